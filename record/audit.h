@@ -1,0 +1,28 @@
+/*
+ * The AUDIT flag of a capability check.  The cap_capable tracepoint does not
+ * carry it, so it is derived from the kernel function that asked for the
+ * check: the first frame above cap_capable() and the generic plumbing.  Each
+ * entry point of kernel/capability.c and security/commoncap.c passes a fixed
+ * CAP_OPT_NOAUDIT or not, so the requester decides it; a requester outside the
+ * known lists gives "unknown" (NULL in the capture), never a guess.
+ */
+#ifndef CASEFILE_RECORD_AUDIT_H
+#define CASEFILE_RECORD_AUDIT_H
+
+#include <stdint.h>
+
+#include "casefile.h"
+#include "ksyms.h"
+
+#define AUDIT_UNKNOWN (-1)
+
+struct audit_deriver;
+
+/* ksyms may be NULL: every check is then AUDIT_UNKNOWN. */
+struct audit_deriver *audit_deriver_new(const struct ksyms *ksyms);
+void audit_deriver_free(struct audit_deriver *deriver);
+
+/* 1 audited, 0 not audited, or AUDIT_UNKNOWN; cached per distinct stack. */
+int derive_audit(struct audit_deriver *deriver, const uint64_t *frames, int nr_frames);
+
+#endif

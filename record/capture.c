@@ -1,0 +1,411 @@
+/* The capture file as the recorder writes it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "schema.h"
+#include "util.h"
+
+const char *const record_type_names[RECORD_TYPES] = {
+	[RECORD_CONNECT] = "connect", [RECORD_OUTCOME] = "outcome", [RECORD_ACCEPT] = "accept",
+	[RECORD_RESET] = "reset",     [RECORD_CAPABLE] = "capable",
+};
+
+static const char *const statement_sql[CAPTURE_STATEMENTS] = {
+	[INSERT_CONNECT] = "INSERT INTO ev_connect (t, seq, task, saddr, lport, daddr, dport) "
+			   "VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[UPDATE_OUTCOME] = "UPDATE ev_connect SET lport = coalesce(?1, lport), outcome_state = ?2, "
+			   "error = ?3, latency_ns = ?4 WHERE t = ?5 AND seq = ?6",
+	[INSERT_ACCEPT] = "INSERT INTO ev_accept (t, seq, task, laddr, lport, raddr, rport) "
+			  "VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[INSERT_RESET] = "INSERT INTO ev_reset "
+			 "(t, seq, task, laddr, lport, raddr, rport, state, reason) "
+			 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[INSERT_CAPABLE] = "INSERT INTO ev_capable (t, seq, task, cap, ret, userns_level, audit) "
+			   "VALUES (?, ?, ?, ?, ?, ?, ?)",
+};
+
+struct capture {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *rows[CAPTURE_STATEMENTS];
+	sqlite3_stmt *insert_task;
+	sqlite3_stmt *insert_address;
+	sqlite3_stmt *update_kind;
+	sqlite3_stmt *update_commit_time;
+};
+
+/* One line on stderr: what could not be done to the capture, and why. */
+static int fail(const struct capture *cap, const char *what)
+{
+	fprintf(stderr, "record: cannot %s %s: %s\n", what, cap->path, sqlite3_errmsg(cap->db));
+	return -1;
+}
+
+static int exec(struct capture *cap, const char *sql, const char *what)
+{
+	return sqlite3_exec(cap->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(cap, what);
+}
+
+static char *sibling_path(const char *path, const char *suffix)
+{
+	char *name = xmalloc(strlen(path) + strlen(suffix) + 1);
+
+	return strcat(strcpy(name, path), suffix);
+}
+
+static const char *const sqlite_siblings[] = {"-wal", "-shm", "-journal"};
+
+/*
+ * A leftover journal next to a new capture would be replayed into it: refuse
+ * one unless replacing, in which case it goes with the old file.
+ */
+static int clear_siblings(const char *path, bool replace)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sqlite_siblings); i++) {
+		char *sibling = sibling_path(path, sqlite_siblings[i]);
+		struct stat st;
+		int err = 0;
+
+		if (replace && unlink(sibling) && errno != ENOENT) {
+			fprintf(stderr, "record: cannot remove %s: %s\n", sibling, strerror(errno));
+			err = -1;
+		} else if (!replace && !lstat(sibling, &st)) {
+			fprintf(stderr,
+				"record: cannot create %s: %s exists (use -f to replace both)\n",
+				path, sibling);
+			err = -1;
+		}
+		free(sibling);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Create the file ourselves: mode 0600, no symlink, no silent overwrite. */
+static int create_file(const char *path, bool replace, struct stat *created)
+{
+	int fd;
+
+	if (replace && unlink(path) && errno != ENOENT) {
+		fprintf(stderr, "record: cannot replace %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (clear_siblings(path, replace))
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "record: cannot create %s: %s%s\n", path, strerror(errno),
+			errno == EEXIST ? " (use -f to replace it)" : "");
+		return -1;
+	}
+	fstat(fd, created);
+	close(fd);
+	return 0;
+}
+
+static int prepare(struct capture *cap, const char *sql, sqlite3_stmt **stmt)
+{
+	if (sqlite3_prepare_v3(cap->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) !=
+	    SQLITE_OK)
+		return fail(cap, "prepare statements for");
+	return 0;
+}
+
+static int prepare_all(struct capture *cap)
+{
+	for (int i = 0; i < CAPTURE_STATEMENTS; i++)
+		if (prepare(cap, statement_sql[i], &cap->rows[i]))
+			return -1;
+	return prepare(cap,
+		       "INSERT INTO task (pid, tid, ppid, uid, comm, cgroup, mntns) "
+		       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+		       &cap->insert_task) ||
+	       prepare(cap, "INSERT INTO address (ip, addr) VALUES (?, ?)", &cap->insert_address) ||
+	       prepare(cap, "UPDATE event_kind SET recorded = ?, lost = ? WHERE name = ?",
+		       &cap->update_kind) ||
+	       prepare(cap, "UPDATE capture SET last_commit_at_ns = ?", &cap->update_commit_time);
+}
+
+struct capture *capture_create(const char *path, bool replace)
+{
+	struct capture *cap;
+	struct stat created, opened;
+
+	if (create_file(path, replace, &created))
+		return NULL;
+	cap = xcalloc(1, sizeof(*cap));
+	cap->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &cap->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
+	    SQLITE_OK) {
+		fail(cap, "open");
+		goto discard;
+	}
+	/* The file SQLite opened must be the one just created, not a swapped-in one. */
+	if (stat(path, &opened) || opened.st_ino != created.st_ino ||
+	    opened.st_dev != created.st_dev) {
+		fprintf(stderr, "record: cannot open %s: replaced while being created\n", path);
+		capture_close(cap, false);
+		return NULL;
+	}
+	/*
+	 * WAL: a commit appends to the log, and a crash keeps every committed
+	 * batch.  synchronous=NORMAL syncs at checkpoints, not at each commit:
+	 * a killed recorder loses nothing committed, a power cut at most the
+	 * last batches, and the file stays consistent either way.
+	 */
+	if (exec(cap,
+		 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+		 "PRAGMA cache_size = -16384;",
+		 "configure") ||
+	    exec(cap, casefile_schema_sql, "write the schema into") || prepare_all(cap))
+		goto discard;
+	return cap;
+discard:
+	capture_close(cap, true);
+	return NULL;
+}
+
+/* The first line of a small file, such as /proc/sys/kernel/random/boot_id. */
+static void read_line(const char *file, char *buf, size_t size)
+{
+	FILE *f = fopen(file, "re");
+
+	buf[0] = '\0';
+	if (f) {
+		if (fgets(buf, (int)size, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+static void bind_optional(sqlite3_stmt *stmt, int index, int64_t value)
+{
+	if (value < 0)
+		sqlite3_bind_null(stmt, index);
+	else
+		sqlite3_bind_int64(stmt, index, value);
+}
+
+static int write_setup(struct capture *cap, const struct capture_setup *setup)
+{
+	static const char sql[] =
+		"INSERT INTO capture (id, tool_version, hostname, kernel_release, kernel_version, "
+		"machine, boot_id, command_line, event_kinds, filter_pid, filter_uid, "
+		"ring_buffer_bytes, recorder_pid, base_ns, realtime_offset_ns, started_at_ns, "
+		"last_commit_at_ns) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	int64_t started_at = setup->base_ns + setup->realtime_offset_ns;
+	struct utsname uts;
+	char boot_id[64];
+	sqlite3_stmt *stmt;
+	int rc;
+
+	uname(&uts);
+	read_line("/proc/sys/kernel/random/boot_id", boot_id, sizeof(boot_id));
+	if (prepare(cap, sql, &stmt))
+		return -1;
+	sqlite3_bind_text(stmt, 1, CASEFILE_VERSION, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, uts.nodename, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(stmt, 3, uts.release, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(stmt, 4, uts.version, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(stmt, 5, uts.machine, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(stmt, 6, boot_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(stmt, 7, setup->command_line, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 8, setup->event_kinds, -1, SQLITE_STATIC);
+	bind_optional(stmt, 9, setup->filter_pid);
+	bind_optional(stmt, 10, setup->filter_uid);
+	sqlite3_bind_int64(stmt, 11, setup->ring_buffer_bytes);
+	sqlite3_bind_int64(stmt, 12, getpid());
+	sqlite3_bind_int64(stmt, 13, setup->base_ns);
+	sqlite3_bind_int64(stmt, 14, setup->realtime_offset_ns);
+	sqlite3_bind_int64(stmt, 15, started_at);
+	sqlite3_bind_int64(stmt, 16, started_at);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : fail(cap, "write the capture's metadata into");
+}
+
+static int write_kinds(struct capture *cap, const struct capture_setup *setup)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_DONE;
+
+	if (prepare(cap, "INSERT INTO event_kind (name, enabled) VALUES (?, ?)", &stmt))
+		return -1;
+	for (int i = 0; i < RECORD_TYPES && rc == SQLITE_DONE; i++) {
+		sqlite3_bind_text(stmt, 1, record_type_names[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int(stmt, 2, setup->record_type_enabled[i]);
+		rc = sqlite3_step(stmt);
+		sqlite3_reset(stmt);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : fail(cap, "write the event kinds into");
+}
+
+int capture_start(struct capture *cap, const struct capture_setup *setup)
+{
+	if (exec(cap, "BEGIN", "write") || write_setup(cap, setup) || write_kinds(cap, setup))
+		return -1;
+	return exec(cap, "COMMIT; BEGIN", "write");
+}
+
+int capture_add_reset_reason(struct capture *cap, int64_t reason, const char *name)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (prepare(cap, "INSERT OR REPLACE INTO reset_reason (reason, name) VALUES (?, ?)", &stmt))
+		return -1;
+	sqlite3_bind_int64(stmt, 1, reason);
+	sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : fail(cap, "write reset reasons into");
+}
+
+/* Run a bound statement and make it ready for the next values. */
+static int step(struct capture *cap, sqlite3_stmt *stmt)
+{
+	int rc = sqlite3_step(stmt);
+
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? 0 : fail(cap, "write to");
+}
+
+/* Step a bound insert and hand back the new row's id. */
+static int64_t insert_row(struct capture *cap, sqlite3_stmt *stmt)
+{
+	return step(cap, stmt) ? -1 : sqlite3_last_insert_rowid(cap->db);
+}
+
+int64_t capture_add_task(struct capture *cap, const struct task_ctx *task)
+{
+	sqlite3_stmt *stmt = cap->insert_task;
+
+	sqlite3_bind_int64(stmt, 1, task->pid);
+	sqlite3_bind_int64(stmt, 2, task->tid);
+	sqlite3_bind_int64(stmt, 3, task->ppid);
+	sqlite3_bind_int64(stmt, 4, task->uid);
+	sqlite3_bind_text(stmt, 5, task->comm, (int)strnlen(task->comm, COMM_LEN), SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 6, (int64_t)task->cgroup_id);
+	sqlite3_bind_int64(stmt, 7, task->mntns_id);
+	return insert_row(cap, stmt);
+}
+
+int64_t capture_add_address(struct capture *cap, int ip_version, const char *text)
+{
+	sqlite3_bind_int(cap->insert_address, 1, ip_version);
+	sqlite3_bind_text(cap->insert_address, 2, text, -1, SQLITE_STATIC);
+	return insert_row(cap, cap->insert_address);
+}
+
+int capture_write(struct capture *cap, enum capture_statement statement, const int64_t *values,
+		  int n)
+{
+	sqlite3_stmt *stmt = cap->rows[statement];
+
+	for (int i = 0; i < n; i++) {
+		if (values[i] == CAPTURE_NULL)
+			sqlite3_bind_null(stmt, i + 1);
+		else
+			sqlite3_bind_int64(stmt, i + 1, values[i]);
+	}
+	return step(cap, stmt);
+}
+
+static int write_counts(struct capture *cap, const uint64_t recorded[RECORD_TYPES],
+			const uint64_t lost[RECORD_TYPES])
+{
+	sqlite3_stmt *stmt = cap->update_kind;
+
+	for (int i = 0; i < RECORD_TYPES; i++) {
+		sqlite3_bind_int64(stmt, 1, (int64_t)recorded[i]);
+		sqlite3_bind_int64(stmt, 2, (int64_t)lost[i]);
+		sqlite3_bind_text(stmt, 3, record_type_names[i], -1, SQLITE_STATIC);
+		if (step(cap, stmt))
+			return -1;
+	}
+	sqlite3_bind_int64(cap->update_commit_time, 1, clock_ns(CLOCK_REALTIME));
+	return step(cap, cap->update_commit_time);
+}
+
+int capture_commit(struct capture *cap, const uint64_t recorded[RECORD_TYPES],
+		   const uint64_t lost[RECORD_TYPES])
+{
+	if (write_counts(cap, recorded, lost))
+		return -1;
+	return exec(cap, "COMMIT; BEGIN", "commit to");
+}
+
+int capture_finish(struct capture *cap, const char *stop_reason,
+		   const uint64_t recorded[RECORD_TYPES], const uint64_t lost[RECORD_TYPES])
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (write_counts(cap, recorded, lost) ||
+	    prepare(cap,
+		    "UPDATE capture SET stopped_at_ns = ?, stop_reason = ?, clean_stop = 1, "
+		    "last_commit_at_ns = ?1",
+		    &stmt))
+		return -1;
+	sqlite3_bind_int64(stmt, 1, clock_ns(CLOCK_REALTIME));
+	sqlite3_bind_text(stmt, 2, stop_reason, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return fail(cap, "write the stop into");
+	/* Back to a rollback journal: the capture becomes one file to copy. */
+	return exec(cap, "COMMIT; PRAGMA journal_mode = DELETE", "close");
+}
+
+int64_t capture_size(const struct capture *cap)
+{
+	char *wal = sibling_path(cap->path, "-wal");
+	struct stat st;
+	int64_t size = 0;
+
+	if (!stat(cap->path, &st))
+		size += st.st_size;
+	if (!stat(wal, &st))
+		size += st.st_size;
+	free(wal);
+	return size;
+}
+
+const char *capture_path(const struct capture *cap)
+{
+	return cap->path;
+}
+
+void capture_close(struct capture *cap, bool discard)
+{
+	if (!cap)
+		return;
+	for (int i = 0; i < CAPTURE_STATEMENTS; i++)
+		sqlite3_finalize(cap->rows[i]);
+	sqlite3_finalize(cap->insert_task);
+	sqlite3_finalize(cap->insert_address);
+	sqlite3_finalize(cap->update_kind);
+	sqlite3_finalize(cap->update_commit_time);
+	sqlite3_close(cap->db);
+	if (discard) {
+		unlink(cap->path);
+		for (size_t i = 0; i < ARRAY_SIZE(sqlite_siblings); i++) {
+			char *sibling = sibling_path(cap->path, sqlite_siblings[i]);
+
+			unlink(sibling);
+			free(sibling);
+		}
+	}
+	free(cap->path);
+	free(cap);
+}

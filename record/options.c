@@ -1,0 +1,234 @@
+/* record's command line: parsing, validation and the USAGE text. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+#include "util.h"
+
+#define DEFAULT_RING_BUFFER (16u << 20)
+#define PID_MAX_LIMIT	    4194304 /* include/linux/threads.h */
+#define MAX_DURATION_S	    (366.0 * 24 * 3600)
+
+static const char usage[] =
+	"usage: record [-h] [-o FILE] [-e KINDS] [-d SECONDS] [-p PID] [-u UID]\n"
+	"              [-b SIZE] [-f] [-q]\n"
+	"\n"
+	"Record TCP connects, accepts, resets and capability checks into one SQLite\n"
+	"capture file, for `report` to replay on any machine.  Needs root (CAP_BPF,\n"
+	"CAP_PERFMON, CAP_SYS_ADMIN) and a kernel with BTF.\n"
+	"\n"
+	"options:\n"
+	"  -h, --help             show this help message and exit\n"
+	"  -o, --output FILE      capture file (default: casefile-HOST-YYYYMMDDTHHMMSSZ.db);\n"
+	"                         created with mode 0600, never through a symlink\n"
+	"  -e, --events KINDS     comma-separated kinds to record: connect, accept,\n"
+	"                         reset, capable (default: all four)\n"
+	"  -d, --duration SECS    stop after SECS seconds (default: at Ctrl-C or SIGTERM)\n"
+	"  -p, --pid PID          record only this process; events outside process\n"
+	"                         context (resets sent from softirq) cannot be\n"
+	"                         attributed to it and are not recorded\n"
+	"  -u, --uid UID          record only this user, with the same limit as -p\n"
+	"  -b, --ring-buffer SIZE kernel-to-recorder buffer, a power of two from 4K to\n"
+	"                         1G, with K, M or G (default: 16M)\n"
+	"  -f, --force            replace FILE if it exists\n"
+	"  -q, --quiet            no live status line\n"
+	"\n"
+	"examples:\n"
+	"    record                        # everything, until Ctrl-C\n"
+	"    record -o case42.db -d 600    # ten minutes into case42.db\n"
+	"    record -e connect,accept      # TCP sessions only\n"
+	"    record -e capable -p 181      # capability checks of PID 181\n"
+	"    record -u 1000                # only what UID 1000 does\n";
+
+static const struct kind_name {
+	const char *name;
+	unsigned bit;
+} kind_names[] = {
+	{"connect", KIND_CONNECT},
+	{"accept", KIND_ACCEPT},
+	{"reset", KIND_RESET},
+	{"capable", KIND_CAPABLE},
+};
+
+const char *kinds_to_string(unsigned kinds, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(kind_names); i++) {
+		if (!(kinds & kind_names[i].bit))
+			continue;
+		used += snprintf(buf + used, used < size ? size - used : 0, "%s%s", used ? "," : "",
+				 kind_names[i].name);
+	}
+	return buf;
+}
+
+static int parse_kinds(const char *arg, unsigned *kinds)
+{
+	char *list = xstrdup(arg), *save = NULL;
+	int err = 0;
+
+	*kinds = 0;
+	for (char *word = strtok_r(list, ",", &save); word; word = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(kind_names); i++)
+			if (!strcmp(word, kind_names[i].name))
+				break;
+		if (i == ARRAY_SIZE(kind_names)) {
+			fprintf(stderr,
+				"record: unknown event kind '%s' (known: connect, accept, reset, "
+				"capable)\n",
+				word);
+			err = -1;
+			break;
+		}
+		*kinds |= kind_names[i].bit;
+	}
+	if (!err && !*kinds) {
+		fprintf(stderr, "record: -e needs at least one event kind\n");
+		err = -1;
+	}
+	free(list);
+	return err;
+}
+
+static int parse_size(const char *arg, uint32_t *bytes)
+{
+	char *end;
+	unsigned long long value;
+
+	errno = 0;
+	value = strtoull(arg, &end, 10);
+	if (end == arg || errno || *arg == '-')
+		goto bad;
+	switch (*end) {
+	case 'K':
+		value <<= 10, end++;
+		break;
+	case 'M':
+		value <<= 20, end++;
+		break;
+	case 'G':
+		value <<= 30, end++;
+		break;
+	}
+	if (*end || value < 4096 || value > (1ull << 30) || (value & (value - 1)))
+		goto bad;
+	*bytes = (uint32_t)value;
+	return 0;
+bad:
+	fprintf(stderr, "record: -b %s: ring buffer size must be a power of two from 4K to 1G\n",
+		arg);
+	return -1;
+}
+
+static int parse_duration(const char *arg, double *seconds)
+{
+	char *end;
+
+	errno = 0;
+	*seconds = strtod(arg, &end);
+	if (end == arg || *end || errno || !isfinite(*seconds) || *seconds <= 0 ||
+	    *seconds > MAX_DURATION_S) {
+		fprintf(stderr,
+			"record: -d %s: duration must be a number of seconds, up to a year\n", arg);
+		return -1;
+	}
+	return 0;
+}
+
+int parse_record_options(int argc, char **argv, struct record_options *opts)
+{
+	static const struct option long_options[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"output", required_argument, NULL, 'o'},
+		{"events", required_argument, NULL, 'e'},
+		{"duration", required_argument, NULL, 'd'},
+		{"pid", required_argument, NULL, 'p'},
+		{"uid", required_argument, NULL, 'u'},
+		{"ring-buffer", required_argument, NULL, 'b'},
+		{"force", no_argument, NULL, 'f'},
+		{"quiet", no_argument, NULL, 'q'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	*opts = (struct record_options){
+		.kinds = KIND_ALL,
+		.filter_pid = -1,
+		.filter_uid = -1,
+		.ring_buffer_bytes = DEFAULT_RING_BUFFER,
+	};
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ho:e:d:p:u:b:fq", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		case 'o':
+			if (!*optarg) {
+				fprintf(stderr, "record: -o needs a file name\n");
+				return -1;
+			}
+			opts->output = optarg;
+			break;
+		case 'e':
+			if (parse_kinds(optarg, &opts->kinds))
+				return -1;
+			break;
+		case 'd':
+			if (parse_duration(optarg, &opts->duration_s))
+				return -1;
+			break;
+		case 'p':
+			if (parse_integer(optarg, 1, PID_MAX_LIMIT, &opts->filter_pid)) {
+				fprintf(stderr, "record: -p %s: not a process id\n", optarg);
+				return -1;
+			}
+			break;
+		case 'u':
+			if (parse_integer(optarg, 0, UINT32_MAX - 1, &opts->filter_uid)) {
+				fprintf(stderr, "record: -u %s: not a user id\n", optarg);
+				return -1;
+			}
+			break;
+		case 'b':
+			if (parse_size(optarg, &opts->ring_buffer_bytes))
+				return -1;
+			break;
+		case 'f':
+			opts->force = true;
+			break;
+		case 'q':
+			opts->quiet = true;
+			break;
+		case ':':
+			fprintf(stderr, "record: option %s needs a value (see record --help)\n",
+				option_name(optopt, argv[optind - 1]));
+			return -1;
+		default:
+			fprintf(stderr, "record: unknown option %s (see record --help)\n",
+				option_name(optopt, argv[optind - 1]));
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "record: unexpected argument '%s' (see record --help)\n",
+			argv[optind]);
+		return -1;
+	}
+	opts->command_line = shell_quote_argv(argc, argv);
+	return 0;
+}
+
+void free_record_options(struct record_options *opts)
+{
+	free(opts->command_line);
+	opts->command_line = NULL;
+}

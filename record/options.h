@@ -1,0 +1,39 @@
+/* record's command line: what the responder asked for. */
+#ifndef CASEFILE_RECORD_OPTIONS_H
+#define CASEFILE_RECORD_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The event kinds -e selects, as bits. */
+enum event_kind_bit {
+	KIND_CONNECT = 1 << 0,
+	KIND_ACCEPT = 1 << 1,
+	KIND_RESET = 1 << 2,
+	KIND_CAPABLE = 1 << 3,
+	KIND_ALL = (1 << 4) - 1,
+};
+
+struct record_options {
+	const char *output; /* NULL: a name unique per host and time */
+	unsigned kinds;	    /* enum event_kind_bit */
+	double duration_s;  /* 0: until a signal */
+	int64_t filter_pid; /* -1: every process */
+	int64_t filter_uid; /* -1: every user */
+	uint32_t ring_buffer_bytes;
+	bool force;	    /* replace an existing capture */
+	bool quiet;	    /* no live status */
+	char *command_line; /* argv, shell-quoted, for the capture's metadata */
+};
+
+/*
+ * Parse argv.  Returns 0 to go on, 1 when --help was printed (exit 0), or -1
+ * after one line on stderr (exit 2).
+ */
+int parse_record_options(int argc, char **argv, struct record_options *opts);
+void free_record_options(struct record_options *opts);
+
+/* "connect,accept" for a set of kinds, in a buffer of at least 64 bytes. */
+const char *kinds_to_string(unsigned kinds, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,215 @@
+/* The kernel side of recording: check, load, attach, count losses. */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+
+#include "casefile.skel.h"
+#include "probes.h"
+#include "util.h"
+
+struct probes {
+	struct casefile_bpf *skel;
+	struct ring_buffer *ring;
+};
+
+/*
+ * The BTF-typed tracepoint each -e kind hooks, checked before loading.  The
+ * accept syscall tracepoints are classic ones, found through tracefs.
+ */
+static const struct kind_probe {
+	unsigned kind;
+	const char *tracepoint; /* the btf_trace_* type that proves it exists */
+	const char *needs;	/* for the error message */
+} kind_probes[] = {
+	{KIND_CONNECT, "btf_trace_inet_sock_set_state", "sock:inet_sock_set_state (Linux 4.16+)"},
+	{KIND_RESET, "btf_trace_tcp_send_reset", "tcp:tcp_send_reset"},
+	{KIND_CAPABLE, "btf_trace_cap_capable", "capability:cap_capable (Linux 6.14+)"},
+};
+
+/* Load only the programs of the kinds asked for. */
+static void select_programs(struct casefile_bpf *skel, unsigned kinds)
+{
+	bpf_program__set_autoload(skel->progs.tcp_state_change, kinds & KIND_CONNECT);
+	bpf_program__set_autoload(skel->progs.accept4_exit, kinds & KIND_ACCEPT);
+	bpf_program__set_autoload(skel->progs.accept_exit, kinds & KIND_ACCEPT);
+	bpf_program__set_autoload(skel->progs.tcp_reset_sent, kinds & KIND_RESET);
+	bpf_program__set_autoload(skel->progs.capability_check, kinds & KIND_CAPABLE);
+	if (!(kinds & KIND_CONNECT))
+		bpf_map__set_max_entries(skel->maps.connects_in_flight, 1);
+}
+
+/* libbpf's own messages only with CASEFILE_DEBUG set: we say what failed. */
+static int libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
+{
+	(void)level;
+	return getenv("CASEFILE_DEBUG") ? vfprintf(stderr, format, args) : 0;
+}
+
+static int check_kernel(unsigned kinds)
+{
+	struct btf *vmlinux;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr,
+			"record: this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); "
+			"Casefile needs CONFIG_DEBUG_INFO_BTF=y\n",
+			strerror(errno));
+		return -1;
+	}
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		fprintf(stderr, "record: cannot read the kernel's BTF: %s\n", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(kind_probes); i++) {
+		const struct kind_probe *p = &kind_probes[i];
+
+		if (!(kinds & p->kind))
+			continue;
+		if (btf__find_by_name_kind(vmlinux, p->tracepoint, BTF_KIND_TYPEDEF) < 0) {
+			fprintf(stderr,
+				"record: this kernel lacks the tracepoint %s; leave that "
+				"kind out with -e\n",
+				p->needs);
+			btf__free(vmlinux);
+			return -1;
+		}
+	}
+	btf__free(vmlinux);
+	return 0;
+}
+
+/*
+ * Classic tracepoints (the accept syscalls) are found through tracefs, which a
+ * fresh machine may not have mounted.  Mount it in a mount namespace of our
+ * own, so that the host's mount table is left as it was.
+ */
+static int ensure_tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events/syscalls", F_OK) ||
+	    !access("/sys/kernel/debug/tracing/events/syscalls", F_OK))
+		return 0;
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		fprintf(stderr, "record: cannot make a private mount namespace for tracefs: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) ||
+	    access("/sys/kernel/tracing/events/syscalls", F_OK)) {
+		fprintf(stderr, "record: cannot mount tracefs on /sys/kernel/tracing: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct probes *probes_load(const struct record_options *opts)
+{
+	struct probes *probes;
+	struct casefile_bpf *skel;
+	int err;
+
+	libbpf_set_print(libbpf_print);
+	if (check_kernel(opts->kinds) || ((opts->kinds & KIND_ACCEPT) && ensure_tracefs()))
+		return NULL;
+	skel = casefile_bpf__open();
+	if (!skel) {
+		fprintf(stderr, "record: cannot open the BPF programs: %s\n", strerror(errno));
+		return NULL;
+	}
+	skel->rodata->recorder_tgid = (__u32)getpid();
+	skel->rodata->filter_tgid = opts->filter_pid < 0 ? 0 : (__u32)opts->filter_pid;
+	skel->rodata->filter_uid = opts->filter_uid < 0 ? (__u32)-1 : (__u32)opts->filter_uid;
+	bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_bytes);
+	select_programs(skel, opts->kinds);
+	err = casefile_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "record: cannot load the BPF programs: %s%s\n", strerror(-err),
+			err == -EPERM || err == -EACCES
+				? " (run as root: needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)"
+				: " (CASEFILE_DEBUG=1 shows the kernel's log)");
+		casefile_bpf__destroy(skel);
+		return NULL;
+	}
+	probes = xcalloc(1, sizeof(*probes));
+	probes->skel = skel;
+	return probes;
+}
+
+int probes_attach(struct probes *probes)
+{
+	int err = casefile_bpf__attach(probes->skel);
+
+	if (err) {
+		fprintf(stderr, "record: cannot attach the BPF programs: %s\n", strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+void probes_detach(struct probes *probes)
+{
+	casefile_bpf__detach(probes->skel);
+}
+
+struct ring_buffer *probes_ring_buffer(struct probes *probes, ring_buffer_sample_fn fn, void *ctx)
+{
+	probes->ring = ring_buffer__new(bpf_map__fd(probes->skel->maps.events), fn, ctx, NULL);
+	if (!probes->ring)
+		fprintf(stderr, "record: cannot map the ring buffer: %s\n", strerror(errno));
+	return probes->ring;
+}
+
+void probes_lost(const struct probes *probes, uint64_t lost[RECORD_TYPES])
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t per_cpu[ncpus > 0 ? ncpus : 1];
+	int fd = bpf_map__fd(probes->skel->maps.lost_records);
+
+	for (__u32 type = 0; type < RECORD_TYPES; type++) {
+		lost[type] = 0;
+		if (ncpus <= 0 || bpf_map_lookup_elem(fd, &type, per_cpu))
+			continue;
+		for (int cpu = 0; cpu < ncpus; cpu++)
+			lost[type] += per_cpu[cpu];
+	}
+}
+
+int probes_each_reset_reason(int (*fn)(void *ctx, int64_t value, const char *name), void *ctx)
+{
+	static const char prefix[] = "SK_RST_REASON_";
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	const struct btf_type *type;
+	int id, err = 0;
+
+	if (!vmlinux)
+		return 0;
+	id = btf__find_by_name_kind(vmlinux, "sk_rst_reason", BTF_KIND_ENUM);
+	type = id < 0 ? NULL : btf__type_by_id(vmlinux, id);
+	for (int i = 0; type && i < btf_vlen(type) && !err; i++) {
+		const struct btf_enum *e = btf_enum(type) + i;
+		const char *name = btf__name_by_offset(vmlinux, e->name_off);
+
+		if (!strncmp(name, prefix, sizeof(prefix) - 1))
+			name += sizeof(prefix) - 1;
+		err = fn(ctx, e->val, name);
+	}
+	btf__free(vmlinux);
+	return err;
+}
+
+void probes_free(struct probes *probes)
+{
+	if (!probes)
+		return;
+	ring_buffer__free(probes->ring);
+	casefile_bpf__destroy(probes->skel);
+	free(probes);
+}

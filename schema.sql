@@ -1,0 +1,210 @@
+-- The Casefile capture format: the one definition.
+--
+-- `record` creates every capture by running this file; `report` runs it in
+-- memory to learn the newest format it reads.  Events are stored raw, as the
+-- kernel reported them; the views below give them the BCC tools' shape.
+--
+-- Change anything here (a table, a column, a meaning) and bump user_version.
+
+PRAGMA application_id = 1128354629; -- 0x43415345, "CASE": marks a capture
+PRAGMA user_version = 1;            -- the format version
+
+-- Exactly one row: where, when and how the capture was made.
+CREATE TABLE capture (
+    id                  INTEGER PRIMARY KEY CHECK (id = 1),
+    tool_version        TEXT    NOT NULL,
+    hostname            TEXT    NOT NULL,
+    kernel_release      TEXT    NOT NULL,  -- uname -r
+    kernel_version      TEXT    NOT NULL,  -- uname -v
+    machine             TEXT    NOT NULL,  -- uname -m
+    boot_id             TEXT    NOT NULL,  -- ties kernel timestamps to one boot
+    command_line        TEXT    NOT NULL,  -- exactly as invoked, shell-quoted
+    event_kinds         TEXT    NOT NULL,  -- what -e selected, e.g. connect,accept
+    filter_pid          INTEGER,           -- -p, NULL when not given
+    filter_uid          INTEGER,           -- -u, NULL when not given
+    ring_buffer_bytes   INTEGER NOT NULL,
+    recorder_pid        INTEGER NOT NULL,
+    -- Kernel timestamps are CLOCK_BOOTTIME nanoseconds.  Events store t, the
+    -- nanoseconds since base_ns; base_ns + t + realtime_offset_ns is the wall
+    -- clock (Unix ns), on any machine.
+    base_ns             INTEGER NOT NULL,
+    realtime_offset_ns  INTEGER NOT NULL,  -- CLOCK_REALTIME - CLOCK_BOOTTIME at start
+    started_at_ns       INTEGER NOT NULL,  -- wall clock, Unix ns
+    last_commit_at_ns   INTEGER NOT NULL,  -- wall clock of the newest commit
+    stopped_at_ns       INTEGER,           -- wall clock; NULL unless stopped cleanly
+    stop_reason         TEXT,              -- signal, duration, error: ...
+    clean_stop          INTEGER NOT NULL DEFAULT 0
+);
+
+-- Per kind of record: whether -e asked for it, rows recorded, records lost
+-- (the ring buffer was full, or a connect's outcome could not be tracked).
+-- Kept up to date at every commit, so an unclean stop still tells.
+CREATE TABLE event_kind (
+    name      TEXT    PRIMARY KEY,  -- connect, outcome, accept, reset, capable
+    enabled   INTEGER NOT NULL,
+    recorded  INTEGER NOT NULL DEFAULT 0,
+    lost      INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+-- Who: one row per distinct (thread, parent, user, name, cgroup, namespace),
+-- shared by all the events of that task.  The recorder's cache is bounded, so
+-- the same task may appear in more than one row.
+CREATE TABLE task (
+    id      INTEGER PRIMARY KEY,
+    pid     INTEGER NOT NULL,  -- thread group id
+    tid     INTEGER NOT NULL,
+    ppid    INTEGER NOT NULL,
+    uid     INTEGER NOT NULL,
+    comm    TEXT    NOT NULL,  -- bytes as the kernel held them: not always UTF-8
+    cgroup  INTEGER NOT NULL,  -- cgroup v2 id
+    mntns   INTEGER NOT NULL   -- mount namespace inode number
+);
+
+-- Addresses, in inet_ntop form, shared by all the events that name them.
+CREATE TABLE address (
+    id    INTEGER PRIMARY KEY,
+    ip    INTEGER NOT NULL,  -- 4 or 6: the socket's family
+    addr  TEXT    NOT NULL
+);
+
+-- The events.  Each table is clustered on (t, seq): t in nanoseconds since
+-- capture.base_ns, seq the recorder's arrival order, unique in the capture.
+
+-- connect() moving a socket to SYN_SENT, and how it left SYN_SENT.
+CREATE TABLE ev_connect (
+    t              INTEGER NOT NULL,
+    seq            INTEGER NOT NULL,
+    task           INTEGER NOT NULL,  -- task.id
+    saddr          INTEGER NOT NULL,  -- address.id
+    lport          INTEGER,           -- NULL: not chosen yet and no outcome seen
+    daddr          INTEGER NOT NULL,  -- address.id
+    dport          INTEGER NOT NULL,
+    outcome_state  INTEGER,           -- TCP state left to (1 ESTABLISHED, 7 CLOSE); NULL: not seen
+    error          INTEGER,           -- the socket's error then: 0, or an errno (111 refused...)
+    latency_ns     INTEGER,           -- SYN_SENT to outcome
+    PRIMARY KEY (t, seq)
+) WITHOUT ROWID;
+
+-- accept()/accept4() returning a TCP socket.
+CREATE TABLE ev_accept (
+    t      INTEGER NOT NULL,
+    seq    INTEGER NOT NULL,
+    task   INTEGER NOT NULL,
+    laddr  INTEGER NOT NULL,
+    lport  INTEGER NOT NULL,
+    raddr  INTEGER NOT NULL,
+    rport  INTEGER NOT NULL,
+    PRIMARY KEY (t, seq)
+) WITHOUT ROWID;
+
+-- A TCP RST the kernel sent.
+CREATE TABLE ev_reset (
+    t       INTEGER NOT NULL,
+    seq     INTEGER NOT NULL,
+    task    INTEGER,           -- NULL: sent outside process context (softirq)
+    laddr   INTEGER,           -- NULL: the kernel gave no address
+    lport   INTEGER NOT NULL,
+    raddr   INTEGER,
+    rport   INTEGER NOT NULL,
+    state   INTEGER,           -- TCP state of the socket; NULL: no socket (closed port)
+    reason  INTEGER,           -- reset_reason.reason; NULL: kernel before 6.10
+    PRIMARY KEY (t, seq)
+) WITHOUT ROWID;
+
+-- A capability check in cap_capable().
+CREATE TABLE ev_capable (
+    t             INTEGER NOT NULL,
+    seq           INTEGER NOT NULL,
+    task          INTEGER,           -- NULL: checked outside process context
+    cap           INTEGER NOT NULL,
+    ret           INTEGER NOT NULL,  -- 0 allowed, -1 (-EPERM) denied
+    userns_level  INTEGER NOT NULL,  -- target user namespace depth; 0 is the initial one
+    audit         INTEGER,           -- 1 audited, 0 not; NULL: could not be derived
+    PRIMARY KEY (t, seq)
+) WITHOUT ROWID;
+
+-- Names, so the capture explains itself.
+CREATE TABLE cap_name (cap INTEGER PRIMARY KEY, name TEXT NOT NULL);
+INSERT INTO cap_name VALUES
+    (0, 'CAP_CHOWN'), (1, 'CAP_DAC_OVERRIDE'), (2, 'CAP_DAC_READ_SEARCH'),
+    (3, 'CAP_FOWNER'), (4, 'CAP_FSETID'), (5, 'CAP_KILL'), (6, 'CAP_SETGID'),
+    (7, 'CAP_SETUID'), (8, 'CAP_SETPCAP'), (9, 'CAP_LINUX_IMMUTABLE'),
+    (10, 'CAP_NET_BIND_SERVICE'), (11, 'CAP_NET_BROADCAST'), (12, 'CAP_NET_ADMIN'),
+    (13, 'CAP_NET_RAW'), (14, 'CAP_IPC_LOCK'), (15, 'CAP_IPC_OWNER'),
+    (16, 'CAP_SYS_MODULE'), (17, 'CAP_SYS_RAWIO'), (18, 'CAP_SYS_CHROOT'),
+    (19, 'CAP_SYS_PTRACE'), (20, 'CAP_SYS_PACCT'), (21, 'CAP_SYS_ADMIN'),
+    (22, 'CAP_SYS_BOOT'), (23, 'CAP_SYS_NICE'), (24, 'CAP_SYS_RESOURCE'),
+    (25, 'CAP_SYS_TIME'), (26, 'CAP_SYS_TTY_CONFIG'), (27, 'CAP_MKNOD'),
+    (28, 'CAP_LEASE'), (29, 'CAP_AUDIT_WRITE'), (30, 'CAP_AUDIT_CONTROL'),
+    (31, 'CAP_SETFCAP'), (32, 'CAP_MAC_OVERRIDE'), (33, 'CAP_MAC_ADMIN'),
+    (34, 'CAP_SYSLOG'), (35, 'CAP_WAKE_ALARM'), (36, 'CAP_BLOCK_SUSPEND'),
+    (37, 'CAP_AUDIT_READ'), (38, 'CAP_PERFMON'), (39, 'CAP_BPF'),
+    (40, 'CAP_CHECKPOINT_RESTORE');
+
+CREATE TABLE tcp_state (state INTEGER PRIMARY KEY, name TEXT NOT NULL);
+INSERT INTO tcp_state VALUES
+    (1, 'ESTABLISHED'), (2, 'SYN_SENT'), (3, 'SYN_RECV'), (4, 'FIN_WAIT1'),
+    (5, 'FIN_WAIT2'), (6, 'TIME_WAIT'), (7, 'CLOSE'), (8, 'CLOSE_WAIT'),
+    (9, 'LAST_ACK'), (10, 'LISTEN'), (11, 'CLOSING'), (12, 'NEW_SYN_RECV'),
+    (13, 'BOUND_INACTIVE');
+
+-- enum sk_rst_reason of the recording kernel, read from its BTF by record.
+CREATE TABLE reset_reason (reason INTEGER PRIMARY KEY, name TEXT NOT NULL);
+
+-- The tools' views.  ts_ns is the kernel timestamp (CLOCK_BOOTTIME), wall_ns
+-- the wall clock in Unix nanoseconds.
+
+CREATE VIEW tcpconnect AS
+SELECT m.base_ns + e.t AS ts_ns, k.pid, k.tid, k.uid, k.comm, s.ip,
+       s.addr AS saddr, e.lport, d.addr AS daddr, e.dport,
+       CASE
+           WHEN e.outcome_state IS NULL THEN NULL
+           WHEN e.outcome_state = 1 THEN 'established'
+           WHEN e.error = 111 THEN 'refused'
+           WHEN e.error = 110 THEN 'timeout'
+           WHEN e.error IN (101, 113) THEN 'unreachable'
+           WHEN e.error = 0 THEN 'aborted'
+           ELSE 'error'
+       END AS outcome,
+       e.error, e.latency_ns, k.ppid, k.cgroup, k.mntns,
+       m.base_ns + e.t + m.realtime_offset_ns AS wall_ns, e.seq
+FROM ev_connect e
+JOIN capture m
+JOIN task k ON k.id = e.task
+JOIN address s ON s.id = e.saddr
+JOIN address d ON d.id = e.daddr;
+
+CREATE VIEW tcpaccept AS
+SELECT m.base_ns + e.t AS ts_ns, k.pid, k.tid, k.uid, k.comm, r.ip,
+       r.addr AS raddr, e.rport, l.addr AS laddr, e.lport,
+       k.ppid, k.cgroup, k.mntns,
+       m.base_ns + e.t + m.realtime_offset_ns AS wall_ns, e.seq
+FROM ev_accept e
+JOIN capture m
+JOIN task k ON k.id = e.task
+JOIN address l ON l.id = e.laddr
+JOIN address r ON r.id = e.raddr;
+
+CREATE VIEW tcpreset AS
+SELECT m.base_ns + e.t AS ts_ns, coalesce(k.pid, 0) AS pid, coalesce(k.comm, '') AS comm,
+       l.ip, l.addr AS laddr, e.lport, r.addr AS raddr, e.rport,
+       s.name AS state, rr.name AS reason, k.tid, k.uid, k.ppid, k.cgroup, k.mntns,
+       m.base_ns + e.t + m.realtime_offset_ns AS wall_ns, e.seq
+FROM ev_reset e
+JOIN capture m
+LEFT JOIN task k ON k.id = e.task
+LEFT JOIN address l ON l.id = e.laddr
+LEFT JOIN address r ON r.id = e.raddr
+LEFT JOIN tcp_state s ON s.state = e.state
+LEFT JOIN reset_reason rr ON rr.reason = e.reason;
+
+CREATE VIEW capable AS
+SELECT m.base_ns + e.t AS ts_ns, coalesce(k.pid, 0) AS pid, k.tid, k.uid,
+       coalesce(k.comm, '') AS comm, e.cap, coalesce(n.name, 'CAP_' || e.cap) AS name,
+       e.audit, CASE WHEN e.ret = 0 THEN 'allow' ELSE 'deny' END AS verdict,
+       e.userns_level > 0 AS userns, k.ppid, k.cgroup, k.mntns,
+       m.base_ns + e.t + m.realtime_offset_ns AS wall_ns, e.seq
+FROM ev_capable e
+JOIN capture m
+LEFT JOIN task k ON k.id = e.task
+LEFT JOIN cap_name n ON n.cap = e.cap;

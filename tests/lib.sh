@@ -1,0 +1,72 @@
+# Shared by the test files: assertions, a scratch directory, and record control.
+# A test file runs as its own bash process; each assertion appends one line to
+# $RESULTS ("PASS name" or "FAIL name: why"), which tests/run tallies.
+
+set -u
+BUILD=${BUILD:-build}
+RECORD="$BUILD/record"
+REPORT="$BUILD/report"
+HELPERS="$BUILD/tests"
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/casefile-test.XXXXXX")
+trap 'rm -rf "$SCRATCH"' EXIT
+
+pass() { echo "PASS $BUILD: $1" >> "$RESULTS"; echo "ok   - $1"; }
+fail() { echo "FAIL $BUILD: $1: $2" >> "$RESULTS"; echo "FAIL - $1: $2"; }
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" == "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi
+}
+
+# check NAME COMMAND...: passes when the command succeeds
+check() {
+	local name=$1
+	shift
+	if "$@" > "$SCRATCH/check.out" 2>&1; then
+		pass "$name"
+	else
+		fail "$name" "'$*' failed: $(head -c 300 "$SCRATCH/check.out" | tr '\n' ' ')"
+	fi
+}
+
+# check_match NAME REGEX TEXT
+check_match() {
+	if [[ "$3" =~ $2 ]]; then pass "$1"; else fail "$1" "'$3' does not match /$2/"; fi
+}
+
+# sql DB QUERY: one value (or lines), separated by |
+sql() { sqlite3 -batch "$1" "$2"; }
+
+needs_root() {
+	if [ "$(id -u)" != 0 ]; then
+		fail "$1" "needs root (loads BPF programs)"
+		return 1
+	fi
+}
+
+# start_record DB [record options...]: start recording, wait until attached.
+# Sets RECORD_PID and RECORD_ERR.
+start_record() {
+	local db=$1
+	shift
+	RECORD_ERR="$db.stderr"
+	"$RECORD" -o "$db" -q "$@" 2> "$RECORD_ERR" &
+	RECORD_PID=$!
+	for _ in $(seq 200); do
+		grep -q "^record: recording" "$RECORD_ERR" 2> /dev/null && return 0
+		kill -0 "$RECORD_PID" 2> /dev/null || break
+		sleep 0.05
+	done
+	echo "record did not start: $(cat "$RECORD_ERR")" >&2
+	return 1
+}
+
+# stop_record [SIGNAL]: stop it and wait; sets RECORD_RC.
+stop_record() {
+	kill -"${1:-INT}" "$RECORD_PID" 2> /dev/null
+	wait "$RECORD_PID"
+	RECORD_RC=$?
+}
+
+# value KEY LINE: the value of key=value in a helper's output line
+value() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<< "$2"; }
