@@ -24,6 +24,7 @@ CREATE TABLE capture (
     filter_uid          INTEGER,           -- -u, NULL when not given
     ring_buffer_bytes   INTEGER NOT NULL,
     recorder_pid        INTEGER NOT NULL,
+    part                INTEGER NOT NULL DEFAULT 1, -- of a rotated recording (-C): 1, 2, ...
     -- Kernel timestamps are CLOCK_BOOTTIME nanoseconds.  Events store t, the
     -- nanoseconds since base_ns; base_ns + t + realtime_offset_ns is the wall
     -- clock (Unix ns), on any machine.

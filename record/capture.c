@@ -40,6 +40,7 @@ struct capture {
 	sqlite3_stmt *insert_address;
 	sqlite3_stmt *update_kind;
 	sqlite3_stmt *update_commit_time;
+	sqlite3_stmt *content_bytes;
 };
 
 /* One line on stderr: what could not be done to the capture, and why. */
@@ -132,7 +133,10 @@ static int prepare_all(struct capture *cap)
 	       prepare(cap, "INSERT INTO address (ip, addr) VALUES (?, ?)", &cap->insert_address) ||
 	       prepare(cap, "UPDATE event_kind SET recorded = ?, lost = ? WHERE name = ?",
 		       &cap->update_kind) ||
-	       prepare(cap, "UPDATE capture SET last_commit_at_ns = ?", &cap->update_commit_time);
+	       prepare(cap, "UPDATE capture SET last_commit_at_ns = ?", &cap->update_commit_time) ||
+	       prepare(cap,
+		       "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size",
+		       &cap->content_bytes);
 }
 
 struct capture *capture_create(const char *path, bool replace)
@@ -200,9 +204,10 @@ static int write_setup(struct capture *cap, const struct capture_setup *setup)
 	static const char sql[] =
 		"INSERT INTO capture (id, tool_version, hostname, kernel_release, kernel_version, "
 		"machine, boot_id, command_line, event_kinds, filter_pid, filter_uid, "
-		"ring_buffer_bytes, recorder_pid, base_ns, realtime_offset_ns, started_at_ns, "
-		"last_commit_at_ns) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-	int64_t started_at = setup->base_ns + setup->realtime_offset_ns;
+		"ring_buffer_bytes, recorder_pid, part, base_ns, realtime_offset_ns, "
+		"started_at_ns, "
+		"last_commit_at_ns) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	int64_t started_at = clock_ns(CLOCK_REALTIME);
 	struct utsname uts;
 	char boot_id[64];
 	sqlite3_stmt *stmt;
@@ -224,10 +229,11 @@ static int write_setup(struct capture *cap, const struct capture_setup *setup)
 	bind_optional(stmt, 10, setup->filter_uid);
 	sqlite3_bind_int64(stmt, 11, setup->ring_buffer_bytes);
 	sqlite3_bind_int64(stmt, 12, getpid());
-	sqlite3_bind_int64(stmt, 13, setup->base_ns);
-	sqlite3_bind_int64(stmt, 14, setup->realtime_offset_ns);
-	sqlite3_bind_int64(stmt, 15, started_at);
+	sqlite3_bind_int(stmt, 13, setup->part);
+	sqlite3_bind_int64(stmt, 14, setup->base_ns);
+	sqlite3_bind_int64(stmt, 15, setup->realtime_offset_ns);
 	sqlite3_bind_int64(stmt, 16, started_at);
+	sqlite3_bind_int64(stmt, 17, started_at);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE ? 0 : fail(cap, "write the capture's metadata into");
@@ -381,6 +387,33 @@ int64_t capture_size(const struct capture *cap)
 	return size;
 }
 
+int64_t capture_content_bytes(struct capture *cap)
+{
+	sqlite3_stmt *stmt = cap->content_bytes;
+	int64_t bytes = 0;
+
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		bytes = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(stmt);
+	return bytes;
+}
+
+void capture_abandon(struct capture *cap)
+{
+	sqlite3_stmt *stmt;
+	char reason[256];
+
+	snprintf(reason, sizeof(reason), "error: %s", sqlite3_errmsg(cap->db));
+	/* The failed batch's log frames are reused: a small write fits where it did not. */
+	sqlite3_exec(cap->db, "ROLLBACK", NULL, NULL, NULL);
+	if (sqlite3_prepare_v2(cap->db, "UPDATE capture SET stop_reason = ?", -1, &stmt, NULL) !=
+	    SQLITE_OK)
+		return;
+	sqlite3_bind_text(stmt, 1, reason, -1, SQLITE_STATIC);
+	sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+}
+
 const char *capture_path(const struct capture *cap)
 {
 	return cap->path;
@@ -396,6 +429,7 @@ void capture_close(struct capture *cap, bool discard)
 	sqlite3_finalize(cap->insert_address);
 	sqlite3_finalize(cap->update_kind);
 	sqlite3_finalize(cap->update_commit_time);
+	sqlite3_finalize(cap->content_bytes);
 	sqlite3_close(cap->db);
 	if (discard) {
 		unlink(cap->path);

@@ -32,6 +32,7 @@ struct capture_setup {
 	int64_t filter_pid; /* -1: none */
 	int64_t filter_uid; /* -1: none */
 	uint32_t ring_buffer_bytes;
+	int part;		    /* 1, 2, ... for rotated recordings */
 	int64_t base_ns;	    /* CLOCK_BOOTTIME */
 	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 };
@@ -71,6 +72,15 @@ int capture_finish(struct capture *cap, const char *stop_reason,
 
 /* Bytes on disk, the write-ahead log included. */
 int64_t capture_size(const struct capture *cap);
+
+/* Bytes the database holds, uncommitted rows included: its size once closed. */
+int64_t capture_content_bytes(struct capture *cap);
+
+/*
+ * After a failed write: give up the uncommitted batch and, if the disk still
+ * takes a few bytes, record the error as the stop reason.  Committed rows stay.
+ */
+void capture_abandon(struct capture *cap);
 
 const char *capture_path(const struct capture *cap);
 

@@ -13,9 +13,14 @@
 #define PID_MAX_LIMIT	    4194304 /* include/linux/threads.h */
 #define MAX_DURATION_S	    (366.0 * 24 * 3600)
 
+enum long_only_option {
+	OPT_MAX_SIZE = 256,
+	OPT_MAX_EVENTS,
+};
+
 static const char usage[] =
 	"usage: record [-h] [-o FILE] [-e KINDS] [-d SECONDS] [-p PID] [-u UID]\n"
-	"              [-b SIZE] [-f] [-q]\n"
+	"              [-b SIZE] [-C SIZE] [--max-size SIZE] [--max-events N] [-f] [-q]\n"
 	"\n"
 	"Record TCP connects, accepts, resets and capability checks into one SQLite\n"
 	"capture file, for `report` to replay on any machine.  Needs root (CAP_BPF,\n"
@@ -34,6 +39,10 @@ static const char usage[] =
 	"  -u, --uid UID          record only this user, with the same limit as -p\n"
 	"  -b, --ring-buffer SIZE kernel-to-recorder buffer, a power of two from 4K to\n"
 	"                         1G, with K, M or G (default: 16M)\n"
+	"  -C, --rotate SIZE      when the file reaches SIZE, go on in a new one: FILE,\n"
+	"                         then FILE with .2, .3... before its extension\n"
+	"      --max-size SIZE    stop cleanly once the capture (all files) reaches SIZE\n"
+	"      --max-events N     stop cleanly after N events\n"
 	"  -f, --force            replace FILE if it exists\n"
 	"  -q, --quiet            no live status line\n"
 	"\n"
@@ -42,7 +51,8 @@ static const char usage[] =
 	"    record -o case42.db -d 600    # ten minutes into case42.db\n"
 	"    record -e connect,accept      # TCP sessions only\n"
 	"    record -e capable -p 181      # capability checks of PID 181\n"
-	"    record -u 1000                # only what UID 1000 does\n";
+	"    record -u 1000                # only what UID 1000 does\n"
+	"    record -C 100M --max-size 1G  # files of 100 MB, 1 GB at most\n";
 
 static const struct kind_name {
 	const char *name;
@@ -98,34 +108,51 @@ static int parse_kinds(const char *arg, unsigned *kinds)
 	return err;
 }
 
-static int parse_size(const char *arg, uint32_t *bytes)
+/* A byte count with an optional K, M or G suffix, in [min, max]. */
+static int parse_size(const char *arg, uint64_t min, uint64_t max, uint64_t *bytes)
 {
-	char *end;
 	unsigned long long value;
+	unsigned shift = 0;
+	char *end;
 
 	errno = 0;
 	value = strtoull(arg, &end, 10);
 	if (end == arg || errno || *arg == '-')
-		goto bad;
-	switch (*end) {
-	case 'K':
-		value <<= 10, end++;
-		break;
-	case 'M':
-		value <<= 20, end++;
-		break;
-	case 'G':
-		value <<= 30, end++;
-		break;
+		return -1;
+	if (*end == 'K' || *end == 'M' || *end == 'G')
+		shift = *end == 'K' ? 10 : *end == 'M' ? 20 : 30, end++;
+	if (*end || value > (UINT64_MAX >> shift))
+		return -1;
+	value <<= shift;
+	if (value < min || value > max)
+		return -1;
+	*bytes = value;
+	return 0;
+}
+
+static int parse_ring_buffer(const char *arg, uint32_t *bytes)
+{
+	uint64_t value;
+
+	if (parse_size(arg, 4096, 1u << 30, &value) || (value & (value - 1))) {
+		fprintf(stderr,
+			"record: -b %s: ring buffer size must be a power of two from 4K to 1G\n",
+			arg);
+		return -1;
 	}
-	if (*end || value < 4096 || value > (1ull << 30) || (value & (value - 1)))
-		goto bad;
 	*bytes = (uint32_t)value;
 	return 0;
-bad:
-	fprintf(stderr, "record: -b %s: ring buffer size must be a power of two from 4K to 1G\n",
-		arg);
-	return -1;
+}
+
+/* A capture size limit: at least 1M (the schema alone takes tens of K). */
+static int parse_limit(const char *option, const char *arg, uint64_t *bytes)
+{
+	if (parse_size(arg, 1u << 20, 1ull << 40, bytes)) {
+		fprintf(stderr, "record: %s %s: size must be from 1M to 1024G, with K, M or G\n",
+			option, arg);
+		return -1;
+	}
+	return 0;
 }
 
 static int parse_duration(const char *arg, double *seconds)
@@ -153,6 +180,9 @@ int parse_record_options(int argc, char **argv, struct record_options *opts)
 		{"pid", required_argument, NULL, 'p'},
 		{"uid", required_argument, NULL, 'u'},
 		{"ring-buffer", required_argument, NULL, 'b'},
+		{"rotate", required_argument, NULL, 'C'},
+		{"max-size", required_argument, NULL, OPT_MAX_SIZE},
+		{"max-events", required_argument, NULL, OPT_MAX_EVENTS},
 		{"force", no_argument, NULL, 'f'},
 		{"quiet", no_argument, NULL, 'q'},
 		{NULL, 0, NULL, 0},
@@ -166,7 +196,7 @@ int parse_record_options(int argc, char **argv, struct record_options *opts)
 		.ring_buffer_bytes = DEFAULT_RING_BUFFER,
 	};
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":ho:e:d:p:u:b:fq", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ho:e:d:p:u:b:C:fq", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(usage, stdout);
@@ -199,9 +229,28 @@ int parse_record_options(int argc, char **argv, struct record_options *opts)
 			}
 			break;
 		case 'b':
-			if (parse_size(optarg, &opts->ring_buffer_bytes))
+			if (parse_ring_buffer(optarg, &opts->ring_buffer_bytes))
 				return -1;
 			break;
+		case 'C':
+			if (parse_limit("-C", optarg, &opts->rotate_bytes))
+				return -1;
+			break;
+		case OPT_MAX_SIZE:
+			if (parse_limit("--max-size", optarg, &opts->max_bytes))
+				return -1;
+			break;
+		case OPT_MAX_EVENTS: {
+			int64_t n;
+
+			if (parse_integer(optarg, 1, INT64_MAX, &n)) {
+				fprintf(stderr, "record: --max-events %s: not a positive number\n",
+					optarg);
+				return -1;
+			}
+			opts->max_events = (uint64_t)n;
+			break;
+		}
 		case 'f':
 			opts->force = true;
 			break;

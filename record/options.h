@@ -21,9 +21,12 @@ struct record_options {
 	int64_t filter_pid; /* -1: every process */
 	int64_t filter_uid; /* -1: every user */
 	uint32_t ring_buffer_bytes;
-	bool force;	    /* replace an existing capture */
-	bool quiet;	    /* no live status */
-	char *command_line; /* argv, shell-quoted, for the capture's metadata */
+	uint64_t max_bytes;    /* --max-size: stop there; 0: no limit */
+	uint64_t max_events;   /* --max-events: stop there; 0: no limit */
+	uint64_t rotate_bytes; /* -C: go on in a new numbered file there; 0: never */
+	bool force;	       /* replace an existing capture */
+	bool quiet;	       /* no live status */
+	char *command_line;    /* argv, shell-quoted, for the capture's metadata */
 };
 
 /*

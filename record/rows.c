@@ -15,15 +15,16 @@
 #define MAX_CONNECTS_IN_FLIGHT 65536 /* as connects_in_flight in bpf/tcpconnect.bpf.c */
 
 struct rows {
-	struct capture *cap;
 	int64_t base_ns;
 	int64_t next_seq;
-	struct dedup *tasks;	 /* task_ctx -> task.id */
-	struct dedup *addresses; /* address_key -> address.id */
+	struct dedup *tasks;	 /* task_ctx -> task.id, in the current part */
+	struct dedup *addresses; /* address_key -> address.id, in the current part */
 	struct dedup *connects;	 /* connect_key -> seq of its ev_connect row */
 	struct audit_deriver *audit;
-	uint64_t recorded[RECORD_TYPES];
-	uint64_t lost[RECORD_TYPES];
+	struct part parts[MAX_OPEN_PARTS];
+	size_t nparts;
+	uint64_t total_recorded;
+	bool insert_failed; /* a task or address row could not be written */
 };
 
 struct address_key {
@@ -37,11 +38,10 @@ struct connect_key {
 	uint64_t start_ns;
 };
 
-struct rows *rows_new(struct capture *cap, int64_t base_ns, struct audit_deriver *audit)
+struct rows *rows_new(int64_t base_ns, struct audit_deriver *audit)
 {
 	struct rows *rows = xcalloc(1, sizeof(*rows));
 
-	rows->cap = cap;
 	rows->base_ns = base_ns;
 	rows->next_seq = 1;
 	rows->tasks = dedup_new(offsetof(struct task_ctx, comm) + COMM_LEN, MAX_CACHED_TASKS);
@@ -61,17 +61,72 @@ void rows_free(struct rows *rows)
 	free(rows);
 }
 
-const uint64_t *rows_recorded(const struct rows *rows)
+void rows_set_audit(struct rows *rows, struct audit_deriver *audit)
 {
-	return rows->recorded;
+	rows->audit = audit;
 }
 
-const uint64_t *rows_lost(const struct rows *rows)
+/* The part rows go to; rows_begin_part() has been called. */
+static struct part *current_part(struct rows *rows)
 {
-	return rows->lost;
+	return &rows->parts[rows->nparts - 1];
 }
 
-/* task.id for the record's task, CAPTURE_NULL when it has none, -1 on error. */
+void rows_begin_part(struct rows *rows, struct capture *cap,
+		     const uint64_t kernel_lost[RECORD_TYPES])
+{
+	struct part *part;
+
+	if (rows->nparts) {
+		part = current_part(rows);
+		part->current = false;
+		memcpy(part->kernel_lost_at_end, kernel_lost, sizeof(part->kernel_lost_at_end));
+	}
+	part = &rows->parts[rows->nparts++];
+	*part = (struct part){.cap = cap, .first_seq = rows->next_seq, .current = true};
+	memcpy(part->kernel_lost_at_start, kernel_lost, sizeof(part->kernel_lost_at_start));
+	/* Task and address rows are per file. */
+	dedup_free(rows->tasks);
+	dedup_free(rows->addresses);
+	rows->tasks = dedup_new(offsetof(struct task_ctx, comm) + COMM_LEN, MAX_CACHED_TASKS);
+	rows->addresses = dedup_new(sizeof(struct address_key), MAX_CACHED_ADDRESSES);
+}
+
+struct part *rows_parts(struct rows *rows, size_t *count)
+{
+	*count = rows->nparts;
+	return rows->parts;
+}
+
+bool rows_take_part(struct rows *rows, bool any, struct part *out)
+{
+	for (size_t i = 0; i < rows->nparts; i++) {
+		if (!any && (rows->parts[i].current || rows->parts[i].awaiting_outcome))
+			continue;
+		*out = rows->parts[i];
+		memmove(&rows->parts[i], &rows->parts[i + 1],
+			(rows->nparts - i - 1) * sizeof(rows->parts[0]));
+		rows->nparts--;
+		return true;
+	}
+	return false;
+}
+
+uint64_t rows_total_recorded(const struct rows *rows)
+{
+	return rows->total_recorded;
+}
+
+/* The open part holding the row numbered seq, or NULL if it was closed. */
+static struct part *part_of_seq(struct rows *rows, int64_t seq)
+{
+	for (size_t i = rows->nparts; i-- > 0;)
+		if (seq >= rows->parts[i].first_seq)
+			return &rows->parts[i];
+	return NULL;
+}
+
+/* task.id for the record's task; CAPTURE_NULL when it has none, or on error. */
 static int64_t task_id(struct rows *rows, const struct record_header *hdr,
 		       const struct task_ctx *task)
 {
@@ -81,14 +136,17 @@ static int64_t task_id(struct rows *rows, const struct record_header *hdr,
 		return CAPTURE_NULL;
 	id = dedup_find(rows->tasks, task);
 	if (id < 0) {
-		id = capture_add_task(rows->cap, task);
-		if (id >= 0)
-			dedup_add(rows->tasks, task, id);
+		id = capture_add_task(current_part(rows)->cap, task);
+		if (id < 0) {
+			rows->insert_failed = true;
+			return CAPTURE_NULL;
+		}
+		dedup_add(rows->tasks, task, id);
 	}
 	return id;
 }
 
-/* address.id for one side of a tuple, CAPTURE_NULL if the family is unknown. */
+/* address.id for one side of a tuple; CAPTURE_NULL if the family is unknown, or on error. */
 static int64_t address_id(struct rows *rows, unsigned family, const uint8_t *addr)
 {
 	struct address_key key = {.family = family};
@@ -102,9 +160,12 @@ static int64_t address_id(struct rows *rows, unsigned family, const uint8_t *add
 	if (id >= 0)
 		return id;
 	inet_ntop((int)family, key.addr, text, sizeof(text));
-	id = capture_add_address(rows->cap, family == AF_INET ? 4 : 6, text);
-	if (id >= 0)
-		dedup_add(rows->addresses, &key, id);
+	id = capture_add_address(current_part(rows)->cap, family == AF_INET ? 4 : 6, text);
+	if (id < 0) {
+		rows->insert_failed = true;
+		return CAPTURE_NULL;
+	}
+	dedup_add(rows->addresses, &key, id);
 	return id;
 }
 
@@ -116,6 +177,15 @@ static int64_t relative_time(const struct rows *rows, uint64_t ts_ns)
 static int64_t null_if(int64_t value, int64_t absent)
 {
 	return value == absent ? CAPTURE_NULL : value;
+}
+
+/* Write a row of the current part, unless one of its task or address rows failed. */
+static int write_event(struct rows *rows, enum capture_statement statement, const int64_t *values,
+		       int n)
+{
+	if (rows->insert_failed)
+		return -1;
+	return capture_write(current_part(rows)->cap, statement, values, n);
 }
 
 static int add_connect(struct rows *rows, const struct connect_record *rec)
@@ -133,17 +203,19 @@ static int add_connect(struct rows *rows, const struct connect_record *rec)
 		tuple->rport,
 	};
 
-	if (values[2] == -1 || values[3] == -1 || values[5] == -1 ||
-	    capture_write(rows->cap, INSERT_CONNECT, values, ARRAY_SIZE(values)))
+	if (write_event(rows, INSERT_CONNECT, values, ARRAY_SIZE(values)))
 		return -1;
 	dedup_add(rows->connects, &key, seq);
+	current_part(rows)->awaiting_outcome++;
 	return 0;
 }
 
+/* An outcome updates its connect's row, in whichever part holds it. */
 static int add_outcome(struct rows *rows, const struct outcome_record *rec)
 {
 	struct connect_key key = {rec->sock, rec->start_ns};
 	int64_t seq = dedup_remove(rows->connects, &key);
+	struct part *part = seq < 0 ? NULL : part_of_seq(rows, seq);
 	int64_t values[] = {
 		null_if(rec->lport, 0),
 		rec->new_state,
@@ -153,11 +225,16 @@ static int add_outcome(struct rows *rows, const struct outcome_record *rec)
 		seq,
 	};
 
-	if (seq < 0) {
-		rows->lost[RECORD_OUTCOME]++; /* its connect was forgotten (dedup.h) */
-		return 1;
+	if (!part) {
+		current_part(rows)->dropped[RECORD_OUTCOME]++; /* its connect was forgotten */
+		return 0;
 	}
-	return capture_write(rows->cap, UPDATE_OUTCOME, values, ARRAY_SIZE(values));
+	part->awaiting_outcome--;
+	if (capture_write(part->cap, UPDATE_OUTCOME, values, ARRAY_SIZE(values)))
+		return -1;
+	part->recorded[RECORD_OUTCOME]++;
+	rows->total_recorded++;
+	return 0;
 }
 
 static int add_accept(struct rows *rows, const struct accept_record *rec)
@@ -173,9 +250,7 @@ static int add_accept(struct rows *rows, const struct accept_record *rec)
 		tuple->rport,
 	};
 
-	if (values[2] == -1 || values[3] == -1 || values[5] == -1)
-		return -1;
-	return capture_write(rows->cap, INSERT_ACCEPT, values, ARRAY_SIZE(values));
+	return write_event(rows, INSERT_ACCEPT, values, ARRAY_SIZE(values));
 }
 
 static int add_reset(struct rows *rows, const struct reset_record *rec)
@@ -193,9 +268,7 @@ static int add_reset(struct rows *rows, const struct reset_record *rec)
 		null_if(rec->reason, RESET_REASON_UNKNOWN),
 	};
 
-	if (values[2] == -1 || values[3] == -1 || values[5] == -1)
-		return -1;
-	return capture_write(rows->cap, INSERT_RESET, values, ARRAY_SIZE(values));
+	return write_event(rows, INSERT_RESET, values, ARRAY_SIZE(values));
 }
 
 static int add_capable(struct rows *rows, const struct capable_record *rec)
@@ -212,9 +285,7 @@ static int add_capable(struct rows *rows, const struct capable_record *rec)
 		null_if(audit, AUDIT_UNKNOWN),
 	};
 
-	if (values[2] == -1)
-		return -1;
-	return capture_write(rows->cap, INSERT_CAPABLE, values, ARRAY_SIZE(values));
+	return write_event(rows, INSERT_CAPABLE, values, ARRAY_SIZE(values));
 }
 
 static const size_t record_sizes[RECORD_TYPES] = {
@@ -235,11 +306,10 @@ int rows_add_record(struct rows *rows, const void *data, size_t size)
 		return -1;
 	}
 	switch (hdr->type) {
+	case RECORD_OUTCOME:
+		return add_outcome(rows, data); /* counts itself, in its own part */
 	case RECORD_CONNECT:
 		err = add_connect(rows, data);
-		break;
-	case RECORD_OUTCOME:
-		err = add_outcome(rows, data);
 		break;
 	case RECORD_ACCEPT:
 		err = add_accept(rows, data);
@@ -251,9 +321,9 @@ int rows_add_record(struct rows *rows, const void *data, size_t size)
 		err = add_capable(rows, data);
 		break;
 	}
-	if (err < 0)
+	if (err)
 		return -1;
-	if (!err)
-		rows->recorded[hdr->type]++;
+	current_part(rows)->recorded[hdr->type]++;
+	rows->total_recorded++;
 	return 0;
 }

@@ -1,10 +1,15 @@
 /*
  * From ring-buffer records to capture rows: numbering events, sharing task
  * and address rows, pairing each connect with its outcome, deriving AUDIT.
+ *
+ * Rows go to the current part (capture file).  When recording rotates to a
+ * new part, the earlier one stays open while it holds connects awaiting their
+ * outcome, so that every outcome lands next to its connect.
  */
 #ifndef CASEFILE_RECORD_ROWS_H
 #define CASEFILE_RECORD_ROWS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,16 +18,46 @@
 
 struct rows;
 
-struct rows *rows_new(struct capture *cap, int64_t base_ns, struct audit_deriver *audit);
+/* One capture file of the recording, with what was written to it. */
+struct part {
+	struct capture *cap;
+	int64_t first_seq;		 /* its rows have seq >= first_seq */
+	uint64_t recorded[RECORD_TYPES]; /* rows written */
+	uint64_t dropped[RECORD_TYPES];	 /* records the recorder could not place */
+	uint64_t kernel_lost_at_start[RECORD_TYPES];
+	uint64_t kernel_lost_at_end[RECORD_TYPES]; /* set when the next part begins */
+	unsigned awaiting_outcome;		   /* its connects still in flight */
+	bool current;
+};
+
+struct rows *rows_new(int64_t base_ns, struct audit_deriver *audit);
 void rows_free(struct rows *rows);
 
-/* Write one record; -1 when the capture cannot be written (stop recording). */
+/* Derive AUDIT with this from now on (symbols load after attaching). */
+void rows_set_audit(struct rows *rows, struct audit_deriver *audit);
+
+/* Parts open at once at most; take one (rows_take_part) before beginning more. */
+#define MAX_OPEN_PARTS 16
+
+/* Write from now on into cap; kernel_lost are the kernel's loss counts now. */
+void rows_begin_part(struct rows *rows, struct capture *cap,
+		     const uint64_t kernel_lost[RECORD_TYPES]);
+
+/* Write one record; -1 when a capture cannot be written (stop recording). */
 int rows_add_record(struct rows *rows, const void *data, size_t size);
 
-/* Rows written per record type. */
-const uint64_t *rows_recorded(const struct rows *rows);
+/* The open parts, oldest first; the last is the current one. */
+struct part *rows_parts(struct rows *rows, size_t *count);
 
-/* Records dropped on this side (a connect forgotten before its outcome), per type. */
-const uint64_t *rows_lost(const struct rows *rows);
+/*
+ * Remove an earlier part that needs no more rows (none of its connects awaits
+ * an outcome) or, with any set, the oldest open part, into *out; false if
+ * there is none.  The caller finishes and closes its capture.  Outcomes for a
+ * part taken early are counted as dropped.
+ */
+bool rows_take_part(struct rows *rows, bool any, struct part *out);
+
+/* Events written in all parts, for the live status. */
+uint64_t rows_total_recorded(const struct rows *rows);
 
 #endif

@@ -1,0 +1,68 @@
+/*
+ * Giving up privileges once attached.  The programs are loaded and attached,
+ * kernel symbols read, the capture created: reading the ring buffer, the loss
+ * counters and writing the capture need no capability.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <linux/capability.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "privileges.h"
+#include "util.h"
+
+/* Can uid 0 without CAP_DAC_OVERRIDE create files in dir, by its mode alone? */
+static bool writable_without_override(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st))
+		return false;
+	if (st.st_uid == 0)
+		return st.st_mode & S_IWUSR;
+	if (st.st_gid == getegid())
+		return st.st_mode & S_IWGRP;
+	return st.st_mode & S_IWOTH;
+}
+
+static int last_capability(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	int last = CAP_LAST_CAP;
+
+	if (f) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = CAP_LAST_CAP;
+		fclose(f);
+	}
+	return last;
+}
+
+int drop_privileges(const char *output)
+{
+	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2] = {{0}};
+	char *copy = xstrdup(output);
+	bool keep_override = !writable_without_override(dirname(copy));
+
+	free(copy);
+	/* The bounding set first: dropping from it needs CAP_SETPCAP, still held. */
+	for (int cap = 0; cap <= last_capability(); cap++)
+		if (!(keep_override && cap == CAP_DAC_OVERRIDE))
+			prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (keep_override)
+		data[0].effective = data[0].permitted = 1u << CAP_DAC_OVERRIDE;
+	if (syscall(SYS_capset, &header, data) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		fprintf(stderr, "record: cannot drop privileges: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,434 @@
+/*
+ * The recording session: from attaching to the final summary.  Records move
+ * from the ring buffer into rows, committed once a second; limits, rotation
+ * into numbered files, signals and write failures decide when it ends.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "capture.h"
+#include "ksyms.h"
+#include "privileges.h"
+#include "probes.h"
+#include "rows.h"
+#include "session.h"
+#include "util.h"
+
+#define NS_PER_S		1000000000LL
+#define COMMIT_INTERVAL_NS	NS_PER_S
+#define RECORDS_PER_CLOCK_CHECK 1024
+#define STOP_NOW		(-ECANCELED) /* from tick(): leave the polling loop */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+struct session {
+	const struct record_options *opts;
+	struct probes *probes;
+	struct ring_buffer *ring;
+	struct ksyms *ksyms;
+	struct audit_deriver *audit;
+	struct rows *rows;
+	struct capture_setup setup; /* of every part; part number aside */
+	char event_kinds[64];	    /* setup.event_kinds points here */
+	const char *first_path;
+	int parts_started;
+	int64_t started_ns; /* CLOCK_MONOTONIC */
+	int64_t deadline_ns;
+	int64_t next_commit_ns;
+	int64_t finished_bytes; /* content of the parts already closed */
+	int64_t finished_disk_bytes;
+	uint64_t recorded[RECORD_TYPES]; /* in the parts already closed */
+	uint64_t lost[RECORD_TYPES];
+	uint64_t events_at_last_status;
+	unsigned records_since_clock_check;
+	const char *limit_reached; /* "max-size" or "max-events", once reached */
+	bool draining;		   /* programs detached: consume all, stop for nothing */
+	bool show_status;
+};
+
+/* Part n of the recording: FILE, then FILE with ".n" before its extension. */
+static char *part_path(const char *first, int n)
+{
+	const char *slash = strrchr(first, '/');
+	const char *dot = strrchr(slash ? slash + 1 : first, '.');
+	size_t stem =
+		dot && dot != (slash ? slash + 1 : first) ? (size_t)(dot - first) : strlen(first);
+	char *path = xmalloc(strlen(first) + 16);
+
+	if (n == 1)
+		return strcpy(path, first);
+	sprintf(path, "%.*s.%d%s", (int)stem, first, n, first + stem);
+	return path;
+}
+
+static int add_reset_reason(void *ctx, int64_t value, const char *name)
+{
+	return capture_add_reset_reason(ctx, value, name);
+}
+
+/* Create the next part and send rows to it. */
+static int begin_part(struct session *s)
+{
+	uint64_t kernel_lost[RECORD_TYPES];
+	struct capture *cap;
+	char *path;
+	int err;
+
+	s->setup.part = ++s->parts_started;
+	path = part_path(s->first_path, s->setup.part);
+	cap = capture_create(path, s->opts->force);
+	free(path);
+	if (!cap)
+		return -1;
+	err = capture_start(cap, &s->setup) || probes_each_reset_reason(add_reset_reason, cap);
+	if (err) {
+		capture_close(cap, s->parts_started == 1);
+		return -1;
+	}
+	probes_lost(s->probes, kernel_lost);
+	rows_begin_part(s->rows, cap, kernel_lost);
+	return 0;
+}
+
+/* A part's losses: the kernel's during its time, and the recorder's. */
+static void part_lost(const struct session *s, const struct part *part, uint64_t lost[RECORD_TYPES])
+{
+	uint64_t now[RECORD_TYPES];
+
+	probes_lost(s->probes, now);
+	for (int i = 0; i < RECORD_TYPES; i++)
+		lost[i] = (part->current ? now[i] : part->kernel_lost_at_end[i]) -
+			  part->kernel_lost_at_start[i] + part->dropped[i];
+}
+
+static int commit_parts(struct session *s)
+{
+	size_t count;
+	struct part *parts = rows_parts(s->rows, &count);
+
+	for (size_t i = 0; i < count; i++) {
+		uint64_t lost[RECORD_TYPES];
+
+		part_lost(s, &parts[i], lost);
+		if (capture_commit(parts[i].cap, parts[i].recorded, lost))
+			return -1;
+	}
+	return 0;
+}
+
+/* Close a part for good, adding its counts to the session's. */
+static int finish_part(struct session *s, struct part *part, const char *reason)
+{
+	uint64_t lost[RECORD_TYPES];
+	int err;
+
+	part_lost(s, part, lost);
+	for (int i = 0; i < RECORD_TYPES; i++) {
+		s->recorded[i] += part->recorded[i];
+		s->lost[i] += lost[i];
+	}
+	s->finished_bytes += capture_content_bytes(part->cap);
+	err = capture_finish(part->cap, reason, part->recorded, lost);
+	s->finished_disk_bytes += capture_size(part->cap);
+	capture_close(part->cap, false);
+	return err;
+}
+
+/* Close the parts that need no more rows; with all, every part. */
+static int finish_parts(struct session *s, bool all, const char *reason)
+{
+	struct part part;
+	int err = 0;
+
+	while (rows_take_part(s->rows, all, &part))
+		err |= finish_part(s, &part, part.current ? reason : "rotated");
+	return err;
+}
+
+static int rotate(struct session *s)
+{
+	size_t count;
+
+	rows_parts(s->rows, &count);
+	if (count >= MAX_OPEN_PARTS) {
+		struct part oldest;
+
+		/* Its connects still in flight will keep an unknown outcome. */
+		rows_take_part(s->rows, true, &oldest);
+		if (finish_part(s, &oldest, "rotated"))
+			return -1;
+	}
+	return begin_part(s) || finish_parts(s, false, NULL) ? -1 : 0;
+}
+
+static int64_t current_bytes(struct session *s)
+{
+	size_t count;
+	struct part *parts = rows_parts(s->rows, &count);
+
+	return capture_content_bytes(parts[count - 1].cap);
+}
+
+static uint64_t total_recorded(const struct session *s)
+{
+	return rows_total_recorded(s->rows);
+}
+
+/* Limits and rotation, checked every RECORDS_PER_CLOCK_CHECK records or poll. */
+static int check_size(struct session *s)
+{
+	const struct record_options *o = s->opts;
+	int64_t bytes = current_bytes(s);
+
+	if (o->max_events && total_recorded(s) >= o->max_events)
+		s->limit_reached = "max-events";
+	else if (o->max_bytes && (uint64_t)(s->finished_bytes + bytes) >= o->max_bytes)
+		s->limit_reached = "max-size";
+	else if (o->rotate_bytes && (uint64_t)bytes >= o->rotate_bytes)
+		return rotate(s);
+	return 0;
+}
+
+static void print_status(struct session *s)
+{
+	size_t count;
+	struct part *parts = rows_parts(s->rows, &count);
+	uint64_t events = total_recorded(s), lost = 0, part_losses[RECORD_TYPES];
+	int64_t bytes = s->finished_disk_bytes;
+
+	for (size_t i = 0; i < count; i++) {
+		part_lost(s, &parts[i], part_losses);
+		for (int k = 0; k < RECORD_TYPES; k++)
+			lost += part_losses[k];
+		bytes += capture_size(parts[i].cap);
+	}
+	for (int k = 0; k < RECORD_TYPES; k++)
+		lost += s->lost[k];
+	fprintf(stderr, "\rrecord: %llu events, %llu/s, %llu lost, %.1f MB\033[K",
+		(unsigned long long)events, (unsigned long long)(events - s->events_at_last_status),
+		(unsigned long long)lost, bytes / 1e6);
+	s->events_at_last_status = events;
+}
+
+/* Commit when a second has passed, apply limits; say when it is time to stop. */
+static int tick(struct session *s)
+{
+	int64_t now = clock_ns(CLOCK_MONOTONIC);
+
+	if (!s->draining && check_size(s))
+		return -EIO;
+	if (now >= s->next_commit_ns) {
+		if (commit_parts(s) || finish_parts(s, false, NULL))
+			return -EIO;
+		if (s->show_status)
+			print_status(s);
+		s->next_commit_ns = now + COMMIT_INTERVAL_NS;
+	}
+	if (!s->draining && (stop_signal || s->limit_reached || now >= s->deadline_ns))
+		return STOP_NOW;
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+
+	if (rows_add_record(s->rows, data, size))
+		return -EIO;
+	if (s->opts->max_events && total_recorded(s) >= s->opts->max_events && !s->draining)
+		return tick(s);
+	/* Under a storm the ring never empties: check the clock from here too. */
+	if (++s->records_since_clock_check < RECORDS_PER_CLOCK_CHECK)
+		return 0;
+	s->records_since_clock_check = 0;
+	return tick(s);
+}
+
+static int record_until_stopped(struct session *s)
+{
+	for (;;) {
+		int err = ring_buffer__poll(s->ring, 100);
+
+		if (err == -EINTR || err >= 0)
+			err = tick(s);
+		if (err == STOP_NOW)
+			return 0;
+		if (err < 0) {
+			if (err != -EIO)
+				fprintf(stderr, "record: cannot read the ring buffer: %s\n",
+					strerror(-err));
+			return -1;
+		}
+	}
+}
+
+static const char *stop_reason(const struct session *s, char *buf, size_t size)
+{
+	if (stop_signal) {
+		snprintf(buf, size, "signal SIG%s", sigabbrev_np(stop_signal));
+		return buf;
+	}
+	return s->limit_reached ? s->limit_reached : "duration";
+}
+
+static void print_summary(const struct session *s, const char *reason)
+{
+	double seconds = (clock_ns(CLOCK_MONOTONIC) - s->started_ns) / 1e9;
+
+	if (s->show_status)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "record: stopped (%s) after %.1f s: %s", reason, seconds, s->first_path);
+	if (s->parts_started > 1)
+		fprintf(stderr, " and %d more file%s", s->parts_started - 1,
+			s->parts_started > 2 ? "s" : "");
+	fprintf(stderr, ", %.1f MB\n", s->finished_disk_bytes / 1e6);
+	for (int i = 0; i < RECORD_TYPES; i++)
+		fprintf(stderr, "  %-8s %12llu recorded %10llu lost\n", record_type_names[i],
+			(unsigned long long)s->recorded[i], (unsigned long long)s->lost[i]);
+}
+
+/* Detach, take what is still in the ring buffer, close every part. */
+static int finish(struct session *s)
+{
+	char buf[32];
+	const char *reason = stop_reason(s, buf, sizeof(buf));
+
+	probes_detach(s->probes);
+	s->draining = true;
+	if (ring_buffer__consume(s->ring) < 0)
+		return -1;
+	if (finish_parts(s, true, reason))
+		return -1;
+	print_summary(s, reason);
+	return 0;
+}
+
+/* After a failed write: keep what was committed, say why it stopped. */
+static void abandon(struct session *s)
+{
+	struct part part;
+
+	probes_detach(s->probes);
+	while (rows_take_part(s->rows, true, &part)) {
+		capture_abandon(part.cap);
+		capture_close(part.cap, false);
+	}
+}
+
+static void install_signal_handlers(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* CLOCK_REALTIME - CLOCK_BOOTTIME, read between two boottime readings. */
+static int64_t realtime_offset(int64_t *boottime)
+{
+	int64_t before = clock_ns(CLOCK_BOOTTIME);
+	int64_t real = clock_ns(CLOCK_REALTIME);
+	int64_t after = clock_ns(CLOCK_BOOTTIME);
+
+	*boottime = before + (after - before) / 2;
+	return real - *boottime;
+}
+
+static void describe_setup(struct session *s)
+{
+	const struct record_options *o = s->opts;
+
+	s->setup = (struct capture_setup){
+		.command_line = o->command_line,
+		.event_kinds = kinds_to_string(o->kinds, s->event_kinds, sizeof(s->event_kinds)),
+		.filter_pid = o->filter_pid,
+		.filter_uid = o->filter_uid,
+		.ring_buffer_bytes = o->ring_buffer_bytes,
+		.record_type_enabled =
+			{
+				[RECORD_CONNECT] = o->kinds & KIND_CONNECT,
+				[RECORD_OUTCOME] = o->kinds & KIND_CONNECT,
+				[RECORD_ACCEPT] = o->kinds & KIND_ACCEPT,
+				[RECORD_RESET] = o->kinds & KIND_RESET,
+				[RECORD_CAPABLE] = o->kinds & KIND_CAPABLE,
+			},
+	};
+	s->setup.realtime_offset_ns = realtime_offset(&s->setup.base_ns);
+}
+
+static int start(struct session *s)
+{
+	const struct record_options *o = s->opts;
+
+	s->probes = probes_load(o);
+	if (!s->probes)
+		return -1;
+	describe_setup(s);
+	s->rows = rows_new(s->setup.base_ns, NULL);
+	if (begin_part(s))
+		return -1;
+	s->ring = probes_ring_buffer(s->probes, on_record, s);
+	if (!s->ring || probes_attach(s->probes))
+		return -1;
+	s->started_ns = clock_ns(CLOCK_MONOTONIC);
+	s->deadline_ns =
+		o->duration_s > 0 ? s->started_ns + (int64_t)(o->duration_s * NS_PER_S) : INT64_MAX;
+	s->next_commit_ns = s->started_ns + COMMIT_INTERVAL_NS;
+	s->show_status = !o->quiet && isatty(STDERR_FILENO);
+	fprintf(stderr, "record: recording %s to %s; Ctrl-C to stop\n", s->event_kinds,
+		s->first_path);
+
+	/* Symbols after attaching: records wait in the ring buffer meanwhile. */
+	if (o->kinds & KIND_CAPABLE) {
+		s->ksyms = ksyms_load();
+		if (!s->ksyms)
+			fprintf(stderr, "record: AUDIT will be unknown for capability checks\n");
+	}
+	s->audit = audit_deriver_new(s->ksyms);
+	rows_set_audit(s->rows, s->audit);
+	return drop_privileges(s->first_path);
+}
+
+static void end(struct session *s, bool discard_first)
+{
+	struct part part;
+
+	while (s->rows && rows_take_part(s->rows, true, &part))
+		capture_close(part.cap, discard_first && part.first_seq == 1);
+	rows_free(s->rows);
+	audit_deriver_free(s->audit);
+	ksyms_free(s->ksyms);
+	probes_free(s->probes);
+}
+
+int record_session(const struct record_options *opts, const char *path)
+{
+	struct session s = {.opts = opts, .first_path = path};
+	int err;
+
+	install_signal_handlers();
+	if (start(&s)) {
+		end(&s, true); /* nothing was recorded: leave no file behind */
+		return -1;
+	}
+	err = record_until_stopped(&s);
+	if (!err)
+		err = finish(&s);
+	else
+		abandon(&s);
+	end(&s, false);
+	return err;
+}

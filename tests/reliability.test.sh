@@ -1,0 +1,141 @@
+# record under stress: exact loss accounting, kill -9, a full disk, size and
+# event limits, rotation, and the privileges it keeps.  Needs root.
+source "$(dirname "$0")/lib.sh"
+needs_root "reliability tests" || exit 0
+
+# storm N [record options...]: N setuid checks from one waiting process,
+# recorded with -p; sets TARGET_PID and leaves the capture in $db.
+# (Not STORM_PID: bash owns that name for the coprocess and unsets it.)
+storm() {
+	local n=$1
+	shift
+	coproc STORM { exec "$HELPERS/capcheck" setuid "$n" --wait; }
+	local line
+	read -r line <&"${STORM[0]}"
+	TARGET_PID=$(value pid "$line")
+	start_record "$db" -p "$TARGET_PID" "$@" || return 1
+	echo go >&"${STORM[1]}"
+	wait "$TARGET_PID"
+}
+
+capsetuid_rows() { sql "$1" "select count(*) from ev_capable e join task t on t.id = e.task where t.pid = $TARGET_PID and e.cap = 7"; }
+lost_capable() { sql "$1" "select lost from event_kind where name = 'capable'"; }
+
+# --- Overload: a storm through a 4K ring buffer ----------------------------------
+db="$SCRATCH/overload.db"
+storm 200000 -e capable -b 4K
+stop_record
+recorded=$(capsetuid_rows "$db") lost=$(lost_capable "$db")
+check_match "overload: records were lost (the test drives past capacity)" "^[1-9]" "$lost"
+check_eq "overload: recorded + lost == generated, exactly" 200000 "$((recorded + lost))"
+check_match "overload: the summary says how many were lost" "capable +$recorded recorded +$lost lost" "$(cat "$RECORD_ERR")"
+
+# --- kill -9 in the middle of a storm ----------------------------------------------
+db="$SCRATCH/killed.db"
+coproc STORM { exec "$HELPERS/capcheck" setuid 100000000 --wait; }
+read -r line <&"${STORM[0]}"
+TARGET_PID=$(value pid "$line")
+start_record "$db" -e capable -p "$TARGET_PID"
+echo go >&"${STORM[1]}"
+sleep 2.5
+kill -KILL "$RECORD_PID"
+killed_at=$(date +%s%N)
+wait "$RECORD_PID" 2> /dev/null
+kill "$TARGET_PID" && wait "$TARGET_PID" 2> /dev/null
+check_eq "kill -9: the capture passes integrity_check" ok "$(sql "$db" 'PRAGMA integrity_check')"
+check_match "kill -9: it holds the storm's committed events" "^[0-9]{5,}$" "$(capsetuid_rows "$db")"
+check_eq "kill -9: the last commit is at most ~1 s before the kill" 1 \
+	"$(sql "$db" "select $killed_at - last_commit_at_ns < 1.5e9 from capture")"
+check_eq "kill -9: events up to the last commit are there" 1 \
+	"$(sql "$db" "select m.last_commit_at_ns - max(c.wall_ns) < 1.5e9 from capable c, capture m")"
+check_eq "kill -9: the capture says it did not stop cleanly" "0|" "$(sql "$db" 'select clean_stop, stop_reason from capture')"
+check_match "kill -9: report tells the user" "NOT CLEAN" "$("$REPORT" info "$db" 2>&1)"
+
+# --- A full disk, filling over several commits as it would during an incident -----
+small="$SCRATCH/small"
+mkdir "$small" && mount -t tmpfs -o size=2m tmpfs "$small"
+db="$small/full.db"
+start_record "$db" -e capable
+for _ in $(seq 100); do
+	kill -0 "$RECORD_PID" 2> /dev/null || break
+	"$HELPERS/capcheck" setuid 10000 > /dev/null
+	sleep 0.2
+done
+wait "$RECORD_PID"
+rc=$?
+check_eq "disk full: record stops with status 1" 1 "$rc"
+check_match "disk full: one line on stderr, naming file and cause" \
+	"^record: cannot (write|commit) to $db: database or disk is full$" "$(grep -v '^record: recording' "$RECORD_ERR")"
+check_eq "disk full: the capture stays readable" ok "$(sql "$db" 'PRAGMA integrity_check')"
+check_eq "disk full: the stop reason is recorded" "0|error: database or disk is full" \
+	"$(sql "$db" 'select clean_stop, stop_reason from capture')"
+check_match "disk full: committed events are kept" "^[0-9]{4,}$" "$(sql "$db" 'select count(*) from ev_capable')"
+umount "$small"
+
+# --- Limits ---------------------------------------------------------------------------------
+db="$SCRATCH/max-events.db"
+storm 300000 -e capable --max-events 5000
+wait "$RECORD_PID"
+rc=$?
+check_eq "--max-events: a clean stop" "0|1|max-events" "$rc|$(sql "$db" 'select clean_stop, stop_reason from capture')"
+check_eq "--max-events: at least the limit, plus only what was queued" 1 \
+	"$(sql "$db" "select count(*) between 5000 and 5000 + 16777216 / 144 from ev_capable")"
+
+db="$SCRATCH/max-size.db"
+storm 3000000 -e capable --max-size 1M
+wait "$RECORD_PID"
+rc=$?
+check_eq "--max-size: a clean stop" "0|1|max-size" "$rc|$(sql "$db" 'select clean_stop, stop_reason from capture')"
+size=$(stat -c %s "$db")
+check_match "--max-size 1M: the file is about 1 MB" "^1(0[0-9]{5}|1[0-9]{5})$" "$size"
+
+# --- Rotation -----------------------------------------------------------------------------------
+db="$SCRATCH/rotated.db"
+coproc STORM { exec "$HELPERS/capcheck" setuid 600000 --wait; }
+read -r line <&"${STORM[0]}"
+TARGET_PID=$(value pid "$line")
+start_record "$db" -C 1M
+echo go >&"${STORM[1]}"
+for _ in 1 2 3 4 5 6; do "$HELPERS/traffic" accept 4 20 > /dev/null; done
+wait "$TARGET_PID"
+stop_record
+parts=("$SCRATCH"/rotated*.db)
+check_match "-C 1M: several files" "^[3-9]|^[1-9][0-9]" "${#parts[@]}"
+check_eq "-C: numbered before the extension" "rotated.2.db" "$(basename "$(ls "$SCRATCH"/rotated.2.db)")"
+total=0 connects=0 no_outcome=0 bad=""
+for n in $(seq ${#parts[@]}); do
+	f=$([ "$n" = 1 ] && echo "$db" || echo "$SCRATCH/rotated.$n.db")
+	expect=$([ "$n" = ${#parts[@]} ] && echo "1|$n|signal SIGINT" || echo "1|$n|rotated")
+	got=$(sql "$f" 'select clean_stop, part, stop_reason from capture')
+	[ "$got" == "$expect" ] || bad+="$f: $got "
+	total=$((total + $(capsetuid_rows "$f") + $(lost_capable "$f")))
+	connects=$((connects + $(sql "$f" 'select count(*) from ev_connect')))
+	no_outcome=$((no_outcome + $(sql "$f" 'select count(*) from ev_connect where outcome_state is null')))
+done
+check_eq "-C: each file is a clean capture with its part number" "" "$bad"
+check_eq "-C: recorded + lost over all files == generated" 600000 "$total"
+check_match "-C: connects recorded across the files" "^[1-9]" "$connects"
+check_eq "-C: every connect has its outcome, whichever file holds it" 0 "$no_outcome"
+
+# --- Privileges ---------------------------------------------------------------------------------
+caps_of() { awk '/^CapEff|^CapPrm|^CapBnd|^NoNewPrivs/ { printf "%s ", $2 }' "/proc/$1/status"; }
+db="$SCRATCH/privileges.db"
+start_record "$db" -e capable
+sleep 0.2
+check_eq "attached: no capability left, no new privileges" \
+	"0000000000000000 0000000000000000 0000000000000000 1 " "$(caps_of "$RECORD_PID")"
+out=$("$HELPERS/capcheck" setuid 3)
+sleep 1.2
+stop_record
+check_eq "... and recording goes on" 3 "$(sql "$db" "select count(*) from capable where pid = $(value pid "$out") and cap = 7")"
+check_eq "... and stops cleanly" "0|1" "$RECORD_RC|$(sql "$db" 'select clean_stop from capture')"
+
+others="$SCRATCH/others"
+mkdir "$others" && chown 65534:65534 "$others" && chmod 755 "$others"
+db="$others/privileges.db"
+start_record "$db" -e capable
+sleep 0.2
+check_eq "a directory only its owner may write: CAP_DAC_OVERRIDE alone is kept" \
+	"0000000000000002 0000000000000002 0000000000000002 1 " "$(caps_of "$RECORD_PID")"
+stop_record
+check_eq "... and the capture closes cleanly there" "0|1|" "$RECORD_RC|$(sql "$db" 'select clean_stop from capture')|$(ls "$db"-wal 2> /dev/null)"
