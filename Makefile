@@ -73,7 +73,7 @@ $(OBJ)/%.o: %.c
 	$(CC) $(CFLAGS) -MMD -c $< -o $@
 
 $(BUILD)/record: $(RECORD_OBJS) $(COMMON_OBJS)
-	$(CC) $(LDFLAGS) $^ -o $@ -lbpf -lelf -lz -lsqlite3
+	$(CC) $(LDFLAGS) $^ -o $@ -lbpf -lelf -lz -lsqlite3 -lpthread
 
 $(BUILD)/report: $(REPORT_OBJS) $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) $^ -o $@ -lsqlite3 -lz

@@ -124,6 +124,43 @@ CREATE TABLE ev_capable (
     PRIMARY KEY (t, seq)
 ) WITHOUT ROWID;
 
+-- Stacks (record -K, -U).  Each distinct stack is stored once; its frames
+-- were named on the recording host, while its kernel symbols and binaries
+-- were at hand, so the capture alone names them anywhere.
+
+-- Where code lives: the kernel, a kernel module, BPF programs, or a file.
+CREATE TABLE module (
+    id        INTEGER PRIMARY KEY,
+    name      TEXT    NOT NULL,  -- "kernel", a kernel module ("bpf", "xfs"), or a path
+    build_id  TEXT,              -- the file's GNU build-id in hex, when it has one
+    deleted   INTEGER NOT NULL DEFAULT 0  -- the file was deleted when it was read
+);
+
+CREATE TABLE stack (
+    id      INTEGER PRIMARY KEY,
+    user    INTEGER NOT NULL,  -- 0 kernel, 1 user
+    frames  INTEGER NOT NULL   -- rows in stack_frame
+);
+
+CREATE TABLE stack_frame (
+    stack          INTEGER NOT NULL,  -- stack.id
+    depth          INTEGER NOT NULL,  -- 0 where the event happened, then its callers
+    ip             INTEGER NOT NULL,  -- the address captured (kernel ones read negative)
+    module         INTEGER,           -- module.id; NULL: no mapping held it (JIT code, exited process)
+    offset         INTEGER,           -- in the module: kernel, ip; user, the ELF virtual
+                                      -- address, as addr2line -e FILE takes it
+    symbol         TEXT,              -- the function; NULL: none known (stripped, no symbol)
+    symbol_offset  INTEGER,           -- offset from the function's start
+    PRIMARY KEY (stack, depth)
+) WITHOUT ROWID;
+
+-- The stacks of the events recorded with them: seq is unique in a capture.
+CREATE TABLE event_stack (
+    seq     INTEGER PRIMARY KEY,
+    kstack  INTEGER,  -- stack.id of the kernel stack
+    ustack  INTEGER   -- stack.id of the user stack
+);
+
 -- Names, so the capture explains itself.
 CREATE TABLE cap_name (cap INTEGER PRIMARY KEY, name TEXT NOT NULL);
 INSERT INTO cap_name VALUES

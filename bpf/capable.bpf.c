@@ -2,11 +2,13 @@
 /*
  * capable: capability checks, allowed and denied, from the stable tracepoint
  * capability:cap_capable (6.14+).  The tracepoint does not say whether the
- * check is audited, so each record carries the first kernel frames: the
- * recorder finds the function that asked for the check and derives AUDIT
- * from it (record/audit.c).
+ * check is audited, so each record carries kernel frames: the recorder finds
+ * the function that asked for the check and derives AUDIT from it
+ * (record/audit.c).
  */
 #include "common.bpf.h"
+
+#define AUDIT_STACK_BYTES (AUDIT_STACK_DEPTH * sizeof(__u64))
 
 SEC("tp_btf/cap_capable")
 int BPF_PROG(capability_check, const struct cred *cred, struct user_namespace *target_ns,
@@ -16,19 +18,22 @@ int BPF_PROG(capability_check, const struct cred *cred, struct user_namespace *t
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
 	__u64 ts_ns = bpf_ktime_get_boot_ns();
 	bool in_process = in_process_context(ctx);
+	/* With -K or -U the whole kernel stack comes anyway (see probes.c). */
+	__u64 audit_bytes = takes_stacks(RECORD_CAPABLE) ? 0 : AUDIT_STACK_BYTES;
 	struct capable_record *rec;
 
 	if (!event_is_wanted(in_process, pid_tgid, uid))
 		return 0;
-	rec = reserve_record(sizeof(*rec), RECORD_CAPABLE, ts_ns);
+	rec = begin_record(sizeof(*rec), audit_bytes, RECORD_CAPABLE, ts_ns);
 	if (!rec)
 		return 0;
 	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid);
 	rec->cap = cap;
 	rec->ret = ret;
 	rec->userns_level = BPF_CORE_READ(target_ns, level);
-	rec->kstack_bytes = bpf_get_stack(ctx, rec->kstack, sizeof(rec->kstack), 0);
-	bpf_ringbuf_submit(rec, 0);
+	if (audit_bytes)
+		rec->stacks.kernel_bytes = bpf_get_stack(ctx, rec + 1, audit_bytes, 0);
+	send_record(ctx, rec, sizeof(*rec), RECORD_CAPABLE, in_process);
 	return 0;
 }
 

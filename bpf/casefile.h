@@ -20,6 +20,9 @@
  */
 #define AUDIT_STACK_DEPTH 8
 
+/* Frames of a stack taken for -K or -U: perf's default kernel.perf_event_max_stack. */
+#define MAX_STACK_DEPTH 127
+
 /* Every record starts with its type; record_types[] in record/ names them. */
 enum record_type {
 	RECORD_CONNECT, /* an active open: connect() moved a socket to SYN_SENT */
@@ -51,6 +54,29 @@ struct tcp_tuple {
 	__u16 pad;
 };
 
+/*
+ * One execution of a program: a process between two execs.  User frames are
+ * addresses in one image; the recorder names them from that image's mappings.
+ */
+struct process_image {
+	__u64 start_ns;	  /* the thread group leader's start, CLOCK_BOOTTIME */
+	__u64 exec_id;	  /* the task's self_exec_id: counts its execs */
+	__u64 start_code; /* mm->start_code, as /proc/PID/stat shows it: checks a snapshot */
+	__u32 pid;
+	__u32 pad;
+};
+
+/*
+ * The stacks that follow a record, frames right after its fixed part: first
+ * the kernel's, then the user's.  Byte counts are 0 when not taken, or a
+ * negative errno when taking them failed.
+ */
+struct stacks {
+	__s32 kernel_bytes;
+	__s32 user_bytes;
+	struct process_image image; /* where the user frames are, when there are some */
+};
+
 struct record_header {
 	__u32 type;	/* enum record_type */
 	__u32 has_task; /* 0 when the kernel acted outside process context */
@@ -62,6 +88,7 @@ struct connect_record {
 	struct task_ctx task;
 	__u64 sock;		/* kernel address of the socket: pairs the outcome */
 	struct tcp_tuple tuple; /* lport is 0 until the kernel picks one */
+	struct stacks stacks;
 };
 
 struct outcome_record {
@@ -78,6 +105,7 @@ struct accept_record {
 	struct record_header hdr;
 	struct task_ctx task;
 	struct tcp_tuple tuple;
+	struct stacks stacks;
 };
 
 struct reset_record {
@@ -86,6 +114,7 @@ struct reset_record {
 	struct tcp_tuple tuple;
 	__u32 state;  /* TCP state of the socket, or RESET_NO_SOCKET */
 	__u32 reason; /* enum sk_rst_reason of the recording kernel */
+	struct stacks stacks;
 };
 
 #define RESET_NO_SOCKET	     0xffffffffu /* state: the segment matched no socket */
@@ -97,8 +126,8 @@ struct capable_record {
 	__s32 cap;
 	__s32 ret;	    /* 0 allowed, -EPERM denied */
 	__u32 userns_level; /* level of the target user namespace; 0 is the initial one */
-	__s32 kstack_bytes; /* bytes of kstack[] filled, or a negative errno */
-	__u64 kstack[AUDIT_STACK_DEPTH];
+	__u32 pad;
+	struct stacks stacks; /* kernel frames always: at least AUDIT_STACK_DEPTH of them */
 };
 
 #endif /* CASEFILE_BPF_CASEFILE_H */

@@ -31,6 +31,8 @@
 const volatile __u32 recorder_tgid __weak = 0;	    /* never trace ourselves */
 const volatile __u32 filter_tgid __weak = 0;	    /* 0: every process */
 const volatile __u32 filter_uid __weak = (__u32)-1; /* -1: every user */
+const volatile __u32 kernel_stack_types __weak = 0; /* -K: 1 << record_type */
+const volatile __u32 user_stack_types __weak = 0;   /* -U: 1 << record_type */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -67,6 +69,143 @@ static __always_inline void *reserve_record(__u64 size, enum record_type type, _
 	hdr->has_task = 0;
 	hdr->ts_ns = ts_ns;
 	return hdr;
+}
+
+#define STACK_BYTES   (MAX_STACK_DEPTH * sizeof(__u64))
+#define SCRATCH_BYTES 4096 /* the largest record and both its stacks */
+
+/* Where records that take stacks are built before being sent whole. */
+struct scratch {
+	__u8 bytes[SCRATCH_BYTES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} record_scratch SEC(".maps") __weak;
+
+static __always_inline bool takes_stacks(enum record_type type)
+{
+	return (kernel_stack_types | user_stack_types) & (1u << type);
+}
+
+/*
+ * Room for a record whose fixed part (ending with its struct stacks) has size
+ * bytes: in the ring buffer itself, no copy, with extra bytes after it; or,
+ * when stacks of unknown length will follow it, in the per-CPU scratch area.
+ * Its stacks start empty.  Send it with send_record().
+ */
+static __always_inline void *begin_record(__u64 size, __u64 extra, enum record_type type,
+					  __u64 ts_ns)
+{
+	struct record_header *hdr;
+	struct stacks *stacks;
+	__u32 zero = 0;
+
+	if (!takes_stacks(type)) {
+		hdr = reserve_record(size + extra, type, ts_ns);
+	} else {
+		hdr = bpf_map_lookup_elem(&record_scratch, &zero);
+		if (hdr) {
+			hdr->type = type;
+			hdr->has_task = 0;
+			hdr->ts_ns = ts_ns;
+		}
+	}
+	if (hdr) {
+		stacks = (void *)hdr + size - sizeof(*stacks);
+		stacks->kernel_bytes = 0;
+		stacks->user_bytes = 0;
+	}
+	return hdr;
+}
+
+/*
+ * Images whose mappings the recorder was asked to snapshot: a process's first
+ * user stack raises an alert on a ring of its own, so that a dedicated thread
+ * reads its mappings at once, before a short-lived process exits, rather than
+ * when the record's turn comes.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct process_image);
+	__type(value, __u8);
+} images_seen SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 << 10);
+} image_alerts SEC(".maps") __weak;
+
+/* Alerts the image ring had no room for: their processes may go unnamed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} image_alerts_lost SEC(".maps") __weak;
+
+static __always_inline void describe_image(struct process_image *image)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 zero = 0;
+	__u64 *lost;
+	__u8 seen = 1;
+
+	image->pid = bpf_get_current_pid_tgid() >> 32;
+	image->pad = 0;
+	image->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	image->exec_id = BPF_CORE_READ(task, self_exec_id);
+	image->start_code = BPF_CORE_READ(task, mm, start_code);
+	if (bpf_map_lookup_elem(&images_seen, image))
+		return;
+	bpf_map_update_elem(&images_seen, image, &seen, BPF_ANY);
+	/* Rare (once per image) and urgent: wake the watcher whatever its position. */
+	if (!bpf_ringbuf_output(&image_alerts, image, sizeof(*image), BPF_RB_FORCE_WAKEUP))
+		return;
+	lost = bpf_map_lookup_elem(&image_alerts_lost, &zero);
+	if (lost)
+		(*lost)++;
+}
+
+static __always_inline long non_negative(long bytes)
+{
+	return bytes > 0 ? bytes : 0;
+}
+
+/*
+ * Send a record from begin_record(); size is its fixed part, which ends with
+ * its struct stacks.  A user stack is only taken in the task's own context.
+ */
+static __always_inline void send_record(void *ctx, void *rec, __u64 size, enum record_type type,
+					bool task_context)
+{
+	struct stacks *stacks = rec + size - sizeof(struct stacks);
+	long kernel_bytes = 0, user_bytes = 0;
+	__u64 total;
+
+	if (!takes_stacks(type)) {
+		bpf_ringbuf_submit(rec, 0);
+		return;
+	}
+	if (kernel_stack_types & (1u << type))
+		kernel_bytes = bpf_get_stack(ctx, rec + size, STACK_BYTES, 0);
+	if ((user_stack_types & (1u << type)) && task_context) {
+		user_bytes = bpf_get_stack(ctx, rec + size + non_negative(kernel_bytes),
+					   STACK_BYTES, BPF_F_USER_STACK);
+		if (user_bytes > 0)
+			describe_image(&stacks->image);
+	}
+	stacks->kernel_bytes = kernel_bytes;
+	stacks->user_bytes = user_bytes;
+	total = size + non_negative(kernel_bytes) + non_negative(user_bytes);
+	if (total > SCRATCH_BYTES) /* cannot happen: bounds the size for the verifier */
+		return;
+	if (bpf_ringbuf_output(&events, rec, total, 0))
+		count_lost(type);
 }
 
 static __always_inline bool task_is_wanted(__u64 pid_tgid, __u32 uid)

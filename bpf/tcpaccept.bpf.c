@@ -30,7 +30,7 @@ static struct sock *tcp_sock_of_fd(long fd)
 	return sk && is_tcp_inet(sk) ? sk : NULL;
 }
 
-static int record_accept(long fd)
+static int record_accept(void *ctx, long fd)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
@@ -43,25 +43,25 @@ static int record_accept(long fd)
 	sk = tcp_sock_of_fd(fd);
 	if (!sk)
 		return 0;
-	rec = reserve_record(sizeof(*rec), RECORD_ACCEPT, ts_ns);
+	rec = begin_record(sizeof(*rec), 0, RECORD_ACCEPT, ts_ns);
 	if (!rec)
 		return 0;
 	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
 	tuple_from_sock(&rec->tuple, sk);
-	bpf_ringbuf_submit(rec, 0);
+	send_record(ctx, rec, sizeof(*rec), RECORD_ACCEPT, true);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int accept4_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return record_accept(ctx->ret);
+	return record_accept(ctx, ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int accept_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return record_accept(ctx->ret);
+	return record_accept(ctx, ctx->ret);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -22,7 +22,7 @@ struct {
 	__type(value, __u64);
 } connects_in_flight SEC(".maps");
 
-static int record_attempt(const struct sock *sk)
+static int record_attempt(void *ctx, const struct sock *sk)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
@@ -32,13 +32,13 @@ static int record_attempt(const struct sock *sk)
 
 	if (!task_is_wanted(pid_tgid, uid))
 		return 0;
-	rec = reserve_record(sizeof(*rec), RECORD_CONNECT, ts_ns);
+	rec = begin_record(sizeof(*rec), 0, RECORD_CONNECT, ts_ns);
 	if (!rec)
 		return 0;
 	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
 	tuple_from_sock(&rec->tuple, sk);
 	rec->sock = sock;
-	bpf_ringbuf_submit(rec, 0);
+	send_record(ctx, rec, sizeof(*rec), RECORD_CONNECT, true);
 
 	/* Without room to remember it, this attempt's outcome is lost: count it now. */
 	if (bpf_map_update_elem(&connects_in_flight, &sock, &ts_ns, BPF_ANY))
@@ -74,7 +74,7 @@ int BPF_PROG(tcp_state_change, const struct sock *sk, int old_state, int new_sta
 	if (!is_tcp_inet(sk))
 		return 0;
 	if (old_state == TCP_CLOSE && new_state == TCP_SYN_SENT)
-		return record_attempt(sk);
+		return record_attempt(ctx, sk);
 	if (old_state == TCP_SYN_SENT)
 		return record_outcome(sk, new_state);
 	return 0;

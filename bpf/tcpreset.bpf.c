@@ -53,7 +53,7 @@ int tcp_reset_sent(__u64 *ctx)
 
 	if (!event_is_wanted(in_process, pid_tgid, uid))
 		return 0;
-	rec = reserve_record(sizeof(*rec), RECORD_RESET, ts_ns);
+	rec = begin_record(sizeof(*rec), 0, RECORD_RESET, ts_ns);
 	if (!rec)
 		return 0;
 	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid);
@@ -65,7 +65,7 @@ int tcp_reset_sent(__u64 *ctx)
 	rec->state = sk ? BPF_CORE_READ(sk, __sk_common.skc_state) : RESET_NO_SOCKET;
 	rec->reason =
 		bpf_core_type_exists(enum sk_rst_reason) ? (__u32)ctx[2] : RESET_REASON_UNKNOWN;
-	bpf_ringbuf_submit(rec, 0);
+	send_record(ctx, rec, sizeof(*rec), RECORD_RESET, in_process);
 	return 0;
 }
 

@@ -70,10 +70,9 @@ static bool name_in(const char *name, const char *const *list, size_t count)
 
 static bool frame_is(const struct ksyms *ksyms, uint64_t addr, const char *function)
 {
-	uint64_t start;
-	const char *name = ksyms_function(ksyms, addr, &start);
+	struct ksym sym;
 
-	return name && !strcmp(name, function);
+	return ksyms_lookup(ksyms, addr, &sym) && !strcmp(sym.name, function);
 }
 
 static int classify(const struct ksyms *ksyms, const uint64_t *frames, int nr_frames)
@@ -84,16 +83,15 @@ static int classify(const struct ksyms *ksyms, const uint64_t *frames, int nr_fr
 	while (i < nr_frames && !frame_is(ksyms, frames[i], "cap_capable"))
 		i++;
 	for (i++; i < nr_frames; i++) {
-		uint64_t start;
-		const char *name = ksyms_function(ksyms, frames[i], &start);
+		struct ksym sym;
 
-		if (!name)
+		if (!ksyms_lookup(ksyms, frames[i], &sym))
 			return AUDIT_UNKNOWN;
-		if (name_in(name, plumbing, ARRAY_SIZE(plumbing)))
+		if (name_in(sym.name, plumbing, ARRAY_SIZE(plumbing)))
 			continue;
-		if (name_in(name, not_audited, ARRAY_SIZE(not_audited)))
+		if (name_in(sym.name, not_audited, ARRAY_SIZE(not_audited)))
 			return 0;
-		if (name_in(name, audited, ARRAY_SIZE(audited)))
+		if (name_in(sym.name, audited, ARRAY_SIZE(audited)))
 			return 1;
 		return AUDIT_UNKNOWN;
 	}

@@ -30,6 +30,7 @@ static const char *const statement_sql[CAPTURE_STATEMENTS] = {
 			 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[INSERT_CAPABLE] = "INSERT INTO ev_capable (t, seq, task, cap, ret, userns_level, audit) "
 			   "VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[INSERT_EVENT_STACK] = "INSERT INTO event_stack (seq, kstack, ustack) VALUES (?, ?, ?)",
 };
 
 struct capture {
@@ -41,6 +42,9 @@ struct capture {
 	sqlite3_stmt *update_kind;
 	sqlite3_stmt *update_commit_time;
 	sqlite3_stmt *content_bytes;
+	sqlite3_stmt *insert_module;
+	sqlite3_stmt *insert_stack;
+	sqlite3_stmt *insert_frame;
 };
 
 /* One line on stderr: what could not be done to the capture, and why. */
@@ -136,7 +140,14 @@ static int prepare_all(struct capture *cap)
 	       prepare(cap, "UPDATE capture SET last_commit_at_ns = ?", &cap->update_commit_time) ||
 	       prepare(cap,
 		       "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size",
-		       &cap->content_bytes);
+		       &cap->content_bytes) ||
+	       prepare(cap, "INSERT INTO module (name, build_id, deleted) VALUES (?, ?, ?)",
+		       &cap->insert_module) ||
+	       prepare(cap, "INSERT INTO stack (user, frames) VALUES (?, ?)", &cap->insert_stack) ||
+	       prepare(cap,
+		       "INSERT INTO stack_frame (stack, depth, ip, module, offset, symbol, "
+		       "symbol_offset) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		       &cap->insert_frame);
 }
 
 struct capture *capture_create(const char *path, bool replace)
@@ -191,9 +202,9 @@ static void read_line(const char *file, char *buf, size_t size)
 	}
 }
 
-static void bind_optional(sqlite3_stmt *stmt, int index, int64_t value)
+static void bind_value(sqlite3_stmt *stmt, int index, int64_t value)
 {
-	if (value < 0)
+	if (value == CAPTURE_NULL)
 		sqlite3_bind_null(stmt, index);
 	else
 		sqlite3_bind_int64(stmt, index, value);
@@ -225,8 +236,8 @@ static int write_setup(struct capture *cap, const struct capture_setup *setup)
 	sqlite3_bind_text(stmt, 6, boot_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(stmt, 7, setup->command_line, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 8, setup->event_kinds, -1, SQLITE_STATIC);
-	bind_optional(stmt, 9, setup->filter_pid);
-	bind_optional(stmt, 10, setup->filter_uid);
+	bind_value(stmt, 9, setup->filter_pid < 0 ? CAPTURE_NULL : setup->filter_pid);
+	bind_value(stmt, 10, setup->filter_uid < 0 ? CAPTURE_NULL : setup->filter_uid);
 	sqlite3_bind_int64(stmt, 11, setup->ring_buffer_bytes);
 	sqlite3_bind_int64(stmt, 12, getpid());
 	sqlite3_bind_int(stmt, 13, setup->part);
@@ -318,12 +329,38 @@ int capture_write(struct capture *cap, enum capture_statement statement, const i
 {
 	sqlite3_stmt *stmt = cap->rows[statement];
 
-	for (int i = 0; i < n; i++) {
-		if (values[i] == CAPTURE_NULL)
-			sqlite3_bind_null(stmt, i + 1);
-		else
-			sqlite3_bind_int64(stmt, i + 1, values[i]);
-	}
+	for (int i = 0; i < n; i++)
+		bind_value(stmt, i + 1, values[i]);
+	return step(cap, stmt);
+}
+
+int64_t capture_add_module(struct capture *cap, const char *name, const char *build_id,
+			   bool deleted)
+{
+	sqlite3_bind_text(cap->insert_module, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(cap->insert_module, 2, build_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(cap->insert_module, 3, deleted);
+	return insert_row(cap, cap->insert_module);
+}
+
+int64_t capture_add_stack(struct capture *cap, bool user, int frames)
+{
+	sqlite3_bind_int(cap->insert_stack, 1, user);
+	sqlite3_bind_int(cap->insert_stack, 2, frames);
+	return insert_row(cap, cap->insert_stack);
+}
+
+int capture_add_frame(struct capture *cap, const struct frame_row *frame)
+{
+	sqlite3_stmt *stmt = cap->insert_frame;
+
+	sqlite3_bind_int64(stmt, 1, frame->stack);
+	sqlite3_bind_int64(stmt, 2, frame->depth);
+	sqlite3_bind_int64(stmt, 3, frame->ip);
+	bind_value(stmt, 4, frame->module);
+	bind_value(stmt, 5, frame->offset);
+	sqlite3_bind_text(stmt, 6, frame->symbol, -1, SQLITE_STATIC);
+	bind_value(stmt, 7, frame->symbol_offset);
 	return step(cap, stmt);
 }
 
@@ -430,6 +467,9 @@ void capture_close(struct capture *cap, bool discard)
 	sqlite3_finalize(cap->update_kind);
 	sqlite3_finalize(cap->update_commit_time);
 	sqlite3_finalize(cap->content_bytes);
+	sqlite3_finalize(cap->insert_module);
+	sqlite3_finalize(cap->insert_stack);
+	sqlite3_finalize(cap->insert_frame);
 	sqlite3_close(cap->db);
 	if (discard) {
 		unlink(cap->path);

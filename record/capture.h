@@ -16,11 +16,12 @@
 
 /* The row-writing statements; each takes integer values, in table order. */
 enum capture_statement {
-	INSERT_CONNECT, /* t, seq, task, saddr, lport, daddr, dport */
-	UPDATE_OUTCOME, /* lport, outcome_state, error, latency_ns, t, seq */
-	INSERT_ACCEPT,	/* t, seq, task, laddr, lport, raddr, rport */
-	INSERT_RESET,	/* t, seq, task, laddr, lport, raddr, rport, state, reason */
-	INSERT_CAPABLE, /* t, seq, task, cap, ret, userns_level, audit */
+	INSERT_CONNECT,	    /* t, seq, task, saddr, lport, daddr, dport */
+	UPDATE_OUTCOME,	    /* lport, outcome_state, error, latency_ns, t, seq */
+	INSERT_ACCEPT,	    /* t, seq, task, laddr, lport, raddr, rport */
+	INSERT_RESET,	    /* t, seq, task, laddr, lport, raddr, rport, state, reason */
+	INSERT_CAPABLE,	    /* t, seq, task, cap, ret, userns_level, audit */
+	INSERT_EVENT_STACK, /* seq, kstack, ustack */
 	CAPTURE_STATEMENTS,
 };
 
@@ -57,6 +58,18 @@ int capture_add_reset_reason(struct capture *cap, int64_t reason, const char *na
 /* Insert a task or an address; returns its row id, or -1. */
 int64_t capture_add_task(struct capture *cap, const struct task_ctx *task);
 int64_t capture_add_address(struct capture *cap, int ip_version, const char *text);
+
+/* Stacks: a module (build_id may be NULL), a stack, one of its frames; row id or -1. */
+int64_t capture_add_module(struct capture *cap, const char *name, const char *build_id,
+			   bool deleted);
+int64_t capture_add_stack(struct capture *cap, bool user, int frames);
+
+/* One frame: module, offset, symbol_offset may be CAPTURE_NULL, symbol NULL. */
+struct frame_row {
+	int64_t stack, depth, ip, module, offset, symbol_offset;
+	const char *symbol;
+};
+int capture_add_frame(struct capture *cap, const struct frame_row *frame);
 
 /* Run one of the row statements with n integer values. */
 int capture_write(struct capture *cap, enum capture_statement statement, const int64_t *values,

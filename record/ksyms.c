@@ -7,58 +7,84 @@
 #include "ksyms.h"
 #include "util.h"
 
-struct ksym {
+struct entry {
 	uint64_t addr;
-	uint32_t name; /* offset in names */
+	uint32_t name;	 /* offset in names */
+	uint32_t module; /* offset in names */
 };
 
 struct ksyms {
-	struct ksym *syms;
+	struct entry *entries;
 	size_t count;
 	char *names;
+	size_t names_used, names_size;
 };
 
 static int by_address(const void *a, const void *b)
 {
-	const struct ksym *x = a, *y = b;
+	const struct entry *x = a, *y = b;
 
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Copy len bytes of text into the name pool; returns its offset. */
+static uint32_t add_name(struct ksyms *ks, const char *text, size_t len)
+{
+	uint32_t offset = (uint32_t)ks->names_used;
+
+	while (ks->names_used + len + 1 > ks->names_size)
+		ks->names = xrealloc(ks->names, ks->names_size *= 2);
+	memcpy(ks->names + offset, text, len);
+	ks->names[offset + len] = '\0';
+	ks->names_used += len + 1;
+	return offset;
+}
+
+/* "[xfs]" -> the pooled name "xfs", reusing the previous line's when equal. */
+static uint32_t module_name(struct ksyms *ks, const char *field, uint32_t previous)
+{
+	size_t len;
+
+	if (*field != '[')
+		return 0; /* "kernel", added first */
+	field++;
+	len = strcspn(field, "]");
+	if (previous && !strncmp(ks->names + previous, field, len) && !ks->names[previous + len])
+		return previous;
+	return add_name(ks, field, len);
 }
 
 struct ksyms *ksyms_load(void)
 {
 	FILE *f = fopen("/proc/kallsyms", "re");
 	struct ksyms *ks;
-	size_t cap = 1 << 17, names_cap = 4 << 20, names_used = 0;
-	char line[512];
+	size_t capacity = 1 << 17;
+	uint32_t module = 0;
 	uint64_t nonzero = 0;
+	char line[512];
 
 	if (!f) {
 		fprintf(stderr, "record: cannot read /proc/kallsyms: %s\n", strerror(errno));
 		return NULL;
 	}
 	ks = xcalloc(1, sizeof(*ks));
-	ks->syms = xmalloc(cap * sizeof(*ks->syms));
-	ks->names = xmalloc(names_cap);
+	ks->entries = xmalloc(capacity * sizeof(*ks->entries));
+	ks->names = xmalloc(ks->names_size = 4 << 20);
+	add_name(ks, "kernel", 6);
 	while (fgets(line, sizeof(line), f)) {
-		char *type, *name, *end;
+		char *type, *name;
 		uint64_t addr = strtoull(line, &type, 16);
 		size_t len;
 
-		/* "ffffffff81000000 T _stext [module]": keep functions only */
+		/* "ffffffff81000000 T _stext" or "... t bpf_prog_x\t[bpf]": functions only */
 		if (type[0] != ' ' || (type[1] != 't' && type[1] != 'T') || type[2] != ' ')
 			continue;
 		name = type + 3;
-		end = name + strcspn(name, " \t\n");
-		len = (size_t)(end - name);
-		if (ks->count == cap)
-			ks->syms = xrealloc(ks->syms, (cap *= 2) * sizeof(*ks->syms));
-		while (names_used + len + 1 > names_cap)
-			ks->names = xrealloc(ks->names, names_cap *= 2);
-		memcpy(ks->names + names_used, name, len);
-		ks->names[names_used + len] = '\0';
-		ks->syms[ks->count++] = (struct ksym){addr, (uint32_t)names_used};
-		names_used += len + 1;
+		len = strcspn(name, " \t\n");
+		if (ks->count == capacity)
+			ks->entries = xrealloc(ks->entries, (capacity *= 2) * sizeof(*ks->entries));
+		module = module_name(ks, name + len + strspn(name + len, " \t"), module);
+		ks->entries[ks->count++] = (struct entry){addr, add_name(ks, name, len), module};
 		nonzero |= addr;
 	}
 	fclose(f);
@@ -68,7 +94,7 @@ struct ksyms *ksyms_load(void)
 		ksyms_free(ks);
 		return NULL;
 	}
-	qsort(ks->syms, ks->count, sizeof(*ks->syms), by_address);
+	qsort(ks->entries, ks->count, sizeof(*ks->entries), by_address);
 	return ks;
 }
 
@@ -76,12 +102,12 @@ void ksyms_free(struct ksyms *syms)
 {
 	if (!syms)
 		return;
-	free(syms->syms);
+	free(syms->entries);
 	free(syms->names);
 	free(syms);
 }
 
-const char *ksyms_function(const struct ksyms *syms, uint64_t addr, uint64_t *start)
+bool ksyms_lookup(const struct ksyms *syms, uint64_t addr, struct ksym *sym)
 {
 	size_t lo = 0, hi = syms->count;
 
@@ -89,13 +115,15 @@ const char *ksyms_function(const struct ksyms *syms, uint64_t addr, uint64_t *st
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (syms->syms[mid].addr <= addr)
+		if (syms->entries[mid].addr <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	if (!lo)
-		return NULL;
-	*start = syms->syms[lo - 1].addr;
-	return syms->names + syms->syms[lo - 1].name;
+		return false;
+	sym->name = syms->names + syms->entries[lo - 1].name;
+	sym->module = syms->names + syms->entries[lo - 1].module;
+	sym->start = syms->entries[lo - 1].addr;
+	return true;
 }

@@ -2,15 +2,23 @@
 #ifndef CASEFILE_RECORD_KSYMS_H
 #define CASEFILE_RECORD_KSYMS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct ksyms;
+
+/* A kernel function, and the module that holds it ("kernel" for vmlinux). */
+struct ksym {
+	const char *name;
+	const char *module;
+	uint64_t start;
+};
 
 /* Load the function symbols; NULL with one line on stderr if they are hidden. */
 struct ksyms *ksyms_load(void);
 void ksyms_free(struct ksyms *syms);
 
-/* The function containing addr, or NULL; its start is stored in *start. */
-const char *ksyms_function(const struct ksyms *syms, uint64_t addr, uint64_t *start);
+/* The function containing addr; false when below every symbol. */
+bool ksyms_lookup(const struct ksyms *syms, uint64_t addr, struct ksym *sym);
 
 #endif

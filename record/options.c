@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "casefile.h"
 #include "options.h"
 #include "util.h"
 
@@ -19,7 +20,7 @@ enum long_only_option {
 };
 
 static const char usage[] =
-	"usage: record [-h] [-o FILE] [-e KINDS] [-d SECONDS] [-p PID] [-u UID]\n"
+	"usage: record [-h] [-o FILE] [-e KINDS] [-d SECONDS] [-p PID] [-u UID] [-K] [-U]\n"
 	"              [-b SIZE] [-C SIZE] [--max-size SIZE] [--max-events N] [-f] [-q]\n"
 	"\n"
 	"Record TCP connects, accepts, resets and capability checks into one SQLite\n"
@@ -37,6 +38,10 @@ static const char usage[] =
 	"                         context (resets sent from softirq) cannot be\n"
 	"                         attributed to it and are not recorded\n"
 	"  -u, --uid UID          record only this user, with the same limit as -p\n"
+	"  -K, --kernel-stacks    record kernel stacks of capability checks, or of the\n"
+	"                         kinds marked :stack in -e (-e connect:stack,capable)\n"
+	"  -U, --user-stacks      record user stacks, for the same kinds as -K; they need\n"
+	"                         code built with frame pointers\n"
 	"  -b, --ring-buffer SIZE kernel-to-recorder buffer, a power of two from 4K to\n"
 	"                         1G, with K, M or G (default: 16M)\n"
 	"  -C, --rotate SIZE      when the file reaches SIZE, go on in a new one: FILE,\n"
@@ -52,6 +57,8 @@ static const char usage[] =
 	"    record -e connect,accept      # TCP sessions only\n"
 	"    record -e capable -p 181      # capability checks of PID 181\n"
 	"    record -u 1000                # only what UID 1000 does\n"
+	"    record -e capable -K -U       # capability checks with their stacks\n"
+	"    record -K -e connect:stack    # connects with their kernel stacks\n"
 	"    record -C 100M --max-size 1G  # files of 100 MB, 1 GB at most\n";
 
 static const struct kind_name {
@@ -78,27 +85,34 @@ const char *kinds_to_string(unsigned kinds, char *buf, size_t size)
 	return buf;
 }
 
-static int parse_kinds(const char *arg, unsigned *kinds)
+/* Parse "connect,capable:stack": the kinds, and those marked to take stacks. */
+static int parse_kinds(const char *arg, unsigned *kinds, unsigned *stack_kinds)
 {
 	char *list = xstrdup(arg), *save = NULL;
 	int err = 0;
 
-	*kinds = 0;
+	*kinds = *stack_kinds = 0;
 	for (char *word = strtok_r(list, ",", &save); word; word = strtok_r(NULL, ",", &save)) {
+		char *mark = strchr(word, ':');
 		size_t i;
 
+		if (mark)
+			*mark++ = '\0';
 		for (i = 0; i < ARRAY_SIZE(kind_names); i++)
 			if (!strcmp(word, kind_names[i].name))
 				break;
-		if (i == ARRAY_SIZE(kind_names)) {
+		if (i == ARRAY_SIZE(kind_names) || (mark && strcmp(mark, "stack"))) {
 			fprintf(stderr,
-				"record: unknown event kind '%s' (known: connect, accept, reset, "
-				"capable)\n",
-				word);
+				"record: unknown event kind '%s%s%s' (known: connect, accept, "
+				"reset, "
+				"capable, each optionally with :stack)\n",
+				word, mark ? ":" : "", mark ? mark : "");
 			err = -1;
 			break;
 		}
 		*kinds |= kind_names[i].bit;
+		if (mark)
+			*stack_kinds |= kind_names[i].bit;
 	}
 	if (!err && !*kinds) {
 		fprintf(stderr, "record: -e needs at least one event kind\n");
@@ -106,6 +120,35 @@ static int parse_kinds(const char *arg, unsigned *kinds)
 	}
 	free(list);
 	return err;
+}
+
+/* The ring-buffer record types of a set of kinds, as 1 << record_type. */
+static unsigned record_types(unsigned kinds)
+{
+	return (kinds & KIND_CONNECT ? 1u << RECORD_CONNECT : 0) |
+	       (kinds & KIND_ACCEPT ? 1u << RECORD_ACCEPT : 0) |
+	       (kinds & KIND_RESET ? 1u << RECORD_RESET : 0) |
+	       (kinds & KIND_CAPABLE ? 1u << RECORD_CAPABLE : 0);
+}
+
+/* -K and -U apply to the kinds marked :stack, or by default to capable. */
+static int choose_stack_kinds(struct record_options *opts, unsigned stack_kinds, bool kernel,
+			      bool user)
+{
+	if (stack_kinds && !kernel && !user) {
+		fprintf(stderr, "record: ':stack' in -e needs -K or -U\n");
+		return -1;
+	}
+	if (!stack_kinds)
+		stack_kinds = opts->kinds & KIND_CAPABLE;
+	if ((kernel || user) && !stack_kinds) {
+		fprintf(stderr, "record: -K and -U take stacks of capability checks, which -e "
+				"leaves out; mark kinds with ':stack'\n");
+		return -1;
+	}
+	opts->kernel_stack_types = kernel ? record_types(stack_kinds) : 0;
+	opts->user_stack_types = user ? record_types(stack_kinds) : 0;
+	return 0;
 }
 
 /* A byte count with an optional K, M or G suffix, in [min, max]. */
@@ -178,6 +221,8 @@ int parse_record_options(int argc, char **argv, struct record_options *opts)
 		{"events", required_argument, NULL, 'e'},
 		{"duration", required_argument, NULL, 'd'},
 		{"pid", required_argument, NULL, 'p'},
+		{"kernel-stacks", no_argument, NULL, 'K'},
+		{"user-stacks", no_argument, NULL, 'U'},
 		{"uid", required_argument, NULL, 'u'},
 		{"ring-buffer", required_argument, NULL, 'b'},
 		{"rotate", required_argument, NULL, 'C'},
@@ -187,6 +232,8 @@ int parse_record_options(int argc, char **argv, struct record_options *opts)
 		{"quiet", no_argument, NULL, 'q'},
 		{NULL, 0, NULL, 0},
 	};
+	bool kernel_stacks = false, user_stacks = false;
+	unsigned stack_kinds = 0;
 	int c;
 
 	*opts = (struct record_options){
@@ -196,7 +243,7 @@ int parse_record_options(int argc, char **argv, struct record_options *opts)
 		.ring_buffer_bytes = DEFAULT_RING_BUFFER,
 	};
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":ho:e:d:p:u:b:C:fq", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ho:e:d:p:u:KUb:C:fq", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(usage, stdout);
@@ -209,8 +256,14 @@ int parse_record_options(int argc, char **argv, struct record_options *opts)
 			opts->output = optarg;
 			break;
 		case 'e':
-			if (parse_kinds(optarg, &opts->kinds))
+			if (parse_kinds(optarg, &opts->kinds, &stack_kinds))
 				return -1;
+			break;
+		case 'K':
+			kernel_stacks = true;
+			break;
+		case 'U':
+			user_stacks = true;
 			break;
 		case 'd':
 			if (parse_duration(optarg, &opts->duration_s))
@@ -272,6 +325,8 @@ int parse_record_options(int argc, char **argv, struct record_options *opts)
 			argv[optind]);
 		return -1;
 	}
+	if (choose_stack_kinds(opts, stack_kinds, kernel_stacks, user_stacks))
+		return -1;
 	opts->command_line = shell_quote_argv(argc, argv);
 	return 0;
 }

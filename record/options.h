@@ -21,12 +21,14 @@ struct record_options {
 	int64_t filter_pid; /* -1: every process */
 	int64_t filter_uid; /* -1: every user */
 	uint32_t ring_buffer_bytes;
-	uint64_t max_bytes;    /* --max-size: stop there; 0: no limit */
-	uint64_t max_events;   /* --max-events: stop there; 0: no limit */
-	uint64_t rotate_bytes; /* -C: go on in a new numbered file there; 0: never */
-	bool force;	       /* replace an existing capture */
-	bool quiet;	       /* no live status */
-	char *command_line;    /* argv, shell-quoted, for the capture's metadata */
+	uint64_t max_bytes;	     /* --max-size: stop there; 0: no limit */
+	uint64_t max_events;	     /* --max-events: stop there; 0: no limit */
+	uint64_t rotate_bytes;	     /* -C: go on in a new numbered file there; 0: never */
+	unsigned kernel_stack_types; /* -K: 1 << record_type of the kinds that take them */
+	unsigned user_stack_types;   /* -U: likewise */
+	bool force;		     /* replace an existing capture */
+	bool quiet;		     /* no live status */
+	char *command_line;	     /* argv, shell-quoted, for the capture's metadata */
 };
 
 /*

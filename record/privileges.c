@@ -7,6 +7,7 @@
 #include <libgen.h>
 #include <linux/capability.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,21 +46,35 @@ static int last_capability(void)
 	return last;
 }
 
-int drop_privileges(const char *output)
+uint64_t user_stack_privileges(void)
+{
+	return 1ull << CAP_SYS_PTRACE | 1ull << CAP_DAC_READ_SEARCH |
+	       1ull << CAP_CHECKPOINT_RESTORE;
+}
+
+uint64_t recorder_privileges(const char *output, bool user_stacks)
+{
+	char *copy = xstrdup(output);
+	uint64_t keep = user_stacks ? user_stack_privileges() : 0;
+
+	if (!writable_without_override(dirname(copy)))
+		keep |= 1ull << CAP_DAC_OVERRIDE;
+	free(copy);
+	return keep;
+}
+
+int drop_privileges(uint64_t keep)
 {
 	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {{0}};
-	char *copy = xstrdup(output);
-	bool keep_override = !writable_without_override(dirname(copy));
 
-	free(copy);
 	/* The bounding set first: dropping from it needs CAP_SETPCAP, still held. */
 	for (int cap = 0; cap <= last_capability(); cap++)
-		if (!(keep_override && cap == CAP_DAC_OVERRIDE))
+		if (!(keep & (1ull << cap)))
 			prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	if (keep_override)
-		data[0].effective = data[0].permitted = 1u << CAP_DAC_OVERRIDE;
+	data[0].effective = data[0].permitted = (uint32_t)keep;
+	data[1].effective = data[1].permitted = (uint32_t)(keep >> 32);
 	if (syscall(SYS_capset, &header, data) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
 		fprintf(stderr, "record: cannot drop privileges: %s\n", strerror(errno));
 		return -1;

@@ -2,12 +2,28 @@
 #ifndef CASEFILE_RECORD_PRIVILEGES_H
 #define CASEFILE_RECORD_PRIVILEGES_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 /*
- * Drop every capability (effective, permitted, inheritable, ambient and
- * bounding) and set no_new_privs.  CAP_DAC_OVERRIDE stays only when the
- * directory of output needs it for the recorder to create its journal and
- * rotated files.  Returns -1 after one line on stderr.
+ * What naming user frames still needs: reading other processes' mappings and
+ * files (CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH), and the map_files of deleted
+ * binaries (CAP_CHECKPOINT_RESTORE).  A mask of 1 << CAP_*.
  */
-int drop_privileges(const char *output);
+uint64_t user_stack_privileges(void);
+
+/*
+ * What the recorder still needs once attached: none, but CAP_DAC_OVERRIDE
+ * when output's directory needs it for its journal and rotated files, and
+ * user_stack_privileges() for user stacks.
+ */
+uint64_t recorder_privileges(const char *output, bool user_stacks);
+
+/*
+ * Keep only the capabilities in keep, in the calling thread (capabilities
+ * are per thread): effective, permitted, inheritable, ambient and bounding;
+ * and set no_new_privs.  Returns -1 after one line on stderr.
+ */
+int drop_privileges(uint64_t keep);
 
 #endif

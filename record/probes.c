@@ -127,6 +127,11 @@ struct probes *probes_load(const struct record_options *opts)
 	skel->rodata->recorder_tgid = (__u32)getpid();
 	skel->rodata->filter_tgid = opts->filter_pid < 0 ? 0 : (__u32)opts->filter_pid;
 	skel->rodata->filter_uid = opts->filter_uid < 0 ? (__u32)-1 : (__u32)opts->filter_uid;
+	skel->rodata->kernel_stack_types = opts->kernel_stack_types;
+	skel->rodata->user_stack_types = opts->user_stack_types;
+	/* A capability check taking stacks takes its kernel frames: AUDIT needs them. */
+	if (opts->user_stack_types & (1u << RECORD_CAPABLE))
+		skel->rodata->kernel_stack_types |= 1u << RECORD_CAPABLE;
 	bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_bytes);
 	select_programs(skel, opts->kinds);
 	err = casefile_bpf__load(skel);
@@ -165,6 +170,11 @@ struct ring_buffer *probes_ring_buffer(struct probes *probes, ring_buffer_sample
 	if (!probes->ring)
 		fprintf(stderr, "record: cannot map the ring buffer: %s\n", strerror(errno));
 	return probes->ring;
+}
+
+int probes_image_alerts_fd(const struct probes *probes)
+{
+	return bpf_map__fd(probes->skel->maps.image_alerts);
 }
 
 void probes_lost(const struct probes *probes, uint64_t lost[RECORD_TYPES])

@@ -24,6 +24,9 @@ void probes_detach(struct probes *probes);
 /* The ring buffer the records arrive in, calling fn for each. */
 struct ring_buffer *probes_ring_buffer(struct probes *probes, ring_buffer_sample_fn fn, void *ctx);
 
+/* The ring buffer of image alerts (bpf/common.bpf.h), for the image watcher. */
+int probes_image_alerts_fd(const struct probes *probes);
+
 /* Records the kernel side could not deliver, per record type, since load. */
 void probes_lost(const struct probes *probes, uint64_t lost[RECORD_TYPES]);
 

@@ -21,6 +21,8 @@ struct rows {
 	struct dedup *addresses; /* address_key -> address.id, in the current part */
 	struct dedup *connects;	 /* connect_key -> seq of its ev_connect row */
 	struct audit_deriver *audit;
+	struct stack_store *stacks;
+	unsigned kernel_stack_types, user_stack_types; /* which to store */
 	struct part parts[MAX_OPEN_PARTS];
 	size_t nparts;
 	uint64_t total_recorded;
@@ -61,9 +63,13 @@ void rows_free(struct rows *rows)
 	free(rows);
 }
 
-void rows_set_audit(struct rows *rows, struct audit_deriver *audit)
+void rows_set_symbols(struct rows *rows, struct audit_deriver *audit, struct stack_store *stacks,
+		      unsigned kernel_stack_types, unsigned user_stack_types)
 {
 	rows->audit = audit;
+	rows->stacks = stacks;
+	rows->kernel_stack_types = kernel_stack_types;
+	rows->user_stack_types = user_stack_types;
 }
 
 /* The part rows go to; rows_begin_part() has been called. */
@@ -85,7 +91,9 @@ void rows_begin_part(struct rows *rows, struct capture *cap,
 	part = &rows->parts[rows->nparts++];
 	*part = (struct part){.cap = cap, .first_seq = rows->next_seq, .current = true};
 	memcpy(part->kernel_lost_at_start, kernel_lost, sizeof(part->kernel_lost_at_start));
-	/* Task and address rows are per file. */
+	/* Task, address and stack rows are per file. */
+	if (rows->stacks)
+		stack_store_reset(rows->stacks);
 	dedup_free(rows->tasks);
 	dedup_free(rows->addresses);
 	rows->tasks = dedup_new(offsetof(struct task_ctx, comm) + COMM_LEN, MAX_CACHED_TASKS);
@@ -273,8 +281,9 @@ static int add_reset(struct rows *rows, const struct reset_record *rec)
 
 static int add_capable(struct rows *rows, const struct capable_record *rec)
 {
-	int nr_frames = rec->kstack_bytes > 0 ? rec->kstack_bytes / (int)sizeof(__u64) : 0;
-	int audit = derive_audit(rows->audit, (const uint64_t *)rec->kstack, nr_frames);
+	const uint64_t *frames = (const uint64_t *)(rec + 1);
+	int nframes = rec->stacks.kernel_bytes > 0 ? rec->stacks.kernel_bytes / 8 : 0;
+	int audit = rows->audit ? derive_audit(rows->audit, frames, nframes) : AUDIT_UNKNOWN;
 	int64_t values[] = {
 		relative_time(rows, rec->hdr.ts_ns),
 		rows->next_seq++,
@@ -288,20 +297,69 @@ static int add_capable(struct rows *rows, const struct capable_record *rec)
 	return write_event(rows, INSERT_CAPABLE, values, ARRAY_SIZE(values));
 }
 
-static const size_t record_sizes[RECORD_TYPES] = {
-	[RECORD_CONNECT] = sizeof(struct connect_record),
-	[RECORD_OUTCOME] = sizeof(struct outcome_record),
-	[RECORD_ACCEPT] = sizeof(struct accept_record),
-	[RECORD_RESET] = sizeof(struct reset_record),
-	[RECORD_CAPABLE] = sizeof(struct capable_record),
+/* Fixed part of each record, and where its struct stacks lies (0: none). */
+static const struct {
+	size_t size, stacks;
+} layouts[RECORD_TYPES] = {
+	[RECORD_CONNECT] = {sizeof(struct connect_record), offsetof(struct connect_record, stacks)},
+	[RECORD_OUTCOME] = {sizeof(struct outcome_record), 0},
+	[RECORD_ACCEPT] = {sizeof(struct accept_record), offsetof(struct accept_record, stacks)},
+	[RECORD_RESET] = {sizeof(struct reset_record), offsetof(struct reset_record, stacks)},
+	[RECORD_CAPABLE] = {sizeof(struct capable_record), offsetof(struct capable_record, stacks)},
 };
+
+/* Frames of n bytes from a taken stack, or none. */
+static int frame_count(int32_t bytes)
+{
+	return bytes > 0 ? bytes / (int)sizeof(uint64_t) : 0;
+}
+
+/* A record's size must cover its fixed part and the frames it says follow. */
+static bool well_formed(const void *data, size_t size)
+{
+	const struct record_header *hdr = data;
+	const struct stacks *stacks;
+
+	if (size < sizeof(*hdr) || hdr->type >= RECORD_TYPES || size < layouts[hdr->type].size)
+		return false;
+	if (!layouts[hdr->type].stacks)
+		return true;
+	stacks = (const void *)((const char *)data + layouts[hdr->type].stacks);
+	return stacks->kernel_bytes <= MAX_STACK_DEPTH * 8 &&
+	       stacks->user_bytes <= MAX_STACK_DEPTH * 8 &&
+	       size >= layouts[hdr->type].size + 8 * (size_t)(frame_count(stacks->kernel_bytes) +
+							      frame_count(stacks->user_bytes));
+}
+
+/* The stacks asked for with -K and -U, linked to the event numbered seq. */
+static int add_stacks(struct rows *rows, const void *data, int64_t seq)
+{
+	const struct record_header *hdr = data;
+	const struct stacks *stacks =
+		(const void *)((const char *)data + layouts[hdr->type].stacks);
+	const uint64_t *kernel = (const uint64_t *)((const char *)data + layouts[hdr->type].size);
+	int nkernel = frame_count(stacks->kernel_bytes), nuser = frame_count(stacks->user_bytes);
+	struct capture *cap = current_part(rows)->cap;
+	int64_t values[] = {seq, CAPTURE_NULL, CAPTURE_NULL};
+
+	if ((rows->kernel_stack_types & (1u << hdr->type)) && nkernel)
+		values[1] = store_kernel_stack(rows->stacks, cap, kernel, nkernel);
+	if ((rows->user_stack_types & (1u << hdr->type)) && nuser && hdr->has_task)
+		values[2] = store_user_stack(rows->stacks, cap, &stacks->image, kernel + nkernel,
+					     nuser);
+	if (values[1] == -1 || values[2] == -1)
+		return -1;
+	if (values[1] == CAPTURE_NULL && values[2] == CAPTURE_NULL)
+		return 0;
+	return capture_write(cap, INSERT_EVENT_STACK, values, ARRAY_SIZE(values));
+}
 
 int rows_add_record(struct rows *rows, const void *data, size_t size)
 {
 	const struct record_header *hdr = data;
 	int err;
 
-	if (size < sizeof(*hdr) || hdr->type >= RECORD_TYPES || size < record_sizes[hdr->type]) {
+	if (!well_formed(data, size)) {
 		fprintf(stderr, "record: malformed record from the kernel (%zu bytes)\n", size);
 		return -1;
 	}
@@ -321,6 +379,8 @@ int rows_add_record(struct rows *rows, const void *data, size_t size)
 		err = add_capable(rows, data);
 		break;
 	}
+	if (!err && rows->stacks)
+		err = add_stacks(rows, data, rows->next_seq - 1);
 	if (err)
 		return -1;
 	current_part(rows)->recorded[hdr->type]++;

@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "capture.h"
+#include "stacks.h"
 
 struct rows;
 
@@ -33,8 +34,13 @@ struct part {
 struct rows *rows_new(int64_t base_ns, struct audit_deriver *audit);
 void rows_free(struct rows *rows);
 
-/* Derive AUDIT with this from now on (symbols load after attaching). */
-void rows_set_audit(struct rows *rows, struct audit_deriver *audit);
+/*
+ * From now on (symbols load after attaching): derive AUDIT with audit, and
+ * store the kernel and user stacks of the record types in the masks
+ * (1 << record_type) into stacks.
+ */
+void rows_set_symbols(struct rows *rows, struct audit_deriver *audit, struct stack_store *stacks,
+		      unsigned kernel_stack_types, unsigned user_stack_types);
 
 /* Parts open at once at most; take one (rows_take_part) before beginning more. */
 #define MAX_OPEN_PARTS 16

@@ -13,6 +13,7 @@
 
 #include "audit.h"
 #include "capture.h"
+#include "images.h"
 #include "ksyms.h"
 #include "privileges.h"
 #include "probes.h"
@@ -38,6 +39,9 @@ struct session {
 	struct ring_buffer *ring;
 	struct ksyms *ksyms;
 	struct audit_deriver *audit;
+	struct usyms *usyms;
+	struct image_watcher *watcher;
+	struct stack_store *stacks;
 	struct rows *rows;
 	struct capture_setup setup; /* of every part; part number aside */
 	char event_kinds[64];	    /* setup.event_kinds points here */
@@ -391,15 +395,24 @@ static int start(struct session *s)
 	fprintf(stderr, "record: recording %s to %s; Ctrl-C to stop\n", s->event_kinds,
 		s->first_path);
 
+	/* Snapshot the images of short-lived processes while the rest gets ready. */
+	if (o->user_stack_types) {
+		s->usyms = usyms_new();
+		s->watcher = image_watcher_start(probes_image_alerts_fd(s->probes), s->usyms);
+		if (!s->watcher)
+			return -1;
+	}
 	/* Symbols after attaching: records wait in the ring buffer meanwhile. */
-	if (o->kinds & KIND_CAPABLE) {
+	if ((o->kinds & KIND_CAPABLE) || o->kernel_stack_types) {
 		s->ksyms = ksyms_load();
 		if (!s->ksyms)
-			fprintf(stderr, "record: AUDIT will be unknown for capability checks\n");
+			fprintf(stderr, "record: AUDIT and kernel frames will be unnamed\n");
 	}
 	s->audit = audit_deriver_new(s->ksyms);
-	rows_set_audit(s->rows, s->audit);
-	return drop_privileges(s->first_path);
+	if (o->kernel_stack_types || o->user_stack_types)
+		s->stacks = stack_store_new(s->ksyms, s->usyms);
+	rows_set_symbols(s->rows, s->audit, s->stacks, o->kernel_stack_types, o->user_stack_types);
+	return drop_privileges(recorder_privileges(s->first_path, o->user_stack_types != 0));
 }
 
 static void end(struct session *s, bool discard_first)
@@ -408,7 +421,10 @@ static void end(struct session *s, bool discard_first)
 
 	while (s->rows && rows_take_part(s->rows, true, &part))
 		capture_close(part.cap, discard_first && part.first_seq == 1);
+	image_watcher_stop(s->watcher);
 	rows_free(s->rows);
+	stack_store_free(s->stacks);
+	usyms_free(s->usyms);
 	audit_deriver_free(s->audit);
 	ksyms_free(s->ksyms);
 	probes_free(s->probes);

@@ -8,6 +8,9 @@
  *   traffic abort 4|6      connect, then close with SO_LINGER 0: a RST from us
  *   traffic timeout 4|6    connect to a listener whose queue is full, with
  *                          TCP_SYNCNT 1: times out after about 3 seconds
+ *
+ * Each lingers 50 ms before exiting, as a short-lived scanner would: long
+ * enough for the recorder to read its mappings for user stacks.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int family;
@@ -179,5 +183,6 @@ int main(int argc, char **argv)
 		timeout_mode();
 	else
 		return 2;
+	nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
 	return 0;
 }

@@ -1,0 +1,450 @@
+/* User-space symbols: process mappings from /proc, file symbols through libelf. */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "usyms.h"
+#include "util.h"
+
+#define MAX_PROCESSES	1024 /* mappings kept for this many processes at most */
+#define NT_GNU_BUILD_ID 3
+
+struct function {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t name; /* offset in names */
+};
+
+struct segment {
+	uint64_t offset; /* in the file */
+	uint64_t vaddr;
+	uint64_t size;
+};
+
+struct umodule {
+	char *path;
+	char *build_id;
+	bool deleted;
+	bool read; /* its file was opened: segments, build-id and functions are known */
+	uint64_t dev, ino;
+	struct function *functions;
+	size_t nfunctions;
+	char *names;
+	struct segment *segments; /* PT_LOAD: file offsets to virtual addresses */
+	size_t nsegments;
+};
+
+struct mapping {
+	uint64_t start, end, pgoff;
+	struct umodule *module;
+};
+
+struct process {
+	struct process_image image;
+	struct mapping *mappings;
+	size_t nmappings;
+};
+
+struct usyms {
+	pthread_mutex_t lock;
+	struct process *processes;
+	size_t nprocesses;
+	struct umodule **modules;
+	size_t nmodules;
+};
+
+struct usyms *usyms_new(void)
+{
+	struct usyms *syms = xcalloc(1, sizeof(*syms));
+
+	elf_version(EV_CURRENT);
+	pthread_mutex_init(&syms->lock, NULL);
+	return syms;
+}
+
+static void free_process(struct process *p)
+{
+	free(p->mappings);
+	p->mappings = NULL;
+	p->nmappings = 0;
+}
+
+void usyms_free(struct usyms *syms)
+{
+	if (!syms)
+		return;
+	for (size_t i = 0; i < syms->nprocesses; i++)
+		free_process(&syms->processes[i]);
+	for (size_t i = 0; i < syms->nmodules; i++) {
+		struct umodule *m = syms->modules[i];
+
+		free(m->path);
+		free(m->build_id);
+		free(m->functions);
+		free(m->names);
+		free(m->segments);
+		free(m);
+	}
+	free(syms->processes);
+	free(syms->modules);
+	pthread_mutex_destroy(&syms->lock);
+	free(syms);
+}
+
+const char *umodule_path(const struct umodule *module)
+{
+	return module->path;
+}
+
+const char *umodule_build_id(const struct umodule *module)
+{
+	return module->build_id;
+}
+
+bool umodule_deleted(const struct umodule *module)
+{
+	return module->deleted;
+}
+
+static int by_address(const void *a, const void *b)
+{
+	const struct function *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The functions of one symbol table section. */
+static void read_functions(struct umodule *m, Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t count = shdr->sh_entsize ? shdr->sh_size / shdr->sh_entsize : 0;
+	size_t names_used = 0, names_size = 4096;
+
+	if (!data || !count)
+		return;
+	m->functions = xmalloc(count * sizeof(*m->functions));
+	m->names = xmalloc(names_size);
+	for (size_t i = 0; i < count; i++) {
+		GElf_Sym sym;
+		const char *name;
+		size_t len;
+
+		if (!gelf_getsym(data, (int)i, &sym) || sym.st_value == 0 ||
+		    sym.st_shndx == SHN_UNDEF ||
+		    (GELF_ST_TYPE(sym.st_info) != STT_FUNC &&
+		     GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC))
+			continue;
+		name = elf_strptr(elf, shdr->sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		len = strlen(name) + 1;
+		while (names_used + len > names_size)
+			m->names = xrealloc(m->names, names_size *= 2);
+		memcpy(m->names + names_used, name, len);
+		m->functions[m->nfunctions++] =
+			(struct function){sym.st_value, sym.st_size, (uint32_t)names_used};
+		names_used += len;
+	}
+	qsort(m->functions, m->nfunctions, sizeof(*m->functions), by_address);
+}
+
+/* The GNU build-id from a PT_NOTE segment, in hex. */
+static void read_build_id(struct umodule *m, Elf *elf, const GElf_Phdr *phdr)
+{
+	Elf_Data *data =
+		elf_getdata_rawchunk(elf, (int64_t)phdr->p_offset, phdr->p_filesz, ELF_T_NHDR);
+	size_t offset = 0, name_at, desc_at;
+	GElf_Nhdr note;
+
+	while (data && (offset = gelf_getnote(data, offset, &note, &name_at, &desc_at)) > 0) {
+		const unsigned char *desc = (const unsigned char *)data->d_buf + desc_at;
+
+		if (note.n_type != NT_GNU_BUILD_ID || note.n_namesz != 4 ||
+		    memcmp((const char *)data->d_buf + name_at, "GNU", 4) || m->build_id)
+			continue;
+		m->build_id = xmalloc(2 * note.n_descsz + 1);
+		for (size_t i = 0; i < note.n_descsz; i++)
+			sprintf(m->build_id + 2 * i, "%02x", desc[i]);
+	}
+}
+
+/* Segments, build-id and functions (.symtab, or .dynsym when stripped). */
+static void read_elf(struct umodule *m, int fd)
+{
+	m->read = true;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
+	GElf_Shdr symtab_hdr, dynsym_hdr, shdr;
+	size_t nphdrs;
+
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nphdrs))
+		goto out;
+	m->segments = xcalloc(nphdrs, sizeof(*m->segments));
+	for (size_t i = 0; i < nphdrs; i++) {
+		GElf_Phdr phdr;
+
+		if (!gelf_getphdr(elf, (int)i, &phdr))
+			continue;
+		if (phdr.p_type == PT_LOAD)
+			m->segments[m->nsegments++] =
+				(struct segment){phdr.p_offset, phdr.p_vaddr, phdr.p_filesz};
+		else if (phdr.p_type == PT_NOTE)
+			read_build_id(m, elf, &phdr);
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr))
+			continue;
+		if (shdr.sh_type == SHT_SYMTAB)
+			symtab = scn, symtab_hdr = shdr;
+		else if (shdr.sh_type == SHT_DYNSYM)
+			dynsym = scn, dynsym_hdr = shdr;
+	}
+	if (symtab)
+		read_functions(m, elf, symtab, &symtab_hdr);
+	else if (dynsym)
+		read_functions(m, elf, dynsym, &dynsym_hdr);
+out:
+	elf_end(elf);
+}
+
+/*
+ * The file behind a mapping, as the process sees it: through its root (a
+ * container's files), or through map_files when it was deleted.
+ */
+static int open_mapped_file(uint32_t pid, const struct mapping *map, const char *path, bool deleted)
+{
+	char name[4200];
+
+	if (deleted)
+		snprintf(name, sizeof(name), "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, pid,
+			 map->start, map->end);
+	else
+		snprintf(name, sizeof(name), "/proc/%u/root%s", pid, path);
+	return open(name, O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * Read a module's file through process pid, unless already done.  A process
+ * that exited before we looked leaves it unread for the next one to try.
+ */
+static void read_module(struct umodule *m, uint32_t pid, const struct mapping *map)
+{
+	int fd;
+
+	if (m->read || m->path[0] != '/')
+		return;
+	fd = open_mapped_file(pid, map, m->path, m->deleted);
+	if (fd >= 0) {
+		read_elf(m, fd);
+		close(fd);
+	}
+}
+
+static struct umodule *module_of(struct usyms *syms, uint32_t pid, const struct mapping *map,
+				 const char *name, uint64_t dev, uint64_t ino)
+{
+	static const char deleted_suffix[] = " (deleted)";
+	size_t len = strlen(name), suffix = sizeof(deleted_suffix) - 1;
+	bool deleted = len > suffix && !strcmp(name + len - suffix, deleted_suffix);
+	char *path = xstrdup(name);
+	struct umodule *m = NULL;
+
+	path[len - (deleted ? suffix : 0)] = '\0';
+	for (size_t i = 0; i < syms->nmodules && !m; i++)
+		if (syms->modules[i]->dev == dev && syms->modules[i]->ino == ino &&
+		    !strcmp(syms->modules[i]->path, path))
+			m = syms->modules[i];
+	if (m) {
+		free(path);
+	} else {
+		m = xcalloc(1, sizeof(*m));
+		m->path = path;
+		m->deleted = deleted;
+		m->dev = dev;
+		m->ino = ino;
+		syms->modules =
+			xrealloc(syms->modules, (syms->nmodules + 1) * sizeof(*syms->modules));
+		syms->modules[syms->nmodules++] = m;
+	}
+	read_module(m, pid, map);
+	return m;
+}
+
+/* (Re)read /proc/PID/maps: executable mappings with a file or a name. */
+static void read_mappings(struct usyms *syms, struct process *p)
+{
+	char name[64], line[4400];
+	size_t capacity = 0;
+	FILE *f;
+
+	free_process(p);
+	snprintf(name, sizeof(name), "/proc/%u/maps", p->image.pid);
+	f = fopen(name, "re");
+	if (!f)
+		return; /* gone already: its frames stay unresolved */
+	while (fgets(line, sizeof(line), f)) {
+		struct mapping map;
+		unsigned dev_major, dev_minor;
+		unsigned long long ino;
+		char perms[8];
+		int path_at = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %llu %n",
+			   &map.start, &map.end, perms, &map.pgoff, &dev_major, &dev_minor, &ino,
+			   &path_at) < 7 ||
+		    perms[2] != 'x' || !path_at || !line[path_at])
+			continue;
+		map.module = module_of(syms, p->image.pid, &map, line + path_at,
+				       ((uint64_t)dev_major << 32) | dev_minor, ino);
+		if (p->nmappings == capacity)
+			p->mappings =
+				xrealloc(p->mappings, (capacity = capacity ? 2 * capacity : 32) *
+							      sizeof(*p->mappings));
+		p->mappings[p->nmappings++] = map;
+	}
+	fclose(f);
+}
+
+/*
+ * Is process pid still the image?  /proc/PID/stat gives its start (clock
+ * ticks since boot) and the start of its code, which an exec changes.
+ */
+static bool still_the_image(const struct process_image *image)
+{
+	unsigned long long start_ticks = 0, start_code = 0;
+	char name[64], line[1024], *after_comm;
+	long ticks_per_s = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	int n;
+
+	snprintf(name, sizeof(name), "/proc/%u/stat", image->pid);
+	f = fopen(name, "re");
+	if (!f)
+		return false;
+	n = fgets(line, sizeof(line), f) ? 1 : 0;
+	fclose(f);
+	after_comm = n ? strrchr(line, ')') : NULL; /* comm may hold spaces and parens */
+	/* Fields 3 to 21 skipped, 22 starttime; 23 to 25 skipped, 26 startcode. */
+	if (!after_comm || sscanf(after_comm + 2,
+				  "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+				  "%*s %*s %*s %*s %llu %*s %*s %*s %llu",
+				  &start_ticks, &start_code) != 2)
+		return false;
+	return start_ticks == image->start_ns / (1000000000ull / (unsigned long long)ticks_per_s) &&
+	       start_code == image->start_code;
+}
+
+static bool same_image(const struct process_image *a, const struct process_image *b)
+{
+	return a->pid == b->pid && a->exec_id == b->exec_id && a->start_ns == b->start_ns;
+}
+
+/* The image's entry, its mappings read (and checked to be its own) if new. */
+static struct process *process_of(struct usyms *syms, const struct process_image *image)
+{
+	struct process *p;
+
+	for (size_t i = 0; i < syms->nprocesses; i++)
+		if (same_image(&syms->processes[i].image, image))
+			return &syms->processes[i];
+	if (syms->nprocesses == MAX_PROCESSES) {
+		for (size_t i = 0; i < syms->nprocesses; i++)
+			free_process(&syms->processes[i]);
+		syms->nprocesses = 0;
+	}
+	if (!syms->processes)
+		syms->processes = xmalloc(MAX_PROCESSES * sizeof(*p));
+	p = &syms->processes[syms->nprocesses++];
+	*p = (struct process){.image = *image};
+	if (still_the_image(image)) {
+		read_mappings(syms, p);
+		if (!still_the_image(image))
+			free_process(p); /* it exec'd while we read: not its mappings */
+	}
+	return p;
+}
+
+void usyms_snapshot(struct usyms *syms, const struct process_image *image)
+{
+	pthread_mutex_lock(&syms->lock);
+	process_of(syms, image);
+	pthread_mutex_unlock(&syms->lock);
+}
+
+static const struct mapping *mapping_of(const struct process *p, uint64_t addr)
+{
+	for (size_t i = 0; i < p->nmappings; i++)
+		if (addr >= p->mappings[i].start && addr < p->mappings[i].end)
+			return &p->mappings[i];
+	return NULL;
+}
+
+/* A file offset as the virtual address its PT_LOAD segment gives it. */
+static uint64_t file_offset_to_vaddr(const struct umodule *m, uint64_t offset)
+{
+	for (size_t i = 0; i < m->nsegments; i++) {
+		const struct segment *s = &m->segments[i];
+
+		if (offset >= s->offset && offset < s->offset + s->size)
+			return offset - s->offset + s->vaddr;
+	}
+	return offset;
+}
+
+static const struct function *function_at(const struct umodule *m, uint64_t vaddr)
+{
+	size_t lo = 0, hi = m->nfunctions;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->functions[mid].addr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	/* Within its size; a symbol without one reaches up to the next. */
+	if (m->functions[lo - 1].size &&
+	    vaddr >= m->functions[lo - 1].addr + m->functions[lo - 1].size)
+		return NULL;
+	return &m->functions[lo - 1];
+}
+
+void usyms_resolve(struct usyms *syms, const struct process_image *image, uint64_t addr,
+		   struct uframe *frame)
+{
+	const struct mapping *map;
+	const struct function *fn;
+	struct process *p;
+
+	*frame = (struct uframe){0};
+	pthread_mutex_lock(&syms->lock);
+	p = process_of(syms, image);
+	map = mapping_of(p, addr);
+	if (!map && p->nmappings && still_the_image(image)) {
+		read_mappings(syms, p); /* mapped since the snapshot, by a dlopen? */
+		if (!still_the_image(image))
+			free_process(p);
+		map = mapping_of(p, addr);
+	}
+	if (map) {
+		frame->module = map->module;
+		frame->offset = file_offset_to_vaddr(map->module, addr - map->start + map->pgoff);
+		fn = function_at(map->module, frame->offset);
+		if (fn) {
+			frame->symbol = map->module->names + fn->name;
+			frame->symbol_offset = frame->offset - fn->addr;
+		}
+	}
+	pthread_mutex_unlock(&syms->lock);
+}

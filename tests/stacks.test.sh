@@ -1,0 +1,102 @@
+# record -K -U: stacks stored once per distinct stack, named from the capture
+# alone; AUDIT checked against the call paths it was derived from.  Needs root.
+source "$(dirname "$0")/lib.sh"
+needs_root "stack tests" || exit 0
+
+# frames DB STACK: "symbol module-basename" per frame, innermost first, joined by " < "
+frames() {
+	sql "$1" "select group_concat(coalesce(f.symbol, '?'), ' < ') from (select f.symbol from stack_frame f where f.stack = $2 order by f.depth) f"
+}
+
+# --- A known call chain, from a program deleted before anything reads the capture ---
+work=$(mktemp -d "$SCRATCH/prog.XXXX")
+cp "$HELPERS/stackcheck" "$work/a.out"
+build_id=$(readelf -n "$work/a.out" | sed -n 's/.*Build ID: //p')
+db="$SCRATCH/chain.db"
+coproc CHAIN { exec "$work/a.out" 1000 --wait; }
+read -r line <&"${CHAIN[0]}"
+target=$(value pid "$line")
+start_record "$db" -e capable -K -U -p "$target"
+echo go >&"${CHAIN[1]}"
+wait "$target"
+sleep 0.3
+stop_record
+rm -f "$work/a.out"
+
+check_eq "1000 checks, each with a kernel and a user stack" "1000|1000|1000" \
+	"$(sql "$db" "select count(*), count(s.kstack), count(s.ustack) from ev_capable e join task t on t.id = e.task left join event_stack s on s.seq = e.seq where t.pid = $target and e.cap = 7")"
+check_eq "identical checks share one stored stack of each kind" "1|1|1|1" \
+	"$(sql "$db" "select count(distinct kstack), count(distinct ustack), (select count(*) from stack where user = 0), (select count(*) from stack where user = 1) from event_stack")"
+kstack=$(sql "$db" "select kstack from event_stack limit 1")
+ustack=$(sql "$db" "select ustack from event_stack limit 1")
+check_match "the kernel stack starts at cap_capable and names the setuid path" \
+	"^cap_capable < security_capable < ns_capable_setid < __sys_setuid < " "$(frames "$db" "$kstack")"
+check_eq "the kernel frames are in the kernel module" "kernel" \
+	"$(sql "$db" "select group_concat(distinct m.name) from stack_frame f join module m on m.id = f.module where f.stack = $kstack")"
+check_match "the user stack names the program's own functions" \
+	"^casefile_inner < casefile_middle < casefile_outer < main( < |$)" "$(frames "$db" "$ustack")"
+check_eq "the program's frames carry its path and build-id" "$work/a.out|$build_id|0" \
+	"$(sql "$db" "select distinct m.name, m.build_id, m.deleted from stack_frame f join module m on m.id = f.module where f.stack = $ustack and f.symbol like 'casefile_%'")"
+check_eq "... and offsets addr2line takes, with the symbol offsets" 1 \
+	"$(sql "$db" "select count(*) from stack_frame where stack = $ustack and symbol = 'casefile_inner' and offset > 0 and symbol_offset > 0")"
+
+# --- AUDIT, against the call paths it was derived from -----------------------------------
+db="$SCRATCH/audit.db"
+start_record "$db" -e capable -K
+"$HELPERS/capcheck" setuid 20 > "$SCRATCH/setuid.out"
+"$HELPERS/capcheck" seccomp 20 > "$SCRATCH/seccomp.out"
+sleep 0.3
+stop_record
+# paths DB AUDIT: the distinct requesting functions of checks with that AUDIT value
+stack_has() {
+	sql "$db" "select count(*) from capable c join event_stack s on s.seq = c.seq where c.audit $1 and $2 exists (select 1 from stack_frame f where f.stack = s.kstack and f.symbol in ($3))"
+}
+noaudit="'ns_capable_noaudit','has_ns_capability_noaudit','has_capability_noaudit','ptracer_capable','security_vm_enough_memory_mm','cap_vm_enough_memory'"
+audit="'capable','ns_capable','ns_capable_setid','has_ns_capability','has_capability','file_ns_capable','capable_wrt_inode_uidgid','cap_mmap_addr','security_mmap_addr'"
+check_eq "setuid checks: audited, through ns_capable_setid" "20|1" \
+	"$(sql "$db" "select count(*), group_concat(distinct audit) from capable c join event_stack s on s.seq = c.seq where c.pid = $(value pid "$(cat "$SCRATCH/setuid.out")") and c.cap = 7 and exists (select 1 from stack_frame f where f.stack = s.kstack and f.symbol = 'ns_capable_setid')")"
+seccomp_pid=$(value pid "$(cat "$SCRATCH/seccomp.out")")
+check_eq "seccomp filters: one non-audited check each, do_seccomp -> ns_capable_noaudit" "20|0" \
+	"$(sql "$db" "select count(*), group_concat(distinct audit) from capable c join event_stack s on s.seq = c.seq where c.pid = $seccomp_pid and c.cap = 21 and exists (select 1 from stack_frame f join stack_frame g on g.stack = f.stack and g.depth = f.depth + 1 where f.stack = s.kstack and f.symbol = 'ns_capable_noaudit' and g.symbol = 'do_seccomp')")"
+check_eq "all the seccomp helper's CAP_SYS_ADMIN checks are non-audited" "0" \
+	"$(sql "$db" "select group_concat(distinct coalesce(audit, 'NULL')) from capable where pid = $seccomp_pid and cap = 21")"
+check_match "mmap and fork checks: not audited, through the vm_enough_memory hook" "^[1-9]" \
+	"$(stack_has "= 0" "" "'security_vm_enough_memory_mm'")"
+check_eq "every non-audited check has a non-audit requester in its stack" 0 "$(stack_has "= 0" not "$noaudit")"
+check_eq "every audited check has an audit requester in its stack" 0 "$(stack_has "= 1" not "$audit")"
+check_eq "no check with a known requester is left unknown" 0 \
+	"$(sql "$db" "select count(*) from capable c join event_stack s on s.seq = c.seq where c.audit is null and exists (select 1 from stack_frame f where f.stack = s.kstack and f.depth <= 4 and f.symbol in ($noaudit, $audit))")"
+
+# --- TCP events with stacks, chosen in -e --------------------------------------------------
+db="$SCRATCH/tcp.db"
+start_record "$db" -K -U -e connect:stack,accept,reset:stack
+out=$("$HELPERS/traffic" abort 4)
+sleep 0.3
+stop_record
+client=$(value client_pid "$out")
+check_match "connect:stack: the connect's kernel stack is connect()'s" "tcp_v4_connect < __inet_stream_connect" \
+	"$(frames "$db" "$(sql "$db" "select s.kstack from tcpconnect c join event_stack s on s.seq = c.seq where c.pid = $client")")"
+check_match "connect:stack: its user stack goes through libc's connect to main" "^connect < main" \
+	"$(frames "$db" "$(sql "$db" "select s.ustack from tcpconnect c join event_stack s on s.seq = c.seq where c.pid = $client")")"
+check_eq "accept without :stack has none" 0 "$(sql "$db" "select count(*) from ev_accept a join event_stack s on s.seq = a.seq")"
+check_match "reset:stack: an application's RST shows close() to tcp_send_active_reset" \
+	"^tcp_send_active_reset < tcp_disconnect < __tcp_close < tcp_close" \
+	"$(frames "$db" "$(sql "$db" "select s.kstack from tcpreset r join event_stack s on s.seq = r.seq where r.pid = $client")")"
+
+# --- Options ---------------------------------------------------------------------------------
+"$RECORD" -o "$SCRATCH/x.db" -e connect:stack > /dev/null 2> "$SCRATCH/err"
+check_eq ":stack without -K or -U is refused" "2|record: ':stack' in -e needs -K or -U" "$?|$(cat "$SCRATCH/err")"
+"$RECORD" -o "$SCRATCH/x.db" -e connect -K > /dev/null 2> "$SCRATCH/err"
+check_match "-K with nothing to take stacks of is refused" "^2\|record: -K and -U take stacks" "$?|$(cat "$SCRATCH/err")"
+"$RECORD" -o "$SCRATCH/x.db" -e connect:heap -K > /dev/null 2> "$SCRATCH/err"
+check_match "an unknown mark is refused" "^2\|record: unknown event kind 'connect:heap'" "$?|$(cat "$SCRATCH/err")"
+check_eq "... and nothing was created" "" "$(ls "$SCRATCH/x.db" 2> /dev/null)"
+
+db="$SCRATCH/caps.db"
+start_record "$db" -e capable -U
+sleep 0.2
+check_eq "-U: every thread keeps only what naming user frames needs (PTRACE, DAC_READ_SEARCH, CHECKPOINT_RESTORE)" \
+	"0000010000080004 0000010000080004 0000010000080004 1 " \
+	"$(for task in /proc/$RECORD_PID/task/*; do awk '/^CapEff|^CapPrm|^CapBnd|^NoNewPrivs/ { printf "%s ", $2 }' "$task/status"; echo; done | sort -u)"
+check_eq "-U: the image watcher is a thread of its own" 2 "$(ls /proc/$RECORD_PID/task | wc -l)"
+stop_record
