@@ -321,11 +321,14 @@ static void tell_losses(struct capture *cap, const char *const *kinds)
 	for (int i = 0; i < cap->nkinds; i++) {
 		struct kind_count *kind = &cap->kinds[i];
 
+		char *name;
+
 		if (!wanted(kinds, kind->name) || kind->lost <= kind->lost_told)
 			continue;
+		name = render_string(kind->name);
 		len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0,
-					"%s%lld %s", len ? ", " : "", (long long)kind->lost,
-					kind->name);
+					"%s%lld %s", len ? ", " : "", (long long)kind->lost, name);
+		free(name);
 		kind->lost_told = kind->lost;
 	}
 	if (len)
@@ -337,17 +340,21 @@ static void tell_losses(struct capture *cap, const char *const *kinds)
 /* Only for the kinds a subcommand named: no rows must not read as no events. */
 static void tell_missing_kinds(struct capture *cap, const char *const *kinds)
 {
-	char list[256] = "";
+	char list[256] = "", *asked;
 	size_t len = 0;
 
+	/* The kinds a subcommand names are ours: plain words. */
 	for (int i = 0; kinds && i < cap->nkinds; i++)
 		if (wanted(kinds, cap->kinds[i].name) && !cap->kinds[i].enabled)
 			len += (size_t)snprintf(list + len,
 						len < sizeof(list) ? sizeof(list) - len : 0, "%s%s",
 						len ? ", " : "", cap->kinds[i].name);
-	if (len)
-		fprintf(stderr, "report: %s: %s events were not recorded (record -e %s)\n",
-			cap->path, list, cap->event_kinds);
+	if (!len)
+		return;
+	asked = render_string(cap->event_kinds);
+	fprintf(stderr, "report: %s: %s events were not recorded (record -e %s)\n", cap->path, list,
+		asked);
+	free(asked);
 }
 
 static void tell_unclean(const struct capture *cap)
@@ -473,31 +480,58 @@ enum lookup_kind {
 
 struct cached {
 	int64_t id;
-	bool filled, found;
 	int64_t numbers[LOOKUP_NUMBERS];
-	size_t len;
+	bool filled, found;
+	uint8_t len;
 	char text[CAPTURE_TEXT_MAX];
 };
 
-/* A capture's task and address tables can be large: a bounded, direct-mapped cache. */
+/*
+ * A direct-mapped cache per table, sized to the table's largest id up to a
+ * bound.  Ids are dense from 1, so a table of up to that many rows never
+ * misses twice; a larger one costs a lookup by rowid per miss.
+ */
 static const struct lookup_spec {
-	const char *sql; /* numbers, then the text, for one id */
+	const char *sql;     /* numbers, then the text, for one id */
+	const char *max_sql; /* the largest id */
 	int numbers;
-	unsigned slots;	  /* a power of two */
-	const char *what; /* NULL: absence is no error */
+	unsigned max_slots; /* a power of two */
+	const char *what;   /* NULL: absence is no error */
 } lookup_specs[LOOKUPS] = {
 	[LOOKUP_TASK] = {"SELECT pid, tid, ppid, uid, cgroup, mntns, comm FROM task WHERE id = ?",
-			 6, 2048, "task"},
-	[LOOKUP_ADDRESS] = {"SELECT ip, addr FROM address WHERE id = ?", 1, 2048, "address"},
-	[LOOKUP_CAP_NAME] = {"SELECT name FROM cap_name WHERE cap = ?", 0, 64, NULL},
-	[LOOKUP_TCP_STATE] = {"SELECT name FROM tcp_state WHERE state = ?", 0, 16, NULL},
-	[LOOKUP_RESET_REASON] = {"SELECT name FROM reset_reason WHERE reason = ?", 0, 64, NULL},
+			 "SELECT max(id) FROM task", 6, 16384, "task"},
+	[LOOKUP_ADDRESS] = {"SELECT ip, addr FROM address WHERE id = ?",
+			    "SELECT max(id) FROM address", 1, 32768, "address"},
+	[LOOKUP_CAP_NAME] = {"SELECT name FROM cap_name WHERE cap = ?",
+			     "SELECT max(cap) FROM cap_name", 0, 64, NULL},
+	[LOOKUP_TCP_STATE] = {"SELECT name FROM tcp_state WHERE state = ?",
+			      "SELECT max(state) FROM tcp_state", 0, 16, NULL},
+	[LOOKUP_RESET_REASON] = {"SELECT name FROM reset_reason WHERE reason = ?",
+				 "SELECT max(reason) FROM reset_reason", 0, 64, NULL},
 };
 
 struct lookup {
 	sqlite3_stmt *stmt;
 	struct cached *slots;
+	uint64_t mask;
 };
+
+/* Slots for ids up to the table's largest, within the spec's bound. */
+static uint64_t slots_for(struct capture *cap, const struct lookup_spec *spec)
+{
+	sqlite3_stmt *stmt;
+	int64_t largest = 0;
+	uint64_t slots = 16;
+
+	if (sqlite3_prepare_v2(cap->db, spec->max_sql, -1, &stmt, NULL) == SQLITE_OK) {
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			largest = sqlite3_column_int64(stmt, 0);
+		sqlite3_finalize(stmt);
+	}
+	while (slots < spec->max_slots && (int64_t)slots <= largest)
+		slots *= 2;
+	return slots;
+}
 
 static int lookup_failed(struct capture *cap, const struct lookup_spec *spec, int64_t id,
 			 const char *why)
@@ -519,11 +553,13 @@ static int fill(struct capture *cap, const struct lookup_spec *spec, struct look
 	c->filled = false;
 	rc = sqlite3_step(l->stmt);
 	if (rc == SQLITE_ROW) {
-		c->len = (size_t)sqlite3_column_bytes(l->stmt, spec->numbers);
-		if (c->len > sizeof(c->text)) {
+		int len = sqlite3_column_bytes(l->stmt, spec->numbers);
+
+		if (len > (int)sizeof(c->text)) {
 			sqlite3_reset(l->stmt);
 			return lookup_failed(cap, spec, id, "corrupt capture: text too long");
 		}
+		c->len = (uint8_t)len;
 		for (int i = 0; i < spec->numbers; i++)
 			c->numbers[i] = sqlite3_column_int64(l->stmt, i);
 		memcpy(c->text, sqlite3_column_blob(l->stmt, spec->numbers), c->len);
@@ -548,9 +584,13 @@ static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, i
 	if (!cap->lookups)
 		cap->lookups = xcalloc(LOOKUPS, sizeof(*cap->lookups));
 	l = &cap->lookups[kind];
-	if (!l->slots)
-		l->slots = xcalloc(spec->slots, sizeof(*l->slots));
-	c = &l->slots[(uint64_t)id & (spec->slots - 1)];
+	if (!l->slots) {
+		uint64_t slots = slots_for(cap, spec);
+
+		l->slots = xcalloc(slots, sizeof(*l->slots));
+		l->mask = slots - 1;
+	}
+	c = &l->slots[(uint64_t)id & l->mask];
 	if (c->filled && c->id == id)
 		return c;
 	return fill(cap, spec, l, c, id) ? NULL : c;

@@ -39,8 +39,11 @@ struct capture {
 	struct lookup *lookups;
 };
 
-/* Longest text a task, address or name may have; longer means a corrupt capture. */
-#define CAPTURE_TEXT_MAX 128
+/*
+ * Longest text a task, address or name may have (a comm has 15 bytes, an
+ * address 45, a name some 30); longer means a corrupt capture.
+ */
+#define CAPTURE_TEXT_MAX 64
 
 /* A task as the capture holds it. */
 struct task {

@@ -158,16 +158,8 @@ static int run(struct captures *set, const struct options *opts)
 	return 0;
 }
 
-static int no_option(int option, const char *arg, void *ctx)
-{
-	(void)option;
-	(void)arg;
-	(void)ctx;
-	return 0;
-}
-
 const struct command info_command = {
 	.summary = "host, kernel, span, events and losses of each capture",
-	.spec = {.name = "info", .usage = usage, .short_options = "", .own_option = no_option},
+	.spec = {.name = "info", .usage = usage, .short_options = ""},
 	.run = run,
 };

@@ -13,7 +13,7 @@ static const struct command *const commands[] = {
 	&info_command, &tcpconnect_command, &tcpaccept_command, &tcpreset_command, &capable_command,
 };
 
-static void print_usage(FILE *f)
+static void print_usage(void)
 {
 	fputs("usage: report COMMAND [OPTIONS] FILE...\n"
 	      "\n"
@@ -22,9 +22,9 @@ static void print_usage(FILE *f)
 	      "time order, with a HOST column when more than one host appears.\n"
 	      "\n"
 	      "commands:\n",
-	      f);
+	      stdout);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-12s %s\n", commands[i]->spec.name, commands[i]->summary);
+		printf("  %-12s %s\n", commands[i]->spec.name, commands[i]->summary);
 	fputs("\n"
 	      "Every command takes --format table|json|csv and --local; the event commands\n"
 	      "also --since, --until, --comm, --cgroup, --mntns and --follow.\n"
@@ -36,17 +36,17 @@ static void print_usage(FILE *f)
 	      "    report tcpaccept --since 01:18 --until 01:20 case42.db\n"
 	      "    report capable -v --comm sshd --format csv case42.db\n"
 	      "    report tcpreset -r web-1.db web-2.db\n",
-	      f);
+	      stdout);
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		print_usage(stderr);
+		fprintf(stderr, "report: no command given (see report --help)\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		print_usage(stdout);
+		print_usage();
 		return 0;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)

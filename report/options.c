@@ -259,7 +259,7 @@ static int parse_one(int option, const char *arg, const struct command_spec *spe
 		opts->family = option - '0';
 		return 0;
 	default:
-		return spec->own_option(option, arg, spec->ctx);
+		return spec->own_option ? spec->own_option(option, arg, spec->ctx) : 0;
 	}
 }
 

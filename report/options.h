@@ -25,7 +25,7 @@ struct command_spec {
 	const char *short_options;	   /* getopt string; p: u: P: 4 6 are handled here */
 	const struct option *long_options; /* its own, ending with a zero entry; or NULL */
 	unsigned accepts;		   /* enum common_option_set */
-	/* One of its own options; 0, or -1 after one line on stderr. */
+	/* One of its own options; 0, or -1 after one line on stderr.  May be NULL. */
 	int (*own_option)(int option, const char *arg, void *ctx);
 	void *ctx;
 };

@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "output.h"
@@ -197,7 +196,7 @@ static int merge(struct stream **heap, int n)
 	return 0;
 }
 
-/* One pass over the streams whose capture is `active`: every row they have now. */
+/* One pass over the streams whose capture is active (NULL: all): every row they have now. */
 static int pass(struct stream *streams, int count, const bool *active, int nqueries,
 		const struct options *opts)
 {
@@ -207,7 +206,7 @@ static int pass(struct stream *streams, int count, const bool *active, int nquer
 	for (int i = 0; i < count && !err; i++) {
 		int rc;
 
-		if (!active[i / nqueries])
+		if (active && !active[i / nqueries])
 			continue;
 		rc = start(&streams[i], opts);
 		if (rc < 0)
@@ -278,7 +277,6 @@ int replay(struct captures *set, const struct event_query *queries, int nqueries
 {
 	int count = set->count * nqueries, err;
 	struct stream *streams = xcalloc((size_t)count, sizeof(*streams));
-	bool *all = xcalloc((size_t)set->count, sizeof(*all));
 
 	for (int i = 0; i < count; i++) {
 		streams[i].cap = set->list[i / nqueries];
@@ -287,10 +285,8 @@ int replay(struct captures *set, const struct event_query *queries, int nqueries
 		streams[i].floor_t = INT64_MIN;
 		streams[i].newest_seq = INT64_MIN;
 	}
-	memset(all, 1, (size_t)set->count * sizeof(*all));
 	err = opts->follow ? follow(set, streams, nqueries, opts)
-			   : pass(streams, count, all, nqueries, opts);
-	free(all);
+			   : pass(streams, count, NULL, nqueries, opts);
 	free(streams);
 	return err;
 }

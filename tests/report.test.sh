@@ -62,6 +62,7 @@ check_eq "missing value: named" "report: tcpconnect: option '--since' needs a va
 	"$(run_report tcpconnect basic.db --since; cat "$SCRATCH/err")"
 refused "unknown command" frobnicate basic.db
 refused "no command" ""
+refused "no command at all"
 refused "-p not a number" tcpconnect -p abc basic.db
 refused "-p negative" tcpconnect -p -1 basic.db
 refused "-u out of range" capable -u 4294967295 basic.db
