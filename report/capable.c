@@ -41,6 +41,8 @@ static const char usage[] =
 	"  -x, --extra      include the thread (TID) and whether the check allowed or\n"
 	"                   denied (VERDICT)\n"
 	"\n"
+	"Stack traces (BCC's -K and -U) are not in captures yet.\n"
+	"\n"
 	"examples:\n"
 	"    report capable case42.db              # checks that audit (or may)\n"
 	"    report capable -v case42.db           # every check\n"

@@ -1,5 +1,6 @@
 /* report tcpconnect: TCP connects from captures, as BCC's tcpconnect shows them live. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "command.h"
@@ -29,6 +30,8 @@ static struct {
 	bool timestamp, lport, uid, count, outcome;
 	struct field fields[CONNECT_FIELDS];
 	struct tally *counts;
+	char *key; /* -c: the key of the connect being counted */
+	size_t key_size;
 } tc;
 
 static const char usage[] =
@@ -168,8 +171,6 @@ static struct value take_part(const char **p)
 
 static int count_connect(const struct event *ev, void *ctx)
 {
-	static char *key;
-	static size_t key_size;
 	struct address saddr, daddr;
 	size_t host_len = strlen(ev->cap->host);
 	uint16_t dport = (uint16_t)ev->col[COL_DPORT];
@@ -179,16 +180,16 @@ static int count_connect(const struct event *ev, void *ctx)
 	if (capture_address(ev->cap, ev->col[COL_SADDR], &saddr) ||
 	    capture_address(ev->cap, ev->col[COL_DADDR], &daddr))
 		return -1;
-	if (host_len + 2 * CAPTURE_TEXT_MAX + 5 > key_size) {
-		key_size = host_len + 2 * CAPTURE_TEXT_MAX + 5;
-		key = xrealloc(key, key_size);
+	if (host_len + 2 * CAPTURE_TEXT_MAX + 5 > tc.key_size) {
+		tc.key_size = host_len + 2 * CAPTURE_TEXT_MAX + 5;
+		tc.key = xrealloc(tc.key, tc.key_size);
 	}
-	p = put_part(key, ev->cap->host, host_len);
+	p = put_part(tc.key, ev->cap->host, host_len);
 	p = put_part(p, saddr.text, saddr.len);
 	p = put_part(p, daddr.text, daddr.len);
 	*p++ = (char)(dport >> 8);
 	*p++ = (char)(dport & 0xff);
-	tally_add(tc.counts, key, (size_t)(p - key), 1);
+	tally_add(tc.counts, tc.key, (size_t)(p - tc.key), 1);
 	return 0;
 }
 
@@ -236,6 +237,7 @@ static int run(struct captures *set, const struct options *opts)
 		if (!err)
 			print_counts(set, opts);
 		tally_free(tc.counts);
+		free(tc.key);
 		return err;
 	}
 	event_fields(f, set);

@@ -127,6 +127,34 @@ every_command run_report basic.db lost.db unclean.db web1.db web2.db
 check_eq "every command leaves every capture unchanged" "$before" "$(hash_of "$SCRATCH"/*.db)"
 check_eq "... and creates no file beside them" "" "$(ls "$SCRATCH" | grep -E -- '-(wal|shm|journal)$')"
 
+# --- Nothing from the analysis machine: the same reports without /proc and /sys ---
+# An empty tmpfs over each, in a mount namespace of report's own.
+without_proc_sys() {
+	local mount=(unshare --mount)
+	[ "$(id -u)" = 0 ] || mount=(unshare --user --map-root-user --mount)
+	(cd "$SCRATCH" && "${mount[@]}" sh -c 'mount -t tmpfs none /proc && mount -t tmpfs none /sys && exec "$@"' \
+		sh "$report" "$@")
+}
+if without_proc_sys info basic.db > /dev/null 2>&1; then
+	same=0
+	for args in "info" "tcpconnect -o" "tcpaccept -t" "tcpreset -r --local" "capable -v -x --format json"; do
+		# shellcheck disable=SC2086 # the command's words
+		without_proc_sys $args basic.db web1.db > "$SCRATCH/out" 2>&1
+		# shellcheck disable=SC2086
+		(cd "$SCRATCH" && "$report" $args basic.db web1.db) > "$SCRATCH/expected" 2>&1
+		cmp -s "$SCRATCH/expected" "$SCRATCH/out" && same=$((same + 1))
+	done
+	check_eq "the same reports without /proc and /sys" 5 "$same"
+else
+	fail "the same reports without /proc and /sys" "needs root or user namespaces (unshare)"
+fi
+
+# --- Any file name: spaces, ?, #, % (a URI inside) --------------------------------------
+mkdir "$SCRATCH/odd ?#%dir"
+cp "$SCRATCH/basic.db" "$SCRATCH/odd ?#%dir/a b%20.db"
+run_report tcpconnect "odd ?#%dir/a b%20.db"
+check "a file name with spaces, ?, # and %" cmp tests/golden/tcpconnect "$SCRATCH/out"
+
 # --- Unprivileged, on files it can only read, in a directory it cannot write ---
 # As root: as uid 65534 (setpriv) on its own copy.  Otherwise: as ourselves.
 unprivileged() {
