@@ -22,7 +22,7 @@ int run_command(const struct command *command, int argc, char **argv)
 		return 1;
 	}
 	rc = command->run(&set, &opts);
-	if (output_end())
+	if (output_end(rc == 0))
 		rc = -1;
 	captures_close(&set);
 	free_options(&opts);

@@ -30,6 +30,7 @@ static struct {
 	size_t len, size;
 	char *scratch; /* CSV: a cell rendered, before its quoting */
 	size_t scratch_size;
+	bool header_pending; /* table and CSV: written with the first row, or at the end */
 	bool write_failed;
 	int write_errno;
 } out;
@@ -363,7 +364,7 @@ static void csv_row(const struct value *values)
 
 /* --- Rows -------------------------------------------------------------------- */
 
-void output_flush(void)
+static void write_out(void)
 {
 	size_t done = 0;
 
@@ -386,7 +387,25 @@ static void end_line(void)
 {
 	put_char('\n');
 	if (out.len >= FLUSH_AT)
-		output_flush();
+		write_out();
+}
+
+static void write_header(void)
+{
+	if (!out.header_pending)
+		return;
+	out.header_pending = false;
+	if (out.format == FORMAT_TABLE)
+		table_row(NULL);
+	else
+		csv_row(NULL);
+	end_line();
+}
+
+void output_flush(void)
+{
+	write_header();
+	write_out();
 }
 
 void output_begin(enum output_format format, bool local, const struct field *fields, int count)
@@ -399,19 +418,15 @@ void output_begin(enum output_format format, bool local, const struct field *fie
 	for (int i = 0; i < count; i++)
 		if (fields[i].title && fields[i].shown)
 			out.last_shown = i;
-	if (format == FORMAT_JSON) {
+	if (format == FORMAT_JSON)
 		make_json_keys();
-		return;
-	}
-	if (format == FORMAT_TABLE)
-		table_row(NULL);
 	else
-		csv_row(NULL);
-	end_line();
+		out.header_pending = true;
 }
 
 void output_row(const struct value *values)
 {
+	write_header();
 	if (out.format == FORMAT_TABLE)
 		table_row(values);
 	else if (out.format == FORMAT_JSON)
@@ -421,8 +436,9 @@ void output_row(const struct value *values)
 	end_line();
 }
 
-int output_end(void)
+int output_end(bool complete)
 {
+	out.header_pending &= complete;
 	output_flush();
 	if (fflush(stdout) && !out.write_failed) {
 		out.write_failed = true;

@@ -58,19 +58,23 @@ static inline struct value null_value(void)
 }
 
 /*
- * Start the output: the header (table, CSV), once.  The fields array stays
- * the caller's and must outlive the output.
+ * Start the output.  The header (table, CSV) comes with the first row, or at
+ * the end: a report that fails before any row prints nothing.  The fields
+ * array stays the caller's and must outlive the output.
  */
 void output_begin(enum output_format format, bool local, const struct field *fields, int count);
 
 /* One row: values[i] for fields[i]. */
 void output_row(const struct value *values);
 
-/* Write out the rows so far (--follow, after each poll). */
+/* Write out the header and the rows so far (--follow, after each poll). */
 void output_flush(void);
 
-/* Flush; -1 after one line on stderr when standard output could not be written. */
-int output_end(void);
+/*
+ * Flush: the rows so far, and the header if the report is complete.  -1
+ * after one line on stderr when standard output could not be written.
+ */
+int output_end(bool complete);
 
 /*
  * Bytes as safe printable ASCII: a backslash doubles, any byte outside 0x20-0x7e

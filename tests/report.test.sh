@@ -84,6 +84,12 @@ refused "info takes no filter" info --since 01:00 basic.db
 refused "info takes no --follow" info --follow basic.db
 refused "tcpreset takes no -p" tcpreset -p 1 basic.db
 
+# A capture without the table a command reads: no header, nothing at all.
+cp "$SCRATCH/basic.db" "$SCRATCH/tableless.db"
+sqlite3 "$SCRATCH/tableless.db" "DROP VIEW tcpconnect; DROP TABLE ev_connect"
+refused "a capture without its events table" tcpconnect tableless.db
+refused "... in CSV" tcpconnect --format csv tableless.db
+
 # A capture damaged inside its events: what comes before the damage is right,
 # then one line says where reading stopped, and the status is 1.
 cp "$SCRATCH/basic.db" "$SCRATCH/damaged.db"
