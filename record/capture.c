@@ -406,8 +406,21 @@ int capture_finish(struct capture *cap, const char *stop_reason,
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
 		return fail(cap, "write the stop into");
-	/* Back to a rollback journal: the capture becomes one file to copy. */
-	return exec(cap, "COMMIT; PRAGMA journal_mode = DELETE", "close");
+	if (exec(cap, "COMMIT", "close"))
+		return -1;
+	/*
+	 * Back to a rollback journal: the capture becomes one file to copy.  A
+	 * reader (report --follow, sqlite3) holding the file for a moment makes
+	 * this busy, and busy_timeout does not apply to it: wait, up to 5 s.
+	 */
+	for (int tries = 0;; tries++) {
+		rc = sqlite3_exec(cap->db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if (rc != SQLITE_BUSY || tries == 500)
+			return fail(cap, "close");
+		usleep(10000);
+	}
 }
 
 int64_t capture_size(const struct capture *cap)

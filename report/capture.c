@@ -1,11 +1,21 @@
-/* Opening a capture for reading, and refusing what is not one. */
+/*
+ * Opening captures for reading: read-only, never modifying the evidence (nor
+ * creating files beside it), refusing with one clear line whatever is not a
+ * capture this report reads; their metadata, and cached lookups of the tasks,
+ * addresses and names their events refer to.
+ */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "capture.h"
+#include "output.h"
 #include "schema.h"
+#include "util.h"
+#include "when.h"
 
 #define CAPTURE_APPLICATION_ID 0x43415345 /* "CASE", as schema.sql sets it */
 
@@ -30,6 +40,98 @@ int supported_format(void)
 	return format;
 }
 
+/* --- Opening --------------------------------------------------------------- */
+
+static char *sibling_path(const char *path, const char *suffix)
+{
+	char *name = xmalloc(strlen(path) + strlen(suffix) + 1);
+
+	return strcat(strcpy(name, path), suffix);
+}
+
+static bool sibling_exists(const char *path, const char *suffix, struct stat *st)
+{
+	char *sibling = sibling_path(path, suffix);
+	bool exists = !stat(sibling, st);
+
+	if (!exists)
+		memset(st, 0, sizeof(*st));
+	free(sibling);
+	return exists;
+}
+
+/* A file: URI naming path exactly, every byte but [A-Za-z0-9._~-] escaped. */
+static char *file_uri(const char *path, const char *parameters)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *uri = xmalloc(5 + 3 * strlen(path) + strlen(parameters) + 1), *p;
+
+	p = stpcpy(uri, "file:");
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || strchr("._~-", *c)) {
+			*p++ = (char)*c;
+		} else {
+			*p++ = '%';
+			*p++ = hex[*c >> 4];
+			*p++ = hex[*c & 15];
+		}
+	}
+	strcpy(p, parameters);
+	return uri;
+}
+
+/*
+ * Read-only, in the way that touches nothing.  A recorder writing the file
+ * keeps a -shm beside it: share its locks.  A -wal without a -shm is what an
+ * unclean stop leaves (often copied elsewhere): nobody writes it, so read it
+ * without locks, the WAL index in our own memory, creating no file even in a
+ * writable directory.  Neither: the file alone is the whole capture.
+ */
+static int open_database(struct capture *cap)
+{
+	struct stat shm, journal;
+	bool has_shm = sibling_exists(cap->path, "-shm", &shm);
+	bool has_wal = sibling_exists(cap->path, "-wal", &cap->seen_wal);
+	bool has_journal = sibling_exists(cap->path, "-journal", &journal);
+	bool private_wal = has_wal && !has_shm;
+	const char *parameters = has_shm || has_journal ? "?mode=ro"
+				 : private_wal		? "?mode=ro&vfs=unix-none"
+							: "?mode=ro&immutable=1";
+	char *uri = file_uri(cap->path, parameters);
+	int rc, fd;
+
+	/* Our own open() first, for the system's own words (Permission denied...). */
+	fd = open(cap->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &cap->seen_db)) {
+		fprintf(stderr, "report: cannot open %s: %s\n", cap->path, strerror(errno));
+		free(uri);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	if (S_ISDIR(cap->seen_db.st_mode)) {
+		fprintf(stderr, "report: cannot open %s: Is a directory\n", cap->path);
+		free(uri);
+		return -1;
+	}
+	rc = sqlite3_open_v2(uri, &cap->db,
+			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	/* A recorder that is stopping locks the file for a moment: wait for it. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(cap->db, 5000);
+	if (rc == SQLITE_OK && private_wal)
+		rc = sqlite3_exec(cap->db, "PRAGMA locking_mode = EXCLUSIVE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "report: cannot open %s: %s\n", cap->path, sqlite3_errmsg(cap->db));
+		capture_release(cap);
+		return -1;
+	}
+	return 0;
+}
+
 static int pragma_int(sqlite3 *db, const char *sql, int *value)
 {
 	sqlite3_stmt *stmt;
@@ -44,47 +146,536 @@ static int pragma_int(sqlite3 *db, const char *sql, int *value)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-sqlite3 *open_capture(const char *path)
+static int check_format(struct capture *cap)
 {
-	sqlite3 *db = NULL;
-	struct stat st;
-	int application_id, format;
+	int application_id;
 
-	if (stat(path, &st)) {
-		fprintf(stderr, "report: cannot open %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "report: cannot open %s: Is a directory\n", path);
-		return NULL;
-	}
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		fprintf(stderr, "report: cannot open %s: %s\n", path, sqlite3_errmsg(db));
-		sqlite3_close(db);
-		return NULL;
-	}
-	if (pragma_int(db, "PRAGMA application_id", &application_id)) {
-		fprintf(stderr, "report: %s is not a Casefile capture: %s\n", path,
-			sqlite3_errmsg(db));
-		goto refuse;
+	if (pragma_int(cap->db, "PRAGMA application_id", &application_id)) {
+		fprintf(stderr, "report: %s is not a Casefile capture: %s\n", cap->path,
+			sqlite3_errmsg(cap->db));
+		return -1;
 	}
 	if (application_id != CAPTURE_APPLICATION_ID) {
-		fprintf(stderr, "report: %s is not a Casefile capture\n", path);
-		goto refuse;
+		fprintf(stderr, "report: %s is not a Casefile capture\n", cap->path);
+		return -1;
 	}
-	if (pragma_int(db, "PRAGMA user_version", &format) || format < 1) {
-		fprintf(stderr, "report: %s is not a Casefile capture (no format version)\n", path);
-		goto refuse;
+	if (pragma_int(cap->db, "PRAGMA user_version", &cap->format) || cap->format < 1) {
+		fprintf(stderr, "report: %s is not a Casefile capture (no format version)\n",
+			cap->path);
+		return -1;
 	}
-	if (format > supported_format()) {
+	if (cap->format > supported_format()) {
 		fprintf(stderr,
 			"report: %s was made by a newer casefile (format %d); this report reads "
 			"up to %d\n",
-			path, format, supported_format());
-		goto refuse;
+			cap->path, cap->format, supported_format());
+		return -1;
 	}
-	return db;
-refuse:
-	sqlite3_close(db);
+	return 0;
+}
+
+static char *column_text(sqlite3_stmt *stmt, int column)
+{
+	const unsigned char *text = sqlite3_column_text(stmt, column);
+	size_t len = (size_t)sqlite3_column_bytes(stmt, column);
+	char *copy = xmalloc(len + 1);
+
+	if (text)
+		memcpy(copy, text, len);
+	copy[text ? len : 0] = '\0';
+	return copy;
+}
+
+#define METADATA_TEXTS 9
+
+/* The capture row's text columns, in the order read_capture_row selects them. */
+static void metadata_texts(struct capture *cap, char **texts[METADATA_TEXTS])
+{
+	char **all[METADATA_TEXTS] = {&cap->tool_version,   &cap->host,	       &cap->kernel_release,
+				      &cap->kernel_version, &cap->machine,     &cap->boot_id,
+				      &cap->command_line,   &cap->event_kinds, &cap->stop_reason};
+
+	memcpy(texts, all, sizeof(all));
+}
+
+static void free_metadata(struct capture *cap)
+{
+	char **texts[METADATA_TEXTS];
+
+	metadata_texts(cap, texts);
+	for (int i = 0; i < METADATA_TEXTS; i++) {
+		free(*texts[i]);
+		*texts[i] = NULL;
+	}
+}
+
+static int read_capture_row(struct capture *cap)
+{
+	static const char sql[] =
+		"SELECT tool_version, hostname, kernel_release, kernel_version, machine, boot_id, "
+		"command_line, event_kinds, stop_reason, base_ns, realtime_offset_ns, "
+		"started_at_ns, last_commit_at_ns, stopped_at_ns, clean_stop FROM capture WHERE id "
+		"= 1";
+	char **texts[METADATA_TEXTS];
+	sqlite3_stmt *stmt;
+	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		free_metadata(cap);
+		metadata_texts(cap, texts);
+		for (int i = 0; i < METADATA_TEXTS; i++)
+			*texts[i] = column_text(stmt, i);
+		cap->base_ns = sqlite3_column_int64(stmt, 9);
+		cap->realtime_offset_ns = sqlite3_column_int64(stmt, 10);
+		cap->started_ns = sqlite3_column_int64(stmt, 11);
+		cap->last_commit_ns = sqlite3_column_int64(stmt, 12);
+		cap->stopped_ns = sqlite3_column_int64(stmt, 13);
+		cap->clean = sqlite3_column_int(stmt, 14) != 0;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW) {
+		fprintf(stderr, "report: %s: cannot read the capture's metadata: %s\n", cap->path,
+			rc == SQLITE_DONE ? "no capture row" : sqlite3_errmsg(cap->db));
+		return -1;
+	}
+	return 0;
+}
+
+static struct kind_count *find_kind(struct capture *cap, const char *name)
+{
+	for (int i = 0; i < cap->nkinds; i++)
+		if (!strcmp(cap->kinds[i].name, name))
+			return &cap->kinds[i];
 	return NULL;
+}
+
+static int read_kinds(struct capture *cap)
+{
+	static const char sql[] = "SELECT name, enabled, recorded, lost FROM event_kind "
+				  "ORDER BY CASE name WHEN 'connect' THEN 1 WHEN 'outcome' THEN 2 "
+				  "WHEN 'accept' THEN 3 WHEN 'reset' THEN 4 WHEN 'capable' THEN 5 "
+				  "ELSE 6 END, name";
+	sqlite3_stmt *stmt;
+	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
+
+	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		char *name = column_text(stmt, 0);
+		struct kind_count *kind = find_kind(cap, name);
+
+		rc = SQLITE_OK;
+		if (!kind && cap->nkinds == CAPTURE_KINDS_MAX) {
+			free(name);
+			continue;
+		}
+		if (!kind) {
+			kind = &cap->kinds[cap->nkinds++];
+			kind->name = name;
+		} else {
+			free(name);
+		}
+		kind->enabled = sqlite3_column_int(stmt, 1) != 0;
+		kind->recorded = sqlite3_column_int64(stmt, 2);
+		kind->lost = sqlite3_column_int64(stmt, 3);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "report: %s: cannot read the event kinds: %s\n", cap->path,
+			sqlite3_errmsg(cap->db));
+		return -1;
+	}
+	return 0;
+}
+
+static void free_capture(struct capture *cap);
+
+static struct capture *open_capture(const char *path)
+{
+	struct capture *cap = xcalloc(1, sizeof(*cap));
+
+	cap->path = xstrdup(path);
+	if (open_database(cap) || check_format(cap) || read_capture_row(cap) || read_kinds(cap)) {
+		free_capture(cap);
+		return NULL;
+	}
+	return cap;
+}
+
+/* --- Telling what a capture lacks ------------------------------------------ */
+
+static bool wanted(const char *const *kinds, const char *name)
+{
+	if (!kinds)
+		return true;
+	for (; *kinds; kinds++)
+		if (!strcmp(*kinds, name))
+			return true;
+	return false;
+}
+
+/* "3025 capable" or "12 connect, 3 outcome": the losses not told yet. */
+static void tell_losses(struct capture *cap, const char *const *kinds)
+{
+	char list[256] = "";
+	size_t len = 0;
+
+	for (int i = 0; i < cap->nkinds; i++) {
+		struct kind_count *kind = &cap->kinds[i];
+
+		char *name;
+
+		if (!wanted(kinds, kind->name) || kind->lost <= kind->lost_told)
+			continue;
+		name = render_string(kind->name);
+		len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0,
+					"%s%lld %s", len ? ", " : "", (long long)kind->lost, name);
+		free(name);
+		kind->lost_told = kind->lost;
+	}
+	if (len)
+		fprintf(stderr,
+			"report: %s: the recorder lost records (%s): this report is incomplete\n",
+			cap->path, list);
+}
+
+/* Only for the kinds a subcommand named: no rows must not read as no events. */
+static void tell_missing_kinds(struct capture *cap, const char *const *kinds)
+{
+	char list[256] = "", *asked;
+	size_t len = 0;
+
+	/* The kinds a subcommand names are ours: plain words. */
+	for (int i = 0; kinds && i < cap->nkinds; i++)
+		if (wanted(kinds, cap->kinds[i].name) && !cap->kinds[i].enabled)
+			len += (size_t)snprintf(list + len,
+						len < sizeof(list) ? sizeof(list) - len : 0, "%s%s",
+						len ? ", " : "", cap->kinds[i].name);
+	if (!len)
+		return;
+	asked = render_string(cap->event_kinds);
+	fprintf(stderr, "report: %s: %s events were not recorded (record -e %s)\n", cap->path, list,
+		asked);
+	free(asked);
+}
+
+static void tell_unclean(const struct capture *cap)
+{
+	char when[WHEN_MAX];
+
+	if (cap->clean)
+		return;
+	format_human(cap->last_commit_ns, false, when);
+	fprintf(stderr,
+		"report: %s: no clean stop (still recording, or the recorder was killed): "
+		"nothing after %s is in it\n",
+		cap->path, when);
+}
+
+/* --- The set of captures ------------------------------------------------------ */
+
+static int resolve_time(struct options *opts, const char *name, const char *text,
+			int64_t reference_ns, int64_t *unix_ns)
+{
+	if (text && parse_when(text, reference_ns, opts->local, unix_ns))
+		return option_error(opts->command, "%s: '%s' is not a time (see --help)", name,
+				    text);
+	return 0;
+}
+
+static void count_hosts(struct captures *set)
+{
+	for (int i = 0; i < set->count; i++) {
+		size_t len = strlen(set->list[i]->host);
+		char *rendered = xmalloc(4 * len + 1);
+		int width = (int)render_text(set->list[i]->host, len, rendered);
+
+		free(rendered);
+		if (width > set->host_width)
+			set->host_width = width;
+		if (strcmp(set->list[i]->host, set->list[0]->host))
+			set->many_hosts = true;
+	}
+}
+
+int captures_open(struct captures *set, struct options *opts, const char *const *kinds)
+{
+	*set = (struct captures){.list = xcalloc((size_t)opts->nfiles, sizeof(*set->list)),
+				 .kinds = kinds};
+	for (int i = 0; i < opts->nfiles; i++) {
+		struct capture *cap = open_capture(opts->files[i]);
+
+		if (!cap) {
+			captures_close(set);
+			return -1;
+		}
+		set->list[set->count++] = cap;
+		if (i == 0 || cap->started_ns < set->earliest_start_ns)
+			set->earliest_start_ns = cap->started_ns;
+	}
+	if (resolve_time(opts, "--since", opts->since_text, set->earliest_start_ns,
+			 &opts->since_ns) ||
+	    resolve_time(opts, "--until", opts->until_text, set->earliest_start_ns,
+			 &opts->until_ns)) {
+		captures_close(set);
+		return -1;
+	}
+	count_hosts(set);
+	for (int i = 0; i < set->count; i++) {
+		tell_losses(set->list[i], kinds);
+		tell_missing_kinds(set->list[i], kinds);
+		if (!opts->follow)
+			tell_unclean(set->list[i]);
+	}
+	return 0;
+}
+
+void captures_close(struct captures *set)
+{
+	for (int i = 0; i < set->count; i++)
+		free_capture(set->list[i]);
+	free(set->list);
+	set->list = NULL;
+	set->count = 0;
+}
+
+/* --- Following ---------------------------------------------------------------- */
+
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+bool capture_changed(struct capture *cap)
+{
+	struct stat db, wal;
+
+	if (stat(cap->path, &db))
+		return true; /* gone: reopening says why */
+	sibling_exists(cap->path, "-wal", &wal);
+	return !same_file_state(&db, &cap->seen_db) || !same_file_state(&wal, &cap->seen_wal);
+}
+
+int capture_reopen(struct capture *cap, const char *const *kinds)
+{
+	if (!cap->db && (open_database(cap) || check_format(cap)))
+		return -1;
+	if (read_capture_row(cap) || read_kinds(cap))
+		return -1;
+	tell_losses(cap, kinds);
+	return 0;
+}
+
+/* --- Lookups -------------------------------------------------------------------- */
+
+enum lookup_kind {
+	LOOKUP_TASK,
+	LOOKUP_ADDRESS,
+	LOOKUP_CAP_NAME,
+	LOOKUP_TCP_STATE,
+	LOOKUP_RESET_REASON,
+	LOOKUPS
+};
+
+#define LOOKUP_NUMBERS 6
+
+struct cached {
+	int64_t id;
+	int64_t numbers[LOOKUP_NUMBERS];
+	bool filled, found;
+	uint8_t len;
+	char text[CAPTURE_TEXT_MAX];
+};
+
+/*
+ * A direct-mapped cache per table, sized to the table's largest id up to a
+ * bound.  Ids are dense from 1, so a table of up to that many rows never
+ * misses twice; a larger one costs a lookup by rowid per miss.
+ */
+static const struct lookup_spec {
+	const char *sql;     /* numbers, then the text, for one id */
+	const char *max_sql; /* the largest id */
+	int numbers;
+	unsigned max_slots; /* a power of two */
+	const char *what;   /* NULL: absence is no error */
+} lookup_specs[LOOKUPS] = {
+	[LOOKUP_TASK] = {"SELECT pid, tid, ppid, uid, cgroup, mntns, comm FROM task WHERE id = ?",
+			 "SELECT max(id) FROM task", 6, 16384, "task"},
+	[LOOKUP_ADDRESS] = {"SELECT ip, addr FROM address WHERE id = ?",
+			    "SELECT max(id) FROM address", 1, 32768, "address"},
+	[LOOKUP_CAP_NAME] = {"SELECT name FROM cap_name WHERE cap = ?",
+			     "SELECT max(cap) FROM cap_name", 0, 64, NULL},
+	[LOOKUP_TCP_STATE] = {"SELECT name FROM tcp_state WHERE state = ?",
+			      "SELECT max(state) FROM tcp_state", 0, 16, NULL},
+	[LOOKUP_RESET_REASON] = {"SELECT name FROM reset_reason WHERE reason = ?",
+				 "SELECT max(reason) FROM reset_reason", 0, 64, NULL},
+};
+
+struct lookup {
+	sqlite3_stmt *stmt;
+	struct cached *slots;
+	uint64_t mask;
+};
+
+/* Slots for ids up to the table's largest, within the spec's bound. */
+static uint64_t slots_for(struct capture *cap, const struct lookup_spec *spec)
+{
+	sqlite3_stmt *stmt;
+	int64_t largest = 0;
+	uint64_t slots = 16;
+
+	if (sqlite3_prepare_v2(cap->db, spec->max_sql, -1, &stmt, NULL) == SQLITE_OK) {
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			largest = sqlite3_column_int64(stmt, 0);
+		sqlite3_finalize(stmt);
+	}
+	while (slots < spec->max_slots && (int64_t)slots <= largest)
+		slots *= 2;
+	return slots;
+}
+
+static int lookup_failed(struct capture *cap, const struct lookup_spec *spec, int64_t id,
+			 const char *why)
+{
+	fprintf(stderr, "report: %s: cannot read %s %lld: %s\n", cap->path,
+		spec->what ? spec->what : "a name", (long long)id, why);
+	return -1;
+}
+
+static int fill(struct capture *cap, const struct lookup_spec *spec, struct lookup *l,
+		struct cached *c, int64_t id)
+{
+	int rc;
+
+	if (!l->stmt && sqlite3_prepare_v3(cap->db, spec->sql, -1, SQLITE_PREPARE_PERSISTENT,
+					   &l->stmt, NULL) != SQLITE_OK)
+		return lookup_failed(cap, spec, id, sqlite3_errmsg(cap->db));
+	sqlite3_bind_int64(l->stmt, 1, id);
+	c->filled = false;
+	rc = sqlite3_step(l->stmt);
+	if (rc == SQLITE_ROW) {
+		int len = sqlite3_column_bytes(l->stmt, spec->numbers);
+
+		if (len > (int)sizeof(c->text)) {
+			sqlite3_reset(l->stmt);
+			return lookup_failed(cap, spec, id, "corrupt capture: text too long");
+		}
+		c->len = (uint8_t)len;
+		for (int i = 0; i < spec->numbers; i++)
+			c->numbers[i] = sqlite3_column_int64(l->stmt, i);
+		memcpy(c->text, sqlite3_column_blob(l->stmt, spec->numbers), c->len);
+	}
+	sqlite3_reset(l->stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return lookup_failed(cap, spec, id, sqlite3_errmsg(cap->db));
+	if (rc == SQLITE_DONE && spec->what)
+		return lookup_failed(cap, spec, id, "corrupt capture: not there");
+	c->id = id;
+	c->found = rc == SQLITE_ROW;
+	c->filled = true;
+	return 0;
+}
+
+static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, int64_t id)
+{
+	const struct lookup_spec *spec = &lookup_specs[kind];
+	struct lookup *l;
+	struct cached *c;
+
+	if (!cap->lookups)
+		cap->lookups = xcalloc(LOOKUPS, sizeof(*cap->lookups));
+	l = &cap->lookups[kind];
+	if (!l->slots) {
+		uint64_t slots = slots_for(cap, spec);
+
+		l->slots = xcalloc(slots, sizeof(*l->slots));
+		l->mask = slots - 1;
+	}
+	c = &l->slots[(uint64_t)id & l->mask];
+	if (c->filled && c->id == id)
+		return c;
+	return fill(cap, spec, l, c, id) ? NULL : c;
+}
+
+int capture_task(struct capture *cap, int64_t id, struct task *task)
+{
+	const struct cached *c = lookup(cap, LOOKUP_TASK, id);
+
+	if (!c)
+		return -1;
+	task->pid = c->numbers[0];
+	task->tid = c->numbers[1];
+	task->ppid = c->numbers[2];
+	task->uid = c->numbers[3];
+	task->cgroup = c->numbers[4];
+	task->mntns = c->numbers[5];
+	task->comm_len = c->len;
+	memcpy(task->comm, c->text, c->len);
+	return 0;
+}
+
+int capture_address(struct capture *cap, int64_t id, struct address *address)
+{
+	const struct cached *c = lookup(cap, LOOKUP_ADDRESS, id);
+
+	if (!c)
+		return -1;
+	if (memchr(c->text, '\0', c->len))
+		return lookup_failed(cap, &lookup_specs[LOOKUP_ADDRESS], id,
+				     "corrupt capture: not an address");
+	address->ip = c->numbers[0];
+	address->len = c->len;
+	memcpy(address->text, c->text, c->len);
+	return 0;
+}
+
+static int name_of(struct capture *cap, enum lookup_kind kind, int64_t number, struct name *name)
+{
+	const struct cached *c = lookup(cap, kind, number);
+
+	if (!c)
+		return -1;
+	name->found = c->found;
+	name->len = c->found ? c->len : 0;
+	memcpy(name->text, c->text, name->len);
+	return 0;
+}
+
+int capture_cap_name(struct capture *cap, int64_t number, struct name *name)
+{
+	return name_of(cap, LOOKUP_CAP_NAME, number, name);
+}
+
+int capture_tcp_state(struct capture *cap, int64_t state, struct name *name)
+{
+	return name_of(cap, LOOKUP_TCP_STATE, state, name);
+}
+
+int capture_reset_reason(struct capture *cap, int64_t reason, struct name *name)
+{
+	return name_of(cap, LOOKUP_RESET_REASON, reason, name);
+}
+
+/* --- Closing ---------------------------------------------------------------------- */
+
+void capture_release(struct capture *cap)
+{
+	for (int i = 0; cap->lookups && i < LOOKUPS; i++) {
+		sqlite3_finalize(cap->lookups[i].stmt);
+		cap->lookups[i].stmt = NULL;
+	}
+	sqlite3_close(cap->db);
+	cap->db = NULL;
+}
+
+static void free_capture(struct capture *cap)
+{
+	capture_release(cap);
+	for (int i = 0; cap->lookups && i < LOOKUPS; i++)
+		free(cap->lookups[i].slots);
+	free(cap->lookups);
+	for (int i = 0; i < cap->nkinds; i++)
+		free(cap->kinds[i].name);
+	free_metadata(cap);
+	free(cap->path);
+	free(cap);
 }

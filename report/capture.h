@@ -1,16 +1,116 @@
 /*
- * Opening a capture for reading: read-only, never modifying the evidence, and
- * refusing with one clear line whatever is not a capture this report reads.
+ * Opening captures for reading: read-only, never modifying the evidence (nor
+ * creating files beside it), refusing with one clear line whatever is not a
+ * capture this report reads; their metadata, and cached lookups of the tasks,
+ * addresses and names their events refer to.
  */
 #ifndef CASEFILE_REPORT_CAPTURE_H
 #define CASEFILE_REPORT_CAPTURE_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "options.h"
+
+#define CAPTURE_KINDS_MAX 16
+
+struct kind_count {
+	char *name; /* connect, outcome, accept, reset, capable, or a newer one */
+	bool enabled;
+	int64_t recorded, lost;
+	int64_t lost_told; /* how many losses a warning already told */
+};
+
+struct capture {
+	char *path;
+	sqlite3 *db; /* NULL between --follow polls */
+	int format;
+	char *tool_version, *host, *kernel_release, *kernel_version, *machine, *boot_id;
+	char *command_line, *event_kinds, *stop_reason;
+	/* wall clock (Unix ns) = base_ns + t + realtime_offset_ns */
+	int64_t base_ns, realtime_offset_ns;
+	int64_t started_ns, last_commit_ns, stopped_ns;
+	bool clean;
+	struct kind_count kinds[CAPTURE_KINDS_MAX];
+	int nkinds;
+	struct stat seen_db, seen_wal; /* as last read, to notice new commits */
+	struct lookup *lookups;
+};
+
+/*
+ * Longest text a task, address or name may have (a comm has 15 bytes, an
+ * address 45, a name some 30); longer means a corrupt capture.
+ */
+#define CAPTURE_TEXT_MAX 64
+
+/* A task as the capture holds it. */
+struct task {
+	int64_t pid, tid, ppid, uid, cgroup, mntns;
+	size_t comm_len;
+	char comm[CAPTURE_TEXT_MAX];
+};
+
+/* The capture files of one report, all open. */
+struct captures {
+	struct capture **list;
+	int count;
+	bool many_hosts; /* more than one host: a HOST column */
+	int host_width;
+	int64_t earliest_start_ns;
+	const char *const *kinds; /* the kinds of events the report is about */
+};
 
 /* The newest capture format this build reads (schema.sql's user_version). */
 int supported_format(void);
 
-/* Open path read-only and check it is a capture; NULL after one line on stderr. */
-sqlite3 *open_capture(const char *path);
+/*
+ * Open every file of opts, resolve --since/--until against them, and tell
+ * once on stderr what they lack for these kinds of events (NULL: any kind):
+ * records lost, kinds not recorded, no clean stop.  -1 after one line.
+ */
+int captures_open(struct captures *set, struct options *opts, const char *const *kinds);
+void captures_close(struct captures *set);
+
+/* The wall clock of an event's t. */
+static inline int64_t capture_wall_ns(const struct capture *cap, int64_t t)
+{
+	return cap->base_ns + t + cap->realtime_offset_ns;
+}
+
+/*
+ * --follow: whether the files changed since last read; reopen and reread the
+ * metadata (telling new losses); release the connection between polls, so the
+ * recorder is never kept from finishing.  reopen: -1 after one line.
+ */
+bool capture_changed(struct capture *cap);
+int capture_reopen(struct capture *cap, const char *const *kinds);
+void capture_release(struct capture *cap);
+
+/* An address as the capture holds it. */
+struct address {
+	int64_t ip; /* 4 or 6 */
+	size_t len;
+	char text[CAPTURE_TEXT_MAX];
+};
+
+/* A name from the capture's own tables (cap_name, tcp_state, reset_reason). */
+struct name {
+	bool found; /* false: the capture has no name for the number */
+	size_t len;
+	char text[CAPTURE_TEXT_MAX];
+};
+
+/*
+ * What events refer to, through a bounded cache, copied out.  0, or -1 after
+ * one line on stderr: a task or address that is not there means a corrupt
+ * capture.
+ */
+int capture_task(struct capture *cap, int64_t id, struct task *task);
+int capture_address(struct capture *cap, int64_t id, struct address *address);
+int capture_cap_name(struct capture *cap, int64_t number, struct name *name);
+int capture_tcp_state(struct capture *cap, int64_t state, struct name *name);
+int capture_reset_reason(struct capture *cap, int64_t reason, struct name *name);
 
 #endif

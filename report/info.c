@@ -1,122 +1,165 @@
-/* report info: what a capture is, where and when it was made, what it holds. */
-#include <inttypes.h>
+/* report info: what each capture is, where and when it was made, what it holds. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "capture.h"
-#include "info.h"
+#include "command.h"
+#include "util.h"
+#include "when.h"
 
-/* "2026-11-23 01:18:03.123456789 UTC" */
-static const char *format_wall(int64_t unix_ns, char *buf, size_t size)
+/* JSON and CSV: one row per capture and kind of event. */
+enum {
+	INFO_FILE,
+	INFO_FORMAT,
+	INFO_TOOL_VERSION,
+	INFO_HOST,
+	INFO_KERNEL_RELEASE,
+	INFO_KERNEL_VERSION,
+	INFO_MACHINE,
+	INFO_BOOT_ID,
+	INFO_COMMAND_LINE,
+	INFO_STARTED,
+	INFO_ENDED,
+	INFO_DURATION,
+	INFO_CLEAN,
+	INFO_STOP_REASON,
+	INFO_KIND,
+	INFO_ENABLED,
+	INFO_RECORDED,
+	INFO_LOST,
+	INFO_FIELDS
+};
+
+static const struct field fields[INFO_FIELDS] = {
+	[INFO_FILE] = {NULL, "file", 0, FIELD_TEXT, false},
+	[INFO_FORMAT] = {NULL, "format", 0, FIELD_INT, false},
+	[INFO_TOOL_VERSION] = {NULL, "tool_version", 0, FIELD_TEXT, false},
+	[INFO_HOST] = {NULL, "host", 0, FIELD_TEXT, false},
+	[INFO_KERNEL_RELEASE] = {NULL, "kernel_release", 0, FIELD_TEXT, false},
+	[INFO_KERNEL_VERSION] = {NULL, "kernel_version", 0, FIELD_TEXT, false},
+	[INFO_MACHINE] = {NULL, "machine", 0, FIELD_TEXT, false},
+	[INFO_BOOT_ID] = {NULL, "boot_id", 0, FIELD_TEXT, false},
+	[INFO_COMMAND_LINE] = {NULL, "command_line", 0, FIELD_TEXT, false},
+	[INFO_STARTED] = {NULL, "started", 0, FIELD_RFC3339, false},
+	[INFO_ENDED] = {NULL, "ended", 0, FIELD_RFC3339, false},
+	[INFO_DURATION] = {NULL, "duration_ns", 0, FIELD_INT, false},
+	[INFO_CLEAN] = {NULL, "clean_stop", 0, FIELD_BOOL, false},
+	[INFO_STOP_REASON] = {NULL, "stop_reason", 0, FIELD_TEXT, false},
+	[INFO_KIND] = {NULL, "kind", 0, FIELD_TEXT, false},
+	[INFO_ENABLED] = {NULL, "enabled", 0, FIELD_BOOL, false},
+	[INFO_RECORDED] = {NULL, "recorded", 0, FIELD_INT, false},
+	[INFO_LOST] = {NULL, "lost", 0, FIELD_INT, false},
+};
+
+static const char usage[] = "usage: report info [-h] [--format FORMAT] [--local] FILE...\n"
+			    "\n"
+			    "What each capture is: host, kernel, boot, the record command, start\n"
+			    "and stop (or last save, when the recorder did not stop cleanly),\n"
+			    "duration, and the events recorded and lost per kind.  JSON and CSV\n"
+			    "give one row per capture and kind of event.\n"
+			    "\n"
+			    "examples:\n"
+			    "    report info case42.db\n"
+			    "    report info --format json web-*.db\n";
+
+/* The end of what a capture holds: its stop, or its last commit. */
+static int64_t ended_ns(const struct capture *cap)
 {
-	time_t seconds = (time_t)(unix_ns / 1000000000);
-	struct tm utc;
-	size_t len;
-
-	gmtime_r(&seconds, &utc);
-	len = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &utc);
-	snprintf(buf + len, size - len, ".%09" PRId64 " UTC", unix_ns % 1000000000);
-	return buf;
+	return cap->clean ? cap->stopped_ns : cap->last_commit_ns;
 }
 
-static const char *text(sqlite3_stmt *stmt, int column)
+static struct value text_of(const char *text)
 {
-	const unsigned char *value = sqlite3_column_text(stmt, column);
-
-	return value ? (const char *)value : "";
+	return text_value(text, text ? strlen(text) : 0);
 }
 
-static int print_capture(sqlite3 *db, const char *path)
+static void print_rows(const struct capture *cap)
 {
-	static const char sql[] =
-		"SELECT hostname, kernel_release, machine, boot_id, tool_version, command_line, "
-		"started_at_ns, last_commit_at_ns, stopped_at_ns, clean_stop, stop_reason, "
-		"event_kinds, (SELECT user_version FROM pragma_user_version) FROM capture WHERE id "
-		"= 1";
-	sqlite3_stmt *stmt;
-	char started[64], ended[64];
-	int64_t start_ns, end_ns;
-	int clean;
+	struct value v[INFO_FIELDS] = {
+		[INFO_FILE] = text_of(cap->path),
+		[INFO_FORMAT] = int_value(cap->format),
+		[INFO_TOOL_VERSION] = text_of(cap->tool_version),
+		[INFO_HOST] = text_of(cap->host),
+		[INFO_KERNEL_RELEASE] = text_of(cap->kernel_release),
+		[INFO_KERNEL_VERSION] = text_of(cap->kernel_version),
+		[INFO_MACHINE] = text_of(cap->machine),
+		[INFO_BOOT_ID] = text_of(cap->boot_id),
+		[INFO_COMMAND_LINE] = text_of(cap->command_line),
+		[INFO_STARTED] = int_value(cap->started_ns),
+		[INFO_ENDED] = int_value(ended_ns(cap)),
+		[INFO_DURATION] = int_value(ended_ns(cap) - cap->started_ns),
+		[INFO_CLEAN] = int_value(cap->clean),
+		[INFO_STOP_REASON] = cap->clean ? text_of(cap->stop_reason) : null_value(),
+	};
 
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK ||
-	    sqlite3_step(stmt) != SQLITE_ROW) {
-		fprintf(stderr, "report: %s: cannot read the capture's metadata: %s\n", path,
-			sqlite3_errmsg(db));
-		sqlite3_finalize(stmt);
-		return -1;
+	for (int i = 0; i < cap->nkinds; i++) {
+		v[INFO_KIND] = text_of(cap->kinds[i].name);
+		v[INFO_ENABLED] = int_value(cap->kinds[i].enabled);
+		v[INFO_RECORDED] = int_value(cap->kinds[i].recorded);
+		v[INFO_LOST] = int_value(cap->kinds[i].lost);
+		output_row(v);
 	}
-	clean = sqlite3_column_int(stmt, 9);
-	start_ns = sqlite3_column_int64(stmt, 6);
-	end_ns = sqlite3_column_int64(stmt, clean ? 8 : 7);
-	printf("capture   %s\n", path);
-	printf("format    %d (recorded by casefile %s)\n", sqlite3_column_int(stmt, 12),
-	       text(stmt, 4));
-	printf("host      %s, Linux %s %s, boot %s\n", text(stmt, 0), text(stmt, 1), text(stmt, 2),
-	       text(stmt, 3));
-	printf("command   %s\n", text(stmt, 5));
-	printf("started   %s\n", format_wall(start_ns, started, sizeof(started)));
-	printf("%s %s\n", clean ? "stopped  " : "last save",
-	       format_wall(end_ns, ended, sizeof(ended)));
-	printf("duration  %.3f s\n", (double)(end_ns - start_ns) / 1e9);
-	if (clean)
-		printf("stop      clean (%s)\n", text(stmt, 10));
+}
+
+static void print_page(const struct capture *cap, bool local)
+{
+	const char *texts[] = {cap->path,	    cap->tool_version,	 cap->host,
+			       cap->kernel_release, cap->kernel_version, cap->machine,
+			       cap->boot_id,	    cap->command_line,	 cap->stop_reason,
+			       cap->event_kinds};
+	char *safe[ARRAY_SIZE(texts)], started[WHEN_MAX], ended[WHEN_MAX];
+	int64_t end = ended_ns(cap);
+
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
+		safe[i] = render_string(texts[i] ? texts[i] : "");
+	format_human(cap->started_ns, local, started);
+	format_human(end, local, ended);
+	printf("capture   %s\n", safe[0]);
+	printf("format    %d (recorded by casefile %s)\n", cap->format, safe[1]);
+	printf("host      %s\n", safe[2]);
+	printf("kernel    Linux %s %s %s\n", safe[3], safe[4], safe[5]);
+	printf("boot      %s\n", safe[6]);
+	printf("command   %s\n", safe[7]);
+	printf("started   %s\n", started);
+	printf("%s %s\n", cap->clean ? "stopped  " : "last save", ended);
+	printf("duration  %.3f s\n", (double)(end - cap->started_ns) / 1e9);
+	if (cap->clean)
+		printf("stop      clean (%s)\n", safe[8]);
 	else
 		printf("stop      NOT CLEAN: the recorder did not finish; events after the last "
 		       "save are missing\n");
-	printf("kinds     %s\n", text(stmt, 11));
-	sqlite3_finalize(stmt);
-	return 0;
-}
-
-static int print_kinds(sqlite3 *db, const char *path)
-{
-	static const char sql[] = "SELECT name, enabled, recorded, lost FROM event_kind "
-				  "ORDER BY CASE name WHEN 'connect' THEN 1 WHEN 'outcome' THEN 2 "
-				  "WHEN 'accept' THEN 3 WHEN 'reset' THEN 4 ELSE 5 END";
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		fprintf(stderr, "report: %s: cannot read the event kinds: %s\n", path,
-			sqlite3_errmsg(db));
-		return -1;
-	}
+	printf("kinds     %s\n", safe[9]);
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
+		free(safe[i]);
 	printf("%-9s %12s %10s\n", "EVENTS", "RECORDED", "LOST");
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (!sqlite3_column_int(stmt, 1))
-			continue;
-		printf("%-9s %12lld %10lld\n", text(stmt, 0), sqlite3_column_int64(stmt, 2),
-		       sqlite3_column_int64(stmt, 3));
+	for (int i = 0; i < cap->nkinds; i++) {
+		char *name = render_string(cap->kinds[i].name);
+
+		if (cap->kinds[i].enabled)
+			printf("%-9s %12lld %10lld\n", name, (long long)cap->kinds[i].recorded,
+			       (long long)cap->kinds[i].lost);
+		free(name);
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		fprintf(stderr, "report: %s: cannot read the event kinds: %s\n", path,
-			sqlite3_errmsg(db));
-		return -1;
-	}
-	return 0;
 }
 
-int report_info(int argc, char **argv)
+static int run(struct captures *set, const struct options *opts)
 {
-	int err = 0;
-
-	if (argc < 2) {
-		fprintf(stderr, "report: info needs at least one capture file\n");
-		return 2;
-	}
-	for (int i = 1; i < argc; i++) {
-		sqlite3 *db = open_capture(argv[i]);
-
-		if (!db)
-			return 1;
-		if (i > 1)
+	if (opts->format != FORMAT_TABLE)
+		output_begin(opts->format, opts->local, fields, INFO_FIELDS);
+	for (int i = 0; i < set->count; i++) {
+		if (opts->format != FORMAT_TABLE) {
+			print_rows(set->list[i]);
+			continue;
+		}
+		if (i)
 			putchar('\n');
-		err = print_capture(db, argv[i]) || print_kinds(db, argv[i]);
-		sqlite3_close(db);
-		if (err)
-			return 1;
+		print_page(set->list[i], opts->local);
 	}
 	return 0;
 }
+
+const struct command info_command = {
+	.summary = "host, kernel, span, events and losses of each capture",
+	.spec = {.name = "info", .usage = usage, .short_options = ""},
+	.run = run,
+};

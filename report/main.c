@@ -1,43 +1,57 @@
 /*
  * report: replay Casefile captures offline.  Read-only, no root, nothing read
  * from the analysis machine's /proc or /sys: the capture is the whole story.
+ * This file only dispatches to the subcommands (command.h).
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "info.h"
+#include "command.h"
+#include "util.h"
 
-static const char usage[] =
-	"usage: report COMMAND FILE...\n"
-	"\n"
-	"Replay Casefile captures made by `record`, on any machine.\n"
-	"\n"
-	"commands:\n"
-	"  info FILE...    host, kernel, span, events and losses of each capture\n"
-	"\n"
-	"examples:\n"
-	"    report info case42.db\n";
-
-static const struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-} commands[] = {
-	{"info", report_info},
+static const struct command *const commands[] = {
+	&info_command, &tcpconnect_command, &tcpaccept_command, &tcpreset_command, &capable_command,
 };
+
+static void print_usage(void)
+{
+	fputs("usage: report COMMAND [OPTIONS] FILE...\n"
+	      "\n"
+	      "Replay Casefile captures made by `record`, on any machine, as any user.\n"
+	      "Several files (a fleet, or one host's consecutive captures) are merged in\n"
+	      "time order, with a HOST column when more than one host appears.\n"
+	      "\n"
+	      "commands:\n",
+	      stdout);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		printf("  %-12s %s\n", commands[i]->spec.name, commands[i]->summary);
+	fputs("\n"
+	      "Every command takes --format table|json|csv and --local; the event commands\n"
+	      "also --since, --until, --comm, --cgroup, --mntns and --follow.\n"
+	      "`report COMMAND --help` has the details.\n"
+	      "\n"
+	      "examples:\n"
+	      "    report info case42.db\n"
+	      "    report tcpconnect -t case42.db\n"
+	      "    report tcpaccept --since 01:18 --until 01:20 case42.db\n"
+	      "    report capable -v --comm sshd --format csv case42.db\n"
+	      "    report tcpreset -r web-1.db web-2.db\n",
+	      stdout);
+}
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs(usage, stderr);
+		fprintf(stderr, "report: no command given (see report --help)\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fputs(usage, stdout);
+		print_usage();
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[1], commands[i]->spec.name))
+			return run_command(commands[i], argc - 1, argv + 1);
 	fprintf(stderr, "report: unknown command '%s' (see report --help)\n", argv[1]);
 	return 2;
 }

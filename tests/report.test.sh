@@ -1,53 +1,249 @@
-# report: reading captures recorded for real (fixtures/), without root.
+# report: the properties every subcommand keeps, over captures recorded for
+# real (fixtures/): what it says about a capture, what it refuses, that it
+# never changes the evidence, that it runs unprivileged, WAL included.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/report-lib.sh"
 
-# load NAME: the fixture as a database in the scratch directory; prints its path
-load() {
-	local db="$SCRATCH/$1.db"
-	[ -f "$db" ] || sqlite3 -batch "$db" < "fixtures/$1.sql"
-	echo "$db"
-}
+load_fixtures basic lost unclean web1 web2
 
-basic=$(load basic)
-lost=$(load lost)
-unclean=$(load unclean)
+# --- What a capture lacks is said once, on stderr ---------------------------
+run_report info basic.db
+check_eq "info: exit status 0" 0 "$rc"
+check_match "info: host" "host +vm" "$(cat "$SCRATCH/out")"
+check_match "info: kernel" "kernel +Linux 6\.18" "$(cat "$SCRATCH/out")"
+check_match "info: clean stop" "stop +clean \(signal SIGINT\)" "$(cat "$SCRATCH/out")"
+check_match "info: events per kind" "connect +12 +0" "$(cat "$SCRATCH/out")"
+check_match "info: format version" "format +1 " "$(cat "$SCRATCH/out")"
+check_eq "info: nothing on stderr for a whole capture" "" "$(cat "$SCRATCH/err")"
 
-out=$("$REPORT" info "$basic")
-check_eq "info: exit status 0" 0 $?
-check_match "info: host and kernel" "host +vm, Linux 6\.18" "$out"
-check_match "info: clean stop" "stop +clean \(signal SIGINT\)" "$out"
-check_match "info: events per kind" "connect +12 +0" "$out"
-check_match "info: format version" "format +1 " "$out"
-check_match "info: lost events are shown" "capable +[0-9]+ +[1-9][0-9]*" "$("$REPORT" info "$lost")"
-check_match "info: an unclean stop is said" "NOT CLEAN" "$("$REPORT" info "$unclean")"
+run_report capable lost.db
+check_eq "lost events: told once, with the count" \
+	"report: lost.db: the recorder lost records (3025 capable): this report is incomplete" \
+	"$(grep lost "$SCRATCH/err")"
+check_eq "lost events: the report still runs" 0 "$rc"
+run_report tcpconnect lost.db
+check_eq "a kind not recorded is said, not shown as no events" \
+	"report: lost.db: connect, outcome events were not recorded (record -e capable)" \
+	"$(cat "$SCRATCH/err")"
+run_report tcpaccept unclean.db
+check_match "an unclean stop is said, with the last save" \
+	"^report: unclean.db: no clean stop .*nothing after 2026-11-23 01:27:02.726055783 UTC is in it$" \
+	"$(cat "$SCRATCH/err")"
+check_eq "... once" 1 "$(wc -l < "$SCRATCH/err")"
+run_report tcpconnect basic.db web1.db
+check_eq "nothing on stderr for whole captures" "" "$(cat "$SCRATCH/err")"
 
-before=$(sha256sum < "$basic")
-"$REPORT" info "$basic" > /dev/null
-check_eq "report leaves the capture unchanged" "$before" "$(sha256sum < "$basic")"
-
-# Bad input: one line on stderr, non-zero status.
-bad_capture() {
-	local name=$1
-	shift
-	"$REPORT" "$@" > "$SCRATCH/out" 2> "$SCRATCH/err"
-	local rc=$? lines
-	lines=$(wc -l < "$SCRATCH/err")
-	if [ "$rc" != 0 ] && [ "$lines" == 1 ] && [ ! -s "$SCRATCH/out" ]; then
-		pass "$name"
-	else
-		fail "$name" "status $rc, $lines line(s) on stderr: $(tr '\n' ' ' < "$SCRATCH/err"), stdout: $(head -c 100 "$SCRATCH/out")"
-	fi
-}
+# --- Bad input: one line on stderr, non-zero status, nothing on stdout -------
 echo "not a database at all" > "$SCRATCH/text.db"
 sqlite3 "$SCRATCH/other.db" "create table t(x); insert into t values (1)"
-cp "$basic" "$SCRATCH/newer.db" && sqlite3 "$SCRATCH/newer.db" "PRAGMA user_version = 99"
-head -c 4096 "$basic" > "$SCRATCH/truncated.db"
-bad_capture "missing file" info "$SCRATCH/nope.db"
-bad_capture "a directory" info "$SCRATCH"
-bad_capture "not SQLite" info "$SCRATCH/text.db"
-bad_capture "SQLite but not a capture" info "$SCRATCH/other.db"
-bad_capture "a truncated capture" info "$SCRATCH/truncated.db"
-bad_capture "a capture from a newer format" info "$SCRATCH/newer.db"
-check_match "... named as such" "made by a newer casefile \(format 99\); this report reads up to 1" "$(cat "$SCRATCH/err")"
-bad_capture "unknown command" frobnicate "$basic"
-bad_capture "no file given" info
+cp "$SCRATCH/basic.db" "$SCRATCH/newer.db" && sqlite3 "$SCRATCH/newer.db" "PRAGMA user_version = 99"
+head -c 8192 "$SCRATCH/basic.db" > "$SCRATCH/truncated.db"
+: > "$SCRATCH/empty.db"
+for command in info tcpconnect tcpaccept tcpreset capable; do
+	refused "$command: missing file" "$command" nope.db
+	refused "$command: a directory" "$command" .
+	refused "$command: not SQLite" "$command" text.db
+	refused "$command: SQLite but not a capture" "$command" other.db
+	refused "$command: an empty file" "$command" empty.db
+	refused "$command: a truncated capture" "$command" truncated.db
+	refused "$command: a capture from a newer format" "$command" newer.db
+	check_eq "$command: ... named as such" \
+		"report: newer.db was made by a newer casefile (format 99); this report reads up to 1" \
+		"$(cat "$SCRATCH/err")"
+	refused "$command: a bad file after a good one" "$command" basic.db nope.db
+	refused "$command: no file given" "$command"
+	refused "$command: unknown option" "$command" --frobnicate basic.db
+	refused "$command: unknown short option" "$command" -Z basic.db
+	refused "$command: --format needs a known format" "$command" --format xml basic.db
+done
+check_eq "unknown option: named" "report: tcpconnect: unknown option '--frobnicate' (see report tcpconnect --help)" \
+	"$(run_report tcpconnect --frobnicate basic.db; cat "$SCRATCH/err")"
+check_eq "missing value: named" "report: tcpconnect: option '--since' needs a value" \
+	"$(run_report tcpconnect basic.db --since; cat "$SCRATCH/err")"
+refused "unknown command" frobnicate basic.db
+refused "no command" ""
+refused "no command at all"
+refused "-p not a number" tcpconnect -p abc basic.db
+refused "-p negative" tcpconnect -p -1 basic.db
+refused "-u out of range" capable -u 4294967295 basic.db
+refused "-P port 0" tcpconnect -P 0 basic.db
+refused "-P port too large" tcpaccept -P 22,70000 basic.db
+refused "-P empty item" tcpconnect -P 22,,80 basic.db
+refused "-P trailing comma" tcpconnect -P 22, basic.db
+refused "-4 and -6 together" tcpconnect -4 -6 basic.db
+refused "--since not a time" tcpconnect --since yesterday basic.db
+refused "--since a bad date" tcpconnect --since 2026-02-30 basic.db
+refused "--until a bad clock" tcpconnect --until 25:00 basic.db
+refused "--since beyond what ns can hold" tcpconnect --since 2300-01-01 basic.db
+refused "--since a bad offset" tcpconnect --since +5x basic.db
+refused "--comm a bad escape" capable --comm 'a\q' basic.db
+refused "--cgroup not a number" capable --cgroup abc basic.db
+refused "--mntns too large" capable --mntns 4294967296 basic.db
+refused "-c with -t" tcpconnect -c -t basic.db
+refused "info takes no filter" info --since 01:00 basic.db
+refused "info takes no --follow" info --follow basic.db
+refused "tcpreset takes no -p" tcpreset -p 1 basic.db
+
+# A capture without the table a command reads: no header, nothing at all.
+cp "$SCRATCH/basic.db" "$SCRATCH/tableless.db"
+sqlite3 "$SCRATCH/tableless.db" "DROP VIEW tcpconnect; DROP TABLE ev_connect"
+refused "a capture without its events table" tcpconnect tableless.db
+refused "... in CSV" tcpconnect --format csv tableless.db
+
+# A capture damaged inside its events: what comes before the damage is right,
+# then one line says where reading stopped, and the status is 1.
+cp "$SCRATCH/basic.db" "$SCRATCH/damaged.db"
+page=$(sql "$SCRATCH/damaged.db" "select max(pageno) from dbstat where name = 'ev_capable' and pagetype = 'leaf'")
+printf '\xff\xff\xff\xff\xff\xff\xff\xff' |
+	dd of="$SCRATCH/damaged.db" bs=1 seek=$(((page - 1) * 4096)) conv=notrunc status=none
+run_report capable -v damaged.db
+check_eq "damaged events: status 1" 1 "$rc"
+check_match "damaged events: one line, saying so" "^report: damaged.db: cannot read ev_capable: .*malformed" \
+	"$(cat "$SCRATCH/err")"
+check_eq "damaged events: ... one" 1 "$(wc -l < "$SCRATCH/err")"
+head -n "$(wc -l < "$SCRATCH/out")" tests/golden/capable-v > "$SCRATCH/expected"
+check "damaged events: what was printed is the capture's first rows" cmp "$SCRATCH/expected" "$SCRATCH/out"
+check_match "damaged events: ... some of them" "^[1-9][0-9]+$" "$(wc -l < "$SCRATCH/out")"
+
+# --- Help -----------------------------------------------------------------------
+run_report --help
+check_eq "report --help: status 0" 0 "$rc"
+help=$(cat "$SCRATCH/out")
+for command in info tcpconnect tcpaccept tcpreset capable; do
+	check_match "report --help lists $command" "
+  $command " "$help"
+	run_report "$command" --help
+	check_eq "$command --help: status 0" 0 "$rc"
+	check_match "$command --help: usage and examples" "^usage: report $command .*examples:" \
+		"$(tr '\n' ' ' < "$SCRATCH/out")"
+done
+
+# --- The evidence is never changed ----------------------------------------------
+every_command() {
+	for args in "info" "info --format json" "tcpconnect -tLU" "tcpconnect -c" "tcpconnect -o --format csv" \
+		"tcpaccept -t" "tcpreset -r --format json" "capable -v -x" "capable --unique" \
+		"tcpconnect --follow" "capable --since +10ms --until +1s --comm bash"; do
+		# shellcheck disable=SC2086 # the arguments are words
+		"$@" $args
+	done
+}
+hash_of() { sha256sum "$@" | cut -d' ' -f1 | tr '\n' ' '; }
+before=$(hash_of "$SCRATCH"/*.db)
+every_command run_report basic.db lost.db unclean.db web1.db web2.db
+check_eq "every command leaves every capture unchanged" "$before" "$(hash_of "$SCRATCH"/*.db)"
+check_eq "... and creates no file beside them" "" "$(ls "$SCRATCH" | grep -E -- '-(wal|shm|journal)$')"
+
+# --- Nothing from the analysis machine: the same reports without /proc and /sys ---
+# An empty tmpfs over each, in a mount namespace of report's own.  Not for a
+# sanitizer build: its runtime, not report, reads /proc/self/maps at start.
+without_proc_sys() {
+	local mount=(unshare --mount)
+	[ "$(id -u)" = 0 ] || mount=(unshare --user --map-root-user --mount)
+	(cd "$SCRATCH" && "${mount[@]}" sh -c 'mount -t tmpfs none /proc && mount -t tmpfs none /sys && exec "$@"' \
+		sh "$report" "$@")
+}
+if ldd "$report" | grep -q libasan; then
+	: # the plain build runs this check
+elif without_proc_sys info basic.db > /dev/null 2>&1; then
+	same=0
+	for args in "info" "tcpconnect -o" "tcpaccept -t" "tcpreset -r --local" "capable -v -x --format json"; do
+		# shellcheck disable=SC2086 # the command's words
+		without_proc_sys $args basic.db web1.db > "$SCRATCH/out" 2>&1
+		# shellcheck disable=SC2086
+		(cd "$SCRATCH" && "$report" $args basic.db web1.db) > "$SCRATCH/expected" 2>&1
+		cmp -s "$SCRATCH/expected" "$SCRATCH/out" && same=$((same + 1))
+	done
+	check_eq "the same reports without /proc and /sys" 5 "$same"
+else
+	fail "the same reports without /proc and /sys" "needs root or user namespaces (unshare)"
+fi
+
+# --- Any file name: spaces, ?, #, % (a URI inside) --------------------------------------
+mkdir "$SCRATCH/odd ?#%dir"
+cp "$SCRATCH/basic.db" "$SCRATCH/odd ?#%dir/a b%20.db"
+run_report tcpconnect "odd ?#%dir/a b%20.db"
+check "a file name with spaces, ?, # and %" cmp tests/golden/tcpconnect "$SCRATCH/out"
+
+# --- Unprivileged, on files it can only read, in a directory it cannot write ---
+# As root: as uid 65534 (setpriv) on its own copy.  Otherwise: as ourselves.
+unprivileged() {
+	if [ "$(id -u)" = 0 ]; then
+		(cd "$1" && setpriv --reuid=65534 --regid=65534 --clear-groups "$report" "${@:2}")
+	else
+		(cd "$1" && "$report" "${@:2}")
+	fi
+}
+readonly_copy() { # DIR FILE...: copies only the unprivileged user can read, in DIR
+	local dir=$1
+	mkdir "$dir"
+	shift
+	cp "$@" "$dir/"
+	[ "$(id -u)" = 0 ] && chown 65534:65534 "$dir"/*
+	chmod 0400 "$dir"/*
+	chmod 0555 "$dir"
+}
+chmod 0711 "$SCRATCH" # where the copies are: reachable, not readable
+readonly_copy "$SCRATCH/ro" "$SCRATCH/basic.db" "$SCRATCH/web1.db"
+(cd "$SCRATCH" && "$report" tcpconnect -o basic.db web1.db) > "$SCRATCH/expected"
+unprivileged "$SCRATCH/ro" tcpconnect -o basic.db web1.db > "$SCRATCH/out" 2> "$SCRATCH/err"
+check_eq "unprivileged, read-only file and directory: status 0" "0: " "$?: $(cat "$SCRATCH/err")"
+check "unprivileged: the same report" cmp "$SCRATCH/expected" "$SCRATCH/out"
+
+# --- An unclean stop leaves a WAL: read it, change nothing, create nothing ---------
+# A capture whose every row is still in its -wal: sqlite3 loads the fixture in
+# WAL mode and is killed before it can checkpoint.
+wal_capture() { # DB FIXTURE
+	mkfifo "$SCRATCH/fifo"
+	sqlite3 -batch "$1" < "$SCRATCH/fifo" > "$SCRATCH/fifo.out" &
+	local loader=$!
+	exec 3> "$SCRATCH/fifo"
+	{
+		echo "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;"
+		cat "fixtures/$2.sql"
+		echo "SELECT 'loaded';"
+	} >&3
+	for _ in $(seq 100); do grep -q loaded "$SCRATCH/fifo.out" && break; sleep 0.05; done
+	kill -KILL $loader
+	wait $loader 2> /dev/null
+	exec 3>&-
+	rm -f "$SCRATCH/fifo"
+}
+mkdir "$SCRATCH/wal"
+wal_capture "$SCRATCH/wal/unclean.db" unclean
+check_eq "WAL capture: the file alone holds nothing, its -wal everything" "0 yes" \
+	"$(sqlite3 -batch "file:$SCRATCH/wal/unclean.db?immutable=1" "select count(*) from sqlite_schema") $([ -s "$SCRATCH/wal/unclean.db-wal" ] && echo yes)"
+(cd "$SCRATCH" && "$report" capable -v -x unclean.db) > "$SCRATCH/expected" 2> /dev/null
+(cd "$SCRATCH/wal" && "$report" capable -v -x unclean.db) > "$SCRATCH/out" 2> /dev/null
+check "WAL capture with its -shm: read whole" cmp "$SCRATCH/expected" "$SCRATCH/out"
+rm "$SCRATCH/wal/unclean.db-shm"
+before=$(hash_of "$SCRATCH/wal"/*)
+(cd "$SCRATCH/wal" && "$report" capable -v -x unclean.db) > "$SCRATCH/out" 2> /dev/null
+check "WAL capture without -shm (copied elsewhere): read whole" cmp "$SCRATCH/expected" "$SCRATCH/out"
+every_command run_report wal/unclean.db
+check_eq "WAL capture: unchanged by every command" "$before" "$(hash_of "$SCRATCH/wal"/*)"
+check_eq "WAL capture: no file created beside it" "unclean.db unclean.db-wal" "$(ls "$SCRATCH/wal" | tr '\n' ' ' | sed 's/ $//')"
+readonly_copy "$SCRATCH/walro" "$SCRATCH/wal/unclean.db" "$SCRATCH/wal/unclean.db-wal"
+unprivileged "$SCRATCH/walro" capable -v -x unclean.db > "$SCRATCH/out" 2> "$SCRATCH/err"
+check_eq "WAL capture, unprivileged, read-only directory: status 0" 0 "$?"
+check "WAL capture, unprivileged, read-only directory: read whole" cmp "$SCRATCH/expected" "$SCRATCH/out"
+
+# --- --follow on a capture that never stopped cleanly: until Ctrl-C -------------------
+(cd "$SCRATCH" && exec "$report" tcpconnect --follow unclean.db) > "$SCRATCH/out" 2> "$SCRATCH/err" &
+follower=$!
+sleep 1
+kill -0 $follower 2> /dev/null
+check_eq "--follow waits on a capture not stopped cleanly" 0 $?
+kill -INT $follower
+wait $follower
+check_eq "--follow: SIGINT ends it with status 0" 0 $?
+(cd "$SCRATCH" && "$report" tcpconnect unclean.db) > "$SCRATCH/expected" 2> /dev/null
+check "--follow: what it printed meanwhile" cmp "$SCRATCH/expected" "$SCRATCH/out"
+
+# --- Output goes nowhere: one line, status 1 ---------------------------------------
+if [ -w /dev/full ]; then
+	run_report capable -v basic.db
+	(cd "$SCRATCH" && "$report" capable -v basic.db > /dev/full 2> "$SCRATCH/err")
+	check_eq "a full disk: status 1" 1 $?
+	check_eq "a full disk: one line" "report: cannot write the output: No space left on device" \
+		"$(cat "$SCRATCH/err")"
+fi

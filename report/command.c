@@ -1,0 +1,30 @@
+/*
+ * A report subcommand and its life: parse its command line, open its
+ * captures (telling what they lack), run it, flush, and the exit status.
+ */
+#include "command.h"
+#include "output.h"
+
+int run_command(const struct command *command, int argc, char **argv)
+{
+	struct options opts;
+	struct captures set;
+	int rc = parse_options(argc, argv, &command->spec, &opts);
+
+	if (rc == 0 && command->check)
+		rc = command->check(&opts);
+	if (rc) {
+		free_options(&opts);
+		return rc > 0 ? 0 : 2;
+	}
+	if (captures_open(&set, &opts, command->kinds)) {
+		free_options(&opts);
+		return 1;
+	}
+	rc = command->run(&set, &opts);
+	if (output_end(rc == 0))
+		rc = -1;
+	captures_close(&set);
+	free_options(&opts);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,52 @@
+/*
+ * The fields every event report begins with, in this order: when (relative,
+ * wall clock, kernel), where (host), and which task.  A subcommand copies
+ * them in front of its own fields and shows the ones its table wants.
+ */
+#include <string.h>
+
+#include "events.h"
+
+static const struct field template[EVENT_FIELDS] = {
+	[EVENT_ELAPSED] = {"TIME(s)", NULL, 8, FIELD_ELAPSED, false},
+	[EVENT_CLOCK] = {"TIME", "time", 8, FIELD_CLOCK, false},
+	[EVENT_TS_NS] = {NULL, "ts_ns", 0, FIELD_INT, false},
+	[EVENT_HOST] = {"HOST", "host", 0, FIELD_TEXT, false},
+	[EVENT_UID] = {"UID", "uid", 5, FIELD_INT, false},
+	[EVENT_PID] = {"PID", "pid", 6, FIELD_INT, true},
+	[EVENT_TID] = {"TID", "tid", 6, FIELD_INT, false},
+	[EVENT_PPID] = {NULL, "ppid", 0, FIELD_INT, false},
+	[EVENT_COMM] = {"COMM", "comm", 12, FIELD_TEXT, true},
+	[EVENT_CGROUP] = {NULL, "cgroup", 0, FIELD_INT, false},
+	[EVENT_MNTNS] = {NULL, "mntns", 0, FIELD_INT, false},
+};
+
+void event_fields(struct field *fields, const struct captures *set)
+{
+	memcpy(fields, template, sizeof(template));
+	fields[EVENT_HOST].shown = set->many_hosts;
+	fields[EVENT_HOST].width = set->host_width;
+}
+
+int event_values(const struct event *ev, int task_column, struct task *task, struct value *values)
+{
+	values[EVENT_ELAPSED] = int_value(ev->wall_ns);
+	values[EVENT_CLOCK] = int_value(ev->wall_ns);
+	values[EVENT_TS_NS] = int_value(ev->cap->base_ns + ev->t);
+	values[EVENT_HOST] = text_value(ev->cap->host, strlen(ev->cap->host));
+	if (event_null(ev, task_column)) {
+		for (int i = EVENT_UID; i <= EVENT_MNTNS; i++)
+			values[i] = null_value();
+		return 0;
+	}
+	if (capture_task(ev->cap, ev->col[task_column], task))
+		return -1;
+	values[EVENT_UID] = int_value(task->uid);
+	values[EVENT_PID] = int_value(task->pid);
+	values[EVENT_TID] = int_value(task->tid);
+	values[EVENT_PPID] = int_value(task->ppid);
+	values[EVENT_COMM] = text_value(task->comm, task->comm_len);
+	values[EVENT_CGROUP] = int_value(task->cgroup);
+	values[EVENT_MNTNS] = int_value(task->mntns);
+	return 0;
+}

@@ -1,0 +1,44 @@
+/*
+ * The fields every event report begins with, in this order: when (relative,
+ * wall clock, kernel), where (host), and which task.  A subcommand copies
+ * them in front of its own fields and shows the ones its table wants.
+ */
+#ifndef CASEFILE_REPORT_EVENTS_H
+#define CASEFILE_REPORT_EVENTS_H
+
+#include "capture.h"
+#include "output.h"
+#include "replay.h"
+
+enum event_field {
+	EVENT_ELAPSED, /* TIME(s): seconds since the first row (table only) */
+	EVENT_CLOCK,   /* TIME: HH:MM:SS; "time" in RFC 3339 */
+	EVENT_TS_NS,   /* the kernel's timestamp (CLOCK_BOOTTIME ns) */
+	EVENT_HOST,
+	EVENT_UID,
+	EVENT_PID,
+	EVENT_TID,
+	EVENT_PPID,
+	EVENT_COMM,
+	EVENT_CGROUP,
+	EVENT_MNTNS,
+	EVENT_FIELDS
+};
+
+/* The event fields, into fields[0..EVENT_FIELDS): HOST shown when several hosts. */
+void event_fields(struct field *fields, const struct captures *set);
+
+/*
+ * Their values for ev, into values[0..EVENT_FIELDS).  The task is the one
+ * whose id is in ev->col[task_column] (NULL there: the event has none), read
+ * into *task, which must outlive values.  0, or -1 after one line on stderr.
+ */
+int event_values(const struct event *ev, int task_column, struct task *task, struct value *values);
+
+/* An integer column of the event as a value (NULL as null). */
+static inline struct value column_value(const struct event *ev, int column)
+{
+	return event_null(ev, column) ? null_value() : int_value(ev->col[column]);
+}
+
+#endif

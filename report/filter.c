@@ -1,0 +1,83 @@
+/*
+ * The common filters as SQL: conditions on an event table aliased `e`, every
+ * value a bound parameter.  Event queries (replay.c) and aggregate queries
+ * alike append them to their WHERE clause, then bind them per capture.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "filter.h"
+
+void write_filters(FILE *sql, const struct options *opts, const struct filter_columns *columns)
+{
+	fputs(" AND e.t BETWEEN :t_from AND :t_to", sql);
+	if (opts->pid >= 0 || opts->uid >= 0 || opts->comm || opts->has_cgroup || opts->has_mntns) {
+		/* The task table is small: SQLite builds this set once per query. */
+		fprintf(sql, " AND %s IN (SELECT id FROM task WHERE 1", columns->task);
+		if (opts->pid >= 0)
+			fputs(" AND pid = :pid", sql);
+		if (opts->uid >= 0)
+			fputs(" AND uid = :uid", sql);
+		if (opts->comm)
+			fputs(" AND comm = :comm", sql);
+		if (opts->has_cgroup)
+			fputs(" AND cgroup = :cgroup", sql);
+		if (opts->has_mntns)
+			fputs(" AND mntns = :mntns", sql);
+		fputs(")", sql);
+	}
+	if (opts->family && columns->family)
+		fprintf(sql, " AND %s IN (SELECT id FROM address WHERE ip = :ip)", columns->family);
+	if (opts->ports && columns->port)
+		fprintf(sql, " AND %s IN (SELECT value FROM json_each(:ports))", columns->port);
+}
+
+/* wall - base_ns - realtime_offset_ns, held within int64 */
+static int64_t t_of(int64_t wall_ns, const struct capture *cap)
+{
+	int64_t t;
+
+	if (wall_ns == INT64_MIN || wall_ns == INT64_MAX)
+		return wall_ns;
+	if (__builtin_sub_overflow(wall_ns, cap->base_ns, &t) ||
+	    __builtin_sub_overflow(t, cap->realtime_offset_ns, &t))
+		return wall_ns < 0 ? INT64_MIN : INT64_MAX;
+	return t;
+}
+
+void filter_t_range(const struct options *opts, const struct capture *cap, int64_t *from,
+		    int64_t *to)
+{
+	*from = t_of(opts->since_ns, cap);
+	*to = t_of(opts->until_ns, cap);
+}
+
+static int bind_int(sqlite3_stmt *stmt, const char *name, int64_t value)
+{
+	int index = sqlite3_bind_parameter_index(stmt, name);
+
+	return index ? sqlite3_bind_int64(stmt, index, value) : SQLITE_OK;
+}
+
+int bind_filters(sqlite3_stmt *stmt, const struct options *opts, const struct capture *cap)
+{
+	int64_t from, to;
+	int rc, index;
+
+	filter_t_range(opts, cap, &from, &to);
+	rc = bind_int(stmt, ":t_from", from) | bind_int(stmt, ":t_to", to) |
+	     bind_int(stmt, ":pid", opts->pid) | bind_int(stmt, ":uid", opts->uid) |
+	     bind_int(stmt, ":cgroup", (int64_t)opts->cgroup) |
+	     bind_int(stmt, ":mntns", (int64_t)opts->mntns) | bind_int(stmt, ":ip", opts->family);
+	if ((index = sqlite3_bind_parameter_index(stmt, ":comm")))
+		rc |= sqlite3_bind_text(stmt, index, opts->comm, (int)opts->comm_len,
+					SQLITE_STATIC);
+	if ((index = sqlite3_bind_parameter_index(stmt, ":ports")))
+		rc |= sqlite3_bind_text(stmt, index, opts->ports, -1, SQLITE_STATIC);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "report: %s: cannot bind the filters: %s\n", cap->path,
+			sqlite3_errmsg(sqlite3_db_handle(stmt)));
+		return -1;
+	}
+	return 0;
+}

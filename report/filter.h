@@ -1,0 +1,36 @@
+/*
+ * The common filters as SQL: conditions on an event table aliased `e`, every
+ * value a bound parameter.  Event queries (replay.c) and aggregate queries
+ * alike append them to their WHERE clause, then bind them per capture.
+ */
+#ifndef CASEFILE_REPORT_FILTER_H
+#define CASEFILE_REPORT_FILTER_H
+
+#include <sqlite3.h>
+#include <stdio.h>
+
+#include "capture.h"
+#include "options.h"
+
+/* Where an event table keeps what the filters test. */
+struct filter_columns {
+	const char *task;   /* the task id: "e.task" */
+	const char *family; /* an address id whose family -4/-6 test; NULL: not offered */
+	const char *port;   /* the port -P selects; NULL: not offered */
+};
+
+/*
+ * Write " AND ..." conditions for opts to sql: always the time range
+ * (e.t BETWEEN :t_from AND :t_to, on the clustering key), then the others
+ * that were given.
+ */
+void write_filters(FILE *sql, const struct options *opts, const struct filter_columns *columns);
+
+/* Bind those conditions' values for one capture; -1 after one line on stderr. */
+int bind_filters(sqlite3_stmt *stmt, const struct options *opts, const struct capture *cap);
+
+/* The t range of a capture that --since/--until select. */
+void filter_t_range(const struct options *opts, const struct capture *cap, int64_t *from,
+		    int64_t *to);
+
+#endif

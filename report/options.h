@@ -1,0 +1,66 @@
+/*
+ * The command line of a report subcommand: the options every subcommand
+ * shares (filters, format, time zone, --follow), the BCC tools' filters a
+ * subcommand opts into (-p, -u, -P, -4, -6), and its own, through a callback.
+ */
+#ifndef CASEFILE_REPORT_OPTIONS_H
+#define CASEFILE_REPORT_OPTIONS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "output.h"
+
+/* What a subcommand accepts beyond its own options. */
+enum common_option_set {
+	ACCEPT_FILTERS = 1 << 0, /* --since --until --comm --cgroup --mntns */
+	ACCEPT_FOLLOW = 1 << 1,	 /* --follow */
+};
+
+struct command_spec {
+	const char *name;		   /* "tcpconnect" */
+	const char *usage;		   /* --help text: usage line, options, examples */
+	const char *short_options;	   /* getopt string; p: u: P: 4 6 are handled here */
+	const struct option *long_options; /* its own, ending with a zero entry; or NULL */
+	unsigned accepts;		   /* enum common_option_set */
+	/* One of its own options; 0, or -1 after one line on stderr.  May be NULL. */
+	int (*own_option)(int option, const char *arg, void *ctx);
+	void *ctx;
+};
+
+struct options {
+	const char *command;
+	/* every subcommand */
+	enum output_format format;
+	bool local;
+	bool follow;
+	/* --since/--until as given: resolved against the captures (captures_open) */
+	const char *since_text, *until_text;
+	int64_t since_ns, until_ns; /* Unix ns, inclusive; INT64_MIN/MAX when not given */
+	char *comm;		    /* NULL: any */
+	size_t comm_len;
+	bool has_cgroup, has_mntns;
+	uint64_t cgroup, mntns;
+	/* the BCC tools' filters */
+	int64_t pid, uid; /* -1: any */
+	int family;	  /* 4 or 6; 0: both */
+	char *ports;	  /* "[22,80]", a JSON array bound into SQL; NULL: any */
+	/* capture files */
+	char **files;
+	int nfiles;
+};
+
+/*
+ * Parse a subcommand's argv (argv[0] is its name).  Returns 0 to go on, 1
+ * when --help was printed (exit 0), or -1 after one line on stderr (exit 2).
+ */
+int parse_options(int argc, char **argv, const struct command_spec *spec, struct options *opts);
+void free_options(struct options *opts);
+
+/* One line on stderr, "report: COMMAND: ...", for a bad command line; returns -1. */
+int option_error(const char *command, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

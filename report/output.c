@@ -1,0 +1,458 @@
+/*
+ * Output: rows of typed fields as a BCC-style table, JSON Lines or CSV, with
+ * every string from the capture escaped so it cannot act on a terminal, a
+ * JSON parser or a spreadsheet.  Rows are built into one buffer written out
+ * in large blocks: a report may print millions of them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "util.h"
+#include "when.h"
+
+#define FLUSH_AT (64 * 1024)
+
+static struct {
+	enum output_format format;
+	bool local;
+	const struct field *fields;
+	int count;
+	int last_shown;	 /* the last table column: not padded */
+	char **json_key; /* per field: "key": with its comma */
+	size_t *json_key_len;
+	bool have_first;
+	int64_t first_ns; /* FIELD_ELAPSED counts from the first row */
+	char *buf;	  /* rows not written yet */
+	size_t len, size;
+	char *scratch; /* CSV: a cell rendered, before its quoting */
+	size_t scratch_size;
+	bool header_pending; /* table and CSV: written with the first row, or at the end */
+	bool write_failed;
+	int write_errno;
+} out;
+
+static void grow(size_t more)
+{
+	while (out.len + more > out.size)
+		out.size = out.size ? out.size * 2 : 2 * FLUSH_AT;
+	out.buf = xrealloc(out.buf, out.size);
+}
+
+static inline char *reserve(size_t more)
+{
+	if (out.len + more > out.size)
+		grow(more);
+	return out.buf + out.len;
+}
+
+static void put(const char *s, size_t len)
+{
+	memcpy(reserve(len), s, len);
+	out.len += len;
+}
+
+static inline void put_char(char c)
+{
+	*reserve(1) = c;
+	out.len++;
+}
+
+static void put_int(int64_t value)
+{
+	uint64_t magnitude = value < 0 ? -(uint64_t)value : (uint64_t)value;
+	char *p = reserve(21);
+	int digits = 1;
+
+	for (uint64_t rest = magnitude / 10; rest; rest /= 10)
+		digits++;
+	if (value < 0)
+		*p++ = '-';
+	for (int i = digits - 1; i >= 0; i--, magnitude /= 10)
+		p[i] = (char)('0' + magnitude % 10);
+	out.len += (size_t)(value < 0) + (size_t)digits;
+}
+
+/* ns in units of `unit` ns, with three decimals, rounded as printf's %.3f. */
+static void put_decimal(int64_t ns, int64_t unit)
+{
+	int64_t step = unit / 1000;
+	uint64_t magnitude = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+	uint64_t thousandths = (magnitude + (uint64_t)step / 2) / (uint64_t)step;
+	char frac[3];
+
+	if (ns < 0)
+		put_char('-');
+	put_int((int64_t)(thousandths / 1000));
+	put_char('.');
+	for (int i = 2; i >= 0; i--, thousandths /= 10)
+		frac[i] = (char)('0' + thousandths % 10);
+	put(frac, 3);
+}
+
+/*
+ * The one escaping of capture text, for every format: a backslash doubles,
+ * bytes outside 0x20-0x7e become \xHH.  json: also valid inside a JSON
+ * string (its own backslashes doubled, quotes escaped).  out holds 5 * len.
+ */
+static size_t render(const char *s, size_t len, char *o, bool json)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *start = o;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c <= 0x7e && c != '\\' && c != '"') {
+			*o++ = (char)c;
+			continue;
+		}
+		if (c == '"') {
+			if (json)
+				*o++ = '\\';
+			*o++ = '"';
+			continue;
+		}
+		*o++ = '\\';
+		if (json)
+			*o++ = '\\';
+		if (c == '\\') {
+			*o++ = '\\';
+			if (json)
+				*o++ = '\\';
+			continue;
+		}
+		*o++ = 'x';
+		*o++ = hex[c >> 4];
+		*o++ = hex[c & 15];
+	}
+	return (size_t)(o - start);
+}
+
+size_t render_text(const char *s, size_t len, char *out_text)
+{
+	return render(s, len, out_text, false);
+}
+
+char *render_string(const char *text)
+{
+	size_t len = strlen(text);
+	char *safe = xmalloc(4 * len + 1);
+
+	safe[render(text, len, safe, false)] = '\0';
+	return safe;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int unrender_text(const char *text, char *o, size_t *len)
+{
+	char *start = o;
+
+	while (*text) {
+		if (*text != '\\') {
+			*o++ = *text++;
+		} else if (text[1] == '\\') {
+			*o++ = '\\';
+			text += 2;
+		} else if (text[1] == 'x' && hex_digit(text[2]) >= 0 && hex_digit(text[3]) >= 0) {
+			*o++ = (char)(hex_digit(text[2]) << 4 | hex_digit(text[3]));
+			text += 4;
+		} else {
+			return -1;
+		}
+	}
+	*len = (size_t)(o - start);
+	return 0;
+}
+
+static void put_rendered(const struct value *v, bool json)
+{
+	out.len += render(v->s, v->len, reserve(5 * v->len), json);
+}
+
+static void put_time(int64_t ns, bool clock)
+{
+	char *p = reserve(WHEN_MAX);
+
+	out.len += clock ? format_clock(ns, out.local, p) : format_rfc3339(ns, out.local, p);
+}
+
+/* --- Table --------------------------------------------------------------- */
+
+static void put_table_value(const struct field *f, const struct value *v)
+{
+	if (v->null) {
+		put_char('-');
+		return;
+	}
+	switch (f->type) {
+	case FIELD_TEXT:
+		put_rendered(v, false);
+		break;
+	case FIELD_CLOCK:
+		put_time(v->i, true);
+		break;
+	case FIELD_RFC3339:
+		put_time(v->i, false);
+		break;
+	case FIELD_ELAPSED:
+		if (!out.have_first) {
+			out.have_first = true;
+			out.first_ns = v->i;
+		}
+		put_decimal(v->i - out.first_ns, 1000000000);
+		break;
+	case FIELD_MILLIS:
+		put_decimal(v->i, 1000000);
+		break;
+	case FIELD_INT:
+	case FIELD_BOOL:
+		put_int(v->i);
+		break;
+	}
+}
+
+/* Pad a column that began at start to its width, then a space (not after the last). */
+static void pad(size_t start, int width, bool last)
+{
+	size_t used = out.len - start;
+
+	if (last)
+		return;
+	if (used < (size_t)width) {
+		memset(reserve((size_t)width - used), ' ', (size_t)width - used);
+		out.len += (size_t)width - used;
+	}
+	put_char(' ');
+}
+
+static void table_row(const struct value *values)
+{
+	for (int i = 0; i < out.count; i++) {
+		const struct field *f = &out.fields[i];
+		size_t start = out.len;
+
+		if (!f->title || !f->shown)
+			continue;
+		if (values)
+			put_table_value(f, &values[i]);
+		else
+			put(f->title, strlen(f->title));
+		pad(start, f->width, i == out.last_shown);
+	}
+}
+
+/* --- JSON Lines ------------------------------------------------------------ */
+
+static void json_row(const struct value *values)
+{
+	put_char('{');
+	for (int i = 0; i < out.count; i++) {
+		const struct field *f = &out.fields[i];
+		const struct value *v = &values[i];
+
+		if (!f->key)
+			continue;
+		put(out.json_key[i], out.json_key_len[i]);
+		if (v->null) {
+			put("null", 4);
+		} else if (f->type == FIELD_TEXT) {
+			put_char('"');
+			put_rendered(v, true);
+			put_char('"');
+		} else if (f->type == FIELD_CLOCK || f->type == FIELD_RFC3339) {
+			put_char('"');
+			put_time(v->i, false);
+			put_char('"');
+		} else if (f->type == FIELD_BOOL) {
+			put(v->i ? "true" : "false", v->i ? 4 : 5);
+		} else {
+			put_int(v->i);
+		}
+	}
+	put_char('}');
+}
+
+/* The keys are ours (plain words): no escaping. */
+static void make_json_keys(void)
+{
+	bool first = true;
+
+	out.json_key = xcalloc((size_t)out.count, sizeof(*out.json_key));
+	out.json_key_len = xcalloc((size_t)out.count, sizeof(*out.json_key_len));
+	for (int i = 0; i < out.count; i++) {
+		const char *key = out.fields[i].key;
+
+		if (!key)
+			continue;
+		out.json_key[i] = xmalloc(strlen(key) + 5);
+		out.json_key_len[i] =
+			(size_t)sprintf(out.json_key[i], "%s\"%s\":", first ? "" : ",", key);
+		first = false;
+	}
+}
+
+/* --- CSV (RFC 4180) ---------------------------------------------------------- */
+
+static void put_csv_text(const struct value *v)
+{
+	size_t len;
+	const char *cell;
+	bool formula;
+
+	if (5 * v->len + 1 > out.scratch_size) {
+		out.scratch_size = 5 * v->len + 1;
+		out.scratch = xrealloc(out.scratch, out.scratch_size);
+	}
+	len = render(v->s, v->len, out.scratch, false);
+	cell = out.scratch;
+	/* A spreadsheet would run a cell starting with = + - @: make it text. */
+	formula = len && strchr("=+-@", cell[0]);
+	if (!memchr(cell, ',', len) && !memchr(cell, '"', len) && !formula) {
+		put(cell, len);
+		return;
+	}
+	put_char('"');
+	if (formula)
+		put_char('\'');
+	for (size_t i = 0; i < len; i++) {
+		if (cell[i] == '"')
+			put_char('"');
+		put_char(cell[i]);
+	}
+	put_char('"');
+}
+
+static void csv_row(const struct value *values)
+{
+	bool first = true;
+
+	for (int i = 0; i < out.count; i++) {
+		const struct field *f = &out.fields[i];
+		const struct value *v = values ? &values[i] : NULL;
+
+		if (!f->key)
+			continue;
+		if (!first)
+			put_char(',');
+		first = false;
+		if (!v)
+			put(f->key, strlen(f->key));
+		else if (v->null)
+			continue;
+		else if (f->type == FIELD_TEXT)
+			put_csv_text(v);
+		else if (f->type == FIELD_CLOCK || f->type == FIELD_RFC3339)
+			put_time(v->i, false);
+		else
+			put_int(v->i);
+	}
+}
+
+/* --- Rows -------------------------------------------------------------------- */
+
+static void write_out(void)
+{
+	size_t done = 0;
+
+	while (done < out.len && !out.write_failed) {
+		ssize_t n = write(STDOUT_FILENO, out.buf + done, out.len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			out.write_failed = true;
+			out.write_errno = n < 0 ? errno : EIO;
+			break;
+		}
+		done += (size_t)n;
+	}
+	out.len = 0;
+}
+
+static void end_line(void)
+{
+	put_char('\n');
+	if (out.len >= FLUSH_AT)
+		write_out();
+}
+
+static void write_header(void)
+{
+	if (!out.header_pending)
+		return;
+	out.header_pending = false;
+	if (out.format == FORMAT_TABLE)
+		table_row(NULL);
+	else
+		csv_row(NULL);
+	end_line();
+}
+
+void output_flush(void)
+{
+	write_header();
+	write_out();
+}
+
+void output_begin(enum output_format format, bool local, const struct field *fields, int count)
+{
+	fflush(stdout); /* anything printed before goes first */
+	out.format = format;
+	out.local = local;
+	out.fields = fields;
+	out.count = count;
+	for (int i = 0; i < count; i++)
+		if (fields[i].title && fields[i].shown)
+			out.last_shown = i;
+	if (format == FORMAT_JSON)
+		make_json_keys();
+	else
+		out.header_pending = true;
+}
+
+void output_row(const struct value *values)
+{
+	write_header();
+	if (out.format == FORMAT_TABLE)
+		table_row(values);
+	else if (out.format == FORMAT_JSON)
+		json_row(values);
+	else
+		csv_row(values);
+	end_line();
+}
+
+int output_end(bool complete)
+{
+	out.header_pending &= complete;
+	output_flush();
+	if (fflush(stdout) && !out.write_failed) {
+		out.write_failed = true;
+		out.write_errno = errno;
+	}
+	for (int i = 0; out.json_key && i < out.count; i++)
+		free(out.json_key[i]);
+	free(out.json_key);
+	free(out.json_key_len);
+	free(out.buf);
+	free(out.scratch);
+	if (out.write_failed) {
+		fprintf(stderr, "report: cannot write the output: %s\n", strerror(out.write_errno));
+		return -1;
+	}
+	return 0;
+}

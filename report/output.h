@@ -1,0 +1,93 @@
+/*
+ * Output: rows of typed fields as a BCC-style table, JSON Lines or CSV, with
+ * every string from the capture escaped so it cannot act on a terminal, a
+ * JSON parser or a spreadsheet.
+ */
+#ifndef CASEFILE_REPORT_OUTPUT_H
+#define CASEFILE_REPORT_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum output_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_CSV };
+
+enum field_type {
+	FIELD_INT,     /* a number */
+	FIELD_TEXT,    /* bytes, escaped on output (render_text) */
+	FIELD_BOOL,    /* 0 or 1; JSON true/false */
+	FIELD_CLOCK,   /* wall-clock ns: HH:MM:SS in a table, RFC 3339 elsewhere */
+	FIELD_RFC3339, /* wall-clock ns: RFC 3339 with nanoseconds everywhere */
+	FIELD_ELAPSED, /* wall-clock ns: seconds since the first row, table only */
+	FIELD_MILLIS,  /* ns: milliseconds in a table, the ns elsewhere */
+};
+
+/*
+ * One column.  title names it in a table (NULL: not a table column), key in
+ * JSON and CSV (NULL: table only).  A table column is shown when `shown`.
+ */
+struct field {
+	const char *title;
+	const char *key;
+	int width; /* minimum table width, as the BCC tool's printf */
+	enum field_type type;
+	bool shown;
+};
+
+/* A value of a row; NULL shows as "-" in a table, null in JSON, empty in CSV. */
+struct value {
+	bool null;
+	int64_t i;
+	const char *s; /* FIELD_TEXT */
+	size_t len;
+};
+
+static inline struct value int_value(int64_t i)
+{
+	return (struct value){.i = i};
+}
+
+static inline struct value text_value(const char *s, size_t len)
+{
+	return (struct value){.null = !s, .s = s, .len = len};
+}
+
+static inline struct value null_value(void)
+{
+	return (struct value){.null = true};
+}
+
+/*
+ * Start the output.  The header (table, CSV) comes with the first row, or at
+ * the end: a report that fails before any row prints nothing.  The fields
+ * array stays the caller's and must outlive the output.
+ */
+void output_begin(enum output_format format, bool local, const struct field *fields, int count);
+
+/* One row: values[i] for fields[i]. */
+void output_row(const struct value *values);
+
+/* Write out the header and the rows so far (--follow, after each poll). */
+void output_flush(void);
+
+/*
+ * Flush: the rows so far, and the header if the report is complete.  -1
+ * after one line on stderr when standard output could not be written.
+ */
+int output_end(bool complete);
+
+/*
+ * Bytes as safe printable ASCII: a backslash doubles, any byte outside 0x20-0x7e
+ * becomes \xHH, so the original bytes are recoverable and nothing reaches a
+ * terminal raw.  out must hold 4 * len bytes; returns the length written.
+ * Every format prints capture text so (JSON and CSV then quote it).
+ */
+size_t render_text(const char *s, size_t len, char *out);
+
+/* A NUL-terminated string rendered so, in memory to free. */
+char *render_string(const char *text);
+
+/* The inverse, for arguments such as --comm: \\ and \xHH.  -1 when malformed. */
+int unrender_text(const char *text, char *out, size_t *len);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * Replaying events: one cursor per capture and kind of event, each in the
+ * capture's (t, seq) order, merged across captures and kinds by wall clock,
+ * and with --follow, polled again for what the recorder commits next.
+ */
+#ifndef CASEFILE_REPORT_REPLAY_H
+#define CASEFILE_REPORT_REPLAY_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture.h"
+#include "filter.h"
+#include "options.h"
+
+#define EVENT_COLUMNS_MAX 16
+
+/* An event, for the time of one emit call. */
+struct event {
+	struct capture *cap;
+	int64_t t, seq, wall_ns;
+	int64_t col[EVENT_COLUMNS_MAX]; /* the query's columns (all integers) */
+	uint32_t nulls;			/* bit i: col[i] is NULL */
+};
+
+static inline bool event_null(const struct event *ev, int column)
+{
+	return ev->nulls >> column & 1;
+}
+
+/* One kind of event: its table, what to select, and what to do with each. */
+struct event_query {
+	const char *table;     /* "ev_connect" */
+	const char *columns;   /* integers, into event.col: "e.task, e.dport" */
+	const char *condition; /* a fixed SQL condition on e, or NULL */
+	struct filter_columns filter;
+	int (*emit)(const struct event *ev, void *ctx); /* 0, or -1 after one line */
+	void *ctx;
+};
+
+/*
+ * Every event of the queries in every capture, in wall-clock order (ties:
+ * the order of the files, then of the queries).  With opts->follow, keep
+ * polling until every capture has stopped cleanly, or SIGINT/SIGTERM.
+ * 0, or -1 after one line on stderr.
+ */
+int replay(struct captures *set, const struct event_query *queries, int nqueries,
+	   const struct options *opts);
+
+#endif

@@ -1,0 +1,271 @@
+/* report tcpconnect: TCP connects from captures, as BCC's tcpconnect shows them live. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "events.h"
+#include "tally.h"
+#include "util.h"
+
+enum {
+	CONNECT_IP = EVENT_FIELDS,
+	CONNECT_SADDR,
+	CONNECT_LPORT,
+	CONNECT_DADDR,
+	CONNECT_DPORT,
+	CONNECT_OUTCOME,
+	CONNECT_ERROR,
+	CONNECT_LATENCY,
+	CONNECT_FIELDS
+};
+
+/* -c: connects per source, destination and port */
+enum { COUNT_HOST, COUNT_LADDR, COUNT_RADDR, COUNT_RPORT, COUNT_CONNECTS, COUNT_FIELDS };
+
+/* The query's columns, after t and seq. */
+enum { COL_TASK, COL_SADDR, COL_LPORT, COL_DADDR, COL_DPORT, COL_STATE, COL_ERROR, COL_LATENCY };
+
+static struct {
+	bool timestamp, lport, uid, count, outcome;
+	struct field fields[CONNECT_FIELDS];
+	struct tally *counts;
+	char *key; /* -c: the key of the connect being counted */
+	size_t key_size;
+} tc;
+
+static const char usage[] =
+	"usage: report tcpconnect [-h] [-t] [-p PID] [-P PORT[,PORT...]] [-4 | -6] [-L] [-U]\n"
+	"                         [-u UID] [-c] [-o] [common options] FILE...\n"
+	"\n"
+	"TCP connects in the captures, as tcpconnect(8) would have shown them live.\n"
+	"\n"
+	"options:\n"
+	"  -t, --timestamp  include a TIME(s) column: seconds since the first connect shown\n"
+	"  -p, --pid PID    only this process\n"
+	"  -P, --port PORTS only these destination ports (comma-separated)\n"
+	"  -4, --ipv4       only IPv4\n"
+	"  -6, --ipv6       only IPv6\n"
+	"  -L, --lport      include the local port (LPORT)\n"
+	"  -U, --print-uid  include the UID\n"
+	"  -u, --uid UID    only this user\n"
+	"  -c, --count      count connects per source address, destination address and port\n"
+	"  -o, --outcome    include how each connect ended (OUTCOME: established, refused,\n"
+	"                   timeout, unreachable, aborted, error; - if the capture has none)\n"
+	"                   and how long it took (LAT(ms))\n"
+	"\n"
+	"examples:\n"
+	"    report tcpconnect case42.db            # every TCP connect()\n"
+	"    report tcpconnect -t case42.db         # with timestamps\n"
+	"    report tcpconnect -o case42.db         # with outcome and latency\n"
+	"    report tcpconnect -p 181 case42.db     # only PID 181\n"
+	"    report tcpconnect -P 80,81 case42.db   # only to ports 80 and 81\n"
+	"    report tcpconnect -6 case42.db         # only IPv6\n"
+	"    report tcpconnect -Uu 1000 case42.db   # only UID 1000, with a UID column\n"
+	"    report tcpconnect -c case42.db         # connects per source and destination\n"
+	"    report tcpconnect --format json web-*.db  # a fleet, as JSON Lines\n"
+	"    report tcpconnect --follow live.db     # as they land, while record runs\n";
+
+static const struct option long_options[] = {
+	{"timestamp", no_argument, NULL, 't'}, {"lport", no_argument, NULL, 'L'},
+	{"print-uid", no_argument, NULL, 'U'}, {"count", no_argument, NULL, 'c'},
+	{"outcome", no_argument, NULL, 'o'},   {NULL, 0, NULL, 0},
+};
+
+static int own_option(int option, const char *arg, void *ctx)
+{
+	(void)arg;
+	(void)ctx;
+	switch (option) {
+	case 't':
+		tc.timestamp = true;
+		break;
+	case 'L':
+		tc.lport = true;
+		break;
+	case 'U':
+		tc.uid = true;
+		break;
+	case 'c':
+		tc.count = true;
+		break;
+	case 'o':
+		tc.outcome = true;
+		break;
+	}
+	return 0;
+}
+
+static int check(const struct options *opts)
+{
+	if (tc.count && (tc.timestamp || tc.lport || tc.uid || tc.outcome))
+		return option_error(opts->command, "-c counts: it takes no -t, -L, -U or -o");
+	return 0;
+}
+
+/* How the connect left SYN_SENT, named as the capture's tcpconnect view names it. */
+static struct value outcome(const struct event *ev)
+{
+	const char *name;
+	int64_t error = event_null(ev, COL_ERROR) ? -1 : ev->col[COL_ERROR];
+
+	if (event_null(ev, COL_STATE))
+		return null_value();
+	if (ev->col[COL_STATE] == 1)
+		name = "established";
+	else if (error == 111)
+		name = "refused";
+	else if (error == 110)
+		name = "timeout";
+	else if (error == 101 || error == 113)
+		name = "unreachable";
+	else if (error == 0)
+		name = "aborted";
+	else
+		name = "error";
+	return text_value(name, strlen(name));
+}
+
+static int print_connect(const struct event *ev, void *ctx)
+{
+	struct value v[CONNECT_FIELDS];
+	struct task task;
+	struct address saddr, daddr;
+
+	(void)ctx;
+	if (event_values(ev, COL_TASK, &task, v) ||
+	    capture_address(ev->cap, ev->col[COL_SADDR], &saddr) ||
+	    capture_address(ev->cap, ev->col[COL_DADDR], &daddr))
+		return -1;
+	v[CONNECT_IP] = int_value(daddr.ip);
+	v[CONNECT_SADDR] = text_value(saddr.text, saddr.len);
+	v[CONNECT_LPORT] = column_value(ev, COL_LPORT);
+	v[CONNECT_DADDR] = text_value(daddr.text, daddr.len);
+	v[CONNECT_DPORT] = int_value(ev->col[COL_DPORT]);
+	v[CONNECT_OUTCOME] = outcome(ev);
+	v[CONNECT_ERROR] = column_value(ev, COL_ERROR);
+	v[CONNECT_LATENCY] = column_value(ev, COL_LATENCY);
+	output_row(v);
+	return 0;
+}
+
+/*
+ * A -c key: host, source and destination, each ended by a NUL (they hold
+ * none), then the port, big-endian: byte order is the order to list them in.
+ */
+static char *put_part(char *p, const char *text, size_t len)
+{
+	memcpy(p, text, len);
+	p[len] = '\0';
+	return p + len + 1;
+}
+
+static struct value take_part(const char **p)
+{
+	const char *text = *p;
+	size_t len = strlen(text);
+
+	*p = text + len + 1;
+	return text_value(text, len);
+}
+
+static int count_connect(const struct event *ev, void *ctx)
+{
+	struct address saddr, daddr;
+	size_t host_len = strlen(ev->cap->host);
+	uint16_t dport = (uint16_t)ev->col[COL_DPORT];
+	char *p;
+
+	(void)ctx;
+	if (capture_address(ev->cap, ev->col[COL_SADDR], &saddr) ||
+	    capture_address(ev->cap, ev->col[COL_DADDR], &daddr))
+		return -1;
+	if (host_len + 2 * CAPTURE_TEXT_MAX + 5 > tc.key_size) {
+		tc.key_size = host_len + 2 * CAPTURE_TEXT_MAX + 5;
+		tc.key = xrealloc(tc.key, tc.key_size);
+	}
+	p = put_part(tc.key, ev->cap->host, host_len);
+	p = put_part(p, saddr.text, saddr.len);
+	p = put_part(p, daddr.text, daddr.len);
+	*p++ = (char)(dport >> 8);
+	*p++ = (char)(dport & 0xff);
+	tally_add(tc.counts, tc.key, (size_t)(p - tc.key), 1);
+	return 0;
+}
+
+static void print_counts(const struct captures *set, const struct options *opts)
+{
+	struct field fields[COUNT_FIELDS] = {
+		[COUNT_HOST] = {"HOST", "host", set->host_width, FIELD_TEXT, set->many_hosts},
+		[COUNT_LADDR] = {"LADDR", "laddr", 25, FIELD_TEXT, true},
+		[COUNT_RADDR] = {"RADDR", "raddr", 25, FIELD_TEXT, true},
+		[COUNT_RPORT] = {"RPORT", "rport", 20, FIELD_INT, true},
+		[COUNT_CONNECTS] = {"CONNECTS", "connects", 10, FIELD_INT, true},
+	};
+	size_t n;
+	struct tally_entry **entries = tally_sorted(tc.counts, &n);
+
+	output_begin(opts->format, opts->local, fields, COUNT_FIELDS);
+	for (size_t i = 0; i < n; i++) {
+		struct value v[COUNT_FIELDS];
+		const char *p = entries[i]->key;
+
+		v[COUNT_HOST] = take_part(&p);
+		v[COUNT_LADDR] = take_part(&p);
+		v[COUNT_RADDR] = take_part(&p);
+		v[COUNT_RPORT] = int_value((unsigned char)p[0] << 8 | (unsigned char)p[1]);
+		v[COUNT_CONNECTS] = int_value(entries[i]->count);
+		output_row(v);
+	}
+}
+
+static int run(struct captures *set, const struct options *opts)
+{
+	struct event_query query = {
+		.table = "ev_connect",
+		.columns = "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
+			   "e.latency_ns",
+		.filter = {.task = "e.task", .family = "e.daddr", .port = "e.dport"},
+		.emit = tc.count ? count_connect : print_connect,
+	};
+	struct field *f = tc.fields;
+	int err;
+
+	if (tc.count) {
+		tc.counts = tally_new();
+		err = replay(set, &query, 1, opts);
+		if (!err)
+			print_counts(set, opts);
+		tally_free(tc.counts);
+		free(tc.key);
+		return err;
+	}
+	event_fields(f, set);
+	f[EVENT_ELAPSED].shown = tc.timestamp;
+	f[EVENT_UID].shown = tc.uid;
+	f[CONNECT_IP] = (struct field){"IP", "ip", 2, FIELD_INT, true};
+	f[CONNECT_SADDR] = (struct field){"SADDR", "saddr", 16, FIELD_TEXT, true};
+	f[CONNECT_LPORT] = (struct field){"LPORT", "lport", 6, FIELD_INT, tc.lport};
+	f[CONNECT_DADDR] = (struct field){"DADDR", "daddr", 16, FIELD_TEXT, true};
+	f[CONNECT_DPORT] = (struct field){"DPORT", "dport", 6, FIELD_INT, true};
+	f[CONNECT_OUTCOME] = (struct field){"OUTCOME", "outcome", 11, FIELD_TEXT, tc.outcome};
+	f[CONNECT_ERROR] = (struct field){NULL, "error", 0, FIELD_INT, false};
+	f[CONNECT_LATENCY] = (struct field){"LAT(ms)", "latency_ns", 8, FIELD_MILLIS, tc.outcome};
+	output_begin(opts->format, opts->local, f, CONNECT_FIELDS);
+	return replay(set, &query, 1, opts);
+}
+
+static const char *const kinds[] = {"connect", "outcome", NULL};
+
+const struct command tcpconnect_command = {
+	.summary = "TCP connects (BCC tcpconnect), with their outcome and latency",
+	.spec = {.name = "tcpconnect",
+		 .usage = usage,
+		 .short_options = "tp:P:46LUu:co",
+		 .long_options = long_options,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW,
+		 .own_option = own_option},
+	.kinds = kinds,
+	.check = check,
+	.run = run,
+};

@@ -1,0 +1,152 @@
+/* report tcpreset: TCP resets the kernel sent, as the bpftrace tcpreset tool shows them. */
+#include <stdio.h>
+
+#include "command.h"
+#include "events.h"
+
+enum {
+	RESET_IP = EVENT_FIELDS,
+	RESET_LADDR,
+	RESET_LPORT,
+	RESET_RADDR,
+	RESET_RPORT,
+	RESET_STATE,
+	RESET_REASON,
+	RESET_FIELDS
+};
+
+/* The query's columns, after t and seq. */
+enum { COL_TASK, COL_LADDR, COL_LPORT, COL_RADDR, COL_RPORT, COL_STATE, COL_REASON };
+
+static struct {
+	bool reason;
+	struct field fields[RESET_FIELDS];
+} tr;
+
+static const char usage[] =
+	"usage: report tcpreset [-h] [-r] [common options] FILE...\n"
+	"\n"
+	"TCP resets (RST) the kernel sent, as tcpreset(8) would have shown them live.\n"
+	"TIME is the wall clock of the capture.  Many resets from one remote address to\n"
+	"many local ports within seconds look like a port scan.\n"
+	"\n"
+	"options:\n"
+	"  -r, --reason     include the socket's TCP state (STATE; - when no socket, as\n"
+	"                   for a closed port) and the kernel's reason (REASON, such as\n"
+	"                   NO_SOCKET; Linux 6.10 and later)\n"
+	"\n"
+	"examples:\n"
+	"    report tcpreset case42.db             # every RST sent\n"
+	"    report tcpreset -r case42.db          # with state and reason\n"
+	"    report tcpreset --since 20:50 --until 20:51 case42.db\n"
+	"    report tcpreset --format csv web-1.db web-2.db\n";
+
+static const struct option long_options[] = {
+	{"reason", no_argument, NULL, 'r'},
+	{NULL, 0, NULL, 0},
+};
+
+static int own_option(int option, const char *arg, void *ctx)
+{
+	(void)arg;
+	(void)ctx;
+	if (option == 'r')
+		tr.reason = true;
+	return 0;
+}
+
+/* An address column that may be NULL (the kernel gave none). */
+static int address_value(const struct event *ev, int column, struct address *address,
+			 struct value *value)
+{
+	if (event_null(ev, column)) {
+		*value = null_value();
+		return 0;
+	}
+	if (capture_address(ev->cap, ev->col[column], address))
+		return -1;
+	*value = text_value(address->text, address->len);
+	return 0;
+}
+
+/* A state or reason by its name in the capture, else its number. */
+static int name_value(const struct event *ev, int column,
+		      int (*lookup)(struct capture *, int64_t, struct name *), struct name *name,
+		      struct value *value)
+{
+	int64_t number = ev->col[column];
+
+	if (event_null(ev, column)) {
+		*value = null_value();
+		return 0;
+	}
+	if (lookup(ev->cap, number, name))
+		return -1;
+	if (!name->found)
+		name->len =
+			(size_t)snprintf(name->text, sizeof(name->text), "%lld", (long long)number);
+	*value = text_value(name->text, name->len);
+	return 0;
+}
+
+static int print_reset(const struct event *ev, void *ctx)
+{
+	struct value v[RESET_FIELDS];
+	struct task task;
+	struct address laddr = {0}, raddr = {0};
+	struct name state, reason;
+
+	(void)ctx;
+	if (event_values(ev, COL_TASK, &task, v) ||
+	    address_value(ev, COL_LADDR, &laddr, &v[RESET_LADDR]) ||
+	    address_value(ev, COL_RADDR, &raddr, &v[RESET_RADDR]) ||
+	    name_value(ev, COL_STATE, capture_tcp_state, &state, &v[RESET_STATE]) ||
+	    name_value(ev, COL_REASON, capture_reset_reason, &reason, &v[RESET_REASON]))
+		return -1;
+	v[RESET_IP] = laddr.ip	 ? int_value(laddr.ip)
+		      : raddr.ip ? int_value(raddr.ip)
+				 : null_value();
+	v[RESET_LPORT] = int_value(ev->col[COL_LPORT]);
+	v[RESET_RPORT] = int_value(ev->col[COL_RPORT]);
+	output_row(v);
+	return 0;
+}
+
+static int run(struct captures *set, const struct options *opts)
+{
+	struct event_query query = {
+		.table = "ev_reset",
+		.columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
+		.filter = {.task = "e.task"},
+		.emit = print_reset,
+	};
+	struct field *f = tr.fields;
+
+	event_fields(f, set);
+	f[EVENT_CLOCK].shown = true;
+	f[EVENT_PID].shown = false;
+	f[EVENT_COMM].shown = false;
+	f[RESET_IP] = (struct field){NULL, "ip", 0, FIELD_INT, false};
+	f[RESET_LADDR] = (struct field){"LADDR", "laddr", 14, FIELD_TEXT, true};
+	f[RESET_LPORT] = (struct field){"LPORT", "lport", 6, FIELD_INT, true};
+	f[RESET_RADDR] = (struct field){"RADDR", "raddr", 14, FIELD_TEXT, true};
+	f[RESET_RPORT] = (struct field){"RPORT", "rport", 6, FIELD_INT, true};
+	f[RESET_STATE] = (struct field){"STATE", "state", 11, FIELD_TEXT, tr.reason};
+	f[RESET_REASON] = (struct field){"REASON", "reason", 0, FIELD_TEXT, tr.reason};
+	output_begin(opts->format, opts->local, f, RESET_FIELDS);
+	return replay(set, &query, 1, opts);
+}
+
+static const char *const kinds[] = {"reset", NULL};
+
+const struct command tcpreset_command = {
+	.summary = "TCP resets sent (bpftrace tcpreset), with state and reason",
+	.spec = {.name = "tcpreset",
+		 .usage = usage,
+		 .short_options = "r",
+		 .long_options = long_options,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW,
+		 .own_option = own_option},
+	.kinds = kinds,
+	.run = run,
+};

@@ -1,0 +1,69 @@
+# report --follow against a capture that a real `record` is writing: events
+# printed as they land, the recorder never held up, and the end once it has
+# stopped.  Needs root (record loads BPF programs).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/report-lib.sh"
+needs_root "report --follow against a live record" || exit 0
+
+db=$SCRATCH/live.db
+start_record "$db" -e connect,accept || {
+	fail "record starts" "$(cat "$RECORD_ERR")"
+	exit 0
+}
+"$report" tcpconnect --follow "$db" > "$SCRATCH/connects" 2> "$SCRATCH/connects.err" &
+connects=$!
+"$report" tcpaccept --follow --format json "$db" > "$SCRATCH/accepts" 2> "$SCRATCH/accepts.err" &
+accepts=$!
+
+# wait_for NAME FILE REGEX: up to 10 s for a line of FILE matching REGEX
+wait_for() {
+	for _ in $(seq 100); do
+		if grep -qE "$3" "$2"; then
+			pass "$1"
+			return
+		fi
+		sleep 0.1
+	done
+	fail "$1" "nothing matching /$3/ in $2 after 10 s: $(tail -c 300 "$2")"
+}
+
+first=$("$HELPERS/traffic" accept 4 3)
+port=$(value port "$first") client=$(value client_pid "$first") server=$(value server_pid "$first")
+wait_for "--follow prints connects as they land" "$SCRATCH/connects" \
+	"^$client +traffic +4 +127\.0\.0\.1 +127\.0\.0\.1 +$port$"
+wait_for "--follow prints accepts as they land, as JSON" "$SCRATCH/accepts" \
+	"\"pid\":$server,.*\"lport\":$port}"
+kill -0 "$RECORD_PID" 2> /dev/null
+check_eq "... while record is still recording" 0 $?
+
+second=$("$HELPERS/traffic" refused 6)
+wait_for "--follow keeps printing what lands later" "$SCRATCH/connects" \
+	"^$(value client_pid "$second") +traffic +6 +::1 +::1 +$(value port "$second")$"
+
+stop_record INT
+check_eq "record stops cleanly while followed" "0|1" "$RECORD_RC|$(sql "$db" 'select clean_stop from capture')"
+check_eq "... and leaves one file" "" "$(ls "$db"-wal "$db"-shm 2> /dev/null)"
+
+# ended NAME PID: the follower ended by itself (within 5 s), with status 0
+ended() {
+	for _ in $(seq 50); do
+		kill -0 "$2" 2> /dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$2" 2> /dev/null; then
+		kill "$2"
+		fail "$1" "still running 5 s after record stopped"
+	else
+		wait "$2"
+		check_eq "$1" 0 $?
+	fi
+}
+ended "--follow ends by itself when record stops (tcpconnect)" $connects
+ended "--follow ends by itself when record stops (tcpaccept)" $accepts
+
+# What it printed live is what a report of the finished capture prints.
+"$report" tcpconnect "$db" > "$SCRATCH/expected" 2> /dev/null
+check "tcpconnect --follow printed every connect, once, in order" cmp "$SCRATCH/expected" "$SCRATCH/connects"
+"$report" tcpaccept --format json "$db" > "$SCRATCH/expected" 2> /dev/null
+check "tcpaccept --follow printed every accept, once, in order" cmp "$SCRATCH/expected" "$SCRATCH/accepts"
+check_eq "--follow: nothing on stderr" "" "$(cat "$SCRATCH/connects.err" "$SCRATCH/accepts.err")"
