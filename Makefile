@@ -66,11 +66,11 @@ $(OBJ)/schema.o: $(BUILD)/schema.c
 
 $(OBJ)/record/%.o: record/%.c $(BUILD)/casefile.skel.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -c $< -o $@
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -c $< -o $@
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/record: $(RECORD_OBJS) $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) $^ -o $@ -lbpf -lelf -lz -lsqlite3 -lpthread
