@@ -74,17 +74,28 @@ static __always_inline void *reserve_record(__u64 size, enum record_type type, _
 #define STACK_BYTES   (MAX_STACK_DEPTH * sizeof(__u64))
 #define SCRATCH_BYTES 4096 /* the largest record and both its stacks */
 
-/* Where records that take stacks are built before being sent whole. */
+/*
+ * Where records are built before being sent whole, one area per record type
+ * and CPU: programs of different types nest (a reset sent from softirq
+ * interrupts a capability check), one program does not nest in itself.
+ */
 struct scratch {
 	__u8 bytes[SCRATCH_BYTES];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, RECORD_TYPES);
 	__type(key, __u32);
 	__type(value, struct scratch);
 } record_scratch SEC(".maps") __weak;
+
+static __always_inline void *scratch_of(enum record_type type)
+{
+	__u32 key = type;
+
+	return bpf_map_lookup_elem(&record_scratch, &key);
+}
 
 static __always_inline bool takes_stacks(enum record_type type)
 {
@@ -102,12 +113,11 @@ static __always_inline void *begin_record(__u64 size, __u64 extra, enum record_t
 {
 	struct record_header *hdr;
 	struct stacks *stacks;
-	__u32 zero = 0;
 
 	if (!takes_stacks(type)) {
 		hdr = reserve_record(size + extra, type, ts_ns);
 	} else {
-		hdr = bpf_map_lookup_elem(&record_scratch, &zero);
+		hdr = scratch_of(type);
 		if (hdr) {
 			hdr->type = type;
 			hdr->has_task = 0;
@@ -266,6 +276,7 @@ static __always_inline void describe_task(struct record_header *hdr, struct task
 	ctx->tid = (__u32)pid_tgid;
 	ctx->uid = uid;
 	ctx->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	ctx->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
 	ctx->mntns_id = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 	ctx->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(ctx->comm, sizeof(ctx->comm));

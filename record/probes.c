@@ -1,10 +1,13 @@
 /* The kernel side of recording: check, load, attach, count losses. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_ether.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -17,6 +20,8 @@
 struct probes {
 	struct casefile_bpf *skel;
 	struct ring_buffer *ring;
+	int dns_socket; /* the packet socket the DNS filter runs on, or -1 */
+	unsigned kinds;
 };
 
 /*
@@ -31,6 +36,7 @@ static const struct kind_probe {
 	{KIND_CONNECT, "btf_trace_inet_sock_set_state", "sock:inet_sock_set_state (Linux 4.16+)"},
 	{KIND_RESET, "btf_trace_tcp_send_reset", "tcp:tcp_send_reset"},
 	{KIND_CAPABLE, "btf_trace_cap_capable", "capability:cap_capable (Linux 6.14+)"},
+	{KIND_PROCESS, "btf_trace_sched_process_exec", "sched:sched_process_exec"},
 };
 
 /* Load only the programs of the kinds asked for. */
@@ -41,6 +47,10 @@ static void select_programs(struct casefile_bpf *skel, unsigned kinds)
 	bpf_program__set_autoload(skel->progs.accept_exit, kinds & KIND_ACCEPT);
 	bpf_program__set_autoload(skel->progs.tcp_reset_sent, kinds & KIND_RESET);
 	bpf_program__set_autoload(skel->progs.capability_check, kinds & KIND_CAPABLE);
+	bpf_program__set_autoload(skel->progs.process_exec, kinds & KIND_PROCESS);
+	bpf_program__set_autoload(skel->progs.process_fork, kinds & KIND_PROCESS);
+	bpf_program__set_autoload(skel->progs.process_exit, kinds & KIND_PROCESS);
+	bpf_program__set_autoload(skel->progs.dns_response, kinds & KIND_DNS);
 	if (!(kinds & KIND_CONNECT))
 		bpf_map__set_max_entries(skel->maps.connects_in_flight, 1);
 }
@@ -136,8 +146,9 @@ struct probes *probes_load(const struct record_options *opts)
 	select_programs(skel, opts->kinds);
 	err = casefile_bpf__load(skel);
 	if (err) {
+		/* EPERM: privileges; EACCES and others: the verifier said no. */
 		fprintf(stderr, "record: cannot load the BPF programs: %s%s\n", strerror(-err),
-			err == -EPERM || err == -EACCES
+			err == -EPERM
 				? " (run as root: needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)"
 				: " (CASEFILE_DEBUG=1 shows the kernel's log)");
 		casefile_bpf__destroy(skel);
@@ -145,7 +156,30 @@ struct probes *probes_load(const struct record_options *opts)
 	}
 	probes = xcalloc(1, sizeof(*probes));
 	probes->skel = skel;
+	probes->dns_socket = -1;
+	probes->kinds = opts->kinds;
 	return probes;
+}
+
+/*
+ * The DNS filter runs on every packet a packet socket of ours would receive:
+ * all interfaces of the host's network namespace, loopback included.  It
+ * keeps nothing on the socket, only records in the ring buffer.
+ */
+static int attach_dns_filter(struct probes *probes)
+{
+	int prog = bpf_program__fd(probes->skel->progs.dns_response);
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof(prog))) {
+		fprintf(stderr, "record: cannot attach the DNS filter to a packet socket: %s\n",
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	probes->dns_socket = fd;
+	return 0;
 }
 
 int probes_attach(struct probes *probes)
@@ -156,11 +190,14 @@ int probes_attach(struct probes *probes)
 		fprintf(stderr, "record: cannot attach the BPF programs: %s\n", strerror(-err));
 		return -1;
 	}
-	return 0;
+	return (probes->kinds & KIND_DNS) ? attach_dns_filter(probes) : 0;
 }
 
 void probes_detach(struct probes *probes)
 {
+	if (probes->dns_socket >= 0)
+		close(probes->dns_socket);
+	probes->dns_socket = -1;
 	casefile_bpf__detach(probes->skel);
 }
 
@@ -220,6 +257,8 @@ void probes_free(struct probes *probes)
 	if (!probes)
 		return;
 	ring_buffer__free(probes->ring);
+	if (probes->dns_socket >= 0)
+		close(probes->dns_socket);
 	casefile_bpf__destroy(probes->skel);
 	free(probes);
 }

@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 
 #include "dedup.h"
+#include "dns.h"
+#include "procinfo.h"
 #include "rows.h"
 #include "util.h"
 
@@ -297,6 +299,122 @@ static int add_capable(struct rows *rows, const struct capable_record *rec)
 	return write_event(rows, INSERT_CAPABLE, values, ARRAY_SIZE(values));
 }
 
+/* The executable's path, built from the end of rec->exe by the BPF program. */
+static void exe_path(const struct exec_record *rec, char *path)
+{
+	size_t from = rec->exe_offset < EXE_PATH_MAX ? rec->exe_offset : EXE_PATH_MAX;
+
+	memcpy(path, rec->exe + from, EXE_PATH_MAX - from);
+	path[EXE_PATH_MAX - from] = '\0';
+}
+
+static int add_exec(struct rows *rows, const struct exec_record *rec)
+{
+	const struct task_ctx *task = &rec->task;
+	char exe[EXE_PATH_MAX + 1], filename[EXEC_FILENAME_MAX + 1], comm[COMM_LEN + 1];
+	bool whole = !rec->exe_truncated && rec->exe_offset < EXE_PATH_MAX;
+	struct process_row row = {
+		.t = relative_time(rows, rec->hdr.ts_ns),
+		.seq = rows->next_seq++,
+		.how = "exec",
+		.pid = task->pid,
+		.start_ns = process_start_ns(task->start_ns),
+		.ppid = task->ppid,
+		.uid = task->uid,
+		.comm = comm,
+		.exe = exe,
+		.exe_truncated = rec->exe_truncated,
+		.filename = filename,
+		.args = rec->args,
+		.args_len = rec->args_len < EXEC_ARGS_MAX ? rec->args_len : EXEC_ARGS_MAX,
+		.args_truncated = rec->args_truncated,
+		.cgroup = (int64_t)task->cgroup_id,
+		.mntns = task->mntns_id,
+	};
+
+	exe_path(rec, exe);
+	snprintf(comm, sizeof(comm), "%.*s", COMM_LEN, task->comm);
+	snprintf(filename, sizeof(filename), "%.*s", EXEC_FILENAME_MAX, rec->filename);
+	/* A path cut at its front names another file: nothing can be told of it. */
+	row.exe_deleted = whole ? executable_deleted(task->pid, task->mntns_id, exe, rec->exe_ino,
+						     rec->exe_dev)
+				: CAPTURE_NULL;
+	row.exe_world_writable =
+		whole ? in_world_writable_dir(task->pid, task->mntns_id, exe) : CAPTURE_NULL;
+	return capture_add_process(current_part(rows)->cap, &row);
+}
+
+/* A new process runs its parent's image until it execs. */
+static int add_fork(struct rows *rows, const struct fork_record *rec)
+{
+	const struct task_ctx *parent = &rec->task;
+	char comm[COMM_LEN + 1];
+	struct process_row row = {
+		.t = relative_time(rows, rec->hdr.ts_ns),
+		.seq = rows->next_seq++,
+		.how = "fork",
+		.pid = rec->child_pid,
+		.start_ns = process_start_ns(rec->child_start_ns),
+		.ppid = parent->pid,
+		.uid = parent->uid,
+		.comm = comm,
+		.exe_deleted = CAPTURE_NULL,
+		.exe_world_writable = CAPTURE_NULL,
+		.exe_truncated = CAPTURE_NULL,
+		.args_truncated = CAPTURE_NULL,
+		.cgroup = (int64_t)parent->cgroup_id,
+		.mntns = parent->mntns_id,
+	};
+
+	snprintf(comm, sizeof(comm), "%.*s", COMM_LEN, parent->comm);
+	return capture_add_process(current_part(rows)->cap, &row);
+}
+
+static int add_exit(struct rows *rows, const struct exit_record *rec)
+{
+	int64_t values[] = {
+		relative_time(rows, rec->hdr.ts_ns),  rows->next_seq++,
+		task_id(rows, &rec->hdr, &rec->task), rec->exit_code,
+		null_if(rec->exe_deleted, -1),
+	};
+
+	return write_event(rows, INSERT_EXIT, values, ARRAY_SIZE(values));
+}
+
+struct dns_context {
+	struct rows *rows;
+	int64_t t;
+};
+
+static int add_dns_answer(void *ctx, const char *name, int family, const uint8_t *addr,
+			  uint32_t ttl)
+{
+	struct dns_context *dns = ctx;
+	struct rows *rows = dns->rows;
+	int64_t address = address_id(rows, (unsigned)family, addr);
+
+	if (rows->insert_failed)
+		return -1;
+	return capture_add_dns(current_part(rows)->cap, dns->t, rows->next_seq++, name, address,
+			       ttl);
+}
+
+static int add_dns(struct rows *rows, const struct dns_record *rec)
+{
+	struct dns_context ctx = {rows, relative_time(rows, rec->hdr.ts_ns)};
+
+	return dns_each_answer(rec->message,
+			       rec->len < DNS_MESSAGE_MAX ? rec->len : DNS_MESSAGE_MAX,
+			       add_dns_answer, &ctx);
+}
+
+int rows_add_running_processes(struct rows *rows)
+{
+	return snapshot_processes(current_part(rows)->cap,
+				  relative_time(rows, (uint64_t)clock_ns(CLOCK_BOOTTIME)),
+				  &rows->next_seq);
+}
+
 /* Fixed part of each record, and where its struct stacks lies (0: none). */
 static const struct {
 	size_t size, stacks;
@@ -306,6 +424,10 @@ static const struct {
 	[RECORD_ACCEPT] = {sizeof(struct accept_record), offsetof(struct accept_record, stacks)},
 	[RECORD_RESET] = {sizeof(struct reset_record), offsetof(struct reset_record, stacks)},
 	[RECORD_CAPABLE] = {sizeof(struct capable_record), offsetof(struct capable_record, stacks)},
+	[RECORD_EXEC] = {sizeof(struct exec_record), 0},
+	[RECORD_FORK] = {sizeof(struct fork_record), 0},
+	[RECORD_EXIT] = {sizeof(struct exit_record), 0},
+	[RECORD_DNS] = {sizeof(struct dns_record), 0},
 };
 
 /* Frames of n bytes from a taken stack, or none. */
@@ -375,11 +497,23 @@ int rows_add_record(struct rows *rows, const void *data, size_t size)
 	case RECORD_RESET:
 		err = add_reset(rows, data);
 		break;
-	default:
+	case RECORD_CAPABLE:
 		err = add_capable(rows, data);
 		break;
+	case RECORD_EXEC:
+		err = add_exec(rows, data);
+		break;
+	case RECORD_FORK:
+		err = add_fork(rows, data);
+		break;
+	case RECORD_EXIT:
+		err = add_exit(rows, data);
+		break;
+	default:
+		err = add_dns(rows, data);
+		break;
 	}
-	if (!err && rows->stacks)
+	if (!err && rows->stacks && layouts[hdr->type].stacks)
 		err = add_stacks(rows, data, rows->next_seq - 1);
 	if (err)
 		return -1;

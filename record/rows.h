@@ -49,6 +49,9 @@ void rows_set_symbols(struct rows *rows, struct audit_deriver *audit, struct sta
 void rows_begin_part(struct rows *rows, struct capture *cap,
 		     const uint64_t kernel_lost[RECORD_TYPES]);
 
+/* Write a row for each process running now, into the current part. */
+int rows_add_running_processes(struct rows *rows);
+
 /* Write one record; -1 when a capture cannot be written (stop recording). */
 int rows_add_record(struct rows *rows, const void *data, size_t size);
 

@@ -17,6 +17,7 @@
 #include "ksyms.h"
 #include "privileges.h"
 #include "probes.h"
+#include "procinfo.h"
 #include "rows.h"
 #include "session.h"
 #include "util.h"
@@ -102,6 +103,9 @@ static int begin_part(struct session *s)
 	}
 	probes_lost(s->probes, kernel_lost);
 	rows_begin_part(s->rows, cap, kernel_lost);
+	/* Every file names the processes it mentions: those already running, too. */
+	if ((s->opts->kinds & KIND_PROCESS) && s->parts_started > 1)
+		return rows_add_running_processes(s->rows);
 	return 0;
 }
 
@@ -361,15 +365,9 @@ static void describe_setup(struct session *s)
 		.filter_pid = o->filter_pid,
 		.filter_uid = o->filter_uid,
 		.ring_buffer_bytes = o->ring_buffer_bytes,
-		.record_type_enabled =
-			{
-				[RECORD_CONNECT] = o->kinds & KIND_CONNECT,
-				[RECORD_OUTCOME] = o->kinds & KIND_CONNECT,
-				[RECORD_ACCEPT] = o->kinds & KIND_ACCEPT,
-				[RECORD_RESET] = o->kinds & KIND_RESET,
-				[RECORD_CAPABLE] = o->kinds & KIND_CAPABLE,
-			},
 	};
+	for (int i = 0; i < RECORD_TYPES; i++)
+		s->setup.record_type_enabled[i] = record_types(o->kinds) & (1u << i);
 	s->setup.realtime_offset_ns = realtime_offset(&s->setup.base_ns);
 }
 
@@ -377,6 +375,7 @@ static int start(struct session *s)
 {
 	const struct record_options *o = s->opts;
 
+	procinfo_init();
 	s->probes = probes_load(o);
 	if (!s->probes)
 		return -1;
@@ -395,6 +394,9 @@ static int start(struct session *s)
 	fprintf(stderr, "record: recording %s to %s; Ctrl-C to stop\n", s->event_kinds,
 		s->first_path);
 
+	/* Processes that started before attaching: now, so that none falls between. */
+	if ((o->kinds & KIND_PROCESS) && rows_add_running_processes(s->rows))
+		return -1;
 	/* Snapshot the images of short-lived processes while the rest gets ready. */
 	if (o->user_stack_types) {
 		s->usyms = usyms_new();
@@ -412,7 +414,8 @@ static int start(struct session *s)
 	if (o->kernel_stack_types || o->user_stack_types)
 		s->stacks = stack_store_new(s->ksyms, s->usyms);
 	rows_set_symbols(s->rows, s->audit, s->stacks, o->kernel_stack_types, o->user_stack_types);
-	return drop_privileges(recorder_privileges(s->first_path, o->user_stack_types != 0));
+	return drop_privileges(recorder_privileges(s->first_path, o->user_stack_types != 0,
+						   o->kinds & KIND_PROCESS));
 }
 
 static void end(struct session *s, bool discard_first)
