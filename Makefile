@@ -32,6 +32,7 @@ COMMON_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard common/*.c)) $(OBJ)/schema.
 RECORD_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard record/*.c))
 REPORT_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard report/*.c))
 HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
+BENCH_TOOLS  := $(BUILD)/bench/churn $(BUILD)/bench/storm $(BUILD)/bench/spawn $(BUILD)/bench/gen
 
 .PHONY: all test bench format clean
 all: $(BUILD)/record $(BUILD)/report $(HELPERS)
@@ -82,14 +83,27 @@ $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -fno-omit-frame-pointer $< -o $@ -lpthread
 
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< -o $@ -lpthread
+
+# The capture generator writes through the recorder's own code (all but main).
+$(BUILD)/bench/gen: $(OBJ)/bench/gen.o $(filter-out %/main.o,$(RECORD_OBJS)) $(COMMON_OBJS)
+	$(CC) $(LDFLAGS) $^ -o $@ -lbpf -lelf -lz -lsqlite3
+
+$(OBJ)/bench/gen.o: bench/gen.c $(BUILD)/casefile.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Irecord -MMD -c $< -o $@
+
 test: all
 	BUILD=$(BUILD) tests/run
 
-bench: all
+bench: all $(BENCH_TOOLS)
 	BUILD=$(BUILD) bench/run
 
 format:
-	clang-format -i $(wildcard bpf/*.[ch] record/*.[ch] report/*.[ch] common/*.[ch] tests/helpers/*.c)
+	clang-format -i $(wildcard bpf/*.[ch] record/*.[ch] report/*.[ch] common/*.[ch] tests/helpers/*.c \
+		bench/*.c)
 
 clean:
 	rm -rf build build-san
