@@ -28,7 +28,7 @@ int BPF_PROG(capability_check, const struct cred *cred, struct user_namespace *t
 	rec->ret = ret;
 	rec->userns_level = BPF_CORE_READ(target_ns, level);
 	rec->kstack_bytes = bpf_get_stack(ctx, rec->kstack, sizeof(rec->kstack), 0);
-	bpf_ringbuf_submit(rec, 0);
+	submit_record(rec);
 	return 0;
 }
 

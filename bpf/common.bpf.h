@@ -69,6 +69,25 @@ static __always_inline void *reserve_record(__u64 size, enum record_type type, _
 	return hdr;
 }
 
+/*
+ * Hand a record to the recorder.  By default a record that finds the recorder
+ * caught up wakes it: under a storm that is an interrupt and a context switch
+ * per record, several times the cost of the event itself.  The recorder polls
+ * the ring every few milliseconds instead (record/probes.c); only the record
+ * that takes the ring past a quarter full wakes it early, so that a burst into
+ * a small ring (-b) is not lost waiting for the next poll.
+ */
+#define WAKE_BAND 512 /* more than any record: one record lands in it on the way up */
+
+static __always_inline void submit_record(void *rec)
+{
+	__u64 wake_at = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4;
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	bool wake = avail >= wake_at && avail - wake_at < WAKE_BAND;
+
+	bpf_ringbuf_submit(rec, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 static __always_inline bool task_is_wanted(__u64 pid_tgid, __u32 uid)
 {
 	__u32 tgid = pid_tgid >> 32;

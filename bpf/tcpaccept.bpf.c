@@ -48,7 +48,7 @@ static int record_accept(long fd)
 		return 0;
 	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
 	tuple_from_sock(&rec->tuple, sk);
-	bpf_ringbuf_submit(rec, 0);
+	submit_record(rec);
 	return 0;
 }
 

@@ -38,7 +38,7 @@ static int record_attempt(const struct sock *sk)
 	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
 	tuple_from_sock(&rec->tuple, sk);
 	rec->sock = sock;
-	bpf_ringbuf_submit(rec, 0);
+	submit_record(rec);
 
 	/* Without room to remember it, this attempt's outcome is lost: count it now. */
 	if (bpf_map_update_elem(&connects_in_flight, &sock, &ts_ns, BPF_ANY))
@@ -62,7 +62,7 @@ static int record_outcome(const struct sock *sk, int new_state)
 		rec->new_state = new_state;
 		rec->error = BPF_CORE_READ(sk, sk_err);
 		rec->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-		bpf_ringbuf_submit(rec, 0);
+		submit_record(rec);
 	}
 	bpf_map_delete_elem(&connects_in_flight, &sock);
 	return 0;

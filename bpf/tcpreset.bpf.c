@@ -65,7 +65,7 @@ int tcp_reset_sent(__u64 *ctx)
 	rec->state = sk ? BPF_CORE_READ(sk, __sk_common.skc_state) : RESET_NO_SOCKET;
 	rec->reason =
 		bpf_core_type_exists(enum sk_rst_reason) ? (__u32)ctx[2] : RESET_REASON_UNKNOWN;
-	bpf_ringbuf_submit(rec, 0);
+	submit_record(rec);
 	return 0;
 }
 

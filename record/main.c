@@ -187,7 +187,7 @@ static void install_signal_handlers(void)
 static int record_until_stopped(struct session *s)
 {
 	for (;;) {
-		int err = ring_buffer__poll(s->ring, 100);
+		int err = probes_poll(s->probes);
 
 		if (err == -EINTR || err >= 0)
 			err = tick(s);

@@ -14,6 +14,12 @@
 #include "probes.h"
 #include "util.h"
 
+/*
+ * How long records may wait in the ring buffer.  Short enough that the default
+ * 16 MiB ring cannot fill meanwhile even at a million records per second.
+ */
+#define POLL_INTERVAL_MS 10
+
 struct probes {
 	struct casefile_bpf *skel;
 	struct ring_buffer *ring;
@@ -165,6 +171,13 @@ struct ring_buffer *probes_ring_buffer(struct probes *probes, ring_buffer_sample
 	if (!probes->ring)
 		fprintf(stderr, "record: cannot map the ring buffer: %s\n", strerror(errno));
 	return probes->ring;
+}
+
+int probes_poll(struct probes *probes)
+{
+	int err = ring_buffer__poll(probes->ring, POLL_INTERVAL_MS);
+
+	return err < 0 ? err : ring_buffer__consume(probes->ring);
 }
 
 void probes_lost(const struct probes *probes, uint64_t lost[RECORD_TYPES])

@@ -24,6 +24,13 @@ void probes_detach(struct probes *probes);
 /* The ring buffer the records arrive in, calling fn for each. */
 struct ring_buffer *probes_ring_buffer(struct probes *probes, ring_buffer_sample_fn fn, void *ctx);
 
+/*
+ * Wait a few milliseconds, or less if the ring fills, then take every record
+ * it holds: the programs do not wake the recorder per record (submit_record()
+ * in bpf/common.bpf.h).  Returns what the ring buffer's callback returned.
+ */
+int probes_poll(struct probes *probes);
+
 /* Records the kernel side could not deliver, per record type, since load. */
 void probes_lost(const struct probes *probes, uint64_t lost[RECORD_TYPES]);
 
