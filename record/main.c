@@ -169,9 +169,7 @@ static int start_capture(struct session *s, const char *path)
 	s->cap = capture_create(path, s->opts.force);
 	if (!s->cap)
 		return -1;
-	if (capture_start(s->cap, &setup))
-		return -1;
-	return probes_each_reset_reason(add_reset_reason, s->cap);
+	return capture_start(s->cap, &setup);
 }
 
 static void install_signal_handlers(void)
@@ -273,7 +271,12 @@ static int run(struct session *s)
 	fprintf(stderr, "record: recording %s to %s; Ctrl-C to stop\n",
 		kinds_to_string(s->opts.kinds, kinds, sizeof(kinds)), path);
 
-	/* Symbols after attaching: records wait in the ring buffer meanwhile. */
+	/*
+	 * What needs the kernel's BTF or symbols parsed (tens of milliseconds
+	 * each) comes after attaching: records wait in the ring buffer meanwhile.
+	 */
+	if (probes_each_reset_reason(add_reset_reason, s->cap))
+		goto out;
 	if (s->opts.kinds & KIND_CAPABLE) {
 		s->ksyms = ksyms_load();
 		if (!s->ksyms)
@@ -291,7 +294,9 @@ out:
 int main(int argc, char **argv)
 {
 	struct session s = {0};
-	int rc = parse_record_options(argc, argv, &s.opts);
+	int rc;
+
+	rc = parse_record_options(argc, argv, &s.opts);
 
 	if (rc)
 		return rc > 0 ? 0 : 2;
