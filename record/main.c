@@ -16,6 +16,7 @@
 
 #include "audit.h"
 #include "capture.h"
+#include "heap.h"
 #include "ksyms.h"
 #include "options.h"
 #include "probes.h"
@@ -296,6 +297,7 @@ int main(int argc, char **argv)
 	struct session s = {0};
 	int rc;
 
+	heap_use_huge_pages();
 	rc = parse_record_options(argc, argv, &s.opts);
 
 	if (rc)
