@@ -32,7 +32,7 @@ COMMON_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard common/*.c)) $(OBJ)/schema.
 RECORD_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard record/*.c))
 REPORT_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard report/*.c))
 HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
-BENCH_TOOLS  := $(BUILD)/bench/churn $(BUILD)/bench/storm $(BUILD)/bench/spawn $(BUILD)/bench/gen
+BENCH_TOOLS  := $(addprefix $(BUILD)/bench/,churn storm spawn gen inserts)
 
 .PHONY: all test bench format clean
 all: $(BUILD)/record $(BUILD)/report $(HELPERS)
@@ -85,7 +85,7 @@ $(BUILD)/tests/%: tests/helpers/%.c
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< -o $@ -lpthread
+	$(CC) $(CFLAGS) $< -o $@ -lpthread -lsqlite3
 
 # The capture generator writes through the recorder's own code (all but main).
 $(BUILD)/bench/gen: $(OBJ)/bench/gen.o $(filter-out %/main.o,$(RECORD_OBJS)) $(COMMON_OBJS)
