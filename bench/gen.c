@@ -29,6 +29,7 @@
 #define NS_PER_S       1000000000LL
 #define SPAN_NS	       (3600 * NS_PER_S)
 #define BATCH	       65536 /* records per commit */
+#define MAX_EVENTS     1000000000
 #define TASKS	       600
 #define REMOTE_HOSTS   20000
 #define SCAN_PORTS     65535
@@ -321,7 +322,7 @@ int main(int argc, char **argv)
 	double started = (double)clock_ns(CLOCK_MONOTONIC), seconds;
 	const uint64_t *recorded;
 
-	if (argc != 3 || parse_integer(argv[1], 1, INT64_MAX / SPAN_NS, &events)) {
+	if (argc != 3 || parse_integer(argv[1], 1, MAX_EVENTS, &events)) {
 		fprintf(stderr, "usage: gen EVENTS FILE\n");
 		return 2;
 	}
