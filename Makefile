@@ -35,7 +35,7 @@ HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/h
 BENCH_TOOLS  := $(addprefix $(BUILD)/bench/,churn storm spawn gen inserts)
 
 .PHONY: all test bench format clean
-all: $(BUILD)/record $(BUILD)/report $(HELPERS)
+all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BENCH_TOOLS)
 
 # vmlinux.h comes from the build host's BTF; CO-RE relocations make the
 # programs run on any kernel with BTF, whatever kernel built them.
@@ -98,7 +98,7 @@ $(OBJ)/bench/gen.o: bench/gen.c $(BUILD)/casefile.skel.h
 test: all
 	BUILD=$(BUILD) tests/run
 
-bench: all $(BENCH_TOOLS)
+bench: all
 	BUILD=$(BUILD) bench/run
 
 format:

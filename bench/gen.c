@@ -4,13 +4,15 @@
  * (bpf/casefile.h) and hands them to rows_add_record(), so the capture has
  * exactly the layout, deduplication and batching of a recorded one.
  *
- *   gen EVENTS FILE    at least EVENTS events over one hour, replacing FILE
+ *   gen EVENTS FILE    EVENTS events over one hour, replacing FILE
  *
  * The hour holds an ordinary busy host (web, database and ssh servers, cron,
  * containers; outbound connections, most established, some refused or timed
  * out; capability checks, mostly the non-audited CAP_SYS_ADMIN of every mmap),
- * plus a port scan, an ssh brute force and a burst of denied checks, for
- * the report's detectors to find.  The same EVENTS give the same capture.
+ * plus a port scan (1% of the events, 65535 ports at most), an ssh brute
+ * force (2%) and a burst of denied checks (0.5%), for the report's detectors.
+ * The same EVENTS give the same rows.  Kernel symbols (root) give the AUDIT
+ * column its values; without them it is NULL, as in a real capture.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -26,18 +28,16 @@
 #include "rows.h"
 #include "util.h"
 
-#define NS_PER_S       1000000000LL
-#define SPAN_NS	       (3600 * NS_PER_S)
-#define BATCH	       65536 /* records per commit */
-#define MAX_EVENTS     1000000000
-#define TASKS	       600
-#define REMOTE_HOSTS   20000
-#define SCAN_PORTS     65535
-#define BRUTE_ATTEMPTS 200000
-#define DENIED_BURST   50000
-#define CAP_SETUID     7
-#define CAP_NET_BIND   10
-#define CAP_SYS_ADMIN  21
+#define NS_PER_S      1000000000LL
+#define SPAN_NS	      (3600 * NS_PER_S)
+#define BATCH	      65536 /* records per commit */
+#define MAX_EVENTS    1000000000
+#define TASKS	      600
+#define REMOTE_HOSTS  20000
+#define SCAN_PORTS    65535 /* at most: the attacks scale with EVENTS */
+#define CAP_SETUID    7
+#define CAP_NET_BIND  10
+#define CAP_SYS_ADMIN 21
 
 /* Requesters of capability checks, by what they mean for AUDIT (record/audit.c). */
 enum requester { NOAUDIT_MMAP, AUDITED_SETID, AUDITED_CAPABLE, NOAUDIT_NS, REQUESTERS };
@@ -295,20 +295,20 @@ static int start(struct generator *g, const char *path, int argc, char **argv)
 	return err ? -1 : 0;
 }
 
-/* The special activity: which ordinary event numbers it replaces. */
+/* The attacks, at a third, half and two thirds of the hour, sized to the capture. */
 static void maybe_attack(struct generator *g)
 {
 	const struct task_ctx *sshd = &g->tasks[2];
-	uint64_t scan_at = g->target / 3, brute_at = g->target / 2, denied_at = 2 * g->target / 3;
+	uint64_t scan_ports = g->target / 100 < SCAN_PORTS ? g->target / 100 : SCAN_PORTS;
 
-	if (g->events == scan_at)
-		for (uint32_t port = 1; port <= SCAN_PORTS; port++)
+	if (g->events == g->target / 3)
+		for (uint32_t port = 1; port <= scan_ports; port++)
 			reset_event(g, NULL, 66, (uint16_t)port);
-	if (g->events == brute_at)
-		for (int i = 0; i < BRUTE_ATTEMPTS; i++)
+	if (g->events == g->target / 2)
+		for (uint64_t i = 0; i < g->target / 50; i++)
 			accept_event(g, sshd, 99, 22);
-	if (g->events == denied_at)
-		for (int i = 0; i < DENIED_BURST; i++)
+	if (g->events == 2 * g->target / 3)
+		for (uint64_t i = 0; i < g->target / 200; i++)
 			capable_event(g, &g->tasks[4], CAP_SETUID, -1, AUDITED_SETID);
 }
 
