@@ -343,11 +343,11 @@ int main(int argc, char **argv)
 			maybe_attack(&g);
 			ordinary_event(&g);
 		}
-		if (capture_commit(g.cap, rows_recorded(g.rows), lost))
+		if (rows_flush(g.rows) || capture_commit(g.cap, rows_recorded(g.rows), lost))
 			return 1;
 	}
 	recorded = rows_recorded(g.rows);
-	if (capture_finish(g.cap, "duration", recorded, lost))
+	if (rows_flush(g.rows) || capture_finish(g.cap, "duration", recorded, lost))
 		return 1;
 	seconds = ((double)clock_ns(CLOCK_MONOTONIC) - started) / 1e9;
 	printf("events=%llu seconds=%.3f rate=%.0f bytes=%lld\n", (unsigned long long)g.events,

@@ -19,8 +19,9 @@ const char *const record_type_names[RECORD_TYPES] = {
 };
 
 static const char *const statement_sql[CAPTURE_STATEMENTS] = {
-	[INSERT_CONNECT] = "INSERT INTO ev_connect (t, seq, task, saddr, lport, daddr, dport) "
-			   "VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[INSERT_CONNECT] =
+		"INSERT INTO ev_connect (t, seq, task, saddr, lport, daddr, dport, "
+		"outcome_state, error, latency_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[UPDATE_OUTCOME] = "UPDATE ev_connect SET lport = coalesce(?1, lport), outcome_state = ?2, "
 			   "error = ?3, latency_ns = ?4 WHERE t = ?5 AND seq = ?6",
 	[INSERT_ACCEPT] = "INSERT INTO ev_accept (t, seq, task, laddr, lport, raddr, rport) "

@@ -16,7 +16,8 @@
 
 /* The row-writing statements; each takes integer values, in table order. */
 enum capture_statement {
-	INSERT_CONNECT, /* t, seq, task, saddr, lport, daddr, dport */
+	INSERT_CONNECT, /* t, seq, task, saddr, lport, daddr, dport, outcome_state, error,
+			   latency_ns */
 	UPDATE_OUTCOME, /* lport, outcome_state, error, latency_ns, t, seq */
 	INSERT_ACCEPT,	/* t, seq, task, laddr, lport, raddr, rport */
 	INSERT_RESET,	/* t, seq, task, laddr, lport, raddr, rport, state, reason */

@@ -91,7 +91,7 @@ static int tick(struct session *s)
 		uint64_t lost[RECORD_TYPES];
 
 		total_lost(s, lost);
-		if (capture_commit(s->cap, rows_recorded(s->rows), lost))
+		if (rows_flush(s->rows) || capture_commit(s->cap, rows_recorded(s->rows), lost))
 			return -EIO;
 		if (s->show_status)
 			print_status(s, lost);
@@ -235,7 +235,7 @@ static int finish(struct session *s)
 	if (ring_buffer__consume(s->ring) < 0)
 		return -1;
 	total_lost(s, lost);
-	if (capture_finish(s->cap, reason, rows_recorded(s->rows), lost))
+	if (rows_flush(s->rows) || capture_finish(s->cap, reason, rows_recorded(s->rows), lost))
 		return -1;
 	print_summary(s, reason, lost);
 	return 0;

@@ -19,6 +19,12 @@ void rows_free(struct rows *rows);
 /* Write one record; -1 when the capture cannot be written (stop recording). */
 int rows_add_record(struct rows *rows, const void *data, size_t size);
 
+/*
+ * Write the connects still waiting for their outcome (see rows.c): before
+ * every commit, so that a commit holds every row its counts include.
+ */
+int rows_flush(struct rows *rows);
+
 /* Rows written per record type. */
 const uint64_t *rows_recorded(const struct rows *rows);
 
