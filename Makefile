@@ -32,9 +32,10 @@ COMMON_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard common/*.c)) $(OBJ)/schema.
 RECORD_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard record/*.c))
 REPORT_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard report/*.c))
 HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
+BENCH_TOOLS  := $(addprefix $(BUILD)/bench/,churn storm spawn gen inserts)
 
 .PHONY: all test bench format clean
-all: $(BUILD)/record $(BUILD)/report $(HELPERS)
+all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BENCH_TOOLS)
 
 # vmlinux.h comes from the build host's BTF; CO-RE relocations make the
 # programs run on any kernel with BTF, whatever kernel built them.
@@ -83,6 +84,18 @@ $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -fno-omit-frame-pointer $< -o $@ -lpthread
 
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< -o $@ -lpthread -lsqlite3
+
+# The capture generator writes through the recorder's own code (all but main).
+$(BUILD)/bench/gen: $(OBJ)/bench/gen.o $(filter-out %/main.o,$(RECORD_OBJS)) $(COMMON_OBJS)
+	$(CC) $(LDFLAGS) $^ -o $@ -lbpf -lelf -lz -lsqlite3
+
+$(OBJ)/bench/gen.o: bench/gen.c $(BUILD)/casefile.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Irecord -MMD -c $< -o $@
+
 test: all
 	BUILD=$(BUILD) tests/run
 
@@ -90,7 +103,8 @@ bench: all
 	BUILD=$(BUILD) bench/run
 
 format:
-	clang-format -i $(wildcard bpf/*.[ch] record/*.[ch] report/*.[ch] common/*.[ch] tests/helpers/*.c)
+	clang-format -i $(wildcard bpf/*.[ch] record/*.[ch] report/*.[ch] common/*.[ch] tests/helpers/*.c \
+		bench/*.c)
 
 clean:
 	rm -rf build build-san

@@ -71,6 +71,31 @@ static __always_inline void *reserve_record(__u64 size, enum record_type type, _
 	return hdr;
 }
 
+/*
+ * Whether a record should wake the recorder.  By default a record that finds
+ * the recorder caught up wakes it: under a storm that is an interrupt and a
+ * context switch per record, several times the cost of the event itself.  The
+ * recorder polls the ring every few milliseconds instead (record/probes.c);
+ * only the record that takes the ring past a quarter full wakes it early, so
+ * that a burst into a small ring (-b) is not lost waiting for the next poll.
+ */
+#define WAKE_BAND 4096 /* more than any record: one record lands in it on the way up */
+
+static __always_inline __u64 wake_flags(void)
+{
+	__u64 wake_at = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4;
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	return avail >= wake_at && avail - wake_at < WAKE_BAND ? BPF_RB_FORCE_WAKEUP
+							       : BPF_RB_NO_WAKEUP;
+}
+
+/* Hand a record from reserve_record() to the recorder. */
+static __always_inline void submit_record(void *rec)
+{
+	bpf_ringbuf_submit(rec, wake_flags());
+}
+
 #define STACK_BYTES   (MAX_STACK_DEPTH * sizeof(__u64))
 #define SCRATCH_BYTES 4096 /* the largest record and both its stacks */
 
@@ -198,7 +223,7 @@ static __always_inline void send_record(void *ctx, void *rec, __u64 size, enum r
 	__u64 total;
 
 	if (!takes_stacks(type)) {
-		bpf_ringbuf_submit(rec, 0);
+		submit_record(rec);
 		return;
 	}
 	if (kernel_stack_types & (1u << type))
@@ -214,7 +239,7 @@ static __always_inline void send_record(void *ctx, void *rec, __u64 size, enum r
 	total = size + non_negative(kernel_bytes) + non_negative(user_bytes);
 	if (total > SCRATCH_BYTES) /* cannot happen: bounds the size for the verifier */
 		return;
-	if (bpf_ringbuf_output(&events, rec, total, 0))
+	if (bpf_ringbuf_output(&events, rec, total, wake_flags()))
 		count_lost(type);
 }
 

@@ -66,7 +66,7 @@ int dns_response(struct __sk_buff *skb)
 		return 0;
 	}
 	rec->len = len;
-	bpf_ringbuf_submit(rec, 0);
+	submit_record(rec);
 	return 0;
 }
 

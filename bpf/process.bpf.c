@@ -123,7 +123,7 @@ int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux
 	if (bpf_probe_read_user(rec->args, args_len, (void *)args_start))
 		args_len = 0;
 	rec->args_len = args_len;
-	bpf_ringbuf_submit(rec, 0);
+	submit_record(rec);
 	return 0;
 }
 
@@ -145,7 +145,7 @@ int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child
 	rec->child_pid = BPF_CORE_READ(child, tgid);
 	rec->child_start_ns = BPF_CORE_READ(child, start_boottime);
 	rec->pad = 0;
-	bpf_ringbuf_submit(rec, 0);
+	submit_record(rec);
 	return 0;
 }
 
@@ -169,7 +169,7 @@ int BPF_PROG(process_exit, struct task_struct *task, bool group_dead)
 	/* Since 6.16 the tracepoint comes before exit_mm(): the executable is still known. */
 	exe = BPF_CORE_READ(task, mm, exe_file);
 	rec->exe_deleted = exe ? BPF_CORE_READ(exe, f_inode, i_nlink) == 0 : -1;
-	bpf_ringbuf_submit(rec, 0);
+	submit_record(rec);
 	return 0;
 }
 

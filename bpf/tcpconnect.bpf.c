@@ -62,7 +62,7 @@ static int record_outcome(const struct sock *sk, int new_state)
 		rec->new_state = new_state;
 		rec->error = BPF_CORE_READ(sk, sk_err);
 		rec->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-		bpf_ringbuf_submit(rec, 0);
+		submit_record(rec);
 	}
 	bpf_map_delete_elem(&connects_in_flight, &sock);
 	return 0;

@@ -43,6 +43,7 @@ struct capture_setup {
 	int part;		    /* 1, 2, ... for rotated recordings */
 	int64_t base_ns;	    /* CLOCK_BOOTTIME */
 	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	int64_t started_at_ns;	    /* wall clock when this file begins */
 };
 
 struct capture;

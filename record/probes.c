@@ -17,6 +17,14 @@
 #include "probes.h"
 #include "util.h"
 
+/*
+ * How long records may wait in the ring buffer: the programs do not wake the
+ * recorder per record (wake_flags() in bpf/common.bpf.h).  Short enough that
+ * the default 16 MiB ring cannot fill meanwhile even at a million records a
+ * second; a record taking the ring past a quarter wakes the recorder early.
+ */
+#define POLL_INTERVAL_MS 10
+
 struct probes {
 	struct casefile_bpf *skel;
 	struct ring_buffer *ring;
@@ -25,8 +33,8 @@ struct probes {
 };
 
 /*
- * The BTF-typed tracepoint each -e kind hooks, checked before loading.  The
- * accept syscall tracepoints are classic ones, found through tracefs.
+ * The BTF-typed tracepoint each -e kind hooks, looked for when loading fails.
+ * The accept syscall tracepoints are classic ones, found through tracefs.
  */
 static const struct kind_probe {
 	unsigned kind;
@@ -62,38 +70,42 @@ static int libbpf_print(enum libbpf_print_level level, const char *format, va_li
 	return getenv("CASEFILE_DEBUG") ? vfprintf(stderr, format, args) : 0;
 }
 
-static int check_kernel(unsigned kinds)
+/* Without BTF nothing can load: say so before trying. */
+static int check_btf(void)
 {
-	struct btf *vmlinux;
+	if (!access("/sys/kernel/btf/vmlinux", R_OK))
+		return 0;
+	fprintf(stderr,
+		"record: this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); "
+		"Casefile needs CONFIG_DEBUG_INFO_BTF=y\n",
+		strerror(errno));
+	return -1;
+}
 
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fprintf(stderr,
-			"record: this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); "
-			"Casefile needs CONFIG_DEBUG_INFO_BTF=y\n",
-			strerror(errno));
-		return -1;
-	}
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
-		fprintf(stderr, "record: cannot read the kernel's BTF: %s\n", strerror(errno));
-		return -1;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(kind_probes); i++) {
+/*
+ * After a failed load, name the tracepoint this kernel lacks, if that is the
+ * cause; false if it is not.  Only then: parsing the kernel's BTF costs tens
+ * of milliseconds, and libbpf parses it anyway for a load that succeeds.
+ */
+static bool explain_missing_tracepoint(unsigned kinds)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool explained = false;
+
+	for (size_t i = 0; vmlinux && i < ARRAY_SIZE(kind_probes) && !explained; i++) {
 		const struct kind_probe *p = &kind_probes[i];
 
-		if (!(kinds & p->kind))
-			continue;
-		if (btf__find_by_name_kind(vmlinux, p->tracepoint, BTF_KIND_TYPEDEF) < 0) {
+		if ((kinds & p->kind) &&
+		    btf__find_by_name_kind(vmlinux, p->tracepoint, BTF_KIND_TYPEDEF) < 0) {
 			fprintf(stderr,
-				"record: this kernel lacks the tracepoint %s; leave that "
-				"kind out with -e\n",
+				"record: this kernel lacks the tracepoint %s; leave that kind out "
+				"with -e\n",
 				p->needs);
-			btf__free(vmlinux);
-			return -1;
+			explained = true;
 		}
 	}
 	btf__free(vmlinux);
-	return 0;
+	return explained;
 }
 
 /*
@@ -127,7 +139,7 @@ struct probes *probes_load(const struct record_options *opts)
 	int err;
 
 	libbpf_set_print(libbpf_print);
-	if (check_kernel(opts->kinds) || ((opts->kinds & KIND_ACCEPT) && ensure_tracefs()))
+	if (check_btf() || ((opts->kinds & KIND_ACCEPT) && ensure_tracefs()))
 		return NULL;
 	skel = casefile_bpf__open();
 	if (!skel) {
@@ -145,6 +157,10 @@ struct probes *probes_load(const struct record_options *opts)
 	bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_bytes);
 	select_programs(skel, opts->kinds);
 	err = casefile_bpf__load(skel);
+	if (err && explain_missing_tracepoint(opts->kinds)) {
+		casefile_bpf__destroy(skel);
+		return NULL;
+	}
 	if (err) {
 		/* EPERM: privileges; EACCES and others: the verifier said no. */
 		fprintf(stderr, "record: cannot load the BPF programs: %s%s\n", strerror(-err),
@@ -207,6 +223,14 @@ struct ring_buffer *probes_ring_buffer(struct probes *probes, ring_buffer_sample
 	if (!probes->ring)
 		fprintf(stderr, "record: cannot map the ring buffer: %s\n", strerror(errno));
 	return probes->ring;
+}
+
+int probes_poll(struct probes *probes)
+{
+	int err = ring_buffer__poll(probes->ring, POLL_INTERVAL_MS);
+
+	/* On a timeout poll consumes nothing: take what arrived without a wake-up. */
+	return err < 0 ? err : ring_buffer__consume(probes->ring);
 }
 
 int probes_image_alerts_fd(const struct probes *probes)
