@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,14 +181,18 @@ struct probes *probes_load(const struct record_options *opts)
 /*
  * The DNS filter runs on every packet a packet socket of ours would receive:
  * all interfaces of the host's network namespace, loopback included.  It
- * keeps nothing on the socket, only records in the ring buffer.
+ * keeps nothing on the socket, only records in the ring buffer.  Responses
+ * are received packets: ignoring outgoing ones keeps the socket off the
+ * transmit path, where a packet tap would clone every packet sent (the cost
+ * tcpdump pays).
  */
 static int attach_dns_filter(struct probes *probes)
 {
-	int prog = bpf_program__fd(probes->skel->progs.dns_response);
+	int prog = bpf_program__fd(probes->skel->progs.dns_response), on = 1;
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
 
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof(prog))) {
+	if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &on, sizeof(on)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof(prog))) {
 		fprintf(stderr, "record: cannot attach the DNS filter to a packet socket: %s\n",
 			strerror(errno));
 		if (fd >= 0)
