@@ -99,6 +99,22 @@ CREATE TABLE ev_accept (
     PRIMARY KEY (t, seq)
 ) WITHOUT ROWID;
 
+-- A connection the kernel established for a listener, closed before any
+-- process accepted it: what a connect scan leaves on an open port.  Accepted
+-- connections are not listed here (see ev_accept).
+CREATE TABLE ev_unaccepted (
+    t               INTEGER NOT NULL,  -- when it closed
+    seq             INTEGER NOT NULL,
+    established_t   INTEGER NOT NULL,  -- when the handshake completed, as t
+    laddr           INTEGER NOT NULL,
+    lport           INTEGER NOT NULL,
+    raddr           INTEGER NOT NULL,
+    rport           INTEGER NOT NULL,
+    closed_from     INTEGER NOT NULL,  -- the TCP state it closed from (1 ESTABLISHED...)
+    error           INTEGER NOT NULL,  -- the socket's error then: 104 (ECONNRESET) for a RST
+    PRIMARY KEY (t, seq)
+) WITHOUT ROWID;
+
 -- A TCP RST the kernel sent.
 CREATE TABLE ev_reset (
     t       INTEGER NOT NULL,

@@ -25,15 +25,16 @@
 
 /* Every record starts with its type; record_types[] in record/ names them. */
 enum record_type {
-	RECORD_CONNECT, /* an active open: connect() moved a socket to SYN_SENT */
-	RECORD_OUTCOME, /* that socket left SYN_SENT: established or failed */
-	RECORD_ACCEPT,	/* accept()/accept4() returned a TCP socket */
-	RECORD_RESET,	/* the kernel sent a TCP RST */
-	RECORD_CAPABLE, /* a capability check in cap_capable() */
-	RECORD_EXEC,	/* a process image began: execve() succeeded */
-	RECORD_FORK,	/* a new process (not a thread) was created */
-	RECORD_EXIT,	/* a process (its last thread) exited */
-	RECORD_DNS,	/* a DNS response arrived over UDP */
+	RECORD_CONNECT,	   /* an active open: connect() moved a socket to SYN_SENT */
+	RECORD_OUTCOME,	   /* that socket left SYN_SENT: established or failed */
+	RECORD_ACCEPT,	   /* accept()/accept4() returned a TCP socket */
+	RECORD_RESET,	   /* the kernel sent a TCP RST */
+	RECORD_CAPABLE,	   /* a capability check in cap_capable() */
+	RECORD_EXEC,	   /* a process image began: execve() succeeded */
+	RECORD_FORK,	   /* a new process (not a thread) was created */
+	RECORD_EXIT,	   /* a process (its last thread) exited */
+	RECORD_DNS,	   /* a DNS response arrived over UDP */
+	RECORD_UNACCEPTED, /* a handshake the kernel completed closed before any accept() */
 	RECORD_TYPES,
 };
 
@@ -133,6 +134,18 @@ struct capable_record {
 	__u32 userns_level; /* level of the target user namespace; 0 is the initial one */
 	__u32 pad;
 	struct stacks stacks; /* kernel frames always: at least AUDIT_STACK_DEPTH of them */
+};
+
+/*
+ * A connection the kernel established for a listener, which no process
+ * accepted before it closed: what a connect scan leaves on an open port.
+ */
+struct unaccepted_record {
+	struct record_header hdr; /* ts_ns: when it closed */
+	__u64 established_ns;
+	struct tcp_tuple tuple;
+	__u32 old_state; /* the state it closed from: ESTABLISHED, CLOSE_WAIT... */
+	__u32 error;	 /* sk_err then: ECONNRESET for a RST received */
 };
 
 /* Exec: bounded copies; a cut is flagged, never silent. */

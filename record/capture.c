@@ -14,9 +14,11 @@
 #include "util.h"
 
 const char *const record_type_names[RECORD_TYPES] = {
-	[RECORD_CONNECT] = "connect", [RECORD_OUTCOME] = "outcome", [RECORD_ACCEPT] = "accept",
-	[RECORD_RESET] = "reset",     [RECORD_CAPABLE] = "capable", [RECORD_EXEC] = "exec",
-	[RECORD_FORK] = "fork",	      [RECORD_EXIT] = "exit",	    [RECORD_DNS] = "dns",
+	[RECORD_CONNECT] = "connect", [RECORD_OUTCOME] = "outcome",
+	[RECORD_ACCEPT] = "accept",   [RECORD_RESET] = "reset",
+	[RECORD_CAPABLE] = "capable", [RECORD_EXEC] = "exec",
+	[RECORD_FORK] = "fork",	      [RECORD_EXIT] = "exit",
+	[RECORD_DNS] = "dns",	      [RECORD_UNACCEPTED] = "unaccepted",
 };
 
 static const char *const statement_sql[CAPTURE_STATEMENTS] = {
@@ -35,6 +37,9 @@ static const char *const statement_sql[CAPTURE_STATEMENTS] = {
 	[INSERT_EVENT_STACK] = "INSERT INTO event_stack (seq, kstack, ustack) VALUES (?, ?, ?)",
 	[INSERT_EXIT] = "INSERT INTO ev_exit (t, seq, task, exit_code, exe_deleted) "
 			"VALUES (?, ?, ?, ?, ?)",
+	[INSERT_UNACCEPTED] =
+		"INSERT INTO ev_unaccepted (t, seq, established_t, laddr, lport, "
+		"raddr, rport, closed_from, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 };
 
 struct capture {

@@ -29,6 +29,8 @@ enum capture_statement {
 	INSERT_CAPABLE,	    /* t, seq, task, cap, ret, userns_level, audit */
 	INSERT_EVENT_STACK, /* seq, kstack, ustack */
 	INSERT_EXIT,	    /* t, seq, task, exit_code, exe_deleted */
+	INSERT_UNACCEPTED,  /* t, seq, established_t, laddr, lport, raddr, rport, closed_from,
+			       error */
 	CAPTURE_STATEMENTS,
 };
 

@@ -127,13 +127,17 @@ static int parse_kinds(const char *arg, unsigned *kinds, unsigned *stack_kinds)
 unsigned record_types(unsigned kinds)
 {
 	return (kinds & KIND_CONNECT ? 1u << RECORD_CONNECT | 1u << RECORD_OUTCOME : 0) |
-	       (kinds & KIND_ACCEPT ? 1u << RECORD_ACCEPT : 0) |
+	       (kinds & KIND_ACCEPT ? 1u << RECORD_ACCEPT | 1u << RECORD_UNACCEPTED : 0) |
 	       (kinds & KIND_RESET ? 1u << RECORD_RESET : 0) |
 	       (kinds & KIND_CAPABLE ? 1u << RECORD_CAPABLE : 0) |
 	       (kinds & KIND_PROCESS ? 1u << RECORD_EXEC | 1u << RECORD_FORK | 1u << RECORD_EXIT
 				     : 0) |
 	       (kinds & KIND_DNS ? 1u << RECORD_DNS : 0);
 }
+
+/* The record types that can carry stacks (a struct stacks). */
+#define STACKED_TYPES                                                                              \
+	(1u << RECORD_CONNECT | 1u << RECORD_ACCEPT | 1u << RECORD_RESET | 1u << RECORD_CAPABLE)
 
 /* -K and -U apply to the kinds marked :stack, or by default to capable. */
 static int choose_stack_kinds(struct record_options *opts, unsigned stack_kinds, bool kernel,
@@ -150,9 +154,9 @@ static int choose_stack_kinds(struct record_options *opts, unsigned stack_kinds,
 				"leaves out; mark kinds with ':stack'\n");
 		return -1;
 	}
-	/* Outcomes take no stacks: the connect's are the ones that tell. */
-	opts->kernel_stack_types = kernel ? record_types(stack_kinds) & ~(1u << RECORD_OUTCOME) : 0;
-	opts->user_stack_types = user ? record_types(stack_kinds) & ~(1u << RECORD_OUTCOME) : 0;
+	/* Outcomes and unaccepted handshakes happen in softirq: no stacks of their own. */
+	opts->kernel_stack_types = kernel ? record_types(stack_kinds) & STACKED_TYPES : 0;
+	opts->user_stack_types = user ? record_types(stack_kinds) & STACKED_TYPES : 0;
 	return 0;
 }
 

@@ -54,6 +54,7 @@ static void select_programs(struct casefile_bpf *skel, unsigned kinds)
 	bpf_program__set_autoload(skel->progs.tcp_state_change, kinds & KIND_CONNECT);
 	bpf_program__set_autoload(skel->progs.accept4_exit, kinds & KIND_ACCEPT);
 	bpf_program__set_autoload(skel->progs.accept_exit, kinds & KIND_ACCEPT);
+	bpf_program__set_autoload(skel->progs.passive_open_state, kinds & KIND_ACCEPT);
 	bpf_program__set_autoload(skel->progs.tcp_reset_sent, kinds & KIND_RESET);
 	bpf_program__set_autoload(skel->progs.capability_check, kinds & KIND_CAPABLE);
 	bpf_program__set_autoload(skel->progs.process_exec, kinds & KIND_PROCESS);
@@ -62,6 +63,8 @@ static void select_programs(struct casefile_bpf *skel, unsigned kinds)
 	bpf_program__set_autoload(skel->progs.dns_response, kinds & KIND_DNS);
 	if (!(kinds & KIND_CONNECT))
 		bpf_map__set_max_entries(skel->maps.connects_in_flight, 1);
+	if (!(kinds & KIND_ACCEPT))
+		bpf_map__set_max_entries(skel->maps.unaccepted, 1);
 }
 
 /* libbpf's own messages only with CASEFILE_DEBUG set: we say what failed. */

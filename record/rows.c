@@ -503,6 +503,24 @@ static int add_dns(struct rows *rows, const struct dns_record *rec)
 			       add_dns_answer, &ctx);
 }
 
+static int add_unaccepted(struct rows *rows, const struct unaccepted_record *rec)
+{
+	const struct tcp_tuple *tuple = &rec->tuple;
+	int64_t values[] = {
+		relative_time(rows, rec->hdr.ts_ns),
+		rows->next_seq++,
+		relative_time(rows, rec->established_ns),
+		address_id(rows, tuple->family, tuple->laddr),
+		tuple->lport,
+		address_id(rows, tuple->family, tuple->raddr),
+		tuple->rport,
+		rec->old_state,
+		rec->error,
+	};
+
+	return write_event(rows, INSERT_UNACCEPTED, values, ARRAY_SIZE(values));
+}
+
 int rows_add_running_processes(struct rows *rows)
 {
 	return snapshot_processes(current_part(rows)->cap,
@@ -523,6 +541,7 @@ static const struct {
 	[RECORD_FORK] = {sizeof(struct fork_record), 0},
 	[RECORD_EXIT] = {sizeof(struct exit_record), 0},
 	[RECORD_DNS] = {sizeof(struct dns_record), 0},
+	[RECORD_UNACCEPTED] = {sizeof(struct unaccepted_record), 0},
 };
 
 /* Frames of n bytes from a taken stack, or none. */
@@ -603,6 +622,9 @@ int rows_add_record(struct rows *rows, const void *data, size_t size)
 		break;
 	case RECORD_EXIT:
 		err = add_exit(rows, data);
+		break;
+	case RECORD_UNACCEPTED:
+		err = add_unaccepted(rows, data);
 		break;
 	default:
 		err = add_dns(rows, data);
