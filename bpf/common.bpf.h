@@ -20,6 +20,12 @@
 #define IPPROTO_TCP 6
 #define PF_KTHREAD  0x00200000 /* include/linux/sched.h */
 
+/* TCP states, as include/net/tcp_states.h numbers them. */
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT	2
+#define TCP_SYN_RECV	3
+#define TCP_CLOSE	7
+
 /*
  * Smallest kernel stack of the supported architectures (x86_64 and arm64
  * without KASAN).  A larger real stack only makes in_process_context() answer

@@ -12,10 +12,6 @@
  */
 #include "common.bpf.h"
 
-#define TCP_ESTABLISHED 1
-#define TCP_SYN_RECV	3
-#define TCP_CLOSE	7
-
 /* Passive opens not accepted yet: socket address -> when established. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

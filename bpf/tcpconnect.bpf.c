@@ -10,10 +10,6 @@
  */
 #include "common.bpf.h"
 
-#define TCP_ESTABLISHED 1
-#define TCP_SYN_SENT	2
-#define TCP_CLOSE	7
-
 /* Sockets in SYN_SENT whose attempt was recorded: socket address -> start. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

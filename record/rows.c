@@ -264,8 +264,9 @@ int rows_flush(struct rows *rows)
 	return 0;
 }
 
-static int add_connect(struct rows *rows, const struct connect_record *rec)
+static int add_connect(struct rows *rows, const void *data)
 {
+	const struct connect_record *rec = data;
 	const struct tcp_tuple *tuple = &rec->tuple;
 	struct waiting_connect *w;
 
@@ -299,8 +300,9 @@ static int add_connect(struct rows *rows, const struct connect_record *rec)
  * An outcome completes its connect: in memory, written whole; or in whichever
  * part holds its row already.
  */
-static int add_outcome(struct rows *rows, const struct outcome_record *rec)
+static int add_outcome(struct rows *rows, const void *data)
 {
+	const struct outcome_record *rec = data;
 	struct connect_key key = {rec->sock, rec->start_ns};
 	int64_t waiting = dedup_remove(rows->waiting, &key);
 	int64_t seq = waiting >= 0 ? -1 : dedup_remove(rows->connects, &key);
@@ -342,8 +344,9 @@ static int add_outcome(struct rows *rows, const struct outcome_record *rec)
 	return 0;
 }
 
-static int add_accept(struct rows *rows, const struct accept_record *rec)
+static int add_accept(struct rows *rows, const void *data)
 {
+	const struct accept_record *rec = data;
 	const struct tcp_tuple *tuple = &rec->tuple;
 	int64_t values[] = {
 		relative_time(rows, rec->hdr.ts_ns),
@@ -358,8 +361,9 @@ static int add_accept(struct rows *rows, const struct accept_record *rec)
 	return write_event(rows, INSERT_ACCEPT, values, ARRAY_SIZE(values));
 }
 
-static int add_reset(struct rows *rows, const struct reset_record *rec)
+static int add_reset(struct rows *rows, const void *data)
 {
+	const struct reset_record *rec = data;
 	const struct tcp_tuple *tuple = &rec->tuple;
 	int64_t values[] = {
 		relative_time(rows, rec->hdr.ts_ns),
@@ -376,8 +380,9 @@ static int add_reset(struct rows *rows, const struct reset_record *rec)
 	return write_event(rows, INSERT_RESET, values, ARRAY_SIZE(values));
 }
 
-static int add_capable(struct rows *rows, const struct capable_record *rec)
+static int add_capable(struct rows *rows, const void *data)
 {
+	const struct capable_record *rec = data;
 	const uint64_t *frames = (const uint64_t *)(rec + 1);
 	int nframes = rec->stacks.kernel_bytes > 0 ? rec->stacks.kernel_bytes / 8 : 0;
 	int audit = rows->audit ? derive_audit(rows->audit, frames, nframes) : AUDIT_UNKNOWN;
@@ -403,8 +408,9 @@ static void exe_path(const struct exec_record *rec, char *path)
 	path[EXE_PATH_MAX - from] = '\0';
 }
 
-static int add_exec(struct rows *rows, const struct exec_record *rec)
+static int add_exec(struct rows *rows, const void *data)
 {
+	const struct exec_record *rec = data;
 	const struct task_ctx *task = &rec->task;
 	char exe[EXE_PATH_MAX + 1], filename[EXEC_FILENAME_MAX + 1], comm[COMM_LEN + 1];
 	bool whole = !rec->exe_truncated && rec->exe_offset < EXE_PATH_MAX;
@@ -440,8 +446,9 @@ static int add_exec(struct rows *rows, const struct exec_record *rec)
 }
 
 /* A new process runs its parent's image until it execs. */
-static int add_fork(struct rows *rows, const struct fork_record *rec)
+static int add_fork(struct rows *rows, const void *data)
 {
+	const struct fork_record *rec = data;
 	const struct task_ctx *parent = &rec->task;
 	char comm[COMM_LEN + 1];
 	struct process_row row = {
@@ -465,8 +472,9 @@ static int add_fork(struct rows *rows, const struct fork_record *rec)
 	return capture_add_process(current_part(rows)->cap, &row);
 }
 
-static int add_exit(struct rows *rows, const struct exit_record *rec)
+static int add_exit(struct rows *rows, const void *data)
 {
+	const struct exit_record *rec = data;
 	int64_t values[] = {
 		relative_time(rows, rec->hdr.ts_ns),  rows->next_seq++,
 		task_id(rows, &rec->hdr, &rec->task), rec->exit_code,
@@ -494,8 +502,9 @@ static int add_dns_answer(void *ctx, const char *name, int family, const uint8_t
 			       ttl);
 }
 
-static int add_dns(struct rows *rows, const struct dns_record *rec)
+static int add_dns(struct rows *rows, const void *data)
 {
+	const struct dns_record *rec = data;
 	struct dns_context ctx = {rows, relative_time(rows, rec->hdr.ts_ns)};
 
 	return dns_each_answer(rec->message,
@@ -503,8 +512,9 @@ static int add_dns(struct rows *rows, const struct dns_record *rec)
 			       add_dns_answer, &ctx);
 }
 
-static int add_unaccepted(struct rows *rows, const struct unaccepted_record *rec)
+static int add_unaccepted(struct rows *rows, const void *data)
 {
+	const struct unaccepted_record *rec = data;
 	const struct tcp_tuple *tuple = &rec->tuple;
 	int64_t values[] = {
 		relative_time(rows, rec->hdr.ts_ns),
@@ -528,20 +538,28 @@ int rows_add_running_processes(struct rows *rows)
 				  &rows->next_seq);
 }
 
-/* Fixed part of each record, and where its struct stacks lies (0: none). */
-static const struct {
+/*
+ * Each record type: its fixed part, where its struct stacks lies (0: none),
+ * and what makes rows of it (0: done and counted; -1: the capture failed).
+ */
+static const struct record_layout {
 	size_t size, stacks;
+	int (*add)(struct rows *rows, const void *data);
 } layouts[RECORD_TYPES] = {
-	[RECORD_CONNECT] = {sizeof(struct connect_record), offsetof(struct connect_record, stacks)},
-	[RECORD_OUTCOME] = {sizeof(struct outcome_record), 0},
-	[RECORD_ACCEPT] = {sizeof(struct accept_record), offsetof(struct accept_record, stacks)},
-	[RECORD_RESET] = {sizeof(struct reset_record), offsetof(struct reset_record, stacks)},
-	[RECORD_CAPABLE] = {sizeof(struct capable_record), offsetof(struct capable_record, stacks)},
-	[RECORD_EXEC] = {sizeof(struct exec_record), 0},
-	[RECORD_FORK] = {sizeof(struct fork_record), 0},
-	[RECORD_EXIT] = {sizeof(struct exit_record), 0},
-	[RECORD_DNS] = {sizeof(struct dns_record), 0},
-	[RECORD_UNACCEPTED] = {sizeof(struct unaccepted_record), 0},
+	[RECORD_CONNECT] = {sizeof(struct connect_record), offsetof(struct connect_record, stacks),
+			    add_connect},
+	[RECORD_OUTCOME] = {sizeof(struct outcome_record), 0, add_outcome},
+	[RECORD_ACCEPT] = {sizeof(struct accept_record), offsetof(struct accept_record, stacks),
+			   add_accept},
+	[RECORD_RESET] = {sizeof(struct reset_record), offsetof(struct reset_record, stacks),
+			  add_reset},
+	[RECORD_CAPABLE] = {sizeof(struct capable_record), offsetof(struct capable_record, stacks),
+			    add_capable},
+	[RECORD_EXEC] = {sizeof(struct exec_record), 0, add_exec},
+	[RECORD_FORK] = {sizeof(struct fork_record), 0, add_fork},
+	[RECORD_EXIT] = {sizeof(struct exit_record), 0, add_exit},
+	[RECORD_DNS] = {sizeof(struct dns_record), 0, add_dns},
+	[RECORD_UNACCEPTED] = {sizeof(struct unaccepted_record), 0, add_unaccepted},
 };
 
 /* Frames of n bytes from a taken stack, or none. */
@@ -599,37 +617,9 @@ int rows_add_record(struct rows *rows, const void *data, size_t size)
 		fprintf(stderr, "record: malformed record from the kernel (%zu bytes)\n", size);
 		return -1;
 	}
-	switch (hdr->type) {
-	case RECORD_OUTCOME:
-		return add_outcome(rows, data); /* counts itself, in its own part */
-	case RECORD_CONNECT:
-		err = add_connect(rows, data);
-		break;
-	case RECORD_ACCEPT:
-		err = add_accept(rows, data);
-		break;
-	case RECORD_RESET:
-		err = add_reset(rows, data);
-		break;
-	case RECORD_CAPABLE:
-		err = add_capable(rows, data);
-		break;
-	case RECORD_EXEC:
-		err = add_exec(rows, data);
-		break;
-	case RECORD_FORK:
-		err = add_fork(rows, data);
-		break;
-	case RECORD_EXIT:
-		err = add_exit(rows, data);
-		break;
-	case RECORD_UNACCEPTED:
-		err = add_unaccepted(rows, data);
-		break;
-	default:
-		err = add_dns(rows, data);
-		break;
-	}
+	err = layouts[hdr->type].add(rows, data);
+	if (hdr->type == RECORD_OUTCOME) /* it counts itself, in its connect's part */
+		return err;
 	if (!err && rows->stacks && layouts[hdr->type].stacks)
 		err = add_stacks(rows, data, rows->next_seq - 1);
 	if (err)

@@ -76,7 +76,7 @@ mkfifo "$SCRATCH/go"
 "$work/first.out" setuid 1 --wait < "$SCRATCH/go" > /dev/null &
 deleted_pid=$!
 exec 9> "$SCRATCH/go"
-sleep 0.2
+sleep 1.5 # the recorder has looked at the file by now, even loaded
 rm "$work/first.out"
 echo go >&9
 exec 9>&-

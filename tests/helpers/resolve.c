@@ -3,7 +3,8 @@
  * answer, as a program under investigation would.
  *
  *   resolve NAME PORT 4|6   prints "pid=PID addr=ADDRESS", connects (refused is
- *                           fine), lingers 50 ms and exits
+ *                           fine), lingers half a second and exits: the
+ *                           recorder looks at its files while it lives
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -37,6 +38,6 @@ int main(int argc, char **argv)
 	if (fd >= 0)
 		(void)!connect(fd, answer->ai_addr, answer->ai_addrlen);
 	freeaddrinfo(answer);
-	nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+	nanosleep(&(struct timespec){0, 500 * 1000 * 1000}, NULL);
 	return 0;
 }
