@@ -10,7 +10,9 @@
 #include "util.h"
 
 static const struct command *const commands[] = {
-	&info_command, &tcpconnect_command, &tcpaccept_command, &tcpreset_command, &capable_command,
+	&info_command,	     &summary_command,	&timeline_command, &tcpconnect_command,
+	&tcpaccept_command,  &tcpreset_command, &capable_command,  &scans_command,
+	&bruteforce_command, &caps_command,
 };
 
 static void print_usage(void)

@@ -1,0 +1,564 @@
+/*
+ * report summary: the first command a responder runs, one page: the
+ * captures, the top talkers, every detection with a one-line verdict, and the
+ * capability use that stands out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capuse.h"
+#include "command.h"
+#include "detect.h"
+#include "hashmap.h"
+#include "util.h"
+#include "when.h"
+
+#define TOP_TALKERS    3
+#define FINDINGS_SHOWN 3 /* per detection; the subcommand has them all */
+#define FLAGS_SHOWN    6
+#define TEXT_MAX       1024
+
+/* JSON and CSV: one row per capture, talker, detection (finding, or none) and flag. */
+enum {
+	SUM_SECTION,
+	SUM_KIND,
+	SUM_HOST,
+	SUM_FILE,
+	SUM_SUBJECT,
+	SUM_TARGET,
+	SUM_COUNT,
+	SUM_FAILED,
+	SUM_LOST,
+	SUM_CLEAN,
+	SUM_FIRST,
+	SUM_LAST,
+	SUM_DETAIL,
+	SUM_FIELDS
+};
+
+static const struct field fields[SUM_FIELDS] = {
+	[SUM_SECTION] = {NULL, "section", 0, FIELD_TEXT, false},
+	[SUM_KIND] = {NULL, "kind", 0, FIELD_TEXT, false},
+	[SUM_HOST] = {NULL, "host", 0, FIELD_TEXT, false},
+	[SUM_FILE] = {NULL, "file", 0, FIELD_TEXT, false},
+	[SUM_SUBJECT] = {NULL, "subject", 0, FIELD_TEXT, false},
+	[SUM_TARGET] = {NULL, "target", 0, FIELD_TEXT, false},
+	[SUM_COUNT] = {NULL, "count", 0, FIELD_INT, false},
+	[SUM_FAILED] = {NULL, "failed", 0, FIELD_INT, false},
+	[SUM_LOST] = {NULL, "lost", 0, FIELD_INT, false},
+	[SUM_CLEAN] = {NULL, "clean_stop", 0, FIELD_BOOL, false},
+	[SUM_FIRST] = {NULL, "first", 0, FIELD_RFC3339, false},
+	[SUM_LAST] = {NULL, "last", 0, FIELD_RFC3339, false},
+	[SUM_DETAIL] = {NULL, "detail", 0, FIELD_TEXT, false},
+};
+
+static struct {
+	struct thresholds t;
+	struct cap_settings caps;
+} sm;
+
+static const char usage[] =
+	"usage: report summary [-h] [--scan-window SECONDS] [--ports N] [--targets N]\n"
+	"                      [--destinations N] [--failed-share F]\n"
+	"                      [--bruteforce-window SECONDS] [--connections N]\n"
+	"                      [--service PORTS] [--daemon NAMES] [--settle SECONDS]\n"
+	"                      [--net-raw NAMES] [common options] FILE...\n"
+	"\n"
+	"One page: the captures (host, span, events, losses, clean stop), the top\n"
+	"talkers (processes making connects, remote addresses whose connections were\n"
+	"accepted), a verdict for every detection (port scans, sweeps, outbound\n"
+	"scanning, brute force) with its first findings, and the capability use that\n"
+	"stands out.  `report scans`, `report bruteforce` and `report caps` have the\n"
+	"details; the options are theirs (--scan-window is scans' --window,\n"
+	"--bruteforce-window bruteforce's).\n"
+	"\n"
+	"JSON and CSV: one row per capture, talker, detection (each finding, or one\n"
+	"row saying none) and flag, with section and kind saying which.\n"
+	"\n"
+	"examples:\n"
+	"    report summary case42.db\n"
+	"    report summary web-1.db web-2.db web-3.db\n"
+	"    report summary --since 01:00 --format json case42.db\n";
+
+static const struct option long_options[] = {
+	SCAN_OPTIONS("scan-window"),
+	BRUTEFORCE_OPTIONS("bruteforce-window"),
+	CAP_OPTIONS,
+	{NULL, 0, NULL, 0},
+};
+
+static int own_option(int option, const char *arg, void *ctx)
+{
+	int rc = threshold_option("summary", option, arg, &sm.t);
+
+	(void)ctx;
+	if (rc > 0)
+		rc = cap_option("summary", option, arg, &sm.caps);
+	return rc < 0 ? -1 : 0;
+}
+
+/* --- Top talkers, counted as the detections read the events ---------------------------- */
+
+struct talker {
+	int host;
+	int64_t pid; /* connects: the process; accepts: -1 */
+	uint32_t remote;
+	size_t comm_len;
+	char comm[CAPTURE_TEXT_MAX];
+	int64_t count, failed;
+};
+
+struct talkers {
+	struct peers *peers;
+	struct hashmap index; /* connects: (host, pid); accepts: (remote, 0) -> 1 + index */
+	struct talker *list;
+	size_t count, allocated;
+	int64_t total;
+};
+
+static struct talker *talker_of(struct talkers *t, uint64_t a, uint64_t b, bool *added)
+{
+	uint64_t *slot = hashmap_put(&t->index, a, b, added);
+
+	if (*added) {
+		if (t->count == t->allocated) {
+			t->allocated = t->allocated ? 2 * t->allocated : 64;
+			t->list = xrealloc(t->list, t->allocated * sizeof(*t->list));
+		}
+		memset(&t->list[t->count], 0, sizeof(*t->list));
+		*slot = ++t->count;
+	}
+	return &t->list[*slot - 1];
+}
+
+static int count_connect(struct capture *cap, const struct task *task, bool failed, void *ctx)
+{
+	struct talkers *t = ctx;
+	int host = peers_host(t->peers, cap);
+	bool added;
+	struct talker *k = talker_of(t, (uint64_t)host, (uint64_t)task->pid, &added);
+
+	if (added) {
+		k->host = host;
+		k->pid = task->pid;
+		k->comm_len = task->comm_len;
+		memcpy(k->comm, task->comm, task->comm_len);
+	}
+	k->count++;
+	k->failed += failed;
+	t->total++;
+	return 0;
+}
+
+static int count_accept(struct capture *cap, const struct task *task, uint32_t remote, void *ctx)
+{
+	struct talkers *t = ctx;
+	bool added;
+	struct talker *k = talker_of(t, remote, 0, &added);
+
+	(void)cap;
+	(void)task;
+	if (added) {
+		k->remote = remote;
+		k->pid = -1;
+	}
+	k->count++;
+	t->total++;
+	return 0;
+}
+
+static int by_count(const void *x, const void *y)
+{
+	const struct talker *a = x, *b = y;
+
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	if (a->host != b->host)
+		return a->host < b->host ? -1 : 1;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return (a->remote > b->remote) - (a->remote < b->remote);
+}
+
+/* --- The page (table) -------------------------------------------------------------- */
+
+struct page {
+	struct captures *set;
+	const struct options *opts;
+	struct peers *peers;
+	struct talkers connects, accepts;
+	struct findings findings;
+	struct cap_analysis caps;
+};
+
+/* "comm/pid", or "host:comm/pid" when there are several hosts; escaped. */
+static void process_text(const struct page *p, int host, const char *comm, size_t len, int64_t pid,
+			 char *out, size_t size)
+{
+	char safe[4 * CAPTURE_TEXT_MAX + 1];
+	char *host_name = render_string(p->set->many_hosts ? peers_host_name(p->peers, host) : "");
+
+	safe[render_text(comm, len, safe)] = '\0';
+	snprintf(out, size, "%s%s%s/%lld", host_name, p->set->many_hosts ? ":" : "", safe,
+		 (long long)pid);
+	free(host_name);
+}
+
+/* "2026-11-23 01:55:00.832 UTC": format_human to the millisecond. */
+static void human_ms(int64_t ns, bool local, char *out)
+{
+	char full[WHEN_MAX];
+	char *dot;
+
+	format_human(ns, local, full);
+	dot = strchr(full, '.');
+	snprintf(out, WHEN_MAX, "%.*s%s", dot ? (int)(dot - full) + 4 : (int)strlen(full), full,
+		 dot ? strchr(dot, ' ') : "");
+}
+
+static void print_capture(const struct capture *cap, bool local)
+{
+	char started[WHEN_MAX], ended[WHEN_MAX];
+	int64_t end = cap->clean ? cap->stopped_ns : cap->last_commit_ns, events = 0, lost = 0;
+	char *host = render_string(cap->host), *path = render_string(cap->path);
+
+	for (int i = 0; i < cap->nkinds; i++) {
+		if (strcmp(cap->kinds[i].name, "outcome")) /* an outcome completes a connect */
+			events += cap->kinds[i].recorded;
+		lost += cap->kinds[i].lost;
+	}
+	human_ms(cap->started_ns, local, started);
+	human_ms(end, local, ended);
+	/* The end without its date when it is the start's. */
+	printf("  %s  %s  %s .. %s (%.1f s), %lld events, %lld lost, %s\n", host, path, started,
+	       strncmp(started, ended, 11) ? ended : ended + 11,
+	       (double)(end - cap->started_ns) / 1e9, (long long)events, (long long)lost,
+	       cap->clean ? "clean stop" : "NO CLEAN STOP (killed, or still recording)");
+	free(host);
+	free(path);
+}
+
+static void print_talkers(const struct page *p, struct talkers *t, const char *title)
+{
+	printf("  %-22s", title);
+	qsort(t->list, t->count, sizeof(*t->list), by_count);
+	for (size_t i = 0; i < t->count && i < TOP_TALKERS; i++) {
+		char text[TEXT_MAX];
+
+		if (t->list[i].pid >= 0) {
+			process_text(p, t->list[i].host, t->list[i].comm, t->list[i].comm_len,
+				     t->list[i].pid, text, sizeof(text));
+			printf("%s %s %lld (%lld failed)", i ? "," : "", text,
+			       (long long)t->list[i].count, (long long)t->list[i].failed);
+		} else {
+			char *safe = render_string(peer_text(p->peers, t->list[i].remote));
+
+			printf("%s %s %lld", i ? "," : "", safe, (long long)t->list[i].count);
+			free(safe);
+		}
+	}
+	if (t->count > TOP_TALKERS)
+		printf(", %zu more", t->count - TOP_TALKERS);
+	if (!t->count)
+		printf(" none");
+	putchar('\n');
+}
+
+static void print_finding(const struct page *p, const struct finding *f)
+{
+	char who[TEXT_MAX], what[TEXT_MAX], first[WHEN_MAX], last[WHEN_MAX];
+	char *safe_who, *safe_what;
+
+	finding_actor(f, p->peers, who, sizeof(who));
+	finding_target(f, p->peers, what, sizeof(what));
+	safe_who = render_string(who);
+	safe_what = render_string(what);
+	format_clock(f->first_ns, p->opts->local, first);
+	format_clock(f->last_ns, p->opts->local, last);
+	printf("%19s%s -> %s: ", "", safe_who, safe_what);
+	switch (f->kind) {
+	case FINDING_PORTSCAN:
+	case FINDING_SWEEP:
+		printf("%lld ports, %lld probes", (long long)f->ports, (long long)f->events);
+		break;
+	case FINDING_OUTBOUND:
+		printf("%lld failed destinations, %lld of %lld connects failed",
+		       (long long)f->destinations, (long long)f->failed, (long long)f->events);
+		break;
+	case FINDING_BRUTEFORCE:
+		printf("%lld connections", (long long)f->events);
+		break;
+	}
+	printf(", %s-%s\n", first, last);
+	free(safe_who);
+	free(safe_what);
+}
+
+/* The kind of event each detection reads. */
+static const char *const evidence_kinds[] = {
+	[FINDING_PORTSCAN] = "reset",
+	[FINDING_SWEEP] = "reset",
+	[FINDING_OUTBOUND] = "connect",
+	[FINDING_BRUTEFORCE] = "accept",
+};
+
+/* Whether any capture recorded this kind of event. */
+static bool recorded(const struct captures *set, const char *kind)
+{
+	for (int i = 0; i < set->count; i++)
+		for (int k = 0; k < set->list[i]->nkinds; k++)
+			if (set->list[i]->kinds[k].enabled &&
+			    !strcmp(set->list[i]->kinds[k].name, kind))
+				return true;
+	return false;
+}
+
+static void print_detection(const struct page *p, enum finding_kind kind, const char *title)
+{
+	const char *command = kind == FINDING_BRUTEFORCE ? "bruteforce" : "scans";
+	size_t n = 0, shown = 0;
+	char rule[256];
+
+	for (size_t i = 0; i < p->findings.count; i++)
+		n += p->findings.list[i].kind == kind;
+	describe_rule(&sm.t, kind, rule, sizeof(rule));
+	if (!recorded(p->set, evidence_kinds[kind])) {
+		printf("  %-16s not recorded (no %s events)\n", title, evidence_kinds[kind]);
+		return;
+	}
+	if (!n) {
+		printf("  %-16s none (%s)\n", title, rule);
+		return;
+	}
+	printf("  %-16s %zu FOUND (%s; report %s)\n", title, n, rule, command);
+	for (size_t i = 0; i < p->findings.count && shown < FINDINGS_SHOWN; i++) {
+		if (p->findings.list[i].kind != kind)
+			continue;
+		print_finding(p, &p->findings.list[i]);
+		shown++;
+	}
+	if (n > shown)
+		printf("%19s... %zu more (report %s)\n", "", n - shown, command);
+}
+
+static void print_flag(const struct page *p, const struct cap_flag *f)
+{
+	char process[TEXT_MAX], name[64], when[WHEN_MAX];
+	char *safe_name;
+
+	process_text(p, f->use->host, f->use->comm, f->use->comm_len, f->use->pid, process,
+		     sizeof(process));
+	cap_name_of(p->set, f->use->cap, name, sizeof(name));
+	safe_name = render_string(name);
+	format_clock(f->first_ns, p->opts->local, when);
+	printf("  %-10s %s (uid %lld) %s: %lld check%s, %lld denied, from %s\n",
+	       cap_flag_word(f->kind), process, (long long)f->use->uid, safe_name,
+	       (long long)f->checks, f->checks == 1 ? "" : "s", (long long)f->denied, when);
+	free(safe_name);
+}
+
+static void print_page(struct page *p)
+{
+	printf("CAPTURES\n");
+	for (int i = 0; i < p->set->count; i++)
+		print_capture(p->set->list[i], p->opts->local);
+	printf("\nTOP TALKERS\n");
+	print_talkers(p, &p->connects, "connects by process");
+	print_talkers(p, &p->accepts, "accepted from");
+	printf("\nDETECTIONS\n");
+	print_detection(p, FINDING_PORTSCAN, "port scans");
+	print_detection(p, FINDING_SWEEP, "sweeps");
+	print_detection(p, FINDING_OUTBOUND, "outbound scans");
+	print_detection(p, FINDING_BRUTEFORCE, "brute force");
+	if (!recorded(p->set, "capable")) {
+		printf("\nCAPABILITIES not recorded (no capable events)\n");
+		return;
+	}
+	printf("\nCAPABILITIES (checks that audit, or may: %lld, %lld denied)\n",
+	       (long long)p->caps.checks, (long long)p->caps.denied);
+	for (size_t i = 0; i < p->caps.nflags && i < FLAGS_SHOWN; i++)
+		print_flag(p, &p->caps.flags[i]);
+	if (p->caps.nflags > FLAGS_SHOWN)
+		printf("  ... %zu more (report caps)\n", p->caps.nflags - FLAGS_SHOWN);
+	if (!p->caps.nflags)
+		printf("  nothing stands out\n");
+}
+
+/* --- Rows (JSON, CSV) ------------------------------------------------------------------ */
+
+static struct value text_of(const char *text)
+{
+	return text ? text_value(text, strlen(text)) : null_value();
+}
+
+static void blank(struct value *v, const char *section, const char *kind)
+{
+	for (int i = 0; i < SUM_FIELDS; i++)
+		v[i] = null_value();
+	v[SUM_SECTION] = text_of(section);
+	v[SUM_KIND] = text_of(kind);
+}
+
+static void capture_rows(const struct page *p)
+{
+	for (int i = 0; i < p->set->count; i++) {
+		const struct capture *cap = p->set->list[i];
+		struct value v[SUM_FIELDS];
+		int64_t events = 0, lost = 0;
+
+		for (int k = 0; k < cap->nkinds; k++) {
+			if (strcmp(cap->kinds[k].name, "outcome"))
+				events += cap->kinds[k].recorded;
+			lost += cap->kinds[k].lost;
+		}
+		blank(v, "capture", "capture");
+		v[SUM_HOST] = text_of(cap->host);
+		v[SUM_FILE] = text_of(cap->path);
+		v[SUM_COUNT] = int_value(events);
+		v[SUM_LOST] = int_value(lost);
+		v[SUM_CLEAN] = int_value(cap->clean);
+		v[SUM_FIRST] = int_value(cap->started_ns);
+		v[SUM_LAST] = int_value(cap->clean ? cap->stopped_ns : cap->last_commit_ns);
+		output_row(v);
+	}
+}
+
+static void talker_rows(const struct page *p, struct talkers *t, const char *kind)
+{
+	qsort(t->list, t->count, sizeof(*t->list), by_count);
+	for (size_t i = 0; i < t->count && i < TOP_TALKERS; i++) {
+		const struct talker *k = &t->list[i];
+		struct value v[SUM_FIELDS];
+		char process[TEXT_MAX];
+
+		blank(v, "talker", kind);
+		if (k->pid >= 0) {
+			snprintf(process, sizeof(process), "%.*s/%lld", (int)k->comm_len, k->comm,
+				 (long long)k->pid);
+			v[SUM_HOST] = text_of(peers_host_name(p->peers, k->host));
+			v[SUM_SUBJECT] = text_of(process);
+			v[SUM_FAILED] = int_value(k->failed);
+		} else {
+			v[SUM_SUBJECT] = text_of(peer_text(p->peers, k->remote));
+		}
+		v[SUM_COUNT] = int_value(k->count);
+		output_row(v);
+	}
+}
+
+static void detection_rows(const struct page *p)
+{
+	for (int kind = FINDING_PORTSCAN; kind <= FINDING_BRUTEFORCE; kind++) {
+		const char *name = finding_kind_name((enum finding_kind)kind);
+		struct value v[SUM_FIELDS];
+		bool any = false;
+
+		for (size_t i = 0; i < p->findings.count; i++) {
+			const struct finding *f = &p->findings.list[i];
+			char who[TEXT_MAX], what[TEXT_MAX], evidence[TEXT_MAX];
+
+			if ((int)f->kind != kind)
+				continue;
+			any = true;
+			finding_actor(f, p->peers, who, sizeof(who));
+			finding_target(f, p->peers, what, sizeof(what));
+			finding_evidence(f, evidence, sizeof(evidence));
+			blank(v, "detection", name);
+			v[SUM_HOST] = f->host >= 0 ? text_of(peers_host_name(p->peers, f->host))
+						   : null_value();
+			v[SUM_SUBJECT] = text_of(who);
+			v[SUM_TARGET] = text_of(what);
+			v[SUM_COUNT] = int_value(f->events);
+			v[SUM_FIRST] = int_value(f->first_ns);
+			v[SUM_LAST] = int_value(f->last_ns);
+			v[SUM_DETAIL] = text_of(evidence);
+			output_row(v);
+		}
+		if (!any) {
+			bool seen = recorded(p->set, evidence_kinds[kind]);
+
+			blank(v, "detection", name);
+			v[SUM_COUNT] = seen ? int_value(0) : null_value();
+			v[SUM_DETAIL] = text_of(seen ? "none" : "not recorded");
+			output_row(v);
+		}
+	}
+}
+
+static void flag_rows(const struct page *p)
+{
+	for (size_t i = 0; i < p->caps.nflags; i++) {
+		const struct cap_flag *f = &p->caps.flags[i];
+		struct value v[SUM_FIELDS];
+		char process[TEXT_MAX], name[64];
+
+		blank(v, "capability", cap_flag_word(f->kind));
+		snprintf(process, sizeof(process), "%.*s/%lld", (int)f->use->comm_len, f->use->comm,
+			 (long long)f->use->pid);
+		cap_name_of(p->set, f->use->cap, name, sizeof(name));
+		v[SUM_HOST] = text_of(peers_host_name(p->peers, f->use->host));
+		v[SUM_SUBJECT] = text_of(process);
+		v[SUM_TARGET] = text_of(name);
+		v[SUM_COUNT] = int_value(f->checks);
+		v[SUM_FAILED] = int_value(f->denied);
+		v[SUM_FIRST] = int_value(f->first_ns);
+		v[SUM_DETAIL] = text_of(cap_flag_meaning(f->kind));
+		output_row(v);
+	}
+}
+
+/* --- The whole ----------------------------------------------------------------------------- */
+
+static int run(struct captures *set, const struct options *opts)
+{
+	struct page p = {.set = set, .opts = opts, .peers = peers_new(set)};
+	struct detect_tap connect_tap = {.connect = count_connect, .ctx = &p.connects};
+	struct detect_tap accept_tap = {.accept = count_accept, .ctx = &p.accepts};
+	int err = 0;
+
+	p.connects.peers = p.accepts.peers = p.peers;
+	thresholds_ready(&sm.t);
+	cap_settings_ready(&sm.caps);
+	if (recorded(set, "reset") || recorded(set, "connect"))
+		err = find_scans(set, opts, &sm.t, p.peers, &connect_tap, &p.findings);
+	if (!err && recorded(set, "accept"))
+		err = find_bruteforce(set, opts, &sm.t, p.peers, &accept_tap, &p.findings);
+	if (!err && recorded(set, "capable"))
+		err = analyze_caps(set, opts, &sm.caps, p.peers, &p.caps);
+	if (!err) {
+		findings_sort(&p.findings, p.peers);
+		if (opts->format == FORMAT_TABLE) {
+			print_page(&p);
+		} else {
+			output_begin(opts->format, opts->local, fields, SUM_FIELDS);
+			capture_rows(&p);
+			talker_rows(&p, &p.connects, "connects");
+			talker_rows(&p, &p.accepts, "accepts");
+			detection_rows(&p);
+			flag_rows(&p);
+		}
+	}
+	findings_free(&p.findings);
+	cap_analysis_free(&p.caps);
+	hashmap_clear(&p.connects.index);
+	hashmap_clear(&p.accepts.index);
+	free(p.connects.list);
+	free(p.accepts.list);
+	peers_free(p.peers);
+	thresholds_free(&sm.t);
+	cap_settings_free(&sm.caps);
+	return err;
+}
+
+const struct command summary_command = {
+	.summary =
+		"one page: captures, top talkers, every detection's verdict, unusual capabilities",
+	.spec = {.name = "summary",
+		 .usage = usage,
+		 .short_options = "",
+		 .long_options = long_options,
+		 .accepts = ACCEPT_FILTERS,
+		 .own_option = own_option},
+	.run = run,
+};
