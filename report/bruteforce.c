@@ -83,13 +83,15 @@ static struct value interval(int64_t ns)
 	return ns < 0 ? null_value() : int_value(ns);
 }
 
-static void print_finding(const struct finding *f, const struct peers *peers)
+static void print_finding(const struct finding *f)
 {
 	char service[CAPTURE_TEXT_MAX * SAMPLE_SIZE + 16];
 	int64_t rate = finding_rate(f);
 	struct value v[BRUTE_FIELDS];
 
-	finding_target(f, peers, service, sizeof(service));
+	const struct peers *peers = f->peers;
+
+	finding_target(f, service, sizeof(service));
 	v[BRUTE_HOST] = text_of(peers_host_name(peers, f->host));
 	v[BRUTE_REMOTE] = text_of(peer_text(peers, f->remote));
 	v[BRUTE_SERVICE] = text_of(service);
@@ -141,13 +143,13 @@ static int run(struct captures *set, const struct options *opts)
 	if (!err) {
 		char thresholds[256];
 
-		findings_sort(&findings, peers);
+		findings_sort(&findings);
 		describe_rule(&bf.t, FINDING_BRUTEFORCE, thresholds, sizeof(thresholds));
 		if (opts->format == FORMAT_TABLE)
 			printf("# bruteforce: %s\n", thresholds);
 		output_begin(opts->format, opts->local, bf.fields, BRUTE_FIELDS);
 		for (size_t i = 0; i < findings.count; i++)
-			print_finding(&findings.list[i], peers);
+			print_finding(&findings.list[i]);
 	}
 	findings_free(&findings);
 	peers_free(peers);

@@ -237,7 +237,7 @@ const char *finding_kind_name(enum finding_kind kind)
 
 /* --- Findings ------------------------------------------------------------------ */
 
-struct finding *findings_add(struct findings *findings)
+struct finding *findings_add(struct findings *findings, const struct peers *peers)
 {
 	if (findings->count == findings->allocated) {
 		findings->allocated = findings->allocated ? 2 * findings->allocated : 16;
@@ -245,7 +245,16 @@ struct finding *findings_add(struct findings *findings)
 			xrealloc(findings->list, findings->allocated * sizeof(*findings->list));
 	}
 	memset(&findings->list[findings->count], 0, sizeof(*findings->list));
+	findings->list[findings->count].peers = peers;
 	return &findings->list[findings->count++];
+}
+
+void findings_move(struct findings *findings, struct findings *more)
+{
+	for (size_t i = 0; i < more->count; i++)
+		*findings_add(findings, NULL) = more->list[i];
+	free(more->list);
+	*more = (struct findings){0};
 }
 
 void findings_free(struct findings *findings)
@@ -262,15 +271,13 @@ void findings_free(struct findings *findings)
 	*findings = (struct findings){0};
 }
 
-static const struct peers *sorting_peers;
-
-static int compare_peers(uint32_t a, uint32_t b)
+/* Addresses of two findings (each numbered by its own peers) by text; 0 sorts first. */
+static int compare_addresses(const struct finding *a, uint32_t x, const struct finding *b,
+			     uint32_t y)
 {
-	if (a == b)
-		return 0;
-	if (!a || !b)
-		return a ? 1 : -1;
-	return peer_compare(sorting_peers, a, b);
+	if (!x || !y)
+		return (x > 0) - (y > 0);
+	return strcmp(peer_text(a->peers, x), peer_text(b->peers, y));
 }
 
 static int by_kind_then_time(const void *x, const void *y)
@@ -282,8 +289,8 @@ static int by_kind_then_time(const void *x, const void *y)
 		return a->kind < b->kind ? -1 : 1;
 	if (a->first_ns != b->first_ns)
 		return a->first_ns < b->first_ns ? -1 : 1;
-	if ((order = compare_peers(a->remote, b->remote)) ||
-	    (order = compare_peers(a->local, b->local)))
+	if ((order = compare_addresses(a, a->remote, b, b->remote)) ||
+	    (order = compare_addresses(a, a->local, b, b->local)))
 		return order;
 	if (a->host != b->host)
 		return a->host < b->host ? -1 : 1;
@@ -292,9 +299,8 @@ static int by_kind_then_time(const void *x, const void *y)
 	return (a->ports > b->ports) - (a->ports < b->ports);
 }
 
-void findings_sort(struct findings *findings, const struct peers *peers)
+void findings_sort(struct findings *findings)
 {
-	sorting_peers = peers;
 	qsort(findings->list, findings->count, sizeof(*findings->list), by_kind_then_time);
 }
 
@@ -307,16 +313,19 @@ int64_t finding_rate(const struct finding *f)
 	return (int64_t)((double)f->events * 1e12 / (double)span + 0.5);
 }
 
-void finding_actor(const struct finding *f, const struct peers *peers, char *buf, size_t size)
+void finding_actor(const struct finding *f, char *buf, size_t size)
 {
+	const struct peers *peers = f->peers;
+
 	if (f->kind == FINDING_OUTBOUND)
 		snprintf(buf, size, "%s/%lld", f->process, (long long)f->pid);
 	else
 		snprintf(buf, size, "%s", peer_text(peers, f->remote));
 }
 
-void finding_target(const struct finding *f, const struct peers *peers, char *buf, size_t size)
+void finding_target(const struct finding *f, char *buf, size_t size)
 {
+	const struct peers *peers = f->peers;
 	const char *address = f->sample_addresses ? f->sample_addresses : "";
 
 	switch (f->kind) {
@@ -419,9 +428,9 @@ static int by_number(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-static int by_text(const void *x, const void *y)
+static int by_text(const void *x, const void *y, void *peers)
 {
-	return peer_compare(sorting_peers, (uint32_t) * (const uint64_t *)x,
+	return peer_compare(peers, (uint32_t) * (const uint64_t *)x,
 			    (uint32_t) * (const uint64_t *)y);
 }
 
@@ -437,8 +446,10 @@ static char *join_lowest(const struct hashmap *set, int limit, const struct peer
 
 	while ((entry = hashmap_next(set, &cursor)))
 		keys[n++] = entry->a;
-	sorting_peers = peers;
-	qsort(keys, n, sizeof(*keys), peers ? by_text : by_number);
+	if (peers)
+		qsort_r(keys, n, sizeof(*keys), by_text, (void *)peers);
+	else
+		qsort(keys, n, sizeof(*keys), by_number);
 	f = open_memstream(&text, &size);
 	if (!f) {
 		fprintf(stderr, "report: out of memory\n");

@@ -88,6 +88,7 @@ const char *finding_kind_name(enum finding_kind kind);
 /* A finding: what its kind has is set, the rest is zero or NULL. */
 struct finding {
 	enum finding_kind kind;
+	const struct peers *peers; /* the numbers of its addresses */
 	int host;	 /* the target's host (port scan, brute force), the scanner's (outbound) */
 	uint32_t remote; /* the scanner or guesser (port scan, sweep, brute force) */
 	uint32_t local;	 /* the target address (port scan) */
@@ -108,10 +109,12 @@ struct findings {
 	size_t count, allocated;
 };
 
-struct finding *findings_add(struct findings *findings);
+struct finding *findings_add(struct findings *findings, const struct peers *peers);
+/* Move every finding of more to findings. */
+void findings_move(struct findings *findings, struct findings *more);
 void findings_free(struct findings *findings);
-/* In time order (first seen), by kind first. */
-void findings_sort(struct findings *findings, const struct peers *peers);
+/* By kind, then in time order (first seen). */
+void findings_sort(struct findings *findings);
 
 /* The events per second of a finding, in thousandths; -1 when it took no time. */
 int64_t finding_rate(const struct finding *f);
@@ -120,8 +123,8 @@ int64_t finding_rate(const struct finding *f);
  * A finding in words, for tables (raw capture text: the output escapes it):
  * who (an address, or comm/pid), what was aimed at, and the evidence.
  */
-void finding_actor(const struct finding *f, const struct peers *peers, char *buf, size_t size);
-void finding_target(const struct finding *f, const struct peers *peers, char *buf, size_t size);
+void finding_actor(const struct finding *f, char *buf, size_t size);
+void finding_target(const struct finding *f, char *buf, size_t size);
 void finding_evidence(const struct finding *f, char *buf, size_t size);
 
 /*

@@ -110,7 +110,7 @@ static int closed(struct episode *ep, void *ctx)
 		candidates_add(&g->candidates, ep->key, ep->first_ns, ep->last_ns);
 		return 0;
 	}
-	f = findings_add(g->out);
+	f = findings_add(g->out, g->peers);
 	f->kind = FINDING_BRUTEFORCE;
 	f->host = (int)(ep->key[0] >> 32);
 	f->ports = (int64_t)(ep->key[0] & 0xffff);

@@ -98,7 +98,7 @@ static bool crossed(const struct scanning *s, enum rule rule, const struct episo
 static struct finding *new_finding(struct scanning *s, enum finding_kind kind,
 				   const struct episode *ep)
 {
-	struct finding *f = findings_add(s->out);
+	struct finding *f = findings_add(s->out, s->peers);
 
 	f->kind = kind;
 	f->first_ns = ep->first_ns;

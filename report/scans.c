@@ -105,15 +105,17 @@ static int64_t threshold_of(const struct finding *f)
 					   : sc.t.destinations;
 }
 
-static void print_finding(const struct finding *f, const struct peers *peers)
+static void print_finding(const struct finding *f)
 {
 	char who[CAPTURE_TEXT_MAX * 6], what[256], evidence[1024];
 	bool inbound = f->kind != FINDING_OUTBOUND, port_scan = f->kind == FINDING_PORTSCAN;
 	int64_t rate = finding_rate(f);
 	struct value v[SCAN_FIELDS];
 
-	finding_actor(f, peers, who, sizeof(who));
-	finding_target(f, peers, what, sizeof(what));
+	const struct peers *peers = f->peers;
+
+	finding_actor(f, who, sizeof(who));
+	finding_target(f, what, sizeof(what));
 	finding_evidence(f, evidence, sizeof(evidence));
 	v[SCAN_KIND] = text_of(finding_kind_name(f->kind));
 	v[SCAN_HOST] = f->host >= 0 ? text_of(peers_host_name(peers, f->host)) : null_value();
@@ -188,7 +190,7 @@ static int run(struct captures *set, const struct options *opts)
 	if (!err) {
 		char rules[3][256];
 
-		findings_sort(&findings, peers);
+		findings_sort(&findings);
 		for (int k = FINDING_PORTSCAN; k <= FINDING_OUTBOUND; k++)
 			describe_rule(&sc.t, (enum finding_kind)k, rules[k], sizeof(rules[k]));
 		if (opts->format == FORMAT_TABLE)
@@ -196,7 +198,7 @@ static int run(struct captures *set, const struct options *opts)
 			       rules[2]);
 		output_begin(opts->format, opts->local, sc.fields, SCAN_FIELDS);
 		for (size_t i = 0; i < findings.count; i++)
-			print_finding(&findings.list[i], peers);
+			print_finding(&findings.list[i]);
 	}
 	findings_free(&findings);
 	peers_free(peers);

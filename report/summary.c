@@ -3,6 +3,7 @@
  * captures, the top talkers, every detection with a one-line verdict, and the
  * capability use that stands out.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,71 +101,71 @@ static int own_option(int option, const char *arg, void *ctx)
 
 /* --- Top talkers, counted as the detections read the events ---------------------------- */
 
+/* A process making connects, or a remote address whose connections were accepted. */
 struct talker {
 	int host;
-	int64_t pid; /* connects: the process; accepts: -1 */
+	int64_t pid; /* -1: a remote address */
 	uint32_t remote;
 	size_t comm_len;
 	char comm[CAPTURE_TEXT_MAX];
 	int64_t count, failed;
 };
 
-struct talkers {
+/* Connects per process (host, pid). */
+struct processes {
 	struct peers *peers;
-	struct hashmap index; /* connects: (host, pid); accepts: (remote, 0) -> 1 + index */
+	struct hashmap index; /* (host, pid) -> 1 + index in list */
 	struct talker *list;
 	size_t count, allocated;
-	int64_t total;
 };
 
-static struct talker *talker_of(struct talkers *t, uint64_t a, uint64_t b, bool *added)
-{
-	uint64_t *slot = hashmap_put(&t->index, a, b, added);
+/* Accepts per remote address: by its number, dense from 1 (no hashing for millions of them). */
+struct remotes {
+	int64_t *accepts;
+	size_t allocated;
+};
 
-	if (*added) {
+static int count_connect(struct capture *cap, const struct task *task, bool failed, void *ctx)
+{
+	struct processes *t = ctx;
+	int host = peers_host(t->peers, cap);
+	bool added;
+	uint64_t *slot = hashmap_put(&t->index, (uint64_t)host, (uint64_t)task->pid, &added);
+	struct talker *k;
+
+	if (added) {
 		if (t->count == t->allocated) {
 			t->allocated = t->allocated ? 2 * t->allocated : 64;
 			t->list = xrealloc(t->list, t->allocated * sizeof(*t->list));
 		}
-		memset(&t->list[t->count], 0, sizeof(*t->list));
+		k = &t->list[t->count];
+		*k = (struct talker){.host = host, .pid = task->pid, .comm_len = task->comm_len};
+		memcpy(k->comm, task->comm, task->comm_len);
 		*slot = ++t->count;
 	}
-	return &t->list[*slot - 1];
-}
-
-static int count_connect(struct capture *cap, const struct task *task, bool failed, void *ctx)
-{
-	struct talkers *t = ctx;
-	int host = peers_host(t->peers, cap);
-	bool added;
-	struct talker *k = talker_of(t, (uint64_t)host, (uint64_t)task->pid, &added);
-
-	if (added) {
-		k->host = host;
-		k->pid = task->pid;
-		k->comm_len = task->comm_len;
-		memcpy(k->comm, task->comm, task->comm_len);
-	}
+	k = &t->list[*slot - 1];
 	k->count++;
 	k->failed += failed;
-	t->total++;
 	return 0;
 }
 
 static int count_accept(struct capture *cap, const struct task *task, uint32_t remote, void *ctx)
 {
-	struct talkers *t = ctx;
-	bool added;
-	struct talker *k = talker_of(t, remote, 0, &added);
+	struct remotes *r = ctx;
 
 	(void)cap;
 	(void)task;
-	if (added) {
-		k->remote = remote;
-		k->pid = -1;
+	if (remote >= r->allocated) {
+		size_t allocated = r->allocated ? r->allocated : 1024;
+
+		while (remote >= allocated)
+			allocated *= 2;
+		r->accepts = xrealloc(r->accepts, allocated * sizeof(*r->accepts));
+		memset(r->accepts + r->allocated, 0,
+		       (allocated - r->allocated) * sizeof(*r->accepts));
+		r->allocated = allocated;
 	}
-	k->count++;
-	t->total++;
+	r->accepts[remote]++;
 	return 0;
 }
 
@@ -181,15 +182,57 @@ static int by_count(const void *x, const void *y)
 	return (a->remote > b->remote) - (a->remote < b->remote);
 }
 
+/* The processes, most connects first. */
+static struct talker *top_processes(struct processes *t, size_t *count)
+{
+	qsort(t->list, t->count, sizeof(*t->list), by_count);
+	*count = t->count;
+	return t->list;
+}
+
+/* The remote addresses, most accepts first: a list to free. */
+static struct talker *top_remotes(const struct remotes *r, size_t *count)
+{
+	struct talker *list = NULL;
+	size_t n = 0;
+
+	for (size_t peer = 1; peer < r->allocated; peer++)
+		n += r->accepts[peer] > 0;
+	list = xcalloc(n ? n : 1, sizeof(*list));
+	n = 0;
+	for (size_t peer = 1; peer < r->allocated; peer++)
+		if (r->accepts[peer])
+			list[n++] = (struct talker){
+				.pid = -1, .remote = (uint32_t)peer, .count = r->accepts[peer]};
+	qsort(list, n, sizeof(*list), by_count);
+	*count = n;
+	return list;
+}
+
 /* --- The page (table) -------------------------------------------------------------- */
+
+/*
+ * The two halves of the analyses, each in a thread of its own with its own
+ * connections: scans (resets, connects) here; brute force and capabilities
+ * (accepts, checks) in the other half.
+ */
+struct half {
+	struct captures *set;
+	struct peers *peers;
+	const struct options *opts;
+	struct findings findings;
+	int err;
+};
 
 struct page {
 	struct captures *set;
 	const struct options *opts;
-	struct peers *peers;
-	struct talkers connects, accepts;
-	struct findings findings;
+	struct half scans, others;
+	struct captures others_set;
+	struct processes connects;
+	struct remotes accepts;
 	struct cap_analysis caps;
+	struct findings findings;
 };
 
 /* "comm/pid", or "host:comm/pid" when there are several hosts; escaped. */
@@ -197,7 +240,8 @@ static void process_text(const struct page *p, int host, const char *comm, size_
 			 char *out, size_t size)
 {
 	char safe[4 * CAPTURE_TEXT_MAX + 1];
-	char *host_name = render_string(p->set->many_hosts ? peers_host_name(p->peers, host) : "");
+	char *host_name =
+		render_string(p->set->many_hosts ? peers_host_name(p->scans.peers, host) : "");
 
 	safe[render_text(comm, len, safe)] = '\0';
 	snprintf(out, size, "%s%s%s/%lld", host_name, p->set->many_hosts ? ":" : "", safe,
@@ -239,28 +283,28 @@ static void print_capture(const struct capture *cap, bool local)
 	free(path);
 }
 
-static void print_talkers(const struct page *p, struct talkers *t, const char *title)
+static void print_talkers(const struct page *p, const struct talker *list, size_t n,
+			  const char *title)
 {
 	printf("  %-22s", title);
-	qsort(t->list, t->count, sizeof(*t->list), by_count);
-	for (size_t i = 0; i < t->count && i < TOP_TALKERS; i++) {
+	for (size_t i = 0; i < n && i < TOP_TALKERS; i++) {
 		char text[TEXT_MAX];
 
-		if (t->list[i].pid >= 0) {
-			process_text(p, t->list[i].host, t->list[i].comm, t->list[i].comm_len,
-				     t->list[i].pid, text, sizeof(text));
+		if (list[i].pid >= 0) {
+			process_text(p, list[i].host, list[i].comm, list[i].comm_len, list[i].pid,
+				     text, sizeof(text));
 			printf("%s %s %lld (%lld failed)", i ? "," : "", text,
-			       (long long)t->list[i].count, (long long)t->list[i].failed);
+			       (long long)list[i].count, (long long)list[i].failed);
 		} else {
-			char *safe = render_string(peer_text(p->peers, t->list[i].remote));
+			char *safe = render_string(peer_text(p->others.peers, list[i].remote));
 
-			printf("%s %s %lld", i ? "," : "", safe, (long long)t->list[i].count);
+			printf("%s %s %lld", i ? "," : "", safe, (long long)list[i].count);
 			free(safe);
 		}
 	}
-	if (t->count > TOP_TALKERS)
-		printf(", %zu more", t->count - TOP_TALKERS);
-	if (!t->count)
+	if (n > TOP_TALKERS)
+		printf(", %zu more", n - TOP_TALKERS);
+	if (!n)
 		printf(" none");
 	putchar('\n');
 }
@@ -270,8 +314,8 @@ static void print_finding(const struct page *p, const struct finding *f)
 	char who[TEXT_MAX], what[TEXT_MAX], first[WHEN_MAX], last[WHEN_MAX];
 	char *safe_who, *safe_what;
 
-	finding_actor(f, p->peers, who, sizeof(who));
-	finding_target(f, p->peers, what, sizeof(what));
+	finding_actor(f, who, sizeof(who));
+	finding_target(f, what, sizeof(what));
 	safe_who = render_string(who);
 	safe_what = render_string(what);
 	format_clock(f->first_ns, p->opts->local, first);
@@ -360,12 +404,17 @@ static void print_flag(const struct page *p, const struct cap_flag *f)
 
 static void print_page(struct page *p)
 {
+	size_t nprocesses, nremotes;
+	struct talker *processes = top_processes(&p->connects, &nprocesses);
+	struct talker *remotes = top_remotes(&p->accepts, &nremotes);
+
 	printf("CAPTURES\n");
 	for (int i = 0; i < p->set->count; i++)
 		print_capture(p->set->list[i], p->opts->local);
 	printf("\nTOP TALKERS\n");
-	print_talkers(p, &p->connects, "connects by process");
-	print_talkers(p, &p->accepts, "accepted from");
+	print_talkers(p, processes, nprocesses, "connects by process");
+	print_talkers(p, remotes, nremotes, "accepted from");
+	free(remotes);
 	printf("\nDETECTIONS\n");
 	print_detection(p, FINDING_PORTSCAN, "port scans");
 	print_detection(p, FINDING_SWEEP, "sweeps");
@@ -424,11 +473,10 @@ static void capture_rows(const struct page *p)
 	}
 }
 
-static void talker_rows(const struct page *p, struct talkers *t, const char *kind)
+static void talker_rows(const struct page *p, const struct talker *list, size_t n, const char *kind)
 {
-	qsort(t->list, t->count, sizeof(*t->list), by_count);
-	for (size_t i = 0; i < t->count && i < TOP_TALKERS; i++) {
-		const struct talker *k = &t->list[i];
+	for (size_t i = 0; i < n && i < TOP_TALKERS; i++) {
+		const struct talker *k = &list[i];
 		struct value v[SUM_FIELDS];
 		char process[TEXT_MAX];
 
@@ -436,11 +484,11 @@ static void talker_rows(const struct page *p, struct talkers *t, const char *kin
 		if (k->pid >= 0) {
 			snprintf(process, sizeof(process), "%.*s/%lld", (int)k->comm_len, k->comm,
 				 (long long)k->pid);
-			v[SUM_HOST] = text_of(peers_host_name(p->peers, k->host));
+			v[SUM_HOST] = text_of(peers_host_name(p->scans.peers, k->host));
 			v[SUM_SUBJECT] = text_of(process);
 			v[SUM_FAILED] = int_value(k->failed);
 		} else {
-			v[SUM_SUBJECT] = text_of(peer_text(p->peers, k->remote));
+			v[SUM_SUBJECT] = text_of(peer_text(p->others.peers, k->remote));
 		}
 		v[SUM_COUNT] = int_value(k->count);
 		output_row(v);
@@ -461,11 +509,11 @@ static void detection_rows(const struct page *p)
 			if ((int)f->kind != kind)
 				continue;
 			any = true;
-			finding_actor(f, p->peers, who, sizeof(who));
-			finding_target(f, p->peers, what, sizeof(what));
+			finding_actor(f, who, sizeof(who));
+			finding_target(f, what, sizeof(what));
 			finding_evidence(f, evidence, sizeof(evidence));
 			blank(v, "detection", name);
-			v[SUM_HOST] = f->host >= 0 ? text_of(peers_host_name(p->peers, f->host))
+			v[SUM_HOST] = f->host >= 0 ? text_of(peers_host_name(f->peers, f->host))
 						   : null_value();
 			v[SUM_SUBJECT] = text_of(who);
 			v[SUM_TARGET] = text_of(what);
@@ -497,7 +545,7 @@ static void flag_rows(const struct page *p)
 		snprintf(process, sizeof(process), "%.*s/%lld", (int)f->use->comm_len, f->use->comm,
 			 (long long)f->use->pid);
 		cap_name_of(p->set, f->use->cap, name, sizeof(name));
-		v[SUM_HOST] = text_of(peers_host_name(p->peers, f->use->host));
+		v[SUM_HOST] = text_of(peers_host_name(p->scans.peers, f->use->host));
 		v[SUM_SUBJECT] = text_of(process);
 		v[SUM_TARGET] = text_of(name);
 		v[SUM_COUNT] = int_value(f->checks);
@@ -510,42 +558,85 @@ static void flag_rows(const struct page *p)
 
 /* --- The whole ----------------------------------------------------------------------------- */
 
+/* The other half: brute force (and the accepts' talkers), then capability use. */
+static void *analyze_others(void *arg)
+{
+	struct page *p = arg;
+	struct half *h = &p->others;
+	struct detect_tap tap = {.accept = count_accept, .ctx = &p->accepts};
+
+	if (recorded(h->set, "accept"))
+		h->err = find_bruteforce(h->set, h->opts, &sm.t, h->peers, &tap, &h->findings);
+	if (!h->err && recorded(h->set, "capable"))
+		h->err = analyze_caps(h->set, h->opts, &sm.caps, h->peers, &p->caps);
+	return NULL;
+}
+
+/* Scans, and the connects' talkers. */
+static void analyze_scans(struct page *p)
+{
+	struct half *h = &p->scans;
+	struct detect_tap tap = {.connect = count_connect, .ctx = &p->connects};
+
+	if (recorded(h->set, "reset") || recorded(h->set, "connect"))
+		h->err = find_scans(h->set, h->opts, &sm.t, h->peers, &tap, &h->findings);
+}
+
+/* Both halves at once when a thread can be had, else one after the other. */
+static int analyze(struct page *p)
+{
+	pthread_t other;
+	bool threaded;
+
+	if (captures_open_again(&p->others_set, p->set))
+		return -1;
+	p->others = (struct half){
+		.set = &p->others_set, .peers = peers_new(&p->others_set), .opts = p->opts};
+	threaded = !pthread_create(&other, NULL, analyze_others, p);
+	analyze_scans(p);
+	if (threaded)
+		pthread_join(other, NULL);
+	else
+		analyze_others(p);
+	findings_move(&p->findings, &p->scans.findings);
+	findings_move(&p->findings, &p->others.findings);
+	findings_sort(&p->findings);
+	return p->scans.err || p->others.err ? -1 : 0;
+}
+
 static int run(struct captures *set, const struct options *opts)
 {
-	struct page p = {.set = set, .opts = opts, .peers = peers_new(set)};
-	struct detect_tap connect_tap = {.connect = count_connect, .ctx = &p.connects};
-	struct detect_tap accept_tap = {.accept = count_accept, .ctx = &p.accepts};
-	int err = 0;
+	struct page p = {.set = set, .opts = opts};
+	int err;
 
-	p.connects.peers = p.accepts.peers = p.peers;
 	thresholds_ready(&sm.t);
 	cap_settings_ready(&sm.caps);
-	if (recorded(set, "reset") || recorded(set, "connect"))
-		err = find_scans(set, opts, &sm.t, p.peers, &connect_tap, &p.findings);
-	if (!err && recorded(set, "accept"))
-		err = find_bruteforce(set, opts, &sm.t, p.peers, &accept_tap, &p.findings);
-	if (!err && recorded(set, "capable"))
-		err = analyze_caps(set, opts, &sm.caps, p.peers, &p.caps);
-	if (!err) {
-		findings_sort(&p.findings, p.peers);
-		if (opts->format == FORMAT_TABLE) {
-			print_page(&p);
-		} else {
-			output_begin(opts->format, opts->local, fields, SUM_FIELDS);
-			capture_rows(&p);
-			talker_rows(&p, &p.connects, "connects");
-			talker_rows(&p, &p.accepts, "accepts");
-			detection_rows(&p);
-			flag_rows(&p);
-		}
+	p.scans = (struct half){.set = set, .peers = peers_new(set), .opts = opts};
+	p.connects.peers = p.scans.peers;
+	err = analyze(&p);
+	if (!err && opts->format == FORMAT_TABLE) {
+		print_page(&p);
+	} else if (!err) {
+		size_t nprocesses, nremotes;
+		struct talker *processes = top_processes(&p.connects, &nprocesses);
+		struct talker *remotes = top_remotes(&p.accepts, &nremotes);
+
+		output_begin(opts->format, opts->local, fields, SUM_FIELDS);
+		capture_rows(&p);
+		talker_rows(&p, processes, nprocesses, "connects");
+		talker_rows(&p, remotes, nremotes, "accepts");
+		detection_rows(&p);
+		flag_rows(&p);
+		free(remotes);
 	}
 	findings_free(&p.findings);
 	cap_analysis_free(&p.caps);
 	hashmap_clear(&p.connects.index);
-	hashmap_clear(&p.accepts.index);
 	free(p.connects.list);
-	free(p.accepts.list);
-	peers_free(p.peers);
+	free(p.accepts.accepts);
+	peers_free(p.scans.peers);
+	peers_free(p.others.peers);
+	captures_close(&p.others_set);
 	thresholds_free(&sm.t);
 	cap_settings_free(&sm.caps);
 	return err;
