@@ -644,7 +644,7 @@ static int run(struct captures *set, const struct options *opts)
 
 const struct command summary_command = {
 	.summary =
-		"one page: captures, top talkers, every detection's verdict, unusual capabilities",
+		"one page: captures, top talkers, detections, unusual capability use",
 	.spec = {.name = "summary",
 		 .usage = usage,
 		 .short_options = "",
