@@ -390,7 +390,8 @@ static void find_flags(struct cap_analysis *a, const struct cap_settings *s)
 		}
 		p = end;
 	}
-	qsort(a->flags, a->nflags, sizeof(*a->flags), by_kind_then_time);
+	if (a->nflags)
+		qsort(a->flags, a->nflags, sizeof(*a->flags), by_kind_then_time);
 }
 
 int analyze_caps(struct captures *set, const struct options *opts, const struct cap_settings *s,

@@ -301,7 +301,8 @@ static int by_kind_then_time(const void *x, const void *y)
 
 void findings_sort(struct findings *findings)
 {
-	qsort(findings->list, findings->count, sizeof(*findings->list), by_kind_then_time);
+	if (findings->count)
+		qsort(findings->list, findings->count, sizeof(*findings->list), by_kind_then_time);
 }
 
 int64_t finding_rate(const struct finding *f)

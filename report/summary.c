@@ -185,7 +185,8 @@ static int by_count(const void *x, const void *y)
 /* The processes, most connects first. */
 static struct talker *top_processes(struct processes *t, size_t *count)
 {
-	qsort(t->list, t->count, sizeof(*t->list), by_count);
+	if (t->count)
+		qsort(t->list, t->count, sizeof(*t->list), by_count);
 	*count = t->count;
 	return t->list;
 }
@@ -643,8 +644,7 @@ static int run(struct captures *set, const struct options *opts)
 }
 
 const struct command summary_command = {
-	.summary =
-		"one page: captures, top talkers, detections, unusual capability use",
+	.summary = "one page: captures, top talkers, detections, unusual capability use",
 	.spec = {.name = "summary",
 		 .usage = usage,
 		 .short_options = "",
