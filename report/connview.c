@@ -55,18 +55,18 @@ enum {
 };
 enum { END_TASK, END_LADDR, END_LPORT, END_RADDR, END_RPORT, RESET_STATE, RESET_REASON };
 
+/* A connection while its events may still come: small, a minute of them is held. */
 struct conn {
 	struct capture *cap; /* of its first event */
 	int64_t t, start_ns;
 	uint32_t client, server;	  /* peers; 0 unknown */
 	int64_t client_port, server_port; /* -1 unknown */
-	bool has_connect, has_accept, has_outcome, has_client;
-	struct task client_task, accept_task;
+	bool has_connect, has_accept, has_outcome, reset_by_server, refused;
+	/* tasks and reason by number, named when printed */
+	struct capture *connect_cap, *accept_cap, *reset_cap;
+	int64_t connect_task, accept_task, reason; /* reason: -1 none */
 	int64_t state, error, latency_ns, accept_delay_ns;
 	int64_t resets;
-	bool reset_by_server;
-	struct name reason;
-	bool refused; /* a reset with no socket, or from a listener, was all */
 };
 
 static struct {
@@ -162,21 +162,30 @@ static const char *outcome_of(const struct conn *c)
 	return c->refused ? "refused" : "reset";
 }
 
-static void print_conn(const struct conn *c)
+static int print_conn(const struct conn *c)
 {
 	struct value v[CONN_FIELDS];
 	char client[CAPTURE_TEXT_MAX + 16], server[CAPTURE_TEXT_MAX + 16];
 	char accepted[CAPTURE_TEXT_MAX + 24], resets[CAPTURE_TEXT_MAX + 48];
-	const struct task *local = c->has_connect ? &c->client_task : &c->accept_task;
+	struct task connect_task, accept_task;
+	struct name reason = {0};
 
+	if ((c->has_connect && capture_task(c->connect_cap, c->connect_task, &connect_task)) ||
+	    (c->has_accept && capture_task(c->accept_cap, c->accept_task, &accept_task)) ||
+	    (c->resets && c->reason >= 0 && capture_reset_reason(c->reset_cap, c->reason, &reason)))
+		return -1;
+	if (c->resets && c->reason >= 0 && !reason.found)
+		reason.len = (size_t)snprintf(reason.text, sizeof(reason.text), "%lld",
+					      (long long)c->reason);
 	v[EVENT_ELAPSED] = int_value(c->start_ns);
 	v[EVENT_CLOCK] = int_value(c->start_ns);
 	v[EVENT_TS_NS] = int_value(c->cap->base_ns + c->t);
 	v[EVENT_HOST] = text_of(c->cap->host);
 	for (int i = EVENT_UID; i <= EVENT_MNTNS; i++)
 		v[i] = null_value();
+	/* The local process: the one connecting, else the one accepting. */
 	if (c->has_connect || c->has_accept)
-		task_values(local, v);
+		task_values(c->has_connect ? &connect_task : &accept_task, v);
 	v[CONN_CLIENT_ADDR] = end_value(c->client);
 	v[CONN_CLIENT_PORT] = c->client_port < 0 ? null_value() : int_value(c->client_port);
 	v[CONN_SERVER_ADDR] = end_value(c->server);
@@ -185,17 +194,14 @@ static void print_conn(const struct conn *c)
 	v[CONN_ERROR] = c->has_outcome ? int_value(c->error) : null_value();
 	v[CONN_LATENCY] =
 		c->has_outcome && c->latency_ns >= 0 ? int_value(c->latency_ns) : null_value();
-	v[CONN_ACCEPT_PID] = c->has_accept ? int_value(c->accept_task.pid) : null_value();
-	v[CONN_ACCEPT_COMM] = c->has_accept
-				      ? text_value(c->accept_task.comm, c->accept_task.comm_len)
-				      : null_value();
+	v[CONN_ACCEPT_PID] = c->has_accept ? int_value(accept_task.pid) : null_value();
+	v[CONN_ACCEPT_COMM] =
+		c->has_accept ? text_value(accept_task.comm, accept_task.comm_len) : null_value();
 	v[CONN_ACCEPT_DELAY] = c->has_accept ? int_value(c->accept_delay_ns) : null_value();
 	v[CONN_RESETS] = int_value(c->resets);
 	v[CONN_RESET_BY] =
 		c->resets ? text_of(c->reset_by_server ? "server" : "client") : null_value();
-	v[CONN_RESET_REASON] = c->resets && c->reason.len
-				       ? text_value(c->reason.text, c->reason.len)
-				       : null_value();
+	v[CONN_RESET_REASON] = reason.len ? text_value(reason.text, reason.len) : null_value();
 	if (cv.table) {
 		const char *ca = c->client ? peer_text(cv.peers, c->client) : "?";
 		const char *sa = c->server ? peer_text(cv.peers, c->server) : "?";
@@ -206,38 +212,41 @@ static void print_conn(const struct conn *c)
 		v[CONN_SERVER] =
 			text_value(server, put_endpoint(server, sa, strlen(sa), c->server_port));
 		len = c->has_accept ? snprintf(accepted, sizeof(accepted), "%.*s/%lld",
-					       (int)c->accept_task.comm_len, c->accept_task.comm,
-					       (long long)c->accept_task.pid)
+					       (int)accept_task.comm_len, accept_task.comm,
+					       (long long)accept_task.pid)
 				    : 0;
 		v[CONN_ACCEPTED] = len ? text_value(accepted, (size_t)len) : null_value();
 		len = c->resets ? snprintf(resets, sizeof(resets), "%lld by %s %.*s",
 					   (long long)c->resets,
 					   c->reset_by_server ? "server" : "client",
-					   (int)c->reason.len, c->reason.text)
+					   (int)reason.len, reason.text)
 				: 0;
 		while (len > 0 && resets[len - 1] == ' ')
 			len--;
 		v[CONN_RESET_TEXT] = len ? text_value(resets, (size_t)len) : null_value();
 	}
 	output_row(v);
+	return 0;
 }
 
 /* Print the connections that started more than the horizon before now (all: INT64_MAX). */
-static void print_older(int64_t now)
+static int print_older(int64_t now)
 {
 	while (cv.head < cv.tail) {
 		struct conn *c = &cv.ring[cv.head & (cv.size - 1)];
 		uint64_t a, b, *id;
 
 		if (now != INT64_MAX && c->start_ns >= now - HORIZON_NS)
-			return;
-		print_conn(c);
+			return 0;
+		if (print_conn(c))
+			return -1;
 		key_of(c->client, c->client_port, c->server, c->server_port, &a, &b);
 		id = hashmap_find(&cv.ends, a, b);
 		if (id && *id == cv.head)
 			hashmap_remove(&cv.ends, a, b);
 		cv.head++;
 	}
+	return 0;
 }
 
 /* --- Events ---------------------------------------------------------------------- */
@@ -255,13 +264,13 @@ static int on_connect(const struct event *ev, void *ctx)
 	int64_t lport = event_null(ev, CONNECT_LPORT) ? -1 : ev->col[CONNECT_LPORT];
 
 	(void)ctx;
-	print_older(ev->wall_ns);
-	if (peer_column(ev, CONNECT_SADDR, &s) || peer_column(ev, CONNECT_DADDR, &d))
+	if (print_older(ev->wall_ns) || peer_column(ev, CONNECT_SADDR, &s) ||
+	    peer_column(ev, CONNECT_DADDR, &d))
 		return -1;
 	c = start_conn(ev, s, lport, d, ev->col[CONNECT_DPORT]);
 	c->has_connect = true;
-	if (capture_task(ev->cap, ev->col[CONNECT_TASK], &c->client_task))
-		return -1;
+	c->connect_cap = ev->cap;
+	c->connect_task = ev->col[CONNECT_TASK];
 	c->has_outcome = !event_null(ev, CONNECT_STATE);
 	c->state = ev->col[CONNECT_STATE];
 	c->error = event_null(ev, CONNECT_ERROR) ? -1 : ev->col[CONNECT_ERROR];
@@ -275,15 +284,17 @@ static int on_accept(const struct event *ev, void *ctx)
 	struct conn *c;
 
 	(void)ctx;
-	print_older(ev->wall_ns);
-	if (peer_column(ev, END_LADDR, &l) || peer_column(ev, END_RADDR, &r))
+	if (print_older(ev->wall_ns) || peer_column(ev, END_LADDR, &l) ||
+	    peer_column(ev, END_RADDR, &r))
 		return -1;
 	c = find(r, ev->col[END_RPORT], l, ev->col[END_LPORT]);
 	if (!c || c->has_accept)
 		c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT]);
 	c->has_accept = true;
+	c->accept_cap = ev->cap;
+	c->accept_task = ev->col[END_TASK];
 	c->accept_delay_ns = ev->wall_ns - c->start_ns;
-	return capture_task(ev->cap, ev->col[END_TASK], &c->accept_task);
+	return 0;
 }
 
 static int on_reset(const struct event *ev, void *ctx)
@@ -293,8 +304,8 @@ static int on_reset(const struct event *ev, void *ctx)
 	bool by_server = true;
 
 	(void)ctx;
-	print_older(ev->wall_ns);
-	if (peer_column(ev, END_LADDR, &l) || peer_column(ev, END_RADDR, &r))
+	if (print_older(ev->wall_ns) || peer_column(ev, END_LADDR, &l) ||
+	    peer_column(ev, END_RADDR, &r))
 		return -1;
 	/* Sent by the server to its client, or by the client to its server. */
 	c = find(r, ev->col[END_RPORT], l, ev->col[END_LPORT]);
@@ -308,13 +319,8 @@ static int on_reset(const struct event *ev, void *ctx)
 	if (c->resets++)
 		return 0;
 	c->reset_by_server = by_server;
-	c->reason = (struct name){0};
-	if (!event_null(ev, RESET_REASON) &&
-	    capture_reset_reason(ev->cap, ev->col[RESET_REASON], &c->reason))
-		return -1;
-	if (!event_null(ev, RESET_REASON) && !c->reason.found)
-		c->reason.len = (size_t)snprintf(c->reason.text, sizeof(c->reason.text), "%lld",
-						 (long long)ev->col[RESET_REASON]);
+	c->reset_cap = ev->cap;
+	c->reason = event_null(ev, RESET_REASON) ? -1 : ev->col[RESET_REASON];
 	return 0;
 }
 
@@ -372,9 +378,7 @@ int print_connections(struct captures *set, const struct options *opts,
 	cv.table = opts->format == FORMAT_TABLE;
 	set_fields(set);
 	output_begin(opts->format, opts->local, cv.fields, CONN_FIELDS);
-	err = replay(set, queries, 3, opts);
-	if (!err)
-		print_older(INT64_MAX);
+	err = replay(set, queries, 3, opts) || print_older(INT64_MAX);
 	free(connect_condition);
 	free(other_condition);
 	hashmap_clear(&cv.ends);

@@ -186,6 +186,21 @@ int bind_address_filter(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 	return -1;
 }
 
+/* A number in decimal, at least `digits` of them: its end.  (printf costs more, per row.) */
+static char *put_number(char *p, unsigned long long n, int digits)
+{
+	char reversed[24];
+	int len = 0;
+
+	do {
+		reversed[len++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n || len < digits);
+	while (len)
+		*p++ = reversed[--len];
+	return p;
+}
+
 size_t put_endpoint(char *out, const char *address, size_t len, long long port)
 {
 	bool brackets = port >= 0 && memchr(address, ':', len);
@@ -197,8 +212,10 @@ size_t put_endpoint(char *out, const char *address, size_t len, long long port)
 	p += len;
 	if (brackets)
 		*p++ = ']';
-	if (port >= 0)
-		p += sprintf(p, ":%lld", port);
+	if (port >= 0) {
+		*p++ = ':';
+		p = put_number(p, (unsigned long long)port, 1);
+	}
 	return (size_t)(p - out);
 }
 
@@ -282,8 +299,15 @@ static int emit_connect(const struct event *ev, void *ctx)
 	if (tl.table) {
 		p = put_ends(detail, v, " > ");
 		p = stpcpy(stpcpy(p, " "), outcome ? outcome : "in flight");
-		if (!v[TL_LATENCY].null)
-			p += sprintf(p, " %.3f ms", (double)v[TL_LATENCY].i / 1e6);
+		if (!v[TL_LATENCY].null && v[TL_LATENCY].i >= 0) {
+			/* microseconds, as milliseconds with three decimals */
+			unsigned long long us = ((unsigned long long)v[TL_LATENCY].i + 500) / 1000;
+
+			*p++ = ' ';
+			p = put_number(p, us / 1000, 1);
+			*p++ = '.';
+			p = stpcpy(put_number(p, us % 1000, 3), " ms");
+		}
 		v[TL_DETAIL] = text_value(detail, (size_t)(p - detail));
 	}
 	output_row(v);
