@@ -31,7 +31,6 @@ struct peers {
 	int nhosts;
 	/* peer n (1 and up) is texts[n - 1] */
 	char **texts;
-	uint8_t *families;
 	uint32_t count, allocated;
 	uint32_t *table; /* open addressing over the texts: peer numbers, 0 empty */
 	size_t mask;
@@ -56,7 +55,7 @@ static uint32_t *table_slot(uint32_t *table, size_t mask, char **texts, const ch
 }
 
 /* The peer of a canonical text, added if new. */
-static uint32_t intern(struct peers *peers, const char *text, int family)
+static uint32_t intern(struct peers *peers, const char *text)
 {
 	uint32_t *slot;
 
@@ -76,11 +75,8 @@ static uint32_t intern(struct peers *peers, const char *text, int family)
 	if (peers->count == peers->allocated) {
 		peers->allocated = peers->allocated ? 2 * peers->allocated : 256;
 		peers->texts = xrealloc(peers->texts, peers->allocated * sizeof(*peers->texts));
-		peers->families =
-			xrealloc(peers->families, peers->allocated * sizeof(*peers->families));
 	}
 	peers->texts[peers->count] = xstrdup(text);
-	peers->families[peers->count] = (uint8_t)family;
 	*slot = ++peers->count;
 	return *slot;
 }
@@ -139,7 +135,6 @@ void peers_free(struct peers *peers)
 	free(peers->captures);
 	free(peers->hosts);
 	free(peers->texts);
-	free(peers->families);
 	free(peers->table);
 	free(peers);
 }
@@ -172,9 +167,12 @@ const char *peers_host_name(const struct peers *peers, int host)
 	return peers->hosts[host];
 }
 
-int peers_host_count(const struct peers *peers)
+/* An address text without its IPv4-mapped prefix. */
+static const char *unmapped(const char *text)
 {
-	return peers->nhosts;
+	if (!strncmp(text, MAPPED_PREFIX, strlen(MAPPED_PREFIX)) && strchr(text, '.'))
+		return text + strlen(MAPPED_PREFIX);
+	return text;
 }
 
 uint32_t peer_of(struct peers *peers, struct capture *cap, int64_t address_id)
@@ -183,8 +181,7 @@ uint32_t peer_of(struct peers *peers, struct capture *cap, int64_t address_id)
 	bool direct = address_id >= 0 && address_id < c->direct_size;
 	uint64_t *known = direct ? NULL : hashmap_find(&c->ids, (uint64_t)address_id, 0);
 	struct address address;
-	const char *text;
-	int family;
+	char text[CAPTURE_TEXT_MAX + 1];
 	uint32_t peer;
 
 	if (direct && c->direct[address_id])
@@ -193,14 +190,9 @@ uint32_t peer_of(struct peers *peers, struct capture *cap, int64_t address_id)
 		return (uint32_t)*known;
 	if (capture_address(cap, address_id, &address))
 		return 0;
-	address.text[address.len] = '\0';
-	text = address.text;
-	family = (int)address.ip;
-	if (!strncmp(text, MAPPED_PREFIX, strlen(MAPPED_PREFIX)) && strchr(text, '.')) {
-		text += strlen(MAPPED_PREFIX);
-		family = 4;
-	}
-	peer = intern(peers, text, family);
+	memcpy(text, address.text, address.len);
+	text[address.len] = '\0';
+	peer = intern(peers, unmapped(text));
 	if (direct)
 		c->direct[address_id] = peer;
 	else
@@ -213,11 +205,6 @@ const char *peer_text(const struct peers *peers, uint32_t peer)
 	return peers->texts[peer - 1];
 }
 
-int peer_family(const struct peers *peers, uint32_t peer)
-{
-	return peers->families[peer - 1];
-}
-
 int peer_compare(const struct peers *peers, uint32_t a, uint32_t b)
 {
 	return strcmp(peer_text(peers, a), peer_text(peers, b));
@@ -226,9 +213,8 @@ int peer_compare(const struct peers *peers, uint32_t a, uint32_t b)
 /* The address of an address text, when some event named it; 0 otherwise. */
 static uint32_t known_peer(const struct peers *peers, const char *text)
 {
-	if (!strncmp(text, MAPPED_PREFIX, strlen(MAPPED_PREFIX)) && strchr(text, '.'))
-		text += strlen(MAPPED_PREFIX);
-	return peers->table ? *table_slot(peers->table, peers->mask, peers->texts, text) : 0;
+	return peers->table ? *table_slot(peers->table, peers->mask, peers->texts, unmapped(text))
+			    : 0;
 }
 
 /* One pass over the capture's address table, whatever the number of addresses asked. */

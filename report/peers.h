@@ -23,7 +23,6 @@ int peers_index(struct peers *peers, const struct capture *cap);
 /* The host of a capture of the set: 0 and up, in the order of the files. */
 int peers_host(struct peers *peers, const struct capture *cap);
 const char *peers_host_name(const struct peers *peers, int host);
-int peers_host_count(const struct peers *peers);
 
 /*
  * The address an address id of a capture names: 1 and up, the same number for
@@ -31,9 +30,8 @@ int peers_host_count(const struct peers *peers);
  */
 uint32_t peer_of(struct peers *peers, struct capture *cap, int64_t address_id);
 
-/* Its text (inet_ntop form, IPv4 unmapped) and family (4 or 6). */
+/* Its text (inet_ntop form, IPv4 unmapped). */
 const char *peer_text(const struct peers *peers, uint32_t peer);
-int peer_family(const struct peers *peers, uint32_t peer);
 
 /* Order of addresses as text, for samples (strcmp). */
 int peer_compare(const struct peers *peers, uint32_t a, uint32_t b);
