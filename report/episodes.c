@@ -43,6 +43,9 @@ struct episodes {
 	struct hashmap groups; /* key -> struct group * */
 	struct queued *queue;  /* a ring */
 	size_t head, len, size;
+	/* Groups of ended episodes, for the next ones: most last one event. */
+	struct group **spare;
+	size_t spares, spares_allocated;
 };
 
 struct episodes *episodes_new(const struct episodes_rule *rule)
@@ -60,7 +63,11 @@ static void drop(struct episodes *e, struct group *g)
 	free(g->episode.data);
 	hashmap_clear(&g->items);
 	hashmap_remove(&e->groups, g->episode.key[0], g->episode.key[1]);
-	free(g);
+	if (e->spares == e->spares_allocated) {
+		e->spares_allocated = e->spares_allocated ? 2 * e->spares_allocated : 64;
+		e->spare = xrealloc(e->spare, e->spares_allocated * sizeof(*e->spare));
+	}
+	e->spare[e->spares++] = g;
 }
 
 static int close_group(struct episodes *e, struct group *g)
@@ -167,7 +174,12 @@ struct episode *episodes_add(struct episodes *e, const uint64_t key[2], int64_t 
 			return NULL;
 	slot = hashmap_put(&e->groups, key[0], key[1], &added);
 	if (added) {
-		g = xcalloc(1, sizeof(*g));
+		if (e->spares) {
+			g = e->spare[--e->spares];
+			memset(g, 0, sizeof(*g));
+		} else {
+			g = xcalloc(1, sizeof(*g));
+		}
 		g->episode.key[0] = key[0];
 		g->episode.key[1] = key[1];
 		g->episode.first_ns = t;
@@ -247,6 +259,9 @@ void episodes_free(struct episodes *e)
 		drop(e, list[i]);
 	free(list);
 	hashmap_clear(&e->groups);
+	for (size_t i = 0; i < e->spares; i++)
+		free(e->spare[i]);
+	free(e->spare);
 	free(e->queue);
 	free(e);
 }

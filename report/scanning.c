@@ -410,23 +410,29 @@ static int bind_pids(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 
 /*
  * The connections each capture's host opened to a suspect (local address and
- * port, remote address and port), whenever in the capture: a RST with no
- * socket on one of them is a late segment of ours, not a probe.
+ * port, remote address and port), from the capture's start (whatever
+ * --since says) to the last candidate probe: a RST with no socket on one of
+ * them is a late segment of ours, not a probe.
  */
-static int read_own(struct scanning *s, struct capture *cap)
+static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
 {
 	static const char sql[] = "SELECT e.saddr, e.lport, e.daddr, e.dport FROM ev_connect e "
-				  "WHERE e.lport IS NOT NULL AND e.daddr IN "
+				  "WHERE e.t <= ?2 AND e.lport IS NOT NULL AND e.daddr IN "
 				  "(SELECT value FROM json_each(?1))";
 	char *ids = peers_ids_json(s->peers, cap, s->suspects, s->nsuspects);
 	int host = peers_host(s->peers, cap), rc;
+	struct options until = {.since_ns = INT64_MIN, .until_ns = last_ns};
 	sqlite3_stmt *stmt = NULL;
+	int64_t from, to;
 
 	if (!ids)
 		return -1;
+	filter_t_range(&until, cap, &from, &to);
 	rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(stmt, 1, ids, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 2, to);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		uint32_t local = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 0));
 		uint32_t remote = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 2));
@@ -626,7 +632,7 @@ static int second_pass(struct scanning *s)
 		narrow = narrowed(s->opts, first, last);
 		find_suspects(s);
 		for (int c = 0; !err && c < s->set->count; c++)
-			err = read_own(s, s->set->list[c]);
+			err = read_own(s, s->set->list[c], last);
 		if (!err)
 			err = replay_probes(s, &narrow);
 	}
