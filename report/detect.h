@@ -138,9 +138,13 @@ struct detect_tap {
 	void *ctx;
 };
 
-/* Inbound port scans, sweeps and outbound scanning; appended.  0, or -1 after one line. */
+/* The scans to look for: inbound (port scans and sweeps, from resets), outbound (connects). */
+enum scan_direction { SCANS_INBOUND = 1, SCANS_OUTBOUND = 2 };
+
+/* Scans of those directions; appended.  0, or -1 after one line. */
 int find_scans(struct captures *set, const struct options *opts, const struct thresholds *t,
-	       struct peers *peers, const struct detect_tap *tap, struct findings *out);
+	       struct peers *peers, unsigned directions, const struct detect_tap *tap,
+	       struct findings *out);
 
 /* Brute force against login services; appended.  0, or -1 after one line. */
 int find_bruteforce(struct captures *set, const struct options *opts, const struct thresholds *t,

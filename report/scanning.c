@@ -646,14 +646,16 @@ static int second_pass(struct scanning *s)
 }
 
 int find_scans(struct captures *set, const struct options *opts, const struct thresholds *t,
-	       struct peers *peers, const struct detect_tap *tap, struct findings *out)
+	       struct peers *peers, unsigned directions, const struct detect_tap *tap,
+	       struct findings *out)
 {
 	struct scanning s = {
 		.set = set, .opts = opts, .t = t, .peers = peers, .tap = tap, .out = out};
 	int err;
 
 	start_pass(&s, 1);
-	err = replay_probes(&s, opts) || replay_attempts(&s, opts) || second_pass(&s);
+	err = ((directions & SCANS_INBOUND) && replay_probes(&s, opts)) ||
+	      ((directions & SCANS_OUTBOUND) && replay_attempts(&s, opts)) || second_pass(&s);
 	for (int i = 0; i < RULES; i++) {
 		episodes_free(s.episodes[i]);
 		candidates_clear(&s.candidates[i]);

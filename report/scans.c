@@ -186,7 +186,7 @@ static int run(struct captures *set, const struct options *opts)
 
 	memcpy(sc.fields, fields, sizeof(fields));
 	thresholds_ready(&sc.t);
-	err = find_scans(set, opts, &sc.t, peers, NULL, &findings);
+	err = find_scans(set, opts, &sc.t, peers, SCANS_INBOUND | SCANS_OUTBOUND, NULL, &findings);
 	if (!err) {
 		char rules[3][256];
 

@@ -213,14 +213,18 @@ static struct talker *top_remotes(const struct remotes *r, size_t *count)
 /* --- The page (table) -------------------------------------------------------------- */
 
 /*
- * The two halves of the analyses, each in a thread of its own with its own
- * connections: scans (resets, connects) here; brute force and capabilities
- * (accepts, checks) in the other half.
+ * The analyses in three shares, each in a thread of its own on connections of
+ * its own: inbound scans (resets); outbound scans (connects, and their
+ * talkers) then capability use (checks); brute force (accepts, and their
+ * talkers).  The shares number hosts alike (peers: in the order of the files).
  */
-struct half {
+enum share_of { INBOUND, OUTBOUND_AND_CAPS, LOGINS, SHARES };
+
+struct share {
+	struct page *page;
 	struct captures *set;
+	struct captures own_set; /* all but the first share: the captures opened again */
 	struct peers *peers;
-	const struct options *opts;
 	struct findings findings;
 	int err;
 };
@@ -228,8 +232,7 @@ struct half {
 struct page {
 	struct captures *set;
 	const struct options *opts;
-	struct half scans, others;
-	struct captures others_set;
+	struct share shares[SHARES];
 	struct processes connects;
 	struct remotes accepts;
 	struct cap_analysis caps;
@@ -241,8 +244,8 @@ static void process_text(const struct page *p, int host, const char *comm, size_
 			 char *out, size_t size)
 {
 	char safe[4 * CAPTURE_TEXT_MAX + 1];
-	char *host_name =
-		render_string(p->set->many_hosts ? peers_host_name(p->scans.peers, host) : "");
+	char *host_name = render_string(
+		p->set->many_hosts ? peers_host_name(p->shares[INBOUND].peers, host) : "");
 
 	safe[render_text(comm, len, safe)] = '\0';
 	snprintf(out, size, "%s%s%s/%lld", host_name, p->set->many_hosts ? ":" : "", safe,
@@ -297,7 +300,8 @@ static void print_talkers(const struct page *p, const struct talker *list, size_
 			printf("%s %s %lld (%lld failed)", i ? "," : "", text,
 			       (long long)list[i].count, (long long)list[i].failed);
 		} else {
-			char *safe = render_string(peer_text(p->others.peers, list[i].remote));
+			char *safe =
+				render_string(peer_text(p->shares[LOGINS].peers, list[i].remote));
 
 			printf("%s %s %lld", i ? "," : "", safe, (long long)list[i].count);
 			free(safe);
@@ -485,11 +489,11 @@ static void talker_rows(const struct page *p, const struct talker *list, size_t 
 		if (k->pid >= 0) {
 			snprintf(process, sizeof(process), "%.*s/%lld", (int)k->comm_len, k->comm,
 				 (long long)k->pid);
-			v[SUM_HOST] = text_of(peers_host_name(p->scans.peers, k->host));
+			v[SUM_HOST] = text_of(peers_host_name(p->shares[INBOUND].peers, k->host));
 			v[SUM_SUBJECT] = text_of(process);
 			v[SUM_FAILED] = int_value(k->failed);
 		} else {
-			v[SUM_SUBJECT] = text_of(peer_text(p->others.peers, k->remote));
+			v[SUM_SUBJECT] = text_of(peer_text(p->shares[LOGINS].peers, k->remote));
 		}
 		v[SUM_COUNT] = int_value(k->count);
 		output_row(v);
@@ -546,7 +550,7 @@ static void flag_rows(const struct page *p)
 		snprintf(process, sizeof(process), "%.*s/%lld", (int)f->use->comm_len, f->use->comm,
 			 (long long)f->use->pid);
 		cap_name_of(p->set, f->use->cap, name, sizeof(name));
-		v[SUM_HOST] = text_of(peers_host_name(p->scans.peers, f->use->host));
+		v[SUM_HOST] = text_of(peers_host_name(p->shares[INBOUND].peers, f->use->host));
 		v[SUM_SUBJECT] = text_of(process);
 		v[SUM_TARGET] = text_of(name);
 		v[SUM_COUNT] = int_value(f->checks);
@@ -559,50 +563,69 @@ static void flag_rows(const struct page *p)
 
 /* --- The whole ----------------------------------------------------------------------------- */
 
-/* The other half: brute force (and the accepts' talkers), then capability use. */
-static void *analyze_others(void *arg)
+static void *analyze_share(void *arg)
 {
-	struct page *p = arg;
-	struct half *h = &p->others;
-	struct detect_tap tap = {.accept = count_accept, .ctx = &p->accepts};
+	struct share *s = arg;
+	struct page *p = s->page;
+	struct detect_tap connects = {.connect = count_connect, .ctx = &p->connects};
+	struct detect_tap accepts = {.accept = count_accept, .ctx = &p->accepts};
 
-	if (recorded(h->set, "accept"))
-		h->err = find_bruteforce(h->set, h->opts, &sm.t, h->peers, &tap, &h->findings);
-	if (!h->err && recorded(h->set, "capable"))
-		h->err = analyze_caps(h->set, h->opts, &sm.caps, h->peers, &p->caps);
+	switch (s - p->shares) {
+	case INBOUND:
+		if (recorded(s->set, "reset"))
+			s->err = find_scans(s->set, p->opts, &sm.t, s->peers, SCANS_INBOUND, NULL,
+					    &s->findings);
+		break;
+	case OUTBOUND_AND_CAPS:
+		if (recorded(s->set, "connect"))
+			s->err = find_scans(s->set, p->opts, &sm.t, s->peers, SCANS_OUTBOUND,
+					    &connects, &s->findings);
+		if (!s->err && recorded(s->set, "capable"))
+			s->err = analyze_caps(s->set, p->opts, &sm.caps, s->peers, &p->caps);
+		break;
+	default:
+		if (recorded(s->set, "accept"))
+			s->err = find_bruteforce(s->set, p->opts, &sm.t, s->peers, &accepts,
+						 &s->findings);
+	}
 	return NULL;
 }
 
-/* Scans, and the connects' talkers. */
-static void analyze_scans(struct page *p)
-{
-	struct half *h = &p->scans;
-	struct detect_tap tap = {.connect = count_connect, .ctx = &p->connects};
-
-	if (recorded(h->set, "reset") || recorded(h->set, "connect"))
-		h->err = find_scans(h->set, h->opts, &sm.t, h->peers, &tap, &h->findings);
-}
-
-/* Both halves at once when a thread can be had, else one after the other. */
+/* The shares at once, as threads can be had (one after the other otherwise). */
 static int analyze(struct page *p)
 {
-	pthread_t other;
-	bool threaded;
+	pthread_t threads[SHARES];
+	bool threaded[SHARES] = {false};
+	int err = 0;
 
-	if (captures_open_again(&p->others_set, p->set))
+	for (int i = 0; i < SHARES && !err; i++) {
+		struct share *s = &p->shares[i];
+
+		s->page = p;
+		s->set = i ? &s->own_set : p->set;
+		if (i && captures_open_again(&s->own_set, p->set))
+			err = -1;
+		else
+			s->peers = peers_new(s->set);
+	}
+	if (err)
 		return -1;
-	p->others = (struct half){
-		.set = &p->others_set, .peers = peers_new(&p->others_set), .opts = p->opts};
-	threaded = !pthread_create(&other, NULL, analyze_others, p);
-	analyze_scans(p);
-	if (threaded)
-		pthread_join(other, NULL);
-	else
-		analyze_others(p);
-	findings_move(&p->findings, &p->scans.findings);
-	findings_move(&p->findings, &p->others.findings);
+	p->connects.peers = p->shares[OUTBOUND_AND_CAPS].peers;
+	for (int i = 1; i < SHARES; i++)
+		threaded[i] = !pthread_create(&threads[i], NULL, analyze_share, &p->shares[i]);
+	analyze_share(&p->shares[0]);
+	for (int i = 1; i < SHARES; i++) {
+		if (threaded[i])
+			pthread_join(threads[i], NULL);
+		else
+			analyze_share(&p->shares[i]);
+	}
+	for (int i = 0; i < SHARES; i++) {
+		findings_move(&p->findings, &p->shares[i].findings);
+		err |= p->shares[i].err;
+	}
 	findings_sort(&p->findings);
-	return p->scans.err || p->others.err ? -1 : 0;
+	return err ? -1 : 0;
 }
 
 static int run(struct captures *set, const struct options *opts)
@@ -612,8 +635,6 @@ static int run(struct captures *set, const struct options *opts)
 
 	thresholds_ready(&sm.t);
 	cap_settings_ready(&sm.caps);
-	p.scans = (struct half){.set = set, .peers = peers_new(set), .opts = opts};
-	p.connects.peers = p.scans.peers;
 	err = analyze(&p);
 	if (!err && opts->format == FORMAT_TABLE) {
 		print_page(&p);
@@ -630,14 +651,17 @@ static int run(struct captures *set, const struct options *opts)
 		flag_rows(&p);
 		free(remotes);
 	}
+	for (int i = 0; i < SHARES; i++) {
+		findings_free(&p.shares[i].findings);
+		peers_free(p.shares[i].peers);
+		if (i)
+			captures_close(&p.shares[i].own_set);
+	}
 	findings_free(&p.findings);
 	cap_analysis_free(&p.caps);
 	hashmap_clear(&p.connects.index);
 	free(p.connects.list);
 	free(p.accepts.accepts);
-	peers_free(p.scans.peers);
-	peers_free(p.others.peers);
-	captures_close(&p.others_set);
 	thresholds_free(&sm.t);
 	cap_settings_free(&sm.caps);
 	return err;
