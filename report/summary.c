@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capuse.h"
 #include "command.h"
@@ -591,11 +592,49 @@ static void *analyze_share(void *arg)
 	return NULL;
 }
 
+/*
+ * While the shares run, stderr tells its first line only: two threads meeting
+ * the same damage in a capture must not make a report fail with two lines.
+ * (A sanitizer writes to the descriptor itself, not through stdio.)
+ */
+static ssize_t first_line_only(void *cookie, const char *buf, size_t size)
+{
+	bool *told = cookie;
+
+	if (!*told) {
+		*told = memchr(buf, '\n', size) != NULL;
+		if (write(STDERR_FILENO, buf, size) < 0)
+			return -1;
+	}
+	return (ssize_t)size;
+}
+
+static FILE *tell_first_line(bool *told)
+{
+	FILE *gate = fopencookie(told, "w", (cookie_io_functions_t){.write = first_line_only});
+	FILE *saved = stderr;
+
+	if (!gate)
+		return NULL;
+	setvbuf(gate, NULL, _IOLBF, 0); /* a line, one write */
+	stderr = gate;
+	return saved;
+}
+
+static void tell_every_line(FILE *saved)
+{
+	if (!saved)
+		return;
+	fclose(stderr);
+	stderr = saved;
+}
+
 /* The shares at once, as threads can be had (one after the other otherwise). */
 static int analyze(struct page *p)
 {
 	pthread_t threads[SHARES];
-	bool threaded[SHARES] = {false};
+	bool threaded[SHARES] = {false}, told = false;
+	FILE *saved;
 	int err = 0;
 
 	for (int i = 0; i < SHARES && !err; i++) {
@@ -611,6 +650,7 @@ static int analyze(struct page *p)
 	if (err)
 		return -1;
 	p->connects.peers = p->shares[OUTBOUND_AND_CAPS].peers;
+	saved = tell_first_line(&told);
 	for (int i = 1; i < SHARES; i++)
 		threaded[i] = !pthread_create(&threads[i], NULL, analyze_share, &p->shares[i]);
 	analyze_share(&p->shares[0]);
@@ -620,6 +660,7 @@ static int analyze(struct page *p)
 		else
 			analyze_share(&p->shares[i]);
 	}
+	tell_every_line(saved);
 	for (int i = 0; i < SHARES; i++) {
 		findings_move(&p->findings, &p->shares[i].findings);
 		err |= p->shares[i].err;

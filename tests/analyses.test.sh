@@ -272,6 +272,18 @@ refused "summary --bruteforce-window 0" summary --bruteforce-window 0 basic.db
 check_eq "a bad threshold, named" "report: scans: --ports wants a number from 1 to 65536, not 'many'" \
 	"$(run_report scans --ports many basic.db; cat "$SCRATCH/err")"
 
+# A capture damaged in a table every analysis reads (tasks): one line, status 1,
+# also from the summary's threads, which may all meet the damage.
+cp "$SCRATCH/web1.db" "$SCRATCH/damaged.db"
+page=$(sql "$SCRATCH/damaged.db" "SELECT max(pageno) FROM dbstat WHERE name = 'task'")
+printf '\xff%.0s' $(seq 16) | dd of="$SCRATCH/damaged.db" bs=1 seek=$(((page - 1) * 4096 + 8)) conv=notrunc status=none
+for command in summary timeline scans bruteforce caps; do
+	run_report "$command" damaged.db
+	check_match "$command: a damaged capture, one line saying so, status 1" \
+		"^1 1 report: damaged.db: cannot read task [0-9]+: database disk image is malformed$" \
+		"$rc $(wc -l < "$SCRATCH/err") $(cat "$SCRATCH/err")"
+done
+
 run_report summary lost.db
 check_eq "summary: the losses said once, on stderr, with the count" \
 	"report: lost.db: the recorder lost records (3025 capable): this report is incomplete" \
