@@ -1,5 +1,4 @@
-/* report caps: capability checks as histograms (by capability, process, user, denials), and what
- * stands out. */
+/* report caps: capability checks as histograms, and what stands out among them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

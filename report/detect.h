@@ -27,7 +27,7 @@
 struct thresholds {
 	bool ready;		      /* defaults set (thresholds_ready) */
 	int64_t scan_window_ns;	      /* port scans, sweeps, outbound scanning: 300 s */
-	int64_t ports;		      /* distinct ports of one address probed by one remote: 15 */
+	int64_t ports;		      /* ports of one address probed by one remote: 15 */
 	int64_t targets;	      /* distinct (host, address) probed by one remote: 5 */
 	int64_t destinations;	      /* distinct failed (address, port) of one process: 15 */
 	double failed_share;	      /* of the process's connects in the episode: 0.5 */
@@ -93,7 +93,7 @@ struct finding {
 	uint32_t remote; /* the scanner or guesser (port scan, sweep, brute force) */
 	uint32_t local;	 /* the target address (port scan) */
 	int64_t pid;	 /* outbound */
-	char *process;	 /* outbound: the process's names; brute force: the accepting "comm/pid"s */
+	char *process;	 /* outbound: its names; brute force: the accepting "comm/pid"s */
 	int64_t first_ns, last_ns;
 	int64_t events; /* probes, connects, connections */
 	int64_t ports;	/* distinct ports probed (outbound: failed); brute force: the port */

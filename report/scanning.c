@@ -32,10 +32,11 @@ enum { PROBE_LADDR, PROBE_LPORT, PROBE_RADDR, PROBE_RPORT, PROBE_STATE };
 	" AND e.task IN (SELECT id FROM task WHERE pid IN (SELECT value FROM json_each(:pids)))"
 enum { ATTEMPT_TASK, ATTEMPT_DADDR, ATTEMPT_DPORT, ATTEMPT_STATE, ATTEMPT_ERROR };
 
-#define ESTABLISHED   1
-#define ECONNREFUSED  111
-#define ETIMEDOUT     110
-#define PROCESS_NAMES 4
+/* An outcome, as the capture stores it: the state left to, Linux's errno. */
+#define ESTABLISHED	1
+#define ERROR_REFUSED	111 /* ECONNREFUSED */
+#define ERROR_TIMED_OUT 110 /* ETIMEDOUT */
+#define PROCESS_NAMES	4
 
 /* What the second pass gathers per episode. */
 struct portscan_data {
@@ -520,8 +521,8 @@ static int attempt(const struct event *ev, void *ctx)
 		return 0;
 	put(&d->failed_ports, dport);
 	put(&d->destinations, pair(daddr, dport));
-	d->refused += error == ECONNREFUSED;
-	d->timeouts += error == ETIMEDOUT;
+	d->refused += error == ERROR_REFUSED;
+	d->timeouts += error == ERROR_TIMED_OUT;
 	return 0;
 }
 
