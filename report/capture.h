@@ -73,6 +73,13 @@ int supported_format(void);
 int captures_open(struct captures *set, struct options *opts, const char *const *kinds);
 void captures_close(struct captures *set);
 
+/*
+ * The captures of set opened again, each on a connection of its own, for
+ * another thread to read them at the same time; nothing told (set told it).
+ * -1 after one line.
+ */
+int captures_open_again(struct captures *copy, const struct captures *set);
+
 /* The wall clock of an event's t. */
 static inline int64_t capture_wall_ns(const struct capture *cap, int64_t t)
 {

@@ -218,6 +218,9 @@ static void put_table_value(const struct field *f, const struct value *v)
 	case FIELD_MILLIS:
 		put_decimal(v->i, 1000000);
 		break;
+	case FIELD_FIXED3:
+		put_decimal(v->i, 1000);
+		break;
 	case FIELD_INT:
 	case FIELD_BOOL:
 		put_int(v->i);
@@ -279,6 +282,8 @@ static void json_row(const struct value *values)
 			put_char('"');
 		} else if (f->type == FIELD_BOOL) {
 			put(v->i ? "true" : "false", v->i ? 4 : 5);
+		} else if (f->type == FIELD_FIXED3) {
+			put_decimal(v->i, 1000);
 		} else {
 			put_int(v->i);
 		}
@@ -357,6 +362,8 @@ static void csv_row(const struct value *values)
 			put_csv_text(v);
 		else if (f->type == FIELD_CLOCK || f->type == FIELD_RFC3339)
 			put_time(v->i, false);
+		else if (f->type == FIELD_FIXED3)
+			put_decimal(v->i, 1000);
 		else
 			put_int(v->i);
 	}

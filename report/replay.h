@@ -36,6 +36,8 @@ struct event_query {
 	const char *condition; /* a fixed SQL condition on e, or NULL */
 	struct filter_columns filter;
 	int (*emit)(const struct event *ev, void *ctx); /* 0, or -1 after one line */
+	/* Bind the condition's own parameters for a capture, or NULL: 0, or -1 after one line. */
+	int (*bind)(sqlite3_stmt *stmt, struct capture *cap, void *ctx);
 	void *ctx;
 };
 

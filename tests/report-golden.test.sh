@@ -2,32 +2,13 @@
 # over captures recorded for real (fixtures/).  No root needed.
 #
 # The golden files (tests/golden/NAME) were written by this script with
-# UPDATE_GOLDEN=1 and then checked by hand against the fixtures (sqlite3 on the
-# schema's views); tests/report-oracle.test.sh checks the same outputs against
-# SQL independently.  Regenerate only after such a review.
+# UPDATE_GOLDEN=1 (tests/regen-golden) and then checked by hand against the
+# fixtures (sqlite3 on the schema's views); tests/report-oracle.test.sh checks
+# the same outputs against SQL independently.  Regenerate only after such a review.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
 load_fixtures basic lost unclean web1 web2
-
-# golden NAME ARGS...: `report ARGS`, run in the scratch directory (so file
-# names are short and stable), prints exactly tests/golden/NAME, exit 0.
-golden() {
-	local name=$1 expected=tests/golden/$1 actual=$SCRATCH/golden.out rc
-	shift
-	(cd "$SCRATCH" && TZ=$TEST_TZ "$report" "$@") > "$actual" 2> "$SCRATCH/golden.err"
-	rc=$?
-	[ -n "${UPDATE_GOLDEN:-}" ] && cp "$actual" "$expected"
-	if [ $rc != 0 ]; then
-		fail "golden $name" "status $rc: $(head -c 300 "$SCRATCH/golden.err")"
-	elif [ ! -f "$expected" ]; then
-		fail "golden $name" "no $expected (UPDATE_GOLDEN=1 writes it; review it by hand)"
-	elif cmp -s "$expected" "$actual"; then
-		pass "golden $name"
-	else
-		fail "golden $name" "differs: $(diff "$expected" "$actual" | head -6 | tr '\n' ' ')"
-	fi
-}
 
 # info
 golden info info basic.db

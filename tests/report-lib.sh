@@ -34,3 +34,23 @@ refused() {
 		fail "$name" "status $rc, $lines line(s) on stderr: $(head -c 300 "$SCRATCH/err" | tr '\n' ' '), stdout: $(head -c 100 "$SCRATCH/out")"
 	fi
 }
+
+# golden NAME ARGS...: `report ARGS`, run in the scratch directory (so file
+# names are short and stable), prints exactly tests/golden/NAME, exit 0.
+# UPDATE_GOLDEN=1 (tests/regen-golden) writes the file instead.
+golden() {
+	local name=$1 expected=tests/golden/$1 actual=$SCRATCH/golden.out rc
+	shift
+	(cd "$SCRATCH" && TZ=$TEST_TZ "$report" "$@") > "$actual" 2> "$SCRATCH/golden.err"
+	rc=$?
+	[ -n "${UPDATE_GOLDEN:-}" ] && cp "$actual" "$expected"
+	if [ $rc != 0 ]; then
+		fail "golden $name" "status $rc: $(head -c 300 "$SCRATCH/golden.err")"
+	elif [ ! -f "$expected" ]; then
+		fail "golden $name" "no $expected (UPDATE_GOLDEN=1 writes it; review it by hand)"
+	elif cmp -s "$expected" "$actual"; then
+		pass "golden $name"
+	else
+		fail "golden $name" "differs: $(diff "$expected" "$actual" | head -6 | tr '\n' ' ')"
+	fi
+}
