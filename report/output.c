@@ -93,6 +93,12 @@ static void put_decimal(int64_t ns, int64_t unit)
 	put(frac, 3);
 }
 
+/* Printable ASCII that needs no escaping in any format. */
+static inline bool plain(unsigned char c)
+{
+	return c >= 0x20 && c <= 0x7e && c != '\\' && c != '"';
+}
+
 /*
  * The one escaping of capture text, for every format: a backslash doubles,
  * bytes outside 0x20-0x7e become \xHH.  json: also valid inside a JSON
@@ -105,9 +111,15 @@ static size_t render(const char *s, size_t len, char *o, bool json)
 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		size_t run = i;
 
-		if (c >= 0x20 && c <= 0x7e && c != '\\' && c != '"') {
-			*o++ = (char)c;
+		/* Most text is plain: copy each run of it whole. */
+		while (run < len && plain((unsigned char)s[run]))
+			run++;
+		if (run > i) {
+			memcpy(o, s + i, run - i);
+			o += run - i;
+			i = run - 1;
 			continue;
 		}
 		if (c == '"') {

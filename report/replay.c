@@ -3,9 +3,11 @@
  * capture's (t, seq) order, merged across captures and kinds by wall clock,
  * and with --follow, polled again for what the recorder commits next.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "output.h"
@@ -23,15 +25,44 @@
 #define FOLLOW_SLACK_NS 1000000000LL
 #define FOLLOW_POLL_NS	200000000L
 
+/*
+ * A reader thread decodes rows into batches while the merge formats them:
+ * each half took about half the time of a long report.  Per stream, the
+ * reader stays at most BATCHES_AHEAD batches ahead: memory stays bounded.
+ */
+#define BATCH_EVENTS  256
+#define BATCHES_AHEAD 4
+
+struct batch {
+	struct event ev[BATCH_EVENTS];
+	int n;
+};
+
 struct stream {
-	struct capture *cap;
+	struct capture *cap; /* events name it; its connection serves the lookups */
 	const struct event_query *query;
-	int order; /* ties in wall clock: files, then queries, in the order given */
-	sqlite3_stmt *stmt;
+	int order;	    /* ties in wall clock: files, then queries, in the order given */
+	sqlite3 *db;	    /* the reader's own connection to cap */
+	sqlite3_stmt *stmt; /* stepped by the reader thread only */
 	int columns;	    /* the query's own */
 	int64_t floor_t;    /* --follow: newest t known before the last poll */
 	int64_t newest_seq; /* --follow: the newest event emitted */
-	struct event ev;
+	/* Shared with the reader, under reading.lock: a ring of batches. */
+	struct batch batches[BATCHES_AHEAD];
+	int head, filled;
+	bool finished, failed;
+	/* The merge's own: the batch it reads (the head one), and where. */
+	int next;
+};
+
+/* The reader thread of a pass, and what it shares with the merge. */
+struct reading {
+	pthread_mutex_t lock;
+	pthread_cond_t room; /* a batch was freed: the reader may go on */
+	pthread_cond_t rows; /* a batch was filled, or a stream finished */
+	struct stream **streams;
+	int count;
+	bool stop; /* the merge is done: the reader leaves */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -67,12 +98,12 @@ static char *event_sql(const struct event_query *q, const struct options *opts)
 static int read_failed(const struct stream *s)
 {
 	fprintf(stderr, "report: %s: cannot read %s: %s\n", s->cap->path, s->query->table,
-		sqlite3_errmsg(s->cap->db));
+		sqlite3_errmsg(s->db));
 	return -1;
 }
 
-/* Move to the next row: 1 on a row, 0 at the end, -1 after one line. */
-static int advance(struct stream *s)
+/* Decode the next row into ev: 1 on a row, 0 at the end, -1 after one line. */
+static int advance(struct stream *s, struct event *ev)
 {
 	int rc = sqlite3_step(s->stmt);
 
@@ -80,17 +111,18 @@ static int advance(struct stream *s)
 		return 0;
 	if (rc != SQLITE_ROW)
 		return read_failed(s);
-	s->ev.t = sqlite3_column_int64(s->stmt, 0);
-	s->ev.seq = sqlite3_column_int64(s->stmt, 1);
-	s->ev.wall_ns = capture_wall_ns(s->cap, s->ev.t);
-	s->ev.nulls = 0;
+	ev->cap = s->cap;
+	ev->t = sqlite3_column_int64(s->stmt, 0);
+	ev->seq = sqlite3_column_int64(s->stmt, 1);
+	ev->wall_ns = capture_wall_ns(s->cap, ev->t);
+	ev->nulls = 0;
 	for (int i = 0; i < s->columns; i++) {
 		sqlite3_value *value = sqlite3_column_value(s->stmt, i + 2);
 
 		if (sqlite3_value_type(value) == SQLITE_NULL)
-			s->ev.nulls |= 1u << i;
+			ev->nulls |= 1u << i;
 		else
-			s->ev.col[i] = sqlite3_value_int64(value);
+			ev->col[i] = sqlite3_value_int64(value);
 	}
 	return 1;
 }
@@ -103,7 +135,7 @@ static int newest_t(struct stream *s, int64_t *t)
 	int rc;
 
 	snprintf(sql, sizeof(sql), "SELECT max(t) FROM %s", s->query->table);
-	if (sqlite3_prepare_v2(s->cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
 		return read_failed(s);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
@@ -112,7 +144,7 @@ static int newest_t(struct stream *s, int64_t *t)
 	return rc == SQLITE_ROW ? 0 : read_failed(s);
 }
 
-/* Prepare and bind the stream's query for this pass; then advance. */
+/* Prepare and bind the stream's query for this pass, on the reader's connection. */
 static int start(struct stream *s, const struct options *opts)
 {
 	char *sql = event_sql(s->query, opts);
@@ -122,7 +154,7 @@ static int start(struct stream *s, const struct options *opts)
 		free(sql);
 		return -1;
 	}
-	if (!sql || sqlite3_prepare_v2(s->cap->db, sql, -1, &s->stmt, NULL) != SQLITE_OK) {
+	if (!sql || sqlite3_prepare_v2(s->db, sql, -1, &s->stmt, NULL) != SQLITE_OK) {
 		free(sql);
 		return read_failed(s);
 	}
@@ -145,26 +177,113 @@ static int start(struct stream *s, const struct options *opts)
 				   s->newest_seq);
 	/* Read before the rows: whatever this pass misses is newer than it, less the slack. */
 	s->floor_t = newest;
-	s->ev.cap = s->cap;
-	return advance(s);
+	s->head = s->filled = s->next = 0;
+	s->finished = s->failed = false;
+	return 0;
 }
 
-static bool before(const struct stream *a, const struct stream *b)
+/* --- The reader thread ----------------------------------------------------------- */
+
+/* A stream that has room for one more batch, taking turns from *turn; NULL if none. */
+static struct stream *stream_with_room(struct reading *r, int *turn)
 {
-	return a->ev.wall_ns < b->ev.wall_ns ||
-	       (a->ev.wall_ns == b->ev.wall_ns && a->order < b->order);
+	for (int i = 0; i < r->count; i++) {
+		struct stream *s = r->streams[(*turn + i) % r->count];
+
+		if (!s->finished && s->filled < BATCHES_AHEAD) {
+			*turn = (*turn + i + 1) % r->count;
+			return s;
+		}
+	}
+	return NULL;
 }
 
-/* A binary min-heap of the streams that have a row, earliest first. */
-static void sift_down(struct stream **heap, int n, int i)
+static void *read_rows(void *arg)
+{
+	struct reading *r = arg;
+	int turn = 0;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->stop) {
+		struct stream *s = stream_with_room(r, &turn);
+		struct batch *b;
+		int rc = 1;
+
+		if (!s) {
+			bool all_finished = true;
+
+			for (int i = 0; i < r->count; i++)
+				all_finished &= r->streams[i]->finished;
+			if (all_finished)
+				break;
+			pthread_cond_wait(&r->room, &r->lock);
+			continue;
+		}
+		/* The slot after the filled ones: the merge reads only those. */
+		b = &s->batches[(s->head + s->filled) % BATCHES_AHEAD];
+		pthread_mutex_unlock(&r->lock);
+		for (b->n = 0; b->n < BATCH_EVENTS && (rc = advance(s, &b->ev[b->n])) > 0; b->n++)
+			;
+		pthread_mutex_lock(&r->lock);
+		if (b->n)
+			s->filled++;
+		s->finished = rc <= 0;
+		s->failed = rc < 0;
+		pthread_cond_signal(&r->rows);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/*
+ * The stream's next event for the merge, waiting for the reader if need be;
+ * NULL at its end, and set *failed if reading it failed.
+ */
+static const struct event *next_event(struct reading *r, struct stream *s, bool *failed)
+{
+	const struct event *ev = NULL;
+
+	pthread_mutex_lock(&r->lock);
+	if (s->filled && s->next == s->batches[s->head].n) { /* done with that batch */
+		s->head = (s->head + 1) % BATCHES_AHEAD;
+		s->filled--;
+		s->next = 0;
+		pthread_cond_signal(&r->room);
+	}
+	while (!s->filled && !s->finished)
+		pthread_cond_wait(&r->rows, &r->lock);
+	if (s->filled)
+		ev = &s->batches[s->head].ev[s->next++];
+	else
+		*failed |= s->failed;
+	pthread_mutex_unlock(&r->lock);
+	return ev;
+}
+
+/* --- The merge ------------------------------------------------------------------ */
+
+/* What the merge holds of a stream: its current event. */
+struct head {
+	struct stream *stream;
+	const struct event *ev;
+};
+
+static bool before(const struct head *a, const struct head *b)
+{
+	return a->ev->wall_ns < b->ev->wall_ns ||
+	       (a->ev->wall_ns == b->ev->wall_ns && a->stream->order < b->stream->order);
+}
+
+/* A binary min-heap of the streams that have an event, earliest first. */
+static void sift_down(struct head *heap, int n, int i)
 {
 	for (;;) {
 		int least = i, left = 2 * i + 1, right = left + 1;
-		struct stream *swap;
+		struct head swap;
 
-		if (left < n && before(heap[left], heap[least]))
+		if (left < n && before(&heap[left], &heap[least]))
 			least = left;
-		if (right < n && before(heap[right], heap[least]))
+		if (right < n && before(&heap[right], &heap[least]))
 			least = right;
 		if (least == i)
 			return;
@@ -175,53 +294,89 @@ static void sift_down(struct stream **heap, int n, int i)
 	}
 }
 
-static int merge(struct stream **heap, int n)
+static int merge(struct reading *r, struct head *heap, int n)
 {
+	bool failed = false;
+
 	for (int i = n / 2 - 1; i >= 0; i--)
 		sift_down(heap, n, i);
 	while (n > 0 && !stop_requested) {
-		struct stream *s = heap[0];
-		int rc;
+		struct head *top = &heap[0];
 
-		if (s->query->emit(&s->ev, s->query->ctx))
+		if (top->stream->query->emit(top->ev, top->stream->query->ctx))
 			return -1;
-		if (s->ev.seq > s->newest_seq)
-			s->newest_seq = s->ev.seq;
-		rc = advance(s);
-		if (rc < 0)
-			return -1;
-		if (rc == 0)
+		if (top->ev->seq > top->stream->newest_seq)
+			top->stream->newest_seq = top->ev->seq;
+		top->ev = next_event(r, top->stream, &failed);
+		if (!top->ev)
 			heap[0] = heap[--n];
 		sift_down(heap, n, 0);
 	}
-	return 0;
+	return failed ? -1 : 0;
 }
 
-/* One pass over the streams whose capture is active (NULL: all): every row they have now. */
-static int pass(struct stream *streams, int count, const bool *active, int nqueries,
-		const struct options *opts)
+/* Merge the streams' rows while the reader thread decodes them. */
+static int read_and_merge(struct stream **streams, int count)
 {
-	struct stream **heap = xcalloc((size_t)count, sizeof(*heap));
-	int n = 0, err = 0;
+	struct reading r = {.streams = streams, .count = count};
+	struct head *heap = xcalloc((size_t)count, sizeof(*heap));
+	bool failed = false;
+	pthread_t reader;
+	int n = 0, err;
+
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.room, NULL);
+	pthread_cond_init(&r.rows, NULL);
+	err = pthread_create(&reader, NULL, read_rows, &r);
+	if (err) {
+		fprintf(stderr, "report: cannot start a reader thread: %s\n", strerror(err));
+		err = -1;
+	} else {
+		for (int i = 0; i < count; i++) {
+			heap[n] = (struct head){streams[i], next_event(&r, streams[i], &failed)};
+			n += heap[n].ev != NULL;
+		}
+		err = failed ? -1 : merge(&r, heap, n);
+		pthread_mutex_lock(&r.lock);
+		r.stop = true;
+		pthread_cond_signal(&r.room);
+		pthread_mutex_unlock(&r.lock);
+		pthread_join(reader, NULL);
+	}
+	pthread_cond_destroy(&r.rows);
+	pthread_cond_destroy(&r.room);
+	pthread_mutex_destroy(&r.lock);
+	free(heap);
+	return err;
+}
+
+/*
+ * One pass over the streams whose capture is active (NULL: all): every row
+ * they have now.  The reader gets connections of its own: one is never used
+ * by two threads at once.
+ */
+static int pass(struct captures *set, struct stream *streams, int count, const bool *active,
+		int nqueries, const struct options *opts)
+{
+	struct stream **chosen = xcalloc((size_t)count, sizeof(*chosen));
+	struct captures readers = {0};
+	int n = 0, err = captures_open_again(&readers, set);
 
 	for (int i = 0; i < count && !err; i++) {
-		int rc;
-
 		if (active && !active[i / nqueries])
 			continue;
-		rc = start(&streams[i], opts);
-		if (rc < 0)
-			err = -1;
-		else if (rc > 0)
-			heap[n++] = &streams[i];
+		streams[i].db = readers.list[i / nqueries]->db;
+		err = start(&streams[i], opts);
+		chosen[n++] = &streams[i];
 	}
 	if (!err)
-		err = merge(heap, n);
+		err = read_and_merge(chosen, n);
 	for (int i = 0; i < count; i++) {
 		sqlite3_finalize(streams[i].stmt);
 		streams[i].stmt = NULL;
 	}
-	free(heap);
+	captures_close(&readers);
+	free(chosen);
 	return err;
 }
 
@@ -256,7 +411,7 @@ static int follow(struct captures *set, struct stream *streams, int nqueries,
 				err = -1;
 		}
 		if (!err)
-			err = pass(streams, set->count * nqueries, active, nqueries, opts);
+			err = pass(set, streams, set->count * nqueries, active, nqueries, opts);
 		for (int i = 0; i < set->count; i++) {
 			if (active[i] && set->list[i]->clean) {
 				done[i] = true;
@@ -287,7 +442,7 @@ int replay(struct captures *set, const struct event_query *queries, int nqueries
 		streams[i].newest_seq = INT64_MIN;
 	}
 	err = opts->follow ? follow(set, streams, nqueries, opts)
-			   : pass(streams, count, NULL, nqueries, opts);
+			   : pass(set, streams, count, NULL, nqueries, opts);
 	free(streams);
 	return err;
 }
