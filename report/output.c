@@ -5,6 +5,7 @@
  * in large blocks: a report may print millions of them.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,37 @@ static inline bool plain(unsigned char c)
 	return c >= 0x20 && c <= 0x7e && c != '\\' && c != '"';
 }
 
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Eight bytes at once: is each one plain()?  (Bit tricks on the whole word.) */
+static inline bool plain8(uint64_t w)
+{
+	uint64_t below_space = (w - 0x20 * ONES) & ~w; /* some byte < 0x20 */
+	uint64_t above_tilde = (w + 0x01 * ONES) | w;  /* some byte > 0x7e */
+	uint64_t backslash = (w ^ 0x5c * ONES) - ONES; /* some byte == '\\' */
+	uint64_t quote = (w ^ 0x22 * ONES) - ONES;     /* some byte == '"' */
+	uint64_t not_backslash = ~(w ^ 0x5c * ONES), not_quote = ~(w ^ 0x22 * ONES);
+
+	return !((below_space | above_tilde | (backslash & not_backslash) | (quote & not_quote)) &
+		 HIGHS);
+}
+
+/* How many bytes from s, up to len, are plain. */
+static size_t plain_run(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	for (uint64_t w; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (!plain8(w))
+			break;
+	}
+	while (i < len && plain((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
 /*
  * The one escaping of capture text, for every format: a backslash doubles,
  * bytes outside 0x20-0x7e become \xHH.  json: also valid inside a JSON
@@ -111,15 +143,13 @@ static size_t render(const char *s, size_t len, char *o, bool json)
 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		size_t run = i;
+		size_t run = plain_run(s + i, len - i);
 
 		/* Most text is plain: copy each run of it whole. */
-		while (run < len && plain((unsigned char)s[run]))
-			run++;
-		if (run > i) {
-			memcpy(o, s + i, run - i);
-			o += run - i;
-			i = run - 1;
+		if (run) {
+			memcpy(o, s + i, run);
+			o += run;
+			i += run - 1;
 			continue;
 		}
 		if (c == '"') {
