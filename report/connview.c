@@ -162,6 +162,28 @@ static const char *outcome_of(const struct conn *c)
 	return c->refused ? "refused" : "reset";
 }
 
+static char *append(char *to, const char *text, size_t len)
+{
+	memcpy(to, text, len);
+	return to + len;
+}
+
+static char *append_int(char *to, int64_t value)
+{
+	char digits[24];
+	int n = 0;
+	uint64_t magnitude = value < 0 ? -(uint64_t)value : (uint64_t)value;
+
+	do
+		digits[n++] = (char)('0' + magnitude % 10);
+	while (magnitude /= 10);
+	if (value < 0)
+		*to++ = '-';
+	while (n)
+		*to++ = digits[--n];
+	return to;
+}
+
 static int print_conn(const struct conn *c)
 {
 	struct value v[CONN_FIELDS];
@@ -205,25 +227,30 @@ static int print_conn(const struct conn *c)
 	if (cv.table) {
 		const char *ca = c->client ? peer_text(cv.peers, c->client) : "?";
 		const char *sa = c->server ? peer_text(cv.peers, c->server) : "?";
-		int len;
 
 		v[CONN_CLIENT] =
 			text_value(client, put_endpoint(client, ca, strlen(ca), c->client_port));
 		v[CONN_SERVER] =
 			text_value(server, put_endpoint(server, sa, strlen(sa), c->server_port));
-		len = c->has_accept ? snprintf(accepted, sizeof(accepted), "%.*s/%lld",
-					       (int)accept_task.comm_len, accept_task.comm,
-					       (long long)accept_task.pid)
-				    : 0;
-		v[CONN_ACCEPTED] = len ? text_value(accepted, (size_t)len) : null_value();
-		len = c->resets ? snprintf(resets, sizeof(resets), "%lld by %s %.*s",
-					   (long long)c->resets,
-					   c->reset_by_server ? "server" : "client",
-					   (int)reason.len, reason.text)
-				: 0;
-		while (len > 0 && resets[len - 1] == ' ')
-			len--;
-		v[CONN_RESET_TEXT] = len ? text_value(resets, (size_t)len) : null_value();
+		/* "comm/pid" and "N by server REASON" built directly: printf showed in profiles. */
+		if (c->has_accept) {
+			char *end = append(accepted, accept_task.comm, accept_task.comm_len);
+
+			end = append_int(append(end, "/", 1), accept_task.pid);
+			v[CONN_ACCEPTED] = text_value(accepted, (size_t)(end - accepted));
+		} else {
+			v[CONN_ACCEPTED] = null_value();
+		}
+		if (c->resets) {
+			const char *by = c->reset_by_server ? " by server" : " by client";
+			char *end = append(append_int(resets, c->resets), by, strlen(by));
+
+			if (reason.len)
+				end = append(append(end, " ", 1), reason.text, reason.len);
+			v[CONN_RESET_TEXT] = text_value(resets, (size_t)(end - resets));
+		} else {
+			v[CONN_RESET_TEXT] = null_value();
+		}
 	}
 	output_row(v);
 	return 0;

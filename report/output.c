@@ -22,6 +22,8 @@ static struct {
 	bool local;
 	const struct field *fields;
 	int count;
+	int *columns; /* the table's columns: the fields shown, in order */
+	int ncolumns;
 	int last_shown;	 /* the last table column: not padded */
 	char **json_key; /* per field: "key": with its comma */
 	size_t *json_key_len;
@@ -286,12 +288,11 @@ static void pad(size_t start, int width, bool last)
 
 static void table_row(const struct value *values)
 {
-	for (int i = 0; i < out.count; i++) {
+	for (int c = 0; c < out.ncolumns; c++) {
+		int i = out.columns[c];
 		const struct field *f = &out.fields[i];
 		size_t start = out.len;
 
-		if (!f->title || !f->shown)
-			continue;
 		if (values)
 			put_table_value(f, &values[i]);
 		else
@@ -439,11 +440,25 @@ static void end_line(void)
 		write_out();
 }
 
+/* The table's columns, as the fields say now: the header fixes them. */
+static void lay_out_columns(void)
+{
+	out.columns = xrealloc(out.columns, (size_t)out.count * sizeof(*out.columns));
+	out.ncolumns = 0;
+	for (int i = 0; i < out.count; i++) {
+		if (!out.fields[i].title || !out.fields[i].shown)
+			continue;
+		out.columns[out.ncolumns++] = i;
+		out.last_shown = i;
+	}
+}
+
 static void write_header(void)
 {
 	if (!out.header_pending)
 		return;
 	out.header_pending = false;
+	lay_out_columns();
 	if (out.format == FORMAT_TABLE)
 		table_row(NULL);
 	else
@@ -464,9 +479,6 @@ void output_begin(enum output_format format, bool local, const struct field *fie
 	out.local = local;
 	out.fields = fields;
 	out.count = count;
-	for (int i = 0; i < count; i++)
-		if (fields[i].title && fields[i].shown)
-			out.last_shown = i;
 	if (format == FORMAT_JSON)
 		make_json_keys();
 	else
@@ -497,6 +509,7 @@ int output_end(bool complete)
 		free(out.json_key[i]);
 	free(out.json_key);
 	free(out.json_key_len);
+	free(out.columns);
 	free(out.buf);
 	free(out.scratch);
 	if (out.write_failed) {
