@@ -14,6 +14,7 @@
 #include "capture.h"
 #include "output.h"
 #include "schema.h"
+#include "stacks.h"
 #include "util.h"
 #include "when.h"
 
@@ -663,6 +664,7 @@ void capture_release(struct capture *cap)
 		sqlite3_finalize(cap->lookups[i].stmt);
 		cap->lookups[i].stmt = NULL;
 	}
+	stacks_release(cap);
 	sqlite3_close(cap->db);
 	cap->db = NULL;
 }
@@ -670,6 +672,7 @@ void capture_release(struct capture *cap)
 static void free_capture(struct capture *cap)
 {
 	capture_release(cap);
+	stacks_free(cap);
 	for (int i = 0; cap->lookups && i < LOOKUPS; i++)
 		free(cap->lookups[i].slots);
 	free(cap->lookups);

@@ -37,6 +37,7 @@ struct capture {
 	int nkinds;
 	struct stat seen_db, seen_wal; /* as last read, to notice new commits */
 	struct lookup *lookups;
+	struct capture_stacks *stacks; /* stacks.c's statements and cache */
 };
 
 /*

@@ -222,7 +222,15 @@ static void put_table_value(const struct field *f, const struct value *v)
 	case FIELD_BOOL:
 		put_int(v->i);
 		break;
+	case FIELD_LINES:
+		break; /* under the row: table_lines */
 	}
+}
+
+/* A table column: FIELD_LINES go under the row. */
+static bool is_column(const struct field *f)
+{
+	return f->title && f->shown && f->type != FIELD_LINES;
 }
 
 /* Pad a column that began at start to its width, then a space (not after the last). */
@@ -245,13 +253,40 @@ static void table_row(const struct value *values)
 		const struct field *f = &out.fields[i];
 		size_t start = out.len;
 
-		if (!f->title || !f->shown)
+		if (!is_column(f))
 			continue;
 		if (values)
 			put_table_value(f, &values[i]);
 		else
 			put(f->title, strlen(f->title));
 		pad(start, f->width, i == out.last_shown);
+	}
+}
+
+/* The lines of the row's FIELD_LINES, indented, each on its own line (BCC's stacks). */
+static void table_lines(const struct value *values)
+{
+	static const char indent[] = "        ";
+
+	for (int i = 0; i < out.count; i++) {
+		const struct field *f = &out.fields[i];
+		const struct value *v = &values[i];
+
+		if (f->type != FIELD_LINES || !f->shown)
+			continue;
+		if (v->null) {
+			put(indent, sizeof(indent) - 1);
+			put("[no ", 4);
+			put(f->title, strlen(f->title));
+			put("]\n", 2);
+			continue;
+		}
+		for (size_t j = 0; j < v->len; j++) {
+			put(indent, sizeof(indent) - 1);
+			out.len += render(v->lines[j].s, v->lines[j].len,
+					  reserve(5 * v->lines[j].len), false);
+			put_char('\n');
+		}
 	}
 }
 
@@ -279,6 +314,15 @@ static void json_row(const struct value *values)
 			put_char('"');
 		} else if (f->type == FIELD_BOOL) {
 			put(v->i ? "true" : "false", v->i ? 4 : 5);
+		} else if (f->type == FIELD_LINES) {
+			put_char('[');
+			for (size_t j = 0; j < v->len; j++) {
+				put(j ? ",\"" : "\"", j ? 2 : 1);
+				out.len += render(v->lines[j].s, v->lines[j].len,
+						  reserve(5 * v->lines[j].len), true);
+				put_char('"');
+			}
+			put_char(']');
 		} else {
 			put_int(v->i);
 		}
@@ -307,18 +351,20 @@ static void make_json_keys(void)
 
 /* --- CSV (RFC 4180) ---------------------------------------------------------- */
 
-static void put_csv_text(const struct value *v)
+static char *scratch(size_t size)
 {
-	size_t len;
-	const char *cell;
-	bool formula;
-
-	if (5 * v->len + 1 > out.scratch_size) {
-		out.scratch_size = 5 * v->len + 1;
+	if (size > out.scratch_size) {
+		out.scratch_size = size;
 		out.scratch = xrealloc(out.scratch, out.scratch_size);
 	}
-	len = render(v->s, v->len, out.scratch, false);
-	cell = out.scratch;
+	return out.scratch;
+}
+
+/* A cell of rendered text, quoted as RFC 4180 wants, a formula made text. */
+static void put_csv_cell(const char *cell, size_t len)
+{
+	bool formula;
+
 	/* A spreadsheet would run a cell starting with = + - @: make it text. */
 	formula = len && strchr("=+-@", cell[0]);
 	if (!memchr(cell, ',', len) && !memchr(cell, '"', len) && !formula) {
@@ -334,6 +380,32 @@ static void put_csv_text(const struct value *v)
 		put_char(cell[i]);
 	}
 	put_char('"');
+}
+
+static void put_csv_text(const struct value *v)
+{
+	char *cell = scratch(5 * v->len + 1);
+
+	put_csv_cell(cell, render(v->s, v->len, cell, false));
+}
+
+/* FIELD_LINES: one cell, the lines joined by " < " (a stack: callee < caller). */
+static void put_csv_lines(const struct value *v)
+{
+	size_t size = 1, len = 0;
+	char *cell;
+
+	for (size_t j = 0; j < v->len; j++)
+		size += 5 * v->lines[j].len + 3;
+	cell = scratch(size);
+	for (size_t j = 0; j < v->len; j++) {
+		if (j) {
+			memcpy(cell + len, " < ", 3);
+			len += 3;
+		}
+		len += render(v->lines[j].s, v->lines[j].len, cell + len, false);
+	}
+	put_csv_cell(cell, len);
 }
 
 static void csv_row(const struct value *values)
@@ -355,6 +427,8 @@ static void csv_row(const struct value *values)
 			continue;
 		else if (f->type == FIELD_TEXT)
 			put_csv_text(v);
+		else if (f->type == FIELD_LINES)
+			put_csv_lines(v);
 		else if (f->type == FIELD_CLOCK || f->type == FIELD_RFC3339)
 			put_time(v->i, false);
 		else
@@ -416,7 +490,7 @@ void output_begin(enum output_format format, bool local, const struct field *fie
 	out.fields = fields;
 	out.count = count;
 	for (int i = 0; i < count; i++)
-		if (fields[i].title && fields[i].shown)
+		if (is_column(&fields[i]))
 			out.last_shown = i;
 	if (format == FORMAT_JSON)
 		make_json_keys();
@@ -433,6 +507,14 @@ void output_row(const struct value *values)
 		json_row(values);
 	else
 		csv_row(values);
+	end_line();
+	if (out.format == FORMAT_TABLE)
+		table_lines(values);
+}
+
+void output_line(const char *text, size_t len)
+{
+	put(text, len);
 	end_line();
 }
 

@@ -42,7 +42,7 @@ static void request_stop(int sig)
 	stop_requested = 1;
 }
 
-/* Only --follow needs seq: a column less to decode for every row otherwise. */
+/* seq: --follow's position, and what an event's stacks are found by. */
 static char *event_sql(const struct event_query *q, const struct options *opts)
 {
 	char *sql = NULL;
@@ -51,11 +51,8 @@ static char *event_sql(const struct event_query *q, const struct options *opts)
 
 	if (!f)
 		return NULL;
-	if (opts->follow)
-		fprintf(f, "SELECT e.t, e.seq, %s FROM %s e WHERE e.seq > :after_seq", q->columns,
-			q->table);
-	else
-		fprintf(f, "SELECT e.t, 0, %s FROM %s e WHERE 1", q->columns, q->table);
+	fprintf(f, "SELECT e.t, e.seq, %s FROM %s e WHERE %s", q->columns, q->table,
+		opts->follow ? "e.seq > :after_seq" : "1");
 	write_filters(f, opts, &q->filter);
 	if (q->condition)
 		fprintf(f, " AND (%s)", q->condition);
