@@ -41,7 +41,7 @@ struct stack_cache {
 };
 
 struct capture_stacks {
-	int tables; /* the stack tables: -1 not looked for yet, 0 absent, 1 present */
+	int tables; /* the stack tables: 0 absent, 1 present, -1 not looked for, -2 unreadable */
 	sqlite3_stmt *event_stmt, *stack_stmt, *frames_stmt;
 	struct stack_cache cache[STACK_KINDS];
 };
@@ -122,7 +122,9 @@ static int stack_tables(struct capture *cap, bool *present)
 	sqlite3_stmt *stmt;
 	int count = -1;
 
-	if (st->tables < 0) {
+	if (st->tables == -2)
+		return -1; /* said once */
+	if (st->tables == -1) {
 		if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) == SQLITE_OK) {
 			if (sqlite3_step(stmt) == SQLITE_ROW)
 				count = sqlite3_column_int(stmt, 0);
@@ -132,6 +134,7 @@ static int stack_tables(struct capture *cap, bool *present)
 			fprintf(stderr, "report: %s: cannot read its stacks: %s\n", cap->path,
 				count < 0 ? sqlite3_errmsg(cap->db)
 					  : "corrupt capture: some stack tables are missing");
+			st->tables = -2;
 			return -1;
 		}
 		st->tables = count == 4;
@@ -401,7 +404,7 @@ static int read_stack_row(struct capture *cap, int kind, int64_t id, int64_t *fr
 /* Read and format stack id into f.  0, or -1 after one line. */
 static int format_stack(struct capture *cap, int kind, int64_t id, struct formatted *f)
 {
-	struct builder lines = {xmalloc(256), 0, 256}, names = {xmalloc(256), 0, 256};
+	struct builder lines, names;
 	size_t line_end[MAX_STACK_DEPTH], name_end[MAX_STACK_DEPTH], folded_at, start;
 	const char *corrupt = NULL;
 	int64_t frames, depth = 0;
@@ -414,6 +417,9 @@ static int format_stack(struct capture *cap, int kind, int64_t id, struct format
 		return -1;
 	stmt = cap->stacks->frames_stmt;
 	sqlite3_bind_int64(stmt, 1, id);
+	/* Never empty: lines and names may point into them (an empty symbol). */
+	lines = (struct builder){xmalloc(256), 0, 256};
+	names = (struct builder){xmalloc(256), 0, 256};
 	while (!corrupt && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if (depth == frames) {
 			corrupt = "corrupt capture: more frames than it says";

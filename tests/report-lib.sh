@@ -34,3 +34,14 @@ refused() {
 		fail "$name" "status $rc, $lines line(s) on stderr: $(head -c 300 "$SCRATCH/err" | tr '\n' ' '), stdout: $(head -c 100 "$SCRATCH/out")"
 	fi
 }
+
+# without_proc_sys ARGS...: report ARGS in the scratch directory with an empty
+# tmpfs over /proc and over /sys, in a mount namespace of its own: nothing of
+# the analysis machine's kernel to read.  Not for a sanitizer build: its
+# runtime, not report, reads /proc/self/maps at start.
+without_proc_sys() {
+	local mount=(unshare --mount)
+	[ "$(id -u)" = 0 ] || mount=(unshare --user --map-root-user --mount)
+	(cd "$SCRATCH" && "${mount[@]}" sh -c 'mount -t tmpfs none /proc && mount -t tmpfs none /sys && exec "$@"' \
+		sh "$report" "$@")
+}

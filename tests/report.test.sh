@@ -134,14 +134,7 @@ check_eq "every command leaves every capture unchanged" "$before" "$(hash_of "$S
 check_eq "... and creates no file beside them" "" "$(ls "$SCRATCH" | grep -E -- '-(wal|shm|journal)$')"
 
 # --- Nothing from the analysis machine: the same reports without /proc and /sys ---
-# An empty tmpfs over each, in a mount namespace of report's own.  Not for a
-# sanitizer build: its runtime, not report, reads /proc/self/maps at start.
-without_proc_sys() {
-	local mount=(unshare --mount)
-	[ "$(id -u)" = 0 ] || mount=(unshare --user --map-root-user --mount)
-	(cd "$SCRATCH" && "${mount[@]}" sh -c 'mount -t tmpfs none /proc && mount -t tmpfs none /sys && exec "$@"' \
-		sh "$report" "$@")
-}
+# (report-lib.sh's without_proc_sys)
 if ldd "$report" | grep -q libasan; then
 	: # the plain build runs this check
 elif without_proc_sys info basic.db > /dev/null 2>&1; then

@@ -43,11 +43,13 @@ check_eq "... and offsets addr2line takes, with the symbol offsets" 1 \
 # --- A short-lived process started while recording: named all the same ---------------
 # Its first user stacks come from inside its execve, before its code is
 # mapped: the recorder must not take that moment's (empty) mappings for the
-# image's.
+# image's.  A user of its own keeps the machine's other processes, whose
+# images the recorder would read first, out of the way.
 db="$SCRATCH/short.db"
 cp "$HELPERS/stackcheck" "$work/short"
-start_record "$db" -e capable -K -U
-out=$("$work/short" 3)
+chmod 0755 "$work"
+start_record "$db" -e capable -K -U -u 4546
+out=$(setpriv --reuid=4546 --regid=4546 --clear-groups "$work/short" 3)
 sleep 0.3
 stop_record
 check_match "a process started while recording (3 checks, 50 ms) has its functions named" \
