@@ -136,6 +136,7 @@ static int run(struct captures *set, const struct options *opts)
 		/* BCC leaves out checks that do not audit; NULL (unknown) stays in. */
 		.condition = cp.verbose ? NULL : "e.audit IS NOT 0",
 		.filter = {.task = "e.task"},
+		.stacks = cp.stacks.kernel || cp.stacks.user,
 		.emit = print_check,
 	};
 	struct field *f = cp.fields;

@@ -72,12 +72,8 @@ int folded_add_stacks(struct folded *folded, struct capture *cap, const char *co
 
 int folded_add(struct folded *folded, const struct event *ev, const struct value *comm)
 {
-	struct event_stacks stacks;
-
-	if (event_stacks(ev->cap, ev->seq, &stacks))
-		return -1;
 	return folded_add_stacks(folded, ev->cap, comm->null ? NULL : comm->s,
-				 comm->null ? 0 : comm->len, &stacks, 1);
+				 comm->null ? 0 : comm->len, &ev->stacks, 1);
 }
 
 /* A line being put together. */

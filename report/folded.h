@@ -21,8 +21,8 @@ struct folded *folded_new(const struct captures *set, const struct stack_choice 
 void folded_free(struct folded *folded);
 
 /*
- * Count an event: comm as event_values() gave it (null: no process), its
- * stacks found by its seq.  0, or -1 after one line on stderr.
+ * Count an event of a query that asked for stacks (event_query.stacks): comm
+ * as event_values() gave it (null: no process).  0, or -1 after one line.
  */
 int folded_add(struct folded *folded, const struct event *ev, const struct value *comm);
 

@@ -10,6 +10,7 @@
 
 #include "output.h"
 #include "replay.h"
+#include "stacks.h"
 #include "util.h"
 
 /*
@@ -29,6 +30,7 @@ struct stream {
 	int order; /* ties in wall clock: files, then queries, in the order given */
 	sqlite3_stmt *stmt;
 	int columns;	    /* the query's own */
+	bool stacks;	    /* then the stack columns: kstack, ustack */
 	int64_t floor_t;    /* --follow: newest t known before the last poll */
 	int64_t newest_seq; /* --follow: the newest event emitted */
 	struct event ev;
@@ -42,8 +44,12 @@ static void request_stop(int sig)
 	stop_requested = 1;
 }
 
-/* seq: --follow's position, and what an event's stacks are found by. */
-static char *event_sql(const struct event_query *q, const struct options *opts)
+/*
+ * seq is --follow's position.  Stacks come in the same pass, joined on seq
+ * (the key of event_stack): far cheaper than a lookup per event.  A capture
+ * made without stacks has no event_stack at all.
+ */
+static char *event_sql(const struct event_query *q, const struct options *opts, bool join_stacks)
 {
 	char *sql = NULL;
 	size_t size;
@@ -51,7 +57,11 @@ static char *event_sql(const struct event_query *q, const struct options *opts)
 
 	if (!f)
 		return NULL;
-	fprintf(f, "SELECT e.t, e.seq, %s FROM %s e WHERE %s", q->columns, q->table,
+	fprintf(f, "SELECT e.t, e.seq, %s%s FROM %s e%s WHERE %s", q->columns,
+		!q->stacks    ? ""
+		: join_stacks ? ", s.kstack, s.ustack"
+			      : ", NULL, NULL",
+		q->table, join_stacks ? " LEFT JOIN event_stack s ON s.seq = e.seq" : "",
 		opts->follow ? "e.seq > :after_seq" : "1");
 	write_filters(f, opts, &q->filter);
 	if (q->condition)
@@ -89,6 +99,21 @@ static int advance(struct stream *s)
 		else
 			s->ev.col[i] = sqlite3_value_int64(value);
 	}
+	for (int kind = 0; s->stacks && kind < STACK_KINDS; kind++) {
+		sqlite3_value *value = sqlite3_column_value(s->stmt, s->columns + 2 + kind);
+		int type = sqlite3_value_type(value);
+
+		if (type != SQLITE_NULL && type != SQLITE_INTEGER) {
+			fprintf(stderr,
+				"report: %s: cannot read the stacks of event %lld: corrupt "
+				"capture: a "
+				"stack reference that is not a number\n",
+				s->cap->path, (long long)s->ev.seq);
+			return -1;
+		}
+		s->ev.stacks.has[kind] = type == SQLITE_INTEGER;
+		s->ev.stacks.id[kind] = sqlite3_value_int64(value);
+	}
 	return 1;
 }
 
@@ -112,19 +137,21 @@ static int newest_t(struct stream *s, int64_t *t)
 /* Prepare and bind the stream's query for this pass; then advance. */
 static int start(struct stream *s, const struct options *opts)
 {
-	char *sql = event_sql(s->query, opts);
+	bool join_stacks = false;
+	char *sql;
 	int64_t from, to, lowest, newest = s->floor_t;
 
-	if (opts->follow && newest_t(s, &newest)) {
-		free(sql);
+	if ((s->query->stacks && capture_has_stacks(s->cap, &join_stacks)) ||
+	    (opts->follow && newest_t(s, &newest)))
 		return -1;
-	}
+	sql = event_sql(s->query, opts, join_stacks);
 	if (!sql || sqlite3_prepare_v2(s->cap->db, sql, -1, &s->stmt, NULL) != SQLITE_OK) {
 		free(sql);
 		return read_failed(s);
 	}
 	free(sql);
-	s->columns = sqlite3_column_count(s->stmt) - 2;
+	s->stacks = s->query->stacks;
+	s->columns = sqlite3_column_count(s->stmt) - 2 - (s->stacks ? STACK_KINDS : 0);
 	if (s->columns > EVENT_COLUMNS_MAX) {
 		fprintf(stderr, "report: %s: too many columns\n", s->query->table);
 		return -1;

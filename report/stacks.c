@@ -42,7 +42,7 @@ struct stack_cache {
 
 struct capture_stacks {
 	int tables; /* the stack tables: 0 absent, 1 present, -1 not looked for, -2 unreadable */
-	sqlite3_stmt *event_stmt, *stack_stmt, *frames_stmt;
+	sqlite3_stmt *stack_stmt, *frames_stmt;
 	struct stack_cache cache[STACK_KINDS];
 };
 
@@ -114,7 +114,7 @@ static int prepare(struct capture *cap, sqlite3_stmt **stmt, const char *sql)
 }
 
 /* Captures made before stacks existed have none of their tables: no stacks, no error. */
-static int stack_tables(struct capture *cap, bool *present)
+int capture_has_stacks(struct capture *cap, bool *present)
 {
 	static const char sql[] = "SELECT count(*) FROM sqlite_schema WHERE name IN "
 				  "('event_stack', 'stack', 'stack_frame', 'module')";
@@ -151,37 +151,6 @@ static bool int_column(sqlite3_stmt *stmt, int column, bool *null, int64_t *valu
 	*null = type == SQLITE_NULL;
 	*value = type == SQLITE_INTEGER ? sqlite3_column_int64(stmt, column) : 0;
 	return type == SQLITE_NULL || type == SQLITE_INTEGER;
-}
-
-int event_stacks(struct capture *cap, int64_t seq, struct event_stacks *stacks)
-{
-	const char *corrupt = NULL;
-	bool present, null;
-	sqlite3_stmt *stmt;
-	int rc;
-
-	memset(stacks, 0, sizeof(*stacks));
-	if (stack_tables(cap, &present))
-		return -1;
-	if (!present)
-		return 0;
-	if (prepare(cap, &cap->stacks->event_stmt,
-		    "SELECT kstack, ustack FROM event_stack WHERE seq = ?"))
-		return -1;
-	stmt = cap->stacks->event_stmt;
-	sqlite3_bind_int64(stmt, 1, seq);
-	rc = sqlite3_step(stmt);
-	for (int kind = 0; rc == SQLITE_ROW && kind < STACK_KINDS; kind++) {
-		if (!int_column(stmt, kind, &null, &stacks->id[kind]))
-			corrupt = "corrupt capture: a stack reference that is not a number";
-		stacks->has[kind] = !null;
-	}
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return stacks_failed(cap, "the stacks of event", seq, sqlite3_errmsg(cap->db));
-	if (corrupt)
-		return stacks_failed(cap, "the stacks of event", seq, corrupt);
-	return 0;
 }
 
 /* --- Formatting ------------------------------------------------------------------ */
@@ -532,7 +501,7 @@ void stacks_tell_missing(struct captures *set, const struct stack_choice *choice
 		bool present, missing[STACK_KINDS] = {false, false};
 		sqlite3_stmt *stmt = NULL;
 
-		if (stack_tables(cap, &present))
+		if (capture_has_stacks(cap, &present))
 			continue; /* said; reading its stacks will fail */
 		for (int kind = 0; kind < STACK_KINDS; kind++) {
 			if (!asked[kind])
@@ -581,17 +550,12 @@ int stack_values(const struct event *ev, const struct stack_choice *choice,
 {
 	const bool asked[STACK_KINDS] = {choice->kernel, choice->user};
 	const struct stack_text *text;
-	struct event_stacks stacks;
 
 	values[STACK_KERNEL] = values[STACK_USER] = null_value();
-	if (!choice->kernel && !choice->user)
-		return 0;
-	if (event_stacks(ev->cap, ev->seq, &stacks))
-		return -1;
 	for (int kind = 0; kind < STACK_KINDS; kind++) {
-		if (!asked[kind] || !stacks.has[kind])
+		if (!asked[kind] || !ev->stacks.has[kind])
 			continue;
-		if (stack_text(ev->cap, kind, stacks.id[kind], &text))
+		if (stack_text(ev->cap, kind, ev->stacks.id[kind], &text))
 			return -1;
 		values[kind] = lines_value(text->lines, text->nlines);
 	}
@@ -604,10 +568,9 @@ void stacks_release(struct capture *cap)
 {
 	if (!cap->stacks)
 		return;
-	sqlite3_finalize(cap->stacks->event_stmt);
 	sqlite3_finalize(cap->stacks->stack_stmt);
 	sqlite3_finalize(cap->stacks->frames_stmt);
-	cap->stacks->event_stmt = cap->stacks->stack_stmt = cap->stacks->frames_stmt = NULL;
+	cap->stacks->stack_stmt = cap->stacks->frames_stmt = NULL;
 }
 
 void stacks_free(struct capture *cap)

@@ -60,8 +60,6 @@ int stack_check(const struct options *opts, struct stack_choice *choice,
 /* Tell once, on stderr, which captures hold none of the stacks asked for. */
 void stacks_tell_missing(struct captures *set, const struct stack_choice *choice);
 
-enum { STACK_KERNEL, STACK_USER, STACK_KINDS };
-
 /*
  * The fields of the stacks asked for: kernel_stack and user_stack, lines
  * under the row in a table, arrays of frames in JSON, cells in CSV.
@@ -70,19 +68,17 @@ void stack_fields(struct field fields[STACK_KINDS], const struct stack_choice *c
 
 /*
  * The event's stacks asked for as values of those fields (null: the event
- * has none), valid until the next call.  0, or -1 after one line on stderr.
+ * has none), valid until the next call; its query asked for stacks
+ * (event_query.stacks).  0, or -1 after one line on stderr.
  */
 int stack_values(const struct event *ev, const struct stack_choice *choice,
 		 struct value values[STACK_KINDS]);
 
-/* An event's stacks: which it has, and their stack.id. */
-struct event_stacks {
-	bool has[STACK_KINDS];
-	int64_t id[STACK_KINDS];
-};
-
-/* The stacks of the event numbered seq; 0, or -1 after one line on stderr. */
-int event_stacks(struct capture *cap, int64_t seq, struct event_stacks *stacks);
+/*
+ * Whether the capture has the stack tables (those made before record -K
+ * existed have none): 0, or -1 after one line (once) on stderr.
+ */
+int capture_has_stacks(struct capture *cap, bool *present);
 
 /* A stack, formatted: valid until the next stack_text() of that kind in that capture. */
 struct stack_text {

@@ -99,6 +99,7 @@ static int run(struct captures *set, const struct options *opts)
 		.table = "ev_accept",
 		.columns = "e.task, e.raddr, e.rport, e.laddr, e.lport",
 		.filter = {.task = "e.task", .family = "e.raddr", .port = "e.lport"},
+		.stacks = ta.stacks.kernel || ta.stacks.user,
 		.emit = print_accept,
 	};
 	struct field *f = ta.fields;

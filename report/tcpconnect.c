@@ -251,6 +251,7 @@ static int run(struct captures *set, const struct options *opts)
 		.columns = "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
 			   "e.latency_ns",
 		.filter = {.task = "e.task", .family = "e.daddr", .port = "e.dport"},
+		.stacks = tc.stacks.kernel || tc.stacks.user,
 		.emit = tc.count ? count_connect : print_connect,
 	};
 	struct field *f = tc.fields;

@@ -140,6 +140,7 @@ static int run(struct captures *set, const struct options *opts)
 		.table = "ev_reset",
 		.columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
 		.filter = {.task = "e.task"},
+		.stacks = tr.stacks.kernel || tr.stacks.user,
 		.emit = print_reset,
 	};
 	struct field *f = tr.fields;
