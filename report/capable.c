@@ -174,4 +174,6 @@ const struct command capable_command = {
 	.kinds = kinds,
 	.check = check,
 	.run = run,
+	.state = &cp,
+	.state_size = sizeof(cp),
 };

@@ -520,6 +520,9 @@ void output_line(const char *text, size_t len)
 
 int output_end(bool complete)
 {
+	bool failed;
+	int failed_errno;
+
 	out.header_pending &= complete;
 	output_flush();
 	if (fflush(stdout) && !out.write_failed) {
@@ -532,8 +535,11 @@ int output_end(bool complete)
 	free(out.json_key_len);
 	free(out.buf);
 	free(out.scratch);
-	if (out.write_failed) {
-		fprintf(stderr, "report: cannot write the output: %s\n", strerror(out.write_errno));
+	failed = out.write_failed;
+	failed_errno = out.write_errno;
+	memset(&out, 0, sizeof(out)); /* ready for another report in this process */
+	if (failed) {
+		fprintf(stderr, "report: cannot write the output: %s\n", strerror(failed_errno));
 		return -1;
 	}
 	return 0;

@@ -128,4 +128,6 @@ const struct command tcpaccept_command = {
 	.kinds = kinds,
 	.check = check,
 	.run = run,
+	.state = &ta,
+	.state_size = sizeof(ta),
 };

@@ -294,4 +294,6 @@ const struct command tcpconnect_command = {
 	.kinds = kinds,
 	.check = check,
 	.run = run,
+	.state = &tc,
+	.state_size = sizeof(tc),
 };

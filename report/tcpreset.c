@@ -173,4 +173,6 @@ const struct command tcpreset_command = {
 	.kinds = kinds,
 	.check = check,
 	.run = run,
+	.state = &tr,
+	.state_size = sizeof(tr),
 };
