@@ -20,25 +20,44 @@
 
 #define CAPTURE_APPLICATION_ID 0x43415345 /* "CASE", as schema.sql sets it */
 
-/* Run schema.sql in memory: its user_version is the format this build writes. */
-int supported_format(void)
+/* Longest value a capture holds (a command line, a path): longer is not one. */
+#define CAPTURE_VALUE_MAX (1 << 20)
+
+/* What schema.sql, run in memory, defines: its format, and its tables as a JSON array. */
+static struct {
+	bool read;
+	int format;
+	char *tables;
+} schema;
+
+static void read_schema(void)
 {
-	static int format = -1;
 	sqlite3 *db;
 	sqlite3_stmt *stmt;
 
-	if (format >= 0)
-		return format;
-	format = 0;
+	schema.read = true;
 	if (sqlite3_open(":memory:", &db) == SQLITE_OK &&
 	    sqlite3_exec(db, casefile_schema_sql, NULL, NULL, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK) {
-		if (sqlite3_step(stmt) == SQLITE_ROW)
-			format = sqlite3_column_int(stmt, 0);
+	    sqlite3_prepare_v2(
+		    db,
+		    "SELECT (SELECT user_version FROM pragma_user_version), "
+		    "(SELECT json_group_array(name) FROM sqlite_schema WHERE type = 'table')",
+		    -1, &stmt, NULL) == SQLITE_OK) {
+		if (sqlite3_step(stmt) == SQLITE_ROW) {
+			schema.format = sqlite3_column_int(stmt, 0);
+			schema.tables = xstrdup((const char *)sqlite3_column_text(stmt, 1));
+		}
 		sqlite3_finalize(stmt);
 	}
 	sqlite3_close(db);
-	return format;
+}
+
+/* Its user_version is the format this build writes. */
+int supported_format(void)
+{
+	if (!schema.read)
+		read_schema();
+	return schema.format;
 }
 
 /* --- Opening --------------------------------------------------------------- */
@@ -123,6 +142,18 @@ static int open_database(struct capture *cap)
 	/* A recorder that is stopping locks the file for a moment: wait for it. */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(cap->db, 5000);
+	/*
+	 * A capture is data: its schema's expressions (generated columns,
+	 * defaults) may call no function with side effects, no value is huge,
+	 * and whatever SQLite needs aside (sorts, automatic indexes) stays in
+	 * memory rather than in temporary files.
+	 */
+	if (rc == SQLITE_OK) {
+		sqlite3_limit(cap->db, SQLITE_LIMIT_LENGTH, CAPTURE_VALUE_MAX);
+		rc = sqlite3_exec(cap->db,
+				  "PRAGMA trusted_schema = OFF; PRAGMA temp_store = MEMORY", NULL,
+				  NULL, NULL);
+	}
 	if (rc == SQLITE_OK && private_wal)
 		rc = sqlite3_exec(cap->db, "PRAGMA locking_mode = EXCLUSIVE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -145,6 +176,56 @@ static int pragma_int(sqlite3 *db, const char *sql, int *value)
 		*value = sqlite3_column_int(stmt, 0);
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static char *column_text(sqlite3_stmt *stmt, int column)
+{
+	const unsigned char *text = sqlite3_column_text(stmt, column);
+	size_t len = (size_t)sqlite3_column_bytes(stmt, column);
+	char *copy = xmalloc(len + 1);
+
+	if (text)
+		memcpy(copy, text, len);
+	copy[text ? len : 0] = '\0';
+	return copy;
+}
+
+/*
+ * The schema's tables, where the capture has them, must be tables: a view
+ * in their place is SQL of the capture's, which report would run (a
+ * recursive one runs forever).
+ */
+static int check_tables(struct capture *cap)
+{
+	static const char sql[] = "SELECT name, type FROM sqlite_schema WHERE type != 'table' AND "
+				  "name IN (SELECT value FROM json_each(?)) ORDER BY name LIMIT 1";
+	sqlite3_stmt *stmt;
+	char *name = NULL, *type = NULL;
+	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(stmt, 1, schema.tables, -1, SQLITE_STATIC);
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW) {
+			name = column_text(stmt, 0);
+			type = column_text(stmt, 1);
+		}
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW) {
+		char *safe_name = render_string(name), *safe_type = render_string(type);
+
+		fprintf(stderr, "report: %s is not a Casefile capture (its %s is a %s)\n",
+			cap->path, safe_name, safe_type);
+		free(safe_name);
+		free(safe_type);
+	} else if (rc != SQLITE_DONE) {
+		fprintf(stderr, "report: %s is not a Casefile capture: %s\n", cap->path,
+			sqlite3_errmsg(cap->db));
+	}
+	free(name);
+	free(type);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int check_format(struct capture *cap)
@@ -172,19 +253,7 @@ static int check_format(struct capture *cap)
 			cap->path, cap->format, supported_format());
 		return -1;
 	}
-	return 0;
-}
-
-static char *column_text(sqlite3_stmt *stmt, int column)
-{
-	const unsigned char *text = sqlite3_column_text(stmt, column);
-	size_t len = (size_t)sqlite3_column_bytes(stmt, column);
-	char *copy = xmalloc(len + 1);
-
-	if (text)
-		memcpy(copy, text, len);
-	copy[text ? len : 0] = '\0';
-	return copy;
+	return check_tables(cap);
 }
 
 #define METADATA_TEXTS 9
