@@ -60,6 +60,13 @@ int supported_format(void)
 	return schema.format;
 }
 
+const char *capture_error(struct capture *cap)
+{
+	free(cap->error);
+	cap->error = render_string(sqlite3_errmsg(cap->db));
+	return cap->error;
+}
+
 /* --- Opening --------------------------------------------------------------- */
 
 static char *sibling_path(const char *path, const char *suffix)
@@ -124,7 +131,7 @@ static int open_database(struct capture *cap)
 	/* Our own open() first, for the system's own words (Permission denied...). */
 	fd = open(cap->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &cap->seen_db)) {
-		fprintf(stderr, "report: cannot open %s: %s\n", cap->path, strerror(errno));
+		fprintf(stderr, "report: cannot open %s: %s\n", cap->name, strerror(errno));
 		free(uri);
 		if (fd >= 0)
 			close(fd);
@@ -132,7 +139,7 @@ static int open_database(struct capture *cap)
 	}
 	close(fd);
 	if (S_ISDIR(cap->seen_db.st_mode)) {
-		fprintf(stderr, "report: cannot open %s: Is a directory\n", cap->path);
+		fprintf(stderr, "report: cannot open %s: Is a directory\n", cap->name);
 		free(uri);
 		return -1;
 	}
@@ -157,7 +164,7 @@ static int open_database(struct capture *cap)
 	if (rc == SQLITE_OK && private_wal)
 		rc = sqlite3_exec(cap->db, "PRAGMA locking_mode = EXCLUSIVE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		fprintf(stderr, "report: cannot open %s: %s\n", cap->path, sqlite3_errmsg(cap->db));
+		fprintf(stderr, "report: cannot open %s: %s\n", cap->name, capture_error(cap));
 		capture_release(cap);
 		return -1;
 	}
@@ -216,12 +223,12 @@ static int check_tables(struct capture *cap)
 		char *safe_name = render_string(name), *safe_type = render_string(type);
 
 		fprintf(stderr, "report: %s is not a Casefile capture (its %s is a %s)\n",
-			cap->path, safe_name, safe_type);
+			cap->name, safe_name, safe_type);
 		free(safe_name);
 		free(safe_type);
 	} else if (rc != SQLITE_DONE) {
-		fprintf(stderr, "report: %s is not a Casefile capture: %s\n", cap->path,
-			sqlite3_errmsg(cap->db));
+		fprintf(stderr, "report: %s is not a Casefile capture: %s\n", cap->name,
+			capture_error(cap));
 	}
 	free(name);
 	free(type);
@@ -233,24 +240,24 @@ static int check_format(struct capture *cap)
 	int application_id;
 
 	if (pragma_int(cap->db, "PRAGMA application_id", &application_id)) {
-		fprintf(stderr, "report: %s is not a Casefile capture: %s\n", cap->path,
-			sqlite3_errmsg(cap->db));
+		fprintf(stderr, "report: %s is not a Casefile capture: %s\n", cap->name,
+			capture_error(cap));
 		return -1;
 	}
 	if (application_id != CAPTURE_APPLICATION_ID) {
-		fprintf(stderr, "report: %s is not a Casefile capture\n", cap->path);
+		fprintf(stderr, "report: %s is not a Casefile capture\n", cap->name);
 		return -1;
 	}
 	if (pragma_int(cap->db, "PRAGMA user_version", &cap->format) || cap->format < 1) {
 		fprintf(stderr, "report: %s is not a Casefile capture (no format version)\n",
-			cap->path);
+			cap->name);
 		return -1;
 	}
 	if (cap->format > supported_format()) {
 		fprintf(stderr,
 			"report: %s was made by a newer casefile (format %d); this report reads "
 			"up to %d\n",
-			cap->path, cap->format, supported_format());
+			cap->name, cap->format, supported_format());
 		return -1;
 	}
 	return check_tables(cap);
@@ -279,6 +286,23 @@ static void free_metadata(struct capture *cap)
 	}
 }
 
+static int check_clocks(const struct capture *cap)
+{
+	const int64_t clocks[] = {cap->base_ns, cap->realtime_offset_ns, cap->started_ns,
+				  cap->last_commit_ns, cap->stopped_ns};
+
+	for (size_t i = 0; i < ARRAY_SIZE(clocks); i++) {
+		if (clocks[i] < 0 || clocks[i] >= CAPTURE_CLOCK_MAX) {
+			fprintf(stderr,
+				"report: %s: cannot read the capture's metadata: corrupt capture: "
+				"a clock out of range\n",
+				cap->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int read_capture_row(struct capture *cap)
 {
 	static const char sql[] =
@@ -304,11 +328,11 @@ static int read_capture_row(struct capture *cap)
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW) {
-		fprintf(stderr, "report: %s: cannot read the capture's metadata: %s\n", cap->path,
-			rc == SQLITE_DONE ? "no capture row" : sqlite3_errmsg(cap->db));
+		fprintf(stderr, "report: %s: cannot read the capture's metadata: %s\n", cap->name,
+			rc == SQLITE_DONE ? "no capture row" : capture_error(cap));
 		return -1;
 	}
-	return 0;
+	return check_clocks(cap);
 }
 
 static struct kind_count *find_kind(struct capture *cap, const char *name)
@@ -349,8 +373,8 @@ static int read_kinds(struct capture *cap)
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {
-		fprintf(stderr, "report: %s: cannot read the event kinds: %s\n", cap->path,
-			sqlite3_errmsg(cap->db));
+		fprintf(stderr, "report: %s: cannot read the event kinds: %s\n", cap->name,
+			capture_error(cap));
 		return -1;
 	}
 	return 0;
@@ -363,6 +387,7 @@ static struct capture *open_capture(const char *path)
 	struct capture *cap = xcalloc(1, sizeof(*cap));
 
 	cap->path = xstrdup(path);
+	cap->name = render_string(path);
 	if (open_database(cap) || check_format(cap) || read_capture_row(cap) || read_kinds(cap)) {
 		free_capture(cap);
 		return NULL;
@@ -404,7 +429,7 @@ static void tell_losses(struct capture *cap, const char *const *kinds)
 	if (len)
 		fprintf(stderr,
 			"report: %s: the recorder lost records (%s): this report is incomplete\n",
-			cap->path, list);
+			cap->name, list);
 }
 
 /* Only for the kinds a subcommand named: no rows must not read as no events. */
@@ -422,7 +447,7 @@ static void tell_missing_kinds(struct capture *cap, const char *const *kinds)
 	if (!len)
 		return;
 	asked = render_string(cap->event_kinds);
-	fprintf(stderr, "report: %s: %s events were not recorded (record -e %s)\n", cap->path, list,
+	fprintf(stderr, "report: %s: %s events were not recorded (record -e %s)\n", cap->name, list,
 		asked);
 	free(asked);
 }
@@ -437,7 +462,7 @@ static void tell_unclean(const struct capture *cap)
 	fprintf(stderr,
 		"report: %s: no clean stop (still recording, or the recorder was killed): "
 		"nothing after %s is in it\n",
-		cap->path, when);
+		cap->name, when);
 }
 
 /* --- The set of captures ------------------------------------------------------ */
@@ -606,7 +631,7 @@ static uint64_t slots_for(struct capture *cap, const struct lookup_spec *spec)
 static int lookup_failed(struct capture *cap, const struct lookup_spec *spec, int64_t id,
 			 const char *why)
 {
-	fprintf(stderr, "report: %s: cannot read %s %lld: %s\n", cap->path,
+	fprintf(stderr, "report: %s: cannot read %s %lld: %s\n", cap->name,
 		spec->what ? spec->what : "a name", (long long)id, why);
 	return -1;
 }
@@ -618,7 +643,7 @@ static int fill(struct capture *cap, const struct lookup_spec *spec, struct look
 
 	if (!l->stmt && sqlite3_prepare_v3(cap->db, spec->sql, -1, SQLITE_PREPARE_PERSISTENT,
 					   &l->stmt, NULL) != SQLITE_OK)
-		return lookup_failed(cap, spec, id, sqlite3_errmsg(cap->db));
+		return lookup_failed(cap, spec, id, capture_error(cap));
 	sqlite3_bind_int64(l->stmt, 1, id);
 	c->filled = false;
 	rc = sqlite3_step(l->stmt);
@@ -636,7 +661,7 @@ static int fill(struct capture *cap, const struct lookup_spec *spec, struct look
 	}
 	sqlite3_reset(l->stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return lookup_failed(cap, spec, id, sqlite3_errmsg(cap->db));
+		return lookup_failed(cap, spec, id, capture_error(cap));
 	if (rc == SQLITE_DONE && spec->what)
 		return lookup_failed(cap, spec, id, "corrupt capture: not there");
 	c->id = id;
@@ -748,6 +773,8 @@ static void free_capture(struct capture *cap)
 	for (int i = 0; i < cap->nkinds; i++)
 		free(cap->kinds[i].name);
 	free_metadata(cap);
+	free(cap->name);
 	free(cap->path);
+	free(cap->error);
 	free(cap);
 }

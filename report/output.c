@@ -93,10 +93,15 @@ static void put_decimal(int64_t ns, int64_t unit)
 	put(frac, 3);
 }
 
+/* Bytes render() may write for len bytes: \u003c for one, in JSON. */
+#define RENDERED_MAX(len) (6 * (len))
+
 /*
  * The one escaping of capture text, for every format: a backslash doubles,
  * bytes outside 0x20-0x7e become \xHH.  json: also valid inside a JSON
- * string (its own backslashes doubled, quotes escaped).  out holds 5 * len.
+ * string (its own backslashes doubled, quotes escaped), and inert inside
+ * HTML too (< > & as \u003c \u003e \u0026, which decode to themselves).
+ * out holds RENDERED_MAX(len).
  */
 static size_t render(const char *s, size_t len, char *o, bool json)
 {
@@ -106,6 +111,13 @@ static size_t render(const char *s, size_t len, char *o, bool json)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (json && (c == '<' || c == '>' || c == '&')) {
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
+			continue;
+		}
 		if (c >= 0x20 && c <= 0x7e && c != '\\' && c != '"') {
 			*o++ = (char)c;
 			continue;
@@ -180,7 +192,7 @@ int unrender_text(const char *text, char *o, size_t *len)
 
 static void put_rendered(const struct value *v, bool json)
 {
-	out.len += render(v->s, v->len, reserve(5 * v->len), json);
+	out.len += render(v->s, v->len, reserve(RENDERED_MAX(v->len)), json);
 }
 
 static void put_time(int64_t ns, bool clock)
@@ -284,7 +296,7 @@ static void table_lines(const struct value *values)
 		for (size_t j = 0; j < v->len; j++) {
 			put(indent, sizeof(indent) - 1);
 			out.len += render(v->lines[j].s, v->lines[j].len,
-					  reserve(5 * v->lines[j].len), false);
+					  reserve(RENDERED_MAX(v->lines[j].len)), false);
 			put_char('\n');
 		}
 	}
@@ -319,7 +331,7 @@ static void json_row(const struct value *values)
 			for (size_t j = 0; j < v->len; j++) {
 				put(j ? ",\"" : "\"", j ? 2 : 1);
 				out.len += render(v->lines[j].s, v->lines[j].len,
-						  reserve(5 * v->lines[j].len), true);
+						  reserve(RENDERED_MAX(v->lines[j].len)), true);
 				put_char('"');
 			}
 			put_char(']');
@@ -384,7 +396,7 @@ static void put_csv_cell(const char *cell, size_t len)
 
 static void put_csv_text(const struct value *v)
 {
-	char *cell = scratch(5 * v->len + 1);
+	char *cell = scratch(RENDERED_MAX(v->len) + 1);
 
 	put_csv_cell(cell, render(v->s, v->len, cell, false));
 }
@@ -396,7 +408,7 @@ static void put_csv_lines(const struct value *v)
 	char *cell;
 
 	for (size_t j = 0; j < v->len; j++)
-		size += 5 * v->lines[j].len + 3;
+		size += RENDERED_MAX(v->lines[j].len) + 3;
 	cell = scratch(size);
 	for (size_t j = 0; j < v->len; j++) {
 		if (j) {

@@ -73,8 +73,8 @@ static char *event_sql(const struct event_query *q, const struct options *opts, 
 
 static int read_failed(const struct stream *s)
 {
-	fprintf(stderr, "report: %s: cannot read %s: %s\n", s->cap->path, s->query->table,
-		sqlite3_errmsg(s->cap->db));
+	fprintf(stderr, "report: %s: cannot read %s: %s\n", s->cap->name, s->query->table,
+		capture_error(s->cap));
 	return -1;
 }
 
@@ -89,7 +89,12 @@ static int advance(struct stream *s)
 		return read_failed(s);
 	s->ev.t = sqlite3_column_int64(s->stmt, 0);
 	s->ev.seq = sqlite3_column_int64(s->stmt, 1);
-	s->ev.wall_ns = capture_wall_ns(s->cap, s->ev.t);
+	if (!capture_wall_ns(s->cap, s->ev.t, &s->ev.wall_ns)) {
+		fprintf(stderr,
+			"report: %s: cannot read %s: corrupt capture: a time out of range\n",
+			s->cap->name, s->query->table);
+		return -1;
+	}
 	s->ev.nulls = 0;
 	for (int i = 0; i < s->columns; i++) {
 		sqlite3_value *value = sqlite3_column_value(s->stmt, i + 2);
@@ -108,7 +113,7 @@ static int advance(struct stream *s)
 				"report: %s: cannot read the stacks of event %lld: corrupt "
 				"capture: a "
 				"stack reference that is not a number\n",
-				s->cap->path, (long long)s->ev.seq);
+				s->cap->name, (long long)s->ev.seq);
 			return -1;
 		}
 		s->ev.stacks.has[kind] = type == SQLITE_INTEGER;

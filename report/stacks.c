@@ -96,7 +96,7 @@ static struct capture_stacks *stacks_of(struct capture *cap)
 
 static int stacks_failed(const struct capture *cap, const char *what, int64_t id, const char *why)
 {
-	fprintf(stderr, "report: %s: cannot read %s %lld: %s\n", cap->path, what, (long long)id,
+	fprintf(stderr, "report: %s: cannot read %s %lld: %s\n", cap->name, what, (long long)id,
 		why);
 	return -1;
 }
@@ -108,8 +108,7 @@ static int prepare(struct capture *cap, sqlite3_stmt **stmt, const char *sql)
 	if (sqlite3_prepare_v3(cap->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) ==
 	    SQLITE_OK)
 		return 0;
-	fprintf(stderr, "report: %s: cannot read its stacks: %s\n", cap->path,
-		sqlite3_errmsg(cap->db));
+	fprintf(stderr, "report: %s: cannot read its stacks: %s\n", cap->name, capture_error(cap));
 	return -1;
 }
 
@@ -131,8 +130,8 @@ int capture_has_stacks(struct capture *cap, bool *present)
 			sqlite3_finalize(stmt);
 		}
 		if (count != 0 && count != 4) {
-			fprintf(stderr, "report: %s: cannot read its stacks: %s\n", cap->path,
-				count < 0 ? sqlite3_errmsg(cap->db)
+			fprintf(stderr, "report: %s: cannot read its stacks: %s\n", cap->name,
+				count < 0 ? capture_error(cap)
 					  : "corrupt capture: some stack tables are missing");
 			st->tables = -2;
 			return -1;
@@ -366,7 +365,7 @@ static int read_stack_row(struct capture *cap, int kind, int64_t id, int64_t *fr
 		corrupt = "corrupt capture: not there";
 	sqlite3_reset(stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return stacks_failed(cap, "stack", id, sqlite3_errmsg(cap->db));
+		return stacks_failed(cap, "stack", id, capture_error(cap));
 	return corrupt ? stacks_failed(cap, "stack", id, corrupt) : 0;
 }
 
@@ -404,7 +403,7 @@ static int format_stack(struct capture *cap, int kind, int64_t id, struct format
 	}
 	sqlite3_reset(stmt);
 	if (!corrupt && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		corrupt = sqlite3_errmsg(cap->db);
+		corrupt = capture_error(cap);
 	if (!corrupt && depth != frames)
 		corrupt = "corrupt capture: frames are missing";
 	if (corrupt) {
@@ -522,17 +521,17 @@ void stacks_tell_missing(struct captures *set, const struct stack_choice *choice
 				"report: %s: no kernel or user stacks in this capture (record -K "
 				"-U "
 				"takes them)\n",
-				cap->path);
+				cap->name);
 		else if (missing[STACK_KERNEL])
 			fprintf(stderr,
 				"report: %s: no kernel stacks in this capture (record -K takes "
 				"them)\n",
-				cap->path);
+				cap->name);
 		else if (missing[STACK_USER])
 			fprintf(stderr,
 				"report: %s: no user stacks in this capture (record -U takes "
 				"them)\n",
-				cap->path);
+				cap->name);
 	}
 }
 
