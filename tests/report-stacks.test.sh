@@ -132,6 +132,10 @@ corrupt "a stack table missing" "drop table module" \
 	"cannot read its stacks: corrupt capture: some stack tables are missing"
 corrupt "a stack table of other columns" "drop table stack; create table stack (id integer primary key, kind text)" \
 	"cannot read its stacks: no such column: user"
+corrupt "event_stack not keyed on seq (an event would come out twice)" \
+	"create table es (seq integer, kstack integer, ustack integer); insert into es select * from event_stack;
+	insert into es select * from event_stack; drop table event_stack; alter table es rename to event_stack" \
+	"cannot read its stacks: corrupt capture: event_stack is not keyed on seq"
 
 # Hostile text in frames: escaped in every format, ';' too in folded stacks.
 cp "$SCRATCH/stacks.db" "$SCRATCH/hostile.db"
