@@ -136,7 +136,8 @@ int capture_has_stacks(struct capture *cap, bool *present)
 			if (sqlite3_step(stmt) == SQLITE_ROW) {
 				count = sqlite3_column_int(stmt, 0);
 				if (count == 4 && !sqlite3_column_int(stmt, 1))
-					corrupt = "corrupt capture: event_stack is not keyed on seq";
+					corrupt =
+						"corrupt capture: event_stack is not keyed on seq";
 			}
 			sqlite3_finalize(stmt);
 		}
