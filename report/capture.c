@@ -648,16 +648,23 @@ static int fill(struct capture *cap, const struct lookup_spec *spec, struct look
 	c->filled = false;
 	rc = sqlite3_step(l->stmt);
 	if (rc == SQLITE_ROW) {
+		const void *text = sqlite3_column_blob(l->stmt, spec->numbers);
 		int len = sqlite3_column_bytes(l->stmt, spec->numbers);
+		const char *corrupt =
+			len > (int)sizeof(c->text) ? "corrupt capture: text too long" : NULL;
 
-		if (len > (int)sizeof(c->text)) {
+		for (int i = 0; i < spec->numbers; i++) {
+			if (sqlite3_column_type(l->stmt, i) != SQLITE_INTEGER)
+				corrupt = "corrupt capture: a number that is not one";
+			c->numbers[i] = sqlite3_column_int64(l->stmt, i);
+		}
+		if (corrupt) {
 			sqlite3_reset(l->stmt);
-			return lookup_failed(cap, spec, id, "corrupt capture: text too long");
+			return lookup_failed(cap, spec, id, corrupt);
 		}
 		c->len = (uint8_t)len;
-		for (int i = 0; i < spec->numbers; i++)
-			c->numbers[i] = sqlite3_column_int64(l->stmt, i);
-		memcpy(c->text, sqlite3_column_blob(l->stmt, spec->numbers), c->len);
+		if (len) /* an empty text may have no bytes at all */
+			memcpy(c->text, text, c->len);
 	}
 	sqlite3_reset(l->stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)

@@ -78,46 +78,48 @@ static int read_failed(const struct stream *s)
 	return -1;
 }
 
-/* Move to the next row: 1 on a row, 0 at the end, -1 after one line. */
+static int corrupt_row(const struct stream *s, const char *why)
+{
+	fprintf(stderr, "report: %s: cannot read %s: corrupt capture: %s\n", s->cap->name,
+		s->query->table, why);
+	return -1;
+}
+
+/*
+ * Move to the next row: 1 on a row, 0 at the end, -1 after one line.  Every
+ * column read is an integer (or NULL where allowed): 'abc' or 80.5 would
+ * read as a wrong number.
+ */
 static int advance(struct stream *s)
 {
-	int rc = sqlite3_step(s->stmt);
+	int rc = sqlite3_step(s->stmt), count = sqlite3_column_count(s->stmt);
 
 	if (rc == SQLITE_DONE)
 		return 0;
 	if (rc != SQLITE_ROW)
 		return read_failed(s);
+	for (int i = 0; i < count; i++) {
+		int type = sqlite3_column_type(s->stmt, i);
+
+		if (type != SQLITE_INTEGER && (type != SQLITE_NULL || i < 2))
+			return corrupt_row(s, "a number that is not one");
+	}
 	s->ev.t = sqlite3_column_int64(s->stmt, 0);
 	s->ev.seq = sqlite3_column_int64(s->stmt, 1);
-	if (!capture_wall_ns(s->cap, s->ev.t, &s->ev.wall_ns)) {
-		fprintf(stderr,
-			"report: %s: cannot read %s: corrupt capture: a time out of range\n",
-			s->cap->name, s->query->table);
-		return -1;
-	}
+	if (!capture_wall_ns(s->cap, s->ev.t, &s->ev.wall_ns))
+		return corrupt_row(s, "a time out of range");
 	s->ev.nulls = 0;
 	for (int i = 0; i < s->columns; i++) {
-		sqlite3_value *value = sqlite3_column_value(s->stmt, i + 2);
-
-		if (sqlite3_value_type(value) == SQLITE_NULL)
+		if (sqlite3_column_type(s->stmt, i + 2) == SQLITE_NULL)
 			s->ev.nulls |= 1u << i;
 		else
-			s->ev.col[i] = sqlite3_value_int64(value);
+			s->ev.col[i] = sqlite3_column_int64(s->stmt, i + 2);
 	}
 	for (int kind = 0; s->stacks && kind < STACK_KINDS; kind++) {
-		sqlite3_value *value = sqlite3_column_value(s->stmt, s->columns + 2 + kind);
-		int type = sqlite3_value_type(value);
+		int column = s->columns + 2 + kind;
 
-		if (type != SQLITE_NULL && type != SQLITE_INTEGER) {
-			fprintf(stderr,
-				"report: %s: cannot read the stacks of event %lld: corrupt "
-				"capture: a "
-				"stack reference that is not a number\n",
-				s->cap->name, (long long)s->ev.seq);
-			return -1;
-		}
-		s->ev.stacks.has[kind] = type == SQLITE_INTEGER;
-		s->ev.stacks.id[kind] = sqlite3_value_int64(value);
+		s->ev.stacks.has[kind] = sqlite3_column_type(s->stmt, column) == SQLITE_INTEGER;
+		s->ev.stacks.id[kind] = sqlite3_column_int64(s->stmt, column);
 	}
 	return 1;
 }

@@ -70,6 +70,27 @@ check_eq "an event whose time overflows: status 1, one line, after the events be
 run_report tcpconnect -t --since +1s clock.db
 check_eq "... not read at all when --since/--until leave it out" "0|" "$rc|$(cat "$SCRATCH/err")"
 
+# --- Values of the wrong type, or none -----------------------------------------------
+# (UBSan: an empty text read as a zero-length blob has no bytes at all, and
+# copying from it was undefined)
+cp "$SCRATCH/stacks.db" "$SCRATCH/types.db"
+sql "$SCRATCH/types.db" "update task set comm = x'' where id = (select min(task) from ev_capable);
+	update address set addr = x''"
+run_report capable -v -x types.db
+check_eq "an empty process name, as a zero-length blob: read, shown empty" "0|" "$rc|$(cat "$SCRATCH/err")"
+run_report tcpconnect types.db
+check_eq "... empty addresses too" "0|" "$rc|$(cat "$SCRATCH/err")"
+# A number stored as text or a fraction would read as a wrong number: refused.
+cp "$SCRATCH/stacks.db" "$SCRATCH/types.db"
+sql "$SCRATCH/types.db" "update task set pid = 'abc'"
+refused "a process id that is text: refused" capable types.db
+check_match "... named" "cannot read task [0-9]+: corrupt capture: a number that is not one" "$(cat "$SCRATCH/err")"
+cp "$SCRATCH/stacks.db" "$SCRATCH/types.db"
+sql "$SCRATCH/types.db" "update ev_connect set dport = 80.5"
+refused "a port that is a fraction: refused" tcpconnect types.db
+check_eq "... named" "report: types.db: cannot read ev_connect: corrupt capture: a number that is not one" \
+	"$(cat "$SCRATCH/err")"
+
 # --- What report says on stderr is rendered too: file names, SQLite's words ---------
 # (the fuzzer named a file with a newline in it: one line became two)
 run_report info "$(printf 'a\033]0;x\007\nb.db')"

@@ -123,7 +123,7 @@ corrupt "more frames than it says" "update stack set frames = frames - 1 where i
 corrupt "an absurd number of frames" "update stack set frames = 1000000" \
 	"cannot read stack [0-9]+: corrupt capture: too many frames"
 corrupt "a stack reference that is text" "update event_stack set kstack = 'x' || kstack where seq = $first_k" \
-	"cannot read the stacks of event [0-9]+: corrupt capture: a stack reference that is not a number"
+	"cannot read ev_capable: corrupt capture: a number that is not one"
 corrupt "a frame's address that is text" "update stack_frame set ip = 'x' where depth = 0" \
 	"cannot read stack [0-9]+: corrupt capture: a frame's number is not a number"
 corrupt "a module that is not there" "delete from module where name = 'kernel'" \
