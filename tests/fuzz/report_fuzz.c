@@ -89,6 +89,8 @@ static const char *const runs[][MAX_WORDS] = {
 	{"capable", "--unique", "--format", "json", "-K", "-U", "-u", "65534"},
 	{"capable", "-v", "--format", "csv", "-K", "-U", "--cgroup", "1", "--mntns", "4026532000"},
 	{"capable", "-v", "--folded"},
+	{"tcpaccept", "--since", "2026-11-23T01:18:03.5+05:30", "--until", "23:59:59.999999999"},
+	{"capable", "--local", "--since", "2026-11-23 00:00", "--until", "+1h30m", "--format", "json"},
 	{"summary"},
 	{"summary", "--format", "json"},
 	{"timeline", "--format", "csv"},
