@@ -36,7 +36,7 @@ if command -v strace > /dev/null; then
 		"$report" capable -v keyless.db > "$SCRATCH/out")
 	check_eq "a sort of 300000 events: no temporary file" "" \
 		"$(sed -n '/"keyless\.db"/,$p' "$SCRATCH/trace" | grep -v 'keyless\.db' | grep -Ev '"/dev/urandom"|"/etc/localtime"')"
-	check_eq "... and every event, in time order" "300049 yes" \
+	check_eq "... and every event, in time order" "$(sql "$SCRATCH/keyless.db" "select count(*) from ev_capable") yes" \
 		"$(grep -c '^[0-9]' "$SCRATCH/out") $(cut -c1-8 "$SCRATCH/out" | tail -n +2 | sort -c && echo yes)"
 fi
 
