@@ -38,12 +38,13 @@ COMMON_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard common/*.c)) $(OBJ)/schema.
 RECORD_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard record/*.c))
 REPORT_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard report/*.c))
 HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
+BENCH_TOOLS  := $(addprefix $(BUILD)/bench/,churn storm spawn gen inserts)
 # report's code with its main() renamed, the fuzzer's harness and starting rows
 FUZZ_OBJS    := $(filter-out $(OBJ)/report/main.o,$(REPORT_OBJS)) $(OBJ)/report/main_fuzz.o \
 		$(OBJ)/tests/fuzz/report_fuzz.o $(OBJ)/fuzz/base_sql.o $(COMMON_OBJS)
 
 .PHONY: all test bench fuzz format clean
-all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BUILD)/tests/report-fuzz-replay
+all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BENCH_TOOLS) $(BUILD)/tests/report-fuzz-replay
 
 # vmlinux.h comes from the build host's BTF; CO-RE relocations make the
 # programs run on any kernel with BTF, whatever kernel built them.
@@ -117,6 +118,18 @@ $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -fno-omit-frame-pointer $< -o $@ -lpthread
 
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< -o $@ -lpthread -lsqlite3
+
+# The capture generator writes through the recorder's own code (all but main).
+$(BUILD)/bench/gen: $(OBJ)/bench/gen.o $(filter-out %/main.o,$(RECORD_OBJS)) $(COMMON_OBJS)
+	$(CC) $(LDFLAGS) $^ -o $@ -lbpf -lelf -lz -lsqlite3
+
+$(OBJ)/bench/gen.o: bench/gen.c $(BUILD)/casefile.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Irecord -MMD -c $< -o $@
+
 test: all
 	BUILD=$(BUILD) tests/run
 
@@ -138,7 +151,7 @@ bench: all
 
 format:
 	clang-format -i $(wildcard bpf/*.[ch] record/*.[ch] report/*.[ch] common/*.[ch] tests/helpers/*.c \
-		tests/fuzz/*.c)
+		bench/*.c tests/fuzz/*.c)
 
 clean:
 	rm -rf build build-san build-fuzz

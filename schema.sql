@@ -54,6 +54,7 @@ CREATE TABLE task (
     id      INTEGER PRIMARY KEY,
     pid     INTEGER NOT NULL,  -- thread group id
     tid     INTEGER NOT NULL,
+    start_ns INTEGER NOT NULL, -- its process's start (see process.start_ns): names it
     ppid    INTEGER NOT NULL,
     uid     INTEGER NOT NULL,
     comm    TEXT    NOT NULL,  -- bytes as the kernel held them: not always UTF-8
@@ -98,6 +99,22 @@ CREATE TABLE ev_accept (
     PRIMARY KEY (t, seq)
 ) WITHOUT ROWID;
 
+-- A connection the kernel established for a listener, closed before any
+-- process accepted it: what a connect scan leaves on an open port.  Accepted
+-- connections are not listed here (see ev_accept).
+CREATE TABLE ev_unaccepted (
+    t               INTEGER NOT NULL,  -- when it closed
+    seq             INTEGER NOT NULL,
+    established_t   INTEGER NOT NULL,  -- when the handshake completed, as t
+    laddr           INTEGER NOT NULL,
+    lport           INTEGER NOT NULL,
+    raddr           INTEGER NOT NULL,
+    rport           INTEGER NOT NULL,
+    closed_from     INTEGER NOT NULL,  -- the TCP state it closed from (1 ESTABLISHED...)
+    error           INTEGER NOT NULL,  -- the socket's error then: 104 (ECONNRESET) for a RST
+    PRIMARY KEY (t, seq)
+) WITHOUT ROWID;
+
 -- A TCP RST the kernel sent.
 CREATE TABLE ev_reset (
     t       INTEGER NOT NULL,
@@ -123,6 +140,56 @@ CREATE TABLE ev_capable (
     audit         INTEGER,           -- 1 audited, 0 not; NULL: could not be derived
     PRIMARY KEY (t, seq)
 ) WITHOUT ROWID;
+
+-- Processes: the image each pid ran, from its exec, from its fork (a child
+-- runs its parent's image until it execs), or, for processes already running
+-- when recording began, from /proc.  A process is (pid, start_ns): an event's
+-- task resolves to the image its process ran at the event's time, across pid
+-- reuse and repeated execs.
+CREATE TABLE process (
+    t               INTEGER NOT NULL,  -- exec or fork time; for running ones, when read
+    seq             INTEGER NOT NULL,
+    how             TEXT    NOT NULL,  -- 'exec', 'fork' or 'running'
+    pid             INTEGER NOT NULL,
+    start_ns        INTEGER NOT NULL,  -- process start, CLOCK_BOOTTIME, rounded down to
+                                       -- /proc's 10 ms tick so that both sources agree
+    ppid            INTEGER NOT NULL,
+    uid             INTEGER NOT NULL,
+    comm            TEXT    NOT NULL,
+    exe             TEXT,              -- the executable's path; NULL for a fork
+    exe_deleted     INTEGER,           -- 1: gone or replaced when looked at; NULL: unknown
+    exe_world_writable INTEGER,        -- 1: in a directory anyone may write to (/tmp...)
+    exe_truncated   INTEGER,           -- 1: the path's front is missing (too long or deep)
+    filename        TEXT,              -- the name given to execve(): a script's, for one
+    args            TEXT,              -- the command line, each argument shell-quoted when
+                                       -- it needs to be, so that it splits back exactly
+    args_truncated  INTEGER,           -- 1: longer than kept (512 bytes): the last is cut
+    cgroup          INTEGER,
+    mntns           INTEGER,
+    PRIMARY KEY (t, seq)
+) WITHOUT ROWID;
+
+-- A process (its last thread) exited.
+CREATE TABLE ev_exit (
+    t          INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    task       INTEGER NOT NULL,
+    exit_code  INTEGER NOT NULL,  -- as wait() reports it: status << 8, or the signal
+    exe_deleted INTEGER,          -- 1: its executable had been deleted by then; NULL: unknown
+    PRIMARY KEY (t, seq)
+) WITHOUT ROWID;
+
+-- DNS answers seen on the host (A and AAAA, over UDP): the name asked for and
+-- an address it resolved to, one row per address.
+CREATE TABLE dns (
+    t        INTEGER NOT NULL,  -- when the response arrived
+    seq      INTEGER NOT NULL,
+    name     TEXT    NOT NULL,  -- the question's name, as asked
+    address  INTEGER NOT NULL,  -- address.id
+    ttl      INTEGER NOT NULL,
+    PRIMARY KEY (t, seq)
+) WITHOUT ROWID;
+CREATE INDEX dns_by_address ON dns (address, t);
 
 -- Stacks (record -K, -U).  Each distinct stack is stored once; its frames
 -- were named on the recording host, while its kernel symbols and binaries
@@ -190,7 +257,8 @@ INSERT INTO tcp_state VALUES
 CREATE TABLE reset_reason (reason INTEGER PRIMARY KEY, name TEXT NOT NULL);
 
 -- The tools' views.  ts_ns is the kernel timestamp (CLOCK_BOOTTIME), wall_ns
--- the wall clock in Unix nanoseconds.
+-- the wall clock in Unix nanoseconds; (pid, start_ns) names the process, as
+-- in the process table.
 
 CREATE VIEW tcpconnect AS
 SELECT m.base_ns + e.t AS ts_ns, k.pid, k.tid, k.uid, k.comm, s.ip,
@@ -205,7 +273,7 @@ SELECT m.base_ns + e.t AS ts_ns, k.pid, k.tid, k.uid, k.comm, s.ip,
            ELSE 'error'
        END AS outcome,
        e.error, e.latency_ns, k.ppid, k.cgroup, k.mntns,
-       m.base_ns + e.t + m.realtime_offset_ns AS wall_ns, e.seq
+       m.base_ns + e.t + m.realtime_offset_ns AS wall_ns, e.seq, k.start_ns
 FROM ev_connect e
 JOIN capture m
 JOIN task k ON k.id = e.task
@@ -216,7 +284,7 @@ CREATE VIEW tcpaccept AS
 SELECT m.base_ns + e.t AS ts_ns, k.pid, k.tid, k.uid, k.comm, r.ip,
        r.addr AS raddr, e.rport, l.addr AS laddr, e.lport,
        k.ppid, k.cgroup, k.mntns,
-       m.base_ns + e.t + m.realtime_offset_ns AS wall_ns, e.seq
+       m.base_ns + e.t + m.realtime_offset_ns AS wall_ns, e.seq, k.start_ns
 FROM ev_accept e
 JOIN capture m
 JOIN task k ON k.id = e.task
@@ -227,7 +295,7 @@ CREATE VIEW tcpreset AS
 SELECT m.base_ns + e.t AS ts_ns, coalesce(k.pid, 0) AS pid, coalesce(k.comm, '') AS comm,
        l.ip, l.addr AS laddr, e.lport, r.addr AS raddr, e.rport,
        s.name AS state, rr.name AS reason, k.tid, k.uid, k.ppid, k.cgroup, k.mntns,
-       m.base_ns + e.t + m.realtime_offset_ns AS wall_ns, e.seq
+       m.base_ns + e.t + m.realtime_offset_ns AS wall_ns, e.seq, k.start_ns
 FROM ev_reset e
 JOIN capture m
 LEFT JOIN task k ON k.id = e.task
@@ -241,7 +309,7 @@ SELECT m.base_ns + e.t AS ts_ns, coalesce(k.pid, 0) AS pid, k.tid, k.uid,
        coalesce(k.comm, '') AS comm, e.cap, coalesce(n.name, 'CAP_' || e.cap) AS name,
        e.audit, CASE WHEN e.ret = 0 THEN 'allow' ELSE 'deny' END AS verdict,
        e.userns_level > 0 AS userns, k.ppid, k.cgroup, k.mntns,
-       m.base_ns + e.t + m.realtime_offset_ns AS wall_ns, e.seq
+       m.base_ns + e.t + m.realtime_offset_ns AS wall_ns, e.seq, k.start_ns
 FROM ev_capable e
 JOIN capture m
 LEFT JOIN task k ON k.id = e.task

@@ -25,17 +25,23 @@
 
 /* Every record starts with its type; record_types[] in record/ names them. */
 enum record_type {
-	RECORD_CONNECT, /* an active open: connect() moved a socket to SYN_SENT */
-	RECORD_OUTCOME, /* that socket left SYN_SENT: established or failed */
-	RECORD_ACCEPT,	/* accept()/accept4() returned a TCP socket */
-	RECORD_RESET,	/* the kernel sent a TCP RST */
-	RECORD_CAPABLE, /* a capability check in cap_capable() */
+	RECORD_CONNECT,	   /* an active open: connect() moved a socket to SYN_SENT */
+	RECORD_OUTCOME,	   /* that socket left SYN_SENT: established or failed */
+	RECORD_ACCEPT,	   /* accept()/accept4() returned a TCP socket */
+	RECORD_RESET,	   /* the kernel sent a TCP RST */
+	RECORD_CAPABLE,	   /* a capability check in cap_capable() */
+	RECORD_EXEC,	   /* a process image began: execve() succeeded */
+	RECORD_FORK,	   /* a new process (not a thread) was created */
+	RECORD_EXIT,	   /* a process (its last thread) exited */
+	RECORD_DNS,	   /* a DNS response arrived over UDP */
+	RECORD_UNACCEPTED, /* a handshake the kernel completed closed before any accept() */
 	RECORD_TYPES,
 };
 
 /* Who did it: the current task, in process context only. */
 struct task_ctx {
 	__u64 cgroup_id; /* cgroup v2 id of the task */
+	__u64 start_ns;	 /* its process's start, CLOCK_BOOTTIME: with pid, names the process */
 	__u32 mntns_id;	 /* mount namespace inode number */
 	__u32 pid;	 /* thread group id, as ps shows it */
 	__u32 tid;
@@ -128,6 +134,66 @@ struct capable_record {
 	__u32 userns_level; /* level of the target user namespace; 0 is the initial one */
 	__u32 pad;
 	struct stacks stacks; /* kernel frames always: at least AUDIT_STACK_DEPTH of them */
+};
+
+/*
+ * A connection the kernel established for a listener, which no process
+ * accepted before it closed: what a connect scan leaves on an open port.
+ */
+struct unaccepted_record {
+	struct record_header hdr; /* ts_ns: when it closed */
+	__u64 established_ns;
+	struct tcp_tuple tuple;
+	__u32 old_state; /* the state it closed from: ESTABLISHED, CLOSE_WAIT... */
+	__u32 error;	 /* sk_err then: ECONNRESET for a RST received */
+};
+
+/* Exec: bounded copies; a cut is flagged, never silent. */
+#define EXE_PATH_MAX	  1024 /* bytes of the executable's path kept, from its end */
+#define EXE_NAME_MAX	  255  /* a path component, as NAME_MAX */
+#define EXEC_ARGS_MAX	  512  /* bytes of the command line kept */
+#define EXEC_FILENAME_MAX 256  /* bytes of the name given to execve() kept */
+
+struct exec_record {
+	struct record_header hdr;
+	struct task_ctx task; /* after the exec: the new comm */
+	__u64 exe_ino;	      /* the executable's inode and device, to tell it was replaced */
+	__u32 exe_dev;
+	__u16 exe_offset;   /* the path is exe[exe_offset..EXE_PATH_MAX): built from its end */
+	__u8 exe_truncated; /* the path was longer or deeper than kept: its front is missing */
+	__u8 args_truncated;
+	__u16 args_len;	    /* bytes of args: arguments each ended by a NUL */
+	__u16 filename_len; /* bytes of filename, its NUL included */
+	__u32 pad;
+	char exe[EXE_PATH_MAX + EXE_NAME_MAX + 1]; /* the slack keeps writes in bounds */
+	char filename[EXEC_FILENAME_MAX];
+	char args[EXEC_ARGS_MAX];
+};
+
+struct fork_record {
+	struct record_header hdr;
+	struct task_ctx task; /* the parent */
+	__u64 child_start_ns;
+	__u32 child_pid;
+	__u32 pad;
+};
+
+struct exit_record {
+	struct record_header hdr;
+	struct task_ctx task;
+	__s32 exit_code;   /* as wait() reports it: status << 8, or the signal */
+	__s32 exe_deleted; /* its executable had no name left: 1, 0, or -1 unknown */
+};
+
+/* DNS responses: up to this much of the message, from the UDP payload. */
+#define DNS_MESSAGE_MAX 1024
+
+struct dns_record {
+	struct record_header hdr;
+	__u16 len;	/* bytes of message kept */
+	__u8 truncated; /* the message was longer */
+	__u8 pad[5];
+	__u8 message[DNS_MESSAGE_MAX];
 };
 
 #endif /* CASEFILE_BPF_CASEFILE_H */

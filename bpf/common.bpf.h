@@ -20,6 +20,12 @@
 #define IPPROTO_TCP 6
 #define PF_KTHREAD  0x00200000 /* include/linux/sched.h */
 
+/* TCP states, as include/net/tcp_states.h numbers them. */
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT	2
+#define TCP_SYN_RECV	3
+#define TCP_CLOSE	7
+
 /*
  * Smallest kernel stack of the supported architectures (x86_64 and arm64
  * without KASAN).  A larger real stack only makes in_process_context() answer
@@ -71,20 +77,56 @@ static __always_inline void *reserve_record(__u64 size, enum record_type type, _
 	return hdr;
 }
 
+/*
+ * Whether a record should wake the recorder.  By default a record that finds
+ * the recorder caught up wakes it: under a storm that is an interrupt and a
+ * context switch per record, several times the cost of the event itself.  The
+ * recorder polls the ring every few milliseconds instead (record/probes.c);
+ * only the record that takes the ring past a quarter full wakes it early, so
+ * that a burst into a small ring (-b) is not lost waiting for the next poll.
+ */
+#define WAKE_BAND 4096 /* more than any record: one record lands in it on the way up */
+
+static __always_inline __u64 wake_flags(void)
+{
+	__u64 wake_at = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4;
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	return avail >= wake_at && avail - wake_at < WAKE_BAND ? BPF_RB_FORCE_WAKEUP
+							       : BPF_RB_NO_WAKEUP;
+}
+
+/* Hand a record from reserve_record() to the recorder. */
+static __always_inline void submit_record(void *rec)
+{
+	bpf_ringbuf_submit(rec, wake_flags());
+}
+
 #define STACK_BYTES   (MAX_STACK_DEPTH * sizeof(__u64))
 #define SCRATCH_BYTES 4096 /* the largest record and both its stacks */
 
-/* Where records that take stacks are built before being sent whole. */
+/*
+ * Where records are built before being sent whole, one area per record type
+ * and CPU: programs of different types nest (a reset sent from softirq
+ * interrupts a capability check), one program does not nest in itself.
+ */
 struct scratch {
 	__u8 bytes[SCRATCH_BYTES];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, RECORD_TYPES);
 	__type(key, __u32);
 	__type(value, struct scratch);
 } record_scratch SEC(".maps") __weak;
+
+static __always_inline void *scratch_of(enum record_type type)
+{
+	__u32 key = type;
+
+	return bpf_map_lookup_elem(&record_scratch, &key);
+}
 
 static __always_inline bool takes_stacks(enum record_type type)
 {
@@ -102,12 +144,11 @@ static __always_inline void *begin_record(__u64 size, __u64 extra, enum record_t
 {
 	struct record_header *hdr;
 	struct stacks *stacks;
-	__u32 zero = 0;
 
 	if (!takes_stacks(type)) {
 		hdr = reserve_record(size + extra, type, ts_ns);
 	} else {
-		hdr = bpf_map_lookup_elem(&record_scratch, &zero);
+		hdr = scratch_of(type);
 		if (hdr) {
 			hdr->type = type;
 			hdr->has_task = 0;
@@ -188,7 +229,7 @@ static __always_inline void send_record(void *ctx, void *rec, __u64 size, enum r
 	__u64 total;
 
 	if (!takes_stacks(type)) {
-		bpf_ringbuf_submit(rec, 0);
+		submit_record(rec);
 		return;
 	}
 	if (kernel_stack_types & (1u << type))
@@ -204,7 +245,7 @@ static __always_inline void send_record(void *ctx, void *rec, __u64 size, enum r
 	total = size + non_negative(kernel_bytes) + non_negative(user_bytes);
 	if (total > SCRATCH_BYTES) /* cannot happen: bounds the size for the verifier */
 		return;
-	if (bpf_ringbuf_output(&events, rec, total, 0))
+	if (bpf_ringbuf_output(&events, rec, total, wake_flags()))
 		count_lost(type);
 }
 
@@ -266,6 +307,7 @@ static __always_inline void describe_task(struct record_header *hdr, struct task
 	ctx->tid = (__u32)pid_tgid;
 	ctx->uid = uid;
 	ctx->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	ctx->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
 	ctx->mntns_id = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 	ctx->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(ctx->comm, sizeof(ctx->comm));

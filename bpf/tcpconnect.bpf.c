@@ -10,10 +10,6 @@
  */
 #include "common.bpf.h"
 
-#define TCP_ESTABLISHED 1
-#define TCP_SYN_SENT	2
-#define TCP_CLOSE	7
-
 /* Sockets in SYN_SENT whose attempt was recorded: socket address -> start. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -62,7 +58,7 @@ static int record_outcome(const struct sock *sk, int new_state)
 		rec->new_state = new_state;
 		rec->error = BPF_CORE_READ(sk, sk_err);
 		rec->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-		bpf_ringbuf_submit(rec, 0);
+		submit_record(rec);
 	}
 	bpf_map_delete_elem(&connects_in_flight, &sock);
 	return 0;

@@ -2,7 +2,8 @@
 -- scanning and brute force, as SQL over the inputs of detection-inputs.sql.
 -- The design, the evidence and the thresholds: detection.md.  These queries
 -- are the reference the `report scans` and `report bruteforce` subcommands
--- must agree with (tests/attacks.test.sh).
+-- agree with (tests/attacks.test.sh); they load the capture and join every
+-- event with its window: for small captures and for reading, not for speed.
 --
 -- Each detection is one SELECT; each prints one row per finding, in time order.
 -- Times are UTC, rates per second, intervals in milliseconds.

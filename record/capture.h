@@ -14,6 +14,12 @@
 /* Stand-in for SQL NULL among the integer values of a row. */
 #define CAPTURE_NULL INT64_MIN
 
+/* /proc's clock tick (USER_HZ 100), to which process start times are rounded. */
+#define PROC_TICK_NS 10000000ull
+
+/* A process's start as the capture stores it: rounded down to /proc's tick. */
+int64_t process_start_ns(uint64_t start_ns);
+
 /* The row-writing statements; each takes integer values, in table order. */
 enum capture_statement {
 	INSERT_CONNECT,	    /* t, seq, task, saddr, lport, daddr, dport */
@@ -22,6 +28,9 @@ enum capture_statement {
 	INSERT_RESET,	    /* t, seq, task, laddr, lport, raddr, rport, state, reason */
 	INSERT_CAPABLE,	    /* t, seq, task, cap, ret, userns_level, audit */
 	INSERT_EVENT_STACK, /* seq, kstack, ustack */
+	INSERT_EXIT,	    /* t, seq, task, exit_code, exe_deleted */
+	INSERT_UNACCEPTED,  /* t, seq, established_t, laddr, lport, raddr, rport, closed_from,
+			       error */
 	CAPTURE_STATEMENTS,
 };
 
@@ -36,6 +45,7 @@ struct capture_setup {
 	int part;		    /* 1, 2, ... for rotated recordings */
 	int64_t base_ns;	    /* CLOCK_BOOTTIME */
 	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	int64_t started_at_ns;	    /* wall clock when this file begins */
 };
 
 struct capture;
@@ -70,6 +80,24 @@ struct frame_row {
 	const char *symbol;
 };
 int capture_add_frame(struct capture *cap, const struct frame_row *frame);
+
+/* A process image; text fields may be NULL, integers CAPTURE_NULL. */
+struct process_row {
+	int64_t t, seq, pid, start_ns, ppid, uid, cgroup, mntns;
+	const char *how; /* "exec", "fork", "running" */
+	const char *comm;
+	const char *exe;
+	int64_t exe_deleted, exe_world_writable, exe_truncated;
+	const char *filename;
+	const char *args; /* arguments each ended by a NUL, as the kernel keeps them */
+	size_t args_len;
+	int64_t args_truncated;
+};
+int capture_add_process(struct capture *cap, const struct process_row *process);
+
+/* One DNS answer: name resolved to the address row address. */
+int capture_add_dns(struct capture *cap, int64_t t, int64_t seq, const char *name, int64_t address,
+		    int64_t ttl);
 
 /* Run one of the row statements with n integer values. */
 int capture_write(struct capture *cap, enum capture_statement statement, const int64_t *values,

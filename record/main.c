@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "heap.h"
 #include "options.h"
 #include "session.h"
 #include "util.h"
@@ -31,8 +32,10 @@ int main(int argc, char **argv)
 {
 	struct record_options opts;
 	char *path;
-	int rc = parse_record_options(argc, argv, &opts);
+	int rc;
 
+	heap_use_huge_pages();
+	rc = parse_record_options(argc, argv, &opts);
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	path = opts.output ? xstrdup(opts.output) : default_output();

@@ -23,16 +23,18 @@ static const char usage[] =
 	"usage: record [-h] [-o FILE] [-e KINDS] [-d SECONDS] [-p PID] [-u UID] [-K] [-U]\n"
 	"              [-b SIZE] [-C SIZE] [--max-size SIZE] [--max-events N] [-f] [-q]\n"
 	"\n"
-	"Record TCP connects, accepts, resets and capability checks into one SQLite\n"
-	"capture file, for `report` to replay on any machine.  Needs root (CAP_BPF,\n"
-	"CAP_PERFMON, CAP_SYS_ADMIN) and a kernel with BTF.\n"
+	"Record TCP connects, accepts, resets, capability checks, process lives and\n"
+	"DNS answers into one SQLite capture file, for `report` to replay on any\n"
+	"machine.  Needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_NET_RAW) and\n"
+	"a kernel with BTF.\n"
 	"\n"
 	"options:\n"
 	"  -h, --help             show this help message and exit\n"
 	"  -o, --output FILE      capture file (default: casefile-HOST-YYYYMMDDTHHMMSSZ.db);\n"
 	"                         created with mode 0600, never through a symlink\n"
 	"  -e, --events KINDS     comma-separated kinds to record: connect, accept,\n"
-	"                         reset, capable (default: all four)\n"
+	"                         reset, capable, process (exec, fork, exit), dns\n"
+	"                         (answers seen over UDP) (default: all six)\n"
 	"  -d, --duration SECS    stop after SECS seconds (default: at Ctrl-C or SIGTERM)\n"
 	"  -p, --pid PID          record only this process; events outside process\n"
 	"                         context (resets sent from softirq) cannot be\n"
@@ -65,10 +67,8 @@ static const struct kind_name {
 	const char *name;
 	unsigned bit;
 } kind_names[] = {
-	{"connect", KIND_CONNECT},
-	{"accept", KIND_ACCEPT},
-	{"reset", KIND_RESET},
-	{"capable", KIND_CAPABLE},
+	{"connect", KIND_CONNECT}, {"accept", KIND_ACCEPT},   {"reset", KIND_RESET},
+	{"capable", KIND_CAPABLE}, {"process", KIND_PROCESS}, {"dns", KIND_DNS},
 };
 
 const char *kinds_to_string(unsigned kinds, char *buf, size_t size)
@@ -101,7 +101,8 @@ static int parse_kinds(const char *arg, unsigned *kinds, unsigned *stack_kinds)
 		for (i = 0; i < ARRAY_SIZE(kind_names); i++)
 			if (!strcmp(word, kind_names[i].name))
 				break;
-		if (i == ARRAY_SIZE(kind_names) || (mark && strcmp(mark, "stack"))) {
+		if (i == ARRAY_SIZE(kind_names) ||
+		    (mark && (strcmp(mark, "stack") || kind_names[i].bit >= KIND_PROCESS))) {
 			fprintf(stderr,
 				"record: unknown event kind '%s%s%s' (known: connect, accept, "
 				"reset, "
@@ -123,13 +124,20 @@ static int parse_kinds(const char *arg, unsigned *kinds, unsigned *stack_kinds)
 }
 
 /* The ring-buffer record types of a set of kinds, as 1 << record_type. */
-static unsigned record_types(unsigned kinds)
+unsigned record_types(unsigned kinds)
 {
-	return (kinds & KIND_CONNECT ? 1u << RECORD_CONNECT : 0) |
-	       (kinds & KIND_ACCEPT ? 1u << RECORD_ACCEPT : 0) |
+	return (kinds & KIND_CONNECT ? 1u << RECORD_CONNECT | 1u << RECORD_OUTCOME : 0) |
+	       (kinds & KIND_ACCEPT ? 1u << RECORD_ACCEPT | 1u << RECORD_UNACCEPTED : 0) |
 	       (kinds & KIND_RESET ? 1u << RECORD_RESET : 0) |
-	       (kinds & KIND_CAPABLE ? 1u << RECORD_CAPABLE : 0);
+	       (kinds & KIND_CAPABLE ? 1u << RECORD_CAPABLE : 0) |
+	       (kinds & KIND_PROCESS ? 1u << RECORD_EXEC | 1u << RECORD_FORK | 1u << RECORD_EXIT
+				     : 0) |
+	       (kinds & KIND_DNS ? 1u << RECORD_DNS : 0);
 }
+
+/* The record types that can carry stacks (a struct stacks). */
+#define STACKED_TYPES                                                                              \
+	(1u << RECORD_CONNECT | 1u << RECORD_ACCEPT | 1u << RECORD_RESET | 1u << RECORD_CAPABLE)
 
 /* -K and -U apply to the kinds marked :stack, or by default to capable. */
 static int choose_stack_kinds(struct record_options *opts, unsigned stack_kinds, bool kernel,
@@ -146,8 +154,9 @@ static int choose_stack_kinds(struct record_options *opts, unsigned stack_kinds,
 				"leaves out; mark kinds with ':stack'\n");
 		return -1;
 	}
-	opts->kernel_stack_types = kernel ? record_types(stack_kinds) : 0;
-	opts->user_stack_types = user ? record_types(stack_kinds) : 0;
+	/* Outcomes and unaccepted handshakes happen in softirq: no stacks of their own. */
+	opts->kernel_stack_types = kernel ? record_types(stack_kinds) & STACKED_TYPES : 0;
+	opts->user_stack_types = user ? record_types(stack_kinds) & STACKED_TYPES : 0;
 	return 0;
 }
 

@@ -52,10 +52,13 @@ uint64_t user_stack_privileges(void)
 	       1ull << CAP_CHECKPOINT_RESTORE;
 }
 
-uint64_t recorder_privileges(const char *output, bool user_stacks)
+uint64_t recorder_privileges(const char *output, bool user_stacks, bool processes)
 {
 	char *copy = xstrdup(output);
 	uint64_t keep = user_stacks ? user_stack_privileges() : 0;
+
+	if (processes)
+		keep |= 1ull << CAP_SYS_PTRACE;
 
 	if (!writable_without_override(dirname(copy)))
 		keep |= 1ull << CAP_DAC_OVERRIDE;

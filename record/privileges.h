@@ -14,10 +14,11 @@ uint64_t user_stack_privileges(void);
 
 /*
  * What the recorder still needs once attached: none, but CAP_DAC_OVERRIDE
- * when output's directory needs it for its journal and rotated files, and
- * user_stack_privileges() for user stacks.
+ * when output's directory needs it for its journal and rotated files,
+ * user_stack_privileges() for user stacks, and CAP_SYS_PTRACE for processes
+ * (an executable's path through /proc/PID/root, /proc/PID/exe of a new file).
  */
-uint64_t recorder_privileges(const char *output, bool user_stacks);
+uint64_t recorder_privileges(const char *output, bool user_stacks, bool processes);
 
 /*
  * Keep only the capabilities in keep, in the calling thread (capabilities

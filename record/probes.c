@@ -1,10 +1,14 @@
 /* The kernel side of recording: check, load, attach, count losses. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -14,14 +18,24 @@
 #include "probes.h"
 #include "util.h"
 
+/*
+ * How long records may wait in the ring buffer: the programs do not wake the
+ * recorder per record (wake_flags() in bpf/common.bpf.h).  Short enough that
+ * the default 16 MiB ring cannot fill meanwhile even at a million records a
+ * second; a record taking the ring past a quarter wakes the recorder early.
+ */
+#define POLL_INTERVAL_MS 10
+
 struct probes {
 	struct casefile_bpf *skel;
 	struct ring_buffer *ring;
+	int dns_socket; /* the packet socket the DNS filter runs on, or -1 */
+	unsigned kinds;
 };
 
 /*
- * The BTF-typed tracepoint each -e kind hooks, checked before loading.  The
- * accept syscall tracepoints are classic ones, found through tracefs.
+ * The BTF-typed tracepoint each -e kind hooks, looked for when loading fails.
+ * The accept syscall tracepoints are classic ones, found through tracefs.
  */
 static const struct kind_probe {
 	unsigned kind;
@@ -31,6 +45,7 @@ static const struct kind_probe {
 	{KIND_CONNECT, "btf_trace_inet_sock_set_state", "sock:inet_sock_set_state (Linux 4.16+)"},
 	{KIND_RESET, "btf_trace_tcp_send_reset", "tcp:tcp_send_reset"},
 	{KIND_CAPABLE, "btf_trace_cap_capable", "capability:cap_capable (Linux 6.14+)"},
+	{KIND_PROCESS, "btf_trace_sched_process_exec", "sched:sched_process_exec"},
 };
 
 /* Load only the programs of the kinds asked for. */
@@ -39,10 +54,17 @@ static void select_programs(struct casefile_bpf *skel, unsigned kinds)
 	bpf_program__set_autoload(skel->progs.tcp_state_change, kinds & KIND_CONNECT);
 	bpf_program__set_autoload(skel->progs.accept4_exit, kinds & KIND_ACCEPT);
 	bpf_program__set_autoload(skel->progs.accept_exit, kinds & KIND_ACCEPT);
+	bpf_program__set_autoload(skel->progs.passive_open_state, kinds & KIND_ACCEPT);
 	bpf_program__set_autoload(skel->progs.tcp_reset_sent, kinds & KIND_RESET);
 	bpf_program__set_autoload(skel->progs.capability_check, kinds & KIND_CAPABLE);
+	bpf_program__set_autoload(skel->progs.process_exec, kinds & KIND_PROCESS);
+	bpf_program__set_autoload(skel->progs.process_fork, kinds & KIND_PROCESS);
+	bpf_program__set_autoload(skel->progs.process_exit, kinds & KIND_PROCESS);
+	bpf_program__set_autoload(skel->progs.dns_response, kinds & KIND_DNS);
 	if (!(kinds & KIND_CONNECT))
 		bpf_map__set_max_entries(skel->maps.connects_in_flight, 1);
+	if (!(kinds & KIND_ACCEPT))
+		bpf_map__set_max_entries(skel->maps.unaccepted, 1);
 }
 
 /* libbpf's own messages only with CASEFILE_DEBUG set: we say what failed. */
@@ -52,38 +74,42 @@ static int libbpf_print(enum libbpf_print_level level, const char *format, va_li
 	return getenv("CASEFILE_DEBUG") ? vfprintf(stderr, format, args) : 0;
 }
 
-static int check_kernel(unsigned kinds)
+/* Without BTF nothing can load: say so before trying. */
+static int check_btf(void)
 {
-	struct btf *vmlinux;
+	if (!access("/sys/kernel/btf/vmlinux", R_OK))
+		return 0;
+	fprintf(stderr,
+		"record: this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); "
+		"Casefile needs CONFIG_DEBUG_INFO_BTF=y\n",
+		strerror(errno));
+	return -1;
+}
 
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fprintf(stderr,
-			"record: this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); "
-			"Casefile needs CONFIG_DEBUG_INFO_BTF=y\n",
-			strerror(errno));
-		return -1;
-	}
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
-		fprintf(stderr, "record: cannot read the kernel's BTF: %s\n", strerror(errno));
-		return -1;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(kind_probes); i++) {
+/*
+ * After a failed load, name the tracepoint this kernel lacks, if that is the
+ * cause; false if it is not.  Only then: parsing the kernel's BTF costs tens
+ * of milliseconds, and libbpf parses it anyway for a load that succeeds.
+ */
+static bool explain_missing_tracepoint(unsigned kinds)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool explained = false;
+
+	for (size_t i = 0; vmlinux && i < ARRAY_SIZE(kind_probes) && !explained; i++) {
 		const struct kind_probe *p = &kind_probes[i];
 
-		if (!(kinds & p->kind))
-			continue;
-		if (btf__find_by_name_kind(vmlinux, p->tracepoint, BTF_KIND_TYPEDEF) < 0) {
+		if ((kinds & p->kind) &&
+		    btf__find_by_name_kind(vmlinux, p->tracepoint, BTF_KIND_TYPEDEF) < 0) {
 			fprintf(stderr,
-				"record: this kernel lacks the tracepoint %s; leave that "
-				"kind out with -e\n",
+				"record: this kernel lacks the tracepoint %s; leave that kind out "
+				"with -e\n",
 				p->needs);
-			btf__free(vmlinux);
-			return -1;
+			explained = true;
 		}
 	}
 	btf__free(vmlinux);
-	return 0;
+	return explained;
 }
 
 /*
@@ -117,7 +143,7 @@ struct probes *probes_load(const struct record_options *opts)
 	int err;
 
 	libbpf_set_print(libbpf_print);
-	if (check_kernel(opts->kinds) || ((opts->kinds & KIND_ACCEPT) && ensure_tracefs()))
+	if (check_btf() || ((opts->kinds & KIND_ACCEPT) && ensure_tracefs()))
 		return NULL;
 	skel = casefile_bpf__open();
 	if (!skel) {
@@ -135,9 +161,14 @@ struct probes *probes_load(const struct record_options *opts)
 	bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_bytes);
 	select_programs(skel, opts->kinds);
 	err = casefile_bpf__load(skel);
+	if (err && explain_missing_tracepoint(opts->kinds)) {
+		casefile_bpf__destroy(skel);
+		return NULL;
+	}
 	if (err) {
+		/* EPERM: privileges; EACCES and others: the verifier said no. */
 		fprintf(stderr, "record: cannot load the BPF programs: %s%s\n", strerror(-err),
-			err == -EPERM || err == -EACCES
+			err == -EPERM
 				? " (run as root: needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)"
 				: " (CASEFILE_DEBUG=1 shows the kernel's log)");
 		casefile_bpf__destroy(skel);
@@ -145,7 +176,34 @@ struct probes *probes_load(const struct record_options *opts)
 	}
 	probes = xcalloc(1, sizeof(*probes));
 	probes->skel = skel;
+	probes->dns_socket = -1;
+	probes->kinds = opts->kinds;
 	return probes;
+}
+
+/*
+ * The DNS filter runs on every packet a packet socket of ours would receive:
+ * all interfaces of the host's network namespace, loopback included.  It
+ * keeps nothing on the socket, only records in the ring buffer.  Responses
+ * are received packets: ignoring outgoing ones keeps the socket off the
+ * transmit path, where a packet tap would clone every packet sent (the cost
+ * tcpdump pays).
+ */
+static int attach_dns_filter(struct probes *probes)
+{
+	int prog = bpf_program__fd(probes->skel->progs.dns_response), on = 1;
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+
+	if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &on, sizeof(on)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof(prog))) {
+		fprintf(stderr, "record: cannot attach the DNS filter to a packet socket: %s\n",
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	probes->dns_socket = fd;
+	return 0;
 }
 
 int probes_attach(struct probes *probes)
@@ -156,11 +214,14 @@ int probes_attach(struct probes *probes)
 		fprintf(stderr, "record: cannot attach the BPF programs: %s\n", strerror(-err));
 		return -1;
 	}
-	return 0;
+	return (probes->kinds & KIND_DNS) ? attach_dns_filter(probes) : 0;
 }
 
 void probes_detach(struct probes *probes)
 {
+	if (probes->dns_socket >= 0)
+		close(probes->dns_socket);
+	probes->dns_socket = -1;
 	casefile_bpf__detach(probes->skel);
 }
 
@@ -170,6 +231,14 @@ struct ring_buffer *probes_ring_buffer(struct probes *probes, ring_buffer_sample
 	if (!probes->ring)
 		fprintf(stderr, "record: cannot map the ring buffer: %s\n", strerror(errno));
 	return probes->ring;
+}
+
+int probes_poll(struct probes *probes)
+{
+	int err = ring_buffer__poll(probes->ring, POLL_INTERVAL_MS);
+
+	/* On a timeout poll consumes nothing: take what arrived without a wake-up. */
+	return err < 0 ? err : ring_buffer__consume(probes->ring);
 }
 
 int probes_image_alerts_fd(const struct probes *probes)
@@ -220,6 +289,8 @@ void probes_free(struct probes *probes)
 	if (!probes)
 		return;
 	ring_buffer__free(probes->ring);
+	if (probes->dns_socket >= 0)
+		close(probes->dns_socket);
 	casefile_bpf__destroy(probes->skel);
 	free(probes);
 }

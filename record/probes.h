@@ -24,6 +24,12 @@ void probes_detach(struct probes *probes);
 /* The ring buffer the records arrive in, calling fn for each. */
 struct ring_buffer *probes_ring_buffer(struct probes *probes, ring_buffer_sample_fn fn, void *ctx);
 
+/*
+ * Wait a few milliseconds, or less if the ring fills, then take every record
+ * it holds.  Returns what the ring buffer's callback returned, or an error.
+ */
+int probes_poll(struct probes *probes);
+
 /* The ring buffer of image alerts (bpf/common.bpf.h), for the image watcher. */
 int probes_image_alerts_fd(const struct probes *probes);
 

@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 
 #include "dedup.h"
+#include "dns.h"
+#include "procinfo.h"
 #include "rows.h"
 #include "util.h"
 
@@ -13,20 +15,21 @@
 #define MAX_CACHED_TASKS       65536
 #define MAX_CACHED_ADDRESSES   65536
 #define MAX_CONNECTS_IN_FLIGHT 65536 /* as connects_in_flight in bpf/tcpconnect.bpf.c */
+#define MAX_WAITING_CONNECTS   4096
 
-struct rows {
-	int64_t base_ns;
-	int64_t next_seq;
-	struct dedup *tasks;	 /* task_ctx -> task.id, in the current part */
-	struct dedup *addresses; /* address_key -> address.id, in the current part */
-	struct dedup *connects;	 /* connect_key -> seq of its ev_connect row */
-	struct audit_deriver *audit;
-	struct stack_store *stacks;
-	unsigned kernel_stack_types, user_stack_types; /* which to store */
-	struct part parts[MAX_OPEN_PARTS];
-	size_t nparts;
-	uint64_t total_recorded;
-	bool insert_failed; /* a task or address row could not be written */
+/* ev_connect's columns, as INSERT_CONNECT takes them. */
+enum connect_column {
+	C_T,
+	C_SEQ,
+	C_TASK,
+	C_SADDR,
+	C_LPORT,
+	C_DADDR,
+	C_DPORT,
+	C_STATE,
+	C_ERROR,
+	C_LATENCY,
+	CONNECT_COLUMNS
 };
 
 struct address_key {
@@ -40,6 +43,37 @@ struct connect_key {
 	uint64_t start_ns;
 };
 
+/*
+ * A connect's row waits in memory for its outcome, which mostly follows
+ * within microseconds: then one INSERT carries both, where an INSERT and an
+ * UPDATE took a fifth of the recorder's time on TCP churn (bench).  What
+ * still waits at a commit, at a new part, or when too many wait, is written
+ * without its outcome, and an outcome arriving later updates its row.
+ */
+struct waiting_connect {
+	struct connect_key key;
+	int64_t values[CONNECT_COLUMNS];
+	bool written; /* with its outcome */
+};
+
+struct rows {
+	int64_t base_ns;
+	int64_t next_seq;
+	struct dedup *tasks;	 /* task_ctx -> task.id, in the current part */
+	struct dedup *addresses; /* address_key -> address.id, in the current part */
+	struct dedup *connects;	 /* connect_key -> seq of its ev_connect row, written */
+	struct dedup *waiting;	 /* connect_key -> index in waiting_rows, not written yet */
+	struct waiting_connect waiting_rows[MAX_WAITING_CONNECTS];
+	unsigned nwaiting;
+	struct audit_deriver *audit;
+	struct stack_store *stacks;
+	unsigned kernel_stack_types, user_stack_types; /* which to store */
+	struct part parts[MAX_OPEN_PARTS];
+	size_t nparts;
+	uint64_t total_recorded;
+	bool insert_failed; /* a task or address row could not be written */
+};
+
 struct rows *rows_new(int64_t base_ns, struct audit_deriver *audit)
 {
 	struct rows *rows = xcalloc(1, sizeof(*rows));
@@ -49,6 +83,7 @@ struct rows *rows_new(int64_t base_ns, struct audit_deriver *audit)
 	rows->tasks = dedup_new(offsetof(struct task_ctx, comm) + COMM_LEN, MAX_CACHED_TASKS);
 	rows->addresses = dedup_new(sizeof(struct address_key), MAX_CACHED_ADDRESSES);
 	rows->connects = dedup_new(sizeof(struct connect_key), MAX_CONNECTS_IN_FLIGHT);
+	rows->waiting = dedup_new(sizeof(struct connect_key), MAX_WAITING_CONNECTS);
 	rows->audit = audit;
 	return rows;
 }
@@ -60,6 +95,7 @@ void rows_free(struct rows *rows)
 	dedup_free(rows->tasks);
 	dedup_free(rows->addresses);
 	dedup_free(rows->connects);
+	dedup_free(rows->waiting);
 	free(rows);
 }
 
@@ -78,12 +114,15 @@ static struct part *current_part(struct rows *rows)
 	return &rows->parts[rows->nparts - 1];
 }
 
-void rows_begin_part(struct rows *rows, struct capture *cap,
-		     const uint64_t kernel_lost[RECORD_TYPES])
+int rows_begin_part(struct rows *rows, struct capture *cap,
+		    const uint64_t kernel_lost[RECORD_TYPES])
 {
 	struct part *part;
 
 	if (rows->nparts) {
+		/* Waiting connects belong to the part they began in. */
+		if (rows_flush(rows))
+			return -1;
 		part = current_part(rows);
 		part->current = false;
 		memcpy(part->kernel_lost_at_end, kernel_lost, sizeof(part->kernel_lost_at_end));
@@ -98,6 +137,17 @@ void rows_begin_part(struct rows *rows, struct capture *cap,
 	dedup_free(rows->addresses);
 	rows->tasks = dedup_new(offsetof(struct task_ctx, comm) + COMM_LEN, MAX_CACHED_TASKS);
 	rows->addresses = dedup_new(sizeof(struct address_key), MAX_CACHED_ADDRESSES);
+	return 0;
+}
+
+struct capture *rows_current_capture(struct rows *rows)
+{
+	return current_part(rows)->cap;
+}
+
+const uint64_t *rows_recorded(struct rows *rows)
+{
+	return current_part(rows)->recorded;
 }
 
 struct part *rows_parts(struct rows *rows, size_t *count)
@@ -196,34 +246,69 @@ static int write_event(struct rows *rows, enum capture_statement statement, cons
 	return capture_write(current_part(rows)->cap, statement, values, n);
 }
 
-static int add_connect(struct rows *rows, const struct connect_record *rec)
+int rows_flush(struct rows *rows)
 {
-	const struct tcp_tuple *tuple = &rec->tuple;
-	struct connect_key key = {rec->sock, rec->hdr.ts_ns};
-	int64_t seq = rows->next_seq++;
-	int64_t values[] = {
-		relative_time(rows, rec->hdr.ts_ns),
-		seq,
-		task_id(rows, &rec->hdr, &rec->task),
-		address_id(rows, tuple->family, tuple->laddr),
-		null_if(tuple->lport, 0),
-		address_id(rows, tuple->family, tuple->raddr),
-		tuple->rport,
-	};
+	struct capture *cap = current_part(rows)->cap;
 
-	if (write_event(rows, INSERT_CONNECT, values, ARRAY_SIZE(values)))
+	for (unsigned i = 0; i < rows->nwaiting; i++) {
+		struct waiting_connect *w = &rows->waiting_rows[i];
+
+		if (w->written)
+			continue;
+		if (capture_write(cap, INSERT_CONNECT, w->values, CONNECT_COLUMNS))
+			return -1;
+		dedup_remove(rows->waiting, &w->key);
+		dedup_add(rows->connects, &w->key, w->values[C_SEQ]);
+	}
+	rows->nwaiting = 0;
+	return 0;
+}
+
+static int add_connect(struct rows *rows, const void *data)
+{
+	const struct connect_record *rec = data;
+	const struct tcp_tuple *tuple = &rec->tuple;
+	struct waiting_connect *w;
+
+	if (rows->nwaiting == MAX_WAITING_CONNECTS && rows_flush(rows))
 		return -1;
-	dedup_add(rows->connects, &key, seq);
+	w = &rows->waiting_rows[rows->nwaiting];
+	*w = (struct waiting_connect){
+		.key = {rec->sock, rec->hdr.ts_ns},
+		.values =
+			{
+				[C_T] = relative_time(rows, rec->hdr.ts_ns),
+				[C_SEQ] = rows->next_seq++,
+				[C_TASK] = task_id(rows, &rec->hdr, &rec->task),
+				[C_SADDR] = address_id(rows, tuple->family, tuple->laddr),
+				[C_LPORT] = null_if(tuple->lport, 0),
+				[C_DADDR] = address_id(rows, tuple->family, tuple->raddr),
+				[C_DPORT] = tuple->rport,
+				[C_STATE] = CAPTURE_NULL,
+				[C_ERROR] = CAPTURE_NULL,
+				[C_LATENCY] = CAPTURE_NULL,
+			},
+	};
+	if (rows->insert_failed)
+		return -1;
+	dedup_add(rows->waiting, &w->key, rows->nwaiting++);
 	current_part(rows)->awaiting_outcome++;
 	return 0;
 }
 
-/* An outcome updates its connect's row, in whichever part holds it. */
-static int add_outcome(struct rows *rows, const struct outcome_record *rec)
+/*
+ * An outcome completes its connect: in memory, written whole; or in whichever
+ * part holds its row already.
+ */
+static int add_outcome(struct rows *rows, const void *data)
 {
+	const struct outcome_record *rec = data;
 	struct connect_key key = {rec->sock, rec->start_ns};
-	int64_t seq = dedup_remove(rows->connects, &key);
-	struct part *part = seq < 0 ? NULL : part_of_seq(rows, seq);
+	int64_t waiting = dedup_remove(rows->waiting, &key);
+	int64_t seq = waiting >= 0 ? -1 : dedup_remove(rows->connects, &key);
+	struct part *part = waiting >= 0 ? current_part(rows)
+			    : seq < 0	 ? NULL
+					 : part_of_seq(rows, seq);
 	int64_t values[] = {
 		null_if(rec->lport, 0),
 		rec->new_state,
@@ -232,21 +317,36 @@ static int add_outcome(struct rows *rows, const struct outcome_record *rec)
 		relative_time(rows, rec->start_ns),
 		seq,
 	};
+	int err;
 
 	if (!part) {
 		current_part(rows)->dropped[RECORD_OUTCOME]++; /* its connect was forgotten */
 		return 0;
 	}
-	part->awaiting_outcome--;
-	if (capture_write(part->cap, UPDATE_OUTCOME, values, ARRAY_SIZE(values)))
+	if (waiting >= 0) {
+		struct waiting_connect *w = &rows->waiting_rows[waiting];
+
+		if (rec->lport)
+			w->values[C_LPORT] = rec->lport;
+		w->values[C_STATE] = rec->new_state;
+		w->values[C_ERROR] = rec->error;
+		w->values[C_LATENCY] = values[3];
+		w->written = true;
+		err = capture_write(part->cap, INSERT_CONNECT, w->values, CONNECT_COLUMNS);
+	} else {
+		err = capture_write(part->cap, UPDATE_OUTCOME, values, ARRAY_SIZE(values));
+	}
+	if (err)
 		return -1;
+	part->awaiting_outcome--;
 	part->recorded[RECORD_OUTCOME]++;
 	rows->total_recorded++;
 	return 0;
 }
 
-static int add_accept(struct rows *rows, const struct accept_record *rec)
+static int add_accept(struct rows *rows, const void *data)
 {
+	const struct accept_record *rec = data;
 	const struct tcp_tuple *tuple = &rec->tuple;
 	int64_t values[] = {
 		relative_time(rows, rec->hdr.ts_ns),
@@ -261,8 +361,9 @@ static int add_accept(struct rows *rows, const struct accept_record *rec)
 	return write_event(rows, INSERT_ACCEPT, values, ARRAY_SIZE(values));
 }
 
-static int add_reset(struct rows *rows, const struct reset_record *rec)
+static int add_reset(struct rows *rows, const void *data)
 {
+	const struct reset_record *rec = data;
 	const struct tcp_tuple *tuple = &rec->tuple;
 	int64_t values[] = {
 		relative_time(rows, rec->hdr.ts_ns),
@@ -279,8 +380,9 @@ static int add_reset(struct rows *rows, const struct reset_record *rec)
 	return write_event(rows, INSERT_RESET, values, ARRAY_SIZE(values));
 }
 
-static int add_capable(struct rows *rows, const struct capable_record *rec)
+static int add_capable(struct rows *rows, const void *data)
 {
+	const struct capable_record *rec = data;
 	const uint64_t *frames = (const uint64_t *)(rec + 1);
 	int nframes = rec->stacks.kernel_bytes > 0 ? rec->stacks.kernel_bytes / 8 : 0;
 	int audit = rows->audit ? derive_audit(rows->audit, frames, nframes) : AUDIT_UNKNOWN;
@@ -297,15 +399,167 @@ static int add_capable(struct rows *rows, const struct capable_record *rec)
 	return write_event(rows, INSERT_CAPABLE, values, ARRAY_SIZE(values));
 }
 
-/* Fixed part of each record, and where its struct stacks lies (0: none). */
-static const struct {
+/* The executable's path, built from the end of rec->exe by the BPF program. */
+static void exe_path(const struct exec_record *rec, char *path)
+{
+	size_t from = rec->exe_offset < EXE_PATH_MAX ? rec->exe_offset : EXE_PATH_MAX;
+
+	memcpy(path, rec->exe + from, EXE_PATH_MAX - from);
+	path[EXE_PATH_MAX - from] = '\0';
+}
+
+static int add_exec(struct rows *rows, const void *data)
+{
+	const struct exec_record *rec = data;
+	const struct task_ctx *task = &rec->task;
+	char exe[EXE_PATH_MAX + 1], filename[EXEC_FILENAME_MAX + 1], comm[COMM_LEN + 1];
+	bool whole = !rec->exe_truncated && rec->exe_offset < EXE_PATH_MAX;
+	struct process_row row = {
+		.t = relative_time(rows, rec->hdr.ts_ns),
+		.seq = rows->next_seq++,
+		.how = "exec",
+		.pid = task->pid,
+		.start_ns = process_start_ns(task->start_ns),
+		.ppid = task->ppid,
+		.uid = task->uid,
+		.comm = comm,
+		.exe = exe,
+		.exe_truncated = rec->exe_truncated,
+		.filename = filename,
+		.args = rec->args,
+		.args_len = rec->args_len < EXEC_ARGS_MAX ? rec->args_len : EXEC_ARGS_MAX,
+		.args_truncated = rec->args_truncated,
+		.cgroup = (int64_t)task->cgroup_id,
+		.mntns = task->mntns_id,
+	};
+
+	exe_path(rec, exe);
+	snprintf(comm, sizeof(comm), "%.*s", COMM_LEN, task->comm);
+	snprintf(filename, sizeof(filename), "%.*s", EXEC_FILENAME_MAX, rec->filename);
+	/* A path cut at its front names another file: nothing can be told of it. */
+	row.exe_deleted = whole ? executable_deleted(task->pid, task->mntns_id, exe, rec->exe_ino,
+						     rec->exe_dev)
+				: CAPTURE_NULL;
+	row.exe_world_writable =
+		whole ? in_world_writable_dir(task->pid, task->mntns_id, exe) : CAPTURE_NULL;
+	return capture_add_process(current_part(rows)->cap, &row);
+}
+
+/* A new process runs its parent's image until it execs. */
+static int add_fork(struct rows *rows, const void *data)
+{
+	const struct fork_record *rec = data;
+	const struct task_ctx *parent = &rec->task;
+	char comm[COMM_LEN + 1];
+	struct process_row row = {
+		.t = relative_time(rows, rec->hdr.ts_ns),
+		.seq = rows->next_seq++,
+		.how = "fork",
+		.pid = rec->child_pid,
+		.start_ns = process_start_ns(rec->child_start_ns),
+		.ppid = parent->pid,
+		.uid = parent->uid,
+		.comm = comm,
+		.exe_deleted = CAPTURE_NULL,
+		.exe_world_writable = CAPTURE_NULL,
+		.exe_truncated = CAPTURE_NULL,
+		.args_truncated = CAPTURE_NULL,
+		.cgroup = (int64_t)parent->cgroup_id,
+		.mntns = parent->mntns_id,
+	};
+
+	snprintf(comm, sizeof(comm), "%.*s", COMM_LEN, parent->comm);
+	return capture_add_process(current_part(rows)->cap, &row);
+}
+
+static int add_exit(struct rows *rows, const void *data)
+{
+	const struct exit_record *rec = data;
+	int64_t values[] = {
+		relative_time(rows, rec->hdr.ts_ns),  rows->next_seq++,
+		task_id(rows, &rec->hdr, &rec->task), rec->exit_code,
+		null_if(rec->exe_deleted, -1),
+	};
+
+	return write_event(rows, INSERT_EXIT, values, ARRAY_SIZE(values));
+}
+
+struct dns_context {
+	struct rows *rows;
+	int64_t t;
+};
+
+static int add_dns_answer(void *ctx, const char *name, int family, const uint8_t *addr,
+			  uint32_t ttl)
+{
+	struct dns_context *dns = ctx;
+	struct rows *rows = dns->rows;
+	int64_t address = address_id(rows, (unsigned)family, addr);
+
+	if (rows->insert_failed)
+		return -1;
+	return capture_add_dns(current_part(rows)->cap, dns->t, rows->next_seq++, name, address,
+			       ttl);
+}
+
+static int add_dns(struct rows *rows, const void *data)
+{
+	const struct dns_record *rec = data;
+	struct dns_context ctx = {rows, relative_time(rows, rec->hdr.ts_ns)};
+
+	return dns_each_answer(rec->message,
+			       rec->len < DNS_MESSAGE_MAX ? rec->len : DNS_MESSAGE_MAX,
+			       add_dns_answer, &ctx);
+}
+
+static int add_unaccepted(struct rows *rows, const void *data)
+{
+	const struct unaccepted_record *rec = data;
+	const struct tcp_tuple *tuple = &rec->tuple;
+	int64_t values[] = {
+		relative_time(rows, rec->hdr.ts_ns),
+		rows->next_seq++,
+		relative_time(rows, rec->established_ns),
+		address_id(rows, tuple->family, tuple->laddr),
+		tuple->lport,
+		address_id(rows, tuple->family, tuple->raddr),
+		tuple->rport,
+		rec->old_state,
+		rec->error,
+	};
+
+	return write_event(rows, INSERT_UNACCEPTED, values, ARRAY_SIZE(values));
+}
+
+int rows_add_running_processes(struct rows *rows)
+{
+	return snapshot_processes(current_part(rows)->cap,
+				  relative_time(rows, (uint64_t)clock_ns(CLOCK_BOOTTIME)),
+				  &rows->next_seq);
+}
+
+/*
+ * Each record type: its fixed part, where its struct stacks lies (0: none),
+ * and what makes rows of it (0: done and counted; -1: the capture failed).
+ */
+static const struct record_layout {
 	size_t size, stacks;
+	int (*add)(struct rows *rows, const void *data);
 } layouts[RECORD_TYPES] = {
-	[RECORD_CONNECT] = {sizeof(struct connect_record), offsetof(struct connect_record, stacks)},
-	[RECORD_OUTCOME] = {sizeof(struct outcome_record), 0},
-	[RECORD_ACCEPT] = {sizeof(struct accept_record), offsetof(struct accept_record, stacks)},
-	[RECORD_RESET] = {sizeof(struct reset_record), offsetof(struct reset_record, stacks)},
-	[RECORD_CAPABLE] = {sizeof(struct capable_record), offsetof(struct capable_record, stacks)},
+	[RECORD_CONNECT] = {sizeof(struct connect_record), offsetof(struct connect_record, stacks),
+			    add_connect},
+	[RECORD_OUTCOME] = {sizeof(struct outcome_record), 0, add_outcome},
+	[RECORD_ACCEPT] = {sizeof(struct accept_record), offsetof(struct accept_record, stacks),
+			   add_accept},
+	[RECORD_RESET] = {sizeof(struct reset_record), offsetof(struct reset_record, stacks),
+			  add_reset},
+	[RECORD_CAPABLE] = {sizeof(struct capable_record), offsetof(struct capable_record, stacks),
+			    add_capable},
+	[RECORD_EXEC] = {sizeof(struct exec_record), 0, add_exec},
+	[RECORD_FORK] = {sizeof(struct fork_record), 0, add_fork},
+	[RECORD_EXIT] = {sizeof(struct exit_record), 0, add_exit},
+	[RECORD_DNS] = {sizeof(struct dns_record), 0, add_dns},
+	[RECORD_UNACCEPTED] = {sizeof(struct unaccepted_record), 0, add_unaccepted},
 };
 
 /* Frames of n bytes from a taken stack, or none. */
@@ -363,23 +617,10 @@ int rows_add_record(struct rows *rows, const void *data, size_t size)
 		fprintf(stderr, "record: malformed record from the kernel (%zu bytes)\n", size);
 		return -1;
 	}
-	switch (hdr->type) {
-	case RECORD_OUTCOME:
-		return add_outcome(rows, data); /* counts itself, in its own part */
-	case RECORD_CONNECT:
-		err = add_connect(rows, data);
-		break;
-	case RECORD_ACCEPT:
-		err = add_accept(rows, data);
-		break;
-	case RECORD_RESET:
-		err = add_reset(rows, data);
-		break;
-	default:
-		err = add_capable(rows, data);
-		break;
-	}
-	if (!err && rows->stacks)
+	err = layouts[hdr->type].add(rows, data);
+	if (hdr->type == RECORD_OUTCOME) /* it counts itself, in its connect's part */
+		return err;
+	if (!err && rows->stacks && layouts[hdr->type].stacks)
 		err = add_stacks(rows, data, rows->next_seq - 1);
 	if (err)
 		return -1;

@@ -45,9 +45,25 @@ void rows_set_symbols(struct rows *rows, struct audit_deriver *audit, struct sta
 /* Parts open at once at most; take one (rows_take_part) before beginning more. */
 #define MAX_OPEN_PARTS 16
 
-/* Write from now on into cap; kernel_lost are the kernel's loss counts now. */
-void rows_begin_part(struct rows *rows, struct capture *cap,
-		     const uint64_t kernel_lost[RECORD_TYPES]);
+/*
+ * Write from now on into cap; kernel_lost are the kernel's loss counts now.
+ * What waits for the previous part is written into it first; -1 on failure.
+ */
+int rows_begin_part(struct rows *rows, struct capture *cap,
+		    const uint64_t kernel_lost[RECORD_TYPES]);
+
+/* The capture rows go to now, and the rows written into it per record type. */
+struct capture *rows_current_capture(struct rows *rows);
+const uint64_t *rows_recorded(struct rows *rows);
+
+/*
+ * Write the connects still waiting for their outcome (see rows.c): before
+ * every commit, so that a commit holds every row its counts include.
+ */
+int rows_flush(struct rows *rows);
+
+/* Write a row for each process running now, into the current part. */
+int rows_add_running_processes(struct rows *rows);
 
 /* Write one record; -1 when a capture cannot be written (stop recording). */
 int rows_add_record(struct rows *rows, const void *data, size_t size);

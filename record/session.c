@@ -17,6 +17,7 @@
 #include "ksyms.h"
 #include "privileges.h"
 #include "probes.h"
+#include "procinfo.h"
 #include "rows.h"
 #include "session.h"
 #include "util.h"
@@ -45,6 +46,11 @@ struct session {
 	struct rows *rows;
 	struct capture_setup setup; /* of every part; part number aside */
 	char event_kinds[64];	    /* setup.event_kinds points here */
+	struct reset_reason {
+		int64_t value;
+		char *name;
+	} * reset_reasons; /* the kernel's enum sk_rst_reason, read once after attaching */
+	size_t nreset_reasons;
 	const char *first_path;
 	int parts_started;
 	int64_t started_ns; /* CLOCK_MONOTONIC */
@@ -76,9 +82,24 @@ static char *part_path(const char *first, int n)
 	return path;
 }
 
-static int add_reset_reason(void *ctx, int64_t value, const char *name)
+static int note_reset_reason(void *ctx, int64_t value, const char *name)
 {
-	return capture_add_reset_reason(ctx, value, name);
+	struct session *s = ctx;
+
+	s->reset_reasons =
+		xrealloc(s->reset_reasons, (s->nreset_reasons + 1) * sizeof(*s->reset_reasons));
+	s->reset_reasons[s->nreset_reasons++] = (struct reset_reason){value, xstrdup(name)};
+	return 0;
+}
+
+/* Name the kernel's reset reasons in cap (none yet before attaching). */
+static int write_reset_reasons(const struct session *s, struct capture *cap)
+{
+	for (size_t i = 0; i < s->nreset_reasons; i++)
+		if (capture_add_reset_reason(cap, s->reset_reasons[i].value,
+					     s->reset_reasons[i].name))
+			return -1;
+	return 0;
 }
 
 /* Create the next part and send rows to it. */
@@ -90,18 +111,24 @@ static int begin_part(struct session *s)
 	int err;
 
 	s->setup.part = ++s->parts_started;
+	s->setup.started_at_ns = s->setup.part == 1 ? s->setup.base_ns + s->setup.realtime_offset_ns
+						    : clock_ns(CLOCK_REALTIME);
 	path = part_path(s->first_path, s->setup.part);
 	cap = capture_create(path, s->opts->force);
 	free(path);
 	if (!cap)
 		return -1;
-	err = capture_start(cap, &s->setup) || probes_each_reset_reason(add_reset_reason, cap);
+	err = capture_start(cap, &s->setup) || write_reset_reasons(s, cap);
 	if (err) {
 		capture_close(cap, s->parts_started == 1);
 		return -1;
 	}
 	probes_lost(s->probes, kernel_lost);
-	rows_begin_part(s->rows, cap, kernel_lost);
+	if (rows_begin_part(s->rows, cap, kernel_lost))
+		return -1;
+	/* Every file names the processes it mentions: those already running, too. */
+	if ((s->opts->kinds & KIND_PROCESS) && s->parts_started > 1)
+		return rows_add_running_processes(s->rows);
 	return 0;
 }
 
@@ -121,6 +148,8 @@ static int commit_parts(struct session *s)
 	size_t count;
 	struct part *parts = rows_parts(s->rows, &count);
 
+	if (rows_flush(s->rows))
+		return -1;
 	for (size_t i = 0; i < count; i++) {
 		uint64_t lost[RECORD_TYPES];
 
@@ -262,7 +291,7 @@ static int on_record(void *ctx, void *data, size_t size)
 static int record_until_stopped(struct session *s)
 {
 	for (;;) {
-		int err = ring_buffer__poll(s->ring, 100);
+		int err = probes_poll(s->probes);
 
 		if (err == -EINTR || err >= 0)
 			err = tick(s);
@@ -310,7 +339,7 @@ static int finish(struct session *s)
 
 	probes_detach(s->probes);
 	s->draining = true;
-	if (ring_buffer__consume(s->ring) < 0)
+	if (ring_buffer__consume(s->ring) < 0 || rows_flush(s->rows))
 		return -1;
 	if (finish_parts(s, true, reason))
 		return -1;
@@ -361,15 +390,9 @@ static void describe_setup(struct session *s)
 		.filter_pid = o->filter_pid,
 		.filter_uid = o->filter_uid,
 		.ring_buffer_bytes = o->ring_buffer_bytes,
-		.record_type_enabled =
-			{
-				[RECORD_CONNECT] = o->kinds & KIND_CONNECT,
-				[RECORD_OUTCOME] = o->kinds & KIND_CONNECT,
-				[RECORD_ACCEPT] = o->kinds & KIND_ACCEPT,
-				[RECORD_RESET] = o->kinds & KIND_RESET,
-				[RECORD_CAPABLE] = o->kinds & KIND_CAPABLE,
-			},
 	};
+	for (int i = 0; i < RECORD_TYPES; i++)
+		s->setup.record_type_enabled[i] = record_types(o->kinds) & (1u << i);
 	s->setup.realtime_offset_ns = realtime_offset(&s->setup.base_ns);
 }
 
@@ -377,6 +400,7 @@ static int start(struct session *s)
 {
 	const struct record_options *o = s->opts;
 
+	procinfo_init();
 	s->probes = probes_load(o);
 	if (!s->probes)
 		return -1;
@@ -402,7 +426,17 @@ static int start(struct session *s)
 		if (!s->watcher)
 			return -1;
 	}
-	/* Symbols after attaching: records wait in the ring buffer meanwhile. */
+	/*
+	 * What parses the kernel's BTF, /proc or kernel symbols (tens of
+	 * milliseconds each) comes after attaching: records wait in the ring
+	 * buffer meanwhile.
+	 */
+	if (probes_each_reset_reason(note_reset_reason, s) ||
+	    write_reset_reasons(s, rows_current_capture(s->rows)))
+		return -1;
+	/* Processes that started before attaching: now, so that none falls between. */
+	if ((o->kinds & KIND_PROCESS) && rows_add_running_processes(s->rows))
+		return -1;
 	if ((o->kinds & KIND_CAPABLE) || o->kernel_stack_types) {
 		s->ksyms = ksyms_load();
 		if (!s->ksyms)
@@ -412,7 +446,8 @@ static int start(struct session *s)
 	if (o->kernel_stack_types || o->user_stack_types)
 		s->stacks = stack_store_new(s->ksyms, s->usyms);
 	rows_set_symbols(s->rows, s->audit, s->stacks, o->kernel_stack_types, o->user_stack_types);
-	return drop_privileges(recorder_privileges(s->first_path, o->user_stack_types != 0));
+	return drop_privileges(recorder_privileges(s->first_path, o->user_stack_types != 0,
+						   o->kinds & KIND_PROCESS));
 }
 
 static void end(struct session *s, bool discard_first)
@@ -428,6 +463,9 @@ static void end(struct session *s, bool discard_first)
 	audit_deriver_free(s->audit);
 	ksyms_free(s->ksyms);
 	probes_free(s->probes);
+	for (size_t i = 0; i < s->nreset_reasons; i++)
+		free(s->reset_reasons[i].name);
+	free(s->reset_reasons);
 }
 
 int record_session(const struct record_options *opts, const char *path)

@@ -523,6 +523,23 @@ int captures_open(struct captures *set, struct options *opts, const char *const 
 	return 0;
 }
 
+int captures_open_again(struct captures *copy, const struct captures *set)
+{
+	*copy = *set;
+	copy->list = xcalloc((size_t)set->count, sizeof(*copy->list));
+	copy->count = 0;
+	for (int i = 0; i < set->count; i++) {
+		struct capture *cap = open_capture(set->list[i]->path);
+
+		if (!cap) {
+			captures_close(copy);
+			return -1;
+		}
+		copy->list[copy->count++] = cap;
+	}
+	return 0;
+}
+
 void captures_close(struct captures *set)
 {
 	for (int i = 0; i < set->count; i++)

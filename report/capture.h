@@ -83,6 +83,13 @@ int captures_open(struct captures *set, struct options *opts, const char *const 
 void captures_close(struct captures *set);
 
 /*
+ * The captures of set opened again, each on a connection of its own, for
+ * another thread to read them at the same time; nothing told (set told it).
+ * -1 after one line.
+ */
+int captures_open_again(struct captures *copy, const struct captures *set);
+
+/*
  * The clocks a capture holds (Unix ns, boot ns) lie from 0 to 2^62 (the
  * year 2116): so do their sums and differences, within int64.  Beyond is
  * a corrupt capture.

@@ -30,5 +30,10 @@ extern const struct command tcpconnect_command;
 extern const struct command tcpaccept_command;
 extern const struct command tcpreset_command;
 extern const struct command capable_command;
+extern const struct command summary_command;
+extern const struct command timeline_command;
+extern const struct command scans_command;
+extern const struct command bruteforce_command;
+extern const struct command caps_command;
 
 #endif

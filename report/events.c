@@ -50,3 +50,20 @@ int event_values(const struct event *ev, int task_column, struct task *task, str
 	values[EVENT_MNTNS] = int_value(task->mntns);
 	return 0;
 }
+
+const char *connect_outcome(bool has_outcome, int64_t state, int64_t error)
+{
+	if (!has_outcome)
+		return NULL;
+	if (state == 1)
+		return "established";
+	if (error == 111)
+		return "refused";
+	if (error == 110)
+		return "timeout";
+	if (error == 101 || error == 113)
+		return "unreachable";
+	if (error == 0)
+		return "aborted";
+	return "error";
+}

@@ -35,6 +35,13 @@ void event_fields(struct field *fields, const struct captures *set);
  */
 int event_values(const struct event *ev, int task_column, struct task *task, struct value *values);
 
+/*
+ * How a connect left SYN_SENT, as the capture's tcpconnect view names it
+ * (established, refused, timeout, unreachable, aborted, error); NULL when
+ * the capture has no outcome for it.
+ */
+const char *connect_outcome(bool has_outcome, int64_t state, int64_t error);
+
 /* An integer column of the event as a value (NULL as null). */
 static inline struct value column_value(const struct event *ev, int column)
 {

@@ -70,6 +70,17 @@ int folded_add_stacks(struct folded *folded, struct capture *cap, const char *co
 	return 0;
 }
 
+int folded_add_event(struct folded *folded, const struct event *ev, int task_column)
+{
+	struct task task;
+
+	if (event_null(ev, task_column))
+		return folded_add_stacks(folded, ev->cap, NULL, 0, &ev->stacks, 1);
+	if (capture_task(ev->cap, ev->col[task_column], &task))
+		return -1;
+	return folded_add_stacks(folded, ev->cap, task.comm, task.comm_len, &ev->stacks, 1);
+}
+
 int folded_add(struct folded *folded, const struct event *ev, const struct value *comm)
 {
 	return folded_add_stacks(folded, ev->cap, comm->null ? NULL : comm->s,

@@ -26,6 +26,9 @@ void folded_free(struct folded *folded);
  */
 int folded_add(struct folded *folded, const struct event *ev, const struct value *comm);
 
+/* The same, the event's task (NULL: none) in its column task_column. */
+int folded_add_event(struct folded *folded, const struct event *ev, int task_column);
+
 /*
  * Count n events of a process named comm (NULL: none) with these stacks, for
  * a command that counted them itself.  0, or -1 after one line on stderr.

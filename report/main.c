@@ -10,7 +10,9 @@
 #include "util.h"
 
 static const struct command *const commands[] = {
-	&info_command, &tcpconnect_command, &tcpaccept_command, &tcpreset_command, &capable_command,
+	&info_command,	     &summary_command,	&timeline_command, &tcpconnect_command,
+	&tcpaccept_command,  &tcpreset_command, &capable_command,  &scans_command,
+	&bruteforce_command, &caps_command,
 };
 
 static void print_usage(void)
@@ -26,16 +28,19 @@ static void print_usage(void)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		printf("  %-12s %s\n", commands[i]->spec.name, commands[i]->summary);
 	fputs("\n"
-	      "Every command takes --format table|json|csv and --local; the event commands\n"
-	      "also --since, --until, --comm, --cgroup, --mntns and --follow.\n"
-	      "`report COMMAND --help` has the details.\n"
+	      "Every command takes --format table|json|csv and --local; all but info also\n"
+	      "--since, --until, --comm, --cgroup and --mntns; the event commands (timeline\n"
+	      "and the BCC tools') also --follow.  `report COMMAND --help` has the details.\n"
 	      "\n"
 	      "examples:\n"
+	      "    report summary case42.db             # start here\n"
 	      "    report info case42.db\n"
 	      "    report tcpconnect -t case42.db\n"
 	      "    report tcpaccept --since 01:18 --until 01:20 case42.db\n"
 	      "    report capable -v --comm sshd --format csv case42.db\n"
-	      "    report tcpreset -r web-1.db web-2.db\n",
+	      "    report tcpreset -r web-1.db web-2.db\n"
+	      "    report timeline --since 01:55 --addr 10.200.0.66 case42.db\n"
+	      "    report scans web-1.db web-2.db web-3.db\n",
 	      stdout);
 }
 

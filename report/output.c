@@ -230,6 +230,9 @@ static void put_table_value(const struct field *f, const struct value *v)
 	case FIELD_MILLIS:
 		put_decimal(v->i, 1000000);
 		break;
+	case FIELD_FIXED3:
+		put_decimal(v->i, 1000);
+		break;
 	case FIELD_INT:
 	case FIELD_BOOL:
 		put_int(v->i);
@@ -335,6 +338,8 @@ static void json_row(const struct value *values)
 				put_char('"');
 			}
 			put_char(']');
+		} else if (f->type == FIELD_FIXED3) {
+			put_decimal(v->i, 1000);
 		} else {
 			put_int(v->i);
 		}
@@ -443,6 +448,8 @@ static void csv_row(const struct value *values)
 			put_csv_lines(v);
 		else if (f->type == FIELD_CLOCK || f->type == FIELD_RFC3339)
 			put_time(v->i, false);
+		else if (f->type == FIELD_FIXED3)
+			put_decimal(v->i, 1000);
 		else
 			put_int(v->i);
 	}

@@ -20,6 +20,7 @@ enum field_type {
 	FIELD_RFC3339, /* wall-clock ns: RFC 3339 with nanoseconds everywhere */
 	FIELD_ELAPSED, /* wall-clock ns: seconds since the first row, table only */
 	FIELD_MILLIS,  /* ns: milliseconds in a table, the ns elsewhere */
+	FIELD_FIXED3,  /* thousandths: a number with three decimals, everywhere */
 	FIELD_LINES,   /* lines of text (a stack's frames): under the row in a table,
 			* indented, "[no TITLE]" when null; a JSON array of strings; one CSV
 			* cell, the lines joined by " < " */

@@ -163,7 +163,8 @@ static int start(struct stream *s, const struct options *opts)
 		fprintf(stderr, "report: %s: too many columns\n", s->query->table);
 		return -1;
 	}
-	if (bind_filters(s->stmt, opts, s->cap))
+	if (bind_filters(s->stmt, opts, s->cap) ||
+	    (s->query->bind && s->query->bind(s->stmt, s->cap, s->query->ctx)))
 		return -1;
 	filter_t_range(opts, s->cap, &from, &to);
 	if (s->floor_t != INT64_MIN &&

@@ -43,10 +43,12 @@ struct event_query {
 	const char *table;     /* "ev_connect" */
 	const char *columns;   /* integers, into event.col: "e.task, e.dport" */
 	const char *condition; /* a fixed SQL condition on e, or NULL */
-	bool stacks;	       /* also the events' stacks, into event.stacks */
 	struct filter_columns filter;
 	int (*emit)(const struct event *ev, void *ctx); /* 0, or -1 after one line */
+	/* Bind the condition's own parameters for a capture, or NULL: 0, or -1 after one line. */
+	int (*bind)(sqlite3_stmt *stmt, struct capture *cap, void *ctx);
 	void *ctx;
+	bool stacks; /* also the events' stacks, into event.stacks */
 };
 
 /*

@@ -124,27 +124,12 @@ static int check(const struct options *opts)
 	return stack_check(opts, &tc.stacks, columns || tc.count ? "-t, -L, -U, -o or -c" : NULL);
 }
 
-/* How the connect left SYN_SENT, named as the capture's tcpconnect view names it. */
 static struct value outcome(const struct event *ev)
 {
-	const char *name;
-	int64_t error = event_null(ev, COL_ERROR) ? -1 : ev->col[COL_ERROR];
+	const char *name = connect_outcome(!event_null(ev, COL_STATE), ev->col[COL_STATE],
+					   event_null(ev, COL_ERROR) ? -1 : ev->col[COL_ERROR]);
 
-	if (event_null(ev, COL_STATE))
-		return null_value();
-	if (ev->col[COL_STATE] == 1)
-		name = "established";
-	else if (error == 111)
-		name = "refused";
-	else if (error == 110)
-		name = "timeout";
-	else if (error == 101 || error == 113)
-		name = "unreachable";
-	else if (error == 0)
-		name = "aborted";
-	else
-		name = "error";
-	return text_value(name, strlen(name));
+	return name ? text_value(name, strlen(name)) : null_value();
 }
 
 static int print_connect(const struct event *ev, void *ctx)

@@ -105,29 +105,32 @@ check_eq "... no control byte on stderr" 0 "$(LC_ALL=C grep -c '[^ -~]' "$SCRATC
 
 # --- Nothing from a capture or a command line is SQL, a format or a control sequence ---
 # SQL: every statement report prepares is text of its own code, and every
-# value is bound.  A tripwire: each SQL argument of sqlite3_prepare/exec is a
-# literal or one of these names, each `sql` variable a static literal or one
-# of replay.c's (built from a query's fields), and those fields (and the
-# filters' columns) are set only to literals.
+# value is bound.  A tripwire, so that a new way of making SQL gets reviewed:
+# what sqlite3_prepare/exec are given is a literal or one of these names; a
+# `sql` variable is a static literal, a parameter given literals, a lookup
+# spec's, or one of the builders below; the builders print into SQL only
+# these names (columns, tables and conditions the commands write as
+# literals); every :name a statement uses is bound by name.
 sql_args=$(for f in report/*.c; do tr '\n\t' '  ' < "$f" | grep -oE 'sqlite3_(prepare_v[23]|exec) *\( *[^,]+, *[^,]+,' |
 	sed -E 's/.*\( *[^,]+, *([^,]+),$/\1/'; done | grep -v '^"' | sort -u | tr '\n' ' ')
 check_eq "SQL report prepares: literals, the schema, the lookup specs' literals, built queries" \
 	"casefile_schema_sql spec->max_sql spec->sql sql " "$sql_args"
-check_eq "... each 'sql' a static literal, a parameter (given literals: below), a lookup spec's, or replay.c's" \
-	"report/capture.c:const char *sql; report/replay.c:char *sql = NULL; report/replay.c:char *sql; report/replay.c:char sql[128];" \
+builders=$(grep -lE '\bchar \*?sql\b' report/*.c | xargs grep -LE 'static const char sql\[\] =' | tr '\n' ' ')
+check_eq "... each 'sql' a static literal, a parameter (given literals: below), a lookup spec's, or a builder's" \
+	"report/capture.c:const char *sql; report/replay.c:char *sql = NULL; report/replay.c:char *sql; report/replay.c:char sql[128]; report/scanning.c:char *sql = NULL; report/timeline.c:char *sql = NULL;" \
 	"$(grep -E '\bchar \*?sql\b' report/*.c | grep -vE 'static const char sql\[\] =|const char \*sql[,)]' |
 		sed -E 's/:[[:space:]]+/:/; s| */\*.*||' | sort -u | tr '\n' ' ' | sed 's/ $//')"
 check_eq "... the functions taking SQL are given literals (pragma_int, stacks.c's prepare)" "" \
 	"$(grep -hE '\b(pragma_int|prepare)\(' report/capture.c report/stacks.c | grep -vE '^(static )?int ' | grep -vE '\((cap->)?db, "|&cap->stacks->[a-z_]+_stmt,( *"| frames_sql)|&cap->stacks->[a-z_]+_stmt,$' )"
-check_eq "... built only from a query's and its filters' fields" "" \
-	"$(grep -hE '(fprintf|snprintf)\((f|sql)\b' -A3 report/replay.c report/filter.c | sed -E 's/"([^"\\]|\\.)*"//g' |
-		grep -oE '[,?:] *[a-z_>.-]+(->|\.)[a-z_]+' | sed -E 's/^[,?:] *//' |
-		grep -vE '^((q|s->query)->(columns|table|condition|stacks)|columns->(task|family|port)|opts->follow)$')"
-check_eq "... whose values are literals wherever they are set" "" \
-	"$(grep -hE '\.(table|columns|condition) *=|[{,] *\.(task|family|port) *=' report/*.c | grep -v '"' | grep -v '= NULL')"
-check_eq "... and every :name in them is bound" "" \
-	"$(comm -23 <(grep -ohE ':[a-z_]+' report/filter.c report/replay.c | sort -u) \
-		<(grep -ohE '"(:[a-z_]+)"' report/filter.c report/replay.c | tr -d '"' | sort -u))"
+check_eq "... the builders print into SQL only the names of columns, tables and conditions" "" \
+	"$(grep -hE '(fprintf|snprintf)\((f|q|sql)\b' -A3 report/replay.c report/filter.c report/scanning.c report/timeline.c |
+		sed -E 's/"([^"\\]|\\.)*"//g' | grep -oE '[,?:] *[a-z_>.-]+((->|\.)[a-z_]+|\[[0-9]\])' | sed -E 's/^[,?:] *//' |
+		grep -vE '^((q|s->query)->(columns|table|condition|stacks)|columns->(task|family|port)|opts->(follow|ports)|addr->given|(addresses|ports)\[[01]\])$')"
+check_eq "... the tables, columns and conditions commands give them: none from options or a capture" "" \
+	"$(perl -0ne 'while (/^\s*\.(table|columns|condition|task|family|port)\s*=\s*(.*?)[,}]\s*$/gms) { print "$2\n" if $2 =~ /opts->|cap->|ev->|argv|optarg|->text/ }' report/*.c)"
+check_eq "... and every :name a statement uses is bound by that name" "" \
+	"$(comm -23 <(grep -ohE '"[^"]*"' report/*.c | grep -E '(SELECT|WHERE| AND | IN )' | grep -oE ':[a-z_]+' | sort -u) \
+		<(grep -ohE '"(:[a-z_]+)"' report/*.c | tr -d '"' | sort -u))"
 
 # Values with SQL in them, from the capture and from the command line, are data.
 cp "$SCRATCH/stacks.db" "$SCRATCH/inject.db"

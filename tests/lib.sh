@@ -68,5 +68,17 @@ stop_record() {
 	RECORD_RC=$?
 }
 
+# wait_privileges_dropped PID: until every thread of record set no_new_privs
+# (it drops its capabilities after the work that needs them, past attaching)
+wait_privileges_dropped() {
+	for _ in $(seq 200); do
+		grep -q "NoNewPrivs:	0" /proc/"$1"/task/*/status 2> /dev/null || return 0
+		sleep 0.05
+	done
+}
+
+# A uid of this test run's own, so that -u keeps out what others on the machine do.
+test_uid=$((60000 + $$ % 5000))
+
 # value KEY LINE: the value of key=value in a helper's output line
 value() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<< "$2"; }

@@ -20,6 +20,8 @@ refused4=$("$HELPERS/traffic" refused 4)
 refused6=$("$HELPERS/traffic" refused 6)
 abort4=$("$HELPERS/traffic" abort 4)
 abort6=$("$HELPERS/traffic" abort 6)
+unaccepted4=$("$HELPERS/traffic" unaccepted 4)
+unaccepted6=$("$HELPERS/traffic" unaccepted 6)
 (echo $BASHPID > "$test_cgroup/cgroup.procs" && exec "$HELPERS/capcheck" setuid 1000) > "$SCRATCH/setuid.out"
 setuid_pid=$(value pid "$(cat "$SCRATCH/setuid.out")")
 "$HELPERS/capcheck" seccomp 50 > "$SCRATCH/seccomp.out" &
@@ -68,6 +70,16 @@ for family in 4 6; do
 	check_eq "IPv$family: an abortive close sends a RST attributed to its process" "$client|traffic" \
 		"$(sql "$db" "select pid, comm from tcpreset where pid=$client and lport=$lport and rport=$port and laddr='$lo' and raddr='$lo' and state is not null")"
 done
+for family in 4 6; do
+	out_var=unaccepted$family
+	out=${!out_var}
+	lo=$([ $family = 4 ] && echo 127.0.0.1 || echo ::1)
+	check_eq "IPv$family: a handshake reset before any accept is recorded as unaccepted" "1|104|$lo|$lo" \
+		"$(sql "$db" "select e.closed_from, e.error, l.addr, r.addr from ev_unaccepted e join address l on l.id = e.laddr join address r on r.id = e.raddr where e.lport = $(value port "$out") and e.rport = $(value lport "$out") and e.t >= e.established_t")"
+	out_var=accept$family
+	check_eq "IPv$family: accepted connections are not unaccepted" 0 \
+		"$(sql "$db" "select count(*) from ev_unaccepted where lport = $(value port "${!out_var}")")"
+done
 check_eq "application abort and closed port have distinct reasons" 2 \
 	"$(sql "$db" "select count(distinct reason) from tcpreset where pid = $(value client_pid "$abort4") or lport = $(value port "$refused4")")"
 
@@ -94,7 +106,7 @@ check_eq "event_kind counts match the rows" "1|1|1|1|0" \
 		(select recorded from event_kind where name='capable') = (select count(*) from ev_capable),
 		(select sum(lost) from event_kind)")"
 check_eq "metadata: host, kernel, boot, recorder" \
-	"$(hostname)|$(uname -r)|$(uname -m)|$(cat /proc/sys/kernel/random/boot_id)|$recorder_pid|connect,accept,reset,capable" \
+	"$(hostname)|$(uname -r)|$(uname -m)|$(cat /proc/sys/kernel/random/boot_id)|$recorder_pid|connect,accept,reset,capable,process,dns" \
 	"$(sql "$db" "select hostname, kernel_release, machine, boot_id, recorder_pid, event_kinds from capture")"
 check_eq "metadata: the exact command line" "$RECORD -o $db -q" "$(sql "$db" "select command_line from capture")"
 check_eq "wall-clock times fall inside the capture" 0 \

@@ -55,10 +55,10 @@ check_match "kill -9: report tells the user" "NOT CLEAN" "$("$REPORT" info "$db"
 small="$SCRATCH/small"
 mkdir "$small" && mount -t tmpfs -o size=2m tmpfs "$small"
 db="$small/full.db"
-start_record "$db" -e capable
+start_record "$db" -e capable -u "$test_uid"
 for _ in $(seq 100); do
 	kill -0 "$RECORD_PID" 2> /dev/null || break
-	"$HELPERS/capcheck" setuid 10000 > /dev/null
+	setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups "$HELPERS/capcheck" setuid 10000 > /dev/null
 	sleep 0.2
 done
 wait "$RECORD_PID"
@@ -91,8 +91,7 @@ check_eq "--max-size 1M: between 1M and 1M + a 256K ring buffer's rows" 1 \
 	"$(sql "$db" "select page_count * page_size between 1048576 and 1048576 + 256 * 1024 from pragma_page_count, pragma_page_size")"
 
 # --- Rotation -----------------------------------------------------------------------------------
-# A uid of our own, so that -u keeps the count exact on a machine shared with others.
-uid=$((60000 + $$ % 5000))
+uid=$test_uid
 db="$SCRATCH/rotated.db"
 coproc STORM { exec setpriv --reuid=$uid --regid=$uid --clear-groups "$HELPERS/capcheck" setuid 600000 --wait; }
 read -r line <&"${STORM[0]}"
@@ -124,7 +123,7 @@ check_eq "-C: every connect has its outcome, whichever file holds it" 0 "$no_out
 caps_of() { awk '/^CapEff|^CapPrm|^CapBnd|^NoNewPrivs/ { printf "%s ", $2 }' "/proc/$1/status"; }
 db="$SCRATCH/privileges.db"
 start_record "$db" -e capable
-sleep 0.2
+wait_privileges_dropped "$RECORD_PID"
 check_eq "attached: no capability left, no new privileges" \
 	"0000000000000000 0000000000000000 0000000000000000 1 " "$(caps_of "$RECORD_PID")"
 out=$("$HELPERS/capcheck" setuid 3)
@@ -137,7 +136,7 @@ others="$SCRATCH/others"
 mkdir "$others" && chown 65534:65534 "$others" && chmod 755 "$others"
 db="$others/privileges.db"
 start_record "$db" -e capable
-sleep 0.2
+wait_privileges_dropped "$RECORD_PID"
 check_eq "a directory only its owner may write: CAP_DAC_OVERRIDE alone is kept" \
 	"0000000000000002 0000000000000002 0000000000000002 1 " "$(caps_of "$RECORD_PID")"
 stop_record

@@ -58,6 +58,15 @@ sort "$SCRATCH/out" > "$SCRATCH/folded"
 check "capable -v --folded: SQL's folded stacks" cmp "$SCRATCH/oracle" "$SCRATCH/folded"
 check_eq "... every check counted" "$(sql "$SCRATCH/stacks.db" "select count(*) from capable")" \
 	"$(awk '{ n += $NF } END { print n }' "$SCRATCH/out")"
+for args in "--folded" "-v --folded -K" "--folded -U -p $(sql "$SCRATCH/stacks.db" "select pid from capable limit 1")"; do
+	# shellcheck disable=SC2086 # the words
+	run_report capable $args stacks.db
+	mv "$SCRATCH/out" "$SCRATCH/capable.out"
+	# shellcheck disable=SC2086
+	run_report caps $args stacks.db
+	check "caps $args: the same folded stacks as capable $args" cmp "$SCRATCH/capable.out" "$SCRATCH/out"
+done
+refused "caps -K without --folded" caps -K stacks.db
 
 # --- What a capture lacks, said once ---------------------------------------------
 run_report capable -K -U basic.db
@@ -91,10 +100,9 @@ check_eq "tcpconnect -c with --user-stack: named" \
 run_report tcpconnect -U stacks.db
 check_match "tcpconnect -U is still BCC's UID column" "^PID +COMM +IP +SADDR +DADDR +DPORT +UID|^UID +PID" "$(head -1 "$SCRATCH/out")"
 check_eq "... with no stacks" 0 "$(grep -c '^        ' "$SCRATCH/out")"
-for command in capable tcpconnect tcpaccept tcpreset; do
+for command in capable tcpconnect tcpaccept tcpreset caps; do
 	run_report $command --help
-	check_match "$command --help: -K, --user-stack, --folded" "kernel-stack.*user-stack.*--folded" \
-		"$(tr '\n' ' ' < "$SCRATCH/out")"
+	check_match "$command --help: --folded" "--folded" "$(tr '\n' ' ' < "$SCRATCH/out")"
 	run_report $command --folded --kernel-stack --user-stack stacks.db
 	check_eq "$command --folded with both long options: both halves" "0" "$rc"
 done

@@ -110,7 +110,7 @@ check_eq "... and nothing was created" "" "$(ls "$SCRATCH/x.db" 2> /dev/null)"
 
 db="$SCRATCH/caps.db"
 start_record "$db" -e capable -U
-sleep 0.2
+wait_privileges_dropped "$RECORD_PID"
 check_eq "-U: every thread keeps only what naming user frames needs (PTRACE, DAC_READ_SEARCH, CHECKPOINT_RESTORE)" \
 	"0000010000080004 0000010000080004 0000010000080004 1 " \
 	"$(for task in /proc/$RECORD_PID/task/*; do awk '/^CapEff|^CapPrm|^CapBnd|^NoNewPrivs/ { printf "%s ", $2 }' "$task/status"; echo; done | sort -u)"

@@ -14,12 +14,33 @@ VALUES (1, '0.1.0', 'fuzz-host', '6.18.0', '#1 SMP', 'x86_64', '0f0e0d0c-0b0a-09
 
 INSERT INTO event_kind (name, enabled, recorded, lost) VALUES
     ('connect', 1, 2, 0), ('outcome', 1, 2, 0), ('accept', 1, 1, 0), ('reset', 1, 2, 1),
-    ('capable', 1, 3, 0);
+    ('capable', 1, 3, 0), ('process', 1, 3, 0), ('exit', 1, 1, 0), ('unaccepted', 1, 1, 0),
+    ('dns', 1, 1, 0);
 
-INSERT INTO task (id, pid, tid, ppid, uid, comm, cgroup, mntns) VALUES
-    (1, 100, 100, 1, 0, 'sshd', 1, 4026531832),
-    (2, 200, 201, 100, 1000, 'curl', 7, 4026531832),
-    (3, 300, 300, 1, 65534, 'a.out', 1, 4026532000);
+INSERT INTO task (id, pid, tid, start_ns, ppid, uid, comm, cgroup, mntns) VALUES
+    (1, 100, 100, 10000000, 1, 0, 'sshd', 1, 4026531832),
+    (2, 200, 201, 4990000000, 100, 1000, 'curl', 7, 4026531832),
+    (3, 300, 300, 5290000000, 1, 65534, 'a.out', 1, 4026532000);
+
+INSERT INTO process (t, seq, how, pid, start_ns, ppid, uid, comm, exe, exe_deleted,
+                     exe_world_writable, exe_truncated, filename, args, args_truncated,
+                     cgroup, mntns) VALUES
+    (0, 9, 'running', 100, 10000000, 1, 0, 'sshd', '/usr/sbin/sshd', 0, 0, 0, NULL,
+     '/usr/sbin/sshd -D', 0, 1, 4026531832),
+    (4990000000, 10, 'exec', 200, 4990000000, 100, 1000, 'curl', '/usr/bin/curl', 0, 0, 0,
+     '/usr/bin/curl', 'curl http://10.0.0.2/', 0, 7, 4026531832),
+    (5290000000, 11, 'exec', 300, 5290000000, 1, 65534, 'a.out', '/tmp/x/a.out', 1, 1, 0,
+     './a.out', './a.out', 0, 1, 4026532000);
+
+INSERT INTO ev_exit (t, seq, task, exit_code, exe_deleted) VALUES
+    (5400000000, 12, 3, 256, 1);
+
+INSERT INTO ev_unaccepted (t, seq, established_t, laddr, lport, raddr, rport, closed_from,
+                           error) VALUES
+    (5150000000, 13, 5140000000, 2, 22, 4, 51002, 1, 104);
+
+INSERT INTO dns (t, seq, name, address, ttl) VALUES
+    (4995000000, 14, 'example.test', 2, 300);
 
 INSERT INTO address (id, ip, addr) VALUES
     (1, 4, '127.0.0.1'), (2, 4, '10.0.0.2'), (3, 6, '::1'), (4, 6, 'fd00::2');

@@ -66,9 +66,10 @@ static struct {
 
 /* The tables a capture has; the input picks one by number. */
 static const char *const tables[] = {
-	"capture",     "event_kind",  "task",	    "address",	 "ev_connect",
-	"ev_accept",   "ev_reset",    "ev_capable", "module",	 "stack",
-	"stack_frame", "event_stack", "cap_name",   "tcp_state", "reset_reason",
+	"capture",     "event_kind",  "task",	       "address",   "ev_connect",
+	"ev_accept",   "ev_reset",    "ev_capable",    "module",    "stack",
+	"stack_frame", "event_stack", "cap_name",      "tcp_state", "reset_reason",
+	"process",     "ev_exit",     "ev_unaccepted", "dns",
 };
 
 /* Every command (some still to come: unknown ones just fail), each format. */
@@ -90,7 +91,8 @@ static const char *const runs[][MAX_WORDS] = {
 	{"capable", "-v", "--format", "csv", "-K", "-U", "--cgroup", "1", "--mntns", "4026532000"},
 	{"capable", "-v", "--folded"},
 	{"tcpaccept", "--since", "2026-11-23T01:18:03.5+05:30", "--until", "23:59:59.999999999"},
-	{"capable", "--local", "--since", "2026-11-23 00:00", "--until", "+1h30m", "--format", "json"},
+	{"capable", "--local", "--since", "2026-11-23 00:00", "--until", "+1h30m", "--format",
+	 "json"},
 	{"summary"},
 	{"summary", "--format", "json"},
 	{"timeline", "--format", "csv"},

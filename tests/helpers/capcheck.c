@@ -1,17 +1,23 @@
 /*
- * capcheck: an exact number of capability checks, for the record tests.
+ * capcheck: exact numbers of capability checks, for the record tests and the
+ * capability fixture.
  *
- *   capcheck setuid N [--wait]   setuid(0) N times: N CAP_SETUID checks through
- *                                ns_capable_setid(), an audited path
- *   capcheck seccomp N [--wait]  install N allow-all seccomp filters without
- *                                no_new_privs: N CAP_SYS_ADMIN checks through
- *                                ns_capable_noaudit(), a non-audited path
+ *   capcheck STEP... [--wait]
+ *     setuid N    setuid(0) N times: N CAP_SETUID checks through
+ *                 ns_capable_setid(), an audited path
+ *     seccomp N   install N allow-all seccomp filters without no_new_privs:
+ *                 N CAP_SYS_ADMIN checks through ns_capable_noaudit(), a
+ *                 non-audited path
+ *     hostname N  set the host name to itself N times: N CAP_SYS_ADMIN
+ *                 checks through ns_capable(), audited (refused without it)
+ *     sleep S     wait S seconds
  *
  * Prints "pid=PID" first; with --wait it then waits for a line on stdin, so a
  * test can start `record -p PID` before the checks.
  */
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,27 +34,56 @@ static void install_allow_all_filter(void)
 	prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
 }
 
+static void set_same_hostname(void)
+{
+	char name[HOST_NAME_MAX + 1] = "";
+
+	if (!gethostname(name, sizeof(name)))
+		(void)!sethostname(name, strlen(name));
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: capcheck {setuid|seccomp|hostname N | sleep S}... [--wait]\n");
+	return 2;
+}
+
+static void step(const char *what, long n)
+{
+	for (long i = 0; i < n; i++) {
+		if (!strcmp(what, "setuid"))
+			(void)!setuid(0);
+		else if (!strcmp(what, "seccomp"))
+			install_allow_all_filter();
+		else if (!strcmp(what, "hostname"))
+			set_same_hostname();
+	}
+	if (!strcmp(what, "sleep"))
+		sleep((unsigned int)n);
+}
+
 int main(int argc, char **argv)
 {
-	bool setuid_checks;
-	long count;
+	static const char *const steps[] = {"setuid", "seccomp", "hostname", "sleep"};
+	bool wait = argc > 1 && !strcmp(argv[argc - 1], "--wait");
+	int last = wait ? argc - 1 : argc;
 	char line[16];
 
-	if (argc < 3 || (strcmp(argv[1], "setuid") && strcmp(argv[1], "seccomp"))) {
-		fprintf(stderr, "usage: capcheck setuid|seccomp N [--wait]\n");
-		return 2;
+	if (last < 3 || (last - 1) % 2)
+		return usage();
+	for (int i = 1; i < last; i += 2) {
+		size_t k = 0;
+
+		while (k < sizeof(steps) / sizeof(steps[0]) && strcmp(argv[i], steps[k]))
+			k++;
+		if (k == sizeof(steps) / sizeof(steps[0]) || atol(argv[i + 1]) < 0)
+			return usage();
 	}
-	setuid_checks = !strcmp(argv[1], "setuid");
-	count = atol(argv[2]);
 	printf("pid=%d\n", getpid());
 	fflush(stdout);
-	if (argc > 3 && !strcmp(argv[3], "--wait") && !fgets(line, sizeof(line), stdin))
+	if (wait && !fgets(line, sizeof(line), stdin))
 		return 1;
-	for (long i = 0; i < count; i++) {
-		if (setuid_checks)
-			(void)!setuid(0);
-		else
-			install_allow_all_filter();
-	}
+	for (int i = 1; i < last; i += 2)
+		step(argv[i], atol(argv[i + 1]));
 	return 0;
 }

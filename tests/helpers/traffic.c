@@ -6,6 +6,8 @@
  *                          accept in turn) from this process
  *   traffic refused 4|6    connect to a closed port: refused, and a RST
  *   traffic abort 4|6      connect, then close with SO_LINGER 0: a RST from us
+ *   traffic unaccepted 4|6 connect and reset before the server accepts: the
+ *                          kernel completed a handshake no process took
  *   traffic timeout 4|6    connect to a listener whose queue is full, with
  *                          TCP_SYNCNT 1: times out after about 3 seconds
  *
@@ -150,6 +152,20 @@ static void abort_mode(void)
 	close(peer);
 }
 
+static void unaccepted_mode(void)
+{
+	int server = listener(1), fd = connect_to(port_of(server), 0);
+	struct linger abortive = {.l_onoff = 1, .l_linger = 0};
+
+	if (fd < 0)
+		die("connect");
+	printf("client_pid=%d lport=%d port=%d\n", getpid(), port_of(fd), port_of(server));
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof(abortive)))
+		die("SO_LINGER");
+	close(fd);
+	close(server);
+}
+
 static void timeout_mode(void)
 {
 	int server = listener(0), filler[2];
@@ -169,7 +185,7 @@ static void timeout_mode(void)
 int main(int argc, char **argv)
 {
 	if (argc < 3 || (strcmp(argv[2], "4") && strcmp(argv[2], "6"))) {
-		fprintf(stderr, "usage: traffic accept|refused|abort|timeout 4|6 [N]\n");
+		fprintf(stderr, "usage: traffic accept|refused|abort|unaccepted|timeout 4|6 [N]\n");
 		return 2;
 	}
 	family = argv[2][0] == '4' ? AF_INET : AF_INET6;
@@ -181,6 +197,8 @@ int main(int argc, char **argv)
 		abort_mode();
 	else if (!strcmp(argv[1], "timeout"))
 		timeout_mode();
+	else if (!strcmp(argv[1], "unaccepted"))
+		unaccepted_mode();
 	else
 		return 2;
 	nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * process: the lives of processes, so that every pid in any event resolves to
+ * its executable, command line and parents, even for a process that lived 50
+ * ms.  Stable tracepoints: sched:sched_process_exec, sched_process_fork (new
+ * processes, not threads) and sched_process_exit (the last thread).  What an
+ * exec runs is copied here, synchronously: by the time the recorder reads the
+ * record the process may be gone.
+ */
+#include "common.bpf.h"
+
+#define PATH_DEPTH_MAX 64 /* components and mounts crossed */
+
+/* The mount holding vfsmount (struct mount embeds it). */
+static __always_inline struct mount *real_mount(struct vfsmount *vfsmount)
+{
+	return (void *)vfsmount - bpf_core_field_offset(struct mount, mnt);
+}
+
+/* Where a path is built, from its end, one dentry at a time. */
+struct path_walk {
+	struct dentry *dentry;
+	struct mount *mnt;
+	char *buf; /* EXE_PATH_MAX bytes and the slack of struct exec_record's exe */
+	__u32 off; /* the path so far is buf[off..EXE_PATH_MAX) */
+	bool complete;
+};
+
+/* One step up: a name, or a mount crossed.  1 stops the walk. */
+static long path_step(__u32 index, void *ctx)
+{
+	struct path_walk *w = ctx;
+	/* Locals: BPF_CORE_READ would relocate w's own fields against the kernel. */
+	struct dentry *dentry = w->dentry;
+	struct mount *mnt = w->mnt;
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	struct mount *up;
+	struct qstr name;
+
+	if (dentry == BPF_CORE_READ(mnt, mnt.mnt_root)) {
+		up = BPF_CORE_READ(mnt, mnt_parent);
+		if (up == mnt) { /* the mount namespace's root */
+			w->complete = true;
+			return 1;
+		}
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = up;
+		return 0;
+	}
+	if (dentry == parent) { /* a filesystem's root, not mounted: as far as it goes */
+		w->complete = true;
+		return 1;
+	}
+	name = BPF_CORE_READ(dentry, d_name);
+	if (name.len > EXE_NAME_MAX || name.len + 1 > w->off)
+		return 1; /* longer than kept */
+	w->off -= name.len;
+	bpf_probe_read_kernel(&w->buf[w->off & (EXE_PATH_MAX - 1)], name.len & EXE_NAME_MAX,
+			      name.name);
+	w->off -= 1;
+	w->buf[w->off & (EXE_PATH_MAX - 1)] = '/';
+	w->dentry = parent;
+	return 0;
+}
+
+/*
+ * The path of file, as d_path() would write it, into rec->exe from its end:
+ * each dentry's name, crossing mount points up to the mount namespace's
+ * root.  Too long or too deep: its front is left out, and said.
+ */
+static __always_inline void path_of_file(struct exec_record *rec, struct file *file)
+{
+	struct path_walk w = {
+		.dentry = BPF_CORE_READ(file, f_path.dentry),
+		.mnt = real_mount(BPF_CORE_READ(file, f_path.mnt)),
+		.buf = scratch_of(RECORD_EXEC),
+		.off = EXE_PATH_MAX,
+	};
+
+	if (!w.buf) {
+		rec->exe_truncated = 1;
+		rec->exe_offset = EXE_PATH_MAX;
+		return;
+	}
+	bpf_loop(PATH_DEPTH_MAX, path_step, &w, 0);
+	if (w.off == EXE_PATH_MAX) /* the root directory itself */
+		w.buf[--w.off & (EXE_PATH_MAX - 1)] = '/';
+	bpf_probe_read_kernel(rec->exe, EXE_PATH_MAX, w.buf);
+	rec->exe_truncated = !w.complete;
+	rec->exe_offset = w.off;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+	struct exec_record *rec;
+	unsigned long args_start, args_end;
+	__u64 args_len;
+	long len;
+
+	if (!task_is_wanted(pid_tgid, uid))
+		return 0;
+	rec = reserve_record(sizeof(*rec), RECORD_EXEC, bpf_ktime_get_boot_ns());
+	if (!rec)
+		return 0;
+	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
+	path_of_file(rec, exe);
+	rec->exe_ino = BPF_CORE_READ(exe, f_inode, i_ino);
+	rec->exe_dev = BPF_CORE_READ(exe, f_inode, i_sb, s_dev);
+	len = bpf_probe_read_kernel_str(rec->filename, sizeof(rec->filename),
+					BPF_CORE_READ(bprm, filename));
+	rec->filename_len = len > 0 ? len : 0;
+	/* The new image's arguments, on its freshly written stack. */
+	args_start = BPF_CORE_READ(task, mm, arg_start);
+	args_end = BPF_CORE_READ(task, mm, arg_end);
+	args_len = args_end > args_start ? args_end - args_start : 0;
+	rec->args_truncated = args_len > EXEC_ARGS_MAX;
+	if (args_len > EXEC_ARGS_MAX)
+		args_len = EXEC_ARGS_MAX;
+	if (bpf_probe_read_user(rec->args, args_len, (void *)args_start))
+		args_len = 0;
+	rec->args_len = args_len;
+	submit_record(rec);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	struct fork_record *rec;
+
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid)) /* a thread */
+		return 0;
+	if (!task_is_wanted(pid_tgid, uid))
+		return 0;
+	rec = reserve_record(sizeof(*rec), RECORD_FORK, bpf_ktime_get_boot_ns());
+	if (!rec)
+		return 0;
+	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
+	rec->child_pid = BPF_CORE_READ(child, tgid);
+	rec->child_start_ns = BPF_CORE_READ(child, start_boottime);
+	rec->pad = 0;
+	submit_record(rec);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(process_exit, struct task_struct *task, bool group_dead)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	struct exit_record *rec;
+	struct file *exe;
+
+	if (!group_dead) /* a thread, not the process */
+		return 0;
+	if (!task_is_wanted(pid_tgid, uid))
+		return 0;
+	rec = reserve_record(sizeof(*rec), RECORD_EXIT, bpf_ktime_get_boot_ns());
+	if (!rec)
+		return 0;
+	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
+	rec->exit_code = BPF_CORE_READ(task, exit_code);
+	/* Since 6.16 the tracepoint comes before exit_mm(): the executable is still known. */
+	exe = BPF_CORE_READ(task, mm, exe_file);
+	rec->exe_deleted = exe ? BPF_CORE_READ(exe, f_inode, i_nlink) == 0 : -1;
+	submit_record(rec);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,35 @@
+/*
+ * What /proc and the filesystem say of processes: the processes already
+ * running when recording begins, and whether an executable was deleted or
+ * lives in a directory anyone may write to.
+ */
+#ifndef CASEFILE_RECORD_PROCINFO_H
+#define CASEFILE_RECORD_PROCINFO_H
+
+#include <stdint.h>
+
+#include "capture.h"
+
+/*
+ * Learn the host's mount namespace (the one record starts in: call this
+ * before probes_load() makes one of its own) and the cgroup v2 mount.
+ */
+void procinfo_init(void);
+
+/*
+ * Of the executable at path, as process pid in mount namespace mntns sees it:
+ * was the file (inode ino on kernel device dev) deleted or replaced?  And
+ * does it live in a world-writable directory?  1, 0, or CAPTURE_NULL when it
+ * cannot be told (the process is gone and its files are not the host's).
+ */
+int64_t executable_deleted(uint32_t pid, uint64_t mntns, const char *path, uint64_t ino,
+			   uint32_t dev);
+int64_t in_world_writable_dir(uint32_t pid, uint64_t mntns, const char *path);
+
+/*
+ * Write a 'running' process row for each process in /proc, but the recorder;
+ * t is now, relative to the capture's base; seq numbers from *next_seq.
+ */
+int snapshot_processes(struct capture *cap, int64_t t, int64_t *next_seq);
+
+#endif

@@ -1,0 +1,172 @@
+/* report bruteforce: repeated connections from one remote address to one login service. */
+#include <stdio.h>
+#include <string.h>
+
+#include "command.h"
+#include "detect.h"
+#include "util.h"
+
+enum {
+	BRUTE_HOST,
+	BRUTE_REMOTE,
+	BRUTE_SERVICE, /* table: address:port */
+	BRUTE_LOCAL,
+	BRUTE_PORT,
+	BRUTE_PROCESS,
+	BRUTE_CONNECTIONS,
+	BRUTE_FIRST,
+	BRUTE_LAST,
+	BRUTE_RATE,
+	BRUTE_MEDIAN,
+	BRUTE_IQR,
+	BRUTE_Q1,
+	BRUTE_Q3,
+	BRUTE_MEAN,
+	BRUTE_WINDOW,
+	BRUTE_THRESHOLD,
+	BRUTE_FIELDS
+};
+
+static struct {
+	struct thresholds t;
+	struct field fields[BRUTE_FIELDS];
+} bf;
+
+static const char usage[] =
+	"usage: report bruteforce [-h] [--window SECONDS] [--connections N]\n"
+	"                         [--service PORT[,PORT...]] [--daemon COMM[,COMM...]]\n"
+	"                         [common options] FILE...\n"
+	"\n"
+	"Password guessing in the captures: one remote address connecting again and\n"
+	"again to a login service of a host (a login port, or a connection accepted by\n"
+	"an SSH server), each connection being at least one guess.  An episode ends\n"
+	"after a window without connections; it is reported when one window of it\n"
+	"holds the threshold, with its connections, rate, the accepting processes and\n"
+	"the pattern of the intervals between connections: a regular tool shows a\n"
+	"median close to the mean and a small interquartile range (IQR); bursts show a\n"
+	"mean far above the median.\n"
+	"\n"
+	"options (defaults from ET Open, Wazuh, fail2ban and Zeek: README, Detection):\n"
+	"  --window SECONDS   the window (120)\n"
+	"  --connections N    connections of one remote address to one service in a\n"
+	"                     window (10)\n"
+	"  --service PORTS    the login ports, instead of 21,22,23,25,110,139,143,389,\n"
+	"                     445,465,587,636,993,995,1433,1521,3306,3389,5432,5900,\n"
+	"                     5985,5986\n"
+	"  --daemon NAMES     processes whose accepts are logins on any port, instead of\n"
+	"                     sshd,sshd-session,dropbear (\\xHH for a byte, \\\\ for \\)\n"
+	"\n"
+	"examples:\n"
+	"    report bruteforce case42.db\n"
+	"    report bruteforce --connections 5 --window 600 case42.db\n"
+	"    report bruteforce --service 22,2222 --daemon sshd case42.db\n"
+	"    report bruteforce --format csv web-*.db\n";
+
+static const struct option long_options[] = {
+	BRUTEFORCE_OPTIONS("window"),
+	{NULL, 0, NULL, 0},
+};
+
+static int own_option(int option, const char *arg, void *ctx)
+{
+	(void)ctx;
+	return threshold_option("bruteforce", option, arg, &bf.t) < 0 ? -1 : 0;
+}
+
+static struct value text_of(const char *text)
+{
+	return text_value(text, strlen(text));
+}
+
+static struct value interval(int64_t ns)
+{
+	return ns < 0 ? null_value() : int_value(ns);
+}
+
+static void print_finding(const struct finding *f)
+{
+	char service[CAPTURE_TEXT_MAX * SAMPLE_SIZE + 16];
+	int64_t rate = finding_rate(f);
+	struct value v[BRUTE_FIELDS];
+
+	const struct peers *peers = f->peers;
+
+	finding_target(f, service, sizeof(service));
+	v[BRUTE_HOST] = text_of(peers_host_name(peers, f->host));
+	v[BRUTE_REMOTE] = text_of(peer_text(peers, f->remote));
+	v[BRUTE_SERVICE] = text_of(service);
+	v[BRUTE_LOCAL] = text_of(f->sample_addresses);
+	v[BRUTE_PORT] = int_value(f->ports);
+	v[BRUTE_PROCESS] = text_of(f->process);
+	v[BRUTE_CONNECTIONS] = int_value(f->events);
+	v[BRUTE_FIRST] = int_value(f->first_ns);
+	v[BRUTE_LAST] = int_value(f->last_ns);
+	v[BRUTE_RATE] = rate < 0 ? null_value() : int_value(rate);
+	v[BRUTE_MEDIAN] = interval(f->median_ns);
+	v[BRUTE_IQR] = f->q1_ns < 0 ? null_value() : int_value(f->q3_ns - f->q1_ns);
+	v[BRUTE_Q1] = interval(f->q1_ns);
+	v[BRUTE_Q3] = interval(f->q3_ns);
+	v[BRUTE_MEAN] = interval(f->mean_ns);
+	v[BRUTE_WINDOW] = int_value(bf.t.bruteforce_window_ns);
+	v[BRUTE_THRESHOLD] = int_value(bf.t.connections);
+	output_row(v);
+}
+
+static int run(struct captures *set, const struct options *opts)
+{
+	const struct field fields[BRUTE_FIELDS] = {
+		[BRUTE_HOST] = {"HOST", "host", set->host_width, FIELD_TEXT, set->many_hosts},
+		[BRUTE_REMOTE] = {"REMOTE", "remote", 16, FIELD_TEXT, true},
+		[BRUTE_SERVICE] = {"SERVICE", NULL, 18, FIELD_TEXT, true},
+		[BRUTE_LOCAL] = {NULL, "local", 0, FIELD_TEXT, false},
+		[BRUTE_PORT] = {NULL, "port", 0, FIELD_INT, false},
+		[BRUTE_PROCESS] = {"PROCESS", "process", 14, FIELD_TEXT, true},
+		[BRUTE_CONNECTIONS] = {"CONNS", "connections", 5, FIELD_INT, true},
+		[BRUTE_FIRST] = {"FIRST", "first", 8, FIELD_CLOCK, true},
+		[BRUTE_LAST] = {"LAST", "last", 8, FIELD_CLOCK, true},
+		[BRUTE_RATE] = {"RATE/s", "rate", 8, FIELD_FIXED3, true},
+		[BRUTE_MEDIAN] = {"MEDIAN(ms)", "median_ns", 10, FIELD_MILLIS, true},
+		[BRUTE_IQR] = {"IQR(ms)", "iqr_ns", 10, FIELD_MILLIS, true},
+		[BRUTE_Q1] = {"Q1(ms)", "q1_ns", 10, FIELD_MILLIS, true},
+		[BRUTE_Q3] = {"Q3(ms)", "q3_ns", 10, FIELD_MILLIS, true},
+		[BRUTE_MEAN] = {"MEAN(ms)", "mean_ns", 0, FIELD_MILLIS, true},
+		[BRUTE_WINDOW] = {NULL, "window_ns", 0, FIELD_INT, false},
+		[BRUTE_THRESHOLD] = {NULL, "threshold", 0, FIELD_INT, false},
+	};
+	struct peers *peers = peers_new(set);
+	struct findings findings = {0};
+	int err;
+
+	memcpy(bf.fields, fields, sizeof(fields));
+	thresholds_ready(&bf.t);
+	err = find_bruteforce(set, opts, &bf.t, peers, NULL, &findings);
+	if (!err) {
+		char thresholds[256];
+
+		findings_sort(&findings);
+		describe_rule(&bf.t, FINDING_BRUTEFORCE, thresholds, sizeof(thresholds));
+		if (opts->format == FORMAT_TABLE)
+			printf("# bruteforce: %s\n", thresholds);
+		output_begin(opts->format, opts->local, bf.fields, BRUTE_FIELDS);
+		for (size_t i = 0; i < findings.count; i++)
+			print_finding(&findings.list[i]);
+	}
+	findings_free(&findings);
+	peers_free(peers);
+	thresholds_free(&bf.t);
+	return err;
+}
+
+static const char *const kinds[] = {"accept", NULL};
+
+const struct command bruteforce_command = {
+	.summary = "password guessing: repeated connections to a login service",
+	.spec = {.name = "bruteforce",
+		 .usage = usage,
+		 .short_options = "",
+		 .long_options = long_options,
+		 .accepts = ACCEPT_FILTERS,
+		 .own_option = own_option},
+	.kinds = kinds,
+	.run = run,
+};

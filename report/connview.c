@@ -1,0 +1,388 @@
+/*
+ * report timeline -c: one line per connection.  Its events are joined by
+ * their ends (client address and port, server address and port, IPv4-mapped
+ * addresses unmapped): the connect with its outcome and latency, the accept
+ * (when the other end was captured too: loopback, or another host's capture),
+ * and the resets sent on it, by either end.  An inbound attempt answered by a
+ * reset is a connection too.  Connections are printed in the order they
+ * started, once a minute has passed (HORIZON_NS): memory holds a minute of
+ * them, and a reset later than that is a line of its own.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "hashmap.h"
+#include "peers.h"
+#include "timeline.h"
+#include "util.h"
+
+#define HORIZON_NS (60 * 1000000000LL)
+#define TCP_LISTEN 10 /* schema.sql's tcp_state */
+
+enum {
+	CONN_CLIENT = EVENT_FIELDS, /* table: address:port */
+	CONN_CLIENT_ADDR,
+	CONN_CLIENT_PORT,
+	CONN_SERVER,
+	CONN_SERVER_ADDR,
+	CONN_SERVER_PORT,
+	CONN_OUTCOME,
+	CONN_ERROR,
+	CONN_LATENCY,
+	CONN_ACCEPTED, /* table: comm/pid */
+	CONN_ACCEPT_PID,
+	CONN_ACCEPT_COMM,
+	CONN_ACCEPT_DELAY,
+	CONN_RESET_TEXT, /* table: how many, by whom, why */
+	CONN_RESETS,
+	CONN_RESET_BY,
+	CONN_RESET_REASON,
+	CONN_FIELDS
+};
+
+/* Each query's columns, after t and seq. */
+enum {
+	CONNECT_TASK,
+	CONNECT_SADDR,
+	CONNECT_LPORT,
+	CONNECT_DADDR,
+	CONNECT_DPORT,
+	CONNECT_STATE,
+	CONNECT_ERROR,
+	CONNECT_LATENCY
+};
+enum { END_TASK, END_LADDR, END_LPORT, END_RADDR, END_RPORT, RESET_STATE, RESET_REASON };
+
+/* A connection while its events may still come: small, a minute of them is held. */
+struct conn {
+	struct capture *cap; /* of its first event */
+	int64_t t, start_ns;
+	uint32_t client, server;	  /* peers; 0 unknown */
+	int64_t client_port, server_port; /* -1 unknown */
+	bool has_connect, has_accept, has_outcome, reset_by_server, refused;
+	/* tasks and reason by number, named when printed */
+	struct capture *connect_cap, *accept_cap, *reset_cap;
+	int64_t connect_task, accept_task, reason; /* reason: -1 none */
+	int64_t state, error, latency_ns, accept_delay_ns;
+	int64_t resets;
+};
+
+static struct {
+	struct peers *peers;
+	struct hashmap ends; /* (client, server), (ports) -> id of the newest connection */
+	struct conn *ring;   /* connections by start: id & (size - 1) */
+	uint64_t head, tail; /* ids */
+	size_t size;
+	bool table;
+	struct field fields[CONN_FIELDS];
+} cv;
+
+static void key_of(uint32_t client, int64_t client_port, uint32_t server, int64_t server_port,
+		   uint64_t *a, uint64_t *b)
+{
+	*a = (uint64_t)client << 32 | server;
+	*b = (uint64_t)(client_port & 0xffff) << 16 | (uint64_t)(server_port & 0xffff);
+}
+
+static struct conn *find(uint32_t client, int64_t client_port, uint32_t server, int64_t server_port)
+{
+	uint64_t a, b, *id;
+
+	if (!client || !server || client_port < 0)
+		return NULL;
+	key_of(client, client_port, server, server_port, &a, &b);
+	id = hashmap_find(&cv.ends, a, b);
+	return id ? &cv.ring[*id & (cv.size - 1)] : NULL;
+}
+
+static struct conn *start_conn(const struct event *ev, uint32_t client, int64_t client_port,
+			       uint32_t server, int64_t server_port)
+{
+	struct conn *c;
+
+	if (cv.tail - cv.head == cv.size) {
+		size_t size = cv.size ? 2 * cv.size : 1024;
+		struct conn *ring = xmalloc(size * sizeof(*ring));
+
+		for (uint64_t id = cv.head; id < cv.tail; id++)
+			ring[id & (size - 1)] = cv.ring[id & (cv.size - 1)];
+		free(cv.ring);
+		cv.ring = ring;
+		cv.size = size;
+	}
+	c = &cv.ring[cv.tail & (cv.size - 1)];
+	*c = (struct conn){.cap = ev->cap,
+			   .t = ev->t,
+			   .start_ns = ev->wall_ns,
+			   .client = client,
+			   .server = server,
+			   .client_port = client_port,
+			   .server_port = server_port};
+	if (client && server && client_port >= 0) {
+		uint64_t a, b;
+
+		key_of(client, client_port, server, server_port, &a, &b);
+		*hashmap_put(&cv.ends, a, b, NULL) = cv.tail;
+	}
+	cv.tail++;
+	return c;
+}
+
+/* --- Printing ------------------------------------------------------------------- */
+
+static struct value text_of(const char *text)
+{
+	return text ? text_value(text, strlen(text)) : null_value();
+}
+
+static void task_values(const struct task *t, struct value *v)
+{
+	v[EVENT_UID] = int_value(t->uid);
+	v[EVENT_PID] = int_value(t->pid);
+	v[EVENT_TID] = int_value(t->tid);
+	v[EVENT_PPID] = int_value(t->ppid);
+	v[EVENT_COMM] = text_value(t->comm, t->comm_len);
+	v[EVENT_CGROUP] = int_value(t->cgroup);
+	v[EVENT_MNTNS] = int_value(t->mntns);
+}
+
+static struct value end_value(uint32_t peer)
+{
+	return peer ? text_of(peer_text(cv.peers, peer)) : null_value();
+}
+
+static const char *outcome_of(const struct conn *c)
+{
+	if (c->has_connect)
+		return c->has_outcome ? connect_outcome(true, c->state, c->error) : "in flight";
+	if (c->has_accept)
+		return "accepted";
+	return c->refused ? "refused" : "reset";
+}
+
+static int print_conn(const struct conn *c)
+{
+	struct value v[CONN_FIELDS];
+	char client[CAPTURE_TEXT_MAX + 16], server[CAPTURE_TEXT_MAX + 16];
+	char accepted[CAPTURE_TEXT_MAX + 24], resets[CAPTURE_TEXT_MAX + 48];
+	struct task connect_task, accept_task;
+	struct name reason = {0};
+
+	if ((c->has_connect && capture_task(c->connect_cap, c->connect_task, &connect_task)) ||
+	    (c->has_accept && capture_task(c->accept_cap, c->accept_task, &accept_task)) ||
+	    (c->resets && c->reason >= 0 && capture_reset_reason(c->reset_cap, c->reason, &reason)))
+		return -1;
+	if (c->resets && c->reason >= 0 && !reason.found)
+		reason.len = (size_t)snprintf(reason.text, sizeof(reason.text), "%lld",
+					      (long long)c->reason);
+	v[EVENT_ELAPSED] = int_value(c->start_ns);
+	v[EVENT_CLOCK] = int_value(c->start_ns);
+	v[EVENT_TS_NS] = int_value(c->cap->base_ns + c->t);
+	v[EVENT_HOST] = text_of(c->cap->host);
+	for (int i = EVENT_UID; i <= EVENT_MNTNS; i++)
+		v[i] = null_value();
+	/* The local process: the one connecting, else the one accepting. */
+	if (c->has_connect || c->has_accept)
+		task_values(c->has_connect ? &connect_task : &accept_task, v);
+	v[CONN_CLIENT_ADDR] = end_value(c->client);
+	v[CONN_CLIENT_PORT] = c->client_port < 0 ? null_value() : int_value(c->client_port);
+	v[CONN_SERVER_ADDR] = end_value(c->server);
+	v[CONN_SERVER_PORT] = int_value(c->server_port);
+	v[CONN_OUTCOME] = text_of(outcome_of(c));
+	v[CONN_ERROR] = c->has_outcome ? int_value(c->error) : null_value();
+	v[CONN_LATENCY] =
+		c->has_outcome && c->latency_ns >= 0 ? int_value(c->latency_ns) : null_value();
+	v[CONN_ACCEPT_PID] = c->has_accept ? int_value(accept_task.pid) : null_value();
+	v[CONN_ACCEPT_COMM] =
+		c->has_accept ? text_value(accept_task.comm, accept_task.comm_len) : null_value();
+	v[CONN_ACCEPT_DELAY] = c->has_accept ? int_value(c->accept_delay_ns) : null_value();
+	v[CONN_RESETS] = int_value(c->resets);
+	v[CONN_RESET_BY] =
+		c->resets ? text_of(c->reset_by_server ? "server" : "client") : null_value();
+	v[CONN_RESET_REASON] = reason.len ? text_value(reason.text, reason.len) : null_value();
+	if (cv.table) {
+		const char *ca = c->client ? peer_text(cv.peers, c->client) : "?";
+		const char *sa = c->server ? peer_text(cv.peers, c->server) : "?";
+		int len;
+
+		v[CONN_CLIENT] =
+			text_value(client, put_endpoint(client, ca, strlen(ca), c->client_port));
+		v[CONN_SERVER] =
+			text_value(server, put_endpoint(server, sa, strlen(sa), c->server_port));
+		len = c->has_accept ? snprintf(accepted, sizeof(accepted), "%.*s/%lld",
+					       (int)accept_task.comm_len, accept_task.comm,
+					       (long long)accept_task.pid)
+				    : 0;
+		v[CONN_ACCEPTED] = len ? text_value(accepted, (size_t)len) : null_value();
+		len = c->resets ? snprintf(resets, sizeof(resets), "%lld by %s %.*s",
+					   (long long)c->resets,
+					   c->reset_by_server ? "server" : "client",
+					   (int)reason.len, reason.text)
+				: 0;
+		while (len > 0 && resets[len - 1] == ' ')
+			len--;
+		v[CONN_RESET_TEXT] = len ? text_value(resets, (size_t)len) : null_value();
+	}
+	output_row(v);
+	return 0;
+}
+
+/* Print the connections that started more than the horizon before now (all: INT64_MAX). */
+static int print_older(int64_t now)
+{
+	while (cv.head < cv.tail) {
+		struct conn *c = &cv.ring[cv.head & (cv.size - 1)];
+		uint64_t a, b, *id;
+
+		if (now != INT64_MAX && c->start_ns >= now - HORIZON_NS)
+			return 0;
+		if (print_conn(c))
+			return -1;
+		key_of(c->client, c->client_port, c->server, c->server_port, &a, &b);
+		id = hashmap_find(&cv.ends, a, b);
+		if (id && *id == cv.head)
+			hashmap_remove(&cv.ends, a, b);
+		cv.head++;
+	}
+	return 0;
+}
+
+/* --- Events ---------------------------------------------------------------------- */
+
+static int peer_column(const struct event *ev, int column, uint32_t *peer)
+{
+	*peer = event_null(ev, column) ? 0 : peer_of(cv.peers, ev->cap, ev->col[column]);
+	return !event_null(ev, column) && !*peer ? -1 : 0;
+}
+
+static int on_connect(const struct event *ev, void *ctx)
+{
+	uint32_t s, d;
+	struct conn *c;
+	int64_t lport = event_null(ev, CONNECT_LPORT) ? -1 : ev->col[CONNECT_LPORT];
+
+	(void)ctx;
+	if (print_older(ev->wall_ns) || peer_column(ev, CONNECT_SADDR, &s) ||
+	    peer_column(ev, CONNECT_DADDR, &d))
+		return -1;
+	c = start_conn(ev, s, lport, d, ev->col[CONNECT_DPORT]);
+	c->has_connect = true;
+	c->connect_cap = ev->cap;
+	c->connect_task = ev->col[CONNECT_TASK];
+	c->has_outcome = !event_null(ev, CONNECT_STATE);
+	c->state = ev->col[CONNECT_STATE];
+	c->error = event_null(ev, CONNECT_ERROR) ? -1 : ev->col[CONNECT_ERROR];
+	c->latency_ns = event_null(ev, CONNECT_LATENCY) ? -1 : ev->col[CONNECT_LATENCY];
+	return 0;
+}
+
+static int on_accept(const struct event *ev, void *ctx)
+{
+	uint32_t l, r;
+	struct conn *c;
+
+	(void)ctx;
+	if (print_older(ev->wall_ns) || peer_column(ev, END_LADDR, &l) ||
+	    peer_column(ev, END_RADDR, &r))
+		return -1;
+	c = find(r, ev->col[END_RPORT], l, ev->col[END_LPORT]);
+	if (!c || c->has_accept)
+		c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT]);
+	c->has_accept = true;
+	c->accept_cap = ev->cap;
+	c->accept_task = ev->col[END_TASK];
+	c->accept_delay_ns = ev->wall_ns - c->start_ns;
+	return 0;
+}
+
+static int on_reset(const struct event *ev, void *ctx)
+{
+	uint32_t l, r;
+	struct conn *c;
+	bool by_server = true;
+
+	(void)ctx;
+	if (print_older(ev->wall_ns) || peer_column(ev, END_LADDR, &l) ||
+	    peer_column(ev, END_RADDR, &r))
+		return -1;
+	/* Sent by the server to its client, or by the client to its server. */
+	c = find(r, ev->col[END_RPORT], l, ev->col[END_LPORT]);
+	if (!c && (c = find(l, ev->col[END_LPORT], r, ev->col[END_RPORT])))
+		by_server = false;
+	if (!c) {
+		c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT]);
+		/* No socket (a closed port) or a listener's: the attempt was refused. */
+		c->refused = event_null(ev, RESET_STATE) || ev->col[RESET_STATE] == TCP_LISTEN;
+	}
+	if (c->resets++)
+		return 0;
+	c->reset_by_server = by_server;
+	c->reset_cap = ev->cap;
+	c->reason = event_null(ev, RESET_REASON) ? -1 : ev->col[RESET_REASON];
+	return 0;
+}
+
+static void set_fields(const struct captures *set)
+{
+	struct field *f = cv.fields;
+
+	event_fields(f, set);
+	f[EVENT_ELAPSED].shown = true;
+	f[EVENT_CLOCK].shown = true;
+	f[EVENT_PID].width = 7;
+	f[EVENT_COMM].width = 15;
+	f[CONN_CLIENT] = (struct field){"CLIENT", NULL, 22, FIELD_TEXT, true};
+	f[CONN_CLIENT_ADDR] = (struct field){NULL, "client", 0, FIELD_TEXT, false};
+	f[CONN_CLIENT_PORT] = (struct field){NULL, "client_port", 0, FIELD_INT, false};
+	f[CONN_SERVER] = (struct field){"SERVER", NULL, 22, FIELD_TEXT, true};
+	f[CONN_SERVER_ADDR] = (struct field){NULL, "server", 0, FIELD_TEXT, false};
+	f[CONN_SERVER_PORT] = (struct field){NULL, "server_port", 0, FIELD_INT, false};
+	f[CONN_OUTCOME] = (struct field){"OUTCOME", "outcome", 11, FIELD_TEXT, true};
+	f[CONN_ERROR] = (struct field){NULL, "error", 0, FIELD_INT, false};
+	f[CONN_LATENCY] = (struct field){"LAT(ms)", "latency_ns", 8, FIELD_MILLIS, true};
+	f[CONN_ACCEPTED] = (struct field){"ACCEPTED", NULL, 16, FIELD_TEXT, true};
+	f[CONN_ACCEPT_PID] = (struct field){NULL, "accept_pid", 0, FIELD_INT, false};
+	f[CONN_ACCEPT_COMM] = (struct field){NULL, "accept_comm", 0, FIELD_TEXT, false};
+	f[CONN_ACCEPT_DELAY] = (struct field){NULL, "accept_delay_ns", 0, FIELD_INT, false};
+	f[CONN_RESET_TEXT] = (struct field){"RESETS", NULL, 0, FIELD_TEXT, true};
+	f[CONN_RESETS] = (struct field){NULL, "resets", 0, FIELD_INT, false};
+	f[CONN_RESET_BY] = (struct field){NULL, "reset_by", 0, FIELD_TEXT, false};
+	f[CONN_RESET_REASON] = (struct field){NULL, "reset_reason", 0, FIELD_TEXT, false};
+}
+
+int print_connections(struct captures *set, const struct options *opts,
+		      const struct address_filter *addr)
+{
+	static const char *connect_ends[2] = {"e.saddr", "e.daddr"},
+			  *connect_ports[2] = {"e.lport", "e.dport"};
+	static const char *other_ends[2] = {"e.laddr", "e.raddr"},
+			  *other_ports[2] = {"e.lport", "e.rport"};
+	char *connect_condition = endpoint_condition(addr, opts, connect_ends, connect_ports);
+	char *other_condition = endpoint_condition(addr, opts, other_ends, other_ports);
+	struct filter_columns filter = {.task = "e.task"};
+	struct event_query queries[] = {
+		{"ev_connect",
+		 "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
+		 "e.latency_ns",
+		 connect_condition, filter, on_connect, bind_address_filter, (void *)addr, false},
+		{"ev_accept", "e.task, e.laddr, e.lport, e.raddr, e.rport", other_condition, filter,
+		 on_accept, bind_address_filter, (void *)addr, false},
+		{"ev_reset", "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
+		 other_condition, filter, on_reset, bind_address_filter, (void *)addr, false},
+	};
+	int err;
+
+	cv.peers = peers_new(set);
+	cv.table = opts->format == FORMAT_TABLE;
+	set_fields(set);
+	output_begin(opts->format, opts->local, cv.fields, CONN_FIELDS);
+	err = replay(set, queries, 3, opts) || print_older(INT64_MAX);
+	free(connect_condition);
+	free(other_condition);
+	hashmap_clear(&cv.ends);
+	free(cv.ring);
+	peers_free(cv.peers);
+	return err;
+}

@@ -1,0 +1,180 @@
+/*
+ * Detections of scans and brute force (docs/detection.md): the thresholds
+ * and their options, the findings, and what the rules share (candidates
+ * between their two passes, samples of ports and addresses).
+ *
+ * Each rule reads its events twice.  The first pass keeps only the last
+ * window of events and finds the candidate episodes; the second reads again
+ * only the time span of the candidates, only their groups, and gathers what
+ * is reported about them (distinct ports, intervals...).  Memory so follows
+ * the window and the findings, never the capture.
+ */
+#ifndef CASEFILE_REPORT_DETECT_H
+#define CASEFILE_REPORT_DETECT_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture.h"
+#include "hashmap.h"
+#include "options.h"
+#include "peers.h"
+
+#define NS_PER_S 1000000000LL
+
+/* Defaults, and their sources: docs/detection.md, README (Detection). */
+struct thresholds {
+	bool ready;		      /* defaults set (thresholds_ready) */
+	int64_t scan_window_ns;	      /* port scans, sweeps, outbound scanning: 300 s */
+	int64_t ports;		      /* ports of one address probed by one remote: 15 */
+	int64_t targets;	      /* distinct (host, address) probed by one remote: 5 */
+	int64_t destinations;	      /* distinct failed (address, port) of one process: 15 */
+	double failed_share;	      /* of the process's connects in the episode: 0.5 */
+	int64_t bruteforce_window_ns; /* 120 s */
+	int64_t connections;	      /* connections of one remote to one login service: 10 */
+	uint8_t login_ports[65536 / 8];
+	char **daemons; /* login services by process name */
+	size_t *daemon_lens;
+	int ndaemons;
+};
+
+/* The defaults, the first time (before options change them). */
+void thresholds_ready(struct thresholds *t);
+void thresholds_free(struct thresholds *t);
+bool is_login_port(const struct thresholds *t, int64_t port);
+bool is_login_daemon(const struct thresholds *t, const char *comm, size_t len);
+
+/* The options that change them (ids for struct option.val). */
+enum threshold_option {
+	OPT_SCAN_WINDOW = 0x300,
+	OPT_PORTS,
+	OPT_TARGETS,
+	OPT_DESTINATIONS,
+	OPT_FAILED_SHARE,
+	OPT_BRUTEFORCE_WINDOW,
+	OPT_CONNECTIONS,
+	OPT_SERVICE,
+	OPT_DAEMON,
+};
+
+#define SCAN_OPTIONS(window)                                                                       \
+	{window, required_argument, NULL, OPT_SCAN_WINDOW},                                        \
+		{"ports", required_argument, NULL, OPT_PORTS},                                     \
+		{"targets", required_argument, NULL, OPT_TARGETS},                                 \
+		{"destinations", required_argument, NULL, OPT_DESTINATIONS},                       \
+	{                                                                                          \
+		"failed-share", required_argument, NULL, OPT_FAILED_SHARE                          \
+	}
+#define BRUTEFORCE_OPTIONS(window)                                                                 \
+	{window, required_argument, NULL, OPT_BRUTEFORCE_WINDOW},                                  \
+		{"connections", required_argument, NULL, OPT_CONNECTIONS},                         \
+		{"service", required_argument, NULL, OPT_SERVICE},                                 \
+	{                                                                                          \
+		"daemon", required_argument, NULL, OPT_DAEMON                                      \
+	}
+
+/* One of those options: 0, -1 after one line on stderr, or 1 when it is none of them. */
+int threshold_option(const char *command, int option, const char *arg, struct thresholds *t);
+
+enum finding_kind { FINDING_PORTSCAN, FINDING_SWEEP, FINDING_OUTBOUND, FINDING_BRUTEFORCE };
+
+/* "15 ports of an address within 300 s" and the like: what a rule applied. */
+void describe_rule(const struct thresholds *t, enum finding_kind kind, char *buf, size_t size);
+
+/* "portscan", "sweep", "outbound", "bruteforce" */
+const char *finding_kind_name(enum finding_kind kind);
+
+/* A finding: what its kind has is set, the rest is zero or NULL. */
+struct finding {
+	enum finding_kind kind;
+	const struct peers *peers; /* the numbers of its addresses */
+	int host;	 /* the target's host (port scan, brute force), the scanner's (outbound) */
+	uint32_t remote; /* the scanner or guesser (port scan, sweep, brute force) */
+	uint32_t local;	 /* the target address (port scan) */
+	int64_t pid;	 /* outbound */
+	char *process;	 /* outbound: its names; brute force: the accepting "comm/pid"s */
+	int64_t first_ns, last_ns;
+	int64_t events; /* probes, connects, connections */
+	int64_t ports;	/* distinct ports probed (outbound: failed); brute force: the port */
+	int64_t targets, hosts;
+	int64_t destinations, failed, refused, timeouts;
+	int64_t accepts;
+	char *sample_ports, *sample_addresses, *open_ports; /* comma-separated */
+	int64_t q1_ns, median_ns, q3_ns, mean_ns;	    /* brute force: intervals */
+};
+
+struct findings {
+	struct finding *list;
+	size_t count, allocated;
+};
+
+struct finding *findings_add(struct findings *findings, const struct peers *peers);
+/* Move every finding of more to findings. */
+void findings_move(struct findings *findings, struct findings *more);
+void findings_free(struct findings *findings);
+/* By kind, then in time order (first seen). */
+void findings_sort(struct findings *findings);
+
+/* The events per second of a finding, in thousandths; -1 when it took no time. */
+int64_t finding_rate(const struct finding *f);
+
+/*
+ * A finding in words, for tables (raw capture text: the output escapes it):
+ * who (an address, or comm/pid), what was aimed at, and the evidence.
+ */
+void finding_actor(const struct finding *f, char *buf, size_t size);
+void finding_target(const struct finding *f, char *buf, size_t size);
+void finding_evidence(const struct finding *f, char *buf, size_t size);
+
+/*
+ * Taps on the connects and accepts the detections read (every one, once), for
+ * a report that counts them too without reading them again: 0, or -1 after
+ * one line.  May be NULL.
+ */
+struct detect_tap {
+	int (*connect)(struct capture *cap, const struct task *task, bool failed, void *ctx);
+	int (*accept)(struct capture *cap, const struct task *task, uint32_t remote, void *ctx);
+	void *ctx;
+};
+
+/* The scans to look for: inbound (port scans and sweeps, from resets), outbound (connects). */
+enum scan_direction { SCANS_INBOUND = 1, SCANS_OUTBOUND = 2 };
+
+/* Scans of those directions; appended.  0, or -1 after one line. */
+int find_scans(struct captures *set, const struct options *opts, const struct thresholds *t,
+	       struct peers *peers, unsigned directions, const struct detect_tap *tap,
+	       struct findings *out);
+
+/* Brute force against login services; appended.  0, or -1 after one line. */
+int find_bruteforce(struct captures *set, const struct options *opts, const struct thresholds *t,
+		    struct peers *peers, const struct detect_tap *tap, struct findings *out);
+
+/* --- Shared by the rules ------------------------------------------------------ */
+
+/* The episodes the first pass found, per group: what the second pass reads again. */
+struct candidates {
+	struct hashmap groups; /* key -> 1 + index of the group's newest range */
+	struct candidate_range {
+		int64_t first_ns, last_ns;
+		size_t previous; /* 1 + index of the group's range before, or 0 */
+	} * ranges;
+	size_t count, allocated;
+	int64_t first_ns, last_ns; /* the span of them all */
+};
+
+void candidates_add(struct candidates *c, const uint64_t key[2], int64_t first_ns, int64_t last_ns);
+bool candidates_hold(const struct candidates *c, const uint64_t key[2], int64_t t);
+void candidates_clear(struct candidates *c);
+
+/* opts, with --since/--until narrowed to [first_ns, last_ns]. */
+struct options narrowed(const struct options *opts, int64_t first_ns, int64_t last_ns);
+
+/* The lowest keys of a set (entry.a), as "1,3,4": at most limit, to free. */
+char *lowest_numbers(const struct hashmap *set, int limit);
+/* The lowest addresses (peers, entry.a) by text, as "10.0.0.1,10.0.0.2", to free. */
+char *lowest_addresses(const struct hashmap *set, const struct peers *peers, int limit);
+
+#define SAMPLE_SIZE 10
+
+#endif

@@ -1,0 +1,267 @@
+/*
+ * Episodes of groups of events, over a sliding window: one queue of the last
+ * window's events, all groups together (events come in time order), and per
+ * group the count of each item in its window.  An event leaving the queue
+ * leaves its group's window; a group whose last event leaves has had a
+ * window without events: its episode is over.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "episodes.h"
+#include "hashmap.h"
+#include "util.h"
+
+/*
+ * Most groups hold a few distinct items in a window: those stay in the group
+ * itself (no allocation, no cache miss); a group with more spills them all
+ * into a hash map.
+ */
+#define INLINE_ITEMS 4
+
+struct group {
+	struct episode episode;
+	int64_t in_window; /* counted events in the window */
+	int64_t queued;	   /* events in the queue */
+	int inline_items;  /* distinct: items in inline[], while the map is unused */
+	struct {
+		uint64_t item;
+		int64_t n;
+	} inline_[INLINE_ITEMS];
+	struct hashmap items; /* distinct, spilled: item -> its events in the window */
+};
+
+struct queued {
+	struct group *group;
+	int64_t t;
+	uint64_t item;
+	bool counted;
+};
+
+struct episodes {
+	struct episodes_rule rule;
+	struct hashmap groups; /* key -> struct group * */
+	struct queued *queue;  /* a ring */
+	size_t head, len, size;
+	/* Groups of ended episodes, for the next ones: most last one event. */
+	struct group **spare;
+	size_t spares, spares_allocated;
+};
+
+struct episodes *episodes_new(const struct episodes_rule *rule)
+{
+	struct episodes *e = xcalloc(1, sizeof(*e));
+
+	e->rule = *rule;
+	return e;
+}
+
+static void drop(struct episodes *e, struct group *g)
+{
+	if (e->rule.release)
+		e->rule.release(g->episode.data);
+	free(g->episode.data);
+	hashmap_clear(&g->items);
+	hashmap_remove(&e->groups, g->episode.key[0], g->episode.key[1]);
+	if (e->spares == e->spares_allocated) {
+		e->spares_allocated = e->spares_allocated ? 2 * e->spares_allocated : 64;
+		e->spare = xrealloc(e->spare, e->spares_allocated * sizeof(*e->spare));
+	}
+	e->spare[e->spares++] = g;
+}
+
+static int close_group(struct episodes *e, struct group *g)
+{
+	int rc = e->rule.closed(&g->episode, e->rule.ctx);
+
+	drop(e, g);
+	return rc;
+}
+
+static bool spilled(const struct group *g)
+{
+	return g->items.slots != NULL;
+}
+
+static void add_item(struct group *g, uint64_t item)
+{
+	if (!spilled(g)) {
+		for (int i = 0; i < g->inline_items; i++) {
+			if (g->inline_[i].item == item) {
+				g->inline_[i].n++;
+				return;
+			}
+		}
+		if (g->inline_items < INLINE_ITEMS) {
+			g->inline_[g->inline_items].item = item;
+			g->inline_[g->inline_items++].n = 1;
+			return;
+		}
+		for (int i = 0; i < g->inline_items; i++)
+			*hashmap_put(&g->items, g->inline_[i].item, 0, NULL) =
+				(uint64_t)g->inline_[i].n;
+		g->inline_items = 0;
+	}
+	++*hashmap_put(&g->items, item, 0, NULL);
+}
+
+static void remove_item(struct group *g, uint64_t item)
+{
+	uint64_t *n;
+
+	if (spilled(g)) {
+		n = hashmap_find(&g->items, item, 0);
+		if (--*n == 0)
+			hashmap_remove(&g->items, item, 0);
+		return;
+	}
+	for (int i = 0; i < g->inline_items; i++) {
+		if (g->inline_[i].item == item) {
+			if (--g->inline_[i].n == 0)
+				g->inline_[i] = g->inline_[--g->inline_items];
+			return;
+		}
+	}
+}
+
+static int64_t distinct_items(const struct group *g)
+{
+	return spilled(g) ? (int64_t)g->items.count : g->inline_items;
+}
+
+/* The oldest event leaves the window. */
+static int evict(struct episodes *e)
+{
+	struct queued *q = &e->queue[e->head];
+	struct group *g = q->group;
+
+	e->head = (e->head + 1) & (e->size - 1);
+	e->len--;
+	if (q->counted && e->rule.distinct)
+		remove_item(g, q->item);
+	else if (q->counted)
+		g->in_window--;
+	return --g->queued ? 0 : close_group(e, g);
+}
+
+static void enqueue(struct episodes *e, const struct queued *q)
+{
+	if (e->len == e->size) {
+		size_t size = e->size ? 2 * e->size : 1024;
+		struct queued *queue = xmalloc(size * sizeof(*queue));
+
+		for (size_t i = 0; i < e->len; i++)
+			queue[i] = e->queue[(e->head + i) & (e->size - 1)];
+		free(e->queue);
+		e->queue = queue;
+		e->head = 0;
+		e->size = size;
+	}
+	e->queue[(e->head + e->len++) & (e->size - 1)] = *q;
+}
+
+struct episode *episodes_add(struct episodes *e, const uint64_t key[2], int64_t t, bool counted,
+			     uint64_t item)
+{
+	struct group *g;
+	uint64_t *slot;
+	bool added;
+	int64_t in_window;
+
+	/* Kept: events at t - window or later; the window is closed at both ends. */
+	while (e->len && e->queue[e->head].t < t - e->rule.window_ns)
+		if (evict(e))
+			return NULL;
+	slot = hashmap_put(&e->groups, key[0], key[1], &added);
+	if (added) {
+		if (e->spares) {
+			g = e->spare[--e->spares];
+			memset(g, 0, sizeof(*g));
+		} else {
+			g = xcalloc(1, sizeof(*g));
+		}
+		g->episode.key[0] = key[0];
+		g->episode.key[1] = key[1];
+		g->episode.first_ns = t;
+		g->episode.data = e->rule.data_size ? xcalloc(1, e->rule.data_size) : NULL;
+		*slot = (uint64_t)(uintptr_t)g;
+	}
+	g = (struct group *)(uintptr_t)*slot;
+	enqueue(e, &(struct queued){.group = g, .t = t, .item = item, .counted = counted});
+	g->queued++;
+	g->episode.last_ns = t;
+	g->episode.events++;
+	if (counted) {
+		g->episode.counted++;
+		if (e->rule.distinct)
+			add_item(g, item);
+		else
+			g->in_window++;
+		in_window = e->rule.distinct ? distinct_items(g) : g->in_window;
+		if (in_window > g->episode.peak)
+			g->episode.peak = in_window;
+	}
+	return &g->episode;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct episode *x = &(*(struct group *const *)a)->episode;
+	const struct episode *y = &(*(struct group *const *)b)->episode;
+
+	if (x->first_ns != y->first_ns)
+		return x->first_ns < y->first_ns ? -1 : 1;
+	if (x->key[0] != y->key[0])
+		return x->key[0] < y->key[0] ? -1 : 1;
+	return (x->key[1] > y->key[1]) - (x->key[1] < y->key[1]);
+}
+
+/* The groups still open, earliest episode first (a stable order for the rules). */
+static struct group **open_groups(struct episodes *e, size_t *count)
+{
+	struct group **list = xcalloc(e->groups.count, sizeof(*list));
+	const struct hashmap_entry *entry;
+	size_t cursor = 0, n = 0;
+
+	while ((entry = hashmap_next(&e->groups, &cursor)))
+		list[n++] = (struct group *)(uintptr_t)entry->value;
+	qsort(list, n, sizeof(*list), by_start);
+	*count = n;
+	return list;
+}
+
+int episodes_finish(struct episodes *e)
+{
+	size_t count;
+	struct group **list = open_groups(e, &count);
+	int err = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		if (err)
+			drop(e, list[i]);
+		else
+			err = close_group(e, list[i]);
+	}
+	free(list);
+	e->len = 0;
+	return err;
+}
+
+void episodes_free(struct episodes *e)
+{
+	size_t count;
+	struct group **list;
+
+	if (!e)
+		return;
+	list = open_groups(e, &count);
+	for (size_t i = 0; i < count; i++)
+		drop(e, list[i]);
+	free(list);
+	hashmap_clear(&e->groups);
+	for (size_t i = 0; i < e->spares; i++)
+		free(e->spare[i]);
+	free(e->spare);
+	free(e->queue);
+	free(e);
+}

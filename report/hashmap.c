@@ -1,0 +1,124 @@
+/*
+ * Hash maps keyed by two 64-bit integers: open addressing, linear probing,
+ * deletion by shifting the entries that follow back (no tombstones, so a map
+ * that sees millions of puts and removes, as a sliding window does, stays as
+ * small as what it holds).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hashmap.h"
+#include "util.h"
+
+#define INITIAL_SLOTS 8
+
+static size_t slot_of(const struct hashmap *map, uint64_t a, uint64_t b)
+{
+	uint64_t h =
+		a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL) * 0xbf58476d1ce4e5b9ULL;
+
+	h ^= h >> 31;
+	return (size_t)(h * 0x94d049bb133111ebULL >> 20) & map->mask;
+}
+
+void hashmap_clear(struct hashmap *map)
+{
+	free(map->slots);
+	*map = (struct hashmap){0};
+}
+
+uint64_t *hashmap_find(const struct hashmap *map, uint64_t a, uint64_t b)
+{
+	if (!map->slots)
+		return NULL;
+	for (size_t i = slot_of(map, a, b);; i = (i + 1) & map->mask) {
+		struct hashmap_entry *e = &map->slots[i];
+
+		if (!e->used)
+			return NULL;
+		if (e->a == a && e->b == b)
+			return &e->value;
+	}
+}
+
+static void resize(struct hashmap *map, size_t slots)
+{
+	struct hashmap_entry *old = map->slots;
+	size_t old_slots = old ? map->mask + 1 : 0;
+
+	map->slots = xcalloc(slots, sizeof(*map->slots));
+	map->mask = slots - 1;
+	for (size_t i = 0; i < old_slots; i++) {
+		size_t j;
+
+		if (!old[i].used)
+			continue;
+		for (j = slot_of(map, old[i].a, old[i].b); map->slots[j].used;
+		     j = (j + 1) & map->mask)
+			;
+		map->slots[j] = old[i];
+	}
+	free(old);
+}
+
+uint64_t *hashmap_put(struct hashmap *map, uint64_t a, uint64_t b, bool *added)
+{
+	size_t i;
+
+	/* At most half full. */
+	if (!map->slots)
+		resize(map, INITIAL_SLOTS);
+	else if (2 * (map->count + 1) > map->mask + 1)
+		resize(map, 2 * (map->mask + 1));
+	for (i = slot_of(map, a, b); map->slots[i].used; i = (i + 1) & map->mask) {
+		if (map->slots[i].a == a && map->slots[i].b == b) {
+			if (added)
+				*added = false;
+			return &map->slots[i].value;
+		}
+	}
+	map->slots[i] = (struct hashmap_entry){.a = a, .b = b, .used = true};
+	map->count++;
+	if (added)
+		*added = true;
+	return &map->slots[i].value;
+}
+
+/* Whether slot `home` lies cyclically in (hole, at]: then the entry at `at` must stay after hole.
+ */
+static bool between(size_t hole, size_t home, size_t at)
+{
+	return hole <= at ? hole < home && home <= at : hole < home || home <= at;
+}
+
+void hashmap_remove(struct hashmap *map, uint64_t a, uint64_t b)
+{
+	size_t hole;
+
+	if (!map->slots)
+		return;
+	for (hole = slot_of(map, a, b);; hole = (hole + 1) & map->mask) {
+		if (!map->slots[hole].used)
+			return;
+		if (map->slots[hole].a == a && map->slots[hole].b == b)
+			break;
+	}
+	for (size_t at = (hole + 1) & map->mask; map->slots[at].used; at = (at + 1) & map->mask) {
+		size_t home = slot_of(map, map->slots[at].a, map->slots[at].b);
+
+		if (between(hole, home, at))
+			continue;
+		map->slots[hole] = map->slots[at];
+		hole = at;
+	}
+	map->slots[hole].used = false;
+	map->count--;
+}
+
+const struct hashmap_entry *hashmap_next(const struct hashmap *map, size_t *cursor)
+{
+	for (; map->slots && *cursor <= map->mask; (*cursor)++)
+		if (map->slots[*cursor].used)
+			return &map->slots[(*cursor)++];
+	return NULL;
+}

@@ -1,0 +1,38 @@
+/*
+ * Hash maps keyed by two 64-bit integers, for the analyses: groups of events,
+ * the items of a time window, sets.  A zeroed map is an empty one.  Memory
+ * grows with distinct keys, never with events.
+ */
+#ifndef CASEFILE_REPORT_HASHMAP_H
+#define CASEFILE_REPORT_HASHMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct hashmap_entry {
+	uint64_t a, b;
+	uint64_t value;
+	bool used;
+};
+
+struct hashmap {
+	struct hashmap_entry *slots;
+	size_t mask; /* slots - 1, a power of two minus one; 0 before the first put */
+	size_t count;
+};
+
+void hashmap_clear(struct hashmap *map);
+
+/* The value of (a, b), or NULL. */
+uint64_t *hashmap_find(const struct hashmap *map, uint64_t a, uint64_t b);
+
+/* The value of (a, b), added as 0 when absent; valid until the next put or remove. */
+uint64_t *hashmap_put(struct hashmap *map, uint64_t a, uint64_t b, bool *added);
+
+void hashmap_remove(struct hashmap *map, uint64_t a, uint64_t b);
+
+/* Every entry in no particular order: *cursor starts at 0; NULL at the end. */
+const struct hashmap_entry *hashmap_next(const struct hashmap *map, size_t *cursor);
+
+#endif

@@ -1,0 +1,259 @@
+/*
+ * Addresses and hosts across captures: each capture's address ids mapped,
+ * as events name them, to one number per address text (IPv4-mapped IPv6
+ * unmapped), and each capture to the number of its host name.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hashmap.h"
+#include "peers.h"
+#include "util.h"
+
+#define MAPPED_PREFIX "::ffff:"
+/* Address ids are dense from 1: an array up to this many, a hash map beyond. */
+#define DIRECT_IDS (1 << 22)
+
+struct capture_peers {
+	const struct capture *cap;
+	int host;
+	uint32_t *direct; /* address id -> peer, 0 unknown */
+	int64_t direct_size;
+	struct hashmap ids; /* the ids beyond */
+};
+
+struct peers {
+	struct capture_peers *captures;
+	int ncaptures;
+	const struct capture_peers *last; /* events come in runs from one capture */
+	char **hosts;
+	int nhosts;
+	/* peer n (1 and up) is texts[n - 1] */
+	char **texts;
+	uint32_t count, allocated;
+	uint32_t *table; /* open addressing over the texts: peer numbers, 0 empty */
+	size_t mask;
+};
+
+static uint64_t hash_text(const char *text)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *text; text++)
+		h = (h ^ (unsigned char)*text) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint32_t *table_slot(uint32_t *table, size_t mask, char **texts, const char *text)
+{
+	size_t i = hash_text(text) & mask;
+
+	while (table[i] && strcmp(texts[table[i] - 1], text))
+		i = (i + 1) & mask;
+	return &table[i];
+}
+
+/* The peer of a canonical text, added if new. */
+static uint32_t intern(struct peers *peers, const char *text)
+{
+	uint32_t *slot;
+
+	if (2 * (peers->count + 1) > peers->mask + 1) {
+		size_t mask = peers->mask ? 2 * peers->mask + 1 : 255;
+		uint32_t *table = xcalloc(mask + 1, sizeof(*table));
+
+		for (uint32_t n = 1; n <= peers->count; n++)
+			*table_slot(table, mask, peers->texts, peers->texts[n - 1]) = n;
+		free(peers->table);
+		peers->table = table;
+		peers->mask = mask;
+	}
+	slot = table_slot(peers->table, peers->mask, peers->texts, text);
+	if (*slot)
+		return *slot;
+	if (peers->count == peers->allocated) {
+		peers->allocated = peers->allocated ? 2 * peers->allocated : 256;
+		peers->texts = xrealloc(peers->texts, peers->allocated * sizeof(*peers->texts));
+	}
+	peers->texts[peers->count] = xstrdup(text);
+	*slot = ++peers->count;
+	return *slot;
+}
+
+/* Room for the capture's ids, from its largest one (no scan: the end of the rowid key). */
+static int64_t direct_size(const struct capture *cap)
+{
+	sqlite3_stmt *stmt;
+	int64_t largest = 0;
+
+	if (sqlite3_prepare_v2(cap->db, "SELECT max(id) FROM address", -1, &stmt, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			largest = sqlite3_column_int64(stmt, 0);
+		sqlite3_finalize(stmt);
+	}
+	return largest >= 0 && largest < DIRECT_IDS ? largest + 1 : DIRECT_IDS;
+}
+
+struct peers *peers_new(const struct captures *set)
+{
+	struct peers *peers = xcalloc(1, sizeof(*peers));
+
+	peers->captures = xcalloc((size_t)set->count, sizeof(*peers->captures));
+	peers->hosts = xcalloc((size_t)set->count, sizeof(*peers->hosts));
+	for (int i = 0; i < set->count; i++) {
+		const char *host = set->list[i]->host;
+		int h = 0;
+
+		while (h < peers->nhosts && strcmp(peers->hosts[h], host))
+			h++;
+		if (h == peers->nhosts)
+			peers->hosts[peers->nhosts++] = xstrdup(host);
+		peers->captures[i].cap = set->list[i];
+		peers->captures[i].host = h;
+		peers->captures[i].direct_size = direct_size(set->list[i]);
+		peers->captures[i].direct = xcalloc((size_t)peers->captures[i].direct_size,
+						    sizeof(*peers->captures[i].direct));
+	}
+	peers->ncaptures = set->count;
+	return peers;
+}
+
+void peers_free(struct peers *peers)
+{
+	if (!peers)
+		return;
+	for (int i = 0; i < peers->ncaptures; i++) {
+		free(peers->captures[i].direct);
+		hashmap_clear(&peers->captures[i].ids);
+	}
+	for (int i = 0; i < peers->nhosts; i++)
+		free(peers->hosts[i]);
+	for (uint32_t n = 0; n < peers->count; n++)
+		free(peers->texts[n]);
+	free(peers->captures);
+	free(peers->hosts);
+	free(peers->texts);
+	free(peers->table);
+	free(peers);
+}
+
+static struct capture_peers *capture_peers(struct peers *peers, const struct capture *cap)
+{
+	if (peers->last && peers->last->cap == cap)
+		return (struct capture_peers *)peers->last;
+	for (int i = 0; i < peers->ncaptures; i++) {
+		if (peers->captures[i].cap == cap) {
+			peers->last = &peers->captures[i];
+			return &peers->captures[i];
+		}
+	}
+	abort(); /* every capture of the set was given to peers_new */
+}
+
+int peers_index(struct peers *peers, const struct capture *cap)
+{
+	return (int)(capture_peers(peers, cap) - peers->captures);
+}
+
+int peers_host(struct peers *peers, const struct capture *cap)
+{
+	return capture_peers(peers, cap)->host;
+}
+
+const char *peers_host_name(const struct peers *peers, int host)
+{
+	return peers->hosts[host];
+}
+
+/* An address text without its IPv4-mapped prefix. */
+static const char *unmapped(const char *text)
+{
+	if (!strncmp(text, MAPPED_PREFIX, strlen(MAPPED_PREFIX)) && strchr(text, '.'))
+		return text + strlen(MAPPED_PREFIX);
+	return text;
+}
+
+uint32_t peer_of(struct peers *peers, struct capture *cap, int64_t address_id)
+{
+	struct capture_peers *c = capture_peers(peers, cap);
+	bool direct = address_id >= 0 && address_id < c->direct_size;
+	uint64_t *known = direct ? NULL : hashmap_find(&c->ids, (uint64_t)address_id, 0);
+	struct address address;
+	char text[CAPTURE_TEXT_MAX + 1];
+	uint32_t peer;
+
+	if (direct && c->direct[address_id])
+		return c->direct[address_id];
+	if (known)
+		return (uint32_t)*known;
+	if (capture_address(cap, address_id, &address))
+		return 0;
+	memcpy(text, address.text, address.len);
+	text[address.len] = '\0';
+	peer = intern(peers, unmapped(text));
+	if (direct)
+		c->direct[address_id] = peer;
+	else
+		*hashmap_put(&c->ids, (uint64_t)address_id, 0, NULL) = peer;
+	return peer;
+}
+
+const char *peer_text(const struct peers *peers, uint32_t peer)
+{
+	return peers->texts[peer - 1];
+}
+
+int peer_compare(const struct peers *peers, uint32_t a, uint32_t b)
+{
+	return strcmp(peer_text(peers, a), peer_text(peers, b));
+}
+
+/* The address of an address text, when some event named it; 0 otherwise. */
+static uint32_t known_peer(const struct peers *peers, const char *text)
+{
+	return peers->table ? *table_slot(peers->table, peers->mask, peers->texts, unmapped(text))
+			    : 0;
+}
+
+/* One pass over the capture's address table, whatever the number of addresses asked. */
+char *peers_ids_json(struct peers *peers, struct capture *cap, const uint32_t *list, size_t count)
+{
+	struct hashmap wanted = {0};
+	char *json = NULL;
+	size_t size;
+	FILE *f = open_memstream(&json, &size);
+	sqlite3_stmt *stmt = NULL;
+	const char *comma = "";
+	int rc;
+
+	if (!f) {
+		fprintf(stderr, "report: out of memory\n");
+		exit(70);
+	}
+	for (size_t i = 0; i < count; i++)
+		hashmap_put(&wanted, list[i], 0, NULL);
+	fputc('[', f);
+	rc = sqlite3_prepare_v2(cap->db, "SELECT id, addr FROM address", -1, &stmt, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(stmt, 1);
+
+		rc = SQLITE_OK;
+		if (text && hashmap_find(&wanted, known_peer(peers, text), 0)) {
+			fprintf(f, "%s%lld", comma, (long long)sqlite3_column_int64(stmt, 0));
+			comma = ",";
+		}
+	}
+	fputc(']', f);
+	fclose(f);
+	sqlite3_finalize(stmt);
+	hashmap_clear(&wanted);
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "report: %s: cannot read the addresses: %s\n", cap->name,
+			capture_error(cap));
+		free(json);
+		return NULL;
+	}
+	return json;
+}

@@ -1,0 +1,667 @@
+/*
+ * Scan detection (docs/detection.md): inbound port scans and sweeps, from the
+ * resets probes make the kernel send, and outbound scanning, from a process's
+ * failing connects.  Each in two passes (detect.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect.h"
+#include "episodes.h"
+#include "filter.h"
+#include "replay.h"
+#include "util.h"
+
+/*
+ * A probe: a RST sent with no socket (a closed port; kernels before 6.10 give
+ * no reason), or by a listening socket (a segment without SYN reaching an open
+ * port).  The capture's numbers for NO_SOCKET and LISTEN are bound once
+ * (bind_probe): a subquery would cost a lookup per row.
+ */
+#define PROBE_CONDITION                                                                            \
+	"e.laddr IS NOT NULL AND e.raddr IS NOT NULL AND ((e.state IS NULL AND (e.reason IS NULL " \
+	"OR e.reason = :no_socket)) OR e.state = :listen)"
+/* The second pass: only the suspects' probes reach the rules. */
+#define SUSPECT_CONDITION " AND e.raddr IN (SELECT value FROM json_each(:suspects))"
+enum { PROBE_LADDR, PROBE_LPORT, PROBE_RADDR, PROBE_RPORT, PROBE_STATE };
+
+/* A connect whose outcome is known: in flight when the capture stopped says nothing. */
+#define ATTEMPT_CONDITION "e.outcome_state IS NOT NULL"
+#define PROCESS_CONDITION                                                                          \
+	" AND e.task IN (SELECT id FROM task WHERE pid IN (SELECT value FROM json_each(:pids)))"
+enum { ATTEMPT_TASK, ATTEMPT_DADDR, ATTEMPT_DPORT, ATTEMPT_STATE, ATTEMPT_ERROR };
+
+/* An outcome, as the capture stores it: the state left to, Linux's errno. */
+#define ESTABLISHED	1
+#define ERROR_REFUSED	111 /* ECONNREFUSED */
+#define ERROR_TIMED_OUT 110 /* ETIMEDOUT */
+#define PROCESS_NAMES	4
+
+/* What the second pass gathers per episode. */
+struct portscan_data {
+	struct hashmap ports, open;
+};
+
+struct sweep_data {
+	struct hashmap targets, hosts, ports, addresses;
+};
+
+struct outbound_data {
+	struct hashmap hosts, failed_ports, destinations;
+	int64_t refused, timeouts;
+	int names;
+	struct {
+		size_t len;
+		char text[CAPTURE_TEXT_MAX];
+	} name[PROCESS_NAMES];
+};
+
+enum rule { PORTSCAN, SWEEP, OUTBOUND, RULES };
+
+struct scanning {
+	struct captures *set;
+	const struct options *opts;
+	const struct thresholds *t;
+	struct peers *peers;
+	const struct detect_tap *tap;
+	struct findings *out;
+	int pass; /* 1 or 2 */
+	struct episodes *episodes[RULES];
+	struct candidates candidates[RULES];
+	struct hashmap own; /* the second pass: connections this host opened */
+	uint32_t *suspects; /* the second pass: the scanners of the candidates */
+	size_t nsuspects;
+};
+
+static uint64_t pair(uint64_t high, uint64_t low)
+{
+	return high << 32 | (low & 0xffffffff);
+}
+
+static int scan_evidence(struct scanning *s, struct finding *f, struct hashmap *open);
+
+/* --- The rules' thresholds, and what each turns into a finding ------------------ */
+
+static bool crossed(const struct scanning *s, enum rule rule, const struct episode *ep)
+{
+	switch (rule) {
+	case PORTSCAN:
+		return ep->peak >= s->t->ports;
+	case SWEEP:
+		return ep->peak >= s->t->targets;
+	default:
+		return ep->peak >= s->t->destinations &&
+		       (double)ep->counted >= s->t->failed_share * (double)ep->events;
+	}
+}
+
+static struct finding *new_finding(struct scanning *s, enum finding_kind kind,
+				   const struct episode *ep)
+{
+	struct finding *f = findings_add(s->out, s->peers);
+
+	f->kind = kind;
+	f->first_ns = ep->first_ns;
+	f->last_ns = ep->last_ns;
+	f->events = ep->events;
+	return f;
+}
+
+/* The open ports it reached: answered by their listener, or accepted. */
+static int portscan_found(struct scanning *s, const struct episode *ep)
+{
+	struct portscan_data *d = ep->data;
+	struct finding *f = new_finding(s, FINDING_PORTSCAN, ep);
+
+	f->host = (int)(ep->key[0] >> 32);
+	f->local = (uint32_t)ep->key[0];
+	f->remote = (uint32_t)ep->key[1];
+	f->ports = (int64_t)d->ports.count;
+	f->sample_ports = lowest_numbers(&d->ports, SAMPLE_SIZE);
+	if (scan_evidence(s, f, &d->open))
+		return -1;
+	f->open_ports = lowest_numbers(&d->open, 65536);
+	return 0;
+}
+
+static int sweep_found(struct scanning *s, const struct episode *ep)
+{
+	struct sweep_data *d = ep->data;
+	struct finding *f = new_finding(s, FINDING_SWEEP, ep);
+	struct hashmap open = {0};
+	int err;
+
+	f->host = -1;
+	f->remote = (uint32_t)ep->key[0];
+	f->targets = (int64_t)d->targets.count;
+	f->hosts = (int64_t)d->hosts.count;
+	f->ports = (int64_t)d->ports.count;
+	f->sample_ports = lowest_numbers(&d->ports, SAMPLE_SIZE);
+	f->sample_addresses = lowest_addresses(&d->addresses, s->peers, SAMPLE_SIZE);
+	err = scan_evidence(s, f, &open);
+	hashmap_clear(&open);
+	return err;
+}
+
+static char *process_names(const struct outbound_data *d)
+{
+	size_t len = 0;
+	char *text = xmalloc(PROCESS_NAMES * (CAPTURE_TEXT_MAX + 1) + 1);
+
+	for (int i = 0; i < d->names; i++) {
+		if (i)
+			text[len++] = ',';
+		memcpy(text + len, d->name[i].text, d->name[i].len);
+		len += d->name[i].len;
+	}
+	text[len] = '\0';
+	return text;
+}
+
+static int outbound_found(struct scanning *s, const struct episode *ep)
+{
+	struct outbound_data *d = ep->data;
+	struct finding *f = new_finding(s, FINDING_OUTBOUND, ep);
+
+	f->host = (int)ep->key[0];
+	f->pid = (int64_t)ep->key[1];
+	f->process = process_names(d);
+	f->failed = ep->counted;
+	f->refused = d->refused;
+	f->timeouts = d->timeouts;
+	f->hosts = (int64_t)d->hosts.count;
+	f->ports = (int64_t)d->failed_ports.count;
+	f->destinations = (int64_t)d->destinations.count;
+	f->sample_ports = lowest_numbers(&d->failed_ports, SAMPLE_SIZE);
+	f->sample_addresses = lowest_addresses(&d->hosts, s->peers, SAMPLE_SIZE);
+	return 0;
+}
+
+static int closed(struct scanning *s, enum rule rule, struct episode *ep)
+{
+	if (!crossed(s, rule, ep))
+		return 0;
+	if (s->pass == 1) {
+		candidates_add(&s->candidates[rule], ep->key, ep->first_ns, ep->last_ns);
+		return 0;
+	}
+	if (rule == PORTSCAN)
+		return portscan_found(s, ep);
+	if (rule == SWEEP)
+		return sweep_found(s, ep);
+	return outbound_found(s, ep);
+}
+
+static int portscan_closed(struct episode *ep, void *ctx)
+{
+	return closed(ctx, PORTSCAN, ep);
+}
+
+static int sweep_closed(struct episode *ep, void *ctx)
+{
+	return closed(ctx, SWEEP, ep);
+}
+
+static int outbound_closed(struct episode *ep, void *ctx)
+{
+	return closed(ctx, OUTBOUND, ep);
+}
+
+static void release_portscan(void *data)
+{
+	struct portscan_data *d = data;
+
+	hashmap_clear(&d->ports);
+	hashmap_clear(&d->open);
+}
+
+static void release_sweep(void *data)
+{
+	struct sweep_data *d = data;
+
+	hashmap_clear(&d->targets);
+	hashmap_clear(&d->hosts);
+	hashmap_clear(&d->ports);
+	hashmap_clear(&d->addresses);
+}
+
+static void release_outbound(void *data)
+{
+	struct outbound_data *d = data;
+
+	hashmap_clear(&d->hosts);
+	hashmap_clear(&d->failed_ports);
+	hashmap_clear(&d->destinations);
+}
+
+static void start_pass(struct scanning *s, int pass)
+{
+	/* The first pass gathers nothing per episode. */
+	bool gather = pass == 2;
+	const struct episodes_rule rules[RULES] = {
+		[PORTSCAN] = {s->t->scan_window_ns, true, gather ? sizeof(struct portscan_data) : 0,
+			      portscan_closed, gather ? release_portscan : NULL, s},
+		[SWEEP] = {s->t->scan_window_ns, true, gather ? sizeof(struct sweep_data) : 0,
+			   sweep_closed, gather ? release_sweep : NULL, s},
+		[OUTBOUND] = {s->t->scan_window_ns, true, gather ? sizeof(struct outbound_data) : 0,
+			      outbound_closed, gather ? release_outbound : NULL, s},
+	};
+
+	s->pass = pass;
+	for (int i = 0; i < RULES; i++) {
+		episodes_free(s->episodes[i]);
+		s->episodes[i] = episodes_new(&rules[i]);
+	}
+}
+
+/* --- Inbound: probes ---------------------------------------------------------------- */
+
+static void put(struct hashmap *set, uint64_t key)
+{
+	hashmap_put(set, key, 0, NULL);
+}
+
+/* A late segment of a connection this host opened also meets "no socket". */
+static bool own_connection(const struct scanning *s, int host, uint32_t target, uint32_t scanner,
+			   const struct event *ev)
+{
+	return hashmap_find(&s->own, pair((uint64_t)host, target),
+			    pair(scanner, (uint64_t)(ev->col[PROBE_LPORT] & 0xffff) << 16 |
+						  (uint64_t)(ev->col[PROBE_RPORT] & 0xffff)));
+}
+
+static int probe(const struct event *ev, void *ctx)
+{
+	struct scanning *s = ctx;
+	int host = peers_host(s->peers, ev->cap);
+	uint32_t scanner = peer_of(s->peers, ev->cap, ev->col[PROBE_RADDR]);
+	uint32_t target = peer_of(s->peers, ev->cap, ev->col[PROBE_LADDR]);
+	uint64_t port = (uint64_t)ev->col[PROBE_LPORT], where = pair((uint64_t)host, target);
+	const uint64_t portscan_key[2] = {where, scanner}, sweep_key[2] = {scanner, 0};
+	struct episode *ep;
+
+	if (!scanner || !target)
+		return -1;
+	if (s->pass == 1)
+		return episodes_add(s->episodes[PORTSCAN], portscan_key, ev->wall_ns, true, port) &&
+				       episodes_add(s->episodes[SWEEP], sweep_key, ev->wall_ns,
+						    true, where)
+			       ? 0
+			       : -1;
+	if (own_connection(s, host, target, scanner, ev))
+		return 0;
+	if (candidates_hold(&s->candidates[PORTSCAN], portscan_key, ev->wall_ns)) {
+		struct portscan_data *d;
+
+		if (!(ep = episodes_add(s->episodes[PORTSCAN], portscan_key, ev->wall_ns, true,
+					port)))
+			return -1;
+		d = ep->data;
+		put(&d->ports, port);
+		if (!event_null(ev, PROBE_STATE))
+			put(&d->open, port);
+	}
+	if (candidates_hold(&s->candidates[SWEEP], sweep_key, ev->wall_ns)) {
+		struct sweep_data *d;
+
+		if (!(ep = episodes_add(s->episodes[SWEEP], sweep_key, ev->wall_ns, true, where)))
+			return -1;
+		d = ep->data;
+		put(&d->targets, where);
+		put(&d->hosts, (uint64_t)host);
+		put(&d->ports, port);
+		put(&d->addresses, target);
+	}
+	return 0;
+}
+
+/* Every scanner the first pass suspects (in both rules: once or twice). */
+static void find_suspects(struct scanning *s)
+{
+	const struct hashmap_entry *e;
+	size_t cursor = 0;
+
+	s->suspects =
+		xcalloc(s->candidates[PORTSCAN].groups.count + s->candidates[SWEEP].groups.count,
+			sizeof(*s->suspects));
+	while ((e = hashmap_next(&s->candidates[PORTSCAN].groups, &cursor)))
+		s->suspects[s->nsuspects++] = (uint32_t)e->b;
+	cursor = 0;
+	while ((e = hashmap_next(&s->candidates[SWEEP].groups, &cursor)))
+		s->suspects[s->nsuspects++] = (uint32_t)e->a;
+}
+
+/* Bind a JSON array (to free) to a parameter: 0, or -1 after one line. */
+static int bind_json(sqlite3_stmt *stmt, const char *name, char *json, const struct capture *cap)
+{
+	if (!json)
+		return -1;
+	if (sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, name), json, -1, free) ==
+	    SQLITE_OK)
+		return 0;
+	fprintf(stderr, "report: %s: cannot bind %s: %s\n", cap->name, name,
+		sqlite3_errmsg(cap->db));
+	return -1;
+}
+
+/* The number a name table of the capture gives a name; NULL (never equal) when none. */
+static int bind_number(sqlite3_stmt *stmt, const char *parameter, struct capture *cap,
+		       const char *sql, const char *name)
+{
+	int index = sqlite3_bind_parameter_index(stmt, parameter);
+	sqlite3_stmt *lookup;
+	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &lookup, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(lookup, 1, name, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(lookup)) == SQLITE_ROW)
+		rc = sqlite3_bind_int64(stmt, index, sqlite3_column_int64(lookup, 0));
+	else if (rc == SQLITE_DONE)
+		rc = sqlite3_bind_null(stmt, index);
+	sqlite3_finalize(lookup);
+	if (rc == SQLITE_OK)
+		return 0;
+	fprintf(stderr, "report: %s: cannot read the name of %s: %s\n", cap->name, name,
+		capture_error(cap));
+	return -1;
+}
+
+static int bind_probe(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
+{
+	struct scanning *s = ctx;
+
+	if (bind_number(stmt, ":no_socket", cap, "SELECT reason FROM reset_reason WHERE name = ?",
+			"NO_SOCKET") ||
+	    bind_number(stmt, ":listen", cap, "SELECT state FROM tcp_state WHERE name = ?",
+			"LISTEN"))
+		return -1;
+	if (s->pass == 1)
+		return 0;
+	return bind_json(stmt, ":suspects",
+			 peers_ids_json(s->peers, cap, s->suspects, s->nsuspects), cap);
+}
+
+/* The candidate processes of the capture's host. */
+static int bind_pids(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
+{
+	struct scanning *s = ctx;
+	uint64_t host = (uint64_t)peers_host(s->peers, cap);
+	const struct hashmap_entry *e;
+	size_t cursor = 0, size;
+	char *json = NULL;
+	const char *comma = "";
+	FILE *f = open_memstream(&json, &size);
+
+	if (!f) {
+		fprintf(stderr, "report: out of memory\n");
+		exit(70);
+	}
+	fputc('[', f);
+	while ((e = hashmap_next(&s->candidates[OUTBOUND].groups, &cursor))) {
+		if (e->a == host) {
+			fprintf(f, "%s%llu", comma, (unsigned long long)e->b);
+			comma = ",";
+		}
+	}
+	fputc(']', f);
+	fclose(f);
+	return bind_json(stmt, ":pids", json, cap);
+}
+
+/*
+ * The connections each capture's host opened to a suspect (local address and
+ * port, remote address and port), from the capture's start (whatever
+ * --since says) to the last candidate probe: a RST with no socket on one of
+ * them is a late segment of ours, not a probe.
+ */
+static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
+{
+	static const char sql[] = "SELECT e.saddr, e.lport, e.daddr, e.dport FROM ev_connect e "
+				  "WHERE e.t <= ?2 AND e.lport IS NOT NULL AND e.daddr IN "
+				  "(SELECT value FROM json_each(?1))";
+	char *ids = peers_ids_json(s->peers, cap, s->suspects, s->nsuspects);
+	int host = peers_host(s->peers, cap), rc;
+	struct options until = {.since_ns = INT64_MIN, .until_ns = last_ns};
+	sqlite3_stmt *stmt = NULL;
+	int64_t from, to;
+
+	if (!ids)
+		return -1;
+	filter_t_range(&until, cap, &from, &to);
+	rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(stmt, 1, ids, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 2, to);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		uint32_t local = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 0));
+		uint32_t remote = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 2));
+		uint64_t ports = (uint64_t)(sqlite3_column_int64(stmt, 1) & 0xffff) << 16 |
+				 (uint64_t)(sqlite3_column_int64(stmt, 3) & 0xffff);
+
+		if (!local || !remote) {
+			rc = SQLITE_ABORT; /* told */
+			break;
+		}
+		hashmap_put(&s->own, pair((uint64_t)host, local), pair(remote, ports), NULL);
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ABORT)
+		fprintf(stderr, "report: %s: cannot read ev_connect: %s\n", cap->name,
+			capture_error(cap));
+	sqlite3_finalize(stmt);
+	free(ids);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int replay_probes(struct scanning *s, const struct options *opts)
+{
+	struct event_query query = {
+		.table = "ev_reset",
+		.columns = "e.laddr, e.lport, e.raddr, e.rport, e.state",
+		.condition = s->pass == 1 ? PROBE_CONDITION : PROBE_CONDITION SUSPECT_CONDITION,
+		.filter = {.task = "e.task"},
+		.emit = probe,
+		.bind = bind_probe,
+		.ctx = s,
+	};
+
+	if (replay(s->set, &query, 1, opts) || episodes_finish(s->episodes[PORTSCAN]))
+		return -1;
+	return episodes_finish(s->episodes[SWEEP]);
+}
+
+/* --- Outbound: connects ----------------------------------------------------------------- */
+
+static void add_name(struct outbound_data *d, const struct task *task)
+{
+	for (int i = 0; i < d->names; i++)
+		if (d->name[i].len == task->comm_len &&
+		    !memcmp(d->name[i].text, task->comm, task->comm_len))
+			return;
+	if (d->names == PROCESS_NAMES)
+		return;
+	d->name[d->names].len = task->comm_len;
+	memcpy(d->name[d->names++].text, task->comm, task->comm_len);
+}
+
+static int attempt(const struct event *ev, void *ctx)
+{
+	struct scanning *s = ctx;
+	struct task task;
+	uint32_t daddr = peer_of(s->peers, ev->cap, ev->col[ATTEMPT_DADDR]);
+	uint64_t dport = (uint64_t)(ev->col[ATTEMPT_DPORT] & 0xffff);
+	bool failed = !event_null(ev, ATTEMPT_STATE) && ev->col[ATTEMPT_STATE] != ESTABLISHED;
+	int64_t error = event_null(ev, ATTEMPT_ERROR) ? 0 : ev->col[ATTEMPT_ERROR];
+	uint64_t key[2];
+	struct outbound_data *d;
+	struct episode *ep;
+
+	if (!daddr || capture_task(ev->cap, ev->col[ATTEMPT_TASK], &task))
+		return -1;
+	if (s->pass == 1 && s->tap && s->tap->connect(ev->cap, &task, failed, s->tap->ctx))
+		return -1;
+	/* In flight when the capture stopped: a connect, but no attempt to judge. */
+	if (event_null(ev, ATTEMPT_STATE))
+		return 0;
+	key[0] = (uint64_t)peers_host(s->peers, ev->cap);
+	key[1] = (uint64_t)task.pid;
+	if (s->pass == 2 && !candidates_hold(&s->candidates[OUTBOUND], key, ev->wall_ns))
+		return 0;
+	ep = episodes_add(s->episodes[OUTBOUND], key, ev->wall_ns, failed, pair(daddr, dport));
+	if (!ep)
+		return -1;
+	if (s->pass == 1)
+		return 0;
+	d = ep->data;
+	add_name(d, &task);
+	put(&d->hosts, daddr);
+	if (!failed)
+		return 0;
+	put(&d->failed_ports, dport);
+	put(&d->destinations, pair(daddr, dport));
+	d->refused += error == ERROR_REFUSED;
+	d->timeouts += error == ERROR_TIMED_OUT;
+	return 0;
+}
+
+static int replay_attempts(struct scanning *s, const struct options *opts)
+{
+	struct event_query query = {
+		.table = "ev_connect",
+		.columns = "e.task, e.daddr, e.dport, e.outcome_state, e.error",
+		/* The first pass reads every connect, for the tap. */
+		.condition = s->pass == 1 ? NULL : ATTEMPT_CONDITION PROCESS_CONDITION,
+		.filter = {.task = "e.task"},
+		.emit = attempt,
+		.bind = s->pass == 1 ? NULL : bind_pids,
+		.ctx = s,
+	};
+
+	if (replay(s->set, &query, 1, opts))
+		return -1;
+	return episodes_finish(s->episodes[OUTBOUND]);
+}
+
+/* --- Evidence: the scanner's accepted connections -------------------------------------- */
+
+/*
+ * Accepts from the scanner during the finding (to its target, for a port
+ * scan), counted, and their ports added to the open ones: an aggregate
+ * query over the finding's time span only.
+ */
+static int count_accepts(struct scanning *s, struct capture *cap, struct finding *f,
+			 struct hashmap *open)
+{
+	struct options narrow = narrowed(s->opts, f->first_ns, f->last_ns);
+	struct filter_columns columns = {.task = "e.task"};
+	char *remote = peers_ids_json(s->peers, cap, &f->remote, 1);
+	char *local = f->local ? peers_ids_json(s->peers, cap, &f->local, 1) : NULL;
+	char *sql = NULL;
+	size_t size;
+	FILE *q = open_memstream(&sql, &size);
+	sqlite3_stmt *stmt = NULL;
+	int rc = SQLITE_ERROR;
+
+	if (!q || !remote || (f->local && !local))
+		goto out;
+	fputs("SELECT e.lport, count(*) FROM ev_accept e WHERE e.raddr IN "
+	      "(SELECT value FROM json_each(:remote))",
+	      q);
+	if (local)
+		fputs(" AND e.laddr IN (SELECT value FROM json_each(:local))", q);
+	write_filters(q, &narrow, &columns);
+	fputs(" GROUP BY e.lport", q);
+	fclose(q);
+	q = NULL;
+	rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
+	if (rc == SQLITE_OK && bind_filters(stmt, &narrow, cap))
+		goto out;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":remote"), remote,
+				       -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK && local)
+		rc = sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":local"), local,
+				       -1, SQLITE_STATIC);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		put(open, (uint64_t)sqlite3_column_int64(stmt, 0));
+		f->accepts += sqlite3_column_int64(stmt, 1);
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE)
+		fprintf(stderr, "report: %s: cannot read ev_accept: %s\n", cap->name,
+			capture_error(cap));
+out:
+	if (q)
+		fclose(q);
+	sqlite3_finalize(stmt);
+	free(sql);
+	free(remote);
+	free(local);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Accepts of the finding's scanner in the captures of its host (of any, for a sweep). */
+static int scan_evidence(struct scanning *s, struct finding *f, struct hashmap *open)
+{
+	for (int c = 0; c < s->set->count; c++)
+		if ((f->host < 0 || peers_host(s->peers, s->set->list[c]) == f->host) &&
+		    count_accepts(s, s->set->list[c], f, open))
+			return -1;
+	return 0;
+}
+
+/* --- The whole ------------------------------------------------------------------------------ */
+
+static int second_pass(struct scanning *s)
+{
+	int err = 0;
+
+	start_pass(s, 2);
+	if (s->candidates[PORTSCAN].count || s->candidates[SWEEP].count) {
+		int64_t first = s->candidates[PORTSCAN].count ? s->candidates[PORTSCAN].first_ns
+							      : s->candidates[SWEEP].first_ns;
+		int64_t last = s->candidates[PORTSCAN].count ? s->candidates[PORTSCAN].last_ns
+							     : s->candidates[SWEEP].last_ns;
+		struct options narrow;
+
+		if (s->candidates[SWEEP].count && s->candidates[SWEEP].first_ns < first)
+			first = s->candidates[SWEEP].first_ns;
+		if (s->candidates[SWEEP].count && s->candidates[SWEEP].last_ns > last)
+			last = s->candidates[SWEEP].last_ns;
+		narrow = narrowed(s->opts, first, last);
+		find_suspects(s);
+		for (int c = 0; !err && c < s->set->count; c++)
+			err = read_own(s, s->set->list[c], last);
+		if (!err)
+			err = replay_probes(s, &narrow);
+	}
+	if (!err && s->candidates[OUTBOUND].count) {
+		struct options narrow = narrowed(s->opts, s->candidates[OUTBOUND].first_ns,
+						 s->candidates[OUTBOUND].last_ns);
+
+		err = replay_attempts(s, &narrow);
+	}
+	return err;
+}
+
+int find_scans(struct captures *set, const struct options *opts, const struct thresholds *t,
+	       struct peers *peers, unsigned directions, const struct detect_tap *tap,
+	       struct findings *out)
+{
+	struct scanning s = {
+		.set = set, .opts = opts, .t = t, .peers = peers, .tap = tap, .out = out};
+	int err;
+
+	start_pass(&s, 1);
+	err = ((directions & SCANS_INBOUND) && replay_probes(&s, opts)) ||
+	      ((directions & SCANS_OUTBOUND) && replay_attempts(&s, opts)) || second_pass(&s);
+	for (int i = 0; i < RULES; i++) {
+		episodes_free(s.episodes[i]);
+		candidates_clear(&s.candidates[i]);
+	}
+	hashmap_clear(&s.own);
+	free(s.suspects);
+	return err ? -1 : 0;
+}

@@ -1,0 +1,720 @@
+/*
+ * report summary: the first command a responder runs, one page: the
+ * captures, the top talkers, every detection with a one-line verdict, and the
+ * capability use that stands out.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capuse.h"
+#include "command.h"
+#include "detect.h"
+#include "hashmap.h"
+#include "util.h"
+#include "when.h"
+
+#define TOP_TALKERS    3
+#define FINDINGS_SHOWN 3 /* per detection; the subcommand has them all */
+#define FLAGS_SHOWN    6
+#define TEXT_MAX       1024
+
+/* JSON and CSV: one row per capture, talker, detection (finding, or none) and flag. */
+enum {
+	SUM_SECTION,
+	SUM_KIND,
+	SUM_HOST,
+	SUM_FILE,
+	SUM_SUBJECT,
+	SUM_TARGET,
+	SUM_COUNT,
+	SUM_FAILED,
+	SUM_LOST,
+	SUM_CLEAN,
+	SUM_FIRST,
+	SUM_LAST,
+	SUM_DETAIL,
+	SUM_FIELDS
+};
+
+static const struct field fields[SUM_FIELDS] = {
+	[SUM_SECTION] = {NULL, "section", 0, FIELD_TEXT, false},
+	[SUM_KIND] = {NULL, "kind", 0, FIELD_TEXT, false},
+	[SUM_HOST] = {NULL, "host", 0, FIELD_TEXT, false},
+	[SUM_FILE] = {NULL, "file", 0, FIELD_TEXT, false},
+	[SUM_SUBJECT] = {NULL, "subject", 0, FIELD_TEXT, false},
+	[SUM_TARGET] = {NULL, "target", 0, FIELD_TEXT, false},
+	[SUM_COUNT] = {NULL, "count", 0, FIELD_INT, false},
+	[SUM_FAILED] = {NULL, "failed", 0, FIELD_INT, false},
+	[SUM_LOST] = {NULL, "lost", 0, FIELD_INT, false},
+	[SUM_CLEAN] = {NULL, "clean_stop", 0, FIELD_BOOL, false},
+	[SUM_FIRST] = {NULL, "first", 0, FIELD_RFC3339, false},
+	[SUM_LAST] = {NULL, "last", 0, FIELD_RFC3339, false},
+	[SUM_DETAIL] = {NULL, "detail", 0, FIELD_TEXT, false},
+};
+
+static struct {
+	struct thresholds t;
+	struct cap_settings caps;
+} sm;
+
+static const char usage[] =
+	"usage: report summary [-h] [--scan-window SECONDS] [--ports N] [--targets N]\n"
+	"                      [--destinations N] [--failed-share F]\n"
+	"                      [--bruteforce-window SECONDS] [--connections N]\n"
+	"                      [--service PORTS] [--daemon NAMES] [--settle SECONDS]\n"
+	"                      [--net-raw NAMES] [common options] FILE...\n"
+	"\n"
+	"One page: the captures (host, span, events, losses, clean stop), the top\n"
+	"talkers (processes making connects, remote addresses whose connections were\n"
+	"accepted), a verdict for every detection (port scans, sweeps, outbound\n"
+	"scanning, brute force) with its first findings, and the capability use that\n"
+	"stands out.  `report scans`, `report bruteforce` and `report caps` have the\n"
+	"details; the options are theirs (--scan-window is scans' --window,\n"
+	"--bruteforce-window bruteforce's).\n"
+	"\n"
+	"JSON and CSV: one row per capture, talker, detection (each finding, or one\n"
+	"row saying none) and flag, with section and kind saying which.\n"
+	"\n"
+	"examples:\n"
+	"    report summary case42.db\n"
+	"    report summary web-1.db web-2.db web-3.db\n"
+	"    report summary --since 01:00 --format json case42.db\n";
+
+static const struct option long_options[] = {
+	SCAN_OPTIONS("scan-window"),
+	BRUTEFORCE_OPTIONS("bruteforce-window"),
+	CAP_OPTIONS,
+	{NULL, 0, NULL, 0},
+};
+
+static int own_option(int option, const char *arg, void *ctx)
+{
+	int rc = threshold_option("summary", option, arg, &sm.t);
+
+	(void)ctx;
+	if (rc > 0)
+		rc = cap_option("summary", option, arg, &sm.caps);
+	return rc < 0 ? -1 : 0;
+}
+
+/* --- Top talkers, counted as the detections read the events ---------------------------- */
+
+/* A process making connects, or a remote address whose connections were accepted. */
+struct talker {
+	int host;
+	int64_t pid; /* -1: a remote address */
+	uint32_t remote;
+	size_t comm_len;
+	char comm[CAPTURE_TEXT_MAX];
+	int64_t count, failed;
+};
+
+/* Connects per process (host, pid). */
+struct processes {
+	struct peers *peers;
+	struct hashmap index; /* (host, pid) -> 1 + index in list */
+	struct talker *list;
+	size_t count, allocated;
+};
+
+/* Accepts per remote address: by its number, dense from 1 (no hashing for millions of them). */
+struct remotes {
+	int64_t *accepts;
+	size_t allocated;
+};
+
+static int count_connect(struct capture *cap, const struct task *task, bool failed, void *ctx)
+{
+	struct processes *t = ctx;
+	int host = peers_host(t->peers, cap);
+	bool added;
+	uint64_t *slot = hashmap_put(&t->index, (uint64_t)host, (uint64_t)task->pid, &added);
+	struct talker *k;
+
+	if (added) {
+		if (t->count == t->allocated) {
+			t->allocated = t->allocated ? 2 * t->allocated : 64;
+			t->list = xrealloc(t->list, t->allocated * sizeof(*t->list));
+		}
+		k = &t->list[t->count];
+		*k = (struct talker){.host = host, .pid = task->pid, .comm_len = task->comm_len};
+		memcpy(k->comm, task->comm, task->comm_len);
+		*slot = ++t->count;
+	}
+	k = &t->list[*slot - 1];
+	k->count++;
+	k->failed += failed;
+	return 0;
+}
+
+static int count_accept(struct capture *cap, const struct task *task, uint32_t remote, void *ctx)
+{
+	struct remotes *r = ctx;
+
+	(void)cap;
+	(void)task;
+	if (remote >= r->allocated) {
+		size_t allocated = r->allocated ? r->allocated : 1024;
+
+		while (remote >= allocated)
+			allocated *= 2;
+		r->accepts = xrealloc(r->accepts, allocated * sizeof(*r->accepts));
+		memset(r->accepts + r->allocated, 0,
+		       (allocated - r->allocated) * sizeof(*r->accepts));
+		r->allocated = allocated;
+	}
+	r->accepts[remote]++;
+	return 0;
+}
+
+static int by_count(const void *x, const void *y)
+{
+	const struct talker *a = x, *b = y;
+
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	if (a->host != b->host)
+		return a->host < b->host ? -1 : 1;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return (a->remote > b->remote) - (a->remote < b->remote);
+}
+
+/* The processes, most connects first. */
+static struct talker *top_processes(struct processes *t, size_t *count)
+{
+	if (t->count)
+		qsort(t->list, t->count, sizeof(*t->list), by_count);
+	*count = t->count;
+	return t->list;
+}
+
+/* The remote addresses, most accepts first: a list to free. */
+static struct talker *top_remotes(const struct remotes *r, size_t *count)
+{
+	struct talker *list = NULL;
+	size_t n = 0;
+
+	for (size_t peer = 1; peer < r->allocated; peer++)
+		n += r->accepts[peer] > 0;
+	list = xcalloc(n ? n : 1, sizeof(*list));
+	n = 0;
+	for (size_t peer = 1; peer < r->allocated; peer++)
+		if (r->accepts[peer])
+			list[n++] = (struct talker){
+				.pid = -1, .remote = (uint32_t)peer, .count = r->accepts[peer]};
+	qsort(list, n, sizeof(*list), by_count);
+	*count = n;
+	return list;
+}
+
+/* --- The page (table) -------------------------------------------------------------- */
+
+/*
+ * The analyses in three shares, each in a thread of its own on connections of
+ * its own: inbound scans (resets); outbound scans (connects, and their
+ * talkers) then capability use (checks); brute force (accepts, and their
+ * talkers).  The shares number hosts alike (peers: in the order of the files).
+ */
+enum share_of { INBOUND, OUTBOUND_AND_CAPS, LOGINS, SHARES };
+
+struct share {
+	struct page *page;
+	struct captures *set;
+	struct captures own_set; /* all but the first share: the captures opened again */
+	struct peers *peers;
+	struct findings findings;
+	int err;
+};
+
+struct page {
+	struct captures *set;
+	const struct options *opts;
+	struct share shares[SHARES];
+	struct processes connects;
+	struct remotes accepts;
+	struct cap_analysis caps;
+	struct findings findings;
+};
+
+/* "comm/pid", or "host:comm/pid" when there are several hosts; escaped. */
+static void process_text(const struct page *p, int host, const char *comm, size_t len, int64_t pid,
+			 char *out, size_t size)
+{
+	char safe[4 * CAPTURE_TEXT_MAX + 1];
+	char *host_name = render_string(
+		p->set->many_hosts ? peers_host_name(p->shares[INBOUND].peers, host) : "");
+
+	safe[render_text(comm, len, safe)] = '\0';
+	snprintf(out, size, "%s%s%s/%lld", host_name, p->set->many_hosts ? ":" : "", safe,
+		 (long long)pid);
+	free(host_name);
+}
+
+/* "2026-11-23 01:55:00.832 UTC": format_human to the millisecond. */
+static void human_ms(int64_t ns, bool local, char *out)
+{
+	char full[WHEN_MAX];
+	char *dot;
+
+	format_human(ns, local, full);
+	dot = strchr(full, '.');
+	snprintf(out, WHEN_MAX, "%.*s%s", dot ? (int)(dot - full) + 4 : (int)strlen(full), full,
+		 dot ? strchr(dot, ' ') : "");
+}
+
+static void print_capture(const struct capture *cap, bool local)
+{
+	char started[WHEN_MAX], ended[WHEN_MAX];
+	int64_t end = cap->clean ? cap->stopped_ns : cap->last_commit_ns, events = 0, lost = 0;
+	char *host = render_string(cap->host), *path = render_string(cap->path);
+
+	for (int i = 0; i < cap->nkinds; i++) {
+		if (strcmp(cap->kinds[i].name, "outcome")) /* an outcome completes a connect */
+			events += cap->kinds[i].recorded;
+		lost += cap->kinds[i].lost;
+	}
+	human_ms(cap->started_ns, local, started);
+	human_ms(end, local, ended);
+	/* The end without its date when it is the start's. */
+	printf("  %s  %s  %s .. %s (%.1f s), %lld events, %lld lost, %s\n", host, path, started,
+	       strncmp(started, ended, 11) ? ended : ended + 11,
+	       (double)(end - cap->started_ns) / 1e9, (long long)events, (long long)lost,
+	       cap->clean ? "clean stop" : "NO CLEAN STOP (killed, or still recording)");
+	free(host);
+	free(path);
+}
+
+static void print_talkers(const struct page *p, const struct talker *list, size_t n,
+			  const char *title)
+{
+	printf("  %-22s", title);
+	for (size_t i = 0; i < n && i < TOP_TALKERS; i++) {
+		char text[TEXT_MAX];
+
+		if (list[i].pid >= 0) {
+			process_text(p, list[i].host, list[i].comm, list[i].comm_len, list[i].pid,
+				     text, sizeof(text));
+			printf("%s %s %lld (%lld failed)", i ? "," : "", text,
+			       (long long)list[i].count, (long long)list[i].failed);
+		} else {
+			char *safe =
+				render_string(peer_text(p->shares[LOGINS].peers, list[i].remote));
+
+			printf("%s %s %lld", i ? "," : "", safe, (long long)list[i].count);
+			free(safe);
+		}
+	}
+	if (n > TOP_TALKERS)
+		printf(", %zu more", n - TOP_TALKERS);
+	if (!n)
+		printf(" none");
+	putchar('\n');
+}
+
+static void print_finding(const struct page *p, const struct finding *f)
+{
+	char who[TEXT_MAX], what[TEXT_MAX], first[WHEN_MAX], last[WHEN_MAX];
+	char *safe_who, *safe_what;
+
+	finding_actor(f, who, sizeof(who));
+	finding_target(f, what, sizeof(what));
+	safe_who = render_string(who);
+	safe_what = render_string(what);
+	format_clock(f->first_ns, p->opts->local, first);
+	format_clock(f->last_ns, p->opts->local, last);
+	printf("%19s%s -> %s: ", "", safe_who, safe_what);
+	switch (f->kind) {
+	case FINDING_PORTSCAN:
+	case FINDING_SWEEP:
+		printf("%lld ports, %lld probes", (long long)f->ports, (long long)f->events);
+		break;
+	case FINDING_OUTBOUND:
+		printf("%lld failed destinations, %lld of %lld connects failed",
+		       (long long)f->destinations, (long long)f->failed, (long long)f->events);
+		break;
+	case FINDING_BRUTEFORCE:
+		printf("%lld connections", (long long)f->events);
+		break;
+	}
+	printf(", %s-%s\n", first, last);
+	free(safe_who);
+	free(safe_what);
+}
+
+/* The kind of event each detection reads. */
+static const char *const evidence_kinds[] = {
+	[FINDING_PORTSCAN] = "reset",
+	[FINDING_SWEEP] = "reset",
+	[FINDING_OUTBOUND] = "connect",
+	[FINDING_BRUTEFORCE] = "accept",
+};
+
+/* Whether any capture recorded this kind of event. */
+static bool recorded(const struct captures *set, const char *kind)
+{
+	for (int i = 0; i < set->count; i++)
+		for (int k = 0; k < set->list[i]->nkinds; k++)
+			if (set->list[i]->kinds[k].enabled &&
+			    !strcmp(set->list[i]->kinds[k].name, kind))
+				return true;
+	return false;
+}
+
+static void print_detection(const struct page *p, enum finding_kind kind, const char *title)
+{
+	const char *command = kind == FINDING_BRUTEFORCE ? "bruteforce" : "scans";
+	size_t n = 0, shown = 0;
+	char rule[256];
+
+	for (size_t i = 0; i < p->findings.count; i++)
+		n += p->findings.list[i].kind == kind;
+	describe_rule(&sm.t, kind, rule, sizeof(rule));
+	if (!recorded(p->set, evidence_kinds[kind])) {
+		printf("  %-16s not recorded (no %s events)\n", title, evidence_kinds[kind]);
+		return;
+	}
+	if (!n) {
+		printf("  %-16s none (%s)\n", title, rule);
+		return;
+	}
+	printf("  %-16s %zu FOUND (%s; report %s)\n", title, n, rule, command);
+	for (size_t i = 0; i < p->findings.count && shown < FINDINGS_SHOWN; i++) {
+		if (p->findings.list[i].kind != kind)
+			continue;
+		print_finding(p, &p->findings.list[i]);
+		shown++;
+	}
+	if (n > shown)
+		printf("%19s... %zu more (report %s)\n", "", n - shown, command);
+}
+
+static void print_flag(const struct page *p, const struct cap_flag *f)
+{
+	char process[TEXT_MAX], name[64], when[WHEN_MAX];
+	char *safe_name;
+
+	process_text(p, f->use->host, f->use->comm, f->use->comm_len, f->use->pid, process,
+		     sizeof(process));
+	cap_name_of(p->set, f->use->cap, name, sizeof(name));
+	safe_name = render_string(name);
+	format_clock(f->first_ns, p->opts->local, when);
+	printf("  %-10s %s (uid %lld) %s: %lld check%s, %lld denied, from %s\n",
+	       cap_flag_word(f->kind), process, (long long)f->use->uid, safe_name,
+	       (long long)f->checks, f->checks == 1 ? "" : "s", (long long)f->denied, when);
+	free(safe_name);
+}
+
+static void print_page(struct page *p)
+{
+	size_t nprocesses, nremotes;
+	struct talker *processes = top_processes(&p->connects, &nprocesses);
+	struct talker *remotes = top_remotes(&p->accepts, &nremotes);
+
+	printf("CAPTURES\n");
+	for (int i = 0; i < p->set->count; i++)
+		print_capture(p->set->list[i], p->opts->local);
+	printf("\nTOP TALKERS\n");
+	print_talkers(p, processes, nprocesses, "connects by process");
+	print_talkers(p, remotes, nremotes, "accepted from");
+	free(remotes);
+	printf("\nDETECTIONS\n");
+	print_detection(p, FINDING_PORTSCAN, "port scans");
+	print_detection(p, FINDING_SWEEP, "sweeps");
+	print_detection(p, FINDING_OUTBOUND, "outbound scans");
+	print_detection(p, FINDING_BRUTEFORCE, "brute force");
+	if (!recorded(p->set, "capable")) {
+		printf("\nCAPABILITIES not recorded (no capable events)\n");
+		return;
+	}
+	printf("\nCAPABILITIES (checks that audit, or may: %lld, %lld denied)\n",
+	       (long long)p->caps.checks, (long long)p->caps.denied);
+	for (size_t i = 0; i < p->caps.nflags && i < FLAGS_SHOWN; i++)
+		print_flag(p, &p->caps.flags[i]);
+	if (p->caps.nflags > FLAGS_SHOWN)
+		printf("  ... %zu more (report caps)\n", p->caps.nflags - FLAGS_SHOWN);
+	if (!p->caps.nflags)
+		printf("  nothing stands out\n");
+}
+
+/* --- Rows (JSON, CSV) ------------------------------------------------------------------ */
+
+static struct value text_of(const char *text)
+{
+	return text ? text_value(text, strlen(text)) : null_value();
+}
+
+static void blank(struct value *v, const char *section, const char *kind)
+{
+	for (int i = 0; i < SUM_FIELDS; i++)
+		v[i] = null_value();
+	v[SUM_SECTION] = text_of(section);
+	v[SUM_KIND] = text_of(kind);
+}
+
+static void capture_rows(const struct page *p)
+{
+	for (int i = 0; i < p->set->count; i++) {
+		const struct capture *cap = p->set->list[i];
+		struct value v[SUM_FIELDS];
+		int64_t events = 0, lost = 0;
+
+		for (int k = 0; k < cap->nkinds; k++) {
+			if (strcmp(cap->kinds[k].name, "outcome"))
+				events += cap->kinds[k].recorded;
+			lost += cap->kinds[k].lost;
+		}
+		blank(v, "capture", "capture");
+		v[SUM_HOST] = text_of(cap->host);
+		v[SUM_FILE] = text_of(cap->path);
+		v[SUM_COUNT] = int_value(events);
+		v[SUM_LOST] = int_value(lost);
+		v[SUM_CLEAN] = int_value(cap->clean);
+		v[SUM_FIRST] = int_value(cap->started_ns);
+		v[SUM_LAST] = int_value(cap->clean ? cap->stopped_ns : cap->last_commit_ns);
+		output_row(v);
+	}
+}
+
+static void talker_rows(const struct page *p, const struct talker *list, size_t n, const char *kind)
+{
+	for (size_t i = 0; i < n && i < TOP_TALKERS; i++) {
+		const struct talker *k = &list[i];
+		struct value v[SUM_FIELDS];
+		char process[TEXT_MAX];
+
+		blank(v, "talker", kind);
+		if (k->pid >= 0) {
+			snprintf(process, sizeof(process), "%.*s/%lld", (int)k->comm_len, k->comm,
+				 (long long)k->pid);
+			v[SUM_HOST] = text_of(peers_host_name(p->shares[INBOUND].peers, k->host));
+			v[SUM_SUBJECT] = text_of(process);
+			v[SUM_FAILED] = int_value(k->failed);
+		} else {
+			v[SUM_SUBJECT] = text_of(peer_text(p->shares[LOGINS].peers, k->remote));
+		}
+		v[SUM_COUNT] = int_value(k->count);
+		output_row(v);
+	}
+}
+
+static void detection_rows(const struct page *p)
+{
+	for (int kind = FINDING_PORTSCAN; kind <= FINDING_BRUTEFORCE; kind++) {
+		const char *name = finding_kind_name((enum finding_kind)kind);
+		struct value v[SUM_FIELDS];
+		bool any = false;
+
+		for (size_t i = 0; i < p->findings.count; i++) {
+			const struct finding *f = &p->findings.list[i];
+			char who[TEXT_MAX], what[TEXT_MAX], evidence[TEXT_MAX];
+
+			if ((int)f->kind != kind)
+				continue;
+			any = true;
+			finding_actor(f, who, sizeof(who));
+			finding_target(f, what, sizeof(what));
+			finding_evidence(f, evidence, sizeof(evidence));
+			blank(v, "detection", name);
+			v[SUM_HOST] = f->host >= 0 ? text_of(peers_host_name(f->peers, f->host))
+						   : null_value();
+			v[SUM_SUBJECT] = text_of(who);
+			v[SUM_TARGET] = text_of(what);
+			v[SUM_COUNT] = int_value(f->events);
+			v[SUM_FIRST] = int_value(f->first_ns);
+			v[SUM_LAST] = int_value(f->last_ns);
+			v[SUM_DETAIL] = text_of(evidence);
+			output_row(v);
+		}
+		if (!any) {
+			bool seen = recorded(p->set, evidence_kinds[kind]);
+
+			blank(v, "detection", name);
+			v[SUM_COUNT] = seen ? int_value(0) : null_value();
+			v[SUM_DETAIL] = text_of(seen ? "none" : "not recorded");
+			output_row(v);
+		}
+	}
+}
+
+static void flag_rows(const struct page *p)
+{
+	for (size_t i = 0; i < p->caps.nflags; i++) {
+		const struct cap_flag *f = &p->caps.flags[i];
+		struct value v[SUM_FIELDS];
+		char process[TEXT_MAX], name[64];
+
+		blank(v, "capability", cap_flag_word(f->kind));
+		snprintf(process, sizeof(process), "%.*s/%lld", (int)f->use->comm_len, f->use->comm,
+			 (long long)f->use->pid);
+		cap_name_of(p->set, f->use->cap, name, sizeof(name));
+		v[SUM_HOST] = text_of(peers_host_name(p->shares[INBOUND].peers, f->use->host));
+		v[SUM_SUBJECT] = text_of(process);
+		v[SUM_TARGET] = text_of(name);
+		v[SUM_COUNT] = int_value(f->checks);
+		v[SUM_FAILED] = int_value(f->denied);
+		v[SUM_FIRST] = int_value(f->first_ns);
+		v[SUM_DETAIL] = text_of(cap_flag_meaning(f->kind));
+		output_row(v);
+	}
+}
+
+/* --- The whole ----------------------------------------------------------------------------- */
+
+static void *analyze_share(void *arg)
+{
+	struct share *s = arg;
+	struct page *p = s->page;
+	struct detect_tap connects = {.connect = count_connect, .ctx = &p->connects};
+	struct detect_tap accepts = {.accept = count_accept, .ctx = &p->accepts};
+
+	switch (s - p->shares) {
+	case INBOUND:
+		if (recorded(s->set, "reset"))
+			s->err = find_scans(s->set, p->opts, &sm.t, s->peers, SCANS_INBOUND, NULL,
+					    &s->findings);
+		break;
+	case OUTBOUND_AND_CAPS:
+		if (recorded(s->set, "connect"))
+			s->err = find_scans(s->set, p->opts, &sm.t, s->peers, SCANS_OUTBOUND,
+					    &connects, &s->findings);
+		if (!s->err && recorded(s->set, "capable"))
+			s->err = analyze_caps(s->set, p->opts, &sm.caps, s->peers, &p->caps);
+		break;
+	default:
+		if (recorded(s->set, "accept"))
+			s->err = find_bruteforce(s->set, p->opts, &sm.t, s->peers, &accepts,
+						 &s->findings);
+	}
+	return NULL;
+}
+
+/*
+ * While the shares run, stderr tells its first line only: two threads meeting
+ * the same damage in a capture must not make a report fail with two lines.
+ * (A sanitizer writes to the descriptor itself, not through stdio.)
+ */
+static ssize_t first_line_only(void *cookie, const char *buf, size_t size)
+{
+	bool *told = cookie;
+
+	if (!*told) {
+		*told = memchr(buf, '\n', size) != NULL;
+		if (write(STDERR_FILENO, buf, size) < 0)
+			return -1;
+	}
+	return (ssize_t)size;
+}
+
+static FILE *tell_first_line(bool *told)
+{
+	FILE *gate = fopencookie(told, "w", (cookie_io_functions_t){.write = first_line_only});
+	FILE *saved = stderr;
+
+	if (!gate)
+		return NULL;
+	setvbuf(gate, NULL, _IOLBF, 0); /* a line, one write */
+	stderr = gate;
+	return saved;
+}
+
+static void tell_every_line(FILE *saved)
+{
+	if (!saved)
+		return;
+	fclose(stderr);
+	stderr = saved;
+}
+
+/* The shares at once, as threads can be had (one after the other otherwise). */
+static int analyze(struct page *p)
+{
+	pthread_t threads[SHARES];
+	bool threaded[SHARES] = {false}, told = false;
+	FILE *saved;
+	int err = 0;
+
+	for (int i = 0; i < SHARES && !err; i++) {
+		struct share *s = &p->shares[i];
+
+		s->page = p;
+		s->set = i ? &s->own_set : p->set;
+		if (i && captures_open_again(&s->own_set, p->set))
+			err = -1;
+		else
+			s->peers = peers_new(s->set);
+	}
+	if (err)
+		return -1;
+	p->connects.peers = p->shares[OUTBOUND_AND_CAPS].peers;
+	saved = tell_first_line(&told);
+	for (int i = 1; i < SHARES; i++)
+		threaded[i] = !pthread_create(&threads[i], NULL, analyze_share, &p->shares[i]);
+	analyze_share(&p->shares[0]);
+	for (int i = 1; i < SHARES; i++) {
+		if (threaded[i])
+			pthread_join(threads[i], NULL);
+		else
+			analyze_share(&p->shares[i]);
+	}
+	tell_every_line(saved);
+	for (int i = 0; i < SHARES; i++) {
+		findings_move(&p->findings, &p->shares[i].findings);
+		err |= p->shares[i].err;
+	}
+	findings_sort(&p->findings);
+	return err ? -1 : 0;
+}
+
+static int run(struct captures *set, const struct options *opts)
+{
+	struct page p = {.set = set, .opts = opts};
+	int err;
+
+	thresholds_ready(&sm.t);
+	cap_settings_ready(&sm.caps);
+	err = analyze(&p);
+	if (!err && opts->format == FORMAT_TABLE) {
+		print_page(&p);
+	} else if (!err) {
+		size_t nprocesses, nremotes;
+		struct talker *processes = top_processes(&p.connects, &nprocesses);
+		struct talker *remotes = top_remotes(&p.accepts, &nremotes);
+
+		output_begin(opts->format, opts->local, fields, SUM_FIELDS);
+		capture_rows(&p);
+		talker_rows(&p, processes, nprocesses, "connects");
+		talker_rows(&p, remotes, nremotes, "accepts");
+		detection_rows(&p);
+		flag_rows(&p);
+		free(remotes);
+	}
+	for (int i = 0; i < SHARES; i++) {
+		findings_free(&p.shares[i].findings);
+		peers_free(p.shares[i].peers);
+		if (i)
+			captures_close(&p.shares[i].own_set);
+	}
+	findings_free(&p.findings);
+	cap_analysis_free(&p.caps);
+	hashmap_clear(&p.connects.index);
+	free(p.connects.list);
+	free(p.accepts.accepts);
+	thresholds_free(&sm.t);
+	cap_settings_free(&sm.caps);
+	return err;
+}
+
+const struct command summary_command = {
+	.summary = "one page: captures, top talkers, detections, unusual capability use",
+	.spec = {.name = "summary",
+		 .usage = usage,
+		 .short_options = "",
+		 .long_options = long_options,
+		 .accepts = ACCEPT_FILTERS,
+		 .own_option = own_option},
+	.run = run,
+};

@@ -1,0 +1,491 @@
+/* report timeline: every event of every kind in one chronological stream, one line each. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "events.h"
+#include "timeline.h"
+#include "util.h"
+
+enum {
+	TL_EVENT = EVENT_FIELDS,
+	TL_DETAIL, /* table: what happened, in words */
+	TL_IP,
+	TL_LADDR,
+	TL_LPORT,
+	TL_RADDR,
+	TL_RPORT,
+	TL_OUTCOME,
+	TL_ERROR,
+	TL_LATENCY,
+	TL_STATE,
+	TL_REASON,
+	TL_CAP,
+	TL_NAME,
+	TL_VERDICT,
+	TL_AUDIT,
+	TL_FIELDS
+};
+
+/* Each query's columns, after t and seq. */
+enum {
+	CONNECT_TASK,
+	CONNECT_SADDR,
+	CONNECT_LPORT,
+	CONNECT_DADDR,
+	CONNECT_DPORT,
+	CONNECT_STATE,
+	CONNECT_ERROR,
+	CONNECT_LATENCY
+};
+enum { ACCEPT_TASK, ACCEPT_LADDR, ACCEPT_LPORT, ACCEPT_RADDR, ACCEPT_RPORT };
+enum { RESET_TASK, RESET_LADDR, RESET_LPORT, RESET_RADDR, RESET_RPORT, RESET_STATE, RESET_REASON };
+enum { CAPABLE_TASK, CAPABLE_CAP, CAPABLE_RET, CAPABLE_AUDIT };
+
+#define DETAIL_MAX (4 * CAPTURE_TEXT_MAX + 128)
+
+static struct {
+	bool verbose, connections;
+	struct address_filter addr;
+	bool table;
+	struct field fields[TL_FIELDS];
+} tl;
+
+static const char usage[] =
+	"usage: report timeline [-h] [-v] [-p PID] [-u UID] [-P PORT[,PORT...]] [--addr ADDRESS]\n"
+	"                       [-c] [common options] FILE...\n"
+	"\n"
+	"Every event of the captures in one chronological stream, one line each: the\n"
+	"time (TIME(s), seconds since the first line, and TIME, the wall clock), the\n"
+	"process, and what happened (EVENT and DETAIL):\n"
+	"  connect  LOCAL > REMOTE, how it ended and how long it took\n"
+	"  accept   LOCAL < REMOTE\n"
+	"  reset    a RST sent, LOCAL > REMOTE, the kernel's reason and the socket's state\n"
+	"  capable  a capability check, its verdict and whether it audits\n"
+	"As `report capable`, checks that do not audit are left out unless -v.\n"
+	"\n"
+	"options:\n"
+	"  -v, --verbose    include the capability checks that do not audit\n"
+	"  -p, --pid PID    only this process\n"
+	"  -u, --uid UID    only this user\n"
+	"  -P, --port PORTS only network events with one of these ports, at either end\n"
+	"  --addr ADDRESS   only network events with this address at either end (an IPv4\n"
+	"                   address matches its IPv4-mapped IPv6 form too)\n"
+	"  -c, --connections one line per connection instead: the connect, its outcome\n"
+	"                   and latency, the accept at the other end (when captured), and\n"
+	"                   the resets on it within a minute; an inbound attempt answered\n"
+	"                   by a reset is a connection too\n"
+	"\n"
+	"JSON and CSV carry the fields of every kind (null where a kind has none).\n"
+	"\n"
+	"examples:\n"
+	"    report timeline case42.db\n"
+	"    report timeline --since 01:55 --until 01:56 --addr 10.200.0.66 case42.db\n"
+	"    report timeline -P 22 -c case42.db\n"
+	"    report timeline --comm sshd --format json web-1.db web-2.db\n"
+	"    report timeline --follow live.db\n";
+
+enum { OPT_ADDR = 0x200 };
+
+static const struct option long_options[] = {
+	{"verbose", no_argument, NULL, 'v'},
+	{"connections", no_argument, NULL, 'c'},
+	{"addr", required_argument, NULL, OPT_ADDR},
+	{NULL, 0, NULL, 0},
+};
+
+/* An address as the capture writes it (inet_ntop), and its IPv4-mapped form. */
+static int parse_address(const char *arg, struct address_filter *addr)
+{
+	unsigned char bytes[16];
+	int family = strchr(arg, ':') ? AF_INET6 : AF_INET;
+
+	if (inet_pton(family, arg, bytes) != 1)
+		return option_error("timeline", "--addr wants an IPv4 or IPv6 address, not '%s'",
+				    arg);
+	inet_ntop(family, bytes, addr->text, sizeof(addr->text));
+	snprintf(addr->mapped, sizeof(addr->mapped), "%s%s", family == AF_INET ? "::ffff:" : "",
+		 addr->text);
+	addr->given = true;
+	return 0;
+}
+
+static int own_option(int option, const char *arg, void *ctx)
+{
+	(void)ctx;
+	switch (option) {
+	case 'v':
+		tl.verbose = true;
+		return 0;
+	case 'c':
+		tl.connections = true;
+		return 0;
+	case OPT_ADDR:
+		return parse_address(arg, &tl.addr);
+	default:
+		return 0;
+	}
+}
+
+static int check(const struct options *opts)
+{
+	if (tl.connections && opts->follow)
+		return option_error(opts->command, "-c (connections) takes no --follow");
+	if (tl.connections && tl.verbose)
+		return option_error(opts->command,
+				    "-c (connections) has no capability checks: no -v");
+	return 0;
+}
+
+/* --- The filters on ends of connections ---------------------------------------------- */
+
+char *endpoint_condition(const struct address_filter *addr, const struct options *opts,
+			 const char *addresses[2], const char *ports[2])
+{
+	char *sql = NULL;
+	size_t size;
+	FILE *f;
+
+	if (!addr->given && !opts->ports)
+		return NULL;
+	f = open_memstream(&sql, &size);
+	if (!f) {
+		fprintf(stderr, "report: out of memory\n");
+		exit(70);
+	}
+	fputs("1", f);
+	if (addr->given)
+		fprintf(f,
+			" AND (%s IN (SELECT id FROM address WHERE addr IN (:addr, :addr_mapped)) "
+			"OR %s IN (SELECT id FROM address WHERE addr IN (:addr, :addr_mapped)))",
+			addresses[0], addresses[1]);
+	if (opts->ports)
+		fprintf(f,
+			" AND (%s IN (SELECT value FROM json_each(:ports)) OR %s IN "
+			"(SELECT value FROM json_each(:ports)))",
+			ports[0], ports[1]);
+	fclose(f);
+	return sql;
+}
+
+int bind_address_filter(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
+{
+	const struct address_filter *addr = ctx;
+	int index = sqlite3_bind_parameter_index(stmt, ":addr");
+	int rc = SQLITE_OK;
+
+	if (index)
+		rc = sqlite3_bind_text(stmt, index, addr->text, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK && (index = sqlite3_bind_parameter_index(stmt, ":addr_mapped")))
+		rc = sqlite3_bind_text(stmt, index, addr->mapped, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		return 0;
+	fprintf(stderr, "report: %s: cannot bind --addr: %s\n", cap->name, capture_error(cap));
+	return -1;
+}
+
+/* A number in decimal, at least `digits` of them: its end.  (printf costs more, per row.) */
+static char *put_number(char *p, unsigned long long n, int digits)
+{
+	char reversed[24];
+	int len = 0;
+
+	do {
+		reversed[len++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n || len < digits);
+	while (len)
+		*p++ = reversed[--len];
+	return p;
+}
+
+size_t put_endpoint(char *out, const char *address, size_t len, long long port)
+{
+	bool brackets = port >= 0 && memchr(address, ':', len);
+	char *p = out;
+
+	if (brackets)
+		*p++ = '[';
+	memcpy(p, address, len);
+	p += len;
+	if (brackets)
+		*p++ = ']';
+	if (port >= 0) {
+		*p++ = ':';
+		p = put_number(p, (unsigned long long)port, 1);
+	}
+	return (size_t)(p - out);
+}
+
+/* --- The event view ----------------------------------------------------------------- */
+
+static struct value text_of(const char *text)
+{
+	return text ? text_value(text, strlen(text)) : null_value();
+}
+
+/* The fields of every kind, null: each emitter sets its own. */
+static void no_kind_fields(struct value *v)
+{
+	for (int i = TL_EVENT; i < TL_FIELDS; i++)
+		v[i] = null_value();
+}
+
+/* A name from the capture's tables, else the number. */
+static struct value named(int (*lookup)(struct capture *, int64_t, struct name *),
+			  const struct event *ev, int column, struct name *name, int *err)
+{
+	if (event_null(ev, column))
+		return null_value();
+	if (lookup(ev->cap, ev->col[column], name)) {
+		*err = -1;
+		return null_value();
+	}
+	if (!name->found)
+		name->len = (size_t)snprintf(name->text, sizeof(name->text), "%lld",
+					     (long long)ev->col[column]);
+	return text_value(name->text, name->len);
+}
+
+/* "LOCAL > REMOTE" (or <), then more words: into detail, returns its end. */
+static char *put_ends(char *p, const struct value *v, const char *arrow)
+{
+	p += put_endpoint(p, v[TL_LADDR].s, v[TL_LADDR].len,
+			  v[TL_LPORT].null ? -1 : (long long)v[TL_LPORT].i);
+	p = stpcpy(p, arrow);
+	return p + put_endpoint(p, v[TL_RADDR].s, v[TL_RADDR].len,
+				v[TL_RPORT].null ? -1 : (long long)v[TL_RPORT].i);
+}
+
+/* An address column that may be NULL (resets: the kernel gave none). */
+static int address_of(const struct event *ev, int column, struct address *a, struct value *v)
+{
+	if (event_null(ev, column)) {
+		*a = (struct address){.text = "?", .len = 1};
+		*v = null_value();
+		return 0;
+	}
+	if (capture_address(ev->cap, ev->col[column], a))
+		return -1;
+	*v = text_value(a->text, a->len);
+	return 0;
+}
+
+static int emit_connect(const struct event *ev, void *ctx)
+{
+	struct value v[TL_FIELDS];
+	struct task task;
+	struct address s, d;
+	char detail[DETAIL_MAX], *p;
+	const char *outcome =
+		connect_outcome(!event_null(ev, CONNECT_STATE), ev->col[CONNECT_STATE],
+				event_null(ev, CONNECT_ERROR) ? -1 : ev->col[CONNECT_ERROR]);
+
+	(void)ctx;
+	no_kind_fields(v);
+	if (event_values(ev, CONNECT_TASK, &task, v) ||
+	    address_of(ev, CONNECT_SADDR, &s, &v[TL_LADDR]) ||
+	    address_of(ev, CONNECT_DADDR, &d, &v[TL_RADDR]))
+		return -1;
+	v[TL_EVENT] = text_value("connect", 7);
+	v[TL_IP] = int_value(d.ip);
+	v[TL_LPORT] = column_value(ev, CONNECT_LPORT);
+	v[TL_RPORT] = int_value(ev->col[CONNECT_DPORT]);
+	v[TL_OUTCOME] = text_of(outcome);
+	v[TL_ERROR] = column_value(ev, CONNECT_ERROR);
+	v[TL_LATENCY] = column_value(ev, CONNECT_LATENCY);
+	if (tl.table) {
+		p = put_ends(detail, v, " > ");
+		p = stpcpy(stpcpy(p, " "), outcome ? outcome : "in flight");
+		if (!v[TL_LATENCY].null && v[TL_LATENCY].i >= 0) {
+			/* microseconds, as milliseconds with three decimals */
+			unsigned long long us = ((unsigned long long)v[TL_LATENCY].i + 500) / 1000;
+
+			*p++ = ' ';
+			p = put_number(p, us / 1000, 1);
+			*p++ = '.';
+			p = stpcpy(put_number(p, us % 1000, 3), " ms");
+		}
+		v[TL_DETAIL] = text_value(detail, (size_t)(p - detail));
+	}
+	output_row(v);
+	return 0;
+}
+
+static int emit_accept(const struct event *ev, void *ctx)
+{
+	struct value v[TL_FIELDS];
+	struct task task;
+	struct address l, r;
+	char detail[DETAIL_MAX], *p;
+
+	(void)ctx;
+	no_kind_fields(v);
+	if (event_values(ev, ACCEPT_TASK, &task, v) ||
+	    address_of(ev, ACCEPT_LADDR, &l, &v[TL_LADDR]) ||
+	    address_of(ev, ACCEPT_RADDR, &r, &v[TL_RADDR]))
+		return -1;
+	v[TL_EVENT] = text_value("accept", 6);
+	v[TL_IP] = int_value(r.ip);
+	v[TL_LPORT] = int_value(ev->col[ACCEPT_LPORT]);
+	v[TL_RPORT] = int_value(ev->col[ACCEPT_RPORT]);
+	if (tl.table) {
+		p = put_ends(detail, v, " < ");
+		v[TL_DETAIL] = text_value(detail, (size_t)(p - detail));
+	}
+	output_row(v);
+	return 0;
+}
+
+static int emit_reset(const struct event *ev, void *ctx)
+{
+	struct value v[TL_FIELDS];
+	struct task task;
+	struct address l, r;
+	struct name state, reason;
+	char detail[DETAIL_MAX], *p;
+	int err = 0;
+
+	(void)ctx;
+	no_kind_fields(v);
+	if (event_values(ev, RESET_TASK, &task, v) ||
+	    address_of(ev, RESET_LADDR, &l, &v[TL_LADDR]) ||
+	    address_of(ev, RESET_RADDR, &r, &v[TL_RADDR]))
+		return -1;
+	v[TL_EVENT] = text_value("reset", 5);
+	v[TL_IP] = l.ip ? int_value(l.ip) : r.ip ? int_value(r.ip) : null_value();
+	v[TL_LPORT] = int_value(ev->col[RESET_LPORT]);
+	v[TL_RPORT] = int_value(ev->col[RESET_RPORT]);
+	v[TL_STATE] = named(capture_tcp_state, ev, RESET_STATE, &state, &err);
+	v[TL_REASON] = named(capture_reset_reason, ev, RESET_REASON, &reason, &err);
+	if (err)
+		return -1;
+	if (tl.table) {
+		p = put_ends(detail, v, " > ");
+		if (!v[TL_REASON].null)
+			p = (char *)memcpy(stpcpy(p, " "), reason.text, reason.len) + reason.len;
+		if (v[TL_STATE].null) {
+			p = stpcpy(p, " (no socket)");
+		} else {
+			p = stpcpy(p, " (");
+			p = (char *)memcpy(p, state.text, state.len) + state.len;
+			p = stpcpy(p, ")");
+		}
+		v[TL_DETAIL] = text_value(detail, (size_t)(p - detail));
+	}
+	output_row(v);
+	return 0;
+}
+
+static int emit_capable(const struct event *ev, void *ctx)
+{
+	struct value v[TL_FIELDS];
+	struct task task;
+	struct name name;
+	char detail[DETAIL_MAX], *p;
+	bool denied = ev->col[CAPABLE_RET] != 0;
+
+	(void)ctx;
+	no_kind_fields(v);
+	if (event_values(ev, CAPABLE_TASK, &task, v) ||
+	    capture_cap_name(ev->cap, ev->col[CAPABLE_CAP], &name))
+		return -1;
+	if (!name.found)
+		name.len = (size_t)snprintf(name.text, sizeof(name.text), "CAP_%lld",
+					    (long long)ev->col[CAPABLE_CAP]);
+	v[TL_EVENT] = text_value("capable", 7);
+	v[TL_CAP] = int_value(ev->col[CAPABLE_CAP]);
+	v[TL_NAME] = text_value(name.text, name.len);
+	v[TL_VERDICT] = text_of(denied ? "deny" : "allow");
+	v[TL_AUDIT] = event_null(ev, CAPABLE_AUDIT) ? null_value()
+						    : int_value(ev->col[CAPABLE_AUDIT] != 0);
+	if (tl.table) {
+		p = (char *)memcpy(detail, name.text, name.len) + name.len;
+		p = stpcpy(p, denied ? " deny" : " allow");
+		p = stpcpy(p, v[TL_AUDIT].null ? " audit -"
+			      : v[TL_AUDIT].i  ? " audit"
+					       : " no audit");
+		v[TL_DETAIL] = text_value(detail, (size_t)(p - detail));
+	}
+	output_row(v);
+	return 0;
+}
+
+static void set_fields(const struct captures *set)
+{
+	struct field *f = tl.fields;
+
+	event_fields(f, set);
+	f[EVENT_ELAPSED].shown = true;
+	f[EVENT_CLOCK].shown = true;
+	f[EVENT_PID].width = 7;
+	f[EVENT_COMM].width = 15;
+	f[TL_EVENT] = (struct field){"EVENT", "event", 7, FIELD_TEXT, true};
+	f[TL_DETAIL] = (struct field){"DETAIL", NULL, 0, FIELD_TEXT, true};
+	f[TL_IP] = (struct field){NULL, "ip", 0, FIELD_INT, false};
+	f[TL_LADDR] = (struct field){NULL, "laddr", 0, FIELD_TEXT, false};
+	f[TL_LPORT] = (struct field){NULL, "lport", 0, FIELD_INT, false};
+	f[TL_RADDR] = (struct field){NULL, "raddr", 0, FIELD_TEXT, false};
+	f[TL_RPORT] = (struct field){NULL, "rport", 0, FIELD_INT, false};
+	f[TL_OUTCOME] = (struct field){NULL, "outcome", 0, FIELD_TEXT, false};
+	f[TL_ERROR] = (struct field){NULL, "error", 0, FIELD_INT, false};
+	f[TL_LATENCY] = (struct field){NULL, "latency_ns", 0, FIELD_INT, false};
+	f[TL_STATE] = (struct field){NULL, "state", 0, FIELD_TEXT, false};
+	f[TL_REASON] = (struct field){NULL, "reason", 0, FIELD_TEXT, false};
+	f[TL_CAP] = (struct field){NULL, "cap", 0, FIELD_INT, false};
+	f[TL_NAME] = (struct field){NULL, "name", 0, FIELD_TEXT, false};
+	f[TL_VERDICT] = (struct field){NULL, "verdict", 0, FIELD_TEXT, false};
+	f[TL_AUDIT] = (struct field){NULL, "audit", 0, FIELD_BOOL, false};
+}
+
+static int print_events(struct captures *set, const struct options *opts)
+{
+	static const char *connect_ends[2] = {"e.saddr", "e.daddr"},
+			  *connect_ports[2] = {"e.lport", "e.dport"};
+	static const char *other_ends[2] = {"e.laddr", "e.raddr"},
+			  *other_ports[2] = {"e.lport", "e.rport"};
+	char *connect_condition = endpoint_condition(&tl.addr, opts, connect_ends, connect_ports);
+	char *other_condition = endpoint_condition(&tl.addr, opts, other_ends, other_ports);
+	struct filter_columns filter = {.task = "e.task"};
+	struct event_query queries[] = {
+		{"ev_connect",
+		 "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
+		 "e.latency_ns",
+		 connect_condition, filter, emit_connect, bind_address_filter, &tl.addr, false},
+		{"ev_accept", "e.task, e.laddr, e.lport, e.raddr, e.rport", other_condition, filter,
+		 emit_accept, bind_address_filter, &tl.addr, false},
+		{"ev_reset", "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
+		 other_condition, filter, emit_reset, bind_address_filter, &tl.addr, false},
+		/* Capability checks have no ends: none when --addr or -P selects ends. */
+		{"ev_capable", "e.task, e.cap, e.ret, e.audit",
+		 tl.verbose ? NULL : "e.audit IS NOT 0", filter, emit_capable, NULL, NULL, false},
+	};
+	int nqueries = tl.addr.given || opts->ports ? 3 : 4, err;
+
+	set_fields(set);
+	tl.table = opts->format == FORMAT_TABLE;
+	output_begin(opts->format, opts->local, tl.fields, TL_FIELDS);
+	err = replay(set, queries, nqueries, opts);
+	free(connect_condition);
+	free(other_condition);
+	return err;
+}
+
+static int run(struct captures *set, const struct options *opts)
+{
+	return tl.connections ? print_connections(set, opts, &tl.addr) : print_events(set, opts);
+}
+
+const struct command timeline_command = {
+	.summary = "every event of every kind in time order; or one line per connection",
+	.spec = {.name = "timeline",
+		 .usage = usage,
+		 .short_options = "vp:u:P:c",
+		 .long_options = long_options,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW,
+		 .own_option = own_option},
+	.check = check,
+	.run = run,
+};
