@@ -349,14 +349,20 @@ static int read_kinds(struct capture *cap)
 				  "ORDER BY CASE name WHEN 'connect' THEN 1 WHEN 'outcome' THEN 2 "
 				  "WHEN 'accept' THEN 3 WHEN 'reset' THEN 4 WHEN 'capable' THEN 5 "
 				  "ELSE 6 END, name";
+	const char *corrupt = NULL;
 	sqlite3_stmt *stmt;
 	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
 
-	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while (rc == SQLITE_OK && !corrupt && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		char *name = column_text(stmt, 0);
 		struct kind_count *kind = find_kind(cap, name);
 
 		rc = SQLITE_OK;
+		for (int i = 2; i <= 3; i++)
+			if (sqlite3_column_type(stmt, i) != SQLITE_INTEGER ||
+			    sqlite3_column_int64(stmt, i) < 0 ||
+			    sqlite3_column_int64(stmt, i) >= CAPTURE_COUNT_MAX)
+				corrupt = "corrupt capture: a count out of range";
 		if (!kind && cap->nkinds == CAPTURE_KINDS_MAX) {
 			free(name);
 			continue;
@@ -371,10 +377,11 @@ static int read_kinds(struct capture *cap)
 		kind->recorded = sqlite3_column_int64(stmt, 2);
 		kind->lost = sqlite3_column_int64(stmt, 3);
 	}
+	if (rc != SQLITE_DONE && rc != SQLITE_OK)
+		corrupt = capture_error(cap);
 	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		fprintf(stderr, "report: %s: cannot read the event kinds: %s\n", cap->name,
-			capture_error(cap));
+	if (corrupt) {
+		fprintf(stderr, "report: %s: cannot read the event kinds: %s\n", cap->name, corrupt);
 		return -1;
 	}
 	return 0;

@@ -96,6 +96,12 @@ int captures_open_again(struct captures *copy, const struct captures *set);
  */
 #define CAPTURE_CLOCK_MAX ((int64_t)1 << 62)
 
+/*
+ * Records counted per kind (event_kind): up to 2^48, nearly a year at ten
+ * million a second, so that sums over kinds and captures stay within int64.
+ */
+#define CAPTURE_COUNT_MAX ((int64_t)1 << 48)
+
 /* The wall clock of an event's t; false when out of that range. */
 static inline bool capture_wall_ns(const struct capture *cap, int64_t t, int64_t *wall_ns)
 {

@@ -91,6 +91,18 @@ refused "a port that is a fraction: refused" tcpconnect types.db
 check_eq "... named" "report: types.db: cannot read ev_connect: corrupt capture: a number that is not one" \
 	"$(cat "$SCRATCH/err")"
 
+# Counts per kind beyond any capture (the fuzzer: summary's sum overflowed).
+cp "$SCRATCH/stacks.db" "$SCRATCH/counts.db"
+sql "$SCRATCH/counts.db" "update event_kind set recorded = 9223372036854775806 where name = 'capable'"
+for command in info summary capable; do
+	refused "$command: a count of records beyond 2^48" "$command" counts.db
+done
+check_eq "... named" "report: counts.db: cannot read the event kinds: corrupt capture: a count out of range" \
+	"$(cat "$SCRATCH/err")"
+cp "$SCRATCH/stacks.db" "$SCRATCH/counts.db"
+sql "$SCRATCH/counts.db" "update event_kind set lost = 'many'"
+refused "a count that is text: refused" info counts.db
+
 # --- What report says on stderr is rendered too: file names, SQLite's words ---------
 # (the fuzzer named a file with a newline in it: one line became two)
 run_report info "$(printf 'a\033]0;x\007\nb.db')"
