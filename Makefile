@@ -3,6 +3,7 @@
 #   make            build both binaries
 #   make test       build, then run every test (root needed for the record tests)
 #   make SANITIZE=1 the same with ASan+UBSan, in build-san/
+#   make fuzz       fuzz report for FUZZ_SECONDS (libFuzzer, clang; in build-fuzz/)
 #   make bench      the performance harness (see README, Performance)
 #   make format     clang-format every C file in place
 #   make clean
@@ -13,7 +14,12 @@ BPFTOOL ?= bpftool
 ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VERSION := $(shell cat VERSION)
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+BUILD   ?= build-fuzz
+CC      := $(CLANG)
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	    -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),1)
 BUILD   ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
@@ -33,9 +39,12 @@ RECORD_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard record/*.c))
 REPORT_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard report/*.c))
 HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
 BENCH_TOOLS  := $(addprefix $(BUILD)/bench/,churn storm spawn gen inserts)
+# report's code with its main() renamed, the fuzzer's harness and starting rows
+FUZZ_OBJS    := $(filter-out $(OBJ)/report/main.o,$(REPORT_OBJS)) $(OBJ)/report/main_fuzz.o \
+		$(OBJ)/tests/fuzz/report_fuzz.o $(OBJ)/fuzz/base_sql.o $(COMMON_OBJS)
 
-.PHONY: all test bench format clean
-all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BENCH_TOOLS)
+.PHONY: all test bench fuzz format clean
+all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BENCH_TOOLS) $(BUILD)/tests/report-fuzz-replay
 
 # vmlinux.h comes from the build host's BTF; CO-RE relocations make the
 # programs run on any kernel with BTF, whatever kernel built them.
@@ -54,16 +63,31 @@ $(BUILD)/casefile.bpf.o: $(patsubst bpf/%.c,$(BUILD)/bpf/%.o,$(BPF_SRCS))
 $(BUILD)/casefile.skel.h: $(BUILD)/casefile.bpf.o
 	$(BPFTOOL) gen skeleton $< name casefile_bpf > $@
 
-# schema.sql is compiled into both binaries as a NUL-terminated string.
-$(BUILD)/schema.c: schema.sql
-	@mkdir -p $(@D)
-	{ echo 'const char casefile_schema_sql[] = {'; \
+# $(call embed,NAME): the prerequisite, an SQL file, as the NUL-terminated C string NAME
+embed = { echo 'const char $(1)[] = {'; \
 	  od -An -v -tx1 $< | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
 	  echo '0x00 };'; } > $@
+
+# schema.sql is compiled into both binaries.
+$(BUILD)/schema.c: schema.sql
+	@mkdir -p $(@D)
+	$(call embed,casefile_schema_sql)
 
 $(OBJ)/schema.o: $(BUILD)/schema.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/base_sql.c: tests/fuzz/base.sql
+	@mkdir -p $(@D)
+	$(call embed,fuzz_base_sql)
+
+$(OBJ)/fuzz/base_sql.o: $(BUILD)/fuzz/base_sql.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OBJ)/report/main_fuzz.o: report/main.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Dmain=report_main -MMD -MP -c $< -o $@
 
 $(OBJ)/record/%.o: record/%.c $(BUILD)/casefile.skel.h
 	@mkdir -p $(@D)
@@ -78,6 +102,16 @@ $(BUILD)/record: $(RECORD_OBJS) $(COMMON_OBJS)
 
 $(BUILD)/report: $(REPORT_OBJS) $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) $^ -o $@ -lsqlite3 -lz
+
+# The fuzzer's inputs replayed without libFuzzer, with this build's sanitizers
+# (tests/fuzz.test.sh); and the fuzzer itself (make fuzz).
+$(BUILD)/tests/report-fuzz-replay: $(FUZZ_OBJS) $(OBJ)/tests/fuzz/replay_main.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ -o $@ -lsqlite3 -lz
+
+$(BUILD)/tests/report-fuzz: $(FUZZ_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ -o $@ -lsqlite3 -lz
 
 # Test helpers make exact numbers of events: no sanitizer runtime adding its own.
 $(BUILD)/tests/%: tests/helpers/%.c
@@ -99,14 +133,27 @@ $(OBJ)/bench/gen.o: bench/gen.c $(BUILD)/casefile.skel.h
 test: all
 	BUILD=$(BUILD) tests/run
 
+# Fuzz report (tests/fuzz/report_fuzz.c) for FUZZ_SECONDS, growing the corpus
+# in build-fuzz/corpus; what crashes lands in build-fuzz/crashes/ (replay it:
+# build-fuzz/tests/report-fuzz FILE, FUZZ_VERBOSE=1 to see report's stderr).
+# Keep each crash in tests/fuzz-regressions/ once fixed.
+FUZZ_SECONDS ?= 180
+FUZZ_ARGS    ?=
+fuzz:
+	$(MAKE) FUZZ=1 build-fuzz/tests/report-fuzz
+	@mkdir -p build-fuzz/corpus build-fuzz/crashes
+	build-fuzz/tests/report-fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		-dict=tests/fuzz/report.dict -artifact_prefix=$(CURDIR)/build-fuzz/crashes/ \
+		-print_final_stats=1 $(FUZZ_ARGS) build-fuzz/corpus tests/fuzz-regressions tests/fuzz/seeds
+
 bench: all
 	BUILD=$(BUILD) bench/run
 
 format:
 	clang-format -i $(wildcard bpf/*.[ch] record/*.[ch] report/*.[ch] common/*.[ch] tests/helpers/*.c \
-		bench/*.c)
+		bench/*.c tests/fuzz/*.c)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
--include $(wildcard $(OBJ)/*/*.d)
+-include $(wildcard $(OBJ)/*/*.d $(OBJ)/*/*/*.d)

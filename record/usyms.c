@@ -344,7 +344,8 @@ static bool still_the_image(const struct process_image *image)
 
 static bool same_image(const struct process_image *a, const struct process_image *b)
 {
-	return a->pid == b->pid && a->exec_id == b->exec_id && a->start_ns == b->start_ns;
+	return a->pid == b->pid && a->exec_id == b->exec_id && a->start_ns == b->start_ns &&
+	       a->start_code == b->start_code;
 }
 
 /* The image's entry, its mappings read (and checked to be its own) if new. */

@@ -3,6 +3,8 @@
 
 #include "command.h"
 #include "events.h"
+#include "folded.h"
+#include "stacks.h"
 #include "tally.h"
 
 enum {
@@ -11,7 +13,8 @@ enum {
 	CAPABLE_AUDIT,
 	CAPABLE_VERDICT,
 	CAPABLE_USERNS,
-	CAPABLE_FIELDS
+	CAPABLE_STACKS, /* STACK_KINDS of them */
+	CAPABLE_FIELDS = CAPABLE_STACKS + STACK_KINDS
 };
 
 /* The query's columns, after t and seq. */
@@ -21,11 +24,13 @@ static struct {
 	bool verbose, unique, extra;
 	struct field fields[CAPABLE_FIELDS];
 	struct tally *seen; /* --unique: (capture, pid, cap) already shown */
+	struct stack_choice stacks;
+	struct folded *folded;
 } cp;
 
 static const char usage[] =
-	"usage: report capable [-h] [-v] [-p PID] [-u UID] [--unique] [-x]\n"
-	"                      [common options] FILE...\n"
+	"usage: report capable [-h] [-v] [-p PID] [-u UID] [--unique] [-x] [-K] [-U]\n"
+	"                      [--folded] [common options] FILE...\n"
 	"\n"
 	"Capability checks in the captures, as capable(8) would have shown them live.\n"
 	"AUDIT is 1 when the check writes to the audit log, 0 when not, and - when the\n"
@@ -39,16 +44,16 @@ static const char usage[] =
 	"  -u, --uid UID    only this user\n"
 	"  --unique         only the first check of each capability by each process\n"
 	"  -x, --extra      include the thread (TID) and whether the check allowed or\n"
-	"                   denied (VERDICT)\n"
-	"\n"
-	"Stack traces (BCC's -K and -U) are not in captures yet.\n"
+	"                   denied (VERDICT)\n" STACK_HELP_KERNEL STACK_HELP_USER STACK_HELP_FOLDED
 	"\n"
 	"examples:\n"
 	"    report capable case42.db              # checks that audit (or may)\n"
 	"    report capable -v case42.db           # every check\n"
 	"    report capable -x -p 181 case42.db    # PID 181, with TID and VERDICT\n"
 	"    report capable --unique -u 1000 case42.db\n"
-	"    report capable --comm sshd --format json case42.db\n";
+	"    report capable --comm sshd --format json case42.db\n"
+	"    report capable -K -U case42.db        # why: each check's kernel and user stacks\n"
+	"    report capable -v --folded case42.db | flamegraph.pl > capable.svg\n";
 
 enum { OPT_UNIQUE = 0x200 };
 
@@ -56,6 +61,7 @@ static const struct option long_options[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"extra", no_argument, NULL, 'x'},
 	{"unique", no_argument, NULL, OPT_UNIQUE},
+	STACK_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -69,7 +75,14 @@ static int own_option(int option, const char *arg, void *ctx)
 		cp.extra = true;
 	else if (option == OPT_UNIQUE)
 		cp.unique = true;
+	else
+		stack_option(option, &cp.stacks);
 	return 0;
+}
+
+static int check(const struct options *opts)
+{
+	return stack_check(opts, &cp.stacks, cp.extra ? "-x" : NULL);
 }
 
 /* --unique: whether this capture's process has checked this capability before. */
@@ -100,7 +113,10 @@ static int print_check(const struct event *ev, void *ctx)
 		return -1;
 	if (cp.unique && seen_before(ev, &v[EVENT_PID], cap))
 		return 0;
-	if (capture_cap_name(ev->cap, cap, &name))
+	if (cp.folded)
+		return folded_add(cp.folded, ev, &v[EVENT_COMM]);
+	if (capture_cap_name(ev->cap, cap, &name) ||
+	    stack_values(ev, &cp.stacks, &v[CAPABLE_STACKS]))
 		return -1;
 	v[CAPABLE_CAP] = int_value(cap);
 	v[CAPABLE_NAME] = name.found ? text_value(name.text, name.len) : null_value();
@@ -120,6 +136,7 @@ static int run(struct captures *set, const struct options *opts)
 		/* BCC leaves out checks that do not audit; NULL (unknown) stays in. */
 		.condition = cp.verbose ? NULL : "e.audit IS NOT 0",
 		.filter = {.task = "e.task"},
+		.stacks = cp.stacks.kernel || cp.stacks.user,
 		.emit = print_check,
 	};
 	struct field *f = cp.fields;
@@ -136,10 +153,10 @@ static int run(struct captures *set, const struct options *opts)
 	f[CAPABLE_AUDIT] = (struct field){"AUDIT", "audit", 5, FIELD_BOOL, true};
 	f[CAPABLE_VERDICT] = (struct field){"VERDICT", "verdict", 7, FIELD_TEXT, cp.extra};
 	f[CAPABLE_USERNS] = (struct field){NULL, "userns_level", 0, FIELD_INT, false};
+	stack_fields(&f[CAPABLE_STACKS], &cp.stacks);
 	if (cp.unique)
 		cp.seen = tally_new();
-	output_begin(opts->format, opts->local, f, CAPABLE_FIELDS);
-	err = replay(set, &query, 1, opts);
+	err = replay_with_stacks(set, &query, opts, &cp.stacks, &cp.folded, f, CAPABLE_FIELDS);
 	tally_free(cp.seen);
 	return err;
 }
@@ -150,10 +167,13 @@ const struct command capable_command = {
 	.summary = "capability checks (BCC capable), allowed and denied",
 	.spec = {.name = "capable",
 		 .usage = usage,
-		 .short_options = "vp:u:x",
+		 .short_options = "vp:u:xKU",
 		 .long_options = long_options,
 		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW,
 		 .own_option = own_option},
 	.kinds = kinds,
+	.check = check,
 	.run = run,
+	.state = &cp,
+	.state_size = sizeof(cp),
 };

@@ -6,6 +6,7 @@
 #include "capuse.h"
 #include "command.h"
 #include "detect.h"
+#include "folded.h"
 #include "hashmap.h"
 #include "util.h"
 #include "when.h"
@@ -53,11 +54,14 @@ static const struct field fields[CAPS_FIELDS] = {
 static struct {
 	struct cap_settings settings;
 	int64_t top;
+	struct stack_choice stacks; /* --folded, and -K or -U for half of each stack */
+	struct folded *folded;
 } cs = {.top = DEFAULT_TOP};
 
 static const char usage[] =
 	"usage: report caps [-h] [-v] [-p PID] [-u UID] [-n N] [--settle SECONDS]\n"
-	"                   [--net-raw COMM[,COMM...]] [common options] FILE...\n"
+	"                   [--net-raw COMM[,COMM...]] [--folded [-K | -U]]\n"
+	"                   [common options] FILE...\n"
 	"\n"
 	"Capability checks of the captures as histograms, as BCC's tools draw them: by\n"
 	"capability, by process, by user, and the denied ones; then what stands out:\n"
@@ -81,7 +85,8 @@ static const char usage[] =
 	"  --net-raw NAMES  programs expected to use raw sockets, instead of ping, ping4,\n"
 	"                   ping6, arping, traceroute, traceroute6, tracepath, mtr,\n"
 	"                   mtr-packet, dhclient, dhcpcd, dhcpd, NetworkManager,\n"
-	"                   systemd-network, tcpdump, dumpcap, wpa_supplicant\n"
+	"                   systemd-network, tcpdump, dumpcap, wpa_supplicant\n" STACK_HELP_FOLDED
+	"  -K, -U           with --folded: only the kernel, or only the user frames\n"
 	"\n"
 	"JSON and CSV: one row per bar (section capability, process, uid or denied)\n"
 	"and per flag (section flag).\n"
@@ -90,18 +95,22 @@ static const char usage[] =
 	"    report caps case42.db\n"
 	"    report caps -v -n 0 case42.db\n"
 	"    report caps --settle 60 --net-raw ping,tcpdump,nmap case42.db\n"
-	"    report caps --format json web-*.db\n";
+	"    report caps --format json web-*.db\n"
+	"    report caps --folded case42.db | flamegraph.pl > caps.svg  # record -K -U\n";
 
 static const struct option long_options[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"top", required_argument, NULL, 'n'},
 	CAP_OPTIONS,
+	STACK_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
 static int own_option(int option, const char *arg, void *ctx)
 {
 	(void)ctx;
+	if (stack_option(option, &cs.stacks))
+		return 0;
 	if (option == 'n' && parse_integer(arg, 0, 1000000, &cs.top))
 		return option_error("caps", "-n wants a number from 0 to 1000000, not '%s'", arg);
 	return option == 'n' ? 0 : cap_option("caps", option, arg, &cs.settings) < 0 ? -1 : 0;
@@ -403,12 +412,46 @@ static void print_rows(struct captures *set, struct peers *peers, const struct c
 	}
 }
 
+static int check(const struct options *opts)
+{
+	if ((cs.stacks.kernel || cs.stacks.user) && !cs.stacks.folded)
+		return option_error("caps", "-K and -U choose the frames of --folded");
+	return stack_check(opts, &cs.stacks, NULL);
+}
+
+static int fold_check(const struct event *ev, void *ctx)
+{
+	(void)ctx;
+	return folded_add_event(cs.folded, ev, 0);
+}
+
+/* --folded: the stacks of the checks the histograms count (record -K -U). */
+static int print_folded(struct captures *set, const struct options *opts)
+{
+	struct event_query query = {
+		.table = "ev_capable",
+		.columns = "e.task",
+		.condition = cs.settings.every_check ? NULL : "e.audit IS NOT 0",
+		.filter = {.task = "e.task"},
+		.emit = fold_check,
+		.stacks = true,
+	};
+
+	return replay_with_stacks(set, &query, opts, &cs.stacks, &cs.folded, NULL, 0);
+}
+
 static int run(struct captures *set, const struct options *opts)
 {
-	struct peers *peers = peers_new(set);
+	struct peers *peers;
 	struct cap_analysis an;
 	int err;
 
+	if (cs.stacks.folded) {
+		err = print_folded(set, opts);
+		cap_settings_free(&cs.settings);
+		return err;
+	}
+	peers = peers_new(set);
 	cap_settings_ready(&cs.settings);
 	err = analyze_caps(set, opts, &cs.settings, peers, &an);
 	if (!err && opts->format == FORMAT_TABLE) {
@@ -429,10 +472,11 @@ const struct command caps_command = {
 	.summary = "capability checks as histograms, and what stands out",
 	.spec = {.name = "caps",
 		 .usage = usage,
-		 .short_options = "vp:u:n:",
+		 .short_options = "vp:u:n:KU",
 		 .long_options = long_options,
 		 .accepts = ACCEPT_FILTERS,
 		 .own_option = own_option},
 	.kinds = kinds,
+	.check = check,
 	.run = run,
 };

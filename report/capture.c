@@ -14,30 +14,57 @@
 #include "capture.h"
 #include "output.h"
 #include "schema.h"
+#include "stacks.h"
 #include "util.h"
 #include "when.h"
 
 #define CAPTURE_APPLICATION_ID 0x43415345 /* "CASE", as schema.sql sets it */
 
-/* Run schema.sql in memory: its user_version is the format this build writes. */
-int supported_format(void)
+/* Longest value a capture holds (a command line, a path): longer is not one. */
+#define CAPTURE_VALUE_MAX (1 << 20)
+
+/* What schema.sql, run in memory, defines: its format, and its tables as a JSON array. */
+static struct {
+	bool read;
+	int format;
+	char *tables;
+} schema;
+
+static void read_schema(void)
 {
-	static int format = -1;
 	sqlite3 *db;
 	sqlite3_stmt *stmt;
 
-	if (format >= 0)
-		return format;
-	format = 0;
+	schema.read = true;
 	if (sqlite3_open(":memory:", &db) == SQLITE_OK &&
 	    sqlite3_exec(db, casefile_schema_sql, NULL, NULL, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK) {
-		if (sqlite3_step(stmt) == SQLITE_ROW)
-			format = sqlite3_column_int(stmt, 0);
+	    sqlite3_prepare_v2(
+		    db,
+		    "SELECT (SELECT user_version FROM pragma_user_version), "
+		    "(SELECT json_group_array(name) FROM sqlite_schema WHERE type = 'table')",
+		    -1, &stmt, NULL) == SQLITE_OK) {
+		if (sqlite3_step(stmt) == SQLITE_ROW) {
+			schema.format = sqlite3_column_int(stmt, 0);
+			schema.tables = xstrdup((const char *)sqlite3_column_text(stmt, 1));
+		}
 		sqlite3_finalize(stmt);
 	}
 	sqlite3_close(db);
-	return format;
+}
+
+/* Its user_version is the format this build writes. */
+int supported_format(void)
+{
+	if (!schema.read)
+		read_schema();
+	return schema.format;
+}
+
+const char *capture_error(struct capture *cap)
+{
+	free(cap->error);
+	cap->error = render_string(sqlite3_errmsg(cap->db));
+	return cap->error;
 }
 
 /* --- Opening --------------------------------------------------------------- */
@@ -104,7 +131,7 @@ static int open_database(struct capture *cap)
 	/* Our own open() first, for the system's own words (Permission denied...). */
 	fd = open(cap->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &cap->seen_db)) {
-		fprintf(stderr, "report: cannot open %s: %s\n", cap->path, strerror(errno));
+		fprintf(stderr, "report: cannot open %s: %s\n", cap->name, strerror(errno));
 		free(uri);
 		if (fd >= 0)
 			close(fd);
@@ -112,7 +139,7 @@ static int open_database(struct capture *cap)
 	}
 	close(fd);
 	if (S_ISDIR(cap->seen_db.st_mode)) {
-		fprintf(stderr, "report: cannot open %s: Is a directory\n", cap->path);
+		fprintf(stderr, "report: cannot open %s: Is a directory\n", cap->name);
 		free(uri);
 		return -1;
 	}
@@ -122,10 +149,22 @@ static int open_database(struct capture *cap)
 	/* A recorder that is stopping locks the file for a moment: wait for it. */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(cap->db, 5000);
+	/*
+	 * A capture is data: its schema's expressions (generated columns,
+	 * defaults) may call no function with side effects, no value is huge,
+	 * and whatever SQLite needs aside (sorts, automatic indexes) stays in
+	 * memory rather than in temporary files.
+	 */
+	if (rc == SQLITE_OK) {
+		sqlite3_limit(cap->db, SQLITE_LIMIT_LENGTH, CAPTURE_VALUE_MAX);
+		rc = sqlite3_exec(cap->db,
+				  "PRAGMA trusted_schema = OFF; PRAGMA temp_store = MEMORY", NULL,
+				  NULL, NULL);
+	}
 	if (rc == SQLITE_OK && private_wal)
 		rc = sqlite3_exec(cap->db, "PRAGMA locking_mode = EXCLUSIVE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		fprintf(stderr, "report: cannot open %s: %s\n", cap->path, sqlite3_errmsg(cap->db));
+		fprintf(stderr, "report: cannot open %s: %s\n", cap->name, capture_error(cap));
 		capture_release(cap);
 		return -1;
 	}
@@ -146,34 +185,6 @@ static int pragma_int(sqlite3 *db, const char *sql, int *value)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-static int check_format(struct capture *cap)
-{
-	int application_id;
-
-	if (pragma_int(cap->db, "PRAGMA application_id", &application_id)) {
-		fprintf(stderr, "report: %s is not a Casefile capture: %s\n", cap->path,
-			sqlite3_errmsg(cap->db));
-		return -1;
-	}
-	if (application_id != CAPTURE_APPLICATION_ID) {
-		fprintf(stderr, "report: %s is not a Casefile capture\n", cap->path);
-		return -1;
-	}
-	if (pragma_int(cap->db, "PRAGMA user_version", &cap->format) || cap->format < 1) {
-		fprintf(stderr, "report: %s is not a Casefile capture (no format version)\n",
-			cap->path);
-		return -1;
-	}
-	if (cap->format > supported_format()) {
-		fprintf(stderr,
-			"report: %s was made by a newer casefile (format %d); this report reads "
-			"up to %d\n",
-			cap->path, cap->format, supported_format());
-		return -1;
-	}
-	return 0;
-}
-
 static char *column_text(sqlite3_stmt *stmt, int column)
 {
 	const unsigned char *text = sqlite3_column_text(stmt, column);
@@ -184,6 +195,72 @@ static char *column_text(sqlite3_stmt *stmt, int column)
 		memcpy(copy, text, len);
 	copy[text ? len : 0] = '\0';
 	return copy;
+}
+
+/*
+ * The schema's tables, where the capture has them, must be tables: a view
+ * in their place is SQL of the capture's, which report would run (a
+ * recursive one runs forever).
+ */
+static int check_tables(struct capture *cap)
+{
+	static const char sql[] = "SELECT name, type FROM sqlite_schema WHERE type != 'table' AND "
+				  "name IN (SELECT value FROM json_each(?)) ORDER BY name LIMIT 1";
+	sqlite3_stmt *stmt;
+	char *name = NULL, *type = NULL;
+	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(stmt, 1, schema.tables, -1, SQLITE_STATIC);
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW) {
+			name = column_text(stmt, 0);
+			type = column_text(stmt, 1);
+		}
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW) {
+		char *safe_name = render_string(name), *safe_type = render_string(type);
+
+		fprintf(stderr, "report: %s is not a Casefile capture (its %s is a %s)\n",
+			cap->name, safe_name, safe_type);
+		free(safe_name);
+		free(safe_type);
+	} else if (rc != SQLITE_DONE) {
+		fprintf(stderr, "report: %s is not a Casefile capture: %s\n", cap->name,
+			capture_error(cap));
+	}
+	free(name);
+	free(type);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int check_format(struct capture *cap)
+{
+	int application_id;
+
+	if (pragma_int(cap->db, "PRAGMA application_id", &application_id)) {
+		fprintf(stderr, "report: %s is not a Casefile capture: %s\n", cap->name,
+			capture_error(cap));
+		return -1;
+	}
+	if (application_id != CAPTURE_APPLICATION_ID) {
+		fprintf(stderr, "report: %s is not a Casefile capture\n", cap->name);
+		return -1;
+	}
+	if (pragma_int(cap->db, "PRAGMA user_version", &cap->format) || cap->format < 1) {
+		fprintf(stderr, "report: %s is not a Casefile capture (no format version)\n",
+			cap->name);
+		return -1;
+	}
+	if (cap->format > supported_format()) {
+		fprintf(stderr,
+			"report: %s was made by a newer casefile (format %d); this report reads "
+			"up to %d\n",
+			cap->name, cap->format, supported_format());
+		return -1;
+	}
+	return check_tables(cap);
 }
 
 #define METADATA_TEXTS 9
@@ -207,6 +284,23 @@ static void free_metadata(struct capture *cap)
 		free(*texts[i]);
 		*texts[i] = NULL;
 	}
+}
+
+static int check_clocks(const struct capture *cap)
+{
+	const int64_t clocks[] = {cap->base_ns, cap->realtime_offset_ns, cap->started_ns,
+				  cap->last_commit_ns, cap->stopped_ns};
+
+	for (size_t i = 0; i < ARRAY_SIZE(clocks); i++) {
+		if (clocks[i] < 0 || clocks[i] >= CAPTURE_CLOCK_MAX) {
+			fprintf(stderr,
+				"report: %s: cannot read the capture's metadata: corrupt capture: "
+				"a clock out of range\n",
+				cap->name);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int read_capture_row(struct capture *cap)
@@ -234,11 +328,11 @@ static int read_capture_row(struct capture *cap)
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW) {
-		fprintf(stderr, "report: %s: cannot read the capture's metadata: %s\n", cap->path,
-			rc == SQLITE_DONE ? "no capture row" : sqlite3_errmsg(cap->db));
+		fprintf(stderr, "report: %s: cannot read the capture's metadata: %s\n", cap->name,
+			rc == SQLITE_DONE ? "no capture row" : capture_error(cap));
 		return -1;
 	}
-	return 0;
+	return check_clocks(cap);
 }
 
 static struct kind_count *find_kind(struct capture *cap, const char *name)
@@ -255,14 +349,20 @@ static int read_kinds(struct capture *cap)
 				  "ORDER BY CASE name WHEN 'connect' THEN 1 WHEN 'outcome' THEN 2 "
 				  "WHEN 'accept' THEN 3 WHEN 'reset' THEN 4 WHEN 'capable' THEN 5 "
 				  "ELSE 6 END, name";
+	const char *corrupt = NULL;
 	sqlite3_stmt *stmt;
 	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
 
-	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while (rc == SQLITE_OK && !corrupt && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		char *name = column_text(stmt, 0);
 		struct kind_count *kind = find_kind(cap, name);
 
 		rc = SQLITE_OK;
+		for (int i = 2; i <= 3; i++)
+			if (sqlite3_column_type(stmt, i) != SQLITE_INTEGER ||
+			    sqlite3_column_int64(stmt, i) < 0 ||
+			    sqlite3_column_int64(stmt, i) >= CAPTURE_COUNT_MAX)
+				corrupt = "corrupt capture: a count out of range";
 		if (!kind && cap->nkinds == CAPTURE_KINDS_MAX) {
 			free(name);
 			continue;
@@ -277,10 +377,12 @@ static int read_kinds(struct capture *cap)
 		kind->recorded = sqlite3_column_int64(stmt, 2);
 		kind->lost = sqlite3_column_int64(stmt, 3);
 	}
+	if (rc != SQLITE_DONE && rc != SQLITE_OK)
+		corrupt = capture_error(cap);
 	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		fprintf(stderr, "report: %s: cannot read the event kinds: %s\n", cap->path,
-			sqlite3_errmsg(cap->db));
+	if (corrupt) {
+		fprintf(stderr, "report: %s: cannot read the event kinds: %s\n", cap->name,
+			corrupt);
 		return -1;
 	}
 	return 0;
@@ -293,6 +395,7 @@ static struct capture *open_capture(const char *path)
 	struct capture *cap = xcalloc(1, sizeof(*cap));
 
 	cap->path = xstrdup(path);
+	cap->name = render_string(path);
 	if (open_database(cap) || check_format(cap) || read_capture_row(cap) || read_kinds(cap)) {
 		free_capture(cap);
 		return NULL;
@@ -334,7 +437,7 @@ static void tell_losses(struct capture *cap, const char *const *kinds)
 	if (len)
 		fprintf(stderr,
 			"report: %s: the recorder lost records (%s): this report is incomplete\n",
-			cap->path, list);
+			cap->name, list);
 }
 
 /* Only for the kinds a subcommand named: no rows must not read as no events. */
@@ -352,7 +455,7 @@ static void tell_missing_kinds(struct capture *cap, const char *const *kinds)
 	if (!len)
 		return;
 	asked = render_string(cap->event_kinds);
-	fprintf(stderr, "report: %s: %s events were not recorded (record -e %s)\n", cap->path, list,
+	fprintf(stderr, "report: %s: %s events were not recorded (record -e %s)\n", cap->name, list,
 		asked);
 	free(asked);
 }
@@ -367,7 +470,7 @@ static void tell_unclean(const struct capture *cap)
 	fprintf(stderr,
 		"report: %s: no clean stop (still recording, or the recorder was killed): "
 		"nothing after %s is in it\n",
-		cap->path, when);
+		cap->name, when);
 }
 
 /* --- The set of captures ------------------------------------------------------ */
@@ -553,7 +656,7 @@ static uint64_t slots_for(struct capture *cap, const struct lookup_spec *spec)
 static int lookup_failed(struct capture *cap, const struct lookup_spec *spec, int64_t id,
 			 const char *why)
 {
-	fprintf(stderr, "report: %s: cannot read %s %lld: %s\n", cap->path,
+	fprintf(stderr, "report: %s: cannot read %s %lld: %s\n", cap->name,
 		spec->what ? spec->what : "a name", (long long)id, why);
 	return -1;
 }
@@ -565,25 +668,32 @@ static int fill(struct capture *cap, const struct lookup_spec *spec, struct look
 
 	if (!l->stmt && sqlite3_prepare_v3(cap->db, spec->sql, -1, SQLITE_PREPARE_PERSISTENT,
 					   &l->stmt, NULL) != SQLITE_OK)
-		return lookup_failed(cap, spec, id, sqlite3_errmsg(cap->db));
+		return lookup_failed(cap, spec, id, capture_error(cap));
 	sqlite3_bind_int64(l->stmt, 1, id);
 	c->filled = false;
 	rc = sqlite3_step(l->stmt);
 	if (rc == SQLITE_ROW) {
+		const void *text = sqlite3_column_blob(l->stmt, spec->numbers);
 		int len = sqlite3_column_bytes(l->stmt, spec->numbers);
+		const char *corrupt =
+			len > (int)sizeof(c->text) ? "corrupt capture: text too long" : NULL;
 
-		if (len > (int)sizeof(c->text)) {
+		for (int i = 0; i < spec->numbers; i++) {
+			if (sqlite3_column_type(l->stmt, i) != SQLITE_INTEGER)
+				corrupt = "corrupt capture: a number that is not one";
+			c->numbers[i] = sqlite3_column_int64(l->stmt, i);
+		}
+		if (corrupt) {
 			sqlite3_reset(l->stmt);
-			return lookup_failed(cap, spec, id, "corrupt capture: text too long");
+			return lookup_failed(cap, spec, id, corrupt);
 		}
 		c->len = (uint8_t)len;
-		for (int i = 0; i < spec->numbers; i++)
-			c->numbers[i] = sqlite3_column_int64(l->stmt, i);
-		memcpy(c->text, sqlite3_column_blob(l->stmt, spec->numbers), c->len);
+		if (len) /* an empty text may have no bytes at all */
+			memcpy(c->text, text, c->len);
 	}
 	sqlite3_reset(l->stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return lookup_failed(cap, spec, id, sqlite3_errmsg(cap->db));
+		return lookup_failed(cap, spec, id, capture_error(cap));
 	if (rc == SQLITE_DONE && spec->what)
 		return lookup_failed(cap, spec, id, "corrupt capture: not there");
 	c->id = id;
@@ -680,6 +790,7 @@ void capture_release(struct capture *cap)
 		sqlite3_finalize(cap->lookups[i].stmt);
 		cap->lookups[i].stmt = NULL;
 	}
+	stacks_release(cap);
 	sqlite3_close(cap->db);
 	cap->db = NULL;
 }
@@ -687,12 +798,15 @@ void capture_release(struct capture *cap)
 static void free_capture(struct capture *cap)
 {
 	capture_release(cap);
+	stacks_free(cap);
 	for (int i = 0; cap->lookups && i < LOOKUPS; i++)
 		free(cap->lookups[i].slots);
 	free(cap->lookups);
 	for (int i = 0; i < cap->nkinds; i++)
 		free(cap->kinds[i].name);
 	free_metadata(cap);
+	free(cap->name);
 	free(cap->path);
+	free(cap->error);
 	free(cap);
 }

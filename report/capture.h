@@ -25,6 +25,8 @@ struct kind_count {
 
 struct capture {
 	char *path;
+	char *name;  /* path as messages show it: rendered (render_string) */
+	char *error; /* capture_error()'s */
 	sqlite3 *db; /* NULL between --follow polls */
 	int format;
 	char *tool_version, *host, *kernel_release, *kernel_version, *machine, *boot_id;
@@ -37,6 +39,7 @@ struct capture {
 	int nkinds;
 	struct stat seen_db, seen_wal; /* as last read, to notice new commits */
 	struct lookup *lookups;
+	struct capture_stacks *stacks; /* stacks.c's statements and cache */
 };
 
 /*
@@ -62,6 +65,12 @@ struct captures {
 	const char *const *kinds; /* the kinds of events the report is about */
 };
 
+/*
+ * SQLite's last error on the capture, rendered: it may quote the capture's
+ * own names.  Valid until the next call.
+ */
+const char *capture_error(struct capture *cap);
+
 /* The newest capture format this build reads (schema.sql's user_version). */
 int supported_format(void);
 
@@ -80,10 +89,24 @@ void captures_close(struct captures *set);
  */
 int captures_open_again(struct captures *copy, const struct captures *set);
 
-/* The wall clock of an event's t. */
-static inline int64_t capture_wall_ns(const struct capture *cap, int64_t t)
+/*
+ * The clocks a capture holds (Unix ns, boot ns) lie from 0 to 2^62 (the
+ * year 2116): so do their sums and differences, within int64.  Beyond is
+ * a corrupt capture.
+ */
+#define CAPTURE_CLOCK_MAX ((int64_t)1 << 62)
+
+/*
+ * Records counted per kind (event_kind): up to 2^48, nearly a year at ten
+ * million a second, so that sums over kinds and captures stay within int64.
+ */
+#define CAPTURE_COUNT_MAX ((int64_t)1 << 48)
+
+/* The wall clock of an event's t; false when out of that range. */
+static inline bool capture_wall_ns(const struct capture *cap, int64_t t, int64_t *wall_ns)
 {
-	return cap->base_ns + t + cap->realtime_offset_ns;
+	return !__builtin_add_overflow(cap->base_ns + cap->realtime_offset_ns, t, wall_ns) &&
+	       *wall_ns >= 0 && *wall_ns < CAPTURE_CLOCK_MAX;
 }
 
 /*

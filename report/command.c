@@ -2,6 +2,8 @@
  * A report subcommand and its life: parse its command line, open its
  * captures (telling what they lack), run it, flush, and the exit status.
  */
+#include <string.h>
+
 #include "command.h"
 #include "output.h"
 
@@ -9,7 +11,11 @@ int run_command(const struct command *command, int argc, char **argv)
 {
 	struct options opts;
 	struct captures set;
-	int rc = parse_options(argc, argv, &command->spec, &opts);
+	int rc;
+
+	if (command->state)
+		memset(command->state, 0, command->state_size);
+	rc = parse_options(argc, argv, &command->spec, &opts);
 
 	if (rc == 0 && command->check)
 		rc = command->check(&opts);

@@ -16,6 +16,9 @@ struct command {
 	int (*check)(const struct options *opts);
 	/* Report on the open captures: 0, or -1 after one line on stderr. */
 	int (*run)(struct captures *set, const struct options *opts);
+	/* Its state (options, tallies), zeroed before each run: one process may run it twice. */
+	void *state;
+	size_t state_size;
 };
 
 /* Exit status: 0, 1 (a capture could not be read), 2 (bad command line). */

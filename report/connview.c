@@ -393,11 +393,11 @@ int print_connections(struct captures *set, const struct options *opts,
 		{"ev_connect",
 		 "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
 		 "e.latency_ns",
-		 connect_condition, filter, on_connect, bind_address_filter, (void *)addr},
+		 connect_condition, filter, on_connect, bind_address_filter, (void *)addr, false},
 		{"ev_accept", "e.task, e.laddr, e.lport, e.raddr, e.rport", other_condition, filter,
-		 on_accept, bind_address_filter, (void *)addr},
+		 on_accept, bind_address_filter, (void *)addr, false},
 		{"ev_reset", "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
-		 other_condition, filter, on_reset, bind_address_filter, (void *)addr},
+		 other_condition, filter, on_reset, bind_address_filter, (void *)addr, false},
 	};
 	int err;
 

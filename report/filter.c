@@ -75,7 +75,7 @@ int bind_filters(sqlite3_stmt *stmt, const struct options *opts, const struct ca
 	if ((index = sqlite3_bind_parameter_index(stmt, ":ports")))
 		rc |= sqlite3_bind_text(stmt, index, opts->ports, -1, SQLITE_STATIC);
 	if (rc != SQLITE_OK) {
-		fprintf(stderr, "report: %s: cannot bind the filters: %s\n", cap->path,
+		fprintf(stderr, "report: %s: cannot bind the filters: %s\n", cap->name,
 			sqlite3_errmsg(sqlite3_db_handle(stmt)));
 		return -1;
 	}

@@ -203,8 +203,7 @@ static int bind_remotes(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 	if (sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":remotes"), json, -1,
 			      free) == SQLITE_OK)
 		return 0;
-	fprintf(stderr, "report: %s: cannot bind :remotes: %s\n", cap->path,
-		sqlite3_errmsg(cap->db));
+	fprintf(stderr, "report: %s: cannot bind :remotes: %s\n", cap->name, capture_error(cap));
 	return -1;
 }
 

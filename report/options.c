@@ -284,7 +284,7 @@ int parse_options(int argc, char **argv, const struct command_spec *spec, struct
 	};
 	/* ':' first: a missing value is told apart from an unknown option. */
 	strcat(strcpy(short_options, ":h"), spec->short_options);
-	optind = 1;
+	optind = 0; /* glibc's getopt starts afresh, even after another parse in this process */
 	opterr = 0;
 	while (!err &&
 	       (option = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {

@@ -96,39 +96,51 @@ static void put_decimal(int64_t ns, int64_t unit)
 	put(frac, 3);
 }
 
-/* Printable ASCII that needs no escaping in any format. */
-static inline bool plain(unsigned char c)
+/* Bytes render() may write for len bytes: \u003c for one, in JSON. */
+#define RENDERED_MAX(len) (6 * (len))
+
+/* Printable ASCII that needs no escaping; in JSON not < > & either (inert in HTML). */
+static inline bool plain(unsigned char c, bool json)
 {
+	if (json && (c == '<' || c == '>' || c == '&'))
+		return false;
 	return c >= 0x20 && c <= 0x7e && c != '\\' && c != '"';
 }
 
 #define ONES  0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
 
-/* Eight bytes at once: is each one plain()?  (Bit tricks on the whole word.) */
-static inline bool plain8(uint64_t w)
+/* The high bit of some byte is set if w holds byte b (and never if it does not). */
+static inline uint64_t has_byte(uint64_t w, unsigned char b)
 {
-	uint64_t below_space = (w - 0x20 * ONES) & ~w; /* some byte < 0x20 */
-	uint64_t above_tilde = (w + 0x01 * ONES) | w;  /* some byte > 0x7e */
-	uint64_t backslash = (w ^ 0x5c * ONES) - ONES; /* some byte == '\\' */
-	uint64_t quote = (w ^ 0x22 * ONES) - ONES;     /* some byte == '"' */
-	uint64_t not_backslash = ~(w ^ 0x5c * ONES), not_quote = ~(w ^ 0x22 * ONES);
+	uint64_t x = w ^ (b * ONES);
 
-	return !((below_space | above_tilde | (backslash & not_backslash) | (quote & not_quote)) &
-		 HIGHS);
+	return (x - ONES) & ~x;
+}
+
+/* Eight bytes at once: is each one plain()?  (Bit tricks on the whole word.) */
+static inline bool plain8(uint64_t w, bool json)
+{
+	uint64_t below_space = (w - 0x20 * ONES) & ~w;
+	uint64_t above_tilde = (w + ONES) | w;
+	uint64_t bad = below_space | above_tilde | has_byte(w, '\\') | has_byte(w, '"');
+
+	if (json)
+		bad |= has_byte(w, '<') | has_byte(w, '>') | has_byte(w, '&');
+	return !(bad & HIGHS);
 }
 
 /* How many bytes from s, up to len, are plain. */
-static size_t plain_run(const char *s, size_t len)
+static size_t plain_run(const char *s, size_t len, bool json)
 {
 	size_t i = 0;
 
 	for (uint64_t w; i + 8 <= len; i += 8) {
 		memcpy(&w, s + i, 8);
-		if (!plain8(w))
+		if (!plain8(w, json))
 			break;
 	}
-	while (i < len && plain((unsigned char)s[i]))
+	while (i < len && plain((unsigned char)s[i], json))
 		i++;
 	return i;
 }
@@ -136,7 +148,9 @@ static size_t plain_run(const char *s, size_t len)
 /*
  * The one escaping of capture text, for every format: a backslash doubles,
  * bytes outside 0x20-0x7e become \xHH.  json: also valid inside a JSON
- * string (its own backslashes doubled, quotes escaped).  out holds 5 * len.
+ * string (its own backslashes doubled, quotes escaped), and inert inside
+ * HTML too (< > & as \u003c \u003e \u0026, which decode to themselves).
+ * out holds RENDERED_MAX(len).
  */
 static size_t render(const char *s, size_t len, char *o, bool json)
 {
@@ -145,13 +159,20 @@ static size_t render(const char *s, size_t len, char *o, bool json)
 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		size_t run = plain_run(s + i, len - i);
+		size_t run = plain_run(s + i, len - i, json);
 
 		/* Most text is plain: copy each run of it whole. */
 		if (run) {
 			memcpy(o, s + i, run);
 			o += run;
 			i += run - 1;
+			continue;
+		}
+		if (c == '<' || c == '>' || c == '&') { /* JSON: \u003c */
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
 			continue;
 		}
 		if (c == '"') {
@@ -224,7 +245,7 @@ int unrender_text(const char *text, char *o, size_t *len)
 
 static void put_rendered(const struct value *v, bool json)
 {
-	out.len += render(v->s, v->len, reserve(5 * v->len), json);
+	out.len += render(v->s, v->len, reserve(RENDERED_MAX(v->len)), json);
 }
 
 static void put_time(int64_t ns, bool clock)
@@ -269,7 +290,15 @@ static void put_table_value(const struct field *f, const struct value *v)
 	case FIELD_BOOL:
 		put_int(v->i);
 		break;
+	case FIELD_LINES:
+		break; /* under the row: table_lines */
 	}
+}
+
+/* A table column: FIELD_LINES go under the row. */
+static bool is_column(const struct field *f)
+{
+	return f->title && f->shown && f->type != FIELD_LINES;
 }
 
 /* Pad a column that began at start to its width, then a space (not after the last). */
@@ -301,6 +330,33 @@ static void table_row(const struct value *values)
 	}
 }
 
+/* The lines of the row's FIELD_LINES, indented, each on its own line (BCC's stacks). */
+static void table_lines(const struct value *values)
+{
+	static const char indent[] = "        ";
+
+	for (int i = 0; i < out.count; i++) {
+		const struct field *f = &out.fields[i];
+		const struct value *v = &values[i];
+
+		if (f->type != FIELD_LINES || !f->shown)
+			continue;
+		if (v->null) {
+			put(indent, sizeof(indent) - 1);
+			put("[no ", 4);
+			put(f->title, strlen(f->title));
+			put("]\n", 2);
+			continue;
+		}
+		for (size_t j = 0; j < v->len; j++) {
+			put(indent, sizeof(indent) - 1);
+			out.len += render(v->lines[j].s, v->lines[j].len,
+					  reserve(RENDERED_MAX(v->lines[j].len)), false);
+			put_char('\n');
+		}
+	}
+}
+
 /* --- JSON Lines ------------------------------------------------------------ */
 
 static void json_row(const struct value *values)
@@ -325,6 +381,15 @@ static void json_row(const struct value *values)
 			put_char('"');
 		} else if (f->type == FIELD_BOOL) {
 			put(v->i ? "true" : "false", v->i ? 4 : 5);
+		} else if (f->type == FIELD_LINES) {
+			put_char('[');
+			for (size_t j = 0; j < v->len; j++) {
+				put(j ? ",\"" : "\"", j ? 2 : 1);
+				out.len += render(v->lines[j].s, v->lines[j].len,
+						  reserve(RENDERED_MAX(v->lines[j].len)), true);
+				put_char('"');
+			}
+			put_char(']');
 		} else if (f->type == FIELD_FIXED3) {
 			put_decimal(v->i, 1000);
 		} else {
@@ -355,18 +420,20 @@ static void make_json_keys(void)
 
 /* --- CSV (RFC 4180) ---------------------------------------------------------- */
 
-static void put_csv_text(const struct value *v)
+static char *scratch(size_t size)
 {
-	size_t len;
-	const char *cell;
-	bool formula;
-
-	if (5 * v->len + 1 > out.scratch_size) {
-		out.scratch_size = 5 * v->len + 1;
+	if (size > out.scratch_size) {
+		out.scratch_size = size;
 		out.scratch = xrealloc(out.scratch, out.scratch_size);
 	}
-	len = render(v->s, v->len, out.scratch, false);
-	cell = out.scratch;
+	return out.scratch;
+}
+
+/* A cell of rendered text, quoted as RFC 4180 wants, a formula made text. */
+static void put_csv_cell(const char *cell, size_t len)
+{
+	bool formula;
+
 	/* A spreadsheet would run a cell starting with = + - @: make it text. */
 	formula = len && strchr("=+-@", cell[0]);
 	if (!memchr(cell, ',', len) && !memchr(cell, '"', len) && !formula) {
@@ -382,6 +449,32 @@ static void put_csv_text(const struct value *v)
 		put_char(cell[i]);
 	}
 	put_char('"');
+}
+
+static void put_csv_text(const struct value *v)
+{
+	char *cell = scratch(RENDERED_MAX(v->len) + 1);
+
+	put_csv_cell(cell, render(v->s, v->len, cell, false));
+}
+
+/* FIELD_LINES: one cell, the lines joined by " < " (a stack: callee < caller). */
+static void put_csv_lines(const struct value *v)
+{
+	size_t size = 1, len = 0;
+	char *cell;
+
+	for (size_t j = 0; j < v->len; j++)
+		size += RENDERED_MAX(v->lines[j].len) + 3;
+	cell = scratch(size);
+	for (size_t j = 0; j < v->len; j++) {
+		if (j) {
+			memcpy(cell + len, " < ", 3);
+			len += 3;
+		}
+		len += render(v->lines[j].s, v->lines[j].len, cell + len, false);
+	}
+	put_csv_cell(cell, len);
 }
 
 static void csv_row(const struct value *values)
@@ -403,6 +496,8 @@ static void csv_row(const struct value *values)
 			continue;
 		else if (f->type == FIELD_TEXT)
 			put_csv_text(v);
+		else if (f->type == FIELD_LINES)
+			put_csv_lines(v);
 		else if (f->type == FIELD_CLOCK || f->type == FIELD_RFC3339)
 			put_time(v->i, false);
 		else if (f->type == FIELD_FIXED3)
@@ -446,7 +541,7 @@ static void lay_out_columns(void)
 	out.columns = xrealloc(out.columns, (size_t)out.count * sizeof(*out.columns));
 	out.ncolumns = 0;
 	for (int i = 0; i < out.count; i++) {
-		if (!out.fields[i].title || !out.fields[i].shown)
+		if (!is_column(&out.fields[i]))
 			continue;
 		out.columns[out.ncolumns++] = i;
 		out.last_shown = i;
@@ -495,10 +590,21 @@ void output_row(const struct value *values)
 	else
 		csv_row(values);
 	end_line();
+	if (out.format == FORMAT_TABLE)
+		table_lines(values);
+}
+
+void output_line(const char *text, size_t len)
+{
+	put(text, len);
+	end_line();
 }
 
 int output_end(bool complete)
 {
+	bool failed;
+	int failed_errno;
+
 	out.header_pending &= complete;
 	output_flush();
 	if (fflush(stdout) && !out.write_failed) {
@@ -512,8 +618,11 @@ int output_end(bool complete)
 	free(out.columns);
 	free(out.buf);
 	free(out.scratch);
-	if (out.write_failed) {
-		fprintf(stderr, "report: cannot write the output: %s\n", strerror(out.write_errno));
+	failed = out.write_failed;
+	failed_errno = out.write_errno;
+	memset(&out, 0, sizeof(out)); /* ready for another report in this process */
+	if (failed) {
+		fprintf(stderr, "report: cannot write the output: %s\n", strerror(failed_errno));
 		return -1;
 	}
 	return 0;

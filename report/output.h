@@ -21,6 +21,9 @@ enum field_type {
 	FIELD_ELAPSED, /* wall-clock ns: seconds since the first row, table only */
 	FIELD_MILLIS,  /* ns: milliseconds in a table, the ns elsewhere */
 	FIELD_FIXED3,  /* thousandths: a number with three decimals, everywhere */
+	FIELD_LINES,   /* lines of text (a stack's frames): under the row in a table,
+			* indented, "[no TITLE]" when null; a JSON array of strings; one CSV
+			* cell, the lines joined by " < " */
 };
 
 /*
@@ -35,12 +38,19 @@ struct field {
 	bool shown;
 };
 
+/* A line of FIELD_LINES: bytes, escaped on output as FIELD_TEXT is. */
+struct line {
+	const char *s;
+	size_t len;
+};
+
 /* A value of a row; NULL shows as "-" in a table, null in JSON, empty in CSV. */
 struct value {
 	bool null;
 	int64_t i;
 	const char *s; /* FIELD_TEXT */
-	size_t len;
+	size_t len;    /* FIELD_TEXT: of s; FIELD_LINES: of lines */
+	const struct line *lines;
 };
 
 static inline struct value int_value(int64_t i)
@@ -51,6 +61,11 @@ static inline struct value int_value(int64_t i)
 static inline struct value text_value(const char *s, size_t len)
 {
 	return (struct value){.null = !s, .s = s, .len = len};
+}
+
+static inline struct value lines_value(const struct line *lines, size_t count)
+{
+	return (struct value){.lines = lines, .len = count};
 }
 
 static inline struct value null_value(void)
@@ -67,6 +82,12 @@ void output_begin(enum output_format format, bool local, const struct field *fie
 
 /* One row: values[i] for fields[i]. */
 void output_row(const struct value *values);
+
+/*
+ * A line of a format of its own (folded stacks), as is: every byte of it
+ * from the capture must have been rendered (render_text) already.
+ */
+void output_line(const char *text, size_t len);
 
 /* Write out the header and the rows so far (--follow, after each poll). */
 void output_flush(void);

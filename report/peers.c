@@ -250,8 +250,8 @@ char *peers_ids_json(struct peers *peers, struct capture *cap, const uint32_t *l
 	sqlite3_finalize(stmt);
 	hashmap_clear(&wanted);
 	if (rc != SQLITE_DONE) {
-		fprintf(stderr, "report: %s: cannot read the addresses: %s\n", cap->path,
-			sqlite3_errmsg(cap->db));
+		fprintf(stderr, "report: %s: cannot read the addresses: %s\n", cap->name,
+			capture_error(cap));
 		free(json);
 		return NULL;
 	}

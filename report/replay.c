@@ -12,6 +12,7 @@
 
 #include "output.h"
 #include "replay.h"
+#include "stacks.h"
 #include "util.h"
 
 /*
@@ -41,12 +42,13 @@ struct batch {
 struct stream {
 	struct capture *cap; /* events name it; its connection serves the lookups */
 	const struct event_query *query;
-	int order;	    /* ties in wall clock: files, then queries, in the order given */
-	sqlite3 *db;	    /* the reader's own connection to cap */
-	sqlite3_stmt *stmt; /* stepped by the reader thread only */
-	int columns;	    /* the query's own */
-	int64_t floor_t;    /* --follow: newest t known before the last poll */
-	int64_t newest_seq; /* --follow: the newest event emitted */
+	int order;		/* ties in wall clock: files, then queries, in the order given */
+	struct capture *reader; /* the reader thread's own connection to cap */
+	sqlite3_stmt *stmt;	/* stepped by the reader thread only */
+	int columns;		/* the query's own */
+	bool stacks;		/* then the stack columns: kstack, ustack */
+	int64_t floor_t;	/* --follow: newest t known before the last poll */
+	int64_t newest_seq;	/* --follow: the newest event emitted */
 	/* Shared with the reader, under reading.lock: a ring of batches. */
 	struct batch batches[BATCHES_AHEAD];
 	int head, filled;
@@ -73,8 +75,12 @@ static void request_stop(int sig)
 	stop_requested = 1;
 }
 
-/* Only --follow needs seq: a column less to decode for every row otherwise. */
-static char *event_sql(const struct event_query *q, const struct options *opts)
+/*
+ * seq is --follow's position.  Stacks come in the same pass, joined on seq
+ * (the key of event_stack): far cheaper than a lookup per event.  A capture
+ * made without stacks has no event_stack at all.
+ */
+static char *event_sql(const struct event_query *q, const struct options *opts, bool join_stacks)
 {
 	char *sql = NULL;
 	size_t size;
@@ -82,11 +88,12 @@ static char *event_sql(const struct event_query *q, const struct options *opts)
 
 	if (!f)
 		return NULL;
-	if (opts->follow)
-		fprintf(f, "SELECT e.t, e.seq, %s FROM %s e WHERE e.seq > :after_seq", q->columns,
-			q->table);
-	else
-		fprintf(f, "SELECT e.t, 0, %s FROM %s e WHERE 1", q->columns, q->table);
+	fprintf(f, "SELECT e.t, e.seq, %s%s FROM %s e%s WHERE %s", q->columns,
+		!q->stacks    ? ""
+		: join_stacks ? ", s.kstack, s.ustack"
+			      : ", NULL, NULL",
+		q->table, join_stacks ? " LEFT JOIN event_stack s ON s.seq = e.seq" : "",
+		opts->follow ? "e.seq > :after_seq" : "1");
 	write_filters(f, opts, &q->filter);
 	if (q->condition)
 		fprintf(f, " AND (%s)", q->condition);
@@ -97,12 +104,23 @@ static char *event_sql(const struct event_query *q, const struct options *opts)
 
 static int read_failed(const struct stream *s)
 {
-	fprintf(stderr, "report: %s: cannot read %s: %s\n", s->cap->path, s->query->table,
-		sqlite3_errmsg(s->db));
+	fprintf(stderr, "report: %s: cannot read %s: %s\n", s->cap->name, s->query->table,
+		capture_error(s->reader));
 	return -1;
 }
 
-/* Decode the next row into ev: 1 on a row, 0 at the end, -1 after one line. */
+static int corrupt_row(const struct stream *s, const char *why)
+{
+	fprintf(stderr, "report: %s: cannot read %s: corrupt capture: %s\n", s->cap->name,
+		s->query->table, why);
+	return -1;
+}
+
+/*
+ * Decode the next row into ev: 1 on a row, 0 at the end, -1 after one line.
+ * Every column read is an integer (or NULL where allowed): 'abc' or 80.5
+ * would read as a wrong number.
+ */
 static int advance(struct stream *s, struct event *ev)
 {
 	int rc = sqlite3_step(s->stmt);
@@ -111,18 +129,29 @@ static int advance(struct stream *s, struct event *ev)
 		return 0;
 	if (rc != SQLITE_ROW)
 		return read_failed(s);
+	if (sqlite3_column_type(s->stmt, 0) != SQLITE_INTEGER ||
+	    sqlite3_column_type(s->stmt, 1) != SQLITE_INTEGER)
+		return corrupt_row(s, "a number that is not one");
 	ev->cap = s->cap;
 	ev->t = sqlite3_column_int64(s->stmt, 0);
 	ev->seq = sqlite3_column_int64(s->stmt, 1);
-	ev->wall_ns = capture_wall_ns(s->cap, ev->t);
+	if (!capture_wall_ns(s->cap, ev->t, &ev->wall_ns))
+		return corrupt_row(s, "a time out of range");
 	ev->nulls = 0;
-	for (int i = 0; i < s->columns; i++) {
-		sqlite3_value *value = sqlite3_column_value(s->stmt, i + 2);
+	for (int i = 0; i < s->columns + (s->stacks ? STACK_KINDS : 0); i++) {
+		int type = sqlite3_column_type(s->stmt, i + 2);
+		int64_t value = sqlite3_column_int64(s->stmt, i + 2);
 
-		if (sqlite3_value_type(value) == SQLITE_NULL)
+		if (type != SQLITE_INTEGER && type != SQLITE_NULL)
+			return corrupt_row(s, "a number that is not one");
+		if (i >= s->columns) {
+			ev->stacks.has[i - s->columns] = type == SQLITE_INTEGER;
+			ev->stacks.id[i - s->columns] = value;
+		} else if (type == SQLITE_NULL) {
 			ev->nulls |= 1u << i;
-		else
-			ev->col[i] = sqlite3_value_int64(value);
+		} else {
+			ev->col[i] = value;
+		}
 	}
 	return 1;
 }
@@ -135,7 +164,7 @@ static int newest_t(struct stream *s, int64_t *t)
 	int rc;
 
 	snprintf(sql, sizeof(sql), "SELECT max(t) FROM %s", s->query->table);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->reader->db, sql, -1, &stmt, NULL) != SQLITE_OK)
 		return read_failed(s);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
@@ -147,19 +176,21 @@ static int newest_t(struct stream *s, int64_t *t)
 /* Prepare and bind the stream's query for this pass, on the reader's connection. */
 static int start(struct stream *s, const struct options *opts)
 {
-	char *sql = event_sql(s->query, opts);
+	bool join_stacks = false;
+	char *sql;
 	int64_t from, to, lowest, newest = s->floor_t;
 
-	if (opts->follow && newest_t(s, &newest)) {
-		free(sql);
+	if ((s->query->stacks && capture_has_stacks(s->cap, &join_stacks)) ||
+	    (opts->follow && newest_t(s, &newest)))
 		return -1;
-	}
-	if (!sql || sqlite3_prepare_v2(s->db, sql, -1, &s->stmt, NULL) != SQLITE_OK) {
+	sql = event_sql(s->query, opts, join_stacks);
+	if (!sql || sqlite3_prepare_v2(s->reader->db, sql, -1, &s->stmt, NULL) != SQLITE_OK) {
 		free(sql);
 		return read_failed(s);
 	}
 	free(sql);
-	s->columns = sqlite3_column_count(s->stmt) - 2;
+	s->stacks = s->query->stacks;
+	s->columns = sqlite3_column_count(s->stmt) - 2 - (s->stacks ? STACK_KINDS : 0);
 	if (s->columns > EVENT_COLUMNS_MAX) {
 		fprintf(stderr, "report: %s: too many columns\n", s->query->table);
 		return -1;
@@ -365,7 +396,7 @@ static int pass(struct captures *set, struct stream *streams, int count, const b
 	for (int i = 0; i < count && !err; i++) {
 		if (active && !active[i / nqueries])
 			continue;
-		streams[i].db = readers.list[i / nqueries]->db;
+		streams[i].reader = readers.list[i / nqueries];
 		err = start(&streams[i], opts);
 		chosen[n++] = &streams[i];
 	}

@@ -16,12 +16,21 @@
 
 #define EVENT_COLUMNS_MAX 16
 
+/* The stacks of an event (record -K, -U): which it has, and their stack.id. */
+enum { STACK_KERNEL, STACK_USER, STACK_KINDS };
+
+struct event_stacks {
+	bool has[STACK_KINDS];
+	int64_t id[STACK_KINDS];
+};
+
 /* An event, for the time of one emit call. */
 struct event {
 	struct capture *cap;
 	int64_t t, seq, wall_ns;
 	int64_t col[EVENT_COLUMNS_MAX]; /* the query's columns (all integers) */
 	uint32_t nulls;			/* bit i: col[i] is NULL */
+	struct event_stacks stacks;	/* when the query asked for them */
 };
 
 static inline bool event_null(const struct event *ev, int column)
@@ -39,6 +48,7 @@ struct event_query {
 	/* Bind the condition's own parameters for a capture, or NULL: 0, or -1 after one line. */
 	int (*bind)(sqlite3_stmt *stmt, struct capture *cap, void *ctx);
 	void *ctx;
+	bool stacks; /* also the events' stacks, into event.stacks */
 };
 
 /*

@@ -340,7 +340,7 @@ static int bind_json(sqlite3_stmt *stmt, const char *name, char *json, const str
 	if (sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, name), json, -1, free) ==
 	    SQLITE_OK)
 		return 0;
-	fprintf(stderr, "report: %s: cannot bind %s: %s\n", cap->path, name,
+	fprintf(stderr, "report: %s: cannot bind %s: %s\n", cap->name, name,
 		sqlite3_errmsg(cap->db));
 	return -1;
 }
@@ -362,8 +362,8 @@ static int bind_number(sqlite3_stmt *stmt, const char *parameter, struct capture
 	sqlite3_finalize(lookup);
 	if (rc == SQLITE_OK)
 		return 0;
-	fprintf(stderr, "report: %s: cannot read the name of %s: %s\n", cap->path, name,
-		sqlite3_errmsg(cap->db));
+	fprintf(stderr, "report: %s: cannot read the name of %s: %s\n", cap->name, name,
+		capture_error(cap));
 	return -1;
 }
 
@@ -448,8 +448,8 @@ static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
 		rc = SQLITE_OK;
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ABORT)
-		fprintf(stderr, "report: %s: cannot read ev_connect: %s\n", cap->path,
-			sqlite3_errmsg(cap->db));
+		fprintf(stderr, "report: %s: cannot read ev_connect: %s\n", cap->name,
+			capture_error(cap));
 	sqlite3_finalize(stmt);
 	free(ids);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -590,8 +590,8 @@ static int count_accepts(struct scanning *s, struct capture *cap, struct finding
 		rc = SQLITE_OK;
 	}
 	if (rc != SQLITE_DONE)
-		fprintf(stderr, "report: %s: cannot read ev_accept: %s\n", cap->path,
-			sqlite3_errmsg(cap->db));
+		fprintf(stderr, "report: %s: cannot read ev_accept: %s\n", cap->name,
+			capture_error(cap));
 out:
 	if (q)
 		fclose(q);

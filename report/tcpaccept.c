@@ -1,6 +1,8 @@
 /* report tcpaccept: TCP accepts from captures, as BCC's tcpaccept shows them live. */
 #include "command.h"
 #include "events.h"
+#include "folded.h"
+#include "stacks.h"
 
 enum {
 	ACCEPT_IP = EVENT_FIELDS,
@@ -8,7 +10,8 @@ enum {
 	ACCEPT_RPORT,
 	ACCEPT_LADDR,
 	ACCEPT_LPORT,
-	ACCEPT_FIELDS
+	ACCEPT_STACKS, /* STACK_KINDS of them */
+	ACCEPT_FIELDS = ACCEPT_STACKS + STACK_KINDS
 };
 
 /* The query's columns, after t and seq. */
@@ -17,11 +20,13 @@ enum { COL_TASK, COL_RADDR, COL_RPORT, COL_LADDR, COL_LPORT };
 static struct {
 	bool timestamp;
 	struct field fields[ACCEPT_FIELDS];
+	struct stack_choice stacks;
+	struct folded *folded;
 } ta;
 
 static const char usage[] =
-	"usage: report tcpaccept [-h] [-t] [-p PID] [-P PORT[,PORT...]] [-4 | -6]\n"
-	"                        [common options] FILE...\n"
+	"usage: report tcpaccept [-h] [-t] [-p PID] [-P PORT[,PORT...]] [-4 | -6] [-K] [-U]\n"
+	"                        [--folded] [common options] FILE...\n"
 	"\n"
 	"TCP accepts in the captures, as tcpaccept(8) would have shown them live:\n"
 	"the accepting process, the remote end, and the local end.\n"
@@ -31,17 +36,20 @@ static const char usage[] =
 	"  -p, --pid PID    only this (accepting) process\n"
 	"  -P, --port PORTS only these local ports (comma-separated)\n"
 	"  -4, --ipv4       only IPv4\n"
-	"  -6, --ipv6       only IPv6\n"
+	"  -6, --ipv6       only IPv6\n" STACK_HELP_KERNEL STACK_HELP_USER STACK_HELP_FOLDED "\n"
+	"Stacks are those of accepts recorded with -e accept:stack.\n"
 	"\n"
 	"examples:\n"
 	"    report tcpaccept case42.db            # every TCP accept()\n"
 	"    report tcpaccept -t case42.db         # with timestamps\n"
 	"    report tcpaccept -p 181 case42.db     # only PID 181\n"
 	"    report tcpaccept -P 22 case42.db      # only accepts on local port 22\n"
-	"    report tcpaccept --comm sshd --since 01:18 case42.db\n";
+	"    report tcpaccept --comm sshd --since 01:18 case42.db\n"
+	"    report tcpaccept -K -U case42.db      # with each accept's stacks\n";
 
 static const struct option long_options[] = {
 	{"timestamp", no_argument, NULL, 't'},
+	STACK_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -51,7 +59,14 @@ static int own_option(int option, const char *arg, void *ctx)
 	(void)ctx;
 	if (option == 't')
 		ta.timestamp = true;
+	else
+		stack_option(option, &ta.stacks);
 	return 0;
+}
+
+static int check(const struct options *opts)
+{
+	return stack_check(opts, &ta.stacks, ta.timestamp ? "-t" : NULL);
 }
 
 static int print_accept(const struct event *ev, void *ctx)
@@ -61,9 +76,13 @@ static int print_accept(const struct event *ev, void *ctx)
 	struct address raddr, laddr;
 
 	(void)ctx;
-	if (event_values(ev, COL_TASK, &task, v) ||
-	    capture_address(ev->cap, ev->col[COL_RADDR], &raddr) ||
-	    capture_address(ev->cap, ev->col[COL_LADDR], &laddr))
+	if (event_values(ev, COL_TASK, &task, v))
+		return -1;
+	if (ta.folded)
+		return folded_add(ta.folded, ev, &v[EVENT_COMM]);
+	if (capture_address(ev->cap, ev->col[COL_RADDR], &raddr) ||
+	    capture_address(ev->cap, ev->col[COL_LADDR], &laddr) ||
+	    stack_values(ev, &ta.stacks, &v[ACCEPT_STACKS]))
 		return -1;
 	v[ACCEPT_IP] = int_value(raddr.ip);
 	v[ACCEPT_RADDR] = text_value(raddr.text, raddr.len);
@@ -80,6 +99,7 @@ static int run(struct captures *set, const struct options *opts)
 		.table = "ev_accept",
 		.columns = "e.task, e.raddr, e.rport, e.laddr, e.lport",
 		.filter = {.task = "e.task", .family = "e.raddr", .port = "e.lport"},
+		.stacks = ta.stacks.kernel || ta.stacks.user,
 		.emit = print_accept,
 	};
 	struct field *f = ta.fields;
@@ -91,8 +111,8 @@ static int run(struct captures *set, const struct options *opts)
 	f[ACCEPT_RPORT] = (struct field){"RPORT", "rport", 5, FIELD_INT, true};
 	f[ACCEPT_LADDR] = (struct field){"LADDR", "laddr", 16, FIELD_TEXT, true};
 	f[ACCEPT_LPORT] = (struct field){"LPORT", "lport", 5, FIELD_INT, true};
-	output_begin(opts->format, opts->local, f, ACCEPT_FIELDS);
-	return replay(set, &query, 1, opts);
+	stack_fields(&f[ACCEPT_STACKS], &ta.stacks);
+	return replay_with_stacks(set, &query, opts, &ta.stacks, &ta.folded, f, ACCEPT_FIELDS);
 }
 
 static const char *const kinds[] = {"accept", NULL};
@@ -101,10 +121,13 @@ const struct command tcpaccept_command = {
 	.summary = "TCP accepts (BCC tcpaccept)",
 	.spec = {.name = "tcpaccept",
 		 .usage = usage,
-		 .short_options = "tp:P:46",
+		 .short_options = "tp:P:46KU",
 		 .long_options = long_options,
 		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW,
 		 .own_option = own_option},
 	.kinds = kinds,
+	.check = check,
 	.run = run,
+	.state = &ta,
+	.state_size = sizeof(ta),
 };

@@ -5,6 +5,8 @@
 
 #include "command.h"
 #include "events.h"
+#include "folded.h"
+#include "stacks.h"
 #include "tally.h"
 #include "util.h"
 
@@ -17,7 +19,8 @@ enum {
 	CONNECT_OUTCOME,
 	CONNECT_ERROR,
 	CONNECT_LATENCY,
-	CONNECT_FIELDS
+	CONNECT_STACKS, /* STACK_KINDS of them */
+	CONNECT_FIELDS = CONNECT_STACKS + STACK_KINDS
 };
 
 /* -c: connects per source, destination and port */
@@ -32,11 +35,14 @@ static struct {
 	struct tally *counts;
 	char *key; /* -c: the key of the connect being counted */
 	size_t key_size;
+	struct stack_choice stacks;
+	struct folded *folded;
 } tc;
 
 static const char usage[] =
 	"usage: report tcpconnect [-h] [-t] [-p PID] [-P PORT[,PORT...]] [-4 | -6] [-L] [-U]\n"
-	"                         [-u UID] [-c] [-o] [common options] FILE...\n"
+	"                         [-u UID] [-c] [-o] [-K] [--user-stack] [--folded]\n"
+	"                         [common options] FILE...\n"
 	"\n"
 	"TCP connects in the captures, as tcpconnect(8) would have shown them live.\n"
 	"\n"
@@ -52,7 +58,10 @@ static const char usage[] =
 	"  -c, --count      count connects per source address, destination address and port\n"
 	"  -o, --outcome    include how each connect ended (OUTCOME: established, refused,\n"
 	"                   timeout, unreachable, aborted, error; - if the capture has none)\n"
-	"                   and how long it took (LAT(ms))\n"
+	"                   and how long it took (LAT(ms))\n" STACK_HELP_KERNEL
+	"  --user-stack     print each connect's user stack under it (record -U; -U is\n"
+	"                   BCC's UID column here)\n" STACK_HELP_FOLDED "\n"
+	"Stacks are those of connects recorded with -e connect:stack.\n"
 	"\n"
 	"examples:\n"
 	"    report tcpconnect case42.db            # every TCP connect()\n"
@@ -64,12 +73,18 @@ static const char usage[] =
 	"    report tcpconnect -Uu 1000 case42.db   # only UID 1000, with a UID column\n"
 	"    report tcpconnect -c case42.db         # connects per source and destination\n"
 	"    report tcpconnect --format json web-*.db  # a fleet, as JSON Lines\n"
-	"    report tcpconnect --follow live.db     # as they land, while record runs\n";
+	"    report tcpconnect --follow live.db     # as they land, while record runs\n"
+	"    report tcpconnect -K --user-stack case42.db  # who connected, from where in the "
+	"code\n";
 
 static const struct option long_options[] = {
-	{"timestamp", no_argument, NULL, 't'}, {"lport", no_argument, NULL, 'L'},
-	{"print-uid", no_argument, NULL, 'U'}, {"count", no_argument, NULL, 'c'},
-	{"outcome", no_argument, NULL, 'o'},   {NULL, 0, NULL, 0},
+	{"timestamp", no_argument, NULL, 't'},
+	{"lport", no_argument, NULL, 'L'},
+	{"print-uid", no_argument, NULL, 'U'},
+	{"count", no_argument, NULL, 'c'},
+	{"outcome", no_argument, NULL, 'o'},
+	STACK_LONG_OPTIONS,
+	{NULL, 0, NULL, 0},
 };
 
 static int own_option(int option, const char *arg, void *ctx)
@@ -92,15 +107,21 @@ static int own_option(int option, const char *arg, void *ctx)
 	case 'o':
 		tc.outcome = true;
 		break;
+	default:
+		stack_option(option, &tc.stacks);
+		break;
 	}
 	return 0;
 }
 
 static int check(const struct options *opts)
 {
-	if (tc.count && (tc.timestamp || tc.lport || tc.uid || tc.outcome))
-		return option_error(opts->command, "-c counts: it takes no -t, -L, -U or -o");
-	return 0;
+	bool columns = tc.timestamp || tc.lport || tc.uid || tc.outcome;
+
+	if (tc.count && (columns || tc.stacks.kernel || tc.stacks.user))
+		return option_error(opts->command,
+				    "-c counts: it takes no -t, -L, -U, -o, -K or --user-stack");
+	return stack_check(opts, &tc.stacks, columns || tc.count ? "-t, -L, -U, -o or -c" : NULL);
 }
 
 static struct value outcome(const struct event *ev)
@@ -118,9 +139,13 @@ static int print_connect(const struct event *ev, void *ctx)
 	struct address saddr, daddr;
 
 	(void)ctx;
-	if (event_values(ev, COL_TASK, &task, v) ||
-	    capture_address(ev->cap, ev->col[COL_SADDR], &saddr) ||
-	    capture_address(ev->cap, ev->col[COL_DADDR], &daddr))
+	if (event_values(ev, COL_TASK, &task, v))
+		return -1;
+	if (tc.folded)
+		return folded_add(tc.folded, ev, &v[EVENT_COMM]);
+	if (capture_address(ev->cap, ev->col[COL_SADDR], &saddr) ||
+	    capture_address(ev->cap, ev->col[COL_DADDR], &daddr) ||
+	    stack_values(ev, &tc.stacks, &v[CONNECT_STACKS]))
 		return -1;
 	v[CONNECT_IP] = int_value(daddr.ip);
 	v[CONNECT_SADDR] = text_value(saddr.text, saddr.len);
@@ -211,6 +236,7 @@ static int run(struct captures *set, const struct options *opts)
 		.columns = "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
 			   "e.latency_ns",
 		.filter = {.task = "e.task", .family = "e.daddr", .port = "e.dport"},
+		.stacks = tc.stacks.kernel || tc.stacks.user,
 		.emit = tc.count ? count_connect : print_connect,
 	};
 	struct field *f = tc.fields;
@@ -236,8 +262,8 @@ static int run(struct captures *set, const struct options *opts)
 	f[CONNECT_OUTCOME] = (struct field){"OUTCOME", "outcome", 11, FIELD_TEXT, tc.outcome};
 	f[CONNECT_ERROR] = (struct field){NULL, "error", 0, FIELD_INT, false};
 	f[CONNECT_LATENCY] = (struct field){"LAT(ms)", "latency_ns", 8, FIELD_MILLIS, tc.outcome};
-	output_begin(opts->format, opts->local, f, CONNECT_FIELDS);
-	return replay(set, &query, 1, opts);
+	stack_fields(&f[CONNECT_STACKS], &tc.stacks);
+	return replay_with_stacks(set, &query, opts, &tc.stacks, &tc.folded, f, CONNECT_FIELDS);
 }
 
 static const char *const kinds[] = {"connect", "outcome", NULL};
@@ -246,11 +272,13 @@ const struct command tcpconnect_command = {
 	.summary = "TCP connects (BCC tcpconnect), with their outcome and latency",
 	.spec = {.name = "tcpconnect",
 		 .usage = usage,
-		 .short_options = "tp:P:46LUu:co",
+		 .short_options = "tp:P:46LUu:coK",
 		 .long_options = long_options,
 		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW,
 		 .own_option = own_option},
 	.kinds = kinds,
 	.check = check,
 	.run = run,
+	.state = &tc,
+	.state_size = sizeof(tc),
 };

@@ -3,6 +3,8 @@
 
 #include "command.h"
 #include "events.h"
+#include "folded.h"
+#include "stacks.h"
 
 enum {
 	RESET_IP = EVENT_FIELDS,
@@ -12,7 +14,8 @@ enum {
 	RESET_RPORT,
 	RESET_STATE,
 	RESET_REASON,
-	RESET_FIELDS
+	RESET_STACKS, /* STACK_KINDS of them */
+	RESET_FIELDS = RESET_STACKS + STACK_KINDS
 };
 
 /* The query's columns, after t and seq. */
@@ -21,10 +24,12 @@ enum { COL_TASK, COL_LADDR, COL_LPORT, COL_RADDR, COL_RPORT, COL_STATE, COL_REAS
 static struct {
 	bool reason;
 	struct field fields[RESET_FIELDS];
+	struct stack_choice stacks;
+	struct folded *folded;
 } tr;
 
 static const char usage[] =
-	"usage: report tcpreset [-h] [-r] [common options] FILE...\n"
+	"usage: report tcpreset [-h] [-r] [-K] [-U] [--folded] [common options] FILE...\n"
 	"\n"
 	"TCP resets (RST) the kernel sent, as tcpreset(8) would have shown them live.\n"
 	"TIME is the wall clock of the capture.  Many resets from one remote address to\n"
@@ -33,16 +38,22 @@ static const char usage[] =
 	"options:\n"
 	"  -r, --reason     include the socket's TCP state (STATE; - when no socket, as\n"
 	"                   for a closed port) and the kernel's reason (REASON, such as\n"
-	"                   NO_SOCKET; Linux 6.10 and later)\n"
+	"                   NO_SOCKET; Linux 6.10 and later)\n" STACK_HELP_KERNEL STACK_HELP_USER
+		STACK_HELP_FOLDED "\n"
+	"Stacks are those of resets recorded with -e reset:stack.  A reset sent from\n"
+	"softirq (the answer to a segment) has a kernel stack but no process, so no\n"
+	"user stack.\n"
 	"\n"
 	"examples:\n"
 	"    report tcpreset case42.db             # every RST sent\n"
 	"    report tcpreset -r case42.db          # with state and reason\n"
 	"    report tcpreset --since 20:50 --until 20:51 case42.db\n"
-	"    report tcpreset --format csv web-1.db web-2.db\n";
+	"    report tcpreset --format csv web-1.db web-2.db\n"
+	"    report tcpreset -K case42.db          # which kernel path sent each RST\n";
 
 static const struct option long_options[] = {
 	{"reason", no_argument, NULL, 'r'},
+	STACK_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -52,7 +63,14 @@ static int own_option(int option, const char *arg, void *ctx)
 	(void)ctx;
 	if (option == 'r')
 		tr.reason = true;
+	else
+		stack_option(option, &tr.stacks);
 	return 0;
+}
+
+static int check(const struct options *opts)
+{
+	return stack_check(opts, &tr.stacks, tr.reason ? "-r" : NULL);
 }
 
 /* An address column that may be NULL (the kernel gave none). */
@@ -97,7 +115,11 @@ static int print_reset(const struct event *ev, void *ctx)
 	struct name state, reason;
 
 	(void)ctx;
-	if (event_values(ev, COL_TASK, &task, v) ||
+	if (event_values(ev, COL_TASK, &task, v))
+		return -1;
+	if (tr.folded)
+		return folded_add(tr.folded, ev, &v[EVENT_COMM]);
+	if (stack_values(ev, &tr.stacks, &v[RESET_STACKS]) ||
 	    address_value(ev, COL_LADDR, &laddr, &v[RESET_LADDR]) ||
 	    address_value(ev, COL_RADDR, &raddr, &v[RESET_RADDR]) ||
 	    name_value(ev, COL_STATE, capture_tcp_state, &state, &v[RESET_STATE]) ||
@@ -118,6 +140,7 @@ static int run(struct captures *set, const struct options *opts)
 		.table = "ev_reset",
 		.columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
 		.filter = {.task = "e.task"},
+		.stacks = tr.stacks.kernel || tr.stacks.user,
 		.emit = print_reset,
 	};
 	struct field *f = tr.fields;
@@ -133,8 +156,8 @@ static int run(struct captures *set, const struct options *opts)
 	f[RESET_RPORT] = (struct field){"RPORT", "rport", 6, FIELD_INT, true};
 	f[RESET_STATE] = (struct field){"STATE", "state", 11, FIELD_TEXT, tr.reason};
 	f[RESET_REASON] = (struct field){"REASON", "reason", 0, FIELD_TEXT, tr.reason};
-	output_begin(opts->format, opts->local, f, RESET_FIELDS);
-	return replay(set, &query, 1, opts);
+	stack_fields(&f[RESET_STACKS], &tr.stacks);
+	return replay_with_stacks(set, &query, opts, &tr.stacks, &tr.folded, f, RESET_FIELDS);
 }
 
 static const char *const kinds[] = {"reset", NULL};
@@ -143,10 +166,13 @@ const struct command tcpreset_command = {
 	.summary = "TCP resets sent (bpftrace tcpreset), with state and reason",
 	.spec = {.name = "tcpreset",
 		 .usage = usage,
-		 .short_options = "r",
+		 .short_options = "rKU",
 		 .long_options = long_options,
 		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW,
 		 .own_option = own_option},
 	.kinds = kinds,
+	.check = check,
 	.run = run,
+	.state = &tr,
+	.state_size = sizeof(tr),
 };

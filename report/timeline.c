@@ -182,7 +182,7 @@ int bind_address_filter(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 		rc = sqlite3_bind_text(stmt, index, addr->mapped, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		return 0;
-	fprintf(stderr, "report: %s: cannot bind --addr: %s\n", cap->path, sqlite3_errmsg(cap->db));
+	fprintf(stderr, "report: %s: cannot bind --addr: %s\n", cap->name, capture_error(cap));
 	return -1;
 }
 
@@ -453,14 +453,14 @@ static int print_events(struct captures *set, const struct options *opts)
 		{"ev_connect",
 		 "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
 		 "e.latency_ns",
-		 connect_condition, filter, emit_connect, bind_address_filter, &tl.addr},
+		 connect_condition, filter, emit_connect, bind_address_filter, &tl.addr, false},
 		{"ev_accept", "e.task, e.laddr, e.lport, e.raddr, e.rport", other_condition, filter,
-		 emit_accept, bind_address_filter, &tl.addr},
+		 emit_accept, bind_address_filter, &tl.addr, false},
 		{"ev_reset", "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
-		 other_condition, filter, emit_reset, bind_address_filter, &tl.addr},
+		 other_condition, filter, emit_reset, bind_address_filter, &tl.addr, false},
 		/* Capability checks have no ends: none when --addr or -P selects ends. */
 		{"ev_capable", "e.task, e.cap, e.ret, e.audit",
-		 tl.verbose ? NULL : "e.audit IS NOT 0", filter, emit_capable, NULL, NULL},
+		 tl.verbose ? NULL : "e.audit IS NOT 0", filter, emit_capable, NULL, NULL, false},
 	};
 	int nqueries = tl.addr.given || opts->ports ? 3 : 4, err;
 

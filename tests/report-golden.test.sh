@@ -4,11 +4,14 @@
 # The golden files (tests/golden/NAME) were written by this script with
 # UPDATE_GOLDEN=1 (tests/regen-golden) and then checked by hand against the
 # fixtures (sqlite3 on the schema's views); tests/report-oracle.test.sh checks
-# the same outputs against SQL independently.  Regenerate only after such a review.
+# the same outputs against SQL independently.  Regenerate only after such a
+# review.  What depends on a recording (pids, ports, times, cgroups) is asked
+# of the fixture (q and the time helpers of report-lib.sh), so that
+# re-recorded fixtures keep every test meaningful.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures basic lost unclean web1 web2
+load_fixtures basic lost unclean web1 web2 stacks
 
 # info
 golden info info basic.db
@@ -27,8 +30,8 @@ golden tcpconnect-tUL tcpconnect -tUL basic.db
 golden tcpconnect-o tcpconnect -o basic.db
 golden tcpconnect-4 tcpconnect -4 basic.db
 golden tcpconnect-6 tcpconnect --ipv6 basic.db
-golden tcpconnect-p tcpconnect -p 6438 basic.db
-golden tcpconnect-P tcpconnect -P 50949,35921 basic.db
+golden tcpconnect-p tcpconnect -p $(q basic "select pid from tcpconnect where ip = 6 and outcome = 'established' limit 1") basic.db
+golden tcpconnect-P tcpconnect -P $(q basic "select dport from tcpconnect where ip = 4 and outcome = 'refused' union all select dport from reset_by_client where ip = 6") basic.db
 golden tcpconnect-u tcpconnect -U -u 4343 web1.db web2.db
 golden tcpconnect-c tcpconnect -c basic.db
 golden tcpconnect-c-fleet tcpconnect -c web1.db web2.db
@@ -39,8 +42,8 @@ golden tcpconnect-csv tcpconnect --format csv basic.db
 # tcpaccept
 golden tcpaccept tcpaccept basic.db
 golden tcpaccept-t tcpaccept -t basic.db
-golden tcpaccept-p tcpaccept -p 6439 basic.db
-golden tcpaccept-P tcpaccept -P 33315,35921 basic.db
+golden tcpaccept-p tcpaccept -p $(q basic "select pid from tcpaccept where ip = 6 group by pid order by count(*) desc limit 1") basic.db
+golden tcpaccept-P tcpaccept -P $(q basic "select dport from reset_by_client") basic.db
 golden tcpaccept-4 tcpaccept -4 basic.db
 golden tcpaccept-json tcpaccept --format json basic.db
 golden tcpaccept-csv tcpaccept --format csv basic.db
@@ -57,26 +60,26 @@ golden capable capable basic.db
 golden capable-v capable -v basic.db
 golden capable-x capable -x basic.db
 golden capable-unique capable --unique -v basic.db
-golden capable-p capable -p 6445 basic.db
+golden capable-p capable -p $(q basic "select pid from capable where comm = 'setpriv' limit 1") basic.db
 golden capable-u capable -x -u 65534 basic.db
 golden capable-json capable --format json basic.db
 golden capable-csv capable -v --format csv web2.db
-golden capable-local capable --local --format json -p 6444 basic.db
+golden capable-local capable --local --format json -p $(q basic "select pid from capable where comm = 'capcheck' and uid = 0 limit 1") basic.db
 
-# the common filters
-golden since-rfc3339 tcpconnect -t --since 2026-11-23T01:26:59.320Z basic.db
-golden until-offset tcpconnect -t --until 2026-11-23T06:56:59.320+05:30 basic.db
-golden since-until-clock tcpaccept --since 01:26:59.33 --until 01:26:59.36 basic.db
-golden since-local tcpaccept --local --since 06:56:59.33 basic.db
-golden since-epoch tcpreset --since @1795397219.33 basic.db
-golden since-relative capable --since +144900us --until +145ms basic.db
-golden since-date tcpconnect --since 2026-11-23 --until "2026-11-23 01:26:59.31" basic.db
+# the common filters: the refused connects on, the accepts of the connects reset...
+golden since-rfc3339 tcpconnect -t --since $(rfc3339 $(q basic "select min(wall_ns) from tcpconnect where outcome = 'refused'")) basic.db
+golden until-offset tcpconnect -t --until $(rfc3339 $(q basic "select min(wall_ns) - 1 from tcpconnect where outcome = 'refused'") +05:30) basic.db
+golden since-until-clock tcpaccept --since $(clock $(q basic "select min(wall_ns) from tcpaccept where lport in (select dport from reset_by_client)")) --until $(clock $(q basic "select max(wall_ns) from tcpaccept where lport in (select dport from reset_by_client)")) basic.db
+golden since-local tcpaccept --local --since $(clock $(q basic "select min(wall_ns) from tcpaccept where lport in (select dport from reset_by_client)") local) basic.db
+golden since-epoch tcpreset --since $(epoch $(q basic "select min(wall_ns) from tcpreset where ip = 6")) basic.db
+golden since-relative capable --since $(since basic "select min(wall_ns) from capable where comm = 'capcheck' and uid = 0 and cap = 7" us) --until $(since basic "select max(wall_ns) from capable where comm = 'capcheck' and uid = 0 and cap = 7" ns) basic.db
+golden since-date tcpconnect --since $(q basic "select date(started_at_ns / 1000000000, 'unixepoch') from capture") --until "$(datetime $(q basic "select min(wall_ns) - 1 from tcpconnect where outcome = 'refused'"))" basic.db
 golden comm capable -v --comm setpriv basic.db
 golden comm-escaped tcpconnect --comm '\x1b]0;pwned\x07' web1.db web2.db
 golden comm-backslash capable --comm 'a\\b\xc3\xa9\xff' web1.db
-golden cgroup capable -v --cgroup 253 web1.db web2.db
-golden mntns tcpconnect --mntns 4026533044 web1.db web2.db
-golden filters-json capable -v --format json -u 4242 --comm capcheck --cgroup 253 web1.db
+golden cgroup capable -v --cgroup $(q web1 "select cgroup from capable where comm = 'capcheck' limit 1") web1.db web2.db
+golden mntns tcpconnect --mntns $(q web2 "select mntns from tcpconnect where ip = 6 and outcome = 'refused'") web1.db web2.db
+golden filters-json capable -v --format json -u 4242 --comm capcheck --cgroup $(q web1 "select cgroup from capable where comm = 'capcheck' limit 1") web1.db
 
 # several captures: one host (no HOST column), a fleet (HOST, time order)
 golden merge-one-host tcpconnect -t basic.db unclean.db
@@ -94,3 +97,29 @@ golden escape-csv capable --format csv web1.db web2.db
 # --follow on captures that are finished: the same as without it
 golden follow-finished tcpconnect --follow basic.db
 golden follow-finished-fleet capable --follow -x web1.db web2.db
+
+# stacks (record -K -U): frames under each event as BCC prints them, arrays in
+# JSON, cells in CSV, folded stacks; events without stacks say so
+golden capable-K capable -K stacks.db
+golden capable-U capable -U stacks.db
+golden capable-KU capable -v -K -U stacks.db
+golden capable-KU-json capable -K -U --format json stacks.db
+golden capable-KU-csv capable -v -K -U --format csv stacks.db
+golden capable-folded capable -v --folded stacks.db
+golden capable-folded-K capable -v --folded -K stacks.db
+golden capable-folded-fleet capable --folded -U stacks.db web1.db
+golden tcpconnect-K tcpconnect -K --user-stack stacks.db
+golden tcpconnect-K-json tcpconnect -K --user-stack --format json stacks.db
+golden tcpconnect-folded tcpconnect --folded stacks.db
+golden tcpaccept-K tcpaccept -K -U stacks.db
+golden tcpreset-K tcpreset -K -U stacks.db
+golden tcpreset-folded tcpreset --folded -K stacks.db
+golden stacks-none capable -K basic.db
+golden caps-folded caps --folded stacks.db
+golden caps-folded-K caps -v --folded -K stacks.db
+
+# Every golden file is some test's, and no two tests share a name.
+names=$(grep -ohE '^golden [A-Za-z0-9._-]+' tests/*.test.sh | cut -d' ' -f2 | sort)
+check_eq "every file in tests/golden is a golden test's" "" \
+	"$(comm -23 <(ls tests/golden | sort) <(echo "$names" | sort -u))"
+check_eq "no two golden tests share a name" "" "$(echo "$names" | uniq -d)"

@@ -32,15 +32,21 @@ agree() {
 connect_columns="$rfc3339, ts_ns, 'vm', uid, pid, tid, ppid, comm, cgroup, mntns, ip, saddr, lport, daddr, dport, outcome, error, latency_ns"
 agree "tcpconnect = the tcpconnect view" \
 	"select $connect_columns from tcpconnect order by ts_ns, seq" tcpconnect basic.db
+# Values from the fixture: it may be re-recorded.
+pid6=$(sql "$SCRATCH/basic.db" "select pid from tcpconnect where ip = 6 limit 1")
+ports=$(sql "$SCRATCH/basic.db" "select group_concat(dport) from (select distinct dport from tcpconnect order by dport limit 2)")
+since_ns=$(sql "$SCRATCH/basic.db" "select wall_ns from tcpconnect order by ts_ns, seq limit 1 offset 2")
+until_ns=$(sql "$SCRATCH/basic.db" "select wall_ns from tcpconnect order by ts_ns, seq limit 1 offset 7")
+at() { printf '@%d.%09d' $(($1 / 1000000000)) $(($1 % 1000000000)); }
 agree "tcpconnect -6 -p = the view, filtered in SQL" \
-	"select $connect_columns from tcpconnect where ip = 6 and pid = 6438 order by ts_ns, seq" \
-	tcpconnect -6 -p 6438 basic.db
+	"select $connect_columns from tcpconnect where ip = 6 and pid = $pid6 order by ts_ns, seq" \
+	tcpconnect -6 -p "$pid6" basic.db
 agree "tcpconnect -P = the view, filtered in SQL" \
-	"select $connect_columns from tcpconnect where dport in (40463, 60049) order by ts_ns, seq" \
-	tcpconnect -P 40463,60049 basic.db
+	"select $connect_columns from tcpconnect where dport in ($ports) order by ts_ns, seq" \
+	tcpconnect -P "$ports" basic.db
 agree "tcpconnect --since --until = the view, by wall clock in SQL" \
-	"select $connect_columns from tcpconnect where wall_ns between 1795397219309000000 and 1795397219330000000 order by ts_ns, seq" \
-	tcpconnect --since @1795397219.309 --until @1795397219.33 basic.db
+	"select $connect_columns from tcpconnect where wall_ns between $since_ns and $until_ns order by ts_ns, seq" \
+	tcpconnect --since "$(at "$since_ns")" --until "$(at "$until_ns")" basic.db
 agree "tcpaccept = the tcpaccept view" \
 	"select $rfc3339, ts_ns, 'vm', uid, pid, tid, ppid, comm, cgroup, mntns, ip, raddr, rport, laddr, lport from tcpaccept order by ts_ns, seq" \
 	tcpaccept basic.db

@@ -40,6 +40,22 @@ check_eq "the program's frames carry its path and build-id" "$work/a.out|$build_
 check_eq "... and offsets addr2line takes, with the symbol offsets" 1 \
 	"$(sql "$db" "select count(*) from stack_frame where stack = $ustack and symbol = 'casefile_inner' and offset > 0 and symbol_offset > 0")"
 
+# --- A short-lived process started while recording: named all the same ---------------
+# Its first user stacks come from inside its execve, before its code is
+# mapped: the recorder must not take that moment's (empty) mappings for the
+# image's.  A user of its own keeps the machine's other processes, whose
+# images the recorder would read first, out of the way.
+db="$SCRATCH/short.db"
+cp "$HELPERS/stackcheck" "$work/short"
+chmod 0755 "$work"
+start_record "$db" -e capable -K -U -u 4546
+out=$(setpriv --reuid=4546 --regid=4546 --clear-groups "$work/short" 3)
+sleep 0.3
+stop_record
+check_match "a process started while recording (3 checks, 50 ms) has its functions named" \
+	"^casefile_inner < casefile_middle < casefile_outer < main( < |$)" \
+	"$(frames "$db" "$(sql "$db" "select s.ustack from ev_capable e join task t on t.id = e.task join event_stack s on s.seq = e.seq where t.pid = $(value pid "$out") and e.cap = 7 limit 1")")"
+
 # --- AUDIT, against the call paths it was derived from -----------------------------------
 db="$SCRATCH/audit.db"
 start_record "$db" -e capable -K
