@@ -4,6 +4,7 @@
 #include "command.h"
 #include "events.h"
 #include "folded.h"
+#include "lineage.h"
 #include "stacks.h"
 #include "tally.h"
 
@@ -13,7 +14,8 @@ enum {
 	CAPABLE_AUDIT,
 	CAPABLE_VERDICT,
 	CAPABLE_USERNS,
-	CAPABLE_STACKS, /* STACK_KINDS of them */
+	CAPABLE_LINEAGE,				   /* LINEAGE_FIELDS of them */
+	CAPABLE_STACKS = CAPABLE_LINEAGE + LINEAGE_FIELDS, /* STACK_KINDS of them */
 	CAPABLE_FIELDS = CAPABLE_STACKS + STACK_KINDS
 };
 
@@ -21,7 +23,7 @@ enum {
 enum { COL_TASK, COL_CAP, COL_RET, COL_USERNS, COL_AUDIT };
 
 static struct {
-	bool verbose, unique, extra;
+	bool verbose, unique, extra, lineage;
 	struct field fields[CAPABLE_FIELDS];
 	struct tally *seen; /* --unique: (capture, pid, cap) already shown */
 	struct stack_choice stacks;
@@ -116,7 +118,8 @@ static int print_check(const struct event *ev, void *ctx)
 	if (cp.folded)
 		return folded_add(cp.folded, ev, &v[EVENT_COMM]);
 	if (capture_cap_name(ev->cap, cap, &name) ||
-	    stack_values(ev, &cp.stacks, &v[CAPABLE_STACKS]))
+	    stack_values(ev, &cp.stacks, &v[CAPABLE_STACKS]) ||
+	    event_lineage(ev, COL_TASK, &task, cp.lineage, &v[CAPABLE_LINEAGE]))
 		return -1;
 	v[CAPABLE_CAP] = int_value(cap);
 	v[CAPABLE_NAME] = name.found ? text_value(name.text, name.len) : null_value();
@@ -153,10 +156,12 @@ static int run(struct captures *set, const struct options *opts)
 	f[CAPABLE_AUDIT] = (struct field){"AUDIT", "audit", 5, FIELD_BOOL, true};
 	f[CAPABLE_VERDICT] = (struct field){"VERDICT", "verdict", 7, FIELD_TEXT, cp.extra};
 	f[CAPABLE_USERNS] = (struct field){NULL, "userns_level", 0, FIELD_INT, false};
+	lineage_fields(&f[CAPABLE_LINEAGE], opts->lineage);
 	stack_fields(&f[CAPABLE_STACKS], &cp.stacks);
+	cp.lineage = opts->lineage;
 	if (cp.unique)
 		cp.seen = tally_new();
-	err = replay_with_stacks(set, &query, opts, &cp.stacks, &cp.folded, f, CAPABLE_FIELDS);
+	err = replay_with_stacks(set, &query, 1, opts, &cp.stacks, &cp.folded, f, CAPABLE_FIELDS);
 	tally_free(cp.seen);
 	return err;
 }
@@ -169,7 +174,7 @@ const struct command capable_command = {
 		 .usage = usage,
 		 .short_options = "vp:u:xKU",
 		 .long_options = long_options,
-		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
 		 .own_option = own_option},
 	.kinds = kinds,
 	.check = check,

@@ -437,7 +437,7 @@ static int print_folded(struct captures *set, const struct options *opts)
 		.stacks = true,
 	};
 
-	return replay_with_stacks(set, &query, opts, &cs.stacks, &cs.folded, NULL, 0);
+	return replay_with_stacks(set, &query, 1, opts, &cs.stacks, &cs.folded, NULL, 0);
 }
 
 static int run(struct captures *set, const struct options *opts)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "lineage.h"
 #include "output.h"
 #include "schema.h"
 #include "stacks.h"
@@ -585,6 +586,12 @@ int capture_reopen(struct capture *cap, const char *const *kinds)
 	return 0;
 }
 
+bool capture_has_column(struct capture *cap, const char *table, const char *column)
+{
+	return sqlite3_table_column_metadata(cap->db, "main", table, column, NULL, NULL, NULL, NULL,
+					     NULL) == SQLITE_OK;
+}
+
 /* --- Lookups -------------------------------------------------------------------- */
 
 enum lookup_kind {
@@ -596,7 +603,7 @@ enum lookup_kind {
 	LOOKUPS
 };
 
-#define LOOKUP_NUMBERS 6
+#define LOOKUP_NUMBERS 7
 
 struct cached {
 	int64_t id;
@@ -618,8 +625,9 @@ static const struct lookup_spec {
 	unsigned max_slots; /* a power of two */
 	const char *what;   /* NULL: absence is no error */
 } lookup_specs[LOOKUPS] = {
-	[LOOKUP_TASK] = {"SELECT pid, tid, ppid, uid, cgroup, mntns, comm FROM task WHERE id = ?",
-			 "SELECT max(id) FROM task", 6, 16384, "task"},
+	[LOOKUP_TASK] = {"SELECT pid, tid, ppid, uid, cgroup, mntns, start_ns, comm FROM task "
+			 "WHERE id = ?",
+			 "SELECT max(id) FROM task", 7, 16384, "task"},
 	[LOOKUP_ADDRESS] = {"SELECT ip, addr FROM address WHERE id = ?",
 			    "SELECT max(id) FROM address", 1, 32768, "address"},
 	[LOOKUP_CAP_NAME] = {"SELECT name FROM cap_name WHERE cap = ?",
@@ -661,13 +669,21 @@ static int lookup_failed(struct capture *cap, const struct lookup_spec *spec, in
 	return -1;
 }
 
+/* Captures made before process lives have no task.start_ns: 0 there. */
+static const char *lookup_sql(struct capture *cap, const struct lookup_spec *spec)
+{
+	if (spec == &lookup_specs[LOOKUP_TASK] && !capture_has_column(cap, "task", "start_ns"))
+		return "SELECT pid, tid, ppid, uid, cgroup, mntns, 0, comm FROM task WHERE id = ?";
+	return spec->sql;
+}
+
 static int fill(struct capture *cap, const struct lookup_spec *spec, struct lookup *l,
 		struct cached *c, int64_t id)
 {
 	int rc;
 
-	if (!l->stmt && sqlite3_prepare_v3(cap->db, spec->sql, -1, SQLITE_PREPARE_PERSISTENT,
-					   &l->stmt, NULL) != SQLITE_OK)
+	if (!l->stmt && sqlite3_prepare_v3(cap->db, lookup_sql(cap, spec), -1,
+					   SQLITE_PREPARE_PERSISTENT, &l->stmt, NULL) != SQLITE_OK)
 		return lookup_failed(cap, spec, id, capture_error(cap));
 	sqlite3_bind_int64(l->stmt, 1, id);
 	c->filled = false;
@@ -735,6 +751,7 @@ int capture_task(struct capture *cap, int64_t id, struct task *task)
 	task->uid = c->numbers[3];
 	task->cgroup = c->numbers[4];
 	task->mntns = c->numbers[5];
+	task->start_ns = c->numbers[6];
 	task->comm_len = c->len;
 	memcpy(task->comm, c->text, c->len);
 	return 0;
@@ -791,6 +808,7 @@ void capture_release(struct capture *cap)
 		cap->lookups[i].stmt = NULL;
 	}
 	stacks_release(cap);
+	lineage_release(cap);
 	sqlite3_close(cap->db);
 	cap->db = NULL;
 }
@@ -799,6 +817,7 @@ static void free_capture(struct capture *cap)
 {
 	capture_release(cap);
 	stacks_free(cap);
+	lineage_free(cap);
 	for (int i = 0; cap->lookups && i < LOOKUPS; i++)
 		free(cap->lookups[i].slots);
 	free(cap->lookups);

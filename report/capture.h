@@ -39,7 +39,8 @@ struct capture {
 	int nkinds;
 	struct stat seen_db, seen_wal; /* as last read, to notice new commits */
 	struct lookup *lookups;
-	struct capture_stacks *stacks; /* stacks.c's statements and cache */
+	struct capture_stacks *stacks;	 /* stacks.c's statements and cache */
+	struct capture_lineage *lineage; /* lineage.c's process index and cache */
 };
 
 /*
@@ -51,6 +52,7 @@ struct capture {
 /* A task as the capture holds it. */
 struct task {
 	int64_t pid, tid, ppid, uid, cgroup, mntns;
+	int64_t start_ns; /* with pid, names the process (0: a capture without process lives) */
 	size_t comm_len;
 	char comm[CAPTURE_TEXT_MAX];
 };
@@ -117,6 +119,12 @@ static inline bool capture_wall_ns(const struct capture *cap, int64_t t, int64_t
 bool capture_changed(struct capture *cap);
 int capture_reopen(struct capture *cap, const char *const *kinds);
 void capture_release(struct capture *cap);
+
+/*
+ * Whether the capture has this column of this table (NULL: the table):
+ * captures made by older recorders lack the newer ones.
+ */
+bool capture_has_column(struct capture *cap, const char *table, const char *column);
 
 /* An address as the capture holds it. */
 struct address {

@@ -390,14 +390,28 @@ int print_connections(struct captures *set, const struct options *opts,
 	char *other_condition = endpoint_condition(addr, opts, other_ends, other_ports);
 	struct filter_columns filter = {.task = "e.task"};
 	struct event_query queries[] = {
-		{"ev_connect",
-		 "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
-		 "e.latency_ns",
-		 connect_condition, filter, on_connect, bind_address_filter, (void *)addr, false},
-		{"ev_accept", "e.task, e.laddr, e.lport, e.raddr, e.rport", other_condition, filter,
-		 on_accept, bind_address_filter, (void *)addr, false},
-		{"ev_reset", "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
-		 other_condition, filter, on_reset, bind_address_filter, (void *)addr, false},
+		{.table = "ev_connect",
+		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
+			    "e.latency_ns",
+		 .condition = connect_condition,
+		 .filter = filter,
+		 .emit = on_connect,
+		 .bind = bind_address_filter,
+		 .ctx = (void *)addr},
+		{.table = "ev_accept",
+		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
+		 .condition = other_condition,
+		 .filter = filter,
+		 .emit = on_accept,
+		 .bind = bind_address_filter,
+		 .ctx = (void *)addr},
+		{.table = "ev_reset",
+		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
+		 .condition = other_condition,
+		 .filter = filter,
+		 .emit = on_reset,
+		 .bind = bind_address_filter,
+		 .ctx = (void *)addr},
 	};
 	int err;
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "lineage.h"
 
 static const struct field template[EVENT_FIELDS] = {
 	[EVENT_ELAPSED] = {"TIME(s)", NULL, 8, FIELD_ELAPSED, false},
@@ -49,6 +50,14 @@ int event_values(const struct event *ev, int task_column, struct task *task, str
 	values[EVENT_CGROUP] = int_value(task->cgroup);
 	values[EVENT_MNTNS] = int_value(task->mntns);
 	return 0;
+}
+
+int event_lineage(const struct event *ev, int task_column, const struct task *task, bool wanted,
+		  struct value *values)
+{
+	bool has_task = wanted && !event_null(ev, task_column);
+
+	return lineage_values(ev->cap, has_task ? task : NULL, ev->t, values);
 }
 
 const char *connect_outcome(bool has_outcome, int64_t state, int64_t error)

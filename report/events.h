@@ -36,6 +36,15 @@ void event_fields(struct field *fields, const struct captures *set);
 int event_values(const struct event *ev, int task_column, struct task *task, struct value *values);
 
 /*
+ * With -l (opts->lineage), who did it (lineage.h) into
+ * values[0..LINEAGE_FIELDS): the task event_values() read (the event's
+ * task_column may be NULL: none), at the event's time; else nulls.  0, or
+ * -1 after one line on stderr.
+ */
+int event_lineage(const struct event *ev, int task_column, const struct task *task, bool wanted,
+		  struct value *values);
+
+/*
  * How a connect left SYN_SENT, as the capture's tcpconnect view names it
  * (established, refused, timeout, unreachable, aborted, error); NULL when
  * the capture has no outcome for it.

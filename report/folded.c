@@ -182,7 +182,7 @@ int folded_print(struct folded *folded)
 	return err;
 }
 
-int replay_with_stacks(struct captures *set, const struct event_query *query,
+int replay_with_stacks(struct captures *set, const struct event_query *queries, int nqueries,
 		       const struct options *opts, const struct stack_choice *choice,
 		       struct folded **folded, const struct field *fields, int count)
 {
@@ -191,10 +191,10 @@ int replay_with_stacks(struct captures *set, const struct event_query *query,
 	stacks_tell_missing(set, choice);
 	if (!choice->folded) {
 		output_begin(opts->format, opts->local, fields, count);
-		return replay(set, query, 1, opts);
+		return replay(set, queries, nqueries, opts);
 	}
 	*folded = folded_new(set, choice);
-	err = replay(set, query, 1, opts);
+	err = replay(set, queries, nqueries, opts);
 	if (!err)
 		err = folded_print(*folded);
 	folded_free(*folded);

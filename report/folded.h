@@ -48,7 +48,7 @@ int folded_print(struct folded *folded);
  * passes it to folded_add) and print them folded; else print rows of fields.
  * 0, or -1 after one line on stderr.
  */
-int replay_with_stacks(struct captures *set, const struct event_query *query,
+int replay_with_stacks(struct captures *set, const struct event_query *queries, int nqueries,
 		       const struct options *opts, const struct stack_choice *choice,
 		       struct folded **folded, const struct field *fields, int count);
 

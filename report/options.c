@@ -42,6 +42,10 @@ static const struct option follow_options[] = {
 	{"follow", no_argument, NULL, OPT_FOLLOW},
 };
 
+static const struct option lineage_options[] = {
+	{"lineage", no_argument, NULL, 'l'},
+};
+
 /* The BCC tools' filters, offered when the subcommand's getopt string has the letter. */
 static const struct option tool_options[] = {
 	{"pid", required_argument, NULL, 'p'},	{"uid", required_argument, NULL, 'u'},
@@ -64,6 +68,11 @@ static const char filter_help[] =
 static const char follow_help[] =
 	"  --follow         keep reading a capture still being recorded, printing events\n"
 	"                   as they land, until its recorder stops (or Ctrl-C)\n";
+
+static const char lineage_help[] =
+	"  -l, --lineage    include who did it: the process's executable (EXE, marked\n"
+	"                   (deleted) or (world-writable dir)) and its parents (PARENTS:\n"
+	"                   sh(7472) < sshd(900) < systemd(1)), as at the event's time\n";
 
 static const char time_help[] =
 	"\nTIME: 2026-11-23T01:18:03.5Z, 2026-11-23T02:18:03+01:00, \"2026-11-23 01:18:03\"\n"
@@ -99,13 +108,16 @@ static struct option *long_options_of(const struct command_spec *spec)
 	while (spec->long_options && spec->long_options[own].name)
 		own++;
 	all = xcalloc(ARRAY_SIZE(always_options) + ARRAY_SIZE(filter_options) +
-			      ARRAY_SIZE(follow_options) + ARRAY_SIZE(tool_options) + own + 1,
+			      ARRAY_SIZE(follow_options) + ARRAY_SIZE(lineage_options) +
+			      ARRAY_SIZE(tool_options) + own + 1,
 		      sizeof(*all));
 	add_options(all, &n, always_options, ARRAY_SIZE(always_options));
 	if (spec->accepts & ACCEPT_FILTERS)
 		add_options(all, &n, filter_options, ARRAY_SIZE(filter_options));
 	if (spec->accepts & ACCEPT_FOLLOW)
 		add_options(all, &n, follow_options, ARRAY_SIZE(follow_options));
+	if (spec->accepts & ACCEPT_LINEAGE)
+		add_options(all, &n, lineage_options, ARRAY_SIZE(lineage_options));
 	for (size_t i = 0; i < ARRAY_SIZE(tool_options); i++)
 		if (strchr(spec->short_options, tool_options[i].val))
 			all[n++] = tool_options[i];
@@ -121,6 +133,8 @@ static void print_help(const struct command_spec *spec)
 		fputs(filter_help, stdout);
 	if (spec->accepts & ACCEPT_FOLLOW)
 		fputs(follow_help, stdout);
+	if (spec->accepts & ACCEPT_LINEAGE)
+		fputs(lineage_help, stdout);
 	fputs(always_help, stdout);
 	if (spec->accepts & ACCEPT_FILTERS)
 		fputs(time_help, stdout);
@@ -230,6 +244,9 @@ static int parse_one(int option, const char *arg, const struct command_spec *spe
 	case OPT_FOLLOW:
 		opts->follow = true;
 		return 0;
+	case 'l': /* offered with ACCEPT_LINEAGE only */
+		opts->lineage = true;
+		return 0;
 	case OPT_SINCE:
 		return check_time(command, "--since", arg, opts->local, &opts->since_text);
 	case OPT_UNTIL:
@@ -272,7 +289,7 @@ static const char *offending_option(char **argv)
 int parse_options(int argc, char **argv, const struct command_spec *spec, struct options *opts)
 {
 	struct option *long_options = long_options_of(spec);
-	char *short_options = xmalloc(strlen(spec->short_options) + 3);
+	char *short_options = xmalloc(strlen(spec->short_options) + 4);
 	int option, err = 0;
 
 	*opts = (struct options){
@@ -284,6 +301,8 @@ int parse_options(int argc, char **argv, const struct command_spec *spec, struct
 	};
 	/* ':' first: a missing value is told apart from an unknown option. */
 	strcat(strcpy(short_options, ":h"), spec->short_options);
+	if (spec->accepts & ACCEPT_LINEAGE)
+		strcat(short_options, "l");
 	optind = 0; /* glibc's getopt starts afresh, even after another parse in this process */
 	opterr = 0;
 	while (!err &&

@@ -17,6 +17,7 @@
 enum common_option_set {
 	ACCEPT_FILTERS = 1 << 0, /* --since --until --comm --cgroup --mntns */
 	ACCEPT_FOLLOW = 1 << 1,	 /* --follow */
+	ACCEPT_LINEAGE = 1 << 2, /* -l, --lineage */
 };
 
 struct command_spec {
@@ -36,6 +37,7 @@ struct options {
 	enum output_format format;
 	bool local;
 	bool follow;
+	bool lineage; /* -l: each event's executable and parents */
 	/* --since/--until as given: resolved against the captures (captures_open) */
 	const char *since_text, *until_text;
 	int64_t since_ns, until_ns; /* Unix ns, inclusive; INT64_MIN/MAX when not given */

@@ -94,7 +94,8 @@ static char *event_sql(const struct event_query *q, const struct options *opts, 
 			      : ", NULL, NULL",
 		q->table, join_stacks ? " LEFT JOIN event_stack s ON s.seq = e.seq" : "",
 		opts->follow ? "e.seq > :after_seq" : "1");
-	write_filters(f, opts, &q->filter);
+	if (!q->unfiltered)
+		write_filters(f, opts, &q->filter);
 	if (q->condition)
 		fprintf(f, " AND (%s)", q->condition);
 	fputs(" ORDER BY e.t, e.seq", f);
@@ -180,6 +181,11 @@ static int start(struct stream *s, const struct options *opts)
 	char *sql;
 	int64_t from, to, lowest, newest = s->floor_t;
 
+	s->head = s->filled = s->next = 0;
+	s->failed = false;
+	s->finished = s->query->optional && !capture_has_column(s->reader, s->query->table, NULL);
+	if (s->finished)
+		return 0;
 	if ((s->query->stacks && capture_has_stacks(s->cap, &join_stacks)) ||
 	    (opts->follow && newest_t(s, &newest)))
 		return -1;
@@ -208,8 +214,6 @@ static int start(struct stream *s, const struct options *opts)
 				   s->newest_seq);
 	/* Read before the rows: whatever this pass misses is newer than it, less the slack. */
 	s->floor_t = newest;
-	s->head = s->filled = s->next = 0;
-	s->finished = s->failed = false;
 	return 0;
 }
 

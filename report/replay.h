@@ -49,6 +49,10 @@ struct event_query {
 	int (*bind)(sqlite3_stmt *stmt, struct capture *cap, void *ctx);
 	void *ctx;
 	bool stacks; /* also the events' stacks, into event.stacks */
+	/* What explains events (DNS answers): every row, whatever the filters select. */
+	bool unfiltered;
+	/* A table newer than some captures: none there means no rows, not an error. */
+	bool optional;
 };
 
 /*

@@ -2,6 +2,7 @@
 #include "command.h"
 #include "events.h"
 #include "folded.h"
+#include "lineage.h"
 #include "stacks.h"
 
 enum {
@@ -10,7 +11,8 @@ enum {
 	ACCEPT_RPORT,
 	ACCEPT_LADDR,
 	ACCEPT_LPORT,
-	ACCEPT_STACKS, /* STACK_KINDS of them */
+	ACCEPT_WHO,				     /* LINEAGE_FIELDS of them */
+	ACCEPT_STACKS = ACCEPT_WHO + LINEAGE_FIELDS, /* STACK_KINDS of them */
 	ACCEPT_FIELDS = ACCEPT_STACKS + STACK_KINDS
 };
 
@@ -18,7 +20,7 @@ enum {
 enum { COL_TASK, COL_RADDR, COL_RPORT, COL_LADDR, COL_LPORT };
 
 static struct {
-	bool timestamp;
+	bool timestamp, lineage;
 	struct field fields[ACCEPT_FIELDS];
 	struct stack_choice stacks;
 	struct folded *folded;
@@ -82,7 +84,8 @@ static int print_accept(const struct event *ev, void *ctx)
 		return folded_add(ta.folded, ev, &v[EVENT_COMM]);
 	if (capture_address(ev->cap, ev->col[COL_RADDR], &raddr) ||
 	    capture_address(ev->cap, ev->col[COL_LADDR], &laddr) ||
-	    stack_values(ev, &ta.stacks, &v[ACCEPT_STACKS]))
+	    stack_values(ev, &ta.stacks, &v[ACCEPT_STACKS]) ||
+	    event_lineage(ev, COL_TASK, &task, ta.lineage, &v[ACCEPT_WHO]))
 		return -1;
 	v[ACCEPT_IP] = int_value(raddr.ip);
 	v[ACCEPT_RADDR] = text_value(raddr.text, raddr.len);
@@ -111,8 +114,10 @@ static int run(struct captures *set, const struct options *opts)
 	f[ACCEPT_RPORT] = (struct field){"RPORT", "rport", 5, FIELD_INT, true};
 	f[ACCEPT_LADDR] = (struct field){"LADDR", "laddr", 16, FIELD_TEXT, true};
 	f[ACCEPT_LPORT] = (struct field){"LPORT", "lport", 5, FIELD_INT, true};
+	lineage_fields(&f[ACCEPT_WHO], opts->lineage);
 	stack_fields(&f[ACCEPT_STACKS], &ta.stacks);
-	return replay_with_stacks(set, &query, opts, &ta.stacks, &ta.folded, f, ACCEPT_FIELDS);
+	ta.lineage = opts->lineage;
+	return replay_with_stacks(set, &query, 1, opts, &ta.stacks, &ta.folded, f, ACCEPT_FIELDS);
 }
 
 static const char *const kinds[] = {"accept", NULL};
@@ -123,7 +128,7 @@ const struct command tcpaccept_command = {
 		 .usage = usage,
 		 .short_options = "tp:P:46KU",
 		 .long_options = long_options,
-		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
 		 .own_option = own_option},
 	.kinds = kinds,
 	.check = check,

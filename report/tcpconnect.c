@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "command.h"
+#include "dnsnames.h"
 #include "events.h"
 #include "folded.h"
+#include "lineage.h"
 #include "stacks.h"
 #include "tally.h"
 #include "util.h"
@@ -19,7 +21,9 @@ enum {
 	CONNECT_OUTCOME,
 	CONNECT_ERROR,
 	CONNECT_LATENCY,
-	CONNECT_STACKS, /* STACK_KINDS of them */
+	CONNECT_DNS,					   /* DNS_FIELDS of them */
+	CONNECT_LINEAGE = CONNECT_DNS + DNS_FIELDS,	   /* LINEAGE_FIELDS of them */
+	CONNECT_STACKS = CONNECT_LINEAGE + LINEAGE_FIELDS, /* STACK_KINDS of them */
 	CONNECT_FIELDS = CONNECT_STACKS + STACK_KINDS
 };
 
@@ -30,7 +34,8 @@ enum { COUNT_HOST, COUNT_LADDR, COUNT_RADDR, COUNT_RPORT, COUNT_CONNECTS, COUNT_
 enum { COL_TASK, COL_SADDR, COL_LPORT, COL_DADDR, COL_DPORT, COL_STATE, COL_ERROR, COL_LATENCY };
 
 static struct {
-	bool timestamp, lport, uid, count, outcome;
+	bool timestamp, lport, uid, count, outcome, dns, lineage;
+	struct dns_names *names; /* -d */
 	struct field fields[CONNECT_FIELDS];
 	struct tally *counts;
 	char *key; /* -c: the key of the connect being counted */
@@ -41,7 +46,7 @@ static struct {
 
 static const char usage[] =
 	"usage: report tcpconnect [-h] [-t] [-p PID] [-P PORT[,PORT...]] [-4 | -6] [-L] [-U]\n"
-	"                         [-u UID] [-c] [-o] [-K] [--user-stack] [--folded]\n"
+	"                         [-u UID] [-c] [-o] [-d] [-l] [-K] [--user-stack] [--folded]\n"
 	"                         [common options] FILE...\n"
 	"\n"
 	"TCP connects in the captures, as tcpconnect(8) would have shown them live.\n"
@@ -58,7 +63,12 @@ static const char usage[] =
 	"  -c, --count      count connects per source address, destination address and port\n"
 	"  -o, --outcome    include how each connect ended (OUTCOME: established, refused,\n"
 	"                   timeout, unreachable, aborted, error; - if the capture has none)\n"
-	"                   and how long it took (LAT(ms))\n" STACK_HELP_KERNEL
+	"                   and how long it took (LAT(ms))\n"
+	"  -d, --dns        include the name each address was looked up as (QUERY): the\n"
+	"                   newest DNS answer for it on that host at or before the\n"
+	"                   connect, with its age when older than 100 ms\n"
+	"                   (\"evil.example (123.342ms)\"); localhost for a loopback\n"
+	"                   address no answer named; No DNS Query\n" STACK_HELP_KERNEL
 	"  --user-stack     print each connect's user stack under it (record -U; -U is\n"
 	"                   BCC's UID column here)\n" STACK_HELP_FOLDED "\n"
 	"Stacks are those of connects recorded with -e connect:stack.\n"
@@ -67,6 +77,7 @@ static const char usage[] =
 	"    report tcpconnect case42.db            # every TCP connect()\n"
 	"    report tcpconnect -t case42.db         # with timestamps\n"
 	"    report tcpconnect -o case42.db         # with outcome and latency\n"
+	"    report tcpconnect -dl case42.db        # names looked up, who connected\n"
 	"    report tcpconnect -p 181 case42.db     # only PID 181\n"
 	"    report tcpconnect -P 80,81 case42.db   # only to ports 80 and 81\n"
 	"    report tcpconnect -6 case42.db         # only IPv6\n"
@@ -83,6 +94,7 @@ static const struct option long_options[] = {
 	{"print-uid", no_argument, NULL, 'U'},
 	{"count", no_argument, NULL, 'c'},
 	{"outcome", no_argument, NULL, 'o'},
+	{"dns", no_argument, NULL, 'd'},
 	STACK_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -107,6 +119,9 @@ static int own_option(int option, const char *arg, void *ctx)
 	case 'o':
 		tc.outcome = true;
 		break;
+	case 'd':
+		tc.dns = true;
+		break;
 	default:
 		stack_option(option, &tc.stacks);
 		break;
@@ -116,12 +131,14 @@ static int own_option(int option, const char *arg, void *ctx)
 
 static int check(const struct options *opts)
 {
-	bool columns = tc.timestamp || tc.lport || tc.uid || tc.outcome;
+	bool columns = tc.timestamp || tc.lport || tc.uid || tc.outcome || tc.dns || opts->lineage;
 
 	if (tc.count && (columns || tc.stacks.kernel || tc.stacks.user))
-		return option_error(opts->command,
-				    "-c counts: it takes no -t, -L, -U, -o, -K or --user-stack");
-	return stack_check(opts, &tc.stacks, columns || tc.count ? "-t, -L, -U, -o or -c" : NULL);
+		return option_error(
+			opts->command,
+			"-c counts: it takes no -t, -L, -U, -o, -d, -l, -K or --user-stack");
+	return stack_check(opts, &tc.stacks,
+			   columns || tc.count ? "-t, -L, -U, -o, -d, -l or -c" : NULL);
 }
 
 static struct value outcome(const struct event *ev)
@@ -145,7 +162,13 @@ static int print_connect(const struct event *ev, void *ctx)
 		return folded_add(tc.folded, ev, &v[EVENT_COMM]);
 	if (capture_address(ev->cap, ev->col[COL_SADDR], &saddr) ||
 	    capture_address(ev->cap, ev->col[COL_DADDR], &daddr) ||
-	    stack_values(ev, &tc.stacks, &v[CONNECT_STACKS]))
+	    stack_values(ev, &tc.stacks, &v[CONNECT_STACKS]) ||
+	    event_lineage(ev, COL_TASK, &task, tc.lineage, &v[CONNECT_LINEAGE]))
+		return -1;
+	if (!tc.dns)
+		for (int i = 0; i < DNS_FIELDS; i++)
+			v[CONNECT_DNS + i] = null_value();
+	else if (dns_values(tc.names, ev, ev->col[COL_DADDR], &v[CONNECT_DNS]))
 		return -1;
 	v[CONNECT_IP] = int_value(daddr.ip);
 	v[CONNECT_SADDR] = text_value(saddr.text, saddr.len);
@@ -240,6 +263,7 @@ static int run(struct captures *set, const struct options *opts)
 		.emit = tc.count ? count_connect : print_connect,
 	};
 	struct field *f = tc.fields;
+	struct event_query queries[2];
 	int err;
 
 	if (tc.count) {
@@ -262,8 +286,20 @@ static int run(struct captures *set, const struct options *opts)
 	f[CONNECT_OUTCOME] = (struct field){"OUTCOME", "outcome", 11, FIELD_TEXT, tc.outcome};
 	f[CONNECT_ERROR] = (struct field){NULL, "error", 0, FIELD_INT, false};
 	f[CONNECT_LATENCY] = (struct field){"LAT(ms)", "latency_ns", 8, FIELD_MILLIS, tc.outcome};
+	dns_fields(&f[CONNECT_DNS], tc.dns);
+	lineage_fields(&f[CONNECT_LINEAGE], opts->lineage);
 	stack_fields(&f[CONNECT_STACKS], &tc.stacks);
-	return replay_with_stacks(set, &query, opts, &tc.stacks, &tc.folded, f, CONNECT_FIELDS);
+	tc.lineage = opts->lineage;
+	if (!tc.dns)
+		return replay_with_stacks(set, &query, 1, opts, &tc.stacks, &tc.folded, f,
+					  CONNECT_FIELDS);
+	/* The answers first: one at the connect's very time came before it. */
+	tc.names = dns_names_new(set);
+	queries[0] = dns_names_query(tc.names);
+	queries[1] = query;
+	err = replay_with_stacks(set, queries, 2, opts, &tc.stacks, &tc.folded, f, CONNECT_FIELDS);
+	dns_names_free(tc.names);
+	return err;
 }
 
 static const char *const kinds[] = {"connect", "outcome", NULL};
@@ -272,9 +308,9 @@ const struct command tcpconnect_command = {
 	.summary = "TCP connects (BCC tcpconnect), with their outcome and latency",
 	.spec = {.name = "tcpconnect",
 		 .usage = usage,
-		 .short_options = "tp:P:46LUu:coK",
+		 .short_options = "tp:P:46LUu:codK",
 		 .long_options = long_options,
-		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
 		 .own_option = own_option},
 	.kinds = kinds,
 	.check = check,

@@ -4,6 +4,7 @@
 #include "command.h"
 #include "events.h"
 #include "folded.h"
+#include "lineage.h"
 #include "stacks.h"
 
 enum {
@@ -14,7 +15,8 @@ enum {
 	RESET_RPORT,
 	RESET_STATE,
 	RESET_REASON,
-	RESET_STACKS, /* STACK_KINDS of them */
+	RESET_LINEAGE,				       /* LINEAGE_FIELDS of them */
+	RESET_STACKS = RESET_LINEAGE + LINEAGE_FIELDS, /* STACK_KINDS of them */
 	RESET_FIELDS = RESET_STACKS + STACK_KINDS
 };
 
@@ -22,7 +24,7 @@ enum {
 enum { COL_TASK, COL_LADDR, COL_LPORT, COL_RADDR, COL_RPORT, COL_STATE, COL_REASON };
 
 static struct {
-	bool reason;
+	bool reason, lineage;
 	struct field fields[RESET_FIELDS];
 	struct stack_choice stacks;
 	struct folded *folded;
@@ -123,7 +125,8 @@ static int print_reset(const struct event *ev, void *ctx)
 	    address_value(ev, COL_LADDR, &laddr, &v[RESET_LADDR]) ||
 	    address_value(ev, COL_RADDR, &raddr, &v[RESET_RADDR]) ||
 	    name_value(ev, COL_STATE, capture_tcp_state, &state, &v[RESET_STATE]) ||
-	    name_value(ev, COL_REASON, capture_reset_reason, &reason, &v[RESET_REASON]))
+	    name_value(ev, COL_REASON, capture_reset_reason, &reason, &v[RESET_REASON]) ||
+	    event_lineage(ev, COL_TASK, &task, tr.lineage, &v[RESET_LINEAGE]))
 		return -1;
 	v[RESET_IP] = laddr.ip	 ? int_value(laddr.ip)
 		      : raddr.ip ? int_value(raddr.ip)
@@ -156,8 +159,10 @@ static int run(struct captures *set, const struct options *opts)
 	f[RESET_RPORT] = (struct field){"RPORT", "rport", 6, FIELD_INT, true};
 	f[RESET_STATE] = (struct field){"STATE", "state", 11, FIELD_TEXT, tr.reason};
 	f[RESET_REASON] = (struct field){"REASON", "reason", 0, FIELD_TEXT, tr.reason};
+	lineage_fields(&f[RESET_LINEAGE], opts->lineage);
 	stack_fields(&f[RESET_STACKS], &tr.stacks);
-	return replay_with_stacks(set, &query, opts, &tr.stacks, &tr.folded, f, RESET_FIELDS);
+	tr.lineage = opts->lineage;
+	return replay_with_stacks(set, &query, 1, opts, &tr.stacks, &tr.folded, f, RESET_FIELDS);
 }
 
 static const char *const kinds[] = {"reset", NULL};
@@ -168,7 +173,7 @@ const struct command tcpreset_command = {
 		 .usage = usage,
 		 .short_options = "rKU",
 		 .long_options = long_options,
-		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
 		 .own_option = own_option},
 	.kinds = kinds,
 	.check = check,

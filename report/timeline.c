@@ -450,17 +450,34 @@ static int print_events(struct captures *set, const struct options *opts)
 	char *other_condition = endpoint_condition(&tl.addr, opts, other_ends, other_ports);
 	struct filter_columns filter = {.task = "e.task"};
 	struct event_query queries[] = {
-		{"ev_connect",
-		 "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
-		 "e.latency_ns",
-		 connect_condition, filter, emit_connect, bind_address_filter, &tl.addr, false},
-		{"ev_accept", "e.task, e.laddr, e.lport, e.raddr, e.rport", other_condition, filter,
-		 emit_accept, bind_address_filter, &tl.addr, false},
-		{"ev_reset", "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
-		 other_condition, filter, emit_reset, bind_address_filter, &tl.addr, false},
+		{.table = "ev_connect",
+		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
+			    "e.latency_ns",
+		 .condition = connect_condition,
+		 .filter = filter,
+		 .emit = emit_connect,
+		 .bind = bind_address_filter,
+		 .ctx = &tl.addr},
+		{.table = "ev_accept",
+		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
+		 .condition = other_condition,
+		 .filter = filter,
+		 .emit = emit_accept,
+		 .bind = bind_address_filter,
+		 .ctx = &tl.addr},
+		{.table = "ev_reset",
+		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
+		 .condition = other_condition,
+		 .filter = filter,
+		 .emit = emit_reset,
+		 .bind = bind_address_filter,
+		 .ctx = &tl.addr},
 		/* Capability checks have no ends: none when --addr or -P selects ends. */
-		{"ev_capable", "e.task, e.cap, e.ret, e.audit",
-		 tl.verbose ? NULL : "e.audit IS NOT 0", filter, emit_capable, NULL, NULL, false},
+		{.table = "ev_capable",
+		 .columns = "e.task, e.cap, e.ret, e.audit",
+		 .condition = tl.verbose ? NULL : "e.audit IS NOT 0",
+		 .filter = filter,
+		 .emit = emit_capable},
 	};
 	int nqueries = tl.addr.given || opts->ports ? 3 : 4, err;
 

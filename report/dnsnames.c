@@ -1,0 +1,173 @@
+/*
+ * Names of connected addresses from the DNS answers of the captures: the
+ * newest answer per (host, address) as the answers stream by in time order
+ * with the connects.  Memory grows with distinct addresses answered, never
+ * with events.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnsnames.h"
+#include "hashmap.h"
+#include "peers.h"
+#include "util.h"
+
+/* The newest answer for an address of a host. */
+struct answer {
+	int64_t wall_ns;
+	char *name;
+	size_t len;
+};
+
+struct dns_names {
+	const struct captures *set;
+	struct peers *peers;
+	struct hashmap index; /* (host, peer) -> 1 + index in answers */
+	struct answer *answers;
+	size_t count, allocated;
+	sqlite3_stmt **names; /* per capture: an answer's name, by its key */
+	char query[4 * CAPTURE_TEXT_MAX + 64];
+};
+
+struct dns_names *dns_names_new(const struct captures *set)
+{
+	struct dns_names *n = xcalloc(1, sizeof(*n));
+
+	n->set = set;
+	n->peers = peers_new(set);
+	n->names = xcalloc((size_t)set->count, sizeof(*n->names));
+	return n;
+}
+
+void dns_names_free(struct dns_names *n)
+{
+	if (!n)
+		return;
+	for (int i = 0; i < n->set->count; i++)
+		sqlite3_finalize(n->names[i]);
+	for (size_t i = 0; i < n->count; i++)
+		free(n->answers[i].name);
+	free(n->answers);
+	free(n->names);
+	hashmap_clear(&n->index);
+	peers_free(n->peers);
+	free(n);
+}
+
+/* The name of the answer at (t, seq) of cap, into a; 0, or -1 after one line. */
+static int read_name(struct dns_names *n, const struct event *ev, struct answer *a)
+{
+	sqlite3_stmt **stmt = &n->names[peers_index(n->peers, ev->cap)];
+	int rc, len;
+
+	if (!*stmt &&
+	    sqlite3_prepare_v3(ev->cap->db, "SELECT name FROM dns WHERE t = ? AND seq = ?", -1,
+			       SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
+		fprintf(stderr, "report: %s: cannot read dns: %s\n", ev->cap->name,
+			capture_error(ev->cap));
+		return -1;
+	}
+	sqlite3_bind_int64(*stmt, 1, ev->t);
+	sqlite3_bind_int64(*stmt, 2, ev->seq);
+	rc = sqlite3_step(*stmt);
+	len = rc == SQLITE_ROW ? sqlite3_column_bytes(*stmt, 0) : 0;
+	if (rc == SQLITE_ROW && len <= CAPTURE_TEXT_MAX * 4) {
+		free(a->name);
+		a->name = xmalloc((size_t)len + 1);
+		memcpy(a->name, sqlite3_column_blob(*stmt, 0), (size_t)len);
+		a->len = (size_t)len;
+		a->wall_ns = ev->wall_ns;
+	}
+	sqlite3_reset(*stmt);
+	if (rc == SQLITE_ROW && len <= CAPTURE_TEXT_MAX * 4)
+		return 0;
+	fprintf(stderr, "report: %s: cannot read dns: %s\n", ev->cap->name,
+		rc == SQLITE_ROW ? "corrupt capture: a name too long" : capture_error(ev->cap));
+	return -1;
+}
+
+/* The query's columns, after t and seq. */
+enum { COL_ADDRESS };
+
+static int add_answer(const struct event *ev, void *ctx)
+{
+	struct dns_names *n = ctx;
+	uint32_t peer = peer_of(n->peers, ev->cap, ev->col[COL_ADDRESS]);
+	bool added;
+	uint64_t *slot;
+
+	if (!peer)
+		return -1;
+	slot = hashmap_put(&n->index, (uint64_t)peers_host(n->peers, ev->cap), peer, &added);
+	if (added) {
+		if (n->count == n->allocated) {
+			n->allocated = n->allocated ? 2 * n->allocated : 64;
+			n->answers = xrealloc(n->answers, n->allocated * sizeof(*n->answers));
+		}
+		n->answers[n->count] = (struct answer){0};
+		*slot = ++n->count;
+	}
+	return read_name(n, ev, &n->answers[*slot - 1]);
+}
+
+struct event_query dns_names_query(struct dns_names *names)
+{
+	return (struct event_query){
+		.table = "dns",
+		.columns = "e.address",
+		.emit = add_answer,
+		.ctx = names,
+		.unfiltered = true,
+		.optional = true,
+	};
+}
+
+void dns_fields(struct field fields[DNS_FIELDS], bool shown)
+{
+	fields[DNS_QUERY_SHOWN] = (struct field){"QUERY", NULL, 0, FIELD_TEXT, shown};
+	fields[DNS_QUERY] = (struct field){NULL, shown ? "query" : NULL, 0, FIELD_TEXT, false};
+	fields[DNS_AGE] = (struct field){NULL, shown ? "query_age_ns" : NULL, 0, FIELD_INT, false};
+}
+
+/* 127.0.0.0/8, ::1, and 127.x as IPv4-mapped IPv6 (peers unmaps that form). */
+static bool loopback(const char *text)
+{
+	return !strncmp(text, "127.", 4) || !strcmp(text, "::1");
+}
+
+int dns_values(struct dns_names *n, const struct event *ev, int64_t address_id,
+	       struct value values[DNS_FIELDS])
+{
+	uint32_t peer = peer_of(n->peers, ev->cap, address_id);
+	uint64_t *slot;
+	const struct answer *a;
+	int64_t age;
+
+	if (!peer)
+		return -1;
+	slot = hashmap_find(&n->index, (uint64_t)peers_host(n->peers, ev->cap), peer);
+	if (!slot) {
+		const char *none = loopback(peer_text(n->peers, peer)) ? "localhost" : NULL;
+
+		values[DNS_QUERY_SHOWN] = text_value(none ? none : "No DNS Query",
+						     strlen(none ? none : "No DNS Query"));
+		values[DNS_QUERY] = none ? text_value(none, strlen(none)) : null_value();
+		values[DNS_AGE] = null_value();
+		return 0;
+	}
+	a = &n->answers[*slot - 1];
+	age = ev->wall_ns - a->wall_ns;
+	values[DNS_QUERY] = text_value(a->name, a->len);
+	values[DNS_AGE] = int_value(age);
+	if (age <= DNS_AGE_SHOWN_NS) {
+		values[DNS_QUERY_SHOWN] = values[DNS_QUERY];
+		return 0;
+	}
+	/* Names are at most 4 * CAPTURE_TEXT_MAX bytes (read_name): the age fits after. */
+	memcpy(n->query, a->name, a->len);
+	values[DNS_QUERY_SHOWN] = text_value(
+		n->query, a->len + (size_t)snprintf(n->query + a->len, sizeof(n->query) - a->len,
+						    " (%.3fms)", (double)age / 1e6));
+	return 0;
+}

@@ -1,0 +1,497 @@
+/*
+ * Who did it: each process's images and parents, from an index of the
+ * capture's process table read once (a few tens of bytes per process row,
+ * never per event), and the images as shown, rendered once each into a
+ * bounded cache.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lineage.h"
+#include "util.h"
+
+#define COMM_MAX    16
+#define IMAGE_SLOTS 1024 /* a power of two */
+#define PARENTS_MAX (LINEAGE_DEPTH_MAX * (4 * COMM_MAX + 24))
+
+/* A row of the process table, as the index keeps it: sorted by (pid, start_ns, t, seq). */
+struct proc_row {
+	int64_t pid, start_ns, t, seq, ppid;
+	bool fork;	   /* the parent's image, until the process execs */
+	bool exit_deleted; /* the last row of a process whose exit found its executable gone */
+	uint8_t comm_len;
+	char comm[COMM_MAX];
+};
+
+/* An image as shown, with the bytes it points to. */
+struct slot {
+	bool filled;
+	struct image image;
+	char *text; /* comm, exe, exe_marked, args and parents, one after the other */
+	size_t text_size;
+};
+
+struct capture_lineage {
+	bool loaded, present; /* present: the capture has process lives */
+	struct proc_row *rows;
+	size_t nrows;
+	sqlite3_stmt *details; /* one row's texts, by its key */
+	struct slot slots[IMAGE_SLOTS];
+};
+
+static int read_failed(struct capture *cap, const char *what)
+{
+	fprintf(stderr, "report: %s: cannot read %s: %s\n", cap->name, what, capture_error(cap));
+	return -1;
+}
+
+static int corrupt(struct capture *cap, const char *why)
+{
+	fprintf(stderr, "report: %s: cannot read process: corrupt capture: %s\n", cap->name, why);
+	return -1;
+}
+
+static int by_key(const void *x, const void *y)
+{
+	const struct proc_row *a = x, *b = y;
+	const int64_t ka[] = {a->pid, a->start_ns, a->t, a->seq},
+		      kb[] = {b->pid, b->start_ns, b->t, b->seq};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ka); i++)
+		if (ka[i] != kb[i])
+			return ka[i] < kb[i] ? -1 : 1;
+	return 0;
+}
+
+/* The first row of (pid, start_ns) or after, by binary search. */
+static size_t lower_bound(const struct capture_lineage *l, int64_t pid, int64_t start_ns)
+{
+	size_t lo = 0, hi = l->nrows;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct proc_row *r = &l->rows[mid];
+
+		if (r->pid < pid || (r->pid == pid && r->start_ns < start_ns))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool is_process(const struct capture_lineage *l, size_t i, int64_t pid, int64_t start_ns)
+{
+	return i < l->nrows && l->rows[i].pid == pid && l->rows[i].start_ns == start_ns;
+}
+
+/* Mark the last row of each process whose exit found its executable deleted. */
+static int read_exits(struct capture *cap, struct capture_lineage *l)
+{
+	static const char sql[] = "SELECT k.pid, k.start_ns FROM ev_exit e JOIN task k ON "
+				  "k.id = e.task WHERE e.exe_deleted = 1";
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (!capture_has_column(cap, "ev_exit", "exe_deleted"))
+		return 0;
+	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return read_failed(cap, "ev_exit");
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		int64_t pid = sqlite3_column_int64(stmt, 0), start = sqlite3_column_int64(stmt, 1);
+		size_t i = lower_bound(l, pid, start);
+
+		while (is_process(l, i + 1, pid, start))
+			i++;
+		if (is_process(l, i, pid, start))
+			l->rows[i].exit_deleted = true;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : read_failed(cap, "ev_exit");
+}
+
+static int read_rows(struct capture *cap, struct capture_lineage *l)
+{
+	static const char sql[] =
+		"SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm FROM process";
+	sqlite3_stmt *stmt;
+	size_t allocated = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return read_failed(cap, "process");
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct proc_row *r;
+		int len = sqlite3_column_bytes(stmt, 6);
+
+		if (l->nrows == allocated) {
+			allocated = allocated ? 2 * allocated : 256;
+			l->rows = xrealloc(l->rows, allocated * sizeof(*l->rows));
+		}
+		r = &l->rows[l->nrows++];
+		*r = (struct proc_row){
+			.pid = sqlite3_column_int64(stmt, 0),
+			.start_ns = sqlite3_column_int64(stmt, 1),
+			.t = sqlite3_column_int64(stmt, 2),
+			.seq = sqlite3_column_int64(stmt, 3),
+			.ppid = sqlite3_column_int64(stmt, 4),
+			.fork = sqlite3_column_int(stmt, 5) != 0,
+			.comm_len = (uint8_t)(len < COMM_MAX ? len : COMM_MAX),
+		};
+		if (r->comm_len)
+			memcpy(r->comm, sqlite3_column_blob(stmt, 6), r->comm_len);
+		for (int i = 0; i < 5; i++) {
+			if (sqlite3_column_type(stmt, i) != SQLITE_INTEGER) {
+				sqlite3_finalize(stmt);
+				return corrupt(cap, "a number that is not one");
+			}
+		}
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return read_failed(cap, "process");
+	qsort(l->rows, l->nrows, sizeof(*l->rows), by_key);
+	return read_exits(cap, l);
+}
+
+/* The capture's index, read the first time: NULL after one line. */
+static struct capture_lineage *index_of(struct capture *cap)
+{
+	struct capture_lineage *l = cap->lineage;
+
+	if (!l)
+		l = cap->lineage = xcalloc(1, sizeof(*l));
+	if (!l->loaded) {
+		l->loaded = true;
+		l->present = capture_has_column(cap, "process", NULL) &&
+			     capture_has_column(cap, "task", "start_ns");
+		if (l->present && read_rows(cap, l)) {
+			l->loaded = false;
+			return NULL;
+		}
+	}
+	return l;
+}
+
+/* The row of the process that was current at t: the latest at or before t, else its first. */
+static size_t row_at(const struct capture_lineage *l, size_t first, int64_t t)
+{
+	size_t i = first;
+
+	while (is_process(l, i + 1, l->rows[first].pid, l->rows[first].start_ns) &&
+	       l->rows[i + 1].t <= t)
+		i++;
+	return i;
+}
+
+/*
+ * The process ppid a child started at child_start had for parent: the
+ * latest process with that pid started no later.  Its first row, or
+ * SIZE_MAX when the capture has none.
+ */
+static size_t parent_of(const struct capture_lineage *l, int64_t ppid, int64_t child_start)
+{
+	size_t i = lower_bound(l, ppid, child_start == INT64_MAX ? child_start : child_start + 1);
+
+	if (i == 0 || l->rows[i - 1].pid != ppid)
+		return SIZE_MAX;
+	return lower_bound(l, ppid, l->rows[i - 1].start_ns);
+}
+
+/* The row whose executable a row ran: itself, or for a fork its parent's then. */
+static size_t exec_row(const struct capture_lineage *l, size_t row)
+{
+	for (int depth = 0; depth < LINEAGE_DEPTH_MAX && l->rows[row].fork; depth++) {
+		size_t parent = parent_of(l, l->rows[row].ppid, l->rows[row].start_ns);
+
+		if (parent == SIZE_MAX)
+			return SIZE_MAX;
+		row = row_at(l, parent, l->rows[row].t);
+	}
+	return l->rows[row].fork ? SIZE_MAX : row;
+}
+
+/* The first row of the process holding row. */
+static size_t first_row(const struct capture_lineage *l, size_t row)
+{
+	while (row > 0 && is_process(l, row - 1, l->rows[row].pid, l->rows[row].start_ns))
+		row--;
+	return row;
+}
+
+static char *put_bytes(char *p, const void *bytes, size_t len)
+{
+	if (len)
+		memcpy(p, bytes, len);
+	return p + len;
+}
+
+/* "comm(pid) < comm(pid)...": the parents of row's process, as each was when its child began. */
+static size_t put_parents(const struct capture_lineage *l, size_t row, char *out)
+{
+	char *p = out;
+	size_t first = first_row(l, row);
+	int64_t ppid = l->rows[row].ppid;
+
+	for (int depth = 0; depth < LINEAGE_DEPTH_MAX && ppid > 0; depth++) {
+		size_t parent = parent_of(l, ppid, l->rows[first].start_ns);
+		const struct proc_row *r;
+
+		if (p != out)
+			p = stpcpy(p, " < ");
+		if (parent == SIZE_MAX) {
+			p += sprintf(p, "?(%lld)", (long long)ppid);
+			break;
+		}
+		r = &l->rows[row_at(l, parent, l->rows[first].t)];
+		p = put_bytes(p, r->comm, r->comm_len);
+		p += sprintf(p, "(%lld)", (long long)r->pid);
+		first = parent;
+		ppid = r->ppid;
+		if (r->pid == 1)
+			break;
+	}
+	return (size_t)(p - out);
+}
+
+static bool default_name(const char *exe, size_t len)
+{
+	static const char *const names[] = {"a.out", "b.out", "a.exe"};
+	const char *slash = memrchr(exe, '/', len);
+	const char *base = slash ? slash + 1 : exe;
+	size_t base_len = len - (size_t)(base - exe);
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (base_len == strlen(names[i]) && !memcmp(base, names[i], base_len))
+			return true;
+	return false;
+}
+
+/* Text columns of the details, each held by the slot's text once filled. */
+enum { DETAIL_HOW, DETAIL_UID, DETAIL_EXE, DETAIL_DELETED, DETAIL_WRITABLE, DETAIL_ARGS };
+
+static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row, struct slot *s)
+{
+	static const char sql[] = "SELECT how, uid, exe, exe_deleted, exe_world_writable, args "
+				  "FROM process WHERE t = ? AND seq = ?";
+	const struct proc_row *r = &l->rows[row];
+	size_t source = exec_row(l, row), exe_len = 0, args_len = 0, need;
+	const char *how, *exe = NULL, *args = NULL;
+	struct image *im = &s->image;
+	bool deleted = false, writable = false;
+	char *p = NULL;
+	int rc;
+
+	if (!l->details &&
+	    sqlite3_prepare_v3(cap->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->details, NULL))
+		return read_failed(cap, "process");
+	/* The executable's row, for a fork its parent's, then this row's own (how, uid). */
+	for (int pass = 0; pass < 2; pass++) {
+		const struct proc_row *q = pass ? r : &l->rows[source == SIZE_MAX ? row : source];
+
+		sqlite3_bind_int64(l->details, 1, q->t);
+		sqlite3_bind_int64(l->details, 2, q->seq);
+		rc = sqlite3_step(l->details);
+		if (rc != SQLITE_ROW) {
+			sqlite3_reset(l->details);
+			return rc == SQLITE_DONE ? corrupt(cap, "a row that is not there")
+						 : read_failed(cap, "process");
+		}
+		if (!pass) {
+			if (source != SIZE_MAX)
+				exe = (const char *)sqlite3_column_blob(l->details, DETAIL_EXE);
+			exe_len = exe ? (size_t)sqlite3_column_bytes(l->details, DETAIL_EXE) : 0;
+			args = (const char *)sqlite3_column_blob(l->details, DETAIL_ARGS);
+			args_len = (size_t)sqlite3_column_bytes(l->details, DETAIL_ARGS);
+			deleted = sqlite3_column_int(l->details, DETAIL_DELETED) == 1;
+			writable = sqlite3_column_int(l->details, DETAIL_WRITABLE) == 1;
+			if (sqlite3_column_type(l->details, DETAIL_ARGS) == SQLITE_NULL)
+				args = NULL;
+			/* The bytes stay valid until the step after next: copy them now. */
+			need = r->comm_len + 2 * exe_len + args_len + 48 + PARENTS_MAX + 16;
+			if (need > s->text_size) {
+				s->text_size = need;
+				s->text = xrealloc(s->text, need);
+			}
+			p = s->text;
+			im->comm = p;
+			p = put_bytes(p, r->comm, r->comm_len);
+			im->exe = exe ? p : NULL;
+			p = put_bytes(p, exe, exe_len);
+			im->args = args ? p : NULL;
+			p = put_bytes(p, args, args_len);
+		} else {
+			how = (const char *)sqlite3_column_text(l->details, DETAIL_HOW);
+			im->how = how && !strcmp(how, "exec")	? "exec"
+				  : how && !strcmp(how, "fork") ? "fork"
+								: "running";
+			im->uid = sqlite3_column_int64(l->details, DETAIL_UID);
+		}
+		sqlite3_reset(l->details);
+	}
+	/* Deleted while it ran: its exit says so (the index marks the process's last image). */
+	deleted |= r->exit_deleted;
+	im->pid = r->pid;
+	im->start_ns = r->start_ns;
+	im->ppid = r->ppid;
+	im->t = r->t;
+	im->first_t = l->rows[first_row(l, row)].t;
+	im->comm_len = r->comm_len;
+	im->exe_len = exe_len;
+	im->args_len = args_len;
+	im->deleted = exe && deleted;
+	im->world_writable = exe && writable;
+	im->default_name = exe && default_name(im->exe, exe_len);
+	im->exe_marked = exe ? p : NULL;
+	p = put_bytes(p, im->exe, exe_len);
+	if (im->deleted)
+		p = stpcpy(p, " (deleted)");
+	if (im->world_writable)
+		p = stpcpy(p, " (world-writable dir)");
+	im->exe_marked_len = exe ? (size_t)(p - im->exe_marked) : 0;
+	im->parents = p;
+	im->parents_len = put_parents(l, row, p);
+	im->row = (int64_t)row;
+	s->filled = true;
+	return 0;
+}
+
+/* The image of a row, through the cache. */
+static int image_of_row(struct capture *cap, struct capture_lineage *l, size_t row,
+			const struct image **image)
+{
+	struct slot *s = &l->slots[row & (IMAGE_SLOTS - 1)];
+
+	if (!s->filled || s->image.row != (int64_t)row) {
+		s->filled = false;
+		if (fill_slot(cap, l, row, s))
+			return -1;
+	}
+	*image = &s->image;
+	return 1;
+}
+
+int lineage_image(struct capture *cap, int64_t pid, int64_t start_ns, int64_t t,
+		  const struct image **image)
+{
+	struct capture_lineage *l = index_of(cap);
+	size_t first;
+
+	if (!l)
+		return -1;
+	first = lower_bound(l, pid, start_ns);
+	if (!l->present || !is_process(l, first, pid, start_ns))
+		return 0;
+	return image_of_row(cap, l, row_at(l, first, t), image);
+}
+
+int lineage_next_process(struct capture *cap, int64_t pid, int64_t after, int64_t *start_ns)
+{
+	struct capture_lineage *l = index_of(cap);
+	size_t i;
+
+	if (!l)
+		return -1;
+	i = lower_bound(l, pid, after == INT64_MAX ? after : after + 1);
+	if (!l->present || i >= l->nrows || l->rows[i].pid != pid)
+		return 0;
+	*start_ns = l->rows[i].start_ns;
+	return 1;
+}
+
+int lineage_nth_image(struct capture *cap, int64_t pid, int64_t start_ns, int n,
+		      const struct image **image)
+{
+	struct capture_lineage *l = index_of(cap);
+	size_t row;
+
+	if (!l)
+		return -1;
+	row = lower_bound(l, pid, start_ns) + (size_t)n;
+	if (!l->present || n < 0 || !is_process(l, row, pid, start_ns))
+		return 0;
+	return image_of_row(cap, l, row, image);
+}
+
+int lineage_parent(struct capture *cap, const struct image *child, int64_t *pid, int64_t *start_ns)
+{
+	struct capture_lineage *l = index_of(cap);
+	size_t parent;
+
+	if (!l)
+		return -1;
+	if (!l->present || child->ppid <= 0)
+		return 0;
+	parent = parent_of(l, child->ppid, child->start_ns);
+	if (parent == SIZE_MAX)
+		return 0;
+	*pid = l->rows[parent].pid;
+	*start_ns = l->rows[parent].start_ns;
+	return 1;
+}
+
+void lineage_fields(struct field fields[LINEAGE_FIELDS], bool shown)
+{
+	fields[LINEAGE_EXE_MARKED] = (struct field){"EXE", NULL, 24, FIELD_TEXT, shown};
+	fields[LINEAGE_EXE] = (struct field){NULL, shown ? "exe" : NULL, 0, FIELD_TEXT, false};
+	fields[LINEAGE_DELETED] =
+		(struct field){NULL, shown ? "exe_deleted" : NULL, 0, FIELD_BOOL, false};
+	fields[LINEAGE_WORLD_WRITABLE] =
+		(struct field){NULL, shown ? "exe_world_writable" : NULL, 0, FIELD_BOOL, false};
+	fields[LINEAGE_ARGS] = (struct field){NULL, shown ? "args" : NULL, 0, FIELD_TEXT, false};
+	fields[LINEAGE_PARENTS] =
+		(struct field){"PARENTS", shown ? "parents" : NULL, 0, FIELD_TEXT, shown};
+}
+
+int lineage_values(struct capture *cap, const struct task *task, int64_t t,
+		   struct value values[LINEAGE_FIELDS])
+{
+	const struct image *im;
+	int found;
+
+	for (int i = 0; i < LINEAGE_FIELDS; i++)
+		values[i] = null_value();
+	if (!task)
+		return 0;
+	found = lineage_image(cap, task->pid, task->start_ns, t, &im);
+	if (found <= 0)
+		return found;
+	if (im->exe) {
+		values[LINEAGE_EXE_MARKED] = text_value(im->exe_marked, im->exe_marked_len);
+		values[LINEAGE_EXE] = text_value(im->exe, im->exe_len);
+		values[LINEAGE_DELETED] = int_value(im->deleted);
+		values[LINEAGE_WORLD_WRITABLE] = int_value(im->world_writable);
+	}
+	values[LINEAGE_ARGS] = text_value(im->args, im->args_len);
+	values[LINEAGE_PARENTS] = text_value(im->parents, im->parents_len);
+	return 0;
+}
+
+void lineage_release(struct capture *cap)
+{
+	struct capture_lineage *l = cap->lineage;
+
+	if (!l)
+		return;
+	sqlite3_finalize(l->details);
+	l->details = NULL;
+	/* --follow: the recorder adds processes between polls; read them again. */
+	free(l->rows);
+	l->rows = NULL;
+	l->nrows = 0;
+	l->loaded = false;
+	for (int i = 0; i < IMAGE_SLOTS; i++)
+		l->slots[i].filled = false;
+}
+
+void lineage_free(struct capture *cap)
+{
+	lineage_release(cap);
+	if (!cap->lineage)
+		return;
+	for (int i = 0; i < IMAGE_SLOTS; i++)
+		free(cap->lineage->slots[i].text);
+	free(cap->lineage);
+	cap->lineage = NULL;
+}

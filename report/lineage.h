@@ -1,0 +1,97 @@
+/*
+ * Who did it: the image a process ran at an event's time (its executable,
+ * marked when deleted or in a world-writable directory, its command line)
+ * and its parents, from the capture's process lives (README, Processes and
+ * DNS).  A process is (pid, start_ns); it has an image per exec, from its
+ * fork (its parent's image) and from when the recorder read /proc.
+ */
+#ifndef CASEFILE_REPORT_LINEAGE_H
+#define CASEFILE_REPORT_LINEAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture.h"
+#include "output.h"
+
+/* Parents named in a chain, at most (a loop in a corrupt capture ends there too). */
+#define LINEAGE_DEPTH_MAX 32
+
+/* An image of a process, from one row of the process table. */
+struct image {
+	int64_t pid, start_ns, ppid, uid;
+	int64_t t;	 /* when it began: the exec, the fork, or when /proc was read */
+	int64_t first_t; /* when the process was first seen (its fork, mostly) */
+	const char *how; /* "exec", "fork", "running" */
+	const char *comm;
+	size_t comm_len;
+	const char *exe; /* NULL: unknown (a kernel thread) */
+	size_t exe_len;
+	const char
+		*exe_marked; /* exe, then " (deleted)" and " (world-writable dir)" as they hold */
+	size_t exe_marked_len;
+	bool deleted;	     /* gone or replaced when read, or by the process's exit */
+	bool world_writable; /* its directory is writable by anyone (/tmp...) */
+	bool default_name;   /* a compiler's default output name (a.out...) */
+	const char *args;    /* shell-quoted command line; NULL: unknown */
+	size_t args_len;
+	const char *parents; /* "sh(7472) < bash(7371) < systemd(1)" */
+	size_t parents_len;
+	int64_t row; /* its place in the capture's process index: names the image */
+};
+
+/*
+ * The image process (pid, start_ns) ran at t: the latest that began at or
+ * before t, else its first.  1 and *image (valid until the next lineage
+ * call on cap), 0 when the capture knows no such process (or has no process
+ * lives), -1 after one line on stderr.
+ */
+int lineage_image(struct capture *cap, int64_t pid, int64_t start_ns, int64_t t,
+		  const struct image **image);
+
+/*
+ * The processes with this pid, in start order: *start_ns after `after`
+ * (INT64_MIN: the first).  1 found, 0 no more, -1 after one line.
+ */
+int lineage_next_process(struct capture *cap, int64_t pid, int64_t after, int64_t *start_ns);
+
+/*
+ * Image number n (0 first) of process (pid, start_ns), in time order: 1 and
+ * *image as lineage_image gives it, 0 past the last, -1 after one line.
+ */
+int lineage_nth_image(struct capture *cap, int64_t pid, int64_t start_ns, int n,
+		      const struct image **image);
+
+/*
+ * The parent of a process as its image names it, as it was when the
+ * process was first seen: 1 and its (pid, start_ns), 0 when the capture
+ * does not know it, -1 after one line.
+ */
+int lineage_parent(struct capture *cap, const struct image *child, int64_t *pid, int64_t *start_ns);
+
+/* The fields of -l (--lineage): EXE and PARENTS in a table; exe and its marks, args, parents. */
+enum {
+	LINEAGE_EXE_MARKED,
+	LINEAGE_EXE,
+	LINEAGE_DELETED,
+	LINEAGE_WORLD_WRITABLE,
+	LINEAGE_ARGS,
+	LINEAGE_PARENTS,
+	LINEAGE_FIELDS
+};
+
+void lineage_fields(struct field fields[LINEAGE_FIELDS], bool shown);
+
+/*
+ * Their values for an event of the task (NULL: none) at t, valid until the
+ * next lineage call on cap; null when the capture does not know the
+ * process.  0, or -1 after one line on stderr.
+ */
+int lineage_values(struct capture *cap, const struct task *task, int64_t t,
+		   struct value values[LINEAGE_FIELDS]);
+
+/* The capture's statements finalized and its index dropped (--follow reads it again). */
+void lineage_release(struct capture *cap);
+void lineage_free(struct capture *cap);
+
+#endif
