@@ -26,8 +26,9 @@ struct dns_names {
 	struct hashmap index; /* (host, peer) -> 1 + index in answers */
 	struct answer *answers;
 	size_t count, allocated;
-	sqlite3_stmt **names; /* per capture: an answer's name, by its key */
-	char query[4 * CAPTURE_TEXT_MAX + 64];
+	sqlite3_stmt **names;	       /* per capture: an answer's name, by its key */
+	char name[DNS_NAME_MAX];       /* dns_answer_name()'s */
+	char query[DNS_NAME_MAX + 32]; /* the name and its age */
 };
 
 struct dns_names *dns_names_new(const struct captures *set)
@@ -55,11 +56,10 @@ void dns_names_free(struct dns_names *n)
 	free(n);
 }
 
-/* The name of the answer at (t, seq) of cap, into a; 0, or -1 after one line. */
-static int read_name(struct dns_names *n, const struct event *ev, struct answer *a)
+int dns_answer_name(struct dns_names *n, const struct event *ev, const char **name, size_t *len)
 {
 	sqlite3_stmt **stmt = &n->names[peers_index(n->peers, ev->cap)];
-	int rc, len;
+	int rc, bytes;
 
 	if (!*stmt &&
 	    sqlite3_prepare_v3(ev->cap->db, "SELECT name FROM dns WHERE t = ? AND seq = ?", -1,
@@ -71,16 +71,15 @@ static int read_name(struct dns_names *n, const struct event *ev, struct answer 
 	sqlite3_bind_int64(*stmt, 1, ev->t);
 	sqlite3_bind_int64(*stmt, 2, ev->seq);
 	rc = sqlite3_step(*stmt);
-	len = rc == SQLITE_ROW ? sqlite3_column_bytes(*stmt, 0) : 0;
-	if (rc == SQLITE_ROW && len <= CAPTURE_TEXT_MAX * 4) {
-		free(a->name);
-		a->name = xmalloc((size_t)len + 1);
-		memcpy(a->name, sqlite3_column_blob(*stmt, 0), (size_t)len);
-		a->len = (size_t)len;
-		a->wall_ns = ev->wall_ns;
+	bytes = rc == SQLITE_ROW ? sqlite3_column_bytes(*stmt, 0) : 0;
+	if (rc == SQLITE_ROW && bytes <= DNS_NAME_MAX) {
+		*len = (size_t)bytes;
+		*name = n->name;
+		if (bytes) /* an empty text may have no bytes at all */
+			memcpy(n->name, sqlite3_column_blob(*stmt, 0), *len);
 	}
 	sqlite3_reset(*stmt);
-	if (rc == SQLITE_ROW && len <= CAPTURE_TEXT_MAX * 4)
+	if (rc == SQLITE_ROW && bytes <= DNS_NAME_MAX)
 		return 0;
 	fprintf(stderr, "report: %s: cannot read dns: %s\n", ev->cap->name,
 		rc == SQLITE_ROW ? "corrupt capture: a name too long" : capture_error(ev->cap));
@@ -96,8 +95,11 @@ static int add_answer(const struct event *ev, void *ctx)
 	uint32_t peer = peer_of(n->peers, ev->cap, ev->col[COL_ADDRESS]);
 	bool added;
 	uint64_t *slot;
+	struct answer *a;
+	const char *name;
+	size_t len;
 
-	if (!peer)
+	if (!peer || dns_answer_name(n, ev, &name, &len))
 		return -1;
 	slot = hashmap_put(&n->index, (uint64_t)peers_host(n->peers, ev->cap), peer, &added);
 	if (added) {
@@ -108,7 +110,13 @@ static int add_answer(const struct event *ev, void *ctx)
 		n->answers[n->count] = (struct answer){0};
 		*slot = ++n->count;
 	}
-	return read_name(n, ev, &n->answers[*slot - 1]);
+	a = &n->answers[*slot - 1];
+	free(a->name);
+	a->name = xmalloc(len + 1);
+	memcpy(a->name, name, len);
+	a->len = len;
+	a->wall_ns = ev->wall_ns;
+	return 0;
 }
 
 struct event_query dns_names_query(struct dns_names *names)
@@ -164,7 +172,7 @@ int dns_values(struct dns_names *n, const struct event *ev, int64_t address_id,
 		values[DNS_QUERY_SHOWN] = values[DNS_QUERY];
 		return 0;
 	}
-	/* Names are at most 4 * CAPTURE_TEXT_MAX bytes (read_name): the age fits after. */
+	/* Names are at most DNS_NAME_MAX bytes (dns_answer_name): the age fits after. */
 	memcpy(n->query, a->name, a->len);
 	values[DNS_QUERY_SHOWN] = text_value(
 		n->query, a->len + (size_t)snprintf(n->query + a->len, sizeof(n->query) - a->len,

@@ -15,6 +15,9 @@
 /* An answer older than this before the connect shows its age, as BCC's tcpconnect -d. */
 #define DNS_AGE_SHOWN_NS 100000000LL
 
+/* Longest name an answer may have (DNS allows 253 characters); longer is corrupt. */
+#define DNS_NAME_MAX 256
+
 struct dns_names;
 
 struct dns_names *dns_names_new(const struct captures *set);
@@ -26,6 +29,13 @@ void dns_names_free(struct dns_names *names);
  * connect's name may have been asked before --since.
  */
 struct event_query dns_names_query(struct dns_names *names);
+
+/*
+ * The name asked in the answer ev (a row of the dns table), valid until the
+ * next call.  0, or -1 after one line on stderr.
+ */
+int dns_answer_name(struct dns_names *names, const struct event *ev, const char **name,
+		    size_t *len);
 
 /* QUERY in a table; query (the name, "localhost" for loopback) and query_age_ns elsewhere. */
 enum { DNS_QUERY_SHOWN, DNS_QUERY, DNS_AGE, DNS_FIELDS };

@@ -30,7 +30,7 @@ void event_fields(struct field *fields, const struct captures *set);
 
 /*
  * Their values for ev, into values[0..EVENT_FIELDS).  The task is the one
- * whose id is in ev->col[task_column] (NULL there: the event has none), read
+ * whose id is in ev->col[task_column] (NULL there, or a column < 0: none), read
  * into *task, which must outlive values.  0, or -1 after one line on stderr.
  */
 int event_values(const struct event *ev, int task_column, struct task *task, struct value *values);

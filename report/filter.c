@@ -10,21 +10,28 @@
 
 void write_filters(FILE *sql, const struct options *opts, const struct filter_columns *columns)
 {
+	/* Columns of the task table, or of the event table when it holds them (e.). */
+	const char *of = columns->task ? "" : "e.";
+
 	fputs(" AND e.t BETWEEN :t_from AND :t_to", sql);
 	if (opts->pid >= 0 || opts->uid >= 0 || opts->comm || opts->has_cgroup || opts->has_mntns) {
 		/* The task table is small: SQLite builds this set once per query. */
-		fprintf(sql, " AND %s IN (SELECT id FROM task WHERE 1", columns->task);
+		if (columns->task)
+			fprintf(sql, " AND %s IN (SELECT id FROM task WHERE 1", columns->task);
 		if (opts->pid >= 0)
-			fputs(" AND pid = :pid", sql);
+			fprintf(sql, " AND %spid = :pid", of);
+		if (opts->pid >= 0 && opts->start_ns != INT64_MIN)
+			fprintf(sql, " AND %sstart_ns = :start_ns", of);
 		if (opts->uid >= 0)
-			fputs(" AND uid = :uid", sql);
+			fprintf(sql, " AND %suid = :uid", of);
 		if (opts->comm)
-			fputs(" AND comm = :comm", sql);
+			fprintf(sql, " AND %scomm = :comm", of);
 		if (opts->has_cgroup)
-			fputs(" AND cgroup = :cgroup", sql);
+			fprintf(sql, " AND %scgroup = :cgroup", of);
 		if (opts->has_mntns)
-			fputs(" AND mntns = :mntns", sql);
-		fputs(")", sql);
+			fprintf(sql, " AND %smntns = :mntns", of);
+		if (columns->task)
+			fputs(")", sql);
 	}
 	if (opts->family && columns->family)
 		fprintf(sql, " AND %s IN (SELECT id FROM address WHERE ip = :ip)", columns->family);
@@ -66,8 +73,8 @@ int bind_filters(sqlite3_stmt *stmt, const struct options *opts, const struct ca
 
 	filter_t_range(opts, cap, &from, &to);
 	rc = bind_int(stmt, ":t_from", from) | bind_int(stmt, ":t_to", to) |
-	     bind_int(stmt, ":pid", opts->pid) | bind_int(stmt, ":uid", opts->uid) |
-	     bind_int(stmt, ":cgroup", (int64_t)opts->cgroup) |
+	     bind_int(stmt, ":pid", opts->pid) | bind_int(stmt, ":start_ns", opts->start_ns) |
+	     bind_int(stmt, ":uid", opts->uid) | bind_int(stmt, ":cgroup", (int64_t)opts->cgroup) |
 	     bind_int(stmt, ":mntns", (int64_t)opts->mntns) | bind_int(stmt, ":ip", opts->family);
 	if ((index = sqlite3_bind_parameter_index(stmt, ":comm")))
 		rc |= sqlite3_bind_text(stmt, index, opts->comm, (int)opts->comm_len,

@@ -298,6 +298,7 @@ int parse_options(int argc, char **argv, const struct command_spec *spec, struct
 		.until_ns = INT64_MAX,
 		.pid = -1,
 		.uid = -1,
+		.start_ns = INT64_MIN,
 	};
 	/* ':' first: a missing value is told apart from an unknown option. */
 	strcat(strcpy(short_options, ":h"), spec->short_options);

@@ -47,6 +47,7 @@ struct options {
 	uint64_t cgroup, mntns;
 	/* the BCC tools' filters */
 	int64_t pid, uid; /* -1: any */
+	int64_t start_ns; /* with pid, only that process (report proc); INT64_MIN: any */
 	int family;	  /* 4 or 6; 0: both */
 	char *ports;	  /* "[22,80]", a JSON array bound into SQL; NULL: any */
 	/* capture files */

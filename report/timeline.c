@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "command.h"
+#include "dnsnames.h"
 #include "events.h"
+#include "lineage.h"
 #include "timeline.h"
 #include "util.h"
 
@@ -26,7 +28,11 @@ enum {
 	TL_NAME,
 	TL_VERDICT,
 	TL_AUDIT,
-	TL_FIELDS
+	TL_EXIT_CODE,
+	TL_QUERY,
+	TL_TTL,
+	TL_WHO, /* LINEAGE_FIELDS of them: process events always, others with -l */
+	TL_FIELDS = TL_WHO + LINEAGE_FIELDS
 };
 
 /* Each query's columns, after t and seq. */
@@ -43,14 +49,36 @@ enum {
 enum { ACCEPT_TASK, ACCEPT_LADDR, ACCEPT_LPORT, ACCEPT_RADDR, ACCEPT_RPORT };
 enum { RESET_TASK, RESET_LADDR, RESET_LPORT, RESET_RADDR, RESET_RPORT, RESET_STATE, RESET_REASON };
 enum { CAPABLE_TASK, CAPABLE_CAP, CAPABLE_RET, CAPABLE_AUDIT };
+enum {
+	PROCESS_PID,
+	PROCESS_START,
+	PROCESS_EXEC,
+	PROCESS_PPID,
+	PROCESS_UID,
+	PROCESS_CGROUP,
+	PROCESS_MNTNS
+};
+enum { EXIT_TASK, EXIT_CODE, EXIT_DELETED };
+enum { DNS_ADDRESS, DNS_TTL };
+enum {
+	UNACCEPTED_LADDR,
+	UNACCEPTED_LPORT,
+	UNACCEPTED_RADDR,
+	UNACCEPTED_RPORT,
+	UNACCEPTED_STATE,
+	UNACCEPTED_ERROR
+};
 
 #define DETAIL_MAX (4 * CAPTURE_TEXT_MAX + 128)
 
 static struct {
 	bool verbose, connections;
 	struct address_filter addr;
-	bool table;
+	bool table, lineage;
 	struct field fields[TL_FIELDS];
+	struct dns_names *names;
+	char *detail; /* exec: its path and command line, any length */
+	size_t detail_size;
 } tl;
 
 static const char usage[] =
@@ -64,6 +92,12 @@ static const char usage[] =
 	"  accept   LOCAL < REMOTE\n"
 	"  reset    a RST sent, LOCAL > REMOTE, the kernel's reason and the socket's state\n"
 	"  capable  a capability check, its verdict and whether it audits\n"
+	"  exec     a program run: its path (marked (deleted), (world-writable dir)) and\n"
+	"           command line\n"
+	"  fork     a new process, and its parent\n"
+	"  exit     a process ended: its exit status or signal\n"
+	"  dns      a DNS answer seen on the host: the name, its address and TTL\n"
+	"  unaccepted  a handshake the kernel completed, closed before any accept()\n"
 	"As `report capable`, checks that do not audit are left out unless -v.\n"
 	"\n"
 	"options:\n"
@@ -77,6 +111,9 @@ static const char usage[] =
 	"                   and latency, the accept at the other end (when captured), and\n"
 	"                   the resets on it within a minute; an inbound attempt answered\n"
 	"                   by a reset is a connection too\n"
+	"\n"
+	"DNS answers and unaccepted handshakes belong to no process: -p, -u, --comm,\n"
+	"--cgroup and --mntns leave them out.\n"
 	"\n"
 	"JSON and CSV carry the fields of every kind (null where a kind has none).\n"
 	"\n"
@@ -286,6 +323,7 @@ static int emit_connect(const struct event *ev, void *ctx)
 	(void)ctx;
 	no_kind_fields(v);
 	if (event_values(ev, CONNECT_TASK, &task, v) ||
+	    event_lineage(ev, CONNECT_TASK, &task, tl.lineage, &v[TL_WHO]) ||
 	    address_of(ev, CONNECT_SADDR, &s, &v[TL_LADDR]) ||
 	    address_of(ev, CONNECT_DADDR, &d, &v[TL_RADDR]))
 		return -1;
@@ -324,6 +362,7 @@ static int emit_accept(const struct event *ev, void *ctx)
 	(void)ctx;
 	no_kind_fields(v);
 	if (event_values(ev, ACCEPT_TASK, &task, v) ||
+	    event_lineage(ev, ACCEPT_TASK, &task, tl.lineage, &v[TL_WHO]) ||
 	    address_of(ev, ACCEPT_LADDR, &l, &v[TL_LADDR]) ||
 	    address_of(ev, ACCEPT_RADDR, &r, &v[TL_RADDR]))
 		return -1;
@@ -351,6 +390,7 @@ static int emit_reset(const struct event *ev, void *ctx)
 	(void)ctx;
 	no_kind_fields(v);
 	if (event_values(ev, RESET_TASK, &task, v) ||
+	    event_lineage(ev, RESET_TASK, &task, tl.lineage, &v[TL_WHO]) ||
 	    address_of(ev, RESET_LADDR, &l, &v[TL_LADDR]) ||
 	    address_of(ev, RESET_RADDR, &r, &v[TL_RADDR]))
 		return -1;
@@ -390,6 +430,7 @@ static int emit_capable(const struct event *ev, void *ctx)
 	(void)ctx;
 	no_kind_fields(v);
 	if (event_values(ev, CAPABLE_TASK, &task, v) ||
+	    event_lineage(ev, CAPABLE_TASK, &task, tl.lineage, &v[TL_WHO]) ||
 	    capture_cap_name(ev->cap, ev->col[CAPABLE_CAP], &name))
 		return -1;
 	if (!name.found)
@@ -407,6 +448,163 @@ static int emit_capable(const struct event *ev, void *ctx)
 		p = stpcpy(p, v[TL_AUDIT].null ? " audit -"
 			      : v[TL_AUDIT].i  ? " audit"
 					       : " no audit");
+		v[TL_DETAIL] = text_value(detail, (size_t)(p - detail));
+	}
+	output_row(v);
+	return 0;
+}
+
+/* Room for n more bytes of detail after p: p again, moved if the detail grew. */
+static char *detail_room(char *p, size_t n)
+{
+	size_t used = tl.detail ? (size_t)(p - tl.detail) : 0;
+
+	if (used + n > tl.detail_size) {
+		tl.detail_size = 2 * (used + n);
+		tl.detail = xrealloc(tl.detail, tl.detail_size);
+	}
+	return tl.detail + used;
+}
+
+/* The first of an image's parents, "sh(7472)", or "?" */
+static size_t first_parent(const struct image *im)
+{
+	const char *end = memmem(im->parents, im->parents_len, " < ", 3);
+
+	return end ? (size_t)(end - im->parents) : im->parents_len;
+}
+
+/* An exec or a fork: the task is the process row's own (it has no task row). */
+static int emit_process(const struct event *ev, void *ctx)
+{
+	struct value v[TL_FIELDS];
+	struct task task = {0};
+	const struct image *im;
+	bool exec = ev->col[PROCESS_EXEC] != 0;
+	int found;
+	char *p;
+
+	(void)ctx;
+	no_kind_fields(v);
+	task.pid = ev->col[PROCESS_PID];
+	task.start_ns = ev->col[PROCESS_START];
+	found = lineage_image(ev->cap, task.pid, task.start_ns, ev->t, &im);
+	if (found < 0 || event_values(ev, -1, NULL, v) ||
+	    lineage_values(ev->cap, &task, ev->t, &v[TL_WHO]))
+		return -1;
+	v[EVENT_UID] = column_value(ev, PROCESS_UID);
+	v[EVENT_PID] = int_value(task.pid);
+	v[EVENT_PPID] = column_value(ev, PROCESS_PPID);
+	v[EVENT_CGROUP] = column_value(ev, PROCESS_CGROUP);
+	v[EVENT_MNTNS] = column_value(ev, PROCESS_MNTNS);
+	if (found)
+		v[EVENT_COMM] = text_value(im->comm, im->comm_len);
+	v[TL_EVENT] = text_value(exec ? "exec" : "fork", 4);
+	if (tl.table && found) {
+		size_t parent = first_parent(im);
+
+		p = detail_room(tl.detail, im->exe_marked_len + im->args_len + parent + 16);
+		if (exec) {
+			p = (char *)memcpy(p, im->exe_marked, im->exe_marked_len) +
+			    im->exe_marked_len;
+			p = stpcpy(p, ": ");
+			p = (char *)memcpy(p, im->args, im->args_len) + im->args_len;
+		} else {
+			p = stpcpy(p, "child of ");
+			p = (char *)memcpy(p, im->parents, parent) + parent;
+		}
+		v[TL_DETAIL] = text_value(tl.detail, (size_t)(p - tl.detail));
+	}
+	output_row(v);
+	return 0;
+}
+
+static int emit_exit(const struct event *ev, void *ctx)
+{
+	struct value v[TL_FIELDS];
+	struct task task;
+	char detail[DETAIL_MAX], *p = detail;
+	int64_t code = ev->col[EXIT_CODE];
+
+	(void)ctx;
+	no_kind_fields(v);
+	if (event_values(ev, EXIT_TASK, &task, v) ||
+	    event_lineage(ev, EXIT_TASK, &task, tl.lineage, &v[TL_WHO]))
+		return -1;
+	v[TL_EVENT] = text_value("exit", 4);
+	v[TL_EXIT_CODE] = int_value(code);
+	if (!event_null(ev, EXIT_DELETED))
+		v[TL_WHO + LINEAGE_DELETED] = int_value(ev->col[EXIT_DELETED] != 0);
+	if (tl.table) {
+		/* As wait() reports it: the signal in the low 7 bits, else the status above. */
+		if (code & 0x7f)
+			p += snprintf(p, 32, "killed by signal %lld", (long long)(code & 0x7f));
+		else
+			p += snprintf(p, 32, "exit %lld", (long long)((code >> 8) & 0xff));
+		if (!event_null(ev, EXIT_DELETED) && ev->col[EXIT_DELETED])
+			p = stpcpy(p, " (executable deleted)");
+		v[TL_DETAIL] = text_value(detail, (size_t)(p - detail));
+	}
+	output_row(v);
+	return 0;
+}
+
+static int emit_dns(const struct event *ev, void *ctx)
+{
+	struct value v[TL_FIELDS];
+	struct address a;
+	const char *name;
+	size_t len;
+	char *p;
+
+	(void)ctx;
+	no_kind_fields(v);
+	if (event_values(ev, -1, NULL, v) || address_of(ev, DNS_ADDRESS, &a, &v[TL_RADDR]) ||
+	    dns_answer_name(tl.names, ev, &name, &len))
+		return -1;
+	v[TL_EVENT] = text_value("dns", 3);
+	v[TL_IP] = int_value(a.ip);
+	v[TL_QUERY] = text_value(name, len);
+	v[TL_TTL] = int_value(ev->col[DNS_TTL]);
+	if (tl.table) {
+		p = detail_room(tl.detail, len + a.len + 48);
+		p = (char *)memcpy(p, name, len) + len;
+		p = stpcpy(p, a.ip == 6 ? " AAAA " : " A ");
+		p = (char *)memcpy(p, a.text, a.len) + a.len;
+		p += sprintf(p, " ttl %lld", (long long)ev->col[DNS_TTL]);
+		v[TL_DETAIL] = text_value(tl.detail, (size_t)(p - tl.detail));
+	}
+	output_row(v);
+	return 0;
+}
+
+static int emit_unaccepted(const struct event *ev, void *ctx)
+{
+	struct value v[TL_FIELDS];
+	struct address l, r;
+	struct name state;
+	char detail[DETAIL_MAX], *p;
+	int err = 0;
+
+	(void)ctx;
+	no_kind_fields(v);
+	if (event_values(ev, -1, NULL, v) || address_of(ev, UNACCEPTED_LADDR, &l, &v[TL_LADDR]) ||
+	    address_of(ev, UNACCEPTED_RADDR, &r, &v[TL_RADDR]))
+		return -1;
+	v[TL_EVENT] = text_value("unaccepted", 10);
+	v[TL_IP] = int_value(r.ip);
+	v[TL_LPORT] = int_value(ev->col[UNACCEPTED_LPORT]);
+	v[TL_RPORT] = int_value(ev->col[UNACCEPTED_RPORT]);
+	v[TL_STATE] = named(capture_tcp_state, ev, UNACCEPTED_STATE, &state, &err);
+	v[TL_ERROR] = int_value(ev->col[UNACCEPTED_ERROR]);
+	if (err)
+		return -1;
+	if (tl.table) {
+		p = put_ends(detail, v, " < ");
+		p = stpcpy(p, " closed before accept, from ");
+		p = (char *)memcpy(p, state.text, state.len) + state.len;
+		if (ev->col[UNACCEPTED_ERROR] == 104)
+			p = stpcpy(p, " (reset)");
 		v[TL_DETAIL] = text_value(detail, (size_t)(p - detail));
 	}
 	output_row(v);
@@ -438,17 +636,35 @@ static void set_fields(const struct captures *set)
 	f[TL_NAME] = (struct field){NULL, "name", 0, FIELD_TEXT, false};
 	f[TL_VERDICT] = (struct field){NULL, "verdict", 0, FIELD_TEXT, false};
 	f[TL_AUDIT] = (struct field){NULL, "audit", 0, FIELD_BOOL, false};
+	f[TL_EXIT_CODE] = (struct field){NULL, "exit_code", 0, FIELD_INT, false};
+	f[TL_QUERY] = (struct field){NULL, "query", 0, FIELD_TEXT, false};
+	f[TL_TTL] = (struct field){NULL, "ttl", 0, FIELD_INT, false};
+	/* exe and the rest in JSON and CSV for process events; EXE and PARENTS with -l */
+	lineage_fields(&f[TL_WHO], true);
+	f[TL_WHO + LINEAGE_EXE_MARKED].shown = tl.lineage;
+	f[TL_WHO + LINEAGE_PARENTS].shown = tl.lineage;
 }
 
-static int print_events(struct captures *set, const struct options *opts)
+/* Whether a filter on processes was given: events of no process (DNS answers...) are left out. */
+static bool process_filters(const struct options *opts)
+{
+	return opts->pid >= 0 || opts->uid >= 0 || opts->comm || opts->has_cgroup ||
+	       opts->has_mntns;
+}
+
+int timeline_events(struct captures *set, const struct options *opts)
 {
 	static const char *connect_ends[2] = {"e.saddr", "e.daddr"},
 			  *connect_ports[2] = {"e.lport", "e.dport"};
 	static const char *other_ends[2] = {"e.laddr", "e.raddr"},
 			  *other_ports[2] = {"e.lport", "e.rport"};
+	static const char *answer_ends[2] = {"e.address", "e.address"};
 	char *connect_condition = endpoint_condition(&tl.addr, opts, connect_ends, connect_ports);
 	char *other_condition = endpoint_condition(&tl.addr, opts, other_ends, other_ports);
+	struct options addr_only = *opts;
+	char *answer_condition;
 	struct filter_columns filter = {.task = "e.task"};
+	bool ends = tl.addr.given || opts->ports, others = !process_filters(opts);
 	struct event_query queries[] = {
 		{.table = "ev_connect",
 		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
@@ -472,27 +688,69 @@ static int print_events(struct captures *set, const struct options *opts)
 		 .emit = emit_reset,
 		 .bind = bind_address_filter,
 		 .ctx = &tl.addr},
-		/* Capability checks have no ends: none when --addr or -P selects ends. */
+		{.table = "ev_unaccepted",
+		 .columns = "e.laddr, e.lport, e.raddr, e.rport, e.closed_from, e.error",
+		 .condition = other_condition,
+		 .emit = emit_unaccepted,
+		 .bind = bind_address_filter,
+		 .ctx = &tl.addr,
+		 .optional = true},
+		/* An answer has an address but no port. */
+		{.table = "dns",
+		 .columns = "e.address, e.ttl",
+		 .emit = emit_dns,
+		 .bind = bind_address_filter,
+		 .ctx = &tl.addr,
+		 .optional = true},
+		/* The rest have no ends: none when --addr or -P selects ends. */
+		{.table = "process",
+		 .columns = "e.pid, e.start_ns, e.how = 'exec', e.ppid, e.uid, e.cgroup, e.mntns",
+		 .condition = "e.how != 'running'", /* a snapshot, not an event */
+		 .emit = emit_process,
+		 .optional = true},
+		{.table = "ev_exit",
+		 .columns = "e.task, e.exit_code, e.exe_deleted",
+		 .filter = filter,
+		 .emit = emit_exit,
+		 .optional = true},
 		{.table = "ev_capable",
 		 .columns = "e.task, e.cap, e.ret, e.audit",
 		 .condition = tl.verbose ? NULL : "e.audit IS NOT 0",
 		 .filter = filter,
 		 .emit = emit_capable},
 	};
-	int nqueries = tl.addr.given || opts->ports ? 3 : 4, err;
+	struct event_query chosen[ARRAY_SIZE(queries)];
+	int n = 0, err;
 
+	addr_only.ports = NULL;
+	answer_condition = endpoint_condition(&tl.addr, &addr_only, answer_ends, answer_ends);
+	queries[4].condition = answer_condition;
+	for (size_t i = 0; i < ARRAY_SIZE(queries); i++) {
+		bool has_task = queries[i].filter.task || !strcmp(queries[i].table, "process");
+		bool has_ends = i < 5;
+
+		if ((has_task || others) && (has_ends || !ends) && !(i == 4 && opts->ports))
+			chosen[n++] = queries[i];
+	}
 	set_fields(set);
 	tl.table = opts->format == FORMAT_TABLE;
+	tl.lineage = opts->lineage;
+	tl.names = dns_names_new(set);
 	output_begin(opts->format, opts->local, tl.fields, TL_FIELDS);
-	err = replay(set, queries, nqueries, opts);
+	err = replay(set, chosen, n, opts);
+	dns_names_free(tl.names);
+	free(tl.detail);
+	tl.detail = NULL;
+	tl.detail_size = 0;
 	free(connect_condition);
 	free(other_condition);
+	free(answer_condition);
 	return err;
 }
 
 static int run(struct captures *set, const struct options *opts)
 {
-	return tl.connections ? print_connections(set, opts, &tl.addr) : print_events(set, opts);
+	return tl.connections ? print_connections(set, opts, &tl.addr) : timeline_events(set, opts);
 }
 
 const struct command timeline_command = {
@@ -501,7 +759,7 @@ const struct command timeline_command = {
 		 .usage = usage,
 		 .short_options = "vp:u:P:c",
 		 .long_options = long_options,
-		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
 		 .own_option = own_option},
 	.check = check,
 	.run = run,

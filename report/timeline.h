@@ -33,6 +33,12 @@ int bind_address_filter(sqlite3_stmt *stmt, struct capture *cap, void *ctx);
 /* "10.0.0.1:22", "[fd00::1]:22", or without the port when port < 0: the length written. */
 size_t put_endpoint(char *out, const char *address, size_t len, long long port);
 
+/*
+ * The event view: every event of the captures as opts select them, one line
+ * each (what `report proc` shows of a process too).  0, or -1 after one line.
+ */
+int timeline_events(struct captures *set, const struct options *opts);
+
 /* The per-connection view (--connections): 0, or -1 after one line. */
 int print_connections(struct captures *set, const struct options *opts,
 		      const struct address_filter *addr);
