@@ -17,6 +17,8 @@ int run_command(const struct command *command, int argc, char **argv)
 		memset(command->state, 0, command->state_size);
 	rc = parse_options(argc, argv, &command->spec, &opts);
 
+	if (rc == 0 && command->operands)
+		rc = command->operands(&opts);
 	if (rc == 0 && command->check)
 		rc = command->check(&opts);
 	if (rc) {

@@ -12,6 +12,11 @@ struct command {
 	const char *summary;	  /* its line in report --help */
 	struct command_spec spec; /* its command line */
 	const char *const *kinds; /* the kinds of events it reports; NULL: all */
+	/*
+	 * Take its leading operands (report proc's PID) from opts->files, before
+	 * the capture files: 0, or -1 after one line.  May be NULL.
+	 */
+	int (*operands)(struct options *opts);
 	/* Check how its options combine: 0, or -1 after one line.  May be NULL. */
 	int (*check)(const struct options *opts);
 	/* Report on the open captures: 0, or -1 after one line on stderr. */
@@ -35,5 +40,6 @@ extern const struct command timeline_command;
 extern const struct command scans_command;
 extern const struct command bruteforce_command;
 extern const struct command caps_command;
+extern const struct command proc_command;
 
 #endif

@@ -652,6 +652,13 @@ static bool process_filters(const struct options *opts)
 	       opts->has_mntns;
 }
 
+int timeline_process(struct captures *set, const struct options *opts)
+{
+	tl.verbose = false;
+	tl.addr.given = false;
+	return timeline_events(set, opts);
+}
+
 int timeline_events(struct captures *set, const struct options *opts)
 {
 	static const char *connect_ends[2] = {"e.saddr", "e.daddr"},
@@ -732,9 +739,9 @@ int timeline_events(struct captures *set, const struct options *opts)
 		if ((has_task || others) && (has_ends || !ends) && !(i == 4 && opts->ports))
 			chosen[n++] = queries[i];
 	}
-	set_fields(set);
 	tl.table = opts->format == FORMAT_TABLE;
 	tl.lineage = opts->lineage;
+	set_fields(set);
 	tl.names = dns_names_new(set);
 	output_begin(opts->format, opts->local, tl.fields, TL_FIELDS);
 	err = replay(set, chosen, n, opts);

@@ -39,6 +39,9 @@ size_t put_endpoint(char *out, const char *address, size_t len, long long port);
  */
 int timeline_events(struct captures *set, const struct options *opts);
 
+/* The same for another command (report proc): none of timeline's own options. */
+int timeline_process(struct captures *set, const struct options *opts);
+
 /* The per-connection view (--connections): 0, or -1 after one line. */
 int print_connections(struct captures *set, const struct options *opts,
 		      const struct address_filter *addr);

@@ -1,0 +1,198 @@
+/*
+ * report proc: one process's whole story: its parents up to pid 1 (what each
+ * ran, as whom, since when), every program it ran, and every event it made,
+ * as the timeline shows them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "lineage.h"
+#include "timeline.h"
+#include "util.h"
+#include "when.h"
+
+/* The largest pid Linux hands out (PID_MAX_LIMIT on 64-bit). */
+#define PID_MAX 4194304
+
+static struct {
+	int64_t pid, start_ns; /* start_ns: INT64_MIN unless PID@START */
+} pr;
+
+static const char usage[] =
+	"usage: report proc [-h] [-l] [common options] PID[@START] FILE...\n"
+	"\n"
+	"One process's whole story, from the captures alone: its parents up to pid 1\n"
+	"(each one's pid, user, start time, executable and command line, as it was when\n"
+	"its child began), every program it ran (each exec: path and command line),\n"
+	"then every event it made, in time order, as `report timeline` shows them\n"
+	"(its fork, execs and exit included).  A pid used by several processes during\n"
+	"the captures (pid reuse) gives one story per process; PID@START picks one,\n"
+	"START being its start_ns as the story shows it.\n"
+	"\n"
+	"Executables are marked (deleted) when gone or replaced, (world-writable dir)\n"
+	"when anyone could have put them there.  JSON and CSV give the events only,\n"
+	"each with the executable, command line and parents of its process.\n"
+	"\n"
+	"examples:\n"
+	"    report proc 7478 case42.db\n"
+	"    report proc 7709@11507400000000 case42.db\n"
+	"    report proc --format json 7478 case42.db\n";
+
+static int bad_pid(const char *arg)
+{
+	char *safe = render_string(arg);
+
+	option_error("proc",
+		     "'%s' is not a PID from 1 to %d, nor PID@START (see report proc --help)", safe,
+		     PID_MAX);
+	free(safe);
+	return -1;
+}
+
+static int operands(struct options *opts)
+{
+	const char *arg = opts->files[0];
+	const char *at = strchr(arg, '@');
+	char pid[16];
+	size_t len = at ? (size_t)(at - arg) : strlen(arg);
+
+	if (len >= sizeof(pid))
+		return bad_pid(arg);
+	memcpy(pid, arg, len);
+	pid[len] = '\0';
+	pr.start_ns = INT64_MIN;
+	if (parse_integer(pid, 1, PID_MAX, &pr.pid) ||
+	    (at && parse_integer(at + 1, 0, CAPTURE_CLOCK_MAX, &pr.start_ns)))
+		return bad_pid(arg);
+	opts->files++;
+	if (--opts->nfiles == 0)
+		return option_error("proc", "no capture file given (see report proc --help)");
+	return 0;
+}
+
+/* "2026-11-23 04:13:02.774 UTC" of a boot-clock time of the capture. */
+static void put_when(const struct capture *cap, int64_t boot_ns, bool local, char *out)
+{
+	format_human(boot_ns + cap->realtime_offset_ns, local, out);
+}
+
+/* One line about an image: what ran, then its command line, escaped. */
+static void print_image(const struct capture *cap, const char *lead, int64_t boot_ns,
+			const struct image *im, bool local)
+{
+	char when[WHEN_MAX];
+	char *comm = xmalloc(4 * im->comm_len + 1), *exe = xmalloc(4 * im->exe_marked_len + 1),
+	     *args = xmalloc(4 * im->args_len + 1);
+
+	comm[render_text(im->comm, im->comm_len, comm)] = '\0';
+	exe[render_text(im->exe_marked ? im->exe_marked : "", im->exe_marked_len, exe)] = '\0';
+	args[render_text(im->args ? im->args : "", im->args_len, args)] = '\0';
+	put_when(cap, boot_ns, local, when);
+	printf("  %s%-7lld %-15s uid %-6lld %s  %s%s%s\n", lead, (long long)im->pid, comm,
+	       (long long)im->uid, when, im->exe ? exe : "-", im->args ? "  " : "", args);
+	free(comm);
+	free(exe);
+	free(args);
+}
+
+/* Its parents, each as it was when its child was first seen. */
+static int print_parents(struct capture *cap, const struct image *child, bool local)
+{
+	int64_t pid, start_ns, at = child->first_t;
+	const struct image *im = child;
+	int found;
+
+	printf("parents:\n");
+	for (int depth = 0; depth < LINEAGE_DEPTH_MAX && im->pid != 1; depth++) {
+		found = lineage_parent(cap, im, &pid, &start_ns);
+		if (found <= 0) {
+			if (!found)
+				printf("  %-7lld (not in the capture)\n", (long long)im->ppid);
+			return found;
+		}
+		if (lineage_image(cap, pid, start_ns, at, &im) < 0)
+			return -1;
+		print_image(cap, "", start_ns, im, local);
+		at = im->first_t;
+	}
+	return 0;
+}
+
+static int print_story(struct capture *cap, int64_t start_ns, bool local)
+{
+	const struct image *im;
+	char *host = render_string(cap->host);
+	char when[WHEN_MAX];
+	int found;
+
+	put_when(cap, start_ns, local, when);
+	printf("PROCESS %lld@%lld on %s, started %s\n", (long long)pr.pid, (long long)start_ns,
+	       host, when);
+	free(host);
+	printf("ran:\n");
+	for (int n = 0; (found = lineage_nth_image(cap, pr.pid, start_ns, n, &im)) > 0; n++)
+		print_image(cap,
+			    im->how[0] == 'e'	? "exec    "
+			    : im->how[0] == 'f' ? "fork    "
+						: "running ",
+			    cap->base_ns + im->t, im, local);
+	if (found < 0 || lineage_nth_image(cap, pr.pid, start_ns, 0, &im) < 0 ||
+	    print_parents(cap, im, local))
+		return -1;
+	printf("events:\n");
+	return 0;
+}
+
+static int run(struct captures *set, const struct options *opts)
+{
+	struct options mine = *opts;
+	bool any = false;
+
+	mine.pid = pr.pid;
+	/* The story tells who in a table; JSON and CSV have only the events to tell it. */
+	mine.lineage = opts->lineage || opts->format != FORMAT_TABLE;
+	for (int i = 0; i < set->count; i++) {
+		struct capture *cap = set->list[i];
+		int64_t start = INT64_MIN;
+		int found;
+
+		while ((found = lineage_next_process(cap, pr.pid, start, &start)) > 0) {
+			if (pr.start_ns != INT64_MIN && start != pr.start_ns)
+				continue;
+			any = true;
+			if (opts->format != FORMAT_TABLE)
+				continue;
+			mine.start_ns = start;
+			output_flush();
+			if (print_story(cap, start, opts->local) || timeline_process(set, &mine))
+				return -1;
+			output_flush();
+			printf("\n");
+		}
+		if (found < 0)
+			return -1;
+	}
+	if (!any) {
+		fprintf(stderr, "report: proc: no process %lld%s in the captures\n",
+			(long long)pr.pid, pr.start_ns == INT64_MIN ? "" : " started then");
+		return -1;
+	}
+	if (opts->format == FORMAT_TABLE)
+		return 0;
+	mine.start_ns = pr.start_ns;
+	return timeline_process(set, &mine);
+}
+
+const struct command proc_command = {
+	.summary = "one process's whole story: parents, programs run, every event",
+	.spec = {.name = "proc",
+		 .usage = usage,
+		 .short_options = "",
+		 .accepts = ACCEPT_FILTERS | ACCEPT_LINEAGE},
+	.operands = operands,
+	.run = run,
+	.state = &pr,
+	.state_size = sizeof(pr),
+};
