@@ -20,6 +20,7 @@
 #include "hashmap.h"
 #include "options.h"
 #include "peers.h"
+#include "replay.h"
 
 #define NS_PER_S 1000000000LL
 
@@ -133,8 +134,8 @@ void finding_evidence(const struct finding *f, char *buf, size_t size);
  * one line.  May be NULL.
  */
 struct detect_tap {
-	int (*connect)(struct capture *cap, const struct task *task, bool failed, void *ctx);
-	int (*accept)(struct capture *cap, const struct task *task, uint32_t remote, void *ctx);
+	int (*connect)(const struct event *ev, const struct task *task, bool failed, void *ctx);
+	int (*accept)(const struct event *ev, const struct task *task, uint32_t remote, void *ctx);
 	void *ctx;
 };
 

@@ -160,7 +160,7 @@ static int login(const struct event *ev, void *ctx)
 	if (capture_task(ev->cap, ev->col[LOGIN_TASK], &task) ||
 	    !(remote = peer_of(g->peers, ev->cap, ev->col[LOGIN_RADDR])))
 		return -1;
-	if (g->pass == 1 && g->tap && g->tap->accept(ev->cap, &task, remote, g->tap->ctx))
+	if (g->pass == 1 && g->tap && g->tap->accept(ev, &task, remote, g->tap->ctx))
 		return -1;
 	if (!is_login_port(g->t, lport) && !is_login_daemon(g->t, task.comm, task.comm_len))
 		return 0;

@@ -500,7 +500,7 @@ static int attempt(const struct event *ev, void *ctx)
 
 	if (!daddr || capture_task(ev->cap, ev->col[ATTEMPT_TASK], &task))
 		return -1;
-	if (s->pass == 1 && s->tap && s->tap->connect(ev->cap, &task, failed, s->tap->ctx))
+	if (s->pass == 1 && s->tap && s->tap->connect(ev, &task, failed, s->tap->ctx))
 		return -1;
 	/* In flight when the capture stopped: a connect, but no attempt to judge. */
 	if (event_null(ev, ATTEMPT_STATE))

@@ -13,6 +13,7 @@
 #include "command.h"
 #include "detect.h"
 #include "hashmap.h"
+#include "suspects.h"
 #include "util.h"
 #include "when.h"
 
@@ -118,18 +119,20 @@ struct processes {
 	struct hashmap index; /* (host, pid) -> 1 + index in list */
 	struct talker *list;
 	size_t count, allocated;
+	struct suspects suspects; /* programs that stand out, among those connecting */
 };
 
 /* Accepts per remote address: by its number, dense from 1 (no hashing for millions of them). */
 struct remotes {
 	int64_t *accepts;
 	size_t allocated;
+	struct suspects suspects; /* among those accepting */
 };
 
-static int count_connect(struct capture *cap, const struct task *task, bool failed, void *ctx)
+static int count_connect(const struct event *ev, const struct task *task, bool failed, void *ctx)
 {
 	struct processes *t = ctx;
-	int host = peers_host(t->peers, cap);
+	int host = peers_host(t->peers, ev->cap);
 	bool added;
 	uint64_t *slot = hashmap_put(&t->index, (uint64_t)host, (uint64_t)task->pid, &added);
 	struct talker *k;
@@ -147,15 +150,15 @@ static int count_connect(struct capture *cap, const struct task *task, bool fail
 	k = &t->list[*slot - 1];
 	k->count++;
 	k->failed += failed;
-	return 0;
+	return suspects_add(&t->suspects, ev, task, false);
 }
 
-static int count_accept(struct capture *cap, const struct task *task, uint32_t remote, void *ctx)
+static int count_accept(const struct event *ev, const struct task *task, uint32_t remote, void *ctx)
 {
 	struct remotes *r = ctx;
 
-	(void)cap;
-	(void)task;
+	if (suspects_add(&r->suspects, ev, task, true))
+		return -1;
 	if (remote >= r->allocated) {
 		size_t allocated = r->allocated ? r->allocated : 1024;
 
@@ -408,6 +411,43 @@ static void print_flag(const struct page *p, const struct cap_flag *f)
 	free(safe_name);
 }
 
+/* Whether any capture has process lives (README, Processes and DNS). */
+static bool has_processes(const struct captures *set)
+{
+	for (int i = 0; i < set->count; i++)
+		if (capture_has_column(set->list[i], "process", NULL))
+			return true;
+	return false;
+}
+
+static void print_suspects(const struct page *p)
+{
+	const struct suspects *s = &p->connects.suspects;
+
+	printf("\nPROGRAMS THAT STAND OUT (connecting or accepting)\n");
+	if (!has_processes(p->set)) {
+		printf("  not recorded (no process events)\n");
+		return;
+	}
+	for (size_t i = 0; i < s->count; i++) {
+		const struct suspect *k = &s->list[i];
+		char process[TEXT_MAX], marks[128], when[WHEN_MAX];
+		char *exe = xmalloc(4 * k->exe_len + 1);
+
+		exe[render_text(k->exe, k->exe_len, exe)] = '\0';
+		process_text(p, peers_host(p->shares[INBOUND].peers, p->set->list[k->capture]),
+			     k->comm, k->comm_len, k->pid, process, sizeof(process));
+		suspect_marks(k, marks, sizeof(marks));
+		format_clock(k->first_ns, p->opts->local, when);
+		printf("  %s %s [%s]: %lld connect%s, %lld accept%s, from %s\n", process, exe,
+		       marks, (long long)k->connects, k->connects == 1 ? "" : "s",
+		       (long long)k->accepts, k->accepts == 1 ? "" : "s", when);
+		free(exe);
+	}
+	if (!s->count)
+		printf("  none\n");
+}
+
 static void print_page(struct page *p)
 {
 	size_t nprocesses, nremotes;
@@ -421,6 +461,7 @@ static void print_page(struct page *p)
 	print_talkers(p, processes, nprocesses, "connects by process");
 	print_talkers(p, remotes, nremotes, "accepted from");
 	free(remotes);
+	print_suspects(p);
 	printf("\nDETECTIONS\n");
 	print_detection(p, FINDING_PORTSCAN, "port scans");
 	print_detection(p, FINDING_SWEEP, "sweeps");
@@ -540,6 +581,31 @@ static void detection_rows(const struct page *p)
 	}
 }
 
+static void suspect_rows(const struct page *p)
+{
+	const struct suspects *s = &p->connects.suspects;
+
+	for (size_t i = 0; i < s->count; i++) {
+		const struct suspect *k = &s->list[i];
+		struct value v[SUM_FIELDS];
+		char process[TEXT_MAX], marks[128], detail[64];
+
+		suspect_marks(k, marks, sizeof(marks));
+		blank(v, "program", marks);
+		snprintf(process, sizeof(process), "%.*s/%lld", (int)k->comm_len, k->comm,
+			 (long long)k->pid);
+		snprintf(detail, sizeof(detail), "%lld connects, %lld accepts",
+			 (long long)k->connects, (long long)k->accepts);
+		v[SUM_HOST] = text_of(p->set->list[k->capture]->host);
+		v[SUM_SUBJECT] = text_of(process);
+		v[SUM_TARGET] = text_value(k->exe, k->exe_len);
+		v[SUM_COUNT] = int_value(k->connects + k->accepts);
+		v[SUM_FIRST] = int_value(k->first_ns);
+		v[SUM_DETAIL] = text_of(detail);
+		output_row(v);
+	}
+}
+
 static void flag_rows(const struct page *p)
 {
 	for (size_t i = 0; i < p->caps.nflags; i++) {
@@ -650,6 +716,8 @@ static int analyze(struct page *p)
 	if (err)
 		return -1;
 	p->connects.peers = p->shares[OUTBOUND_AND_CAPS].peers;
+	p->connects.suspects.set = p->shares[OUTBOUND_AND_CAPS].set;
+	p->accepts.suspects.set = p->shares[LOGINS].set;
 	saved = tell_first_line(&told);
 	for (int i = 1; i < SHARES; i++)
 		threaded[i] = !pthread_create(&threads[i], NULL, analyze_share, &p->shares[i]);
@@ -666,6 +734,7 @@ static int analyze(struct page *p)
 		err |= p->shares[i].err;
 	}
 	findings_sort(&p->findings);
+	suspects_merge(&p->connects.suspects, &p->accepts.suspects);
 	return err ? -1 : 0;
 }
 
@@ -688,6 +757,7 @@ static int run(struct captures *set, const struct options *opts)
 		capture_rows(&p);
 		talker_rows(&p, processes, nprocesses, "connects");
 		talker_rows(&p, remotes, nremotes, "accepts");
+		suspect_rows(&p);
 		detection_rows(&p);
 		flag_rows(&p);
 		free(remotes);
@@ -703,6 +773,8 @@ static int run(struct captures *set, const struct options *opts)
 	hashmap_clear(&p.connects.index);
 	free(p.connects.list);
 	free(p.accepts.accepts);
+	suspects_free(&p.connects.suspects);
+	suspects_free(&p.accepts.suspects);
 	thresholds_free(&sm.t);
 	cap_settings_free(&sm.caps);
 	return err;
