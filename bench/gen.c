@@ -11,6 +11,9 @@
  * out; capability checks, mostly the non-audited CAP_SYS_ADMIN of every mmap),
  * plus a port scan (1% of the events, 65535 ports at most), an ssh brute
  * force (2%) and a burst of denied checks (0.5%), for the report's detectors.
+ * Processes and names too: the servers' execs at the start, and every
+ * CHILD_EVERY events a short-lived child of cron (fork, exec, a DNS answer
+ * for the host it then connects to, its exit), one in ten an a.out in /tmp.
  * The same EVENTS give the same rows.  Kernel symbols (root) give the AUDIT
  * column its values; without them it is NULL, as in a real capture.
  */
@@ -38,6 +41,8 @@
 #define CAP_SETUID    7
 #define CAP_NET_BIND  10
 #define CAP_SYS_ADMIN 21
+#define CHILD_EVERY   200 /* events between two short-lived children */
+#define CHILD_PID     100000
 
 /* Requesters of capability checks, by what they mean for AUDIT (record/audit.c). */
 enum requester { NOAUDIT_MMAP, AUDITED_SETID, AUDITED_CAPABLE, NOAUDIT_NS, REQUESTERS };
@@ -58,6 +63,8 @@ struct generator {
 	uint64_t frames[REQUESTERS][AUDIT_STACK_DEPTH];
 	int nr_frames;
 	uint32_t reason_no_socket, reason_abort;
+	uint32_t children;
+	int attacks; /* made so far: a child's five events may step over an attack's time */
 };
 
 static uint64_t next_random(struct generator *g)
@@ -98,7 +105,7 @@ static void make_tasks(struct generator *g)
 
 		t->pid = 1000 + (uint32_t)i * 7;
 		t->tid = t->pid + (i % 3 == 0 ? 1 : 0);
-		t->ppid = 1 + (uint32_t)kind;
+		t->ppid = 1;
 		t->uid = uids[kind];
 		t->cgroup_id = 4000 + (uint64_t)kind;
 		t->mntns_id = i % 5 == 0 ? 4026532000u + (uint32_t)kind : 4026531841u;
@@ -194,12 +201,113 @@ static void capable_event(struct generator *g, const struct task_ctx *task, int 
 	add(g, &r, sizeof(r));
 }
 
+/* An exec of exe by task, with a command line of one argument after the program. */
+static void exec_event(struct generator *g, const struct task_ctx *task, const char *exe,
+		       const char *arg)
+{
+	static struct exec_record r; /* 2 KiB: not on the stack */
+	size_t len = strlen(exe), name = strlen(strrchr(exe, '/') + 1) + 1;
+
+	memset(&r, 0, sizeof(r));
+	header(g, &r.hdr, RECORD_EXEC, true);
+	r.task = *task;
+	r.exe_offset = (uint16_t)(EXE_PATH_MAX - len);
+	memcpy(r.exe + r.exe_offset, exe, len);
+	r.filename_len = (uint16_t)(len + 1);
+	memcpy(r.filename, exe, len);
+	memcpy(r.args, strrchr(exe, '/') + 1, name);
+	memcpy(r.args + name, arg, strlen(arg) + 1);
+	r.args_len = (uint16_t)(name + strlen(arg) + 1);
+	add(g, &r, sizeof(r));
+}
+
+/* A DNS response: name, A or AAAA, as a resolver receives it. */
+static void dns_event(struct generator *g, const char *name, const struct tcp_tuple *answer)
+{
+	static const uint8_t head[] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0};
+	struct dns_record r = {0};
+	uint8_t *p = r.message, type = answer->family == AF_INET6 ? 28 : 1;
+	uint8_t size = answer->family == AF_INET6 ? 16 : 4;
+
+	header(g, &r.hdr, RECORD_DNS, false);
+	p = (uint8_t *)memcpy(p, head, sizeof(head)) + sizeof(head);
+	for (const char *label = name; *label;) {
+		const char *dot = strchrnul(label, '.');
+
+		*p++ = (uint8_t)(dot - label);
+		p = (uint8_t *)memcpy(p, label, (size_t)(dot - label)) + (dot - label);
+		label = *dot ? dot + 1 : dot;
+	}
+	*p++ = 0;
+	p = (uint8_t *)memcpy(
+		    p,
+		    (uint8_t[]){0, type, 0, 1, 0xc0, 0x0c, 0, type, 0, 1, 0, 0, 1, 0x2c, 0, size},
+		    16) +
+	    16;
+	p = (uint8_t *)memcpy(p, answer->raddr, size) + size;
+	r.len = (uint16_t)(p - r.message);
+	add(g, &r, sizeof(r));
+}
+
+/*
+ * A short-lived child of cron: forked, exec'd, looks a host up, connects to
+ * it, exits.  One in ten is an a.out in /tmp.
+ */
+static void child_event(struct generator *g)
+{
+	const struct task_ctx *cron = &g->tasks[3];
+	struct fork_record f = {.task = *cron};
+	struct exit_record x = {0};
+	struct task_ctx child = *cron;
+	struct tcp_tuple remote = {0};
+	uint32_t host = below(g, REMOTE_HOSTS);
+	bool odd = g->children % 10 == 0;
+	char name[64];
+
+	header(g, &f.hdr, RECORD_FORK, true);
+	f.child_pid = CHILD_PID + g->children++ % 3000000;
+	f.child_start_ns = f.hdr.ts_ns;
+	add(g, &f, sizeof(f));
+	child.pid = child.tid = f.child_pid;
+	child.ppid = cron->pid;
+	child.start_ns = f.child_start_ns;
+	snprintf(child.comm, sizeof(child.comm), "%s", odd ? "a.out" : "curl");
+	exec_event(g, &child, odd ? "/tmp/.cache/a.out" : "/usr/bin/curl", "-s");
+	snprintf(name, sizeof(name), "host%u.example.com", host);
+	remote_address(g, host, &remote);
+	dns_event(g, name, &remote);
+	connect_event(g, &child, host, 443, 0);
+	header(g, &x.hdr, RECORD_EXIT, true);
+	x.task = child;
+	add(g, &x, sizeof(x));
+}
+
+/* The hour begins with init and the servers running: their execs. */
+static void start_processes(struct generator *g)
+{
+	struct task_ctx init = {.pid = 1, .tid = 1, .cgroup_id = 1, .mntns_id = 4026531841u};
+
+	snprintf(init.comm, sizeof(init.comm), "systemd");
+	exec_event(g, &init, "/usr/lib/systemd/systemd", "--system");
+	for (int i = 0; i < TASKS; i++) {
+		char exe[64];
+
+		g->tasks[i].start_ns = g->base_ns - (uint64_t)(TASKS - i) * NS_PER_S;
+		snprintf(exe, sizeof(exe), "/usr/sbin/%s", g->tasks[i].comm);
+		exec_event(g, &g->tasks[i], exe, "-d");
+	}
+}
+
 /* One event of an ordinary hour, in the proportions of a busy server. */
 static void ordinary_event(struct generator *g)
 {
 	const struct task_ctx *task = &g->tasks[below(g, TASKS)];
 	uint32_t host = below(g, REMOTE_HOSTS), dice = below(g, 100);
 
+	if (g->events % CHILD_EVERY == 0) {
+		child_event(g);
+		return;
+	}
 	if (dice < 55) {
 		uint32_t which = below(g, 100);
 
@@ -281,8 +389,8 @@ static int start(struct generator *g, const char *path, int argc, char **argv)
 	/* The hour ends now, on a host up for a day. */
 	struct capture_setup setup = {
 		.command_line = shell_quote_argv(argc, argv),
-		.event_kinds = "connect,accept,reset,capable",
-		.record_type_enabled = {true, true, true, true, true},
+		.event_kinds = "connect,accept,reset,capable,process,dns",
+		.record_type_enabled = {true, true, true, true, true, true, true, true, true, true},
 		.filter_pid = -1,
 		.filter_uid = -1,
 		.ring_buffer_bytes = 16 << 20,
@@ -306,13 +414,13 @@ static void maybe_attack(struct generator *g)
 	const struct task_ctx *sshd = &g->tasks[2];
 	uint64_t scan_ports = g->target / 100 < SCAN_PORTS ? g->target / 100 : SCAN_PORTS;
 
-	if (g->events == g->target / 3)
+	if (g->attacks == 0 && g->events >= g->target / 3 && ++g->attacks)
 		for (uint32_t port = 1; port <= scan_ports; port++)
 			reset_event(g, NULL, 66, (uint16_t)port);
-	if (g->events == g->target / 2)
+	if (g->attacks == 1 && g->events >= g->target / 2 && ++g->attacks)
 		for (uint64_t i = 0; i < g->target / 50; i++)
 			accept_event(g, sshd, 99, 22);
-	if (g->events == 2 * g->target / 3)
+	if (g->attacks == 2 && g->events >= 2 * g->target / 3 && ++g->attacks)
 		for (uint64_t i = 0; i < g->target / 200; i++)
 			capable_event(g, &g->tasks[4], CAP_SETUID, -1, AUDITED_SETID);
 }
@@ -343,6 +451,7 @@ int main(int argc, char **argv)
 	g.rows = rows_new((int64_t)g.base_ns, audit);
 	if (rows_begin_part(g.rows, g.cap, lost))
 		return 1;
+	start_processes(&g);
 	while (g.events < g.target) {
 		uint64_t batch_end = g.events + BATCH;
 

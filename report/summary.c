@@ -20,6 +20,7 @@
 #define TOP_TALKERS    3
 #define FINDINGS_SHOWN 3 /* per detection; the subcommand has them all */
 #define FLAGS_SHOWN    6
+#define PROGRAMS_SHOWN 10
 #define TEXT_MAX       1024
 
 /* JSON and CSV: one row per capture, talker, detection (finding, or none) and flag. */
@@ -429,7 +430,7 @@ static void print_suspects(const struct page *p)
 		printf("  not recorded (no process events)\n");
 		return;
 	}
-	for (size_t i = 0; i < s->count; i++) {
+	for (size_t i = 0; i < s->count && i < PROGRAMS_SHOWN; i++) {
 		const struct suspect *k = &s->list[i];
 		char process[TEXT_MAX], marks[128], when[WHEN_MAX];
 		char *exe = xmalloc(4 * k->exe_len + 1);
@@ -444,6 +445,9 @@ static void print_suspects(const struct page *p)
 		       (long long)k->accepts, k->accepts == 1 ? "" : "s", when);
 		free(exe);
 	}
+	if (s->count > PROGRAMS_SHOWN)
+		printf("  ... %zu more (report summary --format json)\n",
+		       s->count - PROGRAMS_SHOWN);
 	if (!s->count)
 		printf("  none\n");
 }
