@@ -680,10 +680,11 @@ static const char *lookup_sql(struct capture *cap, const struct lookup_spec *spe
 static int fill(struct capture *cap, const struct lookup_spec *spec, struct lookup *l,
 		struct cached *c, int64_t id)
 {
+	const char *sql = l->stmt ? NULL : lookup_sql(cap, spec);
 	int rc;
 
-	if (!l->stmt && sqlite3_prepare_v3(cap->db, lookup_sql(cap, spec), -1,
-					   SQLITE_PREPARE_PERSISTENT, &l->stmt, NULL) != SQLITE_OK)
+	if (!l->stmt && sqlite3_prepare_v3(cap->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->stmt,
+					   NULL) != SQLITE_OK)
 		return lookup_failed(cap, spec, id, capture_error(cap));
 	sqlite3_bind_int64(l->stmt, 1, id);
 	c->filled = false;

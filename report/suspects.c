@@ -99,7 +99,8 @@ void suspects_merge(struct suspects *into, struct suspects *from)
 			k->first_ns = f->first_ns;
 	}
 	hashmap_clear(&into->index); /* entries now move in the sort */
-	qsort(into->list, into->count, sizeof(*into->list), by_first);
+	if (into->count)
+		qsort(into->list, into->count, sizeof(*into->list), by_first);
 }
 
 void suspect_marks(const struct suspect *s, char *buf, size_t size)

@@ -120,16 +120,17 @@ check_eq "... no control byte on stderr" 0 "$(LC_ALL=C grep -c '[^ -~]' "$SCRATC
 # value is bound.  A tripwire, so that a new way of making SQL gets reviewed:
 # what sqlite3_prepare/exec are given is a literal or one of these names; a
 # `sql` variable is a static literal, a parameter given literals, a lookup
-# spec's, or one of the builders below; the builders print into SQL only
+# spec's (lookup_sql: the spec's, or a literal for older captures), or one
+# of the builders below; the builders print into SQL only
 # these names (columns, tables and conditions the commands write as
 # literals); every :name a statement uses is bound by name.
 sql_args=$(for f in report/*.c; do tr '\n\t' '  ' < "$f" | grep -oE 'sqlite3_(prepare_v[23]|exec) *\( *[^,]+, *[^,]+,' |
 	sed -E 's/.*\( *[^,]+, *([^,]+),$/\1/'; done | grep -v '^"' | sort -u | tr '\n' ' ')
 check_eq "SQL report prepares: literals, the schema, the lookup specs' literals, built queries" \
-	"casefile_schema_sql spec->max_sql spec->sql sql " "$sql_args"
+	"casefile_schema_sql spec->max_sql sql " "$sql_args"
 builders=$(grep -lE '\bchar \*?sql\b' report/*.c | xargs grep -LE 'static const char sql\[\] =' | tr '\n' ' ')
 check_eq "... each 'sql' a static literal, a parameter (given literals: below), a lookup spec's, or a builder's" \
-	"report/capture.c:const char *sql; report/replay.c:char *sql = NULL; report/replay.c:char *sql; report/replay.c:char sql[128]; report/scanning.c:char *sql = NULL; report/timeline.c:char *sql = NULL;" \
+	"report/capture.c:const char *sql = l->stmt ? NULL : lookup_sql(cap, spec); report/capture.c:const char *sql; report/replay.c:char *sql = NULL; report/replay.c:char *sql; report/replay.c:char sql[128]; report/scanning.c:char *sql = NULL; report/timeline.c:char *sql = NULL;" \
 	"$(grep -E '\bchar \*?sql\b' report/*.c | grep -vE 'static const char sql\[\] =|const char \*sql[,)]' |
 		sed -E 's/:[[:space:]]+/:/; s| */\*.*||' | sort -u | tr '\n' ' ' | sed 's/ $//')"
 check_eq "... the functions taking SQL are given literals (pragma_int, stacks.c's prepare)" "" \
