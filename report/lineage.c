@@ -13,6 +13,7 @@
 
 #define COMM_MAX    16
 #define IMAGE_SLOTS 1024 /* a power of two */
+#define FIRST_SLOTS 4096 /* a power of two */
 #define PARENTS_MAX (LINEAGE_DEPTH_MAX * (4 * COMM_MAX + 24))
 
 /* A row of the process table, as the index keeps it: sorted by (pid, start_ns, t, seq). */
@@ -32,10 +33,18 @@ struct slot {
 	size_t text_size;
 };
 
+/* Where a process's rows begin: events come in runs of few processes. */
+struct first_slot {
+	int64_t pid, start_ns;
+	size_t first; /* SIZE_MAX: not in the capture */
+	bool filled;
+};
+
 struct capture_lineage {
 	bool loaded, present; /* present: the capture has process lives */
 	struct proc_row *rows;
 	size_t nrows;
+	struct first_slot firsts[FIRST_SLOTS];
 	sqlite3_stmt *details; /* one row's texts, by its key */
 	struct slot slots[IMAGE_SLOTS];
 };
@@ -376,14 +385,24 @@ int lineage_image(struct capture *cap, int64_t pid, int64_t start_ns, int64_t t,
 		  const struct image **image)
 {
 	struct capture_lineage *l = index_of(cap);
-	size_t first;
+	struct first_slot *f;
 
 	if (!l)
 		return -1;
-	first = lower_bound(l, pid, start_ns);
-	if (!l->present || !is_process(l, first, pid, start_ns))
+	if (!l->present)
 		return 0;
-	return image_of_row(cap, l, row_at(l, first, t), image);
+	f = &l->firsts[((uint64_t)pid * 0x9e3779b97f4a7c15ull ^ (uint64_t)start_ns / 10000000) &
+		       (FIRST_SLOTS - 1)];
+	if (!f->filled || f->pid != pid || f->start_ns != start_ns) {
+		size_t first = lower_bound(l, pid, start_ns);
+
+		*f = (struct first_slot){pid, start_ns,
+					 is_process(l, first, pid, start_ns) ? first : SIZE_MAX,
+					 true};
+	}
+	if (f->first == SIZE_MAX)
+		return 0;
+	return image_of_row(cap, l, row_at(l, f->first, t), image);
 }
 
 int lineage_next_process(struct capture *cap, int64_t pid, int64_t after, int64_t *start_ns)
@@ -483,6 +502,8 @@ void lineage_release(struct capture *cap)
 	l->loaded = false;
 	for (int i = 0; i < IMAGE_SLOTS; i++)
 		l->slots[i].filled = false;
+	for (int i = 0; i < FIRST_SLOTS; i++)
+		l->firsts[i].filled = false;
 }
 
 void lineage_free(struct capture *cap)
