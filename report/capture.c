@@ -624,17 +624,18 @@ static const struct lookup_spec {
 	bool text_only;	    /* no NUL in the text either (an address) */
 } lookup_specs[LOOKUPS] = {
 	[LOOKUP_TASK] = {"SELECT pid, tid, ppid, uid, cgroup, mntns, comm FROM task WHERE id = ?",
-			 "SELECT max(id) FROM task", 6, CAPTURE_TEXT_MAX, 16384, "task"},
+			 "SELECT max(id) FROM task", 6, CAPTURE_TEXT_MAX, 16384, "task", false},
 	[LOOKUP_ADDRESS] = {"SELECT ip, addr FROM address WHERE id = ?",
 			    "SELECT max(id) FROM address", 1, INET6_ADDRSTRLEN, 32768, "address",
 			    true},
 	[LOOKUP_CAP_NAME] = {"SELECT name FROM cap_name WHERE cap = ?",
-			     "SELECT max(cap) FROM cap_name", 0, CAPTURE_TEXT_MAX, 64, NULL},
+			     "SELECT max(cap) FROM cap_name", 0, CAPTURE_TEXT_MAX, 64, NULL, false},
 	[LOOKUP_TCP_STATE] = {"SELECT name FROM tcp_state WHERE state = ?",
-			      "SELECT max(state) FROM tcp_state", 0, CAPTURE_TEXT_MAX, 16, NULL},
+			      "SELECT max(state) FROM tcp_state", 0, CAPTURE_TEXT_MAX, 16, NULL,
+			      false},
 	[LOOKUP_RESET_REASON] = {"SELECT name FROM reset_reason WHERE reason = ?",
 				 "SELECT max(reason) FROM reset_reason", 0, CAPTURE_TEXT_MAX, 64,
-				 NULL},
+				 NULL, false},
 };
 
 static char *cached_text(const struct cached *c, const struct lookup_spec *spec)
