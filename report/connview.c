@@ -411,5 +411,6 @@ int print_connections(struct captures *set, const struct options *opts,
 	hashmap_clear(&cv.ends);
 	free(cv.ring);
 	peers_free(cv.peers);
+	memset(&cv, 0, sizeof(cv)); /* ready for another report in this process */
 	return err;
 }

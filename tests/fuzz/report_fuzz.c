@@ -100,6 +100,12 @@ static const char *const runs[][MAX_WORDS] = {
 	{"bruteforce", "--format", "json"},
 	{"caps"},
 	{"caps", "--folded"},
+	/* Group 1 runs timeline -c twice: once its connections outlived a run. */
+	{"timeline", "-c"},
+	{"timeline", "-v", "--format", "json", "-P", "22"},
+	{"timeline", "-c", "--format", "csv", "--addr", "10.0.0.1"},
+	{"scans", "--format", "csv", "--ports", "2"},
+	{"timeline", "-c", "--format", "json"},
 };
 
 /* The command names an input's own command line picks from. */
