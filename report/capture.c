@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -603,14 +604,16 @@ enum lookup_kind {
 	LOOKUPS
 };
 
-#define LOOKUP_NUMBERS 7
-
+/*
+ * A cache slot: the id, then the spec's numbers, then room for its text.
+ * Slots are as small as their table allows: a report over many addresses
+ * waits on memory, not on code.
+ */
 struct cached {
 	int64_t id;
-	int64_t numbers[LOOKUP_NUMBERS];
 	bool filled, found;
 	uint8_t len;
-	char text[CAPTURE_TEXT_MAX];
+	int64_t numbers[]; /* spec->numbers of them, then the text */
 };
 
 /*
@@ -622,25 +625,36 @@ static const struct lookup_spec {
 	const char *sql;     /* numbers, then the text, for one id */
 	const char *max_sql; /* the largest id */
 	int numbers;
+	int text_max;	    /* longer: a corrupt capture */
 	unsigned max_slots; /* a power of two */
 	const char *what;   /* NULL: absence is no error */
+	bool text_only;	    /* no NUL in the text either (an address) */
 } lookup_specs[LOOKUPS] = {
 	[LOOKUP_TASK] = {"SELECT pid, tid, ppid, uid, cgroup, mntns, start_ns, comm FROM task "
 			 "WHERE id = ?",
-			 "SELECT max(id) FROM task", 7, 16384, "task"},
+			 "SELECT max(id) FROM task", 7, CAPTURE_TEXT_MAX, 16384, "task", false},
 	[LOOKUP_ADDRESS] = {"SELECT ip, addr FROM address WHERE id = ?",
-			    "SELECT max(id) FROM address", 1, 32768, "address"},
+			    "SELECT max(id) FROM address", 1, INET6_ADDRSTRLEN, 32768, "address",
+			    true},
 	[LOOKUP_CAP_NAME] = {"SELECT name FROM cap_name WHERE cap = ?",
-			     "SELECT max(cap) FROM cap_name", 0, 64, NULL},
+			     "SELECT max(cap) FROM cap_name", 0, CAPTURE_TEXT_MAX, 64, NULL, false},
 	[LOOKUP_TCP_STATE] = {"SELECT name FROM tcp_state WHERE state = ?",
-			      "SELECT max(state) FROM tcp_state", 0, 16, NULL},
+			      "SELECT max(state) FROM tcp_state", 0, CAPTURE_TEXT_MAX, 16, NULL,
+			      false},
 	[LOOKUP_RESET_REASON] = {"SELECT name FROM reset_reason WHERE reason = ?",
-				 "SELECT max(reason) FROM reset_reason", 0, 64, NULL},
+				 "SELECT max(reason) FROM reset_reason", 0, CAPTURE_TEXT_MAX, 64,
+				 NULL, false},
 };
+
+static char *cached_text(const struct cached *c, const struct lookup_spec *spec)
+{
+	return (char *)&c->numbers[spec->numbers];
+}
 
 struct lookup {
 	sqlite3_stmt *stmt;
-	struct cached *slots;
+	char *slots;
+	size_t slot_size;
 	uint64_t mask;
 };
 
@@ -677,10 +691,27 @@ static const char *lookup_sql(struct capture *cap, const struct lookup_spec *spe
 	return spec->sql;
 }
 
+/* Why the row the lookup's statement stands on is corrupt; NULL if it is not. */
+static const char *corrupt_row(const struct lookup_spec *spec, sqlite3_stmt *stmt)
+{
+	const void *text = sqlite3_column_blob(stmt, spec->numbers);
+	int len = sqlite3_column_bytes(stmt, spec->numbers);
+
+	for (int i = 0; i < spec->numbers; i++)
+		if (sqlite3_column_type(stmt, i) != SQLITE_INTEGER)
+			return "corrupt capture: a number that is not one";
+	if (len > spec->text_max)
+		return "corrupt capture: text too long";
+	if (spec->text_only && len && memchr(text, '\0', (size_t)len))
+		return "corrupt capture: not an address";
+	return NULL;
+}
+
 static int fill(struct capture *cap, const struct lookup_spec *spec, struct lookup *l,
 		struct cached *c, int64_t id)
 {
 	const char *sql = l->stmt ? NULL : lookup_sql(cap, spec);
+	const char *corrupt = NULL;
 	int rc;
 
 	if (!l->stmt && sqlite3_prepare_v3(cap->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->stmt,
@@ -689,26 +720,17 @@ static int fill(struct capture *cap, const struct lookup_spec *spec, struct look
 	sqlite3_bind_int64(l->stmt, 1, id);
 	c->filled = false;
 	rc = sqlite3_step(l->stmt);
-	if (rc == SQLITE_ROW) {
-		const void *text = sqlite3_column_blob(l->stmt, spec->numbers);
-		int len = sqlite3_column_bytes(l->stmt, spec->numbers);
-		const char *corrupt =
-			len > (int)sizeof(c->text) ? "corrupt capture: text too long" : NULL;
-
-		for (int i = 0; i < spec->numbers; i++) {
-			if (sqlite3_column_type(l->stmt, i) != SQLITE_INTEGER)
-				corrupt = "corrupt capture: a number that is not one";
+	if (rc == SQLITE_ROW && !(corrupt = corrupt_row(spec, l->stmt))) {
+		for (int i = 0; i < spec->numbers; i++)
 			c->numbers[i] = sqlite3_column_int64(l->stmt, i);
-		}
-		if (corrupt) {
-			sqlite3_reset(l->stmt);
-			return lookup_failed(cap, spec, id, corrupt);
-		}
-		c->len = (uint8_t)len;
-		if (len) /* an empty text may have no bytes at all */
-			memcpy(c->text, text, c->len);
+		c->len = (uint8_t)sqlite3_column_bytes(l->stmt, spec->numbers);
+		if (c->len) /* an empty text may have no bytes at all */
+			memcpy(cached_text(c, spec), sqlite3_column_blob(l->stmt, spec->numbers),
+			       c->len);
 	}
 	sqlite3_reset(l->stmt);
+	if (corrupt)
+		return lookup_failed(cap, spec, id, corrupt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return lookup_failed(cap, spec, id, capture_error(cap));
 	if (rc == SQLITE_DONE && spec->what)
@@ -730,11 +752,14 @@ static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, i
 	l = &cap->lookups[kind];
 	if (!l->slots) {
 		uint64_t slots = slots_for(cap, spec);
+		size_t size = sizeof(struct cached) + (size_t)spec->numbers * sizeof(int64_t) +
+			      (size_t)spec->text_max;
 
-		l->slots = xcalloc(slots, sizeof(*l->slots));
+		l->slot_size = (size + 7) & ~(size_t)7;
+		l->slots = xcalloc(slots, l->slot_size);
 		l->mask = slots - 1;
 	}
-	c = &l->slots[(uint64_t)id & l->mask];
+	c = (struct cached *)(l->slots + ((uint64_t)id & l->mask) * l->slot_size);
 	if (c->filled && c->id == id)
 		return c;
 	return fill(cap, spec, l, c, id) ? NULL : c;
@@ -754,7 +779,7 @@ int capture_task(struct capture *cap, int64_t id, struct task *task)
 	task->mntns = c->numbers[5];
 	task->start_ns = c->numbers[6];
 	task->comm_len = c->len;
-	memcpy(task->comm, c->text, c->len);
+	memcpy(task->comm, cached_text(c, &lookup_specs[LOOKUP_TASK]), c->len);
 	return 0;
 }
 
@@ -764,12 +789,9 @@ int capture_address(struct capture *cap, int64_t id, struct address *address)
 
 	if (!c)
 		return -1;
-	if (memchr(c->text, '\0', c->len))
-		return lookup_failed(cap, &lookup_specs[LOOKUP_ADDRESS], id,
-				     "corrupt capture: not an address");
 	address->ip = c->numbers[0];
 	address->len = c->len;
-	memcpy(address->text, c->text, c->len);
+	memcpy(address->text, cached_text(c, &lookup_specs[LOOKUP_ADDRESS]), c->len);
 	return 0;
 }
 
@@ -781,7 +803,7 @@ static int name_of(struct capture *cap, enum lookup_kind kind, int64_t number, s
 		return -1;
 	name->found = c->found;
 	name->len = c->found ? c->len : 0;
-	memcpy(name->text, c->text, name->len);
+	memcpy(name->text, cached_text(c, &lookup_specs[kind]), name->len);
 	return 0;
 }
 

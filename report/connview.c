@@ -425,5 +425,9 @@ int print_connections(struct captures *set, const struct options *opts,
 	hashmap_clear(&cv.ends);
 	free(cv.ring);
 	peers_free(cv.peers);
+	/* Ready for another report in this process (the fields stay: output_end needs them). */
+	cv.peers = NULL;
+	cv.ring = NULL;
+	cv.head = cv.tail = cv.size = 0;
 	return err;
 }

@@ -160,7 +160,8 @@ static int read_rows(struct capture *cap, struct capture_lineage *l)
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
 		return read_failed(cap, "process");
-	qsort(l->rows, l->nrows, sizeof(*l->rows), by_key);
+	if (l->nrows) /* rows is NULL then */
+		qsort(l->rows, l->nrows, sizeof(*l->rows), by_key);
 	return read_exits(cap, l);
 }
 

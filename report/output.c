@@ -24,6 +24,8 @@ static struct {
 	int count;
 	int *columns; /* the table's columns: the fields shown, in order */
 	int ncolumns;
+	int *line_fields; /* the FIELD_LINES shown, under each row */
+	int nline_fields;
 	int last_shown;	 /* the last table column: not padded */
 	char **json_key; /* per field: "key": with its comma */
 	size_t *json_key_len;
@@ -335,12 +337,10 @@ static void table_lines(const struct value *values)
 {
 	static const char indent[] = "        ";
 
-	for (int i = 0; i < out.count; i++) {
-		const struct field *f = &out.fields[i];
-		const struct value *v = &values[i];
+	for (int l = 0; l < out.nline_fields; l++) {
+		const struct field *f = &out.fields[out.line_fields[l]];
+		const struct value *v = &values[out.line_fields[l]];
 
-		if (f->type != FIELD_LINES || !f->shown)
-			continue;
 		if (v->null) {
 			put(indent, sizeof(indent) - 1);
 			put("[no ", 4);
@@ -535,13 +535,18 @@ static void end_line(void)
 		write_out();
 }
 
-/* The table's columns, as the fields say now: the header fixes them. */
+/* The table's columns and lines, as the fields say now: the header fixes them. */
 static void lay_out_columns(void)
 {
 	out.columns = xrealloc(out.columns, (size_t)out.count * sizeof(*out.columns));
-	out.ncolumns = 0;
+	out.line_fields = xrealloc(out.line_fields, (size_t)out.count * sizeof(*out.line_fields));
+	out.ncolumns = out.nline_fields = 0;
 	for (int i = 0; i < out.count; i++) {
-		if (!is_column(&out.fields[i]))
+		const struct field *f = &out.fields[i];
+
+		if (f->type == FIELD_LINES && f->shown)
+			out.line_fields[out.nline_fields++] = i;
+		if (!is_column(f))
 			continue;
 		out.columns[out.ncolumns++] = i;
 		out.last_shown = i;
@@ -616,6 +621,7 @@ int output_end(bool complete)
 	free(out.json_key);
 	free(out.json_key_len);
 	free(out.columns);
+	free(out.line_fields);
 	free(out.buf);
 	free(out.scratch);
 	failed = out.write_failed;

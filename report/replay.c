@@ -139,20 +139,24 @@ static int advance(struct stream *s, struct event *ev)
 	if (!capture_wall_ns(s->cap, ev->t, &ev->wall_ns))
 		return corrupt_row(s, "a time out of range");
 	ev->nulls = 0;
-	for (int i = 0; i < s->columns + (s->stacks ? STACK_KINDS : 0); i++) {
-		int type = sqlite3_column_type(s->stmt, i + 2);
-		int64_t value = sqlite3_column_int64(s->stmt, i + 2);
+	for (int i = 0; i < s->columns; i++) {
+		sqlite3_value *cell = sqlite3_column_value(s->stmt, i + 2); /* one call, not two */
 
-		if (type != SQLITE_INTEGER && type != SQLITE_NULL)
-			return corrupt_row(s, "a number that is not one");
-		if (i >= s->columns) {
-			ev->stacks.has[i - s->columns] = type == SQLITE_INTEGER;
-			ev->stacks.id[i - s->columns] = value;
-		} else if (type == SQLITE_NULL) {
+		if (sqlite3_value_type(cell) == SQLITE_INTEGER)
+			ev->col[i] = sqlite3_value_int64(cell);
+		else if (sqlite3_value_type(cell) == SQLITE_NULL)
 			ev->nulls |= 1u << i;
-		} else {
-			ev->col[i] = value;
-		}
+		else
+			return corrupt_row(s, "a number that is not one");
+	}
+	for (int kind = 0; s->stacks && kind < STACK_KINDS; kind++) {
+		sqlite3_value *cell = sqlite3_column_value(s->stmt, s->columns + 2 + kind);
+
+		if (sqlite3_value_type(cell) != SQLITE_INTEGER &&
+		    sqlite3_value_type(cell) != SQLITE_NULL)
+			return corrupt_row(s, "a number that is not one");
+		ev->stacks.has[kind] = sqlite3_value_type(cell) == SQLITE_INTEGER;
+		ev->stacks.id[kind] = sqlite3_value_int64(cell);
 	}
 	return 1;
 }

@@ -83,8 +83,8 @@ check_eq "the benign captures together: nothing" "" \
 	"$(rows "detection" scans benign-http.db benign-busy.db)"
 
 # --- The near misses the thresholds are there for -------------------------------------------
-check_eq "benign-http holds 261 resets with no socket, on 114 ports of the client" "261|114" \
-	"$(sql "$SCRATCH/benign-http.db" "SELECT count(*), count(DISTINCT lport) FROM tcpreset WHERE state IS NULL AND reason = 'NO_SOCKET'")"
+check_eq "benign-http holds resets with no socket on more ports of the client than a scan's 15" \
+	1 "$(sql "$SCRATCH/benign-http.db" "SELECT count(DISTINCT lport) > 15 FROM tcpreset WHERE state IS NULL AND reason = 'NO_SOCKET'")"
 check_eq "... all on the client's own connections: no port scan even at 2 ports" "" \
 	"$(rows "detection" scans --ports 2 benign-http.db)"
 check_eq "benign-busy: the admin's 5 logins are a brute force only at 5 connections" \
@@ -130,18 +130,20 @@ for name in "${benign[@]}"; do
 done
 run_report summary scan-syn.db
 check_match "summary: the capture, its span and losses" \
-	"vm  scan-syn.db  2026-11-23 [0-9:.]+ UTC \.\. [0-9:.]+ UTC \([0-9.]+ s\), 1000 events, 0 lost, clean stop" \
+	"vm  scan-syn.db  [0-9-]+ [0-9:.]+ UTC \.\. [0-9:.]+ UTC \([0-9.]+ s\), 1000 events, 0 lost, clean stop" \
 	"$(cat "$SCRATCH/out")"
 check_match "summary: a detection that needs a kind not recorded says so" \
 	"CAPABILITIES not recorded" "$(cat "$SCRATCH/out")"
 check_eq "summary: one page (under 40 lines) for all the attacks at once" yes \
 	"$(run_report summary "${attacks[@]/%/.db}" "${benign[@]/%/.db}"; [ "$(wc -l < "$SCRATCH/out")" -lt 40 ] && echo yes)"
-# Together, the SYN and connect scans of IPv4 are one episode (a minute apart); the ACK
-# scan, 7 minutes later, another.
+# Together, the SYN and connect scans of IPv4 are one episode (seconds apart); the ACK
+# scan is another only if recorded more than a window (300 s) after them.
+ack_apart=$(sql "$SCRATCH/scan-ack.db" "SELECT min(ts_ns) FROM tcpreset")
+ack_apart=$(sql "$SCRATCH/scan-connect.db" "SELECT $ack_apart - max(ts_ns) > 300e9 FROM tcpreset")
 check_eq "summary, JSON: every kind of detection found in the attacks taken together" \
 	"bruteforce|2
 outbound|2
-portscan|3
+portscan|$((2 + ack_apart))
 sweep|1" \
 	"$(query "SELECT kind, count(*) FROM r WHERE section = 'detection' AND count > 0 GROUP BY kind" \
 		summary "${attacks[@]/%/.db}" "${benign[@]/%/.db}")"
@@ -194,6 +196,9 @@ summary_finds "summary: the unusual capability use" $'CAPABILITIES[^\n]*\n  priv
 
 # --- timeline ----------------------------------------------------------------------------------------
 events="(SELECT count(*) FROM tcpconnect) + (SELECT count(*) FROM tcpaccept) + (SELECT count(*) FROM tcpreset)"
+# Process lives (exec, fork, exit), DNS answers and unaccepted handshakes are lines too.
+events="$events + (SELECT count(*) FROM process WHERE how IN ('exec', 'fork'))"
+events="$events + (SELECT count(*) FROM ev_exit) + (SELECT count(*) FROM dns) + (SELECT count(*) FROM ev_unaccepted)"
 check_eq "timeline: every event once (checks that audit, or may)" \
 	"$(sql "$SCRATCH/basic.db" "SELECT $events + (SELECT count(*) FROM capable WHERE audit IS NOT 0)")" \
 	"$(rows "count(*)" timeline basic.db)"
@@ -206,14 +211,15 @@ check_eq "timeline: in time order, across kinds and hosts" "0" \
 check_eq "timeline: each kind as its tool shows it (connect)" \
 	"$(sql "$SCRATCH/basic.db" "SELECT pid, saddr, lport, daddr, dport, outcome, latency_ns FROM tcpconnect ORDER BY ts_ns, seq")" \
 	"$(query "SELECT pid, laddr, lport, raddr, rport, outcome, latency_ns FROM r WHERE event = 'connect'" timeline basic.db)"
+busy_pid=$(sql "$SCRATCH/basic.db" "SELECT pid FROM tcpconnect GROUP BY pid ORDER BY count(*) DESC, pid LIMIT 1")
 check_eq "timeline -p: one process's events" \
-	"$(sql "$SCRATCH/basic.db" "SELECT (SELECT count(*) FROM tcpconnect WHERE pid = 6442) + (SELECT count(*) FROM tcpaccept WHERE pid = 6442) + (SELECT count(*) FROM tcpreset WHERE pid = 6442 AND tid IS NOT NULL) + (SELECT count(*) FROM capable WHERE pid = 6442 AND audit IS NOT 0)")|6442" \
-	"$(rows "count(*), group_concat(DISTINCT pid)" timeline -p 6442 basic.db)"
+	"$(sql "$SCRATCH/basic.db" "SELECT (SELECT count(*) FROM tcpconnect WHERE pid = $busy_pid) + (SELECT count(*) FROM tcpaccept WHERE pid = $busy_pid) + (SELECT count(*) FROM tcpreset WHERE pid = $busy_pid AND tid IS NOT NULL) + (SELECT count(*) FROM capable WHERE pid = $busy_pid AND audit IS NOT 0) + (SELECT count(*) FROM process WHERE pid = $busy_pid AND how IN ('exec', 'fork')) + (SELECT count(*) FROM ev_exit e JOIN task k ON k.id = e.task WHERE k.pid = $busy_pid)")|$busy_pid" \
+	"$(rows "count(*), group_concat(DISTINCT pid)" timeline -p "$busy_pid" basic.db)"
 check_eq "timeline --addr: every event with the address at either end, either form" \
-	"$(sql "$SCRATCH/scan-connect.db" "SELECT (SELECT count(*) FROM tcpconnect WHERE daddr LIKE '%10.200.0.10' OR saddr LIKE '%10.200.0.10') + (SELECT count(*) FROM tcpaccept WHERE laddr LIKE '%10.200.0.10' OR raddr LIKE '%10.200.0.10') + (SELECT count(*) FROM tcpreset WHERE laddr LIKE '%10.200.0.10' OR raddr LIKE '%10.200.0.10')")" \
+	"$(sql "$SCRATCH/scan-connect.db" "SELECT (SELECT count(*) FROM tcpconnect WHERE daddr LIKE '%10.200.0.10' OR saddr LIKE '%10.200.0.10') + (SELECT count(*) FROM tcpaccept WHERE laddr LIKE '%10.200.0.10' OR raddr LIKE '%10.200.0.10') + (SELECT count(*) FROM tcpreset WHERE laddr LIKE '%10.200.0.10' OR raddr LIKE '%10.200.0.10') + (SELECT count(*) FROM ev_unaccepted e JOIN address l ON l.id = e.laddr JOIN address r ON r.id = e.raddr WHERE l.addr LIKE '%10.200.0.10' OR r.addr LIKE '%10.200.0.10')")" \
 	"$(rows "count(*)" timeline --addr 10.200.0.10 scan-connect.db)"
 check_eq "timeline -P: every network event with the port at either end" \
-	"$(sql "$SCRATCH/scan-connect.db" "SELECT (SELECT count(*) FROM tcpconnect WHERE 22 IN (lport, dport)) + (SELECT count(*) FROM tcpaccept WHERE 22 IN (lport, rport)) + (SELECT count(*) FROM tcpreset WHERE 22 IN (lport, rport))")" \
+	"$(sql "$SCRATCH/scan-connect.db" "SELECT (SELECT count(*) FROM tcpconnect WHERE 22 IN (lport, dport)) + (SELECT count(*) FROM tcpaccept WHERE 22 IN (lport, rport)) + (SELECT count(*) FROM tcpreset WHERE 22 IN (lport, rport)) + (SELECT count(*) FROM ev_unaccepted WHERE 22 IN (lport, rport))")" \
 	"$(rows "count(*)" timeline -P 22 scan-connect.db)"
 check_eq "timeline --since --until: a window" \
 	"$(sql "$SCRATCH/bruteforce-ssh.db" "SELECT count(*) FROM tcpaccept WHERE wall_ns BETWEEN (SELECT min(wall_ns) FROM tcpaccept) AND (SELECT min(wall_ns) + 2000000000 FROM tcpaccept)")" \
@@ -286,7 +292,7 @@ done
 
 run_report summary lost.db
 check_eq "summary: the losses said once, on stderr, with the count" \
-	"report: lost.db: the recorder lost records (3025 capable): this report is incomplete" \
+	"report: lost.db: the recorder lost records ($(sql "$SCRATCH/lost.db" "SELECT lost FROM event_kind WHERE name = 'capable'") capable): this report is incomplete" \
 	"$(cat "$SCRATCH/err")"
 run_report scans unclean.db
 check_match "scans: an unclean stop said" "no clean stop" "$(cat "$SCRATCH/err")"

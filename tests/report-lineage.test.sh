@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures lineage basic
+load_fixtures lineage basic bruteforce-ssh
 L=lineage
 
 # The connects of interest, by what the fixture recorder made them do.
@@ -75,7 +75,7 @@ done
 run_report tcpaccept -l lineage.db
 check_match "tcpaccept -l: the accepting process's parents" \
 	"traffic\([0-9]+\) < bash\([0-9]+\) < " "$(tail -1 "$SCRATCH/out")"
-run_report tcpconnect -l basic.db
+run_report tcpconnect -l bruteforce-ssh.db # recorded without the process kind
 check "tcpconnect -l on a capture without process lives: -, status 0" \
 	bash -c "[ $rc = 0 ] && [ ! -s '$SCRATCH/err' ] && tail -1 '$SCRATCH/out' | grep -q ' -  *-\$'"
 

@@ -100,12 +100,26 @@ static const char *const runs[][MAX_WORDS] = {
 	{"bruteforce", "--format", "json"},
 	{"caps"},
 	{"caps", "--folded"},
+	/* Group 1 runs timeline -c twice: once its connections outlived a run. */
+	{"timeline", "-c"},
+	{"timeline", "-v", "--format", "json", "-P", "22"},
+	{"timeline", "-c", "--format", "csv", "--addr", "10.0.0.1"},
+	{"scans", "--format", "csv", "--ports", "2"},
+	{"timeline", "-c", "--format", "json"},
+	{"tcpconnect", "-d", "-l"},
+	{"proc", "100", "--format", "json"},
+	{"timeline", "-l", "--format", "csv"},
+	{"capable", "-v", "-l", "--format", "json"},
+	{"proc", "1@0"},
+	{"tcpconnect", "-d", "--format", "csv", "--since", "+1s"},
+	{"tcpaccept", "-l"},
+	{"tcpreset", "-l", "--format", "json"},
 };
 
 /* The command names an input's own command line picks from. */
 static const char *const commands[] = {
-	"info",	    "tcpconnect", "tcpaccept",	"tcpreset", "capable", "summary",
-	"timeline", "scans",	  "bruteforce", "caps",	    "nope",    "--help",
+	"info",	 "tcpconnect", "tcpaccept", "tcpreset", "capable", "summary", "timeline",
+	"scans", "bruteforce", "caps",	    "proc",	"nope",	   "--help",
 };
 
 static const int64_t edge_values[] = {
