@@ -26,6 +26,7 @@ db="$SCRATCH/overload.db"
 storm 200000 -e capable -b 4K
 stop_record
 recorded=$(capsetuid_rows "$db") lost=$(lost_capable "$db")
+echo "# overload: 200000 checks generated, $recorded recorded, $lost lost (4K ring)"
 check_match "overload: records were lost (the test drives past capacity)" "^[1-9]" "$lost"
 check_eq "overload: recorded + lost == generated, exactly" 200000 "$((recorded + lost))"
 check_match "overload: the summary says how many were lost" "capable +$recorded recorded +$lost lost" "$(cat "$RECORD_ERR")"
@@ -42,6 +43,7 @@ kill -KILL "$RECORD_PID"
 killed_at=$(date +%s%N)
 wait "$RECORD_PID" 2> /dev/null
 kill "$TARGET_PID" && wait "$TARGET_PID" 2> /dev/null
+echo "# kill -9: $(capsetuid_rows "$db") rows kept; last commit $(sql "$db" "select ($killed_at - last_commit_at_ns) / 1000000 from capture") ms before the kill"
 check_eq "kill -9: the capture passes integrity_check" ok "$(sql "$db" 'PRAGMA integrity_check')"
 check_match "kill -9: it holds the storm's committed events" "^[0-9]{5,}$" "$(capsetuid_rows "$db")"
 check_eq "kill -9: the last commit is at most ~1 s before the kill" 1 \
