@@ -6,11 +6,15 @@
  *                                    PROG1's pid; prints "pid=PID"
  *
  * Needs root: it sets /proc/sys/kernel/ns_last_pid before forking again, and
- * retries while other processes of the machine take the pid first.
+ * retries while other processes of the machine take the pid first.  The second
+ * starts at least 20 ms after the first: a capture names a process by its pid
+ * and start time in /proc's 10 ms ticks (a pid wrapping around that fast is
+ * this helper's doing, never the kernel's).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Fork; the child runs prog with args if it got pid want (any pid when 0), else exits. */
@@ -51,6 +55,7 @@ int main(int argc, char **argv)
 	for (int i = 3; i < argc; i++)
 		args[i - 2] = argv[i];
 	first = run(argv[1], args, 0);
+	nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
 	for (int tries = 0; tries < 1000; tries++) {
 		if (set_last_pid(first - 1))
 			return 1;
