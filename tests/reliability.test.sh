@@ -98,7 +98,9 @@ db="$SCRATCH/rotated.db"
 coproc STORM { exec setpriv --reuid=$uid --regid=$uid --clear-groups "$HELPERS/capcheck" setuid 600000 --wait; }
 read -r line <&"${STORM[0]}"
 TARGET_PID=$(value pid "$line")
-start_record "$db" -C 1M -u "$uid"
+# A ring that holds the whole storm: lost counts are per kind, so a loss here
+# could not be told from the other processes' checks (traffic forks and execs).
+start_record "$db" -C 1M -u "$uid" -b 64M
 echo go >&"${STORM[1]}"
 for _ in 1 2 3 4 5 6; do setpriv --reuid=$uid --regid=$uid --clear-groups "$HELPERS/traffic" accept 4 20 > /dev/null; done
 wait "$TARGET_PID"
