@@ -76,7 +76,8 @@ static void request_stop(int sig)
 }
 
 /*
- * seq is --follow's position.  Stacks come in the same pass, joined on seq
+ * seq is --follow's position, and names an event's row (a DNS answer's name
+ * is read by it).  Stacks come in the same pass, joined on seq
  * (the key of event_stack): far cheaper than a lookup per event.  A capture
  * made without stacks has no event_stack at all.
  */
