@@ -327,7 +327,7 @@ static void print_summary(const struct session *s, const char *reason)
 			s->parts_started > 2 ? "s" : "");
 	fprintf(stderr, ", %.1f MB\n", s->finished_disk_bytes / 1e6);
 	for (int i = 0; i < RECORD_TYPES; i++)
-		fprintf(stderr, "  %-8s %12llu recorded %10llu lost\n", record_type_names[i],
+		fprintf(stderr, "  %-10s %12llu recorded %10llu lost\n", record_type_names[i],
 			(unsigned long long)s->recorded[i], (unsigned long long)s->lost[i]);
 }
 

@@ -131,12 +131,12 @@ static void print_page(const struct capture *cap, bool local)
 	printf("kinds     %s\n", safe[9]);
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
 		free(safe[i]);
-	printf("%-9s %12s %10s\n", "EVENTS", "RECORDED", "LOST");
+	printf("%-10s %12s %10s\n", "EVENTS", "RECORDED", "LOST");
 	for (int i = 0; i < cap->nkinds; i++) {
 		char *name = render_string(cap->kinds[i].name);
 
 		if (cap->kinds[i].enabled)
-			printf("%-9s %12lld %10lld\n", name, (long long)cap->kinds[i].recorded,
+			printf("%-10s %12lld %10lld\n", name, (long long)cap->kinds[i].recorded,
 			       (long long)cap->kinds[i].lost);
 		free(name);
 	}
