@@ -355,11 +355,7 @@ static void set_fields(const struct captures *set)
 {
 	struct field *f = cv.fields;
 
-	event_fields(f, set);
-	f[EVENT_ELAPSED].shown = true;
-	f[EVENT_CLOCK].shown = true;
-	f[EVENT_PID].width = 7;
-	f[EVENT_COMM].width = 15;
+	timeline_event_fields(f, set);
 	f[CONN_CLIENT] = (struct field){"CLIENT", NULL, 22, FIELD_TEXT, true};
 	f[CONN_CLIENT_ADDR] = (struct field){NULL, "client", 0, FIELD_TEXT, false};
 	f[CONN_CLIENT_PORT] = (struct field){NULL, "client_port", 0, FIELD_INT, false};

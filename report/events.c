@@ -76,3 +76,16 @@ const char *connect_outcome(bool has_outcome, int64_t state, int64_t error)
 		return "aborted";
 	return "error";
 }
+
+int event_address(const struct event *ev, int column, struct address *address, struct value *value)
+{
+	if (event_null(ev, column)) {
+		*address = (struct address){.text = "?", .len = 1};
+		*value = null_value();
+		return 0;
+	}
+	if (capture_address(ev->cap, ev->col[column], address))
+		return -1;
+	*value = text_value(address->text, address->len);
+	return 0;
+}

@@ -51,6 +51,13 @@ int event_lineage(const struct event *ev, int task_column, const struct task *ta
  */
 const char *connect_outcome(bool has_outcome, int64_t state, int64_t error);
 
+/*
+ * An address column that may be NULL (a reset's: the kernel gave none) into
+ * *address and *value: NULL gives a null value and "?" as the address's
+ * text, for lines that show it.  0, or -1 after one line on stderr.
+ */
+int event_address(const struct event *ev, int column, struct address *address, struct value *value);
+
 /* An integer column of the event as a value (NULL as null). */
 static inline struct value column_value(const struct event *ev, int column)
 {

@@ -75,20 +75,6 @@ static int check(const struct options *opts)
 	return stack_check(opts, &tr.stacks, tr.reason ? "-r" : NULL);
 }
 
-/* An address column that may be NULL (the kernel gave none). */
-static int address_value(const struct event *ev, int column, struct address *address,
-			 struct value *value)
-{
-	if (event_null(ev, column)) {
-		*value = null_value();
-		return 0;
-	}
-	if (capture_address(ev->cap, ev->col[column], address))
-		return -1;
-	*value = text_value(address->text, address->len);
-	return 0;
-}
-
 /* A state or reason by its name in the capture, else its number. */
 static int name_value(const struct event *ev, int column,
 		      int (*lookup)(struct capture *, int64_t, struct name *), struct name *name,
@@ -113,7 +99,7 @@ static int print_reset(const struct event *ev, void *ctx)
 {
 	struct value v[RESET_FIELDS];
 	struct task task;
-	struct address laddr = {0}, raddr = {0};
+	struct address laddr, raddr;
 	struct name state, reason;
 
 	(void)ctx;
@@ -122,8 +108,8 @@ static int print_reset(const struct event *ev, void *ctx)
 	if (tr.folded)
 		return folded_add(tr.folded, ev, &v[EVENT_COMM]);
 	if (stack_values(ev, &tr.stacks, &v[RESET_STACKS]) ||
-	    address_value(ev, COL_LADDR, &laddr, &v[RESET_LADDR]) ||
-	    address_value(ev, COL_RADDR, &raddr, &v[RESET_RADDR]) ||
+	    event_address(ev, COL_LADDR, &laddr, &v[RESET_LADDR]) ||
+	    event_address(ev, COL_RADDR, &raddr, &v[RESET_RADDR]) ||
 	    name_value(ev, COL_STATE, capture_tcp_state, &state, &v[RESET_STATE]) ||
 	    name_value(ev, COL_REASON, capture_reset_reason, &reason, &v[RESET_REASON]) ||
 	    event_lineage(ev, COL_TASK, &task, tr.lineage, &v[RESET_LINEAGE]))

@@ -296,20 +296,6 @@ static char *put_ends(char *p, const struct value *v, const char *arrow)
 				v[TL_RPORT].null ? -1 : (long long)v[TL_RPORT].i);
 }
 
-/* An address column that may be NULL (resets: the kernel gave none). */
-static int address_of(const struct event *ev, int column, struct address *a, struct value *v)
-{
-	if (event_null(ev, column)) {
-		*a = (struct address){.text = "?", .len = 1};
-		*v = null_value();
-		return 0;
-	}
-	if (capture_address(ev->cap, ev->col[column], a))
-		return -1;
-	*v = text_value(a->text, a->len);
-	return 0;
-}
-
 static int emit_connect(const struct event *ev, void *ctx)
 {
 	struct value v[TL_FIELDS];
@@ -324,8 +310,8 @@ static int emit_connect(const struct event *ev, void *ctx)
 	no_kind_fields(v);
 	if (event_values(ev, CONNECT_TASK, &task, v) ||
 	    event_lineage(ev, CONNECT_TASK, &task, tl.lineage, &v[TL_WHO]) ||
-	    address_of(ev, CONNECT_SADDR, &s, &v[TL_LADDR]) ||
-	    address_of(ev, CONNECT_DADDR, &d, &v[TL_RADDR]))
+	    event_address(ev, CONNECT_SADDR, &s, &v[TL_LADDR]) ||
+	    event_address(ev, CONNECT_DADDR, &d, &v[TL_RADDR]))
 		return -1;
 	v[TL_EVENT] = text_value("connect", 7);
 	v[TL_IP] = int_value(d.ip);
@@ -363,8 +349,8 @@ static int emit_accept(const struct event *ev, void *ctx)
 	no_kind_fields(v);
 	if (event_values(ev, ACCEPT_TASK, &task, v) ||
 	    event_lineage(ev, ACCEPT_TASK, &task, tl.lineage, &v[TL_WHO]) ||
-	    address_of(ev, ACCEPT_LADDR, &l, &v[TL_LADDR]) ||
-	    address_of(ev, ACCEPT_RADDR, &r, &v[TL_RADDR]))
+	    event_address(ev, ACCEPT_LADDR, &l, &v[TL_LADDR]) ||
+	    event_address(ev, ACCEPT_RADDR, &r, &v[TL_RADDR]))
 		return -1;
 	v[TL_EVENT] = text_value("accept", 6);
 	v[TL_IP] = int_value(r.ip);
@@ -391,8 +377,8 @@ static int emit_reset(const struct event *ev, void *ctx)
 	no_kind_fields(v);
 	if (event_values(ev, RESET_TASK, &task, v) ||
 	    event_lineage(ev, RESET_TASK, &task, tl.lineage, &v[TL_WHO]) ||
-	    address_of(ev, RESET_LADDR, &l, &v[TL_LADDR]) ||
-	    address_of(ev, RESET_RADDR, &r, &v[TL_RADDR]))
+	    event_address(ev, RESET_LADDR, &l, &v[TL_LADDR]) ||
+	    event_address(ev, RESET_RADDR, &r, &v[TL_RADDR]))
 		return -1;
 	v[TL_EVENT] = text_value("reset", 5);
 	v[TL_IP] = l.ip ? int_value(l.ip) : r.ip ? int_value(r.ip) : null_value();
@@ -559,7 +545,7 @@ static int emit_dns(const struct event *ev, void *ctx)
 
 	(void)ctx;
 	no_kind_fields(v);
-	if (event_values(ev, -1, NULL, v) || address_of(ev, DNS_ADDRESS, &a, &v[TL_RADDR]) ||
+	if (event_values(ev, -1, NULL, v) || event_address(ev, DNS_ADDRESS, &a, &v[TL_RADDR]) ||
 	    dns_answer_name(tl.names, ev, &name, &len))
 		return -1;
 	v[TL_EVENT] = text_value("dns", 3);
@@ -588,8 +574,9 @@ static int emit_unaccepted(const struct event *ev, void *ctx)
 
 	(void)ctx;
 	no_kind_fields(v);
-	if (event_values(ev, -1, NULL, v) || address_of(ev, UNACCEPTED_LADDR, &l, &v[TL_LADDR]) ||
-	    address_of(ev, UNACCEPTED_RADDR, &r, &v[TL_RADDR]))
+	if (event_values(ev, -1, NULL, v) ||
+	    event_address(ev, UNACCEPTED_LADDR, &l, &v[TL_LADDR]) ||
+	    event_address(ev, UNACCEPTED_RADDR, &r, &v[TL_RADDR]))
 		return -1;
 	v[TL_EVENT] = text_value("unaccepted", 10);
 	v[TL_IP] = int_value(r.ip);
@@ -611,15 +598,20 @@ static int emit_unaccepted(const struct event *ev, void *ctx)
 	return 0;
 }
 
+void timeline_event_fields(struct field *fields, const struct captures *set)
+{
+	event_fields(fields, set);
+	fields[EVENT_ELAPSED].shown = true;
+	fields[EVENT_CLOCK].shown = true;
+	fields[EVENT_PID].width = 7;
+	fields[EVENT_COMM].width = 15;
+}
+
 static void set_fields(const struct captures *set)
 {
 	struct field *f = tl.fields;
 
-	event_fields(f, set);
-	f[EVENT_ELAPSED].shown = true;
-	f[EVENT_CLOCK].shown = true;
-	f[EVENT_PID].width = 7;
-	f[EVENT_COMM].width = 15;
+	timeline_event_fields(f, set);
 	f[TL_EVENT] = (struct field){"EVENT", "event", 7, FIELD_TEXT, true};
 	f[TL_DETAIL] = (struct field){"DETAIL", NULL, 0, FIELD_TEXT, true};
 	f[TL_IP] = (struct field){NULL, "ip", 0, FIELD_INT, false};

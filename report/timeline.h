@@ -30,6 +30,12 @@ char *endpoint_condition(const struct address_filter *addr, const struct options
 /* Bind --addr in a statement using that condition. */
 int bind_address_filter(sqlite3_stmt *stmt, struct capture *cap, void *ctx);
 
+/*
+ * The event fields of both views, into fields[0..EVENT_FIELDS): both times
+ * shown, PID and COMM as wide as the timeline's.
+ */
+void timeline_event_fields(struct field *fields, const struct captures *set);
+
 /* "10.0.0.1:22", "[fd00::1]:22", or without the port when port < 0: the length written. */
 size_t put_endpoint(char *out, const char *address, size_t len, long long port);
 
