@@ -15,16 +15,7 @@
 #include <bpf/bpf_endian.h>
 #include "casefile.h"
 
-#define AF_INET	    2
-#define AF_INET6    10
-#define IPPROTO_TCP 6
-#define PF_KTHREAD  0x00200000 /* include/linux/sched.h */
-
-/* TCP states, as include/net/tcp_states.h numbers them. */
-#define TCP_ESTABLISHED 1
-#define TCP_SYN_SENT	2
-#define TCP_SYN_RECV	3
-#define TCP_CLOSE	7
+#define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
 
 /*
  * Smallest kernel stack of the supported architectures (x86_64 and arm64
@@ -39,6 +30,13 @@ const volatile __u32 filter_tgid __weak = 0;	    /* 0: every process */
 const volatile __u32 filter_uid __weak = (__u32)-1; /* -1: every user */
 const volatile __u32 kernel_stack_types __weak = 0; /* -K: 1 << record_type */
 const volatile __u32 user_stack_types __weak = 0;   /* -U: 1 << record_type */
+const volatile __u32 recorded_types __weak = 0;	    /* -e: 1 << record_type */
+
+/* Was this record type asked for?  Programs that serve several kinds ask. */
+static __always_inline bool records(enum record_type type)
+{
+	return recorded_types & (1u << type);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -292,7 +290,11 @@ static __always_inline bool event_is_wanted(bool in_process, __u64 pid_tgid, __u
 	return !filter_tgid && filter_uid == (__u32)-1;
 }
 
-/* Describe the current task, or no task at all outside process context. */
+/*
+ * Describe the current task, or no task at all outside process context.  The
+ * task is a BTF pointer: its fields are plain loads, not helper calls, which
+ * matters on paths that run for every TCP connection.
+ */
 static __always_inline void describe_task(struct record_header *hdr, struct task_ctx *ctx,
 					  bool in_process, __u64 pid_tgid, __u32 uid)
 {
@@ -306,37 +308,11 @@ static __always_inline void describe_task(struct record_header *hdr, struct task
 	ctx->pid = pid_tgid >> 32;
 	ctx->tid = (__u32)pid_tgid;
 	ctx->uid = uid;
-	ctx->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	ctx->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
-	ctx->mntns_id = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	ctx->ppid = task->real_parent->tgid;
+	ctx->start_ns = task->group_leader->start_boottime;
+	ctx->mntns_id = task->nsproxy->mnt_ns->ns.inum;
 	ctx->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(ctx->comm, sizeof(ctx->comm));
-}
-
-/* The four-tuple of a full socket. */
-static __always_inline void tuple_from_sock(struct tcp_tuple *tuple, const struct sock *sk)
-{
-	const struct sock_common *common = &sk->__sk_common;
-
-	tuple->family = BPF_CORE_READ(common, skc_family);
-	if (tuple->family == AF_INET) {
-		BPF_CORE_READ_INTO((__u32 *)tuple->laddr, common, skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)tuple->raddr, common, skc_daddr);
-	} else {
-		BPF_CORE_READ_INTO((struct in6_addr *)tuple->laddr, common, skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO((struct in6_addr *)tuple->raddr, common, skc_v6_daddr);
-	}
-	/* inet_sport, not skc_num: closing releases the port before the RST goes out. */
-	tuple->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	tuple->rport = bpf_ntohs(BPF_CORE_READ(common, skc_dport));
-}
-
-static __always_inline bool is_tcp_inet(const struct sock *sk)
-{
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-
-	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
-	       (family == AF_INET || family == AF_INET6);
 }
 
 #endif /* CASEFILE_BPF_COMMON_BPF_H */

@@ -51,10 +51,10 @@ static const struct kind_probe {
 /* Load only the programs of the kinds asked for. */
 static void select_programs(struct casefile_bpf *skel, unsigned kinds)
 {
-	bpf_program__set_autoload(skel->progs.tcp_state_change, kinds & KIND_CONNECT);
+	bpf_program__set_autoload(skel->progs.tcp_state_change,
+				  kinds & (KIND_CONNECT | KIND_ACCEPT));
 	bpf_program__set_autoload(skel->progs.accept4_exit, kinds & KIND_ACCEPT);
 	bpf_program__set_autoload(skel->progs.accept_exit, kinds & KIND_ACCEPT);
-	bpf_program__set_autoload(skel->progs.passive_open_state, kinds & KIND_ACCEPT);
 	bpf_program__set_autoload(skel->progs.tcp_reset_sent, kinds & KIND_RESET);
 	bpf_program__set_autoload(skel->progs.capability_check, kinds & KIND_CAPABLE);
 	bpf_program__set_autoload(skel->progs.process_exec, kinds & KIND_PROCESS);
@@ -153,6 +153,7 @@ struct probes *probes_load(const struct record_options *opts)
 	skel->rodata->recorder_tgid = (__u32)getpid();
 	skel->rodata->filter_tgid = opts->filter_pid < 0 ? 0 : (__u32)opts->filter_pid;
 	skel->rodata->filter_uid = opts->filter_uid < 0 ? (__u32)-1 : (__u32)opts->filter_uid;
+	skel->rodata->recorded_types = record_types(opts->kinds);
 	skel->rodata->kernel_stack_types = opts->kernel_stack_types;
 	skel->rodata->user_stack_types = opts->user_stack_types;
 	/* A capability check taking stacks takes its kernel frames: AUDIT needs them. */

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcp: the programs behind tcpconnect, tcpaccept and tcpreset.  They share
+ * the readers of sockets and the maps of sockets in flight; and they run for
+ * every TCP connection on the host, so each test before a record is kept
+ * cheap: plain loads through BTF pointers rather than helper calls, and the
+ * clock read only for a record (it costs more than the rest of a test in a
+ * virtual machine).  One object, because libbpf 1.1's linker cannot share a
+ * kfunc (bpf_rdonly_cast) between objects.
+ */
+#include "common.bpf.h"
+
+#define AF_INET	    2
+#define AF_INET6    10
+#define IPPROTO_TCP 6
+
+/* TCP states, as include/net/tcp_states.h numbers them. */
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT	2
+#define TCP_SYN_RECV	3
+#define TCP_CLOSE	7
+
+#define IP_VERSION_4 4
+#define IP_VERSION_6 6
+
+/* Sockets in SYN_SENT whose attempt was recorded: socket address -> start. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u64);
+} connects_in_flight SEC(".maps");
+
+/* Passive opens not accepted yet: socket address -> when established. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u64);
+} unaccepted SEC(".maps");
+
+/*
+ * A kernel pointer typed as a BTF type, so that its fields are plain loads
+ * rather than helper calls: the verifier turns this kfunc into a move (Linux
+ * 6.2+).  Loads through it are read-only and fault-safe, as helpers are.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define kernel_cast(ptr, type) ((type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(type)))
+
+/* Is a socket of this family and protocol TCP over IPv4 or IPv6? */
+static __always_inline bool is_tcp_inet(__u16 family, __u16 protocol)
+{
+	return protocol == IPPROTO_TCP && (family == AF_INET || family == AF_INET6);
+}
+
+/* The four-tuple of a full socket. */
+static __always_inline void tuple_from_sock(struct tcp_tuple *tuple, const struct sock *sk)
+{
+	const struct sock_common *common = &sk->__sk_common;
+
+	tuple->family = common->skc_family;
+	if (tuple->family == AF_INET) {
+		*(__u32 *)tuple->laddr = common->skc_rcv_saddr;
+		*(__u32 *)tuple->raddr = common->skc_daddr;
+	} else {
+		__builtin_memcpy(tuple->laddr, &common->skc_v6_rcv_saddr, sizeof(struct in6_addr));
+		__builtin_memcpy(tuple->raddr, &common->skc_v6_daddr, sizeof(struct in6_addr));
+	}
+	/* inet_sport, not skc_num: closing releases the port before the RST goes out. */
+	tuple->lport = bpf_ntohs(kernel_cast(sk, struct inet_sock)->inet_sport);
+	tuple->rport = bpf_ntohs(common->skc_dport);
+}
+
+/*
+ * sock:inet_sock_set_state fires several times for every TCP connection, and
+ * each program attached there costs a dispatch: one program serves both
+ * tcpconnect and tcpaccept.
+ *
+ * tcpconnect: sock:inet_sock_set_state sees a socket enter SYN_SENT inside
+ * connect(), in the caller's process context: that is the attempt.  The
+ * kernel has not chosen the local port yet at that point, so when the socket
+ * leaves SYN_SENT (established, refused, timed out, closed), a second record
+ * carries the outcome, the port and the latency.
+ */
+static __always_inline void record_attempt(void *ctx, const struct sock *sk)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u64 sock = (__u64)sk, ts_ns;
+	struct connect_record *rec;
+
+	if (!task_is_wanted(pid_tgid, uid))
+		return;
+	ts_ns = bpf_ktime_get_boot_ns();
+	rec = begin_record(sizeof(*rec), 0, RECORD_CONNECT, ts_ns);
+	if (!rec)
+		return;
+	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
+	tuple_from_sock(&rec->tuple, sk);
+	rec->sock = sock;
+	send_record(ctx, rec, sizeof(*rec), RECORD_CONNECT, true);
+
+	/* Without room to remember it, this attempt's outcome is lost: count it now. */
+	if (bpf_map_update_elem(&connects_in_flight, &sock, &ts_ns, BPF_ANY))
+		count_lost(RECORD_OUTCOME);
+}
+
+static __always_inline void record_outcome(const struct sock *sk, int new_state)
+{
+	__u64 sock = (__u64)sk;
+	__u64 *start_ns = bpf_map_lookup_elem(&connects_in_flight, &sock);
+	struct outcome_record *rec;
+
+	if (!start_ns)
+		return; /* began before recording, or filtered out */
+	rec = reserve_record(sizeof(*rec), RECORD_OUTCOME, bpf_ktime_get_boot_ns());
+	if (rec) {
+		rec->sock = sock;
+		rec->start_ns = *start_ns;
+		rec->new_state = new_state;
+		rec->error = sk->sk_err;
+		rec->lport = bpf_ntohs(kernel_cast(sk, struct inet_sock)->inet_sport);
+		submit_record(rec);
+	}
+	bpf_map_delete_elem(&connects_in_flight, &sock);
+}
+
+/*
+ * tcpaccept's other half: a handshake the kernel completes for a listener has
+ * no process yet, and is remembered until accept() takes it.  One that closes
+ * first is recorded: a connect scan's mark on an open port.
+ */
+static __always_inline void remember_passive_open(const struct sock *sk)
+{
+	__u64 sock = (__u64)sk, ts_ns;
+
+	if (filter_tgid || filter_uid != (__u32)-1) /* it could never pass the filter */
+		return;
+	ts_ns = bpf_ktime_get_boot_ns();
+	if (bpf_map_update_elem(&unaccepted, &sock, &ts_ns, BPF_ANY))
+		count_lost(RECORD_UNACCEPTED);
+}
+
+/* Closed for good: if no accept() took it, that is the record. */
+static __always_inline void record_unaccepted(const struct sock *sk, int old_state)
+{
+	__u64 sock = (__u64)sk, *established = bpf_map_lookup_elem(&unaccepted, &sock);
+	struct unaccepted_record *rec;
+
+	if (!established)
+		return;
+	rec = reserve_record(sizeof(*rec), RECORD_UNACCEPTED, bpf_ktime_get_boot_ns());
+	if (rec) {
+		rec->established_ns = *established;
+		tuple_from_sock(&rec->tuple, sk);
+		rec->old_state = old_state;
+		rec->error = sk->sk_err;
+		submit_record(rec);
+	}
+	bpf_map_delete_elem(&unaccepted, &sock);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tcp_state_change, const struct sock *sk, int old_state, int new_state)
+{
+	if (!is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol))
+		return 0;
+	if (records(RECORD_CONNECT)) {
+		if (old_state == TCP_CLOSE && new_state == TCP_SYN_SENT)
+			record_attempt(ctx, sk);
+		else if (old_state == TCP_SYN_SENT)
+			record_outcome(sk, new_state);
+	}
+	if (records(RECORD_UNACCEPTED)) {
+		if (old_state == TCP_SYN_RECV && new_state == TCP_ESTABLISHED)
+			remember_passive_open(sk);
+		/* Closed for good (a peer's FIN alone leaves it for accept() to take). */
+		else if (new_state == TCP_CLOSE)
+			record_unaccepted(sk, old_state);
+	}
+	return 0;
+}
+
+/* The TCP socket behind descriptor fd of the current process, or NULL. */
+static struct sock *tcp_sock_of_fd(long fd)
+{
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct file *file = NULL;
+	struct socket *sock;
+	struct sock *sk;
+
+	/* The descriptor array is not typed for the verifier: a helper reads it. */
+	if (fd >= fdt->max_fds || bpf_core_read(&file, sizeof(file), &fdt->fd[fd]) || !file)
+		return NULL;
+	file = kernel_cast(file, struct file);
+	sock = kernel_cast(file->private_data, struct socket);
+	/* A socket's file points to the socket, which points back to the file. */
+	if (!sock || sock->file != file)
+		return NULL;
+	sk = sock->sk;
+	return sk && is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol) ? sk : NULL;
+}
+
+/*
+ * tcpaccept: TCP connections handed to a process by accept() or accept4().
+ * The handshake completes in softirq context, where no process is known, so
+ * the record is made where the accepting process is certain: at the exit of
+ * its accept()/accept4() call, from the socket behind the returned descriptor.
+ */
+static int record_accept(void *ctx, long fd)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	struct accept_record *rec;
+	struct sock *sk;
+
+	if (fd < 0 || !task_is_wanted(pid_tgid, uid))
+		return 0;
+	sk = tcp_sock_of_fd(fd);
+	if (!sk)
+		return 0;
+	bpf_map_delete_elem(&unaccepted, &(__u64){(__u64)sk});
+	rec = begin_record(sizeof(*rec), 0, RECORD_ACCEPT, bpf_ktime_get_boot_ns());
+	if (!rec)
+		return 0;
+	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
+	tuple_from_sock(&rec->tuple, sk);
+	send_record(ctx, rec, sizeof(*rec), RECORD_ACCEPT, true);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int accept4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return record_accept(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return record_accept(ctx, ctx->ret);
+}
+
+/* The RST answers this segment: its reversed four-tuple is the RST's own. */
+static void tuple_from_segment(struct tcp_tuple *tuple, const struct sk_buff *skb)
+{
+	unsigned char *network = skb->head + skb->network_header;
+	/* As the kernel's own tracepoint: skb->data is at the TCP header here. */
+	struct tcphdr *th = (struct tcphdr *)skb->data;
+	__u8 version = 0;
+
+	bpf_probe_read_kernel(&version, 1, network);
+	version >>= 4;
+	if (version == IP_VERSION_4) {
+		struct iphdr *ip = (struct iphdr *)network;
+
+		tuple->family = AF_INET;
+		bpf_probe_read_kernel(tuple->laddr, 4, &ip->daddr);
+		bpf_probe_read_kernel(tuple->raddr, 4, &ip->saddr);
+	} else if (version == IP_VERSION_6) {
+		struct ipv6hdr *ip6 = (struct ipv6hdr *)network;
+
+		tuple->family = AF_INET6;
+		bpf_probe_read_kernel(tuple->laddr, 16, &ip6->daddr);
+		bpf_probe_read_kernel(tuple->raddr, 16, &ip6->saddr);
+	}
+	tuple->lport = bpf_ntohs(BPF_CORE_READ(th, dest));
+	tuple->rport = bpf_ntohs(BPF_CORE_READ(th, source));
+}
+
+/*
+ * tcpreset: RSTs the kernel sends, IPv4 and IPv6, with the kernel's reason
+ * (6.10+): "no socket" is a closed port, what a port scan provokes.  A reset
+ * answering a segment is sent from softirq, where `current` is an unrelated
+ * interrupted task: such records carry no process.  Raw context rather than
+ * BPF_PROG: kernels before 6.10 pass no reason.
+ */
+SEC("tp_btf/tcp_send_reset")
+int tcp_reset_sent(__u64 *ctx)
+{
+	const struct sock *sk = (const struct sock *)ctx[0];
+	const struct sk_buff *skb = (const struct sk_buff *)ctx[1];
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u64 ts_ns = bpf_ktime_get_boot_ns();
+	bool in_process = in_process_context(ctx);
+	struct reset_record *rec;
+
+	if (!event_is_wanted(in_process, pid_tgid, uid))
+		return 0;
+	rec = begin_record(sizeof(*rec), 0, RECORD_RESET, ts_ns);
+	if (!rec)
+		return 0;
+	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid);
+	__builtin_memset(&rec->tuple, 0, sizeof(rec->tuple));
+	if (skb)
+		tuple_from_segment(&rec->tuple, skb);
+	else if (sk)
+		tuple_from_sock(&rec->tuple, sk);
+	rec->state = sk ? sk->__sk_common.skc_state : RESET_NO_SOCKET;
+	rec->reason =
+		bpf_core_type_exists(enum sk_rst_reason) ? (__u32)ctx[2] : RESET_REASON_UNKNOWN;
+	send_record(ctx, rec, sizeof(*rec), RECORD_RESET, in_process);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
