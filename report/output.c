@@ -204,6 +204,11 @@ size_t render_text(const char *s, size_t len, char *out_text)
 	return render(s, len, out_text, false);
 }
 
+bool text_is_plain(const char *s, size_t len)
+{
+	return plain_run(s, len, true) == len;
+}
+
 char *render_string(const char *text)
 {
 	size_t len = strlen(text);
@@ -247,7 +252,10 @@ int unrender_text(const char *text, char *o, size_t *len)
 
 static void put_rendered(const struct value *v, bool json)
 {
-	out.len += render(v->s, v->len, reserve(RENDERED_MAX(v->len)), json);
+	if (v->plain)
+		put(v->s, v->len);
+	else
+		out.len += render(v->s, v->len, reserve(RENDERED_MAX(v->len)), json);
 }
 
 static void put_time(int64_t ns, bool clock)
@@ -453,8 +461,13 @@ static void put_csv_cell(const char *cell, size_t len)
 
 static void put_csv_text(const struct value *v)
 {
-	char *cell = scratch(RENDERED_MAX(v->len) + 1);
+	char *cell;
 
+	if (v->plain) {
+		put_csv_cell(v->s, v->len);
+		return;
+	}
+	cell = scratch(RENDERED_MAX(v->len) + 1);
 	put_csv_cell(cell, render(v->s, v->len, cell, false));
 }
 
