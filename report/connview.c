@@ -171,22 +171,6 @@ static char *append(char *to, const char *text, size_t len)
 	return to + len;
 }
 
-static char *append_int(char *to, int64_t value)
-{
-	char digits[24];
-	int n = 0;
-	uint64_t magnitude = value < 0 ? -(uint64_t)value : (uint64_t)value;
-
-	do
-		digits[n++] = (char)('0' + magnitude % 10);
-	while (magnitude /= 10);
-	if (value < 0)
-		*to++ = '-';
-	while (n)
-		*to++ = digits[--n];
-	return to;
-}
-
 /* "address:port" of an end into out ("?" for an unknown address). */
 static struct value endpoint_value(char *out, uint32_t peer, int64_t port)
 {
@@ -249,7 +233,7 @@ static int print_conn(const struct conn *c)
 		if (c->has_accept) {
 			char *end = append(accepted, accept_task.comm, accept_task.comm_len);
 
-			end = append_int(append(end, "/", 1), accept_task.pid);
+			end = int_text(append(end, "/", 1), accept_task.pid);
 			v[CONN_ACCEPTED] = checked_text_value(accepted, (size_t)(end - accepted),
 							      accept_task.comm_plain);
 		} else {
@@ -257,7 +241,7 @@ static int print_conn(const struct conn *c)
 		}
 		if (c->resets) {
 			const char *by = c->reset_by_server ? " by server" : " by client";
-			char *end = append(append_int(resets, c->resets), by, strlen(by));
+			char *end = append(int_text(resets, c->resets), by, strlen(by));
 
 			if (reason.len)
 				end = append(append(end, " ", 1), reason.text, reason.len);

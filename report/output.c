@@ -66,10 +66,9 @@ static inline void put_char(char c)
 	out.len++;
 }
 
-static void put_int(int64_t value)
+char *int_text(char *p, int64_t value)
 {
 	uint64_t magnitude = value < 0 ? -(uint64_t)value : (uint64_t)value;
-	char *p = reserve(21);
 	int digits = 1;
 
 	for (uint64_t rest = magnitude / 10; rest; rest /= 10)
@@ -78,7 +77,14 @@ static void put_int(int64_t value)
 		*p++ = '-';
 	for (int i = digits - 1; i >= 0; i--, magnitude /= 10)
 		p[i] = (char)('0' + magnitude % 10);
-	out.len += (size_t)(value < 0) + (size_t)digits;
+	return p + digits;
+}
+
+static void put_int(int64_t value)
+{
+	char *p = reserve(21);
+
+	out.len += (size_t)(int_text(p, value) - p);
 }
 
 /* ns in units of `unit` ns, with three decimals, rounded as printf's %.3f. */

@@ -120,6 +120,9 @@ int output_end(bool complete);
  */
 size_t render_text(const char *s, size_t len, char *out);
 
+/* A number in decimal at out (21 bytes at most, no NUL): its end.  printf costs more, per row. */
+char *int_text(char *out, int64_t value);
+
 /*
  * Whether every byte is printable ASCII that no format escapes (nor JSON's
  * < > & \" \\): such text is printed as it is, without the escaping pass.
