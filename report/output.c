@@ -68,16 +68,31 @@ static inline void put_char(char c)
 
 char *int_text(char *p, int64_t value)
 {
+	/* Two digits per division: half the divisions of one at a time. */
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
 	uint64_t magnitude = value < 0 ? -(uint64_t)value : (uint64_t)value;
-	int digits = 1;
+	char digits[20], *d = digits + sizeof(digits);
+	size_t len;
 
-	for (uint64_t rest = magnitude / 10; rest; rest /= 10)
-		digits++;
+	while (magnitude >= 100) {
+		d -= 2;
+		memcpy(d, &pairs[2 * (magnitude % 100)], 2);
+		magnitude /= 100;
+	}
+	if (magnitude >= 10) {
+		d -= 2;
+		memcpy(d, &pairs[2 * magnitude], 2);
+	} else {
+		*--d = (char)('0' + magnitude);
+	}
 	if (value < 0)
 		*p++ = '-';
-	for (int i = digits - 1; i >= 0; i--, magnitude /= 10)
-		p[i] = (char)('0' + magnitude % 10);
-	return p + digits;
+	len = (size_t)(digits + sizeof(digits) - d);
+	memcpy(p, d, len);
+	return p + len;
 }
 
 static void put_int(int64_t value)

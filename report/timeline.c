@@ -251,7 +251,7 @@ size_t put_endpoint(char *out, const char *address, size_t len, long long port)
 		*p++ = ']';
 	if (port >= 0) {
 		*p++ = ':';
-		p = put_number(p, (unsigned long long)port, 1);
+		p = int_text(p, port);
 	}
 	return (size_t)(p - out);
 }
