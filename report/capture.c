@@ -612,6 +612,7 @@ enum lookup_kind {
 struct cached {
 	int64_t id;
 	bool filled, found;
+	bool plain; /* the text needs no escaping in any format (output.h) */
 	uint8_t len;
 	int64_t numbers[]; /* spec->numbers of them, then the text */
 };
@@ -619,10 +620,13 @@ struct cached {
 /*
  * A direct-mapped cache per table, sized to the table's largest id up to a
  * bound.  Ids are dense from 1, so a table of up to that many rows never
- * misses twice; a larger one costs a lookup by rowid per miss.
+ * misses twice; a larger one costs a read per miss.  A miss reads the block
+ * of ids around it in one range of the key: a seek costs as much as some
+ * fifty rows read in order, and events name neighbouring ids (those the
+ * recorder added at the same time).
  */
 static const struct lookup_spec {
-	const char *sql;     /* numbers, then the text, for one id */
+	const char *sql;     /* the key, numbers, then the text, for ids ?1 to ?2 */
 	const char *max_sql; /* the largest id */
 	int numbers;
 	int text_max;	    /* longer: a corrupt capture */
@@ -630,21 +634,25 @@ static const struct lookup_spec {
 	const char *what;   /* NULL: absence is no error */
 	bool text_only;	    /* no NUL in the text either (an address) */
 } lookup_specs[LOOKUPS] = {
-	[LOOKUP_TASK] = {"SELECT pid, tid, ppid, uid, cgroup, mntns, start_ns, comm FROM task "
-			 "WHERE id = ?",
+	[LOOKUP_TASK] = {"SELECT id, pid, tid, ppid, uid, cgroup, mntns, start_ns, comm FROM task "
+			 "WHERE id BETWEEN ?1 AND ?2",
 			 "SELECT max(id) FROM task", 7, CAPTURE_TEXT_MAX, 16384, "task", false},
-	[LOOKUP_ADDRESS] = {"SELECT ip, addr FROM address WHERE id = ?",
+	[LOOKUP_ADDRESS] = {"SELECT id, ip, addr FROM address WHERE id BETWEEN ?1 AND ?2",
 			    "SELECT max(id) FROM address", 1, INET6_ADDRSTRLEN, 32768, "address",
 			    true},
-	[LOOKUP_CAP_NAME] = {"SELECT name FROM cap_name WHERE cap = ?",
+	[LOOKUP_CAP_NAME] = {"SELECT cap, name FROM cap_name WHERE cap BETWEEN ?1 AND ?2",
 			     "SELECT max(cap) FROM cap_name", 0, CAPTURE_TEXT_MAX, 64, NULL, false},
-	[LOOKUP_TCP_STATE] = {"SELECT name FROM tcp_state WHERE state = ?",
+	[LOOKUP_TCP_STATE] = {"SELECT state, name FROM tcp_state WHERE state BETWEEN ?1 AND ?2",
 			      "SELECT max(state) FROM tcp_state", 0, CAPTURE_TEXT_MAX, 16, NULL,
 			      false},
-	[LOOKUP_RESET_REASON] = {"SELECT name FROM reset_reason WHERE reason = ?",
+	[LOOKUP_RESET_REASON] = {"SELECT reason, name FROM reset_reason WHERE reason BETWEEN ?1 "
+				 "AND ?2",
 				 "SELECT max(reason) FROM reset_reason", 0, CAPTURE_TEXT_MAX, 64,
 				 NULL, false},
 };
+
+/* Ids a miss reads at once (a power of two, at most the fewest slots of a spec). */
+#define LOOKUP_BLOCK 16
 
 static char *cached_text(const struct cached *c, const struct lookup_spec *spec)
 {
@@ -663,7 +671,7 @@ static uint64_t slots_for(struct capture *cap, const struct lookup_spec *spec)
 {
 	sqlite3_stmt *stmt;
 	int64_t largest = 0;
-	uint64_t slots = 16;
+	uint64_t slots = LOOKUP_BLOCK;
 
 	if (sqlite3_prepare_v2(cap->db, spec->max_sql, -1, &stmt, NULL) == SQLITE_OK) {
 		if (sqlite3_step(stmt) == SQLITE_ROW)
@@ -687,17 +695,18 @@ static int lookup_failed(struct capture *cap, const struct lookup_spec *spec, in
 static const char *lookup_sql(struct capture *cap, const struct lookup_spec *spec)
 {
 	if (spec == &lookup_specs[LOOKUP_TASK] && !capture_has_column(cap, "task", "start_ns"))
-		return "SELECT pid, tid, ppid, uid, cgroup, mntns, 0, comm FROM task WHERE id = ?";
+		return "SELECT id, pid, tid, ppid, uid, cgroup, mntns, 0, comm FROM task "
+		       "WHERE id BETWEEN ?1 AND ?2";
 	return spec->sql;
 }
 
 /* Why the row the lookup's statement stands on is corrupt; NULL if it is not. */
 static const char *corrupt_row(const struct lookup_spec *spec, sqlite3_stmt *stmt)
 {
-	const void *text = sqlite3_column_blob(stmt, spec->numbers);
-	int len = sqlite3_column_bytes(stmt, spec->numbers);
+	const void *text = sqlite3_column_blob(stmt, 1 + spec->numbers);
+	int len = sqlite3_column_bytes(stmt, 1 + spec->numbers);
 
-	for (int i = 0; i < spec->numbers; i++)
+	for (int i = 0; i <= spec->numbers; i++)
 		if (sqlite3_column_type(stmt, i) != SQLITE_INTEGER)
 			return "corrupt capture: a number that is not one";
 	if (len > spec->text_max)
@@ -707,37 +716,67 @@ static const char *corrupt_row(const struct lookup_spec *spec, sqlite3_stmt *stm
 	return NULL;
 }
 
-static int fill(struct capture *cap, const struct lookup_spec *spec, struct lookup *l,
-		struct cached *c, int64_t id)
+static struct cached *slot_of(const struct lookup *l, int64_t id)
+{
+	return (struct cached *)(l->slots + ((uint64_t)id & l->mask) * l->slot_size);
+}
+
+/* The row the statement stands on, into its slot. */
+static void keep_row(const struct lookup_spec *spec, const struct lookup *l, sqlite3_stmt *stmt,
+		     int64_t id)
+{
+	struct cached *c = slot_of(l, id);
+
+	for (int i = 0; i < spec->numbers; i++)
+		c->numbers[i] = sqlite3_column_int64(stmt, 1 + i);
+	c->len = (uint8_t)sqlite3_column_bytes(stmt, 1 + spec->numbers);
+	if (c->len) /* an empty text may have no bytes at all */
+		memcpy(cached_text(c, spec), sqlite3_column_blob(stmt, 1 + spec->numbers), c->len);
+	c->plain = text_is_plain(cached_text(c, spec), c->len);
+	c->id = id;
+	c->found = true;
+	c->filled = true;
+}
+
+/*
+ * Read the block of ids around id into their slots.  A corrupt row fails
+ * only the lookup of its own id: another's is left out of the cache.
+ */
+static int fill(struct capture *cap, const struct lookup_spec *spec, struct lookup *l, int64_t id)
 {
 	const char *sql = l->stmt ? NULL : lookup_sql(cap, spec);
 	const char *corrupt = NULL;
+	int64_t first = id & ~(int64_t)(LOOKUP_BLOCK - 1);
+	struct cached *c = slot_of(l, id);
+	bool seen = false;
 	int rc;
 
 	if (!l->stmt && sqlite3_prepare_v3(cap->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->stmt,
 					   NULL) != SQLITE_OK)
 		return lookup_failed(cap, spec, id, capture_error(cap));
-	sqlite3_bind_int64(l->stmt, 1, id);
+	sqlite3_bind_int64(l->stmt, 1, first);
+	sqlite3_bind_int64(l->stmt, 2, id | (LOOKUP_BLOCK - 1));
 	c->filled = false;
-	rc = sqlite3_step(l->stmt);
-	if (rc == SQLITE_ROW && !(corrupt = corrupt_row(spec, l->stmt))) {
-		for (int i = 0; i < spec->numbers; i++)
-			c->numbers[i] = sqlite3_column_int64(l->stmt, i);
-		c->len = (uint8_t)sqlite3_column_bytes(l->stmt, spec->numbers);
-		if (c->len) /* an empty text may have no bytes at all */
-			memcpy(cached_text(c, spec), sqlite3_column_blob(l->stmt, spec->numbers),
-			       c->len);
+	while ((rc = sqlite3_step(l->stmt)) == SQLITE_ROW) {
+		const char *why = corrupt_row(spec, l->stmt);
+		int64_t row_id = sqlite3_column_int64(l->stmt, 0);
+
+		if (row_id == id) {
+			seen = true;
+			corrupt = why;
+		}
+		if (!why)
+			keep_row(spec, l, l->stmt, row_id);
 	}
 	sqlite3_reset(l->stmt);
 	if (corrupt)
 		return lookup_failed(cap, spec, id, corrupt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE)
 		return lookup_failed(cap, spec, id, capture_error(cap));
-	if (rc == SQLITE_DONE && spec->what)
+	if (!seen && spec->what)
 		return lookup_failed(cap, spec, id, "corrupt capture: not there");
-	c->id = id;
-	c->found = rc == SQLITE_ROW;
-	c->filled = true;
+	if (!seen)
+		*c = (struct cached){.id = id, .filled = true};
 	return 0;
 }
 
@@ -759,10 +798,10 @@ static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, i
 		l->slots = xcalloc(slots, l->slot_size);
 		l->mask = slots - 1;
 	}
-	c = (struct cached *)(l->slots + ((uint64_t)id & l->mask) * l->slot_size);
+	c = slot_of(l, id);
 	if (c->filled && c->id == id)
 		return c;
-	return fill(cap, spec, l, c, id) ? NULL : c;
+	return fill(cap, spec, l, id) ? NULL : c;
 }
 
 int capture_task(struct capture *cap, int64_t id, struct task *task)
@@ -779,6 +818,7 @@ int capture_task(struct capture *cap, int64_t id, struct task *task)
 	task->mntns = c->numbers[5];
 	task->start_ns = c->numbers[6];
 	task->comm_len = c->len;
+	task->comm_plain = c->plain;
 	memcpy(task->comm, cached_text(c, &lookup_specs[LOOKUP_TASK]), c->len);
 	return 0;
 }
@@ -791,6 +831,7 @@ int capture_address(struct capture *cap, int64_t id, struct address *address)
 		return -1;
 	address->ip = c->numbers[0];
 	address->len = c->len;
+	address->plain = c->plain;
 	memcpy(address->text, cached_text(c, &lookup_specs[LOOKUP_ADDRESS]), c->len);
 	return 0;
 }
@@ -803,6 +844,7 @@ static int name_of(struct capture *cap, enum lookup_kind kind, int64_t number, s
 		return -1;
 	name->found = c->found;
 	name->len = c->found ? c->len : 0;
+	name->plain = c->plain;
 	memcpy(name->text, cached_text(c, &lookup_specs[kind]), name->len);
 	return 0;
 }

@@ -54,6 +54,7 @@ struct task {
 	int64_t pid, tid, ppid, uid, cgroup, mntns;
 	int64_t start_ns; /* with pid, names the process (0: a capture without process lives) */
 	size_t comm_len;
+	bool comm_plain; /* needs no escaping (output.h, text_is_plain) */
 	char comm[CAPTURE_TEXT_MAX];
 };
 
@@ -130,6 +131,7 @@ bool capture_has_column(struct capture *cap, const char *table, const char *colu
 struct address {
 	int64_t ip; /* 4 or 6 */
 	size_t len;
+	bool plain; /* needs no escaping (output.h, text_is_plain) */
 	char text[CAPTURE_TEXT_MAX];
 };
 
@@ -137,6 +139,7 @@ struct address {
 struct name {
 	bool found; /* false: the capture has no name for the number */
 	size_t len;
+	bool plain; /* needs no escaping (output.h, text_is_plain) */
 	char text[CAPTURE_TEXT_MAX];
 };
 

@@ -143,14 +143,17 @@ static void task_values(const struct task *t, struct value *v)
 	v[EVENT_PID] = int_value(t->pid);
 	v[EVENT_TID] = int_value(t->tid);
 	v[EVENT_PPID] = int_value(t->ppid);
-	v[EVENT_COMM] = text_value(t->comm, t->comm_len);
+	v[EVENT_COMM] = checked_text_value(t->comm, t->comm_len, t->comm_plain);
 	v[EVENT_CGROUP] = int_value(t->cgroup);
 	v[EVENT_MNTNS] = int_value(t->mntns);
 }
 
 static struct value end_value(uint32_t peer)
 {
-	return peer ? text_of(peer_text(cv.peers, peer)) : null_value();
+	const char *text = peer ? peer_text(cv.peers, peer) : NULL;
+
+	return text ? checked_text_value(text, strlen(text), peer_plain(cv.peers, peer))
+		    : null_value();
 }
 
 static const char *outcome_of(const struct conn *c)
@@ -168,20 +171,13 @@ static char *append(char *to, const char *text, size_t len)
 	return to + len;
 }
 
-static char *append_int(char *to, int64_t value)
+/* "address:port" of an end into out ("?" for an unknown address). */
+static struct value endpoint_value(char *out, uint32_t peer, int64_t port)
 {
-	char digits[24];
-	int n = 0;
-	uint64_t magnitude = value < 0 ? -(uint64_t)value : (uint64_t)value;
+	const char *text = peer ? peer_text(cv.peers, peer) : "?";
 
-	do
-		digits[n++] = (char)('0' + magnitude % 10);
-	while (magnitude /= 10);
-	if (value < 0)
-		*to++ = '-';
-	while (n)
-		*to++ = digits[--n];
-	return to;
+	return checked_text_value(out, put_endpoint(out, text, strlen(text), port),
+				  !peer || peer_plain(cv.peers, peer));
 }
 
 static int print_conn(const struct conn *c)
@@ -196,9 +192,11 @@ static int print_conn(const struct conn *c)
 	    (c->has_accept && capture_task(c->accept_cap, c->accept_task, &accept_task)) ||
 	    (c->resets && c->reason >= 0 && capture_reset_reason(c->reset_cap, c->reason, &reason)))
 		return -1;
-	if (c->resets && c->reason >= 0 && !reason.found)
+	if (c->resets && c->reason >= 0 && !reason.found) {
 		reason.len = (size_t)snprintf(reason.text, sizeof(reason.text), "%lld",
 					      (long long)c->reason);
+		reason.plain = true;
+	}
 	v[EVENT_ELAPSED] = int_value(c->start_ns);
 	v[EVENT_CLOCK] = int_value(c->start_ns);
 	v[EVENT_TS_NS] = int_value(c->cap->base_ns + c->t);
@@ -212,42 +210,43 @@ static int print_conn(const struct conn *c)
 	v[CONN_CLIENT_PORT] = c->client_port < 0 ? null_value() : int_value(c->client_port);
 	v[CONN_SERVER_ADDR] = end_value(c->server);
 	v[CONN_SERVER_PORT] = int_value(c->server_port);
-	v[CONN_OUTCOME] = text_of(outcome_of(c));
+	v[CONN_OUTCOME] = word_value(outcome_of(c));
 	v[CONN_ERROR] = c->has_outcome ? int_value(c->error) : null_value();
 	v[CONN_LATENCY] =
 		c->has_outcome && c->latency_ns >= 0 ? int_value(c->latency_ns) : null_value();
 	v[CONN_ACCEPT_PID] = c->has_accept ? int_value(accept_task.pid) : null_value();
-	v[CONN_ACCEPT_COMM] =
-		c->has_accept ? text_value(accept_task.comm, accept_task.comm_len) : null_value();
+	v[CONN_ACCEPT_COMM] = c->has_accept
+				      ? checked_text_value(accept_task.comm, accept_task.comm_len,
+							   accept_task.comm_plain)
+				      : null_value();
 	v[CONN_ACCEPT_DELAY] = c->has_accept ? int_value(c->accept_delay_ns) : null_value();
 	v[CONN_RESETS] = int_value(c->resets);
 	v[CONN_RESET_BY] =
-		c->resets ? text_of(c->reset_by_server ? "server" : "client") : null_value();
-	v[CONN_RESET_REASON] = reason.len ? text_value(reason.text, reason.len) : null_value();
+		c->resets ? word_value(c->reset_by_server ? "server" : "client") : null_value();
+	v[CONN_RESET_REASON] = reason.len
+				       ? checked_text_value(reason.text, reason.len, reason.plain)
+				       : null_value();
 	if (cv.table) {
-		const char *ca = c->client ? peer_text(cv.peers, c->client) : "?";
-		const char *sa = c->server ? peer_text(cv.peers, c->server) : "?";
-
-		v[CONN_CLIENT] =
-			text_value(client, put_endpoint(client, ca, strlen(ca), c->client_port));
-		v[CONN_SERVER] =
-			text_value(server, put_endpoint(server, sa, strlen(sa), c->server_port));
+		v[CONN_CLIENT] = endpoint_value(client, c->client, c->client_port);
+		v[CONN_SERVER] = endpoint_value(server, c->server, c->server_port);
 		/* "comm/pid" and "N by server REASON" built directly: printf showed in profiles. */
 		if (c->has_accept) {
 			char *end = append(accepted, accept_task.comm, accept_task.comm_len);
 
-			end = append_int(append(end, "/", 1), accept_task.pid);
-			v[CONN_ACCEPTED] = text_value(accepted, (size_t)(end - accepted));
+			end = int_text(append(end, "/", 1), accept_task.pid);
+			v[CONN_ACCEPTED] = checked_text_value(accepted, (size_t)(end - accepted),
+							      accept_task.comm_plain);
 		} else {
 			v[CONN_ACCEPTED] = null_value();
 		}
 		if (c->resets) {
 			const char *by = c->reset_by_server ? " by server" : " by client";
-			char *end = append(append_int(resets, c->resets), by, strlen(by));
+			char *end = append(int_text(resets, c->resets), by, strlen(by));
 
 			if (reason.len)
 				end = append(append(end, " ", 1), reason.text, reason.len);
-			v[CONN_RESET_TEXT] = text_value(resets, (size_t)(end - resets));
+			v[CONN_RESET_TEXT] = checked_text_value(resets, (size_t)(end - resets),
+								!reason.len || reason.plain);
 		} else {
 			v[CONN_RESET_TEXT] = null_value();
 		}

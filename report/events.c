@@ -46,7 +46,7 @@ int event_values(const struct event *ev, int task_column, struct task *task, str
 	values[EVENT_PID] = int_value(task->pid);
 	values[EVENT_TID] = int_value(task->tid);
 	values[EVENT_PPID] = int_value(task->ppid);
-	values[EVENT_COMM] = text_value(task->comm, task->comm_len);
+	values[EVENT_COMM] = checked_text_value(task->comm, task->comm_len, task->comm_plain);
 	values[EVENT_CGROUP] = int_value(task->cgroup);
 	values[EVENT_MNTNS] = int_value(task->mntns);
 	return 0;
@@ -80,12 +80,12 @@ const char *connect_outcome(bool has_outcome, int64_t state, int64_t error)
 int event_address(const struct event *ev, int column, struct address *address, struct value *value)
 {
 	if (event_null(ev, column)) {
-		*address = (struct address){.text = "?", .len = 1};
+		*address = (struct address){.text = "?", .len = 1, .plain = true};
 		*value = null_value();
 		return 0;
 	}
 	if (capture_address(ev->cap, ev->col[column], address))
 		return -1;
-	*value = text_value(address->text, address->len);
+	*value = checked_text_value(address->text, address->len, address->plain);
 	return 0;
 }

@@ -16,11 +16,17 @@
 #define FIRST_SLOTS 4096 /* a power of two */
 #define PARENTS_MAX (LINEAGE_DEPTH_MAX * (4 * COMM_MAX + 24))
 
-/* A row of the process table, as the index keeps it: sorted by (pid, start_ns, t, seq). */
+/*
+ * A row of the process table, as the index keeps it: sorted by (pid, start_ns,
+ * t, seq).  With what makes its executable stand out, so that counting events
+ * per suspect program reads no row's texts (lineage_stands_out).
+ */
 struct proc_row {
-	int64_t pid, start_ns, t, seq, ppid;
+	int64_t pid, start_ns, t, seq, ppid, uid;
 	bool fork;	   /* the parent's image, until the process execs */
+	bool exec;	   /* how = 'exec' (neither: 'running') */
 	bool exit_deleted; /* the last row of a process whose exit found its executable gone */
+	bool has_exe, exe_deleted, world_writable, default_name; /* of its exe column */
 	uint8_t comm_len;
 	char comm[COMM_MAX];
 };
@@ -95,6 +101,20 @@ static bool is_process(const struct capture_lineage *l, size_t i, int64_t pid, i
 	return i < l->nrows && l->rows[i].pid == pid && l->rows[i].start_ns == start_ns;
 }
 
+/* A compiler's default output name (a.out...). */
+static bool default_name(const char *exe, size_t len)
+{
+	static const char *const names[] = {"a.out", "b.out", "a.exe"};
+	const char *slash = memrchr(exe, '/', len);
+	const char *base = slash ? slash + 1 : exe;
+	size_t base_len = len - (size_t)(base - exe);
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (base_len == strlen(names[i]) && !memcmp(base, names[i], base_len))
+			return true;
+	return false;
+}
+
 /* Mark the last row of each process whose exit found its executable deleted. */
 static int read_exits(struct capture *cap, struct capture_lineage *l)
 {
@@ -122,8 +142,9 @@ static int read_exits(struct capture *cap, struct capture_lineage *l)
 
 static int read_rows(struct capture *cap, struct capture_lineage *l)
 {
-	static const char sql[] =
-		"SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm FROM process";
+	static const char sql[] = "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, "
+				  "how = 'exec', uid, exe, exe_deleted, exe_world_writable "
+				  "FROM process";
 	sqlite3_stmt *stmt;
 	size_t allocated = 0;
 	int rc;
@@ -133,6 +154,7 @@ static int read_rows(struct capture *cap, struct capture_lineage *l)
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		struct proc_row *r;
 		int len = sqlite3_column_bytes(stmt, 6);
+		const char *exe = (const char *)sqlite3_column_blob(stmt, 9);
 
 		if (l->nrows == allocated) {
 			allocated = allocated ? 2 * allocated : 256;
@@ -145,7 +167,14 @@ static int read_rows(struct capture *cap, struct capture_lineage *l)
 			.t = sqlite3_column_int64(stmt, 2),
 			.seq = sqlite3_column_int64(stmt, 3),
 			.ppid = sqlite3_column_int64(stmt, 4),
+			.uid = sqlite3_column_int64(stmt, 8),
 			.fork = sqlite3_column_int(stmt, 5) != 0,
+			.exec = sqlite3_column_int(stmt, 7) != 0,
+			.has_exe = exe != NULL,
+			.exe_deleted = sqlite3_column_int(stmt, 10) == 1,
+			.world_writable = sqlite3_column_int(stmt, 11) == 1,
+			.default_name =
+				exe && default_name(exe, (size_t)sqlite3_column_bytes(stmt, 9)),
 			.comm_len = (uint8_t)(len < COMM_MAX ? len : COMM_MAX),
 		};
 		if (r->comm_len)
@@ -251,12 +280,13 @@ static size_t put_parents(const struct capture_lineage *l, size_t row, char *out
 		if (p != out)
 			p = stpcpy(p, " < ");
 		if (parent == SIZE_MAX) {
-			p += sprintf(p, "?(%lld)", (long long)ppid);
+			*p++ = '?';
+			p = stpcpy(int_text(stpcpy(p, "("), ppid), ")");
 			break;
 		}
 		r = &l->rows[row_at(l, parent, l->rows[first].t)];
 		p = put_bytes(p, r->comm, r->comm_len);
-		p += sprintf(p, "(%lld)", (long long)r->pid);
+		p = stpcpy(int_text(stpcpy(p, "("), r->pid), ")");
 		first = parent;
 		ppid = r->ppid;
 		if (r->pid == 1)
@@ -265,83 +295,58 @@ static size_t put_parents(const struct capture_lineage *l, size_t row, char *out
 	return (size_t)(p - out);
 }
 
-static bool default_name(const char *exe, size_t len)
-{
-	static const char *const names[] = {"a.out", "b.out", "a.exe"};
-	const char *slash = memrchr(exe, '/', len);
-	const char *base = slash ? slash + 1 : exe;
-	size_t base_len = len - (size_t)(base - exe);
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (base_len == strlen(names[i]) && !memcmp(base, names[i], base_len))
-			return true;
-	return false;
-}
-
 /* Text columns of the details, each held by the slot's text once filled. */
-enum { DETAIL_HOW, DETAIL_UID, DETAIL_EXE, DETAIL_DELETED, DETAIL_WRITABLE, DETAIL_ARGS };
+enum { DETAIL_EXE, DETAIL_ARGS };
 
+/*
+ * The image of a row: the texts from the row of its executable (for a fork
+ * its parent's), the rest from the index.  One read of the table, by its key.
+ */
 static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row, struct slot *s)
 {
-	static const char sql[] = "SELECT how, uid, exe, exe_deleted, exe_world_writable, args "
-				  "FROM process WHERE t = ? AND seq = ?";
+	static const char sql[] = "SELECT exe, args FROM process WHERE t = ? AND seq = ?";
 	const struct proc_row *r = &l->rows[row];
-	size_t source = exec_row(l, row), exe_len = 0, args_len = 0, need;
-	const char *how, *exe = NULL, *args = NULL;
+	size_t source = exec_row(l, row), exe_len = 0, args_len, need;
+	const struct proc_row *q = &l->rows[source == SIZE_MAX ? row : source];
+	const char *exe = NULL, *args;
 	struct image *im = &s->image;
-	bool deleted = false, writable = false;
-	char *p = NULL;
+	char *p;
 	int rc;
 
 	if (!l->details &&
 	    sqlite3_prepare_v3(cap->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->details, NULL))
 		return read_failed(cap, "process");
-	/* The executable's row, for a fork its parent's, then this row's own (how, uid). */
-	for (int pass = 0; pass < 2; pass++) {
-		const struct proc_row *q = pass ? r : &l->rows[source == SIZE_MAX ? row : source];
-
-		sqlite3_bind_int64(l->details, 1, q->t);
-		sqlite3_bind_int64(l->details, 2, q->seq);
-		rc = sqlite3_step(l->details);
-		if (rc != SQLITE_ROW) {
-			sqlite3_reset(l->details);
-			return rc == SQLITE_DONE ? corrupt(cap, "a row that is not there")
-						 : read_failed(cap, "process");
-		}
-		if (!pass) {
-			if (source != SIZE_MAX)
-				exe = (const char *)sqlite3_column_blob(l->details, DETAIL_EXE);
-			exe_len = exe ? (size_t)sqlite3_column_bytes(l->details, DETAIL_EXE) : 0;
-			args = (const char *)sqlite3_column_blob(l->details, DETAIL_ARGS);
-			args_len = (size_t)sqlite3_column_bytes(l->details, DETAIL_ARGS);
-			deleted = sqlite3_column_int(l->details, DETAIL_DELETED) == 1;
-			writable = sqlite3_column_int(l->details, DETAIL_WRITABLE) == 1;
-			if (sqlite3_column_type(l->details, DETAIL_ARGS) == SQLITE_NULL)
-				args = NULL;
-			/* The bytes stay valid until the step after next: copy them now. */
-			need = r->comm_len + 2 * exe_len + args_len + 48 + PARENTS_MAX + 16;
-			if (need > s->text_size) {
-				s->text_size = need;
-				s->text = xrealloc(s->text, need);
-			}
-			p = s->text;
-			im->comm = p;
-			p = put_bytes(p, r->comm, r->comm_len);
-			im->exe = exe ? p : NULL;
-			p = put_bytes(p, exe, exe_len);
-			im->args = args ? p : NULL;
-			p = put_bytes(p, args, args_len);
-		} else {
-			how = (const char *)sqlite3_column_text(l->details, DETAIL_HOW);
-			im->how = how && !strcmp(how, "exec")	? "exec"
-				  : how && !strcmp(how, "fork") ? "fork"
-								: "running";
-			im->uid = sqlite3_column_int64(l->details, DETAIL_UID);
-		}
+	sqlite3_bind_int64(l->details, 1, q->t);
+	sqlite3_bind_int64(l->details, 2, q->seq);
+	rc = sqlite3_step(l->details);
+	if (rc != SQLITE_ROW) {
 		sqlite3_reset(l->details);
+		return rc == SQLITE_DONE ? corrupt(cap, "a row that is not there")
+					 : read_failed(cap, "process");
 	}
-	/* Deleted while it ran: its exit says so (the index marks the process's last image). */
-	deleted |= r->exit_deleted;
+	if (source != SIZE_MAX)
+		exe = (const char *)sqlite3_column_blob(l->details, DETAIL_EXE);
+	exe_len = exe ? (size_t)sqlite3_column_bytes(l->details, DETAIL_EXE) : 0;
+	args = (const char *)sqlite3_column_blob(l->details, DETAIL_ARGS);
+	args_len = (size_t)sqlite3_column_bytes(l->details, DETAIL_ARGS);
+	if (sqlite3_column_type(l->details, DETAIL_ARGS) == SQLITE_NULL)
+		args = NULL;
+	/* The bytes stay valid until the reset: copy them now. */
+	need = r->comm_len + 2 * exe_len + args_len + 48 + PARENTS_MAX + 16;
+	if (need > s->text_size) {
+		s->text_size = need;
+		s->text = xrealloc(s->text, need);
+	}
+	p = s->text;
+	im->comm = p;
+	p = put_bytes(p, r->comm, r->comm_len);
+	im->exe = exe ? p : NULL;
+	p = put_bytes(p, exe, exe_len);
+	im->args = args ? p : NULL;
+	p = put_bytes(p, args, args_len);
+	sqlite3_reset(l->details);
+	im->how = r->exec ? "exec" : r->fork ? "fork" : "running";
+	im->uid = r->uid;
 	im->pid = r->pid;
 	im->start_ns = r->start_ns;
 	im->ppid = r->ppid;
@@ -350,9 +355,10 @@ static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row,
 	im->comm_len = r->comm_len;
 	im->exe_len = exe_len;
 	im->args_len = args_len;
-	im->deleted = exe && deleted;
-	im->world_writable = exe && writable;
-	im->default_name = exe && default_name(im->exe, exe_len);
+	/* Deleted while it ran: its exit says so (the index marks the process's last image). */
+	im->deleted = exe && (q->exe_deleted || r->exit_deleted);
+	im->world_writable = exe && q->world_writable;
+	im->default_name = exe && q->default_name;
 	im->exe_marked = exe ? p : NULL;
 	p = put_bytes(p, im->exe, exe_len);
 	if (im->deleted)
@@ -382,18 +388,13 @@ static int image_of_row(struct capture *cap, struct capture_lineage *l, size_t r
 	return 1;
 }
 
-int lineage_image(struct capture *cap, int64_t pid, int64_t start_ns, int64_t t,
-		  const struct image **image)
+/* The index's row of the image process (pid, start_ns) ran at t: SIZE_MAX when none. */
+static size_t row_of(struct capture_lineage *l, int64_t pid, int64_t start_ns, int64_t t)
 {
-	struct capture_lineage *l = index_of(cap);
-	struct first_slot *f;
+	struct first_slot *f =
+		&l->firsts[((uint64_t)pid * 0x9e3779b97f4a7c15ull ^ (uint64_t)start_ns / 10000000) &
+			   (FIRST_SLOTS - 1)];
 
-	if (!l)
-		return -1;
-	if (!l->present)
-		return 0;
-	f = &l->firsts[((uint64_t)pid * 0x9e3779b97f4a7c15ull ^ (uint64_t)start_ns / 10000000) &
-		       (FIRST_SLOTS - 1)];
 	if (!f->filled || f->pid != pid || f->start_ns != start_ns) {
 		size_t first = lower_bound(l, pid, start_ns);
 
@@ -401,9 +402,36 @@ int lineage_image(struct capture *cap, int64_t pid, int64_t start_ns, int64_t t,
 					 is_process(l, first, pid, start_ns) ? first : SIZE_MAX,
 					 true};
 	}
-	if (f->first == SIZE_MAX)
+	return f->first == SIZE_MAX ? SIZE_MAX : row_at(l, f->first, t);
+}
+
+int lineage_image(struct capture *cap, int64_t pid, int64_t start_ns, int64_t t,
+		  const struct image **image)
+{
+	struct capture_lineage *l = index_of(cap);
+	size_t row;
+
+	if (!l)
+		return -1;
+	if (!l->present || (row = row_of(l, pid, start_ns, t)) == SIZE_MAX)
 		return 0;
-	return image_of_row(cap, l, row_at(l, f->first, t), image);
+	return image_of_row(cap, l, row, image);
+}
+
+int lineage_stands_out(struct capture *cap, int64_t pid, int64_t start_ns, int64_t t)
+{
+	struct capture_lineage *l = index_of(cap);
+	size_t row, source;
+	const struct proc_row *q;
+
+	if (!l)
+		return -1;
+	if (!l->present || (row = row_of(l, pid, start_ns, t)) == SIZE_MAX ||
+	    (source = exec_row(l, row)) == SIZE_MAX)
+		return 0;
+	q = &l->rows[source];
+	return q->has_exe && (q->exe_deleted || l->rows[row].exit_deleted || q->world_writable ||
+			      q->default_name);
 }
 
 int lineage_next_process(struct capture *cap, int64_t pid, int64_t after, int64_t *start_ns)

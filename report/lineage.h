@@ -50,6 +50,14 @@ int lineage_image(struct capture *cap, int64_t pid, int64_t start_ns, int64_t t,
 		  const struct image **image);
 
 /*
+ * Whether that image's program stands out (deleted, in a world-writable
+ * directory, a compiler's default name), from the index alone: 1 or 0 (also
+ * when the capture knows no such process), -1 after one line.  Far cheaper
+ * than the image itself, for a question asked per event.
+ */
+int lineage_stands_out(struct capture *cap, int64_t pid, int64_t start_ns, int64_t t);
+
+/*
  * The processes with this pid, in start order: *start_ns after `after`
  * (INT64_MIN: the first).  1 found, 0 no more, -1 after one line.
  */

@@ -66,19 +66,40 @@ static inline void put_char(char c)
 	out.len++;
 }
 
-static void put_int(int64_t value)
+char *int_text(char *p, int64_t value)
 {
+	/* Two digits per division: half the divisions of one at a time. */
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
 	uint64_t magnitude = value < 0 ? -(uint64_t)value : (uint64_t)value;
-	char *p = reserve(21);
-	int digits = 1;
+	char digits[20], *d = digits + sizeof(digits);
+	size_t len;
 
-	for (uint64_t rest = magnitude / 10; rest; rest /= 10)
-		digits++;
+	while (magnitude >= 100) {
+		d -= 2;
+		memcpy(d, &pairs[2 * (magnitude % 100)], 2);
+		magnitude /= 100;
+	}
+	if (magnitude >= 10) {
+		d -= 2;
+		memcpy(d, &pairs[2 * magnitude], 2);
+	} else {
+		*--d = (char)('0' + magnitude);
+	}
 	if (value < 0)
 		*p++ = '-';
-	for (int i = digits - 1; i >= 0; i--, magnitude /= 10)
-		p[i] = (char)('0' + magnitude % 10);
-	out.len += (size_t)(value < 0) + (size_t)digits;
+	len = (size_t)(digits + sizeof(digits) - d);
+	memcpy(p, d, len);
+	return p + len;
+}
+
+static void put_int(int64_t value)
+{
+	char *p = reserve(21);
+
+	out.len += (size_t)(int_text(p, value) - p);
 }
 
 /* ns in units of `unit` ns, with three decimals, rounded as printf's %.3f. */
@@ -204,6 +225,11 @@ size_t render_text(const char *s, size_t len, char *out_text)
 	return render(s, len, out_text, false);
 }
 
+bool text_is_plain(const char *s, size_t len)
+{
+	return plain_run(s, len, true) == len;
+}
+
 char *render_string(const char *text)
 {
 	size_t len = strlen(text);
@@ -247,7 +273,10 @@ int unrender_text(const char *text, char *o, size_t *len)
 
 static void put_rendered(const struct value *v, bool json)
 {
-	out.len += render(v->s, v->len, reserve(RENDERED_MAX(v->len)), json);
+	if (v->plain)
+		put(v->s, v->len);
+	else
+		out.len += render(v->s, v->len, reserve(RENDERED_MAX(v->len)), json);
 }
 
 static void put_time(int64_t ns, bool clock)
@@ -453,8 +482,13 @@ static void put_csv_cell(const char *cell, size_t len)
 
 static void put_csv_text(const struct value *v)
 {
-	char *cell = scratch(RENDERED_MAX(v->len) + 1);
+	char *cell;
 
+	if (v->plain) {
+		put_csv_cell(v->s, v->len);
+		return;
+	}
+	cell = scratch(RENDERED_MAX(v->len) + 1);
 	put_csv_cell(cell, render(v->s, v->len, cell, false));
 }
 

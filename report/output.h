@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum output_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_CSV };
 
@@ -47,11 +48,17 @@ struct line {
 /* A value of a row; NULL shows as "-" in a table, null in JSON, empty in CSV. */
 struct value {
 	bool null;
+	bool plain; /* FIELD_TEXT known to need no escaping (text_is_plain): copied as is */
 	int64_t i;
 	const char *s; /* FIELD_TEXT */
 	size_t len;    /* FIELD_TEXT: of s; FIELD_LINES: of lines */
 	const struct line *lines;
 };
+
+static inline struct value null_value(void)
+{
+	return (struct value){.null = true};
+}
 
 static inline struct value int_value(int64_t i)
 {
@@ -63,14 +70,21 @@ static inline struct value text_value(const char *s, size_t len)
 	return (struct value){.null = !s, .s = s, .len = len};
 }
 
+/* Text whose plainness is known already (a lookup checked it once for every use). */
+static inline struct value checked_text_value(const char *s, size_t len, bool plain)
+{
+	return (struct value){.null = !s, .plain = plain, .s = s, .len = len};
+}
+
+/* One of the report's own words ("connect", "refused"), plain; NULL is null. */
+static inline struct value word_value(const char *word)
+{
+	return word ? checked_text_value(word, strlen(word), true) : null_value();
+}
+
 static inline struct value lines_value(const struct line *lines, size_t count)
 {
 	return (struct value){.lines = lines, .len = count};
-}
-
-static inline struct value null_value(void)
-{
-	return (struct value){.null = true};
 }
 
 /*
@@ -105,6 +119,15 @@ int output_end(bool complete);
  * Every format prints capture text so (JSON and CSV then quote it).
  */
 size_t render_text(const char *s, size_t len, char *out);
+
+/* A number in decimal at out (21 bytes at most, no NUL): its end.  printf costs more, per row. */
+char *int_text(char *out, int64_t value);
+
+/*
+ * Whether every byte is printable ASCII that no format escapes (nor JSON's
+ * < > & \" \\): such text is printed as it is, without the escaping pass.
+ */
+bool text_is_plain(const char *s, size_t len);
 
 /* A NUL-terminated string rendered so, in memory to free. */
 char *render_string(const char *text);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hashmap.h"
+#include "output.h"
 #include "peers.h"
 #include "util.h"
 
@@ -29,8 +30,9 @@ struct peers {
 	const struct capture_peers *last; /* events come in runs from one capture */
 	char **hosts;
 	int nhosts;
-	/* peer n (1 and up) is texts[n - 1] */
+	/* peer n (1 and up) is texts[n - 1]; plain[n - 1]: it needs no escaping */
 	char **texts;
+	bool *plain;
 	uint32_t count, allocated;
 	uint32_t *table; /* open addressing over the texts: peer numbers, 0 empty */
 	size_t mask;
@@ -75,8 +77,10 @@ static uint32_t intern(struct peers *peers, const char *text)
 	if (peers->count == peers->allocated) {
 		peers->allocated = peers->allocated ? 2 * peers->allocated : 256;
 		peers->texts = xrealloc(peers->texts, peers->allocated * sizeof(*peers->texts));
+		peers->plain = xrealloc(peers->plain, peers->allocated * sizeof(*peers->plain));
 	}
 	peers->texts[peers->count] = xstrdup(text);
+	peers->plain[peers->count] = text_is_plain(text, strlen(text));
 	*slot = ++peers->count;
 	return *slot;
 }
@@ -135,6 +139,7 @@ void peers_free(struct peers *peers)
 	free(peers->captures);
 	free(peers->hosts);
 	free(peers->texts);
+	free(peers->plain);
 	free(peers->table);
 	free(peers);
 }
@@ -203,6 +208,11 @@ uint32_t peer_of(struct peers *peers, struct capture *cap, int64_t address_id)
 const char *peer_text(const struct peers *peers, uint32_t peer)
 {
 	return peers->texts[peer - 1];
+}
+
+bool peer_plain(const struct peers *peers, uint32_t peer)
+{
+	return peers->plain[peer - 1];
 }
 
 int peer_compare(const struct peers *peers, uint32_t a, uint32_t b)

@@ -7,6 +7,7 @@
 #ifndef CASEFILE_REPORT_PEERS_H
 #define CASEFILE_REPORT_PEERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,9 @@ uint32_t peer_of(struct peers *peers, struct capture *cap, int64_t address_id);
 
 /* Its text (inet_ntop form, IPv4 unmapped). */
 const char *peer_text(const struct peers *peers, uint32_t peer);
+
+/* Whether its text needs no escaping (output.h, text_is_plain). */
+bool peer_plain(const struct peers *peers, uint32_t peer);
 
 /* Order of addresses as text, for samples (strcmp). */
 int peer_compare(const struct peers *peers, uint32_t a, uint32_t b);

@@ -30,8 +30,10 @@
  * A reader thread decodes rows into batches while the merge formats them:
  * each half took about half the time of a long report.  Per stream, the
  * reader stays at most BATCHES_AHEAD batches ahead: memory stays bounded.
+ * A batch is large enough that handing it over (a lock, a wake-up: system
+ * calls) costs little per event.
  */
-#define BATCH_EVENTS  256
+#define BATCH_EVENTS  1024
 #define BATCHES_AHEAD 4
 
 struct batch {
@@ -53,7 +55,8 @@ struct stream {
 	struct batch batches[BATCHES_AHEAD];
 	int head, filled;
 	bool finished, failed;
-	/* The merge's own: the batch it reads (the head one), and where. */
+	/* The merge's own: whether it holds the head batch, and where it is in it. */
+	bool holding;
 	int next;
 };
 
@@ -187,6 +190,7 @@ static int start(struct stream *s, const struct options *opts)
 	int64_t from, to, lowest, newest = s->floor_t;
 
 	s->head = s->filled = s->next = 0;
+	s->holding = false;
 	s->failed = false;
 	s->finished = s->query->optional && !capture_has_column(s->reader, s->query->table, NULL);
 	if (s->finished)
@@ -283,19 +287,25 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 {
 	const struct event *ev = NULL;
 
+	/* The head batch is the merge's own until it is read: no lock to read it. */
+	if (s->holding && s->next < s->batches[s->head].n)
+		return &s->batches[s->head].ev[s->next++];
 	pthread_mutex_lock(&r->lock);
-	if (s->filled && s->next == s->batches[s->head].n) { /* done with that batch */
+	if (s->holding) { /* done with that batch */
 		s->head = (s->head + 1) % BATCHES_AHEAD;
 		s->filled--;
 		s->next = 0;
+		s->holding = false;
 		pthread_cond_signal(&r->room);
 	}
 	while (!s->filled && !s->finished)
 		pthread_cond_wait(&r->rows, &r->lock);
-	if (s->filled)
+	if (s->filled) {
+		s->holding = true;
 		ev = &s->batches[s->head].ev[s->next++];
-	else
+	} else {
 		*failed |= s->failed;
+	}
 	pthread_mutex_unlock(&r->lock);
 	return ev;
 }

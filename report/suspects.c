@@ -54,8 +54,10 @@ int suspects_add(struct suspects *s, const struct event *ev, const struct task *
 {
 	const struct image *im;
 	struct suspect *k;
-	int found = lineage_image(ev->cap, task->pid, task->start_ns, ev->t, &im);
+	int found = lineage_stands_out(ev->cap, task->pid, task->start_ns, ev->t);
 
+	if (found > 0)
+		found = lineage_image(ev->cap, task->pid, task->start_ns, ev->t, &im);
 	if (found <= 0)
 		return found;
 	if (!im->exe || !(im->deleted || im->world_writable || im->default_name))

@@ -251,17 +251,12 @@ size_t put_endpoint(char *out, const char *address, size_t len, long long port)
 		*p++ = ']';
 	if (port >= 0) {
 		*p++ = ':';
-		p = put_number(p, (unsigned long long)port, 1);
+		p = int_text(p, port);
 	}
 	return (size_t)(p - out);
 }
 
 /* --- The event view ----------------------------------------------------------------- */
-
-static struct value text_of(const char *text)
-{
-	return text ? text_value(text, strlen(text)) : null_value();
-}
 
 /* The fields of every kind, null: each emitter sets its own. */
 static void no_kind_fields(struct value *v)
@@ -280,13 +275,18 @@ static struct value named(int (*lookup)(struct capture *, int64_t, struct name *
 		*err = -1;
 		return null_value();
 	}
-	if (!name->found)
+	if (!name->found) {
 		name->len = (size_t)snprintf(name->text, sizeof(name->text), "%lld",
 					     (long long)ev->col[column]);
-	return text_value(name->text, name->len);
+		name->plain = true;
+	}
+	return checked_text_value(name->text, name->len, name->plain);
 }
 
-/* "LOCAL > REMOTE" (or <), then more words: into detail, returns its end. */
+/*
+ * "LOCAL > REMOTE" (or <), then more words: into detail, returns its end.
+ * Plain when both addresses are (the rest is ours).
+ */
 static char *put_ends(char *p, const struct value *v, const char *arrow)
 {
 	p += put_endpoint(p, v[TL_LADDR].s, v[TL_LADDR].len,
@@ -313,11 +313,11 @@ static int emit_connect(const struct event *ev, void *ctx)
 	    event_address(ev, CONNECT_SADDR, &s, &v[TL_LADDR]) ||
 	    event_address(ev, CONNECT_DADDR, &d, &v[TL_RADDR]))
 		return -1;
-	v[TL_EVENT] = text_value("connect", 7);
+	v[TL_EVENT] = word_value("connect");
 	v[TL_IP] = int_value(d.ip);
 	v[TL_LPORT] = column_value(ev, CONNECT_LPORT);
 	v[TL_RPORT] = int_value(ev->col[CONNECT_DPORT]);
-	v[TL_OUTCOME] = text_of(outcome);
+	v[TL_OUTCOME] = word_value(outcome);
 	v[TL_ERROR] = column_value(ev, CONNECT_ERROR);
 	v[TL_LATENCY] = column_value(ev, CONNECT_LATENCY);
 	if (tl.table) {
@@ -332,7 +332,7 @@ static int emit_connect(const struct event *ev, void *ctx)
 			*p++ = '.';
 			p = stpcpy(put_number(p, us % 1000, 3), " ms");
 		}
-		v[TL_DETAIL] = text_value(detail, (size_t)(p - detail));
+		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), s.plain && d.plain);
 	}
 	output_row(v);
 	return 0;
@@ -352,13 +352,13 @@ static int emit_accept(const struct event *ev, void *ctx)
 	    event_address(ev, ACCEPT_LADDR, &l, &v[TL_LADDR]) ||
 	    event_address(ev, ACCEPT_RADDR, &r, &v[TL_RADDR]))
 		return -1;
-	v[TL_EVENT] = text_value("accept", 6);
+	v[TL_EVENT] = word_value("accept");
 	v[TL_IP] = int_value(r.ip);
 	v[TL_LPORT] = int_value(ev->col[ACCEPT_LPORT]);
 	v[TL_RPORT] = int_value(ev->col[ACCEPT_RPORT]);
 	if (tl.table) {
 		p = put_ends(detail, v, " < ");
-		v[TL_DETAIL] = text_value(detail, (size_t)(p - detail));
+		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), l.plain && r.plain);
 	}
 	output_row(v);
 	return 0;
@@ -380,7 +380,7 @@ static int emit_reset(const struct event *ev, void *ctx)
 	    event_address(ev, RESET_LADDR, &l, &v[TL_LADDR]) ||
 	    event_address(ev, RESET_RADDR, &r, &v[TL_RADDR]))
 		return -1;
-	v[TL_EVENT] = text_value("reset", 5);
+	v[TL_EVENT] = word_value("reset");
 	v[TL_IP] = l.ip ? int_value(l.ip) : r.ip ? int_value(r.ip) : null_value();
 	v[TL_LPORT] = int_value(ev->col[RESET_LPORT]);
 	v[TL_RPORT] = int_value(ev->col[RESET_RPORT]);
@@ -399,7 +399,10 @@ static int emit_reset(const struct event *ev, void *ctx)
 			p = (char *)memcpy(p, state.text, state.len) + state.len;
 			p = stpcpy(p, ")");
 		}
-		v[TL_DETAIL] = text_value(detail, (size_t)(p - detail));
+		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail),
+						  l.plain && r.plain &&
+							  (v[TL_REASON].null || reason.plain) &&
+							  (v[TL_STATE].null || state.plain));
 	}
 	output_row(v);
 	return 0;
@@ -419,13 +422,15 @@ static int emit_capable(const struct event *ev, void *ctx)
 	    event_lineage(ev, CAPABLE_TASK, &task, tl.lineage, &v[TL_WHO]) ||
 	    capture_cap_name(ev->cap, ev->col[CAPABLE_CAP], &name))
 		return -1;
-	if (!name.found)
+	if (!name.found) {
 		name.len = (size_t)snprintf(name.text, sizeof(name.text), "CAP_%lld",
 					    (long long)ev->col[CAPABLE_CAP]);
-	v[TL_EVENT] = text_value("capable", 7);
+		name.plain = true;
+	}
+	v[TL_EVENT] = word_value("capable");
 	v[TL_CAP] = int_value(ev->col[CAPABLE_CAP]);
-	v[TL_NAME] = text_value(name.text, name.len);
-	v[TL_VERDICT] = text_of(denied ? "deny" : "allow");
+	v[TL_NAME] = checked_text_value(name.text, name.len, name.plain);
+	v[TL_VERDICT] = word_value(denied ? "deny" : "allow");
 	v[TL_AUDIT] = event_null(ev, CAPABLE_AUDIT) ? null_value()
 						    : int_value(ev->col[CAPABLE_AUDIT] != 0);
 	if (tl.table) {
@@ -434,7 +439,7 @@ static int emit_capable(const struct event *ev, void *ctx)
 		p = stpcpy(p, v[TL_AUDIT].null ? " audit -"
 			      : v[TL_AUDIT].i  ? " audit"
 					       : " no audit");
-		v[TL_DETAIL] = text_value(detail, (size_t)(p - detail));
+		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), name.plain);
 	}
 	output_row(v);
 	return 0;
@@ -485,7 +490,7 @@ static int emit_process(const struct event *ev, void *ctx)
 	v[EVENT_MNTNS] = column_value(ev, PROCESS_MNTNS);
 	if (found)
 		v[EVENT_COMM] = text_value(im->comm, im->comm_len);
-	v[TL_EVENT] = text_value(exec ? "exec" : "fork", 4);
+	v[TL_EVENT] = word_value(exec ? "exec" : "fork");
 	if (tl.table && found) {
 		size_t parent = first_parent(im);
 
@@ -517,7 +522,7 @@ static int emit_exit(const struct event *ev, void *ctx)
 	if (event_values(ev, EXIT_TASK, &task, v) ||
 	    event_lineage(ev, EXIT_TASK, &task, tl.lineage, &v[TL_WHO]))
 		return -1;
-	v[TL_EVENT] = text_value("exit", 4);
+	v[TL_EVENT] = word_value("exit");
 	v[TL_EXIT_CODE] = int_value(code);
 	if (!event_null(ev, EXIT_DELETED))
 		v[TL_WHO + LINEAGE_DELETED] = int_value(ev->col[EXIT_DELETED] != 0);
@@ -529,7 +534,7 @@ static int emit_exit(const struct event *ev, void *ctx)
 			p += snprintf(p, 32, "exit %lld", (long long)((code >> 8) & 0xff));
 		if (!event_null(ev, EXIT_DELETED) && ev->col[EXIT_DELETED])
 			p = stpcpy(p, " (executable deleted)");
-		v[TL_DETAIL] = text_value(detail, (size_t)(p - detail));
+		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), true);
 	}
 	output_row(v);
 	return 0;
@@ -548,7 +553,7 @@ static int emit_dns(const struct event *ev, void *ctx)
 	if (event_values(ev, -1, NULL, v) || event_address(ev, DNS_ADDRESS, &a, &v[TL_RADDR]) ||
 	    dns_answer_name(tl.names, ev, &name, &len))
 		return -1;
-	v[TL_EVENT] = text_value("dns", 3);
+	v[TL_EVENT] = word_value("dns");
 	v[TL_IP] = int_value(a.ip);
 	v[TL_QUERY] = text_value(name, len);
 	v[TL_TTL] = int_value(ev->col[DNS_TTL]);
@@ -578,7 +583,7 @@ static int emit_unaccepted(const struct event *ev, void *ctx)
 	    event_address(ev, UNACCEPTED_LADDR, &l, &v[TL_LADDR]) ||
 	    event_address(ev, UNACCEPTED_RADDR, &r, &v[TL_RADDR]))
 		return -1;
-	v[TL_EVENT] = text_value("unaccepted", 10);
+	v[TL_EVENT] = word_value("unaccepted");
 	v[TL_IP] = int_value(r.ip);
 	v[TL_LPORT] = int_value(ev->col[UNACCEPTED_LPORT]);
 	v[TL_RPORT] = int_value(ev->col[UNACCEPTED_RPORT]);
@@ -592,7 +597,9 @@ static int emit_unaccepted(const struct event *ev, void *ctx)
 		p = (char *)memcpy(p, state.text, state.len) + state.len;
 		if (ev->col[UNACCEPTED_ERROR] == 104)
 			p = stpcpy(p, " (reset)");
-		v[TL_DETAIL] = text_value(detail, (size_t)(p - detail));
+		v[TL_DETAIL] =
+			checked_text_value(detail, (size_t)(p - detail),
+					   l.plain && r.plain && (v[TL_STATE].null || state.plain));
 	}
 	output_row(v);
 	return 0;
