@@ -255,6 +255,9 @@ static int print_conn(const struct conn *c)
 	return 0;
 }
 
+/* Connections ahead whose keys are brought into the cache while one is printed. */
+#define PREFETCH_AHEAD 8
+
 /* Print the connections that started more than the horizon before now (all: INT64_MAX). */
 static int print_older(int64_t now)
 {
@@ -264,6 +267,15 @@ static int print_older(int64_t now)
 
 		if (now != INT64_MAX && c->start_ns >= now - HORIZON_NS)
 			return 0;
+		/* A minute later its key has left the cache: so has the next ones'. */
+		if (cv.head + PREFETCH_AHEAD < cv.tail) {
+			const struct conn *ahead =
+				&cv.ring[(cv.head + PREFETCH_AHEAD) & (cv.size - 1)];
+
+			key_of(ahead->client, ahead->client_port, ahead->server, ahead->server_port,
+			       &a, &b);
+			hashmap_prefetch(&cv.ends, a, b);
+		}
 		if (print_conn(c))
 			return -1;
 		key_of(c->client, c->client_port, c->server, c->server_port, &a, &b);

@@ -115,6 +115,12 @@ void hashmap_remove(struct hashmap *map, uint64_t a, uint64_t b)
 	map->count--;
 }
 
+void hashmap_prefetch(const struct hashmap *map, uint64_t a, uint64_t b)
+{
+	if (map->slots)
+		__builtin_prefetch(&map->slots[slot_of(map, a, b)]);
+}
+
 const struct hashmap_entry *hashmap_next(const struct hashmap *map, size_t *cursor)
 {
 	for (; map->slots && *cursor <= map->mask; (*cursor)++)

@@ -32,6 +32,13 @@ uint64_t *hashmap_put(struct hashmap *map, uint64_t a, uint64_t b, bool *added);
 
 void hashmap_remove(struct hashmap *map, uint64_t a, uint64_t b);
 
+/*
+ * Start bringing the slot of (a, b) into the cache: a large map misses the
+ * cache on every key, and a caller that knows its next keys can overlap
+ * those misses with its work.
+ */
+void hashmap_prefetch(const struct hashmap *map, uint64_t a, uint64_t b);
+
 /* Every entry in no particular order: *cursor starts at 0; NULL at the end. */
 const struct hashmap_entry *hashmap_next(const struct hashmap *map, size_t *cursor);
 
