@@ -545,6 +545,7 @@ int captures_open_again(struct captures *copy, const struct captures *set)
 			captures_close(copy);
 			return -1;
 		}
+		cap->origin = set->list[i]->origin ? set->list[i]->origin : set->list[i];
 		copy->list[copy->count++] = cap;
 	}
 	return 0;

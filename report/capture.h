@@ -40,7 +40,13 @@ struct capture {
 	struct stat seen_db, seen_wal; /* as last read, to notice new commits */
 	struct lookup *lookups;
 	struct capture_stacks *stacks;	 /* stacks.c's statements and cache */
-	struct capture_lineage *lineage; /* lineage.c's process index and cache */
+	struct capture_lineage *lineage; /* lineage.c's caches, and its process index */
+	/*
+	 * Opened again from origin (captures_open_again), and closed before it:
+	 * what is read once per file, it shares with it.
+	 */
+	struct capture *origin;
+	struct process_index *process_index; /* lineage.c's, shared (the origin's only) */
 };
 
 /*

@@ -31,12 +31,26 @@ struct group {
 	struct hashmap items; /* distinct, spilled: item -> its events in the window */
 };
 
+/*
+ * An event in the window: its group, with whether it is counted in the low
+ * bit (a group is aligned far beyond it).  24 bytes, not 32: the window is
+ * most of what a detection holds when the event rate is high.
+ */
 struct queued {
-	struct group *group;
+	uintptr_t group_counted;
 	int64_t t;
 	uint64_t item;
-	bool counted;
 };
+
+static struct group *queued_group(const struct queued *q)
+{
+	return (struct group *)(q->group_counted & ~(uintptr_t)1);
+}
+
+static bool queued_counted(const struct queued *q)
+{
+	return q->group_counted & 1;
+}
 
 struct episodes {
 	struct episodes_rule rule;
@@ -133,13 +147,13 @@ static int64_t distinct_items(const struct group *g)
 static int evict(struct episodes *e)
 {
 	struct queued *q = &e->queue[e->head];
-	struct group *g = q->group;
+	struct group *g = queued_group(q);
 
 	e->head = (e->head + 1) & (e->size - 1);
 	e->len--;
-	if (q->counted && e->rule.distinct)
+	if (queued_counted(q) && e->rule.distinct)
 		remove_item(g, q->item);
-	else if (q->counted)
+	else if (queued_counted(q))
 		g->in_window--;
 	return --g->queued ? 0 : close_group(e, g);
 }
@@ -187,7 +201,7 @@ struct episode *episodes_add(struct episodes *e, const uint64_t key[2], int64_t 
 		*slot = (uint64_t)(uintptr_t)g;
 	}
 	g = (struct group *)(uintptr_t)*slot;
-	enqueue(e, &(struct queued){.group = g, .t = t, .item = item, .counted = counted});
+	enqueue(e, &(struct queued){(uintptr_t)g | counted, t, item});
 	g->queued++;
 	g->episode.last_ns = t;
 	g->episode.events++;

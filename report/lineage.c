@@ -1,9 +1,11 @@
 /*
  * Who did it: each process's images and parents, from an index of the
  * capture's process table read once (a few tens of bytes per process row,
- * never per event), and the images as shown, rendered once each into a
- * bounded cache.
+ * never per event) and shared by the connections opened again to the same
+ * file, and the images as shown, rendered once each into a bounded cache
+ * per connection.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,10 +48,24 @@ struct first_slot {
 	bool filled;
 };
 
-struct capture_lineage {
-	bool loaded, present; /* present: the capture has process lives */
+/*
+ * The index: read-only once read, so the threads of a report, each on a
+ * connection of its own to the same file, read it once and share it (it is
+ * most of what a report over a busy capture holds per process).
+ */
+struct process_index {
+	int refs;     /* connections holding it, and the first capture while it names it */
+	bool present; /* the capture has process lives */
 	struct proc_row *rows;
 	size_t nrows;
+};
+
+/* Guards every capture's shared index and its references: taken once per connection. */
+static pthread_mutex_t sharing = PTHREAD_MUTEX_INITIALIZER;
+
+/* A connection's own: the shared index, and caches of what it looked up. */
+struct capture_lineage {
+	struct process_index *index; /* NULL until the first call reads or finds it */
 	struct first_slot firsts[FIRST_SLOTS];
 	sqlite3_stmt *details; /* one row's texts, by its key */
 	struct slot slots[IMAGE_SLOTS];
@@ -61,7 +77,7 @@ static int read_failed(struct capture *cap, const char *what)
 	return -1;
 }
 
-static int corrupt(struct capture *cap, const char *why)
+static int corrupt(const struct capture *cap, const char *why)
 {
 	fprintf(stderr, "report: %s: cannot read process: corrupt capture: %s\n", cap->name, why);
 	return -1;
@@ -80,13 +96,13 @@ static int by_key(const void *x, const void *y)
 }
 
 /* The first row of (pid, start_ns) or after, by binary search. */
-static size_t lower_bound(const struct capture_lineage *l, int64_t pid, int64_t start_ns)
+static size_t lower_bound(const struct process_index *ix, int64_t pid, int64_t start_ns)
 {
-	size_t lo = 0, hi = l->nrows;
+	size_t lo = 0, hi = ix->nrows;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct proc_row *r = &l->rows[mid];
+		const struct proc_row *r = &ix->rows[mid];
 
 		if (r->pid < pid || (r->pid == pid && r->start_ns < start_ns))
 			lo = mid + 1;
@@ -96,9 +112,9 @@ static size_t lower_bound(const struct capture_lineage *l, int64_t pid, int64_t 
 	return lo;
 }
 
-static bool is_process(const struct capture_lineage *l, size_t i, int64_t pid, int64_t start_ns)
+static bool is_process(const struct process_index *ix, size_t i, int64_t pid, int64_t start_ns)
 {
-	return i < l->nrows && l->rows[i].pid == pid && l->rows[i].start_ns == start_ns;
+	return i < ix->nrows && ix->rows[i].pid == pid && ix->rows[i].start_ns == start_ns;
 }
 
 /* A compiler's default output name (a.out...). */
@@ -116,7 +132,7 @@ static bool default_name(const char *exe, size_t len)
 }
 
 /* Mark the last row of each process whose exit found its executable deleted. */
-static int read_exits(struct capture *cap, struct capture_lineage *l)
+static int read_exits(struct capture *cap, struct process_index *ix)
 {
 	static const char sql[] = "SELECT k.pid, k.start_ns FROM ev_exit e JOIN task k ON "
 				  "k.id = e.task WHERE e.exe_deleted = 1";
@@ -129,18 +145,18 @@ static int read_exits(struct capture *cap, struct capture_lineage *l)
 		return read_failed(cap, "ev_exit");
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		int64_t pid = sqlite3_column_int64(stmt, 0), start = sqlite3_column_int64(stmt, 1);
-		size_t i = lower_bound(l, pid, start);
+		size_t i = lower_bound(ix, pid, start);
 
-		while (is_process(l, i + 1, pid, start))
+		while (is_process(ix, i + 1, pid, start))
 			i++;
-		if (is_process(l, i, pid, start))
-			l->rows[i].exit_deleted = true;
+		if (is_process(ix, i, pid, start))
+			ix->rows[i].exit_deleted = true;
 	}
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE ? 0 : read_failed(cap, "ev_exit");
 }
 
-static int read_rows(struct capture *cap, struct capture_lineage *l)
+static int read_rows(struct capture *cap, struct process_index *ix)
 {
 	static const char sql[] = "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, "
 				  "how = 'exec', uid, exe, exe_deleted, exe_world_writable "
@@ -156,11 +172,11 @@ static int read_rows(struct capture *cap, struct capture_lineage *l)
 		int len = sqlite3_column_bytes(stmt, 6);
 		const char *exe = (const char *)sqlite3_column_blob(stmt, 9);
 
-		if (l->nrows == allocated) {
+		if (ix->nrows == allocated) {
 			allocated = allocated ? 2 * allocated : 256;
-			l->rows = xrealloc(l->rows, allocated * sizeof(*l->rows));
+			ix->rows = xrealloc(ix->rows, allocated * sizeof(*ix->rows));
 		}
-		r = &l->rows[l->nrows++];
+		r = &ix->rows[ix->nrows++];
 		*r = (struct proc_row){
 			.pid = sqlite3_column_int64(stmt, 0),
 			.start_ns = sqlite3_column_int64(stmt, 1),
@@ -189,37 +205,69 @@ static int read_rows(struct capture *cap, struct capture_lineage *l)
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
 		return read_failed(cap, "process");
-	if (l->nrows) /* rows is NULL then */
-		qsort(l->rows, l->nrows, sizeof(*l->rows), by_key);
-	return read_exits(cap, l);
+	if (ix->nrows) { /* rows is NULL otherwise */
+		/* Held to the end: not a quarter more than the rows. */
+		ix->rows = xrealloc(ix->rows, ix->nrows * sizeof(*ix->rows));
+		qsort(ix->rows, ix->nrows, sizeof(*ix->rows), by_key);
+	}
+	return read_exits(cap, ix);
 }
 
-/* The capture's index, read the first time: NULL after one line. */
-static struct capture_lineage *index_of(struct capture *cap)
+static void drop_index(struct process_index *ix)
+{
+	if (ix && --ix->refs == 0) {
+		free(ix->rows);
+		free(ix);
+	}
+}
+
+/*
+ * The index of the capture's file, read on this connection by the first that
+ * needs it (the others wait for it): a reference, or NULL after one line.
+ */
+static struct process_index *shared_index(struct capture *cap)
+{
+	struct capture *first = cap->origin ? cap->origin : cap;
+	struct process_index *ix;
+
+	pthread_mutex_lock(&sharing);
+	ix = first->process_index;
+	if (!ix) {
+		ix = xcalloc(1, sizeof(*ix));
+		ix->refs = 1; /* the first capture's, until it is released */
+		ix->present = capture_has_column(cap, "process", NULL) &&
+			      capture_has_column(cap, "task", "start_ns");
+		if (ix->present && read_rows(cap, ix)) {
+			drop_index(ix);
+			ix = NULL;
+		}
+		first->process_index = ix;
+	}
+	if (ix)
+		ix->refs++;
+	pthread_mutex_unlock(&sharing);
+	return ix;
+}
+
+/* The connection's lineage, with the index: NULL after one line. */
+static struct capture_lineage *lineage_of(struct capture *cap)
 {
 	struct capture_lineage *l = cap->lineage;
 
 	if (!l)
 		l = cap->lineage = xcalloc(1, sizeof(*l));
-	if (!l->loaded) {
-		l->loaded = true;
-		l->present = capture_has_column(cap, "process", NULL) &&
-			     capture_has_column(cap, "task", "start_ns");
-		if (l->present && read_rows(cap, l)) {
-			l->loaded = false;
-			return NULL;
-		}
-	}
+	if (!l->index && !(l->index = shared_index(cap)))
+		return NULL;
 	return l;
 }
 
 /* The row of the process that was current at t: the latest at or before t, else its first. */
-static size_t row_at(const struct capture_lineage *l, size_t first, int64_t t)
+static size_t row_at(const struct process_index *ix, size_t first, int64_t t)
 {
 	size_t i = first;
 
-	while (is_process(l, i + 1, l->rows[first].pid, l->rows[first].start_ns) &&
-	       l->rows[i + 1].t <= t)
+	while (is_process(ix, i + 1, ix->rows[first].pid, ix->rows[first].start_ns) &&
+	       ix->rows[i + 1].t <= t)
 		i++;
 	return i;
 }
@@ -229,32 +277,32 @@ static size_t row_at(const struct capture_lineage *l, size_t first, int64_t t)
  * latest process with that pid started no later.  Its first row, or
  * SIZE_MAX when the capture has none.
  */
-static size_t parent_of(const struct capture_lineage *l, int64_t ppid, int64_t child_start)
+static size_t parent_of(const struct process_index *ix, int64_t ppid, int64_t child_start)
 {
-	size_t i = lower_bound(l, ppid, child_start == INT64_MAX ? child_start : child_start + 1);
+	size_t i = lower_bound(ix, ppid, child_start == INT64_MAX ? child_start : child_start + 1);
 
-	if (i == 0 || l->rows[i - 1].pid != ppid)
+	if (i == 0 || ix->rows[i - 1].pid != ppid)
 		return SIZE_MAX;
-	return lower_bound(l, ppid, l->rows[i - 1].start_ns);
+	return lower_bound(ix, ppid, ix->rows[i - 1].start_ns);
 }
 
 /* The row whose executable a row ran: itself, or for a fork its parent's then. */
-static size_t exec_row(const struct capture_lineage *l, size_t row)
+static size_t exec_row(const struct process_index *ix, size_t row)
 {
-	for (int depth = 0; depth < LINEAGE_DEPTH_MAX && l->rows[row].fork; depth++) {
-		size_t parent = parent_of(l, l->rows[row].ppid, l->rows[row].start_ns);
+	for (int depth = 0; depth < LINEAGE_DEPTH_MAX && ix->rows[row].fork; depth++) {
+		size_t parent = parent_of(ix, ix->rows[row].ppid, ix->rows[row].start_ns);
 
 		if (parent == SIZE_MAX)
 			return SIZE_MAX;
-		row = row_at(l, parent, l->rows[row].t);
+		row = row_at(ix, parent, ix->rows[row].t);
 	}
-	return l->rows[row].fork ? SIZE_MAX : row;
+	return ix->rows[row].fork ? SIZE_MAX : row;
 }
 
 /* The first row of the process holding row. */
-static size_t first_row(const struct capture_lineage *l, size_t row)
+static size_t first_row(const struct process_index *ix, size_t row)
 {
-	while (row > 0 && is_process(l, row - 1, l->rows[row].pid, l->rows[row].start_ns))
+	while (row > 0 && is_process(ix, row - 1, ix->rows[row].pid, ix->rows[row].start_ns))
 		row--;
 	return row;
 }
@@ -267,14 +315,14 @@ static char *put_bytes(char *p, const void *bytes, size_t len)
 }
 
 /* "comm(pid) < comm(pid)...": the parents of row's process, as each was when its child began. */
-static size_t put_parents(const struct capture_lineage *l, size_t row, char *out)
+static size_t put_parents(const struct process_index *ix, size_t row, char *out)
 {
 	char *p = out;
-	size_t first = first_row(l, row);
-	int64_t ppid = l->rows[row].ppid;
+	size_t first = first_row(ix, row);
+	int64_t ppid = ix->rows[row].ppid;
 
 	for (int depth = 0; depth < LINEAGE_DEPTH_MAX && ppid > 0; depth++) {
-		size_t parent = parent_of(l, ppid, l->rows[first].start_ns);
+		size_t parent = parent_of(ix, ppid, ix->rows[first].start_ns);
 		const struct proc_row *r;
 
 		if (p != out)
@@ -284,7 +332,7 @@ static size_t put_parents(const struct capture_lineage *l, size_t row, char *out
 			p = stpcpy(int_text(stpcpy(p, "("), ppid), ")");
 			break;
 		}
-		r = &l->rows[row_at(l, parent, l->rows[first].t)];
+		r = &ix->rows[row_at(ix, parent, ix->rows[first].t)];
 		p = put_bytes(p, r->comm, r->comm_len);
 		p = stpcpy(int_text(stpcpy(p, "("), r->pid), ")");
 		first = parent;
@@ -305,9 +353,10 @@ enum { DETAIL_EXE, DETAIL_ARGS };
 static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row, struct slot *s)
 {
 	static const char sql[] = "SELECT exe, args FROM process WHERE t = ? AND seq = ?";
-	const struct proc_row *r = &l->rows[row];
-	size_t source = exec_row(l, row), exe_len = 0, args_len, need;
-	const struct proc_row *q = &l->rows[source == SIZE_MAX ? row : source];
+	const struct process_index *ix = l->index;
+	const struct proc_row *r = &ix->rows[row];
+	size_t source = exec_row(ix, row), exe_len = 0, args_len, need;
+	const struct proc_row *q = &ix->rows[source == SIZE_MAX ? row : source];
 	const char *exe = NULL, *args;
 	struct image *im = &s->image;
 	char *p;
@@ -351,7 +400,7 @@ static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row,
 	im->start_ns = r->start_ns;
 	im->ppid = r->ppid;
 	im->t = r->t;
-	im->first_t = l->rows[first_row(l, row)].t;
+	im->first_t = ix->rows[first_row(ix, row)].t;
 	im->comm_len = r->comm_len;
 	im->exe_len = exe_len;
 	im->args_len = args_len;
@@ -367,7 +416,7 @@ static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row,
 		p = stpcpy(p, " (world-writable dir)");
 	im->exe_marked_len = exe ? (size_t)(p - im->exe_marked) : 0;
 	im->parents = p;
-	im->parents_len = put_parents(l, row, p);
+	im->parents_len = put_parents(ix, row, p);
 	im->row = (int64_t)row;
 	s->filled = true;
 	return 0;
@@ -391,91 +440,96 @@ static int image_of_row(struct capture *cap, struct capture_lineage *l, size_t r
 /* The index's row of the image process (pid, start_ns) ran at t: SIZE_MAX when none. */
 static size_t row_of(struct capture_lineage *l, int64_t pid, int64_t start_ns, int64_t t)
 {
+	const struct process_index *ix = l->index;
 	struct first_slot *f =
 		&l->firsts[((uint64_t)pid * 0x9e3779b97f4a7c15ull ^ (uint64_t)start_ns / 10000000) &
 			   (FIRST_SLOTS - 1)];
 
 	if (!f->filled || f->pid != pid || f->start_ns != start_ns) {
-		size_t first = lower_bound(l, pid, start_ns);
+		size_t first = lower_bound(ix, pid, start_ns);
 
 		*f = (struct first_slot){pid, start_ns,
-					 is_process(l, first, pid, start_ns) ? first : SIZE_MAX,
+					 is_process(ix, first, pid, start_ns) ? first : SIZE_MAX,
 					 true};
 	}
-	return f->first == SIZE_MAX ? SIZE_MAX : row_at(l, f->first, t);
+	return f->first == SIZE_MAX ? SIZE_MAX : row_at(ix, f->first, t);
 }
 
 int lineage_image(struct capture *cap, int64_t pid, int64_t start_ns, int64_t t,
 		  const struct image **image)
 {
-	struct capture_lineage *l = index_of(cap);
+	struct capture_lineage *l = lineage_of(cap);
 	size_t row;
 
 	if (!l)
 		return -1;
-	if (!l->present || (row = row_of(l, pid, start_ns, t)) == SIZE_MAX)
+	if (!l->index->present || (row = row_of(l, pid, start_ns, t)) == SIZE_MAX)
 		return 0;
 	return image_of_row(cap, l, row, image);
 }
 
 int lineage_stands_out(struct capture *cap, int64_t pid, int64_t start_ns, int64_t t)
 {
-	struct capture_lineage *l = index_of(cap);
+	struct capture_lineage *l = lineage_of(cap);
 	size_t row, source;
 	const struct proc_row *q;
 
 	if (!l)
 		return -1;
-	if (!l->present || (row = row_of(l, pid, start_ns, t)) == SIZE_MAX ||
-	    (source = exec_row(l, row)) == SIZE_MAX)
+	if (!l->index->present || (row = row_of(l, pid, start_ns, t)) == SIZE_MAX ||
+	    (source = exec_row(l->index, row)) == SIZE_MAX)
 		return 0;
-	q = &l->rows[source];
-	return q->has_exe && (q->exe_deleted || l->rows[row].exit_deleted || q->world_writable ||
-			      q->default_name);
+	q = &l->index->rows[source];
+	return q->has_exe && (q->exe_deleted || l->index->rows[row].exit_deleted ||
+			      q->world_writable || q->default_name);
 }
 
 int lineage_next_process(struct capture *cap, int64_t pid, int64_t after, int64_t *start_ns)
 {
-	struct capture_lineage *l = index_of(cap);
+	struct capture_lineage *l = lineage_of(cap);
+	const struct process_index *ix;
 	size_t i;
 
 	if (!l)
 		return -1;
-	i = lower_bound(l, pid, after == INT64_MAX ? after : after + 1);
-	if (!l->present || i >= l->nrows || l->rows[i].pid != pid)
+	ix = l->index;
+	i = lower_bound(ix, pid, after == INT64_MAX ? after : after + 1);
+	if (!ix->present || i >= ix->nrows || ix->rows[i].pid != pid)
 		return 0;
-	*start_ns = l->rows[i].start_ns;
+	*start_ns = ix->rows[i].start_ns;
 	return 1;
 }
 
 int lineage_nth_image(struct capture *cap, int64_t pid, int64_t start_ns, int n,
 		      const struct image **image)
 {
-	struct capture_lineage *l = index_of(cap);
+	struct capture_lineage *l = lineage_of(cap);
 	size_t row;
 
 	if (!l)
 		return -1;
-	row = lower_bound(l, pid, start_ns) + (size_t)n;
-	if (!l->present || n < 0 || !is_process(l, row, pid, start_ns))
+	row = lower_bound(l->index, pid, start_ns) + (size_t)n;
+	if (!l->index->present || n < 0 || !is_process(l->index, row, pid, start_ns))
 		return 0;
 	return image_of_row(cap, l, row, image);
 }
 
 int lineage_parent(struct capture *cap, const struct image *child, int64_t *pid, int64_t *start_ns)
 {
-	struct capture_lineage *l = index_of(cap);
+	struct capture_lineage *l = lineage_of(cap);
+	const struct process_index *ix;
 	size_t parent;
 
 	if (!l)
 		return -1;
-	if (!l->present || child->ppid <= 0)
+	ix = l->index;
+	if (!ix->present || child->ppid <= 0)
 		return 0;
-	parent = parent_of(l, child->ppid, child->start_ns);
+	parent = parent_of(ix, child->ppid, child->start_ns);
 	if (parent == SIZE_MAX)
 		return 0;
-	*pid = l->rows[parent].pid;
-	*start_ns = l->rows[parent].start_ns;
+	*pid = ix->rows[parent].pid;
+	*start_ns = ix->rows[parent].start_ns;
 	return 1;
 }
 
@@ -520,15 +574,21 @@ void lineage_release(struct capture *cap)
 {
 	struct capture_lineage *l = cap->lineage;
 
+	/* --follow: the recorder adds processes between polls; read them again. */
+	pthread_mutex_lock(&sharing);
+	if (l) {
+		drop_index(l->index);
+		l->index = NULL;
+	}
+	if (!cap->origin) {
+		drop_index(cap->process_index);
+		cap->process_index = NULL;
+	}
+	pthread_mutex_unlock(&sharing);
 	if (!l)
 		return;
 	sqlite3_finalize(l->details);
 	l->details = NULL;
-	/* --follow: the recorder adds processes between polls; read them again. */
-	free(l->rows);
-	l->rows = NULL;
-	l->nrows = 0;
-	l->loaded = false;
 	for (int i = 0; i < IMAGE_SLOTS; i++)
 		l->slots[i].filled = false;
 	for (int i = 0; i < FIRST_SLOTS; i++)

@@ -16,12 +16,25 @@
 /* Address ids are dense from 1: an array up to this many, a hash map beyond. */
 #define DIRECT_IDS (1 << 22)
 
+/* An address row of a capture, by the hash of its text (unmapped). */
+struct hashed_id {
+	uint64_t hash;
+	int64_t id;
+};
+
 struct capture_peers {
 	const struct capture *cap;
 	int host;
 	uint32_t *direct; /* address id -> peer, 0 unknown */
 	int64_t direct_size;
 	struct hashmap ids; /* the ids beyond */
+	/*
+	 * Every address row, sorted by hash: read once, the first time the
+	 * ids of some addresses are asked (once per finding and pass).
+	 */
+	struct hashed_id *by_text;
+	size_t nby_text;
+	bool read_by_text;
 };
 
 struct peers {
@@ -130,6 +143,7 @@ void peers_free(struct peers *peers)
 		return;
 	for (int i = 0; i < peers->ncaptures; i++) {
 		free(peers->captures[i].direct);
+		free(peers->captures[i].by_text);
 		hashmap_clear(&peers->captures[i].ids);
 	}
 	for (int i = 0; i < peers->nhosts; i++)
@@ -220,50 +234,135 @@ int peer_compare(const struct peers *peers, uint32_t a, uint32_t b)
 	return strcmp(peer_text(peers, a), peer_text(peers, b));
 }
 
-/* The address of an address text, when some event named it; 0 otherwise. */
-static uint32_t known_peer(const struct peers *peers, const char *text)
+static int by_hash(const void *x, const void *y)
 {
-	return peers->table ? *table_slot(peers->table, peers->mask, peers->texts, unmapped(text))
-			    : 0;
+	const struct hashed_id *a = x, *b = y;
+
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	return (a->id > b->id) - (a->id < b->id);
 }
 
-/* One pass over the capture's address table, whatever the number of addresses asked. */
-char *peers_ids_json(struct peers *peers, struct capture *cap, const uint32_t *list, size_t count)
+static int by_id(const void *x, const void *y)
 {
-	struct hashmap wanted = {0};
-	char *json = NULL;
-	size_t size;
-	FILE *f = open_memstream(&json, &size);
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+/* The capture's address rows by hash, read the first time: 0, or -1 after one line. */
+static int read_by_text(struct capture_peers *c, struct capture *cap)
+{
 	sqlite3_stmt *stmt = NULL;
-	const char *comma = "";
+	size_t allocated = 0;
 	int rc;
 
-	if (!f) {
-		fprintf(stderr, "report: out of memory\n");
-		exit(70);
-	}
-	for (size_t i = 0; i < count; i++)
-		hashmap_put(&wanted, list[i], 0, NULL);
-	fputc('[', f);
+	if (c->read_by_text)
+		return 0;
 	rc = sqlite3_prepare_v2(cap->db, "SELECT id, addr FROM address", -1, &stmt, NULL);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		const char *text = (const char *)sqlite3_column_text(stmt, 1);
 
 		rc = SQLITE_OK;
-		if (text && hashmap_find(&wanted, known_peer(peers, text), 0)) {
-			fprintf(f, "%s%lld", comma, (long long)sqlite3_column_int64(stmt, 0));
-			comma = ",";
+		if (!text)
+			continue;
+		if (c->nby_text == allocated) {
+			allocated = allocated ? 2 * allocated : 256;
+			c->by_text = xrealloc(c->by_text, allocated * sizeof(*c->by_text));
 		}
+		c->by_text[c->nby_text++] = (struct hashed_id){hash_text(unmapped(text)),
+							       sqlite3_column_int64(stmt, 0)};
 	}
-	fputc(']', f);
-	fclose(f);
 	sqlite3_finalize(stmt);
-	hashmap_clear(&wanted);
 	if (rc != SQLITE_DONE) {
 		fprintf(stderr, "report: %s: cannot read the addresses: %s\n", cap->name,
 			capture_error(cap));
-		free(json);
+		free(c->by_text);
+		c->by_text = NULL;
+		c->nby_text = 0;
+		return -1;
+	}
+	if (c->nby_text)
+		qsort(c->by_text, c->nby_text, sizeof(*c->by_text), by_hash);
+	c->read_by_text = true;
+	return 0;
+}
+
+/* The first row of that hash or after, by binary search. */
+static size_t first_of_hash(const struct capture_peers *c, uint64_t hash)
+{
+	size_t lo = 0, hi = c->nby_text;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->by_text[mid].hash < hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The ids of the rows whose text is the peer's (its hash may be another's):
+ * appended to *ids.  0, or -1 after one line.
+ */
+static int ids_of(struct peers *peers, struct capture_peers *c, struct capture *cap, uint32_t peer,
+		  int64_t **ids, size_t *n, size_t *allocated)
+{
+	const char *text = peer_text(peers, peer);
+	uint64_t hash = hash_text(text);
+
+	for (size_t i = first_of_hash(c, hash); i < c->nby_text && c->by_text[i].hash == hash;
+	     i++) {
+		struct address address;
+		char row_text[CAPTURE_TEXT_MAX + 1];
+
+		if (capture_address(cap, c->by_text[i].id, &address))
+			return -1;
+		memcpy(row_text, address.text, address.len);
+		row_text[address.len] = '\0';
+		if (strcmp(unmapped(row_text), text))
+			continue;
+		if (*n == *allocated) {
+			*allocated = *allocated ? 2 * *allocated : 16;
+			*ids = xrealloc(*ids, *allocated * sizeof(**ids));
+		}
+		(*ids)[(*n)++] = c->by_text[i].id;
+	}
+	return 0;
+}
+
+/* In the order of the address table, each id once (an address may be asked twice). */
+char *peers_ids_json(struct peers *peers, struct capture *cap, const uint32_t *list, size_t count)
+{
+	struct capture_peers *c = capture_peers(peers, cap);
+	int64_t *ids = NULL;
+	size_t n = 0, allocated = 0, size;
+	char *json = NULL;
+	FILE *f;
+	int err = read_by_text(c, cap);
+
+	for (size_t i = 0; i < count && !err; i++)
+		err = ids_of(peers, c, cap, list[i], &ids, &n, &allocated);
+	if (err) {
+		free(ids);
 		return NULL;
 	}
+	if (n)
+		qsort(ids, n, sizeof(*ids), by_id);
+	f = open_memstream(&json, &size);
+	if (!f) {
+		fprintf(stderr, "report: out of memory\n");
+		exit(70);
+	}
+	fputc('[', f);
+	for (size_t i = 0; i < n; i++)
+		if (!i || ids[i] != ids[i - 1])
+			fprintf(f, "%s%lld", i ? "," : "", (long long)ids[i]);
+	fputc(']', f);
+	fclose(f);
+	free(ids);
 	return json;
 }

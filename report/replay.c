@@ -412,6 +412,12 @@ static int pass(struct captures *set, struct stream *streams, int count, const b
 	struct captures readers = {0};
 	int n = 0, err = captures_open_again(&readers, set);
 
+	/*
+	 * A reader scans its tables in key order: it reads each leaf once, so a
+	 * page cache beyond the paths to the leaves is memory it never reads again.
+	 */
+	for (int i = 0; i < readers.count; i++)
+		sqlite3_exec(readers.list[i]->db, "PRAGMA cache_size = -128", NULL, NULL, NULL);
 	for (int i = 0; i < count && !err; i++) {
 		if (active && !active[i / nqueries])
 			continue;
