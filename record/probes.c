@@ -34,18 +34,27 @@ struct probes {
 };
 
 /*
- * The BTF-typed tracepoint each -e kind hooks, looked for when loading fails.
- * The accept syscall tracepoints are classic ones, found through tracefs.
+ * What each -e kind needs of the kernel, looked for when loading fails: the
+ * BTF-typed tracepoints it hooks (a btf_trace_* type proves one exists), and
+ * the TCP kinds' kfunc.  The accept syscall tracepoints are classic ones,
+ * found through tracefs.
  */
 static const struct kind_probe {
-	unsigned kind;
-	const char *tracepoint; /* the btf_trace_* type that proves it exists */
-	const char *needs;	/* for the error message */
+	unsigned kinds;
+	const char *name;  /* in the kernel's BTF */
+	int btf_kind;	   /* BTF_KIND_TYPEDEF for a tracepoint, BTF_KIND_FUNC for a kfunc */
+	const char *needs; /* for the error message */
 } kind_probes[] = {
-	{KIND_CONNECT, "btf_trace_inet_sock_set_state", "sock:inet_sock_set_state (Linux 4.16+)"},
-	{KIND_RESET, "btf_trace_tcp_send_reset", "tcp:tcp_send_reset"},
-	{KIND_CAPABLE, "btf_trace_cap_capable", "capability:cap_capable (Linux 6.14+)"},
-	{KIND_PROCESS, "btf_trace_sched_process_exec", "sched:sched_process_exec"},
+	{KIND_CONNECT | KIND_ACCEPT, "btf_trace_inet_sock_set_state", BTF_KIND_TYPEDEF,
+	 "the tracepoint sock:inet_sock_set_state (Linux 4.16+)"},
+	{KIND_RESET, "btf_trace_tcp_send_reset", BTF_KIND_TYPEDEF,
+	 "the tracepoint tcp:tcp_send_reset"},
+	{KIND_CONNECT | KIND_ACCEPT | KIND_RESET, "bpf_rdonly_cast", BTF_KIND_FUNC,
+	 "the kfunc bpf_rdonly_cast (Linux 6.2+)"},
+	{KIND_CAPABLE, "btf_trace_cap_capable", BTF_KIND_TYPEDEF,
+	 "the tracepoint capability:cap_capable (Linux 6.14+)"},
+	{KIND_PROCESS, "btf_trace_sched_process_exec", BTF_KIND_TYPEDEF,
+	 "the tracepoint sched:sched_process_exec"},
 };
 
 /* Load only the programs of the kinds asked for. */
@@ -87,11 +96,11 @@ static int check_btf(void)
 }
 
 /*
- * After a failed load, name the tracepoint this kernel lacks, if that is the
- * cause; false if it is not.  Only then: parsing the kernel's BTF costs tens
+ * After a failed load, name what this kernel lacks, if that is the cause;
+ * false if it is not.  Only then: parsing the kernel's BTF costs tens
  * of milliseconds, and libbpf parses it anyway for a load that succeeds.
  */
-static bool explain_missing_tracepoint(unsigned kinds)
+static bool explain_missing_support(unsigned kinds)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	bool explained = false;
@@ -99,11 +108,10 @@ static bool explain_missing_tracepoint(unsigned kinds)
 	for (size_t i = 0; vmlinux && i < ARRAY_SIZE(kind_probes) && !explained; i++) {
 		const struct kind_probe *p = &kind_probes[i];
 
-		if ((kinds & p->kind) &&
-		    btf__find_by_name_kind(vmlinux, p->tracepoint, BTF_KIND_TYPEDEF) < 0) {
+		if ((kinds & p->kinds) &&
+		    btf__find_by_name_kind(vmlinux, p->name, p->btf_kind) < 0) {
 			fprintf(stderr,
-				"record: this kernel lacks the tracepoint %s; leave that kind out "
-				"with -e\n",
+				"record: this kernel lacks %s; leave that kind out with -e\n",
 				p->needs);
 			explained = true;
 		}
@@ -162,7 +170,7 @@ struct probes *probes_load(const struct record_options *opts)
 	bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_bytes);
 	select_programs(skel, opts->kinds);
 	err = casefile_bpf__load(skel);
-	if (err && explain_missing_tracepoint(opts->kinds)) {
+	if (err && explain_missing_support(opts->kinds)) {
 		casefile_bpf__destroy(skel);
 		return NULL;
 	}
