@@ -631,13 +631,13 @@ static const struct lookup_spec {
 	const char *max_sql; /* the largest id */
 	int numbers;
 	int text_max;	    /* longer: a corrupt capture */
-	unsigned max_slots; /* a power of two */
+	unsigned max_slots; /* a power of two; tasks: an hour of a busy server has 49k */
 	const char *what;   /* NULL: absence is no error */
 	bool text_only;	    /* no NUL in the text either (an address) */
 } lookup_specs[LOOKUPS] = {
 	[LOOKUP_TASK] = {"SELECT id, pid, tid, ppid, uid, cgroup, mntns, start_ns, comm FROM task "
 			 "WHERE id BETWEEN ?1 AND ?2",
-			 "SELECT max(id) FROM task", 7, CAPTURE_TEXT_MAX, 16384, "task", false},
+			 "SELECT max(id) FROM task", 7, CAPTURE_TEXT_MAX, 65536, "task", false},
 	[LOOKUP_ADDRESS] = {"SELECT id, ip, addr FROM address WHERE id BETWEEN ?1 AND ?2",
 			    "SELECT max(id) FROM address", 1, INET6_ADDRSTRLEN, 32768, "address",
 			    true},
