@@ -23,21 +23,81 @@
 #define IP_VERSION_4 4
 #define IP_VERSION_6 6
 
-/* Sockets in SYN_SENT whose attempt was recorded: socket address -> start. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, __u64);
-} connects_in_flight SEC(".maps");
+/*
+ * Sockets in flight, socket address -> a time: connects in SYN_SENT whose
+ * attempt was recorded (-> its start), and passive opens no accept() took
+ * yet (-> when established).  An array of sets of ways, a way claimed and
+ * freed by compare-and-swap: a hash map would take a bucket lock and a
+ * free-list lock, interrupts off, on every update and delete, for every TCP
+ * connection.  A socket is added and taken under the socket's own lock (or
+ * by the thread that holds it), so one never races its own add.
+ */
+#define FLIGHT_SETS 8192 /* a power of two; 65536 ways in all */
+#define FLIGHT_WAYS 8	 /* a full set cannot take one more: counted as lost */
 
-/* Passive opens not accepted yet: socket address -> when established. */
+struct flight_way {
+	__u64 sock; /* 0: free */
+	__u64 ts_ns;
+};
+
+struct flight_set {
+	struct flight_way ways[FLIGHT_WAYS];
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, __u64);
-} unaccepted SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FLIGHT_SETS);
+	__type(key, __u32);
+	__type(value, struct flight_set);
+} connects_in_flight SEC(".maps"), unaccepted SEC(".maps");
+
+/* A pointer's value as a plain number: the verifier allows no arithmetic on pointers. */
+static __always_inline __u64 address_of(const void *ptr)
+{
+	__u64 address = 0;
+
+	bpf_probe_read_kernel(&address, sizeof(address), &ptr);
+	return address;
+}
+
+static __always_inline struct flight_set *set_of(void *table, __u64 sock)
+{
+	/* Fibonacci hashing: the high bits of the product mix all of the address's. */
+	__u32 key = (__u32)((sock * 0x9e3779b97f4a7c15ULL) >> 51) & (FLIGHT_SETS - 1);
+
+	return bpf_map_lookup_elem(table, &key);
+}
+
+/* Remember a socket with a time: 0, or -1 when its set is full. */
+static __always_inline int flight_add(void *table, const struct sock *sk, __u64 ts_ns)
+{
+	__u64 sock = address_of(sk);
+	struct flight_set *set = set_of(table, sock);
+
+	for (int i = 0; set && i < FLIGHT_WAYS; i++) {
+		if (__sync_val_compare_and_swap(&set->ways[i].sock, 0, sock) == 0) {
+			set->ways[i].ts_ns = ts_ns;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Forget a socket: its time, or 0 when it was not remembered. */
+static __always_inline __u64 flight_take(void *table, const struct sock *sk)
+{
+	__u64 sock = address_of(sk), ts_ns;
+	struct flight_set *set = set_of(table, sock);
+
+	for (int i = 0; set && i < FLIGHT_WAYS; i++) {
+		if (set->ways[i].sock != sock)
+			continue;
+		ts_ns = set->ways[i].ts_ns;
+		if (__sync_val_compare_and_swap(&set->ways[i].sock, sock, 0) == sock)
+			return ts_ns;
+	}
+	return 0;
+}
 
 /*
  * A kernel pointer typed as a BTF type, so that its fields are plain loads
@@ -101,14 +161,14 @@ static __always_inline void record_attempt(void *ctx, const struct sock *sk)
 	send_record(ctx, rec, sizeof(*rec), RECORD_CONNECT, true);
 
 	/* Without room to remember it, this attempt's outcome is lost: count it now. */
-	if (bpf_map_update_elem(&connects_in_flight, &sock, &ts_ns, BPF_ANY))
+	if (flight_add(&connects_in_flight, sk, ts_ns))
 		count_lost(RECORD_OUTCOME);
 }
 
 static __always_inline void record_outcome(const struct sock *sk, int new_state)
 {
 	__u64 sock = (__u64)sk;
-	__u64 *start_ns = bpf_map_lookup_elem(&connects_in_flight, &sock);
+	__u64 start_ns = flight_take(&connects_in_flight, sk);
 	struct outcome_record *rec;
 
 	if (!start_ns)
@@ -116,13 +176,12 @@ static __always_inline void record_outcome(const struct sock *sk, int new_state)
 	rec = reserve_record(sizeof(*rec), RECORD_OUTCOME, bpf_ktime_get_boot_ns());
 	if (rec) {
 		rec->sock = sock;
-		rec->start_ns = *start_ns;
+		rec->start_ns = start_ns;
 		rec->new_state = new_state;
 		rec->error = sk->sk_err;
 		rec->lport = bpf_ntohs(kernel_cast(sk, struct inet_sock)->inet_sport);
 		submit_record(rec);
 	}
-	bpf_map_delete_elem(&connects_in_flight, &sock);
 }
 
 /*
@@ -132,32 +191,31 @@ static __always_inline void record_outcome(const struct sock *sk, int new_state)
  */
 static __always_inline void remember_passive_open(const struct sock *sk)
 {
-	__u64 sock = (__u64)sk, ts_ns;
+	__u64 ts_ns;
 
 	if (filter_tgid || filter_uid != (__u32)-1) /* it could never pass the filter */
 		return;
 	ts_ns = bpf_ktime_get_boot_ns();
-	if (bpf_map_update_elem(&unaccepted, &sock, &ts_ns, BPF_ANY))
+	if (flight_add(&unaccepted, sk, ts_ns))
 		count_lost(RECORD_UNACCEPTED);
 }
 
 /* Closed for good: if no accept() took it, that is the record. */
 static __always_inline void record_unaccepted(const struct sock *sk, int old_state)
 {
-	__u64 sock = (__u64)sk, *established = bpf_map_lookup_elem(&unaccepted, &sock);
+	__u64 established = flight_take(&unaccepted, sk);
 	struct unaccepted_record *rec;
 
 	if (!established)
 		return;
 	rec = reserve_record(sizeof(*rec), RECORD_UNACCEPTED, bpf_ktime_get_boot_ns());
 	if (rec) {
-		rec->established_ns = *established;
+		rec->established_ns = established;
 		tuple_from_sock(&rec->tuple, sk);
 		rec->old_state = old_state;
 		rec->error = sk->sk_err;
 		submit_record(rec);
 	}
-	bpf_map_delete_elem(&unaccepted, &sock);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -219,7 +277,7 @@ static int record_accept(void *ctx, long fd)
 	sk = tcp_sock_of_fd(fd);
 	if (!sk)
 		return 0;
-	bpf_map_delete_elem(&unaccepted, &(__u64){(__u64)sk});
+	flight_take(&unaccepted, sk);
 	rec = begin_record(sizeof(*rec), 0, RECORD_ACCEPT, bpf_ktime_get_boot_ns());
 	if (!rec)
 		return 0;

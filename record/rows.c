@@ -14,7 +14,7 @@
 /* Bounds on the recorder's memory of what it has written (see dedup.h). */
 #define MAX_CACHED_TASKS       65536
 #define MAX_CACHED_ADDRESSES   65536
-#define MAX_CONNECTS_IN_FLIGHT 65536 /* as connects_in_flight in bpf/tcp.bpf.c */
+#define MAX_CONNECTS_IN_FLIGHT 65536 /* as connects_in_flight holds (bpf/tcp.bpf.c) */
 #define MAX_WAITING_CONNECTS   4096
 
 /* ev_connect's columns, as INSERT_CONNECT takes them. */
