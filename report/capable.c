@@ -19,7 +19,7 @@ enum {
 	CAPABLE_FIELDS = CAPABLE_STACKS + STACK_KINDS
 };
 
-/* The query's columns, after t and seq. */
+/* The query's columns, as event.col numbers them. */
 enum { COL_TASK, COL_CAP, COL_RET, COL_USERNS, COL_AUDIT };
 
 static struct {

@@ -86,7 +86,7 @@ int dns_answer_name(struct dns_names *n, const struct event *ev, const char **na
 	return -1;
 }
 
-/* The query's columns, after t and seq. */
+/* The query's columns, as event.col numbers them. */
 enum { COL_ADDRESS };
 
 static int add_answer(const struct event *ev, void *ctx)
@@ -128,6 +128,7 @@ struct event_query dns_names_query(struct dns_names *names)
 		.ctx = names,
 		.unfiltered = true,
 		.optional = true,
+		.names_rows = true,
 	};
 }
 

@@ -47,6 +47,7 @@ struct stream {
 	int order;		/* ties in wall clock: files, then queries, in the order given */
 	struct capture *reader; /* the reader thread's own connection to cap */
 	sqlite3_stmt *stmt;	/* stepped by the reader thread only */
+	bool seq;		/* the second column is seq */
 	int columns;		/* the query's own */
 	bool stacks;		/* then the stack columns: kstack, ustack */
 	int64_t floor_t;	/* --follow: newest t known before the last poll */
@@ -78,11 +79,17 @@ static void request_stop(int sig)
 	stop_requested = 1;
 }
 
+/* Whether a stream's rows carry seq: --follow's position, and what names a row. */
+static bool wants_seq(const struct event_query *q, const struct options *opts)
+{
+	return opts->follow || q->names_rows;
+}
+
 /*
- * seq is --follow's position, and names an event's row (a DNS answer's name
- * is read by it).  Stacks come in the same pass, joined on seq
- * (the key of event_stack): far cheaper than a lookup per event.  A capture
- * made without stacks has no event_stack at all.
+ * t, then seq only where it is wanted: a column read per row costs the
+ * reader as much as a tenth of the row.  Stacks come in the same pass,
+ * joined on seq (the key of event_stack): far cheaper than a lookup per
+ * event.  A capture made without stacks has no event_stack at all.
  */
 static char *event_sql(const struct event_query *q, const struct options *opts, bool join_stacks)
 {
@@ -92,7 +99,8 @@ static char *event_sql(const struct event_query *q, const struct options *opts, 
 
 	if (!f)
 		return NULL;
-	fprintf(f, "SELECT e.t, e.seq, %s%s FROM %s e%s WHERE %s", q->columns,
+	fprintf(f, "SELECT e.t, %s%s%s FROM %s e%s WHERE %s", wants_seq(q, opts) ? "e.seq, " : "",
+		q->columns,
 		!q->stacks    ? ""
 		: join_stacks ? ", s.kstack, s.ustack"
 			      : ", NULL, NULL",
@@ -122,45 +130,51 @@ static int corrupt_row(const struct stream *s, const char *why)
 }
 
 /*
- * Decode the next row into ev: 1 on a row, 0 at the end, -1 after one line.
- * Every column read is an integer (or NULL where allowed): 'abc' or 80.5
- * would read as a wrong number.
+ * The row's cell in column i: 1 for an integer (into *n), 0 for NULL, -1 for
+ * anything else ('abc' or 80.5 would read as a wrong number).  One call into
+ * the statement per cell: each one takes and checks its state.
  */
+static int integer_cell(sqlite3_stmt *stmt, int i, int64_t *n)
+{
+	sqlite3_value *cell = sqlite3_column_value(stmt, i);
+	int type = sqlite3_value_type(cell);
+
+	if (type == SQLITE_INTEGER) {
+		*n = sqlite3_value_int64(cell);
+		return 1;
+	}
+	*n = 0;
+	return type == SQLITE_NULL ? 0 : -1;
+}
+
+/* Decode the next row into ev: 1 on a row, 0 at the end, -1 after one line. */
 static int advance(struct stream *s, struct event *ev)
 {
-	int rc = sqlite3_step(s->stmt);
+	int rc = sqlite3_step(s->stmt), first = s->seq ? 2 : 1;
 
 	if (rc == SQLITE_DONE)
 		return 0;
 	if (rc != SQLITE_ROW)
 		return read_failed(s);
-	if (sqlite3_column_type(s->stmt, 0) != SQLITE_INTEGER ||
-	    sqlite3_column_type(s->stmt, 1) != SQLITE_INTEGER)
-		return corrupt_row(s, "a number that is not one");
 	ev->cap = s->cap;
-	ev->t = sqlite3_column_int64(s->stmt, 0);
-	ev->seq = sqlite3_column_int64(s->stmt, 1);
+	ev->seq = 0;
+	if (integer_cell(s->stmt, 0, &ev->t) < 1 ||
+	    (s->seq && integer_cell(s->stmt, 1, &ev->seq) < 1))
+		return corrupt_row(s, "a number that is not one");
 	if (!capture_wall_ns(s->cap, ev->t, &ev->wall_ns))
 		return corrupt_row(s, "a time out of range");
 	ev->nulls = 0;
 	for (int i = 0; i < s->columns; i++) {
-		sqlite3_value *cell = sqlite3_column_value(s->stmt, i + 2); /* one call, not two */
-
-		if (sqlite3_value_type(cell) == SQLITE_INTEGER)
-			ev->col[i] = sqlite3_value_int64(cell);
-		else if (sqlite3_value_type(cell) == SQLITE_NULL)
-			ev->nulls |= 1u << i;
-		else
+		rc = integer_cell(s->stmt, first + i, &ev->col[i]);
+		if (rc < 0)
 			return corrupt_row(s, "a number that is not one");
+		ev->nulls |= (uint32_t)!rc << i;
 	}
 	for (int kind = 0; s->stacks && kind < STACK_KINDS; kind++) {
-		sqlite3_value *cell = sqlite3_column_value(s->stmt, s->columns + 2 + kind);
-
-		if (sqlite3_value_type(cell) != SQLITE_INTEGER &&
-		    sqlite3_value_type(cell) != SQLITE_NULL)
+		rc = integer_cell(s->stmt, first + s->columns + kind, &ev->stacks.id[kind]);
+		if (rc < 0)
 			return corrupt_row(s, "a number that is not one");
-		ev->stacks.has[kind] = sqlite3_value_type(cell) == SQLITE_INTEGER;
-		ev->stacks.id[kind] = sqlite3_value_int64(cell);
+		ev->stacks.has[kind] = rc;
 	}
 	return 1;
 }
@@ -205,7 +219,8 @@ static int start(struct stream *s, const struct options *opts)
 	}
 	free(sql);
 	s->stacks = s->query->stacks;
-	s->columns = sqlite3_column_count(s->stmt) - 2 - (s->stacks ? STACK_KINDS : 0);
+	s->seq = wants_seq(s->query, opts);
+	s->columns = sqlite3_column_count(s->stmt) - 1 - s->seq - (s->stacks ? STACK_KINDS : 0);
 	if (s->columns > EVENT_COLUMNS_MAX) {
 		fprintf(stderr, "report: %s: too many columns\n", s->query->table);
 		return -1;

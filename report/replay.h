@@ -27,7 +27,8 @@ struct event_stacks {
 /* An event, for the time of one emit call. */
 struct event {
 	struct capture *cap;
-	int64_t t, seq, wall_ns;
+	int64_t t, wall_ns;
+	int64_t seq; /* read when the query names_rows, or with --follow; else 0 */
 	int64_t col[EVENT_COLUMNS_MAX]; /* the query's columns (all integers) */
 	uint32_t nulls;			/* bit i: col[i] is NULL */
 	struct event_stacks stacks;	/* when the query asked for them */
@@ -53,6 +54,8 @@ struct event_query {
 	bool unfiltered;
 	/* A table newer than some captures: none there means no rows, not an error. */
 	bool optional;
+	/* The emitter reads its row again by (t, seq): event.seq is wanted. */
+	bool names_rows;
 };
 
 /*

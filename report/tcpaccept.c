@@ -16,7 +16,7 @@ enum {
 	ACCEPT_FIELDS = ACCEPT_STACKS + STACK_KINDS
 };
 
-/* The query's columns, after t and seq. */
+/* The query's columns, as event.col numbers them. */
 enum { COL_TASK, COL_RADDR, COL_RPORT, COL_LADDR, COL_LPORT };
 
 static struct {

@@ -30,7 +30,7 @@ enum {
 /* -c: connects per source, destination and port */
 enum { COUNT_HOST, COUNT_LADDR, COUNT_RADDR, COUNT_RPORT, COUNT_CONNECTS, COUNT_FIELDS };
 
-/* The query's columns, after t and seq. */
+/* The query's columns, as event.col numbers them. */
 enum { COL_TASK, COL_SADDR, COL_LPORT, COL_DADDR, COL_DPORT, COL_STATE, COL_ERROR, COL_LATENCY };
 
 static struct {

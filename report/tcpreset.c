@@ -20,7 +20,7 @@ enum {
 	RESET_FIELDS = RESET_STACKS + STACK_KINDS
 };
 
-/* The query's columns, after t and seq. */
+/* The query's columns, as event.col numbers them. */
 enum { COL_TASK, COL_LADDR, COL_LPORT, COL_RADDR, COL_RPORT, COL_STATE, COL_REASON };
 
 static struct {

@@ -35,7 +35,7 @@ enum {
 	TL_FIELDS = TL_WHO + LINEAGE_FIELDS
 };
 
-/* Each query's columns, after t and seq. */
+/* Each query's columns, as event.col numbers them. */
 enum {
 	CONNECT_TASK,
 	CONNECT_SADDR,
@@ -707,7 +707,8 @@ int timeline_events(struct captures *set, const struct options *opts)
 		 .emit = emit_dns,
 		 .bind = bind_address_filter,
 		 .ctx = &tl.addr,
-		 .optional = true},
+		 .optional = true,
+		 .names_rows = true},
 		/* The rest have no ends: none when --addr or -P selects ends. */
 		{.table = "process",
 		 .columns = "e.pid, e.start_ns, e.how = 'exec', e.ppid, e.uid, e.cgroup, e.mntns",
