@@ -824,6 +824,18 @@ int capture_task(struct capture *cap, int64_t id, struct task *task)
 	return 0;
 }
 
+void capture_prefetch_address(struct capture *cap, int64_t id)
+{
+	const struct lookup *l = cap->lookups ? &cap->lookups[LOOKUP_ADDRESS] : NULL;
+	const char *slot;
+
+	if (!l || !l->slots)
+		return; /* the first lookup makes the cache */
+	slot = (const char *)slot_of(l, id);
+	__builtin_prefetch(slot);
+	__builtin_prefetch(slot + l->slot_size - 1); /* a slot may span two lines */
+}
+
 int capture_address(struct capture *cap, int64_t id, struct address *address)
 {
 	const struct cached *c = lookup(cap, LOOKUP_ADDRESS, id);

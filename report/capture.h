@@ -155,6 +155,12 @@ struct name {
  * capture.
  */
 int capture_task(struct capture *cap, int64_t id, struct task *task);
+/*
+ * Start fetching the cache slot of address id, for a capture_address() of it
+ * soon: ids name addresses all over a large table, and a slot not in the
+ * processor's cache costs more than the rest of a row.
+ */
+void capture_prefetch_address(struct capture *cap, int64_t id);
 int capture_address(struct capture *cap, int64_t id, struct address *address);
 int capture_cap_name(struct capture *cap, int64_t number, struct name *name);
 int capture_tcp_state(struct capture *cap, int64_t state, struct name *name);

@@ -36,6 +36,13 @@
 #define BATCH_EVENTS  1024
 #define BATCHES_AHEAD 4
 
+/*
+ * The merge fetches the lookups of the event this far ahead in a stream
+ * into the processor's cache: streams interleave, so that is some tens of
+ * rows ahead of the one being formatted.
+ */
+#define PREFETCH_AHEAD 8
+
 struct batch {
 	struct event ev[BATCH_EVENTS];
 	int n;
@@ -294,6 +301,20 @@ static void *read_rows(void *arg)
 	return NULL;
 }
 
+/* Start fetching what the emitter will look up for the held batch's event i, if there. */
+static void prefetch_lookups(const struct stream *s, int i)
+{
+	const struct batch *b = &s->batches[s->head];
+	uint32_t columns;
+
+	if (i >= b->n)
+		return;
+	columns = s->query->address_columns & ~b->ev[i].nulls;
+	for (int c = 0; columns; c++, columns >>= 1)
+		if (columns & 1)
+			capture_prefetch_address(b->ev[i].cap, b->ev[i].col[c]);
+}
+
 /*
  * The stream's next event for the merge, waiting for the reader if need be;
  * NULL at its end, and set *failed if reading it failed.
@@ -303,8 +324,10 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 	const struct event *ev = NULL;
 
 	/* The head batch is the merge's own until it is read: no lock to read it. */
-	if (s->holding && s->next < s->batches[s->head].n)
+	if (s->holding && s->next < s->batches[s->head].n) {
+		prefetch_lookups(s, s->next + PREFETCH_AHEAD);
 		return &s->batches[s->head].ev[s->next++];
+	}
 	pthread_mutex_lock(&r->lock);
 	if (s->holding) { /* done with that batch */
 		s->head = (s->head + 1) % BATCHES_AHEAD;

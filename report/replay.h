@@ -56,6 +56,8 @@ struct event_query {
 	bool optional;
 	/* The emitter reads its row again by (t, seq): event.seq is wanted. */
 	bool names_rows;
+	/* Bit i: column i is an address.id the emitter looks up (fetched ahead). */
+	uint32_t address_columns;
 };
 
 /*

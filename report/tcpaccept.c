@@ -104,6 +104,7 @@ static int run(struct captures *set, const struct options *opts)
 		.filter = {.task = "e.task", .family = "e.raddr", .port = "e.lport"},
 		.stacks = ta.stacks.kernel || ta.stacks.user,
 		.emit = print_accept,
+		.address_columns = 1u << COL_RADDR | 1u << COL_LADDR,
 	};
 	struct field *f = ta.fields;
 

@@ -261,6 +261,7 @@ static int run(struct captures *set, const struct options *opts)
 		.filter = {.task = "e.task", .family = "e.daddr", .port = "e.dport"},
 		.stacks = tc.stacks.kernel || tc.stacks.user,
 		.emit = tc.count ? count_connect : print_connect,
+		.address_columns = 1u << COL_SADDR | 1u << COL_DADDR,
 	};
 	struct field *f = tc.fields;
 	struct event_query queries[2];

@@ -131,6 +131,7 @@ static int run(struct captures *set, const struct options *opts)
 		.filter = {.task = "e.task"},
 		.stacks = tr.stacks.kernel || tr.stacks.user,
 		.emit = print_reset,
+		.address_columns = 1u << COL_LADDR | 1u << COL_RADDR,
 	};
 	struct field *f = tr.fields;
 
