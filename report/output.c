@@ -66,6 +66,36 @@ static inline void put_char(char c)
 	out.len++;
 }
 
+/* How many decimal digits a number has: 1 to 20. */
+static inline int digit_count(uint64_t n)
+{
+	/* least[d]: the least number of d + 1 digits (0: zero has one digit) */
+	static const uint64_t least[] = {0,
+					 10,
+					 100,
+					 1000,
+					 10000,
+					 100000,
+					 1000000,
+					 10000000,
+					 100000000,
+					 1000000000,
+					 10000000000ull,
+					 100000000000ull,
+					 1000000000000ull,
+					 10000000000000ull,
+					 100000000000000ull,
+					 1000000000000000ull,
+					 10000000000000000ull,
+					 100000000000000000ull,
+					 1000000000000000000ull,
+					 10000000000000000000ull};
+	/* bits * 1233 / 4096 (log10 of 2 as 1233/4096): the count, or one less */
+	int d = (64 - __builtin_clzll(n | 1)) * 1233 >> 12;
+
+	return d + (n >= least[d]);
+}
+
 char *int_text(char *p, int64_t value)
 {
 	/* Two digits per division: half the divisions of one at a time. */
@@ -74,25 +104,22 @@ char *int_text(char *p, int64_t value)
 				    "50515253545556575859606162636465666768697071727374"
 				    "75767778798081828384858687888990919293949596979899";
 	uint64_t magnitude = value < 0 ? -(uint64_t)value : (uint64_t)value;
-	char digits[20], *d = digits + sizeof(digits);
-	size_t len;
+	char *end, *d;
 
+	if (value < 0)
+		*p++ = '-';
+	/* Counted first, the digits go in place from the last: no copy. */
+	end = d = p + digit_count(magnitude);
 	while (magnitude >= 100) {
 		d -= 2;
 		memcpy(d, &pairs[2 * (magnitude % 100)], 2);
 		magnitude /= 100;
 	}
-	if (magnitude >= 10) {
-		d -= 2;
-		memcpy(d, &pairs[2 * magnitude], 2);
-	} else {
-		*--d = (char)('0' + magnitude);
-	}
-	if (value < 0)
-		*p++ = '-';
-	len = (size_t)(digits + sizeof(digits) - d);
-	memcpy(p, d, len);
-	return p + len;
+	if (magnitude >= 10)
+		memcpy(d - 2, &pairs[2 * magnitude], 2);
+	else
+		d[-1] = (char)('0' + magnitude);
+	return end;
 }
 
 static void put_int(int64_t value)
