@@ -69,27 +69,10 @@ static inline void put_char(char c)
 /* How many decimal digits a number has: 1 to 20. */
 static inline int digit_count(uint64_t n)
 {
-	/* least[d]: the least number of d + 1 digits (0: zero has one digit) */
-	static const uint64_t least[] = {0,
-					 10,
-					 100,
-					 1000,
-					 10000,
-					 100000,
-					 1000000,
-					 10000000,
-					 100000000,
-					 1000000000,
-					 10000000000ull,
-					 100000000000ull,
-					 1000000000000ull,
-					 10000000000000ull,
-					 100000000000000ull,
-					 1000000000000000ull,
-					 10000000000000000ull,
-					 100000000000000000ull,
-					 1000000000000000000ull,
-					 10000000000000000000ull};
+	/* least[d]: the least number of d + 1 digits (0: zero has one digit); exact as doubles */
+	static const uint64_t least[] = {0,    1e1,  1e2,  1e3,	 1e4,  1e5,  1e6,
+					 1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
+					 1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
 	/* bits * 1233 / 4096 (log10 of 2 as 1233/4096): the count, or one less */
 	int d = (64 - __builtin_clzll(n | 1)) * 1233 >> 12;
 
