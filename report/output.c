@@ -90,7 +90,7 @@ static inline char *copy_text(char *p, const char *s, size_t len)
 	return p + len;
 }
 
-static void put(const char *s, size_t len)
+static inline void put(const char *s, size_t len)
 {
 	commit(copy_text(reserve(len), s, len));
 }
