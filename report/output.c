@@ -54,16 +54,64 @@ static inline char *reserve(size_t more)
 	return out.buf + out.len;
 }
 
-static void put(const char *s, size_t len)
+/* The output ends at end now: the bytes up to it, reserved, are written. */
+static inline void commit(char *end)
 {
-	memcpy(reserve(len), s, len);
-	out.len += len;
+	out.len = (size_t)(end - out.buf);
+}
+
+/* The first and the last n bytes of len (n <= len <= 2n): all of them, in two moves. */
+static inline void copy_ends(char *p, const char *s, size_t len, size_t n)
+{
+	uint64_t head, tail;
+
+	memcpy(&head, s, n);
+	memcpy(&tail, s + len - n, n);
+	memcpy(p, &head, n);
+	memcpy(p + len - n, &tail, n);
+}
+
+/*
+ * len bytes of s at p: their end.  Most copies are of a few bytes (a key, a
+ * comm, a word), inline: a call to memcpy would cost more than such a copy.
+ */
+static inline char *copy_text(char *p, const char *s, size_t len)
+{
+	if (len > 16)
+		return mempcpy(p, s, len);
+	if (len >= 8)
+		copy_ends(p, s, len, 8);
+	else if (len >= 4)
+		copy_ends(p, s, len, 4);
+	else if (len >= 2)
+		copy_ends(p, s, len, 2);
+	else if (len)
+		*p = *s;
+	return p + len;
+}
+
+static inline void put(const char *s, size_t len)
+{
+	commit(copy_text(reserve(len), s, len));
 }
 
 static inline void put_char(char c)
 {
 	*reserve(1) = c;
 	out.len++;
+}
+
+/* How many decimal digits a number has: 1 to 20. */
+static inline int digit_count(uint64_t n)
+{
+	/* least[d]: the least number of d + 1 digits (0: zero has one digit); exact as doubles */
+	static const uint64_t least[] = {0,    1e1,  1e2,  1e3,	 1e4,  1e5,  1e6,
+					 1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
+					 1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
+	/* bits * 1233 / 4096 (log10 of 2 as 1233/4096): the count, or one less */
+	int d = (64 - __builtin_clzll(n | 1)) * 1233 >> 12;
+
+	return d + (n >= least[d]);
 }
 
 char *int_text(char *p, int64_t value)
@@ -74,49 +122,56 @@ char *int_text(char *p, int64_t value)
 				    "50515253545556575859606162636465666768697071727374"
 				    "75767778798081828384858687888990919293949596979899";
 	uint64_t magnitude = value < 0 ? -(uint64_t)value : (uint64_t)value;
-	char digits[20], *d = digits + sizeof(digits);
-	size_t len;
+	char *end, *d;
 
+	if (value < 0)
+		*p++ = '-';
+	/* Counted first, the digits go in place from the last: no copy. */
+	end = d = p + digit_count(magnitude);
 	while (magnitude >= 100) {
 		d -= 2;
 		memcpy(d, &pairs[2 * (magnitude % 100)], 2);
 		magnitude /= 100;
 	}
-	if (magnitude >= 10) {
-		d -= 2;
-		memcpy(d, &pairs[2 * magnitude], 2);
-	} else {
-		*--d = (char)('0' + magnitude);
-	}
-	if (value < 0)
-		*p++ = '-';
-	len = (size_t)(digits + sizeof(digits) - d);
-	memcpy(p, d, len);
-	return p + len;
+	if (magnitude >= 10)
+		memcpy(d - 2, &pairs[2 * magnitude], 2);
+	else
+		d[-1] = (char)('0' + magnitude);
+	return end;
 }
+
+/* Bytes int_text writes at most: a sign and 19 digits, or 20 digits. */
+#define INT_TEXT_MAX 21
 
 static void put_int(int64_t value)
 {
-	char *p = reserve(21);
-
-	out.len += (size_t)(int_text(p, value) - p);
+	commit(int_text(reserve(INT_TEXT_MAX), value));
 }
 
-/* ns in units of `unit` ns, with three decimals, rounded as printf's %.3f. */
-static void put_decimal(int64_t ns, int64_t unit)
+/* Bytes decimal_text writes at most: a sign, the whole part, a point and 3 decimals. */
+#define DECIMAL_MAX (1 + INT_TEXT_MAX + 4)
+
+/* ns in units of `unit` ns, with three decimals, rounded as printf's %.3f: its end. */
+static inline char *decimal_text(char *p, int64_t ns, int64_t unit)
 {
-	int64_t step = unit / 1000;
+	uint64_t step = (uint64_t)unit / 1000;
 	uint64_t magnitude = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
-	uint64_t thousandths = (magnitude + (uint64_t)step / 2) / (uint64_t)step;
-	char frac[3];
+	uint64_t thousandths = (magnitude + step / 2) / step;
+	unsigned decimals = (unsigned)(thousandths % 1000);
 
 	if (ns < 0)
-		put_char('-');
-	put_int((int64_t)(thousandths / 1000));
-	put_char('.');
-	for (int i = 2; i >= 0; i--, thousandths /= 10)
-		frac[i] = (char)('0' + thousandths % 10);
-	put(frac, 3);
+		*p++ = '-';
+	p = int_text(p, (int64_t)(thousandths / 1000));
+	p[0] = '.';
+	p[1] = (char)('0' + decimals / 100);
+	p[2] = (char)('0' + decimals / 10 % 10);
+	p[3] = (char)('0' + decimals % 10);
+	return p + 4;
+}
+
+static void put_decimal(int64_t ns, int64_t unit)
+{
+	commit(decimal_text(reserve(DECIMAL_MAX), ns, unit));
 }
 
 /* Bytes render() may write for len bytes: \u003c for one, in JSON. */
@@ -186,8 +241,7 @@ static size_t render(const char *s, size_t len, char *o, bool json)
 
 		/* Most text is plain: copy each run of it whole. */
 		if (run) {
-			memcpy(o, s + i, run);
-			o += run;
+			o = copy_text(o, s + i, run);
 			i += run - 1;
 			continue;
 		}
@@ -271,59 +325,81 @@ int unrender_text(const char *text, char *o, size_t *len)
 	return 0;
 }
 
-static void put_rendered(const struct value *v, bool json)
+/* Bytes a FIELD_TEXT value takes at most, rendered. */
+static size_t rendered_max(const struct value *v)
 {
-	if (v->plain)
-		put(v->s, v->len);
-	else
-		out.len += render(v->s, v->len, reserve(RENDERED_MAX(v->len)), json);
+	return v->plain ? v->len : RENDERED_MAX(v->len);
 }
 
-static void put_time(int64_t ns, bool clock)
+/* A FIELD_TEXT value at p, rendered unless plain: its end. */
+static char *rendered_text(char *p, const struct value *v, bool json)
+{
+	if (v->plain)
+		return copy_text(p, v->s, v->len);
+	return p + render(v->s, v->len, p, json);
+}
+
+static void put_rendered(const struct value *v, bool json)
+{
+	commit(rendered_text(reserve(rendered_max(v)), v, json));
+}
+
+static void put_rfc3339(int64_t ns)
 {
 	char *p = reserve(WHEN_MAX);
 
-	out.len += clock ? format_clock(ns, out.local, p) : format_rfc3339(ns, out.local, p);
+	commit(p + format_rfc3339(ns, out.local, p));
 }
 
 /* --- Table --------------------------------------------------------------- */
 
-static void put_table_value(const struct field *f, const struct value *v)
+/*
+ * Bytes a table cell takes at most: its value, the padding to its width, the
+ * sixteen spaces pad() may write beyond it, and a space.  Of the values but
+ * text, a time is the longest (WHEN_MAX).
+ */
+static size_t cell_max(const struct field *f, const struct value *v)
+{
+	size_t value = WHEN_MAX;
+
+	if (!v)
+		value = strlen(f->title);
+	else if (!v->null && f->type == FIELD_TEXT)
+		value = rendered_max(v);
+	return value + (size_t)f->width + 16 + 1;
+}
+
+/* A table cell's value at p: its end. */
+static char *table_value(char *p, const struct field *f, const struct value *v)
 {
 	if (v->null) {
-		put_char('-');
-		return;
+		*p = '-';
+		return p + 1;
 	}
 	switch (f->type) {
 	case FIELD_TEXT:
-		put_rendered(v, false);
-		break;
+		return rendered_text(p, v, false);
 	case FIELD_CLOCK:
-		put_time(v->i, true);
-		break;
+		return p + format_clock(v->i, out.local, p);
 	case FIELD_RFC3339:
-		put_time(v->i, false);
-		break;
+		return p + format_rfc3339(v->i, out.local, p);
 	case FIELD_ELAPSED:
 		if (!out.have_first) {
 			out.have_first = true;
 			out.first_ns = v->i;
 		}
-		put_decimal(v->i - out.first_ns, 1000000000);
-		break;
+		return decimal_text(p, v->i - out.first_ns, 1000000000);
 	case FIELD_MILLIS:
-		put_decimal(v->i, 1000000);
-		break;
+		return decimal_text(p, v->i, 1000000);
 	case FIELD_FIXED3:
-		put_decimal(v->i, 1000);
-		break;
+		return decimal_text(p, v->i, 1000);
 	case FIELD_INT:
 	case FIELD_BOOL:
-		put_int(v->i);
-		break;
+		return int_text(p, v->i);
 	case FIELD_LINES:
 		break; /* under the row: table_lines */
 	}
+	return p;
 }
 
 /* A table column: FIELD_LINES go under the row. */
@@ -332,32 +408,37 @@ static bool is_column(const struct field *f)
 	return f->title && f->shown && f->type != FIELD_LINES;
 }
 
-/* Pad a column that began at start to its width, then a space (not after the last). */
-static void pad(size_t start, int width, bool last)
+/*
+ * A cell from start to end padded to its width, then a space (not after the
+ * last column): its end.  The spaces go sixteen at a time, not through
+ * memset: most pads are short.
+ */
+static char *pad(char *start, char *end, int width, bool last)
 {
-	size_t used = out.len - start;
+	char *to = start + width;
 
 	if (last)
-		return;
-	if (used < (size_t)width) {
-		memset(reserve((size_t)width - used), ' ', (size_t)width - used);
-		out.len += (size_t)width - used;
-	}
-	put_char(' ');
+		return end;
+	for (char *p = end; p < to; p += 16)
+		memcpy(p, "                ", 16);
+	if (end < to)
+		end = to;
+	*end = ' ';
+	return end + 1;
 }
 
+/* A row, or the header when values is NULL; each cell written into one reservation. */
 static void table_row(const struct value *values)
 {
 	for (int c = 0; c < out.ncolumns; c++) {
 		int i = out.columns[c];
 		const struct field *f = &out.fields[i];
-		size_t start = out.len;
+		const struct value *v = values ? &values[i] : NULL;
+		char *start = reserve(cell_max(f, v));
+		char *end =
+			v ? table_value(start, f, v) : copy_text(start, f->title, strlen(f->title));
 
-		if (values)
-			put_table_value(f, &values[i]);
-		else
-			put(f->title, strlen(f->title));
-		pad(start, f->width, i == out.last_shown);
+		commit(pad(start, end, f->width, i == out.last_shown));
 	}
 }
 
@@ -406,7 +487,7 @@ static void json_row(const struct value *values)
 			put_char('"');
 		} else if (f->type == FIELD_CLOCK || f->type == FIELD_RFC3339) {
 			put_char('"');
-			put_time(v->i, false);
+			put_rfc3339(v->i);
 			put_char('"');
 		} else if (f->type == FIELD_BOOL) {
 			put(v->i ? "true" : "false", v->i ? 4 : 5);
@@ -533,7 +614,7 @@ static void csv_row(const struct value *values)
 		else if (f->type == FIELD_LINES)
 			put_csv_lines(v);
 		else if (f->type == FIELD_CLOCK || f->type == FIELD_RFC3339)
-			put_time(v->i, false);
+			put_rfc3339(v->i);
 		else if (f->type == FIELD_FIXED3)
 			put_decimal(v->i, 1000);
 		else

@@ -23,26 +23,6 @@ static int64_t split_ns(int64_t unix_ns, long *nanos)
 	return seconds;
 }
 
-/*
- * The calendar time of a second, cached: rows arrive in time order, so
- * consecutive rows mostly share their second and the conversion is skipped.
- */
-static const struct tm *calendar(int64_t seconds, bool local)
-{
-	static int64_t cached_seconds = INT64_MIN;
-	static bool cached_local;
-	static struct tm tm;
-	time_t t = (time_t)seconds;
-
-	if (seconds == cached_seconds && local == cached_local)
-		return &tm;
-	if (!(local ? localtime_r(&t, &tm) : gmtime_r(&t, &tm)))
-		memset(&tm, 0, sizeof(tm)); /* out of the calendar's range: shown as 1900 */
-	cached_seconds = seconds;
-	cached_local = local;
-	return &tm;
-}
-
 static char *put_digits(char *p, long value, int count)
 {
 	for (int i = count - 1; i >= 0; i--) {
@@ -52,24 +32,62 @@ static char *put_digits(char *p, long value, int count)
 	return p + count;
 }
 
-static char *put_date(char *p, const struct tm *tm, char separator)
+/* A second as the calendar has it, with its date and clock as text. */
+struct second {
+	int64_t seconds;
+	bool local;
+	struct tm tm;
+	char date[10]; /* "2026-11-23" */
+	char clock[8]; /* "01:18:03" */
+};
+
+static void write_date(char *p, const struct tm *tm)
 {
 	p = put_digits(p, tm->tm_year + 1900L, 4);
 	*p++ = '-';
 	p = put_digits(p, tm->tm_mon + 1, 2);
 	*p++ = '-';
-	p = put_digits(p, tm->tm_mday, 2);
-	*p++ = separator;
-	return p;
+	put_digits(p, tm->tm_mday, 2);
 }
 
-static char *put_clock(char *p, const struct tm *tm)
+static void write_clock(char *p, const struct tm *tm)
 {
 	p = put_digits(p, tm->tm_hour, 2);
 	*p++ = ':';
 	p = put_digits(p, tm->tm_min, 2);
 	*p++ = ':';
-	return put_digits(p, tm->tm_sec, 2);
+	put_digits(p, tm->tm_sec, 2);
+}
+
+/*
+ * The calendar time of a second, cached with its text: rows arrive in time
+ * order, so consecutive rows mostly share their second, and its conversion
+ * and formatting are skipped.  One cache per thread: any thread may format.
+ */
+static const struct second *calendar(int64_t seconds, bool local)
+{
+	static _Thread_local struct second cached = {.seconds = INT64_MIN};
+	time_t t = (time_t)seconds;
+
+	if (seconds == cached.seconds && local == cached.local)
+		return &cached;
+	if (!(local ? localtime_r(&t, &cached.tm) : gmtime_r(&t, &cached.tm)))
+		memset(&cached.tm, 0, sizeof(cached.tm)); /* out of the calendar's range: 1900 */
+	write_date(cached.date, &cached.tm);
+	write_clock(cached.clock, &cached.tm);
+	cached.seconds = seconds;
+	cached.local = local;
+	return &cached;
+}
+
+/* "2026-11-23T01:18:03" with the separator given */
+static char *put_date_clock(char *p, const struct second *s, char separator)
+{
+	memcpy(p, s->date, sizeof(s->date));
+	p += sizeof(s->date);
+	*p++ = separator;
+	memcpy(p, s->clock, sizeof(s->clock));
+	return p + sizeof(s->clock);
 }
 
 /* "+01:00": the local offset from UTC */
@@ -87,13 +105,13 @@ static char *put_offset(char *p, const struct tm *tm)
 size_t format_rfc3339(int64_t unix_ns, bool local, char *buf)
 {
 	long nanos;
-	const struct tm *tm = calendar(split_ns(unix_ns, &nanos), local);
-	char *p = put_clock(put_date(buf, tm, 'T'), tm);
+	const struct second *s = calendar(split_ns(unix_ns, &nanos), local);
+	char *p = put_date_clock(buf, s, 'T');
 
 	*p++ = '.';
 	p = put_digits(p, nanos, 9);
 	if (local)
-		p = put_offset(p, tm);
+		p = put_offset(p, &s->tm);
 	else
 		*p++ = 'Z';
 	*p = '\0';
@@ -103,23 +121,24 @@ size_t format_rfc3339(int64_t unix_ns, bool local, char *buf)
 size_t format_clock(int64_t unix_ns, bool local, char *buf)
 {
 	long nanos;
-	char *p = put_clock(buf, calendar(split_ns(unix_ns, &nanos), local));
+	const struct second *s = calendar(split_ns(unix_ns, &nanos), local);
 
-	*p = '\0';
-	return (size_t)(p - buf);
+	memcpy(buf, s->clock, sizeof(s->clock));
+	buf[sizeof(s->clock)] = '\0';
+	return sizeof(s->clock);
 }
 
 size_t format_human(int64_t unix_ns, bool local, char *buf)
 {
 	long nanos;
-	const struct tm *tm = calendar(split_ns(unix_ns, &nanos), local);
-	char *p = put_clock(put_date(buf, tm, ' '), tm);
+	const struct second *s = calendar(split_ns(unix_ns, &nanos), local);
+	char *p = put_date_clock(buf, s, ' ');
 
 	*p++ = '.';
 	p = put_digits(p, nanos, 9);
 	*p++ = ' ';
 	if (local)
-		p = put_offset(p, tm);
+		p = put_offset(p, &s->tm);
 	else
 		p = stpcpy(p, "UTC");
 	*p = '\0';
@@ -315,7 +334,7 @@ int parse_when(const char *text, int64_t reference_ns, bool local, int64_t *unix
 		if (!take_clock(&p, &tm, &nanos) || !take_zone(&p, &zoned, &offset_s) || *p)
 			return -1;
 		seconds = split_ns(reference_ns, &ignored);
-		day = *calendar(zoned ? seconds + offset_s : seconds, local && !zoned);
+		day = calendar(zoned ? seconds + offset_s : seconds, local && !zoned)->tm;
 		tm.tm_year = day.tm_year;
 		tm.tm_mon = day.tm_mon;
 		tm.tm_mday = day.tm_mday;
