@@ -150,10 +150,9 @@ static void task_values(const struct task *t, struct value *v)
 
 static struct value end_value(uint32_t peer)
 {
-	const char *text = peer ? peer_text(cv.peers, peer) : NULL;
+	const struct peer_name *name = peer ? peer_name(cv.peers, peer) : NULL;
 
-	return text ? checked_text_value(text, strlen(text), peer_plain(cv.peers, peer))
-		    : null_value();
+	return name ? checked_text_value(name->text, name->len, name->plain) : null_value();
 }
 
 static const char *outcome_of(const struct conn *c)
@@ -174,10 +173,10 @@ static char *append(char *to, const char *text, size_t len)
 /* "address:port" of an end into out ("?" for an unknown address). */
 static struct value endpoint_value(char *out, uint32_t peer, int64_t port)
 {
-	const char *text = peer ? peer_text(cv.peers, peer) : "?";
+	static const struct peer_name unknown = {"?", 1, true};
+	const struct peer_name *name = peer ? peer_name(cv.peers, peer) : &unknown;
 
-	return checked_text_value(out, put_endpoint(out, text, strlen(text), port),
-				  !peer || peer_plain(cv.peers, peer));
+	return checked_text_value(out, put_endpoint(out, name->text, name->len, port), name->plain);
 }
 
 static int print_conn(const struct conn *c)
