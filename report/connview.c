@@ -69,8 +69,24 @@ struct conn {
 	int64_t resets;
 };
 
+/*
+ * An end's address as put_endpoint writes it before a port ("[fd00::1]:",
+ * "10.0.0.1:"), made once per address: an end printed is then a copy and
+ * the port's digits.
+ */
+#define PREFIX_MAX   (CAPTURE_TEXT_MAX + 4) /* "[", "]", ":" and the port put_endpoint wrote */
+#define ENDPOINT_MAX (PREFIX_MAX + 20)	    /* all of a prefix copied, and a number */
+
+struct prefix {
+	size_t len; /* 0: not made yet */
+	bool plain; /* needs no escaping (output.h, text_is_plain) */
+	char text[PREFIX_MAX];
+};
+
 static struct {
 	struct peers *peers;
+	struct prefix *prefixes; /* by peer; [0]: the unknown address's */
+	size_t nprefixes;
 	struct hashmap ends; /* (client, server), (ports) -> id of the newest connection */
 	struct conn *ring;   /* connections by start: id & (size - 1) */
 	uint64_t head, tail; /* ids */
@@ -170,19 +186,64 @@ static char *append(char *to, const char *text, size_t len)
 	return to + len;
 }
 
-/* "address:port" of an end into out ("?" for an unknown address). */
-static struct value endpoint_value(char *out, uint32_t peer, int64_t port)
+/* The text of a peer, or "?" for 0 (unknown). */
+static const struct peer_name *name_of(uint32_t peer)
 {
 	static const struct peer_name unknown = {"?", 1, true};
-	const struct peer_name *name = peer ? peer_name(cv.peers, peer) : &unknown;
 
-	return checked_text_value(out, put_endpoint(out, name->text, name->len, port), name->plain);
+	return peer ? peer_name(cv.peers, peer) : &unknown;
+}
+
+/* The prefix of a peer not printed yet: kept out of prefix_of's common path (its frame). */
+static __attribute__((noinline)) const struct prefix *make_prefix(uint32_t peer)
+{
+	const struct peer_name *name = name_of(peer);
+	struct prefix *p;
+
+	if (peer >= cv.nprefixes) {
+		size_t n = cv.nprefixes ? 2 * cv.nprefixes : 1024;
+
+		while (n <= peer)
+			n *= 2;
+		cv.prefixes = xrealloc(cv.prefixes, n * sizeof(*cv.prefixes));
+		memset(&cv.prefixes[cv.nprefixes], 0, (n - cv.nprefixes) * sizeof(*cv.prefixes));
+		cv.nprefixes = n;
+	}
+	p = &cv.prefixes[peer];
+	/* put_endpoint's text for port 0, less the 0 */
+	p->len = put_endpoint(p->text, name->text, name->len, 0) - 1;
+	p->plain = name->plain;
+	return p;
+}
+
+static const struct prefix *prefix_of(uint32_t peer)
+{
+	if (peer < cv.nprefixes && cv.prefixes[peer].len)
+		return &cv.prefixes[peer];
+	return make_prefix(peer);
+}
+
+/* "address:port" of an end into out, ENDPOINT_MAX bytes ("?" for an unknown address). */
+static struct value endpoint_value(char *out, uint32_t peer, int64_t port)
+{
+	const struct peer_name *name;
+	const struct prefix *p;
+
+	if (port < 0) {
+		name = name_of(peer);
+		return checked_text_value(out, put_endpoint(out, name->text, name->len, port),
+					  name->plain);
+	}
+	p = prefix_of(peer);
+	/* All of it, a fixed size: cheaper than a call for its length. */
+	memcpy(out, p->text, sizeof(p->text));
+	return checked_text_value(out, (size_t)(int_text(out + p->len, port) - out), p->plain);
 }
 
 static int print_conn(const struct conn *c)
 {
 	struct value v[CONN_FIELDS];
-	char client[CAPTURE_TEXT_MAX + 16], server[CAPTURE_TEXT_MAX + 16];
+	char client[ENDPOINT_MAX], server[ENDPOINT_MAX];
 	char accepted[CAPTURE_TEXT_MAX + 24], resets[CAPTURE_TEXT_MAX + 48];
 	struct task connect_task, accept_task;
 	struct name reason = {0};
@@ -430,10 +491,12 @@ int print_connections(struct captures *set, const struct options *opts,
 	free(other_condition);
 	hashmap_clear(&cv.ends);
 	free(cv.ring);
+	free(cv.prefixes);
 	peers_free(cv.peers);
 	/* Ready for another report in this process (the fields stay: output_end needs them). */
 	cv.peers = NULL;
 	cv.ring = NULL;
-	cv.head = cv.tail = cv.size = 0;
+	cv.prefixes = NULL;
+	cv.head = cv.tail = cv.size = cv.nprefixes = 0;
 	return err;
 }
