@@ -83,8 +83,22 @@ struct prefix {
 	char text[PREFIX_MAX];
 };
 
+/*
+ * The row printed.  A format reads only its own fields (a table its columns,
+ * JSON and CSV their keys): a row sets those, the others stay null from the
+ * start.  Its values point into it.
+ */
+struct row {
+	struct value v[CONN_FIELDS];
+	struct task connect_task, accept_task;
+	struct name reason; /* len 0: none */
+	char client[ENDPOINT_MAX], server[ENDPOINT_MAX];
+	char accepted[CAPTURE_TEXT_MAX + 24], resets[CAPTURE_TEXT_MAX + 48];
+};
+
 static struct {
 	struct peers *peers;
+	struct row row;
 	struct prefix *prefixes; /* by peer; [0]: the unknown address's */
 	size_t nprefixes;
 	struct hashmap ends; /* (client, server), (ports) -> id of the newest connection */
@@ -240,76 +254,105 @@ static struct value endpoint_value(char *out, uint32_t peer, int64_t port)
 	return checked_text_value(out, (size_t)(int_text(out + p->len, port) - out), p->plain);
 }
 
-static int print_conn(const struct conn *c)
+/* What the connection's numbers name: its tasks and the reason of its first reset. */
+static int look_up(const struct conn *c, struct row *r)
 {
-	struct value v[CONN_FIELDS];
-	char client[ENDPOINT_MAX], server[ENDPOINT_MAX];
-	char accepted[CAPTURE_TEXT_MAX + 24], resets[CAPTURE_TEXT_MAX + 48];
-	struct task connect_task, accept_task;
-	struct name reason = {0};
-
-	if ((c->has_connect && capture_task(c->connect_cap, c->connect_task, &connect_task)) ||
-	    (c->has_accept && capture_task(c->accept_cap, c->accept_task, &accept_task)) ||
-	    (c->resets && c->reason >= 0 && capture_reset_reason(c->reset_cap, c->reason, &reason)))
+	r->reason.len = 0;
+	if ((c->has_connect && capture_task(c->connect_cap, c->connect_task, &r->connect_task)) ||
+	    (c->has_accept && capture_task(c->accept_cap, c->accept_task, &r->accept_task)) ||
+	    (c->resets && c->reason >= 0 &&
+	     capture_reset_reason(c->reset_cap, c->reason, &r->reason)))
 		return -1;
-	if (c->resets && c->reason >= 0 && !reason.found) {
-		reason.len = (size_t)snprintf(reason.text, sizeof(reason.text), "%lld",
-					      (long long)c->reason);
-		reason.plain = true;
+	if (c->resets && c->reason >= 0 && !r->reason.found) {
+		r->reason.len = (size_t)snprintf(r->reason.text, sizeof(r->reason.text), "%lld",
+						 (long long)c->reason);
+		r->reason.plain = true;
 	}
-	v[EVENT_ELAPSED] = int_value(c->start_ns);
-	v[EVENT_CLOCK] = int_value(c->start_ns);
+	return 0;
+}
+
+/* The table's own columns: both ends, "comm/pid" and "N by server REASON". */
+static void table_values(const struct conn *c, struct row *r)
+{
+	struct value *v = r->v;
+
+	v[CONN_CLIENT] = endpoint_value(r->client, c->client, c->client_port);
+	v[CONN_SERVER] = endpoint_value(r->server, c->server, c->server_port);
+	/* Built directly: printf showed in profiles. */
+	if (c->has_accept) {
+		const struct task *t = &r->accept_task;
+		char *end =
+			int_text(append(append(r->accepted, t->comm, t->comm_len), "/", 1), t->pid);
+
+		v[CONN_ACCEPTED] =
+			checked_text_value(r->accepted, (size_t)(end - r->accepted), t->comm_plain);
+	} else {
+		v[CONN_ACCEPTED] = null_value();
+	}
+	if (c->resets) {
+		const char *by = c->reset_by_server ? " by server" : " by client";
+		char *end = append(int_text(r->resets, c->resets), by, strlen(by));
+
+		if (r->reason.len)
+			end = append(append(end, " ", 1), r->reason.text, r->reason.len);
+		v[CONN_RESET_TEXT] = checked_text_value(r->resets, (size_t)(end - r->resets),
+							!r->reason.len || r->reason.plain);
+	} else {
+		v[CONN_RESET_TEXT] = null_value();
+	}
+}
+
+/* The fields of JSON and CSV alone. */
+static void record_values(const struct conn *c, struct row *r)
+{
+	struct value *v = r->v;
+	const struct task *accepter = c->has_accept ? &r->accept_task : NULL;
+
 	v[EVENT_TS_NS] = int_value(c->cap->base_ns + c->t);
 	v[EVENT_HOST] = text_of(c->cap->host);
-	for (int i = EVENT_UID; i <= EVENT_MNTNS; i++)
-		v[i] = null_value();
-	/* The local process: the one connecting, else the one accepting. */
-	if (c->has_connect || c->has_accept)
-		task_values(c->has_connect ? &connect_task : &accept_task, v);
 	v[CONN_CLIENT_ADDR] = end_value(c->client);
 	v[CONN_CLIENT_PORT] = c->client_port < 0 ? null_value() : int_value(c->client_port);
 	v[CONN_SERVER_ADDR] = end_value(c->server);
 	v[CONN_SERVER_PORT] = int_value(c->server_port);
-	v[CONN_OUTCOME] = word_value(outcome_of(c));
 	v[CONN_ERROR] = c->has_outcome ? int_value(c->error) : null_value();
-	v[CONN_LATENCY] =
-		c->has_outcome && c->latency_ns >= 0 ? int_value(c->latency_ns) : null_value();
-	v[CONN_ACCEPT_PID] = c->has_accept ? int_value(accept_task.pid) : null_value();
-	v[CONN_ACCEPT_COMM] = c->has_accept
-				      ? checked_text_value(accept_task.comm, accept_task.comm_len,
-							   accept_task.comm_plain)
-				      : null_value();
-	v[CONN_ACCEPT_DELAY] = c->has_accept ? int_value(c->accept_delay_ns) : null_value();
+	v[CONN_ACCEPT_PID] = accepter ? int_value(accepter->pid) : null_value();
+	v[CONN_ACCEPT_COMM] = accepter ? checked_text_value(accepter->comm, accepter->comm_len,
+							    accepter->comm_plain)
+				       : null_value();
+	v[CONN_ACCEPT_DELAY] = accepter ? int_value(c->accept_delay_ns) : null_value();
 	v[CONN_RESETS] = int_value(c->resets);
 	v[CONN_RESET_BY] =
 		c->resets ? word_value(c->reset_by_server ? "server" : "client") : null_value();
-	v[CONN_RESET_REASON] = reason.len
-				       ? checked_text_value(reason.text, reason.len, reason.plain)
-				       : null_value();
+	v[CONN_RESET_REASON] =
+		r->reason.len ? checked_text_value(r->reason.text, r->reason.len, r->reason.plain)
+			      : null_value();
+}
+
+static int print_conn(const struct conn *c)
+{
+	struct row *r = &cv.row;
+	struct value *v = r->v;
+
+	if (look_up(c, r))
+		return -1;
+	v[EVENT_ELAPSED] = int_value(c->start_ns);
+	v[EVENT_CLOCK] = int_value(c->start_ns);
+	/* The local process: the one connecting, else the one accepting. */
+	if (c->has_connect || c->has_accept) {
+		task_values(c->has_connect ? &r->connect_task : &r->accept_task, v);
+	} else {
+		for (int i = EVENT_UID; i <= EVENT_MNTNS; i++)
+			v[i] = null_value();
+	}
+	v[CONN_OUTCOME] = word_value(outcome_of(c));
+	v[CONN_LATENCY] =
+		c->has_outcome && c->latency_ns >= 0 ? int_value(c->latency_ns) : null_value();
 	if (cv.table) {
-		v[CONN_CLIENT] = endpoint_value(client, c->client, c->client_port);
-		v[CONN_SERVER] = endpoint_value(server, c->server, c->server_port);
-		/* "comm/pid" and "N by server REASON" built directly: printf showed in profiles. */
-		if (c->has_accept) {
-			char *end = append(accepted, accept_task.comm, accept_task.comm_len);
-
-			end = int_text(append(end, "/", 1), accept_task.pid);
-			v[CONN_ACCEPTED] = checked_text_value(accepted, (size_t)(end - accepted),
-							      accept_task.comm_plain);
-		} else {
-			v[CONN_ACCEPTED] = null_value();
-		}
-		if (c->resets) {
-			const char *by = c->reset_by_server ? " by server" : " by client";
-			char *end = append(int_text(resets, c->resets), by, strlen(by));
-
-			if (reason.len)
-				end = append(append(end, " ", 1), reason.text, reason.len);
-			v[CONN_RESET_TEXT] = checked_text_value(resets, (size_t)(end - resets),
-								!reason.len || reason.plain);
-		} else {
-			v[CONN_RESET_TEXT] = null_value();
-		}
+		if (cv.fields[EVENT_HOST].shown)
+			v[EVENT_HOST] = text_of(c->cap->host);
+		table_values(c, r);
+	} else {
+		record_values(c, r);
 	}
 	output_row(v);
 	return 0;
@@ -484,6 +527,8 @@ int print_connections(struct captures *set, const struct options *opts,
 
 	cv.peers = peers_new(set);
 	cv.table = opts->format == FORMAT_TABLE;
+	for (int i = 0; i < CONN_FIELDS; i++)
+		cv.row.v[i] = null_value();
 	set_fields(set);
 	output_begin(opts->format, opts->local, cv.fields, CONN_FIELDS);
 	err = replay(set, queries, 3, opts) || print_older(INT64_MAX);
