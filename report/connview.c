@@ -62,6 +62,7 @@ struct conn {
 	uint32_t client, server;	  /* peers; 0 unknown */
 	int64_t client_port, server_port; /* -1 unknown */
 	bool has_connect, has_accept, has_outcome, reset_by_server, refused;
+	bool keyed; /* the newest of its ends: the map's entry for them is this one */
 	/* tasks and reason by number, named when printed */
 	struct capture *connect_cap, *accept_cap, *reset_cap;
 	int64_t connect_task, accept_task, reason; /* reason: -1 none */
@@ -116,48 +117,81 @@ static void key_of(uint32_t client, int64_t client_port, uint32_t server, int64_
 	*b = (uint64_t)(client_port & 0xffff) << 16 | (uint64_t)(server_port & 0xffff);
 }
 
+static bool has_key(uint32_t client, int64_t client_port, uint32_t server)
+{
+	return client && server && client_port >= 0;
+}
+
+static struct conn *at(uint64_t id)
+{
+	return &cv.ring[id & (cv.size - 1)];
+}
+
 static struct conn *find(uint32_t client, int64_t client_port, uint32_t server, int64_t server_port)
 {
 	uint64_t a, b, *id;
 
-	if (!client || !server || client_port < 0)
+	if (!has_key(client, client_port, server))
 		return NULL;
 	key_of(client, client_port, server, server_port, &a, &b);
 	id = hashmap_find(&cv.ends, a, b);
-	return id ? &cv.ring[*id & (cv.size - 1)] : NULL;
+	return id ? at(*id) : NULL;
 }
 
-static struct conn *start_conn(const struct event *ev, uint32_t client, int64_t client_port,
-			       uint32_t server, int64_t server_port)
+static void grow_ring(void)
+{
+	size_t size = cv.size ? 2 * cv.size : 1024;
+	struct conn *ring = xmalloc(size * sizeof(*ring));
+
+	for (uint64_t id = cv.head; id < cv.tail; id++)
+		ring[id & (size - 1)] = *at(id);
+	free(cv.ring);
+	cv.ring = ring;
+	cv.size = size;
+}
+
+/* A connection at the end of the ring: the map is the caller's. */
+static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t client_port,
+			      uint32_t server, int64_t server_port, bool keyed)
 {
 	struct conn *c;
 
-	if (cv.tail - cv.head == cv.size) {
-		size_t size = cv.size ? 2 * cv.size : 1024;
-		struct conn *ring = xmalloc(size * sizeof(*ring));
-
-		for (uint64_t id = cv.head; id < cv.tail; id++)
-			ring[id & (size - 1)] = cv.ring[id & (cv.size - 1)];
-		free(cv.ring);
-		cv.ring = ring;
-		cv.size = size;
-	}
-	c = &cv.ring[cv.tail & (cv.size - 1)];
+	if (cv.tail - cv.head == cv.size)
+		grow_ring();
+	c = at(cv.tail++);
 	*c = (struct conn){.cap = ev->cap,
 			   .t = ev->t,
 			   .start_ns = ev->wall_ns,
 			   .client = client,
 			   .server = server,
 			   .client_port = client_port,
-			   .server_port = server_port};
-	if (client && server && client_port >= 0) {
-		uint64_t a, b;
-
-		key_of(client, client_port, server, server_port, &a, &b);
-		*hashmap_put(&cv.ends, a, b, NULL) = cv.tail;
-	}
-	cv.tail++;
+			   .server_port = server_port,
+			   .keyed = keyed};
 	return c;
+}
+
+/*
+ * A new connection of these ends, now the newest of them; with `accept`,
+ * the newest one if no accept came for it yet (an accept completes the
+ * connect of its ends).  One probe of the map either way.
+ */
+static struct conn *start_conn(const struct event *ev, uint32_t client, int64_t client_port,
+			       uint32_t server, int64_t server_port, bool accept)
+{
+	uint64_t a, b, *id;
+	bool added;
+
+	if (!has_key(client, client_port, server))
+		return push_conn(ev, client, client_port, server, server_port, false);
+	key_of(client, client_port, server, server_port, &a, &b);
+	id = hashmap_put(&cv.ends, a, b, &added);
+	if (!added) {
+		if (accept && !at(*id)->has_accept)
+			return at(*id);
+		at(*id)->keyed = false; /* printing it leaves the key to this one's */
+	}
+	*id = cv.tail;
+	return push_conn(ev, client, client_port, server, server_port, true);
 }
 
 /* --- Printing ------------------------------------------------------------------- */
@@ -365,15 +399,14 @@ static int print_conn(const struct conn *c)
 static int print_older(int64_t now)
 {
 	while (cv.head < cv.tail) {
-		struct conn *c = &cv.ring[cv.head & (cv.size - 1)];
-		uint64_t a, b, *id;
+		struct conn *c = at(cv.head);
+		uint64_t a, b;
 
 		if (now != INT64_MAX && c->start_ns >= now - HORIZON_NS)
 			return 0;
 		/* A minute later its key has left the cache: so has the next ones'. */
 		if (cv.head + PREFETCH_AHEAD < cv.tail) {
-			const struct conn *ahead =
-				&cv.ring[(cv.head + PREFETCH_AHEAD) & (cv.size - 1)];
+			const struct conn *ahead = at(cv.head + PREFETCH_AHEAD);
 
 			key_of(ahead->client, ahead->client_port, ahead->server, ahead->server_port,
 			       &a, &b);
@@ -381,10 +414,10 @@ static int print_older(int64_t now)
 		}
 		if (print_conn(c))
 			return -1;
-		key_of(c->client, c->client_port, c->server, c->server_port, &a, &b);
-		id = hashmap_find(&cv.ends, a, b);
-		if (id && *id == cv.head)
+		if (c->keyed) {
+			key_of(c->client, c->client_port, c->server, c->server_port, &a, &b);
 			hashmap_remove(&cv.ends, a, b);
+		}
 		cv.head++;
 	}
 	return 0;
@@ -408,7 +441,7 @@ static int on_connect(const struct event *ev, void *ctx)
 	if (print_older(ev->wall_ns) || peer_column(ev, CONNECT_SADDR, &s) ||
 	    peer_column(ev, CONNECT_DADDR, &d))
 		return -1;
-	c = start_conn(ev, s, lport, d, ev->col[CONNECT_DPORT]);
+	c = start_conn(ev, s, lport, d, ev->col[CONNECT_DPORT], false);
 	c->has_connect = true;
 	c->connect_cap = ev->cap;
 	c->connect_task = ev->col[CONNECT_TASK];
@@ -428,9 +461,7 @@ static int on_accept(const struct event *ev, void *ctx)
 	if (print_older(ev->wall_ns) || peer_column(ev, END_LADDR, &l) ||
 	    peer_column(ev, END_RADDR, &r))
 		return -1;
-	c = find(r, ev->col[END_RPORT], l, ev->col[END_LPORT]);
-	if (!c || c->has_accept)
-		c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT]);
+	c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT], true);
 	c->has_accept = true;
 	c->accept_cap = ev->cap;
 	c->accept_task = ev->col[END_TASK];
@@ -453,7 +484,7 @@ static int on_reset(const struct event *ev, void *ctx)
 	if (!c && (c = find(l, ev->col[END_LPORT], r, ev->col[END_RPORT])))
 		by_server = false;
 	if (!c) {
-		c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT]);
+		c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT], false);
 		/* No socket (a closed port) or a listener's: the attempt was refused. */
 		c->refused = event_null(ev, RESET_STATE) || ev->col[RESET_STATE] == TCP_LISTEN;
 	}
