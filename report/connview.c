@@ -201,17 +201,6 @@ static struct value text_of(const char *text)
 	return text ? text_value(text, strlen(text)) : null_value();
 }
 
-static void task_values(const struct task *t, struct value *v)
-{
-	v[EVENT_UID] = int_value(t->uid);
-	v[EVENT_PID] = int_value(t->pid);
-	v[EVENT_TID] = int_value(t->tid);
-	v[EVENT_PPID] = int_value(t->ppid);
-	v[EVENT_COMM] = checked_text_value(t->comm, t->comm_len, t->comm_plain);
-	v[EVENT_CGROUP] = int_value(t->cgroup);
-	v[EVENT_MNTNS] = int_value(t->mntns);
-}
-
 static struct value end_value(uint32_t peer)
 {
 	const struct peer_name *name = peer ? peer_name(cv.peers, peer) : NULL;
@@ -336,14 +325,19 @@ static void table_values(const struct conn *c, struct row *r)
 	}
 }
 
-/* The fields of JSON and CSV alone. */
-static void record_values(const struct conn *c, struct row *r)
+/* The fields of JSON and CSV alone; local: the local process, or NULL. */
+static void record_values(const struct conn *c, struct row *r, const struct task *local)
 {
 	struct value *v = r->v;
 	const struct task *accepter = c->has_accept ? &r->accept_task : NULL;
 
 	v[EVENT_TS_NS] = int_value(c->cap->base_ns + c->t);
 	v[EVENT_HOST] = text_of(c->cap->host);
+	v[EVENT_UID] = local ? int_value(local->uid) : null_value();
+	v[EVENT_TID] = local ? int_value(local->tid) : null_value();
+	v[EVENT_PPID] = local ? int_value(local->ppid) : null_value();
+	v[EVENT_CGROUP] = local ? int_value(local->cgroup) : null_value();
+	v[EVENT_MNTNS] = local ? int_value(local->mntns) : null_value();
 	v[CONN_CLIENT_ADDR] = end_value(c->client);
 	v[CONN_CLIENT_PORT] = c->client_port < 0 ? null_value() : int_value(c->client_port);
 	v[CONN_SERVER_ADDR] = end_value(c->server);
@@ -366,18 +360,18 @@ static int print_conn(const struct conn *c)
 {
 	struct row *r = &cv.row;
 	struct value *v = r->v;
+	/* The local process: the one connecting, else the one accepting. */
+	const struct task *local = c->has_connect  ? &r->connect_task
+				   : c->has_accept ? &r->accept_task
+						   : NULL;
 
 	if (look_up(c, r))
 		return -1;
 	v[EVENT_ELAPSED] = int_value(c->start_ns);
 	v[EVENT_CLOCK] = int_value(c->start_ns);
-	/* The local process: the one connecting, else the one accepting. */
-	if (c->has_connect || c->has_accept) {
-		task_values(c->has_connect ? &r->connect_task : &r->accept_task, v);
-	} else {
-		for (int i = EVENT_UID; i <= EVENT_MNTNS; i++)
-			v[i] = null_value();
-	}
+	v[EVENT_PID] = local ? int_value(local->pid) : null_value();
+	v[EVENT_COMM] = local ? checked_text_value(local->comm, local->comm_len, local->comm_plain)
+			      : null_value();
 	v[CONN_OUTCOME] = word_value(outcome_of(c));
 	v[CONN_LATENCY] =
 		c->has_outcome && c->latency_ns >= 0 ? int_value(c->latency_ns) : null_value();
@@ -386,7 +380,7 @@ static int print_conn(const struct conn *c)
 			v[EVENT_HOST] = text_of(c->cap->host);
 		table_values(c, r);
 	} else {
-		record_values(c, r);
+		record_values(c, r, local);
 	}
 	output_row(v);
 	return 0;
