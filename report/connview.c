@@ -178,20 +178,22 @@ static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t c
 static struct conn *start_conn(const struct event *ev, uint32_t client, int64_t client_port,
 			       uint32_t server, int64_t server_port, bool accept)
 {
-	uint64_t a, b, *id;
+	uint64_t a, b, *id = NULL;
 	bool added;
 
-	if (!has_key(client, client_port, server))
-		return push_conn(ev, client, client_port, server, server_port, false);
-	key_of(client, client_port, server, server_port, &a, &b);
-	id = hashmap_put(&cv.ends, a, b, &added);
-	if (!added) {
-		if (accept && !at(*id)->has_accept)
-			return at(*id);
-		at(*id)->keyed = false; /* printing it leaves the key to this one's */
+	if (has_key(client, client_port, server)) {
+		key_of(client, client_port, server, server_port, &a, &b);
+		id = hashmap_put(&cv.ends, a, b, &added);
+		if (!added) {
+			struct conn *newest = at(*id);
+
+			if (accept && !newest->has_accept)
+				return newest;
+			newest->keyed = false; /* printing it leaves the key to this one's */
+		}
+		*id = cv.tail;
 	}
-	*id = cv.tail;
-	return push_conn(ev, client, client_port, server, server_port, true);
+	return push_conn(ev, client, client_port, server, server_port, id != NULL);
 }
 
 /* --- Printing ------------------------------------------------------------------- */
