@@ -76,12 +76,23 @@ struct conn {
  * the port's digits.
  */
 #define PREFIX_MAX   (CAPTURE_TEXT_MAX + 4) /* "[", "]", ":" and the port put_endpoint wrote */
-#define ENDPOINT_MAX (PREFIX_MAX + 20)	    /* all of a prefix copied, and a number */
+#define ENDPOINT_MAX (PREFIX_MAX + 20)	    /* PREFIX_MAX bytes copied, and a number */
 
 struct prefix {
-	size_t len; /* 0: not made yet */
-	bool plain; /* needs no escaping (output.h, text_is_plain) */
-	char text[PREFIX_MAX];
+	size_t at;   /* in prefixes.text */
+	uint8_t len; /* up to PREFIX_MAX; 0: not made yet */
+	bool plain;  /* needs no escaping (output.h, text_is_plain) */
+};
+
+struct prefixes {
+	struct prefix *of; /* by peer; [0]: the unknown address's */
+	size_t count;
+	/*
+	 * Their texts one after the other, and PREFIX_MAX bytes after the
+	 * last: PREFIX_MAX bytes copied from any of them stay inside.
+	 */
+	char *text;
+	size_t used, size;
 };
 
 /*
@@ -100,8 +111,7 @@ struct row {
 static struct {
 	struct peers *peers;
 	struct row row;
-	struct prefix *prefixes; /* by peer; [0]: the unknown address's */
-	size_t nprefixes;
+	struct prefixes prefixes;
 	struct hashmap ends; /* (client, server), (ports) -> id of the newest connection */
 	struct conn *ring;   /* connections by start: id & (size - 1) */
 	uint64_t head, tail; /* ids */
@@ -237,28 +247,38 @@ static const struct peer_name *name_of(uint32_t peer)
 static __attribute__((noinline)) const struct prefix *make_prefix(uint32_t peer)
 {
 	const struct peer_name *name = name_of(peer);
+	struct prefixes *all = &cv.prefixes;
 	struct prefix *p;
 
-	if (peer >= cv.nprefixes) {
-		size_t n = cv.nprefixes ? 2 * cv.nprefixes : 1024;
+	if (peer >= all->count) {
+		size_t n = all->count ? 2 * all->count : 1024;
 
 		while (n <= peer)
 			n *= 2;
-		cv.prefixes = xrealloc(cv.prefixes, n * sizeof(*cv.prefixes));
-		memset(&cv.prefixes[cv.nprefixes], 0, (n - cv.nprefixes) * sizeof(*cv.prefixes));
-		cv.nprefixes = n;
+		all->of = xrealloc(all->of, n * sizeof(*all->of));
+		memset(&all->of[all->count], 0, (n - all->count) * sizeof(*all->of));
+		all->count = n;
 	}
-	p = &cv.prefixes[peer];
+	if (all->size - all->used < 2 * PREFIX_MAX) {
+		size_t size = all->size ? 2 * all->size : 16384;
+
+		all->text = xrealloc(all->text, size);
+		memset(all->text + all->size, 0, size - all->size);
+		all->size = size;
+	}
+	p = &all->of[peer];
+	p->at = all->used;
 	/* put_endpoint's text for port 0, less the 0 */
-	p->len = put_endpoint(p->text, name->text, name->len, 0) - 1;
+	p->len = (uint8_t)(put_endpoint(all->text + p->at, name->text, name->len, 0) - 1);
 	p->plain = name->plain;
+	all->used += p->len;
 	return p;
 }
 
 static const struct prefix *prefix_of(uint32_t peer)
 {
-	if (peer < cv.nprefixes && cv.prefixes[peer].len)
-		return &cv.prefixes[peer];
+	if (peer < cv.prefixes.count && cv.prefixes.of[peer].len)
+		return &cv.prefixes.of[peer];
 	return make_prefix(peer);
 }
 
@@ -274,8 +294,8 @@ static struct value endpoint_value(char *out, uint32_t peer, int64_t port)
 					  name->plain);
 	}
 	p = prefix_of(peer);
-	/* All of it, a fixed size: cheaper than a call for its length. */
-	memcpy(out, p->text, sizeof(p->text));
+	/* PREFIX_MAX bytes, a fixed size: cheaper than a call for its length. */
+	memcpy(out, cv.prefixes.text + p->at, PREFIX_MAX);
 	return checked_text_value(out, (size_t)(int_text(out + p->len, port) - out), p->plain);
 }
 
@@ -563,12 +583,13 @@ int print_connections(struct captures *set, const struct options *opts,
 	free(other_condition);
 	hashmap_clear(&cv.ends);
 	free(cv.ring);
-	free(cv.prefixes);
+	free(cv.prefixes.of);
+	free(cv.prefixes.text);
 	peers_free(cv.peers);
 	/* Ready for another report in this process (the fields stay: output_end needs them). */
 	cv.peers = NULL;
 	cv.ring = NULL;
-	cv.prefixes = NULL;
-	cv.head = cv.tail = cv.size = cv.nprefixes = 0;
+	cv.prefixes = (struct prefixes){0};
+	cv.head = cv.tail = cv.size = 0;
 	return err;
 }
