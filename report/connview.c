@@ -62,6 +62,7 @@ struct conn {
 	uint32_t client, server;	  /* peers; 0 unknown */
 	int64_t client_port, server_port; /* -1 unknown */
 	bool has_connect, has_accept, has_outcome, reset_by_server, refused;
+	bool keyed; /* the newest of its ends: the map's entry for them is this one */
 	/* tasks and reason by number, named when printed */
 	struct capture *connect_cap, *accept_cap, *reset_cap;
 	int64_t connect_task, accept_task, reason; /* reason: -1 none */
@@ -69,8 +70,48 @@ struct conn {
 	int64_t resets;
 };
 
+/*
+ * An end's address as put_endpoint writes it before a port ("[fd00::1]:",
+ * "10.0.0.1:"), made once per address: an end printed is then a copy and
+ * the port's digits.
+ */
+#define PREFIX_MAX   (CAPTURE_TEXT_MAX + 4) /* "[", "]", ":" and the port put_endpoint wrote */
+#define ENDPOINT_MAX (PREFIX_MAX + 20)	    /* PREFIX_MAX bytes copied, and a number */
+
+struct prefix {
+	size_t at;   /* in prefixes.text */
+	uint8_t len; /* up to PREFIX_MAX; 0: not made yet */
+	bool plain;  /* needs no escaping (output.h, text_is_plain) */
+};
+
+struct prefixes {
+	struct prefix *of; /* by peer; [0]: the unknown address's */
+	size_t count;
+	/*
+	 * Their texts one after the other, and PREFIX_MAX bytes after the
+	 * last: PREFIX_MAX bytes copied from any of them stay inside.
+	 */
+	char *text;
+	size_t used, size;
+};
+
+/*
+ * The row printed.  A format reads only its own fields (a table its columns,
+ * JSON and CSV their keys): a row sets those, the others stay null from the
+ * start.  Its values point into it.
+ */
+struct row {
+	struct value v[CONN_FIELDS];
+	struct task connect_task, accept_task;
+	struct name reason; /* len 0: none */
+	char client[ENDPOINT_MAX], server[ENDPOINT_MAX];
+	char accepted[CAPTURE_TEXT_MAX + 24], resets[CAPTURE_TEXT_MAX + 48];
+};
+
 static struct {
 	struct peers *peers;
+	struct row row;
+	struct prefixes prefixes;
 	struct hashmap ends; /* (client, server), (ports) -> id of the newest connection */
 	struct conn *ring;   /* connections by start: id & (size - 1) */
 	uint64_t head, tail; /* ids */
@@ -86,48 +127,83 @@ static void key_of(uint32_t client, int64_t client_port, uint32_t server, int64_
 	*b = (uint64_t)(client_port & 0xffff) << 16 | (uint64_t)(server_port & 0xffff);
 }
 
+static bool has_key(uint32_t client, int64_t client_port, uint32_t server)
+{
+	return client && server && client_port >= 0;
+}
+
+static struct conn *at(uint64_t id)
+{
+	return &cv.ring[id & (cv.size - 1)];
+}
+
 static struct conn *find(uint32_t client, int64_t client_port, uint32_t server, int64_t server_port)
 {
 	uint64_t a, b, *id;
 
-	if (!client || !server || client_port < 0)
+	if (!has_key(client, client_port, server))
 		return NULL;
 	key_of(client, client_port, server, server_port, &a, &b);
 	id = hashmap_find(&cv.ends, a, b);
-	return id ? &cv.ring[*id & (cv.size - 1)] : NULL;
+	return id ? at(*id) : NULL;
 }
 
-static struct conn *start_conn(const struct event *ev, uint32_t client, int64_t client_port,
-			       uint32_t server, int64_t server_port)
+static void grow_ring(void)
+{
+	size_t size = cv.size ? 2 * cv.size : 1024;
+	struct conn *ring = xmalloc(size * sizeof(*ring));
+
+	for (uint64_t id = cv.head; id < cv.tail; id++)
+		ring[id & (size - 1)] = *at(id);
+	free(cv.ring);
+	cv.ring = ring;
+	cv.size = size;
+}
+
+/* A connection at the end of the ring: the map is the caller's. */
+static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t client_port,
+			      uint32_t server, int64_t server_port, bool keyed)
 {
 	struct conn *c;
 
-	if (cv.tail - cv.head == cv.size) {
-		size_t size = cv.size ? 2 * cv.size : 1024;
-		struct conn *ring = xmalloc(size * sizeof(*ring));
-
-		for (uint64_t id = cv.head; id < cv.tail; id++)
-			ring[id & (size - 1)] = cv.ring[id & (cv.size - 1)];
-		free(cv.ring);
-		cv.ring = ring;
-		cv.size = size;
-	}
-	c = &cv.ring[cv.tail & (cv.size - 1)];
+	if (cv.tail - cv.head == cv.size)
+		grow_ring();
+	c = at(cv.tail++);
 	*c = (struct conn){.cap = ev->cap,
 			   .t = ev->t,
 			   .start_ns = ev->wall_ns,
 			   .client = client,
 			   .server = server,
 			   .client_port = client_port,
-			   .server_port = server_port};
-	if (client && server && client_port >= 0) {
-		uint64_t a, b;
-
-		key_of(client, client_port, server, server_port, &a, &b);
-		*hashmap_put(&cv.ends, a, b, NULL) = cv.tail;
-	}
-	cv.tail++;
+			   .server_port = server_port,
+			   .keyed = keyed};
 	return c;
+}
+
+/*
+ * A new connection of these ends, now the newest of them; with `accept`,
+ * the newest one if no accept came for it yet (an accept completes the
+ * connect of its ends).  One probe of the map either way.
+ */
+static struct conn *start_conn(const struct event *ev, uint32_t client, int64_t client_port,
+			       uint32_t server, int64_t server_port, bool accept)
+{
+	uint64_t a, b, *id = NULL;
+	bool added;
+
+	if (has_key(client, client_port, server)) {
+		key_of(client, client_port, server, server_port, &a, &b);
+		id = hashmap_put(&cv.ends, a, b, &added);
+		if (!added) {
+			struct conn *newest = at(*id);
+
+			if (accept && !newest->has_accept)
+				return newest;
+			newest->keyed = false; /* printing it leaves the key to this one's */
+		}
+		*id = cv.tail;
+	}
+	return push_conn(ev, client, client_port, server, server_port, id != NULL);
 }
 
 /* --- Printing ------------------------------------------------------------------- */
@@ -137,23 +213,11 @@ static struct value text_of(const char *text)
 	return text ? text_value(text, strlen(text)) : null_value();
 }
 
-static void task_values(const struct task *t, struct value *v)
-{
-	v[EVENT_UID] = int_value(t->uid);
-	v[EVENT_PID] = int_value(t->pid);
-	v[EVENT_TID] = int_value(t->tid);
-	v[EVENT_PPID] = int_value(t->ppid);
-	v[EVENT_COMM] = checked_text_value(t->comm, t->comm_len, t->comm_plain);
-	v[EVENT_CGROUP] = int_value(t->cgroup);
-	v[EVENT_MNTNS] = int_value(t->mntns);
-}
-
 static struct value end_value(uint32_t peer)
 {
-	const char *text = peer ? peer_text(cv.peers, peer) : NULL;
+	const struct peer_name *name = peer ? peer_name(cv.peers, peer) : NULL;
 
-	return text ? checked_text_value(text, strlen(text), peer_plain(cv.peers, peer))
-		    : null_value();
+	return name ? checked_text_value(name->text, name->len, name->plain) : null_value();
 }
 
 static const char *outcome_of(const struct conn *c)
@@ -171,85 +235,174 @@ static char *append(char *to, const char *text, size_t len)
 	return to + len;
 }
 
-/* "address:port" of an end into out ("?" for an unknown address). */
-static struct value endpoint_value(char *out, uint32_t peer, int64_t port)
+/* The text of a peer, or "?" for 0 (unknown). */
+static const struct peer_name *name_of(uint32_t peer)
 {
-	const char *text = peer ? peer_text(cv.peers, peer) : "?";
+	static const struct peer_name unknown = {"?", 1, true};
 
-	return checked_text_value(out, put_endpoint(out, text, strlen(text), port),
-				  !peer || peer_plain(cv.peers, peer));
+	return peer ? peer_name(cv.peers, peer) : &unknown;
 }
 
-static int print_conn(const struct conn *c)
+/* The prefix of a peer not printed yet: kept out of prefix_of's common path (its frame). */
+static __attribute__((noinline)) const struct prefix *make_prefix(uint32_t peer)
 {
-	struct value v[CONN_FIELDS];
-	char client[CAPTURE_TEXT_MAX + 16], server[CAPTURE_TEXT_MAX + 16];
-	char accepted[CAPTURE_TEXT_MAX + 24], resets[CAPTURE_TEXT_MAX + 48];
-	struct task connect_task, accept_task;
-	struct name reason = {0};
+	const struct peer_name *name = name_of(peer);
+	struct prefixes *all = &cv.prefixes;
+	struct prefix *p;
 
-	if ((c->has_connect && capture_task(c->connect_cap, c->connect_task, &connect_task)) ||
-	    (c->has_accept && capture_task(c->accept_cap, c->accept_task, &accept_task)) ||
-	    (c->resets && c->reason >= 0 && capture_reset_reason(c->reset_cap, c->reason, &reason)))
-		return -1;
-	if (c->resets && c->reason >= 0 && !reason.found) {
-		reason.len = (size_t)snprintf(reason.text, sizeof(reason.text), "%lld",
-					      (long long)c->reason);
-		reason.plain = true;
+	if (peer >= all->count) {
+		size_t n = all->count ? 2 * all->count : 1024;
+
+		while (n <= peer)
+			n *= 2;
+		all->of = xrealloc(all->of, n * sizeof(*all->of));
+		memset(&all->of[all->count], 0, (n - all->count) * sizeof(*all->of));
+		all->count = n;
 	}
-	v[EVENT_ELAPSED] = int_value(c->start_ns);
-	v[EVENT_CLOCK] = int_value(c->start_ns);
+	if (all->size - all->used < 2 * PREFIX_MAX) {
+		size_t size = all->size ? 2 * all->size : 16384;
+
+		all->text = xrealloc(all->text, size);
+		memset(all->text + all->size, 0, size - all->size);
+		all->size = size;
+	}
+	p = &all->of[peer];
+	p->at = all->used;
+	/* put_endpoint's text for port 0, less the 0 */
+	p->len = (uint8_t)(put_endpoint(all->text + p->at, name->text, name->len, 0) - 1);
+	p->plain = name->plain;
+	all->used += p->len;
+	return p;
+}
+
+static const struct prefix *prefix_of(uint32_t peer)
+{
+	if (peer < cv.prefixes.count && cv.prefixes.of[peer].len)
+		return &cv.prefixes.of[peer];
+	return make_prefix(peer);
+}
+
+/* "address:port" of an end into out, ENDPOINT_MAX bytes ("?" for an unknown address). */
+static struct value endpoint_value(char *out, uint32_t peer, int64_t port)
+{
+	const struct peer_name *name;
+	const struct prefix *p;
+
+	if (port < 0) {
+		name = name_of(peer);
+		return checked_text_value(out, put_endpoint(out, name->text, name->len, port),
+					  name->plain);
+	}
+	p = prefix_of(peer);
+	/* PREFIX_MAX bytes, a fixed size: cheaper than a call for its length. */
+	memcpy(out, cv.prefixes.text + p->at, PREFIX_MAX);
+	return checked_text_value(out, (size_t)(int_text(out + p->len, port) - out), p->plain);
+}
+
+/* What the connection's numbers name: its tasks and the reason of its first reset. */
+static int look_up(const struct conn *c, struct row *r)
+{
+	r->reason.len = 0;
+	if ((c->has_connect && capture_task(c->connect_cap, c->connect_task, &r->connect_task)) ||
+	    (c->has_accept && capture_task(c->accept_cap, c->accept_task, &r->accept_task)) ||
+	    (c->resets && c->reason >= 0 &&
+	     capture_reset_reason(c->reset_cap, c->reason, &r->reason)))
+		return -1;
+	if (c->resets && c->reason >= 0 && !r->reason.found) {
+		r->reason.len = (size_t)snprintf(r->reason.text, sizeof(r->reason.text), "%lld",
+						 (long long)c->reason);
+		r->reason.plain = true;
+	}
+	return 0;
+}
+
+/* The table's own columns: both ends, "comm/pid" and "N by server REASON". */
+static void table_values(const struct conn *c, struct row *r)
+{
+	struct value *v = r->v;
+
+	v[CONN_CLIENT] = endpoint_value(r->client, c->client, c->client_port);
+	v[CONN_SERVER] = endpoint_value(r->server, c->server, c->server_port);
+	/* Built directly: printf showed in profiles. */
+	if (c->has_accept) {
+		const struct task *t = &r->accept_task;
+		char *end =
+			int_text(append(append(r->accepted, t->comm, t->comm_len), "/", 1), t->pid);
+
+		v[CONN_ACCEPTED] =
+			checked_text_value(r->accepted, (size_t)(end - r->accepted), t->comm_plain);
+	} else {
+		v[CONN_ACCEPTED] = null_value();
+	}
+	if (c->resets) {
+		const char *by = c->reset_by_server ? " by server" : " by client";
+		char *end = append(int_text(r->resets, c->resets), by, strlen(by));
+
+		if (r->reason.len)
+			end = append(append(end, " ", 1), r->reason.text, r->reason.len);
+		v[CONN_RESET_TEXT] = checked_text_value(r->resets, (size_t)(end - r->resets),
+							!r->reason.len || r->reason.plain);
+	} else {
+		v[CONN_RESET_TEXT] = null_value();
+	}
+}
+
+/* The fields of JSON and CSV alone; local: the local process, or NULL. */
+static void record_values(const struct conn *c, struct row *r, const struct task *local)
+{
+	struct value *v = r->v;
+	const struct task *accepter = c->has_accept ? &r->accept_task : NULL;
+
 	v[EVENT_TS_NS] = int_value(c->cap->base_ns + c->t);
 	v[EVENT_HOST] = text_of(c->cap->host);
-	for (int i = EVENT_UID; i <= EVENT_MNTNS; i++)
-		v[i] = null_value();
-	/* The local process: the one connecting, else the one accepting. */
-	if (c->has_connect || c->has_accept)
-		task_values(c->has_connect ? &connect_task : &accept_task, v);
+	v[EVENT_UID] = local ? int_value(local->uid) : null_value();
+	v[EVENT_TID] = local ? int_value(local->tid) : null_value();
+	v[EVENT_PPID] = local ? int_value(local->ppid) : null_value();
+	v[EVENT_CGROUP] = local ? int_value(local->cgroup) : null_value();
+	v[EVENT_MNTNS] = local ? int_value(local->mntns) : null_value();
 	v[CONN_CLIENT_ADDR] = end_value(c->client);
 	v[CONN_CLIENT_PORT] = c->client_port < 0 ? null_value() : int_value(c->client_port);
 	v[CONN_SERVER_ADDR] = end_value(c->server);
 	v[CONN_SERVER_PORT] = int_value(c->server_port);
-	v[CONN_OUTCOME] = word_value(outcome_of(c));
 	v[CONN_ERROR] = c->has_outcome ? int_value(c->error) : null_value();
-	v[CONN_LATENCY] =
-		c->has_outcome && c->latency_ns >= 0 ? int_value(c->latency_ns) : null_value();
-	v[CONN_ACCEPT_PID] = c->has_accept ? int_value(accept_task.pid) : null_value();
-	v[CONN_ACCEPT_COMM] = c->has_accept
-				      ? checked_text_value(accept_task.comm, accept_task.comm_len,
-							   accept_task.comm_plain)
-				      : null_value();
-	v[CONN_ACCEPT_DELAY] = c->has_accept ? int_value(c->accept_delay_ns) : null_value();
+	v[CONN_ACCEPT_PID] = accepter ? int_value(accepter->pid) : null_value();
+	v[CONN_ACCEPT_COMM] = accepter ? checked_text_value(accepter->comm, accepter->comm_len,
+							    accepter->comm_plain)
+				       : null_value();
+	v[CONN_ACCEPT_DELAY] = accepter ? int_value(c->accept_delay_ns) : null_value();
 	v[CONN_RESETS] = int_value(c->resets);
 	v[CONN_RESET_BY] =
 		c->resets ? word_value(c->reset_by_server ? "server" : "client") : null_value();
-	v[CONN_RESET_REASON] = reason.len
-				       ? checked_text_value(reason.text, reason.len, reason.plain)
-				       : null_value();
+	v[CONN_RESET_REASON] =
+		r->reason.len ? checked_text_value(r->reason.text, r->reason.len, r->reason.plain)
+			      : null_value();
+}
+
+static int print_conn(const struct conn *c)
+{
+	struct row *r = &cv.row;
+	struct value *v = r->v;
+	/* The local process: the one connecting, else the one accepting. */
+	const struct task *local = c->has_connect  ? &r->connect_task
+				   : c->has_accept ? &r->accept_task
+						   : NULL;
+
+	if (look_up(c, r))
+		return -1;
+	v[EVENT_ELAPSED] = int_value(c->start_ns);
+	v[EVENT_CLOCK] = int_value(c->start_ns);
+	v[EVENT_PID] = local ? int_value(local->pid) : null_value();
+	v[EVENT_COMM] = local ? checked_text_value(local->comm, local->comm_len, local->comm_plain)
+			      : null_value();
+	v[CONN_OUTCOME] = word_value(outcome_of(c));
+	v[CONN_LATENCY] =
+		c->has_outcome && c->latency_ns >= 0 ? int_value(c->latency_ns) : null_value();
 	if (cv.table) {
-		v[CONN_CLIENT] = endpoint_value(client, c->client, c->client_port);
-		v[CONN_SERVER] = endpoint_value(server, c->server, c->server_port);
-		/* "comm/pid" and "N by server REASON" built directly: printf showed in profiles. */
-		if (c->has_accept) {
-			char *end = append(accepted, accept_task.comm, accept_task.comm_len);
-
-			end = int_text(append(end, "/", 1), accept_task.pid);
-			v[CONN_ACCEPTED] = checked_text_value(accepted, (size_t)(end - accepted),
-							      accept_task.comm_plain);
-		} else {
-			v[CONN_ACCEPTED] = null_value();
-		}
-		if (c->resets) {
-			const char *by = c->reset_by_server ? " by server" : " by client";
-			char *end = append(int_text(resets, c->resets), by, strlen(by));
-
-			if (reason.len)
-				end = append(append(end, " ", 1), reason.text, reason.len);
-			v[CONN_RESET_TEXT] = checked_text_value(resets, (size_t)(end - resets),
-								!reason.len || reason.plain);
-		} else {
-			v[CONN_RESET_TEXT] = null_value();
-		}
+		if (cv.fields[EVENT_HOST].shown)
+			v[EVENT_HOST] = text_of(c->cap->host);
+		table_values(c, r);
+	} else {
+		record_values(c, r, local);
 	}
 	output_row(v);
 	return 0;
@@ -262,15 +415,14 @@ static int print_conn(const struct conn *c)
 static int print_older(int64_t now)
 {
 	while (cv.head < cv.tail) {
-		struct conn *c = &cv.ring[cv.head & (cv.size - 1)];
-		uint64_t a, b, *id;
+		struct conn *c = at(cv.head);
+		uint64_t a, b;
 
 		if (now != INT64_MAX && c->start_ns >= now - HORIZON_NS)
 			return 0;
 		/* A minute later its key has left the cache: so has the next ones'. */
 		if (cv.head + PREFETCH_AHEAD < cv.tail) {
-			const struct conn *ahead =
-				&cv.ring[(cv.head + PREFETCH_AHEAD) & (cv.size - 1)];
+			const struct conn *ahead = at(cv.head + PREFETCH_AHEAD);
 
 			key_of(ahead->client, ahead->client_port, ahead->server, ahead->server_port,
 			       &a, &b);
@@ -278,10 +430,10 @@ static int print_older(int64_t now)
 		}
 		if (print_conn(c))
 			return -1;
-		key_of(c->client, c->client_port, c->server, c->server_port, &a, &b);
-		id = hashmap_find(&cv.ends, a, b);
-		if (id && *id == cv.head)
+		if (c->keyed) {
+			key_of(c->client, c->client_port, c->server, c->server_port, &a, &b);
 			hashmap_remove(&cv.ends, a, b);
+		}
 		cv.head++;
 	}
 	return 0;
@@ -305,7 +457,7 @@ static int on_connect(const struct event *ev, void *ctx)
 	if (print_older(ev->wall_ns) || peer_column(ev, CONNECT_SADDR, &s) ||
 	    peer_column(ev, CONNECT_DADDR, &d))
 		return -1;
-	c = start_conn(ev, s, lport, d, ev->col[CONNECT_DPORT]);
+	c = start_conn(ev, s, lport, d, ev->col[CONNECT_DPORT], false);
 	c->has_connect = true;
 	c->connect_cap = ev->cap;
 	c->connect_task = ev->col[CONNECT_TASK];
@@ -325,9 +477,7 @@ static int on_accept(const struct event *ev, void *ctx)
 	if (print_older(ev->wall_ns) || peer_column(ev, END_LADDR, &l) ||
 	    peer_column(ev, END_RADDR, &r))
 		return -1;
-	c = find(r, ev->col[END_RPORT], l, ev->col[END_LPORT]);
-	if (!c || c->has_accept)
-		c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT]);
+	c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT], true);
 	c->has_accept = true;
 	c->accept_cap = ev->cap;
 	c->accept_task = ev->col[END_TASK];
@@ -350,7 +500,7 @@ static int on_reset(const struct event *ev, void *ctx)
 	if (!c && (c = find(l, ev->col[END_LPORT], r, ev->col[END_RPORT])))
 		by_server = false;
 	if (!c) {
-		c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT]);
+		c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT], false);
 		/* No socket (a closed port) or a listener's: the attempt was refused. */
 		c->refused = event_null(ev, RESET_STATE) || ev->col[RESET_STATE] == TCP_LISTEN;
 	}
@@ -424,6 +574,8 @@ int print_connections(struct captures *set, const struct options *opts,
 
 	cv.peers = peers_new(set);
 	cv.table = opts->format == FORMAT_TABLE;
+	for (int i = 0; i < CONN_FIELDS; i++)
+		cv.row.v[i] = null_value();
 	set_fields(set);
 	output_begin(opts->format, opts->local, cv.fields, CONN_FIELDS);
 	err = replay(set, queries, 3, opts) || print_older(INT64_MAX);
@@ -431,10 +583,13 @@ int print_connections(struct captures *set, const struct options *opts,
 	free(other_condition);
 	hashmap_clear(&cv.ends);
 	free(cv.ring);
+	free(cv.prefixes.of);
+	free(cv.prefixes.text);
 	peers_free(cv.peers);
 	/* Ready for another report in this process (the fields stay: output_end needs them). */
 	cv.peers = NULL;
 	cv.ring = NULL;
+	cv.prefixes = (struct prefixes){0};
 	cv.head = cv.tail = cv.size = 0;
 	return err;
 }

@@ -2,7 +2,8 @@
  * Hash maps keyed by two 64-bit integers: open addressing, linear probing,
  * deletion by shifting the entries that follow back (no tombstones, so a map
  * that sees millions of puts and removes, as a sliding window does, stays as
- * small as what it holds).
+ * small as what it holds).  Entries keep their hash: shifted back or moved to
+ * a larger table, they are not hashed again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,19 @@
 
 #define INITIAL_SLOTS 8
 
-static size_t slot_of(const struct hashmap *map, uint64_t a, uint64_t b)
+/* 32 bits: 4G slots, far more than any map holds (a larger one would only be crowded). */
+static uint32_t hash_of(uint64_t a, uint64_t b)
 {
 	uint64_t h =
 		a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL) * 0xbf58476d1ce4e5b9ULL;
 
 	h ^= h >> 31;
-	return (size_t)(h * 0x94d049bb133111ebULL >> 20) & map->mask;
+	return (uint32_t)(h * 0x94d049bb133111ebULL >> 20);
+}
+
+static size_t slot_of(const struct hashmap *map, uint64_t a, uint64_t b)
+{
+	return hash_of(a, b) & map->mask;
 }
 
 void hashmap_clear(struct hashmap *map)
@@ -53,8 +60,7 @@ static void resize(struct hashmap *map, size_t slots)
 
 		if (!old[i].used)
 			continue;
-		for (j = slot_of(map, old[i].a, old[i].b); map->slots[j].used;
-		     j = (j + 1) & map->mask)
+		for (j = old[i].hash & map->mask; map->slots[j].used; j = (j + 1) & map->mask)
 			;
 		map->slots[j] = old[i];
 	}
@@ -63,6 +69,7 @@ static void resize(struct hashmap *map, size_t slots)
 
 uint64_t *hashmap_put(struct hashmap *map, uint64_t a, uint64_t b, bool *added)
 {
+	uint32_t hash = hash_of(a, b);
 	size_t i;
 
 	/* At most half full. */
@@ -70,14 +77,14 @@ uint64_t *hashmap_put(struct hashmap *map, uint64_t a, uint64_t b, bool *added)
 		resize(map, INITIAL_SLOTS);
 	else if (2 * (map->count + 1) > map->mask + 1)
 		resize(map, 2 * (map->mask + 1));
-	for (i = slot_of(map, a, b); map->slots[i].used; i = (i + 1) & map->mask) {
+	for (i = hash & map->mask; map->slots[i].used; i = (i + 1) & map->mask) {
 		if (map->slots[i].a == a && map->slots[i].b == b) {
 			if (added)
 				*added = false;
 			return &map->slots[i].value;
 		}
 	}
-	map->slots[i] = (struct hashmap_entry){.a = a, .b = b, .used = true};
+	map->slots[i] = (struct hashmap_entry){.a = a, .b = b, .hash = hash, .used = true};
 	map->count++;
 	if (added)
 		*added = true;
@@ -104,7 +111,7 @@ void hashmap_remove(struct hashmap *map, uint64_t a, uint64_t b)
 			break;
 	}
 	for (size_t at = (hole + 1) & map->mask; map->slots[at].used; at = (at + 1) & map->mask) {
-		size_t home = slot_of(map, map->slots[at].a, map->slots[at].b);
+		size_t home = map->slots[at].hash & map->mask;
 
 		if (between(hole, home, at))
 			continue;

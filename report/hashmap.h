@@ -13,6 +13,7 @@
 struct hashmap_entry {
 	uint64_t a, b;
 	uint64_t value;
+	uint32_t hash; /* of (a, b), its slot before the mask: entries move without rehashing */
 	bool used;
 };
 

@@ -43,9 +43,7 @@ struct peers {
 	const struct capture_peers *last; /* events come in runs from one capture */
 	char **hosts;
 	int nhosts;
-	/* peer n (1 and up) is texts[n - 1]; plain[n - 1]: it needs no escaping */
-	char **texts;
-	bool *plain;
+	struct peer_name *names; /* peer n (1 and up) is names[n - 1] */
 	uint32_t count, allocated;
 	uint32_t *table; /* open addressing over the texts: peer numbers, 0 empty */
 	size_t mask;
@@ -60,11 +58,12 @@ static uint64_t hash_text(const char *text)
 	return h;
 }
 
-static uint32_t *table_slot(uint32_t *table, size_t mask, char **texts, const char *text)
+static uint32_t *table_slot(uint32_t *table, size_t mask, const struct peer_name *names,
+			    const char *text)
 {
 	size_t i = hash_text(text) & mask;
 
-	while (table[i] && strcmp(texts[table[i] - 1], text))
+	while (table[i] && strcmp(names[table[i] - 1].text, text))
 		i = (i + 1) & mask;
 	return &table[i];
 }
@@ -72,6 +71,7 @@ static uint32_t *table_slot(uint32_t *table, size_t mask, char **texts, const ch
 /* The peer of a canonical text, added if new. */
 static uint32_t intern(struct peers *peers, const char *text)
 {
+	struct peer_name *name;
 	uint32_t *slot;
 
 	if (2 * (peers->count + 1) > peers->mask + 1) {
@@ -79,21 +79,22 @@ static uint32_t intern(struct peers *peers, const char *text)
 		uint32_t *table = xcalloc(mask + 1, sizeof(*table));
 
 		for (uint32_t n = 1; n <= peers->count; n++)
-			*table_slot(table, mask, peers->texts, peers->texts[n - 1]) = n;
+			*table_slot(table, mask, peers->names, peers->names[n - 1].text) = n;
 		free(peers->table);
 		peers->table = table;
 		peers->mask = mask;
 	}
-	slot = table_slot(peers->table, peers->mask, peers->texts, text);
+	slot = table_slot(peers->table, peers->mask, peers->names, text);
 	if (*slot)
 		return *slot;
 	if (peers->count == peers->allocated) {
 		peers->allocated = peers->allocated ? 2 * peers->allocated : 256;
-		peers->texts = xrealloc(peers->texts, peers->allocated * sizeof(*peers->texts));
-		peers->plain = xrealloc(peers->plain, peers->allocated * sizeof(*peers->plain));
+		peers->names = xrealloc(peers->names, peers->allocated * sizeof(*peers->names));
 	}
-	peers->texts[peers->count] = xstrdup(text);
-	peers->plain[peers->count] = text_is_plain(text, strlen(text));
+	name = &peers->names[peers->count];
+	name->text = xstrdup(text);
+	name->len = strlen(text);
+	name->plain = text_is_plain(text, name->len);
 	*slot = ++peers->count;
 	return *slot;
 }
@@ -149,11 +150,10 @@ void peers_free(struct peers *peers)
 	for (int i = 0; i < peers->nhosts; i++)
 		free(peers->hosts[i]);
 	for (uint32_t n = 0; n < peers->count; n++)
-		free(peers->texts[n]);
+		free((char *)peers->names[n].text);
 	free(peers->captures);
 	free(peers->hosts);
-	free(peers->texts);
-	free(peers->plain);
+	free(peers->names);
 	free(peers->table);
 	free(peers);
 }
@@ -194,17 +194,20 @@ static const char *unmapped(const char *text)
 	return text;
 }
 
-uint32_t peer_of(struct peers *peers, struct capture *cap, int64_t address_id)
+/*
+ * peer_of for an id not seen yet, or beyond the array: its large frame kept
+ * out of the common path (an id seen), which is one load.
+ */
+static __attribute__((noinline)) uint32_t peer_of_unseen(struct peers *peers,
+							 struct capture_peers *c,
+							 struct capture *cap, int64_t address_id)
 {
-	struct capture_peers *c = capture_peers(peers, cap);
 	bool direct = address_id >= 0 && address_id < c->direct_size;
 	uint64_t *known = direct ? NULL : hashmap_find(&c->ids, (uint64_t)address_id, 0);
 	struct address address;
 	char text[CAPTURE_TEXT_MAX + 1];
 	uint32_t peer;
 
-	if (direct && c->direct[address_id])
-		return c->direct[address_id];
 	if (known)
 		return (uint32_t)*known;
 	if (capture_address(cap, address_id, &address))
@@ -219,14 +222,23 @@ uint32_t peer_of(struct peers *peers, struct capture *cap, int64_t address_id)
 	return peer;
 }
 
-const char *peer_text(const struct peers *peers, uint32_t peer)
+uint32_t peer_of(struct peers *peers, struct capture *cap, int64_t address_id)
 {
-	return peers->texts[peer - 1];
+	struct capture_peers *c = capture_peers(peers, cap);
+
+	if (address_id >= 0 && address_id < c->direct_size && c->direct[address_id])
+		return c->direct[address_id];
+	return peer_of_unseen(peers, c, cap, address_id);
 }
 
-bool peer_plain(const struct peers *peers, uint32_t peer)
+const char *peer_text(const struct peers *peers, uint32_t peer)
 {
-	return peers->plain[peer - 1];
+	return peers->names[peer - 1].text;
+}
+
+const struct peer_name *peer_name(const struct peers *peers, uint32_t peer)
+{
+	return &peers->names[peer - 1];
 }
 
 int peer_compare(const struct peers *peers, uint32_t a, uint32_t b)

@@ -34,8 +34,14 @@ uint32_t peer_of(struct peers *peers, struct capture *cap, int64_t address_id);
 /* Its text (inet_ntop form, IPv4 unmapped). */
 const char *peer_text(const struct peers *peers, uint32_t peer);
 
-/* Whether its text needs no escaping (output.h, text_is_plain). */
-bool peer_plain(const struct peers *peers, uint32_t peer);
+/* Its text, with the length and whether it needs no escaping (output.h, text_is_plain). */
+struct peer_name {
+	const char *text;
+	size_t len;
+	bool plain;
+};
+
+const struct peer_name *peer_name(const struct peers *peers, uint32_t peer);
 
 /* Order of addresses as text, for samples (strcmp). */
 int peer_compare(const struct peers *peers, uint32_t a, uint32_t b);
