@@ -42,7 +42,7 @@ enum {
 	CONN_FIELDS
 };
 
-/* Each query's columns, after t and seq. */
+/* Each query's columns, as event.col numbers them. */
 enum {
 	CONNECT_TASK,
 	CONNECT_SADDR,
