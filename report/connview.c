@@ -441,6 +441,40 @@ static int print_older(int64_t now)
 
 /* --- Events ---------------------------------------------------------------------- */
 
+/*
+ * An event's ends fetched ahead (replay's prefetch): the map of a minute of
+ * connections is larger than the processor's caches, and every event probes
+ * it.  Only for addresses seen already: a new one is read when its event comes.
+ */
+static void prefetch_ends(const struct event *ev, int client, int client_port, int server,
+			  int server_port)
+{
+	uint32_t c, s;
+	uint64_t a, b;
+
+	if (event_null(ev, client) || event_null(ev, client_port) || event_null(ev, server))
+		return;
+	c = peer_seen(cv.peers, ev->cap, ev->col[client]);
+	s = peer_seen(cv.peers, ev->cap, ev->col[server]);
+	if (!has_key(c, ev->col[client_port], s))
+		return;
+	key_of(c, ev->col[client_port], s, ev->col[server_port], &a, &b);
+	hashmap_prefetch(&cv.ends, a, b);
+}
+
+static void prefetch_connect(const struct event *ev, void *ctx)
+{
+	(void)ctx;
+	prefetch_ends(ev, CONNECT_SADDR, CONNECT_LPORT, CONNECT_DADDR, CONNECT_DPORT);
+}
+
+/* An accept's ends, and a reset's as the server sent it (the usual case). */
+static void prefetch_server_end(const struct event *ev, void *ctx)
+{
+	(void)ctx;
+	prefetch_ends(ev, END_RADDR, END_RPORT, END_LADDR, END_LPORT);
+}
+
 static int peer_column(const struct event *ev, int column, uint32_t *peer)
 {
 	*peer = event_null(ev, column) ? 0 : peer_of(cv.peers, ev->cap, ev->col[column]);
@@ -553,6 +587,7 @@ int print_connections(struct captures *set, const struct options *opts,
 		 .condition = connect_condition,
 		 .filter = filter,
 		 .emit = on_connect,
+		 .prefetch = prefetch_connect,
 		 .bind = bind_address_filter,
 		 .ctx = (void *)addr},
 		{.table = "ev_accept",
@@ -560,6 +595,7 @@ int print_connections(struct captures *set, const struct options *opts,
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_accept,
+		 .prefetch = prefetch_server_end,
 		 .bind = bind_address_filter,
 		 .ctx = (void *)addr},
 		{.table = "ev_reset",
@@ -567,6 +603,7 @@ int print_connections(struct captures *set, const struct options *opts,
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_reset,
+		 .prefetch = prefetch_server_end,
 		 .bind = bind_address_filter,
 		 .ctx = (void *)addr},
 	};

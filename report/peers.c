@@ -195,21 +195,18 @@ static const char *unmapped(const char *text)
 }
 
 /*
- * peer_of for an id not seen yet, or beyond the array: its large frame kept
- * out of the common path (an id seen), which is one load.
+ * peer_of for an id not seen yet: its large frame kept out of the common
+ * path (an id seen), which is one load.
  */
 static __attribute__((noinline)) uint32_t peer_of_unseen(struct peers *peers,
 							 struct capture_peers *c,
 							 struct capture *cap, int64_t address_id)
 {
 	bool direct = address_id >= 0 && address_id < c->direct_size;
-	uint64_t *known = direct ? NULL : hashmap_find(&c->ids, (uint64_t)address_id, 0);
 	struct address address;
 	char text[CAPTURE_TEXT_MAX + 1];
 	uint32_t peer;
 
-	if (known)
-		return (uint32_t)*known;
 	if (capture_address(cap, address_id, &address))
 		return 0;
 	memcpy(text, address.text, address.len);
@@ -222,13 +219,22 @@ static __attribute__((noinline)) uint32_t peer_of_unseen(struct peers *peers,
 	return peer;
 }
 
+uint32_t peer_seen(struct peers *peers, const struct capture *cap, int64_t address_id)
+{
+	const struct capture_peers *c = capture_peers(peers, cap);
+	const uint64_t *known;
+
+	if (address_id >= 0 && address_id < c->direct_size)
+		return c->direct[address_id];
+	known = hashmap_find(&c->ids, (uint64_t)address_id, 0);
+	return known ? (uint32_t)*known : 0;
+}
+
 uint32_t peer_of(struct peers *peers, struct capture *cap, int64_t address_id)
 {
-	struct capture_peers *c = capture_peers(peers, cap);
+	uint32_t peer = peer_seen(peers, cap, address_id);
 
-	if (address_id >= 0 && address_id < c->direct_size && c->direct[address_id])
-		return c->direct[address_id];
-	return peer_of_unseen(peers, c, cap, address_id);
+	return peer ? peer : peer_of_unseen(peers, capture_peers(peers, cap), cap, address_id);
 }
 
 const char *peer_text(const struct peers *peers, uint32_t peer)

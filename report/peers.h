@@ -31,6 +31,9 @@ const char *peers_host_name(const struct peers *peers, int host);
  */
 uint32_t peer_of(struct peers *peers, struct capture *cap, int64_t address_id);
 
+/* The same for an id peer_of has seen already; 0 otherwise (and nothing read or added). */
+uint32_t peer_seen(struct peers *peers, const struct capture *cap, int64_t address_id);
+
 /* Its text (inet_ntop form, IPv4 unmapped). */
 const char *peer_text(const struct peers *peers, uint32_t peer);
 

@@ -313,6 +313,8 @@ static void prefetch_lookups(const struct stream *s, int i)
 	for (int c = 0; columns; c++, columns >>= 1)
 		if (columns & 1)
 			capture_prefetch_address(b->ev[i].cap, b->ev[i].col[c]);
+	if (s->query->prefetch)
+		s->query->prefetch(&b->ev[i], s->query->ctx);
 }
 
 /*

@@ -58,6 +58,11 @@ struct event_query {
 	bool names_rows;
 	/* Bit i: column i is an address.id the emitter looks up (fetched ahead). */
 	uint32_t address_columns;
+	/*
+	 * Start fetching into the processor's cache what emit will read for ev,
+	 * an event a few ahead in the stream, besides its addresses; or NULL.
+	 */
+	void (*prefetch)(const struct event *ev, void *ctx);
 };
 
 /*
