@@ -37,11 +37,12 @@
 #define BATCHES_AHEAD 4
 
 /*
- * The merge fetches the lookups of the event this far ahead in a stream
- * into the processor's cache: streams interleave, so that is some tens of
- * rows ahead of the one being formatted.
+ * The merge fetches into the processor's cache the event twice this far
+ * ahead in a stream, and the lookups of the event this far ahead: streams
+ * interleave, so that is some tens of rows ahead of the one being formatted.
  */
 #define PREFETCH_AHEAD 8
+#define CACHE_LINE     64 /* bytes a prefetch brings */
 
 struct batch {
 	struct event ev[BATCH_EVENTS];
@@ -301,6 +302,18 @@ static void *read_rows(void *arg)
 	return NULL;
 }
 
+/*
+ * Start fetching the held batch's event i, if there: the reader wrote it on
+ * another core, and prefetch_lookups() reads it before the emitter does.
+ */
+static void prefetch_event(const struct stream *s, int i)
+{
+	const struct batch *b = &s->batches[s->head];
+
+	for (size_t at = 0; i < b->n && at < sizeof(b->ev[i]); at += CACHE_LINE)
+		__builtin_prefetch((const char *)&b->ev[i] + at);
+}
+
 /* Start fetching what the emitter will look up for the held batch's event i, if there. */
 static void prefetch_lookups(const struct stream *s, int i)
 {
@@ -327,6 +340,7 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 
 	/* The head batch is the merge's own until it is read: no lock to read it. */
 	if (s->holding && s->next < s->batches[s->head].n) {
+		prefetch_event(s, s->next + 2 * PREFETCH_AHEAD);
 		prefetch_lookups(s, s->next + PREFETCH_AHEAD);
 		return &s->batches[s->head].ev[s->next++];
 	}
