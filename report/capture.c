@@ -321,6 +321,7 @@ static int read_capture_row(struct capture *cap)
 		metadata_texts(cap, texts);
 		for (int i = 0; i < METADATA_TEXTS; i++)
 			*texts[i] = column_text(stmt, i);
+		cap->host_len = strlen(cap->host);
 		cap->base_ns = sqlite3_column_int64(stmt, 9);
 		cap->realtime_offset_ns = sqlite3_column_int64(stmt, 10);
 		cap->started_ns = sqlite3_column_int64(stmt, 11);

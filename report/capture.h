@@ -31,6 +31,7 @@ struct capture {
 	int format;
 	char *tool_version, *host, *kernel_release, *kernel_version, *machine, *boot_id;
 	char *command_line, *event_kinds, *stop_reason;
+	size_t host_len; /* every event names its host: counted once */
 	/* wall clock (Unix ns) = base_ns + t + realtime_offset_ns */
 	int64_t base_ns, realtime_offset_ns;
 	int64_t started_ns, last_commit_ns, stopped_ns;

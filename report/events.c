@@ -34,7 +34,7 @@ int event_values(const struct event *ev, int task_column, struct task *task, str
 	values[EVENT_ELAPSED] = int_value(ev->wall_ns);
 	values[EVENT_CLOCK] = int_value(ev->wall_ns);
 	values[EVENT_TS_NS] = int_value(ev->cap->base_ns + ev->t);
-	values[EVENT_HOST] = text_value(ev->cap->host, strlen(ev->cap->host));
+	values[EVENT_HOST] = text_value(ev->cap->host, ev->cap->host_len);
 	if (task_column < 0 || event_null(ev, task_column)) {
 		for (int i = EVENT_UID; i <= EVENT_MNTNS; i++)
 			values[i] = null_value();

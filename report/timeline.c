@@ -265,6 +265,12 @@ static void no_kind_fields(struct value *v)
 		v[i] = null_value();
 }
 
+/* With -l, the lineage of the event's task; else those fields stay null (no_kind_fields). */
+static int who(const struct event *ev, int task_column, const struct task *task, struct value *v)
+{
+	return tl.lineage ? event_lineage(ev, task_column, task, true, &v[TL_WHO]) : 0;
+}
+
 /* A name from the capture's tables, else the number. */
 static struct value named(int (*lookup)(struct capture *, int64_t, struct name *),
 			  const struct event *ev, int column, struct name *name, int *err)
@@ -284,14 +290,16 @@ static struct value named(int (*lookup)(struct capture *, int64_t, struct name *
 }
 
 /*
- * "LOCAL > REMOTE" (or <), then more words: into detail, returns its end.
- * Plain when both addresses are (the rest is ours).
+ * "LOCAL > REMOTE" (arrow '>' or '<'), then more words: into detail, returns
+ * its end.  Plain when both addresses are (the rest is ours).
  */
-static char *put_ends(char *p, const struct value *v, const char *arrow)
+static char *put_ends(char *p, const struct value *v, char arrow)
 {
 	p += put_endpoint(p, v[TL_LADDR].s, v[TL_LADDR].len,
 			  v[TL_LPORT].null ? -1 : (long long)v[TL_LPORT].i);
-	p = stpcpy(p, arrow);
+	*p++ = ' ';
+	*p++ = arrow;
+	*p++ = ' ';
 	return p + put_endpoint(p, v[TL_RADDR].s, v[TL_RADDR].len,
 				v[TL_RPORT].null ? -1 : (long long)v[TL_RPORT].i);
 }
@@ -308,8 +316,7 @@ static int emit_connect(const struct event *ev, void *ctx)
 
 	(void)ctx;
 	no_kind_fields(v);
-	if (event_values(ev, CONNECT_TASK, &task, v) ||
-	    event_lineage(ev, CONNECT_TASK, &task, tl.lineage, &v[TL_WHO]) ||
+	if (event_values(ev, CONNECT_TASK, &task, v) || who(ev, CONNECT_TASK, &task, v) ||
 	    event_address(ev, CONNECT_SADDR, &s, &v[TL_LADDR]) ||
 	    event_address(ev, CONNECT_DADDR, &d, &v[TL_RADDR]))
 		return -1;
@@ -321,7 +328,7 @@ static int emit_connect(const struct event *ev, void *ctx)
 	v[TL_ERROR] = column_value(ev, CONNECT_ERROR);
 	v[TL_LATENCY] = column_value(ev, CONNECT_LATENCY);
 	if (tl.table) {
-		p = put_ends(detail, v, " > ");
+		p = put_ends(detail, v, '>');
 		p = stpcpy(stpcpy(p, " "), outcome ? outcome : "in flight");
 		if (!v[TL_LATENCY].null && v[TL_LATENCY].i >= 0) {
 			/* microseconds, as milliseconds with three decimals */
@@ -347,8 +354,7 @@ static int emit_accept(const struct event *ev, void *ctx)
 
 	(void)ctx;
 	no_kind_fields(v);
-	if (event_values(ev, ACCEPT_TASK, &task, v) ||
-	    event_lineage(ev, ACCEPT_TASK, &task, tl.lineage, &v[TL_WHO]) ||
+	if (event_values(ev, ACCEPT_TASK, &task, v) || who(ev, ACCEPT_TASK, &task, v) ||
 	    event_address(ev, ACCEPT_LADDR, &l, &v[TL_LADDR]) ||
 	    event_address(ev, ACCEPT_RADDR, &r, &v[TL_RADDR]))
 		return -1;
@@ -357,7 +363,7 @@ static int emit_accept(const struct event *ev, void *ctx)
 	v[TL_LPORT] = int_value(ev->col[ACCEPT_LPORT]);
 	v[TL_RPORT] = int_value(ev->col[ACCEPT_RPORT]);
 	if (tl.table) {
-		p = put_ends(detail, v, " < ");
+		p = put_ends(detail, v, '<');
 		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), l.plain && r.plain);
 	}
 	output_row(v);
@@ -375,8 +381,7 @@ static int emit_reset(const struct event *ev, void *ctx)
 
 	(void)ctx;
 	no_kind_fields(v);
-	if (event_values(ev, RESET_TASK, &task, v) ||
-	    event_lineage(ev, RESET_TASK, &task, tl.lineage, &v[TL_WHO]) ||
+	if (event_values(ev, RESET_TASK, &task, v) || who(ev, RESET_TASK, &task, v) ||
 	    event_address(ev, RESET_LADDR, &l, &v[TL_LADDR]) ||
 	    event_address(ev, RESET_RADDR, &r, &v[TL_RADDR]))
 		return -1;
@@ -389,7 +394,7 @@ static int emit_reset(const struct event *ev, void *ctx)
 	if (err)
 		return -1;
 	if (tl.table) {
-		p = put_ends(detail, v, " > ");
+		p = put_ends(detail, v, '>');
 		if (!v[TL_REASON].null)
 			p = (char *)memcpy(stpcpy(p, " "), reason.text, reason.len) + reason.len;
 		if (v[TL_STATE].null) {
@@ -418,8 +423,7 @@ static int emit_capable(const struct event *ev, void *ctx)
 
 	(void)ctx;
 	no_kind_fields(v);
-	if (event_values(ev, CAPABLE_TASK, &task, v) ||
-	    event_lineage(ev, CAPABLE_TASK, &task, tl.lineage, &v[TL_WHO]) ||
+	if (event_values(ev, CAPABLE_TASK, &task, v) || who(ev, CAPABLE_TASK, &task, v) ||
 	    capture_cap_name(ev->cap, ev->col[CAPABLE_CAP], &name))
 		return -1;
 	if (!name.found) {
@@ -435,10 +439,11 @@ static int emit_capable(const struct event *ev, void *ctx)
 						    : int_value(ev->col[CAPABLE_AUDIT] != 0);
 	if (tl.table) {
 		p = (char *)memcpy(detail, name.text, name.len) + name.len;
-		p = stpcpy(p, denied ? " deny" : " allow");
-		p = stpcpy(p, v[TL_AUDIT].null ? " audit -"
-			      : v[TL_AUDIT].i  ? " audit"
-					       : " no audit");
+		/* Each a literal, copied without a call. */
+		p = denied ? stpcpy(p, " deny") : stpcpy(p, " allow");
+		p = v[TL_AUDIT].null ? stpcpy(p, " audit -")
+		    : v[TL_AUDIT].i  ? stpcpy(p, " audit")
+				     : stpcpy(p, " no audit");
 		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), name.plain);
 	}
 	output_row(v);
@@ -519,8 +524,7 @@ static int emit_exit(const struct event *ev, void *ctx)
 
 	(void)ctx;
 	no_kind_fields(v);
-	if (event_values(ev, EXIT_TASK, &task, v) ||
-	    event_lineage(ev, EXIT_TASK, &task, tl.lineage, &v[TL_WHO]))
+	if (event_values(ev, EXIT_TASK, &task, v) || who(ev, EXIT_TASK, &task, v))
 		return -1;
 	v[TL_EVENT] = word_value("exit");
 	v[TL_EXIT_CODE] = int_value(code);
@@ -592,7 +596,7 @@ static int emit_unaccepted(const struct event *ev, void *ctx)
 	if (err)
 		return -1;
 	if (tl.table) {
-		p = put_ends(detail, v, " < ");
+		p = put_ends(detail, v, '<');
 		p = stpcpy(p, " closed before accept, from ");
 		p = (char *)memcpy(p, state.text, state.len) + state.len;
 		if (ev->col[UNACCEPTED_ERROR] == 104)
