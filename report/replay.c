@@ -251,18 +251,29 @@ static int start(struct stream *s, const struct options *opts)
 
 /* --- The reader thread ----------------------------------------------------------- */
 
-/* A stream that has room for one more batch, taking turns from *turn; NULL if none. */
+/*
+ * The stream with the fewest batches ready, taking turns among equals from
+ * *turn; NULL when every stream is full or finished.  The fewest: the merge
+ * may be waiting on that one while others have batches to spare.
+ */
 static struct stream *stream_with_room(struct reading *r, int *turn)
 {
-	for (int i = 0; i < r->count; i++) {
-		struct stream *s = r->streams[(*turn + i) % r->count];
+	struct stream *chosen = NULL;
+	int at = 0;
 
-		if (!s->finished && s->filled < BATCHES_AHEAD) {
-			*turn = (*turn + i + 1) % r->count;
-			return s;
+	for (int i = 0; i < r->count; i++) {
+		int k = (*turn + i) % r->count;
+		struct stream *s = r->streams[k];
+
+		if (!s->finished && s->filled < BATCHES_AHEAD &&
+		    (!chosen || s->filled < chosen->filled)) {
+			chosen = s;
+			at = k;
 		}
 	}
-	return NULL;
+	if (chosen)
+		*turn = (at + 1) % r->count;
+	return chosen;
 }
 
 static void *read_rows(void *arg)
