@@ -29,12 +29,14 @@
 /*
  * A reader thread decodes rows into batches while the merge formats them:
  * each half took about half the time of a long report.  Per stream, the
- * reader stays at most BATCHES_AHEAD batches ahead: memory stays bounded.
- * A batch is large enough that handing it over (a lock, a wake-up: system
- * calls) costs little per event.
+ * reader stays at most BATCHES_AHEAD batches ahead: memory stays bounded
+ * (some 200 KiB a batch).  A batch is large enough that handing it over (a
+ * lock, a wake-up: system calls) costs little per event; eight of them let
+ * either thread run on while the other is slow for a while, where four kept
+ * each waiting on the other a tenth of the time.
  */
 #define BATCH_EVENTS  1024
-#define BATCHES_AHEAD 4
+#define BATCHES_AHEAD 8
 
 /*
  * The merge fetches into the processor's cache the event twice this far
