@@ -57,14 +57,14 @@ enum { END_TASK, END_LADDR, END_LPORT, END_RADDR, END_RPORT, RESET_STATE, RESET_
 
 /* A connection while its events may still come: small, a minute of them is held. */
 struct conn {
-	struct capture *cap; /* of its first event */
-	int64_t t, start_ns;
+	struct capture *cap; /* of its first event (a connect's, if it has one) */
+	int64_t start_ns;
 	uint32_t client, server;	  /* peers; 0 unknown */
 	int64_t client_port, server_port; /* -1 unknown */
 	bool has_connect, has_accept, has_outcome, reset_by_server, refused;
 	bool keyed; /* the newest of its ends: the map's entry for them is this one */
 	/* tasks and reason by number, named when printed */
-	struct capture *connect_cap, *accept_cap, *reset_cap;
+	struct capture *accept_cap, *reset_cap;
 	int64_t connect_task, accept_task, reason; /* reason: -1 none */
 	int64_t state, error, latency_ns, accept_delay_ns;
 	int64_t resets;
@@ -148,15 +148,19 @@ static struct conn *find(uint32_t client, int64_t client_port, uint32_t server, 
 	return id ? at(*id) : NULL;
 }
 
+/*
+ * Twice the slots, in place (a large block grows by remapping, not copying):
+ * an id's slot is id & (size - 1), so the connections held whose id has the
+ * old size's bit move to the new half.
+ */
 static void grow_ring(void)
 {
-	size_t size = cv.size ? 2 * cv.size : 1024;
-	struct conn *ring = xmalloc(size * sizeof(*ring));
+	size_t old = cv.size, size = old ? 2 * old : 1024;
 
+	cv.ring = xrealloc(cv.ring, size * sizeof(*cv.ring));
 	for (uint64_t id = cv.head; id < cv.tail; id++)
-		ring[id & (size - 1)] = *at(id);
-	free(cv.ring);
-	cv.ring = ring;
+		if (id & old)
+			cv.ring[id & (size - 1)] = cv.ring[id & (old - 1)];
 	cv.size = size;
 }
 
@@ -170,7 +174,6 @@ static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t c
 		grow_ring();
 	c = at(cv.tail++);
 	*c = (struct conn){.cap = ev->cap,
-			   .t = ev->t,
 			   .start_ns = ev->wall_ns,
 			   .client = client,
 			   .server = server,
@@ -303,7 +306,7 @@ static struct value endpoint_value(char *out, uint32_t peer, int64_t port)
 static int look_up(const struct conn *c, struct row *r)
 {
 	r->reason.len = 0;
-	if ((c->has_connect && capture_task(c->connect_cap, c->connect_task, &r->connect_task)) ||
+	if ((c->has_connect && capture_task(c->cap, c->connect_task, &r->connect_task)) ||
 	    (c->has_accept && capture_task(c->accept_cap, c->accept_task, &r->accept_task)) ||
 	    (c->resets && c->reason >= 0 &&
 	     capture_reset_reason(c->reset_cap, c->reason, &r->reason)))
@@ -353,7 +356,7 @@ static void record_values(const struct conn *c, struct row *r, const struct task
 	struct value *v = r->v;
 	const struct task *accepter = c->has_accept ? &r->accept_task : NULL;
 
-	v[EVENT_TS_NS] = int_value(c->cap->base_ns + c->t);
+	v[EVENT_TS_NS] = int_value(c->start_ns - c->cap->realtime_offset_ns); /* base_ns + t */
 	v[EVENT_HOST] = text_of(c->cap->host);
 	v[EVENT_UID] = local ? int_value(local->uid) : null_value();
 	v[EVENT_TID] = local ? int_value(local->tid) : null_value();
@@ -493,7 +496,6 @@ static int on_connect(const struct event *ev, void *ctx)
 		return -1;
 	c = start_conn(ev, s, lport, d, ev->col[CONNECT_DPORT], false);
 	c->has_connect = true;
-	c->connect_cap = ev->cap;
 	c->connect_task = ev->col[CONNECT_TASK];
 	c->has_outcome = !event_null(ev, CONNECT_STATE);
 	c->state = ev->col[CONNECT_STATE];
