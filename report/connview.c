@@ -15,6 +15,7 @@
 #include "events.h"
 #include "hashmap.h"
 #include "peers.h"
+#include "ring.h"
 #include "timeline.h"
 #include "util.h"
 
@@ -148,22 +149,6 @@ static struct conn *find(uint32_t client, int64_t client_port, uint32_t server, 
 	return id ? at(*id) : NULL;
 }
 
-/*
- * Twice the slots, in place (a large block grows by remapping, not copying):
- * an id's slot is id & (size - 1), so the connections held whose id has the
- * old size's bit move to the new half.
- */
-static void grow_ring(void)
-{
-	size_t old = cv.size, size = old ? 2 * old : 1024;
-
-	cv.ring = xrealloc(cv.ring, size * sizeof(*cv.ring));
-	for (uint64_t id = cv.head; id < cv.tail; id++)
-		if (id & old)
-			cv.ring[id & (size - 1)] = cv.ring[id & (old - 1)];
-	cv.size = size;
-}
-
 /* A connection at the end of the ring: the map is the caller's. */
 static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t client_port,
 			      uint32_t server, int64_t server_port, bool keyed)
@@ -171,7 +156,7 @@ static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t c
 	struct conn *c;
 
 	if (cv.tail - cv.head == cv.size)
-		grow_ring();
+		cv.ring = ring_grow(cv.ring, sizeof(*cv.ring), &cv.size, cv.head);
 	c = at(cv.tail++);
 	*c = (struct conn){.cap = ev->cap,
 			   .start_ns = ev->wall_ns,

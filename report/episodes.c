@@ -10,6 +10,7 @@
 
 #include "episodes.h"
 #include "hashmap.h"
+#include "ring.h"
 #include "util.h"
 
 /*
@@ -171,17 +172,8 @@ static int evict(struct episodes *e)
 
 static void enqueue(struct episodes *e, const struct queued *q)
 {
-	if (e->len == e->size) {
-		size_t size = e->size ? 2 * e->size : 1024;
-		struct queued *queue = xmalloc(size * sizeof(*queue));
-
-		for (size_t i = 0; i < e->len; i++)
-			queue[i] = e->queue[(e->head + i) & (e->size - 1)];
-		free(e->queue);
-		e->queue = queue;
-		e->head = 0;
-		e->size = size;
-	}
+	if (e->len == e->size)
+		e->queue = ring_grow(e->queue, sizeof(*e->queue), &e->size, e->head);
 	e->queue[(e->head + e->len++) & (e->size - 1)] = *q;
 }
 
