@@ -124,8 +124,13 @@ void hashmap_remove(struct hashmap *map, uint64_t a, uint64_t b)
 
 void hashmap_prefetch(const struct hashmap *map, uint64_t a, uint64_t b)
 {
-	if (map->slots)
-		__builtin_prefetch(&map->slots[slot_of(map, a, b)]);
+	size_t i;
+
+	if (!map->slots)
+		return;
+	i = slot_of(map, a, b);
+	__builtin_prefetch(&map->slots[i]);
+	__builtin_prefetch(&map->slots[(i + 1) & map->mask]);
 }
 
 const struct hashmap_entry *hashmap_next(const struct hashmap *map, size_t *cursor)

@@ -34,9 +34,10 @@ uint64_t *hashmap_put(struct hashmap *map, uint64_t a, uint64_t b, bool *added);
 void hashmap_remove(struct hashmap *map, uint64_t a, uint64_t b);
 
 /*
- * Start bringing the slot of (a, b) into the cache: a large map misses the
- * cache on every key, and a caller that knows its next keys can overlap
- * those misses with its work.
+ * Start bringing the slot of (a, b) into the cache, and the next slot, which
+ * may start another line (probes and removals go on past the first): a large
+ * map misses the cache on every key, and a caller that knows its next keys
+ * can overlap those misses with its work.
  */
 void hashmap_prefetch(const struct hashmap *map, uint64_t a, uint64_t b);
 
