@@ -236,6 +236,27 @@ check_eq "timeline -c: the password loop's connections, each accepted by sshd" "
 # 996 closed ports, and the scanner's own kernel resetting the 4 open ports' SYN-ACKs.
 check_eq "timeline -c: a SYN scan is resets only, refused" "refused|1000|server" \
 	"$(query "SELECT outcome, count(*), reset_by FROM r WHERE outcome = 'refused'" timeline -c scan-syn.db)"
+# A busy hour (bench/gen): thousands of connections held in a minute, so that
+# what holds them grows and wraps.  Each connect and each accept is one
+# connection with its own ends and process (gen's accepts answer no captured
+# connect), and every reset is counted on one of them.
+"$BUILD/bench/gen" 200000 "$SCRATCH/busy.db" > /dev/null 2>&1
+check_eq "timeline -c, busy hour: a minute holds thousands of connections" 1 \
+	"$(query "SELECT max(n) > 3000 FROM (SELECT CAST(ts_ns AS INTEGER) / 60000000000 AS minute, count(*) AS n FROM r GROUP BY minute)" \
+		timeline -c busy.db)"
+sorted() { sort | md5sum; }
+check_eq "timeline -c, busy hour: the connects, ends and process" \
+	"$(sql "$SCRATCH/busy.db" "SELECT saddr, lport, daddr, dport, pid FROM tcpconnect" | sorted)" \
+	"$(query "SELECT client, client_port, server, server_port, pid FROM r WHERE pid <> '' AND outcome <> 'accepted'" \
+		timeline -c busy.db | sorted)"
+check_eq "timeline -c, busy hour: the accepts, ends and process" \
+	"$(sql "$SCRATCH/busy.db" "SELECT raddr, rport, laddr, lport, pid FROM tcpaccept" | sorted)" \
+	"$(query "SELECT client, client_port, server, server_port, accept_pid FROM r WHERE outcome = 'accepted'" \
+		timeline -c busy.db | sorted)"
+check_eq "timeline -c, busy hour: every reset counted once, lines in the order connections started" \
+	"$(sql "$SCRATCH/busy.db" "SELECT count(*) FROM ev_reset")|0" \
+	"$(query "SELECT sum(resets), (SELECT count(*) FROM r AS a JOIN r AS b ON b.rowid = a.rowid + 1 WHERE CAST(b.ts_ns AS INTEGER) < CAST(a.ts_ns AS INTEGER)) FROM r" \
+		timeline -c busy.db)"
 
 # --- Escaping, bad input, help, the evidence untouched -------------------------------------------------
 out=$( (cd "$SCRATCH" && "$report" timeline -v web1.db web2.db; "$report" caps web1.db web2.db; "$report" summary web1.db web2.db) 2>&1)
