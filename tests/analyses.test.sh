@@ -257,6 +257,15 @@ check_eq "timeline -c, busy hour: every reset counted once, lines in the order c
 	"$(sql "$SCRATCH/busy.db" "SELECT count(*) FROM ev_reset")|0" \
 	"$(query "SELECT sum(resets), (SELECT count(*) FROM r AS a JOIN r AS b ON b.rowid = a.rowid + 1 WHERE CAST(b.ts_ns AS INTEGER) < CAST(a.ts_ns AS INTEGER)) FROM r" \
 		timeline -c busy.db)"
+# Its windows (300 s, 120 s) hold thousands of events of every host: the one scan
+# (the scanner's address may come back later, in the background traffic) and brute force.
+check_eq "scans, busy hour: the one port scan, ports and probes as the capture counts them" \
+	"$(sql "$SCRATCH/busy.db" "SELECT 'portscan', raddr, laddr, count(DISTINCT lport), count(*) FROM tcpreset
+		WHERE raddr = '198.51.100.66' AND wall_ns < (SELECT min(wall_ns) + 300000000000 FROM tcpreset WHERE raddr = '198.51.100.66')")" \
+	"$(rows "detection, scanner, target, ports, probes" scans busy.db)"
+check_eq "bruteforce, busy hour: the one brute force, its connections as the capture counts them" \
+	"$(sql "$SCRATCH/busy.db" "SELECT raddr, laddr, lport, count(*) FROM tcpaccept WHERE raddr = '198.51.100.99' AND lport = 22")" \
+	"$(rows "remote, local, port, connections" bruteforce busy.db)"
 
 # --- Escaping, bad input, help, the evidence untouched -------------------------------------------------
 out=$( (cd "$SCRATCH" && "$report" timeline -v web1.db web2.db; "$report" caps web1.db web2.db; "$report" summary web1.db web2.db) 2>&1)
