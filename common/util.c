@@ -30,6 +30,18 @@ void *xcalloc(size_t count, size_t size)
 	return p;
 }
 
+void *xcalloc_aligned(size_t count, size_t size, size_t alignment)
+{
+	size_t bytes = count * size;
+	void *p = NULL;
+
+	if (size && count > SIZE_MAX / size)
+		out_of_memory(SIZE_MAX);
+	if (posix_memalign(&p, alignment, bytes ? bytes : 1))
+		out_of_memory(bytes);
+	return memset(p, 0, bytes);
+}
+
 void *xrealloc(void *ptr, size_t size)
 {
 	void *p = realloc(ptr, size ? size : 1);

@@ -12,6 +12,8 @@
 void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t size);
+/* Zeroed, at a multiple of alignment (a power of two, at least a pointer's size). */
+void *xcalloc_aligned(size_t count, size_t size, size_t alignment);
 char *xstrdup(const char *s);
 
 /* A whole decimal integer in [min, max], or -1 (errno untouched). */
