@@ -8,6 +8,9 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Bytes of a processor cache line (x86_64, arm64): what a prefetch or a miss brings. */
+#define CACHE_LINE 64
+
 /* Allocation that cannot fail: out of memory ends the program with a message. */
 void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);

@@ -13,13 +13,6 @@
 
 #define INITIAL_SLOTS 8
 
-/*
- * Slots start on a cache line: an entry (32 bytes) then never spans two
- * lines, and two entries share one.  From malloc a large table starts 16
- * bytes into a page, and half its entries touched two lines.
- */
-#define CACHE_LINE 64
-
 /* 32 bits: 4G slots, far more than any map holds (a larger one would only be crowded). */
 static uint32_t hash_of(uint64_t a, uint64_t b)
 {
@@ -60,6 +53,11 @@ static void resize(struct hashmap *map, size_t slots)
 	struct hashmap_entry *old = map->slots;
 	size_t old_slots = old ? map->mask + 1 : 0;
 
+	/*
+	 * On a cache line: an entry (32 bytes) then never spans two lines, and
+	 * two share one.  From malloc a large table starts 16 bytes into a
+	 * page, and half its entries touched two lines.
+	 */
 	map->slots = xcalloc_aligned(slots, sizeof(*map->slots), CACHE_LINE);
 	map->mask = slots - 1;
 	for (size_t i = 0; i < old_slots; i++) {

@@ -44,7 +44,6 @@
  * interleave, so that is some tens of rows ahead of the one being formatted.
  */
 #define PREFETCH_AHEAD 8
-#define CACHE_LINE     64 /* bytes a prefetch brings */
 
 struct batch {
 	struct event ev[BATCH_EVENTS];
