@@ -144,7 +144,6 @@ static int64_t distinct_items(const struct group *g)
 	return spilled(g) ? (int64_t)g->items.count : g->inline_items;
 }
 
-/* The oldest event leaves the window. */
 /*
  * Events leave the window in the order they came, and their groups are
  * scattered over the heap (a window of a busy hour holds thousands): what
@@ -153,6 +152,7 @@ static int64_t distinct_items(const struct group *g)
  */
 #define EVICT_AHEAD 8
 
+/* The oldest event leaves the window. */
 static int evict(struct episodes *e)
 {
 	struct queued *q = &e->queue[e->head];
