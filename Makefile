@@ -36,11 +36,16 @@ BPF_SRCS     := $(wildcard bpf/*.bpf.c)
 OBJ          := $(BUILD)/obj
 COMMON_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard common/*.c)) $(OBJ)/schema.o
 RECORD_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard record/*.c))
-REPORT_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard report/*.c))
+# report/ in layers: commands/ use analyses/, both use engine/ (see README).
+REPORT_DIRS  := report/commands report/analyses report/engine
+REPORT_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(foreach d,$(REPORT_DIRS),$(wildcard $(d)/*.c)))
 HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
+# A report file includes the headers of its own layer and those below it.
+$(OBJ)/report/%.o: CFLAGS += $(addprefix -I,$(REPORT_DIRS))
+
 BENCH_TOOLS  := $(addprefix $(BUILD)/bench/,churn storm spawn gen inserts)
 # report's code with its main() renamed, the fuzzer's harness and starting rows
-FUZZ_OBJS    := $(filter-out $(OBJ)/report/main.o,$(REPORT_OBJS)) $(OBJ)/report/main_fuzz.o \
+FUZZ_OBJS    := $(filter-out $(OBJ)/report/commands/main.o,$(REPORT_OBJS)) $(OBJ)/report/main_fuzz.o \
 		$(OBJ)/tests/fuzz/report_fuzz.o $(OBJ)/fuzz/base_sql.o $(COMMON_OBJS)
 
 .PHONY: all test bench fuzz format clean
@@ -85,7 +90,7 @@ $(OBJ)/fuzz/base_sql.o: $(BUILD)/fuzz/base_sql.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(OBJ)/report/main_fuzz.o: report/main.c
+$(OBJ)/report/main_fuzz.o: report/commands/main.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Dmain=report_main -MMD -MP -c $< -o $@
 
@@ -150,10 +155,10 @@ bench: all
 	BUILD=$(BUILD) bench/run
 
 format:
-	clang-format -i $(wildcard bpf/*.[ch] record/*.[ch] report/*.[ch] common/*.[ch] tests/helpers/*.c \
+	clang-format -i $(wildcard bpf/*.[ch] record/*.[ch] report/*/*.[ch] common/*.[ch] tests/helpers/*.c \
 		bench/*.c tests/fuzz/*.c)
 
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(wildcard $(OBJ)/*/*.d $(OBJ)/*/*/*.d)
+-include $(wildcard $(OBJ)/*/*.d $(OBJ)/*/*/*.d $(OBJ)/*/*/*/*.d)

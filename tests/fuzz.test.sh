@@ -124,26 +124,26 @@ check_eq "... no control byte on stderr" 0 "$(LC_ALL=C grep -c '[^ -~]' "$SCRATC
 # of the builders below; the builders print into SQL only
 # these names (columns, tables and conditions the commands write as
 # literals); every :name a statement uses is bound by name.
-sql_args=$(for f in report/*.c; do tr '\n\t' '  ' < "$f" | grep -oE 'sqlite3_(prepare_v[23]|exec) *\( *[^,]+, *[^,]+,' |
+sql_args=$(for f in report/*/*.c; do tr '\n\t' '  ' < "$f" | grep -oE 'sqlite3_(prepare_v[23]|exec) *\( *[^,]+, *[^,]+,' |
 	sed -E 's/.*\( *[^,]+, *([^,]+),$/\1/'; done | grep -v '^"' | sort -u | tr '\n' ' ')
 check_eq "SQL report prepares: literals, the schema, the lookup specs' literals, built queries" \
 	"casefile_schema_sql spec->max_sql sql " "$sql_args"
-builders=$(grep -lE '\bchar \*?sql\b' report/*.c | xargs grep -LE 'static const char sql\[\] =' | tr '\n' ' ')
+builders=$(grep -lE '\bchar \*?sql\b' report/*/*.c | xargs grep -LE 'static const char sql\[\] =' | tr '\n' ' ')
 check_eq "... each 'sql' a static literal, a parameter (given literals: below), a lookup spec's, or a builder's" \
-	"report/capture.c:const char *sql = l->stmt ? NULL : lookup_sql(cap, spec); report/capture.c:const char *sql; report/replay.c:char *sql = NULL; report/replay.c:char *sql; report/replay.c:char sql[128]; report/scanning.c:char *sql = NULL; report/timeline.c:char *sql = NULL;" \
-	"$(grep -E '\bchar \*?sql\b' report/*.c | grep -vE 'static const char sql\[\] =|const char \*sql[,)]' |
+	"report/analyses/scanning.c:char *sql = NULL; report/analyses/timeline.c:char *sql = NULL; report/engine/capture.c:const char *sql = l->stmt ? NULL : lookup_sql(cap, spec); report/engine/capture.c:const char *sql; report/engine/replay.c:char *sql = NULL; report/engine/replay.c:char *sql; report/engine/replay.c:char sql[128];" \
+	"$(grep -E '\bchar \*?sql\b' report/*/*.c | grep -vE 'static const char sql\[\] =|const char \*sql[,)]' |
 		sed -E 's/:[[:space:]]+/:/; s| */\*.*||' | sort -u | tr '\n' ' ' | sed 's/ $//')"
 check_eq "... the functions taking SQL are given literals (pragma_int, stacks.c's prepare)" "" \
-	"$(grep -hE '\b(pragma_int|prepare)\(' report/capture.c report/stacks.c | grep -vE '^(static )?int ' | grep -vE '\((cap->)?db, "|&cap->stacks->[a-z_]+_stmt,( *"| frames_sql)|&cap->stacks->[a-z_]+_stmt,$' )"
+	"$(grep -hE '\b(pragma_int|prepare)\(' report/engine/capture.c report/engine/stacks.c | grep -vE '^(static )?int ' | grep -vE '\((cap->)?db, "|&cap->stacks->[a-z_]+_stmt,( *"| frames_sql)|&cap->stacks->[a-z_]+_stmt,$' )"
 check_eq "... the builders print into SQL only the names of columns, tables and conditions" "" \
-	"$(grep -hE '(fprintf|snprintf)\((f|q|sql)\b' -A3 report/replay.c report/filter.c report/scanning.c report/timeline.c |
+	"$(grep -hE '(fprintf|snprintf)\((f|q|sql)\b' -A3 report/engine/replay.c report/engine/filter.c report/analyses/scanning.c report/analyses/timeline.c |
 		sed -E 's/"([^"\\]|\\.)*"//g' | grep -oE '[,?:] *[a-z_>.-]+((->|\.)[a-z_]+|\[[0-9]\])' | sed -E 's/^[,?:] *//' |
 		grep -vE '^((q|s->query)->(columns|table|condition|stacks)|columns->(task|family|port)|opts->(follow|ports)|addr->given|(addresses|ports)\[[01]\])$')"
 check_eq "... the tables, columns and conditions commands give them: none from options or a capture" "" \
-	"$(perl -0ne 'while (/^\s*\.(table|columns|condition|task|family|port)\s*=\s*(.*?)[,}]\s*$/gms) { print "$2\n" if $2 =~ /opts->|cap->|ev->|argv|optarg|->text/ }' report/*.c)"
+	"$(perl -0ne 'while (/^\s*\.(table|columns|condition|task|family|port)\s*=\s*(.*?)[,}]\s*$/gms) { print "$2\n" if $2 =~ /opts->|cap->|ev->|argv|optarg|->text/ }' report/*/*.c)"
 check_eq "... and every :name a statement uses is bound by that name" "" \
-	"$(comm -23 <(grep -ohE '"[^"]*"' report/*.c | grep -E '(SELECT|WHERE| AND | IN )' | grep -oE ':[a-z_]+' | sort -u) \
-		<(grep -ohE '"(:[a-z_]+)"' report/*.c | tr -d '"' | sort -u))"
+	"$(comm -23 <(grep -ohE '"[^"]*"' report/*/*.c | grep -E '(SELECT|WHERE| AND | IN )' | grep -oE ':[a-z_]+' | sort -u) \
+		<(grep -ohE '"(:[a-z_]+)"' report/*/*.c | tr -d '"' | sort -u))"
 
 # Values with SQL in them, from the capture and from the command line, are data.
 cp "$SCRATCH/stacks.db" "$SCRATCH/inject.db"
@@ -167,11 +167,11 @@ check_match "the Makefile builds with -Werror -Wformat=2" "-Werror.*-Wformat=2" 
 printf '#include <stdio.h>\nint main(int c, char **v) { (void)c; printf(v[1]); return 0; }\n' > "$SCRATCH/format.c"
 check_eq "... which refuses printf(data)" 1 \
 	"$(cc -Wall -Wextra -Werror -Wformat=2 -c "$SCRATCH/format.c" -o "$SCRATCH/format.o" 2> /dev/null; echo $?)"
-for name in $(grep -ohE '[a-z_]+\([^()]*const char \*format, *\.\.\.\)' report/*.[ch] | cut -d'(' -f1 | sort -u); do
-	grep -h -B1 -A1 "$name(" report/*.[ch] | grep -q 'format(printf' || fail "format attribute" "$name has none"
+for name in $(grep -ohE '[a-z_]+\([^()]*const char \*format, *\.\.\.\)' report/*/*.[ch] | cut -d'(' -f1 | sort -u); do
+	grep -h -B1 -A1 "$name(" report/*/*.[ch] | grep -q 'format(printf' || fail "format attribute" "$name has none"
 done
 check_match "report's functions taking a format and ... carry the format attribute (option_error, add_number...)" \
-	"add_number.*option_error" "$(grep -ohE '[a-z_]+\([^()]*const char \*format, *\.\.\.\)' report/*.[ch] | cut -d'(' -f1 | sort -u | tr '\n' ' ')"
+	"add_number.*option_error" "$(grep -ohE '[a-z_]+\([^()]*const char \*format, *\.\.\.\)' report/*/*.[ch] | cut -d'(' -f1 | sort -u | tr '\n' ' ')"
 
 # Control sequences: a capture where every text holds every byte.  Every
 # command and format prints only printable ASCII (and newlines), JSON no

@@ -35,7 +35,7 @@
 #include "schema.h"
 #include "util.h"
 
-/* report/main.c, compiled as report_main for the fuzzer */
+/* report/commands/main.c, compiled as report_main for the fuzzer */
 int report_main(int argc, char **argv);
 /* tests/fuzz/base.sql, compiled in */
 extern const char fuzz_base_sql[];
