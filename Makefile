@@ -42,6 +42,9 @@ REPORT_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(foreach d,$(REPORT_DIRS),$(wildcard 
 HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
 # A report file includes the headers of its own layer and those below it.
 $(OBJ)/report/%.o: CFLAGS += $(addprefix -I,$(REPORT_DIRS))
+# report's printf-like functions must say so, so that -Wformat=2 checks their
+# callers: no format can come from a capture or a command line.
+$(OBJ)/report/%.o: CFLAGS += -Wmissing-format-attribute
 
 BENCH_TOOLS  := $(addprefix $(BUILD)/bench/,churn storm spawn gen inserts)
 # report's code with its main() renamed, the fuzzer's harness and starting rows
