@@ -206,6 +206,7 @@ render() {
 	local hex=$1 out="" i byte
 	for ((i = 0; i < ${#hex}; i += 2)); do
 		byte=$((16#${hex:i:2}))
+		# shellcheck disable=SC1003,SC2059 # two backslashes; the byte, as printf's octal escape
 		if ((byte == 92)); then out+='\\'
 		elif ((byte >= 32 && byte <= 126)); then out+=$(printf "\\$(printf '%03o' $byte)")
 		else out+=$(printf '\\x%s' "$(echo "${hex:i:2}" | tr 'A-F' 'a-f')"); fi

@@ -5,6 +5,7 @@
 # lines of $RESULTS (a file of this test file's own: assertions made in
 # subshells count too).
 
+# shellcheck disable=SC2034 # REPORT, HELPERS, RECORD_RC...: for the test files
 set -u
 BUILD=${BUILD:-build}
 RECORD="$BUILD/record"

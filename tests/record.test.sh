@@ -14,14 +14,18 @@ test_cgroup="$cgroup2/casefile-test-$$"
 mkdir -p "$test_cgroup"
 test_cgroup_id=$(stat -c %i "$test_cgroup")
 
-accept4=$("$HELPERS/traffic" accept 4 10)
-accept6=$("$HELPERS/traffic" accept 6 10)
-refused4=$("$HELPERS/traffic" refused 4)
-refused6=$("$HELPERS/traffic" refused 6)
-abort4=$("$HELPERS/traffic" abort 4)
-abort6=$("$HELPERS/traffic" abort 6)
-unaccepted4=$("$HELPERS/traffic" unaccepted 4)
-unaccepted6=$("$HELPERS/traffic" unaccepted 6)
+# (read by name below: out_var=accept$family, ${!out_var})
+# shellcheck disable=SC2034
+{
+	accept4=$("$HELPERS/traffic" accept 4 10)
+	accept6=$("$HELPERS/traffic" accept 6 10)
+	refused4=$("$HELPERS/traffic" refused 4)
+	refused6=$("$HELPERS/traffic" refused 6)
+	abort4=$("$HELPERS/traffic" abort 4)
+	abort6=$("$HELPERS/traffic" abort 6)
+	unaccepted4=$("$HELPERS/traffic" unaccepted 4)
+	unaccepted6=$("$HELPERS/traffic" unaccepted 6)
+}
 setuid_from=$(date +%s%N)
 (echo $BASHPID > "$test_cgroup/cgroup.procs" && exec "$HELPERS/capcheck" setuid 1000) > "$SCRATCH/setuid.out"
 setuid_to=$(date +%s%N)
@@ -213,10 +217,10 @@ bad_input() {
 	"$RECORD_ABS" "$@" > out 2> err < /dev/null
 	local rc=$? lines
 	lines=$(wc -l < err)
-	if [ "$rc" == "$expect_rc" ] && [ "$lines" == 1 ] && [ -z "$(ls | grep -v '^out$\|^err$')" ]; then
+	if [ "$rc" == "$expect_rc" ] && [ "$lines" == 1 ] && [ -z "$(find . -mindepth 1 ! -name out ! -name err)" ]; then
 		pass "$name"
 	else
-		fail "$name" "status $rc, $lines line(s): $(tr '\n' ' ' < err), files: $(ls | tr '\n' ' ')"
+		fail "$name" "status $rc, $lines line(s): $(tr '\n' ' ' < err), files: $(find . -mindepth 1 -printf '%P ')"
 	fi
 	rm -f out err
 }

@@ -132,7 +132,7 @@ hash_of() { sha256sum "$@" | cut -d' ' -f1 | tr '\n' ' '; }
 before=$(hash_of "$SCRATCH"/*.db)
 every_command run_report basic.db lost.db unclean.db web1.db web2.db
 check_eq "every command leaves every capture unchanged" "$before" "$(hash_of "$SCRATCH"/*.db)"
-check_eq "... and creates no file beside them" "" "$(ls "$SCRATCH" | grep -E -- '-(wal|shm|journal)$')"
+check_eq "... and creates no file beside them" "" "$(find "$SCRATCH" -maxdepth 1 \( -name '*-wal' -o -name '*-shm' -o -name '*-journal' \))"
 
 # --- Nothing from the analysis machine: the same reports without /proc and /sys ---
 # (report-lib.sh's without_proc_sys)
@@ -215,7 +215,7 @@ before=$(hash_of "$SCRATCH/wal"/*)
 check "WAL capture without -shm (copied elsewhere): read whole" cmp "$SCRATCH/expected" "$SCRATCH/out"
 every_command run_report wal/unclean.db
 check_eq "WAL capture: unchanged by every command" "$before" "$(hash_of "$SCRATCH/wal"/*)"
-check_eq "WAL capture: no file created beside it" "unclean.db unclean.db-wal" "$(ls "$SCRATCH/wal" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "WAL capture: no file created beside it" "unclean.db unclean.db-wal" "$(find "$SCRATCH/wal" -mindepth 1 -printf '%P\n' | sort | tr '\n' ' ' | sed 's/ $//')"
 readonly_copy "$SCRATCH/walro" "$SCRATCH/wal/unclean.db" "$SCRATCH/wal/unclean.db-wal"
 unprivileged "$SCRATCH/walro" capable -v -x unclean.db > "$SCRATCH/out" 2> "$SCRATCH/err"
 check_eq "WAL capture, unprivileged, read-only directory: status 0" 0 "$?"
