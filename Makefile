@@ -4,7 +4,7 @@
 #   make test       build, then run every test (root needed for the record tests)
 #   make SANITIZE=1 the same with ASan+UBSan, in build-san/
 #   make fuzz       fuzz report for FUZZ_SECONDS (libFuzzer, clang; in build-fuzz/)
-#   make bench      the performance harness (see README, Performance)
+#   make bench      the performance harness (README, Performance; bench/RESULTS.md)
 #   make install    record to $(PREFIX)/sbin, report to $(PREFIX)/bin, their man
 #                   pages (PREFIX=/usr/local; DESTDIR for a staging root)
 #   make format     clang-format every C file in place
