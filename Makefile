@@ -4,13 +4,23 @@
 #   make test       build, then run every test (root needed for the record tests)
 #   make SANITIZE=1 the same with ASan+UBSan, in build-san/
 #   make fuzz       fuzz report for FUZZ_SECONDS (libFuzzer, clang; in build-fuzz/)
-#   make bench      the performance harness (see README, Performance)
+#   make bench      the performance harness (README, Performance; bench/RESULTS.md)
+#   make install    record to $(PREFIX)/sbin, report to $(PREFIX)/bin, their man
+#                   pages (PREFIX=/usr/local; DESTDIR for a staging root)
 #   make format     clang-format every C file in place
+#   make lint       clang-format, shellcheck, report's layers (scripts/lint)
 #   make clean
+#
+#   V=1             show the commands, not one short line per step
+#   VMLINUX_BTF=F   build the BPF programs against the BTF file F (another
+#                   kernel's, or for a build host without /sys/kernel/btf)
 
 CC      ?= cc
 CLANG   ?= clang
 BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+PREFIX  ?= /usr/local
 ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VERSION := $(shell cat VERSION)
 
@@ -26,9 +36,13 @@ else
 BUILD   ?= build
 endif
 
+# libbpf as pkg-config describes it; plain -lbpf where pkg-config is missing
+LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2> /dev/null)
+LIBBPF_LIBS   := $(shell $(PKG_CONFIG) --libs libbpf 2> /dev/null || echo -lbpf)
+
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
-	    -DCASEFILE_VERSION='"$(VERSION)"' -I$(BUILD) -Ibpf -Icommon $(SANFLAGS)
+	    -DCASEFILE_VERSION='"$(VERSION)"' -I$(BUILD) -Ibpf -Icommon $(LIBBPF_CFLAGS) $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
 BPFFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD) -Ibpf
 
@@ -42,98 +56,139 @@ REPORT_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(foreach d,$(REPORT_DIRS),$(wildcard 
 HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
 # A report file includes the headers of its own layer and those below it.
 $(OBJ)/report/%.o: CFLAGS += $(addprefix -I,$(REPORT_DIRS))
+# report's printf-like functions must say so, so that -Wformat=2 checks their
+# callers: no format can come from a capture or a command line.
+$(OBJ)/report/%.o: CFLAGS += -Wmissing-format-attribute
 
 BENCH_TOOLS  := $(addprefix $(BUILD)/bench/,churn storm spawn gen inserts)
 # report's code with its main() renamed, the fuzzer's harness and starting rows
 FUZZ_OBJS    := $(filter-out $(OBJ)/report/commands/main.o,$(REPORT_OBJS)) $(OBJ)/report/main_fuzz.o \
 		$(OBJ)/tests/fuzz/report_fuzz.o $(OBJ)/fuzz/base_sql.o $(COMMON_OBJS)
 
-.PHONY: all test bench fuzz format clean
+# Quiet: a short line per step ("CC build/obj/record/main.o"); V=1 shows the
+# commands instead, make -s neither.
+ifeq ($(V),1)
+Q   :=
+msg :=
+else
+Q   := @
+ifneq ($(findstring s,$(firstword -$(filter-out --%,$(MAKEFLAGS)))),)
+msg :=
+else
+msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
+endif
+endif
+
+# A target its recipe failed on is deleted, not trusted by the next make
+# (a skeleton bpftool died writing, cut short).
+.DELETE_ON_ERROR:
+
+.PHONY: all test bench fuzz format lint install clean
 all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BENCH_TOOLS) $(BUILD)/tests/report-fuzz-replay
 
-# vmlinux.h comes from the build host's BTF; CO-RE relocations make the
-# programs run on any kernel with BTF, whatever kernel built them.
-$(BUILD)/vmlinux.h:
+# vmlinux.h comes from the build host's BTF, or VMLINUX_BTF's; CO-RE
+# relocations make the programs run on any kernel with BTF, whatever kernel
+# built them.
+$(BUILD)/vmlinux.h: $(VMLINUX_BTF)
 	@mkdir -p $(@D)
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h bpf/casefile.h $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)
-	$(CLANG) $(BPFFLAGS) -c $< -o $@
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPFFLAGS) -c $< -o $@
 
 # One object, one skeleton: the tools share the ring buffer and the filters.
 $(BUILD)/casefile.bpf.o: $(patsubst bpf/%.c,$(BUILD)/bpf/%.o,$(BPF_SRCS))
-	$(BPFTOOL) gen object $@ $^
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
 
 $(BUILD)/casefile.skel.h: $(BUILD)/casefile.bpf.o
-	$(BPFTOOL) gen skeleton $< name casefile_bpf > $@
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name casefile_bpf > $@
 
 # $(call embed,NAME): the prerequisite, an SQL file, as the NUL-terminated C string NAME
-embed = { echo 'const char $(1)[] = {'; \
+embed = $(Q){ echo 'const char $(1)[] = {'; \
 	  od -An -v -tx1 $< | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
 	  echo '0x00 };'; } > $@
 
 # schema.sql is compiled into both binaries.
 $(BUILD)/schema.c: schema.sql
 	@mkdir -p $(@D)
+	$(call msg,EMBED,$@)
 	$(call embed,casefile_schema_sql)
 
 $(OBJ)/schema.o: $(BUILD)/schema.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/fuzz/base_sql.c: tests/fuzz/base.sql
 	@mkdir -p $(@D)
+	$(call msg,EMBED,$@)
 	$(call embed,fuzz_base_sql)
 
 $(OBJ)/fuzz/base_sql.o: $(BUILD)/fuzz/base_sql.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(OBJ)/report/main_fuzz.o: report/commands/main.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Dmain=report_main -MMD -MP -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Dmain=report_main -MMD -MP -c $< -o $@
 
 $(OBJ)/record/%.o: record/%.c $(BUILD)/casefile.skel.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/record: $(RECORD_OBJS) $(COMMON_OBJS)
-	$(CC) $(LDFLAGS) $^ -o $@ -lbpf -lelf -lz -lsqlite3 -lpthread
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBBPF_LIBS) -lelf -lz -lsqlite3 -lpthread
 
 $(BUILD)/report: $(REPORT_OBJS) $(COMMON_OBJS)
-	$(CC) $(LDFLAGS) $^ -o $@ -lsqlite3 -lz
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lsqlite3 -lz
 
 # The fuzzer's inputs replayed without libFuzzer, with this build's sanitizers
 # (tests/fuzz.test.sh); and the fuzzer itself (make fuzz).
 $(BUILD)/tests/report-fuzz-replay: $(FUZZ_OBJS) $(OBJ)/tests/fuzz/replay_main.o
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $^ -o $@ -lsqlite3 -lz
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lsqlite3 -lz
 
 $(BUILD)/tests/report-fuzz: $(FUZZ_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ -o $@ -lsqlite3 -lz
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ -o $@ -lsqlite3 -lz
 
 # Test helpers make exact numbers of events: no sanitizer runtime adding its own.
 $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
-	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -fno-omit-frame-pointer $< -o $@ -lpthread
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -fno-omit-frame-pointer $< -o $@ -lpthread
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< -o $@ -lpthread -lsqlite3
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ -lpthread -lsqlite3
 
 # The capture generator writes through the recorder's own code (all but main).
 $(BUILD)/bench/gen: $(OBJ)/bench/gen.o $(filter-out %/main.o,$(RECORD_OBJS)) $(COMMON_OBJS)
-	$(CC) $(LDFLAGS) $^ -o $@ -lbpf -lelf -lz -lsqlite3
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBBPF_LIBS) -lelf -lz -lsqlite3
 
 $(OBJ)/bench/gen.o: bench/gen.c $(BUILD)/casefile.skel.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Irecord -MMD -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Irecord -MMD -c $< -o $@
 
 test: all
 	BUILD=$(BUILD) tests/run
@@ -155,8 +210,19 @@ bench: all
 	BUILD=$(BUILD) bench/run
 
 format:
-	clang-format -i $(wildcard bpf/*.[ch] record/*.[ch] report/*/*.[ch] common/*.[ch] tests/helpers/*.c \
-		bench/*.c tests/fuzz/*.c)
+	clang-format -i $(shell find bpf common record report bench tests -name '*.[ch]')
+
+lint:
+	scripts/lint
+
+# $(call install_file,MODE,FILE,DIRECTORY)
+install_file = install -D -m $(1) $(2) $(DESTDIR)$(PREFIX)/$(3)/$(notdir $(2))
+
+install: $(BUILD)/record $(BUILD)/report
+	$(call install_file,0755,$(BUILD)/record,sbin)
+	$(call install_file,0755,$(BUILD)/report,bin)
+	$(call install_file,0644,man/record.8,share/man/man8)
+	$(call install_file,0644,man/report.1,share/man/man1)
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -36,7 +36,7 @@ golden caps-json caps --format json caps.db
 golden caps-csv caps --format csv -n 0 web1.db web2.db
 
 golden timeline timeline basic.db
-golden timeline-v timeline -v -p $(q basic "select pid from capable where comm = 'setpriv' limit 1") basic.db
+golden timeline-v timeline -v -p "$(q basic "select pid from capable where comm = 'setpriv' limit 1")" basic.db
 golden timeline-fleet timeline web1.db web2.db
 golden timeline-json timeline --format json web1.db web2.db
 golden timeline-csv timeline --format csv basic.db

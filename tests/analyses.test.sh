@@ -335,4 +335,4 @@ for args in "summary" "timeline -v" "timeline -c" "scans" "bruteforce" "caps -v"
 	run_report $args scan-connect.db bruteforce-ssh.db basic.db web1.db caps.db unclean.db
 done
 check_eq "every analysis leaves every capture unchanged" "$before" "$(hash_of "$SCRATCH"/*.db)"
-check_eq "... and creates no file beside them" "" "$(ls "$SCRATCH" | grep -E -- '-(wal|shm|journal)$')"
+check_eq "... and creates no file beside them" "" "$(find "$SCRATCH" -maxdepth 1 \( -name '*-wal' -o -name '*-shm' -o -name '*-journal' \))"

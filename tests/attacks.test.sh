@@ -51,8 +51,8 @@ scans_sql="SELECT CASE detection
     WHEN 'sweep' THEN detection || '|' || scanner || '|' || targets || '|' || hosts || '|' || sample_addresses || '|' || ports || '|' || probes || '|' || '' || '|' || '' || '|' || rate || '|' || sample_ports || '|' || accepts
     ELSE detection || '|' || host || '|' || pid || '|' || comm || '|' || sample_addresses || '|' || hosts || '|' || ports || '|' || destinations || '|' || connects || '|' || failed || '|' || refused || '|' || timeouts || '|' || '' || '|' || '' || '|' || rate || '|' || sample_ports
   END FROM r ORDER BY CASE detection WHEN 'portscan' THEN 1 WHEN 'sweep' THEN 2 ELSE 3 END, rowid"
-ms="round(%s / 1e6)"
-bruteforce_sql="SELECT 'bruteforce' || '|' || host || '|' || remote || '|' || local || '|' || port || '|' || process || '|' || connections || '|' || '' || '|' || '' || '|' || rate || '|' || $(printf "$ms" median_ns) || '|' || $(printf "$ms" q1_ns) || '|' || $(printf "$ms" q3_ns) || '|' || $(printf "$ms" iqr_ns) || '|' || $(printf "$ms" mean_ns) FROM r"
+ms() { echo "round($1 / 1e6)"; } # COLUMN: in ms, as SQL
+bruteforce_sql="SELECT 'bruteforce' || '|' || host || '|' || remote || '|' || local || '|' || port || '|' || process || '|' || connections || '|' || '' || '|' || '' || '|' || rate || '|' || $(ms median_ns) || '|' || $(ms q1_ns) || '|' || $(ms q3_ns) || '|' || $(ms iqr_ns) || '|' || $(ms mean_ns) FROM r"
 
 # ours [NAME=VALUE...] FIXTURE...: the same, from report, the thresholds as options
 ours() {
@@ -75,6 +75,7 @@ ours() {
 
 # Field by field; times (empty in ours) skipped; rates within 0.05 (the
 # prototype rounds to 0.1), intervals within 1 ms (it rounds to 1 ms).
+# shellcheck disable=SC2016 # awk's
 compare='
 function near(a, b, tolerance) { return a == b || (a - b <= tolerance && b - a <= tolerance) }
 NR == FNR { want[FNR] = $0; wanted = FNR; next }

@@ -38,6 +38,8 @@ if command -v strace > /dev/null; then
 		"$(sed -n '/"keyless\.db"/,$p' "$SCRATCH/trace" | grep -v 'keyless\.db' | grep -Ev '"/dev/urandom"|"/etc/localtime"')"
 	check_eq "... and every event, in time order" "$(sql "$SCRATCH/keyless.db" "select count(*) from ev_capable") yes" \
 		"$(grep -c '^[0-9]' "$SCRATCH/out") $(cut -c1-8 "$SCRATCH/out" | tail -n +2 | sort -c && echo yes)"
+else
+	fail "a sort of 300000 events: no temporary file" "strace is not installed (scripts/install-deps)"
 fi
 
 # A value longer than any a capture holds (here a generated column of 400 MB
@@ -116,35 +118,9 @@ check_match "... SQLite's message quotes it, rendered" 'unrecognized token: "\\x
 check_eq "... no control byte on stderr" 0 "$(LC_ALL=C grep -c '[^ -~]' "$SCRATCH/err")"
 
 # --- Nothing from a capture or a command line is SQL, a format or a control sequence ---
-# SQL: every statement report prepares is text of its own code, and every
-# value is bound.  A tripwire, so that a new way of making SQL gets reviewed:
-# what sqlite3_prepare/exec are given is a literal or one of these names; a
-# `sql` variable is a static literal, a parameter given literals, a lookup
-# spec's (lookup_sql: the spec's, or a literal for older captures), or one
-# of the builders below; the builders print into SQL only
-# these names (columns, tables and conditions the commands write as
-# literals); every :name a statement uses is bound by name.
-sql_args=$(for f in report/*/*.c; do tr '\n\t' '  ' < "$f" | grep -oE 'sqlite3_(prepare_v[23]|exec) *\( *[^,]+, *[^,]+,' |
-	sed -E 's/.*\( *[^,]+, *([^,]+),$/\1/'; done | grep -v '^"' | sort -u | tr '\n' ' ')
-check_eq "SQL report prepares: literals, the schema, the lookup specs' literals, built queries" \
-	"casefile_schema_sql spec->max_sql sql " "$sql_args"
-builders=$(grep -lE '\bchar \*?sql\b' report/*/*.c | xargs grep -LE 'static const char sql\[\] =' | tr '\n' ' ')
-check_eq "... each 'sql' a static literal, a parameter (given literals: below), a lookup spec's, or a builder's" \
-	"report/analyses/scanning.c:char *sql = NULL; report/analyses/timeline.c:char *sql = NULL; report/engine/capture.c:const char *sql = l->stmt ? NULL : lookup_sql(cap, spec); report/engine/capture.c:const char *sql; report/engine/replay.c:char *sql = NULL; report/engine/replay.c:char *sql; report/engine/replay.c:char sql[128];" \
-	"$(grep -E '\bchar \*?sql\b' report/*/*.c | grep -vE 'static const char sql\[\] =|const char \*sql[,)]' |
-		sed -E 's/:[[:space:]]+/:/; s| */\*.*||' | sort -u | tr '\n' ' ' | sed 's/ $//')"
-check_eq "... the functions taking SQL are given literals (pragma_int, stacks.c's prepare)" "" \
-	"$(grep -hE '\b(pragma_int|prepare)\(' report/engine/capture.c report/engine/stacks.c | grep -vE '^(static )?int ' | grep -vE '\((cap->)?db, "|&cap->stacks->[a-z_]+_stmt,( *"| frames_sql)|&cap->stacks->[a-z_]+_stmt,$' )"
-check_eq "... the builders print into SQL only the names of columns, tables and conditions" "" \
-	"$(grep -hE '(fprintf|snprintf)\((f|q|sql)\b' -A3 report/engine/replay.c report/engine/filter.c report/analyses/scanning.c report/analyses/timeline.c |
-		sed -E 's/"([^"\\]|\\.)*"//g' | grep -oE '[,?:] *[a-z_>.-]+((->|\.)[a-z_]+|\[[0-9]\])' | sed -E 's/^[,?:] *//' |
-		grep -vE '^((q|s->query)->(columns|table|condition|stacks)|columns->(task|family|port)|opts->(follow|ports)|addr->given|(addresses|ports)\[[01]\])$')"
-check_eq "... the tables, columns and conditions commands give them: none from options or a capture" "" \
-	"$(perl -0ne 'while (/^\s*\.(table|columns|condition|task|family|port)\s*=\s*(.*?)[,}]\s*$/gms) { print "$2\n" if $2 =~ /opts->|cap->|ev->|argv|optarg|->text/ }' report/*/*.c)"
-check_eq "... and every :name a statement uses is bound by that name" "" \
-	"$(comm -23 <(grep -ohE '"[^"]*"' report/*/*.c | grep -E '(SELECT|WHERE| AND | IN )' | grep -oE ':[a-z_]+' | sort -u) \
-		<(grep -ohE '"(:[a-z_]+)"' report/*/*.c | tr -d '"' | sort -u))"
-
+# (The build holds report's printf-like functions to the format attribute, so
+# that -Wformat=2 -Werror refuses any format not a literal; scripts/lint, that
+# report prepares only its own SQL.)
 # Values with SQL in them, from the capture and from the command line, are data.
 cp "$SCRATCH/stacks.db" "$SCRATCH/inject.db"
 sql "$SCRATCH/inject.db" "update task set comm = 'x'' OR ''1''=''1' where id = (select min(task) from ev_capable);
@@ -160,18 +136,29 @@ run_report info inject.db
 check_match "a host name with SQL in it: printed as it is" "host +' ; DROP TABLE task ; --" "$(cat "$SCRATCH/out")"
 check_eq "... the capture unchanged" "$before" "$(sha256sum < "$SCRATCH/inject.db")"
 
-# Formats: the build refuses any format that is not a literal (-Wformat=2
-# -Werror), so nothing read can be one; report's own printf-like functions
-# say they are to the compiler.
-check_match "the Makefile builds with -Werror -Wformat=2" "-Werror.*-Wformat=2" "$(grep -E '^CFLAGS +\+=' Makefile)"
-printf '#include <stdio.h>\nint main(int c, char **v) { (void)c; printf(v[1]); return 0; }\n' > "$SCRATCH/format.c"
-check_eq "... which refuses printf(data)" 1 \
-	"$(cc -Wall -Wextra -Werror -Wformat=2 -c "$SCRATCH/format.c" -o "$SCRATCH/format.o" 2> /dev/null; echo $?)"
-for name in $(grep -ohE '[a-z_]+\([^()]*const char \*format, *\.\.\.\)' report/*/*.[ch] | cut -d'(' -f1 | sort -u); do
-	grep -h -B1 -A1 "$name(" report/*/*.[ch] | grep -q 'format(printf' || fail "format attribute" "$name has none"
+# Values with formats in them, from the capture and from the command line, are text.
+format='%s%n%x%99999999d%p'
+cp "$SCRATCH/stacks.db" "$SCRATCH/format.db"
+sql "$SCRATCH/format.db" "update task set comm = '$format' where id = (select min(task) from ev_capable);
+	update capture set hostname = '$format', kernel_release = '$format';
+	update stack_frame set symbol = '$format' where depth = 0 and symbol is not null;
+	update cap_name set name = '$format' where cap = 8"
+named=$(sql "$SCRATCH/format.db" "select count(*) from ev_capable where task = (select min(task) from ev_capable)")
+for output in table json csv; do
+	run_report capable -v --comm "$format" --format "$output" format.db
+	check_eq "--comm with a format in it ($output): status 0, exactly the $named checks of that name" "0|$named" \
+		"$rc|$(grep -cF "$format" "$SCRATCH/out")"
 done
-check_match "report's functions taking a format and ... carry the format attribute (option_error, add_number...)" \
-	"add_number.*option_error" "$(grep -ohE '[a-z_]+\([^()]*const char \*format, *\.\.\.\)' report/*/*.[ch] | cut -d'(' -f1 | sort -u | tr '\n' ' ')"
+run_report capable -v -K --format json format.db
+head -1 "$SCRATCH/out" > "$SCRATCH/line.json"
+check_eq "... as are the formats in a capture's names and symbols (JSON, decoded)" \
+	"0|$format|$format|$format" \
+	"$rc|$(sqlite3 -batch :memory: "select json_extract(j, '\$.comm') || '|' || json_extract(j, '\$.name') || '|' ||
+		json_extract(j, '\$.kernel_stack[0]') from (select cast(readfile('$SCRATCH/line.json') as text) as j)" |
+		sed -E 's/\+0x[0-9a-f]+ \[kernel\]$//')"
+run_report info format.db
+check_match "... a host name and a kernel with formats in them: printed as they are" \
+	"host +%s%n%x%99999999d%p.*kernel +Linux %s%n%x%99999999d%p" "$(tr '\n' ' ' < "$SCRATCH/out")"
 
 # Control sequences: a capture where every text holds every byte.  Every
 # command and format prints only printable ASCII (and newlines), JSON no
@@ -219,6 +206,7 @@ render() {
 	local hex=$1 out="" i byte
 	for ((i = 0; i < ${#hex}; i += 2)); do
 		byte=$((16#${hex:i:2}))
+		# shellcheck disable=SC1003,SC2059 # two backslashes; the byte, as printf's octal escape
 		if ((byte == 92)); then out+='\\'
 		elif ((byte >= 32 && byte <= 126)); then out+=$(printf "\\$(printf '%03o' $byte)")
 		else out+=$(printf '\\x%s' "$(echo "${hex:i:2}" | tr 'A-F' 'a-f')"); fi

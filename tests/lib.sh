@@ -1,7 +1,11 @@
 # Shared by the test files: assertions, a scratch directory, and record control.
 # A test file runs as its own bash process; each assertion appends one line to
-# $RESULTS ("PASS name" or "FAIL name: why"), which tests/run tallies.
+# $RESULTS ("PASS build: name", "FAIL build: name: why" or "SKIP build: name:
+# why"), which tests/run tallies, and prints it in TAP's form, numbered by the
+# lines of $RESULTS (a file of this test file's own: assertions made in
+# subshells count too).
 
+# shellcheck disable=SC2034 # REPORT, HELPERS, RECORD_RC...: for the test files
 set -u
 BUILD=${BUILD:-build}
 RECORD="$BUILD/record"
@@ -10,8 +14,15 @@ HELPERS="$BUILD/tests"
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/casefile-test.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
 
-pass() { echo "PASS $BUILD: $1" >> "$RESULTS"; echo "ok   - $1"; }
-fail() { echo "FAIL $BUILD: $1: $2" >> "$RESULTS"; echo "FAIL - $1: $2"; }
+# result LINE TAP: append LINE to $RESULTS, print "TAP" with its number
+result() {
+	echo "$1" >> "$RESULTS"
+	printf '%s\n' "${2/ N / $(wc -l < "$RESULTS") }"
+}
+pass() { result "PASS $BUILD: $1" "ok N - $1"; }
+fail() { result "FAIL $BUILD: $1: $2" "not ok N - $1: $2"; }
+# skip NAME WHY: a test not run here, counted and shown with its reason
+skip() { result "SKIP $BUILD: $1: $2" "ok N - $1 # SKIP $2"; }
 
 # check_eq NAME EXPECTED ACTUAL
 check_eq() {

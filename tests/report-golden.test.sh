@@ -30,8 +30,8 @@ golden tcpconnect-tUL tcpconnect -tUL basic.db
 golden tcpconnect-o tcpconnect -o basic.db
 golden tcpconnect-4 tcpconnect -4 basic.db
 golden tcpconnect-6 tcpconnect --ipv6 basic.db
-golden tcpconnect-p tcpconnect -p $(q basic "select pid from tcpconnect where ip = 6 and outcome = 'established' limit 1") basic.db
-golden tcpconnect-P tcpconnect -P $(q basic "select dport from tcpconnect where ip = 4 and outcome = 'refused' union all select dport from reset_by_client where ip = 6") basic.db
+golden tcpconnect-p tcpconnect -p "$(q basic "select pid from tcpconnect where ip = 6 and outcome = 'established' limit 1")" basic.db
+golden tcpconnect-P tcpconnect -P "$(q basic "select dport from tcpconnect where ip = 4 and outcome = 'refused' union all select dport from reset_by_client where ip = 6")" basic.db
 golden tcpconnect-u tcpconnect -U -u 4343 web1.db web2.db
 golden tcpconnect-c tcpconnect -c basic.db
 golden tcpconnect-c-fleet tcpconnect -c web1.db web2.db
@@ -42,8 +42,8 @@ golden tcpconnect-csv tcpconnect --format csv basic.db
 # tcpaccept
 golden tcpaccept tcpaccept basic.db
 golden tcpaccept-t tcpaccept -t basic.db
-golden tcpaccept-p tcpaccept -p $(q basic "select pid from tcpaccept where ip = 6 group by pid order by count(*) desc limit 1") basic.db
-golden tcpaccept-P tcpaccept -P $(q basic "select dport from reset_by_client") basic.db
+golden tcpaccept-p tcpaccept -p "$(q basic "select pid from tcpaccept where ip = 6 group by pid order by count(*) desc limit 1")" basic.db
+golden tcpaccept-P tcpaccept -P "$(q basic "select dport from reset_by_client")" basic.db
 golden tcpaccept-4 tcpaccept -4 basic.db
 golden tcpaccept-json tcpaccept --format json basic.db
 golden tcpaccept-csv tcpaccept --format csv basic.db
@@ -60,26 +60,26 @@ golden capable capable basic.db
 golden capable-v capable -v basic.db
 golden capable-x capable -x basic.db
 golden capable-unique capable --unique -v basic.db
-golden capable-p capable -p $(q basic "select pid from capable where comm = 'setpriv' limit 1") basic.db
+golden capable-p capable -p "$(q basic "select pid from capable where comm = 'setpriv' limit 1")" basic.db
 golden capable-u capable -x -u 65534 basic.db
 golden capable-json capable --format json basic.db
 golden capable-csv capable -v --format csv web2.db
-golden capable-local capable --local --format json -p $(q basic "select pid from capable where comm = 'capcheck' and uid = 0 limit 1") basic.db
+golden capable-local capable --local --format json -p "$(q basic "select pid from capable where comm = 'capcheck' and uid = 0 limit 1")" basic.db
 
 # the common filters: the refused connects on, the accepts of the connects reset...
-golden since-rfc3339 tcpconnect -t --since $(rfc3339 $(q basic "select min(wall_ns) from tcpconnect where outcome = 'refused'")) basic.db
-golden until-offset tcpconnect -t --until $(rfc3339 $(q basic "select min(wall_ns) - 1 from tcpconnect where outcome = 'refused'") +05:30) basic.db
-golden since-until-clock tcpaccept --since $(clock $(q basic "select min(wall_ns) from tcpaccept where lport in (select dport from reset_by_client)")) --until $(clock $(q basic "select max(wall_ns) from tcpaccept where lport in (select dport from reset_by_client)")) basic.db
-golden since-local tcpaccept --local --since $(clock $(q basic "select min(wall_ns) from tcpaccept where lport in (select dport from reset_by_client)") local) basic.db
-golden since-epoch tcpreset --since $(epoch $(q basic "select min(wall_ns) from tcpreset where ip = 6")) basic.db
-golden since-relative capable --since $(since basic "select min(wall_ns) from capable where comm = 'capcheck' and uid = 0 and cap = 7" us) --until $(since basic "select max(wall_ns) from capable where comm = 'capcheck' and uid = 0 and cap = 7" ns) basic.db
-golden since-date tcpconnect --since $(q basic "select date(started_at_ns / 1000000000, 'unixepoch') from capture") --until "$(datetime $(q basic "select min(wall_ns) - 1 from tcpconnect where outcome = 'refused'"))" basic.db
+golden since-rfc3339 tcpconnect -t --since "$(rfc3339 "$(q basic "select min(wall_ns) from tcpconnect where outcome = 'refused'")")" basic.db
+golden until-offset tcpconnect -t --until "$(rfc3339 "$(q basic "select min(wall_ns) - 1 from tcpconnect where outcome = 'refused'")" +05:30)" basic.db
+golden since-until-clock tcpaccept --since "$(clock "$(q basic "select min(wall_ns) from tcpaccept where lport in (select dport from reset_by_client)")")" --until "$(clock "$(q basic "select max(wall_ns) from tcpaccept where lport in (select dport from reset_by_client)")")" basic.db
+golden since-local tcpaccept --local --since "$(clock "$(q basic "select min(wall_ns) from tcpaccept where lport in (select dport from reset_by_client)")" local)" basic.db
+golden since-epoch tcpreset --since "$(epoch "$(q basic "select min(wall_ns) from tcpreset where ip = 6")")" basic.db
+golden since-relative capable --since "$(since basic "select min(wall_ns) from capable where comm = 'capcheck' and uid = 0 and cap = 7" us)" --until "$(since basic "select max(wall_ns) from capable where comm = 'capcheck' and uid = 0 and cap = 7" ns)" basic.db
+golden since-date tcpconnect --since "$(q basic "select date(started_at_ns / 1000000000, 'unixepoch') from capture")" --until "$(datetime "$(q basic "select min(wall_ns) - 1 from tcpconnect where outcome = 'refused'")")" basic.db
 golden comm capable -v --comm setpriv basic.db
 golden comm-escaped tcpconnect --comm '\x1b]0;pwned\x07' web1.db web2.db
 golden comm-backslash capable --comm 'a\\b\xc3\xa9\xff' web1.db
-golden cgroup capable -v --cgroup $(q web1 "select cgroup from capable where comm = 'capcheck' limit 1") web1.db web2.db
-golden mntns tcpconnect --mntns $(q web2 "select mntns from tcpconnect where ip = 6 and outcome = 'refused'") web1.db web2.db
-golden filters-json capable -v --format json -u 4242 --comm capcheck --cgroup $(q web1 "select cgroup from capable where comm = 'capcheck' limit 1") web1.db
+golden cgroup capable -v --cgroup "$(q web1 "select cgroup from capable where comm = 'capcheck' limit 1")" web1.db web2.db
+golden mntns tcpconnect --mntns "$(q web2 "select mntns from tcpconnect where ip = 6 and outcome = 'refused'")" web1.db web2.db
+golden filters-json capable -v --format json -u 4242 --comm capcheck --cgroup "$(q web1 "select cgroup from capable where comm = 'capcheck' limit 1")" web1.db
 
 # several captures: one host (no HOST column), a fleet (HOST, time order)
 golden merge-one-host tcpconnect -t basic.db unclean.db
@@ -121,5 +121,5 @@ golden caps-folded-K caps -v --folded -K stacks.db
 # Every golden file is some test's, and no two tests share a name.
 names=$(grep -ohE '^golden [A-Za-z0-9._-]+' tests/*.test.sh | cut -d' ' -f2 | sort)
 check_eq "every file in tests/golden is a golden test's" "" \
-	"$(comm -23 <(ls tests/golden | sort) <(echo "$names" | sort -u))"
+	"$(comm -23 <(find tests/golden -type f -printf '%P\n' | sort) <(echo "$names" | sort -u))"
 check_eq "no two golden tests share a name" "" "$(echo "$names" | uniq -d)"

@@ -1,6 +1,7 @@
 # Shared by the report test files (after lib.sh): fixtures loaded into
 # databases in the scratch directory, and report's path from anywhere.
 
+# shellcheck disable=SC2153 # lib.sh's
 report=$PWD/$REPORT
 
 # A time zone of its own (POSIX TZ, no tzdata needed): --local shows +05:30.
@@ -88,7 +89,11 @@ rfc3339() { # NS [+HH:MM]: 2026-11-23T01:26:59.320000000Z, or in that offset
 		echo "$(date -u -d "@$s" +%Y-%m-%dT%H:%M:%S).${f}Z"
 	else
 		sign=${2:0:1} h=${2:1:2} m=${2:4:2}
-		s=$((s $sign (10#$h * 3600 + 10#$m * 60)))
+		if [ "$sign" == - ]; then
+			s=$((s - (10#$h * 3600 + 10#$m * 60)))
+		else
+			s=$((s + 10#$h * 3600 + 10#$m * 60))
+		fi
 		echo "$(date -u -d "@$s" +%Y-%m-%dT%H:%M:%S).$f$2"
 	fi
 }

@@ -118,12 +118,16 @@ check_eq "CSV: comm read back: a formula made text, the others escaped" \
 	"'=cmd|\"/c\",x \\x1b]0;pwned\\x07 a\\\\b\\xc3\\xa9\\xff" "$(tr '\n' ' ' < "$SCRATCH/comms" | sed 's/ $//')"
 
 # Nothing from a capture reaches the terminal raw: no control byte, nothing but ASCII.
-raw=0
+raw=0 failed=""
 for args in "tcpconnect" "capable -v -x" "tcpconnect --format json" "capable -v --format csv" "tcpconnect -c" "info"; do
 	# shellcheck disable=SC2086 # the command's words
 	run_report $args web1.db web2.db
+	if [ "$rc" != 0 ] || [ ! -s "$SCRATCH/out" ]; then
+		failed+="$args: status $rc, $(wc -l < "$SCRATCH/out") lines; "
+	fi
 	LC_ALL=C grep -q '[^[:print:][:space:]]' "$SCRATCH/out" && raw=$((raw + 1))
 done
+check_eq "every command over the hostile names: status 0, something printed" "" "$failed"
 check_eq "no control or non-ASCII byte in any output" 0 "$raw"
 check_eq "... though the capture holds them" 1 \
 	"$(sql "$SCRATCH/web1.db" "select count(*) from task where instr(comm, char(27)) group by comm" | head -1)"

@@ -16,7 +16,7 @@
 #include "hashmap.h"
 #include "peers.h"
 #include "ring.h"
-#include "timeline.h"
+#include "connview.h"
 #include "util.h"
 
 #define HORIZON_NS (60 * 1000000000LL)

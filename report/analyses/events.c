@@ -29,6 +29,15 @@ void event_fields(struct field *fields, const struct captures *set)
 	fields[EVENT_HOST].width = set->host_width;
 }
 
+void timeline_event_fields(struct field *fields, const struct captures *set)
+{
+	event_fields(fields, set);
+	fields[EVENT_ELAPSED].shown = true;
+	fields[EVENT_CLOCK].shown = true;
+	fields[EVENT_PID].width = 7;
+	fields[EVENT_COMM].width = 15;
+}
+
 int event_values(const struct event *ev, int task_column, struct task *task, struct value *values)
 {
 	values[EVENT_ELAPSED] = int_value(ev->wall_ns);

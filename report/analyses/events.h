@@ -29,6 +29,12 @@ enum event_field {
 void event_fields(struct field *fields, const struct captures *set);
 
 /*
+ * The same as both views of the timeline show them (timeline.c, connview.c):
+ * both times shown, PID and COMM as wide as the timeline's.
+ */
+void timeline_event_fields(struct field *fields, const struct captures *set);
+
+/*
  * Their values for ev, into values[0..EVENT_FIELDS).  The task is the one
  * whose id is in ev->col[task_column] (NULL there, or a column < 0: none), read
  * into *task, which must outlive values.  0, or -1 after one line on stderr.

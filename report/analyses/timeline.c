@@ -1,10 +1,8 @@
-/* report timeline: every event of every kind in one chronological stream, one line each. */
-#include <arpa/inet.h>
+/* The timeline's event view: every event of every kind in time order, one line each. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "command.h"
 #include "dnsnames.h"
 #include "events.h"
 #include "lineage.h"
@@ -72,156 +70,13 @@ enum {
 #define DETAIL_MAX (4 * CAPTURE_TEXT_MAX + 128)
 
 static struct {
-	bool verbose, connections;
-	struct address_filter addr;
+	struct timeline_choice choice;
 	bool table, lineage;
 	struct field fields[TL_FIELDS];
 	struct dns_names *names;
 	char *detail; /* exec: its path and command line, any length */
 	size_t detail_size;
 } tl;
-
-static const char usage[] =
-	"usage: report timeline [-h] [-v] [-p PID] [-u UID] [-P PORT[,PORT...]] [--addr ADDRESS]\n"
-	"                       [-c] [common options] FILE...\n"
-	"\n"
-	"Every event of the captures in one chronological stream, one line each: the\n"
-	"time (TIME(s), seconds since the first line, and TIME, the wall clock), the\n"
-	"process, and what happened (EVENT and DETAIL):\n"
-	"  connect  LOCAL > REMOTE, how it ended and how long it took\n"
-	"  accept   LOCAL < REMOTE\n"
-	"  reset    a RST sent, LOCAL > REMOTE, the kernel's reason and the socket's state\n"
-	"  capable  a capability check, its verdict and whether it audits\n"
-	"  exec     a program run: its path (marked (deleted), (world-writable dir)) and\n"
-	"           command line\n"
-	"  fork     a new process, and its parent\n"
-	"  exit     a process ended: its exit status or signal\n"
-	"  dns      a DNS answer seen on the host: the name, its address and TTL\n"
-	"  unaccepted  a handshake the kernel completed, closed before any accept()\n"
-	"As `report capable`, checks that do not audit are left out unless -v.\n"
-	"\n"
-	"options:\n"
-	"  -v, --verbose    include the capability checks that do not audit\n"
-	"  -p, --pid PID    only this process\n"
-	"  -u, --uid UID    only this user\n"
-	"  -P, --port PORTS only network events with one of these ports, at either end\n"
-	"  --addr ADDRESS   only network events with this address at either end (an IPv4\n"
-	"                   address matches its IPv4-mapped IPv6 form too)\n"
-	"  -c, --connections one line per connection instead: the connect, its outcome\n"
-	"                   and latency, the accept at the other end (when captured), and\n"
-	"                   the resets on it within a minute; an inbound attempt answered\n"
-	"                   by a reset is a connection too\n"
-	"\n"
-	"DNS answers and unaccepted handshakes belong to no process: -p, -u, --comm,\n"
-	"--cgroup and --mntns leave them out.\n"
-	"\n"
-	"JSON and CSV carry the fields of every kind (null where a kind has none).\n"
-	"\n"
-	"examples:\n"
-	"    report timeline case42.db\n"
-	"    report timeline --since 01:55 --until 01:56 --addr 10.200.0.66 case42.db\n"
-	"    report timeline -P 22 -c case42.db\n"
-	"    report timeline --comm sshd --format json web-1.db web-2.db\n"
-	"    report timeline --follow live.db\n";
-
-enum { OPT_ADDR = 0x200 };
-
-static const struct option long_options[] = {
-	{"verbose", no_argument, NULL, 'v'},
-	{"connections", no_argument, NULL, 'c'},
-	{"addr", required_argument, NULL, OPT_ADDR},
-	{NULL, 0, NULL, 0},
-};
-
-/* An address as the capture writes it (inet_ntop), and its IPv4-mapped form. */
-static int parse_address(const char *arg, struct address_filter *addr)
-{
-	unsigned char bytes[16];
-	int family = strchr(arg, ':') ? AF_INET6 : AF_INET;
-
-	if (inet_pton(family, arg, bytes) != 1)
-		return option_error("timeline", "--addr wants an IPv4 or IPv6 address, not '%s'",
-				    arg);
-	inet_ntop(family, bytes, addr->text, sizeof(addr->text));
-	snprintf(addr->mapped, sizeof(addr->mapped), "%s%s", family == AF_INET ? "::ffff:" : "",
-		 addr->text);
-	addr->given = true;
-	return 0;
-}
-
-static int own_option(int option, const char *arg, void *ctx)
-{
-	(void)ctx;
-	switch (option) {
-	case 'v':
-		tl.verbose = true;
-		return 0;
-	case 'c':
-		tl.connections = true;
-		return 0;
-	case OPT_ADDR:
-		return parse_address(arg, &tl.addr);
-	default:
-		return 0;
-	}
-}
-
-static int check(const struct options *opts)
-{
-	if (tl.connections && opts->follow)
-		return option_error(opts->command, "-c (connections) takes no --follow");
-	if (tl.connections && tl.verbose)
-		return option_error(opts->command,
-				    "-c (connections) has no capability checks: no -v");
-	return 0;
-}
-
-/* --- The filters on ends of connections ---------------------------------------------- */
-
-char *endpoint_condition(const struct address_filter *addr, const struct options *opts,
-			 const char *addresses[2], const char *ports[2])
-{
-	char *sql = NULL;
-	size_t size;
-	FILE *f;
-
-	if (!addr->given && !opts->ports)
-		return NULL;
-	f = open_memstream(&sql, &size);
-	if (!f) {
-		fprintf(stderr, "report: out of memory\n");
-		exit(70);
-	}
-	fputs("1", f);
-	if (addr->given)
-		fprintf(f,
-			" AND (%s IN (SELECT id FROM address WHERE addr IN (:addr, :addr_mapped)) "
-			"OR %s IN (SELECT id FROM address WHERE addr IN (:addr, :addr_mapped)))",
-			addresses[0], addresses[1]);
-	if (opts->ports)
-		fprintf(f,
-			" AND (%s IN (SELECT value FROM json_each(:ports)) OR %s IN "
-			"(SELECT value FROM json_each(:ports)))",
-			ports[0], ports[1]);
-	fclose(f);
-	return sql;
-}
-
-int bind_address_filter(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
-{
-	const struct address_filter *addr = ctx;
-	int index = sqlite3_bind_parameter_index(stmt, ":addr");
-	int rc = SQLITE_OK;
-
-	if (index)
-		rc = sqlite3_bind_text(stmt, index, addr->text, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK && (index = sqlite3_bind_parameter_index(stmt, ":addr_mapped")))
-		rc = sqlite3_bind_text(stmt, index, addr->mapped, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		return 0;
-	fprintf(stderr, "report: %s: cannot bind --addr: %s\n", cap->name, capture_error(cap));
-	return -1;
-}
 
 /* A number in decimal, at least `digits` of them: its end.  (printf costs more, per row.) */
 static char *put_number(char *p, unsigned long long n, int digits)
@@ -236,24 +91,6 @@ static char *put_number(char *p, unsigned long long n, int digits)
 	while (len)
 		*p++ = reversed[--len];
 	return p;
-}
-
-size_t put_endpoint(char *out, const char *address, size_t len, long long port)
-{
-	bool brackets = port >= 0 && memchr(address, ':', len);
-	char *p = out;
-
-	if (brackets)
-		*p++ = '[';
-	memcpy(p, address, len);
-	p += len;
-	if (brackets)
-		*p++ = ']';
-	if (port >= 0) {
-		*p++ = ':';
-		p = int_text(p, port);
-	}
-	return (size_t)(p - out);
 }
 
 /* --- The event view ----------------------------------------------------------------- */
@@ -609,15 +446,6 @@ static int emit_unaccepted(const struct event *ev, void *ctx)
 	return 0;
 }
 
-void timeline_event_fields(struct field *fields, const struct captures *set)
-{
-	event_fields(fields, set);
-	fields[EVENT_ELAPSED].shown = true;
-	fields[EVENT_CLOCK].shown = true;
-	fields[EVENT_PID].width = 7;
-	fields[EVENT_COMM].width = 15;
-}
-
 static void set_fields(const struct captures *set)
 {
 	struct field *f = tl.fields;
@@ -657,96 +485,118 @@ static bool process_filters(const struct options *opts)
 
 int timeline_process(struct captures *set, const struct options *opts)
 {
-	tl.verbose = false;
-	tl.addr.given = false;
-	return timeline_events(set, opts);
+	static const struct timeline_choice none;
+
+	return timeline_events(set, opts, &none);
 }
 
-int timeline_events(struct captures *set, const struct options *opts)
+/* What a kind's rows hold that filters select on. */
+enum {
+	HAS_TASK = 1,	 /* a process: -p, -u, --comm, --cgroup, --mntns */
+	HAS_ADDRESS = 2, /* --addr (and -P if also HAS_PORT) */
+	HAS_PORT = 4,	 /* -P */
+};
+
+int timeline_events(struct captures *set, const struct options *opts,
+		    const struct timeline_choice *choice)
 {
 	static const char *connect_ends[2] = {"e.saddr", "e.daddr"},
 			  *connect_ports[2] = {"e.lport", "e.dport"};
 	static const char *other_ends[2] = {"e.laddr", "e.raddr"},
 			  *other_ports[2] = {"e.lport", "e.rport"};
 	static const char *answer_ends[2] = {"e.address", "e.address"};
-	char *connect_condition = endpoint_condition(&tl.addr, opts, connect_ends, connect_ports);
-	char *other_condition = endpoint_condition(&tl.addr, opts, other_ends, other_ports);
+	char *connect_condition, *other_condition, *answer_condition;
 	struct options addr_only = *opts;
-	char *answer_condition;
 	struct filter_columns filter = {.task = "e.task"};
-	bool ends = tl.addr.given || opts->ports, others = !process_filters(opts);
-	struct event_query queries[] = {
-		{.table = "ev_connect",
-		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
-			    "e.latency_ns",
-		 .condition = connect_condition,
-		 .filter = filter,
-		 .emit = emit_connect,
-		 .address_columns = 1u << CONNECT_SADDR | 1u << CONNECT_DADDR,
-		 .bind = bind_address_filter,
-		 .ctx = &tl.addr},
-		{.table = "ev_accept",
-		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
-		 .condition = other_condition,
-		 .filter = filter,
-		 .emit = emit_accept,
-		 .address_columns = 1u << ACCEPT_LADDR | 1u << ACCEPT_RADDR,
-		 .bind = bind_address_filter,
-		 .ctx = &tl.addr},
-		{.table = "ev_reset",
-		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
-		 .condition = other_condition,
-		 .filter = filter,
-		 .emit = emit_reset,
-		 .address_columns = 1u << RESET_LADDR | 1u << RESET_RADDR,
-		 .bind = bind_address_filter,
-		 .ctx = &tl.addr},
-		{.table = "ev_unaccepted",
-		 .columns = "e.laddr, e.lport, e.raddr, e.rport, e.closed_from, e.error",
-		 .condition = other_condition,
-		 .emit = emit_unaccepted,
-		 .address_columns = 1u << UNACCEPTED_LADDR | 1u << UNACCEPTED_RADDR,
-		 .bind = bind_address_filter,
-		 .ctx = &tl.addr,
-		 .optional = true},
-		/* An answer has an address but no port. */
-		{.table = "dns",
-		 .columns = "e.address, e.ttl",
-		 .emit = emit_dns,
-		 .bind = bind_address_filter,
-		 .ctx = &tl.addr,
-		 .optional = true,
-		 .names_rows = true},
+	bool ends, others = !process_filters(opts);
+
+	tl.choice = *choice;
+	ends = tl.choice.addr.given || opts->ports;
+	connect_condition = endpoint_condition(&tl.choice.addr, opts, connect_ends, connect_ports);
+	other_condition = endpoint_condition(&tl.choice.addr, opts, other_ends, other_ports);
+	addr_only.ports = NULL; /* an answer has an address but no port */
+	answer_condition =
+		endpoint_condition(&tl.choice.addr, &addr_only, answer_ends, answer_ends);
+
+	struct {
+		unsigned has;
+		struct event_query query;
+	} kinds[] = {
+		{HAS_TASK | HAS_ADDRESS | HAS_PORT,
+		 {.table = "ev_connect",
+		  .columns =
+			  "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
+			  "e.latency_ns",
+		  .condition = connect_condition,
+		  .filter = filter,
+		  .emit = emit_connect,
+		  .address_columns = 1u << CONNECT_SADDR | 1u << CONNECT_DADDR,
+		  .bind = bind_address_filter,
+		  .ctx = &tl.choice.addr}},
+		{HAS_TASK | HAS_ADDRESS | HAS_PORT,
+		 {.table = "ev_accept",
+		  .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
+		  .condition = other_condition,
+		  .filter = filter,
+		  .emit = emit_accept,
+		  .address_columns = 1u << ACCEPT_LADDR | 1u << ACCEPT_RADDR,
+		  .bind = bind_address_filter,
+		  .ctx = &tl.choice.addr}},
+		{HAS_TASK | HAS_ADDRESS | HAS_PORT,
+		 {.table = "ev_reset",
+		  .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
+		  .condition = other_condition,
+		  .filter = filter,
+		  .emit = emit_reset,
+		  .address_columns = 1u << RESET_LADDR | 1u << RESET_RADDR,
+		  .bind = bind_address_filter,
+		  .ctx = &tl.choice.addr}},
+		{HAS_ADDRESS | HAS_PORT,
+		 {.table = "ev_unaccepted",
+		  .columns = "e.laddr, e.lport, e.raddr, e.rport, e.closed_from, e.error",
+		  .condition = other_condition,
+		  .emit = emit_unaccepted,
+		  .address_columns = 1u << UNACCEPTED_LADDR | 1u << UNACCEPTED_RADDR,
+		  .bind = bind_address_filter,
+		  .ctx = &tl.choice.addr,
+		  .optional = true}},
+		{HAS_ADDRESS,
+		 {.table = "dns",
+		  .columns = "e.address, e.ttl",
+		  .condition = answer_condition,
+		  .emit = emit_dns,
+		  .bind = bind_address_filter,
+		  .ctx = &tl.choice.addr,
+		  .optional = true,
+		  .names_rows = true}},
 		/* The rest have no ends: none when --addr or -P selects ends. */
-		{.table = "process",
-		 .columns = "e.pid, e.start_ns, e.how = 'exec', e.ppid, e.uid, e.cgroup, e.mntns",
-		 .condition = "e.how != 'running'", /* a snapshot, not an event */
-		 .emit = emit_process,
-		 .optional = true},
-		{.table = "ev_exit",
-		 .columns = "e.task, e.exit_code, e.exe_deleted",
-		 .filter = filter,
-		 .emit = emit_exit,
-		 .optional = true},
-		{.table = "ev_capable",
-		 .columns = "e.task, e.cap, e.ret, e.audit",
-		 .condition = tl.verbose ? NULL : "e.audit IS NOT 0",
-		 .filter = filter,
-		 .emit = emit_capable},
+		{HAS_TASK,
+		 {.table = "process",
+		  .columns = "e.pid, e.start_ns, e.how = 'exec', e.ppid, e.uid, e.cgroup, e.mntns",
+		  .condition = "e.how != 'running'", /* a snapshot, not an event */
+		  .emit = emit_process,
+		  .optional = true}},
+		{HAS_TASK,
+		 {.table = "ev_exit",
+		  .columns = "e.task, e.exit_code, e.exe_deleted",
+		  .filter = filter,
+		  .emit = emit_exit,
+		  .optional = true}},
+		{HAS_TASK,
+		 {.table = "ev_capable",
+		  .columns = "e.task, e.cap, e.ret, e.audit",
+		  .condition = tl.choice.verbose ? NULL : "e.audit IS NOT 0",
+		  .filter = filter,
+		  .emit = emit_capable}},
 	};
-	struct event_query chosen[ARRAY_SIZE(queries)];
+	struct event_query chosen[ARRAY_SIZE(kinds)];
 	int n = 0, err;
 
-	addr_only.ports = NULL;
-	answer_condition = endpoint_condition(&tl.addr, &addr_only, answer_ends, answer_ends);
-	queries[4].condition = answer_condition;
-	for (size_t i = 0; i < ARRAY_SIZE(queries); i++) {
-		bool has_task = queries[i].filter.task || !strcmp(queries[i].table, "process");
-		bool has_ends = i < 5;
-
-		if ((has_task || others) && (has_ends || !ends) && !(i == 4 && opts->ports))
-			chosen[n++] = queries[i];
-	}
+	/* Without a process filter, the kinds of no process too; --addr and -P, their ends only. */
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if ((kinds[i].has & HAS_TASK || others) && (!ends || kinds[i].has & HAS_ADDRESS) &&
+		    (!opts->ports || kinds[i].has & HAS_PORT))
+			chosen[n++] = kinds[i].query;
 	tl.table = opts->format == FORMAT_TABLE;
 	tl.lineage = opts->lineage;
 	set_fields(set);
@@ -762,20 +612,3 @@ int timeline_events(struct captures *set, const struct options *opts)
 	free(answer_condition);
 	return err;
 }
-
-static int run(struct captures *set, const struct options *opts)
-{
-	return tl.connections ? print_connections(set, opts, &tl.addr) : timeline_events(set, opts);
-}
-
-const struct command timeline_command = {
-	.summary = "every event of every kind in time order; or one line per connection",
-	.spec = {.name = "timeline",
-		 .usage = usage,
-		 .short_options = "vp:u:P:c",
-		 .long_options = long_options,
-		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
-		 .own_option = own_option},
-	.check = check,
-	.run = run,
-};

@@ -7,16 +7,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "capture.h"
-#include "lineage.h"
 #include "output.h"
 #include "schema.h"
-#include "stacks.h"
 #include "util.h"
 #include "when.h"
 
@@ -595,6 +594,48 @@ bool capture_has_column(struct capture *cap, const char *table, const char *colu
 					     NULL) == SQLITE_OK;
 }
 
+/*
+ * Captures made before stacks existed have none of their tables: no stacks,
+ * no error.  Events join event_stack on seq: it must be its key (its rowid),
+ * or an event would come out once per row naming it.
+ */
+int capture_has_stacks(struct capture *cap, bool *present)
+{
+	static const char sql[] =
+		"SELECT (SELECT count(*) FROM sqlite_schema WHERE name IN "
+		"('event_stack', 'stack', 'stack_frame', 'module')), "
+		"(SELECT count(*) = 1 AND sum(name = 'seq' AND upper(type) = 'INTEGER') = 1 "
+		"FROM pragma_table_info('event_stack') WHERE pk > 0)";
+	const char *corrupt = NULL;
+	sqlite3_stmt *stmt;
+	int count = -1;
+
+	if (cap->stack_tables == STACK_TABLES_UNREADABLE)
+		return -1; /* said once */
+	if (cap->stack_tables == STACK_TABLES_UNKNOWN) {
+		if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) == SQLITE_OK) {
+			if (sqlite3_step(stmt) == SQLITE_ROW) {
+				count = sqlite3_column_int(stmt, 0);
+				if (count == 4 && !sqlite3_column_int(stmt, 1))
+					corrupt =
+						"corrupt capture: event_stack is not keyed on seq";
+			}
+			sqlite3_finalize(stmt);
+		}
+		if (count != 0 && count != 4)
+			corrupt = "corrupt capture: some stack tables are missing";
+		if (count < 0 || corrupt) {
+			fprintf(stderr, "report: %s: cannot read its stacks: %s\n", cap->name,
+				corrupt ? corrupt : capture_error(cap));
+			cap->stack_tables = STACK_TABLES_UNREADABLE;
+			return -1;
+		}
+		cap->stack_tables = count == 4 ? STACK_TABLES_PRESENT : STACK_TABLES_ABSENT;
+	}
+	*present = cap->stack_tables == STACK_TABLES_PRESENT;
+	return 0;
+}
+
 /* --- Lookups -------------------------------------------------------------------- */
 
 enum lookup_kind {
@@ -880,23 +921,66 @@ int capture_reset_reason(struct capture *cap, int64_t reason, struct name *name)
 
 /* --- Closing ---------------------------------------------------------------------- */
 
+/* The keepers given, in that order (threads may give theirs at once). */
+static struct {
+	pthread_mutex_t lock;
+	const struct capture_keeper *list[4];
+	size_t count;
+} keepers = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+void capture_keeper(const struct capture_keeper *keeper)
+{
+	size_t i;
+
+	pthread_mutex_lock(&keepers.lock);
+	for (i = 0; i < keepers.count && keepers.list[i] != keeper; i++)
+		;
+	if (i == keepers.count) {
+		if (keepers.count == ARRAY_SIZE(keepers.list)) {
+			fprintf(stderr, "report: more capture keepers than %zu\n",
+				ARRAY_SIZE(keepers.list));
+			abort(); /* a programming error, found by the first run */
+		}
+		keepers.list[keepers.count++] = keeper;
+	}
+	pthread_mutex_unlock(&keepers.lock);
+}
+
+/* The keepers given so far, into list: how many. */
+static size_t all_keepers(const struct capture_keeper *list[ARRAY_SIZE(keepers.list)])
+{
+	size_t count;
+
+	pthread_mutex_lock(&keepers.lock);
+	count = keepers.count;
+	memcpy(list, keepers.list, count * sizeof(*list));
+	pthread_mutex_unlock(&keepers.lock);
+	return count;
+}
+
 void capture_release(struct capture *cap)
 {
+	const struct capture_keeper *list[ARRAY_SIZE(keepers.list)];
+	size_t count = all_keepers(list);
+
 	for (int i = 0; cap->lookups && i < LOOKUPS; i++) {
 		sqlite3_finalize(cap->lookups[i].stmt);
 		cap->lookups[i].stmt = NULL;
 	}
-	stacks_release(cap);
-	lineage_release(cap);
+	for (size_t i = 0; i < count; i++)
+		list[i]->release(cap);
 	sqlite3_close(cap->db);
 	cap->db = NULL;
 }
 
 static void free_capture(struct capture *cap)
 {
+	const struct capture_keeper *list[ARRAY_SIZE(keepers.list)];
+	size_t count = all_keepers(list);
+
 	capture_release(cap);
-	stacks_free(cap);
-	lineage_free(cap);
+	for (size_t i = 0; i < count; i++)
+		list[i]->free(cap);
 	for (int i = 0; cap->lookups && i < LOOKUPS; i++)
 		free(cap->lookups[i].slots);
 	free(cap->lookups);

@@ -39,7 +39,14 @@ struct capture {
 	struct kind_count kinds[CAPTURE_KINDS_MAX];
 	int nkinds;
 	struct stat seen_db, seen_wal; /* as last read, to notice new commits */
+	enum {
+		STACK_TABLES_UNKNOWN, /* not looked for yet */
+		STACK_TABLES_ABSENT,
+		STACK_TABLES_PRESENT,
+		STACK_TABLES_UNREADABLE, /* said once */
+	} stack_tables;			 /* capture_has_stacks */
 	struct lookup *lookups;
+	/* Kept here by the modules above (struct capture_keeper) */
 	struct capture_stacks *stacks;	 /* stacks.c's statements and cache */
 	struct capture_lineage *lineage; /* lineage.c's caches, and its process index */
 	/*
@@ -129,10 +136,29 @@ int capture_reopen(struct capture *cap, const char *const *kinds);
 void capture_release(struct capture *cap);
 
 /*
+ * What a module above keeps in a capture (stacks.c, lineage.c), and how it
+ * lets it go: release before the connection closes (capture_release), free
+ * with the capture.  Each does nothing for a capture it keeps nothing in.
+ * The module gives its keeper before keeping anything (again and again is
+ * fine): this one, below them, need not know them.
+ */
+struct capture_keeper {
+	void (*release)(struct capture *cap);
+	void (*free)(struct capture *cap);
+};
+void capture_keeper(const struct capture_keeper *keeper);
+
+/*
  * Whether the capture has this column of this table (NULL: the table):
  * captures made by older recorders lack the newer ones.
  */
 bool capture_has_column(struct capture *cap, const char *table, const char *column);
+
+/*
+ * Whether the capture has the stack tables (those made before record -K
+ * existed have none): 0, or -1 after one line (once) on stderr.
+ */
+int capture_has_stacks(struct capture *cap, bool *present);
 
 /* An address as the capture holds it. */
 struct address {

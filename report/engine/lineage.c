@@ -249,13 +249,23 @@ static struct process_index *shared_index(struct capture *cap)
 	return ix;
 }
 
+/*
+ * The statement and the index go with the connection (--follow reads them
+ * again), the caches with the capture (Closing, below).
+ */
+static void lineage_release(struct capture *cap);
+static void lineage_free(struct capture *cap);
+static const struct capture_keeper keeper = {lineage_release, lineage_free};
+
 /* The connection's lineage, with the index: NULL after one line. */
 static struct capture_lineage *lineage_of(struct capture *cap)
 {
 	struct capture_lineage *l = cap->lineage;
 
-	if (!l)
+	if (!l) {
+		capture_keeper(&keeper); /* before any index, which an origin may hold too */
 		l = cap->lineage = xcalloc(1, sizeof(*l));
+	}
 	if (!l->index && !(l->index = shared_index(cap)))
 		return NULL;
 	return l;
@@ -570,7 +580,7 @@ int lineage_values(struct capture *cap, const struct task *task, int64_t t,
 	return 0;
 }
 
-void lineage_release(struct capture *cap)
+static void lineage_release(struct capture *cap)
 {
 	struct capture_lineage *l = cap->lineage;
 
@@ -595,7 +605,7 @@ void lineage_release(struct capture *cap)
 		l->firsts[i].filled = false;
 }
 
-void lineage_free(struct capture *cap)
+static void lineage_free(struct capture *cap)
 {
 	lineage_release(cap);
 	if (!cap->lineage)

@@ -98,8 +98,4 @@ void lineage_fields(struct field fields[LINEAGE_FIELDS], bool shown);
 int lineage_values(struct capture *cap, const struct task *task, int64_t t,
 		   struct value values[LINEAGE_FIELDS]);
 
-/* The capture's statements finalized and its index dropped (--follow reads it again). */
-void lineage_release(struct capture *cap);
-void lineage_free(struct capture *cap);
-
 #endif

@@ -12,7 +12,6 @@
 
 #include "output.h"
 #include "replay.h"
-#include "stacks.h"
 #include "util.h"
 
 /*

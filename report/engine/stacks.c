@@ -41,7 +41,6 @@ struct stack_cache {
 };
 
 struct capture_stacks {
-	int tables; /* the stack tables: 0 absent, 1 present, -1 not looked for, -2 unreadable */
 	sqlite3_stmt *stack_stmt, *frames_stmt;
 	struct stack_cache cache[STACK_KINDS];
 };
@@ -85,11 +84,16 @@ int stack_check(const struct options *opts, struct stack_choice *choice, const c
 
 /* --- Reading ------------------------------------------------------------------ */
 
+/* The statements go with the connection, the cache with the capture (Closing, below). */
+static void stacks_release(struct capture *cap);
+static void stacks_free(struct capture *cap);
+static const struct capture_keeper keeper = {stacks_release, stacks_free};
+
 static struct capture_stacks *stacks_of(struct capture *cap)
 {
 	if (!cap->stacks) {
+		capture_keeper(&keeper);
 		cap->stacks = xcalloc(1, sizeof(*cap->stacks));
-		cap->stacks->tables = -1;
 	}
 	return cap->stacks;
 }
@@ -110,49 +114,6 @@ static int prepare(struct capture *cap, sqlite3_stmt **stmt, const char *sql)
 		return 0;
 	fprintf(stderr, "report: %s: cannot read its stacks: %s\n", cap->name, capture_error(cap));
 	return -1;
-}
-
-/*
- * Captures made before stacks existed have none of their tables: no stacks,
- * no error.  Events join event_stack on seq: it must be its key (its rowid),
- * or an event would come out once per row naming it.
- */
-int capture_has_stacks(struct capture *cap, bool *present)
-{
-	static const char sql[] =
-		"SELECT (SELECT count(*) FROM sqlite_schema WHERE name IN "
-		"('event_stack', 'stack', 'stack_frame', 'module')), "
-		"(SELECT count(*) = 1 AND sum(name = 'seq' AND upper(type) = 'INTEGER') = 1 "
-		"FROM pragma_table_info('event_stack') WHERE pk > 0)";
-	struct capture_stacks *st = stacks_of(cap);
-	const char *corrupt = NULL;
-	sqlite3_stmt *stmt;
-	int count = -1;
-
-	if (st->tables == -2)
-		return -1; /* said once */
-	if (st->tables == -1) {
-		if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) == SQLITE_OK) {
-			if (sqlite3_step(stmt) == SQLITE_ROW) {
-				count = sqlite3_column_int(stmt, 0);
-				if (count == 4 && !sqlite3_column_int(stmt, 1))
-					corrupt =
-						"corrupt capture: event_stack is not keyed on seq";
-			}
-			sqlite3_finalize(stmt);
-		}
-		if (count != 0 && count != 4)
-			corrupt = "corrupt capture: some stack tables are missing";
-		if (count < 0 || corrupt) {
-			fprintf(stderr, "report: %s: cannot read its stacks: %s\n", cap->name,
-				corrupt ? corrupt : capture_error(cap));
-			st->tables = -2;
-			return -1;
-		}
-		st->tables = count == 4;
-	}
-	*present = st->tables;
-	return 0;
 }
 
 /* An integer column, or NULL; false when it holds anything else (a corrupt capture). */
@@ -576,7 +537,7 @@ int stack_values(const struct event *ev, const struct stack_choice *choice,
 
 /* --- Closing ---------------------------------------------------------------------- */
 
-void stacks_release(struct capture *cap)
+static void stacks_release(struct capture *cap)
 {
 	if (!cap->stacks)
 		return;
@@ -585,7 +546,7 @@ void stacks_release(struct capture *cap)
 	cap->stacks->stack_stmt = cap->stacks->frames_stmt = NULL;
 }
 
-void stacks_free(struct capture *cap)
+static void stacks_free(struct capture *cap)
 {
 	if (!cap->stacks)
 		return;

@@ -74,12 +74,6 @@ void stack_fields(struct field fields[STACK_KINDS], const struct stack_choice *c
 int stack_values(const struct event *ev, const struct stack_choice *choice,
 		 struct value values[STACK_KINDS]);
 
-/*
- * Whether the capture has the stack tables (those made before record -K
- * existed have none): 0, or -1 after one line (once) on stderr.
- */
-int capture_has_stacks(struct capture *cap, bool *present);
-
 /* A stack, formatted: valid until the next stack_text() of that kind in that capture. */
 struct stack_text {
 	size_t nlines;
@@ -96,9 +90,5 @@ int stack_text(struct capture *cap, int kind, int64_t id, const struct stack_tex
  * folded stack.  out holds 4 * len bytes; returns the length written.
  */
 size_t render_folded(const char *s, size_t len, char *out);
-
-/* The capture's stack statements finalized (before its connection closes), and freed. */
-void stacks_release(struct capture *cap);
-void stacks_free(struct capture *cap);
 
 #endif
