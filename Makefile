@@ -39,7 +39,8 @@ RECORD_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard record/*.c))
 # report/ in layers: commands/ use analyses/, both use engine/ (see README).
 REPORT_DIRS  := report/commands report/analyses report/engine
 REPORT_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(foreach d,$(REPORT_DIRS),$(wildcard $(d)/*.c)))
-HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
+HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c)) \
+		$(patsubst tests/preload/%.c,$(BUILD)/tests/%.so,$(wildcard tests/preload/*.c))
 # A report file includes the headers of its own layer and those below it.
 $(OBJ)/report/%.o: CFLAGS += $(addprefix -I,$(REPORT_DIRS))
 
@@ -123,6 +124,11 @@ $(BUILD)/tests/report-fuzz: $(FUZZ_OBJS)
 $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -fno-omit-frame-pointer $< -o $@ -lpthread
+
+# Libraries the tests preload into record, to fail what a kernel rarely fails.
+$(BUILD)/tests/%.so: tests/preload/%.c
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -fPIC -shared $< -o $@ -ldl
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)

@@ -510,12 +510,12 @@ int64_t capture_content_bytes(struct capture *cap)
 	return bytes;
 }
 
-void capture_abandon(struct capture *cap)
+void capture_abandon(struct capture *cap, const char *error)
 {
 	sqlite3_stmt *stmt;
 	char reason[256];
 
-	snprintf(reason, sizeof(reason), "error: %s", sqlite3_errmsg(cap->db));
+	snprintf(reason, sizeof(reason), "error: %s", error ? error : sqlite3_errmsg(cap->db));
 	/* The failed batch's log frames are reused: a small write fits where it did not. */
 	sqlite3_exec(cap->db, "ROLLBACK", NULL, NULL, NULL);
 	if (sqlite3_prepare_v2(cap->db, "UPDATE capture SET stop_reason = ?", -1, &stmt, NULL) !=

@@ -133,10 +133,11 @@ int64_t capture_size(const struct capture *cap);
 int64_t capture_content_bytes(struct capture *cap);
 
 /*
- * After a failed write: give up the uncommitted batch and, if the disk still
- * takes a few bytes, record the error as the stop reason.  Committed rows stay.
+ * After a failure: give up the uncommitted batch and, if the disk still
+ * takes a few bytes, record the error (NULL: SQLite's last, a write's) as
+ * the stop reason.  Committed rows stay.
  */
-void capture_abandon(struct capture *cap);
+void capture_abandon(struct capture *cap, const char *error);
 
 /* Close; with discard, also delete the file (recording never started). */
 void capture_close(struct capture *cap, bool discard);
