@@ -4,7 +4,7 @@
 #include "kinds.h"
 
 const char *const kind_names[KINDS] = {
-#define KIND(name, NAME) [KIND_INDEX_##NAME] = #name,
+#define KIND(name, NAME, ...) [KIND_INDEX_##NAME] = #name,
 #include "kinds.def"
 };
 

@@ -11,14 +11,14 @@
 
 /* The kinds, numbered in the order of kinds.def. */
 enum kind_index {
-#define KIND(name, NAME) KIND_INDEX_##NAME,
+#define KIND(name, NAME, ...) KIND_INDEX_##NAME,
 #include "kinds.def"
 	KINDS,
 };
 
 /* The kinds -e selects, as bits. */
 enum event_kind_bit {
-#define KIND(name, NAME) KIND_##NAME = 1 << KIND_INDEX_##NAME,
+#define KIND(name, NAME, ...) KIND_##NAME = 1 << KIND_INDEX_##NAME,
 #include "kinds.def"
 	KIND_ALL = (1 << KINDS) - 1,
 };
