@@ -53,7 +53,8 @@ RECORD_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard record/*.c))
 # report/ in layers: commands/ use analyses/, both use engine/ (see README).
 REPORT_DIRS  := report/commands report/analyses report/engine
 REPORT_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(foreach d,$(REPORT_DIRS),$(wildcard $(d)/*.c)))
-HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
+HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c)) \
+		$(patsubst tests/preload/%.c,$(BUILD)/tests/%.so,$(wildcard tests/preload/*.c))
 # A report file includes the headers of its own layer and those below it.
 $(OBJ)/report/%.o: CFLAGS += $(addprefix -I,$(REPORT_DIRS))
 # report's printf-like functions must say so, so that -Wformat=2 checks their
@@ -84,7 +85,8 @@ endif
 .DELETE_ON_ERROR:
 
 .PHONY: all test bench fuzz format lint install clean
-all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BENCH_TOOLS) $(BUILD)/tests/report-fuzz-replay
+all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BENCH_TOOLS) $(BUILD)/tests/report-fuzz-replay \
+     $(BUILD)/kinds-checked
 
 # vmlinux.h comes from the build host's BTF, or VMLINUX_BTF's; CO-RE
 # relocations make the programs run on any kernel with BTF, whatever kernel
@@ -94,7 +96,7 @@ $(BUILD)/vmlinux.h: $(VMLINUX_BTF)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h bpf/casefile.h $(BUILD)/vmlinux.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h bpf/casefile.h bpf/kinds.def $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPFFLAGS) -c $< -o $@
@@ -175,6 +177,12 @@ $(BUILD)/tests/%: tests/helpers/%.c
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -fno-omit-frame-pointer $< -o $@ -lpthread
 
+# Libraries the tests preload into record, to fail what a kernel rarely fails.
+$(BUILD)/tests/%.so: tests/preload/%.c
+	@mkdir -p $(@D)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -fPIC -shared $< -o $@ -ldl
+
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
@@ -189,6 +197,20 @@ $(OBJ)/bench/gen.o: bench/gen.c $(BUILD)/casefile.skel.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Irecord -MMD -c $< -o $@
+
+# bpf/kinds.def checked against schema.sql, where the compiler cannot (tools/check-kinds.c).
+$(BUILD)/kinds-checked: $(BUILD)/tools/check-kinds
+	$(call msg,CHECK,bpf/kinds.def)
+	$(Q)$<
+	@touch $@
+
+$(BUILD)/tools/check-kinds: $(OBJ)/tools/check-kinds.o $(OBJ)/record/kinds.o $(OBJ)/schema.o \
+			    $(OBJ)/common/util.o
+	@mkdir -p $(@D)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lsqlite3
+
+$(OBJ)/tools/check-kinds.o: CFLAGS += -Irecord
 
 test: all
 	BUILD=$(BUILD) tests/run
@@ -210,7 +232,7 @@ bench: all
 	BUILD=$(BUILD) bench/run
 
 format:
-	clang-format -i $(shell find bpf common record report bench tests -name '*.[ch]')
+	clang-format -i $(shell find bpf common record report bench tests tools -name '*.[ch]')
 
 lint:
 	scripts/lint
