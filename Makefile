@@ -214,7 +214,7 @@ $(BUILD)/tools/check-kinds: $(OBJ)/tools/check-kinds.o $(OBJ)/record/kinds.o $(O
 
 $(OBJ)/tools/check-kinds.o: CFLAGS += -Irecord
 
-test: all
+test: all static
 	BUILD=$(BUILD) tests/run
 
 # Fuzz report (tests/fuzz/report_fuzz.c) for FUZZ_SECONDS, growing the corpus
@@ -243,7 +243,7 @@ STATIC_BUILD := build-static
 KERNEL_HELPERS := traffic capcheck dnsanswer
 .PHONY: static test-kernels
 static:
-	$(Q)$(MAKE) --no-print-directory STATIC=1 BUILD=$(STATIC_BUILD) $(addprefix $(STATIC_BUILD)/,record report) \
+	$(Q)$(MAKE) --no-print-directory SANITIZE= FUZZ= STATIC=1 BUILD=$(STATIC_BUILD) $(addprefix $(STATIC_BUILD)/,record report) \
 		$(addprefix $(STATIC_BUILD)/tests/,$(KERNEL_HELPERS))
 ifeq ($(STATIC),1)
 LDFLAGS += -static
