@@ -7,6 +7,8 @@
 #   make bench      the performance harness (README, Performance; bench/RESULTS.md)
 #   make install    record to $(PREFIX)/sbin, report to $(PREFIX)/bin, their man
 #                   pages (PREFIX=/usr/local; DESTDIR for a staging root)
+#   make static     record, report and the boots' helpers as static binaries, in build-static/
+#   make test-kernels  boot Debian's 6.1 and 6.12 kernels under qemu and record in them
 #   make format     clang-format every C file in place
 #   make lint       clang-format, shellcheck, report's layers (scripts/lint)
 #   make clean
@@ -153,11 +155,11 @@ $(OBJ)/%.o: %.c
 
 $(BUILD)/record: $(RECORD_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBBPF_LIBS) -lelf -lz -lsqlite3 -lpthread
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBBPF_LIBS) -lelf -lz -lsqlite3 -lpthread $(LDLIBS)
 
 $(BUILD)/report: $(REPORT_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lsqlite3 -lz
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lsqlite3 -lz $(LDLIBS)
 
 # The fuzzer's inputs replayed without libFuzzer, with this build's sanitizers
 # (tests/fuzz.test.sh); and the fuzzer itself (make fuzz).
@@ -212,7 +214,7 @@ $(BUILD)/tools/check-kinds: $(OBJ)/tools/check-kinds.o $(OBJ)/record/kinds.o $(O
 
 $(OBJ)/tools/check-kinds.o: CFLAGS += -Irecord
 
-test: all
+test: all static
 	BUILD=$(BUILD) tests/run
 
 # Fuzz report (tests/fuzz/report_fuzz.c) for FUZZ_SECONDS, growing the corpus
@@ -231,6 +233,28 @@ fuzz:
 bench: all
 	BUILD=$(BUILD) bench/run
 
+# --- Static binaries and kernel boots ---------------------------------------------
+# make static: record, report and the test helpers linked statically into
+# build-static/: one file each to carry to a host that has none of our
+# libraries (Debian ships libbpf.a, libelf.a, libz.a, libsqlite3.a).  ld warns
+# that sqlite's extension loader calls dlopen: no extension is ever loaded.
+STATIC_BUILD := build-static
+# the helpers the workload of the kernel boots runs (tests/kernels/init)
+KERNEL_HELPERS := traffic capcheck dnsanswer
+.PHONY: static test-kernels
+static:
+	$(Q)$(MAKE) --no-print-directory SANITIZE= FUZZ= STATIC=1 BUILD=$(STATIC_BUILD) $(addprefix $(STATIC_BUILD)/,record report) \
+		$(addprefix $(STATIC_BUILD)/tests/,$(KERNEL_HELPERS))
+ifeq ($(STATIC),1)
+LDFLAGS += -static
+LDLIBS  += -lm
+$(BUILD)/tests/%: CFLAGS += -static
+endif
+
+# Boot Debian's kernels under qemu with the static binaries (tests/kernels/).
+test-kernels: static
+	tests/run tests/kernels.test.sh
+
 format:
 	clang-format -i $(shell find bpf common record report bench tests tools -name '*.[ch]')
 
@@ -247,6 +271,6 @@ install: $(BUILD)/record $(BUILD)/report
 	$(call install_file,0644,man/report.1,share/man/man1)
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-static
 
 -include $(wildcard $(OBJ)/*/*.d $(OBJ)/*/*/*.d $(OBJ)/*/*/*/*.d)

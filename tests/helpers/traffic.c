@@ -4,7 +4,8 @@
  *
  *   traffic accept 4|6 N   a forked server accepts N connections (accept4 and
  *                          accept in turn) from this process
- *   traffic refused 4|6    connect to a closed port: refused, and a RST
+ *   traffic refused 4|6 [N]  connect N times (default 1) to a closed port:
+ *                          each refused, each answered by a RST
  *   traffic abort 4|6      connect, then close with SO_LINGER 0: a RST from us
  *   traffic unaccepted 4|6 connect and reset before the server accepts: the
  *                          kernel completed a handshake no process took
@@ -127,13 +128,14 @@ static void accept_mode(int count)
 		exit(1);
 }
 
-static void refused_mode(void)
+static void refused_mode(int count)
 {
 	int probe = listener(1), port = port_of(probe);
 
 	close(probe); /* now nothing listens there */
-	if (connect_to(port, 0) >= 0 || errno != ECONNREFUSED)
-		die("connect to a closed port was not refused");
+	for (int i = 0; i < count; i++)
+		if (connect_to(port, 0) >= 0 || errno != ECONNREFUSED)
+			die("connect to a closed port was not refused");
 	printf("client_pid=%d port=%d\n", getpid(), port);
 }
 
@@ -192,7 +194,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "accept"))
 		accept_mode(argc > 3 ? atoi(argv[3]) : 1);
 	else if (!strcmp(argv[1], "refused"))
-		refused_mode();
+		refused_mode(argc > 3 ? atoi(argv[3]) : 1);
 	else if (!strcmp(argv[1], "abort"))
 		abort_mode();
 	else if (!strcmp(argv[1], "timeout"))
