@@ -1,0 +1,303 @@
+/* How each kind is recorded on the running kernel: its alternatives, and the choice. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mechanisms.h"
+#include "util.h"
+
+enum need_type {
+	NEED_END,	 /* ends a list */
+	NEED_TRACEPOINT, /* hookable with BTF types (tp_btf): the typedef btf_trace_NAME */
+	NEED_FUNCTION,	 /* a kernel function in BTF: a kfunc, or one for fentry/fexit */
+	NEED_HELPER,	 /* a BPF helper: BPF_FUNC_NAME in enum bpf_func_id */
+	NEED_MAP_TYPE,	 /* BPF_MAP_TYPE_NAME in enum bpf_map_type */
+	NEED_EVENT,	 /* a classic tracepoint, in tracefs: events/NAME */
+};
+
+struct need {
+	enum need_type type;
+	const char *name;
+	int args;	  /* NEED_TRACEPOINT: exactly this many arguments; 0: any */
+	const char *what; /* what the kernel lacks, then: versions only inform */
+};
+
+#define MECHANISM_PROGRAMS 3
+#define MECHANISM_NEEDS	   5
+
+struct mechanism {
+	const char *name;			  /* as the capture records it */
+	const char *programs[MECHANISM_PROGRAMS]; /* in bpf/, by name */
+	struct need needs[MECHANISM_NEEDS];	  /* up to a NEED_END */
+};
+
+#define TASK_BTF                                                                                   \
+	{                                                                                          \
+		NEED_HELPER, "get_current_task_btf", 0,                                            \
+			"the helper bpf_get_current_task_btf (Linux 5.11+)"                        \
+	}
+#define RDONLY_CAST                                                                                \
+	{                                                                                          \
+		NEED_FUNCTION, "bpf_rdonly_cast", 0, "the kfunc bpf_rdonly_cast (Linux 6.2+)"      \
+	}
+#define SET_STATE                                                                                  \
+	{                                                                                          \
+		NEED_TRACEPOINT, "inet_sock_set_state", 0,                                         \
+			"the tracepoint sock:inet_sock_set_state (Linux 4.16+)"                    \
+	}
+#define ACCEPT_EXITS                                                                               \
+	{NEED_EVENT, "syscalls/sys_exit_accept4", 0,                                               \
+	 "the tracepoint syscalls:sys_exit_accept4 (CONFIG_FTRACE_SYSCALLS)"},                     \
+	{                                                                                          \
+		NEED_EVENT, "syscalls/sys_exit_accept", 0,                                         \
+			"the tracepoint syscalls:sys_exit_accept (CONFIG_FTRACE_SYSCALLS)"         \
+	}
+#define SEND_RESET                                                                                 \
+	{                                                                                          \
+		NEED_TRACEPOINT, "tcp_send_reset", 0,                                              \
+			"the tracepoint tcp:tcp_send_reset (Linux 4.15+)"                          \
+	}
+#define PROCESS_TRACEPOINTS                                                                        \
+	{NEED_TRACEPOINT, "sched_process_exec", 0, "the tracepoint sched:sched_process_exec"},     \
+		{NEED_TRACEPOINT, "sched_process_fork", 0,                                         \
+		 "the tracepoint sched:sched_process_fork"},                                       \
+	{                                                                                          \
+		NEED_HELPER, "loop", 0, "the helper bpf_loop (Linux 5.17+)"                        \
+	}
+
+/* What every kind needs: records go through a BPF ring buffer. */
+static const struct need floor_needs[] = {
+	{NEED_MAP_TYPE, "RINGBUF", 0, "BPF ring buffers (Linux 5.8+)"},
+	{NEED_HELPER, "ktime_get_boot_ns", 0, "the helper bpf_ktime_get_boot_ns (Linux 5.8+)"},
+};
+
+/* Each kind's alternatives, best first: a kfunc's plain loads beat helper calls. */
+static const struct kind_mechanisms {
+	unsigned kind;
+	struct mechanism alternatives[2];
+} kind_mechanisms[] = {
+	{KIND_CONNECT,
+	 {{"tp_btf/inet_sock_set_state, kfunc bpf_rdonly_cast",
+	   {"tcp_state_change"},
+	   {SET_STATE, TASK_BTF, RDONLY_CAST}},
+	  {"tp_btf/inet_sock_set_state, CO-RE reads",
+	   {"tcp_state_change_core"},
+	   {SET_STATE, TASK_BTF}}}},
+	{KIND_ACCEPT,
+	 {{"tracepoint/syscalls/sys_exit_accept{,4}, kfunc bpf_rdonly_cast",
+	   {"tcp_state_change", "accept4_exit", "accept_exit"},
+	   {SET_STATE, ACCEPT_EXITS, TASK_BTF, RDONLY_CAST}},
+	  {"tracepoint/syscalls/sys_exit_accept{,4}, CO-RE reads",
+	   {"tcp_state_change_core", "accept4_exit_core", "accept_exit_core"},
+	   {SET_STATE, ACCEPT_EXITS, TASK_BTF}}}},
+	{KIND_RESET,
+	 {{"tp_btf/tcp_send_reset, kfunc bpf_rdonly_cast",
+	   {"tcp_reset_sent"},
+	   {SEND_RESET, TASK_BTF, RDONLY_CAST}},
+	  {"tp_btf/tcp_send_reset, CO-RE reads", {"tcp_reset_sent_core"}, {SEND_RESET, TASK_BTF}}}},
+	{KIND_CAPABLE,
+	 {{"tp_btf/cap_capable, AUDIT from the stack",
+	   {"capability_check"},
+	   {{NEED_TRACEPOINT, "cap_capable", 0,
+	     "the tracepoint capability:cap_capable (Linux 6.14+)"},
+	    TASK_BTF}},
+	  {"fexit/cap_capable, AUDIT from its opts",
+	   {"capability_check_fexit"},
+	   {{NEED_FUNCTION, "cap_capable", 0, "the function cap_capable, for fexit"}, TASK_BTF}}}},
+	{KIND_PROCESS,
+	 {{"tp_btf/sched_process_{exec,fork,exit}",
+	   {"process_exec", "process_fork", "process_exit"},
+	   {PROCESS_TRACEPOINTS,
+	    {NEED_TRACEPOINT, "sched_process_exit", 2,
+	     "sched:sched_process_exit with group_dead (Linux 6.16+)"},
+	    TASK_BTF}},
+	  {"tp_btf/sched_process_{exec,fork,exit}, group death from signal->live",
+	   {"process_exec", "process_fork", "process_exit_live"},
+	   {PROCESS_TRACEPOINTS,
+	    {NEED_TRACEPOINT, "sched_process_exit", 0, "the tracepoint sched:sched_process_exit"},
+	    TASK_BTF}}}},
+	{KIND_DNS, {{"socket filter on a packet socket", {"dns_response"}, {{NEED_END}}}}},
+};
+
+const char *mechanism_name(const struct mechanism *mechanism)
+{
+	return mechanism->name;
+}
+
+static bool enum_has(const struct btf *btf, const char *type, const char *prefix, const char *name)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_ENUM);
+	const struct btf_type *t = id < 0 ? NULL : btf__type_by_id(btf, id);
+	size_t len = strlen(prefix);
+
+	for (int i = 0; t && i < btf_vlen(t); i++) {
+		const char *value = btf__name_by_offset(btf, btf_enum(t)[i].name_off);
+
+		if (!strncmp(value, prefix, len) && !strcmp(value + len, name))
+			return true;
+	}
+	return false;
+}
+
+/* A tracepoint's arguments: its btf_trace_ typedef is a pointer to (void *, args...). */
+static bool has_tracepoint(const struct btf *btf, const char *name, int args)
+{
+	char typedef_name[128];
+	const struct btf_type *t;
+	int id;
+
+	snprintf(typedef_name, sizeof(typedef_name), "btf_trace_%s", name);
+	id = btf__find_by_name_kind(btf, typedef_name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return false;
+	if (!args)
+		return true;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* the pointer */
+	t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
+	return t && btf_is_func_proto(t) && btf_vlen(t) == args + 1;
+}
+
+static bool has_event(const char *name)
+{
+	static const char *const roots[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
+	char path[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
+		snprintf(path, sizeof(path), "%s/events/%s", roots[i], name);
+		if (!access(path, F_OK))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Tests make this kernel look older, to run the alternatives it would not
+ * choose: CASEFILE_HIDE lists needs taken as unmet, by name ("bpf_rdonly_cast";
+ * "sched_process_exit/2" for a tracepoint's arguments).
+ */
+static bool hidden(const struct need *need)
+{
+	const char *list = getenv("CASEFILE_HIDE");
+	char name[128];
+	size_t len;
+
+	if (!list)
+		return false;
+	if (need->args)
+		snprintf(name, sizeof(name), "%s/%d", need->name, need->args);
+	else
+		snprintf(name, sizeof(name), "%s", need->name);
+	len = strlen(name);
+	for (const char *p = list; (p = strstr(p, name)); p += len)
+		if ((p == list || p[-1] == ',') && (p[len] == ',' || !p[len]))
+			return true;
+	return false;
+}
+
+static bool offers(const struct btf *btf, const struct need *need)
+{
+	if (hidden(need))
+		return false;
+	switch (need->type) {
+	case NEED_TRACEPOINT:
+		return has_tracepoint(btf, need->name, need->args);
+	case NEED_FUNCTION:
+		return btf__find_by_name_kind(btf, need->name, BTF_KIND_FUNC) >= 0;
+	case NEED_HELPER:
+		return enum_has(btf, "bpf_func_id", "BPF_FUNC_", need->name);
+	case NEED_MAP_TYPE:
+		return enum_has(btf, "bpf_map_type", "BPF_MAP_TYPE_", need->name);
+	case NEED_EVENT:
+		return has_event(need->name);
+	case NEED_END:
+		break;
+	}
+	return true;
+}
+
+/* The first need of a list the kernel does not meet, or NULL. */
+static const struct need *first_unmet(const struct btf *btf, const struct need *needs, size_t n)
+{
+	for (size_t i = 0; i < n && needs[i].type != NEED_END; i++)
+		if (!offers(btf, &needs[i]))
+			return &needs[i];
+	return NULL;
+}
+
+/* "the kfunc X (Linux 6.2+), or Y": each alternative's first missing need, once. */
+static void tell_unrecordable(unsigned kind, const struct need *missing[], size_t n)
+{
+	char name[64], list[512] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		bool told = false;
+
+		for (size_t j = 0; j < i; j++)
+			told |= missing[j] == missing[i] ||
+				!strcmp(missing[j]->what, missing[i]->what);
+		if (!told)
+			len += (size_t)snprintf(list + len,
+						len < sizeof(list) ? sizeof(list) - len : 0, "%s%s",
+						len ? ", or " : "", missing[i]->what);
+	}
+	fprintf(stderr, "record: this kernel cannot record %s: it lacks %s\n",
+		kinds_to_string(kind, name, sizeof(name)), list);
+}
+
+unsigned mechanisms_choose(const struct btf *vmlinux, unsigned kinds, struct mechanisms *chosen)
+{
+	const struct need *floor = first_unmet(vmlinux, floor_needs, ARRAY_SIZE(floor_needs));
+	unsigned recordable = 0;
+
+	*chosen = (struct mechanisms){0};
+	for (size_t k = 0; k < ARRAY_SIZE(kind_mechanisms); k++) {
+		const struct kind_mechanisms *km = &kind_mechanisms[k];
+		const struct need *missing[ARRAY_SIZE(km->alternatives)];
+		size_t n = 0;
+
+		if (!(kinds & km->kind))
+			continue;
+		for (size_t a = 0; !floor && a < ARRAY_SIZE(km->alternatives); a++) {
+			const struct mechanism *m = &km->alternatives[a];
+
+			if (!m->name)
+				break;
+			missing[n] = first_unmet(vmlinux, m->needs, ARRAY_SIZE(m->needs));
+			if (!missing[n]) {
+				chosen->of[__builtin_ctz(km->kind)] = m;
+				recordable |= km->kind;
+				break;
+			}
+			n++;
+		}
+		if (floor)
+			missing[n++] = floor;
+		if (!(recordable & km->kind))
+			tell_unrecordable(km->kind, missing, n);
+	}
+	return recordable;
+}
+
+int mechanisms_select(struct bpf_object *obj, const struct mechanisms *chosen)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) bpf_program__set_autoload(prog, false);
+	for (int k = 0; k < KIND_BITS; k++) {
+		for (int p = 0; chosen->of[k] && p < MECHANISM_PROGRAMS; p++) {
+			const char *name = chosen->of[k]->programs[p];
+
+			if (!name)
+				break;
+			prog = bpf_object__find_program_by_name(obj, name);
+			if (!prog) {
+				fprintf(stderr, "record: the BPF object has no program %s\n", name);
+				return -1;
+			}
+			bpf_program__set_autoload(prog, true);
+		}
+	}
+	return 0;
+}
