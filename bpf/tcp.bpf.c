@@ -384,13 +384,11 @@ static void tuple_from_segment(struct tcp_tuple *tuple, const struct sk_buff *sk
  * tcpreset: RSTs the kernel sends, IPv4 and IPv6, with the kernel's reason
  * (6.10+): "no socket" is a closed port, what a port scan provokes.  A reset
  * answering a segment is sent from softirq, where `current` is an unrelated
- * interrupted task: such records carry no process.  Raw context rather than
- * BPF_PROG: kernels before 6.10 pass no reason.
+ * interrupted task: such records carry no process.
  */
-static __always_inline int reset_sent(__u64 *ctx, bool cast)
+static __always_inline int record_reset(void *ctx, const struct sock *sk, const struct sk_buff *skb,
+					__u32 reason, bool cast)
 {
-	const struct sock *sk = (const struct sock *)ctx[0];
-	const struct sk_buff *skb = (const struct sk_buff *)ctx[1];
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
 	__u64 ts_ns = bpf_ktime_get_boot_ns();
@@ -409,10 +407,19 @@ static __always_inline int reset_sent(__u64 *ctx, bool cast)
 	else if (sk)
 		tuple_from_sock(&rec->tuple, sk, cast);
 	rec->state = sk ? sk->__sk_common.skc_state : RESET_NO_SOCKET;
-	rec->reason =
-		bpf_core_type_exists(enum sk_rst_reason) ? (__u32)ctx[2] : RESET_REASON_UNKNOWN;
+	rec->reason = reason;
 	send_record(ctx, rec, sizeof(*rec), RECORD_RESET, in_process);
 	return 0;
+}
+
+/* Raw context rather than BPF_PROG: kernels before 6.10 pass no reason. */
+static __always_inline int reset_sent(__u64 *ctx, bool cast)
+{
+	__u32 reason =
+		bpf_core_type_exists(enum sk_rst_reason) ? (__u32)ctx[2] : RESET_REASON_UNKNOWN;
+
+	return record_reset(ctx, (const struct sock *)ctx[0], (const struct sk_buff *)ctx[1],
+			    reason, cast);
 }
 
 SEC("tp_btf/tcp_send_reset")
@@ -425,6 +432,53 @@ SEC("tp_btf/tcp_send_reset")
 int tcp_reset_sent_core(__u64 *ctx)
 {
 	return reset_sent(ctx, false);
+}
+
+/*
+ * Before 6.10 the tracepoint fires for full sockets only: not for a segment
+ * that found no socket (a closed port), a TIME_WAIT or a request socket.
+ * Those are taken at the entry of tcp_v4_send_reset() and
+ * tcp_v6_send_reset(), skipping what they return early on (a reset never
+ * answers a reset; a segment without a socket must have been for this host).
+ */
+#define TCPF_FULL_SOCK	~((1 << 6) | (1 << 12)) /* not TIME_WAIT, not NEW_SYN_RECV */
+#define RTN_LOCAL	2
+#define RTF_LOCAL	0x80000000
+#define SKB_DST_PTRMASK ~1UL
+
+static __always_inline bool answered_by_tracepoint(const struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcphdr *th = (struct tcphdr *)BPF_CORE_READ(skb, data);
+
+	if (BPF_CORE_READ_BITFIELD_PROBED(th, rst))
+		return true; /* no reset is sent at all */
+	return sk && ((1 << BPF_CORE_READ(sk, __sk_common.skc_state)) & TCPF_FULL_SOCK);
+}
+
+static __always_inline void *skb_dst_of(const struct sk_buff *skb)
+{
+	return (void *)(BPF_CORE_READ(skb, _skb_refdst) & SKB_DST_PTRMASK);
+}
+
+SEC("fentry/tcp_v4_send_reset")
+int BPF_PROG(tcp_v4_reset_entry, const struct sock *sk, struct sk_buff *skb)
+{
+	struct rtable *rt = skb_dst_of(skb);
+
+	if (answered_by_tracepoint(sk, skb) || (!sk && BPF_CORE_READ(rt, rt_type) != RTN_LOCAL))
+		return 0;
+	return record_reset(ctx, sk, skb, RESET_REASON_UNKNOWN, false);
+}
+
+SEC("fentry/tcp_v6_send_reset")
+int BPF_PROG(tcp_v6_reset_entry, const struct sock *sk, struct sk_buff *skb)
+{
+	struct rt6_info *rt = skb_dst_of(skb);
+
+	if (answered_by_tracepoint(sk, skb) ||
+	    (!sk && !(BPF_CORE_READ(rt, rt6i_flags) & RTF_LOCAL)))
+		return 0;
+	return record_reset(ctx, sk, skb, RESET_REASON_UNKNOWN, false);
 }
 
 char LICENSE[] SEC("license") = "GPL";

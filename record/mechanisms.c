@@ -8,7 +8,6 @@
 #include "util.h"
 
 enum need_type {
-	NEED_END,	 /* ends a list */
 	NEED_TRACEPOINT, /* hookable with BTF types (tp_btf): the typedef btf_trace_NAME */
 	NEED_FUNCTION,	 /* a kernel function in BTF: a kfunc, or one for fentry/fexit */
 	NEED_HELPER,	 /* a BPF helper: BPF_FUNC_NAME in enum bpf_func_id */
@@ -27,97 +26,103 @@ struct need {
 #define MECHANISM_NEEDS	   5
 
 struct mechanism {
-	const char *name;			  /* as the capture records it */
-	const char *programs[MECHANISM_PROGRAMS]; /* in bpf/, by name */
-	struct need needs[MECHANISM_NEEDS];	  /* up to a NEED_END */
+	const char *name;			       /* as the capture records it */
+	const char *programs[MECHANISM_PROGRAMS];      /* in bpf/, by name */
+	const struct need *needs[MECHANISM_NEEDS + 1]; /* up to a NULL */
 };
-
-#define TASK_BTF                                                                                   \
-	{                                                                                          \
-		NEED_HELPER, "get_current_task_btf", 0,                                            \
-			"the helper bpf_get_current_task_btf (Linux 5.11+)"                        \
-	}
-#define RDONLY_CAST                                                                                \
-	{                                                                                          \
-		NEED_FUNCTION, "bpf_rdonly_cast", 0, "the kfunc bpf_rdonly_cast (Linux 6.2+)"      \
-	}
-#define SET_STATE                                                                                  \
-	{                                                                                          \
-		NEED_TRACEPOINT, "inet_sock_set_state", 0,                                         \
-			"the tracepoint sock:inet_sock_set_state (Linux 4.16+)"                    \
-	}
-#define ACCEPT_EXITS                                                                               \
-	{NEED_EVENT, "syscalls/sys_exit_accept4", 0,                                               \
-	 "the tracepoint syscalls:sys_exit_accept4 (CONFIG_FTRACE_SYSCALLS)"},                     \
-	{                                                                                          \
-		NEED_EVENT, "syscalls/sys_exit_accept", 0,                                         \
-			"the tracepoint syscalls:sys_exit_accept (CONFIG_FTRACE_SYSCALLS)"         \
-	}
-#define SEND_RESET                                                                                 \
-	{                                                                                          \
-		NEED_TRACEPOINT, "tcp_send_reset", 0,                                              \
-			"the tracepoint tcp:tcp_send_reset (Linux 4.15+)"                          \
-	}
-#define PROCESS_TRACEPOINTS                                                                        \
-	{NEED_TRACEPOINT, "sched_process_exec", 0, "the tracepoint sched:sched_process_exec"},     \
-		{NEED_TRACEPOINT, "sched_process_fork", 0,                                         \
-		 "the tracepoint sched:sched_process_fork"},                                       \
-	{                                                                                          \
-		NEED_HELPER, "loop", 0, "the helper bpf_loop (Linux 5.17+)"                        \
-	}
 
 /* What every kind needs: records go through a BPF ring buffer. */
-static const struct need floor_needs[] = {
-	{NEED_MAP_TYPE, "RINGBUF", 0, "BPF ring buffers (Linux 5.8+)"},
-	{NEED_HELPER, "ktime_get_boot_ns", 0, "the helper bpf_ktime_get_boot_ns (Linux 5.8+)"},
-};
+static const struct need ring_buffer = {NEED_MAP_TYPE, "RINGBUF", 0,
+					"BPF ring buffers (Linux 5.8+)"};
+static const struct need boot_clock = {NEED_HELPER, "ktime_get_boot_ns", 0,
+				       "the helper bpf_ktime_get_boot_ns (Linux 5.8+)"};
+static const struct need *const floor_needs[] = {&ring_buffer, &boot_clock, NULL};
+
+static const struct need task_btf = {NEED_HELPER, "get_current_task_btf", 0,
+				     "the helper bpf_get_current_task_btf (Linux 5.11+)"};
+static const struct need rdonly_cast = {NEED_FUNCTION, "bpf_rdonly_cast", 0,
+					"the kfunc bpf_rdonly_cast (Linux 6.2+)"};
+static const struct need set_state = {NEED_TRACEPOINT, "inet_sock_set_state", 0,
+				      "the tracepoint sock:inet_sock_set_state (Linux 4.16+)"};
+static const struct need accept4_exit = {
+	NEED_EVENT, "syscalls/sys_exit_accept4", 0,
+	"the tracepoint syscalls:sys_exit_accept4 (CONFIG_FTRACE_SYSCALLS)"};
+static const struct need accept_exit = {
+	NEED_EVENT, "syscalls/sys_exit_accept", 0,
+	"the tracepoint syscalls:sys_exit_accept (CONFIG_FTRACE_SYSCALLS)"};
+static const struct need send_reset = {NEED_TRACEPOINT, "tcp_send_reset", 0,
+				       "the tracepoint tcp:tcp_send_reset (Linux 4.15+)"};
+/* With its reason (6.10+), the tracepoint fires for every reset, not full sockets' alone. */
+static const struct need send_every_reset = {
+	NEED_TRACEPOINT, "tcp_send_reset", 3,
+	"tcp:tcp_send_reset with a reason, for every reset (Linux 6.10+)"};
+static const struct need v4_send_reset = {NEED_FUNCTION, "tcp_v4_send_reset", 0,
+					  "the function tcp_v4_send_reset, for fentry"};
+static const struct need v6_send_reset = {NEED_FUNCTION, "tcp_v6_send_reset", 0,
+					  "the function tcp_v6_send_reset, for fentry"};
+static const struct need cap_capable_tracepoint = {
+	NEED_TRACEPOINT, "cap_capable", 0, "the tracepoint capability:cap_capable (Linux 6.14+)"};
+static const struct need cap_capable_function = {NEED_FUNCTION, "cap_capable", 0,
+						 "the function cap_capable, for fexit"};
+static const struct need process_exec = {NEED_TRACEPOINT, "sched_process_exec", 0,
+					 "the tracepoint sched:sched_process_exec"};
+static const struct need process_fork = {NEED_TRACEPOINT, "sched_process_fork", 0,
+					 "the tracepoint sched:sched_process_fork"};
+static const struct need process_exit = {NEED_TRACEPOINT, "sched_process_exit", 0,
+					 "the tracepoint sched:sched_process_exit"};
+static const struct need process_exit_group_dead = {
+	NEED_TRACEPOINT, "sched_process_exit", 2,
+	"sched:sched_process_exit with group_dead (Linux 6.16+)"};
+static const struct need loop = {NEED_HELPER, "loop", 0, "the helper bpf_loop (Linux 5.17+)"};
 
 /* Each kind's alternatives, best first: a kfunc's plain loads beat helper calls. */
 static const struct kind_mechanisms {
 	unsigned kind;
-	struct mechanism alternatives[2];
+	struct mechanism alternatives[4];
 } kind_mechanisms[] = {
 	{KIND_CONNECT,
 	 {{"tp_btf/inet_sock_set_state, kfunc bpf_rdonly_cast",
 	   {"tcp_state_change"},
-	   {SET_STATE, TASK_BTF, RDONLY_CAST}},
+	   {&set_state, &task_btf, &rdonly_cast}},
 	  {"tp_btf/inet_sock_set_state, CO-RE reads",
 	   {"tcp_state_change_core"},
-	   {SET_STATE, TASK_BTF}}}},
+	   {&set_state, &task_btf}}}},
 	{KIND_ACCEPT,
 	 {{"tracepoint/syscalls/sys_exit_accept{,4}, kfunc bpf_rdonly_cast",
 	   {"tcp_state_change", "accept4_exit", "accept_exit"},
-	   {SET_STATE, ACCEPT_EXITS, TASK_BTF, RDONLY_CAST}},
+	   {&set_state, &accept4_exit, &accept_exit, &task_btf, &rdonly_cast}},
 	  {"tracepoint/syscalls/sys_exit_accept{,4}, CO-RE reads",
 	   {"tcp_state_change_core", "accept4_exit_core", "accept_exit_core"},
-	   {SET_STATE, ACCEPT_EXITS, TASK_BTF}}}},
+	   {&set_state, &accept4_exit, &accept_exit, &task_btf}}}},
 	{KIND_RESET,
 	 {{"tp_btf/tcp_send_reset, kfunc bpf_rdonly_cast",
 	   {"tcp_reset_sent"},
-	   {SEND_RESET, TASK_BTF, RDONLY_CAST}},
-	  {"tp_btf/tcp_send_reset, CO-RE reads", {"tcp_reset_sent_core"}, {SEND_RESET, TASK_BTF}}}},
+	   {&send_every_reset, &task_btf, &rdonly_cast}},
+	  {"tp_btf/tcp_send_reset, CO-RE reads",
+	   {"tcp_reset_sent_core"},
+	   {&send_every_reset, &task_btf}},
+	  {"tp_btf/tcp_send_reset for full sockets, fentry/tcp_v{4,6}_send_reset for the others",
+	   {"tcp_reset_sent_core", "tcp_v4_reset_entry", "tcp_v6_reset_entry"},
+	   {&send_reset, &v4_send_reset, &v6_send_reset, &task_btf}},
+	  /* Resets answering no socket (closed ports) are not seen. */
+	  {"tp_btf/tcp_send_reset, full sockets only",
+	   {"tcp_reset_sent_core"},
+	   {&send_reset, &task_btf}}}},
 	{KIND_CAPABLE,
 	 {{"tp_btf/cap_capable, AUDIT from the stack",
 	   {"capability_check"},
-	   {{NEED_TRACEPOINT, "cap_capable", 0,
-	     "the tracepoint capability:cap_capable (Linux 6.14+)"},
-	    TASK_BTF}},
+	   {&cap_capable_tracepoint, &task_btf}},
 	  {"fexit/cap_capable, AUDIT from its opts",
 	   {"capability_check_fexit"},
-	   {{NEED_FUNCTION, "cap_capable", 0, "the function cap_capable, for fexit"}, TASK_BTF}}}},
+	   {&cap_capable_function, &task_btf}}}},
 	{KIND_PROCESS,
 	 {{"tp_btf/sched_process_{exec,fork,exit}",
 	   {"process_exec", "process_fork", "process_exit"},
-	   {PROCESS_TRACEPOINTS,
-	    {NEED_TRACEPOINT, "sched_process_exit", 2,
-	     "sched:sched_process_exit with group_dead (Linux 6.16+)"},
-	    TASK_BTF}},
+	   {&process_exec, &process_fork, &process_exit_group_dead, &loop, &task_btf}},
 	  {"tp_btf/sched_process_{exec,fork,exit}, group death from signal->live",
 	   {"process_exec", "process_fork", "process_exit_live"},
-	   {PROCESS_TRACEPOINTS,
-	    {NEED_TRACEPOINT, "sched_process_exit", 0, "the tracepoint sched:sched_process_exit"},
-	    TASK_BTF}}}},
-	{KIND_DNS, {{"socket filter on a packet socket", {"dns_response"}, {{NEED_END}}}}},
+	   {&process_exec, &process_fork, &process_exit, &loop, &task_btf}}}},
+	{KIND_DNS, {{"socket filter on a packet socket", {"dns_response"}, {NULL}}}},
 };
 
 const char *mechanism_name(const struct mechanism *mechanism)
@@ -210,18 +215,16 @@ static bool offers(const struct btf *btf, const struct need *need)
 		return enum_has(btf, "bpf_map_type", "BPF_MAP_TYPE_", need->name);
 	case NEED_EVENT:
 		return has_event(need->name);
-	case NEED_END:
-		break;
 	}
 	return true;
 }
 
 /* The first need of a list the kernel does not meet, or NULL. */
-static const struct need *first_unmet(const struct btf *btf, const struct need *needs, size_t n)
+static const struct need *first_unmet(const struct btf *btf, const struct need *const *needs)
 {
-	for (size_t i = 0; i < n && needs[i].type != NEED_END; i++)
-		if (!offers(btf, &needs[i]))
-			return &needs[i];
+	for (; *needs; needs++)
+		if (!offers(btf, *needs))
+			return *needs;
 	return NULL;
 }
 
@@ -248,7 +251,7 @@ static void tell_unrecordable(unsigned kind, const struct need *missing[], size_
 
 unsigned mechanisms_choose(const struct btf *vmlinux, unsigned kinds, struct mechanisms *chosen)
 {
-	const struct need *floor = first_unmet(vmlinux, floor_needs, ARRAY_SIZE(floor_needs));
+	const struct need *floor = first_unmet(vmlinux, floor_needs);
 	unsigned recordable = 0;
 
 	*chosen = (struct mechanisms){0};
@@ -264,7 +267,7 @@ unsigned mechanisms_choose(const struct btf *vmlinux, unsigned kinds, struct mec
 
 			if (!m->name)
 				break;
-			missing[n] = first_unmet(vmlinux, m->needs, ARRAY_SIZE(m->needs));
+			missing[n] = first_unmet(vmlinux, m->needs);
 			if (!missing[n]) {
 				chosen->of[__builtin_ctz(km->kind)] = m;
 				recordable |= km->kind;
