@@ -348,13 +348,16 @@ static struct kind_count *find_kind(struct capture *cap, const char *name)
 
 static int read_kinds(struct capture *cap)
 {
-	static const char sql[] = "SELECT name, enabled, recorded, lost FROM event_kind "
+	/* Captures of recorders before it was kept have no mechanism: NULL. */
+	static const char sql[] = "SELECT name, enabled, recorded, lost, %s FROM event_kind "
 				  "ORDER BY CASE name WHEN 'connect' THEN 1 WHEN 'outcome' THEN 2 "
 				  "WHEN 'accept' THEN 3 WHEN 'reset' THEN 4 WHEN 'capable' THEN 5 "
 				  "ELSE 6 END, name";
+	bool has_mechanism = capture_has_column(cap, "event_kind", "mechanism");
+	char *query = sqlite3_mprintf(sql, has_mechanism ? "mechanism" : "NULL");
 	const char *corrupt = NULL;
-	sqlite3_stmt *stmt;
-	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
+	sqlite3_stmt *stmt = NULL;
+	int rc = query ? sqlite3_prepare_v2(cap->db, query, -1, &stmt, NULL) : SQLITE_NOMEM;
 
 	while (rc == SQLITE_OK && !corrupt && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		char *name = column_text(stmt, 0);
@@ -379,7 +382,11 @@ static int read_kinds(struct capture *cap)
 		kind->enabled = sqlite3_column_int(stmt, 1) != 0;
 		kind->recorded = sqlite3_column_int64(stmt, 2);
 		kind->lost = sqlite3_column_int64(stmt, 3);
+		free(kind->mechanism);
+		kind->mechanism =
+			sqlite3_column_type(stmt, 4) == SQLITE_NULL ? NULL : column_text(stmt, 4);
 	}
+	sqlite3_free(query);
 	if (rc != SQLITE_DONE && rc != SQLITE_OK)
 		corrupt = capture_error(cap);
 	sqlite3_finalize(stmt);
@@ -900,8 +907,10 @@ static void free_capture(struct capture *cap)
 	for (int i = 0; cap->lookups && i < LOOKUPS; i++)
 		free(cap->lookups[i].slots);
 	free(cap->lookups);
-	for (int i = 0; i < cap->nkinds; i++)
+	for (int i = 0; i < cap->nkinds; i++) {
 		free(cap->kinds[i].name);
+		free(cap->kinds[i].mechanism);
+	}
 	free_metadata(cap);
 	free(cap->name);
 	free(cap->path);
