@@ -9,22 +9,40 @@ needs_root "mechanism tests" || exit 0
 mechanisms() { sql "$1" "select name || '=' || mechanism from event_kind where enabled order by name"; }
 
 # --- This kernel: the best of each ------------------------------------------
+# What this kernel offers, read from its BTF by bpftool rather than by record.
+bpftool btf dump file /sys/kernel/btf/vmlinux > "$SCRATCH/btf.txt"
+offers() { grep -q "^\[[0-9]*\] $1 '$2'" "$SCRATCH/btf.txt"; }
+# tracepoint_args NAME: its arguments, from btf_trace_NAME -> pointer -> prototype
+tracepoint_args() {
+	awk -v name="'btf_trace_$1'" '
+		{ id = substr($1, 2, length($1) - 2); sub(/type_id=/, "", $4); next_of[id] = $4; vlen[id] = $NF }
+		$2 == "TYPEDEF" && $3 == name { want = $4 }
+		END { sub(/vlen=/, "", vlen[next_of[want]]); print vlen[next_of[want]] - 1 }' "$SCRATCH/btf.txt"
+}
+ways=$(offers FUNC bpf_rdonly_cast && echo "kfunc bpf_rdonly_cast" || echo "CO-RE reads")
+resets=$([ "$(tracepoint_args tcp_send_reset)" = 3 ] && echo "tp_btf/tcp_send_reset, $ways" ||
+	echo "tp_btf/tcp_send_reset for full sockets, fentry/tcp_v{4,6}_send_reset for the others")
+capable=$(offers TYPEDEF btf_trace_cap_capable && echo "tp_btf/cap_capable, AUDIT from the stack" ||
+	echo "fexit/cap_capable, AUDIT from its opts")
+process=$([ "$(tracepoint_args sched_process_exit)" = 2 ] && echo "tp_btf/sched_process_{exec,fork,exit}" ||
+	echo "tp_btf/sched_process_{exec,fork,exit}, group death from signal->live")
+
 db="$SCRATCH/best.db"
 start_record "$db" || { fail "record starts" "$(cat "$RECORD_ERR")"; exit 0; }
 stop_record INT
-check_eq "on this kernel every kind has its best mechanism" \
-	"accept=tracepoint/syscalls/sys_exit_accept{,4}, kfunc bpf_rdonly_cast
-capable=tp_btf/cap_capable, AUDIT from the stack
-connect=tp_btf/inet_sock_set_state, kfunc bpf_rdonly_cast
+check_eq "every kind has the best mechanism this kernel offers" \
+	"accept=tracepoint/syscalls/sys_exit_accept{,4}, $ways
+capable=$capable
+connect=tp_btf/inet_sock_set_state, $ways
 dns=socket filter on a packet socket
-exec=tp_btf/sched_process_{exec,fork,exit}
-exit=tp_btf/sched_process_{exec,fork,exit}
-fork=tp_btf/sched_process_{exec,fork,exit}
-outcome=tp_btf/inet_sock_set_state, kfunc bpf_rdonly_cast
-reset=tp_btf/tcp_send_reset, kfunc bpf_rdonly_cast
-unaccepted=tracepoint/syscalls/sys_exit_accept{,4}, kfunc bpf_rdonly_cast" "$(mechanisms "$db")"
+exec=$process
+exit=$process
+fork=$process
+outcome=tp_btf/inet_sock_set_state, $ways
+reset=$resets
+unaccepted=tracepoint/syscalls/sys_exit_accept{,4}, $ways" "$(mechanisms "$db")"
 check_match "report info shows each kind's mechanism" \
-	"EVENTS +RECORDED +LOST +MECHANISM.*"$'\n'"capable +[0-9]+ +0 +tp_btf/cap_capable, AUDIT from the stack" \
+	"EVENTS +RECORDED +LOST +MECHANISM.*"$'\n'"capable +[0-9]+ +0 +$capable" \
 	"$("$REPORT" info "$db")"
 check_eq "report info --format json carries the mechanism per kind" \
 	"fexit/cap_capable, AUDIT from its opts" \
@@ -51,7 +69,7 @@ check_eq "without the kfunc, CO-RE reads; without group_dead, signal->live" \
 	"accept=tracepoint/syscalls/sys_exit_accept{,4}, CO-RE reads
 connect=tp_btf/inet_sock_set_state, CO-RE reads
 exit=tp_btf/sched_process_{exec,fork,exit}, group death from signal->live
-reset=tp_btf/tcp_send_reset, CO-RE reads" \
+reset=${resets/kfunc bpf_rdonly_cast/CO-RE reads}" \
 	"$(mechanisms "$db" | grep -E '^(accept|connect|exit|reset)=')"
 server=$(value server_pid "$accept") client=$(value client_pid "$accept") port=$(value port "$accept")
 check_eq "CO-RE reads: 3 connects established, with their local ports" 3 \
