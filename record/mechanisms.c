@@ -4,12 +4,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "mechanisms.h"
 #include "util.h"
 
 enum need_type {
 	NEED_TRACEPOINT, /* hookable with BTF types (tp_btf): the typedef btf_trace_NAME */
-	NEED_FUNCTION,	 /* a kernel function in BTF: a kfunc, or one for fentry/fexit */
+	NEED_KFUNC,	 /* a kfunc, in BTF */
+	NEED_FENTRY,	 /* a function in BTF that a program may attach to at entry */
+	NEED_FEXIT,	 /* ... or at exit */
 	NEED_HELPER,	 /* a BPF helper: BPF_FUNC_NAME in enum bpf_func_id */
 	NEED_MAP_TYPE,	 /* BPF_MAP_TYPE_NAME in enum bpf_map_type */
 	NEED_EVENT,	 /* a classic tracepoint, in tracefs: events/NAME */
@@ -40,7 +44,7 @@ static const struct need *const floor_needs[] = {&ring_buffer, &boot_clock, NULL
 
 static const struct need task_btf = {NEED_HELPER, "get_current_task_btf", 0,
 				     "the helper bpf_get_current_task_btf (Linux 5.11+)"};
-static const struct need rdonly_cast = {NEED_FUNCTION, "bpf_rdonly_cast", 0,
+static const struct need rdonly_cast = {NEED_KFUNC, "bpf_rdonly_cast", 0,
 					"the kfunc bpf_rdonly_cast (Linux 6.2+)"};
 static const struct need set_state = {NEED_TRACEPOINT, "inet_sock_set_state", 0,
 				      "the tracepoint sock:inet_sock_set_state (Linux 4.16+)"};
@@ -56,14 +60,14 @@ static const struct need send_reset = {NEED_TRACEPOINT, "tcp_send_reset", 0,
 static const struct need send_every_reset = {
 	NEED_TRACEPOINT, "tcp_send_reset", 3,
 	"tcp:tcp_send_reset with a reason, for every reset (Linux 6.10+)"};
-static const struct need v4_send_reset = {NEED_FUNCTION, "tcp_v4_send_reset", 0,
-					  "the function tcp_v4_send_reset, for fentry"};
-static const struct need v6_send_reset = {NEED_FUNCTION, "tcp_v6_send_reset", 0,
-					  "the function tcp_v6_send_reset, for fentry"};
+static const struct need v4_send_reset = {NEED_FENTRY, "tcp_v4_send_reset", 0,
+					  "fentry on tcp_v4_send_reset"};
+static const struct need v6_send_reset = {NEED_FENTRY, "tcp_v6_send_reset", 0,
+					  "fentry on tcp_v6_send_reset"};
 static const struct need cap_capable_tracepoint = {
 	NEED_TRACEPOINT, "cap_capable", 0, "the tracepoint capability:cap_capable (Linux 6.14+)"};
-static const struct need cap_capable_function = {NEED_FUNCTION, "cap_capable", 0,
-						 "the function cap_capable, for fexit"};
+static const struct need cap_capable_function = {NEED_FEXIT, "cap_capable", 0,
+						 "fexit on cap_capable"};
 static const struct need process_exec = {NEED_TRACEPOINT, "sched_process_exec", 0,
 					 "the tracepoint sched:sched_process_exec"};
 static const struct need process_fork = {NEED_TRACEPOINT, "sched_process_fork", 0,
@@ -177,22 +181,53 @@ static bool has_event(const char *name)
 }
 
 /*
+ * Whether the kernel lets a tracing program attach to a function: it may
+ * have the function in its BTF and still refuse (no trampolines on the
+ * architecture, a security policy).  Tried with a program that returns 0.
+ */
+static bool loads_tracing(const struct btf *btf, const char *function, enum bpf_attach_type type)
+{
+	const struct bpf_insn return_0[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	int id = btf__find_by_name_kind(btf, function, BTF_KIND_FUNC);
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = type, .attach_btf_id = id);
+	int fd = id < 0 ? -1
+			: bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", return_0,
+					ARRAY_SIZE(return_0), &opts);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/*
  * Tests make this kernel look older, to run the alternatives it would not
- * choose: CASEFILE_HIDE lists needs taken as unmet, by name ("bpf_rdonly_cast";
- * "sched_process_exit/2" for a tracepoint's arguments).
+ * choose: CASEFILE_HIDE lists needs taken as unmet, by the name looked for:
+ * "bpf_rdonly_cast", "cap_capable" (a function), "btf_trace_cap_capable" (a
+ * tracepoint), "btf_trace_sched_process_exit/2" (its arguments),
+ * "BPF_MAP_TYPE_RINGBUF", "BPF_FUNC_loop", "syscalls/sys_exit_accept".
  */
 static bool hidden(const struct need *need)
 {
+	static const char *const prefix[] = {
+		[NEED_TRACEPOINT] = "btf_trace_",
+		[NEED_HELPER] = "BPF_FUNC_",
+		[NEED_MAP_TYPE] = "BPF_MAP_TYPE_",
+	};
 	const char *list = getenv("CASEFILE_HIDE");
+	const char *kind = prefix[need->type] ? prefix[need->type] : "";
 	char name[128];
 	size_t len;
 
 	if (!list)
 		return false;
 	if (need->args)
-		snprintf(name, sizeof(name), "%s/%d", need->name, need->args);
+		snprintf(name, sizeof(name), "%s%s/%d", kind, need->name, need->args);
 	else
-		snprintf(name, sizeof(name), "%s", need->name);
+		snprintf(name, sizeof(name), "%s%s", kind, need->name);
 	len = strlen(name);
 	for (const char *p = list; (p = strstr(p, name)); p += len)
 		if ((p == list || p[-1] == ',') && (p[len] == ',' || !p[len]))
@@ -207,8 +242,12 @@ static bool offers(const struct btf *btf, const struct need *need)
 	switch (need->type) {
 	case NEED_TRACEPOINT:
 		return has_tracepoint(btf, need->name, need->args);
-	case NEED_FUNCTION:
+	case NEED_KFUNC:
 		return btf__find_by_name_kind(btf, need->name, BTF_KIND_FUNC) >= 0;
+	case NEED_FENTRY:
+		return loads_tracing(btf, need->name, BPF_TRACE_FENTRY);
+	case NEED_FEXIT:
+		return loads_tracing(btf, need->name, BPF_TRACE_FEXIT);
 	case NEED_HELPER:
 		return enum_has(btf, "bpf_func_id", "BPF_FUNC_", need->name);
 	case NEED_MAP_TYPE:

@@ -55,7 +55,7 @@ check_eq "a capture of an older recorder, without mechanisms, reads with no colu
 		sed -n 's/.*"kind":"capable".*"mechanism":\([a-z]*\).*/\1/p')"
 
 # --- Without the kfunc and the exit tracepoint's group_dead -------------------
-export CASEFILE_HIDE=bpf_rdonly_cast,sched_process_exit/2
+export CASEFILE_HIDE=bpf_rdonly_cast,btf_trace_sched_process_exit/2
 db="$SCRATCH/older.db"
 start_record "$db" || { fail "record starts without the kfunc" "$(cat "$RECORD_ERR")"; exit 0; }
 accept=$("$HELPERS/traffic" accept 4 3)
@@ -86,16 +86,31 @@ check_eq "signal->live: a process of three threads exits once" 1 \
 	"$(sql "$db" "select count(*) from ev_exit e join task t on t.id=e.task where t.pid=$storm_pid")"
 
 # --- A kind this kernel cannot record ----------------------------------------
-no_capable="record: this kernel cannot record capable: it lacks the tracepoint capability:cap_capable (Linux 6.14+), or the function cap_capable, for fexit"
+no_capable="record: this kernel cannot record capable: it lacks the tracepoint capability:cap_capable (Linux 6.14+), or fexit on cap_capable"
 db="$SCRATCH/refused.db"
-CASEFILE_HIDE=cap_capable "$RECORD" -o "$db" -q -d 1 -e connect,capable 2> "$SCRATCH/refused.err"
+CASEFILE_HIDE=btf_trace_cap_capable,cap_capable "$RECORD" -o "$db" -q -d 1 -e connect,capable 2> "$SCRATCH/refused.err"
 check_eq "asked for with -e, a kind this kernel lacks is refused in one line" "1|$no_capable|no file" \
 	"$?|$(cat "$SCRATCH/refused.err")|$([ -e "$db" ] && echo file || echo no file)"
 db="$SCRATCH/default.db"
-CASEFILE_HIDE=cap_capable "$RECORD" -o "$db" -q -d 1 2> "$SCRATCH/default.err"
+CASEFILE_HIDE=btf_trace_cap_capable,cap_capable "$RECORD" -o "$db" -q -d 1 2> "$SCRATCH/default.err"
 check_eq "by default, it is named and left out; the others are recorded" \
 	"0|$no_capable|connect,accept,reset,process,dns|0|" \
 	"$?|$(head -1 "$SCRATCH/default.err")|$(sql "$db" "select event_kinds from capture")|$(sql "$db" "select enabled, mechanism from event_kind where name = 'capable'")"
-CASEFILE_HIDE=RINGBUF "$RECORD" -o "$SCRATCH/floor.db" -q -d 1 2> "$SCRATCH/floor.err"
+CASEFILE_HIDE=BPF_MAP_TYPE_RINGBUF "$RECORD" -o "$SCRATCH/floor.db" -q -d 1 2> "$SCRATCH/floor.err"
 check_eq "below the floor (no ring buffer), every kind is named, one line each, and record fails" \
 	"1|6|6" "$?|$(wc -l < "$SCRATCH/floor.err")|$(grep -c "^record: this kernel cannot record [a-z]*: it lacks BPF ring buffers (Linux 5.8+)$" "$SCRATCH/floor.err")"
+
+# Without the tracepoint, fexit if this kernel lets a program attach to
+# cap_capable (tried at start), else one line; never a failed load.
+db="$SCRATCH/fexit.db"
+CASEFILE_HIDE=btf_trace_cap_capable "$RECORD" -o "$db" -q -d 1 -e capable 2> "$SCRATCH/fexit.err"
+rc=$?
+if [ $rc = 0 ]; then
+	check_eq "without the tracepoint, fexit records the checks, AUDIT from their opts" \
+		"fexit/cap_capable, AUDIT from its opts|0" \
+		"$(sql "$db" "select mechanism from event_kind where name = 'capable'")|$(sql "$db" "select count(*) from ev_capable where audit is null")"
+else
+	check_eq "without the tracepoint, and fexit refused by this kernel, one line" \
+		"1|record: this kernel cannot record capable: it lacks the tracepoint capability:cap_capable (Linux 6.14+), or fexit on cap_capable" \
+		"$rc|$(cat "$SCRATCH/fexit.err")"
+fi
