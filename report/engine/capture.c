@@ -346,18 +346,46 @@ static struct kind_count *find_kind(struct capture *cap, const char *name)
 	return NULL;
 }
 
+/* How each kind was recorded; captures of recorders before it was kept do not say. */
+static int read_mechanisms(struct capture *cap)
+{
+	static const char sql[] = "SELECT name, mechanism FROM event_kind";
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (!capture_has_column(cap, "event_kind", "mechanism"))
+		return 0;
+	rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		char *name = column_text(stmt, 0);
+		struct kind_count *kind = find_kind(cap, name);
+
+		rc = SQLITE_OK;
+		free(name);
+		if (!kind)
+			continue;
+		free(kind->mechanism);
+		kind->mechanism =
+			sqlite3_column_type(stmt, 1) == SQLITE_NULL ? NULL : column_text(stmt, 1);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "report: %s: cannot read the event kinds: %s\n", cap->name,
+			capture_error(cap));
+		return -1;
+	}
+	return 0;
+}
+
 static int read_kinds(struct capture *cap)
 {
-	/* Captures of recorders before it was kept have no mechanism: NULL. */
-	static const char sql[] = "SELECT name, enabled, recorded, lost, %s FROM event_kind "
+	static const char sql[] = "SELECT name, enabled, recorded, lost FROM event_kind "
 				  "ORDER BY CASE name WHEN 'connect' THEN 1 WHEN 'outcome' THEN 2 "
 				  "WHEN 'accept' THEN 3 WHEN 'reset' THEN 4 WHEN 'capable' THEN 5 "
 				  "ELSE 6 END, name";
-	bool has_mechanism = capture_has_column(cap, "event_kind", "mechanism");
-	char *query = sqlite3_mprintf(sql, has_mechanism ? "mechanism" : "NULL");
 	const char *corrupt = NULL;
-	sqlite3_stmt *stmt = NULL;
-	int rc = query ? sqlite3_prepare_v2(cap->db, query, -1, &stmt, NULL) : SQLITE_NOMEM;
+	sqlite3_stmt *stmt;
+	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
 
 	while (rc == SQLITE_OK && !corrupt && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		char *name = column_text(stmt, 0);
@@ -382,11 +410,7 @@ static int read_kinds(struct capture *cap)
 		kind->enabled = sqlite3_column_int(stmt, 1) != 0;
 		kind->recorded = sqlite3_column_int64(stmt, 2);
 		kind->lost = sqlite3_column_int64(stmt, 3);
-		free(kind->mechanism);
-		kind->mechanism =
-			sqlite3_column_type(stmt, 4) == SQLITE_NULL ? NULL : column_text(stmt, 4);
 	}
-	sqlite3_free(query);
 	if (rc != SQLITE_DONE && rc != SQLITE_OK)
 		corrupt = capture_error(cap);
 	sqlite3_finalize(stmt);
@@ -395,7 +419,7 @@ static int read_kinds(struct capture *cap)
 			corrupt);
 		return -1;
 	}
-	return 0;
+	return read_mechanisms(cap);
 }
 
 static void free_capture(struct capture *cap);
