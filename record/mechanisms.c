@@ -212,13 +212,11 @@ static bool loads_tracing(const struct btf *btf, const char *function, enum bpf_
  */
 static bool hidden(const struct need *need)
 {
-	static const char *const prefix[] = {
-		[NEED_TRACEPOINT] = "btf_trace_",
-		[NEED_HELPER] = "BPF_FUNC_",
-		[NEED_MAP_TYPE] = "BPF_MAP_TYPE_",
-	};
 	const char *list = getenv("CASEFILE_HIDE");
-	const char *kind = prefix[need->type] ? prefix[need->type] : "";
+	const char *kind = need->type == NEED_TRACEPOINT ? "btf_trace_"
+			   : need->type == NEED_HELPER	 ? "BPF_FUNC_"
+			   : need->type == NEED_MAP_TYPE ? "BPF_MAP_TYPE_"
+							 : "";
 	char name[128];
 	size_t len;
 
