@@ -46,15 +46,21 @@ CREATE TABLE capture (
     clean_stop          INTEGER NOT NULL DEFAULT 0
 );
 
--- Per kind of record: whether -e asked for it, rows recorded, records lost
--- (the ring buffer was full, or a connect's outcome could not be tracked).
--- Kept up to date at every commit, so an unclean stop still tells.
+-- Per kind of record: whether it was recorded (asked for with -e, and
+-- recordable on this kernel), rows recorded, records lost (the ring buffer
+-- was full, or a connect's outcome could not be tracked), and how this kernel
+-- let it be recorded.  Kept up to date at every commit, so an unclean stop
+-- still tells.
 CREATE TABLE event_kind (
     name      TEXT    PRIMARY KEY,  -- a RECORD of bpf/kinds.def: connect, outcome, accept,
                                     -- reset, capable, exec, fork, exit, dns, unaccepted
     enabled   INTEGER NOT NULL,
     recorded  INTEGER NOT NULL DEFAULT 0,
-    lost      INTEGER NOT NULL DEFAULT 0
+    lost      INTEGER NOT NULL DEFAULT 0,
+    -- The hooks and ways used, chosen from what the kernel offered (record/
+    -- mechanisms.c): 'fexit/cap_capable, AUDIT from its opts'...  NULL when
+    -- not recorded, and in captures of recorders before it was kept.
+    mechanism TEXT
 ) WITHOUT ROWID;
 
 -- Who: one row per distinct (thread, parent, user, name, cgroup, namespace),

@@ -192,7 +192,7 @@ static void capable_event(struct generator *g, const struct task_ctx *task, int 
 	struct {
 		struct capable_record c;
 		uint64_t frames[AUDIT_STACK_DEPTH];
-	} r = {.c = {.task = *task, .cap = cap, .ret = ret}};
+	} r = {.c = {.task = *task, .cap = cap, .ret = ret, .audit = CAPABLE_AUDIT_FROM_STACK}};
 
 	header(g, &r.c.hdr, RECORD_CAPABLE, true);
 	r.c.userns_level = task->mntns_id != 4026531841u;

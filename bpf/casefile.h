@@ -119,14 +119,17 @@ struct reset_record {
 #define RESET_NO_SOCKET	     0xffffffffu /* state: the segment matched no socket */
 #define RESET_REASON_UNKNOWN 0xffffffffu /* reason: the kernel does not say (before 6.10) */
 
+/* audit: the hook does not see cap_capable()'s opts; the recorder derives it from the frames. */
+#define CAPABLE_AUDIT_FROM_STACK (-1)
+
 struct capable_record {
 	struct record_header hdr;
 	struct task_ctx task;
 	__s32 cap;
 	__s32 ret;	    /* 0 allowed, -EPERM denied */
 	__u32 userns_level; /* level of the target user namespace; 0 is the initial one */
-	__u32 pad;
-	struct stacks stacks; /* kernel frames always: at least AUDIT_STACK_DEPTH of them */
+	__s32 audit; /* 1 audited, 0 not, as cap_capable()'s opts say; CAPABLE_AUDIT_FROM_STACK */
+	struct stacks stacks; /* kernel frames, unless audit came with the check */
 };
 
 /*

@@ -273,10 +273,19 @@ static __always_inline bool task_is_wanted(__u64 pid_tgid, __u32 uid)
 static __always_inline bool in_process_context(const void *tp_btf_ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	unsigned long stack = (unsigned long)task->stack, end = stack + KERNEL_STACK_SIZE;
+	unsigned long at = (unsigned long)tp_btf_ctx;
 
 	if (task->flags & PF_KTHREAD)
 		return false;
-	return (unsigned long)tp_btf_ctx - (unsigned long)task->stack < KERNEL_STACK_SIZE;
+	/*
+	 * Compared, never subtracted: kernels before 6.13 refuse arithmetic on
+	 * the context pointer.  The barriers keep clang from folding the two
+	 * comparisons back into one subtraction.
+	 */
+	barrier_var(at);
+	barrier_var(end);
+	return stack <= at && at < end;
 }
 
 /*

@@ -61,7 +61,12 @@ int dns_response(struct __sk_buff *skb)
 	rec->truncated = len > DNS_MESSAGE_MAX;
 	if (len > DNS_MESSAGE_MAX)
 		len = DNS_MESSAGE_MAX;
-	if (len < 1 || bpf_skb_load_bytes(skb, udp + UDP_HEADER_BYTES, rec->message, len)) {
+	/*
+	 * Signed, and hidden from clang, which would test len == 0: the
+	 * verifier of 6.1 learns no lower bound from that, and needs one.
+	 */
+	barrier_var(len);
+	if ((__s64)len < 1 || bpf_skb_load_bytes(skb, udp + UDP_HEADER_BYTES, rec->message, len)) {
 		bpf_ringbuf_discard(rec, 0);
 		return 0;
 	}

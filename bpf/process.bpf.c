@@ -149,8 +149,7 @@ int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(process_exit, struct task_struct *task, bool group_dead)
+static __always_inline int record_exit(struct task_struct *task, bool group_dead)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
@@ -171,6 +170,25 @@ int BPF_PROG(process_exit, struct task_struct *task, bool group_dead)
 	rec->exe_deleted = exe ? BPF_CORE_READ(exe, f_inode, i_nlink) == 0 : -1;
 	submit_record(rec);
 	return 0;
+}
+
+/* Linux 6.16+: the tracepoint says whether the whole thread group is dead. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(process_exit, struct task_struct *task, bool group_dead)
+{
+	return record_exit(task, group_dead);
+}
+
+/*
+ * Before 6.16 the tracepoint has the task alone; do_exit() has counted it
+ * out of signal->live already, and the thread that took it to 0 is the
+ * last one.  Two threads exiting at once may both see 0: the process's exit
+ * is then recorded twice.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(process_exit_live, struct task_struct *task)
+{
+	return record_exit(task, BPF_CORE_READ(task, signal, live.counter) == 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";

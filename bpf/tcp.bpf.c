@@ -74,6 +74,11 @@ static __always_inline int flight_add(void *table, const struct sock *sk, __u64 
 	__u64 sock = address_of(sk);
 	struct flight_set *set = set_of(table, sock);
 
+	/*
+	 * Unrolled, as the other loop over ways: where clang lays a loop out
+	 * with a fall-through back into it, the verifier of 6.1 refuses it.
+	 */
+#pragma unroll
 	for (int i = 0; set && i < FLIGHT_WAYS; i++) {
 		if (__sync_val_compare_and_swap(&set->ways[i].sock, 0, sock) == 0) {
 			set->ways[i].ts_ns = ts_ns;
@@ -89,6 +94,7 @@ static __always_inline __u64 flight_take(void *table, const struct sock *sk)
 	__u64 sock = address_of(sk), ts_ns;
 	struct flight_set *set = set_of(table, sock);
 
+#pragma unroll
 	for (int i = 0; set && i < FLIGHT_WAYS; i++) {
 		if (set->ways[i].sock != sock)
 			continue;
@@ -103,9 +109,19 @@ static __always_inline __u64 flight_take(void *table, const struct sock *sk)
  * A kernel pointer typed as a BTF type, so that its fields are plain loads
  * rather than helper calls: the verifier turns this kfunc into a move (Linux
  * 6.2+).  Loads through it are read-only and fault-safe, as helpers are.
+ * Weak: on older kernels libbpf leaves it unresolved, and only the programs
+ * that do not call it are loaded (record/mechanisms.c).
  */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 #define kernel_cast(ptr, type) ((type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(type)))
+
+/*
+ * A field of a kernel object that ptr points to without a BTF type: with the
+ * kfunc a plain load (cast, for the programs of 6.2+), else a CO-RE read
+ * through a helper.  cast is a constant: each program keeps one way.
+ */
+#define KERNEL_FIELD(cast, ptr, type, field)                                                       \
+	((cast) ? kernel_cast(ptr, type)->field : BPF_CORE_READ((type *)(ptr), field))
 
 /* Is a socket of this family and protocol TCP over IPv4 or IPv6? */
 static __always_inline bool is_tcp_inet(__u16 family, __u16 protocol)
@@ -113,22 +129,27 @@ static __always_inline bool is_tcp_inet(__u16 family, __u16 protocol)
 	return protocol == IPPROTO_TCP && (family == AF_INET || family == AF_INET6);
 }
 
-/* The four-tuple of a full socket. */
-static __always_inline void tuple_from_sock(struct tcp_tuple *tuple, const struct sock *sk)
-{
-	const struct sock_common *common = &sk->__sk_common;
+#define SOCK_FIELD(cast, sk, field) KERNEL_FIELD(cast, sk, struct sock, __sk_common.field)
 
-	tuple->family = common->skc_family;
+/* The four-tuple of a full socket; sk may be untyped (an accepted socket's). */
+static __always_inline void tuple_from_sock(struct tcp_tuple *tuple, const struct sock *sk,
+					    bool cast)
+{
+	struct in6_addr laddr6, raddr6;
+
+	tuple->family = SOCK_FIELD(cast, sk, skc_family);
 	if (tuple->family == AF_INET) {
-		*(__u32 *)tuple->laddr = common->skc_rcv_saddr;
-		*(__u32 *)tuple->raddr = common->skc_daddr;
+		*(__u32 *)tuple->laddr = SOCK_FIELD(cast, sk, skc_rcv_saddr);
+		*(__u32 *)tuple->raddr = SOCK_FIELD(cast, sk, skc_daddr);
 	} else {
-		__builtin_memcpy(tuple->laddr, &common->skc_v6_rcv_saddr, sizeof(struct in6_addr));
-		__builtin_memcpy(tuple->raddr, &common->skc_v6_daddr, sizeof(struct in6_addr));
+		laddr6 = SOCK_FIELD(cast, sk, skc_v6_rcv_saddr);
+		raddr6 = SOCK_FIELD(cast, sk, skc_v6_daddr);
+		__builtin_memcpy(tuple->laddr, &laddr6, sizeof(laddr6));
+		__builtin_memcpy(tuple->raddr, &raddr6, sizeof(raddr6));
 	}
 	/* inet_sport, not skc_num: closing releases the port before the RST goes out. */
-	tuple->lport = bpf_ntohs(kernel_cast(sk, struct inet_sock)->inet_sport);
-	tuple->rport = bpf_ntohs(common->skc_dport);
+	tuple->lport = bpf_ntohs(KERNEL_FIELD(cast, sk, struct inet_sock, inet_sport));
+	tuple->rport = bpf_ntohs(SOCK_FIELD(cast, sk, skc_dport));
 }
 
 /*
@@ -142,7 +163,7 @@ static __always_inline void tuple_from_sock(struct tcp_tuple *tuple, const struc
  * leaves SYN_SENT (established, refused, timed out, closed), a second record
  * carries the outcome, the port and the latency.
  */
-static __always_inline void record_attempt(void *ctx, const struct sock *sk)
+static __always_inline void record_attempt(void *ctx, const struct sock *sk, bool cast)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
@@ -156,7 +177,7 @@ static __always_inline void record_attempt(void *ctx, const struct sock *sk)
 	if (!rec)
 		return;
 	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
-	tuple_from_sock(&rec->tuple, sk);
+	tuple_from_sock(&rec->tuple, sk, cast);
 	rec->sock = sock;
 	send_record(ctx, rec, sizeof(*rec), RECORD_CONNECT, true);
 
@@ -165,7 +186,7 @@ static __always_inline void record_attempt(void *ctx, const struct sock *sk)
 		count_lost(RECORD_OUTCOME);
 }
 
-static __always_inline void record_outcome(const struct sock *sk, int new_state)
+static __always_inline void record_outcome(const struct sock *sk, int new_state, bool cast)
 {
 	__u64 sock = (__u64)sk;
 	__u64 start_ns = flight_take(&connects_in_flight, sk);
@@ -179,7 +200,7 @@ static __always_inline void record_outcome(const struct sock *sk, int new_state)
 		rec->start_ns = start_ns;
 		rec->new_state = new_state;
 		rec->error = sk->sk_err;
-		rec->lport = bpf_ntohs(kernel_cast(sk, struct inet_sock)->inet_sport);
+		rec->lport = bpf_ntohs(KERNEL_FIELD(cast, sk, struct inet_sock, inet_sport));
 		submit_record(rec);
 	}
 }
@@ -201,7 +222,7 @@ static __always_inline void remember_passive_open(const struct sock *sk)
 }
 
 /* Closed for good: if no accept() took it, that is the record. */
-static __always_inline void record_unaccepted(const struct sock *sk, int old_state)
+static __always_inline void record_unaccepted(const struct sock *sk, int old_state, bool cast)
 {
 	__u64 established = flight_take(&unaccepted, sk);
 	struct unaccepted_record *rec;
@@ -211,52 +232,73 @@ static __always_inline void record_unaccepted(const struct sock *sk, int old_sta
 	rec = reserve_record(sizeof(*rec), RECORD_UNACCEPTED, bpf_ktime_get_boot_ns());
 	if (rec) {
 		rec->established_ns = established;
-		tuple_from_sock(&rec->tuple, sk);
+		tuple_from_sock(&rec->tuple, sk, cast);
 		rec->old_state = old_state;
 		rec->error = sk->sk_err;
 		submit_record(rec);
 	}
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tcp_state_change, const struct sock *sk, int old_state, int new_state)
+static __always_inline int state_change(void *ctx, const struct sock *sk, int old_state,
+					int new_state, bool cast)
 {
 	if (!is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol))
 		return 0;
 	if (records(RECORD_CONNECT)) {
 		if (old_state == TCP_CLOSE && new_state == TCP_SYN_SENT)
-			record_attempt(ctx, sk);
+			record_attempt(ctx, sk, cast);
 		else if (old_state == TCP_SYN_SENT)
-			record_outcome(sk, new_state);
+			record_outcome(sk, new_state, cast);
 	}
 	if (records(RECORD_UNACCEPTED)) {
 		if (old_state == TCP_SYN_RECV && new_state == TCP_ESTABLISHED)
 			remember_passive_open(sk);
 		/* Closed for good (a peer's FIN alone leaves it for accept() to take). */
 		else if (new_state == TCP_CLOSE)
-			record_unaccepted(sk, old_state);
+			record_unaccepted(sk, old_state, cast);
 	}
 	return 0;
 }
 
-/* The TCP socket behind descriptor fd of the current process, or NULL. */
-static struct sock *tcp_sock_of_fd(long fd)
+/*
+ * Each program of this file comes twice: with the kfunc, and as NAME_core
+ * with CO-RE reads, for kernels before 6.2.  record/mechanisms.c loads one.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tcp_state_change, const struct sock *sk, int old_state, int new_state)
+{
+	return state_change(ctx, sk, old_state, new_state, true);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tcp_state_change_core, const struct sock *sk, int old_state, int new_state)
+{
+	return state_change(ctx, sk, old_state, new_state, false);
+}
+
+/*
+ * The TCP socket behind descriptor fd of the current process, or NULL.  The
+ * descriptor array is not typed for the verifier: a helper reads it, and
+ * what it gives is untyped.
+ */
+static __always_inline struct sock *tcp_sock_of_fd(long fd, bool cast)
 {
 	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
 	struct file *file = NULL;
 	struct socket *sock;
 	struct sock *sk;
 
-	/* The descriptor array is not typed for the verifier: a helper reads it. */
 	if (fd >= fdt->max_fds || bpf_core_read(&file, sizeof(file), &fdt->fd[fd]) || !file)
 		return NULL;
-	file = kernel_cast(file, struct file);
-	sock = kernel_cast(file->private_data, struct socket);
+	sock = KERNEL_FIELD(cast, file, struct file, private_data);
 	/* A socket's file points to the socket, which points back to the file. */
-	if (!sock || sock->file != file)
+	if (!sock || KERNEL_FIELD(cast, sock, struct socket, file) != file)
 		return NULL;
-	sk = sock->sk;
-	return sk && is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol) ? sk : NULL;
+	sk = KERNEL_FIELD(cast, sock, struct socket, sk);
+	return sk && is_tcp_inet(SOCK_FIELD(cast, sk, skc_family),
+				 KERNEL_FIELD(cast, sk, struct sock, sk_protocol))
+		       ? sk
+		       : NULL;
 }
 
 /*
@@ -265,7 +307,7 @@ static struct sock *tcp_sock_of_fd(long fd)
  * the record is made where the accepting process is certain: at the exit of
  * its accept()/accept4() call, from the socket behind the returned descriptor.
  */
-static int record_accept(void *ctx, long fd)
+static __always_inline int record_accept(void *ctx, long fd, bool cast)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
@@ -274,7 +316,7 @@ static int record_accept(void *ctx, long fd)
 
 	if (fd < 0 || !task_is_wanted(pid_tgid, uid))
 		return 0;
-	sk = tcp_sock_of_fd(fd);
+	sk = tcp_sock_of_fd(fd, cast);
 	if (!sk)
 		return 0;
 	flight_take(&unaccepted, sk);
@@ -282,7 +324,7 @@ static int record_accept(void *ctx, long fd)
 	if (!rec)
 		return 0;
 	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
-	tuple_from_sock(&rec->tuple, sk);
+	tuple_from_sock(&rec->tuple, sk, cast);
 	send_record(ctx, rec, sizeof(*rec), RECORD_ACCEPT, true);
 	return 0;
 }
@@ -290,13 +332,25 @@ static int record_accept(void *ctx, long fd)
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int accept4_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return record_accept(ctx, ctx->ret);
+	return record_accept(ctx, ctx->ret, true);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int accept_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return record_accept(ctx, ctx->ret);
+	return record_accept(ctx, ctx->ret, true);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int accept4_exit_core(struct trace_event_raw_sys_exit *ctx)
+{
+	return record_accept(ctx, ctx->ret, false);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int accept_exit_core(struct trace_event_raw_sys_exit *ctx)
+{
+	return record_accept(ctx, ctx->ret, false);
 }
 
 /* The RST answers this segment: its reversed four-tuple is the RST's own. */
@@ -330,14 +384,11 @@ static void tuple_from_segment(struct tcp_tuple *tuple, const struct sk_buff *sk
  * tcpreset: RSTs the kernel sends, IPv4 and IPv6, with the kernel's reason
  * (6.10+): "no socket" is a closed port, what a port scan provokes.  A reset
  * answering a segment is sent from softirq, where `current` is an unrelated
- * interrupted task: such records carry no process.  Raw context rather than
- * BPF_PROG: kernels before 6.10 pass no reason.
+ * interrupted task: such records carry no process.
  */
-SEC("tp_btf/tcp_send_reset")
-int tcp_reset_sent(__u64 *ctx)
+static __always_inline int record_reset(void *ctx, const struct sock *sk, const struct sk_buff *skb,
+					__u32 reason, bool cast)
 {
-	const struct sock *sk = (const struct sock *)ctx[0];
-	const struct sk_buff *skb = (const struct sk_buff *)ctx[1];
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
 	__u64 ts_ns = bpf_ktime_get_boot_ns();
@@ -354,12 +405,80 @@ int tcp_reset_sent(__u64 *ctx)
 	if (skb)
 		tuple_from_segment(&rec->tuple, skb);
 	else if (sk)
-		tuple_from_sock(&rec->tuple, sk);
+		tuple_from_sock(&rec->tuple, sk, cast);
 	rec->state = sk ? sk->__sk_common.skc_state : RESET_NO_SOCKET;
-	rec->reason =
-		bpf_core_type_exists(enum sk_rst_reason) ? (__u32)ctx[2] : RESET_REASON_UNKNOWN;
+	rec->reason = reason;
 	send_record(ctx, rec, sizeof(*rec), RECORD_RESET, in_process);
 	return 0;
+}
+
+/* Raw context rather than BPF_PROG: kernels before 6.10 pass no reason. */
+static __always_inline int reset_sent(__u64 *ctx, bool cast)
+{
+	__u32 reason =
+		bpf_core_type_exists(enum sk_rst_reason) ? (__u32)ctx[2] : RESET_REASON_UNKNOWN;
+
+	return record_reset(ctx, (const struct sock *)ctx[0], (const struct sk_buff *)ctx[1],
+			    reason, cast);
+}
+
+SEC("tp_btf/tcp_send_reset")
+int tcp_reset_sent(__u64 *ctx)
+{
+	return reset_sent(ctx, true);
+}
+
+SEC("tp_btf/tcp_send_reset")
+int tcp_reset_sent_core(__u64 *ctx)
+{
+	return reset_sent(ctx, false);
+}
+
+/*
+ * Before 6.10 the tracepoint fires for full sockets only: not for a segment
+ * that found no socket (a closed port), a TIME_WAIT or a request socket.
+ * Those are taken at the entry of tcp_v4_send_reset() and
+ * tcp_v6_send_reset(), skipping what they return early on (a reset never
+ * answers a reset; a segment without a socket must have been for this host).
+ */
+#define TCPF_FULL_SOCK	~((1 << 6) | (1 << 12)) /* not TIME_WAIT, not NEW_SYN_RECV */
+#define RTN_LOCAL	2
+#define RTF_LOCAL	0x80000000
+#define SKB_DST_PTRMASK ~1UL
+
+static __always_inline bool answered_by_tracepoint(const struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcphdr *th = (struct tcphdr *)BPF_CORE_READ(skb, data);
+
+	if (BPF_CORE_READ_BITFIELD_PROBED(th, rst))
+		return true; /* no reset is sent at all */
+	return sk && ((1 << BPF_CORE_READ(sk, __sk_common.skc_state)) & TCPF_FULL_SOCK);
+}
+
+static __always_inline void *skb_dst_of(const struct sk_buff *skb)
+{
+	return (void *)(BPF_CORE_READ(skb, _skb_refdst) & SKB_DST_PTRMASK);
+}
+
+SEC("fentry/tcp_v4_send_reset")
+int BPF_PROG(tcp_v4_reset_entry, const struct sock *sk, struct sk_buff *skb)
+{
+	struct rtable *rt = skb_dst_of(skb);
+
+	if (answered_by_tracepoint(sk, skb) || (!sk && BPF_CORE_READ(rt, rt_type) != RTN_LOCAL))
+		return 0;
+	return record_reset(ctx, sk, skb, RESET_REASON_UNKNOWN, false);
+}
+
+SEC("fentry/tcp_v6_send_reset")
+int BPF_PROG(tcp_v6_reset_entry, const struct sock *sk, struct sk_buff *skb)
+{
+	struct rt6_info *rt = skb_dst_of(skb);
+
+	if (answered_by_tracepoint(sk, skb) ||
+	    (!sk && !(BPF_CORE_READ(rt, rt6i_flags) & RTF_LOCAL)))
+		return 0;
+	return record_reset(ctx, sk, skb, RESET_REASON_UNKNOWN, false);
 }
 
 char LICENSE[] SEC("license") = "GPL";

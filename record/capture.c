@@ -287,11 +287,13 @@ static int write_kinds(struct capture *cap, const struct capture_setup *setup)
 	sqlite3_stmt *stmt;
 	int rc = SQLITE_DONE;
 
-	if (prepare(cap, "INSERT INTO event_kind (name, enabled) VALUES (?, ?)", &stmt))
+	if (prepare(cap, "INSERT INTO event_kind (name, enabled, mechanism) VALUES (?, ?, ?)",
+		    &stmt))
 		return -1;
 	for (int i = 0; i < RECORD_TYPES && rc == SQLITE_DONE; i++) {
 		sqlite3_bind_text(stmt, 1, record_type_names[i], -1, SQLITE_STATIC);
 		sqlite3_bind_int(stmt, 2, setup->record_type_enabled[i]);
+		sqlite3_bind_text(stmt, 3, setup->mechanism[i], -1, SQLITE_STATIC);
 		rc = sqlite3_step(stmt);
 		sqlite3_reset(stmt);
 	}

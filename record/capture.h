@@ -70,8 +70,9 @@ struct capture_setup {
 	const char *command_line;
 	const char *event_kinds; /* "connect,accept,..." */
 	bool record_type_enabled[RECORD_TYPES];
-	int64_t filter_pid; /* -1: none */
-	int64_t filter_uid; /* -1: none */
+	const char *mechanism[RECORD_TYPES]; /* how each was recorded (record/mechanisms.c) */
+	int64_t filter_pid;		     /* -1: none */
+	int64_t filter_uid;		     /* -1: none */
 	uint32_t ring_buffer_bytes;
 	int part;		    /* 1, 2, ... for rotated recordings */
 	int64_t base_ns;	    /* CLOCK_BOOTTIME */

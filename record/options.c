@@ -33,7 +33,8 @@ static const char usage[] =
 	"                         created with mode 0600, never through a symlink\n"
 	"  -e, --events KINDS     comma-separated kinds to record: connect, accept,\n"
 	"                         reset, capable, process (exec, fork, exit), dns\n"
-	"                         (answers seen over UDP) (default: all six)\n"
+	"                         (answers seen over UDP) (default: all six, or\n"
+	"                         those the running kernel can record, named if not)\n"
 	"  -d, --duration SECS    stop after SECS seconds (default: at Ctrl-C or SIGTERM)\n"
 	"  -p, --pid PID          record only this process; events outside process\n"
 	"                         context (resets sent from softirq) cannot be\n"
@@ -256,6 +257,7 @@ int parse_record_options(int argc, char **argv, struct record_options *opts)
 		case 'e':
 			if (parse_kinds(optarg, &opts->kinds, &stack_kinds))
 				return -1;
+			opts->kinds_given = true;
 			break;
 		case 'K':
 			kernel_stacks = true;

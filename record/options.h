@@ -10,6 +10,7 @@
 struct record_options {
 	const char *output; /* NULL: a name unique per host and time */
 	unsigned kinds;	    /* enum event_kind_bit */
+	bool kinds_given;   /* by -e: each must be recorded, none left out */
 	double duration_s;  /* 0: until a signal */
 	int64_t filter_pid; /* -1: every process */
 	int64_t filter_uid; /* -1: every user */

@@ -15,6 +15,7 @@
 #include <bpf/btf.h>
 
 #include "casefile.skel.h"
+#include "mechanisms.h"
 #include "probes.h"
 #include "util.h"
 
@@ -29,52 +30,10 @@
 struct probes {
 	struct casefile_bpf *skel;
 	struct ring_buffer *ring;
+	struct mechanisms mechanisms;
 	int dns_socket; /* the packet socket the DNS filter runs on, or -1 */
 	unsigned kinds;
 };
-
-/*
- * What each -e kind needs of the kernel, looked for when loading fails: the
- * BTF-typed tracepoints it hooks (a btf_trace_* type proves one exists), and
- * the TCP kinds' kfunc.  The accept syscall tracepoints are classic ones,
- * found through tracefs.
- */
-static const struct kind_probe {
-	unsigned kinds;
-	const char *name;  /* in the kernel's BTF */
-	int btf_kind;	   /* BTF_KIND_TYPEDEF for a tracepoint, BTF_KIND_FUNC for a kfunc */
-	const char *needs; /* for the error message */
-} kind_probes[] = {
-	{KIND_CONNECT | KIND_ACCEPT, "btf_trace_inet_sock_set_state", BTF_KIND_TYPEDEF,
-	 "the tracepoint sock:inet_sock_set_state (Linux 4.16+)"},
-	{KIND_RESET, "btf_trace_tcp_send_reset", BTF_KIND_TYPEDEF,
-	 "the tracepoint tcp:tcp_send_reset"},
-	{KIND_CONNECT | KIND_ACCEPT | KIND_RESET, "bpf_rdonly_cast", BTF_KIND_FUNC,
-	 "the kfunc bpf_rdonly_cast (Linux 6.2+)"},
-	{KIND_CAPABLE, "btf_trace_cap_capable", BTF_KIND_TYPEDEF,
-	 "the tracepoint capability:cap_capable (Linux 6.14+)"},
-	{KIND_PROCESS, "btf_trace_sched_process_exec", BTF_KIND_TYPEDEF,
-	 "the tracepoint sched:sched_process_exec"},
-};
-
-/* Load only the programs of the kinds asked for. */
-static void select_programs(struct casefile_bpf *skel, unsigned kinds)
-{
-	bpf_program__set_autoload(skel->progs.tcp_state_change,
-				  kinds & (KIND_CONNECT | KIND_ACCEPT));
-	bpf_program__set_autoload(skel->progs.accept4_exit, kinds & KIND_ACCEPT);
-	bpf_program__set_autoload(skel->progs.accept_exit, kinds & KIND_ACCEPT);
-	bpf_program__set_autoload(skel->progs.tcp_reset_sent, kinds & KIND_RESET);
-	bpf_program__set_autoload(skel->progs.capability_check, kinds & KIND_CAPABLE);
-	bpf_program__set_autoload(skel->progs.process_exec, kinds & KIND_PROCESS);
-	bpf_program__set_autoload(skel->progs.process_fork, kinds & KIND_PROCESS);
-	bpf_program__set_autoload(skel->progs.process_exit, kinds & KIND_PROCESS);
-	bpf_program__set_autoload(skel->progs.dns_response, kinds & KIND_DNS);
-	if (!(kinds & KIND_CONNECT))
-		bpf_map__set_max_entries(skel->maps.connects_in_flight, 1);
-	if (!(kinds & KIND_ACCEPT))
-		bpf_map__set_max_entries(skel->maps.unaccepted, 1);
-}
 
 /* libbpf's own messages only with CASEFILE_DEBUG set: we say what failed. */
 static int libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
@@ -96,47 +55,21 @@ static int check_btf(void)
 }
 
 /*
- * After a failed load, name what this kernel lacks, if that is the cause;
- * false if it is not.  Only then: parsing the kernel's BTF costs tens
- * of milliseconds, and libbpf parses it anyway for a load that succeeds.
- */
-static bool explain_missing_support(unsigned kinds)
-{
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool explained = false;
-
-	for (size_t i = 0; vmlinux && i < ARRAY_SIZE(kind_probes) && !explained; i++) {
-		const struct kind_probe *p = &kind_probes[i];
-
-		if ((kinds & p->kinds) &&
-		    btf__find_by_name_kind(vmlinux, p->name, p->btf_kind) < 0) {
-			fprintf(stderr,
-				"record: this kernel lacks %s; leave that kind out with -e\n",
-				p->needs);
-			explained = true;
-		}
-	}
-	btf__free(vmlinux);
-	return explained;
-}
-
-/*
  * Classic tracepoints (the accept syscalls) are found through tracefs, which a
  * fresh machine may not have mounted.  Mount it in a mount namespace of our
  * own, so that the host's mount table is left as it was.
  */
 static int ensure_tracefs(void)
 {
-	if (!access("/sys/kernel/tracing/events/syscalls", F_OK) ||
-	    !access("/sys/kernel/debug/tracing/events/syscalls", F_OK))
+	if (!access("/sys/kernel/tracing/events", F_OK) ||
+	    !access("/sys/kernel/debug/tracing/events", F_OK))
 		return 0;
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
 		fprintf(stderr, "record: cannot make a private mount namespace for tracefs: %s\n",
 			strerror(errno));
 		return -1;
 	}
-	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) ||
-	    access("/sys/kernel/tracing/events/syscalls", F_OK)) {
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
 		fprintf(stderr, "record: cannot mount tracefs on /sys/kernel/tracing: %s\n",
 			strerror(errno));
 		return -1;
@@ -144,50 +77,89 @@ static int ensure_tracefs(void)
 	return 0;
 }
 
-struct probes *probes_load(const struct record_options *opts)
+/*
+ * The kinds of opts this kernel can record, and how; with -e, each kind asked
+ * for must be recordable, else only the default's can be left out.
+ */
+static int choose_mechanisms(struct probes *probes, struct record_options *opts)
 {
-	struct probes *probes;
-	struct casefile_bpf *skel;
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	unsigned kinds;
+
+	if (!vmlinux) {
+		fprintf(stderr, "record: cannot read this kernel's BTF: %s\n", strerror(errno));
+		return -1;
+	}
+	kinds = mechanisms_choose(vmlinux, opts->kinds, &probes->mechanisms);
+	btf__free(vmlinux);
+	if (!kinds || (kinds != opts->kinds && opts->kinds_given))
+		return -1;
+	opts->kinds = kinds;
+	opts->kernel_stack_types &= record_types(kinds);
+	opts->user_stack_types &= record_types(kinds);
+	probes->kinds = kinds;
+	return 0;
+}
+
+static int load(struct probes *probes, const struct record_options *opts)
+{
+	struct casefile_bpf *skel = casefile_bpf__open();
 	int err;
 
-	libbpf_set_print(libbpf_print);
-	if (check_btf() || ((opts->kinds & KIND_ACCEPT) && ensure_tracefs()))
-		return NULL;
-	skel = casefile_bpf__open();
 	if (!skel) {
 		fprintf(stderr, "record: cannot open the BPF programs: %s\n", strerror(errno));
-		return NULL;
+		return -1;
 	}
+	probes->skel = skel;
 	skel->rodata->recorder_tgid = (__u32)getpid();
 	skel->rodata->filter_tgid = opts->filter_pid < 0 ? 0 : (__u32)opts->filter_pid;
 	skel->rodata->filter_uid = opts->filter_uid < 0 ? (__u32)-1 : (__u32)opts->filter_uid;
 	skel->rodata->recorded_types = record_types(opts->kinds);
 	skel->rodata->kernel_stack_types = opts->kernel_stack_types;
 	skel->rodata->user_stack_types = opts->user_stack_types;
-	/* A capability check taking stacks takes its kernel frames: AUDIT needs them. */
+	/* A capability check taking stacks takes its kernel frames: AUDIT may need them. */
 	if (opts->user_stack_types & (1u << RECORD_CAPABLE))
 		skel->rodata->kernel_stack_types |= 1u << RECORD_CAPABLE;
 	bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_bytes);
-	select_programs(skel, opts->kinds);
+	if (!(opts->kinds & KIND_CONNECT))
+		bpf_map__set_max_entries(skel->maps.connects_in_flight, 1);
+	if (!(opts->kinds & KIND_ACCEPT))
+		bpf_map__set_max_entries(skel->maps.unaccepted, 1);
+	if (mechanisms_select(skel->obj, &probes->mechanisms))
+		return -1;
 	err = casefile_bpf__load(skel);
-	if (err && explain_missing_support(opts->kinds)) {
-		casefile_bpf__destroy(skel);
-		return NULL;
-	}
 	if (err) {
 		/* EPERM: privileges; EACCES and others: the verifier said no. */
 		fprintf(stderr, "record: cannot load the BPF programs: %s%s\n", strerror(-err),
 			err == -EPERM
 				? " (run as root: needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)"
 				: " (CASEFILE_DEBUG=1 shows the kernel's log)");
-		casefile_bpf__destroy(skel);
+		return -1;
+	}
+	return 0;
+}
+
+struct probes *probes_load(struct record_options *opts)
+{
+	struct probes *probes;
+
+	libbpf_set_print(libbpf_print);
+	if (check_btf() || ((opts->kinds & KIND_ACCEPT) && ensure_tracefs()))
+		return NULL;
+	probes = xcalloc(1, sizeof(*probes));
+	probes->dns_socket = -1;
+	if (choose_mechanisms(probes, opts) || load(probes, opts)) {
+		probes_free(probes);
 		return NULL;
 	}
-	probes = xcalloc(1, sizeof(*probes));
-	probes->skel = skel;
-	probes->dns_socket = -1;
-	probes->kinds = opts->kinds;
 	return probes;
+}
+
+const char *probes_mechanism(const struct probes *probes, unsigned kind)
+{
+	const struct mechanism *m = probes->mechanisms.of[__builtin_ctz(kind)];
+
+	return m ? mechanism_name(m) : NULL;
 }
 
 /*

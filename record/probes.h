@@ -13,8 +13,16 @@
 
 struct probes;
 
-/* Check, configure and load; NULL after one line on stderr. */
-struct probes *probes_load(const struct record_options *opts);
+/*
+ * Check, choose each kind's mechanism, configure and load; NULL after one
+ * line on stderr.  Kinds this kernel cannot record are named on stderr, one
+ * line each: asked for with -e they are refused, else they are left out of
+ * opts (its kinds and stack types).
+ */
+struct probes *probes_load(struct record_options *opts);
+
+/* How a kind (enum event_kind_bit) is recorded, or NULL when it is not. */
+const char *probes_mechanism(const struct probes *probes, unsigned kind);
 
 int probes_attach(struct probes *probes);
 

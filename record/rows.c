@@ -348,7 +348,9 @@ static int add_capable(struct rows *rows, const void *data)
 	const struct capable_record *rec = data;
 	const uint64_t *frames = (const uint64_t *)(rec + 1);
 	int nframes = rec->stacks.kernel_bytes > 0 ? rec->stacks.kernel_bytes / 8 : 0;
-	int audit = rows->audit ? derive_audit(rows->audit, frames, nframes) : AUDIT_UNKNOWN;
+	int audit = rec->audit != CAPABLE_AUDIT_FROM_STACK ? rec->audit
+		    : rows->audit ? derive_audit(rows->audit, frames, nframes)
+				  : AUDIT_UNKNOWN;
 	ROW(capable, row, .t = relative_time(rows, rec->hdr.ts_ns), .seq = rows->next_seq++,
 	    .task = task_id(rows, &rec->hdr, &rec->task), .cap = rec->cap, .ret = rec->ret,
 	    .userns_level = rec->userns_level, .audit = null_if(audit, AUDIT_UNKNOWN));

@@ -35,7 +35,7 @@ static void on_stop_signal(int sig)
 }
 
 struct session {
-	const struct record_options *opts;
+	struct record_options *opts; /* kinds narrowed to what the kernel can record */
 	struct probes *probes;
 	struct ring_buffer *ring;
 	struct ksyms *ksyms;
@@ -420,6 +420,10 @@ static void describe_setup(struct session *s)
 	};
 	for (int i = 0; i < RECORD_TYPES; i++)
 		s->setup.record_type_enabled[i] = record_types(o->kinds) & (1u << i);
+	for (unsigned kind = 1; kind & KIND_ALL; kind <<= 1)
+		for (int i = 0; i < RECORD_TYPES; i++)
+			if (record_types(kind) & (1u << i))
+				s->setup.mechanism[i] = probes_mechanism(s->probes, kind);
 	s->setup.realtime_offset_ns = realtime_offset(&s->setup.base_ns);
 }
 
@@ -428,7 +432,7 @@ static int start(struct session *s)
 	const struct record_options *o = s->opts;
 
 	procinfo_init();
-	s->probes = probes_load(o);
+	s->probes = probes_load(s->opts);
 	if (!s->probes)
 		return -1;
 	describe_setup(s);
@@ -495,7 +499,7 @@ static void end(struct session *s, bool discard_first)
 	free(s->reset_reasons);
 }
 
-int record_session(const struct record_options *opts, const char *path)
+int record_session(struct record_options *opts, const char *path)
 {
 	struct session s = {.opts = opts, .first_path = path};
 	int err;

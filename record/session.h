@@ -5,6 +5,6 @@
 #include "options.h"
 
 /* Record into path (and its numbered successors) until stopped; 0 on a clean stop. */
-int record_session(const struct record_options *opts, const char *path);
+int record_session(struct record_options *opts, const char *path);
 
 #endif

@@ -27,6 +27,7 @@ enum {
 	INFO_ENABLED,
 	INFO_RECORDED,
 	INFO_LOST,
+	INFO_MECHANISM,
 	INFO_FIELDS
 };
 
@@ -49,14 +50,17 @@ static const struct field fields[INFO_FIELDS] = {
 	[INFO_ENABLED] = {NULL, "enabled", 0, FIELD_BOOL, false},
 	[INFO_RECORDED] = {NULL, "recorded", 0, FIELD_INT, false},
 	[INFO_LOST] = {NULL, "lost", 0, FIELD_INT, false},
+	[INFO_MECHANISM] = {NULL, "mechanism", 0, FIELD_TEXT, false},
 };
 
 static const char usage[] = "usage: report info [-h] [--format FORMAT] [--local] FILE...\n"
 			    "\n"
 			    "What each capture is: host, kernel, boot, the record command, start\n"
 			    "and stop (or last save, when the recorder did not stop cleanly),\n"
-			    "duration, and the events recorded and lost per kind.  JSON and CSV\n"
-			    "give one row per capture and kind of event.\n"
+			    "duration, and the events recorded and lost per kind, with how the\n"
+			    "recording kernel let each be recorded (its mechanism: tracepoints,\n"
+			    "kfuncs, fexit...).  JSON and CSV give one row per capture and kind\n"
+			    "of event.\n"
 			    "\n"
 			    "examples:\n"
 			    "    report info case42.db\n"
@@ -97,8 +101,18 @@ static void print_rows(const struct capture *cap)
 		v[INFO_ENABLED] = int_value(cap->kinds[i].enabled);
 		v[INFO_RECORDED] = int_value(cap->kinds[i].recorded);
 		v[INFO_LOST] = int_value(cap->kinds[i].lost);
+		v[INFO_MECHANISM] =
+			cap->kinds[i].mechanism ? text_of(cap->kinds[i].mechanism) : null_value();
 		output_row(v);
 	}
+}
+
+static bool has_mechanisms(const struct capture *cap)
+{
+	for (int i = 0; i < cap->nkinds; i++)
+		if (cap->kinds[i].mechanism)
+			return true;
+	return false;
 }
 
 static void print_page(const struct capture *cap, bool local)
@@ -131,14 +145,18 @@ static void print_page(const struct capture *cap, bool local)
 	printf("kinds     %s\n", safe[9]);
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
 		free(safe[i]);
-	printf("%-10s %12s %10s\n", "EVENTS", "RECORDED", "LOST");
+	/* Captures of older recorders do not say how: no column then. */
+	printf("%-10s %12s %10s%s\n", "EVENTS", "RECORDED", "LOST",
+	       has_mechanisms(cap) ? "  MECHANISM" : "");
 	for (int i = 0; i < cap->nkinds; i++) {
 		char *name = render_string(cap->kinds[i].name);
+		char *how = render_string(cap->kinds[i].mechanism ? cap->kinds[i].mechanism : "");
 
 		if (cap->kinds[i].enabled)
-			printf("%-10s %12lld %10lld\n", name, (long long)cap->kinds[i].recorded,
-			       (long long)cap->kinds[i].lost);
+			printf("%-10s %12lld %10lld%s%s\n", name, (long long)cap->kinds[i].recorded,
+			       (long long)cap->kinds[i].lost, *how ? "  " : "", how);
 		free(name);
+		free(how);
 	}
 }
 

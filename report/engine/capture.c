@@ -345,6 +345,37 @@ static struct kind_count *find_kind(struct capture *cap, const char *name)
 	return NULL;
 }
 
+/* How each kind was recorded; captures of recorders before it was kept do not say. */
+static int read_mechanisms(struct capture *cap)
+{
+	static const char sql[] = "SELECT name, mechanism FROM event_kind";
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (!capture_has_column(cap, "event_kind", "mechanism"))
+		return 0;
+	rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		char *name = column_text(stmt, 0);
+		struct kind_count *kind = find_kind(cap, name);
+
+		rc = SQLITE_OK;
+		free(name);
+		if (!kind)
+			continue;
+		free(kind->mechanism);
+		kind->mechanism =
+			sqlite3_column_type(stmt, 1) == SQLITE_NULL ? NULL : column_text(stmt, 1);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "report: %s: cannot read the event kinds: %s\n", cap->name,
+			capture_error(cap));
+		return -1;
+	}
+	return 0;
+}
+
 static int read_kinds(struct capture *cap)
 {
 	static const char sql[] = "SELECT name, enabled, recorded, lost FROM event_kind "
@@ -387,7 +418,7 @@ static int read_kinds(struct capture *cap)
 			corrupt);
 		return -1;
 	}
-	return 0;
+	return read_mechanisms(cap);
 }
 
 static void free_capture(struct capture *cap);
@@ -984,8 +1015,10 @@ static void free_capture(struct capture *cap)
 	for (int i = 0; cap->lookups && i < LOOKUPS; i++)
 		free(cap->lookups[i].slots);
 	free(cap->lookups);
-	for (int i = 0; i < cap->nkinds; i++)
+	for (int i = 0; i < cap->nkinds; i++) {
 		free(cap->kinds[i].name);
+		free(cap->kinds[i].mechanism);
+	}
 	free_metadata(cap);
 	free(cap->name);
 	free(cap->path);

@@ -21,6 +21,7 @@ struct kind_count {
 	bool enabled;
 	int64_t recorded, lost;
 	int64_t lost_told; /* how many losses a warning already told */
+	char *mechanism;   /* how the kernel let it be recorded; NULL: not said */
 };
 
 struct capture {

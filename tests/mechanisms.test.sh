@@ -1,0 +1,116 @@
+# mechanisms: each kind is recorded the best way the running kernel offers,
+# the capture and `report info` say which, and a kernel that offers less
+# (made to look so with CASEFILE_HIDE) gets the alternatives, with the same
+# exact events, or a one-line refusal per kind.  Needs root.
+source "$(dirname "$0")/lib.sh"
+needs_root "mechanism tests" || exit 0
+
+# mechanisms DB: "name=mechanism" per recorded kind, one line each
+mechanisms() { sql "$1" "select name || '=' || mechanism from event_kind where enabled order by name"; }
+
+# --- This kernel: the best of each ------------------------------------------
+# What this kernel offers, read from its BTF by bpftool rather than by record.
+bpftool btf dump file /sys/kernel/btf/vmlinux > "$SCRATCH/btf.txt"
+offers() { grep -q "^\[[0-9]*\] $1 '$2'" "$SCRATCH/btf.txt"; }
+# tracepoint_args NAME: its arguments, from btf_trace_NAME -> pointer -> prototype
+tracepoint_args() {
+	awk -v name="'btf_trace_$1'" '
+		{ id = substr($1, 2, length($1) - 2); sub(/type_id=/, "", $4); next_of[id] = $4; vlen[id] = $NF }
+		$2 == "TYPEDEF" && $3 == name { want = $4 }
+		END { sub(/vlen=/, "", vlen[next_of[want]]); print vlen[next_of[want]] - 1 }' "$SCRATCH/btf.txt"
+}
+ways=$(offers FUNC bpf_rdonly_cast && echo "kfunc bpf_rdonly_cast" || echo "CO-RE reads")
+resets=$([ "$(tracepoint_args tcp_send_reset)" = 3 ] && echo "tp_btf/tcp_send_reset, $ways" ||
+	echo "tp_btf/tcp_send_reset for full sockets, fentry/tcp_v{4,6}_send_reset for the others")
+capable=$(offers TYPEDEF btf_trace_cap_capable && echo "tp_btf/cap_capable, AUDIT from the stack" ||
+	echo "fexit/cap_capable, AUDIT from its opts")
+process=$([ "$(tracepoint_args sched_process_exit)" = 2 ] && echo "tp_btf/sched_process_{exec,fork,exit}" ||
+	echo "tp_btf/sched_process_{exec,fork,exit}, group death from signal->live")
+
+db="$SCRATCH/best.db"
+start_record "$db" || { fail "record starts" "$(cat "$RECORD_ERR")"; exit 0; }
+stop_record INT
+check_eq "every kind has the best mechanism this kernel offers" \
+	"accept=tracepoint/syscalls/sys_exit_accept{,4}, $ways
+capable=$capable
+connect=tp_btf/inet_sock_set_state, $ways
+dns=socket filter on a packet socket
+exec=$process
+exit=$process
+fork=$process
+outcome=tp_btf/inet_sock_set_state, $ways
+reset=$resets
+unaccepted=tracepoint/syscalls/sys_exit_accept{,4}, $ways" "$(mechanisms "$db")"
+check_match "report info shows each kind's mechanism" \
+	"EVENTS +RECORDED +LOST +MECHANISM.*"$'\n'"capable +[0-9]+ +0 +$capable" \
+	"$("$REPORT" info "$db")"
+check_eq "report info --format json carries the mechanism per kind" \
+	"fexit/cap_capable, AUDIT from its opts" \
+	"$(sqlite3 "$db" "update event_kind set mechanism = 'fexit/cap_capable, AUDIT from its opts' where name = 'capable'" &&
+		"$REPORT" info --format json "$db" | sed -n 's/.*"kind":"capable".*"mechanism":"\([^"]*\)".*/\1/p')"
+sqlite3 "$SCRATCH/old.db" < fixtures/basic.sql
+check_eq "a capture of an older recorder, without mechanisms, reads with no column" \
+	"EVENTS         RECORDED       LOST|null" \
+	"$("$REPORT" info "$SCRATCH/old.db" | grep '^EVENTS')|$("$REPORT" info --format json "$SCRATCH/old.db" |
+		sed -n 's/.*"kind":"capable".*"mechanism":\([a-z]*\).*/\1/p')"
+
+# --- Without the kfunc and the exit tracepoint's group_dead -------------------
+export CASEFILE_HIDE=bpf_rdonly_cast,btf_trace_sched_process_exit/2
+db="$SCRATCH/older.db"
+start_record "$db" || { fail "record starts without the kfunc" "$(cat "$RECORD_ERR")"; exit 0; }
+accept=$("$HELPERS/traffic" accept 4 3)
+refused=$("$HELPERS/traffic" refused 6)
+spawner=$(bash -c 'for _ in 1 2 3 4 5; do /bin/true; done; echo $$')
+storm=$("$BUILD/bench/storm" 0.2 2)
+sleep 0.3
+stop_record INT
+unset CASEFILE_HIDE
+check_eq "without the kfunc, CO-RE reads; without group_dead, signal->live" \
+	"accept=tracepoint/syscalls/sys_exit_accept{,4}, CO-RE reads
+connect=tp_btf/inet_sock_set_state, CO-RE reads
+exit=tp_btf/sched_process_{exec,fork,exit}, group death from signal->live
+reset=${resets/kfunc bpf_rdonly_cast/CO-RE reads}" \
+	"$(mechanisms "$db" | grep -E '^(accept|connect|exit|reset)=')"
+server=$(value server_pid "$accept") client=$(value client_pid "$accept") port=$(value port "$accept")
+check_eq "CO-RE reads: 3 connects established, with their local ports" 3 \
+	"$(sql "$db" "select count(*) from tcpconnect where pid=$client and dport=$port and outcome='established' and lport>0 and saddr='127.0.0.1'")"
+check_eq "CO-RE reads: 3 accepts by the server, each from a connect's port" 3 \
+	"$(sql "$db" "select count(*) from tcpaccept a where pid=$server and lport=$port and laddr='127.0.0.1' and exists (select 1 from tcpconnect c where c.pid=$client and c.lport=a.rport)")"
+client=$(value client_pid "$refused") port=$(value port "$refused")
+check_eq "CO-RE reads: a refused IPv6 connect and the reset of the closed port" "1|1" \
+	"$(sql "$db" "select (select count(*) from tcpconnect where pid=$client and dport=$port and outcome='refused' and daddr='::1'), (select count(*) from tcpreset where lport=$port and laddr='::1' and state is null and pid=0)")"
+check_eq "signal->live: each of 5 children's exec and exit, once" "5|5" \
+	"$(sql "$db" "select (select count(*) from process where ppid=$spawner and how='exec' and exe='/usr/bin/true'), (select count(*) from ev_exit e join task t on t.id=e.task where t.ppid=$spawner and t.comm='true')")"
+storm_pid=$(value pid "$storm")
+check_eq "signal->live: a process of three threads exits once" 1 \
+	"$(sql "$db" "select count(*) from ev_exit e join task t on t.id=e.task where t.pid=$storm_pid")"
+
+# --- A kind this kernel cannot record ----------------------------------------
+no_capable="record: this kernel cannot record capable: it lacks the tracepoint capability:cap_capable (Linux 6.14+), or fexit on cap_capable"
+db="$SCRATCH/refused.db"
+CASEFILE_HIDE=btf_trace_cap_capable,cap_capable "$RECORD" -o "$db" -q -d 1 -e connect,capable 2> "$SCRATCH/refused.err"
+check_eq "asked for with -e, a kind this kernel lacks is refused in one line" "1|$no_capable|no file" \
+	"$?|$(cat "$SCRATCH/refused.err")|$([ -e "$db" ] && echo file || echo no file)"
+db="$SCRATCH/default.db"
+CASEFILE_HIDE=btf_trace_cap_capable,cap_capable "$RECORD" -o "$db" -q -d 1 2> "$SCRATCH/default.err"
+check_eq "by default, it is named and left out; the others are recorded" \
+	"0|$no_capable|connect,accept,reset,process,dns|0|" \
+	"$?|$(head -1 "$SCRATCH/default.err")|$(sql "$db" "select event_kinds from capture")|$(sql "$db" "select enabled, mechanism from event_kind where name = 'capable'")"
+CASEFILE_HIDE=BPF_MAP_TYPE_RINGBUF "$RECORD" -o "$SCRATCH/floor.db" -q -d 1 2> "$SCRATCH/floor.err"
+check_eq "below the floor (no ring buffer), every kind is named, one line each, and record fails" \
+	"1|6|6" "$?|$(wc -l < "$SCRATCH/floor.err")|$(grep -c "^record: this kernel cannot record [a-z]*: it lacks BPF ring buffers (Linux 5.8+)$" "$SCRATCH/floor.err")"
+
+# Without the tracepoint, fexit if this kernel lets a program attach to
+# cap_capable (tried at start), else one line; never a failed load.
+db="$SCRATCH/fexit.db"
+CASEFILE_HIDE=btf_trace_cap_capable "$RECORD" -o "$db" -q -d 1 -e capable 2> "$SCRATCH/fexit.err"
+rc=$?
+if [ $rc = 0 ]; then
+	check_eq "without the tracepoint, fexit records the checks, AUDIT from their opts" \
+		"fexit/cap_capable, AUDIT from its opts|0" \
+		"$(sql "$db" "select mechanism from event_kind where name = 'capable'")|$(sql "$db" "select count(*) from ev_capable where audit is null")"
+else
+	check_eq "without the tracepoint, and fexit refused by this kernel, one line" \
+		"1|record: this kernel cannot record capable: it lacks the tracepoint capability:cap_capable (Linux 6.14+), or fexit on cap_capable" \
+		"$rc|$(cat "$SCRATCH/fexit.err")"
+fi
