@@ -79,55 +79,32 @@ static const struct need process_exit_group_dead = {
 	"sched:sched_process_exit with group_dead (Linux 6.16+)"};
 static const struct need loop = {NEED_HELPER, "loop", 0, "the helper bpf_loop (Linux 5.17+)"};
 
-/* Each kind's alternatives, best first: a kfunc's plain loads beat helper calls. */
+/* Each kind's alternatives, best first, as its entry in bpf/kinds.def lists them. */
+#define MECHANISM_ALTERNATIVES 4
+
 static const struct kind_mechanisms {
 	unsigned kind;
-	struct mechanism alternatives[4];
+	struct mechanism alternatives[MECHANISM_ALTERNATIVES];
 } kind_mechanisms[] = {
-	{KIND_CONNECT,
-	 {{"tp_btf/inet_sock_set_state, kfunc bpf_rdonly_cast",
-	   {"tcp_state_change"},
-	   {&set_state, &task_btf, &rdonly_cast}},
-	  {"tp_btf/inet_sock_set_state, CO-RE reads",
-	   {"tcp_state_change_core"},
-	   {&set_state, &task_btf}}}},
-	{KIND_ACCEPT,
-	 {{"tracepoint/syscalls/sys_exit_accept{,4}, kfunc bpf_rdonly_cast",
-	   {"tcp_state_change", "accept4_exit", "accept_exit"},
-	   {&set_state, &accept4_exit, &accept_exit, &task_btf, &rdonly_cast}},
-	  {"tracepoint/syscalls/sys_exit_accept{,4}, CO-RE reads",
-	   {"tcp_state_change_core", "accept4_exit_core", "accept_exit_core"},
-	   {&set_state, &accept4_exit, &accept_exit, &task_btf}}}},
-	{KIND_RESET,
-	 {{"tp_btf/tcp_send_reset, kfunc bpf_rdonly_cast",
-	   {"tcp_reset_sent"},
-	   {&send_every_reset, &task_btf, &rdonly_cast}},
-	  {"tp_btf/tcp_send_reset, CO-RE reads",
-	   {"tcp_reset_sent_core"},
-	   {&send_every_reset, &task_btf}},
-	  {"tp_btf/tcp_send_reset for full sockets, fentry/tcp_v{4,6}_send_reset for the others",
-	   {"tcp_reset_sent_core", "tcp_v4_reset_entry", "tcp_v6_reset_entry"},
-	   {&send_reset, &v4_send_reset, &v6_send_reset, &task_btf}},
-	  /* Resets answering no socket (closed ports) are not seen. */
-	  {"tp_btf/tcp_send_reset, full sockets only",
-	   {"tcp_reset_sent_core"},
-	   {&send_reset, &task_btf}}}},
-	{KIND_CAPABLE,
-	 {{"tp_btf/cap_capable, AUDIT from the stack",
-	   {"capability_check"},
-	   {&cap_capable_tracepoint, &task_btf}},
-	  {"fexit/cap_capable, AUDIT from its opts",
-	   {"capability_check_fexit"},
-	   {&cap_capable_function, &task_btf}}}},
-	{KIND_PROCESS,
-	 {{"tp_btf/sched_process_{exec,fork,exit}",
-	   {"process_exec", "process_fork", "process_exit"},
-	   {&process_exec, &process_fork, &process_exit_group_dead, &loop, &task_btf}},
-	  {"tp_btf/sched_process_{exec,fork,exit}, group death from signal->live",
-	   {"process_exec", "process_fork", "process_exit_live"},
-	   {&process_exec, &process_fork, &process_exit, &loop, &task_btf}}}},
-	{KIND_DNS, {{"socket filter on a packet socket", {"dns_response"}, {NULL}}}},
+#define PROGRAMS(...)                                                                              \
+	{                                                                                          \
+		__VA_ARGS__                                                                        \
+	}
+#define NEEDS(...)                                                                                 \
+	{                                                                                          \
+		__VA_ARGS__ __VA_OPT__(, ) NULL                                                    \
+	}
+#define MECHANISM(description, programs, needs)                                                    \
+	{                                                                                          \
+		description, programs, needs                                                       \
+	}
+#define KIND(name, NAME, ...) {KIND_##NAME, {__VA_ARGS__}},
+#include "kinds.def"
+#undef MECHANISM
+#undef PROGRAMS
+#undef NEEDS
 };
+_Static_assert(ARRAY_SIZE(kind_mechanisms) == KINDS, "every kind of kinds.def has its mechanisms");
 
 const char *mechanism_name(const struct mechanism *mechanism)
 {
@@ -325,7 +302,7 @@ int mechanisms_select(struct bpf_object *obj, const struct mechanisms *chosen)
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, obj) bpf_program__set_autoload(prog, false);
-	for (int k = 0; k < KIND_BITS; k++) {
+	for (int k = 0; k < KINDS; k++) {
 		for (int p = 0; chosen->of[k] && p < MECHANISM_PROGRAMS; p++) {
 			const char *name = chosen->of[k]->programs[p];
 

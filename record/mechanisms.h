@@ -11,15 +11,14 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "kinds.h"
 #include "options.h"
-
-#define KIND_BITS 6 /* enum event_kind_bit */
 
 struct mechanism;
 
 /* The mechanism of each kind that can be recorded; NULL for the others. */
 struct mechanisms {
-	const struct mechanism *of[KIND_BITS];
+	const struct mechanism *of[KINDS];
 };
 
 /*
