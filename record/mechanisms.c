@@ -86,19 +86,13 @@ static const struct kind_mechanisms {
 	unsigned kind;
 	struct mechanism alternatives[MECHANISM_ALTERNATIVES];
 } kind_mechanisms[] = {
-#define PROGRAMS(...)                                                                              \
-	{                                                                                          \
-		__VA_ARGS__                                                                        \
-	}
-#define NEEDS(...)                                                                                 \
-	{                                                                                          \
-		__VA_ARGS__ __VA_OPT__(, ) NULL                                                    \
-	}
-#define MECHANISM(description, programs, needs)                                                    \
-	{                                                                                          \
-		description, programs, needs                                                       \
-	}
+/* One line each: clang-format would spread each brace pair over three. */
+/* clang-format off */
+#define PROGRAMS(...) {__VA_ARGS__}
+#define NEEDS(...) {__VA_ARGS__ __VA_OPT__(,) NULL}
+#define MECHANISM(description, programs, needs) {description, programs, needs}
 #define KIND(name, NAME, ...) {KIND_##NAME, {__VA_ARGS__}},
+/* clang-format on */
 #include "kinds.def"
 #undef MECHANISM
 #undef PROGRAMS
