@@ -15,6 +15,7 @@
 #include "capture.h"
 #include "lineage.h"
 #include "output.h"
+#include "rovfs.h"
 #include "schema.h"
 #include "stacks.h"
 #include "util.h"
@@ -110,47 +111,74 @@ static char *file_uri(const char *path, const char *parameters)
 	return uri;
 }
 
-/*
- * Read-only, in the way that touches nothing.  A recorder writing the file
- * keeps a -shm beside it: share its locks.  A -wal without a -shm is what an
- * unclean stop leaves (often copied elsewhere): nobody writes it, so read it
- * without locks, the WAL index in our own memory, creating no file even in a
- * writable directory.  Neither: the file alone is the whole capture.
- */
-static int open_database(struct capture *cap)
+/* "a FIFO": what a file that is not a regular one is, for a message. */
+static const char *file_kind(mode_t mode)
 {
-	struct stat shm, journal;
-	bool has_shm = sibling_exists(cap->path, "-shm", &shm);
-	bool has_wal = sibling_exists(cap->path, "-wal", &cap->seen_wal);
-	bool has_journal = sibling_exists(cap->path, "-journal", &journal);
-	bool private_wal = has_wal && !has_shm;
-	const char *parameters = has_shm || has_journal ? "?mode=ro"
-				 : private_wal		? "?mode=ro&vfs=unix-none"
-							: "?mode=ro&immutable=1";
-	char *uri = file_uri(cap->path, parameters);
-	int rc, fd;
+	return S_ISDIR(mode)	? "a directory"
+	       : S_ISFIFO(mode) ? "a FIFO"
+	       : S_ISCHR(mode)	? "a character device"
+	       : S_ISBLK(mode)	? "a block device"
+	       : S_ISSOCK(mode) ? "a socket"
+				: "not a regular file";
+}
 
-	/* Our own open() first, for the system's own words (Permission denied...). */
-	fd = open(cap->path, O_RDONLY | O_CLOEXEC);
+/*
+ * Only a regular file is a capture: a FIFO would block the open forever, a
+ * device is no evidence.  Opened without blocking, then asked what it is;
+ * our own open() first, too, for the system's own words (Permission
+ * denied...).  SQLite opens it again through the read-only VFS, which
+ * checks the same.
+ */
+static int check_regular(struct capture *cap)
+{
+	int fd = open(cap->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
 	if (fd < 0 || fstat(fd, &cap->seen_db)) {
 		fprintf(stderr, "report: cannot open %s: %s\n", cap->name, strerror(errno));
-		free(uri);
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	close(fd);
-	if (S_ISDIR(cap->seen_db.st_mode)) {
-		fprintf(stderr, "report: cannot open %s: Is a directory\n", cap->name);
+	if (!S_ISREG(cap->seen_db.st_mode)) {
+		fprintf(stderr, "report: cannot open %s: it is %s, not a capture file\n", cap->name,
+			file_kind(cap->seen_db.st_mode));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Through the read-only VFS (rovfs.c): nothing SQLite does can change,
+ * create or delete a file.  Beside a -wal or a rollback journal, SQLite
+ * reads them (the WAL index in our own memory); with neither the file
+ * alone is the whole capture, read as immutable (no locks, no -wal looked
+ * for).
+ */
+static int open_database(struct capture *cap)
+{
+	struct stat journal;
+	bool has_wal = !rovfs_scan_wal(cap->path, &cap->wal);
+	bool has_journal = sibling_exists(cap->path, "-journal", &journal);
+	char *uri =
+		file_uri(cap->path, has_wal || has_journal ? "?mode=ro" : "?mode=ro&immutable=1");
+	int rc;
+
+	sibling_exists(cap->path, "-wal", &cap->seen_wal);
+	if (check_regular(cap)) {
 		free(uri);
 		return -1;
 	}
 	rc = sqlite3_open_v2(uri, &cap->db,
-			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+			     rovfs_name());
 	free(uri);
 	/* A recorder that is stopping locks the file for a moment: wait for it. */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(cap->db, 5000);
+	/* Closing, SQLite would try to checkpoint: nothing to try. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_db_config(cap->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	/*
 	 * A capture is data: its schema's expressions (generated columns,
 	 * defaults) may call no function with side effects, no value is huge,
@@ -163,10 +191,18 @@ static int open_database(struct capture *cap)
 				  "PRAGMA trusted_schema = OFF; PRAGMA temp_store = MEMORY", NULL,
 				  NULL, NULL);
 	}
-	if (rc == SQLITE_OK && private_wal)
-		rc = sqlite3_exec(cap->db, "PRAGMA locking_mode = EXCLUSIVE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		fprintf(stderr, "report: cannot open %s: %s\n", cap->name, capture_error(cap));
+		capture_release(cap);
+		return -1;
+	}
+	/* A hot journal is a write never finished: undoing it would write. */
+	if (has_journal && sqlite3_exec(cap->db, "PRAGMA schema_version", NULL, NULL, NULL) &&
+	    sqlite3_extended_errcode(cap->db) == SQLITE_READONLY_ROLLBACK) {
+		fprintf(stderr,
+			"report: cannot read %s: its -journal holds a write never finished, and "
+			"undoing it would change the evidence\n",
+			cap->name);
 		capture_release(cap);
 		return -1;
 	}
@@ -391,15 +427,28 @@ static int read_kinds(struct capture *cap)
 	return 0;
 }
 
+/* What a damaged -wal left unread: said once, never repaired (that would change it). */
+static void tell_wal(const struct capture *cap)
+{
+	if (!*cap->wal.trouble || cap->wal.live)
+		return;
+	fprintf(stderr, "report: %s: its -wal %s: %lld of its %lld bytes were not read\n",
+		cap->name, cap->wal.trouble, (long long)(cap->wal.size - cap->wal.read_end),
+		(long long)cap->wal.size);
+}
+
 static void free_capture(struct capture *cap);
 
-static struct capture *open_capture(const char *path)
+/* tell: the first time this report opens it (not again for another thread). */
+static struct capture *open_capture(const char *path, bool tell)
 {
 	struct capture *cap = xcalloc(1, sizeof(*cap));
 
 	cap->path = xstrdup(path);
 	cap->name = render_string(path);
-	if (open_database(cap) || check_format(cap) || read_capture_row(cap) || read_kinds(cap)) {
+	if (!open_database(cap) && tell)
+		tell_wal(cap);
+	if (!cap->db || check_format(cap) || read_capture_row(cap) || read_kinds(cap)) {
 		free_capture(cap);
 		return NULL;
 	}
@@ -507,7 +556,7 @@ int captures_open(struct captures *set, struct options *opts, const char *const 
 	*set = (struct captures){.list = xcalloc((size_t)opts->nfiles, sizeof(*set->list)),
 				 .kinds = kinds};
 	for (int i = 0; i < opts->nfiles; i++) {
-		struct capture *cap = open_capture(opts->files[i]);
+		struct capture *cap = open_capture(opts->files[i], true);
 
 		if (!cap) {
 			captures_close(set);
@@ -540,7 +589,7 @@ int captures_open_again(struct captures *copy, const struct captures *set)
 	copy->list = xcalloc((size_t)set->count, sizeof(*copy->list));
 	copy->count = 0;
 	for (int i = 0; i < set->count; i++) {
-		struct capture *cap = open_capture(set->list[i]->path);
+		struct capture *cap = open_capture(set->list[i]->path, false);
 
 		if (!cap) {
 			captures_close(copy);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "options.h"
+#include "rovfs.h"
 
 #define CAPTURE_KINDS_MAX 16
 
@@ -39,6 +40,7 @@ struct capture {
 	struct kind_count kinds[CAPTURE_KINDS_MAX];
 	int nkinds;
 	struct stat seen_db, seen_wal; /* as last read, to notice new commits */
+	struct wal_scan wal;	       /* its -wal as last opened */
 	struct lookup *lookups;
 	struct capture_stacks *stacks;	 /* stacks.c's statements and cache */
 	struct capture_lineage *lineage; /* lineage.c's caches, and its process index */

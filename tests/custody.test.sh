@@ -1,0 +1,142 @@
+# Custody of evidence: report changes, creates and deletes no file, whatever
+# lies beside a capture (a -wal and -shm of a killed or running recorder, a
+# damaged -wal, a hot journal...), as root and as a user who can write the
+# directory; it reads what SQLite would read, and says in one line what a
+# damaged -wal left unread.  Needs root (record, and setpriv to another user).
+source "$(dirname "$0")/lib.sh"
+needs_root "custody tests" || exit 0
+
+commands=(info summary timeline "timeline -c" tcpconnect tcpaccept tcpreset "capable -v" scans bruteforce caps "proc 1")
+N=300 # capability checks made while recording
+
+# A report the other user can run: the build may lie where only root goes.
+chmod 755 "$SCRATCH"
+mkdir -m 755 "$SCRATCH/bin"
+cp "$REPORT" "$SCRATCH/bin/report"
+report=$SCRATCH/bin/report
+
+# as USER COMMAND...: run it as root, or as nobody (no groups)
+as() {
+	local user=$1
+	shift
+	if [ "$user" == root ]; then "$@"; else setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; fi
+}
+
+# state DIR: every file in it (hidden too) and its SHA-256
+state() { (cd "$1" && find . -mindepth 1 -printf '%P\n' | sort | while read -r f; do echo "$f $(sha256sum < "$f" | cut -c1-64)"; done); }
+
+# files DIR: the names in it, on one line
+files() { find "$1" -mindepth 1 -printf '%P\n' | sort | tr '\n' ' ' | sed 's/ $//'; }
+
+# every_command CASE USER: every report command over $dir/k.db, as USER; the
+# directory must come out exactly as it went in
+every_command() {
+	local before after bad=""
+	before=$(state "$dir")
+	for command in "${commands[@]}"; do
+		# shellcheck disable=SC2086 # the command's words
+		(cd "$dir" && as "$2" "$report" $command k.db > /dev/null 2>&1)
+		after=$(state "$dir")
+		[ "$after" == "$before" ] || bad+="$command: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | tr '\n' ' ')"
+		before=$after
+	done
+	check_eq "$1, as $2: ${#commands[@]} commands leave every file byte-identical, none created or deleted" "" "$bad"
+}
+
+# checks USER: the capability checks report reads (-u: this test's user only)
+checks() { (cd "$dir" && as "$1" "$report" capable -v -u "$test_uid" k.db 2> "$dir.err" | grep -c ' CAP_SETUID '); }
+
+# setup CASE USER COMMANDS: a directory of USER's holding what COMMANDS make
+setup() {
+	dir=$SCRATCH/$1-$2
+	mkdir -m 755 "$dir"
+	(cd "$dir" && eval "$3")
+	chown -R "$([ "$2" == root ] && echo root || echo nobody)" "$dir"
+}
+
+# --- A capture being recorded (the recorder stopped for a moment) ------------------
+dir=$SCRATCH/live
+mkdir "$dir"
+start_record "$dir/k.db" -e capable -u "$test_uid"
+setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups "$HELPERS/capcheck" setuid $N > /dev/null
+sleep 1.5 # a commit a second
+kill -STOP "$RECORD_PID"
+check_eq "the capture being recorded: a -wal and a -shm beside it" "k.db k.db-shm k.db-wal" "$(files "$dir" | sed 's/ k.db.stderr//')"
+every_command "being recorded" root
+check_eq "... its committed checks are read" $N "$(checks root)"
+mkdir "$SCRATCH/orig"
+cp "$dir"/k.db "$dir"/k.db-wal "$dir"/k.db-shm "$SCRATCH/orig/" # as a killed recorder leaves them
+kill -CONT "$RECORD_PID"
+stop_record INT
+check_eq "... and the recorder still finishes cleanly" "0|1" "$RECORD_RC|$(sql "$dir/k.db" 'select clean_stop from capture')"
+cp "$dir/k.db" "$SCRATCH/clean.db"
+check_eq "the killed recorder's capture holds every page in its -wal (nothing checkpointed)" 4096 "$(stat -c %s "$SCRATCH/orig/k.db")"
+
+O=$SCRATCH/orig
+# oracle: what SQLite itself reads of a private copy of the case's files
+oracle() {
+	local copy=$SCRATCH/oracle
+	rm -rf "$copy" && mkdir "$copy" && cp -a "$dir"/. "$copy"/
+	sqlite3 -batch "$copy/k.db" "select count(*) from ev_capable c join task t on t.id = c.task where t.uid = $test_uid and c.cap = 7" 2> /dev/null
+}
+
+for user in root nobody; do
+	setup clean $user "cp $SCRATCH/clean.db k.db"
+	every_command "a clean capture" $user
+	check_eq "... every check read" "$N|" "$(checks $user)|$(cat "$dir.err")"
+
+	setup killed $user "cp $O/k.db $O/k.db-wal $O/k.db-shm ."
+	every_command "a killed recorder's -wal and -shm" $user
+	check_eq "... every committed check read" $N "$(checks $user)"
+
+	setup wal-only $user "cp $O/k.db $O/k.db-wal ."
+	every_command "a -wal alone" $user
+	check_eq "... every committed check read" $N "$(checks $user)"
+
+	setup empty-main $user ": > k.db; cp $O/k.db-wal ."
+	every_command "a 0-byte file beside a -wal holding the capture" $user
+	check_eq "... every check read, from the -wal" $N "$(checks $user)"
+
+	setup flip-100 $user "cp $O/k.db $O/k.db-wal .; printf '\\377' | dd of=k.db-wal bs=1 seek=100 conv=notrunc status=none"
+	every_command "a -wal with byte 100 flipped" $user
+	(cd "$dir" && as $user "$report" info k.db > /dev/null 2> "$dir.err")
+	check_eq "... one line says what was left unread, then the refusal (nothing before it in the file)" \
+		"report: k.db: its -wal is damaged at byte 32: $(($(stat -c %s "$O/k.db-wal") - 32)) of its $(stat -c %s "$O/k.db-wal") bytes were not read
+report: k.db is not a Casefile capture" "$(cat "$dir.err")"
+
+	size=$(stat -c %s "$O/k.db-wal")
+	setup flip-middle $user "cp $O/k.db $O/k.db-wal .; printf '\\377' | dd of=k.db-wal bs=1 seek=$((size / 2)) conv=notrunc status=none"
+	every_command "a -wal damaged in its middle" $user
+	check_eq "... read up to the damage, as SQLite reads it" "$(oracle)" "$(checks $user)"
+	check_match "... and one line says where, and what was left unread" \
+		"^report: k.db: its -wal is damaged at byte [0-9]+: [0-9]+ of its $size bytes were not read$" "$(grep -e -wal "$dir.err")"
+
+	setup random-wal $user "cp $SCRATCH/clean.db k.db; head -c 50000 /dev/urandom > k.db-wal"
+	every_command "random bytes as a -wal beside a clean capture" $user
+	check_eq "... every check read, and one line" \
+		"$N|report: k.db: its -wal is not a write-ahead log: 50000 of its 50000 bytes were not read" "$(checks $user)|$(cat "$dir.err")"
+
+	setup shm-only $user "cp $O/k.db $O/k.db-shm ."
+	every_command "a -shm without its -wal" $user
+	(cd "$dir" && as $user "$report" info k.db > /dev/null 2> "$dir.err")
+	check_eq "... refused: the capture was in the -wal" "report: k.db is not a Casefile capture" "$(cat "$dir.err")"
+
+	setup hot-journal $user "cp $SCRATCH/clean.db k.db; bash -c \"sqlite3 k.db 'PRAGMA cache_size = 1; BEGIN; UPDATE ev_capable SET ret = ret + 1' '.system kill -9 \\\$PPID'\" 2> /dev/null"
+	check_eq "a hot journal (a write killed half-way)" "k.db k.db-journal" "$(files "$dir")"
+	every_command "a hot journal" $user
+	(cd "$dir" && as $user "$report" info k.db > /dev/null 2> "$dir.err")
+	check_eq "... refused, not rolled back" \
+		"report: cannot read k.db: its -journal holds a write never finished, and undoing it would change the evidence" "$(cat "$dir.err")"
+done
+
+# --- Only regular files are opened: a FIFO would block the open forever ----------
+mkfifo "$SCRATCH/fifo.db"
+mknod "$SCRATCH/device.db" c 1 3
+mkdir "$SCRATCH/directory.db"
+for what in "fifo:a FIFO" "device:a character device" "directory:a directory"; do
+	name=${what%%:*}
+	SECONDS=0
+	err=$(timeout 10 "$report" info "$SCRATCH/$name.db" 2>&1 > /dev/null)
+	check_eq "$name: refused at once, with one line" \
+		"1|report: cannot open $SCRATCH/$name.db: it is ${what#*:}, not a capture file|0" "$?|$err|$((SECONDS > 2))"
+done
