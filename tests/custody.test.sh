@@ -140,3 +140,51 @@ for what in "fifo:a FIFO" "device:a character device" "directory:a directory"; d
 	check_eq "$name: refused at once, with one line" \
 		"1|report: cannot open $SCRATCH/$name.db: it is ${what#*:}, not a capture file|0" "$?|$err|$((SECONDS > 2))"
 done
+
+# --- A capture is data, not a program -------------------------------------------
+sqlite3 -batch "$SCRATCH/stacks.db" < fixtures/stacks.sql
+capable_columns="t INTEGER NOT NULL, seq INTEGER NOT NULL, task INTEGER, cap INTEGER NOT NULL, ret INTEGER NOT NULL,
+	userns_level INTEGER NOT NULL"
+# hostile NAME SQL MESSAGE: the fixture changed by SQL is refused at once by
+# capable -v and info, with exactly MESSAGE ("its ..."), and read nowhere else
+hostile() {
+	local db=$SCRATCH/$1.db out
+	cp "$SCRATCH/stacks.db" "$db"
+	sqlite3 -batch "$db" "$2" || fail "$1" "the fixture could not be changed"
+	for command in "capable -v" info; do
+		SECONDS=0
+		# shellcheck disable=SC2086 # the command's words
+		out=$(cd "$SCRATCH" && timeout 60 "$report" $command "$1.db" 2>&1 > /dev/null)
+		check_eq "$1: $command refuses at once, in one line" \
+			"1|report: $1.db is not a Casefile capture ($3)|0" "$?|$out|$((SECONDS > 2))"
+	done
+}
+# Before: 988 MB of peak RSS and 1.3 s for these 1000 rows (1 MB a row read).
+hostile generated-column "pragma legacy_alter_table = on;
+	create table c2 ($capable_columns, audit AS (hex(zeroblob(500000))) VIRTUAL);
+	with recursive n(i) as (select 1 union all select i + 1 from n where i < 1000)
+	insert into c2 (t, seq, task, cap, ret, userns_level) select i, 1000000 + i, (select min(id) from task), 21, 0, 0 from n;
+	drop table ev_capable; alter table c2 rename to ev_capable" "its ev_capable.audit is a generated or hidden column"
+hostile stored-column "pragma legacy_alter_table = on; create table c2 ($capable_columns, audit AS (1) STORED, PRIMARY KEY (t, seq)) WITHOUT ROWID;
+	drop table ev_capable; alter table c2 rename to ev_capable" "its ev_capable.audit is a generated or hidden column"
+hostile no-primary-key "pragma legacy_alter_table = on; create table c2 ($capable_columns, audit INTEGER);
+	insert into c2 select * from ev_capable; drop table ev_capable; alter table c2 rename to ev_capable" \
+	"its ev_capable is without the format's primary key"
+hostile other-type "pragma legacy_alter_table = on; create table c2 ($capable_columns, audit BLOB, PRIMARY KEY (t, seq)) WITHOUT ROWID;
+	drop table ev_capable; alter table c2 rename to ev_capable" "its ev_capable.audit is not a column of the format"
+hostile rtree "drop table ev_capable; create virtual table ev_capable using rtree(id, t0, t1)" "its ev_capable is a virtual table"
+hostile fts4 "drop table ev_capable; create virtual table ev_capable using fts4(t, seq, task, cap, ret, userns_level, audit)" \
+	"its ev_capable is a virtual table"
+hostile fts5 "drop table ev_capable; create virtual table ev_capable using fts5(t, seq, task, cap, ret, userns_level, audit)" \
+	"its ev_capable is a virtual table"
+hostile dbstat "drop table ev_capable; create virtual table ev_capable using dbstat" "its ev_capable is a virtual table"
+hostile virtual-elsewhere "create virtual table notes using fts5(x)" "its notes is a virtual table"
+hostile trigger "create trigger audit_trail after insert on task begin delete from task; end" "its audit_trail is a trigger"
+hostile own-index "create index by_cap on ev_capable (cap)" "its by_cap is an index the format does not have"
+hostile statistics "analyze" "its sqlite_stat1 is statistics that would steer SQLite's plans"
+# Views are never read: one replaced by an endless one changes nothing.
+cp "$SCRATCH/stacks.db" "$SCRATCH/view.db"
+sqlite3 -batch "$SCRATCH/view.db" "drop view capable; create view capable as with recursive r(i) as (select 1 union all select i + 1 from r) select i from r"
+SECONDS=0
+check_eq "a view replaced by an endless one: never read, capable -v as before, at once" \
+	"$(cd "$SCRATCH" && "$report" capable -v stacks.db 2>&1)|0" "$(cd "$SCRATCH" && timeout 60 "$report" capable -v view.db 2>&1)|$((SECONDS > 2))"

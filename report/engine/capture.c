@@ -26,11 +26,29 @@
 /* Longest value a capture holds (a command line, a path): longer is not one. */
 #define CAPTURE_VALUE_MAX (1 << 20)
 
-/* What schema.sql, run in memory, defines: its format, and its tables as a JSON array. */
+/*
+ * What SQLite may spend on captures: memory, all connections together (its
+ * page caches and what a statement keeps: 6 MB at most for summary over a
+ * million events; report's own structures are apart), and work per
+ * connection, in virtual machine instructions per byte of the capture's
+ * files (0.2 at most over the same capture, counted as SQLite's progress
+ * handler counts them), at least WORK_MIN.  A capture that takes more is
+ * built to burn the analyst's machine.
+ */
+#define SQLITE_HEAP_MAX ((int64_t)128 << 20)
+#define WORK_STEP	10000
+#define WORK_PER_BYTE	100
+#define WORK_MIN	((int64_t)1 << 30)
+
+/*
+ * What schema.sql, run in memory, defines: its format, its tables' columns
+ * as JSON ({"task": [["id", "INTEGER", 1], ...]}: name, type, place in the
+ * primary key) and its indexes ({"dns_by_address": "CREATE INDEX ..."}).
+ */
 static struct {
 	bool read;
 	int format;
-	char *tables;
+	char *tables, *indexes;
 } schema;
 
 static void read_schema(void)
@@ -41,14 +59,18 @@ static void read_schema(void)
 	schema.read = true;
 	if (sqlite3_open(":memory:", &db) == SQLITE_OK &&
 	    sqlite3_exec(db, casefile_schema_sql, NULL, NULL, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(
-		    db,
-		    "SELECT (SELECT user_version FROM pragma_user_version), "
-		    "(SELECT json_group_array(name) FROM sqlite_schema WHERE type = 'table')",
-		    -1, &stmt, NULL) == SQLITE_OK) {
+	    sqlite3_prepare_v2(db,
+			       "SELECT (SELECT user_version FROM pragma_user_version), "
+			       "(SELECT json_group_object(s.name, (SELECT json_group_array("
+			       "json_array(c.name, upper(c.type), c.pk)) FROM "
+			       "pragma_table_xinfo(s.name) c)) FROM sqlite_schema s WHERE s.type = "
+			       "'table'), (SELECT json_group_object(name, sql) FROM sqlite_schema "
+			       "WHERE type = 'index' AND sql IS NOT NULL)",
+			       -1, &stmt, NULL) == SQLITE_OK) {
 		if (sqlite3_step(stmt) == SQLITE_ROW) {
 			schema.format = sqlite3_column_int(stmt, 0);
 			schema.tables = xstrdup((const char *)sqlite3_column_text(stmt, 1));
+			schema.indexes = xstrdup((const char *)sqlite3_column_text(stmt, 2));
 		}
 		sqlite3_finalize(stmt);
 	}
@@ -66,11 +88,22 @@ int supported_format(void)
 const char *capture_error(struct capture *cap)
 {
 	free(cap->error);
-	cap->error = render_string(sqlite3_errmsg(cap->db));
+	cap->error = render_string(cap->work_left < 0
+					   ? "it takes more work than a capture of its size can"
+					   : sqlite3_errmsg(cap->db));
 	return cap->error;
 }
 
 /* --- Opening --------------------------------------------------------------- */
+
+/* SQLite's progress handler: nonzero interrupts the statement. */
+static int over_budget(void *data)
+{
+	struct capture *cap = data;
+
+	cap->work_left -= WORK_STEP;
+	return cap->work_left < 0;
+}
 
 static char *sibling_path(const char *path, const char *suffix)
 {
@@ -176,6 +209,13 @@ static int open_database(struct capture *cap)
 	/* A recorder that is stopping locks the file for a moment: wait for it. */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(cap->db, 5000);
+	/* Bounds on what a capture can cost (see WORK_PER_BYTE). */
+	sqlite3_hard_heap_limit64(SQLITE_HEAP_MAX);
+	cap->work_left = (cap->seen_db.st_size + cap->wal.size) * WORK_PER_BYTE;
+	if (cap->work_left < WORK_MIN)
+		cap->work_left = WORK_MIN;
+	if (rc == SQLITE_OK)
+		sqlite3_progress_handler(cap->db, WORK_STEP, over_budget, cap);
 	/* Closing, SQLite would try to checkpoint: nothing to try. */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_db_config(cap->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
@@ -236,41 +276,87 @@ static char *column_text(sqlite3_stmt *stmt, int column)
 }
 
 /*
- * The schema's tables, where the capture has them, must be tables: a view
- * in their place is SQL of the capture's, which report would run (a
- * recursive one runs forever).
+ * One check of the capture's schema: sql (?1 the format's tables, ?2 its
+ * indexes) gives the first object that fails it and what it is instead.
  */
-static int check_tables(struct capture *cap)
+static int schema_problem(struct capture *cap, const char *sql)
 {
-	static const char sql[] = "SELECT name, type FROM sqlite_schema WHERE type != 'table' AND "
-				  "name IN (SELECT value FROM json_each(?)) ORDER BY name LIMIT 1";
 	sqlite3_stmt *stmt;
-	char *name = NULL, *type = NULL;
+	char *name = NULL, *what = NULL;
 	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
 
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(stmt, 1, schema.tables, -1, SQLITE_STATIC);
+		if (sqlite3_bind_parameter_count(stmt) > 1)
+			sqlite3_bind_text(stmt, 2, schema.indexes, -1, SQLITE_STATIC);
 		rc = sqlite3_step(stmt);
 		if (rc == SQLITE_ROW) {
 			name = column_text(stmt, 0);
-			type = column_text(stmt, 1);
+			what = column_text(stmt, 1);
 		}
 	}
 	sqlite3_finalize(stmt);
 	if (rc == SQLITE_ROW) {
-		char *safe_name = render_string(name), *safe_type = render_string(type);
+		char *safe_name = render_string(name), *safe_what = render_string(what);
 
-		fprintf(stderr, "report: %s is not a Casefile capture (its %s is a %s)\n",
-			cap->name, safe_name, safe_type);
+		fprintf(stderr, "report: %s is not a Casefile capture (its %s is %s)\n", cap->name,
+			safe_name, safe_what);
 		free(safe_name);
-		free(safe_type);
+		free(safe_what);
 	} else if (rc != SQLITE_DONE) {
 		fprintf(stderr, "report: %s is not a Casefile capture: %s\n", cap->name,
 			capture_error(cap));
 	}
 	free(name);
-	free(type);
+	free(what);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * A capture is data, not a program: every table report reads must be
+ * defined as schema.sql defines it (its columns, their types, its primary
+ * key; an older format may lack columns), and the capture may hold nothing
+ * SQLite would run or that would steer it: no trigger, no virtual table
+ * (its module would parse the capture's bytes), no generated or hidden
+ * column (an expression per row read: hex(zeroblob(500000)) made a
+ * thousand rows cost a gigabyte), no view in a table's place (a recursive
+ * one never ends), no index or statistics of its own.
+ */
+static int check_tables(struct capture *cap)
+{
+	return schema_problem(
+		       cap,
+		       "SELECT name, CASE WHEN type = 'trigger' THEN 'a trigger' WHEN sql LIKE "
+		       "'%VIRTUAL%' THEN 'a virtual table' ELSE 'not a plain table, view or "
+		       "index' END FROM sqlite_schema WHERE sql IS NOT NULL AND NOT (sql GLOB "
+		       "'CREATE TABLE *' OR sql GLOB 'CREATE VIEW *' OR sql GLOB 'CREATE "
+		       "INDEX *' OR sql GLOB 'CREATE UNIQUE INDEX *') ORDER BY name LIMIT 1") ||
+	       schema_problem(cap, "SELECT name, 'statistics that would steer SQLite''s plans' "
+				   "FROM sqlite_schema WHERE name LIKE 'sqlite_stat%' LIMIT 1") ||
+	       schema_problem(cap, "SELECT name, 'a ' || type FROM sqlite_schema WHERE type != "
+				   "'table' AND name IN (SELECT key FROM json_each(?1)) ORDER BY "
+				   "name LIMIT 1") ||
+	       schema_problem(cap,
+			      "SELECT s.name || '.' || x.name, CASE x.hidden WHEN 0 THEN 'not a "
+			      "column of the format' ELSE 'a generated or hidden column' END FROM "
+			      "sqlite_schema s JOIN json_each(?1) k ON k.key = s.name, "
+			      "pragma_table_xinfo(s.name) x WHERE s.type = 'table' AND (x.hidden "
+			      "OR NOT EXISTS (SELECT 1 FROM json_each(k.value) c WHERE "
+			      "json_extract(c.value, '$[0]') = x.name AND json_extract(c.value, "
+			      "'$[1]') = upper(x.type))) ORDER BY x.hidden = 0, 1 LIMIT 1") ||
+	       schema_problem(
+		       cap, "SELECT s.name, 'without the format''s primary key' FROM sqlite_schema "
+			    "s JOIN json_each(?1) k ON k.key = s.name WHERE s.type = 'table' AND "
+			    "(SELECT group_concat(name, ',') FROM (SELECT name FROM "
+			    "pragma_table_xinfo(s.name) WHERE pk ORDER BY pk)) IS NOT (SELECT "
+			    "group_concat(name, ',') FROM (SELECT json_extract(value, '$[0]') AS "
+			    "name FROM json_each(k.value) WHERE json_extract(value, '$[2]') > 0 "
+			    "ORDER BY json_extract(value, '$[2]'))) ORDER BY 1 LIMIT 1") ||
+	       schema_problem(cap,
+			      "SELECT name, 'an index the format does not have' FROM "
+			      "sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND sql "
+			      "IS NOT (SELECT value FROM json_each(?2) WHERE key = name) ORDER "
+			      "BY name LIMIT 1");
 }
 
 static int check_format(struct capture *cap)

@@ -41,6 +41,7 @@ struct capture {
 	int nkinds;
 	struct stat seen_db, seen_wal; /* as last read, to notice new commits */
 	struct wal_scan wal;	       /* its -wal as last opened */
+	int64_t work_left;	       /* SQLite instructions this connection may still run */
 	struct lookup *lookups;
 	struct capture_stacks *stacks;	 /* stacks.c's statements and cache */
 	struct capture_lineage *lineage; /* lineage.c's caches, and its process index */

@@ -114,16 +114,13 @@ static int prepare(struct capture *cap, sqlite3_stmt **stmt, const char *sql)
 
 /*
  * Captures made before stacks existed have none of their tables: no stacks,
- * no error.  Events join event_stack on seq: it must be its key (its rowid),
- * or an event would come out once per row naming it.
+ * no error.  (That event_stack is keyed on seq, as events join it, the
+ * schema check made sure: capture.c.)
  */
 int capture_has_stacks(struct capture *cap, bool *present)
 {
-	static const char sql[] =
-		"SELECT (SELECT count(*) FROM sqlite_schema WHERE name IN "
-		"('event_stack', 'stack', 'stack_frame', 'module')), "
-		"(SELECT count(*) = 1 AND sum(name = 'seq' AND upper(type) = 'INTEGER') = 1 "
-		"FROM pragma_table_info('event_stack') WHERE pk > 0)";
+	static const char sql[] = "SELECT count(*) FROM sqlite_schema WHERE name IN "
+				  "('event_stack', 'stack', 'stack_frame', 'module')";
 	struct capture_stacks *st = stacks_of(cap);
 	const char *corrupt = NULL;
 	sqlite3_stmt *stmt;
@@ -133,12 +130,8 @@ int capture_has_stacks(struct capture *cap, bool *present)
 		return -1; /* said once */
 	if (st->tables == -1) {
 		if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) == SQLITE_OK) {
-			if (sqlite3_step(stmt) == SQLITE_ROW) {
+			if (sqlite3_step(stmt) == SQLITE_ROW)
 				count = sqlite3_column_int(stmt, 0);
-				if (count == 4 && !sqlite3_column_int(stmt, 1))
-					corrupt =
-						"corrupt capture: event_stack is not keyed on seq";
-			}
 			sqlite3_finalize(stmt);
 		}
 		if (count != 0 && count != 4)
