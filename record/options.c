@@ -50,7 +50,7 @@ static const char usage[] =
 	"                         then FILE with .2, .3... before its extension\n"
 	"      --max-size SIZE    stop cleanly once the capture (all files) reaches SIZE\n"
 	"      --max-events N     stop cleanly after N events\n"
-	"  -f, --force            replace FILE if it exists\n"
+	"  -f, --force            replace FILE if it is a capture (-ff: any regular file)\n"
 	"  -q, --quiet            no live status line\n"
 	"\n"
 	"examples:\n"
@@ -314,7 +314,7 @@ int parse_record_options(int argc, char **argv, struct record_options *opts)
 			break;
 		}
 		case 'f':
-			opts->force = true;
+			opts->force++;
 			break;
 		case 'q':
 			opts->quiet = true;

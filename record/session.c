@@ -114,7 +114,9 @@ static int begin_part(struct session *s)
 	s->setup.started_at_ns = s->setup.part == 1 ? s->setup.base_ns + s->setup.realtime_offset_ns
 						    : clock_ns(CLOCK_REALTIME);
 	path = part_path(s->first_path, s->setup.part);
-	cap = capture_create(path, s->opts->force);
+	cap = capture_create(path, s->opts->force >= 2 ? REPLACE_ANY_FILE
+				   : s->opts->force    ? REPLACE_CAPTURE
+						       : REPLACE_NOTHING);
 	free(path);
 	if (!cap)
 		return -1;

@@ -188,3 +188,57 @@ sqlite3 -batch "$SCRATCH/view.db" "drop view capable; create view capable as wit
 SECONDS=0
 check_eq "a view replaced by an endless one: never read, capable -v as before, at once" \
 	"$(cd "$SCRATCH" && "$report" capable -v stacks.db 2>&1)|0" "$(cd "$SCRATCH" && timeout 60 "$report" capable -v view.db 2>&1)|$((SECONDS > 2))"
+
+# --- record: its -wal and -shm are its own; -f replaces only a capture -------------
+# A directory anyone may write, as /tmp (sticky); another user plants the -shm
+# the moment the capture appears and holds it open.
+shared=$SCRATCH/shared
+mkdir -m 1777 "$shared"
+setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups bash -c \
+	"cd $shared && until [ -e x.db ]; do :; done; if exec 3> x.db-shm; then echo planted; sleep 3; else echo refused; fi" \
+	> "$SCRATCH/planter" 2> /dev/null &
+planter=$!
+start_record "$shared/x.db" -e capable -d 2
+wait "$planter"
+wait "$RECORD_PID"
+check_eq "another user cannot plant the -shm the moment the capture appears: record's own, it records" \
+	"refused|0|root 600" "$(cat "$SCRATCH/planter")|$?|$(stat -c '%U %a' "$shared/x.db")"
+rm -f "$shared"/x.db*
+setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups bash -c "umask 0; : > $shared/x.db-shm"
+"$RECORD" -o "$shared/x.db" -q -e capable -d 1 2> "$SCRATCH/err"
+check_eq "a -shm planted before: refused in one line, the planted file left, no capture made" \
+	"1|record: cannot create $shared/x.db: $shared/x.db-shm exists (use -f to replace both)|$test_uid|" \
+	"$?|$(cat "$SCRATCH/err")|$(stat -c %u "$shared/x.db-shm")|$(ls "$shared/x.db" 2> /dev/null)"
+
+# refuse_replace NAME PATH MESSAGE [OPTIONS]: record -f refuses to replace PATH, leaving it as it was
+refuse_replace() {
+	local before
+	before=$(stat -c '%F %t %T %s %i' "$2")
+	"$RECORD" -o "$2" -f "${@:4}" -q -e capable -d 1 2> "$SCRATCH/err"
+	check_eq "record -f: $1 refused, in one line, left as it was" "1|record: cannot replace $2: $3|$before" \
+		"$?|$(cat "$SCRATCH/err")|$(stat -c '%F %t %T %s %i' "$2")"
+}
+mknod "$SCRATCH/null" c 1 3
+refuse_replace "a device node" "$SCRATCH/null" "it is a character device, not a capture file"
+refuse_replace "a directory" "$SCRATCH/directory.db" "it is a directory, not a capture file"
+ln -s "$SCRATCH/clean.db" "$SCRATCH/link.db"
+refuse_replace "a symbolic link" "$SCRATCH/link.db" "it is a symbolic link (use -ff to replace the link itself)"
+echo "not a capture" > "$SCRATCH/notes.txt"
+refuse_replace "a regular file that is not a capture" "$SCRATCH/notes.txt" "it is not a Casefile capture (use -ff to replace it anyway)"
+"$RECORD" -o "$SCRATCH/notes.txt" -ff -q -e capable -d 1 2> "$SCRATCH/err"
+check_eq "record -ff: replaces it" "0|1" "$?|$(sql "$SCRATCH/notes.txt" 'select clean_stop from capture')"
+cp "$SCRATCH/clean.db" "$SCRATCH/again.db"
+"$RECORD" -o "$SCRATCH/again.db" -f -q -e capable -d 1 2> "$SCRATCH/err"
+check_eq "record -f: replaces a capture, as before" "0|0" \
+	"$?|$(sql "$SCRATCH/again.db" "select count(*) from ev_capable c join task t on t.id = c.task where t.uid = $test_uid")"
+
+# --- report info: the recorded stop reason, clean or not ---------------------------
+cp "$SCRATCH/clean.db" "$SCRATCH/full.db"
+sql "$SCRATCH/full.db" "update capture set clean_stop = 0, stopped_at_ns = null, stop_reason = 'error: database or disk is full'"
+check_match "an unclean stop that said why: info says it" \
+	"stop +NOT CLEAN \(error: database or disk is full\): the recorder did not finish; events after the last save are missing" \
+	"$("$report" info "$SCRATCH/full.db" 2> /dev/null)"
+check_match "... and so does every command's warning" "^report: .*full.db: no clean stop \(error: database or disk is full\): nothing after" \
+	"$("$report" capable "$SCRATCH/full.db" 2>&1 > /dev/null)"
+check_eq "... and JSON's stop_reason" '"error: database or disk is full"' \
+	"$("$report" info --format json "$SCRATCH/full.db" 2> /dev/null | head -1 | sed -E 's/.*"stop_reason":("[^"]*"|null).*/\1/')"

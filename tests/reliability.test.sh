@@ -71,6 +71,8 @@ check_match "disk full: one line on stderr, naming file and cause" \
 check_eq "disk full: the capture stays readable" ok "$(sql "$db" 'PRAGMA integrity_check')"
 check_eq "disk full: the stop reason is recorded" "0|error: database or disk is full" \
 	"$(sql "$db" 'select clean_stop, stop_reason from capture')"
+check_match "disk full: report info says why it stopped" \
+	"stop +NOT CLEAN \(error: database or disk is full\): the recorder did not finish" "$("$REPORT" info "$db" 2> /dev/null)"
 check_match "disk full: committed events are kept" "^[0-9]{4,}$" "$(sql "$db" 'select count(*) from ev_capable')"
 umount "$small"
 

@@ -89,7 +89,8 @@ static void print_rows(const struct capture *cap)
 		[INFO_ENDED] = int_value(ended_ns(cap)),
 		[INFO_DURATION] = int_value(ended_ns(cap) - cap->started_ns),
 		[INFO_CLEAN] = int_value(cap->clean),
-		[INFO_STOP_REASON] = cap->clean ? text_of(cap->stop_reason) : null_value(),
+		[INFO_STOP_REASON] =
+			cap->clean || *cap->stop_reason ? text_of(cap->stop_reason) : null_value(),
 	};
 
 	for (int i = 0; i < cap->nkinds; i++) {
@@ -123,11 +124,13 @@ static void print_page(const struct capture *cap, bool local)
 	printf("started   %s\n", started);
 	printf("%s %s\n", cap->clean ? "stopped  " : "last save", ended);
 	printf("duration  %.3f s\n", (double)(end - cap->started_ns) / 1e9);
+	/* An unclean stop may still have said why (a full disk): say it too. */
 	if (cap->clean)
 		printf("stop      clean (%s)\n", safe[8]);
 	else
-		printf("stop      NOT CLEAN: the recorder did not finish; events after the last "
-		       "save are missing\n");
+		printf("stop      NOT CLEAN%s%s%s: the recorder did not finish; events after the "
+		       "last save are missing\n",
+		       *safe[8] ? " (" : "", safe[8], *safe[8] ? ")" : "");
 	printf("kinds     %s\n", safe[9]);
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
 		free(safe[i]);

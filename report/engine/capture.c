@@ -21,8 +21,6 @@
 #include "util.h"
 #include "when.h"
 
-#define CAPTURE_APPLICATION_ID 0x43415345 /* "CASE", as schema.sql sets it */
-
 /* Longest value a capture holds (a command line, a path): longer is not one. */
 #define CAPTURE_VALUE_MAX (1 << 20)
 
@@ -600,15 +598,16 @@ static void tell_missing_kinds(struct capture *cap, const char *const *kinds)
 
 static void tell_unclean(const struct capture *cap)
 {
-	char when[WHEN_MAX];
+	char when[WHEN_MAX], *reason;
 
 	if (cap->clean)
 		return;
 	format_human(cap->last_commit_ns, false, when);
-	fprintf(stderr,
-		"report: %s: no clean stop (still recording, or the recorder was killed): "
-		"nothing after %s is in it\n",
-		cap->name, when);
+	reason = render_string(*cap->stop_reason ? cap->stop_reason
+						 : "still recording, or the recorder was killed");
+	fprintf(stderr, "report: %s: no clean stop (%s): nothing after %s is in it\n", cap->name,
+		reason, when);
+	free(reason);
 }
 
 /* --- The set of captures ------------------------------------------------------ */
