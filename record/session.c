@@ -20,6 +20,7 @@
 #include "procinfo.h"
 #include "rows.h"
 #include "session.h"
+#include "sha256.h"
 #include "util.h"
 
 #define NS_PER_S		1000000000LL
@@ -317,6 +318,24 @@ static const char *stop_reason(const struct session *s, char *buf, size_t size)
 	return s->limit_reached ? s->limit_reached : "duration";
 }
 
+/*
+ * What a responder writes in the ticket: each finished file's SHA-256, in
+ * lines sha256sum -c checks.
+ */
+static void print_hashes(const struct session *s)
+{
+	fprintf(stderr, "record: SHA-256 of each file (sha256sum -c checks these lines):\n");
+	for (int n = 1; n <= s->parts_started; n++) {
+		char *path = part_path(s->first_path, n), hex[SHA256_HEX];
+
+		if (sha256_file(path, hex))
+			fprintf(stderr, "record: cannot read %s: %s\n", path, strerror(errno));
+		else
+			fprintf(stderr, "%s  %s\n", hex, path);
+		free(path);
+	}
+}
+
 static void print_summary(const struct session *s, const char *reason)
 {
 	double seconds = (clock_ns(CLOCK_MONOTONIC) - s->started_ns) / 1e9;
@@ -331,6 +350,7 @@ static void print_summary(const struct session *s, const char *reason)
 	for (int i = 0; i < RECORD_TYPES; i++)
 		fprintf(stderr, "  %-10s %12llu recorded %10llu lost\n", record_type_names[i],
 			(unsigned long long)s->recorded[i], (unsigned long long)s->lost[i]);
+	print_hashes(s);
 }
 
 /* Detach, take what is still in the ring buffer, close every part. */

@@ -242,3 +242,31 @@ check_match "... and so does every command's warning" "^report: .*full.db: no cl
 	"$("$report" capable "$SCRATCH/full.db" 2>&1 > /dev/null)"
 check_eq "... and JSON's stop_reason" '"error: database or disk is full"' \
 	"$("$report" info --format json "$SCRATCH/full.db" 2> /dev/null | head -1 | sed -E 's/.*"stop_reason":("[^"]*"|null).*/\1/')"
+
+# --- SHA-256: record prints each finished file's, report info a capture's -------
+rotated=$SCRATCH/rot.db
+"$RECORD" -o "$rotated" -q -e capable -C 1M -d 3 2> "$SCRATCH/err" &
+rot_pid=$!
+sleep 0.5
+setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups "$HELPERS/capcheck" setuid 60000 > /dev/null
+wait "$rot_pid"
+files=$(find "$SCRATCH" -maxdepth 1 -name 'rot*.db' | wc -l)
+check_match "a recording rotated over several files ($files)" "^[2-9]" "$files"
+check_eq "record prints every finished file's SHA-256, as sha256sum prints it" \
+	"$(cd "$SCRATCH" && sha256sum rot*.db | sed "s|  |  $SCRATCH/|" | sort)" \
+	"$(grep -A20 '^record: SHA-256 of each file' "$SCRATCH/err" | tail -n +2 | sort)"
+check_eq "report info prints it, reading the file only" \
+	"$(sha256sum < "$rotated" | cut -c1-64)|$(sha256sum < "$rotated")" \
+	"$("$report" info "$rotated" | sed -n 's/^sha256 *//p')|$(sha256sum < "$rotated")"
+check_eq "... in JSON too" "\"$(sha256sum < "$rotated" | cut -c1-64)\"" \
+	"$("$report" info --format json "$rotated" | head -1 | sed -E 's/.*"sha256":("[^"]*").*/\1/')"
+# A -wal's hash too; its sizes (beside a clean capture, of random bytes) take
+# SHA-256's padding through every case: 55, 56 and 64 bytes past a block...
+bad=""
+for size in 0 1 55 56 57 63 64 65 119 120 4096 100001; do
+	head -c $size /dev/urandom > "$rotated-wal"
+	[ "$("$report" info "$rotated" 2> /dev/null | sed -n 's/^sha256 *\(.*\) (its -wal)$/\1/p')" == "$(sha256sum < "$rotated-wal" | cut -c1-64)" ] ||
+		bad+="$size "
+done
+rm -f "$rotated-wal"
+check_eq "... and its -wal's, of any size" "" "$bad"
