@@ -85,6 +85,42 @@ const char *kinds_to_string(unsigned kinds, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * Pids on this system lie below /proc/sys/kernel/pid_max: beyond, -p would
+ * be accepted and keep nothing.
+ */
+static int64_t pid_max(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+	long long max = PID_MAX_LIMIT;
+
+	if (f) {
+		if (fscanf(f, "%lld", &max) != 1 || max < 2 || max > PID_MAX_LIMIT)
+			max = PID_MAX_LIMIT;
+		fclose(f);
+	}
+	return max;
+}
+
+/* Kinds whose events happen in a process's context: they can take stacks. */
+static bool takes_stacks(unsigned bit)
+{
+	return bit < KIND_PROCESS;
+}
+
+/* "connect, accept, ...": every kind (or those that take stacks), in the table's order. */
+static const char *known_kinds(bool stacks_only, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(kind_names); i++)
+		if (!stacks_only || takes_stacks(kind_names[i].bit))
+			used += snprintf(buf + used, used < size ? size - used : 0, "%s%s",
+					 used ? ", " : "", kind_names[i].name);
+	return buf;
+}
+
 /* Parse "connect,capable:stack": the kinds, and those marked to take stacks. */
 static int parse_kinds(const char *arg, unsigned *kinds, unsigned *stack_kinds)
 {
@@ -102,12 +138,20 @@ static int parse_kinds(const char *arg, unsigned *kinds, unsigned *stack_kinds)
 			if (!strcmp(word, kind_names[i].name))
 				break;
 		if (i == ARRAY_SIZE(kind_names) ||
-		    (mark && (strcmp(mark, "stack") || kind_names[i].bit >= KIND_PROCESS))) {
+		    (mark && (strcmp(mark, "stack") || !takes_stacks(kind_names[i].bit)))) {
+			char known[128], stacked[128];
+
 			fprintf(stderr,
-				"record: unknown event kind '%s%s%s' (known: connect, accept, "
-				"reset, "
-				"capable, each optionally with :stack)\n",
-				word, mark ? ":" : "", mark ? mark : "");
+				"record: unknown event kind '%s%s%s' (known: %s; with :stack: "
+				"%s)\n",
+				word, mark ? ":" : "", mark ? mark : "",
+				known_kinds(false, known, sizeof(known)),
+				known_kinds(true, stacked, sizeof(stacked)));
+			err = -1;
+			break;
+		}
+		if (*kinds & kind_names[i].bit) {
+			fprintf(stderr, "record: -e names '%s' twice\n", word);
 			err = -1;
 			break;
 		}
@@ -279,8 +323,11 @@ int parse_record_options(int argc, char **argv, struct record_options *opts)
 				return -1;
 			break;
 		case 'p':
-			if (parse_integer(optarg, 1, PID_MAX_LIMIT, &opts->filter_pid)) {
-				fprintf(stderr, "record: -p %s: not a process id\n", optarg);
+			if (parse_integer(optarg, 1, pid_max() - 1, &opts->filter_pid)) {
+				fprintf(stderr,
+					"record: -p %s: not a process id (this system's are 1 to "
+					"%lld)\n",
+					optarg, (long long)pid_max() - 1);
 				return -1;
 			}
 			break;

@@ -422,6 +422,8 @@ static int start(struct session *s)
 {
 	const struct record_options *o = s->opts;
 
+	if (check_privileges(o->kinds & KIND_DNS))
+		return -1;
 	procinfo_init();
 	s->probes = probes_load(o);
 	if (!s->probes)

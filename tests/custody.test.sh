@@ -270,3 +270,31 @@ for size in 0 1 55 56 57 63 64 65 119 120 4096 100001; do
 done
 rm -f "$rotated-wal"
 check_eq "... and its -wal's, of any size" "" "$bad"
+
+# --- record's messages: one line, before anything is made --------------------------
+# refuse_options NAME MESSAGE STATUS [setpriv OPTIONS --] OPTIONS...: record
+# refuses at once with MESSAGE and STATUS, creating nothing
+refuse_options() {
+	local out=$SCRATCH/shared/opts.db name=$1 message=$2 status=$3 as=()
+	shift 3
+	if [ "$1" == setpriv ]; then
+		while [ "$1" != -- ]; do as+=("$1") && shift; done
+		shift
+	fi
+	rm -f "$out"*
+	"${as[@]}" "$RECORD" -o "$out" -q -d 1 "$@" 2> "$SCRATCH/err"
+	check_eq "record $*: $name" "$status|$message|" "$?|$(cat "$SCRATCH/err")|$(ls "$out"* 2> /dev/null)"
+}
+pid_max=$(cat /proc/sys/kernel/pid_max)
+refuse_options "a pid beyond pid_max, refused" "record: -p $pid_max: not a process id (this system's are 1 to $((pid_max - 1)))" 2 -p "$pid_max"
+refuse_options "a kind named twice, refused" "record: -e names 'connect' twice" 2 -e connect,connect
+refuse_options "an unknown kind: every kind listed" \
+	"record: unknown event kind 'bogus' (known: connect, accept, reset, capable, process, dns; with :stack: connect, accept, reset, capable)" 2 -e bogus
+refuse_options "as another user: needs root, and which capabilities" \
+	"record: needs root, or CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN and CAP_NET_RAW (missing: CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_NET_RAW)" 1 \
+	setpriv --reuid=nobody --regid=nogroup --clear-groups --
+refuse_options "... without dns, CAP_NET_RAW is not needed" \
+	"record: needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (missing: CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)" 1 \
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- -e capable
+check_eq "the README's quick start, as printed, runs as root without sudo" "scripts/demo|scripts/test|yes" \
+	"$(sed -n '/^## Quick start/,/^## /p' README.md | grep -E '^    [a-z]' | sed 's/^ *//' | paste -sd'|')|$([ -x scripts/demo ] && [ -x scripts/test ] && echo yes)"
