@@ -4,6 +4,7 @@
 #   make test       build, then run every test (root needed for the record tests)
 #   make SANITIZE=1 the same with ASan+UBSan, in build-san/
 #   make fuzz       fuzz report for FUZZ_SECONDS (libFuzzer, clang; in build-fuzz/)
+#   make fuzz-elf   the same for record's ELF and /proc maps parsers
 #   make bench      the performance harness (see README, Performance)
 #   make format     clang-format every C file in place
 #   make clean
@@ -48,8 +49,12 @@ BENCH_TOOLS  := $(addprefix $(BUILD)/bench/,churn storm spawn gen inserts)
 FUZZ_OBJS    := $(filter-out $(OBJ)/report/commands/main.o,$(REPORT_OBJS)) $(OBJ)/report/main_fuzz.o \
 		$(OBJ)/tests/fuzz/report_fuzz.o $(OBJ)/fuzz/base_sql.o $(COMMON_OBJS)
 
-.PHONY: all test bench fuzz format clean
-all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BENCH_TOOLS) $(BUILD)/tests/report-fuzz-replay
+# record's parsers of what the host's processes shape (ELF, /proc maps), alone
+ELF_FUZZ_OBJS := $(OBJ)/tests/fuzz/elf_fuzz.o $(OBJ)/record/elfparse.o $(OBJ)/common/util.o
+
+.PHONY: all test bench fuzz fuzz-elf format clean
+all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BENCH_TOOLS) $(BUILD)/tests/report-fuzz-replay \
+	$(BUILD)/tests/elf-fuzz-replay
 
 # vmlinux.h comes from the build host's BTF; CO-RE relocations make the
 # programs run on any kernel with BTF, whatever kernel built them.
@@ -118,6 +123,16 @@ $(BUILD)/tests/report-fuzz: $(FUZZ_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ -o $@ -lsqlite3 -lz
 
+$(BUILD)/tests/elf-fuzz-replay: $(ELF_FUZZ_OBJS) $(OBJ)/tests/fuzz/replay_main.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ -o $@ -lelf
+
+$(BUILD)/tests/elf-fuzz: $(ELF_FUZZ_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ -o $@ -lelf
+
+$(OBJ)/tests/fuzz/elf_fuzz.o: CFLAGS += -Irecord
+
 # Test helpers make exact numbers of events: no sanitizer runtime adding its own.
 $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
@@ -150,6 +165,14 @@ fuzz:
 	build-fuzz/tests/report-fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 		-dict=tests/fuzz/report.dict -artifact_prefix=$(CURDIR)/build-fuzz/crashes/ \
 		-print_final_stats=1 $(FUZZ_ARGS) build-fuzz/corpus tests/fuzz-regressions tests/fuzz/seeds
+
+# The same for record's ELF and /proc maps parsers (tests/fuzz/elf_fuzz.c).
+fuzz-elf:
+	$(MAKE) FUZZ=1 build-fuzz/tests/elf-fuzz
+	@mkdir -p build-fuzz/elf-corpus build-fuzz/crashes
+	build-fuzz/tests/elf-fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix=$(CURDIR)/build-fuzz/crashes/ -print_final_stats=1 $(FUZZ_ARGS) \
+		build-fuzz/elf-corpus tests/fuzz/elf-seeds
 
 bench: all
 	BUILD=$(BUILD) bench/run

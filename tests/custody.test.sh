@@ -298,3 +298,41 @@ refuse_options "... without dns, CAP_NET_RAW is not needed" \
 	setpriv --reuid=nobody --regid=nogroup --clear-groups -- -e capable
 check_eq "the README's quick start, as printed, runs as root without sudo" "scripts/demo|scripts/test|yes" \
 	"$(sed -n '/^## Quick start/,/^## /p' README.md | grep -E '^    [a-z]' | sed 's/^ *//' | paste -sd'|')|$([ -x scripts/demo ] && [ -x scripts/test ] && echo yes)"
+
+# --- record -U: ELF files and /proc text are parsed in a confined process --------
+db=$SCRATCH/user-stacks.db
+start_record "$db" -e capable -K -U -u "$test_uid" -d 3
+parser=$(cat /proc/"$RECORD_PID"/task/*/children | tr ' ' '\n' | grep -v '^$' | head -1)
+check_eq "-U: one parser process, as nobody, no capability, no_new_privs, a seccomp filter, not dumpable" \
+	"65534 65534 65534 65534|0000000000000000|0000000000000000|1|2|0" \
+	"$(awk '/^Uid:/ {print $2, $3, $4, $5}' /proc/"$parser"/status)|$(awk '/^CapEff:/ {print $2}' /proc/"$parser"/status)|$(awk '/^CapPrm:/ {print $2}' /proc/"$parser"/status)|$(awk '/^NoNewPrivs:/ {print $2}' /proc/"$parser"/status)|$(awk '/^Seccomp:/ {print $2}' /proc/"$parser"/status)|$(stat -c %u /proc/"$parser"/status)"
+check_eq "... holding no file of the recorder's: /dev/null and its socket" "0 1 2 3|/dev/null /dev/null socket" \
+	"$(find /proc/"$parser"/fd -mindepth 1 -printf '%f\n' | sort -n | tr '\n' ' ' | sed 's/ $//')|$(for fd in 0 1 3; do readlink /proc/"$parser"/fd/$fd | sed 's/:.*//'; done | tr '\n' ' ' | sed 's/ $//')"
+setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups "$HELPERS/stackcheck" 5 > /dev/null
+wait "$RECORD_PID"
+check_match "... and names the frames of a program it never ran" "casefile_inner" \
+	"$(sql "$db" "select group_concat(symbol) from stack_frame where symbol like 'casefile_%'")"
+# A program whose symbol table is hostile (names beyond its string table):
+# recorded, its frames left unnamed, nothing else disturbed.
+work=$(mktemp -d "$SCRATCH/prog.XXXX")
+chmod 755 "$work"
+cp tests/fuzz/elf-seeds/symtab-names-beyond "$work/a.out"
+chmod 755 "$work/a.out"
+db=$SCRATCH/hostile-elf.db
+start_record "$db" -e capable -K -U -u "$test_uid" -d 3
+parser=$(cat /proc/"$RECORD_PID"/task/*/children | tr ' ' '\n' | grep -v '^$' | head -1)
+setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups "$work/a.out" 5 > /dev/null
+sleep 0.5
+# The parser killed (as a crash in it would end it): the recorder goes on.
+kill -KILL "$parser"
+setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups "$HELPERS/stackcheck" 7 > /dev/null
+wait "$RECORD_PID"
+check_eq "a hostile symbol table, then the parser killed: record goes on, stops cleanly, every check kept" \
+	"0|12|1" "$?|$(sql "$db" "select count(*) from ev_capable c join task t on t.id = c.task where t.uid = $test_uid and c.cap = 7")|$(sql "$db" 'select clean_stop from capture')"
+check_eq "... the hostile program's own frames unnamed" "" \
+	"$(sql "$db" "select group_concat(distinct f.symbol) from stack_frame f join module m on m.id = f.module where m.name like '%/a.out' and f.symbol like 'casefile_%'")"
+check_eq "... and one line says the parser stopped" 1 \
+	"$(grep -c '^record: the parser process stopped (a hostile or broken file?): user frames are left unnamed from now on$' "$RECORD_ERR")"
+inputs=$(find tests/fuzz/elf-seeds -type f | wc -l)
+check_eq "the ELF and maps parsers' fuzz seeds ($inputs: hostile headers, sections, notes, symbols, maps lines) replayed" \
+	"report-fuzz: $inputs inputs replayed|0" "$(timeout 120 "$HELPERS/elf-fuzz-replay" tests/fuzz/elf-seeds 2>&1)|$?"
