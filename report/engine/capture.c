@@ -334,22 +334,23 @@ static int check_tables(struct capture *cap)
 	       schema_problem(cap, "SELECT name, 'a ' || type FROM sqlite_schema WHERE type != "
 				   "'table' AND name IN (SELECT key FROM json_each(?1)) ORDER BY "
 				   "name LIMIT 1") ||
-	       schema_problem(cap,
-			      "SELECT s.name || '.' || x.name, CASE x.hidden WHEN 0 THEN 'not a "
-			      "column of the format' ELSE 'a generated or hidden column' END FROM "
-			      "sqlite_schema s JOIN json_each(?1) k ON k.key = s.name, "
-			      "pragma_table_xinfo(s.name) x WHERE s.type = 'table' AND (x.hidden "
-			      "OR NOT EXISTS (SELECT 1 FROM json_each(k.value) c WHERE "
-			      "json_extract(c.value, '$[0]') = x.name AND json_extract(c.value, "
-			      "'$[1]') = upper(x.type))) ORDER BY x.hidden = 0, 1 LIMIT 1") ||
 	       schema_problem(
-		       cap, "SELECT s.name, 'without the format''s primary key' FROM sqlite_schema "
-			    "s JOIN json_each(?1) k ON k.key = s.name WHERE s.type = 'table' AND "
-			    "(SELECT group_concat(name, ',') FROM (SELECT name FROM "
-			    "pragma_table_xinfo(s.name) WHERE pk ORDER BY pk)) IS NOT (SELECT "
-			    "group_concat(name, ',') FROM (SELECT json_extract(value, '$[0]') AS "
-			    "name FROM json_each(k.value) WHERE json_extract(value, '$[2]') > 0 "
-			    "ORDER BY json_extract(value, '$[2]'))) ORDER BY 1 LIMIT 1") ||
+		       cap,
+		       "WITH known(t, c, type, pk) AS MATERIALIZED (SELECT k.key, "
+		       "json_extract(c.value, '$[0]'), json_extract(c.value, '$[1]'), "
+		       "json_extract(c.value, '$[2]') FROM json_each(?1) k, json_each(k.value) "
+		       "c), ours(t, c, type, pk, hidden) AS MATERIALIZED (SELECT s.name, "
+		       "x.name, upper(x.type), x.pk, x.hidden FROM sqlite_schema s, "
+		       "pragma_table_xinfo(s.name) x WHERE s.type = 'table' AND s.name IN "
+		       "(SELECT t FROM known)) "
+		       "SELECT t || '.' || c, CASE hidden WHEN 0 THEN 'not a column of the "
+		       "format' ELSE 'a generated or hidden column' END, hidden = 0 FROM ours o "
+		       "WHERE hidden OR NOT EXISTS (SELECT 1 FROM known k WHERE k.t = o.t AND "
+		       "k.c = o.c AND k.type = o.type) UNION ALL SELECT t, 'without the "
+		       "format''s primary key', 2 FROM (SELECT * FROM (SELECT t, c, pk FROM "
+		       "known WHERE pk > 0 AND t IN (SELECT t FROM ours) EXCEPT SELECT t, c, pk "
+		       "FROM ours WHERE pk > 0) UNION SELECT * FROM (SELECT t, c, pk FROM ours "
+		       "WHERE pk > 0 EXCEPT SELECT t, c, pk FROM known)) ORDER BY 3, 1 LIMIT 1") ||
 	       schema_problem(cap,
 			      "SELECT name, 'an index the format does not have' FROM "
 			      "sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND sql "
