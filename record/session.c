@@ -318,20 +318,32 @@ static const char *stop_reason(const struct session *s, char *buf, size_t size)
 	return s->limit_reached ? s->limit_reached : "duration";
 }
 
+/* "HEX  PATH", as sha256sum prints it; a -wal only when there is one. */
+static void print_hash(const char *path, const char *suffix)
+{
+	char *name = xmalloc(strlen(path) + strlen(suffix) + 1), hex[SHA256_HEX];
+
+	strcat(strcpy(name, path), suffix);
+	if (!sha256_file(name, hex))
+		fprintf(stderr, "%s  %s\n", hex, name);
+	else if (!*suffix || errno != ENOENT)
+		fprintf(stderr, "record: cannot read %s: %s\n", name, strerror(errno));
+	free(name);
+}
+
 /*
- * What a responder writes in the ticket: each finished file's SHA-256, in
- * lines sha256sum -c checks.
+ * What a responder writes in the ticket: each finished file's SHA-256 (and
+ * its -wal's, left by a stop that could not finish: its events are there),
+ * in lines sha256sum -c checks.
  */
 static void print_hashes(const struct session *s)
 {
 	fprintf(stderr, "record: SHA-256 of each file (sha256sum -c checks these lines):\n");
 	for (int n = 1; n <= s->parts_started; n++) {
-		char *path = part_path(s->first_path, n), hex[SHA256_HEX];
+		char *path = part_path(s->first_path, n);
 
-		if (sha256_file(path, hex))
-			fprintf(stderr, "record: cannot read %s: %s\n", path, strerror(errno));
-		else
-			fprintf(stderr, "%s  %s\n", hex, path);
+		print_hash(path, "");
+		print_hash(path, "-wal");
 		free(path);
 	}
 }
@@ -503,10 +515,12 @@ int record_session(const struct record_options *opts, const char *path)
 		return -1;
 	}
 	err = record_until_stopped(&s);
-	if (!err)
+	if (!err) {
 		err = finish(&s);
-	else
+	} else {
 		abandon(&s);
+		print_hashes(&s); /* what was committed is evidence too */
+	}
 	end(&s, false);
 	return err;
 }
