@@ -202,7 +202,10 @@ ln -s "$SCRATCH/target" "$SCRATCH/planted.db"
 "$RECORD" -o "$SCRATCH/planted.db" -q -d 0.5 2> /dev/null
 check_eq "a symlink planted at the path is not followed" "1|evidence" "$?|$(cat "$SCRATCH/target")"
 "$RECORD" -o "$SCRATCH/planted.db" -q -f -d 0.5 -e capable 2> /dev/null
-check_eq "with -f the symlink is replaced, its target untouched" "0|evidence|regular file" \
+check_eq "with -f the symlink is refused: it is no capture" "1|evidence|symbolic link" \
+	"$?|$(cat "$SCRATCH/target")|$(stat -c %F "$SCRATCH/planted.db")"
+"$RECORD" -o "$SCRATCH/planted.db" -q -ff -d 0.5 -e capable 2> /dev/null
+check_eq "with -ff the symlink is replaced, its target untouched" "0|evidence|regular file" \
 	"$?|$(cat "$SCRATCH/target")|$(stat -c %F "$SCRATCH/planted.db")"
 
 (umask 000 && "$RECORD" -o "$SCRATCH/umask.db" -q -d 0.5 -e capable 2> /dev/null)
