@@ -1,0 +1,34 @@
+/*
+ * HMAC-SHA256 (RFC 2104, FIPS 180-4), for keyed pseudonyms: with the key
+ * prepared once, each MAC of a short message costs two compressions.
+ */
+#ifndef CASEFILE_COMMON_HMAC_H
+#define CASEFILE_COMMON_HMAC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HMAC_SIZE 32
+
+struct sha256_state {
+	uint32_t h[8];
+	uint64_t bytes;
+	uint8_t block[64];
+	size_t used;
+};
+
+/* A key prepared: the hash states after its inner and outer pads. */
+struct hmac_key {
+	struct sha256_state inner, outer;
+};
+
+void hmac_key_init(struct hmac_key *key, const void *secret, size_t len);
+void hmac_sha256(const struct hmac_key *key, const void *message, size_t len,
+		 uint8_t mac[HMAC_SIZE]);
+/* The MAC of two parts, one after the other (a domain word, then the data). */
+void hmac_sha256_2(const struct hmac_key *key, const void *a, size_t alen, const void *b,
+		   size_t blen, uint8_t mac[HMAC_SIZE]);
+/* SHA-256 of a message, for the test of the known answers. */
+void sha256(const void *message, size_t len, uint8_t digest[HMAC_SIZE]);
+
+#endif
