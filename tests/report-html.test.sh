@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures scan-connect bruteforce-ssh caps lineage
+load_fixtures scan-connect bruteforce-ssh caps lineage lost unclean
 files=(scan-connect.db bruteforce-ssh.db caps.db lineage.db)
 
 if ! command -v chromium > /dev/null && [ "$(id -u)" = 0 ]; then
@@ -47,6 +47,17 @@ check_eq "html: one policy forbidding every fetch" \
 	"1" "$(grep -cF "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">" "$page")"
 check_eq "html: no reference outside the file (src, href but #, url(), @import)" "" \
 	"$(grep -oiE '(src|href)="[^#"][^"]*"|url\(|@import' "$page" | head -3)"
+
+# Losses and an unclean stop, said at the top and per capture.
+run_report html -o lost.html lost.db unclean.db
+for kind in $(sqlite3 "$SCRATCH/lost.db" "select name from event_kind where lost > 0"); do
+	check_eq "losses: $kind's, as event_kind counts them" "1" \
+		"$(grep -c "<span class=\"kind bad\" data-kind=\"$kind\" data-lost=\"$(q lost "select lost from event_kind where name = '$kind'")\">" "$SCRATCH/lost.html")"
+done
+check_eq "losses: the verdict counts them all" "1" \
+	"$(grep -c "data-lost=\"$(q lost "select sum(lost) from event_kind")\">[0-9]* lost</span> <span class=\"verdict found\">NO CLEAN STOP" "$SCRATCH/lost.html")"
+check_eq "losses: the capture that did not stop cleanly says so" "1" \
+	"$(grep -c '<td>unclean.db</td>.*NO CLEAN STOP (killed, or still recording)' "$SCRATCH/lost.html")"
 
 if [ -z "$browser" ]; then
 	skip "html: in a browser" "no chromium (scripts/install-deps installs it; installing needs root)"
@@ -103,7 +114,7 @@ check_eq "detections: the brute force with its connections" \
 	"$(jq -r .connections "$SCRATCH/bruteforce.json" | paste -sd,)" \
 	"$(grep -o 'class="finding" data-kind="bruteforce" data-events="[0-9]*"' "$SCRATCH/page.dom" | grep -o '[0-9]*"$' | tr -d '"' | paste -sd,)"
 check_eq "detections: port scans of 996 ports and 996 probes (fixtures/ATTACKS.md)" "2" \
-	"$(grep -c 'data-kind="portscan" data-events="996"><td class="n">[0-9]*</td><td>[^<]*</td><td>[^<]*</td><td class="n" data-count="996">996</td><td class="n" data-count="996">' "$SCRATCH/page.dom")"
+	"$(grep -c 'data-kind="portscan" data-events="996"><td class="n">[0-9]*</td><td class="who">[^<]*</td><td class="who">[^<]*</td><td class="n" data-count="996">996</td><td class="n" data-count="996">' "$SCRATCH/page.dom")"
 check_eq "verdicts: 2 port scans, no sweep, 2 outbound, 1 brute force" \
 	"portscan=2 sweep=0 outbound=2 bruteforce=1" \
 	"$(grep -o '<li id="verdict-[a-z]*"><a href="[^"]*">[^<]*</a>: <span class="verdict [a-z]*" data-found="[0-9]*"' "$SCRATCH/page.dom" |
@@ -171,7 +182,7 @@ check_eq "hostile: no script of a name ran (the title is the page's)" "1" \
 	"$(in_dom hostile '<title>Casefile report: &lt;img src=http://127.0.0.1:9/h.png&gt;</title>')"
 check_eq "hostile: no element made from a name" "0" "$(grep -c '<img\|<script>document' "$SCRATCH/hostile.dom")"
 check_eq "hostile: the names shown as text (a talker, and an outbound scanner)" "2 2" \
-	"$(in_dom hostile "<td>&lt;img src=x onerror=document.title='pwned'&gt;/$first</td>") $(in_dom hostile "<td>\\x1b[31mRED\\x1b]0;t\\x07&lt;script&gt;document.title='pwned2'&lt;/script&gt;/$second</td>")"
+	"$(in_dom hostile ">&lt;img src=x onerror=document.title='pwned'&gt;/$first</td>") $(in_dom hostile ">\\x1b[31mRED\\x1b]0;t\\x07&lt;script&gt;document.title='pwned2'&lt;/script&gt;/$second</td>")"
 check_eq "hostile: no request, nothing blocked" "0:1" "$(page_requests hostile):$(in_dom hostile '<div id="blocked" hidden="">')"
 
 # --- Bounded ------------------------------------------------------------------------------

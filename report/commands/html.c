@@ -208,10 +208,10 @@ static void captures_section(struct page *p)
 		}
 		fputs("</td><td>", out);
 		kinds_cell(out, cap, false);
-		fputs("</td><td>", out);
-		kinds_cell(out, cap, true);
 		for (int k = 0; k < cap->nkinds; k++)
 			lost += cap->kinds[k].lost;
+		fprintf(out, "</td><td class=\"%s\">", lost ? "bad" : "n");
+		kinds_cell(out, cap, true);
 		fprintf(out, "%s</td></tr>\n", lost ? "" : "none");
 	}
 	fputs("</tbody></table>\n<p class=\"note\">A capture counts its losses per kind, not "
@@ -258,9 +258,9 @@ static void finding_row(struct page *p, const struct finding *f, int number)
 	fprintf(out,
 		"<tr id=\"finding-%d\" class=\"finding\" data-kind=\"%s\" data-events=\"%lld\">",
 		number, finding_kind_name(f->kind), (long long)f->events);
-	fprintf(out, "<td class=\"n\">%d</td><td>", number);
+	fprintf(out, "<td class=\"n\">%d</td><td class=\"who\">", number);
 	html_string(out, who);
-	fputs("</td><td>", out);
+	fputs("</td><td class=\"who\">", out);
 	html_string(out, what);
 	fputs("</td>", out);
 	counted(out, f->events);

@@ -448,7 +448,7 @@ static int run(struct captures *set, const struct options *opts)
 }
 
 const struct command redact_command = {
-	.summary = "a copy of a capture safe to share: names and addresses as keyed pseudonyms",
+	.summary = "a copy safe to share: names and addresses as keyed pseudonyms",
 	.spec = {.name = "redact",
 		 .usage = usage,
 		 .short_options = "",
