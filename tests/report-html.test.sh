@@ -200,3 +200,6 @@ fi
 # --- The command line -----------------------------------------------------------------------
 refused "html: no -o" html scan-connect.db
 refused "html: an unwritable page" html -o /nonexistent/dir/p.html scan-connect.db
+sum_before=$(sha256sum < "$SCRATCH/caps.db")
+refused "html: a page over one of its captures" html -o caps.db scan-connect.db caps.db
+check_eq "html: ... left as it was" "$sum_before" "$(sha256sum < "$SCRATCH/caps.db")"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "activity.h"
 #include "command.h"
@@ -51,8 +52,10 @@ static const char usage[] =
 	"Content-Security-Policy that forbids every network fetch: it opens from a\n"
 	"file:// URL offline.  Bounded: aggregates and top rows, never every event;\n"
 	"the page says what it left out.  Every string from a capture is shown as\n"
-	"text.  The options are summary's.  For a ticket outside the organisation,\n"
-	"make the page from a redacted copy (report redact).\n"
+	"text.  The options are summary's (--comm and the like narrow the findings;\n"
+	"the chart counts every event between --since and --until).  For a ticket\n"
+	"outside the organisation, make the page from a redacted copy (report\n"
+	"redact).\n"
 	"\n"
 	"  -o, --output FILE   the page to write (replaced if it exists)\n"
 	"\n"
@@ -658,12 +661,33 @@ static void write_page(struct page *p)
 	page_end(p->out);
 }
 
+/* Whether the page would be written over one of the captures: refused, never done. */
+static bool over_a_capture(const struct captures *set)
+{
+	struct stat page;
+
+	if (stat(hm.output, &page))
+		return false;
+	for (int i = 0; i < set->count; i++) {
+		const struct stat *cap = &set->list[i]->seen_db;
+
+		if (cap->st_dev == page.st_dev && cap->st_ino == page.st_ino) {
+			fprintf(stderr, "report: html: %s is a capture, not a page to write\n",
+				set->list[i]->name);
+			return true;
+		}
+	}
+	return false;
+}
+
 static int run(struct captures *set, const struct options *opts)
 {
 	struct page p = {.set = set, .opts = opts};
 	struct overview_extra extra = {.run = count_activity, .ctx = &p.activity};
 	int err;
 
+	if (over_a_capture(set))
+		return -1;
 	thresholds_ready(&hm.t);
 	cap_settings_ready(&hm.caps);
 	activity_span(set, opts, &p.activity);

@@ -83,15 +83,17 @@ static int operands(struct options *opts)
 static int check(const struct options *opts)
 {
 	struct stat st;
+	int rc;
 	char *name;
 
 	(void)opts;
 	if (!rm.key_file)
 		return option_error("redact", "no key: give --key-file KEY");
-	if (lstat(rm.output, &st) == 0 || errno != ENOENT) {
+	rc = lstat(rm.output, &st);
+	if (rc == 0 || errno != ENOENT) {
 		name = render_string(rm.output);
 		option_error("redact", "%s: %s", name,
-			     errno == ENOENT || !errno ? "exists already" : strerror(errno));
+			     rc == 0 ? "exists already" : strerror(errno));
 		free(name);
 		return -1;
 	}
