@@ -174,7 +174,8 @@ read -r first second <<< "$nmap"
 sqlite3 "$SCRATCH/hostile.db" "
 	UPDATE task SET comm = '<img src=x onerror=document.title=''pwned''>' WHERE pid = $first;
 	UPDATE task SET comm = char(27) || '[31mRED' || char(27) || ']0;t' || char(7) || '<script>document.title=''pwned2''</script>' WHERE pid = $second;
-	UPDATE capture SET hostname = '<img src=http://127.0.0.1:9/h.png>';"
+	UPDATE capture SET hostname = '<img src=http://127.0.0.1:9/h.png>';
+	UPDATE event_kind SET name = '\"><img src=x onerror=document.title=1>' WHERE name = 'unaccepted';"
 run_report html -o hostile.html hostile.db
 check_eq "hostile: the page is written" "0" "$rc"
 browse "$SCRATCH/hostile.html" hostile

@@ -158,8 +158,10 @@ static void kinds_cell(FILE *out, const struct capture *cap, bool losses)
 
 		if (!c->enabled || (losses && !c->lost))
 			continue;
-		fprintf(out, "<span class=\"kind%s\" data-kind=\"%s\" data-%s=\"%lld\">",
-			losses ? " bad" : "", c->name, losses ? "lost" : "recorded",
+		/* A kind's name is the capture's: escaped in the attribute too. */
+		fprintf(out, "<span class=\"kind%s\" data-kind=\"", losses ? " bad" : "");
+		html_string(out, c->name);
+		fprintf(out, "\" data-%s=\"%lld\">", losses ? "lost" : "recorded",
 			(long long)(losses ? c->lost : c->recorded));
 		html_string(out, c->name);
 		fprintf(out, "&nbsp;%lld</span> ", (long long)(losses ? c->lost : c->recorded));
@@ -317,16 +319,19 @@ static void detection(struct page *p, enum finding_kind kind, int *number)
 		return;
 	}
 	if (!n) {
-		fprintf(out,
-			"<span class=\"verdict none\" data-verdict=\"none\">none</span></h3>"
-			"<p>Rule: %s.</p>\n",
-			rule);
+		fputs("<span class=\"verdict none\" "
+		      "data-verdict=\"none\">none</span></h3><p>Rule: ",
+		      out);
+		html_string(out, rule); /* it names the --daemon names given */
+		fputs(".</p>\n", out);
 		return;
 	}
 	fprintf(out,
 		"<span class=\"verdict found\" data-verdict=\"found\" data-found=\"%zu\">%zu "
-		"FOUND</span></h3><p>Rule: %s.  All of them: <code>report %s",
-		n, n, rule, finding_command(kind));
+		"FOUND</span></h3><p>Rule: ",
+		n, n);
+	html_string(out, rule);
+	fprintf(out, ".  All of them: <code>report %s", finding_command(kind));
 	files(p);
 	fprintf(out,
 		"</code></p>\n<table class=\"sortable\"><thead><tr><th>#</th><th>from</th>"
