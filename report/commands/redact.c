@@ -359,7 +359,14 @@ static int drop_triggers(sqlite3 *db)
 	return rc == SQLITE_OK ? 0 : fail(db, "redact");
 }
 
-/* The copy at path, redacted in place, rebuilt so that no old value stays. */
+/*
+ * The copy at path, redacted in place, rebuilt so that no old value stays.
+ * The rollback journal of the redaction, which holds the values replaced,
+ * stays in memory (it is small: the tables of names and addresses); the
+ * VACUUM that follows sorts aside in a temporary file, as SQLite does,
+ * which by then holds redacted values only, so memory does not grow with
+ * the capture.
+ */
 static int redact_copy(const char *path)
 {
 	sqlite3 *db;
@@ -369,7 +376,7 @@ static int redact_copy(const char *path)
 		err = fail(db, "open");
 	if (!err && sqlite3_exec(db,
 				 "PRAGMA journal_mode = MEMORY; PRAGMA secure_delete = ON; "
-				 "PRAGMA temp_store = MEMORY; PRAGMA trusted_schema = OFF",
+				 "PRAGMA trusted_schema = OFF",
 				 NULL, NULL, NULL) != SQLITE_OK)
 		err = fail(db, "set up");
 	for (size_t i = 0; !err && i < ARRAY_SIZE(functions); i++)
