@@ -205,6 +205,41 @@ static double chart_x(const struct activity *a, int64_t ns)
 	return CHART_LEFT + x * CHART_WIDTH;
 }
 
+/* Finding numbers in time order, for their labels. */
+static const struct findings *sorting;
+
+static int by_first(const void *x, const void *y)
+{
+	int64_t a = sorting->list[*(const size_t *)x].first_ns;
+	int64_t b = sorting->list[*(const size_t *)y].first_ns;
+
+	return (a > b) - (a < b);
+}
+
+/* Each finding's number over its mark, pushed right of the one before it. */
+static void chart_labels(FILE *out, const struct activity *a, const struct findings *findings)
+{
+	size_t n = findings->count < FINDINGS_MARKED ? findings->count : FINDINGS_MARKED;
+	size_t order[FINDINGS_MARKED];
+	double end = 0;
+
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	sorting = findings;
+	qsort(order, n, sizeof(*order), by_first);
+	for (size_t i = 0; i < n; i++) {
+		double x = chart_x(a, findings->list[order[i]].first_ns);
+		char number[24];
+		int len = snprintf(number, sizeof(number), "%zu", order[i] + 1);
+
+		x = x > end ? x : end;
+		fprintf(out, "<a href=\"#finding-%s\"><text x=\"%.1f\" y=\"%d\">%s</text></a>",
+			number, x, CHART_TOP - 8, number);
+		end = x + 7.0 * len + 4;
+	}
+	fputc('\n', out);
+}
+
 void page_chart(FILE *out, const struct options *opts, const struct activity *a,
 		const struct findings *findings)
 {
@@ -225,7 +260,7 @@ void page_chart(FILE *out, const struct options *opts, const struct activity *a,
 		(double)a->bucket_ns / 1e9, day, CHART_LEFT + CHART_WIDTH + 70,
 		CHART_TOP + strips * (CHART_STRIP + CHART_GAP) + 24, CHART_LEFT + CHART_WIDTH + 70,
 		CHART_TOP + strips * (CHART_STRIP + CHART_GAP) + 24);
-	/* The findings behind the bars. */
+	/* The findings behind the bars; their numbers above, left to right, never overlapping. */
 	height = strips * (CHART_STRIP + CHART_GAP);
 	for (size_t i = 0; i < findings->count && i < FINDINGS_MARKED; i++) {
 		const struct finding *f = &findings->list[i];
@@ -234,10 +269,11 @@ void page_chart(FILE *out, const struct options *opts, const struct activity *a,
 		fprintf(out,
 			"<a href=\"#finding-%zu\"><rect class=\"mark\" data-finding=\"%zu\" "
 			"x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\"><title>%zu: %s</title>"
-			"</rect><text x=\"%.1f\" y=\"%d\">%zu</text></a>\n",
+			"</rect></a>\n",
 			i + 1, i + 1, x1, CHART_TOP - 4, x2 - x1 < 3 ? 3 : x2 - x1, height, i + 1,
-			finding_kind_name(f->kind), x1, CHART_TOP - 8 - 10 * (int)(i % 2), i + 1);
+			finding_kind_name(f->kind));
 	}
+	chart_labels(out, a, findings);
 	y = CHART_TOP;
 	for (int k = 0; k < ACT_KINDS; k++) {
 		int64_t most = 0;
