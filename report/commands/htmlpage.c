@@ -206,12 +206,11 @@ static double chart_x(const struct activity *a, int64_t ns)
 }
 
 /* Finding numbers in time order, for their labels. */
-static const struct findings *sorting;
-
-static int by_first(const void *x, const void *y)
+static int by_first(const void *x, const void *y, void *ctx)
 {
-	int64_t a = sorting->list[*(const size_t *)x].first_ns;
-	int64_t b = sorting->list[*(const size_t *)y].first_ns;
+	const struct findings *findings = ctx;
+	int64_t a = findings->list[*(const size_t *)x].first_ns;
+	int64_t b = findings->list[*(const size_t *)y].first_ns;
 
 	return (a > b) - (a < b);
 }
@@ -225,8 +224,7 @@ static void chart_labels(FILE *out, const struct activity *a, const struct findi
 
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
-	sorting = findings;
-	qsort(order, n, sizeof(*order), by_first);
+	qsort_r(order, n, sizeof(*order), by_first, (void *)findings);
 	for (size_t i = 0; i < n; i++) {
 		double x = chart_x(a, findings->list[order[i]].first_ns);
 		char number[24];
