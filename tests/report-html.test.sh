@@ -19,9 +19,10 @@ browser=$(command -v chromium)
 # browse PAGE NAME [chromium options...]: load file://PAGE with no network,
 # its DOM in $SCRATCH/NAME.dom, the browser's net log in $SCRATCH/NAME.net
 browse() {
-	local page=$1 name=$2
+	local page=$1 name=$2 offline=(unshare --net)
 	shift 2
-	(cd "$SCRATCH" && timeout 120 unshare --net "$browser" --headless --no-sandbox --disable-gpu \
+	[ "$(id -u)" = 0 ] || offline=(unshare --user --map-root-user --net)
+	(cd "$SCRATCH" && timeout 120 "${offline[@]}" "$browser" --headless --no-sandbox --disable-gpu \
 		--disable-background-networking --disable-component-update --disable-sync \
 		--no-first-run --user-data-dir="$(mktemp -d "$SCRATCH/profile.XXXXXX")" \
 		--log-net-log="$SCRATCH/$name.net" "$@" --dump-dom "file://$page") \
