@@ -193,7 +193,7 @@ if "$BUILD/bench/gen" 200000 "$SCRATCH/gen.db" > /dev/null 2>&1; then
 	run_report html -o gen.html gen.db
 	check_eq "bounded: a generated capture's page is written" "0" "$rc"
 	check "bounded: under 200 KB" test "$(stat -c %s "$SCRATCH/gen.html")" -lt 200000
-	check "bounded: says what it left out, and how to get it" grep -q '<li data-omitted="[0-9]*">[0-9]* more processes making connects: <code>report tcpconnect -c gen.db</code>' "$SCRATCH/gen.html"
+	check "bounded: says what it left out, and how to get it" grep -q '<li data-omitted="[0-9]*">[0-9]* more processes making connects: <code>report tcpconnect gen.db</code>' "$SCRATCH/gen.html"
 	check_eq "bounded: at most 25 talkers shown" "25" "$(grep -c '<tr class="talker"><td>[^<]*/[0-9]*</td>' "$SCRATCH/gen.html")"
 else
 	fail "bounded: bench/gen made a capture" "$("$BUILD/bench/gen" 200000 "$SCRATCH/gen.db" 2>&1 | head -2)"

@@ -465,7 +465,7 @@ static void talkers(struct page *p, const struct talker *list, size_t n, bool pr
 	if (n > TALKERS_SHOWN)
 		omit(&p->omitted, n - TALKERS_SHOWN,
 		     processes ? "processes making connects" : "remote addresses accepted",
-		     processes ? "report tcpconnect -c" : "report tcpaccept");
+		     processes ? "report tcpconnect" : "report tcpaccept");
 }
 
 static void connections_section(struct page *p)
@@ -544,8 +544,12 @@ static void histogram(struct page *p, const char *title, const char *by, struct 
 			300.0 * (double)bars[i].denied / (double)most);
 	}
 	fputs("</tbody></table>\n", out);
-	if (n > BARS_SHOWN)
-		omit(&p->omitted, n - BARS_SHOWN, title, "report caps");
+	if (n > BARS_SHOWN) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "bars of capability checks by %s", by);
+		omit(&p->omitted, n - BARS_SHOWN, what, "report caps -n 0");
+	}
 }
 
 static void flags_table(struct page *p)
