@@ -111,7 +111,7 @@ static void sha256_final(struct sha256_state *s, uint8_t digest[HMAC_SIZE])
 	}
 }
 
-void sha256(const void *message, size_t len, uint8_t digest[HMAC_SIZE])
+static void sha256(const void *message, size_t len, uint8_t digest[HMAC_SIZE])
 {
 	struct sha256_state s;
 

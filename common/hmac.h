@@ -10,6 +10,7 @@
 
 #define HMAC_SIZE 32
 
+/* SHA-256's running state (hmac.c keeps SHA-256 itself to itself). */
 struct sha256_state {
 	uint32_t h[8];
 	uint64_t bytes;
@@ -28,7 +29,5 @@ void hmac_sha256(const struct hmac_key *key, const void *message, size_t len,
 /* The MAC of two parts, one after the other (a domain word, then the data). */
 void hmac_sha256_2(const struct hmac_key *key, const void *a, size_t alen, const void *b,
 		   size_t blen, uint8_t mac[HMAC_SIZE]);
-/* SHA-256 of a message, for the test of the known answers. */
-void sha256(const void *message, size_t len, uint8_t digest[HMAC_SIZE]);
 
 #endif
