@@ -63,7 +63,7 @@ static void compress(uint32_t h[8], const uint8_t block[64])
 	h[7] += hh;
 }
 
-static void sha256_init(struct sha256_state *s)
+static void sha256_init(struct hmac_sha256_state *s)
 {
 	static const uint32_t initial[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 					    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -73,7 +73,7 @@ static void sha256_init(struct sha256_state *s)
 	s->used = 0;
 }
 
-static void sha256_update(struct sha256_state *s, const void *data, size_t len)
+static void sha256_update(struct hmac_sha256_state *s, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 
@@ -92,7 +92,7 @@ static void sha256_update(struct sha256_state *s, const void *data, size_t len)
 	}
 }
 
-static void sha256_final(struct sha256_state *s, uint8_t digest[HMAC_SIZE])
+static void sha256_final(struct hmac_sha256_state *s, uint8_t digest[HMAC_SIZE])
 {
 	uint64_t bits = s->bytes * 8;
 	uint8_t pad = 0x80, zero = 0, length[8];
@@ -113,7 +113,7 @@ static void sha256_final(struct sha256_state *s, uint8_t digest[HMAC_SIZE])
 
 static void sha256(const void *message, size_t len, uint8_t digest[HMAC_SIZE])
 {
-	struct sha256_state s;
+	struct hmac_sha256_state s;
 
 	sha256_init(&s);
 	sha256_update(&s, message, len);
@@ -143,7 +143,7 @@ void hmac_key_init(struct hmac_key *key, const void *secret, size_t len)
 void hmac_sha256_2(const struct hmac_key *key, const void *a, size_t alen, const void *b,
 		   size_t blen, uint8_t mac[HMAC_SIZE])
 {
-	struct sha256_state s = key->inner;
+	struct hmac_sha256_state s = key->inner;
 	uint8_t inner[HMAC_SIZE];
 
 	sha256_update(&s, a, alen);
@@ -152,10 +152,4 @@ void hmac_sha256_2(const struct hmac_key *key, const void *a, size_t alen, const
 	s = key->outer;
 	sha256_update(&s, inner, sizeof(inner));
 	sha256_final(&s, mac);
-}
-
-void hmac_sha256(const struct hmac_key *key, const void *message, size_t len,
-		 uint8_t mac[HMAC_SIZE])
-{
-	hmac_sha256_2(key, message, len, "", 0, mac);
 }

@@ -11,7 +11,7 @@
 #define HMAC_SIZE 32
 
 /* SHA-256's running state (hmac.c keeps SHA-256 itself to itself). */
-struct sha256_state {
+struct hmac_sha256_state {
 	uint32_t h[8];
 	uint64_t bytes;
 	uint8_t block[64];
@@ -20,12 +20,10 @@ struct sha256_state {
 
 /* A key prepared: the hash states after its inner and outer pads. */
 struct hmac_key {
-	struct sha256_state inner, outer;
+	struct hmac_sha256_state inner, outer;
 };
 
 void hmac_key_init(struct hmac_key *key, const void *secret, size_t len);
-void hmac_sha256(const struct hmac_key *key, const void *message, size_t len,
-		 uint8_t mac[HMAC_SIZE]);
 /* The MAC of two parts, one after the other (a domain word, then the data). */
 void hmac_sha256_2(const struct hmac_key *key, const void *a, size_t alen, const void *b,
 		   size_t blen, uint8_t mac[HMAC_SIZE]);
