@@ -401,10 +401,37 @@ static int redact_copy(const char *path)
 	return err;
 }
 
+/*
+ * The capture, page by page, into the empty file path: SQLite's backup reads
+ * it through the capture's read-only connection and writes the copy through
+ * the plain unix file layer, which the copy alone is opened with.
+ */
+static int copy_capture(struct capture *cap, const char *path)
+{
+	sqlite3 *out = NULL;
+	sqlite3_backup *backup;
+	int rc = sqlite3_open_v2(path, &out, SQLITE_OPEN_READWRITE, "unix");
+
+	if (rc == SQLITE_OK) {
+		backup = sqlite3_backup_init(out, "main", cap->db, "main");
+		rc = backup ? sqlite3_backup_step(backup, -1) : sqlite3_errcode(out);
+		if (backup && sqlite3_backup_finish(backup) != SQLITE_OK && rc == SQLITE_DONE)
+			rc = sqlite3_errcode(out);
+	}
+	if (rc != SQLITE_DONE) {
+		char *error = render_string(out ? sqlite3_errmsg(out) : sqlite3_errstr(rc));
+
+		fprintf(stderr, "report: redact: cannot copy %s: %s\n", cap->name, error);
+		free(error);
+	}
+	sqlite3_close(out);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static int run(struct captures *set, const struct options *opts)
 {
 	struct capture *cap = set->list[0];
-	char *dir = xstrdup(rm.output), *slash = strrchr(dir, '/'), *temp, *sql;
+	char *dir = xstrdup(rm.output), *slash = strrchr(dir, '/'), *temp;
 	int fd, err = 0;
 
 	(void)opts;
@@ -417,7 +444,7 @@ static int run(struct captures *set, const struct options *opts)
 		slash[1] = '\0';
 	temp = xmalloc(strlen(dir) + 32);
 	sprintf(temp, "%s.redact-XXXXXX", slash ? dir : "");
-	/* An empty file of our own, which VACUUM INTO fills. */
+	/* An empty file of our own, which copy_capture() fills. */
 	fd = mkstemp(temp);
 	if (fd < 0) {
 		char *name = render_string(rm.output);
@@ -427,15 +454,7 @@ static int run(struct captures *set, const struct options *opts)
 		err = -1;
 	} else {
 		close(fd);
-		sql = sqlite3_mprintf("VACUUM INTO %Q", temp);
-		if (sqlite3_exec(cap->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-			char *error = render_string(sqlite3_errmsg(cap->db));
-
-			fprintf(stderr, "report: redact: cannot copy %s: %s\n", cap->name, error);
-			free(error);
-			err = -1;
-		}
-		sqlite3_free(sql);
+		err = copy_capture(cap, temp);
 		if (!err)
 			err = redact_copy(temp);
 		if (!err && renameat2(AT_FDCWD, temp, AT_FDCWD, rm.output, RENAME_NOREPLACE)) {
