@@ -392,7 +392,7 @@ static int read_kinds(struct capture *cap)
 
 static void free_capture(struct capture *cap);
 
-static struct capture *open_capture(const char *path)
+struct capture *capture_open(const char *path)
 {
 	struct capture *cap = xcalloc(1, sizeof(*cap));
 
@@ -506,7 +506,7 @@ int captures_open(struct captures *set, struct options *opts, const char *const 
 	*set = (struct captures){.list = xcalloc((size_t)opts->nfiles, sizeof(*set->list)),
 				 .kinds = kinds};
 	for (int i = 0; i < opts->nfiles; i++) {
-		struct capture *cap = open_capture(opts->files[i]);
+		struct capture *cap = capture_open(opts->files[i]);
 
 		if (!cap) {
 			captures_close(set);
@@ -539,7 +539,7 @@ int captures_open_again(struct captures *copy, const struct captures *set)
 	copy->list = xcalloc((size_t)set->count, sizeof(*copy->list));
 	copy->count = 0;
 	for (int i = 0; i < set->count; i++) {
-		struct capture *cap = open_capture(set->list[i]->path);
+		struct capture *cap = capture_open(set->list[i]->path);
 
 		if (!cap) {
 			captures_close(copy);

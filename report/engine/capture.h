@@ -99,6 +99,9 @@ int supported_format(void);
 int captures_open(struct captures *set, struct options *opts, const char *const *kinds);
 void captures_close(struct captures *set);
 
+/* One capture, opened and checked; NULL after one line. */
+struct capture *capture_open(const char *path);
+
 /*
  * The captures of set opened again, each on a connection of its own, for
  * another thread to read them at the same time; nothing told (set told it).

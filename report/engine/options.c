@@ -67,7 +67,8 @@ static const char filter_help[] =
 
 static const char follow_help[] =
 	"  --follow         keep reading a capture still being recorded, printing events\n"
-	"                   as they land, until its recorder stops (or Ctrl-C)\n";
+	"                   as they land, until its recorder stops (or Ctrl-C); a\n"
+	"                   rotated one (record -C) into each next part, said on stderr\n";
 
 static const char lineage_help[] =
 	"  -l, --lineage    include who did it: the process's executable (EXE, marked\n"
