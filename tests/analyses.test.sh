@@ -236,6 +236,22 @@ check_eq "timeline -c: the password loop's connections, each accepted by sshd" "
 # 996 closed ports, and the scanner's own kernel resetting the 4 open ports' SYN-ACKs.
 check_eq "timeline -c: a SYN scan is resets only, refused" "refused|1000|server" \
 	"$(query "SELECT outcome, count(*), reset_by FROM r WHERE outcome = 'refused'" timeline -c scan-syn.db)"
+# A filter chooses which connections, never what is shown of them.
+client=$(q basic "SELECT pid FROM tcpconnect WHERE outcome = 'established' GROUP BY pid ORDER BY count(*) DESC, pid LIMIT 1")
+server=$(q basic "SELECT a.pid FROM tcpaccept a JOIN tcpconnect c ON c.lport = a.rport AND c.dport = a.lport WHERE c.pid = $client LIMIT 1")
+check_eq "timeline -c -p CLIENT: its connections, each with who accepted it" \
+	"$(query "SELECT * FROM r WHERE pid = '$client'" timeline -c basic.db)" \
+	"$(query "SELECT * FROM r WHERE accept_pid = '$server'" timeline -c -p "$client" basic.db)"
+check_eq "... and its acceptor's -p, the same connections" \
+	"$(query "SELECT * FROM r" timeline -c -p "$client" basic.db)" \
+	"$(query "SELECT * FROM r" timeline -c -p "$server" basic.db)"
+check_eq "timeline -c --comm CLIENT: its refused connects keep the reset that refused them" \
+	"refused|1992|1992|server" \
+	"$(query "SELECT outcome, count(*), sum(resets), group_concat(DISTINCT reset_by) FROM r WHERE outcome = 'refused'" \
+		timeline -c --comm nmap scan-connect.db)"
+check_eq "... every connection of the unfiltered view whose client it is, as shown there" \
+	"$(query "SELECT * FROM r WHERE comm = 'nmap'" timeline -c scan-connect.db)" \
+	"$(query "SELECT * FROM r" timeline -c --comm nmap scan-connect.db)"
 # A busy hour (bench/gen): thousands of connections held in a minute, so that
 # what holds them grows and wraps.  Each connect and each accept is one
 # connection with its own ends and process (gen's accepts answer no captured
