@@ -15,6 +15,13 @@
 
 #define MAX_PROCESSES	1024 /* mappings kept for this many processes at most */
 #define NT_GNU_BUILD_ID 3
+#define BUILD_ID_BYTES	20 /* the kernel's BUILD_ID_SIZE_MAX */
+
+/*
+ * User space ends below 2^48 on x86_64 (2^47 without 5-level paging) and
+ * arm64: a frame at or above is no code, whatever the mappings.
+ */
+#define USER_ADDRESS_END (1ull << 48)
 
 struct function {
 	uint64_t addr;
@@ -26,11 +33,14 @@ struct segment {
 	uint64_t offset; /* in the file */
 	uint64_t vaddr;
 	uint64_t size;
+	bool code; /* PF_X: a frame may lie in it */
 };
 
 struct umodule {
 	char *path;
-	char *build_id;
+	char *build_id; /* hex */
+	unsigned char build_id_bytes[BUILD_ID_BYTES];
+	size_t build_id_len;
 	bool deleted;
 	bool read; /* its file was opened: segments, build-id and functions are known */
 	uint64_t dev, ino;
@@ -58,6 +68,7 @@ struct usyms {
 	size_t nprocesses;
 	struct umodule **modules;
 	size_t nmodules;
+	bool read_own; /* the recorder's own mappings were read: libc, ld.so... */
 };
 
 struct usyms *usyms_new(void)
@@ -167,8 +178,11 @@ static void read_build_id(struct umodule *m, Elf *elf, const GElf_Phdr *phdr)
 		const unsigned char *desc = (const unsigned char *)data->d_buf + desc_at;
 
 		if (note.n_type != NT_GNU_BUILD_ID || note.n_namesz != 4 ||
-		    memcmp((const char *)data->d_buf + name_at, "GNU", 4) || m->build_id)
+		    memcmp((const char *)data->d_buf + name_at, "GNU", 4) || m->build_id ||
+		    note.n_descsz > BUILD_ID_BYTES)
 			continue;
+		m->build_id_len = note.n_descsz;
+		memcpy(m->build_id_bytes, desc, note.n_descsz);
 		m->build_id = xmalloc(2 * note.n_descsz + 1);
 		for (size_t i = 0; i < note.n_descsz; i++)
 			sprintf(m->build_id + 2 * i, "%02x", desc[i]);
@@ -193,8 +207,8 @@ static void read_elf(struct umodule *m, int fd)
 		if (!gelf_getphdr(elf, (int)i, &phdr))
 			continue;
 		if (phdr.p_type == PT_LOAD)
-			m->segments[m->nsegments++] =
-				(struct segment){phdr.p_offset, phdr.p_vaddr, phdr.p_filesz};
+			m->segments[m->nsegments++] = (struct segment){
+				phdr.p_offset, phdr.p_vaddr, phdr.p_filesz, phdr.p_flags & PF_X};
 		else if (phdr.p_type == PT_NOTE)
 			read_build_id(m, elf, &phdr);
 	}
@@ -388,16 +402,16 @@ static const struct mapping *mapping_of(const struct process *p, uint64_t addr)
 	return NULL;
 }
 
-/* A file offset as the virtual address its PT_LOAD segment gives it. */
-static uint64_t file_offset_to_vaddr(const struct umodule *m, uint64_t offset)
+/* The PT_LOAD segment holding a file offset, or NULL. */
+static const struct segment *segment_of(const struct umodule *m, uint64_t offset)
 {
 	for (size_t i = 0; i < m->nsegments; i++) {
 		const struct segment *s = &m->segments[i];
 
 		if (offset >= s->offset && offset < s->offset + s->size)
-			return offset - s->offset + s->vaddr;
+			return s;
 	}
-	return offset;
+	return NULL;
 }
 
 static const struct function *function_at(const struct umodule *m, uint64_t vaddr)
@@ -421,14 +435,41 @@ static const struct function *function_at(const struct umodule *m, uint64_t vadd
 	return &m->functions[lo - 1];
 }
 
+/*
+ * The frame at this file offset of module m: its ELF virtual address and
+ * function.  Outside the file's code (a data segment, past its end), it is
+ * none: a frame-pointer walk that left the stack.  A module whose file could
+ * not be read can tell neither.
+ */
+static void name_frame(const struct umodule *m, uint64_t file_offset, struct uframe *frame)
+{
+	const struct segment *segment = segment_of(m, file_offset);
+	const struct function *fn;
+
+	frame->module = m;
+	frame->offset = segment ? file_offset - segment->offset + segment->vaddr : file_offset;
+	if (m->nsegments && (!segment || !segment->code)) {
+		frame->not_code = true;
+		return;
+	}
+	fn = function_at(m, frame->offset);
+	if (fn) {
+		frame->symbol = m->names + fn->name;
+		frame->symbol_offset = frame->offset - fn->addr;
+	}
+}
+
 void usyms_resolve(struct usyms *syms, const struct process_image *image, uint64_t addr,
 		   struct uframe *frame)
 {
 	const struct mapping *map;
-	const struct function *fn;
 	struct process *p;
 
 	*frame = (struct uframe){0};
+	if (addr >= USER_ADDRESS_END) {
+		frame->not_code = true;
+		return;
+	}
 	pthread_mutex_lock(&syms->lock);
 	p = process_of(syms, image);
 	map = mapping_of(p, addr);
@@ -438,14 +479,99 @@ void usyms_resolve(struct usyms *syms, const struct process_image *image, uint64
 			free_process(p);
 		map = mapping_of(p, addr);
 	}
-	if (map) {
-		frame->module = map->module;
-		frame->offset = file_offset_to_vaddr(map->module, addr - map->start + map->pgoff);
-		fn = function_at(map->module, frame->offset);
-		if (fn) {
-			frame->symbol = map->module->names + fn->name;
-			frame->symbol_offset = frame->offset - fn->addr;
-		}
+	if (map)
+		name_frame(map->module, addr - map->start + map->pgoff, frame);
+	else if (p->nmappings)
+		frame->not_code = true; /* the image's code is known, and this is none of it */
+	pthread_mutex_unlock(&syms->lock);
+}
+
+/* A module read with this build-id (the kernel's 20 bytes, zero-padded), or NULL. */
+static struct umodule *module_with_build_id(struct usyms *syms, const unsigned char *id)
+{
+	static const unsigned char zeros[BUILD_ID_BYTES];
+
+	for (size_t i = 0; i < syms->nmodules; i++) {
+		struct umodule *m = syms->modules[i];
+
+		if (m->build_id_len && m->nsegments &&
+		    !memcmp(m->build_id_bytes, id, m->build_id_len) &&
+		    !memcmp(id + m->build_id_len, zeros, BUILD_ID_BYTES - m->build_id_len))
+			return m;
+	}
+	return NULL;
+}
+
+/* A module only known by its build-id: its file was never seen mapped. */
+static struct umodule *unseen_module(struct usyms *syms, const unsigned char *id)
+{
+	struct umodule *m;
+	size_t len = BUILD_ID_BYTES;
+
+	for (size_t i = 0; i < syms->nmodules; i++) {
+		m = syms->modules[i];
+		if (!m->nsegments && m->build_id_len == BUILD_ID_BYTES &&
+		    !memcmp(m->build_id_bytes, id, BUILD_ID_BYTES) && m->path[0] == '[')
+			return m;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->path = xstrdup(UNSEEN_MODULE);
+	m->read = true;
+	while (len > 0 && !id[len - 1]) /* a shorter build-id, padded with zeros */
+		len--;
+	m->build_id_len = BUILD_ID_BYTES;
+	memcpy(m->build_id_bytes, id, BUILD_ID_BYTES);
+	m->build_id = xmalloc(2 * len + 1);
+	m->build_id[0] = '\0';
+	for (size_t i = 0; i < len; i++)
+		sprintf(m->build_id + 2 * i, "%02x", id[i]);
+	syms->modules = xrealloc(syms->modules, (syms->nmodules + 1) * sizeof(*syms->modules));
+	syms->modules[syms->nmodules++] = m;
+	return m;
+}
+
+bool usyms_name_unseen(struct usyms *syms, const struct umodule *unseen, uint64_t file_offset,
+		       struct uframe *frame)
+{
+	struct umodule *m;
+
+	*frame = (struct uframe){0};
+	pthread_mutex_lock(&syms->lock);
+	m = module_with_build_id(syms, unseen->build_id_bytes);
+	if (m)
+		name_frame(m, file_offset, frame);
+	pthread_mutex_unlock(&syms->lock);
+	return m != NULL;
+}
+
+void usyms_resolve_build_id(struct usyms *syms, const struct process_image *image,
+			    const unsigned char *build_id, uint64_t file_offset,
+			    struct uframe *frame)
+{
+	struct umodule *m;
+
+	*frame = (struct uframe){0};
+	pthread_mutex_lock(&syms->lock);
+	m = module_with_build_id(syms, build_id);
+	/* Not seen yet: the image's own mappings, if it is still there, then ours. */
+	if (!m) {
+		process_of(syms, image);
+		m = module_with_build_id(syms, build_id);
+	}
+	if (!m && !syms->read_own) {
+		struct process own = {.image.pid = (uint32_t)getpid()};
+
+		syms->read_own = true;
+		read_mappings(syms, &own);
+		free_process(&own);
+		m = module_with_build_id(syms, build_id);
+	}
+	if (m) {
+		name_frame(m, file_offset, frame);
+	} else {
+		frame->module = unseen_module(syms, build_id);
+		frame->offset = file_offset;
+		frame->file_offset = true;
 	}
 	pthread_mutex_unlock(&syms->lock);
 }
