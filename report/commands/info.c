@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "parts.h"
 #include "util.h"
 #include "when.h"
 
@@ -23,6 +24,8 @@ enum {
 	INFO_DURATION,
 	INFO_CLEAN,
 	INFO_STOP_REASON,
+	INFO_PART,
+	INFO_PARTS,
 	INFO_KIND,
 	INFO_ENABLED,
 	INFO_RECORDED,
@@ -45,6 +48,8 @@ static const struct field fields[INFO_FIELDS] = {
 	[INFO_DURATION] = {NULL, "duration_ns", 0, FIELD_INT, false},
 	[INFO_CLEAN] = {NULL, "clean_stop", 0, FIELD_BOOL, false},
 	[INFO_STOP_REASON] = {NULL, "stop_reason", 0, FIELD_TEXT, false},
+	[INFO_PART] = {NULL, "part", 0, FIELD_INT, false},
+	[INFO_PARTS] = {NULL, "parts", 0, FIELD_INT, false},
 	[INFO_KIND] = {NULL, "kind", 0, FIELD_TEXT, false},
 	[INFO_ENABLED] = {NULL, "enabled", 0, FIELD_BOOL, false},
 	[INFO_RECORDED] = {NULL, "recorded", 0, FIELD_INT, false},
@@ -55,8 +60,11 @@ static const char usage[] = "usage: report info [-h] [--format FORMAT] [--local]
 			    "\n"
 			    "What each capture is: host, kernel, boot, the record command, start\n"
 			    "and stop (or last save, when the recorder did not stop cleanly),\n"
-			    "duration, and the events recorded and lost per kind.  JSON and CSV\n"
-			    "give one row per capture and kind of event.\n"
+			    "duration, and the events recorded and lost per kind.  A part of a\n"
+			    "rotated recording (record -C) lists the parts beside it, their spans\n"
+			    "from the first one's start, and why they overlap.  JSON and CSV give\n"
+			    "one row per capture and kind of event (part: its number; parts: how\n"
+			    "many of its recording lie beside it).\n"
 			    "\n"
 			    "examples:\n"
 			    "    report info case42.db\n"
@@ -73,7 +81,104 @@ static struct value text_of(const char *text)
 	return text_value(text, text ? strlen(text) : 0);
 }
 
-static void print_rows(const struct capture *cap)
+/*
+ * The parts of cap's recording that lie beside it, by number (cap itself at
+ * its own; NULL for one missing), up to the last found; the count in *n.
+ */
+static struct capture **parts_beside(struct capture *cap, int *n)
+{
+	int own = capture_part(cap);
+	struct capture **parts = NULL;
+
+	*n = 0;
+	for (int k = 1;; k++) {
+		struct capture *part = k == own ? cap : capture_open_part(cap, k);
+
+		if (!part && k > own)
+			break;
+		parts = xrealloc(parts, (size_t)k * sizeof(*parts));
+		parts[k - 1] = part;
+		*n = k;
+	}
+	return parts;
+}
+
+static void free_parts(struct capture *cap, struct capture **parts, int n)
+{
+	for (int k = 0; k < n; k++) {
+		if (parts[k] && parts[k] != cap) {
+			struct captures one = {.list = xcalloc(1, sizeof(*one.list)), .count = 1};
+
+			one.list[0] = parts[k];
+			captures_close(&one);
+		}
+	}
+	free(parts);
+}
+
+static int found(struct capture **parts, int n)
+{
+	int count = 0;
+
+	for (int k = 0; k < n; k++)
+		count += parts[k] != NULL;
+	return count;
+}
+
+/* Longer than the switch to the next file: what keeps a part open is in flight. */
+#define LONG_OVERLAP_NS 100000000LL
+
+/*
+ * A rotated recording's parts, from the first one's start, and why they
+ * overlap: a part is closed once the next is open, and only once its
+ * connects in flight have their outcomes (an outcome goes into its
+ * connect's file).
+ */
+static void print_parts(struct capture *cap, struct capture **parts, int n)
+{
+	int64_t origin = parts[0] ? parts[0]->started_ns : cap->started_ns;
+	char **names = xcalloc((size_t)n, sizeof(*names));
+	int width = 0, overlaps = 0;
+
+	for (int k = 0; k < n; k++) {
+		names[k] = render_string(parts[k] ? parts[k]->path : "(not beside it)");
+		if ((int)strlen(names[k]) > width)
+			width = (int)strlen(names[k]);
+	}
+	printf("part      %d of a rotated recording (record -C), %d of its files here:\n",
+	       capture_part(cap), found(parts, n));
+	for (int k = 0; k < n; k++) {
+		printf("        %s%-3d %-*s", parts[k] == cap ? "> " : "  ", k + 1, width,
+		       names[k]);
+		if (parts[k])
+			printf("  %+.3f s to %+.3f s, %s",
+			       (double)(parts[k]->started_ns - origin) / 1e9,
+			       (double)(ended_ns(parts[k]) - origin) / 1e9,
+			       !parts[k]->clean	       ? "not stopped cleanly"
+			       : parts[k]->stop_reason ? parts[k]->stop_reason
+						       : "stopped");
+		putchar('\n');
+		free(names[k]);
+	}
+	free(names);
+	for (int k = 0; k + 1 < n; k++) {
+		int64_t overlap;
+
+		if (!parts[k] || !parts[k + 1])
+			continue;
+		overlap = ended_ns(parts[k]) - parts[k + 1]->started_ns;
+		if (overlap > 0 && !overlaps++)
+			printf("overlap   a part closes once the next one is open, and not before "
+			       "its\n"
+			       "          connects in flight have their outcomes (kept with the "
+			       "connect)\n");
+		if (overlap > LONG_OVERLAP_NS)
+			printf("          part %d stayed open %.3f s into part %d\n", k + 1,
+			       (double)overlap / 1e9, k + 2);
+	}
+}
+
+static void print_rows(struct capture *cap)
 {
 	struct value v[INFO_FIELDS] = {
 		[INFO_FILE] = text_of(cap->path),
@@ -90,7 +195,13 @@ static void print_rows(const struct capture *cap)
 		[INFO_DURATION] = int_value(ended_ns(cap) - cap->started_ns),
 		[INFO_CLEAN] = int_value(cap->clean),
 		[INFO_STOP_REASON] = cap->clean ? text_of(cap->stop_reason) : null_value(),
+		[INFO_PART] = int_value(capture_part(cap)),
 	};
+	int nparts;
+	struct capture **parts = parts_beside(cap, &nparts);
+
+	v[INFO_PARTS] = int_value(found(parts, nparts));
+	free_parts(cap, parts, nparts);
 
 	for (int i = 0; i < cap->nkinds; i++) {
 		v[INFO_KIND] = text_of(cap->kinds[i].name);
@@ -101,7 +212,7 @@ static void print_rows(const struct capture *cap)
 	}
 }
 
-static void print_page(const struct capture *cap, bool local)
+static void print_page(struct capture *cap, bool local)
 {
 	const char *texts[] = {cap->path,	    cap->tool_version,	 cap->host,
 			       cap->kernel_release, cap->kernel_version, cap->machine,
@@ -109,6 +220,8 @@ static void print_page(const struct capture *cap, bool local)
 			       cap->event_kinds};
 	char *safe[ARRAY_SIZE(texts)], started[WHEN_MAX], ended[WHEN_MAX];
 	int64_t end = ended_ns(cap);
+	struct capture **parts;
+	int nparts;
 
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
 		safe[i] = render_string(texts[i] ? texts[i] : "");
@@ -129,6 +242,10 @@ static void print_page(const struct capture *cap, bool local)
 		printf("stop      NOT CLEAN: the recorder did not finish; events after the last "
 		       "save are missing\n");
 	printf("kinds     %s\n", safe[9]);
+	parts = parts_beside(cap, &nparts);
+	if (nparts > 1)
+		print_parts(cap, parts, nparts);
+	free_parts(cap, parts, nparts);
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
 		free(safe[i]);
 	printf("%-10s %12s %10s\n", "EVENTS", "RECORDED", "LOST");
