@@ -639,6 +639,11 @@ int print_connections(struct captures *set, const struct options *opts,
 	for (int i = 0; i < CONN_FIELDS; i++)
 		cv.row.v[i] = null_value();
 	set_fields(set);
+	/* To fit a terminal: latency, pid (the name stays), resets, the acceptor. */
+	output_column_fit(CONN_LATENCY, 0, 4);
+	output_column_fit(EVENT_PID, 0, 5);
+	output_column_fit(CONN_RESET_TEXT, 0, 6);
+	output_column_fit(CONN_ACCEPTED, 0, 7);
 	output_begin(opts->format, opts->local, cv.fields, CONN_FIELDS);
 	err = replay(set, queries, 3, opts) || print_older(INT64_MAX);
 	free(connect_condition);

@@ -159,13 +159,15 @@ static int run(struct captures *set, const struct options *opts)
 	f[EVENT_UID].shown = true;
 	f[EVENT_UID].width = 6;
 	f[EVENT_TID].shown = cp.extra;
-	f[EVENT_COMM].width = 16;
+	f[EVENT_COMM].width = 16; /* BCC's capable: %-16s */
+	output_column_fit(EVENT_COMM, 16, 0);
 	f[CAPABLE_CAP] = (struct field){"CAP", "cap", 4, FIELD_INT, true};
 	f[CAPABLE_NAME] = (struct field){"NAME", "name", 20, FIELD_TEXT, true};
 	f[CAPABLE_AUDIT] = (struct field){"AUDIT", "audit", 5, FIELD_BOOL, true};
 	f[CAPABLE_VERDICT] = (struct field){"VERDICT", "verdict", 7, FIELD_TEXT, cp.extra};
 	f[CAPABLE_USERNS] = (struct field){NULL, "userns_level", 0, FIELD_INT, false};
 	lineage_fields(&f[CAPABLE_LINEAGE], opts->lineage);
+	lineage_fit(CAPABLE_LINEAGE);
 	stack_fields(&f[CAPABLE_STACKS], &cp.stacks);
 	cp.lineage = opts->lineage;
 	if (cp.unique)

@@ -6,12 +6,13 @@
 
 #include "command.h"
 #include "output.h"
+#include "terminal.h"
 
 int run_command(const struct command *command, int argc, char **argv)
 {
 	struct options opts;
 	struct captures set;
-	int rc;
+	int rc, width;
 
 	if (command->state)
 		memset(command->state, 0, command->state_size);
@@ -29,9 +30,13 @@ int run_command(const struct command *command, int argc, char **argv)
 		free_options(&opts);
 		return 1;
 	}
+	width = terminal_width(&opts);
+	output_set_width(width);
+	terminal_wrap(width);
 	rc = command->run(&set, &opts);
 	if (output_end(rc == 0))
 		rc = -1;
+	terminal_unwrap();
 	captures_close(&set);
 	free_options(&opts);
 	return rc ? 1 : 0;
