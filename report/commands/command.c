@@ -3,9 +3,11 @@
  * captures (telling what they lack), run it, flush, and the exit status.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "command.h"
 #include "output.h"
+#include "progress.h"
 #include "terminal.h"
 
 int run_command(const struct command *command, int argc, char **argv)
@@ -30,10 +32,13 @@ int run_command(const struct command *command, int argc, char **argv)
 		free_options(&opts);
 		return 1;
 	}
+	/* Progress on a terminal's stderr; --follow waits, it does not work. */
+	progress_enable(isatty(STDERR_FILENO) && !opts.follow);
 	width = terminal_width(&opts);
 	output_set_width(width);
 	terminal_wrap(width);
 	rc = command->run(&set, &opts);
+	progress_end();
 	if (output_end(rc == 0))
 		rc = -1;
 	terminal_unwrap();

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "progress.h"
 #include "util.h"
 #include "when.h"
 
@@ -675,6 +676,8 @@ static void write_out(void)
 {
 	size_t done = 0;
 
+	if (out.len)
+		progress_output();
 	while (done < out.len && !out.write_failed) {
 		ssize_t n = write(STDOUT_FILENO, out.buf + done, out.len - done);
 

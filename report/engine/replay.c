@@ -12,6 +12,7 @@
 
 #include "output.h"
 #include "parts.h"
+#include "progress.h"
 #include "replay.h"
 #include "util.h"
 
@@ -410,15 +411,23 @@ static void sift_down(struct head *heap, int n, int i)
 	}
 }
 
+/* Events merged between two progress counts: a clock read costs more than an event. */
+#define PROGRESS_BATCH 4096
+
 static int merge(struct reading *r, struct head *heap, int n)
 {
 	bool failed = false;
+	int64_t merged = 0;
 
 	for (int i = n / 2 - 1; i >= 0; i--)
 		sift_down(heap, n, i);
 	while (n > 0 && !stop_requested) {
 		struct head *top = &heap[0];
 
+		if (++merged == PROGRESS_BATCH) {
+			progress_add(merged);
+			merged = 0;
+		}
 		if (top->stream->query->emit(top->ev, top->stream->query->ctx))
 			return -1;
 		if (top->ev->seq > top->stream->newest_seq)
@@ -428,6 +437,7 @@ static int merge(struct reading *r, struct head *heap, int n)
 			heap[0] = heap[--n];
 		sift_down(heap, n, 0);
 	}
+	progress_add(merged);
 	return failed ? -1 : 0;
 }
 
@@ -616,12 +626,54 @@ static int follow(struct captures *set, struct stream **streams, const struct ev
 	return err;
 }
 
+/* The kinds of events (event_kind) whose rows fill each table: their count, read once. */
+static const struct {
+	const char *table;
+	const char *kinds[2];
+} table_kinds[] = {
+	{"ev_connect", {"connect"}},
+	{"ev_accept", {"accept"}},
+	{"ev_reset", {"reset"}},
+	{"ev_capable", {"capable"}},
+	{"ev_exit", {"exit"}},
+	{"process", {"exec", "fork"}},
+	{"dns", {"dns"}},
+	{"ev_unaccepted", {"unaccepted"}},
+};
+
+static int64_t recorded(const struct capture *cap, const char *kind)
+{
+	for (int i = 0; i < cap->nkinds; i++)
+		if (!strcmp(cap->kinds[i].name, kind))
+			return cap->kinds[i].recorded;
+	return 0;
+}
+
+/* How many rows the queries will go through, at most: the recorder's counts. */
+static int64_t rows_expected(const struct captures *set, const struct event_query *queries,
+			     int nqueries)
+{
+	int64_t rows = 0;
+
+	for (int q = 0; q < nqueries; q++) {
+		for (size_t t = 0; t < ARRAY_SIZE(table_kinds); t++) {
+			if (strcmp(table_kinds[t].table, queries[q].table))
+				continue;
+			for (int k = 0; k < 2 && table_kinds[t].kinds[k]; k++)
+				for (int c = 0; c < set->count; c++)
+					rows += recorded(set->list[c], table_kinds[t].kinds[k]);
+		}
+	}
+	return rows;
+}
+
 int replay(struct captures *set, const struct event_query *queries, int nqueries,
 	   const struct options *opts)
 {
 	int count = set->count * nqueries, err;
 	struct stream *streams = xcalloc((size_t)count, sizeof(*streams));
 
+	progress_expect(rows_expected(set, queries, nqueries));
 	for (int i = 0; i < set->count; i++)
 		init_streams(streams, set, i, queries, nqueries);
 	err = opts->follow ? follow(set, &streams, queries, nqueries, opts)

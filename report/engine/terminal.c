@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "progress.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -75,6 +76,7 @@ static void put_line(const char *s, size_t len)
 static ssize_t wrap_write(void *cookie, const char *buf, size_t size)
 {
 	(void)cookie;
+	progress_output();
 	for (size_t i = 0; i < size; i++) {
 		if (buf[i] == '\n') {
 			put_line(wrap.line, wrap.len);

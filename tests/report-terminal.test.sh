@@ -1,7 +1,8 @@
-# report on an 80-column terminal: tables fitted (columns dropped by rank,
+# report on a terminal.  80 columns: tables fitted (columns dropped by rank,
 # long cells cut with "..."), pages wrapped between words, times never split,
 # COMM cut as BCC cuts it; full width in a pipe, JSON and CSV never cut.
 # Terminal mode is forced with --width, and found through a pty (script).
+# Long work: progress on stderr when it is a terminal, never in a pipe.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
@@ -108,3 +109,25 @@ fi
 run_report timeline --width 30 basic.db
 check_eq "--width: too narrow is refused in one line" "2|report: timeline: --width wants 0 or 40 to 10000 columns, not '30'" \
 	"$rc|$(cat "$SCRATCH/err")"
+
+# --- Long work: progress on a terminal's stderr, nowhere else -------------------------------
+# REPORT_PROGRESS_AFTER=0 shows it from the first events, not after 1.5 s.
+"$BUILD/bench/gen" 200000 "$SCRATCH/busy.db" > /dev/null 2>&1
+run_report timeline busy.db
+cp "$SCRATCH/out" "$SCRATCH/timeline"
+if script --version > /dev/null 2>&1; then
+	for view in timeline bruteforce summary; do
+		(cd "$SCRATCH" && REPORT_PROGRESS_AFTER=0 script -qec "$report $view busy.db > $view.out" /dev/null) \
+			> "$SCRATCH/progress"
+		check_match "$view, stderr a terminal: events read of the total, rate, time left" \
+			'^.report: [0-9.]+[kM]? of [0-9.]+[kM]? events read \([0-9]+%\), [0-9.]+[kM]?/s' \
+			"$(tr '\r' '\n' < "$SCRATCH/progress" | grep -m1 -a 'events read' | sed 's/^/./')"
+		check_eq "... then cleared, the line left empty" "$(printf '\r\033[K')" "$(tail -c 4 "$SCRATCH/progress")"
+	done
+	check "... standard output as without a terminal" cmp "$SCRATCH/timeline" "$SCRATCH/timeline.out"
+else
+	skip "progress on a terminal's stderr" "no script(1) to make a pty"
+fi
+(cd "$SCRATCH" && REPORT_PROGRESS_AFTER=0 "$report" timeline busy.db > "$SCRATCH/out" 2> "$SCRATCH/err")
+check_eq "stderr not a terminal: no progress at all" "" "$(cat "$SCRATCH/err")"
+check "... and the same output" cmp "$SCRATCH/timeline" "$SCRATCH/out"
