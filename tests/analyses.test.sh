@@ -123,6 +123,20 @@ summary_finds "summary: the sweep" $'sweeps +1 FOUND[^\n]*\n +10\\.200\\.0\\.66 
 summary_finds "summary: the sweep across hosts" $'sweeps +1 FOUND[^\n]*\n +10\\.200\\.0\\.66 -> 5 addresses on 5 hosts' "${sweep_hosts[@]/%/.db}"
 summary_finds "summary: the near miss, with the thresholds lowered as for bruteforce" \
 	$'brute force +1 FOUND[^\n]*\n +10\\.200\\.0\\.21 -> 10\\.200\\.0\\.10:22: 5 connections' --connections 5 benign-busy.db
+# Many runs of one program as one user: one line per program, user and capability.
+denied_groups() { # FILE: "setpriv N processes, N checks" per user and capability, as SQL counts them
+	sql "$SCRATCH/$1" "select comm || ' ' || count(distinct pid) || ' processes, ' || count(*) || ' checks'
+		from capable where verdict = 'deny' and audit is not 0 and comm = 'setpriv' group by uid, cap"
+}
+run_report summary caps.db
+check_eq "summary: the denials of 3 runs of one program, one line, counted as SQL counts them" \
+	"$(denied_groups caps.db)" \
+	"$(sed -n 's/^  denied     \(setpriv\), \([0-9]*\) processes (uid [0-9]*) CAP_SETPCAP: \([0-9]*\) checks, .*/\1 \2 processes, \3 checks/p' "$SCRATCH/out")"
+check_match "... from its first to its last check" "setpriv, 3 processes .* from [0-9:]+ to [0-9:]+$" \
+	"$(grep '^  denied     setpriv' "$SCRATCH/out")"
+run_report summary web1.db web2.db
+check_eq "summary: one line per host's program, user and capability" 2 \
+	"$(grep -cE '^  denied     web-[12]:setpriv, 5 processes \(uid [0-9]+\) CAP_SETPCAP: 5 checks, 5 denied' "$SCRATCH/out")"
 for name in "${benign[@]}"; do
 	run_report summary "$name.db"
 	check_eq "summary: $name, a verdict of none for every detection" 4 \
