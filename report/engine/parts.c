@@ -2,6 +2,7 @@
  * The parts of a rotated recording: naming them as record does, and finding
  * the next one while it is being written, without a word until it is there.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,12 +96,23 @@ char *part_path(const char *path, int part, int n)
  */
 static bool is_part(struct capture *cap, const char *path, int n)
 {
+	char sibling[PATH_MAX + 8];
 	struct stat st;
 	struct identity ours, theirs;
-	bool same = false;
+	bool same = false, wal, shm;
 	sqlite3 *db = NULL;
 
 	if (stat(path, &st) || !S_ISREG(st.st_mode) || read_identity(cap->db, true, &ours))
+		return false;
+	/*
+	 * A -wal without its -shm is no file being recorded (an unclean copy):
+	 * this connection would create the -shm beside it.  Left alone.
+	 */
+	snprintf(sibling, sizeof(sibling), "%s-wal", path);
+	wal = !stat(sibling, &st);
+	snprintf(sibling, sizeof(sibling), "%s-shm", path);
+	shm = !stat(sibling, &st);
+	if (wal && !shm)
 		return false;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
 		sqlite3_exec(db, "PRAGMA trusted_schema = OFF", NULL, NULL, NULL);
