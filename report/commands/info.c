@@ -170,13 +170,17 @@ static void print_parts(struct capture *cap, struct capture **parts, int n)
 	for (int k = 0; k < n; k++) {
 		printf("        %s%-3d %-*s", parts[k] == cap ? "> " : "  ", k + 1, width,
 		       names[k]);
-		if (parts[k])
+		if (parts[k]) {
+			/* A part's own words, as any capture's: rendered. */
+			char *how = render_string(!parts[k]->clean	   ? "not stopped cleanly"
+						  : *parts[k]->stop_reason ? parts[k]->stop_reason
+									   : "stopped");
+
 			printf("  %+.3f s to %+.3f s, %s",
 			       (double)(parts[k]->started_ns - origin) / 1e9,
-			       (double)(ended_ns(parts[k]) - origin) / 1e9,
-			       !parts[k]->clean	       ? "not stopped cleanly"
-			       : parts[k]->stop_reason ? parts[k]->stop_reason
-						       : "stopped");
+			       (double)(ended_ns(parts[k]) - origin) / 1e9, how);
+			free(how);
+		}
 		putchar('\n');
 		free(names[k]);
 	}
