@@ -151,12 +151,12 @@ check_eq "-C: every connect has its outcome, whichever file holds it" 0 "$no_out
 info_parts="" overlaps=0
 for n in $(seq ${#parts[@]}); do
 	f=$([ "$n" = 1 ] && echo "$db" || echo "$SCRATCH/rotated.$n.db")
-	info_parts+="$("$REPORT" info --format csv "$f" | sed -n '2p' | awk -F, '{ print $(NF-5) "/" $(NF-4) }') "
+	info_parts+="$("$REPORT" info --format json "$f" | grep '"kind":"connect"' | sed -E 's|.*"part":([0-9]+),"parts":([0-9]+),.*|\1/\2|') "
 	[ "$n" = 1 ] && continue
 	prev=$([ "$n" = 2 ] && echo "$db" || echo "$SCRATCH/rotated.$((n - 1)).db")
 	overlaps=$((overlaps + $(sql "$prev" "select stopped_at_ns from capture") > $(sql "$f" "select started_at_ns from capture")))
 done
-check_eq "report info --format csv: each part's number, and the parts of its recording" \
+check_eq "report info --format json: each part's number, and the parts of its recording" \
 	"$(for n in $(seq ${#parts[@]}); do printf '%s/%s ' "$n" ${#parts[@]}; done)" "$info_parts"
 "$REPORT" info "$SCRATCH/rotated.2.db" > "$SCRATCH/info" 2>&1
 check_eq "report info of part 2: says which part, of how many files here" \

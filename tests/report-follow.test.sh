@@ -81,7 +81,7 @@ as_uid() { setpriv --reuid="$uid" --regid="$uid" --clear-groups "$@"; }
 as_uid "$HELPERS/traffic" accept 4 5 > /dev/null
 # Some 21 bytes a check: 300,000 checks fill several files of 1M.
 as_uid "$HELPERS/capcheck" setuid 300000 > /dev/null
-after=$(as_uid "$HELPERS/traffic" refused 6 5)
+after=$(as_uid "$HELPERS/traffic" refused 6)
 wait_for "--follow -C: prints the connects of a later part" "$SCRATCH/rotating" \
 	"^$(value client_pid "$after") +traffic +6 +::1 +::1 +$(value port "$after")$"
 stop_record INT
