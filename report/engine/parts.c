@@ -105,6 +105,8 @@ static bool is_part(struct capture *cap, const char *path, int n)
 	if (stat(path, &st) || !S_ISREG(st.st_mode) || read_identity(cap->db, true, &ours))
 		return false;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, rovfs_name()) == SQLITE_OK) {
+		/* A recorder switching the file's journal locks it for a moment. */
+		sqlite3_busy_timeout(db, 5000);
 		sqlite3_exec(db, "PRAGMA trusted_schema = OFF", NULL, NULL, NULL);
 		same = !read_identity(db, true, &theirs) && theirs.part == n &&
 		       theirs.recorder_pid == ours.recorder_pid && theirs.base_ns == ours.base_ns &&
