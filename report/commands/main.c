@@ -12,7 +12,7 @@
 static const struct command *const commands[] = {
 	&info_command,	     &summary_command,	&timeline_command, &tcpconnect_command,
 	&tcpaccept_command,  &tcpreset_command, &capable_command,  &scans_command,
-	&bruteforce_command, &caps_command,	&proc_command,
+	&bruteforce_command, &caps_command,	&proc_command,	   &export_command,
 };
 
 static void print_usage(void)
@@ -43,7 +43,8 @@ static void print_usage(void)
 	      "    report timeline --since 01:55 --addr 10.200.0.66 case42.db\n"
 	      "    report tcpconnect -d -l case42.db    # names looked up, who connected\n"
 	      "    report proc 7478 case42.db           # one process's whole story\n"
-	      "    report scans web-1.db web-2.db web-3.db\n",
+	      "    report scans web-1.db web-2.db web-3.db\n"
+	      "    report export --format ocsf *.db > fleet.ocsf.jsonl\n",
 	      stdout);
 }
 
