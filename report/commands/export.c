@@ -407,7 +407,6 @@ static void ocsf_row(const struct event *ev, const struct value *v)
 	number("severity_id", 1); /* Informational: an event, not a finding */
 	number("status_id", status);
 	number("time", wall_ns / NS_PER_MS);
-	timestamp("time_dt", wall_ns);
 	open_object("metadata");
 	word("version", OCSF_VERSION);
 	open_object("product");

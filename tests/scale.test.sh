@@ -1,0 +1,54 @@
+# report at scale: what costs findings times events, or captures times
+# anything, cannot hide behind small fixtures.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/report-lib.sh"
+
+load_fixtures basic
+
+# timed_report ARGS...: run_report, its wall-clock seconds in $took
+timed_report() {
+	local start
+	start=$(date +%s%N)
+	run_report "$@"
+	took=$(awk -v ns=$(($(date +%s%N) - start)) 'BEGIN { printf "%.2f", ns / 1e9 }')
+}
+
+# --- Scans: many findings amid many accepts ----------------------------------------------
+# 2000 scanners each probe 20 closed ports of one address within 8 s and are
+# accepted 3 times (ports 22, 80, 443), amid 300000 accepts from 1000 clients
+# in the same seconds.  Counting each finding's accepts by a query of its own
+# read the accepts once per finding (6e8 rows: minutes); one replay reads them once.
+cp "$SCRATCH/basic.db" "$SCRATCH/dense.db"
+sql "$SCRATCH/dense.db" "
+CREATE TEMP TABLE base AS SELECT (SELECT max(t) FROM ev_reset) + 1000000000 AS t0;
+CREATE TEMP TABLE n AS WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1999)
+	SELECT i FROM n;
+INSERT INTO address SELECT 100000 + i, 4, '10.77.' || (i / 250) || '.' || (i % 250 + 1) FROM n;
+INSERT INTO address SELECT 200000 + i, 4, '10.88.' || (i / 250) || '.' || (i % 250 + 1) FROM n WHERE i < 1000;
+INSERT INTO address VALUES (300000, 4, '10.200.0.101');
+INSERT INTO task VALUES (300000, 4242, 4242, 0, 1, 0, 'sshd', 1, 1);
+INSERT INTO ev_reset (t, seq, task, laddr, lport, raddr, rport, state, reason)
+	SELECT (SELECT t0 FROM base) + p.i * 400000000 + s.i * 50000, 900000000 + s.i * 20 + p.i, NULL,
+	       300000, 1000 + p.i, 100000 + s.i, 40000, NULL, 1
+	FROM n s, (SELECT i FROM n WHERE i < 20) p;
+INSERT INTO ev_accept (t, seq, task, laddr, lport, raddr, rport)
+	SELECT (SELECT t0 FROM base) + 1000000000 + s.i * 50000 + k.i * 1000000, 910000000 + s.i * 3 + k.i,
+	       300000, 300000, CASE k.i WHEN 0 THEN 22 WHEN 1 THEN 80 ELSE 443 END, 100000 + s.i, 50000
+	FROM n s, (SELECT i FROM n WHERE i < 3) k;
+INSERT INTO ev_accept (t, seq, task, laddr, lport, raddr, rport)
+	SELECT (SELECT t0 FROM base) + c.i * 8000000 + r.i * 20000, 920000000 + c.i * 1000 + r.i, 300000,
+	       300000, 22, 200000 + c.i, 50000
+	FROM (SELECT i FROM n WHERE i < 1000) c, (SELECT i FROM n WHERE i < 300) r;"
+timed_report scans --format json dense.db
+check_eq "dense scans: exit status 0" 0 "$rc"
+findings=$(python3 -c 'import collections, json, sys
+counts = collections.Counter()
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d["target"] == "10.200.0.101":
+        counts[(d["detection"], d["ports"], d["accepts"], d["open_ports"])] += 1
+print(dict(counts))' "$SCRATCH/out")
+check_eq "dense scans: 2000 port scans, each 20 ports, 3 accepts, open 22,80,443" \
+	"{('portscan', 20, 3, '22,80,443'): 2000}" "$findings"
+check "dense scans: within 15 s (took $took s; a query per finding takes minutes)" \
+	awk "BEGIN { exit !($took < 15) }"
