@@ -52,3 +52,44 @@ check_eq "dense scans: 2000 port scans, each 20 ports, 3 accepts, open 22,80,443
 	"{('portscan', 20, 3, '22,80,443'): 2000}" "$findings"
 check "dense scans: within 15 s (took $took s; a query per finding takes minutes)" \
 	awk "BEGIN { exit !($took < 15) }"
+
+# --- A fleet: hundreds of captures at once ------------------------------------------------
+mkdir "$SCRATCH/fleet"
+for i in $(seq -w 1 300); do
+	cp "$SCRATCH/basic.db" "$SCRATCH/fleet/h$i.db"
+	sql "$SCRATCH/fleet/h$i.db" "UPDATE capture SET hostname = 'host-$i'"
+done
+one=$(cd "$SCRATCH" && "$report" tcpconnect --format csv fleet/h001.db | tail -n +2 | wc -l)
+fleet=$(cd "$SCRATCH" && echo fleet/*.db)
+
+# peak_kb FILES...: report tcpconnect's peak resident kB over them (bench/spawn)
+peak_kb() {
+	(cd "$SCRATCH" && "$OLDPWD/$BUILD/bench/spawn" stats "$report" tcpconnect "$@" > /dev/null 2>&1)
+	value maxrss_kb "$(cat "$SCRATCH/stats")"
+}
+# 100 captures of 20000 generated events each: enough rows to fill what a
+# stream reads ahead.  Per capture: the lookup caches, sized to its own
+# tables (some 700 kB here), and SQLite's own, two connections (the report's
+# and its reader's) each with its parsed schema and pages.  The batches read
+# ahead took 1.6 MB more a stream: now all streams share one bound.
+mkdir "$SCRATCH/gen"
+"$BUILD/bench/gen" 20000 "$SCRATCH/gen/one.db" > /dev/null
+for i in $(seq -w 1 100); do cp "$SCRATCH/gen/one.db" "$SCRATCH/gen/h$i.db"; done
+small=$(peak_kb gen/h001.db gen/h002.db)
+# shellcheck disable=SC2086 # the files
+large=$(peak_kb $(cd "$SCRATCH" && echo gen/h*.db))
+per=$(((large - small) / 98))
+check "fleet: memory per capture under 1.5 MB ($per kB)" test "$per" -lt 1536
+
+# Beyond the soft limit on open files (two a capture): raised as far as needed.
+# run_report_limited ULIMIT_OPTION ARGS...: run_report under ulimit OPTION 64; the status in $SCRATCH/rc
+run_report_limited() { (ulimit "$1" 64 && run_report "${@:2}" && echo "$rc" > "$SCRATCH/rc"); }
+# shellcheck disable=SC2086 # the files
+run_report_limited -Sn tcpconnect --format csv $fleet
+check_eq "fleet: 300 captures under a soft limit of 64 files, every capture's rows" \
+	"0 $((300 * one))" "$(cat "$SCRATCH/rc") $(tail -n +2 "$SCRATCH/out" | wc -l)"
+# shellcheck disable=SC2086 # the files
+run_report_limited -n tcpconnect $fleet
+check_eq "fleet: under a hard limit of 64, one line that says what to raise" \
+	"1|report: 300 captures need 632 open files, more than this process may open (64): raise the limit (ulimit -n 632 as root, LimitNOFILE=)" \
+	"$(cat "$SCRATCH/rc")|$(cat "$SCRATCH/err")"
