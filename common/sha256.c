@@ -152,7 +152,7 @@ void sha256_update(struct sha256 *h, const void *data, size_t len)
 	}
 }
 
-void sha256_final_hex(struct sha256 *h, char hex[SHA256_HEX])
+void sha256_final(struct sha256 *h, uint8_t digest[SHA256_BYTES])
 {
 	uint64_t bits = h->bytes * 8;
 	uint8_t pad[72] = {0x80};
@@ -162,7 +162,17 @@ void sha256_final_hex(struct sha256 *h, char hex[SHA256_HEX])
 		pad[padding + (size_t)i] = (uint8_t)(bits >> (56 - 8 * i));
 	sha256_update(h, pad, padding + 8);
 	for (int i = 0; i < 8; i++)
-		snprintf(hex + 8 * i, 9, "%08x", h->state[i]);
+		for (int j = 0; j < 4; j++)
+			digest[4 * i + j] = (uint8_t)(h->state[i] >> (24 - 8 * j));
+}
+
+void sha256_final_hex(struct sha256 *h, char hex[SHA256_HEX])
+{
+	uint8_t digest[SHA256_BYTES];
+
+	sha256_final(h, digest);
+	for (int i = 0; i < SHA256_BYTES; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 }
 
 int sha256_file(const char *path, char hex[SHA256_HEX])

@@ -8,7 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHA256_HEX (2 * 32 + 1) /* a digest in hexadecimal, with its NUL */
+#define SHA256_BYTES 32
+#define SHA256_HEX   (2 * SHA256_BYTES + 1) /* a digest in hexadecimal, with its NUL */
 
 struct sha256 {
 	uint32_t state[8];
@@ -18,6 +19,7 @@ struct sha256 {
 
 void sha256_init(struct sha256 *h);
 void sha256_update(struct sha256 *h, const void *data, size_t len);
+void sha256_final(struct sha256 *h, uint8_t digest[SHA256_BYTES]);
 /* The digest in lowercase hexadecimal, as sha256sum prints it. */
 void sha256_final_hex(struct sha256 *h, char hex[SHA256_HEX]);
 
