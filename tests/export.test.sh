@@ -117,6 +117,8 @@ broken timesketch "a missing message" 'del d["message"]' "message is missing"
 broken timesketch "a datetime not ISO 8601" 'd["datetime"] = "23/11/2026"' "is not ISO 8601"
 
 # --- Bad command lines ----------------------------------------------------------------
-refused "export: --format is needed" export basic.db
+run_report export basic.db
+check_eq "export: OCSF when no --format is given" \
+	"$(cd "$SCRATCH" && "$report" export --format ocsf basic.db | md5sum)" "$(md5sum < "$SCRATCH/out")"
 refused "export: only its formats" export --format json basic.db
 refused "export: no --follow" export --format ocsf --follow basic.db

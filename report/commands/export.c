@@ -55,7 +55,7 @@ static struct {
 } ex;
 
 static const char usage[] =
-	"usage: report export --format ocsf|ecs|timesketch [-v] [-p PID] [-u UID]\n"
+	"usage: report export [--format ocsf|ecs|timesketch] [-v] [-p PID] [-u UID]\n"
 	"                     [-P PORT[,PORT...]] [--addr ADDRESS] [common options] FILE...\n"
 	"\n"
 	"Every event of the captures, as `report timeline` selects them, in time order,\n"
@@ -75,7 +75,7 @@ static const char usage[] =
 	"at its time (as -l shows them).\n"
 	"\n"
 	"options:\n"
-	"  --format FORMAT  ocsf, ecs or timesketch\n"
+	"  --format FORMAT  ocsf (the default), ecs or timesketch\n"
 	"  -v, --verbose    include the capability checks that do not audit\n"
 	"  -p, --pid PID    only this process\n"
 	"  -u, --uid UID    only this user\n"
@@ -102,13 +102,6 @@ static int own_option(int option, const char *arg, void *ctx)
 		ex.choice.verbose = true;
 	else if (option == OPT_ADDR)
 		return parse_address_filter("export", arg, &ex.choice.addr);
-	return 0;
-}
-
-static int check(const struct options *opts)
-{
-	if (opts->format < FORMAT_OCSF)
-		return option_error(opts->command, "--format ocsf, ecs or timesketch is needed");
 	return 0;
 }
 
@@ -761,7 +754,7 @@ static int run(struct captures *set, const struct options *opts)
 {
 	int err;
 
-	ex.format = opts->format;
+	ex.format = opts->format < FORMAT_OCSF ? FORMAT_OCSF : opts->format; /* not given: OCSF */
 	ex.local = opts->local;
 	ex.choice.sink = export_row;
 	output_begin(FORMAT_JSON, opts->local, NULL, 0);
@@ -780,7 +773,6 @@ const struct command export_command = {
 		 .long_options = long_options,
 		 .accepts = ACCEPT_FILTERS | ACCEPT_EXPORT,
 		 .own_option = own_option},
-	.check = check,
 	.run = run,
 	.state = &ex,
 	.state_size = sizeof(ex),
