@@ -227,6 +227,18 @@ int probes_image_alerts_fd(const struct probes *probes)
 	return bpf_map__fd(probes->skel->maps.image_alerts);
 }
 
+void probes_set_kernel_text(struct probes *probes, uint64_t start, uint64_t end)
+{
+	/* The end first: the programs take no path while the start is 0. */
+	probes->skel->bss->kernel_text_end = end;
+	__atomic_store_n(&probes->skel->bss->kernel_text_start, start, __ATOMIC_RELEASE);
+}
+
+int probes_audit_paths_fd(const struct probes *probes)
+{
+	return bpf_map__fd(probes->skel->maps.audit_by_path);
+}
+
 int probes_lost(const struct probes *probes, uint64_t lost[RECORD_TYPES])
 {
 	int ncpus = libbpf_num_possible_cpus();

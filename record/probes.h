@@ -42,6 +42,14 @@ int probes_poll(struct probes *probes);
 int probes_image_alerts_fd(const struct probes *probes);
 
 /*
+ * Let capability checks take their call paths (bpf/capable.bpf.c): the
+ * kernel's text is [start, end).  Their AUDIT is then learned per call path
+ * into the map probes_audit_paths_fd() names.
+ */
+void probes_set_kernel_text(struct probes *probes, uint64_t start, uint64_t end);
+int probes_audit_paths_fd(const struct probes *probes);
+
+/*
  * Records the kernel side could not deliver, per record type, since load.
  * 0, or a negative errno when the counts cannot be read.
  */
