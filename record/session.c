@@ -37,7 +37,6 @@ static void on_stop_signal(int sig)
 struct session {
 	struct record_options *opts; /* kinds narrowed to what the kernel can record */
 	struct probes *probes;
-	struct ring_buffer *ring;
 	struct ksyms *ksyms;
 	struct audit_deriver *audit;
 	struct usyms *usyms;
@@ -373,7 +372,7 @@ static int finish(struct session *s)
 
 	probes_detach(s->probes);
 	s->draining = true;
-	if (ring_buffer__consume(s->ring) < 0 || rows_flush(s->rows))
+	if (probes_drain(s->probes) < 0 || rows_flush(s->rows))
 		return -1;
 	if (finish_parts(s, true, reason))
 		return -1;
@@ -460,8 +459,7 @@ static int start(struct session *s)
 	s->rows = rows_new(s->setup.base_ns, NULL);
 	if (begin_part(s))
 		return -1;
-	s->ring = probes_ring_buffer(s->probes, on_record, s);
-	if (!s->ring || probes_attach(s->probes))
+	if (probes_rings(s->probes, on_record, s) || probes_attach(s->probes))
 		return -1;
 	s->started_ns = clock_ns(CLOCK_MONOTONIC);
 	s->deadline_ns =

@@ -31,6 +31,33 @@ check_match "overload: records were lost (the test drives past capacity)" "^[1-9
 check_eq "overload: recorded + lost == generated, exactly" 200000 "$((recorded + lost))"
 check_match "overload: the summary says how many were lost" "capable +$recorded recorded +$lost lost" "$(cat "$RECORD_ERR")"
 
+# --- A flood of checks cannot hide connections ------------------------------------------
+# Any user can make capability checks as fast as a core allows.  Two such
+# floods as nobody, through a small ring (standing in for a many-core host),
+# while another process makes 20,000 connections: the flood's own records
+# overflow, the connections' never do (each kind has its own ring).
+db="$SCRATCH/flood.db"
+start_record "$db" -b 256K
+flooders=()
+for _ in 1 2; do
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$HELPERS/capcheck" setuid 1000000000 > /dev/null &
+	flooders+=($!)
+done
+sleep 0.2
+out=$("$HELPERS/traffic" accept 4 20000)
+kill "${flooders[@]}"
+wait "${flooders[@]}" 2> /dev/null
+sleep 0.3
+stop_record
+client=$(value client_pid "$out") server=$(value server_pid "$out")
+lost() { sql "$db" "select lost from event_kind where name = '$1'"; }
+echo "# flood: $(sql "$db" "select recorded || ' checks recorded, ' || lost || ' lost' from event_kind where name = 'capable'")"
+check_match "flood: the checks overflowed their ring (the test floods)" "^[1-9]" "$(lost capable)"
+check_eq "flood: the other process's 20000 connects, all established, none lost" "20000|0|0" \
+	"$(sql "$db" "select count(*) from tcpconnect where pid = $client and outcome = 'established'")|$(lost connect)|$(lost outcome)"
+check_eq "flood: its 20000 accepts, none lost" "20000|0" \
+	"$(sql "$db" "select count(*) from tcpaccept where pid = $server")|$(lost accept)"
+
 # --- kill -9 in the middle of a storm ----------------------------------------------
 db="$SCRATCH/killed.db"
 coproc STORM { exec "$HELPERS/capcheck" setuid 100000000 --wait; }
