@@ -51,35 +51,31 @@ struct {
 
 /*
  * The check's call path, from the stack above the tracepoint's arguments
- * (ctx: args[] on the stack of bpf_trace_run5(), see in_process_context()),
- * up to the top of the task's stack; NULL before the recorder gave the
- * kernel's text.  Only in process context.
+ * (ctx: args[] on the stack of bpf_trace_run5(), see in_process_context());
+ * NULL before the recorder gave the kernel's text, or when the window would
+ * pass the top of the task's stack.  Only in process context.
  */
 static __always_inline struct call_path *call_path_of(void *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 start = kernel_text_start, size = kernel_text_end - start;
-	__u64 stack = (__u64)BPF_CORE_READ(task, stack), at = 0, room; /* numbers, not pointers */
+	unsigned long at = (unsigned long)ctx;
+	unsigned long last =
+		(unsigned long)task->stack + KERNEL_STACK_SIZE - CALL_PATH_WINDOW_WORDS * 8;
 	struct path_scratch *s;
-	void *args = ctx;
-	__u32 zero = 0, words;
+	__u32 zero = 0;
 
-	if (!kernel_text_start)
+	/* Compared, never subtracted, as in in_process_context(). */
+	barrier_var(at);
+	barrier_var(last);
+	if (!kernel_text_start || at > last)
 		return NULL;
 	s = bpf_map_lookup_elem(&path_scratch, &zero);
-	if (!s)
+	if (!s || bpf_probe_read_kernel(s->window, sizeof(s->window), ctx))
 		return NULL;
-	/* The context's address as a number: verifiers refuse arithmetic on it. */
-	bpf_probe_read_kernel(&at, sizeof(at), &args);
-	room = stack + KERNEL_STACK_SIZE - at;
-	if (room > sizeof(s->window))
-		room = sizeof(s->window);
-	if (bpf_probe_read_kernel(s->window, room, ctx))
-		return NULL;
-	words = room / sizeof(__u64);
 	__builtin_memset(&s->path, 0, sizeof(s->path)); /* a key: the unused words too */
 	s->kept = 0;
-	for (__u32 i = 0; i < CALL_PATH_WINDOW_WORDS && i < words; i++) {
+	for (__u32 i = 0; i < CALL_PATH_WINDOW_WORDS; i++) {
 		__u64 word = s->window[i];
 		__u32 n;
 
@@ -90,11 +86,11 @@ static __always_inline struct call_path *call_path_of(void *ctx)
 		 * follow every combination of kept words as a state of its own.
 		 */
 		n = *(volatile __u32 *)&s->kept;
-		if (n >= CALL_PATH_WORDS)
-			break;
 		s->path.words[n & (CALL_PATH_WORDS - 1)] = word;
 		*(volatile __u64 *)&s->path.positions |= 1ull << i;
-		*(volatile __u32 *)&s->kept = n + 1;
+		*(volatile __u32 *)&s->kept = ++n;
+		if (n >= CALL_PATH_WORDS)
+			break;
 	}
 	return &s->path;
 }
@@ -106,7 +102,7 @@ static __always_inline void fill_check(struct capable_record *rec, struct user_n
 	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid);
 	rec->cap = cap;
 	rec->ret = ret;
-	rec->userns_level = BPF_CORE_READ(target_ns, level);
+	rec->userns_level = target_ns->level;
 	rec->audit = audit;
 	rec->has_path = 0;
 	rec->pad = 0;
