@@ -29,6 +29,13 @@
 #define POLL_INTERVAL_MS 10
 
 /*
+ * Without -b, the ring of each kind but capable (-b's default, 16M): none
+ * of them comes near a capability storm's rate, which any user can make,
+ * and a ring's pages are the kernel's from load to exit.
+ */
+#define DEFAULT_KIND_RING (4u << 20)
+
+/*
  * Records taken from one ring before the next ring's turn.  libbpf takes a
  * ring's records until it finds it empty, which under a flood is never:
  * each ring's turn is cut short so that a flood of one kind delays the
@@ -154,7 +161,10 @@ static int load(struct probes *probes, const struct record_options *opts)
 		skel->rodata->kernel_stack_types |= 1u << RECORD_CAPABLE;
 	for (int k = 0; k < KINDS; k++)
 		if (opts->kinds & (1u << k))
-			bpf_map__set_max_entries(kind_ring(skel, k), opts->ring_buffer_bytes);
+			bpf_map__set_max_entries(kind_ring(skel, k),
+						 opts->ring_buffer_given || k == KIND_INDEX_CAPABLE
+							 ? opts->ring_buffer_bytes
+							 : DEFAULT_KIND_RING);
 	if (!(opts->kinds & KIND_CONNECT))
 		bpf_map__set_max_entries(skel->maps.connects_in_flight, 1);
 	if (!(opts->kinds & KIND_ACCEPT))
