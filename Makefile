@@ -4,6 +4,7 @@
 #   make test       build, then run every test (root needed for the record tests)
 #   make SANITIZE=1 the same with ASan+UBSan, in build-san/
 #   make fuzz       fuzz report for FUZZ_SECONDS (libFuzzer, clang; in build-fuzz/)
+#   make fuzz-elf   the same for record's ELF and /proc maps parsers
 #   make bench      the performance harness (README, Performance; bench/RESULTS.md)
 #   make install    record to $(PREFIX)/sbin, report to $(PREFIX)/bin, their man
 #                   pages (PREFIX=/usr/local; DESTDIR for a staging root)
@@ -82,13 +83,16 @@ msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
 endif
 endif
 
+# record's parsers of what the host's processes shape (ELF, /proc maps), alone
+ELF_FUZZ_OBJS := $(OBJ)/tests/fuzz/elf_fuzz.o $(OBJ)/record/elfparse.o $(OBJ)/common/util.o
+
 # A target its recipe failed on is deleted, not trusted by the next make
 # (a skeleton bpftool died writing, cut short).
 .DELETE_ON_ERROR:
 
-.PHONY: all test bench fuzz format lint install clean
+.PHONY: all test bench fuzz fuzz-elf format lint install clean
 all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BENCH_TOOLS) $(BUILD)/tests/report-fuzz-replay \
-     $(BUILD)/kinds-checked
+     $(BUILD)/tests/elf-fuzz-replay $(BUILD)/kinds-checked
 
 # vmlinux.h comes from the build host's BTF, or VMLINUX_BTF's; CO-RE
 # relocations make the programs run on any kernel with BTF, whatever kernel
@@ -173,6 +177,18 @@ $(BUILD)/tests/report-fuzz: $(FUZZ_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ -o $@ -lsqlite3 -lz
 
+$(BUILD)/tests/elf-fuzz-replay: $(ELF_FUZZ_OBJS) $(OBJ)/tests/fuzz/replay_main.o
+	@mkdir -p $(@D)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lelf
+
+$(BUILD)/tests/elf-fuzz: $(ELF_FUZZ_OBJS)
+	@mkdir -p $(@D)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ -o $@ -lelf
+
+$(OBJ)/tests/fuzz/elf_fuzz.o: CFLAGS += -Irecord
+
 # Test helpers make exact numbers of events: no sanitizer runtime adding its own.
 $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
@@ -229,6 +245,14 @@ fuzz:
 	build-fuzz/tests/report-fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 		-dict=tests/fuzz/report.dict -artifact_prefix=$(CURDIR)/build-fuzz/crashes/ \
 		-print_final_stats=1 $(FUZZ_ARGS) build-fuzz/corpus tests/fuzz-regressions tests/fuzz/seeds
+
+# The same for record's ELF and /proc maps parsers (tests/fuzz/elf_fuzz.c).
+fuzz-elf:
+	$(MAKE) FUZZ=1 build-fuzz/tests/elf-fuzz
+	@mkdir -p build-fuzz/elf-corpus build-fuzz/crashes
+	build-fuzz/tests/elf-fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix=$(CURDIR)/build-fuzz/crashes/ -print_final_stats=1 $(FUZZ_ARGS) \
+		build-fuzz/elf-corpus tests/fuzz/elf-seeds
 
 bench: all
 	BUILD=$(BUILD) bench/run

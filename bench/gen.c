@@ -403,7 +403,7 @@ static int start(struct generator *g, const char *path, int argc, char **argv)
 		setup.record_type_enabled[i] = true;
 	setup.started_at_ns = setup.base_ns + setup.realtime_offset_ns;
 	g->base_ns = (uint64_t)setup.base_ns;
-	g->cap = capture_create(path, true);
+	g->cap = capture_create(path, REPLACE_ANY_FILE);
 	err = !g->cap || capture_start(g->cap, &setup) ||
 	      probes_each_reset_reason(note_reset_reason, g);
 	free((char *)setup.command_line);

@@ -4,4 +4,7 @@
 
 extern const char casefile_schema_sql[];
 
+/* A capture's SQLite application_id, "CASE", as schema.sql sets it. */
+#define CAPTURE_APPLICATION_ID 0x43415345
+
 #endif

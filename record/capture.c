@@ -70,21 +70,91 @@ static char *sibling_path(const char *path, const char *suffix)
 
 static const char *const sqlite_siblings[] = {"-wal", "-shm", "-journal"};
 
+/* "a directory": what a file that is not a regular one is, for a message. */
+static const char *file_kind(mode_t mode)
+{
+	return S_ISDIR(mode)	? "a directory"
+	       : S_ISLNK(mode)	? "a symbolic link"
+	       : S_ISFIFO(mode) ? "a FIFO"
+	       : S_ISCHR(mode)	? "a character device"
+	       : S_ISBLK(mode)	? "a block device"
+	       : S_ISSOCK(mode) ? "a socket"
+				: "not a regular file";
+}
+
+/* Whether the open file starts as a Casefile capture: SQLite's header, our application id. */
+static bool is_capture(int fd)
+{
+	static const char magic[16] = "SQLite format 3";
+	unsigned char header[100];
+
+	return pread(fd, header, sizeof(header), 0) == (ssize_t)sizeof(header) &&
+	       !memcmp(header, magic, sizeof(magic)) &&
+	       ((uint32_t)header[68] << 24 | (uint32_t)header[69] << 16 |
+		(uint32_t)header[70] << 8 | header[71]) == CAPTURE_APPLICATION_ID;
+}
+
+/*
+ * Remove what is at path for -f: nothing, or a regular file, and a capture
+ * unless -ff; never a device or a directory (record -f -o /dev/null as root
+ * removed /dev/null); a symbolic link itself (never its target) only with
+ * -ff.  A sibling (-wal...) need not be a capture.
+ */
+static int remove_old(const char *path, enum replace replace, bool sibling)
+{
+	const char *refusal = NULL, *hint = ", not a capture file";
+	struct stat st, again;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		fprintf(stderr, "record: cannot replace %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISLNK(st.st_mode) && replace < REPLACE_ANY_FILE) {
+		refusal = "a symbolic link";
+		hint = " (use -ff to replace the link itself)";
+	} else if (!S_ISLNK(st.st_mode) && !S_ISREG(st.st_mode)) {
+		refusal = file_kind(st.st_mode);
+	} else if (S_ISREG(st.st_mode) && !sibling && replace < REPLACE_ANY_FILE) {
+		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+		if (fd < 0 || !is_capture(fd)) {
+			refusal = "not a Casefile capture";
+			hint = " (use -ff to replace it anyway)";
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (refusal) {
+		fprintf(stderr, "record: cannot replace %s: it is %s%s\n", path, refusal, hint);
+		return -1;
+	}
+	/* The file checked must be the one removed. */
+	errno = 0;
+	if (lstat(path, &again) || again.st_ino != st.st_ino || again.st_dev != st.st_dev ||
+	    unlink(path)) {
+		fprintf(stderr, "record: cannot replace %s: %s\n", path,
+			errno ? strerror(errno) : "it changed while being checked");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * A leftover journal next to a new capture would be replayed into it: refuse
  * one unless replacing, in which case it goes with the old file.
  */
-static int clear_siblings(const char *path, bool replace)
+static int clear_siblings(const char *path, enum replace replace)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(sqlite_siblings); i++) {
 		char *sibling = sibling_path(path, sqlite_siblings[i]);
 		struct stat st;
 		int err = 0;
 
-		if (replace && unlink(sibling) && errno != ENOENT) {
-			fprintf(stderr, "record: cannot remove %s: %s\n", sibling, strerror(errno));
-			err = -1;
-		} else if (!replace && !lstat(sibling, &st)) {
+		if (replace) {
+			err = remove_old(sibling, replace, true);
+		} else if (!lstat(sibling, &st)) {
 			fprintf(stderr,
 				"record: cannot create %s: %s exists (use -f to replace both)\n",
 				path, sibling);
@@ -97,26 +167,57 @@ static int clear_siblings(const char *path, bool replace)
 	return 0;
 }
 
-/* Create the file ourselves: mode 0600, no symlink, no silent overwrite. */
-static int create_file(const char *path, bool replace, struct stat *created)
+/*
+ * Create a file of ours, mode 0600, not following a link, refusing one
+ * that exists (one planted by another user).
+ */
+static int create_exclusive(const char *path, struct stat *created)
 {
-	int fd;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
-	if (replace && unlink(path) && errno != ENOENT) {
-		fprintf(stderr, "record: cannot replace %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	if (clear_siblings(path, replace))
-		return -1;
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		fprintf(stderr, "record: cannot create %s: %s%s\n", path, strerror(errno),
 			errno == EEXIST ? " (use -f to replace it)" : "");
 		return -1;
 	}
-	fstat(fd, created);
+	if (created)
+		fstat(fd, created);
 	close(fd);
 	return 0;
+}
+
+/*
+ * Create the file ourselves: mode 0600, no symlink, no silent overwrite.
+ * Its -wal and -shm first: SQLite would open them with O_CREAT but not
+ * O_EXCL, so another user able to write the directory (/tmp) could plant
+ * them, or create and hold the -shm the moment the file appears, and keep
+ * the recorder from starting ("database is locked").  Created here first,
+ * they are ours; SQLite opens them as they are.
+ */
+static int create_file(const char *path, enum replace replace, struct stat *created)
+{
+	static const char *const ours[] = {"-wal", "-shm"};
+	size_t made = 0;
+
+	if ((replace && remove_old(path, replace, false)) || clear_siblings(path, replace))
+		return -1;
+	for (; made < ARRAY_SIZE(ours); made++) {
+		char *sibling = sibling_path(path, ours[made]);
+		int err = create_exclusive(sibling, NULL);
+
+		free(sibling);
+		if (err)
+			break;
+	}
+	if (made == ARRAY_SIZE(ours) && !create_exclusive(path, created))
+		return 0;
+	while (made--) {
+		char *sibling = sibling_path(path, ours[made]);
+
+		unlink(sibling);
+		free(sibling);
+	}
+	return -1;
 }
 
 static int prepare(struct capture *cap, const char *sql, sqlite3_stmt **stmt)
@@ -174,7 +275,7 @@ static int prepare_all(struct capture *cap)
 		       &cap->insert_frame);
 }
 
-struct capture *capture_create(const char *path, bool replace)
+struct capture *capture_create(const char *path, enum replace replace)
 {
 	struct capture *cap;
 	struct stat created, opened;
@@ -207,10 +308,14 @@ struct capture *capture_create(const char *path, bool replace)
 	 * WAL: a commit appends to the log, and a crash keeps every committed
 	 * batch.  synchronous=NORMAL syncs at checkpoints, not at each commit:
 	 * a killed recorder loses nothing committed, a power cut at most the
-	 * last batches, and the file stays consistent either way.
+	 * last batches, and the file stays consistent either way.  Into WAL
+	 * and out of it (at the stop) by way of an in-memory journal: the one
+	 * write each switch makes (the header's format bytes) then needs no
+	 * -journal file, which another user could plant or hold.
 	 */
 	if (exec(cap,
-		 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+		 "PRAGMA journal_mode = MEMORY; PRAGMA journal_mode = WAL; "
+		 "PRAGMA synchronous = NORMAL;"
 		 "PRAGMA cache_size = -16384;",
 		 "configure") ||
 	    exec(cap, casefile_schema_sql, "write the schema into") || prepare_all(cap))
@@ -473,12 +578,12 @@ int capture_finish(struct capture *cap, const char *stop_reason,
 	if (exec(cap, "COMMIT", "close"))
 		return -1;
 	/*
-	 * Back to a rollback journal: the capture becomes one file to copy.  A
-	 * reader (report --follow, sqlite3) holding the file for a moment makes
-	 * this busy, and busy_timeout does not apply to it: wait, up to 5 s.
+	 * Out of WAL: the capture becomes one file to copy.  A reader (report
+	 * --follow, sqlite3) holding the file for a moment makes this busy,
+	 * and busy_timeout does not apply to it: wait, up to 5 s.
 	 */
 	for (int tries = 0;; tries++) {
-		rc = sqlite3_exec(cap->db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+		rc = sqlite3_exec(cap->db, "PRAGMA journal_mode = MEMORY", NULL, NULL, NULL);
 		if (rc == SQLITE_OK)
 			return 0;
 		if (rc != SQLITE_BUSY || tries == 500)

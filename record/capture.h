@@ -82,11 +82,15 @@ struct capture_setup {
 
 struct capture;
 
+/* What capture_create may replace at its path (-f, -ff): only ever a regular file. */
+enum replace { REPLACE_NOTHING, REPLACE_CAPTURE, REPLACE_ANY_FILE };
+
 /*
  * Create the file at path with mode 0600, refusing an existing file unless
- * replace is set, and never following a symbolic link.  Writes the schema.
+ * replace allows it, never following a symbolic link, and its -wal and -shm
+ * with it, so that no other user can plant or hold them.  Writes the schema.
  */
-struct capture *capture_create(const char *path, bool replace);
+struct capture *capture_create(const char *path, enum replace replace);
 
 /* Write the capture row and the kinds, and start the first batch. */
 int capture_start(struct capture *cap, const struct capture_setup *setup);

@@ -51,7 +51,7 @@ static const char usage[] =
 	"                         then FILE with .2, .3... before its extension\n"
 	"      --max-size SIZE    stop cleanly once the capture (all files) reaches SIZE\n"
 	"      --max-events N     stop cleanly after N events\n"
-	"  -f, --force            replace FILE if it exists\n"
+	"  -f, --force            replace FILE if it is a capture (-ff: any regular file)\n"
 	"  -q, --quiet            no live status line\n"
 	"\n"
 	"examples:\n"
@@ -76,6 +76,23 @@ const char *kinds_to_string(unsigned kinds, char *buf, size_t size)
 				 kind_names[i]);
 	}
 	return buf;
+}
+
+/*
+ * Pids on this system lie below /proc/sys/kernel/pid_max: beyond, -p would
+ * be accepted and keep nothing.
+ */
+static int64_t pid_max(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+	long long max = PID_MAX_LIMIT;
+
+	if (f) {
+		if (fscanf(f, "%lld", &max) != 1 || max < 2 || max > PID_MAX_LIMIT)
+			max = PID_MAX_LIMIT;
+		fclose(f);
+	}
+	return max;
 }
 
 /* The kinds that can take stacks: those with a record type that can carry them. */
@@ -115,6 +132,11 @@ static int parse_kinds(const char *arg, unsigned *kinds, unsigned *stack_kinds)
 				word, mark ? ":" : "", mark ? mark : "",
 				kinds_to_string(KIND_ALL, known, sizeof(known)),
 				kinds_to_string(stackable_kinds(), stackable, sizeof(stackable)));
+			err = -1;
+			break;
+		}
+		if (*kinds & (1u << i)) {
+			fprintf(stderr, "record: -e names '%s' twice\n", word);
 			err = -1;
 			break;
 		}
@@ -271,8 +293,11 @@ int parse_record_options(int argc, char **argv, struct record_options *opts)
 				return -1;
 			break;
 		case 'p':
-			if (parse_integer(optarg, 1, PID_MAX_LIMIT, &opts->filter_pid)) {
-				fprintf(stderr, "record: -p %s: not a process id\n", optarg);
+			if (parse_integer(optarg, 1, pid_max() - 1, &opts->filter_pid)) {
+				fprintf(stderr,
+					"record: -p %s: not a process id (this system's are 1 to "
+					"%lld)\n",
+					optarg, (long long)pid_max() - 1);
 				return -1;
 			}
 			break;
@@ -307,7 +332,7 @@ int parse_record_options(int argc, char **argv, struct record_options *opts)
 			break;
 		}
 		case 'f':
-			opts->force = true;
+			opts->force++;
 			break;
 		case 'q':
 			opts->quiet = true;

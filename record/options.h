@@ -21,7 +21,7 @@ struct record_options {
 	uint64_t rotate_bytes;	     /* -C: go on in a new numbered file there; 0: never */
 	unsigned kernel_stack_types; /* -K: 1 << record_type of the kinds that take them */
 	unsigned user_stack_types;   /* -U: likewise */
-	bool force;		     /* replace an existing capture */
+	int force;		     /* -f: replace an existing capture; -ff: any regular file */
 	bool quiet;		     /* no live status */
 	char *command_line;	     /* argv, shell-quoted, for the capture's metadata */
 };

@@ -66,6 +66,41 @@ uint64_t recorder_privileges(const char *output, bool user_stacks, bool processe
 	return keep;
 }
 
+int check_privileges(bool dns)
+{
+	static const struct {
+		int cap;
+		const char *name;
+	} needed[] = {
+		{CAP_BPF, "CAP_BPF"},
+		{CAP_PERFMON, "CAP_PERFMON"},
+		{CAP_SYS_ADMIN, "CAP_SYS_ADMIN"},
+		{CAP_NET_RAW, "CAP_NET_RAW"},
+	};
+	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2] = {{0}};
+	char all[128] = "", missing[128] = "";
+	size_t count = dns ? ARRAY_SIZE(needed) : ARRAY_SIZE(needed) - 1;
+
+	syscall(SYS_capget, &header, data);
+	for (size_t i = 0; i < count; i++) {
+		bool held = data[needed[i].cap / 32].effective & (1u << (needed[i].cap % 32));
+
+		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
+			 !i		 ? ""
+			 : i + 1 < count ? ", "
+					 : " and ",
+			 needed[i].name);
+		if (!held)
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
+				 "%s%s", *missing ? ", " : "", needed[i].name);
+	}
+	if (!*missing)
+		return 0;
+	fprintf(stderr, "record: needs root, or %s (missing: %s)\n", all, missing);
+	return -1;
+}
+
 int drop_privileges(uint64_t keep)
 {
 	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};

@@ -1,4 +1,4 @@
-/* Giving up, once attached, the privileges recording no longer needs. */
+/* The privileges recording needs: checked first, given up once attached. */
 #ifndef CASEFILE_RECORD_PRIVILEGES_H
 #define CASEFILE_RECORD_PRIVILEGES_H
 
@@ -19,6 +19,14 @@ uint64_t user_stack_privileges(void);
  * (an executable's path through /proc/PID/root, /proc/PID/exe of a new file).
  */
 uint64_t recorder_privileges(const char *output, bool user_stacks, bool processes);
+
+/*
+ * Whether this process holds what loading and attaching the programs needs
+ * (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN; CAP_NET_RAW for dns): checked
+ * first, so that a user without them is told so, not what the first step
+ * needing one could not do.  -1 after one line on stderr.
+ */
+int check_privileges(bool dns);
 
 /*
  * Keep only the capabilities in keep, in the calling thread (capabilities

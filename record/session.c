@@ -20,6 +20,7 @@
 #include "procinfo.h"
 #include "rows.h"
 #include "session.h"
+#include "sha256.h"
 #include "util.h"
 
 #define NS_PER_S		1000000000LL
@@ -133,7 +134,9 @@ static int begin_part(struct session *s)
 	s->setup.started_at_ns = s->setup.part == 1 ? s->setup.base_ns + s->setup.realtime_offset_ns
 						    : clock_ns(CLOCK_REALTIME);
 	path = part_path(s->first_path, s->setup.part);
-	cap = capture_create(path, s->opts->force);
+	cap = capture_create(path, s->opts->force >= 2 ? REPLACE_ANY_FILE
+				   : s->opts->force    ? REPLACE_CAPTURE
+						       : REPLACE_NOTHING);
 	free(path);
 	if (!cap)
 		return -1;
@@ -341,6 +344,36 @@ static const char *stop_reason(const struct session *s, char *buf, size_t size)
 	return s->limit_reached ? s->limit_reached : "duration";
 }
 
+/* "HEX  PATH", as sha256sum prints it; a -wal only when there is one. */
+static void print_hash(const char *path, const char *suffix)
+{
+	char *name = xmalloc(strlen(path) + strlen(suffix) + 1), hex[SHA256_HEX];
+
+	strcat(strcpy(name, path), suffix);
+	if (!sha256_file(name, hex))
+		fprintf(stderr, "%s  %s\n", hex, name);
+	else if (!*suffix || errno != ENOENT)
+		fprintf(stderr, "record: cannot read %s: %s\n", name, strerror(errno));
+	free(name);
+}
+
+/*
+ * What a responder writes in the ticket: each finished file's SHA-256 (and
+ * its -wal's, left by a stop that could not finish: its events are there),
+ * in lines sha256sum -c checks.
+ */
+static void print_hashes(const struct session *s)
+{
+	fprintf(stderr, "record: SHA-256 of each file (sha256sum -c checks these lines):\n");
+	for (int n = 1; n <= s->parts_started; n++) {
+		char *path = part_path(s->first_path, n);
+
+		print_hash(path, "");
+		print_hash(path, "-wal");
+		free(path);
+	}
+}
+
 static void print_summary(const struct session *s, const char *reason)
 {
 	double seconds = (clock_ns(CLOCK_MONOTONIC) - s->started_ns) / 1e9;
@@ -362,6 +395,7 @@ static void print_summary(const struct session *s, const char *reason)
 			(unsigned long long)counts.checks_known,
 			(unsigned long long)counts.checks_from_frames);
 	}
+	print_hashes(s);
 }
 
 /* Detach, take what is still in the ring buffer, close every part. */
@@ -451,6 +485,8 @@ static int start(struct session *s)
 {
 	const struct record_options *o = s->opts;
 
+	if (check_privileges(o->kinds & KIND_DNS))
+		return -1;
 	procinfo_init();
 	s->probes = probes_load(s->opts);
 	if (!s->probes)
@@ -530,10 +566,12 @@ int record_session(struct record_options *opts, const char *path)
 		return -1;
 	}
 	err = record_until_stopped(&s);
-	if (!err)
+	if (!err) {
 		err = finish(&s);
-	else
+	} else {
 		abandon(&s);
+		print_hashes(&s); /* what was committed is evidence too */
+	}
 	end(&s, false);
 	return err;
 }

@@ -1,44 +1,30 @@
-/* User-space symbols: process mappings from /proc, file symbols through libelf. */
+/*
+ * User-space symbols: process mappings from /proc, file symbols through
+ * libelf, both parsed in the parser process (sandbox.c): the recorder only
+ * opens and reads, with the privileges it needs to.
+ */
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
 #include <inttypes.h>
-#include <libelf.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "sandbox.h"
 #include "usyms.h"
 #include "util.h"
 
-#define MAX_PROCESSES	1024 /* mappings kept for this many processes at most */
-#define NT_GNU_BUILD_ID 3
-
-struct function {
-	uint64_t addr;
-	uint64_t size;
-	uint32_t name; /* offset in names */
-};
-
-struct segment {
-	uint64_t offset; /* in the file */
-	uint64_t vaddr;
-	uint64_t size;
-};
+#define MAX_PROCESSES 1024	 /* mappings kept for this many processes at most */
+#define MAPS_TEXT_MAX (8u << 20) /* of a /proc/PID/maps: a process has some hundred lines */
 
 struct umodule {
 	char *path;
-	char *build_id;
 	bool deleted;
 	bool read; /* its file was opened: segments, build-id and functions are known */
 	uint64_t dev, ino;
-	struct function *functions;
-	size_t nfunctions;
-	char *names;
-	struct segment *segments; /* PT_LOAD: file offsets to virtual addresses */
-	size_t nsegments;
+	struct elf_info info; /* PT_LOAD segments map file offsets to virtual addresses */
 };
 
 struct mapping {
@@ -54,6 +40,7 @@ struct process {
 
 struct usyms {
 	pthread_mutex_t lock;
+	struct parser *parser; /* NULL: it could not start, nothing is parsed */
 	struct process *processes;
 	size_t nprocesses;
 	struct umodule **modules;
@@ -64,8 +51,8 @@ struct usyms *usyms_new(void)
 {
 	struct usyms *syms = xcalloc(1, sizeof(*syms));
 
-	elf_version(EV_CURRENT);
 	pthread_mutex_init(&syms->lock, NULL);
+	syms->parser = parser_start();
 	return syms;
 }
 
@@ -86,14 +73,12 @@ void usyms_free(struct usyms *syms)
 		struct umodule *m = syms->modules[i];
 
 		free(m->path);
-		free(m->build_id);
-		free(m->functions);
-		free(m->names);
-		free(m->segments);
+		elf_info_free(&m->info);
 		free(m);
 	}
 	free(syms->processes);
 	free(syms->modules);
+	parser_stop(syms->parser);
 	pthread_mutex_destroy(&syms->lock);
 	free(syms);
 }
@@ -105,113 +90,12 @@ const char *umodule_path(const struct umodule *module)
 
 const char *umodule_build_id(const struct umodule *module)
 {
-	return module->build_id;
+	return module->info.build_id;
 }
 
 bool umodule_deleted(const struct umodule *module)
 {
 	return module->deleted;
-}
-
-static int by_address(const void *a, const void *b)
-{
-	const struct function *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-/* The functions of one symbol table section. */
-static void read_functions(struct umodule *m, Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr)
-{
-	Elf_Data *data = elf_getdata(scn, NULL);
-	size_t count = shdr->sh_entsize ? shdr->sh_size / shdr->sh_entsize : 0;
-	size_t names_used = 0, names_size = 4096;
-
-	if (!data || !count)
-		return;
-	m->functions = xmalloc(count * sizeof(*m->functions));
-	m->names = xmalloc(names_size);
-	for (size_t i = 0; i < count; i++) {
-		GElf_Sym sym;
-		const char *name;
-		size_t len;
-
-		if (!gelf_getsym(data, (int)i, &sym) || sym.st_value == 0 ||
-		    sym.st_shndx == SHN_UNDEF ||
-		    (GELF_ST_TYPE(sym.st_info) != STT_FUNC &&
-		     GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC))
-			continue;
-		name = elf_strptr(elf, shdr->sh_link, sym.st_name);
-		if (!name || !*name)
-			continue;
-		len = strlen(name) + 1;
-		while (names_used + len > names_size)
-			m->names = xrealloc(m->names, names_size *= 2);
-		memcpy(m->names + names_used, name, len);
-		m->functions[m->nfunctions++] =
-			(struct function){sym.st_value, sym.st_size, (uint32_t)names_used};
-		names_used += len;
-	}
-	qsort(m->functions, m->nfunctions, sizeof(*m->functions), by_address);
-}
-
-/* The GNU build-id from a PT_NOTE segment, in hex. */
-static void read_build_id(struct umodule *m, Elf *elf, const GElf_Phdr *phdr)
-{
-	Elf_Data *data =
-		elf_getdata_rawchunk(elf, (int64_t)phdr->p_offset, phdr->p_filesz, ELF_T_NHDR);
-	size_t offset = 0, name_at, desc_at;
-	GElf_Nhdr note;
-
-	while (data && (offset = gelf_getnote(data, offset, &note, &name_at, &desc_at)) > 0) {
-		const unsigned char *desc = (const unsigned char *)data->d_buf + desc_at;
-
-		if (note.n_type != NT_GNU_BUILD_ID || note.n_namesz != 4 ||
-		    memcmp((const char *)data->d_buf + name_at, "GNU", 4) || m->build_id)
-			continue;
-		m->build_id = xmalloc(2 * note.n_descsz + 1);
-		for (size_t i = 0; i < note.n_descsz; i++)
-			sprintf(m->build_id + 2 * i, "%02x", desc[i]);
-	}
-}
-
-/* Segments, build-id and functions (.symtab, or .dynsym when stripped). */
-static void read_elf(struct umodule *m, int fd)
-{
-	m->read = true;
-	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
-	GElf_Shdr symtab_hdr, dynsym_hdr, shdr;
-	size_t nphdrs;
-
-	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nphdrs))
-		goto out;
-	m->segments = xcalloc(nphdrs, sizeof(*m->segments));
-	for (size_t i = 0; i < nphdrs; i++) {
-		GElf_Phdr phdr;
-
-		if (!gelf_getphdr(elf, (int)i, &phdr))
-			continue;
-		if (phdr.p_type == PT_LOAD)
-			m->segments[m->nsegments++] =
-				(struct segment){phdr.p_offset, phdr.p_vaddr, phdr.p_filesz};
-		else if (phdr.p_type == PT_NOTE)
-			read_build_id(m, elf, &phdr);
-	}
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &shdr))
-			continue;
-		if (shdr.sh_type == SHT_SYMTAB)
-			symtab = scn, symtab_hdr = shdr;
-		else if (shdr.sh_type == SHT_DYNSYM)
-			dynsym = scn, dynsym_hdr = shdr;
-	}
-	if (symtab)
-		read_functions(m, elf, symtab, &symtab_hdr);
-	else if (dynsym)
-		read_functions(m, elf, dynsym, &dynsym_hdr);
-out:
-	elf_end(elf);
 }
 
 /*
@@ -234,15 +118,17 @@ static int open_mapped_file(uint32_t pid, const struct mapping *map, const char 
  * Read a module's file through process pid, unless already done.  A process
  * that exited before we looked leaves it unread for the next one to try.
  */
-static void read_module(struct umodule *m, uint32_t pid, const struct mapping *map)
+static void read_module(struct usyms *syms, struct umodule *m, uint32_t pid,
+			const struct mapping *map)
 {
 	int fd;
 
-	if (m->read || m->path[0] != '/')
+	if (m->read || m->path[0] != '/' || !syms->parser)
 		return;
 	fd = open_mapped_file(pid, map, m->path, m->deleted);
 	if (fd >= 0) {
-		read_elf(m, fd);
+		m->read = true;
+		parser_elf(syms->parser, fd, &m->info);
 		close(fd);
 	}
 }
@@ -273,44 +159,58 @@ static struct umodule *module_of(struct usyms *syms, uint32_t pid, const struct 
 			xrealloc(syms->modules, (syms->nmodules + 1) * sizeof(*syms->modules));
 		syms->modules[syms->nmodules++] = m;
 	}
-	read_module(m, pid, map);
+	read_module(syms, m, pid, map);
 	return m;
 }
 
-/* (Re)read /proc/PID/maps: executable mappings with a file or a name. */
+/* The text of a /proc file, up to max bytes; NULL when it cannot be read. */
+static char *read_text(const char *name, size_t max, size_t *len)
+{
+	int fd = open(name, O_RDONLY | O_CLOEXEC);
+	size_t capacity = 65536;
+	char *text;
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	text = xmalloc(capacity);
+	*len = 0;
+	while ((n = read(fd, text + *len, capacity - *len)) > 0 || (n < 0 && errno == EINTR)) {
+		if (n > 0 && (*len += (size_t)n) == capacity && capacity < max)
+			text = xrealloc(text, capacity = capacity * 2 < max ? capacity * 2 : max);
+		if (*len == max)
+			break;
+	}
+	close(fd);
+	return text;
+}
+
+/* (Re)read /proc/PID/maps: executable mappings with a file or a name (parsed by the parser). */
 static void read_mappings(struct usyms *syms, struct process *p)
 {
-	char name[64], line[4400];
-	size_t capacity = 0;
-	FILE *f;
+	struct maps_entry *entries;
+	char name[64], *text, *paths;
+	size_t len, count;
 
 	free_process(p);
 	snprintf(name, sizeof(name), "/proc/%u/maps", p->image.pid);
-	f = fopen(name, "re");
-	if (!f)
+	text = syms->parser ? read_text(name, MAPS_TEXT_MAX, &len) : NULL;
+	if (!text)
 		return; /* gone already: its frames stay unresolved */
-	while (fgets(line, sizeof(line), f)) {
-		struct mapping map;
-		unsigned dev_major, dev_minor;
-		unsigned long long ino;
-		char perms[8];
-		int path_at = 0;
+	if (!parser_maps(syms->parser, text, len, &entries, &count, &paths) && count) {
+		p->mappings = xcalloc(count, sizeof(*p->mappings));
+		for (size_t i = 0; i < count; i++) {
+			struct mapping map = {entries[i].start, entries[i].end, entries[i].pgoff,
+					      NULL};
 
-		line[strcspn(line, "\n")] = '\0';
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %llu %n",
-			   &map.start, &map.end, perms, &map.pgoff, &dev_major, &dev_minor, &ino,
-			   &path_at) < 7 ||
-		    perms[2] != 'x' || !path_at || !line[path_at])
-			continue;
-		map.module = module_of(syms, p->image.pid, &map, line + path_at,
-				       ((uint64_t)dev_major << 32) | dev_minor, ino);
-		if (p->nmappings == capacity)
-			p->mappings =
-				xrealloc(p->mappings, (capacity = capacity ? 2 * capacity : 32) *
-							      sizeof(*p->mappings));
-		p->mappings[p->nmappings++] = map;
+			map.module = module_of(syms, p->image.pid, &map, entries[i].path,
+					       entries[i].dev, entries[i].ino);
+			p->mappings[p->nmappings++] = map;
+		}
 	}
-	fclose(f);
+	free(entries);
+	free(paths);
+	free(text);
 }
 
 /*
@@ -391,8 +291,8 @@ static const struct mapping *mapping_of(const struct process *p, uint64_t addr)
 /* A file offset as the virtual address its PT_LOAD segment gives it. */
 static uint64_t file_offset_to_vaddr(const struct umodule *m, uint64_t offset)
 {
-	for (size_t i = 0; i < m->nsegments; i++) {
-		const struct segment *s = &m->segments[i];
+	for (size_t i = 0; i < m->info.nsegments; i++) {
+		const struct elf_segment *s = &m->info.segments[i];
 
 		if (offset >= s->offset && offset < s->offset + s->size)
 			return offset - s->offset + s->vaddr;
@@ -400,14 +300,15 @@ static uint64_t file_offset_to_vaddr(const struct umodule *m, uint64_t offset)
 	return offset;
 }
 
-static const struct function *function_at(const struct umodule *m, uint64_t vaddr)
+static const struct elf_function *function_at(const struct umodule *m, uint64_t vaddr)
 {
-	size_t lo = 0, hi = m->nfunctions;
+	const struct elf_function *functions = m->info.functions;
+	size_t lo = 0, hi = m->info.nfunctions;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (m->functions[mid].addr <= vaddr)
+		if (functions[mid].addr <= vaddr)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -415,17 +316,16 @@ static const struct function *function_at(const struct umodule *m, uint64_t vadd
 	if (!lo)
 		return NULL;
 	/* Within its size; a symbol without one reaches up to the next. */
-	if (m->functions[lo - 1].size &&
-	    vaddr >= m->functions[lo - 1].addr + m->functions[lo - 1].size)
+	if (functions[lo - 1].size && vaddr >= functions[lo - 1].addr + functions[lo - 1].size)
 		return NULL;
-	return &m->functions[lo - 1];
+	return &functions[lo - 1];
 }
 
 void usyms_resolve(struct usyms *syms, const struct process_image *image, uint64_t addr,
 		   struct uframe *frame)
 {
 	const struct mapping *map;
-	const struct function *fn;
+	const struct elf_function *fn;
 	struct process *p;
 
 	*frame = (struct uframe){0};
@@ -443,7 +343,7 @@ void usyms_resolve(struct usyms *syms, const struct process_image *image, uint64
 		frame->offset = file_offset_to_vaddr(map->module, addr - map->start + map->pgoff);
 		fn = function_at(map->module, frame->offset);
 		if (fn) {
-			frame->symbol = map->module->names + fn->name;
+			frame->symbol = map->module->info.names + fn->name;
 			frame->symbol_offset = frame->offset - fn->addr;
 		}
 	}

@@ -94,10 +94,15 @@ wait "$RECORD_PID"
 rc=$?
 check_eq "disk full: record stops with status 1" 1 "$rc"
 check_match "disk full: one line on stderr, naming file and cause" \
-	"^record: cannot (write|commit) to $db: database or disk is full$" "$(grep -v '^record: recording' "$RECORD_ERR")"
+	"^record: cannot (write|commit) to $db: database or disk is full$" \
+	"$(grep -v -e '^record: recording' -e '^record: SHA-256' -e '^[0-9a-f]\{64\}  ' "$RECORD_ERR")"
+check_eq "disk full: then the SHA-256 of what it kept, file by file" "$(sha256sum "$db" "$db"-wal 2> /dev/null)" \
+	"$(grep -A2 '^record: SHA-256' "$RECORD_ERR" | tail -n +2)"
 check_eq "disk full: the capture stays readable" ok "$(sql "$db" 'PRAGMA integrity_check')"
 check_eq "disk full: the stop reason is recorded" "0|error: database or disk is full" \
 	"$(sql "$db" 'select clean_stop, stop_reason from capture')"
+check_match "disk full: report info says why it stopped" \
+	"stop +NOT CLEAN \(error: database or disk is full\): the recorder did not finish" "$("$REPORT" info "$db" 2> /dev/null)"
 check_match "disk full: committed events are kept" "^[0-9]{4,}$" "$(sql "$db" 'select count(*) from ev_capable')"
 umount "$small"
 
@@ -111,7 +116,7 @@ FAIL_LOOKUP_AFTER=$types LD_PRELOAD=$(realpath "$HELPERS/failing-lookup.so") ASA
 rc=$?
 check_eq "unreadable loss counts: record stops with status 1" 1 "$rc"
 check_eq "... saying why, in one line" "record: cannot read the kernel's counts of lost records: Input/output error" \
-	"$(grep -v '^record: recording' "$SCRATCH/unreadable.err")"
+	"$(grep -vE '^record: (recording|SHA-256 of each file)|^[0-9a-f]{64}  ' "$SCRATCH/unreadable.err")"
 check_eq "... and so does the capture, which did not stop cleanly" \
 	"0|error: cannot read the kernel's counts of lost records: Input/output error" \
 	"$(sql "$db" 'select clean_stop, stop_reason from capture')"

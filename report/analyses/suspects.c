@@ -36,6 +36,8 @@ static struct suspect *entry(struct suspects *s, int capture, const struct image
 		.capture = capture,
 		.row = im->row,
 		.pid = im->pid,
+		.start_ns = im->start_ns,
+		.image_t = im->t,
 		.comm_len = im->comm_len < CAPTURE_TEXT_MAX ? im->comm_len : CAPTURE_TEXT_MAX,
 		.exe_len = im->exe_marked_len,
 		.deleted = im->deleted,

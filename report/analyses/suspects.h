@@ -15,9 +15,10 @@
 #include "replay.h"
 
 struct suspect {
-	int capture; /* in the order of the files */
-	int64_t row; /* the image (lineage.h) */
-	int64_t pid;
+	int capture;	       /* in the order of the files */
+	int64_t row;	       /* the image (lineage.h) */
+	int64_t pid, start_ns; /* the process */
+	int64_t image_t;       /* when the image began: lineage_image(pid, start_ns, image_t) */
 	size_t comm_len, exe_len;
 	char comm[CAPTURE_TEXT_MAX];
 	char *exe; /* as lineage's exe_marked */

@@ -4,12 +4,14 @@
 #include <string.h>
 
 #include "command.h"
+#include "sha256.h"
 #include "util.h"
 #include "when.h"
 
 /* JSON and CSV: one row per capture and kind of event. */
 enum {
 	INFO_FILE,
+	INFO_SHA256,
 	INFO_FORMAT,
 	INFO_TOOL_VERSION,
 	INFO_HOST,
@@ -33,6 +35,7 @@ enum {
 
 static const struct field fields[INFO_FIELDS] = {
 	[INFO_FILE] = {NULL, "file", 0, FIELD_TEXT, false},
+	[INFO_SHA256] = {NULL, "sha256", 0, FIELD_TEXT, false},
 	[INFO_FORMAT] = {NULL, "format", 0, FIELD_INT, false},
 	[INFO_TOOL_VERSION] = {NULL, "tool_version", 0, FIELD_TEXT, false},
 	[INFO_HOST] = {NULL, "host", 0, FIELD_TEXT, false},
@@ -53,18 +56,19 @@ static const struct field fields[INFO_FIELDS] = {
 	[INFO_MECHANISM] = {NULL, "mechanism", 0, FIELD_TEXT, false},
 };
 
-static const char usage[] = "usage: report info [-h] [--format FORMAT] [--local] FILE...\n"
-			    "\n"
-			    "What each capture is: host, kernel, boot, the record command, start\n"
-			    "and stop (or last save, when the recorder did not stop cleanly),\n"
-			    "duration, and the events recorded and lost per kind, with how the\n"
-			    "recording kernel let each be recorded (its mechanism: tracepoints,\n"
-			    "kfuncs, fexit...).  JSON and CSV give one row per capture and kind\n"
-			    "of event.\n"
-			    "\n"
-			    "examples:\n"
-			    "    report info case42.db\n"
-			    "    report info --format json web-*.db\n";
+static const char usage[] =
+	"usage: report info [-h] [--format FORMAT] [--local] FILE...\n"
+	"\n"
+	"What each capture is: its SHA-256 (and its -wal's), host, kernel, boot,\n"
+	"the record command, start and stop (or last save, when the recorder did\n"
+	"not stop cleanly), duration, and the events recorded and lost per kind,\n"
+	"with how the recording kernel let each be recorded (its mechanism:\n"
+	"tracepoints, kfuncs, fexit...).  JSON and CSV give one row per capture\n"
+	"and kind of event.\n"
+	"\n"
+	"examples:\n"
+	"    report info case42.db\n"
+	"    report info --format json web-*.db\n";
 
 /* The end of what a capture holds: its stop, or its last commit. */
 static int64_t ended_ns(const struct capture *cap)
@@ -77,10 +81,27 @@ static struct value text_of(const char *text)
 	return text_value(text, text ? strlen(text) : 0);
 }
 
+/*
+ * The SHA-256 of a capture's file (or of its -wal: suffix), read read-only,
+ * to compare with what record printed; "" when it cannot be read.
+ */
+static void file_hash(const struct capture *cap, const char *suffix, char hex[SHA256_HEX])
+{
+	char *path = xmalloc(strlen(cap->path) + strlen(suffix) + 1);
+
+	if (sha256_file(strcat(strcpy(path, cap->path), suffix), hex))
+		hex[0] = '\0';
+	free(path);
+}
+
 static void print_rows(const struct capture *cap)
 {
+	char hex[SHA256_HEX];
+
+	file_hash(cap, "", hex);
 	struct value v[INFO_FIELDS] = {
 		[INFO_FILE] = text_of(cap->path),
+		[INFO_SHA256] = *hex ? text_of(hex) : null_value(),
 		[INFO_FORMAT] = int_value(cap->format),
 		[INFO_TOOL_VERSION] = text_of(cap->tool_version),
 		[INFO_HOST] = text_of(cap->host),
@@ -93,7 +114,8 @@ static void print_rows(const struct capture *cap)
 		[INFO_ENDED] = int_value(ended_ns(cap)),
 		[INFO_DURATION] = int_value(ended_ns(cap) - cap->started_ns),
 		[INFO_CLEAN] = int_value(cap->clean),
-		[INFO_STOP_REASON] = cap->clean ? text_of(cap->stop_reason) : null_value(),
+		[INFO_STOP_REASON] =
+			cap->clean || *cap->stop_reason ? text_of(cap->stop_reason) : null_value(),
 	};
 
 	for (int i = 0; i < cap->nkinds; i++) {
@@ -121,7 +143,7 @@ static void print_page(const struct capture *cap, bool local)
 			       cap->kernel_release, cap->kernel_version, cap->machine,
 			       cap->boot_id,	    cap->command_line,	 cap->stop_reason,
 			       cap->event_kinds};
-	char *safe[ARRAY_SIZE(texts)], started[WHEN_MAX], ended[WHEN_MAX];
+	char *safe[ARRAY_SIZE(texts)], started[WHEN_MAX], ended[WHEN_MAX], hex[SHA256_HEX];
 	int64_t end = ended_ns(cap);
 
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
@@ -129,6 +151,12 @@ static void print_page(const struct capture *cap, bool local)
 	format_human(cap->started_ns, local, started);
 	format_human(end, local, ended);
 	printf("capture   %s\n", safe[0]);
+	file_hash(cap, "", hex);
+	printf("sha256    %s\n", *hex ? hex : "(cannot be read)");
+	/* A -wal holds events too (an unclean stop): its hash is evidence as well. */
+	file_hash(cap, "-wal", hex);
+	if (*hex)
+		printf("sha256    %s (its -wal)\n", hex);
 	printf("format    %d (recorded by casefile %s)\n", cap->format, safe[1]);
 	printf("host      %s\n", safe[2]);
 	printf("kernel    Linux %s %s %s\n", safe[3], safe[4], safe[5]);
@@ -137,11 +165,13 @@ static void print_page(const struct capture *cap, bool local)
 	printf("started   %s\n", started);
 	printf("%s %s\n", cap->clean ? "stopped  " : "last save", ended);
 	printf("duration  %.3f s\n", (double)(end - cap->started_ns) / 1e9);
+	/* An unclean stop may still have said why (a full disk): say it too. */
 	if (cap->clean)
 		printf("stop      clean (%s)\n", safe[8]);
 	else
-		printf("stop      NOT CLEAN: the recorder did not finish; events after the last "
-		       "save are missing\n");
+		printf("stop      NOT CLEAN%s%s%s: the recorder did not finish; events after the "
+		       "last save are missing\n",
+		       *safe[8] ? " (" : "", safe[8], *safe[8] ? ")" : "");
 	printf("kinds     %s\n", safe[9]);
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
 		free(safe[i]);

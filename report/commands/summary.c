@@ -3,17 +3,13 @@
  * captures, the top talkers, every detection with a one-line verdict, and the
  * capability use that stands out.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "capuse.h"
 #include "command.h"
-#include "detect.h"
-#include "hashmap.h"
-#include "suspects.h"
+#include "overview.h"
 #include "util.h"
 #include "when.h"
 
@@ -102,155 +98,13 @@ static int own_option(int option, const char *arg, void *ctx)
 	return rc < 0 ? -1 : 0;
 }
 
-/* --- Top talkers, counted as the detections read the events ---------------------------- */
-
-/* A process making connects, or a remote address whose connections were accepted. */
-struct talker {
-	int host;
-	int64_t pid; /* -1: a remote address */
-	uint32_t remote;
-	size_t comm_len;
-	char comm[CAPTURE_TEXT_MAX];
-	int64_t count, failed;
-};
-
-/* Connects per process (host, pid). */
-struct processes {
-	struct peers *peers;
-	struct hashmap index; /* (host, pid) -> 1 + index in list */
-	struct talker *list;
-	size_t count, allocated;
-	struct suspects suspects; /* programs that stand out, among those connecting */
-};
-
-/* Accepts per remote address: by its number, dense from 1 (no hashing for millions of them). */
-struct remotes {
-	int64_t *accepts;
-	size_t allocated;
-	struct suspects suspects; /* among those accepting */
-};
-
-static int count_connect(const struct event *ev, const struct task *task, bool failed, void *ctx)
-{
-	struct processes *t = ctx;
-	int host = peers_host(t->peers, ev->cap);
-	bool added;
-	uint64_t *slot = hashmap_put(&t->index, (uint64_t)host, (uint64_t)task->pid, &added);
-	struct talker *k;
-
-	if (added) {
-		if (t->count == t->allocated) {
-			t->allocated = t->allocated ? 2 * t->allocated : 64;
-			t->list = xrealloc(t->list, t->allocated * sizeof(*t->list));
-		}
-		k = &t->list[t->count];
-		*k = (struct talker){.host = host, .pid = task->pid, .comm_len = task->comm_len};
-		memcpy(k->comm, task->comm, task->comm_len);
-		*slot = ++t->count;
-	}
-	k = &t->list[*slot - 1];
-	k->count++;
-	k->failed += failed;
-	return suspects_add(&t->suspects, ev, task, false);
-}
-
-static int count_accept(const struct event *ev, const struct task *task, uint32_t remote, void *ctx)
-{
-	struct remotes *r = ctx;
-
-	if (suspects_add(&r->suspects, ev, task, true))
-		return -1;
-	if (remote >= r->allocated) {
-		size_t allocated = r->allocated ? r->allocated : 1024;
-
-		while (remote >= allocated)
-			allocated *= 2;
-		r->accepts = xrealloc(r->accepts, allocated * sizeof(*r->accepts));
-		memset(r->accepts + r->allocated, 0,
-		       (allocated - r->allocated) * sizeof(*r->accepts));
-		r->allocated = allocated;
-	}
-	r->accepts[remote]++;
-	return 0;
-}
-
-static int by_count(const void *x, const void *y)
-{
-	const struct talker *a = x, *b = y;
-
-	if (a->count != b->count)
-		return a->count > b->count ? -1 : 1;
-	if (a->host != b->host)
-		return a->host < b->host ? -1 : 1;
-	if (a->pid != b->pid)
-		return a->pid < b->pid ? -1 : 1;
-	return (a->remote > b->remote) - (a->remote < b->remote);
-}
-
-/* The processes, most connects first. */
-static struct talker *top_processes(struct processes *t, size_t *count)
-{
-	if (t->count)
-		qsort(t->list, t->count, sizeof(*t->list), by_count);
-	*count = t->count;
-	return t->list;
-}
-
-/* The remote addresses, most accepts first: a list to free. */
-static struct talker *top_remotes(const struct remotes *r, size_t *count)
-{
-	struct talker *list = NULL;
-	size_t n = 0;
-
-	for (size_t peer = 1; peer < r->allocated; peer++)
-		n += r->accepts[peer] > 0;
-	list = xcalloc(n ? n : 1, sizeof(*list));
-	n = 0;
-	for (size_t peer = 1; peer < r->allocated; peer++)
-		if (r->accepts[peer])
-			list[n++] = (struct talker){
-				.pid = -1, .remote = (uint32_t)peer, .count = r->accepts[peer]};
-	qsort(list, n, sizeof(*list), by_count);
-	*count = n;
-	return list;
-}
-
-/* --- The page (table) -------------------------------------------------------------- */
-
-/*
- * The analyses in three shares, each in a thread of its own on connections of
- * its own: inbound scans (resets); outbound scans (connects, and their
- * talkers) then capability use (checks); brute force (accepts, and their
- * talkers).  The shares number hosts alike (peers: in the order of the files).
- */
-enum share_of { INBOUND, OUTBOUND_AND_CAPS, LOGINS, SHARES };
-
-struct share {
-	struct page *page;
-	struct captures *set;
-	struct captures own_set; /* all but the first share: the captures opened again */
-	struct peers *peers;
-	struct findings findings;
-	int err;
-};
-
-struct page {
-	struct captures *set;
-	const struct options *opts;
-	struct share shares[SHARES];
-	struct processes connects;
-	struct remotes accepts;
-	struct cap_analysis caps;
-	struct findings findings;
-};
-
 /* "comm/pid", or "host:comm/pid" when there are several hosts; escaped. */
-static void process_text(const struct page *p, int host, const char *comm, size_t len, int64_t pid,
-			 char *out, size_t size)
+static void process_text(const struct overview *p, int host, const char *comm, size_t len,
+			 int64_t pid, char *out, size_t size)
 {
 	char safe[4 * CAPTURE_TEXT_MAX + 1];
-	char *host_name = render_string(
-		p->set->many_hosts ? peers_host_name(p->shares[INBOUND].peers, host) : "");
+	char *host_name =
+		render_string(p->set->many_hosts ? peers_host_name(overview_hosts(p), host) : "");
 
 	safe[render_text(comm, len, safe)] = '\0';
 	snprintf(out, size, "%s%s%s/%lld", host_name, p->set->many_hosts ? ":" : "", safe,
@@ -292,7 +146,7 @@ static void print_capture(const struct capture *cap, bool local)
 	free(path);
 }
 
-static void print_talkers(const struct page *p, const struct talker *list, size_t n,
+static void print_talkers(const struct overview *p, const struct talker *list, size_t n,
 			  const char *title)
 {
 	printf("  %-22s", title);
@@ -305,8 +159,7 @@ static void print_talkers(const struct page *p, const struct talker *list, size_
 			printf("%s %s %lld (%lld failed)", i ? "," : "", text,
 			       (long long)list[i].count, (long long)list[i].failed);
 		} else {
-			char *safe =
-				render_string(peer_text(p->shares[LOGINS].peers, list[i].remote));
+			char *safe = render_string(peer_text(overview_remotes(p), list[i].remote));
 
 			printf("%s %s %lld", i ? "," : "", safe, (long long)list[i].count);
 			free(safe);
@@ -319,7 +172,7 @@ static void print_talkers(const struct page *p, const struct talker *list, size_
 	putchar('\n');
 }
 
-static void print_finding(const struct page *p, const struct finding *f)
+static void print_finding(const struct overview *p, const struct finding *f)
 {
 	char who[TEXT_MAX], what[TEXT_MAX], first[WHEN_MAX], last[WHEN_MAX];
 	char *safe_who, *safe_what;
@@ -349,36 +202,17 @@ static void print_finding(const struct page *p, const struct finding *f)
 	free(safe_what);
 }
 
-/* The kind of event each detection reads. */
-static const char *const evidence_kinds[] = {
-	[FINDING_PORTSCAN] = "reset",
-	[FINDING_SWEEP] = "reset",
-	[FINDING_OUTBOUND] = "connect",
-	[FINDING_BRUTEFORCE] = "accept",
-};
-
-/* Whether any capture recorded this kind of event. */
-static bool recorded(const struct captures *set, const char *kind)
+static void print_detection(const struct overview *p, enum finding_kind kind, const char *title)
 {
-	for (int i = 0; i < set->count; i++)
-		for (int k = 0; k < set->list[i]->nkinds; k++)
-			if (set->list[i]->kinds[k].enabled &&
-			    !strcmp(set->list[i]->kinds[k].name, kind))
-				return true;
-	return false;
-}
-
-static void print_detection(const struct page *p, enum finding_kind kind, const char *title)
-{
-	const char *command = kind == FINDING_BRUTEFORCE ? "bruteforce" : "scans";
+	const char *command = finding_command(kind);
 	size_t n = 0, shown = 0;
 	char rule[256];
 
 	for (size_t i = 0; i < p->findings.count; i++)
 		n += p->findings.list[i].kind == kind;
 	describe_rule(&sm.t, kind, rule, sizeof(rule));
-	if (!recorded(p->set, evidence_kinds[kind])) {
-		printf("  %-16s not recorded (no %s events)\n", title, evidence_kinds[kind]);
+	if (!overview_recorded(p->set, finding_evidence_kind(kind))) {
+		printf("  %-16s not recorded (no %s events)\n", title, finding_evidence_kind(kind));
 		return;
 	}
 	if (!n) {
@@ -396,7 +230,7 @@ static void print_detection(const struct page *p, enum finding_kind kind, const 
 		printf("%19s... %zu more (report %s)\n", "", n - shown, command);
 }
 
-static void print_flag(const struct page *p, const struct cap_flag *f)
+static void print_flag(const struct overview *p, const struct cap_flag *f)
 {
 	char process[TEXT_MAX], name[64], when[WHEN_MAX];
 	char *safe_name;
@@ -412,21 +246,12 @@ static void print_flag(const struct page *p, const struct cap_flag *f)
 	free(safe_name);
 }
 
-/* Whether any capture has process lives (README, Processes and DNS). */
-static bool has_processes(const struct captures *set)
+static void print_suspects(const struct overview *p)
 {
-	for (int i = 0; i < set->count; i++)
-		if (capture_has_column(set->list[i], "process", NULL))
-			return true;
-	return false;
-}
-
-static void print_suspects(const struct page *p)
-{
-	const struct suspects *s = &p->connects.suspects;
+	const struct suspects *s = &p->suspects;
 
 	printf("\nPROGRAMS THAT STAND OUT (connecting or accepting)\n");
-	if (!has_processes(p->set)) {
+	if (!overview_has_processes(p->set)) {
 		printf("  not recorded (no process events)\n");
 		return;
 	}
@@ -436,8 +261,8 @@ static void print_suspects(const struct page *p)
 		char *exe = xmalloc(4 * k->exe_len + 1);
 
 		exe[render_text(k->exe, k->exe_len, exe)] = '\0';
-		process_text(p, peers_host(p->shares[INBOUND].peers, p->set->list[k->capture]),
-			     k->comm, k->comm_len, k->pid, process, sizeof(process));
+		process_text(p, peers_host(overview_hosts(p), p->set->list[k->capture]), k->comm,
+			     k->comm_len, k->pid, process, sizeof(process));
 		suspect_marks(k, marks, sizeof(marks));
 		format_clock(k->first_ns, p->opts->local, when);
 		printf("  %s %s [%s]: %lld connect%s, %lld accept%s, from %s\n", process, exe,
@@ -452,26 +277,21 @@ static void print_suspects(const struct page *p)
 		printf("  none\n");
 }
 
-static void print_page(struct page *p)
+static void print_page(const struct overview *p)
 {
-	size_t nprocesses, nremotes;
-	struct talker *processes = top_processes(&p->connects, &nprocesses);
-	struct talker *remotes = top_remotes(&p->accepts, &nremotes);
-
 	printf("CAPTURES\n");
 	for (int i = 0; i < p->set->count; i++)
 		print_capture(p->set->list[i], p->opts->local);
 	printf("\nTOP TALKERS\n");
-	print_talkers(p, processes, nprocesses, "connects by process");
-	print_talkers(p, remotes, nremotes, "accepted from");
-	free(remotes);
+	print_talkers(p, p->processes, p->nprocesses, "connects by process");
+	print_talkers(p, p->remotes, p->nremotes, "accepted from");
 	print_suspects(p);
 	printf("\nDETECTIONS\n");
 	print_detection(p, FINDING_PORTSCAN, "port scans");
 	print_detection(p, FINDING_SWEEP, "sweeps");
 	print_detection(p, FINDING_OUTBOUND, "outbound scans");
 	print_detection(p, FINDING_BRUTEFORCE, "brute force");
-	if (!recorded(p->set, "capable")) {
+	if (!overview_recorded(p->set, "capable")) {
 		printf("\nCAPABILITIES not recorded (no capable events)\n");
 		return;
 	}
@@ -500,7 +320,7 @@ static void blank(struct value *v, const char *section, const char *kind)
 	v[SUM_KIND] = text_of(kind);
 }
 
-static void capture_rows(const struct page *p)
+static void capture_rows(const struct overview *p)
 {
 	for (int i = 0; i < p->set->count; i++) {
 		const struct capture *cap = p->set->list[i];
@@ -524,7 +344,8 @@ static void capture_rows(const struct page *p)
 	}
 }
 
-static void talker_rows(const struct page *p, const struct talker *list, size_t n, const char *kind)
+static void talker_rows(const struct overview *p, const struct talker *list, size_t n,
+			const char *kind)
 {
 	for (size_t i = 0; i < n && i < TOP_TALKERS; i++) {
 		const struct talker *k = &list[i];
@@ -535,18 +356,18 @@ static void talker_rows(const struct page *p, const struct talker *list, size_t 
 		if (k->pid >= 0) {
 			snprintf(process, sizeof(process), "%.*s/%lld", (int)k->comm_len, k->comm,
 				 (long long)k->pid);
-			v[SUM_HOST] = text_of(peers_host_name(p->shares[INBOUND].peers, k->host));
+			v[SUM_HOST] = text_of(peers_host_name(overview_hosts(p), k->host));
 			v[SUM_SUBJECT] = text_of(process);
 			v[SUM_FAILED] = int_value(k->failed);
 		} else {
-			v[SUM_SUBJECT] = text_of(peer_text(p->shares[LOGINS].peers, k->remote));
+			v[SUM_SUBJECT] = text_of(peer_text(overview_remotes(p), k->remote));
 		}
 		v[SUM_COUNT] = int_value(k->count);
 		output_row(v);
 	}
 }
 
-static void detection_rows(const struct page *p)
+static void detection_rows(const struct overview *p)
 {
 	for (int kind = FINDING_PORTSCAN; kind <= FINDING_BRUTEFORCE; kind++) {
 		const char *name = finding_kind_name((enum finding_kind)kind);
@@ -575,7 +396,7 @@ static void detection_rows(const struct page *p)
 			output_row(v);
 		}
 		if (!any) {
-			bool seen = recorded(p->set, evidence_kinds[kind]);
+			bool seen = overview_recorded(p->set, finding_evidence_kind(kind));
 
 			blank(v, "detection", name);
 			v[SUM_COUNT] = seen ? int_value(0) : null_value();
@@ -585,9 +406,9 @@ static void detection_rows(const struct page *p)
 	}
 }
 
-static void suspect_rows(const struct page *p)
+static void suspect_rows(const struct overview *p)
 {
-	const struct suspects *s = &p->connects.suspects;
+	const struct suspects *s = &p->suspects;
 
 	for (size_t i = 0; i < s->count; i++) {
 		const struct suspect *k = &s->list[i];
@@ -610,7 +431,7 @@ static void suspect_rows(const struct page *p)
 	}
 }
 
-static void flag_rows(const struct page *p)
+static void flag_rows(const struct overview *p)
 {
 	for (size_t i = 0; i < p->caps.nflags; i++) {
 		const struct cap_flag *f = &p->caps.flags[i];
@@ -621,7 +442,7 @@ static void flag_rows(const struct page *p)
 		snprintf(process, sizeof(process), "%.*s/%lld", (int)f->use->comm_len, f->use->comm,
 			 (long long)f->use->pid);
 		cap_name_of(p->set, f->use->cap, name, sizeof(name));
-		v[SUM_HOST] = text_of(peers_host_name(p->shares[INBOUND].peers, f->use->host));
+		v[SUM_HOST] = text_of(peers_host_name(overview_hosts(p), f->use->host));
 		v[SUM_SUBJECT] = text_of(process);
 		v[SUM_TARGET] = text_of(name);
 		v[SUM_COUNT] = int_value(f->checks);
@@ -632,153 +453,26 @@ static void flag_rows(const struct page *p)
 	}
 }
 
-/* --- The whole ----------------------------------------------------------------------------- */
-
-static void *analyze_share(void *arg)
-{
-	struct share *s = arg;
-	struct page *p = s->page;
-	struct detect_tap connects = {.connect = count_connect, .ctx = &p->connects};
-	struct detect_tap accepts = {.accept = count_accept, .ctx = &p->accepts};
-
-	switch (s - p->shares) {
-	case INBOUND:
-		if (recorded(s->set, "reset"))
-			s->err = find_scans(s->set, p->opts, &sm.t, s->peers, SCANS_INBOUND, NULL,
-					    &s->findings);
-		break;
-	case OUTBOUND_AND_CAPS:
-		if (recorded(s->set, "connect"))
-			s->err = find_scans(s->set, p->opts, &sm.t, s->peers, SCANS_OUTBOUND,
-					    &connects, &s->findings);
-		if (!s->err && recorded(s->set, "capable"))
-			s->err = analyze_caps(s->set, p->opts, &sm.caps, s->peers, &p->caps);
-		break;
-	default:
-		if (recorded(s->set, "accept"))
-			s->err = find_bruteforce(s->set, p->opts, &sm.t, s->peers, &accepts,
-						 &s->findings);
-	}
-	return NULL;
-}
-
-/*
- * While the shares run, stderr tells its first line only: two threads meeting
- * the same damage in a capture must not make a report fail with two lines.
- * (A sanitizer writes to the descriptor itself, not through stdio.)
- */
-static ssize_t first_line_only(void *cookie, const char *buf, size_t size)
-{
-	bool *told = cookie;
-
-	if (!*told) {
-		*told = memchr(buf, '\n', size) != NULL;
-		if (write(STDERR_FILENO, buf, size) < 0)
-			return -1;
-	}
-	return (ssize_t)size;
-}
-
-static FILE *tell_first_line(bool *told)
-{
-	FILE *gate = fopencookie(told, "w", (cookie_io_functions_t){.write = first_line_only});
-	FILE *saved = stderr;
-
-	if (!gate)
-		return NULL;
-	setvbuf(gate, NULL, _IOLBF, 0); /* a line, one write */
-	stderr = gate;
-	return saved;
-}
-
-static void tell_every_line(FILE *saved)
-{
-	if (!saved)
-		return;
-	fclose(stderr);
-	stderr = saved;
-}
-
-/* The shares at once, as threads can be had (one after the other otherwise). */
-static int analyze(struct page *p)
-{
-	pthread_t threads[SHARES];
-	bool threaded[SHARES] = {false}, told = false;
-	FILE *saved;
-	int err = 0;
-
-	for (int i = 0; i < SHARES && !err; i++) {
-		struct share *s = &p->shares[i];
-
-		s->page = p;
-		s->set = i ? &s->own_set : p->set;
-		if (i && captures_open_again(&s->own_set, p->set))
-			err = -1;
-		else
-			s->peers = peers_new(s->set);
-	}
-	if (err)
-		return -1;
-	p->connects.peers = p->shares[OUTBOUND_AND_CAPS].peers;
-	p->connects.suspects.set = p->shares[OUTBOUND_AND_CAPS].set;
-	p->accepts.suspects.set = p->shares[LOGINS].set;
-	saved = tell_first_line(&told);
-	for (int i = 1; i < SHARES; i++)
-		threaded[i] = !pthread_create(&threads[i], NULL, analyze_share, &p->shares[i]);
-	analyze_share(&p->shares[0]);
-	for (int i = 1; i < SHARES; i++) {
-		if (threaded[i])
-			pthread_join(threads[i], NULL);
-		else
-			analyze_share(&p->shares[i]);
-	}
-	tell_every_line(saved);
-	for (int i = 0; i < SHARES; i++) {
-		findings_move(&p->findings, &p->shares[i].findings);
-		err |= p->shares[i].err;
-	}
-	findings_sort(&p->findings);
-	suspects_merge(&p->connects.suspects, &p->accepts.suspects);
-	return err ? -1 : 0;
-}
-
 static int run(struct captures *set, const struct options *opts)
 {
-	struct page p = {.set = set, .opts = opts};
+	struct overview o;
 	int err;
 
 	thresholds_ready(&sm.t);
 	cap_settings_ready(&sm.caps);
-	err = analyze(&p);
+	err = overview_analyze(&o, set, opts, &sm.t, &sm.caps, NULL);
 	if (!err && opts->format == FORMAT_TABLE) {
-		print_page(&p);
+		print_page(&o);
 	} else if (!err) {
-		size_t nprocesses, nremotes;
-		struct talker *processes = top_processes(&p.connects, &nprocesses);
-		struct talker *remotes = top_remotes(&p.accepts, &nremotes);
-
 		output_begin(opts->format, opts->local, fields, SUM_FIELDS);
-		capture_rows(&p);
-		talker_rows(&p, processes, nprocesses, "connects");
-		talker_rows(&p, remotes, nremotes, "accepts");
-		suspect_rows(&p);
-		detection_rows(&p);
-		flag_rows(&p);
-		free(remotes);
+		capture_rows(&o);
+		talker_rows(&o, o.processes, o.nprocesses, "connects");
+		talker_rows(&o, o.remotes, o.nremotes, "accepts");
+		suspect_rows(&o);
+		detection_rows(&o);
+		flag_rows(&o);
 	}
-	for (int i = 0; i < SHARES; i++) {
-		findings_free(&p.shares[i].findings);
-		peers_free(p.shares[i].peers);
-		if (i)
-			captures_close(&p.shares[i].own_set);
-	}
-	findings_free(&p.findings);
-	cap_analysis_free(&p.caps);
-	hashmap_clear(&p.connects.index);
-	free(p.connects.list);
-	free(p.accepts.accepts);
-	suspects_free(&p.connects.suspects);
-	suspects_free(&p.accepts.suspects);
+	overview_free(&o);
 	thresholds_free(&sm.t);
 	cap_settings_free(&sm.caps);
 	return err;

@@ -15,20 +15,37 @@
 
 #include "capture.h"
 #include "output.h"
+#include "rovfs.h"
 #include "schema.h"
 #include "util.h"
 #include "when.h"
 
-#define CAPTURE_APPLICATION_ID 0x43415345 /* "CASE", as schema.sql sets it */
-
 /* Longest value a capture holds (a command line, a path): longer is not one. */
 #define CAPTURE_VALUE_MAX (1 << 20)
 
-/* What schema.sql, run in memory, defines: its format, and its tables as a JSON array. */
+/*
+ * What SQLite may spend on captures: memory, all connections together (its
+ * page caches and what a statement keeps: 6 MB at most for summary over a
+ * million events; report's own structures are apart), and work per
+ * connection, in virtual machine instructions per byte of the capture's
+ * files (0.2 at most over the same capture, counted as SQLite's progress
+ * handler counts them), at least WORK_MIN.  A capture that takes more is
+ * built to burn the analyst's machine.
+ */
+#define SQLITE_HEAP_MAX ((int64_t)128 << 20)
+#define WORK_STEP	10000
+#define WORK_PER_BYTE	100
+#define WORK_MIN	((int64_t)1 << 30)
+
+/*
+ * What schema.sql, run in memory, defines: its format, its tables' columns
+ * as JSON ({"task": [["id", "INTEGER", 1], ...]}: name, type, place in the
+ * primary key) and its indexes ({"dns_by_address": "CREATE INDEX ..."}).
+ */
 static struct {
 	bool read;
 	int format;
-	char *tables;
+	char *tables, *indexes;
 } schema;
 
 static void read_schema(void)
@@ -39,14 +56,18 @@ static void read_schema(void)
 	schema.read = true;
 	if (sqlite3_open(":memory:", &db) == SQLITE_OK &&
 	    sqlite3_exec(db, casefile_schema_sql, NULL, NULL, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(
-		    db,
-		    "SELECT (SELECT user_version FROM pragma_user_version), "
-		    "(SELECT json_group_array(name) FROM sqlite_schema WHERE type = 'table')",
-		    -1, &stmt, NULL) == SQLITE_OK) {
+	    sqlite3_prepare_v2(db,
+			       "SELECT (SELECT user_version FROM pragma_user_version), "
+			       "(SELECT json_group_object(s.name, (SELECT json_group_array("
+			       "json_array(c.name, upper(c.type), c.pk)) FROM "
+			       "pragma_table_xinfo(s.name) c)) FROM sqlite_schema s WHERE s.type = "
+			       "'table'), (SELECT json_group_object(name, sql) FROM sqlite_schema "
+			       "WHERE type = 'index' AND sql IS NOT NULL)",
+			       -1, &stmt, NULL) == SQLITE_OK) {
 		if (sqlite3_step(stmt) == SQLITE_ROW) {
 			schema.format = sqlite3_column_int(stmt, 0);
 			schema.tables = xstrdup((const char *)sqlite3_column_text(stmt, 1));
+			schema.indexes = xstrdup((const char *)sqlite3_column_text(stmt, 2));
 		}
 		sqlite3_finalize(stmt);
 	}
@@ -64,11 +85,22 @@ int supported_format(void)
 const char *capture_error(struct capture *cap)
 {
 	free(cap->error);
-	cap->error = render_string(sqlite3_errmsg(cap->db));
+	cap->error = render_string(cap->work_left < 0
+					   ? "it takes more work than a capture of its size can"
+					   : sqlite3_errmsg(cap->db));
 	return cap->error;
 }
 
 /* --- Opening --------------------------------------------------------------- */
+
+/* SQLite's progress handler: nonzero interrupts the statement. */
+static int over_budget(void *data)
+{
+	struct capture *cap = data;
+
+	cap->work_left -= WORK_STEP;
+	return cap->work_left < 0;
+}
 
 static char *sibling_path(const char *path, const char *suffix)
 {
@@ -109,47 +141,81 @@ static char *file_uri(const char *path, const char *parameters)
 	return uri;
 }
 
-/*
- * Read-only, in the way that touches nothing.  A recorder writing the file
- * keeps a -shm beside it: share its locks.  A -wal without a -shm is what an
- * unclean stop leaves (often copied elsewhere): nobody writes it, so read it
- * without locks, the WAL index in our own memory, creating no file even in a
- * writable directory.  Neither: the file alone is the whole capture.
- */
-static int open_database(struct capture *cap)
+/* "a FIFO": what a file that is not a regular one is, for a message. */
+static const char *file_kind(mode_t mode)
 {
-	struct stat shm, journal;
-	bool has_shm = sibling_exists(cap->path, "-shm", &shm);
-	bool has_wal = sibling_exists(cap->path, "-wal", &cap->seen_wal);
-	bool has_journal = sibling_exists(cap->path, "-journal", &journal);
-	bool private_wal = has_wal && !has_shm;
-	const char *parameters = has_shm || has_journal ? "?mode=ro"
-				 : private_wal		? "?mode=ro&vfs=unix-none"
-							: "?mode=ro&immutable=1";
-	char *uri = file_uri(cap->path, parameters);
-	int rc, fd;
+	return S_ISDIR(mode)	? "a directory"
+	       : S_ISFIFO(mode) ? "a FIFO"
+	       : S_ISCHR(mode)	? "a character device"
+	       : S_ISBLK(mode)	? "a block device"
+	       : S_ISSOCK(mode) ? "a socket"
+				: "not a regular file";
+}
 
-	/* Our own open() first, for the system's own words (Permission denied...). */
-	fd = open(cap->path, O_RDONLY | O_CLOEXEC);
+/*
+ * Only a regular file is a capture: a FIFO would block the open forever, a
+ * device is no evidence.  Opened without blocking, then asked what it is;
+ * our own open() first, too, for the system's own words (Permission
+ * denied...).  SQLite opens it again through the read-only VFS, which
+ * checks the same.
+ */
+static int check_regular(struct capture *cap)
+{
+	int fd = open(cap->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
 	if (fd < 0 || fstat(fd, &cap->seen_db)) {
 		fprintf(stderr, "report: cannot open %s: %s\n", cap->name, strerror(errno));
-		free(uri);
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	close(fd);
-	if (S_ISDIR(cap->seen_db.st_mode)) {
-		fprintf(stderr, "report: cannot open %s: Is a directory\n", cap->name);
+	if (!S_ISREG(cap->seen_db.st_mode)) {
+		fprintf(stderr, "report: cannot open %s: it is %s, not a capture file\n", cap->name,
+			file_kind(cap->seen_db.st_mode));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Through the read-only VFS (rovfs.c): nothing SQLite does can change,
+ * create or delete a file.  Beside a -wal or a rollback journal, SQLite
+ * reads them (the WAL index in our own memory); with neither the file
+ * alone is the whole capture, read as immutable (no locks, no -wal looked
+ * for).
+ */
+static int open_database(struct capture *cap)
+{
+	struct stat journal;
+	bool has_wal = !rovfs_scan_wal(cap->path, &cap->wal);
+	bool has_journal = sibling_exists(cap->path, "-journal", &journal);
+	char *uri =
+		file_uri(cap->path, has_wal || has_journal ? "?mode=ro" : "?mode=ro&immutable=1");
+	int rc;
+
+	sibling_exists(cap->path, "-wal", &cap->seen_wal);
+	if (check_regular(cap)) {
 		free(uri);
 		return -1;
 	}
 	rc = sqlite3_open_v2(uri, &cap->db,
-			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+			     rovfs_name());
 	free(uri);
 	/* A recorder that is stopping locks the file for a moment: wait for it. */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(cap->db, 5000);
+	/* Bounds on what a capture can cost (see WORK_PER_BYTE). */
+	sqlite3_hard_heap_limit64(SQLITE_HEAP_MAX);
+	cap->work_left = (cap->seen_db.st_size + cap->wal.size) * WORK_PER_BYTE;
+	if (cap->work_left < WORK_MIN)
+		cap->work_left = WORK_MIN;
+	if (rc == SQLITE_OK)
+		sqlite3_progress_handler(cap->db, WORK_STEP, over_budget, cap);
+	/* Closing, SQLite would try to checkpoint: nothing to try. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_db_config(cap->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	/*
 	 * A capture is data: its schema's expressions (generated columns,
 	 * defaults) may call no function with side effects, no value is huge,
@@ -162,10 +228,18 @@ static int open_database(struct capture *cap)
 				  "PRAGMA trusted_schema = OFF; PRAGMA temp_store = MEMORY", NULL,
 				  NULL, NULL);
 	}
-	if (rc == SQLITE_OK && private_wal)
-		rc = sqlite3_exec(cap->db, "PRAGMA locking_mode = EXCLUSIVE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		fprintf(stderr, "report: cannot open %s: %s\n", cap->name, capture_error(cap));
+		capture_release(cap);
+		return -1;
+	}
+	/* A hot journal is a write never finished: undoing it would write. */
+	if (has_journal && sqlite3_exec(cap->db, "PRAGMA schema_version", NULL, NULL, NULL) &&
+	    sqlite3_extended_errcode(cap->db) == SQLITE_READONLY_ROLLBACK) {
+		fprintf(stderr,
+			"report: cannot read %s: its -journal holds a write never finished, and "
+			"undoing it would change the evidence\n",
+			cap->name);
 		capture_release(cap);
 		return -1;
 	}
@@ -199,41 +273,88 @@ static char *column_text(sqlite3_stmt *stmt, int column)
 }
 
 /*
- * The schema's tables, where the capture has them, must be tables: a view
- * in their place is SQL of the capture's, which report would run (a
- * recursive one runs forever).
+ * One check of the capture's schema: sql (?1 the format's tables, ?2 its
+ * indexes) gives the first object that fails it and what it is instead.
  */
-static int check_tables(struct capture *cap)
+static int schema_problem(struct capture *cap, const char *sql)
 {
-	static const char sql[] = "SELECT name, type FROM sqlite_schema WHERE type != 'table' AND "
-				  "name IN (SELECT value FROM json_each(?)) ORDER BY name LIMIT 1";
 	sqlite3_stmt *stmt;
-	char *name = NULL, *type = NULL;
+	char *name = NULL, *what = NULL;
 	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
 
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(stmt, 1, schema.tables, -1, SQLITE_STATIC);
+		if (sqlite3_bind_parameter_count(stmt) > 1)
+			sqlite3_bind_text(stmt, 2, schema.indexes, -1, SQLITE_STATIC);
 		rc = sqlite3_step(stmt);
 		if (rc == SQLITE_ROW) {
 			name = column_text(stmt, 0);
-			type = column_text(stmt, 1);
+			what = column_text(stmt, 1);
 		}
 	}
 	sqlite3_finalize(stmt);
 	if (rc == SQLITE_ROW) {
-		char *safe_name = render_string(name), *safe_type = render_string(type);
+		char *safe_name = render_string(name), *safe_what = render_string(what);
 
-		fprintf(stderr, "report: %s is not a Casefile capture (its %s is a %s)\n",
-			cap->name, safe_name, safe_type);
+		fprintf(stderr, "report: %s is not a Casefile capture (its %s is %s)\n", cap->name,
+			safe_name, safe_what);
 		free(safe_name);
-		free(safe_type);
+		free(safe_what);
 	} else if (rc != SQLITE_DONE) {
 		fprintf(stderr, "report: %s is not a Casefile capture: %s\n", cap->name,
 			capture_error(cap));
 	}
 	free(name);
-	free(type);
+	free(what);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * A capture is data, not a program: every table report reads must be
+ * defined as schema.sql defines it (its columns, their types, its primary
+ * key; an older format may lack columns), and the capture may hold nothing
+ * SQLite would run or that would steer it: no trigger, no virtual table
+ * (its module would parse the capture's bytes), no generated or hidden
+ * column (an expression per row read: hex(zeroblob(500000)) made a
+ * thousand rows cost a gigabyte), no view in a table's place (a recursive
+ * one never ends), no index or statistics of its own.
+ */
+static int check_tables(struct capture *cap)
+{
+	return schema_problem(
+		       cap,
+		       "SELECT name, CASE WHEN type = 'trigger' THEN 'a trigger' WHEN sql LIKE "
+		       "'%VIRTUAL%' THEN 'a virtual table' ELSE 'not a plain table, view or "
+		       "index' END FROM sqlite_schema WHERE sql IS NOT NULL AND NOT (sql GLOB "
+		       "'CREATE TABLE *' OR sql GLOB 'CREATE VIEW *' OR sql GLOB 'CREATE "
+		       "INDEX *' OR sql GLOB 'CREATE UNIQUE INDEX *') ORDER BY name LIMIT 1") ||
+	       schema_problem(cap, "SELECT name, 'statistics that would steer SQLite''s plans' "
+				   "FROM sqlite_schema WHERE name LIKE 'sqlite_stat%' LIMIT 1") ||
+	       schema_problem(cap, "SELECT name, 'a ' || type FROM sqlite_schema WHERE type != "
+				   "'table' AND name IN (SELECT key FROM json_each(?1)) ORDER BY "
+				   "name LIMIT 1") ||
+	       schema_problem(
+		       cap,
+		       "WITH known(t, c, type, pk) AS MATERIALIZED (SELECT k.key, "
+		       "json_extract(c.value, '$[0]'), json_extract(c.value, '$[1]'), "
+		       "json_extract(c.value, '$[2]') FROM json_each(?1) k, json_each(k.value) "
+		       "c), ours(t, c, type, pk, hidden) AS MATERIALIZED (SELECT s.name, "
+		       "x.name, upper(x.type), x.pk, x.hidden FROM sqlite_schema s, "
+		       "pragma_table_xinfo(s.name) x WHERE s.type = 'table' AND s.name IN "
+		       "(SELECT t FROM known)) "
+		       "SELECT t || '.' || c, CASE hidden WHEN 0 THEN 'not a column of the "
+		       "format' ELSE 'a generated or hidden column' END, hidden = 0 FROM ours o "
+		       "WHERE hidden OR NOT EXISTS (SELECT 1 FROM known k WHERE k.t = o.t AND "
+		       "k.c = o.c AND k.type = o.type) UNION ALL SELECT t, 'without the "
+		       "format''s primary key', 2 FROM (SELECT * FROM (SELECT t, c, pk FROM "
+		       "known WHERE pk > 0 AND t IN (SELECT t FROM ours) EXCEPT SELECT t, c, pk "
+		       "FROM ours WHERE pk > 0) UNION SELECT * FROM (SELECT t, c, pk FROM ours "
+		       "WHERE pk > 0 EXCEPT SELECT t, c, pk FROM known)) ORDER BY 3, 1 LIMIT 1") ||
+	       schema_problem(cap,
+			      "SELECT name, 'an index the format does not have' FROM "
+			      "sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND sql "
+			      "IS NOT (SELECT value FROM json_each(?2) WHERE key = name) ORDER "
+			      "BY name LIMIT 1");
 }
 
 static int check_format(struct capture *cap)
@@ -421,15 +542,28 @@ static int read_kinds(struct capture *cap)
 	return read_mechanisms(cap);
 }
 
+/* What a damaged -wal left unread: said once, never repaired (that would change it). */
+static void tell_wal(const struct capture *cap)
+{
+	if (!*cap->wal.trouble || cap->wal.live)
+		return;
+	fprintf(stderr, "report: %s: its -wal %s: %lld of its %lld bytes were not read\n",
+		cap->name, cap->wal.trouble, (long long)(cap->wal.size - cap->wal.read_end),
+		(long long)cap->wal.size);
+}
+
 static void free_capture(struct capture *cap);
 
-static struct capture *open_capture(const char *path)
+/* tell: the first time this report opens it (not again for another thread). */
+static struct capture *open_capture(const char *path, bool tell)
 {
 	struct capture *cap = xcalloc(1, sizeof(*cap));
 
 	cap->path = xstrdup(path);
 	cap->name = render_string(path);
-	if (open_database(cap) || check_format(cap) || read_capture_row(cap) || read_kinds(cap)) {
+	if (!open_database(cap) && tell)
+		tell_wal(cap);
+	if (!cap->db || check_format(cap) || read_capture_row(cap) || read_kinds(cap)) {
 		free_capture(cap);
 		return NULL;
 	}
@@ -495,15 +629,16 @@ static void tell_missing_kinds(struct capture *cap, const char *const *kinds)
 
 static void tell_unclean(const struct capture *cap)
 {
-	char when[WHEN_MAX];
+	char when[WHEN_MAX], *reason;
 
 	if (cap->clean)
 		return;
 	format_human(cap->last_commit_ns, false, when);
-	fprintf(stderr,
-		"report: %s: no clean stop (still recording, or the recorder was killed): "
-		"nothing after %s is in it\n",
-		cap->name, when);
+	reason = render_string(*cap->stop_reason ? cap->stop_reason
+						 : "still recording, or the recorder was killed");
+	fprintf(stderr, "report: %s: no clean stop (%s): nothing after %s is in it\n", cap->name,
+		reason, when);
+	free(reason);
 }
 
 /* --- The set of captures ------------------------------------------------------ */
@@ -537,7 +672,7 @@ int captures_open(struct captures *set, struct options *opts, const char *const 
 	*set = (struct captures){.list = xcalloc((size_t)opts->nfiles, sizeof(*set->list)),
 				 .kinds = kinds};
 	for (int i = 0; i < opts->nfiles; i++) {
-		struct capture *cap = open_capture(opts->files[i]);
+		struct capture *cap = open_capture(opts->files[i], true);
 
 		if (!cap) {
 			captures_close(set);
@@ -570,7 +705,7 @@ int captures_open_again(struct captures *copy, const struct captures *set)
 	copy->list = xcalloc((size_t)set->count, sizeof(*copy->list));
 	copy->count = 0;
 	for (int i = 0; i < set->count; i++) {
-		struct capture *cap = open_capture(set->list[i]->path);
+		struct capture *cap = open_capture(set->list[i]->path, false);
 
 		if (!cap) {
 			captures_close(copy);

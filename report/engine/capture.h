@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "options.h"
+#include "rovfs.h"
 
 #define CAPTURE_KINDS_MAX 16
 
@@ -46,6 +47,8 @@ struct capture {
 		STACK_TABLES_PRESENT,
 		STACK_TABLES_UNREADABLE, /* said once */
 	} stack_tables;			 /* capture_has_stacks */
+	struct wal_scan wal;		 /* its -wal as last opened */
+	int64_t work_left;		 /* SQLite instructions this connection may still run */
 	struct lookup *lookups;
 	/* Kept here by the modules above (struct capture_keeper) */
 	struct capture_stacks *stacks;	 /* stacks.c's statements and cache */

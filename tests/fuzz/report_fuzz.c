@@ -114,6 +114,7 @@ static const char *const runs[][MAX_WORDS] = {
 	{"tcpconnect", "-d", "--format", "csv", "--since", "+1s"},
 	{"tcpaccept", "-l"},
 	{"tcpreset", "-l", "--format", "json"},
+	{"html", "-o", "/dev/null"},
 };
 
 /* The command names an input's own command line picks from. */

@@ -1,0 +1,96 @@
+/*
+ * The findings of a set of captures, computed once for every page that shows
+ * them (report summary, report html): the detections, the top talkers, the
+ * programs that stand out and the capability use, read in three shares on
+ * threads of their own (inbound scans; outbound scans then capability use;
+ * brute force), each on read-only connections of its own.
+ */
+#ifndef CASEFILE_REPORT_OVERVIEW_H
+#define CASEFILE_REPORT_OVERVIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture.h"
+#include "capuse.h"
+#include "detect.h"
+#include "hashmap.h"
+#include "options.h"
+#include "peers.h"
+#include "suspects.h"
+
+/* A process making connects, or a remote address whose connections were accepted. */
+struct talker {
+	int host;
+	int64_t pid; /* -1: a remote address */
+	uint32_t remote;
+	size_t comm_len;
+	char comm[CAPTURE_TEXT_MAX];
+	int64_t count, failed;
+};
+
+/*
+ * A reading of the captures of its own besides the findings (a page's chart,
+ * the connection lives a newer capture holds), run at the same time on its
+ * own connections: 0, or -1 after one line on stderr.
+ */
+struct overview_extra {
+	int (*run)(struct captures *set, const struct options *opts, void *ctx);
+	void *ctx;
+};
+
+enum overview_share { SHARE_INBOUND, SHARE_OUTBOUND_AND_CAPS, SHARE_LOGINS, SHARE_EXTRA, SHARES };
+
+struct overview {
+	struct captures *set;
+	const struct options *opts;
+	const struct thresholds *t;
+	const struct cap_settings *cap_settings;
+	struct overview_part {
+		struct overview *o;
+		struct captures *set;
+		struct captures own_set; /* all but the first: the captures opened again */
+		struct peers *peers;
+		struct findings findings;
+		int err;
+	} shares[SHARES];
+	const struct overview_extra *extra;
+	/* The results */
+	struct findings findings; /* by kind, then time */
+	struct talker *processes; /* connects by process, most first */
+	struct talker *remotes;	  /* accepts by remote address (SHARE_LOGINS' peers), most first */
+	size_t nprocesses, nremotes;
+	struct suspects suspects; /* programs that stand out, in time order */
+	struct cap_analysis caps;
+	/* Counted as the events stream */
+	struct hashmap process_index; /* (host, pid) -> 1 + index in processes */
+	size_t processes_allocated;
+	int64_t *accepts; /* per remote address number */
+	size_t accepts_allocated;
+	struct suspects accept_suspects;
+};
+
+/*
+ * Read the captures once for all of it (extra, when not NULL, at the same
+ * time): 0, or -1 after one line on stderr.  The thresholds and settings
+ * must be ready, and outlive the overview.
+ */
+int overview_analyze(struct overview *o, struct captures *set, const struct options *opts,
+		     const struct thresholds *t, const struct cap_settings *caps,
+		     const struct overview_extra *extra);
+void overview_free(struct overview *o);
+
+/* The peers that number the hosts, and those that number accepted remotes. */
+struct peers *overview_hosts(const struct overview *o);
+struct peers *overview_remotes(const struct overview *o);
+
+/* Whether any capture recorded this kind of event. */
+bool overview_recorded(const struct captures *set, const char *kind);
+/* Whether any capture has process lives (README, Processes and DNS). */
+bool overview_has_processes(const struct captures *set);
+/* The kind of event a detection reads ("reset", "connect", "accept"). */
+const char *finding_evidence_kind(enum finding_kind kind);
+/* The report command that shows a detection's findings whole ("scans", "bruteforce"). */
+const char *finding_command(enum finding_kind kind);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * The SQLite VFS report reads captures through: nothing it does can write,
+ * truncate, create or delete a file, whatever SQLite decides to do.
+ */
+#ifndef CASEFILE_REPORT_ROVFS_H
+#define CASEFILE_REPORT_ROVFS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The VFS's name for sqlite3_open_v2 (registered on the first call). */
+const char *rovfs_name(void);
+
+/* What a capture's -wal holds, as SQLite's recovery reads it. */
+struct wal_scan {
+	int64_t size;	  /* bytes in the -wal */
+	int64_t read_end; /* bytes SQLite reads: to the end of the last whole commit */
+	char trouble[80]; /* why bytes past read_end are left unread; "": none are */
+	bool live;	  /* a recorder has the capture open (it holds the -shm) */
+};
+
+/* Scan path's -wal: 0, or -1 when there is none (or it is not a readable file). */
+int rovfs_scan_wal(const char *path, struct wal_scan *scan);
+
+#endif

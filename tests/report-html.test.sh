@@ -1,0 +1,207 @@
+# report html: the page, loaded in a real browser (Debian's chromium,
+# headless, in a network namespace of its own: no network at all), holds
+# the findings and counts the fixtures hold; the browser made no request
+# on the page's behalf (its net log); hostile process and host names are
+# shown as text and run nothing; the page is bounded over a big capture.
+# Needs chromium (scripts/install-deps; installed here when root can).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/report-lib.sh"
+
+load_fixtures scan-connect bruteforce-ssh caps lineage lost unclean
+files=(scan-connect.db bruteforce-ssh.db caps.db lineage.db)
+
+if ! command -v chromium > /dev/null && [ "$(id -u)" = 0 ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+		--no-install-recommends chromium > /dev/null 2>&1
+fi
+browser=$(command -v chromium)
+
+# browse PAGE NAME [chromium options...]: load file://PAGE with no network,
+# its DOM in $SCRATCH/NAME.dom, the browser's net log in $SCRATCH/NAME.net
+browse() {
+	local page=$1 name=$2 offline=(unshare --net)
+	shift 2
+	[ "$(id -u)" = 0 ] || offline=(unshare --user --map-root-user --net)
+	(cd "$SCRATCH" && timeout 120 "${offline[@]}" "$browser" --headless --no-sandbox --disable-gpu \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--no-first-run --user-data-dir="$(mktemp -d "$SCRATCH/profile.XXXXXX")" \
+		--log-net-log="$SCRATCH/$name.net" "$@" --dump-dom "file://$page") \
+		> "$SCRATCH/$name.dom" 2> "$SCRATCH/$name.browser.err"
+}
+
+# The requests a page made: in chromium's net log, a request the browser
+# makes for itself (its updater, which the flags do not all stop) has the
+# initiator "not an origin"; one a file:// page makes, its opaque origin, "null".
+page_requests() {
+	grep -o '"initiator":"[^"]*"' "$SCRATCH/$1.net" | grep -vc '"not an origin"'
+}
+
+# in_dom NAME TEXT: how many times TEXT is in the DOM
+in_dom() { grep -oF -- "$2" "$SCRATCH/$1.dom" | wc -l; }
+
+run_report html -o page.html "${files[@]}"
+check_eq "html: status 0, nothing on stdout or stderr" "0::" "$rc:$(cat "$SCRATCH/out"):$(cat "$SCRATCH/err")"
+
+# --- Self-contained, by the file alone ------------------------------------------------
+page=$SCRATCH/page.html
+check_eq "html: one policy forbidding every fetch" \
+	"1" "$(grep -cF "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">" "$page")"
+check_eq "html: no reference outside the file (src, href but #, url(), @import)" "" \
+	"$(grep -oiE '(src|href)="[^#"][^"]*"|url\(|@import' "$page" | head -3)"
+
+# Losses and an unclean stop, said at the top and per capture.
+run_report html -o lost.html lost.db unclean.db
+for kind in $(sqlite3 "$SCRATCH/lost.db" "select name from event_kind where lost > 0"); do
+	check_eq "losses: $kind's, as event_kind counts them" "1" \
+		"$(grep -c "<span class=\"kind bad\" data-kind=\"$kind\" data-lost=\"$(q lost "select lost from event_kind where name = '$kind'")\">" "$SCRATCH/lost.html")"
+done
+check_eq "losses: the verdict counts them all" "1" \
+	"$(grep -c "data-lost=\"$(q lost "select sum(lost) from event_kind")\">[0-9]* lost</span> <span class=\"verdict found\">NO CLEAN STOP" "$SCRATCH/lost.html")"
+check_eq "losses: the capture that did not stop cleanly says so" "1" \
+	"$(grep -c '<td>unclean.db</td>.*NO CLEAN STOP (killed, or still recording)' "$SCRATCH/lost.html")"
+
+if [ -z "$browser" ]; then
+	skip "html: in a browser" "no chromium (scripts/install-deps installs it; installing needs root)"
+	exit 0
+fi
+
+# --- The method, shown able to fail: a page without the policy that fetches ------------
+printf '<!DOCTYPE html><html><head><title>t</title></head><body><img src="http://127.0.0.1:9/x.png"></body></html>' \
+	> "$SCRATCH/fetching.html"
+browse "$SCRATCH/fetching.html" fetching
+check "control: the net log sees a page's request" test "$(page_requests fetching)" -ge 1
+{
+	sed -n '1,/<\/head>/p' "$page" | sed 's/<title>.*<\/title>/<title>t<\/title>/'
+	echo "<body><div id=\"blocked\" hidden><ul></ul></div><img src=x onerror=document.title='pwned'><img src=\"http://127.0.0.1:9/x.png\"></body></html>"
+} > "$SCRATCH/unescaped.html"
+browse "$SCRATCH/unescaped.html" unescaped
+check_eq "control: a name left unescaped would run, under the same policy" "1" \
+	"$(in_dom unescaped '<title>pwned</title>')"
+check_eq "control: a fetch the policy blocks is listed in the page" "1" \
+	"$(grep -c '<div id="blocked">.*img-src http://127.0.0.1:9/x.png' "$SCRATCH/unescaped.dom")"
+check_eq "control: ... and never requested" "0" "$(page_requests unescaped)"
+
+# --- The page in the browser ------------------------------------------------------------
+browse "$page" page --screenshot="$SCRATCH/page.png" --window-size=1280,2400
+check_eq "browser: loaded the page" "1" "$(in_dom page '<h1>Casefile report</h1>')"
+check_eq "browser: no request on the page's behalf (net log)" "0" "$(page_requests page)"
+check_eq "browser: nothing blocked (no violation of the policy)" "1" "$(in_dom page '<div id="blocked" hidden="">')"
+check_eq "browser: the script ran (a filter box per sortable table)" \
+	"$(grep -o 'class="sortable' "$page" | wc -l)" "$(in_dom page 'class="filter"')"
+check "browser: a screenshot of 1280x2400" test "$(od -An -tx1 -j16 -N8 "$SCRATCH/page.png" | tr -d ' \n')" = 0000050000000960
+[ -n "${UPDATE_GOLDEN:-}" ] && cp "$SCRATCH/page.png" docs/report-example.png
+
+# Captures: every kind's records, as event_kind holds them.
+for f in scan-connect bruteforce-ssh caps lineage; do
+	expected=$(sqlite3 "$SCRATCH/$f.db" "select group_concat(name || '=' || recorded, ' ') from
+		(select * from event_kind where enabled order by name)")
+	actual=$(sed -n "/<td>$f.db<\/td>/p" "$SCRATCH/page.dom" | grep -o 'data-kind="[a-z]*" data-recorded="[0-9]*"' |
+		sed 's/data-kind="\([a-z]*\)" data-recorded="\([0-9]*\)"/\1=\2/' | sort | paste -sd' ')
+	check_eq "captures: $f's events per kind" "$expected" "$actual"
+done
+check_eq "captures: nothing lost, all four stopped cleanly" "1:4" \
+	"$(in_dom page 'data-lost="0">0 lost</span> <span class="verdict none">clean stop'):$(grep -o '<td class="">clean' "$SCRATCH/page.dom" | wc -l)"
+
+# Detections: each finding of scans and bruteforce (which tests/attacks.test.sh
+# holds to the SQL reference), with its count; the verdicts.
+(cd "$SCRATCH" && "$report" scans --format json "${files[@]}") > "$SCRATCH/scans.json" 2> /dev/null
+(cd "$SCRATCH" && "$report" bruteforce --format json "${files[@]}") > "$SCRATCH/bruteforce.json" 2> /dev/null
+for kind in portscan outbound; do
+	check_eq "detections: every $kind with its events" \
+		"$(jq -r "select(.detection == \"$kind\") | .probes // .connects" "$SCRATCH/scans.json" | paste -sd,)" \
+		"$(grep -o "class=\"finding\" data-kind=\"$kind\" data-events=\"[0-9]*\"" "$SCRATCH/page.dom" | grep -o '[0-9]*"$' | tr -d '"' | paste -sd,)"
+done
+check_eq "detections: the brute force with its connections" \
+	"$(jq -r .connections "$SCRATCH/bruteforce.json" | paste -sd,)" \
+	"$(grep -o 'class="finding" data-kind="bruteforce" data-events="[0-9]*"' "$SCRATCH/page.dom" | grep -o '[0-9]*"$' | tr -d '"' | paste -sd,)"
+check_eq "detections: port scans of 996 ports and 996 probes (fixtures/ATTACKS.md)" "2" \
+	"$(grep -c 'data-kind="portscan" data-events="996"><td class="n">[0-9]*</td><td class="who">[^<]*</td><td class="who">[^<]*</td><td class="n" data-count="996">996</td><td class="n" data-count="996">' "$SCRATCH/page.dom")"
+check_eq "verdicts: 2 port scans, no sweep, 2 outbound, 1 brute force" \
+	"portscan=2 sweep=0 outbound=2 bruteforce=1" \
+	"$(grep -o '<li id="verdict-[a-z]*"><a href="[^"]*">[^<]*</a>: <span class="verdict [a-z]*" data-found="[0-9]*"' "$SCRATCH/page.dom" |
+		sed 's/<li id="verdict-\([a-z]*\)".*data-found="\([0-9]*\)"/\1=\2/' | paste -sd' ')"
+check_eq "detections: each names the command that shows its events" "5" \
+	"$(grep -o '<code>report timeline --since [^<]* scan-connect.db bruteforce-ssh.db caps.db lineage.db</code>' "$SCRATCH/page.dom" | wc -l)"
+
+# The chart: each kind's total over the captures, and a mark per finding.
+for kind in connect:ev_connect accept:ev_accept reset:ev_reset capable:ev_capable "exec:process where how = 'exec'" dns:dns; do
+	total=0
+	for f in scan-connect bruteforce-ssh caps lineage; do
+		table=${kind#*:}
+		n=$(sqlite3 "$SCRATCH/$f.db" "select count(*) from ${table%% where*} ${table#"${table%% where*}"}" 2> /dev/null || echo 0)
+		total=$((total + n))
+	done
+	check_eq "chart: ${kind%%:*} events, all of them" "$total" \
+		"$(grep -o "class=\"strip\" data-kind=\"${kind%%:*}\" data-total=\"[0-9]*\"" "$SCRATCH/page.dom" | grep -o '[0-9]*"$' | tr -d '"')"
+done
+check_eq "chart: a mark per finding" "5" "$(grep -o 'class="mark" data-finding=' "$SCRATCH/page.dom" | wc -l)"
+
+# Talkers: nmap's two processes, 1000 connects each, as tcpconnect has them.
+for pid in $(q scan-connect "select pid from tcpconnect where comm = 'nmap' group by pid" | tr , ' '); do
+	check_eq "talkers: nmap/$pid with its connects and failures" "1" \
+		"$(in_dom page "<tr class=\"talker\"><td>nmap/$pid</td><td class=\"n\" data-count=\"$(q scan-connect "select count(*) from tcpconnect where pid = $pid")\">")"
+done
+
+# Programs that stand out, and the process tree of what they and the findings involve.
+check_eq "programs: the five of lineage, as summary has them" \
+	"$(cd "$SCRATCH" && "$report" summary --format json "${files[@]}" 2> /dev/null | jq -r 'select(.section == "program") | .subject' | paste -sd,)" \
+	"$(grep -o '<tr class="program"><td>[^<]*' "$SCRATCH/page.dom" | sed 's/.*<td>//' | paste -sd,)"
+check_eq "programs: each with its command line" "1" "$(in_dom page '<td>./gone.out evil.casefile.test 9 4</td>')"
+check_eq "tree: each program that stands out, shaded, under its parents" "5" \
+	"$(grep -o '<span class="involved">[^<]*<code>/tmp/casefile-lineage[^<]*</code>[^<]*<b class="bad">stands out' "$SCRATCH/page.dom" | wc -l)"
+check_eq "tree: up to the first process the capture knows" "1" "$(grep -c '<li data-pid="1"><span>process_api(1)' "$SCRATCH/page.dom")"
+
+# Capability use: the checks that audit or may, as the capture counts them.
+# (caps and lineage recorded checks)
+audited() { # SQL condition: the checks of caps and lineage that audit or may, as one count
+	echo $(($(sqlite3 "$SCRATCH/caps.db" "select count(*) from capable where audit is not 0 $1") +
+		$(sqlite3 "$SCRATCH/lineage.db" "select count(*) from capable where audit is not 0 $1")))
+}
+check_eq "capabilities: checks that audit or may, and denials" \
+	"$(audited ""):$(audited "and verdict = 'deny'")" \
+	"$(grep -o 'data-checks="[0-9]*"' "$SCRATCH/page.dom" | grep -o '[0-9]*'):$(grep -o 'data-denied="[0-9]*"' "$SCRATCH/page.dom" | grep -o '[0-9]*')"
+check_eq "capabilities: the flags of caps (report caps)" \
+	"$(cd "$SCRATCH" && "$report" caps --format json "${files[@]}" 2> /dev/null | jq -r 'select(.flag != null) | .flag' | paste -sd,)" \
+	"$(grep -o '<tr class="flag" data-flag="[a-z_]*"' "$SCRATCH/page.dom" | grep -o '"[a-z_]*"$' | tr -d '"' | paste -sd,)"
+check_eq "capabilities: a histogram bar per capability checked" \
+	"$(sqlite3 "$SCRATCH/caps.db" "attach '$SCRATCH/lineage.db' as l; select count(distinct cap) from
+		(select cap from capable where audit is not 0 union all select cap from l.capable where audit is not 0)")" \
+	"$(sed -n '/<h3>By capability<\/h3>/,/<\/table>/p' "$SCRATCH/page.dom" | grep -c '<rect width')"
+
+# --- Hostile names ----------------------------------------------------------------------
+cp "$SCRATCH/scan-connect.db" "$SCRATCH/hostile.db"
+nmap=$(q scan-connect "select pid from tcpconnect where comm = 'nmap' group by pid order by pid" | tr ',' ' ')
+read -r first second <<< "$nmap"
+sqlite3 "$SCRATCH/hostile.db" "
+	UPDATE task SET comm = '<img src=x onerror=document.title=''pwned''>' WHERE pid = $first;
+	UPDATE task SET comm = char(27) || '[31mRED' || char(27) || ']0;t' || char(7) || '<script>document.title=''pwned2''</script>' WHERE pid = $second;
+	UPDATE capture SET hostname = '<img src=http://127.0.0.1:9/h.png>';
+	UPDATE event_kind SET name = '\"><img src=x onerror=document.title=1>' WHERE name = 'unaccepted';"
+run_report html -o hostile.html hostile.db
+check_eq "hostile: the page is written" "0" "$rc"
+browse "$SCRATCH/hostile.html" hostile
+check_eq "hostile: no script of a name ran (the title is the page's)" "1" \
+	"$(in_dom hostile '<title>Casefile report: &lt;img src=http://127.0.0.1:9/h.png&gt;</title>')"
+check_eq "hostile: no element made from a name" "0" "$(grep -c '<img\|<script>document' "$SCRATCH/hostile.dom")"
+check_eq "hostile: the names shown as text (a talker, and an outbound scanner)" "2 2" \
+	"$(in_dom hostile ">&lt;img src=x onerror=document.title='pwned'&gt;/$first</td>") $(in_dom hostile ">\\x1b[31mRED\\x1b]0;t\\x07&lt;script&gt;document.title='pwned2'&lt;/script&gt;/$second</td>")"
+check_eq "hostile: no request, nothing blocked" "0:1" "$(page_requests hostile):$(in_dom hostile '<div id="blocked" hidden="">')"
+
+# --- Bounded ------------------------------------------------------------------------------
+# bench/gen's capture: 200k events, hundreds of processes and addresses.
+if "$BUILD/bench/gen" 200000 "$SCRATCH/gen.db" > /dev/null 2>&1; then
+	run_report html -o gen.html gen.db
+	check_eq "bounded: a generated capture's page is written" "0" "$rc"
+	check "bounded: under 200 KB" test "$(stat -c %s "$SCRATCH/gen.html")" -lt 200000
+	check "bounded: says what it left out, and how to get it" grep -q '<li data-omitted="[0-9]*">[0-9]* more processes making connects: <code>report tcpconnect gen.db</code>' "$SCRATCH/gen.html"
+	check_eq "bounded: at most 25 talkers shown" "25" "$(grep -c '<tr class="talker"><td>[^<]*/[0-9]*</td>' "$SCRATCH/gen.html")"
+else
+	fail "bounded: bench/gen made a capture" "$("$BUILD/bench/gen" 200000 "$SCRATCH/gen.db" 2>&1 | head -2)"
+fi
+
+# --- The command line -----------------------------------------------------------------------
+refused "html: no -o" html scan-connect.db
+refused "html: an unwritable page" html -o /nonexistent/dir/p.html scan-connect.db
+sum_before=$(sha256sum < "$SCRATCH/caps.db")
+refused "html: a page over one of its captures" html -o caps.db scan-connect.db caps.db
+check_eq "html: ... left as it was" "$sum_before" "$(sha256sum < "$SCRATCH/caps.db")"
