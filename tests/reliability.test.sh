@@ -53,10 +53,16 @@ client=$(value client_pid "$out") server=$(value server_pid "$out")
 lost() { sql "$db" "select lost from event_kind where name = '$1'"; }
 echo "# flood: $(sql "$db" "select recorded || ' checks recorded, ' || lost || ' lost' from event_kind where name = 'capable'")"
 check_match "flood: the checks overflowed their ring (the test floods)" "^[1-9]" "$(lost capable)"
-check_eq "flood: the other process's 20000 connects, all established, none lost" "20000|0|0" \
-	"$(sql "$db" "select count(*) from tcpconnect where pid = $client and outcome = 'established'")|$(lost connect)|$(lost outcome)"
-check_eq "flood: its 20000 accepts, none lost" "20000|0" \
-	"$(sql "$db" "select count(*) from tcpaccept where pid = $server")|$(lost accept)"
+if plain_build; then
+	check_eq "flood: the other process's 20000 connects, all established, none lost" "20000|0|0" \
+		"$(sql "$db" "select count(*) from tcpconnect where pid = $client and outcome = 'established'")|$(lost connect)|$(lost outcome)"
+	check_eq "flood: its 20000 accepts, none lost" "20000|0" \
+		"$(sql "$db" "select count(*) from tcpaccept where pid = $server")|$(lost accept)"
+else
+	why="a sanitizer's recorder writes rows several times slower, and cannot keep up with 40k connections a second sharing its time with the flood (the plain build runs it)"
+	skip "flood: the other process's 20000 connects, none lost" "$why"
+	skip "flood: its 20000 accepts, none lost" "$why"
+fi
 
 # --- kill -9 in the middle of a storm ----------------------------------------------
 db="$SCRATCH/killed.db"
