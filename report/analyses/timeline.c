@@ -474,6 +474,7 @@ static void set_fields(const struct captures *set)
 	lineage_fields(&f[TL_WHO], true);
 	f[TL_WHO + LINEAGE_EXE_MARKED].shown = tl.lineage;
 	f[TL_WHO + LINEAGE_PARENTS].shown = tl.lineage;
+	lineage_fit(TL_WHO);
 }
 
 /* Whether a filter on processes was given: events of no process (DNS answers...) are left out. */

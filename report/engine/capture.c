@@ -554,8 +554,7 @@ static void tell_wal(const struct capture *cap)
 
 static void free_capture(struct capture *cap);
 
-/* tell: the first time this report opens it (not again for another thread). */
-static struct capture *open_capture(const char *path, bool tell)
+struct capture *capture_open(const char *path, bool tell)
 {
 	struct capture *cap = xcalloc(1, sizeof(*cap));
 
@@ -672,7 +671,7 @@ int captures_open(struct captures *set, struct options *opts, const char *const 
 	*set = (struct captures){.list = xcalloc((size_t)opts->nfiles, sizeof(*set->list)),
 				 .kinds = kinds};
 	for (int i = 0; i < opts->nfiles; i++) {
-		struct capture *cap = open_capture(opts->files[i], true);
+		struct capture *cap = capture_open(opts->files[i], true);
 
 		if (!cap) {
 			captures_close(set);
@@ -705,7 +704,7 @@ int captures_open_again(struct captures *copy, const struct captures *set)
 	copy->list = xcalloc((size_t)set->count, sizeof(*copy->list));
 	copy->count = 0;
 	for (int i = 0; i < set->count; i++) {
-		struct capture *cap = open_capture(set->list[i]->path, false);
+		struct capture *cap = capture_open(set->list[i]->path, false);
 
 		if (!cap) {
 			captures_close(copy);

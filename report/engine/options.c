@@ -22,12 +22,14 @@ enum {
 	OPT_FORMAT,
 	OPT_LOCAL,
 	OPT_FOLLOW,
+	OPT_WIDTH,
 };
 
 static const struct option always_options[] = {
 	{"help", no_argument, NULL, 'h'},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"local", no_argument, NULL, OPT_LOCAL},
+	{"width", required_argument, NULL, OPT_WIDTH},
 };
 
 static const struct option filter_options[] = {
@@ -56,6 +58,9 @@ static const struct option tool_options[] = {
 static const char always_help[] =
 	"  --format FORMAT  table (the default), json (JSON Lines) or csv\n"
 	"  --local          times in the local time zone, not UTC\n"
+	"  --width N        fit tables and pages to N columns (0: never cut); by default\n"
+	"                   a terminal's width (COLUMNS, else its own) when standard\n"
+	"                   output is one, else none.  JSON and CSV are never cut\n"
 	"  -h, --help       this help\n";
 
 static const char filter_help[] =
@@ -67,7 +72,8 @@ static const char filter_help[] =
 
 static const char follow_help[] =
 	"  --follow         keep reading a capture still being recorded, printing events\n"
-	"                   as they land, until its recorder stops (or Ctrl-C)\n";
+	"                   as they land, until its recorder stops (or Ctrl-C); a\n"
+	"                   rotated one (record -C) into each next part, said on stderr\n";
 
 static const char lineage_help[] =
 	"  -l, --lineage    include who did it: the process's executable (EXE, marked\n"
@@ -241,6 +247,13 @@ static int parse_one(int option, const char *arg, const struct command_spec *spe
 	case OPT_LOCAL:
 		opts->local = true;
 		return 0;
+	case OPT_WIDTH:
+		if (parse_integer(arg, 0, WIDTH_MAX, &value) || (value && value < WIDTH_MIN))
+			return option_error(command,
+					    "--width wants 0 or %d to %d columns, not '%s'",
+					    WIDTH_MIN, WIDTH_MAX, arg);
+		opts->width = (int)value;
+		return 0;
 	case OPT_FOLLOW:
 		opts->follow = true;
 		return 0;
@@ -294,6 +307,7 @@ int parse_options(int argc, char **argv, const struct command_spec *spec, struct
 
 	*opts = (struct options){
 		.command = spec->name,
+		.width = -1,
 		.since_ns = INT64_MIN,
 		.until_ns = INT64_MAX,
 		.pid = -1,

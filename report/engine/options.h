@@ -31,10 +31,15 @@ struct command_spec {
 	void *ctx;
 };
 
+/* --width: the narrowest and widest a table or page may be fitted to. */
+#define WIDTH_MIN 40
+#define WIDTH_MAX 10000
+
 struct options {
 	const char *command;
 	/* every subcommand */
 	enum output_format format;
+	int width; /* --width: 0 no limit; -1 not given (terminal.h decides) */
 	bool local;
 	bool follow;
 	bool lineage; /* -l: each event's executable and parents */

@@ -94,6 +94,25 @@ static inline struct value lines_value(const struct line *lines, size_t count)
  */
 void output_begin(enum output_format format, bool local, const struct field *fields, int count);
 
+/*
+ * Tables to fit this many columns (0: no limit, the default): columns are
+ * dropped by rank (output_column_fit) until the others fit, a text cell
+ * longer than its column is cut with "..." (the last column takes what is
+ * left), and so is a line under a row.  JSON and CSV are never cut.
+ */
+void output_set_width(int columns);
+
+/* Fields a report's output may have. */
+#define OUTPUT_FIELDS_MAX 128
+
+/*
+ * How a table column gives way, set before the first row (before or after
+ * output_begin; output_end forgets it): its text cut to max characters, silently, as BCC's %-12.12s
+ * (0: never); and, to fit a width, its drop rank: columns with one are left out, lowest first,
+ * until the others fit (0: kept).
+ */
+void output_column_fit(int field, int max, int drop);
+
 /* One row: values[i] for fields[i]. */
 void output_row(const struct value *values);
 
