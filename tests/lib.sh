@@ -10,9 +10,6 @@ set -u
 BUILD=${BUILD:-build}
 RECORD="$BUILD/record"
 REPORT="$BUILD/report"
-
-# Is this build without sanitizers?  Some limits (memory, speed) hold only there.
-plain_build() { ! ldd "$RECORD" | grep -q libasan; }
 HELPERS="$BUILD/tests"
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/casefile-test.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT

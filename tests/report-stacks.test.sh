@@ -7,6 +7,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
 load_fixtures stacks basic web1
+plain_build() { ! ldd "$report" | grep -q libasan; }
 
 # --- The frames, as SQL computes them from the fixture (an independent oracle) ---
 # A frame line as report prints it: "sym+0xoff [module]" (a user module by its
