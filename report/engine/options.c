@@ -55,8 +55,10 @@ static const struct option tool_options[] = {
 	{"ipv6", no_argument, NULL, '6'},
 };
 
+static const char format_help[] =
+	"  --format FORMAT  table (the default), json (JSON Lines) or csv\n";
+
 static const char always_help[] =
-	"  --format FORMAT  table (the default), json (JSON Lines) or csv\n"
 	"  --local          times in the local time zone, not UTC\n"
 	"  --width N        fit tables and pages to N columns (0: never cut); by default\n"
 	"                   a terminal's width (COLUMNS, else its own) when standard\n"
@@ -141,6 +143,8 @@ static void print_help(const struct command_spec *spec)
 		fputs(follow_help, stdout);
 	if (spec->accepts & ACCEPT_LINEAGE)
 		fputs(lineage_help, stdout);
+	if (!(spec->accepts & ACCEPT_EXPORT))
+		fputs(format_help, stdout);
 	fputs(always_help, stdout);
 	if (spec->accepts & ACCEPT_FILTERS)
 		fputs(time_help, stdout);
@@ -199,18 +203,25 @@ static int parse_ports(const char *command, const char *arg, char **json)
 	return 0;
 }
 
-static int parse_format(const char *command, const char *arg, enum output_format *format)
+/* report export's formats, or the others' */
+static int parse_format(const char *command, const char *arg, bool export,
+			enum output_format *format)
 {
 	static const char *const names[] = {
-		[FORMAT_TABLE] = "table", [FORMAT_JSON] = "json", [FORMAT_CSV] = "csv"};
+		[FORMAT_TABLE] = "table", [FORMAT_JSON] = "json",
+		[FORMAT_CSV] = "csv",	  [FORMAT_OCSF] = "ocsf",
+		[FORMAT_ECS] = "ecs",	  [FORMAT_TIMESKETCH] = "timesketch"};
+	size_t first = export ? FORMAT_OCSF : FORMAT_TABLE,
+	       end = export ? ARRAY_SIZE(names) : FORMAT_OCSF;
 
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+	for (size_t i = first; i < end; i++) {
 		if (!strcmp(arg, names[i])) {
 			*format = (enum output_format)i;
 			return 0;
 		}
 	}
-	return option_error(command, "--format wants table, json or csv, not '%s'", arg);
+	return option_error(command, "--format wants %s, not '%s'",
+			    export ? "ocsf, ecs or timesketch" : "table, json or csv", arg);
 }
 
 static int parse_comm(const char *command, const char *arg, struct options *opts)
@@ -243,7 +254,7 @@ static int parse_one(int option, const char *arg, const struct command_spec *spe
 
 	switch (option) {
 	case OPT_FORMAT:
-		return parse_format(command, arg, &opts->format);
+		return parse_format(command, arg, spec->accepts & ACCEPT_EXPORT, &opts->format);
 	case OPT_LOCAL:
 		opts->local = true;
 		return 0;

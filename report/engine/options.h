@@ -18,6 +18,7 @@ enum common_option_set {
 	ACCEPT_FILTERS = 1 << 0, /* --since --until --comm --cgroup --mntns */
 	ACCEPT_FOLLOW = 1 << 1,	 /* --follow */
 	ACCEPT_LINEAGE = 1 << 2, /* -l, --lineage */
+	ACCEPT_EXPORT = 1 << 3,	 /* --format is ocsf, ecs or timesketch (report export) */
 };
 
 struct command_spec {

@@ -284,6 +284,11 @@ size_t render_text(const char *s, size_t len, char *out_text)
 	return render(s, len, out_text, false);
 }
 
+size_t render_json_text(const char *s, size_t len, char *out_text)
+{
+	return render(s, len, out_text, true);
+}
+
 bool text_is_plain(const char *s, size_t len)
 {
 	return plain_run(s, len, true) == len;

@@ -11,7 +11,15 @@
 #include <stdint.h>
 #include <string.h>
 
-enum output_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_CSV };
+/* The last three are report export's only: it writes their lines itself (output_line). */
+enum output_format {
+	FORMAT_TABLE,
+	FORMAT_JSON,
+	FORMAT_CSV,
+	FORMAT_OCSF,
+	FORMAT_ECS,
+	FORMAT_TIMESKETCH
+};
 
 enum field_type {
 	FIELD_INT,     /* a number */
@@ -147,6 +155,9 @@ char *int_text(char *out, int64_t value);
  * < > & \" \\): such text is printed as it is, without the escaping pass.
  */
 bool text_is_plain(const char *s, size_t len);
+
+/* The same, valid inside a JSON string too (as JSON output writes it): out holds 6 * len bytes. */
+size_t render_json_text(const char *s, size_t len, char *out);
 
 /* A NUL-terminated string rendered so, in memory to free. */
 char *render_string(const char *text);

@@ -40,6 +40,16 @@
 #define BATCHES_AHEAD 8
 
 /*
+ * That is for the few streams of one capture.  Across a fleet's hundreds,
+ * the events read ahead of all streams together stay within what eight
+ * streams would have: each stream's batches shrink (to BATCH_EVENTS_MIN
+ * events, and then to fewer batches ahead, two at least), so memory per
+ * capture is some kilobytes, not megabytes.
+ */
+#define EVENTS_AHEAD	 (8 * BATCHES_AHEAD * BATCH_EVENTS)
+#define BATCH_EVENTS_MIN 32
+
+/*
  * The merge fetches into the processor's cache the event twice this far
  * ahead in a stream, and the lookups of the event this far ahead: streams
  * interleave, so that is some tens of rows ahead of the one being formatted.
@@ -47,7 +57,7 @@
 #define PREFETCH_AHEAD 8
 
 struct batch {
-	struct event ev[BATCH_EVENTS];
+	struct event *ev; /* the stream's batch_events of them */
 	int n;
 };
 
@@ -62,8 +72,9 @@ struct stream {
 	bool stacks;		/* then the stack columns: kstack, ustack */
 	int64_t floor_t;	/* --follow: newest t known before the last poll */
 	int64_t newest_seq;	/* --follow: the newest event emitted */
-	/* Shared with the reader, under reading.lock: a ring of batches. */
+	/* Shared with the reader, under reading.lock: a ring of `ahead` batches. */
 	struct batch batches[BATCHES_AHEAD];
+	int ahead, batch_events;
 	int head, filled;
 	bool finished, failed;
 	/* The merge's own: whether it holds the head batch, and where it is in it. */
@@ -267,7 +278,7 @@ static struct stream *stream_with_room(struct reading *r, int *turn)
 		int k = (*turn + i) % r->count;
 		struct stream *s = r->streams[k];
 
-		if (!s->finished && s->filled < BATCHES_AHEAD &&
+		if (!s->finished && s->filled < s->ahead &&
 		    (!chosen || s->filled < chosen->filled)) {
 			chosen = s;
 			at = k;
@@ -300,9 +311,10 @@ static void *read_rows(void *arg)
 			continue;
 		}
 		/* The slot after the filled ones: the merge reads only those. */
-		b = &s->batches[(s->head + s->filled) % BATCHES_AHEAD];
+		b = &s->batches[(s->head + s->filled) % s->ahead];
 		pthread_mutex_unlock(&r->lock);
-		for (b->n = 0; b->n < BATCH_EVENTS && (rc = advance(s, &b->ev[b->n])) > 0; b->n++)
+		for (b->n = 0; b->n < s->batch_events && (rc = advance(s, &b->ev[b->n])) > 0;
+		     b->n++)
 			;
 		pthread_mutex_lock(&r->lock);
 		if (b->n)
@@ -359,7 +371,7 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 	}
 	pthread_mutex_lock(&r->lock);
 	if (s->holding) { /* done with that batch */
-		s->head = (s->head + 1) % BATCHES_AHEAD;
+		s->head = (s->head + 1) % s->ahead;
 		s->filled--;
 		s->next = 0;
 		s->holding = false;
@@ -441,11 +453,35 @@ static int merge(struct reading *r, struct head *heap, int n)
 	return failed ? -1 : 0;
 }
 
+/* The batches of count streams, within EVENTS_AHEAD events in all: one block to free. */
+static struct event *make_batches(struct stream **streams, int count)
+{
+	int ahead = BATCHES_AHEAD, size = EVENTS_AHEAD / (count * BATCHES_AHEAD);
+	struct event *events;
+
+	if (size < BATCH_EVENTS_MIN) {
+		size = BATCH_EVENTS_MIN;
+		ahead = EVENTS_AHEAD / (count * size);
+		ahead = ahead < 2 ? 2 : ahead;
+	}
+	size = size > BATCH_EVENTS ? BATCH_EVENTS : size;
+	events = xcalloc((size_t)count * (size_t)(ahead * size), sizeof(*events));
+	for (int i = 0; i < count; i++) {
+		streams[i]->ahead = ahead;
+		streams[i]->batch_events = size;
+		for (int b = 0; b < ahead; b++)
+			streams[i]->batches[b].ev =
+				events + ((size_t)i * (size_t)ahead + (size_t)b) * (size_t)size;
+	}
+	return events;
+}
+
 /* Merge the streams' rows while the reader thread decodes them. */
 static int read_and_merge(struct stream **streams, int count)
 {
 	struct reading r = {.streams = streams, .count = count};
 	struct head *heap = xcalloc((size_t)count, sizeof(*heap));
+	struct event *events = count ? make_batches(streams, count) : NULL;
 	bool failed = false;
 	pthread_t reader;
 	int n = 0, err;
@@ -472,6 +508,7 @@ static int read_and_merge(struct stream **streams, int count)
 	pthread_cond_destroy(&r.rows);
 	pthread_cond_destroy(&r.room);
 	pthread_mutex_destroy(&r.lock);
+	free(events);
 	free(heap);
 	return err;
 }
