@@ -449,7 +449,7 @@ int main(int argc, char **argv)
 	if (start(&g, argv[2], argc, argv))
 		return 1;
 	ksyms = g.nr_frames ? ksyms_load() : NULL;
-	audit = audit_deriver_new(ksyms);
+	audit = audit_deriver_new(ksyms, -1);
 	g.rows = rows_new((int64_t)g.base_ns, audit);
 	if (rows_begin_part(g.rows, g.cap, lost))
 		return 1;

@@ -2,42 +2,125 @@
 /*
  * capable: capability checks, allowed and denied.  From the stable tracepoint
  * capability:cap_capable (6.14+), which does not say whether the check is
- * audited: each record then carries kernel frames, and the recorder finds the
- * function that asked for the check and derives AUDIT from it
- * (record/audit.c).  Before 6.14, from fexit on cap_capable() itself, whose
- * opts say it directly.
+ * audited: the recorder finds the function that asked for the check in its
+ * kernel frames and derives AUDIT from it (record/audit.c).  Before 6.14,
+ * from fexit on cap_capable() itself, whose opts say it directly.
+ *
+ * Walking the stack is most of a check's cost, and a busy host makes the
+ * same checks from a few call sites over and over.  So each check reads the
+ * stack words just above the tracepoint's arguments, where the return
+ * addresses of cap_capable()'s callers lie, as its call path; the recorder,
+ * having derived AUDIT from the frames of a check, tells the program the
+ * AUDIT of that call path (audit_by_path) when the path reaches the function
+ * that decided it.  A check whose path is known takes no frames.
  */
 #include "common.bpf.h"
 
 #define AUDIT_STACK_BYTES (AUDIT_STACK_DEPTH * sizeof(__u64))
+/* Room after a record whose AUDIT comes from its frames: the frames, then its call path. */
+#define AUDIT_EXTRA_BYTES (AUDIT_STACK_BYTES + sizeof(struct call_path))
 #define CAP_OPT_NOAUDIT	  (1 << 1) /* include/linux/security.h */
 
-/* One check; audit is CAPABLE_AUDIT_FROM_STACK when the hook does not know it. */
-static __always_inline int record_check(void *ctx, struct user_namespace *target_ns, int cap,
-					int ret, int audit)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 uid = (__u32)bpf_get_current_uid_gid();
-	__u64 ts_ns = bpf_ktime_get_boot_ns();
-	bool in_process = in_process_context(ctx);
-	/* With -K or -U the whole kernel stack comes anyway (see probes.c). */
-	__u64 audit_bytes = takes_stacks(RECORD_CAPABLE) || audit != CAPABLE_AUDIT_FROM_STACK
-				    ? 0
-				    : AUDIT_STACK_BYTES;
-	struct capable_record *rec;
+/*
+ * Kernel text, [start, end): set by the recorder once it has read the
+ * kernel's symbols (after attaching); until then no check has a call path.
+ */
+__u64 kernel_text_start = 0;
+__u64 kernel_text_end = 0;
 
-	if (!event_is_wanted(in_process, pid_tgid, uid))
-		return 0;
-	rec = begin_record(sizeof(*rec), audit_bytes, RECORD_CAPABLE, ts_ns);
-	if (!rec)
-		return 0;
+/* AUDIT of the call paths the recorder has learned: 1 audited, 0 not. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct call_path);
+	__type(value, __s32);
+} audit_by_path SEC(".maps");
+
+struct path_scratch {
+	__u64 window[CALL_PATH_WINDOW_WORDS];
+	struct call_path path;
+	__u32 kept; /* words of path */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_scratch);
+} path_scratch SEC(".maps");
+
+/*
+ * The check's call path, from the stack above the tracepoint's arguments
+ * (ctx: args[] on the stack of bpf_trace_run5(), see in_process_context());
+ * NULL before the recorder gave the kernel's text, or when the window would
+ * pass the top of the task's stack.  Only in process context.
+ */
+static __always_inline struct call_path *call_path_of(void *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 start = kernel_text_start, size = kernel_text_end - start;
+	unsigned long at = (unsigned long)ctx;
+	unsigned long last =
+		(unsigned long)task->stack + KERNEL_STACK_SIZE - CALL_PATH_WINDOW_WORDS * 8;
+	struct path_scratch *s;
+	__u32 zero = 0;
+
+	/* Compared, never subtracted, as in in_process_context(). */
+	barrier_var(at);
+	barrier_var(last);
+	if (!kernel_text_start || at > last)
+		return NULL;
+	s = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!s || bpf_probe_read_kernel(s->window, sizeof(s->window), ctx))
+		return NULL;
+	__builtin_memset(&s->path, 0, sizeof(s->path)); /* a key: the unused words too */
+	s->kept = 0;
+	for (__u32 i = 0; i < CALL_PATH_WINDOW_WORDS; i++) {
+		__u64 word = s->window[i];
+		__u32 n;
+
+		if (word - start >= size)
+			continue;
+		/*
+		 * Counted in the map, not in a register: the verifier would
+		 * follow every combination of kept words as a state of its own.
+		 */
+		n = *(volatile __u32 *)&s->kept;
+		s->path.words[n & (CALL_PATH_WORDS - 1)] = word;
+		*(volatile __u64 *)&s->path.positions |= 1ull << i;
+		*(volatile __u32 *)&s->kept = ++n;
+		if (n >= CALL_PATH_WORDS)
+			break;
+	}
+	return &s->path;
+}
+
+static __always_inline void fill_check(struct capable_record *rec, struct user_namespace *target_ns,
+				       int cap, int ret, int audit, bool in_process, __u64 pid_tgid,
+				       __u32 uid)
+{
 	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid);
 	rec->cap = cap;
 	rec->ret = ret;
-	rec->userns_level = BPF_CORE_READ(target_ns, level);
+	rec->userns_level = target_ns->level;
 	rec->audit = audit;
-	if (audit_bytes)
-		rec->stacks.kernel_bytes = bpf_get_stack(ctx, rec + 1, audit_bytes, 0);
+	rec->has_path = 0;
+	rec->pad = 0;
+}
+
+/*
+ * One check without frames of its own for AUDIT: known from the hook or for
+ * its call path, or to be derived from the whole stack that -K takes.
+ */
+static __always_inline int record_plain(void *ctx, struct user_namespace *target_ns, int cap,
+					int ret, int audit, bool in_process, __u64 pid_tgid,
+					__u32 uid, __u64 ts_ns)
+{
+	struct capable_record *rec = begin_record(sizeof(*rec), 0, RECORD_CAPABLE, ts_ns);
+
+	if (!rec)
+		return 0;
+	fill_check(rec, target_ns, cap, ret, audit, in_process, pid_tgid, uid);
 	send_record(ctx, rec, sizeof(*rec), RECORD_CAPABLE, in_process);
 	return 0;
 }
@@ -46,14 +129,52 @@ SEC("tp_btf/cap_capable")
 int BPF_PROG(capability_check, const struct cred *cred, struct user_namespace *target_ns,
 	     const struct user_namespace *capable_ns, int cap, int ret)
 {
-	return record_check(ctx, target_ns, cap, ret, CAPABLE_AUDIT_FROM_STACK);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u64 ts_ns = bpf_ktime_get_boot_ns();
+	bool in_process = in_process_context(ctx);
+	struct call_path *path = NULL;
+	struct capable_record *rec;
+	__s32 *known;
+
+	if (!event_is_wanted(in_process, pid_tgid, uid))
+		return 0;
+	/* With -K or -U the whole kernel stack comes anyway (see probes.c). */
+	if (takes_stacks(RECORD_CAPABLE))
+		return record_plain(ctx, target_ns, cap, ret, CAPABLE_AUDIT_FROM_STACK, in_process,
+				    pid_tgid, uid, ts_ns);
+	if (in_process)
+		path = call_path_of(ctx);
+	known = path ? bpf_map_lookup_elem(&audit_by_path, path) : NULL;
+	if (known)
+		return record_plain(ctx, target_ns, cap, ret, *known, in_process, pid_tgid, uid,
+				    ts_ns);
+	rec = begin_record(sizeof(*rec), AUDIT_EXTRA_BYTES, RECORD_CAPABLE, ts_ns);
+	if (!rec)
+		return 0;
+	fill_check(rec, target_ns, cap, ret, CAPABLE_AUDIT_FROM_STACK, in_process, pid_tgid, uid);
+	rec->stacks.kernel_bytes = bpf_get_stack(ctx, rec + 1, AUDIT_STACK_BYTES, 0);
+	if (path) {
+		__builtin_memcpy((void *)(rec + 1) + AUDIT_STACK_BYTES, path, sizeof(*path));
+		rec->has_path = 1;
+	}
+	send_record(ctx, rec, sizeof(*rec), RECORD_CAPABLE, in_process);
+	return 0;
 }
 
 SEC("fexit/cap_capable")
 int BPF_PROG(capability_check_fexit, const struct cred *cred, struct user_namespace *target_ns,
 	     int cap, unsigned int opts, int ret)
 {
-	return record_check(ctx, target_ns, cap, ret, !(opts & CAP_OPT_NOAUDIT));
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u64 ts_ns = bpf_ktime_get_boot_ns();
+	bool in_process = in_process_context(ctx);
+
+	if (!event_is_wanted(in_process, pid_tgid, uid))
+		return 0;
+	return record_plain(ctx, target_ns, cap, ret, !(opts & CAP_OPT_NOAUDIT), in_process,
+			    pid_tgid, uid, ts_ns);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -123,14 +123,41 @@ struct reset_record {
 /* audit: the hook does not see cap_capable()'s opts; the recorder derives it from the frames. */
 #define CAPABLE_AUDIT_FROM_STACK (-1)
 
+/*
+ * A capability check's call path, cheaply: the words of the kernel stack
+ * just above the tracepoint's arguments that point into kernel text (return
+ * addresses, mostly), with their positions.  Two checks with the same
+ * call_path came through the same return addresses at the same places, so
+ * through the same callers as far as it reaches (bpf/capable.bpf.c).
+ */
+#define CALL_PATH_WINDOW_WORDS 32 /* words of the stack looked at: a bit each in positions */
+/*
+ * Text words kept, the nearest first: cap_capable()'s return address, then
+ * its callers' up to the requester, most often the third.  Not more: farther
+ * up, the large frames of the syscall path keep stale return addresses in
+ * slots they do not use, which change from one call to the next.
+ */
+#define CALL_PATH_WORDS 4
+
+struct call_path {
+	__u64 positions; /* bit i: words[] holds the stack word i above the arguments */
+	__u64 words[CALL_PATH_WORDS];
+};
+
 struct capable_record {
 	struct record_header hdr;
 	struct task_ctx task;
 	__s32 cap;
 	__s32 ret;	    /* 0 allowed, -EPERM denied */
 	__u32 userns_level; /* level of the target user namespace; 0 is the initial one */
-	__s32 audit; /* 1 audited, 0 not, as cap_capable()'s opts say; CAPABLE_AUDIT_FROM_STACK */
-	struct stacks stacks; /* kernel frames, unless audit came with the check */
+	/*
+	 * 1 audited, 0 not, as cap_capable()'s opts say or as learned for the
+	 * check's call path; CAPABLE_AUDIT_FROM_STACK: derive it from the frames.
+	 */
+	__s32 audit;
+	__u32 has_path; /* a struct call_path follows the AUDIT_STACK_DEPTH frames' room */
+	__u32 pad;
+	struct stacks stacks; /* kernel frames, when audit is CAPABLE_AUDIT_FROM_STACK */
 };
 
 /*

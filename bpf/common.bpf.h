@@ -38,10 +38,37 @@ static __always_inline bool records(enum record_type type)
 	return recorded_types & (1u << type);
 }
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20); /* resized by the recorder (-b) */
-} events SEC(".maps") __weak;
+/*
+ * A ring buffer for each kind (ring_CONNECT, ring_CAPABLE...): a flood of one
+ * kind, which any user can make (capability checks as fast as a core
+ * allows), fills its own ring, never the others': it cannot hide the
+ * connections and processes recorded meanwhile.  Sized by the recorder (-b);
+ * the kinds not recorded get the smallest.
+ */
+#define KIND(name, NAME, ...)                                                                      \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_RINGBUF);                                                \
+		__uint(max_entries, 4096);                                                         \
+	} ring_##NAME SEC(".maps") __weak;
+#include "kinds.def"
+
+/*
+ * The ring of a record type: its kind's.  submit_record() reads the type
+ * back from the record, where the verifier cannot know it is one of the
+ * cases: it wants a ring buffer whatever the value, so one stands for the
+ * types that are not.
+ */
+static __always_inline void *ring_of(enum record_type type)
+{
+	switch (type) {
+#define RECORD(name, NAME, KIND, stacks)                                                           \
+	case RECORD_##NAME:                                                                        \
+		return &ring_##KIND;
+#include "kinds.def"
+	default:
+		return &ring_CAPABLE;
+	}
+}
 
 /* Records the ring buffer had no room for, per record type. */
 struct {
@@ -63,7 +90,7 @@ static __always_inline void count_lost(enum record_type type)
 /* Reserve a record in the ring buffer, or count it as lost. */
 static __always_inline void *reserve_record(__u64 size, enum record_type type, __u64 ts_ns)
 {
-	struct record_header *hdr = bpf_ringbuf_reserve(&events, size, 0);
+	struct record_header *hdr = bpf_ringbuf_reserve(ring_of(type), size, 0);
 
 	if (!hdr) {
 		count_lost(type);
@@ -85,10 +112,10 @@ static __always_inline void *reserve_record(__u64 size, enum record_type type, _
  */
 #define WAKE_BAND 4096 /* more than any record: one record lands in it on the way up */
 
-static __always_inline __u64 wake_flags(void)
+static __always_inline __u64 wake_flags(void *ring)
 {
-	__u64 wake_at = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4;
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 wake_at = bpf_ringbuf_query(ring, BPF_RB_RING_SIZE) / 4;
+	__u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
 
 	return avail >= wake_at && avail - wake_at < WAKE_BAND ? BPF_RB_FORCE_WAKEUP
 							       : BPF_RB_NO_WAKEUP;
@@ -97,7 +124,7 @@ static __always_inline __u64 wake_flags(void)
 /* Hand a record from reserve_record() to the recorder. */
 static __always_inline void submit_record(void *rec)
 {
-	bpf_ringbuf_submit(rec, wake_flags());
+	bpf_ringbuf_submit(rec, wake_flags(ring_of(((struct record_header *)rec)->type)));
 }
 
 #define STACK_BYTES	 (MAX_STACK_DEPTH * sizeof(__u64))
@@ -248,7 +275,7 @@ static __always_inline void send_record(void *ctx, void *rec, __u64 size, enum r
 	total = size + non_negative(kernel_bytes) + non_negative(user_bytes);
 	if (total > SCRATCH_BYTES) /* cannot happen: bounds the size for the verifier */
 		return;
-	if (bpf_ringbuf_output(&events, rec, total, wake_flags()))
+	if (bpf_ringbuf_output(ring_of(type), rec, total, wake_flags(ring_of(type))))
 		count_lost(type);
 }
 

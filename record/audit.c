@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
+
 #include "audit.h"
 #include "dedup.h"
 #include "util.h"
@@ -38,13 +40,16 @@ static const char *const audited[] = {
 struct audit_deriver {
 	const struct ksyms *ksyms;
 	struct dedup *cache; /* frames -> audit + 1 */
+	int paths_fd;	     /* the programs' map of call paths -> AUDIT, or -1 */
+	struct audit_counts counts;
 };
 
-struct audit_deriver *audit_deriver_new(const struct ksyms *ksyms)
+struct audit_deriver *audit_deriver_new(const struct ksyms *ksyms, int paths_fd)
 {
 	struct audit_deriver *deriver = xcalloc(1, sizeof(*deriver));
 
 	deriver->ksyms = ksyms;
+	deriver->paths_fd = paths_fd;
 	deriver->cache = dedup_new(sizeof(uint64_t) * AUDIT_STACK_DEPTH, 16384);
 	return deriver;
 }
@@ -75,34 +80,82 @@ static bool frame_is(const struct ksyms *ksyms, uint64_t addr, const char *funct
 	return ksyms_lookup(ksyms, addr, &sym) && !strcmp(sym.name, function);
 }
 
-static int classify(const struct ksyms *ksyms, const uint64_t *frames, int nr_frames)
+/* What the frames of a check say: AUDIT, and the frames from cap_capable() to the requester. */
+struct decision {
+	int audit;
+	int from, to; /* frames[from..to]; to is -1 when nothing decided */
+};
+
+static struct decision classify(const struct ksyms *ksyms, const uint64_t *frames, int nr_frames)
 {
+	struct decision d = {AUDIT_UNKNOWN, 0, -1};
 	int i = 0;
 
 	/* Skip the BPF program and the tracepoint glue, up to the hooked function. */
 	while (i < nr_frames && !frame_is(ksyms, frames[i], "cap_capable"))
 		i++;
+	d.from = i;
 	for (i++; i < nr_frames; i++) {
 		struct ksym sym;
 
 		if (!ksyms_lookup(ksyms, frames[i], &sym))
-			return AUDIT_UNKNOWN;
+			return d;
 		if (name_in(sym.name, plumbing, ARRAY_SIZE(plumbing)))
 			continue;
 		if (name_in(sym.name, not_audited, ARRAY_SIZE(not_audited)))
-			return 0;
-		if (name_in(sym.name, audited, ARRAY_SIZE(audited)))
-			return 1;
-		return AUDIT_UNKNOWN;
+			d.audit = 0;
+		else if (name_in(sym.name, audited, ARRAY_SIZE(audited)))
+			d.audit = 1;
+		else
+			return d;
+		d.to = i;
+		return d;
 	}
-	return AUDIT_UNKNOWN;
+	return d;
 }
 
-int derive_audit(struct audit_deriver *deriver, const uint64_t *frames, int nr_frames)
+/*
+ * Does the call path hold every return address from cap_capable() up to the
+ * requester, in their order?  Then every check with that call path has them
+ * at the same places: each function's frame puts its caller's return
+ * address at a fixed distance above its own, so equal words at equal places,
+ * from the tracepoint up, are the same callers up to the requester, and the
+ * same AUDIT.  A requester beyond the path's reach (a deep frame, a module's
+ * text) is never learned: its checks keep taking frames.
+ */
+static bool path_reaches(const struct call_path *path, const uint64_t *frames, struct decision d)
+{
+	int w = 0;
+
+	if (d.to < 0)
+		return false;
+	for (int i = d.from; i <= d.to; i++) {
+		while (w < CALL_PATH_WORDS && path->words[w] != frames[i])
+			w++;
+		if (w++ == CALL_PATH_WORDS)
+			return false;
+	}
+	return true;
+}
+
+/* A decision as the cache keeps it: never negative. */
+static int64_t pack(struct decision d)
+{
+	return (int64_t)(d.audit + 1) | (int64_t)d.from << 8 | (int64_t)(d.to + 1) << 16;
+}
+
+static struct decision unpack(int64_t packed)
+{
+	return (struct decision){(int)(packed & 0xff) - 1, (int)(packed >> 8 & 0xff),
+				 (int)(packed >> 16 & 0xff) - 1};
+}
+
+static int derive_audit(struct audit_deriver *deriver, const uint64_t *frames, int nr_frames,
+			const struct call_path *path)
 {
 	uint64_t key[AUDIT_STACK_DEPTH] = {0};
+	struct decision d;
 	int64_t cached;
-	int audit;
 
 	if (!deriver->ksyms || nr_frames <= 0)
 		return AUDIT_UNKNOWN;
@@ -110,9 +163,36 @@ int derive_audit(struct audit_deriver *deriver, const uint64_t *frames, int nr_f
 		nr_frames = AUDIT_STACK_DEPTH;
 	memcpy(key, frames, sizeof(*frames) * (size_t)nr_frames);
 	cached = dedup_find(deriver->cache, key);
-	if (cached >= 0)
-		return (int)cached - 1;
-	audit = classify(deriver->ksyms, frames, nr_frames);
-	dedup_add(deriver->cache, key, audit + 1);
-	return audit;
+	if (cached >= 0) {
+		d = unpack(cached);
+	} else {
+		d = classify(deriver->ksyms, frames, nr_frames);
+		dedup_add(deriver->cache, key, pack(d));
+	}
+	/*
+	 * Checks of a path keep coming with frames until the first is learned
+	 * (the next poll), and the programs' map is an LRU: told again each time.
+	 */
+	if (path && deriver->paths_fd >= 0 && path_reaches(path, frames, d))
+		bpf_map_update_elem(deriver->paths_fd, path, &d.audit, BPF_ANY);
+	return d.audit;
+}
+
+int audit_of_check(struct audit_deriver *deriver, const struct capable_record *rec)
+{
+	const uint64_t *frames = (const uint64_t *)(rec + 1);
+	int nframes = rec->stacks.kernel_bytes > 0 ? rec->stacks.kernel_bytes / 8 : 0;
+
+	if (rec->audit != CAPABLE_AUDIT_FROM_STACK) {
+		deriver->counts.checks_known++;
+		return rec->audit;
+	}
+	deriver->counts.checks_from_frames++;
+	return derive_audit(deriver, frames, nframes,
+			    rec->has_path ? (const void *)(frames + AUDIT_STACK_DEPTH) : NULL);
+}
+
+struct audit_counts audit_counts(const struct audit_deriver *deriver)
+{
+	return deriver->counts;
 }

@@ -18,11 +18,33 @@
 
 struct audit_deriver;
 
-/* ksyms may be NULL: every check is then AUDIT_UNKNOWN. */
-struct audit_deriver *audit_deriver_new(const struct ksyms *ksyms);
+/*
+ * ksyms may be NULL: every check is then AUDIT_UNKNOWN.  paths_fd is the BPF
+ * programs' map of call paths to AUDIT (bpf/capable.bpf.c), or -1.
+ */
+struct audit_deriver *audit_deriver_new(const struct ksyms *ksyms, int paths_fd);
 void audit_deriver_free(struct audit_deriver *deriver);
 
-/* 1 audited, 0 not audited, or AUDIT_UNKNOWN; cached per distinct stack. */
-int derive_audit(struct audit_deriver *deriver, const uint64_t *frames, int nr_frames);
+/*
+ * A capability check record with its call path: its frames' room, then the
+ * path (bpf/capable.bpf.c).
+ */
+#define CAPABLE_WITH_PATH_BYTES                                                                    \
+	(sizeof(struct capable_record) + AUDIT_STACK_DEPTH * sizeof(uint64_t) +                    \
+	 sizeof(struct call_path))
+
+/*
+ * The AUDIT of a check: 1 audited, 0 not audited, or AUDIT_UNKNOWN.  As the
+ * record says, or derived from its frames (cached per distinct stack); with
+ * its call path, that path's AUDIT is told to the programs when the path
+ * reaches the requester, so that its next checks take no frames.
+ */
+int audit_of_check(struct audit_deriver *deriver, const struct capable_record *rec);
+
+/* Checks whose record came with their AUDIT (its call path's, or the hook's), and the others. */
+struct audit_counts {
+	uint64_t checks_known, checks_from_frames;
+};
+struct audit_counts audit_counts(const struct audit_deriver *deriver);
 
 #endif

@@ -127,3 +127,13 @@ bool ksyms_lookup(const struct ksyms *syms, uint64_t addr, struct ksym *sym)
 	sym->start = syms->entries[lo - 1].addr;
 	return true;
 }
+
+bool ksyms_address(const struct ksyms *syms, const char *name, uint64_t *addr)
+{
+	for (size_t i = 0; i < syms->count; i++)
+		if (!strcmp(syms->names + syms->entries[i].name, name)) {
+			*addr = syms->entries[i].addr;
+			return true;
+		}
+	return false;
+}

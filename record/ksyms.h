@@ -21,4 +21,7 @@ void ksyms_free(struct ksyms *syms);
 /* The function containing addr; false when below every symbol. */
 bool ksyms_lookup(const struct ksyms *syms, uint64_t addr, struct ksym *sym);
 
+/* The address of the function called name, by a scan of every symbol; false if none. */
+bool ksyms_address(const struct ksyms *syms, const char *name, uint64_t *addr);
+
 #endif

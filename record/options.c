@@ -44,8 +44,9 @@ static const char usage[] =
 	"                         kinds marked :stack in -e (-e connect:stack,capable)\n"
 	"  -U, --user-stacks      record user stacks, for the same kinds as -K; they need\n"
 	"                         code built with frame pointers\n"
-	"  -b, --ring-buffer SIZE kernel-to-recorder buffer, a power of two from 4K to\n"
-	"                         1G, with K, M or G (default: 16M)\n"
+	"  -b, --ring-buffer SIZE kernel-to-recorder buffer of each kind recorded, a\n"
+	"                         power of two from 4K to 1G, with K, M or G (default:\n"
+	"                         16M for capable, 4M for each other kind)\n"
 	"  -C, --rotate SIZE      when the file reaches SIZE, go on in a new one: FILE,\n"
 	"                         then FILE with .2, .3... before its extension\n"
 	"      --max-size SIZE    stop cleanly once the capture (all files) reaches SIZE\n"
@@ -309,6 +310,7 @@ int parse_record_options(int argc, char **argv, struct record_options *opts)
 		case 'b':
 			if (parse_ring_buffer(optarg, &opts->ring_buffer_bytes))
 				return -1;
+			opts->ring_buffer_given = true;
 			break;
 		case 'C':
 			if (parse_limit("-C", optarg, &opts->rotate_bytes))

@@ -8,13 +8,14 @@
 #include "kinds.h"
 
 struct record_options {
-	const char *output; /* NULL: a name unique per host and time */
-	unsigned kinds;	    /* enum event_kind_bit */
-	bool kinds_given;   /* by -e: each must be recorded, none left out */
-	double duration_s;  /* 0: until a signal */
-	int64_t filter_pid; /* -1: every process */
-	int64_t filter_uid; /* -1: every user */
-	uint32_t ring_buffer_bytes;
+	const char *output;	     /* NULL: a name unique per host and time */
+	unsigned kinds;		     /* enum event_kind_bit */
+	bool kinds_given;	     /* by -e: each must be recorded, none left out */
+	double duration_s;	     /* 0: until a signal */
+	int64_t filter_pid;	     /* -1: every process */
+	int64_t filter_uid;	     /* -1: every user */
+	uint32_t ring_buffer_bytes;  /* -b: each kind's ring buffer */
+	bool ring_buffer_given;	     /* else only capable's: the others get DEFAULT_KIND_RING */
 	uint64_t max_bytes;	     /* --max-size: stop there; 0: no limit */
 	uint64_t max_events;	     /* --max-events: stop there; 0: no limit */
 	uint64_t rotate_bytes;	     /* -C: go on in a new numbered file there; 0: never */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,9 +28,36 @@
  */
 #define POLL_INTERVAL_MS 10
 
+/*
+ * Without -b, the ring of each kind but capable (-b's default, 16M): none
+ * of them comes near a capability storm's rate, which any user can make,
+ * and a ring's pages are the kernel's from load to exit.
+ */
+#define DEFAULT_KIND_RING (4u << 20)
+
+/*
+ * Records taken from one ring before the next ring's turn.  libbpf takes a
+ * ring's records until it finds it empty, which under a flood is never:
+ * each ring's turn is cut short so that a flood of one kind delays the
+ * others by this much at most, not for as long as the flood lasts.
+ */
+#define RECORDS_PER_TURN 1024
+#define TURN_OVER	 (-EAGAIN) /* from the callback: this ring's turn is over */
+
+/* One kind's ring buffer, read by a ring_buffer of its own for turns. */
+struct ring_reader {
+	struct probes *probes;
+	struct ring_buffer *ring;
+	unsigned left; /* records still to take in this turn */
+};
+
 struct probes {
 	struct casefile_bpf *skel;
-	struct ring_buffer *ring;
+	struct ring_reader readers[KINDS]; /* of the kinds recorded, nreaders of them */
+	int nreaders;
+	int epoll_fd; /* every reader's ring: wakes the poll */
+	ring_buffer_sample_fn on_record;
+	void *ctx;
 	struct mechanisms mechanisms;
 	int dns_socket; /* the packet socket the DNS filter runs on, or -1 */
 	unsigned kinds;
@@ -101,6 +129,17 @@ static int choose_mechanisms(struct probes *probes, struct record_options *opts)
 	return 0;
 }
 
+/* The ring buffer of a kind (by its index): ring_CONNECT... in bpf/common.bpf.h. */
+static struct bpf_map *kind_ring(const struct casefile_bpf *skel, int kind)
+{
+	static const char *const names[KINDS] = {
+#define KIND(name, NAME, ...) "ring_" #NAME,
+#include "kinds.def"
+	};
+
+	return bpf_object__find_map_by_name(skel->obj, names[kind]);
+}
+
 static int load(struct probes *probes, const struct record_options *opts)
 {
 	struct casefile_bpf *skel = casefile_bpf__open();
@@ -120,7 +159,12 @@ static int load(struct probes *probes, const struct record_options *opts)
 	/* A capability check taking stacks takes its kernel frames: AUDIT may need them. */
 	if (opts->user_stack_types & (1u << RECORD_CAPABLE))
 		skel->rodata->kernel_stack_types |= 1u << RECORD_CAPABLE;
-	bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_bytes);
+	for (int k = 0; k < KINDS; k++)
+		if (opts->kinds & (1u << k))
+			bpf_map__set_max_entries(kind_ring(skel, k),
+						 opts->ring_buffer_given || k == KIND_INDEX_CAPABLE
+							 ? opts->ring_buffer_bytes
+							 : DEFAULT_KIND_RING);
 	if (!(opts->kinds & KIND_CONNECT))
 		bpf_map__set_max_entries(skel->maps.connects_in_flight, 1);
 	if (!(opts->kinds & KIND_ACCEPT))
@@ -148,6 +192,7 @@ struct probes *probes_load(struct record_options *opts)
 		return NULL;
 	probes = xcalloc(1, sizeof(*probes));
 	probes->dns_socket = -1;
+	probes->epoll_fd = -1;
 	if (choose_mechanisms(probes, opts) || load(probes, opts)) {
 		probes_free(probes);
 		return NULL;
@@ -203,28 +248,96 @@ void probes_detach(struct probes *probes)
 	if (probes->dns_socket >= 0)
 		close(probes->dns_socket);
 	probes->dns_socket = -1;
+	probes->epoll_fd = -1;
 	casefile_bpf__detach(probes->skel);
 }
 
-struct ring_buffer *probes_ring_buffer(struct probes *probes, ring_buffer_sample_fn fn, void *ctx)
+/* A ring's records go to the recorder's callback, RECORDS_PER_TURN at a time. */
+static int read_record(void *ctx, void *data, size_t size)
 {
-	probes->ring = ring_buffer__new(bpf_map__fd(probes->skel->maps.events), fn, ctx, NULL);
-	if (!probes->ring)
-		fprintf(stderr, "record: cannot map the ring buffer: %s\n", strerror(errno));
-	return probes->ring;
+	struct ring_reader *reader = ctx;
+	int err = reader->probes->on_record(reader->probes->ctx, data, size);
+
+	if (err)
+		return err;
+	return --reader->left ? 0 : TURN_OVER;
+}
+
+int probes_rings(struct probes *probes, ring_buffer_sample_fn fn, void *ctx)
+{
+	probes->on_record = fn;
+	probes->ctx = ctx;
+	probes->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (probes->epoll_fd < 0) {
+		fprintf(stderr, "record: cannot make an epoll instance: %s\n", strerror(errno));
+		return -1;
+	}
+	for (int k = 0; k < KINDS; k++) {
+		struct ring_reader *reader = &probes->readers[probes->nreaders];
+		struct epoll_event event = {.events = EPOLLIN};
+
+		if (!(probes->kinds & (1u << k)))
+			continue;
+		int fd = bpf_map__fd(kind_ring(probes->skel, k));
+
+		reader->probes = probes;
+		reader->ring = ring_buffer__new(fd, read_record, reader, NULL);
+		if (!reader->ring || epoll_ctl(probes->epoll_fd, EPOLL_CTL_ADD, fd, &event)) {
+			fprintf(stderr, "record: cannot map the ring buffer of %s: %s\n",
+				kind_names[k], strerror(errno));
+			return -1;
+		}
+		probes->nreaders++;
+	}
+	return 0;
+}
+
+int probes_drain(struct probes *probes)
+{
+	bool more = true;
+
+	/* Turn by turn, until a turn finds every ring empty. */
+	while (more) {
+		more = false;
+		for (int i = 0; i < probes->nreaders; i++) {
+			int err;
+
+			probes->readers[i].left = RECORDS_PER_TURN;
+			err = ring_buffer__consume(probes->readers[i].ring);
+			if (err == TURN_OVER)
+				more = true;
+			else if (err < 0)
+				return err;
+		}
+	}
+	return 0;
 }
 
 int probes_poll(struct probes *probes)
 {
-	int err = ring_buffer__poll(probes->ring, POLL_INTERVAL_MS);
+	struct epoll_event event;
 
-	/* On a timeout poll consumes nothing: take what arrived without a wake-up. */
-	return err < 0 ? err : ring_buffer__consume(probes->ring);
+	/* The rings are read whether a wake-up came or not: records do not wake us. */
+	if (epoll_wait(probes->epoll_fd, &event, 1, POLL_INTERVAL_MS) < 0 && errno != EINTR)
+		return -errno;
+	return probes_drain(probes);
 }
 
 int probes_image_alerts_fd(const struct probes *probes)
 {
 	return bpf_map__fd(probes->skel->maps.image_alerts);
+}
+
+void probes_set_kernel_text(struct probes *probes, uint64_t start, uint64_t end)
+{
+	/* The end first: the programs take no path while the start is 0. */
+	probes->skel->bss->kernel_text_end = end;
+	__atomic_store_n(&probes->skel->bss->kernel_text_start, start, __ATOMIC_RELEASE);
+}
+
+int probes_audit_paths_fd(const struct probes *probes)
+{
+	return bpf_map__fd(probes->skel->maps.audit_by_path);
 }
 
 int probes_lost(const struct probes *probes, uint64_t lost[RECORD_TYPES])
@@ -273,7 +386,10 @@ void probes_free(struct probes *probes)
 {
 	if (!probes)
 		return;
-	ring_buffer__free(probes->ring);
+	for (int i = 0; i < probes->nreaders; i++)
+		ring_buffer__free(probes->readers[i].ring);
+	if (probes->epoll_fd >= 0)
+		close(probes->epoll_fd);
 	if (probes->dns_socket >= 0)
 		close(probes->dns_socket);
 	casefile_bpf__destroy(probes->skel);

@@ -29,17 +29,28 @@ int probes_attach(struct probes *probes);
 /* Stop the programs: no record is produced after this returns. */
 void probes_detach(struct probes *probes);
 
-/* The ring buffer the records arrive in, calling fn for each. */
-struct ring_buffer *probes_ring_buffer(struct probes *probes, ring_buffer_sample_fn fn, void *ctx);
+/* Read the ring buffers (one per kind) into fn; -1 with a line on stderr. */
+int probes_rings(struct probes *probes, ring_buffer_sample_fn fn, void *ctx);
 
 /*
- * Wait a few milliseconds, or less if the ring fills, then take every record
- * it holds.  Returns what the ring buffer's callback returned, or an error.
+ * Wait a few milliseconds, or less if a ring fills, then take every record
+ * the rings hold, each ring in turn.  Returns what fn returned, or an error.
  */
 int probes_poll(struct probes *probes);
 
+/* Take every record the rings hold now, without waiting. */
+int probes_drain(struct probes *probes);
+
 /* The ring buffer of image alerts (bpf/common.bpf.h), for the image watcher. */
 int probes_image_alerts_fd(const struct probes *probes);
+
+/*
+ * Let capability checks take their call paths (bpf/capable.bpf.c): the
+ * kernel's text is [start, end).  Their AUDIT is then learned per call path
+ * into the map probes_audit_paths_fd() names.
+ */
+void probes_set_kernel_text(struct probes *probes, uint64_t start, uint64_t end);
+int probes_audit_paths_fd(const struct probes *probes);
 
 /*
  * Records the kernel side could not deliver, per record type, since load.

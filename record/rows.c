@@ -346,11 +346,9 @@ static int add_reset(struct rows *rows, const void *data)
 static int add_capable(struct rows *rows, const void *data)
 {
 	const struct capable_record *rec = data;
-	const uint64_t *frames = (const uint64_t *)(rec + 1);
-	int nframes = rec->stacks.kernel_bytes > 0 ? rec->stacks.kernel_bytes / 8 : 0;
-	int audit = rec->audit != CAPABLE_AUDIT_FROM_STACK ? rec->audit
-		    : rows->audit ? derive_audit(rows->audit, frames, nframes)
-				  : AUDIT_UNKNOWN;
+	int audit = rows->audit				     ? audit_of_check(rows->audit, rec)
+		    : rec->audit != CAPABLE_AUDIT_FROM_STACK ? rec->audit
+							     : AUDIT_UNKNOWN;
 	ROW(capable, row, .t = relative_time(rows, rec->hdr.ts_ns), .seq = rows->next_seq++,
 	    .task = task_id(rows, &rec->hdr, &rec->task), .cap = rec->cap, .ret = rec->ret,
 	    .userns_level = rec->userns_level, .audit = null_if(audit, AUDIT_UNKNOWN));
@@ -502,6 +500,9 @@ static bool well_formed(const void *data, size_t size)
 	const struct stacks *stacks;
 
 	if (size < sizeof(*hdr) || hdr->type >= RECORD_TYPES || size < layouts[hdr->type].size)
+		return false;
+	if (hdr->type == RECORD_CAPABLE && ((const struct capable_record *)data)->has_path &&
+	    size < CAPABLE_WITH_PATH_BYTES)
 		return false;
 	if (!layouts[hdr->type].stacks)
 		return true;

@@ -38,7 +38,6 @@ static void on_stop_signal(int sig)
 struct session {
 	struct record_options *opts; /* kinds narrowed to what the kernel can record */
 	struct probes *probes;
-	struct ring_buffer *ring;
 	struct ksyms *ksyms;
 	struct audit_deriver *audit;
 	struct usyms *usyms;
@@ -389,6 +388,13 @@ static void print_summary(const struct session *s, const char *reason)
 	for (int i = 0; i < RECORD_TYPES; i++)
 		fprintf(stderr, "  %-10s %12llu recorded %10llu lost\n", record_type_names[i],
 			(unsigned long long)s->recorded[i], (unsigned long long)s->lost[i]);
+	if (s->opts->kinds & KIND_CAPABLE) {
+		struct audit_counts counts = audit_counts(s->audit);
+
+		fprintf(stderr, "  capable AUDIT: %llu came with the check, %llu from its frames\n",
+			(unsigned long long)counts.checks_known,
+			(unsigned long long)counts.checks_from_frames);
+	}
 	print_hashes(s);
 }
 
@@ -400,7 +406,7 @@ static int finish(struct session *s)
 
 	probes_detach(s->probes);
 	s->draining = true;
-	if (ring_buffer__consume(s->ring) < 0 || rows_flush(s->rows))
+	if (probes_drain(s->probes) < 0 || rows_flush(s->rows))
 		return -1;
 	if (finish_parts(s, true, reason))
 		return -1;
@@ -461,6 +467,20 @@ static void describe_setup(struct session *s)
 	s->setup.realtime_offset_ns = realtime_offset(&s->setup.base_ns);
 }
 
+/*
+ * Capability checks on the tracepoint learn the AUDIT of their call paths
+ * once the kernel's text is known; not with -K, whose checks take their
+ * whole stack anyway.
+ */
+static void learn_call_paths(struct session *s)
+{
+	uint64_t start, end;
+
+	if (s->ksyms && ksyms_address(s->ksyms, "_stext", &start) &&
+	    ksyms_address(s->ksyms, "_etext", &end) && start < end)
+		probes_set_kernel_text(s->probes, start, end);
+}
+
 static int start(struct session *s)
 {
 	const struct record_options *o = s->opts;
@@ -475,8 +495,7 @@ static int start(struct session *s)
 	s->rows = rows_new(s->setup.base_ns, NULL);
 	if (begin_part(s))
 		return -1;
-	s->ring = probes_ring_buffer(s->probes, on_record, s);
-	if (!s->ring || probes_attach(s->probes))
+	if (probes_rings(s->probes, on_record, s) || probes_attach(s->probes))
 		return -1;
 	s->started_ns = clock_ns(CLOCK_MONOTONIC);
 	s->deadline_ns =
@@ -509,7 +528,8 @@ static int start(struct session *s)
 		if (!s->ksyms)
 			fprintf(stderr, "record: AUDIT and kernel frames will be unnamed\n");
 	}
-	s->audit = audit_deriver_new(s->ksyms);
+	s->audit = audit_deriver_new(s->ksyms, probes_audit_paths_fd(s->probes));
+	learn_call_paths(s);
 	if (o->kernel_stack_types || o->user_stack_types)
 		s->stacks = stack_store_new(s->ksyms, s->usyms);
 	rows_set_symbols(s->rows, s->audit, s->stacks, o->kernel_stack_types, o->user_stack_types);

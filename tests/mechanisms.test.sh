@@ -22,7 +22,7 @@ tracepoint_args() {
 ways=$(offers FUNC bpf_rdonly_cast && echo "kfunc bpf_rdonly_cast" || echo "CO-RE reads")
 resets=$([ "$(tracepoint_args tcp_send_reset)" = 3 ] && echo "tp_btf/tcp_send_reset, $ways" ||
 	echo "tp_btf/tcp_send_reset for full sockets, fentry/tcp_v{4,6}_send_reset for the others")
-capable=$(offers TYPEDEF btf_trace_cap_capable && echo "tp_btf/cap_capable, AUDIT from the stack" ||
+capable=$(offers TYPEDEF btf_trace_cap_capable && echo "tp_btf/cap_capable, AUDIT from the stack, learned per call path" ||
 	echo "fexit/cap_capable, AUDIT from its opts")
 process=$([ "$(tracepoint_args sched_process_exit)" = 2 ] && echo "tp_btf/sched_process_{exec,fork,exit}" ||
 	echo "tp_btf/sched_process_{exec,fork,exit}, group death from signal->live")

@@ -31,6 +31,42 @@ check_match "overload: records were lost (the test drives past capacity)" "^[1-9
 check_eq "overload: recorded + lost == generated, exactly" 200000 "$((recorded + lost))"
 check_match "overload: the summary says how many were lost" "capable +$recorded recorded +$lost lost" "$(cat "$RECORD_ERR")"
 
+# --- A flood of checks cannot hide connections ------------------------------------------
+# Any user can make capability checks as fast as a core allows.  Two such
+# floods as nobody, through small rings (standing in for a many-core host),
+# while 20,000 connections are made: the flood's own records overflow, the
+# connections' never do (each kind has its own ring).  The connections come
+# in bursts of 1000 that fit a 256K ring, 50 ms apart: what is tested is
+# that the flood takes no room from them, not how long the recorder may
+# be kept from reading (its commits, the scheduler); one ring for all lost
+# thousands so.
+db="$SCRATCH/flood.db"
+start_record "$db" -b 256K
+flooders=()
+for _ in 1 2; do
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$HELPERS/capcheck" setuid 1000000000 > /dev/null &
+	flooders+=($!)
+done
+sleep 0.2
+clients="" servers=""
+for _ in $(seq 20); do
+	out=$("$HELPERS/traffic" accept 4 1000)
+	clients+="$(value client_pid "$out"),"
+	servers+="$(value server_pid "$out"),"
+	sleep 0.05
+done
+kill "${flooders[@]}"
+wait "${flooders[@]}" 2> /dev/null
+sleep 0.3
+stop_record
+lost() { sql "$db" "select lost from event_kind where name = '$1'"; }
+echo "# flood: $(sql "$db" "select recorded || ' checks recorded, ' || lost || ' lost' from event_kind where name = 'capable'")"
+check_match "flood: the checks overflowed their ring (the test floods)" "^[1-9]" "$(lost capable)"
+check_eq "flood: 20000 connects, all established, none lost" "20000|0|0" \
+	"$(sql "$db" "select count(*) from tcpconnect where pid in (${clients%,}) and outcome = 'established'")|$(lost connect)|$(lost outcome)"
+check_eq "flood: their 20000 accepts, none lost" "20000|0" \
+	"$(sql "$db" "select count(*) from tcpaccept where pid in (${servers%,})")|$(lost accept)"
+
 # --- kill -9 in the middle of a storm ----------------------------------------------
 db="$SCRATCH/killed.db"
 coproc STORM { exec "$HELPERS/capcheck" setuid 100000000 --wait; }
