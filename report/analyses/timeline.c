@@ -8,6 +8,7 @@
 #include "dnsnames.h"
 #include "events.h"
 #include "lineage.h"
+#include "logins.h"
 #include "timeline.h"
 #include "util.h"
 
@@ -31,6 +32,9 @@ enum {
 	TL_EXIT_CODE,
 	TL_QUERY,
 	TL_TTL,
+	TL_LOGIN, /* an accept by a login service: the session's outcome, user, process */
+	TL_LOGIN_UID,
+	TL_SESSION,
 	TL_WHO, /* LINEAGE_FIELDS of them: process events always, others with -l */
 	TL_FIELDS = TL_WHO + LINEAGE_FIELDS
 };
@@ -79,6 +83,7 @@ static struct {
 	struct dns_names *names;
 	char *detail; /* exec: its path and command line, any length */
 	size_t detail_size;
+	struct thresholds logins; /* the default login services (report logins) */
 } tl;
 
 static const char usage[] =
@@ -89,7 +94,8 @@ static const char usage[] =
 	"time (TIME(s), seconds since the first line, and TIME, the wall clock), the\n"
 	"process, and what happened (EVENT and DETAIL):\n"
 	"  connect  LOCAL > REMOTE, how it ended and how long it took\n"
-	"  accept   LOCAL < REMOTE\n"
+	"  accept   LOCAL < REMOTE; for a login service, the session's outcome, the user\n"
+	"           let in and the session process (report logins)\n"
 	"  reset    a RST sent, LOCAL > REMOTE, the kernel's reason and the socket's state\n"
 	"  capable  a capability check, its verdict and whether it audits\n"
 	"  exec     a program run: its path (marked (deleted), (world-writable dir)) and\n"
@@ -113,7 +119,7 @@ static const char usage[] =
 	"                   by a reset is a connection too\n"
 	"\n"
 	"DNS answers and unaccepted handshakes belong to no process: -p, -u, --comm,\n"
-	"--cgroup and --mntns leave them out.\n"
+	"--cgroup, --mntns and --ppid leave them out.\n"
 	"\n"
 	"JSON and CSV carry the fields of every kind (null where a kind has none).\n"
 	"\n"
@@ -350,6 +356,7 @@ static int emit_accept(const struct event *ev, void *ctx)
 	struct value v[TL_FIELDS];
 	struct task task;
 	struct address l, r;
+	struct login s;
 	char detail[DETAIL_MAX], *p;
 
 	(void)ctx;
@@ -362,8 +369,21 @@ static int emit_accept(const struct event *ev, void *ctx)
 	v[TL_IP] = int_value(r.ip);
 	v[TL_LPORT] = int_value(ev->col[ACCEPT_LPORT]);
 	v[TL_RPORT] = int_value(ev->col[ACCEPT_RPORT]);
+	if (login_daemon(&tl.logins, &task)) {
+		if (login_session(ev->cap, &tl.logins, &task, ev->t, &s))
+			return -1;
+		v[TL_LOGIN] = word_value(login_outcome_name(s.outcome));
+		v[TL_LOGIN_UID] = s.uid < 0 ? null_value() : int_value(s.uid);
+		v[TL_SESSION] = s.pid ? int_value(s.pid) : null_value();
+	}
 	if (tl.table) {
 		p = put_ends(detail, v, '<');
+		if (!v[TL_LOGIN].null)
+			p += sprintf(p, " login %s", v[TL_LOGIN].s);
+		if (!v[TL_LOGIN_UID].null)
+			p += sprintf(p, " uid %lld", (long long)s.uid);
+		if (!v[TL_SESSION].null)
+			p += sprintf(p, ", session %lld", (long long)s.pid);
 		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), l.plain && r.plain);
 	}
 	output_row(v);
@@ -642,6 +662,9 @@ static void set_fields(const struct captures *set)
 	f[TL_EXIT_CODE] = (struct field){NULL, "exit_code", 0, FIELD_INT, false};
 	f[TL_QUERY] = (struct field){NULL, "query", 0, FIELD_TEXT, false};
 	f[TL_TTL] = (struct field){NULL, "ttl", 0, FIELD_INT, false};
+	f[TL_LOGIN] = (struct field){NULL, "login", 0, FIELD_TEXT, false};
+	f[TL_LOGIN_UID] = (struct field){NULL, "login_uid", 0, FIELD_INT, false};
+	f[TL_SESSION] = (struct field){NULL, "session_pid", 0, FIELD_INT, false};
 	/* exe and the rest in JSON and CSV for process events; EXE and PARENTS with -l */
 	lineage_fields(&f[TL_WHO], true);
 	f[TL_WHO + LINEAGE_EXE_MARKED].shown = tl.lineage;
@@ -652,7 +675,7 @@ static void set_fields(const struct captures *set)
 static bool process_filters(const struct options *opts)
 {
 	return opts->pid >= 0 || opts->uid >= 0 || opts->comm || opts->has_cgroup ||
-	       opts->has_mntns;
+	       opts->has_mntns || opts->ppid >= 0;
 }
 
 int timeline_process(struct captures *set, const struct options *opts)
@@ -750,6 +773,7 @@ int timeline_events(struct captures *set, const struct options *opts)
 	tl.table = opts->format == FORMAT_TABLE;
 	tl.lineage = opts->lineage;
 	set_fields(set);
+	thresholds_ready(&tl.logins);
 	tl.names = dns_names_new(set);
 	output_begin(opts->format, opts->local, tl.fields, TL_FIELDS);
 	err = replay(set, chosen, n, opts);
@@ -757,6 +781,8 @@ int timeline_events(struct captures *set, const struct options *opts)
 	free(tl.detail);
 	tl.detail = NULL;
 	tl.detail_size = 0;
+	thresholds_free(&tl.logins);
+	tl.logins.ready = false;
 	free(connect_condition);
 	free(other_condition);
 	free(answer_condition);

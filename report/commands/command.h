@@ -41,5 +41,6 @@ extern const struct command scans_command;
 extern const struct command bruteforce_command;
 extern const struct command caps_command;
 extern const struct command proc_command;
+extern const struct command logins_command;
 
 #endif

@@ -12,7 +12,7 @@
 static const struct command *const commands[] = {
 	&info_command,	     &summary_command,	&timeline_command, &tcpconnect_command,
 	&tcpaccept_command,  &tcpreset_command, &capable_command,  &scans_command,
-	&bruteforce_command, &caps_command,	&proc_command,
+	&bruteforce_command, &logins_command,	&caps_command,	   &proc_command,
 };
 
 static void print_usage(void)

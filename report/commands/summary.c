@@ -38,6 +38,7 @@ enum {
 	SUM_FIRST,
 	SUM_LAST,
 	SUM_DETAIL,
+	SUM_EVIDENCE,
 	SUM_FIELDS
 };
 
@@ -55,6 +56,7 @@ static const struct field fields[SUM_FIELDS] = {
 	[SUM_FIRST] = {NULL, "first", 0, FIELD_RFC3339, false},
 	[SUM_LAST] = {NULL, "last", 0, FIELD_RFC3339, false},
 	[SUM_DETAIL] = {NULL, "detail", 0, FIELD_TEXT, false},
+	[SUM_EVIDENCE] = {NULL, "evidence", 0, FIELD_TEXT, false},
 };
 
 static struct {
@@ -341,7 +343,15 @@ static void print_finding(const struct page *p, const struct finding *f)
 		       (long long)f->destinations, (long long)f->failed, (long long)f->events);
 		break;
 	case FINDING_BRUTEFORCE:
-		printf("%lld connections", (long long)f->events);
+		if (f->logins)
+			printf("%lld failed logins (%lld let in)", (long long)f->failed,
+			       (long long)f->succeeded);
+		else
+			printf("%lld connections", (long long)f->events);
+		break;
+	case FINDING_GUESSED:
+		printf("uid %lld let in after %lld failed logins (%s)", (long long)f->uid,
+		       (long long)f->failed, f->evidence);
 		break;
 	}
 	printf(", %s-%s\n", first, last);
@@ -351,10 +361,9 @@ static void print_finding(const struct page *p, const struct finding *f)
 
 /* The kind of event each detection reads. */
 static const char *const evidence_kinds[] = {
-	[FINDING_PORTSCAN] = "reset",
-	[FINDING_SWEEP] = "reset",
-	[FINDING_OUTBOUND] = "connect",
-	[FINDING_BRUTEFORCE] = "accept",
+	[FINDING_PORTSCAN] = "reset",	[FINDING_SWEEP] = "reset",
+	[FINDING_OUTBOUND] = "connect", [FINDING_BRUTEFORCE] = "accept",
+	[FINDING_GUESSED] = "accept",
 };
 
 /* Whether any capture recorded this kind of event. */
@@ -370,7 +379,7 @@ static bool recorded(const struct captures *set, const char *kind)
 
 static void print_detection(const struct page *p, enum finding_kind kind, const char *title)
 {
-	const char *command = kind == FINDING_BRUTEFORCE ? "bruteforce" : "scans";
+	const char *command = kind >= FINDING_BRUTEFORCE ? "bruteforce" : "scans";
 	size_t n = 0, shown = 0;
 	char rule[256];
 
@@ -467,6 +476,8 @@ static void print_page(struct page *p)
 	free(remotes);
 	print_suspects(p);
 	printf("\nDETECTIONS\n");
+	/* First: someone got in. */
+	print_detection(p, FINDING_GUESSED, "guessed logins");
 	print_detection(p, FINDING_PORTSCAN, "port scans");
 	print_detection(p, FINDING_SWEEP, "sweeps");
 	print_detection(p, FINDING_OUTBOUND, "outbound scans");
@@ -548,7 +559,7 @@ static void talker_rows(const struct page *p, const struct talker *list, size_t 
 
 static void detection_rows(const struct page *p)
 {
-	for (int kind = FINDING_PORTSCAN; kind <= FINDING_BRUTEFORCE; kind++) {
+	for (int kind = FINDING_PORTSCAN; kind <= FINDING_GUESSED; kind++) {
 		const char *name = finding_kind_name((enum finding_kind)kind);
 		struct value v[SUM_FIELDS];
 		bool any = false;
@@ -571,7 +582,10 @@ static void detection_rows(const struct page *p)
 			v[SUM_COUNT] = int_value(f->events);
 			v[SUM_FIRST] = int_value(f->first_ns);
 			v[SUM_LAST] = int_value(f->last_ns);
+			if (f->logins)
+				v[SUM_FAILED] = int_value(f->failed);
 			v[SUM_DETAIL] = text_of(evidence);
+			v[SUM_EVIDENCE] = text_of(f->evidence);
 			output_row(v);
 		}
 		if (!any) {

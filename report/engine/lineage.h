@@ -77,6 +77,23 @@ int lineage_nth_image(struct capture *cap, int64_t pid, int64_t start_ns, int n,
  */
 int lineage_parent(struct capture *cap, const struct image *child, int64_t *pid, int64_t *start_ns);
 
+/*
+ * The children of process (pid, start_ns), in birth order, from those born at
+ * or after from_t: *cursor 0 for the first, then as left by the call before.
+ * 1 and the child's (pid, start_ns) and its first row's t (its fork, mostly),
+ * 0 no more, -1 after one line.
+ */
+int lineage_children(struct capture *cap, int64_t pid, int64_t start_ns, int64_t from_t,
+		     size_t *cursor, int64_t *child_pid, int64_t *child_start, int64_t *child_t);
+
+/*
+ * The exit of process (pid, start_ns): 1 and its t and the uid it then ran as
+ * (a setuid() without an exec shows only there), 0 when the capture saw none,
+ * -1 after one line.
+ */
+int lineage_exit(struct capture *cap, int64_t pid, int64_t start_ns, int64_t *exit_t,
+		 int64_t *exit_uid);
+
 /* The fields of -l (--lineage): EXE and PARENTS in a table; exe and its marks, args, parents. */
 enum {
 	LINEAGE_EXE_MARKED,
