@@ -29,9 +29,9 @@ static void print_usage(void)
 		printf("  %-12s %s\n", commands[i]->spec.name, commands[i]->summary);
 	fputs("\n"
 	      "Every command takes --format table|json|csv and --local; all but info also\n"
-	      "--since, --until, --comm, --cgroup and --mntns; the event commands (timeline\n"
-	      "and the BCC tools') also --follow and -l.  `report COMMAND --help` has the "
-	      "details.\n"
+	      "--since, --until, --comm, --cgroup, --mntns and --ppid; the event commands\n"
+	      "(timeline and the BCC tools') also --follow and -l.  `report COMMAND --help`\n"
+	      "has the details.\n"
 	      "\n"
 	      "examples:\n"
 	      "    report summary case42.db             # start here\n"
@@ -43,6 +43,7 @@ static void print_usage(void)
 	      "    report timeline --since 01:55 --addr 10.200.0.66 case42.db\n"
 	      "    report tcpconnect -d -l case42.db    # names looked up, who connected\n"
 	      "    report proc 7478 case42.db           # one process's whole story\n"
+	      "    report logins case42.db              # who connected to sshd, who got in\n"
 	      "    report scans web-1.db web-2.db web-3.db\n",
 	      stdout);
 }
