@@ -166,6 +166,18 @@ CREATE TABLE process (
     args_truncated  INTEGER,           -- 1: longer than kept (512 bytes): the last is cut
     cgroup          INTEGER,
     mntns           INTEGER,
+    -- An exec's standard streams (fds 0, 1, 2) as the new image got them:
+    -- 'tty', 'pipe', 'file', 'device', 'unix' (socket), 'tcp', 'socket'
+    -- (another family), 'other', 'closed'; NULL: not read (a fork, a running
+    -- process, an older recorder)
+    stdin           TEXT,
+    stdout          TEXT,
+    stderr          TEXT,
+    -- The first of them that is a TCP socket: its four-tuple (address.id)
+    tcp_laddr       INTEGER,
+    tcp_lport       INTEGER,
+    tcp_raddr       INTEGER,
+    tcp_rport       INTEGER,
     PRIMARY KEY (t, seq)
 ) WITHOUT ROWID;
 

@@ -82,8 +82,8 @@ check_eq "the evidence of a brute force lists its logins" "$(failed_of logins-hy
 
 # --- summary ------------------------------------------------------------------------------------
 run_report summary logins-guessed.db
-check_match "summary: the guessed password first, naming the session" \
-	$'DETECTIONS\n  guessed logins +1 FOUND[^\n]*\n +10\\.200\\.0\\.66 -> 10\\.200\\.0\\.10:22: uid '"$guessed_uid let in after $guessed_after failed logins \\(report proc $guessed_session@" \
+check_match "summary: the guessed password, naming the session" \
+	$'\n  guessed logins +1 FOUND[^\n]*\n +10\\.200\\.0\\.66 -> 10\\.200\\.0\\.10:22: uid '"$guessed_uid let in after $guessed_after failed logins \\(report proc $guessed_session@" \
 	"$(cat "$SCRATCH/out")"
 check_match "summary: the brute force in failed logins" \
 	$'brute force +1 FOUND[^\n]*\n +10\\.200\\.0\\.66 -> 10\\.200\\.0\\.10:22: '"$(failed_of logins-guessed) failed logins \\(1 let in\\)" \

@@ -234,15 +234,22 @@ void describe_rule(const struct thresholds *t, enum finding_kind kind, char *buf
 		snprintf(buf, size, "a login let in after %lld failed within %lld s",
 			 (long long)t->failures, (long long)(t->failures_window_ns / NS_PER_S));
 		break;
+	case FINDING_NETSHELL:
+		snprintf(buf, size, "a shell reading commands from a TCP connection");
+		break;
+	case FINDING_BINDSHELL:
+		snprintf(buf, size, "a listener starting a shell for a connection it accepted");
+		break;
 	}
 }
 
 const char *finding_kind_name(enum finding_kind kind)
 {
 	static const char *const names[] = {
-		[FINDING_PORTSCAN] = "portscan", [FINDING_SWEEP] = "sweep",
-		[FINDING_OUTBOUND] = "outbound", [FINDING_BRUTEFORCE] = "bruteforce",
-		[FINDING_GUESSED] = "guessed",
+		[FINDING_PORTSCAN] = "portscan",   [FINDING_SWEEP] = "sweep",
+		[FINDING_OUTBOUND] = "outbound",   [FINDING_BRUTEFORCE] = "bruteforce",
+		[FINDING_GUESSED] = "guessed",	   [FINDING_NETSHELL] = "netshell",
+		[FINDING_BINDSHELL] = "bindshell",
 	};
 
 	return names[kind];
@@ -280,6 +287,8 @@ void findings_free(struct findings *findings)
 		free(f->sample_addresses);
 		free(f->open_ports);
 		free(f->evidence);
+		free(f->parents);
+		free(f->ran);
 	}
 	free(findings->list);
 	*findings = (struct findings){0};
@@ -332,7 +341,7 @@ void finding_actor(const struct finding *f, char *buf, size_t size)
 {
 	const struct peers *peers = f->peers;
 
-	if (f->kind == FINDING_OUTBOUND)
+	if (f->kind == FINDING_OUTBOUND || f->kind >= FINDING_NETSHELL)
 		snprintf(buf, size, "%s/%lld", f->process, (long long)f->pid);
 	else
 		snprintf(buf, size, "%s", peer_text(peers, f->remote));
@@ -362,6 +371,18 @@ void finding_target(const struct finding *f, char *buf, size_t size)
 		snprintf(buf, size,
 			 strchr(address, ':') && !strchr(address, ',') ? "[%s]:%lld" : "%s:%lld",
 			 address, (long long)f->ports);
+		break;
+	case FINDING_NETSHELL:
+		address = peer_text(peers, f->remote);
+		snprintf(buf, size, strchr(address, ':') ? "[%s]:%lld" : "%s:%lld", address,
+			 (long long)f->rport);
+		break;
+	case FINDING_BINDSHELL:
+		address = peer_text(peers, f->remote);
+		snprintf(buf, size,
+			 strchr(address, ':') ? "port %lld, first from [%s]:%lld"
+					      : "port %lld, first from %s:%lld",
+			 (long long)f->ports, address, (long long)f->rport);
 		break;
 	}
 }
@@ -393,6 +414,16 @@ void finding_evidence(const struct finding *f, char *buf, size_t size)
 	case FINDING_GUESSED:
 		snprintf(buf, size, "uid %lld let in after %lld failed logins; session %lld",
 			 (long long)f->uid, (long long)f->failed, (long long)f->session_pid);
+		break;
+	case FINDING_NETSHELL:
+		snprintf(buf, size, "parents %s; ran %lld program%s%s%s", f->parents,
+			 (long long)f->execs, plural(f->execs), f->execs ? ": " : "",
+			 f->ran ? f->ran : "");
+		break;
+	case FINDING_BINDSHELL:
+		snprintf(buf, size, "%lld shell%s for %lld accepted connection%s; first ran %s",
+			 (long long)f->events, plural(f->events), (long long)f->accepts,
+			 plural(f->accepts), f->ran ? f->ran : "-");
 		break;
 	}
 }

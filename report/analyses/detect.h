@@ -89,13 +89,15 @@ enum finding_kind {
 	FINDING_SWEEP,
 	FINDING_OUTBOUND,
 	FINDING_BRUTEFORCE,
-	FINDING_GUESSED, /* a login that succeeded after a brute force's failures */
+	FINDING_GUESSED,   /* a login that succeeded after a brute force's failures */
+	FINDING_NETSHELL,  /* a shell reading its commands from a TCP connection */
+	FINDING_BINDSHELL, /* a listener starting a shell for the connections it accepts */
 };
 
 /* "15 ports of an address within 300 s" and the like: what a rule applied. */
 void describe_rule(const struct thresholds *t, enum finding_kind kind, char *buf, size_t size);
 
-/* "portscan", "sweep", "outbound", "bruteforce", "guessed" */
+/* "portscan", "sweep", "outbound", "bruteforce", "guessed", "netshell", "bindshell" */
 const char *finding_kind_name(enum finding_kind kind);
 
 /* A finding: what its kind has is set, the rest is zero or NULL. */
@@ -124,6 +126,14 @@ struct finding {
 	bool logins;
 	int64_t succeeded, uid, session_pid, session_start_ns;
 	char *evidence; /* the command that shows the evidence rows */
+	/*
+	 * Shells: the shell's (or the listener's) pid and comm (pid, process),
+	 * the connection (local, ports: the local port; remote, rport), its
+	 * parents, and what it then ran (execs, ran: the first few, "; "-joined).
+	 * A listener: accepts, events the shells it started.
+	 */
+	int64_t rport, execs;
+	char *parents, *ran;
 };
 
 struct findings {

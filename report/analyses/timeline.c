@@ -9,6 +9,7 @@
 #include "events.h"
 #include "lineage.h"
 #include "logins.h"
+#include "shells.h"
 #include "timeline.h"
 #include "util.h"
 
@@ -35,6 +36,10 @@ enum {
 	TL_LOGIN, /* an accept by a login service: the session's outcome, user, process */
 	TL_LOGIN_UID,
 	TL_SESSION,
+	TL_STDIN, /* an exec's standard streams; TL_SHELL: a shell reading a TCP connection */
+	TL_STDOUT,
+	TL_STDERR,
+	TL_SHELL,
 	TL_WHO, /* LINEAGE_FIELDS of them: process events always, others with -l */
 	TL_FIELDS = TL_WHO + LINEAGE_FIELDS
 };
@@ -99,7 +104,8 @@ static const char usage[] =
 	"  reset    a RST sent, LOCAL > REMOTE, the kernel's reason and the socket's state\n"
 	"  capable  a capability check, its verdict and whether it audits\n"
 	"  exec     a program run: its path (marked (deleted), (world-writable dir)) and\n"
-	"           command line\n"
+	"           command line; [shell on TCP ...] when it is a shell reading its\n"
+	"           commands from a TCP connection (a reverse or bind shell)\n"
 	"  fork     a new process, and its parent\n"
 	"  exit     a process ended: its exit status or signal\n"
 	"  dns      a DNS answer seen on the host: the name, its address and TTL\n"
@@ -490,6 +496,20 @@ static size_t first_parent(const struct image *im)
 	return end ? (size_t)(end - im->parents) : im->parents_len;
 }
 
+/* "  [shell on TCP 10.0.0.1:4444 < 10.0.0.2:22]" after an exec's line, at out. */
+static int shell_connection(struct capture *cap, const struct image *im, char *out, char **end)
+{
+	struct address l, r;
+
+	if (capture_address(cap, im->tcp[0], &l) || capture_address(cap, im->tcp[2], &r))
+		return -1;
+	*end = out + sprintf(out, "  [shell on TCP %s%.*s%s:%lld < %s%.*s%s:%lld]",
+			     l.ip == 6 ? "[" : "", (int)l.len, l.text, l.ip == 6 ? "]" : "",
+			     (long long)im->tcp[1], r.ip == 6 ? "[" : "", (int)r.len, r.text,
+			     r.ip == 6 ? "]" : "", (long long)im->tcp[3]);
+	return 0;
+}
+
 /* An exec or a fork: the task is the process row's own (it has no task row). */
 static int emit_process(const struct event *ev, void *ctx)
 {
@@ -516,15 +536,32 @@ static int emit_process(const struct event *ev, void *ctx)
 	if (found)
 		v[EVENT_COMM] = text_value(im->comm, im->comm_len);
 	v[TL_EVENT] = word_value(exec ? "exec" : "fork");
+	if (exec && found) {
+		static const char *const streams[] = {
+			[IMAGE_STREAM_CLOSED] = "closed", [IMAGE_STREAM_TTY] = "tty",
+			[IMAGE_STREAM_PIPE] = "pipe",	  [IMAGE_STREAM_FILE] = "file",
+			[IMAGE_STREAM_DEVICE] = "device", [IMAGE_STREAM_UNIX] = "unix",
+			[IMAGE_STREAM_TCP] = "tcp",	  [IMAGE_STREAM_SOCKET] = "socket",
+			[IMAGE_STREAM_OTHER] = "other",
+		};
+
+		for (int i = 0; i < 3; i++)
+			v[TL_STDIN + i] = word_value(streams[im->streams[i]]);
+		if (shell_on_tcp(im))
+			v[TL_SHELL] = word_value("netshell");
+	}
 	if (tl.table && found) {
 		size_t parent = first_parent(im);
 
-		p = detail_room(tl.detail, im->exe_marked_len + im->args_len + parent + 16);
+		p = detail_room(tl.detail, im->exe_marked_len + im->args_len + parent + 16 +
+						   2 * CAPTURE_TEXT_MAX + 64);
 		if (exec) {
 			p = (char *)memcpy(p, im->exe_marked, im->exe_marked_len) +
 			    im->exe_marked_len;
 			p = stpcpy(p, ": ");
 			p = (char *)memcpy(p, im->args, im->args_len) + im->args_len;
+			if (!v[TL_SHELL].null && shell_connection(ev->cap, im, p, &p))
+				return -1;
 		} else {
 			p = stpcpy(p, "child of ");
 			p = (char *)memcpy(p, im->parents, parent) + parent;
@@ -665,6 +702,10 @@ static void set_fields(const struct captures *set)
 	f[TL_LOGIN] = (struct field){NULL, "login", 0, FIELD_TEXT, false};
 	f[TL_LOGIN_UID] = (struct field){NULL, "login_uid", 0, FIELD_INT, false};
 	f[TL_SESSION] = (struct field){NULL, "session_pid", 0, FIELD_INT, false};
+	f[TL_STDIN] = (struct field){NULL, "stdin", 0, FIELD_TEXT, false};
+	f[TL_STDOUT] = (struct field){NULL, "stdout", 0, FIELD_TEXT, false};
+	f[TL_STDERR] = (struct field){NULL, "stderr", 0, FIELD_TEXT, false};
+	f[TL_SHELL] = (struct field){NULL, "shell", 0, FIELD_TEXT, false};
 	/* exe and the rest in JSON and CSV for process events; EXE and PARENTS with -l */
 	lineage_fields(&f[TL_WHO], true);
 	f[TL_WHO + LINEAGE_EXE_MARKED].shown = tl.lineage;

@@ -201,7 +201,8 @@ static int print_login(struct capture *cap, int64_t start_ns, bool local)
 	if (found <= 0)
 		return found;
 	put_when(cap, cap->base_ns + accept.t, local, when);
-	remote = render_string(accept.remote.text);
+	remote = xmalloc(4 * accept.remote.len + 1);
+	remote[render_text(accept.remote.text, accept.remote.len, remote)] = '\0';
 	ran = xmalloc(4 * s.ran_len + 1);
 	ran[render_text(s.ran, s.ran_len, ran)] = '\0';
 	printf("login session:\n  accepted %s from %s port %lld: %s", when, remote,

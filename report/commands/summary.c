@@ -13,6 +13,7 @@
 #include "command.h"
 #include "detect.h"
 #include "hashmap.h"
+#include "shells.h"
 #include "suspects.h"
 #include "util.h"
 #include "when.h"
@@ -354,6 +355,17 @@ static void print_finding(const struct page *p, const struct finding *f)
 		printf("uid %lld let in after %lld failed logins (%s)", (long long)f->uid,
 		       (long long)f->failed, f->evidence);
 		break;
+	case FINDING_NETSHELL:
+	case FINDING_BINDSHELL: {
+		char evidence[TEXT_MAX];
+		char *safe;
+
+		finding_evidence(f, evidence, sizeof(evidence));
+		safe = render_string(evidence);
+		printf("%s (%s)", safe, f->evidence);
+		free(safe);
+		break;
+	}
 	}
 	printf(", %s-%s\n", first, last);
 	free(safe_who);
@@ -364,7 +376,8 @@ static void print_finding(const struct page *p, const struct finding *f)
 static const char *const evidence_kinds[] = {
 	[FINDING_PORTSCAN] = "reset",	[FINDING_SWEEP] = "reset",
 	[FINDING_OUTBOUND] = "connect", [FINDING_BRUTEFORCE] = "accept",
-	[FINDING_GUESSED] = "accept",
+	[FINDING_GUESSED] = "accept",	[FINDING_NETSHELL] = "exec",
+	[FINDING_BINDSHELL] = "exec",
 };
 
 /* Whether any capture recorded this kind of event. */
@@ -378,17 +391,33 @@ static bool recorded(const struct captures *set, const char *kind)
 	return false;
 }
 
+/* Whether a detection's evidence is in any capture: for shells, execs with their streams. */
+static bool evidence_recorded(const struct captures *set, enum finding_kind kind)
+{
+	if (!recorded(set, evidence_kinds[kind]))
+		return false;
+	if (kind < FINDING_NETSHELL)
+		return true;
+	for (int i = 0; i < set->count; i++)
+		if (capture_has_column(set->list[i], "process", "stdin"))
+			return true;
+	return false;
+}
+
 static void print_detection(const struct page *p, enum finding_kind kind, const char *title)
 {
-	const char *command = kind >= FINDING_BRUTEFORCE ? "bruteforce" : "scans";
+	const char *command = kind >= FINDING_NETSHELL	   ? "timeline"
+			      : kind >= FINDING_BRUTEFORCE ? "bruteforce"
+							   : "scans";
 	size_t n = 0, shown = 0;
 	char rule[256];
 
 	for (size_t i = 0; i < p->findings.count; i++)
 		n += p->findings.list[i].kind == kind;
 	describe_rule(&sm.t, kind, rule, sizeof(rule));
-	if (!recorded(p->set, evidence_kinds[kind])) {
-		printf("  %-16s not recorded (no %s events)\n", title, evidence_kinds[kind]);
+	if (!evidence_recorded(p->set, kind)) {
+		printf("  %-16s not recorded (no %s%s)\n", title, evidence_kinds[kind],
+		       kind >= FINDING_NETSHELL ? " streams" : " events");
 		return;
 	}
 	if (!n) {
@@ -478,6 +507,8 @@ static void print_page(struct page *p)
 	print_suspects(p);
 	printf("\nDETECTIONS\n");
 	/* First: someone got in. */
+	print_detection(p, FINDING_NETSHELL, "network shells");
+	print_detection(p, FINDING_BINDSHELL, "shell listeners");
 	print_detection(p, FINDING_GUESSED, "guessed logins");
 	print_detection(p, FINDING_PORTSCAN, "port scans");
 	print_detection(p, FINDING_SWEEP, "sweeps");
@@ -560,7 +591,7 @@ static void talker_rows(const struct page *p, const struct talker *list, size_t 
 
 static void detection_rows(const struct page *p)
 {
-	for (int kind = FINDING_PORTSCAN; kind <= FINDING_GUESSED; kind++) {
+	for (int kind = FINDING_PORTSCAN; kind <= FINDING_BINDSHELL; kind++) {
 		const char *name = finding_kind_name((enum finding_kind)kind);
 		struct value v[SUM_FIELDS];
 		bool any = false;
@@ -590,7 +621,7 @@ static void detection_rows(const struct page *p)
 			output_row(v);
 		}
 		if (!any) {
-			bool seen = recorded(p->set, evidence_kinds[kind]);
+			bool seen = evidence_recorded(p->set, (enum finding_kind)kind);
 
 			blank(v, "detection", name);
 			v[SUM_COUNT] = seen ? int_value(0) : null_value();
@@ -673,6 +704,8 @@ static void *analyze_share(void *arg)
 		if (recorded(s->set, "accept"))
 			s->err = find_bruteforce(s->set, p->opts, &sm.t, s->peers, &accepts,
 						 &s->findings);
+		if (!s->err && recorded(s->set, "exec"))
+			s->err = find_shells(s->set, p->opts, s->peers, &s->findings);
 	}
 	return NULL;
 }

@@ -33,6 +33,8 @@ struct proc_row {
 	bool has_exe, exe_deleted, world_writable, default_name; /* of its exe column */
 	uint8_t comm_len;
 	char comm[COMM_MAX];
+	uint8_t streams[3]; /* an exec's fds 0, 1, 2: enum image_stream */
+	int32_t tcp;	    /* its TCP stream's tuple in the index's tcps; -1: none */
 };
 
 /* An image as shown, with the bytes it points to. */
@@ -63,6 +65,9 @@ struct process_index {
 	/* Every process's first row, by (ppid, t): the children of a pid, in birth order. */
 	size_t *births;
 	size_t nbirths;
+	/* The TCP streams of the execs that had one (few): laddr, lport, raddr, rport. */
+	int64_t (*tcps)[4];
+	size_t ntcps;
 };
 
 /* Guards every capture's shared index and its references: taken once per connection. */
@@ -201,13 +206,55 @@ static void index_births(struct process_index *ix)
 	free(births);
 }
 
+/* A stream as the process table names it (schema.sql), as enum image_stream. */
+static uint8_t stream_of(const unsigned char *name)
+{
+	static const char *const names[] = {
+		[IMAGE_STREAM_CLOSED] = "closed", [IMAGE_STREAM_TTY] = "tty",
+		[IMAGE_STREAM_PIPE] = "pipe",	  [IMAGE_STREAM_FILE] = "file",
+		[IMAGE_STREAM_DEVICE] = "device", [IMAGE_STREAM_UNIX] = "unix",
+		[IMAGE_STREAM_TCP] = "tcp",	  [IMAGE_STREAM_SOCKET] = "socket",
+		[IMAGE_STREAM_OTHER] = "other",
+	};
+
+	for (uint8_t i = 1; name && i < ARRAY_SIZE(names); i++)
+		if (!strcmp((const char *)name, names[i]))
+			return i;
+	return IMAGE_STREAM_UNKNOWN;
+}
+
+/* An exec's standard streams, and its TCP stream's tuple kept aside. */
+static void read_streams(sqlite3_stmt *stmt, struct process_index *ix, struct proc_row *r,
+			 size_t *allocated)
+{
+	r->tcp = -1;
+	for (int i = 0; i < 3; i++)
+		r->streams[i] = stream_of(sqlite3_column_text(stmt, 12 + i));
+	if (sqlite3_column_type(stmt, 15) == SQLITE_NULL)
+		return;
+	if (ix->ntcps == *allocated) {
+		*allocated = *allocated ? 2 * *allocated : 16;
+		ix->tcps = xrealloc(ix->tcps, *allocated * sizeof(*ix->tcps));
+	}
+	for (int i = 0; i < 4; i++)
+		ix->tcps[ix->ntcps][i] = sqlite3_column_int64(stmt, 15 + i);
+	r->tcp = (int32_t)ix->ntcps++;
+}
+
 static int read_rows(struct capture *cap, struct process_index *ix)
 {
-	static const char sql[] = "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, "
-				  "how = 'exec', uid, exe, exe_deleted, exe_world_writable "
-				  "FROM process";
+	/* Captures of recorders before the streams have none: NULL. */
+	const char *sql =
+		capture_has_column(cap, "process", "stdin")
+			? "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, "
+			  "how = 'exec', uid, exe, exe_deleted, exe_world_writable, stdin, "
+			  "stdout, stderr, tcp_laddr, tcp_lport, tcp_raddr, tcp_rport "
+			  "FROM process"
+			: "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, "
+			  "how = 'exec', uid, exe, exe_deleted, exe_world_writable, NULL, "
+			  "NULL, NULL, NULL, NULL, NULL, NULL FROM process";
 	sqlite3_stmt *stmt;
-	size_t allocated = 0;
+	size_t allocated = 0, tcps_allocated = 0;
 	int rc;
 
 	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
@@ -242,6 +289,7 @@ static int read_rows(struct capture *cap, struct process_index *ix)
 		};
 		if (r->comm_len)
 			memcpy(r->comm, sqlite3_column_blob(stmt, 6), r->comm_len);
+		read_streams(stmt, ix, r, &tcps_allocated);
 		for (int i = 0; i < 5; i++) {
 			if (sqlite3_column_type(stmt, i) != SQLITE_INTEGER) {
 				sqlite3_finalize(stmt);
@@ -268,6 +316,7 @@ static void drop_index(struct process_index *ix)
 	if (ix && --ix->refs == 0) {
 		free(ix->rows);
 		free(ix->births);
+		free(ix->tcps);
 		free(ix);
 	}
 }
@@ -469,6 +518,10 @@ static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row,
 	im->parents = p;
 	im->parents_len = put_parents(ix, row, p);
 	im->row = (int64_t)row;
+	memcpy(im->streams, r->streams, sizeof(im->streams));
+	im->has_tcp = r->tcp >= 0;
+	if (im->has_tcp)
+		memcpy(im->tcp, ix->tcps[r->tcp], sizeof(im->tcp));
 	s->filled = true;
 	return 0;
 }

@@ -17,6 +17,20 @@
 /* Parents named in a chain, at most (a loop in a corrupt capture ends there too). */
 #define LINEAGE_DEPTH_MAX 32
 
+/* What a standard stream of an exec was (the process table's stdin, stdout, stderr). */
+enum image_stream {
+	IMAGE_STREAM_UNKNOWN, /* not recorded: a fork, a process already running */
+	IMAGE_STREAM_CLOSED,
+	IMAGE_STREAM_TTY,
+	IMAGE_STREAM_PIPE,
+	IMAGE_STREAM_FILE,
+	IMAGE_STREAM_DEVICE,
+	IMAGE_STREAM_UNIX,
+	IMAGE_STREAM_TCP,
+	IMAGE_STREAM_SOCKET,
+	IMAGE_STREAM_OTHER,
+};
+
 /* An image of a process, from one row of the process table. */
 struct image {
 	int64_t pid, start_ns, ppid, uid;
@@ -37,7 +51,10 @@ struct image {
 	size_t args_len;
 	const char *parents; /* "sh(7472) < bash(7371) < systemd(1)" */
 	size_t parents_len;
-	int64_t row; /* its place in the capture's process index: names the image */
+	int64_t row;	    /* its place in the capture's process index: names the image */
+	uint8_t streams[3]; /* an exec's fds 0, 1, 2 (enum image_stream) */
+	bool has_tcp;	    /* one of them is a TCP socket: */
+	int64_t tcp[4];	    /* its laddr (address.id), lport, raddr, rport */
 };
 
 /*
