@@ -74,11 +74,15 @@ python3 -c 'import socket, sys
 l = socket.socket()
 l.bind(("127.0.0.1", int(sys.argv[1])))
 l.listen(1)
+l.settimeout(20)
 s, _ = l.accept()
 s.sendall(b"exit\n")
 s.recv(4096)' "$port" &
 listener=$!
-sleep 0.3
+for _ in $(seq 200); do # until it listens (python may be slow to start)
+	ss -Htln "sport = :$port" | grep -q . && break
+	sleep 0.05
+done
 bash -c "bash --norc --noprofile -i >& /dev/tcp/127.0.0.1/$port 0>&1" 2> /dev/null < /dev/null
 wait "$listener"
 echo casefile-streams | cat > "$SCRATCH/streams.out"
