@@ -348,10 +348,14 @@ static int add_capable(struct rows *rows, const void *data)
 	const struct capable_record *rec = data;
 	const uint64_t *frames = (const uint64_t *)(rec + 1);
 	int nframes = rec->stacks.kernel_bytes > 0 ? rec->stacks.kernel_bytes / 8 : 0;
-	int audit = rows->audit ? derive_audit(rows->audit, frames, nframes) : AUDIT_UNKNOWN;
+	int audit = AUDIT_UNKNOWN, denies = AUDIT_UNKNOWN;
+
+	if (rows->audit)
+		derive_check(rows->audit, frames, nframes, &audit, &denies);
 	ROW(capable, row, .t = relative_time(rows, rec->hdr.ts_ns), .seq = rows->next_seq++,
 	    .task = task_id(rows, &rec->hdr, &rec->task), .cap = rec->cap, .ret = rec->ret,
-	    .userns_level = rec->userns_level, .audit = null_if(audit, AUDIT_UNKNOWN));
+	    .userns_level = rec->userns_level, .audit = null_if(audit, AUDIT_UNKNOWN),
+	    .denies = null_if(denies, AUDIT_UNKNOWN));
 
 	return WRITE_ROW(rows, capable, row);
 }

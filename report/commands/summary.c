@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accounts.h"
 #include "capuse.h"
 #include "command.h"
 #include "detect.h"
@@ -437,7 +438,7 @@ static void print_detection(const struct page *p, enum finding_kind kind, const 
 
 static void print_flag(const struct page *p, const struct cap_flag *f)
 {
-	char process[TEXT_MAX], name[64], when[WHEN_MAX];
+	char process[TEXT_MAX], name[64], when[WHEN_MAX], user[TEXT_MAX];
 	char *safe_name;
 
 	process_text(p, f->use->host, f->use->comm, f->use->comm_len, f->use->pid, process,
@@ -445,9 +446,10 @@ static void print_flag(const struct page *p, const struct cap_flag *f)
 	cap_name_of(p->set, f->use->cap, name, sizeof(name));
 	safe_name = render_string(name);
 	format_clock(f->first_ns, p->opts->local, when);
-	printf("  %-10s %s (uid %lld) %s: %lld check%s, %lld denied, from %s\n",
-	       cap_flag_word(f->kind), process, (long long)f->use->uid, safe_name,
-	       (long long)f->checks, f->checks == 1 ? "" : "s", (long long)f->denied, when);
+	user_label(p->set, p->shares[INBOUND].peers, f->use->host, f->use->uid, user, sizeof(user));
+	printf("  %-10s %s (%s) %s: %lld check%s, %lld denied, from %s\n", cap_flag_word(f->kind),
+	       process, user, safe_name, (long long)f->checks, f->checks == 1 ? "" : "s",
+	       (long long)f->denied, when);
 	free(safe_name);
 }
 
@@ -518,8 +520,11 @@ static void print_page(struct page *p)
 		printf("\nCAPABILITIES not recorded (no capable events)\n");
 		return;
 	}
-	printf("\nCAPABILITIES (checks that audit, or may: %lld, %lld denied)\n",
+	printf("\nCAPABILITIES (checks that audit, or may: %lld, %lld denied",
 	       (long long)p->caps.checks, (long long)p->caps.denied);
+	if (p->caps.capping)
+		printf("; %lld refused that denied nothing", (long long)p->caps.capping);
+	printf(")\n");
 	for (size_t i = 0; i < p->caps.nflags && i < FLAGS_SHOWN; i++)
 		print_flag(p, &p->caps.flags[i]);
 	if (p->caps.nflags > FLAGS_SHOWN)
