@@ -120,8 +120,9 @@ check_eq "... no control byte on stderr" 0 "$(LC_ALL=C grep -c '[^ -~]' "$SCRATC
 # value is bound.  A tripwire, so that a new way of making SQL gets reviewed:
 # what sqlite3_prepare/exec are given is a literal or one of these names; a
 # `sql` variable is a static literal, a parameter given literals, a lookup
-# spec's (lookup_sql: the spec's, or a literal for older captures), or one
-# of the builders below; the builders print into SQL only
+# spec's (lookup_sql: the spec's, or a literal for older captures), one of
+# two literals chosen by what the capture has (lineage.c), or one of the
+# builders below; the builders print into SQL only
 # these names (columns, tables and conditions the commands write as
 # literals); every :name a statement uses is bound by name.
 sql_args=$(for f in report/*/*.c; do tr '\n\t' '  ' < "$f" | grep -oE 'sqlite3_(prepare_v[23]|exec) *\( *[^,]+, *[^,]+,' |
@@ -130,7 +131,7 @@ check_eq "SQL report prepares: literals, the schema, the lookup specs' literals,
 	"casefile_schema_sql spec->max_sql sql " "$sql_args"
 builders=$(grep -lE '\bchar \*?sql\b' report/*/*.c | xargs grep -LE 'static const char sql\[\] =' | tr '\n' ' ')
 check_eq "... each 'sql' a static literal, a parameter (given literals: below), a lookup spec's, or a builder's" \
-	"report/analyses/scanning.c:char *sql = NULL; report/analyses/timeline.c:char *sql = NULL; report/engine/capture.c:const char *sql = l->stmt ? NULL : lookup_sql(cap, spec); report/engine/capture.c:const char *sql; report/engine/replay.c:char *sql = NULL; report/engine/replay.c:char *sql; report/engine/replay.c:char sql[128];" \
+	"report/analyses/scanning.c:char *sql = NULL; report/analyses/timeline.c:char *sql = NULL; report/engine/capture.c:const char *sql = l->stmt ? NULL : lookup_sql(cap, spec); report/engine/capture.c:const char *sql; report/engine/lineage.c:const char *sql = report/engine/lineage.c:const char *sql = capture_has_column(cap, \"ev_exit\", \"exe_deleted\") report/engine/replay.c:char *sql = NULL; report/engine/replay.c:char *sql; report/engine/replay.c:char sql[128];" \
 	"$(grep -E '\bchar \*?sql\b' report/*/*.c | grep -vE 'static const char sql\[\] =|const char \*sql[,)]' |
 		sed -E 's/:[[:space:]]+/:/; s| */\*.*||' | sort -u | tr '\n' ' ' | sed 's/ $//')"
 check_eq "... the functions taking SQL are given literals (pragma_int, stacks.c's prepare)" "" \
@@ -138,9 +139,9 @@ check_eq "... the functions taking SQL are given literals (pragma_int, stacks.c'
 check_eq "... the builders print into SQL only the names of columns, tables and conditions" "" \
 	"$(grep -hE '(fprintf|snprintf)\((f|q|sql)\b' -A3 report/engine/replay.c report/engine/filter.c report/analyses/scanning.c report/analyses/timeline.c |
 		sed -E 's/"([^"\\]|\\.)*"//g' | grep -oE '[,?:] *[a-z_>.-]+((->|\.)[a-z_]+|\[[0-9]\])' | sed -E 's/^[,?:] *//' |
-		grep -vE '^((q|s->query)->(columns|table|condition|stacks)|columns->(task|family|port)|opts->(follow|ports)|addr->given|(addresses|ports)\[[01]\])$')"
+		grep -vE '^((q|s->query)->(columns|older_columns|table|condition|stacks)|columns->(task|family|port)|opts->(follow|ports)|addr->given|(addresses|ports)\[[01]\])$')"
 check_eq "... the tables, columns and conditions commands give them: none from options or a capture" "" \
-	"$(perl -0ne 'while (/^\s*\.(table|columns|condition|task|family|port)\s*=\s*(.*?)[,}]\s*$/gms) { print "$2\n" if $2 =~ /opts->|cap->|ev->|argv|optarg|->text/ }' report/*/*.c)"
+	"$(perl -0ne 'while (/^\s*\.(table|columns|older_columns|condition|task|family|port)\s*=\s*(.*?)[,}]\s*$/gms) { print "$2\n" if $2 =~ /opts->|cap->|ev->|argv|optarg|->text/ }' report/*/*.c)"
 check_eq "... and every :name a statement uses is bound by that name" "" \
 	"$(comm -23 <(grep -ohE '"[^"]*"' report/*/*.c | grep -E '(SELECT|WHERE| AND | IN )' | grep -oE ':[a-z_]+' | sort -u) \
 		<(grep -ohE '"(:[a-z_]+)"' report/*/*.c | tr -d '"' | sort -u))"

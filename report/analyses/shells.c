@@ -212,126 +212,190 @@ static int netshells(struct capture *cap, const struct options *opts, struct pee
 	return err;
 }
 
-/* The first shell reading commands, not from a terminal, among a process and its descendants. */
-static int first_shell(struct capture *cap, int64_t pid, int64_t start_ns, int depth, int *seen,
-		       const struct image **shell)
-{
-	const struct image *im;
-	int64_t child_pid, child_start, child_t;
-	size_t cursor = 0;
-	int found;
+/* Generations above a shell searched for the process a listener forked. */
+#define LISTENER_DEPTH 4
 
-	if (depth >= LINEAGE_DEPTH_MAX || ++*seen > WALK_PROCESSES)
-		return 0;
-	for (int i = 0; (found = lineage_nth_image(cap, pid, start_ns, i, &im)) > 0; i++)
-		if (!strcmp(im->how, "exec") && im->streams[0] != IMAGE_STREAM_UNKNOWN &&
-		    im->streams[0] != IMAGE_STREAM_TTY && reads_commands(im)) {
-			*shell = im;
-			return 1;
-		}
-	while (found >= 0 && (found = lineage_children(cap, pid, start_ns, INT64_MIN, &cursor,
-						       &child_pid, &child_start, &child_t)) > 0)
-		if ((found = first_shell(cap, child_pid, child_start, depth + 1, seen, shell)))
-			return found;
-	return found < 0 ? -1 : 0;
+/* The last accept of listener (pid, start_ns) at or before t: 1 and its t, seq, lport, raddr,
+ * rport. */
+static int last_accept(struct capture *cap, int64_t pid, int64_t start_ns, int64_t t,
+		       int64_t accept[5], struct task *listener)
+{
+	static const char sql[] =
+		"SELECT e.t, e.seq, e.lport, e.raddr, e.rport, e.task FROM ev_accept e "
+		"JOIN task k ON k.id = e.task WHERE k.pid = ? AND k.start_ns = ? "
+		"AND e.t <= ? ORDER BY e.t DESC, e.seq DESC LIMIT 1";
+	sqlite3_stmt *stmt;
+	int rc, found = 0;
+
+	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return read_failed(cap, "ev_accept");
+	sqlite3_bind_int64(stmt, 1, pid);
+	sqlite3_bind_int64(stmt, 2, start_ns);
+	sqlite3_bind_int64(stmt, 3, t);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		for (int i = 0; i < 5; i++)
+			accept[i] = sqlite3_column_int64(stmt, i);
+		found = capture_task(cap, sqlite3_column_int64(stmt, 5), listener) ? -1 : 1;
+	} else if (rc != SQLITE_DONE) {
+		found = read_failed(cap, "ev_accept");
+	}
+	sqlite3_finalize(stmt);
+	return found;
 }
 
-/* A listener's accepts so far, and the shells they led to. */
-struct listener {
-	size_t finding; /* 1 + its finding's index in out, once a shell was seen */
-	int64_t accepts;
+/* The accepts of a listener in the range: how many connections it took. */
+static int64_t accepts_of(struct capture *cap, const struct task *listener, int64_t lport,
+			  int64_t from, int64_t to)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM ev_accept e JOIN task k ON k.id = e.task "
+		"WHERE k.pid = ? AND k.start_ns = ? AND e.lport = ? AND e.t BETWEEN ? AND ?";
+	sqlite3_stmt *stmt;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return read_failed(cap, "ev_accept");
+	sqlite3_bind_int64(stmt, 1, listener->pid);
+	sqlite3_bind_int64(stmt, 2, listener->start_ns);
+	sqlite3_bind_int64(stmt, 3, lport);
+	sqlite3_bind_int64(stmt, 4, from);
+	sqlite3_bind_int64(stmt, 5, to);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		n = sqlite3_column_int64(stmt, 0);
+	else
+		read_failed(cap, "ev_accept");
+	sqlite3_finalize(stmt);
+	return n;
+}
+
+/*
+ * The listener whose accept a shell serves: going up from the shell, a
+ * process born as the first child its parent forked after an accept (the
+ * parent not a login daemon: report logins follows those).  1 and the
+ * listener and its accept, 0 none, -1 after one line.
+ */
+static int listener_of(struct capture *cap, const struct thresholds *t, const struct image *shell,
+		       struct task *listener, int64_t accept[5])
+{
+	int64_t pid = shell->pid, start_ns = shell->start_ns;
+
+	for (int depth = 0; depth < LISTENER_DEPTH; depth++) {
+		const struct image *im;
+		int64_t ppid, pstart, child_pid, child_start, child_t;
+		size_t cursor = 0;
+		int found = lineage_nth_image(cap, pid, start_ns, 0, &im);
+
+		if (found <= 0 || (found = lineage_parent(cap, im, &ppid, &pstart)) <= 0)
+			return found;
+		child_t = im->t;
+		found = last_accept(cap, ppid, pstart, child_t, accept, listener);
+		if (found < 0)
+			return -1;
+		if (found && !login_daemon(t, listener)) {
+			/* The first child the listener forked after that accept: this one? */
+			int64_t born = child_t;
+
+			found = lineage_children(cap, ppid, pstart, accept[0], &cursor, &child_pid,
+						 &child_start, &born);
+			if (found < 0)
+				return -1;
+			if (found && child_pid == pid && child_start == start_ns)
+				return 1;
+		}
+		pid = ppid;
+		start_ns = pstart;
+	}
+	return 0;
+}
+
+/* A listener's finding: 1 + its index in out. */
+struct listener_key {
+	int64_t pid, start_ns, lport;
 };
 
 /*
- * The listeners (not login services: report logins follows those) whose
- * accepted connections led to a shell reading its commands, not from a
- * terminal, in the process forked for the connection.
+ * The listeners whose accepted connections led to a shell reading its
+ * commands, not from a terminal, in the process forked for the connection:
+ * from the shells (few), not from the accepts (a busy server has millions).
  */
 static int bindshells(struct capture *cap, const struct options *opts, const struct thresholds *t,
 		      struct peers *peers, struct findings *out)
 {
-	static const char sql[] = "SELECT e.t, e.task, e.lport, e.raddr, e.rport FROM ev_accept e "
-				  "WHERE e.t BETWEEN ? AND ? ORDER BY e.t, e.seq";
-	struct hashmap listeners = {0}; /* (pid, start_ns << 16 | lport) -> 1 + index */
-	struct listener *list = NULL;
-	size_t n = 0;
+	static const char sql[] =
+		"SELECT pid, start_ns, t FROM process WHERE how = 'exec' AND "
+		"stdin IN ('tcp', 'unix', 'pipe', 'socket') AND t BETWEEN ? AND ? "
+		"ORDER BY t, seq";
+	struct hashmap listeners = {0}; /* (pid, start_ns << 16 | lport) -> 1 + index in out */
+	struct hashmap served = {0};	/* accepts already counted: (seq, 0) */
 	sqlite3_stmt *stmt;
 	int64_t from, to;
 	int rc, err = 0;
 
 	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return read_failed(cap, "ev_accept");
+		return read_failed(cap, "process");
 	filter_t_range(opts, cap, &from, &to);
 	sqlite3_bind_int64(stmt, 1, from);
 	sqlite3_bind_int64(stmt, 2, to);
 	while (!err && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		int64_t at = sqlite3_column_int64(stmt, 0), lport = sqlite3_column_int64(stmt, 2);
-		int64_t child_pid, child_start, child_t;
 		const struct image *shell, *im;
-		struct task task;
-		struct listener *l;
+		struct task listener;
+		int64_t accept[5];
+		struct finding *f;
 		uint64_t *slot;
-		size_t cursor = 0;
-		int seen = 0, found;
+		bool added;
+		int found = lineage_image(cap, sqlite3_column_int64(stmt, 0),
+					  sqlite3_column_int64(stmt, 1),
+					  sqlite3_column_int64(stmt, 2), &shell);
 
-		if (capture_task(cap, sqlite3_column_int64(stmt, 1), &task)) {
-			err = -1;
-			break;
-		}
-		if (login_daemon(t, &task))
+		if (found > 0 && reads_commands(shell))
+			found = listener_of(cap, t, shell, &listener, accept);
+		else if (found > 0)
+			found = 0;
+		if (found <= 0) {
+			err = found;
 			continue;
-		slot = hashmap_put(&listeners, (uint64_t)task.pid,
-				   (uint64_t)task.start_ns << 16 | (uint64_t)lport, NULL);
+		}
+		hashmap_put(&served, (uint64_t)accept[1], 0, &added);
+		if (!added) /* a shell of a shell of the same connection */
+			continue;
+		slot = hashmap_put(&listeners, (uint64_t)listener.pid,
+				   (uint64_t)listener.start_ns << 16 | (uint64_t)accept[2], NULL);
 		if (!*slot) {
-			list = xrealloc(list, (n + 1) * sizeof(*list));
-			list[n] = (struct listener){0};
-			*slot = ++n;
-		}
-		l = &list[*slot - 1];
-		l->accepts++;
-		found = lineage_children(cap, task.pid, task.start_ns, at, &cursor, &child_pid,
-					 &child_start, &child_t);
-		if (found > 0)
-			found = first_shell(cap, child_pid, child_start, 0, &seen, &shell);
-		if (found < 0) {
-			err = -1;
-			break;
-		}
-		if (!found)
-			continue;
-		if (!l->finding) {
 			struct ran ran = {.cap = cap};
-			struct finding *f = findings_add(out, peers);
+			char *parents = NULL;
 
 			add_ran(&ran, shell);
-			l->finding = out->count;
+			ran.text[ran.len] = '\0';
+			if (lineage_image(cap, listener.pid, listener.start_ns, accept[0], &im) > 0)
+				parents = copy_text(im->parents, im->parents_len);
+			f = findings_add(out, peers);
+			*slot = out->count;
 			f->kind = FINDING_BINDSHELL;
 			f->host = peers_host(peers, cap);
-			f->pid = task.pid;
-			f->process = copy_text(task.comm, task.comm_len);
-			f->ports = lport;
-			f->remote = peer_of(peers, cap, sqlite3_column_int64(stmt, 3));
-			f->rport = sqlite3_column_int64(stmt, 4);
-			f->first_ns = cap->base_ns + shell->t + cap->realtime_offset_ns;
+			f->pid = listener.pid;
+			f->process = copy_text(listener.comm, listener.comm_len);
+			f->parents = parents;
+			f->ports = accept[2];
+			f->remote = peer_of(peers, cap, accept[3]);
+			f->rport = accept[4];
+			f->first_ns = cap->base_ns + accept[0] + cap->realtime_offset_ns;
 			f->ran = copy_text(ran.text, ran.len);
 			f->q1_ns = f->median_ns = f->q3_ns = f->mean_ns = -1;
-			f->evidence = proc_command(cap, task.pid, task.start_ns);
-			if (lineage_image(cap, task.pid, task.start_ns, at, &im) > 0)
-				f->parents = copy_text(im->parents, im->parents_len);
-			if (!f->remote) {
+			f->evidence = proc_command(cap, listener.pid, listener.start_ns);
+			f->accepts = accepts_of(cap, &listener, accept[2], from, to);
+			if (!f->remote || f->accepts < 0)
 				err = -1;
-				break;
-			}
 		}
-		out->list[l->finding - 1].events++;
-		out->list[l->finding - 1].accepts = l->accepts;
-		out->list[l->finding - 1].last_ns = cap->base_ns + at + cap->realtime_offset_ns;
+		f = &out->list[*slot - 1];
+		f->events++;
+		f->last_ns = cap->base_ns + accept[0] + cap->realtime_offset_ns;
 	}
 	if (!err && rc != SQLITE_DONE)
-		err = read_failed(cap, "ev_accept");
+		err = read_failed(cap, "process");
 	sqlite3_finalize(stmt);
 	hashmap_clear(&listeners);
-	free(list);
+	hashmap_clear(&served);
 	return err;
 }
 

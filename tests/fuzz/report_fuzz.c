@@ -114,6 +114,9 @@ static const char *const runs[][MAX_WORDS] = {
 	{"tcpconnect", "-d", "--format", "csv", "--since", "+1s"},
 	{"tcpaccept", "-l"},
 	{"tcpreset", "-l", "--format", "json"},
+	{"logins", "--format", "csv"},
+	{"proc", "100", "--depth", "2"},
+	{"timeline", "--ppid", "1", "--format", "json"},
 };
 
 /* The command names an input's own command line picks from. */
