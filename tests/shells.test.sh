@@ -43,7 +43,12 @@ check_match "summary: the shells come first among the detections" \
 	$'DETECTIONS\n  network shells +1 FOUND[^\n]*\n +bash/[0-9]+ -> 10\\.200\\.0\\.66:4444: parents' "$(cat "$SCRATCH/out")"
 check_eq "timeline: one exec marked as a shell on TCP, the reverse shell" \
 	"$reverse|netshell|tcp|tcp|tcp" \
-	"$(query "SELECT pid, shell, stdin, stdout, stderr FROM r WHERE shell IS NOT NULL AND shell != ''" timeline shells.db)"
+	"$(query "SELECT pid, shell, stdin, stdout, stderr FROM r WHERE shell = 'netshell'" timeline shells.db)"
+check_eq "timeline: the shells the listeners started, each marked" "bindshell|/bin/bash|unix|2
+bindshell|/bin/sh|pipe|2" \
+	"$(query "SELECT shell, args, stdin, count(*) FROM r WHERE shell = 'bindshell' GROUP BY 1, 2, 3 ORDER BY 2" timeline shells.db)"
+check_match "timeline: ... naming the listener" "/bin/sh  \\[shell for a connection ncat/[0-9]+ accepted\\]" \
+	"$(run_report timeline shells.db; cat "$SCRATCH/out")"
 check_match "timeline: its line names the connection" \
 	"bash -i  \\[shell on TCP 10\\.200\\.0\\.10:[0-9]+ < 10\\.200\\.0\\.66:4444\\]" \
 	"$(run_report timeline shells.db; cat "$SCRATCH/out")"

@@ -75,6 +75,15 @@ bool reads_commands(const struct image *im)
 	return true;
 }
 
+bool shell_off_terminal(const struct image *im)
+{
+	uint8_t in = im->streams[0];
+
+	return (in == IMAGE_STREAM_TCP || in == IMAGE_STREAM_UNIX || in == IMAGE_STREAM_PIPE ||
+		in == IMAGE_STREAM_SOCKET) &&
+	       reads_commands(im);
+}
+
 bool shell_on_tcp(const struct image *im)
 {
 	return im->has_tcp &&
@@ -269,14 +278,8 @@ static int64_t accepts_of(struct capture *cap, const struct task *listener, int6
 	return n;
 }
 
-/*
- * The listener whose accept a shell serves: going up from the shell, a
- * process born as the first child its parent forked after an accept (the
- * parent not a login daemon: report logins follows those).  1 and the
- * listener and its accept, 0 none, -1 after one line.
- */
-static int listener_of(struct capture *cap, const struct thresholds *t, const struct image *shell,
-		       struct task *listener, int64_t accept[5])
+int listener_of(struct capture *cap, const struct thresholds *t, const struct image *shell,
+		struct task *listener, int64_t accept[5])
 {
 	int64_t pid = shell->pid, start_ns = shell->start_ns;
 
@@ -308,11 +311,6 @@ static int listener_of(struct capture *cap, const struct thresholds *t, const st
 	}
 	return 0;
 }
-
-/* A listener's finding: 1 + its index in out. */
-struct listener_key {
-	int64_t pid, start_ns, lport;
-};
 
 /*
  * The listeners whose accepted connections led to a shell reading its
@@ -348,7 +346,7 @@ static int bindshells(struct capture *cap, const struct options *opts, const str
 					  sqlite3_column_int64(stmt, 1),
 					  sqlite3_column_int64(stmt, 2), &shell);
 
-		if (found > 0 && reads_commands(shell))
+		if (found > 0 && shell_off_terminal(shell))
 			found = listener_of(cap, t, shell, &listener, accept);
 		else if (found > 0)
 			found = 0;

@@ -22,6 +22,19 @@ bool reads_commands(const struct image *im);
 /* Whether it does so from a TCP connection (its stdin or stdout is one). */
 bool shell_on_tcp(const struct image *im);
 
+/* Whether a shell reads its commands from something that is not a terminal. */
+bool shell_off_terminal(const struct image *im);
+
+/*
+ * The listener whose accepted connection a shell serves: going up from the
+ * shell, a process born as the first child its parent forked after an
+ * accept (the parent not a login daemon of t: report logins follows those).
+ * 1 and the listener's task and its accept (t, seq, lport, raddr, rport), 0
+ * none, -1 after one line on stderr.
+ */
+int listener_of(struct capture *cap, const struct thresholds *t, const struct image *shell,
+		struct task *listener, int64_t accept[5]);
+
 /* The shells on TCP connections and the listeners starting shells; appended.  0, or -1. */
 int find_shells(struct captures *set, const struct options *opts, struct peers *peers,
 		struct findings *out);

@@ -105,7 +105,8 @@ static const char usage[] =
 	"  capable  a capability check, its verdict and whether it audits\n"
 	"  exec     a program run: its path (marked (deleted), (world-writable dir)) and\n"
 	"           command line; [shell on TCP ...] when it is a shell reading its\n"
-	"           commands from a TCP connection (a reverse or bind shell)\n"
+	"           commands from a TCP connection (a reverse or bind shell), [shell\n"
+	"           for a connection ... accepted] when a listener started it for one\n"
 	"  fork     a new process, and its parent\n"
 	"  exit     a process ended: its exit status or signal\n"
 	"  dns      a DNS answer seen on the host: the name, its address and TTL\n"
@@ -514,7 +515,8 @@ static int shell_connection(struct capture *cap, const struct image *im, char *o
 static int emit_process(const struct event *ev, void *ctx)
 {
 	struct value v[TL_FIELDS];
-	struct task task = {0};
+	struct task task = {0}, listener;
+	int64_t accept[5];
 	const struct image *im;
 	bool exec = ev->col[PROCESS_EXEC] != 0;
 	int found;
@@ -547,8 +549,17 @@ static int emit_process(const struct event *ev, void *ctx)
 
 		for (int i = 0; i < 3; i++)
 			v[TL_STDIN + i] = word_value(streams[im->streams[i]]);
-		if (shell_on_tcp(im))
+		if (shell_on_tcp(im)) {
 			v[TL_SHELL] = word_value("netshell");
+		} else if (shell_off_terminal(im)) {
+			int found_listener =
+				listener_of(ev->cap, &tl.logins, im, &listener, accept);
+
+			if (found_listener < 0)
+				return -1;
+			if (found_listener)
+				v[TL_SHELL] = word_value("bindshell");
+		}
 	}
 	if (tl.table && found) {
 		size_t parent = first_parent(im);
@@ -560,8 +571,13 @@ static int emit_process(const struct event *ev, void *ctx)
 			    im->exe_marked_len;
 			p = stpcpy(p, ": ");
 			p = (char *)memcpy(p, im->args, im->args_len) + im->args_len;
-			if (!v[TL_SHELL].null && shell_connection(ev->cap, im, p, &p))
+			if (!v[TL_SHELL].null && v[TL_SHELL].s[0] == 'n' &&
+			    shell_connection(ev->cap, im, p, &p))
 				return -1;
+			if (!v[TL_SHELL].null && v[TL_SHELL].s[0] == 'b')
+				p += sprintf(p, "  [shell for a connection %.*s/%lld accepted]",
+					     (int)listener.comm_len, listener.comm,
+					     (long long)listener.pid);
 		} else {
 			p = stpcpy(p, "child of ");
 			p = (char *)memcpy(p, im->parents, parent) + parent;
