@@ -175,7 +175,7 @@ bench: all
 
 format:
 	clang-format -i $(wildcard bpf/*.[ch] record/*.[ch] report/*/*.[ch] common/*.[ch] tests/helpers/*.c \
-		bench/*.c tests/fuzz/*.c)
+		tests/preload/*.c tools/*.c bench/*.c tests/fuzz/*.c)
 
 clean:
 	rm -rf build build-san build-fuzz

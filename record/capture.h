@@ -51,6 +51,10 @@ enum row_columns {
 #undef TEXT
 };
 
+#define TABLE(name, table, COLUMNS)                                                                \
+	_Static_assert(COLUMNS_##name <= 24, "TABLE(" #name "): more columns than ROW() counts");
+#include "kinds.def"
+
 /*
  * ROW(name, var, .column = value, ...): struct name_row var, every column
  * given by name, once.  A value left out, one too many, a column the table

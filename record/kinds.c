@@ -4,7 +4,7 @@
 #include "kinds.h"
 
 const char *const kind_names[KINDS] = {
-#define KIND(name, NAME) [KIND_INDEX_##NAME] = #name,
+#define KIND(name, NAME, ...) [KIND_INDEX_##NAME] = #name,
 #include "kinds.def"
 };
 
@@ -37,9 +37,7 @@ const unsigned stacked_record_types = 0
  */
 #define ENDS_WITH_STACKS_NO_STACKS(type) true
 #define ENDS_WITH_STACKS_STACKS(type)                                                              \
-	(_Generic(((type *)0)->stacks, struct stacks                                               \
-		  : true, default                                                                  \
-		  : false) &&                                                                      \
+	(__builtin_types_compatible_p(__typeof__(((type *)0)->stacks), struct stacks) &&           \
 	 offsetof(type, stacks) + sizeof(struct stacks) == sizeof(type))
 #define RECORD(name, NAME, KIND, stacks)                                                           \
 	_Static_assert(offsetof(struct name##_record, hdr) == 0,                                   \

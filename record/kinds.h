@@ -11,20 +11,20 @@
 
 /* The kinds, numbered in the order of kinds.def. */
 enum kind_index {
-#define KIND(name, NAME) KIND_INDEX_##NAME,
+#define KIND(name, NAME, ...) KIND_INDEX_##NAME,
 #include "kinds.def"
 	KINDS,
 };
 
 /* The kinds -e selects, as bits. */
 enum event_kind_bit {
-#define KIND(name, NAME) KIND_##NAME = 1 << KIND_INDEX_##NAME,
+#define KIND(name, NAME, ...) KIND_##NAME = 1 << KIND_INDEX_##NAME,
 #include "kinds.def"
 	KIND_ALL = (1 << KINDS) - 1,
 };
 
-/* Sets of kinds and of record types are unsigned masks (1 << kind, 1 << record_type). */
-_Static_assert(KINDS <= 32 && RECORD_TYPES <= 32, "a mask of kinds or record types fits 32 bits");
+/* Sets of kinds and of record types are masks: 1 << kind (an int), 1u << record_type. */
+_Static_assert(KINDS < 31 && RECORD_TYPES <= 32, "a mask of kinds or record types fits 32 bits");
 
 /* The word -e takes for each kind; the name event_kind stores for each record type. */
 extern const char *const kind_names[KINDS];
