@@ -164,6 +164,24 @@ struct exec_record {
 	char exe[EXE_PATH_MAX + EXE_NAME_MAX + 1]; /* the slack keeps writes in bounds */
 	char filename[EXEC_FILENAME_MAX];
 	char args[EXEC_ARGS_MAX];
+	/* What the new image's standard streams (fds 0, 1, 2) are: enum stream_kind. */
+	__u8 streams[3];
+	__u8 stream_tcp; /* 1 + the first of them that is a TCP socket; 0: none is */
+	__u32 pad2;
+	struct tcp_tuple stream_tuple; /* that socket's four-tuple */
+};
+
+/* What a standard stream of an exec is (0: not read). */
+enum stream_kind {
+	STREAM_CLOSED = 1,
+	STREAM_TTY,    /* a terminal: a tty, the console, a pseudo-terminal */
+	STREAM_PIPE,   /* a pipe or FIFO */
+	STREAM_FILE,   /* a regular file or a directory */
+	STREAM_DEVICE, /* another device: /dev/null... */
+	STREAM_UNIX,   /* a UNIX socket (a socketpair too) */
+	STREAM_TCP,    /* a TCP socket over IPv4 or IPv6 */
+	STREAM_SOCKET, /* another socket */
+	STREAM_OTHER,  /* anything else (an eventfd, an anonymous inode...) */
 };
 
 struct fork_record {

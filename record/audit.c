@@ -1,4 +1,7 @@
-/* The AUDIT flag of a capability check, from the function that asked for it. */
+/*
+ * The AUDIT flag of a capability check, and whether its refusal denies
+ * anything, from the function that asked for it.
+ */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +38,21 @@ static const char *const audited[] = {
 	"security_mmap_addr",
 };
 
+/*
+ * Requesters whose refusal denies nothing by itself: cap_capset() asks for
+ * CAP_SETPCAP (cap_inh_is_capped(), inlined) only to learn whether the new
+ * inheritable set must stay within the old inheritable and permitted ones;
+ * refused, the set is held to them and capset() goes on.  setpriv, ping and
+ * capsh make this check at every start.
+ */
+static const char *const capping[] = {
+	"cap_capset",
+	"cap_inh_is_capped",
+};
+
 struct audit_deriver {
 	const struct ksyms *ksyms;
-	struct dedup *cache; /* frames -> audit + 1 */
+	struct dedup *cache; /* frames -> 1 + (audit + 1) + 3 * (denies + 1) */
 };
 
 struct audit_deriver *audit_deriver_new(const struct ksyms *ksyms)
@@ -75,10 +90,13 @@ static bool frame_is(const struct ksyms *ksyms, uint64_t addr, const char *funct
 	return ksyms_lookup(ksyms, addr, &sym) && !strcmp(sym.name, function);
 }
 
-static int classify(const struct ksyms *ksyms, const uint64_t *frames, int nr_frames)
+/* The requester's verdicts: *audit and *denies, each 1, 0 or AUDIT_UNKNOWN. */
+static void classify(const struct ksyms *ksyms, const uint64_t *frames, int nr_frames, int *audit,
+		     int *denies)
 {
 	int i = 0;
 
+	*audit = *denies = AUDIT_UNKNOWN;
 	/* Skip the BPF program and the tracepoint glue, up to the hooked function. */
 	while (i < nr_frames && !frame_is(ksyms, frames[i], "cap_capable"))
 		i++;
@@ -86,33 +104,40 @@ static int classify(const struct ksyms *ksyms, const uint64_t *frames, int nr_fr
 		struct ksym sym;
 
 		if (!ksyms_lookup(ksyms, frames[i], &sym))
-			return AUDIT_UNKNOWN;
+			return;
 		if (name_in(sym.name, plumbing, ARRAY_SIZE(plumbing)))
 			continue;
-		if (name_in(sym.name, not_audited, ARRAY_SIZE(not_audited)))
-			return 0;
-		if (name_in(sym.name, audited, ARRAY_SIZE(audited)))
-			return 1;
-		return AUDIT_UNKNOWN;
+		if (name_in(sym.name, capping, ARRAY_SIZE(capping))) {
+			*denies = 0;
+		} else if (name_in(sym.name, not_audited, ARRAY_SIZE(not_audited))) {
+			*audit = 0;
+			*denies = 1;
+		} else if (name_in(sym.name, audited, ARRAY_SIZE(audited))) {
+			*audit = 1;
+			*denies = 1;
+		}
+		return;
 	}
-	return AUDIT_UNKNOWN;
 }
 
-int derive_audit(struct audit_deriver *deriver, const uint64_t *frames, int nr_frames)
+void derive_check(struct audit_deriver *deriver, const uint64_t *frames, int nr_frames, int *audit,
+		  int *denies)
 {
 	uint64_t key[AUDIT_STACK_DEPTH] = {0};
 	int64_t cached;
-	int audit;
 
+	*audit = *denies = AUDIT_UNKNOWN;
 	if (!deriver->ksyms || nr_frames <= 0)
-		return AUDIT_UNKNOWN;
+		return;
 	if (nr_frames > AUDIT_STACK_DEPTH)
 		nr_frames = AUDIT_STACK_DEPTH;
 	memcpy(key, frames, sizeof(*frames) * (size_t)nr_frames);
 	cached = dedup_find(deriver->cache, key);
-	if (cached >= 0)
-		return (int)cached - 1;
-	audit = classify(deriver->ksyms, frames, nr_frames);
-	dedup_add(deriver->cache, key, audit + 1);
-	return audit;
+	if (cached > 0) {
+		*audit = (int)((cached - 1) % 3) - 1;
+		*denies = (int)((cached - 1) / 3) - 1;
+		return;
+	}
+	classify(deriver->ksyms, frames, nr_frames, audit, denies);
+	dedup_add(deriver->cache, key, 1 + (*audit + 1) + 3 * (*denies + 1));
 }

@@ -43,5 +43,6 @@ extern const struct command caps_command;
 extern const struct command proc_command;
 extern const struct command html_command;
 extern const struct command redact_command;
+extern const struct command logins_command;
 
 #endif

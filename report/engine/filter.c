@@ -16,7 +16,8 @@ void write_filters(FILE *sql, const struct options *opts, const struct filter_co
 	/* Without them, comparing every row's t to the whole range costs a few percent. */
 	if (opts->since_ns != INT64_MIN || opts->until_ns != INT64_MAX || opts->follow)
 		fputs(" AND e.t BETWEEN :t_from AND :t_to", sql);
-	if (opts->pid >= 0 || opts->uid >= 0 || opts->comm || opts->has_cgroup || opts->has_mntns) {
+	if (opts->pid >= 0 || opts->uid >= 0 || opts->comm || opts->has_cgroup || opts->has_mntns ||
+	    opts->ppid >= 0) {
 		/* The task table is small: SQLite builds this set once per query. */
 		if (columns->task)
 			fprintf(sql, " AND %s IN (SELECT id FROM task WHERE 1", columns->task);
@@ -24,6 +25,8 @@ void write_filters(FILE *sql, const struct options *opts, const struct filter_co
 			fprintf(sql, " AND %spid = :pid", of);
 		if (opts->pid >= 0 && opts->start_ns != INT64_MIN)
 			fprintf(sql, " AND %sstart_ns = :start_ns", of);
+		if (opts->ppid >= 0)
+			fprintf(sql, " AND %sppid = :ppid", of);
 		if (opts->uid >= 0)
 			fprintf(sql, " AND %suid = :uid", of);
 		if (opts->comm)
@@ -76,7 +79,8 @@ int bind_filters(sqlite3_stmt *stmt, const struct options *opts, const struct ca
 	filter_t_range(opts, cap, &from, &to);
 	rc = bind_int(stmt, ":t_from", from) | bind_int(stmt, ":t_to", to) |
 	     bind_int(stmt, ":pid", opts->pid) | bind_int(stmt, ":start_ns", opts->start_ns) |
-	     bind_int(stmt, ":uid", opts->uid) | bind_int(stmt, ":cgroup", (int64_t)opts->cgroup) |
+	     bind_int(stmt, ":uid", opts->uid) | bind_int(stmt, ":ppid", opts->ppid) |
+	     bind_int(stmt, ":cgroup", (int64_t)opts->cgroup) |
 	     bind_int(stmt, ":mntns", (int64_t)opts->mntns) | bind_int(stmt, ":ip", opts->family);
 	if ((index = sqlite3_bind_parameter_index(stmt, ":comm")))
 		rc |= sqlite3_bind_text(stmt, index, opts->comm, (int)opts->comm_len,
