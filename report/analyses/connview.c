@@ -52,9 +52,11 @@ enum {
 	CONNECT_DPORT,
 	CONNECT_STATE,
 	CONNECT_ERROR,
-	CONNECT_LATENCY
+	CONNECT_LATENCY,
+	CONNECT_CHOSEN /* the task filters' mark (write_task_match) */
 };
-enum { END_TASK, END_LADDR, END_LPORT, END_RADDR, END_RPORT, RESET_STATE, RESET_REASON };
+enum { END_TASK, END_LADDR, END_LPORT, END_RADDR, END_RPORT, ACCEPT_CHOSEN };
+enum { RESET_STATE = END_RPORT + 1, RESET_REASON, RESET_CHOSEN };
 
 /* A connection while its events may still come: small, a minute of them is held. */
 struct conn {
@@ -63,7 +65,8 @@ struct conn {
 	uint32_t client, server;	  /* peers; 0 unknown */
 	int64_t client_port, server_port; /* -1 unknown */
 	bool has_connect, has_accept, has_outcome, reset_by_server, refused;
-	bool keyed; /* the newest of its ends: the map's entry for them is this one */
+	bool keyed;  /* the newest of its ends: the map's entry for them is this one */
+	bool chosen; /* one of its events passes the task filters: it is printed */
 	/* tasks and reason by number, named when printed */
 	struct capture *accept_cap, *reset_cap;
 	int64_t connect_task, accept_task, reason; /* reason: -1 none */
@@ -416,7 +419,7 @@ static int print_older(int64_t now)
 			       &a, &b);
 			hashmap_prefetch(&cv.ends, a, b);
 		}
-		if (print_conn(c))
+		if (c->chosen && print_conn(c))
 			return -1;
 		if (c->keyed) {
 			key_of(c->client, c->client_port, c->server, c->server_port, &a, &b);
@@ -481,6 +484,7 @@ static int on_connect(const struct event *ev, void *ctx)
 		return -1;
 	c = start_conn(ev, s, lport, d, ev->col[CONNECT_DPORT], false);
 	c->has_connect = true;
+	c->chosen |= ev->col[CONNECT_CHOSEN] == 1;
 	c->connect_task = ev->col[CONNECT_TASK];
 	c->has_outcome = !event_null(ev, CONNECT_STATE);
 	c->state = ev->col[CONNECT_STATE];
@@ -500,6 +504,7 @@ static int on_accept(const struct event *ev, void *ctx)
 		return -1;
 	c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT], true);
 	c->has_accept = true;
+	c->chosen |= ev->col[ACCEPT_CHOSEN] == 1;
 	c->accept_cap = ev->cap;
 	c->accept_task = ev->col[END_TASK];
 	c->accept_delay_ns = ev->wall_ns - c->start_ns;
@@ -525,6 +530,7 @@ static int on_reset(const struct event *ev, void *ctx)
 		/* No socket (a closed port) or a listener's: the attempt was refused. */
 		c->refused = event_null(ev, RESET_STATE) || ev->col[RESET_STATE] == TCP_LISTEN;
 	}
+	c->chosen |= ev->col[RESET_CHOSEN] == 1;
 	if (c->resets++)
 		return 0;
 	c->reset_by_server = by_server;
@@ -557,6 +563,31 @@ static void set_fields(const struct captures *set)
 	f[CONN_RESET_REASON] = (struct field){NULL, "reset_reason", 0, FIELD_TEXT, false};
 }
 
+/* A query's columns, then the task filters' mark. */
+static char *marked_columns(const char *columns, const struct options *opts,
+			    const struct filter_columns *filter)
+{
+	char *sql = NULL;
+	size_t size;
+	FILE *f = open_memstream(&sql, &size);
+
+	if (!f) {
+		fprintf(stderr, "report: out of memory\n");
+		exit(70);
+	}
+	fprintf(f, "%s, ", columns);
+	write_task_match(f, opts, filter);
+	fclose(f);
+	return sql;
+}
+
+/*
+ * The filters choose connections, never what is shown of them: the events
+ * of every end are read, and a connection is printed when one of its events
+ * passes the task filters (the client's -p shows who accepted, the client's
+ * --comm the reset that refused it).  --addr and -P test the ends, the same
+ * for every event of a connection: they choose rows.
+ */
 int print_connections(struct captures *set, const struct options *opts,
 		      const struct address_filter *addr)
 {
@@ -566,11 +597,18 @@ int print_connections(struct captures *set, const struct options *opts,
 			  *other_ports[2] = {"e.lport", "e.rport"};
 	char *connect_condition = endpoint_condition(addr, opts, connect_ends, connect_ports);
 	char *other_condition = endpoint_condition(addr, opts, other_ends, other_ports);
-	struct filter_columns filter = {.task = "e.task"};
+	struct filter_columns filter = {.task = "e.task", .mark_tasks = true};
+	char *columns[] = {
+		marked_columns("e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, "
+			       "e.error, e.latency_ns",
+			       opts, &filter),
+		marked_columns("e.task, e.laddr, e.lport, e.raddr, e.rport", opts, &filter),
+		marked_columns("e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
+			       opts, &filter),
+	};
 	struct event_query queries[] = {
 		{.table = "ev_connect",
-		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
-			    "e.latency_ns",
+		 .columns = columns[0],
 		 .condition = connect_condition,
 		 .filter = filter,
 		 .emit = on_connect,
@@ -578,7 +616,7 @@ int print_connections(struct captures *set, const struct options *opts,
 		 .bind = bind_address_filter,
 		 .ctx = (void *)addr},
 		{.table = "ev_accept",
-		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
+		 .columns = columns[1],
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_accept,
@@ -586,7 +624,7 @@ int print_connections(struct captures *set, const struct options *opts,
 		 .bind = bind_address_filter,
 		 .ctx = (void *)addr},
 		{.table = "ev_reset",
-		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
+		 .columns = columns[2],
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_reset,
@@ -601,10 +639,17 @@ int print_connections(struct captures *set, const struct options *opts,
 	for (int i = 0; i < CONN_FIELDS; i++)
 		cv.row.v[i] = null_value();
 	set_fields(set);
+	/* To fit a terminal: latency, pid (the name stays), resets, the acceptor. */
+	output_column_fit(CONN_LATENCY, 0, 4);
+	output_column_fit(EVENT_PID, 0, 5);
+	output_column_fit(CONN_RESET_TEXT, 0, 6);
+	output_column_fit(CONN_ACCEPTED, 0, 7);
 	output_begin(opts->format, opts->local, cv.fields, CONN_FIELDS);
 	err = replay(set, queries, 3, opts) || print_older(INT64_MAX);
 	free(connect_condition);
 	free(other_condition);
+	for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
+		free(columns[i]);
 	hashmap_clear(&cv.ends);
 	free(cv.ring);
 	free(cv.prefixes.of);

@@ -11,37 +11,6 @@
 #include "timeline.h"
 #include "util.h"
 
-enum {
-	TL_EVENT = EVENT_FIELDS,
-	TL_DETAIL, /* table: what happened, in words */
-	TL_IP,
-	TL_LADDR,
-	TL_LPORT,
-	TL_RADDR,
-	TL_RPORT,
-	TL_OUTCOME,
-	TL_ERROR,
-	TL_LATENCY,
-	TL_STATE,
-	TL_REASON,
-	TL_CAP,
-	TL_NAME,
-	TL_VERDICT,
-	TL_AUDIT,
-	TL_EXIT_CODE,
-	TL_QUERY,
-	TL_TTL,
-	TL_LOGIN, /* an accept by a login service: the session's outcome, user, process */
-	TL_LOGIN_UID,
-	TL_SESSION,
-	TL_STDIN, /* an exec's standard streams; TL_SHELL: a shell reading a TCP connection */
-	TL_STDOUT,
-	TL_STDERR,
-	TL_SHELL,
-	TL_WHO, /* LINEAGE_FIELDS of them: process events always, others with -l */
-	TL_FIELDS = TL_WHO + LINEAGE_FIELDS
-};
-
 /* Each query's columns, as event.col numbers them. */
 enum {
 	CONNECT_TASK,
@@ -80,7 +49,7 @@ enum {
 
 static struct {
 	struct timeline_choice choice;
-	bool table, lineage;
+	bool table, lineage; /* table: DETAIL wanted */
 	struct field fields[TL_FIELDS];
 	struct dns_names *names;
 	char *detail; /* exec: its path and command line, any length */
@@ -104,6 +73,15 @@ static char *put_number(char *p, unsigned long long n, int digits)
 }
 
 /* --- The event view ----------------------------------------------------------------- */
+
+/* A row to the output, or to the choice's sink. */
+static int put_row(const struct event *ev, const struct value *v)
+{
+	if (tl.choice.sink)
+		return tl.choice.sink(ev, v, tl.choice.sink_ctx);
+	output_row(v);
+	return 0;
+}
 
 /* The fields of every kind, null: each emitter sets its own. */
 static void no_kind_fields(struct value *v)
@@ -188,8 +166,7 @@ static int emit_connect(const struct event *ev, void *ctx)
 		}
 		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), s.plain && d.plain);
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
 }
 
 static int emit_accept(const struct event *ev, void *ctx)
@@ -227,8 +204,7 @@ static int emit_accept(const struct event *ev, void *ctx)
 			p += sprintf(p, ", session %lld", (long long)s.pid);
 		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), l.plain && r.plain);
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
 }
 
 static int emit_reset(const struct event *ev, void *ctx)
@@ -270,8 +246,7 @@ static int emit_reset(const struct event *ev, void *ctx)
 							  (v[TL_REASON].null || reason.plain) &&
 							  (v[TL_STATE].null || state.plain));
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
 }
 
 static int emit_capable(const struct event *ev, void *ctx)
@@ -307,8 +282,7 @@ static int emit_capable(const struct event *ev, void *ctx)
 				     : stpcpy(p, " no audit");
 		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), name.plain);
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
 }
 
 /* Room for n more bytes of detail after p: p again, moved if the detail grew. */
@@ -418,8 +392,7 @@ static int emit_process(const struct event *ev, void *ctx)
 		}
 		v[TL_DETAIL] = text_value(tl.detail, (size_t)(p - tl.detail));
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
 }
 
 static int emit_exit(const struct event *ev, void *ctx)
@@ -447,8 +420,7 @@ static int emit_exit(const struct event *ev, void *ctx)
 			p = stpcpy(p, " (executable deleted)");
 		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), true);
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
 }
 
 static int emit_dns(const struct event *ev, void *ctx)
@@ -476,8 +448,7 @@ static int emit_dns(const struct event *ev, void *ctx)
 		p += sprintf(p, " ttl %lld", (long long)ev->col[DNS_TTL]);
 		v[TL_DETAIL] = text_value(tl.detail, (size_t)(p - tl.detail));
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
 }
 
 static int emit_unaccepted(const struct event *ev, void *ctx)
@@ -512,8 +483,7 @@ static int emit_unaccepted(const struct event *ev, void *ctx)
 			checked_text_value(detail, (size_t)(p - detail),
 					   l.plain && r.plain && (v[TL_STATE].null || state.plain));
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
 }
 
 static void set_fields(const struct captures *set)
@@ -551,6 +521,7 @@ static void set_fields(const struct captures *set)
 	lineage_fields(&f[TL_WHO], true);
 	f[TL_WHO + LINEAGE_EXE_MARKED].shown = tl.lineage;
 	f[TL_WHO + LINEAGE_PARENTS].shown = tl.lineage;
+	lineage_fit(TL_WHO);
 }
 
 /* Whether a filter on processes was given: events of no process (DNS answers...) are left out. */
@@ -674,12 +645,13 @@ int timeline_events(struct captures *set, const struct options *opts,
 		if ((kinds[i].has & HAS_TASK || others) && (!ends || kinds[i].has & HAS_ADDRESS) &&
 		    (!opts->ports || kinds[i].has & HAS_PORT))
 			chosen[n++] = kinds[i].query;
-	tl.table = opts->format == FORMAT_TABLE;
-	tl.lineage = opts->lineage;
+	tl.table = opts->format == FORMAT_TABLE || tl.choice.sink;
+	tl.lineage = opts->lineage || tl.choice.sink;
 	set_fields(set);
 	thresholds_ready(&tl.logins);
 	tl.names = dns_names_new(set);
-	output_begin(opts->format, opts->local, tl.fields, TL_FIELDS);
+	if (!tl.choice.sink)
+		output_begin(opts->format, opts->local, tl.fields, TL_FIELDS);
 	err = replay(set, chosen, n, opts);
 	dns_names_free(tl.names);
 	free(tl.detail);

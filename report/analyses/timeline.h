@@ -9,12 +9,53 @@
 
 #include "capture.h"
 #include "endpoints.h"
+#include "events.h"
+#include "lineage.h"
 #include "options.h"
+
+/* A row of the event view: the event fields, then these. */
+enum {
+	TL_EVENT = EVENT_FIELDS, /* connect, accept, reset, capable, exec, fork, exit, dns,
+				    unaccepted */
+	TL_DETAIL,		 /* what happened, in words (a table, or a sink) */
+	TL_IP,
+	TL_LADDR,
+	TL_LPORT,
+	TL_RADDR,
+	TL_RPORT,
+	TL_OUTCOME,
+	TL_ERROR,
+	TL_LATENCY,
+	TL_STATE,
+	TL_REASON,
+	TL_CAP,
+	TL_NAME,
+	TL_VERDICT,
+	TL_AUDIT,
+	TL_EXIT_CODE,
+	TL_QUERY,
+	TL_TTL,
+	TL_LOGIN, /* an accept by a login service: the session's outcome, user, process */
+	TL_LOGIN_UID,
+	TL_SESSION,
+	TL_STDIN, /* an exec's standard streams; TL_SHELL: a shell reading a TCP connection */
+	TL_STDOUT,
+	TL_STDERR,
+	TL_SHELL,
+	TL_WHO, /* LINEAGE_FIELDS of them: process events always, others with -l or a sink */
+	TL_FIELDS = TL_WHO + LINEAGE_FIELDS
+};
 
 /* What timeline's own options ask of it. */
 struct timeline_choice {
 	bool verbose; /* -v: the capability checks that do not audit too */
 	struct address_filter addr;
+	/*
+	 * Each row to this instead of the output (report export), with its
+	 * DETAIL and lineage: 0, or -1 after one line.  NULL: the output.
+	 */
+	int (*sink)(const struct event *ev, const struct value *row, void *ctx);
+	void *sink_ctx;
 };
 
 /* The events as opts and choice select them: 0, or -1 after one line. */

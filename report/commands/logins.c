@@ -148,6 +148,12 @@ static int run(struct captures *set, const struct options *opts)
 	memcpy(lg.fields, fields, sizeof(fields));
 	thresholds_ready(&lg.t);
 	output_begin(opts->format, opts->local, lg.fields, LOGIN_FIELDS);
+	/* To fit a terminal: the client's port, the count of programs, the duration, our end. */
+	output_column_fit(LOGIN_RPORT, 0, 1);
+	output_column_fit(LOGIN_EXECS, 0, 2);
+	output_column_fit(LOGIN_DURATION, 0, 3);
+	output_column_fit(LOGIN_LOCAL, 0, 4);
+	output_column_fit(LOGIN_LPORT, 0, 5);
 	err = replay(set, &query, 1, opts);
 	thresholds_free(&lg.t);
 	return err;

@@ -710,6 +710,12 @@ int lineage_exit(struct capture *cap, int64_t pid, int64_t start_ns, int64_t *ex
 	return 1;
 }
 
+void lineage_fit(int first)
+{
+	output_column_fit(first + LINEAGE_PARENTS, 0, 20);
+	output_column_fit(first + LINEAGE_EXE_MARKED, 0, 21);
+}
+
 void lineage_fields(struct field fields[LINEAGE_FIELDS], bool shown)
 {
 	fields[LINEAGE_EXE_MARKED] = (struct field){"EXE", NULL, 24, FIELD_TEXT, shown};
