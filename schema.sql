@@ -154,6 +154,9 @@ CREATE TABLE ev_capable (
     ret           INTEGER NOT NULL,  -- 0 allowed, -1 (-EPERM) denied
     userns_level  INTEGER NOT NULL,  -- target user namespace depth; 0 is the initial one
     audit         INTEGER,           -- 1 audited, 0 not; NULL: could not be derived
+    denies        INTEGER,           -- 1: a refusal denies what was asked; 0: it only
+                                     -- holds a set within bounds (cap_capset's
+                                     -- CAP_SETPCAP check); NULL: could not be derived
     PRIMARY KEY (t, seq)
 ) WITHOUT ROWID;
 
@@ -182,6 +185,18 @@ CREATE TABLE process (
     args_truncated  INTEGER,           -- 1: longer than kept (512 bytes): the last is cut
     cgroup          INTEGER,
     mntns           INTEGER,
+    -- An exec's standard streams (fds 0, 1, 2) as the new image got them:
+    -- 'tty', 'pipe', 'file', 'device', 'unix' (socket), 'tcp', 'socket'
+    -- (another family), 'other', 'closed'; NULL: not read (a fork, a running
+    -- process, an older recorder)
+    stdin           TEXT,
+    stdout          TEXT,
+    stderr          TEXT,
+    -- The first of them that is a TCP socket: its four-tuple (address.id)
+    tcp_laddr       INTEGER,
+    tcp_lport       INTEGER,
+    tcp_raddr       INTEGER,
+    tcp_rport       INTEGER,
     PRIMARY KEY (t, seq)
 ) WITHOUT ROWID;
 
@@ -249,6 +264,15 @@ CREATE TABLE event_stack (
     seq     INTEGER PRIMARY KEY,
     kstack  INTEGER,  -- stack.id of the kernel stack
     ustack  INTEGER   -- stack.id of the user stack
+);
+
+-- The recording host's users and groups, names and ids only (never a
+-- password field), from /etc/passwd and /etc/group when the file began: a
+-- report names users from the capture, never from the machine it runs on.
+CREATE TABLE account (
+    kind  TEXT    NOT NULL,  -- 'user' or 'group'
+    id    INTEGER NOT NULL,  -- uid or gid
+    name  TEXT    NOT NULL
 );
 
 -- Names, so the capture explains itself.

@@ -28,7 +28,7 @@
 __u64 kernel_text_start = 0;
 __u64 kernel_text_end = 0;
 
-/* AUDIT of the call paths the recorder has learned: 1 audited, 0 not. */
+/* AUDIT of the call paths the recorder has learned: 1 audited, 0 not (all deny). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
@@ -96,8 +96,8 @@ static __always_inline struct call_path *call_path_of(void *ctx)
 }
 
 static __always_inline void fill_check(struct capable_record *rec, struct user_namespace *target_ns,
-				       int cap, int ret, int audit, bool in_process, __u64 pid_tgid,
-				       __u32 uid)
+				       int cap, int ret, int audit, int denies, bool in_process,
+				       __u64 pid_tgid, __u32 uid)
 {
 	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid);
 	rec->cap = cap;
@@ -105,7 +105,7 @@ static __always_inline void fill_check(struct capable_record *rec, struct user_n
 	rec->userns_level = target_ns->level;
 	rec->audit = audit;
 	rec->has_path = 0;
-	rec->pad = 0;
+	rec->denies = denies;
 }
 
 /*
@@ -113,14 +113,14 @@ static __always_inline void fill_check(struct capable_record *rec, struct user_n
  * its call path, or to be derived from the whole stack that -K takes.
  */
 static __always_inline int record_plain(void *ctx, struct user_namespace *target_ns, int cap,
-					int ret, int audit, bool in_process, __u64 pid_tgid,
-					__u32 uid, __u64 ts_ns)
+					int ret, int audit, int denies, bool in_process,
+					__u64 pid_tgid, __u32 uid, __u64 ts_ns)
 {
 	struct capable_record *rec = begin_record(sizeof(*rec), 0, RECORD_CAPABLE, ts_ns);
 
 	if (!rec)
 		return 0;
-	fill_check(rec, target_ns, cap, ret, audit, in_process, pid_tgid, uid);
+	fill_check(rec, target_ns, cap, ret, audit, denies, in_process, pid_tgid, uid);
 	send_record(ctx, rec, sizeof(*rec), RECORD_CAPABLE, in_process);
 	return 0;
 }
@@ -141,18 +141,19 @@ int BPF_PROG(capability_check, const struct cred *cred, struct user_namespace *t
 		return 0;
 	/* With -K or -U the whole kernel stack comes anyway (see probes.c). */
 	if (takes_stacks(RECORD_CAPABLE))
-		return record_plain(ctx, target_ns, cap, ret, CAPABLE_AUDIT_FROM_STACK, in_process,
-				    pid_tgid, uid, ts_ns);
+		return record_plain(ctx, target_ns, cap, ret, CAPABLE_AUDIT_FROM_STACK,
+				    CAPABLE_DENIES_UNKNOWN, in_process, pid_tgid, uid, ts_ns);
 	if (in_process)
 		path = call_path_of(ctx);
 	known = path ? bpf_map_lookup_elem(&audit_by_path, path) : NULL;
 	if (known)
-		return record_plain(ctx, target_ns, cap, ret, *known, in_process, pid_tgid, uid,
+		return record_plain(ctx, target_ns, cap, ret, *known, 1, in_process, pid_tgid, uid,
 				    ts_ns);
 	rec = begin_record(sizeof(*rec), AUDIT_EXTRA_BYTES, RECORD_CAPABLE, ts_ns);
 	if (!rec)
 		return 0;
-	fill_check(rec, target_ns, cap, ret, CAPABLE_AUDIT_FROM_STACK, in_process, pid_tgid, uid);
+	fill_check(rec, target_ns, cap, ret, CAPABLE_AUDIT_FROM_STACK, CAPABLE_DENIES_UNKNOWN,
+		   in_process, pid_tgid, uid);
 	rec->stacks.kernel_bytes = bpf_get_stack(ctx, rec + 1, AUDIT_STACK_BYTES, 0);
 	if (path) {
 		__builtin_memcpy((void *)(rec + 1) + AUDIT_STACK_BYTES, path, sizeof(*path));
@@ -173,8 +174,8 @@ int BPF_PROG(capability_check_fexit, const struct cred *cred, struct user_namesp
 
 	if (!event_is_wanted(in_process, pid_tgid, uid))
 		return 0;
-	return record_plain(ctx, target_ns, cap, ret, !(opts & CAP_OPT_NOAUDIT), in_process,
-			    pid_tgid, uid, ts_ns);
+	return record_plain(ctx, target_ns, cap, ret, !(opts & CAP_OPT_NOAUDIT),
+			    CAPABLE_DENIES_UNKNOWN, in_process, pid_tgid, uid, ts_ns);
 }
 
 char LICENSE[] SEC("license") = "GPL";

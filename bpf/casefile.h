@@ -122,6 +122,7 @@ struct reset_record {
 
 /* audit: the hook does not see cap_capable()'s opts; the recorder derives it from the frames. */
 #define CAPABLE_AUDIT_FROM_STACK (-1)
+#define CAPABLE_DENIES_UNKNOWN	 (-1)
 
 /*
  * A capability check's call path, cheaply: the words of the kernel stack
@@ -156,7 +157,12 @@ struct capable_record {
 	 */
 	__s32 audit;
 	__u32 has_path; /* a struct call_path follows the AUDIT_STACK_DEPTH frames' room */
-	__u32 pad;
+	/*
+	 * 1 when a refusal denies what was asked, as learned for the call path
+	 * (only paths whose requester denies are learned);
+	 * CAPABLE_DENIES_UNKNOWN: derive it from the frames, or not known.
+	 */
+	__s32 denies;
 	struct stacks stacks; /* kernel frames, when audit is CAPABLE_AUDIT_FROM_STACK */
 };
 
@@ -192,6 +198,24 @@ struct exec_record {
 	char exe[EXE_PATH_MAX + EXE_NAME_MAX + 1]; /* the slack keeps writes in bounds */
 	char filename[EXEC_FILENAME_MAX];
 	char args[EXEC_ARGS_MAX];
+	/* What the new image's standard streams (fds 0, 1, 2) are: enum stream_kind. */
+	__u8 streams[3];
+	__u8 stream_tcp; /* 1 + the first of them that is a TCP socket; 0: none is */
+	__u32 pad2;
+	struct tcp_tuple stream_tuple; /* that socket's four-tuple */
+};
+
+/* What a standard stream of an exec is (0: not read). */
+enum stream_kind {
+	STREAM_CLOSED = 1,
+	STREAM_TTY,    /* a terminal: a tty, the console, a pseudo-terminal */
+	STREAM_PIPE,   /* a pipe or FIFO */
+	STREAM_FILE,   /* a regular file or a directory */
+	STREAM_DEVICE, /* another device: /dev/null... */
+	STREAM_UNIX,   /* a UNIX socket (a socketpair too) */
+	STREAM_TCP,    /* a TCP socket over IPv4 or IPv6 */
+	STREAM_SOCKET, /* another socket */
+	STREAM_OTHER,  /* anything else (an eventfd, an anonymous inode...) */
 };
 
 struct fork_record {

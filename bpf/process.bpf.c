@@ -90,6 +90,88 @@ static __always_inline void path_of_file(struct exec_record *rec, struct file *f
 	rec->exe_offset = w.off;
 }
 
+/*
+ * What the new image's standard streams are (fds 0, 1, 2), from the task's
+ * file table: a terminal, a pipe, a file, a socket and, for the first TCP
+ * socket among them, its four-tuple.  A shell whose input is a TCP
+ * connection is a reverse or bind shell.  Plain CO-RE reads (kernels
+ * without bpf_rdonly_cast).
+ */
+static __always_inline void describe_streams(struct exec_record *rec, struct task_struct *task)
+{
+	enum { FAMILY_UNIX = 1, FAMILY_INET = 2, FAMILY_INET6 = 10, PROTOCOL_TCP = 6 };
+	enum {
+		MODE_TYPE = 0170000,
+		MODE_SOCKET = 0140000,
+		MODE_FILE = 0100000,
+		MODE_DIRECTORY = 0040000,
+		MODE_CHAR = 0020000,
+		MODE_FIFO = 0010000,
+	};
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+
+	for (int i = 0; i < 3; i++) {
+		struct file *file = NULL;
+		struct socket *sock;
+		struct sock *sk;
+		__u32 major;
+		__u16 mode, family;
+
+		if (i >= max_fds || bpf_probe_read_kernel(&file, sizeof(file), &fds[i]) || !file) {
+			rec->streams[i] = STREAM_CLOSED;
+			continue;
+		}
+		mode = BPF_CORE_READ(file, f_inode, i_mode) & MODE_TYPE;
+		if (mode == MODE_FIFO) {
+			rec->streams[i] = STREAM_PIPE;
+		} else if (mode == MODE_FILE || mode == MODE_DIRECTORY) {
+			rec->streams[i] = STREAM_FILE;
+		} else if (mode == MODE_CHAR) {
+			/* Terminals: majors 4 and 5 (tty, console, ptmx), 136-143 (pts). */
+			major = BPF_CORE_READ(file, f_inode, i_rdev) >> 20;
+			rec->streams[i] = major == 4 || major == 5 || (major >= 136 && major <= 143)
+						  ? STREAM_TTY
+						  : STREAM_DEVICE;
+		} else if (mode != MODE_SOCKET) {
+			rec->streams[i] = STREAM_OTHER;
+		} else {
+			sock = BPF_CORE_READ(file, private_data);
+			sk = BPF_CORE_READ(sock, sk);
+			family = BPF_CORE_READ(sk, __sk_common.skc_family);
+			if (family == FAMILY_UNIX) {
+				rec->streams[i] = STREAM_UNIX;
+			} else if ((family == FAMILY_INET || family == FAMILY_INET6) &&
+				   BPF_CORE_READ(sk, sk_protocol) == PROTOCOL_TCP) {
+				rec->streams[i] = STREAM_TCP;
+				if (rec->stream_tcp)
+					continue;
+				rec->stream_tcp = i + 1;
+				rec->stream_tuple.family = family;
+				if (family == FAMILY_INET) {
+					BPF_CORE_READ_INTO((__u32 *)rec->stream_tuple.laddr, sk,
+							   __sk_common.skc_rcv_saddr);
+					BPF_CORE_READ_INTO((__u32 *)rec->stream_tuple.raddr, sk,
+							   __sk_common.skc_daddr);
+				} else {
+					BPF_CORE_READ_INTO(
+						(struct in6_addr *)rec->stream_tuple.laddr, sk,
+						__sk_common.skc_v6_rcv_saddr);
+					BPF_CORE_READ_INTO(
+						(struct in6_addr *)rec->stream_tuple.raddr, sk,
+						__sk_common.skc_v6_daddr);
+				}
+				rec->stream_tuple.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+				rec->stream_tuple.rport =
+					bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+			} else {
+				rec->streams[i] = STREAM_SOCKET;
+			}
+		}
+	}
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -123,6 +205,10 @@ int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux
 	if (bpf_probe_read_user(rec->args, args_len, (void *)args_start))
 		args_len = 0;
 	rec->args_len = args_len;
+	rec->stream_tcp = 0;
+	rec->pad2 = 0;
+	__builtin_memset(&rec->stream_tuple, 0, sizeof(rec->stream_tuple));
+	describe_streams(rec, task);
 	submit_record(rec);
 	return 0;
 }

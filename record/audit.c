@@ -1,4 +1,7 @@
-/* The AUDIT flag of a capability check, from the function that asked for it. */
+/*
+ * The AUDIT flag of a capability check, and whether its refusal denies
+ * anything, from the function that asked for it.
+ */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +40,21 @@ static const char *const audited[] = {
 	"security_mmap_addr",
 };
 
+/*
+ * Requesters whose refusal denies nothing by itself: cap_capset() asks for
+ * CAP_SETPCAP (cap_inh_is_capped(), inlined) only to learn whether the new
+ * inheritable set must stay within the old inheritable and permitted ones;
+ * refused, the set is held to them and capset() goes on.  setpriv, ping and
+ * capsh make this check at every start.
+ */
+static const char *const capping[] = {
+	"cap_capset",
+	"cap_inh_is_capped",
+};
+
 struct audit_deriver {
 	const struct ksyms *ksyms;
-	struct dedup *cache; /* frames -> audit + 1 */
+	struct dedup *cache; /* frames -> their decision, packed */
 	int paths_fd;	     /* the programs' map of call paths -> AUDIT, or -1 */
 	struct audit_counts counts;
 };
@@ -80,15 +95,18 @@ static bool frame_is(const struct ksyms *ksyms, uint64_t addr, const char *funct
 	return ksyms_lookup(ksyms, addr, &sym) && !strcmp(sym.name, function);
 }
 
-/* What the frames of a check say: AUDIT, and the frames from cap_capable() to the requester. */
+/*
+ * What the frames of a check say: AUDIT, whether a refusal denies, and the
+ * frames from cap_capable() to the requester.
+ */
 struct decision {
-	int audit;
-	int from, to; /* frames[from..to]; to is -1 when nothing decided */
+	int audit, denies; /* each 1, 0 or AUDIT_UNKNOWN */
+	int from, to;	   /* frames[from..to]; to is -1 when nothing decided */
 };
 
 static struct decision classify(const struct ksyms *ksyms, const uint64_t *frames, int nr_frames)
 {
-	struct decision d = {AUDIT_UNKNOWN, 0, -1};
+	struct decision d = {AUDIT_UNKNOWN, AUDIT_UNKNOWN, 0, -1};
 	int i = 0;
 
 	/* Skip the BPF program and the tracepoint glue, up to the hooked function. */
@@ -102,10 +120,13 @@ static struct decision classify(const struct ksyms *ksyms, const uint64_t *frame
 			return d;
 		if (name_in(sym.name, plumbing, ARRAY_SIZE(plumbing)))
 			continue;
-		if (name_in(sym.name, not_audited, ARRAY_SIZE(not_audited)))
-			d.audit = 0;
+		/* cap_capset() calls cap_capable() itself, with CAP_OPT_NONE: audited. */
+		if (name_in(sym.name, capping, ARRAY_SIZE(capping)))
+			d.audit = 1, d.denies = 0;
+		else if (name_in(sym.name, not_audited, ARRAY_SIZE(not_audited)))
+			d.audit = 0, d.denies = 1;
 		else if (name_in(sym.name, audited, ARRAY_SIZE(audited)))
-			d.audit = 1;
+			d.audit = 1, d.denies = 1;
 		else
 			return d;
 		d.to = i;
@@ -141,24 +162,25 @@ static bool path_reaches(const struct call_path *path, const uint64_t *frames, s
 /* A decision as the cache keeps it: never negative. */
 static int64_t pack(struct decision d)
 {
-	return (int64_t)(d.audit + 1) | (int64_t)d.from << 8 | (int64_t)(d.to + 1) << 16;
+	return (int64_t)(d.audit + 1) | (int64_t)(d.denies + 1) << 4 | (int64_t)d.from << 8 |
+	       (int64_t)(d.to + 1) << 16;
 }
 
 static struct decision unpack(int64_t packed)
 {
-	return (struct decision){(int)(packed & 0xff) - 1, (int)(packed >> 8 & 0xff),
-				 (int)(packed >> 16 & 0xff) - 1};
+	return (struct decision){(int)(packed & 0xf) - 1, (int)(packed >> 4 & 0xf) - 1,
+				 (int)(packed >> 8 & 0xff), (int)(packed >> 16 & 0xff) - 1};
 }
 
-static int derive_audit(struct audit_deriver *deriver, const uint64_t *frames, int nr_frames,
-			const struct call_path *path)
+static struct decision derive(struct audit_deriver *deriver, const uint64_t *frames, int nr_frames,
+			      const struct call_path *path)
 {
 	uint64_t key[AUDIT_STACK_DEPTH] = {0};
-	struct decision d;
+	struct decision d = {AUDIT_UNKNOWN, AUDIT_UNKNOWN, 0, -1};
 	int64_t cached;
 
 	if (!deriver->ksyms || nr_frames <= 0)
-		return AUDIT_UNKNOWN;
+		return d;
 	if (nr_frames > AUDIT_STACK_DEPTH)
 		nr_frames = AUDIT_STACK_DEPTH;
 	memcpy(key, frames, sizeof(*frames) * (size_t)nr_frames);
@@ -172,24 +194,33 @@ static int derive_audit(struct audit_deriver *deriver, const uint64_t *frames, i
 	/*
 	 * Checks of a path keep coming with frames until the first is learned
 	 * (the next poll), and the programs' map is an LRU: told again each time.
+	 * Only paths whose requester denies what it refuses are learned, since
+	 * a learned check carries its AUDIT alone: cap_capset()'s keep their
+	 * frames (one per setpriv, ping or capsh).
 	 */
-	if (path && deriver->paths_fd >= 0 && path_reaches(path, frames, d))
+	if (path && deriver->paths_fd >= 0 && d.denies == 1 && path_reaches(path, frames, d))
 		bpf_map_update_elem(deriver->paths_fd, path, &d.audit, BPF_ANY);
-	return d.audit;
+	return d;
 }
 
-int audit_of_check(struct audit_deriver *deriver, const struct capable_record *rec)
+void verdict_of_check(struct audit_deriver *deriver, const struct capable_record *rec, int *audit,
+		      int *denies)
 {
 	const uint64_t *frames = (const uint64_t *)(rec + 1);
 	int nframes = rec->stacks.kernel_bytes > 0 ? rec->stacks.kernel_bytes / 8 : 0;
+	struct decision d;
 
 	if (rec->audit != CAPABLE_AUDIT_FROM_STACK) {
 		deriver->counts.checks_known++;
-		return rec->audit;
+		*audit = rec->audit;
+		*denies = rec->denies == CAPABLE_DENIES_UNKNOWN ? AUDIT_UNKNOWN : rec->denies;
+		return;
 	}
 	deriver->counts.checks_from_frames++;
-	return derive_audit(deriver, frames, nframes,
-			    rec->has_path ? (const void *)(frames + AUDIT_STACK_DEPTH) : NULL);
+	d = derive(deriver, frames, nframes,
+		   rec->has_path ? (const void *)(frames + AUDIT_STACK_DEPTH) : NULL);
+	*audit = d.audit;
+	*denies = d.denies;
 }
 
 struct audit_counts audit_counts(const struct audit_deriver *deriver)

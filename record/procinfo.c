@@ -165,6 +165,7 @@ static int snapshot_one(struct capture *cap, uint32_t pid, int64_t t, int64_t se
 	row.mntns = stat(name, &st) ? CAPTURE_NULL : (int64_t)st.st_ino;
 	row.exe_deleted = row.exe_world_writable = row.exe_truncated = CAPTURE_NULL;
 	row.args_truncated = CAPTURE_NULL;
+	row.tcp_laddr = row.tcp_lport = row.tcp_raddr = row.tcp_rport = CAPTURE_NULL;
 	snprintf(name, sizeof(name), "/proc/%u/exe", pid);
 	len = readlink(name, exe, sizeof(exe) - 1);
 	if (len > 0) { /* kernel threads have none */
@@ -213,4 +214,45 @@ int snapshot_processes(struct capture *cap, int64_t t, int64_t *next_seq)
 	}
 	closedir(proc);
 	return err;
+}
+
+/* One database of names, "name:password:id:...": each name and id, the password skipped. */
+static int snapshot_account_file(struct capture *cap, const char *path, const char *kind)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t size = 0;
+	int err = 0;
+
+	if (!f)
+		return 0;
+	while (!err && getline(&line, &size, f) > 0) {
+		char *name = line, *rest, *id_text, *end;
+		long long id;
+
+		rest = strchr(line, ':');
+		if (!rest || line[0] == '#' || line[0] == '+' || line[0] == '-')
+			continue;
+		*rest++ = '\0';
+		rest = strchr(rest, ':'); /* past the password field, unread */
+		if (!rest)
+			continue;
+		id_text = rest + 1;
+		id = strtoll(id_text, &end, 10);
+		if (end == id_text || *end != ':' || id < 0)
+			continue;
+		ROW(account, row, .kind = kind, .id = id, .name = name);
+		err = capture_add_account(cap, &row);
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+int snapshot_accounts(struct capture *cap)
+{
+	return snapshot_account_file(cap, "/etc/passwd", "user") ||
+			       snapshot_account_file(cap, "/etc/group", "group")
+		       ? -1
+		       : 0;
 }

@@ -39,4 +39,11 @@ char *quote_arguments(const char *args, size_t len);
  */
 int snapshot_processes(struct capture *cap, int64_t t, int64_t *next_seq);
 
+/*
+ * The host's users and groups into the account table: the names and ids of
+ * /etc/passwd and /etc/group, nothing else of them (no password field).
+ * A file that cannot be read is left out.  0, or -1 after one line.
+ */
+int snapshot_accounts(struct capture *cap);
+
 #endif

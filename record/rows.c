@@ -346,12 +346,15 @@ static int add_reset(struct rows *rows, const void *data)
 static int add_capable(struct rows *rows, const void *data)
 {
 	const struct capable_record *rec = data;
-	int audit = rows->audit				     ? audit_of_check(rows->audit, rec)
-		    : rec->audit != CAPABLE_AUDIT_FROM_STACK ? rec->audit
-							     : AUDIT_UNKNOWN;
+	int audit = rec->audit == CAPABLE_AUDIT_FROM_STACK ? AUDIT_UNKNOWN : rec->audit;
+	int denies = rec->denies == CAPABLE_DENIES_UNKNOWN ? AUDIT_UNKNOWN : rec->denies;
+
+	if (rows->audit)
+		verdict_of_check(rows->audit, rec, &audit, &denies);
 	ROW(capable, row, .t = relative_time(rows, rec->hdr.ts_ns), .seq = rows->next_seq++,
 	    .task = task_id(rows, &rec->hdr, &rec->task), .cap = rec->cap, .ret = rec->ret,
-	    .userns_level = rec->userns_level, .audit = null_if(audit, AUDIT_UNKNOWN));
+	    .userns_level = rec->userns_level, .audit = null_if(audit, AUDIT_UNKNOWN),
+	    .denies = null_if(denies, AUDIT_UNKNOWN));
 
 	return WRITE_ROW(rows, capable, row);
 }
@@ -365,12 +368,26 @@ static void exe_path(const struct exec_record *rec, char *path)
 	path[EXE_PATH_MAX - from] = '\0';
 }
 
+/* A standard stream as the process table names it (enum stream_kind); NULL: not read. */
+static const char *stream_name(uint8_t kind)
+{
+	static const char *const names[] = {
+		[STREAM_CLOSED] = "closed", [STREAM_TTY] = "tty",	[STREAM_PIPE] = "pipe",
+		[STREAM_FILE] = "file",	    [STREAM_DEVICE] = "device", [STREAM_UNIX] = "unix",
+		[STREAM_TCP] = "tcp",	    [STREAM_SOCKET] = "socket", [STREAM_OTHER] = "other",
+	};
+
+	return kind < ARRAY_SIZE(names) ? names[kind] : NULL;
+}
+
 static int add_exec(struct rows *rows, const void *data)
 {
 	const struct exec_record *rec = data;
 	const struct task_ctx *task = &rec->task;
 	char exe[EXE_PATH_MAX + 1], filename[EXEC_FILENAME_MAX + 1], comm[COMM_LEN + 1];
 	bool whole = !rec->exe_truncated && rec->exe_offset < EXE_PATH_MAX;
+	bool tcp = rec->stream_tcp != 0;
+	const struct tcp_tuple *tuple = &rec->stream_tuple;
 	char *command_line = quote_arguments(
 		rec->args, rec->args_len < EXEC_ARGS_MAX ? rec->args_len : EXEC_ARGS_MAX);
 	int err;
@@ -389,7 +406,12 @@ static int add_exec(struct rows *rows, const void *data)
 		    whole ? in_world_writable_dir(task->pid, task->mntns_id, exe) : CAPTURE_NULL,
 	    .exe_truncated = rec->exe_truncated, .filename = filename, .args = command_line,
 	    .args_truncated = rec->args_truncated, .cgroup = (int64_t)task->cgroup_id,
-	    .mntns = task->mntns_id);
+	    .mntns = task->mntns_id, .stdin = stream_name(rec->streams[0]),
+	    .stdout = stream_name(rec->streams[1]), .stderr = stream_name(rec->streams[2]),
+	    .tcp_laddr = tcp ? address_id(rows, tuple->family, tuple->laddr) : CAPTURE_NULL,
+	    .tcp_lport = tcp ? tuple->lport : CAPTURE_NULL,
+	    .tcp_raddr = tcp ? address_id(rows, tuple->family, tuple->raddr) : CAPTURE_NULL,
+	    .tcp_rport = tcp ? tuple->rport : CAPTURE_NULL);
 
 	err = capture_add_process(current_part(rows)->cap, &row);
 	free(command_line);
@@ -410,7 +432,9 @@ static int add_fork(struct rows *rows, const void *data)
 	    .exe_deleted = CAPTURE_NULL, .exe_world_writable = CAPTURE_NULL,
 	    .exe_truncated = CAPTURE_NULL, .filename = NULL, .args = NULL,
 	    .args_truncated = CAPTURE_NULL, .cgroup = (int64_t)parent->cgroup_id,
-	    .mntns = parent->mntns_id);
+	    .mntns = parent->mntns_id, .stdin = NULL, .stdout = NULL, .stderr = NULL,
+	    .tcp_laddr = CAPTURE_NULL, .tcp_lport = CAPTURE_NULL, .tcp_raddr = CAPTURE_NULL,
+	    .tcp_rport = CAPTURE_NULL);
 
 	return capture_add_process(current_part(rows)->cap, &row);
 }

@@ -140,7 +140,8 @@ static int begin_part(struct session *s)
 	free(path);
 	if (!cap)
 		return -1;
-	err = capture_start(cap, &s->setup) || write_reset_reasons(s, cap);
+	err = capture_start(cap, &s->setup) || write_reset_reasons(s, cap) ||
+	      snapshot_accounts(cap);
 	if (err) {
 		capture_close(cap, s->parts_started == 1);
 		return -1;

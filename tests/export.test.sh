@@ -116,6 +116,33 @@ broken ecs "a missing @timestamp" 'del d["@timestamp"]' "@timestamp is missing"
 broken timesketch "a missing message" 'del d["message"]' "message is missing"
 broken timesketch "a datetime not ISO 8601" 'd["datetime"] = "23/11/2026"' "is not ISO 8601"
 
+# --- Logins and shells: the timeline's fields for them, in every format -----------------
+load_fixtures shells logins-guessed
+run_report timeline -v --format json shells.db logins-guessed.db
+# sessions FILE PLACE: "fields count" of the rows with a login or a stream, PLACE their object
+sessions() {
+	python3 -c 'import collections, json, sys
+keys = ("login", "login_uid", "session_pid", "stdin", "stdout", "stderr", "shell")
+counts = collections.Counter()
+for d in map(json.loads, open(sys.argv[1])):
+    o = d if sys.argv[2] in ("timeline", "timesketch") else d[sys.argv[2]]
+    k = tuple(o.get(key) for key in keys)
+    if any(v is not None for v in k):
+        counts[k] += 1
+for k, n in sorted(counts.items(), key=str):
+    print(k, n)' "$1" "$2"
+}
+expected=$(sessions "$SCRATCH/out" timeline)
+check_eq "timeline: logins succeeded and failed, network and bind shells, to export" 4 \
+	"$(grep -oE "'(succeeded|failed|netshell|bindshell)'" <<< "$expected" | sort -u | wc -l)"
+for format in ocsf:unmapped ecs:casefile timesketch:timesketch; do
+	run_report export -v --format "${format%%:*}" shells.db logins-guessed.db
+	verdict=$("$checker" "${format%%:*}" < "$SCRATCH/out")
+	check_match "${format%%:*}: the login and shell fixtures conform" "^[0-9]+ lines, [0-9]+ checks, 0 errors$" "$verdict"
+	check_eq "${format%%:*}: each login, stream and shell as the timeline has it, in ${format#*:}" \
+		"$expected" "$(sessions "$SCRATCH/out" "${format#*:}")"
+done
+
 # --- Bad command lines ----------------------------------------------------------------
 run_report export basic.db
 check_eq "export: OCSF when no --format is given" \

@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures scan-connect bruteforce-ssh caps lineage lost unclean
+load_fixtures scan-connect bruteforce-ssh caps lineage lost unclean shells logins-guessed
 files=(scan-connect.db bruteforce-ssh.db caps.db lineage.db)
 
 if ! command -v chromium > /dev/null && [ "$(id -u)" = 0 ]; then
@@ -116,8 +116,8 @@ check_eq "detections: the brute force with its connections" \
 	"$(grep -o 'class="finding" data-kind="bruteforce" data-events="[0-9]*"' "$SCRATCH/page.dom" | grep -o '[0-9]*"$' | tr -d '"' | paste -sd,)"
 check_eq "detections: port scans of 996 ports and 996 probes (fixtures/ATTACKS.md)" "2" \
 	"$(grep -c 'data-kind="portscan" data-events="996"><td class="n">[0-9]*</td><td class="who">[^<]*</td><td class="who">[^<]*</td><td class="n" data-count="996">996</td><td class="n" data-count="996">' "$SCRATCH/page.dom")"
-check_eq "verdicts: 2 port scans, no sweep, 2 outbound, 1 brute force" \
-	"portscan=2 sweep=0 outbound=2 bruteforce=1" \
+check_eq "verdicts: no guessed login, 2 port scans, no sweep, 2 outbound, 1 brute force" \
+	"guessed=0 portscan=2 sweep=0 outbound=2 bruteforce=1" \
 	"$(grep -o '<li id="verdict-[a-z]*"><a href="[^"]*">[^<]*</a>: <span class="verdict [a-z]*" data-found="[0-9]*"' "$SCRATCH/page.dom" |
 		sed 's/<li id="verdict-\([a-z]*\)".*data-found="\([0-9]*\)"/\1=\2/' | paste -sd' ')"
 check_eq "detections: each names the command that shows its events" "5" \
@@ -186,6 +186,23 @@ check_eq "hostile: no element made from a name" "0" "$(grep -c '<img\|<script>do
 check_eq "hostile: the names shown as text (a talker, and an outbound scanner)" "2 2" \
 	"$(in_dom hostile ">&lt;img src=x onerror=document.title='pwned'&gt;/$first</td>") $(in_dom hostile ">\\x1b[31mRED\\x1b]0;t\\x07&lt;script&gt;document.title='pwned2'&lt;/script&gt;/$second</td>")"
 check_eq "hostile: no request, nothing blocked" "0:1" "$(page_requests hostile):$(in_dom hostile '<div id="blocked" hidden="">')"
+
+# --- Logins and shells: summary's findings, first -------------------------------------------
+# fixtures/shells.truth: 1 reverse shell, 2 listeners (ncat, socat) of 2
+# shells each; logins-guessed.truth: uid 4246 let in after the failures.
+run_report html -o got-in.html shells.db logins-guessed.db
+check_eq "got in: the page is written" "0" "$rc"
+check_eq "got in: the verdicts, those where someone got in first" \
+	"netshell=1 bindshell=2 guessed=1 portscan=0 sweep=0 outbound=0 bruteforce=1" \
+	"$(grep -o '<li id="verdict-[a-z]*"><a href="[^"]*">[^<]*</a>: <span class="verdict [a-z]*" data-found="[0-9]*"' "$SCRATCH/got-in.html" |
+		sed 's/<li id="verdict-\([a-z]*\)".*data-found="\([0-9]*\)"/\1=\2/' | paste -sd' ')"
+check_eq "got in: a row per finding, as summary has them" \
+	"$(cd "$SCRATCH" && "$report" summary --format json shells.db logins-guessed.db | jq -r 'select(.section == "detection" and .count > 0) | .kind' | sort | uniq -c | awk '{ print $2 "=" $1 }' | paste -sd' ')" \
+	"$(grep -o 'class="finding" data-kind="[a-z]*"' "$SCRATCH/got-in.html" | sed 's/.*data-kind="\([a-z]*\)"/\1/' | sort | uniq -c | awk '{ print $2 "=" $1 }' | paste -sd' ')"
+check_eq "got in: the guessed login's rows named" "1" \
+	"$(grep -c 'its rows: <code>report proc 4305@[0-9]* logins-guessed.db</code>' "$SCRATCH/got-in.html")"
+check_eq "got in: older captures say the shells were not recorded (no exec streams)" "2" \
+	"$(grep -c 'No exec streams in the captures' "$SCRATCH/page.html")"
 
 # --- Bounded ------------------------------------------------------------------------------
 # bench/gen's capture: 200k events, hundreds of processes and addresses.

@@ -5,7 +5,8 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-attacks=(scan-syn scan-connect scan-ack bruteforce-ssh bruteforce-hydra sweep caps benign-busy benign-http)
+attacks=(scan-syn scan-connect scan-ack bruteforce-ssh bruteforce-hydra sweep caps benign-busy benign-http
+	logins-guessed shells denials)
 fleet=(sweep-host1 sweep-host2 sweep-host3 sweep-host4 sweep-host5)
 load_fixtures "${attacks[@]}" "${fleet[@]}" lineage stacks
 
@@ -20,7 +21,9 @@ sqlite3 "$SCRATCH/home.db" "
 		args = '/home/alice/bin/tool --user alice --host db.corp.example'
 		WHERE seq IN (SELECT seq FROM process WHERE exe IS NOT NULL LIMIT 3);
 	UPDATE capture SET command_line = 'record -o /home/alice/cases/vm-case.db',
-		stop_reason = 'signal SIGINT';"
+		stop_reason = 'signal SIGINT';
+	CREATE TABLE IF NOT EXISTS account (kind TEXT NOT NULL, id INTEGER NOT NULL, name TEXT NOT NULL);
+	INSERT INTO account VALUES ('user', 4242, 'alice'), ('group', 4242, 'alice');"
 
 # redact NAME [KEY]: $SCRATCH/NAME.db to $SCRATCH/NAME.red.db (NAME.KEY.db with another key)
 redact() {
@@ -53,7 +56,7 @@ numbers() {
 }
 same=0 differ=()
 for name in "${attacks[@]}" lineage stacks home; do
-	for command in scans bruteforce caps summary info "tcpconnect -c" tcpaccept tcpreset capable timeline; do
+	for command in scans bruteforce logins caps summary info "tcpconnect -c" tcpaccept tcpreset capable timeline; do
 		read -r -a words <<< "$command"
 		if [ "$(numbers "${words[@]}" "$name.db" | md5sum)" == "$(numbers "${words[@]}" "$name.red.db" | md5sum)" ]; then
 			same=$((same + 1))
@@ -73,6 +76,17 @@ check_eq "same: findings to compare (scans on scan-syn: 996 ports, 996 probes)" 
 	"$(numbers scans scan-syn.red.db | jq -r '[.detection, .ports, .probes] | join(" ")')"
 check_eq "same: the brute force of bruteforce-ssh on its copy: 50 connections" "50" \
 	"$(numbers bruteforce bruteforce-ssh.red.db | jq -r .connections)"
+check_eq "same: the guessed password of logins-guessed on its copy: uid 4246 after 7 failures" "4246 7" \
+	"$(numbers bruteforce logins-guessed.red.db | jq -r 'select(.kind == "guessed") | "\(.uid) \(.failed)"')"
+check_eq "same: the shells of the shells fixture on its copy (bindshell twice, netshell)" "2 1" \
+	"$(numbers summary shells.red.db | jq -r 'select(.kind == "netshell" or .kind == "bindshell") | .kind' |
+		sort | uniq -c | awk '{ print $1 }' | paste -sd' ')"
+check_eq "accounts: every user and group name keyed, none kept (denials)" \
+	"$(sqlite3 "$SCRATCH/denials.db" 'select count(*) from account')|0" \
+	"$(sqlite3 "$SCRATCH/denials.red.db" "select count(*), count(*) filter (where name not glob 'user-[0-9a-f]*' or length(name) != 15) from account")"
+check_eq "accounts: a user's name keyed as their home in a path (alice)" \
+	"$(sqlite3 "$SCRATCH/home.red.db" "select '/home/' || name || '/' from account where kind = 'user' and id = 4242")" \
+	"$(sqlite3 "$SCRATCH/home.red.db" "select exe from process where exe like '/home/%' limit 1" | grep -oE '^/home/[^/]+/')"
 
 # --- Nothing of the original in the copy's bytes --------------------------------------
 # What names someone: the addresses (but those that name no one: loopback,
@@ -83,6 +97,8 @@ secrets() {
 			and addr not like '::ffff:127.%' and addr not in ('::1', '::', '0.0.0.0')
 			union select name from dns union select hostname from capture"
 		sqlite3 "$SCRATCH/$1.db" "select exe || ' ' || args from process" | grep -o '/home/[^/ ]*' | cut -d/ -f3
+		# the host's people (the system's accounts, "root" or "daemon", are in any path)
+		sqlite3 "$SCRATCH/$1.db" "select name from account where id between 1000 and 65533" 2> /dev/null
 	} | sort -u
 }
 # scrub COPY FILE: FILE's bytes (in FILE.scrubbed) without the pseudonyms of

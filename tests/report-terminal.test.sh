@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures basic lineage scan-connect bruteforce-ssh stacks web1 web2
+load_fixtures basic lineage scan-connect bruteforce-ssh stacks web1 web2 logins-guessed
 
 # longest FILE: the widest line of FILE, in characters
 longest() { awk '{ if (length($0) > n) n = length($0) } END { print n + 0 }' "$1"; }
@@ -36,6 +36,8 @@ capable -K -U stacks.db
 caps basic.db
 scans scan-connect.db
 bruteforce bruteforce-ssh.db
+bruteforce logins-guessed.db
+logins logins-guessed.db
 proc $lineage_pid lineage.db
 VIEWS
 check_eq "--width 80: every view's every line within 80 columns" "" "$over"

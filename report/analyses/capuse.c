@@ -14,7 +14,7 @@
 #include "replay.h"
 #include "util.h"
 
-enum { CHECK_TASK, CHECK_CAP, CHECK_RET, CHECK_USERNS, CHECK_AUDIT };
+enum { CHECK_TASK, CHECK_CAP, CHECK_RET, CHECK_USERNS, CHECK_AUDIT, CHECK_DENIES };
 
 /* Programs expected to open raw sockets (ping, traceroute, DHCP clients, capture tools). */
 static const char *const net_raw_programs[] = {
@@ -158,6 +158,7 @@ struct counting {
 	struct hashmap keys; /* (capture, task), (cap, verdict) -> 1 + index in counts */
 	struct count *counts;
 	size_t count, allocated;
+	int64_t capping; /* refusals that denied nothing */
 };
 
 static int count_check(const struct event *ev, void *ctx)
@@ -165,7 +166,11 @@ static int count_check(const struct event *ev, void *ctx)
 	struct counting *c = ctx;
 	int capture = peers_index(c->peers, ev->cap);
 	int64_t task = event_null(ev, CHECK_TASK) ? -1 : ev->col[CHECK_TASK];
-	bool denied = ev->col[CHECK_RET] != 0;
+	/* A refusal that only held a set within bounds denies nothing (cap_capset's). */
+	bool capping = !event_null(ev, CHECK_DENIES) && ev->col[CHECK_DENIES] == 0;
+	bool denied = ev->col[CHECK_RET] != 0 && !capping;
+
+	c->capping += ev->col[CHECK_RET] != 0 && capping;
 	bool audited = event_null(ev, CHECK_AUDIT) || ev->col[CHECK_AUDIT] != 0;
 	bool userns = ev->col[CHECK_USERNS] > 0;
 	uint64_t bits = (uint64_t)ev->col[CHECK_CAP] << 3 | (uint64_t)denied << 2 |
@@ -400,7 +405,9 @@ int analyze_caps(struct captures *set, const struct options *opts, const struct 
 	struct counting c = {.set = set, .peers = peers};
 	struct event_query query = {
 		.table = "ev_capable",
-		.columns = "e.task, e.cap, e.ret, e.userns_level, e.audit",
+		.columns = "e.task, e.cap, e.ret, e.userns_level, e.audit, e.denies",
+		.newer_column = "denies",
+		.older_columns = "e.task, e.cap, e.ret, e.userns_level, e.audit, NULL",
 		/* As `report capable`: checks that do not audit only with -v. */
 		.condition = s->every_check ? NULL : "e.audit IS NOT 0",
 		.filter = {.task = "e.task"},
@@ -413,6 +420,7 @@ int analyze_caps(struct captures *set, const struct options *opts, const struct 
 	err = replay(set, &query, 1, opts) || to_uses(&c, out);
 	if (!err)
 		find_flags(out, s);
+	out->capping = c.capping;
 	hashmap_clear(&c.keys);
 	free(c.counts);
 	return err ? -1 : 0;

@@ -74,6 +74,8 @@ struct cap_analysis {
 	struct cap_flag *flags; /* by kind, then time */
 	size_t nflags;
 	int64_t checks, denied;
+	/* Refusals that denied nothing (cap_capset's CAP_SETPCAP check): not in denied. */
+	int64_t capping;
 };
 
 /* Read the checks of the captures (as filtered); 0, or -1 after one line on stderr. */

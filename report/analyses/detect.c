@@ -48,6 +48,8 @@ void thresholds_ready(struct thresholds *t)
 		.failed_share = 0.5,
 		.bruteforce_window_ns = 120 * NS_PER_S,
 		.connections = 10,
+		.failures_window_ns = 600 * NS_PER_S,
+		.failures = 5,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(login_ports); i++)
 		set_port(t, login_ports[i]);
@@ -183,6 +185,11 @@ int threshold_option(const char *command, int option, const char *arg, struct th
 				    &t->bruteforce_window_ns);
 	case OPT_CONNECTIONS:
 		return parse_count(command, "--connections", arg, 1, MAX_COUNT, &t->connections);
+	case OPT_FAILURES:
+		return parse_count(command, "--failures", arg, 1, MAX_COUNT, &t->failures);
+	case OPT_FAILURES_WINDOW:
+		return parse_window(command, "the failed logins' window", arg,
+				    &t->failures_window_ns);
 	case OPT_SERVICE:
 		return parse_services(command, arg, t);
 	case OPT_DAEMON:
@@ -216,9 +223,22 @@ void describe_rule(const struct thresholds *t, enum finding_kind kind, char *buf
 			 t->failed_share * 100);
 		break;
 	case FINDING_BRUTEFORCE:
-		snprintf(buf, size, "%lld connection%s to a login service within %lld s",
-			 (long long)t->connections, plural(t->connections),
-			 (long long)(t->bruteforce_window_ns / NS_PER_S));
+		snprintf(buf, size,
+			 "%lld failed login%s to a login service within %lld s (%lld connection%s "
+			 "within %lld s where logins cannot be told)",
+			 (long long)t->failures, plural(t->failures),
+			 (long long)(t->failures_window_ns / NS_PER_S), (long long)t->connections,
+			 plural(t->connections), (long long)(t->bruteforce_window_ns / NS_PER_S));
+		break;
+	case FINDING_GUESSED:
+		snprintf(buf, size, "a login let in after %lld failed within %lld s",
+			 (long long)t->failures, (long long)(t->failures_window_ns / NS_PER_S));
+		break;
+	case FINDING_NETSHELL:
+		snprintf(buf, size, "a shell reading commands from a TCP connection");
+		break;
+	case FINDING_BINDSHELL:
+		snprintf(buf, size, "a listener starting a shell for a connection it accepted");
 		break;
 	}
 }
@@ -226,10 +246,10 @@ void describe_rule(const struct thresholds *t, enum finding_kind kind, char *buf
 const char *finding_kind_name(enum finding_kind kind)
 {
 	static const char *const names[] = {
-		[FINDING_PORTSCAN] = "portscan",
-		[FINDING_SWEEP] = "sweep",
-		[FINDING_OUTBOUND] = "outbound",
-		[FINDING_BRUTEFORCE] = "bruteforce",
+		[FINDING_PORTSCAN] = "portscan",   [FINDING_SWEEP] = "sweep",
+		[FINDING_OUTBOUND] = "outbound",   [FINDING_BRUTEFORCE] = "bruteforce",
+		[FINDING_GUESSED] = "guessed",	   [FINDING_NETSHELL] = "netshell",
+		[FINDING_BINDSHELL] = "bindshell",
 	};
 
 	return names[kind];
@@ -266,6 +286,9 @@ void findings_free(struct findings *findings)
 		free(f->sample_ports);
 		free(f->sample_addresses);
 		free(f->open_ports);
+		free(f->evidence);
+		free(f->parents);
+		free(f->ran);
 	}
 	free(findings->list);
 	*findings = (struct findings){0};
@@ -318,7 +341,7 @@ void finding_actor(const struct finding *f, char *buf, size_t size)
 {
 	const struct peers *peers = f->peers;
 
-	if (f->kind == FINDING_OUTBOUND)
+	if (f->kind == FINDING_OUTBOUND || f->kind >= FINDING_NETSHELL)
 		snprintf(buf, size, "%s/%lld", f->process, (long long)f->pid);
 	else
 		snprintf(buf, size, "%s", peer_text(peers, f->remote));
@@ -344,9 +367,22 @@ void finding_target(const struct finding *f, char *buf, size_t size)
 			snprintf(buf, size, "%lld hosts", (long long)f->hosts);
 		break;
 	case FINDING_BRUTEFORCE:
+	case FINDING_GUESSED:
 		snprintf(buf, size,
 			 strchr(address, ':') && !strchr(address, ',') ? "[%s]:%lld" : "%s:%lld",
 			 address, (long long)f->ports);
+		break;
+	case FINDING_NETSHELL:
+		address = peer_text(peers, f->remote);
+		snprintf(buf, size, strchr(address, ':') ? "[%s]:%lld" : "%s:%lld", address,
+			 (long long)f->rport);
+		break;
+	case FINDING_BINDSHELL:
+		address = peer_text(peers, f->remote);
+		snprintf(buf, size,
+			 strchr(address, ':') ? "port %lld, first from [%s]:%lld"
+					      : "port %lld, first from %s:%lld",
+			 (long long)f->ports, address, (long long)f->rport);
 		break;
 	}
 }
@@ -369,7 +405,25 @@ void finding_evidence(const struct finding *f, char *buf, size_t size)
 			 (long long)f->timeouts, (long long)f->destinations);
 		break;
 	case FINDING_BRUTEFORCE:
-		snprintf(buf, size, "%s", f->process);
+		if (f->logins)
+			snprintf(buf, size, "%lld failed, %lld let in; %s", (long long)f->failed,
+				 (long long)f->succeeded, f->process);
+		else
+			snprintf(buf, size, "%s", f->process);
+		break;
+	case FINDING_GUESSED:
+		snprintf(buf, size, "uid %lld let in after %lld failed logins; session %lld",
+			 (long long)f->uid, (long long)f->failed, (long long)f->session_pid);
+		break;
+	case FINDING_NETSHELL:
+		snprintf(buf, size, "parents %s; ran %lld program%s%s%s", f->parents,
+			 (long long)f->execs, plural(f->execs), f->execs ? ": " : "",
+			 f->ran ? f->ran : "");
+		break;
+	case FINDING_BINDSHELL:
+		snprintf(buf, size, "%lld shell%s for %lld accepted connection%s; first ran %s",
+			 (long long)f->events, plural(f->events), (long long)f->accepts,
+			 plural(f->accepts), f->ran ? f->ran : "-");
 		break;
 	}
 }

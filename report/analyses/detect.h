@@ -34,6 +34,8 @@ struct thresholds {
 	double failed_share;	      /* of the process's connects in the episode: 0.5 */
 	int64_t bruteforce_window_ns; /* 120 s */
 	int64_t connections;	      /* connections of one remote to one login service: 10 */
+	int64_t failures_window_ns;   /* 600 s */
+	int64_t failures;	      /* failed logins of one remote to one login service: 5 */
 	uint8_t login_ports[65536 / 8];
 	char **daemons; /* login services by process name */
 	size_t *daemon_lens;
@@ -57,6 +59,8 @@ enum threshold_option {
 	OPT_CONNECTIONS,
 	OPT_SERVICE,
 	OPT_DAEMON,
+	OPT_FAILURES,
+	OPT_FAILURES_WINDOW,
 };
 
 #define SCAN_OPTIONS(window)                                                                       \
@@ -71,6 +75,8 @@ enum threshold_option {
 	{window, required_argument, NULL, OPT_BRUTEFORCE_WINDOW},                                  \
 		{"connections", required_argument, NULL, OPT_CONNECTIONS},                         \
 		{"service", required_argument, NULL, OPT_SERVICE},                                 \
+		{"failures", required_argument, NULL, OPT_FAILURES},                               \
+		{"failures-window", required_argument, NULL, OPT_FAILURES_WINDOW},                 \
 	{                                                                                          \
 		"daemon", required_argument, NULL, OPT_DAEMON                                      \
 	}
@@ -78,12 +84,20 @@ enum threshold_option {
 /* One of those options: 0, -1 after one line on stderr, or 1 when it is none of them. */
 int threshold_option(const char *command, int option, const char *arg, struct thresholds *t);
 
-enum finding_kind { FINDING_PORTSCAN, FINDING_SWEEP, FINDING_OUTBOUND, FINDING_BRUTEFORCE };
+enum finding_kind {
+	FINDING_PORTSCAN,
+	FINDING_SWEEP,
+	FINDING_OUTBOUND,
+	FINDING_BRUTEFORCE,
+	FINDING_GUESSED,   /* a login that succeeded after a brute force's failures */
+	FINDING_NETSHELL,  /* a shell reading its commands from a TCP connection */
+	FINDING_BINDSHELL, /* a listener starting a shell for the connections it accepts */
+};
 
 /* "15 ports of an address within 300 s" and the like: what a rule applied. */
 void describe_rule(const struct thresholds *t, enum finding_kind kind, char *buf, size_t size);
 
-/* "portscan", "sweep", "outbound", "bruteforce" */
+/* "portscan", "sweep", "outbound", "bruteforce", "guessed", "netshell", "bindshell" */
 const char *finding_kind_name(enum finding_kind kind);
 
 /* A finding: what its kind has is set, the rest is zero or NULL. */
@@ -103,6 +117,23 @@ struct finding {
 	int64_t accepts;
 	char *sample_ports, *sample_addresses, *open_ports; /* comma-separated */
 	int64_t q1_ns, median_ns, q3_ns, mean_ns;	    /* brute force: intervals */
+	/*
+	 * Brute force: whether it counted failed logins (else connections: the
+	 * capture cannot tell how a login ended), and the logins that succeeded;
+	 * `failed` the failed ones.  A guessed password: the login let in (uid,
+	 * its session process), failed the failures before it.
+	 */
+	bool logins;
+	int64_t succeeded, uid, session_pid, session_start_ns;
+	char *evidence; /* the command that shows the evidence rows */
+	/*
+	 * Shells: the shell's (or the listener's) pid and comm (pid, process),
+	 * the connection (local, ports: the local port; remote, rport), its
+	 * parents, and what it then ran (execs, ran: the first few, "; "-joined).
+	 * A listener: accepts, events the shells it started.
+	 */
+	int64_t rport, execs;
+	char *parents, *ran;
 };
 
 struct findings {

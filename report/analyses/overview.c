@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "overview.h"
+#include "shells.h"
 #include "util.h"
 
 /* --- Top talkers, counted as the detections read the events ---------------------------- */
@@ -96,20 +97,51 @@ static void rank_remotes(struct overview *o)
 /* --- The shares -------------------------------------------------------------------------- */
 
 static const char *const evidence_kinds[] = {
-	[FINDING_PORTSCAN] = "reset",
-	[FINDING_SWEEP] = "reset",
-	[FINDING_OUTBOUND] = "connect",
-	[FINDING_BRUTEFORCE] = "accept",
+	[FINDING_PORTSCAN] = "reset",	[FINDING_SWEEP] = "reset",
+	[FINDING_OUTBOUND] = "connect", [FINDING_BRUTEFORCE] = "accept",
+	[FINDING_GUESSED] = "accept",	[FINDING_NETSHELL] = "exec",
+	[FINDING_BINDSHELL] = "exec",
 };
+
+const enum finding_kind detection_order[DETECTIONS] = {
+	FINDING_NETSHELL, FINDING_BINDSHELL, FINDING_GUESSED,	 FINDING_PORTSCAN,
+	FINDING_SWEEP,	  FINDING_OUTBOUND,  FINDING_BRUTEFORCE,
+};
+
+const char *finding_title(enum finding_kind kind)
+{
+	static const char *const titles[] = {
+		[FINDING_PORTSCAN] = "Port scans",	  [FINDING_SWEEP] = "Sweeps",
+		[FINDING_OUTBOUND] = "Outbound scanning", [FINDING_BRUTEFORCE] = "Brute force",
+		[FINDING_GUESSED] = "Guessed logins",	  [FINDING_NETSHELL] = "Network shells",
+		[FINDING_BINDSHELL] = "Shell listeners",
+	};
+
+	return titles[kind];
+}
 
 const char *finding_evidence_kind(enum finding_kind kind)
 {
 	return evidence_kinds[kind];
 }
 
+const char *finding_evidence_missing(enum finding_kind kind)
+{
+	static const char *const missing[] = {
+		[FINDING_PORTSCAN] = "reset events",   [FINDING_SWEEP] = "reset events",
+		[FINDING_OUTBOUND] = "connect events", [FINDING_BRUTEFORCE] = "accept events",
+		[FINDING_GUESSED] = "accept events",   [FINDING_NETSHELL] = "exec streams",
+		[FINDING_BINDSHELL] = "exec streams",
+	};
+
+	return missing[kind];
+}
+
 const char *finding_command(enum finding_kind kind)
 {
-	return kind == FINDING_BRUTEFORCE ? "bruteforce" : "scans";
+	return kind >= FINDING_NETSHELL	    ? "timeline"
+	       : kind >= FINDING_BRUTEFORCE ? "bruteforce"
+					    : "scans";
 }
 
 bool overview_recorded(const struct captures *set, const char *kind)
@@ -119,6 +151,18 @@ bool overview_recorded(const struct captures *set, const char *kind)
 			if (set->list[i]->kinds[k].enabled &&
 			    !strcmp(set->list[i]->kinds[k].name, kind))
 				return true;
+	return false;
+}
+
+bool overview_evidence_recorded(const struct captures *set, enum finding_kind kind)
+{
+	if (!overview_recorded(set, evidence_kinds[kind]))
+		return false;
+	if (kind < FINDING_NETSHELL)
+		return true;
+	for (int i = 0; i < set->count; i++)
+		if (capture_has_column(set->list[i], "process", "stdin"))
+			return true;
 	return false;
 }
 
@@ -164,6 +208,8 @@ static void *analyze_share(void *arg)
 		if (overview_recorded(s->set, "accept"))
 			s->err = find_bruteforce(s->set, o->opts, o->t, s->peers, &accepts,
 						 &s->findings);
+		if (!s->err && overview_recorded(s->set, "exec"))
+			s->err = find_shells(s->set, o->opts, s->peers, &s->findings);
 		break;
 	default:
 		s->err = o->extra->run(s->set, o->opts, o->extra->ctx);

@@ -3,7 +3,7 @@
  * them (report summary, report html): the detections, the top talkers, the
  * programs that stand out and the capability use, read in three shares on
  * threads of their own (inbound scans; outbound scans then capability use;
- * brute force), each on read-only connections of its own.
+ * brute force and shells on the network), each on read-only connections of its own.
  */
 #ifndef CASEFILE_REPORT_OVERVIEW_H
 #define CASEFILE_REPORT_OVERVIEW_H
@@ -88,9 +88,19 @@ struct peers *overview_remotes(const struct overview *o);
 bool overview_recorded(const struct captures *set, const char *kind);
 /* Whether any capture has process lives (README, Processes and DNS). */
 bool overview_has_processes(const struct captures *set);
-/* The kind of event a detection reads ("reset", "connect", "accept"). */
+/* The detections in the order pages show them: first those where someone got in. */
+#define DETECTIONS 7
+extern const enum finding_kind detection_order[DETECTIONS];
+/* A detection's title on a page ("Port scans", "Network shells"). */
+const char *finding_title(enum finding_kind kind);
+/* Whether a detection's evidence is in any capture: for shells, execs with their streams. */
+bool overview_evidence_recorded(const struct captures *set, enum finding_kind kind);
+/* The kind of event a detection reads ("reset", "connect", "accept", "exec"). */
 const char *finding_evidence_kind(enum finding_kind kind);
-/* The report command that shows a detection's findings whole ("scans", "bruteforce"). */
+/* What a capture lacks when a detection is not recorded ("accept events", "exec streams"). */
+const char *finding_evidence_missing(enum finding_kind kind);
+/* The report command that shows a detection's findings whole ("scans", "bruteforce", "timeline").
+ */
 const char *finding_command(enum finding_kind kind);
 
 #endif

@@ -182,6 +182,15 @@ void pseudonym_host(const struct hmac_key *key, const char *name, size_t len, ch
 	keyed(&t, key, "host", "host-", name, len, 10);
 }
 
+void pseudonym_user(const struct hmac_key *key, const char *name, size_t len, char *out,
+		    size_t size)
+{
+	struct text t = {out, 0, size};
+
+	out[0] = '\0';
+	keyed(&t, key, "user", "user-", name, len, 10);
+}
+
 void pseudonym_dns(const struct hmac_key *key, const char *name, size_t len, char *out, size_t size)
 {
 	struct text t = {out, 0, size};
@@ -234,6 +243,29 @@ void pseudonym_path(const struct hmac_key *key, const char *path, size_t len, bo
 	}
 }
 
+/* Whether words are options alone ("-i", "-la", "--norc"): they name nothing. */
+static bool options_only(const char *words, size_t len)
+{
+	const char *end = words + len;
+
+	while (words < end) {
+		const char *space = memchr(words, ' ', (size_t)(end - words)), *p = words;
+		const char *word_end = space ? space : end;
+
+		if (*p++ != '-')
+			return false;
+		if (p < word_end && *p == '-')
+			p++;
+		if (p == word_end)
+			return false; /* "-" or "--": what follows is an operand */
+		for (; p < word_end; p++)
+			if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && *p != '-')
+				return false;
+		words = word_end + 1;
+	}
+	return true;
+}
+
 void pseudonym_args(const struct hmac_key *key, const char *args, size_t len, char *out,
 		    size_t size)
 {
@@ -250,7 +282,10 @@ void pseudonym_args(const struct hmac_key *key, const char *args, size_t len, ch
 	}
 	pseudonym_path(key, args, program < 512 ? program : 512, true, path, sizeof(path));
 	puts_text(&t, path);
-	if (space && space + 1 < args + len) {
+	if (space && space + 1 < args + len &&
+	    options_only(space + 1, (size_t)(args + len - space - 1))) {
+		put(&t, space, (size_t)(args + len - space));
+	} else if (space && space + 1 < args + len) {
 		keyed(&t, key, "args", " [args ", space + 1, (size_t)(args + len - space - 1), 12);
 		put(&t, "]", 1);
 	}

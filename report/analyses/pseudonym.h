@@ -30,6 +30,13 @@ bool pseudonym_address(const struct hmac_key *key, const char *text, char *out, 
 void pseudonym_host(const struct hmac_key *key, const char *name, size_t len, char *out,
 		    size_t size);
 
+/*
+ * A user or group name: "user-" and ten hex digits, as the user's directory
+ * under /home becomes in a path, so that the two still match.
+ */
+void pseudonym_user(const struct hmac_key *key, const char *name, size_t len, char *out,
+		    size_t size);
+
 /* A DNS name: each label but the last (the top-level domain) keyed: "l3f9a0c21.example". */
 void pseudonym_dns(const struct hmac_key *key, const char *name, size_t len, char *out,
 		   size_t size);
@@ -46,7 +53,9 @@ void pseudonym_path(const struct hmac_key *key, const char *path, size_t len, bo
 /*
  * A command line: the program as a path, and its arguments as one keyed
  * token ("/usr/bin/ssh [args 5c0e...]"): arguments name hosts, users,
- * files and secrets in ways no rule can list.
+ * files and secrets in ways no rule can list.  Options alone ("bash -i",
+ * "ls -la") name nothing and stay: whether a shell reads its commands from
+ * its input is told from them (report/analyses/shells.c).
  */
 void pseudonym_args(const struct hmac_key *key, const char *args, size_t len, char *out,
 		    size_t size);

@@ -6,6 +6,8 @@
 #include "dnsnames.h"
 #include "events.h"
 #include "lineage.h"
+#include "logins.h"
+#include "shells.h"
 #include "timeline.h"
 #include "util.h"
 
@@ -52,6 +54,7 @@ static struct {
 	struct dns_names *names;
 	char *detail; /* exec: its path and command line, any length */
 	size_t detail_size;
+	struct thresholds logins; /* the default login services (report logins) */
 } tl;
 
 /* A number in decimal, at least `digits` of them: its end.  (printf costs more, per row.) */
@@ -171,6 +174,7 @@ static int emit_accept(const struct event *ev, void *ctx)
 	struct value v[TL_FIELDS];
 	struct task task;
 	struct address l, r;
+	struct login s;
 	char detail[DETAIL_MAX], *p;
 
 	(void)ctx;
@@ -183,8 +187,21 @@ static int emit_accept(const struct event *ev, void *ctx)
 	v[TL_IP] = int_value(r.ip);
 	v[TL_LPORT] = int_value(ev->col[ACCEPT_LPORT]);
 	v[TL_RPORT] = int_value(ev->col[ACCEPT_RPORT]);
+	if (login_daemon(&tl.logins, &task)) {
+		if (login_session(ev->cap, &tl.logins, &task, ev->t, &s))
+			return -1;
+		v[TL_LOGIN] = word_value(login_outcome_name(s.outcome));
+		v[TL_LOGIN_UID] = s.uid < 0 ? null_value() : int_value(s.uid);
+		v[TL_SESSION] = s.pid ? int_value(s.pid) : null_value();
+	}
 	if (tl.table) {
 		p = put_ends(detail, v, '<');
+		if (!v[TL_LOGIN].null)
+			p += sprintf(p, " login %s", v[TL_LOGIN].s);
+		if (!v[TL_LOGIN_UID].null)
+			p += sprintf(p, " uid %lld", (long long)s.uid);
+		if (!v[TL_SESSION].null)
+			p += sprintf(p, ", session %lld", (long long)s.pid);
 		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), l.plain && r.plain);
 	}
 	return put_row(ev, v);
@@ -288,11 +305,26 @@ static size_t first_parent(const struct image *im)
 	return end ? (size_t)(end - im->parents) : im->parents_len;
 }
 
+/* "  [shell on TCP 10.0.0.1:4444 < 10.0.0.2:22]" after an exec's line, at out. */
+static int shell_connection(struct capture *cap, const struct image *im, char *out, char **end)
+{
+	struct address l, r;
+
+	if (capture_address(cap, im->tcp[0], &l) || capture_address(cap, im->tcp[2], &r))
+		return -1;
+	*end = out + sprintf(out, "  [shell on TCP %s%.*s%s:%lld < %s%.*s%s:%lld]",
+			     l.ip == 6 ? "[" : "", (int)l.len, l.text, l.ip == 6 ? "]" : "",
+			     (long long)im->tcp[1], r.ip == 6 ? "[" : "", (int)r.len, r.text,
+			     r.ip == 6 ? "]" : "", (long long)im->tcp[3]);
+	return 0;
+}
+
 /* An exec or a fork: the task is the process row's own (it has no task row). */
 static int emit_process(const struct event *ev, void *ctx)
 {
 	struct value v[TL_FIELDS];
-	struct task task = {0};
+	struct task task = {0}, listener;
+	int64_t accept[5];
 	const struct image *im;
 	bool exec = ev->col[PROCESS_EXEC] != 0;
 	int found;
@@ -314,15 +346,46 @@ static int emit_process(const struct event *ev, void *ctx)
 	if (found)
 		v[EVENT_COMM] = text_value(im->comm, im->comm_len);
 	v[TL_EVENT] = word_value(exec ? "exec" : "fork");
+	if (exec && found) {
+		static const char *const streams[] = {
+			[IMAGE_STREAM_CLOSED] = "closed", [IMAGE_STREAM_TTY] = "tty",
+			[IMAGE_STREAM_PIPE] = "pipe",	  [IMAGE_STREAM_FILE] = "file",
+			[IMAGE_STREAM_DEVICE] = "device", [IMAGE_STREAM_UNIX] = "unix",
+			[IMAGE_STREAM_TCP] = "tcp",	  [IMAGE_STREAM_SOCKET] = "socket",
+			[IMAGE_STREAM_OTHER] = "other",
+		};
+
+		for (int i = 0; i < 3; i++)
+			v[TL_STDIN + i] = word_value(streams[im->streams[i]]);
+		if (shell_on_tcp(im)) {
+			v[TL_SHELL] = word_value("netshell");
+		} else if (shell_off_terminal(im)) {
+			int found_listener =
+				listener_of(ev->cap, &tl.logins, im, &listener, accept);
+
+			if (found_listener < 0)
+				return -1;
+			if (found_listener)
+				v[TL_SHELL] = word_value("bindshell");
+		}
+	}
 	if (tl.table && found) {
 		size_t parent = first_parent(im);
 
-		p = detail_room(tl.detail, im->exe_marked_len + im->args_len + parent + 16);
+		p = detail_room(tl.detail, im->exe_marked_len + im->args_len + parent + 16 +
+						   2 * CAPTURE_TEXT_MAX + 64);
 		if (exec) {
 			p = (char *)memcpy(p, im->exe_marked, im->exe_marked_len) +
 			    im->exe_marked_len;
 			p = stpcpy(p, ": ");
 			p = (char *)memcpy(p, im->args, im->args_len) + im->args_len;
+			if (!v[TL_SHELL].null && v[TL_SHELL].s[0] == 'n' &&
+			    shell_connection(ev->cap, im, p, &p))
+				return -1;
+			if (!v[TL_SHELL].null && v[TL_SHELL].s[0] == 'b')
+				p += sprintf(p, "  [shell for a connection %.*s/%lld accepted]",
+					     (int)listener.comm_len, listener.comm,
+					     (long long)listener.pid);
 		} else {
 			p = stpcpy(p, "child of ");
 			p = (char *)memcpy(p, im->parents, parent) + parent;
@@ -447,6 +510,13 @@ static void set_fields(const struct captures *set)
 	f[TL_EXIT_CODE] = (struct field){NULL, "exit_code", 0, FIELD_INT, false};
 	f[TL_QUERY] = (struct field){NULL, "query", 0, FIELD_TEXT, false};
 	f[TL_TTL] = (struct field){NULL, "ttl", 0, FIELD_INT, false};
+	f[TL_LOGIN] = (struct field){NULL, "login", 0, FIELD_TEXT, false};
+	f[TL_LOGIN_UID] = (struct field){NULL, "login_uid", 0, FIELD_INT, false};
+	f[TL_SESSION] = (struct field){NULL, "session_pid", 0, FIELD_INT, false};
+	f[TL_STDIN] = (struct field){NULL, "stdin", 0, FIELD_TEXT, false};
+	f[TL_STDOUT] = (struct field){NULL, "stdout", 0, FIELD_TEXT, false};
+	f[TL_STDERR] = (struct field){NULL, "stderr", 0, FIELD_TEXT, false};
+	f[TL_SHELL] = (struct field){NULL, "shell", 0, FIELD_TEXT, false};
 	/* exe and the rest in JSON and CSV for process events; EXE and PARENTS with -l */
 	lineage_fields(&f[TL_WHO], true);
 	f[TL_WHO + LINEAGE_EXE_MARKED].shown = tl.lineage;
@@ -458,7 +528,7 @@ static void set_fields(const struct captures *set)
 static bool process_filters(const struct options *opts)
 {
 	return opts->pid >= 0 || opts->uid >= 0 || opts->comm || opts->has_cgroup ||
-	       opts->has_mntns;
+	       opts->has_mntns || opts->ppid >= 0;
 }
 
 int timeline_process(struct captures *set, const struct options *opts)
@@ -578,6 +648,7 @@ int timeline_events(struct captures *set, const struct options *opts,
 	tl.table = opts->format == FORMAT_TABLE || tl.choice.sink;
 	tl.lineage = opts->lineage || tl.choice.sink;
 	set_fields(set);
+	thresholds_ready(&tl.logins);
 	tl.names = dns_names_new(set);
 	if (!tl.choice.sink)
 		output_begin(opts->format, opts->local, tl.fields, TL_FIELDS);
@@ -586,6 +657,8 @@ int timeline_events(struct captures *set, const struct options *opts,
 	free(tl.detail);
 	tl.detail = NULL;
 	tl.detail_size = 0;
+	thresholds_free(&tl.logins);
+	tl.logins.ready = false;
 	free(connect_condition);
 	free(other_condition);
 	free(answer_condition);

@@ -35,6 +35,13 @@ enum {
 	TL_EXIT_CODE,
 	TL_QUERY,
 	TL_TTL,
+	TL_LOGIN, /* an accept by a login service: the session's outcome, user, process */
+	TL_LOGIN_UID,
+	TL_SESSION,
+	TL_STDIN, /* an exec's standard streams; TL_SHELL: a shell reading a TCP connection */
+	TL_STDOUT,
+	TL_STDERR,
+	TL_SHELL,
 	TL_WHO, /* LINEAGE_FIELDS of them: process events always, others with -l or a sink */
 	TL_FIELDS = TL_WHO + LINEAGE_FIELDS
 };

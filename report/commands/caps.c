@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "capuse.h"
+#include "accounts.h"
 #include "command.h"
 #include "detect.h"
 #include "folded.h"
@@ -18,6 +19,7 @@ enum {
 	CAPS_PID,
 	CAPS_COMM,
 	CAPS_UID,
+	CAPS_USER,
 	CAPS_CAP,
 	CAPS_NAME,
 	CAPS_CHECKS,
@@ -36,6 +38,7 @@ static const struct field fields[CAPS_FIELDS] = {
 	[CAPS_PID] = {NULL, "pid", 0, FIELD_INT, false},
 	[CAPS_COMM] = {NULL, "comm", 0, FIELD_TEXT, false},
 	[CAPS_UID] = {NULL, "uid", 0, FIELD_INT, false},
+	[CAPS_USER] = {NULL, "user", 0, FIELD_TEXT, false},
 	[CAPS_CAP] = {NULL, "cap", 0, FIELD_INT, false},
 	[CAPS_NAME] = {NULL, "name", 0, FIELD_TEXT, false},
 	[CAPS_CHECKS] = {NULL, "checks", 0, FIELD_INT, false},
@@ -252,11 +255,12 @@ static void label_of(struct captures *set, struct peers *peers, enum section sec
 		break;
 	case BY_UID:
 		host = render_string(set->many_hosts ? peers_host_name(peers, u->host) : "");
-		if (u->uid < 0)
+		if (u->uid < 0) {
 			sprintf(out, "%s%s(no process)", host, set->many_hosts ? ":" : "");
-		else
-			sprintf(out, "%s%suid %lld", host, set->many_hosts ? ":" : "",
-				(long long)u->uid);
+		} else {
+			user_label(set, peers, u->host, u->uid, name, sizeof(name));
+			sprintf(out, "%s%s%s", host, set->many_hosts ? ":" : "", name);
+		}
 		free(host);
 		break;
 	case BY_PROCESS:
@@ -320,14 +324,15 @@ static void print_histogram(struct captures *set, struct peers *peers,
 static void print_flag(struct captures *set, struct peers *peers, const struct cap_flag *f,
 		       const struct options *opts)
 {
-	char process[LABEL_MAX], name[4 * 64], when[WHEN_MAX];
+	char process[LABEL_MAX], name[4 * 64], when[WHEN_MAX], user[LABEL_MAX];
 
 	process_label(set, peers, f->use, process);
 	safe_cap_name(set, f->use->cap, name);
 	format_clock(f->first_ns, opts->local, when);
-	printf("  %-10s %s (uid %lld) %s: %lld check%s, %lld denied, first at %s",
-	       cap_flag_word(f->kind), process, (long long)f->use->uid, name, (long long)f->checks,
-	       f->checks == 1 ? "" : "s", (long long)f->denied, when);
+	user_label(set, peers, f->use->host, f->use->uid, user, sizeof(user));
+	printf("  %-10s %s (%s) %s: %lld check%s, %lld denied, first at %s", cap_flag_word(f->kind),
+	       process, user, name, (long long)f->checks, f->checks == 1 ? "" : "s",
+	       (long long)f->denied, when);
 	if (f->kind == FLAG_NEW)
 		printf(", %.1f s after its first check", (double)f->after_ns / NS_PER_S);
 	if (f->userns)
@@ -353,7 +358,7 @@ static void print_page(struct captures *set, struct peers *peers, const struct c
 /* --- JSON and CSV ------------------------------------------------------------------ */
 
 static void use_values(struct captures *set, struct peers *peers, const struct cap_use *u,
-		       bool process, bool uid, bool cap, struct value *v, char *name)
+		       bool process, bool uid, bool cap, struct value *v, char *name, char *user)
 {
 	const char *host = peers_host_name(peers, u->host);
 
@@ -361,6 +366,9 @@ static void use_values(struct captures *set, struct peers *peers, const struct c
 	v[CAPS_PID] = process && u->pid >= 0 ? int_value(u->pid) : null_value();
 	v[CAPS_COMM] = process && u->pid >= 0 ? text_value(u->comm, u->comm_len) : null_value();
 	v[CAPS_UID] = (process || uid) && u->pid >= 0 ? int_value(u->uid) : null_value();
+	v[CAPS_USER] = null_value();
+	if ((process || uid) && u->pid >= 0 && account_name(set, peers, u->host, u->uid, user) > 0)
+		v[CAPS_USER] = text_value(user, strlen(user));
 	v[CAPS_CAP] = cap ? int_value(u->cap) : null_value();
 	cap_name_of(set, u->cap, name, 64);
 	v[CAPS_NAME] = cap ? text_value(name, strlen(name)) : null_value();
@@ -368,7 +376,7 @@ static void use_values(struct captures *set, struct peers *peers, const struct c
 
 static void print_rows(struct captures *set, struct peers *peers, const struct cap_analysis *an)
 {
-	char name[64];
+	char name[64], user[ACCOUNT_NAME_MAX + 1];
 
 	for (int s = 0; s < SECTIONS; s++) {
 		size_t n;
@@ -388,7 +396,7 @@ static void print_rows(struct captures *set, struct peers *peers, const struct c
 			};
 
 			use_values(set, peers, list[i].use, s == BY_PROCESS || s == DENIED,
-				   s == BY_UID, s == BY_CAPABILITY || s == DENIED, v, name);
+				   s == BY_UID, s == BY_CAPABILITY || s == DENIED, v, name, user);
 			output_row(v);
 		}
 		free(list);
@@ -407,7 +415,7 @@ static void print_rows(struct captures *set, struct peers *peers, const struct c
 			[CAPS_USERNS] = int_value(f->userns),
 		};
 
-		use_values(set, peers, f->use, true, false, true, v, name);
+		use_values(set, peers, f->use, true, false, true, v, name, user);
 		output_row(v);
 	}
 }

@@ -44,5 +44,6 @@ extern const struct command proc_command;
 extern const struct command export_command;
 extern const struct command html_command;
 extern const struct command redact_command;
+extern const struct command logins_command;
 
 #endif

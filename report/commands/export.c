@@ -72,7 +72,8 @@ static const char usage[] =
 	"  timesketch  Timesketch's JSONL: message, datetime, timestamp_desc and the\n"
 	"              timeline's fields (save it as a .jsonl file to upload it)\n"
 	"Every event carries its process's executable, command line and parents as\n"
-	"at its time (as -l shows them).\n"
+	"at its time (as -l shows them); an accept by a login service its login (the\n"
+	"outcome, uid, session), an exec its standard streams and shell.\n"
 	"\n"
 	"options:\n"
 	"  --format FORMAT  ocsf (the default), ecs or timesketch\n"
@@ -308,6 +309,18 @@ static void parents(const char *name, const struct value *chain, const char *pid
 	close_array();
 }
 
+/* An accept's login, an exec's standard streams and shell: Casefile's own, in every format. */
+static void session_fields(const struct value *v)
+{
+	text("login", &v[TL_LOGIN]);
+	integer("login_uid", &v[TL_LOGIN_UID], false);
+	integer("session_pid", &v[TL_SESSION], false);
+	text("stdin", &v[TL_STDIN]);
+	text("stdout", &v[TL_STDOUT]);
+	text("stderr", &v[TL_STDERR]);
+	text("shell", &v[TL_SHELL]);
+}
+
 /* --- OCSF ---------------------------------------------------------------------------------- */
 
 static void ocsf_endpoint(const char *name, const struct value *addr, const struct value *port)
@@ -482,6 +495,7 @@ static void ocsf_row(const struct event *ev, const struct value *v)
 	text("capability", &v[TL_NAME]);
 	if (!v[TL_AUDIT].null)
 		boolean("audit", v[TL_AUDIT].i);
+	session_fields(v);
 	close_object();
 	close_object();
 }
@@ -646,6 +660,7 @@ static void ecs_row(const struct event *ev, const struct value *v)
 	text("verdict", &v[TL_VERDICT]);
 	if (!v[TL_AUDIT].null)
 		boolean("audit", v[TL_AUDIT].i);
+	session_fields(v);
 	close_object();
 	close_object();
 }
@@ -730,6 +745,7 @@ static void timesketch_row(const struct event *ev, const struct value *v)
 	integer("exit_code", &v[TL_EXIT_CODE], false);
 	text("query", &v[TL_QUERY]);
 	integer("ttl", &v[TL_TTL], false);
+	session_fields(v);
 	close_object();
 }
 

@@ -227,13 +227,6 @@ static void captures_section(struct page *p)
 
 /* --- Detections -------------------------------------------------------------------- */
 
-static const char *const titles[] = {
-	[FINDING_PORTSCAN] = "Port scans",
-	[FINDING_SWEEP] = "Sweeps",
-	[FINDING_OUTBOUND] = "Outbound scanning",
-	[FINDING_BRUTEFORCE] = "Brute force",
-};
-
 /* The report command line that shows a finding's events. */
 static void finding_command_line(const struct page *p, const struct finding *f)
 {
@@ -288,6 +281,11 @@ static void finding_row(struct page *p, const struct finding *f, int number)
 		fprintf(out, "<br>intervals: median %.3f s, IQR %.3f-%.3f s, mean %.3f s",
 			(double)f->median_ns / 1e9, (double)f->q1_ns / 1e9, (double)f->q3_ns / 1e9,
 			(double)f->mean_ns / 1e9);
+	if (f->evidence) {
+		fputs("<br>its rows: <code>", out);
+		html_string(out, f->evidence);
+		fputs("</code>", out);
+	}
 	fputs("</td><td>", out);
 	finding_command_line(p, f);
 	fputs("</td></tr>\n", out);
@@ -299,6 +297,9 @@ static const char *const second_counts[] = {
 	[FINDING_SWEEP] = "ports",
 	[FINDING_OUTBOUND] = "failed destinations",
 	[FINDING_BRUTEFORCE] = "port",
+	[FINDING_GUESSED] = "port",
+	[FINDING_NETSHELL] = "local port",
+	[FINDING_BINDSHELL] = "local port",
 };
 
 static void detection(struct page *p, enum finding_kind kind, int *number)
@@ -310,12 +311,12 @@ static void detection(struct page *p, enum finding_kind kind, int *number)
 	for (size_t i = 0; i < p->o.findings.count; i++)
 		n += p->o.findings.list[i].kind == kind;
 	describe_rule(&hm.t, kind, rule, sizeof(rule));
-	fprintf(out, "<h3 id=\"detection-%s\">%s: ", finding_kind_name(kind), titles[kind]);
-	if (!overview_recorded(p->set, finding_evidence_kind(kind))) {
+	fprintf(out, "<h3 id=\"detection-%s\">%s: ", finding_kind_name(kind), finding_title(kind));
+	if (!overview_evidence_recorded(p->set, kind)) {
 		fprintf(out,
 			"<span class=\"verdict unknown\" data-verdict=\"not-recorded\">not "
-			"recorded</span></h3><p>No %s events in the captures.</p>\n",
-			finding_evidence_kind(kind));
+			"recorded</span></h3><p>No %s in the captures.</p>\n",
+			finding_evidence_missing(kind));
 		return;
 	}
 	if (!n) {
@@ -352,7 +353,7 @@ static void detection(struct page *p, enum finding_kind kind, int *number)
 		char command[64];
 
 		snprintf(command, sizeof(command), "report %s", finding_command(kind));
-		omit(&p->omitted, n - shown, titles[kind], command);
+		omit(&p->omitted, n - shown, finding_title(kind), command);
 	}
 }
 
@@ -361,8 +362,8 @@ static void detections_section(struct page *p)
 	int number = 0;
 
 	page_section(p->out, "detections", "Detections");
-	for (int kind = FINDING_PORTSCAN; kind <= FINDING_BRUTEFORCE; kind++)
-		detection(p, (enum finding_kind)kind, &number);
+	for (int d = 0; d < DETECTIONS; d++)
+		detection(p, detection_order[d], &number);
 	fputs("</section>\n", p->out);
 }
 
@@ -651,6 +652,15 @@ static void involve_findings(struct page *p)
 		else if (f->kind == FINDING_BRUTEFORCE && f->process)
 			tree_add_named(&p->tree, f->host, f->process, f->first_ns,
 				       "accepted the brute force");
+		else if (f->kind == FINDING_GUESSED)
+			tree_add_pid(&p->tree, f->host, f->session_pid, f->last_ns,
+				     "the login a guessed password let in");
+		else if (f->kind == FINDING_NETSHELL)
+			tree_add_pid(&p->tree, f->host, f->pid, f->first_ns,
+				     "a shell on the network");
+		else if (f->kind == FINDING_BINDSHELL)
+			tree_add_pid(&p->tree, f->host, f->pid, f->first_ns,
+				     "started shells for connections");
 	}
 }
 

@@ -149,21 +149,20 @@ void page_section(FILE *out, const char *id, const char *title)
 
 void page_verdicts(FILE *out, const struct overview *o)
 {
-	static const char *const titles[] = {"Port scans", "Sweeps", "Outbound scanning",
-					     "Brute force"};
 	int64_t lost = 0;
 	bool clean = true;
 
 	page_section(out, "verdicts", "Verdicts");
 	fputs("<ul>", out);
-	for (int kind = FINDING_PORTSCAN; kind <= FINDING_BRUTEFORCE; kind++) {
+	for (int d = 0; d < DETECTIONS; d++) {
+		enum finding_kind kind = detection_order[d];
 		size_t n = 0;
 
 		for (size_t i = 0; i < o->findings.count; i++)
-			n += o->findings.list[i].kind == (enum finding_kind)kind;
+			n += o->findings.list[i].kind == kind;
 		fprintf(out, "<li id=\"verdict-%s\"><a href=\"#detection-%s\">%s</a>: ",
-			finding_kind_name(kind), finding_kind_name(kind), titles[kind]);
-		if (!overview_recorded(o->set, finding_evidence_kind(kind)))
+			finding_kind_name(kind), finding_kind_name(kind), finding_title(kind));
+		if (!overview_evidence_recorded(o->set, kind))
 			fputs("<span class=\"verdict unknown\">not recorded</span>", out);
 		else if (n)
 			fprintf(out,

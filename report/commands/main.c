@@ -12,8 +12,8 @@
 static const struct command *const commands[] = {
 	&info_command,	     &summary_command,	&timeline_command, &tcpconnect_command,
 	&tcpaccept_command,  &tcpreset_command, &capable_command,  &scans_command,
-	&bruteforce_command, &caps_command,	&proc_command,	   &html_command,
-	&redact_command,     &export_command,
+	&bruteforce_command, &logins_command,	&caps_command,	   &proc_command,
+	&html_command,	     &redact_command,	&export_command,
 };
 
 static void print_usage(void)
@@ -30,10 +30,10 @@ static void print_usage(void)
 		printf("  %-12s %s\n", commands[i]->spec.name, commands[i]->summary);
 	fputs("\n"
 	      "Every command takes --local, and all but html, redact and export --format\n"
-	      "table|json|csv (export: ocsf|ecs|timesketch); all but info and redact --since, "
-	      "--until, --comm, --cgroup\n"
-	      "and --mntns; the event commands (timeline and the BCC tools') also --follow\n"
-	      "and -l.  `report COMMAND --help` has the details.\n"
+	      "table|json|csv (export: ocsf|ecs|timesketch); all but info and redact --since,\n"
+	      "--until, --comm, --cgroup, --mntns and --ppid; the event commands (timeline\n"
+	      "and the BCC tools') also --follow and -l.  `report COMMAND --help` has the\n"
+	      "details.\n"
 	      "\n"
 	      "examples:\n"
 	      "    report summary case42.db             # start here\n"
@@ -45,6 +45,7 @@ static void print_usage(void)
 	      "    report timeline --since 01:55 --addr 10.200.0.66 case42.db\n"
 	      "    report tcpconnect -d -l case42.db    # names looked up, who connected\n"
 	      "    report proc 7478 case42.db           # one process's whole story\n"
+	      "    report logins case42.db              # who connected to sshd, who got in\n"
 	      "    report scans web-1.db web-2.db web-3.db\n"
 	      "    report html -o case42.html case42.db  # one page for a ticket\n"
 	      "    report redact --key-file fleet.key case42.db shared.db  # safe to share\n"

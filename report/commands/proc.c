@@ -1,7 +1,8 @@
 /*
  * report proc: one process's whole story: its parents up to pid 1 (what each
- * ran, as whom, since when), every program it ran, and every event it made,
- * as the timeline shows them.
+ * ran, as whom, since when), every program it ran, its children and their
+ * descendants with what each ran, and every event it made, as the timeline
+ * shows them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "command.h"
 #include "lineage.h"
+#include "logins.h"
 #include "timeline.h"
 #include "util.h"
 #include "when.h"
@@ -16,18 +18,27 @@
 /* The largest pid Linux hands out (PID_MAX_LIMIT on 64-bit). */
 #define PID_MAX 4194304
 
+/* Descendants shown at most: a build's process tree has thousands. */
+#define DESCENDANTS_SHOWN 1000
+
 static struct {
-	int64_t pid, start_ns; /* start_ns: INT64_MIN unless PID@START */
+	struct thresholds logins; /* the default login services (report logins) */
+	int64_t pid, start_ns;	  /* start_ns: INT64_MIN unless PID@START */
+	int64_t depth;		  /* generations of descendants shown */
+	bool depth_given;
+	int shown, more; /* descendants shown, and left out */
 } pr;
 
 static const char usage[] =
-	"usage: report proc [-h] [-l] [common options] PID[@START] FILE...\n"
+	"usage: report proc [-h] [-l] [--depth N] [common options] PID[@START] FILE...\n"
 	"\n"
 	"One process's whole story, from the captures alone: its parents up to pid 1\n"
 	"(each one's pid, user, start time, executable and command line, as it was when\n"
 	"its child began), every program it ran (each exec: path and command line),\n"
-	"then every event it made, in time order, as `report timeline` shows them\n"
-	"(its fork, execs and exit included).  A pid used by several processes during\n"
+	"its children and their descendants, indented by generation, with every\n"
+	"program each ran, then every event it made, in time order, as `report\n"
+	"timeline` shows them (its fork, execs and exit included).  A pid used by several "
+	"processes during\n"
 	"the captures (pid reuse) gives one story per process; PID@START picks one,\n"
 	"START being its start_ns as the story shows it.\n"
 	"\n"
@@ -35,10 +46,31 @@ static const char usage[] =
 	"when anyone could have put them there.  JSON and CSV give the events only,\n"
 	"each with the executable, command line and parents of its process.\n"
 	"\n"
+	"options:\n"
+	"  --depth N  generations of descendants shown: 1 for the children only, 0 for\n"
+	"             none (32)\n"
+	"\n"
 	"examples:\n"
 	"    report proc 7478 case42.db\n"
+	"    report proc --depth 1 7478 case42.db   # its children only\n"
 	"    report proc 7709@11507400000000 case42.db\n"
 	"    report proc --format json 7478 case42.db\n";
+
+static const struct option long_options[] = {
+	{"depth", required_argument, NULL, 'd'},
+	{NULL, 0, NULL, 0},
+};
+
+static int own_option(int option, const char *arg, void *ctx)
+{
+	(void)ctx;
+	(void)option;
+	if (parse_integer(arg, 0, LINEAGE_DEPTH_MAX, &pr.depth))
+		return option_error("proc", "--depth wants a number from 0 to %d, not '%s'",
+				    LINEAGE_DEPTH_MAX, arg);
+	pr.depth_given = true;
+	return 0;
+}
 
 static int bad_pid(const char *arg)
 {
@@ -120,6 +152,75 @@ static int print_parents(struct capture *cap, const struct image *child, bool lo
 	return 0;
 }
 
+/* How an image began, as the story's lines say it. */
+static const char *how_word(const struct image *im)
+{
+	return im->how[0] == 'e' ? "exec    " : im->how[0] == 'f' ? "fork    " : "running ";
+}
+
+/* The children of (pid, start_ns) and, to the depth asked for, theirs: what each ran. */
+static int print_descendants(struct capture *cap, int64_t pid, int64_t start_ns, int depth,
+			     bool local)
+{
+	int64_t child_pid, child_start, child_t;
+	size_t cursor = 0;
+	char lead[2 * LINEAGE_DEPTH_MAX + 16];
+	int found;
+
+	if (depth >= pr.depth)
+		return 0;
+	while ((found = lineage_children(cap, pid, start_ns, INT64_MIN, &cursor, &child_pid,
+					 &child_start, &child_t)) > 0) {
+		const struct image *im;
+		int n;
+
+		if (pr.shown >= DESCENDANTS_SHOWN) {
+			pr.more++;
+			continue;
+		}
+		pr.shown++;
+		for (n = 0; (found = lineage_nth_image(cap, child_pid, child_start, n, &im)) > 0;
+		     n++) {
+			snprintf(lead, sizeof(lead), "%*s%s", 2 * depth, "", how_word(im));
+			print_image(cap, lead, cap->base_ns + im->t, im, local);
+		}
+		if (found < 0 || print_descendants(cap, child_pid, child_start, depth + 1, local))
+			return -1;
+	}
+	return found;
+}
+
+/* When the process serves a login: the connection and what came of it (report logins). */
+static int print_login(struct capture *cap, int64_t start_ns, bool local)
+{
+	struct login_accept accept;
+	struct login s;
+	char when[WHEN_MAX], *remote, *ran;
+	int found = login_of_process(cap, &pr.logins, pr.pid, start_ns, &accept, &s);
+
+	if (found <= 0)
+		return found;
+	put_when(cap, cap->base_ns + accept.t, local, when);
+	remote = xmalloc(4 * accept.remote.len + 1);
+	remote[render_text(accept.remote.text, accept.remote.len, remote)] = '\0';
+	ran = xmalloc(4 * s.ran_len + 1);
+	ran[render_text(s.ran, s.ran_len, ran)] = '\0';
+	printf("login session:\n  accepted %s from %s port %lld: %s", when, remote,
+	       (long long)accept.rport, login_outcome_name(s.outcome));
+	if (s.uid >= 0)
+		printf(", uid %lld", (long long)s.uid);
+	if (s.end_t != INT64_MAX)
+		printf(", %.3f s", (double)(s.end_t - accept.t) / 1e9);
+	printf(" (%s)", s.why);
+	if (s.execs)
+		printf("; ran %lld program%s, first %s", (long long)s.execs,
+		       s.execs == 1 ? "" : "s", ran);
+	printf("\n");
+	free(remote);
+	free(ran);
+	return 0;
+}
+
 static int print_story(struct capture *cap, int64_t start_ns, bool local)
 {
 	const struct image *im;
@@ -133,24 +234,30 @@ static int print_story(struct capture *cap, int64_t start_ns, bool local)
 	free(host);
 	printf("ran:\n");
 	for (int n = 0; (found = lineage_nth_image(cap, pr.pid, start_ns, n, &im)) > 0; n++)
-		print_image(cap,
-			    im->how[0] == 'e'	? "exec    "
-			    : im->how[0] == 'f' ? "fork    "
-						: "running ",
-			    cap->base_ns + im->t, im, local);
+		print_image(cap, how_word(im), cap->base_ns + im->t, im, local);
 	if (found < 0 || lineage_nth_image(cap, pr.pid, start_ns, 0, &im) < 0 ||
-	    print_parents(cap, im, local))
+	    print_parents(cap, im, local) || print_login(cap, start_ns, local))
 		return -1;
+	printf("descendants:\n");
+	pr.shown = pr.more = 0;
+	if (print_descendants(cap, pr.pid, start_ns, 0, local))
+		return -1;
+	if (pr.more)
+		printf("  ... %d more\n", pr.more);
+	else if (!pr.shown)
+		printf("  none\n");
 	printf("events:\n");
 	return 0;
 }
 
-static int run(struct captures *set, const struct options *opts)
+static int tell(struct captures *set, const struct options *opts)
 {
 	struct options mine = *opts;
 	bool any = false;
 
 	mine.pid = pr.pid;
+	if (!pr.depth_given)
+		pr.depth = LINEAGE_DEPTH_MAX;
 	/* The story tells who in a table; JSON and CSV have only the events to tell it. */
 	mine.lineage = opts->lineage || opts->format != FORMAT_TABLE;
 	for (int i = 0; i < set->count; i++) {
@@ -185,12 +292,24 @@ static int run(struct captures *set, const struct options *opts)
 	return timeline_process(set, &mine);
 }
 
+static int run(struct captures *set, const struct options *opts)
+{
+	int err;
+
+	thresholds_ready(&pr.logins);
+	err = tell(set, opts);
+	thresholds_free(&pr.logins);
+	return err;
+}
+
 const struct command proc_command = {
 	.summary = "one process's whole story: parents, programs run, every event",
 	.spec = {.name = "proc",
 		 .usage = usage,
 		 .short_options = "",
-		 .accepts = ACCEPT_FILTERS | ACCEPT_LINEAGE},
+		 .long_options = long_options,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_LINEAGE,
+		 .own_option = own_option},
 	.operands = operands,
 	.run = run,
 	.state = &pr,

@@ -36,9 +36,10 @@ static const char usage[] =
 	"usage: report redact --key-file KEY [-h] IN.db OUT.db\n"
 	"\n"
 	"Write OUT.db, a copy of the capture IN.db safe to share: IP addresses, host\n"
-	"names, DNS names, command lines and paths under /home (user names with\n"
-	"them) become keyed pseudonyms, HMAC-SHA256 under the key in KEY (16 bytes at\n"
-	"least: head -c 32 /dev/urandom > fleet.key).  The same key gives the same\n"
+	"names, DNS names, command lines, the host's user and group names and paths\n"
+	"under /home (user names with them) become keyed pseudonyms, HMAC-SHA256\n"
+	"under the key in KEY (16 bytes at least: head -c 32 /dev/urandom >\n"
+	"fleet.key).  The same key gives the same\n"
 	"pseudonym to the same name in every capture, so a fleet's captures still\n"
 	"match; without the key a pseudonym cannot be traced back, nor a guess\n"
 	"tested.  Addresses keep their class and prefixes (private stays private,\n"
@@ -133,7 +134,7 @@ static int read_key(void)
 
 /* --- SQL functions on the copy ------------------------------------------------------ */
 
-enum redaction { R_ADDRESS, R_HOST, R_DNS, R_PROGRAM, R_PATH, R_ARGS, R_TEXT, R_UUID };
+enum redaction { R_ADDRESS, R_HOST, R_DNS, R_PROGRAM, R_PATH, R_ARGS, R_TEXT, R_UUID, R_USER };
 
 static void redact_value(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -176,6 +177,9 @@ static void redact_value(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	case R_UUID:
 		pseudonym_uuid(&rm.key, text, len, out, size);
 		break;
+	case R_USER:
+		pseudonym_user(&rm.key, text, len, out, size);
+		break;
 	}
 	sqlite3_result_text(ctx, out, -1, free);
 }
@@ -186,7 +190,7 @@ static const struct {
 } functions[] = {
 	{"redact_address", R_ADDRESS}, {"redact_host", R_HOST}, {"redact_dns", R_DNS},
 	{"redact_program", R_PROGRAM}, {"redact_path", R_PATH}, {"redact_args", R_ARGS},
-	{"redact_text", R_TEXT},       {"redact_uuid", R_UUID},
+	{"redact_text", R_TEXT},       {"redact_uuid", R_UUID}, {"redact_user", R_USER},
 };
 
 /*
@@ -213,6 +217,11 @@ static const struct {
 	{"process", "exe", "redact_program"},
 	{"process", "filename", "redact_program"},
 	{"process", "args", "redact_args"},
+	{"process", "stdin", NULL}, /* what fds 0-2 are: "tty", "pipe", "tcp"... */
+	{"process", "stdout", NULL},
+	{"process", "stderr", NULL},
+	{"account", "kind", NULL},
+	{"account", "name", "redact_user"},
 	{"dns", "name", "redact_dns"},
 	{"module", "name", "redact_program"},
 	{"module", "build_id", NULL},

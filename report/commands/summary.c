@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accounts.h"
 #include "command.h"
 #include "overview.h"
 #include "util.h"
@@ -34,6 +35,7 @@ enum {
 	SUM_FIRST,
 	SUM_LAST,
 	SUM_DETAIL,
+	SUM_EVIDENCE,
 	SUM_FIELDS
 };
 
@@ -51,6 +53,7 @@ static const struct field fields[SUM_FIELDS] = {
 	[SUM_FIRST] = {NULL, "first", 0, FIELD_RFC3339, false},
 	[SUM_LAST] = {NULL, "last", 0, FIELD_RFC3339, false},
 	[SUM_DETAIL] = {NULL, "detail", 0, FIELD_TEXT, false},
+	[SUM_EVIDENCE] = {NULL, "evidence", 0, FIELD_TEXT, false},
 };
 
 static struct {
@@ -62,16 +65,17 @@ static const char usage[] =
 	"usage: report summary [-h] [--scan-window SECONDS] [--ports N] [--targets N]\n"
 	"                      [--destinations N] [--failed-share F]\n"
 	"                      [--bruteforce-window SECONDS] [--connections N]\n"
+	"                      [--failures N] [--failures-window SECONDS]\n"
 	"                      [--service PORTS] [--daemon NAMES] [--settle SECONDS]\n"
 	"                      [--net-raw NAMES] [common options] FILE...\n"
 	"\n"
 	"One page: the captures (host, span, events, losses, clean stop), the top\n"
 	"talkers (processes making connects, remote addresses whose connections were\n"
-	"accepted), a verdict for every detection (port scans, sweeps, outbound\n"
-	"scanning, brute force) with its first findings, and the capability use that\n"
-	"stands out.  `report scans`, `report bruteforce` and `report caps` have the\n"
-	"details; the options are theirs (--scan-window is scans' --window,\n"
-	"--bruteforce-window bruteforce's).\n"
+	"accepted), a verdict for every detection (guessed passwords first, port scans,\n"
+	"sweeps, outbound scanning, brute force) with its first findings, and the\n"
+	"capability use that stands out.  `report scans`, `report bruteforce` and\n"
+	"`report caps` have the details; the options are theirs (--scan-window is\n"
+	"scans' --window, --bruteforce-window bruteforce's).\n"
 	"\n"
 	"JSON and CSV: one row per capture, talker, detection (each finding, or one\n"
 	"row saying none) and flag, with section and kind saying which.\n"
@@ -194,8 +198,27 @@ static void print_finding(const struct overview *p, const struct finding *f)
 		       (long long)f->destinations, (long long)f->failed, (long long)f->events);
 		break;
 	case FINDING_BRUTEFORCE:
-		printf("%lld connections", (long long)f->events);
+		if (f->logins)
+			printf("%lld failed logins (%lld let in)", (long long)f->failed,
+			       (long long)f->succeeded);
+		else
+			printf("%lld connections", (long long)f->events);
 		break;
+	case FINDING_GUESSED:
+		printf("uid %lld let in after %lld failed logins (%s)", (long long)f->uid,
+		       (long long)f->failed, f->evidence);
+		break;
+	case FINDING_NETSHELL:
+	case FINDING_BINDSHELL: {
+		char evidence[TEXT_MAX];
+		char *safe;
+
+		finding_evidence(f, evidence, sizeof(evidence));
+		safe = render_string(evidence);
+		printf("%s (%s)", safe, f->evidence);
+		free(safe);
+		break;
+	}
 	}
 	printf(", %s-%s\n", first, last);
 	free(safe_who);
@@ -211,8 +234,8 @@ static void print_detection(const struct overview *p, enum finding_kind kind, co
 	for (size_t i = 0; i < p->findings.count; i++)
 		n += p->findings.list[i].kind == kind;
 	describe_rule(&sm.t, kind, rule, sizeof(rule));
-	if (!overview_recorded(p->set, finding_evidence_kind(kind))) {
-		printf("  %-16s not recorded (no %s events)\n", title, finding_evidence_kind(kind));
+	if (!overview_evidence_recorded(p->set, kind)) {
+		printf("  %-16s not recorded (no %s)\n", title, finding_evidence_missing(kind));
 		return;
 	}
 	if (!n) {
@@ -237,7 +260,7 @@ static void print_detection(const struct overview *p, enum finding_kind kind, co
 static void print_flag(const struct overview *p, const struct cap_flag_group *g)
 {
 	const struct cap_flag *f = g->first;
-	char process[TEXT_MAX], name[64], when[WHEN_MAX], last[WHEN_MAX];
+	char process[TEXT_MAX], name[64], when[WHEN_MAX], last[WHEN_MAX], user[TEXT_MAX];
 	char *safe_name;
 
 	process_text(p, f->use->host, f->use->comm, f->use->comm_len, f->use->pid, process,
@@ -253,10 +276,10 @@ static void print_flag(const struct overview *p, const struct cap_flag_group *g)
 	/* "from 04:25:50", or "from 04:25:50 to 04:26:01" when the group spans more */
 	if (!strcmp(when, last))
 		last[0] = '\0';
-	printf("  %-10s %s (uid %lld) %s: %lld check%s, %lld denied, from %s%s%s\n",
-	       cap_flag_word(f->kind), process, (long long)f->use->uid, safe_name,
-	       (long long)g->checks, g->checks == 1 ? "" : "s", (long long)g->denied, when,
-	       last[0] ? " to " : "", last);
+	user_label(p->set, overview_hosts(p), f->use->host, f->use->uid, user, sizeof(user));
+	printf("  %-10s %s (%s) %s: %lld check%s, %lld denied, from %s%s%s\n",
+	       cap_flag_word(f->kind), process, user, safe_name, (long long)g->checks,
+	       g->checks == 1 ? "" : "s", (long long)g->denied, when, last[0] ? " to " : "", last);
 	free(safe_name);
 }
 
@@ -304,6 +327,10 @@ static void print_page(const struct overview *p)
 	print_talkers(p, p->remotes, p->nremotes, "accepted from");
 	print_suspects(p);
 	printf("\nDETECTIONS\n");
+	/* First: someone got in. */
+	print_detection(p, FINDING_NETSHELL, "network shells");
+	print_detection(p, FINDING_BINDSHELL, "shell listeners");
+	print_detection(p, FINDING_GUESSED, "guessed logins");
 	print_detection(p, FINDING_PORTSCAN, "port scans");
 	print_detection(p, FINDING_SWEEP, "sweeps");
 	print_detection(p, FINDING_OUTBOUND, "outbound scans");
@@ -312,8 +339,11 @@ static void print_page(const struct overview *p)
 		printf("\nCAPABILITIES not recorded (no capable events)\n");
 		return;
 	}
-	printf("\nCAPABILITIES (checks that audit, or may: %lld, %lld denied)\n",
+	printf("\nCAPABILITIES (checks that audit, or may: %lld, %lld denied",
 	       (long long)p->caps.checks, (long long)p->caps.denied);
+	if (p->caps.capping)
+		printf("; %lld refused that denied nothing", (long long)p->caps.capping);
+	printf(")\n");
 	ngroups = cap_flag_groups(&p->caps, &groups);
 	for (size_t i = 0; i < ngroups && i < FLAGS_SHOWN; i++)
 		print_flag(p, &groups[i]);
@@ -388,7 +418,7 @@ static void talker_rows(const struct overview *p, const struct talker *list, siz
 
 static void detection_rows(const struct overview *p)
 {
-	for (int kind = FINDING_PORTSCAN; kind <= FINDING_BRUTEFORCE; kind++) {
+	for (int kind = FINDING_PORTSCAN; kind <= FINDING_BINDSHELL; kind++) {
 		const char *name = finding_kind_name((enum finding_kind)kind);
 		struct value v[SUM_FIELDS];
 		bool any = false;
@@ -411,11 +441,14 @@ static void detection_rows(const struct overview *p)
 			v[SUM_COUNT] = int_value(f->events);
 			v[SUM_FIRST] = int_value(f->first_ns);
 			v[SUM_LAST] = int_value(f->last_ns);
+			if (f->logins)
+				v[SUM_FAILED] = int_value(f->failed);
 			v[SUM_DETAIL] = text_of(evidence);
+			v[SUM_EVIDENCE] = text_of(f->evidence);
 			output_row(v);
 		}
 		if (!any) {
-			bool seen = overview_recorded(p->set, finding_evidence_kind(kind));
+			bool seen = overview_evidence_recorded(p->set, (enum finding_kind)kind);
 
 			blank(v, "detection", name);
 			v[SUM_COUNT] = seen ? int_value(0) : null_value();

@@ -19,6 +19,8 @@ static void write_task_conditions(FILE *sql, const struct options *opts,
 		fprintf(sql, " AND %spid = :pid", of);
 	if (opts->pid >= 0 && opts->start_ns != INT64_MIN)
 		fprintf(sql, " AND %sstart_ns = :start_ns", of);
+	if (opts->ppid >= 0)
+		fprintf(sql, " AND %sppid = :ppid", of);
 	if (opts->uid >= 0)
 		fprintf(sql, " AND %suid = :uid", of);
 	if (opts->comm)
@@ -31,8 +33,8 @@ static void write_task_conditions(FILE *sql, const struct options *opts,
 
 static bool has_task_filters(const struct options *opts)
 {
-	return opts->pid >= 0 || opts->uid >= 0 || opts->comm || opts->has_cgroup ||
-	       opts->has_mntns;
+	return opts->pid >= 0 || opts->ppid >= 0 || opts->uid >= 0 || opts->comm ||
+	       opts->has_cgroup || opts->has_mntns;
 }
 
 void write_filters(FILE *sql, const struct options *opts, const struct filter_columns *columns)
@@ -104,7 +106,8 @@ int bind_filters(sqlite3_stmt *stmt, const struct options *opts, const struct ca
 	filter_t_range(opts, cap, &from, &to);
 	rc = bind_int(stmt, ":t_from", from) | bind_int(stmt, ":t_to", to) |
 	     bind_int(stmt, ":pid", opts->pid) | bind_int(stmt, ":start_ns", opts->start_ns) |
-	     bind_int(stmt, ":uid", opts->uid) | bind_int(stmt, ":cgroup", (int64_t)opts->cgroup) |
+	     bind_int(stmt, ":uid", opts->uid) | bind_int(stmt, ":ppid", opts->ppid) |
+	     bind_int(stmt, ":cgroup", (int64_t)opts->cgroup) |
 	     bind_int(stmt, ":mntns", (int64_t)opts->mntns) | bind_int(stmt, ":ip", opts->family);
 	if ((index = sqlite3_bind_parameter_index(stmt, ":comm")))
 		rc |= sqlite3_bind_text(stmt, index, opts->comm, (int)opts->comm_len,

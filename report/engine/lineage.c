@@ -28,9 +28,13 @@ struct proc_row {
 	bool fork;	   /* the parent's image, until the process execs */
 	bool exec;	   /* how = 'exec' (neither: 'running') */
 	bool exit_deleted; /* the last row of a process whose exit found its executable gone */
+	int64_t exit_t;	   /* the first row of a process: its exit's t; INT64_MAX: none seen */
+	int64_t exit_uid;  /* the first row: its uid then (a setuid without exec shows there) */
 	bool has_exe, exe_deleted, world_writable, default_name; /* of its exe column */
 	uint8_t comm_len;
 	char comm[COMM_MAX];
+	uint8_t streams[3]; /* an exec's fds 0, 1, 2: enum image_stream */
+	int32_t tcp;	    /* its TCP stream's tuple in the index's tcps; -1: none */
 };
 
 /* An image as shown, with the bytes it points to. */
@@ -58,6 +62,12 @@ struct process_index {
 	bool present; /* the capture has process lives */
 	struct proc_row *rows;
 	size_t nrows;
+	/* Every process's first row, by (ppid, t): the children of a pid, in birth order. */
+	size_t *births;
+	size_t nbirths;
+	/* The TCP streams of the execs that had one (few): laddr, lport, raddr, rport. */
+	int64_t (*tcps)[4];
+	size_t ntcps;
 };
 
 /* Guards every capture's shared index and its references: taken once per connection. */
@@ -131,38 +141,120 @@ static bool default_name(const char *exe, size_t len)
 	return false;
 }
 
-/* Mark the last row of each process whose exit found its executable deleted. */
+/*
+ * Each process's exit on its first row (time and uid), and its last row
+ * marked when the exit found its executable deleted.
+ */
 static int read_exits(struct capture *cap, struct process_index *ix)
 {
-	static const char sql[] = "SELECT k.pid, k.start_ns FROM ev_exit e JOIN task k ON "
-				  "k.id = e.task WHERE e.exe_deleted = 1";
+	const char *sql = capture_has_column(cap, "ev_exit", "exe_deleted")
+				  ? "SELECT k.pid, k.start_ns, e.t, k.uid, e.exe_deleted = 1 FROM "
+				    "ev_exit e JOIN task k ON k.id = e.task"
+				  : "SELECT k.pid, k.start_ns, e.t, k.uid, 0 FROM ev_exit e JOIN "
+				    "task k ON k.id = e.task";
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (!capture_has_column(cap, "ev_exit", "exe_deleted"))
-		return 0;
 	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
 		return read_failed(cap, "ev_exit");
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		int64_t pid = sqlite3_column_int64(stmt, 0), start = sqlite3_column_int64(stmt, 1);
 		size_t i = lower_bound(ix, pid, start);
 
+		if (!is_process(ix, i, pid, start))
+			continue;
+		ix->rows[i].exit_t = sqlite3_column_int64(stmt, 2);
+		ix->rows[i].exit_uid = sqlite3_column_int64(stmt, 3);
+		if (!sqlite3_column_int(stmt, 4))
+			continue;
 		while (is_process(ix, i + 1, pid, start))
 			i++;
-		if (is_process(ix, i, pid, start))
-			ix->rows[i].exit_deleted = true;
+		ix->rows[i].exit_deleted = true;
 	}
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE ? 0 : read_failed(cap, "ev_exit");
 }
 
+/* The processes' first rows by (ppid, t): qsort has no context, so a copy of the keys. */
+struct birth {
+	int64_t ppid, t;
+	size_t row;
+};
+
+static int by_birth(const void *x, const void *y)
+{
+	const struct birth *a = x, *b = y;
+
+	if (a->ppid != b->ppid)
+		return a->ppid < b->ppid ? -1 : 1;
+	return (a->t > b->t) - (a->t < b->t);
+}
+
+static void index_births(struct process_index *ix)
+{
+	struct birth *births = xcalloc(ix->nrows ? ix->nrows : 1, sizeof(*births));
+	size_t n = 0;
+
+	for (size_t i = 0; i < ix->nrows; i++)
+		if (i == 0 || !is_process(ix, i - 1, ix->rows[i].pid, ix->rows[i].start_ns))
+			births[n++] = (struct birth){ix->rows[i].ppid, ix->rows[i].t, i};
+	qsort(births, n, sizeof(*births), by_birth);
+	ix->births = xcalloc(n ? n : 1, sizeof(*ix->births));
+	for (size_t i = 0; i < n; i++)
+		ix->births[i] = births[i].row;
+	ix->nbirths = n;
+	free(births);
+}
+
+/* A stream as the process table names it (schema.sql), as enum image_stream. */
+static uint8_t stream_of(const unsigned char *name)
+{
+	static const char *const names[] = {
+		[IMAGE_STREAM_CLOSED] = "closed", [IMAGE_STREAM_TTY] = "tty",
+		[IMAGE_STREAM_PIPE] = "pipe",	  [IMAGE_STREAM_FILE] = "file",
+		[IMAGE_STREAM_DEVICE] = "device", [IMAGE_STREAM_UNIX] = "unix",
+		[IMAGE_STREAM_TCP] = "tcp",	  [IMAGE_STREAM_SOCKET] = "socket",
+		[IMAGE_STREAM_OTHER] = "other",
+	};
+
+	for (uint8_t i = 1; name && i < ARRAY_SIZE(names); i++)
+		if (!strcmp((const char *)name, names[i]))
+			return i;
+	return IMAGE_STREAM_UNKNOWN;
+}
+
+/* An exec's standard streams, and its TCP stream's tuple kept aside. */
+static void read_streams(sqlite3_stmt *stmt, struct process_index *ix, struct proc_row *r,
+			 size_t *allocated)
+{
+	r->tcp = -1;
+	for (int i = 0; i < 3; i++)
+		r->streams[i] = stream_of(sqlite3_column_text(stmt, 12 + i));
+	if (sqlite3_column_type(stmt, 15) == SQLITE_NULL)
+		return;
+	if (ix->ntcps == *allocated) {
+		*allocated = *allocated ? 2 * *allocated : 16;
+		ix->tcps = xrealloc(ix->tcps, *allocated * sizeof(*ix->tcps));
+	}
+	for (int i = 0; i < 4; i++)
+		ix->tcps[ix->ntcps][i] = sqlite3_column_int64(stmt, 15 + i);
+	r->tcp = (int32_t)ix->ntcps++;
+}
+
 static int read_rows(struct capture *cap, struct process_index *ix)
 {
-	static const char sql[] = "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, "
-				  "how = 'exec', uid, exe, exe_deleted, exe_world_writable "
-				  "FROM process";
+	/* Captures of recorders before the streams have none: NULL. */
+	const char *sql =
+		capture_has_column(cap, "process", "stdin")
+			? "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, "
+			  "how = 'exec', uid, exe, exe_deleted, exe_world_writable, stdin, "
+			  "stdout, stderr, tcp_laddr, tcp_lport, tcp_raddr, tcp_rport "
+			  "FROM process"
+			: "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, "
+			  "how = 'exec', uid, exe, exe_deleted, exe_world_writable, NULL, "
+			  "NULL, NULL, NULL, NULL, NULL, NULL FROM process";
 	sqlite3_stmt *stmt;
-	size_t allocated = 0;
+	size_t allocated = 0, tcps_allocated = 0;
 	int rc;
 
 	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
@@ -192,9 +284,12 @@ static int read_rows(struct capture *cap, struct process_index *ix)
 			.default_name =
 				exe && default_name(exe, (size_t)sqlite3_column_bytes(stmt, 9)),
 			.comm_len = (uint8_t)(len < COMM_MAX ? len : COMM_MAX),
+			.exit_t = INT64_MAX,
+			.exit_uid = -1,
 		};
 		if (r->comm_len)
 			memcpy(r->comm, sqlite3_column_blob(stmt, 6), r->comm_len);
+		read_streams(stmt, ix, r, &tcps_allocated);
 		for (int i = 0; i < 5; i++) {
 			if (sqlite3_column_type(stmt, i) != SQLITE_INTEGER) {
 				sqlite3_finalize(stmt);
@@ -210,13 +305,18 @@ static int read_rows(struct capture *cap, struct process_index *ix)
 		ix->rows = xrealloc(ix->rows, ix->nrows * sizeof(*ix->rows));
 		qsort(ix->rows, ix->nrows, sizeof(*ix->rows), by_key);
 	}
-	return read_exits(cap, ix);
+	if (read_exits(cap, ix))
+		return -1;
+	index_births(ix);
+	return 0;
 }
 
 static void drop_index(struct process_index *ix)
 {
 	if (ix && --ix->refs == 0) {
 		free(ix->rows);
+		free(ix->births);
+		free(ix->tcps);
 		free(ix);
 	}
 }
@@ -428,6 +528,10 @@ static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row,
 	im->parents = p;
 	im->parents_len = put_parents(ix, row, p);
 	im->row = (int64_t)row;
+	memcpy(im->streams, r->streams, sizeof(im->streams));
+	im->has_tcp = r->tcp >= 0;
+	if (im->has_tcp)
+		memcpy(im->tcp, ix->tcps[r->tcp], sizeof(im->tcp));
 	s->filled = true;
 	return 0;
 }
@@ -540,6 +644,69 @@ int lineage_parent(struct capture *cap, const struct image *child, int64_t *pid,
 		return 0;
 	*pid = ix->rows[parent].pid;
 	*start_ns = ix->rows[parent].start_ns;
+	return 1;
+}
+
+int lineage_children(struct capture *cap, int64_t pid, int64_t start_ns, int64_t from_t,
+		     size_t *cursor, int64_t *child_pid, int64_t *child_start, int64_t *child_t)
+{
+	struct capture_lineage *l = lineage_of(cap);
+	const struct process_index *ix;
+	size_t parent, i;
+
+	if (!l)
+		return -1;
+	ix = l->index;
+	parent = lower_bound(ix, pid, start_ns);
+	if (!ix->present || !is_process(ix, parent, pid, start_ns))
+		return 0;
+	i = *cursor;
+	if (i == 0) { /* the first birth of a child of pid at or after from_t */
+		size_t lo = 0, hi = ix->nbirths;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const struct proc_row *r = &ix->rows[ix->births[mid]];
+
+			if (r->ppid < pid || (r->ppid == pid && r->t < from_t))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		i = lo;
+	} else {
+		i--;
+	}
+	for (; i < ix->nbirths && ix->rows[ix->births[i]].ppid == pid; i++) {
+		const struct proc_row *r = &ix->rows[ix->births[i]];
+
+		/* pid reuse: a child of another process that had this pid */
+		if (parent_of(ix, pid, r->start_ns) != parent)
+			continue;
+		*cursor = i + 2;
+		*child_pid = r->pid;
+		*child_start = r->start_ns;
+		*child_t = r->t;
+		return 1;
+	}
+	*cursor = i + 1;
+	return 0;
+}
+
+int lineage_exit(struct capture *cap, int64_t pid, int64_t start_ns, int64_t *exit_t,
+		 int64_t *exit_uid)
+{
+	struct capture_lineage *l = lineage_of(cap);
+	size_t first;
+
+	if (!l)
+		return -1;
+	first = lower_bound(l->index, pid, start_ns);
+	if (!l->index->present || !is_process(l->index, first, pid, start_ns) ||
+	    l->index->rows[first].exit_t == INT64_MAX)
+		return 0;
+	*exit_t = l->index->rows[first].exit_t;
+	*exit_uid = l->index->rows[first].exit_uid;
 	return 1;
 }
 

@@ -17,6 +17,20 @@
 /* Parents named in a chain, at most (a loop in a corrupt capture ends there too). */
 #define LINEAGE_DEPTH_MAX 32
 
+/* What a standard stream of an exec was (the process table's stdin, stdout, stderr). */
+enum image_stream {
+	IMAGE_STREAM_UNKNOWN, /* not recorded: a fork, a process already running */
+	IMAGE_STREAM_CLOSED,
+	IMAGE_STREAM_TTY,
+	IMAGE_STREAM_PIPE,
+	IMAGE_STREAM_FILE,
+	IMAGE_STREAM_DEVICE,
+	IMAGE_STREAM_UNIX,
+	IMAGE_STREAM_TCP,
+	IMAGE_STREAM_SOCKET,
+	IMAGE_STREAM_OTHER,
+};
+
 /* An image of a process, from one row of the process table. */
 struct image {
 	int64_t pid, start_ns, ppid, uid;
@@ -37,7 +51,10 @@ struct image {
 	size_t args_len;
 	const char *parents; /* "sh(7472) < bash(7371) < systemd(1)" */
 	size_t parents_len;
-	int64_t row; /* its place in the capture's process index: names the image */
+	int64_t row;	    /* its place in the capture's process index: names the image */
+	uint8_t streams[3]; /* an exec's fds 0, 1, 2 (enum image_stream) */
+	bool has_tcp;	    /* one of them is a TCP socket: */
+	int64_t tcp[4];	    /* its laddr (address.id), lport, raddr, rport */
 };
 
 /*
@@ -76,6 +93,23 @@ int lineage_nth_image(struct capture *cap, int64_t pid, int64_t start_ns, int n,
  * does not know it, -1 after one line.
  */
 int lineage_parent(struct capture *cap, const struct image *child, int64_t *pid, int64_t *start_ns);
+
+/*
+ * The children of process (pid, start_ns), in birth order, from those born at
+ * or after from_t: *cursor 0 for the first, then as left by the call before.
+ * 1 and the child's (pid, start_ns) and its first row's t (its fork, mostly),
+ * 0 no more, -1 after one line.
+ */
+int lineage_children(struct capture *cap, int64_t pid, int64_t start_ns, int64_t from_t,
+		     size_t *cursor, int64_t *child_pid, int64_t *child_start, int64_t *child_t);
+
+/*
+ * The exit of process (pid, start_ns): 1 and its t and the uid it then ran as
+ * (a setuid() without an exec shows only there), 0 when the capture saw none,
+ * -1 after one line.
+ */
+int lineage_exit(struct capture *cap, int64_t pid, int64_t start_ns, int64_t *exit_t,
+		 int64_t *exit_uid);
 
 /* The fields of -l (--lineage): EXE and PARENTS in a table; exe and its marks, args, parents. */
 enum {

@@ -19,6 +19,7 @@ enum {
 	OPT_COMM,
 	OPT_CGROUP,
 	OPT_MNTNS,
+	OPT_PPID,
 	OPT_FORMAT,
 	OPT_LOCAL,
 	OPT_FOLLOW,
@@ -38,6 +39,7 @@ static const struct option filter_options[] = {
 	{"comm", required_argument, NULL, OPT_COMM},
 	{"cgroup", required_argument, NULL, OPT_CGROUP},
 	{"mntns", required_argument, NULL, OPT_MNTNS},
+	{"ppid", required_argument, NULL, OPT_PPID},
 };
 
 static const struct option follow_options[] = {
@@ -70,7 +72,8 @@ static const char filter_help[] =
 	"  --until TIME     only events at or before TIME\n"
 	"  --comm NAME      only processes named NAME exactly (\\xHH for a byte, \\\\ for \\)\n"
 	"  --cgroup ID      only this cgroup v2 id\n"
-	"  --mntns INUM     only this mount namespace (inode number)\n";
+	"  --mntns INUM     only this mount namespace (inode number)\n"
+	"  --ppid PID       only processes whose parent is PID (as the event saw it)\n";
 
 static const char follow_help[] =
 	"  --follow         keep reading a capture still being recorded, printing events\n"
@@ -286,6 +289,8 @@ static int parse_one(int option, const char *arg, const struct command_spec *spe
 			return -1;
 		opts->mntns = (uint64_t)value;
 		return 0;
+	case OPT_PPID:
+		return parse_number(command, "--ppid", arg, INT32_MAX, &opts->ppid);
 	case 'p':
 		return parse_number(command, "-p", arg, INT32_MAX, &opts->pid);
 	case 'u':
@@ -322,6 +327,7 @@ int parse_options(int argc, char **argv, const struct command_spec *spec, struct
 		.since_ns = INT64_MIN,
 		.until_ns = INT64_MAX,
 		.pid = -1,
+		.ppid = -1,
 		.uid = -1,
 		.start_ns = INT64_MIN,
 	};

@@ -51,6 +51,7 @@ struct options {
 	size_t comm_len;
 	bool has_cgroup, has_mntns;
 	uint64_t cgroup, mntns;
+	int64_t ppid; /* --ppid; -1: any */
 	/* the BCC tools' filters */
 	int64_t pid, uid; /* -1: any */
 	int64_t start_ns; /* with pid, only that process (report proc); INT64_MIN: any */

@@ -112,7 +112,8 @@ static bool wants_seq(const struct event_query *q, const struct options *opts)
  * joined on seq (the key of event_stack): far cheaper than a lookup per
  * event.  A capture made without stacks has no event_stack at all.
  */
-static char *event_sql(const struct event_query *q, const struct options *opts, bool join_stacks)
+static char *event_sql(const struct event_query *q, const struct options *opts, bool join_stacks,
+		       bool older)
 {
 	char *sql = NULL;
 	size_t size;
@@ -121,7 +122,7 @@ static char *event_sql(const struct event_query *q, const struct options *opts, 
 	if (!f)
 		return NULL;
 	fprintf(f, "SELECT e.t, %s%s%s FROM %s e%s WHERE %s", wants_seq(q, opts) ? "e.seq, " : "",
-		q->columns,
+		older ? q->older_columns : q->columns,
 		!q->stacks    ? ""
 		: join_stacks ? ", s.kstack, s.ustack"
 			      : ", NULL, NULL",
@@ -233,7 +234,9 @@ static int start(struct stream *s, const struct options *opts)
 	if ((s->query->stacks && capture_has_stacks(s->cap, &join_stacks)) ||
 	    (opts->follow && newest_t(s, &newest)))
 		return -1;
-	sql = event_sql(s->query, opts, join_stacks);
+	sql = event_sql(s->query, opts, join_stacks,
+			s->query->newer_column && !capture_has_column(s->reader, s->query->table,
+								      s->query->newer_column));
 	if (!sql || sqlite3_prepare_v2(s->reader->db, sql, -1, &s->stmt, NULL) != SQLITE_OK) {
 		free(sql);
 		return read_failed(s);

@@ -54,6 +54,11 @@ struct event_query {
 	bool unfiltered;
 	/* A table newer than some captures: none there means no rows, not an error. */
 	bool optional;
+	/*
+	 * A column newer than some captures (or NULL): where the table lacks
+	 * it, older_columns are selected instead of columns (NULL in its place).
+	 */
+	const char *newer_column, *older_columns;
 	/* The emitter reads its row again by (t, seq): event.seq is wanted. */
 	bool names_rows;
 	/* Bit i: column i is an address.id the emitter looks up (fetched ahead). */

