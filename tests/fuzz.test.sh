@@ -138,9 +138,9 @@ check_eq "... the functions taking SQL are given literals (pragma_int, stacks.c'
 check_eq "... the builders print into SQL only the names of columns, tables and conditions" "" \
 	"$(grep -hE '(fprintf|snprintf)\((f|q|sql)\b' -A3 report/engine/replay.c report/engine/filter.c report/analyses/scanning.c report/analyses/timeline.c |
 		sed -E 's/"([^"\\]|\\.)*"//g' | grep -oE '[,?:] *[a-z_>.-]+((->|\.)[a-z_]+|\[[0-9]\])' | sed -E 's/^[,?:] *//' |
-		grep -vE '^((q|s->query)->(columns|table|condition|stacks)|columns->(task|family|port)|opts->(follow|ports)|addr->given|(addresses|ports)\[[01]\])$')"
+		grep -vE '^((q|s->query)->(columns|table|condition|stacks)|columns->(task|family|port|ends\[[01]\])|opts->(follow|ports)|(addresses|ports)\[[01]\])$')"
 check_eq "... the tables, columns and conditions commands give them: none from options or a capture" "" \
-	"$(perl -0ne 'while (/^\s*\.(table|columns|condition|task|family|port)\s*=\s*(.*?)[,}]\s*$/gms) { print "$2\n" if $2 =~ /opts->|cap->|ev->|argv|optarg|->text/ }' report/*/*.c)"
+	"$(perl -0ne 'while (/^\s*\.(table|columns|condition|task|family|port|ends)\s*=\s*(.*?)[,}]\s*$/gms) { print "$2\n" if $2 =~ /opts->|cap->|ev->|argv|optarg|->text/ }' report/*/*.c)"
 check_eq "... and every :name a statement uses is bound by that name" "" \
 	"$(comm -23 <(grep -ohE '"[^"]*"' report/*/*.c | grep -E '(SELECT|WHERE| AND | IN )' | grep -oE ':[a-z_]+' | sort -u) \
 		<(grep -ohE '"(:[a-z_]+)"' report/*/*.c | tr -d '"' | sort -u))"

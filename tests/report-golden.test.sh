@@ -38,10 +38,12 @@ golden tcpconnect-c-fleet tcpconnect -c web1.db web2.db
 golden tcpconnect-c-json tcpconnect -c --format json web1.db web2.db
 golden tcpconnect-json tcpconnect --format json basic.db
 golden tcpconnect-csv tcpconnect --format csv basic.db
+golden tcpconnect-T-addr tcpconnect -T --addr ::1 basic.db
 
 # tcpaccept
 golden tcpaccept tcpaccept basic.db
 golden tcpaccept-t tcpaccept -t basic.db
+golden tcpaccept-tT tcpaccept -tT -6 basic.db
 golden tcpaccept-p tcpaccept -p $(q basic "select pid from tcpaccept where ip = 6 group by pid order by count(*) desc limit 1") basic.db
 golden tcpaccept-P tcpaccept -P $(q basic "select dport from reset_by_client") basic.db
 golden tcpaccept-4 tcpaccept -4 basic.db
@@ -54,6 +56,7 @@ golden tcpreset-r tcpreset -r basic.db
 golden tcpreset-json tcpreset --format json basic.db
 golden tcpreset-csv tcpreset --format csv basic.db
 golden tcpreset-local tcpreset --local basic.db
+golden tcpreset-addr tcpreset --addr 127.0.0.1 basic.db
 
 # capable
 golden capable capable basic.db

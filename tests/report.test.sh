@@ -243,3 +243,25 @@ if [ -w /dev/full ]; then
 	check_eq "a full disk: one line" "report: cannot write the output: No space left on device" \
 		"$(cat "$SCRATCH/err")"
 fi
+
+# --- --addr, on every command with ends: either end, both forms of IPv4 ----------
+for cmd in "tcpconnect saddr daddr" "tcpaccept laddr raddr" "tcpreset laddr raddr"; do
+	read -r command a b <<< "$cmd"
+	for address in 127.0.0.1 ::1; do
+		run_report "$command" --addr "$address" --format csv basic.db
+		check_eq "$command --addr $address: the rows with it at either end, as SQL counts them" \
+			"$(sql "$SCRATCH/basic.db" "SELECT count(*) FROM $command WHERE '$address' IN ($a, $b, replace($a, '::ffff:', ''), replace($b, '::ffff:', ''))")" \
+			"$(($(wc -l < "$SCRATCH/out") - 1))"
+	done
+done
+refused "--addr: not an address" tcpconnect --addr 10.0.0 basic.db
+refused "--addr: not offered where events have no ends" capable --addr 127.0.0.1 basic.db
+
+# --- Times: -T is the wall clock with milliseconds, the same under any filter -----
+first_connect=$(sql "$SCRATCH/basic.db" "SELECT strftime('%H:%M:%S', min(wall_ns) / 1000000000, 'unixepoch') || printf('.%03d', min(wall_ns) / 1000000 % 1000) FROM tcpconnect WHERE ip = 6")
+run_report tcpconnect -T -6 basic.db
+check_eq "tcpconnect -T: the first IPv6 connect at its wall-clock time to the millisecond" \
+	"$first_connect" "$(sed -n 2p "$SCRATCH/out" | cut -d' ' -f1)"
+run_report tcpconnect -tT -6 basic.db
+check_eq "tcpconnect -tT: TIME(s) restarts under a filter, TIME does not" "0.000 $first_connect" \
+	"$(sed -n 2p "$SCRATCH/out" | awk '{print $1, $2}')"

@@ -63,7 +63,8 @@ struct conn {
 	uint32_t client, server;	  /* peers; 0 unknown */
 	int64_t client_port, server_port; /* -1 unknown */
 	bool has_connect, has_accept, has_outcome, reset_by_server, refused;
-	bool keyed; /* the newest of its ends: the map's entry for them is this one */
+	bool orphan; /* began with a RST with no socket: which end is the client is guessed */
+	bool keyed;  /* the newest of its ends: the map's entry for them is this one */
 	/* tasks and reason by number, named when printed */
 	struct capture *accept_cap, *reset_cap;
 	int64_t connect_task, accept_task, reason; /* reason: -1 none */
@@ -113,9 +114,10 @@ static struct {
 	struct peers *peers;
 	struct row row;
 	struct prefixes prefixes;
-	struct hashmap ends; /* (client, server), (ports) -> id of the newest connection */
-	struct conn *ring;   /* connections by start: id & (size - 1) */
-	uint64_t head, tail; /* ids */
+	struct hashmap ends;	    /* (client, server), (ports) -> id of the newest connection */
+	struct hashmap orphan_ends; /* (peer, port) -> orphans held with this end */
+	struct conn *ring;	    /* connections by start: id & (size - 1) */
+	uint64_t head, tail;	    /* ids */
 	size_t size;
 	bool table;
 	struct field fields[CONN_FIELDS];
@@ -396,6 +398,70 @@ static int print_conn(const struct conn *c)
 	return 0;
 }
 
+/* Linux's default ip_local_port_range: the ports a client's kernel picks. */
+#define EPHEMERAL_FIRST 32768
+#define EPHEMERAL_LAST	60999
+
+static bool ephemeral(int64_t port)
+{
+	return port >= EPHEMERAL_FIRST && port <= EPHEMERAL_LAST;
+}
+
+/*
+ * A RST with no socket answers a segment of the remote end: a SYN to a
+ * closed port (the remote end is the client), or a SYN-ACK to a raw socket's
+ * SYN (the local end is).  The capture does not keep the segment's flags.  A
+ * scanner probes from one end: the end that more such resets held within
+ * the minute is the client (the scanner's, on either side); else the end
+ * whose port is ephemeral while the other's is not, else the higher port.
+ */
+static void count_orphan_end(uint32_t peer, int64_t port, int delta)
+{
+	uint64_t *n = hashmap_put(&cv.orphan_ends, peer, (uint64_t)port, NULL);
+
+	*n += (uint64_t)delta;
+	if (!*n)
+		hashmap_remove(&cv.orphan_ends, peer, (uint64_t)port);
+}
+
+static uint64_t orphan_count(uint32_t peer, int64_t port)
+{
+	uint64_t *n = hashmap_find(&cv.orphan_ends, peer, (uint64_t)port);
+
+	return n ? *n : 0;
+}
+
+/* An orphan is held as client remote, server local: whether it is the other way. */
+static bool reversed(const struct conn *c)
+{
+	uint64_t remote = orphan_count(c->client, c->client_port);
+	uint64_t local = orphan_count(c->server, c->server_port);
+
+	if (local != remote)
+		return local > remote;
+	if (ephemeral(c->server_port) != ephemeral(c->client_port))
+		return ephemeral(c->server_port);
+	return c->server_port > c->client_port;
+}
+
+/* An orphan printed: the right way round, and no longer counted. */
+static struct conn orient(const struct conn *c)
+{
+	struct conn o = *c;
+
+	if (reversed(c)) {
+		o.client = c->server;
+		o.client_port = c->server_port;
+		o.server = c->client;
+		o.server_port = c->client_port;
+		o.reset_by_server = !c->reset_by_server;
+		o.refused = false;
+	}
+	count_orphan_end(c->client, c->client_port, -1);
+	count_orphan_end(c->server, c->server_port, -1);
+	return o;
+}
+
 /* Connections ahead whose keys are brought into the cache while one is printed. */
 #define PREFETCH_AHEAD 8
 
@@ -416,8 +482,14 @@ static int print_older(int64_t now)
 			       &a, &b);
 			hashmap_prefetch(&cv.ends, a, b);
 		}
-		if (print_conn(c))
+		if (c->orphan) {
+			struct conn oriented = orient(c);
+
+			if (print_conn(&oriented))
+				return -1;
+		} else if (print_conn(c)) {
 			return -1;
+		}
 		if (c->keyed) {
 			key_of(c->client, c->client_port, c->server, c->server_port, &a, &b);
 			hashmap_remove(&cv.ends, a, b);
@@ -524,6 +596,11 @@ static int on_reset(const struct event *ev, void *ctx)
 		c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT], false);
 		/* No socket (a closed port) or a listener's: the attempt was refused. */
 		c->refused = event_null(ev, RESET_STATE) || ev->col[RESET_STATE] == TCP_LISTEN;
+		c->orphan = event_null(ev, RESET_STATE) && r && l;
+		if (c->orphan) {
+			count_orphan_end(r, ev->col[END_RPORT], 1);
+			count_orphan_end(l, ev->col[END_LPORT], 1);
+		}
 	}
 	if (c->resets++)
 		return 0;
@@ -557,42 +634,34 @@ static void set_fields(const struct captures *set)
 	f[CONN_RESET_REASON] = (struct field){NULL, "reset_reason", 0, FIELD_TEXT, false};
 }
 
-int print_connections(struct captures *set, const struct options *opts,
-		      const struct address_filter *addr)
+int print_connections(struct captures *set, const struct options *opts)
 {
-	static const char *connect_ends[2] = {"e.saddr", "e.daddr"},
-			  *connect_ports[2] = {"e.lport", "e.dport"};
-	static const char *other_ends[2] = {"e.laddr", "e.raddr"},
+	static const char *connect_ports[2] = {"e.lport", "e.dport"},
 			  *other_ports[2] = {"e.lport", "e.rport"};
-	char *connect_condition = endpoint_condition(addr, opts, connect_ends, connect_ports);
-	char *other_condition = endpoint_condition(addr, opts, other_ends, other_ports);
-	struct filter_columns filter = {.task = "e.task"};
+	char *connect_condition = ports_condition(opts, connect_ports);
+	char *other_condition = ports_condition(opts, other_ports);
+	struct filter_columns connect_filter = {.task = "e.task", .ends = {"e.saddr", "e.daddr"}},
+			      filter = {.task = "e.task", .ends = {"e.laddr", "e.raddr"}};
 	struct event_query queries[] = {
 		{.table = "ev_connect",
 		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
 			    "e.latency_ns",
 		 .condition = connect_condition,
-		 .filter = filter,
+		 .filter = connect_filter,
 		 .emit = on_connect,
-		 .prefetch = prefetch_connect,
-		 .bind = bind_address_filter,
-		 .ctx = (void *)addr},
+		 .prefetch = prefetch_connect},
 		{.table = "ev_accept",
 		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_accept,
-		 .prefetch = prefetch_server_end,
-		 .bind = bind_address_filter,
-		 .ctx = (void *)addr},
+		 .prefetch = prefetch_server_end},
 		{.table = "ev_reset",
 		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_reset,
-		 .prefetch = prefetch_server_end,
-		 .bind = bind_address_filter,
-		 .ctx = (void *)addr},
+		 .prefetch = prefetch_server_end},
 	};
 	int err;
 
@@ -606,6 +675,7 @@ int print_connections(struct captures *set, const struct options *opts,
 	free(connect_condition);
 	free(other_condition);
 	hashmap_clear(&cv.ends);
+	hashmap_clear(&cv.orphan_ends);
 	free(cv.ring);
 	free(cv.prefixes.of);
 	free(cv.prefixes.text);

@@ -105,8 +105,7 @@ static const char usage[] =
 	"  -p, --pid PID    only this process\n"
 	"  -u, --uid UID    only this user\n"
 	"  -P, --port PORTS only network events with one of these ports, at either end\n"
-	"  --addr ADDRESS   only network events with this address at either end (an IPv4\n"
-	"                   address matches its IPv4-mapped IPv6 form too)\n"
+
 	"  -c, --connections one line per connection instead: the connect, its outcome\n"
 	"                   and latency, the accept at the other end (when captured), and\n"
 	"                   the resets on it within a minute; an inbound attempt answered\n"
@@ -124,33 +123,15 @@ static const char usage[] =
 	"    report timeline --comm sshd --format json web-1.db web-2.db\n"
 	"    report timeline --follow live.db\n";
 
-enum { OPT_ADDR = 0x200 };
-
 static const struct option long_options[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"connections", no_argument, NULL, 'c'},
-	{"addr", required_argument, NULL, OPT_ADDR},
 	{NULL, 0, NULL, 0},
 };
 
-/* An address as the capture writes it (inet_ntop), and its IPv4-mapped form. */
-static int parse_address(const char *arg, struct address_filter *addr)
-{
-	unsigned char bytes[16];
-	int family = strchr(arg, ':') ? AF_INET6 : AF_INET;
-
-	if (inet_pton(family, arg, bytes) != 1)
-		return option_error("timeline", "--addr wants an IPv4 or IPv6 address, not '%s'",
-				    arg);
-	inet_ntop(family, bytes, addr->text, sizeof(addr->text));
-	snprintf(addr->mapped, sizeof(addr->mapped), "%s%s", family == AF_INET ? "::ffff:" : "",
-		 addr->text);
-	addr->given = true;
-	return 0;
-}
-
 static int own_option(int option, const char *arg, void *ctx)
 {
+	(void)arg;
 	(void)ctx;
 	switch (option) {
 	case 'v':
@@ -159,8 +140,6 @@ static int own_option(int option, const char *arg, void *ctx)
 	case 'c':
 		tl.connections = true;
 		return 0;
-	case OPT_ADDR:
-		return parse_address(arg, &tl.addr);
 	default:
 		return 0;
 	}
@@ -178,49 +157,25 @@ static int check(const struct options *opts)
 
 /* --- The filters on ends of connections ---------------------------------------------- */
 
-char *endpoint_condition(const struct address_filter *addr, const struct options *opts,
-			 const char *addresses[2], const char *ports[2])
+char *ports_condition(const struct options *opts, const char *ports[2])
 {
 	char *sql = NULL;
 	size_t size;
 	FILE *f;
 
-	if (!addr->given && !opts->ports)
+	if (!opts->ports)
 		return NULL;
 	f = open_memstream(&sql, &size);
 	if (!f) {
 		fprintf(stderr, "report: out of memory\n");
 		exit(70);
 	}
-	fputs("1", f);
-	if (addr->given)
-		fprintf(f,
-			" AND (%s IN (SELECT id FROM address WHERE addr IN (:addr, :addr_mapped)) "
-			"OR %s IN (SELECT id FROM address WHERE addr IN (:addr, :addr_mapped)))",
-			addresses[0], addresses[1]);
-	if (opts->ports)
-		fprintf(f,
-			" AND (%s IN (SELECT value FROM json_each(:ports)) OR %s IN "
-			"(SELECT value FROM json_each(:ports)))",
-			ports[0], ports[1]);
+	fprintf(f,
+		"(%s IN (SELECT value FROM json_each(:ports)) OR %s IN "
+		"(SELECT value FROM json_each(:ports)))",
+		ports[0], ports[1]);
 	fclose(f);
 	return sql;
-}
-
-int bind_address_filter(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
-{
-	const struct address_filter *addr = ctx;
-	int index = sqlite3_bind_parameter_index(stmt, ":addr");
-	int rc = SQLITE_OK;
-
-	if (index)
-		rc = sqlite3_bind_text(stmt, index, addr->text, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK && (index = sqlite3_bind_parameter_index(stmt, ":addr_mapped")))
-		rc = sqlite3_bind_text(stmt, index, addr->mapped, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		return 0;
-	fprintf(stderr, "report: %s: cannot bind --addr: %s\n", cap->name, capture_error(cap));
-	return -1;
 }
 
 /* A number in decimal, at least `digits` of them: its end.  (printf costs more, per row.) */
@@ -658,63 +613,51 @@ static bool process_filters(const struct options *opts)
 int timeline_process(struct captures *set, const struct options *opts)
 {
 	tl.verbose = false;
-	tl.addr.given = false;
 	return timeline_events(set, opts);
 }
 
 int timeline_events(struct captures *set, const struct options *opts)
 {
-	static const char *connect_ends[2] = {"e.saddr", "e.daddr"},
-			  *connect_ports[2] = {"e.lport", "e.dport"};
-	static const char *other_ends[2] = {"e.laddr", "e.raddr"},
+	static const char *connect_ports[2] = {"e.lport", "e.dport"},
 			  *other_ports[2] = {"e.lport", "e.rport"};
-	static const char *answer_ends[2] = {"e.address", "e.address"};
-	char *connect_condition = endpoint_condition(&tl.addr, opts, connect_ends, connect_ports);
-	char *other_condition = endpoint_condition(&tl.addr, opts, other_ends, other_ports);
-	struct options addr_only = *opts;
-	char *answer_condition;
-	struct filter_columns filter = {.task = "e.task"};
-	bool ends = tl.addr.given || opts->ports, others = !process_filters(opts);
+	char *connect_condition = ports_condition(opts, connect_ports);
+	char *other_condition = ports_condition(opts, other_ports);
+	struct filter_columns connect_filter = {.task = "e.task", .ends = {"e.saddr", "e.daddr"}},
+			      filter = {.task = "e.task", .ends = {"e.laddr", "e.raddr"}},
+			      no_task = {.ends = {"e.laddr", "e.raddr"}};
+	bool ends = opts->addr.given || opts->ports, others = !process_filters(opts);
 	struct event_query queries[] = {
 		{.table = "ev_connect",
 		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
 			    "e.latency_ns",
 		 .condition = connect_condition,
-		 .filter = filter,
+		 .filter = connect_filter,
 		 .emit = emit_connect,
-		 .address_columns = 1u << CONNECT_SADDR | 1u << CONNECT_DADDR,
-		 .bind = bind_address_filter,
-		 .ctx = &tl.addr},
+		 .address_columns = 1u << CONNECT_SADDR | 1u << CONNECT_DADDR},
 		{.table = "ev_accept",
 		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = emit_accept,
-		 .address_columns = 1u << ACCEPT_LADDR | 1u << ACCEPT_RADDR,
-		 .bind = bind_address_filter,
-		 .ctx = &tl.addr},
+		 .address_columns = 1u << ACCEPT_LADDR | 1u << ACCEPT_RADDR},
 		{.table = "ev_reset",
 		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = emit_reset,
-		 .address_columns = 1u << RESET_LADDR | 1u << RESET_RADDR,
-		 .bind = bind_address_filter,
-		 .ctx = &tl.addr},
+		 .address_columns = 1u << RESET_LADDR | 1u << RESET_RADDR},
 		{.table = "ev_unaccepted",
 		 .columns = "e.laddr, e.lport, e.raddr, e.rport, e.closed_from, e.error",
 		 .condition = other_condition,
+		 .filter = no_task,
 		 .emit = emit_unaccepted,
 		 .address_columns = 1u << UNACCEPTED_LADDR | 1u << UNACCEPTED_RADDR,
-		 .bind = bind_address_filter,
-		 .ctx = &tl.addr,
 		 .optional = true},
 		/* An answer has an address but no port. */
 		{.table = "dns",
 		 .columns = "e.address, e.ttl",
+		 .filter = {.ends = {"e.address"}},
 		 .emit = emit_dns,
-		 .bind = bind_address_filter,
-		 .ctx = &tl.addr,
 		 .optional = true,
 		 .names_rows = true},
 		/* The rest have no ends: none when --addr or -P selects ends. */
@@ -737,9 +680,6 @@ int timeline_events(struct captures *set, const struct options *opts)
 	struct event_query chosen[ARRAY_SIZE(queries)];
 	int n = 0, err;
 
-	addr_only.ports = NULL;
-	answer_condition = endpoint_condition(&tl.addr, &addr_only, answer_ends, answer_ends);
-	queries[4].condition = answer_condition;
 	for (size_t i = 0; i < ARRAY_SIZE(queries); i++) {
 		bool has_task = queries[i].filter.task || !strcmp(queries[i].table, "process");
 		bool has_ends = i < 5;
@@ -759,13 +699,12 @@ int timeline_events(struct captures *set, const struct options *opts)
 	tl.detail_size = 0;
 	free(connect_condition);
 	free(other_condition);
-	free(answer_condition);
 	return err;
 }
 
 static int run(struct captures *set, const struct options *opts)
 {
-	return tl.connections ? print_connections(set, opts, &tl.addr) : timeline_events(set, opts);
+	return tl.connections ? print_connections(set, opts) : timeline_events(set, opts);
 }
 
 const struct command timeline_command = {
@@ -774,7 +713,7 @@ const struct command timeline_command = {
 		 .usage = usage,
 		 .short_options = "vp:u:P:c",
 		 .long_options = long_options,
-		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_ADDR | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
 		 .own_option = own_option},
 	.check = check,
 	.run = run,

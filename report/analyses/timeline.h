@@ -1,6 +1,6 @@
 /*
- * What the two views of `report timeline` share: the filters on addresses
- * and ports every network event can match, and text for one end of a
+ * What the two views of `report timeline` share: the filter on ports every
+ * network event can match at either end, and text for one end of a
  * connection.
  */
 #ifndef CASEFILE_REPORT_TIMELINE_H
@@ -14,21 +14,9 @@
 #include "options.h"
 #include "replay.h"
 
-/* The address --addr selects, in both of its forms (a.b.c.d and ::ffff:a.b.c.d). */
-struct address_filter {
-	bool given;
-	char text[INET6_ADDRSTRLEN], mapped[INET6_ADDRSTRLEN + 8];
-};
-
-/*
- * The condition an event with these address and port columns meets under
- * --addr and -P, to free; NULL when neither was given.
- */
-char *endpoint_condition(const struct address_filter *addr, const struct options *opts,
-			 const char *addresses[2], const char *ports[2]);
-
-/* Bind --addr in a statement using that condition. */
-int bind_address_filter(sqlite3_stmt *stmt, struct capture *cap, void *ctx);
+/* The condition an event with these port columns meets under -P (either end), to free; NULL without
+ * -P. */
+char *ports_condition(const struct options *opts, const char *ports[2]);
 
 /*
  * The event fields of both views, into fields[0..EVENT_FIELDS): both times
@@ -49,7 +37,6 @@ int timeline_events(struct captures *set, const struct options *opts);
 int timeline_process(struct captures *set, const struct options *opts);
 
 /* The per-connection view (--connections): 0, or -1 after one line. */
-int print_connections(struct captures *set, const struct options *opts,
-		      const struct address_filter *addr);
+int print_connections(struct captures *set, const struct options *opts);
 
 #endif

@@ -63,8 +63,8 @@ static struct {
 } sm;
 
 static const char usage[] =
-	"usage: report summary [-h] [--scan-window SECONDS] [--ports N] [--targets N]\n"
-	"                      [--destinations N] [--failed-share F]\n"
+	"usage: report summary [-h] [--scan-window SECONDS] [--ports N] [--low-ports N]\n"
+	"                      [--targets N] [--destinations N] [--failed-share F]\n"
 	"                      [--bruteforce-window SECONDS] [--connections N]\n"
 	"                      [--service PORTS] [--daemon NAMES] [--settle SECONDS]\n"
 	"                      [--net-raw NAMES] [common options] FILE...\n"
@@ -335,6 +335,8 @@ static void print_finding(const struct page *p, const struct finding *f)
 	case FINDING_PORTSCAN:
 	case FINDING_SWEEP:
 		printf("%lld ports, %lld probes", (long long)f->ports, (long long)f->events);
+		if (f->low_confidence)
+			printf(" (low confidence)");
 		break;
 	case FINDING_OUTBOUND:
 		printf("%lld failed destinations, %lld of %lld connects failed",
@@ -371,12 +373,19 @@ static bool recorded(const struct captures *set, const char *kind)
 static void print_detection(const struct page *p, enum finding_kind kind, const char *title)
 {
 	const char *command = kind == FINDING_BRUTEFORCE ? "bruteforce" : "scans";
-	size_t n = 0, shown = 0;
-	char rule[256];
+	size_t n = 0, low = 0, shown = 0;
+	char rule[512], low_rule[128];
 
-	for (size_t i = 0; i < p->findings.count; i++)
+	for (size_t i = 0; i < p->findings.count; i++) {
 		n += p->findings.list[i].kind == kind;
+		low += p->findings.list[i].kind == kind && p->findings.list[i].low_confidence;
+	}
 	describe_rule(&sm.t, kind, rule, sizeof(rule));
+	describe_low_rule(&sm.t, low_rule, sizeof(low_rule));
+	/* Below the rule, a port scan of low confidence says so with its own rule. */
+	if (low)
+		snprintf(rule + strlen(rule), sizeof(rule) - strlen(rule),
+			 "; %zu of low confidence: %s", low, low_rule);
 	if (!recorded(p->set, evidence_kinds[kind])) {
 		printf("  %-16s not recorded (no %s events)\n", title, evidence_kinds[kind]);
 		return;
@@ -563,6 +572,12 @@ static void detection_rows(const struct page *p)
 			finding_actor(f, who, sizeof(who));
 			finding_target(f, what, sizeof(what));
 			finding_evidence(f, evidence, sizeof(evidence));
+			if (f->low_confidence) {
+				char *copy = xstrdup(evidence);
+
+				snprintf(evidence, sizeof(evidence), "low confidence; %s", copy);
+				free(copy);
+			}
 			blank(v, "detection", name);
 			v[SUM_HOST] = f->host >= 0 ? text_of(peers_host_name(f->peers, f->host))
 						   : null_value();
