@@ -39,7 +39,8 @@ RECORD_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard record/*.c))
 # report/ in layers: commands/ use analyses/, both use engine/ (see README).
 REPORT_DIRS  := report/commands report/analyses report/engine
 REPORT_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(foreach d,$(REPORT_DIRS),$(wildcard $(d)/*.c)))
-HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
+HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c)) \
+		$(patsubst tests/preload/%.c,$(BUILD)/tests/%.so,$(wildcard tests/preload/*.c))
 # A report file includes the headers of its own layer and those below it.
 $(OBJ)/report/%.o: CFLAGS += $(addprefix -I,$(REPORT_DIRS))
 
@@ -49,7 +50,8 @@ FUZZ_OBJS    := $(filter-out $(OBJ)/report/commands/main.o,$(REPORT_OBJS)) $(OBJ
 		$(OBJ)/tests/fuzz/report_fuzz.o $(OBJ)/fuzz/base_sql.o $(COMMON_OBJS)
 
 .PHONY: all test bench fuzz format clean
-all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BENCH_TOOLS) $(BUILD)/tests/report-fuzz-replay
+all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BENCH_TOOLS) $(BUILD)/tests/report-fuzz-replay \
+     $(BUILD)/kinds-checked
 
 # vmlinux.h comes from the build host's BTF; CO-RE relocations make the
 # programs run on any kernel with BTF, whatever kernel built them.
@@ -57,7 +59,7 @@ $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h bpf/casefile.h $(BUILD)/vmlinux.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h bpf/casefile.h bpf/kinds.def $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPFFLAGS) -c $< -o $@
 
@@ -123,6 +125,11 @@ $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -fno-omit-frame-pointer $< -o $@ -lpthread
 
+# Libraries the tests preload into record, to fail what a kernel rarely fails.
+$(BUILD)/tests/%.so: tests/preload/%.c
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -fPIC -shared $< -o $@ -ldl
+
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< -o $@ -lpthread -lsqlite3
@@ -134,6 +141,18 @@ $(BUILD)/bench/gen: $(OBJ)/bench/gen.o $(filter-out %/main.o,$(RECORD_OBJS)) $(C
 $(OBJ)/bench/gen.o: bench/gen.c $(BUILD)/casefile.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Irecord -MMD -c $< -o $@
+
+# bpf/kinds.def checked against schema.sql, where the compiler cannot (tools/check-kinds.c).
+$(BUILD)/kinds-checked: $(BUILD)/tools/check-kinds
+	$<
+	@touch $@
+
+$(BUILD)/tools/check-kinds: $(OBJ)/tools/check-kinds.o $(OBJ)/record/kinds.o $(OBJ)/schema.o \
+			    $(OBJ)/common/util.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ -o $@ -lsqlite3
+
+$(OBJ)/tools/check-kinds.o: CFLAGS += -Irecord
 
 test: all
 	BUILD=$(BUILD) tests/run

@@ -4,7 +4,16 @@
 -- memory to learn the newest format it reads.  Events are stored raw, as the
 -- kernel reported them; the views below give them the BCC tools' shape.
 --
--- Change anything here (a table, a column, a meaning) and bump user_version.
+-- user_version is the format version.  report reads captures of its own
+-- version and older ones, and refuses a newer one in one line.  Bump it when
+-- a change would make an existing report misread a new capture: a table or
+-- column removed or renamed, a value given another meaning or unit.  An
+-- addition (a table, a column, a kind of event) keeps it: report reads
+-- captures made before it as having none of that (it asks whether the table
+-- or column is there), and an older report never asks for it.  Every change
+-- so far was an addition: all captures are format 1, and report is tested on
+-- one of its first shape (fixtures/first-format.sql).  The recorder's writes
+-- come from bpf/kinds.def, which the build checks against this file.
 
 PRAGMA application_id = 1128354629; -- 0x43415345, "CASE": marks a capture
 PRAGMA user_version = 1;            -- the format version
@@ -41,7 +50,8 @@ CREATE TABLE capture (
 -- (the ring buffer was full, or a connect's outcome could not be tracked).
 -- Kept up to date at every commit, so an unclean stop still tells.
 CREATE TABLE event_kind (
-    name      TEXT    PRIMARY KEY,  -- connect, outcome, accept, reset, capable
+    name      TEXT    PRIMARY KEY,  -- a RECORD of bpf/kinds.def: connect, outcome, accept,
+                                    -- reset, capable, exec, fork, exit, dns, unaccepted
     enabled   INTEGER NOT NULL,
     recorded  INTEGER NOT NULL DEFAULT 0,
     lost      INTEGER NOT NULL DEFAULT 0

@@ -387,10 +387,10 @@ static int note_reset_reason(void *ctx, int64_t value, const char *name)
 static int start(struct generator *g, const char *path, int argc, char **argv)
 {
 	/* The hour ends now, on a host up for a day. */
+	char kinds[64];
 	struct capture_setup setup = {
 		.command_line = shell_quote_argv(argc, argv),
-		.event_kinds = "connect,accept,reset,capable,process,dns",
-		.record_type_enabled = {true, true, true, true, true, true, true, true, true, true},
+		.event_kinds = kinds_to_string(KIND_ALL, kinds, sizeof(kinds)),
 		.filter_pid = -1,
 		.filter_uid = -1,
 		.ring_buffer_bytes = 16 << 20,
@@ -399,6 +399,8 @@ static int start(struct generator *g, const char *path, int argc, char **argv)
 	};
 	int err;
 
+	for (int i = 0; i < RECORD_TYPES; i++)
+		setup.record_type_enabled[i] = true;
 	setup.started_at_ns = setup.base_ns + setup.realtime_offset_ns;
 	g->base_ns = (uint64_t)setup.base_ns;
 	g->cap = capture_create(path, true);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The records the BPF programs put in the ring buffer, as the recorder reads
- * them.  This header is the only contract between kernel and user space: both
- * sides compile it, so a change here changes both at once.
+ * them.  This header and the list of kinds it includes (kinds.def) are the
+ * only contract between kernel and user space: both sides compile them, so a
+ * change here changes both at once.
  */
 #ifndef CASEFILE_BPF_CASEFILE_H
 #define CASEFILE_BPF_CASEFILE_H
@@ -23,18 +24,10 @@
 /* Frames of a stack taken for -K or -U: perf's default kernel.perf_event_max_stack. */
 #define MAX_STACK_DEPTH 127
 
-/* Every record starts with its type; record_types[] in record/ names them. */
+/* Every record starts with its type: one for each RECORD of kinds.def. */
 enum record_type {
-	RECORD_CONNECT,	   /* an active open: connect() moved a socket to SYN_SENT */
-	RECORD_OUTCOME,	   /* that socket left SYN_SENT: established or failed */
-	RECORD_ACCEPT,	   /* accept()/accept4() returned a TCP socket */
-	RECORD_RESET,	   /* the kernel sent a TCP RST */
-	RECORD_CAPABLE,	   /* a capability check in cap_capable() */
-	RECORD_EXEC,	   /* a process image began: execve() succeeded */
-	RECORD_FORK,	   /* a new process (not a thread) was created */
-	RECORD_EXIT,	   /* a process (its last thread) exited */
-	RECORD_DNS,	   /* a DNS response arrived over UDP */
-	RECORD_UNACCEPTED, /* a handshake the kernel completed closed before any accept() */
+#define RECORD(name, NAME, KIND, stacks) RECORD_##NAME,
+#include "kinds.def"
 	RECORD_TYPES,
 };
 

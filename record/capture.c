@@ -10,42 +10,35 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "kinds.h"
 #include "schema.h"
 #include "util.h"
 
-const char *const record_type_names[RECORD_TYPES] = {
-	[RECORD_CONNECT] = "connect", [RECORD_OUTCOME] = "outcome",
-	[RECORD_ACCEPT] = "accept",   [RECORD_RESET] = "reset",
-	[RECORD_CAPABLE] = "capable", [RECORD_EXEC] = "exec",
-	[RECORD_FORK] = "fork",	      [RECORD_EXIT] = "exit",
-	[RECORD_DNS] = "dns",	      [RECORD_UNACCEPTED] = "unaccepted",
+/* The TABLEs of kinds.def: what capture_add_connect()... write into. */
+enum capture_table {
+#define TABLE(name, table, COLUMNS) TABLE_##name,
+#include "kinds.def"
+	CAPTURE_TABLES,
 };
 
-static const char *const statement_sql[CAPTURE_STATEMENTS] = {
-	[INSERT_CONNECT] =
-		"INSERT INTO ev_connect (t, seq, task, saddr, lport, daddr, dport, "
-		"outcome_state, error, latency_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	[UPDATE_OUTCOME] = "UPDATE ev_connect SET lport = coalesce(?1, lport), outcome_state = ?2, "
-			   "error = ?3, latency_ns = ?4 WHERE t = ?5 AND seq = ?6",
-	[INSERT_ACCEPT] = "INSERT INTO ev_accept (t, seq, task, laddr, lport, raddr, rport) "
-			  "VALUES (?, ?, ?, ?, ?, ?, ?)",
-	[INSERT_RESET] = "INSERT INTO ev_reset "
-			 "(t, seq, task, laddr, lport, raddr, rport, state, reason) "
-			 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	[INSERT_CAPABLE] = "INSERT INTO ev_capable (t, seq, task, cap, ret, userns_level, audit) "
-			   "VALUES (?, ?, ?, ?, ?, ?, ?)",
-	[INSERT_EVENT_STACK] = "INSERT INTO event_stack (seq, kstack, ustack) VALUES (?, ?, ?)",
-	[INSERT_EXIT] = "INSERT INTO ev_exit (t, seq, task, exit_code, exe_deleted) "
-			"VALUES (?, ?, ?, ?, ?)",
-	[INSERT_UNACCEPTED] =
-		"INSERT INTO ev_unaccepted (t, seq, established_t, laddr, lport, "
-		"raddr, rport, closed_from, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+/* Each TABLE's name and columns (", t, seq, ..."): what its INSERT names. */
+static const struct table_sql {
+	const char *table, *columns;
+	int count;
+} tables[CAPTURE_TABLES] = {
+#define INT(column)		    ", " #column
+#define TEXT(column)		    ", " #column
+#define TABLE(name, table, COLUMNS) [TABLE_##name] = {table, COLUMNS, COLUMNS_##name},
+#include "kinds.def"
+#undef INT
+#undef TEXT
 };
 
 struct capture {
 	sqlite3 *db;
 	char *path;
-	sqlite3_stmt *rows[CAPTURE_STATEMENTS];
+	sqlite3_stmt *rows[CAPTURE_TABLES];
+	sqlite3_stmt *set_outcome;
 	sqlite3_stmt *insert_task;
 	sqlite3_stmt *insert_address;
 	sqlite3_stmt *update_kind;
@@ -54,8 +47,6 @@ struct capture {
 	sqlite3_stmt *insert_module;
 	sqlite3_stmt *insert_stack;
 	sqlite3_stmt *insert_frame;
-	sqlite3_stmt *insert_process;
-	sqlite3_stmt *insert_dns;
 };
 
 /* One line on stderr: what could not be done to the capture, and why. */
@@ -136,12 +127,34 @@ static int prepare(struct capture *cap, const char *sql, sqlite3_stmt **stmt)
 	return 0;
 }
 
+/* "INSERT INTO ev_accept (t, seq, ...) VALUES (?, ?, ...)", for a TABLE of kinds.def. */
+static int prepare_insert(struct capture *cap, const struct table_sql *table, sqlite3_stmt **stmt)
+{
+	size_t size = strlen(table->table) + strlen(table->columns) + 3 * (size_t)table->count + 32;
+	char *sql = xmalloc(size), *p;
+	int err;
+
+	/* The column list begins with ", ". */
+	p = sql +
+	    snprintf(sql, size, "INSERT INTO %s (%s) VALUES (?", table->table, table->columns + 2);
+	for (int i = 1; i < table->count; i++)
+		p = stpcpy(p, ", ?");
+	strcpy(p, ")");
+	err = prepare(cap, sql, stmt);
+	free(sql);
+	return err;
+}
+
 static int prepare_all(struct capture *cap)
 {
-	for (int i = 0; i < CAPTURE_STATEMENTS; i++)
-		if (prepare(cap, statement_sql[i], &cap->rows[i]))
+	for (int i = 0; i < CAPTURE_TABLES; i++)
+		if (prepare_insert(cap, &tables[i], &cap->rows[i]))
 			return -1;
 	return prepare(cap,
+		       "UPDATE ev_connect SET lport = coalesce(?1, lport), outcome_state = ?2, "
+		       "error = ?3, latency_ns = ?4 WHERE t = ?5 AND seq = ?6",
+		       &cap->set_outcome) ||
+	       prepare(cap,
 		       "INSERT INTO task (pid, tid, start_ns, ppid, uid, comm, cgroup, mntns) "
 		       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 		       &cap->insert_task) ||
@@ -158,15 +171,7 @@ static int prepare_all(struct capture *cap)
 	       prepare(cap,
 		       "INSERT INTO stack_frame (stack, depth, ip, module, offset, symbol, "
 		       "symbol_offset) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		       &cap->insert_frame) ||
-	       prepare(cap,
-		       "INSERT INTO process (t, seq, how, pid, start_ns, ppid, uid, comm, exe, "
-		       "exe_deleted, exe_world_writable, exe_truncated, filename, args, "
-		       "args_truncated, cgroup, mntns) "
-		       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		       &cap->insert_process) ||
-	       prepare(cap, "INSERT INTO dns (t, seq, name, address, ttl) VALUES (?, ?, ?, ?, ?)",
-		       &cap->insert_dns);
+		       &cap->insert_frame);
 }
 
 struct capture *capture_create(const char *path, bool replace)
@@ -352,16 +357,6 @@ int64_t capture_add_address(struct capture *cap, int ip_version, const char *tex
 	return insert_row(cap, cap->insert_address);
 }
 
-int capture_write(struct capture *cap, enum capture_statement statement, const int64_t *values,
-		  int n)
-{
-	sqlite3_stmt *stmt = cap->rows[statement];
-
-	for (int i = 0; i < n; i++)
-		bind_value(stmt, i + 1, values[i]);
-	return step(cap, stmt);
-}
-
 int64_t process_start_ns(uint64_t start_ns)
 {
 	return (int64_t)(start_ns - start_ns % PROC_TICK_NS);
@@ -372,58 +367,32 @@ static void bind_text(sqlite3_stmt *stmt, int index, const char *text)
 	sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC);
 }
 
-/* NUL-ended arguments as one shell-quoted line; the last may lack its NUL (cut). */
-static char *quote_arguments(const char *args, size_t len)
+/* capture_add_connect()...: each column of the row bound in the order of the list. */
+#define INT(column)  bind_value(stmt, ++index, row->column);
+#define TEXT(column) bind_text(stmt, ++index, row->column);
+#define TABLE(name, table, COLUMNS)                                                                \
+	int capture_add_##name(struct capture *cap, const struct name##_row *row)                  \
+	{                                                                                          \
+		sqlite3_stmt *stmt = cap->rows[TABLE_##name];                                      \
+		int index = 0;                                                                     \
+                                                                                                   \
+		COLUMNS                                                                            \
+		return step(cap, stmt);                                                            \
+	}
+#include "kinds.def"
+#undef INT
+#undef TEXT
+
+int capture_set_outcome(struct capture *cap, const struct connect_outcome *outcome)
 {
-	char *copy = xmalloc(len + 1), **argv = xmalloc((len + 1) * sizeof(*argv)), *line;
-	int argc = 0;
+	sqlite3_stmt *stmt = cap->set_outcome;
 
-	memcpy(copy, args, len);
-	copy[len] = '\0';
-	for (size_t at = 0; at < len; at += strlen(copy + at) + 1)
-		argv[argc++] = copy + at;
-	line = shell_quote_argv(argc, argv);
-	free(argv);
-	free(copy);
-	return line;
-}
-
-int capture_add_process(struct capture *cap, const struct process_row *p)
-{
-	sqlite3_stmt *stmt = cap->insert_process;
-	char *command_line;
-
-	bind_value(stmt, 1, p->t);
-	bind_value(stmt, 2, p->seq);
-	bind_text(stmt, 3, p->how);
-	bind_value(stmt, 4, p->pid);
-	bind_value(stmt, 5, p->start_ns);
-	bind_value(stmt, 6, p->ppid);
-	bind_value(stmt, 7, p->uid);
-	bind_text(stmt, 8, p->comm);
-	bind_text(stmt, 9, p->exe);
-	bind_value(stmt, 10, p->exe_deleted);
-	bind_value(stmt, 11, p->exe_world_writable);
-	bind_value(stmt, 12, p->exe_truncated);
-	bind_text(stmt, 13, p->filename);
-	command_line = p->args ? quote_arguments(p->args, p->args_len) : NULL;
-	sqlite3_bind_text(stmt, 14, command_line, -1, free);
-	bind_value(stmt, 15, p->args_truncated);
-	bind_value(stmt, 16, p->cgroup);
-	bind_value(stmt, 17, p->mntns);
-	return step(cap, stmt);
-}
-
-int capture_add_dns(struct capture *cap, int64_t t, int64_t seq, const char *name, int64_t address,
-		    int64_t ttl)
-{
-	sqlite3_stmt *stmt = cap->insert_dns;
-
-	sqlite3_bind_int64(stmt, 1, t);
-	sqlite3_bind_int64(stmt, 2, seq);
-	bind_text(stmt, 3, name);
-	sqlite3_bind_int64(stmt, 4, address);
-	sqlite3_bind_int64(stmt, 5, ttl);
+	bind_value(stmt, 1, outcome->lport);
+	bind_value(stmt, 2, outcome->outcome_state);
+	bind_value(stmt, 3, outcome->error);
+	bind_value(stmt, 4, outcome->latency_ns);
+	bind_value(stmt, 5, outcome->t);
+	bind_value(stmt, 6, outcome->seq);
 	return step(cap, stmt);
 }
 
@@ -541,12 +510,12 @@ int64_t capture_content_bytes(struct capture *cap)
 	return bytes;
 }
 
-void capture_abandon(struct capture *cap)
+void capture_abandon(struct capture *cap, const char *error)
 {
 	sqlite3_stmt *stmt;
 	char reason[256];
 
-	snprintf(reason, sizeof(reason), "error: %s", sqlite3_errmsg(cap->db));
+	snprintf(reason, sizeof(reason), "error: %s", error ? error : sqlite3_errmsg(cap->db));
 	/* The failed batch's log frames are reused: a small write fits where it did not. */
 	sqlite3_exec(cap->db, "ROLLBACK", NULL, NULL, NULL);
 	if (sqlite3_prepare_v2(cap->db, "UPDATE capture SET stop_reason = ?", -1, &stmt, NULL) !=
@@ -557,17 +526,13 @@ void capture_abandon(struct capture *cap)
 	sqlite3_finalize(stmt);
 }
 
-const char *capture_path(const struct capture *cap)
-{
-	return cap->path;
-}
-
 void capture_close(struct capture *cap, bool discard)
 {
 	if (!cap)
 		return;
-	for (int i = 0; i < CAPTURE_STATEMENTS; i++)
+	for (int i = 0; i < CAPTURE_TABLES; i++)
 		sqlite3_finalize(cap->rows[i]);
+	sqlite3_finalize(cap->set_outcome);
 	sqlite3_finalize(cap->insert_task);
 	sqlite3_finalize(cap->insert_address);
 	sqlite3_finalize(cap->update_kind);
@@ -576,8 +541,6 @@ void capture_close(struct capture *cap, bool discard)
 	sqlite3_finalize(cap->insert_module);
 	sqlite3_finalize(cap->insert_stack);
 	sqlite3_finalize(cap->insert_frame);
-	sqlite3_finalize(cap->insert_process);
-	sqlite3_finalize(cap->insert_dns);
 	sqlite3_close(cap->db);
 	if (discard) {
 		unlink(cap->path);

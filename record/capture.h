@@ -20,19 +20,46 @@
 /* A process's start as the capture stores it: rounded down to /proc's tick. */
 int64_t process_start_ns(uint64_t start_ns);
 
-/* The row-writing statements; each takes integer values, in table order. */
-enum capture_statement {
-	INSERT_CONNECT,	    /* t, seq, task, saddr, lport, daddr, dport */
-	UPDATE_OUTCOME,	    /* lport, outcome_state, error, latency_ns, t, seq */
-	INSERT_ACCEPT,	    /* t, seq, task, laddr, lport, raddr, rport */
-	INSERT_RESET,	    /* t, seq, task, laddr, lport, raddr, rport, state, reason */
-	INSERT_CAPABLE,	    /* t, seq, task, cap, ret, userns_level, audit */
-	INSERT_EVENT_STACK, /* seq, kstack, ustack */
-	INSERT_EXIT,	    /* t, seq, task, exit_code, exe_deleted */
-	INSERT_UNACCEPTED,  /* t, seq, established_t, laddr, lport, raddr, rport, closed_from,
-			       error */
-	CAPTURE_STATEMENTS,
+/* The argument count of a macro, up to 24. */
+#define COUNT_ARGS(...)                                                                            \
+	COUNT_ARGS_(__VA_ARGS__, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, \
+		    7, 6, 5, 4, 3, 2, 1, 0)
+#define COUNT_ARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17,    \
+		    _18, _19, _20, _21, _22, _23, _24, n, ...)                                     \
+	n
+
+/*
+ * For each TABLE of kinds.def: struct name_row, one row of it (integers, or
+ * CAPTURE_NULL; texts, or NULL), and COLUMNS_name, its number of columns.
+ */
+#define INT(column)  int64_t column;
+#define TEXT(column) const char *column;
+#define TABLE(name, table, COLUMNS)                                                                \
+	struct name##_row {                                                                        \
+		COLUMNS                                                                            \
+	};
+#include "kinds.def"
+#undef INT
+#undef TEXT
+
+enum row_columns {
+#define INT(column)		    +1
+#define TEXT(column)		    +1
+#define TABLE(name, table, COLUMNS) COLUMNS_##name = 0 COLUMNS,
+#include "kinds.def"
+#undef INT
+#undef TEXT
 };
+
+/*
+ * ROW(name, var, .column = value, ...): struct name_row var, every column
+ * given by name, once.  A value left out, one too many, a column the table
+ * lacks or one given twice (-Woverride-init) fails the build.
+ */
+#define ROW(name, var, ...)                                                                        \
+	_Static_assert(COUNT_ARGS(__VA_ARGS__) == COLUMNS_##name,                                  \
+		       "ROW(" #name ", ...) gives each column of the table one value");            \
+	struct name##_row var = {__VA_ARGS__}
 
 /* How the capture was asked for, and the clocks at its start. */
 struct capture_setup {
@@ -49,9 +76,6 @@ struct capture_setup {
 };
 
 struct capture;
-
-/* The name of each record type, as the event_kind table stores it. */
-extern const char *const record_type_names[RECORD_TYPES];
 
 /*
  * Create the file at path with mode 0600, refusing an existing file unless
@@ -81,27 +105,18 @@ struct frame_row {
 };
 int capture_add_frame(struct capture *cap, const struct frame_row *frame);
 
-/* A process image; text fields may be NULL, integers CAPTURE_NULL. */
-struct process_row {
-	int64_t t, seq, pid, start_ns, ppid, uid, cgroup, mntns;
-	const char *how; /* "exec", "fork", "running" */
-	const char *comm;
-	const char *exe;
-	int64_t exe_deleted, exe_world_writable, exe_truncated;
-	const char *filename;
-	const char *args; /* arguments each ended by a NUL, as the kernel keeps them */
-	size_t args_len;
-	int64_t args_truncated;
+/* Write one row into a TABLE of kinds.def: capture_add_connect()... */
+#define TABLE(name, table, COLUMNS)                                                                \
+	int capture_add_##name(struct capture *cap, const struct name##_row *row);
+#include "kinds.def"
+
+/* A connect's outcome, into the row of its connect (t, seq), already written. */
+struct connect_outcome {
+	int64_t t, seq;
+	int64_t lport; /* CAPTURE_NULL: keep the row's */
+	int64_t outcome_state, error, latency_ns;
 };
-int capture_add_process(struct capture *cap, const struct process_row *process);
-
-/* One DNS answer: name resolved to the address row address. */
-int capture_add_dns(struct capture *cap, int64_t t, int64_t seq, const char *name, int64_t address,
-		    int64_t ttl);
-
-/* Run one of the row statements with n integer values. */
-int capture_write(struct capture *cap, enum capture_statement statement, const int64_t *values,
-		  int n);
+int capture_set_outcome(struct capture *cap, const struct connect_outcome *outcome);
 
 /* Commit the batch with the current counts, and start the next one. */
 int capture_commit(struct capture *cap, const uint64_t recorded[RECORD_TYPES],
@@ -118,12 +133,11 @@ int64_t capture_size(const struct capture *cap);
 int64_t capture_content_bytes(struct capture *cap);
 
 /*
- * After a failed write: give up the uncommitted batch and, if the disk still
- * takes a few bytes, record the error as the stop reason.  Committed rows stay.
+ * After a failure: give up the uncommitted batch and, if the disk still
+ * takes a few bytes, record the error (NULL: SQLite's last, a write's) as
+ * the stop reason.  Committed rows stay.
  */
-void capture_abandon(struct capture *cap);
-
-const char *capture_path(const struct capture *cap);
+void capture_abandon(struct capture *cap, const char *error);
 
 /* Close; with discard, also delete the file (recording never started). */
 void capture_close(struct capture *cap, bool discard);

@@ -11,7 +11,6 @@ struct dedup {
 	size_t mask;	      /* slots - 1; slots is a power of two */
 	unsigned max_entries; /* at most half the slots: probes stay short */
 	unsigned entries;
-	uint64_t resets;
 	int64_t *values; /* -1: empty slot */
 	unsigned char *keys;
 };
@@ -94,7 +93,6 @@ void dedup_add(struct dedup *map, const void *key, int64_t value)
 	if (!found && map->entries >= map->max_entries) {
 		memset(map->values, 0xff, (map->mask + 1) * sizeof(*map->values));
 		map->entries = 0;
-		map->resets++;
 		slot = find_slot(map, key, &found);
 	}
 	if (!found) {
@@ -128,9 +126,4 @@ int64_t dedup_remove(struct dedup *map, const void *key)
 		hole = slot;
 	}
 	return value;
-}
-
-uint64_t dedup_resets(const struct dedup *map)
-{
-	return map->resets;
 }

@@ -24,7 +24,4 @@ void dedup_add(struct dedup *map, const void *key, int64_t value);
 /* Forget key; returns its value, or -1 if it was not there. */
 int64_t dedup_remove(struct dedup *map, const void *key);
 
-/* How many times the map was full and forgot everything. */
-uint64_t dedup_resets(const struct dedup *map);
-
 #endif

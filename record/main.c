@@ -1,6 +1,7 @@
 /*
- * record: capture TCP connects, accepts, resets and capability checks from
- * the kernel into one SQLite file.
+ * record: capture the kernel's security events (the kinds of bpf/kinds.def:
+ * TCP connects, accepts and resets, capability checks, process lives, DNS
+ * answers) into one SQLite file.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "casefile.h"
 #include "options.h"
 #include "util.h"
 
@@ -63,26 +62,29 @@ static const char usage[] =
 	"    record -K -e connect:stack    # connects with their kernel stacks\n"
 	"    record -C 100M --max-size 1G  # files of 100 MB, 1 GB at most\n";
 
-static const struct kind_name {
-	const char *name;
-	unsigned bit;
-} kind_names[] = {
-	{"connect", KIND_CONNECT}, {"accept", KIND_ACCEPT},   {"reset", KIND_RESET},
-	{"capable", KIND_CAPABLE}, {"process", KIND_PROCESS}, {"dns", KIND_DNS},
-};
-
 const char *kinds_to_string(unsigned kinds, char *buf, size_t size)
 {
 	size_t used = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < ARRAY_SIZE(kind_names); i++) {
-		if (!(kinds & kind_names[i].bit))
+	for (int i = 0; i < KINDS; i++) {
+		if (!(kinds & 1u << i))
 			continue;
 		used += snprintf(buf + used, used < size ? size - used : 0, "%s%s", used ? "," : "",
-				 kind_names[i].name);
+				 kind_names[i]);
 	}
 	return buf;
+}
+
+/* The kinds that can take stacks: those with a record type that can carry them. */
+static unsigned stackable_kinds(void)
+{
+	unsigned kinds = 0;
+
+	for (int i = 0; i < KINDS; i++)
+		if (record_types(1u << i) & stacked_record_types)
+			kinds |= 1u << i;
+	return kinds;
 }
 
 /* Parse "connect,capable:stack": the kinds, and those marked to take stacks. */
@@ -94,26 +96,29 @@ static int parse_kinds(const char *arg, unsigned *kinds, unsigned *stack_kinds)
 	*kinds = *stack_kinds = 0;
 	for (char *word = strtok_r(list, ",", &save); word; word = strtok_r(NULL, ",", &save)) {
 		char *mark = strchr(word, ':');
-		size_t i;
+		int i;
 
 		if (mark)
 			*mark++ = '\0';
-		for (i = 0; i < ARRAY_SIZE(kind_names); i++)
-			if (!strcmp(word, kind_names[i].name))
+		for (i = 0; i < KINDS; i++)
+			if (!strcmp(word, kind_names[i]))
 				break;
-		if (i == ARRAY_SIZE(kind_names) ||
-		    (mark && (strcmp(mark, "stack") || kind_names[i].bit >= KIND_PROCESS))) {
+		if (i == KINDS ||
+		    (mark && (strcmp(mark, "stack") || !(stackable_kinds() & 1u << i)))) {
+			char known[128], stackable[128];
+
 			fprintf(stderr,
-				"record: unknown event kind '%s%s%s' (known: connect, accept, "
-				"reset, "
-				"capable, each optionally with :stack)\n",
-				word, mark ? ":" : "", mark ? mark : "");
+				"record: unknown event kind '%s%s%s' (known: %s; with :stack: "
+				"%s)\n",
+				word, mark ? ":" : "", mark ? mark : "",
+				kinds_to_string(KIND_ALL, known, sizeof(known)),
+				kinds_to_string(stackable_kinds(), stackable, sizeof(stackable)));
 			err = -1;
 			break;
 		}
-		*kinds |= kind_names[i].bit;
+		*kinds |= 1u << i;
 		if (mark)
-			*stack_kinds |= kind_names[i].bit;
+			*stack_kinds |= 1u << i;
 	}
 	if (!err && !*kinds) {
 		fprintf(stderr, "record: -e needs at least one event kind\n");
@@ -122,22 +127,6 @@ static int parse_kinds(const char *arg, unsigned *kinds, unsigned *stack_kinds)
 	free(list);
 	return err;
 }
-
-/* The ring-buffer record types of a set of kinds, as 1 << record_type. */
-unsigned record_types(unsigned kinds)
-{
-	return (kinds & KIND_CONNECT ? 1u << RECORD_CONNECT | 1u << RECORD_OUTCOME : 0) |
-	       (kinds & KIND_ACCEPT ? 1u << RECORD_ACCEPT | 1u << RECORD_UNACCEPTED : 0) |
-	       (kinds & KIND_RESET ? 1u << RECORD_RESET : 0) |
-	       (kinds & KIND_CAPABLE ? 1u << RECORD_CAPABLE : 0) |
-	       (kinds & KIND_PROCESS ? 1u << RECORD_EXEC | 1u << RECORD_FORK | 1u << RECORD_EXIT
-				     : 0) |
-	       (kinds & KIND_DNS ? 1u << RECORD_DNS : 0);
-}
-
-/* The record types that can carry stacks (a struct stacks). */
-#define STACKED_TYPES                                                                              \
-	(1u << RECORD_CONNECT | 1u << RECORD_ACCEPT | 1u << RECORD_RESET | 1u << RECORD_CAPABLE)
 
 /* -K and -U apply to the kinds marked :stack, or by default to capable. */
 static int choose_stack_kinds(struct record_options *opts, unsigned stack_kinds, bool kernel,
@@ -155,8 +144,8 @@ static int choose_stack_kinds(struct record_options *opts, unsigned stack_kinds,
 		return -1;
 	}
 	/* Outcomes and unaccepted handshakes happen in softirq: no stacks of their own. */
-	opts->kernel_stack_types = kernel ? record_types(stack_kinds) & STACKED_TYPES : 0;
-	opts->user_stack_types = user ? record_types(stack_kinds) & STACKED_TYPES : 0;
+	opts->kernel_stack_types = kernel ? record_types(stack_kinds) & stacked_record_types : 0;
+	opts->user_stack_types = user ? record_types(stack_kinds) & stacked_record_types : 0;
 	return 0;
 }
 

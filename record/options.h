@@ -5,16 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The event kinds -e selects, as bits. */
-enum event_kind_bit {
-	KIND_CONNECT = 1 << 0,
-	KIND_ACCEPT = 1 << 1,
-	KIND_RESET = 1 << 2,
-	KIND_CAPABLE = 1 << 3,
-	KIND_PROCESS = 1 << 4, /* exec, fork, exit */
-	KIND_DNS = 1 << 5,
-	KIND_ALL = (1 << 6) - 1,
-};
+#include "kinds.h"
 
 struct record_options {
 	const char *output; /* NULL: a name unique per host and time */
@@ -39,9 +30,6 @@ struct record_options {
  */
 int parse_record_options(int argc, char **argv, struct record_options *opts);
 void free_record_options(struct record_options *opts);
-
-/* The ring-buffer record types a set of kinds produces, as 1 << record_type. */
-unsigned record_types(unsigned kinds);
 
 /* "connect,accept" for a set of kinds, in a buffer of at least 64 bytes. */
 const char *kinds_to_string(unsigned kinds, char *buf, size_t size);

@@ -255,19 +255,23 @@ int probes_image_alerts_fd(const struct probes *probes)
 	return bpf_map__fd(probes->skel->maps.image_alerts);
 }
 
-void probes_lost(const struct probes *probes, uint64_t lost[RECORD_TYPES])
+int probes_lost(const struct probes *probes, uint64_t lost[RECORD_TYPES])
 {
 	int ncpus = libbpf_num_possible_cpus();
 	uint64_t per_cpu[ncpus > 0 ? ncpus : 1];
 	int fd = bpf_map__fd(probes->skel->maps.lost_records);
 
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
 	for (__u32 type = 0; type < RECORD_TYPES; type++) {
+		/* A count not read is unknown, never 0. */
+		if (bpf_map_lookup_elem(fd, &type, per_cpu))
+			return -errno;
 		lost[type] = 0;
-		if (ncpus <= 0 || bpf_map_lookup_elem(fd, &type, per_cpu))
-			continue;
 		for (int cpu = 0; cpu < ncpus; cpu++)
 			lost[type] += per_cpu[cpu];
 	}
+	return 0;
 }
 
 int probes_each_reset_reason(int (*fn)(void *ctx, int64_t value, const char *name), void *ctx)

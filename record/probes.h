@@ -33,8 +33,11 @@ int probes_poll(struct probes *probes);
 /* The ring buffer of image alerts (bpf/common.bpf.h), for the image watcher. */
 int probes_image_alerts_fd(const struct probes *probes);
 
-/* Records the kernel side could not deliver, per record type, since load. */
-void probes_lost(const struct probes *probes, uint64_t lost[RECORD_TYPES]);
+/*
+ * Records the kernel side could not deliver, per record type, since load.
+ * 0, or a negative errno when the counts cannot be read.
+ */
+int probes_lost(const struct probes *probes, uint64_t lost[RECORD_TYPES]);
 
 /* Call fn for each value of the running kernel's enum sk_rst_reason. */
 int probes_each_reset_reason(int (*fn)(void *ctx, int64_t value, const char *name), void *ctx);

@@ -116,14 +116,30 @@ static int64_t cgroup_id(uint32_t pid)
 	return stat(path, &st) ? CAPTURE_NULL : (int64_t)st.st_ino;
 }
 
+char *quote_arguments(const char *args, size_t len)
+{
+	char *copy = xmalloc(len + 1), **argv = xmalloc((len + 1) * sizeof(*argv)), *line;
+	int argc = 0;
+
+	memcpy(copy, args, len);
+	copy[len] = '\0';
+	for (size_t at = 0; at < len; at += strlen(copy + at) + 1)
+		argv[argc++] = copy + at;
+	line = shell_quote_argv(argc, argv);
+	free(argv);
+	free(copy);
+	return line;
+}
+
 static int snapshot_one(struct capture *cap, uint32_t pid, int64_t t, int64_t seq)
 {
 	char name[64], stat_line[1024], status[4096], exe[4096], args[EXEC_ARGS_MAX + 1];
-	char comm[COMM_LEN * 4] = "", *close_paren, *uid_line;
+	char comm[COMM_LEN * 4] = "", *close_paren, *uid_line, *command_line = NULL;
 	unsigned long long start_ticks = 0;
 	unsigned ppid = 0, uid = 0;
 	struct process_row row = {.t = t, .seq = seq, .how = "running", .pid = pid};
 	ssize_t len;
+	int err;
 	struct stat st;
 
 	snprintf(name, sizeof(name), "/proc/%u/stat", pid);
@@ -166,11 +182,14 @@ static int snapshot_one(struct capture *cap, uint32_t pid, int64_t t, int64_t se
 	snprintf(name, sizeof(name), "/proc/%u/cmdline", pid);
 	len = read_small(name, args, sizeof(args));
 	if (len > 0) {
-		row.args = args;
-		row.args_len = (size_t)len > EXEC_ARGS_MAX ? EXEC_ARGS_MAX : (size_t)len;
+		command_line = quote_arguments(args, (size_t)len > EXEC_ARGS_MAX ? EXEC_ARGS_MAX
+										 : (size_t)len);
+		row.args = command_line;
 		row.args_truncated = len > EXEC_ARGS_MAX;
 	}
-	return capture_add_process(cap, &row);
+	err = capture_add_process(cap, &row);
+	free(command_line);
+	return err;
 }
 
 int snapshot_processes(struct capture *cap, int64_t t, int64_t *next_seq)

@@ -6,6 +6,7 @@
 #ifndef CASEFILE_RECORD_PROCINFO_H
 #define CASEFILE_RECORD_PROCINFO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "capture.h"
@@ -25,6 +26,12 @@ void procinfo_init(void);
 int64_t executable_deleted(uint32_t pid, uint64_t mntns, const char *path, uint64_t ino,
 			   uint32_t dev);
 int64_t in_world_writable_dir(uint32_t pid, uint64_t mntns, const char *path);
+
+/*
+ * Arguments each ended by a NUL, as the kernel keeps them (the last may lack
+ * its NUL: cut), as one shell-quoted line: process.args.  Free it.
+ */
+char *quote_arguments(const char *args, size_t len);
 
 /*
  * Write a 'running' process row for each process in /proc, but the recorder;

@@ -7,6 +7,7 @@
 
 #include "dedup.h"
 #include "dns.h"
+#include "kinds.h"
 #include "procinfo.h"
 #include "rows.h"
 #include "util.h"
@@ -16,21 +17,6 @@
 #define MAX_CACHED_ADDRESSES   65536
 #define MAX_CONNECTS_IN_FLIGHT 65536 /* as connects_in_flight holds (bpf/tcp.bpf.c) */
 #define MAX_WAITING_CONNECTS   4096
-
-/* ev_connect's columns, as INSERT_CONNECT takes them. */
-enum connect_column {
-	C_T,
-	C_SEQ,
-	C_TASK,
-	C_SADDR,
-	C_LPORT,
-	C_DADDR,
-	C_DPORT,
-	C_STATE,
-	C_ERROR,
-	C_LATENCY,
-	CONNECT_COLUMNS
-};
 
 struct address_key {
 	uint32_t family;
@@ -52,7 +38,7 @@ struct connect_key {
  */
 struct waiting_connect {
 	struct connect_key key;
-	int64_t values[CONNECT_COLUMNS];
+	struct connect_row row;
 	bool written; /* with its outcome */
 };
 
@@ -237,14 +223,10 @@ static int64_t null_if(int64_t value, int64_t absent)
 	return value == absent ? CAPTURE_NULL : value;
 }
 
-/* Write a row of the current part, unless one of its task or address rows failed. */
-static int write_event(struct rows *rows, enum capture_statement statement, const int64_t *values,
-		       int n)
-{
-	if (rows->insert_failed)
-		return -1;
-	return capture_write(current_part(rows)->cap, statement, values, n);
-}
+/* Write a row into table name of the current part, unless one of its task or address rows failed.
+ */
+#define WRITE_ROW(rows, name, row)                                                                 \
+	((rows)->insert_failed ? -1 : capture_add_##name(current_part(rows)->cap, &(row)))
 
 int rows_flush(struct rows *rows)
 {
@@ -255,10 +237,10 @@ int rows_flush(struct rows *rows)
 
 		if (w->written)
 			continue;
-		if (capture_write(cap, INSERT_CONNECT, w->values, CONNECT_COLUMNS))
+		if (capture_add_connect(cap, &w->row))
 			return -1;
 		dedup_remove(rows->waiting, &w->key);
-		dedup_add(rows->connects, &w->key, w->values[C_SEQ]);
+		dedup_add(rows->connects, &w->key, w->row.seq);
 	}
 	rows->nwaiting = 0;
 	return 0;
@@ -272,25 +254,16 @@ static int add_connect(struct rows *rows, const void *data)
 
 	if (rows->nwaiting == MAX_WAITING_CONNECTS && rows_flush(rows))
 		return -1;
-	w = &rows->waiting_rows[rows->nwaiting];
-	*w = (struct waiting_connect){
-		.key = {rec->sock, rec->hdr.ts_ns},
-		.values =
-			{
-				[C_T] = relative_time(rows, rec->hdr.ts_ns),
-				[C_SEQ] = rows->next_seq++,
-				[C_TASK] = task_id(rows, &rec->hdr, &rec->task),
-				[C_SADDR] = address_id(rows, tuple->family, tuple->laddr),
-				[C_LPORT] = null_if(tuple->lport, 0),
-				[C_DADDR] = address_id(rows, tuple->family, tuple->raddr),
-				[C_DPORT] = tuple->rport,
-				[C_STATE] = CAPTURE_NULL,
-				[C_ERROR] = CAPTURE_NULL,
-				[C_LATENCY] = CAPTURE_NULL,
-			},
-	};
+	ROW(connect, row, .t = relative_time(rows, rec->hdr.ts_ns), .seq = rows->next_seq++,
+	    .task = task_id(rows, &rec->hdr, &rec->task),
+	    .saddr = address_id(rows, tuple->family, tuple->laddr),
+	    .lport = null_if(tuple->lport, 0),
+	    .daddr = address_id(rows, tuple->family, tuple->raddr), .dport = tuple->rport,
+	    .outcome_state = CAPTURE_NULL, .error = CAPTURE_NULL, .latency_ns = CAPTURE_NULL);
 	if (rows->insert_failed)
 		return -1;
+	w = &rows->waiting_rows[rows->nwaiting];
+	*w = (struct waiting_connect){.key = {rec->sock, rec->hdr.ts_ns}, .row = row};
 	dedup_add(rows->waiting, &w->key, rows->nwaiting++);
 	current_part(rows)->awaiting_outcome++;
 	return 0;
@@ -309,13 +282,13 @@ static int add_outcome(struct rows *rows, const void *data)
 	struct part *part = waiting >= 0 ? current_part(rows)
 			    : seq < 0	 ? NULL
 					 : part_of_seq(rows, seq);
-	int64_t values[] = {
-		null_if(rec->lport, 0),
-		rec->new_state,
-		rec->error,
-		(int64_t)(rec->hdr.ts_ns - rec->start_ns),
-		relative_time(rows, rec->start_ns),
-		seq,
+	struct connect_outcome outcome = {
+		.t = relative_time(rows, rec->start_ns),
+		.seq = seq,
+		.lport = null_if(rec->lport, 0),
+		.outcome_state = rec->new_state,
+		.error = rec->error,
+		.latency_ns = (int64_t)(rec->hdr.ts_ns - rec->start_ns),
 	};
 	int err;
 
@@ -327,14 +300,14 @@ static int add_outcome(struct rows *rows, const void *data)
 		struct waiting_connect *w = &rows->waiting_rows[waiting];
 
 		if (rec->lport)
-			w->values[C_LPORT] = rec->lport;
-		w->values[C_STATE] = rec->new_state;
-		w->values[C_ERROR] = rec->error;
-		w->values[C_LATENCY] = values[3];
+			w->row.lport = rec->lport;
+		w->row.outcome_state = outcome.outcome_state;
+		w->row.error = outcome.error;
+		w->row.latency_ns = outcome.latency_ns;
 		w->written = true;
-		err = capture_write(part->cap, INSERT_CONNECT, w->values, CONNECT_COLUMNS);
+		err = capture_add_connect(part->cap, &w->row);
 	} else {
-		err = capture_write(part->cap, UPDATE_OUTCOME, values, ARRAY_SIZE(values));
+		err = capture_set_outcome(part->cap, &outcome);
 	}
 	if (err)
 		return -1;
@@ -348,36 +321,26 @@ static int add_accept(struct rows *rows, const void *data)
 {
 	const struct accept_record *rec = data;
 	const struct tcp_tuple *tuple = &rec->tuple;
-	int64_t values[] = {
-		relative_time(rows, rec->hdr.ts_ns),
-		rows->next_seq++,
-		task_id(rows, &rec->hdr, &rec->task),
-		address_id(rows, tuple->family, tuple->laddr),
-		tuple->lport,
-		address_id(rows, tuple->family, tuple->raddr),
-		tuple->rport,
-	};
+	ROW(accept, row, .t = relative_time(rows, rec->hdr.ts_ns), .seq = rows->next_seq++,
+	    .task = task_id(rows, &rec->hdr, &rec->task),
+	    .laddr = address_id(rows, tuple->family, tuple->laddr), .lport = tuple->lport,
+	    .raddr = address_id(rows, tuple->family, tuple->raddr), .rport = tuple->rport);
 
-	return write_event(rows, INSERT_ACCEPT, values, ARRAY_SIZE(values));
+	return WRITE_ROW(rows, accept, row);
 }
 
 static int add_reset(struct rows *rows, const void *data)
 {
 	const struct reset_record *rec = data;
 	const struct tcp_tuple *tuple = &rec->tuple;
-	int64_t values[] = {
-		relative_time(rows, rec->hdr.ts_ns),
-		rows->next_seq++,
-		task_id(rows, &rec->hdr, &rec->task),
-		address_id(rows, tuple->family, tuple->laddr),
-		tuple->lport,
-		address_id(rows, tuple->family, tuple->raddr),
-		tuple->rport,
-		null_if(rec->state, RESET_NO_SOCKET),
-		null_if(rec->reason, RESET_REASON_UNKNOWN),
-	};
+	ROW(reset, row, .t = relative_time(rows, rec->hdr.ts_ns), .seq = rows->next_seq++,
+	    .task = task_id(rows, &rec->hdr, &rec->task),
+	    .laddr = address_id(rows, tuple->family, tuple->laddr), .lport = tuple->lport,
+	    .raddr = address_id(rows, tuple->family, tuple->raddr), .rport = tuple->rport,
+	    .state = null_if(rec->state, RESET_NO_SOCKET),
+	    .reason = null_if(rec->reason, RESET_REASON_UNKNOWN));
 
-	return write_event(rows, INSERT_RESET, values, ARRAY_SIZE(values));
+	return WRITE_ROW(rows, reset, row);
 }
 
 static int add_capable(struct rows *rows, const void *data)
@@ -386,17 +349,11 @@ static int add_capable(struct rows *rows, const void *data)
 	const uint64_t *frames = (const uint64_t *)(rec + 1);
 	int nframes = rec->stacks.kernel_bytes > 0 ? rec->stacks.kernel_bytes / 8 : 0;
 	int audit = rows->audit ? derive_audit(rows->audit, frames, nframes) : AUDIT_UNKNOWN;
-	int64_t values[] = {
-		relative_time(rows, rec->hdr.ts_ns),
-		rows->next_seq++,
-		task_id(rows, &rec->hdr, &rec->task),
-		rec->cap,
-		rec->ret,
-		rec->userns_level,
-		null_if(audit, AUDIT_UNKNOWN),
-	};
+	ROW(capable, row, .t = relative_time(rows, rec->hdr.ts_ns), .seq = rows->next_seq++,
+	    .task = task_id(rows, &rec->hdr, &rec->task), .cap = rec->cap, .ret = rec->ret,
+	    .userns_level = rec->userns_level, .audit = null_if(audit, AUDIT_UNKNOWN));
 
-	return write_event(rows, INSERT_CAPABLE, values, ARRAY_SIZE(values));
+	return WRITE_ROW(rows, capable, row);
 }
 
 /* The executable's path, built from the end of rec->exe by the BPF program. */
@@ -414,35 +371,29 @@ static int add_exec(struct rows *rows, const void *data)
 	const struct task_ctx *task = &rec->task;
 	char exe[EXE_PATH_MAX + 1], filename[EXEC_FILENAME_MAX + 1], comm[COMM_LEN + 1];
 	bool whole = !rec->exe_truncated && rec->exe_offset < EXE_PATH_MAX;
-	struct process_row row = {
-		.t = relative_time(rows, rec->hdr.ts_ns),
-		.seq = rows->next_seq++,
-		.how = "exec",
-		.pid = task->pid,
-		.start_ns = process_start_ns(task->start_ns),
-		.ppid = task->ppid,
-		.uid = task->uid,
-		.comm = comm,
-		.exe = exe,
-		.exe_truncated = rec->exe_truncated,
-		.filename = filename,
-		.args = rec->args,
-		.args_len = rec->args_len < EXEC_ARGS_MAX ? rec->args_len : EXEC_ARGS_MAX,
-		.args_truncated = rec->args_truncated,
-		.cgroup = (int64_t)task->cgroup_id,
-		.mntns = task->mntns_id,
-	};
+	char *command_line = quote_arguments(
+		rec->args, rec->args_len < EXEC_ARGS_MAX ? rec->args_len : EXEC_ARGS_MAX);
+	int err;
 
 	exe_path(rec, exe);
 	snprintf(comm, sizeof(comm), "%.*s", COMM_LEN, task->comm);
 	snprintf(filename, sizeof(filename), "%.*s", EXEC_FILENAME_MAX, rec->filename);
 	/* A path cut at its front names another file: nothing can be told of it. */
-	row.exe_deleted = whole ? executable_deleted(task->pid, task->mntns_id, exe, rec->exe_ino,
-						     rec->exe_dev)
-				: CAPTURE_NULL;
-	row.exe_world_writable =
-		whole ? in_world_writable_dir(task->pid, task->mntns_id, exe) : CAPTURE_NULL;
-	return capture_add_process(current_part(rows)->cap, &row);
+	ROW(process, row, .t = relative_time(rows, rec->hdr.ts_ns), .seq = rows->next_seq++,
+	    .how = "exec", .pid = task->pid, .start_ns = process_start_ns(task->start_ns),
+	    .ppid = task->ppid, .uid = task->uid, .comm = comm, .exe = exe,
+	    .exe_deleted = whole ? executable_deleted(task->pid, task->mntns_id, exe, rec->exe_ino,
+						      rec->exe_dev)
+				 : CAPTURE_NULL,
+	    .exe_world_writable =
+		    whole ? in_world_writable_dir(task->pid, task->mntns_id, exe) : CAPTURE_NULL,
+	    .exe_truncated = rec->exe_truncated, .filename = filename, .args = command_line,
+	    .args_truncated = rec->args_truncated, .cgroup = (int64_t)task->cgroup_id,
+	    .mntns = task->mntns_id);
+
+	err = capture_add_process(current_part(rows)->cap, &row);
+	free(command_line);
+	return err;
 }
 
 /* A new process runs its parent's image until it execs. */
@@ -451,37 +402,27 @@ static int add_fork(struct rows *rows, const void *data)
 	const struct fork_record *rec = data;
 	const struct task_ctx *parent = &rec->task;
 	char comm[COMM_LEN + 1];
-	struct process_row row = {
-		.t = relative_time(rows, rec->hdr.ts_ns),
-		.seq = rows->next_seq++,
-		.how = "fork",
-		.pid = rec->child_pid,
-		.start_ns = process_start_ns(rec->child_start_ns),
-		.ppid = parent->pid,
-		.uid = parent->uid,
-		.comm = comm,
-		.exe_deleted = CAPTURE_NULL,
-		.exe_world_writable = CAPTURE_NULL,
-		.exe_truncated = CAPTURE_NULL,
-		.args_truncated = CAPTURE_NULL,
-		.cgroup = (int64_t)parent->cgroup_id,
-		.mntns = parent->mntns_id,
-	};
 
 	snprintf(comm, sizeof(comm), "%.*s", COMM_LEN, parent->comm);
+	ROW(process, row, .t = relative_time(rows, rec->hdr.ts_ns), .seq = rows->next_seq++,
+	    .how = "fork", .pid = rec->child_pid, .start_ns = process_start_ns(rec->child_start_ns),
+	    .ppid = parent->pid, .uid = parent->uid, .comm = comm, .exe = NULL,
+	    .exe_deleted = CAPTURE_NULL, .exe_world_writable = CAPTURE_NULL,
+	    .exe_truncated = CAPTURE_NULL, .filename = NULL, .args = NULL,
+	    .args_truncated = CAPTURE_NULL, .cgroup = (int64_t)parent->cgroup_id,
+	    .mntns = parent->mntns_id);
+
 	return capture_add_process(current_part(rows)->cap, &row);
 }
 
 static int add_exit(struct rows *rows, const void *data)
 {
 	const struct exit_record *rec = data;
-	int64_t values[] = {
-		relative_time(rows, rec->hdr.ts_ns),  rows->next_seq++,
-		task_id(rows, &rec->hdr, &rec->task), rec->exit_code,
-		null_if(rec->exe_deleted, -1),
-	};
+	ROW(exit, row, .t = relative_time(rows, rec->hdr.ts_ns), .seq = rows->next_seq++,
+	    .task = task_id(rows, &rec->hdr, &rec->task), .exit_code = rec->exit_code,
+	    .exe_deleted = null_if(rec->exe_deleted, -1));
 
-	return write_event(rows, INSERT_EXIT, values, ARRAY_SIZE(values));
+	return WRITE_ROW(rows, exit, row);
 }
 
 struct dns_context {
@@ -494,12 +435,10 @@ static int add_dns_answer(void *ctx, const char *name, int family, const uint8_t
 {
 	struct dns_context *dns = ctx;
 	struct rows *rows = dns->rows;
-	int64_t address = address_id(rows, (unsigned)family, addr);
+	ROW(dns, row, .t = dns->t, .seq = rows->next_seq++, .name = name,
+	    .address = address_id(rows, (unsigned)family, addr), .ttl = ttl);
 
-	if (rows->insert_failed)
-		return -1;
-	return capture_add_dns(current_part(rows)->cap, dns->t, rows->next_seq++, name, address,
-			       ttl);
+	return WRITE_ROW(rows, dns, row);
 }
 
 static int add_dns(struct rows *rows, const void *data)
@@ -516,19 +455,13 @@ static int add_unaccepted(struct rows *rows, const void *data)
 {
 	const struct unaccepted_record *rec = data;
 	const struct tcp_tuple *tuple = &rec->tuple;
-	int64_t values[] = {
-		relative_time(rows, rec->hdr.ts_ns),
-		rows->next_seq++,
-		relative_time(rows, rec->established_ns),
-		address_id(rows, tuple->family, tuple->laddr),
-		tuple->lport,
-		address_id(rows, tuple->family, tuple->raddr),
-		tuple->rport,
-		rec->old_state,
-		rec->error,
-	};
+	ROW(unaccepted, row, .t = relative_time(rows, rec->hdr.ts_ns), .seq = rows->next_seq++,
+	    .established_t = relative_time(rows, rec->established_ns),
+	    .laddr = address_id(rows, tuple->family, tuple->laddr), .lport = tuple->lport,
+	    .raddr = address_id(rows, tuple->family, tuple->raddr), .rport = tuple->rport,
+	    .closed_from = rec->old_state, .error = rec->error);
 
-	return write_event(rows, INSERT_UNACCEPTED, values, ARRAY_SIZE(values));
+	return WRITE_ROW(rows, unaccepted, row);
 }
 
 int rows_add_running_processes(struct rows *rows)
@@ -539,27 +472,18 @@ int rows_add_running_processes(struct rows *rows)
 }
 
 /*
- * Each record type: its fixed part, where its struct stacks lies (0: none),
- * and what makes rows of it (0: done and counted; -1: the capture failed).
+ * Each record type of kinds.def: its fixed part, where its struct stacks lies
+ * (0: none), and add_name(), which makes rows of it (0: done and counted;
+ * -1: the capture failed).
  */
 static const struct record_layout {
 	size_t size, stacks;
 	int (*add)(struct rows *rows, const void *data);
 } layouts[RECORD_TYPES] = {
-	[RECORD_CONNECT] = {sizeof(struct connect_record), offsetof(struct connect_record, stacks),
-			    add_connect},
-	[RECORD_OUTCOME] = {sizeof(struct outcome_record), 0, add_outcome},
-	[RECORD_ACCEPT] = {sizeof(struct accept_record), offsetof(struct accept_record, stacks),
-			   add_accept},
-	[RECORD_RESET] = {sizeof(struct reset_record), offsetof(struct reset_record, stacks),
-			  add_reset},
-	[RECORD_CAPABLE] = {sizeof(struct capable_record), offsetof(struct capable_record, stacks),
-			    add_capable},
-	[RECORD_EXEC] = {sizeof(struct exec_record), 0, add_exec},
-	[RECORD_FORK] = {sizeof(struct fork_record), 0, add_fork},
-	[RECORD_EXIT] = {sizeof(struct exit_record), 0, add_exit},
-	[RECORD_DNS] = {sizeof(struct dns_record), 0, add_dns},
-	[RECORD_UNACCEPTED] = {sizeof(struct unaccepted_record), 0, add_unaccepted},
+#define RECORD(name, NAME, KIND, stacks)                                                           \
+	[RECORD_##NAME] = {sizeof(struct name##_record),                                           \
+			   RECORD_STACKS_AT_##stacks(struct name##_record), add_##name},
+#include "kinds.def"
 };
 
 /* Frames of n bytes from a taken stack, or none. */
@@ -594,18 +518,19 @@ static int add_stacks(struct rows *rows, const void *data, int64_t seq)
 	const uint64_t *kernel = (const uint64_t *)((const char *)data + layouts[hdr->type].size);
 	int nkernel = frame_count(stacks->kernel_bytes), nuser = frame_count(stacks->user_bytes);
 	struct capture *cap = current_part(rows)->cap;
-	int64_t values[] = {seq, CAPTURE_NULL, CAPTURE_NULL};
+	int64_t kstack = CAPTURE_NULL, ustack = CAPTURE_NULL;
 
 	if ((rows->kernel_stack_types & (1u << hdr->type)) && nkernel)
-		values[1] = store_kernel_stack(rows->stacks, cap, kernel, nkernel);
+		kstack = store_kernel_stack(rows->stacks, cap, kernel, nkernel);
 	if ((rows->user_stack_types & (1u << hdr->type)) && nuser && hdr->has_task)
-		values[2] = store_user_stack(rows->stacks, cap, &stacks->image, kernel + nkernel,
-					     nuser);
-	if (values[1] == -1 || values[2] == -1)
+		ustack = store_user_stack(rows->stacks, cap, &stacks->image, kernel + nkernel,
+					  nuser);
+	if (kstack == -1 || ustack == -1)
 		return -1;
-	if (values[1] == CAPTURE_NULL && values[2] == CAPTURE_NULL)
+	if (kstack == CAPTURE_NULL && ustack == CAPTURE_NULL)
 		return 0;
-	return capture_write(cap, INSERT_EVENT_STACK, values, ARRAY_SIZE(values));
+	ROW(event_stack, row, .seq = seq, .kstack = kstack, .ustack = ustack);
+	return capture_add_event_stack(cap, &row);
 }
 
 int rows_add_record(struct rows *rows, const void *data, size_t size)

@@ -63,6 +63,7 @@ struct session {
 	uint64_t events_at_last_status;
 	unsigned records_since_clock_check;
 	const char *limit_reached; /* "max-size" or "max-events", once reached */
+	char failure[128];	   /* what stopped the recording, when not a write */
 	bool draining;		   /* programs detached: consume all, stop for nothing */
 	bool show_status;
 };
@@ -102,6 +103,23 @@ static int write_reset_reasons(const struct session *s, struct capture *cap)
 	return 0;
 }
 
+/*
+ * The kernel's loss counts now.  Counts that cannot be read are an error
+ * that stops the recording, told on stderr and as the capture's stop reason:
+ * a capture never says 0 lost when the losses are unknown.
+ */
+static int read_kernel_lost(struct session *s, uint64_t lost[RECORD_TYPES])
+{
+	int err = probes_lost(s->probes, lost);
+
+	if (err) {
+		snprintf(s->failure, sizeof(s->failure),
+			 "cannot read the kernel's counts of lost records: %s", strerror(-err));
+		fprintf(stderr, "record: %s\n", s->failure);
+	}
+	return err;
+}
+
 /* Create the next part and send rows to it. */
 static int begin_part(struct session *s)
 {
@@ -110,6 +128,8 @@ static int begin_part(struct session *s)
 	char *path;
 	int err;
 
+	if (read_kernel_lost(s, kernel_lost))
+		return -1;
 	s->setup.part = ++s->parts_started;
 	s->setup.started_at_ns = s->setup.part == 1 ? s->setup.base_ns + s->setup.realtime_offset_ns
 						    : clock_ns(CLOCK_REALTIME);
@@ -123,7 +143,6 @@ static int begin_part(struct session *s)
 		capture_close(cap, s->parts_started == 1);
 		return -1;
 	}
-	probes_lost(s->probes, kernel_lost);
 	if (rows_begin_part(s->rows, cap, kernel_lost))
 		return -1;
 	/* Every file names the processes it mentions: those already running, too. */
@@ -133,14 +152,16 @@ static int begin_part(struct session *s)
 }
 
 /* A part's losses: the kernel's during its time, and the recorder's. */
-static void part_lost(const struct session *s, const struct part *part, uint64_t lost[RECORD_TYPES])
+static int part_lost(struct session *s, const struct part *part, uint64_t lost[RECORD_TYPES])
 {
 	uint64_t now[RECORD_TYPES];
 
-	probes_lost(s->probes, now);
+	if (part->current && read_kernel_lost(s, now))
+		return -1;
 	for (int i = 0; i < RECORD_TYPES; i++)
 		lost[i] = (part->current ? now[i] : part->kernel_lost_at_end[i]) -
 			  part->kernel_lost_at_start[i] + part->dropped[i];
+	return 0;
 }
 
 static int commit_parts(struct session *s)
@@ -153,8 +174,8 @@ static int commit_parts(struct session *s)
 	for (size_t i = 0; i < count; i++) {
 		uint64_t lost[RECORD_TYPES];
 
-		part_lost(s, &parts[i], lost);
-		if (capture_commit(parts[i].cap, parts[i].recorded, lost))
+		if (part_lost(s, &parts[i], lost) ||
+		    capture_commit(parts[i].cap, parts[i].recorded, lost))
 			return -1;
 	}
 	return 0;
@@ -166,7 +187,11 @@ static int finish_part(struct session *s, struct part *part, const char *reason)
 	uint64_t lost[RECORD_TYPES];
 	int err;
 
-	part_lost(s, part, lost);
+	if (part_lost(s, part, lost)) {
+		capture_abandon(part->cap, s->failure);
+		capture_close(part->cap, false);
+		return -1;
+	}
 	for (int i = 0; i < RECORD_TYPES; i++) {
 		s->recorded[i] += part->recorded[i];
 		s->lost[i] += lost[i];
@@ -233,7 +258,7 @@ static int check_size(struct session *s)
 	return 0;
 }
 
-static void print_status(struct session *s)
+static int print_status(struct session *s)
 {
 	size_t count;
 	struct part *parts = rows_parts(s->rows, &count);
@@ -241,7 +266,8 @@ static void print_status(struct session *s)
 	int64_t bytes = s->finished_disk_bytes;
 
 	for (size_t i = 0; i < count; i++) {
-		part_lost(s, &parts[i], part_losses);
+		if (part_lost(s, &parts[i], part_losses))
+			return -1;
 		for (int k = 0; k < RECORD_TYPES; k++)
 			lost += part_losses[k];
 		bytes += capture_size(parts[i].cap);
@@ -252,6 +278,7 @@ static void print_status(struct session *s)
 		(unsigned long long)events, (unsigned long long)(events - s->events_at_last_status),
 		(unsigned long long)lost, bytes / 1e6);
 	s->events_at_last_status = events;
+	return 0;
 }
 
 /* Commit when a second has passed, apply limits; say when it is time to stop. */
@@ -264,8 +291,8 @@ static int tick(struct session *s)
 	if (now >= s->next_commit_ns) {
 		if (commit_parts(s) || finish_parts(s, false, NULL))
 			return -EIO;
-		if (s->show_status)
-			print_status(s);
+		if (s->show_status && print_status(s))
+			return -EIO;
 		s->next_commit_ns = now + COMMIT_INTERVAL_NS;
 	}
 	if (!s->draining && (stop_signal || s->limit_reached || now >= s->deadline_ns))
@@ -354,7 +381,7 @@ static void abandon(struct session *s)
 
 	probes_detach(s->probes);
 	while (rows_take_part(s->rows, true, &part)) {
-		capture_abandon(part.cap);
+		capture_abandon(part.cap, s->failure[0] ? s->failure : NULL);
 		capture_close(part.cap, false);
 	}
 }

@@ -128,7 +128,6 @@ sql_args=$(for f in report/*/*.c; do tr '\n\t' '  ' < "$f" | grep -oE 'sqlite3_(
 	sed -E 's/.*\( *[^,]+, *([^,]+),$/\1/'; done | grep -v '^"' | sort -u | tr '\n' ' ')
 check_eq "SQL report prepares: literals, the schema, the lookup specs' literals, built queries" \
 	"casefile_schema_sql spec->max_sql sql " "$sql_args"
-builders=$(grep -lE '\bchar \*?sql\b' report/*/*.c | xargs grep -LE 'static const char sql\[\] =' | tr '\n' ' ')
 check_eq "... each 'sql' a static literal, a parameter (given literals: below), a lookup spec's, or a builder's" \
 	"report/analyses/scanning.c:char *sql = NULL; report/analyses/timeline.c:char *sql = NULL; report/engine/capture.c:const char *sql = l->stmt ? NULL : lookup_sql(cap, spec); report/engine/capture.c:const char *sql; report/engine/replay.c:char *sql = NULL; report/engine/replay.c:char *sql; report/engine/replay.c:char sql[128];" \
 	"$(grep -E '\bchar \*?sql\b' report/*/*.c | grep -vE 'static const char sql\[\] =|const char \*sql[,)]' |

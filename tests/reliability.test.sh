@@ -74,6 +74,26 @@ check_eq "disk full: the stop reason is recorded" "0|error: database or disk is 
 check_match "disk full: committed events are kept" "^[0-9]{4,}$" "$(sql "$db" 'select count(*) from ev_capable')"
 umount "$small"
 
+# --- Loss counts the kernel will not give: an error, never a silent 0 --------------
+# The preloaded library fails the recorder's map reads past the first reading of
+# the counts (one read per record type): the first commit cannot count losses.
+db="$SCRATCH/unreadable.db"
+types=$(sql "$SCRATCH/overload.db" 'select count(*) from event_kind')
+FAIL_LOOKUP_AFTER=$types LD_PRELOAD=$(realpath "$HELPERS/failing-lookup.so") ASAN_OPTIONS=verify_asan_link_order=0 \
+	"$RECORD" -o "$db" -q -e capable -d 30 2> "$SCRATCH/unreadable.err"
+rc=$?
+check_eq "unreadable loss counts: record stops with status 1" 1 "$rc"
+check_eq "... saying why, in one line" "record: cannot read the kernel's counts of lost records: Input/output error" \
+	"$(grep -v '^record: recording' "$SCRATCH/unreadable.err")"
+check_eq "... and so does the capture, which did not stop cleanly" \
+	"0|error: cannot read the kernel's counts of lost records: Input/output error" \
+	"$(sql "$db" 'select clean_stop, stop_reason from capture')"
+FAIL_LOOKUP_AFTER=0 LD_PRELOAD=$(realpath "$HELPERS/failing-lookup.so") ASAN_OPTIONS=verify_asan_link_order=0 \
+	"$RECORD" -o "$SCRATCH/unreadable-at-start.db" -q -e capable -d 30 2> "$SCRATCH/unreadable.err"
+check_eq "unreadable from the start: status 1, one line, no file" \
+	"1|record: cannot read the kernel's counts of lost records: Input/output error|" \
+	"$?|$(cat "$SCRATCH/unreadable.err")|$(ls "$SCRATCH"/unreadable-at-start.db* 2> /dev/null)"
+
 # --- Limits ---------------------------------------------------------------------------------
 db="$SCRATCH/max-events.db"
 storm 300000 -e capable --max-events 5000
