@@ -45,7 +45,7 @@ static const struct kind_probe {
 	int btf_kind;	   /* BTF_KIND_TYPEDEF for a tracepoint, BTF_KIND_FUNC for a kfunc */
 	const char *needs; /* for the error message */
 } kind_probes[] = {
-	{KIND_CONNECT | KIND_ACCEPT, "btf_trace_inet_sock_set_state", BTF_KIND_TYPEDEF,
+	{KIND_CONNECT | KIND_ACCEPT | KIND_CLOSE, "btf_trace_inet_sock_set_state", BTF_KIND_TYPEDEF,
 	 "the tracepoint sock:inet_sock_set_state (Linux 4.16+)"},
 	{KIND_RESET, "btf_trace_tcp_send_reset", BTF_KIND_TYPEDEF,
 	 "the tracepoint tcp:tcp_send_reset"},
@@ -61,7 +61,7 @@ static const struct kind_probe {
 static void select_programs(struct casefile_bpf *skel, unsigned kinds)
 {
 	bpf_program__set_autoload(skel->progs.tcp_state_change,
-				  kinds & (KIND_CONNECT | KIND_ACCEPT));
+				  kinds & (KIND_CONNECT | KIND_ACCEPT | KIND_CLOSE));
 	bpf_program__set_autoload(skel->progs.accept4_exit, kinds & KIND_ACCEPT);
 	bpf_program__set_autoload(skel->progs.accept_exit, kinds & KIND_ACCEPT);
 	bpf_program__set_autoload(skel->progs.tcp_reset_sent, kinds & KIND_RESET);
@@ -74,6 +74,8 @@ static void select_programs(struct casefile_bpf *skel, unsigned kinds)
 		bpf_map__set_max_entries(skel->maps.connects_in_flight, 1);
 	if (!(kinds & KIND_ACCEPT))
 		bpf_map__set_max_entries(skel->maps.unaccepted, 1);
+	if (!(kinds & KIND_CLOSE))
+		bpf_map__set_max_entries(skel->maps.lives, 1);
 }
 
 /* libbpf's own messages only with CASEFILE_DEBUG set: we say what failed. */
