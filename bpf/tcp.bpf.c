@@ -173,8 +173,20 @@ static __always_inline void record_attempt(void *ctx, const struct sock *sk)
 		count_lost(RECORD_OUTCOME);
 }
 
+/*
+ * The clock, read once per state change whatever needs it: an established
+ * socket's outcome and its life's start are one reading (the clock costs more
+ * than the rest of a test in a virtual machine).
+ */
+static __always_inline __u64 clock_once(__u64 *now)
+{
+	if (!*now)
+		*now = bpf_ktime_get_boot_ns();
+	return *now;
+}
+
 /* The outcome of an attempt recorded: its start (a close times a failed one from it), or 0. */
-static __always_inline __u64 record_outcome(const struct sock *sk, int new_state)
+static __always_inline __u64 record_outcome(const struct sock *sk, int new_state, __u64 *now)
 {
 	__u64 sock = (__u64)sk;
 	__u64 start_ns = flight_take(&connects_in_flight, sk);
@@ -182,7 +194,7 @@ static __always_inline __u64 record_outcome(const struct sock *sk, int new_state
 
 	if (!start_ns)
 		return 0; /* began before recording, or filtered out */
-	rec = reserve_record(sizeof(*rec), RECORD_OUTCOME, bpf_ktime_get_boot_ns());
+	rec = reserve_record(sizeof(*rec), RECORD_OUTCOME, clock_once(now));
 	if (rec) {
 		rec->sock = sock;
 		rec->start_ns = start_ns;
@@ -199,14 +211,11 @@ static __always_inline __u64 record_outcome(const struct sock *sk, int new_state
  * no process yet, and is remembered until accept() takes it.  One that closes
  * first is recorded: a connect scan's mark on an open port.
  */
-static __always_inline void remember_passive_open(const struct sock *sk)
+static __always_inline void remember_passive_open(const struct sock *sk, __u64 *now)
 {
-	__u64 ts_ns;
-
 	if (filter_tgid || filter_uid != (__u32)-1) /* it could never pass the filter */
 		return;
-	ts_ns = bpf_ktime_get_boot_ns();
-	if (flight_add(&unaccepted, sk, ts_ns))
+	if (flight_add(&unaccepted, sk, clock_once(now)))
 		count_lost(RECORD_UNACCEPTED);
 }
 
@@ -265,7 +274,7 @@ static __always_inline void payload(struct close_record *rec, const struct sock 
 	rec->bytes_received = received >= their_fin ? received - their_fin : 0;
 }
 static __always_inline void record_close(void *ctx, const struct sock *sk, int old_state,
-					 __u64 connect_ns)
+					 __u64 connect_ns, __u64 *now)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
@@ -276,7 +285,7 @@ static __always_inline void record_close(void *ctx, const struct sock *sk, int o
 
 	if (!event_is_wanted(in_process, pid_tgid, uid))
 		return;
-	rec = reserve_record(sizeof(*rec), RECORD_CLOSE, bpf_ktime_get_boot_ns());
+	rec = reserve_record(sizeof(*rec), RECORD_CLOSE, clock_once(now));
 	if (!rec)
 		return;
 	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid);
@@ -296,21 +305,20 @@ static __always_inline void record_close(void *ctx, const struct sock *sk, int o
 
 /* A life begins (established) or ends (closed, from any state but LISTEN or CLOSE). */
 static __always_inline void track_life(void *ctx, const struct sock *sk, int old_state,
-				       int new_state, __u64 connect_ns)
+				       int new_state, __u64 connect_ns, __u64 *now)
 {
 	if (new_state == TCP_ESTABLISHED) {
 		/* Without room its close comes with no start: not lost, not timed. */
-		flight_add(&lives, sk,
-			   (bpf_ktime_get_boot_ns() & ~1ULL) | (old_state == TCP_SYN_SENT));
+		flight_add(&lives, sk, (clock_once(now) & ~1ULL) | (old_state == TCP_SYN_SENT));
 	} else if (new_state == TCP_CLOSE && old_state != TCP_LISTEN && old_state != TCP_CLOSE) {
-		record_close(ctx, sk, old_state, connect_ns);
+		record_close(ctx, sk, old_state, connect_ns, now);
 	}
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcp_state_change, const struct sock *sk, int old_state, int new_state)
 {
-	__u64 connect_ns = 0;
+	__u64 connect_ns = 0, now = 0;
 
 	if (!is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol))
 		return 0;
@@ -318,17 +326,17 @@ int BPF_PROG(tcp_state_change, const struct sock *sk, int old_state, int new_sta
 		if (old_state == TCP_CLOSE && new_state == TCP_SYN_SENT)
 			record_attempt(ctx, sk);
 		else if (old_state == TCP_SYN_SENT)
-			connect_ns = record_outcome(sk, new_state);
+			connect_ns = record_outcome(sk, new_state, &now);
 	}
 	if (records(RECORD_UNACCEPTED)) {
 		if (old_state == TCP_SYN_RECV && new_state == TCP_ESTABLISHED)
-			remember_passive_open(sk);
+			remember_passive_open(sk, &now);
 		/* Closed for good (a peer's FIN alone leaves it for accept() to take). */
 		else if (new_state == TCP_CLOSE)
 			record_unaccepted(sk, old_state);
 	}
 	if (records(RECORD_CLOSE))
-		track_life(ctx, sk, old_state, new_state, connect_ns);
+		track_life(ctx, sk, old_state, new_state, connect_ns, &now);
 	return 0;
 }
 

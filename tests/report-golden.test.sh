@@ -11,7 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures basic lost unclean web1 web2 stacks
+load_fixtures basic lost unclean web1 web2 stacks lives
 
 # info
 golden info info basic.db
@@ -57,6 +57,16 @@ golden tcpreset-json tcpreset --format json basic.db
 golden tcpreset-csv tcpreset --format csv basic.db
 golden tcpreset-local tcpreset --local basic.db
 golden tcpreset-addr tcpreset --addr 127.0.0.1 basic.db
+
+# tcplife: BCC's columns and options, who closed and the state
+golden tcplife tcplife lives.db
+golden tcplife-tTw tcplife -tTw -6 lives.db
+golden tcplife-s tcplife -s lives.db
+golden tcplife-json tcplife --format json lives.db
+golden tcplife-p tcplife -p $(q lives "select pid from tcpclose where closed_by = 'local RST'") lives.db
+golden tcplife-L tcplife -L $(q lives "select lport from tcpaccept limit 1") lives.db
+golden tcplife-D tcplife -D $(q lives "select rport from tcpclose where closed_from = 'SYN_SENT'") lives.db
+golden timeline-connections-lives timeline -c lives.db
 
 # capable
 golden capable capable basic.db

@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures basic lost unclean web1 web2
+load_fixtures basic lost unclean web1 web2 lives
 
 # --- What a capture lacks is said once, on stderr ---------------------------
 run_report info basic.db
@@ -280,3 +280,17 @@ check_eq "tcpconnect -T: the first IPv6 connect at its wall-clock time to the mi
 run_report tcpconnect -tT -6 basic.db
 check_eq "tcpconnect -tT: TIME(s) restarts under a filter, TIME does not" "0.000 $first_connect" \
 	"$(sed -n 2p "$SCRATCH/out" | awk '{print $1, $2}')"
+
+# --- tcplife: the close kind, joined to its opening ------------------------------
+run_report tcplife --format csv lives.db
+check_eq "tcplife: one row per close, with the view's bytes and durations" \
+	"$(sql "$SCRATCH/lives.db" "SELECT lport, rport, tx_bytes, rx_bytes, coalesce(duration_ns, ''), coalesce(closed_by, '') FROM tcpclose ORDER BY wall_ns, seq")" \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT lport, rport, tx_bytes, rx_bytes, duration_ns, closed_by FROM r" | tr ',' '|')"
+check_eq "tcplife: a close in softirq takes its connect's or accept's process; of the connection opened before the capture, both ends lack an opening, the end closed in softirq a process" \
+	"$(sql "$SCRATCH/lives.db" "SELECT count(*) - 1 FROM ev_close")|2" \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT sum(pid != ''), sum(opened = '') FROM r")"
+check_eq "tcplife: the opener's pid is the connecting or accepting process's" 0 \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "ATTACH '$SCRATCH/lives.db' AS c" \
+		"SELECT count(*) FROM r WHERE opened = 'connect' AND CAST(pid AS INTEGER) NOT IN (SELECT pid FROM c.tcpconnect WHERE lport = CAST(r.lport AS INTEGER))")"
+refused "tcplife -L: not a port" tcplife -L 0 lives.db
+refused "tcplife -s and --format json" tcplife -s --format json lives.db

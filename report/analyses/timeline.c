@@ -107,9 +107,10 @@ static const char usage[] =
 	"  -P, --port PORTS only network events with one of these ports, at either end\n"
 
 	"  -c, --connections one line per connection instead: the connect, its outcome\n"
-	"                   and latency, the accept at the other end (when captured), and\n"
-	"                   the resets on it within a minute; an inbound attempt answered\n"
-	"                   by a reset is a connection too\n"
+	"                   and latency, the accept at the other end (when captured), the\n"
+	"                   resets on it within a minute, and its close: DUR(ms), the\n"
+	"                   payload each way (C>S, S>C) and who closed first (END); an\n"
+	"                   inbound attempt answered by a reset is a connection too\n"
 	"\n"
 	"DNS answers and unaccepted handshakes belong to no process: -p, -u, --comm,\n"
 	"--cgroup and --mntns leave them out.\n"

@@ -179,8 +179,7 @@ static int parse_u64(const char *command, const char *name, const char *arg, uin
 	return 0;
 }
 
-/* "22,80" as the JSON array "[22,80]", which SQL reads with json_each(). */
-static int parse_ports(const char *command, const char *arg, char **json)
+int parse_port_list(const char *command, const char *option, const char *arg, char **json)
 {
 	char *p = *json = xmalloc(strlen(arg) + 3);
 	const char *item = arg;
@@ -196,8 +195,8 @@ static int parse_ports(const char *command, const char *arg, char **json)
 		memcpy(number, item, len);
 		number[len] = '\0';
 		if (parse_integer(number, 1, 65535, &port) || (item[len] && item[len] != ','))
-			return option_error(command, "-P wants ports from 1 to 65535, not '%s'",
-					    arg);
+			return option_error(command, "%s wants ports from 1 to 65535, not '%s'",
+					    option, arg);
 		p += sprintf(p, "%s%lld", item == arg ? "" : ",", (long long)port);
 		if (!item[len])
 			break;
@@ -299,7 +298,7 @@ static int parse_one(int option, const char *arg, const struct command_spec *spe
 		return parse_number(command, "-u", arg, UINT32_MAX - 1, &opts->uid);
 	case 'P':
 		free(opts->ports);
-		return parse_ports(command, arg, &opts->ports);
+		return parse_port_list(command, "-P", arg, &opts->ports);
 	case '4':
 	case '6':
 		if (opts->family && opts->family != option - '0')

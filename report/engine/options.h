@@ -71,6 +71,9 @@ struct options {
 int parse_options(int argc, char **argv, const struct command_spec *spec, struct options *opts);
 void free_options(struct options *opts);
 
+/* "22,80" as the JSON array "[22,80]" (to free), which SQL reads with json_each(): 0 or -1. */
+int parse_port_list(const char *command, const char *option, const char *arg, char **json);
+
 /* One line on stderr, "report: COMMAND: ...", for a bad command line; returns -1. */
 int option_error(const char *command, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
