@@ -67,6 +67,10 @@ golden tcplife-p tcplife -p $(q lives "select pid from tcpclose where closed_by 
 golden tcplife-L tcplife -L $(q lives "select lport from tcpaccept limit 1") lives.db
 golden tcplife-D tcplife -D $(q lives "select rport from tcpclose where closed_from = 'SYN_SENT'") lives.db
 golden timeline-connections-lives timeline -c lives.db
+golden exfil exfil lives.db
+golden exfil-process exfil --by process lives.db
+golden exfil-json exfil --format json lives.db
+golden summary-lives summary lives.db
 
 # capable
 golden capable capable basic.db

@@ -294,3 +294,28 @@ check_eq "tcplife: the opener's pid is the connecting or accepting process's" 0 
 		"SELECT count(*) FROM r WHERE opened = 'connect' AND CAST(pid AS INTEGER) NOT IN (SELECT pid FROM c.tcpconnect WHERE lport = CAST(r.lport AS INTEGER))")"
 refused "tcplife -L: not a port" tcplife -L 0 lives.db
 refused "tcplife -s and --format json" tcplife -s --format json lives.db
+
+# --- exfil: bytes out per process and remote, the upload flagged -----------------
+run_report exfil --format csv lives.db
+check_eq "exfil: the 1000003-byte upload the client opened is flagged, PCR 0.991; the 2500000 bytes a server sent are not" \
+	"1000003|4321|0.991|exfil
+2500000|77||" \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT sent, received, pcr, flag FROM r WHERE CAST(sent AS INTEGER) > 1000000 ORDER BY flag DESC")"
+check_eq "exfil: every close counted once, its bytes both ways" \
+	"$(sql "$SCRATCH/lives.db" "SELECT count(*), sum(tx_bytes), sum(rx_bytes) FROM tcpclose")" \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT sum(connections), sum(sent), sum(received) FROM r")"
+check_eq "exfil --min-bytes above it: nothing flagged" "" \
+	"$(run_report exfil --min-bytes 1000004 --format csv lives.db; sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT pid FROM r WHERE flag = 'exfil'")"
+check_eq "exfil --pcr 0.995: nothing flagged" "" \
+	"$(run_report exfil --pcr 0.995 --format csv lives.db; sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT pid FROM r WHERE flag = 'exfil'")"
+check_eq "exfil --by remote: totals per remote address, most sent first" \
+	"$(sql "$SCRATCH/lives.db" "SELECT raddr, sum(tx_bytes) FROM tcpclose GROUP BY raddr ORDER BY 2 DESC")" \
+	"$(run_report exfil --by remote --format csv lives.db; sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT remote, sent FROM r")"
+refused "exfil --pcr: not a ratio" exfil --pcr 2 lives.db
+refused "exfil --by: not a grouping" exfil --by host lives.db
+run_report summary lives.db
+check_match "summary: the upload flagged under EXFILTRATION" \
+	$'EXFILTRATION[^\n]*\n  most sent [^\n]*\n  flagged +1 FOUND[^\n]*\n +traffic/[0-9]+ -> 127\\.0\\.0\\.1: 1000003 B out, 4321 in, PCR 0\\.991' \
+	"$(cat "$SCRATCH/out")"
+run_report summary basic.db
+check_match "summary: a capture without the close kind says so" "EXFILTRATION not recorded \(no close events\)" "$(cat "$SCRATCH/out")"

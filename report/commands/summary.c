@@ -12,6 +12,7 @@
 #include "capuse.h"
 #include "command.h"
 #include "detect.h"
+#include "exfil.h"
 #include "hashmap.h"
 #include "suspects.h"
 #include "util.h"
@@ -242,6 +243,7 @@ struct page {
 	struct remotes accepts;
 	struct cap_analysis caps;
 	struct findings findings;
+	struct exfil exfil; /* with the close kind */
 };
 
 /* "comm/pid", or "host:comm/pid" when there are several hosts; escaped. */
@@ -461,6 +463,65 @@ static void print_suspects(const struct page *p)
 		printf("  none\n");
 }
 
+/* "comm/pid" of a pair, or "-" when its connections had no known process. */
+static void pair_process(const struct page *p, const struct exfil_pair *e, char *out, size_t size)
+{
+	if (e->pid < 0)
+		snprintf(out, size, "-");
+	else
+		process_text(p, e->host, e->comm, e->comm_len, e->pid, out, size);
+}
+
+static void print_exfil(const struct page *p)
+{
+	size_t flagged = 0, shown = 0;
+	struct exfil_thresholds t;
+
+	exfil_defaults(&t);
+	if (!recorded(p->set, "close")) {
+		printf("\nEXFILTRATION not recorded (no close events)\n");
+		return;
+	}
+	printf("\nEXFILTRATION (bytes out per process and remote address, from connection "
+	       "lives)\n");
+	printf("  %-16s", "most sent");
+	for (size_t i = 0; i < p->exfil.count && i < TOP_TALKERS; i++) {
+		const struct exfil_pair *e = &p->exfil.list[i];
+		char process[TEXT_MAX];
+		char *remote = render_string(peer_text(p->shares[INBOUND].peers, e->remote));
+
+		pair_process(p, e, process, sizeof(process));
+		printf("%s %s -> %s %lld B", i ? "," : "", process, remote, (long long)e->sent);
+		free(remote);
+	}
+	printf("%s\n", p->exfil.count ? "" : " none");
+	for (size_t i = 0; i < p->exfil.count; i++)
+		flagged += p->exfil.list[i].flagged;
+	if (!flagged) {
+		printf("  %-16s none (%lld B or more out to one remote, PCR %.1f or more)\n",
+		       "flagged", (long long)t.min_bytes, t.pcr);
+		return;
+	}
+	printf("  %-16s %zu FOUND (%lld B or more out to one remote, PCR %.1f or more; report "
+	       "exfil)\n",
+	       "flagged", flagged, (long long)t.min_bytes, t.pcr);
+	for (size_t i = 0; i < p->exfil.count && shown < FINDINGS_SHOWN; i++) {
+		const struct exfil_pair *e = &p->exfil.list[i];
+		char process[TEXT_MAX];
+		char *remote;
+
+		if (!e->flagged)
+			continue;
+		remote = render_string(peer_text(p->shares[INBOUND].peers, e->remote));
+		pair_process(p, e, process, sizeof(process));
+		printf("%19s%s -> %s: %lld B out, %lld in, PCR %.3f\n", "", process, remote,
+		       (long long)e->opened_sent, (long long)e->opened_received,
+		       exfil_pcr(e->opened_sent, e->opened_received));
+		free(remote);
+		shown++;
+	}
+}
+
 static void print_page(struct page *p)
 {
 	size_t nprocesses, nremotes;
@@ -480,6 +541,7 @@ static void print_page(struct page *p)
 	print_detection(p, FINDING_SWEEP, "sweeps");
 	print_detection(p, FINDING_OUTBOUND, "outbound scans");
 	print_detection(p, FINDING_BRUTEFORCE, "brute force");
+	print_exfil(p);
 	if (!recorded(p->set, "capable")) {
 		printf("\nCAPABILITIES not recorded (no capable events)\n");
 		return;
@@ -597,6 +659,39 @@ static void detection_rows(const struct page *p)
 			v[SUM_DETAIL] = text_of(seen ? "none" : "not recorded");
 			output_row(v);
 		}
+	}
+}
+
+static void exfil_rows(const struct page *p)
+{
+	for (size_t i = 0; i < p->exfil.count; i++) {
+		const struct exfil_pair *e = &p->exfil.list[i];
+		struct value v[SUM_FIELDS];
+		char process[TEXT_MAX], detail[128];
+
+		if (!e->flagged && i >= TOP_TALKERS)
+			continue;
+		blank(v, "exfil", e->flagged ? "flagged" : "most sent");
+		if (e->pid >= 0)
+			snprintf(process, sizeof(process), "%.*s/%lld", (int)e->comm_len, e->comm,
+				 (long long)e->pid);
+		if (e->opened_sent + e->opened_received)
+			snprintf(detail, sizeof(detail),
+				 "%lld received; PCR %.3f of the connections it opened",
+				 (long long)e->received,
+				 exfil_pcr(e->opened_sent, e->opened_received));
+		else
+			snprintf(detail, sizeof(detail),
+				 "%lld received; no bytes over connections it opened",
+				 (long long)e->received);
+		v[SUM_HOST] = text_of(peers_host_name(p->shares[INBOUND].peers, e->host));
+		v[SUM_SUBJECT] = e->pid >= 0 ? text_of(process) : null_value();
+		v[SUM_TARGET] = text_of(peer_text(p->shares[INBOUND].peers, e->remote));
+		v[SUM_COUNT] = int_value(e->sent);
+		v[SUM_FIRST] = int_value(e->first_ns);
+		v[SUM_LAST] = int_value(e->last_ns);
+		v[SUM_DETAIL] = text_of(detail);
+		output_row(v);
 	}
 }
 
@@ -765,6 +860,12 @@ static int run(struct captures *set, const struct options *opts)
 	thresholds_ready(&sm.t);
 	cap_settings_ready(&sm.caps);
 	err = analyze(&p);
+	if (!err && recorded(set, "close")) {
+		struct exfil_thresholds t;
+
+		exfil_defaults(&t);
+		err = find_exfil(set, opts, &t, p.shares[INBOUND].peers, &p.exfil);
+	}
 	if (!err && opts->format == FORMAT_TABLE) {
 		print_page(&p);
 	} else if (!err) {
@@ -778,6 +879,7 @@ static int run(struct captures *set, const struct options *opts)
 		talker_rows(&p, remotes, nremotes, "accepts");
 		suspect_rows(&p);
 		detection_rows(&p);
+		exfil_rows(&p);
 		flag_rows(&p);
 		free(remotes);
 	}
@@ -788,6 +890,7 @@ static int run(struct captures *set, const struct options *opts)
 			captures_close(&p.shares[i].own_set);
 	}
 	findings_free(&p.findings);
+	exfil_free(&p.exfil);
 	cap_analysis_free(&p.caps);
 	hashmap_clear(&p.connects.index);
 	free(p.connects.list);

@@ -1,12 +1,8 @@
 /*
  * report tcplife: TCP connections as they closed, as BCC's tcplife shows
- * them live: the process, both ends, the payload each way and how long the
- * connection lasted, with who closed it first and the state it closed from.
- *
- * A connection closed in softirq (most closes) has no process of its own:
- * it takes the process of its connect or accept, when the capture holds it
- * (read in the same pass, kept until the close).  The process filters apply
- * to that process, so they are tested here rather than in SQL.
+ * them live: the process (its own, or its opening's: lives.h), both ends,
+ * the payload each way and how long the connection lasted, with who closed
+ * it first and the state it closed from.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +10,8 @@
 
 #include "command.h"
 #include "events.h"
-#include "hashmap.h"
 #include "lineage.h"
+#include "lives.h"
 #include "util.h"
 
 enum {
@@ -41,35 +37,10 @@ enum {
 	LIFE_FIELDS = LIFE_LINEAGE + LINEAGE_FIELDS
 };
 
-/* Each query's columns, as event.col numbers them. */
-enum { OPEN_TASK, OPEN_LADDR, OPEN_LPORT, OPEN_RADDR, OPEN_RPORT };
-enum {
-	CLOSE_TASK,
-	CLOSE_LADDR,
-	CLOSE_LPORT,
-	CLOSE_RADDR,
-	CLOSE_RPORT,
-	CLOSE_START,
-	CLOSE_ESTABLISHED,
-	CLOSE_SENT,
-	CLOSE_RECEIVED,
-	CLOSE_SEGS_IN,
-	CLOSE_SEGS_OUT,
-	CLOSE_RETRANSMITS,
-	CLOSE_FROM,
-	CLOSE_ERROR,
-	CLOSE_BY
-};
-
-/* An open's value in the map: its task id, and how it opened in the low bit. */
-#define OPENED_BY_ACCEPT 1
-
 static struct {
 	bool timestamp, clock, wide, csv, lineage;
 	uint8_t lports[65536 / 8], rports[65536 / 8];
 	bool has_lports, has_rports;
-	struct options process; /* the process filters of the command line, tested here */
-	struct hashmap opens;	/* the ends of a connection -> its opener */
 	struct field fields[LIFE_FIELDS];
 } tl;
 
@@ -172,51 +143,6 @@ static int check(const struct options *opts)
 	return 0;
 }
 
-static void key_of(const struct event *ev, int laddr, int raddr, int64_t lport, int64_t rport,
-		   uint64_t *a, uint64_t *b)
-{
-	*a = (uint64_t)ev->col[laddr] << 32 | ((uint64_t)ev->col[raddr] & 0xffffffff);
-	/* Address ids are a capture's own: the capture is part of the key. */
-	*b = (uint64_t)(uintptr_t)ev->cap * 0x9e3779b97f4a7c15ULL ^
-	     ((uint64_t)(lport & 0xffff) << 16 | (uint64_t)(rport & 0xffff));
-}
-
-static int remember(const struct event *ev, uint64_t how)
-{
-	uint64_t a, b;
-
-	if (event_null(ev, OPEN_LPORT)) /* a connect still in flight: no port yet */
-		return 0;
-	key_of(ev, OPEN_LADDR, OPEN_RADDR, ev->col[OPEN_LPORT], ev->col[OPEN_RPORT], &a, &b);
-	*hashmap_put(&tl.opens, a, b, NULL) = (uint64_t)ev->col[OPEN_TASK] << 1 | how;
-	return 0;
-}
-
-static int on_connect(const struct event *ev, void *ctx)
-{
-	(void)ctx;
-	return remember(ev, 0);
-}
-
-static int on_accept(const struct event *ev, void *ctx)
-{
-	(void)ctx;
-	return remember(ev, OPENED_BY_ACCEPT);
-}
-
-static bool process_wanted(const struct task *task)
-{
-	const struct options *o = &tl.process;
-
-	if (o->pid < 0 && o->uid < 0 && !o->comm && !o->has_cgroup && !o->has_mntns)
-		return true;
-	return task && (o->pid < 0 || task->pid == o->pid) && (o->uid < 0 || task->uid == o->uid) &&
-	       (!o->comm ||
-		(task->comm_len == o->comm_len && !memcmp(task->comm, o->comm, o->comm_len))) &&
-	       (!o->has_cgroup || (uint64_t)task->cgroup == o->cgroup) &&
-	       (!o->has_mntns || (uint64_t)task->mntns == o->mntns);
-}
-
 static void task_values(const struct task *task, struct value *v)
 {
 	v[EVENT_UID] = int_value(task->uid);
@@ -241,63 +167,47 @@ static struct value word_or_null(const char *word)
 	return word ? word_value(word) : null_value();
 }
 
-static int on_close(const struct event *ev, void *ctx)
+static int print_life(const struct event *ev, const struct task *task, enum life_opening opened,
+		      void *ctx)
 {
 	struct value v[LIFE_FIELDS];
-	struct task task;
 	struct address laddr, raddr;
 	struct name state;
-	uint64_t a, b, *open, opener = 0;
-	bool has_task = !event_null(ev, CLOSE_TASK), has_start = !event_null(ev, CLOSE_START);
-	int64_t lport = ev->col[CLOSE_LPORT], rport = ev->col[CLOSE_RPORT];
+	int64_t lport = ev->col[LIVES_LPORT], rport = ev->col[LIVES_RPORT];
 
 	(void)ctx;
-	key_of(ev, CLOSE_LADDR, CLOSE_RADDR, lport, rport, &a, &b);
-	if ((open = hashmap_find(&tl.opens, a, b))) {
-		opener = *open;
-		hashmap_remove(&tl.opens, a, b);
-	}
 	if ((tl.has_lports && !in_set(tl.lports, lport)) ||
 	    (tl.has_rports && !in_set(tl.rports, rport)))
 		return 0;
 	if (event_values(ev, -1, NULL, v))
 		return -1;
-	/* Its own process, else its opener's. */
-	if (has_task || opener) {
-		if (capture_task(ev->cap, has_task ? ev->col[CLOSE_TASK] : (int64_t)(opener >> 1),
-				 &task))
-			return -1;
-		task_values(&task, v);
-	}
-	if (!process_wanted(has_task || opener ? &task : NULL))
-		return 0;
-	if (capture_address(ev->cap, ev->col[CLOSE_LADDR], &laddr) ||
-	    capture_address(ev->cap, ev->col[CLOSE_RADDR], &raddr) ||
-	    capture_tcp_state(ev->cap, ev->col[CLOSE_FROM], &state) ||
-	    lineage_values(ev->cap, tl.lineage && (has_task || opener) ? &task : NULL, ev->t,
-			   &v[LIFE_LINEAGE]))
+	if (task)
+		task_values(task, v);
+	if (capture_address(ev->cap, ev->col[LIVES_LADDR], &laddr) ||
+	    capture_address(ev->cap, ev->col[LIVES_RADDR], &raddr) ||
+	    capture_tcp_state(ev->cap, ev->col[LIVES_FROM], &state) ||
+	    lineage_values(ev->cap, tl.lineage ? task : NULL, ev->t, &v[LIFE_LINEAGE]))
 		return -1;
 	v[LIFE_IP] = int_value(laddr.ip);
 	v[LIFE_LADDR] = text_value(laddr.text, laddr.len);
 	v[LIFE_LPORT] = int_value(lport);
 	v[LIFE_RADDR] = text_value(raddr.text, raddr.len);
 	v[LIFE_RPORT] = int_value(rport);
-	v[LIFE_TX_KB] = int_value(ev->col[CLOSE_SENT] / 1024);
-	v[LIFE_RX_KB] = int_value(ev->col[CLOSE_RECEIVED] / 1024);
-	v[LIFE_MS] = has_start ? int_value(ev->t - ev->col[CLOSE_START]) : null_value();
+	v[LIFE_TX_KB] = int_value(ev->col[LIVES_SENT] / 1024);
+	v[LIFE_RX_KB] = int_value(ev->col[LIVES_RECEIVED] / 1024);
+	v[LIFE_MS] = event_null(ev, LIVES_START) ? null_value()
+						 : int_value(ev->t - ev->col[LIVES_START]);
 	v[LIFE_CLOSED_BY] =
-		word_or_null(event_null(ev, CLOSE_BY) ? NULL : closed_by_name(ev->col[CLOSE_BY]));
+		word_or_null(event_null(ev, LIVES_BY) ? NULL : closed_by_name(ev->col[LIVES_BY]));
 	v[LIFE_STATE] = state.found ? text_value(state.text, state.len) : null_value();
-	v[LIFE_TX_BYTES] = int_value(ev->col[CLOSE_SENT]);
-	v[LIFE_RX_BYTES] = int_value(ev->col[CLOSE_RECEIVED]);
-	v[LIFE_ESTABLISHED] = int_value(ev->col[CLOSE_ESTABLISHED]);
-	v[LIFE_SEGS_IN] = int_value(ev->col[CLOSE_SEGS_IN]);
-	v[LIFE_SEGS_OUT] = int_value(ev->col[CLOSE_SEGS_OUT]);
-	v[LIFE_RETRANSMITS] = int_value(ev->col[CLOSE_RETRANSMITS]);
-	v[LIFE_ERROR] = int_value(ev->col[CLOSE_ERROR]);
-	v[LIFE_OPENED] = word_or_null(!opener			  ? NULL
-				      : opener & OPENED_BY_ACCEPT ? "accept"
-								  : "connect");
+	v[LIFE_TX_BYTES] = int_value(ev->col[LIVES_SENT]);
+	v[LIFE_RX_BYTES] = int_value(ev->col[LIVES_RECEIVED]);
+	v[LIFE_ESTABLISHED] = int_value(ev->col[LIVES_ESTABLISHED]);
+	v[LIFE_SEGS_IN] = int_value(ev->col[LIVES_SEGS_IN]);
+	v[LIFE_SEGS_OUT] = int_value(ev->col[LIVES_SEGS_OUT]);
+	v[LIFE_RETRANSMITS] = int_value(ev->col[LIVES_RETRANSMITS]);
+	v[LIFE_ERROR] = int_value(ev->col[LIVES_ERROR]);
+	v[LIFE_OPENED] = word_or_null(life_opening_name(opened));
 	output_row(v);
 	return 0;
 }
@@ -335,42 +245,10 @@ static void set_fields(const struct captures *set, const struct options *opts)
 
 static int run(struct captures *set, const struct options *opts)
 {
-	/* The process filters are the opener's too: tested in on_close, not in SQL. */
-	struct options unfiltered = *opts;
-	struct filter_columns connect_filter = {.family = "e.daddr",
-						.ends = {"e.saddr", "e.daddr"}},
-			      filter = {.family = "e.raddr", .ends = {"e.laddr", "e.raddr"}};
-	struct event_query queries[] = {
-		{.table = "ev_connect",
-		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport",
-		 .filter = connect_filter,
-		 .emit = on_connect},
-		{.table = "ev_accept",
-		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
-		 .filter = filter,
-		 .emit = on_accept},
-		{.table = "ev_close",
-		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, e.established, "
-			    "e.bytes_sent, e.bytes_received, e.segs_in, e.segs_out, e.retransmits, "
-			    "e.closed_from, e.error, e.closed_by",
-		 .filter = filter,
-		 .emit = on_close,
-		 .address_columns = 1u << CLOSE_LADDR | 1u << CLOSE_RADDR},
-	};
-	int err;
-
-	tl.process = *opts;
-	unfiltered.pid = unfiltered.uid = -1;
-	unfiltered.comm = NULL;
-	unfiltered.has_cgroup = unfiltered.has_mntns = false;
-	if (tl.csv)
-		unfiltered.format = FORMAT_CSV;
 	tl.lineage = opts->lineage;
 	set_fields(set, opts);
-	output_begin(unfiltered.format, opts->local, tl.fields, LIFE_FIELDS);
-	err = replay(set, queries, 3, &unfiltered);
-	hashmap_clear(&tl.opens);
-	return err;
+	output_begin(tl.csv ? FORMAT_CSV : opts->format, opts->local, tl.fields, LIFE_FIELDS);
+	return replay_lives(set, opts, print_life, NULL);
 }
 
 static const char *const kinds[] = {"close", NULL};
