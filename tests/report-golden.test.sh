@@ -11,7 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures basic lost unclean web1 web2 stacks lives
+load_fixtures basic lost unclean web1 web2 stacks lives beacons
 
 # info
 golden info info basic.db
@@ -71,6 +71,11 @@ golden exfil exfil lives.db
 golden exfil-process exfil --by process lives.db
 golden exfil-json exfil --format json lives.db
 golden summary-lives summary lives.db
+golden beacons beacons beacons.db
+golden beacons-all beacons --score 0 beacons.db
+golden beacons-json beacons --format json beacons.db
+golden summary-beacons summary beacons.db
+golden summary-beacons-json summary --format json beacons.db
 
 # capable
 golden capable capable basic.db

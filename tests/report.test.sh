@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures basic lost unclean web1 web2 lives
+load_fixtures basic lost unclean web1 web2 lives beacons
 
 # --- What a capture lacks is said once, on stderr ---------------------------
 run_report info basic.db
@@ -319,3 +319,22 @@ check_match "summary: the upload flagged under EXFILTRATION" \
 	"$(cat "$SCRATCH/out")"
 run_report summary basic.db
 check_match "summary: a capture without the close kind says so" "EXFILTRATION not recorded \(no close events\)" "$(cat "$SCRATCH/out")"
+
+# --- beacons: a jittered beacon found, a periodic upload not -----------------------
+# fixtures/record-fixtures beacons: 24 connects 0.5-3 s apart with 120 bytes each,
+# and 24 connects every second with 200 kB to 2 MB each, at the same time.
+run_report beacons --format csv beacons.db
+check_eq "beacons: the jittered client, 24 connections of 120 bytes, and nothing else" "24|120|1" \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT connections, median_bytes, CAST(score AS REAL) >= 0.8 FROM r")"
+check_eq "beacons: its median interval within the helper's 0.5-3 s" 1 \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT CAST(interval_ns AS INTEGER) BETWEEN 500000000 AND 3000000000 FROM r")"
+run_report beacons --score 0 --format csv beacons.db
+check_eq "beacons --score 0: the periodic upload is as periodic (timing 0.9 or more) but its sizes score under 0.3, the whole under 0.8" \
+	"1|1|0" \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT CAST(timing AS REAL) >= 0.9, CAST(data AS REAL) < 0.3, CAST(score AS REAL) >= 0.8 FROM r WHERE CAST(median_bytes AS INTEGER) > 100000")"
+check_eq "beacons --connections 25: none (24 each)" "" \
+	"$(run_report beacons --connections 25 --format csv beacons.db; sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT pid FROM r")"
+refused "beacons --score: not from 0 to 1" beacons --score 1.5 beacons.db
+run_report summary beacons.db
+check_match "summary: the beacon under BEACONS" \
+	$'BEACONS[^\n]*\n  1 FOUND[^\n]*\n  traffic/[0-9]+ -> 127\\.0\\.0\\.1:[0-9]+: 24 connections' "$(cat "$SCRATCH/out")"

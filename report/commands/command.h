@@ -36,6 +36,7 @@ extern const struct command tcpaccept_command;
 extern const struct command tcpreset_command;
 extern const struct command tcplife_command;
 extern const struct command exfil_command;
+extern const struct command beacons_command;
 extern const struct command capable_command;
 extern const struct command summary_command;
 extern const struct command timeline_command;

@@ -10,10 +10,10 @@
 #include "util.h"
 
 static const struct command *const commands[] = {
-	&info_command,	    &summary_command,  &timeline_command,   &tcpconnect_command,
-	&tcpaccept_command, &tcpreset_command, &tcplife_command,    &capable_command,
-	&scans_command,	    &exfil_command,    &bruteforce_command, &caps_command,
-	&proc_command,
+	&info_command,	    &summary_command,  &timeline_command, &tcpconnect_command,
+	&tcpaccept_command, &tcpreset_command, &tcplife_command,  &capable_command,
+	&scans_command,	    &exfil_command,    &beacons_command,  &bruteforce_command,
+	&caps_command,	    &proc_command,
 };
 
 static void print_usage(void)

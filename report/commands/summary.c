@@ -12,6 +12,7 @@
 #include "capuse.h"
 #include "command.h"
 #include "detect.h"
+#include "beacons.h"
 #include "exfil.h"
 #include "hashmap.h"
 #include "suspects.h"
@@ -243,7 +244,8 @@ struct page {
 	struct remotes accepts;
 	struct cap_analysis caps;
 	struct findings findings;
-	struct exfil exfil; /* with the close kind */
+	struct exfil exfil;	/* with the close kind */
+	struct beacons beacons; /* the same */
 };
 
 /* "comm/pid", or "host:comm/pid" when there are several hosts; escaped. */
@@ -463,6 +465,40 @@ static void print_suspects(const struct page *p)
 		printf("  none\n");
 }
 
+static void print_beacons(const struct page *p)
+{
+	struct beacon_thresholds t;
+
+	beacon_defaults(&t);
+	if (!recorded(p->set, "close")) {
+		printf("\nBEACONS not recorded (no close events)\n");
+		return;
+	}
+	printf("\nBEACONS (RITA's score: regular intervals, small payloads of one size)\n");
+	if (!p->beacons.count) {
+		printf("  none (%lld connections or more to one destination, score %.1f or more)\n",
+		       (long long)t.connections, t.score);
+		return;
+	}
+	printf("  %zu FOUND (%lld connections or more to one destination, score %.1f or more; "
+	       "report beacons)\n",
+	       p->beacons.count, (long long)t.connections, t.score);
+	for (size_t i = 0; i < p->beacons.count && i < FINDINGS_SHOWN; i++) {
+		const struct beacon *b = &p->beacons.list[i];
+		char process[TEXT_MAX];
+		char *remote = render_string(
+			b->remote ? peer_text(p->shares[INBOUND].peers, b->remote) : "*");
+
+		process_text(p, b->host, b->comm, b->comm_len, b->pid, process, sizeof(process));
+		printf("  %s -> %s:%lld: %lld connections, every %.1f s (MADM %.1f s), %lld B, "
+		       "score %.3f\n",
+		       process, remote, (long long)b->port, (long long)b->connections,
+		       (double)b->median_ns / 1e9, (double)b->madm_ns / 1e9,
+		       (long long)b->median_bytes, b->score);
+		free(remote);
+	}
+}
+
 /* "comm/pid" of a pair, or "-" when its connections had no known process. */
 static void pair_process(const struct page *p, const struct exfil_pair *e, char *out, size_t size)
 {
@@ -542,6 +578,7 @@ static void print_page(struct page *p)
 	print_detection(p, FINDING_OUTBOUND, "outbound scans");
 	print_detection(p, FINDING_BRUTEFORCE, "brute force");
 	print_exfil(p);
+	print_beacons(p);
 	if (!recorded(p->set, "capable")) {
 		printf("\nCAPABILITIES not recorded (no capable events)\n");
 		return;
@@ -690,6 +727,35 @@ static void exfil_rows(const struct page *p)
 		v[SUM_COUNT] = int_value(e->sent);
 		v[SUM_FIRST] = int_value(e->first_ns);
 		v[SUM_LAST] = int_value(e->last_ns);
+		v[SUM_DETAIL] = text_of(detail);
+		output_row(v);
+	}
+}
+
+static void beacon_rows(const struct page *p)
+{
+	for (size_t i = 0; i < p->beacons.count; i++) {
+		const struct beacon *b = &p->beacons.list[i];
+		struct value v[SUM_FIELDS];
+		char process[TEXT_MAX], target[TEXT_MAX], detail[160];
+
+		blank(v, "beacon", "beacon");
+		snprintf(process, sizeof(process), "%.*s/%lld", (int)b->comm_len, b->comm,
+			 (long long)b->pid);
+		snprintf(target, sizeof(target), "%s:%lld",
+			 b->remote ? peer_text(p->shares[INBOUND].peers, b->remote) : "*",
+			 (long long)b->port);
+		snprintf(detail, sizeof(detail),
+			 "every %lld ns (MADM %lld ns), %lld bytes, score %.3f (timing %.3f, data "
+			 "%.3f)",
+			 (long long)b->median_ns, (long long)b->madm_ns, (long long)b->median_bytes,
+			 b->score, b->timing, b->data);
+		v[SUM_HOST] = text_of(peers_host_name(p->shares[INBOUND].peers, b->host));
+		v[SUM_SUBJECT] = text_of(process);
+		v[SUM_TARGET] = text_of(target);
+		v[SUM_COUNT] = int_value(b->connections);
+		v[SUM_FIRST] = int_value(b->first_ns);
+		v[SUM_LAST] = int_value(b->last_ns);
 		v[SUM_DETAIL] = text_of(detail);
 		output_row(v);
 	}
@@ -864,7 +930,11 @@ static int run(struct captures *set, const struct options *opts)
 		struct exfil_thresholds t;
 
 		exfil_defaults(&t);
-		err = find_exfil(set, opts, &t, p.shares[INBOUND].peers, &p.exfil);
+		struct beacon_thresholds b;
+
+		beacon_defaults(&b);
+		err = find_exfil(set, opts, &t, p.shares[INBOUND].peers, &p.exfil) ||
+		      find_beacons(set, opts, &b, p.shares[INBOUND].peers, &p.beacons);
 	}
 	if (!err && opts->format == FORMAT_TABLE) {
 		print_page(&p);
@@ -880,6 +950,7 @@ static int run(struct captures *set, const struct options *opts)
 		suspect_rows(&p);
 		detection_rows(&p);
 		exfil_rows(&p);
+		beacon_rows(&p);
 		flag_rows(&p);
 		free(remotes);
 	}
@@ -891,6 +962,7 @@ static int run(struct captures *set, const struct options *opts)
 	}
 	findings_free(&p.findings);
 	exfil_free(&p.exfil);
+	beacons_free(&p.beacons);
 	cap_analysis_free(&p.caps);
 	hashmap_clear(&p.connects.index);
 	free(p.connects.list);

@@ -16,6 +16,12 @@
  *                          server, lasts MS milliseconds once both are in, and
  *                          ends with this side's FIN first, the server's, or
  *                          this side's RST
+ *   traffic periodic 4|6 COUNT MIN_MS MAX_MS MIN_BYTES MAX_BYTES
+ *                          one process connecting COUNT times to one forked
+ *                          server, waiting a random MIN_MS to MAX_MS between
+ *                          connections and sending a random MIN_BYTES to
+ *                          MAX_BYTES on each (200 bytes come back): a beacon
+ *                          with jitter, or a periodic upload
  *
  * Each lingers 50 ms before exiting, as a short-lived scanner would: long
  * enough for the recorder to read its mappings for user stacks.
@@ -288,11 +294,57 @@ static void carry_mode(long sent, long received, long ms, const char *how)
 		exit(1);
 }
 
+static long between(long low, long high)
+{
+	return low + (high > low ? random() % (high - low + 1) : 0);
+}
+
+static void periodic_mode(int count, long min_ms, long max_ms, long min_bytes, long max_bytes)
+{
+	int server = listener(count + 1), status;
+	pid_t child = fork();
+
+	if (child < 0)
+		die("fork");
+	if (child == 0) {
+		for (int i = 0; i < count; i++) {
+			int fd = accept(server, NULL, NULL);
+
+			if (fd < 0)
+				die("accept");
+			read_all(fd, -1);
+			write_all(fd, 200);
+			close(fd);
+		}
+		_exit(0);
+	}
+	printf("client_pid=%d server_pid=%d port=%d\n", getpid(), child, port_of(server));
+	fflush(stdout);
+	srandom((unsigned)getpid());
+	for (int i = 0; i < count; i++) {
+		int fd = connect_to(port_of(server), 0);
+		long ms = between(min_ms, max_ms);
+
+		if (fd < 0)
+			die("connect");
+		write_all(fd, between(min_bytes, max_bytes));
+		shutdown(fd, SHUT_WR);
+		read_all(fd, 200);
+		close(fd);
+		if (i + 1 < count)
+			nanosleep(&(struct timespec){ms / 1000, ms % 1000 * 1000000}, NULL);
+	}
+	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3 || (strcmp(argv[2], "4") && strcmp(argv[2], "6"))) {
-		fprintf(stderr, "usage: traffic accept|refused|abort|unaccepted|timeout|carry 4|6 "
-				"[N | SENT RECEIVED MS client|server|reset]\n");
+		fprintf(stderr,
+			"usage: traffic accept|refused|abort|unaccepted|timeout|carry|periodic 4|6 "
+			"[N | SENT RECEIVED MS client|server|reset | COUNT MIN_MS MAX_MS "
+			"MIN_BYTES MAX_BYTES]\n");
 		return 2;
 	}
 	family = argv[2][0] == '4' ? AF_INET : AF_INET6;
@@ -306,6 +358,9 @@ int main(int argc, char **argv)
 		timeout_mode();
 	else if (!strcmp(argv[1], "unaccepted"))
 		unaccepted_mode();
+	else if (!strcmp(argv[1], "periodic") && argc == 8)
+		periodic_mode(atoi(argv[3]), atol(argv[4]), atol(argv[5]), atol(argv[6]),
+			      atol(argv[7]));
 	else if (!strcmp(argv[1], "carry") && argc == 7)
 		carry_mode(atol(argv[3]), atol(argv[4]), atol(argv[5]), argv[6]);
 	else
