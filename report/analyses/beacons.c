@@ -26,36 +26,54 @@ struct group {
 
 struct tally {
 	struct peers *peers;
-	struct hashmap index; /* (host, pid), (remote, port) -> 1 + index in groups */
+	const struct beacon_thresholds *t;
+	int pass;	      /* 1: count the connections of each group; 2: keep enough groups' */
+	struct hashmap index; /* (host, pid), (remote, port) -> connections, then 1 + index */
 	struct group *groups;
 	size_t count, allocated;
 };
 
-static struct group *group_of(struct tally *t, int host, const struct task *task, uint32_t remote,
-			      int64_t port)
+static struct group *group_of(struct tally *t, const struct event *ev, const struct task *task,
+			      int64_t task_id, uint32_t remote, int64_t port)
 {
+	int host = peers_host(t->peers, ev->cap);
 	bool added;
 	uint64_t *slot = hashmap_put(&t->index, (uint64_t)host << 32 | (uint32_t)task->pid,
 				     (uint64_t)remote << 16 | (uint64_t)(port & 0xffff), &added);
 	struct group *g;
 
-	if (!added)
-		return &t->groups[*slot - 1];
+	if (t->pass == 1) {
+		++*slot;
+		return NULL;
+	}
+	/* Pass 2: a group has its count (as ~count until its first connection), or an index. */
+	if (added || *slot < (uint64_t)INT64_MAX) {
+		if (added || (int64_t)*slot < t->t->connections) {
+			*slot = 0; /* too few: left out, cheaply */
+			return NULL;
+		}
+	} else {
+		return &t->groups[~*slot];
+	}
 	if (t->count == t->allocated) {
 		t->allocated = t->allocated ? 2 * t->allocated : 64;
 		t->groups = xrealloc(t->groups, t->allocated * sizeof(*t->groups));
 	}
-	g = &t->groups[t->count++];
-	*slot = t->count;
-	*g = (struct group){.b = {.host = host, .pid = task->pid, .remote = remote, .port = port}};
-	memcpy(g->b.comm, task->comm, task->comm_len);
-	g->b.comm_len = task->comm_len;
-	g->b.comm_plain = task->comm_plain;
+	g = &t->groups[t->count];
+	*slot = ~(uint64_t)t->count++;
+	*g = (struct group){.b = {.host = host,
+				  .pid = task->pid,
+				  .cap = ev->cap,
+				  .task = task_id,
+				  .remote = remote,
+				  .port = port}};
 	return g;
 }
 
 static void add(struct group *g, int64_t start_ns, int64_t sent, uint32_t remote)
 {
+	if (!g)
+		return;
 	if (g->n == g->allocated) {
 		g->allocated = g->allocated ? 2 * g->allocated : 16;
 		g->starts = xrealloc(g->starts, g->allocated * sizeof(*g->starts));
@@ -68,22 +86,20 @@ static void add(struct group *g, int64_t start_ns, int64_t sent, uint32_t remote
 }
 
 /* Each connection this process opened, at its start, in its group and its port's. */
-static int count_life(const struct event *ev, const struct task *task, enum life_opening opened,
-		      void *ctx)
+static int count_life(const struct event *ev, const struct task *task, int64_t task_id,
+		      enum life_opening opened, void *ctx)
 {
 	struct tally *t = ctx;
 	uint32_t remote;
-	int host;
 	int64_t start_ns, port = ev->col[LIVES_RPORT];
 
 	if (opened != OPENED_BY_CONNECT || !task || event_null(ev, LIVES_START))
 		return 0;
 	if (!(remote = peer_of(t->peers, ev->cap, ev->col[LIVES_RADDR])))
 		return -1;
-	host = peers_host(t->peers, ev->cap);
 	start_ns = ev->wall_ns - (ev->t - ev->col[LIVES_START]);
-	add(group_of(t, host, task, remote, port), start_ns, ev->col[LIVES_SENT], remote);
-	add(group_of(t, host, task, 0, port), start_ns, ev->col[LIVES_SENT], remote);
+	add(group_of(t, ev, task, task_id, remote, port), start_ns, ev->col[LIVES_SENT], remote);
+	add(group_of(t, ev, task, task_id, 0, port), start_ns, ev->col[LIVES_SENT], remote);
 	return 0;
 }
 
@@ -178,11 +194,14 @@ static int by_score(const void *x, const void *y)
 int find_beacons(struct captures *set, const struct options *opts,
 		 const struct beacon_thresholds *t, struct peers *peers, struct beacons *out)
 {
-	struct tally tally = {.peers = peers};
+	struct tally tally = {.peers = peers, .t = t, .pass = 1};
 	int err = replay_lives(set, opts, count_life, &tally);
 	struct beacon *list = NULL;
 	size_t n = 0;
 
+	tally.pass = 2;
+	if (!err)
+		err = replay_lives(set, opts, count_life, &tally);
 	hashmap_clear(&tally.index);
 	if (!err)
 		list = xcalloc(tally.count ? tally.count : 1, sizeof(*list));

@@ -32,9 +32,8 @@ void beacon_defaults(struct beacon_thresholds *t);
 struct beacon {
 	int host;
 	int64_t pid;
-	char comm[CAPTURE_TEXT_MAX];
-	size_t comm_len;
-	bool comm_plain;
+	struct capture *cap; /* its process's name is task's there (capture_task) */
+	int64_t task;
 	uint32_t remote; /* peer; 0: the port across addresses */
 	int64_t port, addresses;
 	int64_t connections, first_ns, last_ns;
@@ -48,7 +47,11 @@ struct beacons {
 	size_t count;
 };
 
-/* The groups that reach the thresholds.  0, or -1 after one line. */
+/*
+ * The groups that reach the thresholds, in two passes: the first counts the
+ * connections of each group, the second keeps the starts and bytes of those
+ * with enough of them only.  0, or -1 after one line.
+ */
 int find_beacons(struct captures *set, const struct options *opts,
 		 const struct beacon_thresholds *t, struct peers *peers, struct beacons *out);
 void beacons_free(struct beacons *b);

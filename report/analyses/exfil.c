@@ -24,9 +24,10 @@ struct tally {
 	size_t count, allocated;
 };
 
-static struct exfil_pair *pair_of(struct tally *t, int host, const struct task *task,
-				  uint32_t remote)
+static struct exfil_pair *pair_of(struct tally *t, const struct event *ev, const struct task *task,
+				  int64_t task_id, uint32_t remote)
 {
+	int host = peers_host(t->peers, ev->cap);
 	int64_t pid = task ? task->pid : -1;
 	bool added;
 	uint64_t *slot =
@@ -41,17 +42,17 @@ static struct exfil_pair *pair_of(struct tally *t, int host, const struct task *
 	}
 	p = &t->pairs[t->count++];
 	*slot = t->count;
-	*p = (struct exfil_pair){.host = host, .pid = pid, .remote = remote, .first_ns = INT64_MAX};
-	if (task) {
-		memcpy(p->comm, task->comm, task->comm_len);
-		p->comm_len = task->comm_len;
-		p->comm_plain = task->comm_plain;
-	}
+	*p = (struct exfil_pair){.host = host,
+				 .pid = pid,
+				 .remote = remote,
+				 .cap = ev->cap,
+				 .task = task_id,
+				 .first_ns = INT64_MAX};
 	return p;
 }
 
-static int count_life(const struct event *ev, const struct task *task, enum life_opening opened,
-		      void *ctx)
+static int count_life(const struct event *ev, const struct task *task, int64_t task_id,
+		      enum life_opening opened, void *ctx)
 {
 	struct tally *t = ctx;
 	uint32_t remote = peer_of(t->peers, ev->cap, ev->col[LIVES_RADDR]);
@@ -59,7 +60,7 @@ static int count_life(const struct event *ev, const struct task *task, enum life
 
 	if (!remote)
 		return -1;
-	p = pair_of(t, peers_host(t->peers, ev->cap), task, remote);
+	p = pair_of(t, ev, task, task_id, remote);
 	p->connections++;
 	p->sent += ev->col[LIVES_SENT];
 	p->received += ev->col[LIVES_RECEIVED];

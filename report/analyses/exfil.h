@@ -27,9 +27,9 @@ struct exfil_pair {
 	int host;	 /* peers' */
 	int64_t pid;	 /* -1: connections of no known process */
 	uint32_t remote; /* peer */
-	char comm[CAPTURE_TEXT_MAX];
-	size_t comm_len;
-	bool comm_plain;
+	/* Its process's name is task's in cap (capture_task): millions of pairs stay small. */
+	struct capture *cap;
+	int64_t task;
 	int64_t connections, sent, received;  /* every close */
 	int64_t opened_sent, opened_received; /* of the connections it opened (connect) */
 	int64_t first_ns, last_ns;	      /* wall clock of the first and last close */

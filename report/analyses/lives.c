@@ -61,6 +61,7 @@ static int on_close(const struct event *ev, void *ctx)
 	struct task task;
 	uint64_t a, b, *open, opener = 0;
 	bool has_task = !event_null(ev, LIVES_TASK);
+	int64_t task_id;
 
 	key_of(ev, LIVES_LADDR, LIVES_RADDR, ev->col[LIVES_LPORT], ev->col[LIVES_RPORT], &a, &b);
 	if ((open = hashmap_find(&l->opens, a, b))) {
@@ -68,12 +69,12 @@ static int on_close(const struct event *ev, void *ctx)
 		hashmap_remove(&l->opens, a, b);
 	}
 	/* Its own process, else its opener's. */
-	if ((has_task || opener) &&
-	    capture_task(ev->cap, has_task ? ev->col[LIVES_TASK] : (int64_t)(opener >> 2), &task))
+	task_id = has_task ? ev->col[LIVES_TASK] : opener ? (int64_t)(opener >> 2) : -1;
+	if (task_id >= 0 && capture_task(ev->cap, task_id, &task))
 		return -1;
-	if (!process_wanted(&l->process, has_task || opener ? &task : NULL))
+	if (!process_wanted(&l->process, task_id >= 0 ? &task : NULL))
 		return 0;
-	return l->emit(ev, has_task || opener ? &task : NULL, (enum life_opening)(opener & 3),
+	return l->emit(ev, task_id >= 0 ? &task : NULL, task_id, (enum life_opening)(opener & 3),
 		       l->ctx);
 }
 

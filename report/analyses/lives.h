@@ -38,11 +38,12 @@ enum {
 enum life_opening { OPENED_UNKNOWN, OPENED_BY_CONNECT, OPENED_BY_ACCEPT };
 
 /*
- * One close: its event, its process (task, or NULL when neither it nor its
- * opening had one), and how it was opened.  0, or -1 after one line.
+ * One close: its event, its process (task, its id in the event's capture;
+ * NULL and -1 when neither it nor its opening had one), and how it was
+ * opened.  0, or -1 after one line.
  */
-typedef int (*life_emit)(const struct event *ev, const struct task *task, enum life_opening opened,
-			 void *ctx);
+typedef int (*life_emit)(const struct event *ev, const struct task *task, int64_t task_id,
+			 enum life_opening opened, void *ctx);
 
 /*
  * Every close of the captures that opts select (the process filters test

@@ -102,15 +102,18 @@ static int64_t thousandths(double x)
 	return (int64_t)(x * 1000 + 0.5);
 }
 
-static void print_beacon(const struct beacon *b, const struct peers *peers)
+static int print_beacon(const struct beacon *b, const struct peers *peers)
 {
 	struct value v[BC_FIELDS];
+	struct task task;
 	const char *host = peers_host_name(peers, b->host);
 	const char *remote = b->remote ? peer_text(peers, b->remote) : NULL;
 
+	if (capture_task(b->cap, b->task, &task))
+		return -1;
 	v[BC_HOST] = text_value(host, strlen(host));
 	v[BC_PID] = int_value(b->pid);
-	v[BC_COMM] = checked_text_value(b->comm, b->comm_len, b->comm_plain);
+	v[BC_COMM] = checked_text_value(task.comm, task.comm_len, task.comm_plain);
 	v[BC_REMOTE] = remote ? text_value(remote, strlen(remote)) : null_value();
 	v[BC_PORT] = int_value(b->port);
 	v[BC_ADDRESSES] = int_value(b->addresses);
@@ -126,6 +129,7 @@ static void print_beacon(const struct beacon *b, const struct peers *peers)
 	v[BC_MIN_CONNECTIONS] = int_value(bc.t.connections);
 	v[BC_MIN_SCORE] = int_value(thousandths(bc.t.score));
 	output_row(v);
+	return 0;
 }
 
 static int run(struct captures *set, const struct options *opts)
@@ -164,8 +168,8 @@ static int run(struct captures *set, const struct options *opts)
 			       "%.3f or more\n",
 			       (long long)bc.t.connections, bc.t.score);
 		output_begin(opts->format, opts->local, bc.fields, BC_FIELDS);
-		for (size_t i = 0; i < b.count; i++)
-			print_beacon(&b.list[i], peers);
+		for (size_t i = 0; !err && i < b.count; i++)
+			err = print_beacon(&b.list[i], peers);
 	}
 	beacons_free(&b);
 	peers_free(peers);

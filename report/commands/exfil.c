@@ -160,17 +160,20 @@ static int by_sent(const void *x, const void *y)
 	return (a->sent < b->sent) - (a->sent > b->sent);
 }
 
-static void print_pair(const struct exfil_pair *p, const struct peers *peers)
+static int print_pair(const struct exfil_pair *p, const struct peers *peers)
 {
 	struct value v[EX_FIELDS];
 	const char *remote = p->remote ? peer_text(peers, p->remote) : NULL;
 	bool process = p->pid >= 0;
+	struct task task;
 
+	if (process && capture_task(p->cap, p->task, &task))
+		return -1;
 	v[EX_HOST] = text_value(peers_host_name(peers, p->host),
 				strlen(peers_host_name(peers, p->host)));
 	v[EX_PID] = process ? int_value(p->pid) : null_value();
-	v[EX_COMM] =
-		process ? checked_text_value(p->comm, p->comm_len, p->comm_plain) : null_value();
+	v[EX_COMM] = process ? checked_text_value(task.comm, task.comm_len, task.comm_plain)
+			     : null_value();
 	v[EX_REMOTE] = remote ? text_value(remote, strlen(remote)) : null_value();
 	v[EX_CONNS] = int_value(p->connections);
 	v[EX_SENT] = int_value(p->sent);
@@ -188,6 +191,7 @@ static void print_pair(const struct exfil_pair *p, const struct peers *peers)
 	v[EX_MIN_BYTES] = int_value(ex.t.min_bytes);
 	v[EX_PCR_THRESHOLD] = int_value((int64_t)(ex.t.pcr * 1000));
 	output_row(v);
+	return 0;
 }
 
 static int run(struct captures *set, const struct options *opts)
@@ -228,8 +232,8 @@ static int run(struct captures *set, const struct options *opts)
 			       "process opened, with a PCR of %.3f or more\n",
 			       (long long)ex.t.min_bytes, ex.t.pcr);
 		output_begin(opts->format, opts->local, ex.fields, EX_FIELDS);
-		for (size_t i = 0; i < n; i++)
-			print_pair(&e.list[i], peers);
+		for (size_t i = 0; !err && i < n; i++)
+			err = print_pair(&e.list[i], peers);
 	}
 	exfil_free(&e);
 	peers_free(peers);

@@ -465,6 +465,15 @@ static void print_suspects(const struct page *p)
 		printf("  none\n");
 }
 
+/* The name of task id in cap, for a line: "?" when the capture cannot give it (told on stderr). */
+static void name_of_task(struct capture *cap, int64_t id, struct task *task)
+{
+	if (capture_task(cap, id, task)) {
+		memcpy(task->comm, "?", 1);
+		task->comm_len = 1;
+	}
+}
+
 static void print_beacons(const struct page *p)
 {
 	struct beacon_thresholds t;
@@ -489,7 +498,11 @@ static void print_beacons(const struct page *p)
 		char *remote = render_string(
 			b->remote ? peer_text(p->shares[INBOUND].peers, b->remote) : "*");
 
-		process_text(p, b->host, b->comm, b->comm_len, b->pid, process, sizeof(process));
+		struct task task;
+
+		name_of_task(b->cap, b->task, &task);
+		process_text(p, b->host, task.comm, task.comm_len, b->pid, process,
+			     sizeof(process));
 		printf("  %s -> %s:%lld: %lld connections, every %.1f s (MADM %.1f s), %lld B, "
 		       "score %.3f\n",
 		       process, remote, (long long)b->port, (long long)b->connections,
@@ -502,10 +515,14 @@ static void print_beacons(const struct page *p)
 /* "comm/pid" of a pair, or "-" when its connections had no known process. */
 static void pair_process(const struct page *p, const struct exfil_pair *e, char *out, size_t size)
 {
-	if (e->pid < 0)
+	struct task task;
+
+	if (e->pid < 0) {
 		snprintf(out, size, "-");
-	else
-		process_text(p, e->host, e->comm, e->comm_len, e->pid, out, size);
+		return;
+	}
+	name_of_task(e->cap, e->task, &task);
+	process_text(p, e->host, task.comm, task.comm_len, e->pid, out, size);
 }
 
 static void print_exfil(const struct page *p)
@@ -709,9 +726,13 @@ static void exfil_rows(const struct page *p)
 		if (!e->flagged && i >= TOP_TALKERS)
 			continue;
 		blank(v, "exfil", e->flagged ? "flagged" : "most sent");
-		if (e->pid >= 0)
-			snprintf(process, sizeof(process), "%.*s/%lld", (int)e->comm_len, e->comm,
-				 (long long)e->pid);
+		if (e->pid >= 0) {
+			struct task task;
+
+			name_of_task(e->cap, e->task, &task);
+			snprintf(process, sizeof(process), "%.*s/%lld", (int)task.comm_len,
+				 task.comm, (long long)e->pid);
+		}
 		if (e->opened_sent + e->opened_received)
 			snprintf(detail, sizeof(detail),
 				 "%lld received; PCR %.3f of the connections it opened",
@@ -740,7 +761,10 @@ static void beacon_rows(const struct page *p)
 		char process[TEXT_MAX], target[TEXT_MAX], detail[160];
 
 		blank(v, "beacon", "beacon");
-		snprintf(process, sizeof(process), "%.*s/%lld", (int)b->comm_len, b->comm,
+		struct task task;
+
+		name_of_task(b->cap, b->task, &task);
+		snprintf(process, sizeof(process), "%.*s/%lld", (int)task.comm_len, task.comm,
 			 (long long)b->pid);
 		snprintf(target, sizeof(target), "%s:%lld",
 			 b->remote ? peer_text(p->shares[INBOUND].peers, b->remote) : "*",

@@ -167,14 +167,15 @@ static struct value word_or_null(const char *word)
 	return word ? word_value(word) : null_value();
 }
 
-static int print_life(const struct event *ev, const struct task *task, enum life_opening opened,
-		      void *ctx)
+static int print_life(const struct event *ev, const struct task *task, int64_t task_id,
+		      enum life_opening opened, void *ctx)
 {
 	struct value v[LIFE_FIELDS];
 	struct address laddr, raddr;
 	struct name state;
 	int64_t lport = ev->col[LIVES_LPORT], rport = ev->col[LIVES_RPORT];
 
+	(void)task_id;
 	(void)ctx;
 	if ((tl.has_lports && !in_set(tl.lports, lport)) ||
 	    (tl.has_rports && !in_set(tl.rports, rport)))
@@ -259,7 +260,7 @@ const struct command tcplife_command = {
 		 .usage = usage,
 		 .short_options = "tTwsp:L:D:46",
 		 .long_options = long_options,
-		 .accepts = ACCEPT_FILTERS | ACCEPT_ADDR | ACCEPT_LINEAGE,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_ADDR | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
 		 .own_option = own_option},
 	.kinds = kinds,
 	.check = check,
