@@ -57,7 +57,7 @@ for name in reset4 reset6; do
 		test "$duration" -ge $((close_start - connect_end)) -a "$duration" -le $((close_end - connect_start))
 done
 check "client4: held 300 ms: its life is at least that" \
-	test "$(sql "$db" "SELECT duration_ns FROM tcpclose WHERE lport = $(value lport "$client4")")" -ge 300000000
+	test "$(sql "$db" "SELECT duration_ns FROM tcpclose WHERE lport = $(value lport "$client4") AND rport = $(value port "$client4")")" -ge 300000000
 
 check_eq "a refused connect: never established, closed by their RST, no bytes" "0|0|remote RST|0|SYN_SENT" \
 	"$(sql "$db" "SELECT tx_bytes, rx_bytes, closed_by, established, closed_from FROM tcpclose WHERE rport = $(value port "$refused4") AND pid = $(value client_pid "$refused4")")"
