@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dnsnames.h"
+#include "endpoints.h"
 #include "events.h"
 #include "lineage.h"
 #include "timeline.h"
@@ -500,23 +501,15 @@ enum {
 int timeline_events(struct captures *set, const struct options *opts,
 		    const struct timeline_choice *choice)
 {
-	static const char *connect_ends[2] = {"e.saddr", "e.daddr"},
-			  *connect_ports[2] = {"e.lport", "e.dport"};
-	static const char *other_ends[2] = {"e.laddr", "e.raddr"},
+	static const char *connect_ports[2] = {"e.lport", "e.dport"},
 			  *other_ports[2] = {"e.lport", "e.rport"};
-	static const char *answer_ends[2] = {"e.address", "e.address"};
-	char *connect_condition, *other_condition, *answer_condition;
-	struct options addr_only = *opts;
-	struct filter_columns filter = {.task = "e.task"};
-	bool ends, others = !process_filters(opts);
+	char *connect_condition = ports_condition(opts, connect_ports);
+	char *other_condition = ports_condition(opts, other_ports);
+	struct filter_columns connect_filter = {.task = "e.task", .ends = {"e.saddr", "e.daddr"}},
+			      filter = {.task = "e.task", .ends = {"e.laddr", "e.raddr"}};
+	bool ends = opts->addr.given || opts->ports, others = !process_filters(opts);
 
 	tl.choice = *choice;
-	ends = tl.choice.addr.given || opts->ports;
-	connect_condition = endpoint_condition(&tl.choice.addr, opts, connect_ends, connect_ports);
-	other_condition = endpoint_condition(&tl.choice.addr, opts, other_ends, other_ports);
-	addr_only.ports = NULL; /* an answer has an address but no port */
-	answer_condition =
-		endpoint_condition(&tl.choice.addr, &addr_only, answer_ends, answer_ends);
 
 	struct {
 		unsigned has;
@@ -528,45 +521,37 @@ int timeline_events(struct captures *set, const struct options *opts,
 			  "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
 			  "e.latency_ns",
 		  .condition = connect_condition,
-		  .filter = filter,
+		  .filter = connect_filter,
 		  .emit = emit_connect,
-		  .address_columns = 1u << CONNECT_SADDR | 1u << CONNECT_DADDR,
-		  .bind = bind_address_filter,
-		  .ctx = &tl.choice.addr}},
+		  .address_columns = 1u << CONNECT_SADDR | 1u << CONNECT_DADDR}},
 		{HAS_TASK | HAS_ADDRESS | HAS_PORT,
 		 {.table = "ev_accept",
 		  .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
 		  .condition = other_condition,
 		  .filter = filter,
 		  .emit = emit_accept,
-		  .address_columns = 1u << ACCEPT_LADDR | 1u << ACCEPT_RADDR,
-		  .bind = bind_address_filter,
-		  .ctx = &tl.choice.addr}},
+		  .address_columns = 1u << ACCEPT_LADDR | 1u << ACCEPT_RADDR}},
 		{HAS_TASK | HAS_ADDRESS | HAS_PORT,
 		 {.table = "ev_reset",
 		  .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
 		  .condition = other_condition,
 		  .filter = filter,
 		  .emit = emit_reset,
-		  .address_columns = 1u << RESET_LADDR | 1u << RESET_RADDR,
-		  .bind = bind_address_filter,
-		  .ctx = &tl.choice.addr}},
+		  .address_columns = 1u << RESET_LADDR | 1u << RESET_RADDR}},
 		{HAS_ADDRESS | HAS_PORT,
 		 {.table = "ev_unaccepted",
 		  .columns = "e.laddr, e.lport, e.raddr, e.rport, e.closed_from, e.error",
 		  .condition = other_condition,
+		  .filter = {.ends = {"e.laddr", "e.raddr"}},
 		  .emit = emit_unaccepted,
 		  .address_columns = 1u << UNACCEPTED_LADDR | 1u << UNACCEPTED_RADDR,
-		  .bind = bind_address_filter,
-		  .ctx = &tl.choice.addr,
 		  .optional = true}},
+		/* An answer has an address but no port. */
 		{HAS_ADDRESS,
 		 {.table = "dns",
 		  .columns = "e.address, e.ttl",
-		  .condition = answer_condition,
+		  .filter = {.ends = {"e.address"}},
 		  .emit = emit_dns,
-		  .bind = bind_address_filter,
-		  .ctx = &tl.choice.addr,
 		  .optional = true,
 		  .names_rows = true}},
 		/* The rest have no ends: none when --addr or -P selects ends. */
@@ -609,6 +594,5 @@ int timeline_events(struct captures *set, const struct options *opts,
 	tl.detail_size = 0;
 	free(connect_condition);
 	free(other_condition);
-	free(answer_condition);
 	return err;
 }

@@ -8,13 +8,11 @@
 #include <stdbool.h>
 
 #include "capture.h"
-#include "endpoints.h"
 #include "options.h"
 
 /* What timeline's own options ask of it. */
 struct timeline_choice {
 	bool verbose; /* -v: the capability checks that do not audit too */
-	struct address_filter addr;
 };
 
 /* The events as opts and choice select them: 0, or -1 after one line. */

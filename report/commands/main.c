@@ -10,10 +10,10 @@
 #include "util.h"
 
 static const struct command *const commands[] = {
-	&info_command,	     &summary_command,	&timeline_command, &tcpconnect_command,
-	&tcpaccept_command,  &tcpreset_command, &capable_command,  &scans_command,
-	&bruteforce_command, &caps_command,	&proc_command,	   &html_command,
-	&redact_command,
+	&info_command,	    &summary_command,  &timeline_command, &tcpconnect_command,
+	&tcpaccept_command, &tcpreset_command, &tcplife_command,  &capable_command,
+	&scans_command,	    &exfil_command,    &beacons_command,  &bruteforce_command,
+	&caps_command,	    &proc_command,     &html_command,	  &redact_command,
 };
 
 static void print_usage(void)
@@ -32,7 +32,8 @@ static void print_usage(void)
 	      "Every command takes --local, and all but html and redact --format\n"
 	      "table|json|csv; all but info and redact --since, --until, --comm, --cgroup\n"
 	      "and --mntns; the event commands (timeline and the BCC tools') also --follow\n"
-	      "and -l.  `report COMMAND --help` has the details.\n"
+	      "and -l, and those whose events have two ends --addr.  `report COMMAND --help`\n"
+	      "has the details.\n"
 	      "\n"
 	      "examples:\n"
 	      "    report summary case42.db             # start here\n"
