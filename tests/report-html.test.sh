@@ -187,6 +187,20 @@ check_eq "hostile: the names shown as text (a talker, and an outbound scanner)" 
 	"$(in_dom hostile ">&lt;img src=x onerror=document.title='pwned'&gt;/$first</td>") $(in_dom hostile ">\\x1b[31mRED\\x1b]0;t\\x07&lt;script&gt;document.title='pwned2'&lt;/script&gt;/$second</td>")"
 check_eq "hostile: no request, nothing blocked" "0:1" "$(page_requests hostile):$(in_dom hostile '<div id="blocked" hidden="">')"
 
+# --- Connection lives (the close kind) ------------------------------------------------------
+load_fixtures lives
+run_report html -o lives.html lives.db
+pcr_pair=$(sqlite3 "$SCRATCH/lives.db" "select c.comm || '/' || c.pid || '</td><td>' || c.daddr || '</td>' ||
+	'<td class=\"n\" data-count=\"1\">1</td><td class=\"n\" data-count=\"' || l.tx_bytes || '\">' || l.tx_bytes from tcpclose l
+	join tcpconnect c on c.lport = l.lport and c.dport = l.rport where l.tx_bytes >= 1000000 and l.rx_bytes < 10000")
+check_eq "lives: the upload's pair, its bytes out, flagged" "1" \
+	"$(grep -cF "<tr class=\"pair\"><td>$pcr_pair</td>" "$SCRATCH/lives.html")"
+check_eq "lives: one pair flagged, as report exfil flags" \
+	"$(run_report exfil --format csv lives.db && grep -c ',exfil,' "$SCRATCH/out")" \
+	"$(grep -c '<td>exfiltration?</td></tr>' "$SCRATCH/lives.html")"
+run_report html -o nolives.html scan-connect.db
+check "lives: a capture without the close kind says so" grep -q 'The captures hold no connection lives' "$SCRATCH/nolives.html"
+
 # --- Bounded ------------------------------------------------------------------------------
 # bench/gen's capture: 200k events, hundreds of processes and addresses.
 if "$BUILD/bench/gen" 200000 "$SCRATCH/gen.db" > /dev/null 2>&1; then
