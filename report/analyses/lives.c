@@ -103,7 +103,8 @@ int replay_lives(struct captures *set, const struct options *opts, life_emit emi
 		 .filter = filter,
 		 .emit = on_close,
 		 .ctx = &l,
-		 .address_columns = 1u << LIVES_LADDR | 1u << LIVES_RADDR},
+		 .address_columns = 1u << LIVES_LADDR | 1u << LIVES_RADDR,
+		 .optional = true},
 	};
 	int err;
 
