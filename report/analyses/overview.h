@@ -33,9 +33,9 @@ struct talker {
 };
 
 /*
- * A reading of the captures of its own besides the findings (a page's chart,
- * the connection lives a newer capture holds), run at the same time on its
- * own connections: 0, or -1 after one line on stderr.
+ * A reading of the captures of its own besides the findings (a page's
+ * chart), run at the same time on its own connections: 0, or -1 after one
+ * line on stderr.
  */
 struct overview_extra {
 	int (*run)(struct captures *set, const struct options *opts, void *ctx);
