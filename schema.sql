@@ -240,7 +240,8 @@ CREATE INDEX dns_by_address ON dns (address, t);
 -- Where code lives: the kernel, a kernel module, BPF programs, or a file.
 CREATE TABLE module (
     id        INTEGER PRIMARY KEY,
-    name      TEXT    NOT NULL,  -- "kernel", a kernel module ("bpf", "xfs"), or a path
+    name      TEXT    NOT NULL,  -- "kernel", a kernel module ("bpf", "xfs"), a path, or
+                                 -- "[unseen file]": known by its build-id alone
     build_id  TEXT,              -- the file's GNU build-id in hex, when it has one
     deleted   INTEGER NOT NULL DEFAULT 0  -- the file was deleted when it was read
 );
@@ -248,13 +249,19 @@ CREATE TABLE module (
 CREATE TABLE stack (
     id      INTEGER PRIMARY KEY,
     user    INTEGER NOT NULL,  -- 0 kernel, 1 user
-    frames  INTEGER NOT NULL   -- rows in stack_frame
+    frames  INTEGER NOT NULL,  -- rows in stack_frame
+    cut_at  INTEGER            -- user: the frame that ended the walk, being no code
+                               -- (outside user space, the image's executable mappings
+                               -- or its file's code): its address, or its file offset
+                               -- when taken by build-id; not stored as a frame.  NULL:
+                               -- the walk ended on its own
 );
 
 CREATE TABLE stack_frame (
     stack          INTEGER NOT NULL,  -- stack.id
     depth          INTEGER NOT NULL,  -- 0 where the event happened, then its callers
-    ip             INTEGER NOT NULL,  -- the address captured (kernel ones read negative)
+    ip             INTEGER NOT NULL,  -- the address captured (kernel ones read negative); a
+                                      -- user frame taken by build-id: its offset in the file
     module         INTEGER,           -- module.id; NULL: no mapping held it (JIT code, exited process)
     offset         INTEGER,           -- in the module: kernel, ip; user, the ELF virtual
                                       -- address, as addr2line -e FILE takes it

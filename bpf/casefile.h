@@ -67,8 +67,9 @@ struct process_image {
 
 /*
  * The stacks that follow a record, frames right after its fixed part: first
- * the kernel's, then the user's.  Byte counts are 0 when not taken, or a
- * negative errno when taking them failed.
+ * the kernel's (addresses, 8 bytes each), then the user's (struct
+ * bpf_stack_build_id, 32 bytes each).  Byte counts are 0 when not taken, or
+ * a negative errno when taking them failed.
  */
 struct stacks {
 	__s32 kernel_bytes;

@@ -100,8 +100,9 @@ static __always_inline void submit_record(void *rec)
 	bpf_ringbuf_submit(rec, wake_flags());
 }
 
-#define STACK_BYTES   (MAX_STACK_DEPTH * sizeof(__u64))
-#define SCRATCH_BYTES 4096 /* the largest record and both its stacks */
+#define STACK_BYTES	 (MAX_STACK_DEPTH * sizeof(__u64))
+#define USER_STACK_BYTES (MAX_STACK_DEPTH * sizeof(struct bpf_stack_build_id))
+#define SCRATCH_BYTES	 8192 /* the largest record and both its stacks */
 
 /*
  * Where records are built before being sent whole, one area per record type
@@ -217,7 +218,10 @@ static __always_inline long non_negative(long bytes)
 
 /*
  * Send a record from begin_record(); size is its fixed part, which ends with
- * its struct stacks.  A user stack is only taken in the task's own context.
+ * its struct stacks.  A user stack is only taken in the task's own context,
+ * each frame as its file's build-id and offset (struct bpf_stack_build_id),
+ * which name it whatever the process does next, or as its address when the
+ * kernel cannot tell them (no file, the mm lock taken).
  */
 static __always_inline void send_record(void *ctx, void *rec, __u64 size, enum record_type type,
 					bool task_context)
@@ -233,8 +237,9 @@ static __always_inline void send_record(void *ctx, void *rec, __u64 size, enum r
 	if (kernel_stack_types & (1u << type))
 		kernel_bytes = bpf_get_stack(ctx, rec + size, STACK_BYTES, 0);
 	if ((user_stack_types & (1u << type)) && task_context) {
-		user_bytes = bpf_get_stack(ctx, rec + size + non_negative(kernel_bytes),
-					   STACK_BYTES, BPF_F_USER_STACK);
+		user_bytes =
+			bpf_get_stack(ctx, rec + size + non_negative(kernel_bytes),
+				      USER_STACK_BYTES, BPF_F_USER_STACK | BPF_F_USER_BUILD_ID);
 		if (user_bytes > 0)
 			describe_image(&stacks->image);
 	}

@@ -268,7 +268,8 @@ static int prepare_all(struct capture *cap)
 		       &cap->content_bytes) ||
 	       prepare(cap, "INSERT INTO module (name, build_id, deleted) VALUES (?, ?, ?)",
 		       &cap->insert_module) ||
-	       prepare(cap, "INSERT INTO stack (user, frames) VALUES (?, ?)", &cap->insert_stack) ||
+	       prepare(cap, "INSERT INTO stack (user, frames, cut_at) VALUES (?, ?, ?)",
+		       &cap->insert_stack) ||
 	       prepare(cap,
 		       "INSERT INTO stack_frame (stack, depth, ip, module, offset, symbol, "
 		       "symbol_offset) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -512,11 +513,57 @@ int64_t capture_add_module(struct capture *cap, const char *name, const char *bu
 	return insert_row(cap, cap->insert_module);
 }
 
-int64_t capture_add_stack(struct capture *cap, bool user, int frames)
+int64_t capture_add_stack(struct capture *cap, bool user, int frames, int64_t cut_at)
 {
 	sqlite3_bind_int(cap->insert_stack, 1, user);
 	sqlite3_bind_int(cap->insert_stack, 2, frames);
+	bind_value(cap->insert_stack, 3, cut_at);
 	return insert_row(cap, cap->insert_stack);
+}
+
+int capture_module_frames(struct capture *cap, int64_t module, struct frame_row **frames,
+			  size_t *count)
+{
+	static const char sql[] = "SELECT stack, depth, ip FROM stack_frame WHERE module = ?";
+	sqlite3_stmt *stmt;
+	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
+
+	*frames = NULL;
+	*count = 0;
+	if (rc == SQLITE_OK)
+		sqlite3_bind_int64(stmt, 1, module);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		*frames = xrealloc(*frames, (*count + 1) * sizeof(**frames));
+		(*frames)[(*count)++] = (struct frame_row){
+			.stack = sqlite3_column_int64(stmt, 0),
+			.depth = sqlite3_column_int64(stmt, 1),
+			.ip = sqlite3_column_int64(stmt, 2),
+			.module = module,
+		};
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : fail(cap, "read the frames of");
+}
+
+int capture_rename_frame(struct capture *cap, const struct frame_row *frame)
+{
+	static const char sql[] = "UPDATE stack_frame SET module = ?, offset = ?, symbol = ?, "
+				  "symbol_offset = ? WHERE stack = ? AND depth = ?";
+	sqlite3_stmt *stmt;
+	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
+
+	if (rc == SQLITE_OK) {
+		bind_value(stmt, 1, frame->module);
+		bind_value(stmt, 2, frame->offset);
+		sqlite3_bind_text(stmt, 3, frame->symbol, -1, SQLITE_STATIC);
+		bind_value(stmt, 4, frame->symbol_offset);
+		sqlite3_bind_int64(stmt, 5, frame->stack);
+		sqlite3_bind_int64(stmt, 6, frame->depth);
+		rc = sqlite3_step(stmt);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : fail(cap, "name the frames of");
 }
 
 int capture_add_frame(struct capture *cap, const struct frame_row *frame)

@@ -105,7 +105,8 @@ int64_t capture_add_address(struct capture *cap, int ip_version, const char *tex
 /* Stacks: a module (build_id may be NULL), a stack, one of its frames; row id or -1. */
 int64_t capture_add_module(struct capture *cap, const char *name, const char *build_id,
 			   bool deleted);
-int64_t capture_add_stack(struct capture *cap, bool user, int frames);
+/* cut_at: schema.sql's stack.cut_at, or CAPTURE_NULL. */
+int64_t capture_add_stack(struct capture *cap, bool user, int frames, int64_t cut_at);
 
 /* One frame: module, offset, symbol_offset may be CAPTURE_NULL, symbol NULL. */
 struct frame_row {
@@ -113,6 +114,13 @@ struct frame_row {
 	const char *symbol;
 };
 int capture_add_frame(struct capture *cap, const struct frame_row *frame);
+/*
+ * The frames held by module (stack, depth, ip), into *frames (to free); and
+ * a frame named again (its module, offset and symbol).  0, or -1 after one line.
+ */
+int capture_module_frames(struct capture *cap, int64_t module, struct frame_row **frames,
+			  size_t *count);
+int capture_rename_frame(struct capture *cap, const struct frame_row *frame);
 
 /* Write one row into a TABLE of kinds.def: capture_add_connect()... */
 #define TABLE(name, table, COLUMNS)                                                                \

@@ -98,7 +98,8 @@ void elf_parse(int fd, struct elf_info *info)
 			continue;
 		if (phdr.p_type == PT_LOAD)
 			info->segments[info->nsegments++] =
-				(struct elf_segment){phdr.p_offset, phdr.p_vaddr, phdr.p_filesz};
+				(struct elf_segment){phdr.p_offset, phdr.p_vaddr, phdr.p_filesz,
+						     (phdr.p_flags & PF_X) != 0};
 		else if (phdr.p_type == PT_NOTE)
 			read_build_id(info, elf, &phdr);
 	}

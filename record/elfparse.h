@@ -14,6 +14,7 @@ struct elf_segment {
 	uint64_t offset; /* in the file */
 	uint64_t vaddr;
 	uint64_t size;
+	uint8_t code; /* 1: PF_X, a frame may lie in it; else 0 */
 };
 
 struct elf_function {

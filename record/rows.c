@@ -244,7 +244,7 @@ int rows_flush(struct rows *rows)
 		dedup_add(rows->connects, &w->key, w->row.seq);
 	}
 	rows->nwaiting = 0;
-	return 0;
+	return rows->stacks ? stack_store_name_unseen(rows->stacks, cap) : 0;
 }
 
 static int add_connect(struct rows *rows, const void *data)
@@ -551,9 +551,10 @@ static const struct record_layout {
 };
 
 /* Frames of n bytes from a taken stack, or none. */
-static int frame_count(int32_t bytes)
+/* Kernel frames are addresses; user frames, struct bpf_stack_build_id. */
+static int frame_count(int32_t bytes, size_t frame_size)
 {
-	return bytes > 0 ? bytes / (int)sizeof(uint64_t) : 0;
+	return bytes > 0 ? bytes / (int)frame_size : 0;
 }
 
 /* A record's size must cover its fixed part and the frames it says follow. */
@@ -568,9 +569,11 @@ static bool well_formed(const void *data, size_t size)
 		return true;
 	stacks = (const void *)((const char *)data + layouts[hdr->type].stacks);
 	return stacks->kernel_bytes <= MAX_STACK_DEPTH * 8 &&
-	       stacks->user_bytes <= MAX_STACK_DEPTH * 8 &&
-	       size >= layouts[hdr->type].size + 8 * (size_t)(frame_count(stacks->kernel_bytes) +
-							      frame_count(stacks->user_bytes));
+	       stacks->user_bytes <= MAX_STACK_DEPTH * (int)sizeof(struct bpf_stack_build_id) &&
+	       size >= layouts[hdr->type].size + 8 * (size_t)frame_count(stacks->kernel_bytes, 8) +
+			       sizeof(struct bpf_stack_build_id) *
+				       (size_t)frame_count(stacks->user_bytes,
+							   sizeof(struct bpf_stack_build_id));
 }
 
 /* The stacks asked for with -K and -U, linked to the event numbered seq. */
@@ -580,14 +583,16 @@ static int add_stacks(struct rows *rows, const void *data, int64_t seq)
 	const struct stacks *stacks =
 		(const void *)((const char *)data + layouts[hdr->type].stacks);
 	const uint64_t *kernel = (const uint64_t *)((const char *)data + layouts[hdr->type].size);
-	int nkernel = frame_count(stacks->kernel_bytes), nuser = frame_count(stacks->user_bytes);
+	int nkernel = frame_count(stacks->kernel_bytes, sizeof(*kernel));
+	int nuser = frame_count(stacks->user_bytes, sizeof(struct bpf_stack_build_id));
 	struct capture *cap = current_part(rows)->cap;
 	int64_t kstack = CAPTURE_NULL, ustack = CAPTURE_NULL;
 
 	if ((rows->kernel_stack_types & (1u << hdr->type)) && nkernel)
 		kstack = store_kernel_stack(rows->stacks, cap, kernel, nkernel);
 	if ((rows->user_stack_types & (1u << hdr->type)) && nuser && hdr->has_task)
-		ustack = store_user_stack(rows->stacks, cap, &stacks->image, kernel + nkernel,
+		ustack = store_user_stack(rows->stacks, cap, &stacks->image,
+					  (const struct bpf_stack_build_id *)(kernel + nkernel),
 					  nuser);
 	if (kstack == -1 || ustack == -1)
 		return -1;

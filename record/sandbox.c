@@ -148,12 +148,20 @@ static void reply_elf(int sock, int fd)
 {
 	struct elf_info info;
 	struct elf_reply reply;
+	struct elf_segment *segments;
 	struct elf_function *functions;
 
 	elf_parse(fd, &info);
 	reply = (struct elf_reply){info.nsegments, info.nfunctions, info.names_size,
 				   info.build_id ? strlen(info.build_id) + 1 : 0};
 	/* Whole structures, padding zeroed: nothing of this process's memory leaks. */
+	segments = xcalloc(info.nsegments ? info.nsegments : 1, sizeof(*segments));
+	for (size_t i = 0; i < info.nsegments; i++) {
+		segments[i].offset = info.segments[i].offset;
+		segments[i].vaddr = info.segments[i].vaddr;
+		segments[i].size = info.segments[i].size;
+		segments[i].code = info.segments[i].code;
+	}
 	functions = xcalloc(info.nfunctions ? info.nfunctions : 1, sizeof(*functions));
 	for (size_t i = 0; i < info.nfunctions; i++) {
 		functions[i].addr = info.functions[i].addr;
@@ -161,10 +169,11 @@ static void reply_elf(int sock, int fd)
 		functions[i].name = info.functions[i].name;
 	}
 	if (!write_all(sock, &reply, sizeof(reply)))
-		if (!write_all(sock, info.segments, info.nsegments * sizeof(*info.segments)))
+		if (!write_all(sock, segments, info.nsegments * sizeof(*segments)))
 			if (!write_all(sock, functions, info.nfunctions * sizeof(*functions)))
 				if (!write_all(sock, info.names, info.names_size))
 					write_all(sock, info.build_id, reply.build_id_size);
+	free(segments);
 	free(functions);
 	elf_info_free(&info);
 }
@@ -417,6 +426,9 @@ static bool elf_reply_valid(const struct elf_info *info, size_t build_id_size)
 	if (!strings_valid(info->names, info->names_size) ||
 	    (build_id_size && strspn(info->build_id, "0123456789abcdef") + 1 != build_id_size))
 		return false;
+	for (size_t i = 0; i < info->nsegments; i++)
+		if (info->segments[i].code > 1)
+			return false;
 	for (size_t i = 0; i < info->nfunctions; i++)
 		if (info->functions[i].name >= info->names_size)
 			return false;

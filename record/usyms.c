@@ -16,8 +16,15 @@
 #include "usyms.h"
 #include "util.h"
 
-#define MAX_PROCESSES 1024	 /* mappings kept for this many processes at most */
-#define MAPS_TEXT_MAX (8u << 20) /* of a /proc/PID/maps: a process has some hundred lines */
+#define MAX_PROCESSES  1024	  /* mappings kept for this many processes at most */
+#define MAPS_TEXT_MAX  (8u << 20) /* of a /proc/PID/maps: a process has some hundred lines */
+#define BUILD_ID_BYTES 20	  /* the kernel's BUILD_ID_SIZE_MAX */
+
+/*
+ * User space ends below 2^48 on x86_64 (2^47 without 5-level paging) and
+ * arm64: a frame at or above is no code, whatever the mappings.
+ */
+#define USER_ADDRESS_END (1ull << 48)
 
 struct umodule {
 	char *path;
@@ -25,6 +32,9 @@ struct umodule {
 	bool read; /* its file was opened: segments, build-id and functions are known */
 	uint64_t dev, ino;
 	struct elf_info info; /* PT_LOAD segments map file offsets to virtual addresses */
+	/* info.build_id as bytes, as the kernel gives frames' (none: longer than it takes) */
+	unsigned char build_id_bytes[BUILD_ID_BYTES];
+	size_t build_id_len;
 };
 
 struct mapping {
@@ -45,6 +55,7 @@ struct usyms {
 	size_t nprocesses;
 	struct umodule **modules;
 	size_t nmodules;
+	bool read_own; /* the recorder's own mappings were read: libc, ld.so... */
 };
 
 struct usyms *usyms_new(void)
@@ -114,6 +125,19 @@ static int open_mapped_file(uint32_t pid, const struct mapping *map, const char 
 	return open(name, O_RDONLY | O_CLOEXEC);
 }
 
+/* The bytes of a module's build-id, from the hex the parser gave (checked to be hex). */
+static void build_id_to_bytes(struct umodule *m)
+{
+	const char *hex = m->info.build_id;
+	size_t len = hex ? strlen(hex) / 2 : 0;
+
+	if (len > BUILD_ID_BYTES)
+		return;
+	for (size_t i = 0; i < len; i++)
+		sscanf(hex + 2 * i, "%2hhx", &m->build_id_bytes[i]);
+	m->build_id_len = len;
+}
+
 /*
  * Read a module's file through process pid, unless already done.  A process
  * that exited before we looked leaves it unread for the next one to try.
@@ -129,6 +153,7 @@ static void read_module(struct usyms *syms, struct umodule *m, uint32_t pid,
 	if (fd >= 0) {
 		m->read = true;
 		parser_elf(syms->parser, fd, &m->info);
+		build_id_to_bytes(m);
 		close(fd);
 	}
 }
@@ -288,16 +313,16 @@ static const struct mapping *mapping_of(const struct process *p, uint64_t addr)
 	return NULL;
 }
 
-/* A file offset as the virtual address its PT_LOAD segment gives it. */
-static uint64_t file_offset_to_vaddr(const struct umodule *m, uint64_t offset)
+/* The PT_LOAD segment holding a file offset, or NULL. */
+static const struct elf_segment *segment_of(const struct umodule *m, uint64_t offset)
 {
 	for (size_t i = 0; i < m->info.nsegments; i++) {
 		const struct elf_segment *s = &m->info.segments[i];
 
 		if (offset >= s->offset && offset < s->offset + s->size)
-			return offset - s->offset + s->vaddr;
+			return s;
 	}
-	return offset;
+	return NULL;
 }
 
 static const struct elf_function *function_at(const struct umodule *m, uint64_t vaddr)
@@ -321,14 +346,41 @@ static const struct elf_function *function_at(const struct umodule *m, uint64_t 
 	return &functions[lo - 1];
 }
 
+/*
+ * The frame at this file offset of module m: its ELF virtual address and
+ * function.  Outside the file's code (a data segment, past its end), it is
+ * none: a frame-pointer walk that left the stack.  A module whose file could
+ * not be read can tell neither.
+ */
+static void name_frame(const struct umodule *m, uint64_t file_offset, struct uframe *frame)
+{
+	const struct elf_segment *segment = segment_of(m, file_offset);
+	const struct elf_function *fn;
+
+	frame->module = m;
+	frame->offset = segment ? file_offset - segment->offset + segment->vaddr : file_offset;
+	if (m->info.nsegments && (!segment || !segment->code)) {
+		frame->not_code = true;
+		return;
+	}
+	fn = function_at(m, frame->offset);
+	if (fn) {
+		frame->symbol = m->info.names + fn->name;
+		frame->symbol_offset = frame->offset - fn->addr;
+	}
+}
+
 void usyms_resolve(struct usyms *syms, const struct process_image *image, uint64_t addr,
 		   struct uframe *frame)
 {
 	const struct mapping *map;
-	const struct elf_function *fn;
 	struct process *p;
 
 	*frame = (struct uframe){0};
+	if (addr >= USER_ADDRESS_END) {
+		frame->not_code = true;
+		return;
+	}
 	pthread_mutex_lock(&syms->lock);
 	p = process_of(syms, image);
 	map = mapping_of(p, addr);
@@ -338,14 +390,102 @@ void usyms_resolve(struct usyms *syms, const struct process_image *image, uint64
 			free_process(p);
 		map = mapping_of(p, addr);
 	}
-	if (map) {
-		frame->module = map->module;
-		frame->offset = file_offset_to_vaddr(map->module, addr - map->start + map->pgoff);
-		fn = function_at(map->module, frame->offset);
-		if (fn) {
-			frame->symbol = map->module->info.names + fn->name;
-			frame->symbol_offset = frame->offset - fn->addr;
-		}
+	if (map)
+		name_frame(map->module, addr - map->start + map->pgoff, frame);
+	else if (p->nmappings)
+		frame->not_code = true; /* the image's code is known, and this is none of it */
+	pthread_mutex_unlock(&syms->lock);
+}
+
+/* A module read with this build-id (the kernel's 20 bytes, zero-padded), or NULL. */
+static struct umodule *module_with_build_id(struct usyms *syms, const unsigned char *id)
+{
+	static const unsigned char zeros[BUILD_ID_BYTES];
+
+	for (size_t i = 0; i < syms->nmodules; i++) {
+		struct umodule *m = syms->modules[i];
+
+		if (m->build_id_len && m->info.nsegments &&
+		    !memcmp(m->build_id_bytes, id, m->build_id_len) &&
+		    !memcmp(id + m->build_id_len, zeros, BUILD_ID_BYTES - m->build_id_len))
+			return m;
+	}
+	return NULL;
+}
+
+/* A module only known by its build-id: its file was never seen mapped. */
+static struct umodule *unseen_module(struct usyms *syms, const unsigned char *id)
+{
+	struct umodule *m;
+	size_t len = BUILD_ID_BYTES;
+
+	for (size_t i = 0; i < syms->nmodules; i++) {
+		m = syms->modules[i];
+		if (!m->info.nsegments && m->build_id_len == BUILD_ID_BYTES &&
+		    !memcmp(m->build_id_bytes, id, BUILD_ID_BYTES) && m->path[0] == '[')
+			return m;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->path = xstrdup(UNSEEN_MODULE);
+	m->read = true;
+	while (len > 0 && !id[len - 1]) /* a shorter build-id, padded with zeros */
+		len--;
+	m->build_id_len = BUILD_ID_BYTES;
+	memcpy(m->build_id_bytes, id, BUILD_ID_BYTES);
+	m->info.build_id = xmalloc(2 * len + 1);
+	m->info.build_id[0] = '\0';
+	for (size_t i = 0; i < len; i++)
+		sprintf(m->info.build_id + 2 * i, "%02x", id[i]);
+	syms->modules = xrealloc(syms->modules, (syms->nmodules + 1) * sizeof(*syms->modules));
+	syms->modules[syms->nmodules++] = m;
+	return m;
+}
+
+bool usyms_name_unseen(struct usyms *syms, const struct umodule *unseen, uint64_t file_offset,
+		       struct uframe *frame)
+{
+	struct umodule *m;
+
+	*frame = (struct uframe){0};
+	pthread_mutex_lock(&syms->lock);
+	m = module_with_build_id(syms, unseen->build_id_bytes);
+	if (m)
+		name_frame(m, file_offset, frame);
+	pthread_mutex_unlock(&syms->lock);
+	return m != NULL;
+}
+
+void usyms_resolve_build_id(struct usyms *syms, const struct process_image *image,
+			    const unsigned char *build_id, uint64_t file_offset,
+			    struct uframe *frame)
+{
+	struct umodule *m;
+
+	*frame = (struct uframe){0};
+	pthread_mutex_lock(&syms->lock);
+	m = module_with_build_id(syms, build_id);
+	/*
+	 * Not seen yet: the image's own mappings, if it is still there, then
+	 * ours (read and parsed as any process's, through the parser).
+	 */
+	if (!m) {
+		process_of(syms, image);
+		m = module_with_build_id(syms, build_id);
+	}
+	if (!m && !syms->read_own) {
+		struct process own = {.image.pid = (uint32_t)getpid()};
+
+		syms->read_own = true;
+		read_mappings(syms, &own);
+		free_process(&own);
+		m = module_with_build_id(syms, build_id);
+	}
+	if (m) {
+		name_frame(m, file_offset, frame);
+	} else {
+		frame->module = unseen_module(syms, build_id);
+		frame->offset = file_offset;
+		frame->file_offset = true;
 	}
 	pthread_mutex_unlock(&syms->lock);
 }

@@ -18,12 +18,21 @@ struct usyms;
 /* An ELF file (or special mapping such as [vdso]) some process had mapped. */
 struct umodule;
 
+/* The path of a module known by its build-id alone: no mapping of its file was read. */
+#define UNSEEN_MODULE "[unseen file]"
+
 /* Where a user address lies, as far as it can be told. */
 struct uframe {
 	const struct umodule *module; /* NULL: no mapping holds it (JIT code, exited process) */
 	uint64_t offset;	      /* ELF virtual address in the module, as addr2line takes it */
+	bool file_offset;	      /* offset is in the file: an UNSEEN_MODULE's */
 	const char *symbol;	      /* NULL: no function covers it (stripped, no symbols) */
 	uint64_t symbol_offset;
+	/*
+	 * Not code: outside user space, outside the image's executable mappings
+	 * or its file's code.  A frame-pointer walk that left the stack.
+	 */
+	bool not_code;
 };
 
 struct usyms *usyms_new(void);
@@ -38,6 +47,23 @@ void usyms_snapshot(struct usyms *syms, const struct process_image *image);
 /* Resolve addr in the image, snapshotting it first if needed. */
 void usyms_resolve(struct usyms *syms, const struct process_image *image, uint64_t addr,
 		   struct uframe *frame);
+
+/*
+ * Resolve a frame the kernel gave as its file's build-id (BUILD_ID_SIZE_MAX
+ * bytes, zero-padded) and offset in the file: against every module read so
+ * far, the image's own (if it is still there) and the recorder's; else a
+ * module known only by that build-id (UNSEEN_MODULE).
+ */
+void usyms_resolve_build_id(struct usyms *syms, const struct process_image *image,
+			    const unsigned char *build_id, uint64_t file_offset,
+			    struct uframe *frame);
+
+/*
+ * A frame of an UNSEEN_MODULE named now, if a module of its build-id has
+ * been read since: false if none has.
+ */
+bool usyms_name_unseen(struct usyms *syms, const struct umodule *unseen, uint64_t file_offset,
+		       struct uframe *frame);
 
 /* A module's path (or "[vdso]"...), build-id in hex (or NULL), and whether deleted. */
 const char *umodule_path(const struct umodule *module);

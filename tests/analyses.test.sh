@@ -159,6 +159,20 @@ summary_finds "summary: the sweep" $'sweeps +1 FOUND[^\n]*\n +10\\.200\\.0\\.66 
 summary_finds "summary: the sweep across hosts" $'sweeps +1 FOUND[^\n]*\n +10\\.200\\.0\\.66 -> 5 addresses on 5 hosts' "${sweep_hosts[@]/%/.db}"
 summary_finds "summary: the near miss, with the thresholds lowered as for bruteforce" \
 	$'brute force +1 FOUND[^\n]*\n +10\\.200\\.0\\.21 -> 10\\.200\\.0\\.10:22: 5 connections' --connections 5 benign-busy.db
+# Many runs of one program as one user: one line per program, user and capability.
+denied_groups() { # FILE: "setpriv N processes, N checks" per user and capability, as SQL counts them
+	sql "$SCRATCH/$1" "select comm || ' ' || count(distinct pid) || ' processes, ' || count(*) || ' checks'
+		from capable where verdict = 'deny' and audit is not 0 and comm = 'setpriv' group by uid, cap"
+}
+run_report summary caps.db
+check_eq "summary: the denials of 3 runs of one program, one line, counted as SQL counts them" \
+	"$(denied_groups caps.db)" \
+	"$(sed -n 's/^  denied     \(setpriv\), \([0-9]*\) processes (uid [0-9]*) CAP_SETPCAP: \([0-9]*\) checks, .*/\1 \2 processes, \3 checks/p' "$SCRATCH/out")"
+check_match "... from its first to its last check" "setpriv, 3 processes .* from [0-9:]+ to [0-9:]+$" \
+	"$(grep '^  denied     setpriv' "$SCRATCH/out")"
+run_report summary web1.db web2.db
+check_eq "summary: one line per host's program, user and capability" 2 \
+	"$(grep -cE '^  denied     web-[12]:setpriv, 5 processes \(uid [0-9]+\) CAP_SETPCAP: 5 checks, 5 denied' "$SCRATCH/out")"
 for name in "${benign[@]}"; do
 	run_report summary "$name.db"
 	check_eq "summary: $name, a verdict of none for every detection" 4 \
@@ -276,6 +290,22 @@ check_eq "timeline -c: a SYN scan's closed ports, refused by the victim" "refuse
 check_eq "timeline -c: its open ports' SYN-ACKs, reset by the scanner's kernel (the client)" \
 	"reset|client|10.200.0.66|10.200.0.10|22,80,8080,8081" \
 	"$(query "SELECT outcome, reset_by, client, server, group_concat(server_port) FROM (SELECT * FROM r WHERE outcome = 'reset' ORDER BY CAST(server_port AS INTEGER))" timeline -c scan-syn.db)"
+# A filter chooses which connections, never what is shown of them.
+client=$(q basic "SELECT pid FROM tcpconnect WHERE outcome = 'established' GROUP BY pid ORDER BY count(*) DESC, pid LIMIT 1")
+server=$(q basic "SELECT a.pid FROM tcpaccept a JOIN tcpconnect c ON c.lport = a.rport AND c.dport = a.lport WHERE c.pid = $client LIMIT 1")
+check_eq "timeline -c -p CLIENT: its connections, each with who accepted it" \
+	"$(query "SELECT * FROM r WHERE pid = '$client'" timeline -c basic.db)" \
+	"$(query "SELECT * FROM r WHERE accept_pid = '$server'" timeline -c -p "$client" basic.db)"
+check_eq "... and its acceptor's -p, the same connections" \
+	"$(query "SELECT * FROM r" timeline -c -p "$client" basic.db)" \
+	"$(query "SELECT * FROM r" timeline -c -p "$server" basic.db)"
+check_eq "timeline -c --comm CLIENT: its refused connects keep the reset that refused them" \
+	"refused|1992|1992|server" \
+	"$(query "SELECT outcome, count(*), sum(resets), group_concat(DISTINCT reset_by) FROM r WHERE outcome = 'refused'" \
+		timeline -c --comm nmap scan-connect.db)"
+check_eq "... every connection of the unfiltered view whose client it is, as shown there" \
+	"$(query "SELECT * FROM r WHERE comm = 'nmap'" timeline -c scan-connect.db)" \
+	"$(query "SELECT * FROM r" timeline -c --comm nmap scan-connect.db)"
 # A busy hour (bench/gen): thousands of connections held in a minute, so that
 # what holds them grows and wraps.  Each connect and each accept is one
 # connection with its own ends and process (gen's accepts answer no captured

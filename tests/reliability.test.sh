@@ -147,6 +147,26 @@ check_eq "-C: each file is a clean capture with its part number" "" "$bad"
 check_eq "-C: recorded + lost over all files == generated" 600000 "$total"
 check_eq "-C: 120 connects recorded across the files" 120 "$connects"
 check_eq "-C: every connect has its outcome, whichever file holds it" 0 "$no_outcome"
+# report info of a part: its number, the set beside it, and why spans overlap.
+info_parts="" overlaps=0
+for n in $(seq ${#parts[@]}); do
+	f=$([ "$n" = 1 ] && echo "$db" || echo "$SCRATCH/rotated.$n.db")
+	info_parts+="$("$REPORT" info --format json "$f" | grep '"kind":"connect"' | sed -E 's|.*"part":([0-9]+),"parts":([0-9]+),.*|\1/\2|') "
+	[ "$n" = 1 ] && continue
+	prev=$([ "$n" = 2 ] && echo "$db" || echo "$SCRATCH/rotated.$((n - 1)).db")
+	overlaps=$((overlaps + $(sql "$prev" "select stopped_at_ns from capture") > $(sql "$f" "select started_at_ns from capture")))
+done
+check_eq "report info --format json: each part's number, and the parts of its recording" \
+	"$(for n in $(seq ${#parts[@]}); do printf '%s/%s ' "$n" ${#parts[@]}; done)" "$info_parts"
+"$REPORT" info "$SCRATCH/rotated.2.db" > "$SCRATCH/info" 2>&1
+check_eq "report info of part 2: says which part, of how many files here" \
+	"part      2 of a rotated recording (record -C), ${#parts[@]} of its files here:" \
+	"$(grep '^part ' "$SCRATCH/info")"
+check_match "... lists every part, itself marked, with its span from the first one's start" \
+	"^  +1 +$db +\\+0\\.000 s to \\+[0-9.]+ s, rotated
+> 2 +$SCRATCH/rotated\\.2\\.db +\\+[0-9.]+ s to" \
+	"$(grep -A2 '^part ' "$SCRATCH/info" | tail -2 | sed 's/^ *> /> /; s/^ *\([0-9]\)/  \1/')"
+check_eq "... and, where spans overlap, why" "$((overlaps > 0))" "$(grep -c '^overlap   a part closes once the next one is open' "$SCRATCH/info")"
 
 # --- Privileges ---------------------------------------------------------------------------------
 caps_of() { awk '/^CapEff|^CapPrm|^CapBnd|^NoNewPrivs/ { printf "%s ", $2 }' "/proc/$1/status"; }

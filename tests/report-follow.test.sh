@@ -67,3 +67,36 @@ check "tcpconnect --follow printed every connect, once, in order" cmp "$SCRATCH/
 "$report" tcpaccept --format json "$db" > "$SCRATCH/expected" 2> /dev/null
 check "tcpaccept --follow printed every accept, once, in order" cmp "$SCRATCH/expected" "$SCRATCH/accepts"
 check_eq "--follow: nothing on stderr" "" "$(cat "$SCRATCH/connects.err" "$SCRATCH/accepts.err")"
+
+# --- --follow across a rotation: into every next part, until record stops ---------------------
+uid=$test_uid
+db=$SCRATCH/rotating.db
+start_record "$db" -C 1M -u "$uid" -b 64M -e connect,capable || {
+	fail "record -C starts" "$(cat "$RECORD_ERR")"
+	exit 0
+}
+"$report" tcpconnect --follow "$db" > "$SCRATCH/rotating" 2> "$SCRATCH/rotating.err" &
+follower=$!
+as_uid() { setpriv --reuid="$uid" --regid="$uid" --clear-groups "$@"; }
+as_uid "$HELPERS/traffic" accept 4 5 > /dev/null
+# Some 21 bytes a check: 300,000 checks fill several files of 1M.
+as_uid "$HELPERS/capcheck" setuid 300000 > /dev/null
+after=$(as_uid "$HELPERS/traffic" refused 6)
+wait_for "--follow -C: prints the connects of a later part" "$SCRATCH/rotating" \
+	"^$(value client_pid "$after") +traffic +6 +::1 +::1 +$(value port "$after")$"
+stop_record INT
+ended "--follow -C: ends by itself once the last part stopped" $follower
+parts=("$SCRATCH"/rotating*.db)
+check_match "-C 1M: the recording rotated" "^[3-9]|^[1-9][0-9]" "${#parts[@]}"
+files=("$db")
+for n in $(seq 2 ${#parts[@]}); do files+=("$SCRATCH/rotating.$n.db"); done
+"$report" tcpconnect "${files[@]}" > "$SCRATCH/expected" 2> /dev/null
+check_eq "--follow -C: 6 connects, before and after the rotations" 6 "$(grep -c traffic "$SCRATCH/expected")"
+check "--follow -C: printed every connect of every part, once, in order" \
+	cmp "$SCRATCH/expected" "$SCRATCH/rotating"
+expected_err=""
+for n in $(seq 2 ${#parts[@]}); do
+	prev=$([ "$n" = 2 ] && echo "$db" || echo "$SCRATCH/rotating.$((n - 1)).db")
+	expected_err+="report: $prev: part $((n - 1)) of the recording goes on in $SCRATCH/rotating.$n.db"$'\n'
+done
+check_eq "--follow -C: one line on stderr per new part" "$expected_err" "$(cat "$SCRATCH/rotating.err")"$'\n'

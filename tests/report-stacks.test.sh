@@ -68,6 +68,28 @@ for args in "--folded" "-v --folded -K" "--folded -U -p $(sql "$SCRATCH/stacks.d
 done
 refused "caps -K without --folded" caps -K stacks.db
 
+# --- --unique, as BCC's: one check per capability and process, and per stack shown -------
+# unique_sql STACKS: the distinct (process, capability, stacks) of the checks, in SQL
+unique_sql() {
+	sql "$SCRATCH/stacks.db" "select count(*) from (select distinct c.pid, c.cap, $1
+		from capable c left join event_stack s on s.seq = c.seq)"
+}
+unique_rows() {
+	run_report capable -v --unique --format csv "$@" stacks.db
+	echo $(($(wc -l < "$SCRATCH/out") - 1))
+}
+check_eq "capable --unique: one line per process and capability" "$(unique_sql 1)" "$(unique_rows)"
+check_eq "capable --unique -U: one per distinct user stack too" \
+	"$(unique_sql "coalesce(s.ustack, -1)")" "$(unique_rows -U)"
+check_eq "capable --unique -K: one per distinct kernel stack too" \
+	"$(unique_sql "coalesce(s.kstack, -1)")" "$(unique_rows -K)"
+check_eq "capable --unique -K -U: one per distinct pair of stacks" \
+	"$(unique_sql "coalesce(s.kstack, -1), coalesce(s.ustack, -1)")" "$(unique_rows -K -U)"
+busiest=$(sql "$SCRATCH/stacks.db" "select c.pid from capable c join event_stack s on s.seq = c.seq where c.cap = 21 group by c.pid order by count(distinct s.ustack) desc limit 1")
+check_eq "... a process with 6 distinct CAP_SYS_ADMIN user stacks prints 6 with -U" \
+	"6|1" "$(run_report capable -v --unique -U --format csv -p "$busiest" stacks.db
+		sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "select sum(cap = 21), count(distinct pid) from r where cap = 21")"
+
 # --- What a capture lacks, said once ---------------------------------------------
 run_report capable -K -U basic.db
 check_eq "a capture without stacks: said once, the report still runs" \

@@ -56,6 +56,49 @@ check_match "a process started while recording (3 checks, 50 ms) has its functio
 	"^casefile_inner < casefile_middle < casefile_outer < main( < |$)" \
 	"$(frames "$db" "$(sql "$db" "select s.ustack from ev_capable e join task t on t.id = e.task join event_stack s on s.seq = e.seq where t.pid = $(value pid "$out") and e.cap = 7 limit 1")")"
 
+# --- Processes gone before their mappings are read: named from the frames' build-ids ------
+# The preloaded library makes every read of another process's mappings wait
+# 300 ms: processes that exit within a millisecond of their checks are gone
+# by then, every time.  The kernel gave each frame as its file's build-id and
+# offset: libc is known from the recorder's own mappings, the program from
+# its one run that lived long enough (read after the others' frames came).
+db="$SCRATCH/gone.db"
+SLOW_MAPS_MS=300 LD_PRELOAD=$(realpath "$HELPERS/slow-maps.so") ASAN_OPTIONS=verify_asan_link_order=0 \
+	start_record "$db" -e capable -K -U -u 4546
+quick=""
+for _ in 1 2 3 4 5; do
+	out=$(setpriv --reuid=4546 --regid=4546 --clear-groups "$work/short" 3 --linger 0)
+	quick+="${quick:+,}$(value pid "$out")"
+done
+setpriv --reuid=4546 --regid=4546 --clear-groups "$work/short" 3 --linger 1000 > /dev/null
+sleep 0.3
+stop_record
+chains=$(sql "$db" "select group_concat(coalesce(f.symbol, '?') || '@' || coalesce(m.name, '?'), ' < ') from (select distinct s.ustack from ev_capable e join task t on t.id = e.task join event_stack s on s.seq = e.seq where t.pid in ($quick) and e.cap = 7) u join stack_frame f on f.stack = u.ustack left join module m on m.id = f.module group by u.ustack")
+check_eq "5 processes that exited within a millisecond: their 15 checks have user stacks" 15 \
+	"$(sql "$db" "select count(s.ustack) from ev_capable e join task t on t.id = e.task join event_stack s on s.seq = e.seq where t.pid in ($quick) and e.cap = 7")"
+check_match "... each frame named: the program's functions, then libc by path" \
+	"^casefile_inner@$work/short < casefile_middle@$work/short < casefile_outer@$work/short < main@$work/short < \\?@/[^ ]*libc\\.so[^ ]*$" \
+	"$chains"
+check_eq "... the same named stack for all of them" 1 "$(wc -l <<< "$chains")"
+
+# --- A frame-pointer walk that leaves the stack: cut there, and said ---------------------
+db="$SCRATCH/lost.db"
+start_record "$db" -e capable -U -u 4546
+garbage=$(setpriv --reuid=4546 --regid=4546 --clear-groups "$work/short" 2 --garbage)
+data=$(setpriv --reuid=4546 --regid=4546 --clear-groups "$work/short" 2 --data)
+sleep 0.3
+stop_record
+cut() {
+	sql "$db" "select distinct st.frames || '|' || coalesce(st.cut_at, 'none') || '|' || f.symbol from ev_capable e join task t on t.id = e.task join event_stack s on s.seq = e.seq join stack st on st.id = s.ustack join stack_frame f on f.stack = st.id where t.pid = $(value pid "$1") and e.cap = 7"
+}
+check_eq "a return address made of text bytes ends the walk, kept as where it ended" \
+	"1|$((0x206573726170206f))|casefile_lost" "$(cut "$garbage")"
+check_match "a return address in the program's data ends the walk too" "^1\|[0-9]+\|casefile_lost$" "$(cut "$data")"
+"$REPORT" capable -U -p "$(value pid "$garbage")" --comm short "$db" > "$SCRATCH/lost.out" 2>&1
+check_match "report: the frame, then the mark, never the garbage as a frame" \
+	"^ +casefile_lost\\+0x[0-9a-f]+ \\[short\\] +\\[walk ended: 0x206573726170206f is not code\\]$" \
+	"$(grep -m2 '^        ' "$SCRATCH/lost.out" | paste -sd' ')"
+
 # --- AUDIT, against the call paths it was derived from -----------------------------------
 db="$SCRATCH/audit.db"
 start_record "$db" -e capable -K

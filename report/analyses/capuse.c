@@ -418,6 +418,74 @@ int analyze_caps(struct captures *set, const struct options *opts, const struct 
 	return err ? -1 : 0;
 }
 
+/* Flags of one group together (kind, host, user, capability, name), each group in time order. */
+static int by_group(const void *x, const void *y)
+{
+	const struct cap_flag *a = *(const struct cap_flag *const *)x;
+	const struct cap_flag *b = *(const struct cap_flag *const *)y;
+	int c = (a->kind > b->kind) - (a->kind < b->kind);
+
+	if (!c)
+		c = (a->use->host > b->use->host) - (a->use->host < b->use->host);
+	if (!c)
+		c = (a->use->uid > b->use->uid) - (a->use->uid < b->use->uid);
+	if (!c)
+		c = (a->use->cap > b->use->cap) - (a->use->cap < b->use->cap);
+	if (!c && a->use->comm_len != b->use->comm_len)
+		c = a->use->comm_len < b->use->comm_len ? -1 : 1;
+	if (!c)
+		c = memcmp(a->use->comm, b->use->comm, a->use->comm_len);
+	if (!c)
+		c = (a->first_ns > b->first_ns) - (a->first_ns < b->first_ns);
+	return c;
+}
+
+static bool same_group(const struct cap_flag *a, const struct cap_flag *b)
+{
+	return a->kind == b->kind && a->use->host == b->use->host && a->use->uid == b->use->uid &&
+	       a->use->cap == b->use->cap && a->use->comm_len == b->use->comm_len &&
+	       !memcmp(a->use->comm, b->use->comm, a->use->comm_len);
+}
+
+/* Groups as the flags come: by kind, then the time of their first flag. */
+static int group_by_kind_then_time(const void *x, const void *y)
+{
+	const struct cap_flag_group *a = x, *b = y;
+	int c = (a->first->kind > b->first->kind) - (a->first->kind < b->first->kind);
+
+	return c ? c : (a->first_ns > b->first_ns) - (a->first_ns < b->first_ns);
+}
+
+size_t cap_flag_groups(const struct cap_analysis *a, struct cap_flag_group **out)
+{
+	const struct cap_flag **sorted = xcalloc(a->nflags + 1, sizeof(*sorted));
+	size_t n = 0;
+
+	*out = xcalloc(a->nflags + 1, sizeof(**out));
+	for (size_t i = 0; i < a->nflags; i++)
+		sorted[i] = &a->flags[i];
+	qsort(sorted, a->nflags, sizeof(*sorted), by_group);
+	for (size_t i = 0; i < a->nflags; i++) {
+		const struct cap_flag *f = sorted[i];
+		struct cap_flag_group *g = &(*out)[n];
+
+		if (!i || !same_group(sorted[i - 1], f)) {
+			*g = (struct cap_flag_group){.first = f, .first_ns = f->first_ns};
+			n++;
+		} else {
+			g = &(*out)[n - 1];
+		}
+		g->processes++;
+		g->checks += f->checks;
+		g->denied += f->denied;
+		if (f->use->last_ns > g->last_ns)
+			g->last_ns = f->use->last_ns;
+	}
+	free(sorted);
+	qsort(*out, n, sizeof(**out), group_by_kind_then_time);
+	return n;
+}
+
 void cap_analysis_free(struct cap_analysis *a)
 {
 	free(a->uses);

@@ -81,6 +81,21 @@ int analyze_caps(struct captures *set, const struct options *opts, const struct 
 		 struct peers *peers, struct cap_analysis *out);
 void cap_analysis_free(struct cap_analysis *a);
 
+/*
+ * The flags of one kind, program (host and name), user and capability: a
+ * hundred runs of one program are one group, with their counts, from the
+ * first flag's first check to the last check of any.
+ */
+struct cap_flag_group {
+	const struct cap_flag
+		*first; /* the kind, program, user and capability; the first process */
+	int64_t processes, checks, denied;
+	int64_t first_ns, last_ns;
+};
+
+/* The flags grouped so, by kind then time, into *out (to free); their count. */
+size_t cap_flag_groups(const struct cap_analysis *a, struct cap_flag_group **out);
+
 /* Whether two uses are of one process: host, pid and comm (a uid may change). */
 bool cap_same_process(const struct cap_use *a, const struct cap_use *b);
 

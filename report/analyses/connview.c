@@ -59,10 +59,12 @@ enum {
 	CONNECT_DPORT,
 	CONNECT_STATE,
 	CONNECT_ERROR,
-	CONNECT_LATENCY
+	CONNECT_LATENCY,
+	CONNECT_CHOSEN /* the task filters' mark (write_task_match) */
 };
-enum { END_TASK, END_LADDR, END_LPORT, END_RADDR, END_RPORT, RESET_STATE, RESET_REASON };
-enum { CLOSE_START = END_RPORT + 1, CLOSE_SENT, CLOSE_RECEIVED, CLOSE_BY };
+enum { END_TASK, END_LADDR, END_LPORT, END_RADDR, END_RPORT, ACCEPT_CHOSEN };
+enum { RESET_STATE = END_RPORT + 1, RESET_REASON, RESET_CHOSEN };
+enum { CLOSE_START = END_RPORT + 1, CLOSE_SENT, CLOSE_RECEIVED, CLOSE_BY, CLOSE_CHOSEN };
 
 /* A connection while its events may still come: small, a minute of them is held. */
 struct conn {
@@ -76,7 +78,8 @@ struct conn {
 	int64_t duration_ns;		      /* -1: opened before the capture */
 	int64_t client_bytes, server_bytes;   /* payload each way */
 	int64_t closed_by;		      /* ev_close's code, from the end that told; 0 none */
-	bool keyed; /* the newest of its ends: the map's entry for them is this one */
+	bool keyed;  /* the newest of its ends: the map's entry for them is this one */
+	bool chosen; /* one of its events passes the task filters: it is printed */
 	/* tasks and reason by number, named when printed */
 	struct capture *accept_cap, *reset_cap;
 	int64_t connect_task, accept_task, reason; /* reason: -1 none */
@@ -517,12 +520,13 @@ static int print_older(int64_t now)
 			       &a, &b);
 			hashmap_prefetch(&cv.ends, a, b);
 		}
+		/* An orphan is oriented (and uncounted) whether it is printed or not. */
 		if (c->orphan) {
 			struct conn oriented = orient(c);
 
-			if (print_conn(&oriented))
+			if (oriented.chosen && print_conn(&oriented))
 				return -1;
-		} else if (print_conn(c)) {
+		} else if (c->chosen && print_conn(c)) {
 			return -1;
 		}
 		if (c->keyed) {
@@ -588,6 +592,7 @@ static int on_connect(const struct event *ev, void *ctx)
 		return -1;
 	c = start_conn(ev, s, lport, d, ev->col[CONNECT_DPORT], false);
 	c->has_connect = true;
+	c->chosen |= ev->col[CONNECT_CHOSEN] == 1;
 	c->connect_task = ev->col[CONNECT_TASK];
 	c->has_outcome = !event_null(ev, CONNECT_STATE);
 	c->state = ev->col[CONNECT_STATE];
@@ -607,6 +612,7 @@ static int on_accept(const struct event *ev, void *ctx)
 		return -1;
 	c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT], true);
 	c->has_accept = true;
+	c->chosen |= ev->col[ACCEPT_CHOSEN] == 1;
 	c->accept_cap = ev->cap;
 	c->accept_task = ev->col[END_TASK];
 	c->accept_delay_ns = ev->wall_ns - c->start_ns;
@@ -637,6 +643,7 @@ static int on_reset(const struct event *ev, void *ctx)
 			count_orphan_end(l, ev->col[END_LPORT], 1);
 		}
 	}
+	c->chosen |= ev->col[RESET_CHOSEN] == 1;
 	if (c->resets++)
 		return 0;
 	c->reset_by_server = by_server;
@@ -676,6 +683,7 @@ static int on_close(const struct event *ev, void *ctx)
 		c = local_client ? start_conn(ev, l, lport, r, rport, false)
 				 : start_conn(ev, r, rport, l, lport, false);
 	}
+	c->chosen |= ev->col[CLOSE_CHOSEN] == 1;
 	if (c->has_close)
 		return 0; /* its other end told already */
 	c->has_close = true;
@@ -715,37 +723,75 @@ static void set_fields(const struct captures *set)
 	f[CONN_END] = (struct field){"END", "closed_by", 10, FIELD_TEXT, true};
 }
 
+/* A query's columns, then the task filters' mark. */
+static char *marked_columns(const char *columns, const struct options *opts,
+			    const struct filter_columns *filter)
+{
+	char *sql = NULL;
+	size_t size;
+	FILE *f = open_memstream(&sql, &size);
+
+	if (!f) {
+		fprintf(stderr, "report: out of memory\n");
+		exit(70);
+	}
+	fprintf(f, "%s, ", columns);
+	write_task_match(f, opts, filter);
+	fclose(f);
+	return sql;
+}
+
+/*
+ * The filters choose connections, never what is shown of them: the events
+ * of every end are read, and a connection is printed when one of its events
+ * passes the task filters (the client's -p shows who accepted, the client's
+ * --comm the reset that refused it).  --addr and -P test the ends, the same
+ * for every event of a connection: they choose rows (the engine's filter).
+ */
 int print_connections(struct captures *set, const struct options *opts)
 {
 	static const char *connect_ports[2] = {"e.lport", "e.dport"},
 			  *other_ports[2] = {"e.lport", "e.rport"};
 	char *connect_condition = ports_condition(opts, connect_ports);
 	char *other_condition = ports_condition(opts, other_ports);
-	struct filter_columns connect_filter = {.task = "e.task", .ends = {"e.saddr", "e.daddr"}},
-			      filter = {.task = "e.task", .ends = {"e.laddr", "e.raddr"}};
+	struct filter_columns connect_filter = {.task = "e.task",
+						.ends = {"e.saddr", "e.daddr"},
+						.mark_tasks = true},
+			      filter = {.task = "e.task",
+					.ends = {"e.laddr", "e.raddr"},
+					.mark_tasks = true};
+	char *columns[] = {
+		marked_columns("e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, "
+			       "e.error, e.latency_ns",
+			       opts, &filter),
+		marked_columns("e.task, e.laddr, e.lport, e.raddr, e.rport", opts, &filter),
+		marked_columns("e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
+			       opts, &filter),
+		marked_columns("e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, "
+			       "e.bytes_sent, e.bytes_received, e.closed_by",
+			       opts, &filter),
+	};
 	struct event_query queries[] = {
 		{.table = "ev_connect",
-		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
-			    "e.latency_ns",
+		 .columns = columns[0],
 		 .condition = connect_condition,
 		 .filter = connect_filter,
 		 .emit = on_connect,
 		 .prefetch = prefetch_connect},
 		{.table = "ev_accept",
-		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
+		 .columns = columns[1],
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_accept,
 		 .prefetch = prefetch_server_end},
 		{.table = "ev_reset",
-		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
+		 .columns = columns[2],
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_reset,
 		 .prefetch = prefetch_server_end},
 		{.table = "ev_close",
-		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, e.bytes_sent, "
-			    "e.bytes_received, e.closed_by",
+		 .columns = columns[3],
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_close,
@@ -758,10 +804,24 @@ int print_connections(struct captures *set, const struct options *opts)
 	for (int i = 0; i < CONN_FIELDS; i++)
 		cv.row.v[i] = null_value();
 	set_fields(set);
+	/*
+	 * To fit a terminal: latency, pid (the name stays), the bytes each way,
+	 * resets, the duration, the acceptor, who ended it.
+	 */
+	output_column_fit(CONN_LATENCY, 0, 4);
+	output_column_fit(EVENT_PID, 0, 5);
+	output_column_fit(CONN_SERVER_BYTES, 0, 6);
+	output_column_fit(CONN_CLIENT_BYTES, 0, 7);
+	output_column_fit(CONN_RESET_TEXT, 0, 8);
+	output_column_fit(CONN_DURATION, 0, 9);
+	output_column_fit(CONN_ACCEPTED, 0, 10);
+	output_column_fit(CONN_END, 0, 11);
 	output_begin(opts->format, opts->local, cv.fields, CONN_FIELDS);
 	err = replay(set, queries, ARRAY_SIZE(queries), opts) || print_older(INT64_MAX);
 	free(connect_condition);
 	free(other_condition);
+	for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
+		free(columns[i]);
 	hashmap_clear(&cv.ends);
 	hashmap_clear(&cv.orphan_ends);
 	free(cv.ring);

@@ -22,11 +22,19 @@ static const struct field template[EVENT_FIELDS] = {
 	[EVENT_MNTNS] = {NULL, "mntns", 0, FIELD_INT, false},
 };
 
+/*
+ * COMM is cut as BCC's tools cut it (%-12.12s), in tables only.  To fit a
+ * terminal, the columns that repeat or refine another go first: the time
+ * since the first event (when the clock is there too), the thread, the user.
+ */
 void event_fields(struct field *fields, const struct captures *set)
 {
 	memcpy(fields, template, sizeof(template));
 	fields[EVENT_HOST].shown = set->many_hosts;
 	fields[EVENT_HOST].width = set->host_width;
+	output_column_fit(EVENT_COMM, fields[EVENT_COMM].width, 0);
+	output_column_fit(EVENT_TID, 0, 2);
+	output_column_fit(EVENT_UID, 0, 3);
 }
 
 void timeline_event_fields(struct field *fields, const struct captures *set)
@@ -35,7 +43,7 @@ void timeline_event_fields(struct field *fields, const struct captures *set)
 	fields[EVENT_ELAPSED].shown = true;
 	fields[EVENT_CLOCK].shown = true;
 	fields[EVENT_PID].width = 7;
-	fields[EVENT_COMM].width = 15;
+	output_column_fit(EVENT_ELAPSED, 0, 1);
 }
 
 int event_values(const struct event *ev, int task_column, struct task *task, struct value *values)

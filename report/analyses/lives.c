@@ -117,6 +117,14 @@ int replay_lives(struct captures *set, const struct options *opts, life_emit emi
 	return err;
 }
 
+const char *life_closed_by_name(int64_t code)
+{
+	static const char *const names[] = {NULL, "local FIN", "remote FIN", "local RST",
+					    "remote RST"};
+
+	return code >= 1 && code <= 4 ? names[code] : NULL;
+}
+
 const char *life_opening_name(enum life_opening opened)
 {
 	return opened == OPENED_BY_CONNECT  ? "connect"

@@ -51,6 +51,9 @@ typedef int (*life_emit)(const struct event *ev, const struct task *task, int64_
  */
 int replay_lives(struct captures *set, const struct options *opts, life_emit emit, void *ctx);
 
+/* ev_close's closed_by: "local FIN", "remote FIN", "local RST", "remote RST", or NULL. */
+const char *life_closed_by_name(int64_t code);
+
 /* "connect", "accept", or NULL. */
 const char *life_opening_name(enum life_opening opened);
 

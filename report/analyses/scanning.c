@@ -84,6 +84,22 @@ struct scanning {
 	struct hashmap answered;
 	uint32_t *suspects; /* the second pass: the scanners of the candidates */
 	size_t nsuspects;
+	struct pending *pending; /* the second pass's findings whose accepts are to count */
+	size_t npending, allocated;
+};
+
+/*
+ * A port scan or sweep found, waiting for its scanner's accepts: every one is
+ * counted in a single replay of the accepts after the second pass (a query
+ * per finding would read the accepts once per finding).
+ */
+struct pending {
+	uint32_t remote; /* the scanner */
+	int host;	 /* the target's host (port scan), or -1 (any, a sweep) */
+	uint32_t local;	 /* the target address (port scan), or 0 */
+	int64_t first_ns, last_ns;
+	size_t finding;	     /* its index in the findings */
+	struct hashmap open; /* the open ports so far (port scan) */
 };
 
 static uint64_t pair(uint64_t high, uint64_t low)
@@ -91,7 +107,7 @@ static uint64_t pair(uint64_t high, uint64_t low)
 	return high << 32 | (low & 0xffffffff);
 }
 
-static int scan_evidence(struct scanning *s, struct finding *f, struct hashmap *open);
+static void await_evidence(struct scanning *s, const struct finding *f, struct hashmap *open);
 
 /*
  * The open ports a raw SYN scan found, when the capture holds the scanner's
@@ -156,9 +172,7 @@ static int portscan_found(struct scanning *s, const struct episode *ep, bool low
 	f->remote = (uint32_t)ep->key[1];
 	f->ports = (int64_t)d->ports.count;
 	f->sample_ports = lowest_numbers(&d->ports, SAMPLE_SIZE);
-	if (scan_evidence(s, f, &d->open))
-		return -1;
-	f->open_ports = lowest_numbers(&d->open, 65536);
+	await_evidence(s, f, &d->open);
 	return 0;
 }
 
@@ -166,8 +180,6 @@ static int sweep_found(struct scanning *s, const struct episode *ep)
 {
 	struct sweep_data *d = ep->data;
 	struct finding *f = new_finding(s, FINDING_SWEEP, ep);
-	struct hashmap open = {0};
-	int err;
 
 	f->host = -1;
 	f->peak_rate = burst_rate(&d->burst);
@@ -177,9 +189,8 @@ static int sweep_found(struct scanning *s, const struct episode *ep)
 	f->ports = (int64_t)d->ports.count;
 	f->sample_ports = lowest_numbers(&d->ports, SAMPLE_SIZE);
 	f->sample_addresses = lowest_addresses(&d->addresses, s->peers, SAMPLE_SIZE);
-	err = scan_evidence(s, f, &open);
-	hashmap_clear(&open);
-	return err;
+	await_evidence(s, f, NULL);
+	return 0;
 }
 
 static char *process_names(const struct outbound_data *d)
@@ -612,70 +623,154 @@ static int replay_attempts(struct scanning *s, const struct options *opts)
 
 /* --- Evidence: the scanner's accepted connections -------------------------------------- */
 
-/*
- * Accepts from the scanner during the finding (to its target, for a port
- * scan), counted, and their ports added to the open ones: an aggregate
- * query over the finding's time span only.
- */
-static int count_accepts(struct scanning *s, struct capture *cap, struct finding *f,
-			 struct hashmap *open)
+/* Take the finding's open ports (a port scan's, moved; NULL for none) until its accepts are
+ * counted. */
+static void await_evidence(struct scanning *s, const struct finding *f, struct hashmap *open)
 {
-	struct options narrow = narrowed(s->opts, f->first_ns, f->last_ns);
-	struct filter_columns columns = {.task = "e.task"};
-	char *remote = peers_ids_json(s->peers, cap, &f->remote, 1);
-	char *local = f->local ? peers_ids_json(s->peers, cap, &f->local, 1) : NULL;
-	char *sql = NULL;
-	size_t size;
-	FILE *q = open_memstream(&sql, &size);
-	sqlite3_stmt *stmt = NULL;
-	int rc = SQLITE_ERROR;
+	struct pending *p;
 
-	if (!q || !remote || (f->local && !local))
-		goto out;
-	fputs("SELECT e.lport, count(*) FROM ev_accept e WHERE e.raddr IN "
-	      "(SELECT value FROM json_each(:remote))",
-	      q);
-	if (local)
-		fputs(" AND e.laddr IN (SELECT value FROM json_each(:local))", q);
-	write_filters(q, &narrow, &columns);
-	fputs(" GROUP BY e.lport", q);
-	fclose(q);
-	q = NULL;
-	rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
-	if (rc == SQLITE_OK && bind_filters(stmt, &narrow, cap))
-		goto out;
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":remote"), remote,
-				       -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK && local)
-		rc = sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":local"), local,
-				       -1, SQLITE_STATIC);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		put(open, (uint64_t)sqlite3_column_int64(stmt, 0));
-		f->accepts += sqlite3_column_int64(stmt, 1);
-		rc = SQLITE_OK;
+	if (s->npending == s->allocated) {
+		s->allocated = s->allocated ? 2 * s->allocated : 64;
+		s->pending = xrealloc(s->pending, s->allocated * sizeof(*s->pending));
 	}
-	if (rc != SQLITE_DONE)
-		fprintf(stderr, "report: %s: cannot read ev_accept: %s\n", cap->name,
-			capture_error(cap));
-out:
-	if (q)
-		fclose(q);
-	sqlite3_finalize(stmt);
-	free(sql);
-	free(remote);
-	free(local);
-	return rc == SQLITE_DONE ? 0 : -1;
+	p = &s->pending[s->npending++];
+	*p = (struct pending){.remote = f->remote,
+			      .host = f->host,
+			      .local = f->local,
+			      .first_ns = f->first_ns,
+			      .last_ns = f->last_ns,
+			      .finding = (size_t)(f - s->out->list)};
+	if (open) {
+		p->open = *open;
+		*open = (struct hashmap){0};
+	}
 }
 
-/* Accepts of the finding's scanner in the captures of its host (of any, for a sweep). */
-static int scan_evidence(struct scanning *s, struct finding *f, struct hashmap *open)
+/* By scanner, host, target, then time: the episodes of one key never overlap. */
+static int by_key(const struct pending *a, uint32_t remote, int host, uint32_t local,
+		  int64_t first_ns)
 {
-	for (int c = 0; c < s->set->count; c++)
-		if ((f->host < 0 || peers_host(s->peers, s->set->list[c]) == f->host) &&
-		    count_accepts(s, s->set->list[c], f, open))
-			return -1;
+	if (a->remote != remote)
+		return a->remote < remote ? -1 : 1;
+	if (a->host != host)
+		return a->host < host ? -1 : 1;
+	if (a->local != local)
+		return a->local < local ? -1 : 1;
+	return (a->first_ns > first_ns) - (a->first_ns < first_ns);
+}
+
+static int pending_order(const void *x, const void *y)
+{
+	const struct pending *b = y;
+
+	return by_key(x, b->remote, b->host, b->local, b->first_ns);
+}
+
+/*
+ * Each finding of that key whose span holds the accept: counted, its port
+ * open.  A binary search for the last one begun by then, and back from it:
+ * the episodes of one rule never overlap, but a port scan's high and low
+ * confidence rules (a sweep has one) may both hold it.
+ */
+static void credit_accept(struct scanning *s, uint32_t remote, int host, uint32_t local,
+			  const struct event *ev, int64_t port)
+{
+	size_t low = 0, high = s->npending; /* the first entry after (key, wall_ns) */
+	bool ended[2] = {false, host < 0};  /* by low_confidence: one of that rule ended before */
+
+	while (low < high) {
+		size_t mid = low + (high - low) / 2;
+
+		if (by_key(&s->pending[mid], remote, host, local, ev->wall_ns) <= 0)
+			low = mid + 1;
+		else
+			high = mid;
+	}
+	for (size_t i = low; i-- > 0 && !(ended[0] && ended[1]);) {
+		struct pending *p = &s->pending[i];
+		struct finding *f = &s->out->list[p->finding];
+
+		if (p->remote != remote || p->host != host || p->local != local)
+			break;
+		if (ev->wall_ns <= p->last_ns) {
+			f->accepts++;
+			put(&p->open, (uint64_t)port);
+		} else {
+			ended[f->low_confidence] = true;
+		}
+	}
+}
+
+enum { ACCEPT_LADDR, ACCEPT_LPORT, ACCEPT_RADDR };
+
+/* An accept from a scanner: to the port scans of its target, and to its sweep, if in their span. */
+static int scanner_accept(const struct event *ev, void *ctx)
+{
+	struct scanning *s = ctx;
+	uint32_t remote = peer_of(s->peers, ev->cap, ev->col[ACCEPT_RADDR]);
+	uint32_t local = peer_of(s->peers, ev->cap, ev->col[ACCEPT_LADDR]);
+
+	if (!remote || !local)
+		return -1;
+	credit_accept(s, remote, peers_host(s->peers, ev->cap), local, ev, ev->col[ACCEPT_LPORT]);
+	credit_accept(s, remote, -1, 0, ev, ev->col[ACCEPT_LPORT]);
 	return 0;
+}
+
+static int bind_scanners(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
+{
+	struct scanning *s = ctx;
+	uint32_t *scanners = xcalloc(s->npending, sizeof(*scanners));
+	size_t n = 0;
+	int err;
+
+	for (size_t i = 0; i < s->npending; i++)
+		if (!n || scanners[n - 1] != s->pending[i].remote)
+			scanners[n++] = s->pending[i].remote;
+	err = bind_json(stmt, ":scanners", peers_ids_json(s->peers, cap, scanners, n), cap);
+	free(scanners);
+	return err;
+}
+
+/*
+ * Accepts from the scanners during their findings (to the target, for a port
+ * scan), counted, and their ports added to the open ones: one replay of the
+ * accepts over the findings' span, whatever their number.
+ */
+static int count_accepts(struct scanning *s)
+{
+	struct event_query query = {
+		.table = "ev_accept",
+		.columns = "e.laddr, e.lport, e.raddr",
+		.condition = "e.raddr IN (SELECT value FROM json_each(:scanners))",
+		.filter = {.task = "e.task"},
+		.emit = scanner_accept,
+		.bind = bind_scanners,
+		.ctx = s,
+		.address_columns = 1u << ACCEPT_LADDR | 1u << ACCEPT_RADDR,
+	};
+	int64_t first = INT64_MAX, last = INT64_MIN;
+	struct options narrow;
+	int err;
+
+	if (!s->npending)
+		return 0;
+	qsort(s->pending, s->npending, sizeof(*s->pending), pending_order);
+	for (size_t i = 0; i < s->npending; i++) {
+		first = s->pending[i].first_ns < first ? s->pending[i].first_ns : first;
+		last = s->pending[i].last_ns > last ? s->pending[i].last_ns : last;
+	}
+	narrow = narrowed(s->opts, first, last);
+	err = replay(s->set, &query, 1, &narrow);
+	for (size_t i = 0; i < s->npending; i++) {
+		struct finding *f = &s->out->list[s->pending[i].finding];
+
+		if (!err && f->kind == FINDING_PORTSCAN)
+			f->open_ports = lowest_numbers(&s->pending[i].open, 65536);
+		hashmap_clear(&s->pending[i].open);
+	}
+	s->npending = 0;
+	return err;
 }
 
 /* --- The whole ------------------------------------------------------------------------------ */
@@ -706,6 +801,8 @@ static int second_pass(struct scanning *s)
 			err = read_own(s, s->set->list[c], last);
 		if (!err)
 			err = replay_probes(s, &narrow);
+		if (!err)
+			err = count_accepts(s);
 	}
 	if (!err && s->candidates[OUTBOUND].count) {
 		struct options narrow = narrowed(s->opts, s->candidates[OUTBOUND].first_ns,
@@ -768,5 +865,8 @@ int find_scans(struct captures *set, const struct options *opts, const struct th
 	hashmap_clear(&s.own);
 	hashmap_clear(&s.answered);
 	free(s.suspects);
+	for (size_t i = 0; i < s.npending; i++)
+		hashmap_clear(&s.pending[i].open);
+	free(s.pending);
 	return err ? -1 : 0;
 }

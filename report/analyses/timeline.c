@@ -7,32 +7,9 @@
 #include "endpoints.h"
 #include "events.h"
 #include "lineage.h"
+#include "lives.h"
 #include "timeline.h"
 #include "util.h"
-
-enum {
-	TL_EVENT = EVENT_FIELDS,
-	TL_DETAIL, /* table: what happened, in words */
-	TL_IP,
-	TL_LADDR,
-	TL_LPORT,
-	TL_RADDR,
-	TL_RPORT,
-	TL_OUTCOME,
-	TL_ERROR,
-	TL_LATENCY,
-	TL_STATE,
-	TL_REASON,
-	TL_CAP,
-	TL_NAME,
-	TL_VERDICT,
-	TL_AUDIT,
-	TL_EXIT_CODE,
-	TL_QUERY,
-	TL_TTL,
-	TL_WHO, /* LINEAGE_FIELDS of them: process events always, others with -l */
-	TL_FIELDS = TL_WHO + LINEAGE_FIELDS
-};
 
 /* Each query's columns, as event.col numbers them. */
 enum {
@@ -47,6 +24,17 @@ enum {
 };
 enum { ACCEPT_TASK, ACCEPT_LADDR, ACCEPT_LPORT, ACCEPT_RADDR, ACCEPT_RPORT };
 enum { RESET_TASK, RESET_LADDR, RESET_LPORT, RESET_RADDR, RESET_RPORT, RESET_STATE, RESET_REASON };
+enum {
+	CLOSE_TASK,
+	CLOSE_LADDR,
+	CLOSE_LPORT,
+	CLOSE_RADDR,
+	CLOSE_RPORT,
+	CLOSE_START,
+	CLOSE_SENT,
+	CLOSE_RECEIVED,
+	CLOSE_BY
+};
 enum { CAPABLE_TASK, CAPABLE_CAP, CAPABLE_RET, CAPABLE_AUDIT };
 enum {
 	PROCESS_PID,
@@ -72,7 +60,7 @@ enum {
 
 static struct {
 	struct timeline_choice choice;
-	bool table, lineage;
+	bool table, lineage; /* table: DETAIL wanted */
 	struct field fields[TL_FIELDS];
 	struct dns_names *names;
 	char *detail; /* exec: its path and command line, any length */
@@ -95,6 +83,15 @@ static char *put_number(char *p, unsigned long long n, int digits)
 }
 
 /* --- The event view ----------------------------------------------------------------- */
+
+/* A row to the output, or to the choice's sink. */
+static int put_row(const struct event *ev, const struct value *v)
+{
+	if (tl.choice.sink)
+		return tl.choice.sink(ev, v, tl.choice.sink_ctx);
+	output_row(v);
+	return 0;
+}
 
 /* The fields of every kind, null: each emitter sets its own. */
 static void no_kind_fields(struct value *v)
@@ -179,8 +176,7 @@ static int emit_connect(const struct event *ev, void *ctx)
 		}
 		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), s.plain && d.plain);
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
 }
 
 static int emit_accept(const struct event *ev, void *ctx)
@@ -204,8 +200,7 @@ static int emit_accept(const struct event *ev, void *ctx)
 		p = put_ends(detail, v, '<');
 		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), l.plain && r.plain);
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
 }
 
 static int emit_reset(const struct event *ev, void *ctx)
@@ -247,8 +242,42 @@ static int emit_reset(const struct event *ev, void *ctx)
 							  (v[TL_REASON].null || reason.plain) &&
 							  (v[TL_STATE].null || state.plain));
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
+}
+
+/* A connection's close: for a sink (report export) only, the timeline leaves lives to tcplife. */
+static int emit_close(const struct event *ev, void *ctx)
+{
+	struct value v[TL_FIELDS];
+	struct task task;
+	struct address l, r;
+	const char *by = event_null(ev, CLOSE_BY) ? NULL : life_closed_by_name(ev->col[CLOSE_BY]);
+	char detail[DETAIL_MAX], *p;
+
+	(void)ctx;
+	no_kind_fields(v);
+	if (event_values(ev, CLOSE_TASK, &task, v) || who(ev, CLOSE_TASK, &task, v) ||
+	    event_address(ev, CLOSE_LADDR, &l, &v[TL_LADDR]) ||
+	    event_address(ev, CLOSE_RADDR, &r, &v[TL_RADDR]))
+		return -1;
+	v[TL_EVENT] = word_value("close");
+	v[TL_IP] = int_value(r.ip);
+	v[TL_LPORT] = int_value(ev->col[CLOSE_LPORT]);
+	v[TL_RPORT] = int_value(ev->col[CLOSE_RPORT]);
+	v[TL_DURATION] = event_null(ev, CLOSE_START) ? null_value()
+						     : int_value(ev->t - ev->col[CLOSE_START]);
+	v[TL_BYTES_OUT] = int_value(ev->col[CLOSE_SENT]);
+	v[TL_BYTES_IN] = int_value(ev->col[CLOSE_RECEIVED]);
+	v[TL_CLOSED_BY] = by ? word_value(by) : null_value();
+	p = put_ends(detail, v, '>');
+	p += sprintf(p, " sent %lld received %lld", (long long)ev->col[CLOSE_SENT],
+		     (long long)ev->col[CLOSE_RECEIVED]);
+	if (!v[TL_DURATION].null)
+		p += sprintf(p, " after %lld ms", (long long)(v[TL_DURATION].i / 1000000));
+	if (by)
+		p += sprintf(p, " (%s)", by);
+	v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), l.plain && r.plain);
+	return put_row(ev, v);
 }
 
 static int emit_capable(const struct event *ev, void *ctx)
@@ -284,8 +313,7 @@ static int emit_capable(const struct event *ev, void *ctx)
 				     : stpcpy(p, " no audit");
 		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), name.plain);
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
 }
 
 /* Room for n more bytes of detail after p: p again, moved if the detail grew. */
@@ -349,8 +377,7 @@ static int emit_process(const struct event *ev, void *ctx)
 		}
 		v[TL_DETAIL] = text_value(tl.detail, (size_t)(p - tl.detail));
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
 }
 
 static int emit_exit(const struct event *ev, void *ctx)
@@ -378,8 +405,7 @@ static int emit_exit(const struct event *ev, void *ctx)
 			p = stpcpy(p, " (executable deleted)");
 		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), true);
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
 }
 
 static int emit_dns(const struct event *ev, void *ctx)
@@ -407,8 +433,7 @@ static int emit_dns(const struct event *ev, void *ctx)
 		p += sprintf(p, " ttl %lld", (long long)ev->col[DNS_TTL]);
 		v[TL_DETAIL] = text_value(tl.detail, (size_t)(p - tl.detail));
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
 }
 
 static int emit_unaccepted(const struct event *ev, void *ctx)
@@ -443,8 +468,7 @@ static int emit_unaccepted(const struct event *ev, void *ctx)
 			checked_text_value(detail, (size_t)(p - detail),
 					   l.plain && r.plain && (v[TL_STATE].null || state.plain));
 	}
-	output_row(v);
-	return 0;
+	return put_row(ev, v);
 }
 
 static void set_fields(const struct captures *set)
@@ -475,6 +499,7 @@ static void set_fields(const struct captures *set)
 	lineage_fields(&f[TL_WHO], true);
 	f[TL_WHO + LINEAGE_EXE_MARKED].shown = tl.lineage;
 	f[TL_WHO + LINEAGE_PARENTS].shown = tl.lineage;
+	lineage_fit(TL_WHO);
 }
 
 /* Whether a filter on processes was given: events of no process (DNS answers...) are left out. */
@@ -496,6 +521,7 @@ enum {
 	HAS_TASK = 1,	 /* a process: -p, -u, --comm, --cgroup, --mntns */
 	HAS_ADDRESS = 2, /* --addr (and -P if also HAS_PORT) */
 	HAS_PORT = 4,	 /* -P */
+	FOR_SINK = 8,	 /* a sink's alone (report export): closes, which tcplife shows */
 };
 
 int timeline_events(struct captures *set, const struct options *opts,
@@ -546,6 +572,15 @@ int timeline_events(struct captures *set, const struct options *opts,
 		  .emit = emit_unaccepted,
 		  .address_columns = 1u << UNACCEPTED_LADDR | 1u << UNACCEPTED_RADDR,
 		  .optional = true}},
+		{HAS_TASK | HAS_ADDRESS | HAS_PORT | FOR_SINK,
+		 {.table = "ev_close",
+		  .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, e.bytes_sent, "
+			     "e.bytes_received, e.closed_by",
+		  .condition = other_condition,
+		  .filter = filter,
+		  .emit = emit_close,
+		  .address_columns = 1u << CLOSE_LADDR | 1u << CLOSE_RADDR,
+		  .optional = true}},
 		/* An answer has an address but no port. */
 		{HAS_ADDRESS,
 		 {.table = "dns",
@@ -580,13 +615,15 @@ int timeline_events(struct captures *set, const struct options *opts,
 	/* Without a process filter, the kinds of no process too; --addr and -P, their ends only. */
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
 		if ((kinds[i].has & HAS_TASK || others) && (!ends || kinds[i].has & HAS_ADDRESS) &&
-		    (!opts->ports || kinds[i].has & HAS_PORT))
+		    (!opts->ports || kinds[i].has & HAS_PORT) &&
+		    (tl.choice.sink || !(kinds[i].has & FOR_SINK)))
 			chosen[n++] = kinds[i].query;
-	tl.table = opts->format == FORMAT_TABLE;
-	tl.lineage = opts->lineage;
+	tl.table = opts->format == FORMAT_TABLE || tl.choice.sink;
+	tl.lineage = opts->lineage || tl.choice.sink;
 	set_fields(set);
 	tl.names = dns_names_new(set);
-	output_begin(opts->format, opts->local, tl.fields, TL_FIELDS);
+	if (!tl.choice.sink)
+		output_begin(opts->format, opts->local, tl.fields, TL_FIELDS);
 	err = replay(set, chosen, n, opts);
 	dns_names_free(tl.names);
 	free(tl.detail);

@@ -8,11 +8,49 @@
 #include <stdbool.h>
 
 #include "capture.h"
+#include "events.h"
+#include "lineage.h"
 #include "options.h"
+
+/* A row of the event view: the event fields, then these. */
+enum {
+	TL_EVENT = EVENT_FIELDS, /* connect, accept, reset, capable, exec, fork, exit, dns,
+				    unaccepted; close for a sink */
+	TL_DETAIL,		 /* what happened, in words (a table, or a sink) */
+	TL_IP,
+	TL_LADDR,
+	TL_LPORT,
+	TL_RADDR,
+	TL_RPORT,
+	TL_OUTCOME,
+	TL_ERROR,
+	TL_LATENCY,
+	TL_STATE,
+	TL_REASON,
+	TL_CAP,
+	TL_NAME,
+	TL_VERDICT,
+	TL_AUDIT,
+	TL_EXIT_CODE,
+	TL_QUERY,
+	TL_TTL,
+	TL_DURATION,  /* a close (a sink's alone): how long it lasted, ns; null: opened before */
+	TL_BYTES_OUT, /* ... the payload sent and received */
+	TL_BYTES_IN,
+	TL_CLOSED_BY, /* ... "local FIN"... (lives.h) */
+	TL_WHO,	      /* LINEAGE_FIELDS of them: process events always, others with -l or a sink */
+	TL_FIELDS = TL_WHO + LINEAGE_FIELDS
+};
 
 /* What timeline's own options ask of it. */
 struct timeline_choice {
 	bool verbose; /* -v: the capability checks that do not audit too */
+	/*
+	 * Each row to this instead of the output (report export), with its
+	 * DETAIL and lineage: 0, or -1 after one line.  NULL: the output.
+	 */
+	int (*sink)(const struct event *ev, const struct value *row, void *ctx);
+	void *sink_ctx;
 };
 
 /* The events as opts and choice select them: 0, or -1 after one line. */

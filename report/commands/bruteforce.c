@@ -148,6 +148,13 @@ static int run(struct captures *set, const struct options *opts)
 		if (opts->format == FORMAT_TABLE)
 			printf("# bruteforce: %s\n", thresholds);
 		output_begin(opts->format, opts->local, bf.fields, BRUTE_FIELDS);
+		/* To fit a terminal: the quartiles, the mean, the rate, the last time. */
+		output_column_fit(BRUTE_Q1, 0, 1);
+		output_column_fit(BRUTE_Q3, 0, 2);
+		output_column_fit(BRUTE_IQR, 0, 3);
+		output_column_fit(BRUTE_MEAN, 0, 4);
+		output_column_fit(BRUTE_RATE, 0, 5);
+		output_column_fit(BRUTE_LAST, 0, 6);
 		for (size_t i = 0; i < findings.count; i++)
 			print_finding(&findings.list[i]);
 	}

@@ -25,7 +25,7 @@ enum { COL_TASK, COL_CAP, COL_RET, COL_USERNS, COL_AUDIT };
 static struct {
 	bool verbose, unique, extra, lineage;
 	struct field fields[CAPABLE_FIELDS];
-	struct tally *seen; /* --unique: (capture, pid, cap) already shown */
+	struct tally *seen; /* --unique: (capture, pid, cap, stacks shown) already shown */
 	struct stack_choice stacks;
 	struct folded *folded;
 } cp;
@@ -44,7 +44,8 @@ static const char usage[] =
 	"  -v, --verbose    include the checks that do not audit (AUDIT 0)\n"
 	"  -p, --pid PID    only this process\n"
 	"  -u, --uid UID    only this user\n"
-	"  --unique         only the first check of each capability by each process\n"
+	"  --unique         as BCC's: only the first check of each capability by each\n"
+	"                   process and, with -K or -U, each distinct stack shown\n"
 	"  -x, --extra      include the thread (TID) and whether the check allowed or\n"
 	"                   denied (VERDICT)\n" STACK_HELP_KERNEL STACK_HELP_USER STACK_HELP_FOLDED
 	"\n"
@@ -87,18 +88,26 @@ static int check(const struct options *opts)
 	return stack_check(opts, &cp.stacks, cp.extra ? "-x" : NULL);
 }
 
-/* --unique: whether this capture's process has checked this capability before. */
+/*
+ * --unique: whether this capture's process has checked this capability
+ * before, from the same stacks when they are shown (BCC keys on the stack
+ * ids -K and -U take: one line per distinct stack).
+ */
 static bool seen_before(const struct event *ev, const struct value *pid, int64_t cap)
 {
+	const bool shown[STACK_KINDS] = {cp.stacks.kernel, cp.stacks.user};
 	struct {
 		const struct capture *capture;
 		int64_t pid, cap;
+		int64_t stack[STACK_KINDS]; /* -1: none, or not shown */
 	} key;
 
 	memset(&key, 0, sizeof(key));
 	key.capture = ev->cap;
 	key.pid = pid->null ? -1 : pid->i;
 	key.cap = cap;
+	for (int kind = 0; kind < STACK_KINDS; kind++)
+		key.stack[kind] = shown[kind] && ev->stacks.has[kind] ? ev->stacks.id[kind] : -1;
 	return tally_add(cp.seen, &key, sizeof(key), 1) > 1;
 }
 
@@ -150,13 +159,15 @@ static int run(struct captures *set, const struct options *opts)
 	f[EVENT_UID].shown = true;
 	f[EVENT_UID].width = 6;
 	f[EVENT_TID].shown = cp.extra;
-	f[EVENT_COMM].width = 16;
+	f[EVENT_COMM].width = 16; /* BCC's capable: %-16s */
+	output_column_fit(EVENT_COMM, 16, 0);
 	f[CAPABLE_CAP] = (struct field){"CAP", "cap", 4, FIELD_INT, true};
 	f[CAPABLE_NAME] = (struct field){"NAME", "name", 20, FIELD_TEXT, true};
 	f[CAPABLE_AUDIT] = (struct field){"AUDIT", "audit", 5, FIELD_BOOL, true};
 	f[CAPABLE_VERDICT] = (struct field){"VERDICT", "verdict", 7, FIELD_TEXT, cp.extra};
 	f[CAPABLE_USERNS] = (struct field){NULL, "userns_level", 0, FIELD_INT, false};
 	lineage_fields(&f[CAPABLE_LINEAGE], opts->lineage);
+	lineage_fit(CAPABLE_LINEAGE);
 	stack_fields(&f[CAPABLE_STACKS], &cp.stacks);
 	cp.lineage = opts->lineage;
 	if (cp.unique)

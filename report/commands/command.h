@@ -44,6 +44,7 @@ extern const struct command scans_command;
 extern const struct command bruteforce_command;
 extern const struct command caps_command;
 extern const struct command proc_command;
+extern const struct command export_command;
 extern const struct command html_command;
 extern const struct command redact_command;
 

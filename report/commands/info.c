@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "parts.h"
 #include "sha256.h"
 #include "util.h"
 #include "when.h"
@@ -25,6 +26,8 @@ enum {
 	INFO_DURATION,
 	INFO_CLEAN,
 	INFO_STOP_REASON,
+	INFO_PART,
+	INFO_PARTS,
 	INFO_KIND,
 	INFO_ENABLED,
 	INFO_RECORDED,
@@ -49,6 +52,8 @@ static const struct field fields[INFO_FIELDS] = {
 	[INFO_DURATION] = {NULL, "duration_ns", 0, FIELD_INT, false},
 	[INFO_CLEAN] = {NULL, "clean_stop", 0, FIELD_BOOL, false},
 	[INFO_STOP_REASON] = {NULL, "stop_reason", 0, FIELD_TEXT, false},
+	[INFO_PART] = {NULL, "part", 0, FIELD_INT, false},
+	[INFO_PARTS] = {NULL, "parts", 0, FIELD_INT, false},
 	[INFO_KIND] = {NULL, "kind", 0, FIELD_TEXT, false},
 	[INFO_ENABLED] = {NULL, "enabled", 0, FIELD_BOOL, false},
 	[INFO_RECORDED] = {NULL, "recorded", 0, FIELD_INT, false},
@@ -63,8 +68,10 @@ static const char usage[] =
 	"the record command, start and stop (or last save, when the recorder did\n"
 	"not stop cleanly), duration, and the events recorded and lost per kind,\n"
 	"with how the recording kernel let each be recorded (its mechanism:\n"
-	"tracepoints, kfuncs, fexit...).  JSON and CSV give one row per capture\n"
-	"and kind of event.\n"
+	"tracepoints, kfuncs, fexit...).  A part of a rotated recording (record\n"
+	"-C) lists the parts beside it, their spans from the first one's start,\n"
+	"and why they overlap.  JSON and CSV give one row per capture and kind of\n"
+	"event (part: its number; parts: how many of its recording lie beside it).\n"
 	"\n"
 	"examples:\n"
 	"    report info case42.db\n"
@@ -94,7 +101,108 @@ static void file_hash(const struct capture *cap, const char *suffix, char hex[SH
 	free(path);
 }
 
-static void print_rows(const struct capture *cap)
+/*
+ * The parts of cap's recording that lie beside it, by number (cap itself at
+ * its own; NULL for one missing), up to the last found; the count in *n.
+ */
+static struct capture **parts_beside(struct capture *cap, int *n)
+{
+	int own = capture_part(cap);
+	struct capture **parts = NULL;
+
+	*n = 0;
+	for (int k = 1;; k++) {
+		struct capture *part = k == own ? cap : capture_open_part(cap, k, false);
+
+		if (!part && k > own)
+			break;
+		parts = xrealloc(parts, (size_t)k * sizeof(*parts));
+		parts[k - 1] = part;
+		*n = k;
+	}
+	return parts;
+}
+
+static void free_parts(struct capture *cap, struct capture **parts, int n)
+{
+	for (int k = 0; k < n; k++) {
+		if (parts[k] && parts[k] != cap) {
+			struct captures one = {.list = xcalloc(1, sizeof(*one.list)), .count = 1};
+
+			one.list[0] = parts[k];
+			captures_close(&one);
+		}
+	}
+	free(parts);
+}
+
+static int found(struct capture **parts, int n)
+{
+	int count = 0;
+
+	for (int k = 0; k < n; k++)
+		count += parts[k] != NULL;
+	return count;
+}
+
+/* Longer than the switch to the next file: what keeps a part open is in flight. */
+#define LONG_OVERLAP_NS 100000000LL
+
+/*
+ * A rotated recording's parts, from the first one's start, and why they
+ * overlap: a part is closed once the next is open, and only once its
+ * connects in flight have their outcomes (an outcome goes into its
+ * connect's file).
+ */
+static void print_parts(struct capture *cap, struct capture **parts, int n)
+{
+	int64_t origin = parts[0] ? parts[0]->started_ns : cap->started_ns;
+	char **names = xcalloc((size_t)n, sizeof(*names));
+	int width = 0, overlaps = 0;
+
+	for (int k = 0; k < n; k++) {
+		names[k] = render_string(parts[k] ? parts[k]->path : "(not beside it)");
+		if ((int)strlen(names[k]) > width)
+			width = (int)strlen(names[k]);
+	}
+	printf("part      %d of a rotated recording (record -C), %d of its files here:\n",
+	       capture_part(cap), found(parts, n));
+	for (int k = 0; k < n; k++) {
+		printf("        %s%-3d %-*s", parts[k] == cap ? "> " : "  ", k + 1, width,
+		       names[k]);
+		if (parts[k]) {
+			/* A part's own words, as any capture's: rendered. */
+			char *how = render_string(!parts[k]->clean	   ? "not stopped cleanly"
+						  : *parts[k]->stop_reason ? parts[k]->stop_reason
+									   : "stopped");
+
+			printf("  %+.3f s to %+.3f s, %s",
+			       (double)(parts[k]->started_ns - origin) / 1e9,
+			       (double)(ended_ns(parts[k]) - origin) / 1e9, how);
+			free(how);
+		}
+		putchar('\n');
+		free(names[k]);
+	}
+	free(names);
+	for (int k = 0; k + 1 < n; k++) {
+		int64_t overlap;
+
+		if (!parts[k] || !parts[k + 1])
+			continue;
+		overlap = ended_ns(parts[k]) - parts[k + 1]->started_ns;
+		if (overlap > 0 && !overlaps++)
+			printf("overlap   a part closes once the next one is open, and not before "
+			       "its\n"
+			       "          connects in flight have their outcomes (kept with the "
+			       "connect)\n");
+		if (overlap > LONG_OVERLAP_NS)
+			printf("          part %d stayed open %.3f s into part %d\n", k + 1,
+			       (double)overlap / 1e9, k + 2);
+	}
+}
+
+static void print_rows(struct capture *cap)
 {
 	char hex[SHA256_HEX];
 
@@ -116,7 +224,13 @@ static void print_rows(const struct capture *cap)
 		[INFO_CLEAN] = int_value(cap->clean),
 		[INFO_STOP_REASON] =
 			cap->clean || *cap->stop_reason ? text_of(cap->stop_reason) : null_value(),
+		[INFO_PART] = int_value(capture_part(cap)),
 	};
+	int nparts;
+	struct capture **parts = parts_beside(cap, &nparts);
+
+	v[INFO_PARTS] = int_value(found(parts, nparts));
+	free_parts(cap, parts, nparts);
 
 	for (int i = 0; i < cap->nkinds; i++) {
 		v[INFO_KIND] = text_of(cap->kinds[i].name);
@@ -137,7 +251,7 @@ static bool has_mechanisms(const struct capture *cap)
 	return false;
 }
 
-static void print_page(const struct capture *cap, bool local)
+static void print_page(struct capture *cap, bool local)
 {
 	const char *texts[] = {cap->path,	    cap->tool_version,	 cap->host,
 			       cap->kernel_release, cap->kernel_version, cap->machine,
@@ -145,6 +259,8 @@ static void print_page(const struct capture *cap, bool local)
 			       cap->event_kinds};
 	char *safe[ARRAY_SIZE(texts)], started[WHEN_MAX], ended[WHEN_MAX], hex[SHA256_HEX];
 	int64_t end = ended_ns(cap);
+	struct capture **parts;
+	int nparts;
 
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
 		safe[i] = render_string(texts[i] ? texts[i] : "");
@@ -173,6 +289,10 @@ static void print_page(const struct capture *cap, bool local)
 		       "last save are missing\n",
 		       *safe[8] ? " (" : "", safe[8], *safe[8] ? ")" : "");
 	printf("kinds     %s\n", safe[9]);
+	parts = parts_beside(cap, &nparts);
+	if (nparts > 1)
+		print_parts(cap, parts, nparts);
+	free_parts(cap, parts, nparts);
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
 		free(safe[i]);
 	/* Captures of older recorders do not say how: no column then. */

@@ -14,6 +14,7 @@ static const struct command *const commands[] = {
 	&tcpaccept_command, &tcpreset_command, &tcplife_command,  &capable_command,
 	&scans_command,	    &exfil_command,    &beacons_command,  &bruteforce_command,
 	&caps_command,	    &proc_command,     &html_command,	  &redact_command,
+	&export_command,
 };
 
 static void print_usage(void)
@@ -29,11 +30,11 @@ static void print_usage(void)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		printf("  %-12s %s\n", commands[i]->spec.name, commands[i]->summary);
 	fputs("\n"
-	      "Every command takes --local, and all but html and redact --format\n"
-	      "table|json|csv; all but info and redact --since, --until, --comm, --cgroup\n"
-	      "and --mntns; the event commands (timeline and the BCC tools') also --follow\n"
-	      "and -l, and those whose events have two ends --addr.  `report COMMAND --help`\n"
-	      "has the details.\n"
+	      "Every command takes --local, and all but html, redact and export --format\n"
+	      "table|json|csv (export: ocsf|ecs|timesketch); all but info and redact --since,\n"
+	      "--until, --comm, --cgroup and --mntns; the event commands (timeline and the\n"
+	      "BCC tools') also --follow and -l, and those whose events have two ends (and\n"
+	      "export) --addr.  `report COMMAND --help` has the details.\n"
 	      "\n"
 	      "examples:\n"
 	      "    report summary case42.db             # start here\n"
@@ -47,7 +48,8 @@ static void print_usage(void)
 	      "    report proc 7478 case42.db           # one process's whole story\n"
 	      "    report scans web-1.db web-2.db web-3.db\n"
 	      "    report html -o case42.html case42.db  # one page for a ticket\n"
-	      "    report redact --key-file fleet.key case42.db shared.db  # safe to share\n",
+	      "    report redact --key-file fleet.key case42.db shared.db  # safe to share\n"
+	      "    report export --format ocsf *.db > fleet.ocsf.jsonl\n",
 	      stdout);
 }
 

@@ -239,19 +239,33 @@ static void print_detection(const struct overview *p, enum finding_kind kind, co
 		printf("%19s... %zu more (report %s)\n", "", n - shown, command);
 }
 
-static void print_flag(const struct overview *p, const struct cap_flag *f)
+/*
+ * A group of flags: one process as "comm/pid", several runs of one program
+ * as "comm, N processes", with the span of their checks.
+ */
+static void print_flag(const struct overview *p, const struct cap_flag_group *g)
 {
-	char process[TEXT_MAX], name[64], when[WHEN_MAX];
+	const struct cap_flag *f = g->first;
+	char process[TEXT_MAX], name[64], when[WHEN_MAX], last[WHEN_MAX];
 	char *safe_name;
 
 	process_text(p, f->use->host, f->use->comm, f->use->comm_len, f->use->pid, process,
 		     sizeof(process));
+	if (g->processes > 1) /* the name without the first one's pid */
+		snprintf(strrchr(process, '/'),
+			 sizeof(process) - (size_t)(strrchr(process, '/') - process),
+			 ", %lld processes", (long long)g->processes);
 	cap_name_of(p->set, f->use->cap, name, sizeof(name));
 	safe_name = render_string(name);
-	format_clock(f->first_ns, p->opts->local, when);
-	printf("  %-10s %s (uid %lld) %s: %lld check%s, %lld denied, from %s\n",
+	format_clock(g->first_ns, p->opts->local, when);
+	format_clock(g->last_ns, p->opts->local, last);
+	/* "from 04:25:50", or "from 04:25:50 to 04:26:01" when the group spans more */
+	if (!strcmp(when, last))
+		last[0] = '\0';
+	printf("  %-10s %s (uid %lld) %s: %lld check%s, %lld denied, from %s%s%s\n",
 	       cap_flag_word(f->kind), process, (long long)f->use->uid, safe_name,
-	       (long long)f->checks, f->checks == 1 ? "" : "s", (long long)f->denied, when);
+	       (long long)g->checks, g->checks == 1 ? "" : "s", (long long)g->denied, when,
+	       last[0] ? " to " : "", last);
 	free(safe_name);
 }
 
@@ -399,6 +413,9 @@ static void print_exfil(const struct overview *p)
 
 static void print_page(const struct overview *p)
 {
+	struct cap_flag_group *groups;
+	size_t ngroups;
+
 	printf("CAPTURES\n");
 	for (int i = 0; i < p->set->count; i++)
 		print_capture(p->set->list[i], p->opts->local);
@@ -419,12 +436,14 @@ static void print_page(const struct overview *p)
 	}
 	printf("\nCAPABILITIES (checks that audit, or may: %lld, %lld denied)\n",
 	       (long long)p->caps.checks, (long long)p->caps.denied);
-	for (size_t i = 0; i < p->caps.nflags && i < FLAGS_SHOWN; i++)
-		print_flag(p, &p->caps.flags[i]);
-	if (p->caps.nflags > FLAGS_SHOWN)
-		printf("  ... %zu more (report caps)\n", p->caps.nflags - FLAGS_SHOWN);
-	if (!p->caps.nflags)
+	ngroups = cap_flag_groups(&p->caps, &groups);
+	for (size_t i = 0; i < ngroups && i < FLAGS_SHOWN; i++)
+		print_flag(p, &groups[i]);
+	if (ngroups > FLAGS_SHOWN)
+		printf("  ... %zu more (report caps)\n", ngroups - FLAGS_SHOWN);
+	if (!ngroups)
 		printf("  nothing stands out\n");
+	free(groups);
 }
 
 /* --- Rows (JSON, CSV) ------------------------------------------------------------------ */

@@ -125,6 +125,10 @@ static int run(struct captures *set, const struct options *opts)
 	f[ACCEPT_LADDR] = (struct field){"LADDR", "laddr", 16, FIELD_TEXT, true};
 	f[ACCEPT_LPORT] = (struct field){"LPORT", "lport", 5, FIELD_INT, true};
 	lineage_fields(&f[ACCEPT_WHO], opts->lineage);
+	/* To fit a terminal: the family the address says, then the local address. */
+	output_column_fit(ACCEPT_IP, 0, 5);
+	output_column_fit(ACCEPT_LADDR, 0, 9);
+	lineage_fit(ACCEPT_WHO);
 	stack_fields(&f[ACCEPT_STACKS], &ta.stacks);
 	ta.lineage = opts->lineage;
 	return replay_with_stacks(set, &query, 1, opts, &ta.stacks, &ta.folded, f, ACCEPT_FIELDS);

@@ -300,6 +300,13 @@ static int run(struct captures *set, const struct options *opts)
 	f[CONNECT_LATENCY] = (struct field){"LAT(ms)", "latency_ns", 8, FIELD_MILLIS, tc.outcome};
 	dns_fields(&f[CONNECT_DNS], tc.dns);
 	lineage_fields(&f[CONNECT_LINEAGE], opts->lineage);
+	/* To fit a terminal: what the address or the outcome already says goes first. */
+	output_column_fit(CONNECT_IP, 0, 5);
+	output_column_fit(CONNECT_LATENCY, 0, 6);
+	output_column_fit(CONNECT_LPORT, 0, 7);
+	output_column_fit(CONNECT_DNS + DNS_QUERY_SHOWN, 0, 8);
+	output_column_fit(CONNECT_SADDR, 0, 9);
+	lineage_fit(CONNECT_LINEAGE);
 	stack_fields(&f[CONNECT_STACKS], &tc.stacks);
 	tc.lineage = opts->lineage;
 	if (!tc.dns)

@@ -154,14 +154,6 @@ static void task_values(const struct task *task, struct value *v)
 	v[EVENT_MNTNS] = int_value(task->mntns);
 }
 
-static const char *closed_by_name(int64_t code)
-{
-	static const char *const names[] = {NULL, "local FIN", "remote FIN", "local RST",
-					    "remote RST"};
-
-	return code >= 1 && code <= 4 ? names[code] : NULL;
-}
-
 static struct value word_or_null(const char *word)
 {
 	return word ? word_value(word) : null_value();
@@ -198,8 +190,8 @@ static int print_life(const struct event *ev, const struct task *task, int64_t t
 	v[LIFE_RX_KB] = int_value(ev->col[LIVES_RECEIVED] / 1024);
 	v[LIFE_MS] = event_null(ev, LIVES_START) ? null_value()
 						 : int_value(ev->t - ev->col[LIVES_START]);
-	v[LIFE_CLOSED_BY] =
-		word_or_null(event_null(ev, LIVES_BY) ? NULL : closed_by_name(ev->col[LIVES_BY]));
+	v[LIFE_CLOSED_BY] = word_or_null(
+		event_null(ev, LIVES_BY) ? NULL : life_closed_by_name(ev->col[LIVES_BY]));
 	v[LIFE_STATE] = state.found ? text_value(state.text, state.len) : null_value();
 	v[LIFE_TX_BYTES] = int_value(ev->col[LIVES_SENT]);
 	v[LIFE_RX_BYTES] = int_value(ev->col[LIVES_RECEIVED]);

@@ -147,6 +147,7 @@ static int run(struct captures *set, const struct options *opts)
 	f[RESET_STATE] = (struct field){"STATE", "state", 11, FIELD_TEXT, tr.reason};
 	f[RESET_REASON] = (struct field){"REASON", "reason", 0, FIELD_TEXT, tr.reason};
 	lineage_fields(&f[RESET_LINEAGE], opts->lineage);
+	lineage_fit(RESET_LINEAGE);
 	stack_fields(&f[RESET_STACKS], &tr.stacks);
 	tr.lineage = opts->lineage;
 	return replay_with_stacks(set, &query, 1, opts, &tr.stacks, &tr.folded, f, RESET_FIELDS);

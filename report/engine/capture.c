@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -554,8 +555,7 @@ static void tell_wal(const struct capture *cap)
 
 static void free_capture(struct capture *cap);
 
-/* tell: the first time this report opens it (not again for another thread). */
-static struct capture *open_capture(const char *path, bool tell)
+struct capture *capture_open(const char *path, bool tell)
 {
 	struct capture *cap = xcalloc(1, sizeof(*cap));
 
@@ -667,12 +667,43 @@ static void count_hosts(struct captures *set)
 	}
 }
 
+/*
+ * A capture replayed holds two descriptors (the report's connection and its
+ * reader's): raise the soft limit on open files as far as that needs, and
+ * when the hard limit is too low, say what to raise.  0, or -1 after one line.
+ */
+#define FILES_PER_CAPTURE 2
+#define FILES_SPARE	  32 /* standard streams, a live capture's WAL, temporary files */
+
+static int enough_files(int captures)
+{
+	rlim_t need = (rlim_t)captures * FILES_PER_CAPTURE + FILES_SPARE;
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) || limit.rlim_cur >= need)
+		return 0;
+	if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < need) {
+		fprintf(stderr,
+			"report: %d captures need %llu open files, more than this process may "
+			"open (%llu): raise the limit (ulimit -n %llu as root, LimitNOFILE=)\n",
+			captures, (unsigned long long)need, (unsigned long long)limit.rlim_max,
+			(unsigned long long)need);
+		return -1;
+	}
+	limit.rlim_cur = need;
+	return setrlimit(RLIMIT_NOFILE, &limit) ? -1 : 0;
+}
+
 int captures_open(struct captures *set, struct options *opts, const char *const *kinds)
 {
 	*set = (struct captures){.list = xcalloc((size_t)opts->nfiles, sizeof(*set->list)),
 				 .kinds = kinds};
+	if (enough_files(opts->nfiles)) {
+		captures_close(set);
+		return -1;
+	}
 	for (int i = 0; i < opts->nfiles; i++) {
-		struct capture *cap = open_capture(opts->files[i], true);
+		struct capture *cap = capture_open(opts->files[i], true);
 
 		if (!cap) {
 			captures_close(set);
@@ -705,7 +736,7 @@ int captures_open_again(struct captures *copy, const struct captures *set)
 	copy->list = xcalloc((size_t)set->count, sizeof(*copy->list));
 	copy->count = 0;
 	for (int i = 0; i < set->count; i++) {
-		struct capture *cap = open_capture(set->list[i]->path, false);
+		struct capture *cap = capture_open(set->list[i]->path, false);
 
 		if (!cap) {
 			captures_close(copy);
@@ -873,10 +904,11 @@ struct lookup {
 	char *slots;
 	size_t slot_size;
 	uint64_t mask;
+	bool whole; /* the table fits the slots: the first miss reads all of it */
 };
 
 /* Slots for ids up to the table's largest, within the spec's bound. */
-static uint64_t slots_for(struct capture *cap, const struct lookup_spec *spec)
+static uint64_t slots_for(struct capture *cap, const struct lookup_spec *spec, bool *whole)
 {
 	sqlite3_stmt *stmt;
 	int64_t largest = 0;
@@ -889,6 +921,7 @@ static uint64_t slots_for(struct capture *cap, const struct lookup_spec *spec)
 	}
 	while (slots < spec->max_slots && (int64_t)slots <= largest)
 		slots *= 2;
+	*whole = (int64_t)slots > largest;
 	return slots;
 }
 
@@ -948,23 +981,30 @@ static void keep_row(const struct lookup_spec *spec, const struct lookup *l, sql
 }
 
 /*
- * Read the block of ids around id into their slots.  A corrupt row fails
- * only the lookup of its own id: another's is left out of the cache.
+ * Read the block of ids around id into their slots; the whole table at the
+ * first miss when it fits them: one scan instead of a query per block (a
+ * fleet's captures each have their own tables, mostly read whole).  A corrupt
+ * row fails only the lookup of its own id: another's is left out of the cache.
  */
 static int fill(struct capture *cap, const struct lookup_spec *spec, struct lookup *l, int64_t id)
 {
 	const char *sql = l->stmt ? NULL : lookup_sql(cap, spec);
 	const char *corrupt = NULL;
-	int64_t first = id & ~(int64_t)(LOOKUP_BLOCK - 1);
+	int64_t first = id & ~(int64_t)(LOOKUP_BLOCK - 1), last = id | (LOOKUP_BLOCK - 1);
 	struct cached *c = slot_of(l, id);
 	bool seen = false;
 	int rc;
 
+	if (l->whole && id >= 0 && (uint64_t)id <= l->mask) {
+		first = 0;
+		last = (int64_t)l->mask;
+		l->whole = false;
+	}
 	if (!l->stmt && sqlite3_prepare_v3(cap->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->stmt,
 					   NULL) != SQLITE_OK)
 		return lookup_failed(cap, spec, id, capture_error(cap));
 	sqlite3_bind_int64(l->stmt, 1, first);
-	sqlite3_bind_int64(l->stmt, 2, id | (LOOKUP_BLOCK - 1));
+	sqlite3_bind_int64(l->stmt, 2, last);
 	c->filled = false;
 	while ((rc = sqlite3_step(l->stmt)) == SQLITE_ROW) {
 		const char *why = corrupt_row(spec, l->stmt);
@@ -999,7 +1039,7 @@ static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, i
 		cap->lookups = xcalloc(LOOKUPS, sizeof(*cap->lookups));
 	l = &cap->lookups[kind];
 	if (!l->slots) {
-		uint64_t slots = slots_for(cap, spec);
+		uint64_t slots = slots_for(cap, spec, &l->whole);
 		size_t size = sizeof(struct cached) + (size_t)spec->numbers * sizeof(int64_t) +
 			      (size_t)spec->text_max;
 

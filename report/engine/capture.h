@@ -104,6 +104,12 @@ int captures_open(struct captures *set, struct options *opts, const char *const 
 void captures_close(struct captures *set);
 
 /*
+ * One capture, opened and checked; NULL after one line.  tell: say what its
+ * -wal left unread (the first time this report opens it, not again).
+ */
+struct capture *capture_open(const char *path, bool tell);
+
+/*
  * The captures of set opened again, each on a connection of its own, for
  * another thread to read them at the same time; nothing told (set told it).
  * -1 after one line.

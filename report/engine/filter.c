@@ -8,30 +8,43 @@
 
 #include "filter.h"
 
-void write_filters(FILE *sql, const struct options *opts, const struct filter_columns *columns)
+/* " AND ..." for each task filter given: on the task table, or the event table's own columns. */
+static void write_task_conditions(FILE *sql, const struct options *opts,
+				  const struct filter_columns *columns)
 {
 	/* Columns of the task table, or of the event table when it holds them (e.). */
 	const char *of = columns->task ? "" : "e.";
 
+	if (opts->pid >= 0)
+		fprintf(sql, " AND %spid = :pid", of);
+	if (opts->pid >= 0 && opts->start_ns != INT64_MIN)
+		fprintf(sql, " AND %sstart_ns = :start_ns", of);
+	if (opts->uid >= 0)
+		fprintf(sql, " AND %suid = :uid", of);
+	if (opts->comm)
+		fprintf(sql, " AND %scomm = :comm", of);
+	if (opts->has_cgroup)
+		fprintf(sql, " AND %scgroup = :cgroup", of);
+	if (opts->has_mntns)
+		fprintf(sql, " AND %smntns = :mntns", of);
+}
+
+static bool has_task_filters(const struct options *opts)
+{
+	return opts->pid >= 0 || opts->uid >= 0 || opts->comm || opts->has_cgroup ||
+	       opts->has_mntns;
+}
+
+void write_filters(FILE *sql, const struct options *opts, const struct filter_columns *columns)
+{
 	/* Without them, comparing every row's t to the whole range costs a few percent. */
 	if (opts->since_ns != INT64_MIN || opts->until_ns != INT64_MAX || opts->follow)
 		fputs(" AND e.t BETWEEN :t_from AND :t_to", sql);
-	if (opts->pid >= 0 || opts->uid >= 0 || opts->comm || opts->has_cgroup || opts->has_mntns) {
+	if (has_task_filters(opts) && !columns->mark_tasks) {
 		/* The task table is small: SQLite builds this set once per query. */
 		if (columns->task)
 			fprintf(sql, " AND %s IN (SELECT id FROM task WHERE 1", columns->task);
-		if (opts->pid >= 0)
-			fprintf(sql, " AND %spid = :pid", of);
-		if (opts->pid >= 0 && opts->start_ns != INT64_MIN)
-			fprintf(sql, " AND %sstart_ns = :start_ns", of);
-		if (opts->uid >= 0)
-			fprintf(sql, " AND %suid = :uid", of);
-		if (opts->comm)
-			fprintf(sql, " AND %scomm = :comm", of);
-		if (opts->has_cgroup)
-			fprintf(sql, " AND %scgroup = :cgroup", of);
-		if (opts->has_mntns)
-			fprintf(sql, " AND %smntns = :mntns", of);
+		write_task_conditions(sql, opts, columns);
 		if (columns->task)
 			fputs(")", sql);
 	}
@@ -44,6 +57,21 @@ void write_filters(FILE *sql, const struct options *opts, const struct filter_co
 			" AND (%s IN (SELECT id FROM address WHERE addr IN (:addr, :addr_mapped))"
 			" OR %s IN (SELECT id FROM address WHERE addr IN (:addr, :addr_mapped)))",
 			columns->ends[0], columns->ends[1] ? columns->ends[1] : columns->ends[0]);
+}
+
+void write_task_match(FILE *sql, const struct options *opts, const struct filter_columns *columns)
+{
+	if (!has_task_filters(opts)) {
+		fputs("1", sql);
+		return;
+	}
+	/* A row of no process (a reset sent from softirq) passes none. */
+	if (columns->task)
+		fprintf(sql, "ifnull(%s IN (SELECT id FROM task WHERE 1", columns->task);
+	else
+		fputs("ifnull((1", sql);
+	write_task_conditions(sql, opts, columns);
+	fputs("), 0)", sql);
 }
 
 /* wall - base_ns - realtime_offset_ns, held within int64 */

@@ -19,6 +19,12 @@ struct filter_columns {
 	const char *family;  /* an address id whose family -4/-6 test; NULL: not offered */
 	const char *port;    /* the port -P selects; NULL: not offered */
 	const char *ends[2]; /* address ids --addr tests, either one; NULL: not offered */
+	/*
+	 * The task filters (-p, -u, --comm, --cgroup, --mntns) mark rows
+	 * (write_task_match) rather than choose them: a view that shows whole
+	 * connections reads every end's events, and shows those one of them chose.
+	 */
+	bool mark_tasks;
 };
 
 /*
@@ -27,6 +33,13 @@ struct filter_columns {
  * that were given.
  */
 void write_filters(FILE *sql, const struct options *opts, const struct filter_columns *columns);
+
+/*
+ * An expression, 1 for a row whose task passes the task filters (every row
+ * when none is given), else 0: a column for a query whose filter columns
+ * mark_tasks.  Bound by bind_filters.
+ */
+void write_task_match(FILE *sql, const struct options *opts, const struct filter_columns *columns);
 
 /* Bind those conditions' values for one capture; -1 after one line on stderr. */
 int bind_filters(sqlite3_stmt *stmt, const struct options *opts, const struct capture *cap);

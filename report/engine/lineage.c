@@ -543,6 +543,12 @@ int lineage_parent(struct capture *cap, const struct image *child, int64_t *pid,
 	return 1;
 }
 
+void lineage_fit(int first)
+{
+	output_column_fit(first + LINEAGE_PARENTS, 0, 20);
+	output_column_fit(first + LINEAGE_EXE_MARKED, 0, 21);
+}
+
 void lineage_fields(struct field fields[LINEAGE_FIELDS], bool shown)
 {
 	fields[LINEAGE_EXE_MARKED] = (struct field){"EXE", NULL, 24, FIELD_TEXT, shown};

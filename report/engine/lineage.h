@@ -91,6 +91,12 @@ enum {
 void lineage_fields(struct field fields[LINEAGE_FIELDS], bool shown);
 
 /*
+ * To fit a terminal, the lineage columns at fields[first...] go after the
+ * view's own columns, asked for as they were (-l): PARENTS, then EXE.
+ */
+void lineage_fit(int first);
+
+/*
  * Their values for an event of the task (NULL: none) at t, valid until the
  * next lineage call on cap; null when the capture does not know the
  * process.  0, or -1 after one line on stderr.

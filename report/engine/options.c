@@ -24,12 +24,14 @@ enum {
 	OPT_LOCAL,
 	OPT_FOLLOW,
 	OPT_ADDR,
+	OPT_WIDTH,
 };
 
 static const struct option always_options[] = {
 	{"help", no_argument, NULL, 'h'},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"local", no_argument, NULL, OPT_LOCAL},
+	{"width", required_argument, NULL, OPT_WIDTH},
 };
 
 static const struct option filter_options[] = {
@@ -59,9 +61,14 @@ static const struct option tool_options[] = {
 	{"ipv6", no_argument, NULL, '6'},
 };
 
+static const char format_help[] =
+	"  --format FORMAT  table (the default), json (JSON Lines) or csv\n";
+
 static const char always_help[] =
-	"  --format FORMAT  table (the default), json (JSON Lines) or csv\n"
 	"  --local          times in the local time zone, not UTC\n"
+	"  --width N        fit tables and pages to N columns (0: never cut); by default\n"
+	"                   a terminal's width (COLUMNS, else its own) when standard\n"
+	"                   output is one, else none.  JSON and CSV are never cut\n"
 	"  -h, --help       this help\n";
 
 static const char filter_help[] =
@@ -77,7 +84,8 @@ static const char addr_help[] =
 
 static const char follow_help[] =
 	"  --follow         keep reading a capture still being recorded, printing events\n"
-	"                   as they land, until its recorder stops (or Ctrl-C)\n";
+	"                   as they land, until its recorder stops (or Ctrl-C); a\n"
+	"                   rotated one (record -C) into each next part, said on stderr\n";
 
 static const char lineage_help[] =
 	"  -l, --lineage    include who did it: the process's executable (EXE, marked\n"
@@ -149,6 +157,8 @@ static void print_help(const struct command_spec *spec)
 		fputs(follow_help, stdout);
 	if (spec->accepts & ACCEPT_LINEAGE)
 		fputs(lineage_help, stdout);
+	if (!(spec->accepts & ACCEPT_EXPORT))
+		fputs(format_help, stdout);
 	fputs(always_help, stdout);
 	if (spec->accepts & ACCEPT_FILTERS)
 		fputs(time_help, stdout);
@@ -221,18 +231,25 @@ static int parse_address(const char *command, const char *arg, struct address_fi
 	return 0;
 }
 
-static int parse_format(const char *command, const char *arg, enum output_format *format)
+/* report export's formats, or the others' */
+static int parse_format(const char *command, const char *arg, bool export,
+			enum output_format *format)
 {
 	static const char *const names[] = {
-		[FORMAT_TABLE] = "table", [FORMAT_JSON] = "json", [FORMAT_CSV] = "csv"};
+		[FORMAT_TABLE] = "table", [FORMAT_JSON] = "json",
+		[FORMAT_CSV] = "csv",	  [FORMAT_OCSF] = "ocsf",
+		[FORMAT_ECS] = "ecs",	  [FORMAT_TIMESKETCH] = "timesketch"};
+	size_t first = export ? FORMAT_OCSF : FORMAT_TABLE,
+	       end = export ? ARRAY_SIZE(names) : FORMAT_OCSF;
 
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+	for (size_t i = first; i < end; i++) {
 		if (!strcmp(arg, names[i])) {
 			*format = (enum output_format)i;
 			return 0;
 		}
 	}
-	return option_error(command, "--format wants table, json or csv, not '%s'", arg);
+	return option_error(command, "--format wants %s, not '%s'",
+			    export ? "ocsf, ecs or timesketch" : "table, json or csv", arg);
 }
 
 static int parse_comm(const char *command, const char *arg, struct options *opts)
@@ -265,9 +282,16 @@ static int parse_one(int option, const char *arg, const struct command_spec *spe
 
 	switch (option) {
 	case OPT_FORMAT:
-		return parse_format(command, arg, &opts->format);
+		return parse_format(command, arg, spec->accepts & ACCEPT_EXPORT, &opts->format);
 	case OPT_LOCAL:
 		opts->local = true;
+		return 0;
+	case OPT_WIDTH:
+		if (parse_integer(arg, 0, WIDTH_MAX, &value) || (value && value < WIDTH_MIN))
+			return option_error(command,
+					    "--width wants 0 or %d to %d columns, not '%s'",
+					    WIDTH_MIN, WIDTH_MAX, arg);
+		opts->width = (int)value;
 		return 0;
 	case OPT_FOLLOW:
 		opts->follow = true;
@@ -324,6 +348,7 @@ int parse_options(int argc, char **argv, const struct command_spec *spec, struct
 
 	*opts = (struct options){
 		.command = spec->name,
+		.width = -1,
 		.since_ns = INT64_MIN,
 		.until_ns = INT64_MAX,
 		.pid = -1,

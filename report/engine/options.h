@@ -20,6 +20,7 @@ enum common_option_set {
 	ACCEPT_FOLLOW = 1 << 1,	 /* --follow */
 	ACCEPT_LINEAGE = 1 << 2, /* -l, --lineage */
 	ACCEPT_ADDR = 1 << 3,	 /* --addr: events with addresses at both ends */
+	ACCEPT_EXPORT = 1 << 4,	 /* --format is ocsf, ecs or timesketch (report export) */
 };
 
 /* The address --addr selects, in both of its forms (a.b.c.d and ::ffff:a.b.c.d). */
@@ -39,10 +40,15 @@ struct command_spec {
 	void *ctx;
 };
 
+/* --width: the narrowest and widest a table or page may be fitted to. */
+#define WIDTH_MIN 40
+#define WIDTH_MAX 10000
+
 struct options {
 	const char *command;
 	/* every subcommand */
 	enum output_format format;
+	int width; /* --width: 0 no limit; -1 not given (terminal.h decides) */
 	bool local;
 	bool follow;
 	bool lineage; /* -l: each event's executable and parents */

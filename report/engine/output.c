@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "progress.h"
 #include "util.h"
 #include "when.h"
 
@@ -23,7 +24,11 @@ static struct {
 	const struct field *fields;
 	int count;
 	int *columns; /* the table's columns: the fields shown, in order */
+	int *widths;  /* per column, its width: the field's, or its share of a fitted line */
+	int *cut;     /* per column, a text cell's most characters: 0 none, < 0 silently (max) */
 	int ncolumns;
+	int width;					     /* output_set_width's: 0, no limit */
+	int max[OUTPUT_FIELDS_MAX], drop[OUTPUT_FIELDS_MAX]; /* per field, output_column_fit's */
 	int *line_fields; /* the FIELD_LINES shown, under each row */
 	int nline_fields;
 	int last_shown;	 /* the last table column: not padded */
@@ -279,6 +284,11 @@ size_t render_text(const char *s, size_t len, char *out_text)
 	return render(s, len, out_text, false);
 }
 
+size_t render_json_text(const char *s, size_t len, char *out_text)
+{
+	return render(s, len, out_text, true);
+}
+
 bool text_is_plain(const char *s, size_t len)
 {
 	return plain_run(s, len, true) == len;
@@ -358,7 +368,7 @@ static void put_rfc3339(int64_t ns)
  * sixteen spaces pad() may write beyond it, and a space.  Of the values but
  * text, a time is the longest (WHEN_MAX).
  */
-static size_t cell_max(const struct field *f, const struct value *v)
+static size_t cell_max(const struct field *f, const struct value *v, int width)
 {
 	size_t value = WHEN_MAX;
 
@@ -366,7 +376,7 @@ static size_t cell_max(const struct field *f, const struct value *v)
 		value = strlen(f->title);
 	else if (!v->null && f->type == FIELD_TEXT)
 		value = rendered_max(v);
-	return value + (size_t)f->width + 16 + 1;
+	return value + (size_t)width + 16 + 1;
 }
 
 /* A table cell's value at p: its end. */
@@ -427,6 +437,43 @@ static char *pad(char *start, char *end, int width, bool last)
 	return end + 1;
 }
 
+/*
+ * Where rendered text from start is cut to at most `most` characters, or
+ * with bytes, `most` of the bytes it renders (an escape, \\ or \xHH, is
+ * one): never inside an escape, which would read as other bytes.
+ */
+static char *whole_units(char *start, char *end, int most, bool bytes)
+{
+	char *p = start;
+
+	for (int n = 0; p < end; n++) {
+		int unit = *p != '\\' ? 1 : p + 1 < end && p[1] == '\\' ? 2 : 4;
+
+		if ((bytes ? n + 1 : p + unit - start) > most)
+			break;
+		p += unit;
+	}
+	return p;
+}
+
+/*
+ * A cell's text from start to end cut to its column: its end.  cut < 0:
+ * to -cut bytes of the capture's text, silently, as BCC's %-12.12s cuts a
+ * comm; > 0: to cut characters, marked "...".
+ */
+static char *cut_cell(char *start, char *end, int cut)
+{
+	if (!cut || end - start <= (cut < 0 ? -cut : cut))
+		return end;
+	if (cut < 0)
+		return whole_units(start, end, -cut, true);
+	if (cut < 4)
+		return whole_units(start, end, cut, false);
+	end = whole_units(start, end, cut - 3, false);
+	memcpy(end, "...", 3);
+	return end + 3;
+}
+
 /* A row, or the header when values is NULL; each cell written into one reservation. */
 static void table_row(const struct value *values)
 {
@@ -434,11 +481,13 @@ static void table_row(const struct value *values)
 		int i = out.columns[c];
 		const struct field *f = &out.fields[i];
 		const struct value *v = values ? &values[i] : NULL;
-		char *start = reserve(cell_max(f, v));
+		char *start = reserve(cell_max(f, v, out.widths[c]));
 		char *end =
 			v ? table_value(start, f, v) : copy_text(start, f->title, strlen(f->title));
 
-		commit(pad(start, end, f->width, i == out.last_shown));
+		if (!v || f->type == FIELD_TEXT)
+			end = cut_cell(start, end, out.cut[c]);
+		commit(pad(start, end, out.widths[c], i == out.last_shown));
 	}
 }
 
@@ -459,9 +508,13 @@ static void table_lines(const struct value *values)
 			continue;
 		}
 		for (size_t j = 0; j < v->len; j++) {
+			char *start;
+
 			put(indent, sizeof(indent) - 1);
-			out.len += render(v->lines[j].s, v->lines[j].len,
-					  reserve(RENDERED_MAX(v->lines[j].len)), false);
+			start = reserve(RENDERED_MAX(v->lines[j].len));
+			commit(cut_cell(
+				start, start + render(v->lines[j].s, v->lines[j].len, start, false),
+				out.width ? out.width - (int)sizeof(indent) + 1 : 0));
 			put_char('\n');
 		}
 	}
@@ -628,6 +681,8 @@ static void write_out(void)
 {
 	size_t done = 0;
 
+	if (out.len)
+		progress_output();
 	while (done < out.len && !out.write_failed) {
 		ssize_t n = write(STDOUT_FILENO, out.buf + done, out.len - done);
 
@@ -650,22 +705,105 @@ static void end_line(void)
 		write_out();
 }
 
-/* The table's columns and lines, as the fields say now: the header fixes them. */
+/* Narrowest a column of free text may be left to fit (a detail, a path): less tells nothing. */
+#define FLEX_COLUMN_MIN 12
+
+/*
+ * A column of free text (no width of its own, or the last one) that takes
+ * a share of what the others leave when a table is fitted.
+ */
+static bool is_flex(int i, int last)
+{
+	return out.fields[i].type == FIELD_TEXT && (!out.fields[i].width || i == last);
+}
+
+/*
+ * The share of the line each flex column gets, once the others have theirs
+ * and a space each, with dropped[] left out; the flex columns in *nflex.
+ */
+static int flex_share(const bool *dropped, int *nflex)
+{
+	int fixed = 0, last = -1;
+
+	for (int i = 0; i < out.count; i++)
+		if (is_column(&out.fields[i]) && !dropped[i])
+			last = i;
+	*nflex = 0;
+	for (int i = 0; i < out.count; i++) {
+		if (!is_column(&out.fields[i]) || dropped[i])
+			continue;
+		if (is_flex(i, last))
+			(*nflex)++;
+		else
+			fixed += out.fields[i].width + 1;
+	}
+	return *nflex ? (out.width - fixed) / *nflex - 1 : out.width - fixed;
+}
+
+/* To fit out.width: the columns to drop, lowest rank first, until the rest fit. */
+static void fit_columns(bool *dropped)
+{
+	int nflex;
+
+	while (flex_share(dropped, &nflex) < (nflex ? FLEX_COLUMN_MIN : 0)) {
+		int lowest = -1;
+
+		for (int i = 0; i < out.count; i++)
+			if (is_column(&out.fields[i]) && !dropped[i] && out.drop[i] > 0 &&
+			    (lowest < 0 || out.drop[i] < out.drop[lowest]))
+				lowest = i;
+		if (lowest < 0)
+			return; /* nothing left to drop: the lines are longer */
+		dropped[lowest] = true;
+	}
+}
+
+/*
+ * The table's columns and lines, as the fields say now: the header fixes
+ * them.  Fitted to out.width, each column is as wide as its field says and a
+ * flex column as its share, a text cell cut to it; the last takes the rest.
+ */
 static void lay_out_columns(void)
 {
+	bool *dropped = xcalloc((size_t)out.count + 1, sizeof(*dropped));
+	int share = 0, nflex, used = 0, last = -1;
+
+	if (out.width) {
+		fit_columns(dropped);
+		share = flex_share(dropped, &nflex);
+	}
+	for (int i = 0; i < out.count; i++)
+		if (is_column(&out.fields[i]) && !dropped[i])
+			last = i;
 	out.columns = xrealloc(out.columns, (size_t)out.count * sizeof(*out.columns));
+	out.widths = xrealloc(out.widths, (size_t)out.count * sizeof(*out.widths));
+	out.cut = xrealloc(out.cut, (size_t)out.count * sizeof(*out.cut));
 	out.line_fields = xrealloc(out.line_fields, (size_t)out.count * sizeof(*out.line_fields));
 	out.ncolumns = out.nline_fields = 0;
 	for (int i = 0; i < out.count; i++) {
 		const struct field *f = &out.fields[i];
+		int c = out.ncolumns, width = f->width, cut = -out.max[i];
 
 		if (f->type == FIELD_LINES && f->shown)
 			out.line_fields[out.nline_fields++] = i;
-		if (!is_column(f))
+		if (!is_column(f) || dropped[i])
 			continue;
+		if (out.width && is_flex(i, last))
+			width = i == last ? out.width - used : share > 0 ? share : 1;
+		else if (out.width && f->type == FIELD_TEXT && width)
+			cut = width; /* within its column, marked */
+		if (out.width && is_flex(i, last))
+			cut = width > 0 ? width : 1;
+		/* BCC's cut, when narrower */
+		if (out.max[i] && (!cut || out.max[i] <= (cut < 0 ? -cut : cut)))
+			cut = -out.max[i];
+		out.widths[c] = width;
+		out.cut[c] = f->type == FIELD_TEXT ? cut : 0;
+		used += width + 1;
 		out.columns[out.ncolumns++] = i;
 		out.last_shown = i;
 	}
+	free(dropped);
 }
 
 static void write_header(void)
@@ -687,9 +825,24 @@ void output_flush(void)
 	write_out();
 }
 
+void output_set_width(int columns)
+{
+	out.width = columns;
+}
+
+void output_column_fit(int field, int max, int drop)
+{
+	if (field < 0 || field >= OUTPUT_FIELDS_MAX)
+		abort(); /* a report's own fields: a bug, not input */
+	out.max[field] = max;
+	out.drop[field] = drop;
+}
+
 void output_begin(enum output_format format, bool local, const struct field *fields, int count)
 {
 	fflush(stdout); /* anything printed before goes first */
+	if (count > OUTPUT_FIELDS_MAX)
+		abort(); /* a report's own fields: a bug, not input */
 	out.format = format;
 	out.local = local;
 	out.fields = fields;
@@ -736,6 +889,8 @@ int output_end(bool complete)
 	free(out.json_key);
 	free(out.json_key_len);
 	free(out.columns);
+	free(out.cut);
+	free(out.widths);
 	free(out.line_fields);
 	free(out.buf);
 	free(out.scratch);

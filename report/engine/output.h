@@ -11,7 +11,15 @@
 #include <stdint.h>
 #include <string.h>
 
-enum output_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_CSV };
+/* The last three are report export's only: it writes their lines itself (output_line). */
+enum output_format {
+	FORMAT_TABLE,
+	FORMAT_JSON,
+	FORMAT_CSV,
+	FORMAT_OCSF,
+	FORMAT_ECS,
+	FORMAT_TIMESKETCH
+};
 
 enum field_type {
 	FIELD_INT,     /* a number */
@@ -94,6 +102,25 @@ static inline struct value lines_value(const struct line *lines, size_t count)
  */
 void output_begin(enum output_format format, bool local, const struct field *fields, int count);
 
+/*
+ * Tables to fit this many columns (0: no limit, the default): columns are
+ * dropped by rank (output_column_fit) until the others fit, a text cell
+ * longer than its column is cut with "..." (the last column takes what is
+ * left), and so is a line under a row.  JSON and CSV are never cut.
+ */
+void output_set_width(int columns);
+
+/* Fields a report's output may have. */
+#define OUTPUT_FIELDS_MAX 128
+
+/*
+ * How a table column gives way, set before the first row (before or after
+ * output_begin; output_end forgets it): its text cut to max characters, silently, as BCC's %-12.12s
+ * (0: never); and, to fit a width, its drop rank: columns with one are left out, lowest first,
+ * until the others fit (0: kept).
+ */
+void output_column_fit(int field, int max, int drop);
+
 /* One row: values[i] for fields[i]. */
 void output_row(const struct value *values);
 
@@ -128,6 +155,9 @@ char *int_text(char *out, int64_t value);
  * < > & \" \\): such text is printed as it is, without the escaping pass.
  */
 bool text_is_plain(const char *s, size_t len);
+
+/* The same, valid inside a JSON string too (as JSON output writes it): out holds 6 * len bytes. */
+size_t render_json_text(const char *s, size_t len, char *out);
 
 /* A NUL-terminated string rendered so, in memory to free. */
 char *render_string(const char *text);

@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "output.h"
+#include "parts.h"
+#include "progress.h"
 #include "replay.h"
 #include "util.h"
 
@@ -38,6 +40,16 @@
 #define BATCHES_AHEAD 8
 
 /*
+ * That is for the few streams of one capture.  Across a fleet's hundreds,
+ * the events read ahead of all streams together stay within what eight
+ * streams would have: each stream's batches shrink (to BATCH_EVENTS_MIN
+ * events, and then to fewer batches ahead, two at least), so memory per
+ * capture is some kilobytes, not megabytes.
+ */
+#define EVENTS_AHEAD	 (8 * BATCHES_AHEAD * BATCH_EVENTS)
+#define BATCH_EVENTS_MIN 32
+
+/*
  * The merge fetches into the processor's cache the event twice this far
  * ahead in a stream, and the lookups of the event this far ahead: streams
  * interleave, so that is some tens of rows ahead of the one being formatted.
@@ -45,7 +57,7 @@
 #define PREFETCH_AHEAD 8
 
 struct batch {
-	struct event ev[BATCH_EVENTS];
+	struct event *ev; /* the stream's batch_events of them */
 	int n;
 };
 
@@ -60,8 +72,9 @@ struct stream {
 	bool stacks;		/* then the stack columns: kstack, ustack */
 	int64_t floor_t;	/* --follow: newest t known before the last poll */
 	int64_t newest_seq;	/* --follow: the newest event emitted */
-	/* Shared with the reader, under reading.lock: a ring of batches. */
+	/* Shared with the reader, under reading.lock: a ring of `ahead` batches. */
 	struct batch batches[BATCHES_AHEAD];
+	int ahead, batch_events;
 	int head, filled;
 	bool finished, failed;
 	/* The merge's own: whether it holds the head batch, and where it is in it. */
@@ -265,7 +278,7 @@ static struct stream *stream_with_room(struct reading *r, int *turn)
 		int k = (*turn + i) % r->count;
 		struct stream *s = r->streams[k];
 
-		if (!s->finished && s->filled < BATCHES_AHEAD &&
+		if (!s->finished && s->filled < s->ahead &&
 		    (!chosen || s->filled < chosen->filled)) {
 			chosen = s;
 			at = k;
@@ -298,9 +311,10 @@ static void *read_rows(void *arg)
 			continue;
 		}
 		/* The slot after the filled ones: the merge reads only those. */
-		b = &s->batches[(s->head + s->filled) % BATCHES_AHEAD];
+		b = &s->batches[(s->head + s->filled) % s->ahead];
 		pthread_mutex_unlock(&r->lock);
-		for (b->n = 0; b->n < BATCH_EVENTS && (rc = advance(s, &b->ev[b->n])) > 0; b->n++)
+		for (b->n = 0; b->n < s->batch_events && (rc = advance(s, &b->ev[b->n])) > 0;
+		     b->n++)
 			;
 		pthread_mutex_lock(&r->lock);
 		if (b->n)
@@ -357,7 +371,7 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 	}
 	pthread_mutex_lock(&r->lock);
 	if (s->holding) { /* done with that batch */
-		s->head = (s->head + 1) % BATCHES_AHEAD;
+		s->head = (s->head + 1) % s->ahead;
 		s->filled--;
 		s->next = 0;
 		s->holding = false;
@@ -409,15 +423,23 @@ static void sift_down(struct head *heap, int n, int i)
 	}
 }
 
+/* Events merged between two progress counts: a clock read costs more than an event. */
+#define PROGRESS_BATCH 4096
+
 static int merge(struct reading *r, struct head *heap, int n)
 {
 	bool failed = false;
+	int64_t merged = 0;
 
 	for (int i = n / 2 - 1; i >= 0; i--)
 		sift_down(heap, n, i);
 	while (n > 0 && !stop_requested) {
 		struct head *top = &heap[0];
 
+		if (++merged == PROGRESS_BATCH) {
+			progress_add(merged);
+			merged = 0;
+		}
 		if (top->stream->query->emit(top->ev, top->stream->query->ctx))
 			return -1;
 		if (top->ev->seq > top->stream->newest_seq)
@@ -427,7 +449,31 @@ static int merge(struct reading *r, struct head *heap, int n)
 			heap[0] = heap[--n];
 		sift_down(heap, n, 0);
 	}
+	progress_add(merged);
 	return failed ? -1 : 0;
+}
+
+/* The batches of count streams, within EVENTS_AHEAD events in all: one block to free. */
+static struct event *make_batches(struct stream **streams, int count)
+{
+	int ahead = BATCHES_AHEAD, size = EVENTS_AHEAD / (count * BATCHES_AHEAD);
+	struct event *events;
+
+	if (size < BATCH_EVENTS_MIN) {
+		size = BATCH_EVENTS_MIN;
+		ahead = EVENTS_AHEAD / (count * size);
+		ahead = ahead < 2 ? 2 : ahead;
+	}
+	size = size > BATCH_EVENTS ? BATCH_EVENTS : size;
+	events = xcalloc((size_t)count * (size_t)(ahead * size), sizeof(*events));
+	for (int i = 0; i < count; i++) {
+		streams[i]->ahead = ahead;
+		streams[i]->batch_events = size;
+		for (int b = 0; b < ahead; b++)
+			streams[i]->batches[b].ev =
+				events + ((size_t)i * (size_t)ahead + (size_t)b) * (size_t)size;
+	}
+	return events;
 }
 
 /* Merge the streams' rows while the reader thread decodes them. */
@@ -435,6 +481,7 @@ static int read_and_merge(struct stream **streams, int count)
 {
 	struct reading r = {.streams = streams, .count = count};
 	struct head *heap = xcalloc((size_t)count, sizeof(*heap));
+	struct event *events = count ? make_batches(streams, count) : NULL;
 	bool failed = false;
 	pthread_t reader;
 	int n = 0, err;
@@ -461,6 +508,7 @@ static int read_and_merge(struct stream **streams, int count)
 	pthread_cond_destroy(&r.rows);
 	pthread_cond_destroy(&r.room);
 	pthread_mutex_destroy(&r.lock);
+	free(events);
 	free(heap);
 	return err;
 }
@@ -508,45 +556,152 @@ static void sleep_ns(long ns)
 	nanosleep(&ts, NULL);
 }
 
+/* Streams for the set's capture i, one per query. */
+static void init_streams(struct stream *streams, const struct captures *set, int i,
+			 const struct event_query *queries, int nqueries)
+{
+	for (int q = 0; q < nqueries; q++) {
+		struct stream *s = &streams[i * nqueries + q];
+
+		*s = (struct stream){.cap = set->list[i],
+				     .query = &queries[q],
+				     .order = i * nqueries + q,
+				     .floor_t = INT64_MIN,
+				     .newest_seq = INT64_MIN};
+	}
+}
+
+/* What --follow keeps of each capture of the set. */
+struct followed {
+	bool done;	/* a pass followed its clean stop, and its next part is found */
+	bool succeeded; /* its next part is in the set */
+	bool joined;	/* it joined the set since the last pass: read it whole */
+};
+
+/*
+ * A rotated recording goes on in its next part, which record creates before
+ * it closes this one (kept open for connects in flight): follow it too, as
+ * soon as it is there, and say so.  -1 after one line.
+ */
+static int follow_next_part(struct captures *set, struct followed **followed,
+			    struct stream **streams, int i, const struct event_query *queries,
+			    int nqueries)
+{
+	struct capture *cap = set->list[i];
+	int part = capture_part(cap);
+	struct capture *next = capture_open_part(cap, part + 1, true);
+	int n = set->count;
+
+	if (!next) {
+		if (!cap->clean || !cap->stop_reason || strcmp(cap->stop_reason, "rotated"))
+			return 0;
+		fprintf(stderr, "report: %s: part %d was rotated, but part %d is not beside it\n",
+			cap->name, part, part + 1);
+		return -1;
+	}
+	fprintf(stderr, "report: %s: part %d of the recording goes on in %s\n", cap->name, part,
+		next->name);
+	set->list = xrealloc(set->list, (size_t)(n + 1) * sizeof(*set->list));
+	set->list[n] = next;
+	set->count++;
+	*followed = xrealloc(*followed, (size_t)(n + 1) * sizeof(**followed));
+	(*followed)[n] = (struct followed){.joined = true};
+	(*followed)[i].succeeded = true;
+	*streams = xrealloc(*streams, (size_t)(n + 1) * (size_t)nqueries * sizeof(**streams));
+	init_streams(*streams, set, n, queries, nqueries);
+	return 0;
+}
+
 /*
  * Poll: reopen the captures whose files changed, pass over them, release
  * them (an open connection would keep the recorder from leaving WAL mode when
- * it stops).  Done with a capture once a pass followed its clean stop.
+ * it stops).  Done with a capture once a pass followed its clean stop, and,
+ * when it was rotated, its next part joined the set.
  */
-static int follow(struct captures *set, struct stream *streams, int nqueries,
-		  const struct options *opts)
+static int follow(struct captures *set, struct stream **streams, const struct event_query *queries,
+		  int nqueries, const struct options *opts)
 {
-	bool *active = xcalloc((size_t)set->count, sizeof(*active));
-	bool *done = xcalloc((size_t)set->count, sizeof(*done));
+	struct followed *f = xcalloc((size_t)set->count, sizeof(*f));
+	bool *active = NULL;
 	struct sigaction sa = {.sa_handler = request_stop};
 	int remaining = set->count, err = 0;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	for (bool first = true; !err && remaining && !stop_requested; first = false) {
+		active = xrealloc(active, (size_t)set->count * sizeof(*active));
 		for (int i = 0; i < set->count && !err; i++) {
 			struct capture *cap = set->list[i];
 
-			active[i] = !done[i] && (first || capture_changed(cap));
+			active[i] = !f[i].done && (first || f[i].joined || capture_changed(cap));
+			f[i].joined = false;
 			if (active[i] && capture_reopen(cap, set->kinds))
 				err = -1;
 		}
 		if (!err)
-			err = pass(set, streams, set->count * nqueries, active, nqueries, opts);
-		for (int i = 0; i < set->count; i++) {
-			if (active[i] && set->list[i]->clean) {
-				done[i] = true;
+			err = pass(set, *streams, set->count * nqueries, active, nqueries, opts);
+		for (int i = 0, count = set->count; i < count && !err; i++) {
+			if (!active[i])
+				continue;
+			if (!f[i].succeeded) {
+				err = follow_next_part(set, &f, streams, i, queries, nqueries);
+				remaining += f[i].succeeded;
+			}
+			if (set->list[i]->clean) {
+				f[i].done = true;
 				remaining--;
 			}
-			capture_release(set->list[i]);
 		}
+		for (int i = 0; i < set->count; i++)
+			capture_release(set->list[i]);
 		output_flush();
 		if (!err && remaining && !stop_requested)
 			sleep_ns(FOLLOW_POLL_NS);
 	}
 	free(active);
-	free(done);
+	free(f);
 	return err;
+}
+
+/* The kinds of events (event_kind) whose rows fill each table: their count, read once. */
+static const struct {
+	const char *table;
+	const char *kinds[2];
+} table_kinds[] = {
+	{"ev_connect", {"connect"}},
+	{"ev_accept", {"accept"}},
+	{"ev_reset", {"reset"}},
+	{"ev_capable", {"capable"}},
+	{"ev_exit", {"exit"}},
+	{"process", {"exec", "fork"}},
+	{"dns", {"dns"}},
+	{"ev_unaccepted", {"unaccepted"}},
+};
+
+static int64_t recorded(const struct capture *cap, const char *kind)
+{
+	for (int i = 0; i < cap->nkinds; i++)
+		if (!strcmp(cap->kinds[i].name, kind))
+			return cap->kinds[i].recorded;
+	return 0;
+}
+
+/* How many rows the queries will go through, at most: the recorder's counts. */
+static int64_t rows_expected(const struct captures *set, const struct event_query *queries,
+			     int nqueries)
+{
+	int64_t rows = 0;
+
+	for (int q = 0; q < nqueries; q++) {
+		for (size_t t = 0; t < ARRAY_SIZE(table_kinds); t++) {
+			if (strcmp(table_kinds[t].table, queries[q].table))
+				continue;
+			for (int k = 0; k < 2 && table_kinds[t].kinds[k]; k++)
+				for (int c = 0; c < set->count; c++)
+					rows += recorded(set->list[c], table_kinds[t].kinds[k]);
+		}
+	}
+	return rows;
 }
 
 int replay(struct captures *set, const struct event_query *queries, int nqueries,
@@ -555,14 +710,10 @@ int replay(struct captures *set, const struct event_query *queries, int nqueries
 	int count = set->count * nqueries, err;
 	struct stream *streams = xcalloc((size_t)count, sizeof(*streams));
 
-	for (int i = 0; i < count; i++) {
-		streams[i].cap = set->list[i / nqueries];
-		streams[i].query = &queries[i % nqueries];
-		streams[i].order = i;
-		streams[i].floor_t = INT64_MIN;
-		streams[i].newest_seq = INT64_MIN;
-	}
-	err = opts->follow ? follow(set, streams, nqueries, opts)
+	progress_expect(rows_expected(set, queries, nqueries));
+	for (int i = 0; i < set->count; i++)
+		init_streams(streams, set, i, queries, nqueries);
+	err = opts->follow ? follow(set, &streams, queries, nqueries, opts)
 			   : pass(set, streams, count, NULL, nqueries, opts);
 	free(streams);
 	return err;

@@ -279,6 +279,9 @@ static void add_frame_line(struct builder *b, sqlite3_stmt *stmt, const struct f
 		add_string(b, ", build-id ");
 		add_text(b, stmt, FRAME_BUILD_ID, false);
 	}
+	/* Taken by build-id from a file never seen mapped: where in the file. */
+	if (user && f->null[FRAME_OFFSET])
+		add_number(b, ", file offset 0x%" PRIx64, (uint64_t)f->number[FRAME_IP]);
 	if (!f->null[FRAME_DELETED] && f->number[FRAME_DELETED])
 		add_string(b, ", deleted");
 	add_string(b, ")");
@@ -290,9 +293,12 @@ static void add_frame_name(struct builder *b, sqlite3_stmt *stmt, const struct f
 	if (!f->null[FRAME_SYMBOL]) {
 		add_text(b, stmt, FRAME_SYMBOL, false);
 	} else if (!f->null[FRAME_MODULE]) {
-		add_string(b, "[");
+		bool bracketed = sqlite3_column_bytes(stmt, FRAME_MODULE_NAME) > 0 &&
+				 *(const char *)sqlite3_column_blob(stmt, FRAME_MODULE_NAME) == '[';
+
+		add_string(b, bracketed ? "" : "[");
 		add_text(b, stmt, FRAME_MODULE_NAME, user);
-		add_string(b, "]");
+		add_string(b, bracketed ? "" : "]");
 	} else {
 		add_string(b, "[unknown]");
 	}
@@ -314,7 +320,8 @@ size_t render_folded(const char *s, size_t len, char *out)
 }
 
 /* The stack row: whether it is of this kind, and how many frames it has. */
-static int read_stack_row(struct capture *cap, int kind, int64_t id, int64_t *frames)
+static int read_stack_row(struct capture *cap, int kind, int64_t id, int64_t *frames, bool *cut,
+			  int64_t *cut_at)
 {
 	sqlite3_stmt *stmt;
 	const char *corrupt = NULL;
@@ -322,7 +329,11 @@ static int read_stack_row(struct capture *cap, int kind, int64_t id, int64_t *fr
 	bool null;
 	int rc;
 
-	if (prepare(cap, &cap->stacks->stack_stmt, "SELECT user, frames FROM stack WHERE id = ?"))
+	/* Captures made before cut_at existed have none. */
+	if (prepare(cap, &cap->stacks->stack_stmt,
+		    capture_has_column(cap, "stack", "cut_at")
+			    ? "SELECT user, frames, cut_at FROM stack WHERE id = ?"
+			    : "SELECT user, frames, NULL FROM stack WHERE id = ?"))
 		return -1;
 	stmt = cap->stacks->stack_stmt;
 	sqlite3_bind_int64(stmt, 1, id);
@@ -335,8 +346,11 @@ static int read_stack_row(struct capture *cap, int kind, int64_t id, int64_t *fr
 					     : "corrupt capture: not a kernel stack";
 	else if (rc == SQLITE_ROW && (*frames < 0 || *frames > MAX_STACK_DEPTH))
 		corrupt = "corrupt capture: too many frames";
+	else if (rc == SQLITE_ROW && !int_column(stmt, 2, &null, cut_at))
+		corrupt = "corrupt capture: not a stack row";
 	else if (rc == SQLITE_DONE)
 		corrupt = "corrupt capture: not there";
+	*cut = rc == SQLITE_ROW && !corrupt && !null;
 	sqlite3_reset(stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return stacks_failed(cap, "stack", id, capture_error(cap));
@@ -347,14 +361,15 @@ static int read_stack_row(struct capture *cap, int kind, int64_t id, int64_t *fr
 static int format_stack(struct capture *cap, int kind, int64_t id, struct formatted *f)
 {
 	struct builder lines, names;
-	size_t line_end[MAX_STACK_DEPTH], name_end[MAX_STACK_DEPTH], folded_at, start;
+	size_t line_end[MAX_STACK_DEPTH + 1], name_end[MAX_STACK_DEPTH], folded_at, start;
 	const char *corrupt = NULL;
-	int64_t frames, depth = 0;
+	int64_t frames, depth = 0, cut_at;
 	sqlite3_stmt *stmt;
 	struct frame frame;
+	bool cut;
 	int rc;
 
-	if (read_stack_row(cap, kind, id, &frames) ||
+	if (read_stack_row(cap, kind, id, &frames, &cut, &cut_at) ||
 	    prepare(cap, &cap->stacks->frames_stmt, frames_sql))
 		return -1;
 	stmt = cap->stacks->frames_stmt;
@@ -385,6 +400,11 @@ static int format_stack(struct capture *cap, int kind, int64_t id, struct format
 		free(names.s);
 		return stacks_failed(cap, "stack", id, corrupt);
 	}
+	/* The walk ended at what is no code: said as the last line, never as a frame. */
+	if (cut) {
+		add_number(&lines, "[walk ended: 0x%" PRIx64 " is not code]", (uint64_t)cut_at);
+		line_end[depth] = lines.len;
+	}
 
 	/* The folded names after the lines' text, outermost first, rendered. */
 	folded_at = lines.len;
@@ -397,16 +417,16 @@ static int format_stack(struct capture *cap, int kind, int64_t id, struct format
 	free(names.s);
 
 	*f = (struct formatted){.id = id, .filled = true, .bytes = lines.s};
-	f->lines = xcalloc((size_t)depth + 1, sizeof(*f->lines));
-	for (int64_t i = 0; i < depth; i++) {
+	f->lines = xcalloc((size_t)depth + 2, sizeof(*f->lines));
+	for (int64_t i = 0; i < depth + cut; i++) {
 		start = i ? line_end[i - 1] : 0;
 		f->lines[i] = (struct line){lines.s + start, line_end[i] - start};
 	}
-	f->text = (struct stack_text){.nlines = (size_t)depth,
+	f->text = (struct stack_text){.nlines = (size_t)(depth + cut),
 				      .lines = f->lines,
 				      .folded = lines.s + folded_at,
 				      .folded_len = lines.len - folded_at};
-	f->size = lines.size + ((size_t)depth + 1) * sizeof(*f->lines);
+	f->size = lines.size + ((size_t)depth + 2) * sizeof(*f->lines);
 	return 0;
 }
 

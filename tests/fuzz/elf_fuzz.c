@@ -4,7 +4,7 @@
  * mapped executable could be (hostile headers, section tables, notes and
  * symbol tables), then as the text of a /proc/PID/maps, line by line
  * (hostile paths).  What comes out must hold together: functions by
- * address, names and paths inside what was parsed.
+ * address, names and paths inside what was parsed, code flags 0 or 1.
  *
  * Built with libFuzzer (make fuzz-elf), or with replay_main.c to replay
  * inputs (tests/custody.test.sh: tests/fuzz/elf-seeds/).
@@ -40,6 +40,9 @@ static void parse_elf(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < info.nfunctions; i++)
 		if (info.functions[i].name >= info.names_size ||
 		    (i && info.functions[i - 1].addr > info.functions[i].addr))
+			abort();
+	for (size_t i = 0; i < info.nsegments; i++)
+		if (info.segments[i].code > 1)
 			abort();
 	if (info.build_id && strspn(info.build_id, "0123456789abcdef") != strlen(info.build_id))
 		abort();

@@ -1,0 +1,100 @@
+# report at scale: what costs findings times events, or captures times
+# anything, cannot hide behind small fixtures.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/report-lib.sh"
+
+load_fixtures basic
+
+# timed_report ARGS...: run_report, its wall-clock seconds in $took
+timed_report() {
+	local start
+	start=$(date +%s%N)
+	run_report "$@"
+	took=$(awk -v ns=$(($(date +%s%N) - start)) 'BEGIN { printf "%.2f", ns / 1e9 }')
+}
+
+# --- Scans: many findings amid many accepts ----------------------------------------------
+# 2000 scanners each probe 20 closed ports of one address within 8 s and are
+# accepted 3 times (ports 22, 80, 443), amid 300000 accepts from 1000 clients
+# in the same seconds.  Counting each finding's accepts by a query of its own
+# read the accepts once per finding (6e8 rows: minutes); one replay reads them once.
+cp "$SCRATCH/basic.db" "$SCRATCH/dense.db"
+sql "$SCRATCH/dense.db" "
+CREATE TEMP TABLE base AS SELECT (SELECT max(t) FROM ev_reset) + 1000000000 AS t0;
+CREATE TEMP TABLE n AS WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1999)
+	SELECT i FROM n;
+INSERT INTO address SELECT 100000 + i, 4, '10.77.' || (i / 250) || '.' || (i % 250 + 1) FROM n;
+INSERT INTO address SELECT 200000 + i, 4, '10.88.' || (i / 250) || '.' || (i % 250 + 1) FROM n WHERE i < 1000;
+INSERT INTO address VALUES (300000, 4, '10.200.0.101');
+INSERT INTO task VALUES (300000, 4242, 4242, 0, 1, 0, 'sshd', 1, 1);
+INSERT INTO ev_reset (t, seq, task, laddr, lport, raddr, rport, state, reason)
+	SELECT (SELECT t0 FROM base) + p.i * 400000000 + s.i * 50000, 900000000 + s.i * 20 + p.i, NULL,
+	       300000, 1000 + p.i, 100000 + s.i, 40000, NULL, 1
+	FROM n s, (SELECT i FROM n WHERE i < 20) p;
+INSERT INTO ev_accept (t, seq, task, laddr, lport, raddr, rport)
+	SELECT (SELECT t0 FROM base) + 1000000000 + s.i * 50000 + k.i * 1000000, 910000000 + s.i * 3 + k.i,
+	       300000, 300000, CASE k.i WHEN 0 THEN 22 WHEN 1 THEN 80 ELSE 443 END, 100000 + s.i, 50000
+	FROM n s, (SELECT i FROM n WHERE i < 3) k;
+INSERT INTO ev_accept (t, seq, task, laddr, lport, raddr, rport)
+	SELECT (SELECT t0 FROM base) + c.i * 8000000 + r.i * 20000, 920000000 + c.i * 1000 + r.i, 300000,
+	       300000, 22, 200000 + c.i, 50000
+	FROM (SELECT i FROM n WHERE i < 1000) c, (SELECT i FROM n WHERE i < 300) r;"
+timed_report scans --format json dense.db
+check_eq "dense scans: exit status 0" 0 "$rc"
+findings=$(python3 -c 'import collections, json, sys
+counts = collections.Counter()
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d["target"] == "10.200.0.101":
+        counts[(d["detection"], d["ports"], d["accepts"], d["open_ports"])] += 1
+print(dict(counts))' "$SCRATCH/out")
+check_eq "dense scans: 2000 port scans, each 20 ports, 3 accepts, open 22,80,443" \
+	"{('portscan', 20, 3, '22,80,443'): 2000}" "$findings"
+check "dense scans: within 15 s (took $took s; a query per finding takes minutes)" \
+	awk "BEGIN { exit !($took < 15) }"
+
+# --- A fleet: hundreds of captures at once ------------------------------------------------
+mkdir "$SCRATCH/fleet"
+for i in $(seq -w 1 300); do
+	cp "$SCRATCH/basic.db" "$SCRATCH/fleet/h$i.db"
+	sql "$SCRATCH/fleet/h$i.db" "UPDATE capture SET hostname = 'host-$i'"
+done
+one=$(cd "$SCRATCH" && "$report" tcpconnect --format csv fleet/h001.db | tail -n +2 | wc -l)
+fleet=$(cd "$SCRATCH" && echo fleet/*.db)
+
+# peak_kb FILES...: report tcpconnect's peak resident kB over them (bench/spawn)
+peak_kb() {
+	(cd "$SCRATCH" && "$OLDPWD/$BUILD/bench/spawn" stats "$report" tcpconnect "$@" > /dev/null 2>&1)
+	value maxrss_kb "$(cat "$SCRATCH/stats")"
+}
+# 100 captures of 20000 generated events each: enough rows to fill what a
+# stream reads ahead.  Per capture: the lookup caches, sized to its own
+# tables (some 700 kB here), and SQLite's own, two connections (the report's
+# and its reader's) each with its parsed schema and pages.  The batches read
+# ahead took 1.6 MB more a stream: now all streams share one bound.
+mkdir "$SCRATCH/gen"
+"$BUILD/bench/gen" 20000 "$SCRATCH/gen/one.db" > /dev/null
+for i in $(seq -w 1 100); do cp "$SCRATCH/gen/one.db" "$SCRATCH/gen/h$i.db"; done
+small=$(peak_kb gen/h001.db gen/h002.db)
+many=$(cd "$SCRATCH" && echo gen/h*.db)
+# shellcheck disable=SC2086 # the files
+large=$(peak_kb $many)
+per=$(((large - small) / 98))
+if ldd "$report" | grep -q libasan; then
+	skip "fleet: memory per capture under 1.5 MB ($per kB)" "a sanitizer's redzones and quarantine are most of it (the plain build measures it)"
+else
+	check "fleet: memory per capture under 1.5 MB ($per kB)" test "$per" -lt 1536
+fi
+
+# Beyond the soft limit on open files (two a capture): raised as far as needed.
+# run_report_limited ULIMIT_OPTION ARGS...: run_report under ulimit OPTION 64; the status in $SCRATCH/rc
+run_report_limited() { (ulimit "$1" 64 && run_report "${@:2}" && echo "$rc" > "$SCRATCH/rc"); }
+# shellcheck disable=SC2086 # the files
+run_report_limited -Sn tcpconnect --format csv $fleet
+check_eq "fleet: 300 captures under a soft limit of 64 files, every capture's rows" \
+	"0 $((300 * one))" "$(cat "$SCRATCH/rc") $(tail -n +2 "$SCRATCH/out" | wc -l)"
+# shellcheck disable=SC2086 # the files
+run_report_limited -n tcpconnect $fleet
+check_eq "fleet: under a hard limit of 64, one line that says what to raise" \
+	"1|report: 300 captures need 632 open files, more than this process may open (64): raise the limit (ulimit -n 632 as root, LimitNOFILE=)" \
+	"$(cat "$SCRATCH/rc")|$(cat "$SCRATCH/err")"
