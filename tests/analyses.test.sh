@@ -168,7 +168,7 @@ run_report summary caps.db
 check_eq "summary: the denials of 3 runs of one program, one line, counted as SQL counts them" \
 	"$(denied_groups caps.db)" \
 	"$(sed -n 's/^  denied     \(setpriv\), \([0-9]*\) processes (uid [0-9]*) CAP_SETPCAP: \([0-9]*\) checks, .*/\1 \2 processes, \3 checks/p' "$SCRATCH/out")"
-check_match "... from its first to its last check" "setpriv, 3 processes .* from [0-9:]+ to [0-9:]+$" \
+check_match "... from its first to its last check" "setpriv, 3 processes .* from [0-9:.]+ to [0-9:.]+$" \
 	"$(grep '^  denied     setpriv' "$SCRATCH/out")"
 run_report summary web1.db web2.db
 check_eq "summary: one line per host's program, user and capability" 2 \

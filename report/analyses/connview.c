@@ -805,17 +805,18 @@ int print_connections(struct captures *set, const struct options *opts)
 		cv.row.v[i] = null_value();
 	set_fields(set);
 	/*
-	 * To fit a terminal: latency, pid (the name stays), the bytes each way,
-	 * resets, the duration, the acceptor, who ended it.
+	 * To fit a terminal: the close's columns (the bytes each way, the
+	 * duration, who ended it: tcplife has them whole), then latency, pid
+	 * (the name stays), resets, the acceptor.
 	 */
-	output_column_fit(CONN_LATENCY, 0, 4);
-	output_column_fit(EVENT_PID, 0, 5);
-	output_column_fit(CONN_SERVER_BYTES, 0, 6);
-	output_column_fit(CONN_CLIENT_BYTES, 0, 7);
-	output_column_fit(CONN_RESET_TEXT, 0, 8);
-	output_column_fit(CONN_DURATION, 0, 9);
-	output_column_fit(CONN_ACCEPTED, 0, 10);
-	output_column_fit(CONN_END, 0, 11);
+	output_column_fit(CONN_SERVER_BYTES, 0, 4);
+	output_column_fit(CONN_CLIENT_BYTES, 0, 5);
+	output_column_fit(CONN_DURATION, 0, 6);
+	output_column_fit(CONN_END, 0, 7);
+	output_column_fit(CONN_LATENCY, 0, 8);
+	output_column_fit(EVENT_PID, 0, 9);
+	output_column_fit(CONN_RESET_TEXT, 0, 10);
+	output_column_fit(CONN_ACCEPTED, 0, 11);
 	output_begin(opts->format, opts->local, cv.fields, CONN_FIELDS);
 	err = replay(set, queries, ARRAY_SIZE(queries), opts) || print_older(INT64_MAX);
 	free(connect_condition);

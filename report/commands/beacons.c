@@ -168,6 +168,17 @@ static int run(struct captures *set, const struct options *opts)
 			       "%.3f or more\n",
 			       (long long)bc.t.connections, bc.t.score);
 		output_begin(opts->format, opts->local, bc.fields, BC_FIELDS);
+		/*
+		 * To fit a terminal: the first time, the score's parts and the
+		 * spread (the score stays), the bytes, the port, the pid.
+		 */
+		output_column_fit(BC_FIRST, 0, 1);
+		output_column_fit(BC_DATA, 0, 2);
+		output_column_fit(BC_TIMING, 0, 3);
+		output_column_fit(BC_MADM, 0, 4);
+		output_column_fit(BC_BYTES, 0, 5);
+		output_column_fit(BC_PORT, 0, 6);
+		output_column_fit(BC_PID, 0, 7);
 		for (size_t i = 0; !err && i < b.count; i++)
 			err = print_beacon(&b.list[i], peers);
 	}

@@ -232,6 +232,11 @@ static int run(struct captures *set, const struct options *opts)
 			       "process opened, with a PCR of %.3f or more\n",
 			       (long long)ex.t.min_bytes, ex.t.pcr);
 		output_begin(opts->format, opts->local, ex.fields, EX_FIELDS);
+		/* To fit a terminal: the first time, the PCR, the connections, the bytes in. */
+		output_column_fit(EX_FIRST, 0, 1);
+		output_column_fit(EX_PCR, 0, 2);
+		output_column_fit(EX_CONNS, 0, 3);
+		output_column_fit(EX_RECEIVED, 0, 4);
 		for (size_t i = 0; !err && i < n; i++)
 			err = print_pair(&e.list[i], peers);
 	}

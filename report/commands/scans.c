@@ -208,11 +208,14 @@ static int run(struct captures *set, const struct options *opts)
 			printf("# portscan: %s (low confidence: %s); sweep: %s; outbound: %s\n",
 			       rules[0], rules[3], rules[1], rules[2]);
 		output_begin(opts->format, opts->local, sc.fields, SCAN_FIELDS);
-		/* To fit a terminal: the sample ports, the rate, the last time (the first stays).
+		/*
+		 * To fit a terminal: the sample ports, the peak rate, the rate, the
+		 * last time (the first stays).
 		 */
 		output_column_fit(SCAN_SAMPLE_PORTS, 0, 1);
-		output_column_fit(SCAN_RATE, 0, 2);
-		output_column_fit(SCAN_LAST, 0, 3);
+		output_column_fit(SCAN_PEAK_RATE, 0, 2);
+		output_column_fit(SCAN_RATE, 0, 3);
+		output_column_fit(SCAN_LAST, 0, 4);
 		for (size_t i = 0; i < findings.count; i++)
 			print_finding(&findings.list[i]);
 	}
