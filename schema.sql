@@ -53,7 +53,8 @@ CREATE TABLE capture (
 -- still tells.
 CREATE TABLE event_kind (
     name      TEXT    PRIMARY KEY,  -- a RECORD of bpf/kinds.def: connect, outcome, accept,
-                                    -- reset, capable, exec, fork, exit, dns, unaccepted
+                                    -- reset, capable, exec, fork, exit, dns, unaccepted,
+                                    -- close
     enabled   INTEGER NOT NULL,
     recorded  INTEGER NOT NULL DEFAULT 0,
     lost      INTEGER NOT NULL DEFAULT 0,
@@ -128,6 +129,31 @@ CREATE TABLE ev_unaccepted (
     rport           INTEGER NOT NULL,
     closed_from     INTEGER NOT NULL,  -- the TCP state it closed from (1 ESTABLISHED...)
     error           INTEGER NOT NULL,  -- the socket's error then: 104 (ECONNRESET) for a RST
+    PRIMARY KEY (t, seq)
+) WITHOUT ROWID;
+
+-- A TCP connection closed (the socket reached CLOSE from any state but
+-- LISTEN): its life, what it carried and who closed it first.
+CREATE TABLE ev_close (
+    t               INTEGER NOT NULL,  -- when it closed
+    seq             INTEGER NOT NULL,
+    task            INTEGER,           -- NULL: closed outside process context (softirq)
+    laddr           INTEGER NOT NULL,
+    lport           INTEGER NOT NULL,
+    raddr           INTEGER NOT NULL,
+    rport           INTEGER NOT NULL,
+    start_t         INTEGER,           -- established (or connect began), as t; NULL: before
+                                       -- the capture began
+    established     INTEGER NOT NULL,  -- 1: start_t is when it was established; 0: never was
+    bytes_sent      INTEGER NOT NULL,  -- acknowledged by the peer (tcp_sock.bytes_acked)
+    bytes_received  INTEGER NOT NULL,  -- tcp_sock.bytes_received
+    segs_in         INTEGER NOT NULL,
+    segs_out        INTEGER NOT NULL,
+    retransmits     INTEGER NOT NULL,  -- tcp_sock.total_retrans
+    closed_from     INTEGER NOT NULL,  -- the TCP state it closed from (tcp_state)
+    error           INTEGER NOT NULL,  -- the socket's error then: 104 (ECONNRESET) for a RST
+    closed_by       INTEGER,           -- who closed first: 1 our FIN, 2 their FIN, 3 our RST,
+                                       -- 4 their RST; NULL: no one (a connect that timed out)
     PRIMARY KEY (t, seq)
 ) WITHOUT ROWID;
 
@@ -350,6 +376,24 @@ LEFT JOIN address l ON l.id = e.laddr
 LEFT JOIN address r ON r.id = e.raddr
 LEFT JOIN tcp_state s ON s.state = e.state
 LEFT JOIN reset_reason rr ON rr.reason = e.reason;
+
+-- BCC's tcplife, and more: one row per connection closed.
+CREATE VIEW tcpclose AS
+SELECT m.base_ns + e.t AS ts_ns, coalesce(k.pid, 0) AS pid, coalesce(k.comm, '') AS comm,
+       l.ip, l.addr AS laddr, e.lport, r.addr AS raddr, e.rport,
+       e.bytes_sent AS tx_bytes, e.bytes_received AS rx_bytes,
+       e.t - e.start_t AS duration_ns, e.established,
+       CASE e.closed_by WHEN 1 THEN 'local FIN' WHEN 2 THEN 'remote FIN'
+                        WHEN 3 THEN 'local RST' WHEN 4 THEN 'remote RST' END AS closed_by,
+       s.name AS closed_from, e.error, e.segs_in, e.segs_out, e.retransmits,
+       k.tid, k.uid, k.ppid, k.cgroup, k.mntns,
+       m.base_ns + e.t + m.realtime_offset_ns AS wall_ns, e.seq, k.start_ns
+FROM ev_close e
+JOIN capture m
+LEFT JOIN task k ON k.id = e.task
+JOIN address l ON l.id = e.laddr
+JOIN address r ON r.id = e.raddr
+LEFT JOIN tcp_state s ON s.state = e.closed_from;
 
 CREATE VIEW capable AS
 SELECT m.base_ns + e.t AS ts_ns, coalesce(k.pid, 0) AS pid, k.tid, k.uid,

@@ -14,6 +14,10 @@
  * Processes and names too: the servers' execs at the start, and every
  * CHILD_EVERY events a short-lived child of cron (fork, exec, a DNS answer
  * for the host it then connects to, its exit), one in ten an a.out in /tmp.
+ * Every established connection (a connect's, an accept's) also closes, 1 ms
+ * to 10 s later, with a few kB each way: those closes come beyond the EVENTS
+ * asked for, from a random stream of their own, so that the other events are
+ * the same with or without them.
  * The same EVENTS give the same rows.  Kernel symbols (root) give the AUDIT
  * column its values; without them it is NULL, as in a real capture.
  */
@@ -53,9 +57,10 @@ static const char *const plumbing_names[] = {"cap_capable", "security_capable"};
 struct generator {
 	struct capture *cap;
 	struct rows *rows;
-	uint64_t rng;
+	uint64_t rng, close_rng; /* closes draw their own: the other events stay as they were */
 	uint64_t base_ns;
 	uint64_t events, target;
+	uint64_t closes; /* beyond the events asked for: one per connection established */
 	uint64_t sock;
 	struct task_ctx tasks[TASKS];
 	uint8_t local4[4], local6[16];
@@ -67,17 +72,22 @@ struct generator {
 	int attacks; /* made so far: a child's five events may step over an attack's time */
 };
 
-static uint64_t next_random(struct generator *g)
+static uint64_t next_random(uint64_t *rng)
 {
-	g->rng ^= g->rng >> 12;
-	g->rng ^= g->rng << 25;
-	g->rng ^= g->rng >> 27;
-	return g->rng * 0x2545f4914f6cdd1dull;
+	*rng ^= *rng >> 12;
+	*rng ^= *rng << 25;
+	*rng ^= *rng >> 27;
+	return *rng * 0x2545f4914f6cdd1dull;
 }
 
 static uint32_t below(struct generator *g, uint32_t n)
 {
-	return (uint32_t)(next_random(g) % n);
+	return (uint32_t)(next_random(&g->rng) % n);
+}
+
+static uint32_t close_below(struct generator *g, uint32_t n)
+{
+	return (uint32_t)(next_random(&g->close_rng) % n);
 }
 
 /* Kernel time of the next event: evenly through the hour, a little jitter. */
@@ -138,6 +148,30 @@ static void header(struct generator *g, struct record_header *hdr, enum record_t
 	g->events++;
 }
 
+/*
+ * The connection's close, some time after it was established (most in
+ * softirq, with no task): a few kB each way, a client's FIN first or a RST.
+ */
+static void close_event(struct generator *g, const struct tcp_tuple *tuple, uint64_t start_ns,
+			bool connected)
+{
+	static const uint32_t states[] = {5, 5, 9,
+					  1}; /* FIN_WAIT2, FIN_WAIT2, LAST_ACK, ESTABLISHED */
+	struct close_record c = {.tuple = *tuple, .start_ns = start_ns, .established = 1};
+	uint32_t which = close_below(g, ARRAY_SIZE(states));
+
+	c.hdr.type = RECORD_CLOSE;
+	c.hdr.ts_ns = start_ns + 1000000 + close_below(g, 10000) * (uint64_t)1000000;
+	c.bytes_acked = close_below(g, connected ? 4096 : 65536);
+	c.bytes_received = close_below(g, connected ? 65536 : 4096);
+	c.segs_in = 2 + (uint32_t)(c.bytes_received / 1448);
+	c.segs_out = 2 + (uint32_t)(c.bytes_acked / 1448);
+	c.old_state = states[which];
+	c.error = which == 3 ? 104 : 0;
+	g->closes++;
+	add(g, &c, sizeof(c));
+}
+
 static void connect_event(struct generator *g, const struct task_ctx *task, uint32_t host,
 			  uint16_t port, int outcome_error)
 {
@@ -156,6 +190,10 @@ static void connect_event(struct generator *g, const struct task_ctx *task, uint
 	o.hdr.ts_ns =
 		o.start_ns + (outcome_error == 110 ? 3 * NS_PER_S : 30000 + below(g, 2000000));
 	add(g, &o, sizeof(o));
+	if (!outcome_error) {
+		c.tuple.lport = o.lport;
+		close_event(g, &c.tuple, o.hdr.ts_ns, true);
+	}
 }
 
 static void accept_event(struct generator *g, const struct task_ctx *task, uint32_t host,
@@ -168,6 +206,7 @@ static void accept_event(struct generator *g, const struct task_ctx *task, uint3
 	a.tuple.lport = port;
 	a.tuple.rport = (uint16_t)(32768 + below(g, 28000));
 	add(g, &a, sizeof(a));
+	close_event(g, &a.tuple, a.hdr.ts_ns, false);
 }
 
 /* A RST answering a segment to a closed port (softirq, no task), or an abort. */
@@ -429,7 +468,7 @@ static void maybe_attack(struct generator *g)
 
 int main(int argc, char **argv)
 {
-	struct generator g = {.rng = 0x9e3779b97f4a7c15ull};
+	struct generator g = {.rng = 0x9e3779b97f4a7c15ull, .close_rng = 0xd1b54a32d192ed03ull};
 	struct ksyms *ksyms;
 	struct audit_deriver *audit;
 	int64_t events;

@@ -178,6 +178,26 @@ struct unaccepted_record {
 	__u32 error;	 /* sk_err then: ECONNRESET for a RST received */
 };
 
+/*
+ * A TCP socket reached CLOSE: how long it lived, what it carried, the state
+ * it closed from (which tells who closed first), and the process in whose
+ * context it closed, if any.  Listeners are not connections: left out.
+ */
+struct close_record {
+	struct record_header hdr; /* ts_ns: when it closed */
+	struct task_ctx task;	  /* in process context only (hdr.has_task) */
+	struct tcp_tuple tuple;
+	__u64 start_ns;	      /* established, or connect() began (established 0); 0: unknown */
+	__u64 bytes_acked;    /* payload sent and acknowledged by the peer (no SYN, no FIN) */
+	__u64 bytes_received; /* payload received in order (no FIN) */
+	__u32 segs_in, segs_out;
+	__u32 retransmits; /* total_retrans */
+	__u32 old_state;   /* the state it closed from */
+	__u32 error;	   /* sk_err then: ECONNRESET for a RST received */
+	__u8 established;  /* start_ns is when it was established */
+	__u8 pad[3];
+};
+
 /* Exec: bounded copies; a cut is flagged, never silent. */
 #define EXE_PATH_MAX	  1024 /* bytes of the executable's path kept, from its end */
 #define EXE_NAME_MAX	  255  /* a path component, as NAME_MAX */

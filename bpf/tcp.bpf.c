@@ -18,7 +18,15 @@
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT	2
 #define TCP_SYN_RECV	3
+#define TCP_FIN_WAIT1	4
+#define TCP_FIN_WAIT2	5
+#define TCP_TIME_WAIT	6
 #define TCP_CLOSE	7
+#define TCP_LAST_ACK	9
+#define TCP_LISTEN	10
+#define TCP_CLOSING	11
+
+#define SOCK_DONE 1 /* enum sock_flags: a FIN was received (tcp_fin()) */
 
 #define IP_VERSION_4 4
 #define IP_VERSION_6 6
@@ -49,7 +57,7 @@ struct {
 	__uint(max_entries, FLIGHT_SETS);
 	__type(key, __u32);
 	__type(value, struct flight_set);
-} connects_in_flight SEC(".maps"), unaccepted SEC(".maps");
+} connects_in_flight SEC(".maps"), unaccepted SEC(".maps"), lives SEC(".maps");
 
 /* A pointer's value as a plain number: the verifier allows no arithmetic on pointers. */
 static __always_inline __u64 address_of(const void *ptr)
@@ -186,15 +194,29 @@ static __always_inline void record_attempt(void *ctx, const struct sock *sk, boo
 		count_lost(RECORD_OUTCOME);
 }
 
-static __always_inline void record_outcome(const struct sock *sk, int new_state, bool cast)
+/*
+ * The clock, read once per state change whatever needs it: an established
+ * socket's outcome and its life's start are one reading (the clock costs more
+ * than the rest of a test in a virtual machine).
+ */
+static __always_inline __u64 clock_once(__u64 *now)
+{
+	if (!*now)
+		*now = bpf_ktime_get_boot_ns();
+	return *now;
+}
+
+/* The outcome of an attempt recorded: its start (a close times a failed one from it), or 0. */
+static __always_inline __u64 record_outcome(const struct sock *sk, int new_state, bool cast,
+					    __u64 *now)
 {
 	__u64 sock = (__u64)sk;
 	__u64 start_ns = flight_take(&connects_in_flight, sk);
 	struct outcome_record *rec;
 
 	if (!start_ns)
-		return; /* began before recording, or filtered out */
-	rec = reserve_record(sizeof(*rec), RECORD_OUTCOME, bpf_ktime_get_boot_ns());
+		return 0; /* began before recording, or filtered out */
+	rec = reserve_record(sizeof(*rec), RECORD_OUTCOME, clock_once(now));
 	if (rec) {
 		rec->sock = sock;
 		rec->start_ns = start_ns;
@@ -203,6 +225,7 @@ static __always_inline void record_outcome(const struct sock *sk, int new_state,
 		rec->lport = bpf_ntohs(KERNEL_FIELD(cast, sk, struct inet_sock, inet_sport));
 		submit_record(rec);
 	}
+	return start_ns;
 }
 
 /*
@@ -210,14 +233,11 @@ static __always_inline void record_outcome(const struct sock *sk, int new_state,
  * no process yet, and is remembered until accept() takes it.  One that closes
  * first is recorded: a connect scan's mark on an open port.
  */
-static __always_inline void remember_passive_open(const struct sock *sk)
+static __always_inline void remember_passive_open(const struct sock *sk, __u64 *now)
 {
-	__u64 ts_ns;
-
 	if (filter_tgid || filter_uid != (__u32)-1) /* it could never pass the filter */
 		return;
-	ts_ns = bpf_ktime_get_boot_ns();
-	if (flight_add(&unaccepted, sk, ts_ns))
+	if (flight_add(&unaccepted, sk, clock_once(now)))
 		count_lost(RECORD_UNACCEPTED);
 }
 
@@ -239,24 +259,107 @@ static __always_inline void record_unaccepted(const struct sock *sk, int old_sta
 	}
 }
 
+/*
+ * close: a connection's life.  It begins when the socket is established
+ * (both ends: a connect's or a listener's child), kept in `lives` with, in
+ * the time's lowest bit, whether it was a connect; a socket established
+ * before recording began, or when its set was full, closes with no start.
+ * One that never was (a connect refused or timed out) is timed from its
+ * connect, whose start its outcome just took.  The counters are tcp_sock's
+ * own, read by CO-RE: what the kernel counted for the whole life.
+ */
+
+/* Did we send a FIN the peer acknowledged?  It took a sequence number, as a SYN does. */
+static __always_inline bool our_fin_acked(const struct tcp_sock *tp, int old_state)
+{
+	bool fin_sent = old_state == TCP_FIN_WAIT1 || old_state == TCP_FIN_WAIT2 ||
+			old_state == TCP_TIME_WAIT || old_state == TCP_CLOSING ||
+			old_state == TCP_LAST_ACK;
+
+	return fin_sent && BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq);
+}
+
+/*
+ * The payload each way: bytes_acked and bytes_received count the sequence
+ * numbers the peer acknowledged and we received, so a connect's SYN and
+ * each side's FIN are one byte each in them.
+ */
+static __always_inline void payload(struct close_record *rec, const struct sock *sk, int old_state,
+				    bool connected)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	__u64 acked = BPF_CORE_READ(tp, bytes_acked), received = BPF_CORE_READ(tp, bytes_received);
+	__u64 syn = connected, fin = our_fin_acked(tp, old_state);
+	__u64 their_fin = (BPF_CORE_READ(sk, __sk_common.skc_flags) >> SOCK_DONE) & 1;
+
+	rec->bytes_acked = acked >= syn + fin ? acked - syn - fin : 0;
+	rec->bytes_received = received >= their_fin ? received - their_fin : 0;
+}
+
+static __always_inline void record_close(void *ctx, const struct sock *sk, int old_state,
+					 __u64 connect_ns, bool cast, __u64 *now)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	bool in_process = in_process_context(ctx);
+	__u64 life = flight_take(&lives, sk), established_ns = life & ~1ULL;
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	struct close_record *rec;
+
+	if (!event_is_wanted(in_process, pid_tgid, uid))
+		return;
+	rec = reserve_record(sizeof(*rec), RECORD_CLOSE, clock_once(now));
+	if (!rec)
+		return;
+	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid);
+	tuple_from_sock(&rec->tuple, sk, cast);
+	rec->established = established_ns != 0;
+	rec->start_ns = established_ns ? established_ns : connect_ns;
+	/* A connect's SYN is in bytes_acked once established, known from its life only. */
+	payload(rec, sk, old_state, life & 1);
+	rec->segs_in = BPF_CORE_READ(tp, segs_in);
+	rec->segs_out = BPF_CORE_READ(tp, segs_out);
+	rec->retransmits = BPF_CORE_READ(tp, total_retrans);
+	rec->old_state = old_state;
+	rec->error = sk->sk_err;
+	rec->pad[0] = rec->pad[1] = rec->pad[2] = 0;
+	submit_record(rec);
+}
+
+/* A life begins (established) or ends (closed, from any state but LISTEN or CLOSE). */
+static __always_inline void track_life(void *ctx, const struct sock *sk, int old_state,
+				       int new_state, __u64 connect_ns, bool cast, __u64 *now)
+{
+	if (new_state == TCP_ESTABLISHED) {
+		/* Without room its close comes with no start: not lost, not timed. */
+		flight_add(&lives, sk, (clock_once(now) & ~1ULL) | (old_state == TCP_SYN_SENT));
+	} else if (new_state == TCP_CLOSE && old_state != TCP_LISTEN && old_state != TCP_CLOSE) {
+		record_close(ctx, sk, old_state, connect_ns, cast, now);
+	}
+}
+
 static __always_inline int state_change(void *ctx, const struct sock *sk, int old_state,
 					int new_state, bool cast)
 {
+	__u64 connect_ns = 0, now = 0;
+
 	if (!is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol))
 		return 0;
 	if (records(RECORD_CONNECT)) {
 		if (old_state == TCP_CLOSE && new_state == TCP_SYN_SENT)
 			record_attempt(ctx, sk, cast);
 		else if (old_state == TCP_SYN_SENT)
-			record_outcome(sk, new_state, cast);
+			connect_ns = record_outcome(sk, new_state, cast, &now);
 	}
 	if (records(RECORD_UNACCEPTED)) {
 		if (old_state == TCP_SYN_RECV && new_state == TCP_ESTABLISHED)
-			remember_passive_open(sk);
+			remember_passive_open(sk, &now);
 		/* Closed for good (a peer's FIN alone leaves it for accept() to take). */
 		else if (new_state == TCP_CLOSE)
 			record_unaccepted(sk, old_state, cast);
 	}
+	if (records(RECORD_CLOSE))
+		track_life(ctx, sk, old_state, new_state, connect_ns, cast, &now);
 	return 0;
 }
 

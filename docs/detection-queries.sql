@@ -14,6 +14,8 @@ CREATE TEMP TABLE IF NOT EXISTS cf_param (name TEXT PRIMARY KEY, value NUMERIC N
 INSERT OR IGNORE INTO cf_param VALUES
     ('scan_window_s', 300),         -- Zeek Scan::port_scan_interval
     ('scan_ports', 15),             -- Zeek Scan::port_scan_threshold
+    ('scan_low_window_s', 60),      -- Snort 3 port_scan low: 60 s
+    ('scan_low_ports', 5),          -- Snort 3 port_scan low: 5 ports (0: off)
     ('sweep_window_s', 300),        -- Zeek Scan::addr_scan_interval
     ('sweep_hosts', 5),             -- Snort 3 port_scan tcp_sweep nets (low)
     ('outbound_window_s', 300),
@@ -33,6 +35,8 @@ INSERT OR IGNORE INTO cf_login_comm VALUES ('sshd'), ('sshd-session'), ('dropbea
 CREATE TEMP VIEW cf_p AS
 SELECT max(CASE name WHEN 'scan_window_s' THEN value * 1000000000 END) AS scan_window_ns,
        max(CASE name WHEN 'scan_ports' THEN value END) AS scan_ports,
+       max(CASE name WHEN 'scan_low_window_s' THEN value * 1000000000 END) AS scan_low_window_ns,
+       max(CASE name WHEN 'scan_low_ports' THEN value END) AS scan_low_ports,
        max(CASE name WHEN 'sweep_window_s' THEN value * 1000000000 END) AS sweep_window_ns,
        max(CASE name WHEN 'sweep_hosts' THEN value END) AS sweep_hosts,
        max(CASE name WHEN 'outbound_window_s' THEN value * 1000000000 END) AS outbound_window_ns,
@@ -51,7 +55,7 @@ CREATE INDEX IF NOT EXISTS cf_connect_local ON cf_connect (saddr, lport);
 -- socket").
 CREATE TEMP VIEW cf_probe AS
 SELECT r.host, r.wall_ns, r.raddr AS scanner, r.laddr AS target, r.lport AS port,
-       r.state IS NOT NULL AS listening
+       r.rport AS remote_port, r.state IS NOT NULL AS listening
 FROM cf_reset r
 WHERE ((r.state IS NULL AND coalesce(r.reason, 'NO_SOCKET') = 'NO_SOCKET')
        OR r.state = 'LISTEN')
@@ -61,28 +65,44 @@ WHERE ((r.state IS NULL AND coalesce(r.reason, 'NO_SOCKET') = 'NO_SOCKET')
 
 -- Inbound port scans: one remote address probing many ports of one local
 -- address.  An episode ends after a window without probes; it is a scan when
--- some window of it holds scan_ports distinct ports.  The open ports it
--- reached: accepted, or answered by a listening socket.
-WITH probe AS MATERIALIZED (
-    SELECT *, sum(gap IS NULL OR gap > (SELECT scan_window_ns FROM cf_p))
-                  OVER (PARTITION BY host, scanner, target ORDER BY wall_ns
+-- some window of it holds scan_ports distinct ports.  Below that, a scan of
+-- low confidence when some window of scan_low_window_s holds scan_low_ports,
+-- unless it lies within a scan of the same scanner and target.  The open
+-- ports it reached: accepted, or answered by a listening socket.
+WITH tier AS (
+    SELECT 'high' AS confidence, scan_window_ns AS window_ns, scan_ports AS min_ports FROM cf_p
+    UNION ALL
+    SELECT 'low', scan_low_window_ns, scan_low_ports FROM cf_p
+    WHERE scan_low_ports > 0 AND scan_low_ports < scan_ports
+), probe AS MATERIALIZED (
+    SELECT *, sum(gap IS NULL OR gap > window_ns)
+                  OVER (PARTITION BY confidence, host, scanner, target ORDER BY wall_ns
                         ROWS UNBOUNDED PRECEDING) AS episode
-    FROM (SELECT *, wall_ns - lag(wall_ns) OVER (PARTITION BY host, scanner, target
+    FROM (SELECT *, wall_ns - lag(wall_ns) OVER (PARTITION BY confidence, host, scanner, target
                                                  ORDER BY wall_ns) AS gap
-          FROM cf_probe)
+          FROM cf_probe CROSS JOIN tier)
 ), peak AS (
-    SELECT host, scanner, target, episode, max(ports) AS peak
-    FROM (SELECT a.host, a.scanner, a.target, a.episode, count(DISTINCT b.port) AS ports
-          FROM probe a JOIN probe b USING (host, scanner, target, episode)
-          WHERE b.wall_ns BETWEEN a.wall_ns AND a.wall_ns + (SELECT scan_window_ns FROM cf_p)
-          GROUP BY a.host, a.scanner, a.target, a.episode, a.wall_ns)
-    GROUP BY host, scanner, target, episode
+    SELECT confidence, host, scanner, target, episode, max(ports) AS peak
+    FROM (SELECT a.confidence, a.host, a.scanner, a.target, a.episode,
+                 count(DISTINCT b.port) AS ports
+          FROM probe a JOIN probe b USING (confidence, host, scanner, target, episode)
+          WHERE b.wall_ns BETWEEN a.wall_ns AND a.wall_ns + a.window_ns
+          GROUP BY a.confidence, a.host, a.scanner, a.target, a.episode, a.wall_ns)
+    GROUP BY confidence, host, scanner, target, episode
+), tiered AS (
+    SELECT p.confidence, p.host, p.scanner, p.target, p.episode,
+           count(DISTINCT p.port) AS ports, count(*) AS probes,
+           min(p.wall_ns) AS first_ns, max(p.wall_ns) AS last_ns
+    FROM probe p JOIN peak k USING (confidence, host, scanner, target, episode)
+    WHERE k.peak >= p.min_ports
+    GROUP BY p.confidence, p.host, p.scanner, p.target, p.episode
 ), scan AS (
-    SELECT p.host, p.scanner, p.target, p.episode, count(DISTINCT p.port) AS ports,
-           count(*) AS probes, min(p.wall_ns) AS first_ns, max(p.wall_ns) AS last_ns
-    FROM probe p JOIN peak k USING (host, scanner, target, episode)
-    WHERE k.peak >= (SELECT scan_ports FROM cf_p)
-    GROUP BY p.host, p.scanner, p.target, p.episode
+    SELECT * FROM tiered l
+    WHERE confidence = 'high'
+       OR NOT EXISTS (SELECT 1 FROM tiered h
+                      WHERE h.confidence = 'high' AND (h.host, h.scanner, h.target)
+                            = (l.host, l.scanner, l.target)
+                        AND h.first_ns <= l.last_ns AND l.first_ns <= h.last_ns)
 )
 SELECT 'portscan' AS detection, s.host, s.scanner, s.target, s.ports, s.probes,
        strftime('%Y-%m-%dT%H:%M:%fZ', s.first_ns / 1e9, 'unixepoch') AS first_seen,
@@ -90,8 +110,8 @@ SELECT 'portscan' AS detection, s.host, s.scanner, s.target, s.ports, s.probes,
        round(s.probes * 1e9 / nullif(s.last_ns - s.first_ns, 0), 1) AS rate,
        (SELECT group_concat(port, ',')
         FROM (SELECT DISTINCT port FROM probe p
-              WHERE (p.host, p.scanner, p.target, p.episode)
-                    = (s.host, s.scanner, s.target, s.episode)
+              WHERE (p.confidence, p.host, p.scanner, p.target, p.episode)
+                    = (s.confidence, s.host, s.scanner, s.target, s.episode)
               ORDER BY port LIMIT 10)) AS sample_ports,
        (SELECT count(*) FROM cf_accept a
         WHERE a.host = s.host AND a.raddr = s.scanner AND a.laddr = s.target
@@ -102,9 +122,18 @@ SELECT 'portscan' AS detection, s.host, s.scanner, s.target, s.ports, s.probes,
                 AND a.wall_ns BETWEEN s.first_ns AND s.last_ns
               UNION
               SELECT port FROM probe p
-              WHERE (p.host, p.scanner, p.target, p.episode)
-                    = (s.host, s.scanner, s.target, s.episode) AND p.listening
-              ORDER BY port)) AS open_ports
+              WHERE (p.confidence, p.host, p.scanner, p.target, p.episode)
+                    = (s.confidence, s.host, s.scanner, s.target, s.episode) AND p.listening
+              UNION
+              -- a raw SYN scanner's kernel resetting the SYN-ACKs of the open
+              -- ports (when the capture holds the scanner's host too)
+              SELECT q.remote_port FROM cf_probe q
+              WHERE q.host = s.host AND q.target = s.scanner AND q.scanner = s.target
+                AND NOT q.listening
+                AND q.wall_ns BETWEEN s.first_ns - (SELECT scan_window_ns FROM cf_p)
+                                  AND s.last_ns + (SELECT scan_window_ns FROM cf_p)
+              ORDER BY port)) AS open_ports,
+       s.confidence
 FROM scan s
 ORDER BY s.first_ns, s.scanner, s.target;
 

@@ -169,6 +169,8 @@ static int load(struct probes *probes, const struct record_options *opts)
 		bpf_map__set_max_entries(skel->maps.connects_in_flight, 1);
 	if (!(opts->kinds & KIND_ACCEPT))
 		bpf_map__set_max_entries(skel->maps.unaccepted, 1);
+	if (!(opts->kinds & KIND_CLOSE))
+		bpf_map__set_max_entries(skel->maps.lives, 1);
 	if (mechanisms_select(skel->obj, &probes->mechanisms))
 		return -1;
 	err = casefile_bpf__load(skel);

@@ -1,5 +1,6 @@
 /* From ring-buffer records to capture rows. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,6 +487,67 @@ static int add_unaccepted(struct rows *rows, const void *data)
 	    .closed_from = rec->old_state, .error = rec->error);
 
 	return WRITE_ROW(rows, unaccepted, row);
+}
+
+/* TCP states (include/net/tcp_states.h), and the errors a reset leaves. */
+enum {
+	STATE_ESTABLISHED = 1,
+	STATE_SYN_SENT,
+	STATE_SYN_RECV,
+	STATE_FIN_WAIT1,
+	STATE_FIN_WAIT2,
+	STATE_TIME_WAIT,
+	STATE_CLOSE_WAIT = 8,
+	STATE_LAST_ACK,
+	STATE_CLOSING = 11,
+};
+enum { CLOSED_BY_OUR_FIN = 1, CLOSED_BY_THEIR_FIN, CLOSED_BY_OUR_RST, CLOSED_BY_THEIR_RST };
+
+/*
+ * Who closed first, from the state the socket closed from: a FIN of ours
+ * leads through FIN_WAIT1 (then FIN_WAIT2, CLOSING, TIME_WAIT), one of
+ * theirs through CLOSE_WAIT (then LAST_ACK); straight from an open state it
+ * was a RST: theirs when it left the error tcp_reset() sets (ECONNRESET, or
+ * ECONNREFUSED to a connect), else ours (an abortive close).  A connect that
+ * timed out or was unreachable was closed by no one.
+ */
+static int64_t closed_by(uint32_t old_state, uint32_t error)
+{
+	switch (old_state) {
+	case STATE_FIN_WAIT1:
+	case STATE_FIN_WAIT2:
+	case STATE_TIME_WAIT:
+	case STATE_CLOSING:
+		return CLOSED_BY_OUR_FIN;
+	case STATE_CLOSE_WAIT:
+	case STATE_LAST_ACK:
+		return CLOSED_BY_THEIR_FIN;
+	case STATE_SYN_SENT:
+		if (error == ETIMEDOUT || error == ENETUNREACH || error == EHOSTUNREACH)
+			return CAPTURE_NULL;
+		return error == ECONNREFUSED ? CLOSED_BY_THEIR_RST : CLOSED_BY_OUR_RST;
+	default:
+		return error == ECONNRESET || error == EPIPE ? CLOSED_BY_THEIR_RST
+							     : CLOSED_BY_OUR_RST;
+	}
+}
+
+static int add_close(struct rows *rows, const void *data)
+{
+	const struct close_record *rec = data;
+	const struct tcp_tuple *tuple = &rec->tuple;
+	ROW(close, row, .t = relative_time(rows, rec->hdr.ts_ns), .seq = rows->next_seq++,
+	    .task = task_id(rows, &rec->hdr, &rec->task),
+	    .laddr = address_id(rows, tuple->family, tuple->laddr), .lport = tuple->lport,
+	    .raddr = address_id(rows, tuple->family, tuple->raddr), .rport = tuple->rport,
+	    .start_t = rec->start_ns ? relative_time(rows, rec->start_ns) : CAPTURE_NULL,
+	    .established = rec->established, .bytes_sent = (int64_t)rec->bytes_acked,
+	    .bytes_received = (int64_t)rec->bytes_received, .segs_in = rec->segs_in,
+	    .segs_out = rec->segs_out, .retransmits = rec->retransmits,
+	    .closed_from = rec->old_state, .error = rec->error,
+	    .closed_by = closed_by(rec->old_state, rec->error));
+
+	return WRITE_ROW(rows, close, row);
 }
 
 int rows_add_running_processes(struct rows *rows)

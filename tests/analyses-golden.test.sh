@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures basic web1 web2 scan-syn scan-connect bruteforce-ssh bruteforce-hydra sweep-host1 \
+load_fixtures basic web1 web2 scan-syn scan-small scan-connect bruteforce-ssh bruteforce-hydra sweep-host1 \
 	sweep-host2 sweep-host3 sweep-host4 sweep-host5 benign-busy caps
 
 golden summary summary scan-connect.db bruteforce-ssh.db
@@ -23,6 +23,8 @@ golden scans scans scan-connect.db
 golden scans-json scans --format json scan-syn.db sweep-host1.db sweep-host2.db sweep-host3.db \
 	sweep-host4.db sweep-host5.db
 golden scans-csv scans --format csv scan-connect.db
+golden scans-small scans scan-small.db
+golden summary-small summary scan-small.db
 golden scans-thresholds scans --ports 1 --window 60 benign-busy.db
 
 golden bruteforce bruteforce bruteforce-ssh.db bruteforce-hydra.db

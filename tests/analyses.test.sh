@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-attacks=(scan-syn scan-connect scan-ack bruteforce-ssh bruteforce-hydra sweep)
+attacks=(scan-syn scan-small scan-connect scan-ack bruteforce-ssh bruteforce-hydra sweep)
 sweep_hosts=(sweep-host1 sweep-host2 sweep-host3 sweep-host4 sweep-host5)
 benign=(benign-http benign-busy)
 load_fixtures "${attacks[@]}" "${sweep_hosts[@]}" "${benign[@]}" basic lost unclean web1 web2 caps
@@ -36,9 +36,16 @@ outbound="detection, comm, sample_addresses, hosts, ports, destinations, connect
 # the accepting processes without their pids
 bruteforce="remote, local, port, rtrim(process, '/0123456789'), connections"
 
+summary_finds() { # NAME PATTERN FILE...: the summary's table matches PATTERN
+	local name=$1 pattern=$2
+	shift 2
+	run_report summary "$@"
+	check_match "$name" "$pattern" "$(cat "$SCRATCH/out")"
+}
+
 # --- Every attack found, with its scanner, target, ports and counts -------------------
 check_eq "SYN scan: one port scan of the victim's 996 closed ports, from the attacker" \
-	"portscan|10.200.0.66|10.200.0.10|996|996|0||1,3,4,6,7,9,13,17,19,20" \
+	"portscan|10.200.0.66|10.200.0.10|996|996|0|22,80,8080,8081|1,3,4,6,7,9,13,17,19,20" \
 	"$(rows "$portscan" scans scan-syn.db)"
 check_eq "connect scans: a port scan per family, the open ports it got accepted on" \
 	"portscan|10.200.0.66|10.200.0.10|996|996|3|22,80,8080|1,3,4,6,7,9,13,17,19,20
@@ -53,10 +60,37 @@ check_eq "ACK scan: 1000 ports; the 4 open ones answered by their listeners" \
 	"$(rows "$portscan" scans scan-ack.db)"
 check_eq "sweep in one capture: six addresses of one machine, 7 closed ports, no port scan" \
 	"sweep|10.200.0.66|6|1|10.200.0.101,10.200.0.102,10.200.0.103,10.200.0.104,10.200.0.105,10.200.0.106|7|42|21,22,23,25,443,445,3389|0" \
-	"$(rows "$sweep" scans sweep.db)"
+	"$(rows "$sweep" scans sweep.db | grep ^sweep)"
 check_eq "sweep across five hosts' captures" \
 	"sweep|10.200.0.66|5|5|10.200.0.101,10.200.0.102,10.200.0.103,10.200.0.104,10.200.0.105|7|35|21,22,23,25,443,445,3389|0" \
-	"$(rows "$sweep" scans sweep-host{1,2,3,4,5}.db)"
+	"$(rows "$sweep" scans sweep-host{1,2,3,4,5}.db | grep ^sweep)"
+# Below Zeek's 15 ports, Snort's low profile (5 ports in 60 s): each swept host's
+# 7 closed ports are a port scan of low confidence; nmap -sS's open port 80 is unseen.
+check_eq "sweep: each of the six hosts port scanned, 7 ports, low confidence" \
+	"6|7|7|low|0|80" \
+	"$(query "SELECT count(*), min(ports), max(probes), group_concat(DISTINCT confidence), sum(accepts), group_concat(DISTINCT open_ports) FROM r WHERE detection = 'portscan'" scans sweep.db)"
+check_eq "sweep: their rule is Snort's low one (5 ports within 60 s)" "5|60000000000" \
+	"$(query "SELECT DISTINCT threshold, window_ns FROM r WHERE detection = 'portscan'" scans sweep.db)"
+check_eq "sweep: no port scan of low confidence at --low-ports 8 (7 ports a host)" "" \
+	"$(query "SELECT detection FROM r WHERE detection = 'portscan'" scans --low-ports 8 sweep.db)"
+# nmap -sS -p 22,80,443,3306,5432,6379,8080,8443: 5 closed ports, below Zeek's 15.
+check_eq "small SYN scan: a port scan of low confidence, its 5 closed ports; the open ones from the scanner's resets" \
+	"portscan|low|10.200.0.66|10.200.0.10|5|5|443,3306,5432,6379,8443|22,80,8080" \
+	"$(rows "detection, confidence, scanner, target, ports, probes, sample_ports, open_ports" scans scan-small.db)"
+check_eq "small SYN scan: no port scan at 6 low ports" "" \
+	"$(rows "detection" scans --low-ports 6 scan-small.db)"
+summary_finds "summary: the small SYN scan, of low confidence" \
+	$'port scans +1 FOUND \\(15 ports of an address within 300 s; 1 of low confidence: 5 ports of an address within 60 s[^\n]*\n +10\\.200\\.0\\.66 -> 10\\.200\\.0\\.10: 5 ports, 5 probes \\(low confidence\\)' scan-small.db
+# The open ports above are the scanner's kernel resetting their SYN-ACKs: this
+# machine was both ends.  The victim's capture alone has none of them.
+cp "$SCRATCH/scan-syn.db" "$SCRATCH/scan-syn-victim.db"
+sql "$SCRATCH/scan-syn-victim.db" "DELETE FROM ev_reset WHERE laddr IN (SELECT id FROM address WHERE addr = '10.200.0.66')"
+check_eq "SYN scan seen by the victim alone: its open ports cannot be seen, and the table says so" \
+	"0 accepted; open: none seen (a SYN scan's open ports leave no trace at the target)" \
+	"$(run_report scans scan-syn-victim.db; tail -1 "$SCRATCH/out" | sed 's/.*  0 accepted/0 accepted/')"
+# Five captures merged into one sweep episode: the average hides each host's burst.
+check "the sweep across hosts: a peak rate over 1000 times the average (seconds between hosts, microseconds within)" \
+	test "$(query "SELECT CAST(peak_rate AS REAL) > 1000 * CAST(rate AS REAL) FROM r WHERE detection = 'sweep'" scans sweep-host{1,2,3,4,5}.db)" = 1
 check_eq "password loop: 50 connections to sshd on 22, from the attacker" \
 	"10.200.0.66|10.200.0.10|22|sshd|50" "$(rows "$bruteforce" bruteforce bruteforce-ssh.db)"
 check_eq "hydra: 15 connections to sshd on 22, over IPv6" \
@@ -72,13 +106,18 @@ out=$(rows "median_ns, mean_ns" bruteforce bruteforce-hydra.db)
 IFS='|' read -r median mean <<< "$out"
 check "hydra: bursts (a mean over 10 times the median)" test "$mean" -gt "$((10 * median))"
 
-# --- Nothing on the benign captures, nor on one host's part of the sweep --------------------
-for name in "${benign[@]}" "${sweep_hosts[@]}" basic web1 web2; do
+# --- Nothing on the benign captures; one host's part of the sweep, a low one --------------
+for name in "${benign[@]}" basic web1 web2; do
 	check_eq "$name: no scan" "" "$(rows "detection" scans "$name.db")"
 	check_eq "$name: no brute force" "" "$(rows "remote" bruteforce "$name.db")"
 done
+for name in "${sweep_hosts[@]}"; do
+	check_eq "$name: a port scan of low confidence, nothing else" "portscan|low|7" \
+		"$(rows "detection, confidence, ports" scans "$name.db")"
+	check_eq "$name: no brute force" "" "$(rows "remote" bruteforce "$name.db")"
+done
 check_eq "four hosts' captures of the sweep: no sweep" "" \
-	"$(rows "detection" scans sweep-host{1,2,3,4}.db)"
+	"$(query "SELECT detection FROM r WHERE detection = 'sweep'" scans sweep-host{1,2,3,4}.db)"
 check_eq "the benign captures together: nothing" "" \
 	"$(rows "detection" scans benign-http.db benign-busy.db)"
 
@@ -93,11 +132,14 @@ check_eq "benign-busy: the admin's 5 logins are a brute force only at 5 connecti
 check_eq "benign-busy: the refused connects to 5432 are a port scan only at 1 port" \
 	"portscan|10.200.0.22|10.200.0.10|1|5|0||5432" \
 	"$(rows "$portscan" scans --ports 1 benign-busy.db)"
-check_eq "scan-syn: 996 ports are no scan at 997" "" "$(rows "detection" scans --ports 997 scan-syn.db)"
+check_eq "scan-syn: 996 ports are a scan of low confidence at 997" "portscan|low" \
+	"$(rows "detection, confidence" scans --ports 997 scan-syn.db)"
+check_eq "scan-syn: ... and none without the low tier" "" \
+	"$(rows "detection" scans --ports 997 --low-ports 0 scan-syn.db)"
 check_eq "four hosts' captures are a sweep at 4 targets" "sweep|10.200.0.66|4|4" \
-	"$(rows "detection, scanner, targets, hosts" scans --targets 4 sweep-host{1,2,3,4}.db)"
+	"$(query "SELECT detection, scanner, targets, hosts FROM r WHERE detection = 'sweep'" scans --targets 4 sweep-host{1,2,3,4}.db)"
 check_eq "the nmap connect scans are no outbound scan below half of failures" "" \
-	"$(rows "detection" scans --failed-share 1 --ports 65536 scan-connect.db)"
+	"$(rows "detection" scans --failed-share 1 --ports 65536 --low-ports 0 scan-connect.db)"
 check_eq "a window shorter than hydra's pauses cuts it into bursts below the threshold" "" \
 	"$(rows "remote" bruteforce --window 30 bruteforce-hydra.db)"
 check_eq "--service without 22 and --daemon without sshd: no brute force" "" \
@@ -106,12 +148,6 @@ check_eq "--daemon sshd alone finds it on any port" "22" \
 	"$(rows "port" bruteforce --service 2222 --daemon sshd bruteforce-ssh.db)"
 
 # --- The summary names them all ------------------------------------------------------------
-summary_finds() { # NAME PATTERN FILE...: the summary's table matches PATTERN
-	local name=$1 pattern=$2
-	shift 2
-	run_report summary "$@"
-	check_match "$name" "$pattern" "$(cat "$SCRATCH/out")"
-}
 summary_finds "summary: the SYN scan" $'port scans +1 FOUND[^\n]*\n +10\\.200\\.0\\.66 -> 10\\.200\\.0\\.10: 996 ports' scan-syn.db
 summary_finds "summary: the connect scans, both families" \
 	$'port scans +2 FOUND[^\n]*\n +10\\.200\\.0\\.66 -> 10\\.200\\.0\\.10: 996 ports[^\n]*\n +fd00:200::66 -> fd00:200::10: 996 ports' scan-connect.db
@@ -132,7 +168,7 @@ run_report summary caps.db
 check_eq "summary: the denials of 3 runs of one program, one line, counted as SQL counts them" \
 	"$(denied_groups caps.db)" \
 	"$(sed -n 's/^  denied     \(setpriv\), \([0-9]*\) processes (uid [0-9]*) CAP_SETPCAP: \([0-9]*\) checks, .*/\1 \2 processes, \3 checks/p' "$SCRATCH/out")"
-check_match "... from its first to its last check" "setpriv, 3 processes .* from [0-9:]+ to [0-9:]+$" \
+check_match "... from its first to its last check" "setpriv, 3 processes .* from [0-9:.]+ to [0-9:.]+$" \
 	"$(grep '^  denied     setpriv' "$SCRATCH/out")"
 run_report summary web1.db web2.db
 check_eq "summary: one line per host's program, user and capability" 2 \
@@ -158,8 +194,9 @@ check_eq "summary, JSON: every kind of detection found in the attacks taken toge
 	"bruteforce|2
 outbound|2
 portscan|$((2 + ack_apart))
+portscan, low confidence|7
 sweep|1" \
-	"$(query "SELECT kind, count(*) FROM r WHERE section = 'detection' AND count > 0 GROUP BY kind" \
+	"$(query "SELECT kind || iif(detail LIKE 'low confidence;%', ', low confidence', ''), count(*) FROM r WHERE section = 'detection' AND count > 0 GROUP BY 1" \
 		summary "${attacks[@]/%/.db}" "${benign[@]/%/.db}")"
 check_eq "summary, JSON: the top talker of scan-connect is nmap" "nmap|1000|996" \
 	"$(query "SELECT substr(subject, 1, 4), count, failed FROM r WHERE section = 'talker' LIMIT 1" summary scan-connect.db)"
@@ -248,8 +285,11 @@ refused|1992|0|server|1992" \
 check_eq "timeline -c: the password loop's connections, each accepted by sshd" "50|50|sshd" \
 	"$(rows "count(*), sum(accept_comm = 'sshd'), group_concat(DISTINCT accept_comm)" timeline -c -P 22 bruteforce-ssh.db)"
 # 996 closed ports, and the scanner's own kernel resetting the 4 open ports' SYN-ACKs.
-check_eq "timeline -c: a SYN scan is resets only, refused" "refused|1000|server" \
-	"$(query "SELECT outcome, count(*), reset_by FROM r WHERE outcome = 'refused'" timeline -c scan-syn.db)"
+check_eq "timeline -c: a SYN scan's closed ports, refused by the victim" "refused|996|server|10.200.0.66" \
+	"$(query "SELECT outcome, count(*), reset_by, client FROM r WHERE outcome = 'refused'" timeline -c scan-syn.db)"
+check_eq "timeline -c: its open ports' SYN-ACKs, reset by the scanner's kernel (the client)" \
+	"reset|client|10.200.0.66|10.200.0.10|22,80,8080,8081" \
+	"$(query "SELECT outcome, reset_by, client, server, group_concat(server_port) FROM (SELECT * FROM r WHERE outcome = 'reset' ORDER BY CAST(server_port AS INTEGER))" timeline -c scan-syn.db)"
 # A filter chooses which connections, never what is shown of them.
 client=$(q basic "SELECT pid FROM tcpconnect WHERE outcome = 'established' GROUP BY pid ORDER BY count(*) DESC, pid LIMIT 1")
 server=$(q basic "SELECT a.pid FROM tcpaccept a JOIN tcpconnect c ON c.lport = a.rport AND c.dport = a.lport WHERE c.pid = $client LIMIT 1")

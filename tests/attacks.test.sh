@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-fixtures=(scan-syn scan-connect scan-ack bruteforce-ssh bruteforce-hydra sweep
+fixtures=(scan-syn scan-small scan-connect scan-ack bruteforce-ssh bruteforce-hydra sweep
 	sweep-host1 sweep-host2 sweep-host3 sweep-host4 sweep-host5 benign-http benign-busy)
 load_fixtures "${fixtures[@]}"
 
@@ -47,7 +47,7 @@ csv() {
 # The subcommands' findings in the prototypes' layout, in the same order (CSV cells
 # import as text, empty when null).
 scans_sql="SELECT CASE detection
-    WHEN 'portscan' THEN detection || '|' || host || '|' || scanner || '|' || target || '|' || ports || '|' || probes || '|' || '' || '|' || '' || '|' || rate || '|' || sample_ports || '|' || accepts || '|' || open_ports
+    WHEN 'portscan' THEN detection || '|' || host || '|' || scanner || '|' || target || '|' || ports || '|' || probes || '|' || '' || '|' || '' || '|' || rate || '|' || sample_ports || '|' || accepts || '|' || open_ports || '|' || confidence
     WHEN 'sweep' THEN detection || '|' || scanner || '|' || targets || '|' || hosts || '|' || sample_addresses || '|' || ports || '|' || probes || '|' || '' || '|' || '' || '|' || rate || '|' || sample_ports || '|' || accepts
     ELSE detection || '|' || host || '|' || pid || '|' || comm || '|' || sample_addresses || '|' || hosts || '|' || ports || '|' || destinations || '|' || connects || '|' || failed || '|' || refused || '|' || timeouts || '|' || '' || '|' || '' || '|' || rate || '|' || sample_ports
   END FROM r ORDER BY CASE detection WHEN 'portscan' THEN 1 WHEN 'sweep' THEN 2 ELSE 3 END, rowid"
@@ -61,6 +61,7 @@ ours() {
 		case ${1%%=*} in
 		scan_window_s) scans+=(--window "${1#*=}") ;;
 		scan_ports) scans+=(--ports "${1#*=}") ;;
+		scan_low_ports) scans+=(--low-ports "${1#*=}") ;;
 		sweep_hosts) scans+=(--targets "${1#*=}") ;;
 		outbound_destinations) scans+=(--destinations "${1#*=}") ;;
 		outbound_failed_share) scans+=(--failed-share "${1#*=}") ;;
@@ -115,21 +116,23 @@ agree() {
 	fi
 }
 
-for f in scan-syn scan-connect scan-ack bruteforce-ssh bruteforce-hydra sweep; do
+for f in scan-syn scan-small scan-connect scan-ack bruteforce-ssh bruteforce-hydra sweep; do
 	agree "$f: the same findings" "$f"
 done
 for f in sweep-host1 sweep-host2 sweep-host3 sweep-host4 sweep-host5 benign-http benign-busy; do
-	agree "$f: the same (none)" "$f"
+	agree "$f: the same" "$f"
 done
 agree "the sweep across five hosts' captures" sweep-host{1,2,3,4,5}
-agree "four of them: none" sweep-host{1,2,3,4}
+agree "four of them: port scans of low confidence, no sweep" sweep-host{1,2,3,4}
 agree "every capture at once: episodes that merge across captures" "${fixtures[@]}"
 
 # Thresholds moved, the near misses among them.
 agree "benign-http at 2 ports: its own connections are no probes" scan_ports=2 benign-http
 agree "benign-busy at 5 connections: the admin's logins" bruteforce_connections=5 benign-busy
 agree "benign-busy at 1 port: the refused connects to 5432" scan_ports=1 benign-busy
-agree "scan-syn at 997 ports: none" scan_ports=997 scan-syn
+agree "scan-syn at 997 ports: of low confidence" scan_ports=997 scan-syn
+agree "scan-syn at 997 ports, no low tier: none" scan_ports=997 scan_low_ports=0 scan-syn
+agree "the sweep at 8 low ports: none of low confidence" scan_low_ports=8 sweep
 agree "four hosts at 4 targets: a sweep" sweep_hosts=4 sweep-host{1,2,3,4}
 agree "hydra with a 30 s window: its bursts apart" bruteforce_window_s=30 bruteforce-hydra
 agree "hydra at 4 connections in 30 s: each burst" bruteforce_window_s=30 bruteforce_connections=4 bruteforce-hydra

@@ -8,8 +8,9 @@ db="$SCRATCH/gen.db"
 out=$("$TOOLS/gen" 20000 "$db" 2> "$SCRATCH/gen.err")
 check_eq "gen: exit status 0, 20000 events" "0|20000" "$?|$(value events "$out")"
 check_eq "gen: a sound SQLite file" ok "$(sql "$db" 'pragma integrity_check')"
+# The closes come beyond the events asked for: one per connection established.
 check_eq "gen: 20000 events by kind, each connect with its outcome, nothing lost" "20000|1|0" \
-	"$(sql "$db" "select (select sum(recorded) from event_kind where name != 'outcome'),
+	"$(sql "$db" "select (select sum(recorded) from event_kind where name not in ('outcome', 'close')),
 		(select recorded from event_kind where name = 'connect') = (select count(*) from ev_connect where outcome_state is not null),
 		(select sum(lost) from event_kind)")"
 check_eq "gen: the rows are the counted ones" "1|1|1|1" \
@@ -17,6 +18,8 @@ check_eq "gen: the rows are the counted ones" "1|1|1|1" \
 		(select count(*) from ev_accept) = (select recorded from event_kind where name = 'accept'),
 		(select count(*) from ev_reset) = (select recorded from event_kind where name = 'reset'),
 		(select count(*) from ev_capable) = (select recorded from event_kind where name = 'capable')")"
+check_eq "gen: a close for every connect established and every accept" 1 \
+	"$(sql "$db" "select (select count(*) from ev_close) = (select count(*) from ev_connect where outcome_state = 1) + (select count(*) from ev_accept)")"
 check_match "gen: report reads it, stopped cleanly" "stop +clean" "$("$REPORT" info "$db" 2>&1)"
 check_eq "gen: a port scan, 200 ports of one host answered with no socket" "200|0|NO_SOCKET" \
 	"$(sql "$db" "select count(distinct lport), max(pid), group_concat(distinct reason) from tcpreset where raddr = '198.51.100.66' and state is null")"

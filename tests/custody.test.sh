@@ -289,7 +289,7 @@ pid_max=$(cat /proc/sys/kernel/pid_max)
 refuse_options "a pid beyond pid_max, refused" "record: -p $pid_max: not a process id (this system's are 1 to $((pid_max - 1)))" 2 -p "$pid_max"
 refuse_options "a kind named twice, refused" "record: -e names 'connect' twice" 2 -e connect,connect
 refuse_options "an unknown kind: every kind listed" \
-	"record: unknown event kind 'bogus' (known: connect,accept,reset,capable,process,dns; with :stack: connect,accept,reset,capable)" 2 -e bogus
+	"record: unknown event kind 'bogus' (known: connect,accept,reset,capable,process,dns,close; with :stack: connect,accept,reset,capable)" 2 -e bogus
 refuse_options "as another user: needs root, and which capabilities" \
 	"record: needs root, or CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN and CAP_NET_RAW (missing: CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_NET_RAW)" 1 \
 	setpriv --reuid=nobody --regid=nogroup --clear-groups --

@@ -33,6 +33,7 @@ stop_record INT
 check_eq "every kind has the best mechanism this kernel offers" \
 	"accept=tracepoint/syscalls/sys_exit_accept{,4}, $ways
 capable=$capable
+close=tp_btf/inet_sock_set_state, $ways
 connect=tp_btf/inet_sock_set_state, $ways
 dns=socket filter on a packet socket
 exec=$process
@@ -67,16 +68,21 @@ stop_record INT
 unset CASEFILE_HIDE
 check_eq "without the kfunc, CO-RE reads; without group_dead, signal->live" \
 	"accept=tracepoint/syscalls/sys_exit_accept{,4}, CO-RE reads
+close=tp_btf/inet_sock_set_state, CO-RE reads
 connect=tp_btf/inet_sock_set_state, CO-RE reads
 exit=tp_btf/sched_process_{exec,fork,exit}, group death from signal->live
 reset=${resets/kfunc bpf_rdonly_cast/CO-RE reads}" \
-	"$(mechanisms "$db" | grep -E '^(accept|connect|exit|reset)=')"
+	"$(mechanisms "$db" | grep -E '^(accept|close|connect|exit|reset)=')"
 server=$(value server_pid "$accept") client=$(value client_pid "$accept") port=$(value port "$accept")
 check_eq "CO-RE reads: 3 connects established, with their local ports" 3 \
 	"$(sql "$db" "select count(*) from tcpconnect where pid=$client and dport=$port and outcome='established' and lport>0 and saddr='127.0.0.1'")"
 check_eq "CO-RE reads: 3 accepts by the server, each from a connect's port" 3 \
 	"$(sql "$db" "select count(*) from tcpaccept a where pid=$server and lport=$port and laddr='127.0.0.1' and exists (select 1 from tcpconnect c where c.pid=$client and c.lport=a.rport)")"
+check_eq "CO-RE reads: the 3 connections close at both ends, established" 6 \
+	"$(sql "$db" "select count(*) from tcpclose where established=1 and ((lport=$port and laddr='127.0.0.1') or (rport=$port and raddr='127.0.0.1'))")"
 client=$(value client_pid "$refused") port=$(value port "$refused")
+check_eq "CO-RE reads: the refused connect closes from SYN_SENT, never established" 1 \
+	"$(sql "$db" "select count(*) from tcpclose where rport=$port and raddr='::1' and closed_from='SYN_SENT' and established=0")"
 check_eq "CO-RE reads: a refused IPv6 connect and the reset of the closed port" "1|1" \
 	"$(sql "$db" "select (select count(*) from tcpconnect where pid=$client and dport=$port and outcome='refused' and daddr='::1'), (select count(*) from tcpreset where lport=$port and laddr='::1' and state is null and pid=0)")"
 check_eq "signal->live: each of 5 children's exec and exit, once" "5|5" \
@@ -94,11 +100,11 @@ check_eq "asked for with -e, a kind this kernel lacks is refused in one line" "1
 db="$SCRATCH/default.db"
 CASEFILE_HIDE=btf_trace_cap_capable,cap_capable "$RECORD" -o "$db" -q -d 1 2> "$SCRATCH/default.err"
 check_eq "by default, it is named and left out; the others are recorded" \
-	"0|$no_capable|connect,accept,reset,process,dns|0|" \
+	"0|$no_capable|connect,accept,reset,process,dns,close|0|" \
 	"$?|$(head -1 "$SCRATCH/default.err")|$(sql "$db" "select event_kinds from capture")|$(sql "$db" "select enabled, mechanism from event_kind where name = 'capable'")"
 CASEFILE_HIDE=BPF_MAP_TYPE_RINGBUF "$RECORD" -o "$SCRATCH/floor.db" -q -d 1 2> "$SCRATCH/floor.err"
 check_eq "below the floor (no ring buffer), every kind is named, one line each, and record fails" \
-	"1|6|6" "$?|$(wc -l < "$SCRATCH/floor.err")|$(grep -c "^record: this kernel cannot record [a-z]*: it lacks BPF ring buffers (Linux 5.8+)$" "$SCRATCH/floor.err")"
+	"1|7|7" "$?|$(wc -l < "$SCRATCH/floor.err")|$(grep -c "^record: this kernel cannot record [a-z]*: it lacks BPF ring buffers (Linux 5.8+)$" "$SCRATCH/floor.err")"
 
 # Without the tracepoint, fexit if this kernel lets a program attach to
 # cap_capable (tried at start), else one line; never a failed load.

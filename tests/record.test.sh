@@ -111,7 +111,7 @@ check_eq "event_kind counts match the rows" "1|1|1|1|0" \
 		(select recorded from event_kind where name='capable') = (select count(*) from ev_capable),
 		(select sum(lost) from event_kind)")"
 check_eq "metadata: host, kernel, boot, recorder" \
-	"$(hostname)|$(uname -r)|$(uname -m)|$(cat /proc/sys/kernel/random/boot_id)|$recorder_pid|connect,accept,reset,capable,process,dns" \
+	"$(hostname)|$(uname -r)|$(uname -m)|$(cat /proc/sys/kernel/random/boot_id)|$recorder_pid|connect,accept,reset,capable,process,dns,close" \
 	"$(sql "$db" "select hostname, kernel_release, machine, boot_id, recorder_pid, event_kinds from capture")"
 check_eq "metadata: the exact command line" "$RECORD -o $db -q" "$(sql "$db" "select command_line from capture")"
 check_eq "wall-clock times fall inside the capture" 0 \

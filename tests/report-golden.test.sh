@@ -11,7 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures basic lost unclean web1 web2 stacks
+load_fixtures basic lost unclean web1 web2 stacks lives beacons
 
 # info
 golden info info basic.db
@@ -38,10 +38,12 @@ golden tcpconnect-c-fleet tcpconnect -c web1.db web2.db
 golden tcpconnect-c-json tcpconnect -c --format json web1.db web2.db
 golden tcpconnect-json tcpconnect --format json basic.db
 golden tcpconnect-csv tcpconnect --format csv basic.db
+golden tcpconnect-T-addr tcpconnect -T --addr ::1 basic.db
 
 # tcpaccept
 golden tcpaccept tcpaccept basic.db
 golden tcpaccept-t tcpaccept -t basic.db
+golden tcpaccept-tT tcpaccept -tT -6 basic.db
 golden tcpaccept-p tcpaccept -p "$(q basic "select pid from tcpaccept where ip = 6 group by pid order by count(*) desc limit 1")" basic.db
 golden tcpaccept-P tcpaccept -P "$(q basic "select dport from reset_by_client")" basic.db
 golden tcpaccept-4 tcpaccept -4 basic.db
@@ -54,6 +56,26 @@ golden tcpreset-r tcpreset -r basic.db
 golden tcpreset-json tcpreset --format json basic.db
 golden tcpreset-csv tcpreset --format csv basic.db
 golden tcpreset-local tcpreset --local basic.db
+golden tcpreset-addr tcpreset --addr 127.0.0.1 basic.db
+
+# tcplife: BCC's columns and options, who closed and the state
+golden tcplife tcplife lives.db
+golden tcplife-tTw tcplife -tTw -6 lives.db
+golden tcplife-s tcplife -s lives.db
+golden tcplife-json tcplife --format json lives.db
+golden tcplife-p tcplife -p "$(q lives "select pid from tcpclose where closed_by = 'local RST'")" lives.db
+golden tcplife-L tcplife -L "$(q lives "select lport from tcpaccept limit 1")" lives.db
+golden tcplife-D tcplife -D "$(q lives "select rport from tcpclose where closed_from = 'SYN_SENT'")" lives.db
+golden timeline-connections-lives timeline -c lives.db
+golden exfil exfil lives.db
+golden exfil-process exfil --by process lives.db
+golden exfil-json exfil --format json lives.db
+golden summary-lives summary lives.db
+golden beacons beacons beacons.db
+golden beacons-all beacons --score 0 beacons.db
+golden beacons-json beacons --format json beacons.db
+golden summary-beacons summary beacons.db
+golden summary-beacons-json summary --format json beacons.db
 
 # capable
 golden capable capable basic.db

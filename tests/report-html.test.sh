@@ -204,6 +204,20 @@ check_eq "got in: the guessed login's rows named" "1" \
 check_eq "got in: older captures say the shells were not recorded (no exec streams)" "2" \
 	"$(grep -c 'No exec streams in the captures' "$SCRATCH/page.html")"
 
+# --- Connection lives (the close kind) ------------------------------------------------------
+load_fixtures lives
+run_report html -o lives.html lives.db
+pcr_pair=$(sqlite3 "$SCRATCH/lives.db" "select c.comm || '/' || c.pid || '</td><td>' || c.daddr || '</td>' ||
+	'<td class=\"n\" data-count=\"1\">1</td><td class=\"n\" data-count=\"' || l.tx_bytes || '\">' || l.tx_bytes from tcpclose l
+	join tcpconnect c on c.lport = l.lport and c.dport = l.rport where l.tx_bytes >= 1000000 and l.rx_bytes < 10000")
+check_eq "lives: the upload's pair, its bytes out, flagged" "1" \
+	"$(grep -cF "<tr class=\"pair\"><td>$pcr_pair</td>" "$SCRATCH/lives.html")"
+check_eq "lives: one pair flagged, as report exfil flags" \
+	"$(run_report exfil --format csv lives.db && grep -c ',exfil,' "$SCRATCH/out")" \
+	"$(grep -c '<td>exfiltration?</td></tr>' "$SCRATCH/lives.html")"
+run_report html -o nolives.html scan-connect.db
+check "lives: a capture without the close kind says so" grep -q 'The captures hold no connection lives' "$SCRATCH/nolives.html"
+
 # --- Bounded ------------------------------------------------------------------------------
 # bench/gen's capture: 200k events, hundreds of processes and addresses.
 if "$BUILD/bench/gen" 200000 "$SCRATCH/gen.db" > /dev/null 2>&1; then

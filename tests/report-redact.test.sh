@@ -71,7 +71,7 @@ fleet_numbers() { # KEY-SUFFIX: scans over the fleet's five copies (.db: the ori
 }
 check_eq "same: the fleet's sweep over the five copies" "$(fleet_numbers .db)" "$(fleet_numbers .red.db)"
 check_eq "same: ... which is the sweep of fixtures/ATTACKS.md: 5 targets on 5 hosts, 35 probes" \
-	"sweep 5 5 35" "$(fleet_numbers .red.db | jq -r '[.detection, .targets, .hosts, .probes] | join(" ")')"
+	"sweep 5 5 35" "$(fleet_numbers .red.db | jq -r 'select(.detection == "sweep") | [.detection, .targets, .hosts, .probes] | join(" ")')"
 check_eq "same: findings to compare (scans on scan-syn: 996 ports, 996 probes)" "portscan 996 996" \
 	"$(numbers scans scan-syn.red.db | jq -r '[.detection, .ports, .probes] | join(" ")')"
 check_eq "same: the brute force of bruteforce-ssh on its copy: 50 connections" "50" \

@@ -117,7 +117,7 @@ refused "--folded with a column option (-r)" tcpreset --folded -r stacks.db
 refused "--folded with tcpconnect -c" tcpconnect --folded -c stacks.db
 refused "tcpconnect -c with -K" tcpconnect -c -K stacks.db
 check_eq "tcpconnect -c with --user-stack: named" \
-	"report: tcpconnect: -c counts: it takes no -t, -L, -U, -o, -d, -l, -K or --user-stack" \
+	"report: tcpconnect: -c counts: it takes no -t, -T, -L, -U, -o, -d, -l, -K or --user-stack" \
 	"$(run_report tcpconnect -c --user-stack stacks.db; cat "$SCRATCH/err")"
 run_report tcpconnect -U stacks.db
 check_match "tcpconnect -U is still BCC's UID column" "^PID +COMM +IP +SADDR +DADDR +DPORT +UID|^UID +PID" "$(head -1 "$SCRATCH/out")"

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures basic lineage scan-connect bruteforce-ssh stacks web1 web2 logins-guessed
+load_fixtures basic lineage scan-connect bruteforce-ssh stacks web1 web2 logins-guessed lives beacons
 
 # longest FILE: the widest line of FILE, in characters
 longest() { awk '{ if (length($0) > n) n = length($0) } END { print n + 0 }' "$1"; }
@@ -28,6 +28,10 @@ info basic.db
 timeline lineage.db
 timeline -l lineage.db
 timeline -c basic.db scan-connect.db
+timeline -c lives.db
+tcplife lives.db
+exfil --min-bytes 1 lives.db
+beacons beacons.db
 tcpconnect -t -o -d -l -L -U lineage.db web1.db web2.db
 tcpaccept -t -l basic.db
 tcpreset -r -l basic.db
@@ -86,7 +90,7 @@ check_eq "... no line ends inside a date and time, nor before its zone" 0 \
 # --- COMM as BCC cuts it (%-12.12s), in tables only ---------------------------------------
 comm=$(q lineage "select comm from task where length(comm) > 12 limit 1")
 run_report timeline -v --comm "$comm" lineage.db
-check_match "a ${#comm}-character COMM: 12 in a table, its columns in line" "^[0-9.]+ +[0-9:]+ +[0-9]+ +${comm:0:12} [a-z]" \
+check_match "a ${#comm}-character COMM: 12 in a table, its columns in line" "^[0-9.]+ +[0-9:.]+ +[0-9]+ +${comm:0:12} [a-z]" \
 	"$(sed -n 2p "$SCRATCH/out")"
 run_report timeline -v --comm "$comm" --format json lineage.db
 check_match "... whole in JSON" "\"comm\":\"$comm\"" "$(head -1 "$SCRATCH/out")"

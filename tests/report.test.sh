@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures basic lost unclean web1 web2
+load_fixtures basic lost unclean web1 web2 lives beacons
 
 # --- What a capture lacks is said once, on stderr ---------------------------
 run_report info basic.db
@@ -259,3 +259,83 @@ if [ -w /dev/full ]; then
 else
 	skip "a full disk: status 1, one line" "/dev/full is not writable here"
 fi
+
+# --- --addr, on every command with ends: either end, both forms of IPv4 ----------
+for cmd in "tcpconnect saddr daddr" "tcpaccept laddr raddr" "tcpreset laddr raddr"; do
+	read -r command a b <<< "$cmd"
+	for address in 127.0.0.1 ::1; do
+		run_report "$command" --addr "$address" --format csv basic.db
+		check_eq "$command --addr $address: the rows with it at either end, as SQL counts them" \
+			"$(sql "$SCRATCH/basic.db" "SELECT count(*) FROM $command WHERE '$address' IN ($a, $b, replace($a, '::ffff:', ''), replace($b, '::ffff:', ''))")" \
+			"$(($(wc -l < "$SCRATCH/out") - 1))"
+	done
+done
+refused "--addr: not an address" tcpconnect --addr 10.0.0 basic.db
+refused "--addr: not offered where events have no ends" capable --addr 127.0.0.1 basic.db
+
+# --- Times: -T is the wall clock with milliseconds, the same under any filter -----
+first_connect=$(sql "$SCRATCH/basic.db" "SELECT strftime('%H:%M:%S', min(wall_ns) / 1000000000, 'unixepoch') || printf('.%03d', min(wall_ns) / 1000000 % 1000) FROM tcpconnect WHERE ip = 6")
+run_report tcpconnect -T -6 basic.db
+check_eq "tcpconnect -T: the first IPv6 connect at its wall-clock time to the millisecond" \
+	"$first_connect" "$(sed -n 2p "$SCRATCH/out" | cut -d' ' -f1)"
+run_report tcpconnect -tT -6 basic.db
+check_eq "tcpconnect -tT: TIME(s) restarts under a filter, TIME does not" "0.000 $first_connect" \
+	"$(sed -n 2p "$SCRATCH/out" | awk '{print $1, $2}')"
+
+# --- tcplife: the close kind, joined to its opening ------------------------------
+run_report tcplife --format csv lives.db
+check_eq "tcplife: one row per close, with the view's bytes and durations" \
+	"$(sql "$SCRATCH/lives.db" "SELECT lport, rport, tx_bytes, rx_bytes, coalesce(duration_ns, ''), coalesce(closed_by, '') FROM tcpclose ORDER BY wall_ns, seq")" \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT lport, rport, tx_bytes, rx_bytes, duration_ns, closed_by FROM r" | tr ',' '|')"
+check_eq "tcplife: a close in softirq takes its connect's or accept's process; of the connection opened before the capture, both ends lack an opening, the end closed in softirq a process" \
+	"$(sql "$SCRATCH/lives.db" "SELECT count(*) - 1 FROM ev_close")|2" \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT sum(pid != ''), sum(opened = '') FROM r")"
+check_eq "tcplife: the opener's pid is the connecting or accepting process's" 0 \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "ATTACH '$SCRATCH/lives.db' AS c" \
+		"SELECT count(*) FROM r WHERE opened = 'connect' AND CAST(pid AS INTEGER) NOT IN (SELECT pid FROM c.tcpconnect WHERE lport = CAST(r.lport AS INTEGER))")"
+refused "tcplife -L: not a port" tcplife -L 0 lives.db
+refused "tcplife -s and --format json" tcplife -s --format json lives.db
+
+# --- exfil: bytes out per process and remote, the upload flagged -----------------
+run_report exfil --format csv lives.db
+check_eq "exfil: the 1000003-byte upload the client opened is flagged, PCR 0.991; the 2500000 bytes a server sent are not" \
+	"1000003|4321|0.991|exfil
+2500000|77||" \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT sent, received, pcr, flag FROM r WHERE CAST(sent AS INTEGER) > 1000000 ORDER BY flag DESC")"
+check_eq "exfil: every close counted once, its bytes both ways" \
+	"$(sql "$SCRATCH/lives.db" "SELECT count(*), sum(tx_bytes), sum(rx_bytes) FROM tcpclose")" \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT sum(connections), sum(sent), sum(received) FROM r")"
+check_eq "exfil --min-bytes above it: nothing flagged" "" \
+	"$(run_report exfil --min-bytes 1000004 --format csv lives.db; sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT pid FROM r WHERE flag = 'exfil'")"
+check_eq "exfil --pcr 0.995: nothing flagged" "" \
+	"$(run_report exfil --pcr 0.995 --format csv lives.db; sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT pid FROM r WHERE flag = 'exfil'")"
+check_eq "exfil --by remote: totals per remote address, most sent first" \
+	"$(sql "$SCRATCH/lives.db" "SELECT raddr, sum(tx_bytes) FROM tcpclose GROUP BY raddr ORDER BY 2 DESC")" \
+	"$(run_report exfil --by remote --format csv lives.db; sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT remote, sent FROM r")"
+refused "exfil --pcr: not a ratio" exfil --pcr 2 lives.db
+refused "exfil --by: not a grouping" exfil --by host lives.db
+run_report summary lives.db
+check_match "summary: the upload flagged under EXFILTRATION" \
+	$'EXFILTRATION[^\n]*\n  most sent [^\n]*\n  flagged +1 FOUND[^\n]*\n +traffic/[0-9]+ -> 127\\.0\\.0\\.1: 1000003 B out, 4321 in, PCR 0\\.991' \
+	"$(cat "$SCRATCH/out")"
+run_report summary basic.db
+check_match "summary: a capture without the close kind says so" "EXFILTRATION not recorded \(no close events\)" "$(cat "$SCRATCH/out")"
+
+# --- beacons: a jittered beacon found, a periodic upload not -----------------------
+# fixtures/record-fixtures beacons: 24 connects 0.5-3 s apart with 120 bytes each,
+# and 24 connects every second with 200 kB to 2 MB each, at the same time.
+run_report beacons --format csv beacons.db
+check_eq "beacons: the jittered client, 24 connections of 120 bytes, and nothing else" "24|120|1" \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT connections, median_bytes, CAST(score AS REAL) >= 0.8 FROM r")"
+check_eq "beacons: its median interval within the helper's 0.5-3 s" 1 \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT CAST(interval_ns AS INTEGER) BETWEEN 500000000 AND 3000000000 FROM r")"
+run_report beacons --score 0 --format csv beacons.db
+check_eq "beacons --score 0: the periodic upload is as periodic (timing 0.9 or more) but its sizes score under 0.3, the whole under 0.8" \
+	"1|1|0" \
+	"$(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT CAST(timing AS REAL) >= 0.9, CAST(data AS REAL) < 0.3, CAST(score AS REAL) >= 0.8 FROM r WHERE CAST(median_bytes AS INTEGER) > 100000")"
+check_eq "beacons --connections 25: none (24 each)" "" \
+	"$(run_report beacons --connections 25 --format csv beacons.db; sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT pid FROM r")"
+refused "beacons --score: not from 0 to 1" beacons --score 1.5 beacons.db
+run_report summary beacons.db
+check_match "summary: the beacon under BEACONS" \
+	$'BEACONS[^\n]*\n  1 FOUND[^\n]*\n  traffic/[0-9]+ -> 127\\.0\\.0\\.1:[0-9]+: 24 connections' "$(cat "$SCRATCH/out")"

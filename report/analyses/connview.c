@@ -3,8 +3,10 @@
  * their ends (client address and port, server address and port, IPv4-mapped
  * addresses unmapped): the connect with its outcome and latency, the accept
  * (when the other end was captured too: loopback, or another host's capture),
- * and the resets sent on it, by either end.  An inbound attempt answered by a
- * reset is a connection too.  Connections are printed in the order they
+ * the resets sent on it, by either end, and its close (how long it lasted,
+ * the payload each way, who closed it first).  An inbound attempt answered by
+ * a reset is a connection too, and so is a close whose opening the capture
+ * does not hold.  Connections are printed in the order they
  * started, once a minute has passed (HORIZON_NS): memory holds a minute of
  * them, and a reset later than that is a line of its own.
  */
@@ -17,6 +19,7 @@
 #include "peers.h"
 #include "ring.h"
 #include "connview.h"
+#include "endpoints.h"
 #include "util.h"
 
 #define HORIZON_NS (60 * 1000000000LL)
@@ -40,6 +43,10 @@ enum {
 	CONN_RESETS,
 	CONN_RESET_BY,
 	CONN_RESET_REASON,
+	CONN_DURATION,
+	CONN_CLIENT_BYTES,
+	CONN_SERVER_BYTES,
+	CONN_END,
 	CONN_FIELDS
 };
 
@@ -57,6 +64,7 @@ enum {
 };
 enum { END_TASK, END_LADDR, END_LPORT, END_RADDR, END_RPORT, ACCEPT_CHOSEN };
 enum { RESET_STATE = END_RPORT + 1, RESET_REASON, RESET_CHOSEN };
+enum { CLOSE_START = END_RPORT + 1, CLOSE_SENT, CLOSE_RECEIVED, CLOSE_BY, CLOSE_CHOSEN };
 
 /* A connection while its events may still come: small, a minute of them is held. */
 struct conn {
@@ -65,6 +73,11 @@ struct conn {
 	uint32_t client, server;	  /* peers; 0 unknown */
 	int64_t client_port, server_port; /* -1 unknown */
 	bool has_connect, has_accept, has_outcome, reset_by_server, refused;
+	bool orphan; /* began with a RST with no socket: which end is the client is guessed */
+	bool has_close, closed_by_client_end; /* closed_by_client_end: the client's socket told */
+	int64_t duration_ns;		      /* -1: opened before the capture */
+	int64_t client_bytes, server_bytes;   /* payload each way */
+	int64_t closed_by;		      /* ev_close's code, from the end that told; 0 none */
 	bool keyed;  /* the newest of its ends: the map's entry for them is this one */
 	bool chosen; /* one of its events passes the task filters: it is printed */
 	/* tasks and reason by number, named when printed */
@@ -116,9 +129,10 @@ static struct {
 	struct peers *peers;
 	struct row row;
 	struct prefixes prefixes;
-	struct hashmap ends; /* (client, server), (ports) -> id of the newest connection */
-	struct conn *ring;   /* connections by start: id & (size - 1) */
-	uint64_t head, tail; /* ids */
+	struct hashmap ends;	    /* (client, server), (ports) -> id of the newest connection */
+	struct hashmap orphan_ends; /* (peer, port) -> orphans held with this end */
+	struct conn *ring;	    /* connections by start: id & (size - 1) */
+	uint64_t head, tail;	    /* ids */
 	size_t size;
 	bool table;
 	struct field fields[CONN_FIELDS];
@@ -217,7 +231,25 @@ static const char *outcome_of(const struct conn *c)
 		return c->has_outcome ? connect_outcome(true, c->state, c->error) : "in flight";
 	if (c->has_accept)
 		return "accepted";
+	if (!c->resets)
+		return "closed"; /* only its close: opened before the capture */
 	return c->refused ? "refused" : "reset";
+}
+
+/*
+ * Who closed it first, from the client's and server's side: ev_close's
+ * codes are the telling socket's (1 our FIN, 2 theirs, 3 our RST, 4 theirs).
+ */
+static const char *end_of(const struct conn *c)
+{
+	static const char *const ends[2][5] = {
+		{NULL, "server FIN", "client FIN", "server RST", "client RST"},
+		{NULL, "client FIN", "server FIN", "client RST", "server RST"},
+	};
+
+	if (!c->has_close || c->closed_by < 1 || c->closed_by > 4)
+		return NULL;
+	return ends[c->closed_by_client_end][c->closed_by];
 }
 
 static char *append(char *to, const char *text, size_t len)
@@ -388,6 +420,11 @@ static int print_conn(const struct conn *c)
 	v[CONN_OUTCOME] = word_value(outcome_of(c));
 	v[CONN_LATENCY] =
 		c->has_outcome && c->latency_ns >= 0 ? int_value(c->latency_ns) : null_value();
+	v[CONN_DURATION] =
+		c->has_close && c->duration_ns >= 0 ? int_value(c->duration_ns) : null_value();
+	v[CONN_CLIENT_BYTES] = c->has_close ? int_value(c->client_bytes) : null_value();
+	v[CONN_SERVER_BYTES] = c->has_close ? int_value(c->server_bytes) : null_value();
+	v[CONN_END] = end_of(c) ? word_value(end_of(c)) : null_value();
 	if (cv.table) {
 		if (cv.fields[EVENT_HOST].shown)
 			v[EVENT_HOST] = text_of(c->cap->host);
@@ -397,6 +434,70 @@ static int print_conn(const struct conn *c)
 	}
 	output_row(v);
 	return 0;
+}
+
+/* Linux's default ip_local_port_range: the ports a client's kernel picks. */
+#define EPHEMERAL_FIRST 32768
+#define EPHEMERAL_LAST	60999
+
+static bool ephemeral(int64_t port)
+{
+	return port >= EPHEMERAL_FIRST && port <= EPHEMERAL_LAST;
+}
+
+/*
+ * A RST with no socket answers a segment of the remote end: a SYN to a
+ * closed port (the remote end is the client), or a SYN-ACK to a raw socket's
+ * SYN (the local end is).  The capture does not keep the segment's flags.  A
+ * scanner probes from one end: the end that more such resets held within
+ * the minute is the client (the scanner's, on either side); else the end
+ * whose port is ephemeral while the other's is not, else the higher port.
+ */
+static void count_orphan_end(uint32_t peer, int64_t port, int delta)
+{
+	uint64_t *n = hashmap_put(&cv.orphan_ends, peer, (uint64_t)port, NULL);
+
+	*n += (uint64_t)delta;
+	if (!*n)
+		hashmap_remove(&cv.orphan_ends, peer, (uint64_t)port);
+}
+
+static uint64_t orphan_count(uint32_t peer, int64_t port)
+{
+	uint64_t *n = hashmap_find(&cv.orphan_ends, peer, (uint64_t)port);
+
+	return n ? *n : 0;
+}
+
+/* An orphan is held as client remote, server local: whether it is the other way. */
+static bool reversed(const struct conn *c)
+{
+	uint64_t remote = orphan_count(c->client, c->client_port);
+	uint64_t local = orphan_count(c->server, c->server_port);
+
+	if (local != remote)
+		return local > remote;
+	if (ephemeral(c->server_port) != ephemeral(c->client_port))
+		return ephemeral(c->server_port);
+	return c->server_port > c->client_port;
+}
+
+/* An orphan printed: the right way round, and no longer counted. */
+static struct conn orient(const struct conn *c)
+{
+	struct conn o = *c;
+
+	if (reversed(c)) {
+		o.client = c->server;
+		o.client_port = c->server_port;
+		o.server = c->client;
+		o.server_port = c->client_port;
+		o.reset_by_server = !c->reset_by_server;
+		o.refused = false;
+	}
+	count_orphan_end(c->client, c->client_port, -1);
+	count_orphan_end(c->server, c->server_port, -1);
+	return o;
 }
 
 /* Connections ahead whose keys are brought into the cache while one is printed. */
@@ -419,8 +520,15 @@ static int print_older(int64_t now)
 			       &a, &b);
 			hashmap_prefetch(&cv.ends, a, b);
 		}
-		if (c->chosen && print_conn(c))
+		/* An orphan is oriented (and uncounted) whether it is printed or not. */
+		if (c->orphan) {
+			struct conn oriented = orient(c);
+
+			if (oriented.chosen && print_conn(&oriented))
+				return -1;
+		} else if (c->chosen && print_conn(c)) {
 			return -1;
+		}
 		if (c->keyed) {
 			key_of(c->client, c->client_port, c->server, c->server_port, &a, &b);
 			hashmap_remove(&cv.ends, a, b);
@@ -529,6 +637,11 @@ static int on_reset(const struct event *ev, void *ctx)
 		c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT], false);
 		/* No socket (a closed port) or a listener's: the attempt was refused. */
 		c->refused = event_null(ev, RESET_STATE) || ev->col[RESET_STATE] == TCP_LISTEN;
+		c->orphan = event_null(ev, RESET_STATE) && r && l;
+		if (c->orphan) {
+			count_orphan_end(r, ev->col[END_RPORT], 1);
+			count_orphan_end(l, ev->col[END_LPORT], 1);
+		}
 	}
 	c->chosen |= ev->col[RESET_CHOSEN] == 1;
 	if (c->resets++)
@@ -536,6 +649,49 @@ static int on_reset(const struct event *ev, void *ctx)
 	c->reset_by_server = by_server;
 	c->reset_cap = ev->cap;
 	c->reason = event_null(ev, RESET_REASON) ? -1 : ev->col[RESET_REASON];
+	return 0;
+}
+
+/* Which end of a close with no connection known is the client: as for an orphan reset. */
+static bool local_end_is_client(int64_t lport, int64_t rport)
+{
+	if (ephemeral(lport) != ephemeral(rport))
+		return ephemeral(lport);
+	return lport > rport;
+}
+
+static int on_close(const struct event *ev, void *ctx)
+{
+	uint32_t l, r;
+	struct conn *c;
+	bool local_client = true;
+	int64_t lport = ev->col[END_LPORT], rport = ev->col[END_RPORT];
+
+	(void)ctx;
+	if (print_older(ev->wall_ns) || peer_column(ev, END_LADDR, &l) ||
+	    peer_column(ev, END_RADDR, &r))
+		return -1;
+	c = find(l, lport, r, rport);
+	if (!c && (c = find(r, rport, l, lport)))
+		local_client = false;
+	if (!c) {
+		/*
+		 * Opened before the capture, or more than a minute ago: a line of its
+		 * own, at the time it closed (the lines stay in time order).
+		 */
+		local_client = local_end_is_client(lport, rport);
+		c = local_client ? start_conn(ev, l, lport, r, rport, false)
+				 : start_conn(ev, r, rport, l, lport, false);
+	}
+	c->chosen |= ev->col[CLOSE_CHOSEN] == 1;
+	if (c->has_close)
+		return 0; /* its other end told already */
+	c->has_close = true;
+	c->closed_by_client_end = local_client;
+	c->duration_ns = event_null(ev, CLOSE_START) ? -1 : ev->t - ev->col[CLOSE_START];
+	c->client_bytes = ev->col[local_client ? CLOSE_SENT : CLOSE_RECEIVED];
+	c->server_bytes = ev->col[local_client ? CLOSE_RECEIVED : CLOSE_SENT];
+	c->closed_by = event_null(ev, CLOSE_BY) ? 0 : ev->col[CLOSE_BY];
 	return 0;
 }
 
@@ -557,10 +713,14 @@ static void set_fields(const struct captures *set)
 	f[CONN_ACCEPT_PID] = (struct field){NULL, "accept_pid", 0, FIELD_INT, false};
 	f[CONN_ACCEPT_COMM] = (struct field){NULL, "accept_comm", 0, FIELD_TEXT, false};
 	f[CONN_ACCEPT_DELAY] = (struct field){NULL, "accept_delay_ns", 0, FIELD_INT, false};
-	f[CONN_RESET_TEXT] = (struct field){"RESETS", NULL, 0, FIELD_TEXT, true};
+	f[CONN_RESET_TEXT] = (struct field){"RESETS", NULL, 22, FIELD_TEXT, true};
 	f[CONN_RESETS] = (struct field){NULL, "resets", 0, FIELD_INT, false};
 	f[CONN_RESET_BY] = (struct field){NULL, "reset_by", 0, FIELD_TEXT, false};
 	f[CONN_RESET_REASON] = (struct field){NULL, "reset_reason", 0, FIELD_TEXT, false};
+	f[CONN_DURATION] = (struct field){"DUR(ms)", "duration_ns", 10, FIELD_MILLIS, true};
+	f[CONN_CLIENT_BYTES] = (struct field){"C>S", "client_bytes", 9, FIELD_INT, true};
+	f[CONN_SERVER_BYTES] = (struct field){"S>C", "server_bytes", 9, FIELD_INT, true};
+	f[CONN_END] = (struct field){"END", "closed_by", 10, FIELD_TEXT, true};
 }
 
 /* A query's columns, then the task filters' mark. */
@@ -586,18 +746,20 @@ static char *marked_columns(const char *columns, const struct options *opts,
  * of every end are read, and a connection is printed when one of its events
  * passes the task filters (the client's -p shows who accepted, the client's
  * --comm the reset that refused it).  --addr and -P test the ends, the same
- * for every event of a connection: they choose rows.
+ * for every event of a connection: they choose rows (the engine's filter).
  */
-int print_connections(struct captures *set, const struct options *opts,
-		      const struct address_filter *addr)
+int print_connections(struct captures *set, const struct options *opts)
 {
-	static const char *connect_ends[2] = {"e.saddr", "e.daddr"},
-			  *connect_ports[2] = {"e.lport", "e.dport"};
-	static const char *other_ends[2] = {"e.laddr", "e.raddr"},
+	static const char *connect_ports[2] = {"e.lport", "e.dport"},
 			  *other_ports[2] = {"e.lport", "e.rport"};
-	char *connect_condition = endpoint_condition(addr, opts, connect_ends, connect_ports);
-	char *other_condition = endpoint_condition(addr, opts, other_ends, other_ports);
-	struct filter_columns filter = {.task = "e.task", .mark_tasks = true};
+	char *connect_condition = ports_condition(opts, connect_ports);
+	char *other_condition = ports_condition(opts, other_ports);
+	struct filter_columns connect_filter = {.task = "e.task",
+						.ends = {"e.saddr", "e.daddr"},
+						.mark_tasks = true},
+			      filter = {.task = "e.task",
+					.ends = {"e.laddr", "e.raddr"},
+					.mark_tasks = true};
 	char *columns[] = {
 		marked_columns("e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, "
 			       "e.error, e.latency_ns",
@@ -605,32 +767,35 @@ int print_connections(struct captures *set, const struct options *opts,
 		marked_columns("e.task, e.laddr, e.lport, e.raddr, e.rport", opts, &filter),
 		marked_columns("e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
 			       opts, &filter),
+		marked_columns("e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, "
+			       "e.bytes_sent, e.bytes_received, e.closed_by",
+			       opts, &filter),
 	};
 	struct event_query queries[] = {
 		{.table = "ev_connect",
 		 .columns = columns[0],
 		 .condition = connect_condition,
-		 .filter = filter,
+		 .filter = connect_filter,
 		 .emit = on_connect,
-		 .prefetch = prefetch_connect,
-		 .bind = bind_address_filter,
-		 .ctx = (void *)addr},
+		 .prefetch = prefetch_connect},
 		{.table = "ev_accept",
 		 .columns = columns[1],
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_accept,
-		 .prefetch = prefetch_server_end,
-		 .bind = bind_address_filter,
-		 .ctx = (void *)addr},
+		 .prefetch = prefetch_server_end},
 		{.table = "ev_reset",
 		 .columns = columns[2],
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_reset,
-		 .prefetch = prefetch_server_end,
-		 .bind = bind_address_filter,
-		 .ctx = (void *)addr},
+		 .prefetch = prefetch_server_end},
+		{.table = "ev_close",
+		 .columns = columns[3],
+		 .condition = other_condition,
+		 .filter = filter,
+		 .emit = on_close,
+		 .optional = true},
 	};
 	int err;
 
@@ -639,18 +804,27 @@ int print_connections(struct captures *set, const struct options *opts,
 	for (int i = 0; i < CONN_FIELDS; i++)
 		cv.row.v[i] = null_value();
 	set_fields(set);
-	/* To fit a terminal: latency, pid (the name stays), resets, the acceptor. */
-	output_column_fit(CONN_LATENCY, 0, 4);
-	output_column_fit(EVENT_PID, 0, 5);
-	output_column_fit(CONN_RESET_TEXT, 0, 6);
-	output_column_fit(CONN_ACCEPTED, 0, 7);
+	/*
+	 * To fit a terminal: the close's columns (the bytes each way, the
+	 * duration, who ended it: tcplife has them whole), then latency, pid
+	 * (the name stays), resets, the acceptor.
+	 */
+	output_column_fit(CONN_SERVER_BYTES, 0, 4);
+	output_column_fit(CONN_CLIENT_BYTES, 0, 5);
+	output_column_fit(CONN_DURATION, 0, 6);
+	output_column_fit(CONN_END, 0, 7);
+	output_column_fit(CONN_LATENCY, 0, 8);
+	output_column_fit(EVENT_PID, 0, 9);
+	output_column_fit(CONN_RESET_TEXT, 0, 10);
+	output_column_fit(CONN_ACCEPTED, 0, 11);
 	output_begin(opts->format, opts->local, cv.fields, CONN_FIELDS);
-	err = replay(set, queries, 3, opts) || print_older(INT64_MAX);
+	err = replay(set, queries, ARRAY_SIZE(queries), opts) || print_older(INT64_MAX);
 	free(connect_condition);
 	free(other_condition);
 	for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
 		free(columns[i]);
 	hashmap_clear(&cv.ends);
+	hashmap_clear(&cv.orphan_ends);
 	free(cv.ring);
 	free(cv.prefixes.of);
 	free(cv.prefixes.text);

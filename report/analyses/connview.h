@@ -3,11 +3,9 @@
 #define CASEFILE_REPORT_CONNVIEW_H
 
 #include "capture.h"
-#include "endpoints.h"
 #include "options.h"
 
 /* One line per connection of the captures: 0, or -1 after one line. */
-int print_connections(struct captures *set, const struct options *opts,
-		      const struct address_filter *addr);
+int print_connections(struct captures *set, const struct options *opts);
 
 #endif

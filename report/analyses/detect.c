@@ -43,6 +43,8 @@ void thresholds_ready(struct thresholds *t)
 		.ready = true,
 		.scan_window_ns = 300 * NS_PER_S,
 		.ports = 15,
+		.low_window_ns = 60 * NS_PER_S,
+		.low_ports = 5,
 		.targets = 5,
 		.destinations = 15,
 		.failed_share = 0.5,
@@ -174,6 +176,8 @@ int threshold_option(const char *command, int option, const char *arg, struct th
 		return parse_window(command, "the scan window", arg, &t->scan_window_ns);
 	case OPT_PORTS:
 		return parse_count(command, "--ports", arg, 1, 65536, &t->ports);
+	case OPT_LOW_PORTS:
+		return parse_count(command, "--low-ports", arg, 0, 65536, &t->low_ports);
 	case OPT_TARGETS:
 		return parse_count(command, "--targets", arg, 1, MAX_COUNT, &t->targets);
 	case OPT_DESTINATIONS:
@@ -241,6 +245,16 @@ void describe_rule(const struct thresholds *t, enum finding_kind kind, char *buf
 		snprintf(buf, size, "a listener starting a shell for a connection it accepted");
 		break;
 	}
+}
+
+void describe_low_rule(const struct thresholds *t, char *buf, size_t size)
+{
+	if (!t->low_ports || t->low_ports >= t->ports)
+		snprintf(buf, size, "off");
+	else
+		snprintf(buf, size, "%lld port%s of an address within %lld s",
+			 (long long)t->low_ports, plural(t->low_ports),
+			 (long long)(t->low_window_ns / NS_PER_S));
 }
 
 const char *finding_kind_name(enum finding_kind kind)
@@ -337,6 +351,39 @@ int64_t finding_rate(const struct finding *f)
 	return (int64_t)((double)f->events * 1e12 / (double)span + 0.5);
 }
 
+const char *finding_confidence(const struct finding *f)
+{
+	return f->low_confidence ? "low" : "high";
+}
+
+void burst_add(struct burst *b, int64_t t)
+{
+	int64_t *slot = &b->t[b->events % BURST_EVENTS];
+
+	if (!b->events)
+		b->shortest_ns = -1;
+	/* The next slot holds the event BURST_EVENTS - 1 before this one, once there is one. */
+	if (b->events >= BURST_EVENTS - 1) {
+		int64_t span = t - b->t[(b->events + 1) % BURST_EVENTS];
+
+		if (b->shortest_ns < 0 || span < b->shortest_ns)
+			b->shortest_ns = span;
+	}
+	*slot = t;
+	b->events++;
+}
+
+int64_t burst_rate(const struct burst *b)
+{
+	int64_t n = b->events < BURST_EVENTS ? b->events : BURST_EVENTS;
+	int64_t span = b->events < BURST_EVENTS ? b->t[(b->events - 1) % BURST_EVENTS] - b->t[0]
+						: b->shortest_ns;
+
+	if (!b->events || span <= 0)
+		return -1;
+	return (int64_t)((double)n * 1e12 / (double)span + 0.5);
+}
+
 void finding_actor(const struct finding *f, char *buf, size_t size)
 {
 	const struct peers *peers = f->peers;
@@ -391,8 +438,11 @@ void finding_evidence(const struct finding *f, char *buf, size_t size)
 {
 	switch (f->kind) {
 	case FINDING_PORTSCAN:
+		/* A SYN to an open port is answered from a request socket no hook sees. */
 		snprintf(buf, size, "%lld accepted; open: %s", (long long)f->accepts,
-			 *f->open_ports ? f->open_ports : "none seen");
+			 *f->open_ports ? f->open_ports
+					: "none seen (a SYN scan's open ports leave no trace at "
+					  "the target)");
 		break;
 	case FINDING_SWEEP:
 		snprintf(buf, size, "%lld accepted; %s", (long long)f->accepts,

@@ -29,6 +29,8 @@ struct thresholds {
 	bool ready;		      /* defaults set (thresholds_ready) */
 	int64_t scan_window_ns;	      /* port scans, sweeps, outbound scanning: 300 s */
 	int64_t ports;		      /* ports of one address probed by one remote: 15 */
+	int64_t low_window_ns;	      /* port scans of low confidence: 60 s */
+	int64_t low_ports;	      /* below `ports`, still a port scan of low confidence: 5 */
 	int64_t targets;	      /* distinct (host, address) probed by one remote: 5 */
 	int64_t destinations;	      /* distinct failed (address, port) of one process: 15 */
 	double failed_share;	      /* of the process's connects in the episode: 0.5 */
@@ -52,6 +54,7 @@ bool is_login_daemon(const struct thresholds *t, const char *comm, size_t len);
 enum threshold_option {
 	OPT_SCAN_WINDOW = 0x300,
 	OPT_PORTS,
+	OPT_LOW_PORTS,
 	OPT_TARGETS,
 	OPT_DESTINATIONS,
 	OPT_FAILED_SHARE,
@@ -66,6 +69,7 @@ enum threshold_option {
 #define SCAN_OPTIONS(window)                                                                       \
 	{window, required_argument, NULL, OPT_SCAN_WINDOW},                                        \
 		{"ports", required_argument, NULL, OPT_PORTS},                                     \
+		{"low-ports", required_argument, NULL, OPT_LOW_PORTS},                             \
 		{"targets", required_argument, NULL, OPT_TARGETS},                                 \
 		{"destinations", required_argument, NULL, OPT_DESTINATIONS},                       \
 	{                                                                                          \
@@ -96,6 +100,8 @@ enum finding_kind {
 
 /* "15 ports of an address within 300 s" and the like: what a rule applied. */
 void describe_rule(const struct thresholds *t, enum finding_kind kind, char *buf, size_t size);
+/* The port scans of low confidence: "5 ports of an address within 60 s", or "off". */
+void describe_low_rule(const struct thresholds *t, char *buf, size_t size);
 
 /* "portscan", "sweep", "outbound", "bruteforce", "guessed", "netshell", "bindshell" */
 const char *finding_kind_name(enum finding_kind kind);
@@ -134,6 +140,8 @@ struct finding {
 	 */
 	int64_t rport, execs;
 	char *parents, *ran;
+	int64_t peak_rate;   /* the fastest BURST_EVENTS events, per second, in thousandths */
+	bool low_confidence; /* a port scan below the rule's ports, above the low rule's */
 };
 
 struct findings {
@@ -150,6 +158,27 @@ void findings_sort(struct findings *findings);
 
 /* The events per second of a finding, in thousandths; -1 when it took no time. */
 int64_t finding_rate(const struct finding *f);
+
+/* "high", or "low" for a port scan below the rule's ports. */
+const char *finding_confidence(const struct finding *f);
+
+/*
+ * The fastest run of BURST_EVENTS consecutive events of an episode (all of
+ * them when it has fewer): its peak rate.  Several captures merged into one
+ * episode, or a scan that pauses, have an average far below their bursts.
+ */
+#define BURST_EVENTS 5
+
+struct burst {
+	int64_t t[BURST_EVENTS]; /* the last ones, a ring */
+	int64_t events;
+	int64_t shortest_ns; /* the shortest span of BURST_EVENTS of them; -1 none yet */
+};
+
+/* Events in time order. */
+void burst_add(struct burst *b, int64_t t);
+/* Events per second of the fastest run, in thousandths; -1 when it took no time. */
+int64_t burst_rate(const struct burst *b);
 
 /*
  * A finding in words, for tables (raw capture text: the output escapes it):

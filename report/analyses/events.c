@@ -10,7 +10,7 @@
 
 static const struct field template[EVENT_FIELDS] = {
 	[EVENT_ELAPSED] = {"TIME(s)", NULL, 8, FIELD_ELAPSED, false},
-	[EVENT_CLOCK] = {"TIME", "time", 8, FIELD_CLOCK, false},
+	[EVENT_CLOCK] = {"TIME", "time", 12, FIELD_CLOCK, false},
 	[EVENT_TS_NS] = {NULL, "ts_ns", 0, FIELD_INT, false},
 	[EVENT_HOST] = {"HOST", "host", 0, FIELD_TEXT, false},
 	[EVENT_UID] = {"UID", "uid", 5, FIELD_INT, false},

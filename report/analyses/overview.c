@@ -184,6 +184,18 @@ struct peers *overview_remotes(const struct overview *o)
 	return o->shares[SHARE_LOGINS].peers;
 }
 
+/* Bytes out and beacons, from the connection lives (the close kind): 0, or -1. */
+static int find_lives(struct overview *o, struct overview_part *s)
+{
+	struct exfil_thresholds exfil;
+	struct beacon_thresholds beacons;
+
+	exfil_defaults(&exfil);
+	beacon_defaults(&beacons);
+	return find_exfil(s->set, o->opts, &exfil, s->peers, &o->exfil) ||
+	       find_beacons(s->set, o->opts, &beacons, s->peers, &o->beacons);
+}
+
 static void *analyze_share(void *arg)
 {
 	struct overview_part *s = arg;
@@ -196,6 +208,8 @@ static void *analyze_share(void *arg)
 		if (overview_recorded(s->set, "reset"))
 			s->err = find_scans(s->set, o->opts, o->t, s->peers, SCANS_INBOUND, NULL,
 					    &s->findings);
+		if (!s->err && overview_recorded(s->set, "close"))
+			s->err = find_lives(o, s);
 		break;
 	case SHARE_OUTBOUND_AND_CAPS:
 		if (overview_recorded(s->set, "connect"))
@@ -313,6 +327,8 @@ void overview_free(struct overview *o)
 	}
 	findings_free(&o->findings);
 	cap_analysis_free(&o->caps);
+	exfil_free(&o->exfil);
+	beacons_free(&o->beacons);
 	hashmap_clear(&o->process_index);
 	free(o->processes);
 	free(o->remotes);

@@ -1,9 +1,11 @@
 /*
  * The findings of a set of captures, computed once for every page that shows
  * them (report summary, report html): the detections, the top talkers, the
- * programs that stand out and the capability use, read in three shares on
- * threads of their own (inbound scans; outbound scans then capability use;
- * brute force and shells on the network), each on read-only connections of its own.
+ * programs that stand out, the capability use and, from the close kind, the
+ * bytes out and the beacons, read in three shares on threads of their own
+ * (inbound scans then exfiltration and beacons; outbound scans then
+ * capability use; brute force and shells on the network), each on read-only
+ * connections of its own.
  */
 #ifndef CASEFILE_REPORT_OVERVIEW_H
 #define CASEFILE_REPORT_OVERVIEW_H
@@ -12,8 +14,10 @@
 #include <stdint.h>
 
 #include "capture.h"
+#include "beacons.h"
 #include "capuse.h"
 #include "detect.h"
+#include "exfil.h"
 #include "hashmap.h"
 #include "options.h"
 #include "peers.h"
@@ -30,9 +34,9 @@ struct talker {
 };
 
 /*
- * A reading of the captures of its own besides the findings (a page's chart,
- * the connection lives a newer capture holds), run at the same time on its
- * own connections: 0, or -1 after one line on stderr.
+ * A reading of the captures of its own besides the findings (a page's
+ * chart), run at the same time on its own connections: 0, or -1 after one
+ * line on stderr.
  */
 struct overview_extra {
 	int (*run)(struct captures *set, const struct options *opts, void *ctx);
@@ -62,6 +66,8 @@ struct overview {
 	size_t nprocesses, nremotes;
 	struct suspects suspects; /* programs that stand out, in time order */
 	struct cap_analysis caps;
+	struct exfil exfil;	/* with the close kind, at exfil's default thresholds */
+	struct beacons beacons; /* the same, at beacons' */
 	/* Counted as the events stream */
 	struct hashmap process_index; /* (host, pid) -> 1 + index in processes */
 	size_t processes_allocated;

@@ -22,8 +22,14 @@
 #define PROBE_CONDITION                                                                            \
 	"e.laddr IS NOT NULL AND e.raddr IS NOT NULL AND ((e.state IS NULL AND (e.reason IS NULL " \
 	"OR e.reason = :no_socket)) OR e.state = :listen)"
-/* The second pass: only the suspects' probes reach the rules. */
-#define SUSPECT_CONDITION " AND e.raddr IN (SELECT value FROM json_each(:suspects))"
+/*
+ * The second pass: only the suspects' probes reach the rules, and the
+ * suspects' own resets (a raw SYN scanner's kernel answering the SYN-ACKs of
+ * the open ports it found, when the capture holds the scanner's host too).
+ */
+#define SUSPECT_CONDITION                                                                          \
+	" AND (e.raddr IN (SELECT value FROM json_each(:suspects)) OR e.laddr IN "                 \
+	"(SELECT value FROM json_each(:suspects)))"
 enum { PROBE_LADDR, PROBE_LPORT, PROBE_RADDR, PROBE_RPORT, PROBE_STATE };
 
 /* A connect whose outcome is known: in flight when the capture stopped says nothing. */
@@ -41,14 +47,17 @@ enum { ATTEMPT_TASK, ATTEMPT_DADDR, ATTEMPT_DPORT, ATTEMPT_STATE, ATTEMPT_ERROR 
 /* What the second pass gathers per episode. */
 struct portscan_data {
 	struct hashmap ports, open;
+	struct burst burst;
 };
 
 struct sweep_data {
 	struct hashmap targets, hosts, ports, addresses;
+	struct burst burst;
 };
 
 struct outbound_data {
 	struct hashmap hosts, failed_ports, destinations;
+	struct burst burst;
 	int64_t refused, timeouts;
 	int names;
 	struct {
@@ -57,7 +66,8 @@ struct outbound_data {
 	} name[PROCESS_NAMES];
 };
 
-enum rule { PORTSCAN, SWEEP, OUTBOUND, RULES };
+/* PORTSCAN_LOW: Snort's low profile, for scans of a few ports (docs/detection.md). */
+enum rule { PORTSCAN, PORTSCAN_LOW, SWEEP, OUTBOUND, RULES };
 
 struct scanning {
 	struct captures *set;
@@ -70,6 +80,8 @@ struct scanning {
 	struct episodes *episodes[RULES];
 	struct candidates candidates[RULES];
 	struct hashmap own; /* the second pass: connections this host opened */
+	/* The second pass: (host, target), (scanner, port) -> when the scanner reset its SYN-ACK */
+	struct hashmap answered;
 	uint32_t *suspects; /* the second pass: the scanners of the candidates */
 	size_t nsuspects;
 	struct pending *pending; /* the second pass's findings whose accepts are to count */
@@ -97,6 +109,26 @@ static uint64_t pair(uint64_t high, uint64_t low)
 
 static void await_evidence(struct scanning *s, const struct finding *f, struct hashmap *open);
 
+/*
+ * The open ports a raw SYN scan found, when the capture holds the scanner's
+ * host: its kernel reset their SYN-ACKs (a RST with no socket, from the
+ * scanner to the target's port), within a window of the episode.
+ */
+static void add_answered(const struct scanning *s, const struct episode *ep, struct hashmap *open)
+{
+	const struct hashmap_entry *e;
+	size_t cursor = 0;
+
+	while ((e = hashmap_next(&s->answered, &cursor))) {
+		int64_t t = (int64_t)e->value;
+
+		if (e->a == ep->key[0] && e->b >> 16 == ep->key[1] &&
+		    t >= ep->first_ns - s->t->scan_window_ns &&
+		    t <= ep->last_ns + s->t->scan_window_ns)
+			hashmap_put((struct hashmap *)open, e->b & 0xffff, 0, NULL);
+	}
+}
+
 /* --- The rules' thresholds, and what each turns into a finding ------------------ */
 
 static bool crossed(const struct scanning *s, enum rule rule, const struct episode *ep)
@@ -104,6 +136,8 @@ static bool crossed(const struct scanning *s, enum rule rule, const struct episo
 	switch (rule) {
 	case PORTSCAN:
 		return ep->peak >= s->t->ports;
+	case PORTSCAN_LOW:
+		return s->t->low_ports && ep->peak >= s->t->low_ports;
 	case SWEEP:
 		return ep->peak >= s->t->targets;
 	default:
@@ -125,11 +159,14 @@ static struct finding *new_finding(struct scanning *s, enum finding_kind kind,
 }
 
 /* The open ports it reached: answered by their listener, or accepted. */
-static int portscan_found(struct scanning *s, const struct episode *ep)
+static int portscan_found(struct scanning *s, const struct episode *ep, bool low)
 {
 	struct portscan_data *d = ep->data;
 	struct finding *f = new_finding(s, FINDING_PORTSCAN, ep);
 
+	f->low_confidence = low;
+	f->peak_rate = burst_rate(&d->burst);
+	add_answered(s, ep, &d->open);
 	f->host = (int)(ep->key[0] >> 32);
 	f->local = (uint32_t)ep->key[0];
 	f->remote = (uint32_t)ep->key[1];
@@ -145,6 +182,7 @@ static int sweep_found(struct scanning *s, const struct episode *ep)
 	struct finding *f = new_finding(s, FINDING_SWEEP, ep);
 
 	f->host = -1;
+	f->peak_rate = burst_rate(&d->burst);
 	f->remote = (uint32_t)ep->key[0];
 	f->targets = (int64_t)d->targets.count;
 	f->hosts = (int64_t)d->hosts.count;
@@ -177,6 +215,7 @@ static int outbound_found(struct scanning *s, const struct episode *ep)
 
 	f->host = (int)ep->key[0];
 	f->pid = (int64_t)ep->key[1];
+	f->peak_rate = burst_rate(&d->burst);
 	f->process = process_names(d);
 	f->failed = ep->counted;
 	f->refused = d->refused;
@@ -197,8 +236,8 @@ static int closed(struct scanning *s, enum rule rule, struct episode *ep)
 		candidates_add(&s->candidates[rule], ep->key, ep->first_ns, ep->last_ns);
 		return 0;
 	}
-	if (rule == PORTSCAN)
-		return portscan_found(s, ep);
+	if (rule == PORTSCAN || rule == PORTSCAN_LOW)
+		return portscan_found(s, ep, rule == PORTSCAN_LOW);
 	if (rule == SWEEP)
 		return sweep_found(s, ep);
 	return outbound_found(s, ep);
@@ -207,6 +246,11 @@ static int closed(struct scanning *s, enum rule rule, struct episode *ep)
 static int portscan_closed(struct episode *ep, void *ctx)
 {
 	return closed(ctx, PORTSCAN, ep);
+}
+
+static int portscan_low_closed(struct episode *ep, void *ctx)
+{
+	return closed(ctx, PORTSCAN_LOW, ep);
 }
 
 static int sweep_closed(struct episode *ep, void *ctx)
@@ -253,6 +297,9 @@ static void start_pass(struct scanning *s, int pass)
 	const struct episodes_rule rules[RULES] = {
 		[PORTSCAN] = {s->t->scan_window_ns, true, gather ? sizeof(struct portscan_data) : 0,
 			      portscan_closed, gather ? release_portscan : NULL, s},
+		[PORTSCAN_LOW] = {s->t->low_window_ns, true,
+				  gather ? sizeof(struct portscan_data) : 0, portscan_low_closed,
+				  gather ? release_portscan : NULL, s},
 		[SWEEP] = {s->t->scan_window_ns, true, gather ? sizeof(struct sweep_data) : 0,
 			   sweep_closed, gather ? release_sweep : NULL, s},
 		[OUTBOUND] = {s->t->scan_window_ns, true, gather ? sizeof(struct outbound_data) : 0,
@@ -296,20 +343,34 @@ static int probe(const struct event *ev, void *ctx)
 		return -1;
 	if (s->pass == 1)
 		return episodes_add(s->episodes[PORTSCAN], portscan_key, ev->wall_ns, true, port) &&
+				       episodes_add(s->episodes[PORTSCAN_LOW], portscan_key,
+						    ev->wall_ns, true, port) &&
 				       episodes_add(s->episodes[SWEEP], sweep_key, ev->wall_ns,
 						    true, where)
 			       ? 0
 			       : -1;
 	if (own_connection(s, host, target, scanner, ev))
 		return 0;
-	if (candidates_hold(&s->candidates[PORTSCAN], portscan_key, ev->wall_ns)) {
+	/* From a suspect: not its probe, maybe its answer to an open port's SYN-ACK. */
+	if (event_null(ev, PROBE_STATE) &&
+	    !hashmap_find(&s->candidates[SWEEP].groups, scanner, 0) &&
+	    !candidates_hold(&s->candidates[PORTSCAN], portscan_key, ev->wall_ns) &&
+	    !candidates_hold(&s->candidates[PORTSCAN_LOW], portscan_key, ev->wall_ns)) {
+		*hashmap_put(&s->answered, pair((uint64_t)host, scanner),
+			     (uint64_t)target << 16 | (uint64_t)(ev->col[PROBE_RPORT] & 0xffff),
+			     NULL) = (uint64_t)ev->wall_ns;
+		return 0;
+	}
+	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++) {
 		struct portscan_data *d;
 
-		if (!(ep = episodes_add(s->episodes[PORTSCAN], portscan_key, ev->wall_ns, true,
-					port)))
+		if (!candidates_hold(&s->candidates[rule], portscan_key, ev->wall_ns))
+			continue;
+		if (!(ep = episodes_add(s->episodes[rule], portscan_key, ev->wall_ns, true, port)))
 			return -1;
 		d = ep->data;
 		put(&d->ports, port);
+		burst_add(&d->burst, ev->wall_ns);
 		if (!event_null(ev, PROBE_STATE))
 			put(&d->open, port);
 	}
@@ -323,24 +384,27 @@ static int probe(const struct event *ev, void *ctx)
 		put(&d->hosts, (uint64_t)host);
 		put(&d->ports, port);
 		put(&d->addresses, target);
+		burst_add(&d->burst, ev->wall_ns);
 	}
 	return 0;
 }
 
-/* Every scanner the first pass suspects (in both rules: once or twice). */
+/* Every scanner the first pass suspects (in the inbound rules: once or more). */
 static void find_suspects(struct scanning *s)
 {
 	const struct hashmap_entry *e;
-	size_t cursor = 0;
 
-	s->suspects =
-		xcalloc(s->candidates[PORTSCAN].groups.count + s->candidates[SWEEP].groups.count,
-			sizeof(*s->suspects));
-	while ((e = hashmap_next(&s->candidates[PORTSCAN].groups, &cursor)))
-		s->suspects[s->nsuspects++] = (uint32_t)e->b;
-	cursor = 0;
-	while ((e = hashmap_next(&s->candidates[SWEEP].groups, &cursor)))
-		s->suspects[s->nsuspects++] = (uint32_t)e->a;
+	s->suspects = xcalloc(s->candidates[PORTSCAN].groups.count +
+				      s->candidates[PORTSCAN_LOW].groups.count +
+				      s->candidates[SWEEP].groups.count,
+			      sizeof(*s->suspects));
+	for (enum rule rule = PORTSCAN; rule <= SWEEP; rule++) {
+		size_t cursor = 0;
+
+		/* A port scan's key is (where, scanner); a sweep's (scanner, 0). */
+		while ((e = hashmap_next(&s->candidates[rule].groups, &cursor)))
+			s->suspects[s->nsuspects++] = (uint32_t)(rule == SWEEP ? e->a : e->b);
+	}
 }
 
 /* Bind a JSON array (to free) to a parameter: 0, or -1 after one line. */
@@ -478,7 +542,8 @@ static int replay_probes(struct scanning *s, const struct options *opts)
 		.ctx = s,
 	};
 
-	if (replay(s->set, &query, 1, opts) || episodes_finish(s->episodes[PORTSCAN]))
+	if (replay(s->set, &query, 1, opts) || episodes_finish(s->episodes[PORTSCAN]) ||
+	    episodes_finish(s->episodes[PORTSCAN_LOW]))
 		return -1;
 	return episodes_finish(s->episodes[SWEEP]);
 }
@@ -528,6 +593,7 @@ static int attempt(const struct event *ev, void *ctx)
 	d = ep->data;
 	add_name(d, &task);
 	put(&d->hosts, daddr);
+	burst_add(&d->burst, ev->wall_ns);
 	if (!failed)
 		return 0;
 	put(&d->failed_ports, dport);
@@ -600,49 +666,54 @@ static int pending_order(const void *x, const void *y)
 	return by_key(x, b->remote, b->host, b->local, b->first_ns);
 }
 
-/* The finding of that key whose span holds wall_ns, or NULL: a binary search. */
-static struct pending *pending_at(struct scanning *s, uint32_t remote, int host, uint32_t local,
-				  int64_t wall_ns)
+/*
+ * Each finding of that key whose span holds the accept: counted, its port
+ * open.  A binary search for the last one begun by then, and back from it:
+ * the episodes of one rule never overlap, but a port scan's high and low
+ * confidence rules (a sweep has one) may both hold it.
+ */
+static void credit_accept(struct scanning *s, uint32_t remote, int host, uint32_t local,
+			  const struct event *ev, int64_t port)
 {
 	size_t low = 0, high = s->npending; /* the first entry after (key, wall_ns) */
-	struct pending *p;
+	bool ended[2] = {false, host < 0};  /* by low_confidence: one of that rule ended before */
 
 	while (low < high) {
 		size_t mid = low + (high - low) / 2;
 
-		if (by_key(&s->pending[mid], remote, host, local, wall_ns) <= 0)
+		if (by_key(&s->pending[mid], remote, host, local, ev->wall_ns) <= 0)
 			low = mid + 1;
 		else
 			high = mid;
 	}
-	if (!low)
-		return NULL;
-	p = &s->pending[low - 1];
-	return p->remote == remote && p->host == host && p->local == local && wall_ns <= p->last_ns
-		       ? p
-		       : NULL;
+	for (size_t i = low; i-- > 0 && !(ended[0] && ended[1]);) {
+		struct pending *p = &s->pending[i];
+		struct finding *f = &s->out->list[p->finding];
+
+		if (p->remote != remote || p->host != host || p->local != local)
+			break;
+		if (ev->wall_ns <= p->last_ns) {
+			f->accepts++;
+			put(&p->open, (uint64_t)port);
+		} else {
+			ended[f->low_confidence] = true;
+		}
+	}
 }
 
 enum { ACCEPT_LADDR, ACCEPT_LPORT, ACCEPT_RADDR };
 
-/* An accept from a scanner: to the port scan of its target, and to its sweep, if in their span. */
+/* An accept from a scanner: to the port scans of its target, and to its sweep, if in their span. */
 static int scanner_accept(const struct event *ev, void *ctx)
 {
 	struct scanning *s = ctx;
 	uint32_t remote = peer_of(s->peers, ev->cap, ev->col[ACCEPT_RADDR]);
 	uint32_t local = peer_of(s->peers, ev->cap, ev->col[ACCEPT_LADDR]);
-	struct pending *found[2];
 
 	if (!remote || !local)
 		return -1;
-	found[0] = pending_at(s, remote, peers_host(s->peers, ev->cap), local, ev->wall_ns);
-	found[1] = pending_at(s, remote, -1, 0, ev->wall_ns);
-	for (int i = 0; i < 2; i++) {
-		if (found[i]) {
-			s->out->list[found[i]->finding].accepts++;
-			put(&found[i]->open, (uint64_t)ev->col[ACCEPT_LPORT]);
-		}
-	}
+	credit_accept(s, remote, peers_host(s->peers, ev->cap), local, ev, ev->col[ACCEPT_LPORT]);
+	credit_accept(s, remote, -1, 0, ev, ev->col[ACCEPT_LPORT]);
 	return 0;
 }
 
@@ -708,19 +779,23 @@ static int second_pass(struct scanning *s)
 {
 	int err = 0;
 
-	start_pass(s, 2);
-	if (s->candidates[PORTSCAN].count || s->candidates[SWEEP].count) {
-		int64_t first = s->candidates[PORTSCAN].count ? s->candidates[PORTSCAN].first_ns
-							      : s->candidates[SWEEP].first_ns;
-		int64_t last = s->candidates[PORTSCAN].count ? s->candidates[PORTSCAN].last_ns
-							     : s->candidates[SWEEP].last_ns;
-		struct options narrow;
+	int64_t first = INT64_MAX, last = INT64_MIN;
 
-		if (s->candidates[SWEEP].count && s->candidates[SWEEP].first_ns < first)
-			first = s->candidates[SWEEP].first_ns;
-		if (s->candidates[SWEEP].count && s->candidates[SWEEP].last_ns > last)
-			last = s->candidates[SWEEP].last_ns;
-		narrow = narrowed(s->opts, first, last);
+	start_pass(s, 2);
+	for (enum rule rule = PORTSCAN; rule <= SWEEP; rule++) {
+		if (!s->candidates[rule].count)
+			continue;
+		if (s->candidates[rule].first_ns < first)
+			first = s->candidates[rule].first_ns;
+		if (s->candidates[rule].last_ns > last)
+			last = s->candidates[rule].last_ns;
+	}
+	if (first <= last) {
+		/* A window around: the scanner's answers to SYN-ACKs need not be within the probes.
+		 */
+		struct options narrow = narrowed(s->opts, first - s->t->scan_window_ns,
+						 last + s->t->scan_window_ns);
+
 		find_suspects(s);
 		for (int c = 0; !err && c < s->set->count; c++)
 			err = read_own(s, s->set->list[c], last);
@@ -738,22 +813,57 @@ static int second_pass(struct scanning *s)
 	return err;
 }
 
+/* A port scan of low confidence inside one of the same scanner and target is part of it. */
+static bool covered(const struct findings *out, size_t from, const struct finding *low)
+{
+	for (size_t i = from; i < out->count; i++) {
+		const struct finding *f = &out->list[i];
+
+		if (f->kind == FINDING_PORTSCAN && !f->low_confidence && f->host == low->host &&
+		    f->local == low->local && f->remote == low->remote &&
+		    f->first_ns <= low->last_ns && low->first_ns <= f->last_ns)
+			return true;
+	}
+	return false;
+}
+
+static void drop_covered(struct findings *out, size_t from)
+{
+	size_t kept = from;
+
+	for (size_t i = from; i < out->count; i++) {
+		struct finding *f = &out->list[i];
+
+		if (f->low_confidence && covered(out, from, f)) {
+			free(f->sample_ports);
+			free(f->open_ports);
+			continue;
+		}
+		out->list[kept++] = *f;
+	}
+	out->count = kept;
+}
+
 int find_scans(struct captures *set, const struct options *opts, const struct thresholds *t,
 	       struct peers *peers, unsigned directions, const struct detect_tap *tap,
 	       struct findings *out)
 {
 	struct scanning s = {
 		.set = set, .opts = opts, .t = t, .peers = peers, .tap = tap, .out = out};
+	size_t from = out->count;
 	int err;
 
 	start_pass(&s, 1);
 	err = ((directions & SCANS_INBOUND) && replay_probes(&s, opts)) ||
 	      ((directions & SCANS_OUTBOUND) && replay_attempts(&s, opts)) || second_pass(&s);
+	if (!err)
+		drop_covered(out, from);
 	for (int i = 0; i < RULES; i++) {
 		episodes_free(s.episodes[i]);
 		candidates_clear(&s.candidates[i]);
 	}
 	hashmap_clear(&s.own);
+	hashmap_clear(&s.answered);
 	free(s.suspects);
 	for (size_t i = 0; i < s.npending; i++)
 		hashmap_clear(&s.pending[i].open);

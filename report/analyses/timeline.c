@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "dnsnames.h"
+#include "endpoints.h"
 #include "events.h"
 #include "lineage.h"
+#include "lives.h"
 #include "logins.h"
 #include "shells.h"
 #include "timeline.h"
@@ -24,6 +26,17 @@ enum {
 };
 enum { ACCEPT_TASK, ACCEPT_LADDR, ACCEPT_LPORT, ACCEPT_RADDR, ACCEPT_RPORT };
 enum { RESET_TASK, RESET_LADDR, RESET_LPORT, RESET_RADDR, RESET_RPORT, RESET_STATE, RESET_REASON };
+enum {
+	CLOSE_TASK,
+	CLOSE_LADDR,
+	CLOSE_LPORT,
+	CLOSE_RADDR,
+	CLOSE_RPORT,
+	CLOSE_START,
+	CLOSE_SENT,
+	CLOSE_RECEIVED,
+	CLOSE_BY
+};
 enum { CAPABLE_TASK, CAPABLE_CAP, CAPABLE_RET, CAPABLE_AUDIT };
 enum {
 	PROCESS_PID,
@@ -246,6 +259,41 @@ static int emit_reset(const struct event *ev, void *ctx)
 							  (v[TL_REASON].null || reason.plain) &&
 							  (v[TL_STATE].null || state.plain));
 	}
+	return put_row(ev, v);
+}
+
+/* A connection's close: for a sink (report export) only, the timeline leaves lives to tcplife. */
+static int emit_close(const struct event *ev, void *ctx)
+{
+	struct value v[TL_FIELDS];
+	struct task task;
+	struct address l, r;
+	const char *by = event_null(ev, CLOSE_BY) ? NULL : life_closed_by_name(ev->col[CLOSE_BY]);
+	char detail[DETAIL_MAX], *p;
+
+	(void)ctx;
+	no_kind_fields(v);
+	if (event_values(ev, CLOSE_TASK, &task, v) || who(ev, CLOSE_TASK, &task, v) ||
+	    event_address(ev, CLOSE_LADDR, &l, &v[TL_LADDR]) ||
+	    event_address(ev, CLOSE_RADDR, &r, &v[TL_RADDR]))
+		return -1;
+	v[TL_EVENT] = word_value("close");
+	v[TL_IP] = int_value(r.ip);
+	v[TL_LPORT] = int_value(ev->col[CLOSE_LPORT]);
+	v[TL_RPORT] = int_value(ev->col[CLOSE_RPORT]);
+	v[TL_DURATION] = event_null(ev, CLOSE_START) ? null_value()
+						     : int_value(ev->t - ev->col[CLOSE_START]);
+	v[TL_BYTES_OUT] = int_value(ev->col[CLOSE_SENT]);
+	v[TL_BYTES_IN] = int_value(ev->col[CLOSE_RECEIVED]);
+	v[TL_CLOSED_BY] = by ? word_value(by) : null_value();
+	p = put_ends(detail, v, '>');
+	p += sprintf(p, " sent %lld received %lld", (long long)ev->col[CLOSE_SENT],
+		     (long long)ev->col[CLOSE_RECEIVED]);
+	if (!v[TL_DURATION].null)
+		p += sprintf(p, " after %lld ms", (long long)(v[TL_DURATION].i / 1000000));
+	if (by)
+		p += sprintf(p, " (%s)", by);
+	v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), l.plain && r.plain);
 	return put_row(ev, v);
 }
 
@@ -543,28 +591,21 @@ enum {
 	HAS_TASK = 1,	 /* a process: -p, -u, --comm, --cgroup, --mntns */
 	HAS_ADDRESS = 2, /* --addr (and -P if also HAS_PORT) */
 	HAS_PORT = 4,	 /* -P */
+	FOR_SINK = 8,	 /* a sink's alone (report export): closes, which tcplife shows */
 };
 
 int timeline_events(struct captures *set, const struct options *opts,
 		    const struct timeline_choice *choice)
 {
-	static const char *connect_ends[2] = {"e.saddr", "e.daddr"},
-			  *connect_ports[2] = {"e.lport", "e.dport"};
-	static const char *other_ends[2] = {"e.laddr", "e.raddr"},
+	static const char *connect_ports[2] = {"e.lport", "e.dport"},
 			  *other_ports[2] = {"e.lport", "e.rport"};
-	static const char *answer_ends[2] = {"e.address", "e.address"};
-	char *connect_condition, *other_condition, *answer_condition;
-	struct options addr_only = *opts;
-	struct filter_columns filter = {.task = "e.task"};
-	bool ends, others = !process_filters(opts);
+	char *connect_condition = ports_condition(opts, connect_ports);
+	char *other_condition = ports_condition(opts, other_ports);
+	struct filter_columns connect_filter = {.task = "e.task", .ends = {"e.saddr", "e.daddr"}},
+			      filter = {.task = "e.task", .ends = {"e.laddr", "e.raddr"}};
+	bool ends = opts->addr.given || opts->ports, others = !process_filters(opts);
 
 	tl.choice = *choice;
-	ends = tl.choice.addr.given || opts->ports;
-	connect_condition = endpoint_condition(&tl.choice.addr, opts, connect_ends, connect_ports);
-	other_condition = endpoint_condition(&tl.choice.addr, opts, other_ends, other_ports);
-	addr_only.ports = NULL; /* an answer has an address but no port */
-	answer_condition =
-		endpoint_condition(&tl.choice.addr, &addr_only, answer_ends, answer_ends);
 
 	struct {
 		unsigned has;
@@ -576,45 +617,46 @@ int timeline_events(struct captures *set, const struct options *opts,
 			  "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
 			  "e.latency_ns",
 		  .condition = connect_condition,
-		  .filter = filter,
+		  .filter = connect_filter,
 		  .emit = emit_connect,
-		  .address_columns = 1u << CONNECT_SADDR | 1u << CONNECT_DADDR,
-		  .bind = bind_address_filter,
-		  .ctx = &tl.choice.addr}},
+		  .address_columns = 1u << CONNECT_SADDR | 1u << CONNECT_DADDR}},
 		{HAS_TASK | HAS_ADDRESS | HAS_PORT,
 		 {.table = "ev_accept",
 		  .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
 		  .condition = other_condition,
 		  .filter = filter,
 		  .emit = emit_accept,
-		  .address_columns = 1u << ACCEPT_LADDR | 1u << ACCEPT_RADDR,
-		  .bind = bind_address_filter,
-		  .ctx = &tl.choice.addr}},
+		  .address_columns = 1u << ACCEPT_LADDR | 1u << ACCEPT_RADDR}},
 		{HAS_TASK | HAS_ADDRESS | HAS_PORT,
 		 {.table = "ev_reset",
 		  .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
 		  .condition = other_condition,
 		  .filter = filter,
 		  .emit = emit_reset,
-		  .address_columns = 1u << RESET_LADDR | 1u << RESET_RADDR,
-		  .bind = bind_address_filter,
-		  .ctx = &tl.choice.addr}},
+		  .address_columns = 1u << RESET_LADDR | 1u << RESET_RADDR}},
 		{HAS_ADDRESS | HAS_PORT,
 		 {.table = "ev_unaccepted",
 		  .columns = "e.laddr, e.lport, e.raddr, e.rport, e.closed_from, e.error",
 		  .condition = other_condition,
+		  .filter = {.ends = {"e.laddr", "e.raddr"}},
 		  .emit = emit_unaccepted,
 		  .address_columns = 1u << UNACCEPTED_LADDR | 1u << UNACCEPTED_RADDR,
-		  .bind = bind_address_filter,
-		  .ctx = &tl.choice.addr,
 		  .optional = true}},
+		{HAS_TASK | HAS_ADDRESS | HAS_PORT | FOR_SINK,
+		 {.table = "ev_close",
+		  .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, e.bytes_sent, "
+			     "e.bytes_received, e.closed_by",
+		  .condition = other_condition,
+		  .filter = filter,
+		  .emit = emit_close,
+		  .address_columns = 1u << CLOSE_LADDR | 1u << CLOSE_RADDR,
+		  .optional = true}},
+		/* An answer has an address but no port. */
 		{HAS_ADDRESS,
 		 {.table = "dns",
 		  .columns = "e.address, e.ttl",
-		  .condition = answer_condition,
+		  .filter = {.ends = {"e.address"}},
 		  .emit = emit_dns,
-		  .bind = bind_address_filter,
-		  .ctx = &tl.choice.addr,
 		  .optional = true,
 		  .names_rows = true}},
 		/* The rest have no ends: none when --addr or -P selects ends. */
@@ -643,7 +685,8 @@ int timeline_events(struct captures *set, const struct options *opts,
 	/* Without a process filter, the kinds of no process too; --addr and -P, their ends only. */
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
 		if ((kinds[i].has & HAS_TASK || others) && (!ends || kinds[i].has & HAS_ADDRESS) &&
-		    (!opts->ports || kinds[i].has & HAS_PORT))
+		    (!opts->ports || kinds[i].has & HAS_PORT) &&
+		    (tl.choice.sink || !(kinds[i].has & FOR_SINK)))
 			chosen[n++] = kinds[i].query;
 	tl.table = opts->format == FORMAT_TABLE || tl.choice.sink;
 	tl.lineage = opts->lineage || tl.choice.sink;
@@ -661,6 +704,5 @@ int timeline_events(struct captures *set, const struct options *opts,
 	tl.logins.ready = false;
 	free(connect_condition);
 	free(other_condition);
-	free(answer_condition);
 	return err;
 }

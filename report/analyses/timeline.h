@@ -8,7 +8,6 @@
 #include <stdbool.h>
 
 #include "capture.h"
-#include "endpoints.h"
 #include "events.h"
 #include "lineage.h"
 #include "options.h"
@@ -16,7 +15,7 @@
 /* A row of the event view: the event fields, then these. */
 enum {
 	TL_EVENT = EVENT_FIELDS, /* connect, accept, reset, capable, exec, fork, exit, dns,
-				    unaccepted */
+				    unaccepted; close for a sink */
 	TL_DETAIL,		 /* what happened, in words (a table, or a sink) */
 	TL_IP,
 	TL_LADDR,
@@ -42,14 +41,17 @@ enum {
 	TL_STDOUT,
 	TL_STDERR,
 	TL_SHELL,
-	TL_WHO, /* LINEAGE_FIELDS of them: process events always, others with -l or a sink */
+	TL_DURATION,  /* a close (a sink's alone): how long it lasted, ns; null: opened before */
+	TL_BYTES_OUT, /* ... the payload sent and received */
+	TL_BYTES_IN,
+	TL_CLOSED_BY, /* ... "local FIN"... (lives.h) */
+	TL_WHO,	      /* LINEAGE_FIELDS of them: process events always, others with -l or a sink */
 	TL_FIELDS = TL_WHO + LINEAGE_FIELDS
 };
 
 /* What timeline's own options ask of it. */
 struct timeline_choice {
 	bool verbose; /* -v: the capability checks that do not audit too */
-	struct address_filter addr;
 	/*
 	 * Each row to this instead of the output (report export), with its
 	 * DETAIL and lineage: 0, or -1 after one line.  NULL: the output.

@@ -38,6 +38,7 @@ enum {
 	STATUS_UNKNOWN = 0,
 	STATUS_SUCCESS = 1,
 	STATUS_FAILURE = 2,
+	DIRECTION_UNKNOWN = 0,
 	INBOUND = 1,
 	OUTBOUND = 2,
 	OS_LINUX = 200,
@@ -58,14 +59,16 @@ static const char usage[] =
 	"usage: report export [--format ocsf|ecs|timesketch] [-v] [-p PID] [-u UID]\n"
 	"                     [-P PORT[,PORT...]] [--addr ADDRESS] [common options] FILE...\n"
 	"\n"
-	"Every event of the captures, as `report timeline` selects them, in time order,\n"
-	"one JSON object a line, for a SIEM or a timeline tool:\n"
+	"Every event of the captures, as `report timeline` selects them, and the\n"
+	"connections' closes (tcplife's), in time order, one JSON object a line, for a\n"
+	"SIEM or a timeline tool:\n"
 	"  ocsf        OCSF " OCSF_VERSION ": Network Activity (4001) for connects, accepts,\n"
-	"              resets and handshakes closed before accept; Process Activity\n"
-	"              (1007) for exec, fork, exit and capability checks (activity Other,\n"
-	"              the capability as requested_permissions); DNS Activity (4003,\n"
-	"              Response) for DNS answers.  What OCSF has no name for is in\n"
-	"              unmapped (the precise time in ns among it).\n"
+	"              resets, closes (duration and traffic) and handshakes closed\n"
+	"              before accept; Process Activity (1007) for exec, fork, exit and\n"
+	"              capability checks (activity Other, the capability as\n"
+	"              requested_permissions); DNS Activity (4003, Response) for DNS\n"
+	"              answers.  What OCSF has no name for is in unmapped (the precise\n"
+	"              time in ns among it).\n"
 	"  ecs         Elastic Common Schema " ECS_VERSION ", for Elasticsearch and OpenSearch:\n"
 	"              @timestamp, event.*, process.*, source.*, destination.*, host.*,\n"
 	"              dns.*; Casefile's own fields under casefile.*\n"
@@ -88,21 +91,17 @@ static const char usage[] =
 	"    report export --format ecs web-*.db | gzip > fleet.ecs.jsonl.gz\n"
 	"    report export --format timesketch --since 01:55 case42.db > case42.jsonl\n";
 
-enum { OPT_ADDR = 0x200 };
-
 static const struct option long_options[] = {
 	{"verbose", no_argument, NULL, 'v'},
-	{"addr", required_argument, NULL, OPT_ADDR},
 	{NULL, 0, NULL, 0},
 };
 
 static int own_option(int option, const char *arg, void *ctx)
 {
+	(void)arg;
 	(void)ctx;
 	if (option == 'v')
 		ex.choice.verbose = true;
-	else if (option == OPT_ADDR)
-		return parse_address_filter("export", arg, &ex.choice.addr);
 	return 0;
 }
 
@@ -244,13 +243,18 @@ static bool is(const struct value *v, const char *kind)
 
 static bool network(const struct value *v)
 {
-	return is(v, "connect") || is(v, "accept") || is(v, "reset") || is(v, "unaccepted");
+	return is(v, "connect") || is(v, "accept") || is(v, "reset") || is(v, "unaccepted") ||
+	       is(v, "close");
 }
 
-/* Whether the connection was initiated from here: a connect (and a reset this host sent). */
+/*
+ * Whether the connection was initiated from here: a connect (and a reset
+ * this host sent).  A close does not say who opened it: its local end is
+ * written as the source, and said to be unknown.
+ */
 static bool outbound(const struct value *v)
 {
-	return is(v, "connect") || is(v, "reset");
+	return is(v, "connect") || is(v, "reset") || is(v, "close");
 }
 
 /* The basename of the executable, for names that want one. */
@@ -460,11 +464,23 @@ static void ocsf_row(const struct event *ev, const struct value *v)
 		ocsf_endpoint("dst_endpoint", out ? &v[TL_RADDR] : &v[TL_LADDR],
 			      out ? &v[TL_RPORT] : &v[TL_LPORT]);
 		open_object("connection_info");
-		number("direction_id", out ? OUTBOUND : INBOUND);
+		number("direction_id", is(v, "close") ? DIRECTION_UNKNOWN
+				       : out	      ? OUTBOUND
+						      : INBOUND);
 		word("protocol_name", "tcp");
 		number("protocol_num", 6);
 		if (!v[TL_IP].null)
 			number("protocol_ver_id", v[TL_IP].i);
+		close_object();
+	}
+	if (is(v, "close")) {
+		boolean("is_src_dst_assignment_known", false);
+		if (!v[TL_DURATION].null)
+			number("duration", v[TL_DURATION].i / NS_PER_MS);
+		open_object("traffic");
+		integer("bytes_out", &v[TL_BYTES_OUT], false);
+		integer("bytes_in", &v[TL_BYTES_IN], false);
+		number("bytes", v[TL_BYTES_OUT].i + v[TL_BYTES_IN].i);
 		close_object();
 	}
 	if (is(v, "dns")) {
@@ -496,6 +512,8 @@ static void ocsf_row(const struct event *ev, const struct value *v)
 	if (!v[TL_AUDIT].null)
 		boolean("audit", v[TL_AUDIT].i);
 	session_fields(v);
+	integer("duration_ns", &v[TL_DURATION], false);
+	text("closed_by", &v[TL_CLOSED_BY]);
 	close_object();
 	close_object();
 }
@@ -518,7 +536,7 @@ static void ecs_event(const struct value *v)
 	} else if (network(v)) {
 		category = "network";
 		type = is(v, "accept") ? "start" : "end";
-		outcome = is(v, "accept") ? "success" : "unknown";
+		outcome = is(v, "accept") || is(v, "close") ? "success" : "unknown";
 	} else if (is(v, "dns")) {
 		category = "network";
 		type = "protocol";
@@ -542,10 +560,13 @@ static void ecs_event(const struct value *v)
 	word("outcome", outcome);
 	word("action", v[TL_EVENT].s);
 	word("module", "casefile");
+	integer("duration", &v[TL_DURATION], false); /* a close's, in ns as ECS wants */
 	close_object();
 }
 
-static void ecs_endpoint(const char *name, const struct value *addr, const struct value *port)
+/* An end, and the bytes it sent (a close's; else null). */
+static void ecs_endpoint(const char *name, const struct value *addr, const struct value *port,
+			 const struct value *bytes)
 {
 	if (addr->null && port->null)
 		return;
@@ -553,6 +574,7 @@ static void ecs_endpoint(const char *name, const struct value *addr, const struc
 	text("ip", addr);
 	text("address", addr);
 	integer("port", port, false);
+	integer("bytes", bytes, false);
 	close_object();
 }
 
@@ -612,13 +634,16 @@ static void ecs_row(const struct event *ev, const struct value *v)
 	if (network(v)) {
 		bool out = outbound(v);
 
+		/* a close's source is its local end: what it sent out, what it received in */
 		ecs_endpoint("source", out ? &v[TL_LADDR] : &v[TL_RADDR],
-			     out ? &v[TL_LPORT] : &v[TL_RPORT]);
+			     out ? &v[TL_LPORT] : &v[TL_RPORT], &v[TL_BYTES_OUT]);
 		ecs_endpoint("destination", out ? &v[TL_RADDR] : &v[TL_LADDR],
-			     out ? &v[TL_RPORT] : &v[TL_LPORT]);
+			     out ? &v[TL_RPORT] : &v[TL_LPORT], &v[TL_BYTES_IN]);
 		open_object("network");
 		word("transport", "tcp");
-		word("direction", out ? "egress" : "ingress");
+		word("direction", is(v, "close") ? "unknown" : out ? "egress" : "ingress");
+		if (is(v, "close"))
+			number("bytes", v[TL_BYTES_OUT].i + v[TL_BYTES_IN].i);
 		if (!v[TL_IP].null)
 			word("type", v[TL_IP].i == 6 ? "ipv6" : "ipv4");
 		close_object();
@@ -661,6 +686,7 @@ static void ecs_row(const struct event *ev, const struct value *v)
 	if (!v[TL_AUDIT].null)
 		boolean("audit", v[TL_AUDIT].i);
 	session_fields(v);
+	text("closed_by", &v[TL_CLOSED_BY]);
 	close_object();
 	close_object();
 }
@@ -677,7 +703,7 @@ static const char *timestamp_desc(const struct value *v)
 		{"reset", "Reset Sent Time"},	      {"unaccepted", "Connection Close Time"},
 		{"capable", "Capability Check Time"}, {"exec", "Process Exec Time"},
 		{"fork", "Process Fork Time"},	      {"exit", "Process Exit Time"},
-		{"dns", "DNS Answer Time"},
+		{"dns", "DNS Answer Time"},	      {"close", "Connection Close Time"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(descs); i++)
@@ -746,6 +772,10 @@ static void timesketch_row(const struct event *ev, const struct value *v)
 	text("query", &v[TL_QUERY]);
 	integer("ttl", &v[TL_TTL], false);
 	session_fields(v);
+	integer("duration_ns", &v[TL_DURATION], false);
+	integer("bytes_sent", &v[TL_BYTES_OUT], false);
+	integer("bytes_received", &v[TL_BYTES_IN], false);
+	text("closed_by", &v[TL_CLOSED_BY]);
 	close_object();
 }
 
@@ -787,7 +817,7 @@ const struct command export_command = {
 		 .usage = usage,
 		 .short_options = "vp:u:P:",
 		 .long_options = long_options,
-		 .accepts = ACCEPT_FILTERS | ACCEPT_EXPORT,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_ADDR | ACCEPT_EXPORT,
 		 .own_option = own_option},
 	.run = run,
 	.state = &ex,

@@ -469,20 +469,59 @@ static void talkers(struct page *p, const struct talker *list, size_t n, bool pr
 		     processes ? "report tcpconnect" : "report tcpaccept");
 }
 
+/* The pairs that sent most, from the close kind's lives (overview's exfil), flagged ones marked. */
+static void bytes_out(struct page *p)
+{
+	const struct exfil *e = &p->o.exfil;
+	FILE *out = p->out;
+
+	fputs("<h3>Bytes out by process and remote</h3>\n", out);
+	if (!overview_recorded(p->set, "close")) {
+		fputs("<p>The captures hold no connection lives (when a connection closed, how "
+		      "much it carried): nothing to rank.</p>\n",
+		      out);
+		return;
+	}
+	if (!e->count) {
+		fputs("<p>None.</p>\n", out);
+		return;
+	}
+	fputs("<table class=\"sortable\"><thead><tr><th>process</th><th>remote address</th>"
+	      "<th>connections</th><th>sent</th><th>received</th><th>flagged</th></tr></thead>"
+	      "<tbody>\n",
+	      out);
+	for (size_t i = 0; i < e->count && i < TALKERS_SHOWN; i++) {
+		const struct exfil_pair *pair = &e->list[i];
+		struct task task;
+
+		fputs("<tr class=\"pair\"><td>", out);
+		if (pair->pid < 0)
+			fputs("-", out);
+		else if (capture_task(pair->cap, pair->task, &task))
+			process(p, pair->host, "?", 1, pair->pid);
+		else
+			process(p, pair->host, task.comm, task.comm_len, pair->pid);
+		fputs("</td><td>", out);
+		html_string(out, peer_text(overview_hosts(&p->o), pair->remote));
+		fputs("</td>", out);
+		counted(out, pair->connections);
+		counted(out, pair->sent);
+		counted(out, pair->received);
+		fprintf(out, "<td>%s</td></tr>\n", pair->flagged ? "exfiltration?" : "");
+	}
+	fputs("</tbody></table>\n", out);
+	if (e->count > TALKERS_SHOWN)
+		omit(&p->omitted, e->count - TALKERS_SHOWN, "process and remote pairs",
+		     "report exfil");
+}
+
 static void connections_section(struct page *p)
 {
 	page_section(p->out, "connections", "Connections");
 	talkers(p, p->o.processes, p->o.nprocesses, true);
 	talkers(p, p->o.remotes, p->o.nremotes, false);
-	/*
-	 * The hook for connection lives: once captures carry when a connection
-	 * closed (a close kind), the longest and the biggest go here, read in
-	 * overview's extra share beside the chart's counts.
-	 */
-	fputs("<h3>Longest and biggest connections</h3>\n<p>The captures hold no connection "
-	      "lives (when a connection closed, how much it carried): nothing to rank.</p>\n"
-	      "</section>\n",
-	      p->out);
+	bytes_out(p);
+	fputs("</section>\n", p->out);
 }
 
 /* --- Capabilities -------------------------------------------------------------------- */

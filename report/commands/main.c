@@ -10,10 +10,11 @@
 #include "util.h"
 
 static const struct command *const commands[] = {
-	&info_command,	     &summary_command,	&timeline_command, &tcpconnect_command,
-	&tcpaccept_command,  &tcpreset_command, &capable_command,  &scans_command,
-	&bruteforce_command, &logins_command,	&caps_command,	   &proc_command,
-	&html_command,	     &redact_command,	&export_command,
+	&info_command,	    &summary_command,  &timeline_command, &tcpconnect_command,
+	&tcpaccept_command, &tcpreset_command, &tcplife_command,  &capable_command,
+	&scans_command,	    &exfil_command,    &beacons_command,  &bruteforce_command,
+	&logins_command,    &caps_command,     &proc_command,	  &html_command,
+	&redact_command,    &export_command,
 };
 
 static void print_usage(void)
@@ -32,8 +33,8 @@ static void print_usage(void)
 	      "Every command takes --local, and all but html, redact and export --format\n"
 	      "table|json|csv (export: ocsf|ecs|timesketch); all but info and redact --since,\n"
 	      "--until, --comm, --cgroup, --mntns and --ppid; the event commands (timeline\n"
-	      "and the BCC tools') also --follow and -l.  `report COMMAND --help` has the\n"
-	      "details.\n"
+	      "and the BCC tools') also --follow and -l, and those whose events have two\n"
+	      "ends (and export) --addr.  `report COMMAND --help` has the details.\n"
 	      "\n"
 	      "examples:\n"
 	      "    report summary case42.db             # start here\n"

@@ -8,6 +8,7 @@
 
 enum {
 	SCAN_KIND,
+	SCAN_CONFIDENCE,
 	SCAN_HOST,
 	SCAN_WHO,     /* table: the scanner, an address or comm/pid */
 	SCAN_SCANNER, /* JSON: the address */
@@ -25,6 +26,7 @@ enum {
 	SCAN_FIRST,
 	SCAN_LAST,
 	SCAN_RATE,
+	SCAN_PEAK_RATE,
 	SCAN_SAMPLE_PORTS,
 	SCAN_EVIDENCE, /* table */
 	SCAN_ACCEPTS,
@@ -44,14 +46,15 @@ static struct {
 } sc;
 
 static const char usage[] =
-	"usage: report scans [-h] [--window SECONDS] [--ports N] [--targets N]\n"
+	"usage: report scans [-h] [--window SECONDS] [--ports N] [--low-ports N] [--targets N]\n"
 	"                    [--destinations N] [--failed-share F] [common options] FILE...\n"
 	"\n"
 	"Port scans in the captures, seen from both ends:\n"
 	"  portscan  one remote address probing many ports of one local address: the\n"
 	"            resets its probes of closed ports made the kernel send (and those of\n"
 	"            listeners answering segments without SYN), not counting late\n"
-	"            segments of connections this host opened;\n"
+	"            segments of connections this host opened; below --ports, one of\n"
+	"            --low-ports within 60 s is a port scan of low confidence (CONF);\n"
 	"  sweep     one remote address probing several local addresses, of one capture\n"
 	"            or of several hosts' captures given together;\n"
 	"  outbound  a local process connecting to many destinations, mostly failing.\n"
@@ -62,14 +65,16 @@ static const char usage[] =
 	"options (defaults from Zeek and Snort 3: README, Detection):\n"
 	"  --window SECONDS   the window of every rule (300)\n"
 	"  --ports N          port scan: distinct ports of one address in a window (15)\n"
+	"  --low-ports N      port scan of low confidence: distinct ports in 60 s (5; 0: off)\n"
 	"  --targets N        sweep: distinct addresses (of any host) in a window (5)\n"
 	"  --destinations N   outbound: distinct failed address:port in a window (15)\n"
 	"  --failed-share F   outbound: and at least this share of its connects failed (0.5)\n"
 	"\n"
 	"Tables show one finding a line (TARGET: the address scanned, how many were\n"
-	"swept, or where a process connected; EVIDENCE: connections the scanner got\n"
-	"accepted and the open ports it reached, or the outcomes of the connects);\n"
-	"JSON and CSV have every figure in a field of its own.\n"
+	"swept, or where a process connected; RATE/s: events per second over the\n"
+	"whole finding, PEAK/s: over its fastest 5 events in a row; EVIDENCE:\n"
+	"connections the scanner got accepted and the open ports it reached, or the\n"
+	"outcomes of the connects); JSON and CSV have every figure in a field of its own.\n"
 	"\n"
 	"examples:\n"
 	"    report scans case42.db\n"
@@ -110,6 +115,7 @@ static void print_finding(const struct finding *f)
 	char who[CAPTURE_TEXT_MAX * 6], what[256], evidence[1024];
 	bool inbound = f->kind != FINDING_OUTBOUND, port_scan = f->kind == FINDING_PORTSCAN;
 	int64_t rate = finding_rate(f);
+	bool low = f->low_confidence;
 	struct value v[SCAN_FIELDS];
 
 	const struct peers *peers = f->peers;
@@ -118,6 +124,7 @@ static void print_finding(const struct finding *f)
 	finding_target(f, what, sizeof(what));
 	finding_evidence(f, evidence, sizeof(evidence));
 	v[SCAN_KIND] = text_of(finding_kind_name(f->kind));
+	v[SCAN_CONFIDENCE] = text_of(finding_confidence(f));
 	v[SCAN_HOST] = f->host >= 0 ? text_of(peers_host_name(peers, f->host)) : null_value();
 	v[SCAN_WHO] = text_of(who);
 	v[SCAN_SCANNER] = inbound ? text_of(peer_text(peers, f->remote)) : null_value();
@@ -135,6 +142,7 @@ static void print_finding(const struct finding *f)
 	v[SCAN_FIRST] = int_value(f->first_ns);
 	v[SCAN_LAST] = int_value(f->last_ns);
 	v[SCAN_RATE] = rate < 0 ? null_value() : int_value(rate);
+	v[SCAN_PEAK_RATE] = f->peak_rate < 0 ? null_value() : int_value(f->peak_rate);
 	v[SCAN_SAMPLE_PORTS] = text_of(f->sample_ports);
 	v[SCAN_EVIDENCE] = text_of(evidence);
 	v[SCAN_ACCEPTS] = count_of(inbound, f->accepts);
@@ -143,8 +151,8 @@ static void print_finding(const struct finding *f)
 	v[SCAN_REFUSED] = count_of(!inbound, f->refused);
 	v[SCAN_TIMEOUTS] = count_of(!inbound, f->timeouts);
 	v[SCAN_DESTINATIONS] = count_of(!inbound, f->destinations);
-	v[SCAN_WINDOW] = int_value(sc.t.scan_window_ns);
-	v[SCAN_THRESHOLD] = int_value(threshold_of(f));
+	v[SCAN_WINDOW] = int_value(low ? sc.t.low_window_ns : sc.t.scan_window_ns);
+	v[SCAN_THRESHOLD] = int_value(low ? sc.t.low_ports : threshold_of(f));
 	output_row(v);
 }
 
@@ -152,6 +160,7 @@ static int run(struct captures *set, const struct options *opts)
 {
 	const struct field fields[SCAN_FIELDS] = {
 		[SCAN_KIND] = {"KIND", "detection", 8, FIELD_TEXT, true},
+		[SCAN_CONFIDENCE] = {"CONF", "confidence", 4, FIELD_TEXT, true},
 		[SCAN_HOST] = {"HOST", "host", set->host_width, FIELD_TEXT, set->many_hosts},
 		[SCAN_WHO] = {"SCANNER", NULL, 16, FIELD_TEXT, true},
 		[SCAN_SCANNER] = {NULL, "scanner", 0, FIELD_TEXT, false},
@@ -166,9 +175,10 @@ static int run(struct captures *set, const struct options *opts)
 		[SCAN_COUNT] = {"PROBES", NULL, 6, FIELD_INT, true},
 		[SCAN_PROBES] = {NULL, "probes", 0, FIELD_INT, false},
 		[SCAN_CONNECTS] = {NULL, "connects", 0, FIELD_INT, false},
-		[SCAN_FIRST] = {"FIRST", "first", 8, FIELD_CLOCK, true},
-		[SCAN_LAST] = {"LAST", "last", 8, FIELD_CLOCK, true},
+		[SCAN_FIRST] = {"FIRST", "first", 12, FIELD_CLOCK, true},
+		[SCAN_LAST] = {"LAST", "last", 12, FIELD_CLOCK, true},
 		[SCAN_RATE] = {"RATE/s", "rate", 10, FIELD_FIXED3, true},
+		[SCAN_PEAK_RATE] = {"PEAK/s", "peak_rate", 11, FIELD_FIXED3, true},
 		[SCAN_SAMPLE_PORTS] = {"SAMPLE PORTS", "sample_ports", 28, FIELD_TEXT, true},
 		[SCAN_EVIDENCE] = {"EVIDENCE", NULL, 0, FIELD_TEXT, true},
 		[SCAN_ACCEPTS] = {NULL, "accepts", 0, FIELD_INT, false},
@@ -188,20 +198,24 @@ static int run(struct captures *set, const struct options *opts)
 	thresholds_ready(&sc.t);
 	err = find_scans(set, opts, &sc.t, peers, SCANS_INBOUND | SCANS_OUTBOUND, NULL, &findings);
 	if (!err) {
-		char rules[3][256];
+		char rules[4][256];
 
 		findings_sort(&findings);
 		for (int k = FINDING_PORTSCAN; k <= FINDING_OUTBOUND; k++)
 			describe_rule(&sc.t, (enum finding_kind)k, rules[k], sizeof(rules[k]));
+		describe_low_rule(&sc.t, rules[3], sizeof(rules[3]));
 		if (opts->format == FORMAT_TABLE)
-			printf("# portscan: %s; sweep: %s; outbound: %s\n", rules[0], rules[1],
-			       rules[2]);
+			printf("# portscan: %s (low confidence: %s); sweep: %s; outbound: %s\n",
+			       rules[0], rules[3], rules[1], rules[2]);
 		output_begin(opts->format, opts->local, sc.fields, SCAN_FIELDS);
-		/* To fit a terminal: the sample ports, the rate, the last time (the first stays).
+		/*
+		 * To fit a terminal: the sample ports, the peak rate, the rate, the
+		 * last time (the first stays).
 		 */
 		output_column_fit(SCAN_SAMPLE_PORTS, 0, 1);
-		output_column_fit(SCAN_RATE, 0, 2);
-		output_column_fit(SCAN_LAST, 0, 3);
+		output_column_fit(SCAN_PEAK_RATE, 0, 2);
+		output_column_fit(SCAN_RATE, 0, 3);
+		output_column_fit(SCAN_LAST, 0, 4);
 		for (size_t i = 0; i < findings.count; i++)
 			print_finding(&findings.list[i]);
 	}

@@ -62,8 +62,8 @@ static struct {
 } sm;
 
 static const char usage[] =
-	"usage: report summary [-h] [--scan-window SECONDS] [--ports N] [--targets N]\n"
-	"                      [--destinations N] [--failed-share F]\n"
+	"usage: report summary [-h] [--scan-window SECONDS] [--ports N] [--low-ports N]\n"
+	"                      [--targets N] [--destinations N] [--failed-share F]\n"
 	"                      [--bruteforce-window SECONDS] [--connections N]\n"
 	"                      [--failures N] [--failures-window SECONDS]\n"
 	"                      [--service PORTS] [--daemon NAMES] [--settle SECONDS]\n"
@@ -192,6 +192,8 @@ static void print_finding(const struct overview *p, const struct finding *f)
 	case FINDING_PORTSCAN:
 	case FINDING_SWEEP:
 		printf("%lld ports, %lld probes", (long long)f->ports, (long long)f->events);
+		if (f->low_confidence)
+			printf(" (low confidence)");
 		break;
 	case FINDING_OUTBOUND:
 		printf("%lld failed destinations, %lld of %lld connects failed",
@@ -228,12 +230,19 @@ static void print_finding(const struct overview *p, const struct finding *f)
 static void print_detection(const struct overview *p, enum finding_kind kind, const char *title)
 {
 	const char *command = finding_command(kind);
-	size_t n = 0, shown = 0;
-	char rule[256];
+	size_t n = 0, low = 0, shown = 0;
+	char rule[512], low_rule[128];
 
-	for (size_t i = 0; i < p->findings.count; i++)
+	for (size_t i = 0; i < p->findings.count; i++) {
 		n += p->findings.list[i].kind == kind;
+		low += p->findings.list[i].kind == kind && p->findings.list[i].low_confidence;
+	}
 	describe_rule(&sm.t, kind, rule, sizeof(rule));
+	describe_low_rule(&sm.t, low_rule, sizeof(low_rule));
+	/* Below the rule, a port scan of low confidence says so with its own rule. */
+	if (low)
+		snprintf(rule + strlen(rule), sizeof(rule) - strlen(rule),
+			 "; %zu of low confidence: %s", low, low_rule);
 	if (!overview_evidence_recorded(p->set, kind)) {
 		printf("  %-16s not recorded (no %s)\n", title, finding_evidence_missing(kind));
 		return;
@@ -314,6 +323,117 @@ static void print_suspects(const struct overview *p)
 		printf("  none\n");
 }
 
+/* The name of task id in cap, for a line: "?" when the capture cannot give it (told on stderr). */
+static void name_of_task(struct capture *cap, int64_t id, struct task *task)
+{
+	if (capture_task(cap, id, task)) {
+		memcpy(task->comm, "?", 1);
+		task->comm_len = 1;
+	}
+}
+
+static void print_beacons(const struct overview *p)
+{
+	struct beacon_thresholds t;
+
+	beacon_defaults(&t);
+	if (!overview_recorded(p->set, "close")) {
+		printf("\nBEACONS not recorded (no close events)\n");
+		return;
+	}
+	printf("\nBEACONS (RITA's score: regular intervals, small payloads of one size)\n");
+	if (!p->beacons.count) {
+		printf("  none (%lld connections or more to one destination, score %.1f or more)\n",
+		       (long long)t.connections, t.score);
+		return;
+	}
+	printf("  %zu FOUND (%lld connections or more to one destination, score %.1f or more; "
+	       "report beacons)\n",
+	       p->beacons.count, (long long)t.connections, t.score);
+	for (size_t i = 0; i < p->beacons.count && i < FINDINGS_SHOWN; i++) {
+		const struct beacon *b = &p->beacons.list[i];
+		char process[TEXT_MAX];
+		char *remote =
+			render_string(b->remote ? peer_text(overview_hosts(p), b->remote) : "*");
+
+		struct task task;
+
+		name_of_task(b->cap, b->task, &task);
+		process_text(p, b->host, task.comm, task.comm_len, b->pid, process,
+			     sizeof(process));
+		printf("  %s -> %s:%lld: %lld connections, every %.1f s (MADM %.1f s), %lld B, "
+		       "score %.3f\n",
+		       process, remote, (long long)b->port, (long long)b->connections,
+		       (double)b->median_ns / 1e9, (double)b->madm_ns / 1e9,
+		       (long long)b->median_bytes, b->score);
+		free(remote);
+	}
+}
+
+/* "comm/pid" of a pair, or "-" when its connections had no known process. */
+static void pair_process(const struct overview *p, const struct exfil_pair *e, char *out,
+			 size_t size)
+{
+	struct task task;
+
+	if (e->pid < 0) {
+		snprintf(out, size, "-");
+		return;
+	}
+	name_of_task(e->cap, e->task, &task);
+	process_text(p, e->host, task.comm, task.comm_len, e->pid, out, size);
+}
+
+static void print_exfil(const struct overview *p)
+{
+	size_t flagged = 0, shown = 0;
+	struct exfil_thresholds t;
+
+	exfil_defaults(&t);
+	if (!overview_recorded(p->set, "close")) {
+		printf("\nEXFILTRATION not recorded (no close events)\n");
+		return;
+	}
+	printf("\nEXFILTRATION (bytes out per process and remote address, from connection "
+	       "lives)\n");
+	printf("  %-16s", "most sent");
+	for (size_t i = 0; i < p->exfil.count && i < TOP_TALKERS; i++) {
+		const struct exfil_pair *e = &p->exfil.list[i];
+		char process[TEXT_MAX];
+		char *remote = render_string(peer_text(overview_hosts(p), e->remote));
+
+		pair_process(p, e, process, sizeof(process));
+		printf("%s %s -> %s %lld B", i ? "," : "", process, remote, (long long)e->sent);
+		free(remote);
+	}
+	printf("%s\n", p->exfil.count ? "" : " none");
+	for (size_t i = 0; i < p->exfil.count; i++)
+		flagged += p->exfil.list[i].flagged;
+	if (!flagged) {
+		printf("  %-16s none (%lld B or more out to one remote, PCR %.1f or more)\n",
+		       "flagged", (long long)t.min_bytes, t.pcr);
+		return;
+	}
+	printf("  %-16s %zu FOUND (%lld B or more out to one remote, PCR %.1f or more; report "
+	       "exfil)\n",
+	       "flagged", flagged, (long long)t.min_bytes, t.pcr);
+	for (size_t i = 0; i < p->exfil.count && shown < FINDINGS_SHOWN; i++) {
+		const struct exfil_pair *e = &p->exfil.list[i];
+		char process[TEXT_MAX];
+		char *remote;
+
+		if (!e->flagged)
+			continue;
+		remote = render_string(peer_text(overview_hosts(p), e->remote));
+		pair_process(p, e, process, sizeof(process));
+		printf("%19s%s -> %s: %lld B out, %lld in, PCR %.3f\n", "", process, remote,
+		       (long long)e->opened_sent, (long long)e->opened_received,
+		       exfil_pcr(e->opened_sent, e->opened_received));
+		free(remote);
+		shown++;
+	}
+}
+
 static void print_page(const struct overview *p)
 {
 	struct cap_flag_group *groups;
@@ -335,6 +455,8 @@ static void print_page(const struct overview *p)
 	print_detection(p, FINDING_SWEEP, "sweeps");
 	print_detection(p, FINDING_OUTBOUND, "outbound scans");
 	print_detection(p, FINDING_BRUTEFORCE, "brute force");
+	print_exfil(p);
+	print_beacons(p);
 	if (!overview_recorded(p->set, "capable")) {
 		printf("\nCAPABILITIES not recorded (no capable events)\n");
 		return;
@@ -433,6 +555,12 @@ static void detection_rows(const struct overview *p)
 			finding_actor(f, who, sizeof(who));
 			finding_target(f, what, sizeof(what));
 			finding_evidence(f, evidence, sizeof(evidence));
+			if (f->low_confidence) {
+				char *copy = xstrdup(evidence);
+
+				snprintf(evidence, sizeof(evidence), "low confidence; %s", copy);
+				free(copy);
+			}
 			blank(v, "detection", name);
 			v[SUM_HOST] = f->host >= 0 ? text_of(peers_host_name(f->peers, f->host))
 						   : null_value();
@@ -455,6 +583,75 @@ static void detection_rows(const struct overview *p)
 			v[SUM_DETAIL] = text_of(seen ? "none" : "not recorded");
 			output_row(v);
 		}
+	}
+}
+
+static void exfil_rows(const struct overview *p)
+{
+	for (size_t i = 0; i < p->exfil.count; i++) {
+		const struct exfil_pair *e = &p->exfil.list[i];
+		struct value v[SUM_FIELDS];
+		char process[TEXT_MAX], detail[128];
+
+		if (!e->flagged && i >= TOP_TALKERS)
+			continue;
+		blank(v, "exfil", e->flagged ? "flagged" : "most sent");
+		if (e->pid >= 0) {
+			struct task task;
+
+			name_of_task(e->cap, e->task, &task);
+			snprintf(process, sizeof(process), "%.*s/%lld", (int)task.comm_len,
+				 task.comm, (long long)e->pid);
+		}
+		if (e->opened_sent + e->opened_received)
+			snprintf(detail, sizeof(detail),
+				 "%lld received; PCR %.3f of the connections it opened",
+				 (long long)e->received,
+				 exfil_pcr(e->opened_sent, e->opened_received));
+		else
+			snprintf(detail, sizeof(detail),
+				 "%lld received; no bytes over connections it opened",
+				 (long long)e->received);
+		v[SUM_HOST] = text_of(peers_host_name(overview_hosts(p), e->host));
+		v[SUM_SUBJECT] = e->pid >= 0 ? text_of(process) : null_value();
+		v[SUM_TARGET] = text_of(peer_text(overview_hosts(p), e->remote));
+		v[SUM_COUNT] = int_value(e->sent);
+		v[SUM_FIRST] = int_value(e->first_ns);
+		v[SUM_LAST] = int_value(e->last_ns);
+		v[SUM_DETAIL] = text_of(detail);
+		output_row(v);
+	}
+}
+
+static void beacon_rows(const struct overview *p)
+{
+	for (size_t i = 0; i < p->beacons.count; i++) {
+		const struct beacon *b = &p->beacons.list[i];
+		struct value v[SUM_FIELDS];
+		char process[TEXT_MAX], target[TEXT_MAX], detail[160];
+
+		blank(v, "beacon", "beacon");
+		struct task task;
+
+		name_of_task(b->cap, b->task, &task);
+		snprintf(process, sizeof(process), "%.*s/%lld", (int)task.comm_len, task.comm,
+			 (long long)b->pid);
+		snprintf(target, sizeof(target), "%s:%lld",
+			 b->remote ? peer_text(overview_hosts(p), b->remote) : "*",
+			 (long long)b->port);
+		snprintf(detail, sizeof(detail),
+			 "every %lld ns (MADM %lld ns), %lld bytes, score %.3f (timing %.3f, data "
+			 "%.3f)",
+			 (long long)b->median_ns, (long long)b->madm_ns, (long long)b->median_bytes,
+			 b->score, b->timing, b->data);
+		v[SUM_HOST] = text_of(peers_host_name(overview_hosts(p), b->host));
+		v[SUM_SUBJECT] = text_of(process);
+		v[SUM_TARGET] = text_of(target);
+		v[SUM_COUNT] = int_value(b->connections);
+		v[SUM_FIRST] = int_value(b->first_ns);
+		v[SUM_LAST] = int_value(b->last_ns);
+		v[SUM_DETAIL] = text_of(detail);
+		output_row(v);
 	}
 }
 
@@ -522,6 +719,8 @@ static int run(struct captures *set, const struct options *opts)
 		talker_rows(&o, o.remotes, o.nremotes, "accepts");
 		suspect_rows(&o);
 		detection_rows(&o);
+		exfil_rows(&o);
+		beacon_rows(&o);
 		flag_rows(&o);
 	}
 	overview_free(&o);

@@ -20,14 +20,14 @@ enum {
 enum { COL_TASK, COL_RADDR, COL_RPORT, COL_LADDR, COL_LPORT };
 
 static struct {
-	bool timestamp, lineage;
+	bool timestamp, clock, lineage;
 	struct field fields[ACCEPT_FIELDS];
 	struct stack_choice stacks;
 	struct folded *folded;
 } ta;
 
 static const char usage[] =
-	"usage: report tcpaccept [-h] [-t] [-p PID] [-P PORT[,PORT...]] [-4 | -6] [-K] [-U]\n"
+	"usage: report tcpaccept [-h] [-t] [-T] [-p PID] [-P PORT[,PORT...]] [-4 | -6] [-K] [-U]\n"
 	"                        [--folded] [common options] FILE...\n"
 	"\n"
 	"TCP accepts in the captures, as tcpaccept(8) would have shown them live:\n"
@@ -35,6 +35,8 @@ static const char usage[] =
 	"\n"
 	"options:\n"
 	"  -t, --timestamp  include a TIME(s) column: seconds since the first accept shown\n"
+	"  -T, --time       include a TIME column: the wall clock, HH:MM:SS.mmm (the same\n"
+	"                   whatever the filters)\n"
 	"  -p, --pid PID    only this (accepting) process\n"
 	"  -P, --port PORTS only these local ports (comma-separated)\n"
 	"  -4, --ipv4       only IPv4\n"
@@ -51,6 +53,7 @@ static const char usage[] =
 
 static const struct option long_options[] = {
 	{"timestamp", no_argument, NULL, 't'},
+	{"time", no_argument, NULL, 'T'},
 	STACK_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -61,6 +64,8 @@ static int own_option(int option, const char *arg, void *ctx)
 	(void)ctx;
 	if (option == 't')
 		ta.timestamp = true;
+	else if (option == 'T')
+		ta.clock = true;
 	else
 		stack_option(option, &ta.stacks);
 	return 0;
@@ -68,7 +73,7 @@ static int own_option(int option, const char *arg, void *ctx)
 
 static int check(const struct options *opts)
 {
-	return stack_check(opts, &ta.stacks, ta.timestamp ? "-t" : NULL);
+	return stack_check(opts, &ta.stacks, ta.timestamp ? "-t" : ta.clock ? "-T" : NULL);
 }
 
 static int print_accept(const struct event *ev, void *ctx)
@@ -101,7 +106,10 @@ static int run(struct captures *set, const struct options *opts)
 	struct event_query query = {
 		.table = "ev_accept",
 		.columns = "e.task, e.raddr, e.rport, e.laddr, e.lport",
-		.filter = {.task = "e.task", .family = "e.raddr", .port = "e.lport"},
+		.filter = {.task = "e.task",
+			   .family = "e.raddr",
+			   .port = "e.lport",
+			   .ends = {"e.laddr", "e.raddr"}},
 		.stacks = ta.stacks.kernel || ta.stacks.user,
 		.emit = print_accept,
 		.address_columns = 1u << COL_RADDR | 1u << COL_LADDR,
@@ -110,6 +118,7 @@ static int run(struct captures *set, const struct options *opts)
 
 	event_fields(f, set);
 	f[EVENT_ELAPSED].shown = ta.timestamp;
+	f[EVENT_CLOCK].shown = ta.clock;
 	f[ACCEPT_IP] = (struct field){"IP", "ip", 2, FIELD_INT, true};
 	f[ACCEPT_RADDR] = (struct field){"RADDR", "raddr", 16, FIELD_TEXT, true};
 	f[ACCEPT_RPORT] = (struct field){"RPORT", "rport", 5, FIELD_INT, true};
@@ -131,9 +140,9 @@ const struct command tcpaccept_command = {
 	.summary = "TCP accepts (BCC tcpaccept)",
 	.spec = {.name = "tcpaccept",
 		 .usage = usage,
-		 .short_options = "tp:P:46KU",
+		 .short_options = "tTp:P:46KU",
 		 .long_options = long_options,
-		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_ADDR | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
 		 .own_option = own_option},
 	.kinds = kinds,
 	.check = check,

@@ -34,7 +34,7 @@ enum { COUNT_HOST, COUNT_LADDR, COUNT_RADDR, COUNT_RPORT, COUNT_CONNECTS, COUNT_
 enum { COL_TASK, COL_SADDR, COL_LPORT, COL_DADDR, COL_DPORT, COL_STATE, COL_ERROR, COL_LATENCY };
 
 static struct {
-	bool timestamp, lport, uid, count, outcome, dns, lineage;
+	bool timestamp, clock, lport, uid, count, outcome, dns, lineage;
 	struct dns_names *names; /* -d */
 	struct field fields[CONNECT_FIELDS];
 	struct tally *counts;
@@ -45,7 +45,7 @@ static struct {
 } tc;
 
 static const char usage[] =
-	"usage: report tcpconnect [-h] [-t] [-p PID] [-P PORT[,PORT...]] [-4 | -6] [-L] [-U]\n"
+	"usage: report tcpconnect [-h] [-t] [-T] [-p PID] [-P PORT[,PORT...]] [-4 | -6] [-L] [-U]\n"
 	"                         [-u UID] [-c] [-o] [-d] [-l] [-K] [--user-stack] [--folded]\n"
 	"                         [common options] FILE...\n"
 	"\n"
@@ -53,6 +53,8 @@ static const char usage[] =
 	"\n"
 	"options:\n"
 	"  -t, --timestamp  include a TIME(s) column: seconds since the first connect shown\n"
+	"  -T, --time       include a TIME column: the wall clock, HH:MM:SS.mmm (the same\n"
+	"                   whatever the filters)\n"
 	"  -p, --pid PID    only this process\n"
 	"  -P, --port PORTS only these destination ports (comma-separated)\n"
 	"  -4, --ipv4       only IPv4\n"
@@ -90,6 +92,7 @@ static const char usage[] =
 
 static const struct option long_options[] = {
 	{"timestamp", no_argument, NULL, 't'},
+	{"time", no_argument, NULL, 'T'},
 	{"lport", no_argument, NULL, 'L'},
 	{"print-uid", no_argument, NULL, 'U'},
 	{"count", no_argument, NULL, 'c'},
@@ -106,6 +109,9 @@ static int own_option(int option, const char *arg, void *ctx)
 	switch (option) {
 	case 't':
 		tc.timestamp = true;
+		break;
+	case 'T':
+		tc.clock = true;
 		break;
 	case 'L':
 		tc.lport = true;
@@ -131,14 +137,15 @@ static int own_option(int option, const char *arg, void *ctx)
 
 static int check(const struct options *opts)
 {
-	bool columns = tc.timestamp || tc.lport || tc.uid || tc.outcome || tc.dns || opts->lineage;
+	bool columns = tc.timestamp || tc.clock || tc.lport || tc.uid || tc.outcome || tc.dns ||
+		       opts->lineage;
 
 	if (tc.count && (columns || tc.stacks.kernel || tc.stacks.user))
 		return option_error(
 			opts->command,
-			"-c counts: it takes no -t, -L, -U, -o, -d, -l, -K or --user-stack");
+			"-c counts: it takes no -t, -T, -L, -U, -o, -d, -l, -K or --user-stack");
 	return stack_check(opts, &tc.stacks,
-			   columns || tc.count ? "-t, -L, -U, -o, -d, -l or -c" : NULL);
+			   columns || tc.count ? "-t, -T, -L, -U, -o, -d, -l or -c" : NULL);
 }
 
 static struct value outcome(const struct event *ev)
@@ -258,7 +265,10 @@ static int run(struct captures *set, const struct options *opts)
 		.table = "ev_connect",
 		.columns = "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, e.error, "
 			   "e.latency_ns",
-		.filter = {.task = "e.task", .family = "e.daddr", .port = "e.dport"},
+		.filter = {.task = "e.task",
+			   .family = "e.daddr",
+			   .port = "e.dport",
+			   .ends = {"e.saddr", "e.daddr"}},
 		.stacks = tc.stacks.kernel || tc.stacks.user,
 		.emit = tc.count ? count_connect : print_connect,
 		.address_columns = 1u << COL_SADDR | 1u << COL_DADDR,
@@ -278,12 +288,13 @@ static int run(struct captures *set, const struct options *opts)
 	}
 	event_fields(f, set);
 	f[EVENT_ELAPSED].shown = tc.timestamp;
+	f[EVENT_CLOCK].shown = tc.clock;
 	f[EVENT_UID].shown = tc.uid;
 	f[CONNECT_IP] = (struct field){"IP", "ip", 2, FIELD_INT, true};
-	f[CONNECT_SADDR] = (struct field){"SADDR", "saddr", 16, FIELD_TEXT, true};
+	f[CONNECT_SADDR] = (struct field){"SADDR", "laddr", 16, FIELD_TEXT, true};
 	f[CONNECT_LPORT] = (struct field){"LPORT", "lport", 6, FIELD_INT, tc.lport};
-	f[CONNECT_DADDR] = (struct field){"DADDR", "daddr", 16, FIELD_TEXT, true};
-	f[CONNECT_DPORT] = (struct field){"DPORT", "dport", 6, FIELD_INT, true};
+	f[CONNECT_DADDR] = (struct field){"DADDR", "raddr", 16, FIELD_TEXT, true};
+	f[CONNECT_DPORT] = (struct field){"DPORT", "rport", 6, FIELD_INT, true};
 	f[CONNECT_OUTCOME] = (struct field){"OUTCOME", "outcome", 11, FIELD_TEXT, tc.outcome};
 	f[CONNECT_ERROR] = (struct field){NULL, "error", 0, FIELD_INT, false};
 	f[CONNECT_LATENCY] = (struct field){"LAT(ms)", "latency_ns", 8, FIELD_MILLIS, tc.outcome};
@@ -316,9 +327,9 @@ const struct command tcpconnect_command = {
 	.summary = "TCP connects (BCC tcpconnect), with their outcome and latency",
 	.spec = {.name = "tcpconnect",
 		 .usage = usage,
-		 .short_options = "tp:P:46LUu:codK",
+		 .short_options = "tTp:P:46LUu:codK",
 		 .long_options = long_options,
-		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_ADDR | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
 		 .own_option = own_option},
 	.kinds = kinds,
 	.check = check,

@@ -128,7 +128,7 @@ static int run(struct captures *set, const struct options *opts)
 	struct event_query query = {
 		.table = "ev_reset",
 		.columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
-		.filter = {.task = "e.task"},
+		.filter = {.task = "e.task", .ends = {"e.laddr", "e.raddr"}},
 		.stacks = tr.stacks.kernel || tr.stacks.user,
 		.emit = print_reset,
 		.address_columns = 1u << COL_LADDR | 1u << COL_RADDR,
@@ -161,7 +161,7 @@ const struct command tcpreset_command = {
 		 .usage = usage,
 		 .short_options = "rKU",
 		 .long_options = long_options,
-		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_ADDR | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
 		 .own_option = own_option},
 	.kinds = kinds,
 	.check = check,

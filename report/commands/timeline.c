@@ -40,12 +40,11 @@ static const char usage[] =
 	"  -p, --pid PID    only this process\n"
 	"  -u, --uid UID    only this user\n"
 	"  -P, --port PORTS only network events with one of these ports, at either end\n"
-	"  --addr ADDRESS   only network events with this address at either end (an IPv4\n"
-	"                   address matches its IPv4-mapped IPv6 form too)\n"
 	"  -c, --connections one line per connection instead: the connect, its outcome\n"
-	"                   and latency, the accept at the other end (when captured), and\n"
-	"                   the resets on it within a minute; an inbound attempt answered\n"
-	"                   by a reset is a connection too\n"
+	"                   and latency, the accept at the other end (when captured), the\n"
+	"                   resets on it within a minute, and its close: DUR(ms), the\n"
+	"                   payload each way (C>S, S>C) and who closed first (END); an\n"
+	"                   inbound attempt answered by a reset is a connection too\n"
 	"\n"
 	"DNS answers and unaccepted handshakes belong to no process: -p, -u, --comm,\n"
 	"--cgroup, --mntns and --ppid leave them out.  With -c they choose connections,\n"
@@ -61,17 +60,15 @@ static const char usage[] =
 	"    report timeline --comm sshd --format json web-1.db web-2.db\n"
 	"    report timeline --follow live.db\n";
 
-enum { OPT_ADDR = 0x200 };
-
 static const struct option long_options[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"connections", no_argument, NULL, 'c'},
-	{"addr", required_argument, NULL, OPT_ADDR},
 	{NULL, 0, NULL, 0},
 };
 
 static int own_option(int option, const char *arg, void *ctx)
 {
+	(void)arg;
 	(void)ctx;
 	switch (option) {
 	case 'v':
@@ -80,8 +77,6 @@ static int own_option(int option, const char *arg, void *ctx)
 	case 'c':
 		tl.connections = true;
 		return 0;
-	case OPT_ADDR:
-		return parse_address_filter("timeline", arg, &tl.choice.addr);
 	default:
 		return 0;
 	}
@@ -99,7 +94,7 @@ static int check(const struct options *opts)
 
 static int run(struct captures *set, const struct options *opts)
 {
-	return tl.connections ? print_connections(set, opts, &tl.choice.addr)
+	return tl.connections ? print_connections(set, opts)
 			      : timeline_events(set, opts, &tl.choice);
 }
 
@@ -109,7 +104,7 @@ const struct command timeline_command = {
 		 .usage = usage,
 		 .short_options = "vp:u:P:c",
 		 .long_options = long_options,
-		 .accepts = ACCEPT_FILTERS | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
+		 .accepts = ACCEPT_FILTERS | ACCEPT_ADDR | ACCEPT_FOLLOW | ACCEPT_LINEAGE,
 		 .own_option = own_option},
 	.check = check,
 	.run = run,

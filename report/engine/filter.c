@@ -54,6 +54,11 @@ void write_filters(FILE *sql, const struct options *opts, const struct filter_co
 		fprintf(sql, " AND %s IN (SELECT id FROM address WHERE ip = :ip)", columns->family);
 	if (opts->ports && columns->port)
 		fprintf(sql, " AND %s IN (SELECT value FROM json_each(:ports))", columns->port);
+	if (opts->addr.given && columns->ends[0])
+		fprintf(sql,
+			" AND (%s IN (SELECT id FROM address WHERE addr IN (:addr, :addr_mapped))"
+			" OR %s IN (SELECT id FROM address WHERE addr IN (:addr, :addr_mapped)))",
+			columns->ends[0], columns->ends[1] ? columns->ends[1] : columns->ends[0]);
 }
 
 void write_task_match(FILE *sql, const struct options *opts, const struct filter_columns *columns)
@@ -114,6 +119,10 @@ int bind_filters(sqlite3_stmt *stmt, const struct options *opts, const struct ca
 					SQLITE_STATIC);
 	if ((index = sqlite3_bind_parameter_index(stmt, ":ports")))
 		rc |= sqlite3_bind_text(stmt, index, opts->ports, -1, SQLITE_STATIC);
+	if ((index = sqlite3_bind_parameter_index(stmt, ":addr")))
+		rc |= sqlite3_bind_text(stmt, index, opts->addr.text, -1, SQLITE_STATIC);
+	if ((index = sqlite3_bind_parameter_index(stmt, ":addr_mapped")))
+		rc |= sqlite3_bind_text(stmt, index, opts->addr.mapped, -1, SQLITE_STATIC);
 	if (rc != SQLITE_OK) {
 		fprintf(stderr, "report: %s: cannot bind the filters: %s\n", cap->name,
 			sqlite3_errmsg(sqlite3_db_handle(stmt)));

@@ -14,10 +14,11 @@
 
 /* Where an event table keeps what the filters test. */
 struct filter_columns {
-	const char *task;   /* the task id: "e.task"; NULL: the table holds pid, start_ns,
-			       uid, comm, cgroup and mntns itself (process) */
-	const char *family; /* an address id whose family -4/-6 test; NULL: not offered */
-	const char *port;   /* the port -P selects; NULL: not offered */
+	const char *task;    /* the task id: "e.task"; NULL: the table holds pid, start_ns,
+				uid, comm, cgroup and mntns itself (process) */
+	const char *family;  /* an address id whose family -4/-6 test; NULL: not offered */
+	const char *port;    /* the port -P selects; NULL: not offered */
+	const char *ends[2]; /* address ids --addr tests, either one; NULL: not offered */
 	/*
 	 * The task filters (-p, -u, --comm, --cgroup, --mntns) mark rows
 	 * (write_task_match) rather than choose them: a view that shows whole

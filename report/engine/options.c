@@ -3,6 +3,7 @@
  * shares (filters, format, time zone, --follow), the BCC tools' filters a
  * subcommand opts into (-p, -u, -P, -4, -6), and its own, through a callback.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ enum {
 	OPT_FORMAT,
 	OPT_LOCAL,
 	OPT_FOLLOW,
+	OPT_ADDR,
 	OPT_WIDTH,
 };
 
@@ -50,6 +52,10 @@ static const struct option lineage_options[] = {
 	{"lineage", no_argument, NULL, 'l'},
 };
 
+static const struct option addr_options[] = {
+	{"addr", required_argument, NULL, OPT_ADDR},
+};
+
 /* The BCC tools' filters, offered when the subcommand's getopt string has the letter. */
 static const struct option tool_options[] = {
 	{"pid", required_argument, NULL, 'p'},	{"uid", required_argument, NULL, 'u'},
@@ -74,6 +80,10 @@ static const char filter_help[] =
 	"  --cgroup ID      only this cgroup v2 id\n"
 	"  --mntns INUM     only this mount namespace (inode number)\n"
 	"  --ppid PID       only processes whose parent is PID (as the event saw it)\n";
+
+static const char addr_help[] =
+	"  --addr ADDRESS   only events with this address at either end (an IPv4 address\n"
+	"                   matches its IPv4-mapped IPv6 form too)\n";
 
 static const char follow_help[] =
 	"  --follow         keep reading a capture still being recorded, printing events\n"
@@ -120,7 +130,7 @@ static struct option *long_options_of(const struct command_spec *spec)
 		own++;
 	all = xcalloc(ARRAY_SIZE(always_options) + ARRAY_SIZE(filter_options) +
 			      ARRAY_SIZE(follow_options) + ARRAY_SIZE(lineage_options) +
-			      ARRAY_SIZE(tool_options) + own + 1,
+			      ARRAY_SIZE(addr_options) + ARRAY_SIZE(tool_options) + own + 1,
 		      sizeof(*all));
 	add_options(all, &n, always_options, ARRAY_SIZE(always_options));
 	if (spec->accepts & ACCEPT_FILTERS)
@@ -129,6 +139,8 @@ static struct option *long_options_of(const struct command_spec *spec)
 		add_options(all, &n, follow_options, ARRAY_SIZE(follow_options));
 	if (spec->accepts & ACCEPT_LINEAGE)
 		add_options(all, &n, lineage_options, ARRAY_SIZE(lineage_options));
+	if (spec->accepts & ACCEPT_ADDR)
+		add_options(all, &n, addr_options, ARRAY_SIZE(addr_options));
 	for (size_t i = 0; i < ARRAY_SIZE(tool_options); i++)
 		if (strchr(spec->short_options, tool_options[i].val))
 			all[n++] = tool_options[i];
@@ -142,6 +154,8 @@ static void print_help(const struct command_spec *spec)
 	fputs("\ncommon options:\n", stdout);
 	if (spec->accepts & ACCEPT_FILTERS)
 		fputs(filter_help, stdout);
+	if (spec->accepts & ACCEPT_ADDR)
+		fputs(addr_help, stdout);
 	if (spec->accepts & ACCEPT_FOLLOW)
 		fputs(follow_help, stdout);
 	if (spec->accepts & ACCEPT_LINEAGE)
@@ -178,8 +192,7 @@ static int parse_u64(const char *command, const char *name, const char *arg, uin
 	return 0;
 }
 
-/* "22,80" as the JSON array "[22,80]", which SQL reads with json_each(). */
-static int parse_ports(const char *command, const char *arg, char **json)
+int parse_port_list(const char *command, const char *option, const char *arg, char **json)
 {
 	char *p = *json = xmalloc(strlen(arg) + 3);
 	const char *item = arg;
@@ -195,14 +208,29 @@ static int parse_ports(const char *command, const char *arg, char **json)
 		memcpy(number, item, len);
 		number[len] = '\0';
 		if (parse_integer(number, 1, 65535, &port) || (item[len] && item[len] != ','))
-			return option_error(command, "-P wants ports from 1 to 65535, not '%s'",
-					    arg);
+			return option_error(command, "%s wants ports from 1 to 65535, not '%s'",
+					    option, arg);
 		p += sprintf(p, "%s%lld", item == arg ? "" : ",", (long long)port);
 		if (!item[len])
 			break;
 		item += len + 1;
 	}
 	strcpy(p, "]");
+	return 0;
+}
+
+/* An address as the capture writes it (inet_ntop), and its IPv4-mapped form. */
+static int parse_address(const char *command, const char *arg, struct address_filter *addr)
+{
+	unsigned char bytes[16];
+	int family = strchr(arg, ':') ? AF_INET6 : AF_INET;
+
+	if (inet_pton(family, arg, bytes) != 1)
+		return option_error(command, "--addr wants an IPv4 or IPv6 address, not '%s'", arg);
+	inet_ntop(family, bytes, addr->text, sizeof(addr->text));
+	snprintf(addr->mapped, sizeof(addr->mapped), "%s%s", family == AF_INET ? "::ffff:" : "",
+		 addr->text);
+	addr->given = true;
 	return 0;
 }
 
@@ -271,6 +299,8 @@ static int parse_one(int option, const char *arg, const struct command_spec *spe
 	case OPT_FOLLOW:
 		opts->follow = true;
 		return 0;
+	case OPT_ADDR:
+		return parse_address(command, arg, &opts->addr);
 	case 'l': /* offered with ACCEPT_LINEAGE only */
 		opts->lineage = true;
 		return 0;
@@ -297,7 +327,7 @@ static int parse_one(int option, const char *arg, const struct command_spec *spe
 		return parse_number(command, "-u", arg, UINT32_MAX - 1, &opts->uid);
 	case 'P':
 		free(opts->ports);
-		return parse_ports(command, arg, &opts->ports);
+		return parse_port_list(command, "-P", arg, &opts->ports);
 	case '4':
 	case '6':
 		if (opts->family && opts->family != option - '0')

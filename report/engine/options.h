@@ -7,6 +7,7 @@
 #define CASEFILE_REPORT_OPTIONS_H
 
 #include <getopt.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +19,14 @@ enum common_option_set {
 	ACCEPT_FILTERS = 1 << 0, /* --since --until --comm --cgroup --mntns */
 	ACCEPT_FOLLOW = 1 << 1,	 /* --follow */
 	ACCEPT_LINEAGE = 1 << 2, /* -l, --lineage */
-	ACCEPT_EXPORT = 1 << 3,	 /* --format is ocsf, ecs or timesketch (report export) */
+	ACCEPT_ADDR = 1 << 3,	 /* --addr: events with addresses at both ends */
+	ACCEPT_EXPORT = 1 << 4,	 /* --format is ocsf, ecs or timesketch (report export) */
+};
+
+/* The address --addr selects, in both of its forms (a.b.c.d and ::ffff:a.b.c.d). */
+struct address_filter {
+	bool given;
+	char text[INET6_ADDRSTRLEN], mapped[INET6_ADDRSTRLEN + 8];
 };
 
 struct command_spec {
@@ -53,10 +61,11 @@ struct options {
 	uint64_t cgroup, mntns;
 	int64_t ppid; /* --ppid; -1: any */
 	/* the BCC tools' filters */
-	int64_t pid, uid; /* -1: any */
-	int64_t start_ns; /* with pid, only that process (report proc); INT64_MIN: any */
-	int family;	  /* 4 or 6; 0: both */
-	char *ports;	  /* "[22,80]", a JSON array bound into SQL; NULL: any */
+	int64_t pid, uid;	    /* -1: any */
+	int64_t start_ns;	    /* with pid, only that process (report proc); INT64_MIN: any */
+	int family;		    /* 4 or 6; 0: both */
+	char *ports;		    /* "[22,80]", a JSON array bound into SQL; NULL: any */
+	struct address_filter addr; /* --addr: either end */
 	/* capture files */
 	char **files;
 	int nfiles;
@@ -68,6 +77,9 @@ struct options {
  */
 int parse_options(int argc, char **argv, const struct command_spec *spec, struct options *opts);
 void free_options(struct options *opts);
+
+/* "22,80" as the JSON array "[22,80]" (to free), which SQL reads with json_each(): 0 or -1. */
+int parse_port_list(const char *command, const char *option, const char *arg, char **json);
 
 /* One line on stderr, "report: COMMAND: ...", for a bad command line; returns -1. */
 int option_error(const char *command, const char *format, ...)

@@ -123,9 +123,12 @@ size_t format_clock(int64_t unix_ns, bool local, char *buf)
 	long nanos;
 	const struct second *s = calendar(split_ns(unix_ns, &nanos), local);
 
-	memcpy(buf, s->clock, sizeof(s->clock));
-	buf[sizeof(s->clock)] = '\0';
-	return sizeof(s->clock);
+	char *p = (char *)memcpy(buf, s->clock, sizeof(s->clock)) + sizeof(s->clock);
+
+	*p++ = '.';
+	p = put_digits(p, nanos / 1000000, 3);
+	*p = '\0';
+	return (size_t)(p - buf);
 }
 
 size_t format_human(int64_t unix_ns, bool local, char *buf)

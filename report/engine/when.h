@@ -19,7 +19,7 @@ int parse_when(const char *text, int64_t reference_ns, bool local, int64_t *unix
 /* "2026-11-23T01:18:03.123456789Z" (or +01:00 when local) */
 size_t format_rfc3339(int64_t unix_ns, bool local, char *buf);
 
-/* "01:18:03" */
+/* "01:18:03.123": milliseconds, so that one event is told from the next */
 size_t format_clock(int64_t unix_ns, bool local, char *buf);
 
 /* "2026-11-23 01:18:03.123456789 UTC" (or +01:00 when local) */

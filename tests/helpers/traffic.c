@@ -11,12 +11,25 @@
  *                          kernel completed a handshake no process took
  *   traffic timeout 4|6    connect to a listener whose queue is full, with
  *                          TCP_SYNCNT 1: times out after about 3 seconds
+ *   traffic carry 4|6 SENT RECEIVED MS client|server|reset
+ *                          one connection that carries SENT bytes from this
+ *                          process and RECEIVED bytes back from a forked
+ *                          server, lasts MS milliseconds once both are in, and
+ *                          ends with this side's FIN first, the server's, or
+ *                          this side's RST
+ *   traffic periodic 4|6 COUNT MIN_MS MAX_MS MIN_BYTES MAX_BYTES
+ *                          one process connecting COUNT times to one forked
+ *                          server, waiting a random MIN_MS to MAX_MS between
+ *                          connections and sending a random MIN_BYTES to
+ *                          MAX_BYTES on each (200 bytes come back): a beacon
+ *                          with jitter, or a periodic upload
  *
  * Each lingers 50 ms before exiting, as a short-lived scanner would: long
  * enough for the recorder to read its mappings for user stacks.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -184,10 +197,156 @@ static void timeout_mode(void)
 			close(filler[i]);
 }
 
+static void write_all(int fd, long bytes)
+{
+	static char buf[65536];
+
+	while (bytes > 0) {
+		ssize_t n = write(fd, buf, bytes < (long)sizeof(buf) ? (size_t)bytes : sizeof(buf));
+
+		if (n <= 0)
+			die("write");
+		bytes -= n;
+	}
+}
+
+/* Read until bytes have come (or, with bytes < 0, until the peer's FIN). */
+static void read_all(int fd, long bytes)
+{
+	static char buf[65536];
+
+	while (bytes) {
+		ssize_t n =
+			read(fd, buf,
+			     bytes < 0 || bytes > (long)sizeof(buf) ? sizeof(buf) : (size_t)bytes);
+
+		if (n == 0 && bytes < 0)
+			return;
+		if (n <= 0)
+			die("read");
+		if (bytes > 0)
+			bytes -= n;
+	}
+}
+
+static long long boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void carry_mode(long sent, long received, long ms, const char *how)
+{
+	int server = listener(1), fd, peer, status;
+	bool server_first = !strcmp(how, "server"), reset = !strcmp(how, "reset");
+	long long connect_start, connect_end, close_start, close_end;
+	pid_t child;
+
+	if (!server_first && !reset && strcmp(how, "client"))
+		die("carry: client, server or reset");
+	connect_start = boot_ns();
+	fd = connect_to(port_of(server), 0);
+	connect_end = boot_ns();
+	if (fd < 0)
+		die("connect");
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (child == 0) {
+		close(fd); /* the client's end is the parent's alone */
+		peer = accept(server, NULL, NULL);
+		if (peer < 0)
+			die("accept");
+		read_all(peer, sent);
+		write_all(peer, received);
+		if (!server_first && !reset)
+			read_all(peer, -1); /* the client's FIN */
+		else if (reset)
+			while (read(peer, &status, sizeof(status)) > 0) /* until its RST */
+				;
+		else
+			nanosleep(&(struct timespec){ms / 1000, ms % 1000 * 1000000}, NULL);
+		close(peer);
+		_exit(0);
+	}
+	printf("client_pid=%d server_pid=%d lport=%d port=%d\n", getpid(), child, port_of(fd),
+	       port_of(server));
+	fflush(stdout);
+	close(server);
+	write_all(fd, sent);
+	read_all(fd, received);
+	if (server_first) {
+		read_all(fd, -1);
+	} else {
+		nanosleep(&(struct timespec){ms / 1000, ms % 1000 * 1000000}, NULL);
+		if (reset && setsockopt(fd, SOL_SOCKET, SO_LINGER,
+					&(struct linger){.l_onoff = 1, .l_linger = 0},
+					sizeof(struct linger)))
+			die("SO_LINGER");
+	}
+	close_start = boot_ns();
+	close(fd);
+	close_end = boot_ns();
+	/* When the socket was established, and closed (with a RST: in close()), bracketed. */
+	printf("connect_ns=%lld,%lld close_ns=%lld,%lld\n", connect_start, connect_end, close_start,
+	       close_end);
+	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status))
+		exit(1);
+}
+
+static long between(long low, long high)
+{
+	return low + (high > low ? random() % (high - low + 1) : 0);
+}
+
+static void periodic_mode(int count, long min_ms, long max_ms, long min_bytes, long max_bytes)
+{
+	int server = listener(count + 1), status;
+	pid_t child = fork();
+
+	if (child < 0)
+		die("fork");
+	if (child == 0) {
+		for (int i = 0; i < count; i++) {
+			int fd = accept(server, NULL, NULL);
+
+			if (fd < 0)
+				die("accept");
+			read_all(fd, -1);
+			write_all(fd, 200);
+			close(fd);
+		}
+		_exit(0);
+	}
+	printf("client_pid=%d server_pid=%d port=%d\n", getpid(), child, port_of(server));
+	fflush(stdout);
+	srandom((unsigned)getpid());
+	for (int i = 0; i < count; i++) {
+		int fd = connect_to(port_of(server), 0);
+		long ms = between(min_ms, max_ms);
+
+		if (fd < 0)
+			die("connect");
+		write_all(fd, between(min_bytes, max_bytes));
+		shutdown(fd, SHUT_WR);
+		read_all(fd, 200);
+		close(fd);
+		if (i + 1 < count)
+			nanosleep(&(struct timespec){ms / 1000, ms % 1000 * 1000000}, NULL);
+	}
+	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3 || (strcmp(argv[2], "4") && strcmp(argv[2], "6"))) {
-		fprintf(stderr, "usage: traffic accept|refused|abort|unaccepted|timeout 4|6 [N]\n");
+		fprintf(stderr,
+			"usage: traffic accept|refused|abort|unaccepted|timeout|carry|periodic 4|6 "
+			"[N | SENT RECEIVED MS client|server|reset | COUNT MIN_MS MAX_MS "
+			"MIN_BYTES MAX_BYTES]\n");
 		return 2;
 	}
 	family = argv[2][0] == '4' ? AF_INET : AF_INET6;
@@ -201,6 +360,11 @@ int main(int argc, char **argv)
 		timeout_mode();
 	else if (!strcmp(argv[1], "unaccepted"))
 		unaccepted_mode();
+	else if (!strcmp(argv[1], "periodic") && argc == 8)
+		periodic_mode(atoi(argv[3]), atol(argv[4]), atol(argv[5]), atol(argv[6]),
+			      atol(argv[7]));
+	else if (!strcmp(argv[1], "carry") && argc == 7)
+		carry_mode(atol(argv[3]), atol(argv[4]), atol(argv[5]), argv[6]);
 	else
 		return 2;
 	nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);

@@ -1,0 +1,59 @@
+/*
+ * Beacons: a process connecting to one destination (address and port, or
+ * one port across addresses) again and again, at regular intervals, with
+ * small payloads of one size: RITA's beacon score on the close kind's
+ * connection lives (docs/detection.md, Beaconing).
+ *
+ * Per group, from the starts of its connections (sorted) and the bytes each
+ * sent, six scores from 0 to 1, averaged:
+ *   timing: 1 - |Bowley skewness| of the intervals; 1 - their median absolute
+ *           deviation over their median; the connections over those the
+ *           span holds at the median interval (at most 1);
+ *   data:   1 - |Bowley skewness| of the bytes sent; 1 - their median absolute
+ *           deviation over 32 bytes; 1 - their median over 65535 bytes.
+ */
+#ifndef CASEFILE_REPORT_BEACONS_H
+#define CASEFILE_REPORT_BEACONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture.h"
+#include "options.h"
+#include "peers.h"
+
+struct beacon_thresholds {
+	int64_t connections; /* at least: 10 */
+	double score;	     /* at least: 0.8 */
+};
+
+void beacon_defaults(struct beacon_thresholds *t);
+
+struct beacon {
+	int host;
+	int64_t pid;
+	struct capture *cap; /* its process's name is task's there (capture_task) */
+	int64_t task;
+	uint32_t remote; /* peer; 0: the port across addresses */
+	int64_t port, addresses;
+	int64_t connections, first_ns, last_ns;
+	int64_t median_ns, madm_ns; /* of the intervals */
+	int64_t median_bytes;	    /* sent per connection */
+	double timing, data, score; /* the two halves' averages, and the whole */
+};
+
+struct beacons {
+	struct beacon *list; /* highest score first */
+	size_t count;
+};
+
+/*
+ * The groups that reach the thresholds, in two passes: the first counts the
+ * connections of each group, the second keeps the starts and bytes of those
+ * with enough of them only.  0, or -1 after one line.
+ */
+int find_beacons(struct captures *set, const struct options *opts,
+		 const struct beacon_thresholds *t, struct peers *peers, struct beacons *out);
+void beacons_free(struct beacons *b);
+
+#endif
