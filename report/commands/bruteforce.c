@@ -188,7 +188,8 @@ static int run(struct captures *set, const struct options *opts)
 		output_begin(opts->format, opts->local, bf.fields, BRUTE_FIELDS);
 		/*
 		 * To fit a terminal: the quartiles, the mean, the rate, the last time,
-		 * then the session let in, its uid, the median, the failed count.
+		 * then the session let in, its uid, the median, the failed count,
+		 * and last the evidence (the millisecond times leave it no room).
 		 */
 		output_column_fit(BRUTE_Q1, 0, 1);
 		output_column_fit(BRUTE_Q3, 0, 2);
@@ -201,6 +202,7 @@ static int run(struct captures *set, const struct options *opts)
 		output_column_fit(BRUTE_UID, 0, 9);
 		output_column_fit(BRUTE_MEDIAN, 0, 10);
 		output_column_fit(BRUTE_FAILED, 0, 11);
+		output_column_fit(BRUTE_EVIDENCE, 0, 12);
 		for (size_t i = 0; i < findings.count; i++)
 			print_finding(&findings.list[i]);
 	}
