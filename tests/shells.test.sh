@@ -72,22 +72,26 @@ bindshell||not recorded" \
 
 # --- Live: what record reads of the streams ----------------------------------------------------
 needs_root "shells: record the streams of execs" || exit 0
-port=$((40000 + $$ % 20000))
 db=$SCRATCH/live.db
 start_record "$db" -e process,connect,accept || { fail "shells: record" "did not start"; exit 0; }
-python3 -c 'import socket, sys
+# The listener takes a port the kernel gives it, and says which once listening.
+python3 -c 'import os, socket, sys
 l = socket.socket()
-l.bind(("127.0.0.1", int(sys.argv[1])))
+l.bind(("127.0.0.1", 0))
 l.listen(1)
-l.settimeout(20)
+l.settimeout(60)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(l.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 s, _ = l.accept()
 s.sendall(b"exit\n")
-s.recv(4096)' "$port" &
+s.recv(4096)' "$SCRATCH/port" &
 listener=$!
-for _ in $(seq 200); do # until it listens (python may be slow to start)
-	ss -Htln "sport = :$port" | grep -q . && break
+for _ in $(seq 600); do # until it listens (python may be slow to start)
+	[ -s "$SCRATCH/port" ] && break
 	sleep 0.05
 done
+port=$(cat "$SCRATCH/port")
 bash -c "bash --norc --noprofile -i >& /dev/tcp/127.0.0.1/$port 0>&1" 2> /dev/null < /dev/null
 wait "$listener"
 echo casefile-streams | cat > "$SCRATCH/streams.out"
