@@ -242,14 +242,15 @@ static __always_inline void remember_passive_open(const struct sock *sk, __u64 *
 }
 
 /* Closed for good: if no accept() took it, that is the record. */
-static __always_inline void record_unaccepted(const struct sock *sk, int old_state, bool cast)
+static __always_inline void record_unaccepted(const struct sock *sk, int old_state, bool cast,
+					      __u64 *now)
 {
 	__u64 established = flight_take(&unaccepted, sk);
 	struct unaccepted_record *rec;
 
 	if (!established)
 		return;
-	rec = reserve_record(sizeof(*rec), RECORD_UNACCEPTED, bpf_ktime_get_boot_ns());
+	rec = reserve_record(sizeof(*rec), RECORD_UNACCEPTED, clock_once(now));
 	if (rec) {
 		rec->established_ns = established;
 		tuple_from_sock(&rec->tuple, sk, cast);
@@ -356,7 +357,7 @@ static __always_inline int state_change(void *ctx, const struct sock *sk, int ol
 			remember_passive_open(sk, &now);
 		/* Closed for good (a peer's FIN alone leaves it for accept() to take). */
 		else if (new_state == TCP_CLOSE)
-			record_unaccepted(sk, old_state, cast);
+			record_unaccepted(sk, old_state, cast, &now);
 	}
 	if (records(RECORD_CLOSE))
 		track_life(ctx, sk, old_state, new_state, connect_ns, cast, &now);
