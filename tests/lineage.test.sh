@@ -76,7 +76,11 @@ mkfifo "$SCRATCH/go"
 "$work/first.out" setuid 1 --wait < "$SCRATCH/go" > /dev/null &
 deleted_pid=$!
 exec 9> "$SCRATCH/go"
-sleep 1.5 # the recorder has looked at the file by now, even loaded
+# The recorder looks at the file when it writes the exec's row: wait for the row.
+for _ in $(seq 200); do
+	[ "$(sql "$db" "select count(*) from process where pid = $deleted_pid and how = 'exec'")" = 1 ] && break
+	sleep 0.1
+done
 rm "$work/first.out"
 echo go >&9
 exec 9>&-
