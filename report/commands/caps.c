@@ -12,7 +12,7 @@
 #include "util.h"
 #include "when.h"
 
-/* JSON and CSV: one row per bar of each histogram, and per flag. */
+/* JSON and CSV: one row per bar of each histogram, and per group of flags. */
 enum {
 	CAPS_SECTION,
 	CAPS_HOST,
@@ -29,6 +29,7 @@ enum {
 	CAPS_FLAG,
 	CAPS_AFTER,
 	CAPS_USERNS,
+	CAPS_PROCESSES,
 	CAPS_FIELDS
 };
 
@@ -48,6 +49,7 @@ static const struct field fields[CAPS_FIELDS] = {
 	[CAPS_FLAG] = {NULL, "flag", 0, FIELD_TEXT, false},
 	[CAPS_AFTER] = {NULL, "after_ns", 0, FIELD_INT, false},
 	[CAPS_USERNS] = {NULL, "userns", 0, FIELD_BOOL, false},
+	[CAPS_PROCESSES] = {NULL, "processes", 0, FIELD_INT, false},
 };
 
 #define BAR_WIDTH   40
@@ -74,7 +76,11 @@ static const char usage[] =
 	"              sockets: a SYN scanner (nmap -sS) leaves no connect, only this;\n"
 	"  new         a capability a process first asked for long after its first\n"
 	"              check (--settle): a change of behaviour;\n"
-	"  denied      checks the kernel refused.\n"
+	"  denied      checks the kernel refused (not a refusal that denies nothing,\n"
+	"              cap_capset's CAP_SETPCAP, nor one of CAP_SETPCAP whose\n"
+	"              requester was not recorded: both counted apart);\n"
+	"each one line per kind, program, user and capability, with its processes\n"
+	"and its first and last check.\n"
 	"As `report capable`, checks that do not audit (AUDIT 0, such as the\n"
 	"CAP_SYS_ADMIN check of every mmap) are counted only with -v, and never flagged.\n"
 	"\n"
@@ -92,7 +98,7 @@ static const char usage[] =
 	"  -K, -U           with --folded: only the kernel, or only the user frames\n"
 	"\n"
 	"JSON and CSV: one row per bar (section capability, process, uid or denied)\n"
-	"and per flag (section flag).\n"
+	"and per group of flags (section flag: processes, the first one's pid).\n"
 	"\n"
 	"examples:\n"
 	"    report caps case42.db\n"
@@ -321,38 +327,29 @@ static void print_histogram(struct captures *set, struct peers *peers,
 
 /* --- What stands out -------------------------------------------------------------- */
 
-static void print_flag(struct captures *set, struct peers *peers, const struct cap_flag *f,
-		       const struct options *opts)
-{
-	char process[LABEL_MAX], name[4 * 64], when[WHEN_MAX], user[LABEL_MAX];
-
-	process_label(set, peers, f->use, process);
-	safe_cap_name(set, f->use->cap, name);
-	format_clock(f->first_ns, opts->local, when);
-	user_label(set, peers, f->use->host, f->use->uid, user, sizeof(user));
-	printf("  %-10s %s (%s) %s: %lld check%s, %lld denied, first at %s", cap_flag_word(f->kind),
-	       process, user, name, (long long)f->checks, f->checks == 1 ? "" : "s",
-	       (long long)f->denied, when);
-	if (f->kind == FLAG_NEW)
-		printf(", %.1f s after its first check", (double)f->after_ns / NS_PER_S);
-	if (f->userns)
-		printf(", in a user namespace");
-	putchar('\n');
-}
-
+/* What stands out, grouped by program, user and capability: a hundred runs of one program are one
+ * line. */
 static void print_page(struct captures *set, struct peers *peers, const struct cap_analysis *an,
 		       const struct options *opts)
 {
-	printf("# capability checks %s: %lld, %lld denied\n",
+	struct cap_flag_group *groups;
+	size_t n = cap_flag_groups(an, &groups);
+	char refusals[256], line[CAP_GROUP_LINE_MAX];
+
+	cap_refusals_text(an, refusals, sizeof(refusals));
+	printf("# capability checks %s: %lld, %lld denied%s\n",
 	       cs.settings.every_check ? "(every one, -v)" : "that audit, or may (-v: every one)",
-	       (long long)an->checks, (long long)an->denied);
+	       (long long)an->checks, (long long)an->denied, refusals);
 	for (int s = 0; s < SECTIONS; s++)
 		print_histogram(set, peers, an, (enum section)s);
-	printf("\n  stands out (%zu)\n", an->nflags);
-	for (size_t i = 0; i < an->nflags; i++)
-		print_flag(set, peers, &an->flags[i], opts);
-	if (!an->nflags)
+	printf("\n  stands out (%zu)\n", n);
+	for (size_t i = 0; i < n; i++) {
+		cap_group_line(set, peers, &groups[i], opts->local, line);
+		printf("  %-10s %s\n", cap_flag_word(groups[i].first->kind), line);
+	}
+	if (!n)
 		printf("  (nothing)\n");
+	free(groups);
 }
 
 /* --- JSON and CSV ------------------------------------------------------------------ */
@@ -377,9 +374,10 @@ static void use_values(struct captures *set, struct peers *peers, const struct c
 static void print_rows(struct captures *set, struct peers *peers, const struct cap_analysis *an)
 {
 	char name[64], user[ACCOUNT_NAME_MAX + 1];
+	struct cap_flag_group *groups;
+	size_t n;
 
 	for (int s = 0; s < SECTIONS; s++) {
-		size_t n;
 		struct bucket *list = buckets_of(an, (enum section)s, &n);
 
 		for (size_t i = 0; i < n && (!cs.top || i < (size_t)cs.top); i++) {
@@ -393,6 +391,7 @@ static void print_rows(struct captures *set, struct peers *peers, const struct c
 				[CAPS_FLAG] = null_value(),
 				[CAPS_AFTER] = null_value(),
 				[CAPS_USERNS] = null_value(),
+				[CAPS_PROCESSES] = null_value(),
 			};
 
 			use_values(set, peers, list[i].use, s == BY_PROCESS || s == DENIED,
@@ -401,23 +400,27 @@ static void print_rows(struct captures *set, struct peers *peers, const struct c
 		}
 		free(list);
 	}
-	for (size_t i = 0; i < an->nflags; i++) {
-		const struct cap_flag *f = &an->flags[i];
-		const char *word = cap_flag_word(f->kind);
+	n = cap_flag_groups(an, &groups);
+	for (size_t i = 0; i < n; i++) {
+		const struct cap_flag_group *g = &groups[i];
+		const char *word = cap_flag_word(g->first->kind);
 		struct value v[CAPS_FIELDS] = {
 			[CAPS_SECTION] = text_value("flag", 4),
-			[CAPS_CHECKS] = int_value(f->checks),
-			[CAPS_DENIED] = int_value(f->denied),
-			[CAPS_FIRST] = int_value(f->first_ns),
-			[CAPS_LAST] = null_value(),
+			[CAPS_CHECKS] = int_value(g->checks),
+			[CAPS_DENIED] = int_value(g->denied),
+			[CAPS_FIRST] = int_value(g->first_ns),
+			[CAPS_LAST] = int_value(g->last_ns),
 			[CAPS_FLAG] = text_value(word, strlen(word)),
-			[CAPS_AFTER] = f->kind == FLAG_NEW ? int_value(f->after_ns) : null_value(),
-			[CAPS_USERNS] = int_value(f->userns),
+			[CAPS_AFTER] = g->first->kind == FLAG_NEW ? int_value(g->first->after_ns)
+								  : null_value(),
+			[CAPS_USERNS] = int_value(g->userns),
+			[CAPS_PROCESSES] = int_value(g->processes),
 		};
 
-		use_values(set, peers, f->use, true, false, true, v, name, user);
+		use_values(set, peers, g->first->use, true, false, true, v, name, user);
 		output_row(v);
 	}
+	free(groups);
 }
 
 static int check(const struct options *opts)
