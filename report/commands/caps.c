@@ -9,6 +9,7 @@
 #include "detect.h"
 #include "folded.h"
 #include "hashmap.h"
+#include "terminal.h"
 #include "util.h"
 #include "when.h"
 
@@ -282,28 +283,80 @@ static void label_of(struct captures *set, struct peers *peers, enum section sec
 	}
 }
 
-static void print_bar(const char *label, int width, const struct bucket *b, int64_t value,
+/*
+ * How a histogram's lines fit a terminal: the label's column (its text cut
+ * with "..." beyond it) and the bar's (0: no bar).  Full width, labels whole
+ * and bars of BAR_WIDTH; fitted, the bar gives way first, down to BAR_MIN,
+ * then goes, and only then are labels cut.
+ */
+struct layout {
+	int label, bar;
+};
+
+#define BAR_MIN 10
+/* What a line takes besides its label and bar: "  ", " : ", two counts, "||". */
+#define LINE_FIXED (2 + 3 + 10 + 9 + 2)
+#define LABEL_MIN  12
+
+static struct layout lay_out(int label, int width)
+{
+	struct layout l = {label, BAR_WIDTH};
+
+	if (!width || label + LINE_FIXED + BAR_WIDTH <= width)
+		return l;
+	l.bar = width - label - LINE_FIXED;
+	if (l.bar >= BAR_MIN)
+		return l;
+	l.bar = 0;
+	l.label = width - LINE_FIXED + 2; /* no bar, no "||" */
+	if (l.label > label)
+		l.label = label;
+	if (l.label < LABEL_MIN)
+		l.label = LABEL_MIN;
+	return l;
+}
+
+/*
+ * "  LABEL : ", the label cut to its column with "..." when longer and cut
+ * (a heading is cut only to fit a terminal: else it may push its " : " out).
+ */
+static void put_label(const char *label, struct layout l, bool cut)
+{
+	if (cut && (int)strlen(label) > l.label)
+		printf("  %.*s... : ", l.label - 3, label);
+	else
+		printf("  %-*s : ", l.label, label);
+}
+
+static void print_bar(const char *label, struct layout l, const struct bucket *b, int64_t value,
 		      int64_t max)
 {
-	char bar[BAR_WIDTH + 1];
-	int stars = max ? (int)(value * BAR_WIDTH / max) : 0;
+	char bar[BAR_WIDTH + 3];
+	int stars = max ? (int)(value * l.bar / max) : 0;
 
-	if (stars == 0 && value)
+	if (stars == 0 && value && l.bar)
 		stars = 1;
-	memset(bar, '*', (size_t)stars);
-	memset(bar + stars, ' ', (size_t)(BAR_WIDTH - stars));
-	bar[BAR_WIDTH] = '\0';
-	printf("  %-*s : %-9lld %-9lld|%s|\n", width, label, (long long)b->checks,
-	       (long long)b->denied, bar);
+	if (l.bar) {
+		bar[0] = '|';
+		memset(bar + 1, '*', (size_t)stars);
+		memset(bar + 1 + stars, ' ', (size_t)(l.bar - stars));
+		bar[l.bar + 1] = '|';
+		bar[l.bar + 2] = '\0';
+	} else {
+		bar[0] = '\0';
+	}
+	put_label(label, l, true);
+	printf("%-9lld %-*lld%s\n", (long long)b->checks, l.bar ? 9 : 0, (long long)b->denied, bar);
 }
 
 static void print_histogram(struct captures *set, struct peers *peers,
-			    const struct cap_analysis *an, enum section section)
+			    const struct cap_analysis *an, enum section section, int fit)
 {
 	size_t n, shown;
 	struct bucket *list = buckets_of(an, section, &n);
 	char label[LABEL_MAX];
 	int width = 20;
+	struct layout l;
 
 	shown = cs.top && (size_t)cs.top < n ? (size_t)cs.top : n;
 	for (size_t i = 0; i < shown; i++) {
@@ -311,12 +364,13 @@ static void print_histogram(struct captures *set, struct peers *peers,
 		if ((int)strlen(label) > width)
 			width = (int)strlen(label);
 	}
-	printf("\n  %-*s : %-9s %-9s distribution\n", width, section_titles[section], "checks",
-	       "denied");
+	l = lay_out(width, fit);
+	putchar('\n');
+	put_label(section_titles[section], l, fit != 0);
+	printf("%-9s %s\n", "checks", l.bar ? "denied    distribution" : "denied");
 	for (size_t i = 0; i < shown; i++) {
 		label_of(set, peers, section, list[i].use, label);
-		print_bar(label, width, &list[i], height(&list[i], section),
-			  height(&list[0], section));
+		print_bar(label, l, &list[i], height(&list[i], section), height(&list[0], section));
 	}
 	if (shown < n)
 		printf("  ... %zu more (-n 0 shows all)\n", n - shown);
@@ -341,7 +395,7 @@ static void print_page(struct captures *set, struct peers *peers, const struct c
 	       cs.settings.every_check ? "(every one, -v)" : "that audit, or may (-v: every one)",
 	       (long long)an->checks, (long long)an->denied, refusals);
 	for (int s = 0; s < SECTIONS; s++)
-		print_histogram(set, peers, an, (enum section)s);
+		print_histogram(set, peers, an, (enum section)s, terminal_width(opts));
 	printf("\n  stands out (%zu)\n", n);
 	for (size_t i = 0; i < n; i++) {
 		cap_group_line(set, peers, &groups[i], opts->local, line);
