@@ -119,6 +119,9 @@ tree="WITH RECURSIVE d(pid) AS (SELECT $session UNION SELECT p.pid FROM process 
 run_report proc "$session" logins-benign.db
 check_eq "proc: every image of the session's descendants" "$(sql "$L" "$tree")" \
 	"$(sed -n '/^descendants:/,/^events:/p' "$SCRATCH/out" | grep -cE '^ +(fork|exec|running) ')"
+check_match "proc: the login session it serves, its user by the capture's name" \
+	"^  accepted [-0-9]+ [0-9:.]+ UTC from 10\\.200\\.0\\.21 port [0-9]+: succeeded, $benign_user \\(uid $benign_uid\\), " \
+	"$(sed -n '/^login session:/{n;p}' "$SCRATCH/out")"
 check_eq "proc --depth 1: its children only" \
 	"$(sql "$L" "SELECT count(*) FROM process WHERE ppid = $session AND how = 'fork'")" \
 	"$(run_report proc --depth 1 "$session" logins-benign.db; sed -n '/^descendants:/,/^events:/p' "$SCRATCH/out" | grep -cE '^ +(fork|exec|running) ')"

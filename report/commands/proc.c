@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts.h"
 #include "command.h"
 #include "lineage.h"
 #include "logins.h"
@@ -29,6 +30,8 @@ static struct {
 	bool depth_given;
 	int shown, more; /* descendants shown, and left out */
 	int width;	 /* the terminal's, to fit (terminal_width), or 0 */
+	struct captures *set;
+	struct peers *peers; /* hosts, whose accounts name users */
 } pr;
 
 static const char usage[] =
@@ -230,8 +233,12 @@ static int print_login(struct capture *cap, int64_t start_ns, bool local)
 	ran[render_text(s.ran, s.ran_len, ran)] = '\0';
 	printf("login session:\n  accepted %s from %s port %lld: %s", when, remote,
 	       (long long)accept.rport, login_outcome_name(s.outcome));
-	if (s.uid >= 0)
-		printf(", uid %lld", (long long)s.uid);
+	if (s.uid >= 0) {
+		char user[4 * ACCOUNT_NAME_MAX + 32];
+
+		user_label(pr.set, pr.peers, peers_host(pr.peers, cap), s.uid, user, sizeof(user));
+		printf(", %s", user);
+	}
 	if (s.end_t != INT64_MAX)
 		printf(", %.3f s", (double)(s.end_t - accept.t) / 1e9);
 	printf(" (%s)", s.why);
@@ -321,7 +328,10 @@ static int run(struct captures *set, const struct options *opts)
 
 	thresholds_ready(&pr.logins);
 	pr.width = terminal_width(opts);
+	pr.set = set;
+	pr.peers = peers_new(set);
 	err = tell(set, opts);
+	peers_free(pr.peers);
 	thresholds_free(&pr.logins);
 	return err;
 }

@@ -213,10 +213,14 @@ static void print_finding(const struct overview *p, const struct finding *f)
 		else
 			printf("%lld connections", (long long)f->events);
 		break;
-	case FINDING_GUESSED:
-		printf("uid %lld let in after %lld failed logins (%s)", (long long)f->uid,
-		       (long long)f->failed, f->evidence);
+	case FINDING_GUESSED: {
+		char user[TEXT_MAX];
+
+		user_label(p->set, overview_hosts(p), f->host, f->uid, user, sizeof(user));
+		printf("%s let in after %lld failed logins (%s)", user, (long long)f->failed,
+		       f->evidence);
 		break;
+	}
 	case FINDING_NETSHELL:
 	case FINDING_BINDSHELL: {
 		char evidence[TEXT_MAX];
