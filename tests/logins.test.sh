@@ -38,6 +38,23 @@ check_eq "logins-benign: what the sessions ran (the commands and login shells se
 bash -c 'uname -r'|5
 bash -c id|3" \
 	"$(query "SELECT ran, count(*) FROM r WHERE outcome = 'succeeded' GROUP BY ran ORDER BY ran" logins logins-benign.db)"
+# column TITLE [OUTCOME]: that column of the table in $SCRATCH/out (of the sessions with that outcome)
+column() {
+	awk -v title="$1" -v outcome="${2:-}" 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == title) c = i; if ($i == "OUTCOME") o = i } }
+		NR > 1 && (outcome == "" || $o == outcome) { print $c }' "$SCRATCH/out"
+}
+# Users by name from the capture's own accounts (logins-benign has them), by uid where none names it.
+benign_uid=$(awk '$3 == "succeeded" { print $5; exit }' "$(truth_of logins-benign)")
+benign_user=$(q logins-benign "SELECT name FROM account WHERE kind = 'user' AND id = $benign_uid")
+check_eq "logins-benign: each user let in named as the capture names its uid, the uid kept" \
+	"$(awk '$3 == "succeeded" { n++ } END { print n }' "$(truth_of logins-benign)")|$benign_uid|$benign_user" \
+	"$(query "SELECT count(*), uid, user FROM r WHERE outcome = 'succeeded' GROUP BY uid, user" logins logins-benign.db)"
+check_eq "logins-benign: the table's USER, the name (- for the failed login)" \
+	"$(awk '{ print ($5 == "-" ? "-" : "'"$benign_user"'") }' "$(truth_of logins-benign)" | sort | uniq -c)" \
+	"$(run_report logins logins-benign.db; column USER | sort | uniq -c)"
+check_eq "logins-guessed (no accounts in the capture): the uid in the table, no name in CSV" \
+	"$(awk '$3 == "succeeded" { print $5 }' "$(truth_of logins-guessed)")|" \
+	"$(run_report logins logins-guessed.db; column USER succeeded)|$(query "SELECT user FROM r WHERE outcome = 'succeeded'" logins logins-guessed.db)"
 check_eq "logins: a capture without process lives tells no outcome, and says why" \
 	"unknown|no process lives in the capture|50" \
 	"$(query "SELECT outcome, why, count(*) FROM r GROUP BY 1, 2" logins bruteforce-ssh.db)"
@@ -102,6 +119,9 @@ tree="WITH RECURSIVE d(pid) AS (SELECT $session UNION SELECT p.pid FROM process 
 run_report proc "$session" logins-benign.db
 check_eq "proc: every image of the session's descendants" "$(sql "$L" "$tree")" \
 	"$(sed -n '/^descendants:/,/^events:/p' "$SCRATCH/out" | grep -cE '^ +(fork|exec|running) ')"
+check_match "proc: the login session it serves, its user by the capture's name" \
+	"^  accepted [-0-9]+ [0-9:.]+ UTC from 10\\.200\\.0\\.21 port [0-9]+: succeeded, $benign_user \\(uid $benign_uid\\), " \
+	"$(sed -n '/^login session:/{n;p}' "$SCRATCH/out")"
 check_eq "proc --depth 1: its children only" \
 	"$(sql "$L" "SELECT count(*) FROM process WHERE ppid = $session AND how = 'fork'")" \
 	"$(run_report proc --depth 1 "$session" logins-benign.db; sed -n '/^descendants:/,/^events:/p' "$SCRATCH/out" | grep -cE '^ +(fork|exec|running) ')"

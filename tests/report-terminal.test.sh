@@ -6,13 +6,15 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures basic lineage scan-connect bruteforce-ssh stacks web1 web2 logins-guessed lives beacons
+load_fixtures basic lineage scan-connect bruteforce-ssh stacks web1 web2 logins-guessed lives beacons \
+	caps logins-benign
 
 # longest FILE: the widest line of FILE, in characters
 longest() { awk '{ if (length($0) > n) n = length($0) } END { print n + 0 }' "$1"; }
 
 # --- Every view fits 80 columns ------------------------------------------------------------
 lineage_pid=$(q lineage "select pid from process where instr(args, char(10)) > 0 limit 1")
+session=$(q logins-benign "SELECT pid FROM process WHERE how = 'exec' AND args LIKE '%sshd_config -R' LIMIT 1")
 over=""
 while read -r view; do
 	# shellcheck disable=SC2086 # a view is a command, its options and its files
@@ -30,7 +32,9 @@ timeline -l lineage.db
 timeline -c basic.db scan-connect.db
 timeline -c lives.db
 tcplife lives.db
+tcplife -w lives.db
 exfil --min-bytes 1 lives.db
+exfil lives.db
 beacons beacons.db
 tcpconnect -t -o -d -l -L -U lineage.db web1.db web2.db
 tcpaccept -t -l basic.db
@@ -38,13 +42,49 @@ tcpreset -r -l basic.db
 capable -x -l -v basic.db
 capable -K -U stacks.db
 caps basic.db
+caps caps.db
+caps -v -n 0 web1.db web2.db
+tcpconnect -c basic.db
+tcpconnect -c web1.db web2.db
+info lives.db
+summary lives.db beacons.db logins-guessed.db caps.db
 scans scan-connect.db
 bruteforce bruteforce-ssh.db
 bruteforce logins-guessed.db
 logins logins-guessed.db
 proc $lineage_pid lineage.db
+proc --depth 2 $session logins-benign.db
 VIEWS
 check_eq "--width 80: every view's every line within 80 columns" "" "$over"
+
+# A table's rows and a page's tables (caps' bars, proc's processes) stay one line each: only
+# prose wraps ("#" headings, summary, info), its lines then indented.  rows FILE: how many
+# lines start neither with a space nor "#", or are a caps bar or a proc process.
+rows() { grep -cE '^[^ #]|^  .* : |^ +(fork|exec|running) +[0-9]|^  [0-9]+ ' "$1"; }
+wrapped=""
+while read -r view; do
+	# shellcheck disable=SC2086 # a view is a command, its options and its files
+	run_report $view
+	full=$(rows "$SCRATCH/out")
+	# shellcheck disable=SC2086
+	run_report $view --width 80
+	[ "$(rows "$SCRATCH/out")" == "$full" ] || wrapped+="[$view: $full rows, $(rows "$SCRATCH/out") at 80] "
+done << VIEWS
+timeline -c basic.db scan-connect.db
+tcplife -w lives.db
+exfil lives.db
+beacons beacons.db
+logins logins-benign.db
+scans scan-connect.db
+bruteforce logins-guessed.db
+caps caps.db
+caps -v -n 0 web1.db web2.db
+tcpconnect -c basic.db
+tcpconnect -c web1.db web2.db
+proc --depth 2 $session logins-benign.db
+proc $lineage_pid lineage.db
+VIEWS
+check_eq "--width 80: every row of a table one line, as in a pipe" "" "$wrapped"
 
 # --- What is fitted, and what is not -------------------------------------------------------
 run_report timeline lineage.db
@@ -78,6 +118,44 @@ run_report timeline -c --width 132 basic.db
 check_eq "... at 132, the acceptor and the resets too" \
 	"TIME PID COMM CLIENT SERVER OUTCOME LAT(ms) ACCEPTED RESETS" "$(head -1 "$SCRATCH/out" | tr -s ' ')"
 
+run_report tcpconnect -c web1.db web2.db
+check_eq "tcpconnect -c in a pipe: BCC's columns" "HOST LADDR RADDR RPORT CONNECTS" "$(head -1 "$SCRATCH/out" | tr -s ' ')"
+cp "$SCRATCH/out" "$SCRATCH/full"
+run_report tcpconnect -c --width 80 web1.db web2.db
+check_eq "... at 80, our own address gives way" "HOST RADDR RPORT CONNECTS" "$(head -1 "$SCRATCH/out" | tr -s ' ')"
+check_eq "... every count as in the pipe" "$(awk '{ print $1, $3, $4, $5 }' "$SCRATCH/full")" \
+	"$(awk 'NR == 1 { print "HOST RADDR RPORT CONNECTS"; next } { print $1, $2, $3, $4 }' "$SCRATCH/out")"
+run_report caps -v -n 0 web1.db web2.db
+cp "$SCRATCH/out" "$SCRATCH/full"
+run_report caps -v -n 0 --width 80 web1.db web2.db
+check_eq "caps at 80: the bars give way, every label and count as in the pipe" \
+	"$(grep ' : ' "$SCRATCH/full" | sed 's/ *|.*//')" "$(grep ' : ' "$SCRATCH/out" | sed 's/ *|.*//')"
+check_eq "... each bar as long as the longest fits (80 columns), its stars in proportion" \
+	"80" "$(grep -m1 '|\*' "$SCRATCH/out" | awk '{ print length($0) }')"
+run_report caps -v -n 0 --width 40 web1.db web2.db
+check_eq "caps at 40: no bars, labels cut with ..., the counts kept" \
+	"$(grep ' : ' "$SCRATCH/full" | awk -F' : ' '{ print $2 }' | awk '{ print $1, $2 }')" \
+	"$(grep ' : ' "$SCRATCH/out" | awk -F' : ' '{ print $2 }' | awk '{ print $1, $2 }')"
+check_match "... a long label cut, marked" '^  web-2:=cmd\|"/\.\.\. : [0-9]+ +[0-9]+$' "$(grep -F 'web-2:=cmd' "$SCRATCH/out" | head -1)"
+for format in json csv; do
+	for view in "caps -v -n 0" "tcpconnect -c"; do
+		# shellcheck disable=SC2086 # the view's words
+		run_report $view --format "$format" web1.db web2.db
+		cp "$SCRATCH/out" "$SCRATCH/plain"
+		# shellcheck disable=SC2086
+		run_report $view --format "$format" --width 40 web1.db web2.db
+		check "$view --format $format: never cut" cmp "$SCRATCH/plain" "$SCRATCH/out"
+	done
+done
+run_report proc --depth 2 "$session" logins-benign.db
+cp "$SCRATCH/out" "$SCRATCH/full"
+run_report proc --width 80 --depth 2 "$session" logins-benign.db
+check_eq "proc at 80: each process on one line, its time of day whole, its command line cut ..." \
+	"$(grep -cE '^ +(fork|exec|running) ' "$SCRATCH/full")" \
+	"$(grep -cE '^ +(fork|exec|running) +[0-9]+ +[^ ]+ +uid [0-9]+ +[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}  .*' "$SCRATCH/out")"
+check_eq "... and a cut line is the start of the full one's command line" "" \
+	"$(grep '\.\.\.$' "$SCRATCH/out" | grep -E '^ +(fork|exec)' | sed -E 's/.*[0-9]{3}  //; s/\.\.\.$//' | while read -r start; do grep -qF -- "$start" "$SCRATCH/full" || echo "$start"; done)"
+
 # Pages wrap between words: every word and time as the full page has it.
 run_report summary basic.db scan-connect.db lineage.db
 tr -s ' ' '\n' < "$SCRATCH/out" > "$SCRATCH/words.full"
@@ -108,6 +186,12 @@ if script --version > /dev/null 2>&1; then
 		tr -d '\r' > "$SCRATCH/tty"
 	run_report timeline --format csv lineage.db
 	check "... but CSV whole" cmp "$SCRATCH/out" "$SCRATCH/tty"
+	for view in "caps caps.db" "tcpconnect -c web1.db web2.db" "proc --depth 2 $session logins-benign.db"; do
+		(cd "$SCRATCH" && COLUMNS=80 TZ=$TEST_TZ script -qec "$report $view" /dev/null) | tr -d '\r' > "$SCRATCH/tty"
+		# shellcheck disable=SC2086 # the view's words
+		run_report $view --width 80
+		check "on a terminal: ${view%% *} as --width 80" cmp "$SCRATCH/out" "$SCRATCH/tty"
+	done
 else
 	skip "on a terminal: as --width 80" "no script(1) to make a pty"
 fi

@@ -8,11 +8,13 @@
 #include <string.h>
 
 #include "capuse.h"
+#include "accounts.h"
 #include "detect.h"
 #include "hashmap.h"
 #include "output.h"
 #include "replay.h"
 #include "util.h"
+#include "when.h"
 
 enum { CHECK_TASK, CHECK_CAP, CHECK_RET, CHECK_USERNS, CHECK_AUDIT, CHECK_DENIES };
 
@@ -159,6 +161,7 @@ struct counting {
 	struct count *counts;
 	size_t count, allocated;
 	int64_t capping; /* refusals that denied nothing */
+	int64_t unsure;	 /* refusals that may have denied nothing */
 };
 
 static int count_check(const struct event *ev, void *ctx)
@@ -166,11 +169,19 @@ static int count_check(const struct event *ev, void *ctx)
 	struct counting *c = ctx;
 	int capture = peers_index(c->peers, ev->cap);
 	int64_t task = event_null(ev, CHECK_TASK) ? -1 : ev->col[CHECK_TASK];
+	bool refused = ev->col[CHECK_RET] != 0;
 	/* A refusal that only held a set within bounds denies nothing (cap_capset's). */
-	bool capping = !event_null(ev, CHECK_DENIES) && ev->col[CHECK_DENIES] == 0;
-	bool denied = ev->col[CHECK_RET] != 0 && !capping;
+	bool capping = refused && !event_null(ev, CHECK_DENIES) && ev->col[CHECK_DENIES] == 0;
+	/*
+	 * Whether it denied is unknown where the requester is (fexit without -K,
+	 * a capture from before): only cap_capset() refuses without denying, and
+	 * it asks for CAP_SETPCAP alone, so only that refusal is in doubt.
+	 */
+	bool unsure = refused && event_null(ev, CHECK_DENIES) && ev->col[CHECK_CAP] == CAP_SETPCAP;
+	bool denied = refused && !capping && !unsure;
 
-	c->capping += ev->col[CHECK_RET] != 0 && capping;
+	c->capping += capping;
+	c->unsure += unsure;
 	bool audited = event_null(ev, CHECK_AUDIT) || ev->col[CHECK_AUDIT] != 0;
 	bool userns = ev->col[CHECK_USERNS] > 0;
 	uint64_t bits = (uint64_t)ev->col[CHECK_CAP] << 3 | (uint64_t)denied << 2 |
@@ -329,6 +340,8 @@ static void sum_audited(const struct cap_analysis *a, size_t from, size_t to, en
 		flag->userns |= u->userns;
 		if (u->first_ns < flag->first_ns)
 			flag->first_ns = u->first_ns;
+		if (u->last_ns > flag->last_ns)
+			flag->last_ns = u->last_ns;
 	}
 }
 
@@ -421,6 +434,7 @@ int analyze_caps(struct captures *set, const struct options *opts, const struct 
 	if (!err)
 		find_flags(out, s);
 	out->capping = c.capping;
+	out->unsure = c.unsure;
 	hashmap_clear(&c.keys);
 	free(c.counts);
 	return err ? -1 : 0;
@@ -486,12 +500,67 @@ size_t cap_flag_groups(const struct cap_analysis *a, struct cap_flag_group **out
 		g->processes++;
 		g->checks += f->checks;
 		g->denied += f->denied;
-		if (f->use->last_ns > g->last_ns)
-			g->last_ns = f->use->last_ns;
+		g->userns |= f->userns;
+		if (f->last_ns > g->last_ns)
+			g->last_ns = f->last_ns;
 	}
 	free(sorted);
 	qsort(*out, n, sizeof(**out), group_by_kind_then_time);
 	return n;
+}
+
+void cap_group_program(const struct cap_flag_group *g, char *out, size_t size)
+{
+	const struct cap_use *u = g->first->use;
+	char comm[4 * CAPTURE_TEXT_MAX + 1];
+
+	comm[render_text(u->comm, u->comm_len, comm)] = '\0';
+	if (g->processes > 1)
+		snprintf(out, size, "%s, %lld processes", comm, (long long)g->processes);
+	else
+		snprintf(out, size, "%s/%lld", comm, (long long)u->pid);
+}
+
+void cap_group_line(struct captures *set, struct peers *peers, const struct cap_flag_group *g,
+		    bool local, char out[CAP_GROUP_LINE_MAX])
+{
+	const struct cap_flag *f = g->first;
+	char program[4 * CAPTURE_TEXT_MAX + 32], user[4 * ACCOUNT_NAME_MAX + 32], name[64];
+	char safe_name[4 * 64], first[WHEN_MAX], last[WHEN_MAX], after[64] = "";
+	char *host = render_string(set->many_hosts ? peers_host_name(peers, f->use->host) : "");
+
+	cap_group_program(g, program, sizeof(program));
+	user_label(set, peers, f->use->host, f->use->uid, user, sizeof(user));
+	cap_name_of(set, f->use->cap, name, sizeof(name));
+	safe_name[render_text(name, strlen(name), safe_name)] = '\0';
+	format_clock(g->first_ns, local, first);
+	format_clock(g->last_ns, local, last);
+	/* "from 04:25:50.389", or "from 04:25:50.389 to 04:26:01.563" when the group spans more */
+	if (!strcmp(first, last))
+		last[0] = '\0';
+	if (f->kind == FLAG_NEW && g->processes == 1)
+		snprintf(after, sizeof(after), ", %.1f s after its first check",
+			 (double)f->after_ns / NS_PER_S);
+	snprintf(out, CAP_GROUP_LINE_MAX,
+		 "%s%s%s (%s) %s: %lld check%s, %lld denied, from %s%s%s%s%s", host,
+		 set->many_hosts ? ":" : "", program, user, safe_name, (long long)g->checks,
+		 g->checks == 1 ? "" : "s", (long long)g->denied, first, last[0] ? " to " : "",
+		 last, after, g->userns ? ", in a user namespace" : "");
+	free(host);
+}
+
+void cap_refusals_text(const struct cap_analysis *a, char *out, size_t size)
+{
+	int n = 0;
+
+	out[0] = '\0';
+	if (a->capping)
+		n = snprintf(out, size, "; %lld refused that denied nothing",
+			     (long long)a->capping);
+	if (a->unsure && n >= 0 && (size_t)n < size)
+		snprintf(out + n, size - (size_t)n,
+			 "; %lld refused CAP_SETPCAP, denial unknown (no requester recorded)",
+			 (long long)a->unsure);
 }
 
 void cap_analysis_free(struct cap_analysis *a)

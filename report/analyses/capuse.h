@@ -16,6 +16,7 @@
 #include "options.h"
 #include "peers.h"
 
+#define CAP_SETPCAP    8
 #define CAP_NET_RAW    13
 #define CAP_SYS_MODULE 16
 #define CAP_SYS_ADMIN  21
@@ -63,7 +64,7 @@ struct cap_flag {
 	enum cap_flag_kind kind;
 	const struct cap_use *use; /* the process and capability (its first use) */
 	int64_t checks, denied;
-	int64_t first_ns;
+	int64_t first_ns, last_ns;
 	int64_t after_ns; /* FLAG_NEW: since the process's first check */
 	bool userns;
 };
@@ -76,6 +77,9 @@ struct cap_analysis {
 	int64_t checks, denied;
 	/* Refusals that denied nothing (cap_capset's CAP_SETPCAP check): not in denied. */
 	int64_t capping;
+	/* Refusals of CAP_SETPCAP without their requester (denies unknown): maybe
+	 * cap_capset's, so not in denied either. */
+	int64_t unsure;
 };
 
 /* Read the checks of the captures (as filtered); 0, or -1 after one line on stderr. */
@@ -93,10 +97,33 @@ struct cap_flag_group {
 		*first; /* the kind, program, user and capability; the first process */
 	int64_t processes, checks, denied;
 	int64_t first_ns, last_ns;
+	bool userns; /* any of them against a user namespace below the initial one */
 };
 
 /* The flags grouped so, by kind then time, into *out (to free); their count. */
 size_t cap_flag_groups(const struct cap_analysis *a, struct cap_flag_group **out);
+
+/* Room for a group's line (cap_group_line). */
+#define CAP_GROUP_LINE_MAX (4 * 2 * CAPTURE_TEXT_MAX + 1024)
+
+/*
+ * A group as a page shows it, rendered: "date/3722 (cfvictim (uid 4246))
+ * CAP_SYS_TIME: 1 check, 1 denied, from 19:28:56.990", several processes as
+ * "setpriv, 12 processes", a span as "from T to T" (the host first when the
+ * captures are of several).
+ */
+void cap_group_line(struct captures *set, struct peers *peers, const struct cap_flag_group *g,
+		    bool local, char out[CAP_GROUP_LINE_MAX]);
+
+/* The program of a group, rendered: "comm/pid", or "comm, N processes". */
+void cap_group_program(const struct cap_flag_group *g, char *out, size_t size);
+
+/*
+ * What the checks' count leaves out, rendered for a page's heading: "; 11
+ * refused that denied nothing; 3 refused CAP_SETPCAP, denial unknown (...)",
+ * or "" when nothing is.
+ */
+void cap_refusals_text(const struct cap_analysis *a, char *out, size_t size);
 
 /* Whether two uses are of one process: host, pid and comm (a uid may change). */
 bool cap_same_process(const struct cap_use *a, const struct cap_use *b);

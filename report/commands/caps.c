@@ -9,10 +9,11 @@
 #include "detect.h"
 #include "folded.h"
 #include "hashmap.h"
+#include "terminal.h"
 #include "util.h"
 #include "when.h"
 
-/* JSON and CSV: one row per bar of each histogram, and per flag. */
+/* JSON and CSV: one row per bar of each histogram, and per group of flags. */
 enum {
 	CAPS_SECTION,
 	CAPS_HOST,
@@ -29,6 +30,7 @@ enum {
 	CAPS_FLAG,
 	CAPS_AFTER,
 	CAPS_USERNS,
+	CAPS_PROCESSES,
 	CAPS_FIELDS
 };
 
@@ -48,6 +50,7 @@ static const struct field fields[CAPS_FIELDS] = {
 	[CAPS_FLAG] = {NULL, "flag", 0, FIELD_TEXT, false},
 	[CAPS_AFTER] = {NULL, "after_ns", 0, FIELD_INT, false},
 	[CAPS_USERNS] = {NULL, "userns", 0, FIELD_BOOL, false},
+	[CAPS_PROCESSES] = {NULL, "processes", 0, FIELD_INT, false},
 };
 
 #define BAR_WIDTH   40
@@ -74,7 +77,11 @@ static const char usage[] =
 	"              sockets: a SYN scanner (nmap -sS) leaves no connect, only this;\n"
 	"  new         a capability a process first asked for long after its first\n"
 	"              check (--settle): a change of behaviour;\n"
-	"  denied      checks the kernel refused.\n"
+	"  denied      checks the kernel refused (not a refusal that denies nothing,\n"
+	"              cap_capset's CAP_SETPCAP, nor one of CAP_SETPCAP whose\n"
+	"              requester was not recorded: both counted apart);\n"
+	"each one line per kind, program, user and capability, with its processes\n"
+	"and its first and last check.\n"
 	"As `report capable`, checks that do not audit (AUDIT 0, such as the\n"
 	"CAP_SYS_ADMIN check of every mmap) are counted only with -v, and never flagged.\n"
 	"\n"
@@ -92,7 +99,7 @@ static const char usage[] =
 	"  -K, -U           with --folded: only the kernel, or only the user frames\n"
 	"\n"
 	"JSON and CSV: one row per bar (section capability, process, uid or denied)\n"
-	"and per flag (section flag).\n"
+	"and per group of flags (section flag: processes, the first one's pid).\n"
 	"\n"
 	"examples:\n"
 	"    report caps case42.db\n"
@@ -276,28 +283,80 @@ static void label_of(struct captures *set, struct peers *peers, enum section sec
 	}
 }
 
-static void print_bar(const char *label, int width, const struct bucket *b, int64_t value,
+/*
+ * How a histogram's lines fit a terminal: the label's column (its text cut
+ * with "..." beyond it) and the bar's (0: no bar).  Full width, labels whole
+ * and bars of BAR_WIDTH; fitted, the bar gives way first, down to BAR_MIN,
+ * then goes, and only then are labels cut.
+ */
+struct layout {
+	int label, bar;
+};
+
+#define BAR_MIN 10
+/* What a line takes besides its label and bar: "  ", " : ", two counts, "||". */
+#define LINE_FIXED (2 + 3 + 10 + 9 + 2)
+#define LABEL_MIN  12
+
+static struct layout lay_out(int label, int width)
+{
+	struct layout l = {label, BAR_WIDTH};
+
+	if (!width || label + LINE_FIXED + BAR_WIDTH <= width)
+		return l;
+	l.bar = width - label - LINE_FIXED;
+	if (l.bar >= BAR_MIN)
+		return l;
+	l.bar = 0;
+	l.label = width - LINE_FIXED + 2; /* no bar, no "||" */
+	if (l.label > label)
+		l.label = label;
+	if (l.label < LABEL_MIN)
+		l.label = LABEL_MIN;
+	return l;
+}
+
+/*
+ * "  LABEL : ", the label cut to its column with "..." when longer and cut
+ * (a heading is cut only to fit a terminal: else it may push its " : " out).
+ */
+static void put_label(const char *label, struct layout l, bool cut)
+{
+	if (cut && (int)strlen(label) > l.label)
+		printf("  %.*s... : ", l.label - 3, label);
+	else
+		printf("  %-*s : ", l.label, label);
+}
+
+static void print_bar(const char *label, struct layout l, const struct bucket *b, int64_t value,
 		      int64_t max)
 {
-	char bar[BAR_WIDTH + 1];
-	int stars = max ? (int)(value * BAR_WIDTH / max) : 0;
+	char bar[BAR_WIDTH + 3];
+	int stars = max ? (int)(value * l.bar / max) : 0;
 
-	if (stars == 0 && value)
+	if (stars == 0 && value && l.bar)
 		stars = 1;
-	memset(bar, '*', (size_t)stars);
-	memset(bar + stars, ' ', (size_t)(BAR_WIDTH - stars));
-	bar[BAR_WIDTH] = '\0';
-	printf("  %-*s : %-9lld %-9lld|%s|\n", width, label, (long long)b->checks,
-	       (long long)b->denied, bar);
+	if (l.bar) {
+		bar[0] = '|';
+		memset(bar + 1, '*', (size_t)stars);
+		memset(bar + 1 + stars, ' ', (size_t)(l.bar - stars));
+		bar[l.bar + 1] = '|';
+		bar[l.bar + 2] = '\0';
+	} else {
+		bar[0] = '\0';
+	}
+	put_label(label, l, true);
+	printf("%-9lld %-*lld%s\n", (long long)b->checks, l.bar ? 9 : 0, (long long)b->denied, bar);
 }
 
 static void print_histogram(struct captures *set, struct peers *peers,
-			    const struct cap_analysis *an, enum section section)
+			    const struct cap_analysis *an, enum section section, int fit)
 {
 	size_t n, shown;
 	struct bucket *list = buckets_of(an, section, &n);
 	char label[LABEL_MAX];
 	int width = 20;
+	struct layout l;
 
 	shown = cs.top && (size_t)cs.top < n ? (size_t)cs.top : n;
 	for (size_t i = 0; i < shown; i++) {
@@ -305,12 +364,13 @@ static void print_histogram(struct captures *set, struct peers *peers,
 		if ((int)strlen(label) > width)
 			width = (int)strlen(label);
 	}
-	printf("\n  %-*s : %-9s %-9s distribution\n", width, section_titles[section], "checks",
-	       "denied");
+	l = lay_out(width, fit);
+	putchar('\n');
+	put_label(section_titles[section], l, fit != 0);
+	printf("%-9s %s\n", "checks", l.bar ? "denied    distribution" : "denied");
 	for (size_t i = 0; i < shown; i++) {
 		label_of(set, peers, section, list[i].use, label);
-		print_bar(label, width, &list[i], height(&list[i], section),
-			  height(&list[0], section));
+		print_bar(label, l, &list[i], height(&list[i], section), height(&list[0], section));
 	}
 	if (shown < n)
 		printf("  ... %zu more (-n 0 shows all)\n", n - shown);
@@ -321,38 +381,29 @@ static void print_histogram(struct captures *set, struct peers *peers,
 
 /* --- What stands out -------------------------------------------------------------- */
 
-static void print_flag(struct captures *set, struct peers *peers, const struct cap_flag *f,
-		       const struct options *opts)
-{
-	char process[LABEL_MAX], name[4 * 64], when[WHEN_MAX], user[LABEL_MAX];
-
-	process_label(set, peers, f->use, process);
-	safe_cap_name(set, f->use->cap, name);
-	format_clock(f->first_ns, opts->local, when);
-	user_label(set, peers, f->use->host, f->use->uid, user, sizeof(user));
-	printf("  %-10s %s (%s) %s: %lld check%s, %lld denied, first at %s", cap_flag_word(f->kind),
-	       process, user, name, (long long)f->checks, f->checks == 1 ? "" : "s",
-	       (long long)f->denied, when);
-	if (f->kind == FLAG_NEW)
-		printf(", %.1f s after its first check", (double)f->after_ns / NS_PER_S);
-	if (f->userns)
-		printf(", in a user namespace");
-	putchar('\n');
-}
-
+/* What stands out, grouped by program, user and capability: a hundred runs of one program are one
+ * line. */
 static void print_page(struct captures *set, struct peers *peers, const struct cap_analysis *an,
 		       const struct options *opts)
 {
-	printf("# capability checks %s: %lld, %lld denied\n",
+	struct cap_flag_group *groups;
+	size_t n = cap_flag_groups(an, &groups);
+	char refusals[256], line[CAP_GROUP_LINE_MAX];
+
+	cap_refusals_text(an, refusals, sizeof(refusals));
+	printf("# capability checks %s: %lld, %lld denied%s\n",
 	       cs.settings.every_check ? "(every one, -v)" : "that audit, or may (-v: every one)",
-	       (long long)an->checks, (long long)an->denied);
+	       (long long)an->checks, (long long)an->denied, refusals);
 	for (int s = 0; s < SECTIONS; s++)
-		print_histogram(set, peers, an, (enum section)s);
-	printf("\n  stands out (%zu)\n", an->nflags);
-	for (size_t i = 0; i < an->nflags; i++)
-		print_flag(set, peers, &an->flags[i], opts);
-	if (!an->nflags)
+		print_histogram(set, peers, an, (enum section)s, terminal_width(opts));
+	printf("\n  stands out (%zu)\n", n);
+	for (size_t i = 0; i < n; i++) {
+		cap_group_line(set, peers, &groups[i], opts->local, line);
+		printf("  %-10s %s\n", cap_flag_word(groups[i].first->kind), line);
+	}
+	if (!n)
 		printf("  (nothing)\n");
+	free(groups);
 }
 
 /* --- JSON and CSV ------------------------------------------------------------------ */
@@ -377,9 +428,10 @@ static void use_values(struct captures *set, struct peers *peers, const struct c
 static void print_rows(struct captures *set, struct peers *peers, const struct cap_analysis *an)
 {
 	char name[64], user[ACCOUNT_NAME_MAX + 1];
+	struct cap_flag_group *groups;
+	size_t n;
 
 	for (int s = 0; s < SECTIONS; s++) {
-		size_t n;
 		struct bucket *list = buckets_of(an, (enum section)s, &n);
 
 		for (size_t i = 0; i < n && (!cs.top || i < (size_t)cs.top); i++) {
@@ -393,6 +445,7 @@ static void print_rows(struct captures *set, struct peers *peers, const struct c
 				[CAPS_FLAG] = null_value(),
 				[CAPS_AFTER] = null_value(),
 				[CAPS_USERNS] = null_value(),
+				[CAPS_PROCESSES] = null_value(),
 			};
 
 			use_values(set, peers, list[i].use, s == BY_PROCESS || s == DENIED,
@@ -401,23 +454,27 @@ static void print_rows(struct captures *set, struct peers *peers, const struct c
 		}
 		free(list);
 	}
-	for (size_t i = 0; i < an->nflags; i++) {
-		const struct cap_flag *f = &an->flags[i];
-		const char *word = cap_flag_word(f->kind);
+	n = cap_flag_groups(an, &groups);
+	for (size_t i = 0; i < n; i++) {
+		const struct cap_flag_group *g = &groups[i];
+		const char *word = cap_flag_word(g->first->kind);
 		struct value v[CAPS_FIELDS] = {
 			[CAPS_SECTION] = text_value("flag", 4),
-			[CAPS_CHECKS] = int_value(f->checks),
-			[CAPS_DENIED] = int_value(f->denied),
-			[CAPS_FIRST] = int_value(f->first_ns),
-			[CAPS_LAST] = null_value(),
+			[CAPS_CHECKS] = int_value(g->checks),
+			[CAPS_DENIED] = int_value(g->denied),
+			[CAPS_FIRST] = int_value(g->first_ns),
+			[CAPS_LAST] = int_value(g->last_ns),
 			[CAPS_FLAG] = text_value(word, strlen(word)),
-			[CAPS_AFTER] = f->kind == FLAG_NEW ? int_value(f->after_ns) : null_value(),
-			[CAPS_USERNS] = int_value(f->userns),
+			[CAPS_AFTER] = g->first->kind == FLAG_NEW ? int_value(g->first->after_ns)
+								  : null_value(),
+			[CAPS_USERNS] = int_value(g->userns),
+			[CAPS_PROCESSES] = int_value(g->processes),
 		};
 
-		use_values(set, peers, f->use, true, false, true, v, name, user);
+		use_values(set, peers, g->first->use, true, false, true, v, name, user);
 		output_row(v);
 	}
+	free(groups);
 }
 
 static int check(const struct options *opts)

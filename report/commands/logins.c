@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "accounts.h"
 #include "command.h"
 #include "logins.h"
 #include "util.h"
@@ -19,6 +20,8 @@ enum {
 	LOGIN_START,
 	LOGIN_OUTCOME,
 	LOGIN_UID,
+	LOGIN_USER,
+	LOGIN_USER_SHOWN,
 	LOGIN_DURATION,
 	LOGIN_EXECS,
 	LOGIN_RAN,
@@ -33,6 +36,8 @@ enum { COL_TASK, COL_RADDR, COL_RPORT, COL_LADDR, COL_LPORT };
 static struct {
 	struct thresholds t;
 	struct field fields[LOGIN_FIELDS];
+	struct captures *set;
+	struct peers *peers; /* the host of each capture, whose accounts name its users */
 } lg;
 
 static const char usage[] =
@@ -42,12 +47,13 @@ static const char usage[] =
 	"Each connection a login service accepted (an SSH server: sshd, sshd-session,\n"
 	"dropbear) as a session, followed into the processes the service ran for it:\n"
 	"whether it let someone in (succeeded, failed, or unknown when the capture ended\n"
-	"first or has no process lives), the user's uid, how long the session lasted,\n"
-	"and the programs it ran.  A session succeeded when one of its processes took\n"
-	"a uid other than the service's or ran a program other than the service's own;\n"
-	"it failed when the session process exited without either (README, Logins:\n"
-	"the rule and what it assumes of the daemon).  The evidence is the session's\n"
-	"process tree: `report proc PID@START` shows it.\n"
+	"first or has no process lives), the user, how long the session lasted, and the\n"
+	"programs it ran.  A session succeeded when one of its processes took a uid\n"
+	"other than the service's or ran a program other than the service's own; it\n"
+	"failed when the session process exited without either (README, Logins: the\n"
+	"rule and what it assumes of the daemon).  Users are named from the capture's\n"
+	"own snapshot of the recording host's accounts (the uid where it names none).\n"
+	"The evidence is the session's process tree: `report proc PID@START` shows it.\n"
 	"\n"
 	"options:\n"
 	"  -P, --port PORTS  only these local ports (comma-separated)\n"
@@ -71,13 +77,29 @@ static int own_option(int option, const char *arg, void *ctx)
 	return threshold_option("logins", option, arg, &lg.t) < 0 ? -1 : 0;
 }
 
+/*
+ * The user by the name the capture's host gave it (raw bytes in name); one
+ * it names none: the uid in the table (digits in uid), null in JSON and CSV.
+ */
+static void user_values(struct capture *cap, int64_t id, struct value *v,
+			char name[ACCOUNT_NAME_MAX + 1], char uid[24])
+{
+	v[LOGIN_USER] = v[LOGIN_USER_SHOWN] = null_value();
+	if (id < 0)
+		return;
+	if (account_name(lg.set, lg.peers, peers_host(lg.peers, cap), id, name) > 0)
+		v[LOGIN_USER] = v[LOGIN_USER_SHOWN] = text_value(name, strlen(name));
+	else
+		v[LOGIN_USER_SHOWN] = text_value(uid, (size_t)(int_text(uid, id) - uid));
+}
+
 static int print_login(const struct event *ev, void *ctx)
 {
 	struct value v[LOGIN_FIELDS];
 	struct task task;
 	struct address raddr, laddr;
 	struct login s;
-	char evidence[CAPTURE_TEXT_MAX + 4096];
+	char evidence[CAPTURE_TEXT_MAX + 4096], user[ACCOUNT_NAME_MAX + 1], uid[24];
 
 	(void)ctx;
 	if (capture_task(ev->cap, ev->col[COL_TASK], &task))
@@ -100,6 +122,7 @@ static int print_login(const struct event *ev, void *ctx)
 	v[LOGIN_START] = s.pid ? int_value(s.start_ns) : null_value();
 	v[LOGIN_OUTCOME] = word_value(login_outcome_name(s.outcome));
 	v[LOGIN_UID] = s.uid < 0 ? null_value() : int_value(s.uid);
+	user_values(ev->cap, s.uid, v, user, uid);
 	v[LOGIN_DURATION] = s.end_t == INT64_MAX ? null_value() : int_value(s.end_t - ev->t);
 	v[LOGIN_EXECS] = int_value(s.execs);
 	v[LOGIN_RAN] = s.execs ? text_value(s.ran, s.ran_len) : null_value();
@@ -118,7 +141,7 @@ static int print_login(const struct event *ev, void *ctx)
 static int run(struct captures *set, const struct options *opts)
 {
 	const struct field fields[LOGIN_FIELDS] = {
-		[LOGIN_TIME] = {"TIME", "time", 8, FIELD_CLOCK, true},
+		[LOGIN_TIME] = {"TIME", "time", 12, FIELD_CLOCK, true},
 		[LOGIN_HOST] = {"HOST", "host", set->host_width, FIELD_TEXT, set->many_hosts},
 		[LOGIN_REMOTE] = {"REMOTE", "remote", 16, FIELD_TEXT, true},
 		[LOGIN_RPORT] = {"RPORT", "rport", 5, FIELD_INT, true},
@@ -129,7 +152,9 @@ static int run(struct captures *set, const struct options *opts)
 		[LOGIN_PID] = {"PID", "pid", 7, FIELD_INT, true},
 		[LOGIN_START] = {NULL, "start_ns", 0, FIELD_INT, false},
 		[LOGIN_OUTCOME] = {"OUTCOME", "outcome", 9, FIELD_TEXT, true},
-		[LOGIN_UID] = {"UID", "uid", 6, FIELD_INT, true},
+		[LOGIN_UID] = {NULL, "uid", 0, FIELD_INT, false},
+		[LOGIN_USER] = {NULL, "user", 0, FIELD_TEXT, false},
+		[LOGIN_USER_SHOWN] = {"USER", NULL, 8, FIELD_TEXT, true},
 		[LOGIN_DURATION] = {"DURATION(ms)", "duration_ns", 12, FIELD_MILLIS, true},
 		[LOGIN_EXECS] = {"EXECS", "execs", 5, FIELD_INT, true},
 		[LOGIN_RAN] = {"RAN", "ran", 0, FIELD_TEXT, true},
@@ -146,6 +171,8 @@ static int run(struct captures *set, const struct options *opts)
 	int err;
 
 	memcpy(lg.fields, fields, sizeof(fields));
+	lg.set = set;
+	lg.peers = peers_new(set);
 	thresholds_ready(&lg.t);
 	output_begin(opts->format, opts->local, lg.fields, LOGIN_FIELDS);
 	/* To fit a terminal: the client's port, the count of programs, the duration, our end. */
@@ -155,6 +182,7 @@ static int run(struct captures *set, const struct options *opts)
 	output_column_fit(LOGIN_LOCAL, 0, 4);
 	output_column_fit(LOGIN_LPORT, 0, 5);
 	err = replay(set, &query, 1, opts);
+	peers_free(lg.peers);
 	thresholds_free(&lg.t);
 	return err;
 }

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts.h"
 #include "command.h"
 #include "lineage.h"
 #include "logins.h"
+#include "terminal.h"
 #include "timeline.h"
 #include "util.h"
 #include "when.h"
@@ -27,6 +29,9 @@ static struct {
 	int64_t depth;		  /* generations of descendants shown */
 	bool depth_given;
 	int shown, more; /* descendants shown, and left out */
+	int width;	 /* the terminal's, to fit (terminal_width), or 0 */
+	struct captures *set;
+	struct peers *peers; /* hosts, whose accounts name users */
 } pr;
 
 static const char usage[] =
@@ -110,20 +115,41 @@ static void put_when(const struct capture *cap, int64_t boot_ns, bool local, cha
 	format_human(boot_ns + cap->realtime_offset_ns, local, out);
 }
 
-/* One line about an image: what ran, then its command line, escaped. */
+/*
+ * One line about an image: what ran, then its command line, escaped.  To fit
+ * a terminal, as a table: the time of day, COMM cut as BCC cuts it, and the
+ * line cut with "..." past the width, never inside the time (a line too deep
+ * for that is left whole, to wrap).
+ */
 static void print_image(const struct capture *cap, const char *lead, int64_t boot_ns,
 			const struct image *im, bool local)
 {
 	char when[WHEN_MAX];
 	char *comm = xmalloc(4 * im->comm_len + 1), *exe = xmalloc(4 * im->exe_marked_len + 1),
-	     *args = xmalloc(4 * im->args_len + 1);
+	     *args = xmalloc(4 * im->args_len + 1), *line;
+	int time_end, len;
+	size_t size;
 
 	comm[render_text(im->comm, im->comm_len, comm)] = '\0';
 	exe[render_text(im->exe_marked ? im->exe_marked : "", im->exe_marked_len, exe)] = '\0';
 	args[render_text(im->args ? im->args : "", im->args_len, args)] = '\0';
-	put_when(cap, boot_ns, local, when);
-	printf("  %s%-7lld %-15s uid %-6lld %s  %s%s%s\n", lead, (long long)im->pid, comm,
-	       (long long)im->uid, when, im->exe ? exe : "-", im->args ? "  " : "", args);
+	if (pr.width)
+		format_clock(boot_ns + cap->realtime_offset_ns, local, when);
+	else
+		put_when(cap, boot_ns, local, when);
+	size = strlen(lead) + strlen(comm) + strlen(exe) + strlen(args) + WHEN_MAX + 80;
+	line = xmalloc(size);
+	/* What ran, up to the end of its time (time_end): never cut. */
+	time_end = snprintf(line, size, "  %s%-7lld %-*.*s uid %-6lld %s", lead, (long long)im->pid,
+			    pr.width ? 12 : 15, pr.width ? 12 : (int)strlen(comm), comm,
+			    (long long)im->uid, when);
+	len = time_end + snprintf(line + time_end, size - (size_t)time_end, "  %s%s%s",
+				  im->exe ? exe : "-", im->args ? "  " : "", args);
+	if (pr.width && len > pr.width && time_end <= pr.width - 3)
+		printf("%.*s...\n", pr.width - 3, line);
+	else
+		printf("%s\n", line);
+	free(line);
 	free(comm);
 	free(exe);
 	free(args);
@@ -207,8 +233,12 @@ static int print_login(struct capture *cap, int64_t start_ns, bool local)
 	ran[render_text(s.ran, s.ran_len, ran)] = '\0';
 	printf("login session:\n  accepted %s from %s port %lld: %s", when, remote,
 	       (long long)accept.rport, login_outcome_name(s.outcome));
-	if (s.uid >= 0)
-		printf(", uid %lld", (long long)s.uid);
+	if (s.uid >= 0) {
+		char user[4 * ACCOUNT_NAME_MAX + 32];
+
+		user_label(pr.set, pr.peers, peers_host(pr.peers, cap), s.uid, user, sizeof(user));
+		printf(", %s", user);
+	}
 	if (s.end_t != INT64_MAX)
 		printf(", %.3f s", (double)(s.end_t - accept.t) / 1e9);
 	printf(" (%s)", s.why);
@@ -297,7 +327,11 @@ static int run(struct captures *set, const struct options *opts)
 	int err;
 
 	thresholds_ready(&pr.logins);
+	pr.width = terminal_width(opts);
+	pr.set = set;
+	pr.peers = peers_new(set);
 	err = tell(set, opts);
+	peers_free(pr.peers);
 	thresholds_free(&pr.logins);
 	return err;
 }

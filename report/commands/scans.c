@@ -210,12 +210,14 @@ static int run(struct captures *set, const struct options *opts)
 		output_begin(opts->format, opts->local, sc.fields, SCAN_FIELDS);
 		/*
 		 * To fit a terminal: the sample ports, the peak rate, the rate, the
-		 * last time (the first stays).
+		 * last time (the first stays), the probes (the ports stay), so that
+		 * the evidence keeps a readable start.
 		 */
 		output_column_fit(SCAN_SAMPLE_PORTS, 0, 1);
 		output_column_fit(SCAN_PEAK_RATE, 0, 2);
 		output_column_fit(SCAN_RATE, 0, 3);
 		output_column_fit(SCAN_LAST, 0, 4);
+		output_column_fit(SCAN_COUNT, 0, 5);
 		for (size_t i = 0; i < findings.count; i++)
 			print_finding(&findings.list[i]);
 	}

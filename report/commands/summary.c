@@ -36,6 +36,9 @@ enum {
 	SUM_LAST,
 	SUM_DETAIL,
 	SUM_EVIDENCE,
+	SUM_UID,
+	SUM_USER,
+	SUM_PROCESSES,
 	SUM_FIELDS
 };
 
@@ -54,6 +57,9 @@ static const struct field fields[SUM_FIELDS] = {
 	[SUM_LAST] = {NULL, "last", 0, FIELD_RFC3339, false},
 	[SUM_DETAIL] = {NULL, "detail", 0, FIELD_TEXT, false},
 	[SUM_EVIDENCE] = {NULL, "evidence", 0, FIELD_TEXT, false},
+	[SUM_UID] = {NULL, "uid", 0, FIELD_INT, false},
+	[SUM_USER] = {NULL, "user", 0, FIELD_TEXT, false},
+	[SUM_PROCESSES] = {NULL, "processes", 0, FIELD_INT, false},
 };
 
 static struct {
@@ -78,7 +84,8 @@ static const char usage[] =
 	"scans' --window, --bruteforce-window bruteforce's).\n"
 	"\n"
 	"JSON and CSV: one row per capture, talker, detection (each finding, or one\n"
-	"row saying none) and flag, with section and kind saying which.\n"
+	"row saying none) and group of capability flags (processes, first, last, uid,\n"
+	"user), with section and kind saying which.\n"
 	"\n"
 	"examples:\n"
 	"    report summary case42.db\n"
@@ -206,10 +213,14 @@ static void print_finding(const struct overview *p, const struct finding *f)
 		else
 			printf("%lld connections", (long long)f->events);
 		break;
-	case FINDING_GUESSED:
-		printf("uid %lld let in after %lld failed logins (%s)", (long long)f->uid,
-		       (long long)f->failed, f->evidence);
+	case FINDING_GUESSED: {
+		char user[TEXT_MAX];
+
+		user_label(p->set, overview_hosts(p), f->host, f->uid, user, sizeof(user));
+		printf("%s let in after %lld failed logins (%s)", user, (long long)f->failed,
+		       f->evidence);
 		break;
+	}
 	case FINDING_NETSHELL:
 	case FINDING_BINDSHELL: {
 		char evidence[TEXT_MAX];
@@ -262,34 +273,13 @@ static void print_detection(const struct overview *p, enum finding_kind kind, co
 		printf("%19s... %zu more (report %s)\n", "", n - shown, command);
 }
 
-/*
- * A group of flags: one process as "comm/pid", several runs of one program
- * as "comm, N processes", with the span of their checks.
- */
+/* A group of flags: one process, or several runs of one program, with the span of their checks. */
 static void print_flag(const struct overview *p, const struct cap_flag_group *g)
 {
-	const struct cap_flag *f = g->first;
-	char process[TEXT_MAX], name[64], when[WHEN_MAX], last[WHEN_MAX], user[TEXT_MAX];
-	char *safe_name;
+	char line[CAP_GROUP_LINE_MAX];
 
-	process_text(p, f->use->host, f->use->comm, f->use->comm_len, f->use->pid, process,
-		     sizeof(process));
-	if (g->processes > 1) /* the name without the first one's pid */
-		snprintf(strrchr(process, '/'),
-			 sizeof(process) - (size_t)(strrchr(process, '/') - process),
-			 ", %lld processes", (long long)g->processes);
-	cap_name_of(p->set, f->use->cap, name, sizeof(name));
-	safe_name = render_string(name);
-	format_clock(g->first_ns, p->opts->local, when);
-	format_clock(g->last_ns, p->opts->local, last);
-	/* "from 04:25:50", or "from 04:25:50 to 04:26:01" when the group spans more */
-	if (!strcmp(when, last))
-		last[0] = '\0';
-	user_label(p->set, overview_hosts(p), f->use->host, f->use->uid, user, sizeof(user));
-	printf("  %-10s %s (%s) %s: %lld check%s, %lld denied, from %s%s%s\n",
-	       cap_flag_word(f->kind), process, user, safe_name, (long long)g->checks,
-	       g->checks == 1 ? "" : "s", (long long)g->denied, when, last[0] ? " to " : "", last);
-	free(safe_name);
+	cap_group_line(p->set, overview_hosts(p), g, p->opts->local, line);
+	printf("  %-10s %s\n", cap_flag_word(g->first->kind), line);
 }
 
 static void print_suspects(const struct overview *p)
@@ -438,6 +428,7 @@ static void print_page(const struct overview *p)
 {
 	struct cap_flag_group *groups;
 	size_t ngroups;
+	char refusals[256];
 
 	printf("CAPTURES\n");
 	for (int i = 0; i < p->set->count; i++)
@@ -461,11 +452,9 @@ static void print_page(const struct overview *p)
 		printf("\nCAPABILITIES not recorded (no capable events)\n");
 		return;
 	}
-	printf("\nCAPABILITIES (checks that audit, or may: %lld, %lld denied",
-	       (long long)p->caps.checks, (long long)p->caps.denied);
-	if (p->caps.capping)
-		printf("; %lld refused that denied nothing", (long long)p->caps.capping);
-	printf(")\n");
+	cap_refusals_text(&p->caps, refusals, sizeof(refusals));
+	printf("\nCAPABILITIES (checks that audit, or may: %lld, %lld denied%s)\n",
+	       (long long)p->caps.checks, (long long)p->caps.denied, refusals);
 	ngroups = cap_flag_groups(&p->caps, &groups);
 	for (size_t i = 0; i < ngroups && i < FLAGS_SHOWN; i++)
 		print_flag(p, &groups[i]);
@@ -680,26 +669,35 @@ static void suspect_rows(const struct overview *p)
 	}
 }
 
+/* The flags as the page groups them (by program, user and capability). */
 static void flag_rows(const struct overview *p)
 {
-	for (size_t i = 0; i < p->caps.nflags; i++) {
-		const struct cap_flag *f = &p->caps.flags[i];
-		struct value v[SUM_FIELDS];
-		char process[TEXT_MAX], name[64];
+	struct cap_flag_group *groups;
+	size_t n = cap_flag_groups(&p->caps, &groups);
 
-		blank(v, "capability", cap_flag_word(f->kind));
-		snprintf(process, sizeof(process), "%.*s/%lld", (int)f->use->comm_len, f->use->comm,
-			 (long long)f->use->pid);
-		cap_name_of(p->set, f->use->cap, name, sizeof(name));
-		v[SUM_HOST] = text_of(peers_host_name(overview_hosts(p), f->use->host));
-		v[SUM_SUBJECT] = text_of(process);
+	for (size_t i = 0; i < n; i++) {
+		const struct cap_use *u = groups[i].first->use;
+		struct value v[SUM_FIELDS];
+		char program[4 * CAPTURE_TEXT_MAX + 32], name[64], user[ACCOUNT_NAME_MAX + 1];
+
+		blank(v, "capability", cap_flag_word(groups[i].first->kind));
+		cap_group_program(&groups[i], program, sizeof(program));
+		cap_name_of(p->set, u->cap, name, sizeof(name));
+		v[SUM_HOST] = text_of(peers_host_name(overview_hosts(p), u->host));
+		v[SUM_SUBJECT] = text_of(program);
 		v[SUM_TARGET] = text_of(name);
-		v[SUM_COUNT] = int_value(f->checks);
-		v[SUM_FAILED] = int_value(f->denied);
-		v[SUM_FIRST] = int_value(f->first_ns);
-		v[SUM_DETAIL] = text_of(cap_flag_meaning(f->kind));
+		v[SUM_COUNT] = int_value(groups[i].checks);
+		v[SUM_FAILED] = int_value(groups[i].denied);
+		v[SUM_FIRST] = int_value(groups[i].first_ns);
+		v[SUM_LAST] = int_value(groups[i].last_ns);
+		v[SUM_DETAIL] = text_of(cap_flag_meaning(groups[i].first->kind));
+		v[SUM_UID] = int_value(u->uid);
+		if (account_name(p->set, overview_hosts(p), u->host, u->uid, user) > 0)
+			v[SUM_USER] = text_value(user, strlen(user));
+		v[SUM_PROCESSES] = int_value(groups[i].processes);
 		output_row(v);
 	}
+	free(groups);
 }
 
 static int run(struct captures *set, const struct options *opts)

@@ -246,6 +246,9 @@ static void print_counts(const struct captures *set, const struct options *opts)
 	struct tally_entry **entries = tally_sorted(tc.counts, &n);
 
 	output_begin(opts->format, opts->local, fields, COUNT_FIELDS);
+	/* To fit a terminal: our own address (BCC's -c keys on it; the destination matters more).
+	 */
+	output_column_fit(COUNT_LADDR, 0, 1);
 	for (size_t i = 0; i < n; i++) {
 		struct value v[COUNT_FIELDS];
 		const char *p = entries[i]->key;

@@ -241,11 +241,18 @@ static int run(struct captures *set, const struct options *opts)
 	tl.lineage = opts->lineage;
 	set_fields(set, opts);
 	output_begin(tl.csv ? FORMAT_CSV : opts->format, opts->local, tl.fields, LIFE_FIELDS);
-	/* To fit a terminal: the state closed from, the KB received, then sent, the local port. */
+	/*
+	 * To fit a terminal: the state closed from, the KB received, then sent,
+	 * the local port; then (-w's 39-column addresses) who closed, our own
+	 * address, the duration.
+	 */
 	output_column_fit(LIFE_STATE, 0, 1);
 	output_column_fit(LIFE_RX_KB, 0, 2);
 	output_column_fit(LIFE_TX_KB, 0, 3);
 	output_column_fit(LIFE_LPORT, 0, 4);
+	output_column_fit(LIFE_CLOSED_BY, 0, 5);
+	output_column_fit(LIFE_LADDR, 0, 6);
+	output_column_fit(LIFE_MS, 0, 7);
 	return replay_lives(set, opts, print_life, NULL);
 }
 
