@@ -496,7 +496,8 @@ static int start(struct session *s)
 	s->rows = rows_new(s->setup.base_ns, NULL);
 	if (begin_part(s))
 		return -1;
-	if (probes_rings(s->probes, on_record, s) || probes_attach(s->probes))
+	if (probes_rings(s->probes, on_record, s) || probes_attach(s->probes) ||
+	    probes_start_reading(s->probes))
 		return -1;
 	s->started_ns = clock_ns(CLOCK_MONOTONIC);
 	s->deadline_ns =
