@@ -35,11 +35,12 @@
 
 /*
  * What each kind may hold in the queue between the ring-reading thread and
- * the writer (record/queue.h), beyond its ring: at a storm's 1.5M checks a
- * second, 0.1 s of the writer kept from the queue (a commit and checkpoint,
- * the scheduler).  Taken only as the writer falls behind.
+ * the writer (record/queue.h): as much as its ring, and not less than this,
+ * so that a small ring (-b) still outlasts a commit and checkpoint.  Taken
+ * only as the writer falls behind; a limit (--max-size, --max-events) may
+ * be passed by what the rings and the queue hold when it is reached.
  */
-#define QUEUE_BYTES_PER_KIND (32u << 20)
+#define MIN_QUEUE_PER_KIND (16u << 20)
 
 /*
  * Without -b, the ring of each kind but capable (-b's default, 16M): none
@@ -356,6 +357,8 @@ static void *read_rings(void *arg)
 
 int probes_rings(struct probes *probes, ring_buffer_sample_fn fn, void *ctx)
 {
+	size_t queue_bytes[KINDS];
+
 	probes->on_record = fn;
 	probes->ctx = ctx;
 	probes->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -381,7 +384,12 @@ int probes_rings(struct probes *probes, ring_buffer_sample_fn fn, void *ctx)
 		}
 		probes->nreaders++;
 	}
-	probes->queue = queue_new(KINDS, QUEUE_BYTES_PER_KIND);
+	for (int k = 0; k < KINDS; k++) {
+		size_t ring = bpf_map__max_entries(kind_ring(probes->skel, k));
+
+		queue_bytes[k] = ring > MIN_QUEUE_PER_KIND ? ring : MIN_QUEUE_PER_KIND;
+	}
+	probes->queue = queue_new(KINDS, queue_bytes);
 	return 0;
 }
 

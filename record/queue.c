@@ -39,7 +39,7 @@ struct record_queue {
 	size_t head_taken;
 	/* Both. */
 	atomic_size_t *kind_bytes; /* queued, per kind */
-	size_t bytes_per_kind;
+	size_t *kind_bound;
 	pthread_mutex_t lock; /* spare and the consumer's sleep */
 	pthread_cond_t published;
 	atomic_bool waiting; /* the consumer sleeps, or is about to */
@@ -80,13 +80,14 @@ static void recycle_chunk(struct record_queue *queue, struct chunk *chunk)
 	free(chunk);
 }
 
-struct record_queue *queue_new(int kinds, size_t bytes_per_kind)
+struct record_queue *queue_new(int kinds, const size_t *bytes)
 {
 	struct record_queue *queue = xcalloc(1, sizeof(*queue));
 	pthread_condattr_t attr;
 
 	queue->kind_bytes = xcalloc((size_t)kinds, sizeof(*queue->kind_bytes));
-	queue->bytes_per_kind = bytes_per_kind;
+	queue->kind_bound = xmalloc((size_t)kinds * sizeof(*queue->kind_bound));
+	memcpy(queue->kind_bound, bytes, (size_t)kinds * sizeof(*bytes));
 	pthread_mutex_init(&queue->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -111,6 +112,7 @@ void queue_free(struct record_queue *queue)
 	pthread_cond_destroy(&queue->published);
 	pthread_mutex_destroy(&queue->lock);
 	free(queue->kind_bytes);
+	free(queue->kind_bound);
 	free(queue);
 }
 
@@ -122,7 +124,7 @@ static size_t entry_bytes(size_t size)
 bool queue_has_room(const struct record_queue *queue, int kind)
 {
 	return atomic_load_explicit(&queue->kind_bytes[kind], memory_order_relaxed) <
-	       queue->bytes_per_kind;
+	       queue->kind_bound[kind];
 }
 
 void queue_push(struct record_queue *queue, int kind, const void *data, size_t size)

@@ -17,8 +17,8 @@
 
 struct record_queue;
 
-/* A queue for kinds 0..kinds-1, each holding up to bytes_per_kind (and one record). */
-struct record_queue *queue_new(int kinds, size_t bytes_per_kind);
+/* A queue for kinds 0..kinds-1, kind k holding up to bytes[k] (and one record). */
+struct record_queue *queue_new(int kinds, const size_t *bytes);
 void queue_free(struct record_queue *queue);
 
 /* Producer: whether kind may add a record now. */

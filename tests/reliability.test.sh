@@ -146,17 +146,19 @@ storm 300000 -e capable --max-events 5000
 wait "$RECORD_PID"
 rc=$?
 check_eq "--max-events: a clean stop" "0|1|max-events" "$rc|$(sql "$db" 'select clean_stop, stop_reason from capture')"
+# Queued: in the 16M ring and as much again in the recorder's queue.
 check_eq "--max-events: at least the limit, plus only what was queued" 1 \
-	"$(sql "$db" "select count(*) between 5000 and 5000 + 16777216 / 144 from ev_capable")"
+	"$(sql "$db" "select count(*) between 5000 and 5000 + 2 * 16777216 / 144 from ev_capable")"
 
 db="$SCRATCH/max-size.db"
 storm 3000000 -e capable --max-size 1M -b 256K
 wait "$RECORD_PID"
 rc=$?
 check_eq "--max-size: a clean stop" "0|1|max-size" "$rc|$(sql "$db" 'select clean_stop, stop_reason from capture')"
-# Past the limit by at most what the ring buffer held: 256K of records, ~1800 rows.
-check_eq "--max-size 1M: between 1M and 1M + a 256K ring buffer's rows" 1 \
-	"$(sql "$db" "select page_count * page_size between 1048576 and 1048576 + 256 * 1024 from pragma_page_count, pragma_page_size")"
+# Past the limit by at most what the ring buffer and the recorder's queue
+# held: 256K and 16M of records of 144 bytes, ~118,000 rows of ~23 bytes.
+check_eq "--max-size 1M: between 1M and 1M + the rows of a 256K ring and a 16M queue" 1 \
+	"$(sql "$db" "select page_count * page_size between 1048576 and 1048576 + 3 * 1024 * 1024 from pragma_page_count, pragma_page_size")"
 
 # --- Rotation -----------------------------------------------------------------------------------
 uid=$test_uid
