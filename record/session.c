@@ -1,6 +1,7 @@
 /*
  * The recording session: from attaching to the final summary.  Records move
- * from the ring buffer into rows, committed once a second; limits, rotation
+ * from the ring buffers (through the reading thread's queue, probes.c) into
+ * rows, committed once a second; limits, rotation
  * into numbered files, signals and write failures decide when it ends.
  */
 #include <errno.h>
