@@ -122,7 +122,11 @@ int capture_module_frames(struct capture *cap, int64_t module, struct frame_row 
 			  size_t *count);
 int capture_rename_frame(struct capture *cap, const struct frame_row *frame);
 
-/* Write one row into a TABLE of kinds.def: capture_add_connect()... */
+/*
+ * Write one row into a TABLE of kinds.def: capture_add_connect()...  Rows of
+ * a table of INT columns only are inserted in batches: they reach the file
+ * by the next commit, and a failure may be told by a later call.
+ */
 #define TABLE(name, table, COLUMNS)                                                                \
 	int capture_add_##name(struct capture *cap, const struct name##_row *row);
 #include "kinds.def"
@@ -146,7 +150,10 @@ int capture_finish(struct capture *cap, const char *stop_reason,
 /* Bytes on disk, the write-ahead log included. */
 int64_t capture_size(const struct capture *cap);
 
-/* Bytes the database holds, uncommitted rows included: its size once closed. */
+/*
+ * Bytes the database holds, uncommitted rows included: its size once closed,
+ * but for the rows still waiting for their batch (a few KiB at most).
+ */
 int64_t capture_content_bytes(struct capture *cap);
 
 /*

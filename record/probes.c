@@ -3,12 +3,16 @@
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,16 +21,36 @@
 
 #include "casefile.skel.h"
 #include "mechanisms.h"
+#include "privileges.h"
 #include "probes.h"
+#include "queue.h"
 #include "util.h"
 
 /*
  * How long records may wait in the ring buffer: the programs do not wake the
  * recorder per record (wake_flags() in bpf/common.bpf.h).  Short enough that
  * the default 16 MiB ring cannot fill meanwhile even at a million records a
- * second; a record taking the ring past a quarter wakes the recorder early.
+ * second, nor a 256K ring (-b) at 40,000 connections a second (20 ms); a
+ * record taking the ring past a quarter wakes the reader early.
  */
-#define POLL_INTERVAL_MS 10
+#define POLL_INTERVAL_MS 5
+
+/*
+ * The writer's wait for the queue at most: the reader wakes it when it
+ * queues records; the wait bounds how late a signal or a commit is seen.
+ */
+#define QUEUE_WAIT_MS 10
+
+/*
+ * What each kind may hold in the queue between the ring-reading thread and
+ * the writer (record/queue.h): as much as its ring, and not less than this,
+ * so that a small ring (-b) still outlasts a commit and checkpoint.  Taken
+ * only as the writer falls behind; a limit (--max-size, --max-events) may
+ * be passed by what the rings and the queue hold when it is reached.
+ */
+#define MIN_QUEUE_PER_KIND (16u << 20)
+
+#define READER_NICE (-10)
 
 /*
  * Without -b, the ring of each kind but capable (-b's default, 16M): none
@@ -48,6 +72,7 @@
 struct ring_reader {
 	struct probes *probes;
 	struct ring_buffer *ring;
+	int kind;
 	unsigned left; /* records still to take in this turn */
 };
 
@@ -55,7 +80,12 @@ struct probes {
 	struct casefile_bpf *skel;
 	struct ring_reader readers[KINDS]; /* of the kinds recorded, nreaders of them */
 	int nreaders;
-	int epoll_fd; /* every reader's ring: wakes the poll */
+	int epoll_fd; /* every reader's ring: wakes the reading thread */
+	struct record_queue *queue;
+	pthread_t reading_thread;
+	bool reading; /* the thread runs */
+	atomic_bool stop_reading;
+	atomic_int read_error; /* what stopped the thread: a negative errno */
 	ring_buffer_sample_fn on_record;
 	void *ctx;
 	struct mechanisms mechanisms;
@@ -254,19 +284,97 @@ void probes_detach(struct probes *probes)
 	casefile_bpf__detach(probes->skel);
 }
 
-/* A ring's records go to the recorder's callback, RECORDS_PER_TURN at a time. */
+/*
+ * A ring's records go into the queue, RECORDS_PER_TURN at a time, and no
+ * further while their kind has no room there.
+ */
 static int read_record(void *ctx, void *data, size_t size)
 {
 	struct ring_reader *reader = ctx;
-	int err = reader->probes->on_record(reader->probes->ctx, data, size);
+	struct record_queue *queue = reader->probes->queue;
 
-	if (err)
-		return err;
-	return --reader->left ? 0 : TURN_OVER;
+	queue_push(queue, reader->kind, data, size);
+	return --reader->left && queue_has_room(queue, reader->kind) ? 0 : TURN_OVER;
+}
+
+/* What a pass over the rings found (fill_queue), the most pressing last. */
+enum fill {
+	RINGS_EMPTY,
+	QUEUE_FULL, /* a kind may have records left, but no room in the queue */
+	RINGS_MORE, /* a ring's turn ended with records left: take them now */
+};
+
+/*
+ * One turn of each ring whose kind has room in the queue, published: what
+ * it found (enum fill), or a negative errno.
+ */
+static int fill_queue(struct probes *probes)
+{
+	enum fill found = RINGS_EMPTY;
+
+	for (int i = 0; i < probes->nreaders; i++) {
+		struct ring_reader *reader = &probes->readers[i];
+		enum fill ring = QUEUE_FULL;
+
+		if (queue_has_room(probes->queue, reader->kind)) {
+			int err;
+
+			reader->left = RECORDS_PER_TURN;
+			err = ring_buffer__consume(reader->ring);
+			if (err < 0 && err != TURN_OVER)
+				return err;
+			ring = err != TURN_OVER				     ? RINGS_EMPTY
+			       : queue_has_room(probes->queue, reader->kind) ? RINGS_MORE
+									     : QUEUE_FULL;
+		}
+		if (ring > found)
+			found = ring;
+	}
+	queue_publish(probes->queue);
+	return (int)found;
+}
+
+/*
+ * The reading thread: every POLL_INTERVAL_MS, or when a ring passes a
+ * quarter full, empty the rings into the queue.  Edge-triggered: records
+ * waiting in a ring do not make the wait return at once, as they would
+ * each time under a storm, for a few records a pass.
+ */
+static void *read_rings(void *arg)
+{
+	struct probes *probes = arg;
+	int epoll_fd = probes->epoll_fd, err = 0;
+
+	/*
+	 * Before the host's busy processes when it wakes (as auditd boosts
+	 * itself): a 256K ring lasts 30 ms under 40k connections a second,
+	 * and this thread takes little CPU.  Then it needs no privilege.
+	 * Best effort: without CAP_SYS_NICE it keeps the recorder's.
+	 */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), READER_NICE);
+	if (drop_privileges(0))
+		err = -EIO; /* said */
+	while (!err && !atomic_load(&probes->stop_reading)) {
+		struct epoll_event event;
+
+		if (epoll_wait(epoll_fd, &event, 1, POLL_INTERVAL_MS) < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		do
+			err = fill_queue(probes);
+		while (err == RINGS_MORE && !atomic_load(&probes->stop_reading));
+		err = err < 0 ? err : 0;
+	}
+	atomic_store(&probes->read_error, err);
+	queue_publish(probes->queue); /* wakes the writer, which finds the error */
+	return NULL;
 }
 
 int probes_rings(struct probes *probes, ring_buffer_sample_fn fn, void *ctx)
 {
+	size_t queue_bytes[KINDS];
+
 	probes->on_record = fn;
 	probes->ctx = ctx;
 	probes->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -276,13 +384,14 @@ int probes_rings(struct probes *probes, ring_buffer_sample_fn fn, void *ctx)
 	}
 	for (int k = 0; k < KINDS; k++) {
 		struct ring_reader *reader = &probes->readers[probes->nreaders];
-		struct epoll_event event = {.events = EPOLLIN};
+		struct epoll_event event = {.events = EPOLLIN | EPOLLET};
 
 		if (!(probes->kinds & (1u << k)))
 			continue;
 		int fd = bpf_map__fd(kind_ring(probes->skel, k));
 
 		reader->probes = probes;
+		reader->kind = k;
 		reader->ring = ring_buffer__new(fd, read_record, reader, NULL);
 		if (!reader->ring || epoll_ctl(probes->epoll_fd, EPOLL_CTL_ADD, fd, &event)) {
 			fprintf(stderr, "record: cannot map the ring buffer of %s: %s\n",
@@ -291,38 +400,73 @@ int probes_rings(struct probes *probes, ring_buffer_sample_fn fn, void *ctx)
 		}
 		probes->nreaders++;
 	}
+	for (int k = 0; k < KINDS; k++) {
+		size_t ring = bpf_map__max_entries(kind_ring(probes->skel, k));
+
+		queue_bytes[k] = ring > MIN_QUEUE_PER_KIND ? ring : MIN_QUEUE_PER_KIND;
+	}
+	probes->queue = queue_new(KINDS, queue_bytes);
 	return 0;
+}
+
+int probes_start_reading(struct probes *probes)
+{
+	sigset_t all, before;
+	int err;
+
+	/* Signals are the main thread's: it decides when to stop. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &before);
+	err = pthread_create(&probes->reading_thread, NULL, read_rings, probes);
+	pthread_sigmask(SIG_SETMASK, &before, NULL);
+	if (err) {
+		fprintf(stderr, "record: cannot start the thread reading the ring buffers: %s\n",
+			strerror(err));
+		return -1;
+	}
+	probes->reading = true;
+	return 0;
+}
+
+static void stop_reading(struct probes *probes)
+{
+	if (!probes->reading)
+		return;
+	atomic_store(&probes->stop_reading, true);
+	pthread_join(probes->reading_thread, NULL);
+	probes->reading = false;
+}
+
+/* The queue's records to the recorder's callback. */
+static int deliver(struct probes *probes)
+{
+	return queue_pop(probes->queue, probes->on_record, probes->ctx);
 }
 
 int probes_drain(struct probes *probes)
 {
-	bool more = true;
+	int found, err;
 
-	/* Turn by turn, until a turn finds every ring empty. */
-	while (more) {
-		more = false;
-		for (int i = 0; i < probes->nreaders; i++) {
-			int err;
-
-			probes->readers[i].left = RECORDS_PER_TURN;
-			err = ring_buffer__consume(probes->readers[i].ring);
-			if (err == TURN_OVER)
-				more = true;
-			else if (err < 0)
-				return err;
-		}
-	}
-	return 0;
+	stop_reading(probes);
+	err = atomic_load(&probes->read_error);
+	/* What the thread queued first, then the rings, until a pass finds them empty. */
+	do {
+		if (!err)
+			err = deliver(probes);
+		found = err ? err : fill_queue(probes);
+		err = found < 0 ? found : 0;
+	} while (found > 0);
+	return err ? err : deliver(probes);
 }
 
 int probes_poll(struct probes *probes)
 {
-	struct epoll_event event;
+	int err = atomic_load(&probes->read_error);
 
-	/* The rings are read whether a wake-up came or not: records do not wake us. */
-	if (epoll_wait(probes->epoll_fd, &event, 1, POLL_INTERVAL_MS) < 0 && errno != EINTR)
-		return -errno;
-	return probes_drain(probes);
+	if (err)
+		return err;
+	queue_wait(probes->queue, QUEUE_WAIT_MS);
+	return deliver(probes);
 }
 
 int probes_image_alerts_fd(const struct probes *probes)
@@ -388,6 +532,8 @@ void probes_free(struct probes *probes)
 {
 	if (!probes)
 		return;
+	stop_reading(probes);
+	queue_free(probes->queue);
 	for (int i = 0; i < probes->nreaders; i++)
 		ring_buffer__free(probes->readers[i].ring);
 	if (probes->epoll_fd >= 0)

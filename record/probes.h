@@ -29,16 +29,27 @@ int probes_attach(struct probes *probes);
 /* Stop the programs: no record is produced after this returns. */
 void probes_detach(struct probes *probes);
 
-/* Read the ring buffers (one per kind) into fn; -1 with a line on stderr. */
+/*
+ * Read the ring buffers (one per kind) into fn; -1 with a line on stderr.
+ * A thread of its own empties the rings into a queue (record/queue.h),
+ * from which probes_poll() and probes_drain() call fn, in the calling
+ * thread: the writer's commits never keep the rings from being read.
+ */
 int probes_rings(struct probes *probes, ring_buffer_sample_fn fn, void *ctx);
 
+/* Start the thread that reads the rings; -1 with a line on stderr. */
+int probes_start_reading(struct probes *probes);
+
 /*
- * Wait a few milliseconds, or less if a ring fills, then take every record
- * the rings hold, each ring in turn.  Returns what fn returned, or an error.
+ * Wait a few milliseconds, or less if records come, then take every
+ * record queued.  Returns what fn returned, or an error.
  */
 int probes_poll(struct probes *probes);
 
-/* Take every record the rings hold now, without waiting. */
+/*
+ * Stop the reading thread, then take every record queued and every one
+ * the rings hold now, without waiting.
+ */
 int probes_drain(struct probes *probes);
 
 /* The ring buffer of image alerts (bpf/common.bpf.h), for the image watcher. */

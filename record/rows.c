@@ -18,6 +18,7 @@
 #define MAX_CACHED_ADDRESSES   65536
 #define MAX_CONNECTS_IN_FLIGHT 65536 /* as connects_in_flight holds (bpf/tcp.bpf.c) */
 #define MAX_WAITING_CONNECTS   4096
+#define TASK_KEY_BYTES	       (offsetof(struct task_ctx, comm) + COMM_LEN) /* no padding */
 
 struct address_key {
 	uint32_t family;
@@ -46,7 +47,14 @@ struct waiting_connect {
 struct rows {
 	int64_t base_ns;
 	int64_t next_seq;
-	struct dedup *tasks;	 /* task_ctx -> task.id, in the current part */
+	struct dedup *tasks; /* task_ctx -> task.id, in the current part */
+	/*
+	 * The last task found, and its task.id in the current part (-1: none):
+	 * a storm's records come from one task, compared in fewer
+	 * instructions than it is hashed.
+	 */
+	struct task_ctx last_task;
+	int64_t last_task_id;
 	struct dedup *addresses; /* address_key -> address.id, in the current part */
 	struct dedup *connects;	 /* connect_key -> seq of its ev_connect row, written */
 	struct dedup *waiting;	 /* connect_key -> index in waiting_rows, not written yet */
@@ -67,7 +75,8 @@ struct rows *rows_new(int64_t base_ns, struct audit_deriver *audit)
 
 	rows->base_ns = base_ns;
 	rows->next_seq = 1;
-	rows->tasks = dedup_new(offsetof(struct task_ctx, comm) + COMM_LEN, MAX_CACHED_TASKS);
+	rows->tasks = dedup_new(TASK_KEY_BYTES, MAX_CACHED_TASKS);
+	rows->last_task_id = -1;
 	rows->addresses = dedup_new(sizeof(struct address_key), MAX_CACHED_ADDRESSES);
 	rows->connects = dedup_new(sizeof(struct connect_key), MAX_CONNECTS_IN_FLIGHT);
 	rows->waiting = dedup_new(sizeof(struct connect_key), MAX_WAITING_CONNECTS);
@@ -122,7 +131,8 @@ int rows_begin_part(struct rows *rows, struct capture *cap,
 		stack_store_reset(rows->stacks);
 	dedup_free(rows->tasks);
 	dedup_free(rows->addresses);
-	rows->tasks = dedup_new(offsetof(struct task_ctx, comm) + COMM_LEN, MAX_CACHED_TASKS);
+	rows->tasks = dedup_new(TASK_KEY_BYTES, MAX_CACHED_TASKS);
+	rows->last_task_id = -1;
 	rows->addresses = dedup_new(sizeof(struct address_key), MAX_CACHED_ADDRESSES);
 	return 0;
 }
@@ -179,6 +189,8 @@ static int64_t task_id(struct rows *rows, const struct record_header *hdr,
 
 	if (!hdr->has_task)
 		return CAPTURE_NULL;
+	if (rows->last_task_id >= 0 && !memcmp(task, &rows->last_task, TASK_KEY_BYTES))
+		return rows->last_task_id;
 	id = dedup_find(rows->tasks, task);
 	if (id < 0) {
 		id = capture_add_task(current_part(rows)->cap, task);
@@ -188,6 +200,8 @@ static int64_t task_id(struct rows *rows, const struct record_header *hdr,
 		}
 		dedup_add(rows->tasks, task, id);
 	}
+	memcpy(&rows->last_task, task, TASK_KEY_BYTES);
+	rows->last_task_id = id;
 	return id;
 }
 

@@ -1,6 +1,7 @@
 /*
  * The recording session: from attaching to the final summary.  Records move
- * from the ring buffer into rows, committed once a second; limits, rotation
+ * from the ring buffers (through the reading thread's queue, probes.c) into
+ * rows, committed once a second; limits, rotation
  * into numbered files, signals and write failures decide when it ends.
  */
 #include <errno.h>
@@ -496,7 +497,8 @@ static int start(struct session *s)
 	s->rows = rows_new(s->setup.base_ns, NULL);
 	if (begin_part(s))
 		return -1;
-	if (probes_rings(s->probes, on_record, s) || probes_attach(s->probes))
+	if (probes_rings(s->probes, on_record, s) || probes_attach(s->probes) ||
+	    probes_start_reading(s->probes))
 		return -1;
 	s->started_ns = clock_ns(CLOCK_MONOTONIC);
 	s->deadline_ns =

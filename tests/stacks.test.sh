@@ -184,8 +184,9 @@ check_eq "... and nothing was created" "" "$(ls "$SCRATCH/x.db" 2> /dev/null)"
 db="$SCRATCH/caps.db"
 start_record "$db" -e capable -U
 wait_privileges_dropped "$RECORD_PID"
-check_eq "-U: every thread keeps only what naming user frames needs (PTRACE, DAC_READ_SEARCH, CHECKPOINT_RESTORE)" \
-	"0000010000080004 0000010000080004 0000010000080004 1 " \
+check_eq "-U: every thread keeps only what naming user frames needs (PTRACE, DAC_READ_SEARCH, CHECKPOINT_RESTORE), the ring reader nothing" \
+	"0000000000000000 0000000000000000 0000000000000000 1 
+0000010000080004 0000010000080004 0000010000080004 1 " \
 	"$(for task in /proc/"$RECORD_PID"/task/*; do awk '/^CapEff|^CapPrm|^CapBnd|^NoNewPrivs/ { printf "%s ", $2 }' "$task/status"; echo; done | sort -u)"
-check_eq "-U: the image watcher is a thread of its own" 2 "$(find /proc/"$RECORD_PID"/task -mindepth 1 -maxdepth 1 | wc -l)"
+check_eq "-U: the image watcher and the ring reader are threads of their own" 3 "$(find /proc/"$RECORD_PID"/task -mindepth 1 -maxdepth 1 | wc -l)"
 stop_record
