@@ -371,7 +371,7 @@ static void table_values(const struct conn *c, struct row *r)
 }
 
 /* The fields of JSON and CSV alone; local: the local process, or NULL. */
-static void record_values(const struct conn *c, struct row *r, const struct task *local)
+static int record_values(const struct conn *c, struct row *r, const struct task *local)
 {
 	struct value *v = r->v;
 	const struct task *accepter = c->has_accept ? &r->accept_task : NULL;
@@ -383,6 +383,9 @@ static void record_values(const struct conn *c, struct row *r, const struct task
 	v[EVENT_PPID] = local ? int_value(local->ppid) : null_value();
 	v[EVENT_CGROUP] = local ? int_value(local->cgroup) : null_value();
 	v[EVENT_MNTNS] = local ? int_value(local->mntns) : null_value();
+	v[EVENT_NETNS] = local && local->netns >= 0 ? int_value(local->netns) : null_value();
+	v[EVENT_NSPID] = local && local->nspid >= 0 ? int_value(local->nspid) : null_value();
+	v[EVENT_CGROUP_PATH] = null_value();
 	v[CONN_CLIENT_ADDR] = end_value(c->client);
 	v[CONN_CLIENT_PORT] = c->client_port < 0 ? null_value() : int_value(c->client_port);
 	v[CONN_SERVER_ADDR] = end_value(c->server);
@@ -399,6 +402,7 @@ static void record_values(const struct conn *c, struct row *r, const struct task
 	v[CONN_RESET_REASON] =
 		r->reason.len ? checked_text_value(r->reason.text, r->reason.len, r->reason.plain)
 			      : null_value();
+	return local ? task_cgroup_value(c->cap, local, &v[EVENT_CGROUP_PATH]) : 0;
 }
 
 static int print_conn(const struct conn *c)
@@ -429,8 +433,8 @@ static int print_conn(const struct conn *c)
 		if (cv.fields[EVENT_HOST].shown)
 			v[EVENT_HOST] = text_of(c->cap->host);
 		table_values(c, r);
-	} else {
-		record_values(c, r, local);
+	} else if (record_values(c, r, local)) {
+		return -1;
 	}
 	output_row(v);
 	return 0;
