@@ -156,3 +156,15 @@ else
 	check_eq "one cgroup row per id" 0 \
 		"$(sql "$db" "SELECT count(*) FROM (SELECT id FROM cgroup GROUP BY id HAVING count(*) > 1)")"
 fi
+
+# report redact keeps the namespaces and pseudonymizes cgroup paths (a
+# container's or a user's name); the copy still reads.
+printf 'casefile test key, 32 bytes long' > "$SCRATCH/test.key"
+check "redact: a capture with namespaces and cgroup paths" \
+	"$REPORT" redact --key-file "$SCRATCH/test.key" "$db" "$SCRATCH/redacted.db"
+check_eq "redact: the namespace's resets keep their netns" 1 \
+	"$("$REPORT" tcpreset --netns "$ns_inode" --format json "$SCRATCH/redacted.db" | grep -c .)"
+if [ -n "$cgroup2" ]; then
+	check_eq "redact: no cgroup path left as it was" 0 \
+		"$(sql "$SCRATCH/redacted.db" "SELECT count(*) FROM cgroup WHERE path LIKE '%$group%'")"
+fi
