@@ -132,7 +132,8 @@ int cgroups_note(struct capture *cap, int64_t id)
 {
 	const char *path;
 
-	if (id == CAPTURE_NULL || dedup_find(cg.written, &id) >= 0)
+	/* Without a cgroup2 mount no id can be named: unknown, not gone. */
+	if (id == CAPTURE_NULL || !cg.root[0] || dedup_find(cg.written, &id) >= 0)
 		return 0;
 	path = known_path(id);
 	if (!path) { /* new since the last walk, or gone */

@@ -21,7 +21,8 @@ void cgroups_begin_file(void);
 /*
  * Write id's row into cap unless this file has it: its path, from a walk of
  * the cgroup2 mount made when an id is not known yet, or NULL when no
- * directory has it any more.  0, or -1 after one line on stderr.
+ * directory has it any more; none without a cgroup2 mount.  0, or -1 after
+ * one line on stderr.
  */
 int cgroups_note(struct capture *cap, int64_t id);
 
