@@ -85,6 +85,7 @@ sleep 0.3
 stop_record INT
 check_eq "record stops cleanly" 0 "$RECORD_RC"
 check_eq "the workloads ran, host and namespace" "0 0" "$host_rc $ns_rc"
+check_match "info: the recorder's network namespace" "netns +$host_inode " "$("$REPORT" info "$db")"
 check_eq "capture.netns is the recorder's own namespace" "$host_inode" \
 	"$(sql "$db" "SELECT netns FROM capture")"
 
