@@ -27,41 +27,77 @@ host_inode=$(stat -L -c %i /proc/self/ns/net)
 
 # tcp.py PORT CONNECTIONS REFUSED: CONNECTIONS accepted on 127.0.0.1:PORT,
 # each carrying a few bytes and closed by the client first, then REFUSED
-# connects to PORT + 1, where nothing listens: each answered by a RST.
+# connects to PORT + 1, where nothing listens: each answered by a RST.  The
+# clients' ports are fixed too (PORT + 100...): both sides' connections have
+# the same four-tuples.  Prints its pid.
 cat > "$SCRATCH/tcp.py" << 'EOF'
-import socket, sys
+import os, socket, sys
 port, connections, refused = (int(a) for a in sys.argv[1:4])
 server = socket.socket()
 server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 server.bind(("127.0.0.1", port))
 server.listen(16)
-for _ in range(connections):
-    client = socket.create_connection(("127.0.0.1", port))
+print(os.getpid(), flush=True)
+for i in range(connections):
+    client = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.1", port + 100 + i))
     accepted, _ = server.accept()
     client.sendall(b"casefile")
     accepted.recv(64)
     client.close()
     accepted.close()
-for _ in range(refused):
+for i in range(refused):
     try:
-        socket.create_connection(("127.0.0.1", port + 1))
+        socket.create_connection(("127.0.0.1", port + 1), source_address=("127.0.0.1", port + 200 + i))
     except ConnectionRefusedError:
         pass
+EOF
+# interleaved.py PORT ME OTHER DIR: one connection to 127.0.0.1:PORT from
+# PORT + 100, in steps taken in turns with the other side through flag files
+# in DIR: the first connects, the second connects, the first accepts, the
+# second accepts.  Joined by their ends alone, the first's accept would take
+# the second's connect.  Prints its pid.
+cat > "$SCRATCH/interleaved.py" << 'EOF'
+import os, socket, sys, time
+port, me, other, flags = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+def flag(name): open(os.path.join(flags, name), "w").close()
+def wait(name):
+    while not os.path.exists(os.path.join(flags, name)): time.sleep(0.01)
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", port))
+server.listen(1)
+print(os.getpid(), flush=True)
+if me == "second": wait("first-connected")
+client = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.1", port + 100))
+flag(me + "-connected")
+wait(other + ("-connected" if me == "first" else "-accepted"))
+accepted, _ = server.accept()
+flag(me + "-accepted")
+client.close()
+accepted.close()
 EOF
 # Ports below the ephemeral range, where no connection of the host holds one
 # (the namespace has nothing listening at all).
 port=$((20000 + 4 * ($$ % 3000)))
 unshared_port=$((port + 2))
 grouped_port=$((port + 3))
+interleaved_port=$((port + 50))
 db="$SCRATCH/containers.db"
 start_record "$db" -e connect,accept,reset,close,process ||
 	{ fail "record starts" "$(cat "$RECORD_ERR")"; exit 0; }
-python3 "$SCRATCH/tcp.py" "$port" 3 2 &
+python3 "$SCRATCH/tcp.py" "$port" 3 2 > "$SCRATCH/host.pid" &
 host_job=$!
-ip netns exec "$ns" python3 "$SCRATCH/tcp.py" "$port" 2 1
+ip netns exec "$ns" python3 "$SCRATCH/tcp.py" "$port" 2 1 > "$SCRATCH/ns.pid"
 ns_rc=$?
 wait "$host_job"
 host_rc=$?
+mkdir "$SCRATCH/flags"
+python3 "$SCRATCH/interleaved.py" "$interleaved_port" first second "$SCRATCH/flags" \
+	> "$SCRATCH/first.pid" &
+first_job=$!
+ip netns exec "$ns" python3 "$SCRATCH/interleaved.py" "$interleaved_port" second first \
+	"$SCRATCH/flags" > "$SCRATCH/second.pid"
+wait "$first_job"
 # A new pid namespace, whose first process connects (refused) as its pid 1.
 unshare --pid --fork --mount-proc python3 -c "
 import os, socket
@@ -103,8 +139,9 @@ count() {
 		AND coalesce(e.netns, m.netns) = $1" ;;
 	esac
 }
-for side in "host $host_inode 3 2" "namespace $ns_inode 2 1"; do
-	read -r name inode connections refused <<< "$side"
+for side in "host $host_inode 3 2 $(cat "$SCRATCH/host.pid")" \
+	"namespace $ns_inode 2 1 $(cat "$SCRATCH/ns.pid")"; do
+	read -r name inode connections refused pid <<< "$side"
 	check_eq "$name: connects in its netns" $((connections + refused)) "$(count "$inode" ev_connect)"
 	check_eq "$name: accepts in its netns" "$connections" "$(count "$inode" ev_accept)"
 	check_eq "$name: resets in its netns" "$refused" "$(count "$inode" ev_reset)"
@@ -125,10 +162,26 @@ for side in "host $host_inode 3 2" "namespace $ns_inode 2 1"; do
 		$((2 * connections + 2 * refused)) \
 		"$("$REPORT" timeline --netns "$inode" -P "$port,$((port + 1))" --format json "$db" |
 			grep -c '"event":"\(connect\|accept\|reset\)"')"
+	# timeline -c joins a connection's events by its ends, which both sides share
+	check_eq "$name: timeline -c: its connections, accepted by its own server" \
+		"$connections $connections" \
+		"$("$REPORT" timeline -c --netns "$inode" -P "$port" --format json "$db" | grep -c .) $(
+			"$REPORT" timeline -c --netns "$inode" -P "$port" --format json "$db" |
+				grep -c "\"accept_pid\":$pid,.*\"closed_by\":\"client FIN\"")"
 	check_eq "$name: every reset's netns field" "$refused" \
 		"$("$REPORT" tcpreset --netns "$inode" --format json "$db" |
 			grep "\"lport\":$((port + 1))," | grep -c "\"netns\":$inode,")"
 done
+# The same ends at once, connects and accepts interleaved: each connect
+# joined with its own namespace's accept, two connections in all.
+"$REPORT" timeline -c -P "$interleaved_port" --format json "$db" > "$SCRATCH/interleaved.json"
+first=$(cat "$SCRATCH/first.pid") second=$(cat "$SCRATCH/second.pid")
+check_eq "timeline -c, interleaved: two connections, each accepted in its own namespace" \
+	"2 1 1" "$(grep -c . "$SCRATCH/interleaved.json") $(
+		grep -c "\"pid\":$first,.*\"netns\":$host_inode,.*\"accept_pid\":$first," \
+			"$SCRATCH/interleaved.json") $(
+		grep -c "\"pid\":$second,.*\"netns\":$ns_inode,.*\"accept_pid\":$second," \
+			"$SCRATCH/interleaved.json")"
 # Reset rows store the recorder's own namespace as NULL: small rows.
 check_eq "the host's resets store no netns" 2 \
 	"$(sql "$db" "SELECT count(*) FROM ev_reset WHERE rport IS NOT NULL AND lport = $((port + 1))
