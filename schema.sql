@@ -43,7 +43,10 @@ CREATE TABLE capture (
     last_commit_at_ns   INTEGER NOT NULL,  -- wall clock of the newest commit
     stopped_at_ns       INTEGER,           -- wall clock; NULL unless stopped cleanly
     stop_reason         TEXT,              -- signal, duration, error: ...
-    clean_stop          INTEGER NOT NULL DEFAULT 0
+    clean_stop          INTEGER NOT NULL DEFAULT 0,
+    -- The recorder's own network namespace (inode number): the host's, as a
+    -- rule.  A socket's event whose netns is NULL was in this one.
+    netns               INTEGER
 );
 
 -- Per kind of record: whether it was recorded (asked for with -e, and
@@ -64,9 +67,10 @@ CREATE TABLE event_kind (
     mechanism TEXT
 ) WITHOUT ROWID;
 
--- Who: one row per distinct (thread, parent, user, name, cgroup, namespace),
--- shared by all the events of that task.  The recorder's cache is bounded, so
--- the same task may appear in more than one row.
+-- Who: one row per distinct (thread, parent, user, name, cgroup, namespaces),
+-- shared by all the events of that task: a setns() or unshare() makes a new
+-- row.  The recorder's cache is bounded, so the same task may appear in more
+-- than one row.
 CREATE TABLE task (
     id      INTEGER PRIMARY KEY,
     pid     INTEGER NOT NULL,  -- thread group id
@@ -75,8 +79,19 @@ CREATE TABLE task (
     ppid    INTEGER NOT NULL,
     uid     INTEGER NOT NULL,
     comm    TEXT    NOT NULL,  -- bytes as the kernel held them: not always UTF-8
-    cgroup  INTEGER NOT NULL,  -- cgroup v2 id
-    mntns   INTEGER NOT NULL   -- mount namespace inode number
+    cgroup  INTEGER NOT NULL,  -- cgroup v2 id (its path: the cgroup table)
+    mntns   INTEGER NOT NULL,  -- mount namespace inode number
+    netns   INTEGER,           -- network namespace inode number
+    nspid   INTEGER            -- pid as the process's own pid namespace numbers it
+                               -- (a container's view); pid in the host's
+);
+
+-- cgroup v2 ids and the paths they had (under the cgroup2 mount, as
+-- /proc/PID/cgroup shows them), read when the recorder first saw the id: an
+-- id means nothing once its cgroup is gone.  One row per id in each file.
+CREATE TABLE cgroup (
+    id    INTEGER PRIMARY KEY,  -- task.cgroup, process.cgroup
+    path  TEXT                  -- NULL: the cgroup was gone before its path was read
 );
 
 -- Addresses, in inet_ntop form, shared by all the events that name them.
@@ -129,6 +144,8 @@ CREATE TABLE ev_unaccepted (
     rport           INTEGER NOT NULL,
     closed_from     INTEGER NOT NULL,  -- the TCP state it closed from (1 ESTABLISHED...)
     error           INTEGER NOT NULL,  -- the socket's error then: 104 (ECONNRESET) for a RST
+    netns           INTEGER,           -- the socket's network namespace; NULL: the
+                                       -- recorder's own (capture.netns)
     PRIMARY KEY (t, seq)
 ) WITHOUT ROWID;
 
@@ -154,6 +171,8 @@ CREATE TABLE ev_close (
     error           INTEGER NOT NULL,  -- the socket's error then: 104 (ECONNRESET) for a RST
     closed_by       INTEGER,           -- who closed first: 1 our FIN, 2 their FIN, 3 our RST,
                                        -- 4 their RST; NULL: no one (a connect that timed out)
+    netns           INTEGER,           -- the socket's network namespace; NULL: the
+                                       -- recorder's own (capture.netns)
     PRIMARY KEY (t, seq)
 ) WITHOUT ROWID;
 
@@ -168,6 +187,8 @@ CREATE TABLE ev_reset (
     rport   INTEGER NOT NULL,
     state   INTEGER,           -- TCP state of the socket; NULL: no socket (closed port)
     reason  INTEGER,           -- reset_reason.reason; NULL: kernel before 6.10
+    netns   INTEGER,           -- the socket's network namespace (no socket: the one the
+                               -- segment came in); NULL: the recorder's own (capture.netns)
     PRIMARY KEY (t, seq)
 ) WITHOUT ROWID;
 
@@ -223,6 +244,8 @@ CREATE TABLE process (
     tcp_lport       INTEGER,
     tcp_raddr       INTEGER,
     tcp_rport       INTEGER,
+    netns           INTEGER,           -- network namespace inode number; NULL: not known
+    nspid           INTEGER,           -- pid in its own pid namespace; NULL: not known (a fork)
     PRIMARY KEY (t, seq)
 ) WITHOUT ROWID;
 

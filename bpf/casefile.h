@@ -36,7 +36,9 @@ struct task_ctx {
 	__u64 cgroup_id; /* cgroup v2 id of the task */
 	__u64 start_ns;	 /* its process's start, CLOCK_BOOTTIME: with pid, names the process */
 	__u32 mntns_id;	 /* mount namespace inode number */
+	__u32 netns_id;	 /* network namespace inode number */
 	__u32 pid;	 /* thread group id, as ps shows it */
+	__u32 nspid;	 /* that pid as the process's own pid namespace numbers it */
 	__u32 tid;
 	__u32 ppid; /* real parent's thread group id */
 	__u32 uid;
@@ -114,6 +116,8 @@ struct reset_record {
 	struct tcp_tuple tuple;
 	__u32 state;  /* TCP state of the socket, or RESET_NO_SOCKET */
 	__u32 reason; /* enum sk_rst_reason of the recording kernel */
+	__u32 netns;  /* the socket's network namespace, or the segment's device's */
+	__u32 pad;
 	struct stacks stacks;
 };
 
@@ -176,6 +180,8 @@ struct unaccepted_record {
 	struct tcp_tuple tuple;
 	__u32 old_state; /* the state it closed from: ESTABLISHED, CLOSE_WAIT... */
 	__u32 error;	 /* sk_err then: ECONNRESET for a RST received */
+	__u32 netns;	 /* the socket's network namespace inode number */
+	__u32 pad;
 };
 
 /*
@@ -196,6 +202,8 @@ struct close_record {
 	__u32 error;	   /* sk_err then: ECONNRESET for a RST received */
 	__u8 established;  /* start_ns is when it was established */
 	__u8 pad[3];
+	__u32 netns; /* the socket's network namespace inode number */
+	__u32 pad2;
 };
 
 /* Exec: bounded copies; a cut is flagged, never silent. */

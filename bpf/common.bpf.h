@@ -332,6 +332,25 @@ static __always_inline bool event_is_wanted(bool in_process, __u64 pid_tgid, __u
 }
 
 /*
+ * The process's pid as its own pid namespace numbers it (what `ps` shows
+ * inside a container): the number at the deepest level of its leader's
+ * struct pid.  In the initial namespace, the pid itself.  numbers[] is read
+ * at a variable index, which the verifier allows through a helper only.
+ */
+static __always_inline __u32 namespace_pid(struct task_struct *task, __u32 tgid)
+{
+	struct pid *pid = task->group_leader->thread_pid;
+	unsigned int level = pid->level;
+	int nr = 0;
+
+	if (!level)
+		return tgid;
+	pid = BPF_CORE_READ(task, group_leader, thread_pid); /* a plain number: indexable */
+	bpf_core_read(&nr, sizeof(nr), &pid->numbers[level].nr);
+	return nr;
+}
+
+/*
  * Describe the current task, or no task at all outside process context.  The
  * task is a BTF pointer: its fields are plain loads, not helper calls, which
  * matters on paths that run for every TCP connection.
@@ -352,6 +371,8 @@ static __always_inline void describe_task(struct record_header *hdr, struct task
 	ctx->ppid = task->real_parent->tgid;
 	ctx->start_ns = task->group_leader->start_boottime;
 	ctx->mntns_id = task->nsproxy->mnt_ns->ns.inum;
+	ctx->netns_id = task->nsproxy->net_ns->ns.inum;
+	ctx->nspid = namespace_pid(task, ctx->pid);
 	ctx->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(ctx->comm, sizeof(ctx->comm));
 }

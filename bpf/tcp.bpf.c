@@ -131,6 +131,16 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 #define KERNEL_FIELD(cast, ptr, type, field)                                                       \
 	((cast) ? kernel_cast(ptr, type)->field : BPF_CORE_READ((type *)(ptr), field))
 
+/*
+ * The network namespace a socket lives in (its inode number), which tells a
+ * container's loopback traffic from the host's.  sk is a tracepoint's typed
+ * argument: plain loads.
+ */
+static __always_inline __u32 sock_netns(const struct sock *sk)
+{
+	return sk->__sk_common.skc_net.net->ns.inum;
+}
+
 /* Is a socket of this family and protocol TCP over IPv4 or IPv6? */
 static __always_inline bool is_tcp_inet(__u16 family, __u16 protocol)
 {
@@ -256,6 +266,8 @@ static __always_inline void record_unaccepted(const struct sock *sk, int old_sta
 		tuple_from_sock(&rec->tuple, sk, cast);
 		rec->old_state = old_state;
 		rec->error = sk->sk_err;
+		rec->netns = sock_netns(sk);
+		rec->pad = 0;
 		submit_record(rec);
 	}
 }
@@ -324,6 +336,8 @@ static __always_inline void record_close(void *ctx, const struct sock *sk, int o
 	rec->old_state = old_state;
 	rec->error = sk->sk_err;
 	rec->pad[0] = rec->pad[1] = rec->pad[2] = 0;
+	rec->netns = sock_netns(sk);
+	rec->pad2 = 0;
 	submit_record(rec);
 }
 
@@ -512,6 +526,9 @@ static __always_inline int record_reset(void *ctx, const struct sock *sk, const 
 		tuple_from_sock(&rec->tuple, sk, cast);
 	rec->state = sk ? sk->__sk_common.skc_state : RESET_NO_SOCKET;
 	rec->reason = reason;
+	/* No socket: the namespace of the device the segment came in on. */
+	rec->netns = sk ? sock_netns(sk) : skb ? skb->dev->nd_net.net->ns.inum : 0;
+	rec->pad = 0;
 	send_record(ctx, rec, sizeof(*rec), RECORD_RESET, in_process);
 	return 0;
 }

@@ -82,6 +82,7 @@ struct capture {
 	sqlite3_stmt *set_outcome;
 	sqlite3_stmt *insert_task;
 	sqlite3_stmt *insert_address;
+	sqlite3_stmt *insert_cgroup;
 	sqlite3_stmt *update_kind;
 	sqlite3_stmt *update_commit_time;
 	sqlite3_stmt *content_bytes;
@@ -313,10 +314,13 @@ static int prepare_all(struct capture *cap)
 		       "error = ?3, latency_ns = ?4 WHERE t = ?5 AND seq = ?6",
 		       &cap->set_outcome) ||
 	       prepare(cap,
-		       "INSERT INTO task (pid, tid, start_ns, ppid, uid, comm, cgroup, mntns) "
-		       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		       "INSERT INTO task (pid, tid, start_ns, ppid, uid, comm, cgroup, mntns, "
+		       "netns, nspid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		       &cap->insert_task) ||
 	       prepare(cap, "INSERT INTO address (ip, addr) VALUES (?, ?)", &cap->insert_address) ||
+	       /* Once per id and file; a second time when the recorder forgot it wrote it. */
+	       prepare(cap, "INSERT OR IGNORE INTO cgroup (id, path) VALUES (?, ?)",
+		       &cap->insert_cgroup) ||
 	       prepare(cap, "UPDATE event_kind SET recorded = ?, lost = ? WHERE name = ?",
 		       &cap->update_kind) ||
 	       prepare(cap, "UPDATE capture SET last_commit_at_ns = ?", &cap->update_commit_time) ||
@@ -411,8 +415,8 @@ static int write_setup(struct capture *cap, const struct capture_setup *setup)
 		"INSERT INTO capture (id, tool_version, hostname, kernel_release, kernel_version, "
 		"machine, boot_id, command_line, event_kinds, filter_pid, filter_uid, "
 		"ring_buffer_bytes, recorder_pid, part, base_ns, realtime_offset_ns, "
-		"started_at_ns, "
-		"last_commit_at_ns) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+		"started_at_ns, last_commit_at_ns, netns) "
+		"VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	int64_t started_at = setup->started_at_ns;
 	struct utsname uts;
 	char boot_id[64];
@@ -440,6 +444,7 @@ static int write_setup(struct capture *cap, const struct capture_setup *setup)
 	sqlite3_bind_int64(stmt, 15, setup->realtime_offset_ns);
 	sqlite3_bind_int64(stmt, 16, started_at);
 	sqlite3_bind_int64(stmt, 17, started_at);
+	sqlite3_bind_int64(stmt, 18, setup->netns);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE ? 0 : fail(cap, "write the capture's metadata into");
@@ -512,7 +517,16 @@ int64_t capture_add_task(struct capture *cap, const struct task_ctx *task)
 	sqlite3_bind_text(stmt, 6, task->comm, (int)strnlen(task->comm, COMM_LEN), SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 7, (int64_t)task->cgroup_id);
 	sqlite3_bind_int64(stmt, 8, task->mntns_id);
+	sqlite3_bind_int64(stmt, 9, task->netns_id);
+	sqlite3_bind_int64(stmt, 10, task->nspid);
 	return insert_row(cap, stmt);
+}
+
+int capture_add_cgroup(struct capture *cap, int64_t id, const char *path)
+{
+	sqlite3_bind_int64(cap->insert_cgroup, 1, id);
+	sqlite3_bind_text(cap->insert_cgroup, 2, path, -1, SQLITE_STATIC);
+	return step(cap, cap->insert_cgroup);
 }
 
 int64_t capture_add_address(struct capture *cap, int ip_version, const char *text)
@@ -801,6 +815,7 @@ void capture_close(struct capture *cap, bool discard)
 	}
 	sqlite3_finalize(cap->set_outcome);
 	sqlite3_finalize(cap->insert_task);
+	sqlite3_finalize(cap->insert_cgroup);
 	sqlite3_finalize(cap->insert_address);
 	sqlite3_finalize(cap->update_kind);
 	sqlite3_finalize(cap->update_commit_time);

@@ -20,12 +20,13 @@
 /* A process's start as the capture stores it: rounded down to /proc's tick. */
 int64_t process_start_ns(uint64_t start_ns);
 
-/* The argument count of a macro, up to 24. */
+/* The argument count of a macro, up to 32. */
 #define COUNT_ARGS(...)                                                                            \
-	COUNT_ARGS_(__VA_ARGS__, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, \
-		    7, 6, 5, 4, 3, 2, 1, 0)
+	COUNT_ARGS_(__VA_ARGS__, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17,   \
+		    16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
 #define COUNT_ARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17,    \
-		    _18, _19, _20, _21, _22, _23, _24, n, ...)                                     \
+		    _18, _19, _20, _21, _22, _23, _24, _25, _26, _27, _28, _29, _30, _31, _32, n,  \
+		    ...)                                                                           \
 	n
 
 /*
@@ -52,7 +53,7 @@ enum row_columns {
 };
 
 #define TABLE(name, table, COLUMNS)                                                                \
-	_Static_assert(COLUMNS_##name <= 24, "TABLE(" #name "): more columns than ROW() counts");
+	_Static_assert(COLUMNS_##name <= 32, "TABLE(" #name "): more columns than ROW() counts");
 #include "kinds.def"
 
 /*
@@ -78,6 +79,7 @@ struct capture_setup {
 	int64_t base_ns;	    /* CLOCK_BOOTTIME */
 	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	int64_t started_at_ns;	    /* wall clock when this file begins */
+	int64_t netns;		    /* the recorder's network namespace (inode number) */
 };
 
 struct capture;
@@ -101,6 +103,9 @@ int capture_add_reset_reason(struct capture *cap, int64_t reason, const char *na
 /* Insert a task or an address; returns its row id, or -1. */
 int64_t capture_add_task(struct capture *cap, const struct task_ctx *task);
 int64_t capture_add_address(struct capture *cap, int ip_version, const char *text);
+
+/* A cgroup's path (NULL: gone), unless the file has its id: 0, or -1. */
+int capture_add_cgroup(struct capture *cap, int64_t id, const char *path);
 
 /* Stacks: a module (build_id may be NULL), a stack, one of its frames; row id or -1. */
 int64_t capture_add_module(struct capture *cap, const char *name, const char *build_id,

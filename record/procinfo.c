@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include "casefile.h"
+#include "cgroups.h"
 #include "procinfo.h"
 #include "util.h"
 
 static uint64_t host_mntns;
+static uint32_t own_netns;
 static char cgroup2_root[512]; /* where cgroup v2 is mounted, or "" */
 
 static void find_cgroup2_root(void)
@@ -39,7 +41,30 @@ void procinfo_init(void)
 	/* Read before record makes a mount namespace of its own (for tracefs). */
 	if (!stat("/proc/self/ns/mnt", &st))
 		host_mntns = st.st_ino;
+	if (!stat("/proc/self/ns/net", &st))
+		own_netns = (uint32_t)st.st_ino;
 	find_cgroup2_root();
+	cgroups_init(cgroup2_root);
+}
+
+uint32_t recorder_netns(void)
+{
+	return own_netns;
+}
+
+int64_t netns_column(uint32_t netns)
+{
+	return netns == own_netns ? CAPTURE_NULL : netns;
+}
+
+/* A namespace of process pid, by name ("net"): its inode number, or NULL. */
+static int64_t namespace_of(uint32_t pid, const char *name)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%u/ns/%s", pid, name);
+	return stat(path, &st) ? CAPTURE_NULL : (int64_t)st.st_ino;
 }
 
 /*
@@ -134,13 +159,12 @@ char *quote_arguments(const char *args, size_t len)
 static int snapshot_one(struct capture *cap, uint32_t pid, int64_t t, int64_t seq)
 {
 	char name[64], stat_line[1024], status[4096], exe[4096], args[EXEC_ARGS_MAX + 1];
-	char comm[COMM_LEN * 4] = "", *close_paren, *uid_line, *command_line = NULL;
+	char comm[COMM_LEN * 4] = "", *close_paren, *uid_line, *nspid_line, *command_line = NULL;
 	unsigned long long start_ticks = 0;
 	unsigned ppid = 0, uid = 0;
 	struct process_row row = {.t = t, .seq = seq, .how = "running", .pid = pid};
 	ssize_t len;
 	int err;
-	struct stat st;
 
 	snprintf(name, sizeof(name), "/proc/%u/stat", pid);
 	if (read_small(name, stat_line, sizeof(stat_line)) <= 0)
@@ -154,15 +178,26 @@ static int snapshot_one(struct capture *cap, uint32_t pid, int64_t t, int64_t se
 	*close_paren = '\0';
 	snprintf(comm, sizeof(comm), "%s", strchr(stat_line, '(') + 1);
 	snprintf(name, sizeof(name), "/proc/%u/status", pid);
-	if (read_small(name, status, sizeof(status)) > 0 && (uid_line = strstr(status, "\nUid:")))
-		sscanf(uid_line + 5, "%u", &uid);
+	row.nspid = CAPTURE_NULL;
+	if (read_small(name, status, sizeof(status)) > 0) {
+		if ((uid_line = strstr(status, "\nUid:")))
+			sscanf(uid_line + 5, "%u", &uid);
+		/* "NSpid:\t4242\t1": from the host's namespace down to its own, the last. */
+		if ((nspid_line = strstr(status, "\nNSpid:"))) {
+			nspid_line += strlen("\nNSpid:");
+			nspid_line[strcspn(nspid_line, "\n")] = '\0';
+			row.nspid = strtoll(strrchr(nspid_line, '\t') ? strrchr(nspid_line, '\t')
+								      : nspid_line,
+					    NULL, 10);
+		}
+	}
 	row.start_ns = (int64_t)(start_ticks * (1000000000ull / sysconf(_SC_CLK_TCK)));
 	row.ppid = ppid;
 	row.uid = uid;
 	row.comm = comm;
 	row.cgroup = cgroup_id(pid);
-	snprintf(name, sizeof(name), "/proc/%u/ns/mnt", pid);
-	row.mntns = stat(name, &st) ? CAPTURE_NULL : (int64_t)st.st_ino;
+	row.mntns = namespace_of(pid, "mnt");
+	row.netns = namespace_of(pid, "net");
 	row.exe_deleted = row.exe_world_writable = row.exe_truncated = CAPTURE_NULL;
 	row.args_truncated = CAPTURE_NULL;
 	row.tcp_laddr = row.tcp_lport = row.tcp_raddr = row.tcp_rport = CAPTURE_NULL;
@@ -188,7 +223,7 @@ static int snapshot_one(struct capture *cap, uint32_t pid, int64_t t, int64_t se
 		row.args = command_line;
 		row.args_truncated = len > EXEC_ARGS_MAX;
 	}
-	err = capture_add_process(cap, &row);
+	err = cgroups_note(cap, row.cgroup) || capture_add_process(cap, &row);
 	free(command_line);
 	return err;
 }

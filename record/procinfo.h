@@ -13,9 +13,16 @@
 
 /*
  * Learn the host's mount namespace (the one record starts in: call this
- * before probes_load() makes one of its own) and the cgroup v2 mount.
+ * before probes_load() makes one of its own), the recorder's network
+ * namespace and the cgroup v2 mount (cgroups.h).
  */
 void procinfo_init(void);
+
+/* The recorder's network namespace (its inode number): capture.netns. */
+uint32_t recorder_netns(void);
+
+/* A socket's network namespace as a column: NULL for the recorder's own. */
+int64_t netns_column(uint32_t netns);
 
 /*
  * Of the executable at path, as process pid in mount namespace mntns sees it:

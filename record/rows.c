@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "cgroups.h"
 #include "dedup.h"
 #include "dns.h"
 #include "kinds.h"
@@ -131,6 +132,7 @@ int rows_begin_part(struct rows *rows, struct capture *cap,
 		stack_store_reset(rows->stacks);
 	dedup_free(rows->tasks);
 	dedup_free(rows->addresses);
+	cgroups_begin_file();
 	rows->tasks = dedup_new(TASK_KEY_BYTES, MAX_CACHED_TASKS);
 	rows->last_task_id = -1;
 	rows->addresses = dedup_new(sizeof(struct address_key), MAX_CACHED_ADDRESSES);
@@ -193,7 +195,9 @@ static int64_t task_id(struct rows *rows, const struct record_header *hdr,
 		return rows->last_task_id;
 	id = dedup_find(rows->tasks, task);
 	if (id < 0) {
-		id = capture_add_task(current_part(rows)->cap, task);
+		struct capture *cap = current_part(rows)->cap;
+
+		id = cgroups_note(cap, (int64_t)task->cgroup_id) ? -1 : capture_add_task(cap, task);
 		if (id < 0) {
 			rows->insert_failed = true;
 			return CAPTURE_NULL;
@@ -353,7 +357,8 @@ static int add_reset(struct rows *rows, const void *data)
 	    .laddr = address_id(rows, tuple->family, tuple->laddr), .lport = tuple->lport,
 	    .raddr = address_id(rows, tuple->family, tuple->raddr), .rport = tuple->rport,
 	    .state = null_if(rec->state, RESET_NO_SOCKET),
-	    .reason = null_if(rec->reason, RESET_REASON_UNKNOWN));
+	    .reason = null_if(rec->reason, RESET_REASON_UNKNOWN),
+	    .netns = netns_column(rec->netns));
 
 	return WRITE_ROW(rows, reset, row);
 }
@@ -426,9 +431,11 @@ static int add_exec(struct rows *rows, const void *data)
 	    .tcp_laddr = tcp ? address_id(rows, tuple->family, tuple->laddr) : CAPTURE_NULL,
 	    .tcp_lport = tcp ? tuple->lport : CAPTURE_NULL,
 	    .tcp_raddr = tcp ? address_id(rows, tuple->family, tuple->raddr) : CAPTURE_NULL,
-	    .tcp_rport = tcp ? tuple->rport : CAPTURE_NULL);
+	    .tcp_rport = tcp ? tuple->rport : CAPTURE_NULL, .netns = task->netns_id,
+	    .nspid = task->nspid);
 
-	err = capture_add_process(current_part(rows)->cap, &row);
+	err = cgroups_note(current_part(rows)->cap, row.cgroup) ||
+	      capture_add_process(current_part(rows)->cap, &row);
 	free(command_line);
 	return err;
 }
@@ -449,9 +456,10 @@ static int add_fork(struct rows *rows, const void *data)
 	    .args_truncated = CAPTURE_NULL, .cgroup = (int64_t)parent->cgroup_id,
 	    .mntns = parent->mntns_id, .stdin = NULL, .stdout = NULL, .stderr = NULL,
 	    .tcp_laddr = CAPTURE_NULL, .tcp_lport = CAPTURE_NULL, .tcp_raddr = CAPTURE_NULL,
-	    .tcp_rport = CAPTURE_NULL);
+	    .tcp_rport = CAPTURE_NULL, .netns = parent->netns_id, .nspid = CAPTURE_NULL);
 
-	return capture_add_process(current_part(rows)->cap, &row);
+	return cgroups_note(current_part(rows)->cap, row.cgroup) ||
+	       capture_add_process(current_part(rows)->cap, &row);
 }
 
 static int add_exit(struct rows *rows, const void *data)
@@ -498,7 +506,7 @@ static int add_unaccepted(struct rows *rows, const void *data)
 	    .established_t = relative_time(rows, rec->established_ns),
 	    .laddr = address_id(rows, tuple->family, tuple->laddr), .lport = tuple->lport,
 	    .raddr = address_id(rows, tuple->family, tuple->raddr), .rport = tuple->rport,
-	    .closed_from = rec->old_state, .error = rec->error);
+	    .closed_from = rec->old_state, .error = rec->error, .netns = netns_column(rec->netns));
 
 	return WRITE_ROW(rows, unaccepted, row);
 }
@@ -559,7 +567,7 @@ static int add_close(struct rows *rows, const void *data)
 	    .bytes_received = (int64_t)rec->bytes_received, .segs_in = rec->segs_in,
 	    .segs_out = rec->segs_out, .retransmits = rec->retransmits,
 	    .closed_from = rec->old_state, .error = rec->error,
-	    .closed_by = closed_by(rec->old_state, rec->error));
+	    .closed_by = closed_by(rec->old_state, rec->error), .netns = netns_column(rec->netns));
 
 	return WRITE_ROW(rows, close, row);
 }

@@ -459,6 +459,7 @@ static void describe_setup(struct session *s)
 		.filter_pid = o->filter_pid,
 		.filter_uid = o->filter_uid,
 		.ring_buffer_bytes = o->ring_buffer_bytes,
+		.netns = recorder_netns(),
 	};
 	for (int i = 0; i < RECORD_TYPES; i++)
 		s->setup.record_type_enabled[i] = record_types(o->kinds) & (1u << i);

@@ -64,7 +64,7 @@ check_match "tcpconnect -l: a process that exec'd four times connects as its las
 run_report tcpconnect -l -p "$reused" lineage.db
 check_eq "tcpconnect -l: two processes under one pid, each with its own program" \
 	"$(q $L "select group_concat(exe, ' ') from (select p.exe from tcpconnect c join process p on p.pid = c.pid and p.start_ns = c.start_ns and p.how = 'exec' where c.pid = $reused order by c.ts_ns)")" \
-	"$(awk 'NR > 1 { print $7 }' "$SCRATCH/out" | paste -sd' ')"
+	"$(awk 'NR > 1 { print $10 }' "$SCRATCH/out" | paste -sd' ')"
 run_report tcpconnect -l -p "$gone" lineage.db
 check_match "tcpconnect -l: a binary deleted while it ran is marked" \
 	"gone\.out \(deleted\) \(world-writable dir\) " "$(tail -1 "$SCRATCH/out")"

@@ -63,14 +63,22 @@ enum {
 	CONNECT_CHOSEN /* the task filters' mark (write_task_match) */
 };
 enum { END_TASK, END_LADDR, END_LPORT, END_RADDR, END_RPORT, ACCEPT_CHOSEN };
-enum { RESET_STATE = END_RPORT + 1, RESET_REASON, RESET_CHOSEN };
-enum { CLOSE_START = END_RPORT + 1, CLOSE_SENT, CLOSE_RECEIVED, CLOSE_BY, CLOSE_CHOSEN };
+enum { RESET_STATE = END_RPORT + 1, RESET_REASON, RESET_NETNS, RESET_CHOSEN };
+enum {
+	CLOSE_START = END_RPORT + 1,
+	CLOSE_SENT,
+	CLOSE_RECEIVED,
+	CLOSE_BY,
+	CLOSE_NETNS,
+	CLOSE_CHOSEN
+};
 
 /* A connection while its events may still come: small, a minute of them is held. */
 struct conn {
 	struct capture *cap; /* of its first event (a connect's, if it has one) */
 	int64_t start_ns;
-	uint32_t client, server;	  /* peers; 0 unknown */
+	uint32_t client, server; /* peers; 0 unknown */
+	uint32_t space; /* a namespace's own loopback connection: its netns; 0 the host's */
 	int64_t client_port, server_port; /* -1 unknown */
 	bool has_connect, has_accept, has_outcome, reset_by_server, refused;
 	bool orphan; /* began with a RST with no socket: which end is the client is guessed */
@@ -139,10 +147,32 @@ static struct {
 } cv;
 
 static void key_of(uint32_t client, int64_t client_port, uint32_t server, int64_t server_port,
-		   uint64_t *a, uint64_t *b)
+		   uint32_t space, uint64_t *a, uint64_t *b)
 {
 	*a = (uint64_t)client << 32 | server;
-	*b = (uint64_t)(client_port & 0xffff) << 16 | (uint64_t)(server_port & 0xffff);
+	*b = (uint64_t)space << 32 | (uint64_t)(client_port & 0xffff) << 16 |
+	     (uint64_t)(server_port & 0xffff);
+}
+
+/*
+ * Where a connection between these ends lives, as its key tells: a
+ * container's loopback connection has the host's ends, and never leaves its
+ * network namespace, so that namespace (netns, when not the recorder's own)
+ * is part of its key.  Other connections are joined by their ends alone,
+ * across hosts too.
+ */
+static uint32_t space_of(const struct event *ev, int64_t netns, uint32_t client, uint32_t server)
+{
+	const char *c, *s;
+
+	if (netns < 0 || netns == ev->cap->netns || !client || !server)
+		return 0;
+	c = peer_text(cv.peers, client);
+	s = peer_text(cv.peers, server);
+	return (!strncmp(c, "127.", 4) || !strcmp(c, "::1")) &&
+			       (!strncmp(s, "127.", 4) || !strcmp(s, "::1"))
+		       ? (uint32_t)netns
+		       : 0;
 }
 
 static bool has_key(uint32_t client, int64_t client_port, uint32_t server)
@@ -155,20 +185,21 @@ static struct conn *at(uint64_t id)
 	return &cv.ring[id & (cv.size - 1)];
 }
 
-static struct conn *find(uint32_t client, int64_t client_port, uint32_t server, int64_t server_port)
+static struct conn *find(uint32_t client, int64_t client_port, uint32_t server, int64_t server_port,
+			 uint32_t space)
 {
 	uint64_t a, b, *id;
 
 	if (!has_key(client, client_port, server))
 		return NULL;
-	key_of(client, client_port, server, server_port, &a, &b);
+	key_of(client, client_port, server, server_port, space, &a, &b);
 	id = hashmap_find(&cv.ends, a, b);
 	return id ? at(*id) : NULL;
 }
 
 /* A connection at the end of the ring: the map is the caller's. */
 static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t client_port,
-			      uint32_t server, int64_t server_port, bool keyed)
+			      uint32_t server, int64_t server_port, uint32_t space, bool keyed)
 {
 	struct conn *c;
 
@@ -181,6 +212,7 @@ static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t c
 			   .server = server,
 			   .client_port = client_port,
 			   .server_port = server_port,
+			   .space = space,
 			   .keyed = keyed};
 	return c;
 }
@@ -191,13 +223,13 @@ static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t c
  * connect of its ends).  One probe of the map either way.
  */
 static struct conn *start_conn(const struct event *ev, uint32_t client, int64_t client_port,
-			       uint32_t server, int64_t server_port, bool accept)
+			       uint32_t server, int64_t server_port, uint32_t space, bool accept)
 {
 	uint64_t a, b, *id = NULL;
 	bool added;
 
 	if (has_key(client, client_port, server)) {
-		key_of(client, client_port, server, server_port, &a, &b);
+		key_of(client, client_port, server, server_port, space, &a, &b);
 		id = hashmap_put(&cv.ends, a, b, &added);
 		if (!added) {
 			struct conn *newest = at(*id);
@@ -208,7 +240,7 @@ static struct conn *start_conn(const struct event *ev, uint32_t client, int64_t 
 		}
 		*id = cv.tail;
 	}
-	return push_conn(ev, client, client_port, server, server_port, id != NULL);
+	return push_conn(ev, client, client_port, server, server_port, space, id != NULL);
 }
 
 /* --- Printing ------------------------------------------------------------------- */
@@ -371,7 +403,7 @@ static void table_values(const struct conn *c, struct row *r)
 }
 
 /* The fields of JSON and CSV alone; local: the local process, or NULL. */
-static void record_values(const struct conn *c, struct row *r, const struct task *local)
+static int record_values(const struct conn *c, struct row *r, const struct task *local)
 {
 	struct value *v = r->v;
 	const struct task *accepter = c->has_accept ? &r->accept_task : NULL;
@@ -383,6 +415,9 @@ static void record_values(const struct conn *c, struct row *r, const struct task
 	v[EVENT_PPID] = local ? int_value(local->ppid) : null_value();
 	v[EVENT_CGROUP] = local ? int_value(local->cgroup) : null_value();
 	v[EVENT_MNTNS] = local ? int_value(local->mntns) : null_value();
+	v[EVENT_NETNS] = local && local->netns >= 0 ? int_value(local->netns) : null_value();
+	v[EVENT_NSPID] = local && local->nspid >= 0 ? int_value(local->nspid) : null_value();
+	v[EVENT_CGROUP_PATH] = null_value();
 	v[CONN_CLIENT_ADDR] = end_value(c->client);
 	v[CONN_CLIENT_PORT] = c->client_port < 0 ? null_value() : int_value(c->client_port);
 	v[CONN_SERVER_ADDR] = end_value(c->server);
@@ -399,6 +434,7 @@ static void record_values(const struct conn *c, struct row *r, const struct task
 	v[CONN_RESET_REASON] =
 		r->reason.len ? checked_text_value(r->reason.text, r->reason.len, r->reason.plain)
 			      : null_value();
+	return local ? task_cgroup_value(c->cap, local, &v[EVENT_CGROUP_PATH]) : 0;
 }
 
 static int print_conn(const struct conn *c)
@@ -429,8 +465,8 @@ static int print_conn(const struct conn *c)
 		if (cv.fields[EVENT_HOST].shown)
 			v[EVENT_HOST] = text_of(c->cap->host);
 		table_values(c, r);
-	} else {
-		record_values(c, r, local);
+	} else if (record_values(c, r, local)) {
+		return -1;
 	}
 	output_row(v);
 	return 0;
@@ -517,7 +553,7 @@ static int print_older(int64_t now)
 			const struct conn *ahead = at(cv.head + PREFETCH_AHEAD);
 
 			key_of(ahead->client, ahead->client_port, ahead->server, ahead->server_port,
-			       &a, &b);
+			       ahead->space, &a, &b);
 			hashmap_prefetch(&cv.ends, a, b);
 		}
 		/* An orphan is oriented (and uncounted) whether it is printed or not. */
@@ -530,7 +566,8 @@ static int print_older(int64_t now)
 			return -1;
 		}
 		if (c->keyed) {
-			key_of(c->client, c->client_port, c->server, c->server_port, &a, &b);
+			key_of(c->client, c->client_port, c->server, c->server_port, c->space, &a,
+			       &b);
 			hashmap_remove(&cv.ends, a, b);
 		}
 		cv.head++;
@@ -557,7 +594,8 @@ static void prefetch_ends(const struct event *ev, int client, int client_port, i
 	s = peer_seen(cv.peers, ev->cap, ev->col[server]);
 	if (!has_key(c, ev->col[client_port], s))
 		return;
-	key_of(c, ev->col[client_port], s, ev->col[server_port], &a, &b);
+	/* The host's key: a namespace's loopback connection is not fetched ahead. */
+	key_of(c, ev->col[client_port], s, ev->col[server_port], 0, &a, &b);
 	hashmap_prefetch(&cv.ends, a, b);
 }
 
@@ -584,13 +622,16 @@ static int on_connect(const struct event *ev, void *ctx)
 {
 	uint32_t s, d;
 	struct conn *c;
+	struct task task;
 	int64_t lport = event_null(ev, CONNECT_LPORT) ? -1 : ev->col[CONNECT_LPORT];
 
 	(void)ctx;
 	if (print_older(ev->wall_ns) || peer_column(ev, CONNECT_SADDR, &s) ||
-	    peer_column(ev, CONNECT_DADDR, &d))
+	    peer_column(ev, CONNECT_DADDR, &d) ||
+	    capture_task(ev->cap, ev->col[CONNECT_TASK], &task))
 		return -1;
-	c = start_conn(ev, s, lport, d, ev->col[CONNECT_DPORT], false);
+	c = start_conn(ev, s, lport, d, ev->col[CONNECT_DPORT], space_of(ev, task.netns, s, d),
+		       false);
 	c->has_connect = true;
 	c->chosen |= ev->col[CONNECT_CHOSEN] == 1;
 	c->connect_task = ev->col[CONNECT_TASK];
@@ -605,12 +646,14 @@ static int on_accept(const struct event *ev, void *ctx)
 {
 	uint32_t l, r;
 	struct conn *c;
+	struct task task;
 
 	(void)ctx;
 	if (print_older(ev->wall_ns) || peer_column(ev, END_LADDR, &l) ||
-	    peer_column(ev, END_RADDR, &r))
+	    peer_column(ev, END_RADDR, &r) || capture_task(ev->cap, ev->col[END_TASK], &task))
 		return -1;
-	c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT], true);
+	c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT],
+		       space_of(ev, task.netns, r, l), true);
 	c->has_accept = true;
 	c->chosen |= ev->col[ACCEPT_CHOSEN] == 1;
 	c->accept_cap = ev->cap;
@@ -621,7 +664,7 @@ static int on_accept(const struct event *ev, void *ctx)
 
 static int on_reset(const struct event *ev, void *ctx)
 {
-	uint32_t l, r;
+	uint32_t l, r, space;
 	struct conn *c;
 	bool by_server = true;
 
@@ -629,12 +672,13 @@ static int on_reset(const struct event *ev, void *ctx)
 	if (print_older(ev->wall_ns) || peer_column(ev, END_LADDR, &l) ||
 	    peer_column(ev, END_RADDR, &r))
 		return -1;
+	space = event_null(ev, RESET_NETNS) ? 0 : space_of(ev, ev->col[RESET_NETNS], l, r);
 	/* Sent by the server to its client, or by the client to its server. */
-	c = find(r, ev->col[END_RPORT], l, ev->col[END_LPORT]);
-	if (!c && (c = find(l, ev->col[END_LPORT], r, ev->col[END_RPORT])))
+	c = find(r, ev->col[END_RPORT], l, ev->col[END_LPORT], space);
+	if (!c && (c = find(l, ev->col[END_LPORT], r, ev->col[END_RPORT], space)))
 		by_server = false;
 	if (!c) {
-		c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT], false);
+		c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT], space, false);
 		/* No socket (a closed port) or a listener's: the attempt was refused. */
 		c->refused = event_null(ev, RESET_STATE) || ev->col[RESET_STATE] == TCP_LISTEN;
 		c->orphan = event_null(ev, RESET_STATE) && r && l;
@@ -662,7 +706,7 @@ static bool local_end_is_client(int64_t lport, int64_t rport)
 
 static int on_close(const struct event *ev, void *ctx)
 {
-	uint32_t l, r;
+	uint32_t l, r, space;
 	struct conn *c;
 	bool local_client = true;
 	int64_t lport = ev->col[END_LPORT], rport = ev->col[END_RPORT];
@@ -671,8 +715,9 @@ static int on_close(const struct event *ev, void *ctx)
 	if (print_older(ev->wall_ns) || peer_column(ev, END_LADDR, &l) ||
 	    peer_column(ev, END_RADDR, &r))
 		return -1;
-	c = find(l, lport, r, rport);
-	if (!c && (c = find(r, rport, l, lport)))
+	space = event_null(ev, CLOSE_NETNS) ? 0 : space_of(ev, ev->col[CLOSE_NETNS], l, r);
+	c = find(l, lport, r, rport, space);
+	if (!c && (c = find(r, rport, l, lport, space)))
 		local_client = false;
 	if (!c) {
 		/*
@@ -680,8 +725,8 @@ static int on_close(const struct event *ev, void *ctx)
 		 * own, at the time it closed (the lines stay in time order).
 		 */
 		local_client = local_end_is_client(lport, rport);
-		c = local_client ? start_conn(ev, l, lport, r, rport, false)
-				 : start_conn(ev, r, rport, l, lport, false);
+		c = local_client ? start_conn(ev, l, lport, r, rport, space, false)
+				 : start_conn(ev, r, rport, l, lport, space, false);
 	}
 	c->chosen |= ev->col[CLOSE_CHOSEN] == 1;
 	if (c->has_close)
@@ -765,10 +810,18 @@ int print_connections(struct captures *set, const struct options *opts)
 			       "e.error, e.latency_ns",
 			       opts, &filter),
 		marked_columns("e.task, e.laddr, e.lport, e.raddr, e.rport", opts, &filter),
-		marked_columns("e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
-			       opts, &filter),
+		marked_columns(
+			"e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason, e.netns",
+			opts, &filter),
 		marked_columns("e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, "
-			       "e.bytes_sent, e.bytes_received, e.closed_by",
+			       "e.bytes_sent, e.bytes_received, e.closed_by, e.netns",
+			       opts, &filter),
+		/* Captures made before namespaces. */
+		marked_columns(
+			"e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason, NULL", opts,
+			&filter),
+		marked_columns("e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, "
+			       "e.bytes_sent, e.bytes_received, e.closed_by, NULL",
 			       opts, &filter),
 	};
 	struct event_query queries[] = {
@@ -786,12 +839,16 @@ int print_connections(struct captures *set, const struct options *opts)
 		 .prefetch = prefetch_server_end},
 		{.table = "ev_reset",
 		 .columns = columns[2],
+		 .newer_column = "netns",
+		 .older_columns = columns[4],
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_reset,
 		 .prefetch = prefetch_server_end},
 		{.table = "ev_close",
 		 .columns = columns[3],
+		 .newer_column = "netns",
+		 .older_columns = columns[5],
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_close,

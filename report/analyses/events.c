@@ -20,7 +20,13 @@ static const struct field template[EVENT_FIELDS] = {
 	[EVENT_COMM] = {"COMM", "comm", 12, FIELD_TEXT, true},
 	[EVENT_CGROUP] = {NULL, "cgroup", 0, FIELD_INT, false},
 	[EVENT_MNTNS] = {NULL, "mntns", 0, FIELD_INT, false},
+	[EVENT_NETNS] = {"NETNS", "netns", 10, FIELD_INT, false},
+	[EVENT_NSPID] = {"NSPID", "nspid", 6, FIELD_INT, false},
+	[EVENT_CGROUP_PATH] = {"CGROUP", "cgroup_path", 20, FIELD_TEXT, false},
 };
+
+/* Filled by event_values for the values it returns: until its next call. */
+static struct cgroup_path cgroup_path;
 
 /*
  * COMM is cut as BCC's tools cut it (%-12.12s), in tables only.  To fit a
@@ -35,6 +41,17 @@ void event_fields(struct field *fields, const struct captures *set)
 	output_column_fit(EVENT_COMM, fields[EVENT_COMM].width, 0);
 	output_column_fit(EVENT_TID, 0, 2);
 	output_column_fit(EVENT_UID, 0, 3);
+}
+
+void event_where_fields(struct field *fields, bool shown)
+{
+	fields[EVENT_NETNS].shown = shown;
+	fields[EVENT_NSPID].shown = shown;
+	fields[EVENT_CGROUP_PATH].shown = shown;
+	/* Refinements of who did it: they go before EXE and PARENTS do. */
+	output_column_fit(EVENT_NSPID, 0, 4);
+	output_column_fit(EVENT_CGROUP_PATH, 0, 5);
+	output_column_fit(EVENT_NETNS, 0, 6);
 }
 
 void timeline_event_fields(struct field *fields, const struct captures *set)
@@ -53,11 +70,12 @@ int event_values(const struct event *ev, int task_column, struct task *task, str
 	values[EVENT_TS_NS] = int_value(ev->cap->base_ns + ev->t);
 	values[EVENT_HOST] = text_value(ev->cap->host, ev->cap->host_len);
 	if (task_column < 0 || event_null(ev, task_column)) {
-		for (int i = EVENT_UID; i <= EVENT_MNTNS; i++)
+		for (int i = EVENT_UID; i < EVENT_FIELDS; i++)
 			values[i] = null_value();
 		return 0;
 	}
-	if (capture_task(ev->cap, ev->col[task_column], task))
+	if (capture_task(ev->cap, ev->col[task_column], task) ||
+	    task_cgroup_value(ev->cap, task, &values[EVENT_CGROUP_PATH]))
 		return -1;
 	values[EVENT_UID] = int_value(task->uid);
 	values[EVENT_PID] = int_value(task->pid);
@@ -66,7 +84,30 @@ int event_values(const struct event *ev, int task_column, struct task *task, str
 	values[EVENT_COMM] = checked_text_value(task->comm, task->comm_len, task->comm_plain);
 	values[EVENT_CGROUP] = int_value(task->cgroup);
 	values[EVENT_MNTNS] = int_value(task->mntns);
+	values[EVENT_NETNS] = task->netns < 0 ? null_value() : int_value(task->netns);
+	values[EVENT_NSPID] = task->nspid < 0 ? null_value() : int_value(task->nspid);
 	return 0;
+}
+
+int task_cgroup_value(struct capture *cap, const struct task *task, struct value *value)
+{
+	static const char gone[] = "(gone)";
+
+	if (capture_cgroup_path(cap, task->cgroup, &cgroup_path))
+		return -1;
+	*value = cgroup_path.state == CGROUP_NAMED
+			 ? checked_text_value(cgroup_path.text, cgroup_path.len, cgroup_path.plain)
+		 : cgroup_path.state == CGROUP_GONE ? text_value(gone, sizeof(gone) - 1)
+						    : null_value();
+	return 0;
+}
+
+void event_socket_netns(const struct event *ev, int column, struct value *values)
+{
+	if (!event_null(ev, column))
+		values[EVENT_NETNS] = int_value(ev->col[column]);
+	else
+		values[EVENT_NETNS] = ev->cap->netns < 0 ? null_value() : int_value(ev->cap->netns);
 }
 
 int event_lineage(const struct event *ev, int task_column, const struct task *task, bool wanted,

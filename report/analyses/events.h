@@ -22,11 +22,20 @@ enum event_field {
 	EVENT_COMM,
 	EVENT_CGROUP,
 	EVENT_MNTNS,
+	EVENT_NETNS,	   /* the task's network namespace, or the socket's (event_socket_netns) */
+	EVENT_NSPID,	   /* the pid in its own pid namespace */
+	EVENT_CGROUP_PATH, /* the cgroup's path, from the capture's cgroup table */
 	EVENT_FIELDS
 };
 
 /* The event fields, into fields[0..EVENT_FIELDS): HOST shown when several hosts. */
 void event_fields(struct field *fields, const struct captures *set);
+
+/*
+ * Where the task ran, NETNS NSPID CGROUP, shown in tables when wanted (-l,
+ * with who did it); JSON and CSV carry them always.
+ */
+void event_where_fields(struct field *fields, bool shown);
 
 /*
  * The same as both views of the timeline show them (timeline.c, connview.c):
@@ -63,6 +72,20 @@ const char *connect_outcome(bool has_outcome, int64_t state, int64_t error);
  * text, for lines that show it.  0, or -1 after one line on stderr.
  */
 int event_address(const struct event *ev, int column, struct address *address, struct value *value);
+
+/*
+ * The event's network namespace from the socket's, in column (NULL there:
+ * the recorder's own, capture.netns), over the task's (events of sockets:
+ * a reset, a close, a handshake never accepted).
+ */
+void event_socket_netns(const struct event *ev, int column, struct value *values);
+
+/*
+ * The path of task's cgroup as shown: its path, "(gone)" when the recorder
+ * read it too late, null when unknown; valid until the next call here or to
+ * event_values.  0, or -1 after one line on stderr.
+ */
+int task_cgroup_value(struct capture *cap, const struct task *task, struct value *value);
 
 /* An integer column of the event as a value (NULL as null). */
 static inline struct value column_value(const struct event *ev, int column)

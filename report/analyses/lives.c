@@ -14,22 +14,30 @@ struct lives {
 	void *ctx;
 };
 
+/*
+ * The ends, in their network namespace: a container's loopback connection
+ * has the same ends as the host's.
+ */
 static void key_of(const struct event *ev, int laddr, int raddr, int64_t lport, int64_t rport,
-		   uint64_t *a, uint64_t *b)
+		   int64_t netns, uint64_t *a, uint64_t *b)
 {
 	*a = (uint64_t)ev->col[laddr] << 32 | ((uint64_t)ev->col[raddr] & 0xffffffff);
 	/* Address ids are a capture's own: the capture is part of the key. */
-	*b = (uint64_t)(uintptr_t)ev->cap * 0x9e3779b97f4a7c15ULL ^
+	*b = ((uint64_t)(uintptr_t)ev->cap ^ (uint64_t)netns << 20) * 0x9e3779b97f4a7c15ULL ^
 	     ((uint64_t)(lport & 0xffff) << 16 | (uint64_t)(rport & 0xffff));
 }
 
 static int remember(const struct event *ev, struct lives *l, enum life_opening opened)
 {
+	struct task task;
 	uint64_t a, b;
 
 	if (event_null(ev, OPEN_LPORT)) /* a connect still in flight: no port yet */
 		return 0;
-	key_of(ev, OPEN_LADDR, OPEN_RADDR, ev->col[OPEN_LPORT], ev->col[OPEN_RPORT], &a, &b);
+	if (capture_task(ev->cap, ev->col[OPEN_TASK], &task))
+		return -1;
+	key_of(ev, OPEN_LADDR, OPEN_RADDR, ev->col[OPEN_LPORT], ev->col[OPEN_RPORT], task.netns, &a,
+	       &b);
 	*hashmap_put(&l->opens, a, b, NULL) = (uint64_t)ev->col[OPEN_TASK] << 2 | opened;
 	return 0;
 }
@@ -62,8 +70,10 @@ static int on_close(const struct event *ev, void *ctx)
 	uint64_t a, b, *open, opener = 0;
 	bool has_task = !event_null(ev, LIVES_TASK);
 	int64_t task_id;
+	int64_t netns = event_null(ev, LIVES_NETNS) ? ev->cap->netns : ev->col[LIVES_NETNS];
 
-	key_of(ev, LIVES_LADDR, LIVES_RADDR, ev->col[LIVES_LPORT], ev->col[LIVES_RPORT], &a, &b);
+	key_of(ev, LIVES_LADDR, LIVES_RADDR, ev->col[LIVES_LPORT], ev->col[LIVES_RPORT], netns, &a,
+	       &b);
 	if ((open = hashmap_find(&l->opens, a, b))) {
 		opener = *open;
 		hashmap_remove(&l->opens, a, b);
@@ -82,9 +92,16 @@ int replay_lives(struct captures *set, const struct options *opts, life_emit emi
 {
 	struct lives l = {.process = *opts, .emit = emit, .ctx = ctx};
 	struct options unfiltered = *opts;
-	struct filter_columns connect_filter = {.family = "e.daddr",
+	/* --netns, the one task filter left to SQL: the opener's, and the close's socket's. */
+	struct filter_columns connect_filter = {.task = "e.task",
+						.family = "e.daddr",
 						.ends = {"e.saddr", "e.daddr"}},
-			      filter = {.family = "e.raddr", .ends = {"e.laddr", "e.raddr"}};
+			      filter = {.task = "e.task",
+					.family = "e.raddr",
+					.ends = {"e.laddr", "e.raddr"}},
+			      close_filter = {.family = "e.raddr",
+					      .ends = {"e.laddr", "e.raddr"},
+					      .netns = "e.netns"};
 	struct event_query queries[] = {
 		{.table = "ev_connect",
 		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport",
@@ -99,8 +116,13 @@ int replay_lives(struct captures *set, const struct options *opts, life_emit emi
 		{.table = "ev_close",
 		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, e.established, "
 			    "e.bytes_sent, e.bytes_received, e.segs_in, e.segs_out, e.retransmits, "
-			    "e.closed_from, e.error, e.closed_by",
-		 .filter = filter,
+			    "e.closed_from, e.error, e.closed_by, e.netns",
+		 .newer_column = "netns",
+		 .older_columns =
+			 "e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, e.established, "
+			 "e.bytes_sent, e.bytes_received, e.segs_in, e.segs_out, e.retransmits, "
+			 "e.closed_from, e.error, e.closed_by, NULL",
+		 .filter = close_filter,
 		 .emit = on_close,
 		 .ctx = &l,
 		 .address_columns = 1u << LIVES_LADDR | 1u << LIVES_RADDR,

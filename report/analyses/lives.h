@@ -32,7 +32,8 @@ enum {
 	LIVES_RETRANSMITS,
 	LIVES_FROM,
 	LIVES_ERROR,
-	LIVES_BY
+	LIVES_BY,
+	LIVES_NETNS /* the socket's network namespace; NULL: the recorder's own */
 };
 
 enum life_opening { OPENED_UNKNOWN, OPENED_BY_CONNECT, OPENED_BY_ACCEPT };

@@ -243,6 +243,25 @@ void pseudonym_path(const struct hmac_key *key, const char *path, size_t len, bo
 	}
 }
 
+void pseudonym_cgroup(const struct hmac_key *key, const char *path, size_t len, char *out,
+		      size_t size)
+{
+	struct text t = {out, 0, size};
+	const char *end = path + len;
+
+	out[0] = '\0';
+	for (const char *c = path; c < end;) {
+		const char *slash = memchr(c, '/', (size_t)(end - c));
+		size_t n = slash ? (size_t)(slash - c) : (size_t)(end - c);
+
+		if (n)
+			keyed(&t, key, "cgroup", "cgroup-", c, n, 10);
+		if (slash)
+			put(&t, "/", 1);
+		c += n + (slash != NULL);
+	}
+}
+
 /* Whether words are options alone ("-i", "-la", "--norc"): they name nothing. */
 static bool options_only(const char *words, size_t len)
 {

@@ -51,6 +51,14 @@ void pseudonym_path(const struct hmac_key *key, const char *path, size_t len, bo
 		    char *out, size_t size);
 
 /*
+ * A cgroup's path: every name keyed ("/cgroup-3f9a0c21d0/cgroup-..."), the
+ * slashes kept: names tell containers, services and users apart, and the
+ * same cgroup stays one pseudonym.
+ */
+void pseudonym_cgroup(const struct hmac_key *key, const char *path, size_t len, char *out,
+		      size_t size);
+
+/*
  * A command line: the program as a path, and its arguments as one keyed
  * token ("/usr/bin/ssh [args 5c0e...]"): arguments name hosts, users,
  * files and secrets in ways no rule can list.  Options alone ("bash -i",

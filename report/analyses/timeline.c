@@ -25,7 +25,16 @@ enum {
 	CONNECT_LATENCY
 };
 enum { ACCEPT_TASK, ACCEPT_LADDR, ACCEPT_LPORT, ACCEPT_RADDR, ACCEPT_RPORT };
-enum { RESET_TASK, RESET_LADDR, RESET_LPORT, RESET_RADDR, RESET_RPORT, RESET_STATE, RESET_REASON };
+enum {
+	RESET_TASK,
+	RESET_LADDR,
+	RESET_LPORT,
+	RESET_RADDR,
+	RESET_RPORT,
+	RESET_STATE,
+	RESET_REASON,
+	RESET_NETNS
+};
 enum {
 	CLOSE_TASK,
 	CLOSE_LADDR,
@@ -35,7 +44,8 @@ enum {
 	CLOSE_START,
 	CLOSE_SENT,
 	CLOSE_RECEIVED,
-	CLOSE_BY
+	CLOSE_BY,
+	CLOSE_NETNS
 };
 enum { CAPABLE_TASK, CAPABLE_CAP, CAPABLE_RET, CAPABLE_AUDIT };
 enum {
@@ -45,7 +55,9 @@ enum {
 	PROCESS_PPID,
 	PROCESS_UID,
 	PROCESS_CGROUP,
-	PROCESS_MNTNS
+	PROCESS_MNTNS,
+	PROCESS_NETNS,
+	PROCESS_NSPID
 };
 enum { EXIT_TASK, EXIT_CODE, EXIT_DELETED };
 enum { DNS_ADDRESS, DNS_TTL };
@@ -55,7 +67,8 @@ enum {
 	UNACCEPTED_RADDR,
 	UNACCEPTED_RPORT,
 	UNACCEPTED_STATE,
-	UNACCEPTED_ERROR
+	UNACCEPTED_ERROR,
+	UNACCEPTED_NETNS
 };
 
 #define DETAIL_MAX (4 * CAPTURE_TEXT_MAX + 128)
@@ -235,6 +248,7 @@ static int emit_reset(const struct event *ev, void *ctx)
 	    event_address(ev, RESET_LADDR, &l, &v[TL_LADDR]) ||
 	    event_address(ev, RESET_RADDR, &r, &v[TL_RADDR]))
 		return -1;
+	event_socket_netns(ev, RESET_NETNS, v);
 	v[TL_EVENT] = word_value("reset");
 	v[TL_IP] = l.ip ? int_value(l.ip) : r.ip ? int_value(r.ip) : null_value();
 	v[TL_LPORT] = int_value(ev->col[RESET_LPORT]);
@@ -277,6 +291,7 @@ static int emit_close(const struct event *ev, void *ctx)
 	    event_address(ev, CLOSE_LADDR, &l, &v[TL_LADDR]) ||
 	    event_address(ev, CLOSE_RADDR, &r, &v[TL_RADDR]))
 		return -1;
+	event_socket_netns(ev, CLOSE_NETNS, v);
 	v[TL_EVENT] = word_value("close");
 	v[TL_IP] = int_value(r.ip);
 	v[TL_LPORT] = int_value(ev->col[CLOSE_LPORT]);
@@ -391,6 +406,12 @@ static int emit_process(const struct event *ev, void *ctx)
 	v[EVENT_PPID] = column_value(ev, PROCESS_PPID);
 	v[EVENT_CGROUP] = column_value(ev, PROCESS_CGROUP);
 	v[EVENT_MNTNS] = column_value(ev, PROCESS_MNTNS);
+	v[EVENT_NETNS] = column_value(ev, PROCESS_NETNS);
+	v[EVENT_NSPID] = column_value(ev, PROCESS_NSPID);
+	task.cgroup = ev->col[PROCESS_CGROUP];
+	if (!event_null(ev, PROCESS_CGROUP) &&
+	    task_cgroup_value(ev->cap, &task, &v[EVENT_CGROUP_PATH]))
+		return -1;
 	if (found)
 		v[EVENT_COMM] = text_value(im->comm, im->comm_len);
 	v[TL_EVENT] = word_value(exec ? "exec" : "fork");
@@ -513,6 +534,7 @@ static int emit_unaccepted(const struct event *ev, void *ctx)
 	    event_address(ev, UNACCEPTED_LADDR, &l, &v[TL_LADDR]) ||
 	    event_address(ev, UNACCEPTED_RADDR, &r, &v[TL_RADDR]))
 		return -1;
+	event_socket_netns(ev, UNACCEPTED_NETNS, v);
 	v[TL_EVENT] = word_value("unaccepted");
 	v[TL_IP] = int_value(r.ip);
 	v[TL_LPORT] = int_value(ev->col[UNACCEPTED_LPORT]);
@@ -566,13 +588,17 @@ static void set_fields(const struct captures *set)
 	f[TL_STDERR] = (struct field){NULL, "stderr", 0, FIELD_TEXT, false};
 	f[TL_SHELL] = (struct field){NULL, "shell", 0, FIELD_TEXT, false};
 	/* exe and the rest in JSON and CSV for process events; EXE and PARENTS with -l */
+	event_where_fields(f, tl.lineage && !tl.choice.sink);
 	lineage_fields(&f[TL_WHO], true);
 	f[TL_WHO + LINEAGE_EXE_MARKED].shown = tl.lineage;
 	f[TL_WHO + LINEAGE_PARENTS].shown = tl.lineage;
 	lineage_fit(TL_WHO);
 }
 
-/* Whether a filter on processes was given: events of no process (DNS answers...) are left out. */
+/*
+ * Whether a filter on processes was given: events of no process (DNS
+ * answers...) are left out; of --netns, those with no namespace.
+ */
 static bool process_filters(const struct options *opts)
 {
 	return opts->pid >= 0 || opts->uid >= 0 || opts->comm || opts->has_cgroup ||
@@ -588,10 +614,11 @@ int timeline_process(struct captures *set, const struct options *opts)
 
 /* What a kind's rows hold that filters select on. */
 enum {
-	HAS_TASK = 1,	 /* a process: -p, -u, --comm, --cgroup, --mntns */
+	HAS_TASK = 1,	 /* a process: -p, -u, --comm, --cgroup, --mntns (and --netns) */
 	HAS_ADDRESS = 2, /* --addr (and -P if also HAS_PORT) */
 	HAS_PORT = 4,	 /* -P */
 	FOR_SINK = 8,	 /* a sink's alone (report export): closes, which tcplife shows */
+	HAS_NETNS = 16,	 /* a socket's network namespace: --netns without a process */
 };
 
 int timeline_events(struct captures *set, const struct options *opts,
@@ -602,7 +629,10 @@ int timeline_events(struct captures *set, const struct options *opts,
 	char *connect_condition = ports_condition(opts, connect_ports);
 	char *other_condition = ports_condition(opts, other_ports);
 	struct filter_columns connect_filter = {.task = "e.task", .ends = {"e.saddr", "e.daddr"}},
-			      filter = {.task = "e.task", .ends = {"e.laddr", "e.raddr"}};
+			      filter = {.task = "e.task", .ends = {"e.laddr", "e.raddr"}},
+			      socket_filter = {.task = "e.task",
+					       .ends = {"e.laddr", "e.raddr"},
+					       .netns = "e.netns"};
 	bool ends = opts->addr.given || opts->ports, others = !process_filters(opts);
 
 	tl.choice = *choice;
@@ -627,27 +657,37 @@ int timeline_events(struct captures *set, const struct options *opts,
 		  .filter = filter,
 		  .emit = emit_accept,
 		  .address_columns = 1u << ACCEPT_LADDR | 1u << ACCEPT_RADDR}},
-		{HAS_TASK | HAS_ADDRESS | HAS_PORT,
+		{HAS_TASK | HAS_ADDRESS | HAS_PORT | HAS_NETNS,
 		 {.table = "ev_reset",
-		  .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
+		  .columns =
+			  "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason, e.netns",
+		  .newer_column = "netns",
+		  .older_columns =
+			  "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason, NULL",
 		  .condition = other_condition,
-		  .filter = filter,
+		  .filter = socket_filter,
 		  .emit = emit_reset,
 		  .address_columns = 1u << RESET_LADDR | 1u << RESET_RADDR}},
-		{HAS_ADDRESS | HAS_PORT,
+		{HAS_ADDRESS | HAS_PORT | HAS_NETNS,
 		 {.table = "ev_unaccepted",
-		  .columns = "e.laddr, e.lport, e.raddr, e.rport, e.closed_from, e.error",
+		  .columns = "e.laddr, e.lport, e.raddr, e.rport, e.closed_from, e.error, e.netns",
+		  .newer_column = "netns",
+		  .older_columns =
+			  "e.laddr, e.lport, e.raddr, e.rport, e.closed_from, e.error, NULL",
 		  .condition = other_condition,
-		  .filter = {.ends = {"e.laddr", "e.raddr"}},
+		  .filter = {.ends = {"e.laddr", "e.raddr"}, .netns = "e.netns"},
 		  .emit = emit_unaccepted,
 		  .address_columns = 1u << UNACCEPTED_LADDR | 1u << UNACCEPTED_RADDR,
 		  .optional = true}},
-		{HAS_TASK | HAS_ADDRESS | HAS_PORT | FOR_SINK,
+		{HAS_TASK | HAS_ADDRESS | HAS_PORT | FOR_SINK | HAS_NETNS,
 		 {.table = "ev_close",
 		  .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, e.bytes_sent, "
-			     "e.bytes_received, e.closed_by",
+			     "e.bytes_received, e.closed_by, e.netns",
+		  .newer_column = "netns",
+		  .older_columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, "
+				   "e.bytes_sent, e.bytes_received, e.closed_by, NULL",
 		  .condition = other_condition,
-		  .filter = filter,
+		  .filter = socket_filter,
 		  .emit = emit_close,
 		  .address_columns = 1u << CLOSE_LADDR | 1u << CLOSE_RADDR,
 		  .optional = true}},
@@ -662,7 +702,12 @@ int timeline_events(struct captures *set, const struct options *opts,
 		/* The rest have no ends: none when --addr or -P selects ends. */
 		{HAS_TASK,
 		 {.table = "process",
-		  .columns = "e.pid, e.start_ns, e.how = 'exec', e.ppid, e.uid, e.cgroup, e.mntns",
+		  .columns = "e.pid, e.start_ns, e.how = 'exec', e.ppid, e.uid, e.cgroup, e.mntns, "
+			     "e.netns, e.nspid",
+		  .newer_column = "netns",
+		  .older_columns = "e.pid, e.start_ns, e.how = 'exec', e.ppid, e.uid, e.cgroup, "
+				   "e.mntns, NULL, "
+				   "NULL",
 		  .condition = "e.how != 'running'", /* a snapshot, not an event */
 		  .emit = emit_process,
 		  .optional = true}},
@@ -682,9 +727,14 @@ int timeline_events(struct captures *set, const struct options *opts,
 	struct event_query chosen[ARRAY_SIZE(kinds)];
 	int n = 0, err;
 
-	/* Without a process filter, the kinds of no process too; --addr and -P, their ends only. */
+	/*
+	 * Without a process filter, the kinds of no process too (but DNS answers
+	 * under --netns); --addr and -P, their ends only.
+	 */
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
-		if ((kinds[i].has & HAS_TASK || others) && (!ends || kinds[i].has & HAS_ADDRESS) &&
+		if ((kinds[i].has & HAS_TASK || others) &&
+		    (!opts->has_netns || kinds[i].has & (HAS_TASK | HAS_NETNS)) &&
+		    (!ends || kinds[i].has & HAS_ADDRESS) &&
 		    (!opts->ports || kinds[i].has & HAS_PORT) &&
 		    (tl.choice.sink || !(kinds[i].has & FOR_SINK)))
 			chosen[n++] = kinds[i].query;

@@ -166,6 +166,7 @@ static int run(struct captures *set, const struct options *opts)
 	f[CAPABLE_AUDIT] = (struct field){"AUDIT", "audit", 5, FIELD_BOOL, true};
 	f[CAPABLE_VERDICT] = (struct field){"VERDICT", "verdict", 7, FIELD_TEXT, cp.extra};
 	f[CAPABLE_USERNS] = (struct field){NULL, "userns_level", 0, FIELD_INT, false};
+	event_where_fields(f, opts->lineage);
 	lineage_fields(&f[CAPABLE_LINEAGE], opts->lineage);
 	lineage_fit(CAPABLE_LINEAGE);
 	stack_fields(&f[CAPABLE_STACKS], &cp.stacks);

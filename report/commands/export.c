@@ -346,6 +346,7 @@ static void ocsf_process(const char *name, const struct value *v)
 	open_object(name);
 	integer("pid", &v[EVENT_PID], false);
 	integer("tid", &v[EVENT_TID], false);
+	integer("namespace_pid", &v[EVENT_NSPID], false);
 	text("name", &v[EVENT_COMM]);
 	text("cmd_line", &v[TL_WHO + LINEAGE_ARGS]);
 	if (!exe->null) {
@@ -502,7 +503,9 @@ static void ocsf_row(const struct event *ev, const struct value *v)
 	integer("boot_time_ns", &v[EVENT_TS_NS], false);
 	word("event", v[TL_EVENT].s);
 	integer("cgroup", &v[EVENT_CGROUP], false);
+	text("cgroup_path", &v[EVENT_CGROUP_PATH]);
 	integer("mntns", &v[EVENT_MNTNS], false);
+	integer("netns", &v[EVENT_NETNS], false);
 	text("outcome", &v[TL_OUTCOME]);
 	integer("error", &v[TL_ERROR], false);
 	integer("latency_ns", &v[TL_LATENCY], false);
@@ -605,6 +608,7 @@ static void ecs_row(const struct event *ev, const struct value *v)
 	if (!v[EVENT_PID].null) {
 		open_object("process");
 		integer("pid", &v[EVENT_PID], false);
+		integer("vpid", &v[EVENT_NSPID], false);
 		text("name", &v[EVENT_COMM]);
 		text("executable", exe);
 		text("command_line", &v[TL_WHO + LINEAGE_ARGS]);
@@ -674,7 +678,9 @@ static void ecs_row(const struct event *ev, const struct value *v)
 	key("capture");
 	quoted(ev->cap->path, strlen(ev->cap->path), false);
 	integer("cgroup", &v[EVENT_CGROUP], false);
+	text("cgroup_path", &v[EVENT_CGROUP_PATH]);
 	integer("mntns", &v[EVENT_MNTNS], false);
+	integer("netns", &v[EVENT_NETNS], false);
 	text("parents", &v[TL_WHO + LINEAGE_PARENTS]);
 	text("outcome", &v[TL_OUTCOME]);
 	integer("error", &v[TL_ERROR], false);
@@ -755,6 +761,9 @@ static void timesketch_row(const struct event *ev, const struct value *v)
 	integer("ppid", &v[EVENT_PPID], false);
 	integer("uid", &v[EVENT_UID], false);
 	text("comm", &v[EVENT_COMM]);
+	integer("nspid", &v[EVENT_NSPID], false);
+	integer("netns", &v[EVENT_NETNS], false);
+	text("cgroup_path", &v[EVENT_CGROUP_PATH]);
 	text("exe", &v[TL_WHO + LINEAGE_EXE]);
 	text("args", &v[TL_WHO + LINEAGE_ARGS]);
 	text("parents", &v[TL_WHO + LINEAGE_PARENTS]);

@@ -65,7 +65,8 @@ static const char usage[] =
 	"usage: report info [-h] [--format FORMAT] [--local] FILE...\n"
 	"\n"
 	"What each capture is: its SHA-256 (and its -wal's), host, kernel, boot,\n"
-	"the record command, start and stop (or last save, when the recorder did\n"
+	"the recorder's network namespace (a table only), the record command,\n"
+	"start and stop (or last save, when the recorder did\n"
 	"not stop cleanly), duration, and the events recorded and lost per kind,\n"
 	"with how the recording kernel let each be recorded (its mechanism:\n"
 	"tracepoints, kfuncs, fexit...).  A part of a rotated recording (record\n"
@@ -277,6 +278,9 @@ static void print_page(struct capture *cap, bool local)
 	printf("host      %s\n", safe[2]);
 	printf("kernel    Linux %s %s %s\n", safe[3], safe[4], safe[5]);
 	printf("boot      %s\n", safe[6]);
+	if (cap->netns >= 0)
+		printf("netns     %lld (the recorder's network namespace)\n",
+		       (long long)cap->netns);
 	printf("command   %s\n", safe[7]);
 	printf("started   %s\n", started);
 	printf("%s %s\n", cap->clean ? "stopped  " : "last save", ended);

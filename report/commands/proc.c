@@ -251,6 +251,39 @@ static int print_login(struct capture *cap, int64_t start_ns, bool local)
 	return 0;
 }
 
+/* "where: network namespace N, pid N in its own pid namespace, cgroup /PATH" */
+static int print_where(struct capture *cap, int64_t start_ns)
+{
+	struct process_where where;
+	struct cgroup_path path;
+	int found = lineage_where(cap, pr.pid, start_ns, &where);
+	char copy[CAPTURE_PATH_MAX + 1], *text;
+
+	if (found <= 0)
+		return found;
+	if (where.cgroup >= 0 && capture_cgroup_path(cap, where.cgroup, &path))
+		return -1;
+	printf("where:");
+	if (where.netns >= 0)
+		printf(" network namespace %lld", (long long)where.netns);
+	if (where.nspid >= 0)
+		printf("%s pid %lld in its own pid namespace", where.netns >= 0 ? "," : "",
+		       (long long)where.nspid);
+	if (where.cgroup >= 0) {
+		memcpy(copy, path.text, path.state == CGROUP_NAMED ? path.len : 0);
+		copy[path.state == CGROUP_NAMED ? path.len : 0] = '\0';
+		text = path.state == CGROUP_NAMED ? render_string(copy) : NULL;
+		printf(", cgroup %s (id %lld)",
+		       text			   ? text
+		       : path.state == CGROUP_GONE ? "(gone before it was named)"
+						   : "(not named)",
+		       (long long)where.cgroup);
+		free(text);
+	}
+	printf("\n");
+	return 0;
+}
+
 static int print_story(struct capture *cap, int64_t start_ns, bool local)
 {
 	const struct image *im;
@@ -262,6 +295,8 @@ static int print_story(struct capture *cap, int64_t start_ns, bool local)
 	printf("PROCESS %lld@%lld on %s, started %s\n", (long long)pr.pid, (long long)start_ns,
 	       host, when);
 	free(host);
+	if (print_where(cap, start_ns))
+		return -1;
 	printf("ran:\n");
 	for (int n = 0; (found = lineage_nth_image(cap, pr.pid, start_ns, n, &im)) > 0; n++)
 		print_image(cap, how_word(im), cap->base_ns + im->t, im, local);

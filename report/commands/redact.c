@@ -134,7 +134,18 @@ static int read_key(void)
 
 /* --- SQL functions on the copy ------------------------------------------------------ */
 
-enum redaction { R_ADDRESS, R_HOST, R_DNS, R_PROGRAM, R_PATH, R_ARGS, R_TEXT, R_UUID, R_USER };
+enum redaction {
+	R_ADDRESS,
+	R_HOST,
+	R_DNS,
+	R_PROGRAM,
+	R_PATH,
+	R_ARGS,
+	R_TEXT,
+	R_UUID,
+	R_USER,
+	R_CGROUP
+};
 
 static void redact_value(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -168,6 +179,9 @@ static void redact_value(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	case R_PATH:
 		pseudonym_path(&rm.key, text, len, how == R_PROGRAM, out, size);
 		break;
+	case R_CGROUP:
+		pseudonym_cgroup(&rm.key, text, len, out, size);
+		break;
 	case R_ARGS:
 		pseudonym_args(&rm.key, text, len, out, size);
 		break;
@@ -191,6 +205,7 @@ static const struct {
 	{"redact_address", R_ADDRESS}, {"redact_host", R_HOST}, {"redact_dns", R_DNS},
 	{"redact_program", R_PROGRAM}, {"redact_path", R_PATH}, {"redact_args", R_ARGS},
 	{"redact_text", R_TEXT},       {"redact_uuid", R_UUID}, {"redact_user", R_USER},
+	{"redact_cgroup", R_CGROUP},
 };
 
 /*
@@ -210,6 +225,7 @@ static const struct {
 	{"capture", "event_kinds", NULL},
 	{"capture", "stop_reason", "redact_text"},
 	{"event_kind", "name", NULL},
+	{"event_kind", "mechanism", NULL}, /* the hooks recorded with: the tool's words */
 	{"task", "comm", NULL},
 	{"address", "addr", "redact_address"},
 	{"process", "how", NULL},
@@ -220,6 +236,7 @@ static const struct {
 	{"process", "stdin", NULL}, /* what fds 0-2 are: "tty", "pipe", "tcp"... */
 	{"process", "stdout", NULL},
 	{"process", "stderr", NULL},
+	{"cgroup", "path", "redact_cgroup"}, /* names a container, a user's slice... */
 	{"account", "kind", NULL},
 	{"account", "name", "redact_user"},
 	{"dns", "name", "redact_dns"},

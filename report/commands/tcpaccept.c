@@ -124,6 +124,7 @@ static int run(struct captures *set, const struct options *opts)
 	f[ACCEPT_RPORT] = (struct field){"RPORT", "rport", 5, FIELD_INT, true};
 	f[ACCEPT_LADDR] = (struct field){"LADDR", "laddr", 16, FIELD_TEXT, true};
 	f[ACCEPT_LPORT] = (struct field){"LPORT", "lport", 5, FIELD_INT, true};
+	event_where_fields(f, opts->lineage);
 	lineage_fields(&f[ACCEPT_WHO], opts->lineage);
 	/* To fit a terminal: the family the address says, then the local address. */
 	output_column_fit(ACCEPT_IP, 0, 5);

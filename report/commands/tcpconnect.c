@@ -302,6 +302,7 @@ static int run(struct captures *set, const struct options *opts)
 	f[CONNECT_ERROR] = (struct field){NULL, "error", 0, FIELD_INT, false};
 	f[CONNECT_LATENCY] = (struct field){"LAT(ms)", "latency_ns", 8, FIELD_MILLIS, tc.outcome};
 	dns_fields(&f[CONNECT_DNS], tc.dns);
+	event_where_fields(f, opts->lineage);
 	lineage_fields(&f[CONNECT_LINEAGE], opts->lineage);
 	/* To fit a terminal: what the address or the outcome already says goes first. */
 	output_column_fit(CONNECT_IP, 0, 5);

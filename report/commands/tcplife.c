@@ -152,6 +152,7 @@ static void task_values(const struct task *task, struct value *v)
 	v[EVENT_COMM] = checked_text_value(task->comm, task->comm_len, task->comm_plain);
 	v[EVENT_CGROUP] = int_value(task->cgroup);
 	v[EVENT_MNTNS] = int_value(task->mntns);
+	v[EVENT_NSPID] = task->nspid < 0 ? null_value() : int_value(task->nspid);
 }
 
 static struct value word_or_null(const char *word)
@@ -176,6 +177,9 @@ static int print_life(const struct event *ev, const struct task *task, int64_t t
 		return -1;
 	if (task)
 		task_values(task, v);
+	event_socket_netns(ev, LIVES_NETNS, v);
+	if (task && task_cgroup_value(ev->cap, task, &v[EVENT_CGROUP_PATH]))
+		return -1;
 	if (capture_address(ev->cap, ev->col[LIVES_LADDR], &laddr) ||
 	    capture_address(ev->cap, ev->col[LIVES_RADDR], &raddr) ||
 	    capture_tcp_state(ev->cap, ev->col[LIVES_FROM], &state) ||
@@ -233,6 +237,7 @@ static void set_fields(const struct captures *set, const struct options *opts)
 	f[LIFE_RETRANSMITS] = (struct field){NULL, "retransmits", 0, FIELD_INT, false};
 	f[LIFE_ERROR] = (struct field){NULL, "error", 0, FIELD_INT, false};
 	f[LIFE_OPENED] = (struct field){NULL, "opened", 0, FIELD_TEXT, false};
+	event_where_fields(f, opts->lineage);
 	lineage_fields(&f[LIFE_LINEAGE], opts->lineage);
 }
 

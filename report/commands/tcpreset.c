@@ -21,7 +21,7 @@ enum {
 };
 
 /* The query's columns, as event.col numbers them. */
-enum { COL_TASK, COL_LADDR, COL_LPORT, COL_RADDR, COL_RPORT, COL_STATE, COL_REASON };
+enum { COL_TASK, COL_LADDR, COL_LPORT, COL_RADDR, COL_RPORT, COL_STATE, COL_REASON, COL_NETNS };
 
 static struct {
 	bool reason, lineage;
@@ -114,6 +114,7 @@ static int print_reset(const struct event *ev, void *ctx)
 	    name_value(ev, COL_REASON, capture_reset_reason, &reason, &v[RESET_REASON]) ||
 	    event_lineage(ev, COL_TASK, &task, tr.lineage, &v[RESET_LINEAGE]))
 		return -1;
+	event_socket_netns(ev, COL_NETNS, v);
 	v[RESET_IP] = laddr.ip	 ? int_value(laddr.ip)
 		      : raddr.ip ? int_value(raddr.ip)
 				 : null_value();
@@ -127,8 +128,11 @@ static int run(struct captures *set, const struct options *opts)
 {
 	struct event_query query = {
 		.table = "ev_reset",
-		.columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
-		.filter = {.task = "e.task", .ends = {"e.laddr", "e.raddr"}},
+		.columns = "e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason, e.netns",
+		.newer_column = "netns",
+		.older_columns =
+			"e.task, e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason, NULL",
+		.filter = {.task = "e.task", .ends = {"e.laddr", "e.raddr"}, .netns = "e.netns"},
 		.stacks = tr.stacks.kernel || tr.stacks.user,
 		.emit = print_reset,
 		.address_columns = 1u << COL_LADDR | 1u << COL_RADDR,
@@ -146,6 +150,7 @@ static int run(struct captures *set, const struct options *opts)
 	f[RESET_RPORT] = (struct field){"RPORT", "rport", 6, FIELD_INT, true};
 	f[RESET_STATE] = (struct field){"STATE", "state", 11, FIELD_TEXT, tr.reason};
 	f[RESET_REASON] = (struct field){"REASON", "reason", 0, FIELD_TEXT, tr.reason};
+	event_where_fields(f, opts->lineage);
 	lineage_fields(&f[RESET_LINEAGE], opts->lineage);
 	lineage_fit(RESET_LINEAGE);
 	stack_fields(&f[RESET_STACKS], &tr.stacks);

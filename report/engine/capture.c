@@ -426,6 +426,23 @@ static int check_clocks(const struct capture *cap)
 	return 0;
 }
 
+/* The recorder's network namespace, in captures that say it. */
+static int read_netns(struct capture *cap)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	cap->netns = -1;
+	if (!capture_has_column(cap, "capture", "netns"))
+		return SQLITE_ROW;
+	rc = sqlite3_prepare_v2(cap->db, "SELECT ifnull(netns, -1) FROM capture WHERE id = 1", -1,
+				&stmt, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		cap->netns = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
 static int read_capture_row(struct capture *cap)
 {
 	static const char sql[] =
@@ -451,6 +468,8 @@ static int read_capture_row(struct capture *cap)
 		cap->clean = sqlite3_column_int(stmt, 14) != 0;
 	}
 	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		rc = read_netns(cap);
 	if (rc != SQLITE_ROW) {
 		fprintf(stderr, "report: %s: cannot read the capture's metadata: %s\n", cap->name,
 			rc == SQLITE_DONE ? "no capture row" : capture_error(cap));
@@ -841,6 +860,7 @@ enum lookup_kind {
 	LOOKUP_CAP_NAME,
 	LOOKUP_TCP_STATE,
 	LOOKUP_RESET_REASON,
+	LOOKUP_CGROUP,
 	LOOKUPS
 };
 
@@ -874,9 +894,9 @@ static const struct lookup_spec {
 	const char *what;   /* NULL: absence is no error */
 	bool text_only;	    /* no NUL in the text either (an address) */
 } lookup_specs[LOOKUPS] = {
-	[LOOKUP_TASK] = {"SELECT id, pid, tid, ppid, uid, cgroup, mntns, start_ns, comm FROM task "
-			 "WHERE id BETWEEN ?1 AND ?2",
-			 "SELECT max(id) FROM task", 7, CAPTURE_TEXT_MAX, 65536, "task", false},
+	[LOOKUP_TASK] = {"SELECT id, pid, tid, ppid, uid, cgroup, mntns, start_ns, ifnull(netns, "
+			 "-1), ifnull(nspid, -1), comm FROM task WHERE id BETWEEN ?1 AND ?2",
+			 "SELECT max(id) FROM task", 9, CAPTURE_TEXT_MAX, 65536, "task", false},
 	[LOOKUP_ADDRESS] = {"SELECT id, ip, addr FROM address WHERE id BETWEEN ?1 AND ?2",
 			    "SELECT max(id) FROM address", 1, INET6_ADDRSTRLEN, 32768, "address",
 			    true},
@@ -889,6 +909,11 @@ static const struct lookup_spec {
 				 "AND ?2",
 				 "SELECT max(reason) FROM reset_reason", 0, CAPTURE_TEXT_MAX, 64,
 				 NULL, false},
+	/* '' for a cgroup gone before its path was read; a longer path loses its front. */
+	[LOOKUP_CGROUP] = {"SELECT id, CASE WHEN length(CAST(path AS BLOB)) > 255 THEN '...' || "
+			   "substr(CAST(path AS BLOB), -252) ELSE ifnull(path, '') END FROM cgroup "
+			   "WHERE id BETWEEN ?1 AND ?2",
+			   "SELECT max(id) FROM cgroup", 0, CAPTURE_PATH_MAX, 1024, NULL, false},
 };
 
 /* Ids a miss reads at once (a power of two, at most the fewest slots of a spec). */
@@ -933,12 +958,20 @@ static int lookup_failed(struct capture *cap, const struct lookup_spec *spec, in
 	return -1;
 }
 
-/* Captures made before process lives have no task.start_ns: 0 there. */
+/*
+ * Captures made before process lives have no task.start_ns: 0 there; before
+ * namespaces, no netns, nspid or cgroup paths.
+ */
 static const char *lookup_sql(struct capture *cap, const struct lookup_spec *spec)
 {
 	if (spec == &lookup_specs[LOOKUP_TASK] && !capture_has_column(cap, "task", "start_ns"))
-		return "SELECT id, pid, tid, ppid, uid, cgroup, mntns, 0, comm FROM task "
+		return "SELECT id, pid, tid, ppid, uid, cgroup, mntns, 0, -1, -1, comm FROM task "
 		       "WHERE id BETWEEN ?1 AND ?2";
+	if (spec == &lookup_specs[LOOKUP_TASK] && !capture_has_column(cap, "task", "netns"))
+		return "SELECT id, pid, tid, ppid, uid, cgroup, mntns, start_ns, -1, -1, comm FROM "
+		       "task WHERE id BETWEEN ?1 AND ?2";
+	if (spec == &lookup_specs[LOOKUP_CGROUP] && !capture_has_column(cap, "cgroup", NULL))
+		return "SELECT ?1, ?2 WHERE 0";
 	return spec->sql;
 }
 
@@ -1066,6 +1099,8 @@ int capture_task(struct capture *cap, int64_t id, struct task *task)
 	task->cgroup = c->numbers[4];
 	task->mntns = c->numbers[5];
 	task->start_ns = c->numbers[6];
+	task->netns = c->numbers[7];
+	task->nspid = c->numbers[8];
 	task->comm_len = c->len;
 	task->comm_plain = c->plain;
 	memcpy(task->comm, cached_text(c, &lookup_specs[LOOKUP_TASK]), c->len);
@@ -1123,6 +1158,19 @@ int capture_tcp_state(struct capture *cap, int64_t state, struct name *name)
 int capture_reset_reason(struct capture *cap, int64_t reason, struct name *name)
 {
 	return name_of(cap, LOOKUP_RESET_REASON, reason, name);
+}
+
+int capture_cgroup_path(struct capture *cap, int64_t id, struct cgroup_path *path)
+{
+	const struct cached *c = lookup(cap, LOOKUP_CGROUP, id);
+
+	if (!c)
+		return -1;
+	path->state = !c->found ? CGROUP_UNKNOWN : c->len ? CGROUP_NAMED : CGROUP_GONE;
+	path->len = c->found ? c->len : 0;
+	path->plain = c->plain;
+	memcpy(path->text, cached_text(c, &lookup_specs[LOOKUP_CGROUP]), path->len);
+	return 0;
 }
 
 /* --- Closing ---------------------------------------------------------------------- */

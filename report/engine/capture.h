@@ -37,6 +37,7 @@ struct capture {
 	/* wall clock (Unix ns) = base_ns + t + realtime_offset_ns */
 	int64_t base_ns, realtime_offset_ns;
 	int64_t started_ns, last_commit_ns, stopped_ns;
+	int64_t netns; /* the recorder's network namespace; -1: not known (older captures) */
 	bool clean;
 	struct kind_count kinds[CAPTURE_KINDS_MAX];
 	int nkinds;
@@ -70,7 +71,8 @@ struct capture {
 /* A task as the capture holds it. */
 struct task {
 	int64_t pid, tid, ppid, uid, cgroup, mntns;
-	int64_t start_ns; /* with pid, names the process (0: a capture without process lives) */
+	int64_t netns, nspid; /* -1: not known (captures before them) */
+	int64_t start_ns;     /* with pid, names the process (0: a capture without process lives) */
 	size_t comm_len;
 	bool comm_plain; /* needs no escaping (output.h, text_is_plain) */
 	char comm[CAPTURE_TEXT_MAX];
@@ -202,5 +204,21 @@ int capture_address(struct capture *cap, int64_t id, struct address *address);
 int capture_cap_name(struct capture *cap, int64_t number, struct name *name);
 int capture_tcp_state(struct capture *cap, int64_t state, struct name *name);
 int capture_reset_reason(struct capture *cap, int64_t reason, struct name *name);
+
+/* Longest cgroup path kept: a longer one is cut at its front, marked "...". */
+#define CAPTURE_PATH_MAX 255
+
+/* The path of a cgroup v2 id, from the capture's cgroup table. */
+struct cgroup_path {
+	enum {
+		CGROUP_UNKNOWN, /* the capture does not name it (or has no such table) */
+		CGROUP_GONE,	/* gone before the recorder read its path */
+		CGROUP_NAMED,
+	} state;
+	size_t len;
+	bool plain; /* needs no escaping (output.h, text_is_plain) */
+	char text[CAPTURE_PATH_MAX];
+};
+int capture_cgroup_path(struct capture *cap, int64_t id, struct cgroup_path *path);
 
 #endif

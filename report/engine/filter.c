@@ -29,12 +29,22 @@ static void write_task_conditions(FILE *sql, const struct options *opts,
 		fprintf(sql, " AND %scgroup = :cgroup", of);
 	if (opts->has_mntns)
 		fprintf(sql, " AND %smntns = :mntns", of);
+	if (opts->has_netns && !columns->netns)
+		fprintf(sql, " AND %snetns = :netns", of);
 }
 
-static bool has_task_filters(const struct options *opts)
+static bool has_task_filters(const struct options *opts, const struct filter_columns *columns)
 {
 	return opts->pid >= 0 || opts->ppid >= 0 || opts->uid >= 0 || opts->comm ||
-	       opts->has_cgroup || opts->has_mntns;
+	       opts->has_cgroup || opts->has_mntns || (opts->has_netns && !columns->netns);
+}
+
+/* " AND ..." on the socket's own namespace, where the table keeps it. */
+static void write_socket_netns(FILE *sql, const struct options *opts,
+			       const struct filter_columns *columns)
+{
+	if (opts->has_netns && columns->netns)
+		fprintf(sql, " AND ifnull(%s, :own_netns) = :netns", columns->netns);
 }
 
 void write_filters(FILE *sql, const struct options *opts, const struct filter_columns *columns)
@@ -42,7 +52,9 @@ void write_filters(FILE *sql, const struct options *opts, const struct filter_co
 	/* Without them, comparing every row's t to the whole range costs a few percent. */
 	if (opts->since_ns != INT64_MIN || opts->until_ns != INT64_MAX || opts->follow)
 		fputs(" AND e.t BETWEEN :t_from AND :t_to", sql);
-	if (has_task_filters(opts) && !columns->mark_tasks) {
+	if (!columns->mark_tasks)
+		write_socket_netns(sql, opts, columns);
+	if (has_task_filters(opts, columns) && !columns->mark_tasks) {
 		/* The task table is small: SQLite builds this set once per query. */
 		if (columns->task)
 			fprintf(sql, " AND %s IN (SELECT id FROM task WHERE 1", columns->task);
@@ -63,8 +75,10 @@ void write_filters(FILE *sql, const struct options *opts, const struct filter_co
 
 void write_task_match(FILE *sql, const struct options *opts, const struct filter_columns *columns)
 {
-	if (!has_task_filters(opts)) {
-		fputs("1", sql);
+	if (!has_task_filters(opts, columns)) {
+		fputs("(1", sql);
+		write_socket_netns(sql, opts, columns);
+		fputs(")", sql);
 		return;
 	}
 	/* A row of no process (a reset sent from softirq) passes none. */
@@ -73,7 +87,9 @@ void write_task_match(FILE *sql, const struct options *opts, const struct filter
 	else
 		fputs("ifnull((1", sql);
 	write_task_conditions(sql, opts, columns);
-	fputs("), 0)", sql);
+	fputs(")", sql);
+	write_socket_netns(sql, opts, columns);
+	fputs(", 0)", sql);
 }
 
 /* wall - base_ns - realtime_offset_ns, held within int64 */
@@ -113,7 +129,12 @@ int bind_filters(sqlite3_stmt *stmt, const struct options *opts, const struct ca
 	     bind_int(stmt, ":pid", opts->pid) | bind_int(stmt, ":start_ns", opts->start_ns) |
 	     bind_int(stmt, ":uid", opts->uid) | bind_int(stmt, ":ppid", opts->ppid) |
 	     bind_int(stmt, ":cgroup", (int64_t)opts->cgroup) |
-	     bind_int(stmt, ":mntns", (int64_t)opts->mntns) | bind_int(stmt, ":ip", opts->family);
+	     bind_int(stmt, ":mntns", (int64_t)opts->mntns) |
+	     bind_int(stmt, ":netns", (int64_t)opts->netns) | bind_int(stmt, ":ip", opts->family);
+	/* Unknown in captures made before namespaces: NULL, which no --netns equals. */
+	if ((index = sqlite3_bind_parameter_index(stmt, ":own_netns")))
+		rc |= cap->netns < 0 ? sqlite3_bind_null(stmt, index)
+				     : sqlite3_bind_int64(stmt, index, cap->netns);
 	if ((index = sqlite3_bind_parameter_index(stmt, ":comm")))
 		rc |= sqlite3_bind_text(stmt, index, opts->comm, (int)opts->comm_len,
 					SQLITE_STATIC);

@@ -20,7 +20,13 @@ struct filter_columns {
 	const char *port;    /* the port -P selects; NULL: not offered */
 	const char *ends[2]; /* address ids --addr tests, either one; NULL: not offered */
 	/*
-	 * The task filters (-p, -u, --comm, --cgroup, --mntns) mark rows
+	 * The socket's network namespace --netns tests, NULL meaning the
+	 * recorder's own (ev_reset, ev_close, ev_unaccepted: "e.netns"); NULL
+	 * here: the task's, a task filter.
+	 */
+	const char *netns;
+	/*
+	 * The task filters (-p, -u, --comm, --cgroup, --mntns, --netns) mark rows
 	 * (write_task_match) rather than choose them: a view that shows whole
 	 * connections reads every end's events, and shows those one of them chose.
 	 */

@@ -710,6 +710,33 @@ int lineage_exit(struct capture *cap, int64_t pid, int64_t start_ns, int64_t *ex
 	return 1;
 }
 
+int lineage_where(struct capture *cap, int64_t pid, int64_t start_ns, struct process_where *where)
+{
+	/* A fork's row has no nspid (the child's is not known then): an exec's first. */
+	static const char sql[] =
+		"SELECT ifnull(netns, -1), ifnull(nspid, -1), ifnull(cgroup, -1) FROM process "
+		"WHERE pid = ?1 AND start_ns = ?2 ORDER BY nspid IS NULL, t DESC LIMIT 1";
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (!capture_has_column(cap, "process", "netns"))
+		return 0;
+	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return read_failed(cap, "process");
+	sqlite3_bind_int64(stmt, 1, pid);
+	sqlite3_bind_int64(stmt, 2, start_ns);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		where->netns = sqlite3_column_int64(stmt, 0);
+		where->nspid = sqlite3_column_int64(stmt, 1);
+		where->cgroup = sqlite3_column_int64(stmt, 2);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return read_failed(cap, "process");
+	return rc == SQLITE_ROW;
+}
+
 void lineage_fit(int first)
 {
 	output_column_fit(first + LINEAGE_PARENTS, 0, 20);

@@ -111,6 +111,17 @@ int lineage_children(struct capture *cap, int64_t pid, int64_t start_ns, int64_t
 int lineage_exit(struct capture *cap, int64_t pid, int64_t start_ns, int64_t *exit_t,
 		 int64_t *exit_uid);
 
+/* Where a process ran, as its newest process row says; -1: not known. */
+struct process_where {
+	int64_t netns, nspid, cgroup;
+};
+
+/*
+ * Where process (pid, start_ns) ran: 1 and *where, 0 when the capture does
+ * not say (no such process, or made before namespaces), -1 after one line.
+ */
+int lineage_where(struct capture *cap, int64_t pid, int64_t start_ns, struct process_where *where);
+
 /* The fields of -l (--lineage): EXE and PARENTS in a table; exe and its marks, args, parents. */
 enum {
 	LINEAGE_EXE_MARKED,

@@ -20,6 +20,7 @@ enum {
 	OPT_COMM,
 	OPT_CGROUP,
 	OPT_MNTNS,
+	OPT_NETNS,
 	OPT_PPID,
 	OPT_FORMAT,
 	OPT_LOCAL,
@@ -41,6 +42,7 @@ static const struct option filter_options[] = {
 	{"comm", required_argument, NULL, OPT_COMM},
 	{"cgroup", required_argument, NULL, OPT_CGROUP},
 	{"mntns", required_argument, NULL, OPT_MNTNS},
+	{"netns", required_argument, NULL, OPT_NETNS},
 	{"ppid", required_argument, NULL, OPT_PPID},
 };
 
@@ -79,6 +81,9 @@ static const char filter_help[] =
 	"  --comm NAME      only processes named NAME exactly (\\xHH for a byte, \\\\ for \\)\n"
 	"  --cgroup ID      only this cgroup v2 id\n"
 	"  --mntns INUM     only this mount namespace (inode number)\n"
+	"  --netns INUM     only this network namespace (inode number, as stat -L -c %i\n"
+	"                   /run/netns/NAME or readlink /proc/PID/ns/net show it): a\n"
+	"                   socket's own for resets and closes, the process's for the rest\n"
 	"  --ppid PID       only processes whose parent is PID (as the event saw it)\n";
 
 static const char addr_help[] =
@@ -93,7 +98,9 @@ static const char follow_help[] =
 static const char lineage_help[] =
 	"  -l, --lineage    include who did it: the process's executable (EXE, marked\n"
 	"                   (deleted) or (world-writable dir)) and its parents (PARENTS:\n"
-	"                   sh(7472) < sshd(900) < systemd(1)), as at the event's time\n";
+	"                   sh(7472) < sshd(900) < systemd(1)), as at the event's time;\n"
+	"                   and where it ran: its network namespace (NETNS), its pid in\n"
+	"                   its own pid namespace (NSPID) and its cgroup's path (CGROUP)\n";
 
 static const char time_help[] =
 	"\nTIME: 2026-11-23T01:18:03.5Z, 2026-11-23T02:18:03+01:00, \"2026-11-23 01:18:03\"\n"
@@ -318,6 +325,12 @@ static int parse_one(int option, const char *arg, const struct command_spec *spe
 		if (parse_number(command, "--mntns", arg, UINT32_MAX, &value))
 			return -1;
 		opts->mntns = (uint64_t)value;
+		return 0;
+	case OPT_NETNS:
+		opts->has_netns = true;
+		if (parse_number(command, "--netns", arg, UINT32_MAX, &value))
+			return -1;
+		opts->netns = (uint64_t)value;
 		return 0;
 	case OPT_PPID:
 		return parse_number(command, "--ppid", arg, INT32_MAX, &opts->ppid);

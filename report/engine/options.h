@@ -16,7 +16,7 @@
 
 /* What a subcommand accepts beyond its own options. */
 enum common_option_set {
-	ACCEPT_FILTERS = 1 << 0, /* --since --until --comm --cgroup --mntns */
+	ACCEPT_FILTERS = 1 << 0, /* --since --until --comm --cgroup --mntns --netns --ppid */
 	ACCEPT_FOLLOW = 1 << 1,	 /* --follow */
 	ACCEPT_LINEAGE = 1 << 2, /* -l, --lineage */
 	ACCEPT_ADDR = 1 << 3,	 /* --addr: events with addresses at both ends */
@@ -57,8 +57,8 @@ struct options {
 	int64_t since_ns, until_ns; /* Unix ns, inclusive; INT64_MIN/MAX when not given */
 	char *comm;		    /* NULL: any */
 	size_t comm_len;
-	bool has_cgroup, has_mntns;
-	uint64_t cgroup, mntns;
+	bool has_cgroup, has_mntns, has_netns;
+	uint64_t cgroup, mntns, netns;
 	int64_t ppid; /* --ppid; -1: any */
 	/* the BCC tools' filters */
 	int64_t pid, uid;	    /* -1: any */

@@ -228,7 +228,10 @@ static int start(struct stream *s, const struct options *opts)
 	s->head = s->filled = s->next = 0;
 	s->holding = false;
 	s->failed = false;
-	s->finished = s->query->optional && !capture_has_column(s->reader, s->query->table, NULL);
+	s->finished =
+		(s->query->optional && !capture_has_column(s->reader, s->query->table, NULL)) ||
+		/* A capture made before namespaces has no event in any. */
+		(opts->has_netns && !capture_has_column(s->reader, "task", "netns"));
 	if (s->finished)
 		return 0;
 	if ((s->query->stacks && capture_has_stacks(s->cap, &join_stacks)) ||
