@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures scan-connect bruteforce-ssh caps lineage lost unclean shells logins-guessed
+load_fixtures scan-connect bruteforce-ssh caps lineage lost unclean shells logins-guessed capgroups
 files=(scan-connect.db bruteforce-ssh.db caps.db lineage.db)
 
 if ! command -v chromium > /dev/null && [ "$(id -u)" = 0 ]; then
@@ -168,6 +168,37 @@ check_eq "capabilities: a histogram bar per capability checked" \
 	"$(sqlite3 "$SCRATCH/caps.db" "attach '$SCRATCH/lineage.db' as l; select count(distinct cap) from
 		(select cap from capable where audit is not 0 union all select cap from l.capable where audit is not 0)")" \
 	"$(sed -n '/<h3>By capability<\/h3>/,/<\/table>/p' "$SCRATCH/page.dom" | grep -c '<rect width')"
+
+# --- Capability flags grouped, as caps and summary group them -----------------------------
+# fixtures/capgroups: capcheck run three times by nobody, each run refused
+# CAP_SYS_ADMIN twice (privileged, denied: one row each for the three), then
+# refused CAP_SETUID once (a row of one process).  Each row, counts and span,
+# exactly as `report caps --format csv` has the group, in the page as written
+# (no script needed) and in the browser's DOM.
+run_report html -o groups.html capgroups.db
+check_eq "groups: the page is written" "0" "$rc"
+(cd "$SCRATCH" && "$report" caps --format csv capgroups.db) > "$SCRATCH/groups.csv"
+groups_of_caps() { # flag|program|user|capability|processes|checks|denied|first|last
+	awk -F, '$1 == "flag" {
+		program = $16 > 1 ? $4 ", " $16 " processes" : $4 "/" $3
+		user = $6 != "" ? $6 " (uid " $5 ")" : "uid " $5
+		first = $11; last = $12
+		sub(/T/, " ", first); sub(/Z$/, " UTC", first); sub(/T/, " ", last); sub(/Z$/, " UTC", last)
+		print $13 "|" program "|" user "|" $8 "|" $16 "|" $9 "|" $10 "|" first "|" last
+	}' "$SCRATCH/groups.csv"
+}
+groups_of_page() {
+	sed -n 's|.*<tr class="flag" data-flag="\([a-z_]*\)"><td>[^<]*</td><td>\([^<]*\)</td><td>\([^<]*\)</td><td>\([^<]*\)</td><td class="n" data-count="\([0-9]*\)">[0-9]*</td><td class="n" data-count="\([0-9]*\)">[0-9]*</td><td class="n" data-count="\([0-9]*\)">[0-9]*</td><td><time title="\([^"]*\)">[^<]*</time></td><td><time title="\([^"]*\)">.*|\1\|\2\|\3\|\4\|\5\|\6\|\7\|\8\|\9|p' "$1"
+}
+runs=$(q capgroups "SELECT count(DISTINCT pid) FROM capable WHERE comm = 'capcheck' AND cap = 21 AND verdict = 'deny' AND audit IS NOT 0")
+check_eq "groups: the fixture's $runs runs of capcheck, privileged and denied, one row each" "2" \
+	"$(groups_of_caps | grep -c "^[a-z]*|capcheck, $runs processes|nobody (uid 65534)|CAP_SYS_ADMIN|$runs|")"
+check_eq "groups: each row as report caps --format csv, in the page as written" "$(groups_of_caps)" \
+	"$(groups_of_page "$SCRATCH/groups.html")"
+browse "$SCRATCH/groups.html" groups
+check_eq "groups: ... and in the browser" "$(groups_of_caps)" "$(groups_of_page "$SCRATCH/groups.dom")"
+check_eq "groups: the user's bar named from the capture's accounts" "1" \
+	"$(in_dom groups "<tr><td>nobody (uid 65534)</td><td class=\"n\" data-count=\"$(q capgroups "SELECT count(*) FROM capable WHERE audit IS NOT 0")\">")"
 
 # --- Hostile names ----------------------------------------------------------------------
 cp "$SCRATCH/scan-connect.db" "$SCRATCH/hostile.db"
