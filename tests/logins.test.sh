@@ -107,6 +107,13 @@ check_eq "the evidence of a brute force lists its logins" "$(failed_of logins-hy
 	"$(cd "$SCRATCH" && eval "${evidence/#report/$report} --format csv" | grep -c ',failed,')"
 
 # --- summary ------------------------------------------------------------------------------------
+# With logins-benign, recorded on the same host with its accounts: the user by that name
+# (the table's first line is the rule, a comment: left out for column).
+check_eq "bruteforce: the guessed password's user named by the host's accounts, the uid kept" \
+	"$guessed_uid|$benign_user|$benign_user" \
+	"$(query "SELECT uid, user FROM r WHERE kind = 'guessed'" bruteforce logins-guessed.db logins-benign.db)|$(run_report bruteforce logins-guessed.db logins-benign.db; sed -i 1d "$SCRATCH/out"; column USER | grep -v -- '^-$')"
+check_eq "bruteforce: by uid where no capture names it (no user in CSV)" "$guessed_uid|" \
+	"$(run_report bruteforce logins-guessed.db; sed -i 1d "$SCRATCH/out"; column USER | grep -v -- '^-$')|$(query "SELECT user FROM r WHERE kind = 'guessed'" bruteforce logins-guessed.db)"
 run_report summary logins-guessed.db
 check_match "summary: the guessed password, naming the session" \
 	$'\n  guessed logins +1 FOUND[^\n]*\n +10\\.200\\.0\\.66 -> 10\\.200\\.0\\.10:22: uid '"$guessed_uid let in after $guessed_after failed logins \\(report proc $guessed_session@" \

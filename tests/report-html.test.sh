@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures scan-connect bruteforce-ssh caps lineage lost unclean shells logins-guessed capgroups
+load_fixtures scan-connect bruteforce-ssh caps lineage lost unclean shells logins-guessed logins-benign capgroups
 files=(scan-connect.db bruteforce-ssh.db caps.db lineage.db)
 
 if ! command -v chromium > /dev/null && [ "$(id -u)" = 0 ]; then
@@ -233,6 +233,17 @@ check_eq "got in: a row per finding, as summary has them" \
 	"$(grep -o 'class="finding" data-kind="[a-z]*"' "$SCRATCH/got-in.html" | sed 's/.*data-kind="\([a-z]*\)"/\1/' | sort | uniq -c | awk '{ print $2 "=" $1 }' | paste -sd' ')"
 check_eq "got in: the guessed login's rows named" "1" \
 	"$(grep -c 'its rows: <code>report proc 4305@[0-9]* logins-guessed.db</code>' "$SCRATCH/got-in.html")"
+# The user let in, as summary names it: by uid (logins-guessed has no accounts), then by the
+# name the accounts of logins-benign (recorded on the same host) give it.
+let_in() { grep -o '[^>:]* let in after [0-9]* failed logins' "$1"; }
+guessed_uid=$(awk '$3 == "succeeded" { print $5 }' fixtures/logins-guessed.truth)
+check_eq "got in: the user let in, by uid where no capture names it, as summary says" \
+	"uid $guessed_uid|$(run_report summary shells.db logins-guessed.db && let_in "$SCRATCH/out" | sed 's/^ *//')" \
+	"$(let_in "$SCRATCH/got-in.html" | sed 's/ let in.*//')|$(let_in "$SCRATCH/got-in.html")"
+run_report html -o named.html logins-guessed.db logins-benign.db
+check_eq "got in: ... and by the name the host's accounts give it" \
+	"$(q logins-benign "SELECT name FROM account WHERE kind = 'user' AND id = $guessed_uid") (uid $guessed_uid)|$(run_report summary logins-guessed.db logins-benign.db && let_in "$SCRATCH/out" | sed 's/^ *//')" \
+	"$(let_in "$SCRATCH/named.html" | sed 's/ let in.*//')|$(let_in "$SCRATCH/named.html")"
 check_eq "got in: older captures say the shells were not recorded (no exec streams)" "2" \
 	"$(grep -c 'No exec streams in the captures' "$SCRATCH/page.html")"
 

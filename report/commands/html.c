@@ -153,6 +153,20 @@ static void counted(FILE *out, int64_t n)
 	fprintf(out, "<td class=\"n\" data-count=\"%lld\">%lld</td>", (long long)n, (long long)n);
 }
 
+/* "nobody (uid 65534)" as the capture's accounts snapshot names the user, or "uid 65534". */
+static void user(const struct page *p, int host, int64_t uid)
+{
+	char name[ACCOUNT_NAME_MAX + 1];
+
+	/* A capture that cannot be read here was read whole before: no name is then no harm. */
+	if (account_name(p->set, overview_hosts(&p->o), host, uid, name) > 0) {
+		html_string(p->out, name);
+		fprintf(p->out, " (uid %lld)", (long long)uid);
+	} else {
+		fprintf(p->out, "uid %lld", (long long)uid);
+	}
+}
+
 /* --- Captures ---------------------------------------------------------------------- */
 
 /* The events (or the losses) of each kind recorded, then the kinds not recorded. */
@@ -275,6 +289,10 @@ static void finding_row(struct page *p, const struct finding *f, int number)
 	fputs("</td><td>", out);
 	when(p, f->last_ns);
 	fputs("</td><td>", out);
+	if (f->kind == FINDING_GUESSED) {
+		user(p, f->host, f->uid);
+		fputc(' ', out);
+	}
 	html_string(out, evidence);
 	if (f->sample_ports) {
 		fputs("<br>ports: ", out);
@@ -596,20 +614,6 @@ static void histogram(struct page *p, const char *title, const char *by, struct 
 
 		snprintf(what, sizeof(what), "bars of capability checks by %s", by);
 		omit(&p->omitted, n - BARS_SHOWN, what, "report caps -n 0");
-	}
-}
-
-/* "nobody (uid 65534)" as the capture's accounts snapshot names the user, or "uid 65534". */
-static void user(const struct page *p, int host, int64_t uid)
-{
-	char name[ACCOUNT_NAME_MAX + 1];
-
-	/* A capture that cannot be read here was read whole before: no name is then no harm. */
-	if (account_name(p->set, overview_hosts(&p->o), host, uid, name) > 0) {
-		html_string(p->out, name);
-		fprintf(p->out, " (uid %lld)", (long long)uid);
-	} else {
-		fprintf(p->out, "uid %lld", (long long)uid);
 	}
 }
 
