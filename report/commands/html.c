@@ -130,8 +130,7 @@ static void files(const struct page *p)
 	}
 }
 
-/* "comm/pid", with "host:" when there are several hosts. */
-/* A program: "comm", with its host when the captures are of several ("web-1:comm"). */
+/* A program: "comm", with "host:" when there are several hosts. */
 static void process_name(const struct page *p, int host, const char *comm, size_t len)
 {
 	if (p->set->many_hosts) {
@@ -141,7 +140,7 @@ static void process_name(const struct page *p, int host, const char *comm, size_
 	html_text(p->out, comm, len);
 }
 
-/* A process: "comm/pid", with its host so. */
+/* A process: "comm/pid", with "host:" so. */
 static void process(const struct page *p, int host, const char *comm, size_t len, int64_t pid)
 {
 	process_name(p, host, comm, len);
