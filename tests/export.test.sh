@@ -141,12 +141,12 @@ broken timesketch "a missing message" 'del d["message"]' "message is missing"
 broken timesketch "a datetime not ISO 8601" 'd["datetime"] = "23/11/2026"' "is not ISO 8601"
 
 # --- Logins and shells: the timeline's fields for them, in every format -----------------
-load_fixtures shells logins-guessed
-run_report timeline -v --format json shells.db logins-guessed.db
+load_fixtures shells logins-guessed logins-benign
+run_report timeline -v --format json shells.db logins-guessed.db logins-benign.db
 # sessions FILE PLACE: "fields count" of the rows with a login or a stream, PLACE their object
 sessions() {
 	python3 -c 'import collections, json, sys
-keys = ("login", "login_uid", "session_pid", "stdin", "stdout", "stderr", "shell")
+keys = ("login", "login_uid", "login_user", "session_pid", "stdin", "stdout", "stderr", "shell")
 counts = collections.Counter()
 for d in map(json.loads, open(sys.argv[1])):
     o = d if sys.argv[2] in ("timeline", "timesketch") else d[sys.argv[2]]
@@ -159,8 +159,13 @@ for k, n in sorted(counts.items(), key=str):
 expected=$(sessions "$SCRATCH/out" timeline)
 check_eq "timeline: logins succeeded and failed, network and bind shells, to export" 4 \
 	"$(grep -oE "'(succeeded|failed|netshell|bindshell)'" <<< "$expected" | sort -u | wc -l)"
+benign_uid=$(awk '$3 == "succeeded" { print $5; exit }' fixtures/logins-benign.truth)
+# logins-guessed was recorded on the same host, without the accounts: logins-benign's name its user
+check_eq "timeline: the logins let in, by the name the host's accounts give the user" \
+	"$(cat fixtures/logins-benign.truth fixtures/logins-guessed.truth | awk '$3 == "succeeded" && $5 == '"$benign_uid"' { n++ } END { print n }')" \
+	"$(grep -c "^('succeeded', $benign_uid, '$(q logins-benign "SELECT name FROM account WHERE kind = 'user' AND id = $benign_uid")', " <<< "$expected")"
 for format in ocsf:unmapped ecs:casefile timesketch:timesketch; do
-	run_report export -v --format "${format%%:*}" shells.db logins-guessed.db
+	run_report export -v --format "${format%%:*}" shells.db logins-guessed.db logins-benign.db
 	verdict=$("$checker" "${format%%:*}" < "$SCRATCH/out")
 	check_match "${format%%:*}: the login and shell fixtures conform" "^[0-9]+ lines, [0-9]+ checks, 0 errors$" "$verdict"
 	check_eq "${format%%:*}: each login, stream and shell as the timeline has it, in ${format#*:}" \

@@ -55,6 +55,15 @@ check_eq "logins-benign: the table's USER, the name (- for the failed login)" \
 check_eq "logins-guessed (no accounts in the capture): the uid in the table, no name in CSV" \
 	"$(awk '$3 == "succeeded" { print $5 }' "$(truth_of logins-guessed)")|" \
 	"$(run_report logins logins-guessed.db; column USER succeeded)|$(query "SELECT user FROM r WHERE outcome = 'succeeded'" logins logins-guessed.db)"
+check_eq "timeline: each login let in, its user named and the uid kept (JSON, CSV)" \
+	"$(query "SELECT count(*), uid, user FROM r WHERE outcome = 'succeeded' GROUP BY uid, user" logins logins-benign.db)" \
+	"$(query "SELECT count(*), login_uid, login_user FROM r WHERE login = 'succeeded' GROUP BY 2, 3" timeline logins-benign.db)"
+check_eq "timeline: the table says so, by name" \
+	"$(awk '$3 == "succeeded" { n++ } END { print n }' "$(truth_of logins-benign)")" \
+	"$(run_report timeline logins-benign.db; grep -c " login succeeded $benign_user (uid $benign_uid), session [0-9]*$" "$SCRATCH/out")"
+check_eq "timeline (no accounts in the capture): uid N in the table, no name in CSV" \
+	"$(awk '$3 == "succeeded" { print "login succeeded uid " $5 }' "$(truth_of logins-guessed)")|" \
+	"$(run_report timeline logins-guessed.db; grep -o 'login succeeded uid [0-9]*' "$SCRATCH/out")|$(query "SELECT login_user FROM r WHERE login = 'succeeded'" timeline logins-guessed.db)"
 check_eq "logins: a capture without process lives tells no outcome, and says why" \
 	"unknown|no process lives in the capture|50" \
 	"$(query "SELECT outcome, why, count(*) FROM r GROUP BY 1, 2" logins bruteforce-ssh.db)"
@@ -98,6 +107,13 @@ check_eq "the evidence of a brute force lists its logins" "$(failed_of logins-hy
 	"$(cd "$SCRATCH" && eval "${evidence/#report/$report} --format csv" | grep -c ',failed,')"
 
 # --- summary ------------------------------------------------------------------------------------
+# With logins-benign, recorded on the same host with its accounts: the user by that name
+# (the table's first line is the rule, a comment: left out for column).
+check_eq "bruteforce: the guessed password's user named by the host's accounts, the uid kept" \
+	"$guessed_uid|$benign_user|$benign_user" \
+	"$(query "SELECT uid, user FROM r WHERE kind = 'guessed'" bruteforce logins-guessed.db logins-benign.db)|$(run_report bruteforce logins-guessed.db logins-benign.db; sed -i 1d "$SCRATCH/out"; column USER | grep -v -- '^-$')"
+check_eq "bruteforce: by uid where no capture names it (no user in CSV)" "$guessed_uid|" \
+	"$(run_report bruteforce logins-guessed.db; sed -i 1d "$SCRATCH/out"; column USER | grep -v -- '^-$')|$(query "SELECT user FROM r WHERE kind = 'guessed'" bruteforce logins-guessed.db)"
 run_report summary logins-guessed.db
 check_match "summary: the guessed password, naming the session" \
 	$'\n  guessed logins +1 FOUND[^\n]*\n +10\\.200\\.0\\.66 -> 10\\.200\\.0\\.10:22: uid '"$guessed_uid let in after $guessed_after failed logins \\(report proc $guessed_session@" \

@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures scan-connect bruteforce-ssh caps lineage lost unclean shells logins-guessed
+load_fixtures scan-connect bruteforce-ssh caps lineage lost unclean shells logins-guessed logins-benign capgroups
 files=(scan-connect.db bruteforce-ssh.db caps.db lineage.db)
 
 if ! command -v chromium > /dev/null && [ "$(id -u)" = 0 ]; then
@@ -169,6 +169,37 @@ check_eq "capabilities: a histogram bar per capability checked" \
 		(select cap from capable where audit is not 0 union all select cap from l.capable where audit is not 0)")" \
 	"$(sed -n '/<h3>By capability<\/h3>/,/<\/table>/p' "$SCRATCH/page.dom" | grep -c '<rect width')"
 
+# --- Capability flags grouped, as caps and summary group them -----------------------------
+# fixtures/capgroups: capcheck run three times by nobody, each run refused
+# CAP_SYS_ADMIN twice (privileged, denied: one row each for the three), then
+# refused CAP_SETUID once (a row of one process).  Each row, counts and span,
+# exactly as `report caps --format csv` has the group, in the page as written
+# (no script needed) and in the browser's DOM.
+run_report html -o groups.html capgroups.db
+check_eq "groups: the page is written" "0" "$rc"
+(cd "$SCRATCH" && "$report" caps --format csv capgroups.db) > "$SCRATCH/groups.csv"
+groups_of_caps() { # flag|program|user|capability|processes|checks|denied|first|last
+	awk -F, '$1 == "flag" {
+		program = $16 > 1 ? $4 ", " $16 " processes" : $4 "/" $3
+		user = $6 != "" ? $6 " (uid " $5 ")" : "uid " $5
+		first = $11; last = $12
+		sub(/T/, " ", first); sub(/Z$/, " UTC", first); sub(/T/, " ", last); sub(/Z$/, " UTC", last)
+		print $13 "|" program "|" user "|" $8 "|" $16 "|" $9 "|" $10 "|" first "|" last
+	}' "$SCRATCH/groups.csv"
+}
+groups_of_page() {
+	sed -n 's|.*<tr class="flag" data-flag="\([a-z_]*\)"><td>[^<]*</td><td>\([^<]*\)</td><td>\([^<]*\)</td><td>\([^<]*\)</td><td class="n" data-count="\([0-9]*\)">[0-9]*</td><td class="n" data-count="\([0-9]*\)">[0-9]*</td><td class="n" data-count="\([0-9]*\)">[0-9]*</td><td><time title="\([^"]*\)">[^<]*</time></td><td><time title="\([^"]*\)">.*|\1\|\2\|\3\|\4\|\5\|\6\|\7\|\8\|\9|p' "$1"
+}
+runs=$(q capgroups "SELECT count(DISTINCT pid) FROM capable WHERE comm = 'capcheck' AND cap = 21 AND verdict = 'deny' AND audit IS NOT 0")
+check_eq "groups: the fixture's $runs runs of capcheck, privileged and denied, one row each" "2" \
+	"$(groups_of_caps | grep -c "^[a-z]*|capcheck, $runs processes|nobody (uid 65534)|CAP_SYS_ADMIN|$runs|")"
+check_eq "groups: each row as report caps --format csv, in the page as written" "$(groups_of_caps)" \
+	"$(groups_of_page "$SCRATCH/groups.html")"
+browse "$SCRATCH/groups.html" groups
+check_eq "groups: ... and in the browser" "$(groups_of_caps)" "$(groups_of_page "$SCRATCH/groups.dom")"
+check_eq "groups: the user's bar named from the capture's accounts" "1" \
+	"$(in_dom groups "<tr><td>nobody (uid 65534)</td><td class=\"n\" data-count=\"$(q capgroups "SELECT count(*) FROM capable WHERE audit IS NOT 0")\">")"
+
 # --- Hostile names ----------------------------------------------------------------------
 cp "$SCRATCH/scan-connect.db" "$SCRATCH/hostile.db"
 nmap=$(q scan-connect "select pid from tcpconnect where comm = 'nmap' group by pid order by pid" | tr ',' ' ')
@@ -202,6 +233,17 @@ check_eq "got in: a row per finding, as summary has them" \
 	"$(grep -o 'class="finding" data-kind="[a-z]*"' "$SCRATCH/got-in.html" | sed 's/.*data-kind="\([a-z]*\)"/\1/' | sort | uniq -c | awk '{ print $2 "=" $1 }' | paste -sd' ')"
 check_eq "got in: the guessed login's rows named" "1" \
 	"$(grep -c 'its rows: <code>report proc 4305@[0-9]* logins-guessed.db</code>' "$SCRATCH/got-in.html")"
+# The user let in, as summary names it: by uid (logins-guessed has no accounts), then by the
+# name the accounts of logins-benign (recorded on the same host) give it.
+let_in() { grep -o '[^>:]* let in after [0-9]* failed logins' "$1"; }
+guessed_uid=$(awk '$3 == "succeeded" { print $5 }' fixtures/logins-guessed.truth)
+check_eq "got in: the user let in, by uid where no capture names it, as summary says" \
+	"uid $guessed_uid|$(run_report summary shells.db logins-guessed.db && let_in "$SCRATCH/out" | sed 's/^ *//')" \
+	"$(let_in "$SCRATCH/got-in.html" | sed 's/ let in.*//')|$(let_in "$SCRATCH/got-in.html")"
+run_report html -o named.html logins-guessed.db logins-benign.db
+check_eq "got in: ... and by the name the host's accounts give it" \
+	"$(q logins-benign "SELECT name FROM account WHERE kind = 'user' AND id = $guessed_uid") (uid $guessed_uid)|$(run_report summary logins-guessed.db logins-benign.db && let_in "$SCRATCH/out" | sed 's/^ *//')" \
+	"$(let_in "$SCRATCH/named.html" | sed 's/ let in.*//')|$(let_in "$SCRATCH/named.html")"
 check_eq "got in: older captures say the shells were not recorded (no exec streams)" "2" \
 	"$(grep -c 'No exec streams in the captures' "$SCRATCH/page.html")"
 

@@ -56,3 +56,16 @@ void user_label(struct captures *set, struct peers *peers, int host, int64_t uid
 		snprintf(out, size, "uid %lld", (long long)uid);
 	}
 }
+
+void user_values(struct captures *set, struct peers *peers, int host, int64_t uid,
+		 struct value *user, struct value *shown, char name[ACCOUNT_NAME_MAX + 1],
+		 char digits[24])
+{
+	*user = *shown = null_value();
+	if (uid < 0)
+		return;
+	if (account_name(set, peers, host, uid, name) > 0)
+		*user = *shown = text_value(name, strlen(name));
+	else
+		*shown = text_value(digits, (size_t)(int_text(digits, uid) - digits));
+}

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "capture.h"
+#include "output.h"
 #include "peers.h"
 
 /* Longest user name kept (Linux allows 32 bytes; longer is cut). */
@@ -28,5 +29,15 @@ int account_name(struct captures *set, struct peers *peers, int host, int64_t ui
  */
 void user_label(struct captures *set, struct peers *peers, int host, int64_t uid, char *out,
 		size_t size);
+
+/*
+ * A user as JSON and CSV have it and as a table shows it: *user the name
+ * the host gave uid (raw bytes, in name), null when none names it; *shown
+ * that name, or the uid's digits (in digits) for a table.  uid < 0 (not
+ * known): both null.
+ */
+void user_values(struct captures *set, struct peers *peers, int host, int64_t uid,
+		 struct value *user, struct value *shown, char name[ACCOUNT_NAME_MAX + 1],
+		 char digits[24]);
 
 #endif

@@ -462,8 +462,8 @@ void finding_evidence(const struct finding *f, char *buf, size_t size)
 			snprintf(buf, size, "%s", f->process);
 		break;
 	case FINDING_GUESSED:
-		snprintf(buf, size, "uid %lld let in after %lld failed logins; session %lld",
-			 (long long)f->uid, (long long)f->failed, (long long)f->session_pid);
+		snprintf(buf, size, "let in after %lld failed logins; session %lld",
+			 (long long)f->failed, (long long)f->session_pid);
 		break;
 	case FINDING_NETSHELL:
 		snprintf(buf, size, "parents %s; ran %lld program%s%s%s", f->parents,

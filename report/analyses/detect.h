@@ -182,7 +182,9 @@ int64_t burst_rate(const struct burst *b);
 
 /*
  * A finding in words, for tables (raw capture text: the output escapes it):
- * who (an address, or comm/pid), what was aimed at, and the evidence.
+ * who (an address, or comm/pid), what was aimed at, and the evidence (a
+ * guessed password's without its user, whom the caller names from the
+ * capture's accounts: "let in after 7 failed logins; session 4305").
  */
 void finding_actor(const struct finding *f, char *buf, size_t size);
 void finding_target(const struct finding *f, char *buf, size_t size);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts.h"
 #include "dnsnames.h"
 #include "endpoints.h"
 #include "events.h"
@@ -81,6 +82,14 @@ static struct {
 	char *detail; /* exec: its path and command line, any length */
 	size_t detail_size;
 	struct thresholds logins; /* the default login services (report logins) */
+	struct captures *set;
+	struct peers *hosts; /* whose accounts snapshot names a login's user */
+	struct {
+		struct capture *cap;
+		int64_t uid;
+		bool named;
+		char name[ACCOUNT_NAME_MAX + 1];
+	} user; /* the last login's user: one lookup for a run of logins as one user */
 } tl;
 
 /* A number in decimal, at least `digits` of them: its end.  (printf costs more, per row.) */
@@ -195,6 +204,20 @@ static int emit_connect(const struct event *ev, void *ctx)
 	return put_row(ev, v);
 }
 
+/* The name the capture's host gave a login's user (raw bytes), or NULL. */
+static const char *login_user(struct capture *cap, int64_t uid)
+{
+	if (cap != tl.user.cap || uid != tl.user.uid) {
+		tl.user.cap = cap;
+		tl.user.uid = uid;
+		/* Unreadable (said on stderr once per user) is unnamed, as the other commands have
+		 * it. */
+		tl.user.named = account_name(tl.set, tl.hosts, peers_host(tl.hosts, cap), uid,
+					     tl.user.name) > 0;
+	}
+	return tl.user.named ? tl.user.name : NULL;
+}
+
 static int emit_accept(const struct event *ev, void *ctx)
 {
 	struct value v[TL_FIELDS];
@@ -202,6 +225,7 @@ static int emit_accept(const struct event *ev, void *ctx)
 	struct address l, r;
 	struct login s;
 	char detail[DETAIL_MAX], *p;
+	const char *user = NULL;
 
 	(void)ctx;
 	no_kind_fields(v);
@@ -218,17 +242,23 @@ static int emit_accept(const struct event *ev, void *ctx)
 			return -1;
 		v[TL_LOGIN] = word_value(login_outcome_name(s.outcome));
 		v[TL_LOGIN_UID] = s.uid < 0 ? null_value() : int_value(s.uid);
+		user = s.uid < 0 ? NULL : login_user(ev->cap, s.uid);
+		v[TL_LOGIN_USER] = user ? text_value(user, strlen(user)) : null_value();
 		v[TL_SESSION] = s.pid ? int_value(s.pid) : null_value();
 	}
 	if (tl.table) {
 		p = put_ends(detail, v, '<');
 		if (!v[TL_LOGIN].null)
 			p += sprintf(p, " login %s", v[TL_LOGIN].s);
-		if (!v[TL_LOGIN_UID].null)
+		if (user)
+			p += sprintf(p, " %s (uid %lld)", user, (long long)s.uid);
+		else if (!v[TL_LOGIN_UID].null)
 			p += sprintf(p, " uid %lld", (long long)s.uid);
 		if (!v[TL_SESSION].null)
 			p += sprintf(p, ", session %lld", (long long)s.pid);
-		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail), l.plain && r.plain);
+		/* a name is the capture's bytes: the output renders them */
+		v[TL_DETAIL] = checked_text_value(detail, (size_t)(p - detail),
+						  l.plain && r.plain && !user);
 	}
 	return put_row(ev, v);
 }
@@ -582,6 +612,7 @@ static void set_fields(const struct captures *set)
 	f[TL_TTL] = (struct field){NULL, "ttl", 0, FIELD_INT, false};
 	f[TL_LOGIN] = (struct field){NULL, "login", 0, FIELD_TEXT, false};
 	f[TL_LOGIN_UID] = (struct field){NULL, "login_uid", 0, FIELD_INT, false};
+	f[TL_LOGIN_USER] = (struct field){NULL, "login_user", 0, FIELD_TEXT, false};
 	f[TL_SESSION] = (struct field){NULL, "session_pid", 0, FIELD_INT, false};
 	f[TL_STDIN] = (struct field){NULL, "stdin", 0, FIELD_TEXT, false};
 	f[TL_STDOUT] = (struct field){NULL, "stdout", 0, FIELD_TEXT, false};
@@ -743,10 +774,14 @@ int timeline_events(struct captures *set, const struct options *opts,
 	set_fields(set);
 	thresholds_ready(&tl.logins);
 	tl.names = dns_names_new(set);
+	tl.set = set;
+	tl.hosts = peers_new(set);
 	if (!tl.choice.sink)
 		output_begin(opts->format, opts->local, tl.fields, TL_FIELDS);
 	err = replay(set, chosen, n, opts);
 	dns_names_free(tl.names);
+	peers_free(tl.hosts);
+	tl.user.cap = NULL;
 	free(tl.detail);
 	tl.detail = NULL;
 	tl.detail_size = 0;

@@ -36,6 +36,7 @@ enum {
 	TL_TTL,
 	TL_LOGIN, /* an accept by a login service: the session's outcome, user, process */
 	TL_LOGIN_UID,
+	TL_LOGIN_USER, /* ... the user's name, as the capture's accounts snapshot has it */
 	TL_SESSION,
 	TL_STDIN, /* an exec's standard streams; TL_SHELL: a shell reading a TCP connection */
 	TL_STDOUT,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "accounts.h"
 #include "command.h"
 #include "detect.h"
 #include "util.h"
@@ -22,6 +23,8 @@ enum {
 	BRUTE_FAILED,
 	BRUTE_SUCCEEDED,
 	BRUTE_UID,
+	BRUTE_USER,
+	BRUTE_USER_SHOWN, /* table: the user's name, or the uid where the capture names none */
 	BRUTE_SESSION,
 	BRUTE_FIRST,
 	BRUTE_LAST,
@@ -41,6 +44,8 @@ enum {
 static struct {
 	struct thresholds t;
 	struct field fields[BRUTE_FIELDS];
+	struct captures *set;
+	struct peers *peers; /* the host of each capture, whose accounts name its users */
 } bf;
 
 static const char usage[] =
@@ -64,8 +69,10 @@ static const char usage[] =
 	"the median.\n"
 	"\n"
 	"A login let in after at least the threshold of failures of the same remote\n"
-	"address within the window is a guessed password (KIND guessed), with the user's\n"
-	"uid and the session process.  EVIDENCE is the command that lists the rows.\n"
+	"address within the window is a guessed password (KIND guessed), with the user\n"
+	"let in (USER: named from the capture's accounts, the uid where they name none;\n"
+	"uid and user in JSON and CSV) and the session process.  EVIDENCE is the\n"
+	"command that lists the rows.\n"
 	"\n"
 	"options (defaults from fail2ban, Zeek, ET Open and Wazuh: docs/detection.md):\n"
 	"  --failures N       failed logins of one remote address to one service in a\n"
@@ -111,7 +118,7 @@ static void print_finding(const struct finding *f)
 	char service[CAPTURE_TEXT_MAX * SAMPLE_SIZE + 16];
 	int64_t rate = finding_rate(f);
 	struct value v[BRUTE_FIELDS];
-
+	char user[ACCOUNT_NAME_MAX + 1], uid[24];
 	const struct peers *peers = f->peers;
 
 	finding_target(f, service, sizeof(service));
@@ -126,6 +133,8 @@ static void print_finding(const struct finding *f)
 	v[BRUTE_FAILED] = f->logins ? int_value(f->failed) : null_value();
 	v[BRUTE_SUCCEEDED] = f->logins ? int_value(f->succeeded) : null_value();
 	v[BRUTE_UID] = f->kind == FINDING_GUESSED ? int_value(f->uid) : null_value();
+	user_values(bf.set, bf.peers, f->host, f->kind == FINDING_GUESSED ? f->uid : -1,
+		    &v[BRUTE_USER], &v[BRUTE_USER_SHOWN], user, uid);
 	v[BRUTE_SESSION] = f->kind == FINDING_GUESSED ? int_value(f->session_pid) : null_value();
 	v[BRUTE_FIRST] = int_value(f->first_ns);
 	v[BRUTE_LAST] = int_value(f->last_ns);
@@ -156,7 +165,9 @@ static int run(struct captures *set, const struct options *opts)
 		[BRUTE_CONNECTIONS] = {"CONNS", "connections", 5, FIELD_INT, true},
 		[BRUTE_FAILED] = {"FAILED", "failed", 6, FIELD_INT, true},
 		[BRUTE_SUCCEEDED] = {"IN", "succeeded", 3, FIELD_INT, true},
-		[BRUTE_UID] = {"UID", "uid", 6, FIELD_INT, true},
+		[BRUTE_UID] = {NULL, "uid", 0, FIELD_INT, false},
+		[BRUTE_USER] = {NULL, "user", 0, FIELD_TEXT, false},
+		[BRUTE_USER_SHOWN] = {"USER", NULL, 8, FIELD_TEXT, true},
 		[BRUTE_SESSION] = {"SESSION", "session_pid", 7, FIELD_INT, true},
 		[BRUTE_FIRST] = {"FIRST", "first", 12, FIELD_CLOCK, true},
 		[BRUTE_LAST] = {"LAST", "last", 12, FIELD_CLOCK, true},
@@ -176,6 +187,8 @@ static int run(struct captures *set, const struct options *opts)
 	int err;
 
 	memcpy(bf.fields, fields, sizeof(fields));
+	bf.set = set;
+	bf.peers = peers;
 	thresholds_ready(&bf.t);
 	err = find_bruteforce(set, opts, &bf.t, peers, NULL, &findings);
 	if (!err) {
@@ -199,7 +212,7 @@ static int run(struct captures *set, const struct options *opts)
 		output_column_fit(BRUTE_LAST, 0, 6);
 		output_column_fit(BRUTE_SESSION, 0, 7);
 		output_column_fit(BRUTE_SUCCEEDED, 0, 8);
-		output_column_fit(BRUTE_UID, 0, 9);
+		output_column_fit(BRUTE_USER_SHOWN, 0, 9);
 		output_column_fit(BRUTE_MEDIAN, 0, 10);
 		output_column_fit(BRUTE_FAILED, 0, 11);
 		output_column_fit(BRUTE_EVIDENCE, 0, 12);

@@ -318,6 +318,7 @@ static void session_fields(const struct value *v)
 {
 	text("login", &v[TL_LOGIN]);
 	integer("login_uid", &v[TL_LOGIN_UID], false);
+	text("login_user", &v[TL_LOGIN_USER]);
 	integer("session_pid", &v[TL_SESSION], false);
 	text("stdin", &v[TL_STDIN]);
 	text("stdout", &v[TL_STDOUT]);

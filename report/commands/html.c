@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "accounts.h"
 #include "activity.h"
 #include "command.h"
 #include "htmlpage.h"
@@ -117,8 +118,7 @@ static void when(const struct page *p, int64_t ns)
 
 	format_clock(ns, p->opts->local, clock);
 	format_human(ns, p->opts->local, full);
-	fprintf(p->out, "<time title=\"%s\">%s.%03lld</time>", full, clock,
-		(long long)(ns % NS_PER_S / 1000000));
+	fprintf(p->out, "<time title=\"%s\">%s</time>", full, clock);
 }
 
 /* The capture files, as a command line takes them (rendered and escaped). */
@@ -130,20 +130,40 @@ static void files(const struct page *p)
 	}
 }
 
-/* "comm/pid", with "host:" when there are several hosts. */
-static void process(const struct page *p, int host, const char *comm, size_t len, int64_t pid)
+/* A program: "comm", with "host:" when there are several hosts. */
+static void process_name(const struct page *p, int host, const char *comm, size_t len)
 {
 	if (p->set->many_hosts) {
 		html_string(p->out, peers_host_name(overview_hosts(&p->o), host));
 		fputc(':', p->out);
 	}
 	html_text(p->out, comm, len);
+}
+
+/* A process: "comm/pid", with "host:" so. */
+static void process(const struct page *p, int host, const char *comm, size_t len, int64_t pid)
+{
+	process_name(p, host, comm, len);
 	fprintf(p->out, "/%lld", (long long)pid);
 }
 
 static void counted(FILE *out, int64_t n)
 {
 	fprintf(out, "<td class=\"n\" data-count=\"%lld\">%lld</td>", (long long)n, (long long)n);
+}
+
+/* "nobody (uid 65534)" as the capture's accounts snapshot names the user, or "uid 65534". */
+static void user(const struct page *p, int host, int64_t uid)
+{
+	char name[ACCOUNT_NAME_MAX + 1];
+
+	/* A capture that cannot be read here was read whole before: no name is then no harm. */
+	if (account_name(p->set, overview_hosts(&p->o), host, uid, name) > 0) {
+		html_string(p->out, name);
+		fprintf(p->out, " (uid %lld)", (long long)uid);
+	} else {
+		fprintf(p->out, "uid %lld", (long long)uid);
+	}
 }
 
 /* --- Captures ---------------------------------------------------------------------- */
@@ -268,6 +288,10 @@ static void finding_row(struct page *p, const struct finding *f, int number)
 	fputs("</td><td>", out);
 	when(p, f->last_ns);
 	fputs("</td><td>", out);
+	if (f->kind == FINDING_GUESSED) {
+		user(p, f->host, f->uid);
+		fputc(' ', out);
+	}
 	html_string(out, evidence);
 	if (f->sample_ports) {
 		fputs("<br>ports: ", out);
@@ -592,48 +616,77 @@ static void histogram(struct page *p, const char *title, const char *by, struct 
 	}
 }
 
+/* A group's remarks after its meaning: when new to a lone process, in a user namespace. */
+static void group_remarks(FILE *out, const struct cap_flag_group *g)
+{
+	if (g->first->kind == FLAG_NEW && g->processes == 1)
+		fprintf(out, ", %.1f s after its first check",
+			(double)g->first->after_ns / NS_PER_S);
+	if (g->userns)
+		fputs(", in a user namespace", out);
+}
+
+/* The flags as caps and summary group them: the runs of one program as one user, one row. */
 static void flags_table(struct page *p)
 {
 	FILE *out = p->out;
-	const struct cap_analysis *a = &p->o.caps;
+	struct cap_flag_group *groups;
+	size_t n = cap_flag_groups(&p->o.caps, &groups);
 
 	fputs("<h3>What stands out</h3>\n", out);
-	if (!a->nflags) {
+	if (!n) {
 		fputs("<p data-flags=\"0\">Nothing.</p>\n", out);
+		free(groups);
 		return;
 	}
 	fprintf(out,
 		"<table class=\"sortable\" data-flags=\"%zu\"><thead><tr><th>flag</th>"
-		"<th>process</th><th>uid</th><th>capability</th><th>checks</th><th>denied</th>"
-		"<th>first</th><th>meaning</th></tr></thead><tbody>\n",
-		a->nflags);
-	for (size_t i = 0; i < a->nflags && i < FLAGS_SHOWN; i++) {
-		const struct cap_flag *f = &a->flags[i];
+		"<th>program</th><th>user</th><th>capability</th><th>processes</th>"
+		"<th>checks</th><th>denied</th><th>first</th><th>last</th><th>meaning</th></tr>"
+		"</thead><tbody>\n",
+		n);
+	for (size_t i = 0; i < n && i < FLAGS_SHOWN; i++) {
+		const struct cap_flag_group *g = &groups[i];
+		const struct cap_use *u = g->first->use;
+		const char *word = cap_flag_word(g->first->kind);
 		char name[64];
 
-		cap_name_of(p->set, f->use->cap, name, sizeof(name));
-		fprintf(out, "<tr class=\"flag\" data-flag=\"%s\"><td>%s</td><td>",
-			cap_flag_word(f->kind), cap_flag_word(f->kind));
-		process(p, f->use->host, f->use->comm, f->use->comm_len, f->use->pid);
-		fprintf(out, "</td><td class=\"n\">%lld</td><td>", (long long)f->use->uid);
+		fprintf(out, "<tr class=\"flag\" data-flag=\"%s\"><td>%s</td><td>", word, word);
+		if (g->processes == 1) {
+			process(p, u->host, u->comm, u->comm_len, u->pid);
+		} else {
+			process_name(p, u->host, u->comm, u->comm_len);
+			fprintf(out, ", %lld processes", (long long)g->processes);
+		}
+		fputs("</td><td>", out);
+		user(p, u->host, u->uid);
+		cap_name_of(p->set, u->cap, name, sizeof(name));
+		fputs("</td><td>", out);
 		html_string(out, name);
 		fputs("</td>", out);
-		counted(out, f->checks);
-		counted(out, f->denied);
+		counted(out, g->processes);
+		counted(out, g->checks);
+		counted(out, g->denied);
 		fputs("<td>", out);
-		when(p, f->first_ns);
-		fprintf(out, "</td><td>%s</td></tr>\n", cap_flag_meaning(f->kind));
-		tree_add_pid(&p->tree, f->use->host, f->use->pid, f->first_ns,
-			     cap_flag_word(f->kind));
+		when(p, g->first_ns);
+		fputs("</td><td>", out);
+		when(p, g->last_ns);
+		fprintf(out, "</td><td>%s", cap_flag_meaning(g->first->kind));
+		group_remarks(out, g);
+		fputs("</td></tr>\n", out);
+		/* The tree shows the group's first process: a hundred runs would drown it. */
+		tree_add_pid(&p->tree, u->host, u->pid, g->first_ns, word);
 	}
 	fputs("</tbody></table>\n", out);
-	if (a->nflags > FLAGS_SHOWN)
-		omit(&p->omitted, a->nflags - FLAGS_SHOWN, "capability flags", "report caps");
+	if (n > FLAGS_SHOWN)
+		omit(&p->omitted, n - FLAGS_SHOWN, "groups of capability flags", "report caps");
+	free(groups);
 }
 
 static void capabilities_section(struct page *p)
 {
 	const struct cap_analysis *a = &p->o.caps;
+	struct peers *hosts = overview_hosts(&p->o);
 	struct bar *caps = NULL, *processes = NULL, *users = NULL;
 	size_t ncaps = 0, nprocesses = 0, nusers = 0;
 
@@ -650,23 +703,33 @@ static void capabilities_section(struct page *p)
 	flags_table(p);
 	for (size_t i = 0; i < a->nuses; i++) {
 		const struct cap_use *u = &a->uses[i];
-		char label[TEXT_MAX], comm[4 * CAPTURE_TEXT_MAX + 1];
+		const char *host = p->set->many_hosts ? peers_host_name(hosts, u->host) : "";
+		const char *colon = p->set->many_hosts ? ":" : "";
+		char label[TEXT_MAX], name[ACCOUNT_NAME_MAX + 1];
 
 		if (!u->audited)
 			continue;
+		/* Labels as the capture has them: html_string renders them once. */
 		cap_name_of(p->set, u->cap, label, sizeof(label));
 		bar_add(&caps, &ncaps, label, u);
-		comm[render_text(u->comm, u->comm_len, comm)] = '\0';
-		snprintf(label, sizeof(label), "%s%s%s/%lld",
-			 p->set->many_hosts ? peers_host_name(overview_hosts(&p->o), u->host) : "",
-			 p->set->many_hosts ? ":" : "", comm, (long long)u->pid);
+		if (u->pid < 0) /* checks of no known process: as caps labels them */
+			snprintf(label, sizeof(label), "%s%s(no process)", host, colon);
+		else
+			snprintf(label, sizeof(label), "%s%s%.*s/%lld", host, colon,
+				 (int)u->comm_len, u->comm, (long long)u->pid);
 		bar_add(&processes, &nprocesses, label, u);
-		snprintf(label, sizeof(label), "%lld", (long long)u->uid);
+		/* no process, no user: the label stays "(no process)" */
+		if (u->pid >= 0 && account_name(p->set, hosts, u->host, u->uid, name) > 0)
+			snprintf(label, sizeof(label), "%s%s%s (uid %lld)", host, colon, name,
+				 (long long)u->uid);
+		else if (u->pid >= 0)
+			snprintf(label, sizeof(label), "%s%suid %lld", host, colon,
+				 (long long)u->uid);
 		bar_add(&users, &nusers, label, u);
 	}
 	histogram(p, "By capability", "capability", caps, ncaps);
 	histogram(p, "By process", "process", processes, nprocesses);
-	histogram(p, "By user", "uid", users, nusers);
+	histogram(p, "By user", "user", users, nusers);
 	free(caps);
 	free(processes);
 	free(users);

@@ -77,22 +77,6 @@ static int own_option(int option, const char *arg, void *ctx)
 	return threshold_option("logins", option, arg, &lg.t) < 0 ? -1 : 0;
 }
 
-/*
- * The user by the name the capture's host gave it (raw bytes in name); one
- * it names none: the uid in the table (digits in uid), null in JSON and CSV.
- */
-static void user_values(struct capture *cap, int64_t id, struct value *v,
-			char name[ACCOUNT_NAME_MAX + 1], char uid[24])
-{
-	v[LOGIN_USER] = v[LOGIN_USER_SHOWN] = null_value();
-	if (id < 0)
-		return;
-	if (account_name(lg.set, lg.peers, peers_host(lg.peers, cap), id, name) > 0)
-		v[LOGIN_USER] = v[LOGIN_USER_SHOWN] = text_value(name, strlen(name));
-	else
-		v[LOGIN_USER_SHOWN] = text_value(uid, (size_t)(int_text(uid, id) - uid));
-}
-
 static int print_login(const struct event *ev, void *ctx)
 {
 	struct value v[LOGIN_FIELDS];
@@ -122,7 +106,8 @@ static int print_login(const struct event *ev, void *ctx)
 	v[LOGIN_START] = s.pid ? int_value(s.start_ns) : null_value();
 	v[LOGIN_OUTCOME] = word_value(login_outcome_name(s.outcome));
 	v[LOGIN_UID] = s.uid < 0 ? null_value() : int_value(s.uid);
-	user_values(ev->cap, s.uid, v, user, uid);
+	user_values(lg.set, lg.peers, peers_host(lg.peers, ev->cap), s.uid, &v[LOGIN_USER],
+		    &v[LOGIN_USER_SHOWN], user, uid);
 	v[LOGIN_DURATION] = s.end_t == INT64_MAX ? null_value() : int_value(s.end_t - ev->t);
 	v[LOGIN_EXECS] = int_value(s.execs);
 	v[LOGIN_RAN] = s.execs ? text_value(s.ran, s.ran_len) : null_value();
