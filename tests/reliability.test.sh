@@ -20,6 +20,20 @@ storm() {
 
 capsetuid_rows() { sql "$1" "select count(*) from ev_capable e join task t on t.id = e.task where t.pid = $TARGET_PID and e.cap = 7"; }
 lost_capable() { sql "$1" "select lost from event_kind where name = 'capable'"; }
+# The kinds of FILE whose losses by interval or by process do not sum to their
+# total ("kind:lost:by-interval:by-process ..."): nothing when every split is exact.
+unsplit_losses() {
+	sql "$1" "select group_concat(name || ':' || lost || ':' || by_time || ':' || by_process, ' ') from (
+		select e.name, e.lost,
+			(select coalesce(sum(count), 0) from loss l where l.kind = e.name) as by_time,
+			(select coalesce(sum(count), 0) from process_loss p where p.kind = e.name) as by_process
+		from event_kind e) where lost != by_time or lost != by_process"
+}
+# The capable losses FILE names per process: "pid:comm:count ..." by pid, then unattributed.
+capable_losers() {
+	sql "$1" "select group_concat(who, ' ') from (select coalesce(pid || ':' || comm, 'unattributed') || ':' || count as who
+		from process_loss where kind = 'capable' order by pid is null, pid)"
+}
 
 # --- Overload: a storm through a 4K ring buffer ----------------------------------
 db="$SCRATCH/overload.db"
@@ -30,6 +44,8 @@ echo "# overload: 200000 checks generated, $recorded recorded, $lost lost (4K ri
 check_match "overload: records were lost (the test drives past capacity)" "^[1-9]" "$lost"
 check_eq "overload: recorded + lost == generated, exactly" 200000 "$((recorded + lost))"
 check_match "overload: the summary says how many were lost" "capable +$recorded recorded +$lost lost" "$(cat "$RECORD_ERR")"
+check_eq "overload: the losses by interval and by process sum to each kind's" "" "$(unsplit_losses "$db")"
+check_eq "overload: every capable loss is the storm's process's" "$TARGET_PID:capcheck:$lost" "$(capable_losers "$db")"
 
 # --- A flood of checks cannot hide connections ------------------------------------------
 # Any user can make capability checks as fast as a core allows.  Two such
@@ -42,6 +58,11 @@ check_match "overload: the summary says how many were lost" "capable +$recorded 
 # thousands so.
 db="$SCRATCH/flood.db"
 start_record "$db" -b 256K
+# The wall clock the capture converts its CLOCK_BOOTTIME times to (base_ns +
+# t + realtime_offset_ns), taken half a second off each end of the flood:
+# the recorder looks at its loss counts every 10 ms.
+flood_start=$(date +%s%N)
+sleep 0.5
 flooders=()
 for _ in 1 2; do
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$HELPERS/capcheck" setuid 1000000000 > /dev/null &
@@ -57,7 +78,8 @@ for _ in $(seq 20); do
 done
 kill "${flooders[@]}"
 wait "${flooders[@]}" 2> /dev/null
-sleep 0.3
+sleep 0.5
+flood_end=$(date +%s%N)
 stop_record
 lost() { sql "$db" "select lost from event_kind where name = '$1'"; }
 echo "# flood: $(sql "$db" "select recorded || ' checks recorded, ' || lost || ' lost' from event_kind where name = 'capable'")"
@@ -66,6 +88,17 @@ check_eq "flood: 20000 connects, all established, none lost" "20000|0|0" \
 	"$(sql "$db" "select count(*) from tcpconnect where pid in (${clients%,}) and outcome = 'established'")|$(lost connect)|$(lost outcome)"
 check_eq "flood: their 20000 accepts, none lost" "20000|0" \
 	"$(sql "$db" "select count(*) from tcpaccept where pid in (${servers%,})")|$(lost accept)"
+check_eq "flood: the losses by interval and by process sum to each kind's" "" "$(unsplit_losses "$db")"
+echo "# flood: $(sql "$db" "select count(*) || ' intervals, ' || (max(last_t) - min(first_t)) / 1000000 || ' ms from the first to the last' from loss")"
+check_match "flood: the capable losses came in intervals" "^[1-9]" "$(sql "$db" "select count(*) from loss where kind = 'capable'")"
+check_eq "flood: every loss interval lies within the flood" "0" \
+	"$(sql "$db" "select count(*) from loss, capture m where m.base_ns + first_t + m.realtime_offset_ns < $flood_start
+		or m.base_ns + last_t + m.realtime_offset_ns > $flood_end or first_t >= last_t")"
+mapfile -t by_pid < <(printf '%s\n' "${flooders[@]}" | sort -n)
+check_eq "flood: the capable losses are the two flooders', named, none unattributed" \
+	"${by_pid[0]}:capcheck:$(sql "$db" "select count from process_loss where pid = ${by_pid[0]}") ${by_pid[1]}:capcheck:$(sql "$db" "select count from process_loss where pid = ${by_pid[1]}")" \
+	"$(capable_losers "$db")"
+check_eq "flood: ... and both lost some" 2 "$(sql "$db" "select count(*) from process_loss where pid in (${flooders[0]}, ${flooders[1]}) and count > 0")"
 
 # --- kill -9 in the middle of a storm ----------------------------------------------
 db="$SCRATCH/killed.db"
@@ -152,6 +185,24 @@ check_eq "--max-size: a clean stop" "0|1|max-size" "$rc|$(sql "$db" 'select clea
 # Past the limit by at most what the ring buffer held: 256K of records, ~1800 rows.
 check_eq "--max-size 1M: between 1M and 1M + a 256K ring buffer's rows" 1 \
 	"$(sql "$db" "select page_count * page_size between 1048576 and 1048576 + 256 * 1024 from pragma_page_count, pragma_page_size")"
+
+# --- Rotation during a storm: each part tells its own losses, whole ---------------------------
+db="$SCRATCH/rotated-lossy.db"
+storm 600000 -e capable -C 1M -b 256K
+stop_record
+files=("$SCRATCH"/rotated-lossy*.db)
+total=0 lost=0 unsplit="" losers=""
+for f in "${files[@]}"; do
+	total=$((total + $(capsetuid_rows "$f") + $(lost_capable "$f")))
+	lost=$((lost + $(lost_capable "$f")))
+	unsplit+=$(unsplit_losses "$f")
+	losers+=$(sql "$f" "select count(*) from process_loss where kind = 'capable' and (pid is null or pid != $TARGET_PID)")
+done
+echo "# rotation with losses: ${#files[@]} files, $lost lost"
+check_match "-C with losses: several files, and losses (the test drives past capacity)" "^([2-9]|[1-9][0-9]) [1-9]" "${#files[@]} $lost"
+check_eq "-C with losses: recorded + lost over all files == generated" 600000 "$total"
+check_eq "-C with losses: in each file, losses by interval and by process sum to its totals" "" "$unsplit"
+check_eq "-C with losses: in each file, every capable loss is the storm's" "$(printf '0%.0s' "${files[@]}")" "$losers"
 
 # --- Rotation -----------------------------------------------------------------------------------
 uid=$test_uid
