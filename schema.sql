@@ -87,7 +87,7 @@ CREATE TABLE process_loss (
     kind      TEXT    NOT NULL,  -- event_kind.name
     pid       INTEGER,           -- with start_ns, names the process (process table)
     start_ns  INTEGER,           -- its start, rounded as process.start_ns
-    comm      TEXT,              -- its name at its first loss
+    comm      TEXT,              -- its name when it last lost one (the program it ran then)
     count     INTEGER NOT NULL
 );
 

@@ -89,7 +89,8 @@ struct process_loss_key {
 
 struct process_loss {
 	__u64 count;
-	char comm[COMM_LEN]; /* the task's name when its first loss was counted */
+	__u64 exec_id;	     /* the task's self_exec_id at its last loss: comm is that image's */
+	char comm[COMM_LEN]; /* the task's name then (a setpriv's before it ran its program) */
 };
 
 /* Processes whose losses are counted at once; the others' go unattributed. */

@@ -110,9 +110,10 @@ static __noinline void count_process_lost(__u32 type)
 		.type = type,
 	};
 	struct process_loss *loss = bpf_map_lookup_elem(&lost_by_process, &key);
+	__u64 exec_id = task->self_exec_id;
 
 	if (!loss) {
-		struct process_loss first = {};
+		struct process_loss first = {.exec_id = exec_id};
 
 		bpf_get_current_comm(first.comm, sizeof(first.comm));
 		/* Another CPU may add it meanwhile: then that entry is counted. */
@@ -120,6 +121,9 @@ static __noinline void count_process_lost(__u32 type)
 		loss = bpf_map_lookup_elem(&lost_by_process, &key);
 		if (!loss)
 			return;
+	} else if (loss->exec_id != exec_id) { /* it ran another program since: name it */
+		loss->exec_id = exec_id;
+		bpf_get_current_comm(loss->comm, sizeof(loss->comm));
 	}
 	__sync_fetch_and_add(&loss->count, 1);
 }

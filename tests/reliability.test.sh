@@ -58,11 +58,6 @@ check_eq "overload: every capable loss is the storm's process's" "$TARGET_PID:ca
 # thousands so.
 db="$SCRATCH/flood.db"
 start_record "$db" -b 256K
-# The wall clock the capture converts its CLOCK_BOOTTIME times to (base_ns +
-# t + realtime_offset_ns), taken half a second off each end of the flood:
-# the recorder looks at its loss counts every 10 ms.
-flood_start=$(date +%s%N)
-sleep 0.5
 flooders=()
 for _ in 1 2; do
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$HELPERS/capcheck" setuid 1000000000 > /dev/null &
@@ -78,8 +73,7 @@ for _ in $(seq 20); do
 done
 kill "${flooders[@]}"
 wait "${flooders[@]}" 2> /dev/null
-sleep 0.5
-flood_end=$(date +%s%N)
+sleep 0.3
 stop_record
 lost() { sql "$db" "select lost from event_kind where name = '$1'"; }
 echo "# flood: $(sql "$db" "select recorded || ' checks recorded, ' || lost || ' lost' from event_kind where name = 'capable'")"
@@ -89,16 +83,40 @@ check_eq "flood: 20000 connects, all established, none lost" "20000|0|0" \
 check_eq "flood: their 20000 accepts, none lost" "20000|0" \
 	"$(sql "$db" "select count(*) from tcpaccept where pid in (${servers%,})")|$(lost accept)"
 check_eq "flood: the losses by interval and by process sum to each kind's" "" "$(unsplit_losses "$db")"
-echo "# flood: $(sql "$db" "select count(*) || ' intervals, ' || (max(last_t) - min(first_t)) / 1000000 || ' ms from the first to the last' from loss")"
-check_match "flood: the capable losses came in intervals" "^[1-9]" "$(sql "$db" "select count(*) from loss where kind = 'capable'")"
-check_eq "flood: every loss interval lies within the flood" "0" \
+check_eq "flood: both flooders are named among those who lost checks" 2 \
+	"$(sql "$db" "select count(*) from process_loss where kind = 'capable' and pid in (${flooders[0]}, ${flooders[1]}) and comm = 'capcheck' and count > 0")"
+
+# --- When and by whom: a flood of a user of its own, through small rings -------------------
+# Only the flood's checks are recorded (-u): every loss is theirs.  The wall
+# clock the capture converts its CLOCK_BOOTTIME times to (base_ns + t +
+# realtime_offset_ns) is taken half a second off each end of the flood: the
+# recorder looks at its loss counts every 10 ms, a look's time bounds a loss.
+db="$SCRATCH/flood-losses.db"
+start_record "$db" -e capable,process -u "$test_uid" -b 256K
+flood_start=$(date +%s%N)
+sleep 0.5
+flooders=()
+for _ in 1 2; do
+	setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups "$HELPERS/capcheck" setuid 1000000000 > /dev/null &
+	flooders+=($!)
+done
+sleep 2
+kill "${flooders[@]}"
+wait "${flooders[@]}" 2> /dev/null
+sleep 0.5
+flood_end=$(date +%s%N)
+stop_record
+echo "# flood losses: $(sql "$db" "select count(*) || ' intervals, ' || ((max(last_t) - min(first_t)) / 1000000) || ' ms from the first look to the last' from loss")"
+check_match "flood losses: the checks overflowed their ring (the test floods)" "^[1-9]" "$(lost_capable "$db")"
+check_eq "flood losses: by interval and by process, they sum to each kind's" "" "$(unsplit_losses "$db")"
+check_eq "flood losses: every loss interval lies within the flood" "0" \
 	"$(sql "$db" "select count(*) from loss, capture m where m.base_ns + first_t + m.realtime_offset_ns < $flood_start
 		or m.base_ns + last_t + m.realtime_offset_ns > $flood_end or first_t >= last_t")"
 mapfile -t by_pid < <(printf '%s\n' "${flooders[@]}" | sort -n)
-check_eq "flood: the capable losses are the two flooders', named, none unattributed" \
-	"${by_pid[0]}:capcheck:$(sql "$db" "select count from process_loss where pid = ${by_pid[0]}") ${by_pid[1]}:capcheck:$(sql "$db" "select count from process_loss where pid = ${by_pid[1]}")" \
-	"$(capable_losers "$db")"
-check_eq "flood: ... and both lost some" 2 "$(sql "$db" "select count(*) from process_loss where pid in (${flooders[0]}, ${flooders[1]}) and count > 0")"
+check_match "flood losses: they are the two flooders', each named, none unattributed" \
+	"^${by_pid[0]}:capcheck:[1-9][0-9]* ${by_pid[1]}:capcheck:[1-9][0-9]*$" "$(capable_losers "$db")"
+check_eq "flood losses: each flooder named as the process table names its exec (pid, start_ns)" 2 \
+	"$(sql "$db" "select count(*) from process_loss l join process p on p.pid = l.pid and p.start_ns = l.start_ns and p.how = 'exec' and p.exe like '%/capcheck'")"
 
 # --- kill -9 in the middle of a storm ----------------------------------------------
 db="$SCRATCH/killed.db"
@@ -187,10 +205,10 @@ check_eq "--max-size 1M: between 1M and 1M + a 256K ring buffer's rows" 1 \
 	"$(sql "$db" "select page_count * page_size between 1048576 and 1048576 + 256 * 1024 from pragma_page_count, pragma_page_size")"
 
 # --- Rotation during a storm: each part tells its own losses, whole ---------------------------
-db="$SCRATCH/rotated-lossy.db"
+db="$SCRATCH/lossy-rotated.db"
 storm 600000 -e capable -C 1M -b 256K
 stop_record
-files=("$SCRATCH"/rotated-lossy*.db)
+files=("$SCRATCH"/lossy-rotated*.db)
 total=0 lost=0 unsplit="" losers=""
 for f in "${files[@]}"; do
 	total=$((total + $(capsetuid_rows "$f") + $(lost_capable "$f")))

@@ -10,6 +10,7 @@
 
 #include "accounts.h"
 #include "command.h"
+#include "losses.h"
 #include "overview.h"
 #include "util.h"
 #include "when.h"
@@ -20,7 +21,8 @@
 #define PROGRAMS_SHOWN 10
 #define TEXT_MAX       1024
 
-/* JSON and CSV: one row per capture, talker, detection (finding, or none) and flag. */
+/* JSON and CSV: one row per capture, kind that lost records, talker, detection (finding, or none)
+ * and flag. */
 enum {
 	SUM_SECTION,
 	SUM_KIND,
@@ -69,7 +71,8 @@ static const char usage[] =
 	"                      [--service PORTS] [--daemon NAMES] [--settle SECONDS]\n"
 	"                      [--net-raw NAMES] [common options] FILE...\n"
 	"\n"
-	"One page: the captures (host, span, events, losses, clean stop), the top\n"
+	"One page: the captures (host, span, events, losses, clean stop; per kind\n"
+	"that lost records, when and the process that lost most), the top\n"
 	"talkers (processes making connects, remote addresses whose connections were\n"
 	"accepted), a verdict for every detection (guessed passwords first, port scans,\n"
 	"sweeps, outbound scanning, brute force) with its first findings, and the\n"
@@ -77,8 +80,9 @@ static const char usage[] =
 	"`report caps` have the details; the options are theirs (--scan-window is\n"
 	"scans' --window, --bruteforce-window bruteforce's).\n"
 	"\n"
-	"JSON and CSV: one row per capture, talker, detection (each finding, or one\n"
-	"row saying none) and flag, with section and kind saying which.\n"
+	"JSON and CSV: one row per capture, kind that lost records (section loss),\n"
+	"talker, detection (each finding, or one row saying none) and flag, with\n"
+	"section and kind saying which.\n"
 	"\n"
 	"examples:\n"
 	"    report summary case42.db\n"
@@ -128,8 +132,37 @@ static void human_ms(int64_t ns, bool local, char *out)
 		 dot ? strchr(dot, ' ') : "");
 }
 
-static void print_capture(const struct capture *cap, bool local)
+/* "capable: 28798 lost, 28790 from pid 4242 storm, 01:18:03.120 .. 01:18:05.310" for each kind. */
+static void print_losses(const struct capture *cap, const struct losses *l, bool local)
 {
+	for (int k = 0; k < cap->nkinds; k++) {
+		char *name, *who, raw[2 * CAPTURE_TEXT_MAX] = "", first[WHEN_MAX], last[WHEN_MAX];
+		const struct process_losses *top = losses_top_process(l, k);
+		int64_t first_ns, last_ns;
+
+		if (!cap->kinds[k].lost)
+			continue;
+		if (top)
+			losses_who(top, raw, sizeof(raw));
+		name = render_string(cap->kinds[k].name);
+		who = render_string(raw);
+		printf("    %s: %lld lost%s%s", name, (long long)cap->kinds[k].lost,
+		       *who ? ", " : "", who);
+		free(who);
+		if (losses_span(l, k, &first_ns, &last_ns)) {
+			format_clock(first_ns, local, first);
+			format_clock(last_ns, local, last);
+			printf(", %s .. %s", first, last);
+		}
+		putchar('\n');
+		free(name);
+	}
+}
+
+static int print_capture(struct capture *cap, bool local)
+{
+	struct losses losses;
+
 	char started[WHEN_MAX], ended[WHEN_MAX];
 	int64_t end = cap->clean ? cap->stopped_ns : cap->last_commit_ns, events = 0, lost = 0;
 	char *host = render_string(cap->host), *path = render_string(cap->path);
@@ -148,6 +181,11 @@ static void print_capture(const struct capture *cap, bool local)
 	       cap->clean ? "clean stop" : "NO CLEAN STOP (killed, or still recording)");
 	free(host);
 	free(path);
+	if (losses_read(cap, &losses))
+		return -1;
+	print_losses(cap, &losses, local);
+	losses_free(&losses);
+	return 0;
 }
 
 static void print_talkers(const struct overview *p, const struct talker *list, size_t n,
@@ -434,14 +472,15 @@ static void print_exfil(const struct overview *p)
 	}
 }
 
-static void print_page(const struct overview *p)
+static int print_page(const struct overview *p)
 {
 	struct cap_flag_group *groups;
 	size_t ngroups;
 
 	printf("CAPTURES\n");
 	for (int i = 0; i < p->set->count; i++)
-		print_capture(p->set->list[i], p->opts->local);
+		if (print_capture(p->set->list[i], p->opts->local))
+			return -1;
 	printf("\nTOP TALKERS\n");
 	print_talkers(p, p->processes, p->nprocesses, "connects by process");
 	print_talkers(p, p->remotes, p->nremotes, "accepted from");
@@ -459,7 +498,7 @@ static void print_page(const struct overview *p)
 	print_beacons(p);
 	if (!overview_recorded(p->set, "capable")) {
 		printf("\nCAPABILITIES not recorded (no capable events)\n");
-		return;
+		return 0;
 	}
 	printf("\nCAPABILITIES (checks that audit, or may: %lld, %lld denied",
 	       (long long)p->caps.checks, (long long)p->caps.denied);
@@ -474,6 +513,7 @@ static void print_page(const struct overview *p)
 	if (!ngroups)
 		printf("  nothing stands out\n");
 	free(groups);
+	return 0;
 }
 
 /* --- Rows (JSON, CSV) ------------------------------------------------------------------ */
@@ -491,10 +531,50 @@ static void blank(struct value *v, const char *section, const char *kind)
 	v[SUM_KIND] = text_of(kind);
 }
 
-static void capture_rows(const struct overview *p)
+/*
+ * A row per kind that lost records: count (its losses), first and last (of
+ * its loss intervals), subject (the comm of the process that lost most),
+ * detail ("28790 from pid 4242 storm", or "28790 unattributed").
+ */
+static int loss_rows(struct capture *cap)
+{
+	struct losses l;
+
+	if (losses_read(cap, &l))
+		return -1;
+	for (int k = 0; k < cap->nkinds; k++) {
+		const struct process_losses *top;
+		struct value v[SUM_FIELDS];
+		char who[2 * CAPTURE_TEXT_MAX];
+		int64_t first_ns, last_ns;
+
+		if (!cap->kinds[k].lost)
+			continue;
+		blank(v, "loss", cap->kinds[k].name);
+		v[SUM_HOST] = text_of(cap->host);
+		v[SUM_FILE] = text_of(cap->path);
+		v[SUM_COUNT] = v[SUM_LOST] = int_value(cap->kinds[k].lost);
+		if (losses_span(&l, k, &first_ns, &last_ns)) {
+			v[SUM_FIRST] = int_value(first_ns);
+			v[SUM_LAST] = int_value(last_ns);
+		}
+		top = losses_top_process(&l, k);
+		if (top) {
+			losses_who(top, who, sizeof(who));
+			v[SUM_SUBJECT] =
+				top->pid < 0 ? null_value() : text_value(top->comm, top->comm_len);
+			v[SUM_DETAIL] = text_of(who);
+		}
+		output_row(v);
+	}
+	losses_free(&l);
+	return 0;
+}
+
+static int capture_rows(const struct overview *p)
 {
 	for (int i = 0; i < p->set->count; i++) {
-		const struct capture *cap = p->set->list[i];
+		struct capture *cap = p->set->list[i];
 		struct value v[SUM_FIELDS];
 		int64_t events = 0, lost = 0;
 
@@ -512,7 +592,10 @@ static void capture_rows(const struct overview *p)
 		v[SUM_FIRST] = int_value(cap->started_ns);
 		v[SUM_LAST] = int_value(cap->clean ? cap->stopped_ns : cap->last_commit_ns);
 		output_row(v);
+		if (loss_rows(cap))
+			return -1;
 	}
+	return 0;
 }
 
 static void talker_rows(const struct overview *p, const struct talker *list, size_t n,
@@ -711,10 +794,10 @@ static int run(struct captures *set, const struct options *opts)
 	cap_settings_ready(&sm.caps);
 	err = overview_analyze(&o, set, opts, &sm.t, &sm.caps, NULL);
 	if (!err && opts->format == FORMAT_TABLE) {
-		print_page(&o);
+		err = print_page(&o);
 	} else if (!err) {
 		output_begin(opts->format, opts->local, fields, SUM_FIELDS);
-		capture_rows(&o);
+		err = capture_rows(&o);
 		talker_rows(&o, o.processes, o.nprocesses, "connects");
 		talker_rows(&o, o.remotes, o.nremotes, "accepts");
 		suspect_rows(&o);
