@@ -28,13 +28,13 @@ static const char *read_interval(struct capture *cap, sqlite3_stmt *stmt, void *
 
 	interval->kind = kind_index(cap, sqlite3_column_text(stmt, 0));
 	if (interval->kind < 0)
-		return "a loss of a kind it does not have";
+		return "corrupt capture: a loss of a kind it does not have";
 	if (!count_ok(stmt, 3) || sqlite3_column_type(stmt, 1) != SQLITE_INTEGER ||
 	    sqlite3_column_type(stmt, 2) != SQLITE_INTEGER ||
 	    !capture_wall_ns(cap, sqlite3_column_int64(stmt, 1), &interval->first_ns) ||
 	    !capture_wall_ns(cap, sqlite3_column_int64(stmt, 2), &interval->last_ns) ||
 	    interval->last_ns < interval->first_ns)
-		return "a loss interval out of range";
+		return "corrupt capture: a loss interval out of range";
 	interval->count = sqlite3_column_int64(stmt, 3);
 	return NULL;
 }
@@ -47,15 +47,15 @@ static const char *read_process(struct capture *cap, sqlite3_stmt *stmt, void *r
 
 	p->kind = kind_index(cap, sqlite3_column_text(stmt, 0));
 	if (p->kind < 0)
-		return "a loss of a kind it does not have";
+		return "corrupt capture: a loss of a kind it does not have";
 	if (!count_ok(stmt, 4))
-		return "a count out of range";
+		return "corrupt capture: a count out of range";
 	p->count = sqlite3_column_int64(stmt, 4);
 	p->pid = sqlite3_column_type(stmt, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(stmt, 1);
 	p->start_ns = sqlite3_column_int64(stmt, 2);
 	p->comm_len = comm ? (size_t)sqlite3_column_bytes(stmt, 3) : 0;
 	if (p->pid < -1 || p->comm_len >= sizeof(p->comm))
-		return "a process out of range";
+		return "corrupt capture: a process out of range";
 	memcpy(p->comm, comm ? (const char *)comm : "", p->comm_len);
 	return NULL;
 }
@@ -108,6 +108,25 @@ void losses_free(struct losses *losses)
 	free(losses->intervals);
 	free(losses->by_process);
 	*losses = (struct losses){0};
+}
+
+struct losses *losses_read_all(const struct captures *set)
+{
+	struct losses *all = xcalloc((size_t)set->count + 1, sizeof(*all));
+
+	for (int i = 0; i < set->count; i++)
+		if (losses_read(set->list[i], &all[i])) {
+			losses_free_all(all, set);
+			return NULL;
+		}
+	return all;
+}
+
+void losses_free_all(struct losses *all, const struct captures *set)
+{
+	for (int i = 0; all && i < set->count; i++)
+		losses_free(&all[i]);
+	free(all);
 }
 
 bool losses_span(const struct losses *losses, int kind, int64_t *first_ns, int64_t *last_ns)

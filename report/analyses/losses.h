@@ -41,6 +41,14 @@ struct losses {
 int losses_read(struct capture *cap, struct losses *losses);
 void losses_free(struct losses *losses);
 
+/*
+ * Every capture's of set, read before anything is printed (a corrupt one
+ * refuses the report): an array to free with losses_free_all(); NULL after
+ * one line on stderr.
+ */
+struct losses *losses_read_all(const struct captures *set);
+void losses_free_all(struct losses *all, const struct captures *set);
+
 /* The span of a kind's loss intervals, wall clock; false when it has none. */
 bool losses_span(const struct losses *losses, int kind, int64_t *first_ns, int64_t *last_ns);
 

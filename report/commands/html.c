@@ -781,9 +781,10 @@ static int run(struct captures *set, const struct options *opts)
 	activity_span(set, opts, &p.activity);
 	err = overview_analyze(&p.o, set, opts, &hm.t, &hm.caps, &extra);
 	tree_init(&p.tree, set, overview_hosts(&p.o));
-	p.losses = xcalloc((size_t)set->count, sizeof(*p.losses));
-	for (int i = 0; i < set->count && !err; i++)
-		err = losses_read(set->list[i], &p.losses[i]);
+	if (!err) {
+		p.losses = losses_read_all(set);
+		err = p.losses ? 0 : -1;
+	}
 	if (!err) {
 		p.out = fopen(hm.output, "w");
 		if (!p.out) {
@@ -806,9 +807,7 @@ static int run(struct captures *set, const struct options *opts)
 			err = -1;
 		}
 	}
-	for (int i = 0; i < set->count; i++)
-		losses_free(&p.losses[i]);
-	free(p.losses);
+	losses_free_all(p.losses, set);
 	tree_free(&p.tree);
 	omitted_free(&p.omitted);
 	overview_free(&p.o);

@@ -282,11 +282,10 @@ static void loss_values(const struct losses *l, int kind, bool local, struct los
 	v[INFO_LOST_UNATTRIBUTED] = int_value(rest);
 }
 
-static int print_rows(struct capture *cap, bool local)
+static void print_rows(struct capture *cap, const struct losses *losses, bool local)
 {
 	char hex[SHA256_HEX];
 	struct loss_lines room;
-	struct losses losses;
 
 	file_hash(cap, "", hex);
 	struct value v[INFO_FIELDS] = {
@@ -314,13 +313,11 @@ static int print_rows(struct capture *cap, bool local)
 	v[INFO_PARTS] = int_value(found(parts, nparts));
 	free_parts(cap, parts, nparts);
 
-	if (losses_read(cap, &losses))
-		return -1;
 	room = (struct loss_lines){
-		xcalloc(losses.nintervals + 1, sizeof(*room.intervals)),
-		xcalloc(losses.nby_process + 1, sizeof(*room.processes)),
-		xcalloc(losses.nintervals + 1, sizeof(*room.interval_texts)),
-		xcalloc(losses.nby_process + 1, sizeof(*room.process_texts)),
+		xcalloc(losses->nintervals + 1, sizeof(*room.intervals)),
+		xcalloc(losses->nby_process + 1, sizeof(*room.processes)),
+		xcalloc(losses->nintervals + 1, sizeof(*room.interval_texts)),
+		xcalloc(losses->nby_process + 1, sizeof(*room.process_texts)),
 	};
 	for (int i = 0; i < cap->nkinds; i++) {
 		v[INFO_KIND] = text_of(cap->kinds[i].name);
@@ -329,15 +326,13 @@ static int print_rows(struct capture *cap, bool local)
 		v[INFO_LOST] = int_value(cap->kinds[i].lost);
 		v[INFO_MECHANISM] =
 			cap->kinds[i].mechanism ? text_of(cap->kinds[i].mechanism) : null_value();
-		loss_values(&losses, i, local, &room, v);
+		loss_values(losses, i, local, &room, v);
 		output_row(v);
 	}
 	free(room.intervals);
 	free(room.processes);
 	free(room.interval_texts);
 	free(room.process_texts);
-	losses_free(&losses);
-	return 0;
 }
 
 static bool has_mechanisms(const struct capture *cap)
@@ -415,10 +410,8 @@ static void print_losses(const struct capture *cap, const struct losses *l, bool
 	}
 }
 
-static int print_page(struct capture *cap, bool local)
+static void print_page(struct capture *cap, const struct losses *losses, bool local)
 {
-	struct losses losses;
-
 	const char *texts[] = {cap->path,	    cap->tool_version,	 cap->host,
 			       cap->kernel_release, cap->kernel_version, cap->machine,
 			       cap->boot_id,	    cap->command_line,	 cap->stop_reason,
@@ -474,28 +467,28 @@ static int print_page(struct capture *cap, bool local)
 		free(name);
 		free(how);
 	}
-	if (losses_read(cap, &losses))
-		return -1;
-	print_losses(cap, &losses, local);
-	losses_free(&losses);
-	return 0;
+	print_losses(cap, losses, local);
 }
 
 static int run(struct captures *set, const struct options *opts)
 {
+	/* Read first: a corrupt capture gets its one line, and no page. */
+	struct losses *losses = losses_read_all(set);
+
+	if (!losses)
+		return -1;
 	if (opts->format != FORMAT_TABLE)
 		output_begin(opts->format, opts->local, fields, INFO_FIELDS);
 	for (int i = 0; i < set->count; i++) {
 		if (opts->format != FORMAT_TABLE) {
-			if (print_rows(set->list[i], opts->local))
-				return -1;
+			print_rows(set->list[i], &losses[i], opts->local);
 			continue;
 		}
 		if (i)
 			putchar('\n');
-		if (print_page(set->list[i], opts->local))
-			return -1;
+		print_page(set->list[i], &losses[i], opts->local);
 	}
+	losses_free_all(losses, set);
 	return 0;
 }
 

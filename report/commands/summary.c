@@ -159,10 +159,8 @@ static void print_losses(const struct capture *cap, const struct losses *l, bool
 	}
 }
 
-static int print_capture(struct capture *cap, bool local)
+static void print_capture(const struct capture *cap, const struct losses *losses, bool local)
 {
-	struct losses losses;
-
 	char started[WHEN_MAX], ended[WHEN_MAX];
 	int64_t end = cap->clean ? cap->stopped_ns : cap->last_commit_ns, events = 0, lost = 0;
 	char *host = render_string(cap->host), *path = render_string(cap->path);
@@ -181,11 +179,7 @@ static int print_capture(struct capture *cap, bool local)
 	       cap->clean ? "clean stop" : "NO CLEAN STOP (killed, or still recording)");
 	free(host);
 	free(path);
-	if (losses_read(cap, &losses))
-		return -1;
-	print_losses(cap, &losses, local);
-	losses_free(&losses);
-	return 0;
+	print_losses(cap, losses, local);
 }
 
 static void print_talkers(const struct overview *p, const struct talker *list, size_t n,
@@ -472,15 +466,14 @@ static void print_exfil(const struct overview *p)
 	}
 }
 
-static int print_page(const struct overview *p)
+static void print_page(const struct overview *p, const struct losses *losses)
 {
 	struct cap_flag_group *groups;
 	size_t ngroups;
 
 	printf("CAPTURES\n");
 	for (int i = 0; i < p->set->count; i++)
-		if (print_capture(p->set->list[i], p->opts->local))
-			return -1;
+		print_capture(p->set->list[i], &losses[i], p->opts->local);
 	printf("\nTOP TALKERS\n");
 	print_talkers(p, p->processes, p->nprocesses, "connects by process");
 	print_talkers(p, p->remotes, p->nremotes, "accepted from");
@@ -498,7 +491,7 @@ static int print_page(const struct overview *p)
 	print_beacons(p);
 	if (!overview_recorded(p->set, "capable")) {
 		printf("\nCAPABILITIES not recorded (no capable events)\n");
-		return 0;
+		return;
 	}
 	printf("\nCAPABILITIES (checks that audit, or may: %lld, %lld denied",
 	       (long long)p->caps.checks, (long long)p->caps.denied);
@@ -513,7 +506,6 @@ static int print_page(const struct overview *p)
 	if (!ngroups)
 		printf("  nothing stands out\n");
 	free(groups);
-	return 0;
 }
 
 /* --- Rows (JSON, CSV) ------------------------------------------------------------------ */
@@ -536,12 +528,8 @@ static void blank(struct value *v, const char *section, const char *kind)
  * its loss intervals), subject (the comm of the process that lost most),
  * detail ("28790 from pid 4242 storm", or "28790 unattributed").
  */
-static int loss_rows(struct capture *cap)
+static void loss_rows(const struct capture *cap, const struct losses *l)
 {
-	struct losses l;
-
-	if (losses_read(cap, &l))
-		return -1;
 	for (int k = 0; k < cap->nkinds; k++) {
 		const struct process_losses *top;
 		struct value v[SUM_FIELDS];
@@ -554,11 +542,11 @@ static int loss_rows(struct capture *cap)
 		v[SUM_HOST] = text_of(cap->host);
 		v[SUM_FILE] = text_of(cap->path);
 		v[SUM_COUNT] = v[SUM_LOST] = int_value(cap->kinds[k].lost);
-		if (losses_span(&l, k, &first_ns, &last_ns)) {
+		if (losses_span(l, k, &first_ns, &last_ns)) {
 			v[SUM_FIRST] = int_value(first_ns);
 			v[SUM_LAST] = int_value(last_ns);
 		}
-		top = losses_top_process(&l, k);
+		top = losses_top_process(l, k);
 		if (top) {
 			losses_who(top, who, sizeof(who));
 			v[SUM_SUBJECT] =
@@ -567,14 +555,12 @@ static int loss_rows(struct capture *cap)
 		}
 		output_row(v);
 	}
-	losses_free(&l);
-	return 0;
 }
 
-static int capture_rows(const struct overview *p)
+static void capture_rows(const struct overview *p, const struct losses *losses)
 {
 	for (int i = 0; i < p->set->count; i++) {
-		struct capture *cap = p->set->list[i];
+		const struct capture *cap = p->set->list[i];
 		struct value v[SUM_FIELDS];
 		int64_t events = 0, lost = 0;
 
@@ -592,10 +578,8 @@ static int capture_rows(const struct overview *p)
 		v[SUM_FIRST] = int_value(cap->started_ns);
 		v[SUM_LAST] = int_value(cap->clean ? cap->stopped_ns : cap->last_commit_ns);
 		output_row(v);
-		if (loss_rows(cap))
-			return -1;
+		loss_rows(cap, &losses[i]);
 	}
-	return 0;
 }
 
 static void talker_rows(const struct overview *p, const struct talker *list, size_t n,
@@ -788,16 +772,18 @@ static void flag_rows(const struct overview *p)
 static int run(struct captures *set, const struct options *opts)
 {
 	struct overview o;
+	struct losses *losses;
 	int err;
 
 	thresholds_ready(&sm.t);
 	cap_settings_ready(&sm.caps);
 	err = overview_analyze(&o, set, opts, &sm.t, &sm.caps, NULL);
-	if (!err && opts->format == FORMAT_TABLE) {
-		err = print_page(&o);
-	} else if (!err) {
+	losses = err ? NULL : losses_read_all(set);
+	if (losses && opts->format == FORMAT_TABLE) {
+		print_page(&o, losses);
+	} else if (losses) {
 		output_begin(opts->format, opts->local, fields, SUM_FIELDS);
-		err = capture_rows(&o);
+		capture_rows(&o, losses);
 		talker_rows(&o, o.processes, o.nprocesses, "connects");
 		talker_rows(&o, o.remotes, o.nremotes, "accepts");
 		suspect_rows(&o);
@@ -806,10 +792,11 @@ static int run(struct captures *set, const struct options *opts)
 		beacon_rows(&o);
 		flag_rows(&o);
 	}
+	losses_free_all(losses, set);
 	overview_free(&o);
 	thresholds_free(&sm.t);
 	cap_settings_free(&sm.caps);
-	return err;
+	return losses ? 0 : -1;
 }
 
 const struct command summary_command = {
