@@ -156,6 +156,15 @@ const struct process_losses *losses_top_process(const struct losses *losses, int
 	return NULL;
 }
 
+size_t losses_processes(const struct losses *losses, int kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < losses->nby_process; i++)
+		n += losses->by_process[i].kind == kind && losses->by_process[i].pid >= 0;
+	return n;
+}
+
 void losses_who(const struct process_losses *p, char *out, size_t size)
 {
 	if (p->pid < 0)

@@ -58,6 +58,9 @@ bool losses_span(const struct losses *losses, int kind, int64_t *first_ns, int64
  */
 const struct process_losses *losses_top_process(const struct losses *losses, int kind);
 
+/* How many processes are named for the kind's losses. */
+size_t losses_processes(const struct losses *losses, int kind);
+
 /* "28790 from pid 4242 storm", or "28790 unattributed": the comm's bytes as they are. */
 void losses_who(const struct process_losses *p, char *out, size_t size);
 

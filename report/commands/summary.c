@@ -132,13 +132,17 @@ static void human_ms(int64_t ns, bool local, char *out)
 		 dot ? strchr(dot, ' ') : "");
 }
 
-/* "capable: 28798 lost, 28790 from pid 4242 storm, 01:18:03.120 .. 01:18:05.310" for each kind. */
+/*
+ * "capable: 28798 lost, 28790 from pid 4242 storm and 3 other processes,
+ * 01:18:03.120 .. 01:18:05.310" for each kind that lost records.
+ */
 static void print_losses(const struct capture *cap, const struct losses *l, bool local)
 {
 	for (int k = 0; k < cap->nkinds; k++) {
 		char *name, *who, raw[2 * CAPTURE_TEXT_MAX] = "", first[WHEN_MAX], last[WHEN_MAX];
 		const struct process_losses *top = losses_top_process(l, k);
 		int64_t first_ns, last_ns;
+		size_t others;
 
 		if (!cap->kinds[k].lost)
 			continue;
@@ -149,6 +153,9 @@ static void print_losses(const struct capture *cap, const struct losses *l, bool
 		printf("    %s: %lld lost%s%s", name, (long long)cap->kinds[k].lost,
 		       *who ? ", " : "", who);
 		free(who);
+		others = losses_processes(l, k) - (top && top->pid >= 0);
+		if (others)
+			printf(" and %zu other process%s", others, others > 1 ? "es" : "");
 		if (losses_span(l, k, &first_ns, &last_ns)) {
 			format_clock(first_ns, local, first);
 			format_clock(last_ns, local, last);
