@@ -51,8 +51,8 @@ CREATE TABLE capture (
 
 -- Per kind of record: whether it was recorded (asked for with -e, and
 -- recordable on this kernel), rows recorded, records lost (the ring buffer
--- was full, or a connect's outcome could not be tracked), and how this kernel
--- let it be recorded.  Kept up to date at every commit, so an unclean stop
+-- was full, or a connect's outcome could not be tracked: when in loss, by
+-- whom in process_loss), and how this kernel let it be recorded.  Kept up to date at every commit, so an unclean stop
 -- still tells.
 CREATE TABLE event_kind (
     name      TEXT    PRIMARY KEY,  -- a RECORD of bpf/kinds.def: connect, outcome, accept,
@@ -66,6 +66,33 @@ CREATE TABLE event_kind (
     -- not recorded, and in captures of recorders before it was kept.
     mechanism TEXT
 ) WITHOUT ROWID;
+
+-- When records were lost: the recorder looks at the loss counts every 10 ms
+-- (and at every commit), so a loss is known to lie between two looks, and
+-- looks that keep finding losses extend one row.  Per kind, the rows' counts
+-- sum to event_kind.lost at every commit.  Times are t, as the events'.
+CREATE TABLE loss (
+    kind     TEXT    NOT NULL,  -- event_kind.name
+    first_t  INTEGER NOT NULL,  -- the last look that found none of these losses
+    last_t   INTEGER NOT NULL,  -- the look that found the last of them
+    count    INTEGER NOT NULL,
+    PRIMARY KEY (kind, first_t)
+) WITHOUT ROWID;
+
+-- Who lost records: the process that was acting when its record found the
+-- ring buffer full (counted by the BPF programs in a bounded map, written at
+-- every commit).  Per kind, the rows' counts sum to event_kind.lost; the row
+-- with a NULL pid holds the losses no process can be named for: outside
+-- process context (softirq), a connect's outcome or a DNS answer (no
+-- process's), the recorder's own (an outcome whose connect was forgotten),
+-- or past the map's 1024 processes.
+CREATE TABLE process_loss (
+    kind      TEXT    NOT NULL,  -- event_kind.name
+    pid       INTEGER,           -- with start_ns, names the process (process table)
+    start_ns  INTEGER,           -- its start, rounded as process.start_ns
+    comm      TEXT,              -- its name when it last lost one (the program it ran then)
+    count     INTEGER NOT NULL
+);
 
 -- Who: one row per distinct (thread, parent, user, name, cgroup, namespaces),
 -- shared by all the events of that task: a setns() or unshare() makes a new

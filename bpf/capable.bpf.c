@@ -147,7 +147,8 @@ static __always_inline int record_plain(void *ctx, struct user_namespace *target
 					int ret, int audit, int denies, bool in_process,
 					__u64 pid_tgid, __u32 uid, __u64 ts_ns)
 {
-	struct capable_record *rec = begin_record(sizeof(*rec), 0, RECORD_CAPABLE, ts_ns);
+	struct capable_record *rec =
+		begin_record(sizeof(*rec), 0, RECORD_CAPABLE, ts_ns, in_process);
 
 	if (!rec)
 		return 0;
@@ -179,7 +180,7 @@ int BPF_PROG(capability_check, const struct cred *cred, struct user_namespace *t
 	if (path && path_audit(path, &audit))
 		return record_plain(ctx, target_ns, cap, ret, audit, 1, in_process, pid_tgid, uid,
 				    ts_ns);
-	rec = begin_record(sizeof(*rec), AUDIT_EXTRA_BYTES, RECORD_CAPABLE, ts_ns);
+	rec = begin_record(sizeof(*rec), AUDIT_EXTRA_BYTES, RECORD_CAPABLE, ts_ns, in_process);
 	if (!rec)
 		return 0;
 	fill_check(rec, target_ns, cap, ret, CAPABLE_AUDIT_FROM_STACK, CAPABLE_DENIES_UNKNOWN,

@@ -79,6 +79,25 @@ struct stacks {
 	struct process_image image; /* where the user frames are, when there are some */
 };
 
+/*
+ * Records lost by one process (map lost_by_process, bpf/common.bpf.h): the
+ * process as (pid, start_ns), as everywhere, and the record type it lost.
+ */
+struct process_loss_key {
+	__u64 start_ns; /* its thread group leader's start, CLOCK_BOOTTIME */
+	__u32 pid;
+	__u32 type; /* enum record_type */
+};
+
+struct process_loss {
+	__u64 count;
+	__u64 exec_id;	     /* the task's self_exec_id at its last loss: comm is that image's */
+	char comm[COMM_LEN]; /* the task's name then (a setpriv's before it ran its program) */
+};
+
+/* Processes whose losses are counted at once; the others' go unattributed. */
+#define LOSS_PROCESSES 1024
+
 struct record_header {
 	__u32 type;	/* enum record_type */
 	__u32 has_task; /* 0 when the kernel acted outside process context */

@@ -78,6 +78,19 @@ struct {
 	__type(value, __u64);
 } lost_records SEC(".maps") __weak;
 
+/*
+ * The same losses by the process that lost them, when one did (in process
+ * context): bounded, so that a flood of processes cannot grow it; an entry
+ * pushed out or never made leaves its losses unattributed, never wrong.
+ * lost_records is counted first: no reading finds more attributed than lost.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LOSS_PROCESSES);
+	__type(key, struct process_loss_key);
+	__type(value, struct process_loss);
+} lost_by_process SEC(".maps") __weak;
+
 static __always_inline void count_lost(enum record_type type)
 {
 	__u32 key = type;
@@ -87,13 +100,53 @@ static __always_inline void count_lost(enum record_type type)
 		(*count)++;
 }
 
+/* Off the programs' paths (a function of its own): it runs only when a record is lost. */
+static __noinline void count_process_lost(__u32 type)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct process_loss_key key = {
+		.start_ns = task->group_leader->start_boottime,
+		.pid = bpf_get_current_pid_tgid() >> 32,
+		.type = type,
+	};
+	struct process_loss *loss = bpf_map_lookup_elem(&lost_by_process, &key);
+	__u64 exec_id = task->self_exec_id;
+
+	if (!loss) {
+		struct process_loss first = {.exec_id = exec_id};
+
+		bpf_get_current_comm(first.comm, sizeof(first.comm));
+		/* Another CPU may add it meanwhile: then that entry is counted. */
+		bpf_map_update_elem(&lost_by_process, &key, &first, BPF_NOEXIST);
+		loss = bpf_map_lookup_elem(&lost_by_process, &key);
+		if (!loss)
+			return;
+	} else if (loss->exec_id != exec_id) { /* it ran another program since: name it */
+		loss->exec_id = exec_id;
+		bpf_get_current_comm(loss->comm, sizeof(loss->comm));
+	}
+	__sync_fetch_and_add(&loss->count, 1);
+}
+
+/*
+ * A record of this type was lost: counted, and by process when the program
+ * runs in the process's own context (in_process: as describe_task() takes it).
+ */
+static __always_inline void lose_record(enum record_type type, bool in_process)
+{
+	count_lost(type);
+	if (in_process)
+		count_process_lost(type);
+}
+
 /* Reserve a record in the ring buffer, or count it as lost. */
-static __always_inline void *reserve_record(__u64 size, enum record_type type, __u64 ts_ns)
+static __always_inline void *reserve_record(__u64 size, enum record_type type, __u64 ts_ns,
+					    bool in_process)
 {
 	struct record_header *hdr = bpf_ringbuf_reserve(ring_of(type), size, 0);
 
 	if (!hdr) {
-		count_lost(type);
+		lose_record(type, in_process);
 		return NULL;
 	}
 	hdr->type = type;
@@ -163,16 +216,17 @@ static __always_inline bool takes_stacks(enum record_type type)
  * Room for a record whose fixed part (ending with its struct stacks) has size
  * bytes: in the ring buffer itself, no copy, with extra bytes after it; or,
  * when stacks of unknown length will follow it, in the per-CPU scratch area.
- * Its stacks start empty.  Send it with send_record().
+ * Its stacks start empty.  Send it with send_record().  in_process: whether
+ * the program runs in the acting process's context (a loss is then its).
  */
 static __always_inline void *begin_record(__u64 size, __u64 extra, enum record_type type,
-					  __u64 ts_ns)
+					  __u64 ts_ns, bool in_process)
 {
 	struct record_header *hdr;
 	struct stacks *stacks;
 
 	if (!takes_stacks(type)) {
-		hdr = reserve_record(size + extra, type, ts_ns);
+		hdr = reserve_record(size + extra, type, ts_ns, in_process);
 	} else {
 		hdr = scratch_of(type);
 		if (hdr) {
@@ -276,7 +330,7 @@ static __always_inline void send_record(void *ctx, void *rec, __u64 size, enum r
 	if (total > SCRATCH_BYTES) /* cannot happen: bounds the size for the verifier */
 		return;
 	if (bpf_ringbuf_output(ring_of(type), rec, total, wake_flags(ring_of(type))))
-		count_lost(type);
+		lose_record(type, task_context);
 }
 
 static __always_inline bool task_is_wanted(__u64 pid_tgid, __u32 uid)

@@ -54,7 +54,8 @@ int dns_response(struct __sk_buff *skb)
 	if (!udp || bpf_skb_load_bytes(skb, udp, &port, sizeof(port)) ||
 	    port != bpf_htons(DNS_PORT) || skb->len <= udp + UDP_HEADER_BYTES)
 		return 0;
-	rec = reserve_record(sizeof(*rec), RECORD_DNS, bpf_ktime_get_boot_ns());
+	/* A response is no process's: its loss is not one either. */
+	rec = reserve_record(sizeof(*rec), RECORD_DNS, bpf_ktime_get_boot_ns(), false);
 	if (!rec)
 		return 0;
 	len = (__u64)skb->len - udp - UDP_HEADER_BYTES;

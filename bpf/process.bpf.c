@@ -185,7 +185,7 @@ int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux
 
 	if (!task_is_wanted(pid_tgid, uid))
 		return 0;
-	rec = reserve_record(sizeof(*rec), RECORD_EXEC, bpf_ktime_get_boot_ns());
+	rec = reserve_record(sizeof(*rec), RECORD_EXEC, bpf_ktime_get_boot_ns(), true);
 	if (!rec)
 		return 0;
 	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
@@ -224,7 +224,7 @@ int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child
 		return 0;
 	if (!task_is_wanted(pid_tgid, uid))
 		return 0;
-	rec = reserve_record(sizeof(*rec), RECORD_FORK, bpf_ktime_get_boot_ns());
+	rec = reserve_record(sizeof(*rec), RECORD_FORK, bpf_ktime_get_boot_ns(), true);
 	if (!rec)
 		return 0;
 	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
@@ -246,7 +246,7 @@ static __always_inline int record_exit(struct task_struct *task, bool group_dead
 		return 0;
 	if (!task_is_wanted(pid_tgid, uid))
 		return 0;
-	rec = reserve_record(sizeof(*rec), RECORD_EXIT, bpf_ktime_get_boot_ns());
+	rec = reserve_record(sizeof(*rec), RECORD_EXIT, bpf_ktime_get_boot_ns(), true);
 	if (!rec)
 		return 0;
 	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);

@@ -191,7 +191,7 @@ static __always_inline void record_attempt(void *ctx, const struct sock *sk, boo
 	if (!task_is_wanted(pid_tgid, uid))
 		return;
 	ts_ns = bpf_ktime_get_boot_ns();
-	rec = begin_record(sizeof(*rec), 0, RECORD_CONNECT, ts_ns);
+	rec = begin_record(sizeof(*rec), 0, RECORD_CONNECT, ts_ns, true);
 	if (!rec)
 		return;
 	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
@@ -201,7 +201,7 @@ static __always_inline void record_attempt(void *ctx, const struct sock *sk, boo
 
 	/* Without room to remember it, this attempt's outcome is lost: count it now. */
 	if (flight_add(&connects_in_flight, sk, ts_ns))
-		count_lost(RECORD_OUTCOME);
+		lose_record(RECORD_OUTCOME, true);
 }
 
 /*
@@ -226,7 +226,7 @@ static __always_inline __u64 record_outcome(const struct sock *sk, int new_state
 
 	if (!start_ns)
 		return 0; /* began before recording, or filtered out */
-	rec = reserve_record(sizeof(*rec), RECORD_OUTCOME, clock_once(now));
+	rec = reserve_record(sizeof(*rec), RECORD_OUTCOME, clock_once(now), false);
 	if (rec) {
 		rec->sock = sock;
 		rec->start_ns = start_ns;
@@ -248,7 +248,7 @@ static __always_inline void remember_passive_open(const struct sock *sk, __u64 *
 	if (filter_tgid || filter_uid != (__u32)-1) /* it could never pass the filter */
 		return;
 	if (flight_add(&unaccepted, sk, clock_once(now)))
-		count_lost(RECORD_UNACCEPTED);
+		lose_record(RECORD_UNACCEPTED, false);
 }
 
 /* Closed for good: if no accept() took it, that is the record. */
@@ -260,7 +260,7 @@ static __always_inline void record_unaccepted(const struct sock *sk, int old_sta
 
 	if (!established)
 		return;
-	rec = reserve_record(sizeof(*rec), RECORD_UNACCEPTED, clock_once(now));
+	rec = reserve_record(sizeof(*rec), RECORD_UNACCEPTED, clock_once(now), false);
 	if (rec) {
 		rec->established_ns = established;
 		tuple_from_sock(&rec->tuple, sk, cast);
@@ -321,7 +321,7 @@ static __always_inline void record_close(void *ctx, const struct sock *sk, int o
 
 	if (!event_is_wanted(in_process, pid_tgid, uid))
 		return;
-	rec = reserve_record(sizeof(*rec), RECORD_CLOSE, clock_once(now));
+	rec = reserve_record(sizeof(*rec), RECORD_CLOSE, clock_once(now), in_process);
 	if (!rec)
 		return;
 	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid);
@@ -438,7 +438,7 @@ static __always_inline int record_accept(void *ctx, long fd, bool cast)
 	if (!sk)
 		return 0;
 	flight_take(&unaccepted, sk);
-	rec = begin_record(sizeof(*rec), 0, RECORD_ACCEPT, bpf_ktime_get_boot_ns());
+	rec = begin_record(sizeof(*rec), 0, RECORD_ACCEPT, bpf_ktime_get_boot_ns(), true);
 	if (!rec)
 		return 0;
 	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
@@ -515,7 +515,7 @@ static __always_inline int record_reset(void *ctx, const struct sock *sk, const 
 
 	if (!event_is_wanted(in_process, pid_tgid, uid))
 		return 0;
-	rec = begin_record(sizeof(*rec), 0, RECORD_RESET, ts_ns);
+	rec = begin_record(sizeof(*rec), 0, RECORD_RESET, ts_ns, in_process);
 	if (!rec)
 		return 0;
 	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid);

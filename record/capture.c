@@ -89,6 +89,8 @@ struct capture {
 	sqlite3_stmt *insert_module;
 	sqlite3_stmt *insert_stack;
 	sqlite3_stmt *insert_frame;
+	sqlite3_stmt *set_loss;
+	sqlite3_stmt *insert_process_loss;
 };
 
 /* One line on stderr: what could not be done to the capture, and why. */
@@ -334,7 +336,15 @@ static int prepare_all(struct capture *cap)
 	       prepare(cap,
 		       "INSERT INTO stack_frame (stack, depth, ip, module, offset, symbol, "
 		       "symbol_offset) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		       &cap->insert_frame);
+		       &cap->insert_frame) ||
+	       prepare(cap,
+		       "INSERT INTO loss (kind, first_t, last_t, count) VALUES (?1, ?2, ?3, ?4) "
+		       "ON CONFLICT (kind, first_t) DO UPDATE SET last_t = ?3, count = ?4",
+		       &cap->set_loss) ||
+	       prepare(cap,
+		       "INSERT INTO process_loss (kind, pid, start_ns, comm, count) "
+		       "VALUES (?, ?, ?, ?, ?)",
+		       &cap->insert_process_loss);
 }
 
 struct capture *capture_create(const char *path, enum replace replace)
@@ -702,6 +712,39 @@ int capture_add_frame(struct capture *cap, const struct frame_row *frame)
 	return step(cap, stmt);
 }
 
+int capture_set_loss(struct capture *cap, enum record_type type, int64_t first_t, int64_t last_t,
+		     uint64_t count)
+{
+	sqlite3_stmt *stmt = cap->set_loss;
+
+	sqlite3_bind_text(stmt, 1, record_type_names[type], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, first_t);
+	sqlite3_bind_int64(stmt, 3, last_t);
+	sqlite3_bind_int64(stmt, 4, (int64_t)count);
+	return step(cap, stmt);
+}
+
+int capture_clear_process_losses(struct capture *cap)
+{
+	return exec(cap, "DELETE FROM process_loss", "write to");
+}
+
+int capture_add_process_loss(struct capture *cap, const struct process_loss_row *row)
+{
+	sqlite3_stmt *stmt = cap->insert_process_loss;
+
+	sqlite3_bind_text(stmt, 1, record_type_names[row->type], -1, SQLITE_STATIC);
+	bind_value(stmt, 2, row->pid);
+	bind_value(stmt, 3, row->start_ns);
+	if (row->comm)
+		sqlite3_bind_text(stmt, 4, row->comm, (int)strnlen(row->comm, COMM_LEN),
+				  SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 4);
+	sqlite3_bind_int64(stmt, 5, (int64_t)row->count);
+	return step(cap, stmt);
+}
+
 static int write_counts(struct capture *cap, const uint64_t recorded[RECORD_TYPES],
 			const uint64_t lost[RECORD_TYPES])
 {
@@ -823,6 +866,8 @@ void capture_close(struct capture *cap, bool discard)
 	sqlite3_finalize(cap->insert_module);
 	sqlite3_finalize(cap->insert_stack);
 	sqlite3_finalize(cap->insert_frame);
+	sqlite3_finalize(cap->set_loss);
+	sqlite3_finalize(cap->insert_process_loss);
 	sqlite3_close(cap->db);
 	if (discard) {
 		unlink(cap->path);

@@ -144,6 +144,23 @@ struct connect_outcome {
 };
 int capture_set_outcome(struct capture *cap, const struct connect_outcome *outcome);
 
+/*
+ * Losses of a record type between two looks (first_t, last_t: t, as the
+ * events'): the row of (type, first_t), written or made longer.
+ */
+int capture_set_loss(struct capture *cap, enum record_type type, int64_t first_t, int64_t last_t,
+		     uint64_t count);
+
+/* Who lost records (table process_loss): pid and start_ns CAPTURE_NULL, comm NULL, for none. */
+struct process_loss_row {
+	enum record_type type;
+	int64_t pid, start_ns;
+	const char *comm; /* up to COMM_LEN bytes, not always terminated */
+	uint64_t count;
+};
+int capture_clear_process_losses(struct capture *cap);
+int capture_add_process_loss(struct capture *cap, const struct process_loss_row *row);
+
 /* Commit the batch with the current counts, and start the next one. */
 int capture_commit(struct capture *cap, const uint64_t recorded[RECORD_TYPES],
 		   const uint64_t lost[RECORD_TYPES]);

@@ -505,6 +505,11 @@ int probes_lost(const struct probes *probes, uint64_t lost[RECORD_TYPES])
 	return 0;
 }
 
+int probes_process_losses_fd(const struct probes *probes)
+{
+	return bpf_map__fd(probes->skel->maps.lost_by_process);
+}
+
 int probes_each_reset_reason(int (*fn)(void *ctx, int64_t value, const char *name), void *ctx)
 {
 	static const char prefix[] = "SK_RST_REASON_";

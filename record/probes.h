@@ -69,6 +69,9 @@ int probes_audit_paths_fd(const struct probes *probes);
  */
 int probes_lost(const struct probes *probes, uint64_t lost[RECORD_TYPES]);
 
+/* The map of losses by process (lost_by_process, bpf/common.bpf.h). */
+int probes_process_losses_fd(const struct probes *probes);
+
 /* Call fn for each value of the running kernel's enum sk_rst_reason. */
 int probes_each_reset_reason(int (*fn)(void *ctx, int64_t value, const char *name), void *ctx);
 

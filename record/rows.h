@@ -27,7 +27,8 @@ struct part {
 	uint64_t dropped[RECORD_TYPES];	 /* records the recorder could not place */
 	uint64_t kernel_lost_at_start[RECORD_TYPES];
 	uint64_t kernel_lost_at_end[RECORD_TYPES]; /* set when the next part begins */
-	unsigned awaiting_outcome;		   /* its connects still in flight */
+	struct loss_log *losses;   /* when and by whom it lost records: the session's */
+	unsigned awaiting_outcome; /* its connects still in flight */
 	bool current;
 };
 

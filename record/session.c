@@ -16,6 +16,7 @@
 #include "capture.h"
 #include "images.h"
 #include "ksyms.h"
+#include "losses.h"
 #include "privileges.h"
 #include "probes.h"
 #include "procinfo.h"
@@ -28,6 +29,8 @@
 #define COMMIT_INTERVAL_NS	NS_PER_S
 #define RECORDS_PER_CLOCK_CHECK 1024
 #define STOP_NOW		(-ECANCELED) /* from tick(): leave the polling loop */
+/* How often the loss counts are looked at: as often as the rings are polled (probes.c). */
+#define LOOK_INTERVAL_NS 10000000LL
 
 static volatile sig_atomic_t stop_signal;
 
@@ -57,6 +60,7 @@ struct session {
 	int64_t started_ns; /* CLOCK_MONOTONIC */
 	int64_t deadline_ns;
 	int64_t next_commit_ns;
+	int64_t next_look_ns;	/* at the loss counts (record/losses.c) */
 	int64_t finished_bytes; /* content of the parts already closed */
 	int64_t finished_disk_bytes;
 	uint64_t recorded[RECORD_TYPES]; /* in the parts already closed */
@@ -121,16 +125,54 @@ static int read_kernel_lost(struct session *s, uint64_t lost[RECORD_TYPES])
 	return err;
 }
 
+/* The kernel's losses by process now, read as read_kernel_lost() reads the totals. */
+static int read_process_lost(struct session *s, struct process_counts **counts)
+{
+	int err = process_counts_read(probes_process_losses_fd(s->probes), counts);
+
+	if (err) {
+		snprintf(s->failure, sizeof(s->failure),
+			 "cannot read the kernel's counts of lost records: %s", strerror(-err));
+		fprintf(stderr, "record: %s\n", s->failure);
+	}
+	return err;
+}
+
+/* Now as the events' t: CLOCK_BOOTTIME since base_ns. */
+static int64_t now_t(const struct session *s)
+{
+	return clock_ns(CLOCK_BOOTTIME) - s->setup.base_ns;
+}
+
+/*
+ * Give the part just begun its loss log, and end the previous one's at the
+ * same counts: each loss by process falls in one part.
+ */
+static void begin_loss_log(struct session *s, struct process_counts *counts)
+{
+	size_t count;
+	struct part *parts = rows_parts(s->rows, &count);
+
+	if (count > 1)
+		loss_log_end(parts[count - 2].losses, counts);
+	parts[count - 1].losses = loss_log_new(now_t(s), counts);
+}
+
 /* Create the next part and send rows to it. */
 static int begin_part(struct session *s)
 {
 	uint64_t kernel_lost[RECORD_TYPES];
+	struct process_counts *counts;
 	struct capture *cap;
 	char *path;
 	int err;
 
-	if (read_kernel_lost(s, kernel_lost))
+	if (read_process_lost(s, &counts))
 		return -1;
+	if (read_kernel_lost(s, kernel_lost)) {
+		process_counts_free(counts);
+		return -1;
+	}
 	s->setup.part = ++s->parts_started;
 	s->setup.started_at_ns = s->setup.part == 1 ? s->setup.base_ns + s->setup.realtime_offset_ns
 						    : clock_ns(CLOCK_REALTIME);
@@ -139,16 +181,19 @@ static int begin_part(struct session *s)
 				   : s->opts->force    ? REPLACE_CAPTURE
 						       : REPLACE_NOTHING);
 	free(path);
-	if (!cap)
-		return -1;
-	err = capture_start(cap, &s->setup) || write_reset_reasons(s, cap) ||
+	err = !cap || capture_start(cap, &s->setup) || write_reset_reasons(s, cap) ||
 	      snapshot_accounts(cap);
 	if (err) {
-		capture_close(cap, s->parts_started == 1);
+		if (cap)
+			capture_close(cap, s->parts_started == 1);
+		process_counts_free(counts);
 		return -1;
 	}
-	if (rows_begin_part(s->rows, cap, kernel_lost))
+	if (rows_begin_part(s->rows, cap, kernel_lost)) {
+		process_counts_free(counts);
 		return -1;
+	}
+	begin_loss_log(s, counts);
 	/* Every file names the processes it mentions: those already running, too. */
 	if ((s->opts->kinds & KIND_PROCESS) && s->parts_started > 1)
 		return rows_add_running_processes(s->rows);
@@ -168,31 +213,73 @@ static int part_lost(struct session *s, const struct part *part, uint64_t lost[R
 	return 0;
 }
 
+/* A part's losses now: intervals for what grew since the last look. */
+static int look_at_part(struct session *s, struct part *part, uint64_t lost[RECORD_TYPES])
+{
+	return part_lost(s, part, lost) || loss_log_look(part->losses, part->cap, lost, now_t(s))
+		       ? -1
+		       : 0;
+}
+
+/*
+ * The same, with who lost them: counts, the kernel's by process, read before
+ * the totals (NULL for a part that ended: it knows its own).
+ */
+static int account_losses(struct session *s, struct part *part, const struct process_counts *counts,
+			  uint64_t lost[RECORD_TYPES])
+{
+	return look_at_part(s, part, lost) ||
+			       loss_log_write_processes(part->losses, part->cap, lost, counts)
+		       ? -1
+		       : 0;
+}
+
+/* Every LOOK_INTERVAL_NS: when losses happened is known to this precision. */
+static int look_at_losses(struct session *s)
+{
+	size_t count;
+	struct part *parts = rows_parts(s->rows, &count);
+	uint64_t lost[RECORD_TYPES];
+
+	for (size_t i = 0; i < count; i++)
+		if (look_at_part(s, &parts[i], lost))
+			return -1;
+	return 0;
+}
+
 static int commit_parts(struct session *s)
 {
 	size_t count;
 	struct part *parts = rows_parts(s->rows, &count);
+	struct process_counts *counts;
+	int err = 0;
 
-	if (rows_flush(s->rows))
+	if (rows_flush(s->rows) || read_process_lost(s, &counts))
 		return -1;
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < count && !err; i++) {
 		uint64_t lost[RECORD_TYPES];
 
-		if (part_lost(s, &parts[i], lost) ||
-		    capture_commit(parts[i].cap, parts[i].recorded, lost))
-			return -1;
+		err = account_losses(s, &parts[i], counts, lost) ||
+		      capture_commit(parts[i].cap, parts[i].recorded, lost);
 	}
-	return 0;
+	process_counts_free(counts);
+	return err ? -1 : 0;
 }
 
 /* Close a part for good, adding its counts to the session's. */
 static int finish_part(struct session *s, struct part *part, const char *reason)
 {
 	uint64_t lost[RECORD_TYPES];
+	struct process_counts *counts = NULL;
 	int err;
 
-	if (part_lost(s, part, lost)) {
-		capture_abandon(part->cap, s->failure);
+	/* An earlier part's losses by process are known since it ended. */
+	err = (part->current && read_process_lost(s, &counts)) ||
+	      account_losses(s, part, counts, lost);
+	process_counts_free(counts);
+	loss_log_free(part->losses);
+	if (err) {
+		capture_abandon(part->cap, s->failure[0] ? s->failure : NULL);
 		capture_close(part->cap, false);
 		return -1;
 	}
@@ -292,6 +379,11 @@ static int tick(struct session *s)
 
 	if (!s->draining && check_size(s))
 		return -EIO;
+	if (now >= s->next_look_ns) {
+		if (look_at_losses(s))
+			return -EIO;
+		s->next_look_ns = now + LOOK_INTERVAL_NS;
+	}
 	if (now >= s->next_commit_ns) {
 		if (commit_parts(s) || finish_parts(s, false, NULL))
 			return -EIO;
@@ -425,6 +517,7 @@ static void abandon(struct session *s)
 	while (rows_take_part(s->rows, true, &part)) {
 		capture_abandon(part.cap, s->failure[0] ? s->failure : NULL);
 		capture_close(part.cap, false);
+		loss_log_free(part.losses);
 	}
 }
 
@@ -545,8 +638,10 @@ static void end(struct session *s, bool discard_first)
 {
 	struct part part;
 
-	while (s->rows && rows_take_part(s->rows, true, &part))
+	while (s->rows && rows_take_part(s->rows, true, &part)) {
 		capture_close(part.cap, discard_first && part.first_seq == 1);
+		loss_log_free(part.losses);
+	}
 	image_watcher_stop(s->watcher);
 	rows_free(s->rows);
 	stack_store_free(s->stacks);

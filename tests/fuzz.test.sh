@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures stacks
+load_fixtures stacks losses
 replay=$BUILD/tests/report-fuzz-replay
 
 # --- A capture's schema is data, not code report runs ---------------------------
@@ -94,6 +94,24 @@ check_eq "... named" "report: counts.db: cannot read the event kinds: corrupt ca
 cp "$SCRATCH/stacks.db" "$SCRATCH/counts.db"
 sql "$SCRATCH/counts.db" "update event_kind set lost = 'many'"
 refused "a count that is text: refused" info counts.db
+
+# Losses by time and process the capture cannot have had: refused before
+# anything is printed, named after the warning of its losses.
+for damage in "update loss set kind = 'nothing'|a loss of a kind it does not have" \
+	"update loss set last_t = first_t - 1|a loss interval out of range" \
+	"update loss set last_t = 4611686018427387904|a loss interval out of range" \
+	"update process_loss set count = -5|a count out of range" \
+	"update process_loss set comm = hex(randomblob(64))|a process out of range"; do
+	cp "$SCRATCH/losses.db" "$SCRATCH/damaged.db"
+	sql "$SCRATCH/damaged.db" "${damage%|*}"
+	for command in info "info --format json" summary "summary --format csv" "html -o damaged.html"; do
+		# shellcheck disable=SC2086 # the command and its options
+		run_report $command damaged.db
+		check_eq "${damage%|*}: $command refuses, nothing on stdout, the damage named" \
+			"1::report: damaged.db: cannot read its losses: corrupt capture: ${damage#*|}" \
+			"$rc:$(cat "$SCRATCH/out"):$(grep -v 'the recorder lost records' "$SCRATCH/err")"
+	done
+done
 
 # --- What report says on stderr is rendered too: file names, SQLite's words ---------
 # (the fuzzer named a file with a newline in it: one line became two)

@@ -20,6 +20,20 @@ storm() {
 
 capsetuid_rows() { sql "$1" "select count(*) from ev_capable e join task t on t.id = e.task where t.pid = $TARGET_PID and e.cap = 7"; }
 lost_capable() { sql "$1" "select lost from event_kind where name = 'capable'"; }
+# The kinds of FILE whose losses by interval or by process do not sum to their
+# total ("kind:lost:by-interval:by-process ..."): nothing when every split is exact.
+unsplit_losses() {
+	sql "$1" "select group_concat(name || ':' || lost || ':' || by_time || ':' || by_process, ' ') from (
+		select e.name, e.lost,
+			(select coalesce(sum(count), 0) from loss l where l.kind = e.name) as by_time,
+			(select coalesce(sum(count), 0) from process_loss p where p.kind = e.name) as by_process
+		from event_kind e) where lost != by_time or lost != by_process"
+}
+# The capable losses FILE names per process: "pid:comm:count ..." by pid, then unattributed.
+capable_losers() {
+	sql "$1" "select group_concat(who, ' ') from (select coalesce(pid || ':' || comm, 'unattributed') || ':' || count as who
+		from process_loss where kind = 'capable' order by pid is null, pid)"
+}
 
 # --- Overload: a storm through a 4K ring buffer ----------------------------------
 db="$SCRATCH/overload.db"
@@ -30,6 +44,8 @@ echo "# overload: 200000 checks generated, $recorded recorded, $lost lost (4K ri
 check_match "overload: records were lost (the test drives past capacity)" "^[1-9]" "$lost"
 check_eq "overload: recorded + lost == generated, exactly" 200000 "$((recorded + lost))"
 check_match "overload: the summary says how many were lost" "capable +$recorded recorded +$lost lost" "$(cat "$RECORD_ERR")"
+check_eq "overload: the losses by interval and by process sum to each kind's" "" "$(unsplit_losses "$db")"
+check_eq "overload: every capable loss is the storm's process's" "$TARGET_PID:capcheck:$lost" "$(capable_losers "$db")"
 
 # --- A flood of checks cannot hide connections ------------------------------------------
 # Any user can make capability checks as fast as a core allows.  Two such
@@ -68,9 +84,44 @@ flood() {
 		"$(sql "$db" "select count(*) from tcpconnect where pid in (${clients%,}) and outcome = 'established'")|$(lost connect)|$(lost outcome)"
 	check_eq "flood, $label: their 20000 accepts, none lost" "20000|0" \
 		"$(sql "$db" "select count(*) from tcpaccept where pid in (${servers%,})")|$(lost accept)"
+	check_eq "flood, $label: the losses by interval and by process sum to each kind's" "" "$(unsplit_losses "$db")"
+	check_eq "flood, $label: both flooders are named among those who lost checks" 2 \
+		"$(sql "$db" "select count(*) from process_loss where kind = 'capable' and pid in (${flooders[0]}, ${flooders[1]}) and comm = 'capcheck' and count > 0")"
 }
 flood 20 1000 "in bursts"
 flood 1 20000 "at once"
+
+# --- When and by whom: a flood of a user of its own, through small rings -------------------
+# Only the flood's checks are recorded (-u): every loss is theirs.  The wall
+# clock the capture converts its CLOCK_BOOTTIME times to (base_ns + t +
+# realtime_offset_ns) is taken half a second off each end of the flood: the
+# recorder looks at its loss counts every 10 ms, a look's time bounds a loss.
+db="$SCRATCH/flood-losses.db"
+start_record "$db" -e capable,process -u "$test_uid" -b 256K
+flood_start=$(date +%s%N)
+sleep 0.5
+flooders=()
+for _ in 1 2; do
+	setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups "$HELPERS/capcheck" setuid 1000000000 > /dev/null &
+	flooders+=($!)
+done
+sleep 2
+kill "${flooders[@]}"
+wait "${flooders[@]}" 2> /dev/null
+sleep 0.5
+flood_end=$(date +%s%N)
+stop_record
+echo "# flood losses: $(sql "$db" "select count(*) || ' intervals, ' || ((max(last_t) - min(first_t)) / 1000000) || ' ms from the first look to the last' from loss")"
+check_match "flood losses: the checks overflowed their ring (the test floods)" "^[1-9]" "$(lost_capable "$db")"
+check_eq "flood losses: by interval and by process, they sum to each kind's" "" "$(unsplit_losses "$db")"
+check_eq "flood losses: every loss interval lies within the flood" "0" \
+	"$(sql "$db" "select count(*) from loss, capture m where m.base_ns + first_t + m.realtime_offset_ns < $flood_start
+		or m.base_ns + last_t + m.realtime_offset_ns > $flood_end or first_t >= last_t")"
+mapfile -t by_pid < <(printf '%s\n' "${flooders[@]}" | sort -n)
+check_match "flood losses: they are the two flooders', each named, none unattributed" \
+	"^${by_pid[0]}:capcheck:[1-9][0-9]* ${by_pid[1]}:capcheck:[1-9][0-9]*$" "$(capable_losers "$db")"
+check_eq "flood losses: each flooder named as the process table names its exec (pid, start_ns)" 2 \
+	"$(sql "$db" "select count(*) from process_loss l join process p on p.pid = l.pid and p.start_ns = l.start_ns and p.how = 'exec' and p.exe like '%/capcheck'")"
 
 # --- kill -9 in the middle of a storm ----------------------------------------------
 db="$SCRATCH/killed.db"
@@ -159,6 +210,24 @@ check_eq "--max-size: a clean stop" "0|1|max-size" "$rc|$(sql "$db" 'select clea
 # held: 256K and 16M of records of 144 bytes, ~118,000 rows of ~23 bytes.
 check_eq "--max-size 1M: between 1M and 1M + the rows of a 256K ring and a 16M queue" 1 \
 	"$(sql "$db" "select page_count * page_size between 1048576 and 1048576 + 3 * 1024 * 1024 from pragma_page_count, pragma_page_size")"
+
+# --- Rotation during a storm: each part tells its own losses, whole ---------------------------
+db="$SCRATCH/lossy-rotated.db"
+storm 600000 -e capable -C 1M -b 256K
+stop_record
+files=("$SCRATCH"/lossy-rotated*.db)
+total=0 lost=0 unsplit="" losers=""
+for f in "${files[@]}"; do
+	total=$((total + $(capsetuid_rows "$f") + $(lost_capable "$f")))
+	lost=$((lost + $(lost_capable "$f")))
+	unsplit+=$(unsplit_losses "$f")
+	losers+=$(sql "$f" "select count(*) from process_loss where kind = 'capable' and (pid is null or pid != $TARGET_PID)")
+done
+echo "# rotation with losses: ${#files[@]} files, $lost lost"
+check_match "-C with losses: several files, and losses (the test drives past capacity)" "^([2-9]|[1-9][0-9]) [1-9]" "${#files[@]} $lost"
+check_eq "-C with losses: recorded + lost over all files == generated" 600000 "$total"
+check_eq "-C with losses: in each file, losses by interval and by process sum to its totals" "" "$unsplit"
+check_eq "-C with losses: in each file, every capable loss is the storm's" "$(printf '0%.0s' "${files[@]}")" "$losers"
 
 # --- Rotation -----------------------------------------------------------------------------------
 uid=$test_uid

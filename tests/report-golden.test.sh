@@ -11,7 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures basic lost unclean web1 web2 stacks lives beacons
+load_fixtures basic lost losses unclean web1 web2 stacks lives beacons
 
 # info
 golden info info basic.db
@@ -20,6 +20,10 @@ golden info-unclean info unclean.db
 golden info-local info --local unclean.db
 golden info-json info --format json basic.db lost.db
 golden info-csv info --format csv lost.db
+# when and by whom records were lost (a capture that tells)
+golden info-losses info losses.db
+golden info-losses-json info --format json losses.db
+golden info-losses-csv info --format csv losses.db
 
 # tcpconnect: BCC's columns and options
 golden tcpconnect tcpconnect basic.db
@@ -71,6 +75,8 @@ golden exfil exfil lives.db
 golden exfil-process exfil --by process lives.db
 golden exfil-json exfil --format json lives.db
 golden summary-lives summary lives.db
+golden summary-losses summary losses.db
+golden summary-losses-json summary --format json losses.db
 golden beacons beacons beacons.db
 golden beacons-all beacons --score 0 beacons.db
 golden beacons-json beacons --format json beacons.db

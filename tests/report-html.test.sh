@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures scan-connect bruteforce-ssh caps lineage lost unclean shells logins-guessed logins-benign capgroups
+load_fixtures scan-connect bruteforce-ssh caps lineage lost losses unclean shells logins-guessed logins-benign capgroups
 files=(scan-connect.db bruteforce-ssh.db caps.db lineage.db)
 
 if ! command -v chromium > /dev/null && [ "$(id -u)" = 0 ]; then
@@ -59,6 +59,11 @@ check_eq "losses: the verdict counts them all" "1" \
 	"$(grep -c "data-lost=\"$(q lost "select sum(lost) from event_kind")\">[0-9]* lost</span> <span class=\"verdict found\">NO CLEAN STOP" "$SCRATCH/lost.html")"
 check_eq "losses: the capture that did not stop cleanly says so" "1" \
 	"$(grep -c '<td>unclean.db</td>.*NO CLEAN STOP (killed, or still recording)' "$SCRATCH/lost.html")"
+check_eq "losses: a capture of an older recorder says it does not tell when, nor who" "1:1" \
+	"$(grep -c 'when and by whom: not kept by its recorder' "$SCRATCH/lost.html"):$(grep -c 'not told by captures of older recorders' "$SCRATCH/lost.html")"
+run_report html -o losses.html losses.db
+check_eq "losses: the process that lost most, in the captures table" "1" \
+	"$(grep -c "<span class=\"note\">capable: $(q losses "select count || ' from pid ' || pid || ' ' || comm from process_loss where kind = 'capable' order by count desc limit 1")</span>" "$SCRATCH/losses.html")"
 
 if [ -z "$browser" ]; then
 	skip "html: in a browser" "no chromium (scripts/install-deps installs it; installing needs root)"
@@ -218,6 +223,29 @@ check_eq "hostile: no element made from a name" "0" "$(grep -c '<img\|<script>do
 check_eq "hostile: the names shown as text (a talker, and an outbound scanner)" "2 2" \
 	"$(in_dom hostile ">&lt;img src=x onerror=document.title='pwned'&gt;/$first</td>") $(in_dom hostile ">\\x1b[31mRED\\x1b]0;t\\x07&lt;script&gt;document.title='pwned2'&lt;/script&gt;/$second</td>")"
 check_eq "hostile: no request, nothing blocked" "0:1" "$(page_requests hostile):$(in_dom hostile '<div id="blocked" hidden="">')"
+
+# --- Losses on the time axis, where the capture says they were -------------------------------
+# fixtures/losses.sql: two storms a second apart, each losing records in an
+# interval.  One capture and no --since: the axis runs from its start to its
+# stop in 120 buckets of whole nanoseconds, x = 110 + 1000 * (t - start) / span.
+browse "$SCRATCH/losses.html" losses
+check_eq "chart losses: a shade per loss interval, with its kind, count and times" \
+	"$(q losses "select group_concat(l.kind || ':' || l.count || ':' || (m.base_ns + l.first_t + m.realtime_offset_ns) || ':' ||
+		(m.base_ns + l.last_t + m.realtime_offset_ns), ' ') from (select * from loss order by first_t) l, capture m")" \
+	"$(grep -o '<rect class="loss" data-kind="[a-z]*" data-lost="[0-9]*" data-first-ns="[0-9]*" data-last-ns="[0-9]*"' "$SCRATCH/losses.dom" |
+		sed 's/.*data-kind="\([a-z]*\)" data-lost="\([0-9]*\)" data-first-ns="\([0-9]*\)" data-last-ns="\([0-9]*\)"/\1:\2:\3:\4/' | paste -sd' ')"
+# Where each interval should be (x, width: 2 at least), then where it is, side by side.
+misplaced=$(paste -d' ' <(sqlite3 -separator ' ' "$SCRATCH/losses.db" "select 110 + 1000.0 * (m.base_ns + l.first_t + m.realtime_offset_ns - m.started_at_ns) / s.span,
+		max(2, 1000.0 * (l.last_t - l.first_t) / s.span) from (select * from loss order by first_t) l, capture m,
+		(select ((stopped_at_ns - started_at_ns + 119) / 120) * 120 as span from capture) s") \
+	<(grep -o '<rect class="loss"[^>]* x="[0-9.]*" y="[0-9]*" width="[0-9.]*"' "$SCRATCH/losses.dom" |
+		sed 's/.* x="\([0-9.]*\)" y="[0-9]*" width="\([0-9.]*\)"/\1 \2/') |
+	awk '{ n++; if ($1 - $3 > 0.06 || $3 - $1 > 0.06 || $2 - $4 > 0.11 || $4 - $2 > 0.11) bad = bad " [" $0 "]" }
+		END { print n + 0 ":" bad }')
+check_eq "chart losses: each drawn from the look before its losses to the look that found them" \
+	"$(q losses "select count(*) from loss"):" "$misplaced"
+check_eq "chart losses: the row of losses, counting them" "1" \
+	"$(in_dom losses "<g class=\"strip losses\" data-kind=\"lost\" data-total=\"$(q losses "select lost from event_kind where name = 'capable'")\">")"
 
 # --- Logins and shells: summary's findings, first -------------------------------------------
 # fixtures/shells.truth: 1 reverse shell, 2 listeners (ncat, socat) of 2

@@ -8,7 +8,7 @@ source "$(dirname "$0")/report-lib.sh"
 attacks=(scan-syn scan-connect scan-ack bruteforce-ssh bruteforce-hydra sweep caps benign-busy benign-http
 	logins-guessed shells denials)
 fleet=(sweep-host1 sweep-host2 sweep-host3 sweep-host4 sweep-host5)
-load_fixtures "${attacks[@]}" "${fleet[@]}" lineage stacks
+load_fixtures "${attacks[@]}" "${fleet[@]}" lineage stacks losses
 
 printf 'casefile test key, 32 bytes long' > "$SCRATCH/fleet.key"
 printf 'another key, also 32 bytes long!' > "$SCRATCH/other.key"
@@ -33,7 +33,7 @@ redact() {
 	(cd "$SCRATCH" && "$report" redact --key-file "$key.key" "$1.db" "$out") 2> "$SCRATCH/redact.err"
 }
 
-inputs=("${attacks[@]}" "${fleet[@]}" lineage stacks home)
+inputs=("${attacks[@]}" "${fleet[@]}" lineage stacks losses home)
 sha_before=$(cd "$SCRATCH" && sha256sum "${inputs[@]/%/.db}")
 failed=()
 for name in "${inputs[@]}"; do
@@ -55,7 +55,7 @@ numbers() {
 			(.key | IN("kind", "section", "detection", "flag", "name", "outcome", "verdict"))))' | sort
 }
 same=0 differ=()
-for name in "${attacks[@]}" lineage stacks home; do
+for name in "${attacks[@]}" lineage stacks losses home; do
 	for command in scans bruteforce logins caps summary info "tcpconnect -c" tcpaccept tcpreset capable timeline; do
 		read -r -a words <<< "$command"
 		if [ "$(numbers "${words[@]}" "$name.db" | md5sum)" == "$(numbers "${words[@]}" "$name.red.db" | md5sum)" ]; then

@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures basic lost unclean web1 web2 lives beacons
+load_fixtures basic lost losses unclean web1 web2 lives beacons
 
 # --- What a capture lacks is said once, on stderr ---------------------------
 run_report info basic.db
@@ -21,6 +21,18 @@ check_eq "lost events: told once, with the count" \
 	"report: lost.db: the recorder lost records ($(sql "$SCRATCH/lost.db" "select lost from event_kind where name = 'capable'") capable): this report is incomplete" \
 	"$(grep lost "$SCRATCH/err")"
 check_eq "lost events: the report still runs" 0 "$rc"
+# A capture that tells when: the warning says from when to when, also to a
+# command reading a span after them (--since): it cannot know what the
+# lost records would have held.
+rfc3339() { echo "strftime('%Y-%m-%dT%H:%M:%S', ($1) / 1000000000, 'unixepoch') || printf('.%09dZ', ($1) % 1000000000)"; }
+loss_when=$(sql "$SCRATCH/losses.db" "select e.lost || ' capable from ' || $(rfc3339 "min(l.first_t) + m.base_ns + m.realtime_offset_ns") || ' to ' ||
+	$(rfc3339 "max(l.last_t) + m.base_ns + m.realtime_offset_ns") from loss l, capture m, event_kind e where e.name = 'capable'")
+for since in "" "--since $(sql "$SCRATCH/losses.db" "select strftime('%H:%M:%S', stopped_at_ns / 1000000000, 'unixepoch') from capture")"; do
+	# shellcheck disable=SC2086 # since: no option, or one and its value
+	run_report capable $since losses.db
+	check_eq "lost events: told with when they were lost${since:+, after them too ($since)}" \
+		"report: losses.db: the recorder lost records ($loss_when): this report is incomplete" "$(grep lost "$SCRATCH/err")"
+done
 run_report tcpconnect lost.db
 check_eq "a kind not recorded is said, not shown as no events" \
 	"report: lost.db: connect, outcome events were not recorded (record -e capable)" \

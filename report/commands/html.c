@@ -15,6 +15,7 @@
 
 #include "accounts.h"
 #include "activity.h"
+#include "losses.h"
 #include "command.h"
 #include "htmlpage.h"
 #include "htmltext.h"
@@ -106,6 +107,7 @@ struct page {
 	const struct options *opts;
 	struct overview o;
 	struct activity activity;
+	struct losses *losses; /* of each capture */
 	struct omitted omitted;
 	struct tree tree;
 };
@@ -196,6 +198,32 @@ static void kinds_cell(FILE *out, const struct capture *cap, bool losses)
 		fputs("</span>", out);
 }
 
+/* Per kind that lost records, the process that lost most; or that the capture does not tell. */
+static void losers_cell(FILE *out, const struct capture *cap, const struct losses *l)
+{
+	for (int k = 0; k < cap->nkinds; k++) {
+		const struct process_losses *top = losses_top_process(l, k);
+		char who[2 * CAPTURE_TEXT_MAX];
+
+		if (!cap->kinds[k].lost)
+			continue;
+		if (!l->kept) {
+			fputs("<br><span class=\"note\">when and by whom: not kept by its "
+			      "recorder</span>",
+			      out);
+			return;
+		}
+		if (!top)
+			continue;
+		losses_who(top, who, sizeof(who));
+		fputs("<br><span class=\"note\">", out);
+		html_string(out, cap->kinds[k].name);
+		fputs(": ", out);
+		html_text(out, who, strlen(who));
+		fputs("</span>", out);
+	}
+}
+
 static void captures_section(struct page *p)
 {
 	FILE *out = p->out;
@@ -237,11 +265,13 @@ static void captures_section(struct page *p)
 			lost += cap->kinds[k].lost;
 		fprintf(out, "</td><td class=\"%s\">", lost ? "bad" : "n");
 		kinds_cell(out, cap, true);
+		losers_cell(out, cap, &p->losses[i]);
 		fprintf(out, "%s</td></tr>\n", lost ? "" : "none");
 	}
-	fputs("</tbody></table>\n<p class=\"note\">A capture counts its losses per kind, not "
-	      "when they happened: a page cannot place them on the time axis.  Losses mean the "
-	      "counts below are short by at least that many events.</p>\n</section>\n",
+	fputs("</tbody></table>\n<p class=\"note\">Losses mean the counts below are short by at "
+	      "least that many events.  Events over time draws when they happened: between two "
+	      "looks of the recorder at its counts, 10 ms apart (captures of recorders before it "
+	      "counted them per kind only, and say so here).</p>\n</section>\n",
 	      out);
 }
 
@@ -772,7 +802,7 @@ static void write_page(struct page *p)
 	page_verdicts(p->out, &p->o);
 	captures_section(p);
 	detections_section(p);
-	page_chart(p->out, p->opts, &p->activity, &p->o.findings);
+	page_chart(p->out, p->opts, &p->activity, &p->o.findings, p->set, p->losses);
 	programs_section(p);
 	connections_section(p);
 	capabilities_section(p);
@@ -815,6 +845,10 @@ static int run(struct captures *set, const struct options *opts)
 	err = overview_analyze(&p.o, set, opts, &hm.t, &hm.caps, &extra);
 	tree_init(&p.tree, set, overview_hosts(&p.o));
 	if (!err) {
+		p.losses = losses_read_all(set);
+		err = p.losses ? 0 : -1;
+	}
+	if (!err) {
 		p.out = fopen(hm.output, "w");
 		if (!p.out) {
 			char *name = render_string(hm.output);
@@ -836,6 +870,7 @@ static int run(struct captures *set, const struct options *opts)
 			err = -1;
 		}
 	}
+	losses_free_all(p.losses, set);
 	tree_free(&p.tree);
 	omitted_free(&p.omitted);
 	overview_free(&p.o);

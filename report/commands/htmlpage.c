@@ -61,7 +61,8 @@ static const char style[] =
 	"nav ol{columns:3;margin:4px 0}ul.kinds{margin:0;padding-left:16px}\n"
 	"svg text{font:11px system-ui,sans-serif;fill:#333}.allow{fill:#6b8fb5}.deny{fill:"
 	"#c0392b}.bar{fill:#4a78a8}.mark{fill:#f4c7c3;fill-opacity:.6;stroke:#c0392b;"
-	"stroke-width:1}.axis{stroke:#99a3ad}\n"
+	"stroke-width:1}.axis{stroke:#99a3ad}.loss{fill:#a4161a;fill-opacity:.18}.lost{fill:"
+	"#a4161a}\n"
 	".tree ul{list-style:none;padding-left:20px;border-left:1px dotted #aab}.tree "
 	"li{margin:2px 0}.involved{background:#fde8e8;padding:0 4px}\n"
 	"input.filter{margin:4px 0;padding:2px 6px;font-size:13px;width:260px}\n"
@@ -237,26 +238,90 @@ static void chart_labels(FILE *out, const struct activity *a, const struct findi
 	fputc('\n', out);
 }
 
+/* The records lost in the span, and whether the captures tell when. */
+static int64_t lost_in_span(const struct activity *a, const struct captures *set,
+			    const struct losses *losses, bool *told)
+{
+	int64_t lost = 0;
+
+	*told = true;
+	for (int i = 0; i < set->count; i++) {
+		for (int k = 0; k < set->list[i]->nkinds && !losses[i].kept; k++)
+			*told &= !set->list[i]->kinds[k].lost;
+		for (size_t j = 0; j < losses[i].nintervals; j++) {
+			const struct loss_interval *l = &losses[i].intervals[j];
+
+			if (l->last_ns >= a->from_ns && l->first_ns <= a->to_ns)
+				lost += l->count;
+		}
+	}
+	return lost;
+}
+
+/*
+ * Each loss interval in the span: a shade over every strip, from the look
+ * before the losses to the look that found them, and a bar in the row of
+ * losses (top: where that row begins; height: down to its end).
+ */
+static void chart_losses(FILE *out, const struct options *opts, const struct activity *a,
+			 const struct captures *set, const struct losses *losses, int top,
+			 int height)
+{
+	for (int i = 0; i < set->count; i++)
+		for (size_t j = 0; j < losses[i].nintervals; j++) {
+			const struct loss_interval *l = &losses[i].intervals[j];
+			double x1 = chart_x(a, l->first_ns), x2 = chart_x(a, l->last_ns);
+			char first[WHEN_MAX], last[WHEN_MAX];
+
+			if (l->last_ns < a->from_ns || l->first_ns > a->to_ns)
+				continue;
+			format_human(l->first_ns, opts->local, first);
+			format_clock(l->last_ns, opts->local, last);
+			fprintf(out, "<rect class=\"loss\" data-kind=\"");
+			html_string(out, set->list[i]->kinds[l->kind].name);
+			fprintf(out,
+				"\" data-lost=\"%lld\" data-first-ns=\"%lld\" "
+				"data-last-ns=\"%lld\" "
+				"x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\"><title>",
+				(long long)l->count, (long long)l->first_ns, (long long)l->last_ns,
+				x1, CHART_TOP - 4, x2 - x1 < 2 ? 2 : x2 - x1,
+				top + height - CHART_TOP + 4);
+			html_string(out, set->list[i]->kinds[l->kind].name);
+			fprintf(out, ": %lld lost between %s and %s</title></rect>",
+				(long long)l->count, first, last);
+			fprintf(out,
+				"<rect class=\"lost\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
+				"height=\"%d\"/>\n",
+				x1, top, x2 - x1 < 2 ? 2 : x2 - x1, height);
+		}
+}
+
 void page_chart(FILE *out, const struct options *opts, const struct activity *a,
-		const struct findings *findings)
+		const struct findings *findings, const struct captures *set,
+		const struct losses *losses)
 {
 	int strips = 0, y, height;
 	double step = (double)CHART_WIDTH / ACTIVITY_BUCKETS;
 	char day[WHEN_MAX];
+	bool told;
+	int64_t lost = lost_in_span(a, set, losses, &told);
 
 	page_section(out, "activity", "Events over time");
 	for (int k = 0; k < ACT_KINDS; k++)
 		strips += a->totals[k] > 0;
+	strips += lost > 0;
 	format_human(a->from_ns, opts->local, day);
 	fprintf(out,
 		"<p>Events per %.3f s by kind, from %s; each strip has its own scale (its largest "
 		"bucket on the right); kinds without events are left out.  The shaded spans are "
-		"the findings, numbered as in Detections.</p>\n<svg role=\"img\" "
+		"the findings, numbered as in Detections; the red ones, and the row of losses, "
+		"when records were lost%s.</p>\n<svg role=\"img\" "
 		"aria-label=\"events over time\" width=\"%d\" "
 		"height=\"%d\" viewBox=\"0 0 %d %d\">\n",
-		(double)a->bucket_ns / 1e9, day, CHART_LEFT + CHART_WIDTH + 70,
-		CHART_TOP + strips * (CHART_STRIP + CHART_GAP) + 24, CHART_LEFT + CHART_WIDTH + 70,
-		CHART_TOP + strips * (CHART_STRIP + CHART_GAP) + 24);
+		(double)a->bucket_ns / 1e9, day,
+		told ? "" : " (not told by captures of older recorders, which lost some)",
+		CHART_LEFT + CHART_WIDTH + 70, CHART_TOP + strips * (CHART_STRIP + CHART_GAP) + 24,
+		CHART_LEFT + CHART_WIDTH + 70, CHART_TOP + strips * (CHART_STRIP + CHART_GAP) + 24);
 	/* The findings behind the bars; their numbers above, left to right, never overlapping. */
 	height = strips * (CHART_STRIP + CHART_GAP);
 	for (size_t i = 0; i < findings->count && i < FINDINGS_MARKED; i++) {
@@ -299,6 +364,16 @@ void page_chart(FILE *out, const struct options *opts, const struct activity *a,
 					CHART_LEFT + b * step, y + CHART_STRIP - (h < 1 ? 1 : h),
 					step - 1, h < 1 ? 1 : h, (long long)a->counts[k][b]);
 		}
+		fputs("</g>\n", out);
+		y += CHART_STRIP + CHART_GAP;
+	}
+	if (lost) {
+		fprintf(out,
+			"<g class=\"strip losses\" data-kind=\"lost\" data-total=\"%lld\"><text "
+			"x=\"0\" "
+			"y=\"%d\">lost</text><text x=\"0\" y=\"%d\" class=\"note\">%lld</text>\n",
+			(long long)lost, y + 14, y + 28, (long long)lost);
+		chart_losses(out, opts, a, set, losses, y, CHART_STRIP);
 		fputs("</g>\n", out);
 		y += CHART_STRIP + CHART_GAP;
 	}

@@ -11,6 +11,7 @@
 #include "activity.h"
 #include "capture.h"
 #include "detect.h"
+#include "losses.h"
 #include "options.h"
 #include "overview.h"
 #include "proctree.h"
@@ -31,8 +32,10 @@ void page_begin(FILE *out, const struct captures *set, const struct options *opt
 /* <section id=ID><h2>TITLE</h2>; the caller closes it. */
 void page_section(FILE *out, const char *id, const char *title);
 void page_verdicts(FILE *out, const struct overview *o);
+/* The events over time, the findings over them and the losses of each capture of set. */
 void page_chart(FILE *out, const struct options *opts, const struct activity *a,
-		const struct findings *findings);
+		const struct findings *findings, const struct captures *set,
+		const struct losses *losses);
 void page_tree(FILE *out, const struct tree *tree);
 void page_omitted(FILE *out, const struct omitted *o, const struct captures *set);
 void page_end(FILE *out);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "losses.h"
 #include "parts.h"
 #include "sha256.h"
 #include "util.h"
@@ -33,6 +34,9 @@ enum {
 	INFO_RECORDED,
 	INFO_LOST,
 	INFO_MECHANISM,
+	INFO_LOST_INTERVALS,
+	INFO_LOST_BY,
+	INFO_LOST_UNATTRIBUTED,
 	INFO_FIELDS
 };
 
@@ -59,6 +63,9 @@ static const struct field fields[INFO_FIELDS] = {
 	[INFO_RECORDED] = {NULL, "recorded", 0, FIELD_INT, false},
 	[INFO_LOST] = {NULL, "lost", 0, FIELD_INT, false},
 	[INFO_MECHANISM] = {NULL, "mechanism", 0, FIELD_TEXT, false},
+	[INFO_LOST_INTERVALS] = {NULL, "lost_intervals", 0, FIELD_LINES, false},
+	[INFO_LOST_BY] = {NULL, "lost_by", 0, FIELD_LINES, false},
+	[INFO_LOST_UNATTRIBUTED] = {NULL, "lost_unattributed", 0, FIELD_INT, false},
 };
 
 static const char usage[] =
@@ -69,10 +76,14 @@ static const char usage[] =
 	"start and stop (or last save, when the recorder did\n"
 	"not stop cleanly), duration, and the events recorded and lost per kind,\n"
 	"with how the recording kernel let each be recorded (its mechanism:\n"
-	"tracepoints, kfuncs, fexit...).  A part of a rotated recording (record\n"
-	"-C) lists the parts beside it, their spans from the first one's start,\n"
-	"and why they overlap.  JSON and CSV give one row per capture and kind of\n"
-	"event (part: its number; parts: how many of its recording lie beside it).\n"
+	"tracepoints, kfuncs, fexit...); when records were lost (between two looks\n"
+	"of the recorder, 10 ms apart) and by which processes.  A part of a rotated\n"
+	"recording (record -C) lists the parts beside it, their spans from the\n"
+	"first one's start, and why they overlap.  JSON and CSV give one row per\n"
+	"capture and kind of event (part: its number; parts: how many of its\n"
+	"recording lie beside it; lost_intervals: \"FIRST LAST COUNT\" lines;\n"
+	"lost_by: \"COUNT PID COMM\" lines; lost_unattributed: the losses no process\n"
+	"is named for; the three null for captures that do not tell).\n"
 	"\n"
 	"examples:\n"
 	"    report info case42.db\n"
@@ -203,9 +214,79 @@ static void print_parts(struct capture *cap, struct capture **parts, int n)
 	}
 }
 
-static void print_rows(struct capture *cap)
+/* A kind's loss intervals as "FIRST LAST COUNT" lines (texts into buf, RFC 3339). */
+static size_t interval_lines(const struct losses *l, int kind, bool local, struct line *lines,
+			     char (*buf)[3 * WHEN_MAX])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->nintervals; i++) {
+		const struct loss_interval *in = &l->intervals[i];
+		char first[WHEN_MAX], last[WHEN_MAX];
+
+		if (in->kind != kind)
+			continue;
+		format_rfc3339(in->first_ns, local, first);
+		format_rfc3339(in->last_ns, local, last);
+		snprintf(buf[n], sizeof(buf[n]), "%s %s %lld", first, last, (long long)in->count);
+		lines[n] = (struct line){buf[n], strlen(buf[n])};
+		n++;
+	}
+	return n;
+}
+
+/* A kind's losses by process as "COUNT PID COMM" lines; the unattributed into *rest. */
+static size_t process_lines(const struct losses *l, int kind, struct line *lines,
+			    char (*buf)[3 * WHEN_MAX], int64_t *rest)
+{
+	size_t n = 0;
+
+	*rest = 0;
+	for (size_t i = 0; i < l->nby_process; i++) {
+		const struct process_losses *p = &l->by_process[i];
+
+		if (p->kind != kind)
+			continue;
+		if (p->pid < 0) {
+			*rest += p->count;
+			continue;
+		}
+		/* The comm is raw bytes: the output escapes the line. */
+		snprintf(buf[n], sizeof(buf[n]), "%lld %lld %.*s", (long long)p->count,
+			 (long long)p->pid, (int)p->comm_len, p->comm);
+		lines[n] = (struct line){buf[n], strlen(buf[n])};
+		n++;
+	}
+	return n;
+}
+
+/* Room for a capture's loss lines, reused for each kind. */
+struct loss_lines {
+	struct line *intervals, *processes;
+	char (*interval_texts)[3 * WHEN_MAX], (*process_texts)[3 * WHEN_MAX];
+};
+
+static void loss_values(const struct losses *l, int kind, bool local, struct loss_lines *room,
+			struct value *v)
+{
+	int64_t rest;
+
+	if (!l->kept) {
+		v[INFO_LOST_INTERVALS] = v[INFO_LOST_BY] = v[INFO_LOST_UNATTRIBUTED] = null_value();
+		return;
+	}
+	v[INFO_LOST_INTERVALS] =
+		lines_value(room->intervals,
+			    interval_lines(l, kind, local, room->intervals, room->interval_texts));
+	v[INFO_LOST_BY] = lines_value(room->processes, process_lines(l, kind, room->processes,
+								     room->process_texts, &rest));
+	v[INFO_LOST_UNATTRIBUTED] = int_value(rest);
+}
+
+static void print_rows(struct capture *cap, const struct losses *losses, bool local)
 {
 	char hex[SHA256_HEX];
+	struct loss_lines room;
 
 	file_hash(cap, "", hex);
 	struct value v[INFO_FIELDS] = {
@@ -233,6 +314,12 @@ static void print_rows(struct capture *cap)
 	v[INFO_PARTS] = int_value(found(parts, nparts));
 	free_parts(cap, parts, nparts);
 
+	room = (struct loss_lines){
+		xcalloc(losses->nintervals + 1, sizeof(*room.intervals)),
+		xcalloc(losses->nby_process + 1, sizeof(*room.processes)),
+		xcalloc(losses->nintervals + 1, sizeof(*room.interval_texts)),
+		xcalloc(losses->nby_process + 1, sizeof(*room.process_texts)),
+	};
 	for (int i = 0; i < cap->nkinds; i++) {
 		v[INFO_KIND] = text_of(cap->kinds[i].name);
 		v[INFO_ENABLED] = int_value(cap->kinds[i].enabled);
@@ -240,8 +327,13 @@ static void print_rows(struct capture *cap)
 		v[INFO_LOST] = int_value(cap->kinds[i].lost);
 		v[INFO_MECHANISM] =
 			cap->kinds[i].mechanism ? text_of(cap->kinds[i].mechanism) : null_value();
+		loss_values(losses, i, local, &room, v);
 		output_row(v);
 	}
+	free(room.intervals);
+	free(room.processes);
+	free(room.interval_texts);
+	free(room.process_texts);
 }
 
 static bool has_mechanisms(const struct capture *cap)
@@ -252,7 +344,74 @@ static bool has_mechanisms(const struct capture *cap)
 	return false;
 }
 
-static void print_page(struct capture *cap, bool local)
+/* Processes listed per kind, most losses first; JSON and CSV list all. */
+#define LOSERS_SHOWN 10
+
+/* The processes of a kind past those listed, from *i on, in one line; *i: the last of them. */
+static void print_others(const char *name, const struct losses *l, size_t *i)
+{
+	const struct process_losses *p = &l->by_process[*i];
+	int64_t count = 0, more = 0;
+	char others[32];
+
+	for (;
+	     *i < l->nby_process && l->by_process[*i].kind == p->kind && l->by_process[*i].pid >= 0;
+	     ++*i, more++)
+		count += l->by_process[*i].count;
+	--*i;
+	snprintf(others, sizeof(others), "(%lld other%s)", (long long)more, more > 1 ? "s" : "");
+	printf("%-10s %8s %-16s %10lld\n", name, "...", others, (long long)count);
+}
+
+/*
+ * When and by whom each kind lost records: the intervals between the
+ * recorder's looks that found losses, and the processes.
+ */
+static void print_losses(const struct capture *cap, const struct losses *l, bool local)
+{
+	int64_t lost = 0;
+
+	for (int i = 0; i < cap->nkinds; i++)
+		lost += cap->kinds[i].lost;
+	if (!lost)
+		return;
+	if (!l->kept) {
+		printf("losses    when and by whom: not kept by the recorder of this capture\n");
+		return;
+	}
+	printf("%-10s %-33s %-12s %10s\n", "LOST WHEN", "FROM", "TO", "LOST");
+	for (size_t i = 0; i < l->nintervals; i++) {
+		const struct loss_interval *in = &l->intervals[i];
+		char *name = render_string(cap->kinds[in->kind].name), first[WHEN_MAX],
+		     last[WHEN_MAX];
+
+		format_human(in->first_ns, local, first);
+		format_clock(in->last_ns, local, last);
+		printf("%-10s %-33s %-12s %10lld\n", name, first, last, (long long)in->count);
+		free(name);
+	}
+	printf("%-10s %8s %-16s %10s\n", "LOST BY", "PID", "COMM", "LOST");
+	for (size_t i = 0, shown = 0; i < l->nby_process; i++) {
+		const struct process_losses *p = &l->by_process[i];
+		bool first = !i || p->kind != l->by_process[i - 1].kind;
+		char *name = render_string(cap->kinds[p->kind].name),
+		     comm[4 * CAPTURE_TEXT_MAX + 1];
+
+		shown = first ? 1 : shown + 1;
+		comm[render_text(p->comm, p->comm_len, comm)] = '\0';
+		if (p->pid < 0)
+			printf("%-10s %8s %-16s %10lld\n", name, "-", "(unattributed)",
+			       (long long)p->count);
+		else if (shown <= LOSERS_SHOWN)
+			printf("%-10s %8lld %-16s %10lld\n", name, (long long)p->pid, comm,
+			       (long long)p->count);
+		else
+			print_others(name, l, &i);
+		free(name);
+	}
+}
+
+static void print_page(struct capture *cap, const struct losses *losses, bool local)
 {
 	const char *texts[] = {cap->path,	    cap->tool_version,	 cap->host,
 			       cap->kernel_release, cap->kernel_version, cap->machine,
@@ -312,21 +471,28 @@ static void print_page(struct capture *cap, bool local)
 		free(name);
 		free(how);
 	}
+	print_losses(cap, losses, local);
 }
 
 static int run(struct captures *set, const struct options *opts)
 {
+	/* Read first: a corrupt capture gets its one line, and no page. */
+	struct losses *losses = losses_read_all(set);
+
+	if (!losses)
+		return -1;
 	if (opts->format != FORMAT_TABLE)
 		output_begin(opts->format, opts->local, fields, INFO_FIELDS);
 	for (int i = 0; i < set->count; i++) {
 		if (opts->format != FORMAT_TABLE) {
-			print_rows(set->list[i]);
+			print_rows(set->list[i], &losses[i], opts->local);
 			continue;
 		}
 		if (i)
 			putchar('\n');
-		print_page(set->list[i], opts->local);
+		print_page(set->list[i], &losses[i], opts->local);
 	}
+	losses_free_all(losses, set);
 	return 0;
 }
 

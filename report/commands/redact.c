@@ -225,7 +225,10 @@ static const struct {
 	{"capture", "event_kinds", NULL},
 	{"capture", "stop_reason", "redact_text"},
 	{"event_kind", "name", NULL},
-	{"event_kind", "mechanism", NULL}, /* the hooks recorded with: the tool's words */
+	{"event_kind", "mechanism", NULL}, /* the hooks used: record/mechanisms.c's words */
+	{"loss", "kind", NULL},
+	{"process_loss", "kind", NULL},
+	{"process_loss", "comm", NULL}, /* a process name, as task.comm */
 	{"task", "comm", NULL},
 	{"address", "addr", "redact_address"},
 	{"process", "how", NULL},

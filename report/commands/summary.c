@@ -10,6 +10,7 @@
 
 #include "accounts.h"
 #include "command.h"
+#include "losses.h"
 #include "overview.h"
 #include "util.h"
 #include "when.h"
@@ -20,7 +21,8 @@
 #define PROGRAMS_SHOWN 10
 #define TEXT_MAX       1024
 
-/* JSON and CSV: one row per capture, talker, detection (finding, or none) and flag. */
+/* JSON and CSV: one row per capture, kind that lost records, talker, detection (finding, or none)
+ * and flag. */
 enum {
 	SUM_SECTION,
 	SUM_KIND,
@@ -75,7 +77,8 @@ static const char usage[] =
 	"                      [--service PORTS] [--daemon NAMES] [--settle SECONDS]\n"
 	"                      [--net-raw NAMES] [common options] FILE...\n"
 	"\n"
-	"One page: the captures (host, span, events, losses, clean stop), the top\n"
+	"One page: the captures (host, span, events, losses, clean stop; per kind\n"
+	"that lost records, when and the process that lost most), the top\n"
 	"talkers (processes making connects, remote addresses whose connections were\n"
 	"accepted), a verdict for every detection (guessed passwords first, port scans,\n"
 	"sweeps, outbound scanning, brute force) with its first findings, and the\n"
@@ -83,9 +86,10 @@ static const char usage[] =
 	"`report caps` have the details; the options are theirs (--scan-window is\n"
 	"scans' --window, --bruteforce-window bruteforce's).\n"
 	"\n"
-	"JSON and CSV: one row per capture, talker, detection (each finding, or one\n"
-	"row saying none) and group of capability flags (processes, first, last, uid,\n"
-	"user), with section and kind saying which.\n"
+	"JSON and CSV: one row per capture, kind that lost records (section loss),\n"
+	"talker, detection (each finding, or one row saying none) and group of\n"
+	"capability flags (processes, first, last, uid, user), with section and\n"
+	"kind saying which.\n"
 	"\n"
 	"examples:\n"
 	"    report summary case42.db\n"
@@ -135,7 +139,41 @@ static void human_ms(int64_t ns, bool local, char *out)
 		 dot ? strchr(dot, ' ') : "");
 }
 
-static void print_capture(const struct capture *cap, bool local)
+/*
+ * "capable: 28798 lost, 28790 from pid 4242 storm and 3 other processes,
+ * 01:18:03.120 .. 01:18:05.310" for each kind that lost records.
+ */
+static void print_losses(const struct capture *cap, const struct losses *l, bool local)
+{
+	for (int k = 0; k < cap->nkinds; k++) {
+		char *name, *who, raw[2 * CAPTURE_TEXT_MAX] = "", first[WHEN_MAX], last[WHEN_MAX];
+		const struct process_losses *top = losses_top_process(l, k);
+		int64_t first_ns, last_ns;
+		size_t others;
+
+		if (!cap->kinds[k].lost)
+			continue;
+		if (top)
+			losses_who(top, raw, sizeof(raw));
+		name = render_string(cap->kinds[k].name);
+		who = render_string(raw);
+		printf("    %s: %lld lost%s%s", name, (long long)cap->kinds[k].lost,
+		       *who ? ", " : "", who);
+		free(who);
+		others = losses_processes(l, k) - (top && top->pid >= 0);
+		if (others)
+			printf(" and %zu other process%s", others, others > 1 ? "es" : "");
+		if (losses_span(l, k, &first_ns, &last_ns)) {
+			format_clock(first_ns, local, first);
+			format_clock(last_ns, local, last);
+			printf(", %s .. %s", first, last);
+		}
+		putchar('\n');
+		free(name);
+	}
+}
+
+static void print_capture(const struct capture *cap, const struct losses *losses, bool local)
 {
 	char started[WHEN_MAX], ended[WHEN_MAX];
 	int64_t end = cap->clean ? cap->stopped_ns : cap->last_commit_ns, events = 0, lost = 0;
@@ -155,6 +193,7 @@ static void print_capture(const struct capture *cap, bool local)
 	       cap->clean ? "clean stop" : "NO CLEAN STOP (killed, or still recording)");
 	free(host);
 	free(path);
+	print_losses(cap, losses, local);
 }
 
 static void print_talkers(const struct overview *p, const struct talker *list, size_t n,
@@ -424,7 +463,7 @@ static void print_exfil(const struct overview *p)
 	}
 }
 
-static void print_page(const struct overview *p)
+static void print_page(const struct overview *p, const struct losses *losses)
 {
 	struct cap_flag_group *groups;
 	size_t ngroups;
@@ -432,7 +471,7 @@ static void print_page(const struct overview *p)
 
 	printf("CAPTURES\n");
 	for (int i = 0; i < p->set->count; i++)
-		print_capture(p->set->list[i], p->opts->local);
+		print_capture(p->set->list[i], &losses[i], p->opts->local);
 	printf("\nTOP TALKERS\n");
 	print_talkers(p, p->processes, p->nprocesses, "connects by process");
 	print_talkers(p, p->remotes, p->nremotes, "accepted from");
@@ -480,7 +519,41 @@ static void blank(struct value *v, const char *section, const char *kind)
 	v[SUM_KIND] = text_of(kind);
 }
 
-static void capture_rows(const struct overview *p)
+/*
+ * A row per kind that lost records: count (its losses), first and last (of
+ * its loss intervals), subject (the comm of the process that lost most),
+ * detail ("28790 from pid 4242 storm", or "28790 unattributed").
+ */
+static void loss_rows(const struct capture *cap, const struct losses *l)
+{
+	for (int k = 0; k < cap->nkinds; k++) {
+		const struct process_losses *top;
+		struct value v[SUM_FIELDS];
+		char who[2 * CAPTURE_TEXT_MAX];
+		int64_t first_ns, last_ns;
+
+		if (!cap->kinds[k].lost)
+			continue;
+		blank(v, "loss", cap->kinds[k].name);
+		v[SUM_HOST] = text_of(cap->host);
+		v[SUM_FILE] = text_of(cap->path);
+		v[SUM_COUNT] = v[SUM_LOST] = int_value(cap->kinds[k].lost);
+		if (losses_span(l, k, &first_ns, &last_ns)) {
+			v[SUM_FIRST] = int_value(first_ns);
+			v[SUM_LAST] = int_value(last_ns);
+		}
+		top = losses_top_process(l, k);
+		if (top) {
+			losses_who(top, who, sizeof(who));
+			v[SUM_SUBJECT] =
+				top->pid < 0 ? null_value() : text_value(top->comm, top->comm_len);
+			v[SUM_DETAIL] = text_of(who);
+		}
+		output_row(v);
+	}
+}
+
+static void capture_rows(const struct overview *p, const struct losses *losses)
 {
 	for (int i = 0; i < p->set->count; i++) {
 		const struct capture *cap = p->set->list[i];
@@ -501,6 +574,7 @@ static void capture_rows(const struct overview *p)
 		v[SUM_FIRST] = int_value(cap->started_ns);
 		v[SUM_LAST] = int_value(cap->clean ? cap->stopped_ns : cap->last_commit_ns);
 		output_row(v);
+		loss_rows(cap, &losses[i]);
 	}
 }
 
@@ -703,16 +777,18 @@ static void flag_rows(const struct overview *p)
 static int run(struct captures *set, const struct options *opts)
 {
 	struct overview o;
+	struct losses *losses;
 	int err;
 
 	thresholds_ready(&sm.t);
 	cap_settings_ready(&sm.caps);
 	err = overview_analyze(&o, set, opts, &sm.t, &sm.caps, NULL);
-	if (!err && opts->format == FORMAT_TABLE) {
-		print_page(&o);
-	} else if (!err) {
+	losses = err ? NULL : losses_read_all(set);
+	if (losses && opts->format == FORMAT_TABLE) {
+		print_page(&o, losses);
+	} else if (losses) {
 		output_begin(opts->format, opts->local, fields, SUM_FIELDS);
-		capture_rows(&o);
+		capture_rows(&o, losses);
 		talker_rows(&o, o.processes, o.nprocesses, "connects");
 		talker_rows(&o, o.remotes, o.nremotes, "accepts");
 		suspect_rows(&o);
@@ -721,10 +797,11 @@ static int run(struct captures *set, const struct options *opts)
 		beacon_rows(&o);
 		flag_rows(&o);
 	}
+	losses_free_all(losses, set);
 	overview_free(&o);
 	thresholds_free(&sm.t);
 	cap_settings_free(&sm.caps);
-	return err;
+	return losses ? 0 : -1;
 }
 
 const struct command summary_command = {

@@ -601,10 +601,38 @@ static bool wanted(const char *const *kinds, const char *name)
 	return false;
 }
 
-/* "3025 capable" or "12 connect, 3 outcome": the losses not told yet. */
+/*
+ * " from 2026-11-23T01:18:03.120Z to 2026-11-23T01:18:05.310Z": when a kind's
+ * losses happened, as its loss intervals (table loss) span them; "" when the
+ * capture does not tell.
+ */
+static void loss_span(struct capture *cap, const char *kind, char *out, size_t size)
+{
+	sqlite3_stmt *stmt;
+	int64_t first, last;
+	char from[WHEN_MAX], to[WHEN_MAX];
+
+	*out = '\0';
+	if (!capture_has_column(cap, "loss", NULL) ||
+	    sqlite3_prepare_v2(cap->db, "SELECT min(first_t), max(last_t) FROM loss WHERE kind = ?",
+			       -1, &stmt, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) == SQLITE_INTEGER &&
+	    sqlite3_column_type(stmt, 1) == SQLITE_INTEGER &&
+	    capture_wall_ns(cap, sqlite3_column_int64(stmt, 0), &first) &&
+	    capture_wall_ns(cap, sqlite3_column_int64(stmt, 1), &last)) {
+		format_rfc3339(first, false, from);
+		format_rfc3339(last, false, to);
+		snprintf(out, size, " from %s to %s", from, to);
+	}
+	sqlite3_finalize(stmt);
+}
+
+/* "3025 capable" or "12 connect, 3 outcome", and when if known: the losses not told yet. */
 static void tell_losses(struct capture *cap, const char *const *kinds)
 {
-	char list[256] = "";
+	char list[1024] = "", span[2 * WHEN_MAX + 16];
 	size_t len = 0;
 
 	for (int i = 0; i < cap->nkinds; i++) {
@@ -615,8 +643,10 @@ static void tell_losses(struct capture *cap, const char *const *kinds)
 		if (!wanted(kinds, kind->name) || kind->lost <= kind->lost_told)
 			continue;
 		name = render_string(kind->name);
+		loss_span(cap, kind->name, span, sizeof(span));
 		len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0,
-					"%s%lld %s", len ? ", " : "", (long long)kind->lost, name);
+					"%s%lld %s%s", len ? ", " : "", (long long)kind->lost, name,
+					span);
 		free(name);
 		kind->lost_told = kind->lost;
 	}
