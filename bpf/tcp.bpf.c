@@ -316,9 +316,10 @@ static __always_inline void payload(struct close_record *rec, const struct sock 
 static __always_inline void record_close(void *ctx, const struct sock *sk, int old_state,
 					 __u64 connect_ns, bool cast, __u64 *now)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 uid = (__u32)bpf_get_current_uid_gid();
 	bool in_process = in_process_context(ctx);
+	/* A close in softirq (a RST or FIN received) has no process: nothing to ask. */
+	__u64 pid_tgid = in_process ? bpf_get_current_pid_tgid() : 0;
+	__u32 uid = in_process ? (__u32)bpf_get_current_uid_gid() : 0;
 	__u64 life = flight_take(&lives, key_of(sk)), established_ns = life & ~1ULL;
 	struct close_record *rec;
 
