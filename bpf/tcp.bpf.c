@@ -187,8 +187,8 @@ static __always_inline void tuple_from_sock(struct tcp_tuple *tuple, const struc
  */
 static __always_inline void record_attempt(void *ctx, const struct sock *sk, bool cast)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u32 uid;
+	__u64 pid_tgid = current_ids(&uid);
 	__u64 sock = (__u64)sk, ts_ns;
 	struct connect_record *rec;
 
@@ -318,8 +318,8 @@ static __always_inline void record_close(void *ctx, const struct sock *sk, int o
 {
 	bool in_process = in_process_context(ctx);
 	/* A close in softirq (a RST or FIN received) has no process: nothing to ask. */
-	__u64 pid_tgid = in_process ? bpf_get_current_pid_tgid() : 0;
-	__u32 uid = in_process ? (__u32)bpf_get_current_uid_gid() : 0;
+	__u32 uid = 0;
+	__u64 pid_tgid = in_process ? current_ids(&uid) : 0;
 	__u64 life = flight_take(&lives, key_of(sk)), established_ns = life & ~1ULL;
 	struct close_record *rec;
 
@@ -449,8 +449,8 @@ static __always_inline struct sock *tcp_sock_of_fd(long fd, bool cast)
  */
 static __always_inline int record_accept(void *ctx, long fd, bool cast)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u32 uid;
+	__u64 pid_tgid = current_ids(&uid);
 	struct accept_record *rec;
 	struct sock *sk;
 
@@ -529,8 +529,8 @@ static void tuple_from_segment(struct tcp_tuple *tuple, const struct sk_buff *sk
 static __always_inline int record_reset(void *ctx, const struct sock *sk, const struct sk_buff *skb,
 					__u32 reason, bool cast)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u32 uid;
+	__u64 pid_tgid = current_ids(&uid);
 	__u64 ts_ns = bpf_ktime_get_boot_ns();
 	bool in_process = in_process_context(ctx);
 	struct reset_record *rec;
