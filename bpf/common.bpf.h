@@ -114,15 +114,8 @@ static __always_inline void *reserve_record(__u64 size, enum record_type type, _
 
 static __always_inline __u64 wake_flags(void *ring)
 {
-	/*
-	 * The ring's size and the bytes in it the recorder has not taken, as
-	 * bpf_ringbuf_query() gives them (BPF_RB_RING_SIZE, BPF_RB_AVAIL_DATA),
-	 * by plain loads through the map (CAP_PERFMON may read a map's
-	 * struct): two helper calls fewer for every record.
-	 */
-	struct bpf_ringbuf *rb = ((struct bpf_ringbuf_map *)ring)->rb;
-	__u64 wake_at = (rb->mask + 1) / 4;
-	__u64 avail = rb->producer_pos - rb->consumer_pos;
+	__u64 wake_at = bpf_ringbuf_query(ring, BPF_RB_RING_SIZE) / 4;
+	__u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
 
 	return avail >= wake_at && avail - wake_at < WAKE_BAND ? BPF_RB_FORCE_WAKEUP
 							       : BPF_RB_NO_WAKEUP;
