@@ -405,9 +405,26 @@ static __always_inline __u32 namespace_pid(struct task_struct *task, __u32 tgid)
 }
 
 /*
+ * The current task's ids, as bpf_get_current_pid_tgid() and
+ * bpf_get_current_uid_gid() give them (the uid as the initial user namespace
+ * sees it, which maps every id to itself), by plain loads through the task:
+ * one helper call where those were two, on paths that run for every TCP
+ * connection.
+ */
+static __always_inline __u64 current_ids(__u32 *uid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	*uid = task->cred->uid.val;
+	return (__u64)task->tgid << 32 | (__u32)task->pid;
+}
+
+/*
  * Describe the current task, or no task at all outside process context.  The
  * task is a BTF pointer: its fields are plain loads, not helper calls, which
- * matters on paths that run for every TCP connection.
+ * matters on paths that run for every TCP connection.  Its cgroup and comm
+ * too, as bpf_get_current_cgroup_id() and bpf_get_current_comm() read them
+ * (the comm is NUL-padded: the kernel sets it with strscpy_pad()).
  */
 static __always_inline void describe_task(struct record_header *hdr, struct task_ctx *ctx,
 					  bool in_process, __u64 pid_tgid, __u32 uid)
@@ -427,8 +444,8 @@ static __always_inline void describe_task(struct record_header *hdr, struct task
 	ctx->mntns_id = task->nsproxy->mnt_ns->ns.inum;
 	ctx->netns_id = task->nsproxy->net_ns->ns.inum;
 	ctx->nspid = namespace_pid(task, ctx->pid);
-	ctx->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(ctx->comm, sizeof(ctx->comm));
+	ctx->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	__builtin_memcpy(ctx->comm, task->comm, sizeof(ctx->comm));
 }
 
 #endif /* CASEFILE_BPF_COMMON_BPF_H */

@@ -16,23 +16,23 @@
 #define DNS_PORT	 53
 #define UDP_HEADER_BYTES 8
 
-/* Offset of the UDP header of a UDP packet, or 0. */
+/*
+ * Offset of the UDP header of a UDP packet, or 0.  Every packet the host
+ * receives comes here, a TCP connection's too: one helper call reads as far
+ * as the protocol.
+ */
 static __always_inline __u32 udp_offset(struct __sk_buff *skb)
 {
-	__u8 byte;
+	__u8 ip[10]; /* IPv4's header through its protocol */
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		if (bpf_skb_load_bytes(skb, ETH_HLEN, &byte, 1))
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, ip, sizeof(ip)) || ip[9] != IPPROTO_UDP)
 			return 0;
-		__u32 header = (byte & 0x0f) * 4;
-
-		if (bpf_skb_load_bytes(skb, ETH_HLEN + 9, &byte, 1) || byte != IPPROTO_UDP)
-			return 0;
-		return ETH_HLEN + header;
+		return ETH_HLEN + (ip[0] & 0x0f) * 4;
 	}
 	if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		/* Extension headers are not followed: DNS answers do not carry them. */
-		if (bpf_skb_load_bytes(skb, ETH_HLEN + 6, &byte, 1) || byte != IPPROTO_UDP)
+		if (bpf_skb_load_bytes(skb, ETH_HLEN + 6, ip, 1) || ip[0] != IPPROTO_UDP)
 			return 0;
 		return ETH_HLEN + 40;
 	}

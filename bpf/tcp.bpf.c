@@ -32,7 +32,7 @@
 #define IP_VERSION_6 6
 
 /*
- * Sockets in flight, socket address -> a time: connects in SYN_SENT whose
+ * Sockets in flight, a socket's key (key_of()) -> a time: connects in SYN_SENT whose
  * attempt was recorded (-> its start), and passive opens no accept() took
  * yet (-> when established).  An array of sets of ways, a way claimed and
  * freed by compare-and-swap: a hash map would take a bucket lock and a
@@ -44,7 +44,7 @@
 #define FLIGHT_WAYS 8	 /* a full set cannot take one more: counted as lost */
 
 struct flight_way {
-	__u64 sock; /* 0: free */
+	__u64 key; /* key_of() the socket; 0: free */
 	__u64 ts_ns;
 };
 
@@ -59,28 +59,42 @@ struct {
 	__type(value, struct flight_set);
 } connects_in_flight SEC(".maps"), unaccepted SEC(".maps"), lives SEC(".maps");
 
-/* A pointer's value as a plain number: the verifier allows no arithmetic on pointers. */
-static __always_inline __u64 address_of(const void *ptr)
-{
-	__u64 address = 0;
+/*
+ * A socket's key in the tables: its distance from a fixed address, which
+ * names it as its address would.  The verifier allows no arithmetic on a
+ * pointer but one pointer's subtraction from another (the recorder loads
+ * with CAP_PERFMON); reading the address as a number through a helper cost a
+ * call for each add and take, nine a connection.
+ */
+char tcp_key_origin SEC(".bss");
 
-	bpf_probe_read_kernel(&address, sizeof(address), &ptr);
-	return address;
+static __always_inline __u64 key_of(const struct sock *sk)
+{
+	return (__u64)sk - (__u64)&tcp_key_origin;
 }
 
-static __always_inline struct flight_set *set_of(void *table, __u64 sock)
+/* The same key from an address read as a number (by CO-RE, without the kfunc). */
+static __always_inline __u64 key_of_address(__u64 address)
 {
-	/* Fibonacci hashing: the high bits of the product mix all of the address's. */
-	__u32 key = (__u32)((sock * 0x9e3779b97f4a7c15ULL) >> 51) & (FLIGHT_SETS - 1);
+	const void *origin = &tcp_key_origin;
+	__u64 origin_address = 0;
 
-	return bpf_map_lookup_elem(table, &key);
+	bpf_probe_read_kernel(&origin_address, sizeof(origin_address), &origin);
+	return address - origin_address;
 }
 
-/* Remember a socket with a time: 0, or -1 when its set is full. */
-static __always_inline int flight_add(void *table, const struct sock *sk, __u64 ts_ns)
+static __always_inline struct flight_set *set_of(void *table, __u64 key)
 {
-	__u64 sock = address_of(sk);
-	struct flight_set *set = set_of(table, sock);
+	/* Fibonacci hashing: the high bits of the product mix all of the key's. */
+	__u32 index = (__u32)((key * 0x9e3779b97f4a7c15ULL) >> 51) & (FLIGHT_SETS - 1);
+
+	return bpf_map_lookup_elem(table, &index);
+}
+
+/* Remember a socket by its key with a time: 0, or -1 when its set is full. */
+static __always_inline int flight_add(void *table, __u64 key, __u64 ts_ns)
+{
+	struct flight_set *set = set_of(table, key);
 
 	/*
 	 * Unrolled, as the other loop over ways: where clang lays a loop out
@@ -88,7 +102,7 @@ static __always_inline int flight_add(void *table, const struct sock *sk, __u64 
 	 */
 #pragma unroll
 	for (int i = 0; set && i < FLIGHT_WAYS; i++) {
-		if (__sync_val_compare_and_swap(&set->ways[i].sock, 0, sock) == 0) {
+		if (__sync_val_compare_and_swap(&set->ways[i].key, 0, key) == 0) {
 			set->ways[i].ts_ns = ts_ns;
 			return 0;
 		}
@@ -96,18 +110,18 @@ static __always_inline int flight_add(void *table, const struct sock *sk, __u64 
 	return -1;
 }
 
-/* Forget a socket: its time, or 0 when it was not remembered. */
-static __always_inline __u64 flight_take(void *table, const struct sock *sk)
+/* Forget a socket by its key: its time, or 0 when it was not remembered. */
+static __always_inline __u64 flight_take(void *table, __u64 key)
 {
-	__u64 sock = address_of(sk), ts_ns;
-	struct flight_set *set = set_of(table, sock);
+	struct flight_set *set = set_of(table, key);
+	__u64 ts_ns;
 
 #pragma unroll
 	for (int i = 0; set && i < FLIGHT_WAYS; i++) {
-		if (set->ways[i].sock != sock)
+		if (set->ways[i].key != key)
 			continue;
 		ts_ns = set->ways[i].ts_ns;
-		if (__sync_val_compare_and_swap(&set->ways[i].sock, sock, 0) == sock)
+		if (__sync_val_compare_and_swap(&set->ways[i].key, key, 0) == key)
 			return ts_ns;
 	}
 	return 0;
@@ -183,8 +197,8 @@ static __always_inline void tuple_from_sock(struct tcp_tuple *tuple, const struc
  */
 static __always_inline void record_attempt(void *ctx, const struct sock *sk, bool cast)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u32 uid;
+	__u64 pid_tgid = current_ids(&uid);
 	__u64 sock = (__u64)sk, ts_ns;
 	struct connect_record *rec;
 
@@ -200,7 +214,7 @@ static __always_inline void record_attempt(void *ctx, const struct sock *sk, boo
 	send_record(ctx, rec, sizeof(*rec), RECORD_CONNECT, true);
 
 	/* Without room to remember it, this attempt's outcome is lost: count it now. */
-	if (flight_add(&connects_in_flight, sk, ts_ns))
+	if (flight_add(&connects_in_flight, key_of(sk), ts_ns))
 		lose_record(RECORD_OUTCOME, true);
 }
 
@@ -221,7 +235,7 @@ static __always_inline __u64 record_outcome(const struct sock *sk, int new_state
 					    __u64 *now)
 {
 	__u64 sock = (__u64)sk;
-	__u64 start_ns = flight_take(&connects_in_flight, sk);
+	__u64 start_ns = flight_take(&connects_in_flight, key_of(sk));
 	struct outcome_record *rec;
 
 	if (!start_ns)
@@ -247,7 +261,7 @@ static __always_inline void remember_passive_open(const struct sock *sk, __u64 *
 {
 	if (filter_tgid || filter_uid != (__u32)-1) /* it could never pass the filter */
 		return;
-	if (flight_add(&unaccepted, sk, clock_once(now)))
+	if (flight_add(&unaccepted, key_of(sk), clock_once(now)))
 		lose_record(RECORD_UNACCEPTED, false);
 }
 
@@ -255,7 +269,7 @@ static __always_inline void remember_passive_open(const struct sock *sk, __u64 *
 static __always_inline void record_unaccepted(const struct sock *sk, int old_state, bool cast,
 					      __u64 *now)
 {
-	__u64 established = flight_take(&unaccepted, sk);
+	__u64 established = flight_take(&unaccepted, key_of(sk));
 	struct unaccepted_record *rec;
 
 	if (!established)
@@ -279,17 +293,19 @@ static __always_inline void record_unaccepted(const struct sock *sk, int old_sta
  * before recording began, or when its set was full, closes with no start.
  * One that never was (a connect refused or timed out) is timed from its
  * connect, whose start its outcome just took.  The counters are tcp_sock's
- * own, read by CO-RE: what the kernel counted for the whole life.
+ * own: what the kernel counted for the whole life, plain loads with the
+ * kfunc (a helper call each by CO-RE: eight a close, two closes a connection).
  */
+#define TCP_FIELD(cast, sk, field) KERNEL_FIELD(cast, sk, struct tcp_sock, field)
 
 /* Did we send a FIN the peer acknowledged?  It took a sequence number, as a SYN does. */
-static __always_inline bool our_fin_acked(const struct tcp_sock *tp, int old_state)
+static __always_inline bool our_fin_acked(const struct sock *sk, int old_state, bool cast)
 {
 	bool fin_sent = old_state == TCP_FIN_WAIT1 || old_state == TCP_FIN_WAIT2 ||
 			old_state == TCP_TIME_WAIT || old_state == TCP_CLOSING ||
 			old_state == TCP_LAST_ACK;
 
-	return fin_sent && BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq);
+	return fin_sent && TCP_FIELD(cast, sk, snd_una) == TCP_FIELD(cast, sk, write_seq);
 }
 
 /*
@@ -298,12 +314,12 @@ static __always_inline bool our_fin_acked(const struct tcp_sock *tp, int old_sta
  * each side's FIN are one byte each in them.
  */
 static __always_inline void payload(struct close_record *rec, const struct sock *sk, int old_state,
-				    bool connected)
+				    bool connected, bool cast)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	__u64 acked = BPF_CORE_READ(tp, bytes_acked), received = BPF_CORE_READ(tp, bytes_received);
-	__u64 syn = connected, fin = our_fin_acked(tp, old_state);
-	__u64 their_fin = (BPF_CORE_READ(sk, __sk_common.skc_flags) >> SOCK_DONE) & 1;
+	__u64 acked = TCP_FIELD(cast, sk, bytes_acked),
+	      received = TCP_FIELD(cast, sk, bytes_received);
+	__u64 syn = connected, fin = our_fin_acked(sk, old_state, cast);
+	__u64 their_fin = (sk->__sk_common.skc_flags >> SOCK_DONE) & 1;
 
 	rec->bytes_acked = acked >= syn + fin ? acked - syn - fin : 0;
 	rec->bytes_received = received >= their_fin ? received - their_fin : 0;
@@ -312,11 +328,11 @@ static __always_inline void payload(struct close_record *rec, const struct sock 
 static __always_inline void record_close(void *ctx, const struct sock *sk, int old_state,
 					 __u64 connect_ns, bool cast, __u64 *now)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 uid = (__u32)bpf_get_current_uid_gid();
 	bool in_process = in_process_context(ctx);
-	__u64 life = flight_take(&lives, sk), established_ns = life & ~1ULL;
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	/* A close in softirq (a RST or FIN received) has no process: nothing to ask. */
+	__u32 uid = 0;
+	__u64 pid_tgid = in_process ? current_ids(&uid) : 0;
+	__u64 life = flight_take(&lives, key_of(sk)), established_ns = life & ~1ULL;
 	struct close_record *rec;
 
 	if (!event_is_wanted(in_process, pid_tgid, uid))
@@ -329,10 +345,10 @@ static __always_inline void record_close(void *ctx, const struct sock *sk, int o
 	rec->established = established_ns != 0;
 	rec->start_ns = established_ns ? established_ns : connect_ns;
 	/* A connect's SYN is in bytes_acked once established, known from its life only. */
-	payload(rec, sk, old_state, life & 1);
-	rec->segs_in = BPF_CORE_READ(tp, segs_in);
-	rec->segs_out = BPF_CORE_READ(tp, segs_out);
-	rec->retransmits = BPF_CORE_READ(tp, total_retrans);
+	payload(rec, sk, old_state, life & 1, cast);
+	rec->segs_in = TCP_FIELD(cast, sk, segs_in);
+	rec->segs_out = TCP_FIELD(cast, sk, segs_out);
+	rec->retransmits = TCP_FIELD(cast, sk, total_retrans);
 	rec->old_state = old_state;
 	rec->error = sk->sk_err;
 	rec->pad[0] = rec->pad[1] = rec->pad[2] = 0;
@@ -347,10 +363,28 @@ static __always_inline void track_life(void *ctx, const struct sock *sk, int old
 {
 	if (new_state == TCP_ESTABLISHED) {
 		/* Without room its close comes with no start: not lost, not timed. */
-		flight_add(&lives, sk, (clock_once(now) & ~1ULL) | (old_state == TCP_SYN_SENT));
+		flight_add(&lives, key_of(sk),
+			   (clock_once(now) & ~1ULL) | (old_state == TCP_SYN_SENT));
 	} else if (new_state == TCP_CLOSE && old_state != TCP_LISTEN && old_state != TCP_CLOSE) {
 		record_close(ctx, sk, old_state, connect_ns, cast, now);
 	}
+}
+
+/*
+ * Could an enabled kind record this state change?  Its first test, before any
+ * load: a connection's passage from LISTEN to SYN_RECV and the steps of an
+ * orderly close (FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK...) concern none.
+ * recorded_types is a constant for the verifier: what a kind not enabled
+ * would test is not even loaded.
+ */
+static __always_inline bool state_change_recorded(int old_state, int new_state)
+{
+	bool connect =
+		records(RECORD_CONNECT) && (new_state == TCP_SYN_SENT || old_state == TCP_SYN_SENT);
+	bool opened_or_closed = (records(RECORD_UNACCEPTED) || records(RECORD_CLOSE)) &&
+				(new_state == TCP_ESTABLISHED || new_state == TCP_CLOSE);
+
+	return connect || opened_or_closed;
 }
 
 static __always_inline int state_change(void *ctx, const struct sock *sk, int old_state,
@@ -358,6 +392,8 @@ static __always_inline int state_change(void *ctx, const struct sock *sk, int ol
 {
 	__u64 connect_ns = 0, now = 0;
 
+	if (!state_change_recorded(old_state, new_state))
+		return 0;
 	if (!is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol))
 		return 0;
 	if (records(RECORD_CONNECT)) {
@@ -427,8 +463,8 @@ static __always_inline struct sock *tcp_sock_of_fd(long fd, bool cast)
  */
 static __always_inline int record_accept(void *ctx, long fd, bool cast)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u32 uid;
+	__u64 pid_tgid = current_ids(&uid);
 	struct accept_record *rec;
 	struct sock *sk;
 
@@ -437,7 +473,7 @@ static __always_inline int record_accept(void *ctx, long fd, bool cast)
 	sk = tcp_sock_of_fd(fd, cast);
 	if (!sk)
 		return 0;
-	flight_take(&unaccepted, sk);
+	flight_take(&unaccepted, cast ? key_of(sk) : key_of_address((__u64)sk));
 	rec = begin_record(sizeof(*rec), 0, RECORD_ACCEPT, bpf_ktime_get_boot_ns(), true);
 	if (!rec)
 		return 0;
@@ -507,8 +543,8 @@ static void tuple_from_segment(struct tcp_tuple *tuple, const struct sk_buff *sk
 static __always_inline int record_reset(void *ctx, const struct sock *sk, const struct sk_buff *skb,
 					__u32 reason, bool cast)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u32 uid;
+	__u64 pid_tgid = current_ids(&uid);
 	__u64 ts_ns = bpf_ktime_get_boot_ns();
 	bool in_process = in_process_context(ctx);
 	struct reset_record *rec;

@@ -80,6 +80,9 @@ check_eq "CO-RE reads: 3 accepts by the server, each from a connect's port" 3 \
 	"$(sql "$db" "select count(*) from tcpaccept a where pid=$server and lport=$port and laddr='127.0.0.1' and exists (select 1 from tcpconnect c where c.pid=$client and c.lport=a.rport)")"
 check_eq "CO-RE reads: the 3 connections close at both ends, established" 6 \
 	"$(sql "$db" "select count(*) from tcpclose where established=1 and ((lport=$port and laddr='127.0.0.1') or (rport=$port and raddr='127.0.0.1'))")"
+# The accepts, read by CO-RE, take their sockets by the same key as the state changes do.
+check_eq "CO-RE reads: the 3 accepted connections are not unaccepted" 0 \
+	"$(sql "$db" "select count(*) from ev_unaccepted where lport=$port")"
 client=$(value client_pid "$refused") port=$(value port "$refused")
 check_eq "CO-RE reads: the refused connect closes from SYN_SENT, never established" 1 \
 	"$(sql "$db" "select count(*) from tcpclose where rport=$port and raddr='::1' and closed_from='SYN_SENT' and established=0")"
