@@ -28,8 +28,8 @@ void beacon_defaults(struct beacon_thresholds *t)
  * so the largest bound after a connection to each port (kept in the first
  * pass) tells the ports that can have a group with enough.
  */
-#define SKETCH_WIDTH_LOG2 20 /* 2^20 cells a row, two rows (16 MiB) */
-#define SKETCH_DEPTH	  2
+#define SKETCH_WIDTH_LOG2 20 /* 2^20 cells a row, three rows (12 MiB) */
+#define SKETCH_DEPTH	  3
 #define KEPT_MAX	  (1 << 22) /* connections kept at once, at most (some 80 MiB) */
 
 /* A group: one process to one address and port, or to one port across addresses. */
@@ -83,21 +83,20 @@ static void add(struct beacons_run *r, const struct event *ev, const struct task
 	int host = peers_host(r->peers, ev->cap);
 	uint64_t a = (uint64_t)host << 32 | (uint32_t)task->pid,
 		 b = (uint64_t)remote << 16 | (uint64_t)(port & 0xffff);
-	uint64_t hash = sketch_hash(a, b), bound, one = 1;
+	uint64_t hash = sketch_hash(a, b), bound;
 	uint64_t *slot;
 	bool added;
 	struct group *g;
 
 	if (r->pass == 1) {
-		sketch_add(&r->sketch, hash, &one, &bound);
+		bound = sketch_add(&r->sketch, hash, 1);
 		if (bound > r->most[port & 0xffff])
 			r->most[port & 0xffff] = bound;
 		return;
 	}
 	if (r->parts > 1 && share_of(hash, r->parts) != r->part)
 		return;
-	sketch_bound(&r->sketch, hash, &bound);
-	if (bound < (uint64_t)r->t->connections)
+	if (sketch_bound(&r->sketch, hash) < (uint64_t)r->t->connections)
 		return;
 	if (r->kept >= KEPT_MAX) {
 		r->overflowed = true;
@@ -340,7 +339,7 @@ struct beacons_run *beacons_start(struct peers *peers, const struct beacon_thres
 	struct beacons_run *r = xcalloc(1, sizeof(*r));
 
 	*r = (struct beacons_run){.peers = peers, .t = t, .pass = 1};
-	sketch_init(&r->sketch, SKETCH_WIDTH_LOG2, SKETCH_DEPTH, 1);
+	sketch_init(&r->sketch, SKETCH_WIDTH_LOG2, SKETCH_DEPTH);
 	return r;
 }
 

@@ -1,11 +1,12 @@
 /*
  * Exfiltration: bytes out per process and remote, from connection lives
  * (exfil.h), in passes of bounded memory.  The first counts every pair's
- * bytes into a count-min sketch (upper bounds) and keeps the first pairs it
- * meets exactly (their top gives a floor under the top's); the next keeps
- * exact totals only for the pairs whose bounds reach the floor or the flag's
- * bytes.  Should those be too many, the pairs are read in shares of their
- * hashes, a pass each.
+ * bytes sent into a count-min sketch (upper bounds) and follows some pairs
+ * exactly from when they come in (the top of what they sent since is a
+ * floor under the true top's); the next keeps exact totals only for the
+ * pairs whose bound reaches the floor or the flag's bytes (a pair sent all
+ * its opened bytes at least).  Should those be too many, the pairs are
+ * read in shares of their hashes, a pass each.
  *
  * The next passes read only the connections to some remotes: a pair that
  * sent F bytes had a bound of F at least right after its last close, so the
@@ -20,15 +21,16 @@
 #include "sketch.h"
 #include "util.h"
 
-/* Pairs the first pass keeps exactly: a floor under the top, and every pair of a small capture. */
+/*
+ * Pairs the first pass follows at once: from when each came in, what it sent
+ * is a floor under its total, and so the top of those under the top's.
+ */
 #define TRACKED_PAIRS 16384
 /* Exact totals a later pass keeps at once, at most: beyond, the pairs are read in shares. */
 #define CANDIDATES_MAX (1 << 17)
-/* The sketch: 2^20 cells a row, two rows, of two counts (32 MiB). */
-#define SKETCH_WIDTH_LOG2 20
-#define SKETCH_DEPTH	  2
-
-enum { SKETCH_SENT, SKETCH_OPENED_SENT };
+/* The sketch of bytes sent: 2^21 cells a row, three rows (24 MiB). */
+#define SKETCH_WIDTH_LOG2 21
+#define SKETCH_DEPTH	  3
 
 void exfil_defaults(struct exfil_thresholds *t)
 {
@@ -47,21 +49,38 @@ struct pairs {
 	size_t count, allocated;
 };
 
+/*
+ * The pairs the first pass follows: a min-heap by what each sent since it
+ * came in.  Full, a pair comes in when its bound passes the least of
+ * theirs, in place of that one (tracked_all is then false).
+ */
+struct tracked {
+	struct hashmap index; /* (host, pid), remote -> 1 + its index in list */
+	struct followed {
+		uint64_t a, b;
+		int64_t sent;
+		uint32_t at; /* its place in heap */
+	} * list;
+	uint32_t *heap; /* indexes in list, least sent first */
+	size_t count;
+};
+
 struct exfil_run {
 	struct peers *peers;
 	const struct exfil_thresholds *t;
 	size_t top; /* 0: every pair */
 	int pass;   /* 1: count; then collect */
 	struct sketch sketch;
-	struct pairs tracked; /* the first pass's first TRACKED_PAIRS pairs */
-	bool tracked_all;     /* and no other: they are every pair */
+	struct tracked tracked;
+	bool tracked_all;     /* no pair was left out or let go: they are every pair */
 	int64_t floor;	      /* the top sent this much at least */
+	uint64_t least;	      /* a candidate's bound: the floor, or the flag's bytes if less */
 	uint32_t parts, part; /* a later pass reads the pairs whose hash falls in share part */
 	struct pairs candidates;
 	bool overflowed;      /* more candidates than CANDIDATES_MAX in this share */
 	struct pairs results; /* the shares' top and flagged pairs (no index) */
-	/* Per remote (peer number), the largest bounds its pairs had after a close of theirs. */
-	uint64_t (*most)[2];
+	/* Per remote (peer number), the largest bound its pairs had after a close of theirs. */
+	uint64_t *most;
 	size_t nmost, seen; /* allocated; 1 + the largest peer seen */
 	uint32_t *remotes;  /* those a later pass reads */
 	size_t nremotes;
@@ -127,6 +146,78 @@ static uint32_t share_of(uint64_t hash, uint32_t parts)
 	return (uint32_t)((hash >> 32) * parts >> 32);
 }
 
+static void sift_down(struct tracked *t, uint32_t i)
+{
+	for (;;) {
+		uint32_t least = i, left = 2 * i + 1, right = left + 1, swap;
+
+		if (left < t->count && t->list[t->heap[left]].sent < t->list[t->heap[least]].sent)
+			least = left;
+		if (right < t->count && t->list[t->heap[right]].sent < t->list[t->heap[least]].sent)
+			least = right;
+		if (least == i)
+			return;
+		swap = t->heap[i];
+		t->heap[i] = t->heap[least];
+		t->heap[least] = swap;
+		t->list[t->heap[i]].at = i;
+		t->list[t->heap[least]].at = least;
+		i = least;
+	}
+}
+
+static void sift_up(struct tracked *t, uint32_t i)
+{
+	while (i > 0) {
+		uint32_t parent = (i - 1) / 2, swap;
+
+		if (t->list[t->heap[parent]].sent <= t->list[t->heap[i]].sent)
+			return;
+		swap = t->heap[i];
+		t->heap[i] = t->heap[parent];
+		t->heap[parent] = swap;
+		t->list[t->heap[i]].at = i;
+		t->list[t->heap[parent]].at = parent;
+		i = parent;
+	}
+}
+
+/* The first pass: what a pair sent, if followed, or from now, if its bound says it may be heavy. */
+static void follow(struct exfil_run *r, uint64_t a, uint64_t b, uint64_t bound, int64_t sent)
+{
+	struct tracked *t = &r->tracked;
+	uint64_t *slot = hashmap_find(&t->index, a, b);
+	struct followed *f;
+
+	if (slot) {
+		f = &t->list[*slot - 1];
+		f->sent += sent;
+		sift_down(t, f->at);
+		return;
+	}
+	if (t->count < TRACKED_PAIRS) {
+		if (!t->list) {
+			t->list = xcalloc(TRACKED_PAIRS, sizeof(*t->list));
+			t->heap = xcalloc(TRACKED_PAIRS, sizeof(*t->heap));
+		}
+		t->list[t->count] = (struct followed){a, b, sent, (uint32_t)t->count};
+		t->heap[t->count] = (uint32_t)t->count;
+		*hashmap_put(&t->index, a, b, NULL) = ++t->count;
+		sift_up(t, (uint32_t)t->count - 1);
+		return;
+	}
+	r->tracked_all = false;
+	f = &t->list[t->heap[0]];
+	if (bound <= (uint64_t)f->sent)
+		return;
+	hashmap_remove(&t->index, f->a, f->b);
+	*hashmap_put(&t->index, a, b, NULL) = t->heap[0] + 1;
+	f->a = a;
+	f->b = b;
+	f->sent = sent;
+	sift_down(t, 0);
+}
+
 static int on_life(const struct event *ev, const struct task *task, int64_t task_id,
 		   enum life_opening opened, void *ctx)
 {
@@ -135,16 +226,13 @@ static int on_life(const struct event *ev, const struct task *task, int64_t task
 	int host = peers_host(r->peers, ev->cap);
 	int64_t pid = task ? task->pid : -1;
 	uint64_t hash = sketch_hash((uint64_t)host << 32 | (uint32_t)pid, remote);
-	uint64_t bound[2];
+	uint64_t bound;
 	struct exfil_pair *p;
 
 	if (!remote)
 		return -1;
 	if (r->pass == 1) {
-		uint64_t add[2] = {(uint64_t)ev->col[LIVES_SENT],
-				   opened == OPENED_BY_CONNECT ? (uint64_t)ev->col[LIVES_SENT] : 0};
-
-		sketch_add(&r->sketch, hash, add, bound);
+		bound = sketch_add(&r->sketch, hash, (uint64_t)ev->col[LIVES_SENT]);
 		if (remote >= r->nmost) {
 			size_t n = r->nmost ? r->nmost : 1024;
 
@@ -155,20 +243,14 @@ static int on_life(const struct event *ev, const struct task *task, int64_t task
 			r->nmost = n;
 		}
 		r->seen = remote >= r->seen ? remote + 1 : r->seen;
-		for (int f = 0; f < 2; f++)
-			if (bound[f] > r->most[remote][f])
-				r->most[remote][f] = bound[f];
-		if ((p = pair_of(&r->tracked, TRACKED_PAIRS, ev, host, pid, remote, task_id)))
-			count(p, ev, opened);
-		else
-			r->tracked_all = false;
+		if (bound > r->most[remote])
+			r->most[remote] = bound;
+		follow(r, (uint64_t)host << 32 | (uint32_t)pid, remote, bound, ev->col[LIVES_SENT]);
 		return 0;
 	}
 	if (r->parts > 1 && share_of(hash, r->parts) != r->part)
 		return 0;
-	sketch_bound(&r->sketch, hash, bound);
-	if (r->top && bound[SKETCH_SENT] < (uint64_t)r->floor &&
-	    bound[SKETCH_OPENED_SENT] < (uint64_t)r->t->min_bytes)
+	if (r->top && sketch_bound(&r->sketch, hash) < r->least)
 		return 0; /* neither in the top nor flagged */
 	p = pair_of(&r->candidates, r->top ? CANDIDATES_MAX : SIZE_MAX, ev, host, pid, remote,
 		    task_id);
@@ -215,7 +297,7 @@ static int by_value(const void *x, const void *y)
 }
 
 /* The floor under the top: its last pair's bytes among the tracked ones (0 without so many). */
-static int64_t floor_of(struct pairs *tracked, size_t top)
+static int64_t floor_of(struct tracked *tracked, size_t top)
 {
 	int64_t *sent;
 	int64_t floor = 0;
@@ -252,8 +334,7 @@ static const struct life_filter *choose_remotes(struct exfil_run *r)
 		return NULL;
 	r->remotes = xcalloc(r->seen ? r->seen : 1, sizeof(*r->remotes));
 	for (size_t peer = 1; peer < r->seen; peer++)
-		if (r->most[peer][SKETCH_SENT] >= (uint64_t)r->floor ||
-		    r->most[peer][SKETCH_OPENED_SENT] >= (uint64_t)r->t->min_bytes)
+		if (r->most[peer] >= r->least)
 			r->remotes[r->nremotes++] = (uint32_t)peer;
 	free(r->most);
 	r->most = NULL;
@@ -267,6 +348,8 @@ static int passed(void *ctx, const struct life_filter **filter)
 
 	if (r->pass++ == 1) {
 		r->floor = floor_of(&r->tracked, r->top);
+		/* A flagged pair sent its opened bytes at least: the bound on all it sent tells. */
+		r->least = (uint64_t)(r->floor < r->t->min_bytes ? r->floor : r->t->min_bytes);
 		r->parts = 1;
 		*filter = choose_remotes(r);
 		return 1;
@@ -293,7 +376,7 @@ struct exfil_run *exfil_start(struct peers *peers, const struct exfil_thresholds
 	struct exfil_run *r = xcalloc(1, sizeof(*r));
 
 	*r = (struct exfil_run){.peers = peers, .t = t, .top = top, .pass = 1, .tracked_all = true};
-	sketch_init(&r->sketch, SKETCH_WIDTH_LOG2, SKETCH_DEPTH, 2);
+	sketch_init(&r->sketch, SKETCH_WIDTH_LOG2, SKETCH_DEPTH);
 	return r;
 }
 
@@ -314,7 +397,9 @@ int exfil_finish(struct exfil_run *r, int err, struct exfil *out)
 		r->results.list = NULL;
 	}
 	sketch_free(&r->sketch);
-	pairs_free(&r->tracked);
+	hashmap_clear(&r->tracked.index);
+	free(r->tracked.list);
+	free(r->tracked.heap);
 	pairs_free(&r->candidates);
 	pairs_free(&r->results);
 	free(r->most);

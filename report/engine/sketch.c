@@ -4,17 +4,15 @@
 #include "sketch.h"
 #include "util.h"
 
-void sketch_init(struct sketch *s, int width_log2, int depth, int fields)
+void sketch_init(struct sketch *s, int width_log2, int depth)
 {
 	size_t width = (size_t)1 << width_log2;
 
-	if (depth > SKETCH_DEPTH_MAX || fields > SKETCH_FIELDS_MAX)
+	if (depth > SKETCH_DEPTH_MAX)
 		abort(); /* a caller's mistake, not the capture's */
-	*s = (struct sketch){
-		.cells = xcalloc(width * (size_t)depth * (size_t)fields, sizeof(*s->cells)),
-		.mask = width - 1,
-		.depth = depth,
-		.fields = fields};
+	*s = (struct sketch){.cells = xcalloc(width * (size_t)depth, sizeof(*s->cells)),
+			     .mask = width - 1,
+			     .depth = depth};
 }
 
 void sketch_free(struct sketch *s)
@@ -36,43 +34,43 @@ uint64_t sketch_hash(uint64_t a, uint64_t b)
 	return mix(mix(a) ^ (b + 0x9e3779b97f4a7c15ULL));
 }
 
-/* The key's cells in row r: its own bits of the hash for each row. */
-static uint64_t *cell(const struct sketch *s, uint64_t hash, int r)
+/* The key's cell in row r: bits of the hash of its own for each row. */
+static uint32_t *cell(const struct sketch *s, uint64_t hash, int r)
 {
 	size_t i = (size_t)mix(hash + (uint64_t)r * 0x632be59bd9b4e019ULL) & s->mask;
 
-	return &s->cells[((size_t)r * (s->mask + 1) + i) * (size_t)s->fields];
+	return &s->cells[(size_t)r * (s->mask + 1) + i];
 }
 
-void sketch_bound(const struct sketch *s, uint64_t hash, uint64_t *bound)
+static uint64_t widened(uint32_t bound)
 {
-	for (int f = 0; f < s->fields; f++)
-		bound[f] = UINT64_MAX;
-	for (int r = 0; r < s->depth; r++) {
-		const uint64_t *c = cell(s, hash, r);
+	return bound == UINT32_MAX ? UINT64_MAX : bound;
+}
 
-		for (int f = 0; f < s->fields; f++)
-			bound[f] = c[f] < bound[f] ? c[f] : bound[f];
+uint64_t sketch_bound(const struct sketch *s, uint64_t hash)
+{
+	uint32_t bound = UINT32_MAX;
+
+	for (int r = 0; r < s->depth; r++) {
+		uint32_t c = *cell(s, hash, r);
+
+		bound = c < bound ? c : bound;
 	}
+	return widened(bound);
 }
 
 /* Conservative update: no cell grows past the key's new bound (it stays an upper bound). */
-void sketch_add(struct sketch *s, uint64_t hash, const uint64_t *add, uint64_t *bound)
+uint64_t sketch_add(struct sketch *s, uint64_t hash, uint64_t n)
 {
-	uint64_t *cells[SKETCH_DEPTH_MAX];
-	int depth = s->depth;
+	uint32_t *cells[SKETCH_DEPTH_MAX], bound = UINT32_MAX;
 
-	for (int f = 0; f < s->fields; f++)
-		bound[f] = UINT64_MAX;
-	for (int r = 0; r < depth; r++) {
+	for (int r = 0; r < s->depth; r++) {
 		cells[r] = cell(s, hash, r);
-		for (int f = 0; f < s->fields; f++)
-			bound[f] = cells[r][f] < bound[f] ? cells[r][f] : bound[f];
+		bound = *cells[r] < bound ? *cells[r] : bound;
 	}
-	for (int f = 0; f < s->fields; f++) {
-		bound[f] += add[f];
-		for (int r = 0; r < depth; r++)
-			if (cells[r][f] < bound[f])
-				cells[r][f] = bound[f];
-	}
+	bound = n >= (uint64_t)(UINT32_MAX - bound) ? UINT32_MAX : bound + (uint32_t)n;
+	for (int r = 0; r < s->depth; r++)
+		if (*cells[r] < bound)
+			*cells[r] = bound;
+	return widened(bound);
 }
