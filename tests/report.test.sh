@@ -324,6 +324,14 @@ check_eq "exfil --pcr 0.995: nothing flagged" "" \
 check_eq "exfil --by remote: totals per remote address, most sent first" \
 	"$(sql "$SCRATCH/lives.db" "SELECT raddr, sum(tx_bytes) FROM tcpclose GROUP BY raddr ORDER BY 2 DESC")" \
 	"$(run_report exfil --by remote --format csv lives.db; sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT remote, sent FROM r")"
+check_eq "exfil --top 1: the pair that sent most, then the flagged upload below it, and no other" \
+	"2500000|
+1000003|exfil" \
+	"$(run_report exfil --top 1 --format csv lives.db; sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT sent, flag FROM r")"
+run_report exfil --top 1 lives.db
+check_eq "exfil --top 1: the table's last line counts the pairs left out (11 in all)" \
+	"# 9 more pairs, below the top 1 (--top)" "$(tail -1 "$SCRATCH/out")"
+refused "exfil --top: from 1" exfil --top 0 lives.db
 refused "exfil --pcr: not a ratio" exfil --pcr 2 lives.db
 refused "exfil --by: not a grouping" exfil --by host lives.db
 run_report summary lives.db

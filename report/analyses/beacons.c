@@ -1,10 +1,12 @@
 /* Beacons: RITA's beacon score on connection lives (beacons.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "beacons.h"
 #include "hashmap.h"
 #include "lives.h"
+#include "sketch.h"
 #include "util.h"
 
 /* RITA's data-size cutoffs: a spread of 32 bytes scores 0; so does a median of 64 KiB. */
@@ -16,90 +18,135 @@ void beacon_defaults(struct beacon_thresholds *t)
 	*t = (struct beacon_thresholds){.connections = 10, .score = 0.8};
 }
 
+/*
+ * The passes: the first counts each group's connections into a count-min
+ * sketch (upper bounds, in fixed memory); the next keeps the starts and
+ * bytes of the groups whose bound reaches the threshold only.  Should those
+ * be too many connections, the groups are read in shares of their hashes,
+ * a pass each.  Those passes read only the connections to some ports: a
+ * group of N connections had a bound of N at least right after its last,
+ * so the largest bound after a connection to each port (kept in the first
+ * pass) tells the ports that can have a group with enough.
+ */
+#define SKETCH_WIDTH_LOG2 20 /* 2^20 cells a row, three rows (12 MiB) */
+#define SKETCH_DEPTH	  3
+#define KEPT_MAX	  (1 << 22) /* connections kept at once, at most (some 80 MiB) */
+
 /* A group: one process to one address and port, or to one port across addresses. */
 struct group {
 	struct beacon b;
 	int64_t *starts, *sent;
+	uint32_t *remotes; /* a port's group: the address of each */
 	size_t n, allocated;
-	struct hashmap remotes; /* a port's group: the addresses it went to */
 };
 
-struct tally {
+struct beacons_run {
 	struct peers *peers;
 	const struct beacon_thresholds *t;
-	int pass;	      /* 1: count the connections of each group; 2: keep enough groups' */
-	struct hashmap index; /* (host, pid), (remote, port) -> connections, then 1 + index */
+	int pass; /* 1: count the connections of each group; then keep enough groups' */
+	struct sketch sketch;
+	uint32_t parts, part; /* a later pass reads the groups whose hash falls in share part */
+	struct hashmap index; /* (host, pid), (remote, port) -> 1 + index in groups */
 	struct group *groups;
-	size_t count, allocated;
+	size_t count, allocated, kept;
+	bool overflowed;     /* more than KEPT_MAX connections in this share */
+	struct beacon *list; /* the shares' beacons */
+	size_t found, found_allocated;
+	uint64_t most[65536]; /* per port, the largest bound after a connection to it */
+	char *ports;	      /* those a later pass reads, as a JSON array */
+	struct life_filter filter;
 };
 
-static struct group *group_of(struct tally *t, const struct event *ev, const struct task *task,
-			      int64_t task_id, uint32_t remote, int64_t port)
+static void groups_free(struct beacons_run *r)
 {
-	int host = peers_host(t->peers, ev->cap);
-	bool added;
-	uint64_t *slot = hashmap_put(&t->index, (uint64_t)host << 32 | (uint32_t)task->pid,
-				     (uint64_t)remote << 16 | (uint64_t)(port & 0xffff), &added);
-	struct group *g;
-
-	if (t->pass == 1) {
-		++*slot;
-		return NULL;
+	for (size_t i = 0; i < r->count; i++) {
+		free(r->groups[i].starts);
+		free(r->groups[i].sent);
+		free(r->groups[i].remotes);
 	}
-	/* Pass 2: a group has its count (as ~count until its first connection), or an index. */
-	if (added || *slot < (uint64_t)INT64_MAX) {
-		if (added || (int64_t)*slot < t->t->connections) {
-			*slot = 0; /* too few: left out, cheaply */
-			return NULL;
-		}
-	} else {
-		return &t->groups[~*slot];
-	}
-	if (t->count == t->allocated) {
-		t->allocated = t->allocated ? 2 * t->allocated : 64;
-		t->groups = xrealloc(t->groups, t->allocated * sizeof(*t->groups));
-	}
-	g = &t->groups[t->count];
-	*slot = ~(uint64_t)t->count++;
-	*g = (struct group){.b = {.host = host,
-				  .pid = task->pid,
-				  .cap = ev->cap,
-				  .task = task_id,
-				  .remote = remote,
-				  .port = port}};
-	return g;
+	free(r->groups);
+	hashmap_clear(&r->index);
+	r->groups = NULL;
+	r->count = r->allocated = r->kept = 0;
 }
 
-static void add(struct group *g, int64_t start_ns, int64_t sent, uint32_t remote)
+/* The share of the groups a hash falls in, of parts. */
+static uint32_t share_of(uint64_t hash, uint32_t parts)
 {
-	if (!g)
+	return (uint32_t)((hash >> 32) * parts >> 32);
+}
+
+/* The group's connection: counted (first pass), or kept when its group may reach the threshold. */
+static void add(struct beacons_run *r, const struct event *ev, const struct task *task,
+		int64_t task_id, uint32_t remote, int64_t port, int64_t start_ns, uint32_t address)
+{
+	int host = peers_host(r->peers, ev->cap);
+	uint64_t a = (uint64_t)host << 32 | (uint32_t)task->pid,
+		 b = (uint64_t)remote << 16 | (uint64_t)(port & 0xffff);
+	uint64_t hash = sketch_hash(a, b), bound;
+	uint64_t *slot;
+	bool added;
+	struct group *g;
+
+	if (r->pass == 1) {
+		bound = sketch_add(&r->sketch, hash, 1);
+		if (bound > r->most[port & 0xffff])
+			r->most[port & 0xffff] = bound;
 		return;
+	}
+	if (r->parts > 1 && share_of(hash, r->parts) != r->part)
+		return;
+	if (sketch_bound(&r->sketch, hash) < (uint64_t)r->t->connections)
+		return;
+	if (r->kept >= KEPT_MAX) {
+		r->overflowed = true;
+		return;
+	}
+	slot = hashmap_put(&r->index, a, b, &added);
+	if (added) {
+		if (r->count == r->allocated) {
+			r->allocated = r->allocated ? 2 * r->allocated : 64;
+			r->groups = xrealloc(r->groups, r->allocated * sizeof(*r->groups));
+		}
+		r->groups[r->count] = (struct group){.b = {.host = host,
+							   .pid = task->pid,
+							   .cap = ev->cap,
+							   .task = task_id,
+							   .remote = remote,
+							   .port = port}};
+		*slot = ++r->count;
+	}
+	g = &r->groups[*slot - 1];
 	if (g->n == g->allocated) {
 		g->allocated = g->allocated ? 2 * g->allocated : 16;
 		g->starts = xrealloc(g->starts, g->allocated * sizeof(*g->starts));
 		g->sent = xrealloc(g->sent, g->allocated * sizeof(*g->sent));
+		if (!remote)
+			g->remotes = xrealloc(g->remotes, g->allocated * sizeof(*g->remotes));
 	}
 	g->starts[g->n] = start_ns;
-	g->sent[g->n++] = sent;
-	if (!g->b.remote)
-		hashmap_put(&g->remotes, remote, 0, NULL);
+	g->sent[g->n] = ev->col[LIVES_SENT];
+	if (!remote)
+		g->remotes[g->n] = address;
+	g->n++;
+	r->kept++;
 }
 
 /* Each connection this process opened, at its start, in its group and its port's. */
-static int count_life(const struct event *ev, const struct task *task, int64_t task_id,
-		      enum life_opening opened, void *ctx)
+static int on_life(const struct event *ev, const struct task *task, int64_t task_id,
+		   enum life_opening opened, void *ctx)
 {
-	struct tally *t = ctx;
+	struct beacons_run *r = ctx;
 	uint32_t remote;
 	int64_t start_ns, port = ev->col[LIVES_RPORT];
 
 	if (opened != OPENED_BY_CONNECT || !task || event_null(ev, LIVES_START))
 		return 0;
-	if (!(remote = peer_of(t->peers, ev->cap, ev->col[LIVES_RADDR])))
+	if (!(remote = peer_of(r->peers, ev->cap, ev->col[LIVES_RADDR])))
 		return -1;
 	start_ns = ev->wall_ns - (ev->t - ev->col[LIVES_START]);
-	add(group_of(t, ev, task, task_id, remote, port), start_ns, ev->col[LIVES_SENT], remote);
-	add(group_of(t, ev, task, task_id, 0, port), start_ns, ev->col[LIVES_SENT], remote);
+	add(r, ev, task, task_id, remote, port, start_ns, remote);
+	add(r, ev, task, task_id, 0, port, start_ns, remote);
 	return 0;
 }
 
@@ -108,6 +155,26 @@ static int by_value(const void *x, const void *y)
 	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
 
 	return (a > b) - (a < b);
+}
+
+static int by_address(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+/* The addresses a port's group went to (sorts them); 1 for an address's group. */
+static int64_t addresses(struct group *g)
+{
+	int64_t n = 0;
+
+	if (g->b.remote)
+		return 1;
+	qsort(g->remotes, g->n, sizeof(*g->remotes), by_address);
+	for (size_t i = 0; i < g->n; i++)
+		n += !i || g->remotes[i] != g->remotes[i - 1];
+	return n;
 }
 
 /* Quantile q of sorted x[0..n): x[floor(q (n - 1))], as bruteforce's intervals. */
@@ -159,7 +226,6 @@ static void score(struct group *g)
 	b->connections = (int64_t)n;
 	b->first_ns = g->starts[0];
 	b->last_ns = g->starts[n - 1];
-	b->addresses = b->remote ? 1 : (int64_t)g->remotes.count;
 	b->median_ns = quantile(gaps, intervals, 0.5);
 	b->madm_ns = madm(gaps, intervals, scratch);
 	b->median_bytes = quantile(g->sent, n, 0.5);
@@ -191,41 +257,121 @@ static int by_score(const void *x, const void *y)
 	return (a->first_ns > b->first_ns) - (a->first_ns < b->first_ns);
 }
 
+static void found(struct beacons_run *r, const struct beacon *b)
+{
+	if (r->found == r->found_allocated) {
+		r->found_allocated = r->found_allocated ? 2 * r->found_allocated : 16;
+		r->list = xrealloc(r->list, r->found_allocated * sizeof(*r->list));
+	}
+	r->list[r->found++] = *b;
+}
+
+static int bind_ports(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
+{
+	const struct beacons_run *r = ctx;
+
+	(void)cap;
+	sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":life_keys"), r->ports, -1,
+			  SQLITE_STATIC);
+	return 0;
+}
+
+/* The ports a group with enough connections may have gone to, as the later passes' filter. */
+static const struct life_filter *choose_ports(struct beacons_run *r)
+{
+	size_t size;
+	FILE *f = open_memstream(&r->ports, &size);
+	bool first = true;
+
+	if (!f) {
+		fprintf(stderr, "report: out of memory\n");
+		exit(70);
+	}
+	fputc('[', f);
+	for (int port = 0; port < 65536; port++) {
+		if (r->most[port] < (uint64_t)r->t->connections)
+			continue;
+		fprintf(f, "%s%d", first ? "" : ",", port);
+		first = false;
+	}
+	fputc(']', f);
+	fclose(f);
+	r->filter = (struct life_filter){.by = LIFE_BY_PORT, .bind = bind_ports, .ctx = r};
+	return &r->filter;
+}
+
+static int passed(void *ctx, const struct life_filter **filter)
+{
+	struct beacons_run *r = ctx;
+
+	if (r->pass++ == 1) {
+		r->parts = 1;
+		*filter = choose_ports(r);
+		return 1;
+	}
+	if (r->overflowed) { /* again, in twice as many shares */
+		groups_free(r);
+		r->found = 0;
+		r->overflowed = false;
+		r->parts *= 2;
+		r->part = 0;
+		return 1;
+	}
+	for (size_t i = 0; i < r->count; i++) {
+		struct group *g = &r->groups[i];
+
+		if ((int64_t)g->n < r->t->connections)
+			continue;
+		/* A port's group says more than its address's only across several addresses. */
+		g->b.addresses = addresses(g);
+		if (g->b.addresses < 2 && !g->b.remote)
+			continue;
+		score(g);
+		if (g->b.score >= r->t->score)
+			found(r, &g->b);
+	}
+	groups_free(r);
+	return ++r->part < r->parts;
+}
+
+struct beacons_run *beacons_start(struct peers *peers, const struct beacon_thresholds *t)
+{
+	struct beacons_run *r = xcalloc(1, sizeof(*r));
+
+	*r = (struct beacons_run){.peers = peers, .t = t, .pass = 1};
+	sketch_init(&r->sketch, SKETCH_WIDTH_LOG2, SKETCH_DEPTH);
+	return r;
+}
+
+struct life_analysis beacons_analysis(struct beacons_run *r)
+{
+	return (struct life_analysis){.emit = on_life, .passed = passed, .ctx = r};
+}
+
+int beacons_finish(struct beacons_run *r, int err, struct beacons *out)
+{
+	*out = (struct beacons){0};
+	if (!err) {
+		if (r->found)
+			qsort(r->list, r->found, sizeof(*r->list), by_score);
+		*out = (struct beacons){r->list, r->found};
+		r->list = NULL;
+	}
+	groups_free(r);
+	sketch_free(&r->sketch);
+	free(r->list);
+	free(r->ports);
+	free(r);
+	return err ? -1 : 0;
+}
+
 int find_beacons(struct captures *set, const struct options *opts,
 		 const struct beacon_thresholds *t, struct peers *peers, struct beacons *out)
 {
-	struct tally tally = {.peers = peers, .t = t, .pass = 1};
-	int err = replay_lives(set, opts, count_life, &tally);
-	struct beacon *list = NULL;
-	size_t n = 0;
+	struct beacons_run *r = beacons_start(peers, t);
+	struct life_analysis a = beacons_analysis(r);
 
-	tally.pass = 2;
-	if (!err)
-		err = replay_lives(set, opts, count_life, &tally);
-	hashmap_clear(&tally.index);
-	if (!err)
-		list = xcalloc(tally.count ? tally.count : 1, sizeof(*list));
-	for (size_t i = 0; i < tally.count; i++) {
-		struct group *g = &tally.groups[i];
-
-		/* A port's group says more than its address's only across several addresses. */
-		if (!err && (int64_t)g->n >= t->connections &&
-		    (g->b.remote || g->remotes.count > 1)) {
-			score(g);
-			if (g->b.score >= t->score)
-				list[n++] = g->b;
-		}
-		free(g->starts);
-		free(g->sent);
-		hashmap_clear(&g->remotes);
-	}
-	free(tally.groups);
-	if (err)
-		return -1;
-	if (n)
-		qsort(list, n, sizeof(*list), by_score);
-	*out = (struct beacons){list, n};
-	return 0;
+	return beacons_finish(r, replay_lives_passes(set, opts, &a, 1), out);
 }
 
 void beacons_free(struct beacons *b)

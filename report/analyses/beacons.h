@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "capture.h"
+#include "lives.h"
 #include "options.h"
 #include "peers.h"
 
@@ -48,12 +49,19 @@ struct beacons {
 };
 
 /*
- * The groups that reach the thresholds, in two passes: the first counts the
- * connections of each group, the second keeps the starts and bytes of those
- * with enough of them only.  0, or -1 after one line.
+ * The groups that reach the thresholds, in passes of bounded memory: the
+ * first counts the connections of each group into a sketch, the next keeps
+ * the starts and bytes of those that may have enough of them only
+ * (beacons.c).  Exact.  0, or -1 after one line.
  */
 int find_beacons(struct captures *set, const struct options *opts,
 		 const struct beacon_thresholds *t, struct peers *peers, struct beacons *out);
 void beacons_free(struct beacons *b);
+
+/* The same, sharing the passes with other analyses (as exfil_start, exfil.h). */
+struct beacons_run;
+struct beacons_run *beacons_start(struct peers *peers, const struct beacon_thresholds *t);
+struct life_analysis beacons_analysis(struct beacons_run *run);
+int beacons_finish(struct beacons_run *run, int err, struct beacons *out);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "capture.h"
+#include "lives.h"
 #include "options.h"
 #include "peers.h"
 
@@ -37,14 +38,31 @@ struct exfil_pair {
 };
 
 struct exfil {
-	struct exfil_pair *list; /* most bytes sent first */
+	struct exfil_pair *list; /* the top and the flagged pairs, most bytes sent first */
 	size_t count;
+	size_t pairs;	     /* pairs in all: exact, or a floor when pairs_at_least */
+	bool pairs_at_least; /* too many to count in bounded memory */
 };
 
-/* Every pair of the captures opts select, flagged by t.  0, or -1 after one line. */
+/*
+ * The pairs of the captures opts select that sent most, top of them (ties:
+ * the first to close first), and every pair flagged by t, in passes of
+ * bounded memory (exfil.c); top 0: every pair, in memory that grows with
+ * them.  Exact.  0, or -1 after one line.
+ */
 int find_exfil(struct captures *set, const struct options *opts, const struct exfil_thresholds *t,
-	       struct peers *peers, struct exfil *out);
+	       size_t top, struct peers *peers, struct exfil *out);
 void exfil_free(struct exfil *e);
+
+/*
+ * The same, as one of several analyses sharing the passes over the lives
+ * (replay_lives_passes): start, pass exfil_analysis() among them, then
+ * finish with the passes' result (0, or -1 after one line), which it returns.
+ */
+struct exfil_run;
+struct exfil_run *exfil_start(struct peers *peers, const struct exfil_thresholds *t, size_t top);
+struct life_analysis exfil_analysis(struct exfil_run *run);
+int exfil_finish(struct exfil_run *run, int err, struct exfil *out);
 
 /* The producer-consumer ratio of bytes out and in: from -1 (all in) to 1 (all out). */
 double exfil_pcr(int64_t sent, int64_t received);

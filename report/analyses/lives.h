@@ -52,6 +52,43 @@ typedef int (*life_emit)(const struct event *ev, const struct task *task, int64_
  */
 int replay_lives(struct captures *set, const struct options *opts, life_emit emit, void *ctx);
 
+/*
+ * What a pass reads: the connects, accepts and closes whose remote address
+ * (condition "remote") or port ("port") is in a JSON array that bind() binds
+ * to :life_keys for each capture (0, or -1 after one line).  Both ends of a
+ * connection name the same remote, so a close read has its opening read.
+ */
+struct life_filter {
+	enum { LIFE_BY_REMOTE, LIFE_BY_PORT } by;
+	int (*bind)(sqlite3_stmt *stmt, struct capture *cap, void *ctx);
+	void *ctx;
+};
+
+/*
+ * An analysis that reads the lives in passes (a bounded first pass that
+ * names candidates, then exact ones over those): emit sees every close of
+ * each pass it takes part in; after each, passed() says whether it wants
+ * another (1), is done (0), or failed (-1, after one line), and sets *filter
+ * to what that one reads (NULL: every close).
+ */
+struct life_analysis {
+	life_emit emit;
+	int (*passed)(void *ctx, const struct life_filter **filter);
+	void *ctx;
+	bool done;
+	const struct life_filter *filter;
+};
+
+/*
+ * The analyses over the captures that opts select: the first pass shared,
+ * the next each its own, until all are done.  The closes carry their
+ * addresses, ports, start, bytes and namespace; LIVES_ESTABLISHED reads 0
+ * and the columns between LIVES_RECEIVED and LIVES_NETNS are not read (a narrower row is a cheaper
+ * read).  0, or -1 after one line.
+ */
+int replay_lives_passes(struct captures *set, const struct options *opts,
+			struct life_analysis *list, int count);
+
 /* ev_close's closed_by: "local FIN", "remote FIN", "local RST", "remote RST", or NULL. */
 const char *life_closed_by_name(int64_t code);
 

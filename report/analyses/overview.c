@@ -184,16 +184,24 @@ struct peers *overview_remotes(const struct overview *o)
 	return o->shares[SHARE_LOGINS].peers;
 }
 
-/* Bytes out and beacons, from the connection lives (the close kind): 0, or -1. */
+/* Bytes out and beacons, from the connection lives (the close kind), in passes shared: 0, or -1. */
 static int find_lives(struct overview *o, struct overview_part *s)
 {
 	struct exfil_thresholds exfil;
 	struct beacon_thresholds beacons;
+	struct exfil_run *e;
+	struct beacons_run *b;
+	struct life_analysis both[2];
+	int err;
 
 	exfil_defaults(&exfil);
 	beacon_defaults(&beacons);
-	return find_exfil(s->set, o->opts, &exfil, s->peers, &o->exfil) ||
-	       find_beacons(s->set, o->opts, &beacons, s->peers, &o->beacons);
+	e = exfil_start(s->peers, &exfil, OVERVIEW_PAIRS);
+	b = beacons_start(s->peers, &beacons);
+	both[0] = exfil_analysis(e);
+	both[1] = beacons_analysis(b);
+	err = replay_lives_passes(s->set, o->opts, both, 2);
+	return exfil_finish(e, err, &o->exfil) | beacons_finish(b, err, &o->beacons);
 }
 
 static void *analyze_share(void *arg)

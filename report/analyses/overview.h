@@ -43,6 +43,9 @@ struct overview_extra {
 	void *ctx;
 };
 
+/* The pairs that sent most that the overview keeps (and every flagged one): a page shows fewer. */
+#define OVERVIEW_PAIRS 25
+
 enum overview_share { SHARE_INBOUND, SHARE_OUTBOUND_AND_CAPS, SHARE_LOGINS, SHARE_EXTRA, SHARES };
 
 struct overview {
@@ -66,7 +69,7 @@ struct overview {
 	size_t nprocesses, nremotes;
 	struct suspects suspects; /* programs that stand out, in time order */
 	struct cap_analysis caps;
-	struct exfil exfil;	/* with the close kind, at exfil's default thresholds */
+	struct exfil exfil;	/* with the close kind, at exfil's default thresholds: the top */
 	struct beacons beacons; /* the same, at beacons' */
 	/* Counted as the events stream */
 	struct hashmap process_index; /* (host, pid) -> 1 + index in processes */

@@ -90,6 +90,21 @@ static struct {
 		bool named;
 		char name[ACCOUNT_NAME_MAX + 1];
 	} user; /* the last login's user: one lookup for a run of logins as one user */
+	/*
+	 * The per-accept login check, cheaper: the last accepting task and whether
+	 * it is a login daemon (accepts come from a few listeners), and the last
+	 * listener found with no session process born at or after some accept,
+	 * which has none after any later accept either (a brute force's many).
+	 */
+	struct {
+		const struct capture *cap;
+		int64_t task;
+		bool daemon;
+	} listener;
+	struct childless {
+		const struct capture *cap;
+		int64_t pid, start_ns, from_t;
+	} childless;
 } tl;
 
 /* A number in decimal, at least `digits` of them: its end.  (printf costs more, per row.) */
@@ -218,6 +233,37 @@ static const char *login_user(struct capture *cap, int64_t uid)
 	return tl.user.named ? tl.user.name : NULL;
 }
 
+/* Whether the accept's task (read into *task) is a login daemon's. */
+static bool daemon_accepted(const struct event *ev, const struct task *task)
+{
+	int64_t id = ev->col[ACCEPT_TASK];
+
+	if (event_null(ev, ACCEPT_TASK))
+		return false;
+	if (tl.listener.cap != ev->cap || tl.listener.task != id) {
+		tl.listener.cap = ev->cap;
+		tl.listener.task = id;
+		tl.listener.daemon = login_daemon(&tl.logins, task);
+	}
+	return tl.listener.daemon;
+}
+
+/* The login session of the accept (logins.h): 0, or -1 after one line. */
+static int login_at(const struct event *ev, const struct task *listener, struct login *s)
+{
+	if (tl.childless.cap == ev->cap && tl.childless.pid == listener->pid &&
+	    tl.childless.start_ns == listener->start_ns && ev->t >= tl.childless.from_t) {
+		*s = (struct login){.outcome = LOGIN_UNKNOWN, .uid = -1};
+		return 0;
+	}
+	if (login_session(ev->cap, &tl.logins, listener, ev->t, s))
+		return -1;
+	if (!s->pid) /* no process lives, or no child born at or after it */
+		tl.childless =
+			(struct childless){ev->cap, listener->pid, listener->start_ns, ev->t};
+	return 0;
+}
+
 static int emit_accept(const struct event *ev, void *ctx)
 {
 	struct value v[TL_FIELDS];
@@ -237,8 +283,8 @@ static int emit_accept(const struct event *ev, void *ctx)
 	v[TL_IP] = int_value(r.ip);
 	v[TL_LPORT] = int_value(ev->col[ACCEPT_LPORT]);
 	v[TL_RPORT] = int_value(ev->col[ACCEPT_RPORT]);
-	if (login_daemon(&tl.logins, &task)) {
-		if (login_session(ev->cap, &tl.logins, &task, ev->t, &s))
+	if (daemon_accepted(ev, &task)) {
+		if (login_at(ev, &task, &s))
 			return -1;
 		v[TL_LOGIN] = word_value(login_outcome_name(s.outcome));
 		v[TL_LOGIN_UID] = s.uid < 0 ? null_value() : int_value(s.uid);
@@ -249,7 +295,7 @@ static int emit_accept(const struct event *ev, void *ctx)
 	if (tl.table) {
 		p = put_ends(detail, v, '<');
 		if (!v[TL_LOGIN].null)
-			p += sprintf(p, " login %s", v[TL_LOGIN].s);
+			p = stpcpy(stpcpy(p, " login "), v[TL_LOGIN].s);
 		if (user)
 			p += sprintf(p, " %s (uid %lld)", user, (long long)s.uid);
 		else if (!v[TL_LOGIN_UID].null)
@@ -787,6 +833,8 @@ int timeline_events(struct captures *set, const struct options *opts,
 	tl.detail_size = 0;
 	thresholds_free(&tl.logins);
 	tl.logins.ready = false;
+	tl.listener.cap = NULL;
+	tl.childless.cap = NULL;
 	free(connect_condition);
 	free(other_condition);
 	return err;

@@ -29,30 +29,41 @@ enum {
 };
 
 enum by { BY_PAIR, BY_PROCESS, BY_REMOTE };
-enum { OPT_MIN_BYTES = 0x400, OPT_PCR, OPT_BY };
+enum { OPT_MIN_BYTES = 0x400, OPT_PCR, OPT_BY, OPT_TOP };
+
+/* The pairs listed by default: those that sent most, and every flagged one. */
+#define TOP_DEFAULT 100
+/* At most: a top of more than this would need as many first pairs kept (exfil.c). */
+#define TOP_MAX 10000
 
 static struct {
 	struct exfil_thresholds t;
 	bool set;
 	enum by by;
+	int64_t top;
 	struct field fields[EX_FIELDS];
 } ex;
 
 static const char usage[] =
-	"usage: report exfil [-h] [--min-bytes N] [--pcr F] [--by pair|process|remote]\n"
-	"                    [common options] FILE...\n"
+	"usage: report exfil [-h] [--min-bytes N] [--pcr F] [--top N]\n"
+	"                    [--by pair|process|remote] [common options] FILE...\n"
 	"\n"
 	"Bytes sent, from the connections' lives (record's close kind): per process\n"
-	"and remote address, most bytes sent first.  A pair is flagged (FLAG exfil)\n"
-	"when the connections the process opened to that remote sent at least\n"
-	"--min-bytes and far more than they received: a producer-consumer ratio\n"
-	"PCR = (out - in) / (out + in) of at least --pcr (1: all out, 0: balanced,\n"
-	"-1: all in; uploads score near 1, downloads and browsing at or below 0).\n"
+	"and remote address, most bytes sent first: the --top pairs and every flagged\n"
+	"one, exact, in memory that does not grow with the pairs (docs/detection.md,\n"
+	"Exfiltration: two passes, more over millions of pairs that sent alike).\n"
+	"A pair is flagged (FLAG exfil) when the connections the process opened to\n"
+	"that remote sent at least --min-bytes and far more than they received: a\n"
+	"producer-consumer ratio PCR = (out - in) / (out + in) of at least --pcr\n"
+	"(1: all out, 0: balanced, -1: all in; uploads score near 1, downloads and\n"
+	"browsing at or below 0).\n"
 	"\n"
 	"options:\n"
 	"  --min-bytes N    bytes out to one remote, of connections it opened (1000000)\n"
 	"  --pcr F          their producer-consumer ratio, from -1 to 1 (0.8)\n"
-	"  --by WHAT        pair (the default), process or remote: the totals of each\n"
+	"  --top N          the pairs that sent most listed, 1 to 10000 (100)\n"
+	"  --by WHAT        pair (the default), process or remote: the totals of each,\n"
+	"                   all of them (over every pair: memory grows with the pairs)\n"
 	"\n"
 	"examples:\n"
 	"    report exfil case42.db\n"
@@ -63,6 +74,7 @@ static const struct option long_options[] = {
 	{"min-bytes", required_argument, NULL, OPT_MIN_BYTES},
 	{"pcr", required_argument, NULL, OPT_PCR},
 	{"by", required_argument, NULL, OPT_BY},
+	{"top", required_argument, NULL, OPT_TOP},
 	{NULL, 0, NULL, 0},
 };
 
@@ -86,9 +98,15 @@ static int own_option(int option, const char *arg, void *ctx)
 	(void)ctx;
 	if (!ex.set) {
 		exfil_defaults(&ex.t);
+		ex.top = TOP_DEFAULT;
 		ex.set = true;
 	}
 	switch (option) {
+	case OPT_TOP:
+		if (parse_integer(arg, 1, TOP_MAX, &ex.top))
+			return option_error("exfil", "--top wants a number from 1 to %d, not '%s'",
+					    TOP_MAX, arg);
+		return 0;
 	case OPT_MIN_BYTES:
 		if (parse_integer(arg, 0, INT64_MAX, &ex.t.min_bytes))
 			return option_error("exfil",
@@ -217,10 +235,12 @@ static int run(struct captures *set, const struct options *opts)
 	struct exfil e = {0};
 	int err;
 
-	if (!ex.set)
+	if (!ex.set) {
 		exfil_defaults(&ex.t);
+		ex.top = TOP_DEFAULT;
+	}
 	memcpy(ex.fields, fields, sizeof(fields));
-	err = find_exfil(set, opts, &ex.t, peers, &e);
+	err = find_exfil(set, opts, &ex.t, ex.by == BY_PAIR ? (size_t)ex.top : 0, peers, &e);
 	if (!err) {
 		size_t n = totals(&e);
 
@@ -239,6 +259,9 @@ static int run(struct captures *set, const struct options *opts)
 		output_column_fit(EX_RECEIVED, 0, 4);
 		for (size_t i = 0; !err && i < n; i++)
 			err = print_pair(&e.list[i], peers);
+		if (!err && ex.by == BY_PAIR && opts->format == FORMAT_TABLE && e.pairs > n)
+			printf("# %s%zu more pairs, below the top %lld (--top)\n",
+			       e.pairs_at_least ? "at least " : "", e.pairs - n, (long long)ex.top);
 	}
 	exfil_free(&e);
 	peers_free(peers);

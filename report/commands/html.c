@@ -564,8 +564,11 @@ static void bytes_out(struct page *p)
 		fprintf(out, "<td>%s</td></tr>\n", pair->flagged ? "exfiltration?" : "");
 	}
 	fputs("</tbody></table>\n", out);
-	if (e->count > TALKERS_SHOWN)
-		omit(&p->omitted, e->count - TALKERS_SHOWN, "process and remote pairs",
+	/* Beyond a bound the pairs are not all counted (exfil.h): a floor then. */
+	if (e->pairs > TALKERS_SHOWN)
+		omit(&p->omitted, e->pairs - TALKERS_SHOWN,
+		     e->pairs_at_least ? "or more process and remote pairs"
+				       : "process and remote pairs",
 		     "report exfil");
 }
 

@@ -28,8 +28,12 @@
 #define FOLLOW_POLL_NS	200000000L
 
 /*
- * A reader thread decodes rows into batches while the merge formats them:
- * each half took about half the time of a long report.  Per stream, the
+ * Reader threads decode rows into batches while the merge formats them:
+ * each half took about half the time of a long report.  Two readers, each
+ * with connections of its own and the streams given it (the heaviest to
+ * the one with less to read), let the decoding of a pass over several
+ * tables use both cores of a small machine; SQLite's decoding was two
+ * thirds of the CPU of a pass over the connection lives.  Per stream, the
  * reader stays at most BATCHES_AHEAD batches ahead: memory stays bounded
  * (some 200 KiB a batch).  A batch is large enough that handing it over (a
  * lock, a wake-up: system calls) costs little per event; eight of them let
@@ -56,6 +60,14 @@
  */
 #define PREFETCH_AHEAD 8
 
+#define READERS 2
+/*
+ * Up to this many captures: the second reader's connections are a descriptor
+ * more each (within capture.c's spare ones); a fleet has one reader, as the
+ * memory and descriptors per capture it is held to.
+ */
+#define SPLIT_CAPTURES_MAX 4
+
 struct batch {
 	struct event *ev; /* the stream's batch_events of them */
 	int n;
@@ -65,7 +77,8 @@ struct stream {
 	struct capture *cap; /* events name it; its connection serves the lookups */
 	const struct event_query *query;
 	int order;		/* ties in wall clock: files, then queries, in the order given */
-	struct capture *reader; /* the reader thread's own connection to cap */
+	struct capture *reader; /* its reader thread's own connection to cap */
+	int reader_id;		/* which reader thread reads it */
 	sqlite3_stmt *stmt;	/* stepped by the reader thread only */
 	bool seq;		/* the second column is seq */
 	int columns;		/* the query's own */
@@ -82,14 +95,20 @@ struct stream {
 	int next;
 };
 
-/* The reader thread of a pass, and what it shares with the merge. */
+/* The reader threads of a pass, and what they share with the merge. */
 struct reading {
 	pthread_mutex_t lock;
-	pthread_cond_t room; /* a batch was freed: the reader may go on */
+	pthread_cond_t room; /* a batch was freed: its reader may go on */
 	pthread_cond_t rows; /* a batch was filled, or a stream finished */
 	struct stream **streams;
 	int count;
-	bool stop; /* the merge is done: the reader leaves */
+	bool stop; /* the merge is done: the readers leave */
+};
+
+/* A reader thread: the reading, and which streams are its own. */
+struct reader {
+	struct reading *r;
+	int id;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -275,7 +294,7 @@ static int start(struct stream *s, const struct options *opts)
  * *turn; NULL when every stream is full or finished.  The fewest: the merge
  * may be waiting on that one while others have batches to spare.
  */
-static struct stream *stream_with_room(struct reading *r, int *turn)
+static struct stream *stream_with_room(struct reading *r, int id, int *turn)
 {
 	struct stream *chosen = NULL;
 	int at = 0;
@@ -284,7 +303,7 @@ static struct stream *stream_with_room(struct reading *r, int *turn)
 		int k = (*turn + i) % r->count;
 		struct stream *s = r->streams[k];
 
-		if (!s->finished && s->filled < s->ahead &&
+		if (s->reader_id == id && !s->finished && s->filled < s->ahead &&
 		    (!chosen || s->filled < chosen->filled)) {
 			chosen = s;
 			at = k;
@@ -297,12 +316,13 @@ static struct stream *stream_with_room(struct reading *r, int *turn)
 
 static void *read_rows(void *arg)
 {
-	struct reading *r = arg;
+	const struct reader *self = arg;
+	struct reading *r = self->r;
 	int turn = 0;
 
 	pthread_mutex_lock(&r->lock);
 	while (!r->stop) {
-		struct stream *s = stream_with_room(r, &turn);
+		struct stream *s = stream_with_room(r, self->id, &turn);
 		struct batch *b;
 		int rc = 1;
 
@@ -310,7 +330,8 @@ static void *read_rows(void *arg)
 			bool all_finished = true;
 
 			for (int i = 0; i < r->count; i++)
-				all_finished &= r->streams[i]->finished;
+				all_finished &= r->streams[i]->reader_id != self->id ||
+						r->streams[i]->finished;
 			if (all_finished)
 				break;
 			pthread_cond_wait(&r->room, &r->lock);
@@ -381,7 +402,7 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 		s->filled--;
 		s->next = 0;
 		s->holding = false;
-		pthread_cond_signal(&r->room);
+		pthread_cond_broadcast(&r->room); /* the reader of that stream, whichever */
 	}
 	while (!s->filled && !s->finished)
 		pthread_cond_wait(&r->rows, &r->lock);
@@ -482,23 +503,32 @@ static struct event *make_batches(struct stream **streams, int count)
 	return events;
 }
 
-/* Merge the streams' rows while the reader thread decodes them. */
-static int read_and_merge(struct stream **streams, int count)
+/* Merge the streams' rows while the reader threads decode them. */
+static int read_and_merge(struct stream **streams, int count, int nreaders)
 {
 	struct reading r = {.streams = streams, .count = count};
 	struct head *heap = xcalloc((size_t)count, sizeof(*heap));
 	struct event *events = count ? make_batches(streams, count) : NULL;
 	bool failed = false;
-	pthread_t reader;
-	int n = 0, err;
+	pthread_t threads[READERS];
+	struct reader readers[READERS];
+	int n = 0, started = 0, err = 0;
 
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.room, NULL);
 	pthread_cond_init(&r.rows, NULL);
-	err = pthread_create(&reader, NULL, read_rows, &r);
+	for (; started < nreaders && !err; started++) {
+		readers[started] = (struct reader){&r, started};
+		err = pthread_create(&threads[started], NULL, read_rows, &readers[started]);
+	}
 	if (err) {
+		started--;
 		fprintf(stderr, "report: cannot start a reader thread: %s\n", strerror(err));
 		err = -1;
+		pthread_mutex_lock(&r.lock);
+		r.stop = true;
+		pthread_cond_broadcast(&r.room);
+		pthread_mutex_unlock(&r.lock);
 	} else {
 		for (int i = 0; i < count; i++) {
 			heap[n] = (struct head){streams[i], next_event(&r, streams[i], &failed)};
@@ -507,10 +537,11 @@ static int read_and_merge(struct stream **streams, int count)
 		err = failed ? -1 : merge(&r, heap, n);
 		pthread_mutex_lock(&r.lock);
 		r.stop = true;
-		pthread_cond_signal(&r.room);
+		pthread_cond_broadcast(&r.room);
 		pthread_mutex_unlock(&r.lock);
-		pthread_join(reader, NULL);
 	}
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
 	pthread_cond_destroy(&r.rows);
 	pthread_cond_destroy(&r.room);
 	pthread_mutex_destroy(&r.lock);
@@ -524,33 +555,49 @@ static int read_and_merge(struct stream **streams, int count)
  * they have now.  The reader gets connections of its own: one is never used
  * by two threads at once.
  */
+static void assign_readers(struct stream **streams, int count, int nreaders);
+
+/*
+ * One pass over the streams whose capture is active (NULL: all): every row
+ * they have now.  Each reader gets connections of its own: one is never
+ * used by two threads at once.
+ */
 static int pass(struct captures *set, struct stream *streams, int count, const bool *active,
 		int nqueries, const struct options *opts)
 {
 	struct stream **chosen = xcalloc((size_t)count, sizeof(*chosen));
-	struct captures readers = {0};
-	int n = 0, err = captures_open_again(&readers, set);
+	struct captures readers[READERS] = {0};
+	int n = 0, err = 0, nreaders;
 
-	/*
-	 * A reader scans its tables in key order: it reads each leaf once, so a
-	 * page cache beyond the paths to the leaves is memory it never reads again.
-	 */
-	for (int i = 0; i < readers.count; i++)
-		sqlite3_exec(readers.list[i]->db, "PRAGMA cache_size = -128", NULL, NULL, NULL);
-	for (int i = 0; i < count && !err; i++) {
-		if (active && !active[i / nqueries])
-			continue;
-		streams[i].reader = readers.list[i / nqueries];
-		err = start(&streams[i], opts);
-		chosen[n++] = &streams[i];
+	for (int i = 0; i < count; i++)
+		if (!active || active[i / nqueries])
+			chosen[n++] = &streams[i];
+	nreaders = n < READERS || set->count > SPLIT_CAPTURES_MAX ? 1 : READERS;
+	assign_readers(chosen, n, nreaders);
+	for (int k = 0; k < nreaders && !err; k++) {
+		err = captures_open_again(&readers[k], set);
+		/*
+		 * A reader scans its tables in key order: it reads each leaf once, so a
+		 * page cache beyond the paths to the leaves is memory it never reads again.
+		 */
+		for (int i = 0; i < readers[k].count; i++)
+			sqlite3_exec(readers[k].list[i]->db, "PRAGMA cache_size = -128", NULL, NULL,
+				     NULL);
+	}
+	for (int i = 0; i < n && !err; i++) {
+		int c = (int)(chosen[i] - streams) / nqueries;
+
+		chosen[i]->reader = readers[chosen[i]->reader_id].list[c];
+		err = start(chosen[i], opts);
 	}
 	if (!err)
-		err = read_and_merge(chosen, n);
+		err = read_and_merge(chosen, n, nreaders);
 	for (int i = 0; i < count; i++) {
 		sqlite3_finalize(streams[i].stmt);
 		streams[i].stmt = NULL;
 	}
-	captures_close(&readers);
+	for (int k = 0; k < nreaders; k++)
+		captures_close(&readers[k]);
 	free(chosen);
 	return err;
 }
@@ -708,6 +755,47 @@ static int64_t rows_expected(const struct captures *set, const struct event_quer
 		}
 	}
 	return rows;
+}
+
+/* What a stream will read, roughly: its rows (as recorded) times its columns. */
+static int64_t stream_weight(const struct stream *s)
+{
+	const char *kind = NULL, *c;
+	int64_t columns = 2;
+
+	for (size_t t = 0; t < ARRAY_SIZE(table_kinds) && !kind; t++)
+		if (!strcmp(table_kinds[t].table, s->query->table))
+			kind = table_kinds[t].kinds[0];
+	if (!kind && !strncmp(s->query->table, "ev_", 3)) /* ev_close: the close kind */
+		kind = s->query->table + 3;
+	for (c = s->query->columns; *c; c++)
+		columns += *c == ',';
+	return (kind ? recorded(s->cap, kind) : 0) * columns;
+}
+
+/* Streams to readers, the heaviest first, each to the reader with least to read so far. */
+static void assign_readers(struct stream **streams, int count, int nreaders)
+{
+	int64_t load[READERS] = {0}, *weight = xcalloc((size_t)count + 1, sizeof(*weight));
+	bool *done = xcalloc((size_t)count + 1, sizeof(*done));
+
+	for (int i = 0; i < count; i++)
+		weight[i] = stream_weight(streams[i]);
+	for (int n = 0; n < count; n++) {
+		int heaviest = -1, least = 0;
+
+		for (int i = 0; i < count; i++)
+			if (!done[i] && (heaviest < 0 || weight[i] > weight[heaviest]))
+				heaviest = i;
+		for (int k = 1; k < nreaders; k++)
+			if (load[k] < load[least])
+				least = k;
+		done[heaviest] = true;
+		streams[heaviest]->reader_id = least;
+		load[least] += weight[heaviest];
+	}
+	free(weight);
+	free(done);
 }
 
 int replay(struct captures *set, const struct event_query *queries, int nqueries,
