@@ -95,12 +95,12 @@ static int on_close(const struct event *ev, void *ctx)
  * close's read goes to the six after them), and the namespace that pairs
  * them.  Captures before namespaces: NULL in its place.
  */
-#define CLOSE_COLUMNS                                                                      \
-	"e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, e.established, "           \
-	"e.bytes_sent, e.bytes_received, e.segs_in, e.segs_out, e.retransmits, "           \
+#define CLOSE_COLUMNS                                                                              \
+	"e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, e.established, "                   \
+	"e.bytes_sent, e.bytes_received, e.segs_in, e.segs_out, e.retransmits, "                   \
 	"e.closed_from, e.error, e.closed_by, "
-#define NARROW_CLOSE_COLUMNS                                                               \
-	"e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, 0, e.bytes_sent, "         \
+#define NARROW_CLOSE_COLUMNS                                                                       \
+	"e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, 0, e.bytes_sent, "                 \
 	"e.bytes_received, 0, 0, 0, NULL, NULL, NULL, "
 static const char close_columns[] = CLOSE_COLUMNS "e.netns";
 static const char older_close_columns[] = CLOSE_COLUMNS "NULL";
