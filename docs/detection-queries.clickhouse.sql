@@ -66,85 +66,84 @@ ANY LEFT JOIN (SELECT host, wall_ns, raddr, rport, lport, ifNull(pid, 0) AS sess
 USING (host, wall_ns, raddr, rport, lport);
 
 -- Every rule's events: its group (a key), its time, whether it counts in the
--- windows and with which item (distinct items, or every counted event).
+-- windows and its item (what is counted once per window: a port, a target, a
+-- destination; each connection or failed login its own).
 DROP TABLE IF EXISTS cf_rule_event;
 CREATE VIEW cf_rule_event AS
 SELECT rule, key, wall_ns, counted, item FROM (
     SELECT concat('portscan ', tupleElement(tier, 1)) AS rule,
            concat(host, ' ', scanner, ' ', target) AS key, wall_ns, 1 AS counted,
-           toString(port) AS item
+           toUInt64(port) AS item
     FROM cf_probe
     ARRAY JOIN arrayFilter(t -> tupleElement(t, 2) > 0,
                            [('high', 1), ('low', (SELECT any(value) FROM cf_p WHERE name = 'scan_low_ports') <
                                                  (SELECT any(value) FROM cf_p WHERE name = 'scan_ports'))]) AS tier
     UNION ALL
-    SELECT 'sweep', scanner, wall_ns, 1, concat(host, ' ', target) FROM cf_probe
+    SELECT 'sweep', scanner, wall_ns, 1, cityHash64(host, target) FROM cf_probe
     UNION ALL
     SELECT 'outbound', concat(host, ' ', toString(pid)), wall_ns, assumeNotNull(outcome) != 'established',
-           concat(daddr, ' ', toString(dport))
+           cityHash64(daddr, dport)
     FROM cf_connect WHERE isNotNull(outcome)
     UNION ALL
     SELECT concat('bruteforce ', basis), concat(host, ' ', basis, ' ', toString(lport), ' ', raddr),
-           wall_ns, basis = 'connections' OR outcome = 'failed', ''
+           wall_ns, basis = 'connections' OR outcome = 'failed', rowNumberInAllBlocks()
     FROM cf_login_attempt);
 
--- Each rule: its window, the threshold, whether items count once per window.
+-- Each rule: its window and threshold.
 DROP TABLE IF EXISTS cf_rule;
 CREATE TABLE cf_rule ENGINE = Memory AS
 WITH (SELECT (groupArray(name), groupArray(value)) FROM cf_p) AS p
 SELECT tupleElement(r, 1) AS rule,
        toInt64(tupleElement(p, 2)[indexOf(tupleElement(p, 1), tupleElement(r, 2))] * 1e9) AS window_ns,
-       tupleElement(p, 2)[indexOf(tupleElement(p, 1), tupleElement(r, 3))] AS threshold,
-       tupleElement(r, 4) AS by_item
-FROM (SELECT arrayJoin([('portscan high', 'scan_window_s', 'scan_ports', 1),
-                        ('portscan low', 'scan_low_window_s', 'scan_low_ports', 1),
-                        ('sweep', 'sweep_window_s', 'sweep_hosts', 1),
-                        ('outbound', 'outbound_window_s', 'outbound_destinations', 1),
-                        ('bruteforce connections', 'bruteforce_window_s', 'bruteforce_connections', 0),
-                        ('bruteforce logins', 'failures_window_s', 'failures', 0)]) AS r);
+       tupleElement(p, 2)[indexOf(tupleElement(p, 1), tupleElement(r, 3))] AS threshold
+FROM (SELECT arrayJoin([('portscan high', 'scan_window_s', 'scan_ports'),
+                        ('portscan low', 'scan_low_window_s', 'scan_low_ports'),
+                        ('sweep', 'sweep_window_s', 'sweep_hosts'),
+                        ('outbound', 'outbound_window_s', 'outbound_destinations'),
+                        ('bruteforce connections', 'bruteforce_window_s', 'bruteforce_connections'),
+                        ('bruteforce logins', 'failures_window_s', 'failures')]) AS r);
 
--- The episodes whose busiest window reaches the threshold: each group's events
--- in time order; an episode starts where the gap exceeds the window; the
--- window from each counted event ends at the last counted event within it (the
--- count of window ends and events sorted together, ends after events at equal
--- times); its items are counted on that slice.
+-- The episodes whose busiest window reaches the threshold, in time linear
+-- but for sorting.  The window [t, t + window] holds an item when one of its
+-- events lies in it, that is when t lies in [event - window, event]; an item's
+-- events closer than a window merge those spans into one.  The items a window
+-- holds are then the spans open at its start: a running sum over the spans'
+-- starts (+1) and ends (-1), sorted with the events (each a window's start)
+-- so that a span that starts or ends at an event's time holds it.  An episode
+-- starts where the gap to the previous event exceeds the window.  (18.16: a
+-- lambda names no alias of its own SELECT, which it would recompute.)
 DROP TABLE IF EXISTS cf_episode;
 CREATE TABLE cf_episode ENGINE = Memory AS
-SELECT rule, key, min(t) AS first_ns, max(t) AS last_ns, max(peak) AS busiest
+SELECT rule, key, min(t) AS first_ns, max(t) AS last_ns, max(held) AS busiest
 FROM (
-    -- Each step its own SELECT: a lambda that names an alias recomputes it
-    -- per element.  Every event's peak in its place (0 when uncounted).
-    SELECT rule, key, threshold, ts, episodes,
-           arrayMap(x -> tupleElement(x, 2),
-                    arraySort(arrayConcat(arrayMap((i, p) -> (i, p), counted_at, counted_peaks),
-                                          arrayMap(i -> (i, toUInt64(0)),
-                                                   arrayFilter((i, f) -> f = 0, arrayEnumerate(ts), flags))))) AS peaks
+    SELECT rule, key, threshold, window_ns,
+           arrayMap(m -> tupleElement(m, 1), arrayFilter(m -> tupleElement(m, 2) = 1, marks)) AS starts,
+           arrayFilter((h, m) -> tupleElement(m, 2) = 1,
+                       arrayCumSum(arrayMap(m -> tupleElement(m, 3), marks)), marks) AS helds,
+           arrayCumSum(arrayMap((d, i) -> toUInt32(i = 1 OR d > window_ns),
+                                arrayDifference(starts), arrayEnumerate(starts))) AS episodes
     FROM (
-        SELECT rule, key, threshold, ts, episodes, flags,
-               arrayFilter((i, f) -> f = 1, arrayEnumerate(ts), flags) AS counted_at,
-               if(by_item = 1,
-                  arrayMap((i, e) -> toUInt64(arrayUniq(arraySlice(items, i, e - i + 1))),
-                           arrayEnumerate(items), ends),
-                  arrayMap((i, e) -> toUInt64(e - i + 1), arrayEnumerate(items), ends)) AS counted_peaks
+        SELECT rule, key, arraySort(groupArray(mark)) AS marks
         FROM (
-            SELECT rule, key, window_ns, threshold, by_item,
-                   arraySort(groupArray((wall_ns, counted, item))) AS ev,
-                   arrayMap(e -> tupleElement(e, 1), ev) AS ts,
-                   arrayCumSum(arrayMap((d, i) -> toUInt32(i = 1 OR d > window_ns),
-                                        arrayDifference(ts), arrayEnumerate(ts))) AS episodes,
-                   arrayMap(e -> toUInt32(tupleElement(e, 2)), ev) AS flags,
-                   arrayFilter(e -> tupleElement(e, 2) = 1, ev) AS counted_events,
-                   arrayMap(e -> tupleElement(e, 3), counted_events) AS items,
-                   arraySort(arrayConcat(arrayMap(e -> (tupleElement(e, 1), 0), counted_events),
-                                         arrayMap(e -> (tupleElement(e, 1) + window_ns, 1),
-                                                  counted_events))) AS marks,
-                   arrayFilter((c, m) -> tupleElement(m, 2) = 1,
-                               arrayCumSum(arrayMap(m -> toUInt32(tupleElement(m, 2) = 0), marks)),
-                               marks) AS ends
-            FROM cf_rule_event ANY INNER JOIN cf_rule USING (rule)
-            GROUP BY rule, key, window_ns, threshold, by_item)))
-ARRAY JOIN ts AS t, episodes AS episode, peaks AS peak
-GROUP BY rule, key, threshold, episode
+            SELECT rule, key, (wall_ns, 1, toInt64(0)) AS mark FROM cf_rule_event
+            UNION ALL
+            SELECT rule, key, arrayJoin(spans) AS mark
+            FROM (
+                SELECT rule, key, arraySort(groupArray(wall_ns)) AS times,
+                       arrayPushFront(arrayPopFront(arrayDifference(times)), window_ns + 1) AS gaps_before,
+                       arrayPushBack(arrayPopFront(arrayDifference(times)), window_ns + 1) AS gaps_after,
+                       arrayConcat(arrayMap(t -> (t - window_ns, 0, toInt64(1)),
+                                            arrayFilter((t, g) -> g > window_ns, times, gaps_before)),
+                                   arrayMap(t -> (t, 2, toInt64(-1)),
+                                            arrayFilter((t, g) -> g > window_ns, times, gaps_after))) AS spans
+                FROM cf_rule_event ANY INNER JOIN cf_rule USING (rule)
+                WHERE counted = 1
+                GROUP BY rule, key, item, window_ns))
+        GROUP BY rule, key)
+    ANY INNER JOIN cf_rule USING (rule))
+ARRAY JOIN starts AS t, episodes AS episode, helds AS held
+-- (window_ns named: 18.16 drops a subquery's column that only a lambda names)
+GROUP BY rule, key, threshold, window_ns, episode
 HAVING busiest >= threshold;
 
 -- Inbound port scans: a scan of low confidence only where no scan of the same
