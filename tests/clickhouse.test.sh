@@ -25,44 +25,6 @@ port=$(scripts/clickhouse-private start "$server" 2> "$SCRATCH/start.err")
 check "a ClickHouse server of our own answers" test -n "$port"
 client=(clickhouse-client --port "$port")
 
-# compare: report's CSV findings ($SCRATCH/report.csv) against ClickHouse's
-# ($SCRATCH/clickhouse.csv, one CSV with its header per detection); prints
-# "N findings" when they agree, else the first difference
-# shellcheck disable=SC2016 # Python's
-compare='import csv, datetime, sys
-def ns(text):
-    seconds, fraction = text.rstrip("Z").split(".")
-    when = datetime.datetime.fromisoformat(seconds).replace(tzinfo=datetime.timezone.utc)
-    return str(int(when.timestamp()) * 10**9 + int(fraction.ljust(9, "0")))
-def rows(path):
-    out, header = [], None
-    for line in csv.reader(open(path)):
-        if line and line[0] in ("detection", "host"):
-            header = line
-            continue
-        out.append(dict(zip(header, line)))
-    return out
-ours = rows(sys.argv[1])
-for row in ours:
-    row["first_ns"], row["last_ns"] = ns(row["first"]), ns(row["last"])
-ours = [r for r in ours if r.get("kind", "bruteforce") == "bruteforce"]
-theirs = rows(sys.argv[2])
-def key(row):
-    return (row.get("detection", row.get("kind")), row.get("confidence", ""), row["first_ns"],
-            row.get("scanner", row.get("remote", "")), row.get("target", ""), row.get("pid", ""))
-ours.sort(key=key)
-theirs.sort(key=key)
-if len(ours) != len(theirs):
-    sys.exit(f"report {len(ours)} findings, ClickHouse {len(theirs)}: {[key(r) for r in theirs]}")
-for a, b in zip(ours, theirs):
-    for column, value in b.items():
-        mine = a[column]
-        if column == "rate" and value and mine and abs(float(value) - float(mine)) < 0.0011:
-            continue
-        if mine != value:
-            sys.exit(f"{key(a)}: {column}: report {mine!r}, ClickHouse {value!r}")
-print(f"{len(ours)} findings")'
-
 # agree NAME [NAME=VALUE...] FIXTURE...: loaded afresh, ClickHouse finds what
 # report finds (NAME=VALUE: a threshold, cf_param and report's option)
 agree() {
@@ -96,7 +58,7 @@ agree() {
 	# (report tells on stderr the captures without process lives)
 	(cd "$SCRATCH" && "$report" scans "${scans[@]}" --format csv "${@/%/.db}" 2> /dev/null &&
 		"$report" bruteforce "${bruteforce[@]}" --format csv "${@/%/.db}" 2> /dev/null) > "$SCRATCH/report.csv"
-	verdict=$(python3 -c "$compare" "$SCRATCH/report.csv" "$SCRATCH/clickhouse.csv" 2>&1)
+	verdict=$(tests/clickhouse/compare "$SCRATCH/report.csv" "$SCRATCH/clickhouse.csv" 2>&1)
 	check_match "$name ($verdict)" "^[1-9][0-9]* findings$" "$verdict"
 }
 
