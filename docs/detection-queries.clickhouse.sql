@@ -12,12 +12,15 @@
 -- ClickHouse 18.16 (Debian 12) has no window functions, so each rule's groups
 -- are folded into time-ordered arrays: an episode starts where the gap to the
 -- previous event exceeds the window (arrayDifference, arrayCumSum), and the
--- window that starts at each counted event ends at the last event within it,
--- found by sorting the events together with their windows' ends.  The most
--- items one window holds is then counted on that slice.  Windows are closed
--- at both ends, as report's (report/analyses/episodes.c).  The finding
--- queries print CSV with a header, the columns named as report's --format
--- csv names them; times are UTC to the nanosecond.
+-- items each window holds come from a running sum over their spans, sorted
+-- with the events (cf_episode, below).  Windows are closed at both ends, as
+-- report's (report/analyses/episodes.c).  The finding queries print CSV with
+-- a header, the columns named as report's --format csv names them, first and
+-- last in Unix ns.  Guessed passwords (report bruteforce's KIND guessed) are
+-- not here: a fold over each episode's logins, which 18.16 has no function for.
+--
+-- Memory: the rules' events of the whole fleet are in their groups' arrays
+-- while cf_episode is made (bench/RESULTS.md: some 300 bytes an event).
 --
 -- Thresholds and windows: insert into cf_param (name, value) before running
 -- to change one; the names are detection-queries.sql's.
