@@ -20,7 +20,7 @@
 -- not here: a fold over each episode's logins, which 18.16 has no function for.
 --
 -- Memory: the rules' events of the whole fleet are in their groups' arrays
--- while cf_episode is made (bench/RESULTS.md: some 300 bytes an event).
+-- while cf_episode is made (bench/RESULTS.md: some 250 bytes an event).
 --
 -- Thresholds and windows: insert into cf_param (name, value) before running
 -- to change one; the names are detection-queries.sql's.

@@ -21,6 +21,7 @@ load_fixtures "${fixtures[@]}"
 
 server=$SCRATCH/clickhouse
 trap 'scripts/clickhouse-private stop "$server"; rm -rf "$SCRATCH"' EXIT
+trap 'exit 130' INT TERM # the server stopped when the test is, too
 port=$(scripts/clickhouse-private start "$server" 2> "$SCRATCH/start.err")
 check "a ClickHouse server of our own answers" test -n "$port"
 client=(clickhouse-client --port "$port")
