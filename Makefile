@@ -7,6 +7,8 @@
 #   make fuzz-elf   the same for record's ELF and /proc maps parsers
 #   make bench      the performance harness (README, Performance; bench/RESULTS.md)
 #   make bench-big  every report command over 100M events against 10M (3.3 GB of disk)
+#   make bench-clickhouse  a fleet's detections on ClickHouse against report's
+#                   (FLEET="HOSTS EVENTS", default 100 captures of 1M events)
 #   make install    record to $(PREFIX)/sbin, report to $(PREFIX)/bin, their man
 #                   pages (PREFIX=/usr/local; DESTDIR for a staging root)
 #   make static     record, report and the boots' helpers as static binaries, in build-static/
@@ -91,7 +93,7 @@ ELF_FUZZ_OBJS := $(OBJ)/tests/fuzz/elf_fuzz.o $(OBJ)/record/elfparse.o $(OBJ)/co
 # (a skeleton bpftool died writing, cut short).
 .DELETE_ON_ERROR:
 
-.PHONY: all test bench bench-big fuzz fuzz-elf format lint install clean
+.PHONY: all test bench bench-big bench-clickhouse fuzz fuzz-elf format lint install clean
 all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BENCH_TOOLS) $(BUILD)/tests/report-fuzz-replay \
      $(BUILD)/tests/elf-fuzz-replay $(BUILD)/kinds-checked
 
@@ -260,6 +262,9 @@ bench: all
 
 bench-big: all
 	BUILD=$(BUILD) bench/run big
+
+bench-clickhouse: all
+	BUILD=$(BUILD) bench/clickhouse $(FLEET)
 
 # --- Static binaries and kernel boots ---------------------------------------------
 # make static: record, report and the test helpers linked statically into

@@ -1,0 +1,275 @@
+-- The detections of detection.md on ClickHouse (18.16 or later), for a fleet:
+-- inbound port scans (and their low-confidence tier), sweeps across hosts,
+-- outbound scanning and brute force (by failed logins, and by connections
+-- where the capture cannot tell logins), over the tables scripts/clickhouse-load
+-- fills from any number of captures.  They mirror the SQLite reference,
+-- detection-queries.sql, rule for rule, and find what `report scans` and
+-- `report bruteforce` find, with the same figures (tests/clickhouse.test.sh).
+--
+--   scripts/clickhouse-load --port 9000 *.db
+--   clickhouse-client --port 9000 --multiquery < docs/detection-queries.clickhouse.sql
+--
+-- ClickHouse 18.16 (Debian 12) has no window functions, so each rule's groups
+-- are folded into time-ordered arrays: an episode starts where the gap to the
+-- previous event exceeds the window (arrayDifference, arrayCumSum), and the
+-- items each window holds come from a running sum over their spans, sorted
+-- with the events (cf_episode, below).  Windows are closed at both ends, as
+-- report's (report/analyses/episodes.c).  The finding queries print CSV with
+-- a header, the columns named as report's --format csv names them, first and
+-- last in Unix ns.  Guessed passwords (report bruteforce's KIND guessed) are
+-- not here: a fold over each episode's logins, which 18.16 has no function for.
+--
+-- Memory: the rules' events of the whole fleet are in their groups' arrays
+-- while cf_episode is made (bench/RESULTS.md: some 250 bytes an event).
+--
+-- Thresholds and windows: insert into cf_param (name, value) before running
+-- to change one; the names are detection-queries.sql's.
+
+CREATE TABLE IF NOT EXISTS cf_param (name String, value Float64) ENGINE = Memory;
+
+DROP TABLE IF EXISTS cf_p;
+CREATE TABLE cf_p ENGINE = Memory AS
+SELECT name, value FROM cf_param
+UNION ALL
+SELECT tupleElement(d, 1) AS name, tupleElement(d, 2) AS value
+FROM (SELECT arrayJoin([('scan_window_s', 300.), ('scan_ports', 15.), ('scan_low_window_s', 60.),
+                        ('scan_low_ports', 5.), ('sweep_window_s', 300.), ('sweep_hosts', 5.),
+                        ('outbound_window_s', 300.), ('outbound_destinations', 15.),
+                        ('outbound_failed_share', 0.5), ('bruteforce_window_s', 120.),
+                        ('bruteforce_connections', 10.), ('failures_window_s', 600.),
+                        ('failures', 5.)]) AS d)
+WHERE name NOT IN (SELECT name FROM cf_param);
+
+-- A probe: a reset with no socket (a closed port) or from a listening socket
+-- (a segment without SYN to an open port), not about a connection this host
+-- opened.
+DROP TABLE IF EXISTS cf_probe;
+CREATE VIEW cf_probe AS
+SELECT host, wall_ns, raddr AS scanner, laddr AS target, lport AS port,
+       rport AS remote_port, isNotNull(state) AS listening
+FROM cf_reset
+WHERE ((isNull(state) AND ifNull(reason, 'NO_SOCKET') = 'NO_SOCKET') OR state = 'LISTEN')
+  AND (host, laddr, lport, raddr, rport) NOT IN
+      (SELECT host, saddr, lport, daddr, dport FROM cf_connect
+       WHERE (host, saddr, lport) IN (SELECT host, laddr, lport FROM cf_reset));
+
+-- A login service: a login port, or a connection a login daemon accepted.
+-- A login is told (the logins rule) where report logins found its session
+-- process; else the connection counts (the connections rule).
+DROP TABLE IF EXISTS cf_login_attempt;
+CREATE VIEW cf_login_attempt AS
+SELECT host, wall_ns, pid, comm, laddr, lport, raddr, rport,
+       if(session_pid = 0, 'connections', 'logins') AS basis, outcome
+FROM (SELECT * FROM cf_accept
+      WHERE has([21, 22, 23, 25, 110, 139, 143, 389, 445, 465, 587, 636, 993, 995, 1433,
+                 1521, 3306, 3389, 5432, 5900, 5985, 5986], lport)
+         OR has(['sshd', 'sshd-session', 'dropbear'], comm))
+ANY LEFT JOIN (SELECT host, wall_ns, raddr, rport, lport, ifNull(pid, 0) AS session_pid, outcome
+               FROM cf_login)
+USING (host, wall_ns, raddr, rport, lport);
+
+-- Every rule's events: its group (a key), its time, whether it counts in the
+-- windows and its item (what is counted once per window: a port, a target, a
+-- destination; each connection or failed login its own).
+DROP TABLE IF EXISTS cf_rule_event;
+CREATE VIEW cf_rule_event AS
+SELECT rule, key, wall_ns, counted, item FROM (
+    SELECT concat('portscan ', tupleElement(tier, 1)) AS rule,
+           concat(host, ' ', scanner, ' ', target) AS key, wall_ns, 1 AS counted,
+           toUInt64(port) AS item
+    FROM cf_probe
+    ARRAY JOIN arrayFilter(t -> tupleElement(t, 2) > 0,
+                           [('high', 1), ('low', (SELECT any(value) FROM cf_p WHERE name = 'scan_low_ports') <
+                                                 (SELECT any(value) FROM cf_p WHERE name = 'scan_ports'))]) AS tier
+    UNION ALL
+    SELECT 'sweep', scanner, wall_ns, 1, cityHash64(host, target) FROM cf_probe
+    UNION ALL
+    SELECT 'outbound', concat(host, ' ', toString(pid)), wall_ns, assumeNotNull(outcome) != 'established',
+           cityHash64(daddr, dport)
+    FROM cf_connect WHERE isNotNull(outcome)
+    UNION ALL
+    SELECT concat('bruteforce ', basis), concat(host, ' ', basis, ' ', toString(lport), ' ', raddr),
+           wall_ns, basis = 'connections' OR outcome = 'failed', rowNumberInAllBlocks()
+    FROM cf_login_attempt);
+
+-- Each rule: its window and threshold.
+DROP TABLE IF EXISTS cf_rule;
+CREATE TABLE cf_rule ENGINE = Memory AS
+WITH (SELECT (groupArray(name), groupArray(value)) FROM cf_p) AS p
+SELECT tupleElement(r, 1) AS rule,
+       toInt64(tupleElement(p, 2)[indexOf(tupleElement(p, 1), tupleElement(r, 2))] * 1e9) AS window_ns,
+       tupleElement(p, 2)[indexOf(tupleElement(p, 1), tupleElement(r, 3))] AS threshold
+FROM (SELECT arrayJoin([('portscan high', 'scan_window_s', 'scan_ports'),
+                        ('portscan low', 'scan_low_window_s', 'scan_low_ports'),
+                        ('sweep', 'sweep_window_s', 'sweep_hosts'),
+                        ('outbound', 'outbound_window_s', 'outbound_destinations'),
+                        ('bruteforce connections', 'bruteforce_window_s', 'bruteforce_connections'),
+                        ('bruteforce logins', 'failures_window_s', 'failures')]) AS r);
+
+-- The episodes whose busiest window reaches the threshold, in time linear
+-- but for sorting.  The window [t, t + window] holds an item when one of its
+-- events lies in it, that is when t lies in [event - window, event]; an item's
+-- events closer than a window merge those spans into one.  The items a window
+-- holds are then the spans open at its start: a running sum over the spans'
+-- starts (+1) and ends (-1), sorted with the events (each a window's start)
+-- so that a span that starts or ends at an event's time holds it.  An episode
+-- starts where the gap to the previous event exceeds the window.  (18.16: a
+-- lambda names no alias of its own SELECT, which it would recompute.)
+DROP TABLE IF EXISTS cf_episode;
+CREATE TABLE cf_episode ENGINE = Memory AS
+SELECT rule, key, min(t) AS first_ns, max(t) AS last_ns, max(held) AS busiest
+FROM (
+    SELECT rule, key, threshold, window_ns,
+           arrayMap(m -> tupleElement(m, 1), arrayFilter(m -> tupleElement(m, 2) = 1, marks)) AS starts,
+           arrayFilter((h, m) -> tupleElement(m, 2) = 1,
+                       arrayCumSum(arrayMap(m -> tupleElement(m, 3), marks)), marks) AS helds,
+           arrayCumSum(arrayMap((d, i) -> toUInt32(i = 1 OR d > window_ns),
+                                arrayDifference(starts), arrayEnumerate(starts))) AS episodes
+    FROM (
+        SELECT rule, key, arraySort(groupArray(mark)) AS marks
+        FROM (
+            SELECT rule, key, (wall_ns, 1, toInt64(0)) AS mark FROM cf_rule_event
+            UNION ALL
+            SELECT rule, key, arrayJoin(spans) AS mark
+            FROM (
+                SELECT rule, key, arraySort(groupArray(wall_ns)) AS times,
+                       arrayPushFront(arrayPopFront(arrayDifference(times)), window_ns + 1) AS gaps_before,
+                       arrayPushBack(arrayPopFront(arrayDifference(times)), window_ns + 1) AS gaps_after,
+                       arrayConcat(arrayMap(t -> (t - window_ns, 0, toInt64(1)),
+                                            arrayFilter((t, g) -> g > window_ns, times, gaps_before)),
+                                   arrayMap(t -> (t, 2, toInt64(-1)),
+                                            arrayFilter((t, g) -> g > window_ns, times, gaps_after))) AS spans
+                FROM cf_rule_event ANY INNER JOIN cf_rule USING (rule)
+                WHERE counted = 1
+                GROUP BY rule, key, item, window_ns))
+        GROUP BY rule, key)
+    ANY INNER JOIN cf_rule USING (rule))
+ARRAY JOIN starts AS t, episodes AS episode, helds AS held
+-- (window_ns named: 18.16 drops a subquery's column that only a lambda names)
+GROUP BY rule, key, threshold, window_ns, episode
+HAVING busiest >= threshold;
+
+-- Inbound port scans: a scan of low confidence only where no scan of the same
+-- scanner and target overlaps it.  Its events, the accepts from the scanner to
+-- the target in its span, and its open ports: accepted, answered by a
+-- listener, or whose SYN-ACK the scanner's kernel reset (a probe the other
+-- way, within a window of the scan).  (18.16: one JOIN per SELECT.)
+SELECT 'portscan' AS detection, confidence, host, scanner, target, ports, probes,
+       first_ns, last_ns, if(last_ns = first_ns, NULL, round(probes * 1e9 / (last_ns - first_ns), 3)) AS rate,
+       sample_ports, accepts,
+       arrayStringConcat(arrayMap(p -> toString(p),
+           arraySort(arrayDistinct(arrayConcat(accepted, listening,
+               arrayFilter((p, t) -> t >= first_ns - (SELECT window_ns FROM cf_rule WHERE rule = 'portscan high')
+                                     AND t <= last_ns + (SELECT window_ns FROM cf_rule WHERE rule = 'portscan high'),
+                           reset_ports, reset_ts))))), ',') AS open_ports
+FROM (
+    SELECT *
+    FROM (
+        SELECT *, arrayCount(t -> t >= first_ns AND t <= last_ns, accept_ts) AS accepts,
+               arrayFilter((p, t) -> t >= first_ns AND t <= last_ns, accept_ports, accept_ts) AS accepted
+        FROM (
+            SELECT splitByChar(' ', rule)[2] AS confidence, first_ns, last_ns, host, scanner, target,
+                   uniqExact(port) AS ports, count() AS probes,
+                   arrayStringConcat(arrayMap(p -> toString(p),
+                       arraySlice(arraySort(groupUniqArray(port)), 1, 10)), ',') AS sample_ports,
+                   groupUniqArrayIf(port, listening) AS listening
+            FROM (SELECT *, concat(host, ' ', scanner, ' ', target) AS key FROM cf_probe)
+            ALL INNER JOIN (
+                SELECT rule, key, first_ns, last_ns
+                FROM cf_episode
+                ANY LEFT JOIN (SELECT key, groupArray(first_ns) AS high_first, groupArray(last_ns) AS high_last
+                               FROM cf_episode WHERE rule = 'portscan high' GROUP BY key) USING (key)
+                WHERE rule = 'portscan high'
+                   OR (rule = 'portscan low'
+                       AND NOT arrayExists((f, l) -> f <= last_ns AND first_ns <= l, high_first, high_last)))
+            USING (key)
+            WHERE wall_ns >= first_ns AND wall_ns <= last_ns
+            GROUP BY rule, first_ns, last_ns, host, scanner, target)
+        ANY LEFT JOIN (SELECT host, raddr AS scanner, laddr AS target, groupArray(wall_ns) AS accept_ts,
+                              groupArray(lport) AS accept_ports
+                       FROM cf_accept GROUP BY host, scanner, target)
+        USING (host, scanner, target))
+    ANY LEFT JOIN (SELECT host, reset_from AS scanner, reset_to AS target, reset_ts, reset_ports
+                   FROM (SELECT host, target AS reset_from, scanner AS reset_to,
+                                groupArray(wall_ns) AS reset_ts, groupArray(remote_port) AS reset_ports
+                         FROM cf_probe WHERE NOT listening GROUP BY host, reset_from, reset_to))
+    USING (host, scanner, target))
+ORDER BY first_ns, scanner, target
+FORMAT CSVWithNames;
+
+-- Inbound sweeps: a target is a (host, address) pair; the accepts from the
+-- scanner on any host in the sweep's span.
+SELECT 'sweep' AS detection, scanner, targets, hosts, sample_addresses, ports, probes,
+       first_ns, last_ns, if(last_ns = first_ns, NULL, round(probes * 1e9 / (last_ns - first_ns), 3)) AS rate,
+       sample_ports, arrayCount(t -> t >= first_ns AND t <= last_ns, accept_ts) AS accepts
+FROM (
+    SELECT scanner, first_ns, last_ns, uniqExact(host, target) AS targets, uniqExact(host) AS hosts,
+           arrayStringConcat(arraySlice(arraySort(groupUniqArray(target)), 1, 10), ',') AS sample_addresses,
+           uniqExact(port) AS ports, count() AS probes,
+           arrayStringConcat(arrayMap(p -> toString(p),
+               arraySlice(arraySort(groupUniqArray(port)), 1, 10)), ',') AS sample_ports
+    FROM (SELECT *, scanner AS key FROM cf_probe)
+    ALL INNER JOIN (SELECT key, first_ns, last_ns FROM cf_episode WHERE rule = 'sweep') USING (key)
+    WHERE wall_ns >= first_ns AND wall_ns <= last_ns
+    GROUP BY scanner, first_ns, last_ns)
+ANY LEFT JOIN (SELECT raddr AS scanner, groupArray(wall_ns) AS accept_ts FROM cf_accept GROUP BY scanner)
+USING (scanner)
+ORDER BY first_ns, scanner
+FORMAT CSVWithNames;
+
+-- Outbound scanning: the episodes whose failures are at least the share of
+-- their connects.
+SELECT 'outbound' AS detection, host, pid, comm, sample_addresses, hosts, ports, destinations,
+       connects, failed, refused, timeouts, first_ns, last_ns,
+       if(last_ns = first_ns, NULL, round(connects * 1e9 / (last_ns - first_ns), 3)) AS rate, sample_ports
+FROM (
+    SELECT host, pid, first_ns, last_ns,
+           arrayStringConcat(arraySort(groupUniqArray(comm)), ',') AS comm,
+           arrayStringConcat(arraySlice(arraySort(groupUniqArray(daddr)), 1, 10), ',') AS sample_addresses,
+           uniqExact(daddr) AS hosts,
+           uniqExactIf(dport, outcome != 'established') AS ports,
+           uniqExactIf(daddr, dport, outcome != 'established') AS destinations,
+           count() AS connects, countIf(outcome != 'established') AS failed,
+           countIf(outcome = 'refused') AS refused, countIf(outcome = 'timeout') AS timeouts,
+           arrayStringConcat(arrayMap(p -> toString(p),
+               arraySlice(arraySort(groupUniqArrayIf(dport, outcome != 'established')), 1, 10)), ',') AS sample_ports
+    FROM (SELECT *, concat(host, ' ', toString(pid)) AS key FROM cf_connect WHERE isNotNull(outcome))
+    ALL INNER JOIN (SELECT key, first_ns, last_ns FROM cf_episode WHERE rule = 'outbound') USING (key)
+    WHERE wall_ns >= first_ns AND wall_ns <= last_ns
+    GROUP BY host, pid, first_ns, last_ns)
+WHERE failed >= connects * (SELECT any(value) FROM cf_p WHERE name = 'outbound_failed_share')
+ORDER BY first_ns, pid
+FORMAT CSVWithNames;
+
+-- Brute force: the episode's connections (and for logins, the failed and
+-- those let in), its local addresses, its accepting processes in the order
+-- they came, and the quartiles of the intervals between the counted events
+-- (quantile q of the sorted x[0..n-1] is x[floor(q(n-1))]; the mean is their
+-- span over n).
+SELECT host, 'bruteforce' AS kind, remote, local, port, process, connections,
+       if(basis = 'logins', toString(failed), '') AS failed,
+       if(basis = 'logins', toString(succeeded), '') AS succeeded,
+       first_ns, last_ns, if(last_ns = first_ns, NULL, round(connections * 1e9 / (last_ns - first_ns), 3)) AS rate,
+       gaps[intDiv(length(gaps) - 1, 2) + 1] AS median_ns,
+       gaps[intDiv(3 * (length(gaps) - 1), 4) + 1] - gaps[intDiv(length(gaps) - 1, 4) + 1] AS iqr_ns,
+       gaps[intDiv(length(gaps) - 1, 4) + 1] AS q1_ns,
+       gaps[intDiv(3 * (length(gaps) - 1), 4) + 1] AS q3_ns,
+       intDiv(times[length(times)] - times[1], length(gaps)) AS mean_ns, basis
+FROM (
+    SELECT *, arraySort(arrayPopFront(arrayDifference(times))) AS gaps
+    FROM (
+        SELECT host, raddr AS remote, lport AS port, basis, first_ns, last_ns,
+               arrayStringConcat(arraySort(groupUniqArray(laddr)), ',') AS local,
+               arrayMap(x -> tupleElement(x, 2),
+                        arraySort(groupArray((wall_ns, concat(comm, '/', toString(pid)))))) AS processes,
+               arrayStringConcat(arraySlice(arrayFilter((x, u) -> u = 1, processes,
+                                                        arrayEnumerateUniq(processes)), 1, 4), ',') AS process,
+               count() AS connections, countIf(outcome = 'failed') AS failed,
+               countIf(outcome = 'succeeded') AS succeeded,
+               arraySort(groupArrayIf(wall_ns, basis = 'connections' OR outcome = 'failed')) AS times
+        FROM (SELECT *, concat(host, ' ', basis, ' ', toString(lport), ' ', raddr) AS key FROM cf_login_attempt)
+        ALL INNER JOIN (SELECT key, first_ns, last_ns FROM cf_episode WHERE rule LIKE 'bruteforce %') USING (key)
+        WHERE wall_ns >= first_ns AND wall_ns <= last_ns
+        GROUP BY host, raddr, lport, basis, first_ns, last_ns))
+ORDER BY first_ns, remote
+FORMAT CSVWithNames;
