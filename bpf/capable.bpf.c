@@ -130,7 +130,7 @@ static __always_inline void fill_check(struct capable_record *rec, struct user_n
 				       int cap, int ret, int audit, int denies, bool in_process,
 				       __u64 pid_tgid, __u32 uid)
 {
-	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid);
+	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid, false);
 	rec->cap = cap;
 	rec->ret = ret;
 	rec->userns_level = target_ns->level;

@@ -24,6 +24,31 @@
  */
 #define KERNEL_STACK_SIZE 16384
 
+/*
+ * A kernel pointer typed as a BTF type, read-only and untrusted, so that its
+ * fields are plain loads rather than helper calls: the verifier turns this
+ * kfunc into a move (Linux 6.2+).  Loads through it are fault-safe, as
+ * helpers are.  Weak: on older kernels libbpf leaves it unresolved, and only
+ * the programs that do not call it are loaded (record/mechanisms.c).
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+#define kernel_cast(ptr, type) ((type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(type)))
+
+/*
+ * Fields through kernel pointers, as BPF_CORE_READ(ptr, a, b...) names them:
+ * with the kfunc (cast) plain loads, else CO-RE reads, a helper call each.
+ * cast is a constant: each program keeps one way.  Never plain loads through
+ * a trusted pointer (bpf_get_current_task_btf(), a tp_btf argument): since
+ * 6.5 the verifier checks each pointer read that way against its lists of
+ * fields that keep trust, up to four searches by name through the kernel's
+ * whole BTF for every such read on every path it verifies (0.2-0.3 ms each
+ * here).  Through the cast pointer, which is untrusted, it searches nothing.
+ * A scalar field of a trusted pointer costs no search.
+ */
+#define KERNEL_FIELD(cast, ptr, type, ...)                                                         \
+	((cast) ? ___arrow(kernel_cast(ptr, type), __VA_ARGS__)                                    \
+		: BPF_CORE_READ((type *)(ptr), __VA_ARGS__))
+
 /* Set by the recorder before load; constant for the verifier after it. */
 const volatile __u32 recorder_tgid __weak = 0;	    /* never trace ourselves */
 const volatile __u32 filter_tgid __weak = 0;	    /* 0: every process */
@@ -100,12 +125,16 @@ static __always_inline void count_lost(enum record_type type)
 		(*count)++;
 }
 
-/* Off the programs' paths (a function of its own): it runs only when a record is lost. */
-static __noinline void count_process_lost(__u32 type)
+/*
+ * Off the programs' paths: it runs only when a record is lost.  A global
+ * function (weak: every object carries it, the linker keeps one), which the
+ * verifier checks once per program, not at every call.
+ */
+__weak __noinline int count_process_lost(__u32 type)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct process_loss_key key = {
-		.start_ns = task->group_leader->start_boottime,
+		.start_ns = BPF_CORE_READ(task, group_leader, start_boottime),
 		.pid = bpf_get_current_pid_tgid() >> 32,
 		.type = type,
 	};
@@ -120,12 +149,13 @@ static __noinline void count_process_lost(__u32 type)
 		bpf_map_update_elem(&lost_by_process, &key, &first, BPF_NOEXIST);
 		loss = bpf_map_lookup_elem(&lost_by_process, &key);
 		if (!loss)
-			return;
+			return 0;
 	} else if (loss->exec_id != exec_id) { /* it ran another program since: name it */
 		loss->exec_id = exec_id;
 		bpf_get_current_comm(loss->comm, sizeof(loss->comm));
 	}
 	__sync_fetch_and_add(&loss->count, 1);
+	return 0;
 }
 
 /*
@@ -391,10 +421,11 @@ static __always_inline bool event_is_wanted(bool in_process, __u64 pid_tgid, __u
  * struct pid.  In the initial namespace, the pid itself.  numbers[] is read
  * at a variable index, which the verifier allows through a helper only.
  */
-static __always_inline __u32 namespace_pid(struct task_struct *task, __u32 tgid)
+static __always_inline __u32 namespace_pid(struct task_struct *task, __u32 tgid, bool cast)
 {
-	struct pid *pid = task->group_leader->thread_pid;
-	unsigned int level = pid->level;
+	unsigned int level =
+		KERNEL_FIELD(cast, task, struct task_struct, group_leader, thread_pid, level);
+	struct pid *pid;
 	int nr = 0;
 
 	if (!level)
@@ -407,30 +438,54 @@ static __always_inline __u32 namespace_pid(struct task_struct *task, __u32 tgid)
 /*
  * The current task's ids, as bpf_get_current_pid_tgid() and
  * bpf_get_current_uid_gid() give them (the uid as the initial user namespace
- * sees it, which maps every id to itself), by plain loads through the task:
- * one helper call where those were two, on paths that run for every TCP
- * connection.
+ * sees it, which maps every id to itself), through the task: one helper
+ * call where those were two, on paths that run for every TCP connection.
+ * cast: as KERNEL_FIELD() takes it.
  */
-static __always_inline __u64 current_ids(__u32 *uid)
+static __always_inline __u64 current_ids(__u32 *uid, bool cast)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 
-	*uid = task->cred->uid.val;
+	*uid = KERNEL_FIELD(cast, task, struct task_struct, cred, uid.val);
 	return (__u64)task->tgid << 32 | (__u32)task->pid;
 }
 
 /*
- * Describe the current task, or no task at all outside process context.  The
- * task is a BTF pointer: its fields are plain loads, not helper calls, which
- * matters on paths that run for every TCP connection.  Its cgroup and comm
- * too, as bpf_get_current_cgroup_id() and bpf_get_current_comm() read them
- * (the comm is NUL-padded: the kernel sets it with strscpy_pad()).
+ * What describe_task() reads through the current task: with the kfunc (cast,
+ * see KERNEL_FIELD()) plain loads, not helper calls, which matters on paths
+ * that run for every TCP connection and capability check.  Its cgroup and
+ * comm too, as bpf_get_current_cgroup_id() and bpf_get_current_comm() read
+ * them (the comm is NUL-padded: the kernel sets it with strscpy_pad()).
  */
-static __always_inline void describe_task(struct record_header *hdr, struct task_ctx *ctx,
-					  bool in_process, __u64 pid_tgid, __u32 uid)
+static __always_inline void read_task(struct task_ctx *ctx, bool cast)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 
+	ctx->ppid = KERNEL_FIELD(cast, task, struct task_struct, real_parent, tgid);
+	ctx->start_ns = KERNEL_FIELD(cast, task, struct task_struct, group_leader, start_boottime);
+	ctx->mntns_id = KERNEL_FIELD(cast, task, struct task_struct, nsproxy, mnt_ns, ns.inum);
+	ctx->netns_id = KERNEL_FIELD(cast, task, struct task_struct, nsproxy, net_ns, ns.inum);
+	ctx->nspid = namespace_pid(task, ctx->pid, cast);
+	ctx->cgroup_id = KERNEL_FIELD(cast, task, struct task_struct, cgroups, dfl_cgrp, kn, id);
+	__builtin_memcpy(ctx->comm, task->comm, sizeof(ctx->comm));
+}
+
+/*
+ * read_task() with the kfunc, as a global function: the verifier checks it
+ * once per program, not at each call.  Defined in tcp.bpf.c, the one object
+ * that may call the kfunc (libbpf 1.1's linker cannot share a kfunc between
+ * objects), and called from the others' programs that load with it.
+ * ctx->pid must be set.
+ */
+int read_task_cast(struct task_ctx *ctx);
+
+/*
+ * Describe the current task, or no task at all outside process context.
+ * cast: the program loads with the kfunc (6.2+); without, CO-RE reads.
+ */
+static __always_inline void describe_task(struct record_header *hdr, struct task_ctx *ctx,
+					  bool in_process, __u64 pid_tgid, __u32 uid, bool cast)
+{
 	if (!in_process) {
 		__builtin_memset(ctx, 0, sizeof(*ctx));
 		return;
@@ -439,13 +494,10 @@ static __always_inline void describe_task(struct record_header *hdr, struct task
 	ctx->pid = pid_tgid >> 32;
 	ctx->tid = (__u32)pid_tgid;
 	ctx->uid = uid;
-	ctx->ppid = task->real_parent->tgid;
-	ctx->start_ns = task->group_leader->start_boottime;
-	ctx->mntns_id = task->nsproxy->mnt_ns->ns.inum;
-	ctx->netns_id = task->nsproxy->net_ns->ns.inum;
-	ctx->nspid = namespace_pid(task, ctx->pid);
-	ctx->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
-	__builtin_memcpy(ctx->comm, task->comm, sizeof(ctx->comm));
+	if (cast)
+		read_task_cast(ctx);
+	else
+		read_task(ctx, false);
 }
 
 #endif /* CASEFILE_BPF_COMMON_BPF_H */

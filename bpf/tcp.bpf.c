@@ -127,32 +127,21 @@ static __always_inline __u64 flight_take(void *table, __u64 key)
 	return 0;
 }
 
-/*
- * A kernel pointer typed as a BTF type, so that its fields are plain loads
- * rather than helper calls: the verifier turns this kfunc into a move (Linux
- * 6.2+).  Loads through it are read-only and fault-safe, as helpers are.
- * Weak: on older kernels libbpf leaves it unresolved, and only the programs
- * that do not call it are loaded (record/mechanisms.c).
- */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
-#define kernel_cast(ptr, type) ((type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(type)))
-
-/*
- * A field of a kernel object that ptr points to without a BTF type: with the
- * kfunc a plain load (cast, for the programs of 6.2+), else a CO-RE read
- * through a helper.  cast is a constant: each program keeps one way.
- */
-#define KERNEL_FIELD(cast, ptr, type, field)                                                       \
-	((cast) ? kernel_cast(ptr, type)->field : BPF_CORE_READ((type *)(ptr), field))
+/* See common.bpf.h. */
+__noinline int read_task_cast(struct task_ctx *ctx)
+{
+	if (ctx)
+		read_task(ctx, true);
+	return 0;
+}
 
 /*
  * The network namespace a socket lives in (its inode number), which tells a
- * container's loopback traffic from the host's.  sk is a tracepoint's typed
- * argument: plain loads.
+ * container's loopback traffic from the host's.
  */
-static __always_inline __u32 sock_netns(const struct sock *sk)
+static __always_inline __u32 sock_netns(const struct sock *sk, bool cast)
 {
-	return sk->__sk_common.skc_net.net->ns.inum;
+	return KERNEL_FIELD(cast, sk, struct sock, __sk_common.skc_net.net, ns.inum);
 }
 
 /* Is a socket of this family and protocol TCP over IPv4 or IPv6? */
@@ -198,7 +187,7 @@ static __always_inline void tuple_from_sock(struct tcp_tuple *tuple, const struc
 static __always_inline void record_attempt(void *ctx, const struct sock *sk, bool cast)
 {
 	__u32 uid;
-	__u64 pid_tgid = current_ids(&uid);
+	__u64 pid_tgid = current_ids(&uid, cast);
 	__u64 sock = (__u64)sk, ts_ns;
 	struct connect_record *rec;
 
@@ -208,7 +197,7 @@ static __always_inline void record_attempt(void *ctx, const struct sock *sk, boo
 	rec = begin_record(sizeof(*rec), 0, RECORD_CONNECT, ts_ns, true);
 	if (!rec)
 		return;
-	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
+	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid, cast);
 	tuple_from_sock(&rec->tuple, sk, cast);
 	rec->sock = sock;
 	send_record(ctx, rec, sizeof(*rec), RECORD_CONNECT, true);
@@ -280,7 +269,7 @@ static __always_inline void record_unaccepted(const struct sock *sk, int old_sta
 		tuple_from_sock(&rec->tuple, sk, cast);
 		rec->old_state = old_state;
 		rec->error = sk->sk_err;
-		rec->netns = sock_netns(sk);
+		rec->netns = sock_netns(sk, cast);
 		rec->pad = 0;
 		submit_record(rec);
 	}
@@ -331,7 +320,7 @@ static __always_inline void record_close(void *ctx, const struct sock *sk, int o
 	bool in_process = in_process_context(ctx);
 	/* A close in softirq (a RST or FIN received) has no process: nothing to ask. */
 	__u32 uid = 0;
-	__u64 pid_tgid = in_process ? current_ids(&uid) : 0;
+	__u64 pid_tgid = in_process ? current_ids(&uid, cast) : 0;
 	__u64 life = flight_take(&lives, key_of(sk)), established_ns = life & ~1ULL;
 	struct close_record *rec;
 
@@ -340,7 +329,7 @@ static __always_inline void record_close(void *ctx, const struct sock *sk, int o
 	rec = reserve_record(sizeof(*rec), RECORD_CLOSE, clock_once(now), in_process);
 	if (!rec)
 		return;
-	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid);
+	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid, cast);
 	tuple_from_sock(&rec->tuple, sk, cast);
 	rec->established = established_ns != 0;
 	rec->start_ns = established_ns ? established_ns : connect_ns;
@@ -352,7 +341,7 @@ static __always_inline void record_close(void *ctx, const struct sock *sk, int o
 	rec->old_state = old_state;
 	rec->error = sk->sk_err;
 	rec->pad[0] = rec->pad[1] = rec->pad[2] = 0;
-	rec->netns = sock_netns(sk);
+	rec->netns = sock_netns(sk, cast);
 	rec->pad2 = 0;
 	submit_record(rec);
 }
@@ -437,12 +426,15 @@ int BPF_PROG(tcp_state_change_core, const struct sock *sk, int old_state, int ne
  */
 static __always_inline struct sock *tcp_sock_of_fd(long fd, bool cast)
 {
-	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct fdtable *fdt =
+		KERNEL_FIELD(cast, bpf_get_current_task_btf(), struct task_struct, files, fdt);
+	struct file **fds = KERNEL_FIELD(cast, fdt, struct fdtable, fd);
 	struct file *file = NULL;
 	struct socket *sock;
 	struct sock *sk;
 
-	if (fd >= fdt->max_fds || bpf_core_read(&file, sizeof(file), &fdt->fd[fd]) || !file)
+	if (fd >= KERNEL_FIELD(cast, fdt, struct fdtable, max_fds) ||
+	    bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
 		return NULL;
 	sock = KERNEL_FIELD(cast, file, struct file, private_data);
 	/* A socket's file points to the socket, which points back to the file. */
@@ -464,7 +456,7 @@ static __always_inline struct sock *tcp_sock_of_fd(long fd, bool cast)
 static __always_inline int record_accept(void *ctx, long fd, bool cast)
 {
 	__u32 uid;
-	__u64 pid_tgid = current_ids(&uid);
+	__u64 pid_tgid = current_ids(&uid, cast);
 	struct accept_record *rec;
 	struct sock *sk;
 
@@ -477,7 +469,7 @@ static __always_inline int record_accept(void *ctx, long fd, bool cast)
 	rec = begin_record(sizeof(*rec), 0, RECORD_ACCEPT, bpf_ktime_get_boot_ns(), true);
 	if (!rec)
 		return 0;
-	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid);
+	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid, cast);
 	tuple_from_sock(&rec->tuple, sk, cast);
 	send_record(ctx, rec, sizeof(*rec), RECORD_ACCEPT, true);
 	return 0;
@@ -544,7 +536,7 @@ static __always_inline int record_reset(void *ctx, const struct sock *sk, const 
 					__u32 reason, bool cast)
 {
 	__u32 uid;
-	__u64 pid_tgid = current_ids(&uid);
+	__u64 pid_tgid = current_ids(&uid, cast);
 	__u64 ts_ns = bpf_ktime_get_boot_ns();
 	bool in_process = in_process_context(ctx);
 	struct reset_record *rec;
@@ -554,7 +546,7 @@ static __always_inline int record_reset(void *ctx, const struct sock *sk, const 
 	rec = begin_record(sizeof(*rec), 0, RECORD_RESET, ts_ns, in_process);
 	if (!rec)
 		return 0;
-	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid);
+	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid, cast);
 	__builtin_memset(&rec->tuple, 0, sizeof(rec->tuple));
 	if (skb)
 		tuple_from_segment(&rec->tuple, skb);
@@ -563,7 +555,9 @@ static __always_inline int record_reset(void *ctx, const struct sock *sk, const 
 	rec->state = sk ? sk->__sk_common.skc_state : RESET_NO_SOCKET;
 	rec->reason = reason;
 	/* No socket: the namespace of the device the segment came in on. */
-	rec->netns = sk ? sock_netns(sk) : skb ? skb->dev->nd_net.net->ns.inum : 0;
+	rec->netns = sk	   ? sock_netns(sk, cast)
+		     : skb ? KERNEL_FIELD(cast, skb, struct sk_buff, dev, nd_net.net, ns.inum)
+			   : 0;
 	rec->pad = 0;
 	send_record(ctx, rec, sizeof(*rec), RECORD_RESET, in_process);
 	return 0;
