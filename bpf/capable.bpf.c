@@ -126,11 +126,12 @@ static __always_inline bool path_audit(struct call_path *path, __s32 *audit)
 	return true;
 }
 
+/* cast: the program may call the kfunc (KERNEL_FIELD()). */
 static __always_inline void fill_check(struct capable_record *rec, struct user_namespace *target_ns,
 				       int cap, int ret, int audit, int denies, bool in_process,
-				       __u64 pid_tgid, __u32 uid)
+				       __u64 pid_tgid, __u32 uid, bool cast)
 {
-	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid, false);
+	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid, cast);
 	rec->cap = cap;
 	rec->ret = ret;
 	rec->userns_level = target_ns->level;
@@ -145,14 +146,14 @@ static __always_inline void fill_check(struct capable_record *rec, struct user_n
  */
 static __always_inline int record_plain(void *ctx, struct user_namespace *target_ns, int cap,
 					int ret, int audit, int denies, bool in_process,
-					__u64 pid_tgid, __u32 uid, __u64 ts_ns)
+					__u64 pid_tgid, __u32 uid, __u64 ts_ns, bool cast)
 {
 	struct capable_record *rec =
 		begin_record(sizeof(*rec), 0, RECORD_CAPABLE, ts_ns, in_process);
 
 	if (!rec)
 		return 0;
-	fill_check(rec, target_ns, cap, ret, audit, denies, in_process, pid_tgid, uid);
+	fill_check(rec, target_ns, cap, ret, audit, denies, in_process, pid_tgid, uid, cast);
 	send_record(ctx, rec, sizeof(*rec), RECORD_CAPABLE, in_process);
 	return 0;
 }
@@ -174,17 +175,17 @@ int BPF_PROG(capability_check, const struct cred *cred, struct user_namespace *t
 	/* With -K or -U the whole kernel stack comes anyway (see probes.c). */
 	if (takes_stacks(RECORD_CAPABLE))
 		return record_plain(ctx, target_ns, cap, ret, CAPABLE_AUDIT_FROM_STACK,
-				    CAPABLE_DENIES_UNKNOWN, in_process, pid_tgid, uid, ts_ns);
+				    CAPABLE_DENIES_UNKNOWN, in_process, pid_tgid, uid, ts_ns, true);
 	if (in_process)
 		path = call_path_of(ctx);
 	if (path && path_audit(path, &audit))
 		return record_plain(ctx, target_ns, cap, ret, audit, 1, in_process, pid_tgid, uid,
-				    ts_ns);
+				    ts_ns, true);
 	rec = begin_record(sizeof(*rec), AUDIT_EXTRA_BYTES, RECORD_CAPABLE, ts_ns, in_process);
 	if (!rec)
 		return 0;
 	fill_check(rec, target_ns, cap, ret, CAPABLE_AUDIT_FROM_STACK, CAPABLE_DENIES_UNKNOWN,
-		   in_process, pid_tgid, uid);
+		   in_process, pid_tgid, uid, true);
 	rec->stacks.kernel_bytes = bpf_get_stack(ctx, rec + 1, AUDIT_STACK_BYTES, 0);
 	if (path) {
 		__builtin_memcpy((void *)(rec + 1) + AUDIT_STACK_BYTES, path, sizeof(*path));
@@ -206,7 +207,7 @@ int BPF_PROG(capability_check_fexit, const struct cred *cred, struct user_namesp
 	if (!event_is_wanted(in_process, pid_tgid, uid))
 		return 0;
 	return record_plain(ctx, target_ns, cap, ret, !(opts & CAP_OPT_NOAUDIT),
-			    CAPABLE_DENIES_UNKNOWN, in_process, pid_tgid, uid, ts_ns);
+			    CAPABLE_DENIES_UNKNOWN, in_process, pid_tgid, uid, ts_ns, false);
 }
 
 char LICENSE[] SEC("license") = "GPL";
