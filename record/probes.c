@@ -43,12 +43,17 @@
 
 /*
  * What each kind may hold in the queue between the ring-reading thread and
- * the writer (record/queue.h): as much as its ring, and not less than this,
- * so that a small ring (-b) still outlasts a commit and checkpoint.  Taken
- * only as the writer falls behind; a limit (--max-size, --max-events) may
- * be passed by what the rings and the queue hold when it is reached.
+ * the writer (record/queue.h): what its ring leaves of KIND_BUFFER, the two
+ * together, so that a small ring (-b) still outlasts a commit and checkpoint
+ * under a flood; and MIN_QUEUE_PER_KIND at least.  A kind whose ring is as
+ * large (capable's, 16M by default) has its buffer in the kernel already,
+ * where its records wait while the writer catches up.  The queue is the
+ * recorder's own memory, which a storm that outruns the writer fills: 4 MiB
+ * of checks then, not 16.  A limit (--max-size, --max-events) may be passed
+ * by what the rings and the queue hold when it is reached.
  */
-#define MIN_QUEUE_PER_KIND (16u << 20)
+#define KIND_BUFFER	   (16u << 20)
+#define MIN_QUEUE_PER_KIND (4u << 20)
 
 #define READER_NICE (-10)
 
@@ -403,7 +408,8 @@ int probes_rings(struct probes *probes, ring_buffer_sample_fn fn, void *ctx)
 	for (int k = 0; k < KINDS; k++) {
 		size_t ring = bpf_map__max_entries(kind_ring(probes->skel, k));
 
-		queue_bytes[k] = ring > MIN_QUEUE_PER_KIND ? ring : MIN_QUEUE_PER_KIND;
+		queue_bytes[k] = ring + MIN_QUEUE_PER_KIND < KIND_BUFFER ? KIND_BUFFER - ring
+									 : MIN_QUEUE_PER_KIND;
 	}
 	probes->queue = queue_new(KINDS, queue_bytes);
 	return 0;
