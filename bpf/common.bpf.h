@@ -471,11 +471,11 @@ static __always_inline void read_task(struct task_ctx *ctx, bool cast)
 }
 
 /*
- * read_task() with the kfunc, as a global function: the verifier checks it
- * once per program, not at each call.  Defined in tcp.bpf.c, the one object
- * that may call the kfunc (libbpf 1.1's linker cannot share a kfunc between
- * objects), and called from the others' programs that load with it.
- * ctx->pid must be set.
+ * read_task() with the kfunc, for the objects that cannot call it: libbpf
+ * 1.1's linker cannot share a kfunc between objects, so only tcp.bpf.c
+ * (KFUNC_OBJECT) calls it, and defines this global function for the
+ * others' programs that load with the kfunc (a call each; the verifier
+ * checks it once per program).  ctx->pid must be set.
  */
 int read_task_cast(struct task_ctx *ctx);
 
@@ -494,10 +494,14 @@ static __always_inline void describe_task(struct record_header *hdr, struct task
 	ctx->pid = pid_tgid >> 32;
 	ctx->tid = (__u32)pid_tgid;
 	ctx->uid = uid;
+#ifdef KFUNC_OBJECT
+	read_task(ctx, cast);
+#else
 	if (cast)
 		read_task_cast(ctx);
 	else
 		read_task(ctx, false);
+#endif
 }
 
 #endif /* CASEFILE_BPF_COMMON_BPF_H */

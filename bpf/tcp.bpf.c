@@ -8,6 +8,7 @@
  * virtual machine).  One object, because libbpf 1.1's linker cannot share a
  * kfunc (bpf_rdonly_cast) between objects.
  */
+#define KFUNC_OBJECT /* the object that calls bpf_rdonly_cast (common.bpf.h) */
 #include "common.bpf.h"
 
 #define AF_INET	    2
@@ -127,7 +128,7 @@ static __always_inline __u64 flight_take(void *table, __u64 key)
 	return 0;
 }
 
-/* See common.bpf.h. */
+/* For capable.bpf.c's programs (common.bpf.h). */
 __noinline int read_task_cast(struct task_ctx *ctx)
 {
 	if (ctx)
