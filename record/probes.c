@@ -46,14 +46,15 @@
  * the writer (record/queue.h): what its ring leaves of KIND_BUFFER, the two
  * together, so that a small ring (-b) still outlasts a commit and checkpoint
  * under a flood; and MIN_QUEUE_PER_KIND at least.  A kind whose ring is as
- * large (capable's, 16M by default) has its buffer in the kernel already,
- * where its records wait while the writer catches up.  The queue is the
- * recorder's own memory, which a storm that outruns the writer fills: 4 MiB
- * of checks then, not 16.  A limit (--max-size, --max-events) may be passed
- * by what the rings and the queue hold when it is reached.
+ * large (capable's, 16M by default) has most of its buffer in the kernel
+ * already, where its records wait while the writer catches up: the queue
+ * adds half again, for the one-core storm's commits and checkpoints.  The
+ * queue is the recorder's own memory, which a storm that outruns the writer
+ * fills: 8 MiB of checks then, not 16.  A limit (--max-size, --max-events)
+ * may be passed by what the rings and the queue hold when it is reached.
  */
 #define KIND_BUFFER	   (16u << 20)
-#define MIN_QUEUE_PER_KIND (4u << 20)
+#define MIN_QUEUE_PER_KIND (8u << 20)
 
 #define READER_NICE (-10)
 

@@ -197,7 +197,7 @@ storm 300000 -e capable --max-events 5000
 wait "$RECORD_PID"
 rc=$?
 check_eq "--max-events: a clean stop" "0|1|max-events" "$rc|$(sql "$db" 'select clean_stop, stop_reason from capture')"
-# Queued: in the 16M ring and 4M in the recorder's queue (within twice the ring).
+# Queued: in the 16M ring and 8M in the recorder's queue (within twice the ring).
 check_eq "--max-events: at least the limit, plus only what was queued" 1 \
 	"$(sql "$db" "select count(*) between 5000 and 5000 + 2 * 16777216 / 144 from ev_capable")"
 
