@@ -95,6 +95,16 @@ struct process_loss {
 	char comm[COMM_LEN]; /* the task's name then (a setpriv's before it ran its program) */
 };
 
+/*
+ * Per CPU, for the two programs on inet_sock_set_state (bpf/tcp.bpf.c): the
+ * second takes the state changes the kernel skips for the first.
+ */
+struct state_change_cpu {
+	__u32 running; /* tcp_state_change runs on this CPU */
+	__u32 pad;
+	__u64 nested; /* state changes tcp_state_change_nested took */
+};
+
 /* Processes whose losses are counted at once; the others' go unattributed. */
 #define LOSS_PROCESSES 1024
 

@@ -404,7 +404,21 @@ static __always_inline bool in_process_context(const void *tp_btf_ctx)
 	 */
 	barrier_var(at);
 	barrier_var(end);
-	return stack <= at && at < end;
+	if (!(stack <= at && at < end))
+		return false;
+#ifdef __TARGET_ARCH_x86
+	/*
+	 * But x86_64 takes an interrupt from user mode on the task's stack,
+	 * and runs softirqs at its exit there: a timer's (a connect timing
+	 * out, a delayed ACK closing a connection) would be the interrupted
+	 * process's, or dropped as the recorder's own.  In process context the
+	 * task entered the kernel by a system call; an interrupt or exception
+	 * leaves orig_ax -1 in its registers.
+	 */
+	return ((struct pt_regs *)bpf_task_pt_regs(task))->orig_ax != -1;
+#else
+	return true;
+#endif
 }
 
 /*

@@ -26,7 +26,7 @@ struct need {
 	const char *what; /* what the kernel lacks, then: versions only inform */
 };
 
-#define MECHANISM_PROGRAMS 3
+#define MECHANISM_PROGRAMS 4
 #define MECHANISM_NEEDS	   5
 
 struct mechanism {

@@ -512,6 +512,51 @@ int probes_lost(const struct probes *probes, uint64_t lost[RECORD_TYPES])
 	return 0;
 }
 
+/* State changes tcp_state_change_nested took, on every CPU (bpf/tcp.bpf.c). */
+static uint64_t nested_state_changes(const struct probes *probes)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct state_change_cpu per_cpu[ncpus > 0 ? ncpus : 1];
+	uint32_t zero = 0;
+	uint64_t nested = 0;
+
+	if (ncpus > 0 &&
+	    !bpf_map_lookup_elem(bpf_map__fd(probes->skel->maps.state_change_cpus), &zero, per_cpu))
+		for (int cpu = 0; cpu < ncpus; cpu++)
+			nested += per_cpu[cpu].nested;
+	return nested;
+}
+
+void probes_tell_skipped(const struct probes *probes)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, probes->skel->obj)
+	{
+		const char *name = bpf_program__name(prog);
+		struct bpf_prog_info info = {0};
+		uint32_t len = sizeof(info);
+		uint64_t skipped;
+
+		/* The nested program's own skipped runs are the first one's, which took them. */
+		if (bpf_program__fd(prog) < 0 || strstr(name, "_nested") ||
+		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			continue;
+		skipped = info.recursion_misses;
+		if (!strncmp(name, "tcp_state_change", strlen("tcp_state_change"))) {
+			uint64_t nested = nested_state_changes(probes);
+
+			skipped = skipped > nested ? skipped - nested : 0;
+		}
+		if (skipped)
+			fprintf(stderr,
+				"record: the kernel skipped %llu runs of %s, each for an event "
+				"that came while it ran on the same CPU: their records are "
+				"missing\n",
+				(unsigned long long)skipped, name);
+	}
+}
+
 int probes_process_losses_fd(const struct probes *probes)
 {
 	return bpf_map__fd(probes->skel->maps.lost_by_process);

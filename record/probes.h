@@ -75,6 +75,12 @@ int probes_process_losses_fd(const struct probes *probes);
 /* Call fn for each value of the running kernel's enum sk_rst_reason. */
 int probes_each_reset_reason(int (*fn)(void *ctx, int64_t value, const char *name), void *ctx);
 
+/*
+ * Say on stderr how many runs of each program the kernel skipped (it runs a
+ * program at most once at a time on a CPU): those no other program took.
+ */
+void probes_tell_skipped(const struct probes *probes);
+
 void probes_free(struct probes *probes);
 
 #endif

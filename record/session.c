@@ -504,6 +504,7 @@ static int finish(struct session *s)
 		return -1;
 	if (finish_parts(s, true, reason))
 		return -1;
+	probes_tell_skipped(s->probes);
 	print_summary(s, reason);
 	return 0;
 }
