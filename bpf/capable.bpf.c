@@ -249,8 +249,8 @@ SEC("fexit/cap_capable")
 int BPF_PROG(capability_check_fexit, const struct cred *cred, struct user_namespace *target_ns,
 	     int cap, unsigned int opts, int ret)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u32 uid;
+	__u64 pid_tgid = current_ids(&uid);
 	__u64 ts_ns = bpf_ktime_get_boot_ns();
 	bool in_process = in_process_context(ctx);
 
