@@ -12,7 +12,8 @@
  * addresses of cap_capable()'s callers lie, as its call path; the recorder,
  * having derived AUDIT from the frames of a check, tells the program the
  * AUDIT of that call path (audit_by_path) when the path reaches the function
- * that decided it.  A check whose path is known takes no frames.
+ * that decided it.  A check whose path is known takes no frames; one down
+ * the same path as its CPU's last does not even walk the words.
  */
 #include "common.bpf.h"
 
@@ -39,15 +40,21 @@ struct {
 struct path_scratch {
 	__u64 window[CALL_PATH_WINDOW_WORDS];
 	struct call_path path;
-	__u32 kept; /* words of path */
+	__u32 kept;		   /* words of path */
+	__u32 at[CALL_PATH_WORDS]; /* the window's word of each of path's words */
 	/*
-	 * The call path this CPU last found in audit_by_path, and its AUDIT: a
-	 * storm's checks come down one path, and comparing its words costs
-	 * less than hashing them into the map again.  A path's AUDIT, once
+	 * The call path this CPU last found in audit_by_path, as the words to
+	 * find at the places of the window (the first repeated where it has
+	 * fewer), and its AUDIT: a storm's checks come down one path, and
+	 * reading its words where they lie costs less than walking the window
+	 * for them and hashing them into the map again.  A path's AUDIT, once
 	 * learned, does not change.
 	 */
+	__u32 has_last;
+	__u32 last_far; /* the window's word of its farthest word */
 	__s32 last_audit;
-	struct call_path last;
+	__u32 last_at[CALL_PATH_WORDS];
+	__u64 last_words[CALL_PATH_WORDS];
 };
 
 struct {
@@ -58,19 +65,18 @@ struct {
 } path_scratch SEC(".maps");
 
 /*
- * The check's call path, from the stack above the tracepoint's arguments
- * (ctx: args[] on the stack of bpf_trace_run5(), see in_process_context());
- * NULL before the recorder gave the kernel's text, or when the window would
- * pass the top of the task's stack.  Only in process context.
+ * This CPU's scratch, when the check's call path can be read: after the
+ * recorder gave the kernel's text, and when the window, from the
+ * tracepoint's arguments up (ctx: args[] on the stack of bpf_trace_run5(),
+ * see in_process_context()), stays below the top of the task's stack.
+ * Only in process context.
  */
-static __always_inline struct call_path *call_path_of(void *ctx)
+static __always_inline struct path_scratch *path_window(void *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 start = kernel_text_start, size = kernel_text_end - start;
 	unsigned long at = (unsigned long)ctx;
 	unsigned long last =
 		(unsigned long)task->stack + KERNEL_STACK_SIZE - CALL_PATH_WINDOW_WORDS * 8;
-	struct path_scratch *s;
 	__u32 zero = 0;
 
 	/* Compared, never subtracted, as in in_process_context(). */
@@ -78,8 +84,46 @@ static __always_inline struct call_path *call_path_of(void *ctx)
 	barrier_var(last);
 	if (!kernel_text_start || at > last)
 		return NULL;
-	s = bpf_map_lookup_elem(&path_scratch, &zero);
-	if (!s || bpf_probe_read_kernel(s->window, sizeof(s->window), ctx))
+	return bpf_map_lookup_elem(&path_scratch, &zero);
+}
+
+/*
+ * Does the check come down this CPU's last learned call path?  Then *audit
+ * is its AUDIT.  Only that path's words are read, where they lie: the
+ * return address nearest the arguments is always at the same place
+ * (bpf_trace_run5()'s frame is always the same), and each return address
+ * fixes the place of the next (its function's frame at that call is always
+ * the same size), so equal words at those places are the same callers up to
+ * the requester, whatever the words between them hold.
+ */
+static __always_inline bool on_last_path(void *ctx, struct path_scratch *s, __s32 *audit)
+{
+	/* Bounded by its mask, for the verifier. */
+	__u32 bytes = ((s->last_far & (CALL_PATH_WINDOW_WORDS - 1)) + 1) * sizeof(__u64);
+	__u64 differ;
+
+	if (!s->has_last || bpf_probe_read_kernel(s->window, bytes, ctx))
+		return false;
+	/* One branch on all the words: a branch per word multiplies the verifier's states. */
+	differ = (s->window[s->last_at[0] & (CALL_PATH_WINDOW_WORDS - 1)] ^ s->last_words[0]) |
+		 (s->window[s->last_at[1] & (CALL_PATH_WINDOW_WORDS - 1)] ^ s->last_words[1]) |
+		 (s->window[s->last_at[2] & (CALL_PATH_WINDOW_WORDS - 1)] ^ s->last_words[2]) |
+		 (s->window[s->last_at[3] & (CALL_PATH_WINDOW_WORDS - 1)] ^ s->last_words[3]);
+	if (differ)
+		return false;
+	*audit = s->last_audit;
+	return true;
+}
+
+/*
+ * The check's call path: the text words of the whole window, the nearest
+ * first, with their places.  NULL when the window cannot be read.
+ */
+static __always_inline struct call_path *call_path_of(void *ctx, struct path_scratch *s)
+{
+	__u64 start = kernel_text_start, size = kernel_text_end - start;
+
+	if (bpf_probe_read_kernel(s->window, sizeof(s->window), ctx))
 		return NULL;
 	__builtin_memset(&s->path, 0, sizeof(s->path)); /* a key: the unused words too */
 	s->kept = 0;
@@ -95,6 +139,7 @@ static __always_inline struct call_path *call_path_of(void *ctx)
 		 */
 		n = *(volatile __u32 *)&s->kept;
 		s->path.words[n & (CALL_PATH_WORDS - 1)] = word;
+		s->at[n & (CALL_PATH_WORDS - 1)] = i;
 		*(volatile __u64 *)&s->path.positions |= 1ull << i;
 		*(volatile __u32 *)&s->kept = ++n;
 		if (n >= CALL_PATH_WORDS)
@@ -103,26 +148,26 @@ static __always_inline struct call_path *call_path_of(void *ctx)
 	return &s->path;
 }
 
-/* The AUDIT learned for path (from call_path_of()) into *audit; false if none is. */
-static __always_inline bool path_audit(struct call_path *path, __s32 *audit)
+/*
+ * The AUDIT learned for the call path call_path_of() found into *audit,
+ * which becomes this CPU's last; false if none is learned.
+ */
+static __always_inline bool path_audit(struct path_scratch *s, __s32 *audit)
 {
-	struct path_scratch *s = container_of(path, struct path_scratch, path);
-	__s32 *known;
+	__s32 *known = bpf_map_lookup_elem(&audit_by_path, &s->path);
+	__u32 kept = s->kept;
 
-	/* One branch on all five words: a branch per word multiplies the verifier's states. */
-	__u64 differ = (path->positions ^ s->last.positions) | (path->words[0] ^ s->last.words[0]) |
-		       (path->words[1] ^ s->last.words[1]) | (path->words[2] ^ s->last.words[2]) |
-		       (path->words[3] ^ s->last.words[3]);
-
-	if (!differ && s->last.positions) {
-		*audit = s->last_audit;
-		return true;
-	}
-	known = bpf_map_lookup_elem(&audit_by_path, path);
-	if (!known)
+	if (!known || !kept || kept > CALL_PATH_WORDS)
 		return false;
 	*audit = s->last_audit = *known;
-	s->last = *path;
+	for (__u32 i = 0; i < CALL_PATH_WORDS; i++) {
+		__u32 w = i < kept ? i : 0; /* a path of fewer words repeats its first */
+
+		s->last_at[i] = s->at[w];
+		s->last_words[i] = s->path.words[w];
+	}
+	s->last_far = s->at[(kept - 1) & (CALL_PATH_WORDS - 1)];
+	s->has_last = 1;
 	return true;
 }
 
@@ -162,11 +207,12 @@ SEC("tp_btf/cap_capable")
 int BPF_PROG(capability_check, const struct cred *cred, struct user_namespace *target_ns,
 	     const struct user_namespace *capable_ns, int cap, int ret)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u32 uid;
+	__u64 pid_tgid = current_ids(&uid);
 	__u64 ts_ns = bpf_ktime_get_boot_ns();
 	bool in_process = in_process_context(ctx);
 	struct call_path *path = NULL;
+	struct path_scratch *s = NULL;
 	struct capable_record *rec;
 	__s32 audit;
 
@@ -177,8 +223,13 @@ int BPF_PROG(capability_check, const struct cred *cred, struct user_namespace *t
 		return record_plain(ctx, target_ns, cap, ret, CAPABLE_AUDIT_FROM_STACK,
 				    CAPABLE_DENIES_UNKNOWN, in_process, pid_tgid, uid, ts_ns, true);
 	if (in_process)
-		path = call_path_of(ctx);
-	if (path && path_audit(path, &audit))
+		s = path_window(ctx);
+	if (s && !on_last_path(ctx, s, &audit)) {
+		path = call_path_of(ctx, s);
+		if (!path || !path_audit(s, &audit))
+			s = NULL;
+	}
+	if (s) /* its call path's AUDIT is known */
 		return record_plain(ctx, target_ns, cap, ret, audit, 1, in_process, pid_tgid, uid,
 				    ts_ns, true);
 	rec = begin_record(sizeof(*rec), AUDIT_EXTRA_BYTES, RECORD_CAPABLE, ts_ns, in_process);
@@ -199,8 +250,8 @@ SEC("fexit/cap_capable")
 int BPF_PROG(capability_check_fexit, const struct cred *cred, struct user_namespace *target_ns,
 	     int cap, unsigned int opts, int ret)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u32 uid;
+	__u64 pid_tgid = current_ids(&uid);
 	__u64 ts_ns = bpf_ktime_get_boot_ns();
 	bool in_process = in_process_context(ctx);
 
