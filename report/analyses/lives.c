@@ -187,18 +187,21 @@ static int on_close(const struct event *ev, void *ctx)
 /*
  * The closes' columns, as lives.h numbers them.  Narrow: up to the
  * namespace only, what counting bytes and starts needs (a column less is a
- * cheaper row: some 40% of a close's read went to the seven after them).
- * Captures before namespaces: NULL in its place.
+ * cheaper row: some 40% of a close's read went to the seven after them);
+ * then how it ended, then the counters.  Captures before namespaces: NULL
+ * in its place.
  */
 #define NARROW_CLOSE_COLUMNS                                                                       \
 	"e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, e.bytes_sent, e.bytes_received, "
-#define CLOSE_COLUMNS                                                                              \
-	", e.established, e.segs_in, e.segs_out, e.retransmits, e.closed_from, e.error, "          \
-	"e.closed_by"
-static const char close_columns[] = NARROW_CLOSE_COLUMNS "e.netns" CLOSE_COLUMNS;
-static const char older_close_columns[] = NARROW_CLOSE_COLUMNS "NULL" CLOSE_COLUMNS;
-static const char narrow_close_columns[] = NARROW_CLOSE_COLUMNS "e.netns";
-static const char older_narrow_close_columns[] = NARROW_CLOSE_COLUMNS "NULL";
+#define END_COLUMNS	", e.closed_from, e.closed_by"
+#define COUNTER_COLUMNS ", e.established, e.segs_in, e.segs_out, e.retransmits, e.error"
+static const char *const close_columns[][2] = {
+	/* narrow, ended, counted: newer, older captures */
+	{NARROW_CLOSE_COLUMNS "e.netns", NARROW_CLOSE_COLUMNS "NULL"},
+	{NARROW_CLOSE_COLUMNS "e.netns" END_COLUMNS, NARROW_CLOSE_COLUMNS "NULL" END_COLUMNS},
+	{NARROW_CLOSE_COLUMNS "e.netns" END_COLUMNS COUNTER_COLUMNS,
+	 NARROW_CLOSE_COLUMNS "NULL" END_COLUMNS COUNTER_COLUMNS},
+};
 
 /*
  * The conditions of a pass's filter (lives.h), on each table's remote address
@@ -248,9 +251,10 @@ static int bind_only(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 	return 0;
 }
 
-/* What a pass reads: every column of the closes, or narrow ones; the accepts, or not. */
+/* What a pass reads: the closes' columns (close_columns); the accepts, or not. */
 struct pass_reads {
-	bool narrow, accepts;
+	enum { READ_NARROW, READ_ENDED, READ_COUNTED } columns;
+	bool accepts;
 };
 
 static int replay_closes(struct captures *set, const struct options *opts, struct pass_reads reads,
@@ -282,9 +286,9 @@ static int replay_closes(struct captures *set, const struct options *opts, struc
 		 .ctx = &l,
 		 .prefetch = prefetch_open},
 		{.table = "ev_close",
-		 .columns = reads.narrow ? narrow_close_columns : close_columns,
+		 .columns = close_columns[reads.columns][0],
 		 .newer_column = "netns",
-		 .older_columns = reads.narrow ? older_narrow_close_columns : older_close_columns,
+		 .older_columns = close_columns[reads.columns][1],
 		 .filter = close_filter,
 		 .emit = on_close,
 		 .ctx = &l,
@@ -313,9 +317,12 @@ static int replay_closes(struct captures *set, const struct options *opts, struc
 	return err;
 }
 
-int replay_lives(struct captures *set, const struct options *opts, life_emit emit, void *ctx)
+int replay_lives(struct captures *set, const struct options *opts, bool counters, life_emit emit,
+		 void *ctx)
 {
-	return replay_closes(set, opts, (struct pass_reads){.accepts = true}, NULL, emit, ctx);
+	struct pass_reads reads = {counters ? READ_COUNTED : READ_ENDED, true};
+
+	return replay_closes(set, opts, reads, NULL, emit, ctx);
 }
 
 struct passes {
@@ -338,7 +345,7 @@ static int emit_to_each(const struct event *ev, const struct task *task, int64_t
 static int pass_of(struct captures *set, const struct options *opts, struct passes *p,
 		   const struct life_filter *filter)
 {
-	struct pass_reads reads = {.narrow = true};
+	struct pass_reads reads = {READ_NARROW, false};
 
 	for (int i = 0; i < p->count; i++)
 		reads.accepts |= !p->list[i].done && !p->list[i].connects_only;

@@ -30,13 +30,14 @@ enum {
 	LIVES_SENT,
 	LIVES_RECEIVED,
 	LIVES_NETNS, /* the socket's network namespace; NULL: the recorder's own */
+	LIVES_FROM,
+	LIVES_BY,
+	/* The counters: read when asked for only (replay_lives). */
 	LIVES_ESTABLISHED,
 	LIVES_SEGS_IN,
 	LIVES_SEGS_OUT,
 	LIVES_RETRANSMITS,
-	LIVES_FROM,
-	LIVES_ERROR,
-	LIVES_BY
+	LIVES_ERROR
 };
 
 enum life_opening { OPENED_UNKNOWN, OPENED_BY_CONNECT, OPENED_BY_ACCEPT };
@@ -51,9 +52,12 @@ typedef int (*life_emit)(const struct event *ev, const struct task *task, int64_
 
 /*
  * Every close of the captures that opts select (the process filters test
- * its process as said above), in time order.  0, or -1 after one line.
+ * its process as said above), in time order; with counters, their columns
+ * too (else not read: a narrower row is a cheaper read).  0, or -1 after
+ * one line.
  */
-int replay_lives(struct captures *set, const struct options *opts, life_emit emit, void *ctx);
+int replay_lives(struct captures *set, const struct options *opts, bool counters, life_emit emit,
+		 void *ctx);
 
 /*
  * What a pass reads: the connects, accepts and closes whose remote address
