@@ -48,8 +48,12 @@ static void key_of(const struct event *ev, int laddr, int raddr, int64_t lport, 
 	     ((uint64_t)(lport & 0xffff) << 16 | (uint64_t)(rport & 0xffff));
 }
 
-/* The network namespace of a task of the event's capture: 0, or -1 after one line. */
-static int netns_of(struct lives *l, const struct event *ev, int64_t id, int64_t *netns)
+/*
+ * The network namespace of a task of the event's capture: 0, or -1 after
+ * one line; with cached_only, 1 for one not read yet (nothing read or said).
+ */
+static int netns_of(struct lives *l, const struct event *ev, int64_t id, bool cached_only,
+		    int64_t *netns)
 {
 	bool added;
 	uint64_t *slot = hashmap_put(&l->captures, (uint64_t)(uintptr_t)ev->cap, 0, &added);
@@ -66,6 +70,8 @@ static int netns_of(struct lives *l, const struct event *ev, int64_t id, int64_t
 		*netns = n->netns[id];
 		return 0;
 	}
+	if (cached_only)
+		return 1;
 	if (capture_task(ev->cap, id, &task))
 		return -1;
 	*netns = task.netns;
@@ -85,13 +91,15 @@ static int netns_of(struct lives *l, const struct event *ev, int64_t id, int64_t
 	return 0;
 }
 
-/* An opening's key: 0, or -1 after one line. */
-static int open_key(struct lives *l, const struct event *ev, uint64_t *a, uint64_t *b)
+/* An opening's key: 0, or -1 after one line; cached_only as netns_of. */
+static int open_key(struct lives *l, const struct event *ev, bool cached_only, uint64_t *a,
+		    uint64_t *b)
 {
 	int64_t netns;
+	int err = netns_of(l, ev, ev->col[OPEN_TASK], cached_only, &netns);
 
-	if (netns_of(l, ev, ev->col[OPEN_TASK], &netns))
-		return -1;
+	if (err)
+		return err;
 	key_of(ev, OPEN_LADDR, OPEN_RADDR, ev->col[OPEN_LPORT], ev->col[OPEN_RPORT], netns, a, b);
 	return 0;
 }
@@ -111,7 +119,7 @@ static int remember(const struct event *ev, struct lives *l, enum life_opening o
 
 	if (event_null(ev, OPEN_LPORT)) /* a connect still in flight: no port yet */
 		return 0;
-	if (open_key(l, ev, &a, &b))
+	if (open_key(l, ev, false, &a, &b))
 		return -1;
 	*hashmap_put(&l->opens, a, b, NULL) = (uint64_t)ev->col[OPEN_TASK] << 2 | opened;
 	return 0;
@@ -137,8 +145,8 @@ static void prefetch_open(const struct event *ev, void *ctx)
 {
 	uint64_t a, b;
 
-	/* A failed lookup is told when the event comes: nothing to fetch until then. */
-	if (!event_null(ev, OPEN_LPORT) && !open_key(ctx, ev, &a, &b))
+	/* A task not read yet is read (and a failure told) when its event comes. */
+	if (!event_null(ev, OPEN_LPORT) && !open_key(ctx, ev, true, &a, &b))
 		hashmap_prefetch(&((struct lives *)ctx)->opens, a, b);
 }
 
