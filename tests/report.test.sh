@@ -328,6 +328,20 @@ check_eq "exfil --top 1: the pair that sent most, then the flagged upload below 
 	"2500000|
 1000003|exfil" \
 	"$(run_report exfil --top 1 --format csv lives.db; sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" "SELECT sent, flag FROM r")"
+
+# A connect naming a task that is not there, deep in the stream (its opening
+# fetched ahead, replay's prefetch): one line, status 1, for each reader of lives.
+cp "$SCRATCH/lives.db" "$SCRATCH/bad-task.db"
+sql "$SCRATCH/bad-task.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)
+	INSERT INTO ev_connect SELECT t + i, 1000000000 + i, task, saddr, lport, daddr, dport, outcome_state,
+	error, latency_ns FROM (SELECT * FROM ev_connect WHERE lport IS NOT NULL ORDER BY t LIMIT 1), n;
+	UPDATE ev_connect SET task = 99999 WHERE seq = 1000000030"
+for command in tcplife exfil beacons; do
+	run_report "$command" bad-task.db
+	check_eq "$command: a connect's task not there: one line, status 1" \
+		"1|1|report: bad-task.db: cannot read task 99999: corrupt capture: not there" \
+		"$rc|$(wc -l < "$SCRATCH/err")|$(head -1 "$SCRATCH/err")"
+done
 run_report exfil --top 1 lives.db
 check_eq "exfil --top 1: the table's last line counts the pairs left out (11 in all)" \
 	"# 9 more pairs, below the top 1 (--top)" "$(tail -1 "$SCRATCH/out")"

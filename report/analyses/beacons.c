@@ -1,5 +1,4 @@
 /* Beacons: RITA's beacon score on connection lives (beacons.h). */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,7 +52,8 @@ struct beacons_run {
 	struct beacon *list; /* the shares' beacons */
 	size_t found, found_allocated;
 	uint64_t most[65536]; /* per port, the largest bound after a connection to it */
-	char *ports;	      /* those a later pass reads, as a JSON array */
+	int64_t *ports;	      /* those a later pass reads */
+	size_t nports;
 	struct life_filter filter;
 };
 
@@ -76,6 +76,17 @@ static uint32_t share_of(uint64_t hash, uint32_t parts)
 	return (uint32_t)((hash >> 32) * parts >> 32);
 }
 
+/* The first pass, as the sketch counts a connection of group (a, b): its port's most. */
+static void counted(void *ctx, uint64_t a, uint64_t b, uint64_t n, uint64_t bound)
+{
+	struct beacons_run *r = ctx;
+
+	(void)a;
+	(void)n;
+	if (bound > r->most[b & 0xffff])
+		r->most[b & 0xffff] = bound;
+}
+
 /* The group's connection: counted (first pass), or kept when its group may reach the threshold. */
 static void add(struct beacons_run *r, const struct event *ev, const struct task *task,
 		int64_t task_id, uint32_t remote, int64_t port, int64_t start_ns, uint32_t address)
@@ -83,15 +94,13 @@ static void add(struct beacons_run *r, const struct event *ev, const struct task
 	int host = peers_host(r->peers, ev->cap);
 	uint64_t a = (uint64_t)host << 32 | (uint32_t)task->pid,
 		 b = (uint64_t)remote << 16 | (uint64_t)(port & 0xffff);
-	uint64_t hash = sketch_hash(a, b), bound;
+	uint64_t hash = sketch_hash(a, b);
 	uint64_t *slot;
 	bool added;
 	struct group *g;
 
 	if (r->pass == 1) {
-		bound = sketch_add(&r->sketch, hash, 1);
-		if (bound > r->most[port & 0xffff])
-			r->most[port & 0xffff] = bound;
+		sketch_add_late(&r->sketch, hash, 1, a, b, counted, r);
 		return;
 	}
 	if (r->parts > 1 && share_of(hash, r->parts) != r->part)
@@ -266,37 +275,26 @@ static void found(struct beacons_run *r, const struct beacon *b)
 	r->list[r->found++] = *b;
 }
 
-static int bind_ports(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
+/* The ports a later pass reads, the same in every capture. */
+static int64_t *port_keys(struct capture *cap, void *ctx, size_t *n)
 {
 	const struct beacons_run *r = ctx;
+	int64_t *ports = xcalloc(r->nports + 1, sizeof(*ports));
 
 	(void)cap;
-	sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":life_keys"), r->ports, -1,
-			  SQLITE_STATIC);
-	return 0;
+	memcpy(ports, r->ports, r->nports * sizeof(*ports));
+	*n = r->nports;
+	return ports;
 }
 
 /* The ports a group with enough connections may have gone to, as the later passes' filter. */
 static const struct life_filter *choose_ports(struct beacons_run *r)
 {
-	size_t size;
-	FILE *f = open_memstream(&r->ports, &size);
-	bool first = true;
-
-	if (!f) {
-		fprintf(stderr, "report: out of memory\n");
-		exit(70);
-	}
-	fputc('[', f);
-	for (int port = 0; port < 65536; port++) {
-		if (r->most[port] < (uint64_t)r->t->connections)
-			continue;
-		fprintf(f, "%s%d", first ? "" : ",", port);
-		first = false;
-	}
-	fputc(']', f);
-	fclose(f);
-	r->filter = (struct life_filter){.by = LIFE_BY_PORT, .bind = bind_ports, .ctx = r};
+	r->ports = xcalloc(65536, sizeof(*r->ports));
+	for (int port = 0; port < 65536; port++)
+		if (r->most[port] >= (uint64_t)r->t->connections)
+			r->ports[r->nports++] = port;
+	r->filter = (struct life_filter){.by = LIFE_BY_PORT, .keys = port_keys, .ctx = r};
 	return &r->filter;
 }
 
@@ -305,6 +303,7 @@ static int passed(void *ctx, const struct life_filter **filter)
 	struct beacons_run *r = ctx;
 
 	if (r->pass++ == 1) {
+		sketch_flush(&r->sketch, counted, r);
 		r->parts = 1;
 		*filter = choose_ports(r);
 		return 1;
@@ -345,7 +344,8 @@ struct beacons_run *beacons_start(struct peers *peers, const struct beacon_thres
 
 struct life_analysis beacons_analysis(struct beacons_run *r)
 {
-	return (struct life_analysis){.emit = on_life, .passed = passed, .ctx = r};
+	return (struct life_analysis){
+		.emit = on_life, .passed = passed, .ctx = r, .connects_only = true};
 }
 
 int beacons_finish(struct beacons_run *r, int err, struct beacons *out)

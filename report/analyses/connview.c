@@ -612,6 +612,14 @@ static void prefetch_server_end(const struct event *ev, void *ctx)
 	prefetch_ends(ev, END_RADDR, END_RPORT, END_LADDR, END_LPORT);
 }
 
+/* A close's ends both ways: its socket may be the client's or the server's. */
+static void prefetch_close(const struct event *ev, void *ctx)
+{
+	(void)ctx;
+	prefetch_ends(ev, END_LADDR, END_LPORT, END_RADDR, END_RPORT);
+	prefetch_ends(ev, END_RADDR, END_RPORT, END_LADDR, END_LPORT);
+}
+
 static int peer_column(const struct event *ev, int column, uint32_t *peer)
 {
 	*peer = event_null(ev, column) ? 0 : peer_of(cv.peers, ev->cap, ev->col[column]);
@@ -852,7 +860,8 @@ int print_connections(struct captures *set, const struct options *opts)
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_close,
-		 .optional = true},
+		 .optional = true,
+		 .prefetch = prefetch_close},
 	};
 	int err;
 

@@ -218,6 +218,27 @@ static void follow(struct exfil_run *r, uint64_t a, uint64_t b, uint64_t bound, 
 	sift_down(t, 0);
 }
 
+/* The first pass, as the sketch adds a pair's bytes: (host, pid) a, remote b. */
+static void counted(void *ctx, uint64_t a, uint64_t b, uint64_t sent, uint64_t bound)
+{
+	struct exfil_run *r = ctx;
+	uint32_t remote = (uint32_t)b;
+
+	if (remote >= r->nmost) {
+		size_t n = r->nmost ? r->nmost : 1024;
+
+		while (remote >= n)
+			n *= 2;
+		r->most = xrealloc(r->most, n * sizeof(*r->most));
+		memset(r->most + r->nmost, 0, (n - r->nmost) * sizeof(*r->most));
+		r->nmost = n;
+	}
+	r->seen = remote >= r->seen ? remote + 1 : r->seen;
+	if (bound > r->most[remote])
+		r->most[remote] = bound;
+	follow(r, a, b, bound, (int64_t)sent);
+}
+
 static int on_life(const struct event *ev, const struct task *task, int64_t task_id,
 		   enum life_opening opened, void *ctx)
 {
@@ -226,26 +247,13 @@ static int on_life(const struct event *ev, const struct task *task, int64_t task
 	int host = peers_host(r->peers, ev->cap);
 	int64_t pid = task ? task->pid : -1;
 	uint64_t hash = sketch_hash((uint64_t)host << 32 | (uint32_t)pid, remote);
-	uint64_t bound;
 	struct exfil_pair *p;
 
 	if (!remote)
 		return -1;
 	if (r->pass == 1) {
-		bound = sketch_add(&r->sketch, hash, (uint64_t)ev->col[LIVES_SENT]);
-		if (remote >= r->nmost) {
-			size_t n = r->nmost ? r->nmost : 1024;
-
-			while (remote >= n)
-				n *= 2;
-			r->most = xrealloc(r->most, n * sizeof(*r->most));
-			memset(r->most + r->nmost, 0, (n - r->nmost) * sizeof(*r->most));
-			r->nmost = n;
-		}
-		r->seen = remote >= r->seen ? remote + 1 : r->seen;
-		if (bound > r->most[remote])
-			r->most[remote] = bound;
-		follow(r, (uint64_t)host << 32 | (uint32_t)pid, remote, bound, ev->col[LIVES_SENT]);
+		sketch_add_late(&r->sketch, hash, (uint64_t)ev->col[LIVES_SENT],
+				(uint64_t)host << 32 | (uint32_t)pid, remote, counted, r);
 		return 0;
 	}
 	if (r->parts > 1 && share_of(hash, r->parts) != r->part)
@@ -314,17 +322,11 @@ static int64_t floor_of(struct tracked *tracked, size_t top)
 }
 
 /* A later pass's remotes, as the capture's address ids (peers.h). */
-static int bind_remotes(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
+static int64_t *remote_ids(struct capture *cap, void *ctx, size_t *n)
 {
 	struct exfil_run *r = ctx;
-	char *json = peers_ids_json(r->peers, cap, r->remotes, r->nremotes);
 
-	if (!json)
-		return -1;
-	sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":life_keys"), json, -1,
-			  SQLITE_TRANSIENT);
-	free(json);
-	return 0;
+	return peers_ids(r->peers, cap, r->remotes, r->nremotes, n);
 }
 
 /* The remotes whose pairs may be in the top or flagged (all with top 0): NULL, or their filter. */
@@ -338,7 +340,7 @@ static const struct life_filter *choose_remotes(struct exfil_run *r)
 			r->remotes[r->nremotes++] = (uint32_t)peer;
 	free(r->most);
 	r->most = NULL;
-	r->filter = (struct life_filter){.by = LIFE_BY_REMOTE, .bind = bind_remotes, .ctx = r};
+	r->filter = (struct life_filter){.by = LIFE_BY_REMOTE, .keys = remote_ids, .ctx = r};
 	return &r->filter;
 }
 
@@ -347,6 +349,7 @@ static int passed(void *ctx, const struct life_filter **filter)
 	struct exfil_run *r = ctx;
 
 	if (r->pass++ == 1) {
+		sketch_flush(&r->sketch, counted, r);
 		r->floor = floor_of(&r->tracked, r->top);
 		/* A flagged pair sent its opened bytes at least: the bound on all it sent tells. */
 		r->least = (uint64_t)(r->floor < r->t->min_bytes ? r->floor : r->t->min_bytes);

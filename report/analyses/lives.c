@@ -1,15 +1,35 @@
 /* Connection lives: closes with the process of their own, or of their opening (lives.h). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hashmap.h"
 #include "lives.h"
+#include "util.h"
 
 /* An opening's columns, as event.col numbers them. */
 enum { OPEN_TASK, OPEN_LADDR, OPEN_LPORT, OPEN_RADDR, OPEN_RPORT };
 
+/* Tasks ids cached by netns_of, per capture at most: beyond, each is looked up. */
+#define NETNS_TASKS_MAX (1 << 24)
+
+/* A capture's tasks' network namespaces, by task id (INT64_MIN: not read yet). */
+struct task_netns {
+	int64_t *netns;
+	size_t count;
+};
+
 struct lives {
 	struct options process; /* the process filters of the command line */
 	struct hashmap opens;	/* the ends of a connection -> its opener's task and opening */
+	/*
+	 * What an opening's key needs of its task, its namespace, in an array
+	 * per capture (one lookup of a small map, then an index): a task's
+	 * cache slot is far larger, and fetching it missed the cache often.
+	 */
+	struct hashmap captures; /* capture -> 1 + its index in netns */
+	struct task_netns *netns;
+	size_t ncaptures;
 	const struct life_filter *only; /* what the pass reads, or NULL: all */
 	life_emit emit;
 	void *ctx;
@@ -28,17 +48,79 @@ static void key_of(const struct event *ev, int laddr, int raddr, int64_t lport, 
 	     ((uint64_t)(lport & 0xffff) << 16 | (uint64_t)(rport & 0xffff));
 }
 
+/*
+ * The network namespace of a task of the event's capture: 0, or -1 after
+ * one line; with cached_only, 1 for one not read yet (nothing read or said).
+ */
+static int netns_of(struct lives *l, const struct event *ev, int64_t id, bool cached_only,
+		    int64_t *netns)
+{
+	bool added;
+	uint64_t *slot = hashmap_put(&l->captures, (uint64_t)(uintptr_t)ev->cap, 0, &added);
+	struct task_netns *n;
+	struct task task;
+
+	if (added) {
+		l->netns = xrealloc(l->netns, (l->ncaptures + 1) * sizeof(*l->netns));
+		l->netns[l->ncaptures] = (struct task_netns){0};
+		*slot = ++l->ncaptures;
+	}
+	n = &l->netns[*slot - 1];
+	if (id >= 0 && (size_t)id < n->count && n->netns[id] != INT64_MIN) {
+		*netns = n->netns[id];
+		return 0;
+	}
+	if (cached_only)
+		return 1;
+	if (capture_task(ev->cap, id, &task))
+		return -1;
+	*netns = task.netns;
+	if (id < 0 || id >= NETNS_TASKS_MAX)
+		return 0;
+	if ((size_t)id >= n->count) {
+		size_t count = n->count ? n->count : 1024;
+
+		while (count <= (size_t)id)
+			count *= 2;
+		n->netns = xrealloc(n->netns, count * sizeof(*n->netns));
+		for (size_t i = n->count; i < count; i++)
+			n->netns[i] = INT64_MIN;
+		n->count = count;
+	}
+	n->netns[id] = task.netns;
+	return 0;
+}
+
+/* An opening's key: 0, or -1 after one line; cached_only as netns_of. */
+static int open_key(struct lives *l, const struct event *ev, bool cached_only, uint64_t *a,
+		    uint64_t *b)
+{
+	int64_t netns;
+	int err = netns_of(l, ev, ev->col[OPEN_TASK], cached_only, &netns);
+
+	if (err)
+		return err;
+	key_of(ev, OPEN_LADDR, OPEN_RADDR, ev->col[OPEN_LPORT], ev->col[OPEN_RPORT], netns, a, b);
+	return 0;
+}
+
+/* A close's key. */
+static void close_key(const struct event *ev, uint64_t *a, uint64_t *b)
+{
+	int64_t netns = event_null(ev, LIVES_NETNS) ? ev->cap->netns : ev->col[LIVES_NETNS];
+
+	key_of(ev, LIVES_LADDR, LIVES_RADDR, ev->col[LIVES_LPORT], ev->col[LIVES_RPORT], netns, a,
+	       b);
+}
+
 static int remember(const struct event *ev, struct lives *l, enum life_opening opened)
 {
-	struct task task;
 	uint64_t a, b;
 
 	if (event_null(ev, OPEN_LPORT)) /* a connect still in flight: no port yet */
 		return 0;
-	if (capture_task(ev->cap, ev->col[OPEN_TASK], &task))
+	if (open_key(l, ev, false, &a, &b))
 		return -1;
-	key_of(ev, OPEN_LADDR, OPEN_RADDR, ev->col[OPEN_LPORT], ev->col[OPEN_RPORT], task.netns, &a,
-	       &b);
 	*hashmap_put(&l->opens, a, b, NULL) = (uint64_t)ev->col[OPEN_TASK] << 2 | opened;
 	return 0;
 }
@@ -51,6 +133,29 @@ static int on_connect(const struct event *ev, void *ctx)
 static int on_accept(const struct event *ev, void *ctx)
 {
 	return remember(ev, ctx, OPENED_BY_ACCEPT);
+}
+
+/*
+ * The map of openings is large (every connection open at once, and those
+ * whose close the capture lacks) and each event misses the cache in it:
+ * its slot fetched a few events ahead (replay's prefetch) overlaps the miss
+ * with the work on those.
+ */
+static void prefetch_open(const struct event *ev, void *ctx)
+{
+	uint64_t a, b;
+
+	/* A task not read yet is read (and a failure told) when its event comes. */
+	if (!event_null(ev, OPEN_LPORT) && !open_key(ctx, ev, true, &a, &b))
+		hashmap_prefetch(&((struct lives *)ctx)->opens, a, b);
+}
+
+static void prefetch_close(const struct event *ev, void *ctx)
+{
+	uint64_t a, b;
+
+	close_key(ev, &a, &b);
+	hashmap_prefetch(&((struct lives *)ctx)->opens, a, b);
 }
 
 static bool process_wanted(const struct options *o, const struct task *task)
@@ -71,10 +176,8 @@ static int on_close(const struct event *ev, void *ctx)
 	uint64_t a, b, *open, opener = 0;
 	bool has_task = !event_null(ev, LIVES_TASK);
 	int64_t task_id;
-	int64_t netns = event_null(ev, LIVES_NETNS) ? ev->cap->netns : ev->col[LIVES_NETNS];
 
-	key_of(ev, LIVES_LADDR, LIVES_RADDR, ev->col[LIVES_LPORT], ev->col[LIVES_RPORT], netns, &a,
-	       &b);
+	close_key(ev, &a, &b);
 	if ((open = hashmap_find(&l->opens, a, b))) {
 		opener = *open;
 		hashmap_remove(&l->opens, a, b);
@@ -90,43 +193,79 @@ static int on_close(const struct event *ev, void *ctx)
 }
 
 /*
- * The closes' columns; narrow: up to the bytes received only, what counting
- * bytes and starts needs (a column less is a cheaper row: some 40% of a
- * close's read goes to the six after them), and the namespace that pairs
- * them.  Captures before namespaces: NULL in its place.
+ * The closes' columns, as lives.h numbers them.  Narrow: up to the
+ * namespace only, what counting bytes and starts needs (a column less is a
+ * cheaper row: some 40% of a close's read went to the seven after them);
+ * then how it ended, then the counters.  Captures before namespaces: NULL
+ * in its place.
  */
-#define CLOSE_COLUMNS                                                                              \
-	"e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, e.established, "                   \
-	"e.bytes_sent, e.bytes_received, e.segs_in, e.segs_out, e.retransmits, "                   \
-	"e.closed_from, e.error, e.closed_by, "
 #define NARROW_CLOSE_COLUMNS                                                                       \
-	"e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, 0, e.bytes_sent, "                 \
-	"e.bytes_received, 0, 0, 0, NULL, NULL, NULL, "
-static const char close_columns[] = CLOSE_COLUMNS "e.netns";
-static const char older_close_columns[] = CLOSE_COLUMNS "NULL";
-static const char narrow_close_columns[] = NARROW_CLOSE_COLUMNS "e.netns";
-static const char older_narrow_close_columns[] = NARROW_CLOSE_COLUMNS "NULL";
+	"e.task, e.laddr, e.lport, e.raddr, e.rport, e.start_t, e.bytes_sent, e.bytes_received, "
+#define END_COLUMNS	", e.closed_from, e.closed_by"
+#define COUNTER_COLUMNS ", e.established, e.segs_in, e.segs_out, e.retransmits, e.error"
+static const char *const close_columns[][2] = {
+	/* narrow, ended, counted: newer, older captures */
+	{NARROW_CLOSE_COLUMNS "e.netns", NARROW_CLOSE_COLUMNS "NULL"},
+	{NARROW_CLOSE_COLUMNS "e.netns" END_COLUMNS, NARROW_CLOSE_COLUMNS "NULL" END_COLUMNS},
+	{NARROW_CLOSE_COLUMNS "e.netns" END_COLUMNS COUNTER_COLUMNS,
+	 NARROW_CLOSE_COLUMNS "NULL" END_COLUMNS COUNTER_COLUMNS},
+};
 
-/* The conditions of a pass's filter (lives.h), on each table's remote address or port. */
+/*
+ * The conditions of a pass's filter (lives.h), on each table's remote address
+ * or port: its byte in a map of the keys (1: wanted).  A test of one byte
+ * costs the readers a third of what a search of the keys (IN) did, which
+ * was most of a pass that reads little.
+ */
 static const char *const by_remote[] = {
-	"e.daddr IN (SELECT value FROM json_each(:life_keys))",
-	"e.raddr IN (SELECT value FROM json_each(:life_keys))",
-	"e.raddr IN (SELECT value FROM json_each(:life_keys))",
+	"substr(:life_keys, e.daddr + 1, 1) = x'01'",
+	"substr(:life_keys, e.raddr + 1, 1) = x'01'",
+	"substr(:life_keys, e.raddr + 1, 1) = x'01'",
 };
 static const char *const by_port[] = {
-	"e.dport IN (SELECT value FROM json_each(:life_keys))",
-	"e.rport IN (SELECT value FROM json_each(:life_keys))",
-	"e.rport IN (SELECT value FROM json_each(:life_keys))",
+	"substr(:life_keys, e.dport + 1, 1) = x'01'",
+	"substr(:life_keys, e.rport + 1, 1) = x'01'",
+	"substr(:life_keys, e.rport + 1, 1) = x'01'",
 };
 
+/* Keys past this are no address id or port of a sound capture: a map of them would be huge. */
+#define LIFE_KEY_MAX (1 << 28)
+
+/* The capture's keys of the pass's filter, as the map its conditions read. */
 static int bind_only(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 {
 	const struct lives *l = ctx;
+	size_t n;
+	int64_t *keys = l->only->keys(cap, l->only->ctx, &n), largest = -1;
+	int at = sqlite3_bind_parameter_index(stmt, ":life_keys");
+	char *map;
 
-	return l->only->bind(stmt, cap, l->only->ctx);
+	if (!keys)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		largest = keys[i] > largest ? keys[i] : largest;
+	if (largest >= LIFE_KEY_MAX) {
+		fprintf(stderr, "report: %s: corrupt capture: an address id of %lld\n", cap->name,
+			(long long)largest);
+		free(keys);
+		return -1;
+	}
+	map = xcalloc((size_t)largest + 2, 1);
+	for (size_t i = 0; i < n; i++)
+		if (keys[i] >= 0)
+			map[keys[i]] = 1;
+	free(keys);
+	sqlite3_bind_blob(stmt, at, map, (int)largest + 1, free);
+	return 0;
 }
 
-static int replay_closes(struct captures *set, const struct options *opts, bool narrow,
+/* What a pass reads: the closes' columns (close_columns); the accepts, or not. */
+struct pass_reads {
+	enum { READ_NARROW, READ_ENDED, READ_COUNTED } columns;
+	bool accepts;
+};
+
+static int replay_closes(struct captures *set, const struct options *opts, struct pass_reads reads,
 			 const struct life_filter *only, life_emit emit, void *ctx)
 {
 	struct lives l = {.process = *opts, .only = only, .emit = emit, .ctx = ctx};
@@ -146,21 +285,24 @@ static int replay_closes(struct captures *set, const struct options *opts, bool 
 		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport",
 		 .filter = connect_filter,
 		 .emit = on_connect,
-		 .ctx = &l},
+		 .ctx = &l,
+		 .prefetch = prefetch_open},
 		{.table = "ev_accept",
 		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
 		 .filter = filter,
 		 .emit = on_accept,
-		 .ctx = &l},
+		 .ctx = &l,
+		 .prefetch = prefetch_open},
 		{.table = "ev_close",
-		 .columns = narrow ? narrow_close_columns : close_columns,
+		 .columns = close_columns[reads.columns][0],
 		 .newer_column = "netns",
-		 .older_columns = narrow ? older_narrow_close_columns : older_close_columns,
+		 .older_columns = close_columns[reads.columns][1],
 		 .filter = close_filter,
 		 .emit = on_close,
 		 .ctx = &l,
 		 .address_columns = 1u << LIVES_LADDR | 1u << LIVES_RADDR,
-		 .optional = true},
+		 .optional = true,
+		 .prefetch = prefetch_close},
 	};
 	int err;
 
@@ -168,18 +310,27 @@ static int replay_closes(struct captures *set, const struct options *opts, bool 
 		queries[q].condition = (only->by == LIFE_BY_REMOTE ? by_remote : by_port)[q];
 		queries[q].bind = bind_only;
 	}
+	if (!reads.accepts)
+		queries[1] = queries[2];
 	/* The process filters are the opener's too: tested in on_close, not in SQL. */
 	unfiltered.pid = unfiltered.uid = -1;
 	unfiltered.comm = NULL;
 	unfiltered.has_cgroup = unfiltered.has_mntns = false;
-	err = replay(set, queries, 3, &unfiltered);
+	err = replay(set, queries, reads.accepts ? 3 : 2, &unfiltered);
 	hashmap_clear(&l.opens);
+	hashmap_clear(&l.captures);
+	for (size_t i = 0; i < l.ncaptures; i++)
+		free(l.netns[i].netns);
+	free(l.netns);
 	return err;
 }
 
-int replay_lives(struct captures *set, const struct options *opts, life_emit emit, void *ctx)
+int replay_lives(struct captures *set, const struct options *opts, bool counters, life_emit emit,
+		 void *ctx)
 {
-	return replay_closes(set, opts, false, NULL, emit, ctx);
+	struct pass_reads reads = {counters ? READ_COUNTED : READ_ENDED, true};
+
+	return replay_closes(set, opts, reads, NULL, emit, ctx);
 }
 
 struct passes {
@@ -202,7 +353,11 @@ static int emit_to_each(const struct event *ev, const struct task *task, int64_t
 static int pass_of(struct captures *set, const struct options *opts, struct passes *p,
 		   const struct life_filter *filter)
 {
-	if (replay_closes(set, opts, true, filter, emit_to_each, p))
+	struct pass_reads reads = {READ_NARROW, false};
+
+	for (int i = 0; i < p->count; i++)
+		reads.accepts |= !p->list[i].done && !p->list[i].connects_only;
+	if (replay_closes(set, opts, reads, filter, emit_to_each, p))
 		return -1;
 	for (int i = 0; i < p->count; i++) {
 		struct life_analysis *a = &p->list[i];

@@ -16,7 +16,10 @@
 #include "options.h"
 #include "replay.h"
 
-/* A close's columns, as event.col numbers them. */
+/*
+ * A close's columns, as event.col numbers them: those a pass of analyses
+ * reads (replay_lives_passes) first, up to LIVES_NETNS.
+ */
 enum {
 	LIVES_TASK,
 	LIVES_LADDR,
@@ -24,16 +27,17 @@ enum {
 	LIVES_RADDR,
 	LIVES_RPORT,
 	LIVES_START,
-	LIVES_ESTABLISHED,
 	LIVES_SENT,
 	LIVES_RECEIVED,
+	LIVES_NETNS, /* the socket's network namespace; NULL: the recorder's own */
+	LIVES_FROM,
+	LIVES_BY,
+	/* The counters: read when asked for only (replay_lives). */
+	LIVES_ESTABLISHED,
 	LIVES_SEGS_IN,
 	LIVES_SEGS_OUT,
 	LIVES_RETRANSMITS,
-	LIVES_FROM,
-	LIVES_ERROR,
-	LIVES_BY,
-	LIVES_NETNS /* the socket's network namespace; NULL: the recorder's own */
+	LIVES_ERROR
 };
 
 enum life_opening { OPENED_UNKNOWN, OPENED_BY_CONNECT, OPENED_BY_ACCEPT };
@@ -48,19 +52,23 @@ typedef int (*life_emit)(const struct event *ev, const struct task *task, int64_
 
 /*
  * Every close of the captures that opts select (the process filters test
- * its process as said above), in time order.  0, or -1 after one line.
+ * its process as said above), in time order; with counters, their columns
+ * too (else not read: a narrower row is a cheaper read).  0, or -1 after
+ * one line.
  */
-int replay_lives(struct captures *set, const struct options *opts, life_emit emit, void *ctx);
+int replay_lives(struct captures *set, const struct options *opts, bool counters, life_emit emit,
+		 void *ctx);
 
 /*
  * What a pass reads: the connects, accepts and closes whose remote address
- * (condition "remote") or port ("port") is in a JSON array that bind() binds
- * to :life_keys for each capture (0, or -1 after one line).  Both ends of a
- * connection name the same remote, so a close read has its opening read.
+ * (LIFE_BY_REMOTE: the capture's address ids) or port (LIFE_BY_PORT) is
+ * among those keys() gives for each capture (*n of them, to free; NULL after
+ * one line).  Both ends of a connection name the same remote, so a close
+ * read has its opening read.
  */
 struct life_filter {
 	enum { LIFE_BY_REMOTE, LIFE_BY_PORT } by;
-	int (*bind)(sqlite3_stmt *stmt, struct capture *cap, void *ctx);
+	int64_t *(*keys)(struct capture *cap, void *ctx, size_t *n);
 	void *ctx;
 };
 
@@ -75,6 +83,12 @@ struct life_analysis {
 	life_emit emit;
 	int (*passed)(void *ctx, const struct life_filter **filter);
 	void *ctx;
+	/*
+	 * It looks at the connections opened by connect only: a pass of such
+	 * analyses alone does not read the accepts (closes of accepted
+	 * connections come as OPENED_UNKNOWN, with their own process if any).
+	 */
+	bool connects_only;
 	bool done;
 	const struct life_filter *filter;
 };
@@ -82,9 +96,9 @@ struct life_analysis {
 /*
  * The analyses over the captures that opts select: the first pass shared,
  * the next each its own, until all are done.  The closes carry their
- * addresses, ports, start, bytes and namespace; LIVES_ESTABLISHED reads 0
- * and the columns between LIVES_RECEIVED and LIVES_NETNS are not read (a narrower row is a cheaper
- * read).  0, or -1 after one line.
+ * addresses, ports, start, bytes and namespace: the columns after
+ * LIVES_NETNS are not read (a narrower row is a cheaper read).  0, or -1
+ * after one line.
  */
 int replay_lives_passes(struct captures *set, const struct options *opts,
 			struct life_analysis *list, int count);

@@ -353,23 +353,38 @@ static int ids_of(struct peers *peers, struct capture_peers *c, struct capture *
 }
 
 /* In the order of the address table, each id once (an address may be asked twice). */
-char *peers_ids_json(struct peers *peers, struct capture *cap, const uint32_t *list, size_t count)
+int64_t *peers_ids(struct peers *peers, struct capture *cap, const uint32_t *list, size_t count,
+		   size_t *n)
 {
 	struct capture_peers *c = capture_peers(peers, cap);
 	int64_t *ids = NULL;
-	size_t n = 0, allocated = 0, size;
-	char *json = NULL;
-	FILE *f;
+	size_t found = 0, allocated = 0;
 	int err = read_by_text(c, cap);
 
 	for (size_t i = 0; i < count && !err; i++)
-		err = ids_of(peers, c, cap, list[i], &ids, &n, &allocated);
+		err = ids_of(peers, c, cap, list[i], &ids, &found, &allocated);
 	if (err) {
 		free(ids);
 		return NULL;
 	}
-	if (n)
-		qsort(ids, n, sizeof(*ids), by_id);
+	if (found)
+		qsort(ids, found, sizeof(*ids), by_id);
+	*n = 0;
+	for (size_t i = 0; i < found; i++)
+		if (!i || ids[i] != ids[i - 1])
+			ids[(*n)++] = ids[i];
+	return ids ? ids : xcalloc(1, sizeof(*ids));
+}
+
+char *peers_ids_json(struct peers *peers, struct capture *cap, const uint32_t *list, size_t count)
+{
+	size_t n, size;
+	int64_t *ids = peers_ids(peers, cap, list, count, &n);
+	char *json = NULL;
+	FILE *f;
+
+	if (!ids)
+		return NULL;
 	f = open_memstream(&json, &size);
 	if (!f) {
 		fprintf(stderr, "report: out of memory\n");
@@ -377,8 +392,7 @@ char *peers_ids_json(struct peers *peers, struct capture *cap, const uint32_t *l
 	}
 	fputc('[', f);
 	for (size_t i = 0; i < n; i++)
-		if (!i || ids[i] != ids[i - 1])
-			fprintf(f, "%s%lld", i ? "," : "", (long long)ids[i]);
+		fprintf(f, "%s%lld", i ? "," : "", (long long)ids[i]);
 	fputc(']', f);
 	fclose(f);
 	free(ids);

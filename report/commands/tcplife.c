@@ -39,6 +39,7 @@ enum {
 
 static struct {
 	bool timestamp, clock, wide, csv, lineage;
+	bool counters; /* JSON and CSV show them, a table does not: read for those only */
 	uint8_t lports[65536 / 8], rports[65536 / 8];
 	bool has_lports, has_rports;
 	struct field fields[LIFE_FIELDS];
@@ -199,11 +200,16 @@ static int print_life(const struct event *ev, const struct task *task, int64_t t
 	v[LIFE_STATE] = state.found ? text_value(state.text, state.len) : null_value();
 	v[LIFE_TX_BYTES] = int_value(ev->col[LIVES_SENT]);
 	v[LIFE_RX_BYTES] = int_value(ev->col[LIVES_RECEIVED]);
-	v[LIFE_ESTABLISHED] = int_value(ev->col[LIVES_ESTABLISHED]);
-	v[LIFE_SEGS_IN] = int_value(ev->col[LIVES_SEGS_IN]);
-	v[LIFE_SEGS_OUT] = int_value(ev->col[LIVES_SEGS_OUT]);
-	v[LIFE_RETRANSMITS] = int_value(ev->col[LIVES_RETRANSMITS]);
-	v[LIFE_ERROR] = int_value(ev->col[LIVES_ERROR]);
+	if (tl.counters) {
+		v[LIFE_ESTABLISHED] = int_value(ev->col[LIVES_ESTABLISHED]);
+		v[LIFE_SEGS_IN] = int_value(ev->col[LIVES_SEGS_IN]);
+		v[LIFE_SEGS_OUT] = int_value(ev->col[LIVES_SEGS_OUT]);
+		v[LIFE_RETRANSMITS] = int_value(ev->col[LIVES_RETRANSMITS]);
+		v[LIFE_ERROR] = int_value(ev->col[LIVES_ERROR]);
+	} else {
+		for (int i = LIFE_ESTABLISHED; i <= LIFE_ERROR; i++)
+			v[i] = null_value();
+	}
 	v[LIFE_OPENED] = word_or_null(life_opening_name(opened));
 	output_row(v);
 	return 0;
@@ -244,6 +250,7 @@ static void set_fields(const struct captures *set, const struct options *opts)
 static int run(struct captures *set, const struct options *opts)
 {
 	tl.lineage = opts->lineage;
+	tl.counters = tl.csv || opts->format != FORMAT_TABLE;
 	set_fields(set, opts);
 	output_begin(tl.csv ? FORMAT_CSV : opts->format, opts->local, tl.fields, LIFE_FIELDS);
 	/*
@@ -258,7 +265,7 @@ static int run(struct captures *set, const struct options *opts)
 	output_column_fit(LIFE_CLOSED_BY, 0, 5);
 	output_column_fit(LIFE_LADDR, 0, 6);
 	output_column_fit(LIFE_MS, 0, 7);
-	return replay_lives(set, opts, print_life, NULL);
+	return replay_lives(set, opts, tl.counters, print_life, NULL);
 }
 
 static const char *const kinds[] = {"close", NULL};
