@@ -972,6 +972,18 @@ static char *cached_text(const struct cached *c, const struct lookup_spec *spec)
 	return (char *)&c->numbers[spec->numbers];
 }
 
+/*
+ * A cached text into a caller's buffer of room bytes: all of the slot's room
+ * for it, a copy of fixed size, which the compiler makes a few moves, where
+ * one of the text's length became a string instruction that cost a
+ * timeline's merge some 40 cycles per address (a tenth of its time).
+ */
+#define COPY_TEXT(to, c, spec, room)                                                               \
+	do {                                                                                       \
+		_Static_assert(sizeof(to) >= (room), "the buffer holds the slot's text");          \
+		memcpy((to), cached_text((c), (spec)), (room));                                    \
+	} while (0)
+
 struct lookup {
 	sqlite3_stmt *stmt;
 	char *slots;
@@ -1151,7 +1163,7 @@ int capture_task(struct capture *cap, int64_t id, struct task *task)
 	task->nspid = c->numbers[8];
 	task->comm_len = c->len;
 	task->comm_plain = c->plain;
-	memcpy(task->comm, cached_text(c, &lookup_specs[LOOKUP_TASK]), c->len);
+	COPY_TEXT(task->comm, c, &lookup_specs[LOOKUP_TASK], CAPTURE_TEXT_MAX);
 	return 0;
 }
 
@@ -1176,7 +1188,7 @@ int capture_address(struct capture *cap, int64_t id, struct address *address)
 	address->ip = c->numbers[0];
 	address->len = c->len;
 	address->plain = c->plain;
-	memcpy(address->text, cached_text(c, &lookup_specs[LOOKUP_ADDRESS]), c->len);
+	COPY_TEXT(address->text, c, &lookup_specs[LOOKUP_ADDRESS], INET6_ADDRSTRLEN);
 	return 0;
 }
 
@@ -1189,7 +1201,7 @@ static int name_of(struct capture *cap, enum lookup_kind kind, int64_t number, s
 	name->found = c->found;
 	name->len = c->found ? c->len : 0;
 	name->plain = c->plain;
-	memcpy(name->text, cached_text(c, &lookup_specs[kind]), name->len);
+	COPY_TEXT(name->text, c, &lookup_specs[kind], CAPTURE_TEXT_MAX);
 	return 0;
 }
 
