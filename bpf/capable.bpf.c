@@ -208,7 +208,7 @@ int BPF_PROG(capability_check, const struct cred *cred, struct user_namespace *t
 	     const struct user_namespace *capable_ns, int cap, int ret)
 {
 	__u32 uid;
-	__u64 pid_tgid = current_ids(&uid);
+	__u64 pid_tgid = current_ids(&uid, true);
 	__u64 ts_ns = bpf_ktime_get_boot_ns();
 	bool in_process = in_process_context(ctx);
 	struct call_path *path = NULL;
@@ -251,7 +251,7 @@ int BPF_PROG(capability_check_fexit, const struct cred *cred, struct user_namesp
 	     int cap, unsigned int opts, int ret)
 {
 	__u32 uid;
-	__u64 pid_tgid = current_ids(&uid);
+	__u64 pid_tgid = current_ids(&uid, false);
 	__u64 ts_ns = bpf_ktime_get_boot_ns();
 	bool in_process = in_process_context(ctx);
 

@@ -463,7 +463,16 @@ static __always_inline __u64 current_ids(__u32 *uid, bool cast)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 
+#ifdef KFUNC_OBJECT
 	*uid = KERNEL_FIELD(cast, task, struct task_struct, cred, uid.val);
+#else
+	/*
+	 * No kfunc in this object (see read_task_cast()): the trusted load
+	 * costs the verifier one search by name, once at the program's top,
+	 * and no helper call at run time.
+	 */
+	*uid = cast ? task->cred->uid.val : BPF_CORE_READ(task, cred, uid.val);
+#endif
 	return (__u64)task->tgid << 32 | (__u32)task->pid;
 }
 
