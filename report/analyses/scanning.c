@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bloom.h"
 #include "detect.h"
 #include "episodes.h"
 #include "filter.h"
@@ -79,9 +80,25 @@ struct scanning {
 	int pass; /* 1 or 2 */
 	struct episodes *episodes[RULES];
 	struct candidates candidates[RULES];
-	struct hashmap own; /* the second pass: connections this host opened */
-	/* The second pass: (host, target), (scanner, port) -> when the scanner reset its SYN-ACK */
-	struct hashmap answered;
+	/*
+	 * The first pass's probes, as own connections would match them: the
+	 * second pass keeps in own only the connections to suspects that may
+	 * be one, not every connection to them (1.7 GB over 100M events).
+	 */
+	struct bloom probed;
+	struct hashmap own; /* the second pass: connections this host opened that a probe matches */
+	/*
+	 * The second pass: (host, target), (scanner, port) -> 1 + index of when
+	 * the scanner reset its SYN-ACK, in answers; and by candidate port
+	 * scan, (host, target), scanner -> 1 + index of its newest answer.
+	 */
+	struct hashmap answered, answered_by_scan;
+	struct answer {
+		uint64_t ports; /* as answered's second key: scanner << 16 | port */
+		int64_t wall_ns;
+		size_t previous; /* 1 + index of the scan's answer before, or 0 */
+	} * answers;
+	size_t nanswers, answers_allocated;
 	uint32_t *suspects; /* the second pass: the scanners of the candidates */
 	size_t nsuspects;
 	struct pending *pending; /* the second pass's findings whose accepts are to count */
@@ -116,17 +133,42 @@ static void await_evidence(struct scanning *s, const struct finding *f, struct h
  */
 static void add_answered(const struct scanning *s, const struct episode *ep, struct hashmap *open)
 {
-	const struct hashmap_entry *e;
-	size_t cursor = 0;
+	const uint64_t *newest = hashmap_find(&s->answered_by_scan, ep->key[0], ep->key[1]);
 
-	while ((e = hashmap_next(&s->answered, &cursor))) {
-		int64_t t = (int64_t)e->value;
+	for (size_t i = newest ? (size_t)*newest : 0; i; i = s->answers[i - 1].previous) {
+		const struct answer *answer = &s->answers[i - 1];
 
-		if (e->a == ep->key[0] && e->b >> 16 == ep->key[1] &&
-		    t >= ep->first_ns - s->t->scan_window_ns &&
-		    t <= ep->last_ns + s->t->scan_window_ns)
-			hashmap_put((struct hashmap *)open, e->b & 0xffff, 0, NULL);
+		if (answer->wall_ns >= ep->first_ns - s->t->scan_window_ns &&
+		    answer->wall_ns <= ep->last_ns + s->t->scan_window_ns)
+			hashmap_put(open, answer->ports & 0xffff, 0, NULL);
 	}
+}
+
+/*
+ * A suspect's reset of a SYN-ACK from (host, target): kept, the newest of
+ * each port, if a candidate port scan of target by it may need it.
+ */
+static void note_answer(struct scanning *s, uint64_t where, uint32_t target, uint64_t port,
+			int64_t wall_ns)
+{
+	uint64_t ports = (uint64_t)target << 16 | port, *index, *newest;
+	bool added;
+
+	if (!hashmap_find(&s->candidates[PORTSCAN].groups, where, target) &&
+	    !hashmap_find(&s->candidates[PORTSCAN_LOW].groups, where, target))
+		return;
+	index = hashmap_put(&s->answered, where, ports, &added);
+	if (!added) {
+		s->answers[*index - 1].wall_ns = wall_ns;
+		return;
+	}
+	if (s->nanswers == s->answers_allocated) {
+		s->answers_allocated = s->answers_allocated ? 2 * s->answers_allocated : 64;
+		s->answers = xrealloc(s->answers, s->answers_allocated * sizeof(*s->answers));
+	}
+	newest = hashmap_put(&s->answered_by_scan, where, target, NULL);
+	s->answers[s->nanswers] = (struct answer){ports, wall_ns, (size_t)*newest};
+	*index = *newest = ++s->nanswers;
 }
 
 /* --- The rules' thresholds, and what each turns into a finding ------------------ */
@@ -320,13 +362,13 @@ static void put(struct hashmap *set, uint64_t key)
 	hashmap_put(set, key, 0, NULL);
 }
 
-/* A late segment of a connection this host opened also meets "no socket". */
-static bool own_connection(const struct scanning *s, int host, uint32_t target, uint32_t scanner,
-			   const struct event *ev)
+/*
+ * A late segment of a connection this host opened also meets "no socket": a
+ * probe is keyed as a connection is, (host, local), (remote, ports).
+ */
+static uint64_t connection_ports(uint32_t remote, int64_t lport, int64_t rport)
 {
-	return hashmap_find(&s->own, pair((uint64_t)host, target),
-			    pair(scanner, (uint64_t)(ev->col[PROBE_LPORT] & 0xffff) << 16 |
-						  (uint64_t)(ev->col[PROBE_RPORT] & 0xffff)));
+	return pair(remote, (uint64_t)(lport & 0xffff) << 16 | (uint64_t)(rport & 0xffff));
 }
 
 static int probe(const struct event *ev, void *ctx)
@@ -337,11 +379,13 @@ static int probe(const struct event *ev, void *ctx)
 	uint32_t target = peer_of(s->peers, ev->cap, ev->col[PROBE_LADDR]);
 	uint64_t port = (uint64_t)ev->col[PROBE_LPORT], where = pair((uint64_t)host, target);
 	const uint64_t portscan_key[2] = {where, scanner}, sweep_key[2] = {scanner, 0};
+	uint64_t ports = connection_ports(scanner, ev->col[PROBE_LPORT], ev->col[PROBE_RPORT]);
 	struct episode *ep;
 
 	if (!scanner || !target)
 		return -1;
-	if (s->pass == 1)
+	if (s->pass == 1) {
+		bloom_add(&s->probed, where, ports);
 		return episodes_add(s->episodes[PORTSCAN], portscan_key, ev->wall_ns, true, port) &&
 				       episodes_add(s->episodes[PORTSCAN_LOW], portscan_key,
 						    ev->wall_ns, true, port) &&
@@ -349,16 +393,16 @@ static int probe(const struct event *ev, void *ctx)
 						    true, where)
 			       ? 0
 			       : -1;
-	if (own_connection(s, host, target, scanner, ev))
+	}
+	if (hashmap_find(&s->own, where, ports))
 		return 0;
 	/* From a suspect: not its probe, maybe its answer to an open port's SYN-ACK. */
 	if (event_null(ev, PROBE_STATE) &&
 	    !hashmap_find(&s->candidates[SWEEP].groups, scanner, 0) &&
 	    !candidates_hold(&s->candidates[PORTSCAN], portscan_key, ev->wall_ns) &&
 	    !candidates_hold(&s->candidates[PORTSCAN_LOW], portscan_key, ev->wall_ns)) {
-		*hashmap_put(&s->answered, pair((uint64_t)host, scanner),
-			     (uint64_t)target << 16 | (uint64_t)(ev->col[PROBE_RPORT] & 0xffff),
-			     NULL) = (uint64_t)ev->wall_ns;
+		note_answer(s, pair((uint64_t)host, scanner), target,
+			    (uint64_t)(ev->col[PROBE_RPORT] & 0xffff), ev->wall_ns);
 		return 0;
 	}
 	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++) {
@@ -488,7 +532,8 @@ static int bind_pids(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
  * The connections each capture's host opened to a suspect (local address and
  * port, remote address and port), from the capture's start (whatever
  * --since says) to the last candidate probe: a RST with no socket on one of
- * them is a late segment of ours, not a probe.
+ * them is a late segment of ours, not a probe.  Only those a probe of the
+ * first pass may match are kept: the suspects' probes are among them.
  */
 static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
 {
@@ -512,14 +557,16 @@ static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
 	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		uint32_t local = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 0));
 		uint32_t remote = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 2));
-		uint64_t ports = (uint64_t)(sqlite3_column_int64(stmt, 1) & 0xffff) << 16 |
-				 (uint64_t)(sqlite3_column_int64(stmt, 3) & 0xffff);
+		uint64_t where = pair((uint64_t)host, local),
+			 ports = connection_ports(remote, sqlite3_column_int64(stmt, 1),
+						  sqlite3_column_int64(stmt, 3));
 
 		if (!local || !remote) {
 			rc = SQLITE_ABORT; /* told */
 			break;
 		}
-		hashmap_put(&s->own, pair((uint64_t)host, local), pair(remote, ports), NULL);
+		if (bloom_may_hold(&s->probed, where, ports))
+			hashmap_put(&s->own, where, ports, NULL);
 		rc = SQLITE_OK;
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ABORT)
@@ -862,8 +909,11 @@ int find_scans(struct captures *set, const struct options *opts, const struct th
 		episodes_free(s.episodes[i]);
 		candidates_clear(&s.candidates[i]);
 	}
+	bloom_clear(&s.probed);
 	hashmap_clear(&s.own);
 	hashmap_clear(&s.answered);
+	hashmap_clear(&s.answered_by_scan);
+	free(s.answers);
 	free(s.suspects);
 	for (size_t i = 0; i < s.npending; i++)
 		hashmap_clear(&s.pending[i].open);
