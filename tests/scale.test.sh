@@ -115,9 +115,11 @@ peak_kb() {
 }
 # 100 captures of 20000 generated events each: enough rows to fill what a
 # stream reads ahead.  Per capture: the lookup caches, sized to its own
-# tables (some 700 kB here), and SQLite's own, two connections (the report's
-# and its reader's) each with its parsed schema and pages.  The batches read
-# ahead took 1.6 MB more a stream: now all streams share one bound.
+# tables (some 430 kB here; 700 kB with room for the longest text in each
+# slot), and SQLite's own, two connections (the report's and its reader's)
+# each with its parsed schema and pages (their caches share 32 MiB).  The
+# batches read ahead took 1.6 MB more a stream: now all streams share one
+# bound.
 mkdir "$SCRATCH/gen"
 "$BUILD/bench/gen" 20000 "$SCRATCH/gen/one.db" > /dev/null
 for i in $(seq -w 1 100); do cp "$SCRATCH/gen/one.db" "$SCRATCH/gen/h$i.db"; done
