@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bloom.h"
 #include "detect.h"
 #include "episodes.h"
 #include "filter.h"
@@ -44,9 +45,23 @@ enum { ATTEMPT_TASK, ATTEMPT_DADDR, ATTEMPT_DPORT, ATTEMPT_STATE, ATTEMPT_ERROR 
 #define ERROR_TIMED_OUT 110 /* ETIMEDOUT */
 #define PROCESS_NAMES	4
 
-/* What the second pass gathers per episode. */
+/*
+ * The ports a port scan probed: 4 bytes a slot (a port + 1; 0 empty), at
+ * most half full, and a hash map for a number no port has (a corrupt
+ * capture's).  A hash map's 32 bytes a slot were most of the memory over
+ * 100M generated events: 20,000 scanners probing hundreds of ports each,
+ * for the whole hour (1.3 GB).
+ */
+struct port_set {
+	uint32_t *slots;
+	uint32_t mask; /* slots - 1; 0 before the first */
+	uint32_t count;
+	struct hashmap other;
+};
+
 struct portscan_data {
-	struct hashmap ports, open;
+	struct port_set ports;
+	struct hashmap open;
 	struct burst burst;
 };
 
@@ -79,13 +94,31 @@ struct scanning {
 	int pass; /* 1 or 2 */
 	struct episodes *episodes[RULES];
 	struct candidates candidates[RULES];
-	struct hashmap own; /* the second pass: connections this host opened */
-	/* The second pass: (host, target), (scanner, port) -> when the scanner reset its SYN-ACK */
-	struct hashmap answered;
+	/*
+	 * The first pass's probes, as own connections would match them: the
+	 * second pass keeps in own only the connections to suspects that may
+	 * be one, not every connection to them (1.7 GB over 100M events).
+	 */
+	struct bloom probed;
+	struct hashmap own; /* the second pass: connections this host opened that a probe matches */
+	/*
+	 * The second pass: (host, target), (scanner, port) -> 1 + index of when
+	 * the scanner reset its SYN-ACK, in answers; and by candidate port
+	 * scan, (host, target), scanner -> 1 + index of its newest answer.
+	 */
+	struct hashmap answered, answered_by_scan;
+	struct answer {
+		uint64_t ports; /* as answered's second key: scanner << 16 | port */
+		int64_t wall_ns;
+		size_t previous; /* 1 + index of the scan's answer before, or 0 */
+	} * answers;
+	size_t nanswers, answers_allocated;
 	uint32_t *suspects; /* the second pass: the scanners of the candidates */
 	size_t nsuspects;
 	struct pending *pending; /* the second pass's findings whose accepts are to count */
 	size_t npending, allocated;
+	/* Sorted pending's runs: (scanner, host), (target, rule) -> first << 32 | count */
+	struct hashmap runs;
 };
 
 /*
@@ -97,6 +130,7 @@ struct pending {
 	uint32_t remote; /* the scanner */
 	int host;	 /* the target's host (port scan), or -1 (any, a sweep) */
 	uint32_t local;	 /* the target address (port scan), or 0 */
+	bool low;	 /* of the low confidence rule */
 	int64_t first_ns, last_ns;
 	size_t finding;	     /* its index in the findings */
 	struct hashmap open; /* the open ports so far (port scan) */
@@ -105,6 +139,71 @@ struct pending {
 static uint64_t pair(uint64_t high, uint64_t low)
 {
 	return high << 32 | (low & 0xffffffff);
+}
+
+#define PORTS_INITIAL 16
+
+static uint32_t *port_slot(uint32_t *slots, uint32_t mask, uint32_t key)
+{
+	uint32_t i = (key * 0x9e3779b1u) >> 16 & mask;
+
+	while (slots[i] && slots[i] != key)
+		i = (i + 1) & mask;
+	return &slots[i];
+}
+
+static void port_set_put(struct port_set *set, uint64_t port)
+{
+	uint32_t *slot;
+
+	if (port > 0xffff) {
+		hashmap_put(&set->other, port, 0, NULL);
+		return;
+	}
+	if (2 * (set->count + 1) > set->mask + 1) {
+		uint32_t mask = set->mask ? 2 * set->mask + 1 : PORTS_INITIAL - 1;
+		uint32_t *slots = xcalloc((size_t)mask + 1, sizeof(*slots));
+
+		for (uint32_t i = 0; set->slots && i <= set->mask; i++)
+			if (set->slots[i])
+				*port_slot(slots, mask, set->slots[i]) = set->slots[i];
+		free(set->slots);
+		set->slots = slots;
+		set->mask = mask;
+	}
+	slot = port_slot(set->slots, set->mask, (uint32_t)port + 1);
+	set->count += !*slot;
+	*slot = (uint32_t)port + 1;
+}
+
+static int64_t port_set_count(const struct port_set *set)
+{
+	return (int64_t)set->count + (int64_t)set->other.count;
+}
+
+/* The lowest ports, as lowest_numbers() gives a hash map's. */
+static char *port_set_lowest(const struct port_set *set, int limit)
+{
+	struct hashmap all = {0};
+	const struct hashmap_entry *e;
+	size_t cursor = 0;
+	char *text;
+
+	for (uint32_t i = 0; set->slots && i <= set->mask; i++)
+		if (set->slots[i])
+			hashmap_put(&all, set->slots[i] - 1, 0, NULL);
+	while ((e = hashmap_next(&set->other, &cursor)))
+		hashmap_put(&all, e->a, 0, NULL);
+	text = lowest_numbers(&all, limit);
+	hashmap_clear(&all);
+	return text;
+}
+
+static void port_set_clear(struct port_set *set)
+{
+	free(set->slots);
+	hashmap_clear(&set->other);
+	*set = (struct port_set){0};
 }
 
 static void await_evidence(struct scanning *s, const struct finding *f, struct hashmap *open);
@@ -116,17 +215,42 @@ static void await_evidence(struct scanning *s, const struct finding *f, struct h
  */
 static void add_answered(const struct scanning *s, const struct episode *ep, struct hashmap *open)
 {
-	const struct hashmap_entry *e;
-	size_t cursor = 0;
+	const uint64_t *newest = hashmap_find(&s->answered_by_scan, ep->key[0], ep->key[1]);
 
-	while ((e = hashmap_next(&s->answered, &cursor))) {
-		int64_t t = (int64_t)e->value;
+	for (size_t i = newest ? (size_t)*newest : 0; i; i = s->answers[i - 1].previous) {
+		const struct answer *answer = &s->answers[i - 1];
 
-		if (e->a == ep->key[0] && e->b >> 16 == ep->key[1] &&
-		    t >= ep->first_ns - s->t->scan_window_ns &&
-		    t <= ep->last_ns + s->t->scan_window_ns)
-			hashmap_put((struct hashmap *)open, e->b & 0xffff, 0, NULL);
+		if (answer->wall_ns >= ep->first_ns - s->t->scan_window_ns &&
+		    answer->wall_ns <= ep->last_ns + s->t->scan_window_ns)
+			hashmap_put(open, answer->ports & 0xffff, 0, NULL);
 	}
+}
+
+/*
+ * A suspect's reset of a SYN-ACK from (host, target): kept, the newest of
+ * each port, if a candidate port scan of target by it may need it.
+ */
+static void note_answer(struct scanning *s, uint64_t where, uint32_t target, uint64_t port,
+			int64_t wall_ns)
+{
+	uint64_t ports = (uint64_t)target << 16 | port, *index, *newest;
+	bool added;
+
+	if (!hashmap_find(&s->candidates[PORTSCAN].groups, where, target) &&
+	    !hashmap_find(&s->candidates[PORTSCAN_LOW].groups, where, target))
+		return;
+	index = hashmap_put(&s->answered, where, ports, &added);
+	if (!added) {
+		s->answers[*index - 1].wall_ns = wall_ns;
+		return;
+	}
+	if (s->nanswers == s->answers_allocated) {
+		s->answers_allocated = s->answers_allocated ? 2 * s->answers_allocated : 64;
+		s->answers = xrealloc(s->answers, s->answers_allocated * sizeof(*s->answers));
+	}
+	newest = hashmap_put(&s->answered_by_scan, where, target, NULL);
+	s->answers[s->nanswers] = (struct answer){ports, wall_ns, (size_t)*newest};
+	*index = *newest = ++s->nanswers;
 }
 
 /* --- The rules' thresholds, and what each turns into a finding ------------------ */
@@ -170,8 +294,8 @@ static int portscan_found(struct scanning *s, const struct episode *ep, bool low
 	f->host = (int)(ep->key[0] >> 32);
 	f->local = (uint32_t)ep->key[0];
 	f->remote = (uint32_t)ep->key[1];
-	f->ports = (int64_t)d->ports.count;
-	f->sample_ports = lowest_numbers(&d->ports, SAMPLE_SIZE);
+	f->ports = port_set_count(&d->ports);
+	f->sample_ports = port_set_lowest(&d->ports, SAMPLE_SIZE);
 	await_evidence(s, f, &d->open);
 	return 0;
 }
@@ -267,7 +391,7 @@ static void release_portscan(void *data)
 {
 	struct portscan_data *d = data;
 
-	hashmap_clear(&d->ports);
+	port_set_clear(&d->ports);
 	hashmap_clear(&d->open);
 }
 
@@ -320,13 +444,13 @@ static void put(struct hashmap *set, uint64_t key)
 	hashmap_put(set, key, 0, NULL);
 }
 
-/* A late segment of a connection this host opened also meets "no socket". */
-static bool own_connection(const struct scanning *s, int host, uint32_t target, uint32_t scanner,
-			   const struct event *ev)
+/*
+ * A late segment of a connection this host opened also meets "no socket": a
+ * probe is keyed as a connection is, (host, local), (remote, ports).
+ */
+static uint64_t connection_ports(uint32_t remote, int64_t lport, int64_t rport)
 {
-	return hashmap_find(&s->own, pair((uint64_t)host, target),
-			    pair(scanner, (uint64_t)(ev->col[PROBE_LPORT] & 0xffff) << 16 |
-						  (uint64_t)(ev->col[PROBE_RPORT] & 0xffff)));
+	return pair(remote, (uint64_t)(lport & 0xffff) << 16 | (uint64_t)(rport & 0xffff));
 }
 
 static int probe(const struct event *ev, void *ctx)
@@ -337,11 +461,13 @@ static int probe(const struct event *ev, void *ctx)
 	uint32_t target = peer_of(s->peers, ev->cap, ev->col[PROBE_LADDR]);
 	uint64_t port = (uint64_t)ev->col[PROBE_LPORT], where = pair((uint64_t)host, target);
 	const uint64_t portscan_key[2] = {where, scanner}, sweep_key[2] = {scanner, 0};
+	uint64_t ports = connection_ports(scanner, ev->col[PROBE_LPORT], ev->col[PROBE_RPORT]);
 	struct episode *ep;
 
 	if (!scanner || !target)
 		return -1;
-	if (s->pass == 1)
+	if (s->pass == 1) {
+		bloom_add(&s->probed, where, ports);
 		return episodes_add(s->episodes[PORTSCAN], portscan_key, ev->wall_ns, true, port) &&
 				       episodes_add(s->episodes[PORTSCAN_LOW], portscan_key,
 						    ev->wall_ns, true, port) &&
@@ -349,16 +475,16 @@ static int probe(const struct event *ev, void *ctx)
 						    true, where)
 			       ? 0
 			       : -1;
-	if (own_connection(s, host, target, scanner, ev))
+	}
+	if (hashmap_find(&s->own, where, ports))
 		return 0;
 	/* From a suspect: not its probe, maybe its answer to an open port's SYN-ACK. */
 	if (event_null(ev, PROBE_STATE) &&
 	    !hashmap_find(&s->candidates[SWEEP].groups, scanner, 0) &&
 	    !candidates_hold(&s->candidates[PORTSCAN], portscan_key, ev->wall_ns) &&
 	    !candidates_hold(&s->candidates[PORTSCAN_LOW], portscan_key, ev->wall_ns)) {
-		*hashmap_put(&s->answered, pair((uint64_t)host, scanner),
-			     (uint64_t)target << 16 | (uint64_t)(ev->col[PROBE_RPORT] & 0xffff),
-			     NULL) = (uint64_t)ev->wall_ns;
+		note_answer(s, pair((uint64_t)host, scanner), target,
+			    (uint64_t)(ev->col[PROBE_RPORT] & 0xffff), ev->wall_ns);
 		return 0;
 	}
 	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++) {
@@ -369,7 +495,7 @@ static int probe(const struct event *ev, void *ctx)
 		if (!(ep = episodes_add(s->episodes[rule], portscan_key, ev->wall_ns, true, port)))
 			return -1;
 		d = ep->data;
-		put(&d->ports, port);
+		port_set_put(&d->ports, port);
 		burst_add(&d->burst, ev->wall_ns);
 		if (!event_null(ev, PROBE_STATE))
 			put(&d->open, port);
@@ -488,7 +614,8 @@ static int bind_pids(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
  * The connections each capture's host opened to a suspect (local address and
  * port, remote address and port), from the capture's start (whatever
  * --since says) to the last candidate probe: a RST with no socket on one of
- * them is a late segment of ours, not a probe.
+ * them is a late segment of ours, not a probe.  Only those a probe of the
+ * first pass may match are kept: the suspects' probes are among them.
  */
 static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
 {
@@ -512,14 +639,16 @@ static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
 	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		uint32_t local = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 0));
 		uint32_t remote = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 2));
-		uint64_t ports = (uint64_t)(sqlite3_column_int64(stmt, 1) & 0xffff) << 16 |
-				 (uint64_t)(sqlite3_column_int64(stmt, 3) & 0xffff);
+		uint64_t where = pair((uint64_t)host, local),
+			 ports = connection_ports(remote, sqlite3_column_int64(stmt, 1),
+						  sqlite3_column_int64(stmt, 3));
 
 		if (!local || !remote) {
 			rc = SQLITE_ABORT; /* told */
 			break;
 		}
-		hashmap_put(&s->own, pair((uint64_t)host, local), pair(remote, ports), NULL);
+		if (bloom_may_hold(&s->probed, where, ports))
+			hashmap_put(&s->own, where, ports, NULL);
 		rc = SQLITE_OK;
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ABORT)
@@ -637,6 +766,7 @@ static void await_evidence(struct scanning *s, const struct finding *f, struct h
 	*p = (struct pending){.remote = f->remote,
 			      .host = f->host,
 			      .local = f->local,
+			      .low = f->low_confidence,
 			      .first_ns = f->first_ns,
 			      .last_ns = f->last_ns,
 			      .finding = (size_t)(f - s->out->list)};
@@ -646,8 +776,8 @@ static void await_evidence(struct scanning *s, const struct finding *f, struct h
 	}
 }
 
-/* By scanner, host, target, then time: the episodes of one key never overlap. */
-static int by_key(const struct pending *a, uint32_t remote, int host, uint32_t local,
+/* By scanner, host, target, rule, then time: the episodes of one key and rule never overlap. */
+static int by_key(const struct pending *a, uint32_t remote, int host, uint32_t local, bool low,
 		  int64_t first_ns)
 {
 	if (a->remote != remote)
@@ -656,6 +786,8 @@ static int by_key(const struct pending *a, uint32_t remote, int host, uint32_t l
 		return a->host < host ? -1 : 1;
 	if (a->local != local)
 		return a->local < local ? -1 : 1;
+	if (a->low != low)
+		return a->low < low ? -1 : 1;
 	return (a->first_ns > first_ns) - (a->first_ns < first_ns);
 }
 
@@ -663,40 +795,45 @@ static int pending_order(const void *x, const void *y)
 {
 	const struct pending *b = y;
 
-	return by_key(x, b->remote, b->host, b->local, b->first_ns);
+	return by_key(x, b->remote, b->host, b->local, b->low, b->first_ns);
 }
 
 /*
  * Each finding of that key whose span holds the accept: counted, its port
- * open.  A binary search for the last one begun by then, and back from it:
- * the episodes of one rule never overlap, but a port scan's high and low
- * confidence rules (a sweep has one) may both hold it.
+ * open.  The episodes of one rule never overlap: of each rule (a port scan
+ * has two, a sweep one), only the last begun by then may hold it, found by
+ * a binary search in the run of its key and rule.  Walking back through
+ * the low confidence ones until the high one cost the scans found squared
+ * over 100M generated events, and a search of all the runs a cache miss a
+ * step.
  */
 static void credit_accept(struct scanning *s, uint32_t remote, int host, uint32_t local,
 			  const struct event *ev, int64_t port)
 {
-	size_t low = 0, high = s->npending; /* the first entry after (key, wall_ns) */
-	bool ended[2] = {false, host < 0};  /* by low_confidence: one of that rule ended before */
+	for (int rule = 0; rule < (host < 0 ? 1 : 2); rule++) {
+		const uint64_t *run = hashmap_find(&s->runs, pair(remote, (uint64_t)(uint32_t)host),
+						   pair(local, (uint64_t)rule));
+		size_t low, high; /* the first entry after (key, wall_ns) */
+		struct pending *p;
 
-	while (low < high) {
-		size_t mid = low + (high - low) / 2;
+		if (!run)
+			continue;
+		low = (size_t)(*run >> 32);
+		high = low + (size_t)(*run & 0xffffffff);
+		while (low < high) {
+			size_t mid = low + (high - low) / 2;
 
-		if (by_key(&s->pending[mid], remote, host, local, ev->wall_ns) <= 0)
-			low = mid + 1;
-		else
-			high = mid;
-	}
-	for (size_t i = low; i-- > 0 && !(ended[0] && ended[1]);) {
-		struct pending *p = &s->pending[i];
-		struct finding *f = &s->out->list[p->finding];
-
-		if (p->remote != remote || p->host != host || p->local != local)
-			break;
+			if (by_key(&s->pending[mid], remote, host, local, rule, ev->wall_ns) <= 0)
+				low = mid + 1;
+			else
+				high = mid;
+		}
+		if (low == (size_t)(*run >> 32))
+			continue;
+		p = &s->pending[low - 1];
 		if (ev->wall_ns <= p->last_ns) {
-			f->accepts++;
+			s->out->list[p->finding].accepts++;
 			put(&p->open, (uint64_t)port);
-		} else {
-			ended[f->low_confidence] = true;
 		}
 	}
 }
@@ -757,6 +894,14 @@ static int count_accepts(struct scanning *s)
 		return 0;
 	qsort(s->pending, s->npending, sizeof(*s->pending), pending_order);
 	for (size_t i = 0; i < s->npending; i++) {
+		const struct pending *p = &s->pending[i];
+
+		/* A hash lookup of its run, not a binary search of them all, per accept. */
+		*hashmap_put(&s->runs, pair(p->remote, (uint64_t)(uint32_t)p->host),
+			     pair(p->local, p->low), NULL) +=
+			(i && !by_key(p - 1, p->remote, p->host, p->local, p->low, p[-1].first_ns))
+				? 1
+				: (uint64_t)i << 32 | 1;
 		first = s->pending[i].first_ns < first ? s->pending[i].first_ns : first;
 		last = s->pending[i].last_ns > last ? s->pending[i].last_ns : last;
 	}
@@ -813,28 +958,77 @@ static int second_pass(struct scanning *s)
 	return err;
 }
 
-/* A port scan of low confidence inside one of the same scanner and target is part of it. */
-static bool covered(const struct findings *out, size_t from, const struct finding *low)
-{
-	for (size_t i = from; i < out->count; i++) {
-		const struct finding *f = &out->list[i];
+/*
+ * A port scan of low confidence inside one of the same scanner and target is
+ * part of it.  The high ones, sorted by scanner, target, then time, are
+ * looked up by binary search: a loop over all of them for each low one cost
+ * findings squared (some 40,000 over 100M generated events).
+ */
+struct span {
+	int host;
+	uint32_t local, remote;
+	int64_t first_ns, last_ns;
+};
 
-		if (f->kind == FINDING_PORTSCAN && !f->low_confidence && f->host == low->host &&
-		    f->local == low->local && f->remote == low->remote &&
-		    f->first_ns <= low->last_ns && low->first_ns <= f->last_ns)
-			return true;
+static int by_span_key(const struct span *a, int host, uint32_t local, uint32_t remote,
+		       int64_t first_ns)
+{
+	if (a->host != host)
+		return a->host < host ? -1 : 1;
+	if (a->local != local)
+		return a->local < local ? -1 : 1;
+	if (a->remote != remote)
+		return a->remote < remote ? -1 : 1;
+	return (a->first_ns > first_ns) - (a->first_ns < first_ns);
+}
+
+static int span_order(const void *x, const void *y)
+{
+	const struct span *b = y;
+
+	return by_span_key(x, b->host, b->local, b->remote, b->first_ns);
+}
+
+/*
+ * The high ones of a key never overlap (episodes of one rule): the last
+ * begun by the low one's end is the only one that may reach its start.
+ */
+static bool covered(const struct span *high, size_t nhigh, const struct finding *low)
+{
+	size_t lo = 0, hi = nhigh; /* the first after (key, low's end) */
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (by_span_key(&high[mid], low->host, low->local, low->remote, low->last_ns) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return false;
+	if (!lo)
+		return false;
+	high += lo - 1;
+	return high->host == low->host && high->local == low->local &&
+	       high->remote == low->remote && high->last_ns >= low->first_ns;
 }
 
 static void drop_covered(struct findings *out, size_t from)
 {
-	size_t kept = from;
+	struct span *high = xcalloc(out->count - from + 1, sizeof(*high));
+	size_t kept = from, nhigh = 0;
 
+	for (size_t i = from; i < out->count; i++) {
+		const struct finding *f = &out->list[i];
+
+		if (f->kind == FINDING_PORTSCAN && !f->low_confidence)
+			high[nhigh++] = (struct span){f->host, f->local, f->remote, f->first_ns,
+						      f->last_ns};
+	}
+	qsort(high, nhigh, sizeof(*high), span_order);
 	for (size_t i = from; i < out->count; i++) {
 		struct finding *f = &out->list[i];
 
-		if (f->low_confidence && covered(out, from, f)) {
+		if (f->low_confidence && covered(high, nhigh, f)) {
 			free(f->sample_ports);
 			free(f->open_ports);
 			continue;
@@ -842,6 +1036,7 @@ static void drop_covered(struct findings *out, size_t from)
 		out->list[kept++] = *f;
 	}
 	out->count = kept;
+	free(high);
 }
 
 int find_scans(struct captures *set, const struct options *opts, const struct thresholds *t,
@@ -862,11 +1057,15 @@ int find_scans(struct captures *set, const struct options *opts, const struct th
 		episodes_free(s.episodes[i]);
 		candidates_clear(&s.candidates[i]);
 	}
+	bloom_clear(&s.probed);
 	hashmap_clear(&s.own);
 	hashmap_clear(&s.answered);
+	hashmap_clear(&s.answered_by_scan);
+	free(s.answers);
 	free(s.suspects);
 	for (size_t i = 0; i < s.npending; i++)
 		hashmap_clear(&s.pending[i].open);
 	free(s.pending);
+	hashmap_clear(&s.runs);
 	return err ? -1 : 0;
 }

@@ -35,15 +35,26 @@
  */
 #define SQLITE_HEAP_MAX ((int64_t)128 << 20)
 /*
- * And 8 MiB more for each capture open beside the first: a fleet's
- * connections each fill their page cache (2 MiB by default) and keep their
- * statements, and 128 MiB for all ran out at the 34th of 100 captures of
- * 1M events.  One capture's bound is the same.
+ * And, for each connection open beside the first, its page cache and 1 MiB
+ * for its schema (some 43 kB) and statements: 128 MiB for all ran out at the
+ * 34th of 100 captures of 1M events, when each connection's cache took
+ * SQLite's default 2 MB.
  */
-#define SQLITE_HEAP_PER_CAPTURE ((int64_t)8 << 20)
-#define WORK_STEP		10000
-#define WORK_PER_BYTE		100
-#define WORK_MIN		((int64_t)1 << 30)
+#define SQLITE_HEAP_PER_CONNECTION ((int64_t)1 << 20)
+#define WORK_STEP		   10000
+#define WORK_PER_BYTE		   100
+#define WORK_MIN		   ((int64_t)1 << 30)
+
+/*
+ * The connections' page caches share a budget: SQLite's default (2000 KiB)
+ * each for up to 8 captures (a report's connection and its reader's each),
+ * less beside more, down to 64 KiB (16 pages).  A report streams its
+ * tables in key order: a page is read once, and a cursor holds the pages
+ * of its path; a larger cache holds pages no one reads again.
+ */
+#define PAGE_CACHE_BUDGET_KIB 32768
+#define PAGE_CACHE_MAX_KIB    2000
+#define PAGE_CACHE_MIN_KIB    64
 
 /*
  * What schema.sql, run in memory, defines: its format, its tables' columns
@@ -195,11 +206,24 @@ static int check_regular(struct capture *cap)
  */
 /* The captures' connections open: SQLite's heap bound grows with them. */
 static int64_t open_databases;
+/* Each connection's page cache, set before the captures are opened (share_page_cache). */
+static int64_t page_cache_kib = PAGE_CACHE_MAX_KIB;
 
 static void bound_heap(void)
 {
-	sqlite3_hard_heap_limit64(SQLITE_HEAP_MAX + (open_databases > 1 ? open_databases - 1 : 0) *
-							    SQLITE_HEAP_PER_CAPTURE);
+	sqlite3_hard_heap_limit64(SQLITE_HEAP_MAX +
+				  (open_databases > 1 ? open_databases - 1 : 0) *
+					  ((page_cache_kib << 10) + SQLITE_HEAP_PER_CONNECTION));
+}
+
+/* The budget's share of each of that many connections. */
+static void share_page_cache(int connections)
+{
+	page_cache_kib = PAGE_CACHE_BUDGET_KIB / (connections > 1 ? connections : 1);
+	if (page_cache_kib > PAGE_CACHE_MAX_KIB)
+		page_cache_kib = PAGE_CACHE_MAX_KIB;
+	if (page_cache_kib < PAGE_CACHE_MIN_KIB)
+		page_cache_kib = PAGE_CACHE_MIN_KIB;
 }
 
 static int open_database(struct capture *cap)
@@ -246,6 +270,17 @@ static int open_database(struct capture *cap)
 		rc = sqlite3_exec(cap->db,
 				  "PRAGMA trusted_schema = OFF; PRAGMA temp_store = MEMORY", NULL,
 				  NULL, NULL);
+	}
+	/*
+	 * A smaller page cache only beside many captures: the pragma reads the
+	 * schema at once, and a part --follow opens as the recorder creates it
+	 * would wait for the recorder's lock here (tests/report-follow.test.sh).
+	 */
+	if (rc == SQLITE_OK && page_cache_kib < PAGE_CACHE_MAX_KIB) {
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%lld", (long long)page_cache_kib);
+		rc = sqlite3_exec(cap->db, sql, NULL, NULL, NULL);
 	}
 	if (rc != SQLITE_OK) {
 		fprintf(stderr, "report: cannot open %s: %s\n", cap->name, capture_error(cap));
@@ -376,6 +411,77 @@ static int check_tables(struct capture *cap)
 			      "BY name LIMIT 1");
 }
 
+/*
+ * The schema of the captures that passed check_tables, as sqlite_schema
+ * holds it: a capture whose schema is the same text passes too, without the
+ * checks' queries (a fleet's captures share one; checking each again took
+ * a third of a report's time over 300 small ones).  Kept until exit.
+ */
+static struct {
+	pthread_mutex_t lock;
+	char **texts;
+	size_t count;
+} passed = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+#define PASSED_MAX 16 /* schemas remembered: the formats a fleet mixes */
+
+/* The capture's whole schema as text (to free), or NULL. */
+static char *schema_text(struct capture *cap)
+{
+	sqlite3_stmt *stmt;
+	char *text = NULL;
+
+	if (sqlite3_prepare_v2(cap->db,
+			       "SELECT group_concat(type || ' ' || name || ' ' || tbl_name || ' ' "
+			       "|| ifnull(sql, ''), char(10)) FROM sqlite_schema",
+			       -1, &stmt, NULL) != SQLITE_OK)
+		return NULL;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		text = column_text(stmt, 0);
+	sqlite3_finalize(stmt);
+	return text;
+}
+
+static bool schema_passed(const char *text)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&passed.lock);
+	for (size_t i = 0; i < passed.count && !found; i++)
+		found = !strcmp(passed.texts[i], text);
+	pthread_mutex_unlock(&passed.lock);
+	return found;
+}
+
+static void remember_passed(char *text)
+{
+	pthread_mutex_lock(&passed.lock);
+	if (passed.count < PASSED_MAX) {
+		passed.texts = xrealloc(passed.texts, (passed.count + 1) * sizeof(*passed.texts));
+		passed.texts[passed.count++] = text;
+		text = NULL;
+	}
+	pthread_mutex_unlock(&passed.lock);
+	free(text);
+}
+
+static int check_schema(struct capture *cap)
+{
+	char *text = schema_text(cap);
+
+	if (text && schema_passed(text)) {
+		free(text);
+		return 0;
+	}
+	if (check_tables(cap)) {
+		free(text);
+		return -1;
+	}
+	if (text)
+		remember_passed(text);
+	return 0;
+}
+
 static int check_format(struct capture *cap)
 {
 	int application_id;
@@ -401,7 +507,7 @@ static int check_format(struct capture *cap)
 			cap->name, cap->format, supported_format());
 		return -1;
 	}
-	return check_tables(cap);
+	return check_schema(cap);
 }
 
 #define METADATA_TEXTS 9
@@ -769,6 +875,7 @@ int captures_open(struct captures *set, struct options *opts, const char *const 
 		captures_close(set);
 		return -1;
 	}
+	share_page_cache(opts->nfiles * FILES_PER_CAPTURE);
 	for (int i = 0; i < opts->nfiles; i++) {
 		struct capture *cap = capture_open(opts->files[i], true);
 
@@ -913,16 +1020,22 @@ enum lookup_kind {
 };
 
 /*
- * A cache slot: the id, then the spec's numbers, then room for its text.
- * Slots are as small as their table allows: a report over many addresses
- * waits on memory, not on code.
+ * A cache slot: the id, then the spec's numbers, then room for a text of up
+ * to TEXT_INLINE bytes (an IPv4 address, a comm); a longer one (IPv6, a
+ * path) is kept in the lookup's overflow.  Slots are as small as their
+ * table allows: a report over many addresses waits on memory, not on code,
+ * and a fleet keeps a cache per capture (72 bytes an address with room for
+ * the longest, 590 kB a capture of 20,000 events; 40 now).
  */
+#define TEXT_INLINE 16
+
 struct cached {
 	int64_t id;
 	bool filled, found;
 	bool plain; /* the text needs no escaping in any format (output.h) */
 	uint8_t len;
-	int64_t numbers[]; /* spec->numbers of them, then the text */
+	uint32_t overflow_at; /* a longer text's place in the overflow */
+	int64_t numbers[];    /* spec->numbers of them, then TEXT_INLINE bytes of text */
 };
 
 /*
@@ -967,30 +1080,89 @@ static const struct lookup_spec {
 /* Ids a miss reads at once (a power of two, at most the fewest slots of a spec). */
 #define LOOKUP_BLOCK 16
 
-static char *cached_text(const struct cached *c, const struct lookup_spec *spec)
-{
-	return (char *)&c->numbers[spec->numbers];
-}
-
-/*
- * A cached text into a caller's buffer of room bytes: all of the slot's room
- * for it, a copy of fixed size, which the compiler makes a few moves, where
- * one of the text's length became a string instruction that cost a
- * timeline's merge some 40 cycles per address (a tenth of its time).
- */
-#define COPY_TEXT(to, c, spec, room)                                                               \
-	do {                                                                                       \
-		_Static_assert(sizeof(to) >= (room), "the buffer holds the slot's text");          \
-		memcpy((to), cached_text((c), (spec)), (room));                                    \
-	} while (0)
-
 struct lookup {
 	sqlite3_stmt *stmt;
 	char *slots;
 	size_t slot_size;
 	uint64_t mask;
 	bool whole; /* the table fits the slots: the first miss reads all of it */
+	/*
+	 * The texts longer than TEXT_INLINE, appended; when full, the live
+	 * ones are gathered again once it holds as much as slots of the
+	 * longest text would: it never exceeds twice that.
+	 */
+	char *overflow;
+	size_t overflow_len, overflow_room;
 };
+
+/* A cached text: valid until the next lookup of its kind. */
+static const char *cached_text(const struct lookup *l, const struct cached *c,
+			       const struct lookup_spec *spec)
+{
+	return c->len > TEXT_INLINE ? l->overflow + c->overflow_at
+				    : (const char *)&c->numbers[spec->numbers];
+}
+
+/*
+ * A cached text into a caller's buffer: a short one as a copy of fixed size,
+ * which the compiler makes two moves, where one of the text's length became
+ * a string instruction that cost a timeline's merge some 40 cycles per
+ * address (a tenth of its time).
+ */
+#define COPY_TEXT(to, l, c, spec)                                                                  \
+	do {                                                                                       \
+		_Static_assert(sizeof(to) >= TEXT_INLINE, "the buffer holds an inline text");      \
+		if ((c)->len <= TEXT_INLINE)                                                       \
+			memcpy((to), cached_text((l), (c), (spec)), TEXT_INLINE);                  \
+		else                                                                               \
+			memcpy((to), cached_text((l), (c), (spec)), (c)->len);                     \
+	} while (0)
+
+static struct cached *slot_at(const struct lookup *l, uint64_t index)
+{
+	return (struct cached *)(l->slots + index * l->slot_size);
+}
+
+/* The overflow with only the texts of the slots that hold one. */
+static void gather_overflow(struct lookup *l)
+{
+	char *texts = xmalloc(l->overflow_room);
+	size_t len = 0;
+
+	for (uint64_t i = 0; i <= l->mask; i++) {
+		struct cached *c = slot_at(l, i);
+
+		if (!c->filled || c->len <= TEXT_INLINE)
+			continue;
+		memcpy(texts + len, l->overflow + c->overflow_at, c->len);
+		c->overflow_at = (uint32_t)len;
+		len += c->len;
+	}
+	free(l->overflow);
+	l->overflow = texts;
+	l->overflow_len = len;
+}
+
+/* Keep a text longer than TEXT_INLINE (of a slot not holding one now): its place. */
+static uint32_t overflow_put(struct lookup *l, const struct lookup_spec *spec, const void *text,
+			     size_t len)
+{
+	size_t bound = (l->mask + 1) * (size_t)spec->text_max;
+	uint32_t at;
+
+	if (l->overflow_len + len > l->overflow_room && l->overflow_len + len > bound)
+		gather_overflow(l);
+	if (l->overflow_len + len > l->overflow_room) {
+		l->overflow_room = 2 * l->overflow_room > l->overflow_len + len
+					   ? 2 * l->overflow_room
+					   : l->overflow_len + len + 256;
+		l->overflow = xrealloc(l->overflow, l->overflow_room);
+	}
+	memcpy(l->overflow + l->overflow_len, text, len);
+	at = (uint32_t)l->overflow_len;
+	l->overflow_len += len;
+	return at;
+}
 
 /* Slots for ids up to the table's largest, within the spec's bound. */
 static uint64_t slots_for(struct capture *cap, const struct lookup_spec *spec, bool *whole)
@@ -1053,21 +1225,26 @@ static const char *corrupt_row(const struct lookup_spec *spec, sqlite3_stmt *stm
 
 static struct cached *slot_of(const struct lookup *l, int64_t id)
 {
-	return (struct cached *)(l->slots + ((uint64_t)id & l->mask) * l->slot_size);
+	return slot_at(l, (uint64_t)id & l->mask);
 }
 
 /* The row the statement stands on, into its slot. */
-static void keep_row(const struct lookup_spec *spec, const struct lookup *l, sqlite3_stmt *stmt,
+static void keep_row(const struct lookup_spec *spec, struct lookup *l, sqlite3_stmt *stmt,
 		     int64_t id)
 {
 	struct cached *c = slot_of(l, id);
+	const void *text = sqlite3_column_blob(stmt, 1 + spec->numbers);
+	size_t len = (size_t)sqlite3_column_bytes(stmt, 1 + spec->numbers);
 
 	for (int i = 0; i < spec->numbers; i++)
 		c->numbers[i] = sqlite3_column_int64(stmt, 1 + i);
-	c->len = (uint8_t)sqlite3_column_bytes(stmt, 1 + spec->numbers);
-	if (c->len) /* an empty text may have no bytes at all */
-		memcpy(cached_text(c, spec), sqlite3_column_blob(stmt, 1 + spec->numbers), c->len);
-	c->plain = text_is_plain(cached_text(c, spec), c->len);
+	c->filled = false; /* its old text, if any, is no longer kept */
+	if (len > TEXT_INLINE)
+		c->overflow_at = overflow_put(l, spec, text, len);
+	else if (len) /* an empty text may have no bytes at all */
+		memcpy(&c->numbers[spec->numbers], text, len);
+	c->len = (uint8_t)len;
+	c->plain = text_is_plain(cached_text(l, c, spec), c->len);
 	c->id = id;
 	c->found = true;
 	c->filled = true;
@@ -1134,7 +1311,7 @@ static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, i
 	if (!l->slots) {
 		uint64_t slots = slots_for(cap, spec, &l->whole);
 		size_t size = sizeof(struct cached) + (size_t)spec->numbers * sizeof(int64_t) +
-			      (size_t)spec->text_max;
+			      TEXT_INLINE;
 
 		l->slot_size = (size + 7) & ~(size_t)7;
 		l->slots = xcalloc(slots, l->slot_size);
@@ -1163,7 +1340,7 @@ int capture_task(struct capture *cap, int64_t id, struct task *task)
 	task->nspid = c->numbers[8];
 	task->comm_len = c->len;
 	task->comm_plain = c->plain;
-	COPY_TEXT(task->comm, c, &lookup_specs[LOOKUP_TASK], CAPTURE_TEXT_MAX);
+	COPY_TEXT(task->comm, &cap->lookups[LOOKUP_TASK], c, &lookup_specs[LOOKUP_TASK]);
 	return 0;
 }
 
@@ -1188,7 +1365,7 @@ int capture_address(struct capture *cap, int64_t id, struct address *address)
 	address->ip = c->numbers[0];
 	address->len = c->len;
 	address->plain = c->plain;
-	COPY_TEXT(address->text, c, &lookup_specs[LOOKUP_ADDRESS], INET6_ADDRSTRLEN);
+	COPY_TEXT(address->text, &cap->lookups[LOOKUP_ADDRESS], c, &lookup_specs[LOOKUP_ADDRESS]);
 	return 0;
 }
 
@@ -1201,7 +1378,7 @@ static int name_of(struct capture *cap, enum lookup_kind kind, int64_t number, s
 	name->found = c->found;
 	name->len = c->found ? c->len : 0;
 	name->plain = c->plain;
-	COPY_TEXT(name->text, c, &lookup_specs[kind], CAPTURE_TEXT_MAX);
+	COPY_TEXT(name->text, &cap->lookups[kind], c, &lookup_specs[kind]);
 	return 0;
 }
 
@@ -1229,7 +1406,9 @@ int capture_cgroup_path(struct capture *cap, int64_t id, struct cgroup_path *pat
 	path->state = !c->found ? CGROUP_UNKNOWN : c->len ? CGROUP_NAMED : CGROUP_GONE;
 	path->len = c->found ? c->len : 0;
 	path->plain = c->plain;
-	memcpy(path->text, cached_text(c, &lookup_specs[LOOKUP_CGROUP]), path->len);
+	memcpy(path->text,
+	       cached_text(&cap->lookups[LOOKUP_CGROUP], c, &lookup_specs[LOOKUP_CGROUP]),
+	       path->len);
 	return 0;
 }
 
@@ -1299,8 +1478,10 @@ static void free_capture(struct capture *cap)
 	capture_release(cap);
 	for (size_t i = 0; i < count; i++)
 		list[i]->free(cap);
-	for (int i = 0; cap->lookups && i < LOOKUPS; i++)
+	for (int i = 0; cap->lookups && i < LOOKUPS; i++) {
 		free(cap->lookups[i].slots);
+		free(cap->lookups[i].overflow);
+	}
 	free(cap->lookups);
 	for (int i = 0; i < cap->nkinds; i++) {
 		free(cap->kinds[i].name);

@@ -457,6 +457,28 @@ static size_t put_parents(const struct process_index *ix, size_t row, char *out)
 enum { DETAIL_EXE, DETAIL_ARGS };
 
 /*
+ * The slot's texts, room for the longest parents given up: a fleet's
+ * captures each keep a cache of images, and the room (some 3 kB an image,
+ * 2.3 MB a capture) was most of what timeline held per capture.
+ */
+static void fit_text(struct slot *s, size_t used)
+{
+	struct image *im = &s->image;
+	const char **texts[] = {&im->comm, &im->exe, &im->args, &im->exe_marked, &im->parents};
+	size_t offsets[ARRAY_SIZE(texts)];
+
+	if (used + 256 >= s->text_size)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
+		offsets[i] = *texts[i] ? (size_t)(*texts[i] - s->text) : SIZE_MAX;
+	s->text = xrealloc(s->text, used ? used : 1);
+	s->text_size = used ? used : 1;
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
+		if (offsets[i] != SIZE_MAX)
+			*texts[i] = s->text + offsets[i];
+}
+
+/*
  * The image of a row: the texts from the row of its executable (for a fork
  * its parent's), the rest from the index.  One read of the table, by its key.
  */
@@ -527,6 +549,7 @@ static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row,
 	im->exe_marked_len = exe ? (size_t)(p - im->exe_marked) : 0;
 	im->parents = p;
 	im->parents_len = put_parents(ix, row, p);
+	fit_text(s, (size_t)(p - s->text) + im->parents_len);
 	im->row = (int64_t)row;
 	memcpy(im->streams, r->streams, sizeof(im->streams));
 	im->has_tcp = r->tcp >= 0;
