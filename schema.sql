@@ -94,6 +94,17 @@ CREATE TABLE process_loss (
     count     INTEGER NOT NULL
 );
 
+-- Runs of a BPF program the kernel skipped: it runs a program at most once
+-- at a time on a CPU, so an event that comes while the program runs on that
+-- CPU (a TCP state change in softirq) is not given to it, and its record is
+-- missing, counted by no kind's lost.  Only programs with skipped runs have a
+-- row; written at every commit, the runs since the file began.
+CREATE TABLE skipped_run (
+    program  TEXT    PRIMARY KEY,  -- the BPF program (bpf/), as bpftool names it
+    kinds    TEXT    NOT NULL,     -- the kinds it records (record -e): 'connect,accept,close'
+    runs     INTEGER NOT NULL
+) WITHOUT ROWID;
+
 -- Who: one row per distinct (thread, parent, user, name, cgroup, namespaces),
 -- shared by all the events of that task: a setns() or unshare() makes a new
 -- row.  The recorder's cache is bounded, so the same task may appear in more

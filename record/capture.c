@@ -91,6 +91,7 @@ struct capture {
 	sqlite3_stmt *insert_frame;
 	sqlite3_stmt *set_loss;
 	sqlite3_stmt *insert_process_loss;
+	sqlite3_stmt *set_skipped;
 };
 
 /* One line on stderr: what could not be done to the capture, and why. */
@@ -344,7 +345,11 @@ static int prepare_all(struct capture *cap)
 	       prepare(cap,
 		       "INSERT INTO process_loss (kind, pid, start_ns, comm, count) "
 		       "VALUES (?, ?, ?, ?, ?)",
-		       &cap->insert_process_loss);
+		       &cap->insert_process_loss) ||
+	       prepare(cap,
+		       "INSERT INTO skipped_run (program, kinds, runs) VALUES (?1, ?2, ?3) "
+		       "ON CONFLICT (program) DO UPDATE SET runs = ?3",
+		       &cap->set_skipped);
 }
 
 struct capture *capture_create(const char *path, enum replace replace)
@@ -745,6 +750,17 @@ int capture_add_process_loss(struct capture *cap, const struct process_loss_row 
 	return step(cap, stmt);
 }
 
+int capture_set_skipped_runs(struct capture *cap, const char *program, const char *kinds,
+			     uint64_t runs)
+{
+	sqlite3_stmt *stmt = cap->set_skipped;
+
+	sqlite3_bind_text(stmt, 1, program, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, kinds, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, (int64_t)runs);
+	return step(cap, stmt);
+}
+
 static int write_counts(struct capture *cap, const uint64_t recorded[RECORD_TYPES],
 			const uint64_t lost[RECORD_TYPES])
 {
@@ -868,6 +884,7 @@ void capture_close(struct capture *cap, bool discard)
 	sqlite3_finalize(cap->insert_frame);
 	sqlite3_finalize(cap->set_loss);
 	sqlite3_finalize(cap->insert_process_loss);
+	sqlite3_finalize(cap->set_skipped);
 	sqlite3_close(cap->db);
 	if (discard) {
 		unlink(cap->path);

@@ -161,6 +161,10 @@ struct process_loss_row {
 int capture_clear_process_losses(struct capture *cap);
 int capture_add_process_loss(struct capture *cap, const struct process_loss_row *row);
 
+/* Runs of program (recording kinds) the kernel skipped: its skipped_run row, written or updated. */
+int capture_set_skipped_runs(struct capture *cap, const char *program, const char *kinds,
+			     uint64_t runs);
+
 /* Commit the batch with the current counts, and start the next one. */
 int capture_commit(struct capture *cap, const uint64_t recorded[RECORD_TYPES],
 		   const uint64_t lost[RECORD_TYPES]);

@@ -291,6 +291,14 @@ unsigned mechanisms_choose(const struct btf *vmlinux, unsigned kinds, struct mec
 	return recordable;
 }
 
+bool mechanism_runs(const struct mechanism *mechanism, const char *program)
+{
+	for (int p = 0; mechanism && p < MECHANISM_PROGRAMS && mechanism->programs[p]; p++)
+		if (!strcmp(mechanism->programs[p], program))
+			return true;
+	return false;
+}
+
 int mechanisms_select(struct bpf_object *obj, const struct mechanisms *chosen)
 {
 	struct bpf_program *prog;

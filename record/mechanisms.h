@@ -31,6 +31,9 @@ unsigned mechanisms_choose(const struct btf *vmlinux, unsigned kinds, struct mec
 /* Load exactly the programs of the chosen mechanisms; -1 after one line. */
 int mechanisms_select(struct bpf_object *obj, const struct mechanisms *chosen);
 
+/* Whether mechanism (NULL: none) runs the BPF program named program. */
+bool mechanism_runs(const struct mechanism *mechanism, const char *program);
+
 /* The name of a kind's mechanism, as the capture records it. */
 const char *mechanism_name(const struct mechanism *mechanism);
 

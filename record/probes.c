@@ -527,34 +527,65 @@ static uint64_t nested_state_changes(const struct probes *probes)
 	return nested;
 }
 
-void probes_tell_skipped(const struct probes *probes)
+_Static_assert(sizeof(((struct casefile_bpf *)0)->progs) / sizeof(struct bpf_program *) <=
+		       PROBE_PROGRAMS,
+	       "a place for each program's skipped runs");
+
+void probes_skipped(const struct probes *probes, struct skipped_runs *out)
 {
 	struct bpf_program *prog;
+	size_t i = 0;
 
+	*out = (struct skipped_runs){0};
 	bpf_object__for_each_program(prog, probes->skel->obj)
 	{
 		const char *name = bpf_program__name(prog);
 		struct bpf_prog_info info = {0};
 		uint32_t len = sizeof(info);
-		uint64_t skipped;
+		uint64_t *skipped = &out->runs[i++];
 
 		/* The nested program's own skipped runs are the first one's, which took them. */
 		if (bpf_program__fd(prog) < 0 || strstr(name, "_nested") ||
 		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
 			continue;
-		skipped = info.recursion_misses;
+		*skipped = info.recursion_misses;
 		if (!strncmp(name, "tcp_state_change", strlen("tcp_state_change"))) {
 			uint64_t nested = nested_state_changes(probes);
 
-			skipped = skipped > nested ? skipped - nested : 0;
+			*skipped = *skipped > nested ? *skipped - nested : 0;
 		}
-		if (skipped)
+	}
+}
+
+const char *probes_program(const struct probes *probes, size_t i, char *kinds, size_t size)
+{
+	struct bpf_program *prog;
+	unsigned mask = 0;
+	const char *name;
+
+	bpf_object__for_each_program(prog, probes->skel->obj) if (!i--) break;
+	name = bpf_program__name(prog);
+	for (unsigned k = 0; k < KINDS; k++)
+		if (mechanism_runs(probes->mechanisms.of[k], name))
+			mask |= 1u << k;
+	kinds_to_string(mask, kinds, size);
+	return name;
+}
+
+void probes_tell_skipped(const struct probes *probes)
+{
+	struct skipped_runs skipped;
+	char kinds[64];
+
+	probes_skipped(probes, &skipped);
+	for (size_t i = 0; i < PROBE_PROGRAMS; i++)
+		if (skipped.runs[i])
 			fprintf(stderr,
 				"record: the kernel skipped %llu runs of %s, each for an event "
 				"that came while it ran on the same CPU: their records are "
 				"missing\n",
-				(unsigned long long)skipped, name);
-	}
+				(unsigned long long)skipped.runs[i],
+				probes_program(probes, i, kinds, sizeof(kinds)));
 }
 
 int probes_process_losses_fd(const struct probes *probes)

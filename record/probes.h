@@ -75,10 +75,22 @@ int probes_process_losses_fd(const struct probes *probes);
 /* Call fn for each value of the running kernel's enum sk_rst_reason. */
 int probes_each_reset_reason(int (*fn)(void *ctx, int64_t value, const char *name), void *ctx);
 
+/* Runs the kernel skipped, by program: its place in the BPF object. */
+#define PROBE_PROGRAMS 64
+struct skipped_runs {
+	uint64_t runs[PROBE_PROGRAMS];
+};
+
 /*
- * Say on stderr how many runs of each program the kernel skipped (it runs a
+ * How many runs of each program the kernel skipped since load (it runs a
  * program at most once at a time on a CPU): those no other program took.
  */
+void probes_skipped(const struct probes *probes, struct skipped_runs *out);
+
+/* The name of the program at place i, and into kinds the kinds it records ("connect,close"). */
+const char *probes_program(const struct probes *probes, size_t i, char *kinds, size_t size);
+
+/* Say them on stderr, one line per program that had runs skipped. */
 void probes_tell_skipped(const struct probes *probes);
 
 void probes_free(struct probes *probes);

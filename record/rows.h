@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "capture.h"
+#include "probes.h"
 #include "stacks.h"
 
 struct rows;
@@ -27,7 +28,9 @@ struct part {
 	uint64_t dropped[RECORD_TYPES];	 /* records the recorder could not place */
 	uint64_t kernel_lost_at_start[RECORD_TYPES];
 	uint64_t kernel_lost_at_end[RECORD_TYPES]; /* set when the next part begins */
-	struct loss_log *losses;   /* when and by whom it lost records: the session's */
+	struct loss_log *losses; /* when and by whom it lost records: the session's */
+	/* The programs' skipped runs (probes.h) when it began, and when the next began. */
+	struct skipped_runs skipped_at_start, skipped_at_end;
 	unsigned awaiting_outcome; /* its connects still in flight */
 	bool current;
 };

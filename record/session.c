@@ -145,17 +145,23 @@ static int64_t now_t(const struct session *s)
 }
 
 /*
- * Give the part just begun its loss log, and end the previous one's at the
- * same counts: each loss by process falls in one part.
+ * Give the part just begun its loss log and skipped runs, and end the
+ * previous one's at the same counts: each loss by process, and each skipped
+ * run, falls in one part.
  */
 static void begin_loss_log(struct session *s, struct process_counts *counts)
 {
 	size_t count;
 	struct part *parts = rows_parts(s->rows, &count);
+	struct skipped_runs skipped;
 
-	if (count > 1)
+	probes_skipped(s->probes, &skipped);
+	if (count > 1) {
 		loss_log_end(parts[count - 2].losses, counts);
+		parts[count - 2].skipped_at_end = skipped;
+	}
 	parts[count - 1].losses = loss_log_new(now_t(s), counts);
+	parts[count - 1].skipped_at_start = skipped;
 }
 
 /* Create the next part and send rows to it. */
@@ -221,15 +227,41 @@ static int look_at_part(struct session *s, struct part *part, uint64_t lost[RECO
 		       : 0;
 }
 
+/* The runs the kernel skipped during a part, by program (table skipped_run). */
+static int write_skipped_runs(struct session *s, const struct part *part)
+{
+	struct skipped_runs now;
+	char kinds[64];
+
+	if (part->current)
+		probes_skipped(s->probes, &now);
+	else
+		now = part->skipped_at_end;
+	for (size_t i = 0; i < PROBE_PROGRAMS; i++) {
+		uint64_t start = part->skipped_at_start.runs[i],
+			 runs = now.runs[i] > start ? now.runs[i] - start : 0;
+		const char *program;
+
+		if (!runs)
+			continue;
+		program = probes_program(s->probes, i, kinds, sizeof(kinds));
+		if (capture_set_skipped_runs(part->cap, program, kinds, runs))
+			return -1;
+	}
+	return 0;
+}
+
 /*
- * The same, with who lost them: counts, the kernel's by process, read before
- * the totals (NULL for a part that ended: it knows its own).
+ * The same, with who lost them (counts, the kernel's by process, read before
+ * the totals; NULL for a part that ended: it knows its own), and the runs the
+ * kernel skipped.
  */
 static int account_losses(struct session *s, struct part *part, const struct process_counts *counts,
 			  uint64_t lost[RECORD_TYPES])
 {
 	return look_at_part(s, part, lost) ||
-			       loss_log_write_processes(part->losses, part->cap, lost, counts)
+			       loss_log_write_processes(part->losses, part->cap, lost, counts) ||
+			       write_skipped_runs(s, part)
 		       ? -1
 		       : 0;
 }

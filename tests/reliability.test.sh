@@ -144,6 +144,8 @@ check_eq "kill -9: events up to the last commit are there" 1 \
 	"$(sql "$db" "select m.last_commit_at_ns - max(c.wall_ns) < 1.5e9 from capable c, capture m")"
 check_eq "kill -9: the capture says it did not stop cleanly" "0|" "$(sql "$db" 'select clean_stop, stop_reason from capture')"
 check_match "kill -9: report tells the user" "NOT CLEAN" "$("$REPORT" info "$db" 2>&1)"
+check_eq "kill -9: the capture has its table of skipped runs (kept at every commit)" 1 \
+	"$(sql "$db" "select count(*) from sqlite_schema where name = 'skipped_run'")"
 
 # --- A full disk, filling over several commits as it would during an incident -----
 small="$SCRATCH/small"
@@ -283,6 +285,56 @@ check_match "... lists every part, itself marked, with its span from the first o
 > 2 +$SCRATCH/rotated\\.2\\.db +\\+[0-9.]+ s to" \
 	"$(grep -A2 '^part ' "$SCRATCH/info" | tail -2 | sed 's/^ *> /> /; s/^ *\([0-9]\)/  \1/')"
 check_eq "... and, where spans overlap, why" "$((overlaps > 0))" "$(grep -c '^overlap   a part closes once the next one is open' "$SCRATCH/info")"
+
+# --- Runs the kernel skipped: in the capture, per part, as record tells them --------------------
+# Forcing a program's run to be skipped takes an interrupt on its CPU while it
+# runs: rare.  What the rotated recording's parts hold must sum, per program,
+# to what record told on stderr at its stop, whatever it was (often nothing).
+told=$(sed -n 's/^record: the kernel skipped \([0-9]*\) runs of \([a-z_0-9]*\),.*/\2:\1/p' "$RECORD_ERR" | sort | tr '\n' ' ')
+kept=$(for f in "${parts[@]}"; do sql "$f" "select program || ' ' || runs from skipped_run"; done |
+	awk '{ runs[$1] += $2 } END { for (p in runs) print p ":" runs[p] }' | sort | tr '\n' ' ')
+echo "# skipped runs over the rotated recording: ${told:-none}"
+check_eq "skipped runs: every part has the table" "${#parts[@]}" \
+	"$(for f in "${parts[@]}"; do sql "$f" "select count(*) from sqlite_schema where name = 'skipped_run'"; done | grep -c '^1$')"
+check_eq "skipped runs: the parts hold, per program, what record told at its stop" "$told" "$kept"
+check_eq "skipped runs: a part's rows name the kinds their program records" "" \
+	"$(for f in "${parts[@]}"; do sql "$f" "select program from skipped_run where runs <= 0 or (program like 'tcp_state_change%' and kinds != 'connect,accept,close')"; done)"
+# report shows them, copied from a part: exactly, where losses are told.
+cp "$SCRATCH/rotated.2.db" "$SCRATCH/skipped.db"
+sql "$SCRATCH/skipped.db" "delete from skipped_run; insert into skipped_run values ('tcp_state_change', 'connect,accept,close', 12), ('process_exit', 'process', 3)"
+"$REPORT" info "$SCRATCH/skipped.db" > "$SCRATCH/info" 2> /dev/null
+check_eq "report info: one line per program with skipped runs, and the kinds it may miss" \
+	"skipped   3 runs of process_exit by the kernel: process events may be missing
+skipped   12 runs of tcp_state_change by the kernel: connect,accept,close events may be missing" \
+	"$(grep '^skipped ' "$SCRATCH/info")"
+"$REPORT" tcpconnect "$SCRATCH/skipped.db" > /dev/null 2> "$SCRATCH/err"
+check_eq "report tcpconnect: its warning names the skipped runs" \
+	"report: $SCRATCH/skipped.db: the kernel skipped 3 runs of process_exit (process), 12 runs of tcp_state_change (connect,accept,close): their events are missing, this report is incomplete" \
+	"$(grep skipped "$SCRATCH/err")"
+check_eq "report summary: a line per program under its capture" \
+	"    3 runs of process_exit skipped by the kernel: process events may be missing
+    12 runs of tcp_state_change skipped by the kernel: connect,accept,close events may be missing" \
+	"$("$REPORT" summary "$SCRATCH/skipped.db" 2> /dev/null | grep 'skipped by the kernel')"
+"$REPORT" info "$SCRATCH/rotated.2.db" > "$SCRATCH/info" 2> "$SCRATCH/err"
+check_eq "report info of a part: skipped runs as its table says" \
+	"$(sql "$SCRATCH/rotated.2.db" "select 'skipped   ' || runs || ' runs of ' || program || ' by the kernel: ' || kinds || ' events may be missing' from skipped_run order by program")" \
+	"$(grep '^skipped ' "$SCRATCH/info")"
+check_eq "... and its warning only when the table has a row" "$(sql "$SCRATCH/rotated.2.db" "select count(*) > 0 from skipped_run")" \
+	"$(grep -c 'the kernel skipped' "$SCRATCH/err")"
+# A count the recorder cannot have written: one line, nothing printed, status 1.
+for damage in "update skipped_run set runs = -1 where program = 'process_exit'" \
+	"update skipped_run set runs = 'many' where program = 'process_exit'" \
+	"update skipped_run set runs = 1.5 where program = 'process_exit'"; do
+	cp "$SCRATCH/skipped.db" "$SCRATCH/damaged.db"
+	sql "$SCRATCH/damaged.db" "$damage"
+	for command in info tcpconnect summary; do
+		"$REPORT" "$command" "$SCRATCH/damaged.db" > "$SCRATCH/out" 2> "$SCRATCH/err"
+		rc=$?
+		check_eq "$damage: $command refuses in one line, nothing on stdout" \
+			"1::report: $SCRATCH/damaged.db: cannot read its skipped runs: corrupt capture: a count out of range" \
+			"$rc:$(cat "$SCRATCH/out"):$(cat "$SCRATCH/err")"
+	done
+done
 
 # --- Privileges ---------------------------------------------------------------------------------
 caps_of() { awk '/^CapEff|^CapPrm|^CapBnd|^NoNewPrivs/ { printf "%s ", $2 }' "/proc/$1/status"; }

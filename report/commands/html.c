@@ -224,6 +224,19 @@ static void losers_cell(FILE *out, const struct capture *cap, const struct losse
 	}
 }
 
+/* Runs of the recorder's programs the kernel skipped, after the losses. */
+static void skipped_cell(FILE *out, const struct capture *cap)
+{
+	for (int i = 0; i < cap->nskipped; i++) {
+		fprintf(out, "<span class=\"skipped\" data-runs=\"%lld\">%lld runs of ",
+			(long long)cap->skipped[i].runs, (long long)cap->skipped[i].runs);
+		html_string(out, cap->skipped[i].program);
+		fputs(" skipped by the kernel: ", out);
+		html_string(out, cap->skipped[i].kinds);
+		fputs(" events may be missing</span> ", out);
+	}
+}
+
 static void captures_section(struct page *p)
 {
 	FILE *out = p->out;
@@ -263,10 +276,11 @@ static void captures_section(struct page *p)
 		kinds_cell(out, cap, false);
 		for (int k = 0; k < cap->nkinds; k++)
 			lost += cap->kinds[k].lost;
-		fprintf(out, "</td><td class=\"%s\">", lost ? "bad" : "n");
+		fprintf(out, "</td><td class=\"%s\">", lost || cap->nskipped ? "bad" : "n");
 		kinds_cell(out, cap, true);
 		losers_cell(out, cap, &p->losses[i]);
-		fprintf(out, "%s</td></tr>\n", lost ? "" : "none");
+		skipped_cell(out, cap);
+		fprintf(out, "%s</td></tr>\n", lost || cap->nskipped ? "" : "none");
 	}
 	fputs("</tbody></table>\n<p class=\"note\">Losses mean the counts below are short by at "
 	      "least that many events.  Events over time draws when they happened: between two "

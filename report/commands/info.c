@@ -77,13 +77,16 @@ static const char usage[] =
 	"not stop cleanly), duration, and the events recorded and lost per kind,\n"
 	"with how the recording kernel let each be recorded (its mechanism:\n"
 	"tracepoints, kfuncs, fexit...); when records were lost (between two looks\n"
-	"of the recorder, 10 ms apart) and by which processes.  A part of a rotated\n"
-	"recording (record -C) lists the parts beside it, their spans from the\n"
-	"first one's start, and why they overlap.  JSON and CSV give one row per\n"
-	"capture and kind of event (part: its number; parts: how many of its\n"
-	"recording lie beside it; lost_intervals: \"FIRST LAST COUNT\" lines;\n"
-	"lost_by: \"COUNT PID COMM\" lines; lost_unattributed: the losses no process\n"
-	"is named for; the three null for captures that do not tell).\n"
+	"of the recorder, 10 ms apart) and by which processes; runs of the recorder's\n"
+	"BPF programs the kernel skipped (an event that came while the program ran\n"
+	"on the same CPU), with the kinds whose events may be missing (a table\n"
+	"only).  A part of a rotated recording (record -C) lists the parts beside\n"
+	"it, their spans from the first one's start, and why they overlap.  JSON\n"
+	"and CSV give one row per capture and kind of event (part: its number;\n"
+	"parts: how many of its recording lie beside it; lost_intervals: \"FIRST\n"
+	"LAST COUNT\" lines; lost_by: \"COUNT PID COMM\" lines; lost_unattributed:\n"
+	"the losses no process is named for; the three null for captures that do\n"
+	"not tell).\n"
 	"\n"
 	"examples:\n"
 	"    report info case42.db\n"
@@ -411,6 +414,20 @@ static void print_losses(const struct capture *cap, const struct losses *l, bool
 	}
 }
 
+/* Runs of the recorder's programs the kernel skipped: one line per program. */
+static void print_skipped_runs(const struct capture *cap)
+{
+	for (int i = 0; i < cap->nskipped; i++) {
+		char *program = render_string(cap->skipped[i].program),
+		     *kinds = render_string(cap->skipped[i].kinds);
+
+		printf("skipped   %lld runs of %s by the kernel: %s events may be missing\n",
+		       (long long)cap->skipped[i].runs, program, kinds);
+		free(program);
+		free(kinds);
+	}
+}
+
 static void print_page(struct capture *cap, const struct losses *losses, bool local)
 {
 	const char *texts[] = {cap->path,	    cap->tool_version,	 cap->host,
@@ -472,6 +489,7 @@ static void print_page(struct capture *cap, const struct losses *losses, bool lo
 		free(how);
 	}
 	print_losses(cap, losses, local);
+	print_skipped_runs(cap);
 }
 
 static int run(struct captures *set, const struct options *opts)

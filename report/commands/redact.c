@@ -228,7 +228,9 @@ static const struct {
 	{"event_kind", "mechanism", NULL}, /* the hooks used: record/mechanisms.c's words */
 	{"loss", "kind", NULL},
 	{"process_loss", "kind", NULL},
-	{"process_loss", "comm", NULL}, /* a process name, as task.comm */
+	{"process_loss", "comm", NULL},	  /* a process name, as task.comm */
+	{"skipped_run", "program", NULL}, /* the recorder's BPF programs: bpf/'s names */
+	{"skipped_run", "kinds", NULL},
 	{"task", "comm", NULL},
 	{"address", "addr", "redact_address"},
 	{"process", "how", NULL},

@@ -141,7 +141,8 @@ static void human_ms(int64_t ns, bool local, char *out)
 
 /*
  * "capable: 28798 lost, 28790 from pid 4242 storm and 3 other processes,
- * 01:18:03.120 .. 01:18:05.310" for each kind that lost records.
+ * 01:18:03.120 .. 01:18:05.310" for each kind that lost records, then each
+ * program whose runs the kernel skipped.
  */
 static void print_losses(const struct capture *cap, const struct losses *l, bool local)
 {
@@ -170,6 +171,15 @@ static void print_losses(const struct capture *cap, const struct losses *l, bool
 		}
 		putchar('\n');
 		free(name);
+	}
+	for (int i = 0; i < cap->nskipped; i++) {
+		char *program = render_string(cap->skipped[i].program),
+		     *kinds = render_string(cap->skipped[i].kinds);
+
+		printf("    %lld runs of %s skipped by the kernel: %s events may be missing\n",
+		       (long long)cap->skipped[i].runs, program, kinds);
+		free(program);
+		free(kinds);
 	}
 }
 

@@ -686,6 +686,60 @@ static int read_kinds(struct capture *cap)
 	return read_mechanisms(cap);
 }
 
+static struct skipped_run *find_skipped(struct capture *cap, const char *program)
+{
+	for (int i = 0; i < cap->nskipped; i++)
+		if (!strcmp(cap->skipped[i].program, program))
+			return &cap->skipped[i];
+	return NULL;
+}
+
+/* Table skipped_run, absent from captures of older recorders; kept across --follow's reads. */
+static int read_skipped_runs(struct capture *cap)
+{
+	static const char sql[] = "SELECT program, kinds, runs FROM skipped_run WHERE runs IS NOT "
+				  "0 ORDER BY program";
+	const char *corrupt = NULL;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (!capture_has_column(cap, "skipped_run", NULL))
+		return 0;
+	rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
+	while (rc == SQLITE_OK && !corrupt && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		char *program = column_text(stmt, 0);
+		struct skipped_run *run = find_skipped(cap, program);
+
+		rc = SQLITE_OK;
+		if (sqlite3_column_type(stmt, 2) != SQLITE_INTEGER ||
+		    sqlite3_column_int64(stmt, 2) < 0 ||
+		    sqlite3_column_int64(stmt, 2) >= CAPTURE_COUNT_MAX) {
+			corrupt = "corrupt capture: a count out of range";
+			free(program);
+			break;
+		}
+		if (!run) {
+			cap->skipped = xrealloc(cap->skipped, (size_t)(cap->nskipped + 1) *
+								      sizeof(*cap->skipped));
+			run = &cap->skipped[cap->nskipped++];
+			*run = (struct skipped_run){.program = program,
+						    .kinds = column_text(stmt, 1)};
+		} else {
+			free(program);
+		}
+		run->runs = sqlite3_column_int64(stmt, 2);
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_OK)
+		corrupt = capture_error(cap);
+	sqlite3_finalize(stmt);
+	if (corrupt) {
+		fprintf(stderr, "report: %s: cannot read its skipped runs: %s\n", cap->name,
+			corrupt);
+		return -1;
+	}
+	return 0;
+}
+
 /* What a damaged -wal left unread: said once, never repaired (that would change it). */
 static void tell_wal(const struct capture *cap)
 {
@@ -706,7 +760,8 @@ struct capture *capture_open(const char *path, bool tell)
 	cap->name = render_string(path);
 	if (!open_database(cap) && tell)
 		tell_wal(cap);
-	if (!cap->db || check_format(cap) || read_capture_row(cap) || read_kinds(cap)) {
+	if (!cap->db || check_format(cap) || read_capture_row(cap) || read_kinds(cap) ||
+	    read_skipped_runs(cap)) {
 		free_capture(cap);
 		return NULL;
 	}
@@ -753,6 +808,37 @@ static void loss_span(struct capture *cap, const char *kind, char *out, size_t s
 	sqlite3_finalize(stmt);
 }
 
+/*
+ * "12 runs of tcp_state_change (connect,accept,close)": the skipped runs not told
+ * yet, whatever kinds a subcommand reads (a program's kinds are record -e's).
+ */
+static void tell_skipped_runs(struct capture *cap)
+{
+	char list[1024] = "";
+	size_t len = 0;
+
+	for (int i = 0; i < cap->nskipped; i++) {
+		struct skipped_run *run = &cap->skipped[i];
+		char *program, *kinds;
+
+		if (run->runs <= run->runs_told)
+			continue;
+		program = render_string(run->program);
+		kinds = render_string(run->kinds);
+		len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0,
+					"%s%lld runs of %s (%s)", len ? ", " : "",
+					(long long)run->runs, program, kinds);
+		free(program);
+		free(kinds);
+		run->runs_told = run->runs;
+	}
+	if (len)
+		fprintf(stderr,
+			"report: %s: the kernel skipped %s: their events are missing, this "
+			"report is incomplete\n",
+			cap->name, list);
+}
+
 /* "3025 capable" or "12 connect, 3 outcome", and when if known: the losses not told yet. */
 static void tell_losses(struct capture *cap, const char *const *kinds)
 {
@@ -778,6 +864,7 @@ static void tell_losses(struct capture *cap, const char *const *kinds)
 		fprintf(stderr,
 			"report: %s: the recorder lost records (%s): this report is incomplete\n",
 			cap->name, list);
+	tell_skipped_runs(cap);
 }
 
 /* Only for the kinds a subcommand named: no rows must not read as no events. */
@@ -953,7 +1040,7 @@ int capture_reopen(struct capture *cap, const char *const *kinds)
 {
 	if (!cap->db && (open_database(cap) || check_format(cap)))
 		return -1;
-	if (read_capture_row(cap) || read_kinds(cap))
+	if (read_capture_row(cap) || read_kinds(cap) || read_skipped_runs(cap))
 		return -1;
 	tell_losses(cap, kinds);
 	return 0;
@@ -1487,6 +1574,11 @@ static void free_capture(struct capture *cap)
 		free(cap->kinds[i].name);
 		free(cap->kinds[i].mechanism);
 	}
+	for (int i = 0; i < cap->nskipped; i++) {
+		free(cap->skipped[i].program);
+		free(cap->skipped[i].kinds);
+	}
+	free(cap->skipped);
 	free_metadata(cap);
 	free(cap->name);
 	free(cap->path);

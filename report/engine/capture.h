@@ -17,6 +17,16 @@
 
 #define CAPTURE_KINDS_MAX 16
 
+/*
+ * Runs of a recorder's BPF program the kernel skipped (table skipped_run):
+ * the events they were for are missing from the kinds it records.
+ */
+struct skipped_run {
+	char *program, *kinds; /* as the capture names them: render to show */
+	int64_t runs;
+	int64_t runs_told; /* how many a warning already told */
+};
+
 struct kind_count {
 	char *name; /* connect, outcome, accept, reset, capable, or a newer one */
 	bool enabled;
@@ -41,6 +51,8 @@ struct capture {
 	bool clean;
 	struct kind_count kinds[CAPTURE_KINDS_MAX];
 	int nkinds;
+	struct skipped_run *skipped; /* the programs with runs skipped, by name */
+	int nskipped;
 	struct stat seen_db, seen_wal; /* as last read, to notice new commits */
 	enum {
 		STACK_TABLES_UNKNOWN, /* not looked for yet */
