@@ -1,10 +1,12 @@
 -- The detections of detection.md on ClickHouse (18.16 or later), for a fleet:
 -- inbound port scans (and their low-confidence tier), sweeps across hosts,
--- outbound scanning and brute force (by failed logins, and by connections
--- where the capture cannot tell logins), over the tables scripts/clickhouse-load
--- fills from any number of captures.  They mirror the SQLite reference,
--- detection-queries.sql, rule for rule, and find what `report scans` and
--- `report bruteforce` find, with the same figures (tests/clickhouse.test.sh).
+-- outbound scanning, brute force (by failed logins, and by connections where
+-- the capture cannot tell logins) and guessed passwords, over the tables
+-- scripts/clickhouse-load fills from any number of captures.  They mirror the
+-- SQLite reference, detection-queries.sql, rule for rule (which has neither
+-- failed logins nor guessed passwords: report logins tells them), and find
+-- what `report scans` and `report bruteforce` find, with the same figures
+-- (tests/clickhouse.test.sh).
 --
 --   scripts/clickhouse-load --port 9000 *.db
 --   clickhouse-client --port 9000 --multiquery < docs/detection-queries.clickhouse.sql
@@ -17,7 +19,8 @@
 -- report's (report/analyses/episodes.c).  The finding queries print CSV with
 -- a header, the columns named as report's --format csv names them, first and
 -- last in Unix ns.  Guessed passwords (report bruteforce's KIND guessed) are
--- not here: a fold over each episode's logins, which 18.16 has no function for.
+-- a greedy chain over each episode's logins, which 18.16 has no fold for:
+-- followed by pointer doubling, up to 32 in one episode (below).
 --
 -- Memory: the rules' events of the whole fleet are in their groups' arrays
 -- while cf_episode is made (bench/RESULTS.md: some 250 bytes an event).
@@ -59,12 +62,12 @@ WHERE ((isNull(state) AND ifNull(reason, 'NO_SOCKET') = 'NO_SOCKET') OR state = 
 DROP TABLE IF EXISTS cf_login_attempt;
 CREATE VIEW cf_login_attempt AS
 SELECT host, wall_ns, pid, comm, laddr, lport, raddr, rport,
-       if(session_pid = 0, 'connections', 'logins') AS basis, outcome
+       if(session_pid = 0, 'connections', 'logins') AS basis, outcome, session_pid, uid
 FROM (SELECT * FROM cf_accept
       WHERE has([21, 22, 23, 25, 110, 139, 143, 389, 445, 465, 587, 636, 993, 995, 1433,
                  1521, 3306, 3389, 5432, 5900, 5985, 5986], lport)
          OR has(['sshd', 'sshd-session', 'dropbear'], comm))
-ANY LEFT JOIN (SELECT host, wall_ns, raddr, rport, lport, ifNull(pid, 0) AS session_pid, outcome
+ANY LEFT JOIN (SELECT host, wall_ns, raddr, rport, lport, ifNull(pid, 0) AS session_pid, outcome, uid
                FROM cf_login)
 USING (host, wall_ns, raddr, rport, lport);
 
@@ -241,35 +244,98 @@ WHERE failed >= connects * (SELECT any(value) FROM cf_p WHERE name = 'outbound_f
 ORDER BY first_ns, pid
 FORMAT CSVWithNames;
 
--- Brute force: the episode's connections (and for logins, the failed and
+-- Brute force: each episode's connections (and for logins, the failed and
 -- those let in), its local addresses, its accepting processes in the order
--- they came, and the quartiles of the intervals between the counted events
--- (quantile q of the sorted x[0..n-1] is x[floor(q(n-1))]; the mean is their
--- span over n).
+-- they came, the times of its counted events, and its logins that report
+-- logins told (failed or let in), in time order, for the guessed passwords.
+DROP TABLE IF EXISTS cf_bruteforce;
+CREATE TABLE cf_bruteforce ENGINE = Memory AS
+SELECT host, raddr AS remote, lport AS port, basis, first_ns, last_ns,
+       arrayStringConcat(arraySort(groupUniqArray(laddr)), ',') AS local,
+       arrayMap(x -> tupleElement(x, 2),
+                arraySort(groupArray((wall_ns, concat(comm, '/', toString(pid)))))) AS processes,
+       arrayStringConcat(arraySlice(arrayFilter((x, u) -> u = 1, processes,
+                                                arrayEnumerateUniq(processes)), 1, 4), ',') AS process,
+       count() AS connections, countIf(outcome = 'failed') AS failed,
+       countIf(outcome = 'succeeded') AS succeeded,
+       arraySort(groupArrayIf(wall_ns, basis = 'connections' OR outcome = 'failed')) AS times,
+       arraySort(groupArrayIf((wall_ns, outcome = 'succeeded', uid, session_pid),
+                              outcome IN ('failed', 'succeeded'))) AS told
+FROM (SELECT *, concat(host, ' ', basis, ' ', toString(lport), ' ', raddr) AS key FROM cf_login_attempt)
+ALL INNER JOIN (SELECT key, first_ns, last_ns FROM cf_episode WHERE rule LIKE 'bruteforce %') USING (key)
+WHERE wall_ns >= first_ns AND wall_ns <= last_ns
+GROUP BY host, raddr, lport, basis, first_ns, last_ns;
+
+-- The brute force findings, with the quartiles of the intervals between the
+-- counted events (quantile q of the sorted x[0..n-1] is x[floor(q(n-1))]; the
+-- mean is their span over n; none for one event).
 SELECT host, 'bruteforce' AS kind, remote, local, port, process, connections,
        if(basis = 'logins', toString(failed), '') AS failed,
        if(basis = 'logins', toString(succeeded), '') AS succeeded,
        first_ns, last_ns, if(last_ns = first_ns, NULL, round(connections * 1e9 / (last_ns - first_ns), 3)) AS rate,
-       gaps[intDiv(length(gaps) - 1, 2) + 1] AS median_ns,
-       gaps[intDiv(3 * (length(gaps) - 1), 4) + 1] - gaps[intDiv(length(gaps) - 1, 4) + 1] AS iqr_ns,
-       gaps[intDiv(length(gaps) - 1, 4) + 1] AS q1_ns,
-       gaps[intDiv(3 * (length(gaps) - 1), 4) + 1] AS q3_ns,
-       intDiv(times[length(times)] - times[1], length(gaps)) AS mean_ns, basis
+       if(n = 0, NULL, gaps[intDiv(n - 1, 2) + 1]) AS median_ns,
+       if(n = 0, NULL, gaps[intDiv(3 * (n - 1), 4) + 1] - gaps[intDiv(n - 1, 4) + 1]) AS iqr_ns,
+       if(n = 0, NULL, gaps[intDiv(n - 1, 4) + 1]) AS q1_ns,
+       if(n = 0, NULL, gaps[intDiv(3 * (n - 1), 4) + 1]) AS q3_ns,
+       if(n = 0, NULL, intDiv(times[length(times)] - times[1], greatest(n, 1))) AS mean_ns, basis
+FROM (SELECT *, arraySort(arrayPopFront(arrayDifference(times))) AS gaps, length(gaps) AS n FROM cf_bruteforce)
+ORDER BY first_ns, remote
+FORMAT CSVWithNames;
+
+-- Guessed passwords: a login let in with at least the threshold of failed
+-- logins within the window before it (at or after its time minus the window),
+-- failures that no earlier guessed password of the episode used up: after one,
+-- the next needs as many new failures.  Over the episode's told logins
+-- 1..n: before[k], the failures before k; oldest[k], the first login within
+-- the window of k.  A login let in is a candidate when before[k] -
+-- before[oldest[k]] reaches the threshold, and a guessed password when besides
+-- before[k] - before[i] does, i the guessed password before it (the failures
+-- since i): the guessed passwords are the greedy chain of the candidates,
+-- next[c] the first candidate after c with as many failures more.  18.16 has
+-- no fold, so the chain from the first candidate is followed by pointer
+-- doubling: after level s, jump = next^(2^s) and reached holds the chain's
+-- first 2^s candidates; five levels, 32 guessed passwords in one episode, and
+-- throwIf stops the query, rather than miss one, where the chain is longer.
+-- Each reports the logins from max(i + 1, oldest[k]) to k, as report does.
+SELECT host, 'guessed' AS kind, remote, local, port, process, k - o + 1 AS connections,
+       toString(before[k] - before[o]) AS failed, '1' AS succeeded,
+       tupleElement(told[k], 3) AS uid, tupleElement(told[k], 4) AS session_pid, ts[o] AS first_ns, ts[k] AS last_ns,
+       if(last_ns = first_ns, NULL, round(connections * 1e9 / (last_ns - first_ns), 3)) AS rate, basis,
+       window_ns, threshold
 FROM (
-    SELECT *, arraySort(arrayPopFront(arrayDifference(times))) AS gaps
-    FROM (
-        SELECT host, raddr AS remote, lport AS port, basis, first_ns, last_ns,
-               arrayStringConcat(arraySort(groupUniqArray(laddr)), ',') AS local,
-               arrayMap(x -> tupleElement(x, 2),
-                        arraySort(groupArray((wall_ns, concat(comm, '/', toString(pid)))))) AS processes,
-               arrayStringConcat(arraySlice(arrayFilter((x, u) -> u = 1, processes,
-                                                        arrayEnumerateUniq(processes)), 1, 4), ',') AS process,
-               count() AS connections, countIf(outcome = 'failed') AS failed,
-               countIf(outcome = 'succeeded') AS succeeded,
-               arraySort(groupArrayIf(wall_ns, basis = 'connections' OR outcome = 'failed')) AS times
-        FROM (SELECT *, concat(host, ' ', basis, ' ', toString(lport), ' ', raddr) AS key FROM cf_login_attempt)
-        ALL INNER JOIN (SELECT key, first_ns, last_ns FROM cf_episode WHERE rule LIKE 'bruteforce %') USING (key)
-        WHERE wall_ns >= first_ns AND wall_ns <= last_ns
-        GROUP BY host, raddr, lport, basis, first_ns, last_ns))
+    SELECT *, k, greatest(i + 1, oldest[k]) AS o
+    FROM (SELECT *, arrayFilter((c, r) -> r, candidates, reached5) AS chain, throwIf(jump5[1] != 0) AS longer
+    FROM (SELECT *, arrayMap(a -> jump4[a], jump4) AS jump5,
+                 arrayMap((r, a) -> r OR arrayExists((e, j) -> e AND j = a, reached4, jump4),
+                          reached4, arrayEnumerate(reached4)) AS reached5
+    FROM (SELECT *, arrayMap(a -> jump3[a], jump3) AS jump4,
+                 arrayMap((r, a) -> r OR arrayExists((e, j) -> e AND j = a, reached3, jump3),
+                          reached3, arrayEnumerate(reached3)) AS reached4
+    FROM (SELECT *, arrayMap(a -> jump2[a], jump2) AS jump3,
+                 arrayMap((r, a) -> r OR arrayExists((e, j) -> e AND j = a, reached2, jump2),
+                          reached2, arrayEnumerate(reached2)) AS reached3
+    FROM (SELECT *, arrayMap(a -> jump1[a], jump1) AS jump2,
+                 arrayMap((r, a) -> r OR arrayExists((e, j) -> e AND j = a, reached1, jump1),
+                          reached1, arrayEnumerate(reached1)) AS reached2
+    FROM (SELECT *, arrayMap(a -> next[a], next) AS jump1,
+                 arrayMap((r, a) -> r OR arrayExists((e, j) -> e AND j = a, reached0, next),
+                          reached0, arrayEnumerate(reached0)) AS reached1
+    FROM (SELECT *,
+                 arrayMap((c, a) -> arrayFirstIndex((d, b) -> b > a AND before[d] >= before[c] + threshold,
+                                                    candidates, arrayEnumerate(candidates)),
+                          candidates, arrayEnumerate(candidates)) AS next,
+                 arrayMap(a -> a = 1, arrayEnumerate(candidates)) AS reached0
+    FROM (SELECT *,
+                 arrayFilter(n -> tupleElement(told[n], 2) AND before[n] - before[oldest[n]] >= threshold,
+                             arrayEnumerate(told)) AS candidates
+    FROM (SELECT *, arrayMap(x -> tupleElement(x, 1), told) AS ts,
+                 arrayMap((c, x) -> c - (NOT tupleElement(x, 2)),
+                          arrayCumSum(arrayMap(x -> toInt64(NOT tupleElement(x, 2)), told)), told) AS before,
+                 arrayMap(t -> arrayFirstIndex(u -> u >= t - window_ns, ts), ts) AS oldest
+    FROM (SELECT *, (SELECT window_ns FROM cf_rule WHERE rule = 'bruteforce logins') AS window_ns,
+                 (SELECT threshold FROM cf_rule WHERE rule = 'bruteforce logins') AS threshold
+          FROM cf_bruteforce WHERE basis = 'logins'))))))))))
+    ARRAY JOIN chain AS k, arrayMap(n -> chain[n - 1], arrayEnumerate(chain)) AS i
+    WHERE longer = 0)
 ORDER BY first_ns, remote
 FORMAT CSVWithNames;

@@ -1,7 +1,8 @@
 # clickhouse: the detections on ClickHouse (scripts/clickhouse-load,
 # docs/detection-queries.clickhouse.sql) find what `report scans` and `report
-# bruteforce` find over the same captures: every finding, every count, first
-# and last to the nanosecond, rates to their last digit.  The attacks, sweeps
+# bruteforce` find over the same captures, the guessed passwords too: every
+# finding, every count, first and last to the nanosecond, rates to their last
+# digit.  The attacks, sweeps
 # and logins of fixtures/record-attacks, several hosts' captures at once.  A
 # ClickHouse server of the test's own (scripts/clickhouse-private: its data,
 # configuration and port in the scratch directory), stopped at the end.
@@ -27,13 +28,15 @@ check "a ClickHouse server of our own answers" test -n "$port"
 client=(clickhouse-client --port "$port")
 
 # agree NAME [NAME=VALUE...] FIXTURE...: loaded afresh, ClickHouse finds what
-# report finds (NAME=VALUE: a threshold, cf_param and report's option)
+# report finds (NAME=VALUE: a threshold, cf_param and report's option; or
+# guessed=N, the guessed passwords both must find, 0 by default)
 agree() {
-	local name=$1 params=() scans=() bruteforce=() verdict
+	local name=$1 params=() scans=() bruteforce=() guessed=0 verdict
 	shift
 	while [[ $1 == *=* ]]; do
-		params+=("INSERT INTO cf_param VALUES ('${1%%=*}', ${1#*=});")
+		[ "${1%%=*}" = guessed ] || params+=("INSERT INTO cf_param VALUES ('${1%%=*}', ${1#*=});")
 		case ${1%%=*} in
+		guessed) guessed=${1#*=} ;;
 		scan_ports) scans+=(--ports "${1#*=}") ;;
 		sweep_hosts) scans+=(--targets "${1#*=}") ;;
 		failures) bruteforce+=(--failures "${1#*=}") ;;
@@ -60,13 +63,18 @@ agree() {
 	(cd "$SCRATCH" && "$report" scans "${scans[@]}" --format csv "${@/%/.db}" 2> /dev/null &&
 		"$report" bruteforce "${bruteforce[@]}" --format csv "${@/%/.db}" 2> /dev/null) > "$SCRATCH/report.csv"
 	verdict=$(tests/clickhouse/compare "$SCRATCH/report.csv" "$SCRATCH/clickhouse.csv" 2>&1)
-	check_match "$name ($verdict)" "^[1-9][0-9]* findings$" "$verdict"
+	check_match "$name ($verdict)" "^[1-9][0-9]* findings, $guessed guessed passwords$" "$verdict"
 }
 
-agree "every capture at once: 6 hosts, episodes that merge across captures" "${fixtures[@]}"
+agree "every capture at once: 6 hosts, episodes that merge across captures" guessed=1 "${fixtures[@]}"
 agree "the sweep across five hosts' captures" sweep-host{1,2,3,4,5}
 agree "four of them: port scans of low confidence, no sweep" sweep-host{1,2,3,4}
-agree "the logins: failed ones counted, the guessed password's own not" logins-hydra logins-guessed logins-slow logins-benign
+agree "the logins: failed ones counted, the guessed password's own not" guessed=1 \
+	logins-hydra logins-guessed logins-slow logins-benign
+agree "the guessed password alone: 7 failures before it" guessed=1 logins-guessed
+# At 1 failure the user who mistyped once is let in after it; the logins after
+# a guessed password need new failures, so neither's later logins are others.
+agree "the guessed passwords at 1 failure: failures used up" failures=1 guessed=2 logins-guessed logins-benign
 agree "hydra's connections where logins cannot be told" bruteforce-hydra bruteforce-ssh scan-connect
 agree "scan-syn at 997 ports: of low confidence" scan_ports=997 scan-syn
 agree "four hosts at 4 targets: a sweep" sweep_hosts=4 sweep-host{1,2,3,4}
