@@ -303,21 +303,44 @@ check_eq "skipped runs: a part's rows name the kinds their program records" "" \
 cp "$SCRATCH/rotated.2.db" "$SCRATCH/skipped.db"
 sql "$SCRATCH/skipped.db" "delete from skipped_run; insert into skipped_run values ('tcp_state_change', 'connect,accept,close', 12), ('process_exit', 'process', 3)"
 "$REPORT" info "$SCRATCH/skipped.db" > "$SCRATCH/info" 2> /dev/null
+# One sentence a program, the same in info, summary and html.
+sentences="3 runs of process_exit skipped by the kernel: process events may be missing
+12 runs of tcp_state_change skipped by the kernel: connect,accept,close events may be missing"
 check_eq "report info: one line per program with skipped runs, and the kinds it may miss" \
-	"skipped   3 runs of process_exit by the kernel: process events may be missing
-skipped   12 runs of tcp_state_change by the kernel: connect,accept,close events may be missing" \
-	"$(grep '^skipped ' "$SCRATCH/info")"
+	"skipped   ${sentences//$'\n'/$'\n'skipped   }" "$(grep '^skipped ' "$SCRATCH/info")"
+check_eq "report info --format csv: the capture's skipped runs on each of its rows" \
+	"$(sql "$SCRATCH/skipped.db" "select count(*) from event_kind") rows: 3 process_exit process < 12 tcp_state_change connect,accept,close" \
+	"$("$REPORT" info --format csv "$SCRATCH/skipped.db" 2> /dev/null | python3 -c 'import csv, sys
+rows = list(csv.DictReader(sys.stdin))
+print(len(rows), "rows:", " / ".join(sorted({r["skipped_runs"] for r in rows})))')"
+check_eq "report info --format json: RUNS PROGRAM KINDS lines" \
+	'["3 process_exit process","12 tcp_state_change connect,accept,close"]' \
+	"$("$REPORT" info --format json "$SCRATCH/skipped.db" 2> /dev/null | head -1 | sed 's/.*"skipped_runs"://; s/}$//')"
+cp "$SCRATCH/skipped.db" "$SCRATCH/untold.db"
+sql "$SCRATCH/untold.db" "drop table skipped_run"
+check_eq "report info --format json: null where the capture has no table" "null" \
+	"$("$REPORT" info --format json "$SCRATCH/untold.db" 2> /dev/null | head -1 | sed 's/.*"skipped_runs"://; s/}$//')"
 "$REPORT" tcpconnect "$SCRATCH/skipped.db" > /dev/null 2> "$SCRATCH/err"
 check_eq "report tcpconnect: its warning names the skipped runs" \
 	"report: $SCRATCH/skipped.db: the kernel skipped 3 runs of process_exit (process), 12 runs of tcp_state_change (connect,accept,close): their events are missing, this report is incomplete" \
 	"$(grep skipped "$SCRATCH/err")"
-check_eq "report summary: a line per program under its capture" \
-	"    3 runs of process_exit skipped by the kernel: process events may be missing
-    12 runs of tcp_state_change skipped by the kernel: connect,accept,close events may be missing" \
+check_eq "report summary: a line per program under its capture" "    ${sentences//$'\n'/$'\n'    }" \
 	"$("$REPORT" summary "$SCRATCH/skipped.db" 2> /dev/null | grep 'skipped by the kernel')"
+check_eq "report summary --format csv: a row of section skipped per program" \
+	"skipped,process_exit,process,3,$(sed -n 1p <<< "$sentences")
+skipped,tcp_state_change,\"connect,accept,close\",12,\"$(sed -n 2p <<< "$sentences")\"" \
+	"$("$REPORT" summary --format csv "$SCRATCH/skipped.db" 2> /dev/null |
+		python3 -c 'import csv, sys
+for r in csv.DictReader(sys.stdin):
+    if r["section"] == "skipped":
+        csv.writer(sys.stdout, lineterminator="\n").writerow([r[k] for k in ("section", "kind", "subject", "count", "detail")])')"
+"$REPORT" html -o "$SCRATCH/skipped.html" "$SCRATCH/skipped.db" 2> /dev/null
+check_eq "report html: the capture's lost cell says it in the same words" "$sentences" \
+	"$(grep -o '<span class="skipped" data-runs="[0-9]*">[^<]*</span>' "$SCRATCH/skipped.html" |
+		sed 's/<[^>]*>//g')"
 "$REPORT" info "$SCRATCH/rotated.2.db" > "$SCRATCH/info" 2> "$SCRATCH/err"
 check_eq "report info of a part: skipped runs as its table says" \
-	"$(sql "$SCRATCH/rotated.2.db" "select 'skipped   ' || runs || ' runs of ' || program || ' by the kernel: ' || kinds || ' events may be missing' from skipped_run order by program")" \
+	"$(sql "$SCRATCH/rotated.2.db" "select 'skipped   ' || runs || ' runs of ' || program || ' skipped by the kernel: ' || kinds || ' events may be missing' from skipped_run order by program")" \
 	"$(grep '^skipped ' "$SCRATCH/info")"
 check_eq "... and its warning only when the table has a row" "$(sql "$SCRATCH/rotated.2.db" "select count(*) > 0 from skipped_run")" \
 	"$(grep -c 'the kernel skipped' "$SCRATCH/err")"

@@ -173,3 +173,14 @@ void losses_who(const struct process_losses *p, char *out, size_t size)
 		snprintf(out, size, "%lld from pid %lld %.*s", (long long)p->count,
 			 (long long)p->pid, (int)p->comm_len, p->comm);
 }
+
+char *losses_skipped_sentence(const struct skipped_run *run)
+{
+	static const char format[] = "%lld runs of %s skipped by the kernel: %s events may be "
+				     "missing";
+	size_t size = sizeof(format) + 20 + strlen(run->program) + strlen(run->kinds);
+	char *sentence = xmalloc(size);
+
+	snprintf(sentence, size, format, (long long)run->runs, run->program, run->kinds);
+	return sentence;
+}

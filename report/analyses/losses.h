@@ -64,4 +64,12 @@ size_t losses_processes(const struct losses *losses, int kind);
 /* "28790 from pid 4242 storm", or "28790 unattributed": the comm's bytes as they are. */
 void losses_who(const struct process_losses *p, char *out, size_t size);
 
+/*
+ * "12 runs of tcp_state_change skipped by the kernel: connect,accept,close
+ * events may be missing", the one sentence info, summary and html write for
+ * a program's skipped runs: the capture's words as they are (render or
+ * escape it to show it); free it.
+ */
+char *losses_skipped_sentence(const struct skipped_run *run);
+
 #endif

@@ -228,12 +228,13 @@ static void losers_cell(FILE *out, const struct capture *cap, const struct losse
 static void skipped_cell(FILE *out, const struct capture *cap)
 {
 	for (int i = 0; i < cap->nskipped; i++) {
-		fprintf(out, "<span class=\"skipped\" data-runs=\"%lld\">%lld runs of ",
-			(long long)cap->skipped[i].runs, (long long)cap->skipped[i].runs);
-		html_string(out, cap->skipped[i].program);
-		fputs(" skipped by the kernel: ", out);
-		html_string(out, cap->skipped[i].kinds);
-		fputs(" events may be missing</span> ", out);
+		char *sentence = losses_skipped_sentence(&cap->skipped[i]);
+
+		fprintf(out, "<span class=\"skipped\" data-runs=\"%lld\">",
+			(long long)cap->skipped[i].runs);
+		html_string(out, sentence);
+		fputs("</span> ", out);
+		free(sentence);
 	}
 }
 

@@ -37,6 +37,7 @@ enum {
 	INFO_LOST_INTERVALS,
 	INFO_LOST_BY,
 	INFO_LOST_UNATTRIBUTED,
+	INFO_SKIPPED_RUNS,
 	INFO_FIELDS
 };
 
@@ -66,6 +67,7 @@ static const struct field fields[INFO_FIELDS] = {
 	[INFO_LOST_INTERVALS] = {NULL, "lost_intervals", 0, FIELD_LINES, false},
 	[INFO_LOST_BY] = {NULL, "lost_by", 0, FIELD_LINES, false},
 	[INFO_LOST_UNATTRIBUTED] = {NULL, "lost_unattributed", 0, FIELD_INT, false},
+	[INFO_SKIPPED_RUNS] = {NULL, "skipped_runs", 0, FIELD_LINES, false},
 };
 
 static const char usage[] =
@@ -86,7 +88,8 @@ static const char usage[] =
 	"parts: how many of its recording lie beside it; lost_intervals: \"FIRST\n"
 	"LAST COUNT\" lines; lost_by: \"COUNT PID COMM\" lines; lost_unattributed:\n"
 	"the losses no process is named for; the three null for captures that do\n"
-	"not tell).\n"
+	"not tell; skipped_runs, the capture's: \"RUNS PROGRAM KINDS\" lines, null\n"
+	"for captures of recorders that did not keep them).\n"
 	"\n"
 	"examples:\n"
 	"    report info case42.db\n"
@@ -286,6 +289,22 @@ static void loss_values(const struct losses *l, int kind, bool local, struct los
 	v[INFO_LOST_UNATTRIBUTED] = int_value(rest);
 }
 
+/* The capture's skipped runs as "RUNS PROGRAM KINDS" lines (texts to free). */
+static struct value skipped_value(struct capture *cap, struct line *lines)
+{
+	if (!capture_has_column(cap, "skipped_run", NULL))
+		return null_value();
+	for (int i = 0; i < cap->nskipped; i++) {
+		const struct skipped_run *run = &cap->skipped[i];
+		size_t size = 24 + strlen(run->program) + strlen(run->kinds);
+		char *text = xmalloc(size);
+
+		snprintf(text, size, "%lld %s %s", (long long)run->runs, run->program, run->kinds);
+		lines[i] = (struct line){text, strlen(text)};
+	}
+	return lines_value(lines, (size_t)cap->nskipped);
+}
+
 static void print_rows(struct capture *cap, const struct losses *losses, bool local)
 {
 	char hex[SHA256_HEX];
@@ -323,6 +342,9 @@ static void print_rows(struct capture *cap, const struct losses *losses, bool lo
 		xcalloc(losses->nintervals + 1, sizeof(*room.interval_texts)),
 		xcalloc(losses->nby_process + 1, sizeof(*room.process_texts)),
 	};
+	struct line *skipped = xcalloc((size_t)cap->nskipped + 1, sizeof(*skipped));
+
+	v[INFO_SKIPPED_RUNS] = skipped_value(cap, skipped);
 	for (int i = 0; i < cap->nkinds; i++) {
 		v[INFO_KIND] = text_of(cap->kinds[i].name);
 		v[INFO_ENABLED] = int_value(cap->kinds[i].enabled);
@@ -333,6 +355,9 @@ static void print_rows(struct capture *cap, const struct losses *losses, bool lo
 		loss_values(losses, i, local, &room, v);
 		output_row(v);
 	}
+	for (int i = 0; i < cap->nskipped; i++)
+		free((char *)skipped[i].s);
+	free(skipped);
 	free(room.intervals);
 	free(room.processes);
 	free(room.interval_texts);
@@ -418,13 +443,12 @@ static void print_losses(const struct capture *cap, const struct losses *l, bool
 static void print_skipped_runs(const struct capture *cap)
 {
 	for (int i = 0; i < cap->nskipped; i++) {
-		char *program = render_string(cap->skipped[i].program),
-		     *kinds = render_string(cap->skipped[i].kinds);
+		char *sentence = losses_skipped_sentence(&cap->skipped[i]),
+		     *shown = render_string(sentence);
 
-		printf("skipped   %lld runs of %s by the kernel: %s events may be missing\n",
-		       (long long)cap->skipped[i].runs, program, kinds);
-		free(program);
-		free(kinds);
+		printf("skipped   %s\n", shown);
+		free(sentence);
+		free(shown);
 	}
 }
 

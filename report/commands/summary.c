@@ -87,9 +87,11 @@ static const char usage[] =
 	"scans' --window, --bruteforce-window bruteforce's).\n"
 	"\n"
 	"JSON and CSV: one row per capture, kind that lost records (section loss),\n"
-	"talker, detection (each finding, or one row saying none) and group of\n"
-	"capability flags (processes, first, last, uid, user), with section and\n"
-	"kind saying which.\n"
+	"program whose runs the kernel skipped (section skipped: kind the program,\n"
+	"subject the kinds whose events may be missing, count the runs), talker,\n"
+	"detection (each finding, or one row saying none) and group of capability\n"
+	"flags (processes, first, last, uid, user), with section and kind saying\n"
+	"which.\n"
 	"\n"
 	"examples:\n"
 	"    report summary case42.db\n"
@@ -173,13 +175,12 @@ static void print_losses(const struct capture *cap, const struct losses *l, bool
 		free(name);
 	}
 	for (int i = 0; i < cap->nskipped; i++) {
-		char *program = render_string(cap->skipped[i].program),
-		     *kinds = render_string(cap->skipped[i].kinds);
+		char *sentence = losses_skipped_sentence(&cap->skipped[i]),
+		     *shown = render_string(sentence);
 
-		printf("    %lld runs of %s skipped by the kernel: %s events may be missing\n",
-		       (long long)cap->skipped[i].runs, program, kinds);
-		free(program);
-		free(kinds);
+		printf("    %s\n", shown);
+		free(sentence);
+		free(shown);
 	}
 }
 
@@ -563,6 +564,28 @@ static void loss_rows(const struct capture *cap, const struct losses *l)
 	}
 }
 
+/*
+ * A row per program whose runs the kernel skipped: kind (the program), subject
+ * (the kinds whose events may be missing), count (the runs), detail (the
+ * sentence the page shows).
+ */
+static void skipped_rows(const struct capture *cap)
+{
+	for (int i = 0; i < cap->nskipped; i++) {
+		char *sentence = losses_skipped_sentence(&cap->skipped[i]);
+		struct value v[SUM_FIELDS];
+
+		blank(v, "skipped", cap->skipped[i].program);
+		v[SUM_HOST] = text_of(cap->host);
+		v[SUM_FILE] = text_of(cap->path);
+		v[SUM_SUBJECT] = text_of(cap->skipped[i].kinds);
+		v[SUM_COUNT] = int_value(cap->skipped[i].runs);
+		v[SUM_DETAIL] = text_of(sentence);
+		output_row(v);
+		free(sentence);
+	}
+}
+
 static void capture_rows(const struct overview *p, const struct losses *losses)
 {
 	for (int i = 0; i < p->set->count; i++) {
@@ -585,6 +608,7 @@ static void capture_rows(const struct overview *p, const struct losses *losses)
 		v[SUM_LAST] = int_value(cap->clean ? cap->stopped_ns : cap->last_commit_ns);
 		output_row(v);
 		loss_rows(cap, &losses[i]);
+		skipped_rows(cap);
 	}
 }
 
