@@ -1,12 +1,13 @@
 -- The detections of detection.md on ClickHouse (18.16 or later), for a fleet:
 -- inbound port scans (and their low-confidence tier), sweeps across hosts,
 -- outbound scanning, brute force (by failed logins, and by connections where
--- the capture cannot tell logins) and guessed passwords, over the tables
--- scripts/clickhouse-load fills from any number of captures.  They mirror the
--- SQLite reference, detection-queries.sql, rule for rule (which has neither
--- failed logins nor guessed passwords: report logins tells them), and find
--- what `report scans` and `report bruteforce` find, with the same figures
--- (tests/clickhouse.test.sh).
+-- the capture cannot tell logins), guessed passwords and exfiltration, over
+-- the tables scripts/clickhouse-load fills from any number of captures.  They
+-- mirror the SQLite reference, detection-queries.sql, rule for rule (which has
+-- no failed logins, guessed passwords or exfiltration: report logins and
+-- report tcplife tell the logins and the connections' lives the loader
+-- loads), and find what `report scans`, `report bruteforce` and `report
+-- exfil` find, with the same figures (tests/clickhouse.test.sh).
 --
 --   scripts/clickhouse-load --port 9000 *.db
 --   clickhouse-client --port 9000 --multiquery < docs/detection-queries.clickhouse.sql
@@ -40,7 +41,8 @@ FROM (SELECT arrayJoin([('scan_window_s', 300.), ('scan_ports', 15.), ('scan_low
                         ('outbound_window_s', 300.), ('outbound_destinations', 15.),
                         ('outbound_failed_share', 0.5), ('bruteforce_window_s', 120.),
                         ('bruteforce_connections', 10.), ('failures_window_s', 600.),
-                        ('failures', 5.)]) AS d)
+                        ('failures', 5.), ('exfil_min_bytes', 1000000.), ('exfil_pcr', 0.8),
+                        ('exfil_top', 100.)]) AS d)
 WHERE name NOT IN (SELECT name FROM cf_param);
 
 -- A probe: a reset with no socket (a closed port) or from a listening socket
@@ -338,4 +340,43 @@ FROM (
     ARRAY JOIN chain AS k, arrayMap(n -> chain[n - 1], arrayEnumerate(chain)) AS i
     WHERE longer = 0)
 ORDER BY first_ns, remote
+FORMAT CSVWithNames;
+
+-- Exfiltration: per (host, process, remote), the bytes of its connections'
+-- lives each way, and of those it opened (its connects); a pair is flagged
+-- when those it opened sent at least exfil_min_bytes with a
+-- producer-consumer ratio (out - in) / (out + in) of at least exfil_pcr (0
+-- for no bytes, as report's).  Connections of no known process are pid -1's
+-- (printed empty); a pair's comm is its first close's.  Listed: the
+-- exfil_top pairs that sent most (ties: the first to close first) and every
+-- flagged one, most sent first, as `report exfil` lists them.
+DROP TABLE IF EXISTS cf_exfil_pair;
+CREATE TABLE cf_exfil_pair ENGINE = Memory AS
+SELECT host, owner, remote, argMin(comm, wall_ns) AS comm, count() AS connections,
+       sum(tx_bytes) AS sent, sum(rx_bytes) AS received,
+       sumIf(tx_bytes, opened = 'connect') AS opened_sent, sumIf(rx_bytes, opened = 'connect') AS opened_received,
+       min(wall_ns) AS first_ns, max(wall_ns) AS last_ns
+FROM (SELECT host, ifNull(pid, -1) AS owner, remote, comm, wall_ns, tx_bytes, rx_bytes,
+             ifNull(opened, '') AS opened FROM cf_close)
+GROUP BY host, owner, remote;
+
+SELECT host, if(owner < 0, NULL, owner) AS pid, comm, remote, connections, sent, received,
+       opened_sent, opened_received,
+       if(opened_sent + opened_received = 0, NULL, round(ratio, 3)) AS pcr, first_ns, last_ns,
+       if(flagged, 'exfil', '') AS flag
+FROM (
+    SELECT *, if(opened_sent + opened_received = 0, 0,
+                 (opened_sent - opened_received) / (opened_sent + opened_received)) AS ratio,
+           opened_sent >= (SELECT any(value) FROM cf_p WHERE name = 'exfil_min_bytes')
+           AND ratio >= (SELECT any(value) FROM cf_p WHERE name = 'exfil_pcr') AS flagged
+    FROM cf_exfil_pair
+    ANY INNER JOIN (
+        SELECT tupleElement(pair, 3) AS host, tupleElement(pair, 4) AS owner, tupleElement(pair, 5) AS remote, rank
+        FROM (SELECT arraySort(x -> (-tupleElement(x, 1), tupleElement(x, 2)),
+                               groupArray((sent, first_ns, host, owner, remote))) AS ranked
+              FROM cf_exfil_pair)
+        ARRAY JOIN ranked AS pair, arrayEnumerate(ranked) AS rank)
+    USING (host, owner, remote))
+WHERE rank <= (SELECT any(value) FROM cf_p WHERE name = 'exfil_top') OR flagged
+ORDER BY rank
 FORMAT CSVWithNames;

@@ -1,8 +1,8 @@
 # clickhouse: the detections on ClickHouse (scripts/clickhouse-load,
-# docs/detection-queries.clickhouse.sql) find what `report scans` and `report
-# bruteforce` find over the same captures, the guessed passwords too: every
-# finding, every count, first and last to the nanosecond, rates to their last
-# digit.  The attacks, sweeps
+# docs/detection-queries.clickhouse.sql) find what `report scans`, `report
+# bruteforce` (guessed passwords too) and `report exfil` find over the same
+# captures: every finding and listed pair, every count, first and last to the
+# nanosecond, rates and PCRs to their last digit.  The attacks, sweeps
 # and logins of fixtures/record-attacks, several hosts' captures at once.  A
 # ClickHouse server of the test's own (scripts/clickhouse-private: its data,
 # configuration and port in the scratch directory), stopped at the end.
@@ -17,7 +17,7 @@ fi
 
 fixtures=(scan-syn scan-small scan-connect scan-ack bruteforce-ssh bruteforce-hydra sweep
 	sweep-host1 sweep-host2 sweep-host3 sweep-host4 sweep-host5 benign-http benign-busy
-	logins-hydra logins-guessed logins-slow logins-benign)
+	logins-hydra logins-guessed logins-slow logins-benign lives beacons)
 load_fixtures "${fixtures[@]}"
 
 server=$SCRATCH/clickhouse
@@ -29,14 +29,22 @@ client=(clickhouse-client --port "$port")
 
 # agree NAME [NAME=VALUE...] FIXTURE...: loaded afresh, ClickHouse finds what
 # report finds (NAME=VALUE: a threshold, cf_param and report's option; or
-# guessed=N, the guessed passwords both must find, 0 by default)
+# guessed=N and flagged=N, the guessed passwords and the pairs flagged exfil
+# both must find, 0 by default)
 agree() {
-	local name=$1 params=() scans=() bruteforce=() guessed=0 verdict
+	local name=$1 params=() scans=() bruteforce=() exfil=() guessed=0 flagged=0 verdict
 	shift
 	while [[ $1 == *=* ]]; do
-		[ "${1%%=*}" = guessed ] || params+=("INSERT INTO cf_param VALUES ('${1%%=*}', ${1#*=});")
+		case ${1%%=*} in
+		guessed | flagged) ;;
+		*) params+=("INSERT INTO cf_param VALUES ('${1%%=*}', ${1#*=});") ;;
+		esac
 		case ${1%%=*} in
 		guessed) guessed=${1#*=} ;;
+		flagged) flagged=${1#*=} ;;
+		exfil_min_bytes) exfil+=(--min-bytes "${1#*=}") ;;
+		exfil_pcr) exfil+=(--pcr "${1#*=}") ;;
+		exfil_top) exfil+=(--top "${1#*=}") ;;
 		scan_ports) scans+=(--ports "${1#*=}") ;;
 		sweep_hosts) scans+=(--targets "${1#*=}") ;;
 		failures) bruteforce+=(--failures "${1#*=}") ;;
@@ -45,7 +53,8 @@ agree() {
 		shift
 	done
 	"${client[@]}" --multiquery --query "DROP TABLE IF EXISTS cf_reset; DROP TABLE IF EXISTS cf_accept;
-		DROP TABLE IF EXISTS cf_connect; DROP TABLE IF EXISTS cf_login; DROP TABLE IF EXISTS cf_param"
+		DROP TABLE IF EXISTS cf_connect; DROP TABLE IF EXISTS cf_login; DROP TABLE IF EXISTS cf_close;
+		DROP TABLE IF EXISTS cf_param"
 	(cd "$SCRATCH" && "$OLDPWD/scripts/clickhouse-load" --port "$port" --jobs 2 --report "$report" "${@/%/.db}") \
 		2> "$SCRATCH/load.err" || {
 		fail "$name" "clickhouse-load: $(grep -v ' loaded$' "$SCRATCH/load.err" | head -3)"
@@ -61,12 +70,15 @@ agree() {
 	}
 	# (report tells on stderr the captures without process lives)
 	(cd "$SCRATCH" && "$report" scans "${scans[@]}" --format csv "${@/%/.db}" 2> /dev/null &&
-		"$report" bruteforce "${bruteforce[@]}" --format csv "${@/%/.db}" 2> /dev/null) > "$SCRATCH/report.csv"
+		"$report" bruteforce "${bruteforce[@]}" --format csv "${@/%/.db}" 2> /dev/null &&
+		"$report" exfil "${exfil[@]}" --format csv "${@/%/.db}" 2> /dev/null) > "$SCRATCH/report.csv"
 	verdict=$(tests/clickhouse/compare "$SCRATCH/report.csv" "$SCRATCH/clickhouse.csv" 2>&1)
-	check_match "$name ($verdict)" "^[1-9][0-9]* findings, $guessed guessed passwords$" "$verdict"
+	check_match "$name ($verdict)" \
+		"^[1-9][0-9]* findings, $guessed guessed passwords, $flagged pairs flagged exfil$" "$verdict"
 }
 
-agree "every capture at once: 6 hosts, episodes that merge across captures" guessed=1 "${fixtures[@]}"
+agree "every capture at once: 6 hosts, episodes that merge across captures" guessed=1 flagged=2 \
+	"${fixtures[@]}"
 agree "the sweep across five hosts' captures" sweep-host{1,2,3,4,5}
 agree "four of them: port scans of low confidence, no sweep" sweep-host{1,2,3,4}
 agree "the logins: failed ones counted, the guessed password's own not" guessed=1 \
@@ -79,6 +91,12 @@ agree "hydra's connections where logins cannot be told" bruteforce-hydra brutefo
 agree "scan-syn at 997 ports: of low confidence" scan_ports=997 scan-syn
 agree "four hosts at 4 targets: a sweep" sweep_hosts=4 sweep-host{1,2,3,4}
 agree "the logins at 2 failures" failures=2 logins-benign logins-slow
+# Exfiltration: the upload of lives (1,000,003 bytes, PCR 0.991) and the
+# beacon's 27 MB; at 10,000 bytes and PCR -0.7 the 12,345 bytes out for
+# 67,890 in (PCR -0.692) too, listed beyond the top 3 since flagged.
+agree "exfil: the uploads flagged, every pair listed" flagged=2 lives beacons
+agree "exfil at the top 3, 10000 bytes, PCR -0.7" exfil_top=3 exfil_min_bytes=10000 exfil_pcr=-0.7 \
+	flagged=3 lives beacons
 agree "hydra at 5 connections" bruteforce_connections=5 bruteforce-hydra benign-busy
 
 # The last load: every accept of its captures, once.
