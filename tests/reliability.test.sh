@@ -307,7 +307,7 @@ sql "$SCRATCH/skipped.db" "delete from skipped_run; insert into skipped_run valu
 sentences="3 runs of process_exit skipped by the kernel: process events may be missing
 12 runs of tcp_state_change skipped by the kernel: connect,accept,close events may be missing"
 check_eq "report info: one line per program with skipped runs, and the kinds it may miss" \
-	"skipped   ${sentences//$'\n'/$'\n'skipped   }" "$(grep '^skipped ' "$SCRATCH/info")"
+	"missed    ${sentences//$'\n'/$'\n'missed    }" "$(grep '^missed ' "$SCRATCH/info")"
 check_eq "report info --format csv: the capture's skipped runs on each of its rows" \
 	"$(sql "$SCRATCH/skipped.db" "select count(*) from event_kind") rows: 3 process_exit process < 12 tcp_state_change connect,accept,close" \
 	"$("$REPORT" info --format csv "$SCRATCH/skipped.db" 2> /dev/null | python3 -c 'import csv, sys
@@ -340,8 +340,8 @@ check_eq "report html: the capture's lost cell says it in the same words" "$sent
 		sed 's/<[^>]*>//g')"
 "$REPORT" info "$SCRATCH/rotated.2.db" > "$SCRATCH/info" 2> "$SCRATCH/err"
 check_eq "report info of a part: skipped runs as its table says" \
-	"$(sql "$SCRATCH/rotated.2.db" "select 'skipped   ' || runs || ' runs of ' || program || ' skipped by the kernel: ' || kinds || ' events may be missing' from skipped_run order by program")" \
-	"$(grep '^skipped ' "$SCRATCH/info")"
+	"$(sql "$SCRATCH/rotated.2.db" "select 'missed    ' || runs || ' runs of ' || program || ' skipped by the kernel: ' || kinds || ' events may be missing' from skipped_run order by program")" \
+	"$(grep '^missed ' "$SCRATCH/info")"
 check_eq "... and its warning only when the table has a row" "$(sql "$SCRATCH/rotated.2.db" "select count(*) > 0 from skipped_run")" \
 	"$(grep -c 'the kernel skipped' "$SCRATCH/err")"
 # A count the recorder cannot have written: one line, nothing printed, status 1.

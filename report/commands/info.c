@@ -446,7 +446,7 @@ static void print_skipped_runs(const struct capture *cap)
 		char *sentence = losses_skipped_sentence(&cap->skipped[i]),
 		     *shown = render_string(sentence);
 
-		printf("skipped   %s\n", shown);
+		printf("missed    %s\n", shown);
 		free(sentence);
 		free(shown);
 	}
