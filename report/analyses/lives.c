@@ -259,6 +259,23 @@ static int bind_only(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 	return 0;
 }
 
+/* --netns, the one task filter left to SQL: the opener's, and the close's socket's. */
+static const struct filter_columns
+	connect_filter = {.task = "e.task", .family = "e.daddr", .ends = {"e.saddr", "e.daddr"}},
+	accept_filter = {.task = "e.task", .family = "e.raddr", .ends = {"e.laddr", "e.raddr"}},
+	close_filter = {.family = "e.raddr", .ends = {"e.laddr", "e.raddr"}, .netns = "e.netns"};
+
+/* The filters of opts but the process's: those are the opener's too, tested here, not in SQL. */
+static struct options sql_filters(const struct options *opts)
+{
+	struct options unfiltered = *opts;
+
+	unfiltered.pid = unfiltered.uid = -1;
+	unfiltered.comm = NULL;
+	unfiltered.has_cgroup = unfiltered.has_mntns = false;
+	return unfiltered;
+}
+
 /* What a pass reads: the closes' columns (close_columns); the accepts, or not. */
 struct pass_reads {
 	enum { READ_NARROW, READ_ENDED, READ_COUNTED } columns;
@@ -269,17 +286,7 @@ static int replay_closes(struct captures *set, const struct options *opts, struc
 			 const struct life_filter *only, life_emit emit, void *ctx)
 {
 	struct lives l = {.process = *opts, .only = only, .emit = emit, .ctx = ctx};
-	struct options unfiltered = *opts;
-	/* --netns, the one task filter left to SQL: the opener's, and the close's socket's. */
-	struct filter_columns connect_filter = {.task = "e.task",
-						.family = "e.daddr",
-						.ends = {"e.saddr", "e.daddr"}},
-			      filter = {.task = "e.task",
-					.family = "e.raddr",
-					.ends = {"e.laddr", "e.raddr"}},
-			      close_filter = {.family = "e.raddr",
-					      .ends = {"e.laddr", "e.raddr"},
-					      .netns = "e.netns"};
+	struct options unfiltered = sql_filters(opts);
 	struct event_query queries[] = {
 		{.table = "ev_connect",
 		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport",
@@ -289,7 +296,7 @@ static int replay_closes(struct captures *set, const struct options *opts, struc
 		 .prefetch = prefetch_open},
 		{.table = "ev_accept",
 		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
-		 .filter = filter,
+		 .filter = accept_filter,
 		 .emit = on_accept,
 		 .ctx = &l,
 		 .prefetch = prefetch_open},
@@ -312,10 +319,6 @@ static int replay_closes(struct captures *set, const struct options *opts, struc
 	}
 	if (!reads.accepts)
 		queries[1] = queries[2];
-	/* The process filters are the opener's too: tested in on_close, not in SQL. */
-	unfiltered.pid = unfiltered.uid = -1;
-	unfiltered.comm = NULL;
-	unfiltered.has_cgroup = unfiltered.has_mntns = false;
 	err = replay(set, queries, reads.accepts ? 3 : 2, &unfiltered);
 	hashmap_clear(&l.opens);
 	hashmap_clear(&l.captures);
@@ -349,15 +352,76 @@ static int emit_to_each(const struct event *ev, const struct task *task, int64_t
 	return 0;
 }
 
-/* One pass of the analyses not done: 0, or -1 after one line. */
+/* A first pass of may_connect (lives.h): its analyses, and the process filters. */
+struct bounding {
+	struct passes *p;
+	const struct options *process;
+};
+
+/* A connect, or a close with its own process: its task, remote address and port. */
+static int on_may_connect(const struct event *ev, void *ctx)
+{
+	struct bounding *b = ctx;
+	int64_t task_id = ev->col[0];
+	struct task task;
+
+	if (capture_task(ev->cap, task_id, &task))
+		return -1;
+	if (!process_wanted(b->process, &task))
+		return 0;
+	for (int i = 0; i < b->p->count; i++) {
+		struct life_analysis *a = &b->p->list[i];
+
+		if (!a->done &&
+		    a->may_connect(ev->cap, &task, task_id, ev->col[1], ev->col[2], a->ctx))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The connects and the closes with a process of their own: no close's
+ * bytes, no accept, no join; the closes opened by connect come in softirq
+ * mostly, and SQLite skips those on the task's cell alone.
+ */
+static int replay_may_connect(struct captures *set, const struct options *opts, struct passes *p)
+{
+	struct bounding b = {p, opts};
+	struct options unfiltered = sql_filters(opts);
+	struct event_query queries[] = {
+		{.table = "ev_connect",
+		 .columns = "e.task, e.daddr, e.dport",
+		 .condition = "e.lport IS NOT NULL", /* one still in flight: no close to open */
+		 .filter = connect_filter,
+		 .emit = on_may_connect,
+		 .ctx = &b,
+		 .address_columns = 1u << 1},
+		{.table = "ev_close",
+		 .columns = "e.task, e.raddr, e.rport",
+		 .condition = "e.task IS NOT NULL",
+		 .filter = close_filter,
+		 .emit = on_may_connect,
+		 .ctx = &b,
+		 .address_columns = 1u << 1,
+		 .optional = true},
+	};
+
+	return replay(set, queries, 2, &unfiltered);
+}
+
+/* One pass of the analyses not done (the first: first): 0, or -1 after one line. */
 static int pass_of(struct captures *set, const struct options *opts, struct passes *p,
-		   const struct life_filter *filter)
+		   const struct life_filter *filter, bool first)
 {
 	struct pass_reads reads = {READ_NARROW, false};
+	bool bounds = first;
 
-	for (int i = 0; i < p->count; i++)
+	for (int i = 0; i < p->count; i++) {
 		reads.accepts |= !p->list[i].done && !p->list[i].connects_only;
-	if (replay_closes(set, opts, reads, filter, emit_to_each, p))
+		bounds &= p->list[i].done || p->list[i].may_connect;
+	}
+	if (bounds ? replay_may_connect(set, opts, p)
+		   : replay_closes(set, opts, reads, filter, emit_to_each, p))
 		return -1;
 	for (int i = 0; i < p->count; i++) {
 		struct life_analysis *a = &p->list[i];
@@ -379,13 +443,13 @@ int replay_lives_passes(struct captures *set, const struct options *opts,
 
 	for (int i = 0; i < count; i++)
 		list[i].done = false;
-	if (pass_of(set, opts, &all, NULL))
+	if (pass_of(set, opts, &all, NULL, true))
 		return -1;
 	for (int i = 0; i < count; i++) {
 		struct passes one = {&list[i], 1};
 
 		while (!list[i].done)
-			if (pass_of(set, opts, &one, list[i].filter))
+			if (pass_of(set, opts, &one, list[i].filter, false))
 				return -1;
 	}
 	return 0;
