@@ -213,19 +213,19 @@ static const char *const close_columns[][2] = {
 
 /*
  * The conditions of a pass's filter (lives.h), on each table's remote address
- * or port: its byte in a map of the keys (1: wanted).  A test of one byte
- * costs the readers a third of what a search of the keys (IN) did, which
- * was most of a pass that reads little.
+ * or port: its byte in a map of the keys (1: wanted; replay.h's in_map).  A
+ * test of one byte costs the readers a third of what a search of the keys
+ * (IN) did, which was most of a pass that reads little.
  */
 static const char *const by_remote[] = {
-	"substr(:life_keys, e.daddr + 1, 1) = x'01'",
-	"substr(:life_keys, e.raddr + 1, 1) = x'01'",
-	"substr(:life_keys, e.raddr + 1, 1) = x'01'",
+	"in_map(:life_keys, e.daddr)",
+	"in_map(:life_keys, e.raddr)",
+	"in_map(:life_keys, e.raddr)",
 };
 static const char *const by_port[] = {
-	"substr(:life_keys, e.dport + 1, 1) = x'01'",
-	"substr(:life_keys, e.rport + 1, 1) = x'01'",
-	"substr(:life_keys, e.rport + 1, 1) = x'01'",
+	"in_map(:life_keys, e.dport)",
+	"in_map(:life_keys, e.rport)",
+	"in_map(:life_keys, e.rport)",
 };
 
 /* Keys past this are no address id or port of a sound capture: a map of them would be huge. */
