@@ -383,6 +383,7 @@ struct life_analysis beacons_analysis(struct beacons_run *r)
 				      .passed = passed,
 				      .ctx = r,
 				      .connects_only = true,
+				      .unread = 1u << LIVES_RECEIVED,
 				      .may_connect = may_connect};
 }
 

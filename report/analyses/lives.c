@@ -279,14 +279,36 @@ static struct options sql_filters(const struct options *opts)
 /* What a pass reads: the closes' columns (close_columns); the accepts, or not. */
 struct pass_reads {
 	enum { READ_NARROW, READ_ENDED, READ_COUNTED } columns;
+	uint32_t unread; /* narrow: the columns no analysis reads (life_analysis.unread) */
 	bool accepts;
 };
+
+/*
+ * The narrow columns (newer: with netns), those unread NULL in their place:
+ * a constant, which SQLite does not decode per row.
+ */
+static void narrow_columns(uint32_t unread, bool newer, char *sql, size_t size)
+{
+	static const struct {
+		int column;
+		const char *name;
+	} optional[] = {{LIVES_START, "e.start_t"},
+			{LIVES_SENT, "e.bytes_sent"},
+			{LIVES_RECEIVED, "e.bytes_received"}};
+	const char *name[ARRAY_SIZE(optional)];
+
+	for (size_t i = 0; i < ARRAY_SIZE(optional); i++)
+		name[i] = unread >> optional[i].column & 1 ? "NULL" : optional[i].name;
+	snprintf(sql, size, "e.task, e.laddr, e.lport, e.raddr, e.rport, %s, %s, %s, %s", name[0],
+		 name[1], name[2], newer ? "e.netns" : "NULL");
+}
 
 static int replay_closes(struct captures *set, const struct options *opts, struct pass_reads reads,
 			 const struct life_filter *only, life_emit emit, void *ctx)
 {
 	struct lives l = {.process = *opts, .only = only, .emit = emit, .ctx = ctx};
 	struct options unfiltered = sql_filters(opts);
+	char narrow[2][160];
 	struct event_query queries[] = {
 		{.table = "ev_connect",
 		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport",
@@ -317,6 +339,12 @@ static int replay_closes(struct captures *set, const struct options *opts, struc
 		queries[q].condition = (only->by == LIFE_BY_REMOTE ? by_remote : by_port)[q];
 		queries[q].bind = bind_only;
 	}
+	if (reads.columns == READ_NARROW && reads.unread) {
+		narrow_columns(reads.unread, true, narrow[0], sizeof(narrow[0]));
+		narrow_columns(reads.unread, false, narrow[1], sizeof(narrow[1]));
+		queries[2].columns = narrow[0];
+		queries[2].older_columns = narrow[1];
+	}
 	if (!reads.accepts)
 		queries[1] = queries[2];
 	err = replay(set, queries, reads.accepts ? 3 : 2, &unfiltered);
@@ -331,7 +359,7 @@ static int replay_closes(struct captures *set, const struct options *opts, struc
 int replay_lives(struct captures *set, const struct options *opts, bool counters, life_emit emit,
 		 void *ctx)
 {
-	struct pass_reads reads = {counters ? READ_COUNTED : READ_ENDED, true};
+	struct pass_reads reads = {counters ? READ_COUNTED : READ_ENDED, 0, true};
 
 	return replay_closes(set, opts, reads, NULL, emit, ctx);
 }
@@ -413,11 +441,12 @@ static int replay_may_connect(struct captures *set, const struct options *opts, 
 static int pass_of(struct captures *set, const struct options *opts, struct passes *p,
 		   const struct life_filter *filter, bool first)
 {
-	struct pass_reads reads = {READ_NARROW, false};
+	struct pass_reads reads = {READ_NARROW, UINT32_MAX, false};
 	bool bounds = first;
 
 	for (int i = 0; i < p->count; i++) {
 		reads.accepts |= !p->list[i].done && !p->list[i].connects_only;
+		reads.unread &= p->list[i].done ? UINT32_MAX : p->list[i].unread;
 		bounds &= p->list[i].done || p->list[i].may_connect;
 	}
 	if (bounds ? replay_may_connect(set, opts, p)

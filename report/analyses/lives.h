@@ -90,6 +90,11 @@ struct life_analysis {
 	 */
 	bool connects_only;
 	/*
+	 * Bits 1 << LIVES_START, LIVES_SENT, LIVES_RECEIVED: columns emit never
+	 * reads (NULL in a pass of such analyses alone: a cheaper row).
+	 */
+	uint32_t unread;
+	/*
 	 * Or NULL: what a first pass of such analyses alone reads instead of
 	 * the lives (far fewer columns, no join): every connect that took a
 	 * port and every close that carries its own process, each as a
