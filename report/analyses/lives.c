@@ -30,6 +30,9 @@ struct lives {
 	struct hashmap captures; /* capture -> 1 + its index in netns */
 	struct task_netns *netns;
 	size_t ncaptures;
+	/* The capture of the last lookup and its index: a run of events has one. */
+	const struct capture *last_cap;
+	size_t last;
 	const struct life_filter *only; /* what the pass reads, or NULL: all */
 	life_emit emit;
 	void *ctx;
@@ -55,17 +58,22 @@ static void key_of(const struct event *ev, int laddr, int raddr, int64_t lport, 
 static int netns_of(struct lives *l, const struct event *ev, int64_t id, bool cached_only,
 		    int64_t *netns)
 {
-	bool added;
-	uint64_t *slot = hashmap_put(&l->captures, (uint64_t)(uintptr_t)ev->cap, 0, &added);
 	struct task_netns *n;
 	struct task task;
 
-	if (added) {
-		l->netns = xrealloc(l->netns, (l->ncaptures + 1) * sizeof(*l->netns));
-		l->netns[l->ncaptures] = (struct task_netns){0};
-		*slot = ++l->ncaptures;
+	if (ev->cap != l->last_cap) {
+		bool added;
+		uint64_t *slot = hashmap_put(&l->captures, (uint64_t)(uintptr_t)ev->cap, 0, &added);
+
+		if (added) {
+			l->netns = xrealloc(l->netns, (l->ncaptures + 1) * sizeof(*l->netns));
+			l->netns[l->ncaptures] = (struct task_netns){0};
+			*slot = ++l->ncaptures;
+		}
+		l->last_cap = ev->cap;
+		l->last = *slot - 1;
 	}
-	n = &l->netns[*slot - 1];
+	n = &l->netns[l->last];
 	if (id >= 0 && (size_t)id < n->count && n->netns[id] != INT64_MIN) {
 		*netns = n->netns[id];
 		return 0;
