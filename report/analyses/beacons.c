@@ -87,22 +87,36 @@ static void counted(void *ctx, uint64_t a, uint64_t b, uint64_t n, uint64_t boun
 		r->most[b & 0xffff] = bound;
 }
 
-/* The group's connection: counted (first pass), or kept when its group may reach the threshold. */
+/* A group's key: its process, (host, pid) a, and where to, (remote, port) b. */
+static void group_key(int host, int64_t pid, uint32_t remote, int64_t port, uint64_t *a,
+		      uint64_t *b)
+{
+	*a = (uint64_t)host << 32 | (uint32_t)pid;
+	*b = (uint64_t)remote << 16 | (uint64_t)(port & 0xffff);
+}
+
+/* The first pass: a connection of the process to the remote and port, in both its groups. */
+static void count_both(struct beacons_run *r, int host, int64_t pid, uint32_t remote, int64_t port)
+{
+	uint64_t a, b;
+
+	for (int by_port = 0; by_port < 2; by_port++) {
+		group_key(host, pid, by_port ? 0 : remote, port, &a, &b);
+		sketch_add_late(&r->sketch, sketch_hash(a, b), 1, a, b, counted, r);
+	}
+}
+
+/* A later pass: the group's connection kept, when its group may reach the threshold. */
 static void add(struct beacons_run *r, const struct event *ev, const struct task *task,
 		int64_t task_id, uint32_t remote, int64_t port, int64_t start_ns, uint32_t address)
 {
 	int host = peers_host(r->peers, ev->cap);
-	uint64_t a = (uint64_t)host << 32 | (uint32_t)task->pid,
-		 b = (uint64_t)remote << 16 | (uint64_t)(port & 0xffff);
-	uint64_t hash = sketch_hash(a, b);
-	uint64_t *slot;
+	uint64_t a, b, hash, *slot;
 	bool added;
 	struct group *g;
 
-	if (r->pass == 1) {
-		sketch_add_late(&r->sketch, hash, 1, a, b, counted, r);
-		return;
-	}
+	group_key(host, task->pid, remote, port, &a, &b);
+	hash = sketch_hash(a, b);
 	if (r->parts > 1 && share_of(hash, r->parts) != r->part)
 		return;
 	if (sketch_bound(&r->sketch, hash) < (uint64_t)r->t->connections)
@@ -153,9 +167,30 @@ static int on_life(const struct event *ev, const struct task *task, int64_t task
 		return 0;
 	if (!(remote = peer_of(r->peers, ev->cap, ev->col[LIVES_RADDR])))
 		return -1;
+	if (r->pass == 1) {
+		count_both(r, peers_host(r->peers, ev->cap), task->pid, remote, port);
+		return 0;
+	}
 	start_ns = ev->wall_ns - (ev->t - ev->col[LIVES_START]);
 	add(r, ev, task, task_id, remote, port, start_ns, remote);
 	add(r, ev, task, task_id, 0, port, start_ns, remote);
+	return 0;
+}
+
+/*
+ * The first pass, when it reads the connects alone (lives.h): what each
+ * group counts then bounds its connections, as the sketch's counts need.
+ */
+static int may_connect(struct capture *cap, const struct task *task, int64_t task_id, int64_t raddr,
+		       int64_t rport, void *ctx)
+{
+	struct beacons_run *r = ctx;
+	uint32_t remote = peer_of(r->peers, cap, raddr);
+
+	(void)task_id;
+	if (!remote)
+		return -1;
+	count_both(r, peers_host(r->peers, cap), task->pid, remote, rport);
 	return 0;
 }
 
@@ -344,8 +379,12 @@ struct beacons_run *beacons_start(struct peers *peers, const struct beacon_thres
 
 struct life_analysis beacons_analysis(struct beacons_run *r)
 {
-	return (struct life_analysis){
-		.emit = on_life, .passed = passed, .ctx = r, .connects_only = true};
+	return (struct life_analysis){.emit = on_life,
+				      .passed = passed,
+				      .ctx = r,
+				      .connects_only = true,
+				      .unread = 1u << LIVES_RECEIVED,
+				      .may_connect = may_connect};
 }
 
 int beacons_finish(struct beacons_run *r, int err, struct beacons *out)

@@ -385,7 +385,8 @@ struct exfil_run *exfil_start(struct peers *peers, const struct exfil_thresholds
 
 struct life_analysis exfil_analysis(struct exfil_run *r)
 {
-	return (struct life_analysis){.emit = on_life, .passed = passed, .ctx = r};
+	return (struct life_analysis){
+		.emit = on_life, .passed = passed, .ctx = r, .unread = 1u << LIVES_START};
 }
 
 int exfil_finish(struct exfil_run *r, int err, struct exfil *out)

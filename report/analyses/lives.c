@@ -30,6 +30,9 @@ struct lives {
 	struct hashmap captures; /* capture -> 1 + its index in netns */
 	struct task_netns *netns;
 	size_t ncaptures;
+	/* The capture of the last lookup and its index: a run of events has one. */
+	const struct capture *last_cap;
+	size_t last;
 	const struct life_filter *only; /* what the pass reads, or NULL: all */
 	life_emit emit;
 	void *ctx;
@@ -55,17 +58,22 @@ static void key_of(const struct event *ev, int laddr, int raddr, int64_t lport, 
 static int netns_of(struct lives *l, const struct event *ev, int64_t id, bool cached_only,
 		    int64_t *netns)
 {
-	bool added;
-	uint64_t *slot = hashmap_put(&l->captures, (uint64_t)(uintptr_t)ev->cap, 0, &added);
 	struct task_netns *n;
 	struct task task;
 
-	if (added) {
-		l->netns = xrealloc(l->netns, (l->ncaptures + 1) * sizeof(*l->netns));
-		l->netns[l->ncaptures] = (struct task_netns){0};
-		*slot = ++l->ncaptures;
+	if (ev->cap != l->last_cap) {
+		bool added;
+		uint64_t *slot = hashmap_put(&l->captures, (uint64_t)(uintptr_t)ev->cap, 0, &added);
+
+		if (added) {
+			l->netns = xrealloc(l->netns, (l->ncaptures + 1) * sizeof(*l->netns));
+			l->netns[l->ncaptures] = (struct task_netns){0};
+			*slot = ++l->ncaptures;
+		}
+		l->last_cap = ev->cap;
+		l->last = *slot - 1;
 	}
-	n = &l->netns[*slot - 1];
+	n = &l->netns[l->last];
 	if (id >= 0 && (size_t)id < n->count && n->netns[id] != INT64_MIN) {
 		*netns = n->netns[id];
 		return 0;
@@ -213,19 +221,19 @@ static const char *const close_columns[][2] = {
 
 /*
  * The conditions of a pass's filter (lives.h), on each table's remote address
- * or port: its byte in a map of the keys (1: wanted).  A test of one byte
- * costs the readers a third of what a search of the keys (IN) did, which
- * was most of a pass that reads little.
+ * or port: its byte in a map of the keys (1: wanted; replay.h's in_map).  A
+ * test of one byte costs the readers a third of what a search of the keys
+ * (IN) did, which was most of a pass that reads little.
  */
 static const char *const by_remote[] = {
-	"substr(:life_keys, e.daddr + 1, 1) = x'01'",
-	"substr(:life_keys, e.raddr + 1, 1) = x'01'",
-	"substr(:life_keys, e.raddr + 1, 1) = x'01'",
+	"in_map(:life_keys, e.daddr)",
+	"in_map(:life_keys, e.raddr)",
+	"in_map(:life_keys, e.raddr)",
 };
 static const char *const by_port[] = {
-	"substr(:life_keys, e.dport + 1, 1) = x'01'",
-	"substr(:life_keys, e.rport + 1, 1) = x'01'",
-	"substr(:life_keys, e.rport + 1, 1) = x'01'",
+	"in_map(:life_keys, e.dport)",
+	"in_map(:life_keys, e.rport)",
+	"in_map(:life_keys, e.rport)",
 };
 
 /* Keys past this are no address id or port of a sound capture: a map of them would be huge. */
@@ -259,27 +267,56 @@ static int bind_only(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 	return 0;
 }
 
+/* --netns, the one task filter left to SQL: the opener's, and the close's socket's. */
+static const struct filter_columns
+	connect_filter = {.task = "e.task", .family = "e.daddr", .ends = {"e.saddr", "e.daddr"}},
+	accept_filter = {.task = "e.task", .family = "e.raddr", .ends = {"e.laddr", "e.raddr"}},
+	close_filter = {.family = "e.raddr", .ends = {"e.laddr", "e.raddr"}, .netns = "e.netns"};
+
+/* The filters of opts but the process's: those are the opener's too, tested here, not in SQL. */
+static struct options sql_filters(const struct options *opts)
+{
+	struct options unfiltered = *opts;
+
+	unfiltered.pid = unfiltered.uid = -1;
+	unfiltered.comm = NULL;
+	unfiltered.has_cgroup = unfiltered.has_mntns = false;
+	return unfiltered;
+}
+
 /* What a pass reads: the closes' columns (close_columns); the accepts, or not. */
 struct pass_reads {
 	enum { READ_NARROW, READ_ENDED, READ_COUNTED } columns;
+	uint32_t unread; /* narrow: the columns no analysis reads (life_analysis.unread) */
 	bool accepts;
 };
+
+/*
+ * The narrow columns (newer: with netns), those unread NULL in their place:
+ * a constant, which SQLite does not decode per row.
+ */
+static void narrow_columns(uint32_t unread, bool newer, char *sql, size_t size)
+{
+	static const struct {
+		int column;
+		const char *name;
+	} optional[] = {{LIVES_START, "e.start_t"},
+			{LIVES_SENT, "e.bytes_sent"},
+			{LIVES_RECEIVED, "e.bytes_received"}};
+	const char *name[ARRAY_SIZE(optional)];
+
+	for (size_t i = 0; i < ARRAY_SIZE(optional); i++)
+		name[i] = unread >> optional[i].column & 1 ? "NULL" : optional[i].name;
+	snprintf(sql, size, "e.task, e.laddr, e.lport, e.raddr, e.rport, %s, %s, %s, %s", name[0],
+		 name[1], name[2], newer ? "e.netns" : "NULL");
+}
 
 static int replay_closes(struct captures *set, const struct options *opts, struct pass_reads reads,
 			 const struct life_filter *only, life_emit emit, void *ctx)
 {
 	struct lives l = {.process = *opts, .only = only, .emit = emit, .ctx = ctx};
-	struct options unfiltered = *opts;
-	/* --netns, the one task filter left to SQL: the opener's, and the close's socket's. */
-	struct filter_columns connect_filter = {.task = "e.task",
-						.family = "e.daddr",
-						.ends = {"e.saddr", "e.daddr"}},
-			      filter = {.task = "e.task",
-					.family = "e.raddr",
-					.ends = {"e.laddr", "e.raddr"}},
-			      close_filter = {.family = "e.raddr",
-					      .ends = {"e.laddr", "e.raddr"},
-					      .netns = "e.netns"};
+	struct options unfiltered = sql_filters(opts);
+	char narrow[2][160];
 	struct event_query queries[] = {
 		{.table = "ev_connect",
 		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport",
@@ -289,7 +326,7 @@ static int replay_closes(struct captures *set, const struct options *opts, struc
 		 .prefetch = prefetch_open},
 		{.table = "ev_accept",
 		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
-		 .filter = filter,
+		 .filter = accept_filter,
 		 .emit = on_accept,
 		 .ctx = &l,
 		 .prefetch = prefetch_open},
@@ -310,12 +347,14 @@ static int replay_closes(struct captures *set, const struct options *opts, struc
 		queries[q].condition = (only->by == LIFE_BY_REMOTE ? by_remote : by_port)[q];
 		queries[q].bind = bind_only;
 	}
+	if (reads.columns == READ_NARROW && reads.unread) {
+		narrow_columns(reads.unread, true, narrow[0], sizeof(narrow[0]));
+		narrow_columns(reads.unread, false, narrow[1], sizeof(narrow[1]));
+		queries[2].columns = narrow[0];
+		queries[2].older_columns = narrow[1];
+	}
 	if (!reads.accepts)
 		queries[1] = queries[2];
-	/* The process filters are the opener's too: tested in on_close, not in SQL. */
-	unfiltered.pid = unfiltered.uid = -1;
-	unfiltered.comm = NULL;
-	unfiltered.has_cgroup = unfiltered.has_mntns = false;
 	err = replay(set, queries, reads.accepts ? 3 : 2, &unfiltered);
 	hashmap_clear(&l.opens);
 	hashmap_clear(&l.captures);
@@ -328,7 +367,7 @@ static int replay_closes(struct captures *set, const struct options *opts, struc
 int replay_lives(struct captures *set, const struct options *opts, bool counters, life_emit emit,
 		 void *ctx)
 {
-	struct pass_reads reads = {counters ? READ_COUNTED : READ_ENDED, true};
+	struct pass_reads reads = {counters ? READ_COUNTED : READ_ENDED, 0, true};
 
 	return replay_closes(set, opts, reads, NULL, emit, ctx);
 }
@@ -349,15 +388,77 @@ static int emit_to_each(const struct event *ev, const struct task *task, int64_t
 	return 0;
 }
 
-/* One pass of the analyses not done: 0, or -1 after one line. */
-static int pass_of(struct captures *set, const struct options *opts, struct passes *p,
-		   const struct life_filter *filter)
-{
-	struct pass_reads reads = {READ_NARROW, false};
+/* A first pass of may_connect (lives.h): its analyses, and the process filters. */
+struct bounding {
+	struct passes *p;
+	const struct options *process;
+};
 
-	for (int i = 0; i < p->count; i++)
+/* A connect, or a close with its own process: its task, remote address and port. */
+static int on_may_connect(const struct event *ev, void *ctx)
+{
+	struct bounding *b = ctx;
+	int64_t task_id = ev->col[0];
+	struct task task;
+
+	if (capture_task(ev->cap, task_id, &task))
+		return -1;
+	if (!process_wanted(b->process, &task))
+		return 0;
+	for (int i = 0; i < b->p->count; i++) {
+		struct life_analysis *a = &b->p->list[i];
+
+		if (!a->done &&
+		    a->may_connect(ev->cap, &task, task_id, ev->col[1], ev->col[2], a->ctx))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The connects and the closes with a process of their own: no close's
+ * bytes, no accept, no join; the closes opened by connect come in softirq
+ * mostly, and SQLite skips those on the task's cell alone.
+ */
+static int replay_may_connect(struct captures *set, const struct options *opts, struct passes *p)
+{
+	struct bounding b = {p, opts};
+	struct options unfiltered = sql_filters(opts);
+	struct event_query queries[] = {
+		{.table = "ev_connect",
+		 .columns = "e.task, e.daddr, e.dport",
+		 .condition = "e.lport IS NOT NULL", /* one still in flight: no close to open */
+		 .filter = connect_filter,
+		 .emit = on_may_connect,
+		 .ctx = &b,
+		 .address_columns = 1u << 1},
+		{.table = "ev_close",
+		 .columns = "e.task, e.raddr, e.rport",
+		 .condition = "e.task IS NOT NULL",
+		 .filter = close_filter,
+		 .emit = on_may_connect,
+		 .ctx = &b,
+		 .address_columns = 1u << 1,
+		 .optional = true},
+	};
+
+	return replay(set, queries, 2, &unfiltered);
+}
+
+/* One pass of the analyses not done (the first: first): 0, or -1 after one line. */
+static int pass_of(struct captures *set, const struct options *opts, struct passes *p,
+		   const struct life_filter *filter, bool first)
+{
+	struct pass_reads reads = {READ_NARROW, UINT32_MAX, false};
+	bool bounds = first;
+
+	for (int i = 0; i < p->count; i++) {
 		reads.accepts |= !p->list[i].done && !p->list[i].connects_only;
-	if (replay_closes(set, opts, reads, filter, emit_to_each, p))
+		reads.unread &= p->list[i].done ? UINT32_MAX : p->list[i].unread;
+		bounds &= p->list[i].done || p->list[i].may_connect;
+	}
+	if (bounds ? replay_may_connect(set, opts, p)
+		   : replay_closes(set, opts, reads, filter, emit_to_each, p))
 		return -1;
 	for (int i = 0; i < p->count; i++) {
 		struct life_analysis *a = &p->list[i];
@@ -379,13 +480,13 @@ int replay_lives_passes(struct captures *set, const struct options *opts,
 
 	for (int i = 0; i < count; i++)
 		list[i].done = false;
-	if (pass_of(set, opts, &all, NULL))
+	if (pass_of(set, opts, &all, NULL, true))
 		return -1;
 	for (int i = 0; i < count; i++) {
 		struct passes one = {&list[i], 1};
 
 		while (!list[i].done)
-			if (pass_of(set, opts, &one, list[i].filter))
+			if (pass_of(set, opts, &one, list[i].filter, false))
 				return -1;
 	}
 	return 0;

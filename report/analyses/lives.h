@@ -89,6 +89,22 @@ struct life_analysis {
 	 * connections come as OPENED_UNKNOWN, with their own process if any).
 	 */
 	bool connects_only;
+	/*
+	 * Bits 1 << LIVES_START, LIVES_SENT, LIVES_RECEIVED: columns emit never
+	 * reads (NULL in a pass of such analyses alone: a cheaper row).
+	 */
+	uint32_t unread;
+	/*
+	 * Or NULL: what a first pass of such analyses alone reads instead of
+	 * the lives (far fewer columns, no join): every connect that took a
+	 * port and every close that carries its own process, each as a
+	 * connection its process (task, task_id: NULL, -1 for none) may have
+	 * opened to the capture's address id raddr, port rport.  Each close
+	 * emit would see as opened by connect is one of them, with the process
+	 * emit would see: counts of them bound emit's.  0, or -1 after one line.
+	 */
+	int (*may_connect)(struct capture *cap, const struct task *task, int64_t task_id,
+			   int64_t raddr, int64_t rport, void *ctx);
 	bool done;
 	const struct life_filter *filter;
 };

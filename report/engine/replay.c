@@ -565,6 +565,21 @@ static void assign_readers(struct stream **streams, int count, int nreaders);
  * they have now.  Each reader gets connections of its own: one is never
  * used by two threads at once.
  */
+/*
+ * in_map(map, n) (replay.h): a third of substr(map, n + 1, 1) = x'01',
+ * which builds a blob per row to compare, over the rows a pass skips.
+ */
+static void in_map(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *map = sqlite3_value_blob(argv[0]);
+	int64_t n = sqlite3_value_int64(argv[1]);
+
+	(void)argc;
+	if (sqlite3_value_type(argv[1]) == SQLITE_NULL)
+		return; /* NULL */
+	sqlite3_result_int(ctx, map && n >= 0 && n < sqlite3_value_bytes(argv[0]) && map[n]);
+}
+
 static int pass(struct captures *set, struct stream *streams, int count, const bool *active,
 		int nqueries, const struct options *opts)
 {
@@ -583,9 +598,14 @@ static int pass(struct captures *set, struct stream *streams, int count, const b
 		 * A reader scans its tables in key order: it reads each leaf once, so a
 		 * page cache beyond the paths to the leaves is memory it never reads again.
 		 */
-		for (int i = 0; i < readers[k].count; i++)
+		for (int i = 0; i < readers[k].count; i++) {
 			sqlite3_exec(readers[k].list[i]->db, "PRAGMA cache_size = -128", NULL, NULL,
 				     NULL);
+			sqlite3_create_function(readers[k].list[i]->db, "in_map", 2,
+						SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+							SQLITE_INNOCUOUS,
+						NULL, in_map, NULL, NULL);
+		}
 	}
 	for (int i = 0; i < n && !err; i++) {
 		int c = (int)(chosen[i] - streams) / nqueries;

@@ -41,9 +41,14 @@ static inline bool event_null(const struct event *ev, int column)
 
 /* One kind of event: its table, what to select, and what to do with each. */
 struct event_query {
-	const char *table;     /* "ev_connect" */
-	const char *columns;   /* integers, into event.col: "e.task, e.dport" */
-	const char *condition; /* a fixed SQL condition on e, or NULL */
+	const char *table;   /* "ev_connect" */
+	const char *columns; /* integers, into event.col: "e.task, e.dport" */
+	/*
+	 * A fixed SQL condition on e, or NULL.  It may test a set of small
+	 * numbers bound as a map of bytes: in_map(:map, e.raddr) is 1 when the
+	 * byte at e.raddr is nonzero, else 0 (NULL for a NULL number).
+	 */
+	const char *condition;
 	struct filter_columns filter;
 	int (*emit)(const struct event *ev, void *ctx); /* 0, or -1 after one line */
 	/* Bind the condition's own parameters for a capture, or NULL: 0, or -1 after one line. */
