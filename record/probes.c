@@ -24,6 +24,7 @@
 #include "privileges.h"
 #include "probes.h"
 #include "queue.h"
+#include "ring.h"
 #include "util.h"
 
 /*
@@ -66,18 +67,18 @@
 #define DEFAULT_KIND_RING (4u << 20)
 
 /*
- * Records taken from one ring before the next ring's turn.  libbpf takes a
- * ring's records until it finds it empty, which under a flood is never:
- * each ring's turn is cut short so that a flood of one kind delays the
+ * Records taken from one ring before the next ring's turn.  A ring is read
+ * until it is found empty, which under a flood is never: each ring's turn
+ * is cut short so that a flood of one kind delays the
  * others by this much at most, not for as long as the flood lasts.
  */
 #define RECORDS_PER_TURN 1024
 #define TURN_OVER	 (-EAGAIN) /* from the callback: this ring's turn is over */
 
-/* One kind's ring buffer, read by a ring_buffer of its own for turns. */
+/* One kind's ring buffer, read in turns. */
 struct ring_reader {
 	struct probes *probes;
-	struct ring_buffer *ring;
+	struct ring *ring;
 	int kind;
 	unsigned left; /* records still to take in this turn */
 };
@@ -310,11 +311,8 @@ enum fill {
 	RINGS_MORE, /* a ring's turn ended with records left: take them now */
 };
 
-/*
- * One turn of each ring whose kind has room in the queue, published: what
- * it found (enum fill), or a negative errno.
- */
-static int fill_queue(struct probes *probes)
+/* One turn of each ring whose kind has room in the queue, published: what it found. */
+static enum fill fill_queue(struct probes *probes)
 {
 	enum fill found = RINGS_EMPTY;
 
@@ -323,13 +321,9 @@ static int fill_queue(struct probes *probes)
 		enum fill ring = QUEUE_FULL;
 
 		if (queue_has_room(probes->queue, reader->kind)) {
-			int err;
-
 			reader->left = RECORDS_PER_TURN;
-			err = ring_buffer__consume(reader->ring);
-			if (err < 0 && err != TURN_OVER)
-				return err;
-			ring = err != TURN_OVER				     ? RINGS_EMPTY
+			ring = ring_read(reader->ring, read_record, reader) != TURN_OVER
+				       ? RINGS_EMPTY
 			       : queue_has_room(probes->queue, reader->kind) ? RINGS_MORE
 									     : QUEUE_FULL;
 		}
@@ -337,7 +331,7 @@ static int fill_queue(struct probes *probes)
 			found = ring;
 	}
 	queue_publish(probes->queue);
-	return (int)found;
+	return found;
 }
 
 /*
@@ -367,10 +361,8 @@ static void *read_rings(void *arg)
 			err = -errno;
 			break;
 		}
-		do
-			err = fill_queue(probes);
-		while (err == RINGS_MORE && !atomic_load(&probes->stop_reading));
-		err = err < 0 ? err : 0;
+		while (fill_queue(probes) == RINGS_MORE && !atomic_load(&probes->stop_reading))
+			continue;
 	}
 	atomic_store(&probes->read_error, err);
 	queue_publish(probes->queue); /* wakes the writer, which finds the error */
@@ -398,7 +390,7 @@ int probes_rings(struct probes *probes, ring_buffer_sample_fn fn, void *ctx)
 
 		reader->probes = probes;
 		reader->kind = k;
-		reader->ring = ring_buffer__new(fd, read_record, reader, NULL);
+		reader->ring = ring_open(fd);
 		if (!reader->ring || epoll_ctl(probes->epoll_fd, EPOLL_CTL_ADD, fd, &event)) {
 			fprintf(stderr, "record: cannot map the ring buffer of %s: %s\n",
 				kind_names[k], strerror(errno));
@@ -452,18 +444,17 @@ static int deliver(struct probes *probes)
 
 int probes_drain(struct probes *probes)
 {
-	int found, err;
+	int err;
 
 	stop_reading(probes);
 	err = atomic_load(&probes->read_error);
 	/* What the thread queued first, then the rings, until a pass finds them empty. */
-	do {
-		if (!err)
-			err = deliver(probes);
-		found = err ? err : fill_queue(probes);
-		err = found < 0 ? found : 0;
-	} while (found > 0);
-	return err ? err : deliver(probes);
+	while (!err) {
+		err = deliver(probes);
+		if (!err && fill_queue(probes) == RINGS_EMPTY)
+			return deliver(probes);
+	}
+	return err;
 }
 
 int probes_poll(struct probes *probes)
@@ -623,7 +614,7 @@ void probes_free(struct probes *probes)
 	stop_reading(probes);
 	queue_free(probes->queue);
 	for (int i = 0; i < probes->nreaders; i++)
-		ring_buffer__free(probes->readers[i].ring);
+		ring_close(probes->readers[i].ring);
 	if (probes->epoll_fd >= 0)
 		close(probes->epoll_fd);
 	if (probes->dns_socket >= 0)
