@@ -24,6 +24,7 @@
 #include "privileges.h"
 #include "probes.h"
 #include "queue.h"
+#include "ring.h"
 #include "util.h"
 
 /*
@@ -56,7 +57,18 @@
 #define KIND_BUFFER	   (16u << 20)
 #define MIN_QUEUE_PER_KIND (8u << 20)
 
-#define READER_NICE (-10)
+/*
+ * The reading thread's scheduling: the lowest real-time priority, round
+ * robin, so that it runs as soon as it wakes whatever the host's load
+ * (auditd boosts itself for the same reason); else nice -10.  At nice -10
+ * a host at load 16 (2 cores, the ASan build beside two floods) kept it
+ * waiting to run for up to 157 ms, 17 times over 32 ms, in one run of
+ * the 20,000 connections at once, where a 256K ring lasts 30 ms.  The
+ * thread cannot hold a core: it reads a kind only while the kind has room
+ * in the queue, which the writer (not real-time) makes.
+ */
+#define READER_RT_PRIORITY 1
+#define READER_NICE	   (-10)
 
 /*
  * Without -b, the ring of each kind but capable (-b's default, 16M): none
@@ -66,18 +78,18 @@
 #define DEFAULT_KIND_RING (4u << 20)
 
 /*
- * Records taken from one ring before the next ring's turn.  libbpf takes a
- * ring's records until it finds it empty, which under a flood is never:
- * each ring's turn is cut short so that a flood of one kind delays the
+ * Records taken from one ring before the next ring's turn.  A ring is read
+ * until it is found empty, which under a flood is never: each ring's turn
+ * is cut short so that a flood of one kind delays the
  * others by this much at most, not for as long as the flood lasts.
  */
 #define RECORDS_PER_TURN 1024
 #define TURN_OVER	 (-EAGAIN) /* from the callback: this ring's turn is over */
 
-/* One kind's ring buffer, read by a ring_buffer of its own for turns. */
+/* One kind's ring buffer, read in turns. */
 struct ring_reader {
 	struct probes *probes;
-	struct ring_buffer *ring;
+	struct ring *ring;
 	int kind;
 	unsigned left; /* records still to take in this turn */
 };
@@ -310,11 +322,8 @@ enum fill {
 	RINGS_MORE, /* a ring's turn ended with records left: take them now */
 };
 
-/*
- * One turn of each ring whose kind has room in the queue, published: what
- * it found (enum fill), or a negative errno.
- */
-static int fill_queue(struct probes *probes)
+/* One turn of each ring whose kind has room in the queue, published: what it found. */
+static enum fill fill_queue(struct probes *probes)
 {
 	enum fill found = RINGS_EMPTY;
 
@@ -323,13 +332,9 @@ static int fill_queue(struct probes *probes)
 		enum fill ring = QUEUE_FULL;
 
 		if (queue_has_room(probes->queue, reader->kind)) {
-			int err;
-
 			reader->left = RECORDS_PER_TURN;
-			err = ring_buffer__consume(reader->ring);
-			if (err < 0 && err != TURN_OVER)
-				return err;
-			ring = err != TURN_OVER				     ? RINGS_EMPTY
+			ring = ring_read(reader->ring, read_record, reader) != TURN_OVER
+				       ? RINGS_EMPTY
 			       : queue_has_room(probes->queue, reader->kind) ? RINGS_MORE
 									     : QUEUE_FULL;
 		}
@@ -337,7 +342,7 @@ static int fill_queue(struct probes *probes)
 			found = ring;
 	}
 	queue_publish(probes->queue);
-	return (int)found;
+	return found;
 }
 
 /*
@@ -350,14 +355,11 @@ static void *read_rings(void *arg)
 {
 	struct probes *probes = arg;
 	int epoll_fd = probes->epoll_fd, err = 0;
+	struct sched_param rt = {.sched_priority = READER_RT_PRIORITY};
 
-	/*
-	 * Before the host's busy processes when it wakes (as auditd boosts
-	 * itself): a 256K ring lasts 30 ms under 40k connections a second,
-	 * and this thread takes little CPU.  Then it needs no privilege.
-	 * Best effort: without CAP_SYS_NICE it keeps the recorder's.
-	 */
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), READER_NICE);
+	/* Before the host's busy processes when it wakes; then it needs no privilege. */
+	if (pthread_setschedparam(pthread_self(), SCHED_RR, &rt))
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), READER_NICE); /* best effort */
 	if (drop_privileges(0))
 		err = -EIO; /* said */
 	while (!err && !atomic_load(&probes->stop_reading)) {
@@ -367,10 +369,8 @@ static void *read_rings(void *arg)
 			err = -errno;
 			break;
 		}
-		do
-			err = fill_queue(probes);
-		while (err == RINGS_MORE && !atomic_load(&probes->stop_reading));
-		err = err < 0 ? err : 0;
+		while (fill_queue(probes) == RINGS_MORE && !atomic_load(&probes->stop_reading))
+			continue;
 	}
 	atomic_store(&probes->read_error, err);
 	queue_publish(probes->queue); /* wakes the writer, which finds the error */
@@ -398,7 +398,7 @@ int probes_rings(struct probes *probes, ring_buffer_sample_fn fn, void *ctx)
 
 		reader->probes = probes;
 		reader->kind = k;
-		reader->ring = ring_buffer__new(fd, read_record, reader, NULL);
+		reader->ring = ring_open(fd);
 		if (!reader->ring || epoll_ctl(probes->epoll_fd, EPOLL_CTL_ADD, fd, &event)) {
 			fprintf(stderr, "record: cannot map the ring buffer of %s: %s\n",
 				kind_names[k], strerror(errno));
@@ -452,18 +452,17 @@ static int deliver(struct probes *probes)
 
 int probes_drain(struct probes *probes)
 {
-	int found, err;
+	int err;
 
 	stop_reading(probes);
 	err = atomic_load(&probes->read_error);
 	/* What the thread queued first, then the rings, until a pass finds them empty. */
-	do {
-		if (!err)
-			err = deliver(probes);
-		found = err ? err : fill_queue(probes);
-		err = found < 0 ? found : 0;
-	} while (found > 0);
-	return err ? err : deliver(probes);
+	while (!err) {
+		err = deliver(probes);
+		if (!err && fill_queue(probes) == RINGS_EMPTY)
+			return deliver(probes);
+	}
+	return err;
 }
 
 int probes_poll(struct probes *probes)
@@ -623,7 +622,7 @@ void probes_free(struct probes *probes)
 	stop_reading(probes);
 	queue_free(probes->queue);
 	for (int i = 0; i < probes->nreaders; i++)
-		ring_buffer__free(probes->readers[i].ring);
+		ring_close(probes->readers[i].ring);
 	if (probes->epoll_fd >= 0)
 		close(probes->epoll_fd);
 	if (probes->dns_socket >= 0)

@@ -366,6 +366,13 @@ start_record "$db" -e capable
 wait_privileges_dropped "$RECORD_PID"
 check_eq "attached: no capability left, no new privileges" \
 	"0000000000000000 0000000000000000 0000000000000000 1 " "$(caps_of "$RECORD_PID")"
+# policy:priority of each of its threads, counted ("N*P:R ...")
+policies() {
+	for task in /proc/"$1"/task/*; do awk '{ print $41 ":" $40 }' "$task/stat"; done |
+		sort | uniq -c | awk '{ printf "%s*%s ", $1, $2 }'
+}
+check_eq "the thread reading the rings runs at the lowest real-time priority (SCHED_RR 1), the writer as it was" \
+	"1*0:0 1*2:1 " "$(policies "$RECORD_PID")"
 out=$("$HELPERS/capcheck" setuid 3)
 sleep 1.2
 stop_record
