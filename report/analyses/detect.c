@@ -513,6 +513,25 @@ void candidates_clear(struct candidates *c)
 	*c = (struct candidates){0};
 }
 
+int address_ids_add(struct hashmap *set, struct peers *peers, struct capture *cap,
+		    const uint32_t *list, size_t count)
+{
+	size_t n;
+	int64_t *ids = peers_ids(peers, cap, list, count, &n);
+
+	if (!ids)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		hashmap_put(set, (uintptr_t)cap, (uint64_t)ids[i], NULL);
+	free(ids);
+	return 0;
+}
+
+bool address_ids_hold(const struct hashmap *set, const struct capture *cap, int64_t id)
+{
+	return hashmap_find(set, (uintptr_t)cap, (uint64_t)id) != NULL;
+}
+
 struct options narrowed(const struct options *opts, int64_t first_ns, int64_t last_ns)
 {
 	struct options narrow = *opts;

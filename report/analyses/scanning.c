@@ -107,14 +107,8 @@ struct scanning {
 	size_t nanswers, answers_allocated;
 	uint32_t *suspects; /* the second pass: the scanners of the candidates */
 	size_t nsuspects;
-	/*
-	 * Their address ids in each capture, (capture, id): the second pass
-	 * tests a row's addresses here.  A SQL IN over a JSON array of them
-	 * cost a B-tree search a row, a quarter of the instructions over 10M
-	 * generated events, and more with more suspects.
-	 */
-	struct hashmap suspect_ids;
-	struct pending *pending; /* the second pass's findings whose accepts are to count */
+	struct hashmap suspect_ids; /* their address ids (detect.h, address_ids_add) */
+	struct pending *pending;    /* the second pass's findings whose accepts are to count */
 	size_t npending, allocated;
 	/* Sorted pending's runs: (scanner, host), (target, rule) -> first << 32 | count */
 	struct hashmap runs;
@@ -459,8 +453,8 @@ static uint64_t connection_ports(uint32_t remote, int64_t lport, int64_t rport)
  */
 static bool of_suspect(const struct scanning *s, const struct event *ev)
 {
-	return hashmap_find(&s->suspect_ids, (uintptr_t)ev->cap, (uint64_t)ev->col[PROBE_RADDR]) ||
-	       hashmap_find(&s->suspect_ids, (uintptr_t)ev->cap, (uint64_t)ev->col[PROBE_LADDR]);
+	return address_ids_hold(&s->suspect_ids, ev->cap, ev->col[PROBE_RADDR]) ||
+	       address_ids_hold(&s->suspect_ids, ev->cap, ev->col[PROBE_LADDR]);
 }
 
 static int probe(const struct event *ev, void *ctx)
@@ -649,8 +643,7 @@ static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
 		uint64_t where, ports;
 
 		rc = SQLITE_OK;
-		if (!hashmap_find(&s->suspect_ids, (uintptr_t)cap,
-				  (uint64_t)sqlite3_column_int64(stmt, 2)))
+		if (!address_ids_hold(&s->suspect_ids, cap, sqlite3_column_int64(stmt, 2)))
 			continue;
 		local = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 0));
 		remote = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 2));
@@ -669,20 +662,6 @@ static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
 			capture_error(cap));
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* The suspects' address ids in the capture, into suspect_ids: 0, or -1 after one line. */
-static int read_suspect_ids(struct scanning *s, struct capture *cap)
-{
-	size_t n;
-	int64_t *ids = peers_ids(s->peers, cap, s->suspects, s->nsuspects, &n);
-
-	if (!ids)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		hashmap_put(&s->suspect_ids, (uintptr_t)cap, (uint64_t)ids[i], NULL);
-	free(ids);
-	return 0;
 }
 
 static int replay_probes(struct scanning *s, const struct options *opts)
@@ -873,7 +852,7 @@ static int scanner_accept(const struct event *ev, void *ctx)
 	uint32_t remote, local;
 
 	/* The scanners are among the suspects. */
-	if (!hashmap_find(&s->suspect_ids, (uintptr_t)ev->cap, (uint64_t)ev->col[ACCEPT_RADDR]))
+	if (!address_ids_hold(&s->suspect_ids, ev->cap, ev->col[ACCEPT_RADDR]))
 		return 0;
 	remote = peer_of(s->peers, ev->cap, ev->col[ACCEPT_RADDR]);
 	local = peer_of(s->peers, ev->cap, ev->col[ACCEPT_LADDR]);
@@ -956,7 +935,8 @@ static int second_pass(struct scanning *s)
 
 		find_suspects(s);
 		for (int c = 0; !err && c < s->set->count; c++)
-			err = read_suspect_ids(s, s->set->list[c]) ||
+			err = address_ids_add(&s->suspect_ids, s->peers, s->set->list[c],
+					      s->suspects, s->nsuspects) ||
 			      read_own(s, s->set->list[c], last);
 		if (!err)
 			err = replay_probes(s, &narrow);
