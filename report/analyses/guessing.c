@@ -57,7 +57,8 @@ struct guessing {
 	int pass;
 	struct episodes *episodes[BASES];
 	struct candidates candidates;
-	struct hashmap remote_ids; /* the second pass: the candidates' remotes (address_ids_add) */
+	struct address_ids
+		remote_ids; /* the second pass: the candidates' remotes (address_ids_add) */
 };
 
 static void add_process(struct guessing_data *d, const struct task *task)
@@ -403,6 +404,6 @@ int find_bruteforce(struct captures *set, const struct options *opts, const stru
 	for (int b = 0; b < BASES; b++)
 		episodes_free(g.episodes[b]);
 	candidates_clear(&g.candidates);
-	hashmap_clear(&g.remote_ids);
+	address_ids_clear(&g.remote_ids);
 	return err;
 }

@@ -107,11 +107,12 @@ struct scanning {
 	size_t nanswers, answers_allocated;
 	uint32_t *suspects; /* the second pass: the scanners of the candidates */
 	size_t nsuspects;
-	struct hashmap suspect_ids; /* their address ids (detect.h, address_ids_add) */
-	struct pending *pending;    /* the second pass's findings whose accepts are to count */
+	struct address_ids suspect_ids; /* their address ids (detect.h, address_ids_add) */
+	struct pending *pending;	/* the second pass's findings whose accepts are to count */
 	size_t npending, allocated;
 	/* Sorted pending's runs: (scanner, host), (target, rule) -> first << 32 | count */
 	struct hashmap runs;
+	bool sweeps_pending; /* else an accept needs no look for a sweep's run (a cache miss) */
 };
 
 /*
@@ -451,7 +452,7 @@ static uint64_t connection_ports(uint32_t remote, int64_t lport, int64_t rport)
  * suspects' own resets (a raw SYN scanner's kernel answering the SYN-ACKs of
  * the open ports it found, when the capture holds the scanner's host too).
  */
-static bool of_suspect(const struct scanning *s, const struct event *ev)
+static bool of_suspect(struct scanning *s, const struct event *ev)
 {
 	return address_ids_hold(&s->suspect_ids, ev->cap, ev->col[PROBE_RADDR]) ||
 	       address_ids_hold(&s->suspect_ids, ev->cap, ev->col[PROBE_LADDR]);
@@ -859,7 +860,8 @@ static int scanner_accept(const struct event *ev, void *ctx)
 	if (!remote || !local)
 		return -1;
 	credit_accept(s, remote, peers_host(s->peers, ev->cap), local, ev, ev->col[ACCEPT_LPORT]);
-	credit_accept(s, remote, -1, 0, ev, ev->col[ACCEPT_LPORT]);
+	if (s->sweeps_pending)
+		credit_accept(s, remote, -1, 0, ev, ev->col[ACCEPT_LPORT]);
 	return 0;
 }
 
@@ -894,6 +896,7 @@ static int count_accepts(struct scanning *s)
 			(i && !by_key(p - 1, p->remote, p->host, p->local, p->low, p[-1].first_ns))
 				? 1
 				: (uint64_t)i << 32 | 1;
+		s->sweeps_pending |= p->host < 0;
 		first = s->pending[i].first_ns < first ? s->pending[i].first_ns : first;
 		last = s->pending[i].last_ns > last ? s->pending[i].last_ns : last;
 	}
@@ -1053,7 +1056,7 @@ int find_scans(struct captures *set, const struct options *opts, const struct th
 	}
 	bloom_clear(&s.probed);
 	hashmap_clear(&s.own);
-	hashmap_clear(&s.suspect_ids);
+	address_ids_clear(&s.suspect_ids);
 	hashmap_clear(&s.answered);
 	hashmap_clear(&s.answered_by_scan);
 	free(s.answers);
