@@ -53,6 +53,25 @@ check_eq "dense scans: 2000 port scans, each 20 ports, 3 accepts, open 22,80,443
 check "dense scans: within 15 s (took $took s; a query per finding takes minutes)" \
 	awk "BEGIN { exit !($took < 15) }"
 
+# --- Brute force: a thousand candidates amid their accepts --------------------------------
+# The 1000 clients of the dense capture each connect 300 times to sshd within
+# 8 s: each a brute force by the connection rule.  The second pass tested
+# every accept against its candidates' remotes with a SQL IN (a B-tree
+# search a row, deeper with more candidates: every remote host of 100M
+# generated events is one); now a bit per address id.
+timed_report bruteforce --format json dense.db
+check_eq "dense brute force: exit status 0" 0 "$rc"
+findings=$(python3 -c 'import collections, json, sys
+counts = collections.Counter()
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d["local"] == "10.200.0.101":
+        counts[(d["kind"], d["port"], d["connections"], d["basis"])] += 1
+print(dict(counts))' "$SCRATCH/out")
+check_eq "dense brute force: 1000 clients, each 300 connections to port 22" \
+	"{('bruteforce', 22, 300, 'connections'): 1000}" "$findings"
+check "dense brute force: within 15 s (took $took s)" awk "BEGIN { exit !($took < 15) }"
+
 # --- Scans: the second pass amid the suspects' other resets and our connections to them ----
 # The 2000 scanners of the dense capture (without its accepts) also reset 100
 # segments each from 10.99.0.1 (a host they do not scan: none of it is an open

@@ -513,6 +513,76 @@ void candidates_clear(struct candidates *c)
 	*c = (struct candidates){0};
 }
 
+/* Ids up to this many a capture take a bit each: 2 MiB at most. */
+#define ADDRESS_BITS (1u << 24)
+
+static struct address_bits *address_bits_of(struct address_ids *set, const struct capture *cap)
+{
+	if (set->count && set->of[set->last].cap == cap)
+		return &set->of[set->last];
+	for (int i = 0; i < set->count; i++) {
+		if (set->of[i].cap == cap) {
+			set->last = i;
+			return &set->of[i];
+		}
+	}
+	return NULL;
+}
+
+int address_ids_add(struct address_ids *set, struct peers *peers, struct capture *cap,
+		    const uint32_t *list, size_t count)
+{
+	size_t n;
+	int64_t *ids = peers_ids(peers, cap, list, count, &n);
+	struct address_bits *b;
+
+	if (!ids)
+		return -1;
+	if (!(b = address_bits_of(set, cap))) {
+		set->of = xrealloc(set->of, (size_t)(set->count + 1) * sizeof(*set->of));
+		b = &set->of[set->count++];
+		*b = (struct address_bits){.cap = cap};
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t id = (uint64_t)ids[i];
+		size_t word = (size_t)(id / 64);
+
+		if (id >= ADDRESS_BITS) { /* negative ones too */
+			hashmap_put(&set->other, (uintptr_t)cap, id, NULL);
+			continue;
+		}
+		if (word >= b->words) {
+			size_t words = word + 1;
+
+			b->bits = xrealloc(b->bits, words * sizeof(*b->bits));
+			memset(b->bits + b->words, 0, (words - b->words) * sizeof(*b->bits));
+			b->words = words;
+		}
+		b->bits[word] |= 1ULL << (id % 64);
+	}
+	free(ids);
+	return 0;
+}
+
+bool address_ids_hold(struct address_ids *set, const struct capture *cap, int64_t id)
+{
+	const struct address_bits *b = address_bits_of(set, cap);
+	uint64_t word = (uint64_t)id / 64;
+
+	if ((uint64_t)id >= ADDRESS_BITS)
+		return hashmap_find(&set->other, (uintptr_t)cap, (uint64_t)id) != NULL;
+	return b && word < b->words && b->bits[word] >> ((uint64_t)id % 64) & 1;
+}
+
+void address_ids_clear(struct address_ids *set)
+{
+	for (int i = 0; i < set->count; i++)
+		free(set->of[i].bits);
+	free(set->of);
+	hashmap_clear(&set->other);
+	*set = (struct address_ids){0};
+}
+
 struct options narrowed(const struct options *opts, int64_t first_ns, int64_t last_ns)
 {
 	struct options narrow = *opts;

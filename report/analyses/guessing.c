@@ -57,6 +57,8 @@ struct guessing {
 	int pass;
 	struct episodes *episodes[BASES];
 	struct candidates candidates;
+	struct address_ids
+		remote_ids; /* the second pass: the candidates' remotes (address_ids_add) */
 };
 
 static void add_process(struct guessing_data *d, const struct task *task)
@@ -318,6 +320,9 @@ static int login(const struct event *ev, void *ctx)
 	bool counted = true;
 	struct episode *ep;
 
+	/* The second pass: only the candidates' connections reach the rule. */
+	if (g->pass == 2 && !address_ids_hold(&g->remote_ids, ev->cap, ev->col[LOGIN_RADDR]))
+		return 0;
 	if (capture_task(ev->cap, ev->col[LOGIN_TASK], &task) ||
 	    !(remote = peer_of(g->peers, ev->cap, ev->col[LOGIN_RADDR])))
 		return -1;
@@ -348,26 +353,20 @@ static int login(const struct event *ev, void *ctx)
 	return gather(g, ev, &task, ep->data, basis == BY_LOGINS ? &s : NULL, counted);
 }
 
-/* The second pass: only the candidates' connections reach the rule. */
-static int bind_remotes(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
+/* The candidates' remotes, as each capture numbers them: 0, or -1 after one line. */
+static int read_remote_ids(struct captures *set, struct guessing *g)
 {
-	struct guessing *g = ctx;
 	uint32_t *remotes = xcalloc(g->candidates.groups.count, sizeof(*remotes));
 	const struct hashmap_entry *e;
 	size_t cursor = 0, n = 0;
-	char *json;
+	int err = 0;
 
 	while ((e = hashmap_next(&g->candidates.groups, &cursor)))
 		remotes[n++] = (uint32_t)e->b;
-	json = peers_ids_json(g->peers, cap, remotes, n);
+	for (int c = 0; !err && c < set->count; c++)
+		err = address_ids_add(&g->remote_ids, g->peers, set->list[c], remotes, n);
 	free(remotes);
-	if (!json)
-		return -1;
-	if (sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":remotes"), json, -1,
-			      free) == SQLITE_OK)
-		return 0;
-	fprintf(stderr, "report: %s: cannot bind :remotes: %s\n", cap->name, capture_error(cap));
-	return -1;
+	return err;
 }
 
 static int replay_logins(struct captures *set, struct guessing *g, const struct options *opts)
@@ -375,11 +374,8 @@ static int replay_logins(struct captures *set, struct guessing *g, const struct 
 	struct event_query query = {
 		.table = "ev_accept",
 		.columns = "e.task, e.laddr, e.lport, e.raddr",
-		.condition =
-			g->pass == 1 ? NULL : "e.raddr IN (SELECT value FROM json_each(:remotes))",
 		.filter = {.task = "e.task"},
 		.emit = login,
-		.bind = g->pass == 1 ? NULL : bind_remotes,
 		.ctx = g,
 	};
 
@@ -403,10 +399,11 @@ int find_bruteforce(struct captures *set, const struct options *opts, const stru
 		struct options narrow = narrowed(opts, g.candidates.first_ns, g.candidates.last_ns);
 
 		start_pass(&g, 2);
-		err = replay_logins(set, &g, &narrow);
+		err = read_remote_ids(set, &g) || replay_logins(set, &g, &narrow);
 	}
 	for (int b = 0; b < BASES; b++)
 		episodes_free(g.episodes[b]);
 	candidates_clear(&g.candidates);
+	address_ids_clear(&g.remote_ids);
 	return err;
 }

@@ -23,14 +23,6 @@
 #define PROBE_CONDITION                                                                            \
 	"e.laddr IS NOT NULL AND e.raddr IS NOT NULL AND ((e.state IS NULL AND (e.reason IS NULL " \
 	"OR e.reason = :no_socket)) OR e.state = :listen)"
-/*
- * The second pass: only the suspects' probes reach the rules, and the
- * suspects' own resets (a raw SYN scanner's kernel answering the SYN-ACKs of
- * the open ports it found, when the capture holds the scanner's host too).
- */
-#define SUSPECT_CONDITION                                                                          \
-	" AND (e.raddr IN (SELECT value FROM json_each(:suspects)) OR e.laddr IN "                 \
-	"(SELECT value FROM json_each(:suspects)))"
 enum { PROBE_LADDR, PROBE_LPORT, PROBE_RADDR, PROBE_RPORT, PROBE_STATE };
 
 /* A connect whose outcome is known: in flight when the capture stopped says nothing. */
@@ -115,10 +107,12 @@ struct scanning {
 	size_t nanswers, answers_allocated;
 	uint32_t *suspects; /* the second pass: the scanners of the candidates */
 	size_t nsuspects;
-	struct pending *pending; /* the second pass's findings whose accepts are to count */
+	struct address_ids suspect_ids; /* their address ids (detect.h, address_ids_add) */
+	struct pending *pending;	/* the second pass's findings whose accepts are to count */
 	size_t npending, allocated;
 	/* Sorted pending's runs: (scanner, host), (target, rule) -> first << 32 | count */
 	struct hashmap runs;
+	bool sweeps_pending; /* else an accept needs no look for a sweep's run (a cache miss) */
 };
 
 /*
@@ -453,19 +447,38 @@ static uint64_t connection_ports(uint32_t remote, int64_t lport, int64_t rport)
 	return pair(remote, (uint64_t)(lport & 0xffff) << 16 | (uint64_t)(rport & 0xffff));
 }
 
+/*
+ * The second pass: only the suspects' probes reach the rules, and the
+ * suspects' own resets (a raw SYN scanner's kernel answering the SYN-ACKs of
+ * the open ports it found, when the capture holds the scanner's host too).
+ */
+static bool of_suspect(struct scanning *s, const struct event *ev)
+{
+	return address_ids_hold(&s->suspect_ids, ev->cap, ev->col[PROBE_RADDR]) ||
+	       address_ids_hold(&s->suspect_ids, ev->cap, ev->col[PROBE_LADDR]);
+}
+
 static int probe(const struct event *ev, void *ctx)
 {
 	struct scanning *s = ctx;
-	int host = peers_host(s->peers, ev->cap);
-	uint32_t scanner = peer_of(s->peers, ev->cap, ev->col[PROBE_RADDR]);
-	uint32_t target = peer_of(s->peers, ev->cap, ev->col[PROBE_LADDR]);
-	uint64_t port = (uint64_t)ev->col[PROBE_LPORT], where = pair((uint64_t)host, target);
-	const uint64_t portscan_key[2] = {where, scanner}, sweep_key[2] = {scanner, 0};
-	uint64_t ports = connection_ports(scanner, ev->col[PROBE_LPORT], ev->col[PROBE_RPORT]);
+	int host;
+	uint32_t scanner, target;
+	uint64_t port = (uint64_t)ev->col[PROBE_LPORT], where, portscan_key[2], sweep_key[2], ports;
 	struct episode *ep;
 
+	if (s->pass == 2 && !of_suspect(s, ev))
+		return 0;
+	host = peers_host(s->peers, ev->cap);
+	scanner = peer_of(s->peers, ev->cap, ev->col[PROBE_RADDR]);
+	target = peer_of(s->peers, ev->cap, ev->col[PROBE_LADDR]);
 	if (!scanner || !target)
 		return -1;
+	where = pair((uint64_t)host, target);
+	portscan_key[0] = where;
+	portscan_key[1] = scanner;
+	sweep_key[0] = scanner;
+	sweep_key[1] = 0;
+	ports = connection_ports(scanner, ev->col[PROBE_LPORT], ev->col[PROBE_RPORT]);
 	if (s->pass == 1) {
 		bloom_add(&s->probed, where, ports);
 		return episodes_add(s->episodes[PORTSCAN], portscan_key, ev->wall_ns, true, port) &&
@@ -570,17 +583,13 @@ static int bind_number(sqlite3_stmt *stmt, const char *parameter, struct capture
 
 static int bind_probe(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 {
-	struct scanning *s = ctx;
-
+	(void)ctx;
 	if (bind_number(stmt, ":no_socket", cap, "SELECT reason FROM reset_reason WHERE name = ?",
 			"NO_SOCKET") ||
 	    bind_number(stmt, ":listen", cap, "SELECT state FROM tcp_state WHERE name = ?",
 			"LISTEN"))
 		return -1;
-	if (s->pass == 1)
-		return 0;
-	return bind_json(stmt, ":suspects",
-			 peers_ids_json(s->peers, cap, s->suspects, s->nsuspects), cap);
+	return 0;
 }
 
 /* The candidate processes of the capture's host. */
@@ -620,42 +629,39 @@ static int bind_pids(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
 {
 	static const char sql[] = "SELECT e.saddr, e.lport, e.daddr, e.dport FROM ev_connect e "
-				  "WHERE e.t <= ?2 AND e.lport IS NOT NULL AND e.daddr IN "
-				  "(SELECT value FROM json_each(?1))";
-	char *ids = peers_ids_json(s->peers, cap, s->suspects, s->nsuspects);
+				  "WHERE e.t <= ?1 AND e.lport IS NOT NULL";
 	int host = peers_host(s->peers, cap), rc;
 	struct options until = {.since_ns = INT64_MIN, .until_ns = last_ns};
 	sqlite3_stmt *stmt = NULL;
 	int64_t from, to;
 
-	if (!ids)
-		return -1;
 	filter_t_range(&until, cap, &from, &to);
 	rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(stmt, 1, ids, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(stmt, 2, to);
+		rc = sqlite3_bind_int64(stmt, 1, to);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		uint32_t local = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 0));
-		uint32_t remote = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 2));
-		uint64_t where = pair((uint64_t)host, local),
-			 ports = connection_ports(remote, sqlite3_column_int64(stmt, 1),
-						  sqlite3_column_int64(stmt, 3));
+		uint32_t local, remote;
+		uint64_t where, ports;
 
+		rc = SQLITE_OK;
+		if (!address_ids_hold(&s->suspect_ids, cap, sqlite3_column_int64(stmt, 2)))
+			continue;
+		local = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 0));
+		remote = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 2));
+		where = pair((uint64_t)host, local);
+		ports = connection_ports(remote, sqlite3_column_int64(stmt, 1),
+					 sqlite3_column_int64(stmt, 3));
 		if (!local || !remote) {
 			rc = SQLITE_ABORT; /* told */
 			break;
 		}
 		if (bloom_may_hold(&s->probed, where, ports))
 			hashmap_put(&s->own, where, ports, NULL);
-		rc = SQLITE_OK;
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ABORT)
 		fprintf(stderr, "report: %s: cannot read ev_connect: %s\n", cap->name,
 			capture_error(cap));
 	sqlite3_finalize(stmt);
-	free(ids);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -664,7 +670,7 @@ static int replay_probes(struct scanning *s, const struct options *opts)
 	struct event_query query = {
 		.table = "ev_reset",
 		.columns = "e.laddr, e.lport, e.raddr, e.rport, e.state",
-		.condition = s->pass == 1 ? PROBE_CONDITION : PROBE_CONDITION SUSPECT_CONDITION,
+		.condition = PROBE_CONDITION,
 		.filter = {.task = "e.task"},
 		.emit = probe,
 		.bind = bind_probe,
@@ -844,29 +850,19 @@ enum { ACCEPT_LADDR, ACCEPT_LPORT, ACCEPT_RADDR };
 static int scanner_accept(const struct event *ev, void *ctx)
 {
 	struct scanning *s = ctx;
-	uint32_t remote = peer_of(s->peers, ev->cap, ev->col[ACCEPT_RADDR]);
-	uint32_t local = peer_of(s->peers, ev->cap, ev->col[ACCEPT_LADDR]);
+	uint32_t remote, local;
 
+	/* The scanners are among the suspects. */
+	if (!address_ids_hold(&s->suspect_ids, ev->cap, ev->col[ACCEPT_RADDR]))
+		return 0;
+	remote = peer_of(s->peers, ev->cap, ev->col[ACCEPT_RADDR]);
+	local = peer_of(s->peers, ev->cap, ev->col[ACCEPT_LADDR]);
 	if (!remote || !local)
 		return -1;
 	credit_accept(s, remote, peers_host(s->peers, ev->cap), local, ev, ev->col[ACCEPT_LPORT]);
-	credit_accept(s, remote, -1, 0, ev, ev->col[ACCEPT_LPORT]);
+	if (s->sweeps_pending)
+		credit_accept(s, remote, -1, 0, ev, ev->col[ACCEPT_LPORT]);
 	return 0;
-}
-
-static int bind_scanners(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
-{
-	struct scanning *s = ctx;
-	uint32_t *scanners = xcalloc(s->npending, sizeof(*scanners));
-	size_t n = 0;
-	int err;
-
-	for (size_t i = 0; i < s->npending; i++)
-		if (!n || scanners[n - 1] != s->pending[i].remote)
-			scanners[n++] = s->pending[i].remote;
-	err = bind_json(stmt, ":scanners", peers_ids_json(s->peers, cap, scanners, n), cap);
-	free(scanners);
-	return err;
 }
 
 /*
@@ -879,10 +875,8 @@ static int count_accepts(struct scanning *s)
 	struct event_query query = {
 		.table = "ev_accept",
 		.columns = "e.laddr, e.lport, e.raddr",
-		.condition = "e.raddr IN (SELECT value FROM json_each(:scanners))",
 		.filter = {.task = "e.task"},
 		.emit = scanner_accept,
-		.bind = bind_scanners,
 		.ctx = s,
 		.address_columns = 1u << ACCEPT_LADDR | 1u << ACCEPT_RADDR,
 	};
@@ -902,6 +896,7 @@ static int count_accepts(struct scanning *s)
 			(i && !by_key(p - 1, p->remote, p->host, p->local, p->low, p[-1].first_ns))
 				? 1
 				: (uint64_t)i << 32 | 1;
+		s->sweeps_pending |= p->host < 0;
 		first = s->pending[i].first_ns < first ? s->pending[i].first_ns : first;
 		last = s->pending[i].last_ns > last ? s->pending[i].last_ns : last;
 	}
@@ -943,7 +938,9 @@ static int second_pass(struct scanning *s)
 
 		find_suspects(s);
 		for (int c = 0; !err && c < s->set->count; c++)
-			err = read_own(s, s->set->list[c], last);
+			err = address_ids_add(&s->suspect_ids, s->peers, s->set->list[c],
+					      s->suspects, s->nsuspects) ||
+			      read_own(s, s->set->list[c], last);
 		if (!err)
 			err = replay_probes(s, &narrow);
 		if (!err)
@@ -1059,6 +1056,7 @@ int find_scans(struct captures *set, const struct options *opts, const struct th
 	}
 	bloom_clear(&s.probed);
 	hashmap_clear(&s.own);
+	address_ids_clear(&s.suspect_ids);
 	hashmap_clear(&s.answered);
 	hashmap_clear(&s.answered_by_scan);
 	free(s.answers);
