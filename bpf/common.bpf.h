@@ -162,19 +162,54 @@ __weak __noinline int count_process_lost(__u32 type)
 }
 
 /*
- * A record of this type was lost: counted, and by process when the program
- * runs in the process's own context (in_process: as describe_task() takes it).
+ * Whose a lost record is, as the functions that may lose one take it: no
+ * process's (false), the current process's (true), or the current process's
+ * but counted by process only when the program calls pay_process_losses():
+ * a program that runs with interrupts off cannot call count_process_lost(),
+ * a global function, there (the verifier of 6.14 and 6.15 refuses it).
  */
-static __always_inline void lose_record(enum record_type type, bool in_process)
+typedef __u32 loser_t;
+#define LOSS_OWED 2
+
+/* Record types whose loss the current process is owed (LOSS_OWED), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} process_losses_owed SEC(".maps") __weak;
+
+/* A record of this type was lost: counted, and by process as loser says. */
+static __always_inline void lose_record(enum record_type type, loser_t loser)
 {
+	__u32 zero = 0, *owed;
+
 	count_lost(type);
-	if (in_process)
+	if (loser == LOSS_OWED) {
+		owed = bpf_map_lookup_elem(&process_losses_owed, &zero);
+		if (owed)
+			*owed |= 1u << type;
+	} else if (loser) {
 		count_process_lost(type);
+	}
+}
+
+/* Count by process the losses owed on this CPU (interrupts on again). */
+static __always_inline void pay_process_losses(void)
+{
+	__u32 zero = 0, *owed = bpf_map_lookup_elem(&process_losses_owed, &zero);
+
+	if (!owed || !*owed)
+		return;
+	for (__u32 type = 0; type < RECORD_TYPES; type++)
+		if (*owed & (1u << type))
+			count_process_lost(type);
+	*owed = 0;
 }
 
 /* Reserve a record in the ring buffer, or count it as lost. */
 static __always_inline void *reserve_record(__u64 size, enum record_type type, __u64 ts_ns,
-					    bool in_process)
+					    loser_t in_process)
 {
 	struct record_header *hdr = bpf_ringbuf_reserve(ring_of(type), size, 0);
 
@@ -250,10 +285,11 @@ static __always_inline bool takes_stacks(enum record_type type)
  * bytes: in the ring buffer itself, no copy, with extra bytes after it; or,
  * when stacks of unknown length will follow it, in the per-CPU scratch area.
  * Its stacks start empty.  Send it with send_record().  in_process: whether
- * the program runs in the acting process's context (a loss is then its).
+ * the program runs in the acting process's context (a loss is then its, as
+ * loser_t says).
  */
 static __always_inline void *begin_record(__u64 size, __u64 extra, enum record_type type,
-					  __u64 ts_ns, bool in_process)
+					  __u64 ts_ns, loser_t in_process)
 {
 	struct record_header *hdr;
 	struct stacks *stacks;
@@ -338,7 +374,7 @@ static __always_inline long non_negative(long bytes)
  * kernel cannot tell them (no file, the mm lock taken).
  */
 static __always_inline void send_record(void *ctx, void *rec, __u64 size, enum record_type type,
-					bool task_context)
+					loser_t task_context)
 {
 	struct stacks *stacks = rec + size - sizeof(struct stacks);
 	long kernel_bytes = 0, user_bytes = 0;

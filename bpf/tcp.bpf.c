@@ -185,7 +185,8 @@ static __always_inline void tuple_from_sock(struct tcp_tuple *tuple, const struc
  * leaves SYN_SENT (established, refused, timed out, closed), a second record
  * carries the outcome, the port and the latency.
  */
-static __always_inline void record_attempt(void *ctx, const struct sock *sk, bool cast)
+static __always_inline void record_attempt(void *ctx, const struct sock *sk, bool cast,
+					   loser_t loser)
 {
 	__u32 uid;
 	__u64 pid_tgid = current_ids(&uid, cast);
@@ -195,17 +196,17 @@ static __always_inline void record_attempt(void *ctx, const struct sock *sk, boo
 	if (!task_is_wanted(pid_tgid, uid))
 		return;
 	ts_ns = bpf_ktime_get_boot_ns();
-	rec = begin_record(sizeof(*rec), 0, RECORD_CONNECT, ts_ns, true);
+	rec = begin_record(sizeof(*rec), 0, RECORD_CONNECT, ts_ns, loser);
 	if (!rec)
 		return;
 	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid, cast);
 	tuple_from_sock(&rec->tuple, sk, cast);
 	rec->sock = sock;
-	send_record(ctx, rec, sizeof(*rec), RECORD_CONNECT, true);
+	send_record(ctx, rec, sizeof(*rec), RECORD_CONNECT, loser);
 
 	/* Without room to remember it, this attempt's outcome is lost: count it now. */
 	if (flight_add(&connects_in_flight, key_of(sk), ts_ns))
-		lose_record(RECORD_OUTCOME, true);
+		lose_record(RECORD_OUTCOME, loser);
 }
 
 /*
@@ -316,7 +317,7 @@ static __always_inline void payload(struct close_record *rec, const struct sock 
 }
 
 static __always_inline void record_close(void *ctx, const struct sock *sk, int old_state,
-					 __u64 connect_ns, bool cast, __u64 *now)
+					 __u64 connect_ns, bool cast, __u64 *now, loser_t loser)
 {
 	bool in_process = in_process_context(ctx);
 	/* A close in softirq (a RST or FIN received) has no process: nothing to ask. */
@@ -327,7 +328,8 @@ static __always_inline void record_close(void *ctx, const struct sock *sk, int o
 
 	if (!event_is_wanted(in_process, pid_tgid, uid))
 		return;
-	rec = reserve_record(sizeof(*rec), RECORD_CLOSE, clock_once(now), in_process);
+	rec = reserve_record(sizeof(*rec), RECORD_CLOSE, clock_once(now),
+			     in_process ? loser : false);
 	if (!rec)
 		return;
 	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid, cast);
@@ -349,14 +351,15 @@ static __always_inline void record_close(void *ctx, const struct sock *sk, int o
 
 /* A life begins (established) or ends (closed, from any state but LISTEN or CLOSE). */
 static __always_inline void track_life(void *ctx, const struct sock *sk, int old_state,
-				       int new_state, __u64 connect_ns, bool cast, __u64 *now)
+				       int new_state, __u64 connect_ns, bool cast, __u64 *now,
+				       loser_t loser)
 {
 	if (new_state == TCP_ESTABLISHED) {
 		/* Without room its close comes with no start: not lost, not timed. */
 		flight_add(&lives, key_of(sk),
 			   (clock_once(now) & ~1ULL) | (old_state == TCP_SYN_SENT));
 	} else if (new_state == TCP_CLOSE && old_state != TCP_LISTEN && old_state != TCP_CLOSE) {
-		record_close(ctx, sk, old_state, connect_ns, cast, now);
+		record_close(ctx, sk, old_state, connect_ns, cast, now, loser);
 	}
 }
 
@@ -377,8 +380,9 @@ static __always_inline bool state_change_recorded(int old_state, int new_state)
 	return connect || opened_or_closed;
 }
 
+/* loser: whose a record lost in process context is (LOSS_OWED with interrupts off). */
 static __always_inline int state_change(void *ctx, const struct sock *sk, int old_state,
-					int new_state, bool cast)
+					int new_state, bool cast, loser_t loser)
 {
 	__u64 connect_ns = 0, now = 0;
 
@@ -388,7 +392,7 @@ static __always_inline int state_change(void *ctx, const struct sock *sk, int ol
 		return 0;
 	if (records(RECORD_CONNECT)) {
 		if (old_state == TCP_CLOSE && new_state == TCP_SYN_SENT)
-			record_attempt(ctx, sk, cast);
+			record_attempt(ctx, sk, cast, loser);
 		else if (old_state == TCP_SYN_SENT)
 			connect_ns = record_outcome(sk, new_state, cast, &now);
 	}
@@ -400,24 +404,53 @@ static __always_inline int state_change(void *ctx, const struct sock *sk, int ol
 			record_unaccepted(sk, old_state, cast, &now);
 	}
 	if (records(RECORD_CLOSE))
-		track_life(ctx, sk, old_state, new_state, connect_ns, cast, &now);
+		track_life(ctx, sk, old_state, new_state, connect_ns, cast, &now, loser);
 	return 0;
 }
 
 /*
  * The kernel runs a program at most once at a time on a CPU: a state change
  * in softirq (a segment received, a timer's: a connect timing out, a delayed
- * ACK that closes an orphan) that interrupts tcp_state_change while it runs
- * in a process's context, for another socket, is not given to it, only
- * counted (the program's recursion_misses).  tcp_state_change_nested, a second
- * program on the tracepoint, takes exactly those: the state changes that come
- * while tcp_state_change runs on their CPU.  Where the kernel runs a program
- * inside itself (no such guard), the inner run clears the mark and the second
- * program takes nothing.  What neither takes (one that comes in the
- * instructions the kernel runs around the first program, outside its mark,
- * or for reasons not understood yet: under load this host left up to 208
- * in a run) the recorder tells: the first's misses less the second's takes.
+ * ACK that closes an orphan) that interrupts the program while it runs in a
+ * process's context, for another socket, is not given to it, only counted
+ * (the program's recursion_misses).  Two ways to have them all, by what the
+ * kernel offers:
+ *
+ * With the kfunc bpf_local_irq_save (6.14+), tcp_state_change_irqs_off turns
+ * interrupts off while it works: no softirq comes in on its CPU.  One program,
+ * one dispatch per state change.
+ *
+ * Before, tcp_state_change_nested, a second program on the tracepoint, takes
+ * exactly those: the state changes that come while tcp_state_change runs on
+ * their CPU.  Where the kernel runs a program inside itself (no such guard),
+ * the inner run clears the mark and the second program takes nothing.  It
+ * costs a dispatch for every state change, about six a connection.
+ *
+ * What neither takes (one that comes in the instructions the kernel runs
+ * around the program, outside its mark or with interrupts still on, or for
+ * reasons not understood yet: under load this host left up to 208 in a run
+ * with the two programs) the recorder tells: the first's misses less the
+ * second's takes.  A state change no enabled kind records returns before
+ * either (the first's window is the shorter): the second counts it taken all
+ * the same, as the first's miss was.
  */
+extern void bpf_local_irq_save(unsigned long *flags) __ksym __weak;
+extern void bpf_local_irq_restore(unsigned long *flags) __ksym __weak;
+
+static __always_inline int state_change_irqs_off(void *ctx, const struct sock *sk, int old_state,
+						 int new_state)
+{
+	unsigned long flags;
+
+	if (!state_change_recorded(old_state, new_state))
+		return 0;
+	bpf_local_irq_save(&flags);
+	state_change(ctx, sk, old_state, new_state, true, LOSS_OWED);
+	bpf_local_irq_restore(&flags);
+	pay_process_losses();
+	return 0;
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -436,11 +469,14 @@ static __always_inline struct state_change_cpu *this_cpu(void)
 static __always_inline int state_change_first(void *ctx, const struct sock *sk, int old_state,
 					      int new_state, bool cast)
 {
-	struct state_change_cpu *cpu = this_cpu();
+	struct state_change_cpu *cpu;
 
+	if (!state_change_recorded(old_state, new_state))
+		return 0;
+	cpu = this_cpu();
 	if (cpu)
 		*(volatile __u32 *)&cpu->running = 1;
-	state_change(ctx, sk, old_state, new_state, cast);
+	state_change(ctx, sk, old_state, new_state, cast, true);
 	if (cpu)
 		*(volatile __u32 *)&cpu->running = 0;
 	return 0;
@@ -459,13 +495,20 @@ static __always_inline int state_change_nested(void *ctx, const struct sock *sk,
 	if (!cpu || !*(volatile __u32 *)&cpu->running)
 		return 0;
 	cpu->nested++;
-	return state_change(ctx, sk, old_state, new_state, cast);
+	return state_change(ctx, sk, old_state, new_state, cast, true);
 }
 
 /*
  * Each program of this file comes twice: with the kfunc, and as NAME_core
  * with CO-RE reads, for kernels before 6.2.  record/mechanisms.c loads one.
+ * The one that turns interrupts off needs 6.14: with the kfunc alone.
  */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tcp_state_change_irqs_off, const struct sock *sk, int old_state, int new_state)
+{
+	return state_change_irqs_off(ctx, sk, old_state, new_state);
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcp_state_change, const struct sock *sk, int old_state, int new_state)
 {

@@ -27,7 +27,7 @@ struct need {
 };
 
 #define MECHANISM_PROGRAMS 4
-#define MECHANISM_NEEDS	   5
+#define MECHANISM_NEEDS	   6
 
 struct mechanism {
 	const char *name;			       /* as the capture records it */
@@ -46,6 +46,8 @@ static const struct need task_btf = {NEED_HELPER, "get_current_task_btf", 0,
 				     "the helper bpf_get_current_task_btf (Linux 5.11+)"};
 static const struct need rdonly_cast = {NEED_KFUNC, "bpf_rdonly_cast", 0,
 					"the kfunc bpf_rdonly_cast (Linux 6.2+)"};
+static const struct need irq_save = {NEED_KFUNC, "bpf_local_irq_save", 0,
+				     "the kfunc bpf_local_irq_save (Linux 6.14+)"};
 static const struct need set_state = {NEED_TRACEPOINT, "inet_sock_set_state", 0,
 				      "the tracepoint sock:inet_sock_set_state (Linux 4.16+)"};
 static const struct need accept4_exit = {

@@ -61,6 +61,31 @@ check_match "overload: the summary says how many were lost" "capable +$recorded 
 check_eq "overload: the losses by interval and by process sum to each kind's" "" "$(unsplit_losses "$db")"
 check_eq "overload: every capable loss is the storm's process's" "$TARGET_PID:capcheck:$lost" "$(capable_losers "$db")"
 
+# --- Connections through a 4K ring: a connect's or close's loss is its process's -----
+# Lost where the program runs with interrupts off (bpf/tcp.bpf.c), counted by
+# process once they are on again.  -u: the churn alone; its server's closes
+# come in softirq, no process's, so -u leaves them out.
+db="$SCRATCH/churn-overload.db"
+start_record "$db" -u "$test_uid" -e connect,close -b 4K
+setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups "$BUILD/bench/churn" 0.5 > "$SCRATCH/churn.out" &
+churn=$!
+wait $churn
+stop_record
+generated=$(value connections "$(cat "$SCRATCH/churn.out")")
+# kind: recorded+lost, then lost, and the losses named the churn's: "kind:generated:lost:lost"
+churn_losses() {
+	sql "$db" "select '$1:' || ((select count(*) from $2 where pid = $churn) + lost) || ':' || lost || ':'
+		|| (select coalesce(sum(count), 0) from process_loss where kind = '$1' and pid = $churn)
+		from event_kind where name = '$1'"
+}
+lost=$(sql "$db" "select lost from event_kind where name = 'connect'")
+echo "# churn overload: $generated connections, $lost connects and $(sql "$db" "select lost from event_kind where name = 'close'") closes lost (4K ring)"
+check_match "churn overload: connects were lost (the test drives past capacity)" "^[1-9]" "$lost"
+check_eq "churn overload: connects and closes recorded + lost == generated, each loss the churn's" \
+	"connect:$generated:$lost:$lost close:$generated:$(sql "$db" "select lost from event_kind where name = 'close'"):$(sql "$db" "select lost from event_kind where name = 'close'")" \
+	"$(churn_losses connect tcpconnect) $(churn_losses close tcpclose)"
+check_eq "churn overload: the losses by interval and by process sum to each kind's" "" "$(unsplit_losses "$db")"
+
 # --- A flood of checks cannot hide connections ------------------------------------------
 # Any user can make capability checks as fast as a core allows.  Two such
 # floods as nobody, through small rings (standing in for a many-core host),
