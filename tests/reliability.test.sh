@@ -5,10 +5,7 @@ needs_root "reliability tests" || exit 0
 
 # storm N [record options...]: N setuid checks from one waiting process,
 # recorded with -p; sets TARGET_PID and leaves the capture in $db.  With
-# STALL set, the recorder is stopped (SIGSTOP) until the storm has run for
-# 30 ms of CPU, thousands of checks: its ring surely fills and records are
-# lost however fast the recorder reads, as on a host with more cores than
-# one reader can follow; the rest of the storm is then recorded.
+# STALL set, the recorder is stalled (below) while the storm starts.
 # (Not STORM_PID: bash owns that name for the coprocess and unsets it.)
 storm() {
 	local n=$1
@@ -20,17 +17,21 @@ storm() {
 	start_record "$db" -p "$TARGET_PID" "$@" || return 1
 	[ -z "${STALL:-}" ] || kill -STOP "$RECORD_PID"
 	echo go >&"${STORM[1]}"
-	if [ -n "${STALL:-}" ]; then
-		local enough=$(($(getconf CLK_TCK) * 3 / 100))
-		while kill -0 "$TARGET_PID" 2> /dev/null && [ "$(cpu_ticks "$TARGET_PID")" -lt "$enough" ]; do
-			sleep 0.005
-		done
-		kill -CONT "$RECORD_PID"
-	fi
+	[ -z "${STALL:-}" ] || stalled_until_busy "$TARGET_PID"
 	wait "$TARGET_PID"
 }
-# cpu_ticks PID: the user and system CPU time PID has used, in clock ticks
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# stalled_until_busy PID: keeps the recorder stopped (SIGSTOP, sent by the
+# caller) until PID has used 30 ms of CPU making events, thousands of them,
+# then lets it go on: its ring surely fills and records are lost however
+# fast the recorder reads, as on a host with more cores than one reader
+# can follow; what comes after is recorded.
+stalled_until_busy() {
+	local enough=$(($(getconf CLK_TCK) * 3 / 100))
+	while kill -0 "$1" 2> /dev/null && [ "$(awk '{ print $14 + $15 }' "/proc/$1/stat")" -lt "$enough" ]; do
+		sleep 0.005
+	done
+	kill -CONT "$RECORD_PID"
+}
 
 capsetuid_rows() { sql "$1" "select count(*) from ev_capable e join task t on t.id = e.task where t.pid = $TARGET_PID and e.cap = 7"; }
 lost_capable() { sql "$1" "select lost from event_kind where name = 'capable'"; }
@@ -69,6 +70,8 @@ db="$SCRATCH/churn-overload.db"
 start_record "$db" -u "$test_uid" -e connect,close -b 4K
 setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups "$BUILD/bench/churn" 0.5 > "$SCRATCH/churn.out" &
 churn=$!
+kill -STOP "$RECORD_PID"
+stalled_until_busy $churn
 wait $churn
 stop_record
 generated=$(value connections "$(cat "$SCRATCH/churn.out")")
