@@ -1238,6 +1238,13 @@ struct lookup {
 	 */
 	char *overflow;
 	size_t overflow_len, overflow_room;
+	/*
+	 * A connection's: its origin's table (whole_table) once asked for
+	 * (tried), or NULL.  An origin's table: tried once, by whichever
+	 * connection asked first.
+	 */
+	bool tried;
+	const struct lookup *table;
 };
 
 /* A cached text: valid until the next lookup of its kind. */
@@ -1444,7 +1451,74 @@ static int fill(struct capture *cap, const struct lookup_spec *spec, struct look
 	return 0;
 }
 
-static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, int64_t id)
+static void make_slots(struct capture *cap, const struct lookup_spec *spec, struct lookup *l)
+{
+	uint64_t slots = slots_for(cap, spec, &l->whole);
+	size_t size = sizeof(struct cached) + (size_t)spec->numbers * sizeof(int64_t) + TEXT_INLINE;
+
+	l->slot_size = (size + 7) & ~(size_t)7;
+	l->slots = xcalloc(slots, l->slot_size);
+	l->mask = slots - 1;
+}
+
+/* Every sound row of the table, its ids within t's slots, into them: false when unreadable. */
+static bool read_whole(struct capture *cap, const struct lookup_spec *spec, struct lookup *t)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sqlite3_prepare_v2(cap->db, lookup_sql(cap, spec), -1, &stmt, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_int64(stmt, 1, 0);
+	sqlite3_bind_int64(stmt, 2, (int64_t)t->mask);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if (!corrupt_row(spec, stmt))
+			keep_row(spec, t, stmt, sqlite3_column_int64(stmt, 0));
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE;
+}
+
+/*
+ * The origin's tables read whole, shared by its copies (threads ask at
+ * once): a report reads a capture on several connections (summary's
+ * analyses, the readers), and each read the same small tables into a
+ * cache of its own, a fleet's captures each theirs.  Never changed once
+ * read: a copy looks up without a lock.
+ */
+static pthread_mutex_t tables_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * The origin's table of this kind, read on cap's connection the first time
+ * a connection asks; NULL when it does not fit the slots (or could not be
+ * read: each connection's own lookups then say why).  A row it lacks (added
+ * since, under --follow; corrupt) each connection looks up on its own.
+ */
+static const struct lookup *whole_table(struct capture *cap, enum lookup_kind kind)
+{
+	const struct lookup_spec *spec = &lookup_specs[kind];
+	struct capture *origin = cap->origin ? cap->origin : cap;
+	struct lookup *t;
+
+	pthread_mutex_lock(&tables_lock);
+	if (!origin->tables)
+		origin->tables = xcalloc(LOOKUPS, sizeof(*origin->tables));
+	t = &origin->tables[kind];
+	if (!t->tried) {
+		t->tried = true;
+		make_slots(cap, spec, t);
+		if (!t->whole || !read_whole(cap, spec, t)) {
+			free(t->slots);
+			free(t->overflow);
+			*t = (struct lookup){.tried = true};
+		}
+	}
+	pthread_mutex_unlock(&tables_lock);
+	return t->slots ? t : NULL;
+}
+
+/* The cached row of id, and the lookup holding it (its text may be in its overflow). */
+static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, int64_t id,
+				   const struct lookup **from)
 {
 	const struct lookup_spec *spec = &lookup_specs[kind];
 	struct lookup *l;
@@ -1453,16 +1527,20 @@ static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, i
 	if (!cap->lookups)
 		cap->lookups = xcalloc(LOOKUPS, sizeof(*cap->lookups));
 	l = &cap->lookups[kind];
-	if (!l->slots) {
-		uint64_t slots = slots_for(cap, spec, &l->whole);
-		size_t size = sizeof(struct cached) + (size_t)spec->numbers * sizeof(int64_t) +
-			      TEXT_INLINE;
-
-		l->slot_size = (size + 7) & ~(size_t)7;
-		l->slots = xcalloc(slots, l->slot_size);
-		l->mask = slots - 1;
+	if (!l->tried) {
+		l->tried = true;
+		l->table = whole_table(cap, kind);
 	}
+	if (l->table && (uint64_t)id <= l->table->mask) {
+		c = slot_of(l->table, id);
+		*from = l->table;
+		if (c->filled && c->id == id)
+			return c;
+	}
+	if (!l->slots)
+		make_slots(cap, spec, l);
 	c = slot_of(l, id);
+	*from = l;
 	if (c->filled && c->id == id)
 		return c;
 	return fill(cap, spec, l, id) ? NULL : c;
@@ -1470,7 +1548,8 @@ static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, i
 
 int capture_task(struct capture *cap, int64_t id, struct task *task)
 {
-	const struct cached *c = lookup(cap, LOOKUP_TASK, id);
+	const struct lookup *from;
+	const struct cached *c = lookup(cap, LOOKUP_TASK, id, &from);
 
 	if (!c)
 		return -1;
@@ -1485,7 +1564,7 @@ int capture_task(struct capture *cap, int64_t id, struct task *task)
 	task->nspid = c->numbers[8];
 	task->comm_len = c->len;
 	task->comm_plain = c->plain;
-	COPY_TEXT(task->comm, &cap->lookups[LOOKUP_TASK], c, &lookup_specs[LOOKUP_TASK]);
+	COPY_TEXT(task->comm, from, c, &lookup_specs[LOOKUP_TASK]);
 	return 0;
 }
 
@@ -1494,6 +1573,8 @@ void capture_prefetch_address(struct capture *cap, int64_t id)
 	const struct lookup *l = cap->lookups ? &cap->lookups[LOOKUP_ADDRESS] : NULL;
 	const char *slot;
 
+	if (l && l->table && (uint64_t)id <= l->table->mask)
+		l = l->table;
 	if (!l || !l->slots)
 		return; /* the first lookup makes the cache */
 	slot = (const char *)slot_of(l, id);
@@ -1503,27 +1584,29 @@ void capture_prefetch_address(struct capture *cap, int64_t id)
 
 int capture_address(struct capture *cap, int64_t id, struct address *address)
 {
-	const struct cached *c = lookup(cap, LOOKUP_ADDRESS, id);
+	const struct lookup *from;
+	const struct cached *c = lookup(cap, LOOKUP_ADDRESS, id, &from);
 
 	if (!c)
 		return -1;
 	address->ip = c->numbers[0];
 	address->len = c->len;
 	address->plain = c->plain;
-	COPY_TEXT(address->text, &cap->lookups[LOOKUP_ADDRESS], c, &lookup_specs[LOOKUP_ADDRESS]);
+	COPY_TEXT(address->text, from, c, &lookup_specs[LOOKUP_ADDRESS]);
 	return 0;
 }
 
 static int name_of(struct capture *cap, enum lookup_kind kind, int64_t number, struct name *name)
 {
-	const struct cached *c = lookup(cap, kind, number);
+	const struct lookup *from;
+	const struct cached *c = lookup(cap, kind, number, &from);
 
 	if (!c)
 		return -1;
 	name->found = c->found;
 	name->len = c->found ? c->len : 0;
 	name->plain = c->plain;
-	COPY_TEXT(name->text, &cap->lookups[kind], c, &lookup_specs[kind]);
+	COPY_TEXT(name->text, from, c, &lookup_specs[kind]);
 	return 0;
 }
 
@@ -1544,16 +1627,15 @@ int capture_reset_reason(struct capture *cap, int64_t reason, struct name *name)
 
 int capture_cgroup_path(struct capture *cap, int64_t id, struct cgroup_path *path)
 {
-	const struct cached *c = lookup(cap, LOOKUP_CGROUP, id);
+	const struct lookup *from;
+	const struct cached *c = lookup(cap, LOOKUP_CGROUP, id, &from);
 
 	if (!c)
 		return -1;
 	path->state = !c->found ? CGROUP_UNKNOWN : c->len ? CGROUP_NAMED : CGROUP_GONE;
 	path->len = c->found ? c->len : 0;
 	path->plain = c->plain;
-	memcpy(path->text,
-	       cached_text(&cap->lookups[LOOKUP_CGROUP], c, &lookup_specs[LOOKUP_CGROUP]),
-	       path->len);
+	memcpy(path->text, cached_text(from, c, &lookup_specs[LOOKUP_CGROUP]), path->len);
 	return 0;
 }
 
@@ -1624,11 +1706,18 @@ static void free_capture(struct capture *cap)
 	capture_release(cap);
 	for (size_t i = 0; i < count; i++)
 		list[i]->free(cap);
-	for (int i = 0; cap->lookups && i < LOOKUPS; i++) {
-		free(cap->lookups[i].slots);
-		free(cap->lookups[i].overflow);
+	for (int i = 0; i < LOOKUPS; i++) {
+		if (cap->lookups) {
+			free(cap->lookups[i].slots);
+			free(cap->lookups[i].overflow);
+		}
+		if (cap->tables) {
+			free(cap->tables[i].slots);
+			free(cap->tables[i].overflow);
+		}
 	}
 	free(cap->lookups);
+	free(cap->tables);
 	for (int i = 0; i < cap->nkinds; i++) {
 		free(cap->kinds[i].name);
 		free(cap->kinds[i].mechanism);

@@ -63,6 +63,7 @@ struct capture {
 	struct wal_scan wal;		 /* its -wal as last opened */
 	int64_t work_left;		 /* SQLite instructions this connection may still run */
 	struct lookup *lookups;
+	struct lookup *tables; /* its small tables read whole, for its copies too (the origin's) */
 	/* Kept here by the modules above (struct capture_keeper) */
 	struct capture_stacks *stacks;	 /* stacks.c's statements and cache */
 	struct capture_lineage *lineage; /* lineage.c's caches, and its process index */
