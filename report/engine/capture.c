@@ -183,7 +183,8 @@ static int check_regular(struct capture *cap)
 	int fd = open(cap->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0 || fstat(fd, &cap->seen_db)) {
-		fprintf(stderr, "report: cannot open %s: %s\n", cap->name, strerror(errno));
+		fprintf(stderr, "report: cannot open %s: %s%s\n", cap->name, strerror(errno),
+			errno == EMFILE ? " (raise the limit on open files: ulimit -n)" : "");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -935,28 +936,37 @@ static void count_hosts(struct captures *set)
 
 /*
  * A capture replayed holds two descriptors (the report's connection and its
- * reader's): raise the soft limit on open files as far as that needs, and
- * when the hard limit is too low, say what to raise.  0, or -1 after one line.
+ * reader's); summary's and html's analyses read it on three copies more at
+ * once, each with its reader's: eight.  Raise the soft limit on open files
+ * as far as the most needs, the hard one allowing, and when it allows less
+ * than two per capture, say what to raise.  0, or -1 after one line (a
+ * report that runs out of descriptors later says what to raise too).
  */
-#define FILES_PER_CAPTURE 2
-#define FILES_SPARE	  32 /* standard streams, a live capture's WAL, temporary files */
+#define FILES_PER_CAPTURE      2
+#define FILES_PER_CAPTURE_MOST 8
+#define FILES_SPARE	       32 /* standard streams, a live capture's WAL, temporary files */
 
 static int enough_files(int captures)
 {
 	rlim_t need = (rlim_t)captures * FILES_PER_CAPTURE + FILES_SPARE;
+	rlim_t most = (rlim_t)captures * FILES_PER_CAPTURE_MOST + FILES_SPARE;
 	struct rlimit limit;
 
-	if (getrlimit(RLIMIT_NOFILE, &limit) || limit.rlim_cur >= need)
+	if (getrlimit(RLIMIT_NOFILE, &limit) || limit.rlim_cur >= most)
 		return 0;
 	if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < need) {
 		fprintf(stderr,
 			"report: %d captures need %llu open files, more than this process may "
 			"open (%llu): raise the limit (ulimit -n %llu as root, LimitNOFILE=)\n",
 			captures, (unsigned long long)need, (unsigned long long)limit.rlim_max,
-			(unsigned long long)need);
+			(unsigned long long)most);
 		return -1;
 	}
-	limit.rlim_cur = need;
+	if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < most)
+		most = limit.rlim_max;
+	if (limit.rlim_cur >= most)
+		return 0;
+	limit.rlim_cur = most;
 	return setrlimit(RLIMIT_NOFILE, &limit) ? -1 : 0;
 }
 
