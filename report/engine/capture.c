@@ -1474,10 +1474,11 @@ static void make_slots(struct capture *cap, const struct lookup_spec *spec, stru
 /* Every sound row of the table, its ids within t's slots, into them: false when unreadable. */
 static bool read_whole(struct capture *cap, const struct lookup_spec *spec, struct lookup *t)
 {
+	const char *sql = lookup_sql(cap, spec);
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (sqlite3_prepare_v2(cap->db, lookup_sql(cap, spec), -1, &stmt, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
 		return false;
 	sqlite3_bind_int64(stmt, 1, 0);
 	sqlite3_bind_int64(stmt, 2, (int64_t)t->mask);
