@@ -116,6 +116,12 @@ check_match "proc: its exec, with path and command line" \
 parents=$(sed -n '/^parents:/,/^events:/p' "$SCRATCH/out" | awk 'NF > 1 { print $1 }' | paste -sd' ')
 check_match "proc: its parents, the shell first, up to pid 1" "^$parent .* 1$" "$parents"
 check_match "proc: its connect among its events" " $aout +a\.out +connect " "$(cat "$SCRATCH/out")"
+connects=$(grep -cE " $aout +a\.out +connect " "$SCRATCH/out")
+cp "$SCRATCH/lineage.db" "$SCRATCH/lineage-again.db" # a second capture of the same boot
+run_report proc "$aout" lineage.db lineage-again.db
+check_eq "proc over two captures of one boot: told once, with the events of both" \
+	"1 $((2 * connects))" \
+	"$(grep -c '^PROCESS ' "$SCRATCH/out") $(grep -cE " $aout +a\.out +connect " "$SCRATCH/out")"
 run_report proc "$reused" lineage.db
 check_eq "proc: a reused pid tells each process" 2 "$(grep -c '^PROCESS ' "$SCRATCH/out")"
 second=$(q $L "select max(start_ns) from tcpconnect where pid = $reused")

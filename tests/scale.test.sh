@@ -153,7 +153,7 @@ else
 	check "fleet: memory per capture under 1.5 MB ($per kB)" test "$per" -lt 1536
 fi
 
-# Beyond the soft limit on open files (two a capture): raised as far as needed.
+# Beyond the soft limit on open files (two a capture, eight for summary): raised as far as needed.
 # run_report_limited ULIMIT_OPTION ARGS...: run_report under ulimit OPTION 64; the status in $SCRATCH/rc
 run_report_limited() { (ulimit "$1" 64 && run_report "${@:2}" && echo "$rc" > "$SCRATCH/rc"); }
 # shellcheck disable=SC2086 # the files
@@ -163,5 +163,10 @@ check_eq "fleet: 300 captures under a soft limit of 64 files, every capture's ro
 # shellcheck disable=SC2086 # the files
 run_report_limited -n tcpconnect $fleet
 check_eq "fleet: under a hard limit of 64, one line that says what to raise" \
-	"1|report: 300 captures need 632 open files, more than this process may open (64): raise the limit (ulimit -n 632 as root, LimitNOFILE=)" \
+	"1|report: 300 captures need 632 open files, more than this process may open (64): raise the limit (ulimit -n 2432 as root, LimitNOFILE=)" \
 	"$(cat "$SCRATCH/rc")|$(cat "$SCRATCH/err")"
+# summary reads each capture on up to eight connections at once (its analyses' copies, their readers').
+# shellcheck disable=SC2086 # the files
+run_report_limited -Sn summary $fleet
+check_eq "fleet: summary over 300 captures under a soft limit of 64 files" \
+	"0|host-300" "$(cat "$SCRATCH/rc")|$(grep -o 'host-300' "$SCRATCH/out" | head -1)"

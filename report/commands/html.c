@@ -18,6 +18,7 @@
 #include "losses.h"
 #include "command.h"
 #include "htmlpage.h"
+#include "hashmap.h"
 #include "htmltext.h"
 #include "lineage.h"
 #include "overview.h"
@@ -612,21 +613,59 @@ static int by_checks(const void *x, const void *y)
 	return strcmp(a->label, b->label);
 }
 
-/* Add checks to the bar of this label (a few hundred at most: a linear search). */
-static void bar_add(struct bar **bars, size_t *n, const char *label, const struct cap_use *u)
-{
-	size_t i;
+/*
+ * The bars of one histogram, found by label: a fleet's captures have tens
+ * of thousands of processes, and a linear search by label took four fifths
+ * of html's time over 100 captures.
+ */
+struct bars {
+	struct bar *list;
+	size_t n, room;
+	struct hashmap by_label; /* two hashes of a label (and a probe) -> its bar */
+};
 
-	for (i = 0; i < *n && strcmp((*bars)[i].label, label); i++)
-		;
-	if (i == *n) {
-		*bars = xrealloc(*bars, (*n + 1) * sizeof(**bars));
-		(*bars)[i] = (struct bar){.checks = 0};
-		snprintf((*bars)[i].label, sizeof((*bars)[i].label), "%s", label);
-		++*n;
+/* FNV-1a over the label, from basis. */
+static uint64_t label_hash(const char *label, uint64_t basis)
+{
+	for (const unsigned char *c = (const unsigned char *)label; *c; c++)
+		basis = (basis ^ *c) * 0x100000001b3;
+	return basis;
+}
+
+/* Add checks to the bar of this label. */
+static void bar_add(struct bars *bars, const char *label, const struct cap_use *u)
+{
+	uint64_t a = label_hash(label, 0xcbf29ce484222325),
+		 b = label_hash(label, 0x84222325cbf29ce4);
+	uint64_t *at;
+	bool added;
+	struct bar *bar;
+
+	for (;;) {
+		at = hashmap_put(&bars->by_label, a, b, &added);
+		if (added || !strcmp(bars->list[*at].label, label))
+			break;
+		b++; /* another label of the same hashes: the next b, until a free one */
 	}
-	(*bars)[i].checks += u->checks;
-	(*bars)[i].denied += u->denied ? u->checks : 0;
+	if (added) {
+		if (bars->n == bars->room) {
+			bars->room = bars->room ? 2 * bars->room : 64;
+			bars->list = xrealloc(bars->list, bars->room * sizeof(*bars->list));
+		}
+		*at = bars->n;
+		bars->list[bars->n] = (struct bar){.checks = 0};
+		snprintf(bars->list[bars->n].label, sizeof(bars->list[bars->n].label), "%s", label);
+		bars->n++;
+	}
+	bar = &bars->list[*at];
+	bar->checks += u->checks;
+	bar->denied += u->denied ? u->checks : 0;
+}
+
+static void bars_free(struct bars *bars)
+{
+	free(bars->list);
+	hashmap_clear(&bars->by_label);
 }
 
 static void histogram(struct page *p, const char *title, const char *by, struct bar *bars, size_t n)
@@ -735,8 +774,7 @@ static void capabilities_section(struct page *p)
 {
 	const struct cap_analysis *a = &p->o.caps;
 	struct peers *hosts = overview_hosts(&p->o);
-	struct bar *caps = NULL, *processes = NULL, *users = NULL;
-	size_t ncaps = 0, nprocesses = 0, nusers = 0;
+	struct bars caps = {0}, processes = {0}, users = {0};
 
 	page_section(p->out, "capabilities", "Capability use");
 	if (!overview_recorded(p->set, "capable")) {
@@ -759,13 +797,13 @@ static void capabilities_section(struct page *p)
 			continue;
 		/* Labels as the capture has them: html_string renders them once. */
 		cap_name_of(p->set, u->cap, label, sizeof(label));
-		bar_add(&caps, &ncaps, label, u);
+		bar_add(&caps, label, u);
 		if (u->pid < 0) /* checks of no known process: as caps labels them */
 			snprintf(label, sizeof(label), "%s%s(no process)", host, colon);
 		else
 			snprintf(label, sizeof(label), "%s%s%.*s/%lld", host, colon,
 				 (int)u->comm_len, u->comm, (long long)u->pid);
-		bar_add(&processes, &nprocesses, label, u);
+		bar_add(&processes, label, u);
 		/* no process, no user: the label stays "(no process)" */
 		if (u->pid >= 0 && account_name(p->set, hosts, u->host, u->uid, name) > 0)
 			snprintf(label, sizeof(label), "%s%s%s (uid %lld)", host, colon, name,
@@ -773,14 +811,14 @@ static void capabilities_section(struct page *p)
 		else if (u->pid >= 0)
 			snprintf(label, sizeof(label), "%s%suid %lld", host, colon,
 				 (long long)u->uid);
-		bar_add(&users, &nusers, label, u);
+		bar_add(&users, label, u);
 	}
-	histogram(p, "By capability", "capability", caps, ncaps);
-	histogram(p, "By process", "process", processes, nprocesses);
-	histogram(p, "By user", "user", users, nusers);
-	free(caps);
-	free(processes);
-	free(users);
+	histogram(p, "By capability", "capability", caps.list, caps.n);
+	histogram(p, "By process", "process", processes.list, processes.n);
+	histogram(p, "By user", "user", users.list, users.n);
+	bars_free(&caps);
+	bars_free(&processes);
+	bars_free(&users);
 	fputs("</section>\n", p->out);
 }
 

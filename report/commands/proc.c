@@ -44,8 +44,9 @@ static const char usage[] =
 	"program each ran, then every event it made, in time order, as `report\n"
 	"timeline` shows them (its fork, execs and exit included).  A pid used by several "
 	"processes during\n"
-	"the captures (pid reuse) gives one story per process; PID@START picks one,\n"
-	"START being its start_ns as the story shows it.\n"
+	"the captures (pid reuse) gives one story per process, told once with its events\n"
+	"from every capture of its boot; PID@START picks one, START being its start_ns\n"
+	"as the story shows it.\n"
 	"\n"
 	"Executables are marked (deleted) when gone or replaced, (world-writable dir)\n"
 	"when anyone could have put them there.  JSON and CSV give the events only,\n"
@@ -315,9 +316,33 @@ static int print_story(struct capture *cap, int64_t start_ns, bool local)
 	return 0;
 }
 
+/* A process told: its boot (the capture's) and start. */
+struct told {
+	const char *boot_id;
+	int64_t start_ns;
+};
+
+/*
+ * Whether the process was told already: several captures of one boot (the
+ * parts of a recording, recordings one after the other) may each hold it,
+ * and its story tells its events in all of them.  Telling it again for each
+ * took one pass over every capture per capture holding it.
+ */
+static bool was_told(struct told **told, int *ntold, const struct capture *cap, int64_t start)
+{
+	for (int i = 0; i < *ntold; i++)
+		if ((*told)[i].start_ns == start && !strcmp((*told)[i].boot_id, cap->boot_id))
+			return true;
+	*told = xrealloc(*told, (size_t)(*ntold + 1) * sizeof(**told));
+	(*told)[(*ntold)++] = (struct told){cap->boot_id, start};
+	return false;
+}
+
 static int tell(struct captures *set, const struct options *opts)
 {
 	struct options mine = *opts;
+	struct told *told = NULL;
+	int ntold = 0, err = 0;
 	bool any = false;
 
 	mine.pid = pr.pid;
@@ -325,27 +350,29 @@ static int tell(struct captures *set, const struct options *opts)
 		pr.depth = LINEAGE_DEPTH_MAX;
 	/* The story tells who in a table; JSON and CSV have only the events to tell it. */
 	mine.lineage = opts->lineage || opts->format != FORMAT_TABLE;
-	for (int i = 0; i < set->count; i++) {
+	for (int i = 0; i < set->count && !err; i++) {
 		struct capture *cap = set->list[i];
 		int64_t start = INT64_MIN;
 		int found;
 
-		while ((found = lineage_next_process(cap, pr.pid, start, &start)) > 0) {
+		while (!err && (found = lineage_next_process(cap, pr.pid, start, &start)) > 0) {
 			if (pr.start_ns != INT64_MIN && start != pr.start_ns)
 				continue;
 			any = true;
-			if (opts->format != FORMAT_TABLE)
+			if (opts->format != FORMAT_TABLE || was_told(&told, &ntold, cap, start))
 				continue;
 			mine.start_ns = start;
 			output_flush();
-			if (print_story(cap, start, opts->local) || timeline_process(set, &mine))
-				return -1;
+			err = print_story(cap, start, opts->local) || timeline_process(set, &mine);
 			output_flush();
-			printf("\n");
+			if (!err)
+				printf("\n");
 		}
-		if (found < 0)
-			return -1;
+		err = err || found < 0;
 	}
+	free(told);
+	if (err)
+		return -1;
 	if (!any) {
 		fprintf(stderr, "report: proc: no process %lld%s in the captures\n",
 			(long long)pr.pid, pr.start_ns == INT64_MIN ? "" : " started then");

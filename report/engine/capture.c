@@ -183,7 +183,8 @@ static int check_regular(struct capture *cap)
 	int fd = open(cap->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0 || fstat(fd, &cap->seen_db)) {
-		fprintf(stderr, "report: cannot open %s: %s\n", cap->name, strerror(errno));
+		fprintf(stderr, "report: cannot open %s: %s%s\n", cap->name, strerror(errno),
+			errno == EMFILE ? " (raise the limit on open files: ulimit -n)" : "");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -226,6 +227,14 @@ static void share_page_cache(int connections)
 		page_cache_kib = PAGE_CACHE_MIN_KIB;
 }
 
+/* The work the capture's connection may run from now on (see WORK_PER_BYTE). */
+static void grant_work(struct capture *cap)
+{
+	cap->work_left = (cap->seen_db.st_size + cap->wal.size) * WORK_PER_BYTE;
+	if (cap->work_left < WORK_MIN)
+		cap->work_left = WORK_MIN;
+}
+
 static int open_database(struct capture *cap)
 {
 	struct stat journal;
@@ -251,9 +260,7 @@ static int open_database(struct capture *cap)
 	if (cap->db)
 		open_databases++;
 	bound_heap();
-	cap->work_left = (cap->seen_db.st_size + cap->wal.size) * WORK_PER_BYTE;
-	if (cap->work_left < WORK_MIN)
-		cap->work_left = WORK_MIN;
+	grant_work(cap);
 	if (rc == SQLITE_OK)
 		sqlite3_progress_handler(cap->db, WORK_STEP, over_budget, cap);
 	/* Closing, SQLite would try to checkpoint: nothing to try. */
@@ -929,28 +936,37 @@ static void count_hosts(struct captures *set)
 
 /*
  * A capture replayed holds two descriptors (the report's connection and its
- * reader's): raise the soft limit on open files as far as that needs, and
- * when the hard limit is too low, say what to raise.  0, or -1 after one line.
+ * reader's); summary's and html's analyses read it on three copies more at
+ * once, each with its reader's: eight.  Raise the soft limit on open files
+ * as far as the most needs, the hard one allowing, and when it allows less
+ * than two per capture, say what to raise.  0, or -1 after one line (a
+ * report that runs out of descriptors later says what to raise too).
  */
-#define FILES_PER_CAPTURE 2
-#define FILES_SPARE	  32 /* standard streams, a live capture's WAL, temporary files */
+#define FILES_PER_CAPTURE      2
+#define FILES_PER_CAPTURE_MOST 8
+#define FILES_SPARE	       32 /* standard streams, a live capture's WAL, temporary files */
 
 static int enough_files(int captures)
 {
 	rlim_t need = (rlim_t)captures * FILES_PER_CAPTURE + FILES_SPARE;
+	rlim_t most = (rlim_t)captures * FILES_PER_CAPTURE_MOST + FILES_SPARE;
 	struct rlimit limit;
 
-	if (getrlimit(RLIMIT_NOFILE, &limit) || limit.rlim_cur >= need)
+	if (getrlimit(RLIMIT_NOFILE, &limit) || limit.rlim_cur >= most)
 		return 0;
 	if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < need) {
 		fprintf(stderr,
 			"report: %d captures need %llu open files, more than this process may "
 			"open (%llu): raise the limit (ulimit -n %llu as root, LimitNOFILE=)\n",
 			captures, (unsigned long long)need, (unsigned long long)limit.rlim_max,
-			(unsigned long long)need);
+			(unsigned long long)most);
 		return -1;
 	}
-	limit.rlim_cur = need;
+	if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < most)
+		most = limit.rlim_max;
+	if (limit.rlim_cur >= most)
+		return 0;
+	limit.rlim_cur = most;
 	return setrlimit(RLIMIT_NOFILE, &limit) ? -1 : 0;
 }
 
@@ -991,19 +1007,61 @@ int captures_open(struct captures *set, struct options *opts, const char *const 
 	return 0;
 }
 
+/*
+ * The copies captures_close was done with, kept open on their origin for the
+ * next captures_open_again (threads open and close copies at once): a report
+ * replays its captures a dozen times (summary, html), and opening a capture
+ * again, its schema parsed, took a third of a pass over a fleet's small ones.
+ */
+static pthread_mutex_t spares_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct capture *take_spare(struct capture *origin)
+{
+	struct capture *cap;
+
+	pthread_mutex_lock(&spares_lock);
+	cap = origin->spares;
+	if (cap)
+		origin->spares = cap->spares;
+	pthread_mutex_unlock(&spares_lock);
+	if (cap) {
+		cap->spares = NULL;
+		grant_work(cap); /* each use as much as a fresh copy may run */
+	}
+	return cap;
+}
+
+/* The origin's copies not in use, closed: with it, or between --follow's polls. */
+static void free_spares(struct capture *origin)
+{
+	struct capture *cap, *next;
+
+	pthread_mutex_lock(&spares_lock);
+	cap = origin->spares;
+	origin->spares = NULL;
+	pthread_mutex_unlock(&spares_lock);
+	for (; cap; cap = next) {
+		next = cap->spares;
+		cap->spares = NULL;
+		free_capture(cap);
+	}
+}
+
 int captures_open_again(struct captures *copy, const struct captures *set)
 {
 	*copy = *set;
 	copy->list = xcalloc((size_t)set->count, sizeof(*copy->list));
 	copy->count = 0;
 	for (int i = 0; i < set->count; i++) {
-		struct capture *cap = capture_open(set->list[i]->path, false);
+		struct capture *origin = set->list[i]->origin ? set->list[i]->origin : set->list[i];
+		struct capture *cap = take_spare(origin);
 
+		if (!cap && (cap = capture_open(origin->path, false)))
+			cap->origin = origin;
 		if (!cap) {
 			captures_close(copy);
 			return -1;
 		}
-		cap->origin = set->list[i]->origin ? set->list[i]->origin : set->list[i];
 		copy->list[copy->count++] = cap;
 	}
 	return 0;
@@ -1011,8 +1069,18 @@ int captures_open_again(struct captures *copy, const struct captures *set)
 
 void captures_close(struct captures *set)
 {
-	for (int i = 0; i < set->count; i++)
-		free_capture(set->list[i]);
+	for (int i = 0; i < set->count; i++) {
+		struct capture *cap = set->list[i];
+
+		if (cap->origin && cap->db) {
+			pthread_mutex_lock(&spares_lock);
+			cap->spares = cap->origin->spares;
+			cap->origin->spares = cap;
+			pthread_mutex_unlock(&spares_lock);
+		} else {
+			free_capture(cap);
+		}
+	}
 	free(set->list);
 	set->list = NULL;
 	set->count = 0;
@@ -1180,6 +1248,13 @@ struct lookup {
 	 */
 	char *overflow;
 	size_t overflow_len, overflow_room;
+	/*
+	 * A connection's: its origin's table (whole_table) once asked for
+	 * (tried), or NULL.  An origin's table: tried once, by whichever
+	 * connection asked first.
+	 */
+	bool tried;
+	const struct lookup *table;
 };
 
 /* A cached text: valid until the next lookup of its kind. */
@@ -1386,7 +1461,75 @@ static int fill(struct capture *cap, const struct lookup_spec *spec, struct look
 	return 0;
 }
 
-static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, int64_t id)
+static void make_slots(struct capture *cap, const struct lookup_spec *spec, struct lookup *l)
+{
+	uint64_t slots = slots_for(cap, spec, &l->whole);
+	size_t size = sizeof(struct cached) + (size_t)spec->numbers * sizeof(int64_t) + TEXT_INLINE;
+
+	l->slot_size = (size + 7) & ~(size_t)7;
+	l->slots = xcalloc(slots, l->slot_size);
+	l->mask = slots - 1;
+}
+
+/* Every sound row of the table, its ids within t's slots, into them: false when unreadable. */
+static bool read_whole(struct capture *cap, const struct lookup_spec *spec, struct lookup *t)
+{
+	const char *sql = lookup_sql(cap, spec);
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_int64(stmt, 1, 0);
+	sqlite3_bind_int64(stmt, 2, (int64_t)t->mask);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if (!corrupt_row(spec, stmt))
+			keep_row(spec, t, stmt, sqlite3_column_int64(stmt, 0));
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE;
+}
+
+/*
+ * The origin's tables read whole, shared by its copies (threads ask at
+ * once): a report reads a capture on several connections (summary's
+ * analyses, the readers), and each read the same small tables into a
+ * cache of its own, a fleet's captures each theirs.  Never changed once
+ * read: a copy looks up without a lock.
+ */
+static pthread_mutex_t tables_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * The origin's table of this kind, read on cap's connection the first time
+ * a connection asks; NULL when it does not fit the slots (or could not be
+ * read: each connection's own lookups then say why).  A row it lacks (added
+ * since, under --follow; corrupt) each connection looks up on its own.
+ */
+static const struct lookup *whole_table(struct capture *cap, enum lookup_kind kind)
+{
+	const struct lookup_spec *spec = &lookup_specs[kind];
+	struct capture *origin = cap->origin ? cap->origin : cap;
+	struct lookup *t;
+
+	pthread_mutex_lock(&tables_lock);
+	if (!origin->tables)
+		origin->tables = xcalloc(LOOKUPS, sizeof(*origin->tables));
+	t = &origin->tables[kind];
+	if (!t->tried) {
+		t->tried = true;
+		make_slots(cap, spec, t);
+		if (!t->whole || !read_whole(cap, spec, t)) {
+			free(t->slots);
+			free(t->overflow);
+			*t = (struct lookup){.tried = true};
+		}
+	}
+	pthread_mutex_unlock(&tables_lock);
+	return t->slots ? t : NULL;
+}
+
+/* The cached row of id, and the lookup holding it (its text may be in its overflow). */
+static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, int64_t id,
+				   const struct lookup **from)
 {
 	const struct lookup_spec *spec = &lookup_specs[kind];
 	struct lookup *l;
@@ -1395,16 +1538,20 @@ static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, i
 	if (!cap->lookups)
 		cap->lookups = xcalloc(LOOKUPS, sizeof(*cap->lookups));
 	l = &cap->lookups[kind];
-	if (!l->slots) {
-		uint64_t slots = slots_for(cap, spec, &l->whole);
-		size_t size = sizeof(struct cached) + (size_t)spec->numbers * sizeof(int64_t) +
-			      TEXT_INLINE;
-
-		l->slot_size = (size + 7) & ~(size_t)7;
-		l->slots = xcalloc(slots, l->slot_size);
-		l->mask = slots - 1;
+	if (!l->tried) {
+		l->tried = true;
+		l->table = whole_table(cap, kind);
 	}
+	if (l->table && (uint64_t)id <= l->table->mask) {
+		c = slot_of(l->table, id);
+		*from = l->table;
+		if (c->filled && c->id == id)
+			return c;
+	}
+	if (!l->slots)
+		make_slots(cap, spec, l);
 	c = slot_of(l, id);
+	*from = l;
 	if (c->filled && c->id == id)
 		return c;
 	return fill(cap, spec, l, id) ? NULL : c;
@@ -1412,7 +1559,8 @@ static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, i
 
 int capture_task(struct capture *cap, int64_t id, struct task *task)
 {
-	const struct cached *c = lookup(cap, LOOKUP_TASK, id);
+	const struct lookup *from;
+	const struct cached *c = lookup(cap, LOOKUP_TASK, id, &from);
 
 	if (!c)
 		return -1;
@@ -1427,7 +1575,7 @@ int capture_task(struct capture *cap, int64_t id, struct task *task)
 	task->nspid = c->numbers[8];
 	task->comm_len = c->len;
 	task->comm_plain = c->plain;
-	COPY_TEXT(task->comm, &cap->lookups[LOOKUP_TASK], c, &lookup_specs[LOOKUP_TASK]);
+	COPY_TEXT(task->comm, from, c, &lookup_specs[LOOKUP_TASK]);
 	return 0;
 }
 
@@ -1436,6 +1584,8 @@ void capture_prefetch_address(struct capture *cap, int64_t id)
 	const struct lookup *l = cap->lookups ? &cap->lookups[LOOKUP_ADDRESS] : NULL;
 	const char *slot;
 
+	if (l && l->table && (uint64_t)id <= l->table->mask)
+		l = l->table;
 	if (!l || !l->slots)
 		return; /* the first lookup makes the cache */
 	slot = (const char *)slot_of(l, id);
@@ -1445,27 +1595,29 @@ void capture_prefetch_address(struct capture *cap, int64_t id)
 
 int capture_address(struct capture *cap, int64_t id, struct address *address)
 {
-	const struct cached *c = lookup(cap, LOOKUP_ADDRESS, id);
+	const struct lookup *from;
+	const struct cached *c = lookup(cap, LOOKUP_ADDRESS, id, &from);
 
 	if (!c)
 		return -1;
 	address->ip = c->numbers[0];
 	address->len = c->len;
 	address->plain = c->plain;
-	COPY_TEXT(address->text, &cap->lookups[LOOKUP_ADDRESS], c, &lookup_specs[LOOKUP_ADDRESS]);
+	COPY_TEXT(address->text, from, c, &lookup_specs[LOOKUP_ADDRESS]);
 	return 0;
 }
 
 static int name_of(struct capture *cap, enum lookup_kind kind, int64_t number, struct name *name)
 {
-	const struct cached *c = lookup(cap, kind, number);
+	const struct lookup *from;
+	const struct cached *c = lookup(cap, kind, number, &from);
 
 	if (!c)
 		return -1;
 	name->found = c->found;
 	name->len = c->found ? c->len : 0;
 	name->plain = c->plain;
-	COPY_TEXT(name->text, &cap->lookups[kind], c, &lookup_specs[kind]);
+	COPY_TEXT(name->text, from, c, &lookup_specs[kind]);
 	return 0;
 }
 
@@ -1486,16 +1638,15 @@ int capture_reset_reason(struct capture *cap, int64_t reason, struct name *name)
 
 int capture_cgroup_path(struct capture *cap, int64_t id, struct cgroup_path *path)
 {
-	const struct cached *c = lookup(cap, LOOKUP_CGROUP, id);
+	const struct lookup *from;
+	const struct cached *c = lookup(cap, LOOKUP_CGROUP, id, &from);
 
 	if (!c)
 		return -1;
 	path->state = !c->found ? CGROUP_UNKNOWN : c->len ? CGROUP_NAMED : CGROUP_GONE;
 	path->len = c->found ? c->len : 0;
 	path->plain = c->plain;
-	memcpy(path->text,
-	       cached_text(&cap->lookups[LOOKUP_CGROUP], c, &lookup_specs[LOOKUP_CGROUP]),
-	       path->len);
+	memcpy(path->text, cached_text(from, c, &lookup_specs[LOOKUP_CGROUP]), path->len);
 	return 0;
 }
 
@@ -1543,6 +1694,7 @@ void capture_release(struct capture *cap)
 	const struct capture_keeper *list[ARRAY_SIZE(keepers.list)];
 	size_t count = all_keepers(list);
 
+	free_spares(cap);
 	for (int i = 0; cap->lookups && i < LOOKUPS; i++) {
 		sqlite3_finalize(cap->lookups[i].stmt);
 		cap->lookups[i].stmt = NULL;
@@ -1565,11 +1717,18 @@ static void free_capture(struct capture *cap)
 	capture_release(cap);
 	for (size_t i = 0; i < count; i++)
 		list[i]->free(cap);
-	for (int i = 0; cap->lookups && i < LOOKUPS; i++) {
-		free(cap->lookups[i].slots);
-		free(cap->lookups[i].overflow);
+	for (int i = 0; i < LOOKUPS; i++) {
+		if (cap->lookups) {
+			free(cap->lookups[i].slots);
+			free(cap->lookups[i].overflow);
+		}
+		if (cap->tables) {
+			free(cap->tables[i].slots);
+			free(cap->tables[i].overflow);
+		}
 	}
 	free(cap->lookups);
+	free(cap->tables);
 	for (int i = 0; i < cap->nkinds; i++) {
 		free(cap->kinds[i].name);
 		free(cap->kinds[i].mechanism);

@@ -63,6 +63,7 @@ struct capture {
 	struct wal_scan wal;		 /* its -wal as last opened */
 	int64_t work_left;		 /* SQLite instructions this connection may still run */
 	struct lookup *lookups;
+	struct lookup *tables; /* its small tables read whole, for its copies too (the origin's) */
 	/* Kept here by the modules above (struct capture_keeper) */
 	struct capture_stacks *stacks;	 /* stacks.c's statements and cache */
 	struct capture_lineage *lineage; /* lineage.c's caches, and its process index */
@@ -71,6 +72,8 @@ struct capture {
 	 * what is read once per file, it shares with it.
 	 */
 	struct capture *origin;
+	/* The origin's: its copies not in use, kept open; a copy's: the next such copy. */
+	struct capture *spares;
 	struct process_index *process_index; /* lineage.c's, shared (the origin's only) */
 };
 
@@ -126,7 +129,8 @@ struct capture *capture_open(const char *path, bool tell);
 /*
  * The captures of set opened again, each on a connection of its own, for
  * another thread to read them at the same time; nothing told (set told it).
- * -1 after one line.
+ * -1 after one line.  captures_close keeps such copies open, for the next
+ * call to take again, until their origin is released or closed.
  */
 int captures_open_again(struct captures *copy, const struct captures *set);
 
