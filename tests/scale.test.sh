@@ -13,6 +13,20 @@ timed_report() {
 	took=$(awk -v ns=$(($(date +%s%N) - start)) 'BEGIN { printf "%.2f", ns / 1e9 }')
 }
 
+# finding_counts FIELD VALUE KEY...: the JSON lines of $SCRATCH/out whose
+# FIELD is VALUE (every line when FIELD is empty), counted by their KEYs'
+# values: "{(key values): count, ...}".
+finding_counts() {
+	python3 -c 'import collections, json, sys
+field, value, keys = sys.argv[2], sys.argv[3], sys.argv[4:]
+counts = collections.Counter()
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if not field or d[field] == value:
+        counts[tuple(d[k] for k in keys)] += 1
+print(dict(counts))' "$SCRATCH/out" "$@"
+}
+
 # --- Scans: many findings amid many accepts ----------------------------------------------
 # 2000 scanners each probe 20 closed ports of one address within 8 s and are
 # accepted 3 times (ports 22, 80, 443), amid 300000 accepts from 1000 clients
@@ -41,13 +55,7 @@ INSERT INTO ev_accept (t, seq, task, laddr, lport, raddr, rport)
 	FROM (SELECT i FROM n WHERE i < 1000) c, (SELECT i FROM n WHERE i < 300) r;"
 timed_report scans --format json dense.db
 check_eq "dense scans: exit status 0" 0 "$rc"
-findings=$(python3 -c 'import collections, json, sys
-counts = collections.Counter()
-for line in open(sys.argv[1]):
-    d = json.loads(line)
-    if d["target"] == "10.200.0.101":
-        counts[(d["detection"], d["ports"], d["accepts"], d["open_ports"])] += 1
-print(dict(counts))' "$SCRATCH/out")
+findings=$(finding_counts target 10.200.0.101 detection ports accepts open_ports)
 check_eq "dense scans: 2000 port scans, each 20 ports, 3 accepts, open 22,80,443" \
 	"{('portscan', 20, 3, '22,80,443'): 2000}" "$findings"
 check "dense scans: within 15 s (took $took s; a query per finding takes minutes)" \
@@ -61,13 +69,7 @@ check "dense scans: within 15 s (took $took s; a query per finding takes minutes
 # generated events is one); now a bit per address id.
 timed_report bruteforce --format json dense.db
 check_eq "dense brute force: exit status 0" 0 "$rc"
-findings=$(python3 -c 'import collections, json, sys
-counts = collections.Counter()
-for line in open(sys.argv[1]):
-    d = json.loads(line)
-    if d["local"] == "10.200.0.101":
-        counts[(d["kind"], d["port"], d["connections"], d["basis"])] += 1
-print(dict(counts))' "$SCRATCH/out")
+findings=$(finding_counts local 10.200.0.101 kind port connections basis)
 check_eq "dense brute force: 1000 clients, each 300 connections to port 22" \
 	"{('bruteforce', 22, 300, 'connections'): 1000}" "$findings"
 check "dense brute force: within 15 s (took $took s)" awk "BEGIN { exit !($took < 15) }"
@@ -101,12 +103,7 @@ INSERT INTO ev_connect (t, seq, task, saddr, lport, daddr, dport, outcome_state,
 	FROM n s, (SELECT i FROM n WHERE i < 150) c;"
 (cd "$SCRATCH" && "$OLDPWD/$BUILD/bench/spawn" stats "$report" scans --format json answers.db > out 2> err)
 stats=$(cat "$SCRATCH/stats")
-findings=$(python3 -c 'import collections, json, sys
-counts = collections.Counter()
-for line in open(sys.argv[1]):
-    d = json.loads(line)
-    counts[(d["detection"], d["target"], d["ports"], d["open_ports"])] += 1
-print(dict(counts))' "$SCRATCH/out")
+findings=$(finding_counts "" "" detection target ports open_ports)
 check_eq "answers: 2000 port scans of 10.200.0.101, each 20 ports, none open" \
 	"0 {('portscan', '10.200.0.101', 20, ''): 2000}" "$(value status "$stats") $findings"
 check "answers: under 4 s of CPU ($(value cpu "$stats") s; a look through every answer per finding: 10.7 s)" \
