@@ -15,19 +15,21 @@ storm() {
 	read -r line <&"${STORM[0]}"
 	TARGET_PID=$(value pid "$line")
 	start_record "$db" -p "$TARGET_PID" "$@" || return 1
-	[ -z "${STALL:-}" ] || kill -STOP "$RECORD_PID"
 	echo go >&"${STORM[1]}"
-	[ -z "${STALL:-}" ] || stalled_until_busy "$TARGET_PID"
+	[ -z "${STALL:-}" ] || stall_record "$TARGET_PID"
 	wait "$TARGET_PID"
 }
-# stalled_until_busy PID: keeps the recorder stopped (SIGSTOP, sent by the
-# caller) until PID has used 30 ms of CPU making events, thousands of them,
-# then lets it go on: its ring surely fills and records are lost however
-# fast the recorder reads, as on a host with more cores than one reader
-# can follow; what comes after is recorded.
-stalled_until_busy() {
-	local enough=$(($(getconf CLK_TCK) * 3 / 100))
-	while kill -0 "$1" 2> /dev/null && [ "$(awk '{ print $14 + $15 }' "/proc/$1/stat")" -lt "$enough" ]; do
+# cpu_ticks PID: the user and system CPU time PID has used, in clock ticks
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# stall_record PID: stops the recorder (SIGSTOP) until PID has used 30 ms
+# more of CPU making events, thousands of them, then lets it go on: its
+# ring surely fills and records are lost however fast the recorder reads,
+# as on a host with more cores than one reader can follow; what comes
+# after is recorded.
+stall_record() {
+	kill -STOP "$RECORD_PID"
+	local enough=$(($(cpu_ticks "$1") + $(getconf CLK_TCK) * 3 / 100))
+	while kill -0 "$1" 2> /dev/null && [ "$(cpu_ticks "$1")" -lt "$enough" ]; do
 		sleep 0.005
 	done
 	kill -CONT "$RECORD_PID"
@@ -70,8 +72,7 @@ db="$SCRATCH/churn-overload.db"
 start_record "$db" -u "$test_uid" -e connect,close -b 4K
 setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups "$BUILD/bench/churn" 0.5 > "$SCRATCH/churn.out" &
 churn=$!
-kill -STOP "$RECORD_PID"
-stalled_until_busy $churn
+stall_record $churn
 wait $churn
 stop_record
 generated=$(value connections "$(cat "$SCRATCH/churn.out")")
