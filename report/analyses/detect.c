@@ -574,6 +574,42 @@ bool address_ids_hold(struct address_ids *set, const struct capture *cap, int64_
 	return b && word < b->words && b->bits[word] >> ((uint64_t)id % 64) & 1;
 }
 
+/* Whether any id of cap went to the hash set. */
+static bool beyond_bits(const struct address_ids *set, const struct capture *cap)
+{
+	const struct hashmap_entry *e;
+	size_t cursor = 0;
+
+	while ((e = hashmap_next(&set->other, &cursor)))
+		if (e->a == (uintptr_t)cap)
+			return true;
+	return false;
+}
+
+int address_ids_bind(struct address_ids *set, sqlite3_stmt *stmt, const char *parameter,
+		     const struct capture *cap)
+{
+	const struct address_bits *b = address_bits_of(set, cap);
+	int at = sqlite3_bind_parameter_index(stmt, parameter), rc;
+	size_t size = b ? b->words * 64 : 0;
+	unsigned char *map;
+
+	if (beyond_bits(set, cap))
+		rc = sqlite3_bind_null(stmt, at);
+	else {
+		/* An empty blob would bind as NULL: a byte of 0 holds no id. */
+		map = xcalloc(size + 1, 1);
+		for (size_t id = 0; id < size; id++)
+			map[id] = b->bits[id / 64] >> (id % 64) & 1;
+		rc = sqlite3_bind_blob(stmt, at, map, (int)(size + 1), free);
+	}
+	if (rc == SQLITE_OK)
+		return 0;
+	fprintf(stderr, "report: %s: cannot bind %s: %s\n", cap->name, parameter,
+		sqlite3_errmsg(cap->db));
+	return -1;
+}
+
 void address_ids_clear(struct address_ids *set)
 {
 	for (int i = 0; i < set->count; i++)

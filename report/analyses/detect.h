@@ -252,6 +252,15 @@ struct address_ids {
 int address_ids_add(struct address_ids *set, struct peers *peers, struct capture *cap,
 		    const uint32_t *list, size_t count);
 bool address_ids_hold(struct address_ids *set, const struct capture *cap, int64_t id);
+/*
+ * The ids of cap bound to a parameter as the map of bytes replay.h's in_map
+ * reads, or as NULL when some are beyond the bits (a corrupt capture's):
+ * a query that tests "(p IS NULL OR in_map(p, e.raddr))" then skips in its
+ * readers the rows of other addresses, which the emitter would skip after
+ * decoding them.  0, or -1 after one line.
+ */
+int address_ids_bind(struct address_ids *set, sqlite3_stmt *stmt, const char *parameter,
+		     const struct capture *cap);
 void address_ids_clear(struct address_ids *set);
 
 /* opts, with --since/--until narrowed to [first_ns, last_ns]. */

@@ -19,7 +19,7 @@
 static int count_connect(const struct event *ev, const struct task *task, bool failed, void *ctx)
 {
 	struct overview *o = ctx;
-	int host = peers_host(o->shares[SHARE_OUTBOUND_AND_CAPS].peers, ev->cap);
+	int host = peers_host(o->shares[SHARE_SCANS].peers, ev->cap);
 	bool added;
 	uint64_t *slot =
 		hashmap_put(&o->process_index, (uint64_t)host, (uint64_t)task->pid, &added);
@@ -176,12 +176,12 @@ bool overview_has_processes(const struct captures *set)
 
 struct peers *overview_hosts(const struct overview *o)
 {
-	return o->shares[SHARE_INBOUND].peers;
+	return o->shares[SHARE_LIVES].peers;
 }
 
 struct peers *overview_remotes(const struct overview *o)
 {
-	return o->shares[SHARE_LOGINS].peers;
+	return o->shares[SHARE_LOGINS_AND_CAPS].peers;
 }
 
 /* Bytes out and beacons, from the connection lives (the close kind), in passes shared: 0, or -1. */
@@ -204,6 +204,12 @@ static int find_lives(struct overview *o, struct overview_part *s)
 	return exfil_finish(e, err, &o->exfil) | beacons_finish(b, err, &o->beacons);
 }
 
+/*
+ * The lives, most of the CPU, alone and from the start: after the inbound
+ * scans in one share, they left the other core idle at the end.  Brute
+ * force first in its share: its peers number the accepted remotes (ties of
+ * the top talkers) in the order they are seen.
+ */
 static void *analyze_share(void *arg)
 {
 	struct overview_part *s = arg;
@@ -212,26 +218,26 @@ static void *analyze_share(void *arg)
 	struct detect_tap accepts = {.accept = count_accept, .ctx = o};
 
 	switch (s - o->shares) {
-	case SHARE_INBOUND:
+	case SHARE_LIVES:
+		if (overview_recorded(s->set, "close"))
+			s->err = find_lives(o, s);
+		break;
+	case SHARE_SCANS:
 		if (overview_recorded(s->set, "reset"))
 			s->err = find_scans(s->set, o->opts, o->t, s->peers, SCANS_INBOUND, NULL,
 					    &s->findings);
-		if (!s->err && overview_recorded(s->set, "close"))
-			s->err = find_lives(o, s);
-		break;
-	case SHARE_OUTBOUND_AND_CAPS:
-		if (overview_recorded(s->set, "connect"))
+		if (!s->err && overview_recorded(s->set, "connect"))
 			s->err = find_scans(s->set, o->opts, o->t, s->peers, SCANS_OUTBOUND,
 					    &connects, &s->findings);
-		if (!s->err && overview_recorded(s->set, "capable"))
-			s->err = analyze_caps(s->set, o->opts, o->cap_settings, s->peers, &o->caps);
 		break;
-	case SHARE_LOGINS:
+	case SHARE_LOGINS_AND_CAPS:
 		if (overview_recorded(s->set, "accept"))
 			s->err = find_bruteforce(s->set, o->opts, o->t, s->peers, &accepts,
 						 &s->findings);
 		if (!s->err && overview_recorded(s->set, "exec"))
 			s->err = find_shells(s->set, o->opts, s->peers, &s->findings);
+		if (!s->err && overview_recorded(s->set, "capable"))
+			s->err = analyze_caps(s->set, o->opts, o->cap_settings, s->peers, &o->caps);
 		break;
 	default:
 		s->err = o->extra->run(s->set, o->opts, o->extra->ctx);
@@ -300,8 +306,8 @@ int overview_analyze(struct overview *o, struct captures *set, const struct opti
 	}
 	if (err)
 		return -1;
-	o->suspects.set = o->shares[SHARE_OUTBOUND_AND_CAPS].set;
-	o->accept_suspects.set = o->shares[SHARE_LOGINS].set;
+	o->suspects.set = o->shares[SHARE_SCANS].set;
+	o->accept_suspects.set = o->shares[SHARE_LOGINS_AND_CAPS].set;
 	saved = tell_first_line(&told);
 	for (int i = 1; i < shares; i++)
 		threaded[i] = !pthread_create(&threads[i], NULL, analyze_share, &o->shares[i]);

@@ -3,9 +3,9 @@
  * them (report summary, report html): the detections, the top talkers, the
  * programs that stand out, the capability use and, from the close kind, the
  * bytes out and the beacons, read in three shares on threads of their own
- * (inbound scans then exfiltration and beacons; outbound scans then
- * capability use; brute force and shells on the network), each on read-only
- * connections of its own.
+ * (exfiltration and beacons, the longest, alone from the start; the scans,
+ * inbound then outbound; brute force, shells on the network, then
+ * capability use), each on read-only connections of its own.
  */
 #ifndef CASEFILE_REPORT_OVERVIEW_H
 #define CASEFILE_REPORT_OVERVIEW_H
@@ -46,7 +46,7 @@ struct overview_extra {
 /* The pairs that sent most that the overview keeps (and every flagged one): a page shows fewer. */
 #define OVERVIEW_PAIRS 25
 
-enum overview_share { SHARE_INBOUND, SHARE_OUTBOUND_AND_CAPS, SHARE_LOGINS, SHARE_EXTRA, SHARES };
+enum overview_share { SHARE_LIVES, SHARE_SCANS, SHARE_LOGINS_AND_CAPS, SHARE_EXTRA, SHARES };
 
 struct overview {
 	struct captures *set;
@@ -65,7 +65,7 @@ struct overview {
 	/* The results */
 	struct findings findings; /* by kind, then time */
 	struct talker *processes; /* connects by process, most first */
-	struct talker *remotes;	  /* accepts by remote address (SHARE_LOGINS' peers), most first */
+	struct talker *remotes;	  /* accepts by remote address (overview_remotes), most first */
 	size_t nprocesses, nremotes;
 	struct suspects suspects; /* programs that stand out, in time order */
 	struct cap_analysis caps;

@@ -24,6 +24,15 @@
 	"e.laddr IS NOT NULL AND e.raddr IS NOT NULL AND ((e.state IS NULL AND (e.reason IS NULL " \
 	"OR e.reason = :no_socket)) OR e.state = :listen)"
 enum { PROBE_LADDR, PROBE_LPORT, PROBE_RADDR, PROBE_RPORT, PROBE_STATE };
+/*
+ * The second pass's probes and the scanners' accepts: of the suspects only
+ * (of_suspect, scanner_accept), tested by the readers first (detect.h,
+ * address_ids_bind).
+ */
+#define SUSPECT_PROBE_CONDITION                                                                    \
+	PROBE_CONDITION " AND (:suspects IS NULL OR in_map(:suspects, e.raddr) OR "                \
+			"in_map(:suspects, e.laddr))"
+#define SUSPECT_ACCEPT_CONDITION ":suspects IS NULL OR in_map(:suspects, e.raddr)"
 
 /* A connect whose outcome is known: in flight when the capture stopped says nothing. */
 #define ATTEMPT_CONDITION "e.outcome_state IS NOT NULL"
@@ -581,13 +590,22 @@ static int bind_number(sqlite3_stmt *stmt, const char *parameter, struct capture
 	return -1;
 }
 
+static int bind_suspects(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
+{
+	struct scanning *s = ctx;
+
+	return address_ids_bind(&s->suspect_ids, stmt, ":suspects", cap);
+}
+
 static int bind_probe(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 {
-	(void)ctx;
+	struct scanning *s = ctx;
+
 	if (bind_number(stmt, ":no_socket", cap, "SELECT reason FROM reset_reason WHERE name = ?",
 			"NO_SOCKET") ||
 	    bind_number(stmt, ":listen", cap, "SELECT state FROM tcp_state WHERE name = ?",
-			"LISTEN"))
+			"LISTEN") ||
+	    (s->pass == 2 && bind_suspects(stmt, cap, ctx)))
 		return -1;
 	return 0;
 }
@@ -670,7 +688,7 @@ static int replay_probes(struct scanning *s, const struct options *opts)
 	struct event_query query = {
 		.table = "ev_reset",
 		.columns = "e.laddr, e.lport, e.raddr, e.rport, e.state",
-		.condition = PROBE_CONDITION,
+		.condition = s->pass == 1 ? PROBE_CONDITION : SUSPECT_PROBE_CONDITION,
 		.filter = {.task = "e.task"},
 		.emit = probe,
 		.bind = bind_probe,
@@ -875,8 +893,10 @@ static int count_accepts(struct scanning *s)
 	struct event_query query = {
 		.table = "ev_accept",
 		.columns = "e.laddr, e.lport, e.raddr",
+		.condition = SUSPECT_ACCEPT_CONDITION,
 		.filter = {.task = "e.task"},
 		.emit = scanner_accept,
+		.bind = bind_suspects,
 		.ctx = s,
 		.address_columns = 1u << ACCEPT_LADDR | 1u << ACCEPT_RADDR,
 	};
