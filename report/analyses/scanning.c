@@ -92,6 +92,12 @@ struct scanning {
 	 * be one, not every connection to them (1.7 GB over 100M events).
 	 */
 	struct bloom probed;
+	/*
+	 * Their local and remote ports, a bit each: a connection whose ports
+	 * no probe had is not looked up in the filter (a cache miss a connect
+	 * to a suspect, and every remote host is one over 100M generated events).
+	 */
+	uint64_t probed_lports[65536 / 64], probed_rports[65536 / 64];
 	struct hashmap own; /* the second pass: connections this host opened that a probe matches */
 	/*
 	 * The second pass: (host, target), (scanner, port) -> 1 + index of when
@@ -110,9 +116,15 @@ struct scanning {
 	struct address_ids suspect_ids; /* their address ids (detect.h, address_ids_add) */
 	struct pending *pending;	/* the second pass's findings whose accepts are to count */
 	size_t npending, allocated;
-	/* Sorted pending's runs: (scanner, host), (target, rule) -> first << 32 | count */
-	struct hashmap runs;
-	bool sweeps_pending; /* else an accept needs no look for a sweep's run (a cache miss) */
+	/*
+	 * Sorted pending's runs by scanner, indexed by its number (dense): an
+	 * accept looks up its scanner's in an array, not a hash map of every
+	 * run (a cache miss an accept, when every remote host is a scanner).
+	 */
+	struct remote_run {
+		uint32_t first, count;
+	} * runs;
+	uint32_t nruns;
 };
 
 /*
@@ -447,6 +459,16 @@ static uint64_t connection_ports(uint32_t remote, int64_t lport, int64_t rport)
 	return pair(remote, (uint64_t)(lport & 0xffff) << 16 | (uint64_t)(rport & 0xffff));
 }
 
+static void set_port(uint64_t *bits, int64_t port)
+{
+	bits[(port & 0xffff) / 64] |= 1ULL << (port & 63);
+}
+
+static bool has_port(const uint64_t *bits, int64_t port)
+{
+	return bits[(port & 0xffff) / 64] >> (port & 63) & 1;
+}
+
 /*
  * The second pass: only the suspects' probes reach the rules, and the
  * suspects' own resets (a raw SYN scanner's kernel answering the SYN-ACKs of
@@ -464,6 +486,7 @@ static int probe(const struct event *ev, void *ctx)
 	int host;
 	uint32_t scanner, target;
 	uint64_t port = (uint64_t)ev->col[PROBE_LPORT], where, portscan_key[2], sweep_key[2], ports;
+	bool held[PORTSCAN_LOW + 1]; /* the second pass: by a candidate port scan of each rule */
 	struct episode *ep;
 
 	if (s->pass == 2 && !of_suspect(s, ev))
@@ -481,6 +504,8 @@ static int probe(const struct event *ev, void *ctx)
 	ports = connection_ports(scanner, ev->col[PROBE_LPORT], ev->col[PROBE_RPORT]);
 	if (s->pass == 1) {
 		bloom_add(&s->probed, where, ports);
+		set_port(s->probed_lports, ev->col[PROBE_LPORT]);
+		set_port(s->probed_rports, ev->col[PROBE_RPORT]);
 		return episodes_add(s->episodes[PORTSCAN], portscan_key, ev->wall_ns, true, port) &&
 				       episodes_add(s->episodes[PORTSCAN_LOW], portscan_key,
 						    ev->wall_ns, true, port) &&
@@ -491,11 +516,12 @@ static int probe(const struct event *ev, void *ctx)
 	}
 	if (hashmap_find(&s->own, where, ports))
 		return 0;
+	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++)
+		held[rule] = candidates_hold(&s->candidates[rule], portscan_key, ev->wall_ns);
 	/* From a suspect: not its probe, maybe its answer to an open port's SYN-ACK. */
 	if (event_null(ev, PROBE_STATE) &&
-	    !hashmap_find(&s->candidates[SWEEP].groups, scanner, 0) &&
-	    !candidates_hold(&s->candidates[PORTSCAN], portscan_key, ev->wall_ns) &&
-	    !candidates_hold(&s->candidates[PORTSCAN_LOW], portscan_key, ev->wall_ns)) {
+	    !hashmap_find(&s->candidates[SWEEP].groups, scanner, 0) && !held[PORTSCAN] &&
+	    !held[PORTSCAN_LOW]) {
 		note_answer(s, pair((uint64_t)host, scanner), target,
 			    (uint64_t)(ev->col[PROBE_RPORT] & 0xffff), ev->wall_ns);
 		return 0;
@@ -503,7 +529,7 @@ static int probe(const struct event *ev, void *ctx)
 	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++) {
 		struct portscan_data *d;
 
-		if (!candidates_hold(&s->candidates[rule], portscan_key, ev->wall_ns))
+		if (!held[rule])
 			continue;
 		if (!(ep = episodes_add(s->episodes[rule], portscan_key, ev->wall_ns, true, port)))
 			return -1;
@@ -644,7 +670,9 @@ static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
 		uint64_t where, ports;
 
 		rc = SQLITE_OK;
-		if (!address_ids_hold(&s->suspect_ids, cap, sqlite3_column_int64(stmt, 2)))
+		if (!has_port(s->probed_lports, sqlite3_column_int64(stmt, 1)) ||
+		    !has_port(s->probed_rports, sqlite3_column_int64(stmt, 3)) ||
+		    !address_ids_hold(&s->suspect_ids, cap, sqlite3_column_int64(stmt, 2)))
 			continue;
 		local = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 0));
 		remote = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 2));
@@ -808,24 +836,20 @@ static int pending_order(const void *x, const void *y)
  * Each finding of that key whose span holds the accept: counted, its port
  * open.  The episodes of one rule never overlap: of each rule (a port scan
  * has two, a sweep one), only the last begun by then may hold it, found by
- * a binary search in the run of its key and rule.  Walking back through
- * the low confidence ones until the high one cost the scans found squared
- * over 100M generated events, and a search of all the runs a cache miss a
- * step.
+ * a binary search in the run of its scanner.  Walking back through the low
+ * confidence ones until the high one cost the scans found squared over
+ * 100M generated events.
  */
 static void credit_accept(struct scanning *s, uint32_t remote, int host, uint32_t local,
 			  const struct event *ev, int64_t port)
 {
+	const struct remote_run *run = &s->runs[remote];
+
 	for (int rule = 0; rule < (host < 0 ? 1 : 2); rule++) {
-		const uint64_t *run = hashmap_find(&s->runs, pair(remote, (uint64_t)(uint32_t)host),
-						   pair(local, (uint64_t)rule));
-		size_t low, high; /* the first entry after (key, wall_ns) */
+		/* The first entry after (key, wall_ns). */
+		size_t low = run->first, high = low + run->count;
 		struct pending *p;
 
-		if (!run)
-			continue;
-		low = (size_t)(*run >> 32);
-		high = low + (size_t)(*run & 0xffffffff);
 		while (low < high) {
 			size_t mid = low + (high - low) / 2;
 
@@ -834,10 +858,11 @@ static void credit_accept(struct scanning *s, uint32_t remote, int host, uint32_
 			else
 				high = mid;
 		}
-		if (low == (size_t)(*run >> 32))
+		if (low == run->first)
 			continue;
 		p = &s->pending[low - 1];
-		if (ev->wall_ns <= p->last_ns) {
+		if (p->host == host && p->local == local && p->low == rule &&
+		    ev->wall_ns <= p->last_ns) {
 			s->out->list[p->finding].accepts++;
 			put(&p->open, (uint64_t)port);
 		}
@@ -859,9 +884,10 @@ static int scanner_accept(const struct event *ev, void *ctx)
 	local = peer_of(s->peers, ev->cap, ev->col[ACCEPT_LADDR]);
 	if (!remote || !local)
 		return -1;
+	if (remote >= s->nruns || !s->runs[remote].count)
+		return 0;
 	credit_accept(s, remote, peers_host(s->peers, ev->cap), local, ev, ev->col[ACCEPT_LPORT]);
-	if (s->sweeps_pending)
-		credit_accept(s, remote, -1, 0, ev, ev->col[ACCEPT_LPORT]);
+	credit_accept(s, remote, -1, 0, ev, ev->col[ACCEPT_LPORT]);
 	return 0;
 }
 
@@ -887,16 +913,14 @@ static int count_accepts(struct scanning *s)
 	if (!s->npending)
 		return 0;
 	qsort(s->pending, s->npending, sizeof(*s->pending), pending_order);
+	s->nruns = s->pending[s->npending - 1].remote + 1;
+	s->runs = xcalloc(s->nruns, sizeof(*s->runs));
 	for (size_t i = 0; i < s->npending; i++) {
 		const struct pending *p = &s->pending[i];
 
-		/* A hash lookup of its run, not a binary search of them all, per accept. */
-		*hashmap_put(&s->runs, pair(p->remote, (uint64_t)(uint32_t)p->host),
-			     pair(p->local, p->low), NULL) +=
-			(i && !by_key(p - 1, p->remote, p->host, p->local, p->low, p[-1].first_ns))
-				? 1
-				: (uint64_t)i << 32 | 1;
-		s->sweeps_pending |= p->host < 0;
+		if (!s->runs[p->remote].count)
+			s->runs[p->remote].first = (uint32_t)i;
+		s->runs[p->remote].count++;
 		first = s->pending[i].first_ns < first ? s->pending[i].first_ns : first;
 		last = s->pending[i].last_ns > last ? s->pending[i].last_ns : last;
 	}
@@ -1064,6 +1088,6 @@ int find_scans(struct captures *set, const struct options *opts, const struct th
 	for (size_t i = 0; i < s.npending; i++)
 		hashmap_clear(&s.pending[i].open);
 	free(s.pending);
-	hashmap_clear(&s.runs);
+	free(s.runs);
 	return err ? -1 : 0;
 }
