@@ -1,7 +1,12 @@
 /*
  * Scan detection (docs/detection.md): inbound port scans and sweeps, from the
  * resets probes make the kernel send, and outbound scanning, from a process's
- * failing connects.  Each in two passes (detect.h).
+ * failing connects.  Each in two passes (detect.h), but for port scans: the
+ * first pass gathers their figures too, and the second reads the probes
+ * again only when the first cannot tell them (our own connections among
+ * the probes of a candidate, a scanner's answers, sweeps).  When every
+ * remote host is a suspect (100M generated events), reading the probes
+ * again cost as much as the first pass.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +91,8 @@ struct scanning {
 	int pass; /* 1 or 2 */
 	struct episodes *episodes[RULES];
 	struct candidates candidates[RULES];
+	size_t from;		     /* the first of the findings made here */
+	struct hashmap probed_where; /* the first pass: (host, target) of every probe */
 	/*
 	 * The first pass's probes, as own connections would match them: the
 	 * second pass keeps in own only the connections to suspects that may
@@ -362,10 +369,11 @@ static int closed(struct scanning *s, enum rule rule, struct episode *ep)
 {
 	if (!crossed(s, rule, ep))
 		return 0;
-	if (s->pass == 1) {
+	if (s->pass == 1)
 		candidates_add(&s->candidates[rule], ep->key, ep->first_ns, ep->last_ns);
+	/* Port scans are found by the first pass, unless the second must read them again. */
+	if (s->pass == 1 && rule != PORTSCAN && rule != PORTSCAN_LOW)
 		return 0;
-	}
 	if (rule == PORTSCAN || rule == PORTSCAN_LOW)
 		return portscan_found(s, ep, rule == PORTSCAN_LOW);
 	if (rule == SWEEP)
@@ -422,14 +430,13 @@ static void release_outbound(void *data)
 
 static void start_pass(struct scanning *s, int pass)
 {
-	/* The first pass gathers nothing per episode. */
+	/* The first pass gathers only for port scans. */
 	bool gather = pass == 2;
 	const struct episodes_rule rules[RULES] = {
-		[PORTSCAN] = {s->t->scan_window_ns, true, gather ? sizeof(struct portscan_data) : 0,
-			      portscan_closed, gather ? release_portscan : NULL, s},
-		[PORTSCAN_LOW] = {s->t->low_window_ns, true,
-				  gather ? sizeof(struct portscan_data) : 0, portscan_low_closed,
-				  gather ? release_portscan : NULL, s},
+		[PORTSCAN] = {s->t->scan_window_ns, true, sizeof(struct portscan_data),
+			      portscan_closed, release_portscan, s},
+		[PORTSCAN_LOW] = {s->t->low_window_ns, true, sizeof(struct portscan_data),
+				  portscan_low_closed, release_portscan, s},
 		[SWEEP] = {s->t->scan_window_ns, true, gather ? sizeof(struct sweep_data) : 0,
 			   sweep_closed, gather ? release_sweep : NULL, s},
 		[OUTBOUND] = {s->t->scan_window_ns, true, gather ? sizeof(struct outbound_data) : 0,
@@ -506,20 +513,17 @@ static int probe(const struct event *ev, void *ctx)
 		bloom_add(&s->probed, where, ports);
 		set_port(s->probed_lports, ev->col[PROBE_LPORT]);
 		set_port(s->probed_rports, ev->col[PROBE_RPORT]);
-		return episodes_add(s->episodes[PORTSCAN], portscan_key, ev->wall_ns, true, port) &&
-				       episodes_add(s->episodes[PORTSCAN_LOW], portscan_key,
-						    ev->wall_ns, true, port) &&
-				       episodes_add(s->episodes[SWEEP], sweep_key, ev->wall_ns,
-						    true, where)
-			       ? 0
-			       : -1;
+		put(&s->probed_where, where);
+		held[PORTSCAN] = held[PORTSCAN_LOW] = true;
+	} else {
+		if (hashmap_find(&s->own, where, ports))
+			return 0;
+		for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++)
+			held[rule] =
+				candidates_hold(&s->candidates[rule], portscan_key, ev->wall_ns);
 	}
-	if (hashmap_find(&s->own, where, ports))
-		return 0;
-	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++)
-		held[rule] = candidates_hold(&s->candidates[rule], portscan_key, ev->wall_ns);
 	/* From a suspect: not its probe, maybe its answer to an open port's SYN-ACK. */
-	if (event_null(ev, PROBE_STATE) &&
+	if (s->pass == 2 && event_null(ev, PROBE_STATE) &&
 	    !hashmap_find(&s->candidates[SWEEP].groups, scanner, 0) && !held[PORTSCAN] &&
 	    !held[PORTSCAN_LOW]) {
 		note_answer(s, pair((uint64_t)host, scanner), target,
@@ -539,6 +543,9 @@ static int probe(const struct event *ev, void *ctx)
 		if (!event_null(ev, PROBE_STATE))
 			put(&d->open, port);
 	}
+	if (s->pass == 1)
+		return episodes_add(s->episodes[SWEEP], sweep_key, ev->wall_ns, true, where) ? 0
+											     : -1;
 	if (candidates_hold(&s->candidates[SWEEP], sweep_key, ev->wall_ns)) {
 		struct sweep_data *d;
 
@@ -939,6 +946,51 @@ static int count_accepts(struct scanning *s)
 
 /* --- The whole ------------------------------------------------------------------------------ */
 
+/* Whether (host, scanner) is the target of a probe. */
+static bool probed(const struct scanning *s, uint64_t host, uint64_t scanner)
+{
+	return hashmap_find(&s->probed_where, pair(host, scanner), 0) != NULL;
+}
+
+/*
+ * Whether the port scans the first pass found are those the second would:
+ * its episodes are the second's, but for what it could not tell apart.  A
+ * candidate's probe may be a late segment of our own connection (own
+ * holds one of its key), a candidate scanner's resets may answer the
+ * SYN-ACKs of the ports it found (it is the target of a probe), and a
+ * sweep's scanner's resets are probes, never answers.
+ */
+static bool first_pass_told(const struct scanning *s)
+{
+	const struct hashmap_entry *e;
+	size_t cursor = 0;
+
+	if (s->candidates[SWEEP].count)
+		return false;
+	while ((e = hashmap_next(&s->own, &cursor)))
+		if (hashmap_find(&s->candidates[PORTSCAN].groups, e->a, e->b >> 32) ||
+		    hashmap_find(&s->candidates[PORTSCAN_LOW].groups, e->a, e->b >> 32))
+			return false;
+	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++) {
+		cursor = 0;
+		while ((e = hashmap_next(&s->candidates[rule].groups, &cursor)))
+			if (probed(s, e->a >> 32, e->b))
+				return false;
+	}
+	return true;
+}
+
+/* The port scans of the first pass, to be found again by the second. */
+static void drop_first_findings(struct scanning *s)
+{
+	for (size_t i = s->from; i < s->out->count; i++)
+		free(s->out->list[i].sample_ports);
+	s->out->count = s->from;
+	for (size_t i = 0; i < s->npending; i++)
+		hashmap_clear(&s->pending[i].open);
+	s->npending = 0;
+}
+
 static int second_pass(struct scanning *s)
 {
 	int err = 0;
@@ -965,8 +1017,10 @@ static int second_pass(struct scanning *s)
 			err = address_ids_add(&s->suspect_ids, s->peers, s->set->list[c],
 					      s->suspects, s->nsuspects) ||
 			      read_own(s, s->set->list[c], last);
-		if (!err)
+		if (!err && !first_pass_told(s)) {
+			drop_first_findings(s);
 			err = replay_probes(s, &narrow);
+		}
 		if (!err)
 			err = count_accepts(s);
 	}
@@ -1064,21 +1118,26 @@ int find_scans(struct captures *set, const struct options *opts, const struct th
 	       struct peers *peers, unsigned directions, const struct detect_tap *tap,
 	       struct findings *out)
 {
-	struct scanning s = {
-		.set = set, .opts = opts, .t = t, .peers = peers, .tap = tap, .out = out};
-	size_t from = out->count;
+	struct scanning s = {.set = set,
+			     .opts = opts,
+			     .t = t,
+			     .peers = peers,
+			     .tap = tap,
+			     .out = out,
+			     .from = out->count};
 	int err;
 
 	start_pass(&s, 1);
 	err = ((directions & SCANS_INBOUND) && replay_probes(&s, opts)) ||
 	      ((directions & SCANS_OUTBOUND) && replay_attempts(&s, opts)) || second_pass(&s);
 	if (!err)
-		drop_covered(out, from);
+		drop_covered(out, s.from);
 	for (int i = 0; i < RULES; i++) {
 		episodes_free(s.episodes[i]);
 		candidates_clear(&s.candidates[i]);
 	}
 	bloom_clear(&s.probed);
+	hashmap_clear(&s.probed_where);
 	hashmap_clear(&s.own);
 	address_ids_clear(&s.suspect_ids);
 	hashmap_clear(&s.answered);
