@@ -43,16 +43,24 @@ enum { ATTEMPT_TASK, ATTEMPT_DADDR, ATTEMPT_DPORT, ATTEMPT_STATE, ATTEMPT_ERROR 
 #define PROCESS_NAMES	4
 
 /*
- * The ports a port scan probed: 4 bytes a slot (a port + 1; 0 empty), at
- * most half full, and a hash map for a number no port has (a corrupt
- * capture's).  A hash map's 32 bytes a slot were most of the memory over
- * 100M generated events: 20,000 scanners probing hundreds of ports each,
- * for the whole hour (1.3 GB).
+ * The ports a port scan probed: the first few in the set itself (most
+ * episodes probe a few, and the first pass gathers for every episode), then
+ * 4 bytes a slot (a port + 1; 0 empty) at most half full, then beyond
+ * 1024 ports a bit each (8 KiB, as many bytes as the slots before it: the
+ * most a set takes, however long its episode), and a hash map for a number
+ * no port has (a corrupt capture's).  A hash map's 32 bytes a slot were most
+ * of the memory over 100M generated events: 20,000 scanners probing
+ * hundreds of ports each, for the whole hour (1.3 GB).
  */
+#define PORTS_INLINE 6
+#define PORTS_WORDS  (65536 / 32) /* a bitmap of every port */
+
 struct port_set {
-	uint32_t *slots;
-	uint32_t mask; /* slots - 1; 0 before the first */
+	uint32_t *slots; /* NULL: the ports are in inline_ */
+	uint32_t mask;	 /* slots - 1 */
 	uint32_t count;
+	bool bitmap; /* slots are PORTS_WORDS words of a bit a port */
+	uint16_t inline_[PORTS_INLINE];
 	struct hashmap other;
 };
 
@@ -165,6 +173,46 @@ static uint32_t *port_slot(uint32_t *slots, uint32_t mask, uint32_t key)
 	return &slots[i];
 }
 
+/* Call f for each port of the set's slots or inline ones (not other). */
+static void port_set_each(const struct port_set *set, void (*f)(uint32_t port, void *ctx),
+			  void *ctx)
+{
+	if (!set->slots) {
+		for (uint32_t i = 0; i < set->count; i++)
+			f(set->inline_[i], ctx);
+	} else if (set->bitmap) {
+		for (uint32_t port = 0; port < 65536; port++)
+			if (set->slots[port / 32] >> (port % 32) & 1)
+				f(port, ctx);
+	} else {
+		for (uint32_t i = 0; i <= set->mask; i++)
+			if (set->slots[i])
+				f(set->slots[i] - 1, ctx);
+	}
+}
+
+static void put_slot(uint32_t port, void *ctx)
+{
+	struct port_set *set = ctx;
+
+	if (set->bitmap)
+		set->slots[port / 32] |= 1u << (port % 32);
+	else
+		*port_slot(set->slots, set->mask, port + 1) = port + 1;
+}
+
+/* Move the ports to this many slots, or to a bitmap beyond its size. */
+static void port_set_grow(struct port_set *set, uint32_t slots)
+{
+	struct port_set old = *set;
+
+	set->bitmap = slots > PORTS_WORDS;
+	set->mask = set->bitmap ? 0 : slots - 1;
+	set->slots = xcalloc(set->bitmap ? PORTS_WORDS : slots, sizeof(*set->slots));
+	port_set_each(&old, put_slot, set);
+	free(old.slots);
+}
+
 static void port_set_put(struct port_set *set, uint64_t port)
 {
 	uint32_t *slot;
@@ -173,16 +221,23 @@ static void port_set_put(struct port_set *set, uint64_t port)
 		hashmap_put(&set->other, port, 0, NULL);
 		return;
 	}
-	if (2 * (set->count + 1) > set->mask + 1) {
-		uint32_t mask = set->mask ? 2 * set->mask + 1 : PORTS_INITIAL - 1;
-		uint32_t *slots = xcalloc((size_t)mask + 1, sizeof(*slots));
-
-		for (uint32_t i = 0; set->slots && i <= set->mask; i++)
-			if (set->slots[i])
-				*port_slot(slots, mask, set->slots[i]) = set->slots[i];
-		free(set->slots);
-		set->slots = slots;
-		set->mask = mask;
+	if (!set->slots) {
+		for (uint32_t i = 0; i < set->count; i++)
+			if (set->inline_[i] == port)
+				return;
+		if (set->count < PORTS_INLINE) {
+			set->inline_[set->count++] = (uint16_t)port;
+			return;
+		}
+		port_set_grow(set, PORTS_INITIAL);
+	} else if (!set->bitmap && 2 * (set->count + 1) > set->mask + 1) {
+		port_set_grow(set, 2 * (set->mask + 1));
+	}
+	if (set->bitmap) {
+		slot = &set->slots[port / 32];
+		set->count += !(*slot >> (port % 32) & 1);
+		*slot |= 1u << (port % 32);
+		return;
 	}
 	slot = port_slot(set->slots, set->mask, (uint32_t)port + 1);
 	set->count += !*slot;
@@ -194,6 +249,11 @@ static int64_t port_set_count(const struct port_set *set)
 	return (int64_t)set->count + (int64_t)set->other.count;
 }
 
+static void put_number(uint32_t port, void *ctx)
+{
+	hashmap_put(ctx, port, 0, NULL);
+}
+
 /* The lowest ports, as lowest_numbers() gives a hash map's. */
 static char *port_set_lowest(const struct port_set *set, int limit)
 {
@@ -202,9 +262,7 @@ static char *port_set_lowest(const struct port_set *set, int limit)
 	size_t cursor = 0;
 	char *text;
 
-	for (uint32_t i = 0; set->slots && i <= set->mask; i++)
-		if (set->slots[i])
-			hashmap_put(&all, set->slots[i] - 1, 0, NULL);
+	port_set_each(set, put_number, &all);
 	while ((e = hashmap_next(&set->other, &cursor)))
 		hashmap_put(&all, e->a, 0, NULL);
 	text = lowest_numbers(&all, limit);
