@@ -145,14 +145,22 @@ struct scanning {
 /*
  * A port scan or sweep found, waiting for its scanner's accepts: every one is
  * counted in a single replay of the accepts after the second pass (a query
- * per finding would read the accepts once per finding).
+ * per finding would read the accepts once per finding).  Its accepts and
+ * their first ports are counted here, in the line the search for it read:
+ * the finding and the open ports' map were each a cache miss an accept,
+ * when every remote host is a scanner.
  */
+#define ACCEPTED_INLINE 4
+
 struct pending {
 	uint32_t remote; /* the scanner */
 	int host;	 /* the target's host (port scan), or -1 (any, a sweep) */
 	uint32_t local;	 /* the target address (port scan), or 0 */
 	bool low;	 /* of the low confidence rule */
+	uint8_t naccepted;
+	uint16_t accepted[ACCEPTED_INLINE]; /* ports accepted, not yet in open */
 	int64_t first_ns, last_ns;
+	int64_t accepts;
 	size_t finding;	     /* its index in the findings */
 	struct hashmap open; /* the open ports so far (port scan) */
 };
@@ -897,6 +905,24 @@ static int pending_order(const void *x, const void *y)
 	return by_key(x, b->remote, b->host, b->local, b->low, b->first_ns);
 }
 
+/* An accepted port: to open, through accepted[]. */
+static void add_accepted(struct pending *p, int64_t port)
+{
+	if (port < 0 || port > 0xffff) {
+		put(&p->open, (uint64_t)port);
+		return;
+	}
+	for (int i = 0; i < p->naccepted; i++)
+		if (p->accepted[i] == port)
+			return;
+	if (p->naccepted == ACCEPTED_INLINE) {
+		for (int i = 0; i < p->naccepted; i++)
+			put(&p->open, p->accepted[i]);
+		p->naccepted = 0;
+	}
+	p->accepted[p->naccepted++] = (uint16_t)port;
+}
+
 /*
  * Each finding of that key whose span holds the accept: counted, its port
  * open.  The episodes of one rule never overlap: of each rule (a port scan
@@ -928,8 +954,8 @@ static void credit_accept(struct scanning *s, uint32_t remote, int host, uint32_
 		p = &s->pending[low - 1];
 		if (p->host == host && p->local == local && p->low == rule &&
 		    ev->wall_ns <= p->last_ns) {
-			s->out->list[p->finding].accepts++;
-			put(&p->open, (uint64_t)port);
+			p->accepts++;
+			add_accepted(p, port);
 		}
 	}
 }
@@ -992,11 +1018,15 @@ static int count_accepts(struct scanning *s)
 	narrow = narrowed(s->opts, first, last);
 	err = replay(s->set, &query, 1, &narrow);
 	for (size_t i = 0; i < s->npending; i++) {
-		struct finding *f = &s->out->list[s->pending[i].finding];
+		struct pending *p = &s->pending[i];
+		struct finding *f = &s->out->list[p->finding];
 
+		f->accepts = p->accepts;
+		for (int j = 0; j < p->naccepted; j++)
+			put(&p->open, p->accepted[j]);
 		if (!err && f->kind == FINDING_PORTSCAN)
-			f->open_ports = lowest_numbers(&s->pending[i].open, 65536);
-		hashmap_clear(&s->pending[i].open);
+			f->open_ports = lowest_numbers(&p->open, 65536);
+		hashmap_clear(&p->open);
 	}
 	s->npending = 0;
 	return err;
