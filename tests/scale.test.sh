@@ -61,6 +61,24 @@ check_eq "dense scans: 2000 port scans, each 20 ports, 3 accepts, open 22,80,443
 check "dense scans: within 15 s (took $took s; a query per finding takes minutes)" \
 	awk "BEGIN { exit !($took < 15) }"
 
+# Every remote host of the dense capture is a scanner: the first pass finds
+# the port scans, where a second read every probe again.  One of our own
+# connections with a scanner's key (its late segment meets "no socket" too)
+# is what the first pass cannot tell from a probe: then the second pass
+# reads the probes again, and that reset is not counted.
+cp "$SCRATCH/dense.db" "$SCRATCH/dense-own.db"
+sql "$SCRATCH/dense-own.db" "
+INSERT INTO ev_connect (t, seq, task, saddr, lport, daddr, dport, outcome_state, error, latency_ns)
+	SELECT min(t) - 1000000000, 950000000, 300000, 300000, 1000, 100000, 40000, 1, 0, 1000
+	FROM ev_reset WHERE raddr = 100000;"
+run_report scans --format json dense-own.db
+check_eq "dense scans, one probe our own connection's: exit status 0" 0 "$rc"
+check_eq "... 1999 port scans of 20 ports, one of 19 (all 3 accepts, open 22,80,443)" \
+	"{(20, 3, '22,80,443'): 1999, (19, 3, '22,80,443'): 1}" \
+	"$(finding_counts target 10.200.0.101 ports accepts open_ports)"
+check_eq "... the one of 19 is of 10.77.0.1, whose connection it was" "{(19,): 1}" \
+	"$(finding_counts scanner 10.77.0.1 ports)"
+
 # --- Brute force: a thousand candidates amid their accepts --------------------------------
 # The 1000 clients of the dense capture each connect 300 times to sshd within
 # 8 s: each a brute force by the connection rule.  The second pass tested

@@ -3,11 +3,13 @@
  * and their options, the findings, and what the rules share (candidates
  * between their two passes, samples of ports and addresses).
  *
- * Each rule reads its events twice.  The first pass keeps only the last
- * window of events and finds the candidate episodes; the second reads again
- * only the time span of the candidates, only their groups, and gathers what
- * is reported about them (distinct ports, intervals...).  Memory so follows
- * the window and the findings, never the capture.
+ * The scan rules read their events twice.  The first pass keeps only the
+ * last window of events and finds the candidate episodes (and the port
+ * scans, gathering as it goes); the second reads again only the time span
+ * of the candidates, only their groups, and gathers what is reported about
+ * them (distinct ports, samples...).  Brute force reads its events once,
+ * each episode gathering until it ends.  Memory so follows the window, its
+ * open episodes and the findings, never the capture.
  */
 #ifndef CASEFILE_REPORT_DETECT_H
 #define CASEFILE_REPORT_DETECT_H

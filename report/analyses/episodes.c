@@ -5,6 +5,7 @@
  * leaves its group's window; a group whose last event leaves has had a
  * window without events: its episode is over.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,11 @@ struct group {
 		int64_t n;
 	} inline_[INLINE_ITEMS];
 	struct hashmap items; /* distinct, spilled: item -> its events in the window */
+	/*
+	 * The rule's data, in the same block: an episode that lasts one event
+	 * (most do) costs no allocation of its own once groups are spare.
+	 */
+	_Alignas(max_align_t) unsigned char data[];
 };
 
 /*
@@ -75,7 +81,6 @@ static void drop(struct episodes *e, struct group *g)
 {
 	if (e->rule.release)
 		e->rule.release(g->episode.data);
-	free(g->episode.data);
 	hashmap_clear(&g->items);
 	hashmap_remove(&e->groups, g->episode.key[0], g->episode.key[1]);
 	if (e->spares == e->spares_allocated) {
@@ -193,14 +198,14 @@ struct episode *episodes_add(struct episodes *e, const uint64_t key[2], int64_t 
 	if (added) {
 		if (e->spares) {
 			g = e->spare[--e->spares];
-			memset(g, 0, sizeof(*g));
+			memset(g, 0, sizeof(*g) + e->rule.data_size);
 		} else {
-			g = xcalloc(1, sizeof(*g));
+			g = xcalloc(1, sizeof(*g) + e->rule.data_size);
 		}
 		g->episode.key[0] = key[0];
 		g->episode.key[1] = key[1];
 		g->episode.first_ns = t;
-		g->episode.data = e->rule.data_size ? xcalloc(1, e->rule.data_size) : NULL;
+		g->episode.data = e->rule.data_size ? g->data : NULL;
 		*slot = (uint64_t)(uintptr_t)g;
 	}
 	g = (struct group *)(uintptr_t)*slot;

@@ -1,7 +1,12 @@
 /*
  * Scan detection (docs/detection.md): inbound port scans and sweeps, from the
  * resets probes make the kernel send, and outbound scanning, from a process's
- * failing connects.  Each in two passes (detect.h).
+ * failing connects.  Each in two passes (detect.h), but for port scans: the
+ * first pass gathers their figures too, and the second reads the probes
+ * again only when the first cannot tell them (our own connections among
+ * the probes of a candidate, a scanner's answers, sweeps).  When every
+ * remote host is a suspect (100M generated events), reading the probes
+ * again cost as much as the first pass.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,16 +52,24 @@ enum { ATTEMPT_TASK, ATTEMPT_DADDR, ATTEMPT_DPORT, ATTEMPT_STATE, ATTEMPT_ERROR 
 #define PROCESS_NAMES	4
 
 /*
- * The ports a port scan probed: 4 bytes a slot (a port + 1; 0 empty), at
- * most half full, and a hash map for a number no port has (a corrupt
- * capture's).  A hash map's 32 bytes a slot were most of the memory over
- * 100M generated events: 20,000 scanners probing hundreds of ports each,
- * for the whole hour (1.3 GB).
+ * The ports a port scan probed: the first few in the set itself (most
+ * episodes probe a few, and the first pass gathers for every episode), then
+ * 4 bytes a slot (a port + 1; 0 empty) at most half full, then beyond
+ * 1024 ports a bit each (8 KiB, as many bytes as the slots before it: the
+ * most a set takes, however long its episode), and a hash map for a number
+ * no port has (a corrupt capture's).  A hash map's 32 bytes a slot were most
+ * of the memory over 100M generated events: 20,000 scanners probing
+ * hundreds of ports each, for the whole hour (1.3 GB).
  */
+#define PORTS_INLINE 6
+#define PORTS_WORDS  (65536 / 32) /* a bitmap of every port */
+
 struct port_set {
-	uint32_t *slots;
-	uint32_t mask; /* slots - 1; 0 before the first */
+	uint32_t *slots; /* NULL: the ports are in inline_ */
+	uint32_t mask;	 /* slots - 1 */
 	uint32_t count;
+	bool bitmap; /* slots are PORTS_WORDS words of a bit a port */
+	uint16_t inline_[PORTS_INLINE];
 	struct hashmap other;
 };
 
@@ -95,12 +108,20 @@ struct scanning {
 	int pass; /* 1 or 2 */
 	struct episodes *episodes[RULES];
 	struct candidates candidates[RULES];
+	size_t from;		     /* the first of the findings made here */
+	struct hashmap probed_where; /* the first pass: (host, target) of every probe */
 	/*
 	 * The first pass's probes, as own connections would match them: the
 	 * second pass keeps in own only the connections to suspects that may
 	 * be one, not every connection to them (1.7 GB over 100M events).
 	 */
 	struct bloom probed;
+	/*
+	 * Their local and remote ports, a bit each: a connection whose ports
+	 * no probe had is not looked up in the filter (a cache miss a connect
+	 * to a suspect, and every remote host is one over 100M generated events).
+	 */
+	uint64_t probed_lports[65536 / 64], probed_rports[65536 / 64];
 	struct hashmap own; /* the second pass: connections this host opened that a probe matches */
 	/*
 	 * The second pass: (host, target), (scanner, port) -> 1 + index of when
@@ -119,22 +140,36 @@ struct scanning {
 	struct address_ids suspect_ids; /* their address ids (detect.h, address_ids_add) */
 	struct pending *pending;	/* the second pass's findings whose accepts are to count */
 	size_t npending, allocated;
-	/* Sorted pending's runs: (scanner, host), (target, rule) -> first << 32 | count */
-	struct hashmap runs;
-	bool sweeps_pending; /* else an accept needs no look for a sweep's run (a cache miss) */
+	/*
+	 * Sorted pending's runs by scanner, indexed by its number (dense): an
+	 * accept looks up its scanner's in an array, not a hash map of every
+	 * run (a cache miss an accept, when every remote host is a scanner).
+	 */
+	struct remote_run {
+		uint32_t first, count;
+	} * runs;
+	uint32_t nruns;
 };
 
 /*
  * A port scan or sweep found, waiting for its scanner's accepts: every one is
  * counted in a single replay of the accepts after the second pass (a query
- * per finding would read the accepts once per finding).
+ * per finding would read the accepts once per finding).  Its accepts and
+ * their first ports are counted here, in the line the search for it read:
+ * the finding and the open ports' map were each a cache miss an accept,
+ * when every remote host is a scanner.
  */
+#define ACCEPTED_INLINE 4
+
 struct pending {
 	uint32_t remote; /* the scanner */
 	int host;	 /* the target's host (port scan), or -1 (any, a sweep) */
 	uint32_t local;	 /* the target address (port scan), or 0 */
 	bool low;	 /* of the low confidence rule */
+	uint8_t naccepted;
+	uint16_t accepted[ACCEPTED_INLINE]; /* ports accepted, not yet in open */
 	int64_t first_ns, last_ns;
+	int64_t accepts;
 	size_t finding;	     /* its index in the findings */
 	struct hashmap open; /* the open ports so far (port scan) */
 };
@@ -155,6 +190,46 @@ static uint32_t *port_slot(uint32_t *slots, uint32_t mask, uint32_t key)
 	return &slots[i];
 }
 
+/* Call f for each port of the set's slots or inline ones (not other). */
+static void port_set_each(const struct port_set *set, void (*f)(uint32_t port, void *ctx),
+			  void *ctx)
+{
+	if (!set->slots) {
+		for (uint32_t i = 0; i < set->count; i++)
+			f(set->inline_[i], ctx);
+	} else if (set->bitmap) {
+		for (uint32_t port = 0; port < 65536; port++)
+			if (set->slots[port / 32] >> (port % 32) & 1)
+				f(port, ctx);
+	} else {
+		for (uint32_t i = 0; i <= set->mask; i++)
+			if (set->slots[i])
+				f(set->slots[i] - 1, ctx);
+	}
+}
+
+static void put_slot(uint32_t port, void *ctx)
+{
+	struct port_set *set = ctx;
+
+	if (set->bitmap)
+		set->slots[port / 32] |= 1u << (port % 32);
+	else
+		*port_slot(set->slots, set->mask, port + 1) = port + 1;
+}
+
+/* Move the ports to this many slots, or to a bitmap beyond its size. */
+static void port_set_grow(struct port_set *set, uint32_t slots)
+{
+	struct port_set old = *set;
+
+	set->bitmap = slots > PORTS_WORDS;
+	set->mask = set->bitmap ? 0 : slots - 1;
+	set->slots = xcalloc(set->bitmap ? PORTS_WORDS : slots, sizeof(*set->slots));
+	port_set_each(&old, put_slot, set);
+	free(old.slots);
+}
+
 static void port_set_put(struct port_set *set, uint64_t port)
 {
 	uint32_t *slot;
@@ -163,16 +238,23 @@ static void port_set_put(struct port_set *set, uint64_t port)
 		hashmap_put(&set->other, port, 0, NULL);
 		return;
 	}
-	if (2 * (set->count + 1) > set->mask + 1) {
-		uint32_t mask = set->mask ? 2 * set->mask + 1 : PORTS_INITIAL - 1;
-		uint32_t *slots = xcalloc((size_t)mask + 1, sizeof(*slots));
-
-		for (uint32_t i = 0; set->slots && i <= set->mask; i++)
-			if (set->slots[i])
-				*port_slot(slots, mask, set->slots[i]) = set->slots[i];
-		free(set->slots);
-		set->slots = slots;
-		set->mask = mask;
+	if (!set->slots) {
+		for (uint32_t i = 0; i < set->count; i++)
+			if (set->inline_[i] == port)
+				return;
+		if (set->count < PORTS_INLINE) {
+			set->inline_[set->count++] = (uint16_t)port;
+			return;
+		}
+		port_set_grow(set, PORTS_INITIAL);
+	} else if (!set->bitmap && 2 * (set->count + 1) > set->mask + 1) {
+		port_set_grow(set, 2 * (set->mask + 1));
+	}
+	if (set->bitmap) {
+		slot = &set->slots[port / 32];
+		set->count += !(*slot >> (port % 32) & 1);
+		*slot |= 1u << (port % 32);
+		return;
 	}
 	slot = port_slot(set->slots, set->mask, (uint32_t)port + 1);
 	set->count += !*slot;
@@ -184,6 +266,11 @@ static int64_t port_set_count(const struct port_set *set)
 	return (int64_t)set->count + (int64_t)set->other.count;
 }
 
+static void put_number(uint32_t port, void *ctx)
+{
+	hashmap_put(ctx, port, 0, NULL);
+}
+
 /* The lowest ports, as lowest_numbers() gives a hash map's. */
 static char *port_set_lowest(const struct port_set *set, int limit)
 {
@@ -192,9 +279,7 @@ static char *port_set_lowest(const struct port_set *set, int limit)
 	size_t cursor = 0;
 	char *text;
 
-	for (uint32_t i = 0; set->slots && i <= set->mask; i++)
-		if (set->slots[i])
-			hashmap_put(&all, set->slots[i] - 1, 0, NULL);
+	port_set_each(set, put_number, &all);
 	while ((e = hashmap_next(&set->other, &cursor)))
 		hashmap_put(&all, e->a, 0, NULL);
 	text = lowest_numbers(&all, limit);
@@ -359,10 +444,11 @@ static int closed(struct scanning *s, enum rule rule, struct episode *ep)
 {
 	if (!crossed(s, rule, ep))
 		return 0;
-	if (s->pass == 1) {
+	if (s->pass == 1)
 		candidates_add(&s->candidates[rule], ep->key, ep->first_ns, ep->last_ns);
+	/* Port scans are found by the first pass, unless the second must read them again. */
+	if (s->pass == 1 && rule != PORTSCAN && rule != PORTSCAN_LOW)
 		return 0;
-	}
 	if (rule == PORTSCAN || rule == PORTSCAN_LOW)
 		return portscan_found(s, ep, rule == PORTSCAN_LOW);
 	if (rule == SWEEP)
@@ -419,14 +505,13 @@ static void release_outbound(void *data)
 
 static void start_pass(struct scanning *s, int pass)
 {
-	/* The first pass gathers nothing per episode. */
+	/* The first pass gathers only for port scans. */
 	bool gather = pass == 2;
 	const struct episodes_rule rules[RULES] = {
-		[PORTSCAN] = {s->t->scan_window_ns, true, gather ? sizeof(struct portscan_data) : 0,
-			      portscan_closed, gather ? release_portscan : NULL, s},
-		[PORTSCAN_LOW] = {s->t->low_window_ns, true,
-				  gather ? sizeof(struct portscan_data) : 0, portscan_low_closed,
-				  gather ? release_portscan : NULL, s},
+		[PORTSCAN] = {s->t->scan_window_ns, true, sizeof(struct portscan_data),
+			      portscan_closed, release_portscan, s},
+		[PORTSCAN_LOW] = {s->t->low_window_ns, true, sizeof(struct portscan_data),
+				  portscan_low_closed, release_portscan, s},
 		[SWEEP] = {s->t->scan_window_ns, true, gather ? sizeof(struct sweep_data) : 0,
 			   sweep_closed, gather ? release_sweep : NULL, s},
 		[OUTBOUND] = {s->t->scan_window_ns, true, gather ? sizeof(struct outbound_data) : 0,
@@ -456,6 +541,16 @@ static uint64_t connection_ports(uint32_t remote, int64_t lport, int64_t rport)
 	return pair(remote, (uint64_t)(lport & 0xffff) << 16 | (uint64_t)(rport & 0xffff));
 }
 
+static void set_port(uint64_t *bits, int64_t port)
+{
+	bits[(port & 0xffff) / 64] |= 1ULL << (port & 63);
+}
+
+static bool has_port(const uint64_t *bits, int64_t port)
+{
+	return bits[(port & 0xffff) / 64] >> (port & 63) & 1;
+}
+
 /*
  * The second pass: only the suspects' probes reach the rules, and the
  * suspects' own resets (a raw SYN scanner's kernel answering the SYN-ACKs of
@@ -473,6 +568,7 @@ static int probe(const struct event *ev, void *ctx)
 	int host;
 	uint32_t scanner, target;
 	uint64_t port = (uint64_t)ev->col[PROBE_LPORT], where, portscan_key[2], sweep_key[2], ports;
+	bool held[PORTSCAN_LOW + 1]; /* the second pass: by a candidate port scan of each rule */
 	struct episode *ep;
 
 	if (s->pass == 2 && !of_suspect(s, ev))
@@ -490,21 +586,21 @@ static int probe(const struct event *ev, void *ctx)
 	ports = connection_ports(scanner, ev->col[PROBE_LPORT], ev->col[PROBE_RPORT]);
 	if (s->pass == 1) {
 		bloom_add(&s->probed, where, ports);
-		return episodes_add(s->episodes[PORTSCAN], portscan_key, ev->wall_ns, true, port) &&
-				       episodes_add(s->episodes[PORTSCAN_LOW], portscan_key,
-						    ev->wall_ns, true, port) &&
-				       episodes_add(s->episodes[SWEEP], sweep_key, ev->wall_ns,
-						    true, where)
-			       ? 0
-			       : -1;
+		set_port(s->probed_lports, ev->col[PROBE_LPORT]);
+		set_port(s->probed_rports, ev->col[PROBE_RPORT]);
+		put(&s->probed_where, where);
+		held[PORTSCAN] = held[PORTSCAN_LOW] = true;
+	} else {
+		if (hashmap_find(&s->own, where, ports))
+			return 0;
+		for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++)
+			held[rule] =
+				candidates_hold(&s->candidates[rule], portscan_key, ev->wall_ns);
 	}
-	if (hashmap_find(&s->own, where, ports))
-		return 0;
 	/* From a suspect: not its probe, maybe its answer to an open port's SYN-ACK. */
-	if (event_null(ev, PROBE_STATE) &&
-	    !hashmap_find(&s->candidates[SWEEP].groups, scanner, 0) &&
-	    !candidates_hold(&s->candidates[PORTSCAN], portscan_key, ev->wall_ns) &&
-	    !candidates_hold(&s->candidates[PORTSCAN_LOW], portscan_key, ev->wall_ns)) {
+	if (s->pass == 2 && event_null(ev, PROBE_STATE) &&
+	    !hashmap_find(&s->candidates[SWEEP].groups, scanner, 0) && !held[PORTSCAN] &&
+	    !held[PORTSCAN_LOW]) {
 		note_answer(s, pair((uint64_t)host, scanner), target,
 			    (uint64_t)(ev->col[PROBE_RPORT] & 0xffff), ev->wall_ns);
 		return 0;
@@ -512,7 +608,7 @@ static int probe(const struct event *ev, void *ctx)
 	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++) {
 		struct portscan_data *d;
 
-		if (!candidates_hold(&s->candidates[rule], portscan_key, ev->wall_ns))
+		if (!held[rule])
 			continue;
 		if (!(ep = episodes_add(s->episodes[rule], portscan_key, ev->wall_ns, true, port)))
 			return -1;
@@ -522,6 +618,9 @@ static int probe(const struct event *ev, void *ctx)
 		if (!event_null(ev, PROBE_STATE))
 			put(&d->open, port);
 	}
+	if (s->pass == 1)
+		return episodes_add(s->episodes[SWEEP], sweep_key, ev->wall_ns, true, where) ? 0
+											     : -1;
 	if (candidates_hold(&s->candidates[SWEEP], sweep_key, ev->wall_ns)) {
 		struct sweep_data *d;
 
@@ -662,7 +761,9 @@ static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
 		uint64_t where, ports;
 
 		rc = SQLITE_OK;
-		if (!address_ids_hold(&s->suspect_ids, cap, sqlite3_column_int64(stmt, 2)))
+		if (!has_port(s->probed_lports, sqlite3_column_int64(stmt, 1)) ||
+		    !has_port(s->probed_rports, sqlite3_column_int64(stmt, 3)) ||
+		    !address_ids_hold(&s->suspect_ids, cap, sqlite3_column_int64(stmt, 2)))
 			continue;
 		local = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 0));
 		remote = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 2));
@@ -822,28 +923,42 @@ static int pending_order(const void *x, const void *y)
 	return by_key(x, b->remote, b->host, b->local, b->low, b->first_ns);
 }
 
+/* An accepted port: to open, through accepted[]. */
+static void add_accepted(struct pending *p, int64_t port)
+{
+	if (port < 0 || port > 0xffff) {
+		put(&p->open, (uint64_t)port);
+		return;
+	}
+	for (int i = 0; i < p->naccepted; i++)
+		if (p->accepted[i] == port)
+			return;
+	if (p->naccepted == ACCEPTED_INLINE) {
+		for (int i = 0; i < p->naccepted; i++)
+			put(&p->open, p->accepted[i]);
+		p->naccepted = 0;
+	}
+	p->accepted[p->naccepted++] = (uint16_t)port;
+}
+
 /*
  * Each finding of that key whose span holds the accept: counted, its port
  * open.  The episodes of one rule never overlap: of each rule (a port scan
  * has two, a sweep one), only the last begun by then may hold it, found by
- * a binary search in the run of its key and rule.  Walking back through
- * the low confidence ones until the high one cost the scans found squared
- * over 100M generated events, and a search of all the runs a cache miss a
- * step.
+ * a binary search in the run of its scanner.  Walking back through the low
+ * confidence ones until the high one cost the scans found squared over
+ * 100M generated events.
  */
 static void credit_accept(struct scanning *s, uint32_t remote, int host, uint32_t local,
 			  const struct event *ev, int64_t port)
 {
+	const struct remote_run *run = &s->runs[remote];
+
 	for (int rule = 0; rule < (host < 0 ? 1 : 2); rule++) {
-		const uint64_t *run = hashmap_find(&s->runs, pair(remote, (uint64_t)(uint32_t)host),
-						   pair(local, (uint64_t)rule));
-		size_t low, high; /* the first entry after (key, wall_ns) */
+		/* The first entry after (key, wall_ns). */
+		size_t low = run->first, high = low + run->count;
 		struct pending *p;
 
-		if (!run)
-			continue;
-		low = (size_t)(*run >> 32);
-		high = low + (size_t)(*run & 0xffffffff);
 		while (low < high) {
 			size_t mid = low + (high - low) / 2;
 
@@ -852,12 +967,13 @@ static void credit_accept(struct scanning *s, uint32_t remote, int host, uint32_
 			else
 				high = mid;
 		}
-		if (low == (size_t)(*run >> 32))
+		if (low == run->first)
 			continue;
 		p = &s->pending[low - 1];
-		if (ev->wall_ns <= p->last_ns) {
-			s->out->list[p->finding].accepts++;
-			put(&p->open, (uint64_t)port);
+		if (p->host == host && p->local == local && p->low == rule &&
+		    ev->wall_ns <= p->last_ns) {
+			p->accepts++;
+			add_accepted(p, port);
 		}
 	}
 }
@@ -877,9 +993,10 @@ static int scanner_accept(const struct event *ev, void *ctx)
 	local = peer_of(s->peers, ev->cap, ev->col[ACCEPT_LADDR]);
 	if (!remote || !local)
 		return -1;
+	if (remote >= s->nruns || !s->runs[remote].count)
+		return 0;
 	credit_accept(s, remote, peers_host(s->peers, ev->cap), local, ev, ev->col[ACCEPT_LPORT]);
-	if (s->sweeps_pending)
-		credit_accept(s, remote, -1, 0, ev, ev->col[ACCEPT_LPORT]);
+	credit_accept(s, remote, -1, 0, ev, ev->col[ACCEPT_LPORT]);
 	return 0;
 }
 
@@ -907,33 +1024,80 @@ static int count_accepts(struct scanning *s)
 	if (!s->npending)
 		return 0;
 	qsort(s->pending, s->npending, sizeof(*s->pending), pending_order);
+	s->nruns = s->pending[s->npending - 1].remote + 1;
+	s->runs = xcalloc(s->nruns, sizeof(*s->runs));
 	for (size_t i = 0; i < s->npending; i++) {
 		const struct pending *p = &s->pending[i];
 
-		/* A hash lookup of its run, not a binary search of them all, per accept. */
-		*hashmap_put(&s->runs, pair(p->remote, (uint64_t)(uint32_t)p->host),
-			     pair(p->local, p->low), NULL) +=
-			(i && !by_key(p - 1, p->remote, p->host, p->local, p->low, p[-1].first_ns))
-				? 1
-				: (uint64_t)i << 32 | 1;
-		s->sweeps_pending |= p->host < 0;
+		if (!s->runs[p->remote].count)
+			s->runs[p->remote].first = (uint32_t)i;
+		s->runs[p->remote].count++;
 		first = s->pending[i].first_ns < first ? s->pending[i].first_ns : first;
 		last = s->pending[i].last_ns > last ? s->pending[i].last_ns : last;
 	}
 	narrow = narrowed(s->opts, first, last);
 	err = replay(s->set, &query, 1, &narrow);
 	for (size_t i = 0; i < s->npending; i++) {
-		struct finding *f = &s->out->list[s->pending[i].finding];
+		struct pending *p = &s->pending[i];
+		struct finding *f = &s->out->list[p->finding];
 
+		f->accepts = p->accepts;
+		for (int j = 0; j < p->naccepted; j++)
+			put(&p->open, p->accepted[j]);
 		if (!err && f->kind == FINDING_PORTSCAN)
-			f->open_ports = lowest_numbers(&s->pending[i].open, 65536);
-		hashmap_clear(&s->pending[i].open);
+			f->open_ports = lowest_numbers(&p->open, 65536);
+		hashmap_clear(&p->open);
 	}
 	s->npending = 0;
 	return err;
 }
 
 /* --- The whole ------------------------------------------------------------------------------ */
+
+/* Whether (host, scanner) is the target of a probe. */
+static bool probed(const struct scanning *s, uint64_t host, uint64_t scanner)
+{
+	return hashmap_find(&s->probed_where, pair(host, scanner), 0) != NULL;
+}
+
+/*
+ * Whether the port scans the first pass found are those the second would:
+ * its episodes are the second's, but for what it could not tell apart.  A
+ * candidate's probe may be a late segment of our own connection (own
+ * holds one of its key), a candidate scanner's resets may answer the
+ * SYN-ACKs of the ports it found (it is the target of a probe), and a
+ * sweep's scanner's resets are probes, never answers.
+ */
+static bool first_pass_told(const struct scanning *s)
+{
+	const struct hashmap_entry *e;
+	size_t cursor = 0;
+
+	if (s->candidates[SWEEP].count)
+		return false;
+	while ((e = hashmap_next(&s->own, &cursor)))
+		if (hashmap_find(&s->candidates[PORTSCAN].groups, e->a, e->b >> 32) ||
+		    hashmap_find(&s->candidates[PORTSCAN_LOW].groups, e->a, e->b >> 32))
+			return false;
+	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++) {
+		cursor = 0;
+		while ((e = hashmap_next(&s->candidates[rule].groups, &cursor)))
+			if (probed(s, e->a >> 32, e->b))
+				return false;
+	}
+	return true;
+}
+
+/* The port scans of the first pass, to be found again by the second. */
+static void drop_first_findings(struct scanning *s)
+{
+	for (size_t i = s->from; i < s->out->count; i++)
+		free(s->out->list[i].sample_ports);
+	s->out->count = s->from;
+	for (size_t i = 0; i < s->npending; i++)
+		hashmap_clear(&s->pending[i].open);
+	s->npending = 0;
+}
 
 static int second_pass(struct scanning *s)
 {
@@ -961,8 +1125,10 @@ static int second_pass(struct scanning *s)
 			err = address_ids_add(&s->suspect_ids, s->peers, s->set->list[c],
 					      s->suspects, s->nsuspects) ||
 			      read_own(s, s->set->list[c], last);
-		if (!err)
+		if (!err && !first_pass_told(s)) {
+			drop_first_findings(s);
 			err = replay_probes(s, &narrow);
+		}
 		if (!err)
 			err = count_accepts(s);
 	}
@@ -1060,21 +1226,26 @@ int find_scans(struct captures *set, const struct options *opts, const struct th
 	       struct peers *peers, unsigned directions, const struct detect_tap *tap,
 	       struct findings *out)
 {
-	struct scanning s = {
-		.set = set, .opts = opts, .t = t, .peers = peers, .tap = tap, .out = out};
-	size_t from = out->count;
+	struct scanning s = {.set = set,
+			     .opts = opts,
+			     .t = t,
+			     .peers = peers,
+			     .tap = tap,
+			     .out = out,
+			     .from = out->count};
 	int err;
 
 	start_pass(&s, 1);
 	err = ((directions & SCANS_INBOUND) && replay_probes(&s, opts)) ||
 	      ((directions & SCANS_OUTBOUND) && replay_attempts(&s, opts)) || second_pass(&s);
 	if (!err)
-		drop_covered(out, from);
+		drop_covered(out, s.from);
 	for (int i = 0; i < RULES; i++) {
 		episodes_free(s.episodes[i]);
 		candidates_clear(&s.candidates[i]);
 	}
 	bloom_clear(&s.probed);
+	hashmap_clear(&s.probed_where);
 	hashmap_clear(&s.own);
 	address_ids_clear(&s.suspect_ids);
 	hashmap_clear(&s.answered);
@@ -1084,6 +1255,6 @@ int find_scans(struct captures *set, const struct options *opts, const struct th
 	for (size_t i = 0; i < s.npending; i++)
 		hashmap_clear(&s.pending[i].open);
 	free(s.pending);
-	hashmap_clear(&s.runs);
+	free(s.runs);
 	return err ? -1 : 0;
 }
