@@ -410,6 +410,15 @@ static void prefetch_lookups(const struct stream *s, int i)
 		s->query->prefetch(&b->ev[i], s->query->ctx);
 }
 
+/* The second stage of the query's prefetch (replay.h) for the held batch's event i, if there. */
+static void prefetch_near(const struct stream *s, int i)
+{
+	const struct batch *b = &s->batches[s->head];
+
+	if (s->query->prefetch_near && i < b->n)
+		s->query->prefetch_near(&b->ev[i], s->query->ctx);
+}
+
 /*
  * The stream's next event for the merge, waiting for the reader if need be;
  * NULL at its end, and set *failed if reading it failed.
@@ -422,6 +431,7 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 	if (s->holding && s->next < s->batches[s->head].n) {
 		prefetch_event(s, s->next + 2 * PREFETCH_AHEAD);
 		prefetch_lookups(s, s->next + PREFETCH_AHEAD);
+		prefetch_near(s, s->next + PREFETCH_AHEAD / 2);
 		return &s->batches[s->head].ev[s->next++];
 	}
 	pthread_mutex_lock(&r->lock);
