@@ -10,6 +10,7 @@
  * started, once a minute has passed (HORIZON_NS): memory holds a minute of
  * them, and a reset later than that is a line of its own.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -578,25 +579,57 @@ static int print_older(int64_t now)
 /* --- Events ---------------------------------------------------------------------- */
 
 /*
+ * The host's key of an event's ends, when it has one with addresses seen
+ * already (a new one is read when its event comes); a namespace's loopback
+ * connection is not fetched ahead.
+ */
+static bool ends_key(const struct event *ev, int client, int client_port, int server,
+		     int server_port, uint64_t *a, uint64_t *b)
+{
+	uint32_t c, s;
+
+	if (event_null(ev, client) || event_null(ev, client_port) || event_null(ev, server))
+		return false;
+	c = peer_seen(cv.peers, ev->cap, ev->col[client]);
+	s = peer_seen(cv.peers, ev->cap, ev->col[server]);
+	if (!has_key(c, ev->col[client_port], s))
+		return false;
+	key_of(c, ev->col[client_port], s, ev->col[server_port], 0, a, b);
+	return true;
+}
+
+/*
  * An event's ends fetched ahead (replay's prefetch): the map of a minute of
  * connections is larger than the processor's caches, and every event probes
- * it.  Only for addresses seen already: a new one is read when its event comes.
+ * it.
  */
 static void prefetch_ends(const struct event *ev, int client, int client_port, int server,
 			  int server_port)
 {
-	uint32_t c, s;
 	uint64_t a, b;
 
-	if (event_null(ev, client) || event_null(ev, client_port) || event_null(ev, server))
+	if (ends_key(ev, client, client_port, server, server_port, &a, &b))
+		hashmap_prefetch(&cv.ends, a, b);
+}
+
+/*
+ * Then the connection they name, once prefetch_ends brought its slot in
+ * (replay's prefetch_near): the ring of a minute of connections is larger
+ * than the caches too, and a close waited on its connection as long as on
+ * its slot.  The lines up to chosen: what the events' handlers read.
+ */
+static void prefetch_conn(const struct event *ev, int client, int client_port, int server,
+			  int server_port)
+{
+	uint64_t a, b, *id;
+	const char *conn;
+
+	if (!ends_key(ev, client, client_port, server, server_port, &a, &b) ||
+	    !(id = hashmap_find(&cv.ends, a, b)))
 		return;
-	c = peer_seen(cv.peers, ev->cap, ev->col[client]);
-	s = peer_seen(cv.peers, ev->cap, ev->col[server]);
-	if (!has_key(c, ev->col[client_port], s))
-		return;
-	/* The host's key: a namespace's loopback connection is not fetched ahead. */
-	key_of(c, ev->col[client_port], s, ev->col[server_port], 0, &a, &b);
-	hashmap_prefetch(&cv.ends, a, b);
+	conn = (const char *)at(*id);
+	__builtin_prefetch(conn);
+	__builtin_prefetch(conn + offsetof(struct conn, chosen));
 }
 
 static void prefetch_connect(const struct event *ev, void *ctx)
@@ -618,6 +651,19 @@ static void prefetch_close(const struct event *ev, void *ctx)
 	(void)ctx;
 	prefetch_ends(ev, END_LADDR, END_LPORT, END_RADDR, END_RPORT);
 	prefetch_ends(ev, END_RADDR, END_RPORT, END_LADDR, END_LPORT);
+}
+
+static void prefetch_server_conn(const struct event *ev, void *ctx)
+{
+	(void)ctx;
+	prefetch_conn(ev, END_RADDR, END_RPORT, END_LADDR, END_LPORT);
+}
+
+static void prefetch_close_conn(const struct event *ev, void *ctx)
+{
+	(void)ctx;
+	prefetch_conn(ev, END_LADDR, END_LPORT, END_RADDR, END_RPORT);
+	prefetch_conn(ev, END_RADDR, END_RPORT, END_LADDR, END_LPORT);
 }
 
 static int peer_column(const struct event *ev, int column, uint32_t *peer)
@@ -844,7 +890,8 @@ int print_connections(struct captures *set, const struct options *opts)
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_accept,
-		 .prefetch = prefetch_server_end},
+		 .prefetch = prefetch_server_end,
+		 .prefetch_near = prefetch_server_conn},
 		{.table = "ev_reset",
 		 .columns = columns[2],
 		 .newer_column = "netns",
@@ -852,7 +899,8 @@ int print_connections(struct captures *set, const struct options *opts)
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_reset,
-		 .prefetch = prefetch_server_end},
+		 .prefetch = prefetch_server_end,
+		 .prefetch_near = prefetch_server_conn},
 		{.table = "ev_close",
 		 .columns = columns[3],
 		 .newer_column = "netns",
@@ -861,7 +909,8 @@ int print_connections(struct captures *set, const struct options *opts)
 		 .filter = filter,
 		 .emit = on_close,
 		 .optional = true,
-		 .prefetch = prefetch_close},
+		 .prefetch = prefetch_close,
+		 .prefetch_near = prefetch_close_conn},
 	};
 	int err;
 

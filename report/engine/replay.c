@@ -5,6 +5,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,6 @@ struct stream {
 	int reader_id;		/* which reader thread reads it */
 	sqlite3_stmt *stmt;	/* stepped by the reader thread only */
 	bool seq;		/* the second column is seq */
-	int columns;		/* the query's own */
 	bool stacks;		/* then the stack columns: kstack, ustack */
 	int64_t floor_t;	/* --follow: newest t known before the last poll */
 	int64_t newest_seq;	/* --follow: the newest event emitted */
@@ -140,8 +140,8 @@ static char *event_sql(const struct event_query *q, const struct options *opts, 
 
 	if (!f)
 		return NULL;
-	fprintf(f, "SELECT e.t, %s%s%s FROM %s e%s WHERE %s", wants_seq(q, opts) ? "e.seq, " : "",
-		older ? q->older_columns : q->columns,
+	fprintf(f, "SELECT event_row(e.t, %s%s%s) FROM %s e%s WHERE %s",
+		wants_seq(q, opts) ? "e.seq, " : "", older ? q->older_columns : q->columns,
 		!q->stacks    ? ""
 		: join_stacks ? ", s.kstack, s.ustack"
 			      : ", NULL, NULL",
@@ -171,51 +171,81 @@ static int corrupt_row(const struct stream *s, const char *why)
 }
 
 /*
- * The row's cell in column i: 1 for an integer (into *n), 0 for NULL, -1 for
- * anything else ('abc' or 80.5 would read as a wrong number).  One call into
- * the statement per cell: each one takes and checks its state.
+ * A row's cells, as event_row() hands them to the reader in one blob: a
+ * call into the statement per cell (taking and checking its state each
+ * time) was most of what a reader spent on a row beside SQLite's decoding.
+ * Bit i of nulls: cell i is NULL; of odd: it is neither NULL nor an integer
+ * ('abc' or 80.5 would read as a wrong number).
  */
-static int integer_cell(sqlite3_stmt *stmt, int i, int64_t *n)
-{
-	sqlite3_value *cell = sqlite3_column_value(stmt, i);
-	int type = sqlite3_value_type(cell);
+#define ROW_CELLS_MAX (2 + EVENT_COLUMNS_MAX + STACK_KINDS)
 
-	if (type == SQLITE_INTEGER) {
-		*n = sqlite3_value_int64(cell);
-		return 1;
+struct row {
+	uint32_t nulls, odd;
+	int64_t cell[ROW_CELLS_MAX];
+};
+
+/* event_row(t, [seq,] columns..., [kstack, ustack]): the row's cells, as a struct row. */
+static void event_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct row row = {0};
+
+	if (argc > ROW_CELLS_MAX) {
+		sqlite3_result_error(ctx, "too many columns", -1);
+		return;
 	}
-	*n = 0;
-	return type == SQLITE_NULL ? 0 : -1;
+	for (int i = 0; i < argc; i++) {
+		int type = sqlite3_value_type(argv[i]);
+
+		if (type == SQLITE_INTEGER)
+			row.cell[i] = sqlite3_value_int64(argv[i]);
+		else if (type == SQLITE_NULL)
+			row.nulls |= 1u << i;
+		else
+			row.odd |= 1u << i;
+	}
+	sqlite3_result_blob(ctx, &row, (int)offsetof(struct row, cell[argc]), SQLITE_TRANSIENT);
 }
 
-/* Decode the next row into ev: 1 on a row, 0 at the end, -1 after one line. */
+/*
+ * Decode the next row into ev: 1 on a row, 0 at the end, -1 after one line.
+ * The blob is copied out whole first: a sorted query's may lie unaligned.
+ */
 static int advance(struct stream *s, struct event *ev)
 {
-	int rc = sqlite3_step(s->stmt), first = s->seq ? 2 : 1;
+	int rc = sqlite3_step(s->stmt), first = s->seq ? 2 : 1, bytes, columns;
+	const void *blob;
+	struct row row;
+	uint32_t times = (1u << first) - 1;
 
 	if (rc == SQLITE_DONE)
 		return 0;
 	if (rc != SQLITE_ROW)
 		return read_failed(s);
+	blob = sqlite3_column_blob(s->stmt, 0);
+	bytes = sqlite3_column_bytes(s->stmt, 0);
+	columns = (bytes - (int)offsetof(struct row, cell)) / (int)sizeof(int64_t) - first -
+		  (s->stacks ? STACK_KINDS : 0);
+	if (!blob)
+		return read_failed(s);
+	if (columns < 0 || columns > EVENT_COLUMNS_MAX) {
+		fprintf(stderr, "report: %s: too many columns\n", s->query->table);
+		return -1;
+	}
+	memcpy(&row, blob, (size_t)bytes);
 	ev->cap = s->cap;
-	ev->seq = 0;
-	if (integer_cell(s->stmt, 0, &ev->t) < 1 ||
-	    (s->seq && integer_cell(s->stmt, 1, &ev->seq) < 1))
+	if ((row.nulls | row.odd) & times)
 		return corrupt_row(s, "a number that is not one");
+	ev->t = row.cell[0];
+	ev->seq = s->seq ? row.cell[1] : 0;
 	if (!capture_wall_ns(s->cap, ev->t, &ev->wall_ns))
 		return corrupt_row(s, "a time out of range");
-	ev->nulls = 0;
-	for (int i = 0; i < s->columns; i++) {
-		rc = integer_cell(s->stmt, first + i, &ev->col[i]);
-		if (rc < 0)
-			return corrupt_row(s, "a number that is not one");
-		ev->nulls |= (uint32_t)!rc << i;
-	}
+	if (row.odd)
+		return corrupt_row(s, "a number that is not one");
+	memcpy(ev->col, &row.cell[first], (size_t)columns * sizeof(int64_t));
+	ev->nulls = row.nulls >> first & ((1u << columns) - 1);
 	for (int kind = 0; s->stacks && kind < STACK_KINDS; kind++) {
-		rc = integer_cell(s->stmt, first + s->columns + kind, &ev->stacks.id[kind]);
-		if (rc < 0)
-			return corrupt_row(s, "a number that is not one");
-		ev->stacks.has[kind] = rc;
+		ev->stacks.id[kind] = row.cell[first + columns + kind];
+		ev->stacks.has[kind] = !(row.nulls >> (first + columns + kind) & 1);
 	}
 	return 1;
 }
@@ -266,11 +296,6 @@ static int start(struct stream *s, const struct options *opts)
 	free(sql);
 	s->stacks = s->query->stacks;
 	s->seq = wants_seq(s->query, opts);
-	s->columns = sqlite3_column_count(s->stmt) - 1 - s->seq - (s->stacks ? STACK_KINDS : 0);
-	if (s->columns > EVENT_COLUMNS_MAX) {
-		fprintf(stderr, "report: %s: too many columns\n", s->query->table);
-		return -1;
-	}
 	if (bind_filters(s->stmt, opts, s->cap) ||
 	    (s->query->bind && s->query->bind(s->stmt, s->cap, s->query->ctx)))
 		return -1;
@@ -385,6 +410,15 @@ static void prefetch_lookups(const struct stream *s, int i)
 		s->query->prefetch(&b->ev[i], s->query->ctx);
 }
 
+/* The second stage of the query's prefetch (replay.h) for the held batch's event i, if there. */
+static void prefetch_near(const struct stream *s, int i)
+{
+	const struct batch *b = &s->batches[s->head];
+
+	if (s->query->prefetch_near && i < b->n)
+		s->query->prefetch_near(&b->ev[i], s->query->ctx);
+}
+
 /*
  * The stream's next event for the merge, waiting for the reader if need be;
  * NULL at its end, and set *failed if reading it failed.
@@ -397,6 +431,7 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 	if (s->holding && s->next < s->batches[s->head].n) {
 		prefetch_event(s, s->next + 2 * PREFETCH_AHEAD);
 		prefetch_lookups(s, s->next + PREFETCH_AHEAD);
+		prefetch_near(s, s->next + PREFETCH_AHEAD / 2);
 		return &s->batches[s->head].ev[s->next++];
 	}
 	pthread_mutex_lock(&r->lock);
@@ -605,6 +640,10 @@ static int pass(struct captures *set, struct stream *streams, int count, const b
 						SQLITE_UTF8 | SQLITE_DETERMINISTIC |
 							SQLITE_INNOCUOUS,
 						NULL, in_map, NULL, NULL);
+			sqlite3_create_function(readers[k].list[i]->db, "event_row", -1,
+						SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+							SQLITE_INNOCUOUS,
+						NULL, event_row, NULL, NULL);
 		}
 	}
 	for (int i = 0; i < n && !err; i++) {

@@ -73,6 +73,12 @@ struct event_query {
 	 * an event a few ahead in the stream, besides its addresses; or NULL.
 	 */
 	void (*prefetch)(const struct event *ev, void *ctx);
+	/*
+	 * Or NULL: a second stage, for an event half as far ahead, once what
+	 * prefetch fetched for it is in the cache (a map's slot): start
+	 * fetching what that names (the item the slot points to).
+	 */
+	void (*prefetch_near)(const struct event *ev, void *ctx);
 };
 
 /*
