@@ -294,6 +294,7 @@ static int open_database(struct capture *cap)
 		capture_release(cap);
 		return -1;
 	}
+	cap->immutable = !has_wal && !has_journal && !rovfs_file_stat(cap->db, &cap->read_from);
 	/* A hot journal is a write never finished: undoing it would write. */
 	if (has_journal && sqlite3_exec(cap->db, "PRAGMA schema_version", NULL, NULL, NULL) &&
 	    sqlite3_extended_errcode(cap->db) == SQLITE_READONLY_ROLLBACK) {
@@ -775,6 +776,81 @@ struct capture *capture_open(const char *path, bool tell)
 	return cap;
 }
 
+/*
+ * Whether cap's connection reads the very file origin's checked: both opened
+ * immutable (nothing beside them to change what they hold), the same inode
+ * of the same size, modified at the same time.
+ */
+static bool same_file(const struct capture *cap, const struct capture *origin)
+{
+	const struct stat *a = &cap->read_from, *b = &origin->read_from;
+
+	return cap->immutable && origin->immutable && a->st_dev == b->st_dev &&
+	       a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Origin's metadata (as captures_open told it), into its copy cap. */
+static void copy_metadata(struct capture *cap, const struct capture *origin)
+{
+	char **to[METADATA_TEXTS], **from[METADATA_TEXTS];
+
+	metadata_texts(cap, to);
+	metadata_texts((struct capture *)origin, from);
+	for (int i = 0; i < METADATA_TEXTS; i++)
+		*to[i] = xstrdup(*from[i]);
+	cap->host_len = origin->host_len;
+	cap->base_ns = origin->base_ns;
+	cap->realtime_offset_ns = origin->realtime_offset_ns;
+	cap->started_ns = origin->started_ns;
+	cap->last_commit_ns = origin->last_commit_ns;
+	cap->stopped_ns = origin->stopped_ns;
+	cap->netns = origin->netns;
+	cap->clean = origin->clean;
+	cap->nkinds = origin->nkinds;
+	for (int i = 0; i < origin->nkinds; i++) {
+		cap->kinds[i] = origin->kinds[i];
+		cap->kinds[i].name = xstrdup(origin->kinds[i].name);
+		if (origin->kinds[i].mechanism)
+			cap->kinds[i].mechanism = xstrdup(origin->kinds[i].mechanism);
+	}
+	cap->nskipped = origin->nskipped;
+	cap->skipped =
+		origin->nskipped ? xcalloc((size_t)origin->nskipped, sizeof(*cap->skipped)) : NULL;
+	for (int i = 0; i < origin->nskipped; i++) {
+		cap->skipped[i] = origin->skipped[i];
+		cap->skipped[i].program = xstrdup(origin->skipped[i].program);
+		cap->skipped[i].kinds = xstrdup(origin->skipped[i].kinds);
+	}
+}
+
+/*
+ * Origin opened again, on a connection of its own: checked as origin was,
+ * unless it reads the very file origin's connection checked (a fleet's
+ * copies each queried the schema and metadata again, a third of opening
+ * them); its metadata origin's, the same for every copy.
+ */
+static struct capture *capture_copy(struct capture *origin)
+{
+	struct capture *cap = xcalloc(1, sizeof(*cap));
+
+	cap->path = xstrdup(origin->path);
+	cap->name = xstrdup(origin->name);
+	if (open_database(cap)) {
+		free_capture(cap);
+		return NULL;
+	}
+	if (same_file(cap, origin)) {
+		cap->format = origin->format;
+	} else if (check_format(cap)) {
+		free_capture(cap);
+		return NULL;
+	}
+	copy_metadata(cap, origin);
+	cap->origin = origin;
+	return cap;
+}
+
 /* --- Telling what a capture lacks ------------------------------------------ */
 
 static bool wanted(const char *const *kinds, const char *name)
@@ -1056,8 +1132,8 @@ int captures_open_again(struct captures *copy, const struct captures *set)
 		struct capture *origin = set->list[i]->origin ? set->list[i]->origin : set->list[i];
 		struct capture *cap = take_spare(origin);
 
-		if (!cap && (cap = capture_open(origin->path, false)))
-			cap->origin = origin;
+		if (!cap)
+			cap = capture_copy(origin);
 		if (!cap) {
 			captures_close(copy);
 			return -1;

@@ -54,6 +54,9 @@ struct capture {
 	struct skipped_run *skipped; /* the programs with runs skipped, by name */
 	int nskipped;
 	struct stat seen_db, seen_wal; /* as last read, to notice new commits */
+	/* Opened immutable (no -wal, no journal): what its connection reads, as it was then. */
+	bool immutable;
+	struct stat read_from;
 	enum {
 		STACK_TABLES_UNKNOWN, /* not looked for yet */
 		STACK_TABLES_ABSENT,
