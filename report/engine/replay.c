@@ -79,6 +79,7 @@ struct stream {
 	int order;		/* ties in wall clock: files, then queries, in the order given */
 	struct capture *reader; /* its reader thread's own connection to cap */
 	int reader_id;		/* which reader thread reads it */
+	int index;		/* its place in the pass's streams (struct reading) */
 	sqlite3_stmt *stmt;	/* stepped by the reader thread only */
 	bool seq;		/* the second column is seq */
 	int columns;		/* the query's own */
@@ -95,14 +96,29 @@ struct stream {
 	int next;
 };
 
+/*
+ * A stream's room for batches, as its reader looks for it: how many it has
+ * filled, NO_ROOM when full or finished.  Kept apart from the streams, a
+ * byte each: a reader chose among a fleet's thousands of streams for every
+ * batch, and going through theirs missed the processor's cache on each.
+ */
+struct room {
+	uint8_t filled;
+	uint8_t reader;
+};
+
+#define NO_ROOM UINT8_MAX
+
 /* The reader threads of a pass, and what they share with the merge. */
 struct reading {
 	pthread_mutex_t lock;
 	pthread_cond_t room; /* a batch was freed: its reader may go on */
 	pthread_cond_t rows; /* a batch was filled, or a stream finished */
 	struct stream **streams;
+	struct room *rooms; /* the streams', in their order */
 	int count;
-	bool stop; /* the merge is done: the readers leave */
+	int unfinished[READERS]; /* each reader's streams not finished */
+	bool stop;		 /* the merge is done: the readers leave */
 };
 
 /* A reader thread: the reading, and which streams are its own. */
@@ -289,6 +305,13 @@ static int start(struct stream *s, const struct options *opts)
 
 /* --- The reader thread ----------------------------------------------------------- */
 
+/* The stream's room, after its batches or its end changed (under r->lock). */
+static void note_room(struct reading *r, const struct stream *s)
+{
+	r->rooms[s->index].filled =
+		s->finished || s->filled >= s->ahead ? NO_ROOM : (uint8_t)s->filled;
+}
+
 /*
  * The stream with the fewest batches ready, taking turns among equals from
  * *turn; NULL when every stream is full or finished.  The fewest: the merge
@@ -296,22 +319,18 @@ static int start(struct stream *s, const struct options *opts)
  */
 static struct stream *stream_with_room(struct reading *r, int id, int *turn)
 {
-	struct stream *chosen = NULL;
-	int at = 0;
+	int fewest = NO_ROOM, at = 0;
 
-	for (int i = 0; i < r->count; i++) {
-		int k = (*turn + i) % r->count;
-		struct stream *s = r->streams[k];
-
-		if (s->reader_id == id && !s->finished && s->filled < s->ahead &&
-		    (!chosen || s->filled < chosen->filled)) {
-			chosen = s;
+	for (int i = 0, k = *turn; i < r->count && fewest; i++, k = k + 1 < r->count ? k + 1 : 0) {
+		if (r->rooms[k].reader == id && r->rooms[k].filled < fewest) {
+			fewest = r->rooms[k].filled;
 			at = k;
 		}
 	}
-	if (chosen)
-		*turn = (at + 1) % r->count;
-	return chosen;
+	if (fewest == NO_ROOM)
+		return NULL;
+	*turn = at + 1 < r->count ? at + 1 : 0;
+	return r->streams[at];
 }
 
 static void *read_rows(void *arg)
@@ -327,12 +346,7 @@ static void *read_rows(void *arg)
 		int rc = 1;
 
 		if (!s) {
-			bool all_finished = true;
-
-			for (int i = 0; i < r->count; i++)
-				all_finished &= r->streams[i]->reader_id != self->id ||
-						r->streams[i]->finished;
-			if (all_finished)
+			if (!r->unfinished[self->id])
 				break;
 			pthread_cond_wait(&r->room, &r->lock);
 			continue;
@@ -348,6 +362,8 @@ static void *read_rows(void *arg)
 			s->filled++;
 		s->finished = rc <= 0;
 		s->failed = rc < 0;
+		r->unfinished[self->id] -= s->finished;
+		note_room(r, s);
 		pthread_cond_signal(&r->rows);
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -405,6 +421,7 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 		s->filled--;
 		s->next = 0;
 		s->holding = false;
+		note_room(r, s);
 		pthread_cond_broadcast(&r->room); /* the reader of that stream, whichever */
 	}
 	while (!s->filled && !s->finished)
@@ -509,7 +526,9 @@ static struct event *make_batches(struct stream **streams, int count)
 /* Merge the streams' rows while the reader threads decode them. */
 static int read_and_merge(struct stream **streams, int count, int nreaders)
 {
-	struct reading r = {.streams = streams, .count = count};
+	struct reading r = {.streams = streams,
+			    .rooms = xcalloc((size_t)count + 1, sizeof(*r.rooms)),
+			    .count = count};
 	struct head *heap = xcalloc((size_t)count, sizeof(*heap));
 	struct event *events = count ? make_batches(streams, count) : NULL;
 	bool failed = false;
@@ -517,6 +536,12 @@ static int read_and_merge(struct stream **streams, int count, int nreaders)
 	struct reader readers[READERS];
 	int n = 0, started = 0, err = 0;
 
+	for (int i = 0; i < count; i++) {
+		streams[i]->index = i;
+		r.rooms[i].reader = (uint8_t)streams[i]->reader_id;
+		r.unfinished[streams[i]->reader_id] += !streams[i]->finished;
+		note_room(&r, streams[i]);
+	}
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.room, NULL);
 	pthread_cond_init(&r.rows, NULL);
@@ -550,6 +575,7 @@ static int read_and_merge(struct stream **streams, int count, int nreaders)
 	pthread_mutex_destroy(&r.lock);
 	free(events);
 	free(heap);
+	free(r.rooms);
 	return err;
 }
 
