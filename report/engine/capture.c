@@ -238,6 +238,17 @@ static void share_page_cache(int connections)
 		page_cache_kib = PAGE_CACHE_MIN_KIB;
 }
 
+#define SCAN_CACHE_KIB 128
+
+void capture_scan_cache(struct capture *cap)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%lld",
+		 (long long)(page_cache_kib < SCAN_CACHE_KIB ? page_cache_kib : SCAN_CACHE_KIB));
+	sqlite3_exec(cap->db, sql, NULL, NULL, NULL);
+}
+
 /* The work the capture's connection may run from now on (see WORK_PER_BYTE). */
 static void grant_work(struct capture *cap)
 {

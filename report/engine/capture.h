@@ -138,6 +138,13 @@ struct capture *capture_open(const char *path, bool tell);
 int captures_open_again(struct captures *copy, const struct captures *set);
 
 /*
+ * A connection that scans its tables in key order reads each leaf once: a
+ * page cache beyond the paths to the leaves (128 KiB, less beside many
+ * captures) is memory it never reads again.
+ */
+void capture_scan_cache(struct capture *cap);
+
+/*
  * The clocks a capture holds (Unix ns, boot ns) lie from 0 to 2^62 (the
  * year 2116): so do their sums and differences, within int64.  Beyond is
  * a corrupt capture.

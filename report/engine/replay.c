@@ -662,13 +662,8 @@ static int pass(struct captures *set, struct stream *streams, int count, const b
 	assign_readers(chosen, n, nreaders);
 	for (int k = 0; k < nreaders && !err; k++) {
 		err = captures_open_again(&readers[k], set);
-		/*
-		 * A reader scans its tables in key order: it reads each leaf once, so a
-		 * page cache beyond the paths to the leaves is memory it never reads again.
-		 */
 		for (int i = 0; i < readers[k].count; i++) {
-			sqlite3_exec(readers[k].list[i]->db, "PRAGMA cache_size = -128", NULL, NULL,
-				     NULL);
+			capture_scan_cache(readers[k].list[i]);
 			sqlite3_create_function(readers[k].list[i]->db, "in_map", 2,
 						SQLITE_UTF8 | SQLITE_DETERMINISTIC |
 							SQLITE_INNOCUOUS,
