@@ -185,3 +185,14 @@ check_eq "fleet: under a hard limit of 64, one line that says what to raise" \
 run_report_limited -Sn summary $fleet
 check_eq "fleet: summary over 300 captures under a soft limit of 64 files" \
 	"0|host-300" "$(cat "$SCRATCH/rc")|$(grep -o 'host-300' "$SCRATCH/out" | head -1)"
+
+# Beside five captures or more, the connections to one file share its schema and pages:
+# several names of one file (links) share one cache, and are as many captures still.
+mkdir "$SCRATCH/links"
+for i in 1 2 3 4 5 6; do ln -s ../fleet/h001.db "$SCRATCH/links/l$i.db"; done
+run_report tcpconnect --format csv links/l1.db links/l2.db links/l3.db links/l4.db links/l5.db links/l6.db
+check_eq "fleet: six names of one capture, each capture's rows" \
+	"0 $((6 * one))" "$rc $(tail -n +2 "$SCRATCH/out" | wc -l)"
+# summary reads them on several threads at once, each file's cache shared among them.
+run_report summary --format json links/l1.db links/l2.db links/l3.db links/l4.db links/l5.db links/l6.db
+check_eq "fleet: summary over six names of one capture, nothing on stderr" "0|" "$rc|$(cat "$SCRATCH/err")"

@@ -210,6 +210,17 @@ static int64_t open_databases;
 /* Each connection's page cache, set before the captures are opened (share_page_cache). */
 static int64_t page_cache_kib = PAGE_CACHE_MAX_KIB;
 
+/*
+ * Beside more captures than this, the connections to one file share its
+ * pages and its parsed schema (SQLite's shared cache): a fleet's captures
+ * are each read on up to eight connections at once, and each parsed the
+ * schema again (43 kB, a quarter of opening it) and kept pages of its own.
+ * Not for fewer: a statement's step holds the file's cache, and the threads
+ * reading one large capture at once would take turns.
+ */
+#define SHARED_CACHE_CAPTURES_MIN 5
+static bool shared_cache;
+
 static void bound_heap(void)
 {
 	sqlite3_hard_heap_limit64(SQLITE_HEAP_MAX +
@@ -225,6 +236,17 @@ static void share_page_cache(int connections)
 		page_cache_kib = PAGE_CACHE_MAX_KIB;
 	if (page_cache_kib < PAGE_CACHE_MIN_KIB)
 		page_cache_kib = PAGE_CACHE_MIN_KIB;
+}
+
+#define SCAN_CACHE_KIB 128
+
+void capture_scan_cache(struct capture *cap)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%lld",
+		 (long long)(page_cache_kib < SCAN_CACHE_KIB ? page_cache_kib : SCAN_CACHE_KIB));
+	sqlite3_exec(cap->db, sql, NULL, NULL, NULL);
 }
 
 /* The work the capture's connection may run from now on (see WORK_PER_BYTE). */
@@ -250,7 +272,8 @@ static int open_database(struct capture *cap)
 		return -1;
 	}
 	rc = sqlite3_open_v2(uri, &cap->db,
-			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX |
+				     (shared_cache ? SQLITE_OPEN_SHAREDCACHE : 0),
 			     rovfs_name());
 	free(uri);
 	/* A recorder that is stopping locks the file for a moment: wait for it. */
@@ -294,6 +317,7 @@ static int open_database(struct capture *cap)
 		capture_release(cap);
 		return -1;
 	}
+	cap->immutable = !has_wal && !has_journal && !rovfs_file_stat(cap->db, &cap->read_from);
 	/* A hot journal is a write never finished: undoing it would write. */
 	if (has_journal && sqlite3_exec(cap->db, "PRAGMA schema_version", NULL, NULL, NULL) &&
 	    sqlite3_extended_errcode(cap->db) == SQLITE_READONLY_ROLLBACK) {
@@ -775,6 +799,81 @@ struct capture *capture_open(const char *path, bool tell)
 	return cap;
 }
 
+/*
+ * Whether cap's connection reads the very file origin's checked: both opened
+ * immutable (nothing beside them to change what they hold), the same inode
+ * of the same size, modified at the same time.
+ */
+static bool same_file(const struct capture *cap, const struct capture *origin)
+{
+	const struct stat *a = &cap->read_from, *b = &origin->read_from;
+
+	return cap->immutable && origin->immutable && a->st_dev == b->st_dev &&
+	       a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Origin's metadata (as captures_open told it), into its copy cap. */
+static void copy_metadata(struct capture *cap, const struct capture *origin)
+{
+	char **to[METADATA_TEXTS], **from[METADATA_TEXTS];
+
+	metadata_texts(cap, to);
+	metadata_texts((struct capture *)origin, from);
+	for (int i = 0; i < METADATA_TEXTS; i++)
+		*to[i] = xstrdup(*from[i]);
+	cap->host_len = origin->host_len;
+	cap->base_ns = origin->base_ns;
+	cap->realtime_offset_ns = origin->realtime_offset_ns;
+	cap->started_ns = origin->started_ns;
+	cap->last_commit_ns = origin->last_commit_ns;
+	cap->stopped_ns = origin->stopped_ns;
+	cap->netns = origin->netns;
+	cap->clean = origin->clean;
+	cap->nkinds = origin->nkinds;
+	for (int i = 0; i < origin->nkinds; i++) {
+		cap->kinds[i] = origin->kinds[i];
+		cap->kinds[i].name = xstrdup(origin->kinds[i].name);
+		if (origin->kinds[i].mechanism)
+			cap->kinds[i].mechanism = xstrdup(origin->kinds[i].mechanism);
+	}
+	cap->nskipped = origin->nskipped;
+	cap->skipped =
+		origin->nskipped ? xcalloc((size_t)origin->nskipped, sizeof(*cap->skipped)) : NULL;
+	for (int i = 0; i < origin->nskipped; i++) {
+		cap->skipped[i] = origin->skipped[i];
+		cap->skipped[i].program = xstrdup(origin->skipped[i].program);
+		cap->skipped[i].kinds = xstrdup(origin->skipped[i].kinds);
+	}
+}
+
+/*
+ * Origin opened again, on a connection of its own: checked as origin was,
+ * unless it reads the very file origin's connection checked (a fleet's
+ * copies each queried the schema and metadata again, a third of opening
+ * them); its metadata origin's, the same for every copy.
+ */
+static struct capture *capture_copy(struct capture *origin)
+{
+	struct capture *cap = xcalloc(1, sizeof(*cap));
+
+	cap->path = xstrdup(origin->path);
+	cap->name = xstrdup(origin->name);
+	if (open_database(cap)) {
+		free_capture(cap);
+		return NULL;
+	}
+	if (same_file(cap, origin)) {
+		cap->format = origin->format;
+	} else if (check_format(cap)) {
+		free_capture(cap);
+		return NULL;
+	}
+	copy_metadata(cap, origin);
+	cap->origin = origin;
+	return cap;
+}
+
 /* --- Telling what a capture lacks ------------------------------------------ */
 
 static bool wanted(const char *const *kinds, const char *name)
@@ -979,6 +1078,7 @@ int captures_open(struct captures *set, struct options *opts, const char *const 
 		return -1;
 	}
 	share_page_cache(opts->nfiles * FILES_PER_CAPTURE);
+	shared_cache = opts->nfiles >= SHARED_CACHE_CAPTURES_MIN;
 	for (int i = 0; i < opts->nfiles; i++) {
 		struct capture *cap = capture_open(opts->files[i], true);
 
@@ -1056,8 +1156,8 @@ int captures_open_again(struct captures *copy, const struct captures *set)
 		struct capture *origin = set->list[i]->origin ? set->list[i]->origin : set->list[i];
 		struct capture *cap = take_spare(origin);
 
-		if (!cap && (cap = capture_open(origin->path, false)))
-			cap->origin = origin;
+		if (!cap)
+			cap = capture_copy(origin);
 		if (!cap) {
 			captures_close(copy);
 			return -1;
@@ -1201,6 +1301,10 @@ struct cached {
  * fifty rows read in order, and events name neighbouring ids (those the
  * recorder added at the same time).
  */
+/* The most numbers a spec has (a task's), and so the cells of a row: key, numbers, text. */
+#define LOOKUP_NUMBERS_MAX 9
+#define LOOKUP_CELLS_MAX   (LOOKUP_NUMBERS_MAX + 2)
+
 static const struct lookup_spec {
 	const char *sql;     /* the key, numbers, then the text, for ids ?1 to ?2 */
 	const char *max_sql; /* the largest id */
@@ -1212,7 +1316,8 @@ static const struct lookup_spec {
 } lookup_specs[LOOKUPS] = {
 	[LOOKUP_TASK] = {"SELECT id, pid, tid, ppid, uid, cgroup, mntns, start_ns, ifnull(netns, "
 			 "-1), ifnull(nspid, -1), comm FROM task WHERE id BETWEEN ?1 AND ?2",
-			 "SELECT max(id) FROM task", 9, CAPTURE_TEXT_MAX, 65536, "task", false},
+			 "SELECT max(id) FROM task", LOOKUP_NUMBERS_MAX, CAPTURE_TEXT_MAX, 65536,
+			 "task", false},
 	[LOOKUP_ADDRESS] = {"SELECT id, ip, addr FROM address WHERE id BETWEEN ?1 AND ?2",
 			    "SELECT max(id) FROM address", 1, INET6_ADDRSTRLEN, 32768, "address",
 			    true},
@@ -1369,14 +1474,26 @@ static const char *lookup_sql(struct capture *cap, const struct lookup_spec *spe
 	return spec->sql;
 }
 
-/* Why the row the lookup's statement stands on is corrupt; NULL if it is not. */
-static const char *corrupt_row(const struct lookup_spec *spec, sqlite3_stmt *stmt)
+/*
+ * The cells of the row the lookup's statement stands on, each taken once: a
+ * column call takes and checks the statement's state, and checking then
+ * keeping a row made three or four of them a cell (a fifth of reading a
+ * fleet's small tables, a third of tcpreset over 300 captures).
+ */
+static void row_cells(const struct lookup_spec *spec, sqlite3_stmt *stmt, sqlite3_value **cells)
 {
-	const void *text = sqlite3_column_blob(stmt, 1 + spec->numbers);
-	int len = sqlite3_column_bytes(stmt, 1 + spec->numbers);
+	for (int i = 0; i <= spec->numbers + 1; i++)
+		cells[i] = sqlite3_column_value(stmt, i);
+}
+
+/* Why the row of these cells is corrupt; NULL if it is not. */
+static const char *corrupt_row(const struct lookup_spec *spec, sqlite3_value **cells)
+{
+	const void *text = sqlite3_value_blob(cells[1 + spec->numbers]);
+	int len = sqlite3_value_bytes(cells[1 + spec->numbers]);
 
 	for (int i = 0; i <= spec->numbers; i++)
-		if (sqlite3_column_type(stmt, i) != SQLITE_INTEGER)
+		if (sqlite3_value_type(cells[i]) != SQLITE_INTEGER)
 			return "corrupt capture: a number that is not one";
 	if (len > spec->text_max)
 		return "corrupt capture: text too long";
@@ -1391,15 +1508,15 @@ static struct cached *slot_of(const struct lookup *l, int64_t id)
 }
 
 /* The row the statement stands on, into its slot. */
-static void keep_row(const struct lookup_spec *spec, struct lookup *l, sqlite3_stmt *stmt,
+static void keep_row(const struct lookup_spec *spec, struct lookup *l, sqlite3_value **cells,
 		     int64_t id)
 {
 	struct cached *c = slot_of(l, id);
-	const void *text = sqlite3_column_blob(stmt, 1 + spec->numbers);
-	size_t len = (size_t)sqlite3_column_bytes(stmt, 1 + spec->numbers);
+	const void *text = sqlite3_value_blob(cells[1 + spec->numbers]);
+	size_t len = (size_t)sqlite3_value_bytes(cells[1 + spec->numbers]);
 
 	for (int i = 0; i < spec->numbers; i++)
-		c->numbers[i] = sqlite3_column_int64(stmt, 1 + i);
+		c->numbers[i] = sqlite3_value_int64(cells[1 + i]);
 	c->filled = false; /* its old text, if any, is no longer kept */
 	if (len > TEXT_INLINE)
 		c->overflow_at = overflow_put(l, spec, text, len);
@@ -1439,15 +1556,19 @@ static int fill(struct capture *cap, const struct lookup_spec *spec, struct look
 	sqlite3_bind_int64(l->stmt, 2, last);
 	c->filled = false;
 	while ((rc = sqlite3_step(l->stmt)) == SQLITE_ROW) {
-		const char *why = corrupt_row(spec, l->stmt);
-		int64_t row_id = sqlite3_column_int64(l->stmt, 0);
+		sqlite3_value *cells[LOOKUP_CELLS_MAX];
+		const char *why;
+		int64_t row_id;
 
+		row_cells(spec, l->stmt, cells);
+		why = corrupt_row(spec, cells);
+		row_id = sqlite3_value_int64(cells[0]);
 		if (row_id == id) {
 			seen = true;
 			corrupt = why;
 		}
 		if (!why)
-			keep_row(spec, l, l->stmt, row_id);
+			keep_row(spec, l, cells, row_id);
 	}
 	sqlite3_reset(l->stmt);
 	if (corrupt)
@@ -1482,9 +1603,13 @@ static bool read_whole(struct capture *cap, const struct lookup_spec *spec, stru
 		return false;
 	sqlite3_bind_int64(stmt, 1, 0);
 	sqlite3_bind_int64(stmt, 2, (int64_t)t->mask);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		if (!corrupt_row(spec, stmt))
-			keep_row(spec, t, stmt, sqlite3_column_int64(stmt, 0));
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		sqlite3_value *cells[LOOKUP_CELLS_MAX];
+
+		row_cells(spec, stmt, cells);
+		if (!corrupt_row(spec, cells))
+			keep_row(spec, t, cells, sqlite3_value_int64(cells[0]));
+	}
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE;
 }

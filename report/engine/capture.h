@@ -54,6 +54,9 @@ struct capture {
 	struct skipped_run *skipped; /* the programs with runs skipped, by name */
 	int nskipped;
 	struct stat seen_db, seen_wal; /* as last read, to notice new commits */
+	/* Opened immutable (no -wal, no journal): what its connection reads, as it was then. */
+	bool immutable;
+	struct stat read_from;
 	enum {
 		STACK_TABLES_UNKNOWN, /* not looked for yet */
 		STACK_TABLES_ABSENT,
@@ -133,6 +136,13 @@ struct capture *capture_open(const char *path, bool tell);
  * call to take again, until their origin is released or closed.
  */
 int captures_open_again(struct captures *copy, const struct captures *set);
+
+/*
+ * A connection that scans its tables in key order reads each leaf once: a
+ * page cache beyond the paths to the leaves (128 KiB, less beside many
+ * captures) is memory it never reads again.
+ */
+void capture_scan_cache(struct capture *cap);
 
 /*
  * The clocks a capture holds (Unix ns, boot ns) lie from 0 to 2^62 (the

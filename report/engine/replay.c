@@ -80,6 +80,7 @@ struct stream {
 	int order;		/* ties in wall clock: files, then queries, in the order given */
 	struct capture *reader; /* its reader thread's own connection to cap */
 	int reader_id;		/* which reader thread reads it */
+	int index;		/* its place in the pass's streams (struct reading) */
 	sqlite3_stmt *stmt;	/* stepped by the reader thread only */
 	bool seq;		/* the second column is seq */
 	bool stacks;		/* then the stack columns: kstack, ustack */
@@ -95,14 +96,29 @@ struct stream {
 	int next;
 };
 
+/*
+ * A stream's room for batches, as its reader looks for it: how many it has
+ * filled, NO_ROOM when full or finished.  Kept apart from the streams, a
+ * byte each: a reader chose among a fleet's thousands of streams for every
+ * batch, and going through theirs missed the processor's cache on each.
+ */
+struct room {
+	uint8_t filled;
+	uint8_t reader;
+};
+
+#define NO_ROOM UINT8_MAX
+
 /* The reader threads of a pass, and what they share with the merge. */
 struct reading {
 	pthread_mutex_t lock;
 	pthread_cond_t room; /* a batch was freed: its reader may go on */
 	pthread_cond_t rows; /* a batch was filled, or a stream finished */
 	struct stream **streams;
+	struct room *rooms; /* the streams', in their order */
 	int count;
-	bool stop; /* the merge is done: the readers leave */
+	int unfinished[READERS]; /* each reader's streams not finished */
+	bool stop;		 /* the merge is done: the readers leave */
 };
 
 /* A reader thread: the reading, and which streams are its own. */
@@ -314,6 +330,13 @@ static int start(struct stream *s, const struct options *opts)
 
 /* --- The reader thread ----------------------------------------------------------- */
 
+/* The stream's room, after its batches or its end changed (under r->lock). */
+static void note_room(struct reading *r, const struct stream *s)
+{
+	r->rooms[s->index].filled =
+		s->finished || s->filled >= s->ahead ? NO_ROOM : (uint8_t)s->filled;
+}
+
 /*
  * The stream with the fewest batches ready, taking turns among equals from
  * *turn; NULL when every stream is full or finished.  The fewest: the merge
@@ -321,22 +344,18 @@ static int start(struct stream *s, const struct options *opts)
  */
 static struct stream *stream_with_room(struct reading *r, int id, int *turn)
 {
-	struct stream *chosen = NULL;
-	int at = 0;
+	int fewest = NO_ROOM, at = 0;
 
-	for (int i = 0; i < r->count; i++) {
-		int k = (*turn + i) % r->count;
-		struct stream *s = r->streams[k];
-
-		if (s->reader_id == id && !s->finished && s->filled < s->ahead &&
-		    (!chosen || s->filled < chosen->filled)) {
-			chosen = s;
+	for (int i = 0, k = *turn; i < r->count && fewest; i++, k = k + 1 < r->count ? k + 1 : 0) {
+		if (r->rooms[k].reader == id && r->rooms[k].filled < fewest) {
+			fewest = r->rooms[k].filled;
 			at = k;
 		}
 	}
-	if (chosen)
-		*turn = (at + 1) % r->count;
-	return chosen;
+	if (fewest == NO_ROOM)
+		return NULL;
+	*turn = at + 1 < r->count ? at + 1 : 0;
+	return r->streams[at];
 }
 
 static void *read_rows(void *arg)
@@ -352,12 +371,7 @@ static void *read_rows(void *arg)
 		int rc = 1;
 
 		if (!s) {
-			bool all_finished = true;
-
-			for (int i = 0; i < r->count; i++)
-				all_finished &= r->streams[i]->reader_id != self->id ||
-						r->streams[i]->finished;
-			if (all_finished)
+			if (!r->unfinished[self->id])
 				break;
 			pthread_cond_wait(&r->room, &r->lock);
 			continue;
@@ -373,6 +387,8 @@ static void *read_rows(void *arg)
 			s->filled++;
 		s->finished = rc <= 0;
 		s->failed = rc < 0;
+		r->unfinished[self->id] -= s->finished;
+		note_room(r, s);
 		pthread_cond_signal(&r->rows);
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -386,28 +402,39 @@ static void *read_rows(void *arg)
  * deleted every call to it, and the merge waited on each event (a sixth of
  * a timeline's merge).
  */
+__attribute__((always_inline)) static inline void prefetch_whole(const struct event *ev)
+{
+	for (size_t at = 0; at < sizeof(*ev); at += CACHE_LINE)
+		__builtin_prefetch((const char *)ev + at);
+}
+
 __attribute__((always_inline)) static inline void prefetch_event(const struct stream *s, int i)
 {
 	const struct batch *b = &s->batches[s->head];
 
-	for (size_t at = 0; i < b->n && at < sizeof(b->ev[i]); at += CACHE_LINE)
-		__builtin_prefetch((const char *)&b->ev[i] + at);
+	if (i < b->n)
+		prefetch_whole(&b->ev[i]);
+}
+
+/* Start fetching what the emitter will look up for ev, an event of stream s. */
+static void prefetch_lookups_of(const struct stream *s, const struct event *ev)
+{
+	uint32_t columns = s->query->address_columns & ~ev->nulls;
+
+	for (int c = 0; columns; c++, columns >>= 1)
+		if (columns & 1)
+			capture_prefetch_address(ev->cap, ev->col[c]);
+	if (s->query->prefetch)
+		s->query->prefetch(ev, s->query->ctx);
 }
 
 /* Start fetching what the emitter will look up for the held batch's event i, if there. */
 static void prefetch_lookups(const struct stream *s, int i)
 {
 	const struct batch *b = &s->batches[s->head];
-	uint32_t columns;
 
-	if (i >= b->n)
-		return;
-	columns = s->query->address_columns & ~b->ev[i].nulls;
-	for (int c = 0; columns; c++, columns >>= 1)
-		if (columns & 1)
-			capture_prefetch_address(b->ev[i].cap, b->ev[i].col[c]);
-	if (s->query->prefetch)
-		s->query->prefetch(&b->ev[i], s->query->ctx);
+	if (i < b->n)
+		prefetch_lookups_of(s, &b->ev[i]);
 }
 
 /* The second stage of the query's prefetch (replay.h) for the held batch's event i, if there. */
@@ -440,6 +467,7 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 		s->filled--;
 		s->next = 0;
 		s->holding = false;
+		note_room(r, s);
 		pthread_cond_broadcast(&r->room); /* the reader of that stream, whichever */
 	}
 	while (!s->filled && !s->finished)
@@ -456,16 +484,28 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 
 /* --- The merge ------------------------------------------------------------------ */
 
-/* What the merge holds of a stream: its current event. */
+/*
+ * What the merge holds of a stream: its current event, and the event's key
+ * beside it.  A fleet's thousands of streams each hold a batch of their own:
+ * a comparison through the event and the stream missed the processor's cache
+ * twice, and the heap's sifting took a tenth of a report over 300 captures.
+ */
 struct head {
+	int64_t wall_ns;
+	int order;
 	struct stream *stream;
 	const struct event *ev;
 };
 
 static bool before(const struct head *a, const struct head *b)
 {
-	return a->ev->wall_ns < b->ev->wall_ns ||
-	       (a->ev->wall_ns == b->ev->wall_ns && a->stream->order < b->stream->order);
+	return a->wall_ns < b->wall_ns || (a->wall_ns == b->wall_ns && a->order < b->order);
+}
+
+/* The stream's head at its event ev (NULL: the stream has ended). */
+static struct head head_at(struct stream *s, const struct event *ev)
+{
+	return (struct head){ev ? ev->wall_ns : 0, s->order, s, ev};
 }
 
 /* A binary min-heap of the streams that have an event, earliest first. */
@@ -488,6 +528,21 @@ static void sift_down(struct head *heap, int n, int i)
 	}
 }
 
+/*
+ * When the merge goes from stream to stream (captures that overlap in
+ * time), start fetching what the next few events are likely to be: the
+ * events of the heap's top three levels, and the lookups of the next two.
+ * A stream's own prefetching is thousands of events ahead there, and
+ * evicted again before they come.
+ */
+static void prefetch_next(const struct head *heap, int n)
+{
+	for (int i = 3; i < 7 && i < n; i++)
+		prefetch_whole(heap[i].ev);
+	for (int i = 1; i < 3 && i < n; i++)
+		prefetch_lookups_of(heap[i].stream, heap[i].ev);
+}
+
 /* Events merged between two progress counts: a clock read costs more than an event. */
 #define PROGRESS_BATCH 4096
 
@@ -500,6 +555,7 @@ static int merge(struct reading *r, struct head *heap, int n)
 		sift_down(heap, n, i);
 	while (n > 0 && !stop_requested) {
 		struct head *top = &heap[0];
+		struct stream *emitted;
 
 		if (++merged == PROGRESS_BATCH) {
 			progress_add(merged);
@@ -509,10 +565,13 @@ static int merge(struct reading *r, struct head *heap, int n)
 			return -1;
 		if (top->ev->seq > top->stream->newest_seq)
 			top->stream->newest_seq = top->ev->seq;
-		top->ev = next_event(r, top->stream, &failed);
+		emitted = top->stream;
+		*top = head_at(emitted, next_event(r, emitted, &failed));
 		if (!top->ev)
 			heap[0] = heap[--n];
 		sift_down(heap, n, 0);
+		if (heap[0].stream != emitted)
+			prefetch_next(heap, n);
 	}
 	progress_add(merged);
 	return failed ? -1 : 0;
@@ -544,7 +603,9 @@ static struct event *make_batches(struct stream **streams, int count)
 /* Merge the streams' rows while the reader threads decode them. */
 static int read_and_merge(struct stream **streams, int count, int nreaders)
 {
-	struct reading r = {.streams = streams, .count = count};
+	struct reading r = {.streams = streams,
+			    .rooms = xcalloc((size_t)count + 1, sizeof(*r.rooms)),
+			    .count = count};
 	struct head *heap = xcalloc((size_t)count, sizeof(*heap));
 	struct event *events = count ? make_batches(streams, count) : NULL;
 	bool failed = false;
@@ -552,6 +613,12 @@ static int read_and_merge(struct stream **streams, int count, int nreaders)
 	struct reader readers[READERS];
 	int n = 0, started = 0, err = 0;
 
+	for (int i = 0; i < count; i++) {
+		streams[i]->index = i;
+		r.rooms[i].reader = (uint8_t)streams[i]->reader_id;
+		r.unfinished[streams[i]->reader_id] += !streams[i]->finished;
+		note_room(&r, streams[i]);
+	}
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.room, NULL);
 	pthread_cond_init(&r.rows, NULL);
@@ -569,7 +636,7 @@ static int read_and_merge(struct stream **streams, int count, int nreaders)
 		pthread_mutex_unlock(&r.lock);
 	} else {
 		for (int i = 0; i < count; i++) {
-			heap[n] = (struct head){streams[i], next_event(&r, streams[i], &failed)};
+			heap[n] = head_at(streams[i], next_event(&r, streams[i], &failed));
 			n += heap[n].ev != NULL;
 		}
 		err = failed ? -1 : merge(&r, heap, n);
@@ -585,6 +652,7 @@ static int read_and_merge(struct stream **streams, int count, int nreaders)
 	pthread_mutex_destroy(&r.lock);
 	free(events);
 	free(heap);
+	free(r.rooms);
 	return err;
 }
 
@@ -629,13 +697,8 @@ static int pass(struct captures *set, struct stream *streams, int count, const b
 	assign_readers(chosen, n, nreaders);
 	for (int k = 0; k < nreaders && !err; k++) {
 		err = captures_open_again(&readers[k], set);
-		/*
-		 * A reader scans its tables in key order: it reads each leaf once, so a
-		 * page cache beyond the paths to the leaves is memory it never reads again.
-		 */
 		for (int i = 0; i < readers[k].count; i++) {
-			sqlite3_exec(readers[k].list[i]->db, "PRAGMA cache_size = -128", NULL, NULL,
-				     NULL);
+			capture_scan_cache(readers[k].list[i]);
 			sqlite3_create_function(readers[k].list[i]->db, "in_map", 2,
 						SQLITE_UTF8 | SQLITE_DETERMINISTIC |
 							SQLITE_INNOCUOUS,

@@ -5,11 +5,19 @@
 #ifndef CASEFILE_REPORT_ROVFS_H
 #define CASEFILE_REPORT_ROVFS_H
 
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 /* The VFS's name for sqlite3_open_v2 (registered on the first call). */
 const char *rovfs_name(void);
+
+/*
+ * The file a connection opened through the VFS reads its database from, as
+ * fstat(2) tells it: 0, or -1 (not through this VFS, or fstat failed).
+ */
+int rovfs_file_stat(sqlite3 *db, struct stat *st);
 
 /* What a capture's -wal holds, as SQLite's recovery reads it. */
 struct wal_scan {
