@@ -12,11 +12,13 @@
 enum need_type {
 	NEED_TRACEPOINT, /* hookable with BTF types (tp_btf): the typedef btf_trace_NAME */
 	NEED_KFUNC,	 /* a kfunc, in BTF */
+	NEED_FUNCTION,	 /* a function in BTF: the kernel was built with what has it */
 	NEED_FENTRY,	 /* a function in BTF that a program may attach to at entry */
 	NEED_FEXIT,	 /* ... or at exit */
 	NEED_HELPER,	 /* a BPF helper: BPF_FUNC_NAME in enum bpf_func_id */
 	NEED_MAP_TYPE,	 /* BPF_MAP_TYPE_NAME in enum bpf_map_type */
 	NEED_EVENT,	 /* a classic tracepoint, in tracefs: events/NAME */
+	NEED_FILESYSTEM, /* a file system type, in /proc/filesystems */
 };
 
 struct need {
@@ -80,6 +82,9 @@ static const struct need process_exit_group_dead = {
 	NEED_TRACEPOINT, "sched_process_exit", 2,
 	"sched:sched_process_exit with group_dead (Linux 6.16+)"};
 static const struct need loop = {NEED_HELPER, "loop", 0, "the helper bpf_loop (Linux 5.17+)"};
+static const struct need cgroup2 = {NEED_FILESYSTEM, "cgroup2", 0, "cgroup v2 (Linux 4.5+)"};
+static const struct need cgroup_bpf = {NEED_FUNCTION, "__cgroup_bpf_run_filter_skb", 0,
+				       "BPF programs on cgroups (CONFIG_CGROUP_BPF)"};
 
 /* Each kind's alternatives, best first, as its entry in bpf/kinds.def lists them. */
 #define MECHANISM_ALTERNATIVES 4
@@ -153,6 +158,24 @@ static bool has_event(const char *name)
 	return false;
 }
 
+/* Whether the kernel has a file system type: a line "nodev\tNAME" or "\tNAME". */
+static bool has_filesystem(const char *name)
+{
+	FILE *f = fopen("/proc/filesystems", "re");
+	char line[128];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		const char *tab = strchr(line, '\t');
+
+		line[strcspn(line, "\n")] = '\0';
+		found = tab && !strcmp(tab + 1, name);
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
 /*
  * Whether the kernel lets a tracing program attach to a function: it may
  * have the function in its BTF and still refuse (no trampolines on the
@@ -181,7 +204,7 @@ static bool loads_tracing(const struct btf *btf, const char *function, enum bpf_
  * choose: CASEFILE_HIDE lists needs taken as unmet, by the name looked for:
  * "bpf_rdonly_cast", "cap_capable" (a function), "btf_trace_cap_capable" (a
  * tracepoint), "btf_trace_sched_process_exit/2" (its arguments),
- * "BPF_MAP_TYPE_RINGBUF", "BPF_FUNC_loop", "syscalls/sys_exit_accept".
+ * "BPF_MAP_TYPE_RINGBUF", "BPF_FUNC_loop", "syscalls/sys_exit_accept", "cgroup2".
  */
 static bool hidden(const struct need *need)
 {
@@ -214,6 +237,7 @@ static bool offers(const struct btf *btf, const struct need *need)
 	case NEED_TRACEPOINT:
 		return has_tracepoint(btf, need->name, need->args);
 	case NEED_KFUNC:
+	case NEED_FUNCTION:
 		return btf__find_by_name_kind(btf, need->name, BTF_KIND_FUNC) >= 0;
 	case NEED_FENTRY:
 		return loads_tracing(btf, need->name, BPF_TRACE_FENTRY);
@@ -225,6 +249,8 @@ static bool offers(const struct btf *btf, const struct need *need)
 		return enum_has(btf, "bpf_map_type", "BPF_MAP_TYPE_", need->name);
 	case NEED_EVENT:
 		return has_event(need->name);
+	case NEED_FILESYSTEM:
+		return has_filesystem(need->name);
 	}
 	return true;
 }

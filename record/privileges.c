@@ -66,7 +66,7 @@ uint64_t recorder_privileges(const char *output, bool user_stacks, bool processe
 	return keep;
 }
 
-int check_privileges(bool dns)
+int check_privileges(void)
 {
 	static const struct {
 		int cap;
@@ -75,12 +75,11 @@ int check_privileges(bool dns)
 		{CAP_BPF, "CAP_BPF"},
 		{CAP_PERFMON, "CAP_PERFMON"},
 		{CAP_SYS_ADMIN, "CAP_SYS_ADMIN"},
-		{CAP_NET_RAW, "CAP_NET_RAW"},
 	};
 	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {{0}};
 	char all[128] = "", missing[128] = "";
-	size_t count = dns ? ARRAY_SIZE(needed) : ARRAY_SIZE(needed) - 1;
+	size_t count = ARRAY_SIZE(needed);
 
 	syscall(SYS_capget, &header, data);
 	for (size_t i = 0; i < count; i++) {

@@ -22,11 +22,12 @@ uint64_t recorder_privileges(const char *output, bool user_stacks, bool processe
 
 /*
  * Whether this process holds what loading and attaching the programs needs
- * (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN; CAP_NET_RAW for dns): checked
- * first, so that a user without them is told so, not what the first step
- * needing one could not do.  -1 after one line on stderr.
+ * (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN): checked first, so that a user
+ * without them is told so, not what the first step needing one could not
+ * do.  -1 after one line on stderr.  (DNS on a kernel without cgroup v2
+ * takes a packet socket, which needs CAP_NET_RAW: said when refused.)
  */
-int check_privileges(bool dns);
+int check_privileges(void);
 
 /*
  * Keep only the capabilities in keep, in the calling thread (capabilities

@@ -1,6 +1,7 @@
 /* The kernel side of recording: check, load, attach, count losses. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <pthread.h>
@@ -23,6 +24,7 @@
 #include "mechanisms.h"
 #include "privileges.h"
 #include "probes.h"
+#include "procinfo.h"
 #include "queue.h"
 #include "ring.h"
 #include "util.h"
@@ -107,7 +109,9 @@ struct probes {
 	ring_buffer_sample_fn on_record;
 	void *ctx;
 	struct mechanisms mechanisms;
-	int dns_socket; /* the packet socket the DNS filter runs on, or -1 */
+	int dns_socket;		   /* the packet socket the DNS filter runs on, or -1 */
+	struct bpf_link *dns_link; /* the DNS program's on the cgroup v2 root, or NULL */
+	const char *cgroup2_root;  /* where cgroup v2 is mounted, for the DNS program */
 	unsigned kinds;
 };
 
@@ -131,26 +135,51 @@ static int check_btf(void)
 }
 
 /*
+ * Mount a file system of the kernel's where the host has none, in a mount
+ * namespace of our own, so that the host's mount table is left as it was.
+ */
+static int mount_privately(const char *type, const char *dir)
+{
+	static bool private;
+
+	if (!private &&
+	    (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))) {
+		fprintf(stderr, "record: cannot make a private mount namespace for %s: %s\n", type,
+			strerror(errno));
+		return -1;
+	}
+	private = true;
+	if (mount(type, dir, type, 0, NULL)) {
+		fprintf(stderr, "record: cannot mount %s on %s: %s\n", type, dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Classic tracepoints (the accept syscalls) are found through tracefs, which a
- * fresh machine may not have mounted.  Mount it in a mount namespace of our
- * own, so that the host's mount table is left as it was.
+ * fresh machine may not have mounted.
  */
 static int ensure_tracefs(void)
 {
 	if (!access("/sys/kernel/tracing/events", F_OK) ||
 	    !access("/sys/kernel/debug/tracing/events", F_OK))
 		return 0;
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
-		fprintf(stderr, "record: cannot make a private mount namespace for tracefs: %s\n",
-			strerror(errno));
-		return -1;
-	}
-	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
-		fprintf(stderr, "record: cannot mount tracefs on /sys/kernel/tracing: %s\n",
-			strerror(errno));
-		return -1;
-	}
-	return 0;
+	return mount_privately("tracefs", "/sys/kernel/tracing");
+}
+
+/*
+ * The DNS program goes on the cgroup v2 root, where every socket's cgroup
+ * descends from.  A host without cgroup v2 mounted (a fresh machine, a
+ * kernel test's) has it mounted for the recorder alone, while it has one
+ * thread: unshare() wants that.
+ */
+static int ensure_cgroup2(struct probes *probes)
+{
+	const char *mounted = cgroup2_mount();
+
+	probes->cgroup2_root = *mounted ? mounted : "/sys/fs/cgroup";
+	return *mounted ? 0 : mount_privately("cgroup2", probes->cgroup2_root);
 }
 
 /*
@@ -243,7 +272,10 @@ struct probes *probes_load(struct record_options *opts)
 	probes = xcalloc(1, sizeof(*probes));
 	probes->dns_socket = -1;
 	probes->epoll_fd = -1;
-	if (choose_mechanisms(probes, opts) || load(probes, opts)) {
+	if (choose_mechanisms(probes, opts) ||
+	    (mechanism_runs(probes->mechanisms.of[KIND_INDEX_DNS], "dns_response_delivered") &&
+	     ensure_cgroup2(probes)) ||
+	    load(probes, opts)) {
 		probes_free(probes);
 		return NULL;
 	}
@@ -272,8 +304,8 @@ static int attach_dns_filter(struct probes *probes)
 
 	if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &on, sizeof(on)) ||
 	    setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof(prog))) {
-		fprintf(stderr, "record: cannot attach the DNS filter to a packet socket: %s\n",
-			strerror(errno));
+		fprintf(stderr, "record: cannot attach the DNS filter to a packet socket: %s%s\n",
+			strerror(errno), errno == EPERM ? " (needs CAP_NET_RAW)" : "");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -282,15 +314,40 @@ static int attach_dns_filter(struct probes *probes)
 	return 0;
 }
 
+/*
+ * A link, which the kernel detaches when the recorder exits, and which adds
+ * to the programs others attached there.
+ */
+static int attach_dns_cgroup(struct probes *probes)
+{
+	int fd = open(probes->cgroup2_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0)
+		probes->dns_link =
+			bpf_program__attach_cgroup(probes->skel->progs.dns_response_delivered, fd);
+	if (fd < 0 || !probes->dns_link) {
+		fprintf(stderr,
+			"record: cannot attach the DNS program to the cgroup v2 root %s: %s\n",
+			probes->cgroup2_root, strerror(errno));
+		probes->dns_link = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	return probes->dns_link ? 0 : -1;
+}
+
 int probes_attach(struct probes *probes)
 {
+	const struct mechanism *dns = probes->mechanisms.of[KIND_INDEX_DNS];
 	int err = casefile_bpf__attach(probes->skel);
 
 	if (err) {
 		fprintf(stderr, "record: cannot attach the BPF programs: %s\n", strerror(-err));
 		return -1;
 	}
-	return (probes->kinds & KIND_DNS) ? attach_dns_filter(probes) : 0;
+	if (mechanism_runs(dns, "dns_response_delivered"))
+		return attach_dns_cgroup(probes);
+	return mechanism_runs(dns, "dns_response") ? attach_dns_filter(probes) : 0;
 }
 
 void probes_detach(struct probes *probes)
@@ -298,6 +355,8 @@ void probes_detach(struct probes *probes)
 	if (probes->dns_socket >= 0)
 		close(probes->dns_socket);
 	probes->dns_socket = -1;
+	bpf_link__destroy(probes->dns_link);
+	probes->dns_link = NULL;
 	probes->epoll_fd = -1;
 	casefile_bpf__detach(probes->skel);
 }
@@ -627,6 +686,7 @@ void probes_free(struct probes *probes)
 		close(probes->epoll_fd);
 	if (probes->dns_socket >= 0)
 		close(probes->dns_socket);
+	bpf_link__destroy(probes->dns_link);
 	casefile_bpf__destroy(probes->skel);
 	free(probes);
 }

@@ -47,6 +47,11 @@ void procinfo_init(void)
 	cgroups_init(cgroup2_root);
 }
 
+const char *cgroup2_mount(void)
+{
+	return cgroup2_root;
+}
+
 uint32_t recorder_netns(void)
 {
 	return own_netns;

@@ -18,6 +18,9 @@
  */
 void procinfo_init(void);
 
+/* Where cgroup v2 was mounted when procinfo_init() looked, or "". */
+const char *cgroup2_mount(void);
+
 /* The recorder's network namespace (its inode number): capture.netns. */
 uint32_t recorder_netns(void);
 

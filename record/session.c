@@ -614,7 +614,7 @@ static int start(struct session *s)
 {
 	const struct record_options *o = s->opts;
 
-	if (check_privileges(o->kinds & KIND_DNS))
+	if (check_privileges())
 		return -1;
 	procinfo_init();
 	s->probes = probes_load(s->opts);

@@ -38,7 +38,7 @@ check_eq "every kind has the best mechanism this kernel offers" \
 capable=$capable
 close=tp_btf/inet_sock_set_state, $states
 connect=tp_btf/inet_sock_set_state, $states
-dns=socket filter on a packet socket
+dns=cgroup_skb/ingress on the cgroup v2 root
 exec=$process
 exit=$process
 fork=$process
@@ -142,3 +142,54 @@ else
 		"1|record: this kernel cannot record capable: it lacks the tracepoint capability:cap_capable (Linux 6.14+), or fexit on cap_capable" \
 		"$rc|$(cat "$SCRATCH/fexit.err")"
 fi
+
+# --- DNS answers: on the cgroup v2 root, or a packet socket's filter -------------
+# answers NAME N [NETNS]: N answers for NAME over loopback, in a network
+# namespace of their own if NETNS is given; then the count record kept.
+answers() {
+	if [ -n "${3:-}" ]; then
+		unshare -n sh -c "ip link set lo up && exec $HELPERS/dnsanswer $1 $2" > /dev/null
+	else
+		"$HELPERS/dnsanswer" "$1" "$2" > /dev/null
+	fi
+}
+dns_rows() { sql "$1" "select count(*) || '|' || count(distinct address) from dns where name = '$2' and ttl = 300"; }
+name=host$$.casefile.test other=netns$$.casefile.test
+db="$SCRATCH/dns.db"
+start_record "$db" -e dns || { fail "record starts for DNS" "$(cat "$RECORD_ERR")"; exit 0; }
+answers "$name" 7
+answers "$other" 5 netns
+sleep 0.3
+stop_record INT
+check_eq "on the cgroup v2 root: 7 answers here and 5 in another network namespace, each once" \
+	"cgroup_skb/ingress on the cgroup v2 root|7|7|5|5|0" \
+	"$(sql "$db" "select mechanism from event_kind where name = 'dns'")|$(dns_rows "$db" "$name")|$(dns_rows "$db" "$other")|$(sql "$db" "select lost from event_kind where name = 'dns'")"
+
+export CASEFILE_HIDE=cgroup2
+db="$SCRATCH/dns-packet.db"
+start_record "$db" -e dns || { fail "record starts for DNS without cgroup v2" "$(cat "$RECORD_ERR")"; exit 0; }
+answers "$name" 7
+answers "$other" 5 netns
+sleep 0.3
+stop_record INT
+unset CASEFILE_HIDE
+check_eq "without cgroup v2, a packet socket's filter: the 7 answers of its network namespace only" \
+	"socket filter on a packet socket|7|7|0|0" \
+	"$(sql "$db" "select mechanism from event_kind where name = 'dns'")|$(dns_rows "$db" "$name")|$(dns_rows "$db" "$other")"
+
+# cgroup v2 not mounted (a fresh machine): record mounts it for itself alone;
+# and on the cgroup v2 root, DNS needs no CAP_NET_RAW.
+db="$SCRATCH/dns-mount.db"
+unshare -m sh -c "grep ' cgroup2 ' /proc/self/mounts | cut -d' ' -f2 | xargs -r umount
+	setpriv --bounding-set=-net_raw -- $RECORD -o $db -q -e dns 2> $db.stderr &
+	record=\$!
+	for _ in \$(seq 200); do grep -qs '^record: recording' $db.stderr && break; sleep 0.05; done
+	$HELPERS/dnsanswer $name 3 > /dev/null
+	sleep 0.3
+	kill -INT \$record
+	wait \$record
+	echo \$?
+	grep -c ' cgroup2 ' /proc/self/mounts" > "$SCRATCH/mount.out"
+check_eq "without a cgroup2 mount nor CAP_NET_RAW: record mounts its own, the 3 answers kept, no mount left here" \
+	"0|0|cgroup_skb/ingress on the cgroup v2 root|3|3" \
+	"$(paste -sd'|' "$SCRATCH/mount.out")|$(sql "$db" "select mechanism from event_kind where name = 'dns'")|$(dns_rows "$db" "$name")"
