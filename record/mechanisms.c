@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -10,15 +11,15 @@
 #include "util.h"
 
 enum need_type {
-	NEED_TRACEPOINT, /* hookable with BTF types (tp_btf): the typedef btf_trace_NAME */
-	NEED_KFUNC,	 /* a kfunc, in BTF */
-	NEED_FUNCTION,	 /* a function in BTF: the kernel was built with what has it */
-	NEED_FENTRY,	 /* a function in BTF that a program may attach to at entry */
-	NEED_FEXIT,	 /* ... or at exit */
-	NEED_HELPER,	 /* a BPF helper: BPF_FUNC_NAME in enum bpf_func_id */
-	NEED_MAP_TYPE,	 /* BPF_MAP_TYPE_NAME in enum bpf_map_type */
-	NEED_EVENT,	 /* a classic tracepoint, in tracefs: events/NAME */
-	NEED_FILESYSTEM, /* a file system type, in /proc/filesystems */
+	NEED_TRACEPOINT,  /* hookable with BTF types (tp_btf): the typedef btf_trace_NAME */
+	NEED_KFUNC,	  /* a kfunc, in BTF */
+	NEED_FUNCTION,	  /* a function in BTF: the kernel was built with what has it */
+	NEED_FENTRY,	  /* a function in BTF that a program may attach to at entry */
+	NEED_FEXIT,	  /* ... or at exit */
+	NEED_HELPER,	  /* a BPF helper: BPF_FUNC_NAME in enum bpf_func_id */
+	NEED_MAP_TYPE,	  /* BPF_MAP_TYPE_NAME in enum bpf_map_type */
+	NEED_EVENT,	  /* a classic tracepoint, in tracefs: events/NAME */
+	NEED_CGROUP_ROOT, /* the cgroup v2 root in reach: the file system, the host's namespace */
 };
 
 struct need {
@@ -82,7 +83,8 @@ static const struct need process_exit_group_dead = {
 	NEED_TRACEPOINT, "sched_process_exit", 2,
 	"sched:sched_process_exit with group_dead (Linux 6.16+)"};
 static const struct need loop = {NEED_HELPER, "loop", 0, "the helper bpf_loop (Linux 5.17+)"};
-static const struct need cgroup2 = {NEED_FILESYSTEM, "cgroup2", 0, "cgroup v2 (Linux 4.5+)"};
+static const struct need cgroup2 = {NEED_CGROUP_ROOT, "cgroup2", 0,
+				    "cgroup v2 (Linux 4.5+) and the host's cgroup namespace"};
 static const struct need cgroup_bpf = {NEED_FUNCTION, "__cgroup_bpf_run_filter_skb", 0,
 				       "BPF programs on cgroups (CONFIG_CGROUP_BPF)"};
 
@@ -177,6 +179,19 @@ static bool has_filesystem(const char *name)
 }
 
 /*
+ * In a cgroup namespace of its own (a container's) the recorder reaches its
+ * subtree only: the host's namespace has the inode number the kernel gives
+ * every initial namespace (PROC_CGROUP_INIT_INO); a kernel without cgroup
+ * namespaces has no other.
+ */
+static bool in_host_cgroup_namespace(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/cgroup", &st) || st.st_ino == 0xEFFFFFFBu;
+}
+
+/*
  * Whether the kernel lets a tracing program attach to a function: it may
  * have the function in its BTF and still refuse (no trampolines on the
  * architecture, a security policy).  Tried with a program that returns 0.
@@ -249,8 +264,8 @@ static bool offers(const struct btf *btf, const struct need *need)
 		return enum_has(btf, "bpf_map_type", "BPF_MAP_TYPE_", need->name);
 	case NEED_EVENT:
 		return has_event(need->name);
-	case NEED_FILESYSTEM:
-		return has_filesystem(need->name);
+	case NEED_CGROUP_ROOT:
+		return has_filesystem(need->name) && in_host_cgroup_namespace();
 	}
 	return true;
 }

@@ -169,17 +169,42 @@ static int ensure_tracefs(void)
 }
 
 /*
+ * Whether dir is where the cgroup v2 hierarchy begins, not a subtree bound
+ * there: its file handle is its cgroup's id, and the root's is 1.
+ */
+static bool is_cgroup_root(const char *dir)
+{
+	union {
+		struct file_handle handle;
+		char bytes[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} fh = {.handle.handle_bytes = sizeof(uint64_t)};
+	uint64_t id;
+	int mount_id;
+
+	if (name_to_handle_at(AT_FDCWD, dir, &fh.handle, &mount_id, 0) ||
+	    fh.handle.handle_bytes != sizeof(id))
+		return false;
+	memcpy(&id, fh.handle.f_handle, sizeof(id));
+	return id == 1;
+}
+
+/*
  * The DNS program goes on the cgroup v2 root, where every socket's cgroup
- * descends from.  A host without cgroup v2 mounted (a fresh machine, a
- * kernel test's) has it mounted for the recorder alone, while it has one
- * thread: unshare() wants that.
+ * descends from.  A host without it mounted (a fresh machine, a kernel
+ * test's), or with a subtree only, has it mounted for the recorder alone,
+ * while it has one thread: unshare() wants that.  (In the host's cgroup
+ * namespace, as mechanisms.c made sure: a mount there is the root.)
  */
 static int ensure_cgroup2(struct probes *probes)
 {
 	const char *mounted = cgroup2_mount();
 
-	probes->cgroup2_root = *mounted ? mounted : "/sys/fs/cgroup";
-	return *mounted ? 0 : mount_privately("cgroup2", probes->cgroup2_root);
+	if (*mounted && is_cgroup_root(mounted)) {
+		probes->cgroup2_root = mounted;
+		return 0;
+	}
+	probes->cgroup2_root = "/sys/fs/cgroup";
+	return mount_privately("cgroup2", probes->cgroup2_root);
 }
 
 /*

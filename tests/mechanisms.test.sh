@@ -193,3 +193,33 @@ unshare -m sh -c "grep ' cgroup2 ' /proc/self/mounts | cut -d' ' -f2 | xargs -r 
 check_eq "without a cgroup2 mount nor CAP_NET_RAW: record mounts its own, the 3 answers kept, no mount left here" \
 	"0|0|cgroup_skb/ingress on the cgroup v2 root|3|3" \
 	"$(paste -sd'|' "$SCRATCH/mount.out")|$(sql "$db" "select mechanism from event_kind where name = 'dns'")|$(dns_rows "$db" "$name")"
+
+# In a cgroup namespace of its own (a container's), the root is out of reach:
+# the packet socket, as before.  A subtree bound where cgroup2 is mounted:
+# record mounts the root for itself, and sees the other namespace's answers.
+db="$SCRATCH/dns-cgroupns.db"
+# until_recording FILE: until record's stderr there says it records (10 s at most)
+until_recording() { for _ in $(seq 200); do grep -qs '^record: recording' "$1" && return; sleep 0.05; done; }
+unshare -C "$RECORD" -o "$db" -q -e dns 2> "$db.err" &
+until_recording "$db.err"
+answers "$name" 2
+sleep 0.3
+kill -INT $!
+wait $!
+check_eq "in a cgroup namespace of its own: the packet socket, its 2 answers" \
+	"socket filter on a packet socket|2|2" \
+	"$(sql "$db" "select mechanism from event_kind where name = 'dns'")|$(dns_rows "$db" "$name")"
+cgroup2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+subtree="$cgroup2/casefile-test-$$"
+mkdir "$subtree"
+db="$SCRATCH/dns-subtree.db"
+unshare -m sh -c "mount --bind $subtree $cgroup2 && exec $RECORD -o $db -q -e dns" 2> "$db.err" &
+until_recording "$db.err"
+answers "$other" 4 netns
+sleep 0.3
+kill -INT $!
+wait $!
+rmdir "$subtree"
+check_eq "a subtree where cgroup2 is mounted: record mounts the root, the other namespace's 4 answers" \
+	"cgroup_skb/ingress on the cgroup v2 root|4|4" \
+	"$(sql "$db" "select mechanism from event_kind where name = 'dns'")|$(dns_rows "$db" "$other")"
