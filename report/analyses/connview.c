@@ -122,6 +122,25 @@ struct prefixes {
 };
 
 /*
+ * The index of ends: a connection's ends (key_of) -> the id of the newest
+ * connection between them, in slots of 8 bytes: the hash of the ends either
+ * way round (ends_hash; 0: an empty slot) and the id's low 32 bits (the ring
+ * holds far fewer).  The ends are checked on the connection, which its
+ * event reads anyway.  A map of 32-byte entries that kept the keys was 8
+ * MiB for a minute of the bench's connections (2 MiB now), and a close or
+ * reset probed it twice, once for each end as the client.
+ */
+struct end_slot {
+	uint32_t hash, id;
+};
+
+struct end_index {
+	struct end_slot *slots;
+	size_t mask; /* slots - 1; 0 before the first put */
+	size_t count;
+};
+
+/*
  * The row printed.  A format reads only its own fields (a table its columns,
  * JSON and CSV their keys): a row sets those, the others stay null from the
  * start.  Its values point into it.
@@ -138,7 +157,7 @@ static struct {
 	struct peers *peers;
 	struct row row;
 	struct prefixes prefixes;
-	struct hashmap ends;	    /* (client, server), (ports) -> id of the newest connection */
+	struct end_index ends;	    /* (client, server), (ports) -> id of the newest connection */
 	struct hashmap orphan_ends; /* (peer, port) -> orphans held with this end */
 	struct conn *ring;	    /* connections by start: id & (size - 1) */
 	uint64_t head, tail;	    /* ids */
@@ -186,16 +205,157 @@ static struct conn *at(uint64_t id)
 	return &cv.ring[id & (cv.size - 1)];
 }
 
-static struct conn *find(uint32_t client, int64_t client_port, uint32_t server, int64_t server_port,
-			 uint32_t space)
-{
-	uint64_t a, b, *id;
+/* --- The index of ends ----------------------------------------------------------- */
 
-	if (!has_key(client, client_port, server))
+/*
+ * The hash of some ends, either way round: the connection of those ends and
+ * that of the ends reversed (which end of a reset's or close's socket is the
+ * client) are found in one probe of the index, where two probes missed the
+ * cache twice.
+ */
+static uint32_t ends_hash(uint32_t client, int64_t client_port, uint32_t server,
+			  int64_t server_port, uint32_t space)
+{
+	uint64_t one = (uint64_t)client << 16 | (uint64_t)(client_port & 0xffff),
+		 other = (uint64_t)server << 16 | (uint64_t)(server_port & 0xffff);
+	uint64_t a = one < other ? one : other,
+		 b = (one < other ? other : one) ^ (uint64_t)space << 48;
+	uint64_t h =
+		a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL) * 0xbf58476d1ce4e5b9ULL;
+	uint32_t hash;
+
+	h ^= h >> 31;
+	hash = (uint32_t)(h * 0x94d049bb133111ebULL >> 32);
+	return hash ? hash : 1;
+}
+
+static uint32_t conn_hash(const struct conn *c)
+{
+	return ends_hash(c->client, c->client_port, c->server, c->server_port, c->space);
+}
+
+/* Whether the connection's ends are the key (a, b). */
+static bool has_ends(const struct conn *c, uint64_t a, uint64_t b)
+{
+	uint64_t ca, cb;
+
+	key_of(c->client, c->client_port, c->server, c->server_port, c->space, &ca, &cb);
+	return ca == a && cb == b;
+}
+
+/* Slots twice as many (or the first ones), each entry at its hash's place. */
+static void index_grow(void)
+{
+	struct end_index *x = &cv.ends;
+	struct end_slot *old = x->slots;
+	size_t old_slots = old ? x->mask + 1 : 0, slots = old ? 2 * old_slots : 1024;
+
+	x->slots = xcalloc_aligned(slots, sizeof(*x->slots), CACHE_LINE);
+	x->mask = slots - 1;
+	for (size_t i = 0; i < old_slots; i++) {
+		size_t j;
+
+		if (!old[i].hash)
+			continue;
+		for (j = old[i].hash & x->mask; x->slots[j].hash; j = (j + 1) & x->mask)
+			;
+		x->slots[j] = old[i];
+	}
+	free(old);
+}
+
+/* The slot of the key's connection (its hash: ends_hash), a new one (id unset) when *added. */
+static struct end_slot *index_put(uint64_t a, uint64_t b, uint32_t hash, bool *added)
+{
+	struct end_index *x = &cv.ends;
+	size_t i;
+
+	/* At most half full. */
+	if (!x->slots || 2 * (x->count + 1) > x->mask + 1)
+		index_grow();
+	for (i = hash & x->mask; x->slots[i].hash; i = (i + 1) & x->mask) {
+		if (x->slots[i].hash == hash && has_ends(at(x->slots[i].id), a, b)) {
+			*added = false;
+			return &x->slots[i];
+		}
+	}
+	x->slots[i].hash = hash;
+	x->count++;
+	*added = true;
+	return &x->slots[i];
+}
+
+/*
+ * Take out connection id's entry, of that hash: the entries after it that
+ * would not be found past the hole move back (no tombstones).
+ */
+static void index_remove(uint32_t hash, uint32_t id)
+{
+	struct end_index *x = &cv.ends;
+	size_t hole = hash & x->mask;
+
+	while (x->slots[hole].hash != hash || x->slots[hole].id != id)
+		hole = (hole + 1) & x->mask;
+	for (size_t i = (hole + 1) & x->mask; x->slots[i].hash; i = (i + 1) & x->mask) {
+		size_t home = x->slots[i].hash & x->mask;
+
+		if (hole <= i ? hole < home && home <= i : hole < home || home <= i)
+			continue;
+		x->slots[hole] = x->slots[i];
+		hole = i;
+	}
+	x->slots[hole].hash = 0;
+	x->count--;
+}
+
+/* Start fetching the hash's slot, and the next line: probes and removals go on past it. */
+static void index_prefetch(uint32_t hash)
+{
+	const struct end_index *x = &cv.ends;
+	size_t i;
+
+	if (!x->slots)
+		return;
+	i = hash & x->mask;
+	__builtin_prefetch(&x->slots[i]);
+	__builtin_prefetch(&x->slots[(i + 1) & x->mask]);
+}
+
+/*
+ * The newest connection from (client, client_port) to (server, server_port),
+ * else the newest the other way round (*reversed set), else NULL.
+ */
+static struct conn *find(uint32_t client, int64_t client_port, uint32_t server, int64_t server_port,
+			 uint32_t space, bool *reversed)
+{
+	const struct end_index *x = &cv.ends;
+	bool forward = has_key(client, client_port, server),
+	     backward = has_key(server, server_port, client);
+	uint64_t a = 0, b = 0, ra = 0, rb = 0;
+	uint32_t hash;
+	struct conn *other = NULL;
+
+	*reversed = false;
+	if ((!forward && !backward) || !x->slots)
 		return NULL;
-	key_of(client, client_port, server, server_port, space, &a, &b);
-	id = hashmap_find(&cv.ends, a, b);
-	return id ? at(*id) : NULL;
+	if (forward)
+		key_of(client, client_port, server, server_port, space, &a, &b);
+	if (backward)
+		key_of(server, server_port, client, client_port, space, &ra, &rb);
+	hash = ends_hash(client, client_port, server, server_port, space);
+	for (size_t i = hash & x->mask; x->slots[i].hash; i = (i + 1) & x->mask) {
+		struct conn *c;
+
+		if (x->slots[i].hash != hash)
+			continue;
+		c = at(x->slots[i].id);
+		if (forward && has_ends(c, a, b))
+			return c;
+		if (backward && !other && has_ends(c, ra, rb))
+			other = c;
+	}
+	*reversed = other != NULL;
+	return other;
 }
 
 /* A connection at the end of the ring: the map is the caller's. */
@@ -226,22 +386,24 @@ static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t c
 static struct conn *start_conn(const struct event *ev, uint32_t client, int64_t client_port,
 			       uint32_t server, int64_t server_port, uint32_t space, bool accept)
 {
-	uint64_t a, b, *id = NULL;
+	uint64_t a, b;
+	struct end_slot *slot = NULL;
 	bool added;
 
 	if (has_key(client, client_port, server)) {
 		key_of(client, client_port, server, server_port, space, &a, &b);
-		id = hashmap_put(&cv.ends, a, b, &added);
+		slot = index_put(a, b, ends_hash(client, client_port, server, server_port, space),
+				 &added);
 		if (!added) {
-			struct conn *newest = at(*id);
+			struct conn *newest = at(slot->id);
 
 			if (accept && !newest->has_accept)
 				return newest;
 			newest->keyed = false; /* printing it leaves the key to this one's */
 		}
-		*id = cv.tail;
+		slot->id = (uint32_t)cv.tail;
 	}
-	return push_conn(ev, client, client_port, server, server_port, space, id != NULL);
+	return push_conn(ev, client, client_port, server, server_port, space, slot != NULL);
 }
 
 /* --- Printing ------------------------------------------------------------------- */
@@ -545,18 +707,12 @@ static int print_older(int64_t now)
 {
 	while (cv.head < cv.tail) {
 		struct conn *c = at(cv.head);
-		uint64_t a, b;
 
 		if (now != INT64_MAX && c->start_ns >= now - HORIZON_NS)
 			return 0;
 		/* A minute later its key has left the cache: so has the next ones'. */
-		if (cv.head + PREFETCH_AHEAD < cv.tail) {
-			const struct conn *ahead = at(cv.head + PREFETCH_AHEAD);
-
-			key_of(ahead->client, ahead->client_port, ahead->server, ahead->server_port,
-			       ahead->space, &a, &b);
-			hashmap_prefetch(&cv.ends, a, b);
-		}
+		if (cv.head + PREFETCH_AHEAD < cv.tail)
+			index_prefetch(conn_hash(at(cv.head + PREFETCH_AHEAD)));
 		/* An orphan is oriented (and uncounted) whether it is printed or not. */
 		if (c->orphan) {
 			struct conn oriented = orient(c);
@@ -566,11 +722,8 @@ static int print_older(int64_t now)
 		} else if (c->chosen && print_conn(c)) {
 			return -1;
 		}
-		if (c->keyed) {
-			key_of(c->client, c->client_port, c->server, c->server_port, c->space, &a,
-			       &b);
-			hashmap_remove(&cv.ends, a, b);
-		}
+		if (c->keyed)
+			index_remove(conn_hash(c), (uint32_t)cv.head);
 		cv.head++;
 	}
 	return 0;
@@ -579,12 +732,12 @@ static int print_older(int64_t now)
 /* --- Events ---------------------------------------------------------------------- */
 
 /*
- * The host's key of an event's ends, when it has one with addresses seen
- * already (a new one is read when its event comes); a namespace's loopback
- * connection is not fetched ahead.
+ * The host's hash of an event's ends (ends_hash), when it has one with
+ * addresses seen already (a new one is read when its event comes); a
+ * namespace's loopback connection is not fetched ahead.
  */
-static bool ends_key(const struct event *ev, int client, int client_port, int server,
-		     int server_port, uint64_t *a, uint64_t *b)
+static bool hash_ahead(const struct event *ev, int client, int client_port, int server,
+		       int server_port, uint32_t *hash)
 {
 	uint32_t c, s;
 
@@ -594,40 +747,47 @@ static bool ends_key(const struct event *ev, int client, int client_port, int se
 	s = peer_seen(cv.peers, ev->cap, ev->col[server]);
 	if (!has_key(c, ev->col[client_port], s))
 		return false;
-	key_of(c, ev->col[client_port], s, ev->col[server_port], 0, a, b);
+	*hash = ends_hash(c, ev->col[client_port], s, ev->col[server_port], 0);
 	return true;
 }
 
 /*
- * An event's ends fetched ahead (replay's prefetch): the map of a minute of
- * connections is larger than the processor's caches, and every event probes
- * it.
+ * An event's ends fetched ahead (replay's prefetch): the index of a minute
+ * of connections is larger than the processor's caches, and every event
+ * probes it.
  */
 static void prefetch_ends(const struct event *ev, int client, int client_port, int server,
 			  int server_port)
 {
-	uint64_t a, b;
+	uint32_t hash;
 
-	if (ends_key(ev, client, client_port, server, server_port, &a, &b))
-		hashmap_prefetch(&cv.ends, a, b);
+	if (hash_ahead(ev, client, client_port, server, server_port, &hash))
+		index_prefetch(hash);
 }
 
 /*
  * Then the connection they name, once prefetch_ends brought its slot in
  * (replay's prefetch_near): the ring of a minute of connections is larger
  * than the caches too, and a close waited on its connection as long as on
- * its slot.  The lines up to chosen: what the events' handlers read.
+ * its slot.  The first of the hash's (checking its ends would wait on what
+ * is fetched); the lines up to chosen: what the events' handlers read.
  */
 static void prefetch_conn(const struct event *ev, int client, int client_port, int server,
 			  int server_port)
 {
-	uint64_t a, b, *id;
+	const struct end_index *x = &cv.ends;
+	uint32_t hash;
+	size_t i;
 	const char *conn;
 
-	if (!ends_key(ev, client, client_port, server, server_port, &a, &b) ||
-	    !(id = hashmap_find(&cv.ends, a, b)))
+	if (!x->slots || !hash_ahead(ev, client, client_port, server, server_port, &hash))
 		return;
-	conn = (const char *)at(*id);
+	for (i = hash & x->mask; x->slots[i].hash && x->slots[i].hash != hash;
+	     i = (i + 1) & x->mask)
+		;
+	if (!x->slots[i].hash)
+		return;
+	conn = (const char *)at(x->slots[i].id);
 	__builtin_prefetch(conn);
 	__builtin_prefetch(conn + offsetof(struct conn, chosen));
 }
@@ -645,12 +805,14 @@ static void prefetch_server_end(const struct event *ev, void *ctx)
 	prefetch_ends(ev, END_RADDR, END_RPORT, END_LADDR, END_LPORT);
 }
 
-/* A close's ends both ways: its socket may be the client's or the server's. */
+/* A close's ends, either way round (ends_hash): its socket may be the client's or the server's. */
 static void prefetch_close(const struct event *ev, void *ctx)
 {
 	(void)ctx;
-	prefetch_ends(ev, END_LADDR, END_LPORT, END_RADDR, END_RPORT);
-	prefetch_ends(ev, END_RADDR, END_RPORT, END_LADDR, END_LPORT);
+	if (!event_null(ev, END_LPORT))
+		prefetch_ends(ev, END_LADDR, END_LPORT, END_RADDR, END_RPORT);
+	else
+		prefetch_ends(ev, END_RADDR, END_RPORT, END_LADDR, END_LPORT);
 }
 
 static void prefetch_server_conn(const struct event *ev, void *ctx)
@@ -662,8 +824,10 @@ static void prefetch_server_conn(const struct event *ev, void *ctx)
 static void prefetch_close_conn(const struct event *ev, void *ctx)
 {
 	(void)ctx;
-	prefetch_conn(ev, END_LADDR, END_LPORT, END_RADDR, END_RPORT);
-	prefetch_conn(ev, END_RADDR, END_RPORT, END_LADDR, END_LPORT);
+	if (!event_null(ev, END_LPORT))
+		prefetch_conn(ev, END_LADDR, END_LPORT, END_RADDR, END_RPORT);
+	else
+		prefetch_conn(ev, END_RADDR, END_RPORT, END_LADDR, END_LPORT);
 }
 
 static int peer_column(const struct event *ev, int column, uint32_t *peer)
@@ -720,7 +884,7 @@ static int on_reset(const struct event *ev, void *ctx)
 {
 	uint32_t l, r, space;
 	struct conn *c;
-	bool by_server = true;
+	bool by_server, reversed;
 
 	(void)ctx;
 	if (print_older(ev->wall_ns) || peer_column(ev, END_LADDR, &l) ||
@@ -728,9 +892,8 @@ static int on_reset(const struct event *ev, void *ctx)
 		return -1;
 	space = event_null(ev, RESET_NETNS) ? 0 : space_of(ev, ev->col[RESET_NETNS], l, r);
 	/* Sent by the server to its client, or by the client to its server. */
-	c = find(r, ev->col[END_RPORT], l, ev->col[END_LPORT], space);
-	if (!c && (c = find(l, ev->col[END_LPORT], r, ev->col[END_RPORT], space)))
-		by_server = false;
+	c = find(r, ev->col[END_RPORT], l, ev->col[END_LPORT], space, &reversed);
+	by_server = !reversed;
 	if (!c) {
 		c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT], space, false);
 		/* No socket (a closed port) or a listener's: the attempt was refused. */
@@ -762,7 +925,7 @@ static int on_close(const struct event *ev, void *ctx)
 {
 	uint32_t l, r, space;
 	struct conn *c;
-	bool local_client = true;
+	bool local_client, reversed;
 	int64_t lport = ev->col[END_LPORT], rport = ev->col[END_RPORT];
 
 	(void)ctx;
@@ -770,9 +933,8 @@ static int on_close(const struct event *ev, void *ctx)
 	    peer_column(ev, END_RADDR, &r))
 		return -1;
 	space = event_null(ev, CLOSE_NETNS) ? 0 : space_of(ev, ev->col[CLOSE_NETNS], l, r);
-	c = find(l, lport, r, rport, space);
-	if (!c && (c = find(r, rport, l, lport, space)))
-		local_client = false;
+	c = find(l, lport, r, rport, space, &reversed);
+	local_client = !reversed;
 	if (!c) {
 		/*
 		 * Opened before the capture, or more than a minute ago: a line of its
@@ -938,7 +1100,8 @@ int print_connections(struct captures *set, const struct options *opts)
 	free(other_condition);
 	for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
 		free(columns[i]);
-	hashmap_clear(&cv.ends);
+	free(cv.ends.slots);
+	cv.ends = (struct end_index){0};
 	hashmap_clear(&cv.orphan_ends);
 	free(cv.ring);
 	free(cv.prefixes.of);

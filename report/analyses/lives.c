@@ -7,8 +7,35 @@
 #include "lives.h"
 #include "util.h"
 
-/* An opening's columns, as event.col numbers them. */
-enum { OPEN_TASK, OPEN_LADDR, OPEN_LPORT, OPEN_RADDR, OPEN_RPORT };
+/* An opening's columns, as event.col numbers them: a connect's outcome after its ends. */
+enum { OPEN_TASK, OPEN_LADDR, OPEN_LPORT, OPEN_RADDR, OPEN_RPORT, OPEN_STATE, OPEN_LATENCY };
+
+/* ev_connect's outcome_state for a connect that failed (refused, timed out): tcp_state's CLOSE. */
+#define TCP_CLOSE 7
+
+/*
+ * A failed connect's close is the same state change as its outcome (one
+ * clock reading: record's tcp.bpf.c), so it comes at the outcome's time;
+ * past this much after it, none will.  Those openings are let go then: kept
+ * until the end, those whose close the capture lacks (bench/gen's, some 15%
+ * of its connects) were most of the map, which grew with the capture (408
+ * MB over 100M events).
+ */
+#define FAILED_SLACK_NS (60 * 1000000000LL)
+
+/*
+ * The map is swept of the failed connects past their time when it holds
+ * this many openings, or twice as many as the last sweep left.
+ */
+#define SWEEP_MIN (1 << 12)
+
+/*
+ * An opening's value in the map: how it opened (2 bits, never 0), then its
+ * task; a failed connect's also the second it is let go after (OPEN_EXPIRES,
+ * 32 bits), where the task has 29 bits (else it is kept as any other).
+ */
+#define OPEN_EXPIRES	  4u
+#define EXPIRING_TASK_MAX ((int64_t)1 << 29)
 
 /* Tasks ids cached by netns_of, per capture at most: beyond, each is looked up. */
 #define NETNS_TASKS_MAX (1 << 24)
@@ -34,6 +61,7 @@ struct lives {
 	const struct capture *last_cap;
 	size_t last;
 	const struct life_filter *only; /* what the pass reads, or NULL: all */
+	size_t sweep_at;		/* the count of openings that sweeps the map */
 	life_emit emit;
 	void *ctx;
 };
@@ -121,15 +149,66 @@ static void close_key(const struct event *ev, uint64_t *a, uint64_t *b)
 	       b);
 }
 
+static int64_t opener_task(uint64_t value)
+{
+	return (int64_t)(value >> (value & OPEN_EXPIRES ? 35 : 3));
+}
+
+/* The second a failed connect's opening is let go after, or 0: kept until its close. */
+static uint64_t expiry_of(const struct event *ev, enum life_opening opened)
+{
+	int64_t at;
+
+	if (opened != OPENED_BY_CONNECT || event_null(ev, OPEN_STATE) ||
+	    ev->col[OPEN_STATE] != TCP_CLOSE || event_null(ev, OPEN_LATENCY) ||
+	    ev->col[OPEN_TASK] < 0 || ev->col[OPEN_TASK] >= EXPIRING_TASK_MAX ||
+	    __builtin_add_overflow(ev->wall_ns, ev->col[OPEN_LATENCY], &at) ||
+	    __builtin_add_overflow(at, FAILED_SLACK_NS, &at) || at < 0 ||
+	    at / 1000000000 >= UINT32_MAX)
+		return 0;
+	return (uint64_t)(at / 1000000000) + 1;
+}
+
+/*
+ * Let go of the failed connects whose time has passed (their keys gathered
+ * first: a removal moves entries the walk has yet to see).
+ */
+static void sweep(struct lives *l, int64_t now_ns)
+{
+	uint64_t now = (uint64_t)(now_ns < 0 ? 0 : now_ns / 1000000000), (*gone)[2] = NULL;
+	const struct hashmap_entry *e;
+	size_t cursor = 0, n = 0, room = 0;
+
+	while ((e = hashmap_next(&l->opens, &cursor))) {
+		if (!(e->value & OPEN_EXPIRES) || (e->value >> 3 & UINT32_MAX) > now)
+			continue;
+		if (n == room) {
+			room = room ? 2 * room : 1024;
+			gone = xrealloc(gone, room * sizeof(*gone));
+		}
+		gone[n][0] = e->a;
+		gone[n++][1] = e->b;
+	}
+	for (size_t i = 0; i < n; i++)
+		hashmap_remove(&l->opens, gone[i][0], gone[i][1]);
+	free(gone);
+	l->sweep_at = 2 * l->opens.count > SWEEP_MIN ? 2 * l->opens.count : SWEEP_MIN;
+}
+
 static int remember(const struct event *ev, struct lives *l, enum life_opening opened)
 {
-	uint64_t a, b;
+	uint64_t a, b, expiry;
 
 	if (event_null(ev, OPEN_LPORT)) /* a connect still in flight: no port yet */
 		return 0;
 	if (open_key(l, ev, false, &a, &b))
 		return -1;
-	*hashmap_put(&l->opens, a, b, NULL) = (uint64_t)ev->col[OPEN_TASK] << 2 | opened;
+	expiry = expiry_of(ev, opened);
+	*hashmap_put(&l->opens, a, b, NULL) =
+		expiry ? (uint64_t)ev->col[OPEN_TASK] << 35 | expiry << 3 | OPEN_EXPIRES | opened
+		       : (uint64_t)ev->col[OPEN_TASK] << 3 | opened;
+	if (l->opens.count >= l->sweep_at)
+		sweep(l, ev->wall_ns);
 	return 0;
 }
 
@@ -191,7 +270,7 @@ static int on_close(const struct event *ev, void *ctx)
 		hashmap_remove(&l->opens, a, b);
 	}
 	/* Its own process, else its opener's. */
-	task_id = has_task ? ev->col[LIVES_TASK] : opener ? (int64_t)(opener >> 2) : -1;
+	task_id = has_task ? ev->col[LIVES_TASK] : opener ? opener_task(opener) : -1;
 	if (task_id >= 0 && capture_task(ev->cap, task_id, &task))
 		return -1;
 	if (!process_wanted(&l->process, task_id >= 0 ? &task : NULL))
@@ -314,12 +393,14 @@ static void narrow_columns(uint32_t unread, bool newer, char *sql, size_t size)
 static int replay_closes(struct captures *set, const struct options *opts, struct pass_reads reads,
 			 const struct life_filter *only, life_emit emit, void *ctx)
 {
-	struct lives l = {.process = *opts, .only = only, .emit = emit, .ctx = ctx};
+	struct lives l = {
+		.process = *opts, .only = only, .sweep_at = SWEEP_MIN, .emit = emit, .ctx = ctx};
 	struct options unfiltered = sql_filters(opts);
 	char narrow[2][160];
 	struct event_query queries[] = {
 		{.table = "ev_connect",
-		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport",
+		 .columns = "e.task, e.saddr, e.lport, e.daddr, e.dport, e.outcome_state, "
+			    "e.latency_ns",
 		 .filter = connect_filter,
 		 .emit = on_connect,
 		 .ctx = &l,
