@@ -281,11 +281,10 @@ static int score_batch(void *rows, size_t n, void *ctx)
 	return 0;
 }
 
-static int passed(void *ctx, const struct life_filter **filter)
+static int passed(void *ctx)
 {
 	struct beacons_run *r = ctx;
 
-	*filter = NULL;
 	return spill_each(&r->connections, score_batch, r);
 }
 
@@ -328,7 +327,7 @@ int find_beacons(struct captures *set, const struct options *opts,
 	struct beacons_run *r = beacons_start(peers, t);
 	struct life_analysis a = beacons_analysis(r);
 
-	return beacons_finish(r, replay_lives_passes(set, opts, &a, 1), out);
+	return beacons_finish(r, replay_lives_shared(set, opts, &a, 1), out);
 }
 
 void beacons_free(struct beacons *b)

@@ -58,7 +58,7 @@ int find_beacons(struct captures *set, const struct options *opts,
 		 const struct beacon_thresholds *t, struct peers *peers, struct beacons *out);
 void beacons_free(struct beacons *b);
 
-/* The same, sharing the passes with other analyses (as exfil_start, exfil.h). */
+/* The same, sharing the read of the lives with other analyses (as exfil_start, exfil.h). */
 struct beacons_run;
 struct beacons_run *beacons_start(struct peers *peers, const struct beacon_thresholds *t);
 struct life_analysis beacons_analysis(struct beacons_run *run);

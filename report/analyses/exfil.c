@@ -202,11 +202,10 @@ static int sum_batch(void *rows, size_t n, void *ctx)
 	return 0;
 }
 
-static int passed(void *ctx, const struct life_filter **filter)
+static int passed(void *ctx)
 {
 	struct exfil_run *r = ctx;
 
-	*filter = NULL;
 	return spill_each(&r->closes, sum_batch, r);
 }
 
@@ -250,7 +249,7 @@ int find_exfil(struct captures *set, const struct options *opts, const struct ex
 	struct exfil_run *r = exfil_start(peers, t, top);
 	struct life_analysis a = exfil_analysis(r);
 
-	return exfil_finish(r, replay_lives_passes(set, opts, &a, 1), out);
+	return exfil_finish(r, replay_lives_shared(set, opts, &a, 1), out);
 }
 
 void exfil_free(struct exfil *e)

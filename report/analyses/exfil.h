@@ -56,9 +56,9 @@ int find_exfil(struct captures *set, const struct options *opts, const struct ex
 void exfil_free(struct exfil *e);
 
 /*
- * The same, as one of several analyses sharing the passes over the lives
- * (replay_lives_passes): start, pass exfil_analysis() among them, then
- * finish with the passes' result (0, or -1 after one line), which it returns.
+ * The same, as one of several analyses sharing the read of the lives
+ * (replay_lives_shared): start, pass exfil_analysis() among them, then
+ * finish with the read's result (0, or -1 after one line), which it returns.
  */
 struct exfil_run;
 struct exfil_run *exfil_start(struct peers *peers, const struct exfil_thresholds *t, size_t top);
