@@ -267,6 +267,14 @@ check_eq "alike: beacons without a temporary directory: one line, status 1" \
 	"1|report: beacons: cannot create a temporary file in $SCRATCH/none: No such file or directory" \
 	"$rc|$(cat "$SCRATCH/err")"
 
+# The spill itself, in memory for 1000 rows: shares larger split by the
+# next byte of the hash, down to the last for a single key (read whole).
+out=$("$BUILD/tests/spillcheck" 1000000 1000 5000)
+check_match "spill: 1000000 rows of 5000 keys, each key's in one batch in order, none over 1000" \
+	"^rows=1000000 batches=[0-9]+ largest=([0-9]{1,3}|1000)$" "$out"
+check_eq "spill: 100000 rows of one key, in one batch in order" \
+	"rows=100000 batches=1 largest=100000" "$("$BUILD/tests/spillcheck" 100000 1000 1)"
+
 # --- A fleet: hundreds of captures at once ------------------------------------------------
 mkdir "$SCRATCH/fleet"
 for i in $(seq -w 1 300); do
