@@ -178,6 +178,148 @@ else
 		test "$(value maxrss_kb "$stats")" -lt 24576
 fi
 
+# --- Exfiltration and beacons: more pairs alike than memory holds ------------------------
+# 300000 process and remote pairs each close two connections far apart, 1000
+# bytes out in all; 60 of them send 2 MB more, 40 open a connection and push
+# 1.1 MB out (flagged); 3000 beacons call every 1 to 50 s, and 100000
+# connections every 3 ms go to ten addresses per process on port 443.  With
+# --top 8000 the top's last pairs tie at 1000 bytes with some 290000 others:
+# a sketch's candidates, read in shares of their hash a pass each, took
+# seven passes of the lives (2.4 s of CPU); now they are spilled to a
+# temporary file in one pass, and summed and scored a share at a time.
+# Compared with what SQL (exfil) and Python (beacons) make of the same rows.
+"$BUILD/bench/gen" 2000 "$SCRATCH/alike.db" > /dev/null
+sql "$SCRATCH/alike.db" "
+DELETE FROM ev_connect; DELETE FROM ev_accept; DELETE FROM ev_close;
+CREATE TEMP TABLE n AS WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 299999)
+	SELECT i FROM n;
+CREATE TEMP TABLE g AS SELECT i FROM n WHERE i < 3000;
+CREATE TEMP TABLE c AS SELECT i FROM n WHERE i < 12;
+INSERT INTO task (id, pid, tid, start_ns, ppid, uid, comm, cgroup, mntns, netns)
+	SELECT 700000 + i, 60000 + i, 60000 + i, 0, 1, 1000, 'dense', 1, 1, 0 FROM n WHERE i < 300;
+INSERT INTO address SELECT 800000 + i, 4, '10.66.' || (i / 250) || '.' || (i % 250 + 1) FROM n WHERE i < 1000;
+INSERT INTO address VALUES (900000, 4, '10.0.0.1');
+-- 300000 pairs, two closes each, far apart, of 500 to 502 bytes out (no connect: opened unknown)
+INSERT INTO ev_close (t, seq, task, laddr, lport, raddr, rport, start_t, established, bytes_sent,
+		      bytes_received, segs_in, segs_out, retransmits, closed_from, error, closed_by, netns)
+	SELECT 1000000000000 + (j.i * 300000 + n.i) * 1000, 100000000 + j.i * 300000 + n.i, 700000 + n.i % 300,
+	       900000, 20000 + n.i % 30000, 800000 + n.i / 300, 443, 999999999000, 1, 500, 100,
+	       2, 2, 0, 1, 0, 1, NULL
+	FROM (SELECT i FROM n WHERE i < 2) j, n;
+-- 60 pairs among them send 2 MB more (not flagged: nobody opened them)
+INSERT INTO ev_close (t, seq, task, laddr, lport, raddr, rport, start_t, established, bytes_sent,
+		      bytes_received, segs_in, segs_out, retransmits, closed_from, error, closed_by, netns)
+	SELECT 1000600000000 + i * 1000, 200000000 + i, 700000 + (i * 5000) % 300, 900000, 41000 + i,
+	       800000 + (i * 5000) / 300, 443, 999999999000, 1, 2000000 + i * 1000, 50, 2, 2, 0, 1, 0, 1, NULL
+	FROM n WHERE i < 60;
+-- 40 others open a connection and push 1.1 MB for 1000 bytes back: flagged
+INSERT INTO ev_connect (t, seq, task, saddr, lport, daddr, dport, outcome_state, error, latency_ns)
+	SELECT 1000700000000 + i * 2000, 300000000 + i, 700000 + (i * 5000 + 1) % 300, 900000, 40000 + i,
+	       800000 + (i * 5000 + 1) / 300, 443, 1, 0, 1000
+	FROM n WHERE i < 40;
+INSERT INTO ev_close (t, seq, task, laddr, lport, raddr, rport, start_t, established, bytes_sent,
+		      bytes_received, segs_in, segs_out, retransmits, closed_from, error, closed_by, netns)
+	SELECT t + 1000, seq + 1000, task, saddr, lport, daddr, dport, t, 1, 1100000 + seq % 1000, 1000,
+	       2, 2, 0, 1, 0, 1, NULL
+	FROM ev_connect WHERE seq >= 300000000;
+-- 3000 beacons: 12 connections each at a fixed interval of 1 to 50 s, 120 bytes each, a port each
+INSERT INTO ev_connect (t, seq, task, saddr, lport, daddr, dport, outcome_state, error, latency_ns)
+	SELECT 1010000000000 + g.i * 1000000 + c.i * (1 + g.i % 50) * 1000000000, 400000000 + g.i * 12 + c.i,
+	       700000 + g.i % 300, 900000, 30000 + c.i, 800000 + g.i / 300, 10000 + g.i, 1, 0, 1000
+	FROM g, c;
+-- 100000 connections every 3 ms, of 1 to 6000 bytes: each process to 10 addresses on port 443
+INSERT INTO ev_connect (t, seq, task, saddr, lport, daddr, dport, outcome_state, error, latency_ns)
+	SELECT 1010000000000 + i * 3000000, 500000000 + i, 700000 + i % 300, 900000, 1024 + i % 60000,
+	       800000 + (i * 7) % 1000, 443, 1, 0, 1000
+	FROM n WHERE i < 100000;
+INSERT INTO ev_close (t, seq, task, laddr, lport, raddr, rport, start_t, established, bytes_sent,
+		      bytes_received, segs_in, segs_out, retransmits, closed_from, error, closed_by, netns)
+	SELECT t + 1000000, seq + 1000000000, task, saddr, lport, daddr, dport, t, 1,
+	       CASE WHEN seq < 500000000 THEN 120 ELSE (seq * 7919) % 6000 + 1 END, 100, 2, 2, 0, 1, 0, 1, NULL
+	FROM ev_connect WHERE seq >= 400000000;"
+# Every close's pair, with its own process (each has one), opened by connect when one started it.
+exfil_sql="WITH c AS (
+	SELECT t.pid, c.raddr, c.t, c.bytes_sent AS sent, c.bytes_received AS received, o.t IS NOT NULL AS opened
+	FROM ev_close c JOIN task t ON t.id = c.task
+	LEFT JOIN ev_connect o ON o.saddr = c.laddr AND o.lport = c.lport AND o.daddr = c.raddr
+		AND o.dport = c.rport AND o.t = c.start_t),
+p AS (SELECT pid, raddr, count(*) AS conns, sum(sent) AS sent, sum(received) AS received,
+	sum(CASE WHEN opened THEN sent ELSE 0 END) AS os, sum(CASE WHEN opened THEN received ELSE 0 END) AS orc,
+	min(t) AS first FROM c GROUP BY pid, raddr),
+r AS (SELECT *, row_number() OVER (ORDER BY sent DESC, first) AS rank,
+	os >= 1000000 AND (os - orc) * 1.0 / (os + orc) >= 0.8 AS flagged FROM p)
+SELECT pid, a.addr, conns, sent, received, os, orc, CASE WHEN flagged THEN 'exfil' ELSE '' END
+FROM r JOIN address a ON a.id = r.raddr WHERE rank <= :top OR flagged ORDER BY rank"
+# exfil_of TOP: report's pairs, as exfil_sql lists them
+exfil_of() {
+	sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" \
+		"SELECT pid, remote, connections, sent, received, opened_sent, opened_received, flag FROM r" |
+		sha256sum
+}
+for top in 100 8000; do
+	(cd "$SCRATCH" && "$OLDPWD/$BUILD/bench/spawn" stats "$report" exfil --top $top --format csv alike.db > out 2> err)
+	stats=$(cat "$SCRATCH/stats")
+	expected=$(sqlite3 -batch "$SCRATCH/alike.db" ".parameter set :top $top" "$exfil_sql" | sha256sum)
+	check_eq "alike: exfil --top $top, the same pairs, figures and order as SQL's ($(wc -l < "$SCRATCH/out") lines)" \
+		"0 $expected" "$(value status "$stats") $(exfil_of)"
+done
+check "alike: exfil --top 8000 under 1.5 s of CPU ($(value cpu "$stats") s; seven passes: 2.4 s)" \
+	awk "BEGIN { exit !($(value cpu "$stats") < 1.5) }"
+run_report beacons --format csv alike.db
+expected=$(python3 - "$SCRATCH/alike.db" << 'PYTHON' | sha256sum
+import collections, sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute("""
+	SELECT t.pid, a.addr, c.rport, o.t, c.bytes_sent FROM ev_close c JOIN task t ON t.id = c.task
+	JOIN address a ON a.id = c.raddr JOIN ev_connect o ON o.saddr = c.laddr AND o.lport = c.lport
+	AND o.daddr = c.raddr AND o.dport = c.rport AND o.t = c.start_t""")
+groups = collections.defaultdict(list)
+for pid, addr, port, start, sent in rows:
+    groups[(pid, addr, port)].append((start, sent, addr))
+    groups[(pid, "", port)].append((start, sent, addr))
+def q(x, p): return x[int(p * (len(x) - 1))]
+def skew(x):
+    q1, q2, q3 = q(x, 0.25), q(x, 0.5), q(x, 0.75)
+    return 1 if q3 == q1 or q2 == q1 or q2 == q3 else 1 - abs((q1 + q3 - 2 * q2) / (q3 - q1))
+def madm(x): return q(sorted(abs(v - q(x, 0.5)) for v in x), 0.5)
+found = []
+for (pid, addr, port), conns in groups.items():
+    if len(conns) < 10 or (not addr and len({a for _, _, a in conns}) < 2):
+        continue
+    starts, sent = sorted(c[0] for c in conns), sorted(c[1] for c in conns)
+    gaps = sorted(b - a for a, b in zip(starts, starts[1:]))
+    median = q(gaps, 0.5)
+    expected = (starts[-1] - starts[0]) / median + 1 if median else 0
+    count = min(1, len(starts) / expected) if expected > 0 else 0
+    timing = (skew(gaps) + (max(0, 1 - madm(gaps) / median) if median else 0) + count) / 3
+    data = (skew(sent) + max(0, 1 - madm(sent) / 32) + max(0, 1 - q(sent, 0.5) / 65535)) / 3
+    score = (timing + data) / 2
+    if score >= 0.8:
+        found.append((-score, starts[0], pid, addr, port, len(conns), median, q(sent, 0.5)))
+for f in sorted(found):
+    print(f"{f[2]}|{f[3]}|{f[4]}|{f[5]}|{f[6]}|{f[7]}|{-f[0]:.3f}")
+PYTHON
+)
+check_eq "alike: beacons, the same groups, figures and order as Python's ($(wc -l < "$SCRATCH/out") lines)" \
+	"0 $expected" "$rc $(sqlite3 -batch :memory: ".import --csv $SCRATCH/out r" \
+		"SELECT pid, remote, port, connections, interval_ns, median_bytes, score FROM r" | sha256sum)"
+# Those rows are more than memory holds: where the temporary file cannot be made, one line says so.
+TMPDIR=$SCRATCH/none run_report exfil alike.db
+check_eq "alike: exfil without a temporary directory: one line, status 1" \
+	"1|report: exfil: cannot create a temporary file in $SCRATCH/none: No such file or directory" \
+	"$rc|$(cat "$SCRATCH/err")"
+TMPDIR=$SCRATCH/none run_report beacons alike.db
+check_eq "alike: beacons without a temporary directory: one line, status 1" \
+	"1|report: beacons: cannot create a temporary file in $SCRATCH/none: No such file or directory" \
+	"$rc|$(cat "$SCRATCH/err")"
+
+# The spill itself, in memory for 1000 rows: shares larger split by the
+# next byte of the hash, down to the last for a single key (read whole).
+out=$("$BUILD/tests/spillcheck" 1000000 1000 5000)
+check_match "spill: 1000000 rows of 5000 keys, each key's in one batch in order, none over 1000" \
+	"^rows=1000000 batches=[0-9]+ largest=([0-9]{1,3}|1000)$" "$out"
+check_eq "spill: 100000 rows of one key, in one batch in order" \
+	"rows=100000 batches=1 largest=100000" "$("$BUILD/tests/spillcheck" 100000 1000 1)"
+
 # --- A fleet: hundreds of captures at once ------------------------------------------------
 mkdir "$SCRATCH/fleet"
 for i in $(seq -w 1 300); do

@@ -5,7 +5,7 @@
 #include "beacons.h"
 #include "hashmap.h"
 #include "lives.h"
-#include "sketch.h"
+#include "spill.h"
 #include "util.h"
 
 /* RITA's data-size cutoffs: a spread of 32 bytes scores 0; so does a median of 64 KiB. */
@@ -18,187 +18,111 @@ void beacon_defaults(struct beacon_thresholds *t)
 }
 
 /*
- * The passes: the first counts each group's connections into a count-min
- * sketch (upper bounds, in fixed memory); the next keeps the starts and
- * bytes of the groups whose bound reaches the threshold only.  Should those
- * be too many connections, the groups are read in shares of their hashes,
- * a pass each.  Those passes read only the connections to some ports: a
- * group of N connections had a bound of N at least right after its last,
- * so the largest bound after a connection to each port (kept in the first
- * pass) tells the ports that can have a group with enough.
+ * One pass: each connection goes as a row to a spill (spill.h) by the hash
+ * of its process and port, so that a batch holds every connection of its
+ * port's groups and of their addresses' groups; each batch is grouped and
+ * scored in memory.  Memory is a batch's connections, never every group's.
  */
-#define SKETCH_WIDTH_LOG2 20 /* 2^20 cells a row, three rows (12 MiB) */
-#define SKETCH_DEPTH	  3
-#define KEPT_MAX	  (1 << 22) /* connections kept at once, at most (some 80 MiB) */
+#define MEMORY_ROWS                                                                                \
+	(1 << 16) /* connections held in memory or read back at once (72 bytes each)               \
+		   */
 
-/* A group: one process to one address and port, or to one port across addresses. */
+/* A connection, as spilled. */
+struct connection_row {
+	uint64_t hash; /* of its port's group (spill.h) */
+	int64_t pid, task;
+	struct capture *cap;
+	int64_t start_ns, sent;
+	uint64_t order; /* its place among the connections */
+	int32_t host;
+	uint32_t remote;
+	int64_t port;
+};
+
+/* A group of a batch: one process to one address and port, or to one port across addresses. */
 struct group {
-	struct beacon b;
-	int64_t *starts, *sent;
-	uint32_t *remotes; /* a port's group: the address of each */
-	size_t n, allocated;
+	uint32_t first; /* its first connection in the batch */
+	uint32_t n, at; /* its connections, and where they begin in the batch's arrays */
+	uint32_t filled;
+	bool by_port;
 };
 
 struct beacons_run {
 	struct peers *peers;
 	const struct beacon_thresholds *t;
-	int pass; /* 1: count the connections of each group; then keep enough groups' */
-	struct sketch sketch;
-	uint32_t parts, part; /* a later pass reads the groups whose hash falls in share part */
-	struct hashmap index; /* (host, pid), (remote, port) -> 1 + index in groups */
-	struct group *groups;
-	size_t count, allocated, kept;
-	bool overflowed;     /* more than KEPT_MAX connections in this share */
-	struct beacon *list; /* the shares' beacons */
+	struct spill connections;
+	uint64_t order;	     /* connections so far */
+	struct beacon *list; /* the batches' beacons */
 	size_t found, found_allocated;
-	uint64_t most[65536]; /* per port, the largest bound after a connection to it */
-	int64_t *ports;	      /* those a later pass reads */
-	size_t nports;
-	struct life_filter filter;
 };
-
-static void groups_free(struct beacons_run *r)
-{
-	for (size_t i = 0; i < r->count; i++) {
-		free(r->groups[i].starts);
-		free(r->groups[i].sent);
-		free(r->groups[i].remotes);
-	}
-	free(r->groups);
-	hashmap_clear(&r->index);
-	r->groups = NULL;
-	r->count = r->allocated = r->kept = 0;
-}
-
-/* The share of the groups a hash falls in, of parts. */
-static uint32_t share_of(uint64_t hash, uint32_t parts)
-{
-	return (uint32_t)((hash >> 32) * parts >> 32);
-}
-
-/* The first pass, as the sketch counts a connection of group (a, b): its port's most. */
-static void counted(void *ctx, uint64_t a, uint64_t b, uint64_t n, uint64_t bound)
-{
-	struct beacons_run *r = ctx;
-
-	(void)a;
-	(void)n;
-	if (bound > r->most[b & 0xffff])
-		r->most[b & 0xffff] = bound;
-}
 
 /* A group's key: its process, (host, pid) a, and where to, (remote, port) b. */
 static void group_key(int host, int64_t pid, uint32_t remote, int64_t port, uint64_t *a,
 		      uint64_t *b)
 {
-	*a = (uint64_t)host << 32 | (uint32_t)pid;
+	*a = (uint64_t)(uint32_t)host << 32 | (uint32_t)pid;
 	*b = (uint64_t)remote << 16 | (uint64_t)(port & 0xffff);
 }
 
-/* The first pass: a connection of the process to the remote and port, in both its groups. */
-static void count_both(struct beacons_run *r, int host, int64_t pid, uint32_t remote, int64_t port)
-{
-	uint64_t a, b;
-
-	for (int by_port = 0; by_port < 2; by_port++) {
-		group_key(host, pid, by_port ? 0 : remote, port, &a, &b);
-		sketch_add_late(&r->sketch, sketch_hash(a, b), 1, a, b, counted, r);
-	}
-}
-
-/* A later pass: the group's connection kept, when its group may reach the threshold. */
-static void add(struct beacons_run *r, const struct event *ev, const struct task *task,
-		int64_t task_id, uint32_t remote, int64_t port, int64_t start_ns, uint32_t address)
-{
-	int host = peers_host(r->peers, ev->cap);
-	uint64_t a, b, hash, *slot;
-	bool added;
-	struct group *g;
-
-	group_key(host, task->pid, remote, port, &a, &b);
-	hash = sketch_hash(a, b);
-	if (r->parts > 1 && share_of(hash, r->parts) != r->part)
-		return;
-	if (sketch_bound(&r->sketch, hash) < (uint64_t)r->t->connections)
-		return;
-	if (r->kept >= KEPT_MAX) {
-		r->overflowed = true;
-		return;
-	}
-	slot = hashmap_put(&r->index, a, b, &added);
-	if (added) {
-		if (r->count == r->allocated) {
-			r->allocated = r->allocated ? 2 * r->allocated : 64;
-			r->groups = xrealloc(r->groups, r->allocated * sizeof(*r->groups));
-		}
-		r->groups[r->count] = (struct group){.b = {.host = host,
-							   .pid = task->pid,
-							   .cap = ev->cap,
-							   .task = task_id,
-							   .remote = remote,
-							   .port = port}};
-		*slot = ++r->count;
-	}
-	g = &r->groups[*slot - 1];
-	if (g->n == g->allocated) {
-		g->allocated = g->allocated ? 2 * g->allocated : 16;
-		g->starts = xrealloc(g->starts, g->allocated * sizeof(*g->starts));
-		g->sent = xrealloc(g->sent, g->allocated * sizeof(*g->sent));
-		if (!remote)
-			g->remotes = xrealloc(g->remotes, g->allocated * sizeof(*g->remotes));
-	}
-	g->starts[g->n] = start_ns;
-	g->sent[g->n] = ev->col[LIVES_SENT];
-	if (!remote)
-		g->remotes[g->n] = address;
-	g->n++;
-	r->kept++;
-}
-
-/* Each connection this process opened, at its start, in its group and its port's. */
+/* Each connection this process opened, at its start. */
 static int on_life(const struct event *ev, const struct task *task, int64_t task_id,
 		   enum life_opening opened, void *ctx)
 {
 	struct beacons_run *r = ctx;
-	uint32_t remote;
-	int64_t start_ns, port = ev->col[LIVES_RPORT];
+	struct connection_row c;
+	uint64_t a, b;
 
 	if (opened != OPENED_BY_CONNECT || !task || event_null(ev, LIVES_START))
 		return 0;
-	if (!(remote = peer_of(r->peers, ev->cap, ev->col[LIVES_RADDR])))
+	c = (struct connection_row){.remote = peer_of(r->peers, ev->cap, ev->col[LIVES_RADDR]),
+				    .host = peers_host(r->peers, ev->cap),
+				    .pid = task->pid,
+				    .task = task_id,
+				    .cap = ev->cap,
+				    .port = ev->col[LIVES_RPORT],
+				    .start_ns = ev->wall_ns - (ev->t - ev->col[LIVES_START]),
+				    .sent = ev->col[LIVES_SENT],
+				    .order = r->order++};
+	if (!c.remote)
 		return -1;
-	if (r->pass == 1) {
-		count_both(r, peers_host(r->peers, ev->cap), task->pid, remote, port);
-		return 0;
-	}
-	start_ns = ev->wall_ns - (ev->t - ev->col[LIVES_START]);
-	add(r, ev, task, task_id, remote, port, start_ns, remote);
-	add(r, ev, task, task_id, 0, port, start_ns, remote);
-	return 0;
+	group_key(c.host, c.pid, 0, c.port, &a, &b);
+	c.hash = spill_hash(a, b);
+	return spill_add(&r->connections, &c);
+}
+
+/* A value's byte at shift, in an order that sorts negative values first. */
+static unsigned byte_of(int64_t value, int shift)
+{
+	return (unsigned)(((uint64_t)value ^ 1ULL << 63) >> shift & 0xff);
 }
 
 /*
- * The first pass, when it reads the connects alone (lives.h): what each
- * group counts then bounds its connections, as the sketch's counts need.
+ * x[0..n) ascending (spare: n values): a radix sort from the lowest byte,
+ * a byte every value shares skipped.  qsort's calls of a comparison took
+ * a tenth of beacons' CPU; starts share their high bytes, bytes sent their
+ * high ones too.
  */
-static int may_connect(struct capture *cap, const struct task *task, int64_t task_id, int64_t raddr,
-		       int64_t rport, void *ctx)
+static void sort_values(int64_t *x, size_t n, int64_t *spare)
 {
-	struct beacons_run *r = ctx;
-	uint32_t remote = peer_of(r->peers, cap, raddr);
+	int64_t *from = x, *to = spare, *swap;
 
-	(void)task_id;
-	if (!remote)
-		return -1;
-	count_both(r, peers_host(r->peers, cap), task->pid, remote, rport);
-	return 0;
-}
+	for (int shift = 0; n > 1 && shift < 64; shift += 8) {
+		size_t at[257] = {0};
 
-static int by_value(const void *x, const void *y)
-{
-	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-
-	return (a > b) - (a < b);
+		for (size_t i = 0; i < n; i++)
+			at[byte_of(from[i], shift) + 1]++;
+		if (at[byte_of(from[0], shift) + 1] == n)
+			continue;
+		for (int b = 0; b < 256; b++)
+			at[b + 1] += at[b];
+		for (size_t i = 0; i < n; i++)
+			to[at[byte_of(from[i], shift)]++] = from[i];
+		swap = from;
+		from = to;
+		to = swap;
+	}
+	if (from != x)
+		memcpy(x, from, n * sizeof(*x));
 }
 
 static int by_address(const void *x, const void *y)
@@ -208,17 +132,15 @@ static int by_address(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-/* The addresses a port's group went to (sorts them); 1 for an address's group. */
-static int64_t addresses(struct group *g)
+/* The addresses a port's group went to, of its n (sorts them). */
+static int64_t addresses(uint32_t *remotes, size_t n)
 {
-	int64_t n = 0;
+	int64_t count = 0;
 
-	if (g->b.remote)
-		return 1;
-	qsort(g->remotes, g->n, sizeof(*g->remotes), by_address);
-	for (size_t i = 0; i < g->n; i++)
-		n += !i || g->remotes[i] != g->remotes[i - 1];
-	return n;
+	qsort(remotes, n, sizeof(*remotes), by_address);
+	for (size_t i = 0; i < n; i++)
+		count += !i || remotes[i] != remotes[i - 1];
+	return count;
 }
 
 /* Quantile q of sorted x[0..n): x[floor(q (n - 1))], as bruteforce's intervals. */
@@ -239,14 +161,14 @@ static double skew_score(const int64_t *x, size_t n)
 	return 1 - (skew < 0 ? -skew : skew);
 }
 
-/* The median absolute deviation about the median of sorted x (scratch: n values). */
+/* The median absolute deviation about the median of sorted x (scratch: 2n values). */
 static int64_t madm(const int64_t *x, size_t n, int64_t *scratch)
 {
 	int64_t median = quantile(x, n, 0.5);
 
 	for (size_t i = 0; i < n; i++)
 		scratch[i] = llabs(x[i] - median);
-	qsort(scratch, n, sizeof(*scratch), by_value);
+	sort_values(scratch, n, scratch + n);
 	return quantile(scratch, n, 0.5);
 }
 
@@ -255,24 +177,24 @@ static double at_least_zero(double score)
 	return score > 0 ? score : 0;
 }
 
-static void score(struct group *g)
+/* The group's scores, from the starts and bytes sent of its n connections (sorts them). */
+static void score(struct beacon *b, int64_t *starts, int64_t *sent, size_t n)
 {
-	struct beacon *b = &g->b;
-	size_t n = g->n, intervals = n - 1;
-	int64_t *gaps = xcalloc(n, sizeof(*gaps)), *scratch = xcalloc(n, sizeof(*scratch));
+	size_t intervals = n - 1;
+	int64_t *gaps = xcalloc(n, sizeof(*gaps)), *scratch = xcalloc(2 * n, sizeof(*scratch));
 	double count_score, expected;
 
-	qsort(g->starts, n, sizeof(*g->starts), by_value);
-	qsort(g->sent, n, sizeof(*g->sent), by_value);
+	sort_values(starts, n, scratch);
+	sort_values(sent, n, scratch);
 	for (size_t i = 0; i < intervals; i++)
-		gaps[i] = g->starts[i + 1] - g->starts[i];
-	qsort(gaps, intervals, sizeof(*gaps), by_value);
+		gaps[i] = starts[i + 1] - starts[i];
+	sort_values(gaps, intervals, scratch);
 	b->connections = (int64_t)n;
-	b->first_ns = g->starts[0];
-	b->last_ns = g->starts[n - 1];
+	b->first_ns = starts[0];
+	b->last_ns = starts[n - 1];
 	b->median_ns = quantile(gaps, intervals, 0.5);
 	b->madm_ns = madm(gaps, intervals, scratch);
-	b->median_bytes = quantile(g->sent, n, 0.5);
+	b->median_bytes = quantile(sent, n, 0.5);
 	/* Connections over those its span holds at the median interval: 1 when it never paused. */
 	expected = b->median_ns ? (double)(b->last_ns - b->first_ns) / (double)b->median_ns + 1 : 0;
 	count_score = expected > 0 ? (double)n / expected : 0;
@@ -283,8 +205,8 @@ static void score(struct group *g)
 		 (b->median_ns ? at_least_zero(1 - (double)b->madm_ns / (double)b->median_ns) : 0) +
 		 count_score) /
 		3;
-	b->data = (skew_score(g->sent, n) +
-		   at_least_zero(1 - (double)madm(g->sent, n, scratch) / DATA_SPREAD_BYTES) +
+	b->data = (skew_score(sent, n) +
+		   at_least_zero(1 - (double)madm(sent, n, scratch) / DATA_SPREAD_BYTES) +
 		   at_least_zero(1 - (double)b->median_bytes / DATA_LARGE_BYTES)) /
 		  3;
 	b->score = (b->timing + b->data) / 2;
@@ -298,7 +220,9 @@ static int by_score(const void *x, const void *y)
 
 	if (a->score != b->score)
 		return a->score > b->score ? -1 : 1;
-	return (a->first_ns > b->first_ns) - (a->first_ns < b->first_ns);
+	if (a->first_ns != b->first_ns)
+		return a->first_ns > b->first_ns ? 1 : -1;
+	return (a->order > b->order) - (a->order < b->order);
 }
 
 static void found(struct beacons_run *r, const struct beacon *b)
@@ -310,70 +234,94 @@ static void found(struct beacons_run *r, const struct beacon *b)
 	r->list[r->found++] = *b;
 }
 
-/* The ports a later pass reads, the same in every capture. */
-static int64_t *port_keys(struct capture *cap, void *ctx, size_t *n)
+/* A batch's group, scored when it has enough connections (and addresses, for a port's). */
+static void score_group(struct beacons_run *r, const struct group *g,
+			const struct connection_row *first, int64_t *starts, int64_t *sent,
+			uint32_t *remotes)
 {
-	const struct beacons_run *r = ctx;
-	int64_t *ports = xcalloc(r->nports + 1, sizeof(*ports));
+	struct beacon b = {.host = first->host,
+			   .pid = first->pid,
+			   .cap = first->cap,
+			   .task = first->task,
+			   .remote = g->by_port ? 0 : first->remote,
+			   .port = first->port,
+			   .addresses = 1,
+			   /* As read: a connection's address group before its port's. */
+			   .order = first->order << 1 | g->by_port};
 
-	(void)cap;
-	memcpy(ports, r->ports, r->nports * sizeof(*ports));
-	*n = r->nports;
-	return ports;
+	if ((int64_t)g->n < r->t->connections)
+		return;
+	/* A port's group says more than its address's only across several addresses. */
+	if (g->by_port && (b.addresses = addresses(remotes, g->n)) < 2)
+		return;
+	score(&b, starts, sent, g->n);
+	if (b.score >= r->t->score)
+		found(r, &b);
 }
 
-/* The ports a group with enough connections may have gone to, as the later passes' filter. */
-static const struct life_filter *choose_ports(struct beacons_run *r)
+/* A batch of connections, every one of their groups': grouped, then scored. */
+static int score_batch(void *rows, size_t n, void *ctx)
 {
-	r->ports = xcalloc(65536, sizeof(*r->ports));
-	for (int port = 0; port < 65536; port++)
-		if (r->most[port] >= (uint64_t)r->t->connections)
-			r->ports[r->nports++] = port;
-	r->filter = (struct life_filter){.by = LIFE_BY_PORT, .keys = port_keys, .ctx = r};
-	return &r->filter;
+	struct beacons_run *r = ctx;
+	const struct connection_row *c = rows;
+	struct hashmap index = {0}; /* (host, pid), (remote, port) -> 1 + index in groups */
+	struct group *groups = xcalloc(2 * n, sizeof(*groups));
+	uint32_t *of = xcalloc(2 * n, sizeof(*of)), *remotes = xcalloc(2 * n, sizeof(*remotes));
+	int64_t *starts = xcalloc(2 * n, sizeof(*starts)), *sent = xcalloc(2 * n, sizeof(*sent));
+	uint32_t count = 0, at = 0;
+
+	for (size_t i = 0; i < 2 * n; i++) {
+		const struct connection_row *row = &c[i / 2];
+		bool by_port = i & 1, added;
+		uint64_t a, b, *slot;
+
+		group_key(row->host, row->pid, by_port ? 0 : row->remote, row->port, &a, &b);
+		slot = hashmap_put(&index, a, b, &added);
+		if (added) {
+			groups[count] =
+				(struct group){.first = (uint32_t)(i / 2), .by_port = by_port};
+			*slot = ++count;
+		}
+		of[i] = (uint32_t)*slot - 1;
+		groups[of[i]].n++;
+	}
+	hashmap_clear(&index);
+	for (uint32_t g = 0; g < count; g++) {
+		groups[g].at = at;
+		at += groups[g].n;
+	}
+	for (size_t i = 0; i < 2 * n; i++) {
+		struct group *g = &groups[of[i]];
+		uint32_t k = g->at + g->filled++;
+
+		starts[k] = c[i / 2].start_ns;
+		sent[k] = c[i / 2].sent;
+		remotes[k] = c[i / 2].remote;
+	}
+	for (uint32_t g = 0; g < count; g++)
+		score_group(r, &groups[g], &c[groups[g].first], starts + groups[g].at,
+			    sent + groups[g].at, remotes + groups[g].at);
+	free(groups);
+	free(of);
+	free(remotes);
+	free(starts);
+	free(sent);
+	return 0;
 }
 
-static int passed(void *ctx, const struct life_filter **filter)
+static int passed(void *ctx)
 {
 	struct beacons_run *r = ctx;
 
-	if (r->pass++ == 1) {
-		sketch_flush(&r->sketch, counted, r);
-		r->parts = 1;
-		*filter = choose_ports(r);
-		return 1;
-	}
-	if (r->overflowed) { /* again, in twice as many shares */
-		groups_free(r);
-		r->found = 0;
-		r->overflowed = false;
-		r->parts *= 2;
-		r->part = 0;
-		return 1;
-	}
-	for (size_t i = 0; i < r->count; i++) {
-		struct group *g = &r->groups[i];
-
-		if ((int64_t)g->n < r->t->connections)
-			continue;
-		/* A port's group says more than its address's only across several addresses. */
-		g->b.addresses = addresses(g);
-		if (g->b.addresses < 2 && !g->b.remote)
-			continue;
-		score(g);
-		if (g->b.score >= r->t->score)
-			found(r, &g->b);
-	}
-	groups_free(r);
-	return ++r->part < r->parts;
+	return spill_each(&r->connections, score_batch, r);
 }
 
 struct beacons_run *beacons_start(struct peers *peers, const struct beacon_thresholds *t)
 {
 	struct beacons_run *r = xcalloc(1, sizeof(*r));
 
-	*r = (struct beacons_run){.peers = peers, .t = t, .pass = 1};
-	sketch_init(&r->sketch, SKETCH_WIDTH_LOG2, SKETCH_DEPTH);
+	*r = (struct beacons_run){.peers = peers, .t = t};
+	spill_init(&r->connections, "beacons", sizeof(struct connection_row), MEMORY_ROWS);
 	return r;
 }
 
@@ -383,8 +331,7 @@ struct life_analysis beacons_analysis(struct beacons_run *r)
 				      .passed = passed,
 				      .ctx = r,
 				      .connects_only = true,
-				      .unread = 1u << LIVES_RECEIVED,
-				      .may_connect = may_connect};
+				      .unread = 1u << LIVES_RECEIVED};
 }
 
 int beacons_finish(struct beacons_run *r, int err, struct beacons *out)
@@ -396,10 +343,8 @@ int beacons_finish(struct beacons_run *r, int err, struct beacons *out)
 		*out = (struct beacons){r->list, r->found};
 		r->list = NULL;
 	}
-	groups_free(r);
-	sketch_free(&r->sketch);
+	spill_free(&r->connections);
 	free(r->list);
-	free(r->ports);
 	free(r);
 	return err ? -1 : 0;
 }
@@ -410,7 +355,7 @@ int find_beacons(struct captures *set, const struct options *opts,
 	struct beacons_run *r = beacons_start(peers, t);
 	struct life_analysis a = beacons_analysis(r);
 
-	return beacons_finish(r, replay_lives_passes(set, opts, &a, 1), out);
+	return beacons_finish(r, replay_lives_shared(set, opts, &a, 1), out);
 }
 
 void beacons_free(struct beacons *b)

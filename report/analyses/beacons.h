@@ -41,6 +41,7 @@ struct beacon {
 	int64_t median_ns, madm_ns; /* of the intervals */
 	int64_t median_bytes;	    /* sent per connection */
 	double timing, data, score; /* the two halves' averages, and the whole */
+	uint64_t order;		    /* its first connection's place among those read: ties' order */
 };
 
 struct beacons {
@@ -49,16 +50,15 @@ struct beacons {
 };
 
 /*
- * The groups that reach the thresholds, in passes of bounded memory: the
- * first counts the connections of each group into a sketch, the next keeps
- * the starts and bytes of those that may have enough of them only
- * (beacons.c).  Exact.  0, or -1 after one line.
+ * The groups that reach the thresholds, in one pass of bounded memory: the
+ * connections spilled by their process and port, then scored a batch of
+ * groups at a time (beacons.c).  Exact.  0, or -1 after one line.
  */
 int find_beacons(struct captures *set, const struct options *opts,
 		 const struct beacon_thresholds *t, struct peers *peers, struct beacons *out);
 void beacons_free(struct beacons *b);
 
-/* The same, sharing the passes with other analyses (as exfil_start, exfil.h). */
+/* The same, sharing the read of the lives with other analyses (as exfil_start, exfil.h). */
 struct beacons_run;
 struct beacons_run *beacons_start(struct peers *peers, const struct beacon_thresholds *t);
 struct life_analysis beacons_analysis(struct beacons_run *run);

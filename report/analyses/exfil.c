@@ -1,36 +1,27 @@
 /*
  * Exfiltration: bytes out per process and remote, from connection lives
- * (exfil.h), in passes of bounded memory.  The first counts every pair's
- * bytes sent into a count-min sketch (upper bounds) and follows some pairs
- * exactly from when they come in (the top of what they sent since is a
- * floor under the true top's); the next keeps exact totals only for the
- * pairs whose bound reaches the floor or the flag's bytes (a pair sent all
- * its opened bytes at least).  Should those be too many, the pairs are
- * read in shares of their hashes, a pass each.
- *
- * The next passes read only the connections to some remotes: a pair that
- * sent F bytes had a bound of F at least right after its last close, so the
- * largest bound each remote's pairs had after a close of theirs (kept per
- * remote in the first pass) tells the remotes that can have a candidate.
+ * (exfil.h), in one pass of bounded memory.  Each close goes as a row to a
+ * spill (spill.h) by its pair's hash: held in memory while they fit, else
+ * in a temporary file in shares of that hash.  Then each batch of rows, all
+ * the closes of some pairs in the order they came, is summed exactly, and
+ * its top and flagged pairs kept: memory for a batch's pairs and the top,
+ * never for every pair, and one read of the capture whatever their number.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "exfil.h"
 #include "hashmap.h"
-#include "sketch.h"
+#include "spill.h"
 #include "util.h"
 
 /*
- * Pairs the first pass follows at once: from when each came in, what it sent
- * is a floor under its total, and so the top of those under the top's.
+ * The pairs the last line counts exactly: beyond, "at least" so many (what
+ * passes of a sketch could count; every pair is counted now, the line kept).
  */
-#define TRACKED_PAIRS 16384
-/* Exact totals a later pass keeps at once, at most: beyond, the pairs are read in shares. */
-#define CANDIDATES_MAX (1 << 17)
-/* The sketch of bytes sent: 2^21 cells a row, three rows (24 MiB). */
-#define SKETCH_WIDTH_LOG2 21
-#define SKETCH_DEPTH	  3
+#define PAIRS_COUNTED 16384
+/* Closes held in memory, or read back in one batch (72 bytes each): beyond, spilled. */
+#define MEMORY_ROWS (1 << 18)
 
 void exfil_defaults(struct exfil_thresholds *t)
 {
@@ -42,6 +33,17 @@ double exfil_pcr(int64_t sent, int64_t received)
 	return sent + received ? (double)(sent - received) / (double)(sent + received) : 0;
 }
 
+/* A close, as spilled. */
+struct close_row {
+	uint64_t hash; /* of its pair (spill.h) */
+	int64_t pid, task;
+	struct capture *cap;
+	int64_t sent, received, wall_ns;
+	uint64_t order; /* its place among the closes << 2 | how it was opened */
+	int32_t host;
+	uint32_t remote;
+};
+
 /* Pairs with exact totals, by their key. */
 struct pairs {
 	struct hashmap index; /* (host, pid), remote -> 1 + index in list */
@@ -49,42 +51,17 @@ struct pairs {
 	size_t count, allocated;
 };
 
-/*
- * The pairs the first pass follows: a min-heap by what each sent since it
- * came in.  Full, a pair comes in when its bound passes the least of
- * theirs, in place of that one (tracked_all is then false).
- */
-struct tracked {
-	struct hashmap index; /* (host, pid), remote -> 1 + its index in list */
-	struct followed {
-		uint64_t a, b;
-		int64_t sent;
-		uint32_t at; /* its place in heap */
-	} * list;
-	uint32_t *heap; /* indexes in list, least sent first */
-	size_t count;
-};
-
 struct exfil_run {
 	struct peers *peers;
 	const struct exfil_thresholds *t;
 	size_t top; /* 0: every pair */
-	int pass;   /* 1: count; then collect */
-	struct sketch sketch;
-	struct tracked tracked;
-	bool tracked_all;     /* no pair was left out or let go: they are every pair */
-	int64_t floor;	      /* the top sent this much at least */
-	uint64_t least;	      /* a candidate's bound: the floor, or the flag's bytes if less */
-	uint32_t parts, part; /* a later pass reads the pairs whose hash falls in share part */
-	struct pairs candidates;
-	bool overflowed;      /* more candidates than CANDIDATES_MAX in this share */
-	struct pairs results; /* the shares' top and flagged pairs (no index) */
-	/* Per remote (peer number), the largest bound its pairs had after a close of theirs. */
-	uint64_t *most;
-	size_t nmost, seen; /* allocated; 1 + the largest peer seen */
-	uint32_t *remotes;  /* those a later pass reads */
-	size_t nremotes;
-	struct life_filter filter;
+	struct spill closes;
+	uint64_t order;	      /* closes so far */
+	struct pairs batch;   /* a batch's pairs */
+	struct pairs results; /* the batches' top and flagged pairs (no index) */
+	size_t pairs;	      /* in all */
+	int64_t floor;	      /* the top's last so far sent this much */
+	size_t compact_at;    /* results sorted again at so many */
 };
 
 static void pairs_free(struct pairs *p)
@@ -104,169 +81,59 @@ static struct exfil_pair *append(struct pairs *p, const struct exfil_pair *pair)
 	return &p->list[p->count++];
 }
 
-/* The pair's exact totals, added when new and there is room (else NULL). */
-static struct exfil_pair *pair_of(struct pairs *p, size_t room, const struct event *ev, int host,
-				  int64_t pid, uint32_t remote, int64_t task_id)
+/* The pair's exact totals, added at its first close. */
+static struct exfil_pair *pair_of(struct pairs *p, const struct close_row *c)
 {
-	uint64_t *slot = hashmap_find(&p->index, (uint64_t)host << 32 | (uint32_t)pid, remote);
-	struct exfil_pair *pair;
+	bool added;
+	uint64_t *slot = hashmap_put(
+		&p->index, (uint64_t)(uint32_t)c->host << 32 | (uint32_t)c->pid, c->remote, &added);
 
-	if (slot)
-		return &p->list[*slot - 1];
-	if (p->count >= room)
-		return NULL;
-	pair = append(p, &(struct exfil_pair){.host = host,
-					      .pid = pid,
-					      .remote = remote,
-					      .cap = ev->cap,
-					      .task = task_id,
-					      .first_ns = INT64_MAX});
-	*hashmap_put(&p->index, (uint64_t)host << 32 | (uint32_t)pid, remote, NULL) = p->count;
-	return pair;
+	if (added) {
+		append(p, &(struct exfil_pair){.host = c->host,
+					       .pid = c->pid,
+					       .remote = c->remote,
+					       .cap = c->cap,
+					       .task = c->task,
+					       .first_ns = INT64_MAX,
+					       .order = c->order >> 2});
+		*slot = p->count;
+	}
+	return &p->list[*slot - 1];
 }
 
-static void count(struct exfil_pair *p, const struct event *ev, enum life_opening opened)
+static void count(struct exfil_pair *p, const struct close_row *c)
 {
 	p->connections++;
-	p->sent += ev->col[LIVES_SENT];
-	p->received += ev->col[LIVES_RECEIVED];
+	p->sent += c->sent;
+	p->received += c->received;
 	/* The originator's side, as PCR is defined on: what it sent and was sent. */
-	if (opened == OPENED_BY_CONNECT) {
-		p->opened_sent += ev->col[LIVES_SENT];
-		p->opened_received += ev->col[LIVES_RECEIVED];
+	if ((c->order & 3) == OPENED_BY_CONNECT) {
+		p->opened_sent += c->sent;
+		p->opened_received += c->received;
 	}
-	if (ev->wall_ns < p->first_ns)
-		p->first_ns = ev->wall_ns;
-	p->last_ns = ev->wall_ns;
-}
-
-/* The share of the pairs a hash falls in, of parts. */
-static uint32_t share_of(uint64_t hash, uint32_t parts)
-{
-	return (uint32_t)((hash >> 32) * parts >> 32);
-}
-
-static void sift_down(struct tracked *t, uint32_t i)
-{
-	for (;;) {
-		uint32_t least = i, left = 2 * i + 1, right = left + 1, swap;
-
-		if (left < t->count && t->list[t->heap[left]].sent < t->list[t->heap[least]].sent)
-			least = left;
-		if (right < t->count && t->list[t->heap[right]].sent < t->list[t->heap[least]].sent)
-			least = right;
-		if (least == i)
-			return;
-		swap = t->heap[i];
-		t->heap[i] = t->heap[least];
-		t->heap[least] = swap;
-		t->list[t->heap[i]].at = i;
-		t->list[t->heap[least]].at = least;
-		i = least;
-	}
-}
-
-static void sift_up(struct tracked *t, uint32_t i)
-{
-	while (i > 0) {
-		uint32_t parent = (i - 1) / 2, swap;
-
-		if (t->list[t->heap[parent]].sent <= t->list[t->heap[i]].sent)
-			return;
-		swap = t->heap[i];
-		t->heap[i] = t->heap[parent];
-		t->heap[parent] = swap;
-		t->list[t->heap[i]].at = i;
-		t->list[t->heap[parent]].at = parent;
-		i = parent;
-	}
-}
-
-/* The first pass: what a pair sent, if followed, or from now, if its bound says it may be heavy. */
-static void follow(struct exfil_run *r, uint64_t a, uint64_t b, uint64_t bound, int64_t sent)
-{
-	struct tracked *t = &r->tracked;
-	uint64_t *slot = hashmap_find(&t->index, a, b);
-	struct followed *f;
-
-	if (slot) {
-		f = &t->list[*slot - 1];
-		f->sent += sent;
-		sift_down(t, f->at);
-		return;
-	}
-	if (t->count < TRACKED_PAIRS) {
-		if (!t->list) {
-			t->list = xcalloc(TRACKED_PAIRS, sizeof(*t->list));
-			t->heap = xcalloc(TRACKED_PAIRS, sizeof(*t->heap));
-		}
-		t->list[t->count] = (struct followed){a, b, sent, (uint32_t)t->count};
-		t->heap[t->count] = (uint32_t)t->count;
-		*hashmap_put(&t->index, a, b, NULL) = ++t->count;
-		sift_up(t, (uint32_t)t->count - 1);
-		return;
-	}
-	r->tracked_all = false;
-	f = &t->list[t->heap[0]];
-	if (bound <= (uint64_t)f->sent)
-		return;
-	hashmap_remove(&t->index, f->a, f->b);
-	*hashmap_put(&t->index, a, b, NULL) = t->heap[0] + 1;
-	f->a = a;
-	f->b = b;
-	f->sent = sent;
-	sift_down(t, 0);
-}
-
-/* The first pass, as the sketch adds a pair's bytes: (host, pid) a, remote b. */
-static void counted(void *ctx, uint64_t a, uint64_t b, uint64_t sent, uint64_t bound)
-{
-	struct exfil_run *r = ctx;
-	uint32_t remote = (uint32_t)b;
-
-	if (remote >= r->nmost) {
-		size_t n = r->nmost ? r->nmost : 1024;
-
-		while (remote >= n)
-			n *= 2;
-		r->most = xrealloc(r->most, n * sizeof(*r->most));
-		memset(r->most + r->nmost, 0, (n - r->nmost) * sizeof(*r->most));
-		r->nmost = n;
-	}
-	r->seen = remote >= r->seen ? remote + 1 : r->seen;
-	if (bound > r->most[remote])
-		r->most[remote] = bound;
-	follow(r, a, b, bound, (int64_t)sent);
+	if (c->wall_ns < p->first_ns)
+		p->first_ns = c->wall_ns;
+	p->last_ns = c->wall_ns;
 }
 
 static int on_life(const struct event *ev, const struct task *task, int64_t task_id,
 		   enum life_opening opened, void *ctx)
 {
 	struct exfil_run *r = ctx;
-	uint32_t remote = peer_of(r->peers, ev->cap, ev->col[LIVES_RADDR]);
-	int host = peers_host(r->peers, ev->cap);
-	int64_t pid = task ? task->pid : -1;
-	uint64_t hash = sketch_hash((uint64_t)host << 32 | (uint32_t)pid, remote);
-	struct exfil_pair *p;
+	struct close_row c = {.remote = peer_of(r->peers, ev->cap, ev->col[LIVES_RADDR]),
+			      .host = peers_host(r->peers, ev->cap),
+			      .pid = task ? task->pid : -1,
+			      .task = task_id,
+			      .cap = ev->cap,
+			      .sent = ev->col[LIVES_SENT],
+			      .received = ev->col[LIVES_RECEIVED],
+			      .wall_ns = ev->wall_ns,
+			      .order = r->order++ << 2 | opened};
 
-	if (!remote)
+	if (!c.remote)
 		return -1;
-	if (r->pass == 1) {
-		sketch_add_late(&r->sketch, hash, (uint64_t)ev->col[LIVES_SENT],
-				(uint64_t)host << 32 | (uint32_t)pid, remote, counted, r);
-		return 0;
-	}
-	if (r->parts > 1 && share_of(hash, r->parts) != r->part)
-		return 0;
-	if (r->top && sketch_bound(&r->sketch, hash) < r->least)
-		return 0; /* neither in the top nor flagged */
-	p = pair_of(&r->candidates, r->top ? CANDIDATES_MAX : SIZE_MAX, ev, host, pid, remote,
-		    task_id);
-	if (p)
-		count(p, ev, opened);
-	else
-		r->overflowed = true;
-	return 0;
+	c.hash = spill_hash((uint64_t)(uint32_t)c.host << 32 | (uint32_t)c.pid, c.remote);
+	return spill_add(&r->closes, &c);
 }
 
 static bool flagged(const struct exfil_pair *p, const struct exfil_thresholds *t)
@@ -275,13 +142,16 @@ static bool flagged(const struct exfil_pair *p, const struct exfil_thresholds *t
 	       exfil_pcr(p->opened_sent, p->opened_received) >= t->pcr;
 }
 
+/* Most sent first; ties: the first to close first, then the first read. */
 static int by_bytes_sent(const void *x, const void *y)
 {
 	const struct exfil_pair *a = x, *b = y;
 
 	if (a->sent != b->sent)
 		return a->sent > b->sent ? -1 : 1;
-	return (a->first_ns > b->first_ns) - (a->first_ns < b->first_ns);
+	if (a->first_ns != b->first_ns)
+		return a->first_ns > b->first_ns ? 1 : -1;
+	return (a->order > b->order) - (a->order < b->order);
 }
 
 /* Sort pairs most sent first and keep the top and the flagged ones (every one with top 0). */
@@ -297,89 +167,55 @@ static void keep_top(struct pairs *p, size_t top)
 	p->count = kept;
 }
 
-static int by_value(const void *x, const void *y)
+/* The top so far, and the flagged pairs (every pair with top 0): sorted, the others dropped. */
+static void compact(struct exfil_run *r)
 {
-	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-
-	return (a > b) - (a < b);
+	keep_top(&r->results, r->top);
+	if (r->results.count >= r->top)
+		r->floor = r->results.list[r->top - 1].sent;
+	/* Sorted again when twice as many: a batch's pairs cost a comparison each, not a sort. */
+	r->compact_at = 2 * (r->results.count > r->top ? r->results.count : r->top);
 }
 
-/* The floor under the top: its last pair's bytes among the tracked ones (0 without so many). */
-static int64_t floor_of(struct tracked *tracked, size_t top)
+/* A batch of closes, all of their pairs': summed, and those that may be in the top or are flagged
+ * kept. */
+static int sum_batch(void *rows, size_t n, void *ctx)
 {
-	int64_t *sent;
-	int64_t floor = 0;
+	struct exfil_run *r = ctx;
+	const struct close_row *c = rows;
 
-	if (!top || tracked->count < top)
-		return 0;
-	sent = xcalloc(tracked->count, sizeof(*sent));
-	for (size_t i = 0; i < tracked->count; i++)
-		sent[i] = -tracked->list[i].sent;
-	qsort(sent, tracked->count, sizeof(*sent), by_value);
-	floor = -sent[top - 1];
-	free(sent);
-	return floor;
+	for (size_t i = 0; i < n; i++)
+		count(pair_of(&r->batch, &c[i]), &c[i]);
+	r->pairs += r->batch.count;
+	for (size_t i = 0; i < r->batch.count; i++) {
+		struct exfil_pair *p = &r->batch.list[i];
+
+		p->flagged = flagged(p, r->t);
+		/* Below the top's last so far (the one sent as much may have closed first): never
+		 * in it. */
+		if (!r->top || p->flagged || p->sent >= r->floor)
+			append(&r->results, p);
+	}
+	pairs_free(&r->batch);
+	if (r->top && r->results.count >= r->compact_at)
+		compact(r);
+	return 0;
 }
 
-/* A later pass's remotes, as the capture's address ids (peers.h). */
-static int64_t *remote_ids(struct capture *cap, void *ctx, size_t *n)
+static int passed(void *ctx)
 {
 	struct exfil_run *r = ctx;
 
-	return peers_ids(r->peers, cap, r->remotes, r->nremotes, n);
-}
-
-/* The remotes whose pairs may be in the top or flagged (all with top 0): NULL, or their filter. */
-static const struct life_filter *choose_remotes(struct exfil_run *r)
-{
-	if (!r->top)
-		return NULL;
-	r->remotes = xcalloc(r->seen ? r->seen : 1, sizeof(*r->remotes));
-	for (size_t peer = 1; peer < r->seen; peer++)
-		if (r->most[peer] >= r->least)
-			r->remotes[r->nremotes++] = (uint32_t)peer;
-	free(r->most);
-	r->most = NULL;
-	r->filter = (struct life_filter){.by = LIFE_BY_REMOTE, .keys = remote_ids, .ctx = r};
-	return &r->filter;
-}
-
-static int passed(void *ctx, const struct life_filter **filter)
-{
-	struct exfil_run *r = ctx;
-
-	if (r->pass++ == 1) {
-		sketch_flush(&r->sketch, counted, r);
-		r->floor = floor_of(&r->tracked, r->top);
-		/* A flagged pair sent its opened bytes at least: the bound on all it sent tells. */
-		r->least = (uint64_t)(r->floor < r->t->min_bytes ? r->floor : r->t->min_bytes);
-		r->parts = 1;
-		*filter = choose_remotes(r);
-		return 1;
-	}
-	if (r->overflowed) { /* again, in twice as many shares */
-		pairs_free(&r->candidates);
-		pairs_free(&r->results);
-		r->overflowed = false;
-		r->parts *= 2;
-		r->part = 0;
-		return 1;
-	}
-	for (size_t i = 0; i < r->candidates.count; i++)
-		r->candidates.list[i].flagged = flagged(&r->candidates.list[i], r->t);
-	keep_top(&r->candidates, r->top);
-	for (size_t i = 0; i < r->candidates.count; i++)
-		append(&r->results, &r->candidates.list[i]);
-	pairs_free(&r->candidates);
-	return ++r->part < r->parts;
+	return spill_each(&r->closes, sum_batch, r);
 }
 
 struct exfil_run *exfil_start(struct peers *peers, const struct exfil_thresholds *t, size_t top)
 {
 	struct exfil_run *r = xcalloc(1, sizeof(*r));
 
-	*r = (struct exfil_run){.peers = peers, .t = t, .top = top, .pass = 1, .tracked_all = true};
-	sketch_init(&r->sketch, SKETCH_WIDTH_LOG2, SKETCH_DEPTH);
+	*r = (struct exfil_run){
+		.peers = peers, .t = t, .top = top, .floor = INT64_MIN, .compact_at = 2 * top};
+	spill_init(&r->closes, "exfil", sizeof(struct close_row), MEMORY_ROWS);
 	return r;
 }
 
@@ -396,18 +232,13 @@ int exfil_finish(struct exfil_run *r, int err, struct exfil *out)
 		keep_top(&r->results, r->top);
 		*out = (struct exfil){.list = r->results.list,
 				      .count = r->results.count,
-				      .pairs = r->tracked.count,
-				      .pairs_at_least = !r->tracked_all};
+				      .pairs = r->pairs < PAIRS_COUNTED ? r->pairs : PAIRS_COUNTED,
+				      .pairs_at_least = r->pairs > PAIRS_COUNTED};
 		r->results.list = NULL;
 	}
-	sketch_free(&r->sketch);
-	hashmap_clear(&r->tracked.index);
-	free(r->tracked.list);
-	free(r->tracked.heap);
-	pairs_free(&r->candidates);
+	spill_free(&r->closes);
+	pairs_free(&r->batch);
 	pairs_free(&r->results);
-	free(r->most);
-	free(r->remotes);
 	free(r);
 	return err ? -1 : 0;
 }
@@ -418,7 +249,7 @@ int find_exfil(struct captures *set, const struct options *opts, const struct ex
 	struct exfil_run *r = exfil_start(peers, t, top);
 	struct life_analysis a = exfil_analysis(r);
 
-	return exfil_finish(r, replay_lives_passes(set, opts, &a, 1), out);
+	return exfil_finish(r, replay_lives_shared(set, opts, &a, 1), out);
 }
 
 void exfil_free(struct exfil *e)

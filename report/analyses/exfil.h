@@ -35,18 +35,19 @@ struct exfil_pair {
 	int64_t opened_sent, opened_received; /* of the connections it opened (connect) */
 	int64_t first_ns, last_ns;	      /* wall clock of the first and last close */
 	bool flagged;
+	uint64_t order; /* its first close's place among those read: the order of ties */
 };
 
 struct exfil {
 	struct exfil_pair *list; /* the top and the flagged pairs, most bytes sent first */
 	size_t count;
-	size_t pairs;	     /* pairs in all: exact, or a floor when pairs_at_least */
-	bool pairs_at_least; /* too many to count in bounded memory */
+	size_t pairs;	     /* pairs in all, up to 16,384 (exfil.c) */
+	bool pairs_at_least; /* more than that */
 };
 
 /*
  * The pairs of the captures opts select that sent most, top of them (ties:
- * the first to close first), and every pair flagged by t, in passes of
+ * the first to close first), and every pair flagged by t, in one pass of
  * bounded memory (exfil.c); top 0: every pair, in memory that grows with
  * them.  Exact.  0, or -1 after one line.
  */
@@ -55,9 +56,9 @@ int find_exfil(struct captures *set, const struct options *opts, const struct ex
 void exfil_free(struct exfil *e);
 
 /*
- * The same, as one of several analyses sharing the passes over the lives
- * (replay_lives_passes): start, pass exfil_analysis() among them, then
- * finish with the passes' result (0, or -1 after one line), which it returns.
+ * The same, as one of several analyses sharing the read of the lives
+ * (replay_lives_shared): start, pass exfil_analysis() among them, then
+ * finish with the read's result (0, or -1 after one line), which it returns.
  */
 struct exfil_run;
 struct exfil_run *exfil_start(struct peers *peers, const struct exfil_thresholds *t, size_t top);

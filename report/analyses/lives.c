@@ -60,8 +60,7 @@ struct lives {
 	/* The capture of the last lookup and its index: a run of events has one. */
 	const struct capture *last_cap;
 	size_t last;
-	const struct life_filter *only; /* what the pass reads, or NULL: all */
-	size_t sweep_at;		/* the count of openings that sweeps the map */
+	size_t sweep_at; /* the count of openings that sweeps the map */
 	life_emit emit;
 	void *ctx;
 };
@@ -298,54 +297,6 @@ static const char *const close_columns[][2] = {
 	 NARROW_CLOSE_COLUMNS "NULL" END_COLUMNS COUNTER_COLUMNS},
 };
 
-/*
- * The conditions of a pass's filter (lives.h), on each table's remote address
- * or port: its byte in a map of the keys (1: wanted; replay.h's in_map).  A
- * test of one byte costs the readers a third of what a search of the keys
- * (IN) did, which was most of a pass that reads little.
- */
-static const char *const by_remote[] = {
-	"in_map(:life_keys, e.daddr)",
-	"in_map(:life_keys, e.raddr)",
-	"in_map(:life_keys, e.raddr)",
-};
-static const char *const by_port[] = {
-	"in_map(:life_keys, e.dport)",
-	"in_map(:life_keys, e.rport)",
-	"in_map(:life_keys, e.rport)",
-};
-
-/* Keys past this are no address id or port of a sound capture: a map of them would be huge. */
-#define LIFE_KEY_MAX (1 << 28)
-
-/* The capture's keys of the pass's filter, as the map its conditions read. */
-static int bind_only(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
-{
-	const struct lives *l = ctx;
-	size_t n;
-	int64_t *keys = l->only->keys(cap, l->only->ctx, &n), largest = -1;
-	int at = sqlite3_bind_parameter_index(stmt, ":life_keys");
-	char *map;
-
-	if (!keys)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		largest = keys[i] > largest ? keys[i] : largest;
-	if (largest >= LIFE_KEY_MAX) {
-		fprintf(stderr, "report: %s: corrupt capture: an address id of %lld\n", cap->name,
-			(long long)largest);
-		free(keys);
-		return -1;
-	}
-	map = xcalloc((size_t)largest + 2, 1);
-	for (size_t i = 0; i < n; i++)
-		if (keys[i] >= 0)
-			map[keys[i]] = 1;
-	free(keys);
-	sqlite3_bind_blob(stmt, at, map, (int)largest + 1, free);
-	return 0;
-}
-
 /* --netns, the one task filter left to SQL: the opener's, and the close's socket's. */
 static const struct filter_columns
 	connect_filter = {.task = "e.task", .family = "e.daddr", .ends = {"e.saddr", "e.daddr"}},
@@ -391,10 +342,9 @@ static void narrow_columns(uint32_t unread, bool newer, char *sql, size_t size)
 }
 
 static int replay_closes(struct captures *set, const struct options *opts, struct pass_reads reads,
-			 const struct life_filter *only, life_emit emit, void *ctx)
+			 life_emit emit, void *ctx)
 {
-	struct lives l = {
-		.process = *opts, .only = only, .sweep_at = SWEEP_MIN, .emit = emit, .ctx = ctx};
+	struct lives l = {.process = *opts, .sweep_at = SWEEP_MIN, .emit = emit, .ctx = ctx};
 	struct options unfiltered = sql_filters(opts);
 	char narrow[2][160];
 	struct event_query queries[] = {
@@ -424,10 +374,6 @@ static int replay_closes(struct captures *set, const struct options *opts, struc
 	};
 	int err;
 
-	for (int q = 0; only && q < 3; q++) {
-		queries[q].condition = (only->by == LIFE_BY_REMOTE ? by_remote : by_port)[q];
-		queries[q].bind = bind_only;
-	}
 	if (reads.columns == READ_NARROW && reads.unread) {
 		narrow_columns(reads.unread, true, narrow[0], sizeof(narrow[0]));
 		narrow_columns(reads.unread, false, narrow[1], sizeof(narrow[1]));
@@ -450,10 +396,10 @@ int replay_lives(struct captures *set, const struct options *opts, bool counters
 {
 	struct pass_reads reads = {counters ? READ_COUNTED : READ_ENDED, 0, true};
 
-	return replay_closes(set, opts, reads, NULL, emit, ctx);
+	return replay_closes(set, opts, reads, emit, ctx);
 }
 
-struct passes {
+struct shared {
 	struct life_analysis *list;
 	int count;
 };
@@ -461,115 +407,29 @@ struct passes {
 static int emit_to_each(const struct event *ev, const struct task *task, int64_t task_id,
 			enum life_opening opened, void *ctx)
 {
-	struct passes *p = ctx;
+	struct shared *p = ctx;
 
 	for (int i = 0; i < p->count; i++)
-		if (!p->list[i].done && p->list[i].emit(ev, task, task_id, opened, p->list[i].ctx))
+		if (p->list[i].emit(ev, task, task_id, opened, p->list[i].ctx))
 			return -1;
 	return 0;
 }
 
-/* A first pass of may_connect (lives.h): its analyses, and the process filters. */
-struct bounding {
-	struct passes *p;
-	const struct options *process;
-};
-
-/* A connect, or a close with its own process: its task, remote address and port. */
-static int on_may_connect(const struct event *ev, void *ctx)
-{
-	struct bounding *b = ctx;
-	int64_t task_id = ev->col[0];
-	struct task task;
-
-	if (capture_task(ev->cap, task_id, &task))
-		return -1;
-	if (!process_wanted(b->process, &task))
-		return 0;
-	for (int i = 0; i < b->p->count; i++) {
-		struct life_analysis *a = &b->p->list[i];
-
-		if (!a->done &&
-		    a->may_connect(ev->cap, &task, task_id, ev->col[1], ev->col[2], a->ctx))
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * The connects and the closes with a process of their own: no close's
- * bytes, no accept, no join; the closes opened by connect come in softirq
- * mostly, and SQLite skips those on the task's cell alone.
- */
-static int replay_may_connect(struct captures *set, const struct options *opts, struct passes *p)
-{
-	struct bounding b = {p, opts};
-	struct options unfiltered = sql_filters(opts);
-	struct event_query queries[] = {
-		{.table = "ev_connect",
-		 .columns = "e.task, e.daddr, e.dport",
-		 .condition = "e.lport IS NOT NULL", /* one still in flight: no close to open */
-		 .filter = connect_filter,
-		 .emit = on_may_connect,
-		 .ctx = &b,
-		 .address_columns = 1u << 1},
-		{.table = "ev_close",
-		 .columns = "e.task, e.raddr, e.rport",
-		 .condition = "e.task IS NOT NULL",
-		 .filter = close_filter,
-		 .emit = on_may_connect,
-		 .ctx = &b,
-		 .address_columns = 1u << 1,
-		 .optional = true},
-	};
-
-	return replay(set, queries, 2, &unfiltered);
-}
-
-/* One pass of the analyses not done (the first: first): 0, or -1 after one line. */
-static int pass_of(struct captures *set, const struct options *opts, struct passes *p,
-		   const struct life_filter *filter, bool first)
-{
-	struct pass_reads reads = {READ_NARROW, UINT32_MAX, false};
-	bool bounds = first;
-
-	for (int i = 0; i < p->count; i++) {
-		reads.accepts |= !p->list[i].done && !p->list[i].connects_only;
-		reads.unread &= p->list[i].done ? UINT32_MAX : p->list[i].unread;
-		bounds &= p->list[i].done || p->list[i].may_connect;
-	}
-	if (bounds ? replay_may_connect(set, opts, p)
-		   : replay_closes(set, opts, reads, filter, emit_to_each, p))
-		return -1;
-	for (int i = 0; i < p->count; i++) {
-		struct life_analysis *a = &p->list[i];
-		int more;
-
-		if (a->done)
-			continue;
-		if ((more = a->passed(a->ctx, &a->filter)) < 0)
-			return -1;
-		a->done = !more;
-	}
-	return 0;
-}
-
-int replay_lives_passes(struct captures *set, const struct options *opts,
+int replay_lives_shared(struct captures *set, const struct options *opts,
 			struct life_analysis *list, int count)
 {
-	struct passes all = {list, count};
+	struct shared all = {list, count};
+	struct pass_reads reads = {READ_NARROW, UINT32_MAX, false};
 
-	for (int i = 0; i < count; i++)
-		list[i].done = false;
-	if (pass_of(set, opts, &all, NULL, true))
-		return -1;
 	for (int i = 0; i < count; i++) {
-		struct passes one = {&list[i], 1};
-
-		while (!list[i].done)
-			if (pass_of(set, opts, &one, list[i].filter, false))
-				return -1;
+		reads.accepts |= !list[i].connects_only;
+		reads.unread &= list[i].unread;
 	}
+	if (replay_closes(set, opts, reads, emit_to_each, &all))
+		return -1;
+	for (int i = 0; i < count; i++)
+		if (list[i].passed(list[i].ctx))
+			return -1;
 	return 0;
 }
 

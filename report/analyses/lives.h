@@ -19,7 +19,7 @@
 
 /*
  * A close's columns, as event.col numbers them: those a pass of analyses
- * reads (replay_lives_passes) first, up to LIVES_NETNS.
+ * reads (replay_lives_shared) first, up to LIVES_NETNS.
  */
 enum {
 	LIVES_TASK,
@@ -61,63 +61,33 @@ int replay_lives(struct captures *set, const struct options *opts, bool counters
 		 void *ctx);
 
 /*
- * What a pass reads: the connects, accepts and closes whose remote address
- * (LIFE_BY_REMOTE: the capture's address ids) or port (LIFE_BY_PORT) is
- * among those keys() gives for each capture (*n of them, to free; NULL after
- * one line).  Both ends of a connection name the same remote, so a close
- * read has its opening read.
- */
-struct life_filter {
-	enum { LIFE_BY_REMOTE, LIFE_BY_PORT } by;
-	int64_t *(*keys)(struct capture *cap, void *ctx, size_t *n);
-	void *ctx;
-};
-
-/*
- * An analysis that reads the lives in passes (a bounded first pass that
- * names candidates, then exact ones over those): emit sees every close of
- * each pass it takes part in; after each, passed() says whether it wants
- * another (1), is done (0), or failed (-1, after one line), and sets *filter
- * to what that one reads (NULL: every close).
+ * An analysis of the lives that shares their one read with others: emit sees
+ * every close, then passed() ends its work (0, or -1 after one line).
  */
 struct life_analysis {
 	life_emit emit;
-	int (*passed)(void *ctx, const struct life_filter **filter);
+	int (*passed)(void *ctx);
 	void *ctx;
 	/*
-	 * It looks at the connections opened by connect only: a pass of such
+	 * It looks at the connections opened by connect only: a read for such
 	 * analyses alone does not read the accepts (closes of accepted
 	 * connections come as OPENED_UNKNOWN, with their own process if any).
 	 */
 	bool connects_only;
 	/*
 	 * Bits 1 << LIVES_START, LIVES_SENT, LIVES_RECEIVED: columns emit never
-	 * reads (NULL in a pass of such analyses alone: a cheaper row).
+	 * reads (NULL in a read for such analyses alone: a cheaper row).
 	 */
 	uint32_t unread;
-	/*
-	 * Or NULL: what a first pass of such analyses alone reads instead of
-	 * the lives (far fewer columns, no join): every connect that took a
-	 * port and every close that carries its own process, each as a
-	 * connection its process (task, task_id: NULL, -1 for none) may have
-	 * opened to the capture's address id raddr, port rport.  Each close
-	 * emit would see as opened by connect is one of them, with the process
-	 * emit would see: counts of them bound emit's.  0, or -1 after one line.
-	 */
-	int (*may_connect)(struct capture *cap, const struct task *task, int64_t task_id,
-			   int64_t raddr, int64_t rport, void *ctx);
-	bool done;
-	const struct life_filter *filter;
 };
 
 /*
- * The analyses over the captures that opts select: the first pass shared,
- * the next each its own, until all are done.  The closes carry their
- * addresses, ports, start, bytes and namespace: the columns after
- * LIVES_NETNS are not read (a narrower row is a cheaper read).  0, or -1
- * after one line.
+ * The analyses over the captures that opts select, in one read of the
+ * lives.  The closes carry their addresses, ports, start, bytes and
+ * namespace: the columns after LIVES_NETNS are not read (a narrower row is
+ * a cheaper read).  0, or -1 after one line.
  */
-int replay_lives_passes(struct captures *set, const struct options *opts,
+int replay_lives_shared(struct captures *set, const struct options *opts,
 			struct life_analysis *list, int count);
 
 /* ev_close's closed_by: "local FIN", "remote FIN", "local RST", "remote RST", or NULL. */

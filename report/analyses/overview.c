@@ -184,7 +184,8 @@ struct peers *overview_remotes(const struct overview *o)
 	return o->shares[SHARE_LOGINS_AND_CAPS].peers;
 }
 
-/* Bytes out and beacons, from the connection lives (the close kind), in passes shared: 0, or -1. */
+/* Bytes out and beacons, from the connection lives (the close kind), in one read shared: 0, or -1.
+ */
 static int find_lives(struct overview *o, struct overview_part *s)
 {
 	struct exfil_thresholds exfil;
@@ -200,7 +201,7 @@ static int find_lives(struct overview *o, struct overview_part *s)
 	b = beacons_start(s->peers, &beacons);
 	both[0] = exfil_analysis(e);
 	both[1] = beacons_analysis(b);
-	err = replay_lives_passes(s->set, o->opts, both, 2);
+	err = replay_lives_shared(s->set, o->opts, both, 2);
 	return exfil_finish(e, err, &o->exfil) | beacons_finish(b, err, &o->beacons);
 }
 

@@ -1,0 +1,61 @@
+/*
+ * Rows taken in groups of one hash, in bounded memory: held in memory while
+ * they fit, else written to a temporary file in shares of their hash (a
+ * Grace hash join's partitions) and read back one share at a time.  So an
+ * analysis that wants exact totals per key reads its events once, whatever
+ * the number of keys, in memory that never grows with them.
+ *
+ * The file is unlinked as soon as it is made ($TMPDIR, else /tmp): it goes
+ * with the process, however that ends.  Memory: memory_rows rows, and while
+ * written, a chunk's buffer per share (SPILL_SHARES of SPILL_CHUNK bytes) and
+ * 8 bytes a chunk written (1/4096 of what it writes).  A share larger than
+ * memory_rows is split again by the next byte of the hash.
+ */
+#ifndef CASEFILE_REPORT_SPILL_H
+#define CASEFILE_REPORT_SPILL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SPILL_SHARES 256	/* a byte of the hash picks the share */
+#define SPILL_CHUNK  (32 << 10) /* bytes a share writes at once */
+
+struct spill_share {
+	char *buffer;	  /* the chunk being filled */
+	size_t used;	  /* rows in it */
+	size_t rows;	  /* in all */
+	uint64_t *chunks; /* their offsets in the file */
+	size_t nchunks, allocated;
+};
+
+struct spill {
+	const char *who; /* for errors: "exfil" */
+	size_t row_size, memory_rows;
+	int level;  /* which byte of the hash picks the share: 0 the highest */
+	char *rows; /* in memory, while none is written; then a share read back */
+	size_t count, allocated;
+	int fd;	      /* -1: none written */
+	uint64_t end; /* the file's length */
+	struct spill_share *shares;
+};
+
+/* A well-mixed hash of two integers: the shares take its bytes. */
+uint64_t spill_hash(uint64_t a, uint64_t b);
+
+/* Rows of row_size bytes, each beginning with its hash (a uint64_t); memory_rows in memory. */
+void spill_init(struct spill *s, const char *who, size_t row_size, size_t memory_rows);
+
+/* Add a row (copied): 0, or -1 after one line (the temporary file could not be written). */
+int spill_add(struct spill *s, const void *row);
+
+/*
+ * Every row added, in batches: all the rows of one hash in one batch, in the
+ * order they were added.  batch returns 0, or -1 after one line, which stops
+ * the rows.  0, or -1 after one line.
+ */
+typedef int (*spill_batch)(void *rows, size_t count, void *ctx);
+int spill_each(struct spill *s, spill_batch batch, void *ctx);
+
+void spill_free(struct spill *s);
+
+#endif
