@@ -226,6 +226,22 @@ struct episode *episodes_add(struct episodes *e, const uint64_t key[2], int64_t 
 	return &g->episode;
 }
 
+void episodes_prefetch_slot(const struct episodes *e, const uint64_t key[2])
+{
+	hashmap_prefetch(&e->groups, key[0], key[1]);
+}
+
+void episodes_prefetch(const struct episodes *e, const uint64_t key[2], size_t data_bytes)
+{
+	const uint64_t *slot = hashmap_find(&e->groups, key[0], key[1]);
+	const char *g = slot ? (const char *)(uintptr_t)*slot : NULL;
+
+	if (!g)
+		return;
+	for (size_t at = 0; at < offsetof(struct group, data) + data_bytes; at += CACHE_LINE)
+		__builtin_prefetch(g + at);
+}
+
 static int by_start(const void *a, const void *b)
 {
 	const struct episode *x = &(*(struct group *const *)a)->episode;
