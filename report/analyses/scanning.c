@@ -784,6 +784,58 @@ static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/*
+ * A probe a few ahead, as probe() keys it (0 for an address not seen yet:
+ * only fetched ahead, never used so).
+ */
+struct probe_keys {
+	uint64_t where, ports, portscan[2], sweep[2];
+};
+
+static void probe_keys(struct scanning *s, const struct event *ev, struct probe_keys *k)
+{
+	uint32_t scanner = peer_seen(s->peers, ev->cap, ev->col[PROBE_RADDR]);
+	uint32_t target = peer_seen(s->peers, ev->cap, ev->col[PROBE_LADDR]);
+
+	k->where = pair((uint64_t)peers_host(s->peers, ev->cap), target);
+	k->ports = connection_ports(scanner, ev->col[PROBE_LPORT], ev->col[PROBE_RPORT]);
+	k->portscan[0] = k->where;
+	k->portscan[1] = scanner;
+	k->sweep[0] = scanner;
+	k->sweep[1] = 0;
+}
+
+/*
+ * What probe() will read for a probe a few ahead, in two stages (replay's
+ * prefetch and prefetch_near): the maps' slots, then the episodes they
+ * name.  Every remote host is a scanner over 100M generated events: 20,000
+ * episodes of each rule open for the hour, each probe's a cache miss.
+ */
+static void prefetch_probe_slots(const struct event *ev, void *ctx)
+{
+	struct scanning *s = ctx;
+	struct probe_keys k;
+
+	probe_keys(s, ev, &k);
+	for (enum rule rule = PORTSCAN; rule <= SWEEP; rule++)
+		episodes_prefetch_slot(s->episodes[rule], rule == SWEEP ? k.sweep : k.portscan);
+	if (s->pass == 1) {
+		bloom_prefetch(&s->probed, k.where, k.ports);
+		hashmap_prefetch(&s->probed_where, k.where, 0);
+	}
+}
+
+static void prefetch_probe_episodes(const struct event *ev, void *ctx)
+{
+	struct scanning *s = ctx;
+	struct probe_keys k;
+
+	probe_keys(s, ev, &k);
+	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++)
+		episodes_prefetch(s->episodes[rule], k.portscan, sizeof(struct portscan_data));
+	episodes_prefetch(s->episodes[SWEEP], k.sweep, 0);
+}
+
 static int replay_probes(struct scanning *s, const struct options *opts)
 {
 	struct event_query query = {
@@ -794,6 +846,8 @@ static int replay_probes(struct scanning *s, const struct options *opts)
 		.emit = probe,
 		.bind = bind_probe,
 		.ctx = s,
+		.prefetch = prefetch_probe_slots,
+		.prefetch_near = prefetch_probe_episodes,
 	};
 
 	if (replay(s->set, &query, 1, opts) || episodes_finish(s->episodes[PORTSCAN]) ||
@@ -857,6 +911,28 @@ static int attempt(const struct event *ev, void *ctx)
 	return 0;
 }
 
+/*
+ * The failed destination of a connect a few ahead, in its process's
+ * window (replay's prefetch): over 100M generated events a process's
+ * window holds hundreds, some 16 KiB a process, and the 600 processes'
+ * outgrow the cache.
+ */
+static void prefetch_attempt(const struct event *ev, void *ctx)
+{
+	struct scanning *s = ctx;
+	struct task task;
+	uint64_t key[2];
+	uint32_t daddr = peer_seen(s->peers, ev->cap, ev->col[ATTEMPT_DADDR]);
+
+	if (event_null(ev, ATTEMPT_STATE) || ev->col[ATTEMPT_STATE] == ESTABLISHED ||
+	    capture_task(ev->cap, ev->col[ATTEMPT_TASK], &task))
+		return;
+	key[0] = (uint64_t)peers_host(s->peers, ev->cap);
+	key[1] = (uint64_t)task.pid;
+	episodes_prefetch_item(s->episodes[OUTBOUND], key,
+			       pair(daddr, (uint64_t)(ev->col[ATTEMPT_DPORT] & 0xffff)));
+}
+
 static int replay_attempts(struct scanning *s, const struct options *opts)
 {
 	struct event_query query = {
@@ -868,6 +944,7 @@ static int replay_attempts(struct scanning *s, const struct options *opts)
 		.emit = attempt,
 		.bind = s->pass == 1 ? NULL : bind_pids,
 		.ctx = s,
+		.prefetch = prefetch_attempt,
 	};
 
 	if (replay(s->set, &query, 1, opts))
@@ -980,6 +1057,9 @@ static void credit_accept(struct scanning *s, uint32_t remote, int host, uint32_
 
 enum { ACCEPT_LADDR, ACCEPT_LPORT, ACCEPT_RADDR };
 
+/* A scanner's findings fetched ahead for an accept: most have a port scan of each rule. */
+#define PENDING_AHEAD 4
+
 /* An accept from a scanner: to the port scans of its target, and to its sweep, if in their span. */
 static int scanner_accept(const struct event *ev, void *ctx)
 {
@@ -1001,6 +1081,34 @@ static int scanner_accept(const struct event *ev, void *ctx)
 }
 
 /*
+ * What scanner_accept() will read for an accept a few ahead (replay's
+ * prefetch and prefetch_near): its scanner's run, then the run's first
+ * findings.  Every one of the 20M accepts over 100M generated events comes
+ * from a scanner, among 20,000.
+ */
+static void prefetch_run(const struct event *ev, void *ctx)
+{
+	struct scanning *s = ctx;
+	uint32_t remote = peer_seen(s->peers, ev->cap, ev->col[ACCEPT_RADDR]);
+
+	if (remote < s->nruns)
+		__builtin_prefetch(&s->runs[remote]);
+}
+
+static void prefetch_pending(const struct event *ev, void *ctx)
+{
+	struct scanning *s = ctx;
+	uint32_t remote = peer_seen(s->peers, ev->cap, ev->col[ACCEPT_RADDR]);
+	const struct remote_run *run;
+
+	if (remote >= s->nruns)
+		return;
+	run = &s->runs[remote];
+	for (uint32_t i = 0; i < run->count && i < PENDING_AHEAD; i++)
+		__builtin_prefetch(&s->pending[run->first + i], 1);
+}
+
+/*
  * Accepts from the scanners during their findings (to the target, for a port
  * scan), counted, and their ports added to the open ones: one replay of the
  * accepts over the findings' span, whatever their number.
@@ -1015,6 +1123,8 @@ static int count_accepts(struct scanning *s)
 		.emit = scanner_accept,
 		.bind = bind_suspects,
 		.ctx = s,
+		.prefetch = prefetch_run,
+		.prefetch_near = prefetch_pending,
 		.address_columns = 1u << ACCEPT_LADDR | 1u << ACCEPT_RADDR,
 	};
 	int64_t first = INT64_MAX, last = INT64_MIN;
