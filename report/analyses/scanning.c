@@ -266,24 +266,26 @@ static int64_t port_set_count(const struct port_set *set)
 	return (int64_t)set->count + (int64_t)set->other.count;
 }
 
-static void put_number(uint32_t port, void *ctx)
+static void append_port(uint32_t port, void *ctx)
 {
-	hashmap_put(ctx, port, 0, NULL);
+	uint64_t **end = ctx;
+
+	*(*end)++ = port;
 }
 
 /* The lowest ports, as lowest_numbers() gives a hash map's. */
 static char *port_set_lowest(const struct port_set *set, int limit)
 {
-	struct hashmap all = {0};
+	uint64_t *ports = xcalloc((size_t)port_set_count(set) + 1, sizeof(*ports)), *end = ports;
 	const struct hashmap_entry *e;
 	size_t cursor = 0;
 	char *text;
 
-	port_set_each(set, put_number, &all);
+	port_set_each(set, append_port, &end);
 	while ((e = hashmap_next(&set->other, &cursor)))
-		hashmap_put(&all, e->a, 0, NULL);
-	text = lowest_numbers(&all, limit);
-	hashmap_clear(&all);
+		*end++ = e->a;
+	text = lowest_of(ports, (size_t)(end - ports), limit);
+	free(ports);
 	return text;
 }
 
@@ -807,24 +809,13 @@ static void probe_keys(struct scanning *s, const struct event *ev, struct probe_
 
 /*
  * What probe() will read for a probe a few ahead, in two stages (replay's
- * prefetch and prefetch_near): the maps' slots, then the episodes they
- * name.  Every remote host is a scanner over 100M generated events: 20,000
- * episodes of each rule open for the hour, each probe's a cache miss.
+ * prefetch and prefetch_near): the episodes' groups and data (their maps,
+ * of 20,000 groups each, stay in the cache), the Bloom filter's line and
+ * the probed set's slot; then, the groups being in the cache, the slots of
+ * the port in their windows and port sets.  Every remote host is a scanner
+ * over 100M generated events: 20,000 episodes of each rule open for the
+ * hour, dozens of ports in each window, each probe's a cache miss.
  */
-static void prefetch_probe_slots(const struct event *ev, void *ctx)
-{
-	struct scanning *s = ctx;
-	struct probe_keys k;
-
-	probe_keys(s, ev, &k);
-	for (enum rule rule = PORTSCAN; rule <= SWEEP; rule++)
-		episodes_prefetch_slot(s->episodes[rule], rule == SWEEP ? k.sweep : k.portscan);
-	if (s->pass == 1) {
-		bloom_prefetch(&s->probed, k.where, k.ports);
-		hashmap_prefetch(&s->probed_where, k.where, 0);
-	}
-}
-
 static void prefetch_probe_episodes(const struct event *ev, void *ctx)
 {
 	struct scanning *s = ctx;
@@ -834,6 +825,22 @@ static void prefetch_probe_episodes(const struct event *ev, void *ctx)
 	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++)
 		episodes_prefetch(s->episodes[rule], k.portscan, sizeof(struct portscan_data));
 	episodes_prefetch(s->episodes[SWEEP], k.sweep, 0);
+	if (s->pass == 1) {
+		bloom_prefetch(&s->probed, k.where, k.ports);
+		hashmap_prefetch(&s->probed_where, k.where, 0);
+	}
+}
+
+static void prefetch_probe_items(const struct event *ev, void *ctx)
+{
+	struct scanning *s = ctx;
+	struct probe_keys k;
+	uint64_t port = (uint64_t)ev->col[PROBE_LPORT];
+
+	probe_keys(s, ev, &k);
+	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++)
+		episodes_prefetch_item(s->episodes[rule], k.portscan, port);
+	episodes_prefetch_item(s->episodes[SWEEP], k.sweep, k.where);
 }
 
 static int replay_probes(struct scanning *s, const struct options *opts)
@@ -846,8 +853,8 @@ static int replay_probes(struct scanning *s, const struct options *opts)
 		.emit = probe,
 		.bind = bind_probe,
 		.ctx = s,
-		.prefetch = prefetch_probe_slots,
-		.prefetch_near = prefetch_probe_episodes,
+		.prefetch = prefetch_probe_episodes,
+		.prefetch_near = prefetch_probe_items,
 	};
 
 	if (replay(s->set, &query, 1, opts) || episodes_finish(s->episodes[PORTSCAN]) ||
