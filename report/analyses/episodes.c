@@ -255,13 +255,15 @@ void episodes_prefetch(const struct episodes *e, const uint64_t key[2], size_t d
 		__builtin_prefetch(g + at);
 }
 
-void episodes_prefetch_item(const struct episodes *e, const uint64_t key[2], uint64_t item)
+const struct episode *episodes_prefetch_item(const struct episodes *e, const uint64_t key[2],
+					     uint64_t item)
 {
 	const uint64_t *slot = hashmap_find(&e->groups, key[0], key[1]);
 	const struct group *g = slot ? (const struct group *)(uintptr_t)*slot : NULL;
 
 	if (g && spilled(g))
 		hashmap_prefetch(&g->items, item, 0);
+	return g ? &g->episode : NULL;
 }
 
 static int by_start(const void *a, const void *b)

@@ -57,10 +57,12 @@ struct episode *episodes_add(struct episodes *e, const uint64_t key[2], int64_t 
 void episodes_prefetch_slot(const struct episodes *e, const uint64_t key[2]);
 void episodes_prefetch(const struct episodes *e, const uint64_t key[2], size_t data_bytes);
 /*
- * Or, where groups are few (a host's processes) and so in the cache: start
- * fetching the slot of an item in the window of key's group, if open.
+ * A third, once the group is in the cache (or where groups are few, as a
+ * host's processes): start fetching the slot of an item in the window of
+ * key's group.  The group's episode, or NULL when none is open.
  */
-void episodes_prefetch_item(const struct episodes *e, const uint64_t key[2], uint64_t item);
+const struct episode *episodes_prefetch_item(const struct episodes *e, const uint64_t key[2],
+					     uint64_t item);
 
 /* Close every episode still open (end of the stream): 0, or -1 after one line. */
 int episodes_finish(struct episodes *e);

@@ -95,6 +95,14 @@ struct outbound_data {
 	} name[PROCESS_NAMES];
 };
 
+/* A probe's keys, as probe() makes them, for fetching ahead what it will read. */
+struct probe_keys {
+	uint64_t where, ports, portscan[2], sweep[2], port;
+};
+
+/* The probes whose keys wait, in a ring, for the last stage of their prefetch. */
+#define PROBES_AHEAD 4
+
 /* PORTSCAN_LOW: Snort's low profile, for scans of a few ports (docs/detection.md). */
 enum rule { PORTSCAN, PORTSCAN_LOW, SWEEP, OUTBOUND, RULES };
 
@@ -122,6 +130,8 @@ struct scanning {
 	 * to a suspect, and every remote host is one over 100M generated events).
 	 */
 	uint64_t probed_lports[65536 / 64], probed_rports[65536 / 64];
+	struct probe_keys ahead[PROBES_AHEAD]; /* the probes fetched ahead (prefetch_probe_near) */
+	size_t nahead;
 	struct hashmap own; /* the second pass: connections this host opened that a probe matches */
 	/*
 	 * The second pass: (host, target), (scanner, port) -> 1 + index of when
@@ -181,9 +191,14 @@ static uint64_t pair(uint64_t high, uint64_t low)
 
 #define PORTS_INITIAL 16
 
+static const uint32_t *port_slot_home(const uint32_t *slots, uint32_t mask, uint32_t key)
+{
+	return &slots[(key * 0x9e3779b1u) >> 16 & mask];
+}
+
 static uint32_t *port_slot(uint32_t *slots, uint32_t mask, uint32_t key)
 {
-	uint32_t i = (key * 0x9e3779b1u) >> 16 & mask;
+	uint32_t i = (uint32_t)(port_slot_home(slots, mask, key) - slots);
 
 	while (slots[i] && slots[i] != key)
 		i = (i + 1) & mask;
@@ -790,9 +805,6 @@ static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
  * A probe a few ahead, as probe() keys it (0 for an address not seen yet:
  * only fetched ahead, never used so).
  */
-struct probe_keys {
-	uint64_t where, ports, portscan[2], sweep[2];
-};
 
 static void probe_keys(struct scanning *s, const struct event *ev, struct probe_keys *k)
 {
@@ -808,39 +820,58 @@ static void probe_keys(struct scanning *s, const struct event *ev, struct probe_
 }
 
 /*
- * What probe() will read for a probe a few ahead, in two stages (replay's
- * prefetch and prefetch_near): the episodes' groups and data (their maps,
- * of 20,000 groups each, stay in the cache), the Bloom filter's line and
- * the probed set's slot; then, the groups being in the cache, the slots of
- * the port in their windows and port sets.  Every remote host is a scanner
- * over 100M generated events: 20,000 episodes of each rule open for the
- * hour, dozens of ports in each window, each probe's a cache miss.
+ * What probe() will read for a probe a few ahead, in three stages: the
+ * maps' slots of its episodes (8 probes ahead, replay's prefetch), the
+ * Bloom filter's line and the probed set's slot; their groups and data (4
+ * ahead, prefetch_near); then, the groups being in the cache, the port's
+ * slots in their windows and port sets (2 ahead: the keys wait in a ring).
+ * Every remote host is a scanner over 100M generated events: 20,000
+ * episodes of each rule open for the hour, dozens of ports in each window,
+ * and each of those was a cache miss a probe.
  */
-static void prefetch_probe_episodes(const struct event *ev, void *ctx)
+static void prefetch_probe_slots(const struct event *ev, void *ctx)
 {
 	struct scanning *s = ctx;
 	struct probe_keys k;
 
 	probe_keys(s, ev, &k);
-	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++)
-		episodes_prefetch(s->episodes[rule], k.portscan, sizeof(struct portscan_data));
-	episodes_prefetch(s->episodes[SWEEP], k.sweep, 0);
+	for (enum rule rule = PORTSCAN; rule <= SWEEP; rule++)
+		episodes_prefetch_slot(s->episodes[rule], rule == SWEEP ? k.sweep : k.portscan);
 	if (s->pass == 1) {
 		bloom_prefetch(&s->probed, k.where, k.ports);
 		hashmap_prefetch(&s->probed_where, k.where, 0);
 	}
 }
 
-static void prefetch_probe_items(const struct event *ev, void *ctx)
+static void prefetch_port(const struct port_set *set, uint64_t port)
+{
+	if (set->slots && set->bitmap)
+		__builtin_prefetch(&set->slots[(port & 0xffff) / 32], 1);
+	else if (set->slots && port <= 0xffff)
+		__builtin_prefetch(port_slot_home(set->slots, set->mask, (uint32_t)port + 1), 1);
+}
+
+static void prefetch_probe_near(const struct event *ev, void *ctx)
 {
 	struct scanning *s = ctx;
-	struct probe_keys k;
-	uint64_t port = (uint64_t)ev->col[PROBE_LPORT];
+	struct probe_keys *k = &s->ahead[s->nahead++ % PROBES_AHEAD], *near;
 
-	probe_keys(s, ev, &k);
+	probe_keys(s, ev, k);
+	k->port = (uint64_t)ev->col[PROBE_LPORT];
 	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++)
-		episodes_prefetch_item(s->episodes[rule], k.portscan, port);
-	episodes_prefetch_item(s->episodes[SWEEP], k.sweep, k.where);
+		episodes_prefetch(s->episodes[rule], k->portscan, sizeof(struct portscan_data));
+	episodes_prefetch(s->episodes[SWEEP], k->sweep, 0);
+	if (s->nahead <= PROBES_AHEAD / 2)
+		return;
+	near = &s->ahead[(s->nahead - 1 - PROBES_AHEAD / 2) % PROBES_AHEAD];
+	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++) {
+		const struct episode *ep =
+			episodes_prefetch_item(s->episodes[rule], near->portscan, near->port);
+
+		if (ep)
+			prefetch_port(&((const struct portscan_data *)ep->data)->ports, near->port);
+	}
+	episodes_prefetch_item(s->episodes[SWEEP], near->sweep, near->where);
 }
 
 static int replay_probes(struct scanning *s, const struct options *opts)
@@ -853,8 +884,8 @@ static int replay_probes(struct scanning *s, const struct options *opts)
 		.emit = probe,
 		.bind = bind_probe,
 		.ctx = s,
-		.prefetch = prefetch_probe_episodes,
-		.prefetch_near = prefetch_probe_items,
+		.prefetch = prefetch_probe_slots,
+		.prefetch_near = prefetch_probe_near,
 	};
 
 	if (replay(s->set, &query, 1, opts) || episodes_finish(s->episodes[PORTSCAN]) ||
