@@ -270,6 +270,8 @@ struct options narrowed(const struct options *opts, int64_t first_ns, int64_t la
 
 /* The lowest keys of a set (entry.a), as "1,3,4": at most limit, to free. */
 char *lowest_numbers(const struct hashmap *set, int limit);
+/* The same of an array of n numbers (reordered): only the lowest limit are sorted. */
+char *lowest_of(uint64_t *numbers, size_t n, int limit);
 /* The lowest addresses (peers, entry.a) by text, as "10.0.0.1,10.0.0.2", to free. */
 char *lowest_addresses(const struct hashmap *set, const struct peers *peers, int limit);
 

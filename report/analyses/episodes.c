@@ -153,9 +153,16 @@ static int64_t distinct_items(const struct group *g)
  * Events leave the window in the order they came, and their groups are
  * scattered over the heap (a window of a busy hour holds thousands): what
  * evict() counts in the group of the event this far behind is fetched into
- * the cache while the first leaves.
+ * the cache while the first leaves, and, half as far, once that group is
+ * in the cache, the slot of its item in the group's map (a group of a
+ * dense capture holds dozens in a window: every eviction missed there).
  */
 #define EVICT_AHEAD 8
+
+static const struct queued *queued_at(const struct episodes *e, size_t ahead)
+{
+	return &e->queue[(e->head + ahead) & (e->size - 1)];
+}
 
 /* The oldest event leaves the window. */
 static int evict(struct episodes *e)
@@ -163,9 +170,15 @@ static int evict(struct episodes *e)
 	struct queued *q = &e->queue[e->head];
 	struct group *g = queued_group(q);
 
-	if (e->len > EVICT_AHEAD)
-		__builtin_prefetch(
-			&queued_group(&e->queue[(e->head + EVICT_AHEAD) & (e->size - 1)])->queued);
+	if (e->len > EVICT_AHEAD) {
+		const struct queued *near = queued_at(e, EVICT_AHEAD / 2);
+		const struct group *far = queued_group(queued_at(e, EVICT_AHEAD));
+
+		__builtin_prefetch(&far->queued);
+		__builtin_prefetch(&far->items);
+		if (queued_counted(near) && e->rule.distinct && spilled(queued_group(near)))
+			hashmap_prefetch(&queued_group(near)->items, near->item, 0);
+	}
 	e->head = (e->head + 1) & (e->size - 1);
 	e->len--;
 	if (queued_counted(q) && e->rule.distinct)
@@ -224,6 +237,33 @@ struct episode *episodes_add(struct episodes *e, const uint64_t key[2], int64_t 
 			g->episode.peak = in_window;
 	}
 	return &g->episode;
+}
+
+void episodes_prefetch_slot(const struct episodes *e, const uint64_t key[2])
+{
+	hashmap_prefetch(&e->groups, key[0], key[1]);
+}
+
+void episodes_prefetch(const struct episodes *e, const uint64_t key[2], size_t data_bytes)
+{
+	const uint64_t *slot = hashmap_find(&e->groups, key[0], key[1]);
+	const char *g = slot ? (const char *)(uintptr_t)*slot : NULL;
+
+	if (!g)
+		return;
+	for (size_t at = 0; at < offsetof(struct group, data) + data_bytes; at += CACHE_LINE)
+		__builtin_prefetch(g + at);
+}
+
+const struct episode *episodes_prefetch_item(const struct episodes *e, const uint64_t key[2],
+					     uint64_t item)
+{
+	const uint64_t *slot = hashmap_find(&e->groups, key[0], key[1]);
+	const struct group *g = slot ? (const struct group *)(uintptr_t)*slot : NULL;
+
+	if (g && spilled(g))
+		hashmap_prefetch(&g->items, item, 0);
+	return g ? &g->episode : NULL;
 }
 
 static int by_start(const void *a, const void *b)

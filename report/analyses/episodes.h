@@ -47,6 +47,23 @@ struct episodes *episodes_new(const struct episodes_rule *rule);
 struct episode *episodes_add(struct episodes *e, const uint64_t key[2], int64_t t, bool counted,
 			     uint64_t item);
 
+/*
+ * For a caller that knows its next events (replay's prefetch), in two
+ * stages: start fetching the map's slot of key's group; then, once it is in
+ * the cache, the group's first lines and the first data_bytes of its data.
+ * Every event of a dense capture reaches an episode of its own among
+ * thousands open, each a cache miss.
+ */
+void episodes_prefetch_slot(const struct episodes *e, const uint64_t key[2]);
+void episodes_prefetch(const struct episodes *e, const uint64_t key[2], size_t data_bytes);
+/*
+ * A third, once the group is in the cache (or where groups are few, as a
+ * host's processes): start fetching the slot of an item in the window of
+ * key's group.  The group's episode, or NULL when none is open.
+ */
+const struct episode *episodes_prefetch_item(const struct episodes *e, const uint64_t key[2],
+					     uint64_t item);
+
 /* Close every episode still open (end of the stream): 0, or -1 after one line. */
 int episodes_finish(struct episodes *e);
 

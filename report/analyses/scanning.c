@@ -95,6 +95,14 @@ struct outbound_data {
 	} name[PROCESS_NAMES];
 };
 
+/* A probe's keys, as probe() makes them, for fetching ahead what it will read. */
+struct probe_keys {
+	uint64_t where, ports, portscan[2], sweep[2], port;
+};
+
+/* The probes whose keys wait, in a ring, for the last stage of their prefetch. */
+#define PROBES_AHEAD 4
+
 /* PORTSCAN_LOW: Snort's low profile, for scans of a few ports (docs/detection.md). */
 enum rule { PORTSCAN, PORTSCAN_LOW, SWEEP, OUTBOUND, RULES };
 
@@ -122,6 +130,8 @@ struct scanning {
 	 * to a suspect, and every remote host is one over 100M generated events).
 	 */
 	uint64_t probed_lports[65536 / 64], probed_rports[65536 / 64];
+	struct probe_keys ahead[PROBES_AHEAD]; /* the probes fetched ahead (prefetch_probe_near) */
+	size_t nahead;
 	struct hashmap own; /* the second pass: connections this host opened that a probe matches */
 	/*
 	 * The second pass: (host, target), (scanner, port) -> 1 + index of when
@@ -181,9 +191,14 @@ static uint64_t pair(uint64_t high, uint64_t low)
 
 #define PORTS_INITIAL 16
 
+static const uint32_t *port_slot_home(const uint32_t *slots, uint32_t mask, uint32_t key)
+{
+	return &slots[(key * 0x9e3779b1u) >> 16 & mask];
+}
+
 static uint32_t *port_slot(uint32_t *slots, uint32_t mask, uint32_t key)
 {
-	uint32_t i = (key * 0x9e3779b1u) >> 16 & mask;
+	uint32_t i = (uint32_t)(port_slot_home(slots, mask, key) - slots);
 
 	while (slots[i] && slots[i] != key)
 		i = (i + 1) & mask;
@@ -266,24 +281,26 @@ static int64_t port_set_count(const struct port_set *set)
 	return (int64_t)set->count + (int64_t)set->other.count;
 }
 
-static void put_number(uint32_t port, void *ctx)
+static void append_port(uint32_t port, void *ctx)
 {
-	hashmap_put(ctx, port, 0, NULL);
+	uint64_t **end = ctx;
+
+	*(*end)++ = port;
 }
 
 /* The lowest ports, as lowest_numbers() gives a hash map's. */
 static char *port_set_lowest(const struct port_set *set, int limit)
 {
-	struct hashmap all = {0};
+	uint64_t *ports = xcalloc((size_t)port_set_count(set) + 1, sizeof(*ports)), *end = ports;
 	const struct hashmap_entry *e;
 	size_t cursor = 0;
 	char *text;
 
-	port_set_each(set, put_number, &all);
+	port_set_each(set, append_port, &end);
 	while ((e = hashmap_next(&set->other, &cursor)))
-		hashmap_put(&all, e->a, 0, NULL);
-	text = lowest_numbers(&all, limit);
-	hashmap_clear(&all);
+		*end++ = e->a;
+	text = lowest_of(ports, (size_t)(end - ports), limit);
+	free(ports);
 	return text;
 }
 
@@ -784,6 +801,79 @@ static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/*
+ * A probe a few ahead, as probe() keys it (0 for an address not seen yet:
+ * only fetched ahead, never used so).
+ */
+
+static void probe_keys(struct scanning *s, const struct event *ev, struct probe_keys *k)
+{
+	uint32_t scanner = peer_seen(s->peers, ev->cap, ev->col[PROBE_RADDR]);
+	uint32_t target = peer_seen(s->peers, ev->cap, ev->col[PROBE_LADDR]);
+
+	k->where = pair((uint64_t)peers_host(s->peers, ev->cap), target);
+	k->ports = connection_ports(scanner, ev->col[PROBE_LPORT], ev->col[PROBE_RPORT]);
+	k->portscan[0] = k->where;
+	k->portscan[1] = scanner;
+	k->sweep[0] = scanner;
+	k->sweep[1] = 0;
+}
+
+/*
+ * What probe() will read for a probe a few ahead, in three stages: the
+ * maps' slots of its episodes (8 probes ahead, replay's prefetch), the
+ * Bloom filter's line and the probed set's slot; their groups and data (4
+ * ahead, prefetch_near); then, the groups being in the cache, the port's
+ * slots in their windows and port sets (2 ahead: the keys wait in a ring).
+ * Every remote host is a scanner over 100M generated events: 20,000
+ * episodes of each rule open for the hour, dozens of ports in each window,
+ * and each of those was a cache miss a probe.
+ */
+static void prefetch_probe_slots(const struct event *ev, void *ctx)
+{
+	struct scanning *s = ctx;
+	struct probe_keys k;
+
+	probe_keys(s, ev, &k);
+	for (enum rule rule = PORTSCAN; rule <= SWEEP; rule++)
+		episodes_prefetch_slot(s->episodes[rule], rule == SWEEP ? k.sweep : k.portscan);
+	if (s->pass == 1) {
+		bloom_prefetch(&s->probed, k.where, k.ports);
+		hashmap_prefetch(&s->probed_where, k.where, 0);
+	}
+}
+
+static void prefetch_port(const struct port_set *set, uint64_t port)
+{
+	if (set->slots && set->bitmap)
+		__builtin_prefetch(&set->slots[(port & 0xffff) / 32], 1);
+	else if (set->slots && port <= 0xffff)
+		__builtin_prefetch(port_slot_home(set->slots, set->mask, (uint32_t)port + 1), 1);
+}
+
+static void prefetch_probe_near(const struct event *ev, void *ctx)
+{
+	struct scanning *s = ctx;
+	struct probe_keys *k = &s->ahead[s->nahead++ % PROBES_AHEAD], *near;
+
+	probe_keys(s, ev, k);
+	k->port = (uint64_t)ev->col[PROBE_LPORT];
+	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++)
+		episodes_prefetch(s->episodes[rule], k->portscan, sizeof(struct portscan_data));
+	episodes_prefetch(s->episodes[SWEEP], k->sweep, 0);
+	if (s->nahead <= PROBES_AHEAD / 2)
+		return;
+	near = &s->ahead[(s->nahead - 1 - PROBES_AHEAD / 2) % PROBES_AHEAD];
+	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++) {
+		const struct episode *ep =
+			episodes_prefetch_item(s->episodes[rule], near->portscan, near->port);
+
+		if (ep)
+			prefetch_port(&((const struct portscan_data *)ep->data)->ports, near->port);
+	}
+	episodes_prefetch_item(s->episodes[SWEEP], near->sweep, near->where);
+}
+
 static int replay_probes(struct scanning *s, const struct options *opts)
 {
 	struct event_query query = {
@@ -794,6 +884,8 @@ static int replay_probes(struct scanning *s, const struct options *opts)
 		.emit = probe,
 		.bind = bind_probe,
 		.ctx = s,
+		.prefetch = prefetch_probe_slots,
+		.prefetch_near = prefetch_probe_near,
 	};
 
 	if (replay(s->set, &query, 1, opts) || episodes_finish(s->episodes[PORTSCAN]) ||
@@ -857,6 +949,28 @@ static int attempt(const struct event *ev, void *ctx)
 	return 0;
 }
 
+/*
+ * The failed destination of a connect a few ahead, in its process's
+ * window (replay's prefetch): over 100M generated events a process's
+ * window holds hundreds, some 16 KiB a process, and the 600 processes'
+ * outgrow the cache.
+ */
+static void prefetch_attempt(const struct event *ev, void *ctx)
+{
+	struct scanning *s = ctx;
+	struct task task;
+	uint64_t key[2];
+	uint32_t daddr = peer_seen(s->peers, ev->cap, ev->col[ATTEMPT_DADDR]);
+
+	if (event_null(ev, ATTEMPT_STATE) || ev->col[ATTEMPT_STATE] == ESTABLISHED ||
+	    capture_task(ev->cap, ev->col[ATTEMPT_TASK], &task))
+		return;
+	key[0] = (uint64_t)peers_host(s->peers, ev->cap);
+	key[1] = (uint64_t)task.pid;
+	episodes_prefetch_item(s->episodes[OUTBOUND], key,
+			       pair(daddr, (uint64_t)(ev->col[ATTEMPT_DPORT] & 0xffff)));
+}
+
 static int replay_attempts(struct scanning *s, const struct options *opts)
 {
 	struct event_query query = {
@@ -868,6 +982,7 @@ static int replay_attempts(struct scanning *s, const struct options *opts)
 		.emit = attempt,
 		.bind = s->pass == 1 ? NULL : bind_pids,
 		.ctx = s,
+		.prefetch = prefetch_attempt,
 	};
 
 	if (replay(s->set, &query, 1, opts))
@@ -980,6 +1095,9 @@ static void credit_accept(struct scanning *s, uint32_t remote, int host, uint32_
 
 enum { ACCEPT_LADDR, ACCEPT_LPORT, ACCEPT_RADDR };
 
+/* A scanner's findings fetched ahead for an accept: most have a port scan of each rule. */
+#define PENDING_AHEAD 4
+
 /* An accept from a scanner: to the port scans of its target, and to its sweep, if in their span. */
 static int scanner_accept(const struct event *ev, void *ctx)
 {
@@ -1001,6 +1119,34 @@ static int scanner_accept(const struct event *ev, void *ctx)
 }
 
 /*
+ * What scanner_accept() will read for an accept a few ahead (replay's
+ * prefetch and prefetch_near): its scanner's run, then the run's first
+ * findings.  Every one of the 20M accepts over 100M generated events comes
+ * from a scanner, among 20,000.
+ */
+static void prefetch_run(const struct event *ev, void *ctx)
+{
+	struct scanning *s = ctx;
+	uint32_t remote = peer_seen(s->peers, ev->cap, ev->col[ACCEPT_RADDR]);
+
+	if (remote < s->nruns)
+		__builtin_prefetch(&s->runs[remote]);
+}
+
+static void prefetch_pending(const struct event *ev, void *ctx)
+{
+	struct scanning *s = ctx;
+	uint32_t remote = peer_seen(s->peers, ev->cap, ev->col[ACCEPT_RADDR]);
+	const struct remote_run *run;
+
+	if (remote >= s->nruns)
+		return;
+	run = &s->runs[remote];
+	for (uint32_t i = 0; i < run->count && i < PENDING_AHEAD; i++)
+		__builtin_prefetch(&s->pending[run->first + i], 1);
+}
+
+/*
  * Accepts from the scanners during their findings (to the target, for a port
  * scan), counted, and their ports added to the open ones: one replay of the
  * accepts over the findings' span, whatever their number.
@@ -1015,6 +1161,8 @@ static int count_accepts(struct scanning *s)
 		.emit = scanner_accept,
 		.bind = bind_suspects,
 		.ctx = s,
+		.prefetch = prefetch_run,
+		.prefetch_near = prefetch_pending,
 		.address_columns = 1u << ACCEPT_LADDR | 1u << ACCEPT_RADDR,
 	};
 	int64_t first = INT64_MAX, last = INT64_MIN;

@@ -45,6 +45,12 @@ void bloom_add(struct bloom *filter, uint64_t a, uint64_t b)
 		line[(h >> 6) & (LINE_WORDS - 1)] |= 1ULL << (h & 63);
 }
 
+void bloom_prefetch(const struct bloom *filter, uint64_t a, uint64_t b)
+{
+	if (filter->lines)
+		__builtin_prefetch(line_of(filter, hash_of(a, b)), 1);
+}
+
 bool bloom_may_hold(const struct bloom *filter, uint64_t a, uint64_t b)
 {
 	uint64_t h = hash_of(a, b);

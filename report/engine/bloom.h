@@ -20,6 +20,8 @@ void bloom_add(struct bloom *filter, uint64_t a, uint64_t b);
 /* Whether (a, b) may have been added: never false for one that was. */
 bool bloom_may_hold(const struct bloom *filter, uint64_t a, uint64_t b);
 
+/* Start fetching the line of (a, b), for a caller that knows its next keys. */
+void bloom_prefetch(const struct bloom *filter, uint64_t a, uint64_t b);
 void bloom_clear(struct bloom *filter);
 
 #endif
