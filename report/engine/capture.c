@@ -257,6 +257,8 @@ static void grant_work(struct capture *cap)
 		cap->work_left = WORK_MIN;
 }
 
+static void lookup_row(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
 static int open_database(struct capture *cap)
 {
 	struct stat journal;
@@ -279,6 +281,11 @@ static int open_database(struct capture *cap)
 	/* A recorder that is stopping locks the file for a moment: wait for it. */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(cap->db, 5000);
+	/* The lookups keep their rows through it (lookup_row). */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(cap->db, "lookup_row", -1,
+					     SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, lookup_row,
+					     NULL, NULL);
 	/* Bounds on what a capture can cost (see WORK_PER_BYTE). */
 	if (cap->db)
 		open_databases++;
@@ -1301,12 +1308,12 @@ struct cached {
  * fifty rows read in order, and events name neighbouring ids (those the
  * recorder added at the same time).
  */
-/* The most numbers a spec has (a task's), and so the cells of a row: key, numbers, text. */
+/* The most numbers a spec has (a task's). */
 #define LOOKUP_NUMBERS_MAX 9
-#define LOOKUP_CELLS_MAX   (LOOKUP_NUMBERS_MAX + 2)
 
 static const struct lookup_spec {
-	const char *sql;     /* the key, numbers, then the text, for ids ?1 to ?2 */
+	const char *table, *key;
+	const char *cells;   /* lookup_row's: the key, numbers, then the text */
 	const char *max_sql; /* the largest id */
 	int numbers;
 	int text_max;	    /* longer: a corrupt capture */
@@ -1314,26 +1321,25 @@ static const struct lookup_spec {
 	const char *what;   /* NULL: absence is no error */
 	bool text_only;	    /* no NUL in the text either (an address) */
 } lookup_specs[LOOKUPS] = {
-	[LOOKUP_TASK] = {"SELECT id, pid, tid, ppid, uid, cgroup, mntns, start_ns, ifnull(netns, "
-			 "-1), ifnull(nspid, -1), comm FROM task WHERE id BETWEEN ?1 AND ?2",
+	[LOOKUP_TASK] = {"task", "id",
+			 "id, pid, tid, ppid, uid, cgroup, mntns, start_ns, ifnull(netns, -1), "
+			 "ifnull(nspid, -1), comm",
 			 "SELECT max(id) FROM task", LOOKUP_NUMBERS_MAX, CAPTURE_TEXT_MAX, 65536,
 			 "task", false},
-	[LOOKUP_ADDRESS] = {"SELECT id, ip, addr FROM address WHERE id BETWEEN ?1 AND ?2",
-			    "SELECT max(id) FROM address", 1, INET6_ADDRSTRLEN, 32768, "address",
-			    true},
-	[LOOKUP_CAP_NAME] = {"SELECT cap, name FROM cap_name WHERE cap BETWEEN ?1 AND ?2",
-			     "SELECT max(cap) FROM cap_name", 0, CAPTURE_TEXT_MAX, 64, NULL, false},
-	[LOOKUP_TCP_STATE] = {"SELECT state, name FROM tcp_state WHERE state BETWEEN ?1 AND ?2",
+	[LOOKUP_ADDRESS] = {"address", "id", "id, ip, addr", "SELECT max(id) FROM address", 1,
+			    INET6_ADDRSTRLEN, 32768, "address", true},
+	[LOOKUP_CAP_NAME] = {"cap_name", "cap", "cap, name", "SELECT max(cap) FROM cap_name", 0,
+			     CAPTURE_TEXT_MAX, 64, NULL, false},
+	[LOOKUP_TCP_STATE] = {"tcp_state", "state", "state, name",
 			      "SELECT max(state) FROM tcp_state", 0, CAPTURE_TEXT_MAX, 16, NULL,
 			      false},
-	[LOOKUP_RESET_REASON] = {"SELECT reason, name FROM reset_reason WHERE reason BETWEEN ?1 "
-				 "AND ?2",
+	[LOOKUP_RESET_REASON] = {"reset_reason", "reason", "reason, name",
 				 "SELECT max(reason) FROM reset_reason", 0, CAPTURE_TEXT_MAX, 64,
 				 NULL, false},
 	/* '' for a cgroup gone before its path was read; a longer path loses its front. */
-	[LOOKUP_CGROUP] = {"SELECT id, CASE WHEN length(CAST(path AS BLOB)) > 255 THEN '...' || "
-			   "substr(CAST(path AS BLOB), -252) ELSE ifnull(path, '') END FROM cgroup "
-			   "WHERE id BETWEEN ?1 AND ?2",
+	[LOOKUP_CGROUP] = {"cgroup", "id",
+			   "id, CASE WHEN length(CAST(path AS BLOB)) > 255 THEN '...' || "
+			   "substr(CAST(path AS BLOB), -252) ELSE ifnull(path, '') END",
 			   "SELECT max(id) FROM cgroup", 0, CAPTURE_PATH_MAX, 1024, NULL, false},
 };
 
@@ -1458,35 +1464,31 @@ static int lookup_failed(struct capture *cap, const struct lookup_spec *spec, in
 }
 
 /*
- * Captures made before process lives have no task.start_ns: 0 there; before
- * namespaces, no netns, nspid or cgroup paths.
+ * The statement keeping the rows of ids ?2 to ?3 (block) or of the whole
+ * table (a range read per row costs a tenth of it), to free.  Captures made
+ * before process lives have no task.start_ns: 0 there; before namespaces,
+ * no netns, nspid or cgroup paths.
  */
-static const char *lookup_sql(struct capture *cap, const struct lookup_spec *spec)
+static char *lookup_sql(struct capture *cap, const struct lookup_spec *spec, bool block)
 {
+	const char *cells = spec->cells;
+	size_t size;
+	char *sql;
+
 	if (spec == &lookup_specs[LOOKUP_TASK] && !capture_has_column(cap, "task", "start_ns"))
-		return "SELECT id, pid, tid, ppid, uid, cgroup, mntns, 0, -1, -1, comm FROM task "
-		       "WHERE id BETWEEN ?1 AND ?2";
-	if (spec == &lookup_specs[LOOKUP_TASK] && !capture_has_column(cap, "task", "netns"))
-		return "SELECT id, pid, tid, ppid, uid, cgroup, mntns, start_ns, -1, -1, comm FROM "
-		       "task WHERE id BETWEEN ?1 AND ?2";
+		cells = "id, pid, tid, ppid, uid, cgroup, mntns, 0, -1, -1, comm";
+	else if (spec == &lookup_specs[LOOKUP_TASK] && !capture_has_column(cap, "task", "netns"))
+		cells = "id, pid, tid, ppid, uid, cgroup, mntns, start_ns, -1, -1, comm";
 	if (spec == &lookup_specs[LOOKUP_CGROUP] && !capture_has_column(cap, "cgroup", NULL))
-		return "SELECT ?1, ?2 WHERE 0";
-	return spec->sql;
+		return xstrdup("SELECT ?1, ?2, ?3 WHERE 0");
+	size = strlen(spec->table) + strlen(cells) + strlen(spec->key) + 80;
+	sql = xmalloc(size);
+	snprintf(sql, size, "SELECT 1 FROM %s WHERE lookup_row(?1, %s)%s%s%s", spec->table, cells,
+		 block ? " AND " : "", block ? spec->key : "", block ? " BETWEEN ?2 AND ?3" : "");
+	return sql;
 }
 
-/*
- * The cells of the row the lookup's statement stands on, each taken once: a
- * column call takes and checks the statement's state, and checking then
- * keeping a row made three or four of them a cell (a fifth of reading a
- * fleet's small tables, a third of tcpreset over 300 captures).
- */
-static void row_cells(const struct lookup_spec *spec, sqlite3_stmt *stmt, sqlite3_value **cells)
-{
-	for (int i = 0; i <= spec->numbers + 1; i++)
-		cells[i] = sqlite3_column_value(stmt, i);
-}
-
-/* Why the row of these cells is corrupt; NULL if it is not. */
+/* Why the row of these cells (key, numbers, text) is corrupt; NULL if it is not. */
 static const char *corrupt_row(const struct lookup_spec *spec, sqlite3_value **cells)
 {
 	const void *text = sqlite3_value_blob(cells[1 + spec->numbers]);
@@ -1507,7 +1509,7 @@ static struct cached *slot_of(const struct lookup *l, int64_t id)
 	return slot_at(l, (uint64_t)id & l->mask);
 }
 
-/* The row the statement stands on, into its slot. */
+/* The row of these cells, into its slot. */
 static void keep_row(const struct lookup_spec *spec, struct lookup *l, sqlite3_value **cells,
 		     int64_t id)
 {
@@ -1530,6 +1532,75 @@ static void keep_row(const struct lookup_spec *spec, struct lookup *l, sqlite3_v
 }
 
 /*
+ * What a lookup's statement keeps its rows into (those of ids first to last),
+ * and what it saw of the id asked for.
+ */
+struct keeping {
+	const struct lookup_spec *spec;
+	struct lookup *l;
+	int64_t first, last;
+	int64_t id;
+	bool seen;
+	const char *corrupt; /* the id's row's; NULL: sound (or not seen) */
+};
+
+#define KEEPING_POINTER "casefile_keeping"
+
+/*
+ * lookup_row(keeping, key, numbers..., text), in a lookup's WHERE: keeps the
+ * row (of the keeping's ids) within the statement's own loop, which then
+ * returns none.  A row
+ * handed over a step at a time cost some 400 instructions more than its
+ * cells (the step, each cell taken out): a fleet's captures each read
+ * their small tables, 2.3M rows over 300 captures against 50k in one
+ * capture of as many events.
+ */
+static void lookup_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct keeping *k = sqlite3_value_pointer(argv[0], KEEPING_POINTER);
+	sqlite3_value **cells = argv + 1;
+	const char *why;
+	int64_t id;
+
+	if (!k || argc != k->spec->numbers + 3) {
+		sqlite3_result_error(ctx, "lookup_row: not a lookup's statement", -1);
+		return;
+	}
+	id = sqlite3_value_int64(cells[0]);
+	if (id < k->first || id > k->last)
+		return;
+	why = corrupt_row(k->spec, cells);
+	if (id == k->id) {
+		k->seen = true;
+		k->corrupt = why;
+	}
+	if (!why)
+		keep_row(k->spec, k->l, cells, id);
+}
+
+/*
+ * Keep every sound row of k's ids into its slots, noting what is seen of its
+ * id (none: INT64_MIN): SQLITE_DONE, or SQLite's error.  block: the statement
+ * reads the range ?2 to ?3, else the whole table.
+ */
+static int keep_rows(sqlite3_stmt *stmt, struct keeping *k, bool block)
+{
+	int rc;
+
+	sqlite3_bind_pointer(stmt, 1, k, KEEPING_POINTER, NULL);
+	if (block) {
+		sqlite3_bind_int64(stmt, 2, k->first);
+		sqlite3_bind_int64(stmt, 3, k->last);
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		;
+	sqlite3_reset(stmt);
+	/* The pointer is this frame's: never left bound. */
+	sqlite3_bind_null(stmt, 1);
+	return rc;
+}
+
+/*
  * Read the block of ids around id into their slots; the whole table at the
  * first miss when it fits them: one scan instead of a query per block (a
  * fleet's captures each have their own tables, mostly read whole).  A corrupt
@@ -1537,47 +1608,37 @@ static void keep_row(const struct lookup_spec *spec, struct lookup *l, sqlite3_v
  */
 static int fill(struct capture *cap, const struct lookup_spec *spec, struct lookup *l, int64_t id)
 {
-	const char *sql = l->stmt ? NULL : lookup_sql(cap, spec);
-	const char *corrupt = NULL;
-	int64_t first = id & ~(int64_t)(LOOKUP_BLOCK - 1), last = id | (LOOKUP_BLOCK - 1);
 	struct cached *c = slot_of(l, id);
-	bool seen = false;
+	struct keeping k = {.spec = spec,
+			    .l = l,
+			    .first = id & ~(int64_t)(LOOKUP_BLOCK - 1),
+			    .last = id | (LOOKUP_BLOCK - 1),
+			    .id = id};
 	int rc;
 
 	if (l->whole && id >= 0 && (uint64_t)id <= l->mask) {
-		first = 0;
-		last = (int64_t)l->mask;
+		k.first = 0;
+		k.last = (int64_t)l->mask;
 		l->whole = false;
 	}
-	if (!l->stmt && sqlite3_prepare_v3(cap->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->stmt,
-					   NULL) != SQLITE_OK)
-		return lookup_failed(cap, spec, id, capture_error(cap));
-	sqlite3_bind_int64(l->stmt, 1, first);
-	sqlite3_bind_int64(l->stmt, 2, last);
-	c->filled = false;
-	while ((rc = sqlite3_step(l->stmt)) == SQLITE_ROW) {
-		sqlite3_value *cells[LOOKUP_CELLS_MAX];
-		const char *why;
-		int64_t row_id;
+	if (!l->stmt) {
+		char *sql = lookup_sql(cap, spec, true);
 
-		row_cells(spec, l->stmt, cells);
-		why = corrupt_row(spec, cells);
-		row_id = sqlite3_value_int64(cells[0]);
-		if (row_id == id) {
-			seen = true;
-			corrupt = why;
-		}
-		if (!why)
-			keep_row(spec, l, cells, row_id);
+		rc = sqlite3_prepare_v3(cap->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->stmt,
+					NULL);
+		free(sql);
+		if (rc != SQLITE_OK)
+			return lookup_failed(cap, spec, id, capture_error(cap));
 	}
-	sqlite3_reset(l->stmt);
-	if (corrupt)
-		return lookup_failed(cap, spec, id, corrupt);
+	c->filled = false;
+	rc = keep_rows(l->stmt, &k, true);
+	if (k.corrupt)
+		return lookup_failed(cap, spec, id, k.corrupt);
 	if (rc != SQLITE_DONE)
 		return lookup_failed(cap, spec, id, capture_error(cap));
-	if (!seen && spec->what)
+	if (!k.seen && spec->what)
 		return lookup_failed(cap, spec, id, "corrupt capture: not there");
-	if (!seen)
+	if (!k.seen)
 		*c = (struct cached){.id = id, .filled = true};
 	return 0;
 }
@@ -1595,21 +1656,16 @@ static void make_slots(struct capture *cap, const struct lookup_spec *spec, stru
 /* Every sound row of the table, its ids within t's slots, into them: false when unreadable. */
 static bool read_whole(struct capture *cap, const struct lookup_spec *spec, struct lookup *t)
 {
-	const char *sql = lookup_sql(cap, spec);
+	char *sql = lookup_sql(cap, spec, false);
 	sqlite3_stmt *stmt;
-	int rc;
+	struct keeping k = {
+		.spec = spec, .l = t, .first = 0, .last = (int64_t)t->mask, .id = INT64_MIN};
+	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
 
-	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+	free(sql);
+	if (rc != SQLITE_OK)
 		return false;
-	sqlite3_bind_int64(stmt, 1, 0);
-	sqlite3_bind_int64(stmt, 2, (int64_t)t->mask);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		sqlite3_value *cells[LOOKUP_CELLS_MAX];
-
-		row_cells(spec, stmt, cells);
-		if (!corrupt_row(spec, cells))
-			keep_row(spec, t, cells, sqlite3_value_int64(cells[0]));
-	}
+	rc = keep_rows(stmt, &k, false);
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE;
 }
