@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "capture.h"
 #include "output.h"
 #include "rovfs.h"
@@ -1348,9 +1349,15 @@ static const struct lookup_spec {
 
 struct lookup {
 	sqlite3_stmt *stmt;
-	char *slots;
+	char *slots; /* arena_zalloc's */
 	size_t slot_size;
 	uint64_t mask;
+	/*
+	 * Slots made: mask + 1, but an origin's table's only up to its largest
+	 * id: in huge pages (arena.h), the slots never filled would cost memory
+	 * as much as the rest (90 kB a capture of a fleet).
+	 */
+	uint64_t made;
 	bool whole; /* the table fits the slots: the first miss reads all of it */
 	/*
 	 * The texts longer than TEXT_INLINE, appended; when full, the live
@@ -1402,7 +1409,7 @@ static void gather_overflow(struct lookup *l)
 	char *texts = xmalloc(l->overflow_room);
 	size_t len = 0;
 
-	for (uint64_t i = 0; i <= l->mask; i++) {
+	for (uint64_t i = 0; i < l->made; i++) {
 		struct cached *c = slot_at(l, i);
 
 		if (!c->filled || c->len <= TEXT_INLINE)
@@ -1437,8 +1444,9 @@ static uint32_t overflow_put(struct lookup *l, const struct lookup_spec *spec, c
 	return at;
 }
 
-/* Slots for ids up to the table's largest, within the spec's bound. */
-static uint64_t slots_for(struct capture *cap, const struct lookup_spec *spec, bool *whole)
+/* Slots for ids up to the table's largest (*largest), within the spec's bound. */
+static uint64_t slots_for(struct capture *cap, const struct lookup_spec *spec, bool *whole,
+			  int64_t *largest_id)
 {
 	sqlite3_stmt *stmt;
 	int64_t largest = 0;
@@ -1452,6 +1460,7 @@ static uint64_t slots_for(struct capture *cap, const struct lookup_spec *spec, b
 	while (slots < spec->max_slots && (int64_t)slots <= largest)
 		slots *= 2;
 	*whole = (int64_t)slots > largest;
+	*largest_id = largest;
 	return slots;
 }
 
@@ -1643,14 +1652,18 @@ static int fill(struct capture *cap, const struct lookup_spec *spec, struct look
 	return 0;
 }
 
-static void make_slots(struct capture *cap, const struct lookup_spec *spec, struct lookup *l)
+/* A connection's slots; an origin's table's (whole): only those of its ids, when it fits. */
+static void make_slots(struct capture *cap, const struct lookup_spec *spec, struct lookup *l,
+		       bool whole)
 {
-	uint64_t slots = slots_for(cap, spec, &l->whole);
+	int64_t largest;
+	uint64_t slots = slots_for(cap, spec, &l->whole, &largest);
 	size_t size = sizeof(struct cached) + (size_t)spec->numbers * sizeof(int64_t) + TEXT_INLINE;
 
 	l->slot_size = (size + 7) & ~(size_t)7;
-	l->slots = xcalloc(slots, l->slot_size);
 	l->mask = slots - 1;
+	l->made = whole && l->whole && largest >= 0 ? (uint64_t)largest + 1 : slots;
+	l->slots = arena_zalloc(l->made * l->slot_size);
 }
 
 /* Every sound row of the table, its ids within t's slots, into them: false when unreadable. */
@@ -1659,7 +1672,7 @@ static bool read_whole(struct capture *cap, const struct lookup_spec *spec, stru
 	char *sql = lookup_sql(cap, spec, false);
 	sqlite3_stmt *stmt;
 	struct keeping k = {
-		.spec = spec, .l = t, .first = 0, .last = (int64_t)t->mask, .id = INT64_MIN};
+		.spec = spec, .l = t, .first = 0, .last = (int64_t)t->made - 1, .id = INT64_MIN};
 	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
 
 	free(sql);
@@ -1697,9 +1710,9 @@ static const struct lookup *whole_table(struct capture *cap, enum lookup_kind ki
 	t = &origin->tables[kind];
 	if (!t->tried) {
 		t->tried = true;
-		make_slots(cap, spec, t);
+		make_slots(cap, spec, t, true);
 		if (!t->whole || !read_whole(cap, spec, t)) {
-			free(t->slots);
+			arena_free(t->slots);
 			free(t->overflow);
 			*t = (struct lookup){.tried = true};
 		}
@@ -1723,14 +1736,14 @@ static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, i
 		l->tried = true;
 		l->table = whole_table(cap, kind);
 	}
-	if (l->table && (uint64_t)id <= l->table->mask) {
+	if (l->table && (uint64_t)id < l->table->made) {
 		c = slot_of(l->table, id);
 		*from = l->table;
 		if (c->filled && c->id == id)
 			return c;
 	}
 	if (!l->slots)
-		make_slots(cap, spec, l);
+		make_slots(cap, spec, l, false);
 	c = slot_of(l, id);
 	*from = l;
 	if (c->filled && c->id == id)
@@ -1765,7 +1778,7 @@ void capture_prefetch_address(struct capture *cap, int64_t id)
 	const struct lookup *l = cap->lookups ? &cap->lookups[LOOKUP_ADDRESS] : NULL;
 	const char *slot;
 
-	if (l && l->table && (uint64_t)id <= l->table->mask)
+	if (l && l->table && (uint64_t)id < l->table->made)
 		l = l->table;
 	if (!l || !l->slots)
 		return; /* the first lookup makes the cache */
@@ -1900,11 +1913,11 @@ static void free_capture(struct capture *cap)
 		list[i]->free(cap);
 	for (int i = 0; i < LOOKUPS; i++) {
 		if (cap->lookups) {
-			free(cap->lookups[i].slots);
+			arena_free(cap->lookups[i].slots);
 			free(cap->lookups[i].overflow);
 		}
 		if (cap->tables) {
-			free(cap->tables[i].slots);
+			arena_free(cap->tables[i].slots);
 			free(cap->tables[i].overflow);
 		}
 	}
