@@ -76,7 +76,13 @@ static pthread_mutex_t sharing = PTHREAD_MUTEX_INITIALIZER;
 /* A connection's own: the shared index, and caches of what it looked up. */
 struct capture_lineage {
 	struct process_index *index; /* NULL until the first call reads or finds it */
-	struct first_slot firsts[FIRST_SLOTS];
+	/*
+	 * Sized to the index (twice its rows, up to FIRST_SLOTS): they are
+	 * reached by a hash, all over, and a fleet's captures' each held
+	 * 160 kB for some 800 processes.
+	 */
+	struct first_slot *firsts;
+	uint64_t firsts_mask;
 	sqlite3_stmt *details; /* one row's texts, by its key */
 	struct slot slots[IMAGE_SLOTS];
 };
@@ -368,6 +374,14 @@ static struct capture_lineage *lineage_of(struct capture *cap)
 	}
 	if (!l->index && !(l->index = shared_index(cap)))
 		return NULL;
+	if (!l->firsts) {
+		size_t slots = 16;
+
+		while (slots < FIRST_SLOTS && slots < 2 * l->index->nrows)
+			slots *= 2;
+		l->firsts = xcalloc(slots, sizeof(*l->firsts));
+		l->firsts_mask = slots - 1;
+	}
 	return l;
 }
 
@@ -580,7 +594,7 @@ static size_t row_of(struct capture_lineage *l, int64_t pid, int64_t start_ns, i
 	const struct process_index *ix = l->index;
 	struct first_slot *f =
 		&l->firsts[((uint64_t)pid * 0x9e3779b97f4a7c15ull ^ (uint64_t)start_ns / 10000000) &
-			   (FIRST_SLOTS - 1)];
+			   l->firsts_mask];
 
 	if (!f->filled || f->pid != pid || f->start_ns != start_ns) {
 		size_t first = lower_bound(ix, pid, start_ns);
@@ -824,8 +838,8 @@ static void lineage_release(struct capture *cap)
 	l->details = NULL;
 	for (int i = 0; i < IMAGE_SLOTS; i++)
 		l->slots[i].filled = false;
-	for (int i = 0; i < FIRST_SLOTS; i++)
-		l->firsts[i].filled = false;
+	free(l->firsts); /* sized again to the index read again */
+	l->firsts = NULL;
 }
 
 static void lineage_free(struct capture *cap)
