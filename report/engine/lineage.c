@@ -84,7 +84,8 @@ struct capture_lineage {
 	struct first_slot *firsts;
 	uint64_t firsts_mask;
 	sqlite3_stmt *details; /* one row's texts, by its key */
-	struct slot slots[IMAGE_SLOTS];
+	/* IMAGE_SLOTS of them, at the first image: many connections ask only lineage_stands_out. */
+	struct slot *slots;
 };
 
 static int read_failed(struct capture *cap, const char *what)
@@ -577,7 +578,11 @@ static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row,
 static int image_of_row(struct capture *cap, struct capture_lineage *l, size_t row,
 			const struct image **image)
 {
-	struct slot *s = &l->slots[row & (IMAGE_SLOTS - 1)];
+	struct slot *s;
+
+	if (!l->slots)
+		l->slots = xcalloc(IMAGE_SLOTS, sizeof(*l->slots));
+	s = &l->slots[row & (IMAGE_SLOTS - 1)];
 
 	if (!s->filled || s->image.row != (int64_t)row) {
 		s->filled = false;
@@ -836,7 +841,7 @@ static void lineage_release(struct capture *cap)
 		return;
 	sqlite3_finalize(l->details);
 	l->details = NULL;
-	for (int i = 0; i < IMAGE_SLOTS; i++)
+	for (int i = 0; l->slots && i < IMAGE_SLOTS; i++)
 		l->slots[i].filled = false;
 	free(l->firsts); /* sized again to the index read again */
 	l->firsts = NULL;
@@ -847,8 +852,9 @@ static void lineage_free(struct capture *cap)
 	lineage_release(cap);
 	if (!cap->lineage)
 		return;
-	for (int i = 0; i < IMAGE_SLOTS; i++)
+	for (int i = 0; cap->lineage->slots && i < IMAGE_SLOTS; i++)
 		free(cap->lineage->slots[i].text);
+	free(cap->lineage->slots);
 	free(cap->lineage);
 	cap->lineage = NULL;
 }
