@@ -6,7 +6,7 @@
 
 #include "util.h"
 
-static void out_of_memory(size_t size)
+void out_of_memory(size_t size)
 {
 	fprintf(stderr, "casefile: out of memory (asked for %zu bytes)\n", size);
 	exit(70);

@@ -14,6 +14,8 @@
 /* Allocation that cannot fail: out of memory ends the program with a message. */
 void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
+/* Say so on stderr and exit (70): what the x* allocators do when none is left. */
+void out_of_memory(size_t size) __attribute__((noreturn));
 void *xrealloc(void *ptr, size_t size);
 /* Zeroed, at a multiple of alignment (a power of two, at least a pointer's size). */
 void *xcalloc_aligned(size_t count, size_t size, size_t alignment);

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "capture.h"
 #include "output.h"
 #include "rovfs.h"
@@ -257,6 +258,8 @@ static void grant_work(struct capture *cap)
 		cap->work_left = WORK_MIN;
 }
 
+static void lookup_row(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
 static int open_database(struct capture *cap)
 {
 	struct stat journal;
@@ -279,6 +282,11 @@ static int open_database(struct capture *cap)
 	/* A recorder that is stopping locks the file for a moment: wait for it. */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(cap->db, 5000);
+	/* The lookups keep their rows through it (lookup_row). */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(cap->db, "lookup_row", -1,
+					     SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, lookup_row,
+					     NULL, NULL);
 	/* Bounds on what a capture can cost (see WORK_PER_BYTE). */
 	if (cap->db)
 		open_databases++;
@@ -1301,12 +1309,12 @@ struct cached {
  * fifty rows read in order, and events name neighbouring ids (those the
  * recorder added at the same time).
  */
-/* The most numbers a spec has (a task's), and so the cells of a row: key, numbers, text. */
+/* The most numbers a spec has (a task's). */
 #define LOOKUP_NUMBERS_MAX 9
-#define LOOKUP_CELLS_MAX   (LOOKUP_NUMBERS_MAX + 2)
 
 static const struct lookup_spec {
-	const char *sql;     /* the key, numbers, then the text, for ids ?1 to ?2 */
+	const char *table, *key;
+	const char *cells;   /* lookup_row's: the key, numbers, then the text */
 	const char *max_sql; /* the largest id */
 	int numbers;
 	int text_max;	    /* longer: a corrupt capture */
@@ -1314,26 +1322,25 @@ static const struct lookup_spec {
 	const char *what;   /* NULL: absence is no error */
 	bool text_only;	    /* no NUL in the text either (an address) */
 } lookup_specs[LOOKUPS] = {
-	[LOOKUP_TASK] = {"SELECT id, pid, tid, ppid, uid, cgroup, mntns, start_ns, ifnull(netns, "
-			 "-1), ifnull(nspid, -1), comm FROM task WHERE id BETWEEN ?1 AND ?2",
+	[LOOKUP_TASK] = {"task", "id",
+			 "id, pid, tid, ppid, uid, cgroup, mntns, start_ns, ifnull(netns, -1), "
+			 "ifnull(nspid, -1), comm",
 			 "SELECT max(id) FROM task", LOOKUP_NUMBERS_MAX, CAPTURE_TEXT_MAX, 65536,
 			 "task", false},
-	[LOOKUP_ADDRESS] = {"SELECT id, ip, addr FROM address WHERE id BETWEEN ?1 AND ?2",
-			    "SELECT max(id) FROM address", 1, INET6_ADDRSTRLEN, 32768, "address",
-			    true},
-	[LOOKUP_CAP_NAME] = {"SELECT cap, name FROM cap_name WHERE cap BETWEEN ?1 AND ?2",
-			     "SELECT max(cap) FROM cap_name", 0, CAPTURE_TEXT_MAX, 64, NULL, false},
-	[LOOKUP_TCP_STATE] = {"SELECT state, name FROM tcp_state WHERE state BETWEEN ?1 AND ?2",
+	[LOOKUP_ADDRESS] = {"address", "id", "id, ip, addr", "SELECT max(id) FROM address", 1,
+			    INET6_ADDRSTRLEN, 32768, "address", true},
+	[LOOKUP_CAP_NAME] = {"cap_name", "cap", "cap, name", "SELECT max(cap) FROM cap_name", 0,
+			     CAPTURE_TEXT_MAX, 64, NULL, false},
+	[LOOKUP_TCP_STATE] = {"tcp_state", "state", "state, name",
 			      "SELECT max(state) FROM tcp_state", 0, CAPTURE_TEXT_MAX, 16, NULL,
 			      false},
-	[LOOKUP_RESET_REASON] = {"SELECT reason, name FROM reset_reason WHERE reason BETWEEN ?1 "
-				 "AND ?2",
+	[LOOKUP_RESET_REASON] = {"reset_reason", "reason", "reason, name",
 				 "SELECT max(reason) FROM reset_reason", 0, CAPTURE_TEXT_MAX, 64,
 				 NULL, false},
 	/* '' for a cgroup gone before its path was read; a longer path loses its front. */
-	[LOOKUP_CGROUP] = {"SELECT id, CASE WHEN length(CAST(path AS BLOB)) > 255 THEN '...' || "
-			   "substr(CAST(path AS BLOB), -252) ELSE ifnull(path, '') END FROM cgroup "
-			   "WHERE id BETWEEN ?1 AND ?2",
+	[LOOKUP_CGROUP] = {"cgroup", "id",
+			   "id, CASE WHEN length(CAST(path AS BLOB)) > 255 THEN '...' || "
+			   "substr(CAST(path AS BLOB), -252) ELSE ifnull(path, '') END",
 			   "SELECT max(id) FROM cgroup", 0, CAPTURE_PATH_MAX, 1024, NULL, false},
 };
 
@@ -1342,9 +1349,15 @@ static const struct lookup_spec {
 
 struct lookup {
 	sqlite3_stmt *stmt;
-	char *slots;
+	char *slots; /* arena_zalloc's */
 	size_t slot_size;
 	uint64_t mask;
+	/*
+	 * Slots made: mask + 1, but an origin's table's only up to its largest
+	 * id: in huge pages (arena.h), the slots never filled would cost memory
+	 * as much as the rest (90 kB a capture of a fleet).
+	 */
+	uint64_t made;
 	bool whole; /* the table fits the slots: the first miss reads all of it */
 	/*
 	 * The texts longer than TEXT_INLINE, appended; when full, the live
@@ -1396,7 +1409,7 @@ static void gather_overflow(struct lookup *l)
 	char *texts = xmalloc(l->overflow_room);
 	size_t len = 0;
 
-	for (uint64_t i = 0; i <= l->mask; i++) {
+	for (uint64_t i = 0; i < l->made; i++) {
 		struct cached *c = slot_at(l, i);
 
 		if (!c->filled || c->len <= TEXT_INLINE)
@@ -1431,8 +1444,9 @@ static uint32_t overflow_put(struct lookup *l, const struct lookup_spec *spec, c
 	return at;
 }
 
-/* Slots for ids up to the table's largest, within the spec's bound. */
-static uint64_t slots_for(struct capture *cap, const struct lookup_spec *spec, bool *whole)
+/* Slots for ids up to the table's largest (*largest), within the spec's bound. */
+static uint64_t slots_for(struct capture *cap, const struct lookup_spec *spec, bool *whole,
+			  int64_t *largest_id)
 {
 	sqlite3_stmt *stmt;
 	int64_t largest = 0;
@@ -1446,6 +1460,7 @@ static uint64_t slots_for(struct capture *cap, const struct lookup_spec *spec, b
 	while (slots < spec->max_slots && (int64_t)slots <= largest)
 		slots *= 2;
 	*whole = (int64_t)slots > largest;
+	*largest_id = largest;
 	return slots;
 }
 
@@ -1458,35 +1473,31 @@ static int lookup_failed(struct capture *cap, const struct lookup_spec *spec, in
 }
 
 /*
- * Captures made before process lives have no task.start_ns: 0 there; before
- * namespaces, no netns, nspid or cgroup paths.
+ * The statement keeping the rows of ids ?2 to ?3 (block) or of the whole
+ * table (a range read per row costs a tenth of it), to free.  Captures made
+ * before process lives have no task.start_ns: 0 there; before namespaces,
+ * no netns, nspid or cgroup paths.
  */
-static const char *lookup_sql(struct capture *cap, const struct lookup_spec *spec)
+static char *lookup_sql(struct capture *cap, const struct lookup_spec *spec, bool block)
 {
+	const char *cells = spec->cells;
+	size_t size;
+	char *sql;
+
 	if (spec == &lookup_specs[LOOKUP_TASK] && !capture_has_column(cap, "task", "start_ns"))
-		return "SELECT id, pid, tid, ppid, uid, cgroup, mntns, 0, -1, -1, comm FROM task "
-		       "WHERE id BETWEEN ?1 AND ?2";
-	if (spec == &lookup_specs[LOOKUP_TASK] && !capture_has_column(cap, "task", "netns"))
-		return "SELECT id, pid, tid, ppid, uid, cgroup, mntns, start_ns, -1, -1, comm FROM "
-		       "task WHERE id BETWEEN ?1 AND ?2";
+		cells = "id, pid, tid, ppid, uid, cgroup, mntns, 0, -1, -1, comm";
+	else if (spec == &lookup_specs[LOOKUP_TASK] && !capture_has_column(cap, "task", "netns"))
+		cells = "id, pid, tid, ppid, uid, cgroup, mntns, start_ns, -1, -1, comm";
 	if (spec == &lookup_specs[LOOKUP_CGROUP] && !capture_has_column(cap, "cgroup", NULL))
-		return "SELECT ?1, ?2 WHERE 0";
-	return spec->sql;
+		return xstrdup("SELECT ?1, ?2, ?3 WHERE 0");
+	size = strlen(spec->table) + strlen(cells) + strlen(spec->key) + 80;
+	sql = xmalloc(size);
+	snprintf(sql, size, "SELECT 1 FROM %s WHERE lookup_row(?1, %s)%s%s%s", spec->table, cells,
+		 block ? " AND " : "", block ? spec->key : "", block ? " BETWEEN ?2 AND ?3" : "");
+	return sql;
 }
 
-/*
- * The cells of the row the lookup's statement stands on, each taken once: a
- * column call takes and checks the statement's state, and checking then
- * keeping a row made three or four of them a cell (a fifth of reading a
- * fleet's small tables, a third of tcpreset over 300 captures).
- */
-static void row_cells(const struct lookup_spec *spec, sqlite3_stmt *stmt, sqlite3_value **cells)
-{
-	for (int i = 0; i <= spec->numbers + 1; i++)
-		cells[i] = sqlite3_column_value(stmt, i);
-}
-
-/* Why the row of these cells is corrupt; NULL if it is not. */
+/* Why the row of these cells (key, numbers, text) is corrupt; NULL if it is not. */
 static const char *corrupt_row(const struct lookup_spec *spec, sqlite3_value **cells)
 {
 	const void *text = sqlite3_value_blob(cells[1 + spec->numbers]);
@@ -1507,7 +1518,7 @@ static struct cached *slot_of(const struct lookup *l, int64_t id)
 	return slot_at(l, (uint64_t)id & l->mask);
 }
 
-/* The row the statement stands on, into its slot. */
+/* The row of these cells, into its slot. */
 static void keep_row(const struct lookup_spec *spec, struct lookup *l, sqlite3_value **cells,
 		     int64_t id)
 {
@@ -1530,6 +1541,75 @@ static void keep_row(const struct lookup_spec *spec, struct lookup *l, sqlite3_v
 }
 
 /*
+ * What a lookup's statement keeps its rows into (those of ids first to last),
+ * and what it saw of the id asked for.
+ */
+struct keeping {
+	const struct lookup_spec *spec;
+	struct lookup *l;
+	int64_t first, last;
+	int64_t id;
+	bool seen;
+	const char *corrupt; /* the id's row's; NULL: sound (or not seen) */
+};
+
+#define KEEPING_POINTER "casefile_keeping"
+
+/*
+ * lookup_row(keeping, key, numbers..., text), in a lookup's WHERE: keeps the
+ * row (of the keeping's ids) within the statement's own loop, which then
+ * returns none.  A row
+ * handed over a step at a time cost some 400 instructions more than its
+ * cells (the step, each cell taken out): a fleet's captures each read
+ * their small tables, 2.3M rows over 300 captures against 50k in one
+ * capture of as many events.
+ */
+static void lookup_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct keeping *k = sqlite3_value_pointer(argv[0], KEEPING_POINTER);
+	sqlite3_value **cells = argv + 1;
+	const char *why;
+	int64_t id;
+
+	if (!k || argc != k->spec->numbers + 3) {
+		sqlite3_result_error(ctx, "lookup_row: not a lookup's statement", -1);
+		return;
+	}
+	id = sqlite3_value_int64(cells[0]);
+	if (id < k->first || id > k->last)
+		return;
+	why = corrupt_row(k->spec, cells);
+	if (id == k->id) {
+		k->seen = true;
+		k->corrupt = why;
+	}
+	if (!why)
+		keep_row(k->spec, k->l, cells, id);
+}
+
+/*
+ * Keep every sound row of k's ids into its slots, noting what is seen of its
+ * id (none: INT64_MIN): SQLITE_DONE, or SQLite's error.  block: the statement
+ * reads the range ?2 to ?3, else the whole table.
+ */
+static int keep_rows(sqlite3_stmt *stmt, struct keeping *k, bool block)
+{
+	int rc;
+
+	sqlite3_bind_pointer(stmt, 1, k, KEEPING_POINTER, NULL);
+	if (block) {
+		sqlite3_bind_int64(stmt, 2, k->first);
+		sqlite3_bind_int64(stmt, 3, k->last);
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		;
+	sqlite3_reset(stmt);
+	/* The pointer is this frame's: never left bound. */
+	sqlite3_bind_null(stmt, 1);
+	return rc;
+}
+
+/*
  * Read the block of ids around id into their slots; the whole table at the
  * first miss when it fits them: one scan instead of a query per block (a
  * fleet's captures each have their own tables, mostly read whole).  A corrupt
@@ -1537,79 +1617,68 @@ static void keep_row(const struct lookup_spec *spec, struct lookup *l, sqlite3_v
  */
 static int fill(struct capture *cap, const struct lookup_spec *spec, struct lookup *l, int64_t id)
 {
-	const char *sql = l->stmt ? NULL : lookup_sql(cap, spec);
-	const char *corrupt = NULL;
-	int64_t first = id & ~(int64_t)(LOOKUP_BLOCK - 1), last = id | (LOOKUP_BLOCK - 1);
 	struct cached *c = slot_of(l, id);
-	bool seen = false;
+	struct keeping k = {.spec = spec,
+			    .l = l,
+			    .first = id & ~(int64_t)(LOOKUP_BLOCK - 1),
+			    .last = id | (LOOKUP_BLOCK - 1),
+			    .id = id};
 	int rc;
 
 	if (l->whole && id >= 0 && (uint64_t)id <= l->mask) {
-		first = 0;
-		last = (int64_t)l->mask;
+		k.first = 0;
+		k.last = (int64_t)l->mask;
 		l->whole = false;
 	}
-	if (!l->stmt && sqlite3_prepare_v3(cap->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->stmt,
-					   NULL) != SQLITE_OK)
-		return lookup_failed(cap, spec, id, capture_error(cap));
-	sqlite3_bind_int64(l->stmt, 1, first);
-	sqlite3_bind_int64(l->stmt, 2, last);
-	c->filled = false;
-	while ((rc = sqlite3_step(l->stmt)) == SQLITE_ROW) {
-		sqlite3_value *cells[LOOKUP_CELLS_MAX];
-		const char *why;
-		int64_t row_id;
+	if (!l->stmt) {
+		char *sql = lookup_sql(cap, spec, true);
 
-		row_cells(spec, l->stmt, cells);
-		why = corrupt_row(spec, cells);
-		row_id = sqlite3_value_int64(cells[0]);
-		if (row_id == id) {
-			seen = true;
-			corrupt = why;
-		}
-		if (!why)
-			keep_row(spec, l, cells, row_id);
+		rc = sqlite3_prepare_v3(cap->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->stmt,
+					NULL);
+		free(sql);
+		if (rc != SQLITE_OK)
+			return lookup_failed(cap, spec, id, capture_error(cap));
 	}
-	sqlite3_reset(l->stmt);
-	if (corrupt)
-		return lookup_failed(cap, spec, id, corrupt);
+	c->filled = false;
+	rc = keep_rows(l->stmt, &k, true);
+	if (k.corrupt)
+		return lookup_failed(cap, spec, id, k.corrupt);
 	if (rc != SQLITE_DONE)
 		return lookup_failed(cap, spec, id, capture_error(cap));
-	if (!seen && spec->what)
+	if (!k.seen && spec->what)
 		return lookup_failed(cap, spec, id, "corrupt capture: not there");
-	if (!seen)
+	if (!k.seen)
 		*c = (struct cached){.id = id, .filled = true};
 	return 0;
 }
 
-static void make_slots(struct capture *cap, const struct lookup_spec *spec, struct lookup *l)
+/* A connection's slots; an origin's table's (whole): only those of its ids, when it fits. */
+static void make_slots(struct capture *cap, const struct lookup_spec *spec, struct lookup *l,
+		       bool whole)
 {
-	uint64_t slots = slots_for(cap, spec, &l->whole);
+	int64_t largest;
+	uint64_t slots = slots_for(cap, spec, &l->whole, &largest);
 	size_t size = sizeof(struct cached) + (size_t)spec->numbers * sizeof(int64_t) + TEXT_INLINE;
 
 	l->slot_size = (size + 7) & ~(size_t)7;
-	l->slots = xcalloc(slots, l->slot_size);
 	l->mask = slots - 1;
+	l->made = whole && l->whole && largest >= 0 ? (uint64_t)largest + 1 : slots;
+	l->slots = arena_zalloc(l->made * l->slot_size);
 }
 
 /* Every sound row of the table, its ids within t's slots, into them: false when unreadable. */
 static bool read_whole(struct capture *cap, const struct lookup_spec *spec, struct lookup *t)
 {
-	const char *sql = lookup_sql(cap, spec);
+	char *sql = lookup_sql(cap, spec, false);
 	sqlite3_stmt *stmt;
-	int rc;
+	struct keeping k = {
+		.spec = spec, .l = t, .first = 0, .last = (int64_t)t->made - 1, .id = INT64_MIN};
+	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
 
-	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+	free(sql);
+	if (rc != SQLITE_OK)
 		return false;
-	sqlite3_bind_int64(stmt, 1, 0);
-	sqlite3_bind_int64(stmt, 2, (int64_t)t->mask);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		sqlite3_value *cells[LOOKUP_CELLS_MAX];
-
-		row_cells(spec, stmt, cells);
-		if (!corrupt_row(spec, cells))
-			keep_row(spec, t, cells, sqlite3_value_int64(cells[0]));
-	}
+	rc = keep_rows(stmt, &k, false);
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE;
 }
@@ -1641,9 +1710,9 @@ static const struct lookup *whole_table(struct capture *cap, enum lookup_kind ki
 	t = &origin->tables[kind];
 	if (!t->tried) {
 		t->tried = true;
-		make_slots(cap, spec, t);
+		make_slots(cap, spec, t, true);
 		if (!t->whole || !read_whole(cap, spec, t)) {
-			free(t->slots);
+			arena_free(t->slots);
 			free(t->overflow);
 			*t = (struct lookup){.tried = true};
 		}
@@ -1667,14 +1736,14 @@ static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, i
 		l->tried = true;
 		l->table = whole_table(cap, kind);
 	}
-	if (l->table && (uint64_t)id <= l->table->mask) {
+	if (l->table && (uint64_t)id < l->table->made) {
 		c = slot_of(l->table, id);
 		*from = l->table;
 		if (c->filled && c->id == id)
 			return c;
 	}
 	if (!l->slots)
-		make_slots(cap, spec, l);
+		make_slots(cap, spec, l, false);
 	c = slot_of(l, id);
 	*from = l;
 	if (c->filled && c->id == id)
@@ -1709,7 +1778,7 @@ void capture_prefetch_address(struct capture *cap, int64_t id)
 	const struct lookup *l = cap->lookups ? &cap->lookups[LOOKUP_ADDRESS] : NULL;
 	const char *slot;
 
-	if (l && l->table && (uint64_t)id <= l->table->mask)
+	if (l && l->table && (uint64_t)id < l->table->made)
 		l = l->table;
 	if (!l || !l->slots)
 		return; /* the first lookup makes the cache */
@@ -1844,11 +1913,11 @@ static void free_capture(struct capture *cap)
 		list[i]->free(cap);
 	for (int i = 0; i < LOOKUPS; i++) {
 		if (cap->lookups) {
-			free(cap->lookups[i].slots);
+			arena_free(cap->lookups[i].slots);
 			free(cap->lookups[i].overflow);
 		}
 		if (cap->tables) {
-			free(cap->tables[i].slots);
+			arena_free(cap->tables[i].slots);
 			free(cap->tables[i].overflow);
 		}
 	}

@@ -76,9 +76,16 @@ static pthread_mutex_t sharing = PTHREAD_MUTEX_INITIALIZER;
 /* A connection's own: the shared index, and caches of what it looked up. */
 struct capture_lineage {
 	struct process_index *index; /* NULL until the first call reads or finds it */
-	struct first_slot firsts[FIRST_SLOTS];
+	/*
+	 * Sized to the index (twice its rows, up to FIRST_SLOTS): they are
+	 * reached by a hash, all over, and a fleet's captures' each held
+	 * 160 kB for some 800 processes.
+	 */
+	struct first_slot *firsts;
+	uint64_t firsts_mask;
 	sqlite3_stmt *details; /* one row's texts, by its key */
-	struct slot slots[IMAGE_SLOTS];
+	/* IMAGE_SLOTS of them, at the first image: many connections ask only lineage_stands_out. */
+	struct slot *slots;
 };
 
 static int read_failed(struct capture *cap, const char *what)
@@ -368,6 +375,14 @@ static struct capture_lineage *lineage_of(struct capture *cap)
 	}
 	if (!l->index && !(l->index = shared_index(cap)))
 		return NULL;
+	if (!l->firsts) {
+		size_t slots = 16;
+
+		while (slots < FIRST_SLOTS && slots < 2 * l->index->nrows)
+			slots *= 2;
+		l->firsts = xcalloc(slots, sizeof(*l->firsts));
+		l->firsts_mask = slots - 1;
+	}
 	return l;
 }
 
@@ -563,7 +578,11 @@ static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row,
 static int image_of_row(struct capture *cap, struct capture_lineage *l, size_t row,
 			const struct image **image)
 {
-	struct slot *s = &l->slots[row & (IMAGE_SLOTS - 1)];
+	struct slot *s;
+
+	if (!l->slots)
+		l->slots = xcalloc(IMAGE_SLOTS, sizeof(*l->slots));
+	s = &l->slots[row & (IMAGE_SLOTS - 1)];
 
 	if (!s->filled || s->image.row != (int64_t)row) {
 		s->filled = false;
@@ -580,7 +599,7 @@ static size_t row_of(struct capture_lineage *l, int64_t pid, int64_t start_ns, i
 	const struct process_index *ix = l->index;
 	struct first_slot *f =
 		&l->firsts[((uint64_t)pid * 0x9e3779b97f4a7c15ull ^ (uint64_t)start_ns / 10000000) &
-			   (FIRST_SLOTS - 1)];
+			   l->firsts_mask];
 
 	if (!f->filled || f->pid != pid || f->start_ns != start_ns) {
 		size_t first = lower_bound(ix, pid, start_ns);
@@ -822,10 +841,10 @@ static void lineage_release(struct capture *cap)
 		return;
 	sqlite3_finalize(l->details);
 	l->details = NULL;
-	for (int i = 0; i < IMAGE_SLOTS; i++)
+	for (int i = 0; l->slots && i < IMAGE_SLOTS; i++)
 		l->slots[i].filled = false;
-	for (int i = 0; i < FIRST_SLOTS; i++)
-		l->firsts[i].filled = false;
+	free(l->firsts); /* sized again to the index read again */
+	l->firsts = NULL;
 }
 
 static void lineage_free(struct capture *cap)
@@ -833,8 +852,9 @@ static void lineage_free(struct capture *cap)
 	lineage_release(cap);
 	if (!cap->lineage)
 		return;
-	for (int i = 0; i < IMAGE_SLOTS; i++)
+	for (int i = 0; cap->lineage->slots && i < IMAGE_SLOTS; i++)
 		free(cap->lineage->slots[i].text);
+	free(cap->lineage->slots);
 	free(cap->lineage);
 	cap->lineage = NULL;
 }
