@@ -1,10 +1,35 @@
 /* Zeroed blocks in huge-page chunks: see arena.h. */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 
 #include "arena.h"
 #include "util.h"
+
+/*
+ * Under AddressSanitizer each block is an allocation of its own, so that an
+ * overflow past a table's slots is caught as it would be without the arena.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_CHECKED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_CHECKED 1
+#endif
+#endif
+
+#ifdef ARENA_CHECKED
+void *arena_zalloc(size_t size)
+{
+	return xcalloc(1, size);
+}
+
+void arena_free(void *block)
+{
+	free(block);
+}
+#else
 
 #define CHUNK ((size_t)2 << 20)	   /* a huge page, and aligned to one */
 #define ALIGN ((size_t)CACHE_LINE) /* a block's header, and its start */
@@ -92,3 +117,4 @@ void arena_free(void *block)
 		munmap(h->chunk, CHUNK);
 	pthread_mutex_unlock(&lock);
 }
+#endif
