@@ -1589,10 +1589,11 @@ static void lookup_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /*
  * Keep every sound row of k's ids into its slots, noting what is seen of its
- * id (none: INT64_MIN): SQLITE_DONE, or SQLite's error.  block: the statement
- * reads the range ?2 to ?3, else the whole table.
+ * id (none: INT64_MIN): SQLITE_DONE, or SQLite's error (its message in
+ * cap->error).  block: the statement reads the range ?2 to ?3, else the
+ * whole table.
  */
-static int keep_rows(sqlite3_stmt *stmt, struct keeping *k, bool block)
+static int keep_rows(struct capture *cap, sqlite3_stmt *stmt, struct keeping *k, bool block)
 {
 	int rc;
 
@@ -1604,6 +1605,9 @@ static int keep_rows(sqlite3_stmt *stmt, struct keeping *k, bool block)
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		;
 	sqlite3_reset(stmt);
+	/* Said now, into cap's error: unbinding clears the connection's. */
+	if (rc != SQLITE_DONE)
+		capture_error(cap);
 	/* The pointer is this frame's: never left bound. */
 	sqlite3_bind_null(stmt, 1);
 	return rc;
@@ -1640,11 +1644,11 @@ static int fill(struct capture *cap, const struct lookup_spec *spec, struct look
 			return lookup_failed(cap, spec, id, capture_error(cap));
 	}
 	c->filled = false;
-	rc = keep_rows(l->stmt, &k, true);
+	rc = keep_rows(cap, l->stmt, &k, true);
 	if (k.corrupt)
 		return lookup_failed(cap, spec, id, k.corrupt);
 	if (rc != SQLITE_DONE)
-		return lookup_failed(cap, spec, id, capture_error(cap));
+		return lookup_failed(cap, spec, id, cap->error);
 	if (!k.seen && spec->what)
 		return lookup_failed(cap, spec, id, "corrupt capture: not there");
 	if (!k.seen)
@@ -1678,7 +1682,7 @@ static bool read_whole(struct capture *cap, const struct lookup_spec *spec, stru
 	free(sql);
 	if (rc != SQLITE_OK)
 		return false;
-	rc = keep_rows(stmt, &k, false);
+	rc = keep_rows(cap, stmt, &k, false);
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE;
 }
