@@ -438,19 +438,25 @@ static int login(const struct event *ev, void *ctx)
 
 /*
  * The episodes an accept a few ahead will reach, of either basis (which, its
- * session tells): the map's slot of each, then their first lines, where
- * the event counts and adds (replay's prefetch and prefetch_near).
+ * session tells): false for an accept to no login port, which reaches none.
+ * Fetched in two stages, the map's slot of each, then their first lines,
+ * where the event counts and adds (replay's prefetch and prefetch_near).
  */
-static void episode_keys(struct guessing *g, const struct event *ev, uint64_t key[BASES][2])
+static bool episode_keys(struct guessing *g, const struct event *ev, uint64_t key[BASES][2])
 {
-	uint64_t host = (uint64_t)peers_host(g->peers, ev->cap);
-	uint32_t remote = peer_seen(g->peers, ev->cap, ev->col[LOGIN_RADDR]);
+	uint64_t host;
+	uint32_t remote;
 
+	if (!is_login_port(g->t, ev->col[LOGIN_LPORT]))
+		return false;
+	host = (uint64_t)peers_host(g->peers, ev->cap);
+	remote = peer_seen(g->peers, ev->cap, ev->col[LOGIN_RADDR]);
 	for (int b = 0; b < BASES; b++) {
 		key[b][0] =
 			host << 32 | (uint64_t)b << 16 | (uint64_t)(ev->col[LOGIN_LPORT] & 0xffff);
 		key[b][1] = remote;
 	}
+	return true;
 }
 
 static void prefetch_slots(const struct event *ev, void *ctx)
@@ -458,11 +464,9 @@ static void prefetch_slots(const struct event *ev, void *ctx)
 	struct guessing *g = ctx;
 	uint64_t key[BASES][2];
 
-	if (!is_login_port(g->t, ev->col[LOGIN_LPORT]))
-		return;
-	episode_keys(g, ev, key);
-	for (int b = 0; b < BASES; b++)
-		episodes_prefetch_slot(g->episodes[b], key[b]);
+	if (episode_keys(g, ev, key))
+		for (int b = 0; b < BASES; b++)
+			episodes_prefetch_slot(g->episodes[b], key[b]);
 }
 
 static void prefetch_episodes(const struct event *ev, void *ctx)
@@ -470,11 +474,9 @@ static void prefetch_episodes(const struct event *ev, void *ctx)
 	struct guessing *g = ctx;
 	uint64_t key[BASES][2];
 
-	if (!is_login_port(g->t, ev->col[LOGIN_LPORT]))
-		return;
-	episode_keys(g, ev, key);
-	for (int b = 0; b < BASES; b++)
-		episodes_prefetch(g->episodes[b], key[b], sizeof(struct guessing_data));
+	if (episode_keys(g, ev, key))
+		for (int b = 0; b < BASES; b++)
+			episodes_prefetch(g->episodes[b], key[b], sizeof(struct guessing_data));
 }
 
 static int replay_logins(struct captures *set, struct guessing *g, const struct options *opts)
