@@ -155,23 +155,24 @@ answers() {
 }
 dns_rows() { sql "$1" "select count(*) || '|' || count(distinct address) from dns where name = '$2' and ttl = 300"; }
 name=host$$.casefile.test other=netns$$.casefile.test
+# record_answers DB WHERE: record -e dns into DB while 7 answers come here
+# and 5 in another network namespace
+record_answers() {
+	start_record "$1" -e dns || { fail "record starts for DNS $2" "$(cat "$RECORD_ERR")"; exit 0; }
+	answers "$name" 7
+	answers "$other" 5 netns
+	sleep 0.3
+	stop_record INT
+}
 db="$SCRATCH/dns.db"
-start_record "$db" -e dns || { fail "record starts for DNS" "$(cat "$RECORD_ERR")"; exit 0; }
-answers "$name" 7
-answers "$other" 5 netns
-sleep 0.3
-stop_record INT
+record_answers "$db" "on the cgroup v2 root"
 check_eq "on the cgroup v2 root: 7 answers here and 5 in another network namespace, each once" \
 	"cgroup_skb/ingress on the cgroup v2 root|7|7|5|5|0" \
 	"$(sql "$db" "select mechanism from event_kind where name = 'dns'")|$(dns_rows "$db" "$name")|$(dns_rows "$db" "$other")|$(sql "$db" "select lost from event_kind where name = 'dns'")"
 
 export CASEFILE_HIDE=cgroup2
 db="$SCRATCH/dns-packet.db"
-start_record "$db" -e dns || { fail "record starts for DNS without cgroup v2" "$(cat "$RECORD_ERR")"; exit 0; }
-answers "$name" 7
-answers "$other" 5 netns
-sleep 0.3
-stop_record INT
+record_answers "$db" "without cgroup v2"
 unset CASEFILE_HIDE
 check_eq "without cgroup v2, a packet socket's filter: the 7 answers of its network namespace only" \
 	"socket filter on a packet socket|7|7|0|0" \
