@@ -96,27 +96,45 @@ static unsigned byte_of(int64_t value, int shift)
 	return (unsigned)(((uint64_t)value ^ 1ULL << 63) >> shift & 0xff);
 }
 
+/* Below this many values, an insertion sort costs less than the radix sort's counts. */
+#define FEW_VALUES 48
+
 /*
  * x[0..n) ascending (spare: n values): a radix sort from the lowest byte,
  * a byte every value shares skipped.  qsort's calls of a comparison took
  * a tenth of beacons' CPU; starts share their high bytes, bytes sent their
- * high ones too.
+ * high ones too.  Every byte is counted in one pass: the counts do not
+ * depend on the order the passes leave.
  */
 static void sort_values(int64_t *x, size_t n, int64_t *spare)
 {
+	size_t at[8][257];
 	int64_t *from = x, *to = spare, *swap;
 
-	for (int shift = 0; n > 1 && shift < 64; shift += 8) {
-		size_t at[257] = {0};
+	if (n <= FEW_VALUES) {
+		for (size_t i = 1; i < n; i++) {
+			int64_t value = x[i];
+			size_t j = i;
 
-		for (size_t i = 0; i < n; i++)
-			at[byte_of(from[i], shift) + 1]++;
-		if (at[byte_of(from[0], shift) + 1] == n)
+			for (; j && x[j - 1] > value; j--)
+				x[j] = x[j - 1];
+			x[j] = value;
+		}
+		return;
+	}
+	memset(at, 0, sizeof(at));
+	for (size_t i = 0; i < n; i++)
+		for (int byte = 0; byte < 8; byte++)
+			at[byte][byte_of(x[i], 8 * byte) + 1]++;
+	for (int byte = 0; byte < 8; byte++) {
+		size_t *count = at[byte];
+
+		if (count[byte_of(from[0], 8 * byte) + 1] == n)
 			continue;
 		for (int b = 0; b < 256; b++)
-			at[b + 1] += at[b];
+			count[b + 1] += count[b];
 		for (size_t i = 0; i < n; i++)
-			to[at[byte_of(from[i], shift)]++] = from[i];
+			to[count[byte_of(from[i], 8 * byte)]++] = from[i];
 		swap = from;
 		from = to;
 		to = swap;
