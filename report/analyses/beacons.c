@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "beacons.h"
-#include "hashmap.h"
 #include "lives.h"
 #include "spill.h"
 #include "util.h"
@@ -51,8 +50,9 @@ struct beacons_run {
 	struct peers *peers;
 	const struct beacon_thresholds *t;
 	struct spill connections;
-	uint64_t order;	     /* connections so far */
-	struct beacon *list; /* the batches' beacons */
+	struct spill_groups groups; /* a batch's groups by their key */
+	uint64_t order;		    /* connections so far */
+	struct beacon *list;	    /* the batches' beacons */
 	size_t found, found_allocated;
 };
 
@@ -277,33 +277,52 @@ static void score_group(struct beacons_run *r, const struct group *g,
 		found(r, &b);
 }
 
+/* Whether row is of group g of the batch's connections c: the same key. */
+static bool same_group(const struct group *g, const struct connection_row *c,
+		       const struct connection_row *row, bool by_port)
+{
+	const struct connection_row *first = &c[g->first];
+	uint64_t a, b, first_a, first_b;
+
+	group_key(row->host, row->pid, by_port ? 0 : row->remote, row->port, &a, &b);
+	group_key(first->host, first->pid, by_port ? 0 : first->remote, first->port, &first_a,
+		  &first_b);
+	return g->by_port == by_port && a == first_a && b == first_b;
+}
+
 /* A batch of connections, every one of their groups': grouped, then scored. */
 static int score_batch(void *rows, size_t n, void *ctx)
 {
 	struct beacons_run *r = ctx;
 	const struct connection_row *c = rows;
-	struct hashmap index = {0}; /* (host, pid), (remote, port) -> 1 + index in groups */
 	struct group *groups = xcalloc(2 * n, sizeof(*groups));
 	uint32_t *of = xcalloc(2 * n, sizeof(*of)), *remotes = xcalloc(2 * n, sizeof(*remotes));
 	int64_t *starts = xcalloc(2 * n, sizeof(*starts)), *sent = xcalloc(2 * n, sizeof(*sent));
 	uint32_t count = 0, at = 0;
 
+	spill_groups_reset(&r->groups, 2 * n);
 	for (size_t i = 0; i < 2 * n; i++) {
 		const struct connection_row *row = &c[i / 2];
-		bool by_port = i & 1, added;
-		uint64_t a, b, *slot;
+		bool by_port = i & 1;
+		uint64_t a, b, hash = row->hash;
+		struct spill_slot *slot;
+		size_t probe = 0;
 
-		group_key(row->host, row->pid, by_port ? 0 : row->remote, row->port, &a, &b);
-		slot = hashmap_put(&index, a, b, &added);
-		if (added) {
+		if (!by_port) {
+			group_key(row->host, row->pid, row->remote, row->port, &a, &b);
+			hash = spill_hash(a, b);
+		}
+		while ((slot = spill_groups_probe(&r->groups, hash, &probe))->group &&
+		       !same_group(&groups[slot->group - 1], c, row, by_port))
+			;
+		if (!slot->group) {
 			groups[count] =
 				(struct group){.first = (uint32_t)(i / 2), .by_port = by_port};
-			*slot = ++count;
+			*slot = (struct spill_slot){hash, ++count};
 		}
-		of[i] = (uint32_t)*slot - 1;
+		of[i] = slot->group - 1;
 		groups[of[i]].n++;
 	}
-	hashmap_clear(&index);
 	for (uint32_t g = 0; g < count; g++) {
 		groups[g].at = at;
 		at += groups[g].n;
@@ -362,6 +381,7 @@ int beacons_finish(struct beacons_run *r, int err, struct beacons *out)
 		r->list = NULL;
 	}
 	spill_free(&r->connections);
+	spill_groups_free(&r->groups);
 	free(r->list);
 	free(r);
 	return err ? -1 : 0;

@@ -236,3 +236,34 @@ void spill_free(struct spill *s)
 	free(s->rows);
 	*s = (struct spill){.fd = -1};
 }
+
+void spill_groups_reset(struct spill_groups *g, size_t groups)
+{
+	size_t slots = 16;
+
+	while (slots < 2 * groups)
+		slots *= 2;
+	if (slots > g->allocated) {
+		free(g->slots);
+		g->slots = xmalloc(slots * sizeof(*g->slots));
+		g->allocated = slots;
+	}
+	memset(g->slots, 0, slots * sizeof(*g->slots));
+	g->mask = slots - 1;
+}
+
+struct spill_slot *spill_groups_probe(struct spill_groups *g, uint64_t hash, size_t *probe)
+{
+	for (;;) {
+		struct spill_slot *slot = &g->slots[(hash + (*probe)++) & g->mask];
+
+		if (!slot->group || slot->hash == hash)
+			return slot;
+	}
+}
+
+void spill_groups_free(struct spill_groups *g)
+{
+	free(g->slots);
+	*g = (struct spill_groups){0};
+}
