@@ -78,6 +78,24 @@ static void key_of(const struct event *ev, int laddr, int raddr, int64_t lport, 
 	     ((uint64_t)(lport & 0xffff) << 16 | (uint64_t)(rport & 0xffff));
 }
 
+/* The namespaces of a capture's tasks. */
+static struct task_netns *task_netns_of(struct lives *l, const struct capture *cap)
+{
+	if (cap != l->last_cap) {
+		bool added;
+		uint64_t *slot = hashmap_put(&l->captures, (uint64_t)(uintptr_t)cap, 0, &added);
+
+		if (added) {
+			l->netns = xrealloc(l->netns, (l->ncaptures + 1) * sizeof(*l->netns));
+			l->netns[l->ncaptures] = (struct task_netns){0};
+			*slot = ++l->ncaptures;
+		}
+		l->last_cap = cap;
+		l->last = *slot - 1;
+	}
+	return &l->netns[l->last];
+}
+
 /*
  * The network namespace of a task of the event's capture: 0, or -1 after
  * one line; with cached_only, 1 for one not read yet (nothing read or said).
@@ -85,22 +103,9 @@ static void key_of(const struct event *ev, int laddr, int raddr, int64_t lport, 
 static int netns_of(struct lives *l, const struct event *ev, int64_t id, bool cached_only,
 		    int64_t *netns)
 {
-	struct task_netns *n;
+	struct task_netns *n = task_netns_of(l, ev->cap);
 	struct task task;
 
-	if (ev->cap != l->last_cap) {
-		bool added;
-		uint64_t *slot = hashmap_put(&l->captures, (uint64_t)(uintptr_t)ev->cap, 0, &added);
-
-		if (added) {
-			l->netns = xrealloc(l->netns, (l->ncaptures + 1) * sizeof(*l->netns));
-			l->netns[l->ncaptures] = (struct task_netns){0};
-			*slot = ++l->ncaptures;
-		}
-		l->last_cap = ev->cap;
-		l->last = *slot - 1;
-	}
-	n = &l->netns[l->last];
 	if (id >= 0 && (size_t)id < n->count && n->netns[id] != INT64_MIN) {
 		*netns = n->netns[id];
 		return 0;
@@ -225,8 +230,19 @@ static int on_accept(const struct event *ev, void *ctx)
  * The map of openings is large (every connection open at once, and those
  * whose close the capture lacks) and each event misses the cache in it:
  * its slot fetched a few events ahead (replay's prefetch) overlaps the miss
- * with the work on those.
+ * with the work on those.  An opening's key needs its task's namespace,
+ * whose slot in the capture's array missed the cache too: fetched first
+ * (an opening's slot in the map in the second stage, once it is there).
  */
+static void prefetch_task(const struct event *ev, void *ctx)
+{
+	const struct task_netns *n = task_netns_of(ctx, ev->cap);
+	int64_t id = ev->col[OPEN_TASK];
+
+	if (id >= 0 && (size_t)id < n->count)
+		__builtin_prefetch(&n->netns[id]);
+}
+
 static void prefetch_open(const struct event *ev, void *ctx)
 {
 	uint64_t a, b;
@@ -354,13 +370,15 @@ static int replay_closes(struct captures *set, const struct options *opts, struc
 		 .filter = connect_filter,
 		 .emit = on_connect,
 		 .ctx = &l,
-		 .prefetch = prefetch_open},
+		 .prefetch = prefetch_task,
+		 .prefetch_near = prefetch_open},
 		{.table = "ev_accept",
 		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
 		 .filter = accept_filter,
 		 .emit = on_accept,
 		 .ctx = &l,
-		 .prefetch = prefetch_open},
+		 .prefetch = prefetch_task,
+		 .prefetch_near = prefetch_open},
 		{.table = "ev_close",
 		 .columns = close_columns[reads.columns][0],
 		 .newer_column = "netns",
