@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "exfil.h"
-#include "hashmap.h"
 #include "spill.h"
 #include "util.h"
 
@@ -44,9 +43,8 @@ struct close_row {
 	uint32_t remote;
 };
 
-/* Pairs with exact totals, by their key. */
+/* Pairs with exact totals. */
 struct pairs {
-	struct hashmap index; /* (host, pid), remote -> 1 + index in list */
 	struct exfil_pair *list;
 	size_t count, allocated;
 };
@@ -56,17 +54,17 @@ struct exfil_run {
 	const struct exfil_thresholds *t;
 	size_t top; /* 0: every pair */
 	struct spill closes;
-	uint64_t order;	      /* closes so far */
-	struct pairs batch;   /* a batch's pairs */
-	struct pairs results; /* the batches' top and flagged pairs (no index) */
-	size_t pairs;	      /* in all */
-	int64_t floor;	      /* the top's last so far sent this much */
-	size_t compact_at;    /* results sorted again at so many */
+	uint64_t order;		    /* closes so far */
+	struct pairs batch;	    /* a batch's pairs */
+	struct spill_groups groups; /* a batch's pairs by their key */
+	struct pairs results;	    /* the batches' top and flagged pairs (no index) */
+	size_t pairs;		    /* in all */
+	int64_t floor;		    /* the top's last so far sent this much */
+	size_t compact_at;	    /* results sorted again at so many */
 };
 
 static void pairs_free(struct pairs *p)
 {
-	hashmap_clear(&p->index);
 	free(p->list);
 	*p = (struct pairs){0};
 }
@@ -82,23 +80,29 @@ static struct exfil_pair *append(struct pairs *p, const struct exfil_pair *pair)
 }
 
 /* The pair's exact totals, added at its first close. */
-static struct exfil_pair *pair_of(struct pairs *p, const struct close_row *c)
+static struct exfil_pair *pair_of(struct exfil_run *r, const struct close_row *c)
 {
-	bool added;
-	uint64_t *slot = hashmap_put(
-		&p->index, (uint64_t)(uint32_t)c->host << 32 | (uint32_t)c->pid, c->remote, &added);
+	struct pairs *p = &r->batch;
+	struct spill_slot *slot;
+	size_t probe = 0;
 
-	if (added) {
-		append(p, &(struct exfil_pair){.host = c->host,
-					       .pid = c->pid,
-					       .remote = c->remote,
-					       .cap = c->cap,
-					       .task = c->task,
-					       .first_ns = INT64_MAX,
-					       .order = c->order >> 2});
-		*slot = p->count;
+	while ((slot = spill_groups_probe(&r->groups, c->hash, &probe))->group) {
+		struct exfil_pair *pair = &p->list[slot->group - 1];
+
+		/* The key's: the low 32 bits of the pid. */
+		if (pair->host == c->host && (uint32_t)pair->pid == (uint32_t)c->pid &&
+		    pair->remote == c->remote)
+			return pair;
 	}
-	return &p->list[*slot - 1];
+	append(p, &(struct exfil_pair){.host = c->host,
+				       .pid = c->pid,
+				       .remote = c->remote,
+				       .cap = c->cap,
+				       .task = c->task,
+				       .first_ns = INT64_MAX,
+				       .order = c->order >> 2});
+	*slot = (struct spill_slot){c->hash, (uint32_t)p->count};
+	return &p->list[p->count - 1];
 }
 
 static void count(struct exfil_pair *p, const struct close_row *c)
@@ -184,8 +188,10 @@ static int sum_batch(void *rows, size_t n, void *ctx)
 	struct exfil_run *r = ctx;
 	const struct close_row *c = rows;
 
+	spill_groups_reset(&r->groups, n);
+	r->batch.count = 0;
 	for (size_t i = 0; i < n; i++)
-		count(pair_of(&r->batch, &c[i]), &c[i]);
+		count(pair_of(r, &c[i]), &c[i]);
 	r->pairs += r->batch.count;
 	for (size_t i = 0; i < r->batch.count; i++) {
 		struct exfil_pair *p = &r->batch.list[i];
@@ -196,7 +202,6 @@ static int sum_batch(void *rows, size_t n, void *ctx)
 		if (!r->top || p->flagged || p->sent >= r->floor)
 			append(&r->results, p);
 	}
-	pairs_free(&r->batch);
 	if (r->top && r->results.count >= r->compact_at)
 		compact(r);
 	return 0;
@@ -237,6 +242,7 @@ int exfil_finish(struct exfil_run *r, int err, struct exfil *out)
 		r->results.list = NULL;
 	}
 	spill_free(&r->closes);
+	spill_groups_free(&r->groups);
 	pairs_free(&r->batch);
 	pairs_free(&r->results);
 	free(r);

@@ -1,4 +1,5 @@
 /* Connection lives: closes with the process of their own, or of their opening (lives.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,24 @@ static void key_of(const struct event *ev, int laddr, int raddr, int64_t lport, 
 	     ((uint64_t)(lport & 0xffff) << 16 | (uint64_t)(rport & 0xffff));
 }
 
+/* The namespaces of a capture's tasks. */
+static struct task_netns *task_netns_of(struct lives *l, const struct capture *cap)
+{
+	if (cap != l->last_cap) {
+		bool added;
+		uint64_t *slot = hashmap_put(&l->captures, (uint64_t)(uintptr_t)cap, 0, &added);
+
+		if (added) {
+			l->netns = xrealloc(l->netns, (l->ncaptures + 1) * sizeof(*l->netns));
+			l->netns[l->ncaptures] = (struct task_netns){0};
+			*slot = ++l->ncaptures;
+		}
+		l->last_cap = cap;
+		l->last = *slot - 1;
+	}
+	return &l->netns[l->last];
+}
+
 /*
  * The network namespace of a task of the event's capture: 0, or -1 after
  * one line; with cached_only, 1 for one not read yet (nothing read or said).
@@ -85,22 +104,9 @@ static void key_of(const struct event *ev, int laddr, int raddr, int64_t lport, 
 static int netns_of(struct lives *l, const struct event *ev, int64_t id, bool cached_only,
 		    int64_t *netns)
 {
-	struct task_netns *n;
+	struct task_netns *n = task_netns_of(l, ev->cap);
 	struct task task;
 
-	if (ev->cap != l->last_cap) {
-		bool added;
-		uint64_t *slot = hashmap_put(&l->captures, (uint64_t)(uintptr_t)ev->cap, 0, &added);
-
-		if (added) {
-			l->netns = xrealloc(l->netns, (l->ncaptures + 1) * sizeof(*l->netns));
-			l->netns[l->ncaptures] = (struct task_netns){0};
-			*slot = ++l->ncaptures;
-		}
-		l->last_cap = ev->cap;
-		l->last = *slot - 1;
-	}
-	n = &l->netns[l->last];
 	if (id >= 0 && (size_t)id < n->count && n->netns[id] != INT64_MIN) {
 		*netns = n->netns[id];
 		return 0;
@@ -225,8 +231,19 @@ static int on_accept(const struct event *ev, void *ctx)
  * The map of openings is large (every connection open at once, and those
  * whose close the capture lacks) and each event misses the cache in it:
  * its slot fetched a few events ahead (replay's prefetch) overlaps the miss
- * with the work on those.
+ * with the work on those.  An opening's key needs its task's namespace,
+ * whose slot in the capture's array missed the cache too: fetched first
+ * (an opening's slot in the map in the second stage, once it is there).
  */
+static void prefetch_task(const struct event *ev, void *ctx)
+{
+	const struct task_netns *n = task_netns_of(ctx, ev->cap);
+	int64_t id = ev->col[OPEN_TASK];
+
+	if (id >= 0 && (size_t)id < n->count)
+		__builtin_prefetch(&n->netns[id]);
+}
+
 static void prefetch_open(const struct event *ev, void *ctx)
 {
 	uint64_t a, b;
@@ -354,13 +371,15 @@ static int replay_closes(struct captures *set, const struct options *opts, struc
 		 .filter = connect_filter,
 		 .emit = on_connect,
 		 .ctx = &l,
-		 .prefetch = prefetch_open},
+		 .prefetch = prefetch_task,
+		 .prefetch_near = prefetch_open},
 		{.table = "ev_accept",
 		 .columns = "e.task, e.laddr, e.lport, e.raddr, e.rport",
 		 .filter = accept_filter,
 		 .emit = on_accept,
 		 .ctx = &l,
-		 .prefetch = prefetch_open},
+		 .prefetch = prefetch_task,
+		 .prefetch_near = prefetch_open},
 		{.table = "ev_close",
 		 .columns = close_columns[reads.columns][0],
 		 .newer_column = "netns",
@@ -415,6 +434,50 @@ static int emit_to_each(const struct event *ev, const struct task *task, int64_t
 	return 0;
 }
 
+struct passing {
+	struct life_analysis *analysis;
+	int err;
+};
+
+static void *pass(void *arg)
+{
+	struct passing *p = arg;
+
+	p->err = p->analysis->passed(p->analysis->ctx);
+	return NULL;
+}
+
+/*
+ * The analyses' passed() at once, as threads can be had (one after the
+ * other otherwise): each reads its own rows back, and run one after the
+ * other they left summary's other core idle at its end.
+ */
+static int pass_all(struct life_analysis *list, int count)
+{
+	struct passing *passes = xcalloc((size_t)count, sizeof(*passes));
+	pthread_t *threads = xcalloc((size_t)count, sizeof(*threads));
+	bool *threaded = xcalloc((size_t)count, sizeof(*threaded));
+	int err = 0;
+
+	for (int i = 0; i < count; i++)
+		passes[i].analysis = &list[i];
+	for (int i = 1; i < count; i++)
+		threaded[i] = !pthread_create(&threads[i], NULL, pass, &passes[i]);
+	pass(&passes[0]);
+	for (int i = 1; i < count; i++) {
+		if (threaded[i])
+			pthread_join(threads[i], NULL);
+		else
+			pass(&passes[i]);
+	}
+	for (int i = 0; i < count; i++)
+		err |= passes[i].err;
+	free(passes);
+	free(threads);
+	free(threaded);
+	return err ? -1 : 0;
+}
+
 int replay_lives_shared(struct captures *set, const struct options *opts,
 			struct life_analysis *list, int count)
 {
@@ -427,10 +490,7 @@ int replay_lives_shared(struct captures *set, const struct options *opts,
 	}
 	if (replay_closes(set, opts, reads, emit_to_each, &all))
 		return -1;
-	for (int i = 0; i < count; i++)
-		if (list[i].passed(list[i].ctx))
-			return -1;
-	return 0;
+	return pass_all(list, count);
 }
 
 const char *life_closed_by_name(int64_t code)

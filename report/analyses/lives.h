@@ -62,7 +62,8 @@ int replay_lives(struct captures *set, const struct options *opts, bool counters
 
 /*
  * An analysis of the lives that shares their one read with others: emit sees
- * every close, then passed() ends its work (0, or -1 after one line).
+ * every close, then passed() ends its work, beside the others' in threads
+ * of their own (0, or -1 after one line).
  */
 struct life_analysis {
 	life_emit emit;

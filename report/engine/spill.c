@@ -96,12 +96,21 @@ static int put(struct spill *s, const void *row)
 {
 	uint64_t hash;
 	struct spill_share *share;
+	char *to;
 
 	memcpy(&hash, row, sizeof(hash));
 	share = &s->shares[hash >> (56 - 8 * s->level) & (SPILL_SHARES - 1)];
 	if (!share->buffer)
 		share->buffer = xmalloc(chunk_rows(s) * s->row_size);
-	memcpy(share->buffer + share->used * s->row_size, row, s->row_size);
+	to = share->buffer + share->used * s->row_size;
+	memcpy(to, row, s->row_size);
+	/*
+	 * The share's next row comes some SPILL_SHARES rows later, and writing
+	 * it missed the cache: its place, fetched for writing now, is there by
+	 * then.
+	 */
+	__builtin_prefetch(to + s->row_size, 1);
+	__builtin_prefetch(to + 2 * s->row_size - 1, 1);
 	share->rows++;
 	return ++share->used == chunk_rows(s) ? write_chunk(s, share) : 0;
 }
@@ -235,4 +244,35 @@ void spill_free(struct spill *s)
 	free(s->shares);
 	free(s->rows);
 	*s = (struct spill){.fd = -1};
+}
+
+void spill_groups_reset(struct spill_groups *g, size_t groups)
+{
+	size_t slots = 16;
+
+	while (slots < 2 * groups)
+		slots *= 2;
+	if (slots > g->allocated) {
+		free(g->slots);
+		g->slots = xmalloc(slots * sizeof(*g->slots));
+		g->allocated = slots;
+	}
+	memset(g->slots, 0, slots * sizeof(*g->slots));
+	g->mask = slots - 1;
+}
+
+struct spill_slot *spill_groups_probe(struct spill_groups *g, uint64_t hash, size_t *probe)
+{
+	for (;;) {
+		struct spill_slot *slot = &g->slots[(hash + (*probe)++) & g->mask];
+
+		if (!slot->group || slot->hash == hash)
+			return slot;
+	}
+}
+
+void spill_groups_free(struct spill_groups *g)
+{
+	free(g->slots);
+	*g = (struct spill_groups){0};
 }

@@ -58,4 +58,32 @@ int spill_each(struct spill *s, spill_batch batch, void *ctx);
 
 void spill_free(struct spill *s);
 
+/*
+ * A batch's rows in groups of a key: a table of the keys' hashes and their
+ * groups' numbers, sized for the batch and kept from one batch to the next
+ * (a map grown from empty for each batch spent most of its time growing).
+ * 16 bytes a slot, two slots a group.
+ */
+struct spill_slot {
+	uint64_t hash;
+	uint32_t group; /* 1 + its index; 0: an empty slot */
+};
+
+struct spill_groups {
+	struct spill_slot *slots;
+	size_t mask, allocated;
+};
+
+/* Every slot empty, room for groups groups. */
+void spill_groups_reset(struct spill_groups *g, size_t groups);
+
+/*
+ * The slots of hash in turn, *probe 0 at first: each call the next slot
+ * with that hash, else the empty one where a new group of it goes (its hash
+ * and group set by the caller).
+ */
+struct spill_slot *spill_groups_probe(struct spill_groups *g, uint64_t hash, size_t *probe);
+
+void spill_groups_free(struct spill_groups *g);
+
 #endif
