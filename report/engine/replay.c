@@ -200,6 +200,7 @@ static int corrupt_row(const struct stream *s, const char *why)
 struct row {
 	uint32_t nulls, odd;
 	int cells;
+	int made;  /* rows the function made since the reader last stepped */
 	bool copy; /* also hand it out as event_row()'s value */
 	int64_t cell[ROW_CELLS_MAX];
 };
@@ -233,41 +234,53 @@ static void event_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	row->nulls = nulls;
 	row->odd = odd;
 	row->cells = argc;
+	row->made++;
 	if (row->copy)
 		sqlite3_result_blob(ctx, row, (int)offsetof(struct row, cell[argc]), SQLITE_STATIC);
 }
 
 /*
- * Step the stream's statement; on a row, its cells are in s->row.  A plan
- * that sorts (by an index the condition chose) ran event_row() on every
- * row before the first came out: run it again with the cells as values,
- * and copy each row's into s->row.  -1 when a value is not such cells.
+ * Step the stream's statement: SQLITE_ROW with the row's cells in s->row,
+ * SQLITE_DONE, SQLite's error, or -1 after one line.  A plan that sorts (by
+ * an index the condition chose) runs event_row() on the rows before they
+ * come out: seen at the first row, it runs again with the cells as values
+ * (copied into the sorter), and each row's are copied into s->row.
  */
 static int step(struct stream *s)
 {
-	int rc = sqlite3_step(s->stmt), bytes;
-	const void *blob;
+	struct row *row = s->row;
+	int rc;
 
+	row->copy = s->sorted;
+	row->made = 0;
+	rc = sqlite3_step(s->stmt);
 	if (rc == SQLITE_ROW && !s->planned) {
 		s->planned = true;
-		s->sorted = sqlite3_stmt_status(s->stmt, SQLITE_STMTSTATUS_SORT, false) > 0;
-		if (s->sorted) {
+		if (sqlite3_stmt_status(s->stmt, SQLITE_STMTSTATUS_SORT, false)) {
+			s->sorted = row->copy = true;
 			sqlite3_reset(s->stmt);
-			s->row->copy = true;
 			rc = sqlite3_step(s->stmt);
-			s->row->copy = false;
 		}
 	}
-	if (rc != SQLITE_ROW || !s->sorted)
+	if (rc != SQLITE_ROW || (!s->sorted && row->made == 1))
 		return rc;
-	blob = sqlite3_column_blob(s->stmt, 0);
-	bytes = sqlite3_column_bytes(s->stmt, 0);
-	if (!blob)
-		return SQLITE_NOMEM; /* the connection says so */
-	if (bytes < (int)offsetof(struct row, cell) || bytes > (int)sizeof(struct row))
-		return -1;
-	memcpy(s->row, blob, (size_t)bytes);
-	return bytes == (int)offsetof(struct row, cell[s->row->cells]) ? SQLITE_ROW : -1;
+	if (s->sorted) {
+		const void *blob = sqlite3_column_blob(s->stmt, 0);
+		size_t bytes = (size_t)sqlite3_column_bytes(s->stmt, 0);
+
+		if (!blob)
+			return SQLITE_NOMEM; /* the connection tells */
+		if (bytes >= offsetof(struct row, cell) && bytes <= sizeof(*row)) {
+			memmove(row, blob, bytes);
+			if (bytes ==
+			    offsetof(struct row, cell) + (size_t)row->cells * sizeof(int64_t))
+				return rc;
+		}
+	}
+	/* Else a plan that ran the function ahead of the row it hands out, unseen. */
+	fprintf(stderr, "report: %s: cannot read %s: a row without event_row()'s cells\n",
+		s->cap->name, s->query->table);
+	return -1;
 }
 
 /* Decode the next row into ev: 1 on a row, 0 at the end, -1 after one line. */
@@ -280,7 +293,7 @@ static int advance(struct stream *s, struct event *ev)
 	if (rc == SQLITE_DONE)
 		return 0;
 	if (rc < 0)
-		return corrupt_row(s, "a row event_row() did not make");
+		return -1;
 	if (rc != SQLITE_ROW)
 		return read_failed(s);
 	columns = row->cells - first - (s->stacks ? STACK_KINDS : 0);
