@@ -97,6 +97,12 @@ run_report timeline --addr "$answer" lineage.db
 check_eq "timeline --addr: the answers that named the address too" \
 	"$(q $L "select count(*) from dns d join address a on a.id = d.address where a.addr = '$answer'")" \
 	"$(grep -c ' dns ' "$SCRATCH/out")"
+# SQLite reads them through dns_by_address and sorts them: each must still be its own.
+run_report timeline --addr "$answer" --format csv lineage.db
+check_eq "timeline --addr: each answer at its own time, in order" \
+	"$(q $L "select group_concat(t + base_ns, ' ') from (select d.t from dns d join address a
+		on a.id = d.address where a.addr = '$answer' order by d.t, d.seq), capture")" \
+	"$(awk -F, '$14 == "dns" { print $2 }' "$SCRATCH/out" | paste -sd' ')"
 
 # --- summary ---------------------------------------------------------------------------
 run_report summary lineage.db

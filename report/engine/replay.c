@@ -82,6 +82,8 @@ struct stream {
 	int reader_id;		/* which reader thread reads it */
 	int index;		/* its place in the pass's streams (struct reading) */
 	sqlite3_stmt *stmt;	/* stepped by the reader thread only */
+	struct row *row;	/* where event_row() leaves its row (its connection's) */
+	bool planned, sorted;	/* whether the plan sorts (known at its first row) */
 	bool seq;		/* the second column is seq */
 	bool stacks;		/* then the stack columns: kstack, ustack */
 	int64_t floor_t;	/* --follow: newest t known before the last poll */
@@ -187,23 +189,34 @@ static int corrupt_row(const struct stream *s, const char *why)
 }
 
 /*
- * A row's cells, as event_row() hands them to the reader in one blob: a
- * call into the statement per cell (taking and checking its state each
- * time) was most of what a reader spent on a row beside SQLite's decoding.
- * Bit i of nulls: cell i is NULL; of odd: it is neither NULL nor an integer
- * ('abc' or 80.5 would read as a wrong number).
+ * A row's cells, as event_row() leaves them for the reader: a call into the
+ * statement per cell (taking and checking its state each time) was most of
+ * what a reader spent on a row beside SQLite's decoding.  Bit i of nulls:
+ * cell i is NULL; of odd: it is neither NULL nor an integer ('abc' or 80.5
+ * would read as a wrong number).
  */
 #define ROW_CELLS_MAX (2 + EVENT_COLUMNS_MAX + STACK_KINDS)
 
 struct row {
 	uint32_t nulls, odd;
+	int cells;
+	int made;  /* rows the function made since the reader last stepped */
+	bool copy; /* also hand it out as event_row()'s value */
 	int64_t cell[ROW_CELLS_MAX];
 };
 
-/* event_row(t, [seq,] columns..., [kstack, ustack]): the row's cells, as a struct row. */
+/*
+ * event_row(t, [seq,] columns..., [kstack, ustack]): the row's cells, into
+ * the connection's struct row (the function's user data), which the reader
+ * reads before it steps a statement of the connection again.  Its value is
+ * NULL: handing the cells out as a blob (a value SQLite copies, or keeps
+ * track of) cost a sixth of what the reader spent on a row itself.  A plan
+ * that sorts keeps values, not this: copy asks for the cells as a blob.
+ */
 static void event_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	struct row row = {0};
+	struct row *row = sqlite3_user_data(ctx);
+	uint32_t nulls = 0, odd = 0;
 
 	if (argc > ROW_CELLS_MAX) {
 		sqlite3_result_error(ctx, "too many columns", -1);
@@ -212,56 +225,96 @@ static void event_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	for (int i = 0; i < argc; i++) {
 		int type = sqlite3_value_type(argv[i]);
 
-		if (type == SQLITE_INTEGER)
-			row.cell[i] = sqlite3_value_int64(argv[i]);
-		else if (type == SQLITE_NULL)
-			row.nulls |= 1u << i;
-		else
-			row.odd |= 1u << i;
+		row->cell[i] = type == SQLITE_INTEGER ? sqlite3_value_int64(argv[i]) : 0;
+		if (type == SQLITE_NULL)
+			nulls |= 1u << i;
+		else if (type != SQLITE_INTEGER)
+			odd |= 1u << i;
 	}
-	sqlite3_result_blob(ctx, &row, (int)offsetof(struct row, cell[argc]), SQLITE_TRANSIENT);
+	row->nulls = nulls;
+	row->odd = odd;
+	row->cells = argc;
+	row->made++;
+	if (row->copy)
+		sqlite3_result_blob(ctx, row, (int)offsetof(struct row, cell[argc]), SQLITE_STATIC);
 }
 
 /*
- * Decode the next row into ev: 1 on a row, 0 at the end, -1 after one line.
- * The blob is copied out whole first: a sorted query's may lie unaligned.
+ * Step the stream's statement: SQLITE_ROW with the row's cells in s->row,
+ * SQLITE_DONE, SQLite's error, or -1 after one line.  A plan that sorts (by
+ * an index the condition chose) runs event_row() on the rows before they
+ * come out: seen at the first row, it runs again with the cells as values
+ * (copied into the sorter), and each row's are copied into s->row.
  */
+static int step(struct stream *s)
+{
+	struct row *row = s->row;
+	int rc;
+
+	row->copy = s->sorted;
+	row->made = 0;
+	rc = sqlite3_step(s->stmt);
+	if (rc == SQLITE_ROW && !s->planned) {
+		s->planned = true;
+		if (sqlite3_stmt_status(s->stmt, SQLITE_STMTSTATUS_SORT, false)) {
+			s->sorted = row->copy = true;
+			sqlite3_reset(s->stmt);
+			rc = sqlite3_step(s->stmt);
+		}
+	}
+	if (rc != SQLITE_ROW || (!s->sorted && row->made == 1))
+		return rc;
+	if (s->sorted) {
+		const void *blob = sqlite3_column_blob(s->stmt, 0);
+		size_t bytes = (size_t)sqlite3_column_bytes(s->stmt, 0);
+
+		if (!blob)
+			return SQLITE_NOMEM; /* the connection tells */
+		if (bytes >= offsetof(struct row, cell) && bytes <= sizeof(*row)) {
+			memmove(row, blob, bytes);
+			if (bytes ==
+			    offsetof(struct row, cell) + (size_t)row->cells * sizeof(int64_t))
+				return rc;
+		}
+	}
+	/* Else a plan that ran the function ahead of the row it hands out, unseen. */
+	fprintf(stderr, "report: %s: cannot read %s: a row without event_row()'s cells\n",
+		s->cap->name, s->query->table);
+	return -1;
+}
+
+/* Decode the next row into ev: 1 on a row, 0 at the end, -1 after one line. */
 static int advance(struct stream *s, struct event *ev)
 {
-	int rc = sqlite3_step(s->stmt), first = s->seq ? 2 : 1, bytes, columns;
-	const void *blob;
-	struct row row;
+	int rc = step(s), first = s->seq ? 2 : 1, columns;
+	const struct row *row = s->row;
 	uint32_t times = (1u << first) - 1;
 
 	if (rc == SQLITE_DONE)
 		return 0;
+	if (rc < 0)
+		return -1;
 	if (rc != SQLITE_ROW)
 		return read_failed(s);
-	blob = sqlite3_column_blob(s->stmt, 0);
-	bytes = sqlite3_column_bytes(s->stmt, 0);
-	columns = (bytes - (int)offsetof(struct row, cell)) / (int)sizeof(int64_t) - first -
-		  (s->stacks ? STACK_KINDS : 0);
-	if (!blob)
-		return read_failed(s);
+	columns = row->cells - first - (s->stacks ? STACK_KINDS : 0);
 	if (columns < 0 || columns > EVENT_COLUMNS_MAX) {
 		fprintf(stderr, "report: %s: too many columns\n", s->query->table);
 		return -1;
 	}
-	memcpy(&row, blob, (size_t)bytes);
 	ev->cap = s->cap;
-	if ((row.nulls | row.odd) & times)
+	if ((row->nulls | row->odd) & times)
 		return corrupt_row(s, "a number that is not one");
-	ev->t = row.cell[0];
-	ev->seq = s->seq ? row.cell[1] : 0;
+	ev->t = row->cell[0];
+	ev->seq = s->seq ? row->cell[1] : 0;
 	if (!capture_wall_ns(s->cap, ev->t, &ev->wall_ns))
 		return corrupt_row(s, "a time out of range");
-	if (row.odd)
+	if (row->odd)
 		return corrupt_row(s, "a number that is not one");
-	memcpy(ev->col, &row.cell[first], (size_t)columns * sizeof(int64_t));
-	ev->nulls = row.nulls >> first & ((1u << columns) - 1);
+	memcpy(ev->col, &row->cell[first], (size_t)columns * sizeof(int64_t));
+	ev->nulls = row->nulls >> first & ((1u << columns) - 1);
 	for (int kind = 0; s->stacks && kind < STACK_KINDS; kind++) {
-		ev->stacks.id[kind] = row.cell[first + columns + kind];
-		ev->stacks.has[kind] = !(row.nulls >> (first + columns + kind) & 1);
+		ev->stacks.id[kind] = row->cell[first + columns + kind];
+		ev->stacks.has[kind] = !(row->nulls >> (first + columns + kind) & 1);
 	}
 	return 1;
 }
@@ -291,7 +344,7 @@ static int start(struct stream *s, const struct options *opts)
 	int64_t from, to, lowest, newest = s->floor_t;
 
 	s->head = s->filled = s->next = 0;
-	s->holding = false;
+	s->holding = s->planned = s->sorted = false;
 	s->failed = false;
 	s->finished =
 		(s->query->optional && !capture_has_column(s->reader, s->query->table, NULL)) ||
@@ -683,11 +736,32 @@ static void in_map(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int(ctx, map && n >= 0 && n < sqlite3_value_bytes(argv[0]) && map[n]);
 }
 
+/*
+ * The functions a pass's queries call, on a reader's connection to a
+ * capture: event_row()'s struct row, or NULL after one line.
+ */
+static struct row *add_functions(struct capture *cap)
+{
+	struct row *row = xcalloc(1, sizeof(*row));
+	const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+
+	/* It replaces one the connection had (a spare's), freeing that row; on failure, this. */
+	if (sqlite3_create_function_v2(cap->db, "event_row", -1, flags, row, event_row, NULL, NULL,
+				       free) ||
+	    sqlite3_create_function(cap->db, "in_map", 2, flags, NULL, in_map, NULL, NULL)) {
+		fprintf(stderr, "report: %s: cannot add a function to SQLite: %s\n", cap->name,
+			sqlite3_errmsg(cap->db));
+		return NULL;
+	}
+	return row;
+}
+
 static int pass(struct captures *set, struct stream *streams, int count, const bool *active,
 		int nqueries, const struct options *opts)
 {
 	struct stream **chosen = xcalloc((size_t)count, sizeof(*chosen));
 	struct captures readers[READERS] = {0};
+	struct row **rows = xcalloc((size_t)(READERS * set->count), sizeof(*rows));
 	int n = 0, err = 0, nreaders;
 
 	for (int i = 0; i < count; i++)
@@ -697,22 +771,17 @@ static int pass(struct captures *set, struct stream *streams, int count, const b
 	assign_readers(chosen, n, nreaders);
 	for (int k = 0; k < nreaders && !err; k++) {
 		err = captures_open_again(&readers[k], set);
-		for (int i = 0; i < readers[k].count; i++) {
+		for (int i = 0; i < readers[k].count && !err; i++) {
 			capture_scan_cache(readers[k].list[i]);
-			sqlite3_create_function(readers[k].list[i]->db, "in_map", 2,
-						SQLITE_UTF8 | SQLITE_DETERMINISTIC |
-							SQLITE_INNOCUOUS,
-						NULL, in_map, NULL, NULL);
-			sqlite3_create_function(readers[k].list[i]->db, "event_row", -1,
-						SQLITE_UTF8 | SQLITE_DETERMINISTIC |
-							SQLITE_INNOCUOUS,
-						NULL, event_row, NULL, NULL);
+			rows[k * set->count + i] = add_functions(readers[k].list[i]);
+			err = rows[k * set->count + i] ? 0 : -1;
 		}
 	}
 	for (int i = 0; i < n && !err; i++) {
 		int c = (int)(chosen[i] - streams) / nqueries;
 
 		chosen[i]->reader = readers[chosen[i]->reader_id].list[c];
+		chosen[i]->row = rows[chosen[i]->reader_id * set->count + c];
 		err = start(chosen[i], opts);
 	}
 	if (!err)
@@ -723,6 +792,7 @@ static int pass(struct captures *set, struct stream *streams, int count, const b
 	}
 	for (int k = 0; k < nreaders; k++)
 		captures_close(&readers[k]);
+	free(rows);
 	free(chosen);
 	return err;
 }
