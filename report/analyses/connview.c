@@ -657,28 +657,14 @@ static bool ephemeral(int64_t port)
  * the minute is the client (the scanner's, on either side); else the end
  * whose port is ephemeral while the other's is not, else the higher port.
  */
-static void count_orphan_end(uint32_t peer, int64_t port, int delta)
+static void count_orphan_end(uint32_t peer, int64_t port)
 {
-	uint64_t *n = hashmap_put(&cv.orphan_ends, peer, (uint64_t)port, NULL);
-
-	*n += (uint64_t)delta;
-	if (!*n)
-		hashmap_remove(&cv.orphan_ends, peer, (uint64_t)port);
-}
-
-static uint64_t orphan_count(uint32_t peer, int64_t port)
-{
-	uint64_t *n = hashmap_find(&cv.orphan_ends, peer, (uint64_t)port);
-
-	return n ? *n : 0;
+	++*hashmap_put(&cv.orphan_ends, peer, (uint64_t)port, NULL);
 }
 
 /* An orphan is held as client remote, server local: whether it is the other way. */
-static bool reversed(const struct conn *c)
+static bool reversed(const struct conn *c, uint64_t remote, uint64_t local)
 {
-	uint64_t remote = orphan_count(c->client, c->client_port);
-	uint64_t local = orphan_count(c->server, c->server_port);
-
 	if (local != remote)
 		return local > remote;
 	if (ephemeral(c->server_port) != ephemeral(c->client_port))
@@ -686,12 +672,19 @@ static bool reversed(const struct conn *c)
 	return c->server_port > c->client_port;
 }
 
-/* An orphan printed: the right way round, and no longer counted. */
+/*
+ * An orphan printed: the right way round, and no longer counted.  Each end's
+ * count is found once (both ends may be one key): a find and a put for each
+ * showed in profiles.
+ */
 static struct conn orient(const struct conn *c)
 {
 	struct conn o = *c;
+	uint64_t *remote = hashmap_find(&cv.orphan_ends, c->client, (uint64_t)c->client_port);
+	uint64_t *local = hashmap_find(&cv.orphan_ends, c->server, (uint64_t)c->server_port);
+	bool remote_done, local_done;
 
-	if (reversed(c)) {
+	if (reversed(c, *remote, *local)) {
 		o.client = c->server;
 		o.client_port = c->server_port;
 		o.server = c->client;
@@ -699,13 +692,54 @@ static struct conn orient(const struct conn *c)
 		o.reset_by_server = !c->reset_by_server;
 		o.refused = false;
 	}
-	count_orphan_end(c->client, c->client_port, -1);
-	count_orphan_end(c->server, c->server_port, -1);
+	--*remote;
+	--*local;
+	/* Removing one may move the other: both read first. */
+	remote_done = !*remote;
+	local_done = !*local;
+	if (remote_done)
+		hashmap_remove(&cv.orphan_ends, c->client, (uint64_t)c->client_port);
+	if (local_done)
+		hashmap_remove(&cv.orphan_ends, c->server, (uint64_t)c->server_port);
 	return o;
 }
 
-/* Connections ahead whose keys are brought into the cache while one is printed. */
-#define PREFETCH_AHEAD 8
+/*
+ * Connections ahead whose keys, orphans' counts and ends' prefixes (their
+ * entries) are brought into the cache while one is printed; at half the
+ * distance, the prefixes' texts that those entries locate.
+ */
+#define PREFETCH_AHEAD 16
+
+/*
+ * A minute later what printing a connection reads at random has left the
+ * cache: its slot in the index, an orphan's counts, the prefixes of its ends.
+ * Inlined always, as index_prefetch.
+ */
+__attribute__((always_inline)) static inline void prefetch_printed(const struct conn *c)
+{
+	index_prefetch(conn_hash(c));
+	if (c->orphan) {
+		hashmap_prefetch(&cv.orphan_ends, c->client, (uint64_t)c->client_port);
+		hashmap_prefetch(&cv.orphan_ends, c->server, (uint64_t)c->server_port);
+	}
+	if (cv.table && c->client < cv.prefixes.count)
+		__builtin_prefetch(&cv.prefixes.of[c->client]);
+	if (cv.table && c->server < cv.prefixes.count)
+		__builtin_prefetch(&cv.prefixes.of[c->server]);
+}
+
+/* The text of a peer's prefix, once its entry is in the cache (prefetch_printed). */
+__attribute__((always_inline)) static inline void prefetch_prefix_text(uint32_t peer)
+{
+	const char *text;
+
+	if (peer >= cv.prefixes.count || !cv.prefixes.of[peer].len)
+		return;
+	text = cv.prefixes.text + cv.prefixes.of[peer].at;
+	__builtin_prefetch(text);
+	__builtin_prefetch(text + PREFIX_MAX - 1); /* endpoint_value copies PREFIX_MAX bytes */
+}
 
 /* Print the connections that started more than the horizon before now (all: INT64_MAX). */
 static int print_older(int64_t now)
@@ -715,9 +749,14 @@ static int print_older(int64_t now)
 
 		if (now != INT64_MAX && c->start_ns >= now - HORIZON_NS)
 			return 0;
-		/* A minute later its key has left the cache: so has the next ones'. */
 		if (cv.head + PREFETCH_AHEAD < cv.tail)
-			index_prefetch(conn_hash(at(cv.head + PREFETCH_AHEAD)));
+			prefetch_printed(at(cv.head + PREFETCH_AHEAD));
+		if (cv.table && cv.head + PREFETCH_AHEAD / 2 < cv.tail) {
+			const struct conn *near = at(cv.head + PREFETCH_AHEAD / 2);
+
+			prefetch_prefix_text(near->client);
+			prefetch_prefix_text(near->server);
+		}
 		/* An orphan is oriented (and uncounted) whether it is printed or not. */
 		if (c->orphan) {
 			struct conn oriented = orient(c);
@@ -905,8 +944,8 @@ static int on_reset(const struct event *ev, void *ctx)
 		c->refused = event_null(ev, RESET_STATE) || ev->col[RESET_STATE] == TCP_LISTEN;
 		c->orphan = event_null(ev, RESET_STATE) && r && l;
 		if (c->orphan) {
-			count_orphan_end(r, ev->col[END_RPORT], 1);
-			count_orphan_end(l, ev->col[END_LPORT], 1);
+			count_orphan_end(r, ev->col[END_RPORT]);
+			count_orphan_end(l, ev->col[END_LPORT]);
 		}
 	}
 	c->chosen |= ev->col[RESET_CHOSEN] == 1;
