@@ -864,6 +864,23 @@ static void prefetch_server_end(const struct event *ev, void *ctx)
 	prefetch_ends(ev, END_RADDR, END_RPORT, END_LADDR, END_LPORT);
 }
 
+/* A reset's ends as the server sent it, and a reset with no socket's counts (an orphan's, likely).
+ */
+static void prefetch_reset(const struct event *ev, void *ctx)
+{
+	uint32_t remote, local;
+
+	prefetch_server_end(ev, ctx);
+	if (!event_null(ev, RESET_STATE) || event_null(ev, END_RADDR) || event_null(ev, END_LADDR))
+		return;
+	remote = peer_seen(cv.peers, ev->cap, ev->col[END_RADDR]);
+	local = peer_seen(cv.peers, ev->cap, ev->col[END_LADDR]);
+	if (remote && local) {
+		hashmap_prefetch(&cv.orphan_ends, remote, (uint64_t)ev->col[END_RPORT]);
+		hashmap_prefetch(&cv.orphan_ends, local, (uint64_t)ev->col[END_LPORT]);
+	}
+}
+
 /* A close's ends, either way round (ends_hash): its socket may be the client's or the server's. */
 static void prefetch_close(const struct event *ev, void *ctx)
 {
@@ -1120,7 +1137,7 @@ int print_connections(struct captures *set, const struct options *opts)
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_reset,
-		 .prefetch = prefetch_server_end,
+		 .prefetch = prefetch_reset,
 		 .prefetch_near = prefetch_server_conn},
 		{.table = "ev_close",
 		 .columns = columns[3],
