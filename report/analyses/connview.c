@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "events.h"
 #include "hashmap.h"
 #include "peers.h"
-#include "ring.h"
 #include "connview.h"
 #include "endpoints.h"
 #include "util.h"
@@ -128,7 +128,8 @@ struct prefixes {
  * holds far fewer).  The ends are checked on the connection, which its
  * event reads anyway.  A map of 32-byte entries that kept the keys was 8
  * MiB for a minute of the bench's connections (2 MiB now), and a close or
- * reset probed it twice, once for each end as the client.
+ * reset probed it twice, once for each end as the client.  In the arena's
+ * huge pages, as the ring.
  */
 struct end_slot {
 	uint32_t hash, id;
@@ -264,7 +265,7 @@ static void index_grow(void)
 	struct end_slot *old = x->slots;
 	size_t old_slots = old ? x->mask + 1 : 0, slots = old ? 2 * old_slots : 1024;
 
-	x->slots = xcalloc_aligned(slots, sizeof(*x->slots), CACHE_LINE);
+	x->slots = arena_zalloc(slots * sizeof(*x->slots));
 	x->mask = slots - 1;
 	for (size_t i = 0; i < old_slots; i++) {
 		size_t j;
@@ -275,7 +276,7 @@ static void index_grow(void)
 			;
 		x->slots[j] = old[i];
 	}
-	free(old);
+	arena_free(old);
 }
 
 /* The slot of the key's connection (its hash: ends_hash), a new one (id unset) when *added. */
@@ -377,6 +378,24 @@ static struct conn *find(uint32_t client, int64_t client_port, uint32_t server, 
 	return other;
 }
 
+/*
+ * The ring twice as large (1024 at first), each connection at its id's
+ * place.  From the arena, in huge pages: read at random, a ring of 4 KiB
+ * pages missed the TLB at nearly every connection, and fetching ahead
+ * waited on the page walks.
+ */
+static void grow_ring(void)
+{
+	size_t size = cv.size ? 2 * cv.size : 1024;
+	struct conn *ring = arena_zalloc(size * sizeof(*ring));
+
+	for (uint64_t id = cv.head; id < cv.tail; id++)
+		ring[id & (size - 1)] = *at(id);
+	arena_free(cv.ring);
+	cv.ring = ring;
+	cv.size = size;
+}
+
 /* A connection at the end of the ring: the map is the caller's. */
 static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t client_port,
 			      uint32_t server, int64_t server_port, uint32_t space, bool keyed)
@@ -384,7 +403,7 @@ static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t c
 	struct conn *c;
 
 	if (cv.tail - cv.head == cv.size)
-		cv.ring = ring_grow(cv.ring, sizeof(*cv.ring), &cv.size, cv.head);
+		grow_ring();
 	c = at(cv.tail++);
 	*c = (struct conn){.cap = ev->cap,
 			   .start_ns = ev->wall_ns,
@@ -1176,10 +1195,10 @@ int print_connections(struct captures *set, const struct options *opts)
 	free(other_condition);
 	for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
 		free(columns[i]);
-	free(cv.ends.slots);
+	arena_free(cv.ends.slots);
 	cv.ends = (struct end_index){0};
 	hashmap_clear(&cv.orphan_ends);
-	free(cv.ring);
+	arena_free(cv.ring);
 	free(cv.prefixes.of);
 	free(cv.prefixes.text);
 	peers_free(cv.peers);
