@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "events.h"
 #include "hashmap.h"
 #include "peers.h"
-#include "ring.h"
 #include "connview.h"
 #include "endpoints.h"
 #include "util.h"
@@ -128,7 +128,8 @@ struct prefixes {
  * holds far fewer).  The ends are checked on the connection, which its
  * event reads anyway.  A map of 32-byte entries that kept the keys was 8
  * MiB for a minute of the bench's connections (2 MiB now), and a close or
- * reset probed it twice, once for each end as the client.
+ * reset probed it twice, once for each end as the client.  In the arena's
+ * huge pages, as the ring.
  */
 struct end_slot {
 	uint32_t hash, id;
@@ -205,6 +206,20 @@ static struct conn *at(uint64_t id)
 	return &cv.ring[id & (cv.size - 1)];
 }
 
+/*
+ * Start fetching every line of a connection: one in the ring starts
+ * anywhere in a line and spans up to four.  Inlined always, as
+ * index_prefetch.
+ */
+__attribute__((always_inline)) static inline void prefetch_whole(const struct conn *c)
+{
+	const char *first = (const char *)c, *last = first + sizeof(*c) - 1;
+
+	for (const char *line = first; line < last; line += CACHE_LINE)
+		__builtin_prefetch(line);
+	__builtin_prefetch(last);
+}
+
 /* --- The index of ends ----------------------------------------------------------- */
 
 /*
@@ -250,7 +265,7 @@ static void index_grow(void)
 	struct end_slot *old = x->slots;
 	size_t old_slots = old ? x->mask + 1 : 0, slots = old ? 2 * old_slots : 1024;
 
-	x->slots = xcalloc_aligned(slots, sizeof(*x->slots), CACHE_LINE);
+	x->slots = arena_zalloc(slots * sizeof(*x->slots));
 	x->mask = slots - 1;
 	for (size_t i = 0; i < old_slots; i++) {
 		size_t j;
@@ -261,7 +276,7 @@ static void index_grow(void)
 			;
 		x->slots[j] = old[i];
 	}
-	free(old);
+	arena_free(old);
 }
 
 /* The slot of the key's connection (its hash: ends_hash), a new one (id unset) when *added. */
@@ -308,8 +323,13 @@ static void index_remove(uint32_t hash, uint32_t id)
 	x->count--;
 }
 
-/* Start fetching the hash's slot, and the next line: probes and removals go on past it. */
-static void index_prefetch(uint32_t hash)
+/*
+ * Start fetching the hash's slot, and the next line: probes and removals go
+ * on past it.  Inlined always: GCC found a function of prefetches alone pure
+ * and deleted every call to it (replay.c's prefetch_whole), so the index was
+ * never fetched ahead and the merge waited on a slot at nearly every event.
+ */
+__attribute__((always_inline)) static inline void index_prefetch(uint32_t hash)
 {
 	const struct end_index *x = &cv.ends;
 	size_t i;
@@ -358,6 +378,24 @@ static struct conn *find(uint32_t client, int64_t client_port, uint32_t server, 
 	return other;
 }
 
+/*
+ * The ring twice as large (1024 at first), each connection at its id's
+ * place.  From the arena, in huge pages: read at random, a ring of 4 KiB
+ * pages missed the TLB at nearly every connection, and fetching ahead
+ * waited on the page walks.
+ */
+static void grow_ring(void)
+{
+	size_t size = cv.size ? 2 * cv.size : 1024;
+	struct conn *ring = arena_zalloc(size * sizeof(*ring));
+
+	for (uint64_t id = cv.head; id < cv.tail; id++)
+		ring[id & (size - 1)] = *at(id);
+	arena_free(cv.ring);
+	cv.ring = ring;
+	cv.size = size;
+}
+
 /* A connection at the end of the ring: the map is the caller's. */
 static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t client_port,
 			      uint32_t server, int64_t server_port, uint32_t space, bool keyed)
@@ -365,7 +403,7 @@ static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t c
 	struct conn *c;
 
 	if (cv.tail - cv.head == cv.size)
-		cv.ring = ring_grow(cv.ring, sizeof(*cv.ring), &cv.size, cv.head);
+		grow_ring();
 	c = at(cv.tail++);
 	*c = (struct conn){.cap = ev->cap,
 			   .start_ns = ev->wall_ns,
@@ -652,28 +690,14 @@ static bool ephemeral(int64_t port)
  * the minute is the client (the scanner's, on either side); else the end
  * whose port is ephemeral while the other's is not, else the higher port.
  */
-static void count_orphan_end(uint32_t peer, int64_t port, int delta)
+static void count_orphan_end(uint32_t peer, int64_t port)
 {
-	uint64_t *n = hashmap_put(&cv.orphan_ends, peer, (uint64_t)port, NULL);
-
-	*n += (uint64_t)delta;
-	if (!*n)
-		hashmap_remove(&cv.orphan_ends, peer, (uint64_t)port);
-}
-
-static uint64_t orphan_count(uint32_t peer, int64_t port)
-{
-	uint64_t *n = hashmap_find(&cv.orphan_ends, peer, (uint64_t)port);
-
-	return n ? *n : 0;
+	++*hashmap_put(&cv.orphan_ends, peer, (uint64_t)port, NULL);
 }
 
 /* An orphan is held as client remote, server local: whether it is the other way. */
-static bool reversed(const struct conn *c)
+static bool reversed(const struct conn *c, uint64_t remote, uint64_t local)
 {
-	uint64_t remote = orphan_count(c->client, c->client_port);
-	uint64_t local = orphan_count(c->server, c->server_port);
-
 	if (local != remote)
 		return local > remote;
 	if (ephemeral(c->server_port) != ephemeral(c->client_port))
@@ -681,12 +705,19 @@ static bool reversed(const struct conn *c)
 	return c->server_port > c->client_port;
 }
 
-/* An orphan printed: the right way round, and no longer counted. */
+/*
+ * An orphan printed: the right way round, and no longer counted.  Each end's
+ * count is found once (both ends may be one key): a find and a put for each
+ * showed in profiles.
+ */
 static struct conn orient(const struct conn *c)
 {
 	struct conn o = *c;
+	uint64_t *remote = hashmap_find(&cv.orphan_ends, c->client, (uint64_t)c->client_port);
+	uint64_t *local = hashmap_find(&cv.orphan_ends, c->server, (uint64_t)c->server_port);
+	bool remote_done, local_done;
 
-	if (reversed(c)) {
+	if (reversed(c, *remote, *local)) {
 		o.client = c->server;
 		o.client_port = c->server_port;
 		o.server = c->client;
@@ -694,13 +725,54 @@ static struct conn orient(const struct conn *c)
 		o.reset_by_server = !c->reset_by_server;
 		o.refused = false;
 	}
-	count_orphan_end(c->client, c->client_port, -1);
-	count_orphan_end(c->server, c->server_port, -1);
+	--*remote;
+	--*local;
+	/* Removing one may move the other: both read first. */
+	remote_done = !*remote;
+	local_done = !*local;
+	if (remote_done)
+		hashmap_remove(&cv.orphan_ends, c->client, (uint64_t)c->client_port);
+	if (local_done)
+		hashmap_remove(&cv.orphan_ends, c->server, (uint64_t)c->server_port);
 	return o;
 }
 
-/* Connections ahead whose keys are brought into the cache while one is printed. */
-#define PREFETCH_AHEAD 8
+/*
+ * Connections ahead whose keys, orphans' counts and ends' prefixes (their
+ * entries) are brought into the cache while one is printed; at half the
+ * distance, the prefixes' texts that those entries locate.
+ */
+#define PREFETCH_AHEAD 16
+
+/*
+ * A minute later what printing a connection reads at random has left the
+ * cache: its slot in the index, an orphan's counts, the prefixes of its ends.
+ * Inlined always, as index_prefetch.
+ */
+__attribute__((always_inline)) static inline void prefetch_printed(const struct conn *c)
+{
+	index_prefetch(conn_hash(c));
+	if (c->orphan) {
+		hashmap_prefetch(&cv.orphan_ends, c->client, (uint64_t)c->client_port);
+		hashmap_prefetch(&cv.orphan_ends, c->server, (uint64_t)c->server_port);
+	}
+	if (cv.table && c->client < cv.prefixes.count)
+		__builtin_prefetch(&cv.prefixes.of[c->client]);
+	if (cv.table && c->server < cv.prefixes.count)
+		__builtin_prefetch(&cv.prefixes.of[c->server]);
+}
+
+/* The text of a peer's prefix, once its entry is in the cache (prefetch_printed). */
+__attribute__((always_inline)) static inline void prefetch_prefix_text(uint32_t peer)
+{
+	const char *text;
+
+	if (peer >= cv.prefixes.count || !cv.prefixes.of[peer].len)
+		return;
+	text = cv.prefixes.text + cv.prefixes.of[peer].at;
+	__builtin_prefetch(text);
+	__builtin_prefetch(text + PREFIX_MAX - 1); /* endpoint_value copies PREFIX_MAX bytes */
+}
 
 /* Print the connections that started more than the horizon before now (all: INT64_MAX). */
 static int print_older(int64_t now)
@@ -710,9 +782,17 @@ static int print_older(int64_t now)
 
 		if (now != INT64_MAX && c->start_ns >= now - HORIZON_NS)
 			return 0;
-		/* A minute later its key has left the cache: so has the next ones'. */
+		/* The ring's pages outrun the processor's own fetching ahead. */
+		if (cv.head + 2 * PREFETCH_AHEAD < cv.tail)
+			prefetch_whole(at(cv.head + 2 * PREFETCH_AHEAD));
 		if (cv.head + PREFETCH_AHEAD < cv.tail)
-			index_prefetch(conn_hash(at(cv.head + PREFETCH_AHEAD)));
+			prefetch_printed(at(cv.head + PREFETCH_AHEAD));
+		if (cv.table && cv.head + PREFETCH_AHEAD / 2 < cv.tail) {
+			const struct conn *near = at(cv.head + PREFETCH_AHEAD / 2);
+
+			prefetch_prefix_text(near->client);
+			prefetch_prefix_text(near->server);
+		}
 		/* An orphan is oriented (and uncounted) whether it is printed or not. */
 		if (c->orphan) {
 			struct conn oriented = orient(c);
@@ -770,7 +850,8 @@ static void prefetch_ends(const struct event *ev, int client, int client_port, i
  * (replay's prefetch_near): the ring of a minute of connections is larger
  * than the caches too, and a close waited on its connection as long as on
  * its slot.  The first of the hash's (checking its ends would wait on what
- * is fetched); the lines up to chosen: what the events' handlers read.
+ * is fetched); all its lines, since the handlers read fields across
+ * them (fetching two, the ends were on a third as often as not).
  */
 static void prefetch_conn(const struct event *ev, int client, int client_port, int server,
 			  int server_port)
@@ -778,7 +859,6 @@ static void prefetch_conn(const struct event *ev, int client, int client_port, i
 	const struct end_index *x = &cv.ends;
 	uint32_t hash;
 	size_t i;
-	const char *conn;
 
 	if (!x->slots || !hash_ahead(ev, client, client_port, server, server_port, &hash))
 		return;
@@ -787,9 +867,7 @@ static void prefetch_conn(const struct event *ev, int client, int client_port, i
 		;
 	if (!x->slots[i].hash)
 		return;
-	conn = (const char *)at(x->slots[i].id);
-	__builtin_prefetch(conn);
-	__builtin_prefetch(conn + offsetof(struct conn, chosen));
+	prefetch_whole(at(x->slots[i].id));
 }
 
 static void prefetch_connect(const struct event *ev, void *ctx)
@@ -803,6 +881,23 @@ static void prefetch_server_end(const struct event *ev, void *ctx)
 {
 	(void)ctx;
 	prefetch_ends(ev, END_RADDR, END_RPORT, END_LADDR, END_LPORT);
+}
+
+/* A reset's ends as the server sent it, and a reset with no socket's counts (an orphan's, likely).
+ */
+static void prefetch_reset(const struct event *ev, void *ctx)
+{
+	uint32_t remote, local;
+
+	prefetch_server_end(ev, ctx);
+	if (!event_null(ev, RESET_STATE) || event_null(ev, END_RADDR) || event_null(ev, END_LADDR))
+		return;
+	remote = peer_seen(cv.peers, ev->cap, ev->col[END_RADDR]);
+	local = peer_seen(cv.peers, ev->cap, ev->col[END_LADDR]);
+	if (remote && local) {
+		hashmap_prefetch(&cv.orphan_ends, remote, (uint64_t)ev->col[END_RPORT]);
+		hashmap_prefetch(&cv.orphan_ends, local, (uint64_t)ev->col[END_LPORT]);
+	}
 }
 
 /* A close's ends, either way round (ends_hash): its socket may be the client's or the server's. */
@@ -900,8 +995,8 @@ static int on_reset(const struct event *ev, void *ctx)
 		c->refused = event_null(ev, RESET_STATE) || ev->col[RESET_STATE] == TCP_LISTEN;
 		c->orphan = event_null(ev, RESET_STATE) && r && l;
 		if (c->orphan) {
-			count_orphan_end(r, ev->col[END_RPORT], 1);
-			count_orphan_end(l, ev->col[END_LPORT], 1);
+			count_orphan_end(r, ev->col[END_RPORT]);
+			count_orphan_end(l, ev->col[END_LPORT]);
 		}
 	}
 	c->chosen |= ev->col[RESET_CHOSEN] == 1;
@@ -1061,7 +1156,7 @@ int print_connections(struct captures *set, const struct options *opts)
 		 .condition = other_condition,
 		 .filter = filter,
 		 .emit = on_reset,
-		 .prefetch = prefetch_server_end,
+		 .prefetch = prefetch_reset,
 		 .prefetch_near = prefetch_server_conn},
 		{.table = "ev_close",
 		 .columns = columns[3],
@@ -1100,10 +1195,10 @@ int print_connections(struct captures *set, const struct options *opts)
 	free(other_condition);
 	for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
 		free(columns[i]);
-	free(cv.ends.slots);
+	arena_free(cv.ends.slots);
 	cv.ends = (struct end_index){0};
 	hashmap_clear(&cv.orphan_ends);
-	free(cv.ring);
+	arena_free(cv.ring);
 	free(cv.prefixes.of);
 	free(cv.prefixes.text);
 	peers_free(cv.peers);
