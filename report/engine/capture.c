@@ -285,8 +285,8 @@ static int open_database(struct capture *cap)
 	/* The lookups keep their rows through it (lookup_row). */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function(cap->db, "lookup_row", -1,
-					     SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, lookup_row,
-					     NULL, NULL);
+					     SQLITE_UTF8 | SQLITE_DIRECTONLY, cap, lookup_row, NULL,
+					     NULL);
 	/* Bounds on what a capture can cost (see WORK_PER_BYTE). */
 	if (cap->db)
 		open_databases++;
@@ -1492,8 +1492,8 @@ static char *lookup_sql(struct capture *cap, const struct lookup_spec *spec, boo
 		return xstrdup("SELECT ?1, ?2, ?3 WHERE 0");
 	size = strlen(spec->table) + strlen(cells) + strlen(spec->key) + 80;
 	sql = xmalloc(size);
-	snprintf(sql, size, "SELECT 1 FROM %s WHERE lookup_row(?1, %s)%s%s%s", spec->table, cells,
-		 block ? " AND " : "", block ? spec->key : "", block ? " BETWEEN ?2 AND ?3" : "");
+	snprintf(sql, size, "SELECT 1 FROM %s WHERE lookup_row(%s)%s%s%s", spec->table, cells,
+		 block ? " AND " : "", block ? spec->key : "", block ? " BETWEEN ?1 AND ?2" : "");
 	return sql;
 }
 
@@ -1553,12 +1553,12 @@ struct keeping {
 	const char *corrupt; /* the id's row's; NULL: sound (or not seen) */
 };
 
-#define KEEPING_POINTER "casefile_keeping"
-
 /*
- * lookup_row(keeping, key, numbers..., text), in a lookup's WHERE: keeps the
- * row (of the keeping's ids) within the statement's own loop, which then
- * returns none.  A row
+ * lookup_row(key, numbers..., text), in a lookup's WHERE: keeps the row (of
+ * the ids of its connection's keeping, keep_rows') within the statement's
+ * own loop, which then returns none.  The keeping is the capture's, not a
+ * bound pointer: taking one out of each row's argument cost some 50
+ * instructions a row (its type's name compared).  A row
  * handed over a step at a time cost some 400 instructions more than its
  * cells (the step, each cell taken out): a fleet's captures each read
  * their small tables, 2.3M rows over 300 captures against 50k in one
@@ -1566,12 +1566,13 @@ struct keeping {
  */
 static void lookup_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	struct keeping *k = sqlite3_value_pointer(argv[0], KEEPING_POINTER);
-	sqlite3_value **cells = argv + 1;
+	const struct capture *cap = sqlite3_user_data(ctx);
+	struct keeping *k = cap->keeping;
+	sqlite3_value **cells = argv;
 	const char *why;
 	int64_t id;
 
-	if (!k || argc != k->spec->numbers + 3) {
+	if (!k || argc != k->spec->numbers + 2) {
 		sqlite3_result_error(ctx, "lookup_row: not a lookup's statement", -1);
 		return;
 	}
@@ -1590,26 +1591,25 @@ static void lookup_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 /*
  * Keep every sound row of k's ids into its slots, noting what is seen of its
  * id (none: INT64_MIN): SQLITE_DONE, or SQLite's error (its message in
- * cap->error).  block: the statement reads the range ?2 to ?3, else the
+ * cap->error).  block: the statement reads the range ?1 to ?2, else the
  * whole table.
  */
 static int keep_rows(struct capture *cap, sqlite3_stmt *stmt, struct keeping *k, bool block)
 {
 	int rc;
 
-	sqlite3_bind_pointer(stmt, 1, k, KEEPING_POINTER, NULL);
+	cap->keeping = k;
 	if (block) {
-		sqlite3_bind_int64(stmt, 2, k->first);
-		sqlite3_bind_int64(stmt, 3, k->last);
+		sqlite3_bind_int64(stmt, 1, k->first);
+		sqlite3_bind_int64(stmt, 2, k->last);
 	}
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		;
 	sqlite3_reset(stmt);
-	/* Said now, into cap's error: unbinding clears the connection's. */
 	if (rc != SQLITE_DONE)
 		capture_error(cap);
-	/* The pointer is this frame's: never left bound. */
-	sqlite3_bind_null(stmt, 1);
+	/* k is this frame's: never left in cap. */
+	cap->keeping = NULL;
 	return rc;
 }
 
