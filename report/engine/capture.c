@@ -1497,18 +1497,33 @@ static char *lookup_sql(struct capture *cap, const struct lookup_spec *spec, boo
 	return sql;
 }
 
-/* Why the row of these cells (key, numbers, text) is corrupt; NULL if it is not. */
-static const char *corrupt_row(const struct lookup_spec *spec, sqlite3_value **cells)
-{
-	const void *text = sqlite3_value_blob(cells[1 + spec->numbers]);
-	int len = sqlite3_value_bytes(cells[1 + spec->numbers]);
+/* A row's text, taken out of its cell once. */
+struct row_text {
+	const void *bytes; /* NULL: empty */
+	size_t len;
+	bool plain;
+};
 
+/*
+ * Why the row of these cells (key, numbers, text) is corrupt; NULL if it is
+ * not, its text in *text.  A NUL is no plain byte: only a text not plain is
+ * searched for one.
+ */
+static const char *corrupt_row(const struct lookup_spec *spec, sqlite3_value **cells,
+			       struct row_text *text)
+{
+	int len;
+
+	text->bytes = sqlite3_value_blob(cells[1 + spec->numbers]);
+	len = sqlite3_value_bytes(cells[1 + spec->numbers]);
 	for (int i = 0; i <= spec->numbers; i++)
 		if (sqlite3_value_type(cells[i]) != SQLITE_INTEGER)
 			return "corrupt capture: a number that is not one";
 	if (len > spec->text_max)
 		return "corrupt capture: text too long";
-	if (spec->text_only && len && memchr(text, '\0', (size_t)len))
+	text->len = (size_t)len;
+	text->plain = text_is_plain(text->bytes, text->len);
+	if (spec->text_only && !text->plain && len && memchr(text->bytes, '\0', text->len))
 		return "corrupt capture: not an address";
 	return NULL;
 }
@@ -1518,23 +1533,22 @@ static struct cached *slot_of(const struct lookup *l, int64_t id)
 	return slot_at(l, (uint64_t)id & l->mask);
 }
 
-/* The row of these cells, into its slot. */
+/* The row of these cells, its text taken out, into its slot. */
 static void keep_row(const struct lookup_spec *spec, struct lookup *l, sqlite3_value **cells,
-		     int64_t id)
+		     const struct row_text *text, int64_t id)
 {
 	struct cached *c = slot_of(l, id);
-	const void *text = sqlite3_value_blob(cells[1 + spec->numbers]);
-	size_t len = (size_t)sqlite3_value_bytes(cells[1 + spec->numbers]);
+	size_t len = text->len;
 
 	for (int i = 0; i < spec->numbers; i++)
 		c->numbers[i] = sqlite3_value_int64(cells[1 + i]);
 	c->filled = false; /* its old text, if any, is no longer kept */
 	if (len > TEXT_INLINE)
-		c->overflow_at = overflow_put(l, spec, text, len);
+		c->overflow_at = overflow_put(l, spec, text->bytes, len);
 	else if (len) /* an empty text may have no bytes at all */
-		memcpy(&c->numbers[spec->numbers], text, len);
+		memcpy(&c->numbers[spec->numbers], text->bytes, len);
 	c->len = (uint8_t)len;
-	c->plain = text_is_plain(cached_text(l, c, spec), c->len);
+	c->plain = text->plain;
 	c->id = id;
 	c->found = true;
 	c->filled = true;
@@ -1569,6 +1583,7 @@ static void lookup_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	const struct capture *cap = sqlite3_user_data(ctx);
 	struct keeping *k = cap->keeping;
 	sqlite3_value **cells = argv;
+	struct row_text text;
 	const char *why;
 	int64_t id;
 
@@ -1579,13 +1594,13 @@ static void lookup_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	id = sqlite3_value_int64(cells[0]);
 	if (id < k->first || id > k->last)
 		return;
-	why = corrupt_row(k->spec, cells);
+	why = corrupt_row(k->spec, cells, &text);
 	if (id == k->id) {
 		k->seen = true;
 		k->corrupt = why;
 	}
 	if (!why)
-		keep_row(k->spec, k->l, cells, id);
+		keep_row(k->spec, k->l, cells, &text, id);
 }
 
 /*
