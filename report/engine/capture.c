@@ -285,8 +285,8 @@ static int open_database(struct capture *cap)
 	/* The lookups keep their rows through it (lookup_row). */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function(cap->db, "lookup_row", -1,
-					     SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, lookup_row,
-					     NULL, NULL);
+					     SQLITE_UTF8 | SQLITE_DIRECTONLY, cap, lookup_row, NULL,
+					     NULL);
 	/* Bounds on what a capture can cost (see WORK_PER_BYTE). */
 	if (cap->db)
 		open_databases++;
@@ -326,6 +326,17 @@ static int open_database(struct capture *cap)
 		return -1;
 	}
 	cap->immutable = !has_wal && !has_journal && !rovfs_file_stat(cap->db, &cap->read_from);
+	/*
+	 * A file read as immutable never changes under the connection: one
+	 * transaction for all its statements, rather than one begun and ended
+	 * at each (some 2,000 instructions a query by key: a fleet's captures
+	 * each look up their processes' images one by one).
+	 */
+	if (cap->immutable && sqlite3_exec(cap->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "report: cannot read %s: %s\n", cap->name, capture_error(cap));
+		capture_release(cap);
+		return -1;
+	}
 	/* A hot journal is a write never finished: undoing it would write. */
 	if (has_journal && sqlite3_exec(cap->db, "PRAGMA schema_version", NULL, NULL, NULL) &&
 	    sqlite3_extended_errcode(cap->db) == SQLITE_READONLY_ROLLBACK) {
@@ -1492,23 +1503,38 @@ static char *lookup_sql(struct capture *cap, const struct lookup_spec *spec, boo
 		return xstrdup("SELECT ?1, ?2, ?3 WHERE 0");
 	size = strlen(spec->table) + strlen(cells) + strlen(spec->key) + 80;
 	sql = xmalloc(size);
-	snprintf(sql, size, "SELECT 1 FROM %s WHERE lookup_row(?1, %s)%s%s%s", spec->table, cells,
-		 block ? " AND " : "", block ? spec->key : "", block ? " BETWEEN ?2 AND ?3" : "");
+	snprintf(sql, size, "SELECT 1 FROM %s WHERE lookup_row(%s)%s%s%s", spec->table, cells,
+		 block ? " AND " : "", block ? spec->key : "", block ? " BETWEEN ?1 AND ?2" : "");
 	return sql;
 }
 
-/* Why the row of these cells (key, numbers, text) is corrupt; NULL if it is not. */
-static const char *corrupt_row(const struct lookup_spec *spec, sqlite3_value **cells)
-{
-	const void *text = sqlite3_value_blob(cells[1 + spec->numbers]);
-	int len = sqlite3_value_bytes(cells[1 + spec->numbers]);
+/* A row's text, taken out of its cell once. */
+struct row_text {
+	const void *bytes; /* NULL: empty */
+	size_t len;
+	bool plain;
+};
 
+/*
+ * Why the row of these cells (key, numbers, text) is corrupt; NULL if it is
+ * not, its text in *text.  A NUL is no plain byte: only a text not plain is
+ * searched for one.
+ */
+static const char *corrupt_row(const struct lookup_spec *spec, sqlite3_value **cells,
+			       struct row_text *text)
+{
+	int len;
+
+	text->bytes = sqlite3_value_blob(cells[1 + spec->numbers]);
+	len = sqlite3_value_bytes(cells[1 + spec->numbers]);
 	for (int i = 0; i <= spec->numbers; i++)
 		if (sqlite3_value_type(cells[i]) != SQLITE_INTEGER)
 			return "corrupt capture: a number that is not one";
 	if (len > spec->text_max)
 		return "corrupt capture: text too long";
-	if (spec->text_only && len && memchr(text, '\0', (size_t)len))
+	text->len = (size_t)len;
+	text->plain = text_is_plain(text->bytes, text->len);
+	if (spec->text_only && !text->plain && len && memchr(text->bytes, '\0', text->len))
 		return "corrupt capture: not an address";
 	return NULL;
 }
@@ -1518,23 +1544,22 @@ static struct cached *slot_of(const struct lookup *l, int64_t id)
 	return slot_at(l, (uint64_t)id & l->mask);
 }
 
-/* The row of these cells, into its slot. */
+/* The row of these cells, its text taken out, into its slot. */
 static void keep_row(const struct lookup_spec *spec, struct lookup *l, sqlite3_value **cells,
-		     int64_t id)
+		     const struct row_text *text, int64_t id)
 {
 	struct cached *c = slot_of(l, id);
-	const void *text = sqlite3_value_blob(cells[1 + spec->numbers]);
-	size_t len = (size_t)sqlite3_value_bytes(cells[1 + spec->numbers]);
+	size_t len = text->len;
 
 	for (int i = 0; i < spec->numbers; i++)
 		c->numbers[i] = sqlite3_value_int64(cells[1 + i]);
 	c->filled = false; /* its old text, if any, is no longer kept */
 	if (len > TEXT_INLINE)
-		c->overflow_at = overflow_put(l, spec, text, len);
+		c->overflow_at = overflow_put(l, spec, text->bytes, len);
 	else if (len) /* an empty text may have no bytes at all */
-		memcpy(&c->numbers[spec->numbers], text, len);
+		memcpy(&c->numbers[spec->numbers], text->bytes, len);
 	c->len = (uint8_t)len;
-	c->plain = text_is_plain(cached_text(l, c, spec), c->len);
+	c->plain = text->plain;
 	c->id = id;
 	c->found = true;
 	c->filled = true;
@@ -1553,12 +1578,12 @@ struct keeping {
 	const char *corrupt; /* the id's row's; NULL: sound (or not seen) */
 };
 
-#define KEEPING_POINTER "casefile_keeping"
-
 /*
- * lookup_row(keeping, key, numbers..., text), in a lookup's WHERE: keeps the
- * row (of the keeping's ids) within the statement's own loop, which then
- * returns none.  A row
+ * lookup_row(key, numbers..., text), in a lookup's WHERE: keeps the row (of
+ * the ids of its connection's keeping, keep_rows') within the statement's
+ * own loop, which then returns none.  The keeping is the capture's, not a
+ * bound pointer: taking one out of each row's argument cost some 50
+ * instructions a row (its type's name compared).  A row
  * handed over a step at a time cost some 400 instructions more than its
  * cells (the step, each cell taken out): a fleet's captures each read
  * their small tables, 2.3M rows over 300 captures against 50k in one
@@ -1566,50 +1591,51 @@ struct keeping {
  */
 static void lookup_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	struct keeping *k = sqlite3_value_pointer(argv[0], KEEPING_POINTER);
-	sqlite3_value **cells = argv + 1;
+	const struct capture *cap = sqlite3_user_data(ctx);
+	struct keeping *k = cap->keeping;
+	sqlite3_value **cells = argv;
+	struct row_text text;
 	const char *why;
 	int64_t id;
 
-	if (!k || argc != k->spec->numbers + 3) {
+	if (!k || argc != k->spec->numbers + 2) {
 		sqlite3_result_error(ctx, "lookup_row: not a lookup's statement", -1);
 		return;
 	}
 	id = sqlite3_value_int64(cells[0]);
 	if (id < k->first || id > k->last)
 		return;
-	why = corrupt_row(k->spec, cells);
+	why = corrupt_row(k->spec, cells, &text);
 	if (id == k->id) {
 		k->seen = true;
 		k->corrupt = why;
 	}
 	if (!why)
-		keep_row(k->spec, k->l, cells, id);
+		keep_row(k->spec, k->l, cells, &text, id);
 }
 
 /*
  * Keep every sound row of k's ids into its slots, noting what is seen of its
  * id (none: INT64_MIN): SQLITE_DONE, or SQLite's error (its message in
- * cap->error).  block: the statement reads the range ?2 to ?3, else the
+ * cap->error).  block: the statement reads the range ?1 to ?2, else the
  * whole table.
  */
 static int keep_rows(struct capture *cap, sqlite3_stmt *stmt, struct keeping *k, bool block)
 {
 	int rc;
 
-	sqlite3_bind_pointer(stmt, 1, k, KEEPING_POINTER, NULL);
+	cap->keeping = k;
 	if (block) {
-		sqlite3_bind_int64(stmt, 2, k->first);
-		sqlite3_bind_int64(stmt, 3, k->last);
+		sqlite3_bind_int64(stmt, 1, k->first);
+		sqlite3_bind_int64(stmt, 2, k->last);
 	}
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		;
 	sqlite3_reset(stmt);
-	/* Said now, into cap's error: unbinding clears the connection's. */
 	if (rc != SQLITE_DONE)
 		capture_error(cap);
-	/* The pointer is this frame's: never left bound. */
-	sqlite3_bind_null(stmt, 1);
+	/* k is this frame's: never left in cap. */
+	cap->keeping = NULL;
 	return rc;
 }
 

@@ -67,6 +67,7 @@ struct capture {
 	int64_t work_left;		 /* SQLite instructions this connection may still run */
 	struct lookup *lookups;
 	struct lookup *tables; /* its small tables read whole, for its copies too (the origin's) */
+	struct keeping *keeping; /* where its lookup_row keeps rows, while a lookup reads them */
 	/* Kept here by the modules above (struct capture_keeper) */
 	struct capture_stacks *stacks;	 /* stacks.c's statements and cache */
 	struct capture_lineage *lineage; /* lineage.c's caches, and its process index */
