@@ -10,6 +10,7 @@
  * started, once a minute has passed (HORIZON_NS): memory holds a minute of
  * them, and a reset later than that is a line of its own.
  */
+#include <assert.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,7 +315,7 @@ static void index_remove(uint32_t hash, uint32_t id)
 	for (size_t i = (hole + 1) & x->mask; x->slots[i].hash; i = (i + 1) & x->mask) {
 		size_t home = x->slots[i].hash & x->mask;
 
-		if (hole <= i ? hole < home && home <= i : hole < home || home <= i)
+		if (hashmap_stays(hole, home, i))
 			continue;
 		x->slots[hole] = x->slots[i];
 		hole = i;
@@ -717,6 +718,7 @@ static struct conn orient(const struct conn *c)
 	uint64_t *local = hashmap_find(&cv.orphan_ends, c->server, (uint64_t)c->server_port);
 	bool remote_done, local_done;
 
+	assert(remote && local); /* on_reset counted both ends of every orphan */
 	if (reversed(c, *remote, *local)) {
 		o.client = c->server;
 		o.client_port = c->server_port;

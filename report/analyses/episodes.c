@@ -164,13 +164,6 @@ static void counts_add(struct item_counts *c, uint64_t item, int64_t n)
 	slot->n += n;
 }
 
-/* Whether slot `home` lies cyclically in (hole, at]: then the entry at `at` must stay after hole.
- */
-static bool between(uint32_t hole, uint32_t home, uint32_t at)
-{
-	return hole <= at ? hole < home && home <= at : hole < home || home <= at;
-}
-
 /* An event of item (in the window) left it. */
 static void counts_remove_one(struct item_counts *c, uint64_t item)
 {
@@ -180,7 +173,7 @@ static void counts_remove_one(struct item_counts *c, uint64_t item)
 	if (--slot->n)
 		return;
 	for (uint32_t at = (hole + 1) & c->mask; c->slots[at].n; at = (at + 1) & c->mask) {
-		if (between(hole, item_home(c, c->slots[at].item), at))
+		if (hashmap_stays(hole, item_home(c, c->slots[at].item), at))
 			continue;
 		c->slots[hole] = c->slots[at];
 		hole = at;

@@ -96,13 +96,6 @@ uint64_t *hashmap_put(struct hashmap *map, uint64_t a, uint64_t b, bool *added)
 	return &map->slots[i].value;
 }
 
-/* Whether slot `home` lies cyclically in (hole, at]: then the entry at `at` must stay after hole.
- */
-static bool between(size_t hole, size_t home, size_t at)
-{
-	return hole <= at ? hole < home && home <= at : hole < home || home <= at;
-}
-
 void hashmap_remove(struct hashmap *map, uint64_t a, uint64_t b)
 {
 	size_t hole;
@@ -118,7 +111,7 @@ void hashmap_remove(struct hashmap *map, uint64_t a, uint64_t b)
 	for (size_t at = (hole + 1) & map->mask; map->slots[at].used; at = (at + 1) & map->mask) {
 		size_t home = map->slots[at].hash & map->mask;
 
-		if (between(hole, home, at))
+		if (hashmap_stays(hole, home, at))
 			continue;
 		map->slots[hole] = map->slots[at];
 		hole = at;

@@ -23,6 +23,16 @@ struct hashmap {
 	size_t count;
 };
 
+/*
+ * For deletion by shifting back in any table of open addressing with linear
+ * probing: whether slot `home` lies cyclically in (hole, at], so that the
+ * entry at `at`, whose home it is, must stay after the hole.
+ */
+static inline bool hashmap_stays(size_t hole, size_t home, size_t at)
+{
+	return hole <= at ? hole < home && home <= at : hole < home || home <= at;
+}
+
 void hashmap_clear(struct hashmap *map);
 
 /* The value of (a, b), or NULL. */
