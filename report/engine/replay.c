@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "output.h"
+#include "pages.h"
 #include "parts.h"
 #include "progress.h"
 #include "replay.h"
@@ -82,6 +83,7 @@ struct stream {
 	int reader_id;		/* which reader thread reads it */
 	int index;		/* its place in the pass's streams (struct reading) */
 	sqlite3_stmt *stmt;	/* stepped by the reader thread only */
+	struct pages *pages;	/* or its rows read from the file's pages, instead */
 	struct row *row;	/* where event_row() leaves its row (its connection's) */
 	bool planned, sorted;	/* whether the plan sorts (known at its first row) */
 	bool seq;		/* the second column is seq */
@@ -239,6 +241,22 @@ static void event_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_blob(ctx, row, (int)offsetof(struct row, cell[argc]), SQLITE_STATIC);
 }
 
+/* Step the stream's reader of pages (pages.h) as step() steps a statement. */
+static int step_pages(struct stream *s)
+{
+	struct row *row = s->row;
+	int rc = pages_next(s->pages, row->cell, &row->nulls, &row->odd);
+
+	row->cells = pages_cells(s->pages);
+	if (rc >= 0)
+		return rc ? SQLITE_ROW : SQLITE_DONE;
+	if (pages_corrupt(s->pages))
+		return corrupt_row(s, pages_error(s->pages));
+	fprintf(stderr, "report: %s: cannot read %s: %s\n", s->cap->name, s->query->table,
+		pages_error(s->pages));
+	return -1;
+}
+
 /*
  * Step the stream's statement: SQLITE_ROW with the row's cells in s->row,
  * SQLITE_DONE, SQLite's error, or -1 after one line.  A plan that sorts (by
@@ -251,6 +269,8 @@ static int step(struct stream *s)
 	struct row *row = s->row;
 	int rc;
 
+	if (s->pages)
+		return step_pages(s);
 	row->copy = s->sorted;
 	row->made = 0;
 	rc = sqlite3_step(s->stmt);
@@ -336,6 +356,27 @@ static int newest_t(struct stream *s, int64_t *t)
 	return rc == SQLITE_ROW ? 0 : read_failed(s);
 }
 
+/*
+ * The cells of the statement when it is the plain read of the whole table
+ * in key order, "e.t, e.seq, e.task, NULL": else NULL.  Then, on a capture
+ * read as immutable (nothing changes the file), pages.c reads the same rows
+ * from the file's pages, at a tenth of what SQLite's stepping cost a row.
+ */
+static char *plain_cells(const char *sql, const char *table)
+{
+	static const char head[] = "SELECT event_row(";
+	size_t size = strlen(sql), skip = sizeof(head) - 1;
+	char tail[160], *cells;
+	int n = snprintf(tail, sizeof(tail), ") FROM %s e WHERE 1 ORDER BY e.t, e.seq", table);
+
+	if (n < 0 || (size_t)n >= sizeof(tail) || size < skip + (size_t)n ||
+	    strncmp(sql, head, skip) || strcmp(sql + size - (size_t)n, tail))
+		return NULL;
+	cells = xstrdup(sql + skip);
+	cells[size - skip - (size_t)n] = '\0';
+	return cells;
+}
+
 /* Prepare and bind the stream's query for this pass, on the reader's connection. */
 static int start(struct stream *s, const struct options *opts)
 {
@@ -361,6 +402,13 @@ static int start(struct stream *s, const struct options *opts)
 	if (!sql || sqlite3_prepare_v2(s->reader->db, sql, -1, &s->stmt, NULL) != SQLITE_OK) {
 		free(sql);
 		return read_failed(s);
+	}
+	if (s->reader->immutable && !opts->follow) {
+		char *cells = plain_cells(sql, s->query->table);
+
+		if (cells)
+			s->pages = pages_open(s->reader->db, s->query->table, cells, ROW_CELLS_MAX);
+		free(cells);
 	}
 	free(sql);
 	s->stacks = s->query->stacks;
@@ -789,6 +837,8 @@ static int pass(struct captures *set, struct stream *streams, int count, const b
 	for (int i = 0; i < count; i++) {
 		sqlite3_finalize(streams[i].stmt);
 		streams[i].stmt = NULL;
+		pages_close(streams[i].pages);
+		streams[i].pages = NULL;
 	}
 	for (int k = 0; k < nreaders; k++)
 		captures_close(&readers[k]);

@@ -1,0 +1,776 @@
+/*
+ * Reading an event table's rows straight from its b-tree's pages (pages.h).
+ * SQLite's file format (https://www.sqlite.org/fileformat2.html): a WITHOUT
+ * ROWID table is an index b-tree whose entries are the rows' records, the
+ * primary key's columns first; interior pages hold entries too, each
+ * between the children left and right of it.  The pages are read through
+ * the connection's own file (the read-only VFS), one level of the tree at a
+ * time; every number a page holds is checked before it is followed.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pages.h"
+#include "util.h"
+
+/* Deeper than any table of a file SQLite can write (a few levels per billion rows). */
+#define DEPTH_MAX 20
+/* The record's columns read, from the first: the key and the columns named. */
+#define POSITIONS_MAX 64
+#define CELLS_MAX     32
+#define NULL_SLOT     POSITIONS_MAX
+
+#define INLINE __attribute__((always_inline)) static inline
+
+#define PAGE_INDEX_INTERIOR 0x02
+#define PAGE_INDEX_LEAF	    0x0a
+
+/* A page of the tree being read, and where the reading is in it. */
+struct level {
+	uint8_t *page; /* page_size bytes, kept for the next page at this depth */
+	uint32_t pgno;
+	int cells;
+	int pointers; /* where its cell pointers begin */
+	bool leaf;
+	/* leaf: the next cell; interior: 2i, go down child i next; 2i + 1, cell i next */
+	int at;
+	/* Every key of the page and below it is less than this (the cell right of it). */
+	bool bounded;
+	int64_t bound_t, bound_seq;
+};
+
+/* An entry's record: its bytes in the page, and where the rest is. */
+struct payload {
+	const uint8_t *local;
+	uint64_t size;
+	uint32_t nlocal;
+	uint32_t overflow; /* the first page of the rest (size > nlocal) */
+};
+
+/* What decode_small() makes of a serial type. */
+struct small_type {
+	uint8_t bytes, shift; /* its bytes; an integer's: 64 less its bits */
+	bool null, odd;
+	int64_t mask, one; /* an integer's: all ones; type 9's value: 1 */
+};
+
+struct pages {
+	sqlite3_file *file;
+	uint32_t page_size, usable, page_count, root;
+	uint32_t max_local, min_local; /* of an index b-tree's entry (fileformat2 1.6) */
+	int cells;
+	int position[CELLS_MAX]; /* each cell's column in the record, -1 for NULL */
+	int slot[CELLS_MAX];	 /* the same, NULL_SLOT for NULL (decode_small()) */
+	struct small_type small[256];
+	uint32_t constants; /* bit i: cell i is constant[i] instead */
+	int64_t constant[CELLS_MAX];
+	int last; /* the last column of the record read */
+	struct level levels[DEPTH_MAX];
+	int depth;
+	int64_t visited; /* the tree's pages read: no more than the file has */
+	uint8_t *overflow_page;
+	bool started, have_key, corrupt;
+	int64_t key_t, key_seq;
+	char error[160];
+};
+
+__attribute__((format(printf, 2, 3))) static int corrupt(struct pages *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->error, sizeof(p->error), fmt, ap);
+	va_end(ap);
+	p->corrupt = true;
+	return -1;
+}
+
+static uint32_t be16(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 8 | b[1];
+}
+
+static uint32_t be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* A varint of at most avail bytes at b: its length, or 0 when it runs past them. */
+static int varint(const uint8_t *b, uint64_t avail, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (int i = 0; i < 9 && (uint64_t)i < avail; i++) {
+		if (i == 8) {
+			*v = x << 8 | b[i];
+			return 9;
+		}
+		x = x << 7 | (b[i] & 0x7f);
+		if (!(b[i] & 0x80)) {
+			*v = x;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+static int read_page(struct pages *p, uint32_t pgno, uint8_t *page)
+{
+	int rc;
+
+	if (pgno < 1 || pgno > p->page_count)
+		return corrupt(p, "page %u of a file of %u", pgno, p->page_count);
+	rc = p->file->pMethods->xRead(p->file, page, (int)p->page_size,
+				      (sqlite3_int64)(pgno - 1) * p->page_size);
+	if (rc == SQLITE_IOERR_SHORT_READ)
+		return corrupt(p, "page %u past the file's end", pgno);
+	if (rc != SQLITE_OK) {
+		snprintf(p->error, sizeof(p->error), "%s (page %u)", sqlite3_errstr(rc), pgno);
+		return -1;
+	}
+	return 0;
+}
+
+/* Go down to page pgno, the next level. */
+static int descend(struct pages *p, uint32_t pgno)
+{
+	struct level *l;
+	uint8_t type;
+
+	if (p->depth == DEPTH_MAX)
+		return corrupt(p, "a b-tree deeper than %d pages", DEPTH_MAX);
+	l = &p->levels[p->depth];
+	if (++p->visited > p->page_count)
+		return corrupt(p, "a b-tree of more pages than the file has");
+	if (!l->page)
+		l->page = xcalloc(1, p->page_size + 8); /* small_integer()'s 8 bytes */
+	if (read_page(p, pgno, l->page))
+		return -1;
+	type = l->page[0];
+	if (type != PAGE_INDEX_INTERIOR && type != PAGE_INDEX_LEAF)
+		return corrupt(p, "page %u is not one of the table's (type %u)", pgno, type);
+	l->pgno = pgno;
+	l->leaf = type == PAGE_INDEX_LEAF;
+	l->pointers = l->leaf ? 8 : 12;
+	l->cells = (int)be16(l->page + 3);
+	l->at = 0;
+	l->bounded = false;
+	if ((uint32_t)(l->pointers + 2 * l->cells) > p->usable)
+		return corrupt(p, "page %u: %d cells, more than fit", pgno, l->cells);
+	p->depth++;
+	return 0;
+}
+
+/* Where cell i of the level's page begins. */
+INLINE int cell_offset(struct pages *p, const struct level *l, int i, uint32_t *offset)
+{
+	*offset = be16(l->page + l->pointers + 2 * i);
+	if (*offset < (uint32_t)(l->pointers + 2 * l->cells) || *offset + 4 > p->usable)
+		return corrupt(p, "page %u: cell %d at %u, outside its cells", l->pgno, i, *offset);
+	return 0;
+}
+
+/* The child i of an interior page: left of cell i, or its right-most for the last. */
+static int child(struct pages *p, const struct level *l, int i, uint32_t *pgno)
+{
+	uint32_t offset;
+
+	if (i == l->cells) {
+		*pgno = be32(l->page + 8);
+		return 0;
+	}
+	if (cell_offset(p, l, i, &offset))
+		return -1;
+	*pgno = be32(l->page + offset);
+	return 0;
+}
+
+/* The entry of cell i: its record's size, local bytes and overflow (fileformat2 1.6). */
+INLINE int entry(struct pages *p, const struct level *l, int i, struct payload *pl)
+{
+	uint32_t offset;
+	uint64_t room;
+	int n;
+
+	if (cell_offset(p, l, i, &offset))
+		return -1;
+	offset += l->leaf ? 0 : 4;
+	n = varint(l->page + offset, p->usable - offset, &pl->size);
+	if (!n)
+		return corrupt(p, "page %u: cell %d runs past the page", l->pgno, i);
+	offset += (uint32_t)n;
+	if (pl->size <= p->max_local) {
+		pl->nlocal = (uint32_t)pl->size;
+	} else {
+		uint32_t k = p->min_local + (uint32_t)((pl->size - p->min_local) % (p->usable - 4));
+
+		pl->nlocal = k <= p->max_local ? k : p->min_local;
+	}
+	room = p->usable - offset;
+	if (pl->nlocal + (pl->size > pl->nlocal ? 4 : 0) > room)
+		return corrupt(p, "page %u: cell %d runs past the page", l->pgno, i);
+	pl->local = l->page + offset;
+	pl->overflow = pl->size > pl->nlocal ? be32(pl->local + pl->nlocal) : 0;
+	return 0;
+}
+
+static int entry_key(struct pages *p, const struct payload *pl, int64_t *t, int64_t *seq);
+
+/* The bound of the page just gone down to, child i of parent: its cell i's key, or the parent's. */
+static int bound(struct pages *p, const struct level *parent, int i)
+{
+	struct level *l = &p->levels[p->depth - 1];
+	struct payload pl;
+	int rc;
+
+	l->bounded = parent->bounded;
+	l->bound_t = parent->bound_t;
+	l->bound_seq = parent->bound_seq;
+	if (i == parent->cells)
+		return 0;
+	if (entry(p, parent, i, &pl) || (rc = entry_key(p, &pl, &l->bound_t, &l->bound_seq)) < 0)
+		return -1;
+	if (rc == 0) { /* a key not of integers: SQLite's order puts it after them */
+		l->bound_t = parent->bound_t;
+		l->bound_seq = parent->bound_seq;
+	} else {
+		l->bounded = true;
+	}
+	return 0;
+}
+
+/* Step to the next entry of the tree, in key order: 1, 0 at its end, or -1. */
+INLINE int next_entry(struct pages *p, struct payload *pl)
+{
+	if (!p->started) {
+		p->started = true;
+		if (descend(p, p->root))
+			return -1;
+	}
+	while (p->depth > 0) {
+		struct level *l = &p->levels[p->depth - 1];
+		uint32_t pgno;
+		int i;
+
+		if (l->leaf) {
+			if (l->at < l->cells)
+				return entry(p, l, l->at++, pl) ? -1 : 1;
+			p->depth--;
+			continue;
+		}
+		if (l->at > 2 * l->cells) {
+			p->depth--;
+			continue;
+		}
+		i = l->at / 2;
+		if (l->at++ & 1)
+			return entry(p, l, i, pl) ? -1 : 1;
+		if (child(p, l, i, &pgno) || descend(p, pgno) || bound(p, l, i))
+			return -1;
+	}
+	return 0;
+}
+
+/* Bytes at..at+len of a record that goes on in overflow pages, into out. */
+static int read_overflow(struct pages *p, const struct payload *pl, uint64_t at, uint32_t len,
+			 uint8_t *out)
+{
+	uint32_t chunk = p->usable - 4, pgno = pl->overflow, done = 0;
+	uint64_t from = pl->nlocal; /* where the page's bytes are in the record */
+
+	for (; done < len && at + done < pl->nlocal; done++)
+		out[done] = pl->local[at + done];
+	if (!p->overflow_page && done < len)
+		p->overflow_page = xmalloc(p->page_size);
+	for (uint64_t pages = 0; done < len; pages++, from += chunk) {
+		uint64_t want = at + done;
+
+		if (pages >= p->page_count)
+			return corrupt(p, "an overflow chain longer than the file");
+		if (read_page(p, pgno, p->overflow_page))
+			return -1;
+		if (want < from + chunk) {
+			uint32_t n = (uint32_t)(from + chunk - want);
+
+			n = n < len - done ? n : len - done;
+			memcpy(out + done, p->overflow_page + 4 + (want - from), n);
+			done += n;
+		}
+		pgno = be32(p->overflow_page);
+	}
+	return 0;
+}
+
+/*
+ * Decoding a record: always inlined, once for a record whole in its page
+ * (nearly every one: a few small integers), where every byte is a pointer
+ * into the page, and once for one that goes on in overflow pages.
+ */
+/* The record's bytes at..at+len (at most 9, within its size): in its page, or copied into tmp. */
+INLINE const uint8_t *record_bytes(struct pages *p, const struct payload *pl, uint64_t at,
+				   uint32_t len, uint8_t *tmp, bool local)
+{
+	if (local || at + len <= pl->nlocal)
+		return pl->local + at;
+	return read_overflow(p, pl, at, len, tmp) ? NULL : tmp;
+}
+
+/* The varint at *at of the record's header (which ends at end), moving *at past it. */
+INLINE int record_varint(struct pages *p, const struct payload *pl, uint64_t *at, uint64_t end,
+			 uint64_t *v, bool local)
+{
+	uint8_t tmp[9];
+	uint64_t avail = end - *at < 9 ? end - *at : 9;
+	const uint8_t *b = record_bytes(p, pl, *at, (uint32_t)avail, tmp, local);
+	int n;
+
+	if (!b)
+		return -1;
+	if (b[0] < 0x80) { /* a small one, as nearly all are */
+		*v = b[0];
+		*at += 1;
+		return 0;
+	}
+	n = varint(b, avail, v);
+	if (!n)
+		return corrupt(p, "a record's header past its end");
+	*at += (uint64_t)n;
+	return 0;
+}
+
+/* The bytes of a value of the serial type (fileformat2 2.1). */
+INLINE uint64_t value_bytes(uint64_t type)
+{
+	static const uint8_t bytes[] = {0, 1, 2, 3, 4, 6, 8, 8, 0, 0};
+
+	return type < 10 ? bytes[type] : (type - 12) / 2;
+}
+
+enum value { VALUE_NULL, VALUE_INTEGER, VALUE_ODD };
+
+/* The integer of serial type 1 to 6 at b: big-endian, two's complement. */
+INLINE int64_t integer(const uint8_t *b, uint64_t type)
+{
+	switch (type) {
+	case 1:
+		return (int8_t)b[0];
+	case 2:
+		return (int16_t)be16(b);
+	case 3:
+		return (int32_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+				 (uint32_t)b[2] << 8) >>
+		       8;
+	case 4:
+		return (int32_t)be32(b);
+	case 5:
+		return (int64_t)((uint64_t)be16(b) << 48 | (uint64_t)be32(b + 2) << 16) >> 16;
+	default:
+		return (int64_t)((uint64_t)be32(b) << 32 | be32(b + 4));
+	}
+}
+
+/*
+ * A row out of key order, or beyond its page's bound, is a page where
+ * another should be (a child's number damaged): 0, or -1.
+ */
+INLINE int check_key(struct pages *p, int kt, int64_t t, int ks, int64_t seq)
+{
+	const struct level *l = &p->levels[p->depth - 1];
+
+	if (kt != VALUE_INTEGER || ks != VALUE_INTEGER)
+		return 0;
+	if ((p->have_key && (t < p->key_t || (t == p->key_t && seq <= p->key_seq))) ||
+	    (l->bounded && (t > l->bound_t || (t == l->bound_t && seq >= l->bound_seq))))
+		return corrupt(p, "rows out of key order (page %u)", l->pgno);
+	p->have_key = true;
+	p->key_t = t;
+	p->key_seq = seq;
+	return 0;
+}
+
+/* Column at of the record's parsed ones: what it is, and an integer's value. */
+INLINE int value(struct pages *p, const struct payload *pl, const uint64_t *types,
+		 const uint64_t *offsets, int parsed, int at, int64_t *v, bool local)
+{
+	uint8_t tmp[8];
+	const uint8_t *b;
+	uint64_t type = at >= 0 && at < parsed ? types[at] : 0;
+
+	*v = 0;
+	if (type == 0)
+		return VALUE_NULL;
+	if (type == 7 || type >= 12)
+		return VALUE_ODD;
+	if (type >= 8) {
+		*v = type == 9;
+		return VALUE_INTEGER;
+	}
+	b = record_bytes(p, pl, offsets[at], (uint32_t)value_bytes(type), tmp, local);
+	if (!b)
+		return -1;
+	*v = integer(b, type);
+	return VALUE_INTEGER;
+}
+
+/* The record's header, up to its column last: the columns' types and offsets, how many, or -1. */
+INLINE int parse_header(struct pages *p, const struct payload *pl, uint64_t *types,
+			uint64_t *offsets, int last, bool local)
+{
+	uint64_t header = 0, at = 0, body;
+	int parsed = 0;
+
+	if (pl->size == 0 || record_varint(p, pl, &at, pl->size, &header, local))
+		return p->corrupt ? -1 : corrupt(p, "a record's header past its end");
+	if (header < at || header > pl->size)
+		return corrupt(p, "a record's header past its end");
+	for (body = header; parsed <= last && at < header; parsed++) {
+		if (record_varint(p, pl, &at, header, &types[parsed], local))
+			return -1;
+		if (types[parsed] == 10 || types[parsed] == 11)
+			return corrupt(p, "a record's header that is not one");
+		offsets[parsed] = body;
+		/* Each checked: a huge type must not wrap the sum around. */
+		if (value_bytes(types[parsed]) > pl->size - body)
+			return corrupt(p, "a record's values past its end");
+		body += value_bytes(types[parsed]);
+	}
+	return parsed;
+}
+
+/* The entry's key (t, seq): 1 when both are integers, else 0; -1 on a damaged record. */
+static int entry_key(struct pages *p, const struct payload *pl, int64_t *t, int64_t *seq)
+{
+	uint64_t types[2], offsets[2];
+	bool local = pl->nlocal == pl->size;
+	int parsed = parse_header(p, pl, types, offsets, 1, local), kt, ks;
+
+	if (parsed < 0)
+		return -1;
+	kt = value(p, pl, types, offsets, parsed, 0, t, local);
+	ks = value(p, pl, types, offsets, parsed, 1, seq, local);
+	if (kt < 0 || ks < 0)
+		return -1;
+	return kt == VALUE_INTEGER && ks == VALUE_INTEGER;
+}
+
+/* The entry's record into the row's cells (pages_next()). */
+INLINE int decode(struct pages *p, const struct payload *pl, int64_t *cell, uint32_t *nulls,
+		  uint32_t *odd, bool local)
+{
+	uint64_t types[POSITIONS_MAX], offsets[POSITIONS_MAX];
+	int64_t t, seq;
+	int parsed = parse_header(p, pl, types, offsets, p->last, local), kt, ks;
+	uint32_t n = 0, o = 0;
+
+	if (parsed < 0)
+		return -1;
+	kt = value(p, pl, types, offsets, parsed, 0, &t, local);
+	ks = value(p, pl, types, offsets, parsed, 1, &seq, local);
+	if (kt < 0 || ks < 0 || check_key(p, kt, t, ks, seq))
+		return -1;
+	for (int i = 0; i < p->cells; i++) {
+		int kind = value(p, pl, types, offsets, parsed, p->position[i], &cell[i], local);
+
+		if (kind < 0)
+			return -1;
+		n |= (uint32_t)(kind == VALUE_NULL) << i;
+		o |= (uint32_t)(kind == VALUE_ODD) << i;
+	}
+	*nulls = n;
+	*odd = o;
+	return 1;
+}
+
+/*
+ * The record of an event row, whole in its page, its header's numbers each
+ * a byte: its columns' offsets and kinds from a table of the serial types
+ * (pages.small), not a varint each, and each cell without a branch: its 8
+ * bytes shifted down, sign-extended (a page has 8 bytes to spare past its
+ * end for it), and masked.  1, or 0 for any other record, and for anything
+ * wrong (decode() tells what).
+ */
+static int decode_small(struct pages *p, const struct payload *pl, int64_t *cell, uint32_t *nulls,
+			uint32_t *odd)
+{
+	const uint8_t *rec = pl->local;
+	uint32_t header = rec[0], body = header, n = 0, o = 0, parsed;
+	/* The columns read, then NULL_SLOT's: what the record lacks reads as NULL. */
+	const struct small_type *types[POSITIONS_MAX + 1];
+	uint32_t offsets[POSITIONS_MAX + 1];
+	int64_t v[2];
+
+	if (header < 1 || header >= 0x80 || header > pl->size)
+		return 0;
+	parsed = header - 1 < (uint32_t)p->last + 1 ? header - 1 : (uint32_t)p->last + 1;
+	for (uint32_t i = 0; i < parsed; i++) {
+		types[i] = &p->small[rec[1 + i]];
+		if (types[i]->bytes == 0xff)
+			return 0;
+		offsets[i] = body;
+		body += types[i]->bytes;
+	}
+	if (body > pl->size)
+		return 0;
+	for (uint32_t i = parsed; i <= (uint32_t)p->last; i++)
+		types[i] = &p->small[0], offsets[i] = 0;
+	types[NULL_SLOT] = &p->small[0];
+	offsets[NULL_SLOT] = 0;
+	for (int i = 0; i < p->cells; i++) {
+		int at = p->slot[i];
+		const struct small_type *type = types[at];
+		uint64_t raw;
+
+		memcpy(&raw, rec + offsets[at], sizeof(raw));
+		cell[i] = ((int64_t)__builtin_bswap64(raw) >> type->shift & type->mask) | type->one;
+		n |= (uint32_t)type->null << i;
+		o |= (uint32_t)type->odd << i;
+	}
+	/* Cell 0 is t, the record's first column (pages_open()); seq is its second. */
+	for (int i = 0; i < 2; i++) {
+		uint64_t raw;
+
+		memcpy(&raw, rec + offsets[i], sizeof(raw));
+		v[i] = ((int64_t)__builtin_bswap64(raw) >> types[i]->shift & types[i]->mask) |
+		       types[i]->one;
+	}
+	if (!types[0]->null && !types[0]->odd && !types[1]->null && !types[1]->odd &&
+	    check_key(p, VALUE_INTEGER, v[0], VALUE_INTEGER, v[1]))
+		return -1;
+	*nulls = n;
+	*odd = o;
+	return 1;
+}
+
+/* decode_small()'s table of the serial types of a byte (fileformat2 2.1). */
+static void small_types(struct small_type *small)
+{
+	for (int type = 0; type < 256; type++) {
+		struct small_type *t = &small[type];
+		uint64_t bytes = value_bytes((uint64_t)type);
+
+		*t = (struct small_type){.bytes = (uint8_t)bytes,
+					 .null = type == 0,
+					 .odd = type == 7 || type >= 12,
+					 .one = type == 9};
+		if (type >= 1 && type <= 6) {
+			t->shift = (uint8_t)(64 - 8 * bytes);
+			t->mask = -1;
+		}
+		if (type == 10 || type == 11 || type >= 0x80)
+			t->bytes = 0xff; /* not one, or a varint of more than a byte */
+	}
+}
+
+int pages_next(struct pages *p, int64_t *cell, uint32_t *nulls, uint32_t *odd)
+{
+	struct payload pl;
+	int rc = next_entry(p, &pl);
+
+	if (rc <= 0)
+		return rc;
+	if (pl.nlocal < pl.size)
+		rc = decode(p, &pl, cell, nulls, odd, false);
+	else if (!(rc = decode_small(p, &pl, cell, nulls, odd)))
+		rc = decode(p, &pl, cell, nulls, odd, true);
+	if (rc > 0 && p->constants) {
+		for (uint32_t c = p->constants; c; c &= c - 1)
+			cell[__builtin_ctz(c)] = p->constant[__builtin_ctz(c)];
+		*nulls &= ~p->constants;
+	}
+	return rc;
+}
+
+/* --- Whether SQLite would read the same rows ----------------------------------- */
+
+/* Run sql with text parameters a and b: its statement at its first row, or NULL. */
+static sqlite3_stmt *query(sqlite3 *db, const char *sql, const char *a, const char *b)
+{
+	sqlite3_stmt *stmt;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(stmt, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(stmt, 2, b, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		sqlite3_finalize(stmt);
+		return NULL;
+	}
+	return stmt;
+}
+
+static int64_t query_int(sqlite3 *db, const char *sql, const char *table)
+{
+	sqlite3_stmt *stmt = query(db, sql, table, NULL);
+	int64_t v = stmt && sqlite3_column_type(stmt, 0) == SQLITE_INTEGER
+			    ? sqlite3_column_int64(stmt, 0)
+			    : -1;
+
+	sqlite3_finalize(stmt);
+	return v;
+}
+
+/*
+ * Each named cell's column in the record, from the primary key's index:
+ * the key (t, seq) first, ascending, then the rest; each an integer column
+ * (a REAL one reads an integer back as a real) with no default (a record
+ * older than its column gives NULL).  false when any is not so.
+ */
+static bool place_cells(struct pages *p, sqlite3 *db, const char *table, char **names)
+{
+	static const char sql[] =
+		"SELECT x.seqno, x.name, x.\"desc\", x.coll, x.\"key\", c.type, c.dflt_value"
+		" FROM pragma_index_list(?1) l, pragma_index_xinfo(l.name) x"
+		" LEFT JOIN pragma_table_xinfo(?1) c ON c.cid = x.cid"
+		" WHERE l.origin = 'pk' ORDER BY x.seqno";
+	sqlite3_stmt *stmt = query(db, sql, table, NULL);
+	bool ok = stmt != NULL;
+
+	for (int found = 0; ok && found >= 0;) {
+		int seqno = sqlite3_column_int(stmt, 0);
+		const char *name = (const char *)sqlite3_column_text(stmt, 1);
+		const char *coll = (const char *)sqlite3_column_text(stmt, 3);
+		const char *type = (const char *)sqlite3_column_text(stmt, 5);
+		bool key = sqlite3_column_int(stmt, 4);
+
+		ok = name && seqno == found && key == (seqno < 2) && !sqlite3_column_int(stmt, 2) &&
+		     coll && !strcmp(coll, "BINARY") &&
+		     (seqno > 1 || !strcmp(name, seqno ? "seq" : "t"));
+		for (int i = 0; ok && i < p->cells; i++) {
+			if (!names[i] || strcasecmp(names[i], name))
+				continue;
+			ok = type && strcasestr(type, "INT") &&
+			     sqlite3_column_type(stmt, 6) == SQLITE_NULL && seqno < POSITIONS_MAX;
+			p->position[i] = seqno;
+			p->last = seqno > p->last ? seqno : p->last;
+		}
+		found++;
+		if (sqlite3_step(stmt) != SQLITE_ROW)
+			found = -1;
+	}
+	sqlite3_finalize(stmt);
+	for (int i = 0; ok && i < p->cells; i++)
+		ok = !names[i] || p->position[i] >= 0;
+	return ok;
+}
+
+/* A cell that is an integer of SQL, "1" or "(1)" (the task filters' mark, none given). */
+static bool integer_literal(const char *c, int64_t *v)
+{
+	char *end;
+	bool parens = *c == '(';
+
+	if (!(c[parens] >= '0' && c[parens] <= '9'))
+		return false;
+	*v = strtoll(c + parens, &end, 10);
+	return *v < INT64_MAX && !strcmp(end, parens ? ")" : "");
+}
+
+/*
+ * The cells' names ("e.task"; NULL for NULL and for an integer, into
+ * p->constant), the first e.t: their count, or -1.
+ */
+static int cell_names(struct pages *p, char *cells, char **names, int max)
+{
+	int n = 0;
+
+	for (char *save = NULL, *c = strtok_r(cells, ",", &save); c;
+	     c = strtok_r(NULL, ",", &save)) {
+		c += strspn(c, " ");
+		if (n == max)
+			return -1;
+		names[n] = NULL;
+		if (integer_literal(c, &p->constant[n]))
+			p->constants |= 1u << n;
+		else if (!strncmp(c, "e.", 2))
+			names[n] = c + 2;
+		else if (strcmp(c, "NULL"))
+			return -1;
+		n++;
+	}
+	return n && names[0] && !strcmp(names[0], "t") ? n : -1;
+}
+
+/* The file's page size and usable bytes from its header (fileformat2 1.3). */
+static bool read_header(struct pages *p)
+{
+	uint8_t h[100];
+
+	if (p->file->pMethods->xRead(p->file, h, sizeof(h), 0) != SQLITE_OK ||
+	    memcmp(h, "SQLite format 3", 16))
+		return false;
+	p->page_size = be16(h + 16) == 1 ? 65536 : be16(h + 16);
+	if (p->page_size < 512 || p->page_size > 65536 || (p->page_size & (p->page_size - 1)))
+		return false;
+	p->usable = p->page_size - h[20];
+	if (p->usable < 480 || h[21] != 64 || h[22] != 32 || h[23] != 32)
+		return false;
+	p->max_local = (p->usable - 12) * 64 / 255 - 23;
+	p->min_local = (p->usable - 12) * 32 / 255 - 23;
+	return true;
+}
+
+struct pages *pages_open(sqlite3 *db, const char *table, const char *cells, int max_cells)
+{
+	struct pages *p = xcalloc(1, sizeof(*p));
+	char *list = xstrdup(cells), *names[CELLS_MAX];
+	int64_t root, count;
+	bool ok;
+
+	p->cells = cell_names(p, list, names, max_cells < CELLS_MAX ? max_cells : CELLS_MAX);
+	for (int i = 0; i < CELLS_MAX; i++)
+		p->position[i] = -1;
+	p->last = 1;
+	root = query_int(db,
+			 "SELECT rootpage FROM main.sqlite_schema WHERE type = 'table' AND "
+			 "name = ?1 COLLATE NOCASE",
+			 table);
+	count = query_int(db, "PRAGMA main.page_count", NULL);
+	ok = p->cells > 0 && root > 1 && count >= root && count <= UINT32_MAX &&
+	     query_int(db, "SELECT wr FROM pragma_table_list(?1) WHERE schema = 'main'", table) ==
+		     1 &&
+	     query_int(db, "SELECT count(*) FROM pragma_table_xinfo(?1) WHERE hidden", table) ==
+		     0 &&
+	     place_cells(p, db, table, names) &&
+	     sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &p->file) == SQLITE_OK &&
+	     p->file && p->file->pMethods && read_header(p);
+	free(list);
+	if (!ok) {
+		free(p);
+		return NULL;
+	}
+	for (int i = 0; i < p->cells; i++)
+		p->slot[i] = p->position[i] >= 0 ? p->position[i] : NULL_SLOT;
+	small_types(p->small);
+	p->root = (uint32_t)root;
+	p->page_count = (uint32_t)count;
+	return p;
+}
+
+int pages_cells(const struct pages *p)
+{
+	return p->cells;
+}
+
+const char *pages_error(const struct pages *p)
+{
+	return p->error;
+}
+
+bool pages_corrupt(const struct pages *p)
+{
+	return p->corrupt;
+}
+
+void pages_close(struct pages *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < DEPTH_MAX; i++)
+		free(p->levels[i].page);
+	free(p->overflow_page);
+	free(p);
+}

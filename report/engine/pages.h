@@ -1,0 +1,43 @@
+/*
+ * Reading an event table's rows straight from its b-tree's pages, in key
+ * order, rather than stepping SQLite's virtual machine: some 1,700
+ * instructions a row went to that, for a record of a few integers.  Only
+ * for what SQLite's own reading would give exactly the same rows: a
+ * capture read as immutable, a WITHOUT ROWID table keyed (t, seq), plain
+ * columns; the file's format is SQLite's documented one (fileformat2).
+ */
+#ifndef CASEFILE_REPORT_PAGES_H
+#define CASEFILE_REPORT_PAGES_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct pages;
+
+/*
+ * A reader of table's rows on db's main file, for cells, a list such as
+ * "e.t, e.seq, e.task, NULL, (1)" (each e.NAME, NULL or an integer; the
+ * first e.t): NULL when the table or the list is not one it reads exactly
+ * as SQLite would (then SQL reads it, and tells of any trouble).  At most
+ * max_cells cells.
+ */
+struct pages *pages_open(sqlite3 *db, const char *table, const char *cells, int max_cells);
+
+/* Its cells a row. */
+int pages_cells(const struct pages *p);
+
+/*
+ * The next row: 1 with its cells in cell[] (bit i of *nulls: cell i is
+ * NULL, of *odd: it is text, a blob or a real, and cell[i] is 0), as
+ * SQLite's values would be; 0 at the end; -1 on a damaged file or a read
+ * that failed, with why in pages_error() (and pages_corrupt() says which).
+ */
+int pages_next(struct pages *p, int64_t *cell, uint32_t *nulls, uint32_t *odd);
+
+const char *pages_error(const struct pages *p);
+bool pages_corrupt(const struct pages *p);
+
+void pages_close(struct pages *p);
+
+#endif

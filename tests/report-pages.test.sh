@@ -1,0 +1,141 @@
+# report reads an immutable capture's event tables from their b-tree pages
+# (report/engine/pages.c), not through SQLite's statements: every command
+# that reads events prints exactly what the SQL path prints, and a damaged
+# page gets one line and a non-zero exit, never a crash or a wrong row.
+# An empty -wal beside a copy makes report read it through SQL (capture.c:
+# only a file with neither -wal nor journal is read as immutable).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/report-lib.sh"
+
+mkdir -p "$SCRATCH/direct" "$SCRATCH/sql"
+fixtures=(basic lives stacks beacons scan-syn bruteforce-ssh logins-guessed shells caps first-format web1 web2)
+for name in "${fixtures[@]}"; do
+	sqlite3 -batch "$SCRATCH/direct/$name.db" < "fixtures/$name.sql" ||
+		fail "load fixture $name" "sqlite3 failed"
+done
+# bench/gen's busy hour: event tables of tens of pages, under an interior one
+"$BUILD/bench/gen" 30000 "$SCRATCH/direct/gen.db" > /dev/null 2>&1 ||
+	fail "bench/gen made a capture" "status $?"
+# Its DNS answers with names too long for a page: the columns after the name
+# (address, ttl) are in overflow pages, some in the second of a chain.
+cp "$SCRATCH/direct/gen.db" "$SCRATCH/direct/long.db"
+sqlite3 -batch "$SCRATCH/direct/long.db" "UPDATE dns SET name = name || printf('%.*c', 16000 + seq % 7 * 20000, 'x') WHERE seq % 3 = 0"
+check_eq "long: DNS answers of names longer than a page" "1" \
+	"$(sqlite3 -batch "$SCRATCH/direct/long.db" "SELECT count(*) > 50 FROM dbstat WHERE name = 'dns' AND pagetype = 'overflow'")"
+for db in "$SCRATCH"/direct/*.db; do
+	cp "$db" "$SCRATCH/sql/"
+	: > "$SCRATCH/sql/$(basename "$db")-wal"
+done
+
+# read_as DIR ARGS...: report's stdout, stderr and status, run in DIR (the same file names)
+read_as() {
+	local dir=$1
+	shift
+	(cd "$SCRATCH/$dir" && TZ=$TEST_TZ "$report" "$@" 2>&1)
+	echo "status $?"
+}
+
+# same NAME ARGS...: the same output read either way, and not an empty one
+same() {
+	local name=$1 direct sql
+	shift
+	direct=$(read_as direct "$@")
+	sql=$(read_as sql "$@")
+	if [ "$direct" != "$sql" ]; then
+		fail "same: $name" "differs: $(diff <(echo "$sql") <(echo "$direct") | head -6 | tr '\n' ' ')"
+	elif [ "$(wc -l <<< "$direct")" -lt 2 ]; then
+		fail "same: $name" "next to nothing printed: $direct"
+	else
+		pass "same: $name"
+	fi
+}
+
+# html FILE: the page either way, less its "Made by" line (the time it was made)
+same_html() {
+	local file=$1 dir
+	for dir in direct sql; do
+		read_as "$dir" html -o "$file.html" "$file" > "$SCRATCH/$dir/$file.html.status"
+		grep -v 'Made by' "$SCRATCH/$dir/$file.html" >> "$SCRATCH/$dir/$file.html.status"
+	done
+	check "same: html $file" cmp "$SCRATCH/direct/$file.html.status" "$SCRATCH/sql/$file.html.status"
+}
+
+for name in "${fixtures[@]}" gen; do
+	file=$name.db
+	for command in summary timeline "timeline -c" tcpconnect "tcpconnect -d -l" tcpaccept \
+		tcpreset tcplife "capable -v" caps scans exfil beacons bruteforce logins; do
+		# shellcheck disable=SC2086 # the command's words
+		same "$command $file" $command "$file"
+	done
+	for format in ocsf ecs timesketch; do
+		same "export $format $file" export --format "$format" "$file"
+	done
+	# (a capture of the first format has no process table)
+	pid=$(sqlite3 -batch "$SCRATCH/direct/$file" "SELECT pid FROM process ORDER BY t LIMIT 1 OFFSET 2" 2> /dev/null)
+	[ -z "$pid" ] || same "proc $pid $file" proc "$pid" "$file"
+	same_html "$file"
+done
+for command in timeline "tcpconnect -d -l" "export --format ecs"; do
+	# shellcheck disable=SC2086 # the command's words
+	same "$command long.db" $command long.db
+done
+same "summary of two hosts" summary web1.db web2.db
+same "timeline of two hosts" timeline web1.db web2.db
+same "tcpconnect of two hosts" tcpconnect --format json web1.db web2.db
+
+# --- Damaged pages ------------------------------------------------------------------
+# A copy of gen.db with BYTES written at OFFSET in page PAGE: damaged/NAME.db.
+mkdir -p "$SCRATCH/damaged"
+page_size=$(sqlite3 -batch "$SCRATCH/direct/gen.db" "PRAGMA page_size")
+# be32 N: N as four bytes for printf, big-endian (a page number)
+be32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
+damage() {
+	local name=$1 page=$2 offset=$3 bytes=$4
+	cp "$SCRATCH/direct/gen.db" "$SCRATCH/damaged/$name.db"
+	# shellcheck disable=SC2059 # the bytes are printf's escapes
+	printf "$bytes" | dd of="$SCRATCH/damaged/$name.db" bs=1 seek=$(((page - 1) * page_size + offset)) \
+		conv=notrunc status=none
+}
+# ev_connect's root (an interior page) and a leaf of it
+root=$(sqlite3 -batch "$SCRATCH/direct/gen.db" "SELECT rootpage FROM sqlite_schema WHERE name = 'ev_connect'")
+leaf=$(sqlite3 -batch "$SCRATCH/direct/gen.db" \
+	"SELECT pageno FROM dbstat WHERE name = 'ev_connect' AND pagetype = 'leaf' LIMIT 1 OFFSET 3")
+check_eq "damage: ev_connect's root is an interior page" "02" \
+	"$(od -An -tx1 -j $(((root - 1) * page_size)) -N1 "$SCRATCH/direct/gen.db" | tr -d ' ')"
+# A cell's pointer (the leaf's first) past the page's end
+damage pointer "$leaf" 8 '\xff\xf0'
+# A cell count (the leaf's) more than its page holds
+damage count "$leaf" 3 '\x7f\xff'
+# A child page number (the root's first cell's) past the file's end
+cell=$(od -An -tu2 --endian=big -j $(((root - 1) * page_size + 12)) -N2 "$SCRATCH/direct/gen.db" | tr -d ' ')
+damage child "$root" "$cell" '\x7f\xff\xff\xff'
+# A child that is the root itself: a cycle, bounded by the tree's depth
+damage cycle "$root" "$cell" "$(be32 "$root")"
+# A child that is another table's leaf (ev_close's), in key order nowhere
+other=$(sqlite3 -batch "$SCRATCH/direct/gen.db" \
+	"SELECT pageno FROM dbstat WHERE name = 'ev_close' AND pagetype = 'leaf' ORDER BY pageno DESC LIMIT 1")
+damage other "$root" "$cell" "$(be32 "$other")"
+# A child that is a page of another kind (a rowid table's: the task table's root)
+task=$(sqlite3 -batch "$SCRATCH/direct/gen.db" "SELECT rootpage FROM sqlite_schema WHERE name = 'task'")
+damage kind "$root" "$cell" "$(be32 "$task")"
+
+# refuses NAME COMMAND LINE: one line on stderr, LINE (a pattern), and a non-zero status
+refuses() {
+	local name=$1 command=$2 line=$3
+	# shellcheck disable=SC2086 # the command's words
+	(cd "$SCRATCH/damaged" && "$report" $command "$name.db") > "$SCRATCH/out" 2> "$SCRATCH/err"
+	rc=$?
+	if [ $rc != 0 ] && [ "$(wc -l < "$SCRATCH/err")" == 1 ] && grep -q "^report: $name.db: $line" "$SCRATCH/err"; then
+		pass "damaged $name: $command refuses in one line"
+	else
+		fail "damaged $name: $command refuses in one line" \
+			"status $rc, stderr: $(head -c 300 "$SCRATCH/err" | tr '\n' ' ')"
+	fi
+}
+for name in pointer count child cycle other kind; do
+	for command in tcpconnect timeline "timeline -c" tcplife exfil scans; do
+		refuses "$name" "$command" "cannot read ev_connect: corrupt capture: "
+	done
+	# (its SQL aggregates over ev_connect may find the damage first, at once)
+	refuses "$name" summary "cannot read ev_connect: "
+done
