@@ -729,9 +729,16 @@ struct pages *pages_open(sqlite3 *db, const char *table, const char *cells, int 
 			 "name = ?1 COLLATE NOCASE",
 			 table);
 	count = query_int(db, "PRAGMA main.page_count", NULL);
+	/*
+	 * WITHOUT ROWID: the index of its key has no root of its own (a rowid
+	 * table's has).  pragma_table_list's wr would say so at 3 M
+	 * instructions a call: it counts every table's columns.
+	 */
 	ok = p->cells > 0 && root > 1 && count >= root && count <= UINT32_MAX &&
-	     query_int(db, "SELECT wr FROM pragma_table_list(?1) WHERE schema = 'main'", table) ==
-		     1 &&
+	     query_int(db,
+		       "SELECT count(*) FROM pragma_index_list(?1) l WHERE l.origin = 'pk' AND "
+		       "NOT EXISTS (SELECT 1 FROM main.sqlite_schema s WHERE s.name = l.name)",
+		       table) == 1 &&
 	     query_int(db, "SELECT count(*) FROM pragma_table_xinfo(?1) WHERE hidden", table) ==
 		     0 &&
 	     place_cells(p, db, table, names) &&
