@@ -11,6 +11,7 @@
  * them, and a reset later than that is a line of its own.
  */
 #include <assert.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,9 +156,45 @@ struct row {
 	char accepted[CAPTURE_TEXT_MAX + 24], resets[CAPTURE_TEXT_MAX + 48];
 };
 
+/*
+ * A connection finished, as the printing thread gets it (handoff): its
+ * captures are that thread's copies, and its ends' names are copied (the
+ * merge adds peers meanwhile: their array moves).
+ */
+struct done {
+	struct conn c;
+	struct peer_name client, server; /* name_of's */
+};
+
+/*
+ * The merge assembles connections, a thread of its own prints them: the
+ * printing was a third of the merge's time, and the merge is the report's
+ * wall clock.  Finished connections go over in order, in blocks: a lock
+ * and a wake-up per block cost little per connection, and HANDOFF_BLOCKS
+ * of them bound the memory (some 1 MiB) and let either thread run on
+ * while the other is slow for a while.
+ */
+#define HANDOFF_CONNS  256
+#define HANDOFF_BLOCKS 16
+
+struct handoff {
+	pthread_mutex_t lock;
+	pthread_cond_t filled;	/* a block was handed over, or the merge finished */
+	pthread_cond_t emptied; /* a block was printed: the merge may fill it */
+	struct done *blocks;	/* HANDOFF_BLOCKS of HANDOFF_CONNS */
+	int count[HANDOFF_BLOCKS];
+	uint64_t head, tail;	/* blocks: the next to print, the one the merge fills */
+	int filling;		/* connections in the tail block */
+	bool finished;		/* no more blocks */
+	bool failed;		/* printing failed (said on stderr): the merge stops */
+	struct captures copies; /* the captures again, for the printer's lookups */
+	pthread_t thread;
+};
+
 static struct {
 	struct peers *peers;
-	struct row row;
+	struct handoff handoff;
+	struct row row; /* the printer's */
 	struct prefixes prefixes;
 	struct end_index ends;	    /* (client, server), (ports) -> id of the newest connection */
 	struct hashmap orphan_ends; /* (peer, port) -> orphans held with this end */
@@ -452,11 +489,9 @@ static struct value text_of(const char *text)
 	return text ? text_value(text, strlen(text)) : null_value();
 }
 
-static struct value end_value(uint32_t peer)
+static struct value end_value(uint32_t peer, const struct peer_name *name)
 {
-	const struct peer_name *name = peer ? peer_name(cv.peers, peer) : NULL;
-
-	return name ? checked_text_value(name->text, name->len, name->plain) : null_value();
+	return peer ? checked_text_value(name->text, name->len, name->plain) : null_value();
 }
 
 static const char *outcome_of(const struct conn *c)
@@ -501,9 +536,9 @@ static const struct peer_name *name_of(uint32_t peer)
 }
 
 /* The prefix of a peer not printed yet: kept out of prefix_of's common path (its frame). */
-static __attribute__((noinline)) const struct prefix *make_prefix(uint32_t peer)
+static __attribute__((noinline)) const struct prefix *make_prefix(uint32_t peer,
+								  const struct peer_name *name)
 {
-	const struct peer_name *name = name_of(peer);
 	struct prefixes *all = &cv.prefixes;
 	struct prefix *p;
 
@@ -532,25 +567,26 @@ static __attribute__((noinline)) const struct prefix *make_prefix(uint32_t peer)
 	return p;
 }
 
-static const struct prefix *prefix_of(uint32_t peer)
+static const struct prefix *prefix_of(uint32_t peer, const struct peer_name *name)
 {
 	if (peer < cv.prefixes.count && cv.prefixes.of[peer].len)
 		return &cv.prefixes.of[peer];
-	return make_prefix(peer);
+	return make_prefix(peer, name);
 }
 
-/* "address:port" of an end into out, ENDPOINT_MAX bytes ("?" for an unknown address). */
-static struct value endpoint_value(char *out, uint32_t peer, int64_t port)
+/*
+ * "address:port" of an end (peer, its name: name_of's) into out,
+ * ENDPOINT_MAX bytes ("?" for an unknown address).
+ */
+static struct value endpoint_value(char *out, uint32_t peer, const struct peer_name *name,
+				   int64_t port)
 {
-	const struct peer_name *name;
 	const struct prefix *p;
 
-	if (port < 0) {
-		name = name_of(peer);
+	if (port < 0)
 		return checked_text_value(out, put_endpoint(out, name->text, name->len, port),
 					  name->plain);
-	}
-	p = prefix_of(peer);
+	p = prefix_of(peer, name);
 	/* PREFIX_MAX bytes, a fixed size: cheaper than a call for its length. */
 	memcpy(out, cv.prefixes.text + p->at, PREFIX_MAX);
 	return checked_text_value(out, (size_t)(int_text(out + p->len, port) - out), p->plain);
@@ -574,12 +610,13 @@ static int look_up(const struct conn *c, struct row *r)
 }
 
 /* The table's own columns: both ends, "comm/pid" and "N by server REASON". */
-static void table_values(const struct conn *c, struct row *r)
+static void table_values(const struct done *d, struct row *r)
 {
+	const struct conn *c = &d->c;
 	struct value *v = r->v;
 
-	v[CONN_CLIENT] = endpoint_value(r->client, c->client, c->client_port);
-	v[CONN_SERVER] = endpoint_value(r->server, c->server, c->server_port);
+	v[CONN_CLIENT] = endpoint_value(r->client, c->client, &d->client, c->client_port);
+	v[CONN_SERVER] = endpoint_value(r->server, c->server, &d->server, c->server_port);
 	/* Built directly: printf showed in profiles. */
 	if (c->has_accept) {
 		const struct task *t = &r->accept_task;
@@ -605,8 +642,9 @@ static void table_values(const struct conn *c, struct row *r)
 }
 
 /* The fields of JSON and CSV alone; local: the local process, or NULL. */
-static int record_values(const struct conn *c, struct row *r, const struct task *local)
+static int record_values(const struct done *d, struct row *r, const struct task *local)
 {
+	const struct conn *c = &d->c;
 	struct value *v = r->v;
 	const struct task *accepter = c->has_accept ? &r->accept_task : NULL;
 
@@ -620,9 +658,9 @@ static int record_values(const struct conn *c, struct row *r, const struct task 
 	v[EVENT_NETNS] = local && local->netns >= 0 ? int_value(local->netns) : null_value();
 	v[EVENT_NSPID] = local && local->nspid >= 0 ? int_value(local->nspid) : null_value();
 	v[EVENT_CGROUP_PATH] = null_value();
-	v[CONN_CLIENT_ADDR] = end_value(c->client);
+	v[CONN_CLIENT_ADDR] = end_value(c->client, &d->client);
 	v[CONN_CLIENT_PORT] = c->client_port < 0 ? null_value() : int_value(c->client_port);
-	v[CONN_SERVER_ADDR] = end_value(c->server);
+	v[CONN_SERVER_ADDR] = end_value(c->server, &d->server);
 	v[CONN_SERVER_PORT] = int_value(c->server_port);
 	v[CONN_ERROR] = c->has_outcome ? int_value(c->error) : null_value();
 	v[CONN_ACCEPT_PID] = accepter ? int_value(accepter->pid) : null_value();
@@ -639,8 +677,9 @@ static int record_values(const struct conn *c, struct row *r, const struct task 
 	return local ? task_cgroup_value(c->cap, local, &v[EVENT_CGROUP_PATH]) : 0;
 }
 
-static int print_conn(const struct conn *c)
+static int print_conn(const struct done *d)
 {
+	const struct conn *c = &d->c;
 	struct row *r = &cv.row;
 	struct value *v = r->v;
 	/* The local process: the one connecting, else the one accepting. */
@@ -666,8 +705,8 @@ static int print_conn(const struct conn *c)
 	if (cv.table) {
 		if (cv.fields[EVENT_HOST].shown)
 			v[EVENT_HOST] = text_of(c->cap->host);
-		table_values(c, r);
-	} else if (record_values(c, r, local)) {
+		table_values(d, r);
+	} else if (record_values(d, r, local)) {
 		return -1;
 	}
 	output_row(v);
@@ -740,31 +779,41 @@ static struct conn orient(const struct conn *c)
 }
 
 /*
- * Connections ahead whose keys, orphans' counts and ends' prefixes (their
- * entries) are brought into the cache while one is printed; at half the
- * distance, the prefixes' texts that those entries locate.
+ * Connections ahead whose keys and orphans' counts are brought into the
+ * cache while one is handed over; the printer, ahead of the one it prints,
+ * the ends' prefixes (their entries), and at half the distance the
+ * prefixes' texts that those entries locate.
  */
 #define PREFETCH_AHEAD 16
 
 /*
- * A minute later what printing a connection reads at random has left the
- * cache: its slot in the index, an orphan's counts, the prefixes of its ends.
+ * A minute later what finishing a connection reads at random has left the
+ * cache: its slot in the index, its ends' names, an orphan's counts.
  * Inlined always, as index_prefetch.
  */
-__attribute__((always_inline)) static inline void prefetch_printed(const struct conn *c)
+__attribute__((always_inline)) static inline void prefetch_finished(const struct conn *c)
 {
 	index_prefetch(conn_hash(c));
+	if (c->client)
+		__builtin_prefetch(peer_name(cv.peers, c->client));
+	if (c->server)
+		__builtin_prefetch(peer_name(cv.peers, c->server));
 	if (c->orphan) {
 		hashmap_prefetch(&cv.orphan_ends, c->client, (uint64_t)c->client_port);
 		hashmap_prefetch(&cv.orphan_ends, c->server, (uint64_t)c->server_port);
 	}
-	if (cv.table && c->client < cv.prefixes.count)
+}
+
+/* The prefixes' entries of a connection's ends, for the printer. */
+__attribute__((always_inline)) static inline void prefetch_prefixes(const struct conn *c)
+{
+	if (c->client < cv.prefixes.count)
 		__builtin_prefetch(&cv.prefixes.of[c->client]);
-	if (cv.table && c->server < cv.prefixes.count)
+	if (c->server < cv.prefixes.count)
 		__builtin_prefetch(&cv.prefixes.of[c->server]);
 }
 
-/* The text of a peer's prefix, once its entry is in the cache (prefetch_printed). */
+/* The text of a peer's prefix, once its entry is in the cache (prefetch_prefixes). */
 __attribute__((always_inline)) static inline void prefetch_prefix_text(uint32_t peer)
 {
 	const char *text;
@@ -776,7 +825,168 @@ __attribute__((always_inline)) static inline void prefetch_prefix_text(uint32_t 
 	__builtin_prefetch(text + PREFIX_MAX - 1); /* endpoint_value copies PREFIX_MAX bytes */
 }
 
-/* Print the connections that started more than the horizon before now (all: INT64_MAX). */
+/* --- The printing thread ------------------------------------------------------------ */
+
+static struct done *block_of(uint64_t block)
+{
+	return &cv.handoff.blocks[(block % HANDOFF_BLOCKS) * HANDOFF_CONNS];
+}
+
+/* Print a block's connections, in order: 0, or -1 after one line. */
+static int print_block(const struct done *block, int count)
+{
+	for (int i = 0; i < count; i++) {
+		if (cv.table && i + PREFETCH_AHEAD < count)
+			prefetch_prefixes(&block[i + PREFETCH_AHEAD].c);
+		if (cv.table && i + PREFETCH_AHEAD / 2 < count) {
+			prefetch_prefix_text(block[i + PREFETCH_AHEAD / 2].c.client);
+			prefetch_prefix_text(block[i + PREFETCH_AHEAD / 2].c.server);
+		}
+		if (print_conn(&block[i]))
+			return -1;
+	}
+	return 0;
+}
+
+/* The printing thread: the blocks handed over, until the merge finishes or printing fails. */
+static void *print_blocks(void *unused)
+{
+	struct handoff *h = &cv.handoff;
+
+	(void)unused;
+	pthread_mutex_lock(&h->lock);
+	for (;;) {
+		uint64_t block;
+		int err;
+
+		while (h->head == h->tail && !h->finished)
+			pthread_cond_wait(&h->filled, &h->lock);
+		if (h->head == h->tail)
+			break;
+		block = h->head;
+		pthread_mutex_unlock(&h->lock);
+		err = print_block(block_of(block), h->count[block % HANDOFF_BLOCKS]);
+		pthread_mutex_lock(&h->lock);
+		h->head++;
+		h->failed = err != 0;
+		pthread_cond_signal(&h->emptied);
+		if (err)
+			break;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+static void free_handoff(void)
+{
+	struct handoff *h = &cv.handoff;
+
+	pthread_cond_destroy(&h->emptied);
+	pthread_cond_destroy(&h->filled);
+	pthread_mutex_destroy(&h->lock);
+	free(h->blocks);
+	captures_close(&h->copies);
+	*h = (struct handoff){0};
+}
+
+/* Start the printing thread, on captures of its own: 0, or -1 after one line. */
+static int start_printing(struct captures *set)
+{
+	struct handoff *h = &cv.handoff;
+	int err;
+
+	if (captures_open_again(&h->copies, set))
+		return -1;
+	h->blocks = xcalloc(HANDOFF_BLOCKS * HANDOFF_CONNS, sizeof(*h->blocks));
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->filled, NULL);
+	pthread_cond_init(&h->emptied, NULL);
+	err = pthread_create(&h->thread, NULL, print_blocks, NULL);
+	if (err) {
+		fprintf(stderr, "report: cannot start a printing thread: %s\n", strerror(err));
+		free_handoff();
+		return -1;
+	}
+	return 0;
+}
+
+/* The block filled so far to the printer; finished: the last one. */
+static void hand_block(bool finished)
+{
+	struct handoff *h = &cv.handoff;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->filling) {
+		h->count[h->tail % HANDOFF_BLOCKS] = h->filling;
+		h->tail++;
+		h->filling = 0;
+	}
+	h->finished = finished;
+	pthread_cond_signal(&h->filled);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Room to fill a block, once the printer has printed one: 0, or -1 if printing failed. */
+static int wait_room(void)
+{
+	struct handoff *h = &cv.handoff;
+	bool failed;
+
+	pthread_mutex_lock(&h->lock);
+	while (h->tail - h->head == HANDOFF_BLOCKS && !h->failed)
+		pthread_cond_wait(&h->emptied, &h->lock);
+	failed = h->failed;
+	pthread_mutex_unlock(&h->lock);
+	return failed ? -1 : 0;
+}
+
+/* The printer's copy of a capture of the set (NULL: none). */
+static struct capture *copy_of(struct capture *cap)
+{
+	return cap ? cv.handoff.copies.list[peers_index(cv.peers, cap)] : NULL;
+}
+
+/* A connection to print, to the printer: 0, or -1 if printing failed. */
+static int hand_over(const struct conn *c)
+{
+	struct handoff *h = &cv.handoff;
+	struct done *d;
+
+	if (h->filling == HANDOFF_CONNS) {
+		hand_block(false);
+		if (wait_room())
+			return -1;
+	}
+	d = &block_of(h->tail)[h->filling++];
+	d->c = *c;
+	d->c.cap = copy_of(c->cap);
+	d->c.accept_cap = copy_of(c->accept_cap);
+	d->c.reset_cap = copy_of(c->reset_cap);
+	d->client = *name_of(c->client);
+	d->server = *name_of(c->server);
+	return 0;
+}
+
+/*
+ * The printing thread, once it has printed what it was given: 0, or -1 if
+ * printing failed.  Its captures closed.
+ */
+static int stop_printing(void)
+{
+	struct handoff *h = &cv.handoff;
+	int failed;
+
+	hand_block(true);
+	pthread_join(h->thread, NULL);
+	failed = h->failed ? -1 : 0;
+	free_handoff();
+	return failed;
+}
+
+/*
+ * Hand over the connections that started more than the horizon before now
+ * (all: INT64_MAX) to the printer: 0, or -1 if printing failed.
+ */
 static int print_older(int64_t now)
 {
 	while (cv.head < cv.tail) {
@@ -788,20 +998,14 @@ static int print_older(int64_t now)
 		if (cv.head + 2 * PREFETCH_AHEAD < cv.tail)
 			prefetch_whole(at(cv.head + 2 * PREFETCH_AHEAD));
 		if (cv.head + PREFETCH_AHEAD < cv.tail)
-			prefetch_printed(at(cv.head + PREFETCH_AHEAD));
-		if (cv.table && cv.head + PREFETCH_AHEAD / 2 < cv.tail) {
-			const struct conn *near = at(cv.head + PREFETCH_AHEAD / 2);
-
-			prefetch_prefix_text(near->client);
-			prefetch_prefix_text(near->server);
-		}
+			prefetch_finished(at(cv.head + PREFETCH_AHEAD));
 		/* An orphan is oriented (and uncounted) whether it is printed or not. */
 		if (c->orphan) {
 			struct conn oriented = orient(c);
 
-			if (oriented.chosen && print_conn(&oriented))
+			if (oriented.chosen && hand_over(&oriented))
 				return -1;
-		} else if (c->chosen && print_conn(c)) {
+		} else if (c->chosen && hand_over(c)) {
 			return -1;
 		}
 		if (c->keyed)
@@ -1192,7 +1396,15 @@ int print_connections(struct captures *set, const struct options *opts)
 	output_column_fit(CONN_RESET_TEXT, 0, 10);
 	output_column_fit(CONN_ACCEPTED, 0, 11);
 	output_begin(opts->format, opts->local, cv.fields, CONN_FIELDS);
-	err = replay(set, queries, ARRAY_SIZE(queries), opts) || print_older(INT64_MAX);
+	err = start_printing(set);
+	if (!err) {
+		int printing;
+
+		err = replay(set, queries, ARRAY_SIZE(queries), opts) || print_older(INT64_MAX);
+		printing =
+			stop_printing(); /* what was handed over is printed, even after a failure */
+		err = err || printing;
+	}
 	free(connect_condition);
 	free(other_condition);
 	for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
