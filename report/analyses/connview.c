@@ -191,8 +191,17 @@ struct handoff {
 	pthread_t thread;
 };
 
+/* Per peer: LOOPBACK, OTHER, or 0 (not known yet). */
+enum { OTHER = 1, LOOPBACK };
+
+struct loopbacks {
+	uint8_t *of;
+	size_t count;
+};
+
 static struct {
 	struct peers *peers;
+	struct loopbacks loopbacks;
 	struct handoff handoff;
 	struct row row; /* the printer's */
 	struct prefixes prefixes;
@@ -213,6 +222,28 @@ static void key_of(uint32_t client, int64_t client_port, uint32_t server, int64_
 	     (uint64_t)(server_port & 0xffff);
 }
 
+/* Whether a peer is a loopback address: its text read once (a peer's name is a miss away). */
+static bool loopback(uint32_t peer)
+{
+	struct loopbacks *l = &cv.loopbacks;
+
+	if (peer >= l->count) {
+		size_t n = l->count ? 2 * l->count : 1024;
+
+		while (n <= peer)
+			n *= 2;
+		l->of = xrealloc(l->of, n);
+		memset(l->of + l->count, 0, n - l->count);
+		l->count = n;
+	}
+	if (!l->of[peer]) {
+		const char *text = peer_text(cv.peers, peer);
+
+		l->of[peer] = !strncmp(text, "127.", 4) || !strcmp(text, "::1") ? LOOPBACK : OTHER;
+	}
+	return l->of[peer] == LOOPBACK;
+}
+
 /*
  * Where a connection between these ends lives, as its key tells: a
  * container's loopback connection has the host's ends, and never leaves its
@@ -222,16 +253,29 @@ static void key_of(uint32_t client, int64_t client_port, uint32_t server, int64_
  */
 static uint32_t space_of(const struct event *ev, int64_t netns, uint32_t client, uint32_t server)
 {
-	const char *c, *s;
-
 	if (netns < 0 || netns == ev->cap->netns || !client || !server)
 		return 0;
-	c = peer_text(cv.peers, client);
-	s = peer_text(cv.peers, server);
-	return (!strncmp(c, "127.", 4) || !strcmp(c, "::1")) &&
-			       (!strncmp(s, "127.", 4) || !strcmp(s, "::1"))
-		       ? (uint32_t)netns
-		       : 0;
+	return loopback(client) && loopback(server) ? (uint32_t)netns : 0;
+}
+
+/*
+ * The same for the connection of an event's task, whose namespace it is:
+ * the task is read only for loopback ends (at 100M events, reading every
+ * connect's and accept's task reloaded blocks of the task table).  0, or
+ * -1 after one line.
+ */
+static int task_space(const struct event *ev, int task_column, uint32_t client, uint32_t server,
+		      uint32_t *space)
+{
+	struct task task;
+
+	*space = 0;
+	if (!client || !server || !loopback(client) || !loopback(server))
+		return 0;
+	if (capture_task(ev->cap, ev->col[task_column], &task))
+		return -1;
+	*space = space_of(ev, task.netns, client, server);
+	return 0;
 }
 
 static bool has_key(uint32_t client, int64_t client_port, uint32_t server)
@@ -1038,6 +1082,28 @@ static bool hash_ahead(const struct event *ev, int client, int client_port, int 
 }
 
 /*
+ * The hashes prefetch_ends found, by the event's place: replay fetches
+ * ahead for an event up to four times (prefetch, again when the merge goes
+ * from stream to stream, prefetch_near), and finding its ends' peers each
+ * time was a fifth of the merge's instructions.  Another event's at that
+ * place (a batch reused) only fetches the wrong slot.
+ */
+#define AHEADS 64
+
+struct ahead {
+	const struct event *ev;
+	uint32_t hash;
+	bool has; /* hash_ahead found one */
+};
+
+static struct ahead aheads[AHEADS];
+
+static struct ahead *ahead_of(const struct event *ev)
+{
+	return &aheads[(uintptr_t)ev / sizeof(*ev) % AHEADS];
+}
+
+/*
  * An event's ends fetched ahead (replay's prefetch): the index of a minute
  * of connections is larger than the processor's caches, and every event
  * probes it.
@@ -1045,10 +1111,14 @@ static bool hash_ahead(const struct event *ev, int client, int client_port, int 
 static void prefetch_ends(const struct event *ev, int client, int client_port, int server,
 			  int server_port)
 {
-	uint32_t hash;
+	struct ahead *a = ahead_of(ev);
 
-	if (hash_ahead(ev, client, client_port, server, server_port, &hash))
-		index_prefetch(hash);
+	if (a->ev != ev) {
+		a->ev = ev;
+		a->has = hash_ahead(ev, client, client_port, server, server_port, &a->hash);
+	}
+	if (a->has)
+		index_prefetch(a->hash);
 }
 
 /*
@@ -1063,10 +1133,15 @@ static void prefetch_conn(const struct event *ev, int client, int client_port, i
 			  int server_port)
 {
 	const struct end_index *x = &cv.ends;
-	uint32_t hash;
+	const struct ahead *a = ahead_of(ev);
+	uint32_t hash = a->hash;
 	size_t i;
 
-	if (!x->slots || !hash_ahead(ev, client, client_port, server, server_port, &hash))
+	if (!x->slots)
+		return;
+	if (a->ev != ev && !hash_ahead(ev, client, client_port, server, server_port, &hash))
+		return;
+	if (a->ev == ev && !a->has)
 		return;
 	for (i = hash & x->mask; x->slots[i].hash && x->slots[i].hash != hash;
 	     i = (i + 1) & x->mask)
@@ -1140,17 +1215,15 @@ static int peer_column(const struct event *ev, int column, uint32_t *peer)
 static int on_connect(const struct event *ev, void *ctx)
 {
 	uint32_t s, d;
+	uint32_t space;
 	struct conn *c;
-	struct task task;
 	int64_t lport = event_null(ev, CONNECT_LPORT) ? -1 : ev->col[CONNECT_LPORT];
 
 	(void)ctx;
 	if (print_older(ev->wall_ns) || peer_column(ev, CONNECT_SADDR, &s) ||
-	    peer_column(ev, CONNECT_DADDR, &d) ||
-	    capture_task(ev->cap, ev->col[CONNECT_TASK], &task))
+	    peer_column(ev, CONNECT_DADDR, &d) || task_space(ev, CONNECT_TASK, s, d, &space))
 		return -1;
-	c = start_conn(ev, s, lport, d, ev->col[CONNECT_DPORT], space_of(ev, task.netns, s, d),
-		       false);
+	c = start_conn(ev, s, lport, d, ev->col[CONNECT_DPORT], space, false);
 	c->has_connect = true;
 	c->chosen |= ev->col[CONNECT_CHOSEN] == 1;
 	c->connect_task = ev->col[CONNECT_TASK];
@@ -1163,16 +1236,14 @@ static int on_connect(const struct event *ev, void *ctx)
 
 static int on_accept(const struct event *ev, void *ctx)
 {
-	uint32_t l, r;
+	uint32_t l, r, space;
 	struct conn *c;
-	struct task task;
 
 	(void)ctx;
 	if (print_older(ev->wall_ns) || peer_column(ev, END_LADDR, &l) ||
-	    peer_column(ev, END_RADDR, &r) || capture_task(ev->cap, ev->col[END_TASK], &task))
+	    peer_column(ev, END_RADDR, &r) || task_space(ev, END_TASK, r, l, &space))
 		return -1;
-	c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT],
-		       space_of(ev, task.netns, r, l), true);
+	c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT], space, true);
 	c->has_accept = true;
 	c->chosen |= ev->col[ACCEPT_CHOSEN] == 1;
 	c->accept_cap = ev->cap;
@@ -1415,11 +1486,13 @@ int print_connections(struct captures *set, const struct options *opts)
 	arena_free(cv.ring);
 	free(cv.prefixes.of);
 	free(cv.prefixes.text);
+	free(cv.loopbacks.of);
 	peers_free(cv.peers);
 	/* Ready for another report in this process (the fields stay: output_end needs them). */
 	cv.peers = NULL;
 	cv.ring = NULL;
 	cv.prefixes = (struct prefixes){0};
+	cv.loopbacks = (struct loopbacks){0};
 	cv.head = cv.tail = cv.size = 0;
 	return err;
 }
