@@ -191,6 +191,25 @@ struct handoff {
 	pthread_t thread;
 };
 
+/*
+ * The connections held, by start (id), in segments of SEGMENT_CONNS: one
+ * the printing has passed takes the newest ones.  A ring that doubled and
+ * was copied had touched twice the memory it held, every page of it zeroed
+ * by the kernel first, and copied half of it again.  The segments come
+ * from the arena, some twenty to a huge page (a larger one left a third of
+ * its huge page unused): read at random, a ring of 4 KiB pages missed the
+ * TLB at nearly every connection, and fetching ahead waited on the page
+ * walks.
+ */
+#define SEGMENT_CONNS 512
+
+struct ring {
+	struct conn **of; /* by segment number (id / SEGMENT_CONNS) & (count - 1) */
+	size_t count;
+	struct conn **made, **spare; /* every segment; those passed, to take again */
+	size_t nmade, nspare;
+};
+
 /* Per peer: LOOPBACK, OTHER, or 0 (not known yet). */
 enum { OTHER = 1, LOOPBACK };
 
@@ -207,9 +226,8 @@ static struct {
 	struct prefixes prefixes;
 	struct end_index ends;	    /* (client, server), (ports) -> id of the newest connection */
 	struct hashmap orphan_ends; /* (peer, port) -> orphans held with this end */
-	struct conn *ring;	    /* connections by start: id & (size - 1) */
+	struct ring ring;	    /* connections by start */
 	uint64_t head, tail;	    /* ids */
-	size_t size;
 	bool table;
 	struct field fields[CONN_FIELDS];
 } cv;
@@ -283,9 +301,10 @@ static bool has_key(uint32_t client, int64_t client_port, uint32_t server)
 	return client && server && client_port >= 0;
 }
 
+/* A connection held, by its id (or the id's low 32 bits: the ring holds far fewer). */
 static struct conn *at(uint64_t id)
 {
-	return &cv.ring[id & (cv.size - 1)];
+	return &cv.ring.of[id / SEGMENT_CONNS & (cv.ring.count - 1)][id % SEGMENT_CONNS];
 }
 
 /*
@@ -460,22 +479,48 @@ static struct conn *find(uint32_t client, int64_t client_port, uint32_t server, 
 	return other;
 }
 
-/*
- * The ring twice as large (1024 at first), each connection at its id's
- * place.  From the arena, in huge pages: read at random, a ring of 4 KiB
- * pages missed the TLB at nearly every connection, and fetching ahead
- * waited on the page walks.
- */
-static void grow_ring(void)
+/* A segment for the connections from cv.tail on: a spare one, else a new one. */
+static void add_segment(void)
 {
-	size_t size = cv.size ? 2 * cv.size : 1024;
-	struct conn *ring = arena_zalloc(size * sizeof(*ring));
+	struct ring *r = &cv.ring;
+	uint64_t first = cv.head / SEGMENT_CONNS, number = cv.tail / SEGMENT_CONNS;
 
-	for (uint64_t id = cv.head; id < cv.tail; id++)
-		ring[id & (size - 1)] = *at(id);
-	arena_free(cv.ring);
-	cv.ring = ring;
-	cv.size = size;
+	if (number - first >= r->count) { /* the segments' table twice as large */
+		size_t count = r->count ? 2 * r->count : 16;
+		struct conn **of = xcalloc(count, sizeof(*of));
+
+		for (uint64_t n = first; n < number; n++)
+			of[n & (count - 1)] = r->of[n & (r->count - 1)];
+		free(r->of);
+		r->of = of;
+		r->count = count;
+	}
+	if (!r->nspare) {
+		r->made = xrealloc(r->made, (r->nmade + 1) * sizeof(*r->made));
+		r->spare = xrealloc(r->spare, (r->nmade + 1) * sizeof(*r->spare));
+		r->made[r->nmade] = arena_zalloc(SEGMENT_CONNS * sizeof(struct conn));
+		r->spare[r->nspare++] = r->made[r->nmade++];
+	}
+	r->of[number & (r->count - 1)] = r->spare[--r->nspare];
+}
+
+/* Past the connection at cv.head: its segment is spare once all of it is passed. */
+static void pass_conn(void)
+{
+	struct ring *r = &cv.ring;
+
+	if (++cv.head % SEGMENT_CONNS == 0)
+		r->spare[r->nspare++] = r->of[(cv.head / SEGMENT_CONNS - 1) & (r->count - 1)];
+}
+
+static void free_ring(void)
+{
+	for (size_t i = 0; i < cv.ring.nmade; i++)
+		arena_free(cv.ring.made[i]);
+	free(cv.ring.made);
+	free(cv.ring.spare);
+	free(cv.ring.of);
+	cv.ring = (struct ring){0};
 }
 
 /* A connection at the end of the ring: the map is the caller's. */
@@ -484,8 +529,8 @@ static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t c
 {
 	struct conn *c;
 
-	if (cv.tail - cv.head == cv.size)
-		grow_ring();
+	if (cv.tail % SEGMENT_CONNS == 0)
+		add_segment();
 	c = at(cv.tail++);
 	*c = (struct conn){.cap = ev->cap,
 			   .start_ns = ev->wall_ns,
@@ -1054,7 +1099,7 @@ static int print_older(int64_t now)
 		}
 		if (c->keyed)
 			index_remove(conn_hash(c), (uint32_t)cv.head);
-		cv.head++;
+		pass_conn();
 	}
 	return 0;
 }
@@ -1483,16 +1528,15 @@ int print_connections(struct captures *set, const struct options *opts)
 	arena_free(cv.ends.slots);
 	cv.ends = (struct end_index){0};
 	hashmap_clear(&cv.orphan_ends);
-	arena_free(cv.ring);
+	free_ring();
 	free(cv.prefixes.of);
 	free(cv.prefixes.text);
 	free(cv.loopbacks.of);
 	peers_free(cv.peers);
 	/* Ready for another report in this process (the fields stay: output_end needs them). */
 	cv.peers = NULL;
-	cv.ring = NULL;
 	cv.prefixes = (struct prefixes){0};
 	cv.loopbacks = (struct loopbacks){0};
-	cv.head = cv.tail = cv.size = 0;
+	cv.head = cv.tail = 0;
 	return err;
 }
