@@ -82,6 +82,7 @@ struct conn {
 	int64_t start_ns;
 	uint32_t client, server; /* peers; 0 unknown */
 	uint32_t space; /* a namespace's own loopback connection: its netns; 0 the host's */
+	uint32_t hash;	/* of its ends (ends_hash) when keyed: its entry in the index */
 	int64_t client_port, server_port; /* -1 unknown */
 	bool has_connect, has_accept, has_outcome, reset_by_server, refused;
 	bool orphan; /* began with a RST with no socket: which end is the client is guessed */
@@ -345,11 +346,6 @@ static uint32_t ends_hash(uint32_t client, int64_t client_port, uint32_t server,
 	return hash ? hash : 1;
 }
 
-static uint32_t conn_hash(const struct conn *c)
-{
-	return ends_hash(c->client, c->client_port, c->server, c->server_port, c->space);
-}
-
 /* Whether the connection's ends are the key (a, b). */
 static bool has_ends(const struct conn *c, uint64_t a, uint64_t b)
 {
@@ -523,9 +519,9 @@ static void free_ring(void)
 	cv.ring = (struct ring){0};
 }
 
-/* A connection at the end of the ring: the map is the caller's. */
+/* A connection at the end of the ring: the map is the caller's (hash: its entry's, 0 none). */
 static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t client_port,
-			      uint32_t server, int64_t server_port, uint32_t space, bool keyed)
+			      uint32_t server, int64_t server_port, uint32_t space, uint32_t hash)
 {
 	struct conn *c;
 
@@ -539,7 +535,8 @@ static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t c
 			   .client_port = client_port,
 			   .server_port = server_port,
 			   .space = space,
-			   .keyed = keyed};
+			   .hash = hash,
+			   .keyed = hash != 0};
 	return c;
 }
 
@@ -552,13 +549,14 @@ static struct conn *start_conn(const struct event *ev, uint32_t client, int64_t 
 			       uint32_t server, int64_t server_port, uint32_t space, bool accept)
 {
 	uint64_t a, b;
-	struct end_slot *slot = NULL;
+	uint32_t hash = 0;
+	struct end_slot *slot;
 	bool added;
 
 	if (has_key(client, client_port, server)) {
 		key_of(client, client_port, server, server_port, space, &a, &b);
-		slot = index_put(a, b, ends_hash(client, client_port, server, server_port, space),
-				 &added);
+		hash = ends_hash(client, client_port, server, server_port, space);
+		slot = index_put(a, b, hash, &added);
 		if (!added) {
 			struct conn *newest = at(slot->id);
 
@@ -568,7 +566,7 @@ static struct conn *start_conn(const struct event *ev, uint32_t client, int64_t 
 		}
 		slot->id = (uint32_t)cv.tail;
 	}
-	return push_conn(ev, client, client_port, server, server_port, space, slot != NULL);
+	return push_conn(ev, client, client_port, server, server_port, space, hash);
 }
 
 /* --- Printing ------------------------------------------------------------------- */
@@ -882,7 +880,8 @@ static struct conn orient(const struct conn *c)
  */
 __attribute__((always_inline)) static inline void prefetch_finished(const struct conn *c)
 {
-	index_prefetch(conn_hash(c));
+	if (c->keyed)
+		index_prefetch(c->hash);
 	if (c->client)
 		__builtin_prefetch(peer_name(cv.peers, c->client));
 	if (c->server)
@@ -1032,7 +1031,11 @@ static int wait_room(void)
 /* The printer's copy of a capture of the set (NULL: none). */
 static struct capture *copy_of(struct capture *cap)
 {
-	return cap ? cv.handoff.copies.list[peers_index(cv.peers, cap)] : NULL;
+	const struct captures *copies = &cv.handoff.copies;
+
+	if (!cap)
+		return NULL;
+	return copies->list[copies->count == 1 ? 0 : peers_index(cv.peers, cap)];
 }
 
 /* A connection to print, to the printer: 0, or -1 if printing failed. */
@@ -1098,7 +1101,7 @@ static int print_older(int64_t now)
 			return -1;
 		}
 		if (c->keyed)
-			index_remove(conn_hash(c), (uint32_t)cv.head);
+			index_remove(c->hash, (uint32_t)cv.head);
 		pass_conn();
 	}
 	return 0;
