@@ -11,6 +11,7 @@
  * them, and a reset later than that is a line of its own.
  */
 #include <assert.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,7 @@ struct conn {
 	int64_t start_ns;
 	uint32_t client, server; /* peers; 0 unknown */
 	uint32_t space; /* a namespace's own loopback connection: its netns; 0 the host's */
+	uint32_t hash;	/* of its ends (ends_hash) when keyed: its entry in the index */
 	int64_t client_port, server_port; /* -1 unknown */
 	bool has_connect, has_accept, has_outcome, reset_by_server, refused;
 	bool orphan; /* began with a RST with no socket: which end is the client is guessed */
@@ -155,15 +157,78 @@ struct row {
 	char accepted[CAPTURE_TEXT_MAX + 24], resets[CAPTURE_TEXT_MAX + 48];
 };
 
+/*
+ * A connection finished, as the printing thread gets it (handoff): its
+ * captures are that thread's copies, and its ends' names are copied (the
+ * merge adds peers meanwhile: their array moves).
+ */
+struct done {
+	struct conn c;
+	struct peer_name client, server; /* name_of's */
+};
+
+/*
+ * The merge assembles connections, a thread of its own prints them: the
+ * printing was a third of the merge's time, and the merge is the report's
+ * wall clock.  Finished connections go over in order, in blocks: a lock
+ * and a wake-up per block cost little per connection, and HANDOFF_BLOCKS
+ * of them bound the memory (some 1 MiB) and let either thread run on
+ * while the other is slow for a while.
+ */
+#define HANDOFF_CONNS  256
+#define HANDOFF_BLOCKS 16
+
+struct handoff {
+	pthread_mutex_t lock;
+	pthread_cond_t filled;	/* a block was handed over, or the merge finished */
+	pthread_cond_t emptied; /* a block was printed: the merge may fill it */
+	struct done *blocks;	/* HANDOFF_BLOCKS of HANDOFF_CONNS */
+	int count[HANDOFF_BLOCKS];
+	uint64_t head, tail;	/* blocks: the next to print, the one the merge fills */
+	int filling;		/* connections in the tail block */
+	bool finished;		/* no more blocks */
+	bool failed;		/* printing failed (said on stderr): the merge stops */
+	struct captures copies; /* the captures again, for the printer's lookups */
+	pthread_t thread;
+};
+
+/*
+ * The connections held, by start (id), in segments of SEGMENT_CONNS: one
+ * the printing has passed takes the newest ones.  A ring that doubled and
+ * was copied had touched twice the memory it held, every page of it zeroed
+ * by the kernel first, and copied half of it again.  The segments come
+ * from the arena, some twenty to a huge page (a larger one left a third of
+ * its huge page unused): read at random, a ring of 4 KiB pages missed the
+ * TLB at nearly every connection, and fetching ahead waited on the page
+ * walks.
+ */
+#define SEGMENT_CONNS 512
+
+struct ring {
+	struct conn **of; /* by segment number (id / SEGMENT_CONNS) & (count - 1) */
+	size_t count;
+	struct conn **made, **spare; /* every segment; those passed, to take again */
+	size_t nmade, nspare;
+};
+
+/* Per peer: LOOPBACK, OTHER, or 0 (not known yet). */
+enum { OTHER = 1, LOOPBACK };
+
+struct loopbacks {
+	uint8_t *of;
+	size_t count;
+};
+
 static struct {
 	struct peers *peers;
-	struct row row;
+	struct loopbacks loopbacks;
+	struct handoff handoff;
+	struct row row; /* the printer's */
 	struct prefixes prefixes;
 	struct end_index ends;	    /* (client, server), (ports) -> id of the newest connection */
 	struct hashmap orphan_ends; /* (peer, port) -> orphans held with this end */
-	struct conn *ring;	    /* connections by start: id & (size - 1) */
+	struct ring ring;	    /* connections by start */
 	uint64_t head, tail;	    /* ids */
-	size_t size;
 	bool table;
 	struct field fields[CONN_FIELDS];
 } cv;
@@ -176,6 +241,28 @@ static void key_of(uint32_t client, int64_t client_port, uint32_t server, int64_
 	     (uint64_t)(server_port & 0xffff);
 }
 
+/* Whether a peer is a loopback address: its text read once (a peer's name is a miss away). */
+static bool loopback(uint32_t peer)
+{
+	struct loopbacks *l = &cv.loopbacks;
+
+	if (peer >= l->count) {
+		size_t n = l->count ? 2 * l->count : 1024;
+
+		while (n <= peer)
+			n *= 2;
+		l->of = xrealloc(l->of, n);
+		memset(l->of + l->count, 0, n - l->count);
+		l->count = n;
+	}
+	if (!l->of[peer]) {
+		const char *text = peer_text(cv.peers, peer);
+
+		l->of[peer] = !strncmp(text, "127.", 4) || !strcmp(text, "::1") ? LOOPBACK : OTHER;
+	}
+	return l->of[peer] == LOOPBACK;
+}
+
 /*
  * Where a connection between these ends lives, as its key tells: a
  * container's loopback connection has the host's ends, and never leaves its
@@ -185,16 +272,29 @@ static void key_of(uint32_t client, int64_t client_port, uint32_t server, int64_
  */
 static uint32_t space_of(const struct event *ev, int64_t netns, uint32_t client, uint32_t server)
 {
-	const char *c, *s;
-
 	if (netns < 0 || netns == ev->cap->netns || !client || !server)
 		return 0;
-	c = peer_text(cv.peers, client);
-	s = peer_text(cv.peers, server);
-	return (!strncmp(c, "127.", 4) || !strcmp(c, "::1")) &&
-			       (!strncmp(s, "127.", 4) || !strcmp(s, "::1"))
-		       ? (uint32_t)netns
-		       : 0;
+	return loopback(client) && loopback(server) ? (uint32_t)netns : 0;
+}
+
+/*
+ * The same for the connection of an event's task, whose namespace it is:
+ * the task is read only for loopback ends (at 100M events, reading every
+ * connect's and accept's task reloaded blocks of the task table).  0, or
+ * -1 after one line.
+ */
+static int task_space(const struct event *ev, int task_column, uint32_t client, uint32_t server,
+		      uint32_t *space)
+{
+	struct task task;
+
+	*space = 0;
+	if (!client || !server || !loopback(client) || !loopback(server))
+		return 0;
+	if (capture_task(ev->cap, ev->col[task_column], &task))
+		return -1;
+	*space = space_of(ev, task.netns, client, server);
+	return 0;
 }
 
 static bool has_key(uint32_t client, int64_t client_port, uint32_t server)
@@ -202,9 +302,10 @@ static bool has_key(uint32_t client, int64_t client_port, uint32_t server)
 	return client && server && client_port >= 0;
 }
 
+/* A connection held, by its id (or the id's low 32 bits: the ring holds far fewer). */
 static struct conn *at(uint64_t id)
 {
-	return &cv.ring[id & (cv.size - 1)];
+	return &cv.ring.of[id / SEGMENT_CONNS & (cv.ring.count - 1)][id % SEGMENT_CONNS];
 }
 
 /*
@@ -243,11 +344,6 @@ static uint32_t ends_hash(uint32_t client, int64_t client_port, uint32_t server,
 	h ^= h >> 31;
 	hash = (uint32_t)(h * 0x94d049bb133111ebULL >> 32);
 	return hash ? hash : 1;
-}
-
-static uint32_t conn_hash(const struct conn *c)
-{
-	return ends_hash(c->client, c->client_port, c->server, c->server_port, c->space);
 }
 
 /* Whether the connection's ends are the key (a, b). */
@@ -379,32 +475,58 @@ static struct conn *find(uint32_t client, int64_t client_port, uint32_t server, 
 	return other;
 }
 
-/*
- * The ring twice as large (1024 at first), each connection at its id's
- * place.  From the arena, in huge pages: read at random, a ring of 4 KiB
- * pages missed the TLB at nearly every connection, and fetching ahead
- * waited on the page walks.
- */
-static void grow_ring(void)
+/* A segment for the connections from cv.tail on: a spare one, else a new one. */
+static void add_segment(void)
 {
-	size_t size = cv.size ? 2 * cv.size : 1024;
-	struct conn *ring = arena_zalloc(size * sizeof(*ring));
+	struct ring *r = &cv.ring;
+	uint64_t first = cv.head / SEGMENT_CONNS, number = cv.tail / SEGMENT_CONNS;
 
-	for (uint64_t id = cv.head; id < cv.tail; id++)
-		ring[id & (size - 1)] = *at(id);
-	arena_free(cv.ring);
-	cv.ring = ring;
-	cv.size = size;
+	if (number - first >= r->count) { /* the segments' table twice as large */
+		size_t count = r->count ? 2 * r->count : 16;
+		struct conn **of = xcalloc(count, sizeof(*of));
+
+		for (uint64_t n = first; n < number; n++)
+			of[n & (count - 1)] = r->of[n & (r->count - 1)];
+		free(r->of);
+		r->of = of;
+		r->count = count;
+	}
+	if (!r->nspare) {
+		r->made = xrealloc(r->made, (r->nmade + 1) * sizeof(*r->made));
+		r->spare = xrealloc(r->spare, (r->nmade + 1) * sizeof(*r->spare));
+		r->made[r->nmade] = arena_zalloc(SEGMENT_CONNS * sizeof(struct conn));
+		r->spare[r->nspare++] = r->made[r->nmade++];
+	}
+	r->of[number & (r->count - 1)] = r->spare[--r->nspare];
 }
 
-/* A connection at the end of the ring: the map is the caller's. */
+/* Past the connection at cv.head: its segment is spare once all of it is passed. */
+static void pass_conn(void)
+{
+	struct ring *r = &cv.ring;
+
+	if (++cv.head % SEGMENT_CONNS == 0)
+		r->spare[r->nspare++] = r->of[(cv.head / SEGMENT_CONNS - 1) & (r->count - 1)];
+}
+
+static void free_ring(void)
+{
+	for (size_t i = 0; i < cv.ring.nmade; i++)
+		arena_free(cv.ring.made[i]);
+	free(cv.ring.made);
+	free(cv.ring.spare);
+	free(cv.ring.of);
+	cv.ring = (struct ring){0};
+}
+
+/* A connection at the end of the ring: the map is the caller's (hash: its entry's, 0 none). */
 static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t client_port,
-			      uint32_t server, int64_t server_port, uint32_t space, bool keyed)
+			      uint32_t server, int64_t server_port, uint32_t space, uint32_t hash)
 {
 	struct conn *c;
 
-	if (cv.tail - cv.head == cv.size)
-		grow_ring();
+	if (cv.tail % SEGMENT_CONNS == 0)
+		add_segment();
 	c = at(cv.tail++);
 	*c = (struct conn){.cap = ev->cap,
 			   .start_ns = ev->wall_ns,
@@ -413,7 +535,8 @@ static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t c
 			   .client_port = client_port,
 			   .server_port = server_port,
 			   .space = space,
-			   .keyed = keyed};
+			   .hash = hash,
+			   .keyed = hash != 0};
 	return c;
 }
 
@@ -426,13 +549,14 @@ static struct conn *start_conn(const struct event *ev, uint32_t client, int64_t 
 			       uint32_t server, int64_t server_port, uint32_t space, bool accept)
 {
 	uint64_t a, b;
-	struct end_slot *slot = NULL;
+	uint32_t hash = 0;
+	struct end_slot *slot;
 	bool added;
 
 	if (has_key(client, client_port, server)) {
 		key_of(client, client_port, server, server_port, space, &a, &b);
-		slot = index_put(a, b, ends_hash(client, client_port, server, server_port, space),
-				 &added);
+		hash = ends_hash(client, client_port, server, server_port, space);
+		slot = index_put(a, b, hash, &added);
 		if (!added) {
 			struct conn *newest = at(slot->id);
 
@@ -442,7 +566,7 @@ static struct conn *start_conn(const struct event *ev, uint32_t client, int64_t 
 		}
 		slot->id = (uint32_t)cv.tail;
 	}
-	return push_conn(ev, client, client_port, server, server_port, space, slot != NULL);
+	return push_conn(ev, client, client_port, server, server_port, space, hash);
 }
 
 /* --- Printing ------------------------------------------------------------------- */
@@ -452,11 +576,9 @@ static struct value text_of(const char *text)
 	return text ? text_value(text, strlen(text)) : null_value();
 }
 
-static struct value end_value(uint32_t peer)
+static struct value end_value(uint32_t peer, const struct peer_name *name)
 {
-	const struct peer_name *name = peer ? peer_name(cv.peers, peer) : NULL;
-
-	return name ? checked_text_value(name->text, name->len, name->plain) : null_value();
+	return peer ? checked_text_value(name->text, name->len, name->plain) : null_value();
 }
 
 static const char *outcome_of(const struct conn *c)
@@ -501,9 +623,9 @@ static const struct peer_name *name_of(uint32_t peer)
 }
 
 /* The prefix of a peer not printed yet: kept out of prefix_of's common path (its frame). */
-static __attribute__((noinline)) const struct prefix *make_prefix(uint32_t peer)
+static __attribute__((noinline)) const struct prefix *make_prefix(uint32_t peer,
+								  const struct peer_name *name)
 {
-	const struct peer_name *name = name_of(peer);
 	struct prefixes *all = &cv.prefixes;
 	struct prefix *p;
 
@@ -532,25 +654,26 @@ static __attribute__((noinline)) const struct prefix *make_prefix(uint32_t peer)
 	return p;
 }
 
-static const struct prefix *prefix_of(uint32_t peer)
+static const struct prefix *prefix_of(uint32_t peer, const struct peer_name *name)
 {
 	if (peer < cv.prefixes.count && cv.prefixes.of[peer].len)
 		return &cv.prefixes.of[peer];
-	return make_prefix(peer);
+	return make_prefix(peer, name);
 }
 
-/* "address:port" of an end into out, ENDPOINT_MAX bytes ("?" for an unknown address). */
-static struct value endpoint_value(char *out, uint32_t peer, int64_t port)
+/*
+ * "address:port" of an end (peer, its name: name_of's) into out,
+ * ENDPOINT_MAX bytes ("?" for an unknown address).
+ */
+static struct value endpoint_value(char *out, uint32_t peer, const struct peer_name *name,
+				   int64_t port)
 {
-	const struct peer_name *name;
 	const struct prefix *p;
 
-	if (port < 0) {
-		name = name_of(peer);
+	if (port < 0)
 		return checked_text_value(out, put_endpoint(out, name->text, name->len, port),
 					  name->plain);
-	}
-	p = prefix_of(peer);
+	p = prefix_of(peer, name);
 	/* PREFIX_MAX bytes, a fixed size: cheaper than a call for its length. */
 	memcpy(out, cv.prefixes.text + p->at, PREFIX_MAX);
 	return checked_text_value(out, (size_t)(int_text(out + p->len, port) - out), p->plain);
@@ -574,12 +697,13 @@ static int look_up(const struct conn *c, struct row *r)
 }
 
 /* The table's own columns: both ends, "comm/pid" and "N by server REASON". */
-static void table_values(const struct conn *c, struct row *r)
+static void table_values(const struct done *d, struct row *r)
 {
+	const struct conn *c = &d->c;
 	struct value *v = r->v;
 
-	v[CONN_CLIENT] = endpoint_value(r->client, c->client, c->client_port);
-	v[CONN_SERVER] = endpoint_value(r->server, c->server, c->server_port);
+	v[CONN_CLIENT] = endpoint_value(r->client, c->client, &d->client, c->client_port);
+	v[CONN_SERVER] = endpoint_value(r->server, c->server, &d->server, c->server_port);
 	/* Built directly: printf showed in profiles. */
 	if (c->has_accept) {
 		const struct task *t = &r->accept_task;
@@ -605,8 +729,9 @@ static void table_values(const struct conn *c, struct row *r)
 }
 
 /* The fields of JSON and CSV alone; local: the local process, or NULL. */
-static int record_values(const struct conn *c, struct row *r, const struct task *local)
+static int record_values(const struct done *d, struct row *r, const struct task *local)
 {
+	const struct conn *c = &d->c;
 	struct value *v = r->v;
 	const struct task *accepter = c->has_accept ? &r->accept_task : NULL;
 
@@ -620,9 +745,9 @@ static int record_values(const struct conn *c, struct row *r, const struct task 
 	v[EVENT_NETNS] = local && local->netns >= 0 ? int_value(local->netns) : null_value();
 	v[EVENT_NSPID] = local && local->nspid >= 0 ? int_value(local->nspid) : null_value();
 	v[EVENT_CGROUP_PATH] = null_value();
-	v[CONN_CLIENT_ADDR] = end_value(c->client);
+	v[CONN_CLIENT_ADDR] = end_value(c->client, &d->client);
 	v[CONN_CLIENT_PORT] = c->client_port < 0 ? null_value() : int_value(c->client_port);
-	v[CONN_SERVER_ADDR] = end_value(c->server);
+	v[CONN_SERVER_ADDR] = end_value(c->server, &d->server);
 	v[CONN_SERVER_PORT] = int_value(c->server_port);
 	v[CONN_ERROR] = c->has_outcome ? int_value(c->error) : null_value();
 	v[CONN_ACCEPT_PID] = accepter ? int_value(accepter->pid) : null_value();
@@ -639,8 +764,9 @@ static int record_values(const struct conn *c, struct row *r, const struct task 
 	return local ? task_cgroup_value(c->cap, local, &v[EVENT_CGROUP_PATH]) : 0;
 }
 
-static int print_conn(const struct conn *c)
+static int print_conn(const struct done *d)
 {
+	const struct conn *c = &d->c;
 	struct row *r = &cv.row;
 	struct value *v = r->v;
 	/* The local process: the one connecting, else the one accepting. */
@@ -666,8 +792,8 @@ static int print_conn(const struct conn *c)
 	if (cv.table) {
 		if (cv.fields[EVENT_HOST].shown)
 			v[EVENT_HOST] = text_of(c->cap->host);
-		table_values(c, r);
-	} else if (record_values(c, r, local)) {
+		table_values(d, r);
+	} else if (record_values(d, r, local)) {
 		return -1;
 	}
 	output_row(v);
@@ -740,31 +866,42 @@ static struct conn orient(const struct conn *c)
 }
 
 /*
- * Connections ahead whose keys, orphans' counts and ends' prefixes (their
- * entries) are brought into the cache while one is printed; at half the
- * distance, the prefixes' texts that those entries locate.
+ * Connections ahead whose keys and orphans' counts are brought into the
+ * cache while one is handed over; the printer, ahead of the one it prints,
+ * the ends' prefixes (their entries), and at half the distance the
+ * prefixes' texts that those entries locate.
  */
 #define PREFETCH_AHEAD 16
 
 /*
- * A minute later what printing a connection reads at random has left the
- * cache: its slot in the index, an orphan's counts, the prefixes of its ends.
+ * A minute later what finishing a connection reads at random has left the
+ * cache: its slot in the index, its ends' names, an orphan's counts.
  * Inlined always, as index_prefetch.
  */
-__attribute__((always_inline)) static inline void prefetch_printed(const struct conn *c)
+__attribute__((always_inline)) static inline void prefetch_finished(const struct conn *c)
 {
-	index_prefetch(conn_hash(c));
+	if (c->keyed)
+		index_prefetch(c->hash);
+	if (c->client)
+		__builtin_prefetch(peer_name(cv.peers, c->client));
+	if (c->server)
+		__builtin_prefetch(peer_name(cv.peers, c->server));
 	if (c->orphan) {
 		hashmap_prefetch(&cv.orphan_ends, c->client, (uint64_t)c->client_port);
 		hashmap_prefetch(&cv.orphan_ends, c->server, (uint64_t)c->server_port);
 	}
-	if (cv.table && c->client < cv.prefixes.count)
+}
+
+/* The prefixes' entries of a connection's ends, for the printer. */
+__attribute__((always_inline)) static inline void prefetch_prefixes(const struct conn *c)
+{
+	if (c->client < cv.prefixes.count)
 		__builtin_prefetch(&cv.prefixes.of[c->client]);
-	if (cv.table && c->server < cv.prefixes.count)
+	if (c->server < cv.prefixes.count)
 		__builtin_prefetch(&cv.prefixes.of[c->server]);
 }
 
-/* The text of a peer's prefix, once its entry is in the cache (prefetch_printed). */
+/* The text of a peer's prefix, once its entry is in the cache (prefetch_prefixes). */
 __attribute__((always_inline)) static inline void prefetch_prefix_text(uint32_t peer)
 {
 	const char *text;
@@ -776,7 +913,172 @@ __attribute__((always_inline)) static inline void prefetch_prefix_text(uint32_t 
 	__builtin_prefetch(text + PREFIX_MAX - 1); /* endpoint_value copies PREFIX_MAX bytes */
 }
 
-/* Print the connections that started more than the horizon before now (all: INT64_MAX). */
+/* --- The printing thread ------------------------------------------------------------ */
+
+static struct done *block_of(uint64_t block)
+{
+	return &cv.handoff.blocks[(block % HANDOFF_BLOCKS) * HANDOFF_CONNS];
+}
+
+/* Print a block's connections, in order: 0, or -1 after one line. */
+static int print_block(const struct done *block, int count)
+{
+	for (int i = 0; i < count; i++) {
+		if (cv.table && i + PREFETCH_AHEAD < count)
+			prefetch_prefixes(&block[i + PREFETCH_AHEAD].c);
+		if (cv.table && i + PREFETCH_AHEAD / 2 < count) {
+			prefetch_prefix_text(block[i + PREFETCH_AHEAD / 2].c.client);
+			prefetch_prefix_text(block[i + PREFETCH_AHEAD / 2].c.server);
+		}
+		if (print_conn(&block[i]))
+			return -1;
+	}
+	return 0;
+}
+
+/* The printing thread: the blocks handed over, until the merge finishes or printing fails. */
+static void *print_blocks(void *unused)
+{
+	struct handoff *h = &cv.handoff;
+
+	(void)unused;
+	pthread_mutex_lock(&h->lock);
+	for (;;) {
+		uint64_t block;
+		int err;
+
+		while (h->head == h->tail && !h->finished)
+			pthread_cond_wait(&h->filled, &h->lock);
+		if (h->head == h->tail)
+			break;
+		block = h->head;
+		pthread_mutex_unlock(&h->lock);
+		err = print_block(block_of(block), h->count[block % HANDOFF_BLOCKS]);
+		pthread_mutex_lock(&h->lock);
+		h->head++;
+		h->failed = err != 0;
+		pthread_cond_signal(&h->emptied);
+		if (err)
+			break;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+static void free_handoff(void)
+{
+	struct handoff *h = &cv.handoff;
+
+	pthread_cond_destroy(&h->emptied);
+	pthread_cond_destroy(&h->filled);
+	pthread_mutex_destroy(&h->lock);
+	free(h->blocks);
+	captures_close(&h->copies);
+	*h = (struct handoff){0};
+}
+
+/* Start the printing thread, on captures of its own: 0, or -1 after one line. */
+static int start_printing(struct captures *set)
+{
+	struct handoff *h = &cv.handoff;
+	int err;
+
+	if (captures_open_again(&h->copies, set))
+		return -1;
+	h->blocks = xcalloc(HANDOFF_BLOCKS * HANDOFF_CONNS, sizeof(*h->blocks));
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->filled, NULL);
+	pthread_cond_init(&h->emptied, NULL);
+	err = pthread_create(&h->thread, NULL, print_blocks, NULL);
+	if (err) {
+		fprintf(stderr, "report: cannot start a printing thread: %s\n", strerror(err));
+		free_handoff();
+		return -1;
+	}
+	return 0;
+}
+
+/* The block filled so far to the printer; finished: the last one. */
+static void hand_block(bool finished)
+{
+	struct handoff *h = &cv.handoff;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->filling) {
+		h->count[h->tail % HANDOFF_BLOCKS] = h->filling;
+		h->tail++;
+		h->filling = 0;
+	}
+	h->finished = finished;
+	pthread_cond_signal(&h->filled);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Room to fill a block, once the printer has printed one: 0, or -1 if printing failed. */
+static int wait_room(void)
+{
+	struct handoff *h = &cv.handoff;
+	bool failed;
+
+	pthread_mutex_lock(&h->lock);
+	while (h->tail - h->head == HANDOFF_BLOCKS && !h->failed)
+		pthread_cond_wait(&h->emptied, &h->lock);
+	failed = h->failed;
+	pthread_mutex_unlock(&h->lock);
+	return failed ? -1 : 0;
+}
+
+/* The printer's copy of a capture of the set (NULL: none). */
+static struct capture *copy_of(struct capture *cap)
+{
+	const struct captures *copies = &cv.handoff.copies;
+
+	if (!cap)
+		return NULL;
+	return copies->list[copies->count == 1 ? 0 : peers_index(cv.peers, cap)];
+}
+
+/* A connection to print, to the printer: 0, or -1 if printing failed. */
+static int hand_over(const struct conn *c)
+{
+	struct handoff *h = &cv.handoff;
+	struct done *d;
+
+	if (h->filling == HANDOFF_CONNS) {
+		hand_block(false);
+		if (wait_room())
+			return -1;
+	}
+	d = &block_of(h->tail)[h->filling++];
+	d->c = *c;
+	d->c.cap = copy_of(c->cap);
+	d->c.accept_cap = copy_of(c->accept_cap);
+	d->c.reset_cap = copy_of(c->reset_cap);
+	d->client = *name_of(c->client);
+	d->server = *name_of(c->server);
+	return 0;
+}
+
+/*
+ * The printing thread, once it has printed what it was given: 0, or -1 if
+ * printing failed.  Its captures closed.
+ */
+static int stop_printing(void)
+{
+	struct handoff *h = &cv.handoff;
+	int failed;
+
+	hand_block(true);
+	pthread_join(h->thread, NULL);
+	failed = h->failed ? -1 : 0;
+	free_handoff();
+	return failed;
+}
+
+/*
+ * Hand over the connections that started more than the horizon before now
+ * (all: INT64_MAX) to the printer: 0, or -1 if printing failed.
+ */
 static int print_older(int64_t now)
 {
 	while (cv.head < cv.tail) {
@@ -788,25 +1090,19 @@ static int print_older(int64_t now)
 		if (cv.head + 2 * PREFETCH_AHEAD < cv.tail)
 			prefetch_whole(at(cv.head + 2 * PREFETCH_AHEAD));
 		if (cv.head + PREFETCH_AHEAD < cv.tail)
-			prefetch_printed(at(cv.head + PREFETCH_AHEAD));
-		if (cv.table && cv.head + PREFETCH_AHEAD / 2 < cv.tail) {
-			const struct conn *near = at(cv.head + PREFETCH_AHEAD / 2);
-
-			prefetch_prefix_text(near->client);
-			prefetch_prefix_text(near->server);
-		}
+			prefetch_finished(at(cv.head + PREFETCH_AHEAD));
 		/* An orphan is oriented (and uncounted) whether it is printed or not. */
 		if (c->orphan) {
 			struct conn oriented = orient(c);
 
-			if (oriented.chosen && print_conn(&oriented))
+			if (oriented.chosen && hand_over(&oriented))
 				return -1;
-		} else if (c->chosen && print_conn(c)) {
+		} else if (c->chosen && hand_over(c)) {
 			return -1;
 		}
 		if (c->keyed)
-			index_remove(conn_hash(c), (uint32_t)cv.head);
-		cv.head++;
+			index_remove(c->hash, (uint32_t)cv.head);
+		pass_conn();
 	}
 	return 0;
 }
@@ -834,6 +1130,30 @@ static bool hash_ahead(const struct event *ev, int client, int client_port, int 
 }
 
 /*
+ * The hashes prefetch_ends found, by the event's place: replay fetches
+ * ahead for an event up to four times (prefetch, again when the merge goes
+ * from stream to stream, prefetch_near), and finding its ends' peers each
+ * time was a fifth of the merge's instructions.  Another event's at that
+ * place (a batch reused) only fetches the wrong slot.  Some tens of events
+ * of four streams are between their fetching ahead and their turn: among
+ * 64 places, half of them were taken by another's meanwhile.
+ */
+#define AHEADS 512
+
+struct ahead {
+	const struct event *ev;
+	uint32_t hash;
+	bool has; /* hash_ahead found one */
+};
+
+static struct ahead aheads[AHEADS];
+
+static struct ahead *ahead_of(const struct event *ev)
+{
+	return &aheads[(uintptr_t)ev / sizeof(*ev) % AHEADS];
+}
+
+/*
  * An event's ends fetched ahead (replay's prefetch): the index of a minute
  * of connections is larger than the processor's caches, and every event
  * probes it.
@@ -841,10 +1161,14 @@ static bool hash_ahead(const struct event *ev, int client, int client_port, int 
 static void prefetch_ends(const struct event *ev, int client, int client_port, int server,
 			  int server_port)
 {
-	uint32_t hash;
+	struct ahead *a = ahead_of(ev);
 
-	if (hash_ahead(ev, client, client_port, server, server_port, &hash))
-		index_prefetch(hash);
+	if (a->ev != ev) {
+		a->ev = ev;
+		a->has = hash_ahead(ev, client, client_port, server, server_port, &a->hash);
+	}
+	if (a->has)
+		index_prefetch(a->hash);
 }
 
 /*
@@ -859,10 +1183,15 @@ static void prefetch_conn(const struct event *ev, int client, int client_port, i
 			  int server_port)
 {
 	const struct end_index *x = &cv.ends;
-	uint32_t hash;
+	const struct ahead *a = ahead_of(ev);
+	uint32_t hash = a->hash;
 	size_t i;
 
-	if (!x->slots || !hash_ahead(ev, client, client_port, server, server_port, &hash))
+	if (!x->slots)
+		return;
+	if (a->ev != ev && !hash_ahead(ev, client, client_port, server, server_port, &hash))
+		return;
+	if (a->ev == ev && !a->has)
 		return;
 	for (i = hash & x->mask; x->slots[i].hash && x->slots[i].hash != hash;
 	     i = (i + 1) & x->mask)
@@ -936,17 +1265,15 @@ static int peer_column(const struct event *ev, int column, uint32_t *peer)
 static int on_connect(const struct event *ev, void *ctx)
 {
 	uint32_t s, d;
+	uint32_t space;
 	struct conn *c;
-	struct task task;
 	int64_t lport = event_null(ev, CONNECT_LPORT) ? -1 : ev->col[CONNECT_LPORT];
 
 	(void)ctx;
 	if (print_older(ev->wall_ns) || peer_column(ev, CONNECT_SADDR, &s) ||
-	    peer_column(ev, CONNECT_DADDR, &d) ||
-	    capture_task(ev->cap, ev->col[CONNECT_TASK], &task))
+	    peer_column(ev, CONNECT_DADDR, &d) || task_space(ev, CONNECT_TASK, s, d, &space))
 		return -1;
-	c = start_conn(ev, s, lport, d, ev->col[CONNECT_DPORT], space_of(ev, task.netns, s, d),
-		       false);
+	c = start_conn(ev, s, lport, d, ev->col[CONNECT_DPORT], space, false);
 	c->has_connect = true;
 	c->chosen |= ev->col[CONNECT_CHOSEN] == 1;
 	c->connect_task = ev->col[CONNECT_TASK];
@@ -959,16 +1286,14 @@ static int on_connect(const struct event *ev, void *ctx)
 
 static int on_accept(const struct event *ev, void *ctx)
 {
-	uint32_t l, r;
+	uint32_t l, r, space;
 	struct conn *c;
-	struct task task;
 
 	(void)ctx;
 	if (print_older(ev->wall_ns) || peer_column(ev, END_LADDR, &l) ||
-	    peer_column(ev, END_RADDR, &r) || capture_task(ev->cap, ev->col[END_TASK], &task))
+	    peer_column(ev, END_RADDR, &r) || task_space(ev, END_TASK, r, l, &space))
 		return -1;
-	c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT],
-		       space_of(ev, task.netns, r, l), true);
+	c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT], space, true);
 	c->has_accept = true;
 	c->chosen |= ev->col[ACCEPT_CHOSEN] == 1;
 	c->accept_cap = ev->cap;
@@ -1192,7 +1517,15 @@ int print_connections(struct captures *set, const struct options *opts)
 	output_column_fit(CONN_RESET_TEXT, 0, 10);
 	output_column_fit(CONN_ACCEPTED, 0, 11);
 	output_begin(opts->format, opts->local, cv.fields, CONN_FIELDS);
-	err = replay(set, queries, ARRAY_SIZE(queries), opts) || print_older(INT64_MAX);
+	err = start_printing(set);
+	if (!err) {
+		int printing;
+
+		err = replay(set, queries, ARRAY_SIZE(queries), opts) || print_older(INT64_MAX);
+		printing =
+			stop_printing(); /* what was handed over is printed, even after a failure */
+		err = err || printing;
+	}
 	free(connect_condition);
 	free(other_condition);
 	for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
@@ -1200,14 +1533,15 @@ int print_connections(struct captures *set, const struct options *opts)
 	arena_free(cv.ends.slots);
 	cv.ends = (struct end_index){0};
 	hashmap_clear(&cv.orphan_ends);
-	arena_free(cv.ring);
+	free_ring();
 	free(cv.prefixes.of);
 	free(cv.prefixes.text);
+	free(cv.loopbacks.of);
 	peers_free(cv.peers);
 	/* Ready for another report in this process (the fields stay: output_end needs them). */
 	cv.peers = NULL;
-	cv.ring = NULL;
 	cv.prefixes = (struct prefixes){0};
-	cv.head = cv.tail = cv.size = 0;
+	cv.loopbacks = (struct loopbacks){0};
+	cv.head = cv.tail = 0;
 	return err;
 }
