@@ -343,6 +343,29 @@ for command in tcplife exfil beacons; do
 		"1|1|report: bad-task.db: cannot read task 99999: corrupt capture: not there" \
 		"$rc|$(wc -l < "$SCRATCH/err")|$(head -1 "$SCRATCH/err")"
 done
+# timeline -c reads a connect's task in its merge for loopback ends (their
+# network namespace keys the connection), else in its printing thread, as
+# the connection is printed: either way one line, status 1.
+run_report timeline -c bad-task.db
+check_eq "timeline -c: a loopback connect's task not there: one line, status 1" \
+	"1|1|report: bad-task.db: cannot read task 99999: corrupt capture: not there" \
+	"$rc|$(wc -l < "$SCRATCH/err")|$(head -1 "$SCRATCH/err")"
+cp "$SCRATCH/bad-task.db" "$SCRATCH/bad-task-remote.db"
+sql "$SCRATCH/bad-task-remote.db" "INSERT INTO address (id, ip, addr) VALUES (99998, 4, '10.9.9.9');
+	UPDATE ev_connect SET daddr = 99998 WHERE seq = 1000000030"
+run_report timeline -c bad-task-remote.db
+check_eq "timeline -c: a remote connect's task not there (the printing thread's): the same" \
+	"1|1|report: bad-task-remote.db: cannot read task 99999: corrupt capture: not there" \
+	"$rc|$(wc -l < "$SCRATCH/err")|$(head -1 "$SCRATCH/err")"
+cp "$SCRATCH/bad-task-remote.db" "$SCRATCH/good-task-remote.db"
+sql "$SCRATCH/good-task-remote.db" "UPDATE ev_connect SET task = (SELECT task FROM ev_connect
+	WHERE seq = 1000000029) WHERE seq = 1000000030"
+run_report timeline -c good-task-remote.db
+awk '/ 10\.9\.9\.9:/ { exit } { print }' "$SCRATCH/out" > "$SCRATCH/before"
+run_report timeline -c bad-task-remote.db
+check_eq "... printed after the connections that started before it, as a sound capture's (30 and more)" \
+	"$(cat "$SCRATCH/before")|1" \
+	"$(cat "$SCRATCH/out")|$(($(wc -l < "$SCRATCH/before") > 30))"
 run_report exfil --top 1 lives.db
 check_eq "exfil --top 1: the table's last line counts the pairs left out (11 in all)" \
 	"# 9 more pairs, below the top 1 (--top)" "$(tail -1 "$SCRATCH/out")"
