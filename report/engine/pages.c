@@ -30,7 +30,7 @@
 
 /* A page of the tree being read, and where the reading is in it. */
 struct level {
-	uint8_t *page; /* page_size bytes, kept for the next page at this depth */
+	uint8_t *page; /* page_size bytes and 8 spare, kept for the next page at this depth */
 	uint32_t pgno;
 	int cells;
 	int pointers; /* where its cell pointers begin */
@@ -62,7 +62,7 @@ struct pages {
 	uint32_t page_size, usable, page_count, root;
 	uint32_t max_local, min_local; /* of an index b-tree's entry (fileformat2 1.6) */
 	int cells;
-	int position[CELLS_MAX]; /* each cell's column in the record, -1 for NULL */
+	int position[CELLS_MAX]; /* each cell's column in the record, -1: NULL or constant */
 	int slot[CELLS_MAX];	 /* the same, NULL_SLOT for NULL (decode_small()) */
 	struct small_type small[256];
 	uint32_t constants; /* bit i: cell i is constant[i] instead */
@@ -585,16 +585,14 @@ int pages_next(struct pages *p, int64_t *cell, uint32_t *nulls, uint32_t *odd)
 
 /* --- Whether SQLite would read the same rows ----------------------------------- */
 
-/* Run sql with text parameters a and b: its statement at its first row, or NULL. */
-static sqlite3_stmt *query(sqlite3 *db, const char *sql, const char *a, const char *b)
+/* Run sql with ?1 the table's name: its statement at its first row, or NULL. */
+static sqlite3_stmt *query(sqlite3 *db, const char *sql, const char *table)
 {
 	sqlite3_stmt *stmt;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
 		return NULL;
-	sqlite3_bind_text(stmt, 1, a, -1, SQLITE_STATIC);
-	if (b)
-		sqlite3_bind_text(stmt, 2, b, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) != SQLITE_ROW) {
 		sqlite3_finalize(stmt);
 		return NULL;
@@ -604,7 +602,7 @@ static sqlite3_stmt *query(sqlite3 *db, const char *sql, const char *a, const ch
 
 static int64_t query_int(sqlite3 *db, const char *sql, const char *table)
 {
-	sqlite3_stmt *stmt = query(db, sql, table, NULL);
+	sqlite3_stmt *stmt = query(db, sql, table);
 	int64_t v = stmt && sqlite3_column_type(stmt, 0) == SQLITE_INTEGER
 			    ? sqlite3_column_int64(stmt, 0)
 			    : -1;
@@ -626,7 +624,7 @@ static bool place_cells(struct pages *p, sqlite3 *db, const char *table, char **
 		" FROM pragma_index_list(?1) l, pragma_index_xinfo(l.name) x"
 		" LEFT JOIN pragma_table_xinfo(?1) c ON c.cid = x.cid"
 		" WHERE l.origin = 'pk' ORDER BY x.seqno";
-	sqlite3_stmt *stmt = query(db, sql, table, NULL);
+	sqlite3_stmt *stmt = query(db, sql, table);
 	bool ok = stmt != NULL;
 
 	for (int found = 0; ok && found >= 0;) {
