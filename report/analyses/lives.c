@@ -276,15 +276,13 @@ static int on_close(const struct event *ev, void *ctx)
 {
 	struct lives *l = ctx;
 	struct task task;
-	uint64_t a, b, *open, opener = 0;
+	uint64_t a, b, opener;
 	bool has_task = !event_null(ev, LIVES_TASK);
 	int64_t task_id;
 
 	close_key(ev, &a, &b);
-	if ((open = hashmap_find(&l->opens, a, b))) {
-		opener = *open;
-		hashmap_remove(&l->opens, a, b);
-	}
+	if (!hashmap_take(&l->opens, a, b, &opener))
+		opener = 0;
 	/* Its own process, else its opener's. */
 	task_id = has_task ? ev->col[LIVES_TASK] : opener ? opener_task(opener) : -1;
 	if (task_id >= 0 && capture_task(ev->cap, task_id, &task))

@@ -96,18 +96,19 @@ uint64_t *hashmap_put(struct hashmap *map, uint64_t a, uint64_t b, bool *added)
 	return &map->slots[i].value;
 }
 
-void hashmap_remove(struct hashmap *map, uint64_t a, uint64_t b)
+bool hashmap_take(struct hashmap *map, uint64_t a, uint64_t b, uint64_t *value)
 {
 	size_t hole;
 
 	if (!map->slots)
-		return;
+		return false;
 	for (hole = slot_of(map, a, b);; hole = (hole + 1) & map->mask) {
 		if (!map->slots[hole].used)
-			return;
+			return false;
 		if (map->slots[hole].a == a && map->slots[hole].b == b)
 			break;
 	}
+	*value = map->slots[hole].value;
 	for (size_t at = (hole + 1) & map->mask; map->slots[at].used; at = (at + 1) & map->mask) {
 		size_t home = map->slots[at].hash & map->mask;
 
@@ -118,6 +119,14 @@ void hashmap_remove(struct hashmap *map, uint64_t a, uint64_t b)
 	}
 	map->slots[hole].used = false;
 	map->count--;
+	return true;
+}
+
+void hashmap_remove(struct hashmap *map, uint64_t a, uint64_t b)
+{
+	uint64_t value;
+
+	hashmap_take(map, a, b, &value);
 }
 
 void hashmap_prefetch(const struct hashmap *map, uint64_t a, uint64_t b)

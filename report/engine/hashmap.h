@@ -43,6 +43,9 @@ uint64_t *hashmap_put(struct hashmap *map, uint64_t a, uint64_t b, bool *added);
 
 void hashmap_remove(struct hashmap *map, uint64_t a, uint64_t b);
 
+/* Remove (a, b), its value into *value: true, or false when absent (one probe, not two). */
+bool hashmap_take(struct hashmap *map, uint64_t a, uint64_t b, uint64_t *value);
+
 /*
  * Start bringing the slot of (a, b) into the cache, and the next slot, which
  * may start another line (probes and removals go on past the first): a large
