@@ -9,7 +9,9 @@ source "$(dirname "$0")/report-lib.sh"
 
 mkdir -p "$SCRATCH/direct" "$SCRATCH/sql"
 fixtures=(basic lives stacks beacons scan-syn bruteforce-ssh logins-guessed shells caps first-format web1 web2)
-for name in "${fixtures[@]}"; do
+# and a fleet of five, whose connections share their captures' pages (SQLite's shared cache)
+fleet=(sweep-host1 sweep-host2 sweep-host3 sweep-host4 sweep-host5)
+for name in "${fixtures[@]}" "${fleet[@]}"; do
 	sqlite3 -batch "$SCRATCH/direct/$name.db" < "fixtures/$name.sql" ||
 		fail "load fixture $name" "sqlite3 failed"
 done
@@ -80,6 +82,10 @@ for command in timeline "tcpconnect -d -l" "export --format ecs"; do
 	same "$command long.db" $command long.db
 done
 same "summary of two hosts" summary web1.db web2.db
+for command in summary timeline "timeline -c" tcpconnect scans; do
+	# shellcheck disable=SC2086 # the command's words
+	same "$command of a fleet of five" $command sweep-host{1,2,3,4,5}.db
+done
 same "timeline of two hosts" timeline web1.db web2.db
 same "tcpconnect of two hosts" tcpconnect --format json web1.db web2.db
 
