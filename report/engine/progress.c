@@ -20,8 +20,8 @@
 static struct {
 	bool enabled;
 	bool same_terminal; /* standard output is a terminal too */
-	atomic_llong expected, done;
-	atomic_llong next_ns; /* when the line may be drawn next; 0 before any work */
+	_Atomic int64_t expected, done;
+	_Atomic int64_t next_ns; /* when the line may be drawn next; 0 before any work */
 	atomic_bool shown;
 	int64_t start_ns;
 	pthread_mutex_t lock;
