@@ -51,9 +51,8 @@ struct path_scratch {
 	 * learned, does not change.
 	 */
 	__u32 has_last;
-	__u32 last_far; /* the window's word of its farthest word */
 	__s32 last_audit;
-	__u32 last_at[CALL_PATH_WORDS];
+	struct stack_words last_read; /* its words' places from ctx, and what is there */
 	__u64 last_words[CALL_PATH_WORDS];
 };
 
@@ -98,18 +97,15 @@ static __always_inline struct path_scratch *path_window(void *ctx)
  */
 static __always_inline bool on_last_path(void *ctx, struct path_scratch *s, __s32 *audit)
 {
-	/* Bounded by its mask, for the verifier. */
-	__u32 bytes = ((s->last_far & (CALL_PATH_WINDOW_WORDS - 1)) + 1) * sizeof(__u64);
-	__u64 differ;
+	struct stack_words *w = &s->last_read;
 
-	if (!s->has_last || bpf_probe_read_kernel(s->window, bytes, ctx))
+	if (!s->has_last)
 		return false;
-	/* One branch on all the words: a branch per word multiplies the verifier's states. */
-	differ = (s->window[s->last_at[0] & (CALL_PATH_WINDOW_WORDS - 1)] ^ s->last_words[0]) |
-		 (s->window[s->last_at[1] & (CALL_PATH_WINDOW_WORDS - 1)] ^ s->last_words[1]) |
-		 (s->window[s->last_at[2] & (CALL_PATH_WINDOW_WORDS - 1)] ^ s->last_words[2]) |
-		 (s->window[s->last_at[3] & (CALL_PATH_WINDOW_WORDS - 1)] ^ s->last_words[3]);
-	if (differ)
+	/* Stored as a number: a pointer in a map needs CAP_PERFMON, which the recorder has. */
+	*(void *volatile *)&w->from = ctx;
+	read_stack_words(w);
+	if ((w->words[0] ^ s->last_words[0]) | (w->words[1] ^ s->last_words[1]) |
+	    (w->words[2] ^ s->last_words[2]) | (w->words[3] ^ s->last_words[3]))
 		return false;
 	*audit = s->last_audit;
 	return true;
@@ -163,10 +159,9 @@ static __always_inline bool path_audit(struct path_scratch *s, __s32 *audit)
 	for (__u32 i = 0; i < CALL_PATH_WORDS; i++) {
 		__u32 w = i < kept ? i : 0; /* a path of fewer words repeats its first */
 
-		s->last_at[i] = s->at[w];
+		s->last_read.at[i] = s->at[w] * sizeof(__u64);
 		s->last_words[i] = s->path.words[w];
 	}
-	s->last_far = s->at[(kept - 1) & (CALL_PATH_WORDS - 1)];
 	s->has_last = 1;
 	return true;
 }

@@ -542,6 +542,34 @@ static __always_inline void read_task(struct task_ctx *ctx, bool cast)
 int read_task_cast(struct task_ctx *ctx);
 
 /*
+ * Words at places of the current task's kernel stack: from, an address on
+ * it (a number, not a pointer: whatever pointer it came from), and each
+ * word's byte offset from it.  read_stack_words() reads them as plain loads
+ * through the kfunc, fault-safe, where bpf_probe_read_kernel() would copy
+ * the whole span between them in a helper call.  Like read_task_cast(),
+ * defined in the object that may call the kfunc; for kernels that have it.
+ */
+struct stack_words {
+	__u64 from;
+	__u64 at[CALL_PATH_WORDS];
+	__u64 words[CALL_PATH_WORDS];
+};
+
+int read_stack_words(struct stack_words *w);
+
+#ifdef KFUNC_OBJECT
+__noinline int read_stack_words(struct stack_words *w)
+{
+	if (!w)
+		return 0;
+	/* Any type with a word first will do: the load is what is wanted. */
+	for (__u32 i = 0; i < CALL_PATH_WORDS; i++)
+		w->words[i] = kernel_cast((void *)(w->from + w->at[i]), struct rlimit)->rlim_cur;
+	return 0;
+}
+#endif
+
+/*
  * Describe the current task, or no task at all outside process context.
  * cast: the program loads with the kfunc (6.2+); without, CO-RE reads.
  */

@@ -183,6 +183,52 @@ check_eq "-p: nothing from any other process, no unattributed resets" "0|0|0" \
 	"$(sql "$db" "select (select count(*) from capable where pid != $target), (select count(*) from tcpconnect where pid != $target), (select count(*) from tcpreset)")"
 check_eq "-p is in the metadata" "$target" "$(sql "$db" "select filter_pid from capture")"
 
+# last_path_reads PID: for each CPU on which the capability_check of the
+# recorder PID holds a last call path, whether the words its last check read
+# where they lie (read_stack_words()) are that path's: "same" or "other"
+last_path_reads() {
+	python3 - "$1" << 'PY'
+import json, subprocess, sys
+
+def bpftool(*args):
+    out = subprocess.run(["bpftool", "-j", *args], capture_output=True, text=True)
+    return json.loads(out.stdout) if out.returncode == 0 else None
+
+names = {m["id"]: m["name"] for m in bpftool("map", "show") or []}
+for prog in bpftool("prog", "show") or []:
+    ids = prog.get("map_ids", []) if prog.get("name") == "capability_check" else []
+    rodata = [bpftool("map", "dump", "id", str(i)) for i in ids if names.get(i) == "casefile.rodata"]
+    settings = {k: v for entry in (rodata[0] or [{}])[0].get("formatted", {}).get("value", {}).get(".rodata", [])
+                for k, v in entry.items()} if rodata else {}
+    if settings.get("recorder_tgid") != int(sys.argv[1]):
+        continue
+    for i in ids:
+        if names.get(i) == "path_scratch":
+            for cpu in bpftool("map", "dump", "id", str(i))[0]["formatted"]["values"]:
+                v = cpu["value"]
+                if v["has_last"]:
+                    print("same" if v["last_read"]["words"] == v["last_words"] else "other")
+PY
+}
+
+# A storm's checks come down one call path, and each reads that path's four
+# words where they lie: the last check of the storm on each CPU found them.
+db="$SCRATCH/last-path.db"
+coproc WAITING { exec "$HELPERS/capcheck" setuid 100000 sleep 5 --wait; }
+read -r line <&"${WAITING[0]}"
+target=$(value pid "$line")
+start_record "$db" -p "$target" -e capable
+echo go >&"${WAITING[1]}"
+for _ in $(seq 100); do
+	[ "$(sql "$db" "select count(*) from capable where pid=$target")" = 100000 ] && break
+	sleep 0.1
+done
+reads=$(last_path_reads "$RECORD_PID" | tr '\n' ' ')
+wait "$target"
+stop_record
+check_eq "a storm's 100000 checks, recorded" 100000 "$(sql "$db" "select count(*) from capable where pid=$target and cap=7")"
+check_match "a storm's last check on each CPU read its call path's words where they lie" "^same (same )?$" "$reads"
+
 db="$SCRATCH/uid.db"
 start_record "$db" -u 65534
 setpriv --reuid=65534 --regid=65534 --clear-groups "$HELPERS/capcheck" setuid 4 > "$SCRATCH/nobody.out"
