@@ -81,6 +81,19 @@ for command in timeline "tcpconnect -d -l" "export --format ecs"; do
 	# shellcheck disable=SC2086 # the command's words
 	same "$command long.db" $command long.db
 done
+# html's activity chart counts each table's rows by t from its pages; the
+# long DNS answers' leaves hold a row or two, counted one by one.
+same_html long.db
+# A t that is a real, between two integers of a leaf: SQLite compares it as
+# a number, so the pages' counting leaves that table to SQL.
+cp "$SCRATCH/direct/gen.db" "$SCRATCH/direct/real.db"
+sqlite3 -batch "$SCRATCH/direct/real.db" \
+	"INSERT INTO ev_exit (t, seq, task, exit_code) SELECT t + 0.5, seq + 1000000000, task, exit_code FROM ev_exit WHERE seq % 40 = 0"
+check_eq "real: a t that is a real in ev_exit" "real" \
+	"$(sqlite3 -batch "$SCRATCH/direct/real.db" "SELECT DISTINCT typeof(t) FROM ev_exit WHERE typeof(t) = 'real'")"
+cp "$SCRATCH/direct/real.db" "$SCRATCH/sql/"
+: > "$SCRATCH/sql/real.db-wal"
+same_html real.db
 same "summary of two hosts" summary web1.db web2.db
 for command in summary timeline "timeline -c" tcpconnect scans; do
 	# shellcheck disable=SC2086 # the command's words
@@ -145,3 +158,17 @@ for name in pointer count child cycle other kind; do
 	# (its SQL aggregates over ev_connect may find the damage first, at once)
 	refuses "$name" summary "cannot read ev_connect: "
 done
+# html counts ev_connect's rows by t (its activity chart) as it reads them,
+# in another thread: either finds the damage first.
+for name in pointer count child cycle other kind; do
+	refuses "$name" "html -o $SCRATCH/damaged.html" \
+		"cannot \(count connect events\|read ev_connect\): corrupt capture: "
+done
+# ev_capable's rows are read by SQL (a condition on audit), which follows a
+# child that is another table's leaf without a word: its count finds it.
+root=$(sqlite3 -batch "$SCRATCH/direct/gen.db" "SELECT rootpage FROM sqlite_schema WHERE name = 'ev_capable'")
+check_eq "damage: ev_capable's root is an interior page" "02" \
+	"$(od -An -tx1 -j $(((root - 1) * page_size)) -N1 "$SCRATCH/direct/gen.db" | tr -d ' ')"
+cell=$(od -An -tu2 --endian=big -j $(((root - 1) * page_size + 12)) -N2 "$SCRATCH/direct/gen.db" | tr -d ' ')
+damage capable "$root" "$cell" "$(be32 "$other")"
+refuses capable "html -o $SCRATCH/damaged.html" "cannot count capable events: corrupt capture: rows out of key order"

@@ -50,6 +50,9 @@ struct payload {
 	uint32_t overflow; /* the first page of the rest (size > nlocal) */
 };
 
+/* What a column's value is (value()). */
+enum value { VALUE_NULL, VALUE_INTEGER, VALUE_ODD };
+
 /* What decode_small() makes of a serial type. */
 struct small_type {
 	uint8_t bytes, shift; /* its bytes; an integer's: 64 less its bits */
@@ -217,38 +220,46 @@ INLINE int entry(struct pages *p, const struct level *l, int i, struct payload *
 	return 0;
 }
 
-static int entry_key(struct pages *p, const struct payload *pl, int64_t *t, int64_t *seq);
+static int entry_key(struct pages *p, const struct payload *pl, int64_t key[2], int kind[2],
+		     bool *real);
 
 /* The bound of the page just gone down to, child i of parent: its cell i's key, or the parent's. */
 static int bound(struct pages *p, const struct level *parent, int i)
 {
 	struct level *l = &p->levels[p->depth - 1];
 	struct payload pl;
-	int rc;
+	int64_t key[2];
+	int kind[2];
+	bool real;
 
 	l->bounded = parent->bounded;
 	l->bound_t = parent->bound_t;
 	l->bound_seq = parent->bound_seq;
 	if (i == parent->cells)
 		return 0;
-	if (entry(p, parent, i, &pl) || (rc = entry_key(p, &pl, &l->bound_t, &l->bound_seq)) < 0)
+	if (entry(p, parent, i, &pl) || entry_key(p, &pl, key, kind, &real))
 		return -1;
-	if (rc == 0) { /* a key not of integers: SQLite's order puts it after them */
-		l->bound_t = parent->bound_t;
-		l->bound_seq = parent->bound_seq;
-	} else {
+	/* A key not of integers: SQLite's order puts it after them. */
+	if (kind[0] == VALUE_INTEGER && kind[1] == VALUE_INTEGER) {
 		l->bounded = true;
+		l->bound_t = key[0];
+		l->bound_seq = key[1];
 	}
 	return 0;
 }
 
-/* Step to the next entry of the tree, in key order: 1, 0 at its end, or -1. */
-INLINE int next_entry(struct pages *p, struct payload *pl)
+/*
+ * Step to the next entry of the tree, in key order: 1, 0 at its end, or -1;
+ * with leaves, 2 on coming to a leaf (its page on top, its entries next).
+ */
+INLINE int next_entry(struct pages *p, struct payload *pl, bool leaves)
 {
 	if (!p->started) {
 		p->started = true;
 		if (descend(p, p->root))
 			return -1;
+		if (leaves && p->levels[0].leaf)
+			return 2;
 	}
 	while (p->depth > 0) {
 		struct level *l = &p->levels[p->depth - 1];
@@ -270,6 +281,8 @@ INLINE int next_entry(struct pages *p, struct payload *pl)
 			return entry(p, l, i, pl) ? -1 : 1;
 		if (child(p, l, i, &pgno) || descend(p, pgno) || bound(p, l, i))
 			return -1;
+		if (leaves && p->levels[p->depth - 1].leaf)
+			return 2;
 	}
 	return 0;
 }
@@ -348,8 +361,6 @@ INLINE uint64_t value_bytes(uint64_t type)
 
 	return type < 10 ? bytes[type] : (type - 12) / 2;
 }
-
-enum value { VALUE_NULL, VALUE_INTEGER, VALUE_ODD };
 
 /* The integer of serial type 1 to 6 at b: big-endian, two's complement. */
 INLINE int64_t integer(const uint8_t *b, uint64_t type)
@@ -440,20 +451,23 @@ INLINE int parse_header(struct pages *p, const struct payload *pl, uint64_t *typ
 	return parsed;
 }
 
-/* The entry's key (t, seq): 1 when both are integers, else 0; -1 on a damaged record. */
-static int entry_key(struct pages *p, const struct payload *pl, int64_t *t, int64_t *seq)
+/*
+ * The entry's key (t, seq): their kinds (enum value), an integer's value,
+ * and whether t is a real; 0, or -1 on a damaged record.
+ */
+static int entry_key(struct pages *p, const struct payload *pl, int64_t key[2], int kind[2],
+		     bool *real)
 {
 	uint64_t types[2], offsets[2];
 	bool local = pl->nlocal == pl->size;
-	int parsed = parse_header(p, pl, types, offsets, 1, local), kt, ks;
+	int parsed = parse_header(p, pl, types, offsets, 1, local);
 
 	if (parsed < 0)
 		return -1;
-	kt = value(p, pl, types, offsets, parsed, 0, t, local);
-	ks = value(p, pl, types, offsets, parsed, 1, seq, local);
-	if (kt < 0 || ks < 0)
-		return -1;
-	return kt == VALUE_INTEGER && ks == VALUE_INTEGER;
+	kind[0] = value(p, pl, types, offsets, parsed, 0, &key[0], local);
+	kind[1] = value(p, pl, types, offsets, parsed, 1, &key[1], local);
+	*real = parsed > 0 && types[0] == 7;
+	return kind[0] < 0 || kind[1] < 0 ? -1 : 0;
 }
 
 /* The entry's record into the row's cells (pages_next()). */
@@ -567,7 +581,7 @@ static void small_types(struct small_type *small)
 int pages_next(struct pages *p, int64_t *cell, uint32_t *nulls, uint32_t *odd)
 {
 	struct payload pl;
-	int rc = next_entry(p, &pl);
+	int rc = next_entry(p, &pl, false);
 
 	if (rc <= 0)
 		return rc;
@@ -581,6 +595,92 @@ int pages_next(struct pages *p, int64_t *cell, uint32_t *nulls, uint32_t *odd)
 		*nulls &= ~p->constants;
 	}
 	return rc;
+}
+
+/* --- Counting rows by t -------------------------------------------------------- */
+
+/* Buckets of t: bucket i holds from + i * width <= t < from + (i + 1) * width. */
+struct buckets {
+	int64_t from, width;
+	int count;
+	int64_t *counts;
+};
+
+/* t's bucket: -1 below them all, b->count above. */
+static int bucket_of(const struct buckets *b, int64_t t)
+{
+	uint64_t i;
+
+	if (t < b->from)
+		return -1;
+	i = ((uint64_t)t - (uint64_t)b->from) / (uint64_t)b->width;
+	return i < (uint64_t)b->count ? (int)i : b->count;
+}
+
+/* One entry into its bucket: 1, 0 for a t that is a real (SQLite's comparison of it: not here), or
+ * -1. */
+static int count_entry(struct pages *p, const struct payload *pl, const struct buckets *b)
+{
+	int64_t key[2];
+	int kind[2], i;
+	bool real;
+
+	if (entry_key(p, pl, key, kind, &real) || check_key(p, kind[0], key[0], kind[1], key[1]))
+		return -1;
+	if (real)
+		return 0;
+	/* NULL is in no range; a text or a blob is after every number. */
+	if (kind[0] == VALUE_INTEGER && (i = bucket_of(b, key[0])) >= 0 && i < b->count)
+		b->counts[i]++;
+	return 1;
+}
+
+/*
+ * The leaf on top, when its first and last keys are integers of one bucket
+ * (or both outside them on one side): every entry between sorts between
+ * them, a number in the same range, so its cells are counted, none
+ * decoded, and the leaf is done.  0 (done or not), or -1.
+ */
+static int count_leaf(struct pages *p, const struct buckets *b)
+{
+	struct level *l = &p->levels[p->depth - 1];
+	struct payload first, last;
+	int64_t k0[2], k1[2];
+	int kind0[2], kind1[2], i;
+	bool real;
+
+	if (l->cells < 2)
+		return 0;
+	if (entry(p, l, 0, &first) || entry(p, l, l->cells - 1, &last) ||
+	    entry_key(p, &first, k0, kind0, &real) || entry_key(p, &last, k1, kind1, &real))
+		return -1;
+	if (kind0[0] != VALUE_INTEGER || kind0[1] != VALUE_INTEGER || kind1[0] != VALUE_INTEGER ||
+	    kind1[1] != VALUE_INTEGER || (i = bucket_of(b, k0[0])) != bucket_of(b, k1[0]))
+		return 0;
+	if (check_key(p, VALUE_INTEGER, k0[0], VALUE_INTEGER, k0[1]) ||
+	    check_key(p, VALUE_INTEGER, k1[0], VALUE_INTEGER, k1[1]))
+		return -1;
+	if (i >= 0 && i < b->count)
+		b->counts[i] += l->cells;
+	l->at = l->cells;
+	return 0;
+}
+
+int pages_count(struct pages *p, int64_t from, int64_t width, int buckets, int64_t *counts)
+{
+	struct buckets b = {.from = from, .width = width, .count = buckets, .counts = counts};
+	struct payload pl;
+	int rc;
+
+	while ((rc = next_entry(p, &pl, true)) > 0) {
+		if (rc == 2)
+			rc = count_leaf(p, &b) ? -1 : 1;
+		else
+			rc = count_entry(p, &pl, &b);
+		if (rc <= 0)
+			return rc;
+	}
+	return rc < 0 ? -1 : 1;
 }
 
 /* --- Whether SQLite would read the same rows ----------------------------------- */

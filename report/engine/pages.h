@@ -35,6 +35,16 @@ int pages_cells(const struct pages *p);
  */
 int pages_next(struct pages *p, int64_t *cell, uint32_t *nulls, uint32_t *odd);
 
+/*
+ * Count the rows into buckets of t, as SQLite's range counts would: into
+ * counts[i] (added to), those of from + i * width <= t < from + (i + 1) *
+ * width, for i below buckets (width above 0).  Leaves whose first and last
+ * rows fall in one bucket are counted without their rows decoded.  1; 0
+ * when a t is a real (SQL compares it, counts partly made); -1 as
+ * pages_next().  On a reader opened with e.t its first cell, none read.
+ */
+int pages_count(struct pages *p, int64_t from, int64_t width, int buckets, int64_t *counts);
+
 const char *pages_error(const struct pages *p);
 bool pages_corrupt(const struct pages *p);
 
