@@ -65,7 +65,7 @@ same_html() {
 for name in "${fixtures[@]}" gen; do
 	file=$name.db
 	for command in summary timeline "timeline -c" tcpconnect "tcpconnect -d -l" tcpaccept \
-		tcpreset tcplife "capable -v" caps scans exfil beacons bruteforce logins; do
+		tcpreset tcplife capable "capable -v" caps scans exfil beacons bruteforce logins; do
 		# shellcheck disable=SC2086 # the command's words
 		same "$command $file" $command "$file"
 	done
@@ -94,6 +94,27 @@ check_eq "real: a t that is a real in ev_exit" "real" \
 cp "$SCRATCH/direct/real.db" "$SCRATCH/sql/"
 : > "$SCRATCH/sql/real.db-wal"
 same_html real.db
+# ev_capable read without the checks not audited (e.audit IS NOT 0): the
+# pages drop those rows, never one whose audit is NULL (audit.db); nor a
+# real or text, which either way is then "a number that is not one" (odd.db).
+cp "$SCRATCH/direct/gen.db" "$SCRATCH/direct/audit.db"
+sqlite3 -batch "$SCRATCH/direct/audit.db" "UPDATE ev_capable SET audit = NULL WHERE seq % 5 = 0"
+cp "$SCRATCH/direct/audit.db" "$SCRATCH/direct/odd.db"
+for value in 0.5 "'x'"; do
+	sqlite3 -batch "$SCRATCH/direct/odd.db" \
+		"UPDATE ev_capable SET audit = $value WHERE seq = (SELECT seq FROM ev_capable WHERE audit IS NULL LIMIT 1 OFFSET 10)"
+done
+check_eq "audit: NULL, 0 and 1 in ev_capable" "0 1 2" \
+	"$(sqlite3 -batch "$SCRATCH/direct/audit.db" "SELECT group_concat(k, ' ') FROM (SELECT DISTINCT coalesce(audit, 2) k FROM ev_capable ORDER BY 1)")"
+check_eq "odd: a real and text in ev_capable's audits" "integer null real text" \
+	"$(sqlite3 -batch "$SCRATCH/direct/odd.db" "SELECT group_concat(k, ' ') FROM (SELECT DISTINCT typeof(audit) k FROM ev_capable ORDER BY 1)")"
+for name in audit odd; do
+	cp "$SCRATCH/direct/$name.db" "$SCRATCH/sql/"
+	: > "$SCRATCH/sql/$name.db-wal"
+	for command in capable caps timeline summary; do
+		same "$command $name.db" "$command" "$name.db"
+	done
+done
 same "summary of two hosts" summary web1.db web2.db
 for command in summary timeline "timeline -c" tcpconnect scans; do
 	# shellcheck disable=SC2086 # the command's words

@@ -70,7 +70,9 @@ struct pages {
 	struct small_type small[256];
 	uint32_t constants; /* bit i: cell i is constant[i] instead */
 	int64_t constant[CELLS_MAX];
-	int last; /* the last column of the record read */
+	int last;  /* the last column of the record read */
+	bool drop; /* pages_drop()'s, of drop_value */
+	int64_t drop_value;
 	struct level levels[DEPTH_MAX];
 	int depth;
 	int64_t visited; /* the tree's pages read: no more than the file has */
@@ -498,6 +500,23 @@ INLINE int decode(struct pages *p, const struct payload *pl, int64_t *cell, uint
 	return 1;
 }
 
+/* The integer of a small type at b: its 8 bytes shifted down, sign-extended, masked. */
+INLINE int64_t small_value(const struct small_type *type, const uint8_t *b)
+{
+	uint64_t raw;
+
+	memcpy(&raw, b, sizeof(raw));
+	return ((int64_t)__builtin_bswap64(raw) >> type->shift & type->mask) | type->one;
+}
+
+/* Whether the row is one pages_drop() passes over: its last cell the integer. */
+INLINE bool dropped(const struct pages *p, const int64_t *cell, uint32_t odd_or_null)
+{
+	int last = p->cells - 1;
+
+	return !(odd_or_null >> last & 1) && cell[last] == p->drop_value;
+}
+
 /*
  * The record of an event row, whole in its page, its header's numbers each
  * a byte: its columns' offsets and kinds from a table of the serial types
@@ -532,27 +551,29 @@ static int decode_small(struct pages *p, const struct payload *pl, int64_t *cell
 		types[i] = &p->small[0], offsets[i] = 0;
 	types[NULL_SLOT] = &p->small[0];
 	offsets[NULL_SLOT] = 0;
-	for (int i = 0; i < p->cells; i++) {
-		int at = p->slot[i];
-		const struct small_type *type = types[at];
-		uint64_t raw;
-
-		memcpy(&raw, rec + offsets[at], sizeof(raw));
-		cell[i] = ((int64_t)__builtin_bswap64(raw) >> type->shift & type->mask) | type->one;
-		n |= (uint32_t)type->null << i;
-		o |= (uint32_t)type->odd << i;
-	}
 	/* Cell 0 is t, the record's first column (pages_open()); seq is its second. */
-	for (int i = 0; i < 2; i++) {
-		uint64_t raw;
-
-		memcpy(&raw, rec + offsets[i], sizeof(raw));
-		v[i] = ((int64_t)__builtin_bswap64(raw) >> types[i]->shift & types[i]->mask) |
-		       types[i]->one;
-	}
+	for (int i = 0; i < 2; i++)
+		v[i] = small_value(types[i], rec + offsets[i]);
 	if (!types[0]->null && !types[0]->odd && !types[1]->null && !types[1]->odd &&
 	    check_key(p, VALUE_INTEGER, v[0], VALUE_INTEGER, v[1]))
 		return -1;
+	/* A row dropped before its other cells are decoded. */
+	if (p->drop) {
+		int at = p->slot[p->cells - 1];
+		const struct small_type *type = types[at];
+
+		cell[p->cells - 1] = small_value(type, rec + offsets[at]);
+		if (dropped(p, cell, (uint32_t)(type->null | type->odd) << (p->cells - 1)))
+			return 2;
+	}
+	for (int i = 0; i < p->cells; i++) {
+		int at = p->slot[i];
+		const struct small_type *type = types[at];
+
+		cell[i] = small_value(type, rec + offsets[at]);
+		n |= (uint32_t)type->null << i;
+		o |= (uint32_t)type->odd << i;
+	}
 	*nulls = n;
 	*odd = o;
 	return 1;
@@ -581,20 +602,35 @@ static void small_types(struct small_type *small)
 int pages_next(struct pages *p, int64_t *cell, uint32_t *nulls, uint32_t *odd)
 {
 	struct payload pl;
-	int rc = next_entry(p, &pl, false);
+	int rc;
 
-	if (rc <= 0)
-		return rc;
-	if (pl.nlocal < pl.size)
-		rc = decode(p, &pl, cell, nulls, odd, false);
-	else if (!(rc = decode_small(p, &pl, cell, nulls, odd)))
-		rc = decode(p, &pl, cell, nulls, odd, true);
+	do {
+		rc = next_entry(p, &pl, false);
+		if (rc <= 0)
+			return rc;
+		if (pl.nlocal < pl.size)
+			rc = decode(p, &pl, cell, nulls, odd, false);
+		else if (!(rc = decode_small(p, &pl, cell, nulls, odd)))
+			rc = decode(p, &pl, cell, nulls, odd, true);
+		if (rc == 1 && p->drop && dropped(p, cell, *nulls | *odd))
+			rc = 2;
+	} while (rc == 2);
 	if (rc > 0 && p->constants) {
 		for (uint32_t c = p->constants; c; c &= c - 1)
 			cell[__builtin_ctz(c)] = p->constant[__builtin_ctz(c)];
 		*nulls &= ~p->constants;
 	}
+	if (rc > 0 && p->drop) {
+		*nulls &= ~(1u << (p->cells - 1));
+		*odd &= ~(1u << (p->cells - 1));
+	}
 	return rc;
+}
+
+void pages_drop(struct pages *p, int64_t value)
+{
+	p->drop = true;
+	p->drop_value = value;
 }
 
 /* --- Counting rows by t -------------------------------------------------------- */
@@ -857,7 +893,7 @@ struct pages *pages_open(sqlite3 *db, const char *table, const char *cells, int 
 
 int pages_cells(const struct pages *p)
 {
-	return p->cells;
+	return p->cells - p->drop;
 }
 
 const char *pages_error(const struct pages *p)

@@ -24,6 +24,14 @@ struct pages;
  */
 struct pages *pages_open(sqlite3 *db, const char *table, const char *cells, int max_cells);
 
+/*
+ * Pass over the rows whose last cell is the integer value, as SQL's "IS
+ * NOT value" on it drops them (NULL, text, a blob or a real is never it:
+ * SQLite stores an integral real in an INTEGER column as an integer), and
+ * give the others' cells without it.
+ */
+void pages_drop(struct pages *p, int64_t value);
+
 /* Its cells a row. */
 int pages_cells(const struct pages *p);
 
