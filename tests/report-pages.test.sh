@@ -65,7 +65,7 @@ same_html() {
 for name in "${fixtures[@]}" gen; do
 	file=$name.db
 	for command in summary timeline "timeline -c" tcpconnect "tcpconnect -d -l" tcpaccept \
-		tcpreset tcplife "capable -v" caps scans exfil beacons bruteforce logins; do
+		tcpreset tcplife capable "capable -v" caps scans exfil beacons bruteforce logins; do
 		# shellcheck disable=SC2086 # the command's words
 		same "$command $file" $command "$file"
 	done
@@ -80,6 +80,40 @@ done
 for command in timeline "tcpconnect -d -l" "export --format ecs"; do
 	# shellcheck disable=SC2086 # the command's words
 	same "$command long.db" $command long.db
+done
+# html's activity chart counts each table's rows by t from its pages; the
+# long DNS answers' leaves hold a row or two, counted one by one.
+same_html long.db
+# A t that is a real, between two integers of a leaf: SQLite compares it as
+# a number, so the pages' counting leaves that table to SQL.
+cp "$SCRATCH/direct/gen.db" "$SCRATCH/direct/real.db"
+sqlite3 -batch "$SCRATCH/direct/real.db" \
+	"INSERT INTO ev_exit (t, seq, task, exit_code) SELECT t + 0.5, seq + 1000000000, task, exit_code FROM ev_exit WHERE seq % 40 = 0"
+check_eq "real: a t that is a real in ev_exit" "real" \
+	"$(sqlite3 -batch "$SCRATCH/direct/real.db" "SELECT DISTINCT typeof(t) FROM ev_exit WHERE typeof(t) = 'real'")"
+cp "$SCRATCH/direct/real.db" "$SCRATCH/sql/"
+: > "$SCRATCH/sql/real.db-wal"
+same_html real.db
+# ev_capable read without the checks not audited (e.audit IS NOT 0): the
+# pages drop those rows, never one whose audit is NULL (audit.db); nor a
+# real or text, which either way is then "a number that is not one" (odd.db).
+cp "$SCRATCH/direct/gen.db" "$SCRATCH/direct/audit.db"
+sqlite3 -batch "$SCRATCH/direct/audit.db" "UPDATE ev_capable SET audit = NULL WHERE seq % 5 = 0"
+cp "$SCRATCH/direct/audit.db" "$SCRATCH/direct/odd.db"
+for value in 0.5 "'x'"; do
+	sqlite3 -batch "$SCRATCH/direct/odd.db" \
+		"UPDATE ev_capable SET audit = $value WHERE seq = (SELECT seq FROM ev_capable WHERE audit IS NULL LIMIT 1 OFFSET 10)"
+done
+check_eq "audit: NULL, 0 and 1 in ev_capable" "0 1 2" \
+	"$(sqlite3 -batch "$SCRATCH/direct/audit.db" "SELECT group_concat(k, ' ') FROM (SELECT DISTINCT coalesce(audit, 2) k FROM ev_capable ORDER BY 1)")"
+check_eq "odd: a real and text in ev_capable's audits" "integer null real text" \
+	"$(sqlite3 -batch "$SCRATCH/direct/odd.db" "SELECT group_concat(k, ' ') FROM (SELECT DISTINCT typeof(audit) k FROM ev_capable ORDER BY 1)")"
+for name in audit odd; do
+	cp "$SCRATCH/direct/$name.db" "$SCRATCH/sql/"
+	: > "$SCRATCH/sql/$name.db-wal"
+	for command in capable caps timeline summary; do
+		same "$command $name.db" "$command" "$name.db"
+	done
 done
 same "summary of two hosts" summary web1.db web2.db
 for command in summary timeline "timeline -c" tcpconnect scans; do
@@ -145,3 +179,17 @@ for name in pointer count child cycle other kind; do
 	# (its SQL aggregates over ev_connect may find the damage first, at once)
 	refuses "$name" summary "cannot read ev_connect: "
 done
+# html counts ev_connect's rows by t (its activity chart) as it reads them,
+# in another thread: either finds the damage first.
+for name in pointer count child cycle other kind; do
+	refuses "$name" "html -o $SCRATCH/damaged.html" \
+		"cannot \(count connect events\|read ev_connect\): corrupt capture: "
+done
+# ev_capable's rows are read by SQL (a condition on audit), which follows a
+# child that is another table's leaf without a word: its count finds it.
+root=$(sqlite3 -batch "$SCRATCH/direct/gen.db" "SELECT rootpage FROM sqlite_schema WHERE name = 'ev_capable'")
+check_eq "damage: ev_capable's root is an interior page" "02" \
+	"$(od -An -tx1 -j $(((root - 1) * page_size)) -N1 "$SCRATCH/direct/gen.db" | tr -d ' ')"
+cell=$(od -An -tu2 --endian=big -j $(((root - 1) * page_size + 12)) -N2 "$SCRATCH/direct/gen.db" | tr -d ' ')
+damage capable "$root" "$cell" "$(be32 "$other")"
+refuses capable "html -o $SCRATCH/damaged.html" "cannot count capable events: corrupt capture: rows out of key order"

@@ -50,6 +50,9 @@ struct payload {
 	uint32_t overflow; /* the first page of the rest (size > nlocal) */
 };
 
+/* What a column's value is (value()). */
+enum value { VALUE_NULL, VALUE_INTEGER, VALUE_ODD };
+
 /* What decode_small() makes of a serial type. */
 struct small_type {
 	uint8_t bytes, shift; /* its bytes; an integer's: 64 less its bits */
@@ -67,7 +70,9 @@ struct pages {
 	struct small_type small[256];
 	uint32_t constants; /* bit i: cell i is constant[i] instead */
 	int64_t constant[CELLS_MAX];
-	int last; /* the last column of the record read */
+	int last;  /* the last column of the record read */
+	bool drop; /* pages_drop()'s, of drop_value */
+	int64_t drop_value;
 	struct level levels[DEPTH_MAX];
 	int depth;
 	int64_t visited; /* the tree's pages read: no more than the file has */
@@ -217,38 +222,46 @@ INLINE int entry(struct pages *p, const struct level *l, int i, struct payload *
 	return 0;
 }
 
-static int entry_key(struct pages *p, const struct payload *pl, int64_t *t, int64_t *seq);
+static int entry_key(struct pages *p, const struct payload *pl, int64_t key[2], int kind[2],
+		     bool *real);
 
 /* The bound of the page just gone down to, child i of parent: its cell i's key, or the parent's. */
 static int bound(struct pages *p, const struct level *parent, int i)
 {
 	struct level *l = &p->levels[p->depth - 1];
 	struct payload pl;
-	int rc;
+	int64_t key[2];
+	int kind[2];
+	bool real;
 
 	l->bounded = parent->bounded;
 	l->bound_t = parent->bound_t;
 	l->bound_seq = parent->bound_seq;
 	if (i == parent->cells)
 		return 0;
-	if (entry(p, parent, i, &pl) || (rc = entry_key(p, &pl, &l->bound_t, &l->bound_seq)) < 0)
+	if (entry(p, parent, i, &pl) || entry_key(p, &pl, key, kind, &real))
 		return -1;
-	if (rc == 0) { /* a key not of integers: SQLite's order puts it after them */
-		l->bound_t = parent->bound_t;
-		l->bound_seq = parent->bound_seq;
-	} else {
+	/* A key not of integers: SQLite's order puts it after them. */
+	if (kind[0] == VALUE_INTEGER && kind[1] == VALUE_INTEGER) {
 		l->bounded = true;
+		l->bound_t = key[0];
+		l->bound_seq = key[1];
 	}
 	return 0;
 }
 
-/* Step to the next entry of the tree, in key order: 1, 0 at its end, or -1. */
-INLINE int next_entry(struct pages *p, struct payload *pl)
+/*
+ * Step to the next entry of the tree, in key order: 1, 0 at its end, or -1;
+ * with leaves, 2 on coming to a leaf (its page on top, its entries next).
+ */
+INLINE int next_entry(struct pages *p, struct payload *pl, bool leaves)
 {
 	if (!p->started) {
 		p->started = true;
 		if (descend(p, p->root))
 			return -1;
+		if (leaves && p->levels[0].leaf)
+			return 2;
 	}
 	while (p->depth > 0) {
 		struct level *l = &p->levels[p->depth - 1];
@@ -270,6 +283,8 @@ INLINE int next_entry(struct pages *p, struct payload *pl)
 			return entry(p, l, i, pl) ? -1 : 1;
 		if (child(p, l, i, &pgno) || descend(p, pgno) || bound(p, l, i))
 			return -1;
+		if (leaves && p->levels[p->depth - 1].leaf)
+			return 2;
 	}
 	return 0;
 }
@@ -348,8 +363,6 @@ INLINE uint64_t value_bytes(uint64_t type)
 
 	return type < 10 ? bytes[type] : (type - 12) / 2;
 }
-
-enum value { VALUE_NULL, VALUE_INTEGER, VALUE_ODD };
 
 /* The integer of serial type 1 to 6 at b: big-endian, two's complement. */
 INLINE int64_t integer(const uint8_t *b, uint64_t type)
@@ -440,20 +453,23 @@ INLINE int parse_header(struct pages *p, const struct payload *pl, uint64_t *typ
 	return parsed;
 }
 
-/* The entry's key (t, seq): 1 when both are integers, else 0; -1 on a damaged record. */
-static int entry_key(struct pages *p, const struct payload *pl, int64_t *t, int64_t *seq)
+/*
+ * The entry's key (t, seq): their kinds (enum value), an integer's value,
+ * and whether t is a real; 0, or -1 on a damaged record.
+ */
+static int entry_key(struct pages *p, const struct payload *pl, int64_t key[2], int kind[2],
+		     bool *real)
 {
 	uint64_t types[2], offsets[2];
 	bool local = pl->nlocal == pl->size;
-	int parsed = parse_header(p, pl, types, offsets, 1, local), kt, ks;
+	int parsed = parse_header(p, pl, types, offsets, 1, local);
 
 	if (parsed < 0)
 		return -1;
-	kt = value(p, pl, types, offsets, parsed, 0, t, local);
-	ks = value(p, pl, types, offsets, parsed, 1, seq, local);
-	if (kt < 0 || ks < 0)
-		return -1;
-	return kt == VALUE_INTEGER && ks == VALUE_INTEGER;
+	kind[0] = value(p, pl, types, offsets, parsed, 0, &key[0], local);
+	kind[1] = value(p, pl, types, offsets, parsed, 1, &key[1], local);
+	*real = parsed > 0 && types[0] == 7;
+	return kind[0] < 0 || kind[1] < 0 ? -1 : 0;
 }
 
 /* The entry's record into the row's cells (pages_next()). */
@@ -482,6 +498,23 @@ INLINE int decode(struct pages *p, const struct payload *pl, int64_t *cell, uint
 	*nulls = n;
 	*odd = o;
 	return 1;
+}
+
+/* The integer of a small type at b: its 8 bytes shifted down, sign-extended, masked. */
+INLINE int64_t small_value(const struct small_type *type, const uint8_t *b)
+{
+	uint64_t raw;
+
+	memcpy(&raw, b, sizeof(raw));
+	return ((int64_t)__builtin_bswap64(raw) >> type->shift & type->mask) | type->one;
+}
+
+/* Whether the row is one pages_drop() passes over: its last cell the integer. */
+INLINE bool dropped(const struct pages *p, const int64_t *cell, uint32_t odd_or_null)
+{
+	int last = p->cells - 1;
+
+	return !(odd_or_null >> last & 1) && cell[last] == p->drop_value;
 }
 
 /*
@@ -518,27 +551,29 @@ static int decode_small(struct pages *p, const struct payload *pl, int64_t *cell
 		types[i] = &p->small[0], offsets[i] = 0;
 	types[NULL_SLOT] = &p->small[0];
 	offsets[NULL_SLOT] = 0;
-	for (int i = 0; i < p->cells; i++) {
-		int at = p->slot[i];
-		const struct small_type *type = types[at];
-		uint64_t raw;
-
-		memcpy(&raw, rec + offsets[at], sizeof(raw));
-		cell[i] = ((int64_t)__builtin_bswap64(raw) >> type->shift & type->mask) | type->one;
-		n |= (uint32_t)type->null << i;
-		o |= (uint32_t)type->odd << i;
-	}
 	/* Cell 0 is t, the record's first column (pages_open()); seq is its second. */
-	for (int i = 0; i < 2; i++) {
-		uint64_t raw;
-
-		memcpy(&raw, rec + offsets[i], sizeof(raw));
-		v[i] = ((int64_t)__builtin_bswap64(raw) >> types[i]->shift & types[i]->mask) |
-		       types[i]->one;
-	}
+	for (int i = 0; i < 2; i++)
+		v[i] = small_value(types[i], rec + offsets[i]);
 	if (!types[0]->null && !types[0]->odd && !types[1]->null && !types[1]->odd &&
 	    check_key(p, VALUE_INTEGER, v[0], VALUE_INTEGER, v[1]))
 		return -1;
+	/* A row dropped before its other cells are decoded. */
+	if (p->drop) {
+		int at = p->slot[p->cells - 1];
+		const struct small_type *type = types[at];
+
+		cell[p->cells - 1] = small_value(type, rec + offsets[at]);
+		if (dropped(p, cell, (uint32_t)(type->null | type->odd) << (p->cells - 1)))
+			return 2;
+	}
+	for (int i = 0; i < p->cells; i++) {
+		int at = p->slot[i];
+		const struct small_type *type = types[at];
+
+		cell[i] = small_value(type, rec + offsets[at]);
+		n |= (uint32_t)type->null << i;
+		o |= (uint32_t)type->odd << i;
+	}
 	*nulls = n;
 	*odd = o;
 	return 1;
@@ -567,20 +602,121 @@ static void small_types(struct small_type *small)
 int pages_next(struct pages *p, int64_t *cell, uint32_t *nulls, uint32_t *odd)
 {
 	struct payload pl;
-	int rc = next_entry(p, &pl);
+	int rc;
 
-	if (rc <= 0)
-		return rc;
-	if (pl.nlocal < pl.size)
-		rc = decode(p, &pl, cell, nulls, odd, false);
-	else if (!(rc = decode_small(p, &pl, cell, nulls, odd)))
-		rc = decode(p, &pl, cell, nulls, odd, true);
+	do {
+		rc = next_entry(p, &pl, false);
+		if (rc <= 0)
+			return rc;
+		if (pl.nlocal < pl.size)
+			rc = decode(p, &pl, cell, nulls, odd, false);
+		else if (!(rc = decode_small(p, &pl, cell, nulls, odd)))
+			rc = decode(p, &pl, cell, nulls, odd, true);
+		if (rc == 1 && p->drop && dropped(p, cell, *nulls | *odd))
+			rc = 2;
+	} while (rc == 2);
 	if (rc > 0 && p->constants) {
 		for (uint32_t c = p->constants; c; c &= c - 1)
 			cell[__builtin_ctz(c)] = p->constant[__builtin_ctz(c)];
 		*nulls &= ~p->constants;
 	}
+	if (rc > 0 && p->drop) {
+		*nulls &= ~(1u << (p->cells - 1));
+		*odd &= ~(1u << (p->cells - 1));
+	}
 	return rc;
+}
+
+void pages_drop(struct pages *p, int64_t value)
+{
+	p->drop = true;
+	p->drop_value = value;
+}
+
+/* --- Counting rows by t -------------------------------------------------------- */
+
+/* Buckets of t: bucket i holds from + i * width <= t < from + (i + 1) * width. */
+struct buckets {
+	int64_t from, width;
+	int count;
+	int64_t *counts;
+};
+
+/* t's bucket: -1 below them all, b->count above. */
+static int bucket_of(const struct buckets *b, int64_t t)
+{
+	uint64_t i;
+
+	if (t < b->from)
+		return -1;
+	i = ((uint64_t)t - (uint64_t)b->from) / (uint64_t)b->width;
+	return i < (uint64_t)b->count ? (int)i : b->count;
+}
+
+/* One entry into its bucket: 1, 0 for a t that is a real (SQLite's comparison of it: not here), or
+ * -1. */
+static int count_entry(struct pages *p, const struct payload *pl, const struct buckets *b)
+{
+	int64_t key[2];
+	int kind[2], i;
+	bool real;
+
+	if (entry_key(p, pl, key, kind, &real) || check_key(p, kind[0], key[0], kind[1], key[1]))
+		return -1;
+	if (real)
+		return 0;
+	/* NULL is in no range; a text or a blob is after every number. */
+	if (kind[0] == VALUE_INTEGER && (i = bucket_of(b, key[0])) >= 0 && i < b->count)
+		b->counts[i]++;
+	return 1;
+}
+
+/*
+ * The leaf on top, when its first and last keys are integers of one bucket
+ * (or both outside them on one side): every entry between sorts between
+ * them, a number in the same range, so its cells are counted, none
+ * decoded, and the leaf is done.  0 (done or not), or -1.
+ */
+static int count_leaf(struct pages *p, const struct buckets *b)
+{
+	struct level *l = &p->levels[p->depth - 1];
+	struct payload first, last;
+	int64_t k0[2], k1[2];
+	int kind0[2], kind1[2], i;
+	bool real;
+
+	if (l->cells < 2)
+		return 0;
+	if (entry(p, l, 0, &first) || entry(p, l, l->cells - 1, &last) ||
+	    entry_key(p, &first, k0, kind0, &real) || entry_key(p, &last, k1, kind1, &real))
+		return -1;
+	if (kind0[0] != VALUE_INTEGER || kind0[1] != VALUE_INTEGER || kind1[0] != VALUE_INTEGER ||
+	    kind1[1] != VALUE_INTEGER || (i = bucket_of(b, k0[0])) != bucket_of(b, k1[0]))
+		return 0;
+	if (check_key(p, VALUE_INTEGER, k0[0], VALUE_INTEGER, k0[1]) ||
+	    check_key(p, VALUE_INTEGER, k1[0], VALUE_INTEGER, k1[1]))
+		return -1;
+	if (i >= 0 && i < b->count)
+		b->counts[i] += l->cells;
+	l->at = l->cells;
+	return 0;
+}
+
+int pages_count(struct pages *p, int64_t from, int64_t width, int buckets, int64_t *counts)
+{
+	struct buckets b = {.from = from, .width = width, .count = buckets, .counts = counts};
+	struct payload pl;
+	int rc;
+
+	while ((rc = next_entry(p, &pl, true)) > 0) {
+		if (rc == 2)
+			rc = count_leaf(p, &b) ? -1 : 1;
+		else
+			rc = count_entry(p, &pl, &b);
+		if (rc <= 0)
+			return rc;
+	}
+	return rc < 0 ? -1 : 1;
 }
 
 /* --- Whether SQLite would read the same rows ----------------------------------- */
@@ -757,7 +893,7 @@ struct pages *pages_open(sqlite3 *db, const char *table, const char *cells, int 
 
 int pages_cells(const struct pages *p)
 {
-	return p->cells;
+	return p->cells - p->drop;
 }
 
 const char *pages_error(const struct pages *p)

@@ -24,6 +24,14 @@ struct pages;
  */
 struct pages *pages_open(sqlite3 *db, const char *table, const char *cells, int max_cells);
 
+/*
+ * Pass over the rows whose last cell is the integer value, as SQL's "IS
+ * NOT value" on it drops them (NULL, text, a blob or a real is never it:
+ * SQLite stores an integral real in an INTEGER column as an integer), and
+ * give the others' cells without it.
+ */
+void pages_drop(struct pages *p, int64_t value);
+
 /* Its cells a row. */
 int pages_cells(const struct pages *p);
 
@@ -34,6 +42,16 @@ int pages_cells(const struct pages *p);
  * that failed, with why in pages_error() (and pages_corrupt() says which).
  */
 int pages_next(struct pages *p, int64_t *cell, uint32_t *nulls, uint32_t *odd);
+
+/*
+ * Count the rows into buckets of t, as SQLite's range counts would: into
+ * counts[i] (added to), those of from + i * width <= t < from + (i + 1) *
+ * width, for i below buckets (width above 0).  Leaves whose first and last
+ * rows fall in one bucket are counted without their rows decoded.  1; 0
+ * when a t is a real (SQL compares it, counts partly made); -1 as
+ * pages_next().  On a reader opened with e.t its first cell, none read.
+ */
+int pages_count(struct pages *p, int64_t from, int64_t width, int buckets, int64_t *counts);
 
 const char *pages_error(const struct pages *p);
 bool pages_corrupt(const struct pages *p);
