@@ -51,6 +51,7 @@ enum overview_share { SHARE_LIVES, SHARE_SCANS, SHARE_LOGINS_AND_CAPS, SHARE_EXT
 struct overview {
 	struct captures *set;
 	const struct options *opts;
+	struct options share_opts; /* opts for the shares: one reader each */
 	const struct thresholds *t;
 	const struct cap_settings *cap_settings;
 	struct overview_part {

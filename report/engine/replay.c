@@ -861,7 +861,7 @@ static int pass(struct captures *set, struct stream *streams, int count, const b
 	for (int i = 0; i < count; i++)
 		if (!active || active[i / nqueries])
 			chosen[n++] = &streams[i];
-	nreaders = n < READERS || set->count > SPLIT_CAPTURES_MAX ? 1 : READERS;
+	nreaders = n < READERS || set->count > SPLIT_CAPTURES_MAX || opts->one_reader ? 1 : READERS;
 	assign_readers(chosen, n, nreaders);
 	for (int k = 0; k < nreaders && !err; k++) {
 		err = captures_open_again(&readers[k], set);
