@@ -390,7 +390,7 @@ static char *skip_condition(const char *condition, int64_t *value)
  * The cells of the statement when it is the plain read of the whole table
  * in key order, "e.t, e.seq, e.task, NULL": else NULL.  Then, on a capture
  * read as immutable (nothing changes the file), pages.c reads the same rows
- * from the file's pages, at a tenth of what SQLite's stepping cost a row.
+ * from the file's pages, at a third of what SQLite's stepping cost a row.
  * Under skip_condition()'s condition, its column last, and *drop (pages_drop()).
  */
 static char *plain_cells(const struct stream *s, const char *sql, bool *drop, int64_t *value)
