@@ -170,19 +170,19 @@ $(BUILD)/record: $(RECORD_OBJS) $(COMMON_OBJS)
 # (tcplife over 10M events: a seventh less CPU).
 $(BUILD)/report: $(REPORT_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(REPORT_SQLITE) -lz $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(REPORT_SQLITE) -luring -lz $(LDLIBS)
 
 # The fuzzer's inputs replayed without libFuzzer, with this build's sanitizers
 # (tests/fuzz.test.sh); and the fuzzer itself (make fuzz).
 $(BUILD)/tests/report-fuzz-replay: $(FUZZ_OBJS) $(OBJ)/tests/fuzz/replay_main.o
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lsqlite3 -lz
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lsqlite3 -luring -lz
 
 $(BUILD)/tests/report-fuzz: $(FUZZ_OBJS)
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ -o $@ -lsqlite3 -lz
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ -o $@ -lsqlite3 -luring -lz
 
 $(BUILD)/tests/elf-fuzz-replay: $(ELF_FUZZ_OBJS) $(OBJ)/tests/fuzz/replay_main.o
 	@mkdir -p $(@D)

@@ -123,6 +123,26 @@ done
 same "timeline of two hosts" timeline web1.db web2.db
 same "tcpconnect of two hosts" tcpconnect --format json web1.db web2.db
 
+# Leaves are read a few siblings at a time through io_uring (batchread.h):
+# fewer calls than leaves.  Where the kernel refuses io_uring, one at a
+# time: the same rows either way.
+leaves=$(sqlite3 -batch "$SCRATCH/direct/gen.db" \
+	"SELECT count(*) FROM dbstat WHERE name LIKE 'ev_%' AND pagetype = 'leaf'")
+calls=$(cd "$SCRATCH/direct" && strace -f -qq -c -e trace=io_uring_enter "$report" timeline gen.db 2>&1 > /dev/null |
+	awk '$NF == "io_uring_enter" { print $4 }')
+check "io_uring: $leaves leaves read in ${calls:-no} calls" test "${calls:-0}" -gt 0 -a "${calls:-0}" -lt "$leaves"
+if [ -w /proc/sys/kernel/io_uring_disabled ]; then
+	saved=$(cat /proc/sys/kernel/io_uring_disabled)
+	echo 2 > /proc/sys/kernel/io_uring_disabled
+	for command in timeline "timeline -c" summary; do
+		# shellcheck disable=SC2086 # the command's words
+		same "$command gen.db, io_uring refused" $command gen.db
+	done
+	echo "$saved" > /proc/sys/kernel/io_uring_disabled
+else
+	skip "io_uring refused: the same rows" "no /proc/sys/kernel/io_uring_disabled to refuse it with"
+fi
+
 # --- Damaged pages ------------------------------------------------------------------
 # A copy of gen.db with BYTES written at OFFSET in page PAGE: damaged/NAME.db.
 mkdir -p "$SCRATCH/damaged"
@@ -149,6 +169,9 @@ damage count "$leaf" 3 '\x7f\xff'
 # A child page number (the root's first cell's) past the file's end
 cell=$(od -An -tu2 --endian=big -j $(((root - 1) * page_size + 12)) -N2 "$SCRATCH/direct/gen.db" | tr -d ' ')
 damage child "$root" "$cell" '\x7f\xff\xff\xff'
+# A later child's page number past the file's end: its siblings before it read ahead
+later=$(od -An -tu2 --endian=big -j $(((root - 1) * page_size + 12 + 2 * 3)) -N2 "$SCRATCH/direct/gen.db" | tr -d ' ')
+damage ahead "$root" "$later" '\x7f\xff\xff\xff'
 # A child that is the root itself: a cycle, bounded by the tree's depth
 damage cycle "$root" "$cell" "$(be32 "$root")"
 # A child that is another table's leaf (ev_close's), in key order nowhere
@@ -172,7 +195,7 @@ refuses() {
 			"status $rc, stderr: $(head -c 300 "$SCRATCH/err" | tr '\n' ' ')"
 	fi
 }
-for name in pointer count child cycle other kind; do
+for name in pointer count child ahead cycle other kind; do
 	for command in tcpconnect timeline "timeline -c" tcplife exfil scans; do
 		refuses "$name" "$command" "cannot read ev_connect: corrupt capture: "
 	done
@@ -181,7 +204,7 @@ for name in pointer count child cycle other kind; do
 done
 # html counts ev_connect's rows by t (its activity chart) as it reads them,
 # in another thread: either finds the damage first.
-for name in pointer count child cycle other kind; do
+for name in pointer count child ahead cycle other kind; do
 	refuses "$name" "html -o $SCRATCH/damaged.html" \
 		"cannot \(count connect events\|read ev_connect\): corrupt capture: "
 done

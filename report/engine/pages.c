@@ -5,15 +5,19 @@
  * primary key's columns first; interior pages hold entries too, each
  * between the children left and right of it.  The pages are read through
  * the connection's own file (the read-only VFS), one level of the tree at a
- * time; every number a page holds is checked before it is followed.
+ * time, a leaf's next siblings with it (batchread.h); every number a page
+ * holds is checked before it is followed.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "batchread.h"
 #include "pages.h"
+#include "rovfs.h"
 #include "util.h"
 
 /* Deeper than any table of a file SQLite can write (a few levels per billion rows). */
@@ -24,6 +28,15 @@
 #define NULL_SLOT     POSITIONS_MAX
 
 #define INLINE __attribute__((always_inline)) static inline
+
+/*
+ * Readers that read ahead at once, at most: their buffers (BATCH_READ_MAX
+ * pages each, 32 KiB of 4 KiB pages) stay bounded over a fleet of hundreds
+ * of captures, whose readers are all open together; the others read a page
+ * at a time.
+ */
+#define READERS_AHEAD 64
+static atomic_int readers_ahead;
 
 #define PAGE_INDEX_INTERIOR 0x02
 #define PAGE_INDEX_LEAF	    0x0a
@@ -77,6 +90,11 @@ struct pages {
 	int depth;
 	int64_t visited; /* the tree's pages read: no more than the file has */
 	uint8_t *overflow_page;
+	/* Leaves read ahead: the next ones under their parent, in one call. */
+	int fd;				     /* the file's; -1: none read ahead */
+	uint8_t *ahead[BATCH_READ_MAX];	     /* pages, as a level's (page_size and 8 bytes) */
+	uint32_t ahead_pgno[BATCH_READ_MAX]; /* 0: not read */
+	int ahead_count, ahead_next;
 	bool started, have_key, corrupt;
 	int64_t key_t, key_seq;
 	char error[160];
@@ -139,6 +157,19 @@ static int read_page(struct pages *p, uint32_t pgno, uint8_t *page)
 	return 0;
 }
 
+/* Page pgno into *page: the next read ahead, its buffer traded for *page's; or read now. */
+static int fetch(struct pages *p, uint32_t pgno, uint8_t **page)
+{
+	if (p->ahead_next < p->ahead_count && p->ahead_pgno[p->ahead_next] == pgno) {
+		uint8_t *read = p->ahead[p->ahead_next];
+
+		p->ahead[p->ahead_next++] = *page;
+		*page = read;
+		return 0;
+	}
+	return read_page(p, pgno, *page);
+}
+
 /* Go down to page pgno, the next level. */
 static int descend(struct pages *p, uint32_t pgno)
 {
@@ -152,7 +183,7 @@ static int descend(struct pages *p, uint32_t pgno)
 		return corrupt(p, "a b-tree of more pages than the file has");
 	if (!l->page)
 		l->page = xcalloc(1, p->page_size + 8); /* small_integer()'s 8 bytes */
-	if (read_page(p, pgno, l->page))
+	if (fetch(p, pgno, &l->page))
 		return -1;
 	type = l->page[0];
 	if (type != PAGE_INDEX_INTERIOR && type != PAGE_INDEX_LEAF)
@@ -169,11 +200,17 @@ static int descend(struct pages *p, uint32_t pgno)
 	return 0;
 }
 
+/* Whether a cell at offset lies in the level's page, past its pointers. */
+INLINE bool cell_inside(const struct pages *p, const struct level *l, uint32_t offset)
+{
+	return offset >= (uint32_t)(l->pointers + 2 * l->cells) && offset + 4 <= p->usable;
+}
+
 /* Where cell i of the level's page begins. */
 INLINE int cell_offset(struct pages *p, const struct level *l, int i, uint32_t *offset)
 {
 	*offset = be16(l->page + l->pointers + 2 * i);
-	if (*offset < (uint32_t)(l->pointers + 2 * l->cells) || *offset + 4 > p->usable)
+	if (!cell_inside(p, l, *offset))
 		return corrupt(p, "page %u: cell %d at %u, outside its cells", l->pgno, i, *offset);
 	return 0;
 }
@@ -191,6 +228,48 @@ static int child(struct pages *p, const struct level *l, int i, uint32_t *pgno)
 		return -1;
 	*pgno = be32(l->page + offset);
 	return 0;
+}
+
+/*
+ * Children i, i + 1, ... of the interior page l, leaves (its last one gone
+ * down to was), read in one call: as many as batch_read takes, up to the
+ * first whose number is out of place (descend() tells of it when it comes).
+ */
+static void read_ahead(struct pages *p, const struct level *l, int i)
+{
+	uint64_t offset[BATCH_READ_MAX];
+	int n = 0, got[BATCH_READ_MAX];
+
+	p->ahead_count = p->ahead_next = 0;
+	for (; i <= l->cells && n < BATCH_READ_MAX; i++) {
+		uint32_t at = i < l->cells ? be16(l->page + l->pointers + 2 * i) : 8;
+		uint32_t pgno;
+
+		if (i < l->cells && !cell_inside(p, l, at))
+			break;
+		pgno = be32(l->page + at);
+		if (pgno < 1 || pgno > p->page_count)
+			break;
+		p->ahead_pgno[n] = pgno;
+		offset[n++] = (uint64_t)(pgno - 1) * p->page_size;
+	}
+	if (n < 2)
+		return;
+	if (!p->ahead[0]) {
+		if (atomic_fetch_add(&readers_ahead, 1) >= READERS_AHEAD) {
+			atomic_fetch_sub(&readers_ahead, 1);
+			p->fd = -1;
+			return;
+		}
+		for (int k = 0; k < BATCH_READ_MAX; k++)
+			p->ahead[k] = xcalloc(1, p->page_size + 8); /* as a level's: descend() */
+	}
+	if (batch_read(p->fd, offset, n, p->page_size, p->ahead, got))
+		return;
+	for (int k = 0; k < n; k++)
+		if (got[k] != (int)p->page_size)
+			p->ahead_pgno[k] = 0; /* read again, and told of, when it comes */
+	p->ahead_count = n;
 }
 
 /* The entry of cell i: its record's size, local bytes and overflow (fileformat2 1.6). */
@@ -281,7 +360,14 @@ INLINE int next_entry(struct pages *p, struct payload *pl, bool leaves)
 		i = l->at / 2;
 		if (l->at++ & 1)
 			return entry(p, l, i, pl) ? -1 : 1;
-		if (child(p, l, i, &pgno) || descend(p, pgno) || bound(p, l, i))
+		if (child(p, l, i, &pgno))
+			return -1;
+		/* Its siblings are leaves too when the last page below was one (the tree is
+		 * balanced). */
+		if (p->fd >= 0 && p->depth < DEPTH_MAX && p->levels[p->depth].leaf &&
+		    (p->ahead_next == p->ahead_count || p->ahead_pgno[p->ahead_next] != pgno))
+			read_ahead(p, l, i);
+		if (descend(p, pgno) || bound(p, l, i))
 			return -1;
 		if (leaves && p->levels[p->depth - 1].leaf)
 			return 2;
@@ -886,6 +972,7 @@ struct pages *pages_open(sqlite3 *db, const char *table, const char *cells, int 
 	for (int i = 0; i < p->cells; i++)
 		p->slot[i] = p->position[i] >= 0 ? p->position[i] : NULL_SLOT;
 	small_types(p->small);
+	p->fd = rovfs_file_fd(db);
 	p->root = (uint32_t)root;
 	p->page_count = (uint32_t)count;
 	return p;
@@ -913,5 +1000,9 @@ void pages_close(struct pages *p)
 	for (int i = 0; i < DEPTH_MAX; i++)
 		free(p->levels[i].page);
 	free(p->overflow_page);
+	if (p->ahead[0])
+		atomic_fetch_sub(&readers_ahead, 1);
+	for (int i = 0; i < BATCH_READ_MAX; i++)
+		free(p->ahead[i]);
 	free(p);
 }

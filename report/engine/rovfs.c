@@ -359,14 +359,21 @@ static int ro_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int f
 	return SQLITE_OK;
 }
 
-int rovfs_file_stat(sqlite3 *db, struct stat *st)
+int rovfs_file_fd(sqlite3 *db)
 {
 	sqlite3_file *file = NULL;
 
 	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
 	    !file || file->pMethods != &ro_methods)
 		return -1;
-	return fstat(((struct ro_file *)file)->fd, st) ? -1 : 0;
+	return ((struct ro_file *)file)->fd;
+}
+
+int rovfs_file_stat(sqlite3 *db, struct stat *st)
+{
+	int fd = rovfs_file_fd(db);
+
+	return fd < 0 || fstat(fd, st) ? -1 : 0;
 }
 
 static int ro_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)

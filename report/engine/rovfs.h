@@ -19,6 +19,9 @@ const char *rovfs_name(void);
  */
 int rovfs_file_stat(sqlite3 *db, struct stat *st);
 
+/* That file's descriptor, for reads of its own (pages.c): -1 when not through this VFS. */
+int rovfs_file_fd(sqlite3 *db);
+
 /* What a capture's -wal holds, as SQLite's recovery reads it. */
 struct wal_scan {
 	int64_t size;	  /* bytes in the -wal */
