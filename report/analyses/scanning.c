@@ -22,21 +22,18 @@
 /*
  * A probe: a RST sent with no socket (a closed port; kernels before 6.10 give
  * no reason), or by a listening socket (a segment without SYN reaching an open
- * port).  The capture's numbers for NO_SOCKET and LISTEN are bound once
- * (bind_probe): a subquery would cost a lookup per row.
+ * port), between two addresses.  Told by is_probe() as the rows stream, not
+ * by SQL: with no condition the resets are read from their pages (pages.c),
+ * and SQLite's stepping of them was most of the inbound scans' reading.
  */
-#define PROBE_CONDITION                                                                            \
-	"e.laddr IS NOT NULL AND e.raddr IS NOT NULL AND ((e.state IS NULL AND (e.reason IS NULL " \
-	"OR e.reason = :no_socket)) OR e.state = :listen)"
-enum { PROBE_LADDR, PROBE_LPORT, PROBE_RADDR, PROBE_RPORT, PROBE_STATE };
+enum { PROBE_LADDR, PROBE_LPORT, PROBE_RADDR, PROBE_RPORT, PROBE_STATE, PROBE_REASON };
 /*
  * The second pass's probes and the scanners' accepts: of the suspects only
  * (of_suspect, scanner_accept), tested by the readers first (detect.h,
  * address_ids_bind).
  */
 #define SUSPECT_PROBE_CONDITION                                                                    \
-	PROBE_CONDITION " AND (:suspects IS NULL OR in_map(:suspects, e.raddr) OR "                \
-			"in_map(:suspects, e.laddr))"
+	":suspects IS NULL OR in_map(:suspects, e.raddr) OR in_map(:suspects, e.laddr)"
 #define SUSPECT_ACCEPT_CONDITION ":suspects IS NULL OR in_map(:suspects, e.raddr)"
 
 /* A connect whose outcome is known: in flight when the capture stopped says nothing. */
@@ -159,6 +156,15 @@ struct scanning {
 		uint32_t first, count;
 	} * runs;
 	uint32_t nruns;
+	/*
+	 * By capture, in the set's order (peers_index's): its numbers for
+	 * NO_SOCKET and LISTEN, read once a stream starts (bind_probe; a
+	 * subquery would cost a lookup a row).
+	 */
+	struct probe_numbers {
+		int64_t no_socket, listen; /* when has_: else no row has the name */
+		bool has_no_socket, has_listen;
+	} * numbers;
 };
 
 /*
@@ -568,6 +574,19 @@ static bool has_port(const uint64_t *bits, int64_t port)
 	return bits[(port & 0xffff) / 64] >> (port & 63) & 1;
 }
 
+/* Whether a reset is a probe, as SQL would tell it (a NULL number is equal to none). */
+static bool is_probe(struct scanning *s, const struct event *ev)
+{
+	const struct probe_numbers *n = &s->numbers[peers_index(s->peers, ev->cap)];
+
+	if (event_null(ev, PROBE_LADDR) || event_null(ev, PROBE_RADDR))
+		return false;
+	if (event_null(ev, PROBE_STATE))
+		return event_null(ev, PROBE_REASON) ||
+		       (n->has_no_socket && ev->col[PROBE_REASON] == n->no_socket);
+	return n->has_listen && ev->col[PROBE_STATE] == n->listen;
+}
+
 /*
  * The second pass: only the suspects' probes reach the rules, and the
  * suspects' own resets (a raw SYN scanner's kernel answering the SYN-ACKs of
@@ -588,7 +607,7 @@ static int probe(const struct event *ev, void *ctx)
 	bool held[PORTSCAN_LOW + 1]; /* the second pass: by a candidate port scan of each rule */
 	struct episode *ep;
 
-	if (s->pass == 2 && !of_suspect(s, ev))
+	if (!is_probe(s, ev) || (s->pass == 2 && !of_suspect(s, ev)))
 		return 0;
 	host = peers_host(s->peers, ev->cap);
 	scanner = peer_of(s->peers, ev->cap, ev->col[PROBE_RADDR]);
@@ -684,22 +703,20 @@ static int bind_json(sqlite3_stmt *stmt, const char *name, char *json, const str
 	return -1;
 }
 
-/* The number a name table of the capture gives a name; NULL (never equal) when none. */
-static int bind_number(sqlite3_stmt *stmt, const char *parameter, struct capture *cap,
-		       const char *sql, const char *name)
+/* A name table's number for name, if *found: 0, or -1 after one line. */
+static int name_number(struct capture *cap, const char *sql, const char *name, int64_t *number,
+		       bool *found)
 {
-	int index = sqlite3_bind_parameter_index(stmt, parameter);
 	sqlite3_stmt *lookup;
 	int rc = sqlite3_prepare_v2(cap->db, sql, -1, &lookup, NULL);
 
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(lookup, 1, name, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(lookup)) == SQLITE_ROW)
-		rc = sqlite3_bind_int64(stmt, index, sqlite3_column_int64(lookup, 0));
-	else if (rc == SQLITE_DONE)
-		rc = sqlite3_bind_null(stmt, index);
+		*number = sqlite3_column_int64(lookup, 0);
+	*found = rc == SQLITE_ROW;
 	sqlite3_finalize(lookup);
-	if (rc == SQLITE_OK)
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return 0;
 	fprintf(stderr, "report: %s: cannot read the name of %s: %s\n", cap->name, name,
 		capture_error(cap));
@@ -713,14 +730,21 @@ static int bind_suspects(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 	return address_ids_bind(&s->suspect_ids, stmt, ":suspects", cap);
 }
 
+/*
+ * The capture's numbers, in the reader's thread before its first row: its
+ * slot, found without peers' cache of the last capture (the emitter's).
+ */
 static int bind_probe(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 {
 	struct scanning *s = ctx;
+	struct probe_numbers *n = s->numbers;
 
-	if (bind_number(stmt, ":no_socket", cap, "SELECT reason FROM reset_reason WHERE name = ?",
-			"NO_SOCKET") ||
-	    bind_number(stmt, ":listen", cap, "SELECT state FROM tcp_state WHERE name = ?",
-			"LISTEN") ||
+	while (s->set->list[n - s->numbers] != cap)
+		n++;
+	if (name_number(cap, "SELECT reason FROM reset_reason WHERE name = ?", "NO_SOCKET",
+			&n->no_socket, &n->has_no_socket) ||
+	    name_number(cap, "SELECT state FROM tcp_state WHERE name = ?", "LISTEN", &n->listen,
+			&n->has_listen) ||
 	    (s->pass == 2 && bind_suspects(stmt, cap, ctx)))
 		return -1;
 	return 0;
@@ -834,6 +858,8 @@ static void prefetch_probe_slots(const struct event *ev, void *ctx)
 	struct scanning *s = ctx;
 	struct probe_keys k;
 
+	if (!is_probe(s, ev))
+		return;
 	probe_keys(s, ev, &k);
 	for (enum rule rule = PORTSCAN; rule <= SWEEP; rule++)
 		episodes_prefetch_slot(s->episodes[rule], rule == SWEEP ? k.sweep : k.portscan);
@@ -860,8 +886,11 @@ __attribute__((always_inline)) static inline void prefetch_port(const struct por
 static void prefetch_probe_near(const struct event *ev, void *ctx)
 {
 	struct scanning *s = ctx;
-	struct probe_keys *k = &s->ahead[s->nahead++ % PROBES_AHEAD], *near;
+	struct probe_keys *k, *near;
 
+	if (!is_probe(s, ev))
+		return;
+	k = &s->ahead[s->nahead++ % PROBES_AHEAD];
 	probe_keys(s, ev, k);
 	k->port = (uint64_t)ev->col[PROBE_LPORT];
 	for (enum rule rule = PORTSCAN; rule <= PORTSCAN_LOW; rule++)
@@ -884,8 +913,8 @@ static int replay_probes(struct scanning *s, const struct options *opts)
 {
 	struct event_query query = {
 		.table = "ev_reset",
-		.columns = "e.laddr, e.lport, e.raddr, e.rport, e.state",
-		.condition = s->pass == 1 ? PROBE_CONDITION : SUSPECT_PROBE_CONDITION,
+		.columns = "e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
+		.condition = s->pass == 1 ? NULL : SUSPECT_PROBE_CONDITION,
 		.filter = {.task = "e.task"},
 		.emit = probe,
 		.bind = bind_probe,
@@ -1420,7 +1449,8 @@ int find_scans(struct captures *set, const struct options *opts, const struct th
 			     .peers = peers,
 			     .tap = tap,
 			     .out = out,
-			     .from = out->count};
+			     .from = out->count,
+			     .numbers = xcalloc((size_t)set->count, sizeof(*s.numbers))};
 	int err;
 
 	start_pass(&s, 1);
@@ -1444,5 +1474,6 @@ int find_scans(struct captures *set, const struct options *opts, const struct th
 		hashmap_clear(&s.pending[i].open);
 	free(s.pending);
 	free(s.runs);
+	free(s.numbers);
 	return err ? -1 : 0;
 }
