@@ -70,9 +70,8 @@ struct {
  * see in_process_context()), stays below the top of the task's stack.
  * Only in process context.
  */
-static __always_inline struct path_scratch *path_window(void *ctx)
+static __always_inline struct path_scratch *path_window(void *ctx, struct task_struct *task)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	unsigned long at = (unsigned long)ctx;
 	unsigned long last =
 		(unsigned long)task->stack + KERNEL_STACK_SIZE - CALL_PATH_WINDOW_WORDS * 8;
@@ -168,10 +167,11 @@ static __always_inline bool path_audit(struct path_scratch *s, __s32 *audit)
 
 /* cast: the program may call the kfunc (KERNEL_FIELD()). */
 static __always_inline void fill_check(struct capable_record *rec, struct user_namespace *target_ns,
-				       int cap, int ret, int audit, int denies, bool in_process,
-				       __u64 pid_tgid, __u32 uid, bool cast)
+				       int cap, int ret, int audit, int denies,
+				       struct task_struct *task, bool in_process, __u64 pid_tgid,
+				       __u32 uid, bool cast)
 {
-	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid, cast);
+	describe_task(&rec->hdr, &rec->task, task, in_process, pid_tgid, uid, cast);
 	rec->cap = cap;
 	rec->ret = ret;
 	rec->userns_level = target_ns->level;
@@ -185,15 +185,16 @@ static __always_inline void fill_check(struct capable_record *rec, struct user_n
  * its call path, or to be derived from the whole stack that -K takes.
  */
 static __always_inline int record_plain(void *ctx, struct user_namespace *target_ns, int cap,
-					int ret, int audit, int denies, bool in_process,
-					__u64 pid_tgid, __u32 uid, __u64 ts_ns, bool cast)
+					int ret, int audit, int denies, struct task_struct *task,
+					bool in_process, __u64 pid_tgid, __u32 uid, __u64 ts_ns,
+					bool cast)
 {
 	struct capable_record *rec =
 		begin_record(sizeof(*rec), 0, RECORD_CAPABLE, ts_ns, in_process);
 
 	if (!rec)
 		return 0;
-	fill_check(rec, target_ns, cap, ret, audit, denies, in_process, pid_tgid, uid, cast);
+	fill_check(rec, target_ns, cap, ret, audit, denies, task, in_process, pid_tgid, uid, cast);
 	send_record(ctx, rec, sizeof(*rec), RECORD_CAPABLE, in_process);
 	return 0;
 }
@@ -202,10 +203,11 @@ SEC("tp_btf/cap_capable")
 int BPF_PROG(capability_check, const struct cred *cred, struct user_namespace *target_ns,
 	     const struct user_namespace *capable_ns, int cap, int ret)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 uid;
-	__u64 pid_tgid = current_ids(&uid, true);
+	__u64 pid_tgid = current_ids(task, &uid, true);
 	__u64 ts_ns = bpf_ktime_get_boot_ns();
-	bool in_process = in_process_context(ctx);
+	bool in_process = in_process_context(ctx, task);
 	struct call_path *path = NULL;
 	struct path_scratch *s = NULL;
 	struct capable_record *rec;
@@ -216,21 +218,22 @@ int BPF_PROG(capability_check, const struct cred *cred, struct user_namespace *t
 	/* With -K or -U the whole kernel stack comes anyway (see probes.c). */
 	if (takes_stacks(RECORD_CAPABLE))
 		return record_plain(ctx, target_ns, cap, ret, CAPABLE_AUDIT_FROM_STACK,
-				    CAPABLE_DENIES_UNKNOWN, in_process, pid_tgid, uid, ts_ns, true);
+				    CAPABLE_DENIES_UNKNOWN, task, in_process, pid_tgid, uid, ts_ns,
+				    true);
 	if (in_process)
-		s = path_window(ctx);
+		s = path_window(ctx, task);
 	if (s && !on_last_path(ctx, s, &audit)) {
 		path = call_path_of(ctx, s);
 		if (!path || !path_audit(s, &audit))
 			s = NULL;
 	}
 	if (s) /* its call path's AUDIT is known */
-		return record_plain(ctx, target_ns, cap, ret, audit, 1, in_process, pid_tgid, uid,
-				    ts_ns, true);
+		return record_plain(ctx, target_ns, cap, ret, audit, 1, task, in_process, pid_tgid,
+				    uid, ts_ns, true);
 	rec = begin_record(sizeof(*rec), AUDIT_EXTRA_BYTES, RECORD_CAPABLE, ts_ns, in_process);
 	if (!rec)
 		return 0;
-	fill_check(rec, target_ns, cap, ret, CAPABLE_AUDIT_FROM_STACK, CAPABLE_DENIES_UNKNOWN,
+	fill_check(rec, target_ns, cap, ret, CAPABLE_AUDIT_FROM_STACK, CAPABLE_DENIES_UNKNOWN, task,
 		   in_process, pid_tgid, uid, true);
 	rec->stacks.kernel_bytes = bpf_get_stack(ctx, rec + 1, AUDIT_STACK_BYTES, 0);
 	if (path) {
@@ -245,15 +248,16 @@ SEC("fexit/cap_capable")
 int BPF_PROG(capability_check_fexit, const struct cred *cred, struct user_namespace *target_ns,
 	     int cap, unsigned int opts, int ret)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 uid;
-	__u64 pid_tgid = current_ids(&uid, false);
+	__u64 pid_tgid = current_ids(task, &uid, false);
 	__u64 ts_ns = bpf_ktime_get_boot_ns();
-	bool in_process = in_process_context(ctx);
+	bool in_process = in_process_context(ctx, task);
 
 	if (!event_is_wanted(in_process, pid_tgid, uid))
 		return 0;
 	return record_plain(ctx, target_ns, cap, ret, !(opts & CAP_OPT_NOAUDIT),
-			    CAPABLE_DENIES_UNKNOWN, in_process, pid_tgid, uid, ts_ns, false);
+			    CAPABLE_DENIES_UNKNOWN, task, in_process, pid_tgid, uid, ts_ns, false);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -78,10 +78,16 @@ static __always_inline bool records(enum record_type type)
 #include "kinds.def"
 
 /*
- * The ring of a record type: its kind's.  submit_record() reads the type
- * back from the record, where the verifier cannot know it is one of the
- * cases: it wants a ring buffer whatever the value, so one stands for the
- * types that are not.
+ * Each kind's ring's size in bytes, which the recorder sets with the ring's:
+ * a constant where bpf_ringbuf_query() would be a helper call per record.
+ */
+#define KIND(name, NAME, ...) const volatile __u32 ring_bytes_##NAME __weak = 4096;
+#include "kinds.def"
+
+/*
+ * The ring of a record type: its kind's.  Callers name the type as a
+ * constant, so the switch folds away; the verifier wants a ring buffer
+ * whatever the value, so one stands for the types that are not.
  */
 static __always_inline void *ring_of(enum record_type type)
 {
@@ -92,6 +98,19 @@ static __always_inline void *ring_of(enum record_type type)
 #include "kinds.def"
 	default:
 		return &ring_CAPABLE;
+	}
+}
+
+/* The size of a record type's ring: its kind's. */
+static __always_inline __u32 ring_bytes_of(enum record_type type)
+{
+	switch (type) {
+#define RECORD(name, NAME, KIND, stacks)                                                           \
+	case RECORD_##NAME:                                                                        \
+		return ring_bytes_##KIND;
+#include "kinds.def"
+	default:
+		return ring_bytes_CAPABLE;
 	}
 }
 
@@ -233,19 +252,19 @@ static __always_inline void *reserve_record(__u64 size, enum record_type type, _
  */
 #define WAKE_BAND 4096 /* more than any record: one record lands in it on the way up */
 
-static __always_inline __u64 wake_flags(void *ring)
+static __always_inline __u64 wake_flags(enum record_type type)
 {
-	__u64 wake_at = bpf_ringbuf_query(ring, BPF_RB_RING_SIZE) / 4;
-	__u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+	__u64 wake_at = ring_bytes_of(type) / 4;
+	__u64 avail = bpf_ringbuf_query(ring_of(type), BPF_RB_AVAIL_DATA);
 
 	return avail >= wake_at && avail - wake_at < WAKE_BAND ? BPF_RB_FORCE_WAKEUP
 							       : BPF_RB_NO_WAKEUP;
 }
 
-/* Hand a record from reserve_record() to the recorder. */
-static __always_inline void submit_record(void *rec)
+/* Hand a record of this type from reserve_record() to the recorder. */
+static __always_inline void submit_record(void *rec, enum record_type type)
 {
-	bpf_ringbuf_submit(rec, wake_flags(ring_of(((struct record_header *)rec)->type)));
+	bpf_ringbuf_submit(rec, wake_flags(type));
 }
 
 #define STACK_BYTES	 (MAX_STACK_DEPTH * sizeof(__u64))
@@ -381,7 +400,7 @@ static __always_inline void send_record(void *ctx, void *rec, __u64 size, enum r
 	__u64 total;
 
 	if (!takes_stacks(type)) {
-		submit_record(rec);
+		submit_record(rec, type);
 		return;
 	}
 	if (kernel_stack_types & (1u << type))
@@ -398,7 +417,7 @@ static __always_inline void send_record(void *ctx, void *rec, __u64 size, enum r
 	total = size + non_negative(kernel_bytes) + non_negative(user_bytes);
 	if (total > SCRATCH_BYTES) /* cannot happen: bounds the size for the verifier */
 		return;
-	if (bpf_ringbuf_output(ring_of(type), rec, total, wake_flags(ring_of(type))))
+	if (bpf_ringbuf_output(ring_of(type), rec, total, wake_flags(type)))
 		lose_record(type, task_context);
 }
 
@@ -425,9 +444,8 @@ static __always_inline bool task_is_wanted(__u64 pid_tgid, __u32 uid)
  * (Our own frame would not do: since 6.13 the JIT may give BPF programs a
  * private per-CPU stack.)
  */
-static __always_inline bool in_process_context(const void *tp_btf_ctx)
+static __always_inline bool in_process_context(const void *tp_btf_ctx, struct task_struct *task)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	unsigned long stack = (unsigned long)task->stack, end = stack + KERNEL_STACK_SIZE;
 	unsigned long at = (unsigned long)tp_btf_ctx;
 
@@ -491,14 +509,13 @@ static __always_inline __u32 namespace_pid(struct task_struct *task, __u32 tgid,
 /*
  * The current task's ids, as bpf_get_current_pid_tgid() and
  * bpf_get_current_uid_gid() give them (the uid as the initial user namespace
- * sees it, which maps every id to itself), through the task: one helper
- * call where those were two, on paths that run for every TCP connection.
- * cast: as KERNEL_FIELD() takes it.
+ * sees it, which maps every id to itself), through the task:
+ * no helper call on paths that run for every TCP connection.  The task is
+ * bpf_get_current_task_btf(), a helper call each time: a program asks once
+ * and passes it on.  cast: as KERNEL_FIELD() takes it.
  */
-static __always_inline __u64 current_ids(__u32 *uid, bool cast)
+static __always_inline __u64 current_ids(struct task_struct *task, __u32 *uid, bool cast)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-
 #ifdef KFUNC_OBJECT
 	*uid = KERNEL_FIELD(cast, task, struct task_struct, cred, uid.val);
 #else
@@ -519,10 +536,8 @@ static __always_inline __u64 current_ids(__u32 *uid, bool cast)
  * comm too, as bpf_get_current_cgroup_id() and bpf_get_current_comm() read
  * them (the comm is NUL-padded: the kernel sets it with strscpy_pad()).
  */
-static __always_inline void read_task(struct task_ctx *ctx, bool cast)
+static __always_inline void read_task(struct task_ctx *ctx, struct task_struct *task, bool cast)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-
 	ctx->ppid = KERNEL_FIELD(cast, task, struct task_struct, real_parent, tgid);
 	ctx->start_ns = KERNEL_FIELD(cast, task, struct task_struct, group_leader, start_boottime);
 	ctx->mntns_id = KERNEL_FIELD(cast, task, struct task_struct, nsproxy, mnt_ns, ns.inum);
@@ -574,7 +589,8 @@ __noinline int read_stack_words(struct stack_words *w)
  * cast: the program loads with the kfunc (6.2+); without, CO-RE reads.
  */
 static __always_inline void describe_task(struct record_header *hdr, struct task_ctx *ctx,
-					  bool in_process, __u64 pid_tgid, __u32 uid, bool cast)
+					  struct task_struct *task, bool in_process, __u64 pid_tgid,
+					  __u32 uid, bool cast)
 {
 	if (!in_process) {
 		__builtin_memset(ctx, 0, sizeof(*ctx));
@@ -585,12 +601,12 @@ static __always_inline void describe_task(struct record_header *hdr, struct task
 	ctx->tid = (__u32)pid_tgid;
 	ctx->uid = uid;
 #ifdef KFUNC_OBJECT
-	read_task(ctx, cast);
+	read_task(ctx, task, cast);
 #else
 	if (cast)
 		read_task_cast(ctx);
 	else
-		read_task(ctx, false);
+		read_task(ctx, task, false);
 #endif
 }
 

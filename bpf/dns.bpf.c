@@ -77,7 +77,7 @@ static __always_inline void record_response(struct __sk_buff *skb, __u32 udp)
 		return;
 	}
 	rec->len = len;
-	submit_record(rec);
+	submit_record(rec, RECORD_DNS);
 }
 
 /* A response concerns no process: -p and -u cannot keep it. */

@@ -188,7 +188,8 @@ int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux
 	rec = reserve_record(sizeof(*rec), RECORD_EXEC, bpf_ktime_get_boot_ns(), true);
 	if (!rec)
 		return 0;
-	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid, false);
+	describe_task(&rec->hdr, &rec->task, bpf_get_current_task_btf(), true, pid_tgid, uid,
+		      false);
 	path_of_file(rec, exe);
 	rec->exe_ino = BPF_CORE_READ(exe, f_inode, i_ino);
 	rec->exe_dev = BPF_CORE_READ(exe, f_inode, i_sb, s_dev);
@@ -209,7 +210,7 @@ int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux
 	rec->pad2 = 0;
 	__builtin_memset(&rec->stream_tuple, 0, sizeof(rec->stream_tuple));
 	describe_streams(rec, task);
-	submit_record(rec);
+	submit_record(rec, RECORD_EXEC);
 	return 0;
 }
 
@@ -227,11 +228,12 @@ int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child
 	rec = reserve_record(sizeof(*rec), RECORD_FORK, bpf_ktime_get_boot_ns(), true);
 	if (!rec)
 		return 0;
-	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid, false);
+	describe_task(&rec->hdr, &rec->task, bpf_get_current_task_btf(), true, pid_tgid, uid,
+		      false);
 	rec->child_pid = BPF_CORE_READ(child, tgid);
 	rec->child_start_ns = BPF_CORE_READ(child, start_boottime);
 	rec->pad = 0;
-	submit_record(rec);
+	submit_record(rec, RECORD_FORK);
 	return 0;
 }
 
@@ -249,12 +251,13 @@ static __always_inline int record_exit(struct task_struct *task, bool group_dead
 	rec = reserve_record(sizeof(*rec), RECORD_EXIT, bpf_ktime_get_boot_ns(), true);
 	if (!rec)
 		return 0;
-	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid, false);
+	describe_task(&rec->hdr, &rec->task, bpf_get_current_task_btf(), true, pid_tgid, uid,
+		      false);
 	rec->exit_code = BPF_CORE_READ(task, exit_code);
 	/* Since 6.16 the tracepoint comes before exit_mm(): the executable is still known. */
 	exe = BPF_CORE_READ(task, mm, exe_file);
 	rec->exe_deleted = exe ? BPF_CORE_READ(exe, f_inode, i_nlink) == 0 : -1;
-	submit_record(rec);
+	submit_record(rec, RECORD_EXIT);
 	return 0;
 }
 

@@ -132,7 +132,7 @@ static __always_inline __u64 flight_take(void *table, __u64 key)
 __noinline int read_task_cast(struct task_ctx *ctx)
 {
 	if (ctx)
-		read_task(ctx, true);
+		read_task(ctx, bpf_get_current_task_btf(), true);
 	return 0;
 }
 
@@ -188,8 +188,9 @@ static __always_inline void tuple_from_sock(struct tcp_tuple *tuple, const struc
 static __always_inline void record_attempt(void *ctx, const struct sock *sk, bool cast,
 					   loser_t loser)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 uid;
-	__u64 pid_tgid = current_ids(&uid, cast);
+	__u64 pid_tgid = current_ids(task, &uid, cast);
 	__u64 sock = (__u64)sk, ts_ns;
 	struct connect_record *rec;
 
@@ -199,7 +200,7 @@ static __always_inline void record_attempt(void *ctx, const struct sock *sk, boo
 	rec = begin_record(sizeof(*rec), 0, RECORD_CONNECT, ts_ns, loser);
 	if (!rec)
 		return;
-	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid, cast);
+	describe_task(&rec->hdr, &rec->task, task, true, pid_tgid, uid, cast);
 	tuple_from_sock(&rec->tuple, sk, cast);
 	rec->sock = sock;
 	send_record(ctx, rec, sizeof(*rec), RECORD_CONNECT, loser);
@@ -238,7 +239,7 @@ static __always_inline __u64 record_outcome(const struct sock *sk, int new_state
 		rec->new_state = new_state;
 		rec->error = sk->sk_err;
 		rec->lport = bpf_ntohs(KERNEL_FIELD(cast, sk, struct inet_sock, inet_sport));
-		submit_record(rec);
+		submit_record(rec, RECORD_OUTCOME);
 	}
 	return start_ns;
 }
@@ -273,7 +274,7 @@ static __always_inline void record_unaccepted(const struct sock *sk, int old_sta
 		rec->error = sk->sk_err;
 		rec->netns = sock_netns(sk, cast);
 		rec->pad = 0;
-		submit_record(rec);
+		submit_record(rec, RECORD_UNACCEPTED);
 	}
 }
 
@@ -319,10 +320,11 @@ static __always_inline void payload(struct close_record *rec, const struct sock 
 static __always_inline void record_close(void *ctx, const struct sock *sk, int old_state,
 					 __u64 connect_ns, bool cast, __u64 *now, loser_t loser)
 {
-	bool in_process = in_process_context(ctx);
+	struct task_struct *task = bpf_get_current_task_btf();
+	bool in_process = in_process_context(ctx, task);
 	/* A close in softirq (a RST or FIN received) has no process: nothing to ask. */
 	__u32 uid = 0;
-	__u64 pid_tgid = in_process ? current_ids(&uid, cast) : 0;
+	__u64 pid_tgid = in_process ? current_ids(task, &uid, cast) : 0;
 	__u64 life = flight_take(&lives, key_of(sk)), established_ns = life & ~1ULL;
 	struct close_record *rec;
 
@@ -332,7 +334,7 @@ static __always_inline void record_close(void *ctx, const struct sock *sk, int o
 			     in_process ? loser : false);
 	if (!rec)
 		return;
-	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid, cast);
+	describe_task(&rec->hdr, &rec->task, task, in_process, pid_tgid, uid, cast);
 	tuple_from_sock(&rec->tuple, sk, cast);
 	rec->established = established_ns != 0;
 	rec->start_ns = established_ns ? established_ns : connect_ns;
@@ -346,7 +348,7 @@ static __always_inline void record_close(void *ctx, const struct sock *sk, int o
 	rec->pad[0] = rec->pad[1] = rec->pad[2] = 0;
 	rec->netns = sock_netns(sk, cast);
 	rec->pad2 = 0;
-	submit_record(rec);
+	submit_record(rec, RECORD_CLOSE);
 }
 
 /* A life begins (established) or ends (closed, from any state but LISTEN or CLOSE). */
@@ -538,10 +540,9 @@ int BPF_PROG(tcp_state_change_nested_core, const struct sock *sk, int old_state,
  * descriptor array is not typed for the verifier: a helper reads it, and
  * what it gives is untyped.
  */
-static __always_inline struct sock *tcp_sock_of_fd(long fd, bool cast)
+static __always_inline struct sock *tcp_sock_of_fd(struct task_struct *task, long fd, bool cast)
 {
-	struct fdtable *fdt =
-		KERNEL_FIELD(cast, bpf_get_current_task_btf(), struct task_struct, files, fdt);
+	struct fdtable *fdt = KERNEL_FIELD(cast, task, struct task_struct, files, fdt);
 	struct file **fds = KERNEL_FIELD(cast, fdt, struct fdtable, fd);
 	struct file *file = NULL;
 	struct socket *sock;
@@ -569,21 +570,22 @@ static __always_inline struct sock *tcp_sock_of_fd(long fd, bool cast)
  */
 static __always_inline int record_accept(void *ctx, long fd, bool cast)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 uid;
-	__u64 pid_tgid = current_ids(&uid, cast);
+	__u64 pid_tgid = current_ids(task, &uid, cast);
 	struct accept_record *rec;
 	struct sock *sk;
 
 	if (fd < 0 || !task_is_wanted(pid_tgid, uid))
 		return 0;
-	sk = tcp_sock_of_fd(fd, cast);
+	sk = tcp_sock_of_fd(task, fd, cast);
 	if (!sk)
 		return 0;
 	flight_take(&unaccepted, cast ? key_of(sk) : key_of_address((__u64)sk));
 	rec = begin_record(sizeof(*rec), 0, RECORD_ACCEPT, bpf_ktime_get_boot_ns(), true);
 	if (!rec)
 		return 0;
-	describe_task(&rec->hdr, &rec->task, true, pid_tgid, uid, cast);
+	describe_task(&rec->hdr, &rec->task, task, true, pid_tgid, uid, cast);
 	tuple_from_sock(&rec->tuple, sk, cast);
 	send_record(ctx, rec, sizeof(*rec), RECORD_ACCEPT, true);
 	return 0;
@@ -649,10 +651,11 @@ static void tuple_from_segment(struct tcp_tuple *tuple, const struct sk_buff *sk
 static __always_inline int record_reset(void *ctx, const struct sock *sk, const struct sk_buff *skb,
 					__u32 reason, bool cast)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 uid;
-	__u64 pid_tgid = current_ids(&uid, cast);
+	__u64 pid_tgid = current_ids(task, &uid, cast);
 	__u64 ts_ns = bpf_ktime_get_boot_ns();
-	bool in_process = in_process_context(ctx);
+	bool in_process = in_process_context(ctx, task);
 	struct reset_record *rec;
 
 	if (!event_is_wanted(in_process, pid_tgid, uid))
@@ -660,7 +663,7 @@ static __always_inline int record_reset(void *ctx, const struct sock *sk, const 
 	rec = begin_record(sizeof(*rec), 0, RECORD_RESET, ts_ns, in_process);
 	if (!rec)
 		return 0;
-	describe_task(&rec->hdr, &rec->task, in_process, pid_tgid, uid, cast);
+	describe_task(&rec->hdr, &rec->task, task, in_process, pid_tgid, uid, cast);
 	__builtin_memset(&rec->tuple, 0, sizeof(rec->tuple));
 	if (skb)
 		tuple_from_segment(&rec->tuple, skb);

@@ -267,6 +267,11 @@ static int load(struct probes *probes, const struct record_options *opts)
 						 opts->ring_buffer_given || k == KIND_INDEX_CAPABLE
 							 ? opts->ring_buffer_bytes
 							 : DEFAULT_KIND_RING);
+			/* As libbpf rounds them; the programs' wake-up threshold is a quarter of
+			 * each. */
+#define KIND(name, NAME, ...)                                                                      \
+	skel->rodata->ring_bytes_##NAME = bpf_map__max_entries(skel->maps.ring_##NAME);
+#include "kinds.def"
 	if (!(opts->kinds & KIND_CONNECT))
 		bpf_map__set_max_entries(skel->maps.connects_in_flight, 1);
 	if (!(opts->kinds & KIND_ACCEPT))
