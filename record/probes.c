@@ -242,6 +242,18 @@ static struct bpf_map *kind_ring(const struct casefile_bpf *skel, int kind)
 	return bpf_object__find_map_by_name(skel->obj, names[kind]);
 }
 
+/*
+ * Each kind's ring size, as libbpf rounded it, to its programs before load:
+ * a constant spares a bpf_ringbuf_query() a record (their wake-up
+ * threshold is a quarter of it).
+ */
+static void tell_ring_sizes(struct casefile_bpf *skel)
+{
+#define KIND(name, NAME, ...)                                                                      \
+	skel->rodata->ring_bytes_##NAME = bpf_map__max_entries(skel->maps.ring_##NAME);
+#include "kinds.def"
+}
+
 static int load(struct probes *probes, const struct record_options *opts)
 {
 	struct casefile_bpf *skel = casefile_bpf__open();
@@ -267,11 +279,7 @@ static int load(struct probes *probes, const struct record_options *opts)
 						 opts->ring_buffer_given || k == KIND_INDEX_CAPABLE
 							 ? opts->ring_buffer_bytes
 							 : DEFAULT_KIND_RING);
-			/* As libbpf rounds them; the programs' wake-up threshold is a quarter of
-			 * each. */
-#define KIND(name, NAME, ...)                                                                      \
-	skel->rodata->ring_bytes_##NAME = bpf_map__max_entries(skel->maps.ring_##NAME);
-#include "kinds.def"
+	tell_ring_sizes(skel);
 	if (!(opts->kinds & KIND_CONNECT))
 		bpf_map__set_max_entries(skel->maps.connects_in_flight, 1);
 	if (!(opts->kinds & KIND_ACCEPT))
