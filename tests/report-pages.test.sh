@@ -115,6 +115,30 @@ for name in audit odd; do
 		same "$command $name.db" "$command" "$name.db"
 	done
 done
+# The small tables the lookups read whole (task, address, cgroup...) are
+# read from their pages too: cgroup paths longer than a page (overflow
+# pages, their ends kept), NULL and blob paths, NULL netns and nspid (-1).
+cp "$SCRATCH/direct/gen.db" "$SCRATCH/direct/lookups.db"
+sqlite3 -batch "$SCRATCH/direct/lookups.db" \
+	"UPDATE task SET cgroup = cgroup % 1000 + 10;
+	 INSERT INTO cgroup (id, path) SELECT DISTINCT cgroup, CASE cgroup % 4 WHEN 0 THEN NULL
+	 WHEN 1 THEN '/short/' || cgroup WHEN 2 THEN CAST('/blob/' || cgroup AS BLOB)
+	 ELSE '/long/' || printf('%.*c', 3000 + cgroup % 7 * 1500, 'c') || '/end-' || cgroup END FROM task;
+	 UPDATE task SET netns = NULL, nspid = NULL WHERE id % 3 = 0;
+	 UPDATE task SET comm = comm || '-a-longer-name' WHERE id % 5 = 0"
+check_eq "lookups: cgroup paths in overflow pages" "1" \
+	"$(sqlite3 -batch "$SCRATCH/direct/lookups.db" "SELECT count(*) > 2 FROM dbstat WHERE name = 'cgroup' AND pagetype = 'overflow'")"
+# A task whose uid is a real: its lookup fails either way, in the same words.
+cp "$SCRATCH/direct/gen.db" "$SCRATCH/direct/realtask.db"
+sqlite3 -batch "$SCRATCH/direct/realtask.db" "UPDATE task SET uid = 0.5 WHERE id = (SELECT task FROM ev_connect LIMIT 1 OFFSET 500)"
+for name in lookups realtask; do
+	cp "$SCRATCH/direct/$name.db" "$SCRATCH/sql/"
+	: > "$SCRATCH/sql/$name.db-wal"
+	for command in timeline tcpconnect "tcpconnect -d -l" tcpreset tcplife summary "export --format ecs"; do
+		# shellcheck disable=SC2086 # the command's words
+		same "$command $name.db" $command "$name.db"
+	done
+done
 same "summary of two hosts" summary web1.db web2.db
 for command in summary timeline "timeline -c" tcpconnect scans; do
 	# shellcheck disable=SC2086 # the command's words
@@ -207,6 +231,25 @@ done
 for name in pointer count child ahead cycle other kind; do
 	refuses "$name" "html -o $SCRATCH/damaged.html" \
 		"cannot \(count connect events\|read ev_connect\): corrupt capture: "
+done
+# The address table's pages (read whole by the lookups): a child of its root
+# past the file's end, the root itself, another table's leaf (key order).
+aroot=$(sqlite3 -batch "$SCRATCH/direct/gen.db" "SELECT rootpage FROM sqlite_schema WHERE name = 'address'")
+check_eq "damage: address's root is an interior page" "05" \
+	"$(od -An -tx1 -j $(((aroot - 1) * page_size)) -N1 "$SCRATCH/direct/gen.db" | tr -d ' ')"
+cell=$(od -An -tu2 --endian=big -j $(((aroot - 1) * page_size + 12 + 2)) -N2 "$SCRATCH/direct/gen.db" | tr -d ' ')
+damage achild "$aroot" "$cell" '\x7f\xff\xff\xff'
+damage acycle "$aroot" "$cell" "$(be32 "$aroot")"
+aother=$(sqlite3 -batch "$SCRATCH/direct/gen.db" \
+	"SELECT pageno FROM dbstat WHERE name = 'task' AND pagetype = 'leaf' ORDER BY path LIMIT 1")
+damage aother "$aroot" "$cell" "$(be32 "$aother")"
+aleaf=$(sqlite3 -batch "$SCRATCH/direct/gen.db" \
+	"SELECT pageno FROM dbstat WHERE name = 'address' AND pagetype = 'leaf' LIMIT 1 OFFSET 2")
+damage acount "$aleaf" 3 '\x7f\xff'
+for name in achild acycle aother acount; do
+	for command in tcpconnect tcpreset timeline; do
+		refuses "$name" "$command" "cannot read address [0-9]*: corrupt capture: "
+	done
 done
 # ev_capable's rows are read by SQL (a condition on audit), which follows a
 # child that is another table's leaf without a word: its count finds it.

@@ -3,11 +3,14 @@
  * SQLite's file format (https://www.sqlite.org/fileformat2.html): a WITHOUT
  * ROWID table is an index b-tree whose entries are the rows' records, the
  * primary key's columns first; interior pages hold entries too, each
- * between the children left and right of it.  The pages are read through
+ * between the children left and right of it; a rowid table's entries
+ * are in its leaves, each a rowid and a record, its interior pages holding
+ * only rowids that bound their children.  The pages are read through
  * the connection's own file (the read-only VFS), one level of the tree at a
  * time, a leaf's next siblings with it (batchread.h); every number a page
  * holds is checked before it is followed.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,6 +43,8 @@ static atomic_int readers_ahead;
 
 #define PAGE_INDEX_INTERIOR 0x02
 #define PAGE_INDEX_LEAF	    0x0a
+#define PAGE_TABLE_INTERIOR 0x05
+#define PAGE_TABLE_LEAF	    0x0d
 
 /* A page of the tree being read, and where the reading is in it. */
 struct level {
@@ -95,6 +100,10 @@ struct pages {
 	uint8_t *ahead[BATCH_READ_MAX];	     /* pages, as a level's (page_size and 8 bytes) */
 	uint32_t ahead_pgno[BATCH_READ_MAX]; /* 0: not read */
 	int ahead_count, ahead_next;
+	/* A rowid table's (pages_open_table()): its columns' texts that go on in overflow pages. */
+	bool rowid, utf8;
+	uint8_t *text[CELLS_MAX];
+	uint64_t text_room[CELLS_MAX];
 	bool started, have_key, corrupt;
 	int64_t key_t, key_seq;
 	char error[160];
@@ -186,10 +195,11 @@ static int descend(struct pages *p, uint32_t pgno)
 	if (fetch(p, pgno, &l->page))
 		return -1;
 	type = l->page[0];
-	if (type != PAGE_INDEX_INTERIOR && type != PAGE_INDEX_LEAF)
+	if (p->rowid ? type != PAGE_TABLE_INTERIOR && type != PAGE_TABLE_LEAF
+		     : type != PAGE_INDEX_INTERIOR && type != PAGE_INDEX_LEAF)
 		return corrupt(p, "page %u is not one of the table's (type %u)", pgno, type);
 	l->pgno = pgno;
-	l->leaf = type == PAGE_INDEX_LEAF;
+	l->leaf = type == PAGE_INDEX_LEAF || type == PAGE_TABLE_LEAF;
 	l->pointers = l->leaf ? 8 : 12;
 	l->cells = (int)be16(l->page + 3);
 	l->at = 0;
@@ -272,20 +282,15 @@ static void read_ahead(struct pages *p, const struct level *l, int i)
 	p->ahead_count = n;
 }
 
-/* The entry of cell i: its record's size, local bytes and overflow (fileformat2 1.6). */
-INLINE int entry(struct pages *p, const struct level *l, int i, struct payload *pl)
+/*
+ * The record of pl->size bytes at offset of the level's page (its cell i):
+ * its local bytes and overflow (fileformat2 1.6).
+ */
+INLINE int local_payload(struct pages *p, const struct level *l, int i, uint32_t offset,
+			 struct payload *pl)
 {
-	uint32_t offset;
 	uint64_t room;
-	int n;
 
-	if (cell_offset(p, l, i, &offset))
-		return -1;
-	offset += l->leaf ? 0 : 4;
-	n = varint(l->page + offset, p->usable - offset, &pl->size);
-	if (!n)
-		return corrupt(p, "page %u: cell %d runs past the page", l->pgno, i);
-	offset += (uint32_t)n;
 	if (pl->size <= p->max_local) {
 		pl->nlocal = (uint32_t)pl->size;
 	} else {
@@ -299,6 +304,21 @@ INLINE int entry(struct pages *p, const struct level *l, int i, struct payload *
 	pl->local = l->page + offset;
 	pl->overflow = pl->size > pl->nlocal ? be32(pl->local + pl->nlocal) : 0;
 	return 0;
+}
+
+/* The entry of cell i: its record's size, local bytes and overflow (fileformat2 1.6). */
+INLINE int entry(struct pages *p, const struct level *l, int i, struct payload *pl)
+{
+	uint32_t offset;
+	int n;
+
+	if (cell_offset(p, l, i, &offset))
+		return -1;
+	offset += l->leaf ? 0 : 4;
+	n = varint(l->page + offset, p->usable - offset, &pl->size);
+	if (!n)
+		return corrupt(p, "page %u: cell %d runs past the page", l->pgno, i);
+	return local_payload(p, l, i, offset + (uint32_t)n, pl);
 }
 
 static int entry_key(struct pages *p, const struct payload *pl, int64_t key[2], int kind[2],
@@ -805,6 +825,190 @@ int pages_count(struct pages *p, int64_t from, int64_t width, int buckets, int64
 	return rc < 0 ? -1 : 1;
 }
 
+/* --- A rowid table's rows ------------------------------------------------------- */
+
+/*
+ * The leaf cell i of a rowid table: its rowid, and its record as entry()'s
+ * (fileformat2 1.6: the payload's size, the rowid, the payload).
+ */
+static int table_entry(struct pages *p, const struct level *l, int i, int64_t *rowid,
+		       struct payload *pl)
+{
+	uint32_t offset;
+	uint64_t key;
+	int n, m;
+
+	if (cell_offset(p, l, i, &offset))
+		return -1;
+	n = varint(l->page + offset, p->usable - offset, &pl->size);
+	m = n ? varint(l->page + offset + n, p->usable - offset - (uint32_t)n, &key) : 0;
+	if (!m)
+		return corrupt(p, "page %u: cell %d runs past the page", l->pgno, i);
+	*rowid = (int64_t)key;
+	return local_payload(p, l, i, offset + (uint32_t)(n + m), pl);
+}
+
+/*
+ * The page just gone down to, child i of an interior page of a rowid table:
+ * its rowids are at most cell i's key (the parent's bound for the right-most).
+ */
+static int table_bound(struct pages *p, const struct level *parent, int i)
+{
+	struct level *l = &p->levels[p->depth - 1];
+	uint32_t offset;
+	uint64_t key;
+
+	l->bounded = parent->bounded;
+	l->bound_t = parent->bound_t;
+	if (i == parent->cells)
+		return 0;
+	if (cell_offset(p, parent, i, &offset))
+		return -1;
+	if (!varint(parent->page + offset + 4, p->usable - offset - 4, &key))
+		return corrupt(p, "page %u: cell %d runs past the page", parent->pgno, i);
+	l->bounded = true;
+	l->bound_t = (int64_t)key;
+	return 0;
+}
+
+/* The next row of a rowid table, in rowid order: 1, its rowid and record; 0 at the end; -1. */
+static int next_table_row(struct pages *p, int64_t *rowid, struct payload *pl)
+{
+	if (!p->started) {
+		p->started = true;
+		if (descend(p, p->root))
+			return -1;
+	}
+	while (p->depth > 0) {
+		struct level *l = &p->levels[p->depth - 1];
+		uint32_t pgno;
+		int i;
+
+		if (l->leaf && l->at < l->cells) {
+			if (table_entry(p, l, l->at++, rowid, pl))
+				return -1;
+			/* Out of order, or past its bound: a page where another should be. */
+			if ((p->have_key && *rowid <= p->key_t) ||
+			    (l->bounded && *rowid > l->bound_t))
+				return corrupt(p, "rows out of key order (page %u)", l->pgno);
+			p->have_key = true;
+			p->key_t = *rowid;
+			return 1;
+		}
+		if (l->leaf || l->at > l->cells) {
+			p->depth--;
+			continue;
+		}
+		i = l->at++;
+		if (child(p, l, i, &pgno) || descend(p, pgno) || table_bound(p, l, i))
+			return -1;
+	}
+	return 0;
+}
+
+/* A text's or blob's bytes at..at+len of the record, column i's: in its page, or copied. */
+static const uint8_t *table_bytes(struct pages *p, const struct payload *pl, int i, uint64_t at,
+				  uint64_t len)
+{
+	if (at + len <= pl->nlocal)
+		return pl->local + at;
+	if (len > p->text_room[i]) {
+		free(p->text[i]);
+		p->text[i] = xmalloc(len);
+		p->text_room[i] = len;
+	}
+	return read_overflow(p, pl, at, (uint32_t)len, p->text[i]) ? NULL : p->text[i];
+}
+
+/*
+ * The values of a record whole in its page, its header's numbers each a
+ * byte (nearly every row of a small table: a few integers and a short
+ * text), without a varint's loop or a bound's check per byte: 1, or 0 for
+ * any other record (pages_row() decodes it, and tells what is wrong).
+ */
+static int decode_local(const struct pages *p, const struct payload *pl, int64_t rowid,
+			struct pages_value *values)
+{
+	const uint8_t *rec = pl->local;
+	uint32_t header = rec[0], body = header, parsed, offsets[POSITIONS_MAX];
+	uint8_t types[POSITIONS_MAX];
+
+	if (header < 1 || header >= 0x80 || header > pl->size)
+		return 0;
+	parsed = header - 1 < (uint32_t)p->last + 1 ? header - 1 : (uint32_t)p->last + 1;
+	for (uint32_t i = 0; i < parsed; i++) {
+		types[i] = rec[1 + i];
+		if (types[i] >= 0x80 || types[i] == 10 || types[i] == 11)
+			return 0;
+		offsets[i] = body;
+		body += (uint32_t)value_bytes(types[i]);
+	}
+	if (body > pl->size)
+		return 0;
+	for (int i = 0; i < p->cells; i++) {
+		struct pages_value *v = &values[i];
+		int at = p->position[i];
+		uint8_t type = at >= 0 && (uint32_t)at < parsed ? types[at] : 0;
+
+		v->bytes = NULL;
+		v->len = 0;
+		v->integer = 0;
+		if (at < 0) {
+			v->type = SQLITE_INTEGER;
+			v->integer = rowid;
+		} else if (type >= 12) {
+			v->type = type & 1 ? SQLITE_TEXT : SQLITE_BLOB;
+			v->len = value_bytes(type);
+			v->bytes = v->len ? rec + offsets[at] : NULL;
+		} else if (type == 0) {
+			v->type = SQLITE_NULL;
+		} else if (type == 7) {
+			v->type = SQLITE_FLOAT;
+		} else {
+			v->type = SQLITE_INTEGER;
+			v->integer = type >= 8 ? type == 9 : integer(rec + offsets[at], type);
+		}
+	}
+	return 1;
+}
+
+int pages_row(struct pages *p, int64_t *rowid, struct pages_value *values)
+{
+	uint64_t types[POSITIONS_MAX], offsets[POSITIONS_MAX];
+	struct payload pl;
+	int rc = next_table_row(p, rowid, &pl), parsed;
+
+	if (rc <= 0 || (pl.nlocal == pl.size && decode_local(p, &pl, *rowid, values)))
+		return rc;
+	parsed = parse_header(p, &pl, types, offsets, p->last, pl.nlocal == pl.size);
+	if (parsed < 0)
+		return -1;
+	for (int i = 0; i < p->cells; i++) {
+		struct pages_value *v = &values[i];
+		int at = p->position[i];
+		uint64_t type = at >= 0 && at < parsed ? types[at] : 0;
+
+		*v = (struct pages_value){.type = SQLITE_NULL};
+		if (at < 0) {
+			v->type = SQLITE_INTEGER;
+			v->integer = *rowid;
+		} else if (type == 7) {
+			v->type = SQLITE_FLOAT;
+		} else if (type >= 12) {
+			v->type = type & 1 ? SQLITE_TEXT : SQLITE_BLOB;
+			v->len = value_bytes(type);
+			if (v->len && v->len <= PAGES_VALUE_MAX &&
+			    !(v->bytes = table_bytes(p, &pl, i, offsets[at], v->len)))
+				return -1;
+		} else if (type != 0) {
+			v->type = SQLITE_INTEGER;
+			if (value(p, &pl, types, offsets, parsed, at, &v->integer, false) < 0)
+				return -1;
+		}
+	}
+	return 1;
+}
+
 /* --- Whether SQLite would read the same rows ----------------------------------- */
 
 /* Run sql with ?1 the table's name: its statement at its first row, or NULL. */
@@ -877,6 +1081,26 @@ static bool place_cells(struct pages *p, sqlite3 *db, const char *table, char **
 	return ok;
 }
 
+/*
+ * place_cells() on a WITHOUT ROWID table (the index of its key has no root
+ * of its own, a rowid table's has; pragma_table_list's wr would say so at
+ * 3 M instructions a call: it counts every table's columns) with no hidden
+ * column.
+ */
+static bool place_index_cells(struct pages *p, sqlite3 *db, const char *table, void *names)
+{
+	for (int i = 0; i < CELLS_MAX; i++)
+		p->position[i] = -1;
+	p->last = 1;
+	return query_int(db,
+			 "SELECT count(*) FROM pragma_index_list(?1) l WHERE l.origin = 'pk' AND "
+			 "NOT EXISTS (SELECT 1 FROM main.sqlite_schema s WHERE s.name = l.name)",
+			 table) == 1 &&
+	       query_int(db, "SELECT count(*) FROM pragma_table_xinfo(?1) WHERE hidden", table) ==
+		       0 &&
+	       place_cells(p, db, table, names);
+}
+
 /* A cell that is an integer of SQL, "1" or "(1)" (the task filters' mark, none given). */
 static bool integer_literal(const char *c, int64_t *v)
 {
@@ -915,11 +1139,9 @@ static int cell_names(struct pages *p, char *cells, char **names, int max)
 }
 
 /* The file's page size and usable bytes from its header (fileformat2 1.3). */
-static bool read_header(struct pages *p)
+static bool read_header(struct pages *p, uint8_t h[100])
 {
-	uint8_t h[100];
-
-	if (p->file->pMethods->xRead(p->file, h, sizeof(h), 0) != SQLITE_OK ||
+	if (p->file->pMethods->xRead(p->file, h, 100, 0) != SQLITE_OK ||
 	    memcmp(h, "SQLite format 3", 16))
 		return false;
 	p->page_size = be16(h + 16) == 1 ? 65536 : be16(h + 16);
@@ -930,40 +1152,122 @@ static bool read_header(struct pages *p)
 		return false;
 	p->max_local = (p->usable - 12) * 64 / 255 - 23;
 	p->min_local = (p->usable - 12) * 32 / 255 - 23;
+	p->utf8 = be32(h + 56) == 1;
 	return true;
+}
+
+/* The table's root page and CREATE statement (to free), or 0. */
+static int64_t table_root(sqlite3 *db, const char *table, char **create)
+{
+	sqlite3_stmt *stmt =
+		query(db,
+		      "SELECT rootpage, sql FROM main.sqlite_schema WHERE type = 'table' "
+		      "AND name = ?1 COLLATE NOCASE",
+		      table);
+	const char *text = stmt ? (const char *)sqlite3_column_text(stmt, 1) : NULL;
+	int64_t root = text && sqlite3_column_type(stmt, 0) == SQLITE_INTEGER
+			       ? sqlite3_column_int64(stmt, 0)
+			       : 0;
+
+	*create = root ? xstrdup(text) : NULL;
+	sqlite3_finalize(stmt);
+	return root;
+}
+
+/*
+ * The pages of the file as SQLite counts them (btree.c): the header's count
+ * when valid (its change counter that of its version), else the file's size.
+ */
+static int64_t file_pages(struct pages *p, const uint8_t h[100])
+{
+	sqlite3_int64 size;
+
+	if (be32(h + 28) && be32(h + 24) == be32(h + 92))
+		return be32(h + 28);
+	if (p->file->pMethods->xFileSize(p->file, &size) != SQLITE_OK)
+		return -1;
+	return size / p->page_size;
+}
+
+/*
+ * What a place function (place_index_cells(), place_columns()) answers of a
+ * table, remembered by its CREATE statement and what is asked: a fleet's
+ * captures share their schema, and the pragmas cost some 400,000
+ * instructions a table.  Kept until exit.
+ */
+#define PLACED_MAX 64
+
+static struct {
+	pthread_mutex_t lock;
+	int count;
+	struct placed {
+		char *key; /* the statement and what is asked, each ended by a NUL */
+		size_t size;
+		bool ok;
+		int position[CELLS_MAX], last;
+	} list[PLACED_MAX];
+} placings = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+typedef bool place_fn(struct pages *p, sqlite3 *db, const char *table, void *arg);
+
+/* place(p, db, table, arg) on the table of this CREATE statement, asked these n texts. */
+static bool placed(struct pages *p, sqlite3 *db, const char *table, const char *create,
+		   const char *const *asked, int n, place_fn *place, void *arg)
+{
+	size_t size = strlen(create) + 1;
+	struct placed *at = NULL;
+	char *key;
+	bool ok;
+
+	for (int i = 0; i < n; i++)
+		size += strlen(asked[i]) + 1;
+	key = xmalloc(size);
+	size = (size_t)(stpcpy(key, create) - key) + 1;
+	for (int i = 0; i < n; i++)
+		size = (size_t)(stpcpy(key + size, asked[i]) - key) + 1;
+	pthread_mutex_lock(&placings.lock);
+	for (int i = 0; i < placings.count && !at; i++)
+		if (placings.list[i].size == size && !memcmp(placings.list[i].key, key, size))
+			at = &placings.list[i];
+	if (at) {
+		memcpy(p->position, at->position, sizeof(p->position));
+		p->last = at->last;
+		ok = at->ok;
+	}
+	pthread_mutex_unlock(&placings.lock);
+	if (at) {
+		free(key);
+		return ok;
+	}
+	ok = place(p, db, table, arg);
+	pthread_mutex_lock(&placings.lock);
+	if (placings.count < PLACED_MAX) {
+		at = &placings.list[placings.count++];
+		*at = (struct placed){.key = key, .size = size, .ok = ok, .last = p->last};
+		memcpy(at->position, p->position, sizeof(p->position));
+		key = NULL;
+	}
+	pthread_mutex_unlock(&placings.lock);
+	free(key);
+	return ok;
 }
 
 struct pages *pages_open(sqlite3 *db, const char *table, const char *cells, int max_cells)
 {
 	struct pages *p = xcalloc(1, sizeof(*p));
-	char *list = xstrdup(cells), *names[CELLS_MAX];
-	int64_t root, count;
+	char *list = xstrdup(cells), *names[CELLS_MAX], *create = NULL;
+	const char *asked[] = {"index", cells};
+	uint8_t header[100];
+	int64_t root, count = -1;
 	bool ok;
 
 	p->cells = cell_names(p, list, names, max_cells < CELLS_MAX ? max_cells : CELLS_MAX);
-	for (int i = 0; i < CELLS_MAX; i++)
-		p->position[i] = -1;
-	p->last = 1;
-	root = query_int(db,
-			 "SELECT rootpage FROM main.sqlite_schema WHERE type = 'table' AND "
-			 "name = ?1 COLLATE NOCASE",
-			 table);
-	count = query_int(db, "PRAGMA main.page_count", NULL);
-	/*
-	 * WITHOUT ROWID: the index of its key has no root of its own (a rowid
-	 * table's has).  pragma_table_list's wr would say so at 3 M
-	 * instructions a call: it counts every table's columns.
-	 */
-	ok = p->cells > 0 && root > 1 && count >= root && count <= UINT32_MAX &&
-	     query_int(db,
-		       "SELECT count(*) FROM pragma_index_list(?1) l WHERE l.origin = 'pk' AND "
-		       "NOT EXISTS (SELECT 1 FROM main.sqlite_schema s WHERE s.name = l.name)",
-		       table) == 1 &&
-	     query_int(db, "SELECT count(*) FROM pragma_table_xinfo(?1) WHERE hidden", table) ==
-		     0 &&
-	     place_cells(p, db, table, names) &&
+	root = p->cells > 0 ? table_root(db, table, &create) : 0;
+	ok = root > 1 && placed(p, db, table, create, asked, 2, place_index_cells, names) &&
 	     sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &p->file) == SQLITE_OK &&
-	     p->file && p->file->pMethods && read_header(p);
+	     p->file && p->file->pMethods && read_header(p, header) &&
+	     (count = file_pages(p, header)) >= root && count <= UINT32_MAX;
+	free(create);
 	free(list);
 	if (!ok) {
 		free(p);
@@ -973,6 +1277,91 @@ struct pages *pages_open(sqlite3 *db, const char *table, const char *cells, int 
 		p->slot[i] = p->position[i] >= 0 ? p->position[i] : NULL_SLOT;
 	small_types(p->small);
 	p->fd = rovfs_file_fd(db);
+	p->root = (uint32_t)root;
+	p->page_count = (uint32_t)count;
+	return p;
+}
+
+/* Whether a column of this declared type reads an integer back as a real (SQLite's affinity rules).
+ */
+static bool real_affinity(const char *type)
+{
+	return !strcasestr(type, "INT") && !strcasestr(type, "CHAR") && !strcasestr(type, "CLOB") &&
+	       !strcasestr(type, "TEXT") && !strcasestr(type, "BLOB") &&
+	       (strcasestr(type, "REAL") || strcasestr(type, "FLOA") || strcasestr(type, "DOUB"));
+}
+
+/*
+ * Each named column's place in the records of a table of this CREATE
+ * statement (-1: the rowid's alias): false when it is no rowid table read
+ * exactly so (a column generated or hidden, or with a default a short
+ * record takes, or reading an integer back as a real).
+ */
+static bool place_columns(struct pages *p, sqlite3 *db, const char *table, void *names)
+{
+	const char *const *columns = names;
+
+	/* A key of its own (WITHOUT ROWID, or not an alias of the rowid) has an index. */
+	static const char sql[] =
+		"SELECT (SELECT count(*) FROM pragma_index_list(?1) WHERE origin = 'pk'),"
+		" c.cid, c.name, ifnull(c.type, ''), c.dflt_value IS NULL, c.pk, c.hidden"
+		" FROM pragma_table_xinfo(?1) c ORDER BY c.cid";
+	sqlite3_stmt *stmt = query(db, sql, table);
+	bool ok = stmt && sqlite3_column_int(stmt, 0) == 0;
+
+	for (int i = 0; i < CELLS_MAX; i++)
+		p->position[i] = POSITIONS_MAX; /* not found */
+	for (int cid = 0; ok && cid >= 0;) {
+		const char *name = (const char *)sqlite3_column_text(stmt, 2);
+		const char *type = (const char *)sqlite3_column_text(stmt, 3);
+		bool alias = sqlite3_column_int(stmt, 5) != 0;
+
+		ok = name && type && sqlite3_column_int(stmt, 1) == cid &&
+		     sqlite3_column_int(stmt, 6) == 0 && cid < POSITIONS_MAX;
+		for (int i = 0; ok && i < p->cells; i++) {
+			if (strcasecmp(columns[i], name))
+				continue;
+			ok = alias || (sqlite3_column_int(stmt, 4) && !real_affinity(type));
+			p->position[i] = alias ? -1 : cid;
+			p->last = !alias && cid > p->last ? cid : p->last;
+		}
+		cid++;
+		if (sqlite3_step(stmt) != SQLITE_ROW)
+			cid = -1;
+	}
+	sqlite3_finalize(stmt);
+	for (int i = 0; ok && i < p->cells; i++)
+		ok = p->position[i] < POSITIONS_MAX;
+	return ok;
+}
+
+struct pages *pages_open_table(sqlite3 *db, const char *table, const char *const *columns, int n)
+{
+	struct pages *p = xcalloc(1, sizeof(*p));
+	const char *asked[1 + CELLS_MAX] = {"rowid"};
+	uint8_t h[100];
+	int64_t root, count = -1;
+	char *create = NULL;
+	bool ok;
+
+	p->rowid = true;
+	p->cells = n;
+	root = n > 0 && n <= CELLS_MAX ? table_root(db, table, &create) : 0;
+	for (int i = 0; root && i < n; i++)
+		asked[1 + i] = columns[i];
+	ok = root > 1 &&
+	     placed(p, db, table, create, asked, 1 + n, place_columns, (void *)columns) &&
+	     sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &p->file) == SQLITE_OK &&
+	     p->file && p->file->pMethods && read_header(p, h) && p->utf8 &&
+	     (count = file_pages(p, h)) >= root && count <= UINT32_MAX;
+	free(create);
+	if (!ok) {
+		free(p);
+		return NULL;
+	}
+	/* A table's leaf holds more of a record in its page than an index's (fileformat2 1.6). */
+	p->max_local = p->usable - 35;
+	p->fd = -1; /* small tables, read a page at a time */
 	p->root = (uint32_t)root;
 	p->page_count = (uint32_t)count;
 	return p;
@@ -1004,5 +1393,7 @@ void pages_close(struct pages *p)
 		atomic_fetch_sub(&readers_ahead, 1);
 	for (int i = 0; i < BATCH_READ_MAX; i++)
 		free(p->ahead[i]);
+	for (int i = 0; i < CELLS_MAX; i++)
+		free(p->text[i]);
 	free(p);
 }
