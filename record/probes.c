@@ -31,12 +31,15 @@
 
 /*
  * How long records may wait in the ring buffer: the programs do not wake the
- * recorder per record (wake_flags() in bpf/common.bpf.h).  Short enough that
- * the default 16 MiB ring cannot fill meanwhile even at a million records a
- * second, nor a 256K ring (-b) at 40,000 connections a second (20 ms); a
- * record taking the ring past a quarter wakes the reader early.
+ * recorder per record (wake_flags() in bpf/common.bpf.h), only the record
+ * taking a ring past a quarter, which is what a burst into a small ring
+ * relies on (-b 256K fills in 20 ms at 40,000 connections a second); the
+ * default 16 MiB ring takes 100 ms of a million records a second.  Each
+ * wake-up costs the real-time reader a switch, some 40 us on a paravirtual
+ * host: every 5 ms, they were a fifth of the recorder's CPU under the churn
+ * (bench).
  */
-#define POLL_INTERVAL_MS 5
+#define POLL_INTERVAL_MS 20
 
 /*
  * The writer's wait for the queue at most: the reader wakes it when it

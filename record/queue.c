@@ -166,7 +166,7 @@ void queue_publish(struct record_queue *queue)
 {
 	atomic_store(&queue->tail->used, queue->tail_used);
 	/*
-	 * Only for something new: the reader passes every 5 ms, and waking the
+	 * Only for something new: the reader passes every 20 ms, and waking the
 	 * writer for nothing cost both threads a switch.
 	 */
 	if (queue->pushed) {
