@@ -31,12 +31,15 @@
 
 /*
  * How long records may wait in the ring buffer: the programs do not wake the
- * recorder per record (wake_flags() in bpf/common.bpf.h).  Short enough that
- * the default 16 MiB ring cannot fill meanwhile even at a million records a
- * second, nor a 256K ring (-b) at 40,000 connections a second (20 ms); a
- * record taking the ring past a quarter wakes the reader early.
+ * recorder per record (wake_flags() in bpf/common.bpf.h), only the record
+ * taking a ring past a quarter, which is what a burst into a small ring
+ * relies on (-b 256K fills in 20 ms at 40,000 connections a second); the
+ * default 16 MiB ring takes 100 ms of a million records a second.  Each
+ * wake-up costs the real-time reader a switch, some 40 us on a paravirtual
+ * host: every 5 ms, they were a fifth of the recorder's CPU under the churn
+ * (bench).
  */
-#define POLL_INTERVAL_MS 5
+#define POLL_INTERVAL_MS 20
 
 /*
  * The writer's wait for the queue at most: the reader wakes it when it
@@ -470,7 +473,7 @@ static void *read_rings(void *arg)
 			continue;
 	}
 	atomic_store(&probes->read_error, err);
-	queue_publish(probes->queue); /* wakes the writer, which finds the error */
+	queue_wake(probes->queue); /* the writer finds the error */
 	return NULL;
 }
 
@@ -589,21 +592,32 @@ int probes_audit_paths_fd(const struct probes *probes)
 	return bpf_map__fd(probes->skel->maps.audit_by_path);
 }
 
+/*
+ * Every type's counts in one system call, not one a type: the recorder
+ * looks every 10 ms, and on a paravirtual host a bpf() call costs
+ * microseconds (bench: the looks were a twentieth of the recorder's CPU
+ * under the churn).  An array's batch is its entries in order.
+ */
 int probes_lost(const struct probes *probes, uint64_t lost[RECORD_TYPES])
 {
 	int ncpus = libbpf_num_possible_cpus();
-	uint64_t per_cpu[ncpus > 0 ? ncpus : 1];
+	uint64_t per_cpu[RECORD_TYPES * (ncpus > 0 ? ncpus : 1)];
+	__u32 keys[RECORD_TYPES], next, count = RECORD_TYPES;
 	int fd = bpf_map__fd(probes->skel->maps.lost_records);
 
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
-	for (__u32 type = 0; type < RECORD_TYPES; type++) {
-		/* A count not read is unknown, never 0. */
-		if (bpf_map_lookup_elem(fd, &type, per_cpu))
-			return -errno;
-		lost[type] = 0;
+	if (bpf_map_lookup_batch(fd, NULL, &next, keys, per_cpu, &count, NULL) && errno != ENOENT)
+		return -errno;
+	/* A count not read is unknown, never 0. */
+	if (count != RECORD_TYPES)
+		return -EIO;
+	for (__u32 i = 0; i < RECORD_TYPES; i++) {
+		if (keys[i] != i)
+			return -EIO;
+		lost[i] = 0;
 		for (int cpu = 0; cpu < ncpus; cpu++)
-			lost[type] += per_cpu[cpu];
+			lost[i] += per_cpu[i * (__u32)ncpus + (__u32)cpu];
 	}
 	return 0;
 }

@@ -34,6 +34,7 @@ struct record_queue {
 	/* The producer's end. */
 	struct chunk *tail;
 	size_t tail_used; /* bytes pushed into tail, published or not */
+	bool pushed;	  /* since the last publish */
 	/* The consumer's end. */
 	struct chunk *head;
 	size_t head_taken;
@@ -144,18 +145,33 @@ void queue_push(struct record_queue *queue, int kind, const void *data, size_t s
 	memcpy(queue->tail->data + queue->tail_used, &entry, sizeof(entry));
 	memcpy(queue->tail->data + queue->tail_used + sizeof(entry), data, size);
 	queue->tail_used += bytes;
+	queue->pushed = true;
 	atomic_fetch_add_explicit(&queue->kind_bytes[kind], bytes, memory_order_relaxed);
 }
 
-void queue_publish(struct record_queue *queue)
+void queue_wake(struct record_queue *queue)
 {
-	/* Sequentially consistent with the consumer's waiting and its look: no wake-up is missed.
+	/*
+	 * Sequentially consistent with the producer's store before it, the
+	 * consumer's waiting and its look: no wake-up is missed.
 	 */
-	atomic_store(&queue->tail->used, queue->tail_used);
 	if (atomic_load(&queue->waiting)) {
 		pthread_mutex_lock(&queue->lock);
 		pthread_cond_signal(&queue->published);
 		pthread_mutex_unlock(&queue->lock);
+	}
+}
+
+void queue_publish(struct record_queue *queue)
+{
+	atomic_store(&queue->tail->used, queue->tail_used);
+	/*
+	 * Only for something new: the reader passes every 20 ms, and waking the
+	 * writer for nothing cost both threads a switch.
+	 */
+	if (queue->pushed) {
+		queue->pushed = false;
+		queue_wake(queue);
 	}
 }
 

@@ -27,8 +27,11 @@ bool queue_has_room(const struct record_queue *queue, int kind);
 /* Producer: add a copy of a record of kind, seen by the consumer once published. */
 void queue_push(struct record_queue *queue, int kind, const void *data, size_t size);
 
-/* Producer: hand what was pushed to the consumer, and wake it. */
+/* Producer: hand what was pushed to the consumer, and wake it if anything was. */
 void queue_publish(struct record_queue *queue);
+
+/* Producer: wake the consumer, with or without anything new. */
+void queue_wake(struct record_queue *queue);
 
 /* Consumer: wait until something is published, timeout_ms at most. */
 void queue_wait(struct record_queue *queue, int timeout_ms);
