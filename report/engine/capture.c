@@ -470,7 +470,16 @@ static int check_tables(struct capture *cap)
  */
 static struct {
 	pthread_mutex_t lock;
-	char **texts;
+	struct passed {
+		char *text;
+		/*
+		 * capture_has_stacks()'s answer, of the schema alone: a query of
+		 * sqlite_schema and a pragma, 290,000 instructions a capture.
+		 * STACK_TABLES_UNKNOWN: not asked yet, or unreadable (each
+		 * capture then says so).
+		 */
+		int stack_tables;
+	} * list;
 	size_t count;
 } passed = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -493,34 +502,42 @@ static char *schema_text(struct capture *cap)
 	return text;
 }
 
-static bool schema_passed(const char *text)
+/* Its place among those passed, or -1. */
+static int schema_passed(const char *text)
 {
-	bool found = false;
+	int found = -1;
 
 	pthread_mutex_lock(&passed.lock);
-	for (size_t i = 0; i < passed.count && !found; i++)
-		found = !strcmp(passed.texts[i], text);
+	for (size_t i = 0; i < passed.count && found < 0; i++)
+		if (!strcmp(passed.list[i].text, text))
+			found = (int)i;
 	pthread_mutex_unlock(&passed.lock);
 	return found;
 }
 
-static void remember_passed(char *text)
+/* Its place among those passed, or -1 (too many). */
+static int remember_passed(char *text)
 {
+	int at = -1;
+
 	pthread_mutex_lock(&passed.lock);
 	if (passed.count < PASSED_MAX) {
-		passed.texts = xrealloc(passed.texts, (passed.count + 1) * sizeof(*passed.texts));
-		passed.texts[passed.count++] = text;
+		passed.list = xrealloc(passed.list, (passed.count + 1) * sizeof(*passed.list));
+		passed.list[passed.count] = (struct passed){.text = text};
+		at = (int)passed.count++;
 		text = NULL;
 	}
 	pthread_mutex_unlock(&passed.lock);
 	free(text);
+	return at;
 }
 
 static int check_schema(struct capture *cap)
 {
 	char *text = schema_text(cap);
 
-	if (text && schema_passed(text)) {
+	cap->schema = text ? schema_passed(text) : -1;
+	if (cap->schema >= 0) {
 		free(text);
 		return 0;
 	}
@@ -529,7 +546,7 @@ static int check_schema(struct capture *cap)
 		return -1;
 	}
 	if (text)
-		remember_passed(text);
+		cap->schema = remember_passed(text);
 	return 0;
 }
 
@@ -807,6 +824,7 @@ struct capture *capture_open(const char *path, bool tell)
 {
 	struct capture *cap = xcalloc(1, sizeof(*cap));
 
+	cap->schema = -1;
 	cap->path = xstrdup(path);
 	cap->name = render_string(path);
 	if (!open_database(cap) && tell)
@@ -877,6 +895,7 @@ static struct capture *capture_copy(struct capture *origin)
 {
 	struct capture *cap = xcalloc(1, sizeof(*cap));
 
+	cap->schema = -1;
 	cap->path = xstrdup(origin->path);
 	cap->name = xstrdup(origin->name);
 	if (open_database(cap)) {
@@ -885,6 +904,7 @@ static struct capture *capture_copy(struct capture *origin)
 	}
 	if (same_file(cap, origin)) {
 		cap->format = origin->format;
+		cap->schema = origin->schema;
 	} else if (check_format(cap)) {
 		free_capture(cap);
 		return NULL;
@@ -1258,6 +1278,11 @@ int capture_has_stacks(struct capture *cap, bool *present)
 
 	if (cap->stack_tables == STACK_TABLES_UNREADABLE)
 		return -1; /* said once */
+	if (cap->stack_tables == STACK_TABLES_UNKNOWN && cap->schema >= 0) {
+		pthread_mutex_lock(&passed.lock);
+		cap->stack_tables = passed.list[cap->schema].stack_tables;
+		pthread_mutex_unlock(&passed.lock);
+	}
 	if (cap->stack_tables == STACK_TABLES_UNKNOWN) {
 		if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) == SQLITE_OK) {
 			if (sqlite3_step(stmt) == SQLITE_ROW) {
@@ -1277,6 +1302,11 @@ int capture_has_stacks(struct capture *cap, bool *present)
 			return -1;
 		}
 		cap->stack_tables = count == 4 ? STACK_TABLES_PRESENT : STACK_TABLES_ABSENT;
+		if (cap->schema >= 0) {
+			pthread_mutex_lock(&passed.lock);
+			passed.list[cap->schema].stack_tables = cap->stack_tables;
+			pthread_mutex_unlock(&passed.lock);
+		}
 	}
 	*present = cap->stack_tables == STACK_TABLES_PRESENT;
 	return 0;
