@@ -1423,6 +1423,11 @@ struct lookup {
 	uint64_t made;
 	bool whole; /* the table fits the slots: the first miss reads all of it */
 	/*
+	 * An origin's table read whole from its pages, every row kept: an id
+	 * it lacks is in no row, and its last slot (made) is such an id's.
+	 */
+	bool complete;
+	/*
 	 * The texts longer than TEXT_INLINE, appended; when full, the live
 	 * ones are gathered again once it holds as much as slots of the
 	 * longest text would: it never exceeds twice that.
@@ -1768,7 +1773,8 @@ static void make_slots(struct capture *cap, const struct lookup_spec *spec, stru
 	l->slot_size = (size + 7) & ~(size_t)7;
 	l->mask = slots - 1;
 	l->made = whole && l->whole && largest >= 0 ? (uint64_t)largest + 1 : slots;
-	l->slots = arena_zalloc(l->made * l->slot_size);
+	/* An origin's table's, one more: that of the ids it lacks (complete), empty. */
+	l->slots = arena_zalloc((l->made + whole) * l->slot_size);
 }
 
 /* A cgroup's path as its lookup's SQL keeps it: its last bytes when longer. */
@@ -1815,7 +1821,7 @@ static int read_pages(struct capture *cap, const struct lookup_spec *spec, struc
 	struct pages_value v[LOOKUP_NUMBERS_MAX + 2];
 	int64_t numbers[LOOKUP_NUMBERS_MAX], id;
 	char tail[3 + PATH_KEPT];
-	bool plain = true;
+	bool plain = true, kept_all = true;
 	int rc;
 
 	if (!p)
@@ -1830,8 +1836,10 @@ static int read_pages(struct capture *cap, const struct lookup_spec *spec, struc
 		}
 		/* As lookup_row() keeps the rows lookup_sql() gives it. */
 		id = v[0].integer;
-		if (!sound || id < 0 || (uint64_t)id >= t->made)
+		if (!sound || id < 0 || (uint64_t)id >= t->made) {
+			kept_all = false;
 			continue;
+		}
 		for (int i = 0; sound && i < spec->numbers; i++) {
 			const struct pages_value *n = &v[1 + i];
 
@@ -1839,8 +1847,9 @@ static int read_pages(struct capture *cap, const struct lookup_spec *spec, struc
 				(n->type == SQLITE_NULL && pc->or_minus_one >> i & 1);
 			numbers[i] = n->type == SQLITE_INTEGER ? n->integer : -1;
 		}
-		if (sound && !corrupt_text(spec, &text, text.len))
-			(void)keep_row(spec, t, numbers, &text, id);
+		if (!sound || corrupt_text(spec, &text, text.len) ||
+		    keep_row(spec, t, numbers, &text, id))
+			kept_all = false;
 	}
 	if (rc < 0) {
 		char why[256];
@@ -1852,6 +1861,7 @@ static int read_pages(struct capture *cap, const struct lookup_spec *spec, struc
 		memset(t->slots, 0, t->made * t->slot_size);
 		t->overflow_len = 0;
 	}
+	t->complete = rc == 0 && plain && kept_all;
 	pages_close(p);
 	return rc < 0 ? -1 : plain;
 }
@@ -1940,6 +1950,18 @@ static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, i
 		*from = l->table;
 		if (c->filled && c->id == id)
 			return c;
+	}
+	/*
+	 * No row has it: as SQL's read of its block would find (a fleet's
+	 * captures each looked up every cgroup of their empty table so).
+	 */
+	if (l->table && l->table->complete) {
+		*from = l->table;
+		if (spec->what) {
+			lookup_failed(cap, spec, id, "corrupt capture: not there");
+			return NULL;
+		}
+		return slot_at(l->table, l->table->made);
 	}
 	if (!l->slots)
 		make_slots(cap, spec, l, false);
