@@ -1244,8 +1244,11 @@ bool capture_changed(struct capture *cap)
 	return !same_file_state(&db, &cap->seen_db) || !same_file_state(&wal, &cap->seen_wal);
 }
 
+static void tables_may_grow(struct capture *cap);
+
 int capture_reopen(struct capture *cap, const char *const *kinds)
 {
+	tables_may_grow(cap);
 	if (!cap->db && (open_database(cap) || check_format(cap)))
 		return -1;
 	if (read_capture_row(cap) || read_kinds(cap) || read_skipped_runs(cap))
@@ -1923,6 +1926,18 @@ static const struct lookup *whole_table(struct capture *cap, enum lookup_kind ki
 	}
 	pthread_mutex_unlock(&tables_lock);
 	return t->slots || t->damaged ? t : NULL;
+}
+
+/*
+ * --follow reads the capture again: its tables, read whole before (kept),
+ * may lack rows added since, which each connection then looks up itself.
+ */
+static void tables_may_grow(struct capture *cap)
+{
+	pthread_mutex_lock(&tables_lock);
+	for (int i = 0; cap->tables && i < LOOKUPS; i++)
+		cap->tables[i].complete = false;
+	pthread_mutex_unlock(&tables_lock);
 }
 
 /* The cached row of id, and the lookup holding it (its text may be in its overflow). */
