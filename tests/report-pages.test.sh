@@ -131,7 +131,18 @@ check_eq "lookups: cgroup paths in overflow pages" "1" \
 # A task whose uid is a real: its lookup fails either way, in the same words.
 cp "$SCRATCH/direct/gen.db" "$SCRATCH/direct/realtask.db"
 sqlite3 -batch "$SCRATCH/direct/realtask.db" "UPDATE task SET uid = 0.5 WHERE id = (SELECT task FROM ev_connect LIMIT 1 OFFSET 500)"
-for name in lookups realtask; do
+# A table read whole from its pages, every row kept, answers for the ids
+# it lacks itself (none, or "not there" for a task or address), as SQL's
+# read of their block does: half the cgroups unnamed and a connection's
+# remote address gone (missing.db), a task gone (notask.db).
+cp "$SCRATCH/direct/lookups.db" "$SCRATCH/direct/missing.db"
+sqlite3 -batch "$SCRATCH/direct/missing.db" \
+	"DELETE FROM cgroup WHERE id % 2 = 0;
+	 DELETE FROM address WHERE id = (SELECT daddr FROM ev_connect LIMIT 1 OFFSET 900)"
+cp "$SCRATCH/direct/gen.db" "$SCRATCH/direct/notask.db"
+sqlite3 -batch "$SCRATCH/direct/notask.db" \
+	"DELETE FROM task WHERE id = (SELECT task FROM ev_connect LIMIT 1 OFFSET 700)"
+for name in lookups realtask missing notask; do
 	cp "$SCRATCH/direct/$name.db" "$SCRATCH/sql/"
 	: > "$SCRATCH/sql/$name.db-wal"
 	for command in timeline tcpconnect "tcpconnect -d -l" tcpreset tcplife summary "export --format ecs"; do

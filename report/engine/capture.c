@@ -470,7 +470,16 @@ static int check_tables(struct capture *cap)
  */
 static struct {
 	pthread_mutex_t lock;
-	char **texts;
+	struct passed {
+		char *text;
+		/*
+		 * capture_has_stacks()'s answer, of the schema alone: a query of
+		 * sqlite_schema and a pragma, 290,000 instructions a capture.
+		 * STACK_TABLES_UNKNOWN: not asked yet, or unreadable (each
+		 * capture then says so).
+		 */
+		int stack_tables;
+	} * list;
 	size_t count;
 } passed = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -493,34 +502,42 @@ static char *schema_text(struct capture *cap)
 	return text;
 }
 
-static bool schema_passed(const char *text)
+/* Its place among those passed, or -1. */
+static int schema_passed(const char *text)
 {
-	bool found = false;
+	int found = -1;
 
 	pthread_mutex_lock(&passed.lock);
-	for (size_t i = 0; i < passed.count && !found; i++)
-		found = !strcmp(passed.texts[i], text);
+	for (size_t i = 0; i < passed.count && found < 0; i++)
+		if (!strcmp(passed.list[i].text, text))
+			found = (int)i;
 	pthread_mutex_unlock(&passed.lock);
 	return found;
 }
 
-static void remember_passed(char *text)
+/* Its place among those passed, or -1 (too many). */
+static int remember_passed(char *text)
 {
+	int at = -1;
+
 	pthread_mutex_lock(&passed.lock);
 	if (passed.count < PASSED_MAX) {
-		passed.texts = xrealloc(passed.texts, (passed.count + 1) * sizeof(*passed.texts));
-		passed.texts[passed.count++] = text;
+		passed.list = xrealloc(passed.list, (passed.count + 1) * sizeof(*passed.list));
+		passed.list[passed.count] = (struct passed){.text = text};
+		at = (int)passed.count++;
 		text = NULL;
 	}
 	pthread_mutex_unlock(&passed.lock);
 	free(text);
+	return at;
 }
 
 static int check_schema(struct capture *cap)
 {
 	char *text = schema_text(cap);
 
-	if (text && schema_passed(text)) {
+	cap->schema = text ? schema_passed(text) : -1;
+	if (cap->schema >= 0) {
 		free(text);
 		return 0;
 	}
@@ -529,7 +546,7 @@ static int check_schema(struct capture *cap)
 		return -1;
 	}
 	if (text)
-		remember_passed(text);
+		cap->schema = remember_passed(text);
 	return 0;
 }
 
@@ -807,6 +824,7 @@ struct capture *capture_open(const char *path, bool tell)
 {
 	struct capture *cap = xcalloc(1, sizeof(*cap));
 
+	cap->schema = -1;
 	cap->path = xstrdup(path);
 	cap->name = render_string(path);
 	if (!open_database(cap) && tell)
@@ -877,6 +895,7 @@ static struct capture *capture_copy(struct capture *origin)
 {
 	struct capture *cap = xcalloc(1, sizeof(*cap));
 
+	cap->schema = -1;
 	cap->path = xstrdup(origin->path);
 	cap->name = xstrdup(origin->name);
 	if (open_database(cap)) {
@@ -885,6 +904,7 @@ static struct capture *capture_copy(struct capture *origin)
 	}
 	if (same_file(cap, origin)) {
 		cap->format = origin->format;
+		cap->schema = origin->schema;
 	} else if (check_format(cap)) {
 		free_capture(cap);
 		return NULL;
@@ -1224,8 +1244,11 @@ bool capture_changed(struct capture *cap)
 	return !same_file_state(&db, &cap->seen_db) || !same_file_state(&wal, &cap->seen_wal);
 }
 
+static void tables_may_grow(struct capture *cap);
+
 int capture_reopen(struct capture *cap, const char *const *kinds)
 {
+	tables_may_grow(cap);
 	if (!cap->db && (open_database(cap) || check_format(cap)))
 		return -1;
 	if (read_capture_row(cap) || read_kinds(cap) || read_skipped_runs(cap))
@@ -1258,6 +1281,11 @@ int capture_has_stacks(struct capture *cap, bool *present)
 
 	if (cap->stack_tables == STACK_TABLES_UNREADABLE)
 		return -1; /* said once */
+	if (cap->stack_tables == STACK_TABLES_UNKNOWN && cap->schema >= 0) {
+		pthread_mutex_lock(&passed.lock);
+		cap->stack_tables = passed.list[cap->schema].stack_tables;
+		pthread_mutex_unlock(&passed.lock);
+	}
 	if (cap->stack_tables == STACK_TABLES_UNKNOWN) {
 		if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) == SQLITE_OK) {
 			if (sqlite3_step(stmt) == SQLITE_ROW) {
@@ -1277,6 +1305,11 @@ int capture_has_stacks(struct capture *cap, bool *present)
 			return -1;
 		}
 		cap->stack_tables = count == 4 ? STACK_TABLES_PRESENT : STACK_TABLES_ABSENT;
+		if (cap->schema >= 0) {
+			pthread_mutex_lock(&passed.lock);
+			passed.list[cap->schema].stack_tables = cap->stack_tables;
+			pthread_mutex_unlock(&passed.lock);
+		}
 	}
 	*present = cap->stack_tables == STACK_TABLES_PRESENT;
 	return 0;
@@ -1392,6 +1425,11 @@ struct lookup {
 	 */
 	uint64_t made;
 	bool whole; /* the table fits the slots: the first miss reads all of it */
+	/*
+	 * An origin's table read whole from its pages, every row kept: an id
+	 * it lacks is in no row, and its last slot (made) is such an id's.
+	 */
+	bool complete;
 	/*
 	 * The texts longer than TEXT_INLINE, appended; when full, the live
 	 * ones are gathered again once it holds as much as slots of the
@@ -1535,22 +1573,17 @@ static char *lookup_sql(struct capture *cap, const struct lookup_spec *spec, boo
 struct row_text {
 	const void *bytes; /* NULL: empty */
 	size_t len;
-	bool plain;
 };
 
 /*
  * Why a row whose text's bytes are text->bytes, len of them, is corrupt
- * (NULL if it is not), the rest of its text in *text.  A NUL is no plain
- * byte: only a text not plain is searched for one.
+ * (NULL if it is not), the rest of its text in *text.
  */
 static const char *corrupt_text(const struct lookup_spec *spec, struct row_text *text, size_t len)
 {
 	if (len > (size_t)spec->text_max)
 		return "corrupt capture: text too long";
 	text->len = len;
-	text->plain = text_is_plain(text->bytes, len);
-	if (spec->text_only && !text->plain && len && memchr(text->bytes, '\0', len))
-		return "corrupt capture: not an address";
 	return NULL;
 }
 
@@ -1573,25 +1606,41 @@ static struct cached *slot_of(const struct lookup *l, int64_t id)
 	return slot_at(l, (uint64_t)id & l->mask);
 }
 
-/* The row of these numbers and text into its slot. */
-static void keep_row(const struct lookup_spec *spec, struct lookup *l, const int64_t *numbers,
-		     const struct row_text *text, int64_t id)
+/*
+ * The row of these numbers and text into its slot; or why its text is
+ * corrupt (the slot then empty).  A short text is checked for escapes where
+ * it is kept, in the slot's fixed room (some 140 instructions a row less
+ * than a check of its length: a fleet's captures each read 7,600 rows).  A
+ * NUL is no plain byte: only a text not plain is searched for one.
+ */
+static const char *keep_row(const struct lookup_spec *spec, struct lookup *l,
+			    const int64_t *numbers, const struct row_text *text, int64_t id)
 {
 	struct cached *c = slot_of(l, id);
+	char *inline_text = (char *)&c->numbers[spec->numbers];
 	size_t len = text->len;
+	bool plain;
 
-	for (int i = 0; i < spec->numbers; i++)
-		c->numbers[i] = numbers[i];
 	c->filled = false; /* its old text, if any, is no longer kept */
+	if (len > TEXT_INLINE) {
+		plain = text_is_plain(text->bytes, len);
+	} else {
+		if (len) /* an empty text may have no bytes at all */
+			memcpy(inline_text, text->bytes, len);
+		plain = text16_is_plain(inline_text, len);
+	}
+	if (spec->text_only && !plain && len && memchr(text->bytes, '\0', len))
+		return "corrupt capture: not an address";
 	if (len > TEXT_INLINE)
 		c->overflow_at = overflow_put(l, spec, text->bytes, len);
-	else if (len) /* an empty text may have no bytes at all */
-		memcpy(&c->numbers[spec->numbers], text->bytes, len);
+	for (int i = 0; i < spec->numbers; i++)
+		c->numbers[i] = numbers[i];
 	c->len = (uint8_t)len;
-	c->plain = text->plain;
+	c->plain = plain;
 	c->id = id;
 	c->found = true;
 	c->filled = true;
+	return NULL;
 }
 
 /*
@@ -1635,16 +1684,16 @@ static void lookup_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	if (id < k->first || id > k->last)
 		return;
 	why = corrupt_row(k->spec, cells, &text);
-	if (id == k->id) {
-		k->seen = true;
-		k->corrupt = why;
-	}
 	if (!why) {
 		int64_t numbers[LOOKUP_NUMBERS_MAX];
 
 		for (int i = 0; i < k->spec->numbers; i++)
 			numbers[i] = sqlite3_value_int64(cells[1 + i]);
-		keep_row(k->spec, k->l, numbers, &text, id);
+		why = keep_row(k->spec, k->l, numbers, &text, id);
+	}
+	if (id == k->id) {
+		k->seen = true;
+		k->corrupt = why;
 	}
 }
 
@@ -1727,7 +1776,8 @@ static void make_slots(struct capture *cap, const struct lookup_spec *spec, stru
 	l->slot_size = (size + 7) & ~(size_t)7;
 	l->mask = slots - 1;
 	l->made = whole && l->whole && largest >= 0 ? (uint64_t)largest + 1 : slots;
-	l->slots = arena_zalloc(l->made * l->slot_size);
+	/* An origin's table's, one more: that of the ids it lacks (complete), empty. */
+	l->slots = arena_zalloc((l->made + whole) * l->slot_size);
 }
 
 /* A cgroup's path as its lookup's SQL keeps it: its last bytes when longer. */
@@ -1774,7 +1824,7 @@ static int read_pages(struct capture *cap, const struct lookup_spec *spec, struc
 	struct pages_value v[LOOKUP_NUMBERS_MAX + 2];
 	int64_t numbers[LOOKUP_NUMBERS_MAX], id;
 	char tail[3 + PATH_KEPT];
-	bool plain = true;
+	bool plain = true, kept_all = true;
 	int rc;
 
 	if (!p)
@@ -1789,8 +1839,10 @@ static int read_pages(struct capture *cap, const struct lookup_spec *spec, struc
 		}
 		/* As lookup_row() keeps the rows lookup_sql() gives it. */
 		id = v[0].integer;
-		if (!sound || id < 0 || (uint64_t)id >= t->made)
+		if (!sound || id < 0 || (uint64_t)id >= t->made) {
+			kept_all = false;
 			continue;
+		}
 		for (int i = 0; sound && i < spec->numbers; i++) {
 			const struct pages_value *n = &v[1 + i];
 
@@ -1798,8 +1850,9 @@ static int read_pages(struct capture *cap, const struct lookup_spec *spec, struc
 				(n->type == SQLITE_NULL && pc->or_minus_one >> i & 1);
 			numbers[i] = n->type == SQLITE_INTEGER ? n->integer : -1;
 		}
-		if (sound && !corrupt_text(spec, &text, text.len))
-			keep_row(spec, t, numbers, &text, id);
+		if (!sound || corrupt_text(spec, &text, text.len) ||
+		    keep_row(spec, t, numbers, &text, id))
+			kept_all = false;
 	}
 	if (rc < 0) {
 		char why[256];
@@ -1811,6 +1864,7 @@ static int read_pages(struct capture *cap, const struct lookup_spec *spec, struc
 		memset(t->slots, 0, t->made * t->slot_size);
 		t->overflow_len = 0;
 	}
+	t->complete = rc == 0 && plain && kept_all;
 	pages_close(p);
 	return rc < 0 ? -1 : plain;
 }
@@ -1874,6 +1928,18 @@ static const struct lookup *whole_table(struct capture *cap, enum lookup_kind ki
 	return t->slots || t->damaged ? t : NULL;
 }
 
+/*
+ * --follow reads the capture again: its tables, read whole before (kept),
+ * may lack rows added since, which each connection then looks up itself.
+ */
+static void tables_may_grow(struct capture *cap)
+{
+	pthread_mutex_lock(&tables_lock);
+	for (int i = 0; cap->tables && i < LOOKUPS; i++)
+		cap->tables[i].complete = false;
+	pthread_mutex_unlock(&tables_lock);
+}
+
 /* The cached row of id, and the lookup holding it (its text may be in its overflow). */
 static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, int64_t id,
 				   const struct lookup **from)
@@ -1899,6 +1965,18 @@ static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, i
 		*from = l->table;
 		if (c->filled && c->id == id)
 			return c;
+	}
+	/*
+	 * No row has it: as SQL's read of its block would find (a fleet's
+	 * captures each looked up every cgroup of their empty table so).
+	 */
+	if (l->table && l->table->complete) {
+		*from = l->table;
+		if (spec->what) {
+			lookup_failed(cap, spec, id, "corrupt capture: not there");
+			return NULL;
+		}
+		return slot_at(l->table, l->table->made);
 	}
 	if (!l->slots)
 		make_slots(cap, spec, l, false);

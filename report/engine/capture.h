@@ -63,8 +63,9 @@ struct capture {
 		STACK_TABLES_PRESENT,
 		STACK_TABLES_UNREADABLE, /* said once */
 	} stack_tables;			 /* capture_has_stacks */
-	struct wal_scan wal;		 /* its -wal as last opened */
-	int64_t work_left;		 /* SQLite instructions this connection may still run */
+	int schema;	     /* its schema's place among those checked (capture.c); -1: none */
+	struct wal_scan wal; /* its -wal as last opened */
+	int64_t work_left;   /* SQLite instructions this connection may still run */
 	struct lookup *lookups;
 	struct lookup *tables; /* its small tables read whole, for its copies too (the origin's) */
 	struct keeping *keeping; /* where its lookup_row keeps rows, while a lookup reads them */

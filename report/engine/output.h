@@ -156,6 +156,13 @@ char *int_text(char *out, int64_t value);
  */
 bool text_is_plain(const char *s, size_t len);
 
+/*
+ * The same of the first len (at most 16) of the 16 bytes at s, whatever the
+ * rest: a short text in a buffer of that size, without a copy of its length
+ * (the lookups ask it of every row of a fleet's small tables).
+ */
+bool text16_is_plain(const char *s, size_t len);
+
 /* The same, valid inside a JSON string too (as JSON output writes it): out holds 6 * len bytes. */
 size_t render_json_text(const char *s, size_t len, char *out);
 
