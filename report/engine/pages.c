@@ -225,19 +225,26 @@ INLINE int cell_offset(struct pages *p, const struct level *l, int i, uint32_t *
 	return 0;
 }
 
-/* The child i of an interior page: left of cell i, or its right-most for the last. */
+/*
+ * The child i of an interior page: left of cell i, or its right-most for
+ * the last; 0 when its cell lies outside the page (child() tells of it).
+ */
+INLINE uint32_t child_pgno(const struct pages *p, const struct level *l, int i)
+{
+	uint32_t at = i < l->cells ? be16(l->page + l->pointers + 2 * i) : 8;
+
+	return i == l->cells || cell_inside(p, l, at) ? be32(l->page + at) : 0;
+}
+
+/* child_pgno(), or -1 after saying where the cell is. */
 static int child(struct pages *p, const struct level *l, int i, uint32_t *pgno)
 {
 	uint32_t offset;
 
-	if (i == l->cells) {
-		*pgno = be32(l->page + 8);
+	*pgno = child_pgno(p, l, i);
+	if (*pgno || i == l->cells)
 		return 0;
-	}
-	if (cell_offset(p, l, i, &offset))
-		return -1;
-	*pgno = be32(l->page + offset);
-	return 0;
+	return cell_offset(p, l, i, &offset);
 }
 
 /*
@@ -252,12 +259,8 @@ static void read_ahead(struct pages *p, const struct level *l, int i)
 
 	p->ahead_count = p->ahead_next = 0;
 	for (; i <= l->cells && n < BATCH_READ_MAX; i++) {
-		uint32_t at = i < l->cells ? be16(l->page + l->pointers + 2 * i) : 8;
-		uint32_t pgno;
+		uint32_t pgno = child_pgno(p, l, i);
 
-		if (i < l->cells && !cell_inside(p, l, at))
-			break;
-		pgno = be32(l->page + at);
 		if (pgno < 1 || pgno > p->page_count)
 			break;
 		p->ahead_pgno[n] = pgno;
