@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bloom.h"
+#include "pages.h"
 #include "detect.h"
 #include "episodes.h"
 #include "filter.h"
@@ -778,6 +779,70 @@ static int bind_pids(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 }
 
 /*
+ * One of the host's connections (read_own()): kept when a probe may match
+ * it.  0, or -1 after one line (an address not in the capture).
+ */
+static int own_connection(struct scanning *s, struct capture *cap, int host, int64_t saddr,
+			  int64_t lport, int64_t daddr, int64_t dport)
+{
+	uint32_t local, remote;
+	uint64_t where, ports;
+
+	if (!has_port(s->probed_lports, lport) || !has_port(s->probed_rports, dport) ||
+	    !address_ids_hold(&s->suspect_ids, cap, daddr))
+		return 0;
+	local = peer_of(s->peers, cap, saddr);
+	remote = peer_of(s->peers, cap, daddr);
+	if (!local || !remote)
+		return -1; /* told */
+	where = pair((uint64_t)host, local);
+	ports = connection_ports(remote, lport, dport);
+	if (bloom_may_hold(&s->probed, where, ports))
+		hashmap_put(&s->own, where, ports, NULL);
+	return 0;
+}
+
+/*
+ * read_own() from the table's pages, in key order as SQL reads them, up
+ * to the first row past to: 1 done, 0 when SQL must read them (not
+ * immutable, or a cell that is not an integer, which SQL converts: the
+ * connections kept so far are seen again, in the same order), -1 after
+ * one line.  SQLite stepped them at some 1,200 instructions a row.
+ */
+static int own_from_pages(struct scanning *s, struct capture *cap, int host, int64_t to)
+{
+	enum { T, SADDR, LPORT, DADDR, DPORT, CELLS };
+	struct pages *p = cap->immutable
+				  ? pages_open(cap->db, "ev_connect",
+					       "e.t, e.saddr, e.lport, e.daddr, e.dport", CELLS)
+				  : NULL;
+	int64_t cell[CELLS];
+	uint32_t nulls, odd = 0;
+	int rc = 0;
+
+	if (!p)
+		return 0;
+	while (!odd && (rc = pages_next(p, cell, &nulls, &odd)) > 0) {
+		/* No NULL t is at most to; a NULL lport is not chosen yet, and skipped. */
+		if (odd || nulls & (1u << T | 1u << LPORT))
+			continue;
+		if (cell[T] > to)
+			break;
+		/* A NULL address or port as SQL's column_int64() gives it: 0. */
+		if (own_connection(s, cap, host, cell[SADDR], cell[LPORT], cell[DADDR],
+				   cell[DPORT])) {
+			rc = -2; /* told */
+			break;
+		}
+	}
+	if (rc == -1)
+		fprintf(stderr, "report: %s: cannot read ev_connect: %s%s\n", cap->name,
+			pages_corrupt(p) ? "corrupt capture: " : "", pages_error(p));
+	pages_close(p);
+	return rc < 0 ? -1 : !odd;
+}
+
+/*
  * The connections each capture's host opened to a suspect (local address and
  * port, remote address and port), from the capture's start (whatever
  * --since says) to the last candidate probe: a RST with no socket on one of
@@ -787,36 +852,27 @@ static int bind_pids(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 static int read_own(struct scanning *s, struct capture *cap, int64_t last_ns)
 {
 	static const char sql[] = "SELECT e.saddr, e.lport, e.daddr, e.dport FROM ev_connect e "
-				  "WHERE e.t <= ?1 AND e.lport IS NOT NULL";
+				  "WHERE e.t <= ?1 AND e.lport IS NOT NULL ORDER BY e.t, e.seq";
 	int host = peers_host(s->peers, cap), rc;
 	struct options until = {.since_ns = INT64_MIN, .until_ns = last_ns};
 	sqlite3_stmt *stmt = NULL;
 	int64_t from, to;
 
 	filter_t_range(&until, cap, &from, &to);
+	rc = own_from_pages(s, cap, host, to);
+	if (rc)
+		return rc > 0 ? 0 : -1;
 	rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(stmt, 1, to);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		uint32_t local, remote;
-		uint64_t where, ports;
-
 		rc = SQLITE_OK;
-		if (!has_port(s->probed_lports, sqlite3_column_int64(stmt, 1)) ||
-		    !has_port(s->probed_rports, sqlite3_column_int64(stmt, 3)) ||
-		    !address_ids_hold(&s->suspect_ids, cap, sqlite3_column_int64(stmt, 2)))
-			continue;
-		local = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 0));
-		remote = peer_of(s->peers, cap, sqlite3_column_int64(stmt, 2));
-		where = pair((uint64_t)host, local);
-		ports = connection_ports(remote, sqlite3_column_int64(stmt, 1),
-					 sqlite3_column_int64(stmt, 3));
-		if (!local || !remote) {
+		if (own_connection(s, cap, host, sqlite3_column_int64(stmt, 0),
+				   sqlite3_column_int64(stmt, 1), sqlite3_column_int64(stmt, 2),
+				   sqlite3_column_int64(stmt, 3))) {
 			rc = SQLITE_ABORT; /* told */
 			break;
 		}
-		if (bloom_may_hold(&s->probed, where, ports))
-			hashmap_put(&s->own, where, ports, NULL);
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ABORT)
 		fprintf(stderr, "report: %s: cannot read ev_connect: %s\n", cap->name,

@@ -9,6 +9,7 @@
 static __thread struct io_uring ring;
 static __thread int ring_state; /* 0: not tried; 1: ready; -1: refused */
 static pthread_key_t ring_key;
+static bool ring_key_made; /* written once, under ring_key_once */
 static pthread_once_t ring_key_once = PTHREAD_ONCE_INIT;
 
 /* At a thread's exit: its ring's descriptor and mappings given back. */
@@ -19,8 +20,7 @@ static void ring_exit(void *r)
 
 static void make_ring_key(void)
 {
-	if (pthread_key_create(&ring_key, ring_exit))
-		ring_key = (pthread_key_t)-1;
+	ring_key_made = !pthread_key_create(&ring_key, ring_exit);
 }
 
 static bool ring_ready(void)
@@ -29,7 +29,7 @@ static bool ring_ready(void)
 		return ring_state > 0;
 	ring_state = -1;
 	pthread_once(&ring_key_once, make_ring_key);
-	if (ring_key == (pthread_key_t)-1 || io_uring_queue_init(BATCH_READ_MAX, &ring, 0) < 0)
+	if (!ring_key_made || io_uring_queue_init(BATCH_READ_MAX, &ring, 0) < 0)
 		return false;
 	if (pthread_setspecific(ring_key, &ring)) {
 		io_uring_queue_exit(&ring);

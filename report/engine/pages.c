@@ -71,9 +71,11 @@ struct payload {
 /* What a column's value is (value()). */
 enum value { VALUE_NULL, VALUE_INTEGER, VALUE_ODD };
 
-/* What decode_small() makes of a serial type. */
+/* What decode_small() makes of a serial type: those below SMALL_TYPES, a NULL, number or real. */
+#define SMALL_TYPES 10
+
 struct small_type {
-	uint8_t bytes, shift; /* its bytes; an integer's: 64 less its bits */
+	uint8_t shift; /* an integer's: 64 less its bits */
 	bool null, odd;
 	int64_t mask, one; /* an integer's: all ones; type 9's value: 1 */
 };
@@ -85,7 +87,7 @@ struct pages {
 	int cells;
 	int position[CELLS_MAX]; /* each cell's column in the record, -1: NULL or constant */
 	int slot[CELLS_MAX];	 /* the same, NULL_SLOT for NULL (decode_small()) */
-	struct small_type small[256];
+	struct small_type small[SMALL_TYPES];
 	uint32_t constants; /* bit i: cell i is constant[i] instead */
 	int64_t constant[CELLS_MAX];
 	int last;  /* the last column of the record read */
@@ -225,19 +227,26 @@ INLINE int cell_offset(struct pages *p, const struct level *l, int i, uint32_t *
 	return 0;
 }
 
-/* The child i of an interior page: left of cell i, or its right-most for the last. */
+/*
+ * The child i of an interior page: left of cell i, or its right-most for
+ * the last; 0 when its cell lies outside the page (child() tells of it).
+ */
+INLINE uint32_t child_pgno(const struct pages *p, const struct level *l, int i)
+{
+	uint32_t at = i < l->cells ? be16(l->page + l->pointers + 2 * i) : 8;
+
+	return i == l->cells || cell_inside(p, l, at) ? be32(l->page + at) : 0;
+}
+
+/* child_pgno(), or -1 after saying where the cell is. */
 static int child(struct pages *p, const struct level *l, int i, uint32_t *pgno)
 {
 	uint32_t offset;
 
-	if (i == l->cells) {
-		*pgno = be32(l->page + 8);
+	*pgno = child_pgno(p, l, i);
+	if (*pgno || i == l->cells)
 		return 0;
-	}
-	if (cell_offset(p, l, i, &offset))
-		return -1;
-	*pgno = be32(l->page + offset);
-	return 0;
+	return cell_offset(p, l, i, &offset);
 }
 
 /*
@@ -252,12 +261,8 @@ static void read_ahead(struct pages *p, const struct level *l, int i)
 
 	p->ahead_count = p->ahead_next = 0;
 	for (; i <= l->cells && n < BATCH_READ_MAX; i++) {
-		uint32_t at = i < l->cells ? be16(l->page + l->pointers + 2 * i) : 8;
-		uint32_t pgno;
+		uint32_t pgno = child_pgno(p, l, i);
 
-		if (i < l->cells && !cell_inside(p, l, at))
-			break;
-		pgno = be32(l->page + at);
 		if (pgno < 1 || pgno > p->page_count)
 			break;
 		p->ahead_pgno[n] = pgno;
@@ -623,63 +628,98 @@ INLINE bool dropped(const struct pages *p, const int64_t *cell, uint32_t odd_or_
 	return !(odd_or_null >> last & 1) && cell[last] == p->drop_value;
 }
 
+/* x's bytes, each 1 where it is at least k, else 0 (every byte of x below 0x80). */
+INLINE uint64_t bytes_at_least(uint64_t x, unsigned k)
+{
+	return ((x | 0x8080808080808080ULL) - k * 0x0101010101010101ULL) >> 7 &
+	       0x0101010101010101ULL;
+}
+
 /*
- * The record of an event row, whole in its page, its header's numbers each
- * a byte: its columns' offsets and kinds from a table of the serial types
- * (pages.small), not a varint each, and each cell without a branch: its 8
- * bytes shifted down, sign-extended (a page has 8 bytes to spare past its
- * end for it), and masked.  1, or 0 for any other record, and for anything
- * wrong (decode() tells what).
+ * Eight serial types of a header, a byte each, all below 10 (NULL, the
+ * integers, a real, 0 and 1): the bytes of each value, 0 1 2 3 4 6 8 8 0 0,
+ * a byte each.  A table's look-up a column, a loaded byte, a look-up and an
+ * add chained, was a third of the reader's instructions a row.
+ */
+INLINE uint64_t value_bytes_of(uint64_t x)
+{
+	uint64_t sizes = x + bytes_at_least(x, 5) + bytes_at_least(x, 6) - bytes_at_least(x, 7);
+
+	return sizes & ~(bytes_at_least(x, 8) * 0xff);
+}
+
+/*
+ * The record of an event row, whole in its page, of fewer than 256 bytes,
+ * its header's numbers each a byte below 10 (NULL, an integer or a real):
+ * its columns' offsets, a byte each, from their types eight at a time
+ * (value_bytes_of(), their running sums by a multiply), not a varint each,
+ * and each cell without a branch: its 8 bytes shifted down, sign-extended
+ * (a page has 8 bytes to spare past its end for it), and masked.  1, or 0
+ * for any other record, and for anything wrong (decode() tells what).
  */
 static int decode_small(struct pages *p, const struct payload *pl, int64_t *cell, uint32_t *nulls,
 			uint32_t *odd)
 {
+	const uint64_t ones = 0x0101010101010101ULL;
 	const uint8_t *rec = pl->local;
 	uint32_t header = rec[0], body = header, n = 0, o = 0, parsed;
-	/* The columns read, then NULL_SLOT's: what the record lacks reads as NULL. */
-	const struct small_type *types[POSITIONS_MAX + 1];
-	uint32_t offsets[POSITIONS_MAX + 1];
+	/* The columns read, then NULL_SLOT's: what the record lacks reads as NULL (type 0). */
+	uint8_t type[POSITIONS_MAX + 8], offset[POSITIONS_MAX + 8];
 	int64_t v[2];
 
-	if (header < 1 || header >= 0x80 || header > pl->size)
+	if (header < 1 || header >= 0x80 || header > pl->size || pl->size > UINT8_MAX)
 		return 0;
 	parsed = header - 1 < (uint32_t)p->last + 1 ? header - 1 : (uint32_t)p->last + 1;
-	for (uint32_t i = 0; i < parsed; i++) {
-		types[i] = &p->small[rec[1 + i]];
-		if (types[i]->bytes == 0xff)
+	for (int w = 0; w <= p->last / 8; w++) {
+		int in = (int)parsed - 8 * w; /* of the word's bytes, those of the header */
+		uint64_t x = 0, sums, before;
+
+		/* Its first byte within the header: its 8 within the page and its 8 spare bytes. */
+		if (in > 0) {
+			memcpy(&x, rec + 1 + 8 * w, sizeof(x));
+			if (in < 8)
+				x &= (1ULL << 8 * in) - 1;
+		}
+		/* A type of SMALL_TYPES or more (its top bit set by the add) or a longer varint's.
+		 */
+		if (((x + (0x80 - SMALL_TYPES) * ones) | x) & 0x8080808080808080ULL)
 			return 0;
-		offsets[i] = body;
-		body += types[i]->bytes;
+		sums = value_bytes_of(x) * ones; /* byte i: the bytes of values 0 to i */
+		/* Each below 256 when body ends within the record (checked next). */
+		before = (sums << 8) + body * ones;
+		memcpy(type + 8 * w, &x, sizeof(x));
+		memcpy(offset + 8 * w, &before, sizeof(before));
+		body += (uint32_t)(sums >> 56);
 	}
 	if (body > pl->size)
 		return 0;
-	for (uint32_t i = parsed; i <= (uint32_t)p->last; i++)
-		types[i] = &p->small[0], offsets[i] = 0;
-	types[NULL_SLOT] = &p->small[0];
-	offsets[NULL_SLOT] = 0;
+	type[NULL_SLOT] = 0;
+	offset[NULL_SLOT] = 0;
+#define AT(i) (rec + offset[i])
 	/* Cell 0 is t, the record's first column (pages_open()); seq is its second. */
 	for (int i = 0; i < 2; i++)
-		v[i] = small_value(types[i], rec + offsets[i]);
-	if (!types[0]->null && !types[0]->odd && !types[1]->null && !types[1]->odd &&
+		v[i] = small_value(&p->small[type[i]], AT(i));
+	if (type[0] && type[0] != 7 && type[1] && type[1] != 7 &&
 	    check_key(p, VALUE_INTEGER, v[0], VALUE_INTEGER, v[1]))
 		return -1;
 	/* A row dropped before its other cells are decoded. */
 	if (p->drop) {
 		int at = p->slot[p->cells - 1];
-		const struct small_type *type = types[at];
+		const struct small_type *t = &p->small[type[at]];
 
-		cell[p->cells - 1] = small_value(type, rec + offsets[at]);
-		if (dropped(p, cell, (uint32_t)(type->null | type->odd) << (p->cells - 1)))
+		cell[p->cells - 1] = small_value(t, AT(at));
+		if (dropped(p, cell, (uint32_t)(t->null | t->odd) << (p->cells - 1)))
 			return 2;
 	}
 	for (int i = 0; i < p->cells; i++) {
 		int at = p->slot[i];
-		const struct small_type *type = types[at];
+		const struct small_type *t = &p->small[type[at]];
 
-		cell[i] = small_value(type, rec + offsets[at]);
-		n |= (uint32_t)type->null << i;
-		o |= (uint32_t)type->odd << i;
+		cell[i] = small_value(t, AT(at));
+		n |= (uint32_t)t->null << i;
+		o |= (uint32_t)t->odd << i;
 	}
+#undef AT
 	*nulls = n;
 	*odd = o;
 	return 1;
@@ -688,20 +728,14 @@ static int decode_small(struct pages *p, const struct payload *pl, int64_t *cell
 /* decode_small()'s table of the serial types of a byte (fileformat2 2.1). */
 static void small_types(struct small_type *small)
 {
-	for (int type = 0; type < 256; type++) {
+	for (int type = 0; type < SMALL_TYPES; type++) {
 		struct small_type *t = &small[type];
-		uint64_t bytes = value_bytes((uint64_t)type);
 
-		*t = (struct small_type){.bytes = (uint8_t)bytes,
-					 .null = type == 0,
-					 .odd = type == 7 || type >= 12,
-					 .one = type == 9};
+		*t = (struct small_type){.null = type == 0, .odd = type == 7, .one = type == 9};
 		if (type >= 1 && type <= 6) {
-			t->shift = (uint8_t)(64 - 8 * bytes);
+			t->shift = (uint8_t)(64 - 8 * value_bytes((uint64_t)type));
 			t->mask = -1;
 		}
-		if (type == 10 || type == 11 || type >= 0x80)
-			t->bytes = 0xff; /* not one, or a varint of more than a byte */
 	}
 }
 
