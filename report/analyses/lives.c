@@ -15,31 +15,32 @@ enum { OPEN_TASK, OPEN_LADDR, OPEN_LPORT, OPEN_RADDR, OPEN_RPORT, OPEN_STATE, OP
 #define TCP_CLOSE 7
 
 /*
- * A failed connect's close is the same state change as its outcome (one
- * clock reading: record's tcp.bpf.c), so it comes at the outcome's time;
- * past this much after it, none will.  Those openings are let go then: kept
- * until the end, those whose close the capture lacks (bench/gen's, some 15%
- * of its connects) were most of the map, which grew with the capture (408
- * MB over 100M events).
- */
-#define FAILED_SLACK_NS (60 * 1000000000LL)
-
-/*
- * The map is swept of the failed connects past their time when it holds
- * this many openings, or twice as many as the last sweep left.
- */
-#define SWEEP_MIN (1 << 12)
-
-/*
  * An opening's value in the map: how it opened (2 bits, never 0), then its
- * task; a failed connect's also the second it is let go after (OPEN_EXPIRES,
- * 32 bits), where the task has 29 bits (else it is kept as any other).
+ * task; a failed connect's also its number among them (OPEN_EXPIRES, 32
+ * bits: the entry of the due heap that lets it go), where the task has 29
+ * bits (else it is kept as any other).
  */
 #define OPEN_EXPIRES	  4u
 #define EXPIRING_TASK_MAX ((int64_t)1 << 29)
 
 /* Tasks ids cached by netns_of, per capture at most: beyond, each is looked up. */
 #define NETNS_TASKS_MAX (1 << 24)
+
+/*
+ * A failed connect's close is the same state change as its outcome (one
+ * clock reading: record's tcp.bpf.c), so it comes at the outcome's time,
+ * t + latency_ns, or never: once the replay is past that time, its opening
+ * is let go.  Kept until the end, those whose close the capture lacks
+ * (bench/gen's, some 15% of its connects) were most of the map, which grew
+ * with the capture (408 MB over 100M events); let go a minute later, they
+ * were still half of it, each event missing the cache in a map twice as
+ * large as the connections open at once.
+ */
+struct due {
+	int64_t at_ns; /* its outcome's wall clock */
+	uint64_t a, b; /* its key */
+	uint32_t number;
+};
 
 /* A capture's tasks' network namespaces, by task id (INT64_MIN: not read yet). */
 struct task_netns {
@@ -61,7 +62,9 @@ struct lives {
 	/* The capture of the last lookup and its index: a run of events has one. */
 	const struct capture *last_cap;
 	size_t last;
-	size_t sweep_at; /* the count of openings that sweeps the map */
+	struct due *due; /* a heap, the earliest first */
+	size_t ndue, due_allocated;
+	uint32_t failed; /* failed connects so far: their numbers */
 	life_emit emit;
 	void *ctx;
 };
@@ -159,61 +162,95 @@ static int64_t opener_task(uint64_t value)
 	return (int64_t)(value >> (value & OPEN_EXPIRES ? 35 : 3));
 }
 
-/* The second a failed connect's opening is let go after, or 0: kept until its close. */
-static uint64_t expiry_of(const struct event *ev, enum life_opening opened)
+/* A failed connect's outcome time, into *at_ns: false for any other opening. */
+static bool failed_at(const struct event *ev, enum life_opening opened, int64_t *at_ns)
 {
-	int64_t at;
+	return opened == OPENED_BY_CONNECT && !event_null(ev, OPEN_STATE) &&
+	       ev->col[OPEN_STATE] == TCP_CLOSE && !event_null(ev, OPEN_LATENCY) &&
+	       ev->col[OPEN_TASK] >= 0 && ev->col[OPEN_TASK] < EXPIRING_TASK_MAX &&
+	       !__builtin_add_overflow(ev->wall_ns, ev->col[OPEN_LATENCY], at_ns);
+}
 
-	if (opened != OPENED_BY_CONNECT || event_null(ev, OPEN_STATE) ||
-	    ev->col[OPEN_STATE] != TCP_CLOSE || event_null(ev, OPEN_LATENCY) ||
-	    ev->col[OPEN_TASK] < 0 || ev->col[OPEN_TASK] >= EXPIRING_TASK_MAX ||
-	    __builtin_add_overflow(ev->wall_ns, ev->col[OPEN_LATENCY], &at) ||
-	    __builtin_add_overflow(at, FAILED_SLACK_NS, &at) || at < 0 ||
-	    at / 1000000000 >= UINT32_MAX)
-		return 0;
-	return (uint64_t)(at / 1000000000) + 1;
+static bool due_before(const struct due *x, const struct due *y)
+{
+	return x->at_ns < y->at_ns;
+}
+
+static void due_push(struct lives *l, struct due d)
+{
+	size_t i = l->ndue++;
+
+	if (l->ndue > l->due_allocated) {
+		l->due_allocated = l->due_allocated ? 2 * l->due_allocated : 256;
+		l->due = xrealloc(l->due, l->due_allocated * sizeof(*l->due));
+	}
+	for (; i && due_before(&d, &l->due[(i - 1) / 2]); i = (i - 1) / 2)
+		l->due[i] = l->due[(i - 1) / 2];
+	l->due[i] = d;
+}
+
+static void due_pop(struct lives *l)
+{
+	struct due last = l->due[--l->ndue];
+	size_t i = 0;
+
+	for (;;) {
+		size_t child = 2 * i + 1;
+
+		if (child >= l->ndue)
+			break;
+		if (child + 1 < l->ndue && due_before(&l->due[child + 1], &l->due[child]))
+			child++;
+		if (!due_before(&l->due[child], &last))
+			break;
+		l->due[i] = l->due[child];
+		i = child;
+	}
+	if (l->ndue)
+		l->due[i] = last;
 }
 
 /*
- * Let go of the failed connects whose time has passed (their keys gathered
- * first: a removal moves entries the walk has yet to see).
+ * Let go of the failed connects whose outcome is before now (a close at its
+ * time may come yet), unless their close took them, or another opening of
+ * the same ends has their key now (its number differs).
  */
-static void sweep(struct lives *l, int64_t now_ns)
+static void let_go_due(struct lives *l, int64_t now_ns)
 {
-	uint64_t now = (uint64_t)(now_ns < 0 ? 0 : now_ns / 1000000000), (*gone)[2] = NULL;
-	const struct hashmap_entry *e;
-	size_t cursor = 0, n = 0, room = 0;
+	while (l->ndue && l->due[0].at_ns < now_ns) {
+		const struct due *d = &l->due[0];
+		uint64_t *value = hashmap_find(&l->opens, d->a, d->b);
 
-	while ((e = hashmap_next(&l->opens, &cursor))) {
-		if (!(e->value & OPEN_EXPIRES) || (e->value >> 3 & UINT32_MAX) > now)
-			continue;
-		if (n == room) {
-			room = room ? 2 * room : 1024;
-			gone = xrealloc(gone, room * sizeof(*gone));
-		}
-		gone[n][0] = e->a;
-		gone[n++][1] = e->b;
+		if (value && *value & OPEN_EXPIRES && (uint32_t)(*value >> 3) == d->number)
+			hashmap_remove(&l->opens, d->a, d->b);
+		due_pop(l);
 	}
-	for (size_t i = 0; i < n; i++)
-		hashmap_remove(&l->opens, gone[i][0], gone[i][1]);
-	free(gone);
-	l->sweep_at = 2 * l->opens.count > SWEEP_MIN ? 2 * l->opens.count : SWEEP_MIN;
+}
+
+/* let_go_due, when due: every event asks, few are. */
+static inline void let_go(struct lives *l, int64_t now_ns)
+{
+	if (l->ndue && l->due[0].at_ns < now_ns)
+		let_go_due(l, now_ns);
 }
 
 static int remember(const struct event *ev, struct lives *l, enum life_opening opened)
 {
-	uint64_t a, b, expiry;
+	uint64_t a, b;
+	int64_t at_ns;
 
+	let_go(l, ev->wall_ns);
 	if (event_null(ev, OPEN_LPORT)) /* a connect still in flight: no port yet */
 		return 0;
 	if (open_key(l, ev, false, &a, &b))
 		return -1;
-	expiry = expiry_of(ev, opened);
-	*hashmap_put(&l->opens, a, b, NULL) =
-		expiry ? (uint64_t)ev->col[OPEN_TASK] << 35 | expiry << 3 | OPEN_EXPIRES | opened
-		       : (uint64_t)ev->col[OPEN_TASK] << 3 | opened;
-	if (l->opens.count >= l->sweep_at)
-		sweep(l, ev->wall_ns);
+	if (!failed_at(ev, opened, &at_ns)) {
+		*hashmap_put(&l->opens, a, b, NULL) = (uint64_t)ev->col[OPEN_TASK] << 3 | opened;
+		return 0;
+	}
+	*hashmap_put(&l->opens, a, b, NULL) = (uint64_t)ev->col[OPEN_TASK] << 35 |
+					      (uint64_t)l->failed << 3 | OPEN_EXPIRES | opened;
+	due_push(l, (struct due){at_ns, a, b, l->failed++});
 	return 0;
 }
 
@@ -280,6 +317,7 @@ static int on_close(const struct event *ev, void *ctx)
 	bool has_task = !event_null(ev, LIVES_TASK);
 	int64_t task_id;
 
+	let_go(l, ev->wall_ns);
 	close_key(ev, &a, &b);
 	if (!hashmap_take(&l->opens, a, b, &opener))
 		opener = 0;
@@ -359,7 +397,7 @@ static void narrow_columns(uint32_t unread, bool newer, char *sql, size_t size)
 static int replay_closes(struct captures *set, const struct options *opts, struct pass_reads reads,
 			 life_emit emit, void *ctx)
 {
-	struct lives l = {.process = *opts, .sweep_at = SWEEP_MIN, .emit = emit, .ctx = ctx};
+	struct lives l = {.process = *opts, .emit = emit, .ctx = ctx};
 	struct options unfiltered = sql_filters(opts);
 	char narrow[2][160];
 	struct event_query queries[] = {
@@ -402,6 +440,7 @@ static int replay_closes(struct captures *set, const struct options *opts, struc
 	err = replay(set, queries, reads.accepts ? 3 : 2, &unfiltered);
 	hashmap_clear(&l.opens);
 	hashmap_clear(&l.captures);
+	free(l.due);
 	for (size_t i = 0; i < l.ncaptures; i++)
 		free(l.netns[i].netns);
 	free(l.netns);

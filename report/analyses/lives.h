@@ -2,8 +2,8 @@
  * Connection lives: the closes of the captures (record's close kind), each
  * with the process it belongs to.  Most closes happen in softirq, with no
  * process of their own: the connect or accept of the same ends (read in the
- * same pass, held until the close, a failed connect's until a minute past
- * its outcome, which is its close) lends its process.  The process filters
+ * same pass, held until the close, a failed connect's until the replay is
+ * past its outcome, which is its close) lends its process.  The process filters
  * of the command line apply to that process, so they are tested here, not
  * in SQL.  What tcplife, timeline -c's neighbours and the exfiltration
  * ranking read.
