@@ -255,7 +255,9 @@ fi
 needs_root "report -K -U on a live capture of a deleted program" || exit 0
 work=$(mktemp -d "$SCRATCH/prog.XXXX")
 cp "$HELPERS/stackcheck" "$work/a.out"
-coproc CHAIN { exec "$work/a.out" 5 --wait; }
+# It lingers a second after its checks, not 50 ms: a loaded host's recorder
+# reads its maps late.
+coproc CHAIN { exec "$work/a.out" 5 --wait --linger 1000; }
 read -r line <&"${CHAIN[0]}"
 pid=$(value pid "$line")
 start_record "$SCRATCH/live.db" -e capable -K -U -p "$pid"
