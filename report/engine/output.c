@@ -182,50 +182,60 @@ static void put_decimal(int64_t ns, int64_t unit)
 /* Bytes render() may write for len bytes: \u003c for one, in JSON. */
 #define RENDERED_MAX(len) (6 * (len))
 
-/* Printable ASCII that needs no escaping; in JSON not < > & either (inert in HTML). */
-static inline bool plain(unsigned char c, bool json)
+/*
+ * The one definition of plain text: printable ASCII that needs no escaping,
+ * and in JSON not < > & either (inert in HTML).  Sixteen bytes at once, as
+ * the compiler's vectors (SSE2's on x86-64): each byte of the result is
+ * nonzero where v's is not plain.
+ */
+typedef signed char bytes16 __attribute__((vector_size(16)));
+
+static inline bytes16 not_plain16(bytes16 v, bool json)
 {
-	if (json && (c == '<' || c == '>' || c == '&'))
-		return false;
-	return c >= 0x20 && c <= 0x7e && c != '\\' && c != '"';
-}
-
-#define ONES  0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
-/* The high bit of some byte is set if w holds byte b (and never if it does not). */
-static inline uint64_t has_byte(uint64_t w, unsigned char b)
-{
-	uint64_t x = w ^ (b * ONES);
-
-	return (x - ONES) & ~x;
-}
-
-/* Eight bytes at once: is each one plain()?  (Bit tricks on the whole word.) */
-static inline bool plain8(uint64_t w, bool json)
-{
-	uint64_t below_space = (w - 0x20 * ONES) & ~w;
-	uint64_t above_tilde = (w + ONES) | w;
-	uint64_t bad = below_space | above_tilde | has_byte(w, '\\') | has_byte(w, '"');
+	/* Signed: a byte of 0x80 and above is below 0x20 too. */
+	bytes16 bad = (v < 0x20) | (v == 0x7f) | (v == '\\') | (v == '"');
 
 	if (json)
-		bad |= has_byte(w, '<') | has_byte(w, '>') | has_byte(w, '&');
-	return !(bad & HIGHS);
+		bad |= (v == '<') | (v == '>') | (v == '&');
+	return bad;
+}
+
+/* Byte 0 of a vector is its first word's low byte: where a mask's lowest bit points. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "plain text is found by low bits first");
+
+/* Where the first byte that is not plain is among the first len (at most 16) of v; 16 if none. */
+static inline size_t first_not_plain16(bytes16 v, size_t len, bool json)
+{
+	static const bytes16 at = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+	bytes16 bad = not_plain16(v, json) & (at < (signed char)len);
+	uint64_t words[2];
+
+	memcpy(words, &bad, sizeof(words));
+	if (words[0])
+		return (size_t)__builtin_ctzll(words[0]) / 8;
+	if (words[1])
+		return 8 + (size_t)__builtin_ctzll(words[1]) / 8;
+	return 16;
 }
 
 /* How many bytes from s, up to len, are plain. */
-static size_t plain_run(const char *s, size_t len, bool json)
+static inline size_t plain_run(const char *s, size_t len, bool json)
 {
-	size_t i = 0;
+	size_t i = 0, first;
+	bytes16 v = {0};
 
-	for (uint64_t w; i + 8 <= len; i += 8) {
-		memcpy(&w, s + i, 8);
-		if (!plain8(w, json))
-			break;
+	for (; i + 16 <= len; i += 16) {
+		memcpy(&v, s + i, 16);
+		first = first_not_plain16(v, 16, json);
+		if (first < 16)
+			return i + first;
 	}
-	while (i < len && plain((unsigned char)s[i], json))
-		i++;
-	return i;
+	if (i == len) /* an empty text may have no bytes at all */
+		return len;
+	/* The tail, never read past the text: the bytes of v beyond it are not looked at. */
+	copy_text((char *)&v, s + i, (len - i) & 15); /* & 15: so the compiler knows it too */
+	first = first_not_plain16(v, len - i, json);
+	return first < 16 ? i + first : len;
 }
 
 /*
@@ -289,44 +299,17 @@ size_t render_json_text(const char *s, size_t len, char *out_text)
 	return render(s, len, out_text, true);
 }
 
-/*
- * Word by word, the last one padded with plain bytes: the lookups ask it of
- * every row of a capture's small tables (a fleet's: millions of short
- * texts), where a byte at a time after the last whole word cost as much.
- */
 bool text_is_plain(const char *s, size_t len)
 {
-	size_t i = 0;
-	uint64_t w;
-
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&w, s + i, 8);
-		if (!plain8(w, true))
-			return false;
-	}
-	if (i == len)
-		return true;
-	w = 'a' * ONES;
-	memcpy(&w, s + i, len - i);
-	return plain8(w, true);
+	return plain_run(s, len, true) == len;
 }
-
-/* Sixteen bytes at once, as the compiler's vectors (SSE2's on x86-64): plain() of each, json. */
-typedef signed char bytes16 __attribute__((vector_size(16)));
 
 bool text16_is_plain(const char *s, size_t len)
 {
-	static const bytes16 at = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-	bytes16 v, bad;
-	uint64_t words[2];
+	bytes16 v;
 
 	memcpy(&v, s, sizeof(v));
-	/* Signed: a byte of 0x80 and above is below 0x20 too. */
-	bad = (v < 0x20) | (v == 0x7f) | (v == '\\') | (v == '"') | (v == '<') | (v == '>') |
-	      (v == '&');
-	bad &= at < (signed char)len;
-	memcpy(words, &bad, sizeof(words));
-	return !(words[0] | words[1]);
+	return first_not_plain16(v, len, true) == 16;
 }
 
 char *render_string(const char *text)
