@@ -68,6 +68,36 @@ check "tcpconnect --follow printed every connect, once, in order" cmp "$SCRATCH/
 check "tcpaccept --follow printed every accept, once, in order" cmp "$SCRATCH/expected" "$SCRATCH/accepts"
 check_eq "--follow: nothing on stderr" "" "$(cat "$SCRATCH/connects.err" "$SCRATCH/accepts.err")"
 
+# --- A pass's reader opened after record committed more: its lookups find every task ---------
+# report reads events on connections of their own (its readers), opened after the one that
+# looks up their tasks.  The preloaded library holds the first reader's open until a new
+# process's connect is committed: a task only the reader would see, had it read further.
+db=$(realpath "$SCRATCH")/held.db
+start_record "$db" -e connect || {
+	fail "record starts" "$(cat "$RECORD_ERR")"
+	exit 0
+}
+HOLD_OPEN_PATH=$db HOLD_OPEN_AT=3 HOLD_OPEN_HELD=$SCRATCH/held HOLD_OPEN_UNTIL=$SCRATCH/go \
+	LD_PRELOAD=$(realpath "$HELPERS/hold-open.so") ASAN_OPTIONS=verify_asan_link_order=0 \
+	"$report" tcpconnect --follow "$db" > "$SCRATCH/held.out" 2> "$SCRATCH/held.err" &
+follower=$!
+for _ in $(seq 100); do
+	[ -e "$SCRATCH/held" ] && break
+	sleep 0.1
+done
+check "--follow: its first reader held at its open" test -e "$SCRATCH/held"
+late=$("$HELPERS/traffic" refused 4)
+for _ in $(seq 100); do
+	"$report" tcpconnect "$db" 2> /dev/null | grep -q "^$(value client_pid "$late") " && break
+	sleep 0.1
+done
+touch "$SCRATCH/go"
+wait_for "--follow: a connect committed while its reader was held, its task found" \
+	"$SCRATCH/held.out" "^$(value client_pid "$late") +traffic +4 +127\.0\.0\.1 +127\.0\.0\.1 +$(value port "$late")$"
+stop_record INT
+ended "--follow ends by itself (its reader held a while)" $follower
+check_eq "--follow: nothing on stderr (its reader held a while)" "" "$(cat "$SCRATCH/held.err")"
+
 # --- --follow across a rotation: into every next part, until record stops ---------------------
 uid=$test_uid
 db=$SCRATCH/rotating.db
