@@ -46,7 +46,7 @@
 
 struct ro_file {
 	sqlite3_file base;
-	int fd;
+	int fd;		  /* -1: a -wal that is not there, read as empty (ro_open) */
 	const char *path; /* the database's: its -shm is path + "-shm" */
 	int lock;	  /* SQLITE_LOCK_NONE or SQLITE_LOCK_SHARED */
 	int64_t min_size; /* a size to report at least: see ro_open */
@@ -105,7 +105,8 @@ static int ro_close(sqlite3_file *file)
 	free(f->regions);
 	if (f->shm_fd >= 0)
 		close(f->shm_fd);
-	close(f->fd);
+	if (f->fd >= 0)
+		close(f->fd);
 	return SQLITE_OK;
 }
 
@@ -114,7 +115,7 @@ static int ro_read(sqlite3_file *file, void *buf, int amount, sqlite3_int64 offs
 	struct ro_file *f = (struct ro_file *)file;
 	size_t done = 0;
 
-	while (done < (size_t)amount) {
+	while (f->fd >= 0 && done < (size_t)amount) {
 		ssize_t n = pread(f->fd, (char *)buf + done, (size_t)amount - done,
 				  (off_t)offset + (off_t)done);
 
@@ -154,9 +155,9 @@ static int ro_sync(sqlite3_file *file, int flags)
 static int ro_file_size(sqlite3_file *file, sqlite3_int64 *size)
 {
 	struct ro_file *f = (struct ro_file *)file;
-	struct stat st;
+	struct stat st = {0};
 
-	if (fstat(f->fd, &st))
+	if (f->fd >= 0 && fstat(f->fd, &st))
 		return SQLITE_IOERR_FSTAT;
 	*size = st.st_size > f->min_size ? st.st_size : f->min_size;
 	if (f->max_size >= 0 && *size > f->max_size)
@@ -349,7 +350,14 @@ static int ro_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int f
 	if (!name || !(flags & types))
 		return SQLITE_CANTOPEN;
 	fd = open_regular(name, &st);
-	if (fd < 0)
+	/*
+	 * A -wal that is not there reads as an empty one, as SQLite would
+	 * create it: a writer that closes in WAL mode (record when a reader
+	 * kept it from leaving it, sqlite3) checkpoints every page into the
+	 * file, then deletes its -wal, and the file still says WAL.  Refused,
+	 * SQLite's read "unable to open database file".
+	 */
+	if (fd < 0 && !((flags & SQLITE_OPEN_WAL) && errno == ENOENT))
 		return SQLITE_CANTOPEN;
 	*f = (struct ro_file){
 		.base.pMethods = &ro_methods, .fd = fd, .path = name, .shm_fd = -1, .max_size = -1};
