@@ -68,6 +68,60 @@ check "tcpconnect --follow printed every connect, once, in order" cmp "$SCRATCH/
 check "tcpaccept --follow printed every accept, once, in order" cmp "$SCRATCH/expected" "$SCRATCH/accepts"
 check_eq "--follow: nothing on stderr" "" "$(cat "$SCRATCH/connects.err" "$SCRATCH/accepts.err")"
 
+# --- A pass's reader opened after record committed more: its lookups find every task ---------
+# report reads events on connections of their own (its readers), opened after the one that
+# looks up their tasks.  The preloaded library holds the first reader's open until a new
+# process's connect is committed: a task only the reader would see, had it read further.
+db=$(realpath "$SCRATCH")/held.db
+start_record "$db" -e connect || {
+	fail "record starts" "$(cat "$RECORD_ERR")"
+	exit 0
+}
+HOLD_OPEN_PATH=$db HOLD_OPEN_AT=3 HOLD_OPEN_HELD=$SCRATCH/held HOLD_OPEN_UNTIL=$SCRATCH/go \
+	LD_PRELOAD=$(realpath "$HELPERS/hold-open.so") ASAN_OPTIONS=verify_asan_link_order=0 \
+	"$report" tcpconnect --follow "$db" > "$SCRATCH/held.out" 2> "$SCRATCH/held.err" &
+follower=$!
+for _ in $(seq 100); do
+	[ -e "$SCRATCH/held" ] && break
+	sleep 0.1
+done
+check "--follow: its first reader held at its open" test -e "$SCRATCH/held"
+late=$("$HELPERS/traffic" refused 4)
+for _ in $(seq 100); do
+	"$report" tcpconnect "$db" 2> /dev/null | grep -q "^$(value client_pid "$late") " && break
+	sleep 0.1
+done
+touch "$SCRATCH/go"
+wait_for "--follow: a connect committed while its reader was held, its task found" \
+	"$SCRATCH/held.out" "^$(value client_pid "$late") +traffic +4 +127\.0\.0\.1 +127\.0\.0\.1 +$(value port "$late")$"
+stop_record INT
+ended "--follow ends by itself (its reader held a while)" $follower
+check_eq "--follow: nothing on stderr (its reader held a while)" "" "$(cat "$SCRATCH/held.err")"
+
+# --- A -wal there when report looks, gone when SQLite reads: the file whole, still saying WAL ---
+# A writer that closes in WAL mode (record when it cannot leave it, sqlite3) deletes its -wal
+# once checkpointed; the file still says WAL.  The preloaded library holds report between its
+# look beside the file and SQLite's first read while the -wal goes.
+wal=$(realpath "$SCRATCH")/walmode.db
+cp "$db" "$wal"
+sql "$wal" "PRAGMA journal_mode = WAL" > /dev/null
+: > "$wal-wal"
+HOLD_OPEN_PATH=$wal HOLD_OPEN_AT=2 HOLD_OPEN_HELD=$SCRATCH/wal-held HOLD_OPEN_UNTIL=$SCRATCH/wal-go \
+	LD_PRELOAD=$(realpath "$HELPERS/hold-open.so") ASAN_OPTIONS=verify_asan_link_order=0 \
+	"$report" tcpconnect --follow "$wal" > "$SCRATCH/wal.out" 2> "$SCRATCH/wal.err" &
+follower=$!
+for _ in $(seq 100); do
+	[ -e "$SCRATCH/wal-held" ] && break
+	sleep 0.1
+done
+check "--follow: held between its look at the -wal and SQLite's first read" test -e "$SCRATCH/wal-held"
+rm -f "$wal-wal"
+touch "$SCRATCH/wal-go"
+ended "--follow: a -wal gone since it looked, the file read as it is now" $follower
+check_eq "... nothing on stderr" "" "$(cat "$SCRATCH/wal.err")"
+"$report" tcpconnect "$wal" > "$SCRATCH/expected" 2> /dev/null
+check "... every connect printed" cmp "$SCRATCH/expected" "$SCRATCH/wal.out"
+
 # --- --follow across a rotation: into every next part, until record stops ---------------------
 uid=$test_uid
 db=$SCRATCH/rotating.db
@@ -100,3 +154,9 @@ for n in $(seq 2 ${#parts[@]}); do
 	expected_err+="report: $prev: part $((n - 1)) of the recording goes on in $SCRATCH/rotating.$n.db"$'\n'
 done
 check_eq "--follow -C: one line on stderr per new part" "$expected_err" "$(cat "$SCRATCH/rotating.err")"$'\n'
+
+# A part its writer closed in WAL mode (its -wal checkpointed and deleted): still the next part.
+[ -e "$SCRATCH/rotating.2.db" ] && sql "$SCRATCH/rotating.2.db" "PRAGMA journal_mode = WAL" > /dev/null
+"$report" tcpconnect --follow "$db" > "$SCRATCH/again" 2> "$SCRATCH/again.err"
+check "--follow -C: a part left in WAL mode followed too" cmp "$SCRATCH/expected" "$SCRATCH/again"
+check_eq "... one line on stderr per new part" "$expected_err" "$(cat "$SCRATCH/again.err")"$'\n'

@@ -261,14 +261,27 @@ static void grant_work(struct capture *cap)
 
 static void lookup_row(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
-static int open_database(struct capture *cap)
+/*
+ * wal_end: of the connection this one reads the capture beside (>= 0), that
+ * it read no further into the -wal (rovfs.h): else a pass's reader, opened
+ * later, could read events whose tasks its report's lookups do not find.
+ */
+static int open_database(struct capture *cap, int64_t wal_end)
 {
 	struct stat journal;
 	bool has_wal = !rovfs_scan_wal(cap->path, &cap->wal);
 	bool has_journal = sibling_exists(cap->path, "-journal", &journal);
-	char *uri =
-		file_uri(cap->path, has_wal || has_journal ? "?mode=ro" : "?mode=ro&immutable=1");
+	char parameters[64];
+	char *uri;
 	int rc;
+
+	if (has_wal && wal_end >= 0)
+		snprintf(parameters, sizeof(parameters), "?mode=ro&wal_end=%lld",
+			 (long long)wal_end);
+	else
+		snprintf(parameters, sizeof(parameters), "%s",
+			 has_wal || has_journal ? "?mode=ro" : "?mode=ro&immutable=1");
+	uri = file_uri(cap->path, parameters);
 
 	sibling_exists(cap->path, "-wal", &cap->seen_wal);
 	if (check_regular(cap)) {
@@ -827,7 +840,7 @@ struct capture *capture_open(const char *path, bool tell)
 	cap->schema = -1;
 	cap->path = xstrdup(path);
 	cap->name = render_string(path);
-	if (!open_database(cap) && tell)
+	if (!open_database(cap, -1) && tell)
 		tell_wal(cap);
 	if (!cap->db || check_format(cap) || read_capture_row(cap) || read_kinds(cap) ||
 	    read_skipped_runs(cap)) {
@@ -886,7 +899,8 @@ static void copy_metadata(struct capture *cap, const struct capture *origin)
 }
 
 /*
- * Origin opened again, on a connection of its own: checked as origin was,
+ * Origin opened again, on a connection of its own, reading what origin's
+ * reads (of a live capture, as far into the -wal): checked as origin was,
  * unless it reads the very file origin's connection checked (a fleet's
  * copies each queried the schema and metadata again, a third of opening
  * them); its metadata origin's, the same for every copy.
@@ -898,7 +912,7 @@ static struct capture *capture_copy(struct capture *origin)
 	cap->schema = -1;
 	cap->path = xstrdup(origin->path);
 	cap->name = xstrdup(origin->name);
-	if (open_database(cap)) {
+	if (open_database(cap, origin->db ? rovfs_wal_end(origin->db) : -1)) {
 		free_capture(cap);
 		return NULL;
 	}
@@ -1249,7 +1263,7 @@ static void tables_may_grow(struct capture *cap);
 int capture_reopen(struct capture *cap, const char *const *kinds)
 {
 	tables_may_grow(cap);
-	if (!cap->db && (open_database(cap) || check_format(cap)))
+	if (!cap->db && (open_database(cap, -1) || check_format(cap)))
 		return -1;
 	if (read_capture_row(cap) || read_kinds(cap) || read_skipped_runs(cap))
 		return -1;

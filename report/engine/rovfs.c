@@ -46,10 +46,11 @@
 
 struct ro_file {
 	sqlite3_file base;
-	int fd;
+	int fd;		  /* -1: a -wal that is not there, read as empty (ro_open) */
 	const char *path; /* the database's: its -shm is path + "-shm" */
 	int lock;	  /* SQLITE_LOCK_NONE or SQLITE_LOCK_SHARED */
 	int64_t min_size; /* a size to report at least: see ro_open */
+	int64_t max_size; /* a -wal's: a size to report at most (wal_end), or -1 */
 	int shm_fd;	  /* a live -shm whose read slots this holds, or -1 */
 	void **regions;	  /* the private WAL index */
 	int nregions;
@@ -104,7 +105,8 @@ static int ro_close(sqlite3_file *file)
 	free(f->regions);
 	if (f->shm_fd >= 0)
 		close(f->shm_fd);
-	close(f->fd);
+	if (f->fd >= 0)
+		close(f->fd);
 	return SQLITE_OK;
 }
 
@@ -113,7 +115,7 @@ static int ro_read(sqlite3_file *file, void *buf, int amount, sqlite3_int64 offs
 	struct ro_file *f = (struct ro_file *)file;
 	size_t done = 0;
 
-	while (done < (size_t)amount) {
+	while (f->fd >= 0 && done < (size_t)amount) {
 		ssize_t n = pread(f->fd, (char *)buf + done, (size_t)amount - done,
 				  (off_t)offset + (off_t)done);
 
@@ -153,11 +155,13 @@ static int ro_sync(sqlite3_file *file, int flags)
 static int ro_file_size(sqlite3_file *file, sqlite3_int64 *size)
 {
 	struct ro_file *f = (struct ro_file *)file;
-	struct stat st;
+	struct stat st = {0};
 
-	if (fstat(f->fd, &st))
+	if (f->fd >= 0 && fstat(f->fd, &st))
 		return SQLITE_IOERR_FSTAT;
 	*size = st.st_size > f->min_size ? st.st_size : f->min_size;
+	if (f->max_size >= 0 && *size > f->max_size)
+		*size = f->max_size;
 	return SQLITE_OK;
 }
 
@@ -346,9 +350,20 @@ static int ro_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int f
 	if (!name || !(flags & types))
 		return SQLITE_CANTOPEN;
 	fd = open_regular(name, &st);
-	if (fd < 0)
+	/*
+	 * A -wal that is not there reads as an empty one, as SQLite would
+	 * create it: a writer that closes in WAL mode (record when a reader
+	 * kept it from leaving it, sqlite3) checkpoints every page into the
+	 * file, then deletes its -wal, and the file still says WAL.  Refused,
+	 * SQLite's read "unable to open database file".
+	 */
+	if (fd < 0 && !((flags & SQLITE_OPEN_WAL) && errno == ENOENT))
 		return SQLITE_CANTOPEN;
-	*f = (struct ro_file){.base.pMethods = &ro_methods, .fd = fd, .path = name, .shm_fd = -1};
+	*f = (struct ro_file){
+		.base.pMethods = &ro_methods, .fd = fd, .path = name, .shm_fd = -1, .max_size = -1};
+	/* SQLite's recovery reads a -wal as far as its size: no further than wal_end. */
+	if (flags & SQLITE_OPEN_WAL)
+		f->max_size = sqlite3_uri_int64(name, "wal_end", -1);
 	if ((flags & SQLITE_OPEN_MAIN_DB) && st.st_size == 0 && !rovfs_scan_wal(name, &wal) &&
 	    wal.read_end > WAL_HEADER)
 		f->min_size = 1;
@@ -367,6 +382,36 @@ int rovfs_file_fd(sqlite3 *db)
 	    !file || file->pMethods != &ro_methods)
 		return -1;
 	return ((struct ro_file *)file)->fd;
+}
+
+/*
+ * The wal-index header (SQLite's file format, "WAL-Index Format"), native
+ * byte order: the page size at byte 14 (1 for 65536), mxFrame at 16, the
+ * last frame the connection reads.  isInit (byte 12): recovered.
+ */
+#define WAL_INDEX_PAGE_SIZE 14
+#define WAL_INDEX_MX_FRAME  16
+#define WAL_INDEX_IS_INIT   12
+
+int64_t rovfs_wal_end(sqlite3 *db)
+{
+	sqlite3_file *file = NULL;
+	const struct ro_file *f;
+	const unsigned char *h;
+	uint16_t page;
+	uint32_t frames;
+
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
+	    !file || file->pMethods != &ro_methods)
+		return -1;
+	f = (const struct ro_file *)file;
+	if (!f->nregions || !((const unsigned char *)f->regions[0])[WAL_INDEX_IS_INIT])
+		return -1;
+	h = f->regions[0];
+	memcpy(&page, h + WAL_INDEX_PAGE_SIZE, sizeof(page));
+	memcpy(&frames, h + WAL_INDEX_MX_FRAME, sizeof(frames));
+	return WAL_HEADER +
+	       (int64_t)frames * (WAL_FRAME_HEADER + (page == 1 ? 65536 : (int64_t)page));
 }
 
 int rovfs_file_stat(sqlite3 *db, struct stat *st)
