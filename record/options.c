@@ -51,7 +51,7 @@ static const char usage[] =
 	"                         code built with frame pointers\n"
 	"  -b, --ring-buffer SIZE kernel-to-recorder buffer of each kind recorded, a\n"
 	"                         power of two from 4K to 1G, with K, M or G (default:\n"
-	"                         16M for capable, 4M for each other kind); records\n"
+	"                         16M for capable, 1M for each other kind); records\n"
 	"                         that find it full are counted as lost, with when\n"
 	"                         (to 10 ms) and the process that lost them\n"
 	"  -C, --rotate SIZE      when the file reaches SIZE, go on in a new one: FILE,\n"

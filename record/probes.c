@@ -78,9 +78,14 @@
 /*
  * Without -b, the ring of each kind but capable (-b's default, 16M): none
  * of them comes near a capability storm's rate, which any user can make,
- * and a ring's pages are the kernel's from load to exit.
+ * and a ring's pages are the kernel's from load to exit.  The ring need
+ * only outlast the reading thread's wake-up: its queue (KIND_BUFFER less
+ * the ring) outlasts the writer's commits.  Each lap of a ring brings its
+ * lines back into the recording CPU's cache, a miss per line for the
+ * programs: with 4M rings the churn's programs took a fifth longer than with
+ * 1M (bench/RESULTS.md).
  */
-#define DEFAULT_KIND_RING (4u << 20)
+#define DEFAULT_KIND_RING (1u << 20)
 
 /*
  * Records taken from one ring before the next ring's turn.  A ring is read
