@@ -42,6 +42,10 @@ struct uframe {
 	bool not_code;
 };
 
+/*
+ * Starts the parser process with fork(): call it before any thread starts,
+ * as the child must not inherit a lock another thread holds.
+ */
 struct usyms *usyms_new(void);
 void usyms_free(struct usyms *syms);
 
