@@ -8,7 +8,8 @@
  * mappings are read, whatever the machine's load; one that lives on is read
  * after that time.
  * SLOW_MAPS_LOG: each file opened through another process's /proc/PID/root
- * (a mapped file, read for its symbols) is appended there, a line each.
+ * (a mapped file, read for its symbols) is appended there, a line each; and
+ * each fork, with how many threads record had then ("fork with N threads").
  */
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +33,16 @@ __attribute__((constructor)) static void init(void)
 	*(void **)&real_open = dlsym(RTLD_NEXT, "open");
 	if (log)
 		log_fd = real_open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+static void log_line(const char *text)
+{
+	char line[4200];
+	int len = snprintf(line, sizeof(line), "%s\n", text);
+
+	if (log_fd >= 0 && len > 0 && (size_t)len < sizeof(line) &&
+	    write(log_fd, line, (size_t)len) < 0)
+		perror("slow-maps: log");
 }
 
 /* Whether the process whose maps these are has exited: they read empty, or are gone. */
@@ -74,12 +86,29 @@ int open(const char *path, int flags, ...)
 	if (ms && !strcmp(after, "/maps"))
 		wait_for_exit(path, atol(ms));
 	fd = real_open(path, flags, mode);
-	if (fd >= 0 && log_fd >= 0 && !strncmp(after, "/root/", 6)) {
-		char line[4200];
-		int len = snprintf(line, sizeof(line), "%s\n", path);
-
-		if (len > 0 && (size_t)len < sizeof(line) && write(log_fd, line, (size_t)len) < 0)
-			perror("slow-maps: log");
-	}
+	if (fd >= 0 && !strncmp(after, "/root/", 6))
+		log_line(path);
 	return fd;
+}
+
+/* The parser process is forked: a child of a threaded process may inherit a lock held. */
+pid_t fork(void)
+{
+	static pid_t (*real_fork)(void);
+	char status[4096], line[64], *threads;
+	int fd, n = 0;
+
+	init();
+	if (!real_fork)
+		*(void **)&real_fork = dlsym(RTLD_NEXT, "fork");
+	fd = real_open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = (int)read(fd, status, sizeof(status) - 1);
+		close(fd);
+	}
+	status[n > 0 ? n : 0] = '\0';
+	threads = strstr(status, "\nThreads:");
+	snprintf(line, sizeof(line), "fork with %ld threads", threads ? atol(threads + 9) : -1L);
+	log_line(line);
+	return real_fork();
 }
