@@ -622,6 +622,13 @@ static int start(struct session *s)
 	if (check_privileges())
 		return -1;
 	procinfo_init();
+	/*
+	 * usyms forks the parser process: before any thread starts, or the
+	 * child may inherit a lock another thread held (ASan's allocator's:
+	 * it waits on it forever, and its sandbox kills it for the futex).
+	 */
+	if (o->user_stack_types)
+		s->usyms = usyms_new();
 	s->probes = probes_load(s->opts);
 	if (!s->probes)
 		return -1;
@@ -642,7 +649,6 @@ static int start(struct session *s)
 
 	/* Snapshot the images of short-lived processes while the rest gets ready. */
 	if (o->user_stack_types) {
-		s->usyms = usyms_new();
 		s->watcher = image_watcher_start(probes_image_alerts_fd(s->probes), s->usyms);
 		if (!s->watcher)
 			return -1;

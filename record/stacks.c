@@ -32,7 +32,7 @@ struct stack_store {
 	struct unseen *unseen; /* of the current file */
 	size_t nunseen;
 	struct dedup *captured; /* frames as captured (user: in their pid) -> stack.id */
-	struct dedup *named;	/* user frames as (module, offset) -> stack.id */
+	struct dedup *named;	/* user frames as (identity, file offset) -> stack.id */
 	struct dedup *modules;	/* a module's identity (its name or umodule pointer) -> module.id */
 };
 
@@ -244,7 +244,11 @@ int64_t store_user_stack(struct stack_store *store, struct capture *cap,
 	id = dedup_find(store->captured, &key);
 	if (id >= 0)
 		return id;
-	/* Name each frame up to the first that is no code, then look for the same named stack. */
+	/*
+	 * Name each frame up to the first that is no code, then look for the
+	 * same named stack: by identity and file offset, the same whether a
+	 * build-id's file had been read then or not.
+	 */
 	for (; kept < nframes && frames[kept].status != BPF_STACK_BUILD_ID_EMPTY; kept++) {
 		struct uframe *f = &resolved[kept];
 
@@ -253,8 +257,8 @@ int64_t store_user_stack(struct stack_store *store, struct capture *cap,
 			cut_at = (int64_t)frames[kept].ip;
 			break;
 		}
-		words[2 * kept] = (uintptr_t)f->module;
-		words[2 * kept + 1] = f->module ? f->offset : frames[kept].ip;
+		words[2 * kept] = (uintptr_t)f->identity;
+		words[2 * kept + 1] = f->module ? f->file_offset : frames[kept].ip;
 	}
 	words[2 * kept] = (uint64_t)cut_at;
 	named_key = key_of(words, 2 * kept + 1, kept);
@@ -275,10 +279,10 @@ int64_t store_user_stack(struct stack_store *store, struct capture *cap,
 				module_id(store, cap, f->module, umodule_path(f->module),
 					  umodule_build_id(f->module), umodule_deleted(f->module));
 			/* A file offset is no ELF address: it stands as the frame's ip. */
-			row.offset = f->file_offset ? CAPTURE_NULL : (int64_t)f->offset;
+			row.offset = f->unseen ? CAPTURE_NULL : (int64_t)f->offset;
 			if (row.module < 0)
 				return -1;
-			if (f->file_offset)
+			if (f->unseen)
 				note_unseen(store, f->module, row.module);
 		}
 		if (f->symbol)

@@ -30,6 +30,12 @@ struct umodule {
 	char *path;
 	bool deleted;
 	bool read; /* its file was opened: segments, build-id and functions are known */
+	/*
+	 * The first module read with its build-id: frames given by build-id are
+	 * named after it, whichever modules are read later with the same.
+	 */
+	bool canonical;
+	const struct umodule *identity; /* see uframe.identity */
 	uint64_t dev, ino;
 	struct elf_info info; /* PT_LOAD segments map file offsets to virtual addresses */
 	/* info.build_id as bytes, as the kernel gives frames' (none: longer than it takes) */
@@ -138,6 +144,46 @@ static void build_id_to_bytes(struct umodule *m)
 	m->build_id_len = len;
 }
 
+/* The module read first with this build-id (the kernel's 20 bytes, zero-padded), or NULL. */
+static struct umodule *module_with_build_id(struct usyms *syms, const unsigned char *id)
+{
+	for (size_t i = 0; i < syms->nmodules; i++)
+		if (syms->modules[i]->canonical &&
+		    !memcmp(syms->modules[i]->build_id_bytes, id, BUILD_ID_BYTES))
+			return syms->modules[i];
+	return NULL;
+}
+
+/* The UNSEEN_MODULE of this build-id, or NULL. */
+static struct umodule *unseen_with_build_id(struct usyms *syms, const unsigned char *id)
+{
+	for (size_t i = 0; i < syms->nmodules; i++) {
+		struct umodule *m = syms->modules[i];
+
+		if (!m->info.nsegments && m->build_id_len == BUILD_ID_BYTES &&
+		    !memcmp(m->build_id_bytes, id, BUILD_ID_BYTES) && m->path[0] == '[')
+			return m;
+	}
+	return NULL;
+}
+
+/*
+ * A module just read names its build-id's frames if it is the first read
+ * with it; stacks taken before, known by the build-id alone, keep their
+ * identity.
+ */
+static void name_build_id(struct usyms *syms, struct umodule *m)
+{
+	struct umodule *unseen;
+
+	if (!m->build_id_len || !m->info.nsegments || module_with_build_id(syms, m->build_id_bytes))
+		return;
+	m->canonical = true;
+	unseen = unseen_with_build_id(syms, m->build_id_bytes);
+	if (unseen)
+		m->identity = unseen;
+}
+
 /*
  * Read a module's file through process pid, unless already done.  A process
  * that exited before we looked leaves it unread for the next one to try.
@@ -154,6 +200,7 @@ static void read_module(struct usyms *syms, struct umodule *m, uint32_t pid,
 		m->read = true;
 		parser_elf(syms->parser, fd, &m->info);
 		build_id_to_bytes(m);
+		name_build_id(syms, m);
 		close(fd);
 	}
 }
@@ -180,6 +227,7 @@ static struct umodule *module_of(struct usyms *syms, uint32_t pid, const struct 
 		m->deleted = deleted;
 		m->dev = dev;
 		m->ino = ino;
+		m->identity = m;
 		syms->modules =
 			xrealloc(syms->modules, (syms->nmodules + 1) * sizeof(*syms->modules));
 		syms->modules[syms->nmodules++] = m;
@@ -358,6 +406,8 @@ static void name_frame(const struct umodule *m, uint64_t file_offset, struct ufr
 	const struct elf_function *fn;
 
 	frame->module = m;
+	frame->identity = m->identity;
+	frame->file_offset = file_offset;
 	frame->offset = segment ? file_offset - segment->offset + segment->vaddr : file_offset;
 	if (m->info.nsegments && (!segment || !segment->code)) {
 		frame->not_code = true;
@@ -397,37 +447,18 @@ void usyms_resolve(struct usyms *syms, const struct process_image *image, uint64
 	pthread_mutex_unlock(&syms->lock);
 }
 
-/* A module read with this build-id (the kernel's 20 bytes, zero-padded), or NULL. */
-static struct umodule *module_with_build_id(struct usyms *syms, const unsigned char *id)
-{
-	static const unsigned char zeros[BUILD_ID_BYTES];
-
-	for (size_t i = 0; i < syms->nmodules; i++) {
-		struct umodule *m = syms->modules[i];
-
-		if (m->build_id_len && m->info.nsegments &&
-		    !memcmp(m->build_id_bytes, id, m->build_id_len) &&
-		    !memcmp(id + m->build_id_len, zeros, BUILD_ID_BYTES - m->build_id_len))
-			return m;
-	}
-	return NULL;
-}
-
 /* A module only known by its build-id: its file was never seen mapped. */
 static struct umodule *unseen_module(struct usyms *syms, const unsigned char *id)
 {
-	struct umodule *m;
+	struct umodule *m = unseen_with_build_id(syms, id);
 	size_t len = BUILD_ID_BYTES;
 
-	for (size_t i = 0; i < syms->nmodules; i++) {
-		m = syms->modules[i];
-		if (!m->info.nsegments && m->build_id_len == BUILD_ID_BYTES &&
-		    !memcmp(m->build_id_bytes, id, BUILD_ID_BYTES) && m->path[0] == '[')
-			return m;
-	}
+	if (m)
+		return m;
 	m = xcalloc(1, sizeof(*m));
 	m->path = xstrdup(UNSEEN_MODULE);
 	m->read = true;
+	m->identity = m;
 	while (len > 0 && !id[len - 1]) /* a shorter build-id, padded with zeros */
 		len--;
 	m->build_id_len = BUILD_ID_BYTES;
@@ -484,8 +515,10 @@ void usyms_resolve_build_id(struct usyms *syms, const struct process_image *imag
 		name_frame(m, file_offset, frame);
 	} else {
 		frame->module = unseen_module(syms, build_id);
+		frame->identity = frame->module->identity;
+		frame->file_offset = file_offset;
 		frame->offset = file_offset;
-		frame->file_offset = true;
+		frame->unseen = true;
 	}
 	pthread_mutex_unlock(&syms->lock);
 }

@@ -24,9 +24,16 @@ struct umodule;
 /* Where a user address lies, as far as it can be told. */
 struct uframe {
 	const struct umodule *module; /* NULL: no mapping holds it (JIT code, exited process) */
-	uint64_t offset;	      /* ELF virtual address in the module, as addr2line takes it */
-	bool file_offset;	      /* offset is in the file: an UNSEEN_MODULE's */
-	const char *symbol;	      /* NULL: no function covers it (stripped, no symbols) */
+	/*
+	 * The module as a stack's identity knows it, with file_offset: the
+	 * same for a build-id's frames taken before its file was read (an
+	 * UNSEEN_MODULE's) and after (the module they are named after since).
+	 */
+	const void *identity;
+	uint64_t file_offset;
+	uint64_t offset;    /* ELF virtual address in the module, as addr2line takes it */
+	bool unseen;	    /* module is an UNSEEN_MODULE: offset is file_offset */
+	const char *symbol; /* NULL: no function covers it (stripped, no symbols) */
 	uint64_t symbol_offset;
 	/*
 	 * Not code: outside user space, outside the image's executable mappings
@@ -35,6 +42,10 @@ struct uframe {
 	bool not_code;
 };
 
+/*
+ * Starts the parser process with fork(): call it before any thread starts,
+ * as the child must not inherit a lock another thread holds.
+ */
 struct usyms *usyms_new(void);
 void usyms_free(struct usyms *syms);
 
@@ -60,7 +71,8 @@ void usyms_resolve_build_id(struct usyms *syms, const struct process_image *imag
 
 /*
  * A frame of an UNSEEN_MODULE named now, if a module of its build-id has
- * been read since: false if none has.
+ * been read since (the first one read: the one that names its build-id's
+ * frames from then on): false if none has.
  */
 bool usyms_name_unseen(struct usyms *syms, const struct umodule *unseen, uint64_t file_offset,
 		       struct uframe *frame);

@@ -3,6 +3,41 @@
 source "$(dirname "$0")/lib.sh"
 needs_root "stack tests" || exit 0
 
+# Preloaded into record: tells which files it read through other processes and
+# when it forked (LOG), and how long it waits to read their mappings (slow-maps.c).
+preload() {
+	local log=$1 ms=$2
+	shift 2
+	SLOW_MAPS_LOG=$log SLOW_MAPS_MS=$ms LD_PRELOAD=$(realpath "$HELPERS/slow-maps.so") \
+		ASAN_OPTIONS=verify_asan_link_order=0 "$@"
+}
+
+# until_read LOG FILE: until the recorder has read FILE through some process, 30 s at most
+until_read() {
+	for _ in $(seq 600); do
+		grep -q "^/proc/[0-9]*/root$2\$" "$1" 2> /dev/null && return
+		sleep 0.05
+	done
+}
+
+# held USER LOG PROGRAM ARGS...: run it as USER with --hold, until the recorder has
+# read PROGRAM's file (LOG, the preloaded library's); prints its pid
+held() {
+	local user=$1 log=$2 out
+	shift 2
+	coproc HELD { exec setpriv --reuid="$user" --regid="$user" --clear-groups "$@" --hold; }
+	read -r out <&"${HELD[0]}"
+	until_read "$log" "$1"
+	echo go >&"${HELD[1]}"
+	wait "$HELD_PID"
+	value pid "$out"
+}
+
+# read_through LOG PID FILE: the recorder read FILE through process PID (for the symbols)
+read_through() {
+	grep -qx "/proc/$2/root$3" "$1" && echo yes || echo "no: $(tr '\n' ' ' < "$1")"
+}
+
 # frames DB STACK: "symbol module-basename" per frame, innermost first, joined by " < "
 frames() {
 	sql "$1" "select group_concat(coalesce(f.symbol, '?'), ' < ') from (select f.symbol from stack_frame f where f.stack = $2 order by f.depth) f"
@@ -13,10 +48,12 @@ work=$(mktemp -d "$SCRATCH/prog.XXXX")
 cp "$HELPERS/stackcheck" "$work/a.out"
 build_id=$(readelf -n "$work/a.out" | sed -n 's/.*Build ID: //p')
 db="$SCRATCH/chain.db"
-coproc CHAIN { exec "$work/a.out" 1000 --wait; }
+coproc CHAIN { exec "$work/a.out" 1000 --wait --hold; }
 read -r line <&"${CHAIN[0]}"
 target=$(value pid "$line")
-start_record "$db" -e capable -K -U -p "$target"
+preload "$SCRATCH/chain.read" 0 start_record "$db" -e capable -K -U -p "$target"
+echo go >&"${CHAIN[1]}"
+until_read "$SCRATCH/chain.read" "$work/a.out" # it lives until then, however late
 echo go >&"${CHAIN[1]}"
 wait "$target"
 sleep 0.3
@@ -43,49 +80,72 @@ check_eq "... and offsets addr2line takes, with the symbol offsets" 1 \
 # --- A short-lived process started while recording: named all the same ---------------
 # Its first user stacks come from inside its execve, before its code is
 # mapped: the recorder must not take that moment's (empty) mappings for the
-# image's.  A user of its own keeps the machine's other processes, whose
-# images the recorder would read first, out of the way.
+# image's.  It lives until the recorder has read its program's file, not a
+# fixed time that a loaded host's late reads overrun: only its image's own
+# mappings lead there, so a recorder that kept the empty ones never does, and
+# its frames stay unnamed after the wait's bound.  A user of its own keeps the
+# machine's other processes, whose images the recorder would read first, out
+# of the way.
 db="$SCRATCH/short.db"
 cp "$HELPERS/stackcheck" "$work/short"
 chmod 0755 "$work"
-start_record "$db" -e capable -K -U -u 4546
-out=$(setpriv --reuid=4546 --regid=4546 --clear-groups "$work/short" 3)
+preload "$SCRATCH/short.read" 0 start_record "$db" -e capable -K -U -u "$test_uid"
+short=$(held "$test_uid" "$SCRATCH/short.read" "$work/short" 3)
 sleep 0.3
 stop_record
-check_match "a process started while recording (3 checks, 50 ms) has its functions named" \
+check_match "a process started while recording (3 checks, until its program is read) has its functions named" \
 	"^casefile_inner < casefile_middle < casefile_outer < main( < |$)" \
-	"$(frames "$db" "$(sql "$db" "select s.ustack from ev_capable e join task t on t.id = e.task join event_stack s on s.seq = e.seq where t.pid = $(value pid "$out") and e.cap = 7 limit 1")")"
+	"$(frames "$db" "$(sql "$db" "select s.ustack from ev_capable e join task t on t.id = e.task join event_stack s on s.seq = e.seq where t.pid = $short and e.cap = 7 limit 1")")"
 
 # --- Processes gone before their mappings are read: named from the frames' build-ids ------
 # The preloaded library makes every read of another process's mappings wait
-# 300 ms: processes that exit within a millisecond of their checks are gone
-# by then, every time.  The kernel gave each frame as its file's build-id and
-# offset: libc is known from the recorder's own mappings, the program from
-# its one run that lived long enough (read after the others' frames came).
+# until the process has exited (5 s at most): processes that exit after their
+# checks are gone by then, every time.  The kernel gave each frame as its
+# file's build-id and offset: libc is known from the recorder's own mappings,
+# the program from one run held until the recorder read it.  Both orders: five
+# runs' stacks are stored before the program's file is read (known by its
+# build-id alone then, named when it is read), five after; the same named
+# stack is stored once whichever came first.
 db="$SCRATCH/gone.db"
-SLOW_MAPS_MS=300 LD_PRELOAD=$(realpath "$HELPERS/slow-maps.so") ASAN_OPTIONS=verify_asan_link_order=0 \
-	start_record "$db" -e capable -K -U -u 4546
+preload "$SCRATCH/gone.read" 5000 start_record "$db" -e capable -K -U -u "$test_uid"
 quick=""
-for _ in 1 2 3 4 5; do
-	out=$(setpriv --reuid=4546 --regid=4546 --clear-groups "$work/short" 3 --linger 0)
-	quick+="${quick:+,}$(value pid "$out")"
+gone() {
+	for _ in 1 2 3 4 5; do
+		out=$(setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups "$work/short" 3 --linger 0)
+		quick+="${quick:+,}$(value pid "$out")"
+	done
+}
+gone
+unseen="select count(*) from module where name = '[unseen file]' and '$build_id' like build_id || '%'"
+for _ in $(seq 600); do # until their stack is stored, committed within a second
+	[ "$(sql "$db" "$unseen" 2> /dev/null)" = 1 ] && break
+	sleep 0.05
 done
-setpriv --reuid=4546 --regid=4546 --clear-groups "$work/short" 3 --linger 1000 > /dev/null
+holder=$(held "$test_uid" "$SCRATCH/gone.read" "$work/short" 3)
+quick+=",$holder"
+gone
 sleep 0.3
 stop_record
+# Its parser process forked while the ring reader ran: a lock of ASan's allocator
+# held then was the child's for ever, and it was killed, unnamed frames left.
+check_eq "record forks its parser before any thread starts" "fork with 1 threads" \
+	"$(grep '^fork' "$SCRATCH/gone.read")"
+check_eq "the program's file was read through the held process, its parser alive" "yes|" \
+	"$(read_through "$SCRATCH/gone.read" "$holder" "$work/short")|$(grep 'parser process stopped' "$db.stderr")"
 chains=$(sql "$db" "select group_concat(coalesce(f.symbol, '?') || '@' || coalesce(m.name, '?'), ' < ') from (select distinct s.ustack from ev_capable e join task t on t.id = e.task join event_stack s on s.seq = e.seq where t.pid in ($quick) and e.cap = 7) u join stack_frame f on f.stack = u.ustack left join module m on m.id = f.module group by u.ustack")
-check_eq "5 processes that exited within a millisecond: their 15 checks have user stacks" 15 \
+check_eq "10 processes that exited at once and one held: their 33 checks have user stacks" 33 \
 	"$(sql "$db" "select count(s.ustack) from ev_capable e join task t on t.id = e.task join event_stack s on s.seq = e.seq where t.pid in ($quick) and e.cap = 7")"
+check_eq "... the first five's stacks stored before the program's file was read" 1 "$(sql "$db" "$unseen")"
 check_match "... each frame named: the program's functions, then libc by path" \
 	"^casefile_inner@$work/short < casefile_middle@$work/short < casefile_outer@$work/short < main@$work/short < \\?@/[^ ]*libc\\.so[^ ]*$" \
 	"$chains"
-check_eq "... the same named stack for all of them" 1 "$(wc -l <<< "$chains")"
+check_eq "... the same named stack for all of them, stored before and after the read" 1 "$(wc -l <<< "$chains")"
 
 # --- A frame-pointer walk that leaves the stack: cut there, and said ---------------------
 db="$SCRATCH/lost.db"
-start_record "$db" -e capable -U -u 4546
-garbage=$(setpriv --reuid=4546 --regid=4546 --clear-groups "$work/short" 2 --garbage)
-data=$(setpriv --reuid=4546 --regid=4546 --clear-groups "$work/short" 2 --data)
+start_record "$db" -e capable -U -u "$test_uid"
+garbage=$(setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups "$work/short" 2 --garbage)
+data=$(setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups "$work/short" 2 --data)
 sleep 0.3
 stop_record
 cut() {

@@ -1,7 +1,7 @@
 /*
  * stackcheck: capability checks from a known call chain, for the stack tests.
  *
- *   stackcheck N [--wait] [--linger MS] [--garbage | --data]
+ *   stackcheck N [--wait] [--linger MS | --hold] [--garbage | --data]
  *                           main -> casefile_outer -> casefile_middle ->
  *                           casefile_inner, which makes N setuid(0) checks
  *
@@ -10,10 +10,10 @@
  * without frame pointers.
  * Prints "pid=PID" first; with --wait it then waits for a line on stdin.  It
  * lingers 50 ms after its checks, as a short-lived scanner would (--linger:
- * MS instead; 0 exits at once).  --garbage and --data (x86_64) make the
- * checks from casefile_lost instead, whose frame pointer leads to a return
- * address that is no code: the bytes of a string, or the address of this
- * program's data.
+ * MS instead; 0 exits at once; --hold: until a line on stdin, or its end).
+ * --garbage and --data (x86_64) make the checks from casefile_lost instead,
+ * whose frame pointer leads to a return address that is no code: the bytes
+ * of a string, or the address of this program's data.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -101,12 +101,14 @@ int main(int argc, char **argv)
 {
 	long linger_ms = 50;
 	uint64_t lost = 0;
-	bool wait = false;
+	bool wait = false, hold = false;
 	char line[16];
 
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--wait"))
 			wait = true;
+		else if (!strcmp(argv[i], "--hold"))
+			hold = true;
 		else if (!strcmp(argv[i], "--linger") && i + 1 < argc)
 			linger_ms = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--garbage"))
@@ -117,8 +119,8 @@ int main(int argc, char **argv)
 			argc = 0;
 	}
 	if (argc < 2) {
-		fprintf(stderr,
-			"usage: stackcheck N [--wait] [--linger MS] [--garbage | --data]\n");
+		fprintf(stderr, "usage: stackcheck N [--wait] [--linger MS | --hold]"
+				" [--garbage | --data]\n");
 		return 2;
 	}
 	printf("pid=%d\n", getpid());
@@ -129,6 +131,8 @@ int main(int argc, char **argv)
 		casefile_lost(atol(argv[1]), lost);
 	else
 		casefile_outer(atol(argv[1]));
+	if (hold)
+		return !fgets(line, sizeof(line), stdin) && ferror(stdin);
 	nanosleep(&(struct timespec){linger_ms / 1000, linger_ms % 1000 * 1000000}, NULL);
 	return 0;
 }
