@@ -104,9 +104,10 @@ int drop_privileges(uint64_t keep)
 {
 	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {{0}};
+	int last = last_capability();
 
 	/* The bounding set first: dropping from it needs CAP_SETPCAP, still held. */
-	for (int cap = 0; cap <= last_capability(); cap++)
+	for (int cap = 0; cap <= last; cap++)
 		if (!(keep & (1ull << cap)))
 			prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
