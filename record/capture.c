@@ -848,15 +848,23 @@ int capture_finish(struct capture *cap, const char *stop_reason,
 		return -1;
 	/*
 	 * Out of WAL: the capture becomes one file to copy.  A reader (report
-	 * --follow, sqlite3) holding the file for a moment makes this busy,
-	 * and busy_timeout does not apply to it: wait, up to 5 s.
+	 * --follow, sqlite3) holding the file makes this busy, and
+	 * busy_timeout does not apply to it: wait.  A follower's pass lets go
+	 * between polls, but on a loaded host one pass can take seconds: say
+	 * what the wait is for after 5 s, give up after a minute (everything
+	 * is committed: the capture and its -wal are then whole, together).
 	 */
 	for (int tries = 0;; tries++) {
 		rc = sqlite3_exec(cap->db, "PRAGMA journal_mode = MEMORY", NULL, NULL, NULL);
 		if (rc == SQLITE_OK)
 			return 0;
-		if (rc != SQLITE_BUSY || tries == 500)
+		if (rc != SQLITE_BUSY || tries == 6000)
 			return fail(cap, "close");
+		if (tries == 500)
+			fprintf(stderr,
+				"record: %s is being read (report --follow?): waiting for the "
+				"reader to let go, up to a minute, to close it\n",
+				cap->path);
 		usleep(10000);
 	}
 }

@@ -233,6 +233,29 @@ cp "$SCRATCH/clean.db" "$SCRATCH/again.db"
 check_eq "record -f: replaces a capture, as before" "0|0" \
 	"$?|$(sql "$SCRATCH/again.db" "select count(*) from ev_capable c join task t on t.id = c.task where t.uid = $test_uid")"
 
+# --- record: a reader holding the capture as it stops -------------------------------
+# Leaving WAL mode needs the file to itself; a follower on a loaded host can
+# hold it for seconds. Held 7 s here, past the 5 s after which record says why
+# it waits.
+db="$SCRATCH/held.db"
+start_record "$db" -e capable
+python3 -c 'import sqlite3, sys, time
+c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True, isolation_level=None)
+c.execute("BEGIN")
+c.execute("select count(*) from capture").fetchall()
+print("held", flush=True)
+time.sleep(7)
+c.close()' "$db" > "$SCRATCH/held.out" &
+reader=$!
+until grep -q held "$SCRATCH/held.out" 2> /dev/null || ! kill -0 "$reader" 2> /dev/null; do sleep 0.05; done
+stop_record
+wait "$reader"
+check_eq "record waits out a reader holding the capture for 7 s: a clean stop, one file" \
+	"0|1|" "$RECORD_RC|$(sql "$db" 'select clean_stop from capture')|$(ls "$db-wal" 2> /dev/null)"
+check_eq "... and says once, after 5 s, what it waits for" \
+	"record: $db is being read (report --follow?): waiting for the reader to let go, up to a minute, to close it" \
+	"$(grep 'being read' "$RECORD_ERR")"
+
 # --- report info: the recorded stop reason, clean or not ---------------------------
 cp "$SCRATCH/clean.db" "$SCRATCH/full.db"
 sql "$SCRATCH/full.db" "update capture set clean_stop = 0, stopped_at_ns = null, stop_reason = 'error: database or disk is full'"
