@@ -22,19 +22,18 @@ void beacon_defaults(struct beacon_thresholds *t)
  * port's groups and of their addresses' groups; each batch is grouped and
  * scored in memory.  Memory is a batch's connections, never every group's.
  */
-#define MEMORY_ROWS                                                                                \
-	(1 << 16) /* connections held in memory or read back at once (72 bytes each)               \
-		   */
+/* Connections held in memory or read back at once (80 bytes each, some 25 kept). */
+#define MEMORY_ROWS (1 << 16)
 
-/* A connection, as spilled. */
+/* A connection, as spilled: 64-bit words (spill.h). */
 struct connection_row {
 	uint64_t hash; /* of its port's group (spill.h) */
 	int64_t pid, task;
-	struct capture *cap;
+	uint64_t cap; /* its struct capture's address */
 	int64_t start_ns, sent;
 	uint64_t order; /* its place among the connections */
-	int32_t host;
-	uint32_t remote;
+	int64_t host;
+	uint64_t remote;
 	int64_t port;
 };
 
@@ -65,13 +64,22 @@ static void group_key(int host, int64_t pid, uint32_t remote, int64_t port, uint
 	*b = (uint64_t)remote << 16 | (uint64_t)(port & 0xffff);
 }
 
+/* The hash of the row's port's group. */
+static uint64_t port_hash(const void *row)
+{
+	const struct connection_row *c = row;
+	uint64_t a, b;
+
+	group_key((int)c->host, c->pid, 0, c->port, &a, &b);
+	return spill_hash(a, b);
+}
+
 /* Each connection this process opened, at its start. */
 static int on_life(const struct event *ev, const struct task *task, int64_t task_id,
 		   enum life_opening opened, void *ctx)
 {
 	struct beacons_run *r = ctx;
 	struct connection_row c;
-	uint64_t a, b;
 
 	if (opened != OPENED_BY_CONNECT || !task || event_null(ev, LIVES_START))
 		return 0;
@@ -79,15 +87,14 @@ static int on_life(const struct event *ev, const struct task *task, int64_t task
 				    .host = peers_host(r->peers, ev->cap),
 				    .pid = task->pid,
 				    .task = task_id,
-				    .cap = ev->cap,
+				    .cap = (uintptr_t)ev->cap,
 				    .port = ev->col[LIVES_RPORT],
 				    .start_ns = ev->wall_ns - (ev->t - ev->col[LIVES_START]),
 				    .sent = ev->col[LIVES_SENT],
 				    .order = r->order++};
 	if (!c.remote)
 		return -1;
-	group_key(c.host, c.pid, 0, c.port, &a, &b);
-	c.hash = spill_hash(a, b);
+	c.hash = port_hash(&c);
 	return spill_add(&r->connections, &c);
 }
 
@@ -239,11 +246,11 @@ static void found(struct beacons_run *r, const struct beacon *b)
 static void score_group(struct beacons_run *r, const struct group *g,
 			const struct connection_row *first, int64_t *starts, int64_t *sent)
 {
-	struct beacon b = {.host = first->host,
+	struct beacon b = {.host = (int)first->host,
 			   .pid = first->pid,
-			   .cap = first->cap,
+			   .cap = (struct capture *)(uintptr_t)first->cap,
 			   .task = first->task,
-			   .remote = g->by_port ? 0 : first->remote,
+			   .remote = g->by_port ? 0 : (uint32_t)first->remote,
 			   .port = first->port,
 			   .addresses = 1,
 			   /* As read: a connection's address group before its port's. */
@@ -266,9 +273,9 @@ static bool same_group(const struct group *g, const struct connection_row *c,
 	const struct connection_row *first = &c[g->first];
 	uint64_t a, b, first_a, first_b;
 
-	group_key(row->host, row->pid, by_port ? 0 : row->remote, row->port, &a, &b);
-	group_key(first->host, first->pid, by_port ? 0 : first->remote, first->port, &first_a,
-		  &first_b);
+	group_key((int)row->host, row->pid, by_port ? 0 : (uint32_t)row->remote, row->port, &a, &b);
+	group_key((int)first->host, first->pid, by_port ? 0 : (uint32_t)first->remote, first->port,
+		  &first_a, &first_b);
 	return g->by_port == by_port && a == first_a && b == first_b;
 }
 
@@ -292,7 +299,8 @@ static int score_batch(void *rows, size_t n, void *ctx)
 		size_t probe = 0;
 
 		if (!by_port) {
-			group_key(row->host, row->pid, row->remote, row->port, &a, &b);
+			group_key((int)row->host, row->pid, (uint32_t)row->remote, row->port, &a,
+				  &b);
 			hash = spill_hash(a, b);
 		}
 		while ((slot = spill_groups_probe(&r->groups, hash, &probe))->group &&
@@ -349,7 +357,8 @@ struct beacons_run *beacons_start(struct peers *peers, const struct beacon_thres
 	struct beacons_run *r = xcalloc(1, sizeof(*r));
 
 	*r = (struct beacons_run){.peers = peers, .t = t};
-	spill_init(&r->connections, "beacons", sizeof(struct connection_row), MEMORY_ROWS);
+	spill_init(&r->connections, "beacons", sizeof(struct connection_row), MEMORY_ROWS,
+		   port_hash);
 	return r;
 }
 

@@ -19,7 +19,7 @@
  * passes of a sketch could count; every pair is counted now, the line kept).
  */
 #define PAIRS_COUNTED 16384
-/* Closes held in memory, or read back in one batch (72 bytes each): beyond, spilled. */
+/* Closes held in memory, or read back in one batch (80 bytes, some 25 kept): beyond, spilled. */
 #define MEMORY_ROWS (1 << 18)
 
 void exfil_defaults(struct exfil_thresholds *t)
@@ -32,16 +32,28 @@ double exfil_pcr(int64_t sent, int64_t received)
 	return sent + received ? (double)(sent - received) / (double)(sent + received) : 0;
 }
 
-/* A close, as spilled. */
+/* A close, as spilled: 64-bit words (spill.h). */
 struct close_row {
 	uint64_t hash; /* of its pair (spill.h) */
 	int64_t pid, task;
-	struct capture *cap;
+	uint64_t cap; /* its struct capture's address */
 	int64_t sent, received, wall_ns;
 	uint64_t order; /* its place among the closes << 2 | how it was opened */
-	int32_t host;
-	uint32_t remote;
+	int64_t host;
+	uint64_t remote;
 };
+
+static uint64_t pair_hash(int64_t host, int64_t pid, uint64_t remote)
+{
+	return spill_hash((uint64_t)(uint32_t)host << 32 | (uint32_t)pid, remote);
+}
+
+static uint64_t close_hash(const void *row)
+{
+	const struct close_row *c = row;
+
+	return pair_hash(c->host, c->pid, c->remote);
+}
 
 /* Pairs with exact totals. */
 struct pairs {
@@ -94,10 +106,10 @@ static struct exfil_pair *pair_of(struct exfil_run *r, const struct close_row *c
 		    pair->remote == c->remote)
 			return pair;
 	}
-	append(p, &(struct exfil_pair){.host = c->host,
+	append(p, &(struct exfil_pair){.host = (int)c->host,
 				       .pid = c->pid,
-				       .remote = c->remote,
-				       .cap = c->cap,
+				       .remote = (uint32_t)c->remote,
+				       .cap = (struct capture *)(uintptr_t)c->cap,
 				       .task = c->task,
 				       .first_ns = INT64_MAX,
 				       .order = c->order >> 2});
@@ -128,7 +140,7 @@ static int on_life(const struct event *ev, const struct task *task, int64_t task
 			      .host = peers_host(r->peers, ev->cap),
 			      .pid = task ? task->pid : -1,
 			      .task = task_id,
-			      .cap = ev->cap,
+			      .cap = (uintptr_t)ev->cap,
 			      .sent = ev->col[LIVES_SENT],
 			      .received = ev->col[LIVES_RECEIVED],
 			      .wall_ns = ev->wall_ns,
@@ -136,7 +148,7 @@ static int on_life(const struct event *ev, const struct task *task, int64_t task
 
 	if (!c.remote)
 		return -1;
-	c.hash = spill_hash((uint64_t)(uint32_t)c.host << 32 | (uint32_t)c.pid, c.remote);
+	c.hash = pair_hash(c.host, c.pid, c.remote);
 	return spill_add(&r->closes, &c);
 }
 
@@ -220,7 +232,7 @@ struct exfil_run *exfil_start(struct peers *peers, const struct exfil_thresholds
 
 	*r = (struct exfil_run){
 		.peers = peers, .t = t, .top = top, .floor = INT64_MIN, .compact_at = 2 * top};
-	spill_init(&r->closes, "exfil", sizeof(struct close_row), MEMORY_ROWS);
+	spill_init(&r->closes, "exfil", sizeof(struct close_row), MEMORY_ROWS, close_hash);
 	return r;
 }
 

@@ -22,6 +22,11 @@ struct row {
 	uint64_t hash, key, seq;
 };
 
+static uint64_t row_hash(const void *row)
+{
+	return spill_hash(((const struct row *)row)->key, 0);
+}
+
 struct seen {
 	size_t rows, batches, largest;
 	uint64_t *batch_of; /* per key: 1 + the batch its rows came in */
@@ -73,7 +78,7 @@ int main(int argc, char **argv)
 	}
 	seen.batch_of = xcalloc(keys, sizeof(*seen.batch_of));
 	seen.last = xcalloc(keys, sizeof(*seen.last));
-	spill_init(&spill, "spillcheck", sizeof(struct row), memory);
+	spill_init(&spill, "spillcheck", sizeof(struct row), memory, row_hash);
 	for (size_t i = 0; i < rows; i++) {
 		uint64_t key = i * 7919 % keys;
 
