@@ -68,6 +68,20 @@ check "tcpconnect --follow printed every connect, once, in order" cmp "$SCRATCH/
 check "tcpaccept --follow printed every accept, once, in order" cmp "$SCRATCH/expected" "$SCRATCH/accepts"
 check_eq "--follow: nothing on stderr" "" "$(cat "$SCRATCH/connects.err" "$SCRATCH/accepts.err")"
 
+# follow_held DB AT NAME: report tcpconnect --follow DB in the background ($follower), held
+# by the preloaded library at its AT'th open of DB until $SCRATCH/NAME-go exists; waits (10 s
+# at most) until it is held ($SCRATCH/NAME-held). Its output in NAME.out and NAME.err.
+follow_held() {
+	HOLD_OPEN_PATH=$1 HOLD_OPEN_AT=$2 HOLD_OPEN_HELD=$SCRATCH/$3-held HOLD_OPEN_UNTIL=$SCRATCH/$3-go \
+		LD_PRELOAD=$(realpath "$HELPERS/hold-open.so") ASAN_OPTIONS=verify_asan_link_order=0 \
+		"$report" tcpconnect --follow "$1" > "$SCRATCH/$3.out" 2> "$SCRATCH/$3.err" &
+	follower=$!
+	for _ in $(seq 100); do
+		[ -e "$SCRATCH/$3-held" ] && break
+		sleep 0.1
+	done
+}
+
 # --- A pass's reader opened after record committed more: its lookups find every task ---------
 # report reads events on connections of their own (its readers), opened after the one that
 # looks up their tasks.  The preloaded library holds the first reader's open until a new
@@ -77,21 +91,14 @@ start_record "$db" -e connect || {
 	fail "record starts" "$(cat "$RECORD_ERR")"
 	exit 0
 }
-HOLD_OPEN_PATH=$db HOLD_OPEN_AT=3 HOLD_OPEN_HELD=$SCRATCH/held HOLD_OPEN_UNTIL=$SCRATCH/go \
-	LD_PRELOAD=$(realpath "$HELPERS/hold-open.so") ASAN_OPTIONS=verify_asan_link_order=0 \
-	"$report" tcpconnect --follow "$db" > "$SCRATCH/held.out" 2> "$SCRATCH/held.err" &
-follower=$!
-for _ in $(seq 100); do
-	[ -e "$SCRATCH/held" ] && break
-	sleep 0.1
-done
-check "--follow: its first reader held at its open" test -e "$SCRATCH/held"
+follow_held "$db" 3 held
+check "--follow: its first reader held at its open" test -e "$SCRATCH/held-held"
 late=$("$HELPERS/traffic" refused 4)
 for _ in $(seq 100); do
 	"$report" tcpconnect "$db" 2> /dev/null | grep -q "^$(value client_pid "$late") " && break
 	sleep 0.1
 done
-touch "$SCRATCH/go"
+touch "$SCRATCH/held-go"
 wait_for "--follow: a connect committed while its reader was held, its task found" \
 	"$SCRATCH/held.out" "^$(value client_pid "$late") +traffic +4 +127\.0\.0\.1 +127\.0\.0\.1 +$(value port "$late")$"
 stop_record INT
@@ -106,14 +113,7 @@ wal=$(realpath "$SCRATCH")/walmode.db
 cp "$db" "$wal"
 sql "$wal" "PRAGMA journal_mode = WAL" > /dev/null
 : > "$wal-wal"
-HOLD_OPEN_PATH=$wal HOLD_OPEN_AT=2 HOLD_OPEN_HELD=$SCRATCH/wal-held HOLD_OPEN_UNTIL=$SCRATCH/wal-go \
-	LD_PRELOAD=$(realpath "$HELPERS/hold-open.so") ASAN_OPTIONS=verify_asan_link_order=0 \
-	"$report" tcpconnect --follow "$wal" > "$SCRATCH/wal.out" 2> "$SCRATCH/wal.err" &
-follower=$!
-for _ in $(seq 100); do
-	[ -e "$SCRATCH/wal-held" ] && break
-	sleep 0.1
-done
+follow_held "$wal" 2 wal
 check "--follow: held between its look at the -wal and SQLite's first read" test -e "$SCRATCH/wal-held"
 rm -f "$wal-wal"
 touch "$SCRATCH/wal-go"
