@@ -43,16 +43,12 @@ struct close_row {
 	uint64_t remote;
 };
 
-static uint64_t pair_hash(int64_t host, int64_t pid, uint64_t remote)
-{
-	return spill_hash((uint64_t)(uint32_t)host << 32 | (uint32_t)pid, remote);
-}
-
+/* The hash of the row's pair (host, process, remote). */
 static uint64_t close_hash(const void *row)
 {
 	const struct close_row *c = row;
 
-	return pair_hash(c->host, c->pid, c->remote);
+	return spill_hash((uint64_t)(uint32_t)c->host << 32 | (uint32_t)c->pid, c->remote);
 }
 
 /* Pairs with exact totals. */
@@ -148,7 +144,7 @@ static int on_life(const struct event *ev, const struct task *task, int64_t task
 
 	if (!c.remote)
 		return -1;
-	c.hash = pair_hash(c.host, c.pid, c.remote);
+	c.hash = close_hash(&c);
 	return spill_add(&r->closes, &c);
 }
 
