@@ -504,7 +504,7 @@ int main(int argc, char **argv)
 			return 1;
 	}
 	recorded = rows_recorded(g.rows);
-	if (rows_flush(g.rows) || capture_finish(g.cap, "duration", recorded, lost))
+	if (rows_flush(g.rows) || capture_finish(g.cap, "duration", recorded, lost, NULL))
 		return 1;
 	seconds = ((double)clock_ns(CLOCK_MONOTONIC) - started) / 1e9;
 	printf("events=%llu seconds=%.3f rate=%.0f bytes=%lld\n", (unsigned long long)g.events,

@@ -827,7 +827,8 @@ int capture_commit(struct capture *cap, const uint64_t recorded[RECORD_TYPES],
 }
 
 int capture_finish(struct capture *cap, const char *stop_reason,
-		   const uint64_t recorded[RECORD_TYPES], const uint64_t lost[RECORD_TYPES])
+		   const uint64_t recorded[RECORD_TYPES], const uint64_t lost[RECORD_TYPES],
+		   bool (*asked_again)(void))
 {
 	sqlite3_stmt *stmt;
 	int rc;
@@ -851,15 +852,25 @@ int capture_finish(struct capture *cap, const char *stop_reason,
 	 * --follow, sqlite3) holding the file makes this busy, and
 	 * busy_timeout does not apply to it: wait.  A follower's pass lets go
 	 * between polls, but on a loaded host one pass can take seconds: say
-	 * what the wait is for after 5 s, give up after a minute (everything
-	 * is committed: the capture and its -wal are then whole, together).
+	 * what the wait is for after 5 s, give up after a minute or when asked
+	 * to stop again (everything is committed: the capture and its -wal are
+	 * then whole, together).
 	 */
 	for (int tries = 0;; tries++) {
 		rc = sqlite3_exec(cap->db, "PRAGMA journal_mode = MEMORY", NULL, NULL, NULL);
 		if (rc == SQLITE_OK)
 			return 0;
-		if (rc != SQLITE_BUSY || tries == 6000)
+		if (rc != SQLITE_BUSY)
 			return fail(cap, "close");
+		if (tries == 6000 || (asked_again && asked_again())) {
+			fprintf(stderr,
+				"record: %s is still being read (%s): left with its -wal beside "
+				"it, "
+				"keep both: together they are the whole capture\n",
+				cap->path,
+				tries == 6000 ? "a minute passed" : "asked again to stop");
+			return -1;
+		}
 		if (tries == 500)
 			fprintf(stderr,
 				"record: %s is being read (report --follow?): waiting for the "

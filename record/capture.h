@@ -169,9 +169,13 @@ int capture_set_skipped_runs(struct capture *cap, const char *program, const cha
 int capture_commit(struct capture *cap, const uint64_t recorded[RECORD_TYPES],
 		   const uint64_t lost[RECORD_TYPES]);
 
-/* Final commit: stop time, reason, clean stop; leaves one self-contained file. */
+/*
+ * Final commit: stop time, reason, clean stop; leaves one self-contained file,
+ * unless a reader holds it past a minute or asked_again (if given) says to hurry.
+ */
 int capture_finish(struct capture *cap, const char *stop_reason,
-		   const uint64_t recorded[RECORD_TYPES], const uint64_t lost[RECORD_TYPES]);
+		   const uint64_t recorded[RECORD_TYPES], const uint64_t lost[RECORD_TYPES],
+		   bool (*asked_again)(void));
 
 /* Bytes on disk, the write-ahead log included. */
 int64_t capture_size(const struct capture *cap);

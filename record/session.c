@@ -32,11 +32,19 @@
 /* How often the loss counts are looked at: as often as the writer wakes at least (probes.c). */
 #define LOOK_INTERVAL_NS 10000000LL
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, stop_signals;
 
 static void on_stop_signal(int sig)
 {
 	stop_signal = sig;
+	if (stop_signals < 2)
+		stop_signals++;
+}
+
+/* A second Ctrl-C: the responder will not wait for a reader to let go of the file. */
+static bool stop_asked_again(void)
+{
+	return stop_signals > 1;
 }
 
 struct session {
@@ -320,7 +328,7 @@ static int finish_part(struct session *s, struct part *part, const char *reason)
 		s->lost[i] += lost[i];
 	}
 	s->finished_bytes += capture_content_bytes(part->cap);
-	err = capture_finish(part->cap, reason, part->recorded, lost);
+	err = capture_finish(part->cap, reason, part->recorded, lost, stop_asked_again);
 	s->finished_disk_bytes += capture_size(part->cap);
 	capture_close(part->cap, false);
 	return err;

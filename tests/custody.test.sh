@@ -235,26 +235,58 @@ check_eq "record -f: replaces a capture, as before" "0|0" \
 
 # --- record: a reader holding the capture as it stops -------------------------------
 # Leaving WAL mode needs the file to itself; a follower on a loaded host can
-# hold it for seconds. Held 7 s here, past the 5 s after which record says why
-# it waits.
-db="$SCRATCH/held.db"
-start_record "$db" -e capable
-python3 -c 'import sqlite3, sys, time
+# hold it for seconds. Held here until record says why it waits (after 5 s),
+# and let go then.
+# hold_read DB THEN: a reader holds DB in a read transaction until record's
+# stderr says it waits for it (a minute at most), and THEN seconds more (sets reader)
+hold_read() {
+	python3 -c 'import sqlite3, sys, time
 c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True, isolation_level=None)
 c.execute("BEGIN")
 c.execute("select count(*) from capture").fetchall()
 print("held", flush=True)
-time.sleep(7)
-c.close()' "$db" > "$SCRATCH/held.out" &
-reader=$!
-until grep -q held "$SCRATCH/held.out" 2> /dev/null || ! kill -0 "$reader" 2> /dev/null; do sleep 0.05; done
+for _ in range(600):
+	time.sleep(0.1)
+	if "being read" in open(sys.argv[2]).read():
+		break
+time.sleep(float(sys.argv[3]))
+c.close()' "$1" "$RECORD_ERR" "$2" > "$1.held" &
+	reader=$!
+	until grep -q held "$1.held" 2> /dev/null || ! kill -0 "$reader" 2> /dev/null; do sleep 0.05; done
+}
+waiting_line() { echo "record: $1 is being read (report --follow?): waiting for the reader to let go, up to a minute, to close it"; }
+db="$SCRATCH/held.db"
+start_record "$db" -e capable
+hold_read "$db" 0.5
 stop_record
 wait "$reader"
-check_eq "record waits out a reader holding the capture for 7 s: a clean stop, one file" \
+check_eq "record waits out a reader holding the capture past 5 s: a clean stop, one file" \
 	"0|1|" "$RECORD_RC|$(sql "$db" 'select clean_stop from capture')|$(ls "$db-wal" 2> /dev/null)"
-check_eq "... and says once, after 5 s, what it waits for" \
-	"record: $db is being read (report --follow?): waiting for the reader to let go, up to a minute, to close it" \
-	"$(grep 'being read' "$RECORD_ERR")"
+check_eq "... and says once, after 5 s, what it waits for" "$(waiting_line "$db")" "$(grep 'being read' "$RECORD_ERR")"
+
+# A second Ctrl-C while it waits: the responder will not wait; the file
+# stays in WAL mode, its -wal beside it, both whole and committed.
+db="$SCRATCH/held-twice.db"
+start_record "$db" -e capable -u "$test_uid"
+setpriv --reuid="$test_uid" --regid="$test_uid" --clear-groups true
+for _ in $(seq 200); do # until the check is committed
+	[ "$(sql "$db" 'select count(*) from ev_capable' 2> /dev/null)" -gt 0 ] 2> /dev/null && break
+	sleep 0.05
+done
+hold_read "$db" 60
+kill -INT "$RECORD_PID"
+for _ in $(seq 300); do
+	grep -q 'being read' "$RECORD_ERR" && break
+	sleep 0.05
+done
+stop_record
+kill "$reader"
+wait "$reader" 2> /dev/null
+check_eq "a second Ctrl-C while a reader holds it: record ends at once, exit 1, the -wal kept" \
+	"1|$(waiting_line "$db")|record: $db is still being read (asked again to stop): left with its -wal beside it, keep both: together they are the whole capture|yes" \
+	"$RECORD_RC|$(grep 'being read' "$RECORD_ERR" | paste -sd '|')|$([ -s "$db-wal" ] && echo yes)"
+check_eq "... and the capture and its -wal are whole: a clean stop, its checks there" "1|1" \
+	"$(sql "$db" 'select clean_stop from capture')|$(sql "$db" "select count(*) > 0 from ev_capable c join task t on t.id = c.task where t.uid = $test_uid")"
 
 # --- report info: the recorded stop reason, clean or not ---------------------------
 cp "$SCRATCH/clean.db" "$SCRATCH/full.db"
