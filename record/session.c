@@ -641,13 +641,17 @@ static int start(struct session *s)
 	if (!s->probes)
 		return -1;
 	describe_setup(s);
+	/*
+	 * -d counts from the start the capture states (its events' base), not
+	 * from the end of attaching, which a loaded host can stretch past it.
+	 */
+	s->started_ns = clock_ns(CLOCK_MONOTONIC);
 	s->rows = rows_new(s->setup.base_ns, NULL);
 	if (begin_part(s))
 		return -1;
 	if (probes_rings(s->probes, on_record, s) || probes_attach(s->probes) ||
 	    probes_start_reading(s->probes))
 		return -1;
-	s->started_ns = clock_ns(CLOCK_MONOTONIC);
 	s->deadline_ns =
 		o->duration_s > 0 ? s->started_ns + (int64_t)(o->duration_s * NS_PER_S) : INT64_MAX;
 	s->next_commit_ns = s->started_ns + COMMIT_INTERVAL_NS;
