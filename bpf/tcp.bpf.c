@@ -565,22 +565,17 @@ static __always_inline struct sock *tcp_sock_of_fd(struct task_struct *task, lon
 /*
  * tcpaccept: TCP connections handed to a process by accept() or accept4().
  * The handshake completes in softirq context, where no process is known, so
- * the record is made where the accepting process is certain: at the exit of
- * its accept()/accept4() call, from the socket behind the returned descriptor.
+ * the record is made where the accepting process is certain: as the kernel's
+ * accept returns the socket to it (fexit on inet_csk_accept, as BCC's
+ * tcpaccept hooks it, io_uring's accepts included), or, where the kernel
+ * refuses tracing programs, at the exit of its accept()/accept4() call, from
+ * the socket behind the returned descriptor.
  */
-static __always_inline int record_accept(void *ctx, long fd, bool cast)
+static __always_inline int record_accept(void *ctx, struct task_struct *task, __u64 pid_tgid,
+					 __u32 uid, struct sock *sk, bool cast)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 uid;
-	__u64 pid_tgid = current_ids(task, &uid, cast);
 	struct accept_record *rec;
-	struct sock *sk;
 
-	if (fd < 0 || !task_is_wanted(pid_tgid, uid))
-		return 0;
-	sk = tcp_sock_of_fd(task, fd, cast);
-	if (!sk)
-		return 0;
 	flight_take(&unaccepted, cast ? key_of(sk) : key_of_address((__u64)sk));
 	rec = begin_record(sizeof(*rec), 0, RECORD_ACCEPT, bpf_ktime_get_boot_ns(), true);
 	if (!rec)
@@ -591,28 +586,77 @@ static __always_inline int record_accept(void *ctx, long fd, bool cast)
 	return 0;
 }
 
+static __always_inline int record_accept_of_fd(void *ctx, long fd, bool cast)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 uid;
+	__u64 pid_tgid = current_ids(task, &uid, cast);
+	struct sock *sk;
+
+	if (fd < 0 || !task_is_wanted(pid_tgid, uid))
+		return 0;
+	sk = tcp_sock_of_fd(task, fd, cast);
+	return sk ? record_accept(ctx, task, pid_tgid, uid, sk, cast) : 0;
+}
+
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int accept4_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return record_accept(ctx, ctx->ret, true);
+	return record_accept_of_fd(ctx, ctx->ret, true);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int accept_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return record_accept(ctx, ctx->ret, true);
+	return record_accept_of_fd(ctx, ctx->ret, true);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int accept4_exit_core(struct trace_event_raw_sys_exit *ctx)
 {
-	return record_accept(ctx, ctx->ret, false);
+	return record_accept_of_fd(ctx, ctx->ret, false);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int accept_exit_core(struct trace_event_raw_sys_exit *ctx)
 {
-	return record_accept(ctx, ctx->ret, false);
+	return record_accept_of_fd(ctx, ctx->ret, false);
+}
+
+/*
+ * inet_csk_accept's arguments changed in 6.10 (flags, err and kern became
+ * one struct): its return value is asked for, wherever it lies.  Kernel
+ * threads' accepts (in-kernel servers) are no process's, as at the syscall.
+ */
+static __always_inline int accept_returned(__u64 *ctx, bool cast)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 uid;
+	__u64 pid_tgid = current_ids(task, &uid, cast);
+	__u64 ret = 0;
+	struct sock *sk;
+
+	if (!task_is_wanted(pid_tgid, uid) || (task->flags & PF_KTHREAD) ||
+	    bpf_get_func_ret(ctx, &ret) || !ret)
+		return 0;
+	/* A number to the verifier: typed by the kfunc, or read through CO-RE */
+	sk = cast ? kernel_cast((void *)ret, struct sock) : (struct sock *)ret;
+	if (!is_tcp_inet(SOCK_FIELD(cast, sk, skc_family),
+			 KERNEL_FIELD(cast, sk, struct sock, sk_protocol)))
+		return 0; /* DCCP's accepts go through it too */
+	return record_accept(ctx, task, pid_tgid, uid, sk, cast);
+}
+
+SEC("fexit/inet_csk_accept")
+int accept_return(__u64 *ctx)
+{
+	return accept_returned(ctx, true);
+}
+
+SEC("fexit/inet_csk_accept")
+int accept_return_core(__u64 *ctx)
+{
+	return accept_returned(ctx, false);
 }
 
 /* The RST answers this segment: its reversed four-tuple is the RST's own. */

@@ -59,6 +59,10 @@ static const struct need accept4_exit = {
 static const struct need accept_exit = {
 	NEED_EVENT, "syscalls/sys_exit_accept", 0,
 	"the tracepoint syscalls:sys_exit_accept (CONFIG_FTRACE_SYSCALLS)"};
+static const struct need csk_accept = {NEED_FEXIT, "inet_csk_accept", 0,
+				       "fexit on inet_csk_accept"};
+static const struct need func_ret = {NEED_HELPER, "get_func_ret", 0,
+				     "the helper bpf_get_func_ret (Linux 5.17+)"};
 static const struct need send_reset = {NEED_TRACEPOINT, "tcp_send_reset", 0,
 				       "the tracepoint tcp:tcp_send_reset (Linux 4.15+)"};
 /* With its reason (6.10+), the tracepoint fires for every reset, not full sockets' alone. */
@@ -89,7 +93,7 @@ static const struct need cgroup_bpf = {NEED_FUNCTION, "__cgroup_bpf_run_filter_s
 				       "BPF programs on cgroups (CONFIG_CGROUP_BPF)"};
 
 /* Each kind's alternatives, best first, as its entry in bpf/kinds.def lists them. */
-#define MECHANISM_ALTERNATIVES 4
+#define MECHANISM_ALTERNATIVES 6
 
 static const struct kind_mechanisms {
 	unsigned kind;
