@@ -200,7 +200,9 @@ $(OBJ)/tests/fuzz/elf_fuzz.o: CFLAGS += -Irecord
 $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -fno-omit-frame-pointer $< -o $@ -lpthread
+	$(Q)$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -fno-omit-frame-pointer $< -o $@ -lpthread $(HELPER_LIBS)
+
+$(BUILD)/tests/traffic: HELPER_LIBS := -luring
 
 # Libraries the tests preload into record, to fail what a kernel rarely fails.
 $(BUILD)/tests/%.so: tests/preload/%.c

@@ -2,8 +2,10 @@
  * traffic: real loopback TCP for the record tests.  Prints what it did as
  * key=value words on stdout, so a test can find its rows in the capture.
  *
- *   traffic accept 4|6 N   a forked server accepts N connections (accept4 and
- *                          accept in turn) from this process
+ *   traffic accept 4|6 N [uring]
+ *                          a forked server accepts N connections (accept4 and
+ *                          accept in turn; with uring, every third through an
+ *                          io_uring instead) from this process
  *   traffic refused 4|6 [N]  connect N times (default 1) to a closed port:
  *                          each refused, each answered by a RST
  *   traffic abort 4|6      connect, then close with SO_LINGER 0: a RST from us
@@ -29,6 +31,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <liburing.h>
 #include <stdbool.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -110,17 +113,37 @@ static int connect_to(int port, int syn_retries)
 	return fd;
 }
 
-static void accept_mode(int count)
+/* An accept submitted to an io_uring: no accept() system call is made. */
+static int uring_accept(struct io_uring *ring, int server)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_cqe *cqe;
+	int fd;
+
+	io_uring_prep_accept(sqe, server, NULL, NULL, 0);
+	if (io_uring_submit(ring) != 1 || io_uring_wait_cqe(ring, &cqe))
+		die("io_uring accept");
+	fd = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	errno = fd < 0 ? -fd : 0;
+	return fd;
+}
+
+static void accept_mode(int count, bool through_uring)
 {
 	int server = listener(count + 1), status;
 	pid_t child = fork();
+	struct io_uring ring;
 
 	if (child < 0)
 		die("fork");
 	if (child == 0) {
+		if (through_uring && (errno = -io_uring_queue_init(2, &ring, 0)))
+			die("io_uring_queue_init");
 		for (int i = 0; i < count; i++) {
-			int fd = i % 2 ? accept(server, NULL, NULL)
-				       : accept4(server, NULL, NULL, SOCK_CLOEXEC);
+			int fd = through_uring && i % 3 == 2 ? uring_accept(&ring, server)
+				 : i % 2		     ? accept(server, NULL, NULL)
+					 : accept4(server, NULL, NULL, SOCK_CLOEXEC);
 
 			if (fd < 0)
 				die("accept");
@@ -345,13 +368,13 @@ int main(int argc, char **argv)
 	if (argc < 3 || (strcmp(argv[2], "4") && strcmp(argv[2], "6"))) {
 		fprintf(stderr,
 			"usage: traffic accept|refused|abort|unaccepted|timeout|carry|periodic 4|6 "
-			"[N | SENT RECEIVED MS client|server|reset | COUNT MIN_MS MAX_MS "
+			"[N [uring] | SENT RECEIVED MS client|server|reset | COUNT MIN_MS MAX_MS "
 			"MIN_BYTES MAX_BYTES]\n");
 		return 2;
 	}
 	family = argv[2][0] == '4' ? AF_INET : AF_INET6;
 	if (!strcmp(argv[1], "accept"))
-		accept_mode(argc > 3 ? atoi(argv[3]) : 1);
+		accept_mode(argc > 3 ? atoi(argv[3]) : 1, argc > 4 && !strcmp(argv[4], "uring"));
 	else if (!strcmp(argv[1], "refused"))
 		refused_mode(argc > 3 ? atoi(argv[3]) : 1);
 	else if (!strcmp(argv[1], "abort"))
