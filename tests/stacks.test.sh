@@ -182,8 +182,15 @@ check_eq "all the seccomp helper's CAP_SYS_ADMIN checks are non-audited" "0" \
 	"$(sql "$db" "select group_concat(distinct coalesce(audit, 'NULL')) from capable where pid = $seccomp_pid and cap = 21")"
 check_match "mmap and fork checks: not audited, through the vm_enough_memory hook" "^[1-9]" \
 	"$(stack_has "= 0" "" "'security_vm_enough_memory_mm'")"
-check_eq "every non-audited check has a non-audit requester in its stack" 0 "$(stack_has "= 0" not "$noaudit")"
-check_eq "every audited check has an audit requester in its stack" 0 "$(stack_has "= 1" not "$audit")"
+# first_lacking AUDIT LIST: the first such check that lacks one, its comm and first frames
+first_lacking() {
+	sql "$db" "select c.comm || ' cap ' || c.cap || ': ' || (select group_concat(symbol, ' < ') from (select f.symbol from stack_frame f where f.stack = s.kstack order by f.depth limit 8)) from capable c join event_stack s on s.seq = c.seq where c.audit $1 and not exists (select 1 from stack_frame f where f.stack = s.kstack and f.symbol in ($2)) limit 1"
+}
+# Host-wide: on a failure, the first offender says which call path was missed.
+check_eq "every non-audited check has a non-audit requester in its stack" "0|" \
+	"$(stack_has "= 0" not "$noaudit")|$(first_lacking "= 0" "$noaudit")"
+check_eq "every audited check has an audit requester in its stack" "0|" \
+	"$(stack_has "= 1" not "$audit")|$(first_lacking "= 1" "$audit")"
 check_eq "no check with a known requester is left unknown" 0 \
 	"$(sql "$db" "select count(*) from capable c join event_stack s on s.seq = c.seq where c.audit is null and exists (select 1 from stack_frame f where f.stack = s.kstack and f.depth <= 4 and f.symbol in ($noaudit, $audit))")"
 
