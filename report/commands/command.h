@@ -21,6 +21,8 @@ struct command {
 	int (*check)(const struct options *opts);
 	/* Report on the open captures: 0, or -1 after one line on stderr. */
 	int (*run)(struct captures *set, const struct options *opts);
+	/* Its heaps in huge pages: main() starts the program again for it (main.c). */
+	bool huge_pages;
 	/* Its state (options, tallies), zeroed before each run: one process may run it twice. */
 	void *state;
 	size_t state_size;

@@ -945,6 +945,7 @@ const struct command html_command = {
 		 .own_option = own_option},
 	.check = check,
 	.run = run,
+	.huge_pages = true,
 	.state = &hm,
 	.state_size = sizeof(hm),
 };

@@ -847,4 +847,5 @@ const struct command summary_command = {
 		 .accepts = ACCEPT_FILTERS,
 		 .own_option = own_option},
 	.run = run,
+	.huge_pages = true,
 };

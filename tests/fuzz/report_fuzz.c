@@ -640,6 +640,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	atexit(clean_up);
 	setenv("TZ", "UTC", 1);
+	/* report_main() runs here, in this process: not started again (main.c). */
+	setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0", 1);
 	fz.verbose = getenv("FUZZ_VERBOSE") != NULL;
 	fz.null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	fz.stderr_fd = dup(STDERR_FILENO);
