@@ -76,28 +76,36 @@ enum {
 	CLOSE_CHOSEN
 };
 
-/* A connection while its events may still come: small, a minute of them is held. */
+/*
+ * A connection while its events may still come: small, a minute of them is
+ * held, and read at random.  Two cache lines: at 176 bytes it spanned three
+ * or four, and fetching each ahead, and the merge's every event, waited on
+ * the lines more.  Its captures are the set's by number (peers_index), its
+ * ends' hash is computed again where the index needs it.
+ */
 struct conn {
-	struct capture *cap; /* of its first event (a connect's, if it has one) */
 	int64_t start_ns;
-	uint32_t client, server; /* peers; 0 unknown */
-	uint32_t space; /* a namespace's own loopback connection: its netns; 0 the host's */
-	uint32_t hash;	/* of its ends (ends_hash) when keyed: its entry in the index */
-	int64_t client_port, server_port; /* -1 unknown */
-	bool has_connect, has_accept, has_outcome, reset_by_server, refused;
-	bool orphan; /* began with a RST with no socket: which end is the client is guessed */
-	bool has_close, closed_by_client_end; /* closed_by_client_end: the client's socket told */
-	int64_t duration_ns;		      /* -1: opened before the capture */
-	int64_t client_bytes, server_bytes;   /* payload each way */
-	int64_t closed_by;		      /* ev_close's code, from the end that told; 0 none */
-	bool keyed;  /* the newest of its ends: the map's entry for them is this one */
-	bool chosen; /* one of its events passes the task filters: it is printed */
+	int64_t client_port, server_port;   /* -1 unknown */
+	int64_t duration_ns;		    /* -1: opened before the capture */
+	int64_t client_bytes, server_bytes; /* payload each way */
 	/* tasks and reason by number, named when printed */
-	struct capture *accept_cap, *reset_cap;
 	int64_t connect_task, accept_task, reason; /* reason: -1 none */
 	int64_t state, error, latency_ns, accept_delay_ns;
-	int64_t resets;
+	uint32_t client, server; /* peers; 0 unknown */
+	uint32_t space; /* a namespace's own loopback connection: its netns; 0 the host's */
+	uint32_t resets;
+	uint16_t cap; /* of its first event (a connect's, if it has one) */
+	uint16_t accept_cap, reset_cap;
+	uint8_t closed_by : 3; /* ev_close's code from the end that told: 1-4, else 0 */
+	bool has_connect : 1, has_accept : 1, has_outcome : 1, reset_by_server : 1, refused : 1;
+	bool orphan : 1; /* began with a RST with no socket: which end is the client is guessed */
+	bool has_close : 1;
+	bool closed_by_client_end : 1; /* the client's socket told */
+	bool keyed : 1;	 /* the newest of its ends: the index's entry for them is this one */
+	bool chosen : 1; /* one of its events passes the task filters: it is printed */
 };
+
+static_assert(sizeof(struct conn) == 2 * CACHE_LINE, "a connection is two cache lines");
 
 /*
  * An end's address as put_endpoint writes it before a port ("[fd00::1]:",
@@ -164,7 +172,8 @@ struct row {
  */
 struct done {
 	struct conn c;
-	struct peer_name client, server; /* name_of's */
+	struct capture *cap, *accept_cap, *reset_cap; /* the printer's (copy_of), c's numbers' */
+	struct peer_name client, server;	      /* name_of's */
 };
 
 /*
@@ -309,9 +318,9 @@ static struct conn *at(uint64_t id)
 }
 
 /*
- * Start fetching every line of a connection: one in the ring starts
- * anywhere in a line and spans up to four.  Inlined always, as
- * index_prefetch.
+ * Start fetching every line of a connection: two, in the arena's segments
+ * (three where a segment is not aligned to a line: the sanitizer's).
+ * Inlined always, as index_prefetch.
  */
 __attribute__((always_inline)) static inline void prefetch_whole(const struct conn *c)
 {
@@ -344,6 +353,12 @@ static uint32_t ends_hash(uint32_t client, int64_t client_port, uint32_t server,
 	h ^= h >> 31;
 	hash = (uint32_t)(h * 0x94d049bb133111ebULL >> 32);
 	return hash ? hash : 1;
+}
+
+/* The hash of a connection's ends, as its entry in the index has it. */
+static uint32_t conn_hash(const struct conn *c)
+{
+	return ends_hash(c->client, c->client_port, c->server, c->server_port, c->space);
 }
 
 /* Whether the connection's ends are the key (a, b). */
@@ -519,24 +534,29 @@ static void free_ring(void)
 	cv.ring = (struct ring){0};
 }
 
-/* A connection at the end of the ring: the map is the caller's (hash: its entry's, 0 none). */
+/* A capture's number in the set (a connection's cap). */
+static uint16_t cap_number(const struct capture *cap)
+{
+	return (uint16_t)peers_index(cv.peers, cap);
+}
+
+/* A connection at the end of the ring: the index is the caller's (keyed: its entry's). */
 static struct conn *push_conn(const struct event *ev, uint32_t client, int64_t client_port,
-			      uint32_t server, int64_t server_port, uint32_t space, uint32_t hash)
+			      uint32_t server, int64_t server_port, uint32_t space, bool keyed)
 {
 	struct conn *c;
 
 	if (cv.tail % SEGMENT_CONNS == 0)
 		add_segment();
 	c = at(cv.tail++);
-	*c = (struct conn){.cap = ev->cap,
+	*c = (struct conn){.cap = cap_number(ev->cap),
 			   .start_ns = ev->wall_ns,
 			   .client = client,
 			   .server = server,
 			   .client_port = client_port,
 			   .server_port = server_port,
 			   .space = space,
-			   .hash = hash,
-			   .keyed = hash != 0};
+			   .keyed = keyed};
 	return c;
 }
 
@@ -566,7 +586,7 @@ static struct conn *start_conn(const struct event *ev, uint32_t client, int64_t 
 		}
 		slot->id = (uint32_t)cv.tail;
 	}
-	return push_conn(ev, client, client_port, server, server_port, space, hash);
+	return push_conn(ev, client, client_port, server, server_port, space, hash != 0);
 }
 
 /* --- Printing ------------------------------------------------------------------- */
@@ -603,7 +623,7 @@ static const char *end_of(const struct conn *c)
 		{NULL, "client FIN", "server FIN", "client RST", "server RST"},
 	};
 
-	if (!c->has_close || c->closed_by < 1 || c->closed_by > 4)
+	if (!c->has_close || !c->closed_by)
 		return NULL;
 	return ends[c->closed_by_client_end][c->closed_by];
 }
@@ -680,13 +700,15 @@ static struct value endpoint_value(char *out, uint32_t peer, const struct peer_n
 }
 
 /* What the connection's numbers name: its tasks and the reason of its first reset. */
-static int look_up(const struct conn *c, struct row *r)
+static int look_up(const struct done *d, struct row *r)
 {
+	const struct conn *c = &d->c;
+
 	r->reason.len = 0;
-	if ((c->has_connect && capture_task(c->cap, c->connect_task, &r->connect_task)) ||
-	    (c->has_accept && capture_task(c->accept_cap, c->accept_task, &r->accept_task)) ||
+	if ((c->has_connect && capture_task(d->cap, c->connect_task, &r->connect_task)) ||
+	    (c->has_accept && capture_task(d->accept_cap, c->accept_task, &r->accept_task)) ||
 	    (c->resets && c->reason >= 0 &&
-	     capture_reset_reason(c->reset_cap, c->reason, &r->reason)))
+	     capture_reset_reason(d->reset_cap, c->reason, &r->reason)))
 		return -1;
 	if (c->resets && c->reason >= 0 && !r->reason.found) {
 		r->reason.len = (size_t)snprintf(r->reason.text, sizeof(r->reason.text), "%lld",
@@ -735,8 +757,8 @@ static int record_values(const struct done *d, struct row *r, const struct task 
 	struct value *v = r->v;
 	const struct task *accepter = c->has_accept ? &r->accept_task : NULL;
 
-	v[EVENT_TS_NS] = int_value(c->start_ns - c->cap->realtime_offset_ns); /* base_ns + t */
-	v[EVENT_HOST] = text_of(c->cap->host);
+	v[EVENT_TS_NS] = int_value(c->start_ns - d->cap->realtime_offset_ns); /* base_ns + t */
+	v[EVENT_HOST] = text_of(d->cap->host);
 	v[EVENT_UID] = local ? int_value(local->uid) : null_value();
 	v[EVENT_TID] = local ? int_value(local->tid) : null_value();
 	v[EVENT_PPID] = local ? int_value(local->ppid) : null_value();
@@ -761,7 +783,7 @@ static int record_values(const struct done *d, struct row *r, const struct task 
 	v[CONN_RESET_REASON] =
 		r->reason.len ? checked_text_value(r->reason.text, r->reason.len, r->reason.plain)
 			      : null_value();
-	return local ? task_cgroup_value(c->cap, local, &v[EVENT_CGROUP_PATH]) : 0;
+	return local ? task_cgroup_value(d->cap, local, &v[EVENT_CGROUP_PATH]) : 0;
 }
 
 static int print_conn(const struct done *d)
@@ -774,7 +796,7 @@ static int print_conn(const struct done *d)
 				   : c->has_accept ? &r->accept_task
 						   : NULL;
 
-	if (look_up(c, r))
+	if (look_up(d, r))
 		return -1;
 	v[EVENT_ELAPSED] = int_value(c->start_ns);
 	v[EVENT_CLOCK] = int_value(c->start_ns);
@@ -791,7 +813,7 @@ static int print_conn(const struct done *d)
 	v[CONN_END] = end_of(c) ? word_value(end_of(c)) : null_value();
 	if (cv.table) {
 		if (cv.fields[EVENT_HOST].shown)
-			v[EVENT_HOST] = text_of(c->cap->host);
+			v[EVENT_HOST] = text_of(d->cap->host);
 		table_values(d, r);
 	} else if (record_values(d, r, local)) {
 		return -1;
@@ -881,7 +903,7 @@ static struct conn orient(const struct conn *c)
 __attribute__((always_inline)) static inline void prefetch_finished(const struct conn *c)
 {
 	if (c->keyed)
-		index_prefetch(c->hash);
+		index_prefetch(conn_hash(c));
 	if (c->client)
 		__builtin_prefetch(peer_name(cv.peers, c->client));
 	if (c->server)
@@ -1028,14 +1050,10 @@ static int wait_room(void)
 	return failed ? -1 : 0;
 }
 
-/* The printer's copy of a capture of the set (NULL: none). */
-static struct capture *copy_of(struct capture *cap)
+/* The printer's copy of the set's capture of that number (cap_number). */
+static struct capture *copy_of(uint16_t number)
 {
-	const struct captures *copies = &cv.handoff.copies;
-
-	if (!cap)
-		return NULL;
-	return copies->list[copies->count == 1 ? 0 : peers_index(cv.peers, cap)];
+	return cv.handoff.copies.list[number];
 }
 
 /* A connection to print, to the printer: 0, or -1 if printing failed. */
@@ -1051,9 +1069,9 @@ static int hand_over(const struct conn *c)
 	}
 	d = &block_of(h->tail)[h->filling++];
 	d->c = *c;
-	d->c.cap = copy_of(c->cap);
-	d->c.accept_cap = copy_of(c->accept_cap);
-	d->c.reset_cap = copy_of(c->reset_cap);
+	d->cap = copy_of(c->cap);
+	d->accept_cap = copy_of(c->accept_cap);
+	d->reset_cap = copy_of(c->reset_cap);
 	d->client = *name_of(c->client);
 	d->server = *name_of(c->server);
 	return 0;
@@ -1101,7 +1119,7 @@ static int print_older(int64_t now)
 			return -1;
 		}
 		if (c->keyed)
-			index_remove(c->hash, (uint32_t)cv.head);
+			index_remove(conn_hash(c), (uint32_t)cv.head);
 		pass_conn();
 	}
 	return 0;
@@ -1296,7 +1314,7 @@ static int on_accept(const struct event *ev, void *ctx)
 	c = start_conn(ev, r, ev->col[END_RPORT], l, ev->col[END_LPORT], space, true);
 	c->has_accept = true;
 	c->chosen |= ev->col[ACCEPT_CHOSEN] == 1;
-	c->accept_cap = ev->cap;
+	c->accept_cap = cap_number(ev->cap);
 	c->accept_task = ev->col[END_TASK];
 	c->accept_delay_ns = ev->wall_ns - c->start_ns;
 	return 0;
@@ -1330,7 +1348,7 @@ static int on_reset(const struct event *ev, void *ctx)
 	if (c->resets++)
 		return 0;
 	c->reset_by_server = by_server;
-	c->reset_cap = ev->cap;
+	c->reset_cap = cap_number(ev->cap);
 	c->reason = event_null(ev, RESET_REASON) ? -1 : ev->col[RESET_REASON];
 	return 0;
 }
@@ -1374,7 +1392,9 @@ static int on_close(const struct event *ev, void *ctx)
 	c->duration_ns = event_null(ev, CLOSE_START) ? -1 : ev->t - ev->col[CLOSE_START];
 	c->client_bytes = ev->col[local_client ? CLOSE_SENT : CLOSE_RECEIVED];
 	c->server_bytes = ev->col[local_client ? CLOSE_RECEIVED : CLOSE_SENT];
-	c->closed_by = event_null(ev, CLOSE_BY) ? 0 : ev->col[CLOSE_BY];
+	c->closed_by = !event_null(ev, CLOSE_BY) && ev->col[CLOSE_BY] >= 1 && ev->col[CLOSE_BY] <= 4
+			       ? (uint8_t)ev->col[CLOSE_BY]
+			       : 0;
 	return 0;
 }
 
@@ -1431,7 +1451,7 @@ static char *marked_columns(const char *columns, const struct options *opts,
  * --comm the reset that refused it).  --addr and -P test the ends, the same
  * for every event of a connection: they choose rows (the engine's filter).
  */
-int print_connections(struct captures *set, const struct options *opts)
+static int connections(struct captures *set, const struct options *opts)
 {
 	static const char *connect_ports[2] = {"e.lport", "e.dport"},
 			  *other_ports[2] = {"e.lport", "e.rport"};
@@ -1544,4 +1564,14 @@ int print_connections(struct captures *set, const struct options *opts)
 	cv.loopbacks = (struct loopbacks){0};
 	cv.head = cv.tail = 0;
 	return err;
+}
+
+int print_connections(struct captures *set, const struct options *opts)
+{
+	if (set->count > UINT16_MAX + 1) { /* a connection's cap is a number of 16 bits */
+		fprintf(stderr, "report: timeline -c: %d captures, more than %d at once\n",
+			set->count, UINT16_MAX + 1);
+		return -1;
+	}
+	return connections(set, opts);
 }
