@@ -1954,9 +1954,9 @@ static void tables_may_grow(struct capture *cap)
 	pthread_mutex_unlock(&tables_lock);
 }
 
-/* The cached row of id, and the lookup holding it (its text may be in its overflow). */
-static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, int64_t id,
-				   const struct lookup **from)
+/* lookup() when the origin's table does not hold the row of id. */
+static __attribute__((noinline)) const struct cached *
+look_further(struct capture *cap, enum lookup_kind kind, int64_t id, const struct lookup **from)
 {
 	const struct lookup_spec *spec = &lookup_specs[kind];
 	struct lookup *l;
@@ -1999,6 +1999,27 @@ static const struct cached *lookup(struct capture *cap, enum lookup_kind kind, i
 	if (c->filled && c->id == id)
 		return c;
 	return fill(cap, spec, l, id) ? NULL : c;
+}
+
+/*
+ * The cached row of id, and the lookup holding it (its text may be in its
+ * overflow): a row of the origin's table here, without the frame the rest
+ * needs (its registers saved and restored: some 6 instructions a lookup).
+ */
+static inline const struct cached *lookup(struct capture *cap, enum lookup_kind kind, int64_t id,
+					  const struct lookup **from)
+{
+	const struct lookup *t = cap->lookups ? cap->lookups[kind].table : NULL;
+
+	if (t && !t->damaged && (uint64_t)id < t->made) {
+		const struct cached *c = slot_of(t, id);
+
+		if (c->filled && c->id == id) {
+			*from = t;
+			return c;
+		}
+	}
+	return look_further(cap, kind, id, from);
 }
 
 int capture_task(struct capture *cap, int64_t id, struct task *task)

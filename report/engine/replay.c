@@ -635,7 +635,7 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
  * What the merge holds of a stream: its current event, and the event's key
  * beside it.  A fleet's thousands of streams each hold a batch of their own:
  * a comparison through the event and the stream missed the processor's cache
- * twice, and the heap's sifting took a tenth of a report over 300 captures.
+ * twice, and the merge's heap took a tenth of a report over 300 captures.
  */
 struct head {
 	int64_t wall_ns;
@@ -655,71 +655,110 @@ static struct head head_at(struct stream *s, const struct event *ev)
 	return (struct head){ev ? ev->wall_ns : 0, s->order, s, ev};
 }
 
-/* A binary min-heap of the streams that have an event, earliest first. */
-static void sift_down(struct head *heap, int n, int i)
+/* Whether head a goes before head b; a stream that has ended (no event) goes after all. */
+static bool ahead_of(const struct head *a, const struct head *b)
 {
-	for (;;) {
-		int least = i, left = 2 * i + 1, right = left + 1;
-		struct head swap;
+	return a->ev && (!b->ev || before(a, b));
+}
 
-		if (left < n && before(&heap[left], &heap[least]))
-			least = left;
-		if (right < n && before(&heap[right], &heap[least]))
-			least = right;
-		if (least == i)
-			return;
-		swap = heap[i];
-		heap[i] = heap[least];
-		heap[least] = swap;
-		i = least;
+/*
+ * A tree of losers over the n streams' heads (Knuth 5.4.1): leaf i is head
+ * i, node k (1 to n - 1) holds the loser of the match between its children
+ * 2k and 2k + 1, node 0 the winner.  When the winner's stream moves on, its
+ * way up to the root replays one match a level against the losers kept
+ * there: half a heap's comparisons, and no head moves.  Over a fleet's
+ * copies of one hour (every stream's next event at the same time) the
+ * heap's sifting cost some 250 instructions an event over 59 captures.
+ */
+struct losers {
+	struct head *heads;
+	int *node;
+	int n;
+};
+
+/* The winner below node k (a leaf when k >= n), the losers below it kept. */
+static int play(struct losers *t, int k)
+{
+	int a, b;
+
+	if (k >= t->n)
+		return k - t->n;
+	a = play(t, 2 * k);
+	b = play(t, 2 * k + 1);
+	if (ahead_of(&t->heads[b], &t->heads[a])) {
+		int swap = a;
+
+		a = b;
+		b = swap;
 	}
+	t->node[k] = b;
+	return a;
+}
+
+/* Head w changed: its matches up to the root played again. */
+static void replay_from(struct losers *t, int w)
+{
+	for (int k = (w + t->n) / 2; k > 0; k /= 2) {
+		if (ahead_of(&t->heads[t->node[k]], &t->heads[w])) {
+			int swap = t->node[k];
+
+			t->node[k] = w;
+			w = swap;
+		}
+	}
+	t->node[0] = w;
 }
 
 /*
  * When the merge goes from stream to stream (captures that overlap in
  * time), start fetching what the next few events are likely to be: the
- * events of the heap's top three levels, and the lookups of the next two.
- * A stream's own prefetching is thousands of events ahead there, and
+ * heads that lost the top matches (the next winner is among them), the
+ * events of those below the final and the lookups of the final's.  A
+ * stream's own prefetching is thousands of events ahead there, and
  * evicted again before they come.
  */
-static void prefetch_next(const struct head *heap, int n)
+static void prefetch_next(const struct losers *t)
 {
-	for (int i = 3; i < 7 && i < n; i++)
-		prefetch_whole(heap[i].ev);
-	for (int i = 1; i < 3 && i < n; i++)
-		prefetch_lookups_of(heap[i].stream, heap[i].ev);
+	const struct head *final = &t->heads[t->node[1]];
+
+	for (int k = 2; k < 8 && k < t->n; k++)
+		if (t->heads[t->node[k]].ev)
+			prefetch_whole(t->heads[t->node[k]].ev);
+	if (final->ev)
+		prefetch_lookups_of(final->stream, final->ev);
 }
 
 /* Events merged between two progress counts: a clock read costs more than an event. */
 #define PROGRESS_BATCH 4096
 
-static int merge(struct reading *r, struct head *heap, int n)
+/* Merge the n heads (each a stream's first event, or none), earliest first. */
+static int merge(struct reading *r, struct head *heads, int n)
 {
+	struct losers t = {heads, xcalloc((size_t)n + 1, sizeof(int)), n};
 	bool failed = false;
 	int64_t merged = 0;
 
-	for (int i = n / 2 - 1; i >= 0; i--)
-		sift_down(heap, n, i);
-	while (n > 0 && !stop_requested) {
-		struct head *top = &heap[0];
-		struct stream *emitted;
+	t.node[0] = n ? play(&t, 1) : 0;
+	while (n > 0 && heads[t.node[0]].ev && !stop_requested) {
+		struct head *top = &heads[t.node[0]];
+		struct stream *emitted = top->stream;
 
 		if (++merged == PROGRESS_BATCH) {
 			progress_add(merged);
 			merged = 0;
 		}
-		if (top->stream->query->emit(top->ev, top->stream->query->ctx))
+		if (emitted->query->emit(top->ev, emitted->query->ctx)) {
+			free(t.node);
 			return -1;
-		if (top->ev->seq > top->stream->newest_seq)
-			top->stream->newest_seq = top->ev->seq;
-		emitted = top->stream;
+		}
+		if (top->ev->seq > emitted->newest_seq)
+			emitted->newest_seq = top->ev->seq;
 		*top = head_at(emitted, next_event(r, emitted, &failed));
-		if (!top->ev)
-			heap[0] = heap[--n];
-		sift_down(heap, n, 0);
-		if (heap[0].stream != emitted)
-			prefetch_next(heap, n);
+		replay_from(&t, t.node[0]);
+		if (heads[t.node[0]].stream != emitted)
+			prefetch_next(&t);
 	}
+	free(t.node);
 	progress_add(merged);
 	return failed ? -1 : 0;
 }
@@ -753,7 +792,7 @@ static int read_and_merge(struct stream **streams, int count, int nreaders)
 	struct reading r = {.streams = streams,
 			    .rooms = xcalloc((size_t)count + 1, sizeof(*r.rooms)),
 			    .count = count};
-	struct head *heap = xcalloc((size_t)count, sizeof(*heap));
+	struct head *heads = xcalloc((size_t)count, sizeof(*heads));
 	struct event *events = count ? make_batches(streams, count) : NULL;
 	bool failed = false;
 	pthread_t threads[READERS];
@@ -783,10 +822,10 @@ static int read_and_merge(struct stream **streams, int count, int nreaders)
 		pthread_mutex_unlock(&r.lock);
 	} else {
 		for (int i = 0; i < count; i++) {
-			heap[n] = head_at(streams[i], next_event(&r, streams[i], &failed));
-			n += heap[n].ev != NULL;
+			heads[n] = head_at(streams[i], next_event(&r, streams[i], &failed));
+			n += heads[n].ev != NULL;
 		}
-		err = failed ? -1 : merge(&r, heap, n);
+		err = failed ? -1 : merge(&r, heads, n);
 		pthread_mutex_lock(&r.lock);
 		r.stop = true;
 		pthread_cond_broadcast(&r.room);
@@ -798,7 +837,7 @@ static int read_and_merge(struct stream **streams, int count, int nreaders)
 	pthread_cond_destroy(&r.room);
 	pthread_mutex_destroy(&r.lock);
 	free(events);
-	free(heap);
+	free(heads);
 	free(r.rooms);
 	return err;
 }
