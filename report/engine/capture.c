@@ -339,6 +339,7 @@ static int open_database(struct capture *cap, int64_t wal_end)
 		capture_release(cap);
 		return -1;
 	}
+	cap->file = rovfs_file(cap->db);
 	cap->immutable = !has_wal && !has_journal && !rovfs_file_stat(cap->db, &cap->read_from);
 	/*
 	 * A file read as immutable never changes under the connection: one
@@ -912,7 +913,12 @@ static struct capture *capture_copy(struct capture *origin)
 	cap->schema = -1;
 	cap->path = xstrdup(origin->path);
 	cap->name = xstrdup(origin->name);
-	if (open_database(cap, origin->db ? rovfs_wal_end(origin->db) : -1)) {
+	/*
+	 * Not through origin->db: copies are made on several threads at once,
+	 * and a connection opened without a mutex entered by two of them left
+	 * its shared cache's lock held for good (summary over 300 captures hung).
+	 */
+	if (open_database(cap, origin->file ? rovfs_wal_end(origin->file) : -1)) {
 		free_capture(cap);
 		return NULL;
 	}
@@ -2172,6 +2178,7 @@ void capture_release(struct capture *cap)
 		bound_heap();
 	}
 	cap->db = NULL;
+	cap->file = NULL;
 }
 
 static void free_capture(struct capture *cap)

@@ -40,6 +40,8 @@ struct capture {
 	char *name;  /* path as messages show it: rendered (render_string) */
 	char *error; /* capture_error()'s */
 	sqlite3 *db; /* NULL between --follow polls */
+	/* db's file, taken where db opened: copies read its -wal's end without entering db */
+	const sqlite3_file *file;
 	int format;
 	char *tool_version, *host, *kernel_release, *kernel_version, *machine, *boot_id;
 	char *command_line, *event_kinds, *stop_reason;

@@ -14,6 +14,7 @@
  * Holding shared locks on the -shm's read slots 0 and 1, as SQLite's readers
  * do, keeps it from both, and touches no byte of the -shm.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -374,14 +375,21 @@ static int ro_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int f
 	return SQLITE_OK;
 }
 
-int rovfs_file_fd(sqlite3 *db)
+const sqlite3_file *rovfs_file(sqlite3 *db)
 {
 	sqlite3_file *file = NULL;
 
 	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
 	    !file || file->pMethods != &ro_methods)
-		return -1;
-	return ((struct ro_file *)file)->fd;
+		return NULL;
+	return file;
+}
+
+int rovfs_file_fd(sqlite3 *db)
+{
+	const sqlite3_file *file = rovfs_file(db);
+
+	return file ? ((const struct ro_file *)file)->fd : -1;
 }
 
 /*
@@ -393,18 +401,14 @@ int rovfs_file_fd(sqlite3 *db)
 #define WAL_INDEX_MX_FRAME  16
 #define WAL_INDEX_IS_INIT   12
 
-int64_t rovfs_wal_end(sqlite3 *db)
+int64_t rovfs_wal_end(const sqlite3_file *file)
 {
-	sqlite3_file *file = NULL;
-	const struct ro_file *f;
+	const struct ro_file *f = (const struct ro_file *)file;
 	const unsigned char *h;
 	uint16_t page;
 	uint32_t frames;
 
-	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
-	    !file || file->pMethods != &ro_methods)
-		return -1;
-	f = (const struct ro_file *)file;
+	assert(file->pMethods == &ro_methods);
 	if (!f->nregions || !((const unsigned char *)f->regions[0])[WAL_INDEX_IS_INIT])
 		return -1;
 	h = f->regions[0];

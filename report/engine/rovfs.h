@@ -24,13 +24,15 @@ int rovfs_file_fd(sqlite3 *db);
 
 /*
  * The bytes of its -wal a connection reads (through the last commit its
- * recovery found), or -1 (none: not in WAL mode, or nothing read yet).  A
- * connection opened with the URI parameter wal_end=N reads no further than
- * byte N: opened while the first holds the -wal's read slots (the recorder
- * can then neither checkpoint nor start the log over), with N the first's
- * end, it reads what the first reads.
+ * recovery found), given its main file (rovfs_file()), or -1 (none: not in WAL mode, or nothing
+ * read yet).  A connection opened with the URI parameter wal_end=N reads no further than byte N:
+ * opened while the first holds the -wal's read slots (the recorder can then neither checkpoint nor
+ * start the log over), with N the first's end, it reads what the first reads.
  */
-int64_t rovfs_wal_end(sqlite3 *db);
+int64_t rovfs_wal_end(const sqlite3_file *file);
+
+/* A connection's main file, for rovfs_wal_end(); NULL when not through this VFS. */
+const sqlite3_file *rovfs_file(sqlite3 *db);
 
 /* What a capture's -wal holds, as SQLite's recovery reads it. */
 struct wal_scan {
