@@ -78,7 +78,6 @@ static struct {
 	struct timeline_choice choice;
 	bool table, lineage; /* table: DETAIL wanted */
 	struct field fields[TL_FIELDS];
-	struct value nulls[TL_FIELDS - TL_EVENT]; /* no_kind_fields' */
 	struct dns_names *names;
 	char *detail; /* exec: its path and command line, any length */
 	size_t detail_size;
@@ -134,14 +133,11 @@ static int put_row(const struct event *ev, const struct value *v)
 	return 0;
 }
 
-/*
- * The fields of every kind, null: each emitter sets its own.  One copy of
- * nulls made once: storing each of them, a row's some 300 instructions,
- * was an eighth of the merge's thread.
- */
+/* The fields of every kind, null: each emitter sets its own. */
 static void no_kind_fields(struct value *v)
 {
-	memcpy(&v[TL_EVENT], tl.nulls, sizeof(tl.nulls));
+	for (int i = TL_EVENT; i < TL_FIELDS; i++)
+		v[i] = null_value();
 }
 
 /* With -l, the lineage of the event's task; else those fields stay null (no_kind_fields). */
@@ -717,8 +713,6 @@ int timeline_events(struct captures *set, const struct options *opts,
 	bool ends = opts->addr.given || opts->ports, others = !process_filters(opts);
 
 	tl.choice = *choice;
-	for (int i = 0; i < TL_FIELDS - TL_EVENT; i++)
-		tl.nulls[i] = null_value();
 
 	struct {
 		unsigned has;
@@ -828,11 +822,8 @@ int timeline_events(struct captures *set, const struct options *opts,
 	tl.names = dns_names_new(set);
 	tl.set = set;
 	tl.hosts = peers_new(set);
-	if (!tl.choice.sink) {
-		/* Formatting was a third of the merge's thread, the report's wall clock. */
-		output_set_thread(true);
+	if (!tl.choice.sink)
 		output_begin(opts->format, opts->local, tl.fields, TL_FIELDS);
-	}
 	err = replay(set, chosen, n, opts);
 	dns_names_free(tl.names);
 	peers_free(tl.hosts);

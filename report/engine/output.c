@@ -5,12 +5,10 @@
  * in large blocks: a report may print millions of them.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "output.h"
@@ -839,12 +837,8 @@ static void write_header(void)
 	end_line();
 }
 
-static void drain(void);
-static void stop_thread(void);
-
 void output_flush(void)
 {
-	drain();
 	write_header();
 	write_out();
 }
@@ -864,7 +858,6 @@ void output_column_fit(int field, int max, int drop)
 
 void output_begin(enum output_format format, bool local, const struct field *fields, int count)
 {
-	stop_thread();	/* the rows of an output before, printed */
 	fflush(stdout); /* anything printed before goes first */
 	if (count > OUTPUT_FIELDS_MAX)
 		abort(); /* a report's own fields: a bug, not input */
@@ -878,8 +871,7 @@ void output_begin(enum output_format format, bool local, const struct field *fie
 		out.header_pending = true;
 }
 
-/* A row, formatted into the buffer and written out when it is full. */
-static void print_row(const struct value *values)
+void output_row(const struct value *values)
 {
 	write_header();
 	if (out.format == FORMAT_TABLE)
@@ -893,259 +885,8 @@ static void print_row(const struct value *values)
 		table_lines(values);
 }
 
-/* --- Rows printed on a thread of their own (output_set_thread) ------------------ */
-
-/*
- * The caller hands over each row's values as the format reads them (a
- * table its columns, JSON and CSV their keys) and their texts, copied: a
- * few words and bytes a row, where formatting it costs hundreds of
- * instructions.  Blocks of rows go over in order: a lock and a wake-up a
- * block, HANDOFF_BLOCKS of them to let either thread run on while the
- * other is slow for a while.  A block holds HANDOFF_VALUES values, 64 KiB,
- * and its texts.
- */
-#define HANDOFF_VALUES 4096
-#define HANDOFF_BLOCKS 8
-
-/*
- * A value as handed over: 16 bytes, where a struct value is 40 (storing
- * those, the rows' blocks missed the cache as much as formatting cost).
- */
-struct cell {
-	int64_t i; /* the number; of a text, its length */
-	bool null, plain;
-};
-
-struct block {
-	struct cell *cells; /* rows * th.nread: the fields read, in order */
-	char *text;	    /* the rows' texts, in the order of their cells */
-	size_t used, size;
-	int rows;
-};
-
-static struct {
-	bool wanted, tried, running; /* output_set_thread's; a thread started, and runs */
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t filled;	/* a block was handed over, or stop */
-	pthread_cond_t emptied; /* a block was printed */
-	struct block blocks[HANDOFF_BLOCKS];
-	uint64_t head, tail; /* blocks: the next to print, the one being filled */
-	bool stop;
-	int *read;  /* the fields the format reads, in order */
-	bool *text; /* per field read: FIELD_TEXT, whose bytes are copied */
-	int nread, rows_max;
-	struct value *row; /* the printer's, whole: the others stay null */
-} th;
-
-/* The block's rows, printed: each row's values whole again, their texts in place. */
-static void print_block(const struct block *b)
-{
-	const struct cell *c = b->cells;
-	const char *text = b->text;
-
-	for (int r = 0; r < b->rows; r++) {
-		for (int k = 0; k < th.nread; k++, c++) {
-			struct value *to = &th.row[th.read[k]];
-
-			to->null = c->null;
-			to->plain = c->plain;
-			to->i = c->i;
-			if (!c->null && th.text[k]) {
-				to->s = text;
-				to->len = (size_t)c->i;
-				text += c->i;
-			}
-		}
-		print_row(th.row);
-	}
-}
-
-static void *print_blocks(void *unused)
-{
-	(void)unused;
-	pthread_mutex_lock(&th.lock);
-	for (;;) {
-		while (th.head == th.tail && !th.stop)
-			pthread_cond_wait(&th.filled, &th.lock);
-		if (th.head == th.tail)
-			break;
-		pthread_mutex_unlock(&th.lock);
-		print_block(&th.blocks[th.head % HANDOFF_BLOCKS]);
-		pthread_mutex_lock(&th.lock);
-		th.head++;
-		pthread_cond_signal(&th.emptied);
-	}
-	pthread_mutex_unlock(&th.lock);
-	return NULL;
-}
-
-/*
- * The block being filled, to the printer (if it has rows); the next one,
- * once free.  The printer, faster than the rows come, is woken when half
- * the blocks wait (or, with `now`, at once): woken for each block, it
- * slept again after each, two system calls a block.
- */
-static void hand_block(bool now)
-{
-	struct block *b = &th.blocks[th.tail % HANDOFF_BLOCKS];
-
-	pthread_mutex_lock(&th.lock);
-	th.tail += b->rows > 0;
-	if (now || th.tail - th.head >= HANDOFF_BLOCKS / 2)
-		pthread_cond_signal(&th.filled);
-	while (th.tail - th.head == HANDOFF_BLOCKS)
-		pthread_cond_wait(&th.emptied, &th.lock);
-	pthread_mutex_unlock(&th.lock);
-	b = &th.blocks[th.tail % HANDOFF_BLOCKS];
-	b->rows = 0;
-	b->used = 0;
-}
-
-/* Every row handed over so far, printed: the buffer is the caller's again. */
-static void drain(void)
-{
-	if (!th.running)
-		return;
-	hand_block(true);
-	pthread_mutex_lock(&th.lock);
-	while (th.head != th.tail)
-		pthread_cond_wait(&th.emptied, &th.lock);
-	pthread_mutex_unlock(&th.lock);
-}
-
-/* The thread stopped, once it has printed every block handed over, and its blocks freed. */
-static void stop_thread(void)
-{
-	if (th.running) {
-		hand_block(true);
-		pthread_mutex_lock(&th.lock);
-		th.stop = true;
-		pthread_cond_signal(&th.filled);
-		pthread_mutex_unlock(&th.lock);
-		pthread_join(th.thread, NULL);
-		pthread_cond_destroy(&th.emptied);
-		pthread_cond_destroy(&th.filled);
-		pthread_mutex_destroy(&th.lock);
-	}
-	for (int b = 0; b < HANDOFF_BLOCKS; b++) {
-		free(th.blocks[b].cells);
-		free(th.blocks[b].text);
-	}
-	free(th.read);
-	free(th.text);
-	free(th.row);
-	th = (__typeof__(th)){.wanted = th.wanted};
-}
-
-/*
- * Whether standard error goes where standard output does (a terminal, 2>&1):
- * then an error stays where it came among the rows, as without a thread,
- * whose rows are written later than they are made.
- */
-static bool errors_among_rows(void)
-{
-	struct stat o, e;
-
-	return fstat(STDOUT_FILENO, &o) || fstat(STDERR_FILENO, &e) ||
-	       (o.st_dev == e.st_dev && o.st_ino == e.st_ino);
-}
-
-/*
- * The printing thread, once the header laid out the columns (the fields a
- * table reads): whether it runs.  Not for FIELD_LINES, whose lines a row
- * would copy too, nor where errors go among the rows.
- */
-static bool start_thread(void)
-{
-	if (errors_among_rows())
-		return false;
-	th.read = xcalloc((size_t)out.count + 1, sizeof(*th.read));
-	if (out.format == FORMAT_TABLE) {
-		memcpy(th.read, out.columns, (size_t)out.ncolumns * sizeof(*th.read));
-		th.nread = out.nline_fields ? 0 : out.ncolumns;
-	} else {
-		for (int i = 0; i < out.count; i++)
-			if (out.fields[i].key)
-				th.read[th.nread++] = i;
-		for (int k = 0; k < th.nread; k++)
-			if (out.fields[th.read[k]].type == FIELD_LINES)
-				th.nread = 0;
-	}
-	if (!th.nread) {
-		free(th.read);
-		th.read = NULL;
-		return false;
-	}
-	th.text = xcalloc((size_t)th.nread, sizeof(*th.text));
-	for (int k = 0; k < th.nread; k++)
-		th.text[k] = out.fields[th.read[k]].type == FIELD_TEXT;
-	th.rows_max = (HANDOFF_VALUES + th.nread - 1) / th.nread;
-	for (int b = 0; b < HANDOFF_BLOCKS; b++)
-		th.blocks[b].cells =
-			xmalloc((size_t)th.rows_max * (size_t)th.nread * sizeof(struct cell));
-	th.row = xcalloc((size_t)out.count + 1, sizeof(*th.row));
-	for (int i = 0; i < out.count; i++)
-		th.row[i] = null_value();
-	pthread_mutex_init(&th.lock, NULL);
-	pthread_cond_init(&th.filled, NULL);
-	pthread_cond_init(&th.emptied, NULL);
-	th.running = !pthread_create(&th.thread, NULL, print_blocks, NULL);
-	if (!th.running) { /* printed by the caller then, as without a thread */
-		stop_thread();
-		th.tried = true;
-	}
-	return th.running;
-}
-
-/* A row to the printer: the values its format reads, and their texts copied. */
-static void hand_row(const struct value *values)
-{
-	struct block *b = &th.blocks[th.tail % HANDOFF_BLOCKS];
-	struct cell *c = &b->cells[(size_t)b->rows * (size_t)th.nread];
-
-	for (int k = 0; k < th.nread; k++, c++) {
-		const struct value *v = &values[th.read[k]];
-
-		c->null = v->null;
-		c->plain = v->plain;
-		c->i = v->i;
-		if (v->null || !th.text[k])
-			continue;
-		c->i = (int64_t)v->len;
-		if (b->size - b->used < v->len) { /* the cells hold no pointer into it */
-			b->size = b->size ? 2 * b->size : 16384;
-			while (b->size - b->used < v->len)
-				b->size *= 2;
-			b->text = xrealloc(b->text, b->size);
-		}
-		b->used = (size_t)(copy_text(b->text + b->used, v->s, v->len) - b->text);
-	}
-	if (++b->rows == th.rows_max)
-		hand_block(false);
-}
-
-void output_set_thread(bool on)
-{
-	th.wanted = on;
-}
-
-void output_row(const struct value *values)
-{
-	if (th.wanted && !th.tried) {
-		th.tried = true;
-		write_header(); /* before the thread starts: it lays out the columns */
-		start_thread();
-	}
-	if (th.running)
-		hand_row(values);
-	else
-		print_row(values);
-}
-
 void output_line(const char *text, size_t len)
 {
-	drain();
 	put(text, len);
 	end_line();
 }
@@ -1155,8 +896,6 @@ int output_end(bool complete)
 	bool failed;
 	int failed_errno;
 
-	stop_thread();
-	th.wanted = false;
 	out.header_pending &= complete;
 	output_flush();
 	if (fflush(stdout) && !out.write_failed) {

@@ -110,17 +110,6 @@ void output_begin(enum output_format format, bool local, const struct field *fie
  */
 void output_set_width(int columns);
 
-/*
- * Rows formatted and written on a thread of their own (set before the first
- * row; output_end forgets it): output_row copies what the format reads of
- * them (a few values and their texts) and returns, for a report whose rows
- * cost it more to make than to copy.  output_flush, output_line and
- * output_end wait until the rows before are printed.  Not where standard
- * error goes to standard output's file: an error stays in its place among
- * the rows.
- */
-void output_set_thread(bool on);
-
 /* Fields a report's output may have. */
 #define OUTPUT_FIELDS_MAX 128
 
