@@ -109,6 +109,7 @@ const struct command timeline_command = {
 		 .own_option = own_option},
 	.check = check,
 	.run = run,
+	.huge_pages = true,
 	.state = &tl,
 	.state_size = sizeof(tl),
 };
