@@ -59,9 +59,9 @@ static void print_usage(void)
 
 /*
  * The program again, its heaps in transparent huge pages (glibc's
- * glibc.malloc.hugetlb=1 madvises them): summary's and html's threads
- * otherwise fault in some 40,000 pages of 4 KiB over 10M events, about
- * 8 us each on a paravirtual VM.  glibc reads its tunables only as a
+ * glibc.malloc.hugetlb=1 madvises them): the threads of summary, html and
+ * timeline otherwise fault in some 40,000 pages of 4 KiB over 10M events,
+ * about 8 us each on a paravirtual VM.  glibc reads its tunables only as a
  * program starts, hence the exec.  Not where the tunable is given already
  * (=0 keeps the pages small), where glibc would ignore it (a secure exec),
  * or under valgrind (its malloc is its own, and it would not follow the
