@@ -864,9 +864,8 @@ int capture_finish(struct capture *cap, const char *stop_reason,
 			return fail(cap, "close");
 		if (tries == 6000 || (asked_again && asked_again())) {
 			fprintf(stderr,
-				"record: %s is still being read (%s): left with its -wal beside "
-				"it, "
-				"keep both: together they are the whole capture\n",
+				"record: %s is still being read (%s): left with its -wal "
+				"beside it, keep both: together they are the whole capture\n",
 				cap->path,
 				tries == 6000 ? "a minute passed" : "asked again to stop");
 			return -1;

@@ -314,8 +314,8 @@ static int install_seccomp(void)
 		ALLOW(__NR_exit),
 		ALLOW(__NR_exit_group),
 #ifdef UNDER_ASAN
-		ALLOW(__NR_sigaltstack), /* ASan's runtime drops its signal stack as the parser
-					    exits */
+		/* ASan's runtime drops its signal stack as the parser exits */
+		ALLOW(__NR_sigaltstack),
 #endif
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 	};
