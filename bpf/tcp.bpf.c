@@ -153,6 +153,13 @@ static __always_inline bool is_tcp_inet(__u16 family, __u16 protocol)
 
 #define SOCK_FIELD(cast, sk, field) KERNEL_FIELD(cast, sk, struct sock, __sk_common.field)
 
+/* Is a full socket, typed or not (cast), TCP over IPv4 or IPv6? */
+static __always_inline bool sock_is_tcp_inet(const struct sock *sk, bool cast)
+{
+	return is_tcp_inet(SOCK_FIELD(cast, sk, skc_family),
+			   KERNEL_FIELD(cast, sk, struct sock, sk_protocol));
+}
+
 /* The four-tuple of a full socket; sk may be untyped (an accepted socket's). */
 static __always_inline void tuple_from_sock(struct tcp_tuple *tuple, const struct sock *sk,
 					    bool cast)
@@ -556,10 +563,7 @@ static __always_inline struct sock *tcp_sock_of_fd(struct task_struct *task, lon
 	if (!sock || KERNEL_FIELD(cast, sock, struct socket, file) != file)
 		return NULL;
 	sk = KERNEL_FIELD(cast, sock, struct socket, sk);
-	return sk && is_tcp_inet(SOCK_FIELD(cast, sk, skc_family),
-				 KERNEL_FIELD(cast, sk, struct sock, sk_protocol))
-		       ? sk
-		       : NULL;
+	return sk && sock_is_tcp_inet(sk, cast) ? sk : NULL;
 }
 
 /*
@@ -641,8 +645,7 @@ static __always_inline int accept_returned(__u64 *ctx, bool cast)
 		return 0;
 	/* A number to the verifier: typed by the kfunc, or read through CO-RE */
 	sk = cast ? kernel_cast((void *)ret, struct sock) : (struct sock *)ret;
-	if (!is_tcp_inet(SOCK_FIELD(cast, sk, skc_family),
-			 KERNEL_FIELD(cast, sk, struct sock, sk_protocol)))
+	if (!sock_is_tcp_inet(sk, cast))
 		return 0; /* DCCP's accepts go through it too */
 	return record_accept(ctx, task, pid_tgid, uid, sk, cast);
 }
