@@ -76,9 +76,11 @@ stall_record $churn
 wait $churn
 stop_record
 generated=$(value connections "$(cat "$SCRATCH/churn.out")")
-# kind: recorded+lost, then lost, and the losses named the churn's: "kind:generated:lost:lost"
+# kind: recorded+lost, then lost, and the losses named the churn's: "kind:generated:lost:lost".
+# Recorded: the table's rows of the churn's tasks (its view must show each, checked after).
 churn_losses() {
-	sql "$db" "select '$1:' || ((select count(*) from $2 where pid = $churn) + lost) || ':' || lost || ':'
+	sql "$db" "select '$1:' || ((select count(*) from ev_$1 e join task k on k.id = e.task
+			where k.pid = $churn) + lost) || ':' || lost || ':'
 		|| (select coalesce(sum(count), 0) from process_loss where kind = '$1' and pid = $churn)
 		from event_kind where name = '$1'"
 }
@@ -87,7 +89,10 @@ echo "# churn overload: $generated connections, $lost connects and $(sql "$db" "
 check_match "churn overload: connects were lost (the test drives past capacity)" "^[1-9]" "$lost"
 check_eq "churn overload: connects and closes recorded + lost == generated, each loss the churn's" \
 	"connect:$generated:$lost:$lost close:$generated:$(sql "$db" "select lost from event_kind where name = 'close'"):$(sql "$db" "select lost from event_kind where name = 'close'")" \
-	"$(churn_losses connect tcpconnect) $(churn_losses close tcpclose)"
+	"$(churn_losses connect) $(churn_losses close)"
+check_eq "churn overload: the views show every row of their tables" \
+	"$(sql "$db" "select count(*) from ev_connect") $(sql "$db" "select count(*) from ev_close")" \
+	"$(sql "$db" "select count(*) from tcpconnect") $(sql "$db" "select count(*) from tcpclose")"
 check_eq "churn overload: the losses by interval and by process sum to each kind's" "" "$(unsplit_losses "$db")"
 
 # --- A flood of checks cannot hide connections ------------------------------------------
