@@ -848,6 +848,12 @@ struct capture *capture_open(const char *path, bool tell)
 		free_capture(cap);
 		return NULL;
 	}
+	/*
+	 * The pages its checks read are not read again soon: given back, the
+	 * next capture's opening takes their memory instead of fresh pages (a
+	 * fleet's captures are all open at once; see rovfs.c's register_vfs).
+	 */
+	sqlite3_db_release_memory(cap->db);
 	return cap;
 }
 
@@ -1943,6 +1949,8 @@ static const struct lookup *whole_table(struct capture *cap, enum lookup_kind ki
 			free(t->overflow);
 			*t = (struct lookup){.tried = true, .damaged = t->damaged};
 		}
+		/* Its root's and largest id's pages too, as capture_open's. */
+		sqlite3_db_release_memory(cap->db);
 	}
 	pthread_mutex_unlock(&tables_lock);
 	return t->slots || t->damaged ? t : NULL;
