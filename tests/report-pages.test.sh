@@ -150,6 +150,20 @@ for name in lookups realtask missing notask; do
 		same "$command $name.db" $command "$name.db"
 	done
 done
+# An address table too large for a slot per id (32,768): each connection's
+# own cache, where ids share a slot, told apart by the id the slot keeps
+# (a table read whole keeps none).  Half the connects name a copy of their
+# address 32,768 ids on, of another text, in the original's slot.
+cp "$SCRATCH/direct/gen.db" "$SCRATCH/direct/wide.db"
+sqlite3 -batch "$SCRATCH/direct/wide.db" \
+	"INSERT INTO address (id, ip, addr) SELECT id + 32768, 4, '198.18.' || (id / 256 % 256) || '.' || (id % 256) FROM address;
+	 UPDATE ev_connect SET daddr = daddr + 32768 WHERE seq % 2 = 0"
+check_eq "wide: each connect's remote address, slots shared" \
+	"$(sqlite3 -batch "$SCRATCH/direct/wide.db" "SELECT a.addr FROM ev_connect e JOIN address a ON a.id = e.daddr ORDER BY e.t, e.seq")" \
+	"$(cd "$SCRATCH/direct" && "$report" tcpconnect --format json wide.db | grep -o '"raddr":"[^"]*"' | cut -d'"' -f4)"
+cp "$SCRATCH/direct/wide.db" "$SCRATCH/sql/"
+: > "$SCRATCH/sql/wide.db-wal"
+same "tcpconnect wide.db" tcpconnect wide.db
 same "summary of two hosts" summary web1.db web2.db
 for command in summary timeline "timeline -c" tcpconnect scans; do
 	# shellcheck disable=SC2086 # the command's words

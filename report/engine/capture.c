@@ -848,6 +848,12 @@ struct capture *capture_open(const char *path, bool tell)
 		free_capture(cap);
 		return NULL;
 	}
+	/*
+	 * The pages its checks read are not read again soon: given back, the
+	 * next capture's opening takes their memory instead of fresh pages (a
+	 * fleet's captures are all open at once; see rovfs.c's register_vfs).
+	 */
+	sqlite3_db_release_memory(cap->db);
 	return cap;
 }
 
@@ -1348,17 +1354,18 @@ enum lookup_kind {
 };
 
 /*
- * A cache slot: the id, then the spec's numbers, then room for a text of up
- * to TEXT_INLINE bytes (an IPv4 address, a comm); a longer one (IPv6, a
- * path) is kept in the lookup's overflow.  Slots are as small as their
- * table allows: a report over many addresses waits on memory, not on code,
- * and a fleet keeps a cache per capture (72 bytes an address with room for
- * the longest, 590 kB a capture of 20,000 events; 40 now).
+ * A cache slot: the spec's numbers, then room for a text of up to
+ * TEXT_INLINE bytes (an IPv4 address, a comm); a longer one (IPv6, a path)
+ * is kept in the lookup's overflow; then, in a keyed lookup's slots, the id.
+ * Slots are as small as their table allows: a report over many addresses
+ * waits on memory, not on code, and a fleet keeps a cache per capture (72
+ * bytes an address with room for the longest, 590 kB a capture of 20,000
+ * events; 40 with its id, 32 in a table read whole: two to a cache line,
+ * and some 55 kB less fresh memory a capture).
  */
 #define TEXT_INLINE 16
 
 struct cached {
-	int64_t id;
 	bool filled, found;
 	bool plain; /* the text needs no escaping in any format (output.h) */
 	uint8_t len;
@@ -1439,6 +1446,11 @@ struct lookup {
 	size_t slot_size;
 	uint64_t mask;
 	/*
+	 * Its slots end with their id: a connection's, where ids share a slot.
+	 * An origin's table read whole has one slot per id, the id its place.
+	 */
+	bool keyed;
+	/*
 	 * Slots made: mask + 1, but an origin's table's only up to its largest
 	 * id: in huge pages (arena.h), the slots never filled would cost memory
 	 * as much as the rest (90 kB a capture of a fleet).
@@ -1493,6 +1505,18 @@ static const char *cached_text(const struct lookup *l, const struct cached *c,
 static struct cached *slot_at(const struct lookup *l, uint64_t index)
 {
 	return (struct cached *)(l->slots + index * l->slot_size);
+}
+
+/* A keyed lookup's slot's id. */
+static int64_t *slot_id(const struct lookup *l, const struct cached *c)
+{
+	return (int64_t *)((char *)c + l->slot_size - sizeof(int64_t));
+}
+
+/* Whether slot c of l (id's place) holds id's row. */
+static inline bool holds(const struct lookup *l, const struct cached *c, int64_t id)
+{
+	return c->filled && (!l->keyed || *slot_id(l, c) == id);
 }
 
 /* The overflow with only the texts of the slots that hold one. */
@@ -1657,7 +1681,8 @@ static const char *keep_row(const struct lookup_spec *spec, struct lookup *l,
 		c->numbers[i] = numbers[i];
 	c->len = (uint8_t)len;
 	c->plain = plain;
-	c->id = id;
+	if (l->keyed)
+		*slot_id(l, c) = id;
 	c->found = true;
 	c->filled = true;
 	return NULL;
@@ -1780,8 +1805,10 @@ static int fill(struct capture *cap, const struct lookup_spec *spec, struct look
 		return lookup_failed(cap, spec, id, cap->error);
 	if (!k.seen && spec->what)
 		return lookup_failed(cap, spec, id, "corrupt capture: not there");
-	if (!k.seen)
-		*c = (struct cached){.id = id, .filled = true};
+	if (!k.seen) {
+		*c = (struct cached){.filled = true};
+		*slot_id(l, c) = id;
+	}
 	return 0;
 }
 
@@ -1791,8 +1818,10 @@ static void make_slots(struct capture *cap, const struct lookup_spec *spec, stru
 {
 	int64_t largest;
 	uint64_t slots = slots_for(cap, spec, &l->whole, &largest);
-	size_t size = sizeof(struct cached) + (size_t)spec->numbers * sizeof(int64_t) + TEXT_INLINE;
+	size_t size = sizeof(struct cached) + (size_t)spec->numbers * sizeof(int64_t) +
+		      TEXT_INLINE + (whole ? 0 : sizeof(int64_t));
 
+	l->keyed = !whole;
 	l->slot_size = (size + 7) & ~(size_t)7;
 	l->mask = slots - 1;
 	l->made = whole && l->whole && largest >= 0 ? (uint64_t)largest + 1 : slots;
@@ -1943,6 +1972,8 @@ static const struct lookup *whole_table(struct capture *cap, enum lookup_kind ki
 			free(t->overflow);
 			*t = (struct lookup){.tried = true, .damaged = t->damaged};
 		}
+		/* Its root's and largest id's pages too, as capture_open's. */
+		sqlite3_db_release_memory(cap->db);
 	}
 	pthread_mutex_unlock(&tables_lock);
 	return t->slots || t->damaged ? t : NULL;
@@ -1983,7 +2014,7 @@ look_further(struct capture *cap, enum lookup_kind kind, int64_t id, const struc
 	if (l->table && (uint64_t)id < l->table->made) {
 		c = slot_of(l->table, id);
 		*from = l->table;
-		if (c->filled && c->id == id)
+		if (holds(l->table, c, id))
 			return c;
 	}
 	/*
@@ -2002,7 +2033,7 @@ look_further(struct capture *cap, enum lookup_kind kind, int64_t id, const struc
 		make_slots(cap, spec, l, false);
 	c = slot_of(l, id);
 	*from = l;
-	if (c->filled && c->id == id)
+	if (holds(l, c, id))
 		return c;
 	return fill(cap, spec, l, id) ? NULL : c;
 }
@@ -2020,7 +2051,7 @@ static inline const struct cached *lookup(struct capture *cap, enum lookup_kind 
 	if (t && !t->damaged && (uint64_t)id < t->made) {
 		const struct cached *c = slot_of(t, id);
 
-		if (c->filled && c->id == id) {
+		if (c->filled) { /* its place is id's: made <= mask + 1 */
 			*from = t;
 			return c;
 		}
