@@ -117,8 +117,9 @@ struct room {
 /* The reader threads of a pass, and what they share with the merge. */
 struct reading {
 	pthread_mutex_t lock;
-	pthread_cond_t room; /* a batch was freed: its reader may go on */
-	pthread_cond_t rows; /* a batch was filled, or a stream finished */
+	pthread_cond_t room[READERS]; /* a stream of that reader's has room: it may go on */
+	pthread_cond_t rows;	      /* a batch of `wanted` was filled, or it finished */
+	const struct stream *wanted;  /* the stream the merge waits on, if any */
 	struct stream **streams;
 	struct room *rooms; /* the streams', in their order */
 	int count;
@@ -520,7 +521,7 @@ static void *read_rows(void *arg)
 		if (!s) {
 			if (!r->unfinished[self->id])
 				break;
-			pthread_cond_wait(&r->room, &r->lock);
+			pthread_cond_wait(&r->room[self->id], &r->lock);
 			continue;
 		}
 		/* The slot after the filled ones: the merge reads only those. */
@@ -536,7 +537,8 @@ static void *read_rows(void *arg)
 		s->failed = rc < 0;
 		r->unfinished[self->id] -= s->finished;
 		note_room(r, s);
-		pthread_cond_signal(&r->rows);
+		if (r->wanted == s)
+			pthread_cond_signal(&r->rows);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return NULL;
@@ -600,6 +602,7 @@ static void prefetch_near(const struct stream *s, int i)
 static const struct event *next_event(struct reading *r, struct stream *s, bool *failed)
 {
 	const struct event *ev = NULL;
+	bool wake = false;
 
 	/* The head batch is the merge's own until it is read: no lock to read it. */
 	if (s->holding && s->next < s->batches[s->head].n) {
@@ -615,10 +618,24 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 		s->next = 0;
 		s->holding = false;
 		note_room(r, s);
-		pthread_cond_broadcast(&r->room); /* the reader of that stream, whichever */
+		/*
+		 * Its reader (that one only: both were woken), at once: woken
+		 * later, with more batches free (a wake-up less a batch), it
+		 * was slow to run on a loaded host and the merge waited on it.
+		 * After the lock is let go, unless the merge waits now: woken
+		 * under it, the reader would wait for the lock.
+		 */
+		wake = true;
 	}
-	while (!s->filled && !s->finished)
-		pthread_cond_wait(&r->rows, &r->lock);
+	if (!s->filled && !s->finished) {
+		if (wake)
+			pthread_cond_signal(&r->room[s->reader_id]);
+		wake = false;
+		r->wanted = s;
+		while (!s->filled && !s->finished)
+			pthread_cond_wait(&r->rows, &r->lock);
+		r->wanted = NULL;
+	}
 	if (s->filled) {
 		s->holding = true;
 		ev = &s->batches[s->head].ev[s->next++];
@@ -626,6 +643,8 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 		*failed |= s->failed;
 	}
 	pthread_mutex_unlock(&r->lock);
+	if (wake)
+		pthread_cond_signal(&r->room[s->reader_id]);
 	return ev;
 }
 
@@ -806,7 +825,8 @@ static int read_and_merge(struct stream **streams, int count, int nreaders)
 		note_room(&r, streams[i]);
 	}
 	pthread_mutex_init(&r.lock, NULL);
-	pthread_cond_init(&r.room, NULL);
+	for (int i = 0; i < READERS; i++)
+		pthread_cond_init(&r.room[i], NULL);
 	pthread_cond_init(&r.rows, NULL);
 	for (; started < nreaders && !err; started++) {
 		readers[started] = (struct reader){&r, started};
@@ -818,7 +838,8 @@ static int read_and_merge(struct stream **streams, int count, int nreaders)
 		err = -1;
 		pthread_mutex_lock(&r.lock);
 		r.stop = true;
-		pthread_cond_broadcast(&r.room);
+		for (int i = 0; i < READERS; i++)
+			pthread_cond_broadcast(&r.room[i]);
 		pthread_mutex_unlock(&r.lock);
 	} else {
 		for (int i = 0; i < count; i++) {
@@ -828,13 +849,15 @@ static int read_and_merge(struct stream **streams, int count, int nreaders)
 		err = failed ? -1 : merge(&r, heads, n);
 		pthread_mutex_lock(&r.lock);
 		r.stop = true;
-		pthread_cond_broadcast(&r.room);
+		for (int i = 0; i < READERS; i++)
+			pthread_cond_broadcast(&r.room[i]);
 		pthread_mutex_unlock(&r.lock);
 	}
 	for (int i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 	pthread_cond_destroy(&r.rows);
-	pthread_cond_destroy(&r.room);
+	for (int i = 0; i < READERS; i++)
+		pthread_cond_destroy(&r.room[i]);
 	pthread_mutex_destroy(&r.lock);
 	free(events);
 	free(heads);
