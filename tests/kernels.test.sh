@@ -6,14 +6,7 @@
 # root (the shared cache in /var/cache), and `make static`.
 source "$(dirname "$0")/lib.sh"
 
-# The boots test build-static, whatever $BUILD: they run once per tests/run,
-# with its first build.
-first=${BUILDS:-build}
-first=${first%% *}
-if [ "$BUILD" != "$first" ]; then
-	skip "kernel boots" "they test build-static, not $BUILD: booted once, with $first"
-	exit 0
-fi
+once_per_run "kernel boots" "they test build-static" || exit 0
 needs_root "kernel boots" || exit 0
 
 tables=()

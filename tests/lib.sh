@@ -48,6 +48,17 @@ check_match() {
 # sql DB QUERY: one value (or lines), separated by |
 sql() { sqlite3 -batch "$1" "$2"; }
 
+# once_per_run NAME WHAT: for a file whose checks no build changes (WHAT they
+# test instead): they run with tests/run's first build, and each other build
+# skips them, saying so.  Fails (returns 1) in those others: `|| exit 0`.
+once_per_run() {
+	local first=${BUILDS:-build}
+	first=${first%% *}
+	[ "$BUILD" == "$first" ] && return 0
+	skip "$1" "$2, not $BUILD: run once, with $first"
+	return 1
+}
+
 needs_root() {
 	if [ "$(id -u)" != 0 ]; then
 		fail "$1" "needs root (loads BPF programs)"

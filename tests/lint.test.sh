@@ -3,13 +3,7 @@
 # Checks of text, not behaviour: they run here so that CI counts them.
 source "$(dirname "$0")/lib.sh"
 
-# The sources are the same whatever $BUILD: checked once per tests/run, with its first build.
-first=${BUILDS:-build}
-first=${first%% *}
-if [ "$BUILD" != "$first" ]; then
-	skip "lint" "the sources, not $BUILD: checked once, with $first"
-	exit 0
-fi
+once_per_run "lint" "it checks the sources" || exit 0
 
 for tool in clang-format shellcheck tsort; do
 	command -v "$tool" > /dev/null || fail "lint: $tool" "not installed (scripts/install-deps)"
