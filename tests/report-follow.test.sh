@@ -61,12 +61,17 @@ ended() {
 ended "--follow ends by itself when record stops (tcpconnect)" $connects
 ended "--follow ends by itself when record stops (tcpaccept)" $accepts
 
-# What it printed live is what a report of the finished capture prints.
-"$report" tcpconnect "$db" > "$SCRATCH/expected" 2> /dev/null
+# What it printed live is what a report of the finished capture prints, on stdout and on
+# stderr: nothing there but what the capture itself tells (a state change the kernel gave no
+# program, a rare miss on a loaded host, is told by every report of it).
+"$report" tcpconnect "$db" > "$SCRATCH/expected" 2> "$SCRATCH/expected.err"
 check "tcpconnect --follow printed every connect, once, in order" cmp "$SCRATCH/expected" "$SCRATCH/connects"
-"$report" tcpaccept --format json "$db" > "$SCRATCH/expected" 2> /dev/null
+check_eq "tcpconnect --follow: on stderr what the finished capture's report says" \
+	"$(cat "$SCRATCH/expected.err")" "$(cat "$SCRATCH/connects.err")"
+"$report" tcpaccept --format json "$db" > "$SCRATCH/expected" 2> "$SCRATCH/expected.err"
 check "tcpaccept --follow printed every accept, once, in order" cmp "$SCRATCH/expected" "$SCRATCH/accepts"
-check_eq "--follow: nothing on stderr" "" "$(cat "$SCRATCH/connects.err" "$SCRATCH/accepts.err")"
+check_eq "tcpaccept --follow: on stderr what the finished capture's report says" \
+	"$(cat "$SCRATCH/expected.err")" "$(cat "$SCRATCH/accepts.err")"
 
 # follow_held DB AT NAME: report tcpconnect --follow DB in the background ($follower), held
 # by the preloaded library at its AT'th open of DB until $SCRATCH/NAME-go exists; waits (10 s
@@ -103,7 +108,8 @@ wait_for "--follow: a connect committed while its reader was held, its task foun
 	"$SCRATCH/held.out" "^$(value client_pid "$late") +traffic +4 +127\.0\.0\.1 +127\.0\.0\.1 +$(value port "$late")$"
 stop_record INT
 ended "--follow ends by itself (its reader held a while)" $follower
-check_eq "--follow: nothing on stderr (its reader held a while)" "" "$(cat "$SCRATCH/held.err")"
+check_eq "--follow: on stderr what the finished capture's report says (its reader held a while)" \
+	"$("$report" tcpconnect "$db" 2>&1 > /dev/null)" "$(cat "$SCRATCH/held.err")"
 
 # --- A -wal there when report looks, gone when SQLite reads: the file whole, still saying WAL ---
 # A writer that closes in WAL mode (record when it cannot leave it, sqlite3) deletes its -wal
@@ -118,7 +124,8 @@ check "--follow: held between its look at the -wal and SQLite's first read" test
 rm -f "$wal-wal"
 touch "$SCRATCH/wal-go"
 ended "--follow: a -wal gone since it looked, the file read as it is now" $follower
-check_eq "... nothing on stderr" "" "$(cat "$SCRATCH/wal.err")"
+check_eq "... on stderr what the file's report says" "$("$report" tcpconnect "$wal" 2>&1 > /dev/null)" \
+	"$(cat "$SCRATCH/wal.err")"
 "$report" tcpconnect "$wal" > "$SCRATCH/expected" 2> /dev/null
 check "... every connect printed" cmp "$SCRATCH/expected" "$SCRATCH/wal.out"
 
@@ -153,10 +160,17 @@ for n in $(seq 2 ${#parts[@]}); do
 	prev=$([ "$n" = 2 ] && echo "$db" || echo "$SCRATCH/rotating.$((n - 1)).db")
 	expected_err+="report: $prev: part $((n - 1)) of the recording goes on in $SCRATCH/rotating.$n.db"$'\n'
 done
-check_eq "--follow -C: one line on stderr per new part" "$expected_err" "$(cat "$SCRATCH/rotating.err")"$'\n'
+# besides what the parts tell of themselves: state changes the kernel gave no program, if any.
+told_skips() { grep ': the kernel skipped ' "$@" | sort; }
+check_eq "--follow -C: one line on stderr per new part" "$expected_err" \
+	"$(grep -v ': the kernel skipped ' "$SCRATCH/rotating.err")"$'\n'
+check_eq "--follow -C: the kernel's skipped runs told as a report of the parts tells them" \
+	"$("$report" tcpconnect "${files[@]}" 2>&1 > /dev/null | told_skips)" \
+	"$(told_skips "$SCRATCH/rotating.err")"
 
 # A part its writer closed in WAL mode (its -wal checkpointed and deleted): still the next part.
 [ -e "$SCRATCH/rotating.2.db" ] && sql "$SCRATCH/rotating.2.db" "PRAGMA journal_mode = WAL" > /dev/null
 "$report" tcpconnect --follow "$db" > "$SCRATCH/again" 2> "$SCRATCH/again.err"
 check "--follow -C: a part left in WAL mode followed too" cmp "$SCRATCH/expected" "$SCRATCH/again"
-check_eq "... one line on stderr per new part" "$expected_err" "$(cat "$SCRATCH/again.err")"$'\n'
+check_eq "... one line on stderr per new part" "$expected_err" \
+	"$(grep -v ': the kernel skipped ' "$SCRATCH/again.err")"$'\n'
