@@ -1427,14 +1427,14 @@ static const struct page_columns {
 	unsigned or_minus_one;
 	bool path;
 } page_columns[LOOKUPS] = {
-	[LOOKUP_TASK] = {{"id", "pid", "tid", "ppid", "uid", "cgroup", "mntns", "start_ns", "netns",
-			  "nspid", "comm"},
-			 1u << 7 | 1u << 8},
-	[LOOKUP_ADDRESS] = {{"id", "ip", "addr"}},
-	[LOOKUP_CAP_NAME] = {{"cap", "name"}},
-	[LOOKUP_TCP_STATE] = {{"state", "name"}},
-	[LOOKUP_RESET_REASON] = {{"reason", "name"}},
-	[LOOKUP_CGROUP] = {{"id", "path"}, .path = true},
+	[LOOKUP_TASK] = {.names = {"id", "pid", "tid", "ppid", "uid", "cgroup", "mntns", "start_ns",
+				   "netns", "nspid", "comm"},
+			 .or_minus_one = 1u << 7 | 1u << 8},
+	[LOOKUP_ADDRESS] = {.names = {"id", "ip", "addr"}},
+	[LOOKUP_CAP_NAME] = {.names = {"cap", "name"}},
+	[LOOKUP_TCP_STATE] = {.names = {"state", "name"}},
+	[LOOKUP_RESET_REASON] = {.names = {"reason", "name"}},
+	[LOOKUP_CGROUP] = {.names = {"id", "path"}, .path = true},
 };
 
 /* Ids a miss reads at once (a power of two, at most the fewest slots of a spec). */
