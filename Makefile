@@ -14,7 +14,7 @@
 #   make static     record, report and the boots' helpers as static binaries, in build-static/
 #   make test-kernels  boot Debian's 6.1 and 6.12 kernels under qemu and record in them
 #   make format     clang-format every C file in place
-#   make lint       clang-format, shellcheck, report's layers (scripts/lint)
+#   make lint       clang-format, shellcheck, report's layers, clang's warnings (scripts/lint)
 #   make clean
 #
 #   V=1             show the commands, not one short line per step
@@ -94,7 +94,7 @@ ELF_FUZZ_OBJS := $(OBJ)/tests/fuzz/elf_fuzz.o $(OBJ)/record/elfparse.o $(OBJ)/co
 # (a skeleton bpftool died writing, cut short).
 .DELETE_ON_ERROR:
 
-.PHONY: all test bench bench-big bench-clickhouse fuzz fuzz-elf format lint install clean
+.PHONY: all test bench bench-big bench-clickhouse fuzz fuzz-elf format lint check-clang install clean
 all: $(BUILD)/record $(BUILD)/report $(HELPERS) $(BENCH_TOOLS) $(BUILD)/tests/report-fuzz-replay \
      $(BUILD)/tests/elf-fuzz-replay $(BUILD)/kinds-checked
 
@@ -300,6 +300,15 @@ format:
 
 lint:
 	scripts/lint
+
+# report's sources and the fuzzer's harness as clang sees them, with the
+# build's warnings (make fuzz builds them with clang, whose warnings are not
+# gcc's): syntax only, no objects (scripts/lint clang).
+CLANG_CHECKED := $(foreach d,$(REPORT_DIRS),$(wildcard $(d)/*.c)) $(wildcard common/*.c) \
+		 tests/fuzz/report_fuzz.c
+check-clang:
+	$(Q)printf '%s\n' $(CLANG_CHECKED) | xargs -P2 -n8 $(CLANG) -fsyntax-only \
+		$(filter-out $(SANFLAGS),$(CFLAGS)) $(addprefix -I,$(REPORT_DIRS))
 
 # $(call install_file,MODE,FILE,DIRECTORY)
 install_file = install -D -m $(1) $(2) $(DESTDIR)$(PREFIX)/$(3)/$(notdir $(2))
