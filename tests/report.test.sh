@@ -16,6 +16,31 @@ check_match "info: events per kind" "connect +12 +0" "$(cat "$SCRATCH/out")"
 check_match "info: format version" "format +1 " "$(cat "$SCRATCH/out")"
 check_eq "info: nothing on stderr for a whole capture" "" "$(cat "$SCRATCH/err")"
 
+# A capture says which part of a rotated recording it is: copies of one as parts 1, 4 and 5
+# (alike: each overlaps the next), and one that says it is the last part there can be.  info looks for the
+# others among the directory's files, never counting up to the number (it took minutes).
+mkdir "$SCRATCH/rotated"
+for part in 1 2 4 5 2147483647; do
+	name=$([ "$part" = 1 ] && echo r.db || echo "r.$part.db")
+	cp "$SCRATCH/basic.db" "$SCRATCH/rotated/$name"
+	sql "$SCRATCH/rotated/$name" "UPDATE capture SET part = $part"
+done
+mv "$SCRATCH/rotated/r.2147483647.db" "$SCRATCH/rotated/last.db"
+info_parts() { (cd "$SCRATCH/rotated" && timeout 10 "$report" info "$1" 2>&1 | sed -n '/^part /,/^EVENTS/p' | sed '$d'); }
+check_eq "info: the parts beside it by number, a line for those missing" \
+	"part      4 of a rotated recording (record -C), 3 of its files here:
+          1   r.db             +0.000 s to +1.063 s, signal SIGINT
+          2-3 (not beside it)
+        > 4   r.4.db           +0.000 s to +1.063 s, signal SIGINT
+          5   r.5.db           +0.000 s to +1.063 s, signal SIGINT
+overlap   a part closes once the next one is open, and not before its
+          connects in flight have their outcomes (kept with the connect)
+          part 4 stayed open 1.063 s into part 5" "$(rm "$SCRATCH/rotated/r.2.db"; info_parts r.4.db)"
+check_eq "info: part 2,147,483,647, the others not beside it, at once" \
+	"part      2147483647 of a rotated recording (record -C), 1 of its files here:
+          1-2147483646 (not beside it)
+        > 2147483647 last.db          +0.000 s to +1.063 s, signal SIGINT" "$(info_parts last.db)"
+
 run_report capable lost.db
 check_eq "lost events: told once, with the count" \
 	"report: lost.db: the recorder lost records ($(sql "$SCRATCH/lost.db" "select lost from event_kind where name = 'capable'") capable): this report is incomplete" \

@@ -119,104 +119,124 @@ static void file_hash(const struct capture *cap, const char *suffix, char hex[SH
 	free(path);
 }
 
+/* A part of a rotated recording found beside the capture asked about. */
+struct part {
+	int number;
+	struct capture *cap;
+};
+
 /*
- * The parts of cap's recording that lie beside it, by number (cap itself at
- * its own; NULL for one missing), up to the last found; the count in *n.
+ * The parts of cap's recording that lie beside it, ascending (cap itself
+ * among them): before its own, every file that is one; after, up to the
+ * first missing.  Their count in *n.
  */
-static struct capture **parts_beside(struct capture *cap, int *n)
+static struct part *parts_beside(struct capture *cap, int *n)
 {
-	int own = capture_part(cap);
-	struct capture **parts = NULL;
+	int own = capture_part(cap), named, *numbers = part_numbers_beside(cap, &named);
+	struct part *parts = xcalloc((size_t)named + 1, sizeof(*parts));
+	int64_t next = (int64_t)own + 1; /* own may be INT32_MAX */
 
 	*n = 0;
-	for (int k = 1;; k++) {
-		struct capture *part = k == own ? cap : capture_open_part(cap, k, false);
+	for (int i = 0; i < named && numbers[i] < own; i++) {
+		struct capture *part = capture_open_part(cap, numbers[i], false);
 
-		if (!part && k > own)
-			break;
-		parts = xrealloc(parts, (size_t)k * sizeof(*parts));
-		parts[k - 1] = part;
-		*n = k;
+		if (part)
+			parts[(*n)++] = (struct part){numbers[i], part};
 	}
+	parts[(*n)++] = (struct part){own, cap};
+	for (int i = 0; i < named; i++) {
+		struct capture *part;
+
+		if (numbers[i] < next)
+			continue;
+		if (numbers[i] > next || !(part = capture_open_part(cap, numbers[i], false)))
+			break;
+		parts[(*n)++] = (struct part){numbers[i], part};
+		next++;
+	}
+	free(numbers);
 	return parts;
 }
 
-static void free_parts(struct capture *cap, struct capture **parts, int n)
+static void free_parts(struct capture *cap, struct part *parts, int n)
 {
-	for (int k = 0; k < n; k++) {
-		if (parts[k] && parts[k] != cap) {
+	for (int i = 0; i < n; i++) {
+		if (parts[i].cap != cap) {
 			struct captures one = {.list = xcalloc(1, sizeof(*one.list)), .count = 1};
 
-			one.list[0] = parts[k];
+			one.list[0] = parts[i].cap;
 			captures_close(&one);
 		}
 	}
 	free(parts);
 }
 
-static int found(struct capture **parts, int n)
-{
-	int count = 0;
-
-	for (int k = 0; k < n; k++)
-		count += parts[k] != NULL;
-	return count;
-}
-
 /* Longer than the switch to the next file: what keeps a part open is in flight. */
 #define LONG_OVERLAP_NS 100000000LL
+
+/* "7" or, for a run of them, "3-6": the numbers of parts not beside it, as one line. */
+static void print_missing(int from, int to, int width)
+{
+	char numbers[32];
+
+	snprintf(numbers, sizeof(numbers), from == to ? "%d" : "%d-%d", from, to);
+	printf("          %-3s %-*s\n", numbers, width, "(not beside it)");
+}
 
 /*
  * A rotated recording's parts, from the first one's start, and why they
  * overlap: a part is closed once the next is open, and only once its
  * connects in flight have their outcomes (an outcome goes into its
- * connect's file).
+ * connect's file).  The parts missing before the last, a line a run.
  */
-static void print_parts(struct capture *cap, struct capture **parts, int n)
+static void print_parts(struct capture *cap, const struct part *parts, int n)
 {
-	int64_t origin = parts[0] ? parts[0]->started_ns : cap->started_ns;
+	int64_t origin = parts[0].number == 1 ? parts[0].cap->started_ns : cap->started_ns;
 	char **names = xcalloc((size_t)n, sizeof(*names));
 	int width = 0, overlaps = 0;
 
-	for (int k = 0; k < n; k++) {
-		names[k] = render_string(parts[k] ? parts[k]->path : "(not beside it)");
-		if ((int)strlen(names[k]) > width)
-			width = (int)strlen(names[k]);
+	for (int i = 0; i < n; i++) {
+		names[i] = render_string(parts[i].cap->path);
+		if ((int)strlen(names[i]) > width)
+			width = (int)strlen(names[i]);
+		if (parts[i].number > (i ? parts[i - 1].number : 0) + 1 &&
+		    width < (int)strlen("(not beside it)"))
+			width = (int)strlen("(not beside it)");
 	}
 	printf("part      %d of a rotated recording (record -C), %d of its files here:\n",
-	       capture_part(cap), found(parts, n));
-	for (int k = 0; k < n; k++) {
-		printf("        %s%-3d %-*s", parts[k] == cap ? "> " : "  ", k + 1, width,
-		       names[k]);
-		if (parts[k]) {
-			/* A part's own words, as any capture's: rendered. */
-			char *how = render_string(!parts[k]->clean	   ? "not stopped cleanly"
-						  : *parts[k]->stop_reason ? parts[k]->stop_reason
-									   : "stopped");
+	       capture_part(cap), n);
+	for (int i = 0; i < n; i++) {
+		const struct capture *part = parts[i].cap;
+		/* A part's own words, as any capture's: rendered. */
+		char *how = render_string(!part->clean	       ? "not stopped cleanly"
+					  : *part->stop_reason ? part->stop_reason
+							       : "stopped");
+		int before = i ? parts[i - 1].number : 0;
 
-			printf("  %+.3f s to %+.3f s, %s",
-			       (double)(parts[k]->started_ns - origin) / 1e9,
-			       (double)(ended_ns(parts[k]) - origin) / 1e9, how);
-			free(how);
-		}
-		putchar('\n');
-		free(names[k]);
+		if (parts[i].number > before + 1)
+			print_missing(before + 1, parts[i].number - 1, width);
+		printf("        %s%-3d %-*s", part == cap ? "> " : "  ", parts[i].number, width,
+		       names[i]);
+		printf("  %+.3f s to %+.3f s, %s\n", (double)(part->started_ns - origin) / 1e9,
+		       (double)(ended_ns(part) - origin) / 1e9, how);
+		free(how);
+		free(names[i]);
 	}
 	free(names);
-	for (int k = 0; k + 1 < n; k++) {
+	for (int i = 0; i + 1 < n; i++) {
 		int64_t overlap;
 
-		if (!parts[k] || !parts[k + 1])
+		if (parts[i + 1].number != parts[i].number + 1)
 			continue;
-		overlap = ended_ns(parts[k]) - parts[k + 1]->started_ns;
+		overlap = ended_ns(parts[i].cap) - parts[i + 1].cap->started_ns;
 		if (overlap > 0 && !overlaps++)
 			printf("overlap   a part closes once the next one is open, and not before "
 			       "its\n"
 			       "          connects in flight have their outcomes (kept with the "
 			       "connect)\n");
 		if (overlap > LONG_OVERLAP_NS)
-			printf("          part %d stayed open %.3f s into part %d\n", k + 1,
-			       (double)overlap / 1e9, k + 2);
+			printf("          part %d stayed open %.3f s into part %d\n",
+			       parts[i].number, (double)overlap / 1e9, parts[i + 1].number);
 	}
 }
 
@@ -331,9 +351,9 @@ static void print_rows(struct capture *cap, const struct losses *losses, bool lo
 		[INFO_PART] = int_value(capture_part(cap)),
 	};
 	int nparts;
-	struct capture **parts = parts_beside(cap, &nparts);
+	struct part *parts = parts_beside(cap, &nparts);
 
-	v[INFO_PARTS] = int_value(found(parts, nparts));
+	v[INFO_PARTS] = int_value(nparts);
 	free_parts(cap, parts, nparts);
 
 	room = (struct loss_lines){
@@ -460,7 +480,7 @@ static void print_page(struct capture *cap, const struct losses *losses, bool lo
 			       cap->event_kinds};
 	char *safe[ARRAY_SIZE(texts)], started[WHEN_MAX], ended[WHEN_MAX], hex[SHA256_HEX];
 	int64_t end = ended_ns(cap);
-	struct capture **parts;
+	struct part *parts;
 	int nparts;
 
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
@@ -494,7 +514,7 @@ static void print_page(struct capture *cap, const struct losses *losses, bool lo
 		       *safe[8] ? " (" : "", safe[8], *safe[8] ? ")" : "");
 	printf("kinds     %s\n", safe[9]);
 	parts = parts_beside(cap, &nparts);
-	if (nparts > 1)
+	if (nparts > 1 || capture_part(cap) > 1)
 		print_parts(cap, parts, nparts);
 	free_parts(cap, parts, nparts);
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)

@@ -2,6 +2,8 @@
  * The parts of a rotated recording: naming them as record does, and finding
  * the next one while it is being written, without a word until it is there.
  */
+#include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +89,75 @@ char *part_path(const char *path, int part, int n)
 		free(first);
 	}
 	return NULL;
+}
+
+static int ascending(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* n, when name is "STEM.n" followed by end (n from 2, as record writes it), else 0. */
+static int numbered(const char *name, const char *stem, size_t stem_len, const char *end)
+{
+	long long n = 0;
+	const char *at = name + stem_len + 1;
+
+	if (strncmp(name, stem, stem_len) || name[stem_len] != '.' || *at < '1' || *at > '9')
+		return 0;
+	for (; *at >= '0' && *at <= '9'; at++)
+		if ((n = n * 10 + (*at - '0')) > INT32_MAX)
+			return 0;
+	return n >= 2 && !strcmp(at, end) ? (int)n : 0;
+}
+
+int *part_numbers_beside(struct capture *cap, int *n)
+{
+	int own = capture_part(cap), *numbers = NULL, count = 0, allocated = 0;
+	char *first = part_path(cap->path, own, 1), *base, *dot, *path;
+	size_t dir_len;
+	DIR *dir;
+	struct dirent *entry;
+
+	*n = 0;
+	if (!first)
+		return NULL;
+	base = strrchr(first, '/') ? strrchr(first, '/') + 1 : first;
+	dir_len = (size_t)(base - first);
+	dot = strrchr(base, '.');
+	if (!dot || dot == base)
+		dot = base + strlen(base);
+	path = xmalloc(strlen(first) + 16);
+	sprintf(path, "%.*s", dir_len ? (int)dir_len : 1, dir_len ? first : ".");
+	dir = opendir(path);
+	while (dir && (entry = readdir(dir))) {
+		int k = !strcmp(entry->d_name, base)
+				? 1
+				: numbered(entry->d_name, base, (size_t)(dot - base), dot);
+		char *named;
+
+		if (!k || k == own)
+			continue;
+		/* The name record would give part k: the number's digits as it prints them. */
+		named = part_path(cap->path, own, k);
+		if (named && !strcmp(named + dir_len, entry->d_name)) {
+			if (count == allocated) {
+				allocated = allocated ? 2 * allocated : 16;
+				numbers = xrealloc(numbers, (size_t)allocated * sizeof(*numbers));
+			}
+			numbers[count++] = k;
+		}
+		free(named);
+	}
+	if (dir)
+		closedir(dir);
+	free(path);
+	free(first);
+	if (count)
+		qsort(numbers, (size_t)count, sizeof(*numbers), ascending);
+	*n = count;
+	return numbers;
 }
 
 /*
