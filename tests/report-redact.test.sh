@@ -59,10 +59,10 @@ for name in "${attacks[@]}" lineage stacks losses home; do
 	for command in scans bruteforce logins caps summary info "tcpconnect -c" tcpaccept tcpreset capable timeline; do
 		read -r -a words <<< "$command"
 		# the original and its copy at once, one a core
-		numbers "${words[@]}" "$name.db" > "$SCRATCH/numbers.db" &
-		numbers "${words[@]}" "$name.red.db" > "$SCRATCH/numbers.red.db"
+		numbers "${words[@]}" "$name.db" > "$SCRATCH/numbers.original" &
+		numbers "${words[@]}" "$name.red.db" > "$SCRATCH/numbers.copy"
 		wait $!
-		if cmp -s "$SCRATCH/numbers.db" "$SCRATCH/numbers.red.db"; then
+		if cmp -s "$SCRATCH/numbers.original" "$SCRATCH/numbers.copy"; then
 			same=$((same + 1))
 		else
 			differ+=("$command $name")

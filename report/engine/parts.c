@@ -115,7 +115,7 @@ static int numbered(const char *name, const char *stem, size_t stem_len, const c
 int *part_numbers_beside(struct capture *cap, int *n)
 {
 	int own = capture_part(cap), *numbers = NULL, count = 0, allocated = 0;
-	char *first = part_path(cap->path, own, 1), *base, *dot, *path;
+	char *first = part_path(cap->path, own, 1), *base, *dot, *dir_name;
 	size_t dir_len;
 	DIR *dir;
 	struct dirent *entry;
@@ -128,9 +128,10 @@ int *part_numbers_beside(struct capture *cap, int *n)
 	dot = strrchr(base, '.');
 	if (!dot || dot == base)
 		dot = base + strlen(base);
-	path = xmalloc(strlen(first) + 16);
-	sprintf(path, "%.*s", dir_len ? (int)dir_len : 1, dir_len ? first : ".");
-	dir = opendir(path);
+	dir_name = xstrdup(dir_len ? first : ".");
+	if (dir_len)
+		dir_name[dir_len] = '\0'; /* after its '/' */
+	dir = opendir(dir_name);
 	while (dir && (entry = readdir(dir))) {
 		int k = !strcmp(entry->d_name, base)
 				? 1
@@ -152,7 +153,7 @@ int *part_numbers_beside(struct capture *cap, int *n)
 	}
 	if (dir)
 		closedir(dir);
-	free(path);
+	free(dir_name);
 	free(first);
 	if (count)
 		qsort(numbers, (size_t)count, sizeof(*numbers), ascending);
