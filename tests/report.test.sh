@@ -17,10 +17,11 @@ check_match "info: format version" "format +1 " "$(cat "$SCRATCH/out")"
 check_eq "info: nothing on stderr for a whole capture" "" "$(cat "$SCRATCH/err")"
 
 # A capture says which part of a rotated recording it is: copies of one as parts 1, 4 and 5
-# (alike: each overlaps the next), and one that says it is the last part there can be.  info looks for the
-# others among the directory's files, never counting up to the number (it took minutes).
+# (alike: each overlaps the next), and one that says it is the last part there can be.
+# info looks for the others among the directory's files, never counting up to the number
+# (it took minutes).
 mkdir "$SCRATCH/rotated"
-for part in 1 2 4 5 2147483647; do
+for part in 1 4 5 2147483647; do
 	name=$([ "$part" = 1 ] && echo r.db || echo "r.$part.db")
 	cp "$SCRATCH/basic.db" "$SCRATCH/rotated/$name"
 	sql "$SCRATCH/rotated/$name" "UPDATE capture SET part = $part"
@@ -35,7 +36,7 @@ check_eq "info: the parts beside it by number, a line for those missing" \
           5   r.5.db           +0.000 s to +1.063 s, signal SIGINT
 overlap   a part closes once the next one is open, and not before its
           connects in flight have their outcomes (kept with the connect)
-          part 4 stayed open 1.063 s into part 5" "$(rm "$SCRATCH/rotated/r.2.db"; info_parts r.4.db)"
+          part 4 stayed open 1.063 s into part 5" "$(info_parts r.4.db)"
 check_eq "info: part 2,147,483,647, the others not beside it, at once" \
 	"part      2147483647 of a rotated recording (record -C), 1 of its files here:
           1-2147483646 (not beside it)

@@ -174,13 +174,23 @@ static void free_parts(struct capture *cap, struct part *parts, int n)
 /* Longer than the switch to the next file: what keeps a part open is in flight. */
 #define LONG_OVERLAP_NS 100000000LL
 
+#define MISSING "(not beside it)"
+
+/* The number of the first part missing before parts[i], or 0 when none is. */
+static int missing_before(const struct part *parts, int i)
+{
+	int previous = i ? parts[i - 1].number : 0;
+
+	return parts[i].number > previous + 1 ? previous + 1 : 0;
+}
+
 /* "7" or, for a run of them, "3-6": the numbers of parts not beside it, as one line. */
 static void print_missing(int from, int to, int width)
 {
 	char numbers[32];
 
 	snprintf(numbers, sizeof(numbers), from == to ? "%d" : "%d-%d", from, to);
-	printf("          %-3s %-*s\n", numbers, width, "(not beside it)");
+	printf("          %-3s %-*s\n", numbers, width, MISSING);
 }
 
 /*
@@ -199,9 +209,8 @@ static void print_parts(struct capture *cap, const struct part *parts, int n)
 		names[i] = render_string(parts[i].cap->path);
 		if ((int)strlen(names[i]) > width)
 			width = (int)strlen(names[i]);
-		if (parts[i].number > (i ? parts[i - 1].number : 0) + 1 &&
-		    width < (int)strlen("(not beside it)"))
-			width = (int)strlen("(not beside it)");
+		if (missing_before(parts, i) && width < (int)strlen(MISSING))
+			width = (int)strlen(MISSING);
 	}
 	printf("part      %d of a rotated recording (record -C), %d of its files here:\n",
 	       capture_part(cap), n);
@@ -211,10 +220,10 @@ static void print_parts(struct capture *cap, const struct part *parts, int n)
 		char *how = render_string(!part->clean	       ? "not stopped cleanly"
 					  : *part->stop_reason ? part->stop_reason
 							       : "stopped");
-		int before = i ? parts[i - 1].number : 0;
+		int missing = missing_before(parts, i);
 
-		if (parts[i].number > before + 1)
-			print_missing(before + 1, parts[i].number - 1, width);
+		if (missing)
+			print_missing(missing, parts[i].number - 1, width);
 		printf("        %s%-3d %-*s", part == cap ? "> " : "  ", parts[i].number, width,
 		       names[i]);
 		printf("  %+.3f s to %+.3f s, %s\n", (double)(part->started_ns - origin) / 1e9,
