@@ -33,18 +33,8 @@ prototypes() {
 	} | sqlite3 -batch -bail :memory:
 }
 
-# reference ARGS...: prototypes' findings and errors, made once in a run of
-# tests/run (RUN_SHARED: no build changes them), for the other builds too
-reference() {
-	local kept
-	[ -n "${RUN_SHARED:-}" ] || {
-		prototypes "$@" 2>&1
-		return
-	}
-	kept=$RUN_SHARED/attacks-reference-$(printf '%s\n' "$@" | sha1sum | cut -c1-16)
-	[ -f "$kept" ] || { prototypes "$@" > "$kept.new" 2>&1 && mv "$kept.new" "$kept"; }
-	cat "$kept" 2> /dev/null || cat "$kept.new"
-}
+# reference ARGS...: prototypes' findings and errors, the same for every build
+reference() { kept "attacks prototypes $*" prototypes "$@"; }
 
 # csv SQL COMMAND ARGS...: `report COMMAND ARGS --format csv` as table r, and SQL over it
 csv() {

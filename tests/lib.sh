@@ -59,6 +59,27 @@ once_per_run() {
 	return 1
 }
 
+# kept KEY COMMAND...: COMMAND's output (stdout and stderr), made once in a
+# run of tests/run and kept in RUN_SHARED for its other builds.  KEY says
+# everything the output depends on (the words, the inputs' contents: see
+# contents): for what no build changes, such as a reference to compare with.
+# A command that fails is not kept: its output is shown, the next build
+# runs it again.
+kept() {
+	local key=$1 file
+	shift
+	[ -n "${RUN_SHARED:-}" ] || {
+		"$@" 2>&1
+		return
+	}
+	file=$RUN_SHARED/kept-$(printf '%s' "$key" | sha1sum | cut -c1-20)
+	[ -f "$file" ] || { "$@" > "$file.$BASHPID" 2>&1 && mv "$file.$BASHPID" "$file"; }
+	cat "$file" 2> /dev/null || { cat "$file.$BASHPID" && rm -f "$file.$BASHPID"; }
+}
+
+# contents FILE...: the files' SHA-1s, one line (a key for kept)
+contents() { sha1sum "$@" | cut -c1-40 | tr '\n' ' '; }
+
 needs_root() {
 	if [ "$(id -u)" != 0 ]; then
 		fail "$1" "needs root (loads BPF programs)"

@@ -37,35 +37,67 @@ read_as() {
 	echo "status $?"
 }
 
-# same NAME ARGS...: the same output read either way, and not an empty one.
-# The two reads run at once: some 550 pairs, most of this file's time.
-same() {
-	local name=$1 direct sql
+# sql_read KEY FUNCTION ARGS...: FUNCTION sql ARGS..., the read through SQL,
+# made once for every build of a run (kept): the pages are read by each.
+# KEY names the output; the captures' contents are added to it.
+sql_read() {
+	local key=$1 word captures=()
 	shift
-	read_as sql "$@" > "$SCRATCH/sql.out" &
-	direct=$(read_as direct "$@")
-	wait $!
-	sql=$(< "$SCRATCH/sql.out")
-	if [ "$direct" != "$sql" ]; then
-		fail "same: $name" "differs: $(diff <(echo "$sql") <(echo "$direct") | head -6 | tr '\n' ' ')"
-	elif [ "$(wc -l <<< "$direct")" -lt 2 ]; then
-		fail "same: $name" "next to nothing printed: $direct"
-	else
-		pass "same: $name"
-	fi
+	for word in "$@"; do
+		[[ $word != *.db ]] || captures+=("$SCRATCH/sql/$word")
+	done
+	kept "pages: $key $(contents "${captures[@]}")" "$@"
 }
 
-# html FILE: the page either way, less its "Made by" line (the time it was made)
+# same NAME ARGS...: the same output read either way, and not an empty one.
+# Some 550 pairs, most of this file's time: two pairs are read at once, and
+# each pair's outcome is told in order (compared).
+reading=() # the pairs being read: "PID NUMBER NAME"
+pairs=0
+same() {
+	local name=$1
+	shift
+	pairs=$((pairs + 1))
+	{
+		sql_read "$*" read_as sql "$@" > "$SCRATCH/$pairs.sql"
+		read_as direct "$@" > "$SCRATCH/$pairs.direct"
+	} &
+	reading+=("$! $pairs $name")
+	[ ${#reading[@]} -lt 2 ] || compared
+}
+
+# compared [all]: the outcome of the oldest pair being read (or of all)
+compared() {
+	local pid number name direct sql
+	while [ ${#reading[@]} -gt 0 ]; do
+		read -r pid number name <<< "${reading[0]}"
+		reading=("${reading[@]:1}")
+		wait "$pid"
+		direct=$(< "$SCRATCH/$number.direct")
+		sql=$(< "$SCRATCH/$number.sql")
+		if [ "$direct" != "$sql" ]; then
+			fail "same: $name" "differs: $(diff <(echo "$sql") <(echo "$direct") | head -6 | tr '\n' ' ')"
+		elif [ "$(wc -l <<< "$direct")" -lt 2 ]; then
+			fail "same: $name" "next to nothing printed: $direct"
+		else
+			pass "same: $name"
+		fi
+		[ "${1:-}" == all ] || return 0
+	done
+}
+
+# page DIR FILE: html's status and page, less its "Made by" line (the time it was made)
+page() {
+	read_as "$1" html -o "$2.html" "$2"
+	grep -v 'Made by' "$SCRATCH/$1/$2.html"
+}
+
+# same_html FILE: the same page either way
 same_html() {
-	local file=$1 dir
-	for dir in direct sql; do
-		read_as "$dir" html -o "$file.html" "$file" > "$SCRATCH/$dir/$file.html.status" &
-	done
-	wait
-	for dir in direct sql; do
-		grep -v 'Made by' "$SCRATCH/$dir/$file.html" >> "$SCRATCH/$dir/$file.html.status"
-	done
-	check "same: html $file" cmp "$SCRATCH/direct/$file.html.status" "$SCRATCH/sql/$file.html.status"
+	sql_read "html $1" page sql "$1" > "$SCRATCH/sql/$1.page" &
+	page direct "$1" > "$SCRATCH/direct/$1.page"
+	wait $!
+	check "same: html $1" cmp "$SCRATCH/direct/$1.page" "$SCRATCH/sql/$1.page"
 }
 
 for name in "${fixtures[@]}" gen; do
@@ -177,6 +209,7 @@ for command in summary timeline "timeline -c" tcpconnect scans; do
 done
 same "timeline of two hosts" timeline web1.db web2.db
 same "tcpconnect of two hosts" tcpconnect --format json web1.db web2.db
+compared all
 
 # Leaves are read a few siblings at a time through io_uring (batchread.h):
 # fewer calls than leaves.  Where the kernel refuses io_uring, one at a
@@ -193,6 +226,7 @@ if [ -w /proc/sys/kernel/io_uring_disabled ]; then
 		# shellcheck disable=SC2086 # the command's words
 		same "$command gen.db, io_uring refused" $command gen.db
 	done
+	compared all
 	echo "$saved" > /proc/sys/kernel/io_uring_disabled
 else
 	skip "io_uring refused: the same rows" "no /proc/sys/kernel/io_uring_disabled to refuse it with"

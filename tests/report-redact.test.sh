@@ -54,20 +54,29 @@ numbers() {
 		jq -c 'with_entries(select((.value | type) != "string" or
 			(.key | IN("kind", "section", "detection", "flag", "name", "outcome", "verdict"))))' | sort
 }
-same=0 differ=()
+# Two pairs are read at once, one a core; the originals' numbers once for
+# every build of a run (kept).
+pairs=()
 for name in "${attacks[@]}" lineage stacks losses home; do
 	for command in scans bruteforce logins caps summary info "tcpconnect -c" tcpaccept tcpreset capable timeline; do
 		read -r -a words <<< "$command"
-		# the original and its copy at once, one a core
-		numbers "${words[@]}" "$name.db" > "$SCRATCH/numbers.original" &
-		numbers "${words[@]}" "$name.red.db" > "$SCRATCH/numbers.copy"
-		wait $!
-		if cmp -s "$SCRATCH/numbers.original" "$SCRATCH/numbers.copy"; then
-			same=$((same + 1))
-		else
-			differ+=("$command $name")
-		fi
+		pairs+=("$command $name")
+		{
+			kept "redact: numbers $command $(contents "$SCRATCH/$name.db")" \
+				numbers "${words[@]}" "$name.db" > "$SCRATCH/numbers.${#pairs[@]}.original"
+			numbers "${words[@]}" "$name.red.db" > "$SCRATCH/numbers.${#pairs[@]}.copy"
+		} &
+		[ "$(jobs -rp | wc -l)" -lt 2 ] || wait -n
 	done
+done
+wait
+same=0 differ=()
+for i in "${!pairs[@]}"; do
+	if cmp -s "$SCRATCH/numbers.$((i + 1)).original" "$SCRATCH/numbers.$((i + 1)).copy"; then
+		same=$((same + 1))
+	else
+		differ+=("${pairs[i]}")
+	fi
 done
 check_eq "same: every command's numbers on the copy as on the original ($same)" "" "${differ[*]}"
 fleet_numbers() { # KEY-SUFFIX: scans over the fleet's five copies (.db: the originals)
