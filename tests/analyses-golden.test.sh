@@ -5,7 +5,6 @@
 # are re-recorded); review the diff: what must hold whatever the recording
 # (scanners, targets, ports, counts) is asserted in analyses.test.sh, and the
 # figures are checked against the SQL reference in attacks.test.sh.
-# Runs beside the other files (tests/run): it reads captures, records none.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 

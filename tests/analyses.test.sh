@@ -3,7 +3,6 @@
 # they hold: fixtures/ATTACKS.md) and the report fixtures.  The assertions
 # are about what happened (who scanned whom, which ports, how many), not
 # about pids or times, so that they hold for re-recorded fixtures.  No root.
-# Runs beside the other files (tests/run): it reads captures, records none.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 

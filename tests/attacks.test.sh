@@ -5,7 +5,6 @@
 # answer: every finding, every figure (times aside: the golden files have
 # them; rates and intervals within their rounding).  What the findings must
 # be is asserted in analyses.test.sh.  No root.
-# Runs beside the other files (tests/run): it reads captures, records none.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 

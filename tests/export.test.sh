@@ -2,7 +2,6 @@
 # Lines, checked against the formats' published definitions (tests/export/:
 # the required attributes and enumerations of OCSF 1.8.0 and ECS 9.4.0,
 # extracted from their releases), and counted against the captures.
-# Runs beside the other files (tests/run): it reads captures, records none.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 

@@ -2,7 +2,6 @@
 # that fails without its fix, then every input kept in tests/fuzz-regressions/
 # (and the fuzzer's seeds) replayed in this build (its sanitizers, if any).
 # No root needed.
-# Runs beside the other files (tests/run): it reads captures, records none.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 

@@ -3,7 +3,6 @@
 # ground truth, sshd's own log (fixtures/NAME.truth: one line per connection,
 # "REMOTE PORT OUTCOME GUESSES UID"); process trees (proc --depth, --ppid).
 # What the captures hold: fixtures/ATTACKS.md.  No root.
-# Runs beside the other files (tests/run): it reads captures, records none.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 

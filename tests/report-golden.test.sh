@@ -8,7 +8,6 @@
 # review.  What depends on a recording (pids, ports, times, cgroups) is asked
 # of the fixture (q and the time helpers of report-lib.sh), so that
 # re-recorded fixtures keep every test meaningful.
-# Runs beside the other files (tests/run): it reads captures, records none.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 

@@ -2,7 +2,6 @@
 # (QUERY), -l (the executable and parents of each event's process), timeline's
 # process and DNS lines, summary's programs that stand out, report proc.  Every
 # expectation is asked of the fixture in SQL (it will be re-recorded).
-# Runs beside the other files (tests/run): it reads captures, records none.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 

@@ -2,7 +2,6 @@
 # fixtures in SQL, through the schema's own views, by sqlite3.  What report
 # computes in C (time formatting, filters, merging, counts, escaping) must
 # agree with what SQL computes on its own.  No root needed.
-# Runs beside the other files (tests/run): it reads captures, records none.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 

@@ -4,7 +4,6 @@
 # page gets one line and a non-zero exit, never a crash or a wrong row.
 # An empty -wal beside a copy makes report read it through SQL (capture.c:
 # only a file with neither -wal nor journal is read as immutable).
-# Runs beside the other files (tests/run): it reads captures, records none.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
@@ -51,8 +50,7 @@ sql_read() {
 }
 
 # same NAME ARGS...: the same output read either way, and not an empty one.
-# Some 550 pairs, most of this file's time: up to four pairs are read at
-# once, so that two cores stay busy while the oldest, told first, is long;
+# Some 550 pairs, most of this file's time: two pairs are read at once, and
 # each pair's outcome is told in order (compared).
 reading=() # the pairs being read: "PID NUMBER NAME"
 pairs=0
@@ -65,7 +63,7 @@ same() {
 		read_as direct "$@" > "$SCRATCH/$pairs.direct"
 	} &
 	reading+=("$! $pairs $name")
-	[ ${#reading[@]} -lt 4 ] || compared
+	[ ${#reading[@]} -lt 2 ] || compared
 }
 
 # compared [all]: the outcome of the oldest pair being read (or of all)

@@ -2,7 +2,6 @@
 # the same counts), holds none of the original addresses, host names, DNS
 # names or user names in any of its bytes, and the same key gives the same
 # pseudonyms across a fleet's captures.  No root.
-# Runs beside the other files (tests/run): it reads captures, records none.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 

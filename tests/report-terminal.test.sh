@@ -3,7 +3,6 @@
 # COMM cut as BCC cuts it; full width in a pipe, JSON and CSV never cut.
 # Terminal mode is forced with --width, and found through a pty (script).
 # Long work: progress on stderr when it is a terminal, never in a pipe.
-# Runs beside the other files (tests/run): it reads captures, records none.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 

@@ -1,7 +1,6 @@
 # report: the properties every subcommand keeps, over captures recorded for
 # real (fixtures/): what it says about a capture, what it refuses, that it
 # never changes the evidence, that it runs unprivileged, WAL included.
-# Runs beside the other files (tests/run): it reads captures, records none.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 

@@ -1,6 +1,5 @@
 # report at scale: what costs findings times events, or captures times
 # anything, cannot hide behind small fixtures.
-# Runs beside the other files (tests/run): it reads captures, records none.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
