@@ -132,6 +132,36 @@ check_eq "real: a t that is a real in ev_exit" "real" \
 cp "$SCRATCH/direct/real.db" "$SCRATCH/sql/"
 : > "$SCRATCH/sql/real.db-wal"
 same_html real.db
+# --since and --until: the pages read from the range's first row (down the
+# tree to it, not through the rows before it) to its last, as SQL reads
+# them, a time given being in the range; a t that is a real (real.db)
+# compared as a number either way.
+# time_of FILE N: the time of the Nth event timeline gives (its JSON)
+time_of() {
+	(cd "$SCRATCH/direct" && "$report" timeline --format json "$1") | sed -n "$2{s/^{\"time\":\"\([^\"]*\)\".*/\1/p;q}"
+}
+events=$(cd "$SCRATCH/direct" && "$report" timeline --format json gen.db | wc -l)
+early=$(time_of gen.db $((events / 10)))
+middle=$(time_of gen.db $((events / 2)))
+late=$(time_of gen.db $((events * 9 / 10)))
+last=$(time_of gen.db "$events")
+check "ranges: times of gen.db's events" test -n "$early" -a -n "$middle" -a -n "$late" -a -n "$last"
+for range in "--since $early" "--until $middle" "--since $middle --until $middle" "--since $last"; do
+	for command in timeline "timeline -c" tcpconnect scans summary; do
+		# shellcheck disable=SC2086 # the command's and range's words
+		same "$command $range gen.db" $command $range gen.db
+	done
+	# shellcheck disable=SC2086 # the range's words
+	same "timeline $range real.db" timeline $range real.db
+done
+same "export --format ecs --since $early --until $late gen.db" export --format ecs --since "$early" --until "$late" gen.db
+range="--since $(time_of scan-syn.db 20) --until $(time_of scan-syn.db 60)"
+for command in scans summary timeline; do
+	# shellcheck disable=SC2086 # the command's and range's words
+	same "$command $range scan-syn.db" $command $range scan-syn.db
+	# shellcheck disable=SC2086 # the command's and range's words
+	same "$command $range of a fleet of five" $command $range sweep-host{1,2,3,4,5}.db
+done
 # ev_capable read without the checks not audited (e.audit IS NOT 0): the
 # pages drop those rows, never one whose audit is NULL (audit.db); nor a
 # real or text, which either way is then "a number that is not one" (odd.db).
@@ -290,6 +320,15 @@ for name in pointer count child ahead cycle other kind; do
 	done
 	# (its SQL aggregates over ev_connect may find the damage first, at once)
 	refuses "$name" summary "cannot read ev_connect: "
+done
+# A range after the damage, which lies in the table's first leaves, never
+# reads them (as SQLite's seek does not): the rows of the intact file.  One
+# before it reads them, and refuses.
+intact=$(cd "$SCRATCH/direct" && "$report" tcpconnect --since "$late" gen.db 2>&1)
+for name in pointer count child ahead cycle other kind; do
+	check_eq "damaged $name: tcpconnect --since (after the damage) reads the intact rows" "$intact" \
+		"$(cd "$SCRATCH/damaged" && "$report" tcpconnect --since "$late" "$name.db" 2>&1)"
+	refuses "$name" "tcpconnect --until $middle" "cannot read ev_connect: corrupt capture: "
 done
 # html counts ev_connect's rows by t (its activity chart) as it reads them,
 # in another thread: either finds the damage first.

@@ -586,28 +586,20 @@ static bool beyond_bits(const struct address_ids *set, const struct capture *cap
 	return false;
 }
 
-int address_ids_bind(struct address_ids *set, sqlite3_stmt *stmt, const char *parameter,
-		     const struct capture *cap)
+uint8_t *address_ids_map(struct address_ids *set, const struct capture *cap, size_t *size)
 {
 	const struct address_bits *b = address_bits_of(set, cap);
-	int at = sqlite3_bind_parameter_index(stmt, parameter), rc;
-	size_t size = b ? b->words * 64 : 0;
-	unsigned char *map;
+	size_t ids = b ? b->words * 64 : 0;
+	uint8_t *map;
 
 	if (beyond_bits(set, cap))
-		rc = sqlite3_bind_null(stmt, at);
-	else {
-		/* An empty blob would bind as NULL: a byte of 0 holds no id. */
-		map = xcalloc(size + 1, 1);
-		for (size_t id = 0; id < size; id++)
-			map[id] = b->bits[id / 64] >> (id % 64) & 1;
-		rc = sqlite3_bind_blob(stmt, at, map, (int)(size + 1), free);
-	}
-	if (rc == SQLITE_OK)
-		return 0;
-	fprintf(stderr, "report: %s: cannot bind %s: %s\n", cap->name, parameter,
-		sqlite3_errmsg(cap->db));
-	return -1;
+		return NULL;
+	/* A byte past them: an empty map would be no map (every row). */
+	map = xcalloc(ids + 1, 1);
+	for (size_t id = 0; id < ids; id++)
+		map[id] = b->bits[id / 64] >> (id % 64) & 1;
+	*size = ids + 1;
+	return map;
 }
 
 void address_ids_clear(struct address_ids *set)

@@ -255,14 +255,12 @@ int address_ids_add(struct address_ids *set, struct peers *peers, struct capture
 		    const uint32_t *list, size_t count);
 bool address_ids_hold(struct address_ids *set, const struct capture *cap, int64_t id);
 /*
- * The ids of cap bound to a parameter as the map of bytes replay.h's in_map
- * reads, or as NULL when some are beyond the bits (a corrupt capture's):
- * a query that tests "(p IS NULL OR in_map(p, e.raddr))" then skips in its
- * readers the rows of other addresses, which the emitter would skip after
- * decoding them.  0, or -1 after one line.
+ * The ids of cap as a map of bytes (event_query.ids): a query tests its
+ * rows' address columns against it in its readers, and skips the rows of
+ * other addresses, which the emitter would skip after decoding them.  NULL
+ * when some are beyond the bits (a corrupt capture's): every row.
  */
-int address_ids_bind(struct address_ids *set, sqlite3_stmt *stmt, const char *parameter,
-		     const struct capture *cap);
+uint8_t *address_ids_map(struct address_ids *set, const struct capture *cap, size_t *size);
 void address_ids_clear(struct address_ids *set);
 
 /* opts, with --since/--until narrowed to [first_ns, last_ns]. */

@@ -28,14 +28,6 @@
  * and SQLite's stepping of them was most of the inbound scans' reading.
  */
 enum { PROBE_LADDR, PROBE_LPORT, PROBE_RADDR, PROBE_RPORT, PROBE_STATE, PROBE_REASON };
-/*
- * The second pass's probes and the scanners' accepts: of the suspects only
- * (of_suspect, scanner_accept), tested by the readers first (detect.h,
- * address_ids_bind).
- */
-#define SUSPECT_PROBE_CONDITION                                                                    \
-	":suspects IS NULL OR in_map(:suspects, e.raddr) OR in_map(:suspects, e.laddr)"
-#define SUSPECT_ACCEPT_CONDITION ":suspects IS NULL OR in_map(:suspects, e.raddr)"
 
 /* A connect whose outcome is known: in flight when the capture stopped says nothing. */
 #define ATTEMPT_CONDITION "e.outcome_state IS NOT NULL"
@@ -159,7 +151,7 @@ struct scanning {
 	uint32_t nruns;
 	/*
 	 * By capture, in the set's order (peers_index's): its numbers for
-	 * NO_SOCKET and LISTEN, read once a stream starts (bind_probe; a
+	 * NO_SOCKET and LISTEN, read once a stream starts (read_probe_numbers; a
 	 * subquery would cost a lookup a row).
 	 */
 	struct probe_numbers {
@@ -724,29 +716,35 @@ static int name_number(struct capture *cap, const char *sql, const char *name, i
 	return -1;
 }
 
-static int bind_suspects(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
+/*
+ * The second pass's probes and the scanners' accepts: of the suspects only
+ * (of_suspect, scanner_accept), tested by the readers first (detect.h).
+ */
+static uint8_t *suspects_of(struct capture *cap, void *ctx, size_t *size)
 {
 	struct scanning *s = ctx;
 
-	return address_ids_bind(&s->suspect_ids, stmt, ":suspects", cap);
+	return address_ids_map(&s->suspect_ids, cap, size);
 }
 
 /*
- * The capture's numbers, in the reader's thread before its first row: its
- * slot, found without peers' cache of the last capture (the emitter's).
+ * The capture's numbers, as its stream of probes starts (the query's bind,
+ * which binds nothing): its slot, found without peers' cache of the last
+ * capture (the emitter's).
  */
-static int bind_probe(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
+static int read_probe_numbers(sqlite3_stmt *stmt, struct capture *cap, void *ctx)
 {
 	struct scanning *s = ctx;
 	struct probe_numbers *n = s->numbers;
+
+	(void)stmt;
 
 	while (s->set->list[n - s->numbers] != cap)
 		n++;
 	if (name_number(cap, "SELECT reason FROM reset_reason WHERE name = ?", "NO_SOCKET",
 			&n->no_socket, &n->has_no_socket) ||
 	    name_number(cap, "SELECT state FROM tcp_state WHERE name = ?", "LISTEN", &n->listen,
-			&n->has_listen) ||
-	    (s->pass == 2 && bind_suspects(stmt, cap, ctx)))
+			&n->has_listen))
 		return -1;
 	return 0;
 }
@@ -970,11 +968,12 @@ static int replay_probes(struct scanning *s, const struct options *opts)
 	struct event_query query = {
 		.table = "ev_reset",
 		.columns = "e.laddr, e.lport, e.raddr, e.rport, e.state, e.reason",
-		.condition = s->pass == 1 ? NULL : SUSPECT_PROBE_CONDITION,
 		.filter = {.task = "e.task"},
 		.emit = probe,
-		.bind = bind_probe,
+		.bind = read_probe_numbers,
 		.ctx = s,
+		.ids = s->pass == 1 ? NULL : suspects_of,
+		.ids_columns = 1u << PROBE_LADDR | 1u << PROBE_RADDR,
 		.prefetch = prefetch_probe_slots,
 		.prefetch_near = prefetch_probe_near,
 	};
@@ -1342,11 +1341,11 @@ static int count_accepts(struct scanning *s)
 	struct event_query query = {
 		.table = "ev_accept",
 		.columns = "e.laddr, e.lport, e.raddr",
-		.condition = SUSPECT_ACCEPT_CONDITION,
 		.filter = {.task = "e.task"},
 		.emit = scanner_accept,
-		.bind = bind_suspects,
 		.ctx = s,
+		.ids = suspects_of,
+		.ids_columns = 1u << ACCEPT_RADDR,
 		.prefetch = prefetch_run,
 		.prefetch_near = prefetch_pending,
 		.address_columns = 1u << ACCEPT_LADDR | 1u << ACCEPT_RADDR,

@@ -50,8 +50,8 @@ static void write_socket_netns(FILE *sql, const struct options *opts,
 void write_filters(FILE *sql, const struct options *opts, const struct filter_columns *columns)
 {
 	/* Without them, comparing every row's t to the whole range costs a few percent. */
-	if (opts->since_ns != INT64_MIN || opts->until_ns != INT64_MAX || opts->follow)
-		fputs(" AND e.t BETWEEN :t_from AND :t_to", sql);
+	if (filter_has_t_range(opts) || opts->follow)
+		fputs(T_RANGE_CONDITION, sql);
 	if (!columns->mark_tasks)
 		write_socket_netns(sql, opts, columns);
 	if (has_task_filters(opts, columns) && !columns->mark_tasks) {
@@ -90,6 +90,11 @@ void write_task_match(FILE *sql, const struct options *opts, const struct filter
 	fputs(")", sql);
 	write_socket_netns(sql, opts, columns);
 	fputs(", 0)", sql);
+}
+
+bool filter_has_t_range(const struct options *opts)
+{
+	return opts->since_ns != INT64_MIN || opts->until_ns != INT64_MAX;
 }
 
 /* wall - base_ns - realtime_offset_ns, held within int64 */

@@ -33,10 +33,12 @@ struct filter_columns {
 	bool mark_tasks;
 };
 
+/* The time range's condition, on the clustering key. */
+#define T_RANGE_CONDITION " AND e.t BETWEEN :t_from AND :t_to"
 /*
- * Write " AND ..." conditions for opts to sql: always the time range
- * (e.t BETWEEN :t_from AND :t_to, on the clustering key), then the others
- * that were given.
+ * Write " AND ..." conditions for opts to sql: the time range
+ * (T_RANGE_CONDITION) when one is given or when following, then the
+ * others that were given.
  */
 void write_filters(FILE *sql, const struct options *opts, const struct filter_columns *columns);
 
@@ -50,6 +52,8 @@ void write_task_match(FILE *sql, const struct options *opts, const struct filter
 /* Bind those conditions' values for one capture; -1 after one line on stderr. */
 int bind_filters(sqlite3_stmt *stmt, const struct options *opts, const struct capture *cap);
 
+/* Whether --since or --until narrows the events (as passes narrow them too). */
+bool filter_has_t_range(const struct options *opts);
 /* The t range of a capture that --since/--until select. */
 void filter_t_range(const struct options *opts, const struct capture *cap, int64_t *from,
 		    int64_t *to);

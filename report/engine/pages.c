@@ -10,6 +10,7 @@
  * time, a leaf's next siblings with it (batchread.h); every number a page
  * holds is checked before it is followed.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -93,6 +94,13 @@ struct pages {
 	int last;  /* the last column of the record read */
 	bool drop; /* pages_drop()'s, of drop_value */
 	int64_t drop_value;
+	/* pages_range()'s: rows of from <= t <= to; seeking: the first not read yet. */
+	bool ranged, seeking, past;
+	int64_t from, to;
+	/* pages_keep()'s: the cells tested (bit i: cell i), the map of ids held. */
+	uint32_t keep_cells;
+	const uint8_t *keep_map;
+	size_t keep_size;
 	struct level levels[DEPTH_MAX];
 	int depth;
 	int64_t visited; /* the tree's pages read: no more than the file has */
@@ -355,6 +363,35 @@ static int bound(struct pages *p, const struct level *parent, int i)
 }
 
 /*
+ * On the way down to the range's first row (pages_range()), the page just
+ * gone down to: from its first cell whose t is not below from, or is not
+ * an integer (a real, compared as one by each row read from there); an
+ * interior page's from the child left of that cell.  The entries before
+ * it, and those under the children left of it, are below from: a child's
+ * keys are below its cell's.
+ */
+static int seek_from(struct pages *p)
+{
+	struct level *l = &p->levels[p->depth - 1];
+	int i;
+
+	for (i = 0; i < l->cells; i++) {
+		struct payload pl;
+		int64_t key[2];
+		int kind[2];
+		bool real;
+
+		if (entry(p, l, i, &pl) || entry_key(p, &pl, key, kind, &real))
+			return -1;
+		if (kind[0] != VALUE_INTEGER || key[0] >= p->from)
+			break;
+	}
+	l->at = l->leaf ? i : 2 * i;
+	p->seeking = !l->leaf;
+	return 0;
+}
+
+/*
  * Step to the next entry of the tree, in key order: 1, 0 at its end, or -1;
  * with leaves, 2 on coming to a leaf (its page on top, its entries next).
  */
@@ -362,7 +399,7 @@ INLINE int next_entry(struct pages *p, struct payload *pl, bool leaves)
 {
 	if (!p->started) {
 		p->started = true;
-		if (descend(p, p->root))
+		if (descend(p, p->root) || (p->seeking && seek_from(p)))
 			return -1;
 		if (leaves && p->levels[0].leaf)
 			return 2;
@@ -392,7 +429,7 @@ INLINE int next_entry(struct pages *p, struct payload *pl, bool leaves)
 		if (p->fd >= 0 && p->depth < DEPTH_MAX && p->levels[p->depth].leaf &&
 		    (p->ahead_next == p->ahead_count || p->ahead_pgno[p->ahead_next] != pgno))
 			read_ahead(p, l, i);
-		if (descend(p, pgno) || bound(p, l, i))
+		if (descend(p, pgno) || bound(p, l, i) || (p->seeking && seek_from(p)))
 			return -1;
 		if (leaves && p->levels[p->depth - 1].leaf)
 			return 2;
@@ -583,6 +620,35 @@ static int entry_key(struct pages *p, const struct payload *pl, int64_t key[2], 
 	return kind[0] < 0 || kind[1] < 0 ? -1 : 0;
 }
 
+/*
+ * Whether a row whose t is of serial type type (an integer's value t, a
+ * real's 8 bytes at real) is pages_range()'s, as SQL's BETWEEN tells: 1;
+ * else 2, before it or past it (and the reading ends there).  NULL, text
+ * and blobs are never in it; a real is compared as a number (a long
+ * double holds every int64 and double exactly).
+ */
+INLINE int in_range(struct pages *p, uint64_t type, int64_t t, const uint8_t *real)
+{
+	if (type == 7) {
+		uint64_t bits = (uint64_t)be32(real) << 32 | be32(real + 4);
+		double d;
+		long double v;
+
+		memcpy(&d, &bits, sizeof(d));
+		v = d;
+		if (v >= (long double)p->from && v <= (long double)p->to)
+			return 1;
+		p->past = v > (long double)p->to;
+		return 2;
+	}
+	if (type == 0 || type >= 12)
+		return 2;
+	if (t >= p->from && t <= p->to)
+		return 1;
+	p->past = t > p->to;
+	return 2;
+}
+
 /* The entry's record into the row's cells (pages_next()). */
 INLINE int decode(struct pages *p, const struct payload *pl, int64_t *cell, uint32_t *nulls,
 		  uint32_t *odd, bool local)
@@ -598,6 +664,17 @@ INLINE int decode(struct pages *p, const struct payload *pl, int64_t *cell, uint
 	ks = value(p, pl, types, offsets, parsed, 1, &seq, local);
 	if (kt < 0 || ks < 0 || check_key(p, kt, t, ks, seq))
 		return -1;
+	if (p->ranged) {
+		uint64_t type = parsed > 0 ? types[0] : 0;
+		uint8_t tmp[8];
+		const uint8_t *real =
+			type == 7 ? record_bytes(p, pl, offsets[0], sizeof(tmp), tmp, local) : NULL;
+
+		if (type == 7 && !real)
+			return -1;
+		if (in_range(p, type, t, real) == 2)
+			return 2;
+	}
 	for (int i = 0; i < p->cells; i++) {
 		int kind = value(p, pl, types, offsets, parsed, p->position[i], &cell[i], local);
 
@@ -702,6 +779,8 @@ static int decode_small(struct pages *p, const struct payload *pl, int64_t *cell
 	if (type[0] && type[0] != 7 && type[1] && type[1] != 7 &&
 	    check_key(p, VALUE_INTEGER, v[0], VALUE_INTEGER, v[1]))
 		return -1;
+	if (p->ranged && in_range(p, type[0], v[0], AT(0)) == 2)
+		return 2;
 	/* A row dropped before its other cells are decoded. */
 	if (p->drop) {
 		int at = p->slot[p->cells - 1];
@@ -739,11 +818,27 @@ static void small_types(struct small_type *small)
 	}
 }
 
+/* Whether a row holds one of pages_keep()'s ids, or a cell tested is not a number. */
+INLINE bool kept(const struct pages *p, const int64_t *cell, uint32_t nulls, uint32_t odd)
+{
+	if (p->keep_cells & odd)
+		return true;
+	for (uint32_t c = p->keep_cells & ~nulls; c; c &= c - 1) {
+		uint64_t id = (uint64_t)cell[__builtin_ctz(c)];
+
+		if (id < p->keep_size && p->keep_map[id])
+			return true;
+	}
+	return false;
+}
+
 int pages_next(struct pages *p, int64_t *cell, uint32_t *nulls, uint32_t *odd)
 {
 	struct payload pl;
 	int rc;
 
+	if (p->past)
+		return 0;
 	do {
 		rc = next_entry(p, &pl, false);
 		if (rc <= 0)
@@ -754,7 +849,11 @@ int pages_next(struct pages *p, int64_t *cell, uint32_t *nulls, uint32_t *odd)
 			rc = decode(p, &pl, cell, nulls, odd, true);
 		if (rc == 1 && p->drop && dropped(p, cell, *nulls | *odd))
 			rc = 2;
-	} while (rc == 2);
+		if (rc == 1 && p->keep_map && !kept(p, cell, *nulls, *odd))
+			rc = 2;
+	} while (rc == 2 && !p->past);
+	if (p->past)
+		return 0;
 	if (rc > 0 && p->constants) {
 		for (uint32_t c = p->constants; c; c &= c - 1)
 			cell[__builtin_ctz(c)] = p->constant[__builtin_ctz(c)];
@@ -771,6 +870,23 @@ void pages_drop(struct pages *p, int64_t value)
 {
 	p->drop = true;
 	p->drop_value = value;
+}
+
+void pages_keep(struct pages *p, uint32_t cells, const uint8_t *map, size_t size)
+{
+	assert(cells && !(cells >> p->cells));
+	p->keep_cells = cells;
+	p->keep_map = map;
+	p->keep_size = size;
+}
+
+void pages_range(struct pages *p, int64_t from, int64_t to)
+{
+	assert(!p->started);
+	p->ranged = true;
+	p->seeking = from != INT64_MIN;
+	p->from = from;
+	p->to = to;
 }
 
 /* --- Counting rows by t -------------------------------------------------------- */

@@ -35,6 +35,19 @@ struct pages *pages_open(sqlite3 *db, const char *table, const char *cells, int 
  */
 void pages_drop(struct pages *p, int64_t value);
 
+/*
+ * Only the rows of from <= t <= to, as SQL's "e.t BETWEEN from AND to"
+ * gives them: the reading goes down the tree to the first (not through
+ * the rows before it) and ends at the first past to.  Before the first row.
+ */
+void pages_range(struct pages *p, int64_t from, int64_t to);
+/*
+ * Only the rows one of whose cells (bit i: cell i) holds an id whose byte
+ * in map (size of them, kept by the caller while rows are read) is
+ * nonzero, as SQL's in_map() on them tells; but a row whose cell tested
+ * is not a number is given (in_map would convert it; the replay fails it).
+ */
+void pages_keep(struct pages *p, uint32_t cells, const uint8_t *map, size_t size);
 /* Its cells a row. */
 int pages_cells(const struct pages *p);
 

@@ -85,6 +85,8 @@ struct stream {
 	int index;		/* its place in the pass's streams (struct reading) */
 	sqlite3_stmt *stmt;	/* stepped by the reader thread only */
 	struct pages *pages;	/* or its rows read from the file's pages, instead */
+	uint8_t *ids;		/* event_query.ids's in its capture, or NULL */
+	size_t nids;		/* its bytes */
 	struct row *row;	/* where event_row() leaves its row (its connection's) */
 	bool planned, sorted;	/* whether the plan sorts (known at its first row) */
 	bool seq;		/* the second column is seq */
@@ -148,6 +150,31 @@ static bool wants_seq(const struct event_query *q, const struct options *opts)
 }
 
 /*
+ * " AND (:ids IS NULL OR in_map(:ids, e.raddr) OR ...)": the query's ids
+ * (event_query.ids) as SQL tests them, its columns named from columns (a
+ * list "e.laddr, e.lport, e.raddr"); "" for a query without.  in_map(map,
+ * n) is 1 when map's byte n is nonzero, else 0 (NULL for a NULL n).
+ */
+static void write_ids_condition(FILE *f, const struct event_query *q, const char *columns)
+{
+	const char *at = columns;
+
+	if (!q->ids)
+		return;
+	fputs(" AND (:ids IS NULL", f);
+	for (int i = 0; at; i++, at = strchr(at, ',') ? strchr(at, ',') + 2 : NULL) {
+		size_t len = strcspn(at, ",");
+
+		if (!(q->ids_columns >> i & 1))
+			continue;
+		assert(!strncmp(at, "e.", 2) &&
+		       strspn(at + 2, "abcdefghijklmnopqrstuvwxyz_") + 2 == len);
+		fprintf(f, " OR in_map(:ids, %.*s)", (int)len, at);
+	}
+	fputs(")", f);
+}
+
+/*
  * t, then seq only where it is wanted: a column read per row costs the
  * reader as much as a tenth of the row.  Stacks come in the same pass,
  * joined on seq (the key of event_stack): far cheaper than a lookup per
@@ -156,6 +183,7 @@ static bool wants_seq(const struct event_query *q, const struct options *opts)
 static char *event_sql(const struct event_query *q, const struct options *opts, bool join_stacks,
 		       bool older)
 {
+	const char *columns = older ? q->older_columns : q->columns;
 	char *sql = NULL;
 	size_t size;
 	FILE *f = open_memstream(&sql, &size);
@@ -163,7 +191,7 @@ static char *event_sql(const struct event_query *q, const struct options *opts, 
 	if (!f)
 		return NULL;
 	fprintf(f, "SELECT event_row(e.t, %s%s%s) FROM %s e%s WHERE %s",
-		wants_seq(q, opts) ? "e.seq, " : "", older ? q->older_columns : q->columns,
+		wants_seq(q, opts) ? "e.seq, " : "", columns,
 		!q->stacks    ? ""
 		: join_stacks ? ", s.kstack, s.ustack"
 			      : ", NULL, NULL",
@@ -171,6 +199,7 @@ static char *event_sql(const struct event_query *q, const struct options *opts, 
 		opts->follow ? "e.seq > :after_seq" : "1");
 	if (!q->unfiltered)
 		write_filters(f, opts, &q->filter);
+	write_ids_condition(f, q, columns);
 	if (q->condition)
 		fprintf(f, " AND (%s)", q->condition);
 	fputs(" ORDER BY e.t, e.seq", f);
@@ -388,36 +417,70 @@ static char *skip_condition(const char *condition, int64_t *value)
 }
 
 /*
- * The cells of the statement when it is the plain read of the whole table
- * in key order, "e.t, e.seq, e.task, NULL": else NULL.  Then, on a capture
- * read as immutable (nothing changes the file), pages.c reads the same rows
- * from the file's pages, at a third of what SQLite's stepping cost a row.
- * Under skip_condition()'s condition, its column last, and *drop (pages_drop()).
+ * The cells of the statement when it is the plain read of the table in key
+ * order, "e.t, e.seq, e.task, NULL", of all its rows or of a range of t
+ * (ranged: pages_range()): else NULL.  Then, on a capture read as
+ * immutable (nothing changes the file), pages.c reads the same rows from
+ * the file's pages, at a third of what SQLite's stepping cost a row.  Under
+ * skip_condition()'s condition, its column last, and *drop (pages_drop()).
  */
-static char *plain_cells(const struct stream *s, const char *sql, bool *drop, int64_t *value)
+static char *plain_cells(const struct stream *s, const char *sql, bool ranged, bool *drop,
+			 int64_t *value)
 {
 	static const char head[] = "SELECT event_row(";
 	const char *condition = s->query->condition;
-	size_t size = strlen(sql), skip = sizeof(head) - 1;
-	char tail[240], *cells, *column = NULL;
-	int n;
+	size_t size = strlen(sql), skip = sizeof(head) - 1, n = 0;
+	char *tail = NULL, *cells, *column = NULL;
+	FILE *f;
 
 	if (condition && !(column = skip_condition(condition, value)))
 		return NULL;
-	n = snprintf(tail, sizeof(tail), ") FROM %s e WHERE 1%s%s%s ORDER BY e.t, e.seq",
-		     s->query->table, column ? " AND (" : "", column ? condition : "",
-		     column ? ")" : "");
-	if (n < 0 || (size_t)n >= sizeof(tail) || size < skip + (size_t)n ||
-	    strncmp(sql, head, skip) || strcmp(sql + size - (size_t)n, tail)) {
+	if (!(f = open_memstream(&tail, &n)))
+		out_of_memory(0);
+	fprintf(f, ") FROM %s e WHERE 1%s", s->query->table, ranged ? T_RANGE_CONDITION : "");
+	write_ids_condition(f, s->query, s->query->columns);
+	if (column)
+		fprintf(f, " AND (%s)", condition);
+	fputs(" ORDER BY e.t, e.seq", f);
+	fclose(f);
+	if (size < skip + n || strncmp(sql, head, skip) || strcmp(sql + size - n, tail)) {
+		free(tail);
 		free(column);
 		return NULL;
 	}
+	free(tail);
 	cells = xmalloc(size - skip - (size_t)n + (column ? strlen(column) + 2 : 0) + 1);
 	sprintf(cells, "%.*s%s%s", (int)(size - skip - (size_t)n), sql + skip, column ? ", " : "",
 		column ? column : "");
 	*drop = column != NULL;
 	free(column);
 	return cells;
+}
+
+/*
+ * The query's ids in the stream's capture (event_query.ids), bound for SQL
+ * and given to its reader of pages: 0, or -1 after one line.
+ */
+static int bind_ids(struct stream *s)
+{
+	const struct event_query *q = s->query;
+	int at = sqlite3_bind_parameter_index(s->stmt, ":ids"), rc;
+
+	free(s->ids);
+	s->ids = q->ids ? q->ids(s->cap, q->ctx, &s->nids) : NULL;
+	if (!at)
+		return 0;
+	assert(!s->ids || s->nids > 0); /* an empty blob binds as NULL: every row */
+	rc = s->ids ? sqlite3_bind_blob64(s->stmt, at, s->ids, s->nids, SQLITE_STATIC)
+		    : sqlite3_bind_null(s->stmt, at);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "report: %s: cannot bind the ids of %s: %s\n", s->cap->name,
+			q->table, sqlite3_errmsg(s->reader->db));
+		return -1;
+	}
+	if (s->pages && s->ids)
+		pages_keep(s->pages, q->ids_columns << (s->seq ? 2 : 1), s->ids, s->nids);
+	return 0;
 }
 
 /* Prepare and bind the stream's query for this pass, on the reader's connection. */
@@ -446,24 +509,26 @@ static int start(struct stream *s, const struct options *opts)
 		free(sql);
 		return read_failed(s);
 	}
+	filter_t_range(opts, s->cap, &from, &to);
 	if (s->reader->immutable && !opts->follow) {
-		bool drop = false;
-		int64_t value;
-		char *cells = plain_cells(s, sql, &drop, &value);
+		bool drop = false, ranged = !s->query->unfiltered && filter_has_t_range(opts);
+		int64_t value = 0;
+		char *cells = plain_cells(s, sql, ranged, &drop, &value);
 
 		if (cells)
 			s->pages = pages_open(s->reader->db, s->query->table, cells, ROW_CELLS_MAX);
 		if (s->pages && drop)
 			pages_drop(s->pages, value);
+		if (s->pages && ranged)
+			pages_range(s->pages, from, to);
 		free(cells);
 	}
 	free(sql);
 	s->stacks = s->query->stacks;
 	s->seq = wants_seq(s->query, opts);
 	if (bind_filters(s->stmt, opts, s->cap) ||
-	    (s->query->bind && s->query->bind(s->stmt, s->cap, s->query->ctx)))
+	    (s->query->bind && s->query->bind(s->stmt, s->cap, s->query->ctx)) || bind_ids(s))
 		return -1;
-	filter_t_range(opts, s->cap, &from, &to);
 	if (s->floor_t != INT64_MIN &&
 	    !__builtin_sub_overflow(s->floor_t, FOLLOW_SLACK_NS, &lowest) && lowest > from)
 		sqlite3_bind_int64(s->stmt, sqlite3_bind_parameter_index(s->stmt, ":t_from"),
@@ -947,6 +1012,8 @@ static int pass(struct captures *set, struct stream *streams, int count, const b
 		streams[i].stmt = NULL;
 		pages_close(streams[i].pages);
 		streams[i].pages = NULL;
+		free(streams[i].ids);
+		streams[i].ids = NULL;
 	}
 	for (int k = 0; k < nreaders; k++)
 		captures_close(&readers[k]);

@@ -43,17 +43,22 @@ static inline bool event_null(const struct event *ev, int column)
 struct event_query {
 	const char *table;   /* "ev_connect" */
 	const char *columns; /* integers, into event.col: "e.task, e.dport" */
-	/*
-	 * A fixed SQL condition on e, or NULL.  It may test a set of small
-	 * numbers bound as a map of bytes: in_map(:map, e.raddr) is 1 when the
-	 * byte at e.raddr is nonzero, else 0 (NULL for a NULL number).
-	 */
+	/* A fixed SQL condition on e, or NULL. */
 	const char *condition;
 	struct filter_columns filter;
 	int (*emit)(const struct event *ev, void *ctx); /* 0, or -1 after one line */
 	/* Bind the condition's own parameters for a capture, or NULL: 0, or -1 after one line. */
 	int (*bind)(sqlite3_stmt *stmt, struct capture *cap, void *ctx);
 	void *ctx;
+	/*
+	 * Or NULL: the small numbers (ids) a row must hold in one of its
+	 * columns ids_columns (bit i: column i, each an "e.NAME") to be read,
+	 * tested by the readers: the emitter sees only the rows that may pass.
+	 * A capture's as a byte an id from 0, nonzero for one held, *size of
+	 * them (at least one), which the replay frees; NULL: every row.
+	 */
+	uint8_t *(*ids)(struct capture *cap, void *ctx, size_t *size);
+	uint32_t ids_columns;
 	bool stacks; /* also the events' stacks, into event.stacks */
 	/* What explains events (DNS answers): every row, whatever the filters select. */
 	bool unfiltered;
