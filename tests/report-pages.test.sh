@@ -155,6 +155,28 @@ for range in "--since $early" "--until $middle" "--since $middle --until $middle
 	same "timeline $range real.db" timeline $range real.db
 done
 same "export --format ecs --since $early --until $late gen.db" export --format ecs --since "$early" --until "$late" gen.db
+# A real t in a second table (ev_connect's, the first two minutes in, before
+# ev_exit's): two streams fail, in two readers, and the one the merge comes
+# to first in time is told, in one line, whichever reader failed first.
+# (summary's three analyses read apart: the first to fail is told.)
+cp "$SCRATCH/direct/real.db" "$SCRATCH/direct/real2.db"
+sqlite3 -batch "$SCRATCH/direct/real2.db" \
+	"INSERT INTO ev_connect (t, seq, task, saddr, lport, daddr, dport) SELECT t + 0.25, seq + 1000000000, task, saddr, lport, daddr, dport FROM ev_connect WHERE seq % 50 = 0"
+for command in timeline "export --format ocsf" summary; do
+	for run in 1 2 3; do
+		# shellcheck disable=SC2086 # the command's words
+		(cd "$SCRATCH/direct" && "$report" $command real2.db) > /dev/null 2> "$SCRATCH/err.$run"
+		echo "status $?" >> "$SCRATCH/err.$run"
+	done
+	told="report: real2.db: cannot read ev_connect: corrupt capture: a number that is not one"
+	[ "$command" != summary ] || told=$(head -1 "$SCRATCH/err.1")
+	check_eq "real2.db: $command, two tables failing, tells one line" \
+		"$told
+status 1" "$(cat "$SCRATCH/err.1")"
+	[ "$command" = summary ] ||
+		check_eq "real2.db: $command tells the same in three runs" \
+			"$(cat "$SCRATCH/err.1" "$SCRATCH/err.1")" "$(cat "$SCRATCH/err.2" "$SCRATCH/err.3")"
+done
 range="--since $(time_of scan-syn.db 20) --until $(time_of scan-syn.db 60)"
 for command in scans summary timeline; do
 	# shellcheck disable=SC2086 # the command's and range's words

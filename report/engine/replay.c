@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,7 @@ struct stream {
 	struct pages *pages;	/* or its rows read from the file's pages, instead */
 	uint8_t *ids;		/* event_query.ids's in its capture, or NULL */
 	size_t nids;		/* its bytes */
+	char *failure;		/* what it could not read, told once (cannot_read) */
 	struct row *row;	/* where event_row() leaves its row (its connection's) */
 	bool planned, sorted;	/* whether the plan sorts (known at its first row) */
 	bool seq;		/* the second column is seq */
@@ -127,6 +129,7 @@ struct reading {
 	int count;
 	int unfinished[READERS]; /* each reader's streams not finished */
 	bool stop;		 /* the merge is done: the readers leave */
+	bool told;		 /* a stream's failure was told (cannot_read) */
 };
 
 /* A reader thread: the reading, and which streams are its own. */
@@ -207,18 +210,43 @@ static char *event_sql(const struct event_query *q, const struct options *opts, 
 	return sql;
 }
 
-static int read_failed(const struct stream *s)
+/*
+ * "report: case42.db: cannot read ev_connect: WHY", kept as the stream's
+ * failure (the first), and told by whoever meets it: the merge, when it
+ * comes to it in time order (next_event), or the pass, when the stream
+ * cannot start.  The readers go on with other streams, and a capture
+ * damaged in two tables is one line, the same whichever reader ran first.
+ * -1.
+ */
+__attribute__((format(printf, 2, 3))) static int cannot_read(struct stream *s, const char *why, ...)
 {
-	fprintf(stderr, "report: %s: cannot read %s: %s\n", s->cap->name, s->query->table,
-		capture_error(s->reader));
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f;
+	va_list ap;
+
+	if (s->failure)
+		return -1;
+	if (!(f = open_memstream(&text, &size)))
+		out_of_memory(0);
+	fprintf(f, "report: %s: cannot read %s: ", s->cap->name, s->query->table);
+	va_start(ap, why);
+	vfprintf(f, why, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fclose(f);
+	s->failure = text;
 	return -1;
 }
 
-static int corrupt_row(const struct stream *s, const char *why)
+static int read_failed(struct stream *s)
 {
-	fprintf(stderr, "report: %s: cannot read %s: corrupt capture: %s\n", s->cap->name,
-		s->query->table, why);
-	return -1;
+	return cannot_read(s, "%s", capture_error(s->reader));
+}
+
+static int corrupt_row(struct stream *s, const char *why)
+{
+	return cannot_read(s, "corrupt capture: %s", why);
 }
 
 /*
@@ -283,17 +311,16 @@ static int step_pages(struct stream *s)
 		return rc ? SQLITE_ROW : SQLITE_DONE;
 	if (pages_corrupt(s->pages))
 		return corrupt_row(s, pages_error(s->pages));
-	fprintf(stderr, "report: %s: cannot read %s: %s\n", s->cap->name, s->query->table,
-		pages_error(s->pages));
-	return -1;
+	return cannot_read(s, "%s", pages_error(s->pages));
 }
 
 /*
  * Step the stream's statement: SQLITE_ROW with the row's cells in s->row,
- * SQLITE_DONE, SQLite's error, or -1 after one line.  A plan that sorts (by
- * an index the condition chose) runs event_row() on the rows before they
- * come out: seen at the first row, it runs again with the cells as values
- * (copied into the sorter), and each row's are copied into s->row.
+ * SQLITE_DONE, SQLite's error, or -1 (its failure kept: cannot_read).  A
+ * plan that sorts (by an index the condition chose) runs event_row() on the
+ * rows before they come out: seen at the first row, it runs again with the
+ * cells as values (copied into the sorter), and each row's are copied into
+ * s->row.
  */
 static int step(struct stream *s)
 {
@@ -329,12 +356,10 @@ static int step(struct stream *s)
 		}
 	}
 	/* Else a plan that ran the function ahead of the row it hands out, unseen. */
-	fprintf(stderr, "report: %s: cannot read %s: a row without event_row()'s cells\n",
-		s->cap->name, s->query->table);
-	return -1;
+	return cannot_read(s, "a row without event_row()'s cells");
 }
 
-/* Decode the next row into ev: 1 on a row, 0 at the end, -1 after one line. */
+/* Decode the next row into ev: 1 on a row, 0 at the end, -1 (its failure kept). */
 static int advance(struct stream *s, struct event *ev)
 {
 	int rc = step(s), first = s->seq ? 2 : 1, columns;
@@ -348,10 +373,8 @@ static int advance(struct stream *s, struct event *ev)
 	if (rc != SQLITE_ROW)
 		return read_failed(s);
 	columns = row->cells - first - (s->stacks ? STACK_KINDS : 0);
-	if (columns < 0 || columns > EVENT_COLUMNS_MAX) {
-		fprintf(stderr, "report: %s: too many columns\n", s->query->table);
-		return -1;
-	}
+	if (columns < 0 || columns > EVENT_COLUMNS_MAX)
+		return cannot_read(s, "too many columns");
 	ev->cap = s->cap;
 	if ((row->nulls | row->odd) & times)
 		return corrupt_row(s, "a number that is not one");
@@ -704,8 +727,11 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 	if (s->filled) {
 		s->holding = true;
 		ev = &s->batches[s->head].ev[s->next++];
-	} else {
-		*failed |= s->failed;
+	} else if (s->failed) {
+		*failed = true;
+		if (!r->told && s->failure)
+			fputs(s->failure, stderr);
+		r->told = true;
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (wake)
@@ -1004,6 +1030,8 @@ static int pass(struct captures *set, struct stream *streams, int count, const b
 		chosen[i]->reader = readers[chosen[i]->reader_id].list[c];
 		chosen[i]->row = rows[chosen[i]->reader_id * set->count + c];
 		err = start(chosen[i], opts);
+		if (err && chosen[i]->failure)
+			fputs(chosen[i]->failure, stderr);
 	}
 	if (!err)
 		err = read_and_merge(chosen, n, nreaders);
@@ -1014,6 +1042,8 @@ static int pass(struct captures *set, struct stream *streams, int count, const b
 		streams[i].pages = NULL;
 		free(streams[i].ids);
 		streams[i].ids = NULL;
+		free(streams[i].failure);
+		streams[i].failure = NULL;
 	}
 	for (int k = 0; k < nreaders; k++)
 		captures_close(&readers[k]);
