@@ -738,7 +738,6 @@ static int read_probe_numbers(sqlite3_stmt *stmt, struct capture *cap, void *ctx
 	struct probe_numbers *n = s->numbers;
 
 	(void)stmt;
-
 	while (s->set->list[n - s->numbers] != cap)
 		n++;
 	if (name_number(cap, "SELECT reason FROM reset_reason WHERE name = ?", "NO_SOCKET",

@@ -52,7 +52,7 @@ void write_task_match(FILE *sql, const struct options *opts, const struct filter
 /* Bind those conditions' values for one capture; -1 after one line on stderr. */
 int bind_filters(sqlite3_stmt *stmt, const struct options *opts, const struct capture *cap);
 
-/* Whether --since or --until narrows the events (as passes narrow them too). */
+/* Whether the options hold the events to a range of time (--since, --until, a pass's own). */
 bool filter_has_t_range(const struct options *opts);
 /* The t range of a capture that --since/--until select. */
 void filter_t_range(const struct options *opts, const struct capture *cap, int64_t *from,
