@@ -2,6 +2,7 @@
  * What the detections share: thresholds and their options, findings, the
  * candidates a first pass hands to the second, and samples.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -516,17 +517,12 @@ void candidates_clear(struct candidates *c)
 /* Ids up to this many a capture take a bit each: 2 MiB at most. */
 #define ADDRESS_BITS (1u << 24)
 
+/* cap's ids, at its place (a search among a fleet's captures cost every event), or NULL. */
 static struct address_bits *address_bits_of(struct address_ids *set, const struct capture *cap)
 {
-	if (set->count && set->of[set->last].cap == cap)
-		return &set->of[set->last];
-	for (int i = 0; i < set->count; i++) {
-		if (set->of[i].cap == cap) {
-			set->last = i;
-			return &set->of[i];
-		}
-	}
-	return NULL;
+	if (cap->place < 0 || cap->place >= set->count || set->of[cap->place].cap != cap)
+		return NULL;
+	return &set->of[cap->place];
 }
 
 int address_ids_add(struct address_ids *set, struct peers *peers, struct capture *cap,
@@ -539,9 +535,17 @@ int address_ids_add(struct address_ids *set, struct peers *peers, struct capture
 	if (!ids)
 		return -1;
 	if (!(b = address_bits_of(set, cap))) {
-		set->of = xrealloc(set->of, (size_t)(set->count + 1) * sizeof(*set->of));
-		b = &set->of[set->count++];
-		*b = (struct address_bits){.cap = cap};
+		assert(cap->place >= 0);
+		if (cap->place >= set->count) {
+			set->of = xrealloc(set->of, (size_t)(cap->place + 1) * sizeof(*set->of));
+			memset(set->of + set->count, 0,
+			       (size_t)(cap->place + 1 - set->count) * sizeof(*set->of));
+			set->count = cap->place + 1;
+		}
+		b = &set->of[cap->place];
+		if (b->cap) /* another set's capture of that place: one set's only */
+			abort();
+		b->cap = cap;
 	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t id = (uint64_t)ids[i];

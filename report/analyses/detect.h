@@ -245,8 +245,8 @@ struct address_ids {
 		const struct capture *cap;
 		uint64_t *bits;
 		size_t words;
-	} * of;
-	int count, last;
+	} * of; /* by the captures' places (cap NULL: none of that place has ids) */
+	int count;
 	struct hashmap other; /* (capture, id) */
 };
 

@@ -40,7 +40,6 @@ struct capture_peers {
 struct peers {
 	struct capture_peers *captures;
 	int ncaptures;
-	const struct capture_peers *last; /* events come in runs from one capture */
 	char **hosts;
 	int nhosts;
 	struct peer_name *names; /* peer n (1 and up) is names[n - 1] */
@@ -158,17 +157,18 @@ void peers_free(struct peers *peers)
 	free(peers);
 }
 
+/*
+ * The capture's entry: at its place in the set (a fleet's events come from
+ * a different capture each, and a search among them was a quarter of
+ * `caps`'s time over 300).
+ */
 static struct capture_peers *capture_peers(struct peers *peers, const struct capture *cap)
 {
-	if (peers->last && peers->last->cap == cap)
-		return (struct capture_peers *)peers->last;
-	for (int i = 0; i < peers->ncaptures; i++) {
-		if (peers->captures[i].cap == cap) {
-			peers->last = &peers->captures[i];
-			return &peers->captures[i];
-		}
-	}
-	abort(); /* every capture of the set was given to peers_new */
+	/* Every capture of the set was given to peers_new. */
+	if (cap->place < 0 || cap->place >= peers->ncaptures ||
+	    peers->captures[cap->place].cap != cap)
+		abort();
+	return &peers->captures[cap->place];
 }
 
 int peers_index(struct peers *peers, const struct capture *cap)

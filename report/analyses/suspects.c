@@ -11,8 +11,11 @@
 #include "suspects.h"
 #include "util.h"
 
+/* cap's index in set: its place, checked (a search among a fleet's cost every event). */
 static int capture_number(const struct captures *set, const struct capture *cap)
 {
+	if (cap->place >= 0 && cap->place < set->count && set->list[cap->place] == cap)
+		return cap->place;
 	for (int i = 0; i < set->count; i++)
 		if (set->list[i] == cap)
 			return i;

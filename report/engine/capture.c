@@ -1152,6 +1152,7 @@ int captures_open(struct captures *set, struct options *opts, const char *const 
 			captures_close(set);
 			return -1;
 		}
+		cap->place = set->count;
 		set->list[set->count++] = cap;
 		if (i == 0 || cap->started_ns < set->earliest_start_ns)
 			set->earliest_start_ns = cap->started_ns;
@@ -1228,6 +1229,7 @@ int captures_open_again(struct captures *copy, const struct captures *set)
 			captures_close(copy);
 			return -1;
 		}
+		cap->place = copy->count;
 		copy->list[copy->count++] = cap;
 	}
 	return 0;

@@ -79,6 +79,12 @@ struct capture {
 	 * what is read once per file, it shares with it.
 	 */
 	struct capture *origin;
+	/*
+	 * Its index in the set it was opened in (captures_open, following) or
+	 * opened again for (captures_open_again): what an analysis keeps per
+	 * capture is found by it, checked, not searched for among a fleet's.
+	 */
+	int place;
 	/* The origin's: its copies not in use, kept open; a copy's: the next such copy. */
 	struct capture *spares;
 	struct process_index *process_index; /* lineage.c's, shared (the origin's only) */

@@ -1105,6 +1105,7 @@ static int follow_next_part(struct captures *set, struct followed **followed,
 	fprintf(stderr, "report: %s: part %d of the recording goes on in %s\n", cap->name, part,
 		next->name);
 	set->list = xrealloc(set->list, (size_t)(n + 1) * sizeof(*set->list));
+	next->place = n;
 	set->list[n] = next;
 	set->count++;
 	*followed = xrealloc(*followed, (size_t)(n + 1) * sizeof(**followed));
