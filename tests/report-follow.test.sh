@@ -138,6 +138,9 @@ start_record "$db" -C 1M -u "$uid" -b 64M -e connect,capable || {
 }
 "$report" tcpconnect --follow "$db" > "$SCRATCH/rotating" 2> "$SCRATCH/rotating.err" &
 follower=$!
+# -d names addresses per capture (peers.c): a part joins its captures as it comes
+"$report" tcpconnect -d --follow "$db" > "$SCRATCH/rotating.named" 2> "$SCRATCH/rotating.named.err" &
+named_follower=$!
 as_uid() { setpriv --reuid="$uid" --regid="$uid" --clear-groups "$@"; }
 as_uid "$HELPERS/traffic" accept 4 5 > /dev/null
 # Some 21 bytes a check: 300,000 checks fill several files of 1M.
@@ -147,6 +150,7 @@ wait_for "--follow -C: prints the connects of a later part" "$SCRATCH/rotating" 
 	"^$(value client_pid "$after") +traffic +6 +::1 +::1 +$(value port "$after")$"
 stop_record INT
 ended "--follow -C: ends by itself once the last part stopped" $follower
+ended "--follow -C -d: ends by itself once the last part stopped" $named_follower
 parts=("$SCRATCH"/rotating*.db)
 check_match "-C 1M: the recording rotated" "^[3-9]|^[1-9][0-9]" "${#parts[@]}"
 files=("$db")
@@ -155,6 +159,9 @@ for n in $(seq 2 ${#parts[@]}); do files+=("$SCRATCH/rotating.$n.db"); done
 check_eq "--follow -C: 6 connects, before and after the rotations" 6 "$(grep -c traffic "$SCRATCH/expected")"
 check "--follow -C: printed every connect of every part, once, in order" \
 	cmp "$SCRATCH/expected" "$SCRATCH/rotating"
+"$report" tcpconnect -d "${files[@]}" > "$SCRATCH/expected.named" 2> /dev/null
+check "--follow -C -d: named every part's connects as a read of the parts does" \
+	cmp "$SCRATCH/expected.named" "$SCRATCH/rotating.named"
 expected_err=""
 for n in $(seq 2 ${#parts[@]}); do
 	prev=$([ "$n" = 2 ] && echo "$db" || echo "$SCRATCH/rotating.$((n - 1)).db")

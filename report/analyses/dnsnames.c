@@ -27,6 +27,7 @@ struct dns_names {
 	struct answer *answers;
 	size_t count, allocated;
 	sqlite3_stmt **names;	       /* per capture: an answer's name, by its key */
+	int nnames;		       /* captures it has room for (--follow adds parts) */
 	char name[DNS_NAME_MAX];       /* dns_answer_name()'s */
 	char query[DNS_NAME_MAX + 32]; /* the name and its age */
 };
@@ -38,6 +39,7 @@ struct dns_names *dns_names_new(const struct captures *set)
 	n->set = set;
 	n->peers = peers_new(set);
 	n->names = xcalloc((size_t)set->count, sizeof(*n->names));
+	n->nnames = set->count;
 	return n;
 }
 
@@ -45,7 +47,7 @@ void dns_names_free(struct dns_names *n)
 {
 	if (!n)
 		return;
-	for (int i = 0; i < n->set->count; i++)
+	for (int i = 0; i < n->nnames; i++)
 		sqlite3_finalize(n->names[i]);
 	for (size_t i = 0; i < n->count; i++)
 		free(n->answers[i].name);
@@ -56,9 +58,22 @@ void dns_names_free(struct dns_names *n)
 	free(n);
 }
 
+/* The capture's statement of names, room made for a part --follow added. */
+static sqlite3_stmt **names_of(struct dns_names *n, const struct capture *cap)
+{
+	int i = peers_index(n->peers, cap);
+
+	if (i >= n->nnames) {
+		n->names = xrealloc(n->names, (size_t)(i + 1) * sizeof(*n->names));
+		memset(n->names + n->nnames, 0, (size_t)(i + 1 - n->nnames) * sizeof(*n->names));
+		n->nnames = i + 1;
+	}
+	return &n->names[i];
+}
+
 int dns_answer_name(struct dns_names *n, const struct event *ev, const char **name, size_t *len)
 {
-	sqlite3_stmt **stmt = &n->names[peers_index(n->peers, ev->cap)];
+	sqlite3_stmt **stmt = names_of(n, ev->cap);
 	int rc, bytes;
 
 	if (!*stmt &&

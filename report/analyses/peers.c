@@ -38,6 +38,7 @@ struct capture_peers {
 };
 
 struct peers {
+	const struct captures *set; /* grows with the parts --follow adds */
 	struct capture_peers *captures;
 	int ncaptures;
 	char **hosts;
@@ -113,27 +114,35 @@ static int64_t direct_size(const struct capture *cap)
 	return largest >= 0 && largest < DIRECT_IDS ? largest + 1 : DIRECT_IDS;
 }
 
-struct peers *peers_new(const struct captures *set)
+/* The set's captures from ncaptures on: those it had, or the parts --follow added since. */
+static void add_captures(struct peers *peers)
 {
-	struct peers *peers = xcalloc(1, sizeof(*peers));
+	const struct captures *set = peers->set;
 
-	peers->captures = xcalloc((size_t)set->count, sizeof(*peers->captures));
-	peers->hosts = xcalloc((size_t)set->count, sizeof(*peers->hosts));
-	for (int i = 0; i < set->count; i++) {
+	peers->captures = xrealloc(peers->captures, (size_t)set->count * sizeof(*peers->captures));
+	peers->hosts = xrealloc(peers->hosts, (size_t)set->count * sizeof(*peers->hosts));
+	for (int i = peers->ncaptures; i < set->count; i++) {
 		const char *host = set->list[i]->host;
+		struct capture_peers *c = &peers->captures[i];
 		int h = 0;
 
 		while (h < peers->nhosts && strcmp(peers->hosts[h], host))
 			h++;
 		if (h == peers->nhosts)
 			peers->hosts[peers->nhosts++] = xstrdup(host);
-		peers->captures[i].cap = set->list[i];
-		peers->captures[i].host = h;
-		peers->captures[i].direct_size = direct_size(set->list[i]);
-		peers->captures[i].direct = xcalloc((size_t)peers->captures[i].direct_size,
-						    sizeof(*peers->captures[i].direct));
+		*c = (struct capture_peers){.cap = set->list[i], .host = h};
+		c->direct_size = direct_size(set->list[i]);
+		c->direct = xcalloc((size_t)c->direct_size, sizeof(*c->direct));
 	}
 	peers->ncaptures = set->count;
+}
+
+struct peers *peers_new(const struct captures *set)
+{
+	struct peers *peers = xcalloc(1, sizeof(*peers));
+
+	peers->set = set;
+	add_captures(peers);
 	return peers;
 }
 
@@ -164,7 +173,10 @@ void peers_free(struct peers *peers)
  */
 static struct capture_peers *capture_peers(struct peers *peers, const struct capture *cap)
 {
-	/* Every capture of the set was given to peers_new. */
+	/* A part --follow added to the set since. */
+	if (cap->place >= peers->ncaptures && cap->place < peers->set->count)
+		add_captures(peers);
+	/* Every capture of the set, which peers_new was given. */
 	if (cap->place < 0 || cap->place >= peers->ncaptures ||
 	    peers->captures[cap->place].cap != cap)
 		abort();
