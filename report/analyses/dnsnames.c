@@ -21,7 +21,6 @@ struct answer {
 };
 
 struct dns_names {
-	const struct captures *set;
 	struct peers *peers;
 	struct hashmap index; /* (host, peer) -> 1 + index in answers */
 	struct answer *answers;
@@ -36,7 +35,6 @@ struct dns_names *dns_names_new(const struct captures *set)
 {
 	struct dns_names *n = xcalloc(1, sizeof(*n));
 
-	n->set = set;
 	n->peers = peers_new(set);
 	n->names = xcalloc((size_t)set->count, sizeof(*n->names));
 	n->nnames = set->count;
