@@ -337,6 +337,7 @@ static int bindshells(struct capture *cap, const struct options *opts, const str
 	sqlite3_bind_int64(stmt, 2, to);
 	while (!err && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		const struct image *shell, *im;
+		struct ran ran = {.cap = cap};
 		struct task listener;
 		int64_t accept[5];
 		struct finding *f;
@@ -346,10 +347,13 @@ static int bindshells(struct capture *cap, const struct options *opts, const str
 					  sqlite3_column_int64(stmt, 1),
 					  sqlite3_column_int64(stmt, 2), &shell);
 
-		if (found > 0 && shell_off_terminal(shell))
+		if (found > 0 && shell_off_terminal(shell)) {
+			/* What it ran, read before listener_of's images take the shell's place. */
+			add_ran(&ran, shell);
 			found = listener_of(cap, t, shell, &listener, accept);
-		else if (found > 0)
+		} else if (found > 0) {
 			found = 0;
+		}
 		if (found <= 0) {
 			err = found;
 			continue;
@@ -360,11 +364,8 @@ static int bindshells(struct capture *cap, const struct options *opts, const str
 		slot = hashmap_put(&listeners, (uint64_t)listener.pid,
 				   (uint64_t)listener.start_ns << 16 | (uint64_t)accept[2], NULL);
 		if (!*slot) {
-			struct ran ran = {.cap = cap};
 			char *parents = NULL;
 
-			add_ran(&ran, shell);
-			ran.text[ran.len] = '\0';
 			if (lineage_image(cap, listener.pid, listener.start_ns, accept[0], &im) > 0)
 				parents = copy_text(im->parents, im->parents_len);
 			f = findings_add(out, peers);

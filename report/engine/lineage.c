@@ -13,10 +13,11 @@
 #include "lineage.h"
 #include "util.h"
 
-#define COMM_MAX    16
-#define IMAGE_SLOTS 1024 /* a power of two */
-#define FIRST_SLOTS 4096 /* a power of two */
-#define PARENTS_MAX (LINEAGE_DEPTH_MAX * (4 * COMM_MAX + 24))
+#define COMM_MAX	16
+#define IMAGE_SLOTS	1024 /* at most, a power of two */
+#define IMAGE_SLOTS_MIN 16
+#define FIRST_SLOTS	4096 /* a power of two */
+#define PARENTS_MAX	(LINEAGE_DEPTH_MAX * (4 * COMM_MAX + 24))
 
 /*
  * A row of the process table, as the index keeps it: sorted by (pid, start_ns,
@@ -84,8 +85,17 @@ struct capture_lineage {
 	struct first_slot *firsts;
 	uint64_t firsts_mask;
 	sqlite3_stmt *details; /* one row's texts, by its key */
-	/* IMAGE_SLOTS of them, at the first image: many connections ask only lineage_stands_out. */
-	struct slot *slots;
+	/*
+	 * Made at the first image (many connections ask only lineage_stands_out)
+	 * with IMAGE_SLOTS_MIN, doubled when an image would take another's
+	 * place, up to the index's rows or IMAGE_SLOTS; each slot made at its
+	 * first image, and never moved (an image stays where it was given).
+	 * Summary's connections to a fleet's captures each ask for a few images
+	 * (16 to 64 slots), and held 1,024 slots each (470 kB a capture, 140 MB
+	 * over 300 captures).
+	 */
+	struct slot **slots;
+	size_t nslots;
 };
 
 static int read_failed(struct capture *cap, const char *what)
@@ -574,16 +584,40 @@ static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row,
 	return 0;
 }
 
+/* The slots doubled: slot i goes to i, or to i + nslots when its image's row has that bit. */
+static void grow_slots(struct capture_lineage *l)
+{
+	struct slot **grown = xcalloc(2 * l->nslots, sizeof(*grown));
+
+	for (size_t i = 0; i < l->nslots; i++) {
+		struct slot *s = l->slots[i];
+
+		grown[s && s->filled && (uint64_t)s->image.row & l->nslots ? i + l->nslots : i] = s;
+	}
+	free(l->slots);
+	l->slots = grown;
+	l->nslots *= 2;
+}
+
 /* The image of a row, through the cache. */
 static int image_of_row(struct capture *cap, struct capture_lineage *l, size_t row,
 			const struct image **image)
 {
-	struct slot *s;
+	struct slot **place, *s;
 
-	if (!l->slots)
-		l->slots = xcalloc(IMAGE_SLOTS, sizeof(*l->slots));
-	s = &l->slots[row & (IMAGE_SLOTS - 1)];
-
+	if (!l->slots) {
+		l->slots = xcalloc(IMAGE_SLOTS_MIN, sizeof(*l->slots));
+		l->nslots = IMAGE_SLOTS_MIN;
+	}
+	place = &l->slots[row & (l->nslots - 1)];
+	if (*place && (*place)->filled && (*place)->image.row != (int64_t)row &&
+	    l->nslots < IMAGE_SLOTS && l->nslots < l->index->nrows) {
+		grow_slots(l);
+		place = &l->slots[row & (l->nslots - 1)];
+	}
+	if (!*place)
+		*place = xcalloc(1, sizeof(**place));
+	s = *place;
 	if (!s->filled || s->image.row != (int64_t)row) {
 		s->filled = false;
 		if (fill_slot(cap, l, row, s))
@@ -841,8 +875,9 @@ static void lineage_release(struct capture *cap)
 		return;
 	sqlite3_finalize(l->details);
 	l->details = NULL;
-	for (int i = 0; l->slots && i < IMAGE_SLOTS; i++)
-		l->slots[i].filled = false;
+	for (size_t i = 0; i < l->nslots; i++)
+		if (l->slots[i])
+			l->slots[i]->filled = false;
 	free(l->firsts); /* sized again to the index read again */
 	l->firsts = NULL;
 }
@@ -852,8 +887,11 @@ static void lineage_free(struct capture *cap)
 	lineage_release(cap);
 	if (!cap->lineage)
 		return;
-	for (int i = 0; cap->lineage->slots && i < IMAGE_SLOTS; i++)
-		free(cap->lineage->slots[i].text);
+	for (size_t i = 0; i < cap->lineage->nslots; i++) {
+		if (cap->lineage->slots[i])
+			free(cap->lineage->slots[i]->text);
+		free(cap->lineage->slots[i]);
+	}
 	free(cap->lineage->slots);
 	free(cap->lineage);
 	cap->lineage = NULL;
