@@ -8,37 +8,13 @@
 int account_name(struct captures *set, struct peers *peers, int host, int64_t uid,
 		 char out[ACCOUNT_NAME_MAX + 1])
 {
-	static const char sql[] =
-		"SELECT name FROM account WHERE kind = 'user' AND id = ? ORDER BY rowid LIMIT 1";
-
 	for (int i = 0; i < set->count; i++) {
-		struct capture *cap = set->list[i];
-		sqlite3_stmt *stmt;
-		int rc, len;
+		int found = peers_host(peers, set->list[i]) == host
+				    ? capture_account_name(set->list[i], uid, out)
+				    : 0;
 
-		if (peers_host(peers, cap) != host || !capture_has_column(cap, "account", NULL))
-			continue;
-		if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-			fprintf(stderr, "report: %s: cannot read account: %s\n", cap->name,
-				capture_error(cap));
-			return -1;
-		}
-		sqlite3_bind_int64(stmt, 1, uid);
-		rc = sqlite3_step(stmt);
-		if (rc == SQLITE_ROW) {
-			len = sqlite3_column_bytes(stmt, 0);
-			len = len < ACCOUNT_NAME_MAX ? len : ACCOUNT_NAME_MAX;
-			memcpy(out, sqlite3_column_blob(stmt, 0), (size_t)len);
-			out[len] = '\0';
-		}
-		sqlite3_finalize(stmt);
-		if (rc == SQLITE_ROW)
-			return 1;
-		if (rc != SQLITE_DONE) {
-			fprintf(stderr, "report: %s: cannot read account: %s\n", cap->name,
-				capture_error(cap));
-			return -1;
-		}
+		if (found)
+			return found;
 	}
 	return 0;
 }

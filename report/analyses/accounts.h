@@ -12,13 +12,9 @@
 #include "output.h"
 #include "peers.h"
 
-/* Longest user name kept (Linux allows 32 bytes; longer is cut). */
-#define ACCOUNT_NAME_MAX 64
-
 /*
- * The name the host (peers' host number) gave uid, as the captures of that
- * host recorded it: 1 and out (raw capture bytes, NUL-terminated: render
- * them to print), 0 when none names it, -1 after one line on stderr.
+ * The name the host (peers' host number) gave uid, as the first of the
+ * captures of that host that names it recorded it (capture_account_name()).
  */
 int account_name(struct captures *set, struct peers *peers, int host, int64_t uid,
 		 char out[ACCOUNT_NAME_MAX + 1]);

@@ -71,6 +71,7 @@ struct capture {
 	struct lookup *lookups;
 	struct lookup *tables; /* its small tables read whole, for its copies too (the origin's) */
 	struct keeping *keeping; /* where its lookup_row keeps rows, while a lookup reads them */
+	struct capture_accounts *accounts; /* capture_account_name's, read whole at its first */
 	/* Kept here by the modules above (struct capture_keeper) */
 	struct capture_stacks *stacks;	 /* stacks.c's statements and cache */
 	struct capture_lineage *lineage; /* lineage.c's caches, and its process index */
@@ -240,6 +241,17 @@ int capture_address(struct capture *cap, int64_t id, struct address *address);
 int capture_cap_name(struct capture *cap, int64_t number, struct name *name);
 int capture_tcp_state(struct capture *cap, int64_t state, struct name *name);
 int capture_reset_reason(struct capture *cap, int64_t reason, struct name *name);
+
+/* Longest user name kept (Linux allows 32 bytes; longer is cut). */
+#define ACCOUNT_NAME_MAX 64
+
+/*
+ * The name the capture's snapshot of its host's accounts gives user uid
+ * (its first row of the uid): 1 and out (raw capture bytes, NUL-terminated:
+ * render them to print), 0 when none names it (or the capture has no such
+ * table), -1 after one line on stderr (each later ask: -1, nothing said).
+ */
+int capture_account_name(struct capture *cap, int64_t uid, char out[ACCOUNT_NAME_MAX + 1]);
 
 /* Longest cgroup path kept: a longer one is cut at its front, marked "...". */
 #define CAPTURE_PATH_MAX 255
