@@ -16,25 +16,12 @@
 /* Address ids are dense from 1: an array up to this many, a hash map beyond. */
 #define DIRECT_IDS (1 << 22)
 
-/* An address row of a capture, by the hash of its text (unmapped). */
-struct hashed_id {
-	uint64_t hash;
-	int64_t id;
-};
-
 struct capture_peers {
 	const struct capture *cap;
 	int host;
 	uint32_t *direct; /* address id -> peer, 0 unknown */
 	int64_t direct_size;
 	struct hashmap ids; /* the ids beyond */
-	/*
-	 * Every address row, sorted by hash: read once, the first time the
-	 * ids of some addresses are asked (once per finding and pass).
-	 */
-	struct hashed_id *by_text;
-	size_t nby_text;
-	bool read_by_text;
 };
 
 struct peers {
@@ -152,7 +139,6 @@ void peers_free(struct peers *peers)
 		return;
 	for (int i = 0; i < peers->ncaptures; i++) {
 		free(peers->captures[i].direct);
-		free(peers->captures[i].by_text);
 		hashmap_clear(&peers->captures[i].ids);
 	}
 	for (int i = 0; i < peers->nhosts; i++)
@@ -264,149 +250,60 @@ int peer_compare(const struct peers *peers, uint32_t a, uint32_t b)
 	return strcmp(peer_text(peers, a), peer_text(peers, b));
 }
 
-static int by_hash(const void *x, const void *y)
+/* What peers_ids() looks for, and what it found. */
+struct wanted {
+	const struct peers *peers;
+	const uint8_t *peer; /* by peer number: nonzero for one asked */
+	uint32_t npeers;     /* of the map */
+	int64_t *ids;
+	size_t count, allocated;
+};
+
+/* An address row: its id kept when its text is one of those asked. */
+static int want_address(int64_t id, const char *text, size_t len, void *ctx)
 {
-	const struct hashed_id *a = x, *b = y;
+	struct wanted *w = ctx;
+	char canonical[CAPTURE_TEXT_MAX + 1];
+	uint32_t peer;
 
-	if (a->hash != b->hash)
-		return a->hash < b->hash ? -1 : 1;
-	return (a->id > b->id) - (a->id < b->id);
-}
-
-static int by_id(const void *x, const void *y)
-{
-	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-
-	return (a > b) - (a < b);
-}
-
-/* The capture's address rows by hash, read the first time: 0, or -1 after one line. */
-static int read_by_text(struct capture_peers *c, struct capture *cap)
-{
-	sqlite3_stmt *stmt = NULL;
-	size_t allocated = 0;
-	int rc;
-
-	if (c->read_by_text)
+	len = len < CAPTURE_TEXT_MAX ? len : CAPTURE_TEXT_MAX;
+	memcpy(canonical, text, len);
+	canonical[len] = '\0';
+	peer = *table_slot(w->peers->table, w->peers->mask, w->peers->names, unmapped(canonical));
+	if (!peer || peer >= w->npeers || !w->peer[peer])
 		return 0;
-	rc = sqlite3_prepare_v2(cap->db, "SELECT id, addr FROM address", -1, &stmt, NULL);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(stmt, 1);
-
-		rc = SQLITE_OK;
-		if (!text)
-			continue;
-		if (c->nby_text == allocated) {
-			allocated = allocated ? 2 * allocated : 256;
-			c->by_text = xrealloc(c->by_text, allocated * sizeof(*c->by_text));
-		}
-		c->by_text[c->nby_text++] = (struct hashed_id){hash_text(unmapped(text)),
-							       sqlite3_column_int64(stmt, 0)};
+	if (w->count == w->allocated) {
+		w->allocated = w->allocated ? 2 * w->allocated : 16;
+		w->ids = xrealloc(w->ids, w->allocated * sizeof(*w->ids));
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		fprintf(stderr, "report: %s: cannot read the addresses: %s\n", cap->name,
-			capture_error(cap));
-		free(c->by_text);
-		c->by_text = NULL;
-		c->nby_text = 0;
-		return -1;
-	}
-	if (c->nby_text)
-		qsort(c->by_text, c->nby_text, sizeof(*c->by_text), by_hash);
-	c->read_by_text = true;
+	w->ids[w->count++] = id;
 	return 0;
-}
-
-/* The first row of that hash or after, by binary search. */
-static size_t first_of_hash(const struct capture_peers *c, uint64_t hash)
-{
-	size_t lo = 0, hi = c->nby_text;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c->by_text[mid].hash < hash)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
 }
 
 /*
- * The ids of the rows whose text is the peer's (its hash may be another's):
- * appended to *ids.  0, or -1 after one line.
+ * One walk of the capture's addresses, each looked up among the peers' texts
+ * (asked once per capture and pass): a sort of every row by the hash of its
+ * text, kept per capture, was a tenth of a fleet's summary.
  */
-static int ids_of(struct peers *peers, struct capture_peers *c, struct capture *cap, uint32_t peer,
-		  int64_t **ids, size_t *n, size_t *allocated)
-{
-	const char *text = peer_text(peers, peer);
-	uint64_t hash = hash_text(text);
-
-	for (size_t i = first_of_hash(c, hash); i < c->nby_text && c->by_text[i].hash == hash;
-	     i++) {
-		struct address address;
-		char row_text[CAPTURE_TEXT_MAX + 1];
-
-		if (capture_address(cap, c->by_text[i].id, &address))
-			return -1;
-		memcpy(row_text, address.text, address.len);
-		row_text[address.len] = '\0';
-		if (strcmp(unmapped(row_text), text))
-			continue;
-		if (*n == *allocated) {
-			*allocated = *allocated ? 2 * *allocated : 16;
-			*ids = xrealloc(*ids, *allocated * sizeof(**ids));
-		}
-		(*ids)[(*n)++] = c->by_text[i].id;
-	}
-	return 0;
-}
-
-/* In the order of the address table, each id once (an address may be asked twice). */
 int64_t *peers_ids(struct peers *peers, struct capture *cap, const uint32_t *list, size_t count,
 		   size_t *n)
 {
-	struct capture_peers *c = capture_peers(peers, cap);
-	int64_t *ids = NULL;
-	size_t found = 0, allocated = 0;
-	int err = read_by_text(c, cap);
+	struct wanted w = {.peers = peers, .npeers = peers->count + 1};
+	uint8_t *asked = xcalloc(w.npeers, 1);
+	int err = 0;
 
-	for (size_t i = 0; i < count && !err; i++)
-		err = ids_of(peers, c, cap, list[i], &ids, &found, &allocated);
+	for (size_t i = 0; i < count; i++)
+		if (list[i] < w.npeers)
+			asked[list[i]] = 1;
+	w.peer = asked;
+	/* No peer yet, no text to look up (the table is made at the first). */
+	if (peers->count && count)
+		err = capture_each_address(cap, want_address, &w);
+	free(asked);
 	if (err) {
-		free(ids);
+		free(w.ids);
 		return NULL;
 	}
-	if (found)
-		qsort(ids, found, sizeof(*ids), by_id);
-	*n = 0;
-	for (size_t i = 0; i < found; i++)
-		if (!i || ids[i] != ids[i - 1])
-			ids[(*n)++] = ids[i];
-	return ids ? ids : xcalloc(1, sizeof(*ids));
-}
-
-char *peers_ids_json(struct peers *peers, struct capture *cap, const uint32_t *list, size_t count)
-{
-	size_t n, size;
-	int64_t *ids = peers_ids(peers, cap, list, count, &n);
-	char *json = NULL;
-	FILE *f;
-
-	if (!ids)
-		return NULL;
-	f = open_memstream(&json, &size);
-	if (!f) {
-		fprintf(stderr, "report: out of memory\n");
-		exit(70);
-	}
-	fputc('[', f);
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s%lld", i ? "," : "", (long long)ids[i]);
-	fputc(']', f);
-	fclose(f);
-	free(ids);
-	return json;
+	*n = w.count;
+	return w.ids ? w.ids : xcalloc(1, sizeof(*w.ids));
 }

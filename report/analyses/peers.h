@@ -56,7 +56,4 @@ int peer_compare(const struct peers *peers, uint32_t a, uint32_t b);
 int64_t *peers_ids(struct peers *peers, struct capture *cap, const uint32_t *list, size_t count,
 		   size_t *n);
 
-/* The same as a JSON array for json_each(): "[3,17]", to free; NULL after one line on stderr. */
-char *peers_ids_json(struct peers *peers, struct capture *cap, const uint32_t *list, size_t count);
-
 #endif

@@ -2126,6 +2126,46 @@ static int name_of(struct capture *cap, enum lookup_kind kind, int64_t number, s
 	return 0;
 }
 
+int capture_each_address(struct capture *cap,
+			 int (*each)(int64_t id, const char *text, size_t len, void *ctx),
+			 void *ctx)
+{
+	static const char sql[] = "SELECT id, addr FROM address ORDER BY id";
+	const struct lookup_spec *spec = &lookup_specs[LOOKUP_ADDRESS];
+	const struct lookup *t = whole_table(cap, LOOKUP_ADDRESS);
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	/* Every row sound and kept, each at its id (a fleet's captures read theirs whole). */
+	if (t && !t->damaged && t->complete) {
+		for (uint64_t id = 0; id < t->made; id++) {
+			const struct cached *c = slot_at(t, id);
+
+			if (c->filled && each((int64_t)id, cached_text(t, c, spec), c->len, ctx))
+				return -1;
+		}
+		return 0;
+	}
+	rc = sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(stmt, 1);
+
+		if (text && each(sqlite3_column_int64(stmt, 0), text,
+				 (size_t)sqlite3_column_bytes(stmt, 1), ctx)) {
+			sqlite3_finalize(stmt);
+			return -1;
+		}
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "report: %s: cannot read the addresses: %s\n", cap->name,
+			capture_error(cap));
+		return -1;
+	}
+	return 0;
+}
+
 int capture_cap_name(struct capture *cap, int64_t number, struct name *name)
 {
 	return name_of(cap, LOOKUP_CAP_NAME, number, name);

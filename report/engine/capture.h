@@ -238,6 +238,15 @@ int capture_task(struct capture *cap, int64_t id, struct task *task);
  */
 void capture_prefetch_address(struct capture *cap, int64_t id);
 int capture_address(struct capture *cap, int64_t id, struct address *address);
+/*
+ * Each address row of the capture, in the order of its ids: each(id, its
+ * text (len bytes, not NUL-terminated), ctx), from the table's rows as
+ * capture_address() keeps them when they are all there, else read again.
+ * 0, or -1 when each() returns nonzero or after one line on stderr.
+ */
+int capture_each_address(struct capture *cap,
+			 int (*each)(int64_t id, const char *text, size_t len, void *ctx),
+			 void *ctx);
 int capture_cap_name(struct capture *cap, int64_t number, struct name *name);
 int capture_tcp_state(struct capture *cap, int64_t state, struct name *name);
 int capture_reset_reason(struct capture *cap, int64_t reason, struct name *name);
