@@ -337,7 +337,7 @@ static int bindshells(struct capture *cap, const struct options *opts, const str
 	sqlite3_bind_int64(stmt, 2, to);
 	while (!err && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		const struct image *shell, *im;
-		struct ran ran = {.cap = cap};
+		struct ran ran;
 		struct task listener;
 		int64_t accept[5];
 		struct finding *f;
@@ -349,6 +349,7 @@ static int bindshells(struct capture *cap, const struct options *opts, const str
 
 		if (found > 0 && shell_off_terminal(shell)) {
 			/* What it ran, read before listener_of's images take the shell's place. */
+			ran = (struct ran){.cap = cap};
 			add_ran(&ran, shell);
 			found = listener_of(cap, t, shell, &listener, accept);
 		} else if (found > 0) {

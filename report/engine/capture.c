@@ -2195,9 +2195,7 @@ int capture_cgroup_path(struct capture *cap, int64_t id, struct cgroup_path *pat
 	return 0;
 }
 
-/* --- Closing ---------------------------------------------------------------------- */
-
-/* --- Account names ----------------------------------------------------------- */
+/* --- Account names ---------------------------------------------------------------- */
 
 /*
  * A capture's user names, read whole at the first asked: a table of a few
@@ -2279,6 +2277,8 @@ int capture_account_name(struct capture *cap, int64_t uid, char out[ACCOUNT_NAME
 	out[len] = '\0';
 	return 1;
 }
+
+/* --- Closing ---------------------------------------------------------------------- */
 
 /* The keepers given, in that order (threads may give theirs at once). */
 static struct {
