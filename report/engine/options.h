@@ -53,11 +53,12 @@ struct options {
 	bool follow;
 	bool lineage; /* -l: each event's executable and parents */
 	/*
-	 * Not from the command line: a replay reads with one thread beside the
-	 * merge, not READERS, where its caller runs replays in threads of its
-	 * own (summary's and html's shares), which keep the cores busy already.
+	 * Not from the command line: a replay's merge decodes its rows itself,
+	 * with no reader thread beside it, where its caller runs replays in
+	 * threads of its own (summary's and html's shares), which keep the
+	 * cores busy already.
 	 */
-	bool one_reader;
+	bool read_inline;
 	/* --since/--until as given: resolved against the captures (captures_open) */
 	const char *since_text, *until_text;
 	int64_t since_ns, until_ns; /* Unix ns, inclusive; INT64_MIN/MAX when not given */

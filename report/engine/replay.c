@@ -130,6 +130,8 @@ struct reading {
 	int unfinished[READERS]; /* each reader's streams not finished */
 	bool stop;		 /* the merge is done: the readers leave */
 	bool told;		 /* a stream's failure was told (cannot_read) */
+	/* No reader threads: the merge fills each stream's batch itself (options.read_inline). */
+	bool inline_reads;
 };
 
 /* A reader thread: the reading, and which streams are its own. */
@@ -594,6 +596,25 @@ static struct stream *stream_with_room(struct reading *r, int id, int *turn)
 	return r->streams[at];
 }
 
+/* The stream's rows into batch b, up to its size: advance()'s last result. */
+static int fill(struct stream *s, struct batch *b)
+{
+	int rc = 1;
+
+	for (b->n = 0; b->n < s->batch_events && (rc = advance(s, &b->ev[b->n])) > 0; b->n++)
+		;
+	return rc;
+}
+
+/* Batch b filled, the stream told so (under the lock, with reader threads). */
+static void filled(struct stream *s, const struct batch *b, int rc)
+{
+	if (b->n)
+		s->filled++;
+	s->finished = rc <= 0;
+	s->failed = rc < 0;
+}
+
 static void *read_rows(void *arg)
 {
 	const struct reader *self = arg;
@@ -604,7 +625,7 @@ static void *read_rows(void *arg)
 	while (!r->stop) {
 		struct stream *s = stream_with_room(r, self->id, &turn);
 		struct batch *b;
-		int rc = 1;
+		int rc;
 
 		if (!s) {
 			if (!r->unfinished[self->id])
@@ -615,14 +636,9 @@ static void *read_rows(void *arg)
 		/* The slot after the filled ones: the merge reads only those. */
 		b = &s->batches[(s->head + s->filled) % s->ahead];
 		pthread_mutex_unlock(&r->lock);
-		for (b->n = 0; b->n < s->batch_events && (rc = advance(s, &b->ev[b->n])) > 0;
-		     b->n++)
-			;
+		rc = fill(s, b);
 		pthread_mutex_lock(&r->lock);
-		if (b->n)
-			s->filled++;
-		s->finished = rc <= 0;
-		s->failed = rc < 0;
+		filled(s, b, rc);
 		r->unfinished[self->id] -= s->finished;
 		note_room(r, s);
 		if (r->wanted == s)
@@ -683,6 +699,35 @@ static void prefetch_near(const struct stream *s, int i)
 		s->query->prefetch_near(&b->ev[i], s->query->ctx);
 }
 
+/* A stream that failed: the pass fails, and tells why once. */
+static void stream_failed(struct reading *r, const struct stream *s, bool *failed)
+{
+	*failed = true;
+	if (!r->told && s->failure)
+		fputs(s->failure, stderr);
+	r->told = true;
+}
+
+/* next_event() with no reader threads: its one batch filled again once read. */
+static const struct event *next_read_inline(struct reading *r, struct stream *s, bool *failed)
+{
+	struct batch *b = &s->batches[0];
+
+	assert(s->ahead == 1);
+	s->holding = false;
+	s->filled = 0;
+	s->next = 0;
+	if (!s->finished)
+		filled(s, b, fill(s, b));
+	if (s->filled) {
+		s->holding = true;
+		return &b->ev[s->next++];
+	}
+	if (s->failed)
+		stream_failed(r, s, failed);
+	return NULL;
+}
+
 /*
  * The stream's next event for the merge, waiting for the reader if need be;
  * NULL at its end, and set *failed if reading it failed.
@@ -699,6 +744,8 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 		prefetch_near(s, s->next + PREFETCH_AHEAD / 2);
 		return &s->batches[s->head].ev[s->next++];
 	}
+	if (r->inline_reads)
+		return next_read_inline(r, s, failed);
 	pthread_mutex_lock(&r->lock);
 	if (s->holding) { /* done with that batch */
 		s->head = (s->head + 1) % s->ahead;
@@ -728,10 +775,7 @@ static const struct event *next_event(struct reading *r, struct stream *s, bool 
 		s->holding = true;
 		ev = &s->batches[s->head].ev[s->next++];
 	} else if (s->failed) {
-		*failed = true;
-		if (!r->told && s->failure)
-			fputs(s->failure, stderr);
-		r->told = true;
+		stream_failed(r, s, failed);
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (wake)
@@ -873,16 +917,23 @@ static int merge(struct reading *r, struct head *heads, int n)
 	return failed ? -1 : 0;
 }
 
-/* The batches of count streams, within EVENTS_AHEAD events in all: one block to free. */
-static struct event *make_batches(struct stream **streams, int count)
+/*
+ * The batches of count streams, within EVENTS_AHEAD events in all: one block
+ * to free.  Read inline, a stream has one batch, refilled once read, within
+ * an eighth as many events in all (BATCHES_AHEAD batches of one stream).
+ */
+static struct event *make_batches(struct stream **streams, int count, bool inline_reads)
 {
-	int ahead = BATCHES_AHEAD, size = EVENTS_AHEAD / (count * BATCHES_AHEAD);
+	int ahead = inline_reads ? 1 : BATCHES_AHEAD;
+	int size = (inline_reads ? BATCHES_AHEAD * BATCH_EVENTS : EVENTS_AHEAD) / (count * ahead);
 	struct event *events;
 
 	if (size < BATCH_EVENTS_MIN) {
 		size = BATCH_EVENTS_MIN;
-		ahead = EVENTS_AHEAD / (count * size);
-		ahead = ahead < 2 ? 2 : ahead;
+		if (!inline_reads) {
+			ahead = EVENTS_AHEAD / (count * size);
+			ahead = ahead < 2 ? 2 : ahead;
+		}
 	}
 	size = size > BATCH_EVENTS ? BATCH_EVENTS : size;
 	events = xcalloc((size_t)count * (size_t)(ahead * size), sizeof(*events));
@@ -896,14 +947,15 @@ static struct event *make_batches(struct stream **streams, int count)
 	return events;
 }
 
-/* Merge the streams' rows while the reader threads decode them. */
-static int read_and_merge(struct stream **streams, int count, int nreaders)
+/* Merge the streams' rows while the reader threads decode them (or as it reads them, inline). */
+static int read_and_merge(struct stream **streams, int count, int nreaders, bool inline_reads)
 {
 	struct reading r = {.streams = streams,
 			    .rooms = xcalloc((size_t)count + 1, sizeof(*r.rooms)),
-			    .count = count};
+			    .count = count,
+			    .inline_reads = inline_reads};
 	struct head *heads = xcalloc((size_t)count, sizeof(*heads));
-	struct event *events = count ? make_batches(streams, count) : NULL;
+	struct event *events = count ? make_batches(streams, count, inline_reads) : NULL;
 	bool failed = false;
 	pthread_t threads[READERS];
 	struct reader readers[READERS];
@@ -919,7 +971,7 @@ static int read_and_merge(struct stream **streams, int count, int nreaders)
 	for (int i = 0; i < READERS; i++)
 		pthread_cond_init(&r.room[i], NULL);
 	pthread_cond_init(&r.rows, NULL);
-	for (; started < nreaders && !err; started++) {
+	for (; started < nreaders && !inline_reads && !err; started++) {
 		readers[started] = (struct reader){&r, started};
 		err = pthread_create(&threads[started], NULL, read_rows, &readers[started]);
 	}
@@ -1014,7 +1066,8 @@ static int pass(struct captures *set, struct stream *streams, int count, const b
 	for (int i = 0; i < count; i++)
 		if (!active || active[i / nqueries])
 			chosen[n++] = &streams[i];
-	nreaders = n < READERS || set->count > SPLIT_CAPTURES_MAX || opts->one_reader ? 1 : READERS;
+	nreaders =
+		n < READERS || set->count > SPLIT_CAPTURES_MAX || opts->read_inline ? 1 : READERS;
 	assign_readers(chosen, n, nreaders);
 	for (int k = 0; k < nreaders && !err; k++) {
 		err = captures_open_again(&readers[k], set);
@@ -1034,7 +1087,7 @@ static int pass(struct captures *set, struct stream *streams, int count, const b
 			fputs(chosen[i]->failure, stderr);
 	}
 	if (!err)
-		err = read_and_merge(chosen, n, nreaders);
+		err = read_and_merge(chosen, n, nreaders, opts->read_inline);
 	for (int i = 0; i < count; i++) {
 		sqlite3_finalize(streams[i].stmt);
 		streams[i].stmt = NULL;
