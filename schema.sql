@@ -284,6 +284,11 @@ CREATE TABLE process (
     tcp_rport       INTEGER,
     netns           INTEGER,           -- network namespace inode number; NULL: not known
     nspid           INTEGER,           -- pid in its own pid namespace; NULL: not known (a fork)
+    -- Each stream that is a pipe or FIFO: the inode its two ends share, so
+    -- that a pipeline's processes can be joined; NULL: no pipe (or not read)
+    stdin_pipe      INTEGER,
+    stdout_pipe     INTEGER,
+    stderr_pipe     INTEGER,
     PRIMARY KEY (t, seq)
 ) WITHOUT ROWID;
 

@@ -260,6 +260,12 @@ struct exec_record {
 	__u8 stream_tcp; /* 1 + the first of them that is a TCP socket; 0: none is */
 	__u32 pad2;
 	struct tcp_tuple stream_tuple; /* that socket's four-tuple */
+	/*
+	 * Each stream's pipe: the inode its two ends share (a FIFO's own); 0
+	 * when it is no pipe.  A shell writing into the pipe another process
+	 * reads is one pipeline, whatever their parents.
+	 */
+	__u64 stream_pipe[3];
 };
 
 /* What a standard stream of an exec is (0: not read). */

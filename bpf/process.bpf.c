@@ -92,8 +92,8 @@ static __always_inline void path_of_file(struct exec_record *rec, struct file *f
 
 /*
  * What the new image's standard streams are (fds 0, 1, 2), from the task's
- * file table: a terminal, a pipe, a file, a socket and, for the first TCP
- * socket among them, its four-tuple.  A shell whose input is a TCP
+ * file table: a terminal, a pipe (and which), a file, a socket and, for the
+ * first TCP socket among them, its four-tuple.  A shell whose input is a TCP
  * connection is a reverse or bind shell.  Plain CO-RE reads (kernels
  * without bpf_rdonly_cast).
  */
@@ -126,6 +126,7 @@ static __always_inline void describe_streams(struct exec_record *rec, struct tas
 		mode = BPF_CORE_READ(file, f_inode, i_mode) & MODE_TYPE;
 		if (mode == MODE_FIFO) {
 			rec->streams[i] = STREAM_PIPE;
+			rec->stream_pipe[i] = BPF_CORE_READ(file, f_inode, i_ino);
 		} else if (mode == MODE_FILE || mode == MODE_DIRECTORY) {
 			rec->streams[i] = STREAM_FILE;
 		} else if (mode == MODE_CHAR) {
@@ -209,6 +210,7 @@ int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux
 	rec->stream_tcp = 0;
 	rec->pad2 = 0;
 	__builtin_memset(&rec->stream_tuple, 0, sizeof(rec->stream_tuple));
+	__builtin_memset(rec->stream_pipe, 0, sizeof(rec->stream_pipe));
 	describe_streams(rec, task);
 	submit_record(rec, RECORD_EXEC);
 	return 0;

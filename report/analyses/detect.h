@@ -142,6 +142,7 @@ struct finding {
 	 */
 	int64_t rport, execs;
 	char *parents, *ran;
+	char *relay;	     /* a shell relayed by another process: "through socat/4321" */
 	int64_t peak_rate;   /* the fastest BURST_EVENTS events, per second, in thousandths */
 	bool low_confidence; /* a port scan below the rule's ports, above the low rule's */
 };

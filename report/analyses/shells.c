@@ -160,14 +160,59 @@ static int read_failed(struct capture *cap, const char *what)
 	return -1;
 }
 
-/* The shells whose input or output was a TCP connection: one finding per connection. */
+/* One finding per connection: (laddr << 32 | lport, raddr << 16 | rport). */
+static bool first_for(struct hashmap *seen, const int64_t tcp[4])
+{
+	bool added;
+
+	hashmap_put(seen, (uint64_t)tcp[0] << 32 | (uint64_t)tcp[1],
+		    (uint64_t)tcp[2] << 16 | (uint64_t)tcp[3], &added);
+	return added;
+}
+
+/*
+ * A shell on the network at t: its connection (laddr, lport, raddr, rport),
+ * through whom when it does not hold the connection itself (NULL: it does).
+ */
+static int add_netshell(struct capture *cap, struct peers *peers, struct findings *out, int64_t pid,
+			int64_t start, int64_t t, const int64_t tcp[4], const char *through)
+{
+	const struct image *im;
+	struct ran ran = {.cap = cap};
+	struct finding *f;
+	int found = lineage_image(cap, pid, start, t, &im);
+
+	if (found <= 0)
+		return found;
+	f = findings_add(out, peers);
+	f->kind = FINDING_NETSHELL;
+	f->host = peers_host(peers, cap);
+	f->pid = pid;
+	f->process = copy_text(im->comm, im->comm_len);
+	f->parents = copy_text(im->parents, im->parents_len);
+	f->relay = through ? copy_text(through, strlen(through)) : NULL;
+	f->local = peer_of(peers, cap, tcp[0]);
+	f->ports = tcp[1];
+	f->remote = peer_of(peers, cap, tcp[2]);
+	f->rport = tcp[3];
+	f->first_ns = f->last_ns = cap->base_ns + t + cap->realtime_offset_ns;
+	f->events = 1;
+	f->evidence = proc_command(cap, pid, start);
+	f->q1_ns = f->median_ns = f->q3_ns = f->mean_ns = -1;
+	if (!f->local || !f->remote || walk_ran(&ran, pid, start, t, 0))
+		return -1;
+	f->execs = ran.execs;
+	f->ran = ran.len ? copy_text(ran.text, ran.len) : NULL;
+	return 0;
+}
+
+/* The shells whose input or output was a TCP connection. */
 static int netshells(struct capture *cap, const struct options *opts, struct peers *peers,
-		     struct findings *out)
+		     struct hashmap *seen, struct findings *out)
 {
 	static const char sql[] = "SELECT pid, start_ns, t FROM process WHERE how = 'exec' AND "
 				  "(stdin = 'tcp' OR stdout = 'tcp') AND t BETWEEN ? AND ? "
 				  "ORDER BY t, seq";
-	struct hashmap seen = {0}; /* the connections (laddr << 32 | lport, raddr << 16 | rport) */
 	sqlite3_stmt *stmt;
 	int64_t from, to;
 	int rc, err = 0;
@@ -179,78 +224,170 @@ static int netshells(struct capture *cap, const struct options *opts, struct pee
 	sqlite3_bind_int64(stmt, 2, to);
 	while (!err && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		int64_t pid = sqlite3_column_int64(stmt, 0), start = sqlite3_column_int64(stmt, 1),
-			t = sqlite3_column_int64(stmt, 2);
+			t = sqlite3_column_int64(stmt, 2), tcp[4];
 		const struct image *im;
-		struct ran ran = {.cap = cap};
-		struct finding *f;
-		uint64_t key[2];
 		int found = lineage_image(cap, pid, start, t, &im);
 
 		if (found < 0)
 			err = -1;
 		if (found <= 0 || !shell_on_tcp(im))
 			continue;
-		key[0] = (uint64_t)im->tcp[0] << 32 | (uint64_t)im->tcp[1];
-		key[1] = (uint64_t)im->tcp[2] << 16 | (uint64_t)im->tcp[3];
-		if (hashmap_find(&seen, key[0], key[1]))
-			continue;
-		hashmap_put(&seen, key[0], key[1], NULL);
-		f = findings_add(out, peers);
-		f->kind = FINDING_NETSHELL;
-		f->host = peers_host(peers, cap);
-		f->pid = pid;
-		f->process = copy_text(im->comm, im->comm_len);
-		f->parents = copy_text(im->parents, im->parents_len);
-		f->local = peer_of(peers, cap, im->tcp[0]);
-		f->ports = im->tcp[1];
-		f->remote = peer_of(peers, cap, im->tcp[2]);
-		f->rport = im->tcp[3];
-		f->first_ns = f->last_ns = cap->base_ns + t + cap->realtime_offset_ns;
-		f->events = 1;
-		f->evidence = proc_command(cap, pid, start);
-		f->q1_ns = f->median_ns = f->q3_ns = f->mean_ns = -1;
-		if (!f->local || !f->remote || walk_ran(&ran, pid, start, t, 0))
-			err = -1;
-		f->execs = ran.execs;
-		f->ran = ran.len ? copy_text(ran.text, ran.len) : NULL;
+		memcpy(tcp, im->tcp, sizeof(tcp));
+		if (first_for(seen, tcp))
+			err = add_netshell(cap, peers, out, pid, start, t, tcp, NULL);
 	}
 	if (!err && rc != SQLITE_DONE)
 		err = read_failed(cap, "process");
 	sqlite3_finalize(stmt);
-	hashmap_clear(&seen);
 	return err;
 }
 
-/* Generations above a shell searched for the process a listener forked. */
-#define LISTENER_DEPTH 4
+/* Generations above a shell searched for the process that forked it for a connection. */
+#define RELAY_DEPTH 4
 
-/* The last accept of listener (pid, start_ns) at or before t: 1 and its t, seq, lport, raddr,
- * rport. */
-static int last_accept(struct capture *cap, int64_t pid, int64_t start_ns, int64_t t,
-		       int64_t accept[5], struct task *listener)
+/*
+ * How long before a fork the connection it was forked for may have begun,
+ * and how long after a pipe reader's exec its connection: relays (ncat -e,
+ * socat EXEC, python's pty.spawn, a listener forking per accept) fork at
+ * once.  The bound keeps each look a window of the capture, not all of it.
+ */
+#define RELAY_WINDOW_NS (60 * NS_PER_S)
+
+/*
+ * The connection a process opened or accepted within [from, to] (TCP
+ * connects that did not fail): the newest, or the first.  1 and *relay
+ * (the connection, when, its task, whether accepted or opened), 0 none, -1
+ * after one line.
+ */
+static int connection_of(struct capture *cap, int64_t pid, int64_t start_ns, int64_t from,
+			 int64_t to, bool newest, struct relay *relay)
 {
-	static const char sql[] =
-		"SELECT e.t, e.seq, e.lport, e.raddr, e.rport, e.task FROM ev_accept e "
-		"JOIN task k ON k.id = e.task WHERE k.pid = ? AND k.start_ns = ? "
-		"AND e.t <= ? ORDER BY e.t DESC, e.seq DESC LIMIT 1";
+#define CONNECTIONS_OF                                                                             \
+	"SELECT e.t, e.seq, e.laddr, e.lport, e.raddr, e.rport, e.task, 1 FROM ev_accept e "       \
+	"JOIN task k ON k.id = e.task WHERE k.pid = ?1 AND k.start_ns = ?2 "                       \
+	"AND e.t BETWEEN ?3 AND ?4 UNION ALL "                                                     \
+	"SELECT e.t, e.seq, e.saddr, ifnull(e.lport, 0), e.daddr, e.dport, e.task, 0 "             \
+	"FROM ev_connect e JOIN task k ON k.id = e.task WHERE k.pid = ?1 AND k.start_ns = ?2 "     \
+	"AND e.t BETWEEN ?3 AND ?4 AND e.outcome_state IS NOT 7 "
+	const char *sql = newest ? CONNECTIONS_OF "ORDER BY 1 DESC, 2 DESC LIMIT 1"
+				 : CONNECTIONS_OF "ORDER BY 1, 2 LIMIT 1";
+#undef CONNECTIONS_OF
 	sqlite3_stmt *stmt;
 	int rc, found = 0;
 
 	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return read_failed(cap, "ev_accept");
+		return read_failed(cap, "ev_accept and ev_connect");
 	sqlite3_bind_int64(stmt, 1, pid);
 	sqlite3_bind_int64(stmt, 2, start_ns);
-	sqlite3_bind_int64(stmt, 3, t);
+	sqlite3_bind_int64(stmt, 3, from);
+	sqlite3_bind_int64(stmt, 4, to);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
-		for (int i = 0; i < 5; i++)
-			accept[i] = sqlite3_column_int64(stmt, i);
-		found = capture_task(cap, sqlite3_column_int64(stmt, 5), listener) ? -1 : 1;
+		relay->t = sqlite3_column_int64(stmt, 0);
+		relay->seq = sqlite3_column_int64(stmt, 1);
+		for (int i = 0; i < 4; i++)
+			relay->tcp[i] = sqlite3_column_int64(stmt, 2 + i);
+		relay->how = sqlite3_column_int(stmt, 7) ? RELAY_ACCEPTED : RELAY_OPENED;
+		found = capture_task(cap, sqlite3_column_int64(stmt, 6), &relay->by) ? -1 : 1;
 	} else if (rc != SQLITE_DONE) {
-		found = read_failed(cap, "ev_accept");
+		found = read_failed(cap, "ev_accept and ev_connect");
 	}
 	sqlite3_finalize(stmt);
 	return found;
+}
+
+/*
+ * Going up from the shell: a process born as the first child its parent
+ * forked after that parent opened or accepted a connection (the parent not
+ * a login daemon of t: report logins follows those).  A terminal behind an
+ * accepted connection is a login's, not a bind shell's.
+ */
+static int forked_for(struct capture *cap, const struct thresholds *t, int64_t pid,
+		      int64_t start_ns, bool terminal, struct relay *relay)
+{
+	for (int depth = 0; depth < RELAY_DEPTH; depth++) {
+		const struct image *im;
+		int64_t ppid, pstart, child_pid, child_start, child_t;
+		size_t cursor = 0;
+		int found = lineage_nth_image(cap, pid, start_ns, 0, &im);
+
+		if (found <= 0 || (found = lineage_parent(cap, im, &ppid, &pstart)) <= 0)
+			return found;
+		child_t = im->t;
+		found = connection_of(cap, ppid, pstart, child_t - RELAY_WINDOW_NS, child_t, true,
+				      relay);
+		if (found < 0)
+			return -1;
+		if (found && !login_daemon(t, &relay->by) &&
+		    !(terminal && relay->how == RELAY_ACCEPTED)) {
+			/* The first child the parent forked after that connection: this one? */
+			int64_t born = child_t;
+
+			found = lineage_children(cap, ppid, pstart, relay->t, &cursor, &child_pid,
+						 &child_start, &born);
+			if (found < 0)
+				return -1;
+			if (found && child_pid == pid && child_start == start_ns)
+				return 1;
+		}
+		pid = ppid;
+		start_ns = pstart;
+	}
+	return 0;
+}
+
+/* A process reading the shell's output from a pipe, with a connection in its life. */
+static int piped_to(struct capture *cap, int64_t pid, int64_t start_ns, const int64_t pipes[3],
+		    struct relay *relay)
+{
+	for (int fd = 1; fd <= 2; fd++) {
+		int64_t reader, reader_start, reader_t, exit_t, exit_uid;
+		size_t cursor = 0;
+		int found;
+
+		if (fd == 2 && pipes[2] == pipes[1]) /* 2>&1 */
+			break;
+		while ((found = lineage_pipe_reader(cap, pipes[fd], &cursor, &reader, &reader_start,
+						    &reader_t)) > 0) {
+			if (reader == pid && reader_start == start_ns)
+				continue;
+			found = lineage_exit(cap, reader, reader_start, &exit_t, &exit_uid);
+			if (found >= 0)
+				found = connection_of(cap, reader, reader_start, reader_t,
+						      found ? exit_t : INT64_MAX, false, relay);
+			if (found)
+				break;
+		}
+		if (found) {
+			if (found > 0)
+				relay->how = RELAY_PIPED;
+			return found;
+		}
+	}
+	return 0;
+}
+
+int relay_of(struct capture *cap, const struct thresholds *t, const struct image *shell,
+	     struct relay *relay)
+{
+	/* The shell's own, copied: the image goes with the next lineage call. */
+	int64_t pid = shell->pid, start_ns = shell->start_ns, pipes[3];
+	uint8_t in = shell->streams[0];
+	int found;
+
+	if (!(in == IMAGE_STREAM_TTY || in == IMAGE_STREAM_TCP || in == IMAGE_STREAM_UNIX ||
+	      in == IMAGE_STREAM_PIPE || in == IMAGE_STREAM_SOCKET) ||
+	    !reads_commands(shell))
+		return 0;
+	memcpy(pipes, shell->pipes, sizeof(pipes));
+	found = forked_for(cap, t, pid, start_ns, in == IMAGE_STREAM_TTY, relay);
+	return found ? found : piped_to(cap, pid, start_ns, pipes, relay);
+}
+
+void relay_text(const struct relay *relay, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s %.*s/%lld", relay->how == RELAY_PIPED ? "piped through" : "through",
+		 (int)relay->by.comm_len, relay->by.comm, (long long)relay->by.pid);
 }
 
 /* The accepts of a listener in the range: how many connections it took. */
@@ -278,54 +415,74 @@ static int64_t accepts_of(struct capture *cap, const struct task *listener, int6
 	return n;
 }
 
-int listener_of(struct capture *cap, const struct thresholds *t, const struct image *shell,
-		struct task *listener, int64_t accept[5])
+/* Listeners starting shells: (pid, start_ns << 16 | lport) -> 1 + index in out. */
+struct listeners {
+	struct hashmap by_port;
+	struct hashmap served; /* accepts already counted: (seq, 0) */
+};
+
+/* A shell the listener relay->by started for a connection it accepted. */
+static int add_bindshell(struct capture *cap, struct peers *peers, struct findings *out,
+			 struct listeners *l, const struct relay *relay, const char *ran,
+			 int64_t from, int64_t to)
 {
-	int64_t pid = shell->pid, start_ns = shell->start_ns;
+	const struct task *listener = &relay->by;
+	struct finding *f;
+	uint64_t *slot;
+	bool added;
 
-	for (int depth = 0; depth < LISTENER_DEPTH; depth++) {
+	hashmap_put(&l->served, (uint64_t)relay->seq, 0, &added);
+	if (!added) /* a shell of a shell of the same connection */
+		return 0;
+	slot = hashmap_put(&l->by_port, (uint64_t)listener->pid,
+			   (uint64_t)listener->start_ns << 16 | (uint64_t)relay->tcp[1], NULL);
+	if (!*slot) {
 		const struct image *im;
-		int64_t ppid, pstart, child_pid, child_start, child_t;
-		size_t cursor = 0;
-		int found = lineage_nth_image(cap, pid, start_ns, 0, &im);
+		char *parents = NULL;
 
-		if (found <= 0 || (found = lineage_parent(cap, im, &ppid, &pstart)) <= 0)
-			return found;
-		child_t = im->t;
-		found = last_accept(cap, ppid, pstart, child_t, accept, listener);
-		if (found < 0)
+		if (lineage_image(cap, listener->pid, listener->start_ns, relay->t, &im) > 0)
+			parents = copy_text(im->parents, im->parents_len);
+		f = findings_add(out, peers);
+		*slot = out->count;
+		f->kind = FINDING_BINDSHELL;
+		f->host = peers_host(peers, cap);
+		f->pid = listener->pid;
+		f->process = copy_text(listener->comm, listener->comm_len);
+		f->parents = parents;
+		f->ports = relay->tcp[1];
+		f->remote = peer_of(peers, cap, relay->tcp[2]);
+		f->rport = relay->tcp[3];
+		f->first_ns = cap->base_ns + relay->t + cap->realtime_offset_ns;
+		f->ran = copy_text(ran, strlen(ran));
+		f->q1_ns = f->median_ns = f->q3_ns = f->mean_ns = -1;
+		f->evidence = proc_command(cap, listener->pid, listener->start_ns);
+		f->accepts = accepts_of(cap, listener, relay->tcp[1], from, to);
+		if (!f->remote || f->accepts < 0)
 			return -1;
-		if (found && !login_daemon(t, listener)) {
-			/* The first child the listener forked after that accept: this one? */
-			int64_t born = child_t;
-
-			found = lineage_children(cap, ppid, pstart, accept[0], &cursor, &child_pid,
-						 &child_start, &born);
-			if (found < 0)
-				return -1;
-			if (found && child_pid == pid && child_start == start_ns)
-				return 1;
-		}
-		pid = ppid;
-		start_ns = pstart;
 	}
+	f = &out->list[*slot - 1];
+	f->events++;
+	f->last_ns = cap->base_ns + relay->t + cap->realtime_offset_ns;
 	return 0;
 }
 
 /*
- * The listeners whose accepted connections led to a shell reading its
- * commands, not from a terminal, in the process forked for the connection:
- * from the shells (few), not from the accepts (a busy server has millions).
+ * The shells that read a connection another process holds: a listener's
+ * for the connections it accepted (bind shells, one finding per listener
+ * and port), one forked for a connection its parent opened or whose output
+ * is piped to a process with a connection (reverse shells, one finding per
+ * connection).  From the shells (few), not from the connections (a busy
+ * server has millions).
  */
-static int bindshells(struct capture *cap, const struct options *opts, const struct thresholds *t,
-		      struct peers *peers, struct findings *out)
+static int relayed_shells(struct capture *cap, const struct options *opts,
+			  const struct thresholds *t, struct peers *peers, struct hashmap *seen,
+			  struct findings *out)
 {
 	static const char sql[] =
 		"SELECT pid, start_ns, t FROM process WHERE how = 'exec' AND "
-		"stdin IN ('tcp', 'unix', 'pipe', 'socket') AND t BETWEEN ? AND ? "
+		"stdin IN ('tty', 'tcp', 'unix', 'pipe', 'socket') AND t BETWEEN ? AND ? "
 		"ORDER BY t, seq";
-	struct hashmap listeners = {0}; /* (pid, start_ns << 16 | lport) -> 1 + index in out */
-	struct hashmap served = {0};	/* accepts already counted: (seq, 0) */
+	struct listeners listeners = {0};
 	sqlite3_stmt *stmt;
 	int64_t from, to;
 	int rc, err = 0;
@@ -336,66 +493,38 @@ static int bindshells(struct capture *cap, const struct options *opts, const str
 	sqlite3_bind_int64(stmt, 1, from);
 	sqlite3_bind_int64(stmt, 2, to);
 	while (!err && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const struct image *shell, *im;
-		struct ran ran;
-		struct task listener;
-		int64_t accept[5];
-		struct finding *f;
-		uint64_t *slot;
-		bool added;
-		int found = lineage_image(cap, sqlite3_column_int64(stmt, 0),
-					  sqlite3_column_int64(stmt, 1),
-					  sqlite3_column_int64(stmt, 2), &shell);
+		int64_t pid = sqlite3_column_int64(stmt, 0), start = sqlite3_column_int64(stmt, 1),
+			t_exec = sqlite3_column_int64(stmt, 2);
+		const struct image *shell;
+		struct ran ran = {.cap = cap};
+		struct relay relay;
+		char through[CAPTURE_TEXT_MAX + 64];
+		bool on_tcp = false; /* netshells found it */
+		int found = lineage_image(cap, pid, start, t_exec, &shell);
 
-		if (found > 0 && shell_off_terminal(shell)) {
-			/* What it ran, read before listener_of's images take the shell's place. */
-			ran = (struct ran){.cap = cap};
+		if (found > 0) {
+			/* What it ran, read before relay_of's images take the shell's place. */
 			add_ran(&ran, shell);
-			found = listener_of(cap, t, shell, &listener, accept);
-		} else if (found > 0) {
-			found = 0;
+			on_tcp = shell_on_tcp(shell);
+			found = relay_of(cap, t, shell, &relay);
 		}
 		if (found <= 0) {
 			err = found;
 			continue;
 		}
-		hashmap_put(&served, (uint64_t)accept[1], 0, &added);
-		if (!added) /* a shell of a shell of the same connection */
-			continue;
-		slot = hashmap_put(&listeners, (uint64_t)listener.pid,
-				   (uint64_t)listener.start_ns << 16 | (uint64_t)accept[2], NULL);
-		if (!*slot) {
-			char *parents = NULL;
-
-			if (lineage_image(cap, listener.pid, listener.start_ns, accept[0], &im) > 0)
-				parents = copy_text(im->parents, im->parents_len);
-			f = findings_add(out, peers);
-			*slot = out->count;
-			f->kind = FINDING_BINDSHELL;
-			f->host = peers_host(peers, cap);
-			f->pid = listener.pid;
-			f->process = copy_text(listener.comm, listener.comm_len);
-			f->parents = parents;
-			f->ports = accept[2];
-			f->remote = peer_of(peers, cap, accept[3]);
-			f->rport = accept[4];
-			f->first_ns = cap->base_ns + accept[0] + cap->realtime_offset_ns;
-			f->ran = copy_text(ran.text, ran.len);
-			f->q1_ns = f->median_ns = f->q3_ns = f->mean_ns = -1;
-			f->evidence = proc_command(cap, listener.pid, listener.start_ns);
-			f->accepts = accepts_of(cap, &listener, accept[2], from, to);
-			if (!f->remote || f->accepts < 0)
-				err = -1;
+		if (relay.how == RELAY_ACCEPTED) {
+			err = add_bindshell(cap, peers, out, &listeners, &relay, ran.text, from,
+					    to);
+		} else if (!on_tcp && first_for(seen, relay.tcp)) {
+			relay_text(&relay, through, sizeof(through));
+			err = add_netshell(cap, peers, out, pid, start, t_exec, relay.tcp, through);
 		}
-		f = &out->list[*slot - 1];
-		f->events++;
-		f->last_ns = cap->base_ns + accept[0] + cap->realtime_offset_ns;
 	}
 	if (!err && rc != SQLITE_DONE)
 		err = read_failed(cap, "process");
 	sqlite3_finalize(stmt);
-	hashmap_clear(&listeners);
-	hashmap_clear(&served);
+	hashmap_clear(&listeners.by_port);
+	hashmap_clear(&listeners.served);
 	return err;
 }
 
@@ -403,6 +532,7 @@ int find_shells(struct captures *set, const struct options *opts, struct peers *
 		struct findings *out)
 {
 	struct thresholds t = {0};
+	struct hashmap seen = {0}; /* a capture's connections with a shell found */
 	int err = 0;
 
 	thresholds_ready(&t);
@@ -411,7 +541,9 @@ int find_shells(struct captures *set, const struct options *opts, struct peers *
 
 		if (!capture_has_column(cap, "process", "stdin"))
 			continue;
-		err = netshells(cap, opts, peers, out) || bindshells(cap, opts, &t, peers, out);
+		err = netshells(cap, opts, peers, &seen, out) ||
+		      relayed_shells(cap, opts, &t, peers, &seen, out);
+		hashmap_clear(&seen);
 	}
 	thresholds_free(&t);
 	return err ? -1 : 0;

@@ -25,15 +25,35 @@ bool shell_on_tcp(const struct image *im);
 /* Whether a shell reads its commands from something that is not a terminal. */
 bool shell_off_terminal(const struct image *im);
 
+/* How a shell reads a connection another process holds. */
+enum relay_how {
+	RELAY_ACCEPTED, /* forked for a connection its parent accepted: a bind shell */
+	RELAY_OPENED,	/* forked for a connection its parent opened: a reverse shell */
+	RELAY_PIPED,	/* its output piped to a process with a connection (mkfifo and nc) */
+};
+
+struct relay {
+	enum relay_how how;
+	struct task by; /* the process holding the connection */
+	int64_t t, seq; /* when it opened or accepted it, and its event's seq */
+	int64_t tcp[4]; /* the connection: laddr (address.id), lport, raddr, rport */
+};
+
 /*
- * The listener whose accepted connection a shell serves: going up from the
- * shell, a process born as the first child its parent forked after an
- * accept (the parent not a login daemon of t: report logins follows those).
- * 1 and the listener's task and its accept (t, seq, lport, raddr, rport), 0
- * none, -1 after one line on stderr.
+ * The process whose connection a shell reading its commands (from a
+ * terminal, a pipe or a socket) serves, when it does not hold it itself:
+ * going up from the shell, a process born as the first child its parent
+ * forked after the parent opened or accepted a TCP connection (the parent
+ * not a login daemon of t: report logins follows those; a terminal for an
+ * accepted connection is a login's); else a process reading the shell's
+ * output from a pipe that opened or accepted one in its life.  1 and
+ * *relay, 0 none, -1 after one line on stderr.
  */
-int listener_of(struct capture *cap, const struct thresholds *t, const struct image *shell,
-		struct task *listener, int64_t accept[5]);
+int relay_of(struct capture *cap, const struct thresholds *t, const struct image *shell,
+	     struct relay *relay);
+
+/* "through socat/4321", "piped through ncat/4322": who relays the shell. */
+void relay_text(const struct relay *relay, char *buf, size_t size);
 
 /* The shells on TCP connections and the listeners starting shells; appended.  0, or -1. */
 int find_shells(struct captures *set, const struct options *opts, struct peers *peers,

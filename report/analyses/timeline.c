@@ -445,16 +445,23 @@ static size_t first_parent(const struct image *im)
 }
 
 /* "  [shell on TCP 10.0.0.1:4444 < 10.0.0.2:22]" after an exec's line, at out. */
-static int shell_connection(struct capture *cap, const struct image *im, char *out, char **end)
+static int shell_connection(struct capture *cap, const int64_t tcp[4], const struct relay *relay,
+			    char *out, char **end)
 {
+	char through[CAPTURE_TEXT_MAX + 64] = "";
 	struct address l, r;
 
-	if (capture_address(cap, im->tcp[0], &l) || capture_address(cap, im->tcp[2], &r))
+	if (capture_address(cap, tcp[0], &l) || capture_address(cap, tcp[2], &r))
 		return -1;
-	*end = out + sprintf(out, "  [shell on TCP %s%.*s%s:%lld < %s%.*s%s:%lld]",
+	if (relay) {
+		through[0] = ',';
+		through[1] = ' ';
+		relay_text(relay, through + 2, sizeof(through) - 2);
+	}
+	*end = out + sprintf(out, "  [shell on TCP %s%.*s%s:%lld < %s%.*s%s:%lld%s]",
 			     l.ip == 6 ? "[" : "", (int)l.len, l.text, l.ip == 6 ? "]" : "",
-			     (long long)im->tcp[1], r.ip == 6 ? "[" : "", (int)r.len, r.text,
-			     r.ip == 6 ? "]" : "", (long long)im->tcp[3]);
+			     (long long)tcp[1], r.ip == 6 ? "[" : "", (int)r.len, r.text,
+			     r.ip == 6 ? "]" : "", (long long)tcp[3], through);
 	return 0;
 }
 
@@ -462,9 +469,11 @@ static int shell_connection(struct capture *cap, const struct image *im, char *o
 static int emit_process(const struct event *ev, void *ctx)
 {
 	struct value v[TL_FIELDS];
-	struct task task = {0}, listener;
-	int64_t accept[5];
+	struct task task = {0};
+	struct relay relay;
 	const struct image *im;
+	const struct relay *through = NULL; /* a network shell's relay */
+	int64_t shell_tcp[4];		    /* a network shell's connection */
 	bool exec = ev->col[PROCESS_EXEC] != 0;
 	int found;
 	char *p;
@@ -504,33 +513,40 @@ static int emit_process(const struct event *ev, void *ctx)
 			v[TL_STDIN + i] = word_value(streams[im->streams[i]]);
 		if (shell_on_tcp(im)) {
 			v[TL_SHELL] = word_value("netshell");
-		} else if (shell_off_terminal(im)) {
-			int found_listener =
-				listener_of(ev->cap, &tl.logins, im, &listener, accept);
+			memcpy(shell_tcp, im->tcp, sizeof(shell_tcp));
+		} else {
+			int relayed = relay_of(ev->cap, &tl.logins, im, &relay);
 
-			if (found_listener < 0)
+			/* The image went with relay_of's lookups: again. */
+			if (relayed < 0 ||
+			    lineage_image(ev->cap, task.pid, task.start_ns, ev->t, &im) <= 0)
 				return -1;
-			if (found_listener)
+			if (relayed && relay.how == RELAY_ACCEPTED) {
 				v[TL_SHELL] = word_value("bindshell");
+			} else if (relayed) {
+				v[TL_SHELL] = word_value("netshell");
+				memcpy(shell_tcp, relay.tcp, sizeof(shell_tcp));
+				through = &relay;
+			}
 		}
 	}
 	if (tl.table && found) {
 		size_t parent = first_parent(im);
 
 		p = detail_room(tl.detail, im->exe_marked_len + im->args_len + parent + 16 +
-						   2 * CAPTURE_TEXT_MAX + 64);
+						   3 * CAPTURE_TEXT_MAX + 128);
 		if (exec) {
 			p = (char *)memcpy(p, im->exe_marked, im->exe_marked_len) +
 			    im->exe_marked_len;
 			p = stpcpy(p, ": ");
 			p = (char *)memcpy(p, im->args, im->args_len) + im->args_len;
 			if (!v[TL_SHELL].null && v[TL_SHELL].s[0] == 'n' &&
-			    shell_connection(ev->cap, im, p, &p))
+			    shell_connection(ev->cap, shell_tcp, through, p, &p))
 				return -1;
 			if (!v[TL_SHELL].null && v[TL_SHELL].s[0] == 'b')
 				p += sprintf(p, "  [shell for a connection %.*s/%lld accepted]",
-					     (int)listener.comm_len, listener.comm,
-					     (long long)listener.pid);
+					     (int)relay.by.comm_len, relay.by.comm,
+					     (long long)relay.by.pid);
 		} else {
 			p = stpcpy(p, "child of ");
 			p = (char *)memcpy(p, im->parents, parent) + parent;

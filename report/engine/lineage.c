@@ -36,6 +36,7 @@ struct proc_row {
 	char comm[COMM_MAX];
 	uint8_t streams[3]; /* an exec's fds 0, 1, 2: enum image_stream */
 	int32_t tcp;	    /* its TCP stream's tuple in the index's tcps; -1: none */
+	int32_t pipes;	    /* its streams' pipes in the index's pipes; -1: none is one */
 };
 
 /* An image as shown, with the bytes it points to. */
@@ -69,6 +70,12 @@ struct process_index {
 	/* The TCP streams of the execs that had one (few): laddr, lport, raddr, rport. */
 	int64_t (*tcps)[4];
 	size_t ntcps;
+	/* The pipes of the execs that had one (few): each stream's, 0 for no pipe. */
+	int64_t (*pipes)[3];
+	size_t npipes;
+	/* The execs whose stdin is a pipe, by that pipe: who reads what a pipeline writes. */
+	struct keyed_row *readers;
+	size_t nreaders;
 };
 
 /* Guards every capture's shared index and its references: taken once per connection. */
@@ -192,30 +199,33 @@ static int read_exits(struct capture *cap, struct process_index *ix)
 	return rc == SQLITE_DONE ? 0 : read_failed(cap, "ev_exit");
 }
 
-/* The processes' first rows by (ppid, t): qsort has no context, so a copy of the keys. */
-struct birth {
-	int64_t ppid, t;
+/*
+ * A row by two keys: a process's first row by (ppid, t), an exec by (the
+ * pipe on its stdin, row).  qsort has no context, so a copy of the keys.
+ */
+struct keyed_row {
+	int64_t key, then;
 	size_t row;
 };
 
-static int by_birth(const void *x, const void *y)
+static int by_keys(const void *x, const void *y)
 {
-	const struct birth *a = x, *b = y;
+	const struct keyed_row *a = x, *b = y;
 
-	if (a->ppid != b->ppid)
-		return a->ppid < b->ppid ? -1 : 1;
-	return (a->t > b->t) - (a->t < b->t);
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return (a->then > b->then) - (a->then < b->then);
 }
 
 static void index_births(struct process_index *ix)
 {
-	struct birth *births = xcalloc(ix->nrows ? ix->nrows : 1, sizeof(*births));
+	struct keyed_row *births = xcalloc(ix->nrows ? ix->nrows : 1, sizeof(*births));
 	size_t n = 0;
 
 	for (size_t i = 0; i < ix->nrows; i++)
 		if (i == 0 || !is_process(ix, i - 1, ix->rows[i].pid, ix->rows[i].start_ns))
-			births[n++] = (struct birth){ix->rows[i].ppid, ix->rows[i].t, i};
-	qsort(births, n, sizeof(*births), by_birth);
+			births[n++] = (struct keyed_row){ix->rows[i].ppid, ix->rows[i].t, i};
+	qsort(births, n, sizeof(*births), by_keys);
 	ix->births = xcalloc(n ? n : 1, sizeof(*ix->births));
 	for (size_t i = 0; i < n; i++)
 		ix->births[i] = births[i].row;
@@ -240,38 +250,72 @@ static uint8_t stream_of(const unsigned char *name)
 	return IMAGE_STREAM_UNKNOWN;
 }
 
-/* An exec's standard streams, and its TCP stream's tuple kept aside. */
-static void read_streams(sqlite3_stmt *stmt, struct process_index *ix, struct proc_row *r,
-			 size_t *allocated)
+/* The room for one more of n: doubled when full. */
+static void *grow_for_one(void *list, size_t n, size_t *allocated, size_t size)
 {
-	r->tcp = -1;
+	if (n < *allocated)
+		return list;
+	*allocated = *allocated ? 2 * *allocated : 16;
+	return xrealloc(list, *allocated * size);
+}
+
+/* An exec's standard streams, and its TCP stream's tuple and its pipes kept aside. */
+static void read_streams(sqlite3_stmt *stmt, struct process_index *ix, struct proc_row *r,
+			 size_t allocated[2])
+{
+	r->tcp = r->pipes = -1;
 	for (int i = 0; i < 3; i++)
 		r->streams[i] = stream_of(sqlite3_column_text(stmt, 12 + i));
-	if (sqlite3_column_type(stmt, 15) == SQLITE_NULL)
-		return;
-	if (ix->ntcps == *allocated) {
-		*allocated = *allocated ? 2 * *allocated : 16;
-		ix->tcps = xrealloc(ix->tcps, *allocated * sizeof(*ix->tcps));
+	if (sqlite3_column_type(stmt, 15) != SQLITE_NULL) {
+		ix->tcps = grow_for_one(ix->tcps, ix->ntcps, &allocated[0], sizeof(*ix->tcps));
+		for (int i = 0; i < 4; i++)
+			ix->tcps[ix->ntcps][i] = sqlite3_column_int64(stmt, 15 + i);
+		r->tcp = (int32_t)ix->ntcps++;
 	}
-	for (int i = 0; i < 4; i++)
-		ix->tcps[ix->ntcps][i] = sqlite3_column_int64(stmt, 15 + i);
-	r->tcp = (int32_t)ix->ntcps++;
+	if (!sqlite3_column_int64(stmt, 19) && !sqlite3_column_int64(stmt, 20) &&
+	    !sqlite3_column_int64(stmt, 21))
+		return;
+	ix->pipes = grow_for_one(ix->pipes, ix->npipes, &allocated[1], sizeof(*ix->pipes));
+	for (int i = 0; i < 3; i++)
+		ix->pipes[ix->npipes][i] = sqlite3_column_int64(stmt, 19 + i);
+	r->pipes = (int32_t)ix->npipes++;
+}
+
+/* The execs by the pipe on their stdin, once the rows are in their order. */
+static void index_readers(struct process_index *ix)
+{
+	for (size_t i = 0; i < ix->nrows; i++)
+		if (ix->rows[i].pipes >= 0 && ix->pipes[ix->rows[i].pipes][0])
+			ix->nreaders++;
+	if (!ix->nreaders)
+		return;
+	ix->readers = xcalloc(ix->nreaders, sizeof(*ix->readers));
+	for (size_t i = 0, n = 0; i < ix->nrows; i++)
+		if (ix->rows[i].pipes >= 0 && ix->pipes[ix->rows[i].pipes][0])
+			ix->readers[n++] =
+				(struct keyed_row){ix->pipes[ix->rows[i].pipes][0], (int64_t)i, i};
+	qsort(ix->readers, ix->nreaders, sizeof(*ix->readers), by_keys);
 }
 
 static int read_rows(struct capture *cap, struct process_index *ix)
 {
-	/* Captures of recorders before the streams have none: NULL. */
+	/* Captures of recorders before the streams, or their pipes, have none: NULL. */
 	const char *sql =
-		capture_has_column(cap, "process", "stdin")
+		capture_has_column(cap, "process", "stdin_pipe")
 			? "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, "
 			  "how = 'exec', uid, exe, exe_deleted, exe_world_writable, stdin, "
-			  "stdout, stderr, tcp_laddr, tcp_lport, tcp_raddr, tcp_rport "
-			  "FROM process"
+			  "stdout, stderr, tcp_laddr, tcp_lport, tcp_raddr, tcp_rport, "
+			  "stdin_pipe, stdout_pipe, stderr_pipe FROM process"
+		: capture_has_column(cap, "process", "stdin")
+			? "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, "
+			  "how = 'exec', uid, exe, exe_deleted, exe_world_writable, stdin, "
+			  "stdout, stderr, tcp_laddr, tcp_lport, tcp_raddr, tcp_rport, "
+			  "NULL, NULL, NULL FROM process"
 			: "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, "
 			  "how = 'exec', uid, exe, exe_deleted, exe_world_writable, NULL, "
-			  "NULL, NULL, NULL, NULL, NULL, NULL FROM process";
+			  "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM process";
 	sqlite3_stmt *stmt;
-	size_t allocated = 0, tcps_allocated = 0;
+	size_t allocated = 0, side_allocated[2] = {0};
 	int rc;
 
 	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
@@ -306,7 +350,7 @@ static int read_rows(struct capture *cap, struct process_index *ix)
 		};
 		if (r->comm_len)
 			memcpy(r->comm, sqlite3_column_blob(stmt, 6), r->comm_len);
-		read_streams(stmt, ix, r, &tcps_allocated);
+		read_streams(stmt, ix, r, side_allocated);
 		for (int i = 0; i < 5; i++) {
 			if (sqlite3_column_type(stmt, i) != SQLITE_INTEGER) {
 				sqlite3_finalize(stmt);
@@ -325,6 +369,7 @@ static int read_rows(struct capture *cap, struct process_index *ix)
 	if (read_exits(cap, ix))
 		return -1;
 	index_births(ix);
+	index_readers(ix);
 	return 0;
 }
 
@@ -334,6 +379,8 @@ static void drop_index(struct process_index *ix)
 		free(ix->rows);
 		free(ix->births);
 		free(ix->tcps);
+		free(ix->pipes);
+		free(ix->readers);
 		free(ix);
 	}
 }
@@ -580,6 +627,10 @@ static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row,
 	im->has_tcp = r->tcp >= 0;
 	if (im->has_tcp)
 		memcpy(im->tcp, ix->tcps[r->tcp], sizeof(im->tcp));
+	if (r->pipes >= 0)
+		memcpy(im->pipes, ix->pipes[r->pipes], sizeof(im->pipes));
+	else
+		memset(im->pipes, 0, sizeof(im->pipes));
 	s->filled = true;
 	return 0;
 }
@@ -720,6 +771,41 @@ int lineage_parent(struct capture *cap, const struct image *child, int64_t *pid,
 		return 0;
 	*pid = ix->rows[parent].pid;
 	*start_ns = ix->rows[parent].start_ns;
+	return 1;
+}
+
+int lineage_pipe_reader(struct capture *cap, int64_t pipe, size_t *cursor, int64_t *pid,
+			int64_t *start_ns, int64_t *t)
+{
+	struct capture_lineage *l = lineage_of(cap);
+	const struct process_index *ix;
+	size_t i;
+
+	if (!l)
+		return -1;
+	ix = l->index;
+	i = *cursor;
+	if (i == 0) { /* the first reader of pipe */
+		size_t lo = 0, hi = ix->nreaders;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (ix->readers[mid].key < pipe)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		i = lo;
+	} else {
+		i--;
+	}
+	if (!pipe || i >= ix->nreaders || ix->readers[i].key != pipe)
+		return 0;
+	*cursor = i + 2;
+	*pid = ix->rows[ix->readers[i].row].pid;
+	*start_ns = ix->rows[ix->readers[i].row].start_ns;
+	*t = ix->rows[ix->readers[i].row].t;
 	return 1;
 }
 

@@ -55,6 +55,7 @@ struct image {
 	uint8_t streams[3]; /* an exec's fds 0, 1, 2 (enum image_stream) */
 	bool has_tcp;	    /* one of them is a TCP socket: */
 	int64_t tcp[4];	    /* its laddr (address.id), lport, raddr, rport */
+	int64_t pipes[3];   /* each stream's pipe, as the process table says; 0: no pipe */
 };
 
 /*
@@ -102,6 +103,14 @@ int lineage_parent(struct capture *cap, const struct image *child, int64_t *pid,
  */
 int lineage_children(struct capture *cap, int64_t pid, int64_t start_ns, int64_t from_t,
 		     size_t *cursor, int64_t *child_pid, int64_t *child_start, int64_t *child_t);
+
+/*
+ * The execs whose stdin is pipe (an image's pipes[]): *cursor 0 for the
+ * first, then as left by the call before.  1 and the exec's (pid, start_ns)
+ * and t, 0 no more, -1 after one line.
+ */
+int lineage_pipe_reader(struct capture *cap, int64_t pipe, size_t *cursor, int64_t *pid,
+			int64_t *start_ns, int64_t *t);
 
 /*
  * The exit of process (pid, start_ns): 1 and its t and the uid it then ran as
