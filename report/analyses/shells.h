@@ -44,8 +44,9 @@ struct relay {
  * terminal, a pipe or a socket) serves, when it does not hold it itself:
  * going up from the shell, a process born as the first child its parent
  * forked after the parent opened or accepted a TCP connection (the parent
- * not a login daemon of t: report logins follows those; a terminal for an
- * accepted connection is a login's); else a process reading the shell's
+ * not a login daemon of t, nor login, su, sudo, doas or runuser, whose
+ * connections are lookups; a terminal for an accepted connection is a
+ * login's); else a process reading the shell's
  * output from a pipe that opened or accepted one in its life.  1 and
  * *relay, 0 none, -1 after one line on stderr.
  */
