@@ -289,6 +289,14 @@ CREATE TABLE process (
     stdin_pipe      INTEGER,
     stdout_pipe     INTEGER,
     stderr_pipe     INTEGER,
+    -- An exec's parent's first established TCP connection (among its first
+    -- 64 fds) at the exec: a shell forked by the process holding a
+    -- connection (socat, pty.spawn, an implant) reads it through a pipe or
+    -- a pty; NULL: none held (or not read)
+    parent_tcp_laddr INTEGER,
+    parent_tcp_lport INTEGER,
+    parent_tcp_raddr INTEGER,
+    parent_tcp_rport INTEGER,
     PRIMARY KEY (t, seq)
 ) WITHOUT ROWID;
 

@@ -266,7 +266,14 @@ struct exec_record {
 	 * reads is one pipeline, whatever their parents.
 	 */
 	__u64 stream_pipe[3];
+	/* The parent's first established TCP connection (describe_parent_connection). */
+	struct tcp_tuple parent_tuple;
+	__u8 parent_tcp; /* 1: parent_tuple is one */
+	__u8 pad3[7];
 };
+
+/* The parent's fds searched for a TCP connection, from 0: a relay holds few. */
+#define PARENT_FDS_MAX 64
 
 /* What a standard stream of an exec is (0: not read). */
 enum stream_kind {

@@ -90,31 +90,65 @@ static __always_inline void path_of_file(struct exec_record *rec, struct file *f
 	rec->exe_offset = w.off;
 }
 
+enum {
+	FAMILY_UNIX = 1,
+	FAMILY_INET = 2,
+	FAMILY_INET6 = 10,
+	PROTOCOL_TCP = 6,
+	STATE_ESTABLISHED = 1
+};
+enum {
+	MODE_TYPE = 0170000,
+	MODE_SOCKET = 0140000,
+	MODE_FILE = 0100000,
+	MODE_DIRECTORY = 0040000,
+	MODE_CHAR = 0020000,
+	MODE_FIFO = 0010000,
+};
+
+/* A socket's family, and its sock when it is TCP over IPv4 or IPv6 (NULL otherwise). */
+static __always_inline struct sock *tcp_sock_of(struct file *file, __u16 *family)
+{
+	struct socket *sock = BPF_CORE_READ(file, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+
+	*family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	return (*family == FAMILY_INET || *family == FAMILY_INET6) &&
+			       BPF_CORE_READ(sk, sk_protocol) == PROTOCOL_TCP
+		       ? sk
+		       : NULL;
+}
+
+static __always_inline void read_tuple(struct tcp_tuple *tuple, struct sock *sk, __u16 family)
+{
+	tuple->family = family;
+	if (family == FAMILY_INET) {
+		BPF_CORE_READ_INTO((__u32 *)tuple->laddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)tuple->raddr, sk, __sk_common.skc_daddr);
+	} else {
+		BPF_CORE_READ_INTO((struct in6_addr *)tuple->laddr, sk,
+				   __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO((struct in6_addr *)tuple->raddr, sk, __sk_common.skc_v6_daddr);
+	}
+	tuple->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	tuple->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+}
+
 /*
  * What the new image's standard streams are (fds 0, 1, 2), from the task's
  * file table: a terminal, a pipe (and which), a file, a socket and, for the
- * first TCP socket among them, its four-tuple.  A shell whose input is a TCP
- * connection is a reverse or bind shell.  Plain CO-RE reads (kernels
+ * first TCP socket among them, its four-tuple.  A shell whose input is a
+ * TCP connection is a reverse or bind shell.  Plain CO-RE reads (kernels
  * without bpf_rdonly_cast).
  */
 static __always_inline void describe_streams(struct exec_record *rec, struct task_struct *task)
 {
-	enum { FAMILY_UNIX = 1, FAMILY_INET = 2, FAMILY_INET6 = 10, PROTOCOL_TCP = 6 };
-	enum {
-		MODE_TYPE = 0170000,
-		MODE_SOCKET = 0140000,
-		MODE_FILE = 0100000,
-		MODE_DIRECTORY = 0040000,
-		MODE_CHAR = 0020000,
-		MODE_FIFO = 0010000,
-	};
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
 	struct file **fds = BPF_CORE_READ(fdt, fd);
 
 	for (int i = 0; i < 3; i++) {
 		struct file *file = NULL;
-		struct socket *sock;
 		struct sock *sk;
 		__u32 major;
 		__u16 mode, family;
@@ -137,40 +171,66 @@ static __always_inline void describe_streams(struct exec_record *rec, struct tas
 						  : STREAM_DEVICE;
 		} else if (mode != MODE_SOCKET) {
 			rec->streams[i] = STREAM_OTHER;
+		} else if ((sk = tcp_sock_of(file, &family))) {
+			rec->streams[i] = STREAM_TCP;
+			if (rec->stream_tcp)
+				continue;
+			rec->stream_tcp = i + 1;
+			read_tuple(&rec->stream_tuple, sk, family);
 		} else {
-			sock = BPF_CORE_READ(file, private_data);
-			sk = BPF_CORE_READ(sock, sk);
-			family = BPF_CORE_READ(sk, __sk_common.skc_family);
-			if (family == FAMILY_UNIX) {
-				rec->streams[i] = STREAM_UNIX;
-			} else if ((family == FAMILY_INET || family == FAMILY_INET6) &&
-				   BPF_CORE_READ(sk, sk_protocol) == PROTOCOL_TCP) {
-				rec->streams[i] = STREAM_TCP;
-				if (rec->stream_tcp)
-					continue;
-				rec->stream_tcp = i + 1;
-				rec->stream_tuple.family = family;
-				if (family == FAMILY_INET) {
-					BPF_CORE_READ_INTO((__u32 *)rec->stream_tuple.laddr, sk,
-							   __sk_common.skc_rcv_saddr);
-					BPF_CORE_READ_INTO((__u32 *)rec->stream_tuple.raddr, sk,
-							   __sk_common.skc_daddr);
-				} else {
-					BPF_CORE_READ_INTO(
-						(struct in6_addr *)rec->stream_tuple.laddr, sk,
-						__sk_common.skc_v6_rcv_saddr);
-					BPF_CORE_READ_INTO(
-						(struct in6_addr *)rec->stream_tuple.raddr, sk,
-						__sk_common.skc_v6_daddr);
-				}
-				rec->stream_tuple.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-				rec->stream_tuple.rport =
-					bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-			} else {
-				rec->streams[i] = STREAM_SOCKET;
-			}
+			rec->streams[i] = family == FAMILY_UNIX ? STREAM_UNIX : STREAM_SOCKET;
 		}
 	}
+}
+
+/* The parent's file table, searched for an established TCP connection. */
+struct parent_walk {
+	struct file **fds;
+	unsigned int max_fds;
+	struct exec_record *rec;
+};
+
+static long parent_fd_step(__u32 fd, void *ctx)
+{
+	struct parent_walk *w = ctx;
+	struct file *file = NULL;
+	struct sock *sk;
+	__u16 family;
+
+	if (fd >= w->max_fds)
+		return 1;
+	if (bpf_probe_read_kernel(&file, sizeof(file), &w->fds[fd]) || !file ||
+	    (BPF_CORE_READ(file, f_inode, i_mode) & MODE_TYPE) != MODE_SOCKET)
+		return 0;
+	sk = tcp_sock_of(file, &family);
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != STATE_ESTABLISHED)
+		return 0;
+	w->rec->parent_tcp = 1;
+	read_tuple(&w->rec->parent_tuple, sk, family);
+	return 1;
+}
+
+/*
+ * The first established TCP connection the new image's parent holds among
+ * its first PARENT_FDS_MAX fds: a shell forked by the process that holds
+ * the connection (socat EXEC, python's pty.spawn, an implant that connected
+ * before recording began) reads that connection through a pipe or a pty.
+ */
+static __always_inline void describe_parent_connection(struct exec_record *rec,
+						       struct task_struct *task)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, real_parent, files, fdt);
+	struct parent_walk w = {
+		.fds = BPF_CORE_READ(fdt, fd),
+		.max_fds = BPF_CORE_READ(fdt, max_fds),
+		.rec = rec,
+	};
+
+	rec->parent_tcp = 0;
+	__builtin_memset(rec->pad3, 0, sizeof(rec->pad3));
+	__builtin_memset(&rec->parent_tuple, 0, sizeof(rec->parent_tuple));
+	if (fdt)
+		bpf_loop(PARENT_FDS_MAX, parent_fd_step, &w, 0);
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -212,6 +272,7 @@ int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux
 	__builtin_memset(&rec->stream_tuple, 0, sizeof(rec->stream_tuple));
 	__builtin_memset(rec->stream_pipe, 0, sizeof(rec->stream_pipe));
 	describe_streams(rec, task);
+	describe_parent_connection(rec, task);
 	submit_record(rec, RECORD_EXEC);
 	return 0;
 }

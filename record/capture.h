@@ -22,11 +22,12 @@ int64_t process_start_ns(uint64_t start_ns);
 
 /* The argument count of a macro, up to 32. */
 #define COUNT_ARGS(...)                                                                            \
-	COUNT_ARGS_(__VA_ARGS__, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17,   \
-		    16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+	COUNT_ARGS_(__VA_ARGS__, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25,   \
+		    24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4,  \
+		    3, 2, 1, 0)
 #define COUNT_ARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17,    \
-		    _18, _19, _20, _21, _22, _23, _24, _25, _26, _27, _28, _29, _30, _31, _32, n,  \
-		    ...)                                                                           \
+		    _18, _19, _20, _21, _22, _23, _24, _25, _26, _27, _28, _29, _30, _31, _32,     \
+		    _33, _34, _35, _36, _37, _38, _39, _40, n, ...)                                \
 	n
 
 /*
@@ -53,7 +54,7 @@ enum row_columns {
 };
 
 #define TABLE(name, table, COLUMNS)                                                                \
-	_Static_assert(COLUMNS_##name <= 32, "TABLE(" #name "): more columns than ROW() counts");
+	_Static_assert(COLUMNS_##name <= 40, "TABLE(" #name "): more columns than ROW() counts");
 #include "kinds.def"
 
 /*

@@ -207,6 +207,8 @@ static int snapshot_one(struct capture *cap, uint32_t pid, int64_t t, int64_t se
 	row.args_truncated = CAPTURE_NULL;
 	row.tcp_laddr = row.tcp_lport = row.tcp_raddr = row.tcp_rport = CAPTURE_NULL;
 	row.stdin_pipe = row.stdout_pipe = row.stderr_pipe = CAPTURE_NULL;
+	row.parent_tcp_laddr = row.parent_tcp_lport = CAPTURE_NULL;
+	row.parent_tcp_raddr = row.parent_tcp_rport = CAPTURE_NULL;
 	snprintf(name, sizeof(name), "/proc/%u/exe", pid);
 	len = readlink(name, exe, sizeof(exe) - 1);
 	if (len > 0) { /* kernel threads have none */

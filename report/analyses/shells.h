@@ -29,6 +29,7 @@ bool shell_off_terminal(const struct image *im);
 enum relay_how {
 	RELAY_ACCEPTED, /* forked for a connection its parent accepted: a bind shell */
 	RELAY_OPENED,	/* forked for a connection its parent opened: a reverse shell */
+	RELAY_HELD,	/* its parent held a connection when it started (an implant's) */
 	RELAY_PIPED,	/* its output piped to a process with a connection (mkfifo and nc) */
 };
 
@@ -46,9 +47,11 @@ struct relay {
  * forked after the parent opened or accepted a TCP connection (the parent
  * not a login daemon of t, nor login, su, sudo, doas or runuser, whose
  * connections are lookups; a terminal for an accepted connection is a
- * login's); else a process reading the shell's
- * output from a pipe that opened or accepted one in its life.  1 and
- * *relay, 0 none, -1 after one line on stderr.
+ * login's); else its parent, when it held an established TCP connection as
+ * the shell started (recorded since the parents' connections; not one that
+ * authenticates); else a process reading the shell's output from a pipe that
+ * opened or accepted one in its life.  1 and *relay, 0 none, -1 after one
+ * line on stderr.
  */
 int relay_of(struct capture *cap, const struct thresholds *t, const struct image *shell,
 	     struct relay *relay);

@@ -37,6 +37,7 @@ struct proc_row {
 	uint8_t streams[3]; /* an exec's fds 0, 1, 2: enum image_stream */
 	int32_t tcp;	    /* its TCP stream's tuple in the index's tcps; -1: none */
 	int32_t pipes;	    /* its streams' pipes in the index's pipes; -1: none is one */
+	int32_t parent_tcp; /* its parent's connection at the exec in tcps; -1: none */
 };
 
 /* An image as shown, with the bytes it points to. */
@@ -259,19 +260,29 @@ static void *grow_for_one(void *list, size_t n, size_t *allocated, size_t size)
 	return xrealloc(list, *allocated * size);
 }
 
-/* An exec's standard streams, and its TCP stream's tuple and its pipes kept aside. */
+/* A tuple from columns at..at + 3 kept aside in the index's tcps: its place, or -1 when NULL. */
+static int32_t read_tuple(sqlite3_stmt *stmt, int at, struct process_index *ix, size_t *allocated)
+{
+	if (sqlite3_column_type(stmt, at) == SQLITE_NULL)
+		return -1;
+	ix->tcps = grow_for_one(ix->tcps, ix->ntcps, allocated, sizeof(*ix->tcps));
+	for (int i = 0; i < 4; i++)
+		ix->tcps[ix->ntcps][i] = sqlite3_column_int64(stmt, at + i);
+	return (int32_t)ix->ntcps++;
+}
+
+/*
+ * An exec's standard streams, and kept aside its TCP stream's tuple, its
+ * pipes and its parent's connection.
+ */
 static void read_streams(sqlite3_stmt *stmt, struct process_index *ix, struct proc_row *r,
 			 size_t allocated[2])
 {
-	r->tcp = r->pipes = -1;
+	r->pipes = -1;
 	for (int i = 0; i < 3; i++)
 		r->streams[i] = stream_of(sqlite3_column_text(stmt, 12 + i));
-	if (sqlite3_column_type(stmt, 15) != SQLITE_NULL) {
-		ix->tcps = grow_for_one(ix->tcps, ix->ntcps, &allocated[0], sizeof(*ix->tcps));
-		for (int i = 0; i < 4; i++)
-			ix->tcps[ix->ntcps][i] = sqlite3_column_int64(stmt, 15 + i);
-		r->tcp = (int32_t)ix->ntcps++;
-	}
+	r->tcp = read_tuple(stmt, 15, ix, &allocated[0]);
+	r->parent_tcp = read_tuple(stmt, 22, ix, &allocated[0]);
 	if (!sqlite3_column_int64(stmt, 19) && !sqlite3_column_int64(stmt, 20) &&
 	    !sqlite3_column_int64(stmt, 21))
 		return;
@@ -299,25 +310,24 @@ static void index_readers(struct process_index *ix)
 
 static int read_rows(struct capture *cap, struct process_index *ix)
 {
-	/* Captures of recorders before the streams, or their pipes, have none: NULL. */
-	const char *sql =
-		capture_has_column(cap, "process", "stdin_pipe")
-			? "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, "
-			  "how = 'exec', uid, exe, exe_deleted, exe_world_writable, stdin, "
-			  "stdout, stderr, tcp_laddr, tcp_lport, tcp_raddr, tcp_rport, "
-			  "stdin_pipe, stdout_pipe, stderr_pipe FROM process"
-		: capture_has_column(cap, "process", "stdin")
-			? "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, "
-			  "how = 'exec', uid, exe, exe_deleted, exe_world_writable, stdin, "
-			  "stdout, stderr, tcp_laddr, tcp_lport, tcp_raddr, tcp_rport, "
-			  "NULL, NULL, NULL FROM process"
-			: "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, "
-			  "how = 'exec', uid, exe, exe_deleted, exe_world_writable, NULL, "
-			  "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM process";
+	char sql[640];
 	sqlite3_stmt *stmt;
 	size_t allocated = 0, side_allocated[2] = {0};
 	int rc;
 
+	/* Captures of recorders before the streams, the pipes or the parents' connections: NULL. */
+	snprintf(sql, sizeof(sql),
+		 "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, how = 'exec', uid, exe, "
+		 "exe_deleted, exe_world_writable, %s, %s, %s FROM process",
+		 capture_has_column(cap, "process", "stdin")
+			 ? "stdin, stdout, stderr, tcp_laddr, tcp_lport, tcp_raddr, tcp_rport"
+			 : "NULL, NULL, NULL, NULL, NULL, NULL, NULL",
+		 capture_has_column(cap, "process", "stdin_pipe")
+			 ? "stdin_pipe, stdout_pipe, stderr_pipe"
+			 : "NULL, NULL, NULL",
+		 capture_has_column(cap, "process", "parent_tcp_laddr")
+			 ? "parent_tcp_laddr, parent_tcp_lport, parent_tcp_raddr, parent_tcp_rport"
+			 : "NULL, NULL, NULL, NULL");
 	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
 		return read_failed(cap, "process");
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -627,6 +637,9 @@ static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row,
 	im->has_tcp = r->tcp >= 0;
 	if (im->has_tcp)
 		memcpy(im->tcp, ix->tcps[r->tcp], sizeof(im->tcp));
+	im->parent_has_tcp = r->parent_tcp >= 0;
+	if (im->parent_has_tcp)
+		memcpy(im->parent_tcp, ix->tcps[r->parent_tcp], sizeof(im->parent_tcp));
 	if (r->pipes >= 0)
 		memcpy(im->pipes, ix->pipes[r->pipes], sizeof(im->pipes));
 	else

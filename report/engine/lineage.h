@@ -51,11 +51,13 @@ struct image {
 	size_t args_len;
 	const char *parents; /* "sh(7472) < bash(7371) < systemd(1)" */
 	size_t parents_len;
-	int64_t row;	    /* its place in the capture's process index: names the image */
-	uint8_t streams[3]; /* an exec's fds 0, 1, 2 (enum image_stream) */
-	bool has_tcp;	    /* one of them is a TCP socket: */
-	int64_t tcp[4];	    /* its laddr (address.id), lport, raddr, rport */
-	int64_t pipes[3];   /* each stream's pipe, as the process table says; 0: no pipe */
+	int64_t row;	       /* its place in the capture's process index: names the image */
+	uint8_t streams[3];    /* an exec's fds 0, 1, 2 (enum image_stream) */
+	bool has_tcp;	       /* one of them is a TCP socket: */
+	int64_t tcp[4];	       /* its laddr (address.id), lport, raddr, rport */
+	int64_t pipes[3];      /* each stream's pipe, as the process table says; 0: no pipe */
+	bool parent_has_tcp;   /* an exec whose parent then held an established TCP connection: */
+	int64_t parent_tcp[4]; /* its laddr (address.id), lport, raddr, rport */
 };
 
 /*
