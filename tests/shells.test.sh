@@ -88,6 +88,8 @@ check_eq "summary: ncat -c's one command and a script piped through a shell are 
 	"bindshell|0|none
 netshell|5|" \
 	"$(query "SELECT kind, sum(subject != ''), ifnull(group_concat(CASE WHEN subject = '' THEN detail END), '') FROM r WHERE section = 'detection' AND kind LIKE '%shell' GROUP BY kind ORDER BY kind" summary shells-relayed.db)"
+check_eq "summary --daemon sshd,socat: socat lets users in, so its shell is no relay" "4|0" \
+	"$(query "SELECT count(*), sum(detail LIKE 'through socat/%') FROM r WHERE kind = 'netshell'" summary --daemon sshd,socat shells-relayed.db)"
 check_eq "timeline: each relayed shell marked, on what it reads (pipes, a pty)" \
 	"/bin/sh|pipe|pipe
 bash -li|tty|tty

@@ -237,7 +237,7 @@ static void *analyze_share(void *arg)
 			s->err = find_bruteforce(s->set, &o->share_opts, o->t, s->peers, &accepts,
 						 &s->findings);
 		if (!s->err && overview_recorded(s->set, "exec"))
-			s->err = find_shells(s->set, &o->share_opts, s->peers, &s->findings);
+			s->err = find_shells(s->set, &o->share_opts, o->t, s->peers, &s->findings);
 		if (!s->err && overview_recorded(s->set, "capable"))
 			s->err = analyze_caps(s->set, &o->share_opts, o->cap_settings, s->peers,
 					      &o->caps);

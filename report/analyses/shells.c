@@ -568,23 +568,20 @@ static int relayed_shells(struct capture *cap, const struct options *opts,
 	return err;
 }
 
-int find_shells(struct captures *set, const struct options *opts, struct peers *peers,
-		struct findings *out)
+int find_shells(struct captures *set, const struct options *opts, const struct thresholds *t,
+		struct peers *peers, struct findings *out)
 {
-	struct thresholds t = {0};
 	struct hashmap seen = {0}; /* a capture's connections with a shell found */
 	int err = 0;
 
-	thresholds_ready(&t);
 	for (int i = 0; i < set->count && !err; i++) {
 		struct capture *cap = set->list[i];
 
 		if (!capture_has_column(cap, "process", "stdin"))
 			continue;
 		err = netshells(cap, opts, peers, &seen, out) ||
-		      relayed_shells(cap, opts, &t, peers, &seen, out);
+		      relayed_shells(cap, opts, t, peers, &seen, out);
 		hashmap_clear(&seen);
 	}
-	thresholds_free(&t);
 	return err ? -1 : 0;
 }

@@ -59,8 +59,11 @@ int relay_of(struct capture *cap, const struct thresholds *t, const struct image
 /* "through socat/4321", "piped through ncat/4322": who relays the shell. */
 void relay_text(const struct relay *relay, char *buf, size_t size);
 
-/* The shells on TCP connections and the listeners starting shells; appended.  0, or -1. */
-int find_shells(struct captures *set, const struct options *opts, struct peers *peers,
-		struct findings *out);
+/*
+ * The shells on TCP connections, their own or relayed, and the listeners
+ * starting shells (t: the login daemons); appended.  0, or -1.
+ */
+int find_shells(struct captures *set, const struct options *opts, const struct thresholds *t,
+		struct peers *peers, struct findings *out);
 
 #endif
