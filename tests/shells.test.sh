@@ -88,6 +88,14 @@ check_eq "summary: ncat -c's one command and a script piped through a shell are 
 	"bindshell|0|none
 netshell|5|" \
 	"$(query "SELECT kind, sum(subject != ''), ifnull(group_concat(CASE WHEN subject = '' THEN detail END), '') FROM r WHERE section = 'detection' AND kind LIKE '%shell' GROUP BY kind ORDER BY kind" summary shells-relayed.db)"
+check_eq "truth: the two ordinary logins answered as the login user" "1|4246" \
+	"$(sed -n 's/^ssh -tt (benign): \([0-9]*\) line.*/\1/p' fixtures/shells-relayed.truth)|$(sed -n 's/^ssh bash (benign): //p' fixtures/shells-relayed.truth)"
+check_eq "their shells, whose parent sshd held the connection, are no network shell" \
+	"-bash|tty|1
+bash|pipe|1
+0" \
+	"$(sql "$SCRATCH/shells-relayed.db" "SELECT args, stdin, parent_tcp_rport IS NOT NULL FROM process WHERE how = 'exec' AND uid = 4246 AND args IN ('-bash', 'bash') ORDER BY t")
+$(query "SELECT count(*) FROM r WHERE kind = 'netshell' AND (detail LIKE '%sshd%' OR subject LIKE '-bash/%')" summary shells-relayed.db)"
 check_eq "summary --daemon sshd,socat: socat lets users in, so its shell is no relay" "4|0" \
 	"$(query "SELECT count(*), sum(detail LIKE 'through socat/%') FROM r WHERE kind = 'netshell'" summary --daemon sshd,socat shells-relayed.db)"
 check_eq "timeline: each relayed shell marked, on what it reads (pipes, a pty)" \
