@@ -75,15 +75,6 @@ bool reads_commands(const struct image *im)
 	return true;
 }
 
-bool shell_off_terminal(const struct image *im)
-{
-	uint8_t in = im->streams[0];
-
-	return (in == IMAGE_STREAM_TCP || in == IMAGE_STREAM_UNIX || in == IMAGE_STREAM_PIPE ||
-		in == IMAGE_STREAM_SOCKET) &&
-	       reads_commands(im);
-}
-
 bool shell_on_tcp(const struct image *im)
 {
 	return im->has_tcp &&
@@ -380,7 +371,9 @@ static int piped_to(struct capture *cap, int64_t pid, int64_t start_ns, const in
 	return 0;
 }
 
-/* The shell's parent, when it held a connection as the shell started (not one that authenticates).
+/*
+ * The shell's parent, when it held a connection as the shell started (and
+ * is not one that authenticates): 1 and *relay, 0, or -1 after one line.
  */
 static int held_by(struct capture *cap, const struct thresholds *t, const struct image *shell,
 		   struct relay *relay)
@@ -509,10 +502,10 @@ static int add_bindshell(struct capture *cap, struct peers *peers, struct findin
 /*
  * The shells that read a connection another process holds: a listener's
  * for the connections it accepted (bind shells, one finding per listener
- * and port), one forked for a connection its parent opened or whose output
- * is piped to a process with a connection (reverse shells, one finding per
- * connection).  From the shells (few), not from the connections (a busy
- * server has millions).
+ * and port), one forked for a connection its parent opened or held, or
+ * whose output is piped to a process with a connection (reverse shells,
+ * one finding per connection).  From the shells (few), not from the
+ * connections (a busy server has millions).
  */
 static int relayed_shells(struct capture *cap, const struct options *opts,
 			  const struct thresholds *t, struct peers *peers, struct hashmap *seen,

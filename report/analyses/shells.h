@@ -22,9 +22,6 @@ bool reads_commands(const struct image *im);
 /* Whether it does so from a TCP connection (its stdin or stdout is one). */
 bool shell_on_tcp(const struct image *im);
 
-/* Whether a shell reads its commands from something that is not a terminal. */
-bool shell_off_terminal(const struct image *im);
-
 /* How a shell reads a connection another process holds. */
 enum relay_how {
 	RELAY_ACCEPTED, /* forked for a connection its parent accepted: a bind shell */
