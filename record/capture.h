@@ -20,7 +20,7 @@
 /* A process's start as the capture stores it: rounded down to /proc's tick. */
 int64_t process_start_ns(uint64_t start_ns);
 
-/* The argument count of a macro, up to 32. */
+/* The argument count of a macro, up to 40. */
 #define COUNT_ARGS(...)                                                                            \
 	COUNT_ARGS_(__VA_ARGS__, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25,   \
 		    24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4,  \
