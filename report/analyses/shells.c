@@ -389,7 +389,7 @@ static int held_by(struct capture *cap, const struct thresholds *t, const struct
 	if ((found = lineage_parent(cap, shell, &ppid, &pstart)) <= 0 ||
 	    (found = lineage_image(cap, ppid, pstart, at, &parent)) <= 0)
 		return found;
-	relay->by = (struct task){.pid = ppid, .start_ns = pstart, .ppid = parent->ppid};
+	relay->by = (struct task){.pid = ppid, .start_ns = pstart};
 	relay->by.comm_len = parent->comm_len < sizeof(relay->by.comm) ? parent->comm_len
 								       : sizeof(relay->by.comm);
 	memcpy(relay->by.comm, parent->comm, relay->by.comm_len);
