@@ -212,7 +212,11 @@ PY
 }
 
 # A storm's checks come down one call path, and each reads that path's four
-# words where they lie: the last check of the storm on each CPU found them.
+# words where they lie: the last check of the storm found them on a CPU.  On
+# another CPU the last check may have read other words: a stale word left in
+# the window by an earlier call (a page fault, a preemption) that lies in the
+# kernel's text makes another path, looked up again, not a wrong one.  Were
+# the places wrong, no CPU would ever read the same.
 # A path is read so once the recorder has learned its AUDIT from a check's
 # record: a thousand checks first, and 3 s for that (on a loaded host a
 # storm of 100,000 at once had ended before, and no CPU held a path).
@@ -230,7 +234,7 @@ reads=$(last_path_reads "$RECORD_PID" | tr '\n' ' ')
 wait "$target"
 stop_record
 check_eq "a storm's 1000 and 100000 checks, recorded" 101000 "$(sql "$db" "select count(*) from capable where pid=$target and cap=7")"
-check_match "a storm's last check on each CPU read its call path's words where they lie" "^same (same )?$" "$reads"
+check_match "a storm's last check read its call path's words where they lie" "^(same (same |other )?|other same )$" "$reads"
 
 db="$SCRATCH/uid.db"
 start_record "$db" -u 65534
