@@ -64,6 +64,13 @@ check_eq "timeline: the table says so, by name" \
 check_eq "timeline (no accounts in the capture): uid N in the table, no name in CSV" \
 	"$(awk '$3 == "succeeded" { print "login succeeded uid " $5 }' "$(truth_of logins-guessed)")|" \
 	"$(run_report timeline logins-guessed.db; grep -o 'login succeeded uid [0-9]*' "$SCRATCH/out")|$(query "SELECT login_user FROM r WHERE login = 'succeeded'" timeline logins-guessed.db)"
+# The lineage's texts are valid until the next image is looked up, and a
+# login's lookups look up the session's: they must come first.
+for name in "${logins[@]}"; do
+	check_eq "$name: timeline -l: each accept of sshd names sshd's executable, after its login" \
+		"$(sql "$SCRATCH/$name.db" "SELECT count(*) FROM tcpaccept WHERE comm = 'sshd'")|0" \
+		"$(query "SELECT count(*) FILTER (WHERE exe = '/usr/sbin/sshd'), count(*) FILTER (WHERE exe NOT GLOB '/*') FROM r WHERE event = 'accept' AND login != ''" timeline -l "$name.db")"
+done
 check_eq "logins: a capture without process lives tells no outcome, and says why" \
 	"unknown|no process lives in the capture|50" \
 	"$(query "SELECT outcome, why, count(*) FROM r GROUP BY 1, 2" logins bruteforce-ssh.db)"

@@ -275,7 +275,7 @@ static int emit_accept(const struct event *ev, void *ctx)
 
 	(void)ctx;
 	no_kind_fields(v);
-	if (event_values(ev, ACCEPT_TASK, &task, v) || who(ev, ACCEPT_TASK, &task, v) ||
+	if (event_values(ev, ACCEPT_TASK, &task, v) ||
 	    event_address(ev, ACCEPT_LADDR, &l, &v[TL_LADDR]) ||
 	    event_address(ev, ACCEPT_RADDR, &r, &v[TL_RADDR]))
 		return -1;
@@ -292,6 +292,9 @@ static int emit_accept(const struct event *ev, void *ctx)
 		v[TL_LOGIN_USER] = user ? text_value(user, strlen(user)) : null_value();
 		v[TL_SESSION] = s.pid ? int_value(s.pid) : null_value();
 	}
+	/* After the login's, whose lookups of images may take the place of the lineage's texts. */
+	if (who(ev, ACCEPT_TASK, &task, v))
+		return -1;
 	if (tl.table) {
 		p = put_ends(detail, v, '<');
 		if (!v[TL_LOGIN].null)
@@ -483,8 +486,7 @@ static int emit_process(const struct event *ev, void *ctx)
 	task.pid = ev->col[PROCESS_PID];
 	task.start_ns = ev->col[PROCESS_START];
 	found = lineage_image(ev->cap, task.pid, task.start_ns, ev->t, &im);
-	if (found < 0 || event_values(ev, -1, NULL, v) ||
-	    lineage_values(ev->cap, &task, ev->t, &v[TL_WHO]))
+	if (found < 0 || event_values(ev, -1, NULL, v))
 		return -1;
 	v[EVENT_UID] = column_value(ev, PROCESS_UID);
 	v[EVENT_PID] = int_value(task.pid);
@@ -497,8 +499,6 @@ static int emit_process(const struct event *ev, void *ctx)
 	if (!event_null(ev, PROCESS_CGROUP) &&
 	    task_cgroup_value(ev->cap, &task, &v[EVENT_CGROUP_PATH]))
 		return -1;
-	if (found)
-		v[EVENT_COMM] = text_value(im->comm, im->comm_len);
 	v[TL_EVENT] = word_value(exec ? "exec" : "fork");
 	if (exec && found) {
 		static const char *const streams[] = {
@@ -517,9 +517,7 @@ static int emit_process(const struct event *ev, void *ctx)
 		} else {
 			int relayed = relay_of(ev->cap, &tl.logins, im, &relay);
 
-			/* The image went with relay_of's lookups: again. */
-			if (relayed < 0 ||
-			    lineage_image(ev->cap, task.pid, task.start_ns, ev->t, &im) <= 0)
+			if (relayed < 0)
 				return -1;
 			if (relayed && relay.how == RELAY_ACCEPTED) {
 				v[TL_SHELL] = word_value("bindshell");
@@ -530,6 +528,15 @@ static int emit_process(const struct event *ev, void *ctx)
 			}
 		}
 	}
+	/*
+	 * The image and the lineage's texts last: relay_of's lookups of other
+	 * images may have taken their place.
+	 */
+	if ((found && lineage_image(ev->cap, task.pid, task.start_ns, ev->t, &im) <= 0) ||
+	    lineage_values(ev->cap, &task, ev->t, &v[TL_WHO]))
+		return -1;
+	if (found)
+		v[EVENT_COMM] = text_value(im->comm, im->comm_len);
 	if (tl.table && found) {
 		size_t parent = first_parent(im);
 
