@@ -261,7 +261,36 @@ for command in summary timeline "timeline -c" tcpconnect scans; do
 done
 same "timeline of two hosts" timeline web1.db web2.db
 same "tcpconnect of two hosts" tcpconnect --format json web1.db web2.db
+# The process table, which the lineage reads whole from its pages (a WITHOUT
+# ROWID table keyed (t, seq), with texts): command lines in overflow pages,
+# empty executables, texts stored as blobs (a blob is never 'fork' to SQL),
+# streams that are no stream's name.
+cp "$SCRATCH/direct/gen.db" "$SCRATCH/direct/process.db"
+sqlite3 -batch "$SCRATCH/direct/process.db" \
+	"UPDATE process SET args = args || ' ' || printf('%.*c', 3000 + seq % 5 * 4000, 'a') WHERE seq % 4 = 0;
+	 UPDATE process SET exe = '' WHERE seq % 7 = 1;
+	 UPDATE process SET how = CAST(how AS BLOB) WHERE seq % 11 = 2;
+	 UPDATE process SET comm = CAST(comm AS BLOB), exe = CAST(exe AS BLOB) WHERE seq % 5 = 3;
+	 UPDATE process SET stdin = 'tty2', stdout = CAST('pipe' AS BLOB) WHERE seq % 6 = 4"
+check_eq "process: command lines in overflow pages" "1" \
+	"$(sqlite3 -batch "$SCRATCH/direct/process.db" "SELECT count(*) > 10 FROM dbstat WHERE name = 'process' AND pagetype = 'overflow'")"
+# A pid that is a text: corrupt, in the same words either way.
+cp "$SCRATCH/direct/gen.db" "$SCRATCH/direct/textpid.db"
+sqlite3 -batch "$SCRATCH/direct/textpid.db" \
+	"UPDATE process SET pid = 'x' || pid WHERE seq = (SELECT seq FROM process LIMIT 1 OFFSET 40)"
+pid=$(sqlite3 -batch "$SCRATCH/direct/process.db" "SELECT pid FROM process WHERE how = 'exec' AND seq % 4 = 0 LIMIT 1")
+for name in process textpid; do
+	cp "$SCRATCH/direct/$name.db" "$SCRATCH/sql/"
+	: > "$SCRATCH/sql/$name.db-wal"
+done
+for command in "timeline -l" "tcpconnect -l" "proc $pid" summary "export --format ecs"; do
+	# shellcheck disable=SC2086 # the command's words
+	same "$command process.db" $command process.db
+done
 compared all
+check_eq "textpid.db: tcpconnect -l tells one line, the same either way" \
+	"report: textpid.db: cannot read process: corrupt capture: a number that is not one|status 1|same" \
+	"$(read_as direct tcpconnect -l textpid.db | tail -2 | paste -sd'|')|$([ "$(read_as direct tcpconnect -l textpid.db)" == "$(read_as sql tcpconnect -l textpid.db)" ] && echo same)"
 
 # Leaves are read a few siblings at a time through io_uring (batchread.h):
 # fewer calls than leaves.  Where the kernel refuses io_uring, one at a

@@ -6,11 +6,13 @@
  * per connection.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lineage.h"
+#include "pages.h"
 #include "util.h"
 
 #define COMM_MAX	16
@@ -18,6 +20,15 @@
 #define IMAGE_SLOTS_MIN 16
 #define FIRST_SLOTS	4096 /* a power of two */
 #define PARENTS_MAX	(LINEAGE_DEPTH_MAX * (4 * COMM_MAX + 24))
+/*
+ * The process tables' texts (executables and command lines) the indexes
+ * keep, all captures together: a fleet's small captures keep theirs (some
+ * 20 kB each), so that an image is rendered without a query by its key
+ * (8,000 instructions); a capture whose texts would pass it keeps none,
+ * and looks each up by its key.
+ */
+#define TEXTS_MAX (16u << 20)
+#define TEXT_NONE UINT32_MAX
 
 /*
  * A row of the process table, as the index keeps it: sorted by (pid, start_ns,
@@ -38,6 +49,7 @@ struct proc_row {
 	int32_t tcp;	    /* its TCP stream's tuple in the index's tcps; -1: none */
 	int32_t pipes;	    /* its streams' pipes in the index's pipes; -1: none is one */
 	int32_t parent_tcp; /* its parent's connection at the exec in tcps; -1: none */
+	uint32_t text;	    /* its exe's and args' place in the index's texts (row_texts()) */
 };
 
 /* An image as shown, with the bytes it points to. */
@@ -77,7 +89,17 @@ struct process_index {
 	/* The execs whose stdin is a pipe, by that pipe: who reads what a pipeline writes. */
 	struct keyed_row *readers;
 	size_t nreaders;
+	/*
+	 * Each row's exe and args (keep_texts()), as two lengths (uint32_t)
+	 * and their bytes; none once they would pass TEXTS_MAX (dropped).
+	 */
+	char *texts;
+	size_t texts_len, texts_size;
+	bool texts_dropped;
 };
+
+/* The bytes of texts the indexes hold (TEXTS_MAX). */
+static atomic_size_t texts_held;
 
 /* Guards every capture's shared index and its references: taken once per connection. */
 static pthread_mutex_t sharing = PTHREAD_MUTEX_INITIALIZER;
@@ -234,19 +256,101 @@ static void index_births(struct process_index *ix)
 	free(births);
 }
 
-/* A stream as the process table names it (schema.sql), as enum image_stream. */
-static uint8_t stream_of(const unsigned char *name)
-{
-	static const char *const names[] = {
-		[IMAGE_STREAM_CLOSED] = "closed", [IMAGE_STREAM_TTY] = "tty",
-		[IMAGE_STREAM_PIPE] = "pipe",	  [IMAGE_STREAM_FILE] = "file",
-		[IMAGE_STREAM_DEVICE] = "device", [IMAGE_STREAM_UNIX] = "unix",
-		[IMAGE_STREAM_TCP] = "tcp",	  [IMAGE_STREAM_SOCKET] = "socket",
-		[IMAGE_STREAM_OTHER] = "other",
-	};
+/*
+ * The process table's columns the index reads (read_rows()), in this order;
+ * those a later recorder added in groups, read from the captures that have
+ * them (NULL in older ones).
+ */
+enum proc_column {
+	PROC_PID,
+	PROC_START_NS,
+	PROC_T,
+	PROC_SEQ,
+	PROC_PPID,
+	PROC_UID, /* the last that is always an integer */
+	PROC_HOW,
+	PROC_COMM,
+	PROC_EXE,
+	PROC_EXE_DELETED,
+	PROC_EXE_WORLD_WRITABLE,
+	PROC_ARGS,
+	PROC_STREAMS,			  /* stdin, stdout, stderr */
+	PROC_TCP = PROC_STREAMS + 3,	  /* laddr, lport, raddr, rport */
+	PROC_PIPES = PROC_TCP + 4,	  /* stdin's, stdout's, stderr's */
+	PROC_PARENT_TCP = PROC_PIPES + 3, /* laddr, lport, raddr, rport */
+	PROC_COLUMNS = PROC_PARENT_TCP + 4,
+};
 
-	for (uint8_t i = 1; name && i < ARRAY_SIZE(names); i++)
-		if (!strcmp((const char *)name, names[i]))
+static const char *const proc_columns[PROC_COLUMNS] = {
+	"pid",
+	"start_ns",
+	"t",
+	"seq",
+	"ppid",
+	"uid",
+	"how",
+	"comm",
+	"exe",
+	"exe_deleted",
+	"exe_world_writable",
+	"args",
+	"stdin",
+	"stdout",
+	"stderr",
+	"tcp_laddr",
+	"tcp_lport",
+	"tcp_raddr",
+	"tcp_rport",
+	"stdin_pipe",
+	"stdout_pipe",
+	"stderr_pipe",
+	"parent_tcp_laddr",
+	"parent_tcp_lport",
+	"parent_tcp_raddr",
+	"parent_tcp_rport",
+};
+
+/* The groups a later recorder added: from first to last, if the capture has first. */
+static const struct {
+	int first, last;
+} proc_groups[] = {
+	{PROC_STREAMS, PROC_TCP + 3},
+	{PROC_PIPES, PROC_PIPES + 2},
+	{PROC_PARENT_TCP, PROC_PARENT_TCP + 3},
+};
+
+/* Whether v is this text of len bytes, as SQL's "= 'text'" tells (a blob never is). */
+static bool is_text(const struct pages_value *v, const char *text, size_t len)
+{
+	return v->type == SQLITE_TEXT && v->len == len && v->bytes && !memcmp(v->bytes, text, len);
+}
+
+#define IS_TEXT(v, literal) is_text(v, literal, sizeof(literal) - 1)
+
+/* v's integer, 0 for anything else. */
+static int64_t integer_of(const struct pages_value *v)
+{
+	return v->type == SQLITE_INTEGER ? v->integer : 0;
+}
+
+/* A stream as the process table names it (schema.sql), as enum image_stream. */
+static uint8_t stream_of(const struct pages_value *v)
+{
+#define STREAM(e, name) [e] = { name, sizeof(name) - 1 }
+	static const struct {
+		const char *name;
+		size_t len;
+	} names[] = {
+		STREAM(IMAGE_STREAM_CLOSED, "closed"), STREAM(IMAGE_STREAM_TTY, "tty"),
+		STREAM(IMAGE_STREAM_PIPE, "pipe"),     STREAM(IMAGE_STREAM_FILE, "file"),
+		STREAM(IMAGE_STREAM_DEVICE, "device"), STREAM(IMAGE_STREAM_UNIX, "unix"),
+		STREAM(IMAGE_STREAM_TCP, "tcp"),       STREAM(IMAGE_STREAM_SOCKET, "socket"),
+		STREAM(IMAGE_STREAM_OTHER, "other"),
+	};
+#undef STREAM
+
+	for (uint8_t i = 1; v->type == SQLITE_TEXT && i < ARRAY_SIZE(names); i++)
+		if (is_text(v, names[i].name, names[i].len))
 			return i;
 	return IMAGE_STREAM_UNKNOWN;
 }
@@ -260,14 +364,14 @@ static void *grow_for_one(void *list, size_t n, size_t *allocated, size_t size)
 	return xrealloc(list, *allocated * size);
 }
 
-/* A tuple from columns at..at + 3 kept aside in the index's tcps: its place, or -1 when NULL. */
-static int32_t read_tuple(sqlite3_stmt *stmt, int at, struct process_index *ix, size_t *allocated)
+/* A tuple of four columns kept aside in the index's tcps: its place, or -1 when NULL. */
+static int32_t keep_tuple(const struct pages_value *v, struct process_index *ix, size_t *allocated)
 {
-	if (sqlite3_column_type(stmt, at) == SQLITE_NULL)
+	if (v[0].type == SQLITE_NULL)
 		return -1;
 	ix->tcps = grow_for_one(ix->tcps, ix->ntcps, allocated, sizeof(*ix->tcps));
 	for (int i = 0; i < 4; i++)
-		ix->tcps[ix->ntcps][i] = sqlite3_column_int64(stmt, at + i);
+		ix->tcps[ix->ntcps][i] = integer_of(&v[i]);
 	return (int32_t)ix->ntcps++;
 }
 
@@ -275,20 +379,20 @@ static int32_t read_tuple(sqlite3_stmt *stmt, int at, struct process_index *ix, 
  * An exec's standard streams, and kept aside its TCP stream's tuple, its
  * pipes and its parent's connection.
  */
-static void read_streams(sqlite3_stmt *stmt, struct process_index *ix, struct proc_row *r,
+static void keep_streams(const struct pages_value *v, struct process_index *ix, struct proc_row *r,
 			 size_t allocated[2])
 {
 	r->pipes = -1;
 	for (int i = 0; i < 3; i++)
-		r->streams[i] = stream_of(sqlite3_column_text(stmt, 12 + i));
-	r->tcp = read_tuple(stmt, 15, ix, &allocated[0]);
-	r->parent_tcp = read_tuple(stmt, 22, ix, &allocated[0]);
-	if (!sqlite3_column_int64(stmt, 19) && !sqlite3_column_int64(stmt, 20) &&
-	    !sqlite3_column_int64(stmt, 21))
+		r->streams[i] = stream_of(&v[PROC_STREAMS + i]);
+	r->tcp = keep_tuple(&v[PROC_TCP], ix, &allocated[0]);
+	r->parent_tcp = keep_tuple(&v[PROC_PARENT_TCP], ix, &allocated[0]);
+	if (!integer_of(&v[PROC_PIPES]) && !integer_of(&v[PROC_PIPES + 1]) &&
+	    !integer_of(&v[PROC_PIPES + 2]))
 		return;
 	ix->pipes = grow_for_one(ix->pipes, ix->npipes, &allocated[1], sizeof(*ix->pipes));
 	for (int i = 0; i < 3; i++)
-		ix->pipes[ix->npipes][i] = sqlite3_column_int64(stmt, 19 + i);
+		ix->pipes[ix->npipes][i] = integer_of(&v[PROC_PIPES + i]);
 	r->pipes = (int32_t)ix->npipes++;
 }
 
@@ -308,74 +412,194 @@ static void index_readers(struct process_index *ix)
 	qsort(ix->readers, ix->nreaders, sizeof(*ix->readers), by_keys);
 }
 
-static int read_rows(struct capture *cap, struct process_index *ix)
+static char *put_bytes(char *p, const void *bytes, size_t len)
 {
-	char sql[640];
-	sqlite3_stmt *stmt;
+	if (len)
+		memcpy(p, bytes, len);
+	return p + len;
+}
+
+/* The index's texts given up: its rows' are looked up by their key. */
+static void drop_texts(struct process_index *ix)
+{
+	atomic_fetch_sub(&texts_held, ix->texts_len);
+	free(ix->texts);
+	ix->texts = NULL;
+	ix->texts_len = ix->texts_size = 0;
+	ix->texts_dropped = true;
+}
+
+/* Row r's exe and args into the index's texts, while all stay within TEXTS_MAX. */
+static void keep_texts(struct process_index *ix, struct proc_row *r, const struct pages_value *exe,
+		       const struct pages_value *args)
+{
+	/* An empty text is NULL's, as sqlite3_column_blob() gives it. */
+	uint32_t len[2] = {exe->bytes ? (uint32_t)exe->len : 0,
+			   args->bytes ? (uint32_t)args->len : 0};
+	size_t need = sizeof(len) + len[0] + len[1];
+	bool fits = !ix->texts_dropped && ix->texts_len + need < TEXT_NONE;
+	char *p;
+
+	r->text = TEXT_NONE;
+	if (fits && atomic_fetch_add(&texts_held, need) + need > TEXTS_MAX) {
+		atomic_fetch_sub(&texts_held, need);
+		fits = false;
+	}
+	if (!fits) {
+		if (!ix->texts_dropped)
+			drop_texts(ix);
+		return;
+	}
+	if (ix->texts_len + need > ix->texts_size) {
+		ix->texts_size = 2 * (ix->texts_len + need);
+		ix->texts = xrealloc(ix->texts, ix->texts_size);
+	}
+	r->text = (uint32_t)ix->texts_len;
+	p = ix->texts + ix->texts_len;
+	memcpy(p, len, sizeof(len));
+	p = put_bytes(p + sizeof(len), exe->bytes, len[0]);
+	put_bytes(p, args->bytes, len[1]);
+	ix->texts_len += need;
+}
+
+/* A row of the process table into the index: NULL, or why it is corrupt. */
+static const char *keep_row(struct process_index *ix, const struct pages_value *v,
+			    size_t *allocated, size_t side_allocated[2])
+{
+	const struct pages_value *comm = &v[PROC_COMM], *exe = &v[PROC_EXE];
+	bool has_exe = (exe->type == SQLITE_TEXT || exe->type == SQLITE_BLOB) && exe->bytes;
+	struct proc_row *r;
+
+	for (int i = 0; i <= PROC_UID; i++)
+		if (v[i].type != SQLITE_INTEGER)
+			return "a number that is not one";
+	if ((exe->len && !exe->bytes) || (comm->len && !comm->bytes) ||
+	    (v[PROC_ARGS].len && !v[PROC_ARGS].bytes))
+		return "a text longer than any";
+	if (ix->nrows == *allocated) {
+		*allocated = *allocated ? 2 * *allocated : 256;
+		ix->rows = xrealloc(ix->rows, *allocated * sizeof(*ix->rows));
+	}
+	r = &ix->rows[ix->nrows++];
+	*r = (struct proc_row){
+		.pid = v[PROC_PID].integer,
+		.start_ns = v[PROC_START_NS].integer,
+		.t = v[PROC_T].integer,
+		.seq = v[PROC_SEQ].integer,
+		.ppid = v[PROC_PPID].integer,
+		.uid = v[PROC_UID].integer,
+		.fork = IS_TEXT(&v[PROC_HOW], "fork"),
+		.exec = IS_TEXT(&v[PROC_HOW], "exec"),
+		.has_exe = has_exe,
+		.exe_deleted = integer_of(&v[PROC_EXE_DELETED]) == 1,
+		.world_writable = integer_of(&v[PROC_EXE_WORLD_WRITABLE]) == 1,
+		.default_name = has_exe && default_name(exe->bytes, (size_t)exe->len),
+		.comm_len = (uint8_t)(comm->len < COMM_MAX ? comm->len : COMM_MAX),
+		.exit_t = INT64_MAX,
+		.exit_uid = -1,
+	};
+	if (r->comm_len)
+		memcpy(r->comm, comm->bytes, r->comm_len);
+	keep_streams(v, ix, r, side_allocated);
+	keep_texts(ix, r, exe, &v[PROC_ARGS]);
+	return NULL;
+}
+
+/* Column i of a statement's row, as pages_row() gives it. */
+static struct pages_value stmt_value(sqlite3_stmt *stmt, int i)
+{
+	struct pages_value v = {.type = sqlite3_column_type(stmt, i)};
+
+	if (v.type == SQLITE_INTEGER) {
+		v.integer = sqlite3_column_int64(stmt, i);
+	} else if (v.type == SQLITE_TEXT || v.type == SQLITE_BLOB) {
+		v.bytes = sqlite3_column_blob(stmt, i);
+		v.len = (uint64_t)sqlite3_column_bytes(stmt, i);
+	}
+	return v;
+}
+
+/*
+ * The process table's rows into the index, its columns (names, n of them)
+ * placed in v by at[] (-1: NULL): from its pages on a capture read as
+ * immutable (3,500 instructions a row through SQL, the most of what a
+ * fleet's small capture cost before its first event), else through SQL.
+ */
+static int read_process(struct capture *cap, struct process_index *ix, const char **names, int n,
+			const int at[PROC_COLUMNS])
+{
+	struct pages *p = cap->immutable ? pages_open_table(cap->db, "process", names, n) : NULL;
+	struct pages_value got[PROC_COLUMNS], v[PROC_COLUMNS];
 	size_t allocated = 0, side_allocated[2] = {0};
+	sqlite3_stmt *stmt = NULL;
+	const char *why = NULL;
+	int64_t rowid;
 	int rc;
 
-	/* Captures of recorders before the streams, the pipes or the parents' connections: NULL. */
-	snprintf(sql, sizeof(sql),
-		 "SELECT pid, start_ns, t, seq, ppid, how = 'fork', comm, how = 'exec', uid, exe, "
-		 "exe_deleted, exe_world_writable, %s, %s, %s FROM process",
-		 capture_has_column(cap, "process", "stdin")
-			 ? "stdin, stdout, stderr, tcp_laddr, tcp_lport, tcp_raddr, tcp_rport"
-			 : "NULL, NULL, NULL, NULL, NULL, NULL, NULL",
-		 capture_has_column(cap, "process", "stdin_pipe")
-			 ? "stdin_pipe, stdout_pipe, stderr_pipe"
-			 : "NULL, NULL, NULL",
-		 capture_has_column(cap, "process", "parent_tcp_laddr")
-			 ? "parent_tcp_laddr, parent_tcp_lport, parent_tcp_raddr, parent_tcp_rport"
-			 : "NULL, NULL, NULL, NULL");
-	if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return read_failed(cap, "process");
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct proc_row *r;
-		int len = sqlite3_column_bytes(stmt, 6);
-		const char *exe = (const char *)sqlite3_column_blob(stmt, 9);
+	if (!p) {
+		char sql[640], *end = stpcpy(sql, "SELECT ");
 
-		if (ix->nrows == allocated) {
-			allocated = allocated ? 2 * allocated : 256;
-			ix->rows = xrealloc(ix->rows, allocated * sizeof(*ix->rows));
-		}
-		r = &ix->rows[ix->nrows++];
-		*r = (struct proc_row){
-			.pid = sqlite3_column_int64(stmt, 0),
-			.start_ns = sqlite3_column_int64(stmt, 1),
-			.t = sqlite3_column_int64(stmt, 2),
-			.seq = sqlite3_column_int64(stmt, 3),
-			.ppid = sqlite3_column_int64(stmt, 4),
-			.uid = sqlite3_column_int64(stmt, 8),
-			.fork = sqlite3_column_int(stmt, 5) != 0,
-			.exec = sqlite3_column_int(stmt, 7) != 0,
-			.has_exe = exe != NULL,
-			.exe_deleted = sqlite3_column_int(stmt, 10) == 1,
-			.world_writable = sqlite3_column_int(stmt, 11) == 1,
-			.default_name =
-				exe && default_name(exe, (size_t)sqlite3_column_bytes(stmt, 9)),
-			.comm_len = (uint8_t)(len < COMM_MAX ? len : COMM_MAX),
-			.exit_t = INT64_MAX,
-			.exit_uid = -1,
-		};
-		if (r->comm_len)
-			memcpy(r->comm, sqlite3_column_blob(stmt, 6), r->comm_len);
-		read_streams(stmt, ix, r, side_allocated);
-		for (int i = 0; i < 5; i++) {
-			if (sqlite3_column_type(stmt, i) != SQLITE_INTEGER) {
-				sqlite3_finalize(stmt);
-				return corrupt(cap, "a number that is not one");
-			}
-		}
+		for (int i = 0; i < n; i++)
+			end = stpcpy(stpcpy(end, i ? ", " : ""), names[i]);
+		stpcpy(end, " FROM process");
+		if (sqlite3_prepare_v2(cap->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+			return read_failed(cap, "process");
 	}
+	for (;;) {
+		if (p) {
+			rc = pages_row(p, &rowid, got);
+		} else {
+			rc = sqlite3_step(stmt);
+			for (int i = 0; rc == SQLITE_ROW && i < n; i++)
+				got[i] = stmt_value(stmt, i);
+			rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+		}
+		if (rc <= 0)
+			break;
+		for (int c = 0; c < PROC_COLUMNS; c++)
+			v[c] = at[c] < 0 ? (struct pages_value){.type = SQLITE_NULL} : got[at[c]];
+		if ((why = keep_row(ix, v, &allocated, side_allocated)))
+			break;
+	}
+	if (p && rc < 0)
+		fprintf(stderr, "report: %s: cannot read process: %s%s\n", cap->name,
+			pages_corrupt(p) ? "corrupt capture: " : "", pages_error(p));
+	else if (rc < 0)
+		read_failed(cap, "process");
+	else if (why)
+		corrupt(cap, why);
+	pages_close(p);
 	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return read_failed(cap, "process");
-	if (ix->nrows) { /* rows is NULL otherwise */
-		/* Held to the end: not a quarter more than the rows. */
+	/* Held to the end: no more than they need. */
+	if (ix->nrows)
 		ix->rows = xrealloc(ix->rows, ix->nrows * sizeof(*ix->rows));
-		qsort(ix->rows, ix->nrows, sizeof(*ix->rows), by_key);
+	if (ix->texts_len)
+		ix->texts = xrealloc(ix->texts, ix->texts_len);
+	return rc < 0 || why ? -1 : 0;
+}
+
+static int read_rows(struct capture *cap, struct process_index *ix)
+{
+	const char *names[PROC_COLUMNS];
+	int at[PROC_COLUMNS], n = 0;
+
+	for (int c = 0; c < PROC_COLUMNS; c++)
+		at[c] = c < proc_groups[0].first ? c : -1;
+	n = proc_groups[0].first;
+	memcpy(names, proc_columns, (size_t)n * sizeof(*names));
+	/* Captures of recorders before the streams, the pipes or the parents' connections: NULL. */
+	for (size_t g = 0; g < ARRAY_SIZE(proc_groups); g++) {
+		if (!capture_has_column(cap, "process", proc_columns[proc_groups[g].first]))
+			continue;
+		for (int c = proc_groups[g].first; c <= proc_groups[g].last; c++) {
+			at[c] = n;
+			names[n++] = proc_columns[c];
+		}
 	}
+	if (read_process(cap, ix, names, n, at))
+		return -1;
+	if (ix->nrows)
+		qsort(ix->rows, ix->nrows, sizeof(*ix->rows), by_key);
 	if (read_exits(cap, ix))
 		return -1;
 	index_births(ix);
@@ -391,6 +615,7 @@ static void drop_index(struct process_index *ix)
 		free(ix->tcps);
 		free(ix->pipes);
 		free(ix->readers);
+		drop_texts(ix);
 		free(ix);
 	}
 }
@@ -499,13 +724,6 @@ static size_t first_row(const struct process_index *ix, size_t row)
 	return row;
 }
 
-static char *put_bytes(char *p, const void *bytes, size_t len)
-{
-	if (len)
-		memcpy(p, bytes, len);
-	return p + len;
-}
-
 /* "comm(pid) < comm(pid)...": the parents of row's process, as each was when its child began. */
 static size_t put_parents(const struct process_index *ix, size_t row, char *out)
 {
@@ -560,22 +778,32 @@ static void fit_text(struct slot *s, size_t used)
 			*texts[i] = s->text + offsets[i];
 }
 
+/* A row's exe and args (NULL when empty), as the index keeps them or SQL reads them. */
+struct row_texts {
+	const char *exe, *args;
+	size_t exe_len, args_len;
+};
+
 /*
- * The image of a row: the texts from the row of its executable (for a fork
- * its parent's), the rest from the index.  One read of the table, by its key.
+ * Row q's texts: from the index's, else read by its key (valid until
+ * l->details is reset).  0, or -1 after one line.
  */
-static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row, struct slot *s)
+static int row_texts(struct capture *cap, struct capture_lineage *l, const struct proc_row *q,
+		     struct row_texts *out)
 {
 	static const char sql[] = "SELECT exe, args FROM process WHERE t = ? AND seq = ?";
-	const struct process_index *ix = l->index;
-	const struct proc_row *r = &ix->rows[row];
-	size_t source = exec_row(ix, row), exe_len = 0, args_len, need;
-	const struct proc_row *q = &ix->rows[source == SIZE_MAX ? row : source];
-	const char *exe = NULL, *args;
-	struct image *im = &s->image;
-	char *p;
 	int rc;
 
+	if (q->text != TEXT_NONE && l->index->texts) {
+		const char *p = l->index->texts + q->text;
+		uint32_t len[2];
+
+		memcpy(len, p, sizeof(len));
+		p += sizeof(len);
+		*out = (struct row_texts){len[0] ? p : NULL, len[1] ? p + len[0] : NULL, len[0],
+					  len[1]};
+		return 0;
+	}
 	if (!l->details &&
 	    sqlite3_prepare_v3(cap->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->details, NULL))
 		return read_failed(cap, "process");
@@ -587,13 +815,35 @@ static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row,
 		return rc == SQLITE_DONE ? corrupt(cap, "a row that is not there")
 					 : read_failed(cap, "process");
 	}
-	if (source != SIZE_MAX)
-		exe = (const char *)sqlite3_column_blob(l->details, DETAIL_EXE);
-	exe_len = exe ? (size_t)sqlite3_column_bytes(l->details, DETAIL_EXE) : 0;
-	args = (const char *)sqlite3_column_blob(l->details, DETAIL_ARGS);
-	args_len = (size_t)sqlite3_column_bytes(l->details, DETAIL_ARGS);
-	if (sqlite3_column_type(l->details, DETAIL_ARGS) == SQLITE_NULL)
-		args = NULL;
+	/* sqlite3_column_blob() gives NULL for NULL and for an empty text. */
+	out->exe = (const char *)sqlite3_column_blob(l->details, DETAIL_EXE);
+	out->exe_len = out->exe ? (size_t)sqlite3_column_bytes(l->details, DETAIL_EXE) : 0;
+	out->args = (const char *)sqlite3_column_blob(l->details, DETAIL_ARGS);
+	out->args_len = out->args ? (size_t)sqlite3_column_bytes(l->details, DETAIL_ARGS) : 0;
+	return 0;
+}
+
+/*
+ * The image of a row: the texts from the row of its executable (for a fork
+ * its parent's), the rest from the index.
+ */
+static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row, struct slot *s)
+{
+	const struct process_index *ix = l->index;
+	const struct proc_row *r = &ix->rows[row];
+	size_t source = exec_row(ix, row), exe_len, args_len, need;
+	const struct proc_row *q = &ix->rows[source == SIZE_MAX ? row : source];
+	const char *exe, *args;
+	struct row_texts texts;
+	struct image *im = &s->image;
+	char *p;
+
+	if (row_texts(cap, l, q, &texts))
+		return -1;
+	exe = source != SIZE_MAX ? texts.exe : NULL;
+	exe_len = exe ? texts.exe_len : 0;
+	args = texts.args;
+	args_len = texts.args_len;
 	/* The bytes stay valid until the reset: copy them now. */
 	need = r->comm_len + 2 * exe_len + args_len + 48 + PARENTS_MAX + 16;
 	if (need > s->text_size) {
@@ -607,7 +857,8 @@ static int fill_slot(struct capture *cap, struct capture_lineage *l, size_t row,
 	p = put_bytes(p, exe, exe_len);
 	im->args = args ? p : NULL;
 	p = put_bytes(p, args, args_len);
-	sqlite3_reset(l->details);
+	if (l->details)
+		sqlite3_reset(l->details);
 	im->how = r->exec ? "exec" : r->fork ? "fork" : "running";
 	im->uid = r->uid;
 	im->pid = r->pid;

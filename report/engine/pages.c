@@ -110,8 +110,11 @@ struct pages {
 	uint8_t *ahead[BATCH_READ_MAX];	     /* pages, as a level's (page_size and 8 bytes) */
 	uint32_t ahead_pgno[BATCH_READ_MAX]; /* 0: not read */
 	int ahead_count, ahead_next;
-	/* A rowid table's (pages_open_table()): its columns' texts that go on in overflow pages. */
-	bool rowid, utf8;
+	/*
+	 * A reader of pages_open_table(): its columns' texts that go on in
+	 * overflow pages; rowid: of a rowid table (else WITHOUT ROWID).
+	 */
+	bool columns, rowid, utf8;
 	uint8_t *text[CELLS_MAX];
 	uint64_t text_room[CELLS_MAX];
 	bool started, have_key, corrupt;
@@ -1056,6 +1059,21 @@ static int next_table_row(struct pages *p, int64_t *rowid, struct payload *pl)
 	return 0;
 }
 
+/* The next row of a WITHOUT ROWID table, in key order: 1 and its record; 0 at the end; -1. */
+static int next_keyed_row(struct pages *p, struct payload *pl)
+{
+	int64_t key[2];
+	int kind[2];
+	bool real;
+	int rc = next_entry(p, pl, false);
+
+	if (rc <= 0)
+		return rc;
+	if (entry_key(p, pl, key, kind, &real) || check_key(p, kind[0], key[0], kind[1], key[1]))
+		return -1;
+	return 1;
+}
+
 /* A text's or blob's bytes at..at+len of the record, column i's: in its page, or copied. */
 static const uint8_t *table_bytes(struct pages *p, const struct payload *pl, int i, uint64_t at,
 				  uint64_t len)
@@ -1126,7 +1144,10 @@ int pages_row(struct pages *p, int64_t *rowid, struct pages_value *values)
 {
 	uint64_t types[POSITIONS_MAX], offsets[POSITIONS_MAX];
 	struct payload pl;
-	int rc = next_table_row(p, rowid, &pl), parsed;
+	int rc, parsed;
+
+	*rowid = 0; /* a WITHOUT ROWID table's */
+	rc = p->rowid ? next_table_row(p, rowid, &pl) : next_keyed_row(p, &pl);
 
 	if (rc <= 0 || (pl.nlocal == pl.size && decode_local(p, &pl, *rowid, values)))
 		return rc;
@@ -1187,11 +1208,14 @@ static int64_t query_int(sqlite3 *db, const char *sql, const char *table)
 	return v;
 }
 
+static bool real_affinity(const char *type);
+
 /*
  * Each named cell's column in the record, from the primary key's index:
- * the key (t, seq) first, ascending, then the rest; each an integer column
- * (a REAL one reads an integer back as a real) with no default (a record
- * older than its column gives NULL).  false when any is not so.
+ * the key (t, seq) first, ascending, then the rest; each with no default
+ * (a record older than its column gives NULL), and an integer column for
+ * pages_next() (a REAL one reads an integer back as a real), any but a
+ * REAL one for pages_row().  false when any is not so.
  */
 static bool place_cells(struct pages *p, sqlite3 *db, const char *table, char **names)
 {
@@ -1216,7 +1240,9 @@ static bool place_cells(struct pages *p, sqlite3 *db, const char *table, char **
 		for (int i = 0; ok && i < p->cells; i++) {
 			if (!names[i] || strcasecmp(names[i], name))
 				continue;
-			ok = type && strcasestr(type, "INT") &&
+			ok = type &&
+			     (p->columns ? !real_affinity(type)
+					 : strcasestr(type, "INT") != NULL) &&
 			     sqlite3_column_type(stmt, 6) == SQLITE_NULL && seqno < POSITIONS_MAX;
 			p->position[i] = seqno;
 			p->last = seqno > p->last ? seqno : p->last;
@@ -1353,7 +1379,7 @@ static struct {
 	struct placed {
 		char *key; /* the statement and what is asked, each ended by a NUL */
 		size_t size;
-		bool ok;
+		bool ok, rowid;
 		int position[CELLS_MAX], last;
 	} list[PLACED_MAX];
 } placings = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -1382,6 +1408,7 @@ static bool placed(struct pages *p, sqlite3 *db, const char *table, const char *
 	if (at) {
 		memcpy(p->position, at->position, sizeof(p->position));
 		p->last = at->last;
+		p->rowid = at->rowid;
 		ok = at->ok;
 	}
 	pthread_mutex_unlock(&placings.lock);
@@ -1393,7 +1420,8 @@ static bool placed(struct pages *p, sqlite3 *db, const char *table, const char *
 	pthread_mutex_lock(&placings.lock);
 	if (placings.count < PLACED_MAX) {
 		at = &placings.list[placings.count++];
-		*at = (struct placed){.key = key, .size = size, .ok = ok, .last = p->last};
+		*at = (struct placed){
+			.key = key, .size = size, .ok = ok, .rowid = p->rowid, .last = p->last};
 		memcpy(at->position, p->position, sizeof(p->position));
 		key = NULL;
 	}
@@ -1443,9 +1471,10 @@ static bool real_affinity(const char *type)
 
 /*
  * Each named column's place in the records of a table of this CREATE
- * statement (-1: the rowid's alias): false when it is no rowid table read
- * exactly so (a column generated or hidden, or with a default a short
- * record takes, or reading an integer back as a real).
+ * statement (-1: the rowid's alias): false when it is read so neither as
+ * a rowid table nor as a WITHOUT ROWID one keyed (t, seq) (place_cells())
+ * (a column generated or hidden, or with a default a short record takes,
+ * or reading an integer back as a real).
  */
 static bool place_columns(struct pages *p, sqlite3 *db, const char *table, void *names)
 {
@@ -1458,6 +1487,12 @@ static bool place_columns(struct pages *p, sqlite3 *db, const char *table, void 
 		" FROM pragma_table_xinfo(?1) c ORDER BY c.cid";
 	sqlite3_stmt *stmt = query(db, sql, table);
 	bool ok = stmt && sqlite3_column_int(stmt, 0) == 0;
+
+	p->rowid = stmt && ok;
+	if (stmt && !ok) {
+		sqlite3_finalize(stmt);
+		return place_index_cells(p, db, table, names);
+	}
 
 	for (int i = 0; i < CELLS_MAX; i++)
 		p->position[i] = POSITIONS_MAX; /* not found */
@@ -1488,13 +1523,13 @@ static bool place_columns(struct pages *p, sqlite3 *db, const char *table, void 
 struct pages *pages_open_table(sqlite3 *db, const char *table, const char *const *columns, int n)
 {
 	struct pages *p = xcalloc(1, sizeof(*p));
-	const char *asked[1 + CELLS_MAX] = {"rowid"};
+	const char *asked[1 + CELLS_MAX] = {"columns"};
 	uint8_t h[100];
 	int64_t root, count = -1;
 	char *create = NULL;
 	bool ok;
 
-	p->rowid = true;
+	p->columns = true;
 	p->cells = n;
 	root = n > 0 && n <= CELLS_MAX ? table_root(db, table, &create) : 0;
 	for (int i = 0; root && i < n; i++)
@@ -1510,7 +1545,8 @@ struct pages *pages_open_table(sqlite3 *db, const char *table, const char *const
 		return NULL;
 	}
 	/* A table's leaf holds more of a record in its page than an index's (fileformat2 1.6). */
-	p->max_local = p->usable - 35;
+	if (p->rowid)
+		p->max_local = p->usable - 35;
 	p->fd = -1; /* small tables, read a page at a time */
 	p->root = (uint32_t)root;
 	p->page_count = (uint32_t)count;

@@ -5,9 +5,10 @@
  * for what SQLite's own reading would give exactly the same rows: a
  * capture read as immutable, a WITHOUT ROWID table keyed (t, seq), plain
  * columns; the file's format is SQLite's documented one (fileformat2).
- * A second reader reads a rowid table's rows (pages_open_table()): the
- * small tables a report's lookups read whole, 800 instructions a row in
- * SQLite's virtual machine.
+ * A second reader reads a table's rows with their texts
+ * (pages_open_table()): the small tables a report's lookups read whole,
+ * 800 instructions a row in SQLite's virtual machine, and the process
+ * table the lineage's index reads whole, 3,500.
  */
 #ifndef CASEFILE_REPORT_PAGES_H
 #define CASEFILE_REPORT_PAGES_H
@@ -70,12 +71,13 @@ int pages_next(struct pages *p, int64_t *cell, uint32_t *nulls, uint32_t *odd);
 int pages_count(struct pages *p, int64_t from, int64_t width, int buckets, int64_t *counts);
 
 /*
- * A rowid table's columns, named, read as SQLite reads them: a reader of the
- * rows of table on db's main file, or NULL when SQL must read it (no such
- * table or column; a column that reads an integer back as a real, or takes
- * a default where a record is short; generated columns; a text encoding
- * other than UTF-8).  The rowid's alias (INTEGER PRIMARY KEY) reads as the
- * rowid.  At most 32 columns.
+ * A table's columns, named, read as SQLite reads them: a reader of the rows
+ * of table on db's main file, a rowid table or a WITHOUT ROWID one keyed
+ * (t, seq); or NULL when SQL must read it (no such table or column; a
+ * column that reads an integer back as a real, or takes a default where a
+ * record is short; generated columns; another key; a text encoding other
+ * than UTF-8).  The rowid's alias (INTEGER PRIMARY KEY) reads as the rowid.
+ * At most 32 columns.
  */
 struct pages *pages_open_table(sqlite3 *db, const char *table, const char *const *columns, int n);
 
@@ -90,9 +92,9 @@ struct pages_value {
 #define PAGES_VALUE_MAX (1 << 20)
 
 /*
- * The next row of a reader of pages_open_table(), in rowid order: 1, its
- * rowid and its columns' values (a real's is not given); 0 at the end; -1
- * as pages_next().
+ * The next row of a reader of pages_open_table(), in rowid (or key) order:
+ * 1, its rowid (0 for a WITHOUT ROWID table) and its columns' values (a
+ * real's is not given); 0 at the end; -1 as pages_next().
  */
 int pages_row(struct pages *p, int64_t *rowid, struct pages_value *values);
 
