@@ -98,6 +98,17 @@ bash|pipe|1
 $(query "SELECT count(*) FROM r WHERE kind = 'netshell' AND (detail LIKE '%sshd%' OR subject LIKE '-bash/%')" summary shells-relayed.db)"
 check_eq "summary --daemon sshd,socat: socat lets users in, so its shell is no relay" "4|0" \
 	"$(query "SELECT count(*), sum(detail LIKE 'through socat/%') FROM r WHERE kind = 'netshell'" summary --daemon sshd,socat shells-relayed.db)"
+check_eq "timeline --daemon sshd,socat: the same, socat's shell no relay" "4|0" \
+	"$(query "SELECT count(*), sum(comm = 'bash') FROM r WHERE shell = 'netshell'" timeline --daemon sshd,socat shells-relayed.db)"
+check_eq "timeline --daemon dropbear: sshd's accepts no logins, its sessions' shells marked" \
+	"0
+netshell|tty
+bindshell|pipe" \
+	"$(query "SELECT count(*) FROM r WHERE login != ''" timeline --daemon dropbear shells-relayed.db)
+$(query "SELECT shell, stdin FROM r WHERE shell != '' AND uid = 4246 ORDER BY ts_ns" timeline --daemon dropbear shells-relayed.db)"
+refused "timeline -c --daemon: connections tell no logins" timeline -c --daemon sshd shells-relayed.db
+check_eq "export --daemon dropbear: as timeline's, the two login shells marked too" "5|7" \
+	"$(run_report export shells-relayed.db; grep -c '"shell":"[a-z]*shell"' "$SCRATCH/out")|$(run_report export --daemon dropbear shells-relayed.db; grep -c '"shell":"[a-z]*shell"' "$SCRATCH/out")"
 check_eq "timeline: each relayed shell marked, on what it reads (pipes, a pty)" \
 	"/bin/sh|pipe|pipe
 bash -li|tty|tty

@@ -81,7 +81,8 @@ static struct {
 	struct dns_names *names;
 	char *detail; /* exec: its path and command line, any length */
 	size_t detail_size;
-	struct thresholds logins; /* the default login services (report logins) */
+	struct thresholds default_logins; /* the default login services (report logins) */
+	const struct thresholds *logins;  /* choice's, or the default */
 	struct captures *set;
 	struct peers *hosts; /* whose accounts snapshot names a login's user */
 	struct {
@@ -243,7 +244,7 @@ static bool daemon_accepted(const struct event *ev, const struct task *task)
 	if (tl.listener.cap != ev->cap || tl.listener.task != id) {
 		tl.listener.cap = ev->cap;
 		tl.listener.task = id;
-		tl.listener.daemon = login_daemon(&tl.logins, task);
+		tl.listener.daemon = login_daemon(tl.logins, task);
 	}
 	return tl.listener.daemon;
 }
@@ -256,7 +257,7 @@ static int login_at(const struct event *ev, const struct task *listener, struct 
 		*s = (struct login){.outcome = LOGIN_UNKNOWN, .uid = -1};
 		return 0;
 	}
-	if (login_session(ev->cap, &tl.logins, listener, ev->t, s))
+	if (login_session(ev->cap, tl.logins, listener, ev->t, s))
 		return -1;
 	if (!s->pid) /* no process lives, or no child born at or after it */
 		tl.childless =
@@ -515,7 +516,7 @@ static int emit_process(const struct event *ev, void *ctx)
 			v[TL_SHELL] = word_value("netshell");
 			memcpy(shell_tcp, im->tcp, sizeof(shell_tcp));
 		} else {
-			int relayed = relay_of(ev->cap, &tl.logins, im, &relay);
+			int relayed = relay_of(ev->cap, tl.logins, im, &relay);
 
 			if (relayed < 0)
 				return -1;
@@ -841,7 +842,8 @@ int timeline_events(struct captures *set, const struct options *opts,
 	tl.table = opts->format == FORMAT_TABLE || tl.choice.sink;
 	tl.lineage = opts->lineage || tl.choice.sink;
 	set_fields(set);
-	thresholds_ready(&tl.logins);
+	thresholds_ready(&tl.default_logins);
+	tl.logins = tl.choice.logins ? tl.choice.logins : &tl.default_logins;
 	tl.names = dns_names_new(set);
 	tl.set = set;
 	tl.hosts = peers_new(set);
@@ -854,8 +856,9 @@ int timeline_events(struct captures *set, const struct options *opts,
 	free(tl.detail);
 	tl.detail = NULL;
 	tl.detail_size = 0;
-	thresholds_free(&tl.logins);
-	tl.logins.ready = false;
+	thresholds_free(&tl.default_logins);
+	tl.default_logins.ready = false;
+	tl.logins = NULL;
 	tl.listener.cap = NULL;
 	tl.childless.cap = NULL;
 	free(connect_condition);

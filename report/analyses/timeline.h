@@ -12,6 +12,8 @@
 #include "lineage.h"
 #include "options.h"
 
+struct thresholds;
+
 /* A row of the event view: the event fields, then these. */
 enum {
 	TL_EVENT = EVENT_FIELDS, /* connect, accept, reset, capable, exec, fork, exit, dns,
@@ -59,6 +61,11 @@ struct timeline_choice {
 	 */
 	int (*sink)(const struct event *ev, const struct value *row, void *ctx);
 	void *sink_ctx;
+	/*
+	 * The login services (--daemon): their accepts are logins, their
+	 * sessions' shells no shells on the network.  NULL: the default.
+	 */
+	const struct thresholds *logins;
 };
 
 /* The events as opts and choice select them: 0, or -1 after one line. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "detect.h"
 #include "timeline.h"
 #include "util.h"
 #include "when.h"
@@ -47,6 +48,7 @@ enum {
 
 static struct {
 	struct timeline_choice choice;
+	struct thresholds logins; /* --daemon's */
 	enum output_format format;
 	bool local;
 	/* the line being written */
@@ -57,7 +59,8 @@ static struct {
 
 static const char usage[] =
 	"usage: report export [--format ocsf|ecs|timesketch] [-v] [-p PID] [-u UID]\n"
-	"                     [-P PORT[,PORT...]] [--addr ADDRESS] [common options] FILE...\n"
+	"                     [-P PORT[,PORT...]] [--addr ADDRESS] [--daemon COMM[,COMM...]]\n"
+	"                     [common options] FILE...\n"
 	"\n"
 	"Every event of the captures, as `report timeline` selects them, and the\n"
 	"connections' closes (tcplife's), in time order, one JSON object a line, for a\n"
@@ -85,6 +88,9 @@ static const char usage[] =
 	"  -u, --uid UID    only this user\n"
 	"  -P, --port PORTS only network events with one of these ports, at either end\n"
 	"  --addr ADDRESS   only network events with this address at either end\n"
+	"  --daemon NAMES   the login services, by process name, instead of\n"
+	"                   sshd,sshd-session,dropbear (\\xHH for a byte, \\\\ for \\): their\n"
+	"                   accepts are logins, their sessions' shells not on the network\n"
 	"\n"
 	"examples:\n"
 	"    report export --format ocsf case42.db > case42.ocsf.jsonl\n"
@@ -93,16 +99,19 @@ static const char usage[] =
 
 static const struct option long_options[] = {
 	{"verbose", no_argument, NULL, 'v'},
+	{"daemon", required_argument, NULL, OPT_DAEMON},
 	{NULL, 0, NULL, 0},
 };
 
 static int own_option(int option, const char *arg, void *ctx)
 {
-	(void)arg;
 	(void)ctx;
 	if (option == 'v')
 		ex.choice.verbose = true;
-	return 0;
+	if (option != OPT_DAEMON)
+		return 0;
+	ex.choice.logins = &ex.logins;
+	return threshold_option("export", option, arg, &ex.logins) < 0 ? -1 : 0;
 }
 
 /* --- Writing a JSON object ----------------------------------------------------------- */
@@ -815,6 +824,7 @@ static int run(struct captures *set, const struct options *opts)
 	ex.choice.sink = export_row;
 	output_begin(FORMAT_JSON, opts->local, NULL, 0);
 	err = timeline_events(set, opts, &ex.choice);
+	thresholds_free(&ex.logins);
 	free(ex.s);
 	ex.s = NULL;
 	ex.size = 0;

@@ -6,16 +6,18 @@
 
 #include "command.h"
 #include "connview.h"
+#include "detect.h"
 #include "timeline.h"
 
 static struct {
 	bool connections; /* -c */
 	struct timeline_choice choice;
+	struct thresholds logins; /* --daemon's */
 } tl;
 
 static const char usage[] =
 	"usage: report timeline [-h] [-v] [-p PID] [-u UID] [-P PORT[,PORT...]] [--addr ADDRESS]\n"
-	"                       [-c] [common options] FILE...\n"
+	"                       [-c] [--daemon COMM[,COMM...]] [common options] FILE...\n"
 	"\n"
 	"Every event of the captures in one chronological stream, one line each: the\n"
 	"time (TIME(s), seconds since the first line, and TIME, the wall clock), the\n"
@@ -48,6 +50,9 @@ static const char usage[] =
 	"                   resets on it within a minute, and its close: DUR(ms), the\n"
 	"                   payload each way (C>S, S>C) and who closed first (END); an\n"
 	"                   inbound attempt answered by a reset is a connection too\n"
+	"  --daemon NAMES   the login services, by process name, instead of\n"
+	"                   sshd,sshd-session,dropbear (\\xHH for a byte, \\\\ for \\): their\n"
+	"                   accepts are logins, their sessions' shells not on the network\n"
 	"\n"
 	"DNS answers and unaccepted handshakes belong to no process: -p, -u, --comm,\n"
 	"--cgroup, --mntns and --ppid leave them out.  With -c they choose connections,\n"
@@ -66,12 +71,12 @@ static const char usage[] =
 static const struct option long_options[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"connections", no_argument, NULL, 'c'},
+	{"daemon", required_argument, NULL, OPT_DAEMON},
 	{NULL, 0, NULL, 0},
 };
 
 static int own_option(int option, const char *arg, void *ctx)
 {
-	(void)arg;
 	(void)ctx;
 	switch (option) {
 	case 'v':
@@ -80,6 +85,9 @@ static int own_option(int option, const char *arg, void *ctx)
 	case 'c':
 		tl.connections = true;
 		return 0;
+	case OPT_DAEMON:
+		tl.choice.logins = &tl.logins;
+		return threshold_option("timeline", option, arg, &tl.logins) < 0 ? -1 : 0;
 	default:
 		return 0;
 	}
@@ -92,13 +100,18 @@ static int check(const struct options *opts)
 	if (tl.connections && tl.choice.verbose)
 		return option_error(opts->command,
 				    "-c (connections) has no capability checks: no -v");
+	if (tl.connections && tl.choice.logins)
+		return option_error(opts->command, "-c (connections) tells no logins: no --daemon");
 	return 0;
 }
 
 static int run(struct captures *set, const struct options *opts)
 {
-	return tl.connections ? print_connections(set, opts)
-			      : timeline_events(set, opts, &tl.choice);
+	int err = tl.connections ? print_connections(set, opts)
+				 : timeline_events(set, opts, &tl.choice);
+
+	thresholds_free(&tl.logins);
+	return err;
 }
 
 const struct command timeline_command = {
