@@ -212,6 +212,30 @@ listen_once lookup
 listener=$!
 "$SCRATCH/sudo" -c "$relay_shell" "$(cat "$SCRATCH/lookup.port")" > /dev/null 2>&1 < /dev/null &
 wait "$listener" $!
+# The mkfifo pipeline with a filter between the shell and the connection:
+# its relay is two pipes down.  The client sends its input, and writes what
+# comes back to the fifo the shell's input is read from.
+pipe_client='import socket, sys, threading
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+def back():
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        sys.stdout.buffer.write(d)
+        sys.stdout.flush()
+    sys.stdout.close()
+threading.Thread(target=back, daemon=True).start()
+for chunk in iter(lambda: sys.stdin.buffer.read1(4096), b""):
+    s.sendall(chunk)
+s.shutdown(socket.SHUT_WR)'
+listen_once pipeline
+listener=$!
+mkfifo "$SCRATCH/pipeline.fifo"
+# shellcheck disable=SC2016 # the inner shell's arguments
+timeout 30 sh -c 'cat "$1" | /bin/sh -i 2>&1 | cat | python3 -c "$2" "$3" > "$1"' sh \
+	"$SCRATCH/pipeline.fifo" "$pipe_client" "$(cat "$SCRATCH/pipeline.port")" > /dev/null 2>&1 < /dev/null
+wait "$listener"
 echo casefile-streams | cat > "$SCRATCH/streams.out"
 printf casefile-pipe | cat | tr '[:lower:]' '[:upper:]' > "$SCRATCH/pipes.out"
 stop_record
@@ -224,6 +248,9 @@ check_eq "report: the relayed shell, on a pty, through the python that connected
 check_eq "report: the implant's shell on pipes, through the connection it held, made before recording" \
 	"0|netshell|sh/|127.0.0.1:$(cat "$SCRATCH/implant.port")|through python3/$implant" \
 	"$(sql "$db" "SELECT count(*) FROM ev_connect WHERE dport = $(cat "$SCRATCH/implant.port")")|$(cd "$SCRATCH" && "$report" summary --format csv "$db" | sqlite3 -batch :memory: ".import --csv /dev/stdin r" "SELECT kind, rtrim(subject, '0123456789'), target, substr(detail, 1, instr(detail, ';') - 1) FROM r WHERE kind = 'netshell' AND target = '127.0.0.1:$(cat "$SCRATCH/implant.port")'")"
+check_eq "report: a shell whose output goes through cat to the connection, piped through python" \
+	"netshell|sh/|127.0.0.1:$(cat "$SCRATCH/pipeline.port")|piped through python3/" \
+	"$(cd "$SCRATCH" && "$report" summary --format csv "$db" | sqlite3 -batch :memory: ".import --csv /dev/stdin r" "SELECT kind, rtrim(subject, '0123456789'), target, rtrim(substr(detail, 1, instr(detail, ';') - 1), '0123456789') FROM r WHERE kind = 'netshell' AND target = '127.0.0.1:$(cat "$SCRATCH/pipeline.port")'")"
 check_eq "report: ... not the shell of a program that authenticates (sudo), which connected too" \
 	"1|0" \
 	"$(sql "$db" "SELECT count(*) FROM ev_connect e JOIN task k ON k.id = e.task WHERE k.comm = 'sudo'")|$(cd "$SCRATCH" && "$report" summary --format csv "$db" | grep -c 'through sudo/')"

@@ -340,28 +340,58 @@ static int forked_for(struct capture *cap, const struct thresholds *t, int64_t p
 	return 0;
 }
 
-/* A process reading the shell's output from a pipe, with a connection in its life. */
+/*
+ * Pipes a shell's output may go through to its relay: `sh | base64 | nc`
+ * hides the shell behind a filter.  Each is one pipe inode's readers.
+ */
+#define PIPELINE_PIPES 3
+
+/*
+ * A reader of pipe (other than pid's process) with a connection in its
+ * life, or, within hops pipes, one reading what such a reader writes to
+ * its stdout: 1 and *relay, 0, or -1 after one line.
+ */
+static int pipe_relay(struct capture *cap, int64_t pid, int64_t start_ns, int64_t pipe, int hops,
+		      struct relay *relay)
+{
+	int64_t reader, reader_start, reader_t, exit_t, exit_uid, next;
+	size_t cursor = 0;
+	int found;
+
+	while ((found = lineage_pipe_reader(cap, pipe, &cursor, &reader, &reader_start,
+					    &reader_t)) > 0) {
+		const struct image *im;
+
+		if (reader == pid && reader_start == start_ns)
+			continue;
+		found = lineage_exit(cap, reader, reader_start, &exit_t, &exit_uid);
+		if (found >= 0)
+			found = connection_of(cap, reader, reader_start, reader_t,
+					      found ? exit_t : INT64_MAX, false, relay);
+		if (!found && hops > 1 &&
+		    (found = lineage_image(cap, reader, reader_start, reader_t, &im)) > 0) {
+			next = im->pipes[1]; /* copied: the image goes with the next lineage call */
+			found = next && next != pipe ? pipe_relay(cap, reader, reader_start, next,
+								  hops - 1, relay)
+						     : 0;
+		}
+		if (found)
+			break;
+	}
+	return found;
+}
+
+/* A process reading the shell's output from a pipeline, with a connection in its life. */
 static int piped_to(struct capture *cap, int64_t pid, int64_t start_ns, const int64_t pipes[3],
 		    struct relay *relay)
 {
 	for (int fd = 1; fd <= 2; fd++) {
-		int64_t reader, reader_start, reader_t, exit_t, exit_uid;
-		size_t cursor = 0;
 		int found;
 
 		if (fd == 2 && pipes[2] == pipes[1]) /* 2>&1 */
 			break;
-		while ((found = lineage_pipe_reader(cap, pipes[fd], &cursor, &reader, &reader_start,
-						    &reader_t)) > 0) {
-			if (reader == pid && reader_start == start_ns)
-				continue;
-			found = lineage_exit(cap, reader, reader_start, &exit_t, &exit_uid);
-			if (found >= 0)
-				found = connection_of(cap, reader, reader_start, reader_t,
-						      found ? exit_t : INT64_MAX, false, relay);
-			if (found)
-				break;
-		}
+		found = pipes[fd] ? pipe_relay(cap, pid, start_ns, pipes[fd], PIPELINE_PIPES, relay)
+				  : 0;
 		if (found) {
 			if (found > 0)
 				relay->how = RELAY_PIPED;
