@@ -149,7 +149,16 @@ needs_root "shells: record the streams of execs" || exit 0
 # it, which it names in $SCRATCH/NAME.port once listening; it sends the one
 # connection it accepts "exit" and reads what comes back
 listen_once() {
-	python3 -c 'import os, socket, sys
+	python3 -c "$accept_one
+s.settimeout(10)
+s.sendall(b'exit\n')
+while s.recv(4096):
+    pass" "$SCRATCH/$1.port" &
+	until_listening "$1"
+}
+# python accepting one connection as s on a port the kernel gives it, which
+# it names in the file of its first argument once listening
+accept_one='import os, socket, sys
 l = socket.socket()
 l.bind(("127.0.0.1", 0))
 l.listen(1)
@@ -157,12 +166,10 @@ l.settimeout(60)
 with open(sys.argv[1] + ".tmp", "w") as f:
     f.write(str(l.getsockname()[1]))
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-s, _ = l.accept()
-s.settimeout(10)
-s.sendall(b"exit\n")
-while s.recv(4096):
-    pass' "$SCRATCH/$1.port" &
-	for _ in $(seq 600); do # until it listens (python may be slow to start)
+s, _ = l.accept()'
+# until_listening NAME: until $SCRATCH/NAME.port names the port (python may be slow to start)
+until_listening() {
+	for _ in $(seq 600); do
 		[ -s "$SCRATCH/$1.port" ] && break
 		sleep 0.05
 	done
@@ -236,6 +243,21 @@ mkfifo "$SCRATCH/pipeline.fifo"
 timeout 30 sh -c 'cat "$1" | /bin/sh -i 2>&1 | cat | python3 -c "$2" "$3" > "$1"' sh \
 	"$SCRATCH/pipeline.fifo" "$pipe_client" "$(cat "$SCRATCH/pipeline.port")" > /dev/null 2>&1 < /dev/null
 wait "$listener"
+# A listener feeding a shell's input through a pipe (nc -l PORT | sh, the
+# output lost): the shell's relay is the writer of its stdin, which accepted.
+feed_listener="$accept_one
+for chunk in iter(lambda: s.recv(4096), b''):
+    sys.stdout.buffer.write(chunk)
+    sys.stdout.flush()"
+# shellcheck disable=SC2016 # the inner shell's arguments
+timeout 30 sh -c 'python3 -c "$1" "$2" | /bin/sh > "$3"' sh "$feed_listener" \
+	"$SCRATCH/fed.port" "$SCRATCH/fed.out" 2> /dev/null < /dev/null &
+fed=$!
+until_listening fed
+python3 -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1]))).sendall(b"echo casefile-fed\nexit\n")' \
+	"$(cat "$SCRATCH/fed.port")"
+wait "$fed"
 echo casefile-streams | cat > "$SCRATCH/streams.out"
 printf casefile-pipe | cat | tr '[:lower:]' '[:upper:]' > "$SCRATCH/pipes.out"
 stop_record
@@ -251,6 +273,9 @@ check_eq "report: the implant's shell on pipes, through the connection it held, 
 check_eq "report: a shell whose output goes through cat to the connection, piped through python" \
 	"netshell|sh/|127.0.0.1:$(cat "$SCRATCH/pipeline.port")|piped through python3/" \
 	"$(cd "$SCRATCH" && "$report" summary --format csv "$db" | sqlite3 -batch :memory: ".import --csv /dev/stdin r" "SELECT kind, rtrim(subject, '0123456789'), target, rtrim(substr(detail, 1, instr(detail, ';') - 1), '0123456789') FROM r WHERE kind = 'netshell' AND target = '127.0.0.1:$(cat "$SCRATCH/pipeline.port")'")"
+check_eq "report: a shell fed by a listener through a pipe, a bind shell of that listener" \
+	"casefile-fed|bindshell|python3/|port $(cat "$SCRATCH/fed.port"), first from 127.0.0.1|1 shell for 1 accepted connection; first ran /bin/sh" \
+	"$(cat "$SCRATCH/fed.out")|$(cd "$SCRATCH" && "$report" summary --format csv "$db" | sqlite3 -batch :memory: ".import --csv /dev/stdin r" "SELECT kind, rtrim(subject, '0123456789'), substr(target, 1, instr(target, ':') - 1), detail FROM r WHERE kind = 'bindshell' AND target LIKE 'port $(cat "$SCRATCH/fed.port"),%'")"
 check_eq "report: ... not the shell of a program that authenticates (sudo), which connected too" \
 	"1|0" \
 	"$(sql "$db" "SELECT count(*) FROM ev_connect e JOIN task k ON k.id = e.task WHERE k.comm = 'sudo'")|$(cd "$SCRATCH" && "$report" summary --format csv "$db" | grep -c 'through sudo/')"

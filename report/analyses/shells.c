@@ -340,6 +340,19 @@ static int forked_for(struct capture *cap, const struct thresholds *t, int64_t p
 	return 0;
 }
 
+/* The first connection (pid, start_ns) opened or accepted from t to its exit, as connection_of().
+ */
+static int life_connection(struct capture *cap, int64_t pid, int64_t start_ns, int64_t t,
+			   struct relay *relay)
+{
+	int64_t exit_t, exit_uid;
+	int found = lineage_exit(cap, pid, start_ns, &exit_t, &exit_uid);
+
+	return found < 0 ? found
+			 : connection_of(cap, pid, start_ns, t, found ? exit_t : INT64_MAX, false,
+					 relay);
+}
+
 /*
  * Pipes a shell's output may go through to its relay: `sh | base64 | nc`
  * hides the shell behind a filter.  Each is one pipe inode's readers.
@@ -354,20 +367,17 @@ static int forked_for(struct capture *cap, const struct thresholds *t, int64_t p
 static int pipe_relay(struct capture *cap, int64_t pid, int64_t start_ns, int64_t pipe, int hops,
 		      struct relay *relay)
 {
-	int64_t reader, reader_start, reader_t, exit_t, exit_uid, next;
+	int64_t reader, reader_start, reader_t, next;
 	size_t cursor = 0;
 	int found;
 
-	while ((found = lineage_pipe_reader(cap, pipe, &cursor, &reader, &reader_start,
-					    &reader_t)) > 0) {
+	while ((found = lineage_pipe_end(cap, pipe, 0, &cursor, &reader, &reader_start,
+					 &reader_t)) > 0) {
 		const struct image *im;
 
 		if (reader == pid && reader_start == start_ns)
 			continue;
-		found = lineage_exit(cap, reader, reader_start, &exit_t, &exit_uid);
-		if (found >= 0)
-			found = connection_of(cap, reader, reader_start, reader_t,
-					      found ? exit_t : INT64_MAX, false, relay);
+		found = life_connection(cap, reader, reader_start, reader_t, relay);
 		if (!found && hops > 1 &&
 		    (found = lineage_image(cap, reader, reader_start, reader_t, &im)) > 0) {
 			next = im->pipes[1]; /* copied: the image goes with the next lineage call */
@@ -399,6 +409,33 @@ static int piped_to(struct capture *cap, int64_t pid, int64_t start_ns, const in
 		}
 	}
 	return 0;
+}
+
+/*
+ * A listener feeding the shell's input through a pipe (nc -l PORT | sh,
+ * the output lost or piped back): a process writing its stdout into the
+ * pipe on the shell's stdin whose first connection in its life it accepted
+ * (one that opened one is a download, curl URL | sh: not flagged), and
+ * that lets no users in.  1 and *relay, 0, or -1 after one line.
+ */
+static int fed_by(struct capture *cap, const struct thresholds *t, int64_t pid, int64_t start_ns,
+		  int64_t pipe, struct relay *relay)
+{
+	int64_t writer, writer_start, writer_t;
+	size_t cursor = 0;
+	int found;
+
+	while ((found = lineage_pipe_end(cap, pipe, 1, &cursor, &writer, &writer_start,
+					 &writer_t)) > 0) {
+		if (writer == pid && writer_start == start_ns)
+			continue;
+		found = life_connection(cap, writer, writer_start, writer_t, relay);
+		if (found > 0 && (relay->how != RELAY_ACCEPTED || authenticates(t, &relay->by)))
+			found = 0;
+		if (found)
+			break;
+	}
+	return found;
 }
 
 /*
@@ -444,7 +481,11 @@ int relay_of(struct capture *cap, const struct thresholds *t, const struct image
 	if (!found && parent_held &&
 	    (found = lineage_image(cap, pid, start_ns, t_exec, &shell)) > 0)
 		found = held_by(cap, t, shell, relay);
-	return found ? found : piped_to(cap, pid, start_ns, pipes, relay);
+	if (!found)
+		found = piped_to(cap, pid, start_ns, pipes, relay);
+	if (!found && in == IMAGE_STREAM_PIPE)
+		found = fed_by(cap, t, pid, start_ns, pipes[0], relay);
+	return found;
 }
 
 void relay_text(const struct relay *relay, char *buf, size_t size)

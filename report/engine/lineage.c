@@ -5,6 +5,7 @@
  * file, and the images as shown, rendered once each into a bounded cache
  * per connection.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -86,9 +87,9 @@ struct process_index {
 	/* The pipes of the execs that had one (few): each stream's, 0 for no pipe. */
 	int64_t (*pipes)[3];
 	size_t npipes;
-	/* The execs whose stdin is a pipe, by that pipe: who reads what a pipeline writes. */
-	struct keyed_row *readers;
-	size_t nreaders;
+	/* The execs by the pipe on their stdin (0) and on their stdout (1): a pipeline's ends. */
+	struct keyed_row *pipe_ends[2];
+	size_t npipe_ends[2];
 	/*
 	 * Each row's exe and args (keep_texts()), as two lengths (uint32_t)
 	 * and their bytes; none once they would pass TEXTS_MAX (dropped).
@@ -396,20 +397,24 @@ static void keep_streams(const struct pages_value *v, struct process_index *ix, 
 	r->pipes = (int32_t)ix->npipes++;
 }
 
-/* The execs by the pipe on their stdin, once the rows are in their order. */
-static void index_readers(struct process_index *ix)
+/* The execs by the pipe on their stdin or stdout (fd), once the rows are in their order. */
+static void index_pipe_ends(struct process_index *ix, int fd)
 {
+	size_t n = 0;
+
 	for (size_t i = 0; i < ix->nrows; i++)
-		if (ix->rows[i].pipes >= 0 && ix->pipes[ix->rows[i].pipes][0])
-			ix->nreaders++;
-	if (!ix->nreaders)
+		if (ix->rows[i].pipes >= 0 && ix->pipes[ix->rows[i].pipes][fd])
+			n++;
+	ix->npipe_ends[fd] = n;
+	if (!n)
 		return;
-	ix->readers = xcalloc(ix->nreaders, sizeof(*ix->readers));
-	for (size_t i = 0, n = 0; i < ix->nrows; i++)
-		if (ix->rows[i].pipes >= 0 && ix->pipes[ix->rows[i].pipes][0])
-			ix->readers[n++] =
-				(struct keyed_row){ix->pipes[ix->rows[i].pipes][0], (int64_t)i, i};
-	qsort(ix->readers, ix->nreaders, sizeof(*ix->readers), by_keys);
+	ix->pipe_ends[fd] = xcalloc(n, sizeof(*ix->pipe_ends[fd]));
+	n = 0;
+	for (size_t i = 0; i < ix->nrows; i++)
+		if (ix->rows[i].pipes >= 0 && ix->pipes[ix->rows[i].pipes][fd])
+			ix->pipe_ends[fd][n++] =
+				(struct keyed_row){ix->pipes[ix->rows[i].pipes][fd], (int64_t)i, i};
+	qsort(ix->pipe_ends[fd], n, sizeof(*ix->pipe_ends[fd]), by_keys);
 }
 
 static char *put_bytes(char *p, const void *bytes, size_t len)
@@ -603,7 +608,8 @@ static int read_rows(struct capture *cap, struct process_index *ix)
 	if (read_exits(cap, ix))
 		return -1;
 	index_births(ix);
-	index_readers(ix);
+	index_pipe_ends(ix, 0);
+	index_pipe_ends(ix, 1);
 	return 0;
 }
 
@@ -614,7 +620,8 @@ static void drop_index(struct process_index *ix)
 		free(ix->births);
 		free(ix->tcps);
 		free(ix->pipes);
-		free(ix->readers);
+		free(ix->pipe_ends[0]);
+		free(ix->pipe_ends[1]);
 		drop_texts(ix);
 		free(ix);
 	}
@@ -1038,24 +1045,26 @@ int lineage_parent(struct capture *cap, const struct image *child, int64_t *pid,
 	return 1;
 }
 
-int lineage_pipe_reader(struct capture *cap, int64_t pipe, size_t *cursor, int64_t *pid,
-			int64_t *start_ns, int64_t *t)
+int lineage_pipe_end(struct capture *cap, int64_t pipe, int fd, size_t *cursor, int64_t *pid,
+		     int64_t *start_ns, int64_t *t)
 {
 	struct capture_lineage *l = lineage_of(cap);
-	const struct process_index *ix;
-	size_t i;
+	const struct keyed_row *ends;
+	size_t i, n;
 
+	assert(fd == 0 || fd == 1);
 	if (!l)
 		return -1;
-	ix = l->index;
+	ends = l->index->pipe_ends[fd];
+	n = l->index->npipe_ends[fd];
 	i = *cursor;
-	if (i == 0) { /* the first reader of pipe */
-		size_t lo = 0, hi = ix->nreaders;
+	if (i == 0) { /* the first end of pipe */
+		size_t lo = 0, hi = n;
 
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
 
-			if (ix->readers[mid].key < pipe)
+			if (ends[mid].key < pipe)
 				lo = mid + 1;
 			else
 				hi = mid;
@@ -1064,12 +1073,12 @@ int lineage_pipe_reader(struct capture *cap, int64_t pipe, size_t *cursor, int64
 	} else {
 		i--;
 	}
-	if (!pipe || i >= ix->nreaders || ix->readers[i].key != pipe)
+	if (!pipe || i >= n || ends[i].key != pipe)
 		return 0;
 	*cursor = i + 2;
-	*pid = ix->rows[ix->readers[i].row].pid;
-	*start_ns = ix->rows[ix->readers[i].row].start_ns;
-	*t = ix->rows[ix->readers[i].row].t;
+	*pid = l->index->rows[ends[i].row].pid;
+	*start_ns = l->index->rows[ends[i].row].start_ns;
+	*t = l->index->rows[ends[i].row].t;
 	return 1;
 }
 

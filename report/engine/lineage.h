@@ -107,12 +107,13 @@ int lineage_children(struct capture *cap, int64_t pid, int64_t start_ns, int64_t
 		     size_t *cursor, int64_t *child_pid, int64_t *child_start, int64_t *child_t);
 
 /*
- * The execs whose stdin is pipe (an image's pipes[]): *cursor 0 for the
- * first, then as left by the call before.  1 and the exec's (pid, start_ns)
- * and t, 0 no more, -1 after one line.
+ * The execs whose stdin (fd 0: its readers) or stdout (fd 1: its writers)
+ * is pipe (an image's pipes[]): *cursor 0 for the first, then as left by
+ * the call before.  1 and the exec's (pid, start_ns) and t, 0 no more, -1
+ * after one line.
  */
-int lineage_pipe_reader(struct capture *cap, int64_t pipe, size_t *cursor, int64_t *pid,
-			int64_t *start_ns, int64_t *t);
+int lineage_pipe_end(struct capture *cap, int64_t pipe, int fd, size_t *cursor, int64_t *pid,
+		     int64_t *start_ns, int64_t *t);
 
 /*
  * The exit of process (pid, start_ns): 1 and its t and the uid it then ran as
