@@ -249,15 +249,23 @@ feed_listener="$accept_one
 for chunk in iter(lambda: s.recv(4096), b''):
     sys.stdout.buffer.write(chunk)
     sys.stdout.flush()"
-# shellcheck disable=SC2016 # the inner shell's arguments
-timeout 30 sh -c 'python3 -c "$1" "$2" | /bin/sh > "$3"' sh "$feed_listener" \
-	"$SCRATCH/fed.port" "$SCRATCH/fed.out" 2> /dev/null < /dev/null &
-fed=$!
-until_listening fed
-python3 -c 'import socket, sys
-socket.create_connection(("127.0.0.1", int(sys.argv[1]))).sendall(b"echo casefile-fed\nexit\n")' \
-	"$(cat "$SCRATCH/fed.port")"
-wait "$fed"
+# feed_shell NAME FILTER: the listener | FILTER /bin/sh, its shell sent
+# "echo casefile-NAME; exit", what it printed in $SCRATCH/NAME.out
+feed_shell() {
+	# shellcheck disable=SC2016 # the inner shell's arguments
+	timeout 30 sh -c 'python3 -c "$1" "$2" | '"$2"' /bin/sh > "$3"' sh "$feed_listener" \
+		"$SCRATCH/$1.port" "$SCRATCH/$1.out" 2> /dev/null < /dev/null &
+	until_listening "$1"
+	python3 -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1]))).sendall(sys.argv[2].encode())' \
+		"$(cat "$SCRATCH/$1.port")" "echo casefile-$1
+exit
+"
+	wait $!
+}
+feed_shell fed ""
+# ... and through a filter (nc -l PORT | cat | sh): two pipes up.
+feed_shell filtered "cat |"
 echo casefile-streams | cat > "$SCRATCH/streams.out"
 printf casefile-pipe | cat | tr '[:lower:]' '[:upper:]' > "$SCRATCH/pipes.out"
 stop_record
@@ -276,6 +284,9 @@ check_eq "report: a shell whose output goes through cat to the connection, piped
 check_eq "report: a shell fed by a listener through a pipe, a bind shell of that listener" \
 	"casefile-fed|bindshell|python3/|port $(cat "$SCRATCH/fed.port"), first from 127.0.0.1|1 shell for 1 accepted connection; first ran /bin/sh" \
 	"$(cat "$SCRATCH/fed.out")|$(cd "$SCRATCH" && "$report" summary --format csv "$db" | sqlite3 -batch :memory: ".import --csv /dev/stdin r" "SELECT kind, rtrim(subject, '0123456789'), substr(target, 1, instr(target, ':') - 1), detail FROM r WHERE kind = 'bindshell' AND target LIKE 'port $(cat "$SCRATCH/fed.port"),%'")"
+check_eq "report: ... and through cat between them" \
+	"casefile-filtered|bindshell|python3/|port $(cat "$SCRATCH/filtered.port"), first from 127.0.0.1|1 shell for 1 accepted connection; first ran /bin/sh" \
+	"$(cat "$SCRATCH/filtered.out")|$(cd "$SCRATCH" && "$report" summary --format csv "$db" | sqlite3 -batch :memory: ".import --csv /dev/stdin r" "SELECT kind, rtrim(subject, '0123456789'), substr(target, 1, instr(target, ':') - 1), detail FROM r WHERE kind = 'bindshell' AND target LIKE 'port $(cat "$SCRATCH/filtered.port"),%'")"
 check_eq "report: ... not the shell of a program that authenticates (sudo), which connected too" \
 	"1|0" \
 	"$(sql "$db" "SELECT count(*) FROM ev_connect e JOIN task k ON k.id = e.task WHERE k.comm = 'sudo'")|$(cd "$SCRATCH" && "$report" summary --format csv "$db" | grep -c 'through sudo/')"

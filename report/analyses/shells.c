@@ -340,8 +340,7 @@ static int forked_for(struct capture *cap, const struct thresholds *t, int64_t p
 	return 0;
 }
 
-/* The first connection (pid, start_ns) opened or accepted from t to its exit, as connection_of().
- */
+/* The first connection (pid, start_ns) opened or accepted from t to its exit (connection_of). */
 static int life_connection(struct capture *cap, int64_t pid, int64_t start_ns, int64_t t,
 			   struct relay *relay)
 {
@@ -354,35 +353,42 @@ static int life_connection(struct capture *cap, int64_t pid, int64_t start_ns, i
 }
 
 /*
- * Pipes a shell's output may go through to its relay: `sh | base64 | nc`
- * hides the shell behind a filter.  Each is one pipe inode's readers.
+ * Pipes between a shell and its relay: `sh | base64 | nc` and `nc -l PORT
+ * | cat | sh` hide the shell behind a filter.  Each is one pipe inode's
+ * readers or writers.
  */
 #define PIPELINE_PIPES 3
 
 /*
- * A reader of pipe (other than pid's process) with a connection in its
- * life, or, within hops pipes, one reading what such a reader writes to
- * its stdout: 1 and *relay, 0, or -1 after one line.
+ * The relay at the other end of a pipeline from the shell (pid's): with
+ * fd 0 a reader of pipe (the shell's output) with a connection in its
+ * life; with fd 1 a writer into it (the shell's input) whose first
+ * connection it accepted (one that opened one is a download, curl URL |
+ * sh: not flagged), and that lets no users in.  Within hops pipes, each
+ * reader followed to the readers of its stdout, each writer to the
+ * writers of its stdin.  1 and *relay, 0, or -1 after one line.
  */
-static int pipe_relay(struct capture *cap, int64_t pid, int64_t start_ns, int64_t pipe, int hops,
-		      struct relay *relay)
+static int pipeline_relay(struct capture *cap, const struct thresholds *t, int64_t pid,
+			  int64_t start_ns, int64_t pipe, int fd, int hops, struct relay *relay)
 {
-	int64_t reader, reader_start, reader_t, next;
+	int64_t end, end_start, end_t, next;
 	size_t cursor = 0;
 	int found;
 
-	while ((found = lineage_pipe_end(cap, pipe, 0, &cursor, &reader, &reader_start,
-					 &reader_t)) > 0) {
+	while ((found = lineage_pipe_end(cap, pipe, fd, &cursor, &end, &end_start, &end_t)) > 0) {
 		const struct image *im;
 
-		if (reader == pid && reader_start == start_ns)
+		if (end == pid && end_start == start_ns)
 			continue;
-		found = life_connection(cap, reader, reader_start, reader_t, relay);
+		found = life_connection(cap, end, end_start, end_t, relay);
+		if (found > 0 && fd == 1 &&
+		    (relay->how != RELAY_ACCEPTED || authenticates(t, &relay->by)))
+			found = 0;
 		if (!found && hops > 1 &&
-		    (found = lineage_image(cap, reader, reader_start, reader_t, &im)) > 0) {
-			next = im->pipes[1]; /* copied: the image goes with the next lineage call */
-			found = next && next != pipe ? pipe_relay(cap, reader, reader_start, next,
-								  hops - 1, relay)
+		    (found = lineage_image(cap, end, end_start, end_t, &im)) > 0) {
+			next = im->pipes[1 - fd]; /* copied: the image goes with the next call */
+			found = next && next != pipe ? pipeline_relay(cap, t, end, end_start, next,
+								      fd, hops - 1, relay)
 						     : 0;
 		}
 		if (found)
@@ -392,15 +398,16 @@ static int pipe_relay(struct capture *cap, int64_t pid, int64_t start_ns, int64_
 }
 
 /* A process reading the shell's output from a pipeline, with a connection in its life. */
-static int piped_to(struct capture *cap, int64_t pid, int64_t start_ns, const int64_t pipes[3],
-		    struct relay *relay)
+static int piped_to(struct capture *cap, const struct thresholds *t, int64_t pid, int64_t start_ns,
+		    const int64_t pipes[3], struct relay *relay)
 {
 	for (int fd = 1; fd <= 2; fd++) {
 		int found;
 
 		if (fd == 2 && pipes[2] == pipes[1]) /* 2>&1 */
 			break;
-		found = pipes[fd] ? pipe_relay(cap, pid, start_ns, pipes[fd], PIPELINE_PIPES, relay)
+		found = pipes[fd] ? pipeline_relay(cap, t, pid, start_ns, pipes[fd], 0,
+						   PIPELINE_PIPES, relay)
 				  : 0;
 		if (found) {
 			if (found > 0)
@@ -409,33 +416,6 @@ static int piped_to(struct capture *cap, int64_t pid, int64_t start_ns, const in
 		}
 	}
 	return 0;
-}
-
-/*
- * A listener feeding the shell's input through a pipe (nc -l PORT | sh,
- * the output lost or piped back): a process writing its stdout into the
- * pipe on the shell's stdin whose first connection in its life it accepted
- * (one that opened one is a download, curl URL | sh: not flagged), and
- * that lets no users in.  1 and *relay, 0, or -1 after one line.
- */
-static int fed_by(struct capture *cap, const struct thresholds *t, int64_t pid, int64_t start_ns,
-		  int64_t pipe, struct relay *relay)
-{
-	int64_t writer, writer_start, writer_t;
-	size_t cursor = 0;
-	int found;
-
-	while ((found = lineage_pipe_end(cap, pipe, 1, &cursor, &writer, &writer_start,
-					 &writer_t)) > 0) {
-		if (writer == pid && writer_start == start_ns)
-			continue;
-		found = life_connection(cap, writer, writer_start, writer_t, relay);
-		if (found > 0 && (relay->how != RELAY_ACCEPTED || authenticates(t, &relay->by)))
-			found = 0;
-		if (found)
-			break;
-	}
-	return found;
 }
 
 /*
@@ -482,9 +462,10 @@ int relay_of(struct capture *cap, const struct thresholds *t, const struct image
 	    (found = lineage_image(cap, pid, start_ns, t_exec, &shell)) > 0)
 		found = held_by(cap, t, shell, relay);
 	if (!found)
-		found = piped_to(cap, pid, start_ns, pipes, relay);
-	if (!found && in == IMAGE_STREAM_PIPE)
-		found = fed_by(cap, t, pid, start_ns, pipes[0], relay);
+		found = piped_to(cap, t, pid, start_ns, pipes, relay);
+	/* A listener feeding its input (nc -l PORT | sh): its bind shell. */
+	if (!found && in == IMAGE_STREAM_PIPE && pipes[0])
+		found = pipeline_relay(cap, t, pid, start_ns, pipes[0], 1, PIPELINE_PIPES, relay);
 	return found;
 }
 
