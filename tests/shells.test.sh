@@ -147,10 +147,11 @@ bindshell||not recorded" \
 needs_root "shells: record the streams of execs" || exit 0
 # listen_once NAME: a listener in the background on a port the kernel gives
 # it, which it names in $SCRATCH/NAME.port once listening; it sends the one
-# connection it accepts "exit" and reads what comes back
+# connection it accepts "exit" and reads what comes back (for a minute: the
+# implant's listener waits while record starts, seconds on a loaded host)
 listen_once() {
 	python3 -c "$accept_one
-s.settimeout(10)
+s.settimeout(60)
 s.sendall(b'exit\n')
 while s.recv(4096):
     pass" "$SCRATCH/$1.port" &
