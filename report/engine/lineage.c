@@ -527,7 +527,7 @@ static struct pages_value stmt_value(sqlite3_stmt *stmt, int i)
 /*
  * The process table's rows into the index, its columns (names, n of them)
  * placed in v by at[] (-1: NULL): from its pages on a capture read as
- * immutable (3,500 instructions a row through SQL, the most of what a
+ * immutable (5,000 instructions a row through SQL, the most of what a
  * fleet's small capture cost before its first event), else through SQL.
  */
 static int read_process(struct capture *cap, struct process_index *ix, const char **names, int n,

@@ -8,7 +8,7 @@
  * A second reader reads a table's rows with their texts
  * (pages_open_table()): the small tables a report's lookups read whole,
  * 800 instructions a row in SQLite's virtual machine, and the process
- * table the lineage's index reads whole, 3,500.
+ * table the lineage's index reads whole, 5,000.
  */
 #ifndef CASEFILE_REPORT_PAGES_H
 #define CASEFILE_REPORT_PAGES_H
